@@ -1,0 +1,3 @@
+//! From a patient's record to money and health: discounting and the per-patient ledger.
+pub mod discount;
+pub mod ledger;

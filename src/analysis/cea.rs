@@ -1,0 +1,209 @@
+//! Cost-effectiveness summary of one sample: means, increments against the comparator, ICER,
+//! net monetary benefit, and Monte Carlo standard errors — computed from sums only.
+
+use crate::sim::accumulator::{ArmSums, SampleSums};
+
+/// How an arm compares with the comparator on the cost-effectiveness plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcerStatus {
+    /// The comparator itself.
+    Comparator,
+    /// More costly and more effective: the ICER is the price of a QALY.
+    Ratio,
+    /// Less costly and less effective: the ratio is the saving per QALY forgone.
+    RatioSouthWest,
+    /// No more costly and more effective, or cheaper and as effective.
+    Dominant,
+    /// No less costly and less effective, or costlier and as effective.
+    Dominated,
+    /// Same cost and QALYs.
+    Equal,
+}
+
+impl IcerStatus {
+    pub fn classify(inc_cost: f64, inc_qaly: f64) -> Self {
+        use std::cmp::Ordering::*;
+        match (inc_qaly.partial_cmp(&0.0), inc_cost.partial_cmp(&0.0)) {
+            (Some(Greater), Some(Greater)) => IcerStatus::Ratio,
+            (Some(Greater), _) => IcerStatus::Dominant,
+            (Some(Less), Some(Less)) => IcerStatus::RatioSouthWest,
+            (Some(Less), _) => IcerStatus::Dominated,
+            (_, Some(Less)) => IcerStatus::Dominant,
+            (_, Some(Greater)) => IcerStatus::Dominated,
+            _ => IcerStatus::Equal,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IcerStatus::Comparator => "comparator",
+            IcerStatus::Ratio => "ratio",
+            IcerStatus::RatioSouthWest => "ratio_sw",
+            IcerStatus::Dominant => "dominant",
+            IcerStatus::Dominated => "dominated",
+            IcerStatus::Equal => "equal",
+        }
+    }
+}
+
+/// A mean with its Monte Carlo standard error (`None` with fewer than two patients).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub mcse: Option<f64>,
+}
+
+/// Mean and standard error of the mean from Σx and Σx² over n.
+pub fn estimate(sum: f64, sum2: f64, n: u64) -> Estimate {
+    let nf = n as f64;
+    let mean = sum / nf;
+    let mcse = (n >= 2).then(|| {
+        let var = ((sum2 - sum * mean) / (nf - 1.0)).max(0.0);
+        (var / nf).sqrt()
+    });
+    Estimate { mean, mcse }
+}
+
+/// One row of summary.csv.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmSummary {
+    pub strategy: usize,
+    pub contract: String,
+    /// Mean cost by category, in the model's category order.
+    pub categories: Vec<f64>,
+    pub cost: Estimate,
+    pub qaly: Estimate,
+    pub ly: Estimate,
+    pub ly_undiscounted: Estimate,
+    pub inc_cost: Estimate,
+    pub inc_qaly: Estimate,
+    pub inc_ly: Estimate,
+    pub icer: Option<f64>,
+    pub icer_status: IcerStatus,
+    /// Per threshold: NMB and incremental NMB.
+    pub nmb: Vec<Estimate>,
+    pub inc_nmb: Vec<Estimate>,
+}
+
+/// Σ(λq − c) and Σ(λq − c)² from the sums of c, q and their squares and product.
+fn nmb_sums(lambda: f64, c: f64, c2: f64, q: f64, q2: f64, cq: f64) -> (f64, f64) {
+    (
+        lambda * q - c,
+        lambda * lambda * q2 - 2.0 * lambda * cq + c2,
+    )
+}
+
+fn summarise_arm(
+    arm: &ArmSums,
+    strategy: usize,
+    is_comparator: bool,
+    n: u64,
+    thresholds: &[f64],
+) -> ArmSummary {
+    let nf = n as f64;
+    let categories: Vec<f64> = arm.categories.iter().map(|s| s / nf).collect();
+    // The mean cost is the sum of the category means, so costs.csv adds up to it exactly.
+    let mut cost = estimate(arm.cost, arm.cost2, n);
+    cost.mean = categories.iter().sum();
+    let qaly = estimate(arm.qaly, arm.qaly2, n);
+    let inc_cost = estimate(arm.dcost, arm.dcost2, n);
+    let inc_qaly = estimate(arm.dqaly, arm.dqaly2, n);
+    let (icer, icer_status) = if is_comparator {
+        (None, IcerStatus::Comparator)
+    } else {
+        let status = IcerStatus::classify(inc_cost.mean, inc_qaly.mean);
+        let ratio = matches!(status, IcerStatus::Ratio | IcerStatus::RatioSouthWest)
+            .then(|| inc_cost.mean / inc_qaly.mean);
+        (ratio, status)
+    };
+    let nmb = thresholds
+        .iter()
+        .map(|&l| {
+            let (s, s2) = nmb_sums(l, arm.cost, arm.cost2, arm.qaly, arm.qaly2, arm.cost_qaly);
+            let mut e = estimate(s, s2, n);
+            e.mean = l * qaly.mean - cost.mean;
+            e
+        })
+        .collect();
+    let inc_nmb = thresholds
+        .iter()
+        .map(|&l| {
+            let (s, s2) = nmb_sums(
+                l,
+                arm.dcost,
+                arm.dcost2,
+                arm.dqaly,
+                arm.dqaly2,
+                arm.dcost_dqaly,
+            );
+            estimate(s, s2, n)
+        })
+        .collect();
+    ArmSummary {
+        strategy,
+        contract: "list".to_string(),
+        categories,
+        cost,
+        qaly,
+        ly: estimate(arm.ly, arm.ly2, n),
+        ly_undiscounted: estimate(arm.lyu, arm.lyu2, n),
+        inc_cost,
+        inc_qaly,
+        inc_ly: estimate(arm.dly, arm.dly2, n),
+        icer,
+        icer_status,
+        nmb,
+        inc_nmb,
+    }
+}
+
+/// The summary of every arm of one sample. Arms are strategies under the list price until
+/// contracts exist.
+pub fn summarise(sums: &SampleSums, comparator: usize, thresholds: &[f64]) -> Vec<ArmSummary> {
+    sums.arms
+        .iter()
+        .enumerate()
+        .map(|(s, arm)| summarise_arm(arm, s, s == comparator, sums.patients, thresholds))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn icer_status_covers_every_quadrant() {
+        assert_eq!(IcerStatus::classify(10.0, 1.0), IcerStatus::Ratio);
+        assert_eq!(IcerStatus::classify(-10.0, 1.0), IcerStatus::Dominant);
+        assert_eq!(IcerStatus::classify(0.0, 1.0), IcerStatus::Dominant);
+        assert_eq!(IcerStatus::classify(10.0, -1.0), IcerStatus::Dominated);
+        assert_eq!(IcerStatus::classify(0.0, -1.0), IcerStatus::Dominated);
+        assert_eq!(
+            IcerStatus::classify(-10.0, -1.0),
+            IcerStatus::RatioSouthWest
+        );
+        assert_eq!(IcerStatus::classify(-10.0, 0.0), IcerStatus::Dominant);
+        assert_eq!(IcerStatus::classify(10.0, 0.0), IcerStatus::Dominated);
+        assert_eq!(IcerStatus::classify(0.0, 0.0), IcerStatus::Equal);
+    }
+
+    #[test]
+    fn estimate_matches_the_textbook_formula() {
+        let xs = [1.0, 4.0, 2.5, 7.0, 3.0];
+        let (s, s2) = xs.iter().fold((0.0, 0.0), |(a, b), x| (a + x, b + x * x));
+        let e = estimate(s, s2, 5);
+        let mean = 17.5 / 5.0;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 4.0;
+        assert!((e.mean - mean).abs() < 1e-15);
+        assert!((e.mcse.unwrap() - (var / 5.0).sqrt()).abs() < 1e-14);
+        assert_eq!(estimate(3.0, 9.0, 1).mcse, None);
+    }
+
+    #[test]
+    fn nmb_sums_expand_the_square() {
+        // Two patients: (c, q) = (100, 1), (300, 2); λ = 50 → x = -50, -200.
+        let (s, s2) = nmb_sums(50.0, 400.0, 100_000.0, 3.0, 5.0, 700.0);
+        assert_eq!(s, -250.0);
+        assert_eq!(s2, 2500.0 + 40_000.0);
+    }
+}

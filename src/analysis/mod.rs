@@ -1,0 +1,2 @@
+//! Analyses that read result tables (sums per arm), never the engine.
+pub mod cea;

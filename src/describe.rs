@@ -1,0 +1,180 @@
+//! The one-screen summary printed by `vbpsim check`.
+
+use crate::model::{Model, TteForm, TteSpec};
+use crate::scenario::Scenario;
+use std::fmt::Write;
+
+fn months(years: f64) -> String {
+    format!("{:.3} months", years * 12.0)
+}
+
+fn tte(m: &Model, spec: &TteSpec) -> String {
+    let v = |i: usize| m.value(spec.slots[i]);
+    let per_month = |x: f64| format!("{:.5} per month", x / 12.0);
+    let text = match spec.form {
+        TteForm::ExponentialRate => format!("exponential(rate {})", per_month(v(0))),
+        TteForm::ExponentialMedian => format!("exponential(median {})", months(v(0))),
+        TteForm::ExponentialMean => format!("exponential(mean {})", months(v(0))),
+        TteForm::Weibull => format!("weibull(shape {}, scale {})", v(0), months(v(1))),
+        TteForm::WeibullMedian => format!("weibull(shape {}, median {})", v(0), months(v(1))),
+        TteForm::Gompertz => format!(
+            "gompertz(shape {}, rate {})",
+            per_month(v(0)),
+            per_month(v(1))
+        ),
+        TteForm::LogLogistic => format!("loglogistic(shape {}, scale {})", v(0), months(v(1))),
+        TteForm::LogNormal { .. } | TteForm::LogNormalMedian => "lognormal".to_string(),
+        TteForm::Piecewise => format!("piecewise({} pieces)", spec.slots.len() / 2),
+    };
+    match spec.build(&m.values) {
+        Ok(d) => format!(
+            "{text}, median {}",
+            if d.median().is_finite() {
+                months(d.median())
+            } else {
+                "never".into()
+            }
+        ),
+        Err(_) => text,
+    }
+}
+
+/// A human-readable summary of a compiled scenario.
+pub fn summary(s: &Scenario) -> String {
+    let m = &s.model;
+    let mut o = String::new();
+    let meta = &m.meta;
+    let _ = writeln!(o, "{}: ok", s.source.name);
+    let _ = writeln!(o, "scenario   {} — {}", meta.name, meta.title);
+    let _ = writeln!(
+        o,
+        "run        {} patients per strategy, seed {}, horizon {} years, discount {} (costs) / {} (outcomes), {}",
+        meta.patients,
+        meta.seed,
+        meta.horizon,
+        meta.discount_costs,
+        meta.discount_outcomes,
+        meta.currency
+    );
+    let _ = writeln!(o, "thresholds {:?} per QALY", meta.thresholds);
+    if !m.parameters.is_empty() {
+        let names: Vec<String> = m
+            .parameters
+            .iter()
+            .map(|p| format!("{} = {}", p.name, m.value(p.slot)))
+            .collect();
+        let _ = writeln!(o, "parameters {}", names.join(", "));
+    }
+    for b in &m.biomarkers {
+        let _ = writeln!(
+            o,
+            "biomarker  {} prevalence {} (group {})",
+            b.name,
+            m.value(b.prevalence),
+            m.groups[b.group].name
+        );
+    }
+    for t in &m.tests {
+        let reads: Vec<String> = t
+            .readings
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} (sens {}, spec {})",
+                    m.biomarkers[r.biomarker].name,
+                    m.value(r.sensitivity),
+                    m.value(r.specificity)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "test       {}: {}; cost {}, turnaround {:.1} days, failure {} → {}",
+            t.name,
+            reads.join(", "),
+            m.value(t.cost),
+            m.value(t.turnaround) * 365.25,
+            m.value(t.failure),
+            t.on_failure
+                .map_or("negative".to_string(), |i| m.tests[i].name.clone())
+        );
+    }
+    for r in &m.regimens {
+        let drugs: Vec<String> = r
+            .drugs
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} per {:.0} days",
+                    m.drugs[d.drug],
+                    m.value(d.price),
+                    m.value(d.cycle) * 365.25
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "regimen    {}: {}",
+            r.name,
+            if drugs.is_empty() {
+                "no drugs".into()
+            } else {
+                drugs.join(" + ")
+            }
+        );
+        let mut resp: Vec<String> = r
+            .response
+            .by_biomarker
+            .iter()
+            .map(|(b, p)| format!("{} {}", m.biomarkers[*b].name, m.value(*p)))
+            .collect();
+        resp.push(format!("otherwise {}", m.value(r.response.otherwise)));
+        let _ = writeln!(o, "             response {}", resp.join(", "));
+        let _ = writeln!(
+            o,
+            "             progression responder {}",
+            tte(m, &r.progression_responder)
+        );
+        let _ = writeln!(
+            o,
+            "             progression non-responder {}",
+            tte(m, &r.progression_non_responder)
+        );
+        let _ = writeln!(
+            o,
+            "             death before progression {}",
+            tte(m, &r.death_before_progression)
+        );
+        let _ = writeln!(
+            o,
+            "             after progression {}",
+            tte(m, &r.post_progression_survival)
+        );
+    }
+    for st in &m.strategies {
+        let rules: Vec<String> = st
+            .rules
+            .iter()
+            .map(|(b, r)| format!("{}+ → {}", m.biomarkers[*b].name, m.regimens[*r].name))
+            .collect();
+        let _ = writeln!(
+            o,
+            "strategy   {}{}: {}{}else {}",
+            st.name,
+            if m.strategies[meta.comparator].name == st.name {
+                " (comparator)"
+            } else {
+                ""
+            },
+            st.test
+                .map_or(String::new(), |t| format!("test {}; ", m.tests[t].name)),
+            if rules.is_empty() {
+                String::new()
+            } else {
+                format!("{}; ", rules.join("; "))
+            },
+            m.regimens[st.default].name
+        );
+    }
+    o
+}

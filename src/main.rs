@@ -1,0 +1,262 @@
+//! The `vbpsim` command line: parse arguments, call the library, map errors to exit codes
+//! (0 success, 2 invalid input, 1 anything else).
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use vbpsim::run::{RunOptions, Simulation, simulate, write_outputs};
+use vbpsim::scenario::{self, LoadError, Scenario};
+
+#[derive(Parser)]
+#[command(
+    name = "vbpsim",
+    version,
+    about = "Value-based pricing simulator for precision oncology"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a scenario and write its output folder (default: the bundled NSCLC scenario)
+    Run {
+        /// Scenario file (TOML); omitted: the bundled scenarios/nsclc_egfr.toml
+        scenario: Option<PathBuf>,
+        /// Output folder [default: output/<scenario name>]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Patients per strategy (overrides the scenario)
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        patients: Option<u64>,
+        /// Random seed (overrides the scenario)
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads [default: all cores]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        threads: Option<u64>,
+        /// No progress bar and no closing summary
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate a scenario and print a one-screen summary of the model
+    Check {
+        /// Scenario file (TOML)
+        scenario: PathBuf,
+    },
+    /// Write a commented template scenario that runs as is
+    Init {
+        /// Where to write it [default: scenario.toml]
+        path: Option<PathBuf>,
+    },
+    /// Simulate without writing outputs; print trajectories per second and peak memory
+    Bench {
+        /// Scenario file (TOML); omitted: the bundled scenario
+        scenario: Option<PathBuf>,
+        /// Patients per strategy [default: 1000000]
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+        patients: u64,
+        /// Worker threads [default: all cores]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        threads: Option<u64>,
+    },
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn input(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    fn other(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Invalid(errors) => Failure::input(errors.to_string()),
+            LoadError::NotUtf8 { .. } => Failure::input(format!("error: {e}")),
+            LoadError::Io { .. } => Failure::input(format!(
+                "error: {e}\n  = help: give the path of a scenario .toml file, or run `vbpsim init` to write one"
+            )),
+        }
+    }
+}
+
+fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
+    Ok(match path {
+        Some(p) => scenario::load(p)?,
+        None => scenario::default_scenario()?,
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            patients,
+            seed,
+            threads,
+            quiet,
+        } => cmd_run(scenario.as_deref(), out, patients, seed, threads, quiet),
+        Command::Check { scenario } => cmd_check(&scenario),
+        Command::Init { path } => cmd_init(path.unwrap_or_else(|| PathBuf::from("scenario.toml"))),
+        Command::Bench {
+            scenario,
+            patients,
+            threads,
+        } => cmd_bench(scenario.as_deref(), patients, threads),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Simulate with a progress bar that appears once the run has lasted a second.
+fn simulate_with_progress(
+    s: &Scenario,
+    options: &RunOptions,
+    quiet: bool,
+) -> Result<Simulation, Failure> {
+    let started = Instant::now();
+    let mut bar: Option<ProgressBar> = None;
+    let mut progress = |done: u64, total: u64| {
+        if quiet {
+            return;
+        }
+        if bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
+            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
+            ) {
+                b.set_style(style.progress_chars("=> "));
+            }
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let sim =
+        simulate(s, options, &mut progress).map_err(|e| Failure::other(format!("error: {e}")))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(sim)
+}
+
+fn cmd_run(
+    path: Option<&Path>,
+    out: Option<PathBuf>,
+    patients: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<u64>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let s = load(path)?;
+    let options = RunOptions {
+        patients,
+        seed,
+        threads: threads.map(|t| t as usize),
+    };
+    let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
+    let sim = simulate_with_progress(&s, &options, quiet)?;
+    let dir =
+        write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
+    if !quiet {
+        let m = &s.model;
+        eprintln!(
+            "simulated {} patients × {} strategies in {:.2} s; wrote {}",
+            sim.patients,
+            m.strategies.len(),
+            sim.wall_seconds,
+            dir.display()
+        );
+        for r in &sim.summary {
+            let icer = r.icer.map_or(r.icer_status.as_str().to_string(), |x| {
+                format!("ICER {x:.0} {}/QALY", m.meta.currency)
+            });
+            eprintln!(
+                "  {:<24} cost {:>12.0}  QALY {:>7.4}  LY {:>7.4}  {}",
+                m.strategies[r.strategy].name, r.cost.mean, r.qaly.mean, r.ly.mean, icer
+            );
+        }
+    }
+    Ok(())
+}
+
+fn cmd_check(path: &Path) -> Result<(), Failure> {
+    let s = load(Some(path))?;
+    print!("{}", vbpsim::describe::summary(&s));
+    Ok(())
+}
+
+fn cmd_init(path: PathBuf) -> Result<(), Failure> {
+    if path.exists() {
+        return Err(Failure::input(format!(
+            "error: {} already exists; vbpsim init never overwrites a file\n  = help: give another path, e.g. `vbpsim init my_scenario.toml`",
+            path.display()
+        )));
+    }
+    std::fs::write(&path, scenario::DEFAULT_SCENARIO)
+        .map_err(|e| Failure::other(format!("error: cannot write {}: {e}", path.display())))?;
+    eprintln!(
+        "wrote {}; run it with `vbpsim run {}`",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn cmd_bench(path: Option<&Path>, patients: u64, threads: Option<u64>) -> Result<(), Failure> {
+    let s = load(path)?;
+    let options = RunOptions {
+        patients: Some(patients),
+        seed: None,
+        threads: threads.map(|t| t as usize),
+    };
+    let sim = simulate_with_progress(&s, &options, true)?;
+    let trajectories = sim.patients * s.model.strategies.len() as u64;
+    println!("scenario: {}", s.model.meta.name);
+    println!("threads: {}", sim.threads);
+    println!("patients: {}", sim.patients);
+    println!("trajectories: {trajectories} (patients × strategies)");
+    println!("wall_seconds: {:.3}", sim.wall_seconds);
+    println!(
+        "trajectories_per_second: {:.0}",
+        trajectories as f64 / sim.wall_seconds
+    );
+    match peak_memory_mib() {
+        Some(m) => println!("peak_memory_mib: {m:.1}"),
+        None => println!("peak_memory_mib: unknown (no /proc/self/status)"),
+    }
+    Ok(())
+}

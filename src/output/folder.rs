@@ -1,0 +1,115 @@
+//! Output folders written whole or not at all.
+//!
+//! Files go to a hidden temporary folder beside the target, which is renamed into place only
+//! when every file is complete. An existing target is replaced only if vbpsim wrote it (its
+//! run.json says so); a run never deletes files it did not write.
+
+use std::path::{Path, PathBuf};
+
+/// The marker in run.json that identifies a folder written by vbpsim.
+pub const MARKER: &str = "\"tool\": \"vbpsim\"";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error("cannot create output folder {path}: {source}")]
+    Create {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "refusing to replace {path}: it exists and was not written by vbpsim (no vbpsim run.json); choose another --out"
+    )]
+    Foreign { path: String },
+    #[error("cannot move the finished output into {path}: {source}")]
+    Rename {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A temporary folder that becomes `target` on [`Staging::commit`] and vanishes otherwise.
+pub struct Staging {
+    pub dir: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    pub fn new(target: &Path) -> Result<Self, FolderError> {
+        if target.exists() && !written_by_vbpsim(target) {
+            return Err(FolderError::Foreign {
+                path: target.display().to_string(),
+            });
+        }
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|source| FolderError::Create {
+            path: parent.display().to_string(),
+            source,
+        })?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if dir.exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        std::fs::create_dir(&dir).map_err(|source| FolderError::Create {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Move the finished folder into place, replacing a previous vbpsim output.
+    pub fn commit(mut self) -> Result<PathBuf, FolderError> {
+        let rename_err = |source| FolderError::Rename {
+            path: self.target.display().to_string(),
+            source,
+        };
+        if self.target.exists() {
+            if !written_by_vbpsim(&self.target) {
+                return Err(FolderError::Foreign {
+                    path: self.target.display().to_string(),
+                });
+            }
+            // Move the old result aside first, so that a failure leaves one of the two intact.
+            let old = self.dir.with_extension("old");
+            std::fs::rename(&self.target, &old).map_err(rename_err)?;
+            std::fs::rename(&self.dir, &self.target).map_err(rename_err)?;
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&self.dir, &self.target).map_err(rename_err)?;
+        }
+        self.committed = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn written_by_vbpsim(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("run.json")).is_ok_and(|s| s.contains(MARKER))
+}

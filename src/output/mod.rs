@@ -1,0 +1,4 @@
+//! Writers: CSV tables, the run manifest, and the output folder. They format results; they
+//! compute no statistics.
+pub mod folder;
+pub mod tables;

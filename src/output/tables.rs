@@ -1,0 +1,141 @@
+//! CSV tables: summary.csv, costs.csv, survival.csv.
+//!
+//! Conventions: comma separated, one header row, snake_case names, long format, numbers as the
+//! shortest decimal that reads back to the same double, UTF-8.
+
+use crate::analysis::cea::{ArmSummary, Estimate};
+use crate::model::Model;
+use crate::sim::accumulator::{SampleSums, SurvivalCounts};
+use std::io::Write;
+
+/// A number at full precision; −0 is written as 0.
+pub fn number(x: f64) -> String {
+    if x == 0.0 {
+        "0".to_string()
+    } else {
+        format!("{x}")
+    }
+}
+
+fn mcse(e: &Estimate) -> String {
+    e.mcse.map(number).unwrap_or_default()
+}
+
+/// Header of summary.csv for the given thresholds.
+pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "strategy",
+        "contract",
+        "cost",
+        "qaly",
+        "ly",
+        "ly_undiscounted",
+        "inc_cost",
+        "inc_qaly",
+        "inc_ly",
+        "icer",
+        "icer_status",
+    ]
+    .map(String::from)
+    .to_vec();
+    for l in thresholds {
+        h.push(format!("nmb_{}", number(*l)));
+    }
+    for l in thresholds {
+        h.push(format!("inc_nmb_{}", number(*l)));
+    }
+    for x in [
+        "cost",
+        "qaly",
+        "ly",
+        "ly_undiscounted",
+        "inc_cost",
+        "inc_qaly",
+        "inc_ly",
+    ] {
+        h.push(format!("{x}_mcse"));
+    }
+    for l in thresholds {
+        h.push(format!("nmb_{}_mcse", number(*l)));
+    }
+    for l in thresholds {
+        h.push(format!("inc_nmb_{}_mcse", number(*l)));
+    }
+    h
+}
+
+pub fn write_summary<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(summary_header(&model.meta.thresholds))?;
+    for r in rows {
+        let mut rec = vec![
+            model.strategies[r.strategy].name.clone(),
+            r.contract.clone(),
+            number(r.cost.mean),
+            number(r.qaly.mean),
+            number(r.ly.mean),
+            number(r.ly_undiscounted.mean),
+            number(r.inc_cost.mean),
+            number(r.inc_qaly.mean),
+            number(r.inc_ly.mean),
+            r.icer.map(number).unwrap_or_default(),
+            r.icer_status.as_str().to_string(),
+        ];
+        rec.extend(r.nmb.iter().map(|e| number(e.mean)));
+        rec.extend(r.inc_nmb.iter().map(|e| number(e.mean)));
+        for e in [
+            &r.cost,
+            &r.qaly,
+            &r.ly,
+            &r.ly_undiscounted,
+            &r.inc_cost,
+            &r.inc_qaly,
+            &r.inc_ly,
+        ] {
+            rec.push(mcse(e));
+        }
+        rec.extend(r.nmb.iter().map(mcse));
+        rec.extend(r.inc_nmb.iter().map(mcse));
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["strategy", "contract", "category", "cost"])?;
+    let categories = model.categories();
+    for r in rows {
+        for (name, c) in categories.iter().zip(&r.categories) {
+            w.write_record([
+                &model.strategies[r.strategy].name,
+                &r.contract,
+                name,
+                &number(*c),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn write_survival<W: Write>(out: W, model: &Model, sums: &SampleSums) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["strategy", "month", "time", "pfs", "os"])?;
+    for (s, counts) in sums.survival.iter().enumerate() {
+        let pfs = SurvivalCounts::curve(&counts.pfs, sums.patients);
+        let os = SurvivalCounts::curve(&counts.os, sums.patients);
+        for (m, (p, o)) in pfs.iter().zip(&os).enumerate() {
+            w.write_record([
+                model.strategies[s].name.clone(),
+                m.to_string(),
+                number(m as f64 / 12.0),
+                number(*p),
+                number(*o),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

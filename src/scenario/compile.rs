@@ -1,0 +1,1352 @@
+//! From a spanned TOML document to a validated [`Model`], every error collected.
+//!
+//! Names are gathered first (biomarkers, tests, regimens, strategies, parameters) so that
+//! references can be checked in any order and point at the referring value.
+
+use super::diagnostic::{Diagnostic, ScenarioErrors, Source};
+use super::reader::{Check, ParamEntry, Reader, Value, describe, join};
+use crate::model::*;
+use crate::rng::{Process, ProcessKind};
+use crate::units::Dimension;
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
+
+const TOP_KEYS: &[&str] = &[
+    "scenario",
+    "parameters",
+    "biomarkers",
+    "tests",
+    "regimens",
+    "states",
+    "strategies",
+    "payer",
+];
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "title",
+    "currency",
+    "horizon",
+    "discount",
+    "patients",
+    "samples",
+    "seed",
+    "comparator",
+    "thresholds",
+];
+/// Longest chain of reflex tests a patient can go through.
+pub const MAX_TEST_CHAIN: usize = 8;
+
+/// Parse and validate a scenario; every problem in the file is reported at once.
+pub fn compile(source: Source) -> Result<Model, ScenarioErrors> {
+    let mut reader = Reader::default();
+    let model = match DeTable::parse(&source.text) {
+        Ok(doc) => {
+            let span = doc.span();
+            read_document(&mut reader, doc.get_ref(), span)
+        }
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            reader.diagnostics.push(Diagnostic {
+                span,
+                field: String::new(),
+                message: format!("malformed TOML: {message}"),
+                help: None,
+            });
+            None
+        }
+    };
+    match model {
+        Some(m) if reader.diagnostics.is_empty() => Ok(m),
+        _ => {
+            let mut diagnostics = reader.diagnostics;
+            diagnostics.sort_by_key(|d| d.span.start);
+            Err(ScenarioErrors {
+                source,
+                diagnostics,
+            })
+        }
+    }
+}
+
+/// Entries of an array of named tables (`[[regimens]]`) with their names read up front.
+struct Named<'a, 'i> {
+    table: &'a DeTable<'i>,
+    span: Range<usize>,
+    path: String,
+}
+
+fn named_entries<'a, 'i>(
+    r: &mut Reader,
+    doc: &'a DeTable<'i>,
+    key: &str,
+    kind: &str,
+) -> (Vec<Named<'a, 'i>>, Vec<String>) {
+    let mut entries = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let Some(v) = doc.get(key) else {
+        return (entries, names);
+    };
+    let Some(items) = r.array(v, key) else {
+        return (entries, names);
+    };
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{key}[{i}]");
+        let Some(table) = r.table(item, &path) else {
+            continue;
+        };
+        let name = match r.require(
+            table,
+            &item.span(),
+            &path,
+            "name",
+            &format!("the {kind}'s name"),
+        ) {
+            Some(nv) => match r.name(nv, &join(&path, "name")) {
+                Some(n) if names.contains(&n) => {
+                    r.error(
+                        nv.span(),
+                        &join(&path, "name"),
+                        format!("duplicate {kind} name `{n}`"),
+                    );
+                    n
+                }
+                Some(n) => n,
+                None => format!("#{i}"),
+            },
+            None => format!("#{i}"),
+        };
+        names.push(name);
+        entries.push(Named {
+            table,
+            span: item.span(),
+            path,
+        });
+    }
+    (entries, names)
+}
+
+fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Option<Model> {
+    r.check_keys(doc, "", TOP_KEYS);
+    if let Some(p) = doc.get("parameters") {
+        read_parameters(r, p);
+    }
+    let (biomarker_entries, biomarker_names) = named_entries(r, doc, "biomarkers", "biomarker");
+    let (test_entries, test_names) = named_entries(r, doc, "tests", "test");
+    let (regimen_entries, regimen_names) = named_entries(r, doc, "regimens", "regimen");
+    let (strategy_entries, strategy_names) = named_entries(r, doc, "strategies", "strategy");
+
+    let meta = match r.require(doc, &(0..0), "", "scenario", "a [scenario] table") {
+        Some(v) => read_meta(r, v, &strategy_names),
+        None => None,
+    };
+    let (biomarkers, groups) = read_biomarkers(r, &biomarker_entries, &biomarker_names);
+    let tests = read_tests(r, &test_entries, &test_names, &biomarker_names);
+    let mut drugs = Vec::new();
+    let regimens: Vec<Option<Regimen>> = regimen_entries
+        .iter()
+        .zip(&regimen_names)
+        .map(|(e, name)| read_regimen(r, e, name, &biomarker_names, &mut drugs))
+        .collect();
+    let states = match r.require(doc, &(0..0), "", "states", "a [states] table") {
+        Some(v) => read_states(r, v),
+        None => None,
+    };
+    let strategies: Vec<Option<Strategy>> = strategy_entries
+        .iter()
+        .zip(&strategy_names)
+        .map(|(e, name)| {
+            read_strategy(
+                r,
+                e,
+                name,
+                &test_names,
+                &regimen_names,
+                &biomarker_names,
+                &tests,
+            )
+        })
+        .collect();
+    if strategy_entries.is_empty() {
+        r.error(
+            span.start..span.start,
+            "strategies",
+            "missing [[strategies]]: expected at least one strategy",
+        );
+    }
+    if let Some(payer) = doc.get("payer") {
+        read_payer(r, payer);
+    }
+
+    let mut parameters: Vec<Parameter> = r
+        .parameter_order
+        .iter()
+        .map(|name| {
+            let e = &r.parameters[name];
+            Parameter {
+                name: name.clone(),
+                slot: e.slot,
+                dimension: e.dimension,
+            }
+        })
+        .collect();
+    parameters.sort_by_key(|p| p.slot.0);
+    Some(Model {
+        meta: meta?,
+        values: std::mem::take(&mut r.values),
+        parameters,
+        biomarkers,
+        groups,
+        tests: tests.into_iter().collect::<Option<Vec<_>>>()?,
+        regimens: regimens.into_iter().collect::<Option<Vec<_>>>()?,
+        states: states?,
+        strategies: strategies.into_iter().collect::<Option<Vec<_>>>()?,
+        drugs,
+    })
+}
+
+fn read_parameters(r: &mut Reader, v: &Value<'_>) {
+    let Some(table) = r.table(v, "parameters") else {
+        return;
+    };
+    for (key, pv) in table.iter() {
+        let name = key.get_ref().to_string();
+        let path = join("parameters", &name);
+        if !super::reader::is_identifier(&name) {
+            r.error(
+                key.span(),
+                &path,
+                "expected a parameter name of letters, digits and `_`",
+            );
+            continue;
+        }
+        let Some(pt) = r.table(pv, &path) else {
+            continue;
+        };
+        r.check_keys(pt, &path, &["value"]);
+        let Some(value) = r.require(
+            pt,
+            &pv.span(),
+            &path,
+            "value",
+            "the parameter's point value",
+        ) else {
+            continue;
+        };
+        let vpath = join(&path, "value");
+        let (x, dimension) = match value.get_ref() {
+            DeValue::Integer(_) | DeValue::Float(_) => match r.number(value, &vpath) {
+                Some(x) => (x, Dimension::Number),
+                None => continue,
+            },
+            DeValue::String(s) => match crate::units::parse_quantity(s) {
+                Ok((x, dim)) => (x, dim),
+                Err(_) => {
+                    // Re-read as a duration to get the precise unit message.
+                    let _ = r.literal_quantity(value, &vpath, Dimension::Duration, Check::Any);
+                    continue;
+                }
+            },
+            other => {
+                r.error(
+                    value.span(),
+                    &vpath,
+                    format!(
+                        "expected a number or a quantity like \"6 months\", found {}",
+                        describe(other)
+                    ),
+                );
+                continue;
+            }
+        };
+        let slot = r.constant(x);
+        r.parameters
+            .insert(name.clone(), ParamEntry { slot, dimension });
+        r.parameter_order.push(name);
+    }
+}
+
+fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Meta> {
+    let p = "scenario";
+    let t = r.table(v, p)?;
+    let span = v.span();
+    r.check_keys(t, p, SCENARIO_KEYS);
+    let name = r
+        .require(t, &span, p, "name", "the scenario's name")
+        .and_then(|v| r.name(v, "scenario.name"));
+    let title = match t.get("title") {
+        Some(v) => r.string(v, "scenario.title").map(str::to_string),
+        None => Some(String::new()),
+    };
+    let currency = match t.get("currency") {
+        Some(v) => r.string(v, "scenario.currency").map(str::to_string),
+        None => Some("USD".to_string()),
+    };
+    let horizon = r
+        .require(t, &span, p, "horizon", "a duration like \"20 years\"")
+        .and_then(|v| {
+            r.literal_quantity(v, "scenario.horizon", Dimension::Duration, Check::Positive)
+        });
+    let (mut dc, mut doutc) = (Some(0.0), Some(0.0));
+    if let Some(d) = r.require(
+        t,
+        &span,
+        p,
+        "discount",
+        "a table { costs = 0.03, outcomes = 0.03 }",
+    ) && let Some(dt) = r.table(d, "scenario.discount")
+    {
+        r.check_keys(dt, "scenario.discount", &["costs", "outcomes"]);
+        for (key, out) in [("costs", &mut dc), ("outcomes", &mut doutc)] {
+            *out = r
+                .require(
+                    dt,
+                    &d.span(),
+                    "scenario.discount",
+                    key,
+                    "an annual rate like 0.03",
+                )
+                .and_then(|v| r.number(v, &format!("scenario.discount.{key}")))
+                .and_then(|x| {
+                    if (0.0..1.0).contains(&x) {
+                        Some(x)
+                    } else {
+                        let dv = &dt[key];
+                        r.error(
+                            dv.span(),
+                            &format!("scenario.discount.{key}"),
+                            format!("expected an annual rate in [0, 1), found {x}"),
+                        );
+                        None
+                    }
+                });
+        }
+    }
+    let patients = r
+        .require(
+            t,
+            &span,
+            p,
+            "patients",
+            "the number of simulated patients per strategy",
+        )
+        .and_then(|v| r.integer(v, "scenario.patients", 1));
+    let samples = match t.get("samples") {
+        Some(v) => r.integer(v, "scenario.samples", 0),
+        None => Some(0),
+    };
+    let seed = match t.get("seed") {
+        Some(v) => r.integer(v, "scenario.seed", 0),
+        None => Some(0),
+    };
+    let comparator = r
+        .require(
+            t,
+            &span,
+            p,
+            "comparator",
+            "the name of the comparator strategy",
+        )
+        .and_then(|v| r.resolve(v, "scenario.comparator", "strategy", strategies));
+    let thresholds = match t.get("thresholds") {
+        Some(v) => r.array(v, "scenario.thresholds").and_then(|items| {
+            let xs: Vec<Option<f64>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    r.literal_quantity(
+                        x,
+                        &format!("scenario.thresholds[{i}]"),
+                        Dimension::Number,
+                        Check::NonNegative,
+                    )
+                })
+                .collect();
+            xs.into_iter().collect::<Option<Vec<f64>>>()
+        }),
+        None => Some(vec![100_000.0]),
+    };
+    Some(Meta {
+        name: name?,
+        title: title?,
+        currency: currency?,
+        horizon: horizon?,
+        discount_costs: dc?,
+        discount_outcomes: doutc?,
+        patients: patients?,
+        samples: samples?,
+        seed: seed?,
+        comparator: comparator?,
+        thresholds: thresholds?,
+        perspective: Perspective::National,
+    })
+}
+
+fn read_payer(r: &mut Reader, v: &Value<'_>) {
+    let Some(t) = r.table(v, "payer") else { return };
+    r.check_keys(t, "payer", &["perspective"]);
+    if let Some(pv) = t.get("perspective")
+        && let Some(s) = r.string(pv, "payer.perspective")
+        && s != "national"
+    {
+        r.error_help(
+            pv.span(),
+            "payer.perspective",
+            format!("expected \"national\", found \"{s}\""),
+            Some("the commercial perspective (member turnover) is not supported yet".into()),
+        );
+    }
+}
+
+fn read_biomarkers(
+    r: &mut Reader,
+    entries: &[Named<'_, '_>],
+    names: &[String],
+) -> (Vec<Biomarker>, Vec<BiomarkerGroup>) {
+    let mut biomarkers = Vec::new();
+    let mut groups: Vec<BiomarkerGroup> = Vec::new();
+    let mut group_sums: Vec<(f64, Range<usize>)> = Vec::new();
+    for (e, name) in entries.iter().zip(names) {
+        r.check_keys(e.table, &e.path, &["name", "prevalence", "group"]);
+        let prevalence = r
+            .require(e.table, &e.span, &e.path, "prevalence", "a probability")
+            .and_then(|v| {
+                r.quantity(
+                    v,
+                    &join(&e.path, "prevalence"),
+                    Dimension::Number,
+                    Check::Probability,
+                )
+            });
+        let group_name = match e.table.get("group") {
+            Some(g) => r.name(g, &join(&e.path, "group")),
+            None => Some(format!("biomarker:{name}")),
+        };
+        let (Some(prevalence), Some(group_name)) = (prevalence, group_name) else {
+            continue;
+        };
+        let gi = match groups.iter().position(|g| g.name == group_name) {
+            Some(i) => i,
+            None => {
+                groups.push(BiomarkerGroup {
+                    process: Process::named(ProcessKind::Biomarker, &group_name),
+                    name: group_name,
+                    members: Vec::new(),
+                });
+                group_sums.push((0.0, 0..0));
+                groups.len() - 1
+            }
+        };
+        groups[gi].members.push(biomarkers.len());
+        group_sums[gi].0 += r.values[prevalence.0 as usize];
+        group_sums[gi].1 = e
+            .table
+            .get("prevalence")
+            .map_or(e.span.clone(), |v| v.span());
+        biomarkers.push(Biomarker {
+            name: name.clone(),
+            prevalence,
+            group: gi,
+        });
+    }
+    for (g, (sum, span)) in groups.iter().zip(group_sums) {
+        if sum > 1.0 + 1e-12 {
+            r.error(span, "biomarkers", format!("prevalences in group `{}` sum to {sum}: expected at most 1 (members are mutually exclusive)", g.name));
+        }
+    }
+    (biomarkers, groups)
+}
+
+fn read_tests(
+    r: &mut Reader,
+    entries: &[Named<'_, '_>],
+    names: &[String],
+    biomarkers: &[String],
+) -> Vec<Option<Test>> {
+    let mut tests: Vec<Option<Test>> = Vec::new();
+    for (e, name) in entries.iter().zip(names) {
+        let p = &e.path;
+        r.check_keys(
+            e.table,
+            p,
+            &[
+                "name",
+                "detects",
+                "sensitivity",
+                "specificity",
+                "failure",
+                "on_failure",
+                "cost",
+                "turnaround",
+            ],
+        );
+        let detects: Vec<(usize, Range<usize>)> = r
+            .require(e.table, &e.span, p, "detects", "a list of biomarker names")
+            .and_then(|v| r.array(v, &join(p, "detects")))
+            .map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| {
+                        r.resolve(item, &format!("{p}.detects[{i}]"), "biomarker", biomarkers)
+                            .map(|b| (b, item.span()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let detected_names: Vec<String> = detects
+            .iter()
+            .map(|(b, _)| biomarkers[*b].clone())
+            .collect();
+        let sens = per_biomarker(r, e, "sensitivity", &detected_names, biomarkers);
+        let spec = per_biomarker(r, e, "specificity", &detected_names, biomarkers);
+        let failure = r.quantity_or(
+            e.table,
+            p,
+            "failure",
+            Dimension::Number,
+            Check::Probability,
+            0.0,
+        );
+        let on_failure = match e.table.get("on_failure") {
+            Some(v) => match r.string(v, &join(p, "on_failure")) {
+                Some("negative") => Some(None),
+                Some(_) => r
+                    .resolve(v, &join(p, "on_failure"), "test", names)
+                    .map(Some),
+                None => None,
+            },
+            None => Some(None),
+        };
+        let cost = r
+            .require(e.table, &e.span, p, "cost", "the test's cost")
+            .and_then(|v| r.quantity(v, &join(p, "cost"), Dimension::Number, Check::NonNegative));
+        let turnaround = r
+            .require(
+                e.table,
+                &e.span,
+                p,
+                "turnaround",
+                "a duration like \"15 days\"",
+            )
+            .and_then(|v| {
+                r.quantity(
+                    v,
+                    &join(p, "turnaround"),
+                    Dimension::Duration,
+                    Check::NonNegative,
+                )
+            });
+        let test = (|| {
+            let (sens, spec) = (sens?, spec?);
+            Some(Test {
+                name: name.clone(),
+                readings: detects
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (b, _))| Reading {
+                        biomarker: *b,
+                        sensitivity: sens[k],
+                        specificity: spec[k],
+                        process: Process::named2(ProcessKind::TestReading, name, &biomarkers[*b]),
+                    })
+                    .collect(),
+                failure: failure?,
+                on_failure: on_failure?,
+                cost: cost?,
+                turnaround: turnaround?,
+                failure_process: Process::named(ProcessKind::TestFailure, name),
+            })
+        })();
+        tests.push(test);
+    }
+    // Reflex chains must end: no cycles, at most MAX_TEST_CHAIN tests.
+    for (i, e) in entries.iter().enumerate() {
+        let mut seen = vec![i];
+        let mut cur = i;
+        while let Some(Some(next)) = tests
+            .get(cur)
+            .and_then(|t| t.as_ref())
+            .map(|t| t.on_failure)
+        {
+            if seen.contains(&next) || seen.len() >= MAX_TEST_CHAIN {
+                let span = e
+                    .table
+                    .get("on_failure")
+                    .map_or(e.span.clone(), |v| v.span());
+                r.error(
+                    span,
+                    &join(&e.path, "on_failure"),
+                    format!("reflex tests must form a chain of at most {MAX_TEST_CHAIN} tests without loops, found {}", seen.iter().chain([&next]).map(|&k| names[k].as_str()).collect::<Vec<_>>().join(" → ")),
+                );
+                break;
+            }
+            seen.push(next);
+            cur = next;
+        }
+    }
+    tests
+}
+
+/// Sensitivity or specificity: one number for every detected biomarker, or a table by name.
+fn per_biomarker(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    key: &str,
+    detected: &[String],
+    biomarkers: &[String],
+) -> Option<Vec<Slot>> {
+    let path = join(&e.path, key);
+    let v = r.require(
+        e.table,
+        &e.span,
+        &e.path,
+        key,
+        "a probability, or a table of probabilities by biomarker",
+    )?;
+    match v.get_ref() {
+        DeValue::Table(t) => {
+            for (k, _) in t.iter() {
+                let kn = k.get_ref().as_ref();
+                if !detected.iter().any(|d| d == kn) {
+                    let help = if biomarkers.iter().any(|b| b == kn) {
+                        format!("add `{kn}` to `detects`")
+                    } else {
+                        format!("the test detects: {}", detected.join(", "))
+                    };
+                    r.error_help(
+                        k.span(),
+                        &join(&path, kn),
+                        format!("`{kn}` is not a biomarker this test detects"),
+                        Some(help),
+                    );
+                }
+            }
+            let slots: Vec<Option<Slot>> = detected
+                .iter()
+                .map(|d| {
+                    r.require(t, &v.span(), &path, d, "a probability")
+                        .and_then(|x| {
+                            r.quantity(x, &join(&path, d), Dimension::Number, Check::Probability)
+                        })
+                })
+                .collect();
+            slots.into_iter().collect()
+        }
+        _ => {
+            let slot = r.quantity(v, &path, Dimension::Number, Check::Probability)?;
+            Some(vec![slot; detected.len()])
+        }
+    }
+}
+
+fn read_regimen(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &str,
+    biomarkers: &[String],
+    drug_names: &mut Vec<String>,
+) -> Option<Regimen> {
+    let p = &e.path;
+    let t = e.table;
+    r.check_keys(
+        t,
+        p,
+        &[
+            "name",
+            "drugs",
+            "administration",
+            "response",
+            "progression",
+            "death_before_progression",
+            "after_progression",
+            "discontinuation",
+            "adverse_events",
+        ],
+    );
+    let drugs: Option<Vec<Drug>> = match t.get("drugs") {
+        Some(v) => r.array(v, &join(p, "drugs")).and_then(|items| {
+            let ds: Vec<Option<Drug>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| read_drug(r, item, &format!("{p}.drugs[{i}]"), drug_names))
+                .collect();
+            ds.into_iter().collect()
+        }),
+        None => Some(Vec::new()),
+    };
+    let administration = r.quantity_or(
+        t,
+        p,
+        "administration",
+        Dimension::Number,
+        Check::NonNegative,
+        0.0,
+    );
+    let response = r
+        .require(
+            t,
+            &e.span,
+            p,
+            "response",
+            "a probability, or a table by biomarker with `otherwise`",
+        )
+        .and_then(|v| read_response(r, v, &join(p, "response"), biomarkers));
+    let (mut resp, mut nonresp) = (None, None);
+    if let Some(v) = r.require(
+        t,
+        &e.span,
+        p,
+        "progression",
+        "a table { responder = …, non_responder = … }",
+    ) {
+        let pp = join(p, "progression");
+        if let Some(pt) = r.table(v, &pp) {
+            r.check_keys(pt, &pp, &["responder", "non_responder"]);
+            resp = r
+                .require(
+                    pt,
+                    &v.span(),
+                    &pp,
+                    "responder",
+                    "a time-to-event distribution",
+                )
+                .and_then(|d| read_tte(r, d, &join(&pp, "responder")));
+            nonresp = r
+                .require(
+                    pt,
+                    &v.span(),
+                    &pp,
+                    "non_responder",
+                    "a time-to-event distribution",
+                )
+                .and_then(|d| read_tte(r, d, &join(&pp, "non_responder")));
+        }
+    }
+    let death = r
+        .require(
+            t,
+            &e.span,
+            p,
+            "death_before_progression",
+            "a time-to-event distribution",
+        )
+        .and_then(|d| read_tte(r, d, &join(p, "death_before_progression")));
+    let (mut pps, mut pps_cost) = (None, None);
+    if let Some(v) = r.require(
+        t,
+        &e.span,
+        p,
+        "after_progression",
+        "a table { survival = …, cost = … }",
+    ) {
+        let ap = join(p, "after_progression");
+        if let Some(at) = r.table(v, &ap) {
+            r.check_keys(at, &ap, &["survival", "cost"]);
+            pps = r
+                .require(
+                    at,
+                    &v.span(),
+                    &ap,
+                    "survival",
+                    "a time-to-event distribution",
+                )
+                .and_then(|d| read_tte(r, d, &join(&ap, "survival")));
+            pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+        }
+    }
+    let discontinuation = match t.get("discontinuation") {
+        Some(d) => read_tte(r, d, &join(p, "discontinuation")).map(Some),
+        None => Some(None),
+    };
+    let adverse_events: Option<Vec<AdverseEvent>> = match t.get("adverse_events") {
+        Some(v) => r.array(v, &join(p, "adverse_events")).and_then(|items| {
+            let mut seen: Vec<String> = Vec::new();
+            let aes: Vec<Option<AdverseEvent>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let ap = format!("{p}.adverse_events[{i}]");
+                    let at = r.table(item, &ap)?;
+                    r.check_keys(at, &ap, &["name", "probability", "cost", "qaly_loss"]);
+                    let ae_name = r
+                        .require(at, &item.span(), &ap, "name", "the event's name")
+                        .and_then(|v| r.name(v, &join(&ap, "name")));
+                    if let Some(n) = &ae_name {
+                        if seen.contains(n) {
+                            r.error(
+                                at["name"].span(),
+                                &join(&ap, "name"),
+                                format!("duplicate adverse event `{n}` in regimen `{name}`"),
+                            );
+                        }
+                        seen.push(n.clone());
+                    }
+                    let probability = r
+                        .require(at, &item.span(), &ap, "probability", "a probability")
+                        .and_then(|v| {
+                            r.quantity(
+                                v,
+                                &join(&ap, "probability"),
+                                Dimension::Number,
+                                Check::Probability,
+                            )
+                        });
+                    let cost =
+                        r.quantity_or(at, &ap, "cost", Dimension::Number, Check::NonNegative, 0.0);
+                    let qaly_loss = r.quantity_or(
+                        at,
+                        &ap,
+                        "qaly_loss",
+                        Dimension::Number,
+                        Check::NonNegative,
+                        0.0,
+                    );
+                    let ae_name = ae_name?;
+                    Some(AdverseEvent {
+                        process: Process::named2(ProcessKind::AdverseEvent, name, &ae_name),
+                        name: ae_name,
+                        probability: probability?,
+                        cost: cost?,
+                        qaly_loss: qaly_loss?,
+                    })
+                })
+                .collect();
+            aes.into_iter().collect()
+        }),
+        None => Some(Vec::new()),
+    };
+    Some(Regimen {
+        name: name.to_string(),
+        drugs: drugs?,
+        administration: administration?,
+        response: response?,
+        progression_responder: resp?,
+        progression_non_responder: nonresp?,
+        death_before_progression: death?,
+        post_progression_survival: pps?,
+        post_progression_cost: pps_cost?,
+        discontinuation: discontinuation?,
+        adverse_events: adverse_events?,
+    })
+}
+
+fn read_drug(r: &mut Reader, v: &Value<'_>, p: &str, drug_names: &mut Vec<String>) -> Option<Drug> {
+    let t = r.table(v, p)?;
+    r.check_keys(
+        t,
+        p,
+        &[
+            "name",
+            "price",
+            "cycle",
+            "max_cycles",
+            "max_duration",
+            "administration",
+        ],
+    );
+    let name = r
+        .require(t, &v.span(), p, "name", "the drug's name")
+        .and_then(|n| r.name(n, &join(p, "name")));
+    let price = r
+        .require(t, &v.span(), p, "price", "the price per cycle")
+        .and_then(|x| r.quantity(x, &join(p, "price"), Dimension::Number, Check::NonNegative));
+    let cycle = r
+        .require(
+            t,
+            &v.span(),
+            p,
+            "cycle",
+            "the cycle length, like \"21 days\"",
+        )
+        .and_then(|x| r.quantity(x, &join(p, "cycle"), Dimension::Duration, Check::Positive));
+    let max_cycles = match t.get("max_cycles") {
+        Some(x) => r.integer(x, &join(p, "max_cycles"), 1).map(Some),
+        None => Some(None),
+    };
+    let max_duration = match t.get("max_duration") {
+        Some(x) => r
+            .quantity(
+                x,
+                &join(p, "max_duration"),
+                Dimension::Duration,
+                Check::Positive,
+            )
+            .map(Some),
+        None => Some(None),
+    };
+    let administration = r.quantity_or(
+        t,
+        p,
+        "administration",
+        Dimension::Number,
+        Check::NonNegative,
+        0.0,
+    );
+    let name = name?;
+    let drug = match drug_names.iter().position(|d| *d == name) {
+        Some(i) => i,
+        None => {
+            drug_names.push(name);
+            drug_names.len() - 1
+        }
+    };
+    Some(Drug {
+        drug,
+        price: price?,
+        cycle: cycle?,
+        max_cycles: max_cycles?,
+        max_duration: max_duration?,
+        administration: administration?,
+    })
+}
+
+fn read_response(
+    r: &mut Reader,
+    v: &Value<'_>,
+    p: &str,
+    biomarkers: &[String],
+) -> Option<Response> {
+    match v.get_ref() {
+        DeValue::Table(t) => {
+            let mut by_biomarker = Vec::new();
+            let mut otherwise = None;
+            let mut ok = true;
+            for (k, x) in t.iter() {
+                let key = k.get_ref().as_ref();
+                let kp = join(p, key);
+                if key == "otherwise" {
+                    otherwise = r.quantity(x, &kp, Dimension::Number, Check::Probability);
+                    ok &= otherwise.is_some();
+                    continue;
+                }
+                let Some(b) = biomarkers.iter().position(|n| n == key) else {
+                    let mut candidates: Vec<&str> = biomarkers.iter().map(String::as_str).collect();
+                    candidates.push("otherwise");
+                    let help = super::diagnostic::did_you_mean(key, candidates.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| {
+                            Some(format!(
+                                "keys are biomarker names ({}) or `otherwise`",
+                                biomarkers.join(", ")
+                            ))
+                        });
+                    r.error_help(k.span(), &kp, format!("undefined biomarker `{key}`"), help);
+                    ok = false;
+                    continue;
+                };
+                match r.quantity(x, &kp, Dimension::Number, Check::Probability) {
+                    Some(s) => by_biomarker.push((b, s)),
+                    None => ok = false,
+                }
+            }
+            if otherwise.is_none() && !t.contains_key("otherwise") {
+                r.error(v.span(), p, "missing field `otherwise`: expected the response probability of patients without any listed biomarker");
+                return None;
+            }
+            if ok {
+                Some(Response {
+                    by_biomarker,
+                    otherwise: otherwise?,
+                })
+            } else {
+                None
+            }
+        }
+        _ => {
+            let otherwise = r.quantity(v, p, Dimension::Number, Check::Probability)?;
+            Some(Response {
+                by_biomarker: Vec::new(),
+                otherwise,
+            })
+        }
+    }
+}
+
+const DISTS: &[&str] = &[
+    "exponential",
+    "weibull",
+    "gompertz",
+    "loglogistic",
+    "lognormal",
+    "piecewise",
+];
+
+/// A time-to-event distribution: `{ dist = "weibull", shape = 1.3, scale = "24 months" }`.
+fn read_tte(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<TteSpec> {
+    let t = r.table(v, p)?;
+    let span = v.span();
+    let dv = r.require(t, &span, p, "dist", &format!("one of {}", DISTS.join(", ")))?;
+    let dist = r.string(dv, &join(p, "dist"))?;
+    // Which keys a form takes, and which alternatives are mutually exclusive.
+    let (form, keys): (TteForm, Vec<(&str, Dimension, Check)>) = match dist {
+        "exponential" => {
+            let choice = exactly_one(r, t, &span, p, &["rate", "median", "mean"])?;
+            match choice {
+                "rate" => (
+                    TteForm::ExponentialRate,
+                    vec![("rate", Dimension::PerTime, Check::Positive)],
+                ),
+                "median" => (
+                    TteForm::ExponentialMedian,
+                    vec![("median", Dimension::Duration, Check::Positive)],
+                ),
+                _ => (
+                    TteForm::ExponentialMean,
+                    vec![("mean", Dimension::Duration, Check::Positive)],
+                ),
+            }
+        }
+        "weibull" | "loglogistic" => {
+            let choice = exactly_one(r, t, &span, p, &["scale", "median"])?;
+            let form = match (dist, choice) {
+                ("weibull", "scale") => TteForm::Weibull,
+                ("weibull", _) => TteForm::WeibullMedian,
+                _ => TteForm::LogLogistic,
+            };
+            (
+                form,
+                vec![
+                    ("shape", Dimension::Number, Check::Positive),
+                    (choice, Dimension::Duration, Check::Positive),
+                ],
+            )
+        }
+        "gompertz" => (
+            TteForm::Gompertz,
+            vec![
+                ("shape", Dimension::PerTime, Check::Any),
+                ("rate", Dimension::PerTime, Check::Positive),
+            ],
+        ),
+        "lognormal" => {
+            let choice = exactly_one(r, t, &span, p, &["median", "meanlog"])?;
+            if choice == "median" {
+                (
+                    TteForm::LogNormalMedian,
+                    vec![
+                        ("median", Dimension::Duration, Check::Positive),
+                        ("sdlog", Dimension::Number, Check::Positive),
+                    ],
+                )
+            } else {
+                let uv = r.require(
+                    t,
+                    &span,
+                    p,
+                    "unit",
+                    "the time unit of log t, like \"months\"",
+                )?;
+                let us = r.string(uv, &join(p, "unit"))?;
+                let unit_years = match crate::units::time_unit(us) {
+                    Ok(u) => u,
+                    Err(_) => {
+                        r.error_help(
+                            uv.span(),
+                            &join(p, "unit"),
+                            format!("unknown unit `{us}`"),
+                            Some("units are day(s), week(s), month(s), year(s)".into()),
+                        );
+                        return None;
+                    }
+                };
+                (
+                    TteForm::LogNormal { unit_years },
+                    vec![
+                        ("meanlog", Dimension::Number, Check::Any),
+                        ("sdlog", Dimension::Number, Check::Positive),
+                    ],
+                )
+            }
+        }
+        "piecewise" => return read_piecewise(r, t, &span, p),
+        other => {
+            let help = super::diagnostic::did_you_mean(other, DISTS.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"));
+            r.error_help(
+                dv.span(),
+                &join(p, "dist"),
+                format!("expected one of {}, found \"{other}\"", DISTS.join(", ")),
+                help,
+            );
+            return None;
+        }
+    };
+    let mut allowed = vec!["dist"];
+    allowed.extend(keys.iter().map(|(k, _, _)| *k));
+    if matches!(form, TteForm::LogNormal { .. }) {
+        allowed.push("unit");
+    }
+    r.check_keys(t, p, &allowed);
+    let slots: Vec<Option<Slot>> = keys
+        .iter()
+        .map(|(k, dim, check)| {
+            r.require(t, &span, p, k, dim.describe())
+                .and_then(|x| r.quantity(x, &join(p, k), *dim, *check))
+        })
+        .collect();
+    let spec = TteSpec {
+        form,
+        slots: slots.into_iter().collect::<Option<Vec<_>>>()?,
+    };
+    // Cross-parameter validity (e.g. a Gompertz with rate ≤ 0) at the point values.
+    if let Err(e) = spec.build(&r.values) {
+        r.error(span, p, format!("not a valid {dist} distribution: {e}"));
+        return None;
+    }
+    Some(spec)
+}
+
+fn exactly_one<'k>(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    span: &Range<usize>,
+    p: &str,
+    keys: &[&'k str],
+) -> Option<&'k str> {
+    let present: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| t.contains_key(*k))
+        .collect();
+    match present.as_slice() {
+        [one] => Some(one),
+        [] => {
+            r.error(
+                span.clone(),
+                p,
+                format!(
+                    "missing parameter: expected one of {}",
+                    keys.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            None
+        }
+        many => {
+            r.error(
+                span.clone(),
+                p,
+                format!(
+                    "give only one of {}, found {}",
+                    keys.join(", "),
+                    many.join(" and ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn read_piecewise(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    span: &Range<usize>,
+    p: &str,
+) -> Option<TteSpec> {
+    r.check_keys(t, p, &["dist", "breaks", "rates"]);
+    let breaks = r.require(
+        t,
+        span,
+        p,
+        "breaks",
+        "a list of times starting at \"0 months\"",
+    )?;
+    let rates = r.require(t, span, p, "rates", "a list of rates, one per break")?;
+    let bs = r.array(breaks, &join(p, "breaks"))?;
+    let rs = r.array(rates, &join(p, "rates"))?;
+    if bs.len() != rs.len() || bs.is_empty() {
+        r.error(
+            rates.span(),
+            &join(p, "rates"),
+            format!(
+                "expected one rate per break ({}), found {}",
+                bs.len(),
+                rs.len()
+            ),
+        );
+        return None;
+    }
+    let mut slots = Vec::new();
+    for (i, b) in bs.iter().enumerate() {
+        slots.push(r.quantity(
+            b,
+            &format!("{p}.breaks[{i}]"),
+            Dimension::Duration,
+            Check::NonNegative,
+        ));
+    }
+    for (i, x) in rs.iter().enumerate() {
+        slots.push(r.quantity(
+            x,
+            &format!("{p}.rates[{i}]"),
+            Dimension::PerTime,
+            Check::NonNegative,
+        ));
+    }
+    let spec = TteSpec {
+        form: TteForm::Piecewise,
+        slots: slots.into_iter().collect::<Option<Vec<_>>>()?,
+    };
+    if let Err(e) = spec.build(&r.values) {
+        r.error(
+            breaks.span(),
+            &join(p, "breaks"),
+            format!("not a valid piecewise distribution: {e}"),
+        );
+        return None;
+    }
+    Some(spec)
+}
+
+fn read_states(r: &mut Reader, v: &Value<'_>) -> Option<States> {
+    let t = r.table(v, "states")?;
+    r.check_keys(t, "states", &["progression_free", "progressed", "death"]);
+    let read_state = |r: &mut Reader, key: &str| -> (Option<Slot>, Option<Slot>) {
+        let p = join("states", key);
+        let Some(sv) = r.require(
+            t,
+            &v.span(),
+            "states",
+            key,
+            "a table { cost = \"… per month\", utility = … }",
+        ) else {
+            return (None, None);
+        };
+        let Some(st) = r.table(sv, &p) else {
+            return (None, None);
+        };
+        r.check_keys(st, &p, &["cost", "utility"]);
+        let cost = r.quantity_or(st, &p, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+        let utility = r
+            .require(
+                st,
+                &sv.span(),
+                &p,
+                "utility",
+                "a utility weight (1 = full health)",
+            )
+            .and_then(|u| r.quantity(u, &join(&p, "utility"), Dimension::Number, Check::AtMostOne));
+        (cost, utility)
+    };
+    let (pf_cost, pf_u) = read_state(r, "progression_free");
+    let (pd_cost, pd_u) = read_state(r, "progressed");
+    let death_cost = match t.get("death") {
+        Some(dv) => r.table(dv, "states.death").and_then(|dt| {
+            r.check_keys(dt, "states.death", &["cost"]);
+            r.quantity_or(
+                dt,
+                "states.death",
+                "cost",
+                Dimension::Number,
+                Check::NonNegative,
+                0.0,
+            )
+        }),
+        None => Some(r.constant(0.0)),
+    };
+    Some(States {
+        progression_free_cost: pf_cost?,
+        progression_free_utility: pf_u?,
+        progressed_cost: pd_cost?,
+        progressed_utility: pd_u?,
+        death_cost: death_cost?,
+    })
+}
+
+fn read_strategy(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &str,
+    tests: &[String],
+    regimens: &[String],
+    biomarkers: &[String],
+    compiled_tests: &[Option<Test>],
+) -> Option<Strategy> {
+    let p = &e.path;
+    let t = e.table;
+    r.check_keys(t, p, &["name", "test", "rules", "default"]);
+    let test = match t.get("test") {
+        Some(v) => r.resolve(v, &join(p, "test"), "test", tests).map(Some),
+        None => Some(None),
+    };
+    let default = r
+        .require(
+            t,
+            &e.span,
+            p,
+            "default",
+            "the regimen for patients no rule matches",
+        )
+        .and_then(|v| r.resolve(v, &join(p, "default"), "regimen", regimens));
+    let rules: Option<Vec<(usize, usize)>> = match t.get("rules") {
+        Some(v) => r.array(v, &join(p, "rules")).and_then(|items| {
+            let rs: Vec<Option<(usize, usize)>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let rp = format!("{p}.rules[{i}]");
+                    let rt = r.table(item, &rp)?;
+                    r.check_keys(rt, &rp, &["positive", "treat"]);
+                    let pos = r
+                        .require(rt, &item.span(), &rp, "positive", "the biomarker read positive")
+                        .and_then(|v| r.resolve(v, &join(&rp, "positive"), "biomarker", biomarkers));
+                    let treat = r
+                        .require(rt, &item.span(), &rp, "treat", "the regimen to give")
+                        .and_then(|v| r.resolve(v, &join(&rp, "treat"), "regimen", regimens));
+                    let (pos, treat) = (pos?, treat?);
+                    // A rule must be able to fire: some test in the chain reads the biomarker.
+                    if let Some(Some(ti)) = test
+                        && !chain_detects(compiled_tests, ti, pos) {
+                            r.error_help(
+                                rt["positive"].span(),
+                                &join(&rp, "positive"),
+                                format!("test `{}` (with its reflex tests) does not detect `{}`: the rule can never apply", tests[ti], biomarkers[pos]),
+                                Some("add the biomarker to the test's `detects`".into()),
+                            );
+                        }
+                    Some((pos, treat))
+                })
+                .collect();
+            rs.into_iter().collect()
+        }),
+        None => Some(Vec::new()),
+    };
+    if let (Some(None), Some(rs)) = (&test, &rules)
+        && !rs.is_empty()
+    {
+        r.error_help(
+            t["rules"].span(),
+            &join(p, "rules"),
+            "rules need a test: expected a `test` for this strategy".to_string(),
+            Some(format!("defined tests: {}", tests.join(", "))),
+        );
+    }
+    Some(Strategy {
+        name: name.to_string(),
+        test: test?,
+        rules: rules?,
+        default: default?,
+    })
+}
+
+fn chain_detects(tests: &[Option<Test>], first: usize, biomarker: usize) -> bool {
+    let mut cur = Some(first);
+    let mut steps = 0;
+    while let Some(i) = cur {
+        let Some(Some(t)) = tests.get(i) else {
+            return true;
+        }; // already reported elsewhere
+        if t.readings.iter().any(|r| r.biomarker == biomarker) {
+            return true;
+        }
+        cur = t.on_failure;
+        steps += 1;
+        if steps > MAX_TEST_CHAIN {
+            return true;
+        }
+    }
+    false
+}

@@ -1,0 +1,74 @@
+//! The scenario file format: reading, validating and compiling TOML into a [`Model`].
+//!
+//! Two stages, as in ripgrep's argument handling: the spanned document is read and checked
+//! field by field (every error collected with its location), then a compiled [`Model`] with
+//! indices and value slots is built. Nothing downstream sees a name or an unchecked number.
+
+mod compile;
+pub mod diagnostic;
+mod reader;
+
+pub use compile::MAX_TEST_CHAIN;
+pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
+
+use crate::model::Model;
+use std::path::Path;
+
+/// The default scenario, bundled so that `vbpsim run` works from any folder.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/nsclc_egfr.toml");
+/// How the bundled scenario is named in messages and in run.json.
+pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/nsclc_egfr.toml";
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read scenario {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("scenario {path} is not UTF-8 text")]
+    NotUtf8 { path: String },
+    #[error("{0}")]
+    Invalid(Box<ScenarioErrors>),
+}
+
+/// A compiled model with the text it came from.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub model: Model,
+    pub source: Source,
+}
+
+/// Compile scenario text; `name` is used in error messages.
+pub fn parse(name: &str, text: &str) -> Result<Scenario, LoadError> {
+    let source = Source::new(name, text);
+    match compile::compile(source.clone()) {
+        Ok(model) => Ok(Scenario { model, source }),
+        Err(e) => Err(LoadError::Invalid(Box::new(e))),
+    }
+}
+
+/// Read and compile a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Err(LoadError::Io {
+            path: shown,
+            source: std::io::Error::other("is a directory, expected a .toml file"),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 {
+        path: shown.clone(),
+    })?;
+    parse(&shown, &text)
+}
+
+/// The bundled default scenario.
+pub fn default_scenario() -> Result<Scenario, LoadError> {
+    parse(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO)
+}

@@ -1,0 +1,196 @@
+//! Running sums over patients, so that nothing per patient is kept after it is accounted for.
+//!
+//! Sums of squares and cross-products are kept alongside the sums so that Monte Carlo standard
+//! errors of every mean, of increments against the comparator (paired, same patients) and of
+//! net monetary benefit at any threshold can be derived afterwards without the patients.
+
+use crate::accounting::ledger::Outcomes;
+
+/// Sums over the patients of one arm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmSums {
+    /// Σ cost by category.
+    pub categories: Vec<f64>,
+    /// Σc, Σc², Σq, Σq², Σcq over patients (c total cost, q QALYs).
+    pub cost: f64,
+    pub cost2: f64,
+    pub qaly: f64,
+    pub qaly2: f64,
+    pub cost_qaly: f64,
+    pub ly: f64,
+    pub ly2: f64,
+    pub lyu: f64,
+    pub lyu2: f64,
+    /// The same for the per-patient differences from the comparator arm.
+    pub dcost: f64,
+    pub dcost2: f64,
+    pub dqaly: f64,
+    pub dqaly2: f64,
+    pub dcost_dqaly: f64,
+    pub dly: f64,
+    pub dly2: f64,
+}
+
+impl ArmSums {
+    pub fn new(categories: usize) -> Self {
+        ArmSums {
+            categories: vec![0.0; categories],
+            cost: 0.0,
+            cost2: 0.0,
+            qaly: 0.0,
+            qaly2: 0.0,
+            cost_qaly: 0.0,
+            ly: 0.0,
+            ly2: 0.0,
+            lyu: 0.0,
+            lyu2: 0.0,
+            dcost: 0.0,
+            dcost2: 0.0,
+            dqaly: 0.0,
+            dqaly2: 0.0,
+            dcost_dqaly: 0.0,
+            dly: 0.0,
+            dly2: 0.0,
+        }
+    }
+
+    /// Add one patient: costs by category, outcomes, and the comparator's (cost, outcomes).
+    #[inline]
+    pub fn add(&mut self, costs: &[f64], total: f64, o: &Outcomes, comparator: (f64, &Outcomes)) {
+        for (s, c) in self.categories.iter_mut().zip(costs) {
+            *s += c;
+        }
+        self.cost += total;
+        self.cost2 += total * total;
+        self.qaly += o.qaly;
+        self.qaly2 += o.qaly * o.qaly;
+        self.cost_qaly += total * o.qaly;
+        self.ly += o.ly;
+        self.ly2 += o.ly * o.ly;
+        self.lyu += o.ly_undiscounted;
+        self.lyu2 += o.ly_undiscounted * o.ly_undiscounted;
+        let dc = total - comparator.0;
+        let dq = o.qaly - comparator.1.qaly;
+        let dl = o.ly - comparator.1.ly;
+        self.dcost += dc;
+        self.dcost2 += dc * dc;
+        self.dqaly += dq;
+        self.dqaly2 += dq * dq;
+        self.dcost_dqaly += dc * dq;
+        self.dly += dl;
+        self.dly2 += dl * dl;
+    }
+
+    /// Add another block's sums (blocks are merged in a fixed order for reproducibility).
+    pub fn merge(&mut self, other: &ArmSums) {
+        for (s, c) in self.categories.iter_mut().zip(&other.categories) {
+            *s += c;
+        }
+        self.cost += other.cost;
+        self.cost2 += other.cost2;
+        self.qaly += other.qaly;
+        self.qaly2 += other.qaly2;
+        self.cost_qaly += other.cost_qaly;
+        self.ly += other.ly;
+        self.ly2 += other.ly2;
+        self.lyu += other.lyu;
+        self.lyu2 += other.lyu2;
+        self.dcost += other.dcost;
+        self.dcost2 += other.dcost2;
+        self.dqaly += other.dqaly;
+        self.dqaly2 += other.dqaly2;
+        self.dcost_dqaly += other.dcost_dqaly;
+        self.dly += other.dly;
+        self.dly2 += other.dly2;
+    }
+}
+
+/// Counts for the monthly survival grid of one strategy. `os[b]` counts patients who die
+/// after exactly b grid points (b = number of grid times m/12 strictly before death), so the
+/// share alive at grid time m is Σ_{b > m} os[b] / n. Integer counts: exact in any order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurvivalCounts {
+    pub pfs: Vec<u64>,
+    pub os: Vec<u64>,
+}
+
+impl SurvivalCounts {
+    /// `months` is the last grid month (⌊12·horizon⌋).
+    pub fn new(months: usize) -> Self {
+        SurvivalCounts {
+            pfs: vec![0; months + 2],
+            os: vec![0; months + 2],
+        }
+    }
+
+    #[inline]
+    fn bin(len: usize, t: f64) -> usize {
+        // Grid points m/12 (m = 0..len-2) strictly before t: m < 12t ⇔ m ≤ ⌈12t⌉ − 1.
+        if t <= 0.0 {
+            0
+        } else {
+            let b = (t * 12.0).ceil();
+            if b >= (len - 1) as f64 {
+                len - 1
+            } else {
+                b as usize
+            }
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, pf_end: f64, death: f64) {
+        let len = self.os.len();
+        self.pfs[Self::bin(len, pf_end)] += 1;
+        self.os[Self::bin(len, death)] += 1;
+    }
+
+    pub fn merge(&mut self, other: &SurvivalCounts) {
+        for (a, b) in self.pfs.iter_mut().zip(&other.pfs) {
+            *a += b;
+        }
+        for (a, b) in self.os.iter_mut().zip(&other.os) {
+            *a += b;
+        }
+    }
+
+    /// Share surviving past each grid month, from counts.
+    pub fn curve(counts: &[u64], n: u64) -> Vec<f64> {
+        let months = counts.len() - 1;
+        let mut alive = n;
+        let mut out = Vec::with_capacity(months);
+        for c in counts.iter().take(months) {
+            alive -= c;
+            out.push(alive as f64 / n as f64);
+        }
+        out
+    }
+}
+
+/// The sums of one simulated sample: per arm and per strategy, for `patients` patients.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleSums {
+    pub patients: u64,
+    pub arms: Vec<ArmSums>,
+    pub survival: Vec<SurvivalCounts>,
+}
+
+impl SampleSums {
+    pub fn new(arms: usize, strategies: usize, categories: usize, months: usize) -> Self {
+        SampleSums {
+            patients: 0,
+            arms: vec![ArmSums::new(categories); arms],
+            survival: vec![SurvivalCounts::new(months); strategies],
+        }
+    }
+
+    pub fn merge(&mut self, other: &SampleSums) {
+        self.patients += other.patients;
+        for (a, b) in self.arms.iter_mut().zip(&other.arms) {
+            a.merge(b);
+        }
+        for (a, b) in self.survival.iter_mut().zip(&other.survival) {
+            a.merge(b);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The engine loop: patients in fixed chunks, chunks in parallel waves, sums merged in order.
+//!
+//! A chunk's patients are fixed by the chunk index and every draw is addressed by
+//! (seed, sample, patient, process), so each chunk's sums are the same whichever thread
+//! computes them; merging them in chunk order makes the totals bit-identical for any number
+//! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
+
+use super::accumulator::SampleSums;
+use super::patient::{FIRST_LINE, LineDraws, biomarker_status, simulate};
+use super::prepared::Prepared;
+use crate::accounting::ledger::{CategoryIndex, Outcomes, account};
+use crate::rng::SampleKey;
+use rayon::prelude::*;
+
+/// Patients per chunk: large enough to amortise scheduling, small enough to balance load.
+pub const CHUNK: u64 = 2048;
+/// Chunks per wave.
+pub const WAVE: u64 = 64;
+
+/// What a run simulates: which sample, how many patients, and which strategy is compared to.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleSpec {
+    pub seed: u64,
+    pub sample: u64,
+    pub patients: u64,
+    pub comparator: usize,
+}
+
+/// Last month of the survival grid for a horizon in years.
+pub fn grid_months(horizon: f64) -> usize {
+    (horizon * 12.0 + 1e-9).floor() as usize
+}
+
+/// Simulate one sample. `progress` is called after each wave with (patients done, total).
+pub fn simulate_sample(
+    prep: &Prepared,
+    spec: SampleSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> SampleSums {
+    let strategies = prep.strategies.len();
+    let categories = CategoryIndex { drugs: prep.drugs }.len();
+    let months = grid_months(prep.horizon);
+    let mut total = SampleSums::new(strategies, strategies, categories, months);
+    let chunks = spec.patients.div_ceil(CHUNK);
+    let key = SampleKey::new(spec.seed, spec.sample);
+    let mut first = 0;
+    while first < chunks {
+        let last = (first + WAVE).min(chunks);
+        let partial: Vec<SampleSums> = (first..last)
+            .into_par_iter()
+            .map(|chunk| {
+                let lo = chunk * CHUNK;
+                let hi = (lo + CHUNK).min(spec.patients);
+                simulate_chunk(prep, key, lo..hi, spec.comparator, categories, months)
+            })
+            .collect();
+        for p in &partial {
+            total.merge(p);
+        }
+        progress((last * CHUNK).min(spec.patients), spec.patients);
+        first = last;
+    }
+    total
+}
+
+fn simulate_chunk(
+    prep: &Prepared,
+    key: SampleKey,
+    patients: std::ops::Range<u64>,
+    comparator: usize,
+    categories: usize,
+    months: usize,
+) -> SampleSums {
+    let strategies = prep.strategies.len();
+    let mut sums = SampleSums::new(strategies, strategies, categories, months);
+    let mut costs = vec![0.0; strategies * categories];
+    let mut totals = vec![0.0; strategies];
+    let mut outcomes = vec![Outcomes::default(); strategies];
+    for patient in patients {
+        let pk = key.patient(patient);
+        let status = biomarker_status(prep, pk);
+        let line = LineDraws::new(pk, FIRST_LINE);
+        costs.fill(0.0);
+        for s in 0..strategies {
+            let rec = simulate(prep, pk, status, &line, s);
+            let row = &mut costs[s * categories..(s + 1) * categories];
+            outcomes[s] = account(prep, &rec, row);
+            totals[s] = row.iter().sum();
+            sums.survival[s].add(rec.progression.min(rec.death), rec.death);
+        }
+        let reference = (totals[comparator], &outcomes[comparator]);
+        for s in 0..strategies {
+            let row = &costs[s * categories..(s + 1) * categories];
+            sums.arms[s].add(row, totals[s], &outcomes[s], (reference.0, reference.1));
+        }
+        sums.patients += 1;
+    }
+    sums
+}

@@ -1,0 +1,8 @@
+//! Simulation: concrete models, patients, and the parallel engine loop.
+pub mod accumulator;
+pub mod engine;
+pub mod patient;
+pub mod prepared;
+
+pub use engine::{SampleSpec, simulate_sample};
+pub use prepared::Prepared;

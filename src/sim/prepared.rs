@@ -1,0 +1,237 @@
+//! A model with concrete numbers, ready for the hot loop.
+//!
+//! Built once per set of parameter values (the base case, a PSA sample, a one-way sensitivity
+//! bound) from a [`Model`] and its value table: distributions are constructed, discount
+//! factors and per-cycle constants precomputed, so the per-patient code only does arithmetic.
+
+use crate::accounting::discount::Discount;
+use crate::model::{Model, Slot, TteSpec};
+use crate::rng::Process;
+use crate::survival::{DistributionError, TimeToEvent};
+
+/// Why a set of values does not make a simulable model (e.g. a PSA draw out of range).
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("regimen `{regimen}`: {what}: {source}")]
+    Distribution {
+        regimen: String,
+        what: &'static str,
+        source: DistributionError,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub horizon: f64,
+    pub costs: Discount,
+    pub outcomes: Discount,
+    pub groups: Vec<PreparedGroup>,
+    /// Number of biomarkers (bits of a patient's status mask).
+    pub biomarkers: usize,
+    pub tests: Vec<PreparedTest>,
+    pub regimens: Vec<PreparedRegimen>,
+    pub strategies: Vec<PreparedStrategy>,
+    pub pf_cost: f64,
+    pub pf_utility: f64,
+    pub pd_cost: f64,
+    pub pd_utility: f64,
+    pub death_cost: f64,
+    /// Number of distinct drugs (cost categories `drug:<name>`).
+    pub drugs: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedGroup {
+    pub process: Process,
+    /// (biomarker index, cumulative prevalence upper bound).
+    pub members: Vec<(usize, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedTest {
+    pub failure: f64,
+    pub failure_process: Process,
+    pub on_failure: Option<usize>,
+    pub cost: f64,
+    pub turnaround: f64,
+    /// (biomarker, sensitivity, 1 − specificity, process).
+    pub readings: Vec<(usize, f64, f64, Process)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedDrug {
+    pub drug: usize,
+    pub price: f64,
+    pub cycle: f64,
+    pub max_cycles: u64,
+    pub max_duration: f64,
+    /// Administration cost per cycle (the drug's own, plus the regimen's for the first drug).
+    pub administration: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedAdverseEvent {
+    pub probability: f64,
+    pub cost: f64,
+    pub qaly_loss: f64,
+    pub process: Process,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedRegimen {
+    pub drugs: Vec<PreparedDrug>,
+    /// (biomarker, response probability), first carried biomarker wins.
+    pub response_by_biomarker: Vec<(usize, f64)>,
+    pub response_otherwise: f64,
+    pub progression_responder: TimeToEvent,
+    pub progression_non_responder: TimeToEvent,
+    pub death_before_progression: TimeToEvent,
+    pub post_progression_survival: TimeToEvent,
+    pub post_progression_cost: f64,
+    pub discontinuation: Option<TimeToEvent>,
+    pub adverse_events: Vec<PreparedAdverseEvent>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedStrategy {
+    pub test: Option<usize>,
+    pub rules: Vec<(usize, usize)>,
+    pub default: usize,
+}
+
+impl Prepared {
+    /// Build from the model and a value table (`model.values` for the base case).
+    pub fn new(model: &Model, values: &[f64]) -> Result<Self, PrepareError> {
+        let v = |s: Slot| values[s.0 as usize];
+        let groups = model
+            .groups
+            .iter()
+            .map(|g| {
+                let mut cum = 0.0;
+                let members = g
+                    .members
+                    .iter()
+                    .map(|&b| {
+                        cum += v(model.biomarkers[b].prevalence);
+                        (b, cum)
+                    })
+                    .collect();
+                PreparedGroup {
+                    process: g.process,
+                    members,
+                }
+            })
+            .collect();
+        let tests = model
+            .tests
+            .iter()
+            .map(|t| PreparedTest {
+                failure: v(t.failure),
+                failure_process: t.failure_process,
+                on_failure: t.on_failure,
+                cost: v(t.cost),
+                turnaround: v(t.turnaround),
+                readings: t
+                    .readings
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.biomarker,
+                            v(r.sensitivity),
+                            1.0 - v(r.specificity),
+                            r.process,
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut regimens = Vec::with_capacity(model.regimens.len());
+        for r in &model.regimens {
+            let build = |spec: &TteSpec, what: &'static str| {
+                spec.build(values)
+                    .map_err(|source| PrepareError::Distribution {
+                        regimen: r.name.clone(),
+                        what,
+                        source,
+                    })
+            };
+            let drugs = r
+                .drugs
+                .iter()
+                .enumerate()
+                .map(|(i, d)| PreparedDrug {
+                    drug: d.drug,
+                    price: v(d.price),
+                    cycle: v(d.cycle),
+                    max_cycles: d.max_cycles.unwrap_or(u64::MAX),
+                    max_duration: d.max_duration.map_or(f64::INFINITY, v),
+                    administration: v(d.administration)
+                        + if i == 0 { v(r.administration) } else { 0.0 },
+                })
+                .collect();
+            regimens.push(PreparedRegimen {
+                drugs,
+                response_by_biomarker: r
+                    .response
+                    .by_biomarker
+                    .iter()
+                    .map(|&(b, s)| (b, v(s)))
+                    .collect(),
+                response_otherwise: v(r.response.otherwise),
+                progression_responder: build(&r.progression_responder, "progression.responder")?,
+                progression_non_responder: build(
+                    &r.progression_non_responder,
+                    "progression.non_responder",
+                )?,
+                death_before_progression: build(
+                    &r.death_before_progression,
+                    "death_before_progression",
+                )?,
+                post_progression_survival: build(
+                    &r.post_progression_survival,
+                    "after_progression.survival",
+                )?,
+                post_progression_cost: v(r.post_progression_cost),
+                discontinuation: match &r.discontinuation {
+                    Some(d) => Some(build(d, "discontinuation")?),
+                    None => None,
+                },
+                adverse_events: r
+                    .adverse_events
+                    .iter()
+                    .map(|a| PreparedAdverseEvent {
+                        probability: v(a.probability),
+                        cost: v(a.cost),
+                        qaly_loss: v(a.qaly_loss),
+                        process: a.process,
+                    })
+                    .collect(),
+            });
+        }
+        let s = &model.states;
+        Ok(Prepared {
+            horizon: model.meta.horizon,
+            costs: Discount::new(model.meta.discount_costs),
+            outcomes: Discount::new(model.meta.discount_outcomes),
+            groups,
+            biomarkers: model.biomarkers.len(),
+            tests,
+            regimens,
+            strategies: model
+                .strategies
+                .iter()
+                .map(|s| PreparedStrategy {
+                    test: s.test,
+                    rules: s.rules.clone(),
+                    default: s.default,
+                })
+                .collect(),
+            pf_cost: v(s.progression_free_cost),
+            pf_utility: v(s.progression_free_utility),
+            pd_cost: v(s.progressed_cost),
+            pd_utility: v(s.progressed_utility),
+            death_cost: v(s.death_cost),
+            drugs: model.drugs.len(),
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! Quantities with units, as written in scenario files.
+//!
+//! Unit slips are the most common modelling bug, so every duration, rate and cost per time in a
+//! scenario carries its unit, and a bare number where a duration is meant is an error. Internally
+//! time is in years: a day is 1/365.25 year, a week 7 days, a month 1/12 year.
+
+/// Days per year (Julian year), the conversion used for `day` and `week`.
+pub const DAYS_PER_YEAR: f64 = 365.25;
+
+/// What a number measures. Parameters carry one, fields demand one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dimension {
+    /// A plain number: probability, utility, price, shape.
+    Number,
+    /// A time span, stored in years.
+    Duration,
+    /// Something per time (an event rate or a cost per time), stored per year.
+    PerTime,
+}
+
+impl Dimension {
+    /// How the dimension is described in error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Dimension::Number => "a number",
+            Dimension::Duration => "a duration with a unit, like \"6 months\"",
+            Dimension::PerTime => "a rate with a unit, like \"0.004 per month\"",
+        }
+    }
+}
+
+/// The time units a scenario may use, with their length in years.
+pub const TIME_UNITS: &[(&str, f64)] = &[
+    ("day", 1.0 / DAYS_PER_YEAR),
+    ("days", 1.0 / DAYS_PER_YEAR),
+    ("week", 7.0 / DAYS_PER_YEAR),
+    ("weeks", 7.0 / DAYS_PER_YEAR),
+    ("month", 1.0 / 12.0),
+    ("months", 1.0 / 12.0),
+    ("year", 1.0),
+    ("years", 1.0),
+];
+
+/// Why a quantity string could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UnitError {
+    /// The text does not start with a number.
+    NotANumber,
+    /// The number is NaN or infinite.
+    NotFinite,
+    /// The unit word is not one of [`TIME_UNITS`]; carries the nearest valid unit.
+    UnknownUnit {
+        unit: String,
+        suggestion: Option<&'static str>,
+    },
+    /// Something other than a unit or "per <unit>" follows the number.
+    Malformed,
+}
+
+/// Length of a time unit in years.
+pub fn time_unit(word: &str) -> Result<f64, UnitError> {
+    TIME_UNITS
+        .iter()
+        .find(|(name, _)| *name == word)
+        .map(|(_, years)| *years)
+        .ok_or_else(|| UnitError::UnknownUnit {
+            unit: word.to_string(),
+            suggestion: nearest_unit(word),
+        })
+}
+
+fn nearest_unit(word: &str) -> Option<&'static str> {
+    TIME_UNITS
+        .iter()
+        .map(|(name, _)| (*name, strsim::levenshtein(word, name)))
+        .filter(|(_, d)| *d <= 2)
+        .min_by_key(|(_, d)| *d)
+        .map(|(name, _)| name)
+}
+
+/// Reads "<number> <unit>" or "<number> per <unit>" into a value in internal units.
+///
+/// Returns the dimension found: `"6 months"` is a duration (0.5), `"0.004 per month"` a rate
+/// (0.048 per year). A string that is a bare number is reported as [`Dimension::Number`] so the
+/// caller can say "expected a duration, found a bare number".
+pub fn parse_quantity(text: &str) -> Result<(f64, Dimension), UnitError> {
+    let mut words = text.split_whitespace();
+    let number = words.next().ok_or(UnitError::NotANumber)?;
+    let value: f64 = number
+        .replace('_', "")
+        .parse()
+        .map_err(|_| UnitError::NotANumber)?;
+    if !value.is_finite() {
+        return Err(UnitError::NotFinite);
+    }
+    let rest: Vec<&str> = words.collect();
+    match rest.as_slice() {
+        [] => Ok((value, Dimension::Number)),
+        [unit] => Ok((value * time_unit(unit)?, Dimension::Duration)),
+        ["per", unit] => Ok((value / time_unit(unit)?, Dimension::PerTime)),
+        _ => Err(UnitError::Malformed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_rates_convert_to_years() {
+        assert_eq!(
+            parse_quantity("6 months").unwrap(),
+            (0.5, Dimension::Duration)
+        );
+        assert_eq!(
+            parse_quantity("2 years").unwrap(),
+            (2.0, Dimension::Duration)
+        );
+        let (d, _) = parse_quantity("365.25 days").unwrap();
+        assert!((d - 1.0).abs() < 1e-15);
+        let (w, _) = parse_quantity("1 week").unwrap();
+        assert!((w - 7.0 / 365.25).abs() < 1e-15);
+        let (r, dim) = parse_quantity("0.004 per month").unwrap();
+        assert_eq!(dim, Dimension::PerTime);
+        assert!((r - 0.048).abs() < 1e-15);
+        assert_eq!(
+            parse_quantity("1_000 per year").unwrap(),
+            (1000.0, Dimension::PerTime)
+        );
+    }
+
+    #[test]
+    fn bad_units_are_named() {
+        assert_eq!(parse_quantity("12").unwrap(), (12.0, Dimension::Number));
+        assert_eq!(
+            parse_quantity("6 monthz"),
+            Err(UnitError::UnknownUnit {
+                unit: "monthz".into(),
+                suggestion: Some("month")
+            })
+        );
+        assert_eq!(parse_quantity("six months"), Err(UnitError::NotANumber));
+        assert!(matches!(
+            parse_quantity("6 per"),
+            Err(UnitError::UnknownUnit { .. })
+        ));
+        assert_eq!(parse_quantity("inf months"), Err(UnitError::NotFinite));
+        assert_eq!(parse_quantity("6 months per"), Err(UnitError::Malformed));
+    }
+}
