@@ -242,6 +242,17 @@ impl TimeToEvent {
         self.inverse_survival(u)
     }
 
+    /// The same draw as [`Self::sample`] when h = −ln u is already known: one `ln` saved per
+    /// draw for the hazard-based forms, since the engine reuses a patient's draws across
+    /// strategies.
+    #[inline]
+    pub fn sample_with_hazard(&self, u: f64, h: f64) -> f64 {
+        match self {
+            Self::LogLogistic { .. } | Self::LogNormal { .. } => self.inverse_survival(u),
+            _ => self.inverse_cumulative_hazard(h),
+        }
+    }
+
     /// Median: the time with S(t) = 1/2.
     pub fn median(&self) -> f64 {
         self.inverse_survival(0.5)

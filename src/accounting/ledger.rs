@@ -77,44 +77,50 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
     let t0 = rec.start;
     let death = rec.death.min(h);
     let pf_end = rec.progression.min(death);
+    // Each discount factor is computed once and shared by every flow that uses it; when the
+    // two rates are equal the outcome factors are the cost factors.
+    let (c0, c_pf, c_death) = (dc.factor(t0), dc.factor(pf_end), dc.factor(death));
+    let (q0, q_pf, q_death) = if dq == dc {
+        (c0, c_pf, c_death)
+    } else {
+        (dq.factor(t0), dq.factor(pf_end), dq.factor(death))
+    };
     let mut qaly = 0.0;
     if t0 < h {
         let end = rec.treatment_end.min(h);
         for drug in &reg.drugs {
             let n = cycles_before(t0, end, drug.cycle, drug.max_cycles, drug.max_duration);
             if n > 0 {
-                let pv = dc.cycle_sum(t0, drug.cycle, n);
+                let pv = dc.cycle_sum_from(c0, &drug.cycle_constants, n);
                 costs[cat.drug(drug.drug)] += drug.price * pv;
                 costs[cat.administration()] += drug.administration * pv;
             }
         }
         if rec.adverse_events != 0 {
-            let (fc, fq) = (dc.factor(t0), dq.factor(t0));
             for (k, ae) in reg.adverse_events.iter().enumerate() {
                 if rec.adverse_events & (1 << k) != 0 {
-                    costs[cat.adverse_events()] += ae.cost * fc;
-                    qaly -= ae.qaly_loss * fq;
+                    costs[cat.adverse_events()] += ae.cost * c0;
+                    qaly -= ae.qaly_loss * q0;
                 }
             }
         }
     }
 
-    // State flows: progression-free [0, pf_end), progressed [P, death).
-    let pf_cost_pv = dc.integral(0.0, pf_end);
-    let pf_ly = dq.integral(0.0, pf_end);
-    costs[cat.progression_free()] += prep.pf_cost * pf_cost_pv;
+    // State flows: progression-free [0, pf_end), progressed [pf_end, death).
+    let pf_ly = dq.between(1.0, q_pf, 0.0, pf_end);
+    costs[cat.progression_free()] += prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end);
     let mut ly = pf_ly;
     qaly += prep.pf_utility * pf_ly;
     if pf_end < death {
-        let pd_cost_pv = dc.integral(pf_end, death);
-        let pd_ly = dq.integral(pf_end, death);
+        let pd_cost_pv = dc.between(c_pf, c_death, pf_end, death);
+        let pd_ly = dq.between(q_pf, q_death, pf_end, death);
         costs[cat.progressed()] += prep.pd_cost * pd_cost_pv;
         costs[cat.post_progression()] += reg.post_progression_cost * pd_cost_pv;
         ly += pd_ly;
         qaly += prep.pd_utility * pd_ly;
     }
     if rec.death < h {
-        costs[cat.terminal_care()] += prep.death_cost * dc.factor(rec.death);
+        costs[cat.terminal_care()] += prep.death_cost * c_death;
     }
     Outcomes {
         qaly,

@@ -5,18 +5,37 @@
 use super::prepared::{Prepared, PreparedRegimen};
 use crate::rng::{PatientKey, Process, ProcessKind};
 use crate::scenario::MAX_TEST_CHAIN;
+use crate::survival::TimeToEvent;
 
 /// Lines of therapy are keys of the shared latent draws; only first line exists so far.
 pub const FIRST_LINE: u64 = 0;
+
+/// A uniform with its cumulative-hazard equivalent −ln u, computed once per patient.
+#[derive(Clone, Copy, Debug)]
+pub struct EventDraw {
+    pub u: f64,
+    pub h: f64,
+}
+
+impl EventDraw {
+    fn new(u: f64) -> Self {
+        EventDraw { u, h: -u.ln() }
+    }
+
+    #[inline]
+    pub fn time(&self, d: &TimeToEvent) -> f64 {
+        d.sample_with_hazard(self.u, self.h)
+    }
+}
 
 /// The shared latent draws of one line of therapy (the same under every regimen of the line).
 #[derive(Clone, Copy, Debug)]
 pub struct LineDraws {
     pub response: f64,
-    pub progression: f64,
-    pub death: f64,
-    pub post_progression: f64,
-    pub discontinuation: f64,
+    pub progression: EventDraw,
+    pub death: EventDraw,
+    pub post_progression: EventDraw,
+    pub discontinuation: EventDraw,
 }
 
 impl LineDraws {
@@ -24,10 +43,10 @@ impl LineDraws {
         let u = |kind| key.uniform(Process::new(kind, line), 0);
         LineDraws {
             response: u(ProcessKind::Response),
-            progression: u(ProcessKind::Progression),
-            death: u(ProcessKind::DeathBeforeProgression),
-            post_progression: u(ProcessKind::PostProgression),
-            discontinuation: u(ProcessKind::Discontinuation),
+            progression: EventDraw::new(u(ProcessKind::Progression)),
+            death: EventDraw::new(u(ProcessKind::DeathBeforeProgression)),
+            post_progression: EventDraw::new(u(ProcessKind::PostProgression)),
+            discontinuation: EventDraw::new(u(ProcessKind::Discontinuation)),
         }
     }
 }
@@ -147,18 +166,18 @@ pub fn simulate(
     } else {
         &reg.progression_non_responder
     };
-    let tp = progression.sample(line.progression);
-    let td = reg.death_before_progression.sample(line.death);
+    let tp = line.progression.time(progression);
+    let td = line.death.time(&reg.death_before_progression);
     if tp < td {
         rec.progression = t0 + tp;
-        rec.death = rec.progression + reg.post_progression_survival.sample(line.post_progression);
+        rec.death = rec.progression + line.post_progression.time(&reg.post_progression_survival);
     } else {
         rec.death = t0 + td;
     }
     let tx = reg
         .discontinuation
         .as_ref()
-        .map_or(f64::INFINITY, |d| d.sample(line.discontinuation));
+        .map_or(f64::INFINITY, |d| line.discontinuation.time(d));
     rec.treatment_end = rec.progression.min(rec.death).min(t0 + tx);
     for (k, ae) in reg.adverse_events.iter().enumerate() {
         if key.uniform(ae.process, 0) < ae.probability {

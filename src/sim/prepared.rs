@@ -4,7 +4,7 @@
 //! bound) from a [`Model`] and its value table: distributions are constructed, discount
 //! factors and per-cycle constants precomputed, so the per-patient code only does arithmetic.
 
-use crate::accounting::discount::Discount;
+use crate::accounting::discount::{CycleConstants, Discount};
 use crate::model::{Model, Slot, TteSpec};
 use crate::rng::Process;
 use crate::survival::{DistributionError, TimeToEvent};
@@ -67,6 +67,8 @@ pub struct PreparedDrug {
     pub max_duration: f64,
     /// Administration cost per cycle (the drug's own, plus the regimen's for the first drug).
     pub administration: f64,
+    /// Discounting constants of the cycle length at the cost discount rate.
+    pub cycle_constants: CycleConstants,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +147,7 @@ impl Prepared {
                     .collect(),
             })
             .collect();
+        let costs = Discount::new(model.meta.discount_costs);
         let mut regimens = Vec::with_capacity(model.regimens.len());
         for r in &model.regimens {
             let build = |spec: &TteSpec, what: &'static str| {
@@ -167,6 +170,7 @@ impl Prepared {
                     max_duration: d.max_duration.map_or(f64::INFINITY, v),
                     administration: v(d.administration)
                         + if i == 0 { v(r.administration) } else { 0.0 },
+                    cycle_constants: costs.cycle_constants(v(d.cycle)),
                 })
                 .collect();
             regimens.push(PreparedRegimen {
@@ -211,7 +215,7 @@ impl Prepared {
         let s = &model.states;
         Ok(Prepared {
             horizon: model.meta.horizon,
-            costs: Discount::new(model.meta.discount_costs),
+            costs,
             outcomes: Discount::new(model.meta.discount_outcomes),
             groups,
             biomarkers: model.biomarkers.len(),
