@@ -181,6 +181,12 @@ fn cmd_run(
         threads: threads.map(|t| t as usize),
     };
     let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
+    if s.model.meta.samples > 0 && !quiet {
+        eprintln!(
+            "note: scenario.samples = {} is not used yet: parameter distributions and PSA are not implemented, so only the base case runs",
+            s.model.meta.samples
+        );
+    }
     let sim = simulate_with_progress(&s, &options, quiet)?;
     let dir =
         write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;

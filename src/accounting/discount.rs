@@ -115,13 +115,14 @@ pub fn cycles_before(start: f64, end: f64, cycle: f64, max_cycles: u64, max_dura
     if !(span > 0.0) {
         return 0;
     }
-    // k·cycle < span  ⇔  k < span/cycle  ⇔  k ≤ ceil(span/cycle) − 1.
-    let n = (span / cycle).ceil();
-    if n >= max_cycles as f64 {
-        max_cycles
-    } else {
-        n as u64
+    // k·cycle < span  ⇔  k < span/cycle  ⇔  k ≤ ceil(span/cycle) − 1. The ceiling is taken
+    // by hand: without SSE4.1 `f64::ceil` is a library call, and this runs per drug per patient.
+    let q = span / cycle;
+    if q >= max_cycles as f64 {
+        return max_cycles;
     }
+    let whole = q as u64;
+    if (whole as f64) < q { whole + 1 } else { whole }
 }
 
 #[cfg(test)]

@@ -68,10 +68,13 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
     let (dc, dq) = (&prep.costs, &prep.outcomes);
     let reg = &prep.regimens[rec.regimen];
 
-    for &(test, t) in &rec.tests[..rec.n_tests] {
+    let mut t = 0.0;
+    for &test in &rec.tests[..rec.n_tests] {
+        let test = &prep.tests[test as usize];
         if t < h {
-            costs[CategoryIndex::TESTING] += prep.tests[test as usize].cost * dc.factor(t);
+            costs[CategoryIndex::TESTING] += test.cost * dc.factor(t);
         }
+        t += test.turnaround;
     }
 
     let t0 = rec.start;
@@ -79,11 +82,21 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
     let pf_end = rec.progression.min(death);
     // Each discount factor is computed once and shared by every flow that uses it; when the
     // two rates are equal the outcome factors are the cost factors.
-    let (c0, c_pf, c_death) = (dc.factor(t0), dc.factor(pf_end), dc.factor(death));
+    let factors = |d: &crate::accounting::discount::Discount| {
+        let at_start = if t0 == 0.0 { 1.0 } else { d.factor(t0) };
+        let at_pf_end = d.factor(pf_end);
+        let at_death = if death == pf_end {
+            at_pf_end
+        } else {
+            d.factor(death)
+        };
+        (at_start, at_pf_end, at_death)
+    };
+    let (c0, c_pf, c_death) = factors(dc);
     let (q0, q_pf, q_death) = if dq == dc {
         (c0, c_pf, c_death)
     } else {
-        (dq.factor(t0), dq.factor(pf_end), dq.factor(death))
+        factors(dq)
     };
     let mut qaly = 0.0;
     if t0 < h {

@@ -56,8 +56,8 @@ impl LineDraws {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PatientRecord {
     pub regimen: usize,
-    /// Tests performed, in order, with the time each was started.
-    pub tests: [(u16, f64); MAX_TEST_CHAIN],
+    /// Tests performed, in order; each starts when the previous one's turnaround ends.
+    pub tests: [u16; MAX_TEST_CHAIN],
     pub n_tests: usize,
     /// Treatment start t0.
     pub start: f64,
@@ -102,7 +102,7 @@ fn pathway(
     while let Some(ti) = next {
         let test = &prep.tests[ti];
         if rec.n_tests < MAX_TEST_CHAIN {
-            rec.tests[rec.n_tests] = (ti as u16, t);
+            rec.tests[rec.n_tests] = ti as u16;
             rec.n_tests += 1;
         }
         t += test.turnaround;
@@ -148,7 +148,7 @@ pub fn simulate(
 ) -> PatientRecord {
     let mut rec = PatientRecord {
         regimen: 0,
-        tests: [(0, 0.0); MAX_TEST_CHAIN],
+        tests: [0; MAX_TEST_CHAIN],
         n_tests: 0,
         start: 0.0,
         responder: false,
