@@ -33,6 +33,10 @@ const SCENARIO_KEYS: &[&str] = &[
     "comparator",
     "thresholds",
 ];
+/// Biomarker statuses are bits of a 64-bit mask.
+pub const MAX_BIOMARKERS: usize = 64;
+/// Adverse events of a regimen are bits of a 64-bit mask.
+pub const MAX_ADVERSE_EVENTS: usize = 64;
 /// Longest chain of reflex tests a patient can go through.
 pub const MAX_TEST_CHAIN: usize = 8;
 
@@ -141,6 +145,13 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         None => None,
     };
     let (biomarkers, groups) = read_biomarkers(r, &biomarker_entries, &biomarker_names);
+    if biomarker_entries.len() > MAX_BIOMARKERS {
+        r.error(
+            biomarker_entries[MAX_BIOMARKERS].span.clone(),
+            "biomarkers",
+            format!("expected at most {MAX_BIOMARKERS} biomarkers, found {}", biomarker_entries.len()),
+        );
+    }
     let tests = read_tests(r, &test_entries, &test_names, &biomarker_names);
     let mut drugs = Vec::new();
     let regimens: Vec<Option<Regimen>> = regimen_entries
@@ -761,6 +772,14 @@ fn read_regimen(
     };
     let adverse_events: Option<Vec<AdverseEvent>> = match t.get("adverse_events") {
         Some(v) => r.array(v, &join(p, "adverse_events")).and_then(|items| {
+            if items.len() > MAX_ADVERSE_EVENTS {
+                r.error(
+                    v.span(),
+                    &join(p, "adverse_events"),
+                    format!("expected at most {MAX_ADVERSE_EVENTS} adverse events per regimen, found {}", items.len()),
+                );
+                return None;
+            }
             let mut seen: Vec<String> = Vec::new();
             let aes: Vec<Option<AdverseEvent>> = items
                 .iter()
