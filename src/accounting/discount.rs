@@ -64,24 +64,25 @@ impl Discount {
         }
     }
 
-    /// The per-cycle constants of a cycle length: ln q and expm1(ln q), q = d(cycle).
-    pub fn cycle_constants(&self, cycle: f64) -> CycleConstants {
+    /// Σ_{k<n} qⁿ with q = d(cycle), for every n a horizon allows, so the hot path looks a
+    /// payment stream up instead of calling `expm1` per drug per patient.
+    pub fn cycle_sums(&self, cycle: f64, horizon: f64) -> CycleSums {
         let log_q = -self.log_rate * cycle;
-        CycleConstants {
+        let expm1_log_q = log_q.exp_m1();
+        let formula = move |n: u64| {
+            if n == 0 {
+                0.0
+            } else if log_q == 0.0 {
+                n as f64
+            } else {
+                (log_q * n as f64).exp_m1() / expm1_log_q
+            }
+        };
+        let most = (horizon / cycle).ceil().min(CycleSums::MAX_TABLE as f64) as u64 + 1;
+        CycleSums {
+            table: (0..=most).map(formula).collect(),
             log_q,
-            expm1_log_q: log_q.exp_m1(),
-        }
-    }
-
-    /// [`Self::cycle_sum`] with the start factor and cycle constants precomputed.
-    #[inline]
-    pub fn cycle_sum_from(&self, factor_start: f64, c: &CycleConstants, n: u64) -> f64 {
-        if n == 0 {
-            0.0
-        } else if self.log_rate == 0.0 {
-            n as f64
-        } else {
-            factor_start * (c.log_q * n as f64).exp_m1() / c.expm1_log_q
+            expm1_log_q,
         }
     }
 
@@ -100,11 +101,27 @@ impl Discount {
     }
 }
 
-/// Precomputed constants of a cycle length under one discount rate.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CycleConstants {
+/// Discounted payment counts of one cycle length: entry n is Σ_{k<n} qᵏ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CycleSums {
+    table: Vec<f64>,
     log_q: f64,
     expm1_log_q: f64,
+}
+
+impl CycleSums {
+    /// Longest table kept (about 8 MB); longer streams use the formula.
+    pub const MAX_TABLE: usize = 1 << 20;
+
+    /// Σ_{k<n} qᵏ = (1 − qⁿ)/(1 − q), or n when q = 1.
+    #[inline]
+    pub fn get(&self, n: u64) -> f64 {
+        match self.table.get(n as usize) {
+            Some(x) => *x,
+            None if self.log_q == 0.0 => n as f64,
+            None => (self.log_q * n as f64).exp_m1() / self.expm1_log_q,
+        }
+    }
 }
 
 /// Number of cycle starts start + k·cycle (k = 0, 1, …) strictly before `end`, and with

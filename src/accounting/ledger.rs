@@ -104,7 +104,7 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
         for drug in &reg.drugs {
             let n = cycles_before(t0, end, drug.cycle, drug.max_cycles, drug.max_duration);
             if n > 0 {
-                let pv = dc.cycle_sum_from(c0, &drug.cycle_constants, n);
+                let pv = c0 * drug.cycle_sums.get(n);
                 costs[cat.drug(drug.drug)] += drug.price * pv;
                 costs[cat.administration()] += drug.administration * pv;
             }

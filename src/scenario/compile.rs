@@ -149,7 +149,10 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         r.error(
             biomarker_entries[MAX_BIOMARKERS].span.clone(),
             "biomarkers",
-            format!("expected at most {MAX_BIOMARKERS} biomarkers, found {}", biomarker_entries.len()),
+            format!(
+                "expected at most {MAX_BIOMARKERS} biomarkers, found {}",
+                biomarker_entries.len()
+            ),
         );
     }
     let tests = read_tests(r, &test_entries, &test_names, &biomarker_names);

@@ -129,12 +129,13 @@ impl SurvivalCounts {
         if t <= 0.0 {
             0
         } else {
-            let b = (t * 12.0).ceil();
-            if b >= (len - 1) as f64 {
-                len - 1
-            } else {
-                b as usize
+            // ⌈12t⌉ by hand (a library call without SSE4.1), capped at the last bin.
+            let x = t * 12.0;
+            if x >= (len - 1) as f64 {
+                return len - 1;
             }
+            let whole = x as usize;
+            if (whole as f64) < x { whole + 1 } else { whole }
         }
     }
 

@@ -4,7 +4,7 @@
 //! bound) from a [`Model`] and its value table: distributions are constructed, discount
 //! factors and per-cycle constants precomputed, so the per-patient code only does arithmetic.
 
-use crate::accounting::discount::{CycleConstants, Discount};
+use crate::accounting::discount::{CycleSums, Discount};
 use crate::model::{Model, Slot, TteSpec};
 use crate::rng::Process;
 use crate::survival::{DistributionError, TimeToEvent};
@@ -68,7 +68,7 @@ pub struct PreparedDrug {
     /// Administration cost per cycle (the drug's own, plus the regimen's for the first drug).
     pub administration: f64,
     /// Discounting constants of the cycle length at the cost discount rate.
-    pub cycle_constants: CycleConstants,
+    pub cycle_sums: CycleSums,
 }
 
 #[derive(Clone, Debug)]
@@ -170,7 +170,7 @@ impl Prepared {
                     max_duration: d.max_duration.map_or(f64::INFINITY, v),
                     administration: v(d.administration)
                         + if i == 0 { v(r.administration) } else { 0.0 },
-                    cycle_constants: costs.cycle_constants(v(d.cycle)),
+                    cycle_sums: costs.cycle_sums(v(d.cycle), model.meta.horizon),
                 })
                 .collect();
             regimens.push(PreparedRegimen {
