@@ -17,11 +17,9 @@ fn tte(m: &Model, spec: &TteSpec) -> String {
         TteForm::ExponentialMean => format!("exponential(mean {})", months(v(0))),
         TteForm::Weibull => format!("weibull(shape {}, scale {})", v(0), months(v(1))),
         TteForm::WeibullMedian => format!("weibull(shape {}, median {})", v(0), months(v(1))),
-        TteForm::Gompertz => format!(
-            "gompertz(shape {}, rate {})",
-            per_month(v(0)),
-            per_month(v(1))
-        ),
+        TteForm::Gompertz => {
+            format!("gompertz(shape {}, rate {})", per_month(v(0)), per_month(v(1)))
+        }
         TteForm::LogLogistic => format!("loglogistic(shape {}, scale {})", v(0), months(v(1))),
         TteForm::LogNormal { .. } | TteForm::LogNormalMedian => "lognormal".to_string(),
         TteForm::Piecewise => format!("piecewise({} pieces)", spec.slots.len() / 2),
@@ -29,11 +27,7 @@ fn tte(m: &Model, spec: &TteSpec) -> String {
     match spec.build(&m.values) {
         Ok(d) => format!(
             "{text}, median {}",
-            if d.median().is_finite() {
-                months(d.median())
-            } else {
-                "never".into()
-            }
+            if d.median().is_finite() { months(d.median()) } else { "never".into() }
         ),
         Err(_) => text,
     }
@@ -58,11 +52,8 @@ pub fn summary(s: &Scenario) -> String {
     );
     let _ = writeln!(o, "thresholds {:?} per QALY", meta.thresholds);
     if !m.parameters.is_empty() {
-        let names: Vec<String> = m
-            .parameters
-            .iter()
-            .map(|p| format!("{} = {}", p.name, m.value(p.slot)))
-            .collect();
+        let names: Vec<String> =
+            m.parameters.iter().map(|p| format!("{} = {}", p.name, m.value(p.slot))).collect();
         let _ = writeln!(o, "parameters {}", names.join(", "));
     }
     for b in &m.biomarkers {
@@ -95,8 +86,7 @@ pub fn summary(s: &Scenario) -> String {
             m.value(t.cost),
             m.value(t.turnaround) * 365.25,
             m.value(t.failure),
-            t.on_failure
-                .map_or("negative".to_string(), |i| m.tests[i].name.clone())
+            t.on_failure.map_or("negative".to_string(), |i| m.tests[i].name.clone())
         );
     }
     for r in &m.regimens {
@@ -116,11 +106,7 @@ pub fn summary(s: &Scenario) -> String {
             o,
             "regimen    {}: {}",
             r.name,
-            if drugs.is_empty() {
-                "no drugs".into()
-            } else {
-                drugs.join(" + ")
-            }
+            if drugs.is_empty() { "no drugs".into() } else { drugs.join(" + ") }
         );
         let mut resp: Vec<String> = r
             .response
@@ -130,11 +116,8 @@ pub fn summary(s: &Scenario) -> String {
             .collect();
         resp.push(format!("otherwise {}", m.value(r.response.otherwise)));
         let _ = writeln!(o, "             response {}", resp.join(", "));
-        let _ = writeln!(
-            o,
-            "             progression responder {}",
-            tte(m, &r.progression_responder)
-        );
+        let _ =
+            writeln!(o, "             progression responder {}", tte(m, &r.progression_responder));
         let _ = writeln!(
             o,
             "             progression non-responder {}",
@@ -145,11 +128,8 @@ pub fn summary(s: &Scenario) -> String {
             "             death before progression {}",
             tte(m, &r.death_before_progression)
         );
-        let _ = writeln!(
-            o,
-            "             after progression {}",
-            tte(m, &r.post_progression_survival)
-        );
+        let _ =
+            writeln!(o, "             after progression {}", tte(m, &r.post_progression_survival));
     }
     for st in &m.strategies {
         let rules: Vec<String> = st
@@ -161,18 +141,9 @@ pub fn summary(s: &Scenario) -> String {
             o,
             "strategy   {}{}: {}{}else {}",
             st.name,
-            if m.strategies[meta.comparator].name == st.name {
-                " (comparator)"
-            } else {
-                ""
-            },
-            st.test
-                .map_or(String::new(), |t| format!("test {}; ", m.tests[t].name)),
-            if rules.is_empty() {
-                String::new()
-            } else {
-                format!("{}; ", rules.join("; "))
-            },
+            if m.strategies[meta.comparator].name == st.name { " (comparator)" } else { "" },
+            st.test.map_or(String::new(), |t| format!("test {}; ", m.tests[t].name)),
+            if rules.is_empty() { String::new() } else { format!("{}; ", rules.join("; ")) },
             m.regimens[st.default].name
         );
     }

@@ -10,11 +10,7 @@ use vbpsim::run::{RunOptions, Simulation, simulate, write_outputs};
 use vbpsim::scenario::{self, LoadError, Scenario};
 
 #[derive(Parser)]
-#[command(
-    name = "vbpsim",
-    version,
-    about = "Value-based pricing simulator for precision oncology"
-)]
+#[command(name = "vbpsim", version, about = "Value-based pricing simulator for precision oncology")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,7 +26,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Patients per strategy (overrides the scenario)
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
         patients: Option<u64>,
         /// Random seed (overrides the scenario)
         #[arg(long)]
@@ -57,12 +53,28 @@ enum Command {
         /// Scenario file (TOML); omitted: the bundled scenario
         scenario: Option<PathBuf>,
         /// Patients per strategy [default: 1000000]
-        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
         patients: u64,
         /// Worker threads [default: all cores]
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
         threads: Option<u64>,
     },
+}
+
+/// Print a line to stderr, ignoring a closed pipe (`vbpsim check x | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Print a line to stdout, ignoring a closed pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
 }
 
 /// A failure with its exit code.
@@ -73,16 +85,10 @@ struct Failure {
 
 impl Failure {
     fn input(message: impl Into<String>) -> Self {
-        Failure {
-            code: 2,
-            message: message.into(),
-        }
+        Failure { code: 2, message: message.into() }
     }
     fn other(message: impl Into<String>) -> Self {
-        Failure {
-            code: 1,
-            message: message.into(),
-        }
+        Failure { code: 1, message: message.into() }
     }
 }
 
@@ -108,26 +114,19 @@ fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run {
-            scenario,
-            out,
-            patients,
-            seed,
-            threads,
-            quiet,
-        } => cmd_run(scenario.as_deref(), out, patients, seed, threads, quiet),
+        Command::Run { scenario, out, patients, seed, threads, quiet } => {
+            cmd_run(scenario.as_deref(), out, patients, seed, threads, quiet)
+        }
         Command::Check { scenario } => cmd_check(&scenario),
         Command::Init { path } => cmd_init(path.unwrap_or_else(|| PathBuf::from("scenario.toml"))),
-        Command::Bench {
-            scenario,
-            patients,
-            threads,
-        } => cmd_bench(scenario.as_deref(), patients, threads),
+        Command::Bench { scenario, patients, threads } => {
+            cmd_bench(scenario.as_deref(), patients, threads)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("{}", f.message);
+            say!("{}", f.message);
             ExitCode::from(f.code)
         }
     }
@@ -175,14 +174,10 @@ fn cmd_run(
     quiet: bool,
 ) -> Result<(), Failure> {
     let s = load(path)?;
-    let options = RunOptions {
-        patients,
-        seed,
-        threads: threads.map(|t| t as usize),
-    };
+    let options = RunOptions { patients, seed, threads: threads.map(|t| t as usize) };
     let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
     if s.model.meta.samples > 0 && !quiet {
-        eprintln!(
+        say!(
             "note: scenario.samples = {} is not used yet: parameter distributions and PSA are not implemented, so only the base case runs",
             s.model.meta.samples
         );
@@ -192,7 +187,7 @@ fn cmd_run(
         write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
     if !quiet {
         let m = &s.model;
-        eprintln!(
+        say!(
             "simulated {} patients × {} strategies in {:.2} s; wrote {}",
             sim.patients,
             m.strategies.len(),
@@ -203,9 +198,13 @@ fn cmd_run(
             let icer = r.icer.map_or(r.icer_status.as_str().to_string(), |x| {
                 format!("ICER {x:.0} {}/QALY", m.meta.currency)
             });
-            eprintln!(
+            say!(
                 "  {:<24} cost {:>12.0}  QALY {:>7.4}  LY {:>7.4}  {}",
-                m.strategies[r.strategy].name, r.cost.mean, r.qaly.mean, r.ly.mean, icer
+                m.strategies[r.strategy].name,
+                r.cost.mean,
+                r.qaly.mean,
+                r.ly.mean,
+                icer
             );
         }
     }
@@ -214,7 +213,8 @@ fn cmd_run(
 
 fn cmd_check(path: &Path) -> Result<(), Failure> {
     let s = load(Some(path))?;
-    print!("{}", vbpsim::describe::summary(&s));
+    use std::io::Write as _;
+    let _ = write!(std::io::stdout(), "{}", vbpsim::describe::summary(&s));
     Ok(())
 }
 
@@ -227,11 +227,7 @@ fn cmd_init(path: PathBuf) -> Result<(), Failure> {
     }
     std::fs::write(&path, scenario::DEFAULT_SCENARIO)
         .map_err(|e| Failure::other(format!("error: cannot write {}: {e}", path.display())))?;
-    eprintln!(
-        "wrote {}; run it with `vbpsim run {}`",
-        path.display(),
-        path.display()
-    );
+    say!("wrote {}; run it with `vbpsim run {}`", path.display(), path.display());
     Ok(())
 }
 
@@ -244,25 +240,19 @@ fn peak_memory_mib() -> Option<f64> {
 
 fn cmd_bench(path: Option<&Path>, patients: u64, threads: Option<u64>) -> Result<(), Failure> {
     let s = load(path)?;
-    let options = RunOptions {
-        patients: Some(patients),
-        seed: None,
-        threads: threads.map(|t| t as usize),
-    };
+    let options =
+        RunOptions { patients: Some(patients), seed: None, threads: threads.map(|t| t as usize) };
     let sim = simulate_with_progress(&s, &options, true)?;
     let trajectories = sim.patients * s.model.strategies.len() as u64;
-    println!("scenario: {}", s.model.meta.name);
-    println!("threads: {}", sim.threads);
-    println!("patients: {}", sim.patients);
-    println!("trajectories: {trajectories} (patients × strategies)");
-    println!("wall_seconds: {:.3}", sim.wall_seconds);
-    println!(
-        "trajectories_per_second: {:.0}",
-        trajectories as f64 / sim.wall_seconds
-    );
+    outln!("scenario: {}", s.model.meta.name);
+    outln!("threads: {}", sim.threads);
+    outln!("patients: {}", sim.patients);
+    outln!("trajectories: {trajectories} (patients × strategies)");
+    outln!("wall_seconds: {:.3}", sim.wall_seconds);
+    outln!("trajectories_per_second: {:.0}", trajectories as f64 / sim.wall_seconds);
     match peak_memory_mib() {
-        Some(m) => println!("peak_memory_mib: {m:.1}"),
-        None => println!("peak_memory_mib: unknown (no /proc/self/status)"),
+        Some(m) => outln!("peak_memory_mib: {m:.1}"),
+        None => outln!("peak_memory_mib: unknown (no /proc/self/status)"),
     }
     Ok(())
 }

@@ -81,9 +81,7 @@ pub struct SampleKey(u64);
 
 impl SampleKey {
     pub fn new(seed: u64, sample: u64) -> Self {
-        SampleKey(mix64(
-            mix64(seed ^ GOLDEN) ^ sample.wrapping_mul(GOLDEN).wrapping_add(1),
-        ))
+        SampleKey(mix64(mix64(seed ^ GOLDEN) ^ sample.wrapping_mul(GOLDEN).wrapping_add(1)))
     }
 
     #[inline]
@@ -113,14 +111,9 @@ mod tests {
         let u = key.uniform(p, 0);
         assert!(u > 0.0 && u < 1.0);
         // Value-stability pin: changing this value changes every output of every scenario.
-        let pinned = SampleKey::new(1, 0)
-            .patient(1)
-            .uniform(Process::new(ProcessKind::Response, 0), 0);
-        assert_eq!(
-            pinned.to_bits(),
-            PINNED_BITS,
-            "random streams changed: {pinned}"
-        );
+        let pinned =
+            SampleKey::new(1, 0).patient(1).uniform(Process::new(ProcessKind::Response, 0), 0);
+        assert_eq!(pinned.to_bits(), PINNED_BITS, "random streams changed: {pinned}");
     }
 
     const PINNED_BITS: u64 = 4601415169304859629;
@@ -136,29 +129,16 @@ mod tests {
         let var = us.iter().map(|u| (u - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let se = (1.0 / 12.0 / n as f64).sqrt();
         assert!((mean - 0.5).abs() < 4.0 * se, "mean {mean}");
-        assert!(
-            (var - 1.0 / 12.0).abs() < 4.0 * (1.0 / 180.0 / n as f64).sqrt(),
-            "var {var}"
-        );
-        let cov = us
-            .windows(2)
-            .map(|w| (w[0] - 0.5) * (w[1] - 0.5))
-            .sum::<f64>()
-            / (n - 1) as f64;
+        assert!((var - 1.0 / 12.0).abs() < 4.0 * (1.0 / 180.0 / n as f64).sqrt(), "var {var}");
+        let cov = us.windows(2).map(|w| (w[0] - 0.5) * (w[1] - 0.5)).sum::<f64>() / (n - 1) as f64;
         let corr = cov * 12.0;
-        assert!(
-            corr.abs() < 4.0 / (n as f64).sqrt(),
-            "lag-1 correlation {corr}"
-        );
+        assert!(corr.abs() < 4.0 / (n as f64).sqrt(), "lag-1 correlation {corr}");
         // Two processes of the same patient are uncorrelated too.
         let q = Process::named(ProcessKind::DeathBeforeProgression, "x");
         let cov2 = (0..n)
             .map(|i| (us[i as usize] - 0.5) * (sk.patient(i).uniform(q, 0) - 0.5))
             .sum::<f64>()
             / n as f64;
-        assert!(
-            (cov2 * 12.0).abs() < 4.0 / (n as f64).sqrt(),
-            "cross-process correlation"
-        );
+        assert!((cov2 * 12.0).abs() < 4.0 / (n as f64).sqrt(), "cross-process correlation");
     }
 }

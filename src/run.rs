@@ -29,11 +29,12 @@ pub enum RunError {
     Folder(#[from] FolderError),
     #[error("cannot write {path}: {source}")]
     Csv { path: String, source: csv::Error },
+    #[error(
+        "the simulation produced a non-finite {what} for arm `{arm}`; check the scenario's magnitudes"
+    )]
+    NonFinite { arm: String, what: &'static str },
     #[error("cannot start {threads} worker threads: {source}")]
-    Threads {
-        threads: usize,
-        source: rayon::ThreadPoolBuildError,
-    },
+    Threads { threads: usize, source: rayon::ThreadPoolBuildError },
 }
 
 /// What a simulation produced, before anything is written.
@@ -62,17 +63,10 @@ pub fn simulate(
         builder = builder.num_threads(t);
     }
     let threads_wanted = options.threads.unwrap_or(0);
-    let pool = builder.build().map_err(|source| RunError::Threads {
-        threads: threads_wanted,
-        source,
-    })?;
+    let pool =
+        builder.build().map_err(|source| RunError::Threads { threads: threads_wanted, source })?;
     let started = Instant::now();
-    let spec = SampleSpec {
-        seed,
-        sample: 0,
-        patients,
-        comparator: model.meta.comparator,
-    };
+    let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
     let sums = pool.install(|| simulate_sample(&prep, spec, progress));
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = summarise(&sums, model.meta.comparator, &model.meta.thresholds);
@@ -84,6 +78,40 @@ pub fn simulate(
         threads: pool.current_num_threads(),
         wall_seconds,
     })
+}
+
+/// Refuse to write a result with a NaN or infinity in it (never reached with validated
+/// scenarios, whose magnitudes are bounded; kept as the last line of defence).
+fn check_finite(scenario: &Scenario, sim: &Simulation) -> Result<(), RunError> {
+    for r in &sim.summary {
+        let arm = || scenario.model.strategies[r.strategy].name.clone();
+        let mut values = vec![
+            ("cost", r.cost.mean),
+            ("qaly", r.qaly.mean),
+            ("ly", r.ly.mean),
+            ("ly_undiscounted", r.ly_undiscounted.mean),
+            ("inc_cost", r.inc_cost.mean),
+            ("inc_qaly", r.inc_qaly.mean),
+            ("inc_ly", r.inc_ly.mean),
+        ];
+        values.extend(r.categories.iter().map(|c| ("category cost", *c)));
+        values.extend(r.nmb.iter().chain(&r.inc_nmb).map(|e| ("nmb", e.mean)));
+        values.extend(
+            [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly, &r.inc_ly]
+                .into_iter()
+                .chain(&r.nmb)
+                .chain(&r.inc_nmb)
+                .filter_map(|e| e.mcse)
+                .map(|m| ("standard error", m)),
+        );
+        if let Some(x) = r.icer {
+            values.push(("icer", x));
+        }
+        if let Some((what, _)) = values.iter().find(|(_, x)| !x.is_finite()) {
+            return Err(RunError::NonFinite { arm: arm(), what });
+        }
+    }
+    Ok(())
 }
 
 /// The run manifest, run.json.
@@ -103,10 +131,7 @@ struct Manifest<'a> {
 }
 
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Write the output folder of a simulation, atomically.
@@ -116,33 +141,24 @@ pub fn write_outputs(
     target: &Path,
 ) -> Result<PathBuf, RunError> {
     let model = &scenario.model;
+    check_finite(scenario, sim)?;
     let staging = Staging::new(target)?;
     let csv_file = |name: &str| -> Result<(std::fs::File, String), RunError> {
         let path = staging.file(name);
         let shown = target.join(name).display().to_string();
-        let f = std::fs::File::create(&path).map_err(|e| {
-            RunError::Folder(FolderError::Write {
-                path: shown.clone(),
-                source: e,
-            })
-        })?;
+        let f = std::fs::File::create(&path)
+            .map_err(|e| RunError::Folder(FolderError::Write { path: shown.clone(), source: e }))?;
         Ok((f, shown))
     };
     let (f, shown) = csv_file("summary.csv")?;
-    tables::write_summary(f, model, &sim.summary).map_err(|source| RunError::Csv {
-        path: shown,
-        source,
-    })?;
+    tables::write_summary(f, model, &sim.summary)
+        .map_err(|source| RunError::Csv { path: shown, source })?;
     let (f, shown) = csv_file("costs.csv")?;
-    tables::write_costs(f, model, &sim.summary).map_err(|source| RunError::Csv {
-        path: shown,
-        source,
-    })?;
+    tables::write_costs(f, model, &sim.summary)
+        .map_err(|source| RunError::Csv { path: shown, source })?;
     let (f, shown) = csv_file("survival.csv")?;
-    tables::write_survival(f, model, &sim.sums).map_err(|source| RunError::Csv {
-        path: shown,
-        source,
-    })?;
+    tables::write_survival(f, model, &sim.sums)
+        .map_err(|source| RunError::Csv { path: shown, source })?;
     let manifest = Manifest {
         tool: "vbpsim",
         version: env!("CARGO_PKG_VERSION"),

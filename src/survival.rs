@@ -52,11 +52,7 @@ fn positive(name: &'static str, value: f64) -> Result<f64, DistributionError> {
 }
 
 fn finite(name: &'static str, value: f64) -> Result<f64, DistributionError> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(DistributionError::NotFinite { name, value })
-    }
+    if value.is_finite() { Ok(value) } else { Err(DistributionError::NotFinite { name, value }) }
 }
 
 /// Standard normal upper tail, 1 − Φ(z).
@@ -71,9 +67,7 @@ fn normal_upper_inv(p: f64) -> f64 {
 
 impl TimeToEvent {
     pub fn exponential(rate: f64) -> Result<Self, DistributionError> {
-        Ok(Self::Exponential {
-            rate: positive("rate", rate)?,
-        })
+        Ok(Self::Exponential { rate: positive("rate", rate)? })
     }
 
     /// Exponential with the given median: rate = ln 2 / median.
@@ -87,10 +81,7 @@ impl TimeToEvent {
     }
 
     pub fn weibull(shape: f64, scale: f64) -> Result<Self, DistributionError> {
-        Ok(Self::Weibull {
-            shape: positive("shape", shape)?,
-            scale: positive("scale", scale)?,
-        })
+        Ok(Self::Weibull { shape: positive("shape", shape)?, scale: positive("scale", scale)? })
     }
 
     /// Weibull with the given median: scale = median / (ln 2)^(1/shape).
@@ -100,17 +91,11 @@ impl TimeToEvent {
     }
 
     pub fn gompertz(shape: f64, rate: f64) -> Result<Self, DistributionError> {
-        Ok(Self::Gompertz {
-            shape: finite("shape", shape)?,
-            rate: positive("rate", rate)?,
-        })
+        Ok(Self::Gompertz { shape: finite("shape", shape)?, rate: positive("rate", rate)? })
     }
 
     pub fn loglogistic(shape: f64, scale: f64) -> Result<Self, DistributionError> {
-        Ok(Self::LogLogistic {
-            shape: positive("shape", shape)?,
-            scale: positive("scale", scale)?,
-        })
+        Ok(Self::LogLogistic { shape: positive("shape", shape)?, scale: positive("scale", scale)? })
     }
 
     pub fn lognormal(meanlog: f64, sdlog: f64) -> Result<Self, DistributionError> {
@@ -133,10 +118,7 @@ impl TimeToEvent {
         }
         for &rate in &rates {
             if !(rate >= 0.0) {
-                return Err(DistributionError::Negative {
-                    name: "rate",
-                    value: rate,
-                });
+                return Err(DistributionError::Negative { name: "rate", value: rate });
             }
             finite("rate", rate)?;
         }
@@ -208,11 +190,7 @@ impl TimeToEvent {
                 } else {
                     let x = h * shape / rate;
                     // For shape < 0 the hazard integrates to rate/|shape|: beyond it, never.
-                    if x <= -1.0 {
-                        f64::INFINITY
-                    } else {
-                        x.ln_1p() / shape
-                    }
+                    if x <= -1.0 { f64::INFINITY } else { x.ln_1p() / shape }
                 }
             }
             Self::LogLogistic { .. } | Self::LogNormal { .. } => self.inverse_survival((-h).exp()),
@@ -223,11 +201,7 @@ impl TimeToEvent {
                     let width = breaks.get(k + 1).map_or(f64::INFINITY, |end| end - start);
                     let segment = rate * width;
                     if remaining <= segment {
-                        return if *rate > 0.0 {
-                            start + remaining / rate
-                        } else {
-                            f64::INFINITY
-                        };
+                        return if *rate > 0.0 { start + remaining / rate } else { f64::INFINITY };
                     }
                     remaining -= segment;
                 }
@@ -279,9 +253,7 @@ impl TimeToEvent {
                 let mut mean = 0.0;
                 let mut surv = 1.0;
                 for (k, rate) in rates.iter().enumerate() {
-                    let width = breaks
-                        .get(k + 1)
-                        .map_or(f64::INFINITY, |end| end - breaks[k]);
+                    let width = breaks.get(k + 1).map_or(f64::INFINITY, |end| end - breaks[k]);
                     if *rate == 0.0 {
                         if width.is_infinite() {
                             return Some(f64::INFINITY);
@@ -387,10 +359,7 @@ mod tests {
         for d in &dists {
             let closed = d.mean().unwrap();
             let numeric = integrate_survival(d);
-            assert!(
-                (closed - numeric).abs() < 1e-6 * closed,
-                "{d:?}: {closed} vs {numeric}"
-            );
+            assert!((closed - numeric).abs() < 1e-6 * closed, "{d:?}: {closed} vs {numeric}");
         }
     }
 

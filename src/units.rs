@@ -49,24 +49,16 @@ pub enum UnitError {
     /// The number is NaN or infinite.
     NotFinite,
     /// The unit word is not one of [`TIME_UNITS`]; carries the nearest valid unit.
-    UnknownUnit {
-        unit: String,
-        suggestion: Option<&'static str>,
-    },
+    UnknownUnit { unit: String, suggestion: Option<&'static str> },
     /// Something other than a unit or "per <unit>" follows the number.
     Malformed,
 }
 
 /// Length of a time unit in years.
 pub fn time_unit(word: &str) -> Result<f64, UnitError> {
-    TIME_UNITS
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map(|(_, years)| *years)
-        .ok_or_else(|| UnitError::UnknownUnit {
-            unit: word.to_string(),
-            suggestion: nearest_unit(word),
-        })
+    TIME_UNITS.iter().find(|(name, _)| *name == word).map(|(_, years)| *years).ok_or_else(|| {
+        UnitError::UnknownUnit { unit: word.to_string(), suggestion: nearest_unit(word) }
+    })
 }
 
 fn nearest_unit(word: &str) -> Option<&'static str> {
@@ -86,10 +78,7 @@ fn nearest_unit(word: &str) -> Option<&'static str> {
 pub fn parse_quantity(text: &str) -> Result<(f64, Dimension), UnitError> {
     let mut words = text.split_whitespace();
     let number = words.next().ok_or(UnitError::NotANumber)?;
-    let value: f64 = number
-        .replace('_', "")
-        .parse()
-        .map_err(|_| UnitError::NotANumber)?;
+    let value: f64 = number.replace('_', "").parse().map_err(|_| UnitError::NotANumber)?;
     if !value.is_finite() {
         return Err(UnitError::NotFinite);
     }
@@ -108,14 +97,8 @@ mod tests {
 
     #[test]
     fn durations_and_rates_convert_to_years() {
-        assert_eq!(
-            parse_quantity("6 months").unwrap(),
-            (0.5, Dimension::Duration)
-        );
-        assert_eq!(
-            parse_quantity("2 years").unwrap(),
-            (2.0, Dimension::Duration)
-        );
+        assert_eq!(parse_quantity("6 months").unwrap(), (0.5, Dimension::Duration));
+        assert_eq!(parse_quantity("2 years").unwrap(), (2.0, Dimension::Duration));
         let (d, _) = parse_quantity("365.25 days").unwrap();
         assert!((d - 1.0).abs() < 1e-15);
         let (w, _) = parse_quantity("1 week").unwrap();
@@ -123,10 +106,7 @@ mod tests {
         let (r, dim) = parse_quantity("0.004 per month").unwrap();
         assert_eq!(dim, Dimension::PerTime);
         assert!((r - 0.048).abs() < 1e-15);
-        assert_eq!(
-            parse_quantity("1_000 per year").unwrap(),
-            (1000.0, Dimension::PerTime)
-        );
+        assert_eq!(parse_quantity("1_000 per year").unwrap(), (1000.0, Dimension::PerTime));
     }
 
     #[test]
@@ -134,16 +114,10 @@ mod tests {
         assert_eq!(parse_quantity("12").unwrap(), (12.0, Dimension::Number));
         assert_eq!(
             parse_quantity("6 monthz"),
-            Err(UnitError::UnknownUnit {
-                unit: "monthz".into(),
-                suggestion: Some("month")
-            })
+            Err(UnitError::UnknownUnit { unit: "monthz".into(), suggestion: Some("month") })
         );
         assert_eq!(parse_quantity("six months"), Err(UnitError::NotANumber));
-        assert!(matches!(
-            parse_quantity("6 per"),
-            Err(UnitError::UnknownUnit { .. })
-        ));
+        assert!(matches!(parse_quantity("6 per"), Err(UnitError::UnknownUnit { .. })));
         assert_eq!(parse_quantity("inf months"), Err(UnitError::NotFinite));
         assert_eq!(parse_quantity("6 months per"), Err(UnitError::Malformed));
     }

@@ -60,25 +60,15 @@ fn regimen_a() -> Regimen {
         },
         response_if_m: 0.7,
         response_otherwise: 0.15,
-        progression_responder: Dist::Weibull {
-            shape: 1.4,
-            scale: 20.0 * MONTH,
-        },
+        progression_responder: Dist::Weibull { shape: 1.4, scale: 20.0 * MONTH },
         progression_non_responder: Dist::Exponential {
             rate: std::f64::consts::LN_2 / (4.0 * MONTH),
         },
         death_before_progression: Dist::Exponential { rate: 0.01 / MONTH },
-        post_progression: Dist::Weibull {
-            shape: 1.2,
-            scale: 10.0 * MONTH,
-        },
+        post_progression: Dist::Weibull { shape: 1.2, scale: 10.0 * MONTH },
         post_progression_cost: 3000.0 / MONTH,
         discontinuation: Some(Dist::Exponential { rate: 0.04 / MONTH }),
-        adverse_events: vec![AdverseEvent {
-            probability: 0.2,
-            cost: 5000.0,
-            qaly_loss: 0.02,
-        }],
+        adverse_events: vec![AdverseEvent { probability: 0.2, cost: 5000.0, qaly_loss: 0.02 }],
     }
 }
 
@@ -95,28 +85,13 @@ fn regimen_b() -> Regimen {
         },
         response_if_m: 0.25, // `response = 0.25` for everybody
         response_otherwise: 0.25,
-        progression_responder: Dist::LogLogistic {
-            shape: 2.5,
-            scale: 9.0 * MONTH,
-        },
-        progression_non_responder: Dist::LogNormal {
-            meanlog: (3.0 * MONTH).ln(),
-            sdlog: 0.8,
-        },
-        death_before_progression: Dist::Exponential {
-            rate: 1.0 / (60.0 * MONTH),
-        }, // mean 60 months
-        post_progression: Dist::Gompertz {
-            shape: -0.3,
-            rate: 0.6,
-        }, // per year; cure fraction e^-2
+        progression_responder: Dist::LogLogistic { shape: 2.5, scale: 9.0 * MONTH },
+        progression_non_responder: Dist::LogNormal { meanlog: (3.0 * MONTH).ln(), sdlog: 0.8 },
+        death_before_progression: Dist::Exponential { rate: 1.0 / (60.0 * MONTH) }, // mean 60 months
+        post_progression: Dist::Gompertz { shape: -0.3, rate: 0.6 }, // per year; cure fraction e^-2
         post_progression_cost: 1500.0 / MONTH,
         discontinuation: None,
-        adverse_events: vec![AdverseEvent {
-            probability: 0.1,
-            cost: 1200.0,
-            qaly_loss: 0.005,
-        }],
+        adverse_events: vec![AdverseEvent { probability: 0.1, cost: 1200.0, qaly_loss: 0.005 }],
     }
 }
 
@@ -287,11 +262,7 @@ fn integrate_with(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64, width: f64) 
     let mut panels: Vec<(f64, f64, f64, f64)> = (0..n0)
         .map(|i| {
             let lo = a + (b - a) * i as f64 / n0 as f64;
-            let hi = if i + 1 == n0 {
-                b
-            } else {
-                a + (b - a) * (i + 1) as f64 / n0 as f64
-            };
+            let hi = if i + 1 == n0 { b } else { a + (b - a) * (i + 1) as f64 / n0 as f64 };
             let (v, e) = gk15(f, lo, hi);
             (lo, hi, v, e)
         })
@@ -301,9 +272,7 @@ fn integrate_with(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64, width: f64) 
         if err <= tol {
             break;
         }
-        let worst = (0..panels.len())
-            .max_by(|&i, &j| panels[i].3.total_cmp(&panels[j].3))
-            .unwrap();
+        let worst = (0..panels.len()).max_by(|&i, &j| panels[i].3.total_cmp(&panels[j].3)).unwrap();
         let (lo, hi, _, _) = panels.swap_remove(worst);
         let mid = 0.5 * (lo + hi);
         if !(mid > lo && mid < hi) {
@@ -338,29 +307,21 @@ struct Disc {
 
 impl Disc {
     fn annual(r: f64) -> Disc {
-        Disc {
-            rho: (1.0 + r).ln(),
-        }
+        Disc { rho: (1.0 + r).ln() }
     }
     fn none() -> Disc {
         Disc { rho: 0.0 }
     }
     /// d(t)² is a discount factor with twice the log-rate (used for second moments).
     fn squared(self) -> Disc {
-        Disc {
-            rho: 2.0 * self.rho,
-        }
+        Disc { rho: 2.0 * self.rho }
     }
     fn d(self, t: f64) -> f64 {
         (-self.rho * t).exp()
     }
     /// I(x) = ∫_0^x d(t) dt.
     fn flow(self, x: f64) -> f64 {
-        if self.rho == 0.0 {
-            x
-        } else {
-            -(-self.rho * x).exp_m1() / self.rho
-        }
+        if self.rho == 0.0 { x } else { -(-self.rho * x).exp_m1() / self.rho }
     }
 }
 
@@ -425,9 +386,7 @@ impl Moments {
     }
     /// Standard deviation of one category's per-patient cost across patients of the strategy.
     fn category_sd(&self, k: usize) -> f64 {
-        (self.cost_sq[k] - self.cost[k] * self.cost[k])
-            .max(0.0)
-            .sqrt()
+        (self.cost_sq[k] - self.cost[k] * self.cost[k]).max(0.0).sqrt()
     }
 }
 
@@ -437,16 +396,8 @@ impl Moments {
 /// discontinuation, all measured from t0 (T_s from progression), independent. M = min(T_p, T_d);
 /// progression happens iff T_p < T_d. L = H − t0.
 fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
-    assert!(
-        t0 < HORIZON,
-        "regimen {} starts after the horizon",
-        reg.name
-    );
-    let prog = if responder {
-        reg.progression_responder
-    } else {
-        reg.progression_non_responder
-    };
+    assert!(t0 < HORIZON, "regimen {} starts after the horizon", reg.name);
+    let prog = if responder { reg.progression_responder } else { reg.progression_non_responder };
     let death = reg.death_before_progression;
     let post = reg.post_progression;
     let l = HORIZON - t0;
@@ -466,11 +417,7 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
     // Second moment: g(m) = I(t0 + min(m, L)), E[g(M)²] = g(0)² + ∫_0^L 2 g(m) g'(m) S_M(m) dm.
     let pf_flow_sq = |disc: Disc| {
         disc.flow(t0).powi(2)
-            + integrate(
-                &|m| 2.0 * disc.flow(t0 + m) * disc.d(t0 + m) * s_m(m),
-                0.0,
-                l,
-            )
+            + integrate(&|m| 2.0 * disc.flow(t0 + m) * disc.d(t0 + m) * s_m(m), 0.0, l)
     };
 
     // Progressed time, discounted: Y = 1{T_p < T_d, T_p < L}·d(t0+T_p)·I(min(T_s, L − T_p)).
@@ -490,11 +437,8 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
     let pd_flow_sq = |disc: Disc| {
         integrate(
             &|u| {
-                let k2 = integrate_inner(
-                    &|v| 2.0 * disc.flow(v) * disc.d(v) * post.surv(v),
-                    0.0,
-                    l - u,
-                );
+                let k2 =
+                    integrate_inner(&|v| 2.0 * disc.flow(v) * disc.d(v) * post.surv(v), 0.0, l - u);
                 f_prog(u) * disc.d(t0 + u).powi(2) * k2
             },
             0.0,
@@ -559,11 +503,8 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
 
     // Adverse events at t0, independent Bernoulli: mean Σ p c d(t0); second moment
     // Σ p (c d)² + Σ_{i≠j} (p_i c_i d)(p_j c_j d).
-    let ae_means: Vec<f64> = reg
-        .adverse_events
-        .iter()
-        .map(|ae| ae.probability * ae.cost * dc.d(t0))
-        .collect();
+    let ae_means: Vec<f64> =
+        reg.adverse_events.iter().map(|ae| ae.probability * ae.cost * dc.d(t0)).collect();
     let ae_mean: f64 = ae_means.iter().sum();
     m.cost[ADVERSE_EVENTS] = ae_mean;
     m.cost_sq[ADVERSE_EVENTS] = reg
@@ -573,11 +514,8 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
         .sum::<f64>()
         + ae_mean * ae_mean
         - ae_means.iter().map(|x| x * x).sum::<f64>();
-    let ae_qaly_loss: f64 = reg
-        .adverse_events
-        .iter()
-        .map(|ae| ae.probability * ae.qaly_loss * dout.d(t0))
-        .sum();
+    let ae_qaly_loss: f64 =
+        reg.adverse_events.iter().map(|ae| ae.probability * ae.qaly_loss * dout.d(t0)).sum();
 
     // Outcomes.
     let pf_o = pf_flow(dout);
@@ -594,20 +532,13 @@ fn branch_survival(reg: &Regimen, responder: bool, t0: f64, t: f64) -> (f64, f64
     if t < t0 {
         return (1.0, 1.0);
     }
-    let prog = if responder {
-        reg.progression_responder
-    } else {
-        reg.progression_non_responder
-    };
+    let prog = if responder { reg.progression_responder } else { reg.progression_non_responder };
     let death = reg.death_before_progression;
     let post = reg.post_progression;
     let tt = t - t0;
     let pfs = prog.surv(tt) * death.surv(tt);
-    let progressed_alive = integrate(
-        &|u| prog.dens(u) * death.surv(u) * post.surv(tt - u),
-        0.0,
-        tt,
-    );
+    let progressed_alive =
+        integrate(&|u| prog.dens(u) * death.surv(u) * post.surv(tt - u), 0.0, tt);
     (pfs + progressed_alive, pfs)
 }
 
@@ -631,39 +562,22 @@ fn leaves(strategy: &str, regimens: &[Regimen]) -> (Vec<Leaf>, f64) {
         let outcomes: Vec<(f64, usize, f64)> = match strategy {
             COMPARATOR => vec![(1.0, 1, 0.0)],
             TEST_AND_TREAT => {
-                let read_positive = if m {
-                    TEST_SENSITIVITY
-                } else {
-                    1.0 - TEST_SPECIFICITY
-                };
+                let read_positive = if m { TEST_SENSITIVITY } else { 1.0 - TEST_SPECIFICITY };
                 vec![
                     // failed: read negative; cost paid and turnaround elapsed all the same
                     (TEST_FAILURE, 1, TEST_TURNAROUND),
                     ((1.0 - TEST_FAILURE) * read_positive, 0, TEST_TURNAROUND),
-                    (
-                        (1.0 - TEST_FAILURE) * (1.0 - read_positive),
-                        1,
-                        TEST_TURNAROUND,
-                    ),
+                    ((1.0 - TEST_FAILURE) * (1.0 - read_positive), 1, TEST_TURNAROUND),
                 ]
             }
             _ => unreachable!(),
         };
         for (p_outcome, r, t0) in outcomes {
             let reg = &regimens[r];
-            let p_resp = if m {
-                reg.response_if_m
-            } else {
-                reg.response_otherwise
-            };
+            let p_resp = if m { reg.response_if_m } else { reg.response_otherwise };
             for responder in [true, false] {
                 let p = if responder { p_resp } else { 1.0 - p_resp };
-                out.push(Leaf {
-                    weight: p_m * p_outcome * p,
-                    regimen: r,
-                    responder,
-                    t0,
-                });
+                out.push(Leaf { weight: p_m * p_outcome * p, regimen: r, responder, t0 });
             }
         }
     }
@@ -685,10 +599,7 @@ fn expected(strategy: &str) -> Expected {
     let regimens = [regimen_a(), regimen_b()];
     let (leaves, testing) = leaves(strategy, &regimens);
     let total_weight: f64 = leaves.iter().map(|l| l.weight).sum();
-    assert!(
-        (total_weight - 1.0).abs() < 1e-12,
-        "branch probabilities sum to {total_weight}"
-    );
+    assert!((total_weight - 1.0).abs() < 1e-12, "branch probabilities sum to {total_weight}");
     let mut cache: HashMap<(usize, bool, u64), Moments> = HashMap::new();
     let mut moments = Moments::default();
     for leaf in &leaves {
@@ -726,16 +637,8 @@ struct Table {
 fn read_table(path: &Path) -> Table {
     let mut reader = csv::Reader::from_path(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let headers = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let headers = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
     Table { headers, rows }
 }
 
@@ -745,25 +648,17 @@ impl Table {
     }
     /// The single row where every (column, value) pair matches.
     fn row(&self, keys: &[(&str, &str)]) -> Option<&Vec<String>> {
-        let idx: Vec<(usize, &str)> = keys
-            .iter()
-            .map(|(c, v)| (self.col(c).unwrap_or(usize::MAX), *v))
-            .collect();
-        let mut matching = self
-            .rows
-            .iter()
-            .filter(|r| idx.iter().all(|(i, v)| r.get(*i).is_some_and(|x| x == v)));
+        let idx: Vec<(usize, &str)> =
+            keys.iter().map(|(c, v)| (self.col(c).unwrap_or(usize::MAX), *v)).collect();
+        let mut matching =
+            self.rows.iter().filter(|r| idx.iter().all(|(i, v)| r.get(*i).is_some_and(|x| x == v)));
         let first = matching.next();
         assert!(matching.next().is_none(), "more than one row for {keys:?}");
         first
     }
     fn num(&self, row: &[String], name: &str) -> Result<f64, String> {
-        let i = self
-            .col(name)
-            .ok_or_else(|| format!("missing column `{name}`"))?;
-        row[i]
-            .parse::<f64>()
-            .map_err(|e| format!("column `{name}`: {:?}: {e}", row[i]))
+        let i = self.col(name).ok_or_else(|| format!("missing column `{name}`"))?;
+        row[i].parse::<f64>().map_err(|e| format!("column `{name}`: {:?}: {e}", row[i]))
     }
 }
 
@@ -778,11 +673,7 @@ impl Report {
     /// |got − expected| ≤ tol.
     fn check(&mut self, what: &str, expected: f64, got: f64, se: f64, tol: f64) {
         let ok = (got - expected).abs() <= tol;
-        let z = if se > 0.0 {
-            (got - expected) / se
-        } else {
-            f64::NAN
-        };
+        let z = if se > 0.0 { (got - expected) / se } else { f64::NAN };
         let line = format!(
             "{:<52} {:>16.6} {:>16.6} {:>12.6} {:>7.2} {}",
             what,
@@ -814,10 +705,8 @@ fn fmt_threshold(l: f64) -> String {
 
 #[test]
 fn engine_matches_numerical_integration() {
-    let expected_all: Vec<(&str, Expected)> = [COMPARATOR, TEST_AND_TREAT]
-        .iter()
-        .map(|s| (*s, expected(s)))
-        .collect();
+    let expected_all: Vec<(&str, Expected)> =
+        [COMPARATOR, TEST_AND_TREAT].iter().map(|s| (*s, expected(s))).collect();
 
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
@@ -848,9 +737,7 @@ fn engine_matches_numerical_integration() {
     let mut sim_rows = HashMap::new();
     for (strategy, exp) in &expected_all {
         let e = &exp.moments;
-        let Some(row) = summary
-            .row(&[("strategy", strategy), ("contract", "list")])
-            .cloned()
+        let Some(row) = summary.row(&[("strategy", strategy), ("contract", "list")]).cloned()
         else {
             report.fail(format!("summary.csv has no row for {strategy} / list"));
             continue;
@@ -908,16 +795,10 @@ fn engine_matches_numerical_integration() {
         let mut cat_sum = 0.0;
         for (k, name) in CATEGORY_NAMES.iter().enumerate() {
             let Some(crow) = costs
-                .row(&[
-                    ("strategy", strategy),
-                    ("contract", "list"),
-                    ("category", name),
-                ])
+                .row(&[("strategy", strategy), ("contract", "list"), ("category", name)])
                 .cloned()
             else {
-                report.fail(format!(
-                    "costs.csv has no row for {strategy} / list / {name}"
-                ));
+                report.fail(format!("costs.csv has no row for {strategy} / list / {name}"));
                 continue;
             };
             let Some(got) = get(&mut report, &costs, &crow, "cost") else {
@@ -967,11 +848,7 @@ fn engine_matches_numerical_integration() {
                 get(&mut report, &summary, &row, col),
                 get(&mut report, &summary, &row, &format!("{col}_mcse")),
             ) {
-                let scale = if col == "inc_cost" {
-                    e_tt.total_cost()
-                } else {
-                    1.0
-                };
+                let scale = if col == "inc_cost" { e_tt.total_cost() } else { 1.0 };
                 report.check(
                     &format!("{TEST_AND_TREAT} {col}"),
                     want,
@@ -1015,13 +892,10 @@ fn engine_matches_numerical_integration() {
         let surv = read_table(&survival_table);
         for (strategy, exp) in &expected_all {
             for &(month, os, pfs) in &exp.survival {
-                let Some(row) = surv
-                    .row(&[("strategy", strategy), ("month", &month.to_string())])
-                    .cloned()
+                let Some(row) =
+                    surv.row(&[("strategy", strategy), ("month", &month.to_string())]).cloned()
                 else {
-                    report.fail(format!(
-                        "survival.csv has no row for {strategy} month {month}"
-                    ));
+                    report.fail(format!("survival.csv has no row for {strategy} month {month}"));
                     continue;
                 };
                 for (col, want) in [("os", os), ("pfs", pfs)] {
@@ -1045,10 +919,7 @@ fn engine_matches_numerical_integration() {
         report.fail("survival.csv was not written".to_string());
     }
 
-    println!(
-        "{:<52} {:>16} {:>16} {:>12} {:>7}",
-        "quantity", "expected", "simulated", "mcse", "z"
-    );
+    println!("{:<52} {:>16} {:>16} {:>12} {:>7}", "quantity", "expected", "simulated", "mcse", "z");
     for line in &report.lines {
         println!("{line}");
     }
@@ -1075,56 +946,26 @@ fn quadrature_and_special_functions_are_accurate() {
     // Weibull and log-logistic densities integrate to 1 − S; Gompertz with negative shape to
     // 1 − S too (the cure fraction stays out).
     for d in [
-        Dist::Weibull {
-            shape: 1.2,
-            scale: 10.0 * MONTH,
-        },
-        Dist::Weibull {
-            shape: 1.4,
-            scale: 20.0 * MONTH,
-        },
-        Dist::LogLogistic {
-            shape: 2.5,
-            scale: 9.0 * MONTH,
-        },
-        Dist::LogNormal {
-            meanlog: (3.0 * MONTH).ln(),
-            sdlog: 0.8,
-        },
-        Dist::Gompertz {
-            shape: -0.3,
-            rate: 0.6,
-        },
+        Dist::Weibull { shape: 1.2, scale: 10.0 * MONTH },
+        Dist::Weibull { shape: 1.4, scale: 20.0 * MONTH },
+        Dist::LogLogistic { shape: 2.5, scale: 9.0 * MONTH },
+        Dist::LogNormal { meanlog: (3.0 * MONTH).ln(), sdlog: 0.8 },
+        Dist::Gompertz { shape: -0.3, rate: 0.6 },
     ] {
         let v = integrate(&|t| d.dens(t), 0.0, 15.0);
         assert!((v - (1.0 - d.surv(15.0))).abs() < 1e-9, "{d:?}: {v}");
     }
     // Medians by construction.
     assert!(
-        (Dist::LogNormal {
-            meanlog: (3.0 * MONTH).ln(),
-            sdlog: 0.8
-        }
-        .surv(3.0 * MONTH)
-            - 0.5)
-            .abs()
+        (Dist::LogNormal { meanlog: (3.0 * MONTH).ln(), sdlog: 0.8 }.surv(3.0 * MONTH) - 0.5).abs()
             < 1e-15
     );
     assert!(
-        (Dist::LogLogistic {
-            shape: 2.5,
-            scale: 9.0 * MONTH
-        }
-        .surv(9.0 * MONTH)
-            - 0.5)
-            .abs()
+        (Dist::LogLogistic { shape: 2.5, scale: 9.0 * MONTH }.surv(9.0 * MONTH) - 0.5).abs()
             < 1e-15
     );
     // Gompertz cure fraction exp(−rate/|shape|) = e^-2.
-    let g = Dist::Gompertz {
-        shape: -0.3,
-        rate: 0.6,
-    };
+    let g = Dist::Gompertz { shape: -0.3, rate: 0.6 };
     assert!((g.surv(1e3) - (-2.0f64).exp()).abs() < 1e-12);
     // erfc reference values (Abramowitz & Stegun table 7.1 / mpmath).
     for (x, want) in [
@@ -1135,11 +976,7 @@ fn quadrature_and_special_functions_are_accurate() {
         (3.0, 2.209049699858544e-05),
         (-1.0, 1.8427007929497148),
     ] {
-        assert!(
-            (erfc(x) - want).abs() < 1e-15 + 1e-13 * want,
-            "erfc({x}) = {} vs {want}",
-            erfc(x)
-        );
+        assert!((erfc(x) - want).abs() < 1e-15 + 1e-13 * want, "erfc({x}) = {} vs {want}", erfc(x));
     }
 }
 
@@ -1177,11 +1014,7 @@ fn branch_formulas_match_closed_forms_for_exponentials() {
     // ∫_0^L λp e^{-a u} (1 − e^{-λs (L−u)})/λs du
     let pd = lp / ls * ((1.0 - (-a * l).exp()) / a - ((-ls * l).exp() - (-a * l).exp()) / (a - ls));
     let want_lyu = t0 + pf + pd;
-    assert!(
-        (m.ly_undiscounted - want_lyu).abs() < 1e-8,
-        "{} vs {want_lyu}",
-        m.ly_undiscounted
-    );
+    assert!((m.ly_undiscounted - want_lyu).abs() < 1e-8, "{} vs {want_lyu}", m.ly_undiscounted);
     // Discounted LYs (outcomes rate): same with the discount folded into the rates.
     let rho = (1.0f64 + DISCOUNT_OUTCOMES).ln();
     let ar = a + rho;
@@ -1189,17 +1022,11 @@ fn branch_formulas_match_closed_forms_for_exponentials() {
     let lsr = ls + rho;
     let pd_d = (-rho * t0).exp() * lp / lsr
         * ((1.0 - (-ar * l).exp()) / ar - ((-lsr * l).exp() - (-ar * l).exp()) / (ar - lsr));
-    assert!(
-        (m.ly - (pf_d + pd_d)).abs() < 1e-8,
-        "{} vs {}",
-        m.ly,
-        pf_d + pd_d
-    );
+    assert!((m.ly - (pf_d + pd_d)).abs() < 1e-8, "{} vs {}", m.ly, pf_d + pd_d);
     // Drug: Σ_{k<5} d_c(t0 + 0.1k) e^{-(a+0.5)·0.1k}.
     let rc = (1.0f64 + DISCOUNT_COSTS).ln();
-    let want_drug: f64 = (0..5)
-        .map(|k| (-rc * (t0 + 0.1 * k as f64) - (a + 0.5) * 0.1 * k as f64).exp())
-        .sum();
+    let want_drug: f64 =
+        (0..5).map(|k| (-rc * (t0 + 0.1 * k as f64) - (a + 0.5) * 0.1 * k as f64).exp()).sum();
     assert!((m.cost[DRUG_A] - want_drug).abs() < 1e-12);
     // Terminal care: E[d(D); D < H] ≈ E[d(D)] (horizon effect e^-14 negligible)
     // = d(t0)·[λd/(a+ρ) + λp/(a+ρ)·λs/(λs+ρ)].

@@ -51,7 +51,10 @@ fn every_distribution_samples_its_survival_function() {
         ("loglogistic", TimeToEvent::loglogistic(2.2, 1.1).unwrap()),
         ("lognormal", TimeToEvent::lognormal(0.2, 0.9).unwrap()),
         ("piecewise", TimeToEvent::piecewise(vec![0.0, 0.5, 1.5], vec![1.2, 0.4, 0.1]).unwrap()),
-        ("piecewise with zero tail", TimeToEvent::piecewise(vec![0.0, 1.0], vec![0.7, 0.0]).unwrap()),
+        (
+            "piecewise with zero tail",
+            TimeToEvent::piecewise(vec![0.0, 1.0], vec![0.7, 0.0]).unwrap(),
+        ),
     ];
     let critical = KS_CRITICAL_1PCT / (N as f64).sqrt();
     for (seed, (name, d)) in cases.iter().enumerate() {

@@ -92,7 +92,14 @@ fn close(a: f64, b: f64, what: &str) {
     assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: ledger {a} vs hand {b}");
 }
 
-fn record(progression: f64, death: f64, treatment_end: f64, start: f64, tests: usize, aes: u64) -> PatientRecord {
+fn record(
+    progression: f64,
+    death: f64,
+    treatment_end: f64,
+    start: f64,
+    tests: usize,
+    aes: u64,
+) -> PatientRecord {
     PatientRecord {
         regimen: 0,
         tests: [0, 1, 0, 0, 0, 0, 0, 0],
@@ -160,8 +167,15 @@ fn ledger_matches_hand_computation_on_fixed_records() {
     assert_eq!(
         s.model.categories(),
         [
-            "testing", "drug:x", "drug:y", "administration", "adverse_events", "state:progression_free",
-            "state:progressed", "post_progression", "terminal_care"
+            "testing",
+            "drug:x",
+            "drug:y",
+            "administration",
+            "adverse_events",
+            "state:progression_free",
+            "state:progressed",
+            "post_progression",
+            "terminal_care"
         ]
     );
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();

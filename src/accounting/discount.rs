@@ -14,9 +14,7 @@ pub struct Discount {
 impl Discount {
     /// `rate` is the annual rate (0.035 for 3.5 %); must be > −1.
     pub fn new(rate: f64) -> Self {
-        Discount {
-            log_rate: rate.ln_1p(),
-        }
+        Discount { log_rate: rate.ln_1p() }
     }
 
     /// d(t) = (1+r)^(−t).
@@ -79,11 +77,7 @@ impl Discount {
             }
         };
         let most = (horizon / cycle).ceil().min(CycleSums::MAX_TABLE as f64) as u64 + 1;
-        CycleSums {
-            table: (0..=most).map(formula).collect(),
-            log_q,
-            expm1_log_q,
-        }
+        CycleSums { table: (0..=most).map(formula).collect(), log_q, expm1_log_q }
     }
 
     /// Σ_{k<n} d(start + k·cycle): the discounted count of n payments of 1, one per cycle.
@@ -162,10 +156,7 @@ mod tests {
             for &(a, b) in &[(0.0, 1.0), (0.3, 7.25), (2.0, 40.0), (5.0, 5.0001)] {
                 let exact = d.integral(a, b);
                 let numeric = simpson(|t| (1.0 + r).powf(-t), a, b, 2000);
-                assert!(
-                    (exact - numeric).abs() < 1e-12 * exact.max(1.0),
-                    "r={r} [{a},{b})"
-                );
+                assert!((exact - numeric).abs() < 1e-12 * exact.max(1.0), "r={r} [{a},{b})");
                 assert!(
                     (d.integral_from(d.factor(a), a, b) - exact).abs() < 1e-15 * exact.max(1.0)
                 );
@@ -178,14 +169,10 @@ mod tests {
     fn cycle_sum_matches_the_loop() {
         for &r in &[0.0, 0.03, 0.035] {
             let d = Discount::new(r);
-            for &(start, cycle, n) in &[
-                (0.0, 28.0 / 365.25, 1u64),
-                (0.04, 21.0 / 365.25, 17),
-                (1.5, 1.0 / 12.0, 240),
-            ] {
-                let looped: f64 = (0..n)
-                    .map(|k| (1.0 + r).powf(-(start + k as f64 * cycle)))
-                    .sum();
+            for &(start, cycle, n) in
+                &[(0.0, 28.0 / 365.25, 1u64), (0.04, 21.0 / 365.25, 17), (1.5, 1.0 / 12.0, 240)]
+            {
+                let looped: f64 = (0..n).map(|k| (1.0 + r).powf(-(start + k as f64 * cycle))).sum();
                 let closed = d.cycle_sum(start, cycle, n);
                 assert!(
                     (closed - looped).abs() < 1e-12 * looped,
@@ -209,14 +196,8 @@ mod tests {
         for i in 0..500 {
             let end = i as f64 * 0.0137;
             let cycle = 0.0767;
-            let brute = (0..)
-                .take_while(|k| (*k as f64) * cycle < end && *k < 5)
-                .count() as u64;
-            assert_eq!(
-                cycles_before(0.0, end, cycle, 5, f64::INFINITY),
-                brute,
-                "end {end}"
-            );
+            let brute = (0..).take_while(|k| (*k as f64) * cycle < end && *k < 5).count() as u64;
+            assert_eq!(cycles_before(0.0, end, cycle, 5, f64::INFINITY), brute, "end {end}");
         }
     }
 }

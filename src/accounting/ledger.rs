@@ -85,19 +85,11 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
     let factors = |d: &crate::accounting::discount::Discount| {
         let at_start = if t0 == 0.0 { 1.0 } else { d.factor(t0) };
         let at_pf_end = d.factor(pf_end);
-        let at_death = if death == pf_end {
-            at_pf_end
-        } else {
-            d.factor(death)
-        };
+        let at_death = if death == pf_end { at_pf_end } else { d.factor(death) };
         (at_start, at_pf_end, at_death)
     };
     let (c0, c_pf, c_death) = factors(dc);
-    let (q0, q_pf, q_death) = if dq == dc {
-        (c0, c_pf, c_death)
-    } else {
-        factors(dq)
-    };
+    let (q0, q_pf, q_death) = if dq == dc { (c0, c_pf, c_death) } else { factors(dq) };
     let mut qaly = 0.0;
     if t0 < h {
         let end = rec.treatment_end.min(h);
@@ -135,9 +127,5 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
     if rec.death < h {
         costs[cat.terminal_care()] += prep.death_cost * c_death;
     }
-    Outcomes {
-        qaly,
-        ly,
-        ly_undiscounted: death,
-    }
+    Outcomes { qaly, ly, ly_undiscounted: death }
 }

@@ -87,10 +87,7 @@ pub struct ArmSummary {
 
 /// Σ(λq − c) and Σ(λq − c)² from the sums of c, q and their squares and product.
 fn nmb_sums(lambda: f64, c: f64, c2: f64, q: f64, q2: f64, cq: f64) -> (f64, f64) {
-    (
-        lambda * q - c,
-        lambda * lambda * q2 - 2.0 * lambda * cq + c2,
-    )
+    (lambda * q - c, lambda * lambda * q2 - 2.0 * lambda * cq + c2)
 }
 
 fn summarise_arm(
@@ -128,14 +125,8 @@ fn summarise_arm(
     let inc_nmb = thresholds
         .iter()
         .map(|&l| {
-            let (s, s2) = nmb_sums(
-                l,
-                arm.dcost,
-                arm.dcost2,
-                arm.dqaly,
-                arm.dqaly2,
-                arm.dcost_dqaly,
-            );
+            let (s, s2) =
+                nmb_sums(l, arm.dcost, arm.dcost2, arm.dqaly, arm.dqaly2, arm.dcost_dqaly);
             estimate(s, s2, n)
         })
         .collect();
@@ -178,10 +169,7 @@ mod tests {
         assert_eq!(IcerStatus::classify(0.0, 1.0), IcerStatus::Dominant);
         assert_eq!(IcerStatus::classify(10.0, -1.0), IcerStatus::Dominated);
         assert_eq!(IcerStatus::classify(0.0, -1.0), IcerStatus::Dominated);
-        assert_eq!(
-            IcerStatus::classify(-10.0, -1.0),
-            IcerStatus::RatioSouthWest
-        );
+        assert_eq!(IcerStatus::classify(-10.0, -1.0), IcerStatus::RatioSouthWest);
         assert_eq!(IcerStatus::classify(-10.0, 0.0), IcerStatus::Dominant);
         assert_eq!(IcerStatus::classify(10.0, 0.0), IcerStatus::Dominated);
         assert_eq!(IcerStatus::classify(0.0, 0.0), IcerStatus::Equal);

@@ -9,27 +9,26 @@ use std::path::{Path, PathBuf};
 /// The marker in run.json that identifies a folder written by vbpsim.
 pub const MARKER: &str = "\"tool\": \"vbpsim\"";
 
+/// Every file a run writes. A previous output folder is replaced only if it holds nothing else,
+/// so a run never deletes a file it did not write.
+pub const OUTPUT_FILES: &[&str] = &["summary.csv", "costs.csv", "survival.csv", "run.json"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum FolderError {
     #[error("cannot create output folder {path}: {source}")]
-    Create {
-        path: String,
-        source: std::io::Error,
-    },
+    Create { path: String, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, source: std::io::Error },
     #[error(
         "refusing to replace {path}: it exists and was not written by vbpsim (no vbpsim run.json); choose another --out"
     )]
     Foreign { path: String },
+    #[error(
+        "refusing to replace {path}: it holds files vbpsim did not write ({files}); move them away or choose another --out"
+    )]
+    ForeignFiles { path: String, files: String },
     #[error("cannot move the finished output into {path}: {source}")]
-    Rename {
-        path: String,
-        source: std::io::Error,
-    },
+    Rename { path: String, source: std::io::Error },
 }
 
 /// A temporary folder that becomes `target` on [`Staging::commit`] and vanishes otherwise.
@@ -41,19 +40,15 @@ pub struct Staging {
 
 impl Staging {
     pub fn new(target: &Path) -> Result<Self, FolderError> {
-        if target.exists() && !written_by_vbpsim(target) {
-            return Err(FolderError::Foreign {
-                path: target.display().to_string(),
-            });
+        if target.exists() {
+            replaceable(target)?;
         }
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(|source| FolderError::Create {
-            path: parent.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&parent)
+            .map_err(|source| FolderError::Create { path: parent.display().to_string(), source })?;
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -62,15 +57,9 @@ impl Staging {
         if dir.exists() {
             let _ = std::fs::remove_dir_all(&dir);
         }
-        std::fs::create_dir(&dir).map_err(|source| FolderError::Create {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        Ok(Staging {
-            dir,
-            target: target.to_path_buf(),
-            committed: false,
-        })
+        std::fs::create_dir(&dir)
+            .map_err(|source| FolderError::Create { path: dir.display().to_string(), source })?;
+        Ok(Staging { dir, target: target.to_path_buf(), committed: false })
     }
 
     pub fn file(&self, name: &str) -> PathBuf {
@@ -79,16 +68,10 @@ impl Staging {
 
     /// Move the finished folder into place, replacing a previous vbpsim output.
     pub fn commit(mut self) -> Result<PathBuf, FolderError> {
-        let rename_err = |source| FolderError::Rename {
-            path: self.target.display().to_string(),
-            source,
-        };
+        let rename_err =
+            |source| FolderError::Rename { path: self.target.display().to_string(), source };
         if self.target.exists() {
-            if !written_by_vbpsim(&self.target) {
-                return Err(FolderError::Foreign {
-                    path: self.target.display().to_string(),
-                });
-            }
+            replaceable(&self.target)?;
             // Move the old result aside first, so that a failure leaves one of the two intact.
             let old = self.dir.with_extension("old");
             std::fs::rename(&self.target, &old).map_err(rename_err)?;
@@ -110,6 +93,25 @@ impl Drop for Staging {
     }
 }
 
-fn written_by_vbpsim(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join("run.json")).is_ok_and(|s| s.contains(MARKER))
+/// A folder may be replaced only if vbpsim wrote it and it holds nothing but vbpsim's files.
+fn replaceable(dir: &Path) -> Result<(), FolderError> {
+    let path = dir.display().to_string();
+    let ours = dir.is_dir()
+        && std::fs::read_to_string(dir.join("run.json")).is_ok_and(|s| s.contains(MARKER));
+    if !ours {
+        return Err(FolderError::Foreign { path });
+    }
+    let entries = std::fs::read_dir(dir)
+        .map_err(|source| FolderError::Create { path: path.clone(), source })?;
+    let mut foreign: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !OUTPUT_FILES.contains(&name.as_str()))
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        foreign.sort();
+        Err(FolderError::ForeignFiles { path, files: foreign.join(", ") })
+    }
 }

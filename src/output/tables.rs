@@ -10,11 +10,7 @@ use std::io::Write;
 
 /// A number at full precision; −0 is written as 0.
 pub fn number(x: f64) -> String {
-    if x == 0.0 {
-        "0".to_string()
-    } else {
-        format!("{x}")
-    }
+    if x == 0.0 { "0".to_string() } else { format!("{x}") }
 }
 
 fn mcse(e: &Estimate) -> String {
@@ -44,15 +40,7 @@ pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
     for l in thresholds {
         h.push(format!("inc_nmb_{}", number(*l)));
     }
-    for x in [
-        "cost",
-        "qaly",
-        "ly",
-        "ly_undiscounted",
-        "inc_cost",
-        "inc_qaly",
-        "inc_ly",
-    ] {
+    for x in ["cost", "qaly", "ly", "ly_undiscounted", "inc_cost", "inc_qaly", "inc_ly"] {
         h.push(format!("{x}_mcse"));
     }
     for l in thresholds {
@@ -83,15 +71,8 @@ pub fn write_summary<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> cs
         ];
         rec.extend(r.nmb.iter().map(|e| number(e.mean)));
         rec.extend(r.inc_nmb.iter().map(|e| number(e.mean)));
-        for e in [
-            &r.cost,
-            &r.qaly,
-            &r.ly,
-            &r.ly_undiscounted,
-            &r.inc_cost,
-            &r.inc_qaly,
-            &r.inc_ly,
-        ] {
+        for e in [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly, &r.inc_ly]
+        {
             rec.push(mcse(e));
         }
         rec.extend(r.nmb.iter().map(mcse));
@@ -108,12 +89,7 @@ pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv:
     let categories = model.categories();
     for r in rows {
         for (name, c) in categories.iter().zip(&r.categories) {
-            w.write_record([
-                &model.strategies[r.strategy].name,
-                &r.contract,
-                name,
-                &number(*c),
-            ])?;
+            w.write_record([&model.strategies[r.strategy].name, &r.contract, name, &number(*c)])?;
         }
     }
     w.flush()?;

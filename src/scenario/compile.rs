@@ -11,16 +11,8 @@ use crate::units::Dimension;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
-const TOP_KEYS: &[&str] = &[
-    "scenario",
-    "parameters",
-    "biomarkers",
-    "tests",
-    "regimens",
-    "states",
-    "strategies",
-    "payer",
-];
+const TOP_KEYS: &[&str] =
+    &["scenario", "parameters", "biomarkers", "tests", "regimens", "states", "strategies", "payer"];
 const SCENARIO_KEYS: &[&str] = &[
     "name",
     "title",
@@ -33,6 +25,10 @@ const SCENARIO_KEYS: &[&str] = &[
     "comparator",
     "thresholds",
 ];
+/// Longest horizon accepted: beyond a lifetime is a unit slip.
+pub const MAX_HORIZON_YEARS: f64 = 200.0;
+/// Most patients per strategy accepted from a scenario or the command line.
+pub const MAX_PATIENTS: u64 = 100_000_000_000;
 /// Biomarker statuses are bits of a 64-bit mask.
 pub const MAX_BIOMARKERS: usize = 64;
 /// Adverse events of a regimen are bits of a 64-bit mask.
@@ -65,10 +61,7 @@ pub fn compile(source: Source) -> Result<Model, ScenarioErrors> {
         _ => {
             let mut diagnostics = reader.diagnostics;
             diagnostics.sort_by_key(|d| d.span.start);
-            Err(ScenarioErrors {
-                source,
-                diagnostics,
-            })
+            Err(ScenarioErrors { source, diagnostics })
         }
     }
 }
@@ -99,33 +92,24 @@ fn named_entries<'a, 'i>(
         let Some(table) = r.table(item, &path) else {
             continue;
         };
-        let name = match r.require(
-            table,
-            &item.span(),
-            &path,
-            "name",
-            &format!("the {kind}'s name"),
-        ) {
-            Some(nv) => match r.name(nv, &join(&path, "name")) {
-                Some(n) if names.contains(&n) => {
-                    r.error(
-                        nv.span(),
-                        &join(&path, "name"),
-                        format!("duplicate {kind} name `{n}`"),
-                    );
-                    n
-                }
-                Some(n) => n,
+        let name =
+            match r.require(table, &item.span(), &path, "name", &format!("the {kind}'s name")) {
+                Some(nv) => match r.name(nv, &join(&path, "name")) {
+                    Some(n) if names.contains(&n) => {
+                        r.error(
+                            nv.span(),
+                            &join(&path, "name"),
+                            format!("duplicate {kind} name `{n}`"),
+                        );
+                        n
+                    }
+                    Some(n) => n,
+                    None => format!("#{i}"),
+                },
                 None => format!("#{i}"),
-            },
-            None => format!("#{i}"),
-        };
+            };
         names.push(name);
-        entries.push(Named {
-            table,
-            span: item.span(),
-            path,
-        });
+        entries.push(Named { table, span: item.span(), path });
     }
     (entries, names)
 }
@@ -170,18 +154,10 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         .iter()
         .zip(&strategy_names)
         .map(|(e, name)| {
-            read_strategy(
-                r,
-                e,
-                name,
-                &test_names,
-                &regimen_names,
-                &biomarker_names,
-                &tests,
-            )
+            read_strategy(r, e, name, &test_names, &regimen_names, &biomarker_names, &tests)
         })
         .collect();
-    if strategy_entries.is_empty() {
+    if strategy_entries.is_empty() && !doc.contains_key("strategies") {
         r.error(
             span.start..span.start,
             "strategies",
@@ -197,11 +173,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         .iter()
         .map(|name| {
             let e = &r.parameters[name];
-            Parameter {
-                name: name.clone(),
-                slot: e.slot,
-                dimension: e.dimension,
-            }
+            Parameter { name: name.clone(), slot: e.slot, dimension: e.dimension }
         })
         .collect();
     parameters.sort_by_key(|p| p.slot.0);
@@ -227,24 +199,15 @@ fn read_parameters(r: &mut Reader, v: &Value<'_>) {
         let name = key.get_ref().to_string();
         let path = join("parameters", &name);
         if !super::reader::is_identifier(&name) {
-            r.error(
-                key.span(),
-                &path,
-                "expected a parameter name of letters, digits and `_`",
-            );
+            r.error(key.span(), &path, "expected a parameter name of letters, digits and `_`");
             continue;
         }
         let Some(pt) = r.table(pv, &path) else {
             continue;
         };
         r.check_keys(pt, &path, &["value"]);
-        let Some(value) = r.require(
-            pt,
-            &pv.span(),
-            &path,
-            "value",
-            "the parameter's point value",
-        ) else {
+        let Some(value) = r.require(pt, &pv.span(), &path, "value", "the parameter's point value")
+        else {
             continue;
         };
         let vpath = join(&path, "value");
@@ -274,8 +237,7 @@ fn read_parameters(r: &mut Reader, v: &Value<'_>) {
             }
         };
         let slot = r.constant(x);
-        r.parameters
-            .insert(name.clone(), ParamEntry { slot, dimension });
+        r.parameters.insert(name.clone(), ParamEntry { slot, dimension });
         r.parameter_order.push(name);
     }
 }
@@ -296,30 +258,29 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         Some(v) => r.string(v, "scenario.currency").map(str::to_string),
         None => Some("USD".to_string()),
     };
-    let horizon = r
-        .require(t, &span, p, "horizon", "a duration like \"20 years\"")
-        .and_then(|v| {
-            r.literal_quantity(v, "scenario.horizon", Dimension::Duration, Check::Positive)
-        });
+    let horizon = r.require(t, &span, p, "horizon", "a duration like \"20 years\"").and_then(|v| {
+        let h = r.literal_quantity(v, "scenario.horizon", Dimension::Duration, Check::Positive)?;
+        if h > MAX_HORIZON_YEARS {
+            r.error(
+                v.span(),
+                "scenario.horizon",
+                format!(
+                    "expected a horizon of at most {MAX_HORIZON_YEARS} years, found {}",
+                    describe(v.get_ref())
+                ),
+            );
+            return None;
+        }
+        Some(h)
+    });
     let (mut dc, mut doutc) = (Some(0.0), Some(0.0));
-    if let Some(d) = r.require(
-        t,
-        &span,
-        p,
-        "discount",
-        "a table { costs = 0.03, outcomes = 0.03 }",
-    ) && let Some(dt) = r.table(d, "scenario.discount")
+    if let Some(d) = r.require(t, &span, p, "discount", "a table { costs = 0.03, outcomes = 0.03 }")
+        && let Some(dt) = r.table(d, "scenario.discount")
     {
         r.check_keys(dt, "scenario.discount", &["costs", "outcomes"]);
         for (key, out) in [("costs", &mut dc), ("outcomes", &mut doutc)] {
             *out = r
-                .require(
-                    dt,
-                    &d.span(),
-                    "scenario.discount",
-                    key,
-                    "an annual rate like 0.03",
-                )
+                .require(dt, &d.span(), "scenario.discount", key, "an annual rate like 0.03")
                 .and_then(|v| r.number(v, &format!("scenario.discount.{key}")))
                 .and_then(|x| {
                     if (0.0..1.0).contains(&x) {
@@ -337,14 +298,19 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         }
     }
     let patients = r
-        .require(
-            t,
-            &span,
-            p,
-            "patients",
-            "the number of simulated patients per strategy",
-        )
-        .and_then(|v| r.integer(v, "scenario.patients", 1));
+        .require(t, &span, p, "patients", "the number of simulated patients per strategy")
+        .and_then(|v| {
+            let n = r.integer(v, "scenario.patients", 1)?;
+            if n > MAX_PATIENTS {
+                r.error(
+                    v.span(),
+                    "scenario.patients",
+                    format!("expected at most {MAX_PATIENTS} patients per strategy, found {n}"),
+                );
+                return None;
+            }
+            Some(n)
+        });
     let samples = match t.get("samples") {
         Some(v) => r.integer(v, "scenario.samples", 0),
         None => Some(0),
@@ -354,13 +320,7 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         None => Some(0),
     };
     let comparator = r
-        .require(
-            t,
-            &span,
-            p,
-            "comparator",
-            "the name of the comparator strategy",
-        )
+        .require(t, &span, p, "comparator", "the name of the comparator strategy")
         .and_then(|v| r.resolve(v, "scenario.comparator", "strategy", strategies));
     let thresholds = match t.get("thresholds") {
         Some(v) => r.array(v, "scenario.thresholds").and_then(|items| {
@@ -422,15 +382,9 @@ fn read_biomarkers(
     let mut group_sums: Vec<(f64, Range<usize>)> = Vec::new();
     for (e, name) in entries.iter().zip(names) {
         r.check_keys(e.table, &e.path, &["name", "prevalence", "group"]);
-        let prevalence = r
-            .require(e.table, &e.span, &e.path, "prevalence", "a probability")
-            .and_then(|v| {
-                r.quantity(
-                    v,
-                    &join(&e.path, "prevalence"),
-                    Dimension::Number,
-                    Check::Probability,
-                )
+        let prevalence =
+            r.require(e.table, &e.span, &e.path, "prevalence", "a probability").and_then(|v| {
+                r.quantity(v, &join(&e.path, "prevalence"), Dimension::Number, Check::Probability)
             });
         let group_name = match e.table.get("group") {
             Some(g) => r.name(g, &join(&e.path, "group")),
@@ -453,15 +407,8 @@ fn read_biomarkers(
         };
         groups[gi].members.push(biomarkers.len());
         group_sums[gi].0 += r.values[prevalence.0 as usize];
-        group_sums[gi].1 = e
-            .table
-            .get("prevalence")
-            .map_or(e.span.clone(), |v| v.span());
-        biomarkers.push(Biomarker {
-            name: name.clone(),
-            prevalence,
-            group: gi,
-        });
+        group_sums[gi].1 = e.table.get("prevalence").map_or(e.span.clone(), |v| v.span());
+        biomarkers.push(Biomarker { name: name.clone(), prevalence, group: gi });
     }
     for (g, (sum, span)) in groups.iter().zip(group_sums) {
         if sum > 1.0 + 1e-12 {
@@ -508,26 +455,25 @@ fn read_tests(
                     .collect()
             })
             .unwrap_or_default();
-        let detected_names: Vec<String> = detects
-            .iter()
-            .map(|(b, _)| biomarkers[*b].clone())
-            .collect();
+        // A test with an unresolved biomarker is not built, so no follow-on errors arise.
+        let all_resolved = e
+            .table
+            .get("detects")
+            .and_then(|v| match v.get_ref() {
+                DeValue::Array(a) => Some(a.len() == detects.len()),
+                _ => None,
+            })
+            .unwrap_or(false);
+        let detected_names: Vec<String> =
+            detects.iter().map(|(b, _)| biomarkers[*b].clone()).collect();
         let sens = per_biomarker(r, e, "sensitivity", &detected_names, biomarkers);
         let spec = per_biomarker(r, e, "specificity", &detected_names, biomarkers);
-        let failure = r.quantity_or(
-            e.table,
-            p,
-            "failure",
-            Dimension::Number,
-            Check::Probability,
-            0.0,
-        );
+        let failure =
+            r.quantity_or(e.table, p, "failure", Dimension::Number, Check::Probability, 0.0);
         let on_failure = match e.table.get("on_failure") {
             Some(v) => match r.string(v, &join(p, "on_failure")) {
                 Some("negative") => Some(None),
-                Some(_) => r
-                    .resolve(v, &join(p, "on_failure"), "test", names)
-                    .map(Some),
+                Some(_) => r.resolve(v, &join(p, "on_failure"), "test", names).map(Some),
                 None => None,
             },
             None => Some(None),
@@ -535,24 +481,15 @@ fn read_tests(
         let cost = r
             .require(e.table, &e.span, p, "cost", "the test's cost")
             .and_then(|v| r.quantity(v, &join(p, "cost"), Dimension::Number, Check::NonNegative));
-        let turnaround = r
-            .require(
-                e.table,
-                &e.span,
-                p,
-                "turnaround",
-                "a duration like \"15 days\"",
-            )
-            .and_then(|v| {
-                r.quantity(
-                    v,
-                    &join(p, "turnaround"),
-                    Dimension::Duration,
-                    Check::NonNegative,
-                )
-            });
+        let turnaround =
+            r.require(e.table, &e.span, p, "turnaround", "a duration like \"15 days\"").and_then(
+                |v| r.quantity(v, &join(p, "turnaround"), Dimension::Duration, Check::NonNegative),
+            );
         let test = (|| {
             let (sens, spec) = (sens?, spec?);
+            if !all_resolved {
+                return None;
+            }
             Some(Test {
                 name: name.clone(),
                 readings: detects
@@ -578,16 +515,9 @@ fn read_tests(
     for (i, e) in entries.iter().enumerate() {
         let mut seen = vec![i];
         let mut cur = i;
-        while let Some(Some(next)) = tests
-            .get(cur)
-            .and_then(|t| t.as_ref())
-            .map(|t| t.on_failure)
-        {
+        while let Some(Some(next)) = tests.get(cur).and_then(|t| t.as_ref()).map(|t| t.on_failure) {
             if seen.contains(&next) || seen.len() >= MAX_TEST_CHAIN {
-                let span = e
-                    .table
-                    .get("on_failure")
-                    .map_or(e.span.clone(), |v| v.span());
+                let span = e.table.get("on_failure").map_or(e.span.clone(), |v| v.span());
                 r.error(
                     span,
                     &join(&e.path, "on_failure"),
@@ -639,10 +569,9 @@ fn per_biomarker(
             let slots: Vec<Option<Slot>> = detected
                 .iter()
                 .map(|d| {
-                    r.require(t, &v.span(), &path, d, "a probability")
-                        .and_then(|x| {
-                            r.quantity(x, &join(&path, d), Dimension::Number, Check::Probability)
-                        })
+                    r.require(t, &v.span(), &path, d, "a probability").and_then(|x| {
+                        r.quantity(x, &join(&path, d), Dimension::Number, Check::Probability)
+                    })
                 })
                 .collect();
             slots.into_iter().collect()
@@ -689,14 +618,8 @@ fn read_regimen(
         }),
         None => Some(Vec::new()),
     };
-    let administration = r.quantity_or(
-        t,
-        p,
-        "administration",
-        Dimension::Number,
-        Check::NonNegative,
-        0.0,
-    );
+    let administration =
+        r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
     let response = r
         .require(
             t,
@@ -707,64 +630,32 @@ fn read_regimen(
         )
         .and_then(|v| read_response(r, v, &join(p, "response"), biomarkers));
     let (mut resp, mut nonresp) = (None, None);
-    if let Some(v) = r.require(
-        t,
-        &e.span,
-        p,
-        "progression",
-        "a table { responder = …, non_responder = … }",
-    ) {
+    if let Some(v) =
+        r.require(t, &e.span, p, "progression", "a table { responder = …, non_responder = … }")
+    {
         let pp = join(p, "progression");
         if let Some(pt) = r.table(v, &pp) {
             r.check_keys(pt, &pp, &["responder", "non_responder"]);
             resp = r
-                .require(
-                    pt,
-                    &v.span(),
-                    &pp,
-                    "responder",
-                    "a time-to-event distribution",
-                )
+                .require(pt, &v.span(), &pp, "responder", "a time-to-event distribution")
                 .and_then(|d| read_tte(r, d, &join(&pp, "responder")));
             nonresp = r
-                .require(
-                    pt,
-                    &v.span(),
-                    &pp,
-                    "non_responder",
-                    "a time-to-event distribution",
-                )
+                .require(pt, &v.span(), &pp, "non_responder", "a time-to-event distribution")
                 .and_then(|d| read_tte(r, d, &join(&pp, "non_responder")));
         }
     }
     let death = r
-        .require(
-            t,
-            &e.span,
-            p,
-            "death_before_progression",
-            "a time-to-event distribution",
-        )
+        .require(t, &e.span, p, "death_before_progression", "a time-to-event distribution")
         .and_then(|d| read_tte(r, d, &join(p, "death_before_progression")));
     let (mut pps, mut pps_cost) = (None, None);
-    if let Some(v) = r.require(
-        t,
-        &e.span,
-        p,
-        "after_progression",
-        "a table { survival = …, cost = … }",
-    ) {
+    if let Some(v) =
+        r.require(t, &e.span, p, "after_progression", "a table { survival = …, cost = … }")
+    {
         let ap = join(p, "after_progression");
         if let Some(at) = r.table(v, &ap) {
             r.check_keys(at, &ap, &["survival", "cost"]);
             pps = r
-                .require(
-                    at,
-                    &v.span(),
-                    &ap,
-                    "survival",
-                    "a time-to-event distribution",
-                )
+                .require(at, &v.span(), &ap, "survival", "a time-to-event distribution")
                 .and_then(|d| read_tte(r, d, &join(&ap, "survival")));
             pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
         }
@@ -855,56 +746,39 @@ fn read_regimen(
 
 fn read_drug(r: &mut Reader, v: &Value<'_>, p: &str, drug_names: &mut Vec<String>) -> Option<Drug> {
     let t = r.table(v, p)?;
-    r.check_keys(
-        t,
-        p,
-        &[
-            "name",
-            "price",
-            "cycle",
-            "max_cycles",
-            "max_duration",
-            "administration",
-        ],
-    );
+    r.check_keys(t, p, &["name", "price", "cycle", "max_cycles", "max_duration", "administration"]);
     let name = r
         .require(t, &v.span(), p, "name", "the drug's name")
         .and_then(|n| r.name(n, &join(p, "name")));
     let price = r
         .require(t, &v.span(), p, "price", "the price per cycle")
         .and_then(|x| r.quantity(x, &join(p, "price"), Dimension::Number, Check::NonNegative));
-    let cycle = r
-        .require(
-            t,
-            &v.span(),
-            p,
-            "cycle",
-            "the cycle length, like \"21 days\"",
-        )
-        .and_then(|x| r.quantity(x, &join(p, "cycle"), Dimension::Duration, Check::Positive));
+    let cycle =
+        r.require(t, &v.span(), p, "cycle", "the cycle length, like \"21 days\"").and_then(|x| {
+            let slot = r.quantity(x, &join(p, "cycle"), Dimension::Duration, Check::Positive)?;
+            let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
+            if days < 1.0 - 1e-9 {
+                r.error(
+                    x.span(),
+                    &join(p, "cycle"),
+                    format!("expected a cycle of at least 1 day, found {days} days"),
+                );
+                return None;
+            }
+            Some(slot)
+        });
     let max_cycles = match t.get("max_cycles") {
         Some(x) => r.integer(x, &join(p, "max_cycles"), 1).map(Some),
         None => Some(None),
     };
     let max_duration = match t.get("max_duration") {
-        Some(x) => r
-            .quantity(
-                x,
-                &join(p, "max_duration"),
-                Dimension::Duration,
-                Check::Positive,
-            )
-            .map(Some),
+        Some(x) => {
+            r.quantity(x, &join(p, "max_duration"), Dimension::Duration, Check::Positive).map(Some)
+        }
         None => Some(None),
     };
-    let administration = r.quantity_or(
-        t,
-        p,
-        "administration",
-        Dimension::Number,
-        Check::NonNegative,
-        0.0,
-    );
+    let administration =
+        r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
     let name = name?;
     let drug = match drug_names.iter().position(|d| *d == name) {
         Some(i) => i,
@@ -945,14 +819,14 @@ fn read_response(
                 let Some(b) = biomarkers.iter().position(|n| n == key) else {
                     let mut candidates: Vec<&str> = biomarkers.iter().map(String::as_str).collect();
                     candidates.push("otherwise");
-                    let help = super::diagnostic::did_you_mean(key, candidates.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?"))
-                        .or_else(|| {
-                            Some(format!(
-                                "keys are biomarker names ({}) or `otherwise`",
-                                biomarkers.join(", ")
-                            ))
-                        });
+                    let listing = format!(
+                        "keys are biomarker names (defined biomarkers: {}) or `otherwise`",
+                        biomarkers.join(", ")
+                    );
+                    let help = Some(match super::diagnostic::did_you_mean(key, candidates) {
+                        Some(s) => format!("did you mean `{s}`? {listing}"),
+                        None => listing,
+                    });
                     r.error_help(k.span(), &kp, format!("undefined biomarker `{key}`"), help);
                     ok = false;
                     continue;
@@ -966,33 +840,17 @@ fn read_response(
                 r.error(v.span(), p, "missing field `otherwise`: expected the response probability of patients without any listed biomarker");
                 return None;
             }
-            if ok {
-                Some(Response {
-                    by_biomarker,
-                    otherwise: otherwise?,
-                })
-            } else {
-                None
-            }
+            if ok { Some(Response { by_biomarker, otherwise: otherwise? }) } else { None }
         }
         _ => {
             let otherwise = r.quantity(v, p, Dimension::Number, Check::Probability)?;
-            Some(Response {
-                by_biomarker: Vec::new(),
-                otherwise,
-            })
+            Some(Response { by_biomarker: Vec::new(), otherwise })
         }
     }
 }
 
-const DISTS: &[&str] = &[
-    "exponential",
-    "weibull",
-    "gompertz",
-    "loglogistic",
-    "lognormal",
-    "piecewise",
-];
+const DISTS: &[&str] =
+    &["exponential", "weibull", "gompertz", "loglogistic", "lognormal", "piecewise"];
 
 /// A time-to-event distribution: `{ dist = "weibull", shape = 1.3, scale = "24 months" }`.
 fn read_tte(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<TteSpec> {
@@ -1005,18 +863,16 @@ fn read_tte(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<TteSpec> {
         "exponential" => {
             let choice = exactly_one(r, t, &span, p, &["rate", "median", "mean"])?;
             match choice {
-                "rate" => (
-                    TteForm::ExponentialRate,
-                    vec![("rate", Dimension::PerTime, Check::Positive)],
-                ),
+                "rate" => {
+                    (TteForm::ExponentialRate, vec![("rate", Dimension::PerTime, Check::Positive)])
+                }
                 "median" => (
                     TteForm::ExponentialMedian,
                     vec![("median", Dimension::Duration, Check::Positive)],
                 ),
-                _ => (
-                    TteForm::ExponentialMean,
-                    vec![("mean", Dimension::Duration, Check::Positive)],
-                ),
+                _ => {
+                    (TteForm::ExponentialMean, vec![("mean", Dimension::Duration, Check::Positive)])
+                }
             }
         }
         "weibull" | "loglogistic" => {
@@ -1052,13 +908,8 @@ fn read_tte(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<TteSpec> {
                     ],
                 )
             } else {
-                let uv = r.require(
-                    t,
-                    &span,
-                    p,
-                    "unit",
-                    "the time unit of log t, like \"months\"",
-                )?;
+                let uv =
+                    r.require(t, &span, p, "unit", "the time unit of log t, like \"months\"")?;
                 let us = r.string(uv, &join(p, "unit"))?;
                 let unit_years = match crate::units::time_unit(us) {
                     Ok(u) => u,
@@ -1107,10 +958,7 @@ fn read_tte(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<TteSpec> {
                 .and_then(|x| r.quantity(x, &join(p, k), *dim, *check))
         })
         .collect();
-    let spec = TteSpec {
-        form,
-        slots: slots.into_iter().collect::<Option<Vec<_>>>()?,
-    };
+    let spec = TteSpec { form, slots: slots.into_iter().collect::<Option<Vec<_>>>()? };
     // Cross-parameter validity (e.g. a Gompertz with rate ≤ 0) at the point values.
     if let Err(e) = spec.build(&r.values) {
         r.error(span, p, format!("not a valid {dist} distribution: {e}"));
@@ -1126,11 +974,7 @@ fn exactly_one<'k>(
     p: &str,
     keys: &[&'k str],
 ) -> Option<&'k str> {
-    let present: Vec<&str> = keys
-        .iter()
-        .copied()
-        .filter(|k| t.contains_key(*k))
-        .collect();
+    let present: Vec<&str> = keys.iter().copied().filter(|k| t.contains_key(*k)).collect();
     match present.as_slice() {
         [one] => Some(one),
         [] => {
@@ -1139,10 +983,7 @@ fn exactly_one<'k>(
                 p,
                 format!(
                     "missing parameter: expected one of {}",
-                    keys.iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
                 ),
             );
             None
@@ -1151,11 +992,7 @@ fn exactly_one<'k>(
             r.error(
                 span.clone(),
                 p,
-                format!(
-                    "give only one of {}, found {}",
-                    keys.join(", "),
-                    many.join(" and ")
-                ),
+                format!("give only one of {}, found {}", keys.join(", "), many.join(" and ")),
             );
             None
         }
@@ -1169,13 +1006,7 @@ fn read_piecewise(
     p: &str,
 ) -> Option<TteSpec> {
     r.check_keys(t, p, &["dist", "breaks", "rates"]);
-    let breaks = r.require(
-        t,
-        span,
-        p,
-        "breaks",
-        "a list of times starting at \"0 months\"",
-    )?;
+    let breaks = r.require(t, span, p, "breaks", "a list of times starting at \"0 months\"")?;
     let rates = r.require(t, span, p, "rates", "a list of rates, one per break")?;
     let bs = r.array(breaks, &join(p, "breaks"))?;
     let rs = r.array(rates, &join(p, "rates"))?;
@@ -1183,11 +1014,7 @@ fn read_piecewise(
         r.error(
             rates.span(),
             &join(p, "rates"),
-            format!(
-                "expected one rate per break ({}), found {}",
-                bs.len(),
-                rs.len()
-            ),
+            format!("expected one rate per break ({}), found {}", bs.len(), rs.len()),
         );
         return None;
     }
@@ -1208,10 +1035,8 @@ fn read_piecewise(
             Check::NonNegative,
         ));
     }
-    let spec = TteSpec {
-        form: TteForm::Piecewise,
-        slots: slots.into_iter().collect::<Option<Vec<_>>>()?,
-    };
+    let spec =
+        TteSpec { form: TteForm::Piecewise, slots: slots.into_iter().collect::<Option<Vec<_>>>()? };
     if let Err(e) = spec.build(&r.values) {
         r.error(
             breaks.span(),
@@ -1243,13 +1068,7 @@ fn read_states(r: &mut Reader, v: &Value<'_>) -> Option<States> {
         r.check_keys(st, &p, &["cost", "utility"]);
         let cost = r.quantity_or(st, &p, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
         let utility = r
-            .require(
-                st,
-                &sv.span(),
-                &p,
-                "utility",
-                "a utility weight (1 = full health)",
-            )
+            .require(st, &sv.span(), &p, "utility", "a utility weight (1 = full health)")
             .and_then(|u| r.quantity(u, &join(&p, "utility"), Dimension::Number, Check::AtMostOne));
         (cost, utility)
     };
@@ -1258,14 +1077,7 @@ fn read_states(r: &mut Reader, v: &Value<'_>) -> Option<States> {
     let death_cost = match t.get("death") {
         Some(dv) => r.table(dv, "states.death").and_then(|dt| {
             r.check_keys(dt, "states.death", &["cost"]);
-            r.quantity_or(
-                dt,
-                "states.death",
-                "cost",
-                Dimension::Number,
-                Check::NonNegative,
-                0.0,
-            )
+            r.quantity_or(dt, "states.death", "cost", Dimension::Number, Check::NonNegative, 0.0)
         }),
         None => Some(r.constant(0.0)),
     };
@@ -1295,13 +1107,7 @@ fn read_strategy(
         None => Some(None),
     };
     let default = r
-        .require(
-            t,
-            &e.span,
-            p,
-            "default",
-            "the regimen for patients no rule matches",
-        )
+        .require(t, &e.span, p, "default", "the regimen for patients no rule matches")
         .and_then(|v| r.resolve(v, &join(p, "default"), "regimen", regimens));
     let rules: Option<Vec<(usize, usize)>> = match t.get("rules") {
         Some(v) => r.array(v, &join(p, "rules")).and_then(|items| {
@@ -1346,12 +1152,7 @@ fn read_strategy(
             Some(format!("defined tests: {}", tests.join(", "))),
         );
     }
-    Some(Strategy {
-        name: name.to_string(),
-        test: test?,
-        rules: rules?,
-        default: default?,
-    })
+    Some(Strategy { name: name.to_string(), test: test?, rules: rules?, default: default? })
 }
 
 fn chain_detects(tests: &[Option<Test>], first: usize, biomarker: usize) -> bool {

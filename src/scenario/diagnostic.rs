@@ -14,14 +14,9 @@ pub struct Source {
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Source {
-            name: name.into(),
-            text,
-            line_starts,
-        }
+        let line_starts =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Source { name: name.into(), text, line_starts }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -29,24 +24,14 @@ impl Source {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 
     fn line_text(&self, line: usize) -> &str {
         let start = self.line_starts[line - 1];
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text
-            .get(start..end)
-            .unwrap_or("")
-            .trim_end_matches(['\n', '\r'])
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 }
 
@@ -77,16 +62,8 @@ impl fmt::Display for ScenarioErrors {
                 writeln!(f)?;
             }
             let (line, col) = self.source.line_col(d.span.start);
-            let field = if d.field.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", d.field)
-            };
-            writeln!(
-                f,
-                "error: {}:{line}:{col}: {field}{}",
-                self.source.name, d.message
-            )?;
+            let field = if d.field.is_empty() { String::new() } else { format!("{}: ", d.field) };
+            writeln!(f, "error: {}:{line}:{col}: {field}{}", self.source.name, d.message)?;
             let text = self.source.line_text(line);
             let gutter = line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
@@ -99,24 +76,13 @@ impl fmt::Display for ScenarioErrors {
                     text.chars().count().saturating_sub(col - 1).max(1)
                 }
             };
-            writeln!(
-                f,
-                "{:gutter$} | {}{}",
-                "",
-                " ".repeat(col - 1),
-                "^".repeat(width)
-            )?;
+            writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(col - 1), "^".repeat(width))?;
             if let Some(help) = &d.help {
                 writeln!(f, "{:gutter$} = help: {help}", "")?;
             }
         }
         let n = self.diagnostics.len();
-        write!(
-            f,
-            "{n} error{} in {}",
-            if n == 1 { "" } else { "s" },
-            self.source.name
-        )
+        write!(f, "{n} error{} in {}", if n == 1 { "" } else { "s" }, self.source.name)
     }
 }
 
@@ -129,12 +95,7 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| {
-            (
-                c,
-                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
-            )
-        })
+        .map(|c| (c, strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase())))
         .filter(|(c, d)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(_, d)| *d)
         .map(|(c, _)| c)
@@ -154,10 +115,7 @@ mod tests {
 
     #[test]
     fn suggestions_are_near_misses_only() {
-        assert_eq!(
-            did_you_mean("pateints", ["patients", "seed"]),
-            Some("patients")
-        );
+        assert_eq!(did_you_mean("pateints", ["patients", "seed"]), Some("patients"));
         assert_eq!(did_you_mean("zzz", ["patients", "seed"]), None);
     }
 }

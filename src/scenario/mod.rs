@@ -8,7 +8,7 @@ mod compile;
 pub mod diagnostic;
 mod reader;
 
-pub use compile::MAX_TEST_CHAIN;
+pub use compile::{MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_TEST_CHAIN};
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
 
 use crate::model::Model;
@@ -23,10 +23,7 @@ pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/nsclc_egfr.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read scenario {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("scenario {path} is not UTF-8 text")]
     NotUtf8 { path: String },
     #[error("{0}")]
@@ -58,13 +55,9 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
             source: std::io::Error::other("is a directory, expected a .toml file"),
         });
     }
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 {
-        path: shown.clone(),
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
+    let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 { path: shown.clone() })?;
     parse(&shown, &text)
 }
 

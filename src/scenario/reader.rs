@@ -29,23 +29,33 @@ pub enum Check {
     AtMostOne,
 }
 
+/// Largest magnitude accepted for any number (in internal units): beyond it a value is a
+/// unit slip, and sums over millions of patients could overflow to infinity.
+pub const MAX_MAGNITUDE: f64 = 1e12;
+
 impl Check {
     fn passes(self, x: f64) -> bool {
-        match self {
-            Check::Any => x.is_finite(),
-            Check::Probability => (0.0..=1.0).contains(&x),
-            Check::NonNegative => x >= 0.0 && x.is_finite(),
-            Check::Positive => x > 0.0 && x.is_finite(),
-            Check::AtMostOne => x <= 1.0 && x.is_finite(),
-        }
+        x.abs() <= MAX_MAGNITUDE
+            && match self {
+                Check::Any => x.is_finite(),
+                Check::Probability => (0.0..=1.0).contains(&x),
+                Check::NonNegative => x >= 0.0,
+                Check::Positive => x > 0.0,
+                Check::AtMostOne => x <= 1.0,
+            }
     }
 
-    fn expected(self, dim: Dimension) -> String {
+    fn expected(self, dim: Dimension, x: f64) -> String {
         let what = match dim {
             Dimension::Number => "a number",
             Dimension::Duration => "a duration",
             Dimension::PerTime => "a rate",
         };
+        if x.is_finite() && x.abs() > MAX_MAGNITUDE {
+            return format!(
+                "{what} of magnitude at most 1e12 (larger values are almost surely a unit slip)"
+            );
+        }
         match self {
             Check::Any => what.to_string(),
             Check::Probability => "a probability between 0 and 1".into(),
@@ -166,11 +176,7 @@ impl Reader {
         match v.get_ref() {
             DeValue::Table(t) => Some(t),
             other => {
-                self.error(
-                    v.span(),
-                    path,
-                    format!("expected a table, found {}", describe(other)),
-                );
+                self.error(v.span(), path, format!("expected a table, found {}", describe(other)));
                 None
             }
         }
@@ -180,11 +186,7 @@ impl Reader {
         match v.get_ref() {
             DeValue::Array(a) => Some(a),
             other => {
-                self.error(
-                    v.span(),
-                    path,
-                    format!("expected an array, found {}", describe(other)),
-                );
+                self.error(v.span(), path, format!("expected an array, found {}", describe(other)));
                 None
             }
         }
@@ -194,11 +196,7 @@ impl Reader {
         match v.get_ref() {
             DeValue::String(s) => Some(s.as_ref()),
             other => {
-                self.error(
-                    v.span(),
-                    path,
-                    format!("expected a string, found {}", describe(other)),
-                );
+                self.error(v.span(), path, format!("expected a string, found {}", describe(other)));
                 None
             }
         }
@@ -241,9 +239,9 @@ impl Reader {
     /// A literal finite number (integer or float).
     pub fn number(&mut self, v: &Value<'_>, path: &str) -> Option<f64> {
         let parsed = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-                .ok()
-                .map(|n| n as f64),
+            DeValue::Integer(i) => {
+                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok().map(|n| n as f64)
+            }
             DeValue::Float(x) => x.as_str().replace('_', "").parse::<f64>().ok(),
             _ => None,
         };
@@ -302,11 +300,7 @@ impl Reader {
             self.error(
                 v.span(),
                 path,
-                format!(
-                    "expected {}, found {}",
-                    check.expected(want),
-                    describe(v.get_ref())
-                ),
+                format!("expected {}, found {}", check.expected(want, x), describe(v.get_ref())),
             );
             None
         }
@@ -337,11 +331,7 @@ impl Reader {
                 self.error(
                     span,
                     path,
-                    format!(
-                        "expected {}, found {} \"{s}\"",
-                        want.describe(),
-                        dim_noun(dim)
-                    ),
+                    format!("expected {}, found {} \"{s}\"", want.describe(), dim_noun(dim)),
                 );
                 None
             }
@@ -360,19 +350,11 @@ impl Reader {
                 None
             }
             Err(UnitError::NotFinite) => {
-                self.error(
-                    span,
-                    path,
-                    format!("expected a finite number, found \"{s}\""),
-                );
+                self.error(span, path, format!("expected a finite number, found \"{s}\""));
                 None
             }
             Err(_) => {
-                self.error(
-                    span,
-                    path,
-                    format!("expected {}, found \"{s}\"", want.describe()),
-                );
+                self.error(span, path, format!("expected {}, found \"{s}\"", want.describe()));
                 None
             }
         }
@@ -405,15 +387,11 @@ impl Reader {
         check: Check,
     ) -> Option<Slot> {
         let Some(entry) = self.parameters.get(name).cloned() else {
-            let help = did_you_mean(name, self.parameter_order.iter().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| {
-                    Some(if self.parameter_order.is_empty() {
-                        "no [parameters] are defined".to_string()
-                    } else {
-                        format!("defined parameters: {}", self.parameter_order.join(", "))
-                    })
-                });
+            let help = Some(defined_help(
+                name,
+                "parameter",
+                self.parameter_order.iter().map(String::as_str),
+            ));
             self.error_help(span, path, format!("undefined parameter `{name}`"), help);
             return None;
         };
@@ -434,10 +412,7 @@ impl Reader {
             self.error(
                 span,
                 path,
-                format!(
-                    "expected {}, found parameter `{name}` = {x}",
-                    check.expected(want)
-                ),
+                format!("expected {}, found parameter `{name}` = {x}", check.expected(want, x)),
             );
             return None;
         }
@@ -473,17 +448,31 @@ impl Reader {
         if let Some(i) = names.iter().position(|n| n == name) {
             return Some(i);
         }
-        let help = did_you_mean(name, names.iter().map(String::as_str))
-            .map(|s| format!("did you mean `{s}`? defined {kind}s: {}", names.join(", ")))
-            .or_else(|| {
-                Some(if names.is_empty() {
-                    format!("no {kind}s are defined")
-                } else {
-                    format!("defined {kind}s: {}", names.join(", "))
-                })
-            });
+        let help = Some(defined_help(name, kind, names.iter().map(String::as_str)));
         self.error_help(v.span(), path, format!("undefined {kind} `{name}`"), help);
         None
+    }
+}
+
+/// "did you mean `x`? defined regimens: a, b" — the suggestion (if any) and always the list.
+pub fn defined_help<'a>(
+    name: &str,
+    kind: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> String {
+    let plural = match kind.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{kind}s"),
+    };
+    let list: Vec<&str> = names.clone().collect();
+    let listing = if list.is_empty() {
+        format!("no {plural} are defined")
+    } else {
+        format!("defined {plural}: {}", list.join(", "))
+    };
+    match did_you_mean(name, names) {
+        Some(s) => format!("did you mean `{s}`? {listing}"),
+        None => listing,
     }
 }
 
@@ -497,9 +486,5 @@ fn dim_noun(dim: Dimension) -> &'static str {
 
 /// `a.b` path joining, with the root left empty.
 pub fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
 }

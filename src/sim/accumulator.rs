@@ -117,10 +117,7 @@ pub struct SurvivalCounts {
 impl SurvivalCounts {
     /// `months` is the last grid month (⌊12·horizon⌋).
     pub fn new(months: usize) -> Self {
-        SurvivalCounts {
-            pfs: vec![0; months + 2],
-            os: vec![0; months + 2],
-        }
+        SurvivalCounts { pfs: vec![0; months + 2], os: vec![0; months + 2] }
     }
 
     #[inline]

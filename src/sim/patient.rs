@@ -111,11 +111,7 @@ fn pathway(
             continue;
         }
         for &(b, sensitivity, false_positive, process) in &test.readings {
-            let p = if status & (1 << b) != 0 {
-                sensitivity
-            } else {
-                false_positive
-            };
+            let p = if status & (1 << b) != 0 { sensitivity } else { false_positive };
             if key.uniform(process, 0) < p {
                 positive |= 1 << b;
             }
@@ -123,11 +119,8 @@ fn pathway(
         next = None;
     }
     rec.start = if s.test.is_some() { t } else { 0.0 };
-    rec.regimen = s
-        .rules
-        .iter()
-        .find(|(b, _)| positive & (1 << b) != 0)
-        .map_or(s.default, |&(_, r)| r);
+    rec.regimen =
+        s.rules.iter().find(|(b, _)| positive & (1 << b) != 0).map_or(s.default, |&(_, r)| r);
 }
 
 fn response_probability(reg: &PreparedRegimen, status: u64) -> f64 {
@@ -161,11 +154,8 @@ pub fn simulate(
     let reg = &prep.regimens[rec.regimen];
     let t0 = rec.start;
     rec.responder = line.response < response_probability(reg, status);
-    let progression = if rec.responder {
-        &reg.progression_responder
-    } else {
-        &reg.progression_non_responder
-    };
+    let progression =
+        if rec.responder { &reg.progression_responder } else { &reg.progression_non_responder };
     let tp = line.progression.time(progression);
     let td = line.death.time(&reg.death_before_progression);
     if tp < td {
@@ -174,10 +164,7 @@ pub fn simulate(
     } else {
         rec.death = t0 + td;
     }
-    let tx = reg
-        .discontinuation
-        .as_ref()
-        .map_or(f64::INFINITY, |d| line.discontinuation.time(d));
+    let tx = reg.discontinuation.as_ref().map_or(f64::INFINITY, |d| line.discontinuation.time(d));
     rec.treatment_end = rec.progression.min(rec.death).min(t0 + tx);
     for (k, ae) in reg.adverse_events.iter().enumerate() {
         if key.uniform(ae.process, 0) < ae.probability {

@@ -13,11 +13,7 @@ use crate::survival::{DistributionError, TimeToEvent};
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
     #[error("regimen `{regimen}`: {what}: {source}")]
-    Distribution {
-        regimen: String,
-        what: &'static str,
-        source: DistributionError,
-    },
+    Distribution { regimen: String, what: &'static str, source: DistributionError },
 }
 
 #[derive(Clone, Debug)]
@@ -118,10 +114,7 @@ impl Prepared {
                         (b, cum)
                     })
                     .collect();
-                PreparedGroup {
-                    process: g.process,
-                    members,
-                }
+                PreparedGroup { process: g.process, members }
             })
             .collect();
         let tests = model
@@ -136,14 +129,7 @@ impl Prepared {
                 readings: t
                     .readings
                     .iter()
-                    .map(|r| {
-                        (
-                            r.biomarker,
-                            v(r.sensitivity),
-                            1.0 - v(r.specificity),
-                            r.process,
-                        )
-                    })
+                    .map(|r| (r.biomarker, v(r.sensitivity), 1.0 - v(r.specificity), r.process))
                     .collect(),
             })
             .collect();
@@ -151,12 +137,11 @@ impl Prepared {
         let mut regimens = Vec::with_capacity(model.regimens.len());
         for r in &model.regimens {
             let build = |spec: &TteSpec, what: &'static str| {
-                spec.build(values)
-                    .map_err(|source| PrepareError::Distribution {
-                        regimen: r.name.clone(),
-                        what,
-                        source,
-                    })
+                spec.build(values).map_err(|source| PrepareError::Distribution {
+                    regimen: r.name.clone(),
+                    what,
+                    source,
+                })
             };
             let drugs = r
                 .drugs
