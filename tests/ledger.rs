@@ -2,7 +2,7 @@
 //! category, QALYs and life-years, with the payment and discounting conventions of the README
 //! computed the slow way (a loop over cycles, numerical integration of flows).
 
-use vbpsim::accounting::ledger::account;
+use vbpsim::accounting::ledger::{Ledger, account};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::PatientRecord;
@@ -195,7 +195,10 @@ fn ledger_matches_hand_computation_on_fixed_records() {
     ];
     for (i, rec) in cases.iter().enumerate() {
         let mut costs = vec![0.0; 9];
-        let o = account(&prep, rec, &mut costs);
+        let mut ledger = Ledger::new(&mut costs);
+        let o = account(&prep, rec, &mut ledger);
+        let total = ledger.total;
+        close(total, costs.iter().sum(), &format!("case {i} total"));
         let (want, qaly, ly, lyu) = hand(rec, h);
         for (k, (got, want)) in costs.iter().zip(&want).enumerate() {
             close(*got, *want, &format!("case {i} category {}", s.model.categories()[k]));

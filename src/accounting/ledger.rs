@@ -59,10 +59,30 @@ pub struct Outcomes {
     pub ly_undiscounted: f64,
 }
 
-/// Write the patient's discounted costs into `costs` (zeroed by the caller, one entry per
-/// category) and return the outcomes.
+/// Where a patient's discounted costs are posted: running sums by category (shared by every
+/// patient of an arm, so nothing per patient is stored) and the patient's own total.
+pub struct Ledger<'a> {
+    /// Σ cost by category, added to.
+    pub categories: &'a mut [f64],
+    /// This patient's total cost.
+    pub total: f64,
+}
+
+impl<'a> Ledger<'a> {
+    pub fn new(categories: &'a mut [f64]) -> Self {
+        Ledger { categories, total: 0.0 }
+    }
+
+    #[inline]
+    fn post(&mut self, category: usize, amount: f64) {
+        self.categories[category] += amount;
+        self.total += amount;
+    }
+}
+
+/// Post the patient's discounted costs to `ledger` and return the outcomes.
 #[inline]
-pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outcomes {
+pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> Outcomes {
     let cat = CategoryIndex { drugs: prep.drugs };
     let h = prep.horizon;
     let (dc, dq) = (&prep.costs, &prep.outcomes);
@@ -72,7 +92,7 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
     for &test in &rec.tests[..rec.n_tests] {
         let test = &prep.tests[test as usize];
         if t < h {
-            costs[CategoryIndex::TESTING] += test.cost * dc.factor(t);
+            ledger.post(CategoryIndex::TESTING, test.cost * dc.factor(t));
         }
         t += test.turnaround;
     }
@@ -97,14 +117,14 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
             let n = cycles_before(t0, end, drug.cycle, drug.max_cycles, drug.max_duration);
             if n > 0 {
                 let pv = c0 * drug.cycle_sums.get(n);
-                costs[cat.drug(drug.drug)] += drug.price * pv;
-                costs[cat.administration()] += drug.administration * pv;
+                ledger.post(cat.drug(drug.drug), drug.price * pv);
+                ledger.post(cat.administration(), drug.administration * pv);
             }
         }
         if rec.adverse_events != 0 {
             for (k, ae) in reg.adverse_events.iter().enumerate() {
                 if rec.adverse_events & (1 << k) != 0 {
-                    costs[cat.adverse_events()] += ae.cost * c0;
+                    ledger.post(cat.adverse_events(), ae.cost * c0);
                     qaly -= ae.qaly_loss * q0;
                 }
             }
@@ -113,19 +133,19 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, costs: &mut [f64]) -> Outco
 
     // State flows: progression-free [0, pf_end), progressed [pf_end, death).
     let pf_ly = dq.between(1.0, q_pf, 0.0, pf_end);
-    costs[cat.progression_free()] += prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end);
+    ledger.post(cat.progression_free(), prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end));
     let mut ly = pf_ly;
     qaly += prep.pf_utility * pf_ly;
     if pf_end < death {
         let pd_cost_pv = dc.between(c_pf, c_death, pf_end, death);
         let pd_ly = dq.between(q_pf, q_death, pf_end, death);
-        costs[cat.progressed()] += prep.pd_cost * pd_cost_pv;
-        costs[cat.post_progression()] += reg.post_progression_cost * pd_cost_pv;
+        ledger.post(cat.progressed(), prep.pd_cost * pd_cost_pv);
+        ledger.post(cat.post_progression(), reg.post_progression_cost * pd_cost_pv);
         ly += pd_ly;
         qaly += prep.pd_utility * pd_ly;
     }
     if rec.death < h {
-        costs[cat.terminal_care()] += prep.death_cost * c_death;
+        ledger.post(cat.terminal_care(), prep.death_cost * c_death);
     }
     Outcomes { qaly, ly, ly_undiscounted: death }
 }

@@ -54,12 +54,10 @@ impl ArmSums {
         }
     }
 
-    /// Add one patient: costs by category, outcomes, and the comparator's (cost, outcomes).
+    /// Add one patient's total cost and outcomes, and the comparator's (cost, outcomes). Costs
+    /// by category are posted to `categories` directly by the ledger.
     #[inline]
-    pub fn add(&mut self, costs: &[f64], total: f64, o: &Outcomes, comparator: (f64, &Outcomes)) {
-        for (s, c) in self.categories.iter_mut().zip(costs) {
-            *s += c;
-        }
+    pub fn add(&mut self, total: f64, o: &Outcomes, comparator: (f64, &Outcomes)) {
         self.cost += total;
         self.cost2 += total * total;
         self.qaly += o.qaly;

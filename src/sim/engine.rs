@@ -8,7 +8,7 @@
 use super::accumulator::SampleSums;
 use super::patient::{FIRST_LINE, LineDraws, biomarker_status, simulate};
 use super::prepared::Prepared;
-use crate::accounting::ledger::{CategoryIndex, Outcomes, account};
+use crate::accounting::ledger::{CategoryIndex, Ledger, Outcomes, account};
 use crate::rng::SampleKey;
 use rayon::prelude::*;
 
@@ -73,25 +73,22 @@ fn simulate_chunk(
 ) -> SampleSums {
     let strategies = prep.strategies.len();
     let mut sums = SampleSums::new(strategies, strategies, categories, months);
-    let mut costs = vec![0.0; strategies * categories];
     let mut totals = vec![0.0; strategies];
     let mut outcomes = vec![Outcomes::default(); strategies];
     for patient in patients {
         let pk = key.patient(patient);
         let status = biomarker_status(prep, pk);
         let line = LineDraws::new(pk, FIRST_LINE);
-        costs.fill(0.0);
         for s in 0..strategies {
             let rec = simulate(prep, pk, status, &line, s);
-            let row = &mut costs[s * categories..(s + 1) * categories];
-            outcomes[s] = account(prep, &rec, row);
-            totals[s] = row.iter().sum();
+            let mut ledger = Ledger::new(&mut sums.arms[s].categories);
+            outcomes[s] = account(prep, &rec, &mut ledger);
+            totals[s] = ledger.total;
             sums.survival[s].add(rec.progression.min(rec.death), rec.death);
         }
-        let reference = (totals[comparator], &outcomes[comparator]);
+        let reference = (totals[comparator], outcomes[comparator]);
         for s in 0..strategies {
-            let row = &costs[s * categories..(s + 1) * categories];
-            sums.arms[s].add(row, totals[s], &outcomes[s], (reference.0, reference.1));
+            sums.arms[s].add(totals[s], &outcomes[s], (reference.0, &reference.1));
         }
         sums.patients += 1;
     }
