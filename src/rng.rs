@@ -72,7 +72,7 @@ impl Process {
 }
 
 /// The random-number key of one simulated patient in one PSA sample.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct PatientKey(u64);
 
 /// The key of a run (seed) and PSA sample (0 = base case).

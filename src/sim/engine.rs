@@ -6,14 +6,16 @@
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
 use super::accumulator::SampleSums;
-use super::patient::{FIRST_LINE, LineDraws, biomarker_status, simulate};
+use super::patient::{FIRST_LINE, LineDraws, LineProcesses, biomarker_status, simulate};
 use super::prepared::Prepared;
 use crate::accounting::ledger::{CategoryIndex, Ledger, Outcomes, account};
-use crate::rng::SampleKey;
+use crate::rng::{PatientKey, SampleKey};
 use rayon::prelude::*;
 
 /// Patients per chunk: large enough to amortise scheduling, small enough to balance load.
 pub const CHUNK: u64 = 2048;
+/// Patients whose shared draws are computed together.
+const BLOCK: usize = 64;
 /// Chunks per wave.
 pub const WAVE: u64 = 64;
 
@@ -73,24 +75,34 @@ fn simulate_chunk(
 ) -> SampleSums {
     let strategies = prep.strategies.len();
     let mut sums = SampleSums::new(strategies, strategies, categories, months);
+    let first_line = LineProcesses::new(FIRST_LINE);
     let mut totals = vec![0.0; strategies];
     let mut outcomes = vec![Outcomes::default(); strategies];
-    for patient in patients {
-        let pk = key.patient(patient);
-        let status = biomarker_status(prep, pk);
-        let line = LineDraws::new(pk, FIRST_LINE);
-        for s in 0..strategies {
-            let rec = simulate(prep, pk, status, &line, s);
-            let mut ledger = Ledger::new(&mut sums.arms[s].categories);
-            outcomes[s] = account(prep, &rec, &mut ledger);
-            totals[s] = ledger.total;
-            sums.survival[s].add(rec.progression.min(rec.death), rec.death);
+    // Patients go through in blocks: first every patient's shared draws (independent `ln`
+    // calls that the processor can overlap), then each patient's trajectories.
+    let mut block = [(PatientKey::default(), 0u64, LineDraws::default()); BLOCK];
+    let mut next = patients.start;
+    while next < patients.end {
+        let size = (patients.end - next).min(BLOCK as u64) as usize;
+        for (i, slot) in block[..size].iter_mut().enumerate() {
+            let pk = key.patient(next + i as u64);
+            *slot = (pk, biomarker_status(prep, pk), LineDraws::new(pk, &first_line));
         }
-        let reference = (totals[comparator], outcomes[comparator]);
-        for s in 0..strategies {
-            sums.arms[s].add(totals[s], &outcomes[s], (reference.0, &reference.1));
+        for (pk, status, line) in &block[..size] {
+            for s in 0..strategies {
+                let rec = simulate(prep, *pk, *status, line, s);
+                let mut ledger = Ledger::new(&mut sums.arms[s].categories);
+                outcomes[s] = account(prep, &rec, &mut ledger);
+                totals[s] = ledger.total;
+                sums.survival[s].add(rec.progression.min(rec.death), rec.death);
+            }
+            let reference = (totals[comparator], outcomes[comparator]);
+            for s in 0..strategies {
+                sums.arms[s].add(totals[s], &outcomes[s], (reference.0, &reference.1));
+            }
         }
-        sums.patients += 1;
+        sums.patients += size as u64;
+        next += size as u64;
     }
     sums
 }

@@ -11,7 +11,7 @@ use crate::survival::TimeToEvent;
 pub const FIRST_LINE: u64 = 0;
 
 /// A uniform with its cumulative-hazard equivalent −ln u, computed once per patient.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct EventDraw {
     pub u: f64,
     pub h: f64,
@@ -29,7 +29,7 @@ impl EventDraw {
 }
 
 /// The shared latent draws of one line of therapy (the same under every regimen of the line).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct LineDraws {
     pub response: f64,
     pub progression: EventDraw,
@@ -38,15 +38,33 @@ pub struct LineDraws {
     pub discontinuation: EventDraw,
 }
 
+/// The addresses of a line's shared draws, computed once (not per patient).
+#[derive(Clone, Copy, Debug)]
+pub struct LineProcesses([Process; 5]);
+
+impl LineProcesses {
+    pub fn new(line: u64) -> Self {
+        LineProcesses([
+            Process::new(ProcessKind::Response, line),
+            Process::new(ProcessKind::Progression, line),
+            Process::new(ProcessKind::DeathBeforeProgression, line),
+            Process::new(ProcessKind::PostProgression, line),
+            Process::new(ProcessKind::Discontinuation, line),
+        ])
+    }
+}
+
 impl LineDraws {
-    pub fn new(key: PatientKey, line: u64) -> Self {
-        let u = |kind| key.uniform(Process::new(kind, line), 0);
+    #[inline]
+    pub fn new(key: PatientKey, line: &LineProcesses) -> Self {
+        let [response, progression, death, post_progression, discontinuation] =
+            line.0.map(|p| key.uniform(p, 0));
         LineDraws {
-            response: u(ProcessKind::Response),
-            progression: EventDraw::new(u(ProcessKind::Progression)),
-            death: EventDraw::new(u(ProcessKind::DeathBeforeProgression)),
-            post_progression: EventDraw::new(u(ProcessKind::PostProgression)),
-            discontinuation: EventDraw::new(u(ProcessKind::Discontinuation)),
+            response,
+            progression: EventDraw::new(progression),
+            death: EventDraw::new(death),
+            post_progression: EventDraw::new(post_progression),
+            discontinuation: EventDraw::new(discontinuation),
         }
     }
 }
