@@ -2,6 +2,7 @@
 
 use crate::model::{Model, TteForm, TteSpec};
 use crate::scenario::Scenario;
+use crate::units::Dimension;
 use std::fmt::Write;
 
 fn months(years: f64) -> String {
@@ -52,8 +53,18 @@ pub fn summary(s: &Scenario) -> String {
     );
     let _ = writeln!(o, "thresholds {:?} per QALY", meta.thresholds);
     if !m.parameters.is_empty() {
-        let names: Vec<String> =
-            m.parameters.iter().map(|p| format!("{} = {}", p.name, m.value(p.slot))).collect();
+        let names: Vec<String> = m
+            .parameters
+            .iter()
+            .map(|p| {
+                let x = m.value(p.slot);
+                match p.dimension {
+                    Dimension::Number => format!("{} = {x}", p.name),
+                    Dimension::Duration => format!("{} = {}", p.name, months(x)),
+                    Dimension::PerTime => format!("{} = {} per month", p.name, x / 12.0),
+                }
+            })
+            .collect();
         let _ = writeln!(o, "parameters {}", names.join(", "));
     }
     for b in &m.biomarkers {

@@ -182,6 +182,8 @@ fn cmd_run(
             s.model.meta.samples
         );
     }
+    vbpsim::output::folder::check_target(&target)
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
     let sim = simulate_with_progress(&s, &options, quiet)?;
     let dir =
         write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;

@@ -89,6 +89,7 @@ pub fn parse_quantity(text: &str) -> Result<(f64, Dimension), UnitError> {
         ["per", unit] => Ok((value / time_unit(unit)?, Dimension::PerTime)),
         _ => Err(UnitError::Malformed),
     }
+    .and_then(|(x, dim)| if x.is_finite() { Ok((x, dim)) } else { Err(UnitError::NotFinite) })
 }
 
 #[cfg(test)]
@@ -119,6 +120,8 @@ mod tests {
         assert_eq!(parse_quantity("six months"), Err(UnitError::NotANumber));
         assert!(matches!(parse_quantity("6 per"), Err(UnitError::UnknownUnit { .. })));
         assert_eq!(parse_quantity("inf months"), Err(UnitError::NotFinite));
+        // Finite as written, infinite once converted to years.
+        assert_eq!(parse_quantity("1e308 per day"), Err(UnitError::NotFinite));
         assert_eq!(parse_quantity("6 months per"), Err(UnitError::Malformed));
     }
 }

@@ -390,17 +390,21 @@ impl Moments {
     }
 }
 
-/// Expectations for a patient starting regimen `reg` at `t0`, responder or not.
+/// Expectations for a patient assigned regimen `reg` (responder or not) whose treatment would
+/// start at `t0`.
 ///
-/// Notation: T_p progression, T_d death before progression, T_s post-progression survival, T_x
-/// discontinuation, all measured from t0 (T_s from progression), independent. M = min(T_p, T_d);
-/// progression happens iff T_p < T_d. L = H − t0.
+/// Notation: T_p progression, T_d death before progression, both measured from diagnosis
+/// (t = 0); T_s post-progression survival, measured from progression; T_x discontinuation,
+/// measured from t0; all independent. M = min(T_p, T_d) is the progression-free time;
+/// progression happens iff T_p < T_d. The trajectory (state flows, terminal care, QALYs before
+/// adverse events, LYs) does not depend on t0; treatment (drug, administration, adverse events)
+/// happens only if the patient is alive and progression-free at t0, i.e. M > t0.
 fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
     assert!(t0 < HORIZON, "regimen {} starts after the horizon", reg.name);
     let prog = if responder { reg.progression_responder } else { reg.progression_non_responder };
     let death = reg.death_before_progression;
     let post = reg.post_progression;
-    let l = HORIZON - t0;
+    let h = HORIZON;
     let dc = Disc::annual(DISCOUNT_COSTS);
     let dout = Disc::annual(DISCOUNT_OUTCOMES);
     let d0 = Disc::none();
@@ -410,54 +414,49 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
     // density of dying before progression at u: f_d(u)·S_p(u)
     let f_death_pf = |u: f64| death.dens(u) * prog.surv(u);
 
-    // Progression-free time (the wait [0, t0) included), discounted:
-    // E[∫_0^{min(t0+M, H)} d] = I(t0) + d(t0)·∫_0^L d(u) S_M(u) du.
-    let pf_flow =
-        |disc: Disc| disc.flow(t0) + disc.d(t0) * integrate(&|u| disc.d(u) * s_m(u), 0.0, l);
-    // Second moment: g(m) = I(t0 + min(m, L)), E[g(M)²] = g(0)² + ∫_0^L 2 g(m) g'(m) S_M(m) dm.
-    let pf_flow_sq = |disc: Disc| {
-        disc.flow(t0).powi(2)
-            + integrate(&|m| 2.0 * disc.flow(t0 + m) * disc.d(t0 + m) * s_m(m), 0.0, l)
-    };
+    // Progression-free time [0, min(M, H)), discounted: E[I(min(M, H))] = ∫_0^H d(u) S_M(u) du.
+    let pf_flow = |disc: Disc| integrate(&|u| disc.d(u) * s_m(u), 0.0, h);
+    // Second moment: g(m) = I(min(m, H)), g(0) = 0, E[g(M)²] = ∫_0^H 2 g(m) g'(m) S_M(m) dm.
+    let pf_flow_sq = |disc: Disc| integrate(&|m| 2.0 * disc.flow(m) * disc.d(m) * s_m(m), 0.0, h);
 
-    // Progressed time, discounted: Y = 1{T_p < T_d, T_p < L}·d(t0+T_p)·I(min(T_s, L − T_p)).
-    // E[Y] = ∫_0^L f_p S_d(u) d(t0+u) K(L−u) du with K(x) = E[I(min(T_s, x))] = ∫_0^x d(v) S_s(v) dv.
+    // Progressed time, discounted: Y = 1{T_p < T_d, T_p < H}·d(T_p)·I(min(T_s, H − T_p)).
+    // E[Y] = ∫_0^H f_p S_d(u) d(u) K(H−u) du with K(x) = E[I(min(T_s, x))] = ∫_0^x d(v) S_s(v) dv.
     let pd_flow = |disc: Disc| {
         integrate(
             &|u| {
-                let k = integrate_inner(&|v| disc.d(v) * post.surv(v), 0.0, l - u);
-                f_prog(u) * disc.d(t0 + u) * k
+                let k = integrate_inner(&|v| disc.d(v) * post.surv(v), 0.0, h - u);
+                f_prog(u) * disc.d(u) * k
             },
             0.0,
-            l,
+            h,
         )
     };
-    // E[Y²] = ∫_0^L f_p S_d(u) d(t0+u)² K2(L−u) du with
+    // E[Y²] = ∫_0^H f_p S_d(u) d(u)² K2(H−u) du with
     // K2(x) = E[I(min(T_s, x))²] = ∫_0^x 2 I(v) d(v) S_s(v) dv.
     let pd_flow_sq = |disc: Disc| {
         integrate(
             &|u| {
                 let k2 =
-                    integrate_inner(&|v| 2.0 * disc.flow(v) * disc.d(v) * post.surv(v), 0.0, l - u);
-                f_prog(u) * disc.d(t0 + u).powi(2) * k2
+                    integrate_inner(&|v| 2.0 * disc.flow(v) * disc.d(v) * post.surv(v), 0.0, h - u);
+                f_prog(u) * disc.d(u).powi(2) * k2
             },
             0.0,
-            l,
+            h,
         )
     };
 
     // Death within the horizon, discounted: E[d(D)·1{D < H}] =
-    // ∫_0^L f_d S_p(u) d(t0+u) du + ∫_0^L f_p S_d(u) d(t0+u) J(L−u) du, J(x) = ∫_0^x f_s(v) d(v) dv.
+    // ∫_0^H f_d S_p(u) d(u) du + ∫_0^H f_p S_d(u) d(u) J(H−u) du, J(x) = ∫_0^x f_s(v) d(v) dv.
     // (A cure fraction of T_s never dies: J only integrates the finite part.)
     let death_payment = |disc: Disc| {
-        integrate(&|u| f_death_pf(u) * disc.d(t0 + u), 0.0, l)
+        integrate(&|u| f_death_pf(u) * disc.d(u), 0.0, h)
             + integrate(
                 &|u| {
-                    let j = integrate_inner(&|v| post.dens(v) * disc.d(v), 0.0, l - u);
-                    f_prog(u) * disc.d(t0 + u) * j
+                    let j = integrate_inner(&|v| post.dens(v) * disc.d(v), 0.0, h - u);
+                    f_prog(u) * disc.d(u) * j
                 },
                 0.0,
-                l,
+                h,
             )
     };
 
@@ -478,9 +477,12 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
     m.cost_sq[TERMINAL_CARE] = DEATH_COST * DEATH_COST * death_payment(dc.squared());
 
     // Drug and administration: paid at t0 + k·c for k < max_cycles, t0 + k·c < H, while on
-    // treatment: P(E > t0 + s) = S_p(s)·S_d(s)·S_x(s). Payments X = Σ_k a_k 1{E > s_k}, so
-    // E[X] = Σ a_k P(E > s_k) and E[X²] = Σ_k Σ_l a_k a_l P(E > max(s_k, s_l)).
-    let on_treatment = |s: f64| s_m(s) * reg.discontinuation.map_or(1.0, |x| x.surv(s));
+    // treatment, i.e. alive and progression-free at t0 + k·c (T_p > t0 + k·c and T_d > t0 + k·c,
+    // which implies being treated) and not stopped for toxicity (T_x > k·c):
+    // P(paid at k) = S_p(t0 + s)·S_d(t0 + s)·S_x(s), s = k·c. These events are nested (each
+    // implies the earlier ones), so for X = Σ_k a_k 1{paid at k}: E[X] = Σ a_k P(paid at k) and
+    // E[X²] = Σ_k Σ_l a_k a_l P(paid at max(k, l)).
+    let on_treatment = |s: f64| s_m(t0 + s) * reg.discontinuation.map_or(1.0, |x| x.surv(s));
     let drug = reg.drug;
     let (mut mean, mut sq, mut earlier) = (0.0, 0.0, 0.0);
     let mut k = 0usize;
@@ -501,21 +503,28 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
     m.cost[ADMINISTRATION] = drug.administration * mean;
     m.cost_sq[ADMINISTRATION] = drug.administration * drug.administration * sq;
 
-    // Adverse events at t0, independent Bernoulli: mean Σ p c d(t0); second moment
-    // Σ p (c d)² + Σ_{i≠j} (p_i c_i d)(p_j c_j d).
+    // Adverse events at t0, only if treated (probability q = P(M > t0) = S_p(t0)·S_d(t0)), then
+    // independent Bernoulli: X = 1{treated}·Σ_i B_i c_i d(t0), so E[X] = q Σ p c d(t0) and
+    // E[X²] = q·[Σ p (c d)² + Σ_{i≠j} (p_i c_i d)(p_j c_j d)].
+    let treated = s_m(t0);
     let ae_means: Vec<f64> =
         reg.adverse_events.iter().map(|ae| ae.probability * ae.cost * dc.d(t0)).collect();
     let ae_mean: f64 = ae_means.iter().sum();
-    m.cost[ADVERSE_EVENTS] = ae_mean;
-    m.cost_sq[ADVERSE_EVENTS] = reg
-        .adverse_events
-        .iter()
-        .map(|ae| ae.probability * (ae.cost * dc.d(t0)).powi(2))
-        .sum::<f64>()
-        + ae_mean * ae_mean
-        - ae_means.iter().map(|x| x * x).sum::<f64>();
-    let ae_qaly_loss: f64 =
-        reg.adverse_events.iter().map(|ae| ae.probability * ae.qaly_loss * dout.d(t0)).sum();
+    m.cost[ADVERSE_EVENTS] = treated * ae_mean;
+    m.cost_sq[ADVERSE_EVENTS] = treated
+        * (reg
+            .adverse_events
+            .iter()
+            .map(|ae| ae.probability * (ae.cost * dc.d(t0)).powi(2))
+            .sum::<f64>()
+            + ae_mean * ae_mean
+            - ae_means.iter().map(|x| x * x).sum::<f64>());
+    let ae_qaly_loss: f64 = treated
+        * reg
+            .adverse_events
+            .iter()
+            .map(|ae| ae.probability * ae.qaly_loss * dout.d(t0))
+            .sum::<f64>();
 
     // Outcomes.
     let pf_o = pf_flow(dout);
@@ -527,25 +536,22 @@ fn branch(reg: &Regimen, responder: bool, t0: f64) -> Moments {
 }
 
 /// Overall survival (D > t) and progression-free survival (min(P, D) > t) at time t from
-/// diagnosis for one branch.
-fn branch_survival(reg: &Regimen, responder: bool, t0: f64, t: f64) -> (f64, f64) {
-    if t < t0 {
-        return (1.0, 1.0);
-    }
+/// diagnosis for one branch. The event clocks run from diagnosis, so neither depends on when
+/// treatment starts.
+fn branch_survival(reg: &Regimen, responder: bool, t: f64) -> (f64, f64) {
     let prog = if responder { reg.progression_responder } else { reg.progression_non_responder };
     let death = reg.death_before_progression;
     let post = reg.post_progression;
-    let tt = t - t0;
-    let pfs = prog.surv(tt) * death.surv(tt);
-    let progressed_alive =
-        integrate(&|u| prog.dens(u) * death.surv(u) * post.surv(tt - u), 0.0, tt);
+    let pfs = prog.surv(t) * death.surv(t);
+    let progressed_alive = integrate(&|u| prog.dens(u) * death.surv(u) * post.surv(t - u), 0.0, t);
     (pfs + progressed_alive, pfs)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Strategies: the discrete tree.
 
-/// One leaf of the discrete tree: probability, regimen, responder, treatment start.
+/// One leaf of the discrete tree: probability, regimen, responder, treatment start (which only
+/// happens if the patient is still alive and progression-free then).
 struct Leaf {
     weight: f64,
     regimen: usize, // 0 = a, 1 = b
@@ -616,7 +622,7 @@ fn expected(strategy: &str) -> Expected {
             let t = month as f64 / 12.0;
             let (mut os, mut pfs) = (0.0, 0.0);
             for leaf in &leaves {
-                let (o, p) = branch_survival(&regimens[leaf.regimen], leaf.responder, leaf.t0, t);
+                let (o, p) = branch_survival(&regimens[leaf.regimen], leaf.responder, t);
                 os += leaf.weight * o;
                 pfs += leaf.weight * p;
             }
@@ -886,7 +892,7 @@ fn engine_matches_numerical_integration() {
 
     // survival.csv: shares of patients, binomial SE √(p(1−p)/N). The normal approximation behind
     // "4 SE" needs enough patients on both sides: a share with fewer than 1000 expected patients
-    // (pfs at 5 and 10 years, ~10–300 patients) is skipped, as its Poisson tail at +4 SE is
+    // (pfs at 5 and 10 years, ~8–300 patients) is skipped, as its Poisson tail at +4 SE is
     // far heavier than the normal one.
     if survival_table.exists() {
         let surv = read_table(&survival_table);
@@ -982,9 +988,11 @@ fn quadrature_and_special_functions_are_accurate() {
 
 #[test]
 fn branch_formulas_match_closed_forms_for_exponentials() {
-    // All clocks exponential, no horizon effect worth noting: closed forms.
-    // Progression λp, death λd, post-progression λs; discount ρ.
-    let (lp, ld, ls) = (1.3, 0.2, 0.9);
+    // All clocks exponential: closed forms, horizon included. Progression λp and death before
+    // progression λd from diagnosis (a = λp + λd, so P(M > t) = e^{−at}), post-progression λs
+    // from progression, toxicity stop λx from treatment start t0; discount ρ.
+    let (lp, ld, ls, lx) = (1.3, 0.2, 0.9, 0.5);
+    let ae = AdverseEvent { probability: 0.3, cost: 700.0, qaly_loss: 0.04 };
     let reg = Regimen {
         name: "exp",
         drug: Drug {
@@ -992,7 +1000,7 @@ fn branch_formulas_match_closed_forms_for_exponentials() {
             price: 1.0,
             cycle: 0.1,
             max_cycles: Some(5),
-            administration: 0.0,
+            administration: 2.0,
         },
         response_if_m: 1.0,
         response_otherwise: 1.0,
@@ -1001,40 +1009,90 @@ fn branch_formulas_match_closed_forms_for_exponentials() {
         death_before_progression: Dist::Exponential { rate: ld },
         post_progression: Dist::Exponential { rate: ls },
         post_progression_cost: 0.0,
-        discontinuation: Some(Dist::Exponential { rate: 0.5 }),
-        adverse_events: vec![],
+        discontinuation: Some(Dist::Exponential { rate: lx }),
+        adverse_events: vec![ae],
     };
-    let t0 = 0.05;
+    // A wait long enough that P(untreated) = 1 − e^{−a·t0} ≈ 0.14 matters.
+    let t0 = 0.1;
     let m = branch(&reg, true, t0);
     let h = HORIZON;
-    let l = h - t0;
-    // Undiscounted LYs: t0 + E[min(M, L)] + E[progressed time within L].
     let a = lp + ld;
-    let pf = (1.0 - (-a * l).exp()) / a;
-    // ∫_0^L λp e^{-a u} (1 − e^{-λs (L−u)})/λs du
-    let pd = lp / ls * ((1.0 - (-a * l).exp()) / a - ((-ls * l).exp() - (-a * l).exp()) / (a - ls));
-    let want_lyu = t0 + pf + pd;
-    assert!((m.ly_undiscounted - want_lyu).abs() < 1e-8, "{} vs {want_lyu}", m.ly_undiscounted);
-    // Discounted LYs (outcomes rate): same with the discount folded into the rates.
-    let rho = (1.0f64 + DISCOUNT_OUTCOMES).ln();
-    let ar = a + rho;
-    let pf_d = (1.0 - (-rho * t0).exp()) / rho + (-rho * t0).exp() * (1.0 - (-ar * l).exp()) / ar;
-    let lsr = ls + rho;
-    let pd_d = (-rho * t0).exp() * lp / lsr
-        * ((1.0 - (-ar * l).exp()) / ar - ((-lsr * l).exp() - (-ar * l).exp()) / (ar - lsr));
-    assert!((m.ly - (pf_d + pd_d)).abs() < 1e-8, "{} vs {}", m.ly, pf_d + pd_d);
-    // Drug: Σ_{k<5} d_c(t0 + 0.1k) e^{-(a+0.5)·0.1k}.
+    let treated = (-a * t0).exp();
+    let close = |got: f64, want: f64, what: &str| {
+        assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{what}: {got} vs {want}");
+    };
+
+    // Progression-free and progressed time within H, discounted at log-rate ρ (ρ = 0: plain
+    // time), from diagnosis whatever t0:
+    // pf = ∫_0^H e^{−(a+ρ)u} du;
+    // pd = ∫_0^H λp e^{−(a+ρ)u} (1 − e^{−(λs+ρ)(H−u)})/(λs+ρ) du.
+    let flows = |rho: f64| {
+        let ar = a + rho;
+        let lsr = ls + rho;
+        let pf = (1.0 - (-ar * h).exp()) / ar;
+        let pd = lp / lsr
+            * ((1.0 - (-ar * h).exp()) / ar - ((-lsr * h).exp() - (-ar * h).exp()) / (ar - lsr));
+        (pf, pd)
+    };
+    let ro = (1.0f64 + DISCOUNT_OUTCOMES).ln();
     let rc = (1.0f64 + DISCOUNT_COSTS).ln();
-    let want_drug: f64 =
-        (0..5).map(|k| (-rc * (t0 + 0.1 * k as f64) - (a + 0.5) * 0.1 * k as f64).exp()).sum();
-    assert!((m.cost[DRUG_A] - want_drug).abs() < 1e-12);
-    // Terminal care: E[d(D); D < H] ≈ E[d(D)] (horizon effect e^-14 negligible)
-    // = d(t0)·[λd/(a+ρ) + λp/(a+ρ)·λs/(λs+ρ)].
-    let want_term =
-        DEATH_COST * (-rc * t0).exp() * (ld / (a + rc) + lp / (a + rc) * ls / (ls + rc));
-    assert!(
-        (m.cost[TERMINAL_CARE] - want_term).abs() < 1e-4 * want_term,
-        "{} vs {want_term}",
-        m.cost[TERMINAL_CARE]
+    let (pf_u, pd_u) = flows(0.0);
+    close(m.ly_undiscounted, pf_u + pd_u, "undiscounted LYs");
+    let (pf_o, pd_o) = flows(ro);
+    close(m.ly, pf_o + pd_o, "LYs");
+    // QALYs: adverse events at t0, only if treated.
+    let want_qaly = PF_UTILITY * pf_o + PD_UTILITY * pd_o
+        - treated * ae.probability * ae.qaly_loss * (-ro * t0).exp();
+    close(m.qaly, want_qaly, "QALYs");
+    let (pf_c, pd_c) = flows(rc);
+    close(m.cost[STATE_PF], PF_COST * pf_c, "progression-free cost");
+    close(m.cost[STATE_PD], PD_COST * pd_c, "progressed cost");
+    // Second moment of the progression-free cost: E[I(min(M, H))²] with I(x) = (1 − e^{−ρx})/ρ
+    // = ∫_0^H 2 I(m) e^{−ρm} e^{−am} dm
+    // = (2/ρ)·[(1 − e^{−(a+ρ)H})/(a+ρ) − (1 − e^{−(a+2ρ)H})/(a+2ρ)].
+    let want_pf_sq = 2.0 / rc
+        * ((1.0 - (-(a + rc) * h).exp()) / (a + rc)
+            - (1.0 - (-(a + 2.0 * rc) * h).exp()) / (a + 2.0 * rc));
+    close(m.cost_sq[STATE_PF], PF_COST * PF_COST * want_pf_sq, "progression-free cost²");
+    // Terminal care: E[d(D); D < H] = λd (1 − e^{−(a+ρ)H})/(a+ρ) + λs·pd(ρ) (the second term:
+    // death after progression has density λs e^{−λs v}, where pd integrates e^{−λs v}).
+    let want_term = DEATH_COST * (ld * (1.0 - (-(a + rc) * h).exp()) / (a + rc) + ls * pd_c);
+    close(m.cost[TERMINAL_CARE], want_term, "terminal care");
+
+    // Drug: paid at t0 + 0.1k, k < 5, if T_p, T_d > t0 + 0.1k and T_x > 0.1k:
+    // Σ_k d_c(t0 + 0.1k)·e^{−a(t0 + 0.1k)}·e^{−λx·0.1k}. Administration 2 per cycle.
+    let want_drug: f64 = (0..5)
+        .map(|k| {
+            let s = 0.1 * k as f64;
+            (-rc * (t0 + s) - a * (t0 + s) - lx * s).exp()
+        })
+        .sum();
+    close(m.cost[DRUG_A], want_drug, "drug");
+    close(m.cost[ADMINISTRATION], 2.0 * want_drug, "administration");
+    // Adverse event at t0 if treated: mean p·c·d_c(t0)·e^{−a t0}, second moment
+    // p·(c·d_c(t0))²·e^{−a t0}.
+    let ae_cost = ae.cost * (-rc * t0).exp();
+    close(m.cost[ADVERSE_EVENTS], treated * ae.probability * ae_cost, "adverse events");
+    close(
+        m.cost_sq[ADVERSE_EVENTS],
+        treated * ae.probability * ae_cost * ae_cost,
+        "adverse events²",
     );
+
+    // Without a wait everybody is treated; the trajectory is the same.
+    let m0 = branch(&reg, true, 0.0);
+    close(m0.cost[ADVERSE_EVENTS], ae.probability * ae.cost, "adverse events, t0 = 0");
+    for k in [STATE_PF, STATE_PD, POST_PROGRESSION, TERMINAL_CARE] {
+        assert_eq!(m0.cost[k], m.cost[k], "{}", CATEGORY_NAMES[k]);
+        assert_eq!(m0.cost_sq[k], m.cost_sq[k], "{}²", CATEGORY_NAMES[k]);
+    }
+    assert_eq!((m0.ly, m0.ly_undiscounted), (m.ly, m.ly_undiscounted));
+
+    // Survival from diagnosis: pfs(t) = e^{−at}, os(t) = e^{−at} + λp (e^{−λs t} − e^{−at})/(a − λs).
+    for t in [0.05, 0.25, 1.0, 5.0] {
+        let (os, pfs) = branch_survival(&reg, true, t);
+        close(pfs, (-a * t).exp(), "pfs");
+        let want_os = (-a * t).exp() + lp * ((-ls * t).exp() - (-a * t).exp()) / (a - ls);
+        close(os, want_os, "os");
+    }
 }

@@ -1000,3 +1000,12 @@ fn a_horizon_beyond_two_hundred_years_is_refused() {
     r.diag(loc(&text, "\nhorizon = \"1000 years\"", "\"1000"), "scenario.horizon")
         .says(&["expected a horizon of at most 200 years, found \"1000 years\""]);
 }
+
+/// Each threshold names its own columns, so a duplicate is an error at its position.
+#[test]
+fn duplicate_thresholds_are_refused() {
+    let text = edit("thresholds = [100000, 150000]", "thresholds = [100000, 150000, 1e5]");
+    let r = rejected(&text);
+    r.diag(loc(&text, "thresholds = [100000, 150000, 1e5]", "1e5"), "scenario.thresholds[2]")
+        .says(&["duplicate threshold 100000"]);
+}

@@ -105,6 +105,7 @@ fn record(
         tests: [0, 1, 0, 0, 0, 0, 0, 0],
         n_tests: tests,
         start,
+        treated: true,
         responder: true,
         progression,
         death,

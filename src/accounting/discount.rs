@@ -57,6 +57,9 @@ impl Discount {
             0.0
         } else if self.log_rate == 0.0 {
             b - a
+        } else if self.log_rate < 1e-6 {
+            // d(a) − d(b) cancels for tiny rates; the expm1 form keeps full precision.
+            factor_a * -(-self.log_rate * (b - a)).exp_m1() / self.log_rate
         } else {
             (factor_a - factor_b) / self.log_rate
         }
@@ -118,6 +121,9 @@ impl CycleSums {
     }
 }
 
+/// Cycle starts closer than this (in cycle lengths) to a stop time count as at the stop time.
+pub const CYCLE_TOLERANCE: f64 = 1e-9;
+
 /// Number of cycle starts start + k·cycle (k = 0, 1, …) strictly before `end`, and with
 /// k < `max_cycles` and k·cycle < `max_duration`.
 #[inline]
@@ -126,9 +132,14 @@ pub fn cycles_before(start: f64, end: f64, cycle: f64, max_cycles: u64, max_dura
     if !(span > 0.0) {
         return 0;
     }
-    // k·cycle < span  ⇔  k < span/cycle  ⇔  k ≤ ceil(span/cycle) − 1. The ceiling is taken
+    // k·cycle < span  ⇔  k < span/cycle  ⇔  k ≤ ceil(span/cycle) − 1. A cycle start within
+    // 1e-9 cycle lengths of the end counts as at the end (not paid): 196 days / 28 days is
+    // 7.000000000000001 in floating point and must give 7 cycles, not 8. The ceiling is taken
     // by hand: without SSE4.1 `f64::ceil` is a library call, and this runs per drug per patient.
-    let q = span / cycle;
+    let q = span / cycle - CYCLE_TOLERANCE;
+    if !(q > 0.0) {
+        return 0;
+    }
     if q >= max_cycles as f64 {
         return max_cycles;
     }
@@ -163,6 +174,12 @@ mod tests {
             }
         }
         assert_eq!(Discount::new(0.03).integral(2.0, 1.0), 0.0);
+        // Tiny rates (regression: (d(a) − d(b))/ln(1+r) cancelled to 0).
+        for r in [1e-12, 1e-15, 1e-300] {
+            let d = Discount::new(r);
+            let v = d.between(d.factor(0.0), d.factor(1.0), 0.0, 1.0);
+            assert!((v - 1.0).abs() < 1e-9, "r = {r}: {v}");
+        }
     }
 
     #[test]
@@ -192,6 +209,19 @@ mod tests {
         assert_eq!(cycles_before(0.0, 10.0, c, 4, f64::INFINITY), 4);
         assert_eq!(cycles_before(0.0, 10.0, c, u64::MAX, 0.35), 4);
         assert_eq!(cycles_before(0.0, f64::INFINITY, c, 6, f64::INFINITY), 6);
+        // Exact multiples (regression: 196 days / 28 days rounds to 7.000000000000001).
+        let (day, week) = (1.0 / 365.25, 7.0 / 365.25);
+        assert_eq!(cycles_before(0.0, 10.0, 28.0 * day, u64::MAX, 196.0 * day), 7);
+        assert_eq!(cycles_before(0.0, 10.0, 3.0 * week, u64::MAX, 15.0 * week), 5);
+        assert_eq!(cycles_before(0.0, 10.0, 21.0 * day, u64::MAX, 609.0 * day), 29);
+        assert_eq!(cycles_before(0.0, 196.0 * day, 28.0 * day, u64::MAX, f64::INFINITY), 7);
+        for k in 1..2000u32 {
+            for cycle_days in [1.0, 7.0, 14.0, 21.0, 28.0, 30.0, 42.0] {
+                let cycle = cycle_days * day;
+                let end = f64::from(k) * cycle_days * day;
+                assert_eq!(cycles_before(0.0, end, cycle, u64::MAX, f64::INFINITY), u64::from(k));
+            }
+        }
         // Brute force over awkward values.
         for i in 0..500 {
             let end = i as f64 * 0.0137;

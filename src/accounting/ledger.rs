@@ -1,8 +1,9 @@
 //! The per-patient ledger: discounted costs by category, QALYs and life-years of one
 //! [`PatientRecord`], all by closed forms (no per-cycle loop).
 
+use super::discount::Discount;
 use super::discount::cycles_before;
-use crate::sim::patient::PatientRecord;
+use crate::sim::patient::{Course, PatientRecord};
 use crate::sim::prepared::Prepared;
 
 /// Positions of the cost categories in a ledger, matching [`crate::model::Model::categories`]:
@@ -80,9 +81,70 @@ impl<'a> Ledger<'a> {
     }
 }
 
-/// Post the patient's discounted costs to `ledger` and return the outcomes.
+/// The value of a course (progression-free and progressed time, terminal care): it depends on
+/// the regimen and the event times only, not on when treatment started, so strategies that give
+/// a patient the same regimen share it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CourseValue {
+    pub progression_free: f64,
+    pub progressed: f64,
+    pub post_progression: f64,
+    pub terminal_care: f64,
+    /// QALYs of the states (before adverse-event losses), LYs, undiscounted LYs.
+    pub outcomes: Outcomes,
+}
+
+/// Value the states of a course on `regimen`: flows on [0, min(P, D)) and [P, D), terminal
+/// care at D, all cut at the horizon.
 #[inline]
-pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> Outcomes {
+pub fn value_course(prep: &Prepared, regimen: usize, course: &Course) -> CourseValue {
+    let h = prep.horizon;
+    let (dc, dq) = (&prep.costs, &prep.outcomes);
+    let death = course.death.min(h);
+    let pf_end = course.progression.min(death);
+    // Each discount factor is computed once and shared by every flow that uses it; when the
+    // two rates are equal the outcome factors are the cost factors.
+    let factors = |d: &Discount| {
+        let at_pf_end = d.factor(pf_end);
+        let at_death = if death == pf_end { at_pf_end } else { d.factor(death) };
+        (at_pf_end, at_death)
+    };
+    let (c_pf, c_death) = factors(dc);
+    let (q_pf, q_death) = if dq == dc { (c_pf, c_death) } else { factors(dq) };
+    let pf_ly = dq.between(1.0, q_pf, 0.0, pf_end);
+    let mut v = CourseValue {
+        progression_free: prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end),
+        outcomes: Outcomes { qaly: prep.pf_utility * pf_ly, ly: pf_ly, ly_undiscounted: death },
+        ..CourseValue::default()
+    };
+    if pf_end < death {
+        let pd_cost_pv = dc.between(c_pf, c_death, pf_end, death);
+        let pd_ly = dq.between(q_pf, q_death, pf_end, death);
+        v.progressed = prep.pd_cost * pd_cost_pv;
+        v.post_progression = prep.regimens[regimen].post_progression_cost * pd_cost_pv;
+        v.outcomes.ly += pd_ly;
+        v.outcomes.qaly += prep.pd_utility * pd_ly;
+    }
+    if course.death < h {
+        v.terminal_care = prep.death_cost * c_death;
+    }
+    v
+}
+
+/// Post a course's value to the ledger.
+#[inline]
+pub fn post_course(prep: &Prepared, value: &CourseValue, ledger: &mut Ledger<'_>) {
+    let cat = CategoryIndex { drugs: prep.drugs };
+    ledger.post(cat.progression_free(), value.progression_free);
+    ledger.post(cat.progressed(), value.progressed);
+    ledger.post(cat.post_progression(), value.post_progression);
+    ledger.post(cat.terminal_care(), value.terminal_care);
+}
+
+/// Post testing, drug, administration and adverse-event costs of a record (everything that
+/// depends on the pathway and treatment start); returns the adverse events' QALY loss.
+#[inline]
+pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> f64 {
     let cat = CategoryIndex { drugs: prep.drugs };
     let h = prep.horizon;
     let (dc, dq) = (&prep.costs, &prep.outcomes);
@@ -98,20 +160,9 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) ->
     }
 
     let t0 = rec.start;
-    let death = rec.death.min(h);
-    let pf_end = rec.progression.min(death);
-    // Each discount factor is computed once and shared by every flow that uses it; when the
-    // two rates are equal the outcome factors are the cost factors.
-    let factors = |d: &crate::accounting::discount::Discount| {
-        let at_start = if t0 == 0.0 { 1.0 } else { d.factor(t0) };
-        let at_pf_end = d.factor(pf_end);
-        let at_death = if death == pf_end { at_pf_end } else { d.factor(death) };
-        (at_start, at_pf_end, at_death)
-    };
-    let (c0, c_pf, c_death) = factors(dc);
-    let (q0, q_pf, q_death) = if dq == dc { (c0, c_pf, c_death) } else { factors(dq) };
-    let mut qaly = 0.0;
-    if t0 < h {
+    let mut qaly_loss = 0.0;
+    if rec.treated && t0 < h {
+        let c0 = if t0 == 0.0 { 1.0 } else { dc.factor(t0) };
         let end = rec.treatment_end.min(h);
         for drug in &reg.drugs {
             let n = cycles_before(t0, end, drug.cycle, drug.max_cycles, drug.max_duration);
@@ -122,30 +173,25 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) ->
             }
         }
         if rec.adverse_events != 0 {
+            let q0 = if dq == dc { c0 } else { dq.factor(t0) };
             for (k, ae) in reg.adverse_events.iter().enumerate() {
                 if rec.adverse_events & (1 << k) != 0 {
                     ledger.post(cat.adverse_events(), ae.cost * c0);
-                    qaly -= ae.qaly_loss * q0;
+                    qaly_loss += ae.qaly_loss * q0;
                 }
             }
         }
     }
+    qaly_loss
+}
 
-    // State flows: progression-free [0, pf_end), progressed [pf_end, death).
-    let pf_ly = dq.between(1.0, q_pf, 0.0, pf_end);
-    ledger.post(cat.progression_free(), prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end));
-    let mut ly = pf_ly;
-    qaly += prep.pf_utility * pf_ly;
-    if pf_end < death {
-        let pd_cost_pv = dc.between(c_pf, c_death, pf_end, death);
-        let pd_ly = dq.between(q_pf, q_death, pf_end, death);
-        ledger.post(cat.progressed(), prep.pd_cost * pd_cost_pv);
-        ledger.post(cat.post_progression(), reg.post_progression_cost * pd_cost_pv);
-        ly += pd_ly;
-        qaly += prep.pd_utility * pd_ly;
-    }
-    if rec.death < h {
-        ledger.post(cat.terminal_care(), prep.death_cost * c_death);
-    }
-    Outcomes { qaly, ly, ly_undiscounted: death }
+/// Post the patient's discounted costs to `ledger` and return the outcomes.
+#[inline]
+pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> Outcomes {
+    let course =
+        Course { responder: rec.responder, progression: rec.progression, death: rec.death };
+    let value = value_course(prep, rec.regimen, &course);
+    post_course(prep, &value, ledger);
+    let loss = post_treatment(prep, rec, ledger);
+    Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes }
 }

@@ -93,9 +93,20 @@ impl Drop for Staging {
     }
 }
 
+/// Check before a long simulation that `target` could be written, so that a run is not
+/// thrown away at the end.
+pub fn check_target(target: &Path) -> Result<(), FolderError> {
+    if target.exists() { replaceable(target) } else { Ok(()) }
+}
+
 /// A folder may be replaced only if vbpsim wrote it and it holds nothing but vbpsim's files.
 fn replaceable(dir: &Path) -> Result<(), FolderError> {
     let path = dir.display().to_string();
+    // An empty folder holds nothing to lose.
+    let empty = dir.is_dir() && std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
+    if empty {
+        return Ok(());
+    }
     let ours = dir.is_dir()
         && std::fs::read_to_string(dir.join("run.json")).is_ok_and(|s| s.contains(MARKER));
     if !ours {

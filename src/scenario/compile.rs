@@ -336,6 +336,18 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
                     )
                 })
                 .collect();
+            // Each threshold names its own columns (nmb_<λ>): duplicates would clash.
+            for (i, x) in xs.iter().enumerate() {
+                if let Some(x) = x
+                    && xs[..i].iter().flatten().any(|y| y == x)
+                {
+                    r.error(
+                        items[i].span(),
+                        &format!("scenario.thresholds[{i}]"),
+                        format!("duplicate threshold {x}: expected each threshold once"),
+                    );
+                }
+            }
             xs.into_iter().collect::<Option<Vec<f64>>>()
         }),
         None => Some(vec![100_000.0]),

@@ -6,9 +6,13 @@
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
 use super::accumulator::SampleSums;
-use super::patient::{FIRST_LINE, LineDraws, LineProcesses, biomarker_status, simulate};
+use super::patient::{
+    Course, FIRST_LINE, LineDraws, LineProcesses, biomarker_status, course, start, treat,
+};
 use super::prepared::Prepared;
-use crate::accounting::ledger::{CategoryIndex, Ledger, Outcomes, account};
+use crate::accounting::ledger::{
+    CategoryIndex, CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
+};
 use crate::rng::{PatientKey, SampleKey};
 use rayon::prelude::*;
 
@@ -77,6 +81,7 @@ fn simulate_chunk(
     let mut sums = SampleSums::new(strategies, strategies, categories, months);
     let first_line = LineProcesses::new(FIRST_LINE);
     let mut totals = vec![0.0; strategies];
+    let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
     let mut outcomes = vec![Outcomes::default(); strategies];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
@@ -89,10 +94,19 @@ fn simulate_chunk(
             *slot = (pk, biomarker_status(prep, pk), LineDraws::new(pk, &first_line));
         }
         for (pk, status, line) in &block[..size] {
+            courses.fill(None);
             for s in 0..strategies {
-                let rec = simulate(prep, *pk, *status, line, s);
+                let mut rec = start(prep, *pk, *status, s);
+                // Strategies reaching the same regimen share the patient's course and its value.
+                let (c, value) = *courses[rec.regimen].get_or_insert_with(|| {
+                    let c = course(prep, *status, line, rec.regimen);
+                    (c, value_course(prep, rec.regimen, &c))
+                });
+                treat(prep, *pk, line, &c, &mut rec);
                 let mut ledger = Ledger::new(&mut sums.arms[s].categories);
-                outcomes[s] = account(prep, &rec, &mut ledger);
+                post_course(prep, &value, &mut ledger);
+                let loss = post_treatment(prep, &rec, &mut ledger);
+                outcomes[s] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
                 totals[s] = ledger.total;
                 sums.survival[s].add(rec.progression.min(rec.death), rec.death);
             }

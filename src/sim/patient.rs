@@ -77,8 +77,10 @@ pub struct PatientRecord {
     /// Tests performed, in order; each starts when the previous one's turnaround ends.
     pub tests: [u16; MAX_TEST_CHAIN],
     pub n_tests: usize,
-    /// Treatment start t0.
+    /// Treatment start t0 (the end of testing).
     pub start: f64,
+    /// Whether treatment started: the patient was alive and progression-free at t0.
+    pub treated: bool,
     pub responder: bool,
     /// Progression P (absolute); infinite if the patient dies first.
     pub progression: f64,
@@ -148,6 +150,87 @@ fn response_probability(reg: &PreparedRegimen, status: u64) -> f64 {
         .map_or(reg.response_otherwise, |&(_, p)| p)
 }
 
+/// A patient's health on a regimen: response, progression and death, all from diagnosis.
+/// It does not depend on when treatment starts, so strategies that reach the same regimen share
+/// it (and its valuation) for the same patient.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Course {
+    pub responder: bool,
+    /// Progression P; infinite if the patient dies first.
+    pub progression: f64,
+    /// Death D.
+    pub death: f64,
+}
+
+/// The course of a patient on regimen `regimen`.
+#[inline]
+pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) -> Course {
+    let reg = &prep.regimens[regimen];
+    let responder = line.response < response_probability(reg, status);
+    let progression =
+        if responder { &reg.progression_responder } else { &reg.progression_non_responder };
+    // Progression and death clocks run from diagnosis, so waiting for a test result neither
+    // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
+    // is treated from t0 on, if still alive and progression-free then.
+    let tp = line.progression.time(progression);
+    let td = line.death.time(&reg.death_before_progression);
+    if tp < td {
+        let death = tp + line.post_progression.time(&reg.post_progression_survival);
+        Course { responder, progression: tp, death }
+    } else {
+        Course { responder, progression: f64::INFINITY, death: td }
+    }
+}
+
+/// The testing pathway of a strategy: regimen, tests and treatment start, in a fresh record.
+#[inline]
+pub fn start(prep: &Prepared, key: PatientKey, status: u64, strategy: usize) -> PatientRecord {
+    let mut rec = PatientRecord {
+        regimen: 0,
+        tests: [0; MAX_TEST_CHAIN],
+        n_tests: 0,
+        start: 0.0,
+        treated: false,
+        responder: false,
+        progression: f64::INFINITY,
+        death: f64::INFINITY,
+        treatment_end: f64::INFINITY,
+        adverse_events: 0,
+    };
+    pathway(prep, key, status, strategy, &mut rec);
+    rec
+}
+
+/// Complete a record from the pathway (`start`) and the course: treatment, if the patient is
+/// alive and progression-free at t0, until progression, death or a toxicity stop.
+#[inline]
+pub fn treat(
+    prep: &Prepared,
+    key: PatientKey,
+    line: &LineDraws,
+    course: &Course,
+    rec: &mut PatientRecord,
+) {
+    let reg = &prep.regimens[rec.regimen];
+    let t0 = rec.start;
+    rec.responder = course.responder;
+    rec.progression = course.progression;
+    rec.death = course.death;
+    rec.treated = course.progression.min(course.death) > t0;
+    if !rec.treated {
+        rec.treatment_end = t0;
+        return;
+    }
+    // The toxicity clock runs from treatment start.
+    let tx = reg.discontinuation.as_ref().map_or(f64::INFINITY, |d| line.discontinuation.time(d));
+    rec.treatment_end = course.progression.min(course.death).min(t0 + tx);
+    for (k, ae) in reg.adverse_events.iter().enumerate() {
+        if key.uniform(ae.process, 0) < ae.probability {
+            rec.adverse_events |= 1 << k;
+        }
+    }
+}
+
 /// Simulate one patient under one strategy.
 #[inline]
 pub fn simulate(
@@ -157,37 +240,8 @@ pub fn simulate(
     line: &LineDraws,
     strategy: usize,
 ) -> PatientRecord {
-    let mut rec = PatientRecord {
-        regimen: 0,
-        tests: [0; MAX_TEST_CHAIN],
-        n_tests: 0,
-        start: 0.0,
-        responder: false,
-        progression: f64::INFINITY,
-        death: f64::INFINITY,
-        treatment_end: f64::INFINITY,
-        adverse_events: 0,
-    };
-    pathway(prep, key, status, strategy, &mut rec);
-    let reg = &prep.regimens[rec.regimen];
-    let t0 = rec.start;
-    rec.responder = line.response < response_probability(reg, status);
-    let progression =
-        if rec.responder { &reg.progression_responder } else { &reg.progression_non_responder };
-    let tp = line.progression.time(progression);
-    let td = line.death.time(&reg.death_before_progression);
-    if tp < td {
-        rec.progression = t0 + tp;
-        rec.death = rec.progression + line.post_progression.time(&reg.post_progression_survival);
-    } else {
-        rec.death = t0 + td;
-    }
-    let tx = reg.discontinuation.as_ref().map_or(f64::INFINITY, |d| line.discontinuation.time(d));
-    rec.treatment_end = rec.progression.min(rec.death).min(t0 + tx);
-    for (k, ae) in reg.adverse_events.iter().enumerate() {
-        if key.uniform(ae.process, 0) < ae.probability {
-            rec.adverse_events |= 1 << k;
-        }
-    }
+    let mut rec = start(prep, key, status, strategy);
+    let c = course(prep, status, line, rec.regimen);
+    treat(prep, key, line, &c, &mut rec);
     rec
 }
