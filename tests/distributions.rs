@@ -103,3 +103,22 @@ fn sample_means_match_closed_forms() {
         assert!((mean - closed).abs() < 4.0 * sd / n.sqrt(), "{d:?}: {mean} vs {closed}");
     }
 }
+
+/// Gompertz has no elementary mean; the sample mean is checked against ∫₀^∞ S(t) dt by
+/// composite Simpson on [0, 60] (S(60) < 1e-300 for these parameters).
+#[test]
+fn gompertz_sample_mean_matches_integrated_survival() {
+    let d = TimeToEvent::gompertz(0.3, 0.2).unwrap();
+    let n_panels = 60_000;
+    let h = 60.0 / n_panels as f64;
+    let mut integral = d.survival(0.0) + d.survival(60.0);
+    for i in 1..n_panels {
+        integral += d.survival(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    integral *= h / 3.0;
+    let xs = draws(&d, 1234);
+    let n = N as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!((mean - integral).abs() < 4.0 * sd / n.sqrt(), "{mean} vs {integral}");
+}
