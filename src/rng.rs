@@ -50,6 +50,10 @@ pub enum ProcessKind {
     Discontinuation = 8,
     /// Occurrence of an adverse event (keyed by regimen name and event name).
     AdverseEvent = 9,
+    /// Whether a contract records a failure (keyed by contract name).
+    Documentation = 10,
+    /// How a scan reads response (keyed by line).
+    ResponseReading = 11,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

@@ -69,7 +69,7 @@ pub fn simulate(
     let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
     let sums = pool.install(|| simulate_sample(&prep, spec, progress));
     let wall_seconds = started.elapsed().as_secs_f64();
-    let summary = summarise(&sums, model.meta.comparator, &model.meta.thresholds);
+    let summary = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
     Ok(Simulation {
         sums,
         summary,

@@ -12,6 +12,7 @@ use crate::sim::prepared::Prepared;
 #[derive(Clone, Copy, Debug)]
 pub struct CategoryIndex {
     pub drugs: usize,
+    pub contracts: usize,
 }
 
 impl CategoryIndex {
@@ -44,8 +45,18 @@ impl CategoryIndex {
     pub fn terminal_care(self) -> usize {
         6 + self.drugs
     }
+    /// `rebate:<contract>`: refunds, as negative costs.
+    #[inline]
+    pub fn rebate(self, c: usize) -> usize {
+        7 + self.drugs + c
+    }
+    #[inline]
+    pub fn contract_admin(self) -> usize {
+        7 + self.drugs + self.contracts
+    }
+    /// Scenarios without contracts have no rebate or contract_admin categories.
     pub fn len(self) -> usize {
-        7 + self.drugs
+        if self.contracts == 0 { 7 + self.drugs } else { 8 + self.drugs + self.contracts }
     }
     pub fn is_empty(self) -> bool {
         false
@@ -134,7 +145,7 @@ pub fn value_course(prep: &Prepared, regimen: usize, course: &Course) -> CourseV
 /// Post a course's value to the ledger.
 #[inline]
 pub fn post_course(prep: &Prepared, value: &CourseValue, ledger: &mut Ledger<'_>) {
-    let cat = CategoryIndex { drugs: prep.drugs };
+    let cat = prep.categories();
     ledger.post(cat.progression_free(), value.progression_free);
     ledger.post(cat.progressed(), value.progressed);
     ledger.post(cat.post_progression(), value.post_progression);
@@ -145,7 +156,7 @@ pub fn post_course(prep: &Prepared, value: &CourseValue, ledger: &mut Ledger<'_>
 /// depends on the pathway and treatment start); returns the adverse events' QALY loss.
 #[inline]
 pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> f64 {
-    let cat = CategoryIndex { drugs: prep.drugs };
+    let cat = prep.categories();
     let h = prep.horizon;
     let (dc, dq) = (&prep.costs, &prep.outcomes);
     let reg = &prep.regimens[rec.regimen];

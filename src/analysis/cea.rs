@@ -1,6 +1,7 @@
 //! Cost-effectiveness summary of one sample: means, increments against the comparator, ICER,
 //! net monetary benefit, and Monte Carlo standard errors — computed from sums only.
 
+use crate::model::Arm;
 use crate::sim::accumulator::{ArmSums, SampleSums};
 
 /// How an arm compares with the comparator on the cost-effectiveness plane.
@@ -68,7 +69,8 @@ pub fn estimate(sum: f64, sum2: f64, n: u64) -> Estimate {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArmSummary {
     pub strategy: usize,
-    pub contract: String,
+    /// `None` for the list-price arm.
+    pub contract: Option<usize>,
     /// Mean cost by category, in the model's category order.
     pub categories: Vec<f64>,
     pub cost: Estimate,
@@ -92,13 +94,18 @@ fn nmb_sums(lambda: f64, c: f64, c2: f64, q: f64, q2: f64, cq: f64) -> (f64, f64
 
 fn summarise_arm(
     arm: &ArmSums,
-    strategy: usize,
+    base: Option<&ArmSums>,
+    which: Arm,
     is_comparator: bool,
     n: u64,
     thresholds: &[f64],
 ) -> ArmSummary {
     let nf = n as f64;
-    let categories: Vec<f64> = arm.categories.iter().map(|s| s / nf).collect();
+    // A contract arm's categories are differences from its strategy's list arm.
+    let categories: Vec<f64> = match base {
+        Some(b) => arm.categories.iter().zip(&b.categories).map(|(d, l)| (l + d) / nf).collect(),
+        None => arm.categories.iter().map(|s| s / nf).collect(),
+    };
     // The mean cost is the sum of the category means, so costs.csv adds up to it exactly.
     let mut cost = estimate(arm.cost, arm.cost2, n);
     cost.mean = categories.iter().sum();
@@ -131,8 +138,8 @@ fn summarise_arm(
         })
         .collect();
     ArmSummary {
-        strategy,
-        contract: "list".to_string(),
+        strategy: which.strategy,
+        contract: which.contract,
         categories,
         cost,
         qaly,
@@ -148,13 +155,27 @@ fn summarise_arm(
     }
 }
 
-/// The summary of every arm of one sample. Arms are strategies under the list price until
-/// contracts exist.
-pub fn summarise(sums: &SampleSums, comparator: usize, thresholds: &[f64]) -> Vec<ArmSummary> {
+/// Index of a strategy's list arm.
+pub fn list_arm(arms: &[Arm], strategy: usize) -> usize {
+    arms.iter().position(|a| a.strategy == strategy && a.contract.is_none()).unwrap_or(0)
+}
+
+/// The summary of every arm of one sample, against the comparator strategy at list.
+pub fn summarise(
+    sums: &SampleSums,
+    arms: &[Arm],
+    comparator: usize,
+    thresholds: &[f64],
+) -> Vec<ArmSummary> {
+    let reference = list_arm(arms, comparator);
     sums.arms
         .iter()
+        .zip(arms)
         .enumerate()
-        .map(|(s, arm)| summarise_arm(arm, s, s == comparator, sums.patients, thresholds))
+        .map(|(i, (arm, which))| {
+            let base = which.contract.map(|_| &sums.arms[list_arm(arms, which.strategy)]);
+            summarise_arm(arm, base, *which, i == reference, sums.patients, thresholds)
+        })
         .collect()
 }
 

@@ -27,6 +27,76 @@ pub struct Model {
     pub strategies: Vec<Strategy>,
     /// Distinct drug names, in order of first appearance: one cost category each.
     pub drugs: Vec<String>,
+    pub contracts: Vec<Contract>,
+}
+
+/// A payment agreement for one drug, settled on each patient's record.
+#[derive(Clone, Debug)]
+pub struct Contract {
+    pub name: String,
+    /// Index into [`Model::drugs`].
+    pub drug: usize,
+    pub kind: ContractKind,
+    /// Administration cost per tracked patient, at treatment start.
+    pub admin_per_patient: Slot,
+    /// Administration cost per scan of the regimen's assessment schedule while tracked.
+    pub admin_per_assessment: Slot,
+    /// Probability that a failure is never recorded (the patient then counts as a success).
+    pub documentation_error: Slot,
+    /// Random process of the documentation-error draw.
+    pub process: Process,
+}
+
+/// What counts as failure for a money-back guarantee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    Progression,
+    Death,
+    ProgressionOrDeath,
+}
+
+/// What must hold on an instalment's date for it to be paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    Alive,
+    AliveProgressionFree,
+}
+
+/// The payment rule of a contract; durations are from treatment start.
+#[derive(Clone, Debug)]
+pub enum ContractKind {
+    List,
+    /// A fraction off every cycle starting in [from, until).
+    Discount { fraction: Slot, from: Option<Slot>, until: Option<Slot> },
+    /// Failure before `window`: `refund` × payments made so far, refunded at failure (≤ `cap`).
+    MoneyBack { failure: Failure, window: Slot, refund: Slot, cap: Option<Slot> },
+    /// Cycles before `assess_at` paid at `assess_at` only for successes.
+    PaymentAtResult { assess_at: Slot },
+    /// At `assess_at`, `refund` × payments so far returned for failures.
+    ResponseRebate { assess_at: Slot, refund: Slot },
+    /// Only cycles starting before `max_paid`, or the first `max_cycles`, are paid.
+    DurationCap { max_paid: Option<Slot>, max_cycles: Option<u64> },
+    /// Each cycle's price paid in `count` equal parts `interval` apart, each if `condition` holds.
+    Instalments { count: u64, interval: Slot, condition: Condition },
+}
+
+impl ContractKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ContractKind::List => "list",
+            ContractKind::Discount { .. } => "discount",
+            ContractKind::MoneyBack { .. } => "money_back",
+            ContractKind::PaymentAtResult { .. } => "payment_at_result",
+            ContractKind::ResponseRebate { .. } => "response_rebate",
+            ContractKind::DurationCap { .. } => "duration_cap",
+            ContractKind::Instalments { .. } => "instalments",
+        }
+    }
+
+    /// Whether the payer's cost is linear in the list price (no absolute cap).
+    pub fn is_linear(&self) -> bool {
+        !matches!(self, ContractKind::MoneyBack { cap: Some(_), .. })
+    }
 }
 
 /// Run settings and decision-problem framing.
@@ -39,6 +109,8 @@ pub struct Meta {
     pub horizon: f64,
     pub discount_costs: f64,
     pub discount_outcomes: f64,
+    /// The manufacturer's own discount rate, for its net revenue.
+    pub discount_manufacturer: f64,
     pub patients: u64,
     pub samples: u64,
     pub seed: u64,
@@ -115,6 +187,11 @@ pub struct Regimen {
     pub post_progression_cost: Slot,
     pub discontinuation: Option<TteSpec>,
     pub adverse_events: Vec<AdverseEvent>,
+    /// Interval between scans from treatment start; progression is detected at the next scan.
+    pub assessment: Option<Slot>,
+    /// P(read as responder | non-responder) and P(read as non-responder | responder).
+    pub response_false_positive: Slot,
+    pub response_false_negative: Slot,
 }
 
 #[derive(Clone, Debug)]
@@ -227,7 +304,35 @@ impl TteSpec {
     }
 }
 
+/// A strategy under list prices (`contract: None`) or under one contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arm {
+    pub strategy: usize,
+    pub contract: Option<usize>,
+}
+
 impl Model {
+    /// Every arm, strategy by strategy: the list arm, then one arm per contract whose drug some
+    /// regimen of the strategy includes (in file order).
+    pub fn arms(&self) -> Vec<Arm> {
+        let mut arms = Vec::new();
+        for (s, strategy) in self.strategies.iter().enumerate() {
+            arms.push(Arm { strategy: s, contract: None });
+            for (c, contract) in self.contracts.iter().enumerate() {
+                let gives = strategy
+                    .rules
+                    .iter()
+                    .map(|&(_, r)| r)
+                    .chain([strategy.default])
+                    .any(|r| self.regimens[r].drugs.iter().any(|d| d.drug == contract.drug));
+                if gives {
+                    arms.push(Arm { strategy: s, contract: Some(c) });
+                }
+            }
+        }
+        arms
+    }
+
     #[inline]
     pub fn value(&self, slot: Slot) -> f64 {
         self.values[slot.0 as usize]
@@ -248,6 +353,10 @@ impl Model {
             ]
             .map(String::from),
         );
+        if !self.contracts.is_empty() {
+            c.extend(self.contracts.iter().map(|k| format!("rebate:{}", k.name)));
+            c.push("contract_admin".to_string());
+        }
         c
     }
 }

@@ -17,6 +17,11 @@ fn mcse(e: &Estimate) -> String {
     e.mcse.map(number).unwrap_or_default()
 }
 
+/// The `contract` column: the contract's name, or `list`.
+pub fn contract_name(model: &Model, contract: Option<usize>) -> &str {
+    contract.map_or("list", |c| model.contracts[c].name.as_str())
+}
+
 /// Header of summary.csv for the given thresholds.
 pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
     let mut h: Vec<String> = [
@@ -58,7 +63,7 @@ pub fn write_summary<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> cs
     for r in rows {
         let mut rec = vec![
             model.strategies[r.strategy].name.clone(),
-            r.contract.clone(),
+            contract_name(model, r.contract).to_string(),
             number(r.cost.mean),
             number(r.qaly.mean),
             number(r.ly.mean),
@@ -89,7 +94,12 @@ pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv:
     let categories = model.categories();
     for r in rows {
         for (name, c) in categories.iter().zip(&r.categories) {
-            w.write_record([&model.strategies[r.strategy].name, &r.contract, name, &number(*c)])?;
+            w.write_record([
+                model.strategies[r.strategy].name.as_str(),
+                contract_name(model, r.contract),
+                name,
+                &number(*c),
+            ])?;
         }
     }
     w.flush()?;

@@ -11,8 +11,17 @@ use crate::units::Dimension;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
-const TOP_KEYS: &[&str] =
-    &["scenario", "parameters", "biomarkers", "tests", "regimens", "states", "strategies", "payer"];
+const TOP_KEYS: &[&str] = &[
+    "scenario",
+    "parameters",
+    "biomarkers",
+    "tests",
+    "regimens",
+    "states",
+    "strategies",
+    "payer",
+    "contracts",
+];
 const SCENARIO_KEYS: &[&str] = &[
     "name",
     "title",
@@ -168,6 +177,32 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         read_payer(r, payer);
     }
 
+    let (contract_entries, _contract_names) = named_entries(r, doc, "contracts", "contract");
+    let contracts: Vec<Option<Contract>> = contract_entries
+        .iter()
+        .zip(&_contract_names)
+        .map(|(e, name)| read_contract(r, e, name, &drugs))
+        .collect();
+
+    // A contract must be on a drug that some strategy can give.
+    for (c, e) in contracts.iter().zip(&contract_entries) {
+        let (Some(c), true) = (c, strategies.iter().all(Option::is_some) && regimens.iter().all(Option::is_some)) else {
+            continue;
+        };
+        let used = strategies.iter().flatten().any(|s| {
+            s.rules.iter().map(|&(_, reg)| reg).chain([s.default]).any(|reg| {
+                regimens[reg].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
+            })
+        });
+        if !used {
+            r.error(
+                e.table["drug"].span(),
+                &join(&e.path, "drug"),
+                format!("no strategy gives drug `{}`: the contract would have no arm", drugs[c.drug]),
+            );
+        }
+    }
+
     let mut parameters: Vec<Parameter> = r
         .parameter_order
         .iter()
@@ -188,6 +223,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         states: states?,
         strategies: strategies.into_iter().collect::<Option<Vec<_>>>()?,
         drugs,
+        contracts: contracts.into_iter().collect::<Option<Vec<_>>>()?,
     })
 }
 
@@ -274,10 +310,25 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         Some(h)
     });
     let (mut dc, mut doutc) = (Some(0.0), Some(0.0));
+    let mut dm: Option<Option<f64>> = Some(None);
     if let Some(d) = r.require(t, &span, p, "discount", "a table { costs = 0.03, outcomes = 0.03 }")
         && let Some(dt) = r.table(d, "scenario.discount")
     {
-        r.check_keys(dt, "scenario.discount", &["costs", "outcomes"]);
+        r.check_keys(dt, "scenario.discount", &["costs", "outcomes", "manufacturer"]);
+        if let Some(mv) = dt.get("manufacturer") {
+            dm = r.number(mv, "scenario.discount.manufacturer").and_then(|x| {
+                if (0.0..1.0).contains(&x) {
+                    Some(Some(x))
+                } else {
+                    r.error(
+                        mv.span(),
+                        "scenario.discount.manufacturer",
+                        format!("expected an annual rate in [0, 1), found {x}"),
+                    );
+                    None
+                }
+            });
+        }
         for (key, out) in [("costs", &mut dc), ("outcomes", &mut doutc)] {
             *out = r
                 .require(dt, &d.span(), "scenario.discount", key, "an annual rate like 0.03")
@@ -359,6 +410,7 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         horizon: horizon?,
         discount_costs: dc?,
         discount_outcomes: doutc?,
+        discount_manufacturer: dm?.unwrap_or(dc?),
         patients: patients?,
         samples: samples?,
         seed: seed?,
@@ -617,8 +669,37 @@ fn read_regimen(
             "after_progression",
             "discontinuation",
             "adverse_events",
+            "assessment",
+            "response_error",
         ],
     );
+    let assessment = match t.get("assessment") {
+        Some(v) => r.quantity(v, &join(p, "assessment"), Dimension::Duration, Check::Positive).and_then(|slot| {
+            let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
+            if days < 1.0 - 1e-9 {
+                r.error(v.span(), &join(p, "assessment"), format!("expected a scan interval of at least 1 day, found {days} days"));
+                None
+            } else {
+                Some(Some(slot))
+            }
+        }),
+        None => Some(None),
+    };
+    let (mut false_positive, mut false_negative) = (None, None);
+    match t.get("response_error") {
+        Some(v) => {
+            let ep = join(p, "response_error");
+            if let Some(et) = r.table(v, &ep) {
+                r.check_keys(et, &ep, &["false_positive", "false_negative"]);
+                false_positive = r.quantity_or(et, &ep, "false_positive", Dimension::Number, Check::Probability, 0.0);
+                false_negative = r.quantity_or(et, &ep, "false_negative", Dimension::Number, Check::Probability, 0.0);
+            }
+        }
+        None => {
+            false_positive = Some(r.constant(0.0));
+            false_negative = Some(r.constant(0.0));
+        }
+    }
     let drugs: Option<Vec<Drug>> = match t.get("drugs") {
         Some(v) => r.array(v, &join(p, "drugs")).and_then(|items| {
             let ds: Vec<Option<Drug>> = items
@@ -753,6 +834,9 @@ fn read_regimen(
         post_progression_cost: pps_cost?,
         discontinuation: discontinuation?,
         adverse_events: adverse_events?,
+        assessment: assessment?,
+        response_false_positive: false_positive?,
+        response_false_negative: false_negative?,
     })
 }
 
@@ -1184,4 +1268,169 @@ fn chain_detects(tests: &[Option<Test>], first: usize, biomarker: usize) -> bool
         }
     }
     false
+}
+
+const CONTRACT_KINDS: &[&str] = &[
+    "list",
+    "discount",
+    "money_back",
+    "payment_at_result",
+    "response_rebate",
+    "duration_cap",
+    "instalments",
+];
+
+fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]) -> Option<Contract> {
+    let p = &e.path;
+    let t = e.table;
+    if name == "list" {
+        r.error(t["name"].span(), &join(p, "name"), "`list` names the list-price arm of every strategy: expected another contract name");
+    }
+    let drug = r
+        .require(t, &e.span, p, "drug", "the name of the drug the contract is on")
+        .and_then(|v| r.resolve(v, &join(p, "drug"), "drug", drugs));
+    let kv = r.require(t, &e.span, p, "kind", &format!("one of {}", CONTRACT_KINDS.join(", ")))?;
+    let kind_name = r.string(kv, &join(p, "kind"))?.to_string();
+    let common = ["name", "drug", "kind", "admin", "documentation_error"];
+    let specific: &[&str] = match kind_name.as_str() {
+        "list" => &[],
+        "discount" => &["discount", "from", "until"],
+        "money_back" => &["failure", "window", "refund", "cap"],
+        "payment_at_result" => &["assess_at"],
+        "response_rebate" => &["assess_at", "refund"],
+        "duration_cap" => &["max_paid", "max_cycles"],
+        "instalments" => &["instalments", "interval", "condition"],
+        other => {
+            let help = super::diagnostic::did_you_mean(other, CONTRACT_KINDS.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"));
+            r.error_help(
+                kv.span(),
+                &join(p, "kind"),
+                format!("expected one of {}, found \"{other}\"", CONTRACT_KINDS.join(", ")),
+                help,
+            );
+            return None;
+        }
+    };
+    let allowed: Vec<&str> = common.iter().chain(specific).copied().collect();
+    r.check_keys(t, p, &allowed);
+    let req = |r: &mut Reader, key: &str, dim: Dimension, check: Check, what: &str| {
+        r.require(t, &e.span, p, key, what).and_then(|v| r.quantity(v, &join(p, key), dim, check))
+    };
+    let opt = |r: &mut Reader, key: &str, dim: Dimension, check: Check| match t.get(key) {
+        Some(v) => r.quantity(v, &join(p, key), dim, check).map(Some),
+        None => Some(None),
+    };
+    let kind = match kind_name.as_str() {
+        "list" => Some(ContractKind::List),
+        "discount" => {
+            let fraction = req(r, "discount", Dimension::Number, Check::Probability, "the fraction off, like 0.2");
+            let from = opt(r, "from", Dimension::Duration, Check::NonNegative);
+            let until = opt(r, "until", Dimension::Duration, Check::Positive);
+            Some(ContractKind::Discount { fraction: fraction?, from: from?, until: until? })
+        }
+        "money_back" => {
+            let failure = match t.get("failure") {
+                Some(v) => match r.string(v, &join(p, "failure")) {
+                    Some("progression") => Some(Failure::Progression),
+                    Some("death") => Some(Failure::Death),
+                    Some("progression_or_death") => Some(Failure::ProgressionOrDeath),
+                    Some(other) => {
+                        r.error(
+                            v.span(),
+                            &join(p, "failure"),
+                            format!("expected \"progression\", \"death\" or \"progression_or_death\", found \"{other}\""),
+                        );
+                        None
+                    }
+                    None => None,
+                },
+                None => Some(Failure::ProgressionOrDeath),
+            };
+            let window = req(r, "window", Dimension::Duration, Check::Positive, "a duration like \"6 months\"");
+            let refund = req(r, "refund", Dimension::Number, Check::Probability, "the fraction refunded, like 1.0");
+            let cap = opt(r, "cap", Dimension::Number, Check::NonNegative);
+            Some(ContractKind::MoneyBack { failure: failure?, window: window?, refund: refund?, cap: cap? })
+        }
+        "payment_at_result" => {
+            let assess_at = req(r, "assess_at", Dimension::Duration, Check::Positive, "a duration like \"1 month\"");
+            Some(ContractKind::PaymentAtResult { assess_at: assess_at? })
+        }
+        "response_rebate" => {
+            let assess_at = req(r, "assess_at", Dimension::Duration, Check::Positive, "a duration like \"12 weeks\"");
+            let refund = req(r, "refund", Dimension::Number, Check::Probability, "the fraction refunded, like 0.5");
+            Some(ContractKind::ResponseRebate { assess_at: assess_at?, refund: refund? })
+        }
+        "duration_cap" => {
+            let max_paid = opt(r, "max_paid", Dimension::Duration, Check::Positive);
+            let max_cycles = match t.get("max_cycles") {
+                Some(v) => r.integer(v, &join(p, "max_cycles"), 1).map(Some),
+                None => Some(None),
+            };
+            match (&max_paid, &max_cycles) {
+                (Some(None), Some(None)) | (Some(Some(_)), Some(Some(_))) => {
+                    r.error(e.span.clone(), p, "expected exactly one of `max_paid` (a duration) or `max_cycles` (a number)");
+                    None
+                }
+                _ => Some(ContractKind::DurationCap { max_paid: max_paid?, max_cycles: max_cycles? }),
+            }
+        }
+        "instalments" => {
+            let count = r
+                .require(t, &e.span, p, "instalments", "the number of instalments")
+                .and_then(|v| r.integer(v, &join(p, "instalments"), 1))
+                .and_then(|n| {
+                    if n > 120 {
+                        r.error(t["instalments"].span(), &join(p, "instalments"), format!("expected at most 120 instalments, found {n}"));
+                        None
+                    } else {
+                        Some(n)
+                    }
+                });
+            let interval = req(r, "interval", Dimension::Duration, Check::Positive, "a duration like \"1 year\"");
+            let condition = match t.get("condition") {
+                Some(v) => match r.string(v, &join(p, "condition")) {
+                    Some("alive") => Some(Condition::Alive),
+                    Some("alive_progression_free") => Some(Condition::AliveProgressionFree),
+                    Some(other) => {
+                        r.error(
+                            v.span(),
+                            &join(p, "condition"),
+                            format!("expected \"alive\" or \"alive_progression_free\", found \"{other}\""),
+                        );
+                        None
+                    }
+                    None => None,
+                },
+                None => Some(Condition::Alive),
+            };
+            Some(ContractKind::Instalments { count: count?, interval: interval?, condition: condition? })
+        }
+        _ => None,
+    };
+    let (mut per_patient, mut per_assessment) = (None, None);
+    match t.get("admin") {
+        Some(v) => {
+            let ap = join(p, "admin");
+            if let Some(at) = r.table(v, &ap) {
+                r.check_keys(at, &ap, &["per_patient", "per_assessment"]);
+                per_patient = r.quantity_or(at, &ap, "per_patient", Dimension::Number, Check::NonNegative, 0.0);
+                per_assessment = r.quantity_or(at, &ap, "per_assessment", Dimension::Number, Check::NonNegative, 0.0);
+            }
+        }
+        None => {
+            per_patient = Some(r.constant(0.0));
+            per_assessment = Some(r.constant(0.0));
+        }
+    }
+    let documentation_error = r.quantity_or(t, p, "documentation_error", Dimension::Number, Check::Probability, 0.0);
+    Some(Contract {
+        name: name.to_string(),
+        drug: drug?,
+        kind: kind?,
+        admin_per_patient: per_patient?,
+        admin_per_assessment: per_assessment?,
+        documentation_error: documentation_error?,
+        process: Process::named(ProcessKind::Documentation, name),
+    })
 }

@@ -163,19 +163,64 @@ impl SurvivalCounts {
     }
 }
 
+/// Sums of a contract arm's settlements over patients (zero for list arms).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContractSums {
+    /// Patients treated with the contracted drug, and how many of them triggered the contract.
+    pub treated: u64,
+    pub triggered: u64,
+    /// Payer: drug spend at list, payments under the contract, refunds, administration.
+    pub list_spend: f64,
+    pub paid: f64,
+    pub refunded: f64,
+    pub admin: f64,
+    /// Σ and Σ² of net drug spend (paid − refunded) over treated patients.
+    pub net: f64,
+    pub net2: f64,
+    /// Manufacturer's net revenue at its own rate.
+    pub manufacturer: f64,
+    /// Σ ∂cost/∂price (for the threshold price).
+    pub units: f64,
+}
+
+impl ContractSums {
+    pub fn merge(&mut self, o: &ContractSums) {
+        self.treated += o.treated;
+        self.triggered += o.triggered;
+        self.list_spend += o.list_spend;
+        self.paid += o.paid;
+        self.refunded += o.refunded;
+        self.admin += o.admin;
+        self.net += o.net;
+        self.net2 += o.net2;
+        self.manufacturer += o.manufacturer;
+        self.units += o.units;
+    }
+}
+
 /// The sums of one simulated sample: per arm and per strategy, for `patients` patients.
+///
+/// A contract arm's `categories` hold its differences from its strategy's list arm (the same
+/// patients): contracted drug payments minus list payments, refunds, administration. The
+/// analysis adds them to the list arm's categories.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SampleSums {
     pub patients: u64,
     pub arms: Vec<ArmSums>,
+    pub contracts: Vec<ContractSums>,
+    /// Per contract: Σ over patients of the comparator's ∂cost/∂price of the contracted drug
+    /// at list (non-zero only when the comparator gives the drug).
+    pub comparator_units: Vec<f64>,
     pub survival: Vec<SurvivalCounts>,
 }
 
 impl SampleSums {
-    pub fn new(arms: usize, strategies: usize, categories: usize, months: usize) -> Self {
+    pub fn new(arms: usize, contracts: usize, strategies: usize, categories: usize, months: usize) -> Self {
         SampleSums {
             patients: 0,
             arms: vec![ArmSums::new(categories); arms],
+            contracts: vec![ContractSums::default(); arms],
+            comparator_units: vec![0.0; contracts],
             survival: vec![SurvivalCounts::new(months); strategies],
         }
     }
@@ -184,6 +229,12 @@ impl SampleSums {
         self.patients += other.patients;
         for (a, b) in self.arms.iter_mut().zip(&other.arms) {
             a.merge(b);
+        }
+        for (a, b) in self.contracts.iter_mut().zip(&other.contracts) {
+            a.merge(b);
+        }
+        for (a, b) in self.comparator_units.iter_mut().zip(&other.comparator_units) {
+            *a += b;
         }
         for (a, b) in self.survival.iter_mut().zip(&other.survival) {
             a.merge(b);

@@ -9,9 +9,12 @@ use super::accumulator::SampleSums;
 use super::patient::{
     Course, FIRST_LINE, LineDraws, LineProcesses, biomarker_status, course, start, treat,
 };
+use super::patient::PatientRecord;
 use super::prepared::Prepared;
+use crate::accounting::discount::cycles_before;
+use crate::contracts::{self, Exposure};
 use crate::accounting::ledger::{
-    CategoryIndex, CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
+    CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
 };
 use crate::rng::{PatientKey, SampleKey};
 use rayon::prelude::*;
@@ -43,10 +46,8 @@ pub fn simulate_sample(
     spec: SampleSpec,
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
-    let strategies = prep.strategies.len();
-    let categories = CategoryIndex { drugs: prep.drugs }.len();
-    let months = grid_months(prep.horizon);
-    let mut total = SampleSums::new(strategies, strategies, categories, months);
+    let layout = Layout::new(prep, spec.comparator);
+    let mut total = layout.empty();
     let chunks = spec.patients.div_ceil(CHUNK);
     let key = SampleKey::new(spec.seed, spec.sample);
     let mut first = 0;
@@ -57,7 +58,7 @@ pub fn simulate_sample(
             .map(|chunk| {
                 let lo = chunk * CHUNK;
                 let hi = (lo + CHUNK).min(spec.patients);
-                simulate_chunk(prep, key, lo..hi, spec.comparator, categories, months)
+                simulate_chunk(prep, &layout, key, lo..hi)
             })
             .collect();
         for p in &partial {
@@ -69,20 +70,84 @@ pub fn simulate_sample(
     total
 }
 
-fn simulate_chunk(
-    prep: &Prepared,
-    key: SampleKey,
-    patients: std::ops::Range<u64>,
+/// Where each strategy's arms sit in the sums.
+struct Layout {
+    /// Per strategy: its list arm and its (contract arm, contract) pairs.
+    list_arm: Vec<usize>,
+    contract_arms: Vec<Vec<(usize, usize)>>,
     comparator: usize,
+    contracts: usize,
     categories: usize,
     months: usize,
+}
+
+impl Layout {
+    fn new(prep: &Prepared, comparator: usize) -> Self {
+        let strategies = prep.strategies.len();
+        let mut list_arm = vec![0; strategies];
+        let mut contract_arms = vec![Vec::new(); strategies];
+        for (i, arm) in prep.arms.iter().enumerate() {
+            match arm.contract {
+                None => list_arm[arm.strategy] = i,
+                Some(c) => contract_arms[arm.strategy].push((i, c)),
+            }
+        }
+        Layout {
+            list_arm,
+            contract_arms,
+            comparator,
+            contracts: prep.contracts.len(),
+            categories: prep.categories().len(),
+            months: grid_months(prep.horizon),
+        }
+    }
+
+    fn empty(&self) -> SampleSums {
+        let arms = self.list_arm.len() + self.contract_arms.iter().map(Vec::len).sum::<usize>();
+        SampleSums::new(arms, self.contracts, self.list_arm.len(), self.categories, self.months)
+    }
+}
+
+/// A treated patient's exposure to a drug of their regimen, if the regimen includes it.
+fn exposure<'a>(
+    prep: &'a Prepared,
+    rec: &'a PatientRecord,
+    drug: usize,
+    documented: bool,
+) -> Option<Exposure<'a>> {
+    if !rec.treated || rec.start >= prep.horizon {
+        return None;
+    }
+    let d = prep.regimens[rec.regimen].drugs.iter().find(|d| d.drug == drug)?;
+    let end = rec.treatment_end.min(prep.horizon);
+    let t0 = rec.start;
+    Some(Exposure {
+        rec,
+        drug: d,
+        n: cycles_before(t0, end, d.cycle, d.max_cycles, d.max_duration),
+        horizon: prep.horizon,
+        payer: &prep.costs,
+        manufacturer: &prep.manufacturer,
+        payer_start: if t0 == 0.0 { 1.0 } else { prep.costs.factor(t0) },
+        manufacturer_start: if t0 == 0.0 { 1.0 } else { prep.manufacturer.factor(t0) },
+        documented,
+    })
+}
+
+fn simulate_chunk(
+    prep: &Prepared,
+    layout: &Layout,
+    key: SampleKey,
+    patients: std::ops::Range<u64>,
 ) -> SampleSums {
     let strategies = prep.strategies.len();
-    let mut sums = SampleSums::new(strategies, strategies, categories, months);
+    let cat = prep.categories();
+    let mut sums = layout.empty();
     let first_line = LineProcesses::new(FIRST_LINE);
-    let mut totals = vec![0.0; strategies];
+    let arms = sums.arms.len();
+    let mut totals = vec![0.0; arms];
+    let mut outcomes = vec![Outcomes::default(); arms];
     let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
-    let mut outcomes = vec![Outcomes::default(); strategies];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
     let mut block = [(PatientKey::default(), 0u64, LineDraws::default()); BLOCK];
@@ -103,16 +168,54 @@ fn simulate_chunk(
                     (c, value_course(prep, rec.regimen, &c))
                 });
                 treat(prep, *pk, line, &c, &mut rec);
-                let mut ledger = Ledger::new(&mut sums.arms[s].categories);
+                let list = layout.list_arm[s];
+                let mut ledger = Ledger::new(&mut sums.arms[list].categories);
                 post_course(prep, &value, &mut ledger);
                 let loss = post_treatment(prep, &rec, &mut ledger);
-                outcomes[s] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
-                totals[s] = ledger.total;
+                outcomes[list] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
+                totals[list] = ledger.total;
                 sums.survival[s].add(rec.progression.min(rec.death), rec.death);
+                if s == layout.comparator {
+                    for (ci, contract) in prep.contracts.iter().enumerate() {
+                        if let Some(x) = exposure(prep, &rec, contract.drug, true) {
+                            sums.comparator_units[ci] += x.stream(0, x.n).0;
+                        }
+                    }
+                }
+                for &(arm, ci) in &layout.contract_arms[s] {
+                    let contract = &prep.contracts[ci];
+                    let documented = contract.documentation_error == 0.0
+                        || pk.uniform(contract.process, 0) >= contract.documentation_error;
+                    let mut delta = 0.0;
+                    if let Some(x) = exposure(prep, &rec, contract.drug, documented) {
+                        let list_pv = x.drug.price * x.stream(0, x.n).0;
+                        let cash = contracts::cash(contract, &x, prep.regimens[rec.regimen].assessment);
+                        let row = &mut sums.arms[arm].categories;
+                        row[cat.drug(contract.drug)] += cash.paid - list_pv;
+                        row[cat.rebate(ci)] -= cash.refunded;
+                        row[cat.contract_admin()] += cash.admin;
+                        delta = cash.paid - list_pv - cash.refunded + cash.admin;
+                        let net = cash.paid - cash.refunded;
+                        let k = &mut sums.contracts[arm];
+                        k.treated += 1;
+                        k.triggered += u64::from(cash.triggered);
+                        k.list_spend += list_pv;
+                        k.paid += cash.paid;
+                        k.refunded += cash.refunded;
+                        k.admin += cash.admin;
+                        k.net += net;
+                        k.net2 += net * net;
+                        k.manufacturer += cash.manufacturer_net;
+                        k.units += cash.units;
+                    }
+                    totals[arm] = totals[list] + delta;
+                    outcomes[arm] = outcomes[list];
+                }
             }
-            let reference = (totals[comparator], outcomes[comparator]);
-            for s in 0..strategies {
-                sums.arms[s].add(totals[s], &outcomes[s], (reference.0, &reference.1));
+            let reference_arm = layout.list_arm[layout.comparator];
+            let reference = (totals[reference_arm], outcomes[reference_arm]);
+            for a in 0..arms {
+                sums.arms[a].add(totals[a], &outcomes[a], (reference.0, &reference.1));
             }
         }
         sums.patients += size as u64;

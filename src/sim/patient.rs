@@ -4,6 +4,7 @@
 
 use super::prepared::{Prepared, PreparedRegimen};
 use crate::rng::{PatientKey, Process, ProcessKind};
+use crate::accounting::discount::CYCLE_TOLERANCE;
 use crate::scenario::MAX_TEST_CHAIN;
 use crate::survival::TimeToEvent;
 
@@ -36,11 +37,13 @@ pub struct LineDraws {
     pub death: EventDraw,
     pub post_progression: EventDraw,
     pub discontinuation: EventDraw,
+    /// How scans read the patient's response.
+    pub response_reading: f64,
 }
 
 /// The addresses of a line's shared draws, computed once (not per patient).
 #[derive(Clone, Copy, Debug)]
-pub struct LineProcesses([Process; 5]);
+pub struct LineProcesses([Process; 6]);
 
 impl LineProcesses {
     pub fn new(line: u64) -> Self {
@@ -50,6 +53,7 @@ impl LineProcesses {
             Process::new(ProcessKind::DeathBeforeProgression, line),
             Process::new(ProcessKind::PostProgression, line),
             Process::new(ProcessKind::Discontinuation, line),
+            Process::new(ProcessKind::ResponseReading, line),
         ])
     }
 }
@@ -57,7 +61,7 @@ impl LineProcesses {
 impl LineDraws {
     #[inline]
     pub fn new(key: PatientKey, line: &LineProcesses) -> Self {
-        let [response, progression, death, post_progression, discontinuation] =
+        let [response, progression, death, post_progression, discontinuation, response_reading] =
             line.0.map(|p| key.uniform(p, 0));
         LineDraws {
             response,
@@ -65,6 +69,7 @@ impl LineDraws {
             death: EventDraw::new(death),
             post_progression: EventDraw::new(post_progression),
             discontinuation: EventDraw::new(discontinuation),
+            response_reading,
         }
     }
 }
@@ -81,6 +86,11 @@ pub struct PatientRecord {
     pub start: f64,
     /// Whether treatment started: the patient was alive and progression-free at t0.
     pub treated: bool,
+    /// Progression as detected by the regimen's scans (= `progression` without a schedule);
+    /// infinite if the patient dies before the scan that would detect it.
+    pub detected_progression: f64,
+    /// Response as read by the scans (misclassification applied).
+    pub observed_responder: bool,
     pub responder: bool,
     /// Progression P (absolute); infinite if the patient dies first.
     pub progression: f64,
@@ -191,6 +201,8 @@ pub fn start(prep: &Prepared, key: PatientKey, status: u64, strategy: usize) -> 
         n_tests: 0,
         start: 0.0,
         treated: false,
+        detected_progression: f64::INFINITY,
+        observed_responder: false,
         responder: false,
         progression: f64::INFINITY,
         death: f64::INFINITY,
@@ -217,13 +229,29 @@ pub fn treat(
     rec.progression = course.progression;
     rec.death = course.death;
     rec.treated = course.progression.min(course.death) > t0;
+    rec.detected_progression = course.progression;
     if !rec.treated {
         rec.treatment_end = t0;
         return;
     }
-    // The toxicity clock runs from treatment start.
+    rec.observed_responder = if course.responder {
+        line.response_reading >= reg.response_false_negative
+    } else {
+        line.response_reading < reg.response_false_positive
+    };
+    if let Some(every) = reg.assessment
+        && course.progression.is_finite()
+    {
+        // The first scan at or after progression (scans at t0 + k·every, k ≥ 1); a death
+        // before that scan leaves the progression undetected.
+        let scans = ((course.progression - t0) / every - CYCLE_TOLERANCE).ceil().max(1.0);
+        let detected = t0 + scans * every;
+        rec.detected_progression = if detected < course.death { detected } else { f64::INFINITY };
+    }
+    // The toxicity clock runs from treatment start; drugs are given until progression is
+    // detected.
     let tx = reg.discontinuation.as_ref().map_or(f64::INFINITY, |d| line.discontinuation.time(d));
-    rec.treatment_end = course.progression.min(course.death).min(t0 + tx);
+    rec.treatment_end = rec.detected_progression.min(course.death).min(t0 + tx);
     for (k, ae) in reg.adverse_events.iter().enumerate() {
         if key.uniform(ae.process, 0) < ae.probability {
             rec.adverse_events |= 1 << k;

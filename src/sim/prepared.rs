@@ -5,7 +5,8 @@
 //! factors and per-cycle constants precomputed, so the per-patient code only does arithmetic.
 
 use crate::accounting::discount::{CycleSums, Discount};
-use crate::model::{Model, Slot, TteSpec};
+use crate::accounting::ledger::CategoryIndex;
+use crate::model::{Arm, Condition, ContractKind, Failure, Model, Slot, TteSpec};
 use crate::rng::Process;
 use crate::survival::{DistributionError, TimeToEvent};
 
@@ -34,6 +35,32 @@ pub struct Prepared {
     pub death_cost: f64,
     /// Number of distinct drugs (cost categories `drug:<name>`).
     pub drugs: usize,
+    /// The manufacturer's discounting, for its net revenue.
+    pub manufacturer: Discount,
+    pub contracts: Vec<PreparedContract>,
+    pub arms: Vec<Arm>,
+}
+
+/// A contract with concrete terms (durations in years from treatment start).
+#[derive(Clone, Debug)]
+pub struct PreparedContract {
+    pub drug: usize,
+    pub kind: PreparedKind,
+    pub admin_per_patient: f64,
+    pub admin_per_assessment: f64,
+    pub documentation_error: f64,
+    pub process: Process,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PreparedKind {
+    List,
+    Discount { fraction: f64, from: f64, until: f64 },
+    MoneyBack { failure: Failure, window: f64, refund: f64, cap: f64 },
+    PaymentAtResult { assess_at: f64 },
+    ResponseRebate { assess_at: f64, refund: f64 },
+    DurationCap { max_paid: f64, max_cycles: u64 },
+    Instalments { count: u64, interval: f64, condition: Condition },
 }
 
 #[derive(Clone, Debug)]
@@ -63,8 +90,10 @@ pub struct PreparedDrug {
     pub max_duration: f64,
     /// Administration cost per cycle (the drug's own, plus the regimen's for the first drug).
     pub administration: f64,
-    /// Discounting constants of the cycle length at the cost discount rate.
+    /// Discounted cycle counts at the payer's cost discount rate.
     pub cycle_sums: CycleSums,
+    /// The same at the manufacturer's discount rate.
+    pub manufacturer_cycle_sums: CycleSums,
 }
 
 #[derive(Clone, Debug)]
@@ -88,6 +117,10 @@ pub struct PreparedRegimen {
     pub post_progression_cost: f64,
     pub discontinuation: Option<TimeToEvent>,
     pub adverse_events: Vec<PreparedAdverseEvent>,
+    /// Scan interval (years); progression is detected at the first scan after it.
+    pub assessment: Option<f64>,
+    pub response_false_positive: f64,
+    pub response_false_negative: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +131,12 @@ pub struct PreparedStrategy {
 }
 
 impl Prepared {
+    /// Positions of the cost categories.
+    #[inline]
+    pub fn categories(&self) -> CategoryIndex {
+        CategoryIndex { drugs: self.drugs, contracts: self.contracts.len() }
+    }
+
     /// Build from the model and a value table (`model.values` for the base case).
     pub fn new(model: &Model, values: &[f64]) -> Result<Self, PrepareError> {
         let v = |s: Slot| values[s.0 as usize];
@@ -134,6 +173,7 @@ impl Prepared {
             })
             .collect();
         let costs = Discount::new(model.meta.discount_costs);
+        let manufacturer = Discount::new(model.meta.discount_manufacturer);
         let mut regimens = Vec::with_capacity(model.regimens.len());
         for r in &model.regimens {
             let build = |spec: &TteSpec, what: &'static str| {
@@ -156,6 +196,7 @@ impl Prepared {
                     administration: v(d.administration)
                         + if i == 0 { v(r.administration) } else { 0.0 },
                     cycle_sums: costs.cycle_sums(v(d.cycle), model.meta.horizon),
+                    manufacturer_cycle_sums: manufacturer.cycle_sums(v(d.cycle), model.meta.horizon),
                 })
                 .collect();
             regimens.push(PreparedRegimen {
@@ -195,6 +236,9 @@ impl Prepared {
                         process: a.process,
                     })
                     .collect(),
+                assessment: r.assessment.map(v),
+                response_false_positive: v(r.response_false_positive),
+                response_false_negative: v(r.response_false_negative),
             });
         }
         let s = &model.states;
@@ -221,6 +265,46 @@ impl Prepared {
             pd_utility: v(s.progressed_utility),
             death_cost: v(s.death_cost),
             drugs: model.drugs.len(),
+            manufacturer,
+            arms: model.arms(),
+            contracts: model
+                .contracts
+                .iter()
+                .map(|c| PreparedContract {
+                    drug: c.drug,
+                    kind: match &c.kind {
+                        ContractKind::List => PreparedKind::List,
+                        ContractKind::Discount { fraction, from, until } => PreparedKind::Discount {
+                            fraction: v(*fraction),
+                            from: from.map_or(0.0, v),
+                            until: until.map_or(f64::INFINITY, v),
+                        },
+                        ContractKind::MoneyBack { failure, window, refund, cap } => PreparedKind::MoneyBack {
+                            failure: *failure,
+                            window: v(*window),
+                            refund: v(*refund),
+                            cap: cap.map_or(f64::INFINITY, v),
+                        },
+                        ContractKind::PaymentAtResult { assess_at } => {
+                            PreparedKind::PaymentAtResult { assess_at: v(*assess_at) }
+                        }
+                        ContractKind::ResponseRebate { assess_at, refund } => {
+                            PreparedKind::ResponseRebate { assess_at: v(*assess_at), refund: v(*refund) }
+                        }
+                        ContractKind::DurationCap { max_paid, max_cycles } => PreparedKind::DurationCap {
+                            max_paid: max_paid.map_or(f64::INFINITY, v),
+                            max_cycles: max_cycles.unwrap_or(u64::MAX),
+                        },
+                        ContractKind::Instalments { count, interval, condition } => {
+                            PreparedKind::Instalments { count: *count, interval: v(*interval), condition: *condition }
+                        }
+                    },
+                    admin_per_patient: v(c.admin_per_patient),
+                    admin_per_assessment: v(c.admin_per_assessment),
+                    documentation_error: v(c.documentation_error),
+                    process: c.process,
+                })
+                .collect(),
         })
     }
 }

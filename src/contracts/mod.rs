@@ -1,0 +1,164 @@
+//! Contracts settled on a patient's record: what the payer pays for one drug under each
+//! agreement, when, and what comes back.
+//!
+//! Every kind reads the same [`Exposure`] (the patient's list-price payment stream for the drug
+//! and the observed outcomes) and returns a [`Settlement`] per unit of list price, so that the
+//! payer's cost is linear in the price wherever the terms are (the threshold price is then
+//! exact), and refunds can be capped in money afterwards. Contracts never see random numbers:
+//! the one draw they use (whether a failure is documented) is made by the engine.
+
+mod discount;
+mod duration_cap;
+mod instalments;
+mod money_back;
+mod payment_at_result;
+mod response_rebate;
+
+use crate::accounting::discount::{CYCLE_TOLERANCE, CycleSums, Discount, cycles_before};
+use crate::sim::patient::PatientRecord;
+use crate::sim::prepared::{PreparedContract, PreparedDrug, PreparedKind};
+
+/// A treated patient's exposure to one drug: its list payment stream and observed outcomes.
+pub struct Exposure<'a> {
+    pub rec: &'a PatientRecord,
+    pub drug: &'a PreparedDrug,
+    /// Cycles paid at list price: at t0 + k·cycle for k < n.
+    pub n: u64,
+    pub horizon: f64,
+    pub payer: &'a Discount,
+    pub manufacturer: &'a Discount,
+    /// d(t0) at the payer's and the manufacturer's rate.
+    pub payer_start: f64,
+    pub manufacturer_start: f64,
+    /// Whether a failure of this patient would be documented (1 − documentation error).
+    pub documented: bool,
+}
+
+impl Exposure<'_> {
+    /// Present value of cycles k in [from, to) per unit of price: (payer, manufacturer).
+    pub fn stream(&self, from: u64, to: u64) -> (f64, f64) {
+        if to <= from {
+            return (0.0, 0.0);
+        }
+        let part = |sums: &CycleSums, start: f64| start * (sums.get(to) - sums.get(from));
+        (
+            part(&self.drug.cycle_sums, self.payer_start),
+            part(&self.drug.manufacturer_cycle_sums, self.manufacturer_start),
+        )
+    }
+
+    /// Discount factors of a lump at time t (payer, manufacturer); nothing at or after H.
+    pub fn lump(&self, t: f64) -> (f64, f64) {
+        if t < self.horizon {
+            (self.payer.factor(t), self.manufacturer.factor(t))
+        } else {
+            (0.0, 0.0)
+        }
+    }
+
+    /// List-paid cycles that start strictly before absolute time t.
+    pub fn paid_before(&self, t: f64) -> u64 {
+        let d = self.drug;
+        cycles_before(self.rec.start, t, d.cycle, d.max_cycles, d.max_duration).min(self.n)
+    }
+
+    /// List-paid cycles whose start is less than `span` after treatment start.
+    pub fn paid_within(&self, span: f64) -> u64 {
+        cycles_before(0.0, span, self.drug.cycle, u64::MAX, f64::INFINITY).min(self.n)
+    }
+
+    /// Success at absolute time t as the contract sees it: read as a responder, progression
+    /// not detected, alive.
+    pub fn success_at(&self, t: f64) -> bool {
+        self.rec.observed_responder && self.rec.detected_progression > t && self.rec.death > t
+    }
+}
+
+/// What a contract settles for one patient, per unit of list price.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Settlement {
+    /// Present value of payments to the manufacturer (payer rate, manufacturer rate).
+    pub paid: (f64, f64),
+    /// Undiscounted refund, per unit of price (capped in money by the caller).
+    pub refund: f64,
+    /// Discount factors of the refund date (payer, manufacturer).
+    pub refund_at: (f64, f64),
+    /// The patient triggered the contract (refund due, payment withheld, cap or discount hit).
+    pub triggered: bool,
+    /// End of the contract's tracking of the patient (for per-assessment administration).
+    pub tracked_until: f64,
+}
+
+/// Settle a contract on a treated patient's exposure.
+pub fn settle(kind: &PreparedKind, x: &Exposure<'_>) -> Settlement {
+    match kind {
+        PreparedKind::List => Settlement {
+            paid: x.stream(0, x.n),
+            tracked_until: x.rec.treatment_end,
+            ..Settlement::default()
+        },
+        PreparedKind::Discount { fraction, from, until } => discount::settle(*fraction, *from, *until, x),
+        PreparedKind::MoneyBack { failure, window, refund, .. } => {
+            money_back::settle(*failure, *window, *refund, x)
+        }
+        PreparedKind::PaymentAtResult { assess_at } => payment_at_result::settle(*assess_at, x),
+        PreparedKind::ResponseRebate { assess_at, refund } => response_rebate::settle(*assess_at, *refund, x),
+        PreparedKind::DurationCap { max_paid, max_cycles } => duration_cap::settle(*max_paid, *max_cycles, x),
+        PreparedKind::Instalments { count, interval, condition } => {
+            instalments::settle(*count, *interval, *condition, x)
+        }
+    }
+}
+
+/// A contract's settlement in money for one patient, payer and manufacturer views.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Cash {
+    /// Payer: present value of payments and of refunds (positive), and administration.
+    pub paid: f64,
+    pub refunded: f64,
+    pub admin: f64,
+    /// Manufacturer: net revenue at its own rate.
+    pub manufacturer_net: f64,
+    /// ∂(payer net drug cost)/∂(list price): exact for contracts linear in the price.
+    pub units: f64,
+    pub triggered: bool,
+}
+
+/// Settle in money: apply the price and any cap, and add the contract's administration.
+pub fn cash(contract: &PreparedContract, x: &Exposure<'_>, assessment: Option<f64>) -> Cash {
+    let s = settle(&contract.kind, x);
+    let price = x.drug.price;
+    let nominal = s.refund * price;
+    let cap = match contract.kind {
+        PreparedKind::MoneyBack { cap, .. } => cap,
+        _ => f64::INFINITY,
+    };
+    let capped = nominal.min(cap);
+    // The derivative in price: the refund's share stops growing once the cap binds.
+    let refund_units = if nominal < cap { s.refund } else { 0.0 };
+    let mut admin = contract.admin_per_patient * x.payer_start;
+    if let Some(every) = assessment
+        && contract.admin_per_assessment > 0.0
+    {
+        admin += contract.admin_per_assessment * scan_value(x, every, s.tracked_until);
+    }
+    Cash {
+        paid: s.paid.0 * price,
+        refunded: capped * s.refund_at.0,
+        admin,
+        manufacturer_net: s.paid.1 * price - capped * s.refund_at.1,
+        units: s.paid.0 - refund_units * s.refund_at.0,
+        triggered: s.triggered,
+    }
+}
+
+/// Σ d(t0 + k·every) over scans k ≥ 1 with t0 + k·every ≤ tracked_until (inclusive), before
+/// death and before the horizon.
+fn scan_value(x: &Exposure<'_>, every: f64, tracked_until: f64) -> f64 {
+    let t0 = x.rec.start;
+    let limit = x.rec.death.min(x.horizon);
+    let tracked = ((tracked_until - t0) / every + CYCLE_TOLERANCE).floor().max(0.0);
+    let alive = cycles_before(t0 + every, limit, every, u64::MAX, f64::INFINITY) as f64;
+    let scans = tracked.min(alive) as u64;
+    x.payer.cycle_sum(t0 + every, every, scans)
+}

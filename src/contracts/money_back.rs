@@ -1,0 +1,25 @@
+//! Money-back guarantee: if failure (detected progression, death, or either) happens before
+//! `window` from treatment start, `refund` × the payments made for the patient until the failure
+//! is refunded at the failure time (capped in money by the caller).
+use super::{Exposure, Settlement};
+use crate::model::Failure;
+
+pub fn settle(failure: Failure, window: f64, refund: f64, x: &Exposure<'_>) -> Settlement {
+    let rec = x.rec;
+    let at = match failure {
+        Failure::Progression => rec.detected_progression,
+        Failure::Death => rec.death,
+        Failure::ProgressionOrDeath => rec.detected_progression.min(rec.death),
+    };
+    let mut s = Settlement {
+        paid: x.stream(0, x.n),
+        tracked_until: rec.start + window,
+        ..Settlement::default()
+    };
+    if at < rec.start + window && at < x.horizon && x.documented {
+        s.refund = refund * x.paid_before(at) as f64;
+        s.refund_at = x.lump(at);
+        s.triggered = true;
+    }
+    s
+}

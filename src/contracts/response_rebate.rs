@@ -1,0 +1,18 @@
+//! Response rebate: at `assess_at`, `refund` × the payments made so far is refunded for every
+//! documented failure (not read as a responder, progression detected, or dead by then) — AIFA
+//! "risk sharing" at 50 %, "payment by result" at 100 %.
+use super::{Exposure, Settlement};
+
+pub fn settle(assess_at: f64, refund: f64, x: &Exposure<'_>) -> Settlement {
+    let at = x.rec.start + assess_at;
+    let mut s = Settlement { paid: x.stream(0, x.n), tracked_until: at, ..Settlement::default() };
+    if !x.success_at(at) && x.documented && at < x.horizon {
+        let made = x.paid_within(assess_at);
+        if made > 0 {
+            s.refund = refund * made as f64;
+            s.refund_at = x.lump(at);
+            s.triggered = true;
+        }
+    }
+    s
+}
