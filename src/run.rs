@@ -1,6 +1,8 @@
 //! The library's top-level job: simulate a scenario and write its output folder.
 
 use crate::analysis::cea::{ArmSummary, summarise};
+use crate::analysis::contracts::{ContractRow, contract_rows};
+use crate::model::Arm;
 use crate::output::folder::{FolderError, Staging};
 use crate::output::tables;
 use crate::scenario::Scenario;
@@ -41,7 +43,9 @@ pub enum RunError {
 #[derive(Clone, Debug)]
 pub struct Simulation {
     pub sums: SampleSums,
+    pub arms: Vec<Arm>,
     pub summary: Vec<ArmSummary>,
+    pub contracts: Vec<ContractRow>,
     pub patients: u64,
     pub seed: u64,
     pub threads: usize,
@@ -70,7 +74,23 @@ pub fn simulate(
     let sums = pool.install(|| simulate_sample(&prep, spec, progress));
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
+    let prices: Vec<f64> = prep
+        .contracts
+        .iter()
+        .map(|c| {
+            prep.regimens
+                .iter()
+                .flat_map(|r| &r.drugs)
+                .find(|d| d.drug == c.drug)
+                .map_or(0.0, |d| d.price)
+        })
+        .collect();
+    let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
+    let contracts =
+        contract_rows(&sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
     Ok(Simulation {
+        arms: prep.arms.clone(),
+        contracts,
         sums,
         summary,
         patients,
@@ -156,6 +176,11 @@ pub fn write_outputs(
     let (f, shown) = csv_file("costs.csv")?;
     tables::write_costs(f, model, &sim.summary)
         .map_err(|source| RunError::Csv { path: shown, source })?;
+    if !model.contracts.is_empty() {
+        let (f, shown) = csv_file("contracts.csv")?;
+        tables::write_contracts(f, model, &sim.summary, &sim.contracts)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+    }
     let (f, shown) = csv_file("survival.csv")?;
     tables::write_survival(f, model, &sim.sums)
         .map_err(|source| RunError::Csv { path: shown, source })?;

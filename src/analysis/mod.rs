@@ -1,2 +1,3 @@
 //! Analyses that read result tables (sums per arm), never the engine.
 pub mod cea;
+pub mod contracts;

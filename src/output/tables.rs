@@ -125,3 +125,68 @@ pub fn write_survival<W: Write>(out: W, model: &Model, sums: &SampleSums) -> csv
     w.flush()?;
     Ok(())
 }
+
+pub fn write_contracts<W: Write>(
+    out: W,
+    model: &Model,
+    summary: &[ArmSummary],
+    rows: &[crate::analysis::contracts::ContractRow],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let thresholds = &model.meta.thresholds;
+    let mut header: Vec<String> = [
+        "strategy",
+        "contract",
+        "drug",
+        "kind",
+        "treated_share",
+        "list_spend",
+        "paid",
+        "refunds",
+        "contract_spend",
+        "contract_admin",
+        "effective_discount",
+        "triggered_share",
+        "spend_per_treated",
+        "spend_per_treated_sd",
+        "manufacturer_net_revenue",
+        "inc_cost",
+        "icer",
+        "icer_status",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(thresholds.iter().map(|l| format!("inc_nmb_{}", number(*l))));
+    header.extend(thresholds.iter().map(|l| format!("threshold_price_{}", number(*l))));
+    w.write_record(&header)?;
+    let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
+    for r in rows {
+        let s = &summary[r.arm];
+        let c = &model.contracts[r.contract];
+        let mut rec = vec![
+            model.strategies[s.strategy].name.clone(),
+            c.name.clone(),
+            model.drugs[c.drug].clone(),
+            c.kind.name().to_string(),
+            number(r.treated_share),
+            number(r.list_spend),
+            number(r.paid),
+            number(r.refunds),
+            number(r.contract_spend),
+            number(r.admin),
+            opt(r.effective_discount),
+            opt(r.triggered_share),
+            opt(r.spend_per_treated),
+            opt(r.spend_per_treated_sd),
+            number(r.manufacturer_net_revenue),
+            number(s.inc_cost.mean),
+            opt(s.icer),
+            s.icer_status.as_str().to_string(),
+        ];
+        rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
+        rec.extend(r.threshold_price.iter().map(|p| opt(*p)));
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The contract table: what each contract arm costs the payer and earns the manufacturer, how
+//! often it triggers, and the threshold (value-based) list price of the drug under it.
+
+use super::cea::ArmSummary;
+use crate::model::Arm;
+use crate::sim::accumulator::SampleSums;
+
+/// One row of contracts.csv (means per patient of the strategy unless said otherwise).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContractRow {
+    pub arm: usize,
+    pub contract: usize,
+    /// Share of the strategy's patients treated with the contracted drug.
+    pub treated_share: f64,
+    pub list_spend: f64,
+    pub paid: f64,
+    pub refunds: f64,
+    pub contract_spend: f64,
+    pub admin: f64,
+    /// 1 − contract spend / list spend (`None` without list spend).
+    pub effective_discount: Option<f64>,
+    /// Share of treated patients who triggered the contract.
+    pub triggered_share: Option<f64>,
+    /// Mean and standard deviation of net drug spend per treated patient.
+    pub spend_per_treated: Option<f64>,
+    pub spend_per_treated_sd: Option<f64>,
+    pub manufacturer_net_revenue: f64,
+    /// Per threshold: the list price at which the arm's ICER against the comparator equals the
+    /// threshold (`None` when the cost is not linear in the price or does not rise with it).
+    pub threshold_price: Vec<Option<f64>>,
+}
+
+/// Build the contract rows of a sample. `prices[c]` is contract c's drug's current list price;
+/// `linear[c]` whether the contract's payer cost is linear in it.
+pub fn contract_rows(
+    sums: &SampleSums,
+    arms: &[Arm],
+    summary: &[ArmSummary],
+    prices: &[f64],
+    linear: &[bool],
+    thresholds: &[f64],
+) -> Vec<ContractRow> {
+    let n = sums.patients as f64;
+    let mut rows = Vec::new();
+    for (i, arm) in arms.iter().enumerate() {
+        let Some(c) = arm.contract else { continue };
+        let k = &sums.contracts[i];
+        let treated = k.treated as f64;
+        let contract_spend = (k.paid - k.refunded) / n;
+        let list_spend = k.list_spend / n;
+        let row_summary = &summary[i];
+        // Cost of the arm minus the comparator's is linear in the price A for linear terms:
+        // Δc(A) = Δc(A₀) + (A − A₀)(U_arm − U_comparator), U = ∂cost/∂A per patient.
+        let slope = k.units / n - sums.comparator_units[c] / n;
+        let threshold_price = thresholds
+            .iter()
+            .map(|&l| {
+                (linear[c] && slope > 0.0).then(|| {
+                    let gap = l * row_summary.inc_qaly.mean - row_summary.inc_cost.mean;
+                    prices[c] + gap / slope
+                })
+            })
+            .collect();
+        rows.push(ContractRow {
+            arm: i,
+            contract: c,
+            treated_share: treated / n,
+            list_spend,
+            paid: k.paid / n,
+            refunds: k.refunded / n,
+            contract_spend,
+            admin: k.admin / n,
+            effective_discount: (list_spend > 0.0).then(|| 1.0 - contract_spend / list_spend),
+            triggered_share: (k.treated > 0).then(|| k.triggered as f64 / treated),
+            spend_per_treated: (k.treated > 0).then(|| k.net / treated),
+            spend_per_treated_sd: (k.treated > 1).then(|| {
+                let mean = k.net / treated;
+                ((k.net2 - k.net * mean) / (treated - 1.0)).max(0.0).sqrt()
+            }),
+            manufacturer_net_revenue: k.manufacturer / n,
+            threshold_price,
+        });
+    }
+    rows
+}
