@@ -48,6 +48,20 @@ enum Command {
         /// Where to write it [default: scenario.toml]
         path: Option<PathBuf>,
     },
+    /// Print the threshold (value-based) list price of each contract arm at each threshold
+    Price {
+        /// Scenario file (TOML); omitted: the bundled scenario
+        scenario: Option<PathBuf>,
+        /// Patients per strategy (overrides the scenario)
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
+        patients: Option<u64>,
+        /// Random seed (overrides the scenario)
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads [default: all cores]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        threads: Option<u64>,
+    },
     /// Simulate without writing outputs; print trajectories per second and peak memory
     Bench {
         /// Scenario file (TOML); omitted: the bundled scenario
@@ -118,6 +132,9 @@ fn main() -> ExitCode {
             cmd_run(scenario.as_deref(), out, patients, seed, threads, quiet)
         }
         Command::Check { scenario } => cmd_check(&scenario),
+        Command::Price { scenario, patients, seed, threads } => {
+            cmd_price(scenario.as_deref(), patients, seed, threads)
+        }
         Command::Init { path } => cmd_init(path.unwrap_or_else(|| PathBuf::from("scenario.toml"))),
         Command::Bench { scenario, patients, threads } => {
             cmd_bench(scenario.as_deref(), patients, threads)
@@ -200,15 +217,65 @@ fn cmd_run(
             let icer = r.icer.map_or(r.icer_status.as_str().to_string(), |x| {
                 format!("ICER {x:.0} {}/QALY", m.meta.currency)
             });
-            say!(
-                "  {:<24} cost {:>12.0}  QALY {:>7.4}  LY {:>7.4}  {}",
+            let arm = format!(
+                "{}/{}",
                 m.strategies[r.strategy].name,
+                vbpsim::output::tables::contract_name(m, r.contract)
+            );
+            say!(
+                "  {:<36} cost {:>12.0}  QALY {:>7.4}  LY {:>7.4}  {}",
+                arm,
                 r.cost.mean,
                 r.qaly.mean,
                 r.ly.mean,
                 icer
             );
         }
+    }
+    Ok(())
+}
+
+fn cmd_price(
+    path: Option<&Path>,
+    patients: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<u64>,
+) -> Result<(), Failure> {
+    let s = load(path)?;
+    let m = &s.model;
+    if m.contracts.is_empty() {
+        return Err(Failure::input(format!(
+            "error: {} has no [[contracts]]: the threshold price is computed per contract arm\n  = help: add a contract of kind \"list\" on the drug to price it at list terms",
+            s.source.name
+        )));
+    }
+    let options = RunOptions { patients, seed, threads: threads.map(|t| t as usize) };
+    let sim = simulate_with_progress(&s, &options, false)?;
+    outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency);
+    for row in &sim.contracts {
+        let r = &sim.summary[row.arm];
+        let c = &m.contracts[row.contract];
+        let prices: Vec<String> = m
+            .meta
+            .thresholds
+            .iter()
+            .zip(&row.threshold_price)
+            .map(|(l, p)| match p {
+                Some(p) => format!("at {l}: {p:.2}"),
+                None if !c.kind.is_linear() => {
+                    format!("at {l}: n/a (capped refunds are not linear in price)")
+                }
+                None => format!("at {l}: n/a (cost does not rise with price)"),
+            })
+            .collect();
+        outln!(
+            "  {}/{} ({} on {}): {}",
+            m.strategies[r.strategy].name,
+            c.name,
+            c.kind.name(),
+            m.drugs[c.drug],
+            prices.join("; ")
+        );
     }
     Ok(())
 }

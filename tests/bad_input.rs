@@ -190,6 +190,13 @@ impl Rejected {
     }
 
     /// The closing count line must say exactly `n` errors, and there must be `n` diagnostics.
+    /// Some diagnostic says all of `words` (for errors whose location is a whole table).
+    fn says_somewhere(&self, words: &[&str]) {
+        for w in words {
+            assert!(self.stderr.contains(w), "stderr should say {w:?}:\n{}", self.stderr);
+        }
+    }
+
     fn expect_count(&self, n: usize) {
         let want = format!("{n} error{} in {}", if n == 1 { "" } else { "s" }, self.path);
         let last = self.stderr.trim_end().lines().last().unwrap_or("");
@@ -1008,4 +1015,74 @@ fn duplicate_thresholds_are_refused() {
     let r = rejected(&text);
     r.diag(loc(&text, "thresholds = [100000, 150000, 1e5]", "1e5"), "scenario.thresholds[2]")
         .says(&["duplicate threshold 100000"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contracts
+
+#[test]
+fn unknown_contract_kind_suggests_the_nearest() {
+    let text = edit("kind = \"money_back\"", "kind = \"money_bak\"");
+    let r = rejected(&text);
+    r.diag(loc(&text, "kind = \"money_bak\"", "\"money_bak\""), "contracts[2].kind")
+        .says(&["expected one of list, discount, money_back", "found \"money_bak\""])
+        .helps(&["did you mean `money_back`?"]);
+    r.expect_count(1);
+}
+
+#[test]
+fn contract_on_an_undefined_drug_lists_the_drugs() {
+    let text = edit(
+        "name = \"discount_20\"\ndrug = \"osimertinib\"",
+        "name = \"discount_20\"\ndrug = \"osimertinb\"",
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "drug = \"osimertinb\"", "\"osimertinb\""), "contracts[1].drug")
+        .says(&["undefined drug `osimertinb`"])
+        .helps(&["did you mean `osimertinib`?", "pemetrexed, carboplatin, osimertinib"]);
+}
+
+#[test]
+fn contract_on_a_drug_no_strategy_gives_is_refused() {
+    // carboplatin is in platinum_pemetrexed, which both strategies give: use a drug of a regimen
+    // no strategy reaches instead, by pointing test_and_treat's rule at chemo.
+    let text = edit(
+        "rules = [{ positive = \"EGFR\", treat = \"osimertinib\" }]",
+        "rules = [{ positive = \"EGFR\", treat = \"platinum_pemetrexed\" }]",
+    );
+    let r = rejected(&text);
+    r.diag(
+        loc(&text, "name = \"list_price\"\ndrug = \"osimertinib\"", "\"osimertinib\""),
+        "contracts[0].drug",
+    )
+    .says(&["no strategy gives drug `osimertinib`"]);
+    r.expect_count(5);
+}
+
+#[test]
+fn a_contract_may_not_be_named_list() {
+    let text = edit("name = \"list_price\"", "name = \"list\"");
+    let r = rejected(&text);
+    r.diag(loc(&text, "name = \"list\"\ndrug", "\"list\""), "contracts[0].name")
+        .says(&["`list` names the list-price arm"]);
+}
+
+#[test]
+fn contract_terms_are_checked() {
+    let text = apply(
+        BUNDLED,
+        &[
+            ("refund = 1.0\n", "refund = 1.5\n"),
+            ("window = \"6 months\"", "window = 6"),
+            ("max_cycles = 26\n", "max_cycles = 26\nmax_paid = \"2 years\"\n"),
+        ],
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "refund = 1.5", "1.5"), "contracts[2].refund")
+        .says(&["expected a probability between 0 and 1, found 1.5"]);
+    r.diag(loc(&text, "window = 6", "6"), "contracts[2].window").says(&["found a bare number 6"]);
+    r.says_somewhere(&[
+        "expected exactly one of `max_paid` (a duration) or `max_cycles` (a number)",
+    ]);
+    r.expect_count(3);
 }

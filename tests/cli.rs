@@ -269,7 +269,7 @@ fn summary_header() -> Vec<String> {
 
 /// The categories of costs.csv for the bundled scenario, in the README's order (drugs in the
 /// order they first appear in the file).
-const CATEGORIES: [&str; 10] = [
+const CATEGORIES: [&str; 16] = [
     "testing",
     "drug:pemetrexed",
     "drug:carboplatin",
@@ -280,6 +280,24 @@ const CATEGORIES: [&str; 10] = [
     "state:progressed",
     "post_progression",
     "terminal_care",
+    "rebate:list_price",
+    "rebate:discount_20",
+    "rebate:money_back_6m",
+    "rebate:risk_sharing_50",
+    "rebate:cap_26_cycles",
+    "contract_admin",
+];
+
+/// Arms of the bundled scenario: every strategy at list, then test_and_treat under each
+/// contract on osimertinib (chemo_for_all never gives osimertinib).
+const ARMS: [(&str, &str); 7] = [
+    ("chemo_for_all", "list"),
+    ("test_and_treat", "list"),
+    ("test_and_treat", "list_price"),
+    ("test_and_treat", "discount_20"),
+    ("test_and_treat", "money_back_6m"),
+    ("test_and_treat", "risk_sharing_50"),
+    ("test_and_treat", "cap_26_cycles"),
 ];
 
 #[test]
@@ -291,7 +309,7 @@ fn run_writes_the_documented_outputs() {
     assert!(out.stdout.is_empty(), "{}", text_of(&out.stdout));
     assert_eq!(listing(dir.path()), ["o"], "only the output folder is created");
     let files: BTreeSet<String> = listing(&o).into_iter().collect();
-    for f in ["summary.csv", "costs.csv", "survival.csv", "run.json"] {
+    for f in ["summary.csv", "costs.csv", "survival.csv", "contracts.csv", "run.json"] {
         assert!(files.contains(f), "{f} is written: {files:?}");
     }
 
@@ -304,11 +322,9 @@ fn run_writes_the_documented_outputs() {
     );
     assert_eq!(summary.header, summary_header());
     assert_numbers_clean("summary.csv", &summary, &["strategy", "contract", "icer_status"]);
-    let names: Vec<&str> = summary.rows.iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(names, STRATEGIES, "one row per strategy, in file order");
-    for row in &summary.rows {
-        assert_eq!(summary.get(row, "contract"), "list");
-    }
+    let arms: Vec<(&str, &str)> =
+        summary.rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    assert_eq!(arms, ARMS, "one row per arm: strategies in file order, list first");
     let comp = &summary.rows[0];
     assert_eq!(summary.get(comp, "strategy"), COMPARATOR);
     assert_eq!(summary.get(comp, "icer_status"), "comparator");
@@ -360,17 +376,24 @@ fn run_writes_the_documented_outputs() {
     let costs = Csv::read(&o.join("costs.csv"));
     assert_eq!(costs.header, ["strategy", "contract", "category", "cost"]);
     assert_numbers_clean("costs.csv", &costs, &["strategy", "contract", "category"]);
-    assert_eq!(costs.rows.len(), STRATEGIES.len() * CATEGORIES.len());
-    for (k, s) in STRATEGIES.iter().enumerate() {
+    assert_eq!(costs.rows.len(), ARMS.len() * CATEGORIES.len());
+    for (k, (s, contract)) in ARMS.iter().enumerate() {
         let rows = &costs.rows[k * CATEGORIES.len()..(k + 1) * CATEGORIES.len()];
         let cats: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
         assert_eq!(cats, CATEGORIES, "{s}: every category, zeros included");
         let mut total = 0.0;
         for r in rows {
             assert_eq!(r[0], *s);
-            assert_eq!(r[1], "list");
+            assert_eq!(r[1], *contract);
             let c = costs.num(r, "cost");
-            assert!(c >= 0.0, "{s} {}: {c}", r[2]);
+            if r[2].starts_with("rebate:") {
+                assert!(c <= 0.0, "{s}/{contract} {}: refunds are negative, {c}", r[2]);
+                if r[2] != format!("rebate:{contract}") {
+                    assert_eq!(c, 0.0, "{s}/{contract}: only its own contract refunds");
+                }
+            } else {
+                assert!(c >= 0.0, "{s}/{contract} {}: {c}", r[2]);
+            }
             total += c;
         }
         let summary_cost = summary.num(&summary.rows[k], "cost");
@@ -380,7 +403,7 @@ fn run_writes_the_documented_outputs() {
         );
     }
     let cat = |s: &str, c: &str| -> f64 {
-        let r = costs.rows.iter().find(|r| r[0] == s && r[2] == c).unwrap();
+        let r = costs.rows.iter().find(|r| r[0] == s && r[1] == "list" && r[2] == c).unwrap();
         costs.num(r, "cost")
     };
     // No test, no osimertinib in chemo_for_all; everybody pays the test (at t = 0) otherwise.
@@ -424,7 +447,7 @@ fn run_writes_the_documented_outputs() {
     assert_eq!(j["seed"], 2026, "the scenario's seed");
     assert_eq!(j["patients"], 5000);
     assert_eq!(j["strategies"], serde_json::json!(STRATEGIES));
-    assert_eq!(j["arms"], 2);
+    assert_eq!(j["arms"], ARMS.len());
     assert!(j["threads"].as_u64().is_some_and(|t| t >= 1));
     assert!(j["wall_seconds"].as_f64().is_some_and(|w| w >= 0.0));
 }

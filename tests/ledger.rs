@@ -106,6 +106,8 @@ fn record(
         n_tests: tests,
         start,
         treated: true,
+        detected_progression: progression,
+        observed_responder: true,
         responder: true,
         progression,
         death,

@@ -16,8 +16,8 @@ pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>)
             if t >= x.horizon {
                 break;
             }
-            let holds = rec.death > t
-                && (condition == Condition::Alive || rec.detected_progression > t);
+            let holds =
+                rec.death > t && (condition == Condition::Alive || rec.detected_progression > t);
             if holds {
                 let (p, m) = x.lump(t);
                 s.paid.0 += share * p;

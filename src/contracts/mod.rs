@@ -97,13 +97,19 @@ pub fn settle(kind: &PreparedKind, x: &Exposure<'_>) -> Settlement {
             tracked_until: x.rec.treatment_end,
             ..Settlement::default()
         },
-        PreparedKind::Discount { fraction, from, until } => discount::settle(*fraction, *from, *until, x),
+        PreparedKind::Discount { fraction, from, until } => {
+            discount::settle(*fraction, *from, *until, x)
+        }
         PreparedKind::MoneyBack { failure, window, refund, .. } => {
             money_back::settle(*failure, *window, *refund, x)
         }
         PreparedKind::PaymentAtResult { assess_at } => payment_at_result::settle(*assess_at, x),
-        PreparedKind::ResponseRebate { assess_at, refund } => response_rebate::settle(*assess_at, *refund, x),
-        PreparedKind::DurationCap { max_paid, max_cycles } => duration_cap::settle(*max_paid, *max_cycles, x),
+        PreparedKind::ResponseRebate { assess_at, refund } => {
+            response_rebate::settle(*assess_at, *refund, x)
+        }
+        PreparedKind::DurationCap { max_paid, max_cycles } => {
+            duration_cap::settle(*max_paid, *max_cycles, x)
+        }
         PreparedKind::Instalments { count, interval, condition } => {
             instalments::settle(*count, *interval, *condition, x)
         }

@@ -67,17 +67,38 @@ pub enum Condition {
 pub enum ContractKind {
     List,
     /// A fraction off every cycle starting in [from, until).
-    Discount { fraction: Slot, from: Option<Slot>, until: Option<Slot> },
+    Discount {
+        fraction: Slot,
+        from: Option<Slot>,
+        until: Option<Slot>,
+    },
     /// Failure before `window`: `refund` × payments made so far, refunded at failure (≤ `cap`).
-    MoneyBack { failure: Failure, window: Slot, refund: Slot, cap: Option<Slot> },
+    MoneyBack {
+        failure: Failure,
+        window: Slot,
+        refund: Slot,
+        cap: Option<Slot>,
+    },
     /// Cycles before `assess_at` paid at `assess_at` only for successes.
-    PaymentAtResult { assess_at: Slot },
+    PaymentAtResult {
+        assess_at: Slot,
+    },
     /// At `assess_at`, `refund` × payments so far returned for failures.
-    ResponseRebate { assess_at: Slot, refund: Slot },
+    ResponseRebate {
+        assess_at: Slot,
+        refund: Slot,
+    },
     /// Only cycles starting before `max_paid`, or the first `max_cycles`, are paid.
-    DurationCap { max_paid: Option<Slot>, max_cycles: Option<u64> },
+    DurationCap {
+        max_paid: Option<Slot>,
+        max_cycles: Option<u64>,
+    },
     /// Each cycle's price paid in `count` equal parts `interval` apart, each if `condition` holds.
-    Instalments { count: u64, interval: Slot, condition: Condition },
+    Instalments {
+        count: u64,
+        interval: Slot,
+        condition: Condition,
+    },
 }
 
 impl ContractKind {

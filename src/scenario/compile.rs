@@ -186,7 +186,9 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
 
     // A contract must be on a drug that some strategy can give.
     for (c, e) in contracts.iter().zip(&contract_entries) {
-        let (Some(c), true) = (c, strategies.iter().all(Option::is_some) && regimens.iter().all(Option::is_some)) else {
+        let (Some(c), true) =
+            (c, strategies.iter().all(Option::is_some) && regimens.iter().all(Option::is_some))
+        else {
             continue;
         };
         let used = strategies.iter().flatten().any(|s| {
@@ -198,7 +200,10 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             r.error(
                 e.table["drug"].span(),
                 &join(&e.path, "drug"),
-                format!("no strategy gives drug `{}`: the contract would have no arm", drugs[c.drug]),
+                format!(
+                    "no strategy gives drug `{}`: the contract would have no arm",
+                    drugs[c.drug]
+                ),
             );
         }
     }
@@ -674,15 +679,21 @@ fn read_regimen(
         ],
     );
     let assessment = match t.get("assessment") {
-        Some(v) => r.quantity(v, &join(p, "assessment"), Dimension::Duration, Check::Positive).and_then(|slot| {
-            let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
-            if days < 1.0 - 1e-9 {
-                r.error(v.span(), &join(p, "assessment"), format!("expected a scan interval of at least 1 day, found {days} days"));
-                None
-            } else {
-                Some(Some(slot))
-            }
-        }),
+        Some(v) => r
+            .quantity(v, &join(p, "assessment"), Dimension::Duration, Check::Positive)
+            .and_then(|slot| {
+                let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
+                if days < 1.0 - 1e-9 {
+                    r.error(
+                        v.span(),
+                        &join(p, "assessment"),
+                        format!("expected a scan interval of at least 1 day, found {days} days"),
+                    );
+                    None
+                } else {
+                    Some(Some(slot))
+                }
+            }),
         None => Some(None),
     };
     let (mut false_positive, mut false_negative) = (None, None);
@@ -691,8 +702,22 @@ fn read_regimen(
             let ep = join(p, "response_error");
             if let Some(et) = r.table(v, &ep) {
                 r.check_keys(et, &ep, &["false_positive", "false_negative"]);
-                false_positive = r.quantity_or(et, &ep, "false_positive", Dimension::Number, Check::Probability, 0.0);
-                false_negative = r.quantity_or(et, &ep, "false_negative", Dimension::Number, Check::Probability, 0.0);
+                false_positive = r.quantity_or(
+                    et,
+                    &ep,
+                    "false_positive",
+                    Dimension::Number,
+                    Check::Probability,
+                    0.0,
+                );
+                false_negative = r.quantity_or(
+                    et,
+                    &ep,
+                    "false_negative",
+                    Dimension::Number,
+                    Check::Probability,
+                    0.0,
+                );
             }
         }
         None => {
@@ -1280,11 +1305,20 @@ const CONTRACT_KINDS: &[&str] = &[
     "instalments",
 ];
 
-fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]) -> Option<Contract> {
+fn read_contract(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &str,
+    drugs: &[String],
+) -> Option<Contract> {
     let p = &e.path;
     let t = e.table;
     if name == "list" {
-        r.error(t["name"].span(), &join(p, "name"), "`list` names the list-price arm of every strategy: expected another contract name");
+        r.error(
+            t["name"].span(),
+            &join(p, "name"),
+            "`list` names the list-price arm of every strategy: expected another contract name",
+        );
     }
     let drug = r
         .require(t, &e.span, p, "drug", "the name of the drug the contract is on")
@@ -1324,7 +1358,13 @@ fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]
     let kind = match kind_name.as_str() {
         "list" => Some(ContractKind::List),
         "discount" => {
-            let fraction = req(r, "discount", Dimension::Number, Check::Probability, "the fraction off, like 0.2");
+            let fraction = req(
+                r,
+                "discount",
+                Dimension::Number,
+                Check::Probability,
+                "the fraction off, like 0.2",
+            );
             let from = opt(r, "from", Dimension::Duration, Check::NonNegative);
             let until = opt(r, "until", Dimension::Duration, Check::Positive);
             Some(ContractKind::Discount { fraction: fraction?, from: from?, until: until? })
@@ -1347,18 +1387,53 @@ fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]
                 },
                 None => Some(Failure::ProgressionOrDeath),
             };
-            let window = req(r, "window", Dimension::Duration, Check::Positive, "a duration like \"6 months\"");
-            let refund = req(r, "refund", Dimension::Number, Check::Probability, "the fraction refunded, like 1.0");
+            let window = req(
+                r,
+                "window",
+                Dimension::Duration,
+                Check::Positive,
+                "a duration like \"6 months\"",
+            );
+            let refund = req(
+                r,
+                "refund",
+                Dimension::Number,
+                Check::Probability,
+                "the fraction refunded, like 1.0",
+            );
             let cap = opt(r, "cap", Dimension::Number, Check::NonNegative);
-            Some(ContractKind::MoneyBack { failure: failure?, window: window?, refund: refund?, cap: cap? })
+            Some(ContractKind::MoneyBack {
+                failure: failure?,
+                window: window?,
+                refund: refund?,
+                cap: cap?,
+            })
         }
         "payment_at_result" => {
-            let assess_at = req(r, "assess_at", Dimension::Duration, Check::Positive, "a duration like \"1 month\"");
+            let assess_at = req(
+                r,
+                "assess_at",
+                Dimension::Duration,
+                Check::Positive,
+                "a duration like \"1 month\"",
+            );
             Some(ContractKind::PaymentAtResult { assess_at: assess_at? })
         }
         "response_rebate" => {
-            let assess_at = req(r, "assess_at", Dimension::Duration, Check::Positive, "a duration like \"12 weeks\"");
-            let refund = req(r, "refund", Dimension::Number, Check::Probability, "the fraction refunded, like 0.5");
+            let assess_at = req(
+                r,
+                "assess_at",
+                Dimension::Duration,
+                Check::Positive,
+                "a duration like \"12 weeks\"",
+            );
+            let refund = req(
+                r,
+                "refund",
+                Dimension::Number,
+                Check::Probability,
+                "the fraction refunded, like 0.5",
+            );
             Some(ContractKind::ResponseRebate { assess_at: assess_at?, refund: refund? })
         }
         "duration_cap" => {
@@ -1372,7 +1447,9 @@ fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]
                     r.error(e.span.clone(), p, "expected exactly one of `max_paid` (a duration) or `max_cycles` (a number)");
                     None
                 }
-                _ => Some(ContractKind::DurationCap { max_paid: max_paid?, max_cycles: max_cycles? }),
+                _ => {
+                    Some(ContractKind::DurationCap { max_paid: max_paid?, max_cycles: max_cycles? })
+                }
             }
         }
         "instalments" => {
@@ -1381,13 +1458,23 @@ fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]
                 .and_then(|v| r.integer(v, &join(p, "instalments"), 1))
                 .and_then(|n| {
                     if n > 120 {
-                        r.error(t["instalments"].span(), &join(p, "instalments"), format!("expected at most 120 instalments, found {n}"));
+                        r.error(
+                            t["instalments"].span(),
+                            &join(p, "instalments"),
+                            format!("expected at most 120 instalments, found {n}"),
+                        );
                         None
                     } else {
                         Some(n)
                     }
                 });
-            let interval = req(r, "interval", Dimension::Duration, Check::Positive, "a duration like \"1 year\"");
+            let interval = req(
+                r,
+                "interval",
+                Dimension::Duration,
+                Check::Positive,
+                "a duration like \"1 year\"",
+            );
             let condition = match t.get("condition") {
                 Some(v) => match r.string(v, &join(p, "condition")) {
                     Some("alive") => Some(Condition::Alive),
@@ -1404,7 +1491,11 @@ fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]
                 },
                 None => Some(Condition::Alive),
             };
-            Some(ContractKind::Instalments { count: count?, interval: interval?, condition: condition? })
+            Some(ContractKind::Instalments {
+                count: count?,
+                interval: interval?,
+                condition: condition?,
+            })
         }
         _ => None,
     };
@@ -1414,8 +1505,22 @@ fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]
             let ap = join(p, "admin");
             if let Some(at) = r.table(v, &ap) {
                 r.check_keys(at, &ap, &["per_patient", "per_assessment"]);
-                per_patient = r.quantity_or(at, &ap, "per_patient", Dimension::Number, Check::NonNegative, 0.0);
-                per_assessment = r.quantity_or(at, &ap, "per_assessment", Dimension::Number, Check::NonNegative, 0.0);
+                per_patient = r.quantity_or(
+                    at,
+                    &ap,
+                    "per_patient",
+                    Dimension::Number,
+                    Check::NonNegative,
+                    0.0,
+                );
+                per_assessment = r.quantity_or(
+                    at,
+                    &ap,
+                    "per_assessment",
+                    Dimension::Number,
+                    Check::NonNegative,
+                    0.0,
+                );
             }
         }
         None => {
@@ -1423,7 +1528,8 @@ fn read_contract(r: &mut Reader, e: &Named<'_, '_>, name: &str, drugs: &[String]
             per_assessment = Some(r.constant(0.0));
         }
     }
-    let documentation_error = r.quantity_or(t, p, "documentation_error", Dimension::Number, Check::Probability, 0.0);
+    let documentation_error =
+        r.quantity_or(t, p, "documentation_error", Dimension::Number, Check::Probability, 0.0);
     Some(Contract {
         name: name.to_string(),
         drug: drug?,

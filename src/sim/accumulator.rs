@@ -215,7 +215,13 @@ pub struct SampleSums {
 }
 
 impl SampleSums {
-    pub fn new(arms: usize, contracts: usize, strategies: usize, categories: usize, months: usize) -> Self {
+    pub fn new(
+        arms: usize,
+        contracts: usize,
+        strategies: usize,
+        categories: usize,
+        months: usize,
+    ) -> Self {
         SampleSums {
             patients: 0,
             arms: vec![ArmSums::new(categories); arms],

@@ -6,16 +6,16 @@
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
 use super::accumulator::SampleSums;
+use super::patient::PatientRecord;
 use super::patient::{
     Course, FIRST_LINE, LineDraws, LineProcesses, biomarker_status, course, start, treat,
 };
-use super::patient::PatientRecord;
 use super::prepared::Prepared;
 use crate::accounting::discount::cycles_before;
-use crate::contracts::{self, Exposure};
 use crate::accounting::ledger::{
     CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
 };
+use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
 use rayon::prelude::*;
 
@@ -189,7 +189,8 @@ fn simulate_chunk(
                     let mut delta = 0.0;
                     if let Some(x) = exposure(prep, &rec, contract.drug, documented) {
                         let list_pv = x.drug.price * x.stream(0, x.n).0;
-                        let cash = contracts::cash(contract, &x, prep.regimens[rec.regimen].assessment);
+                        let cash =
+                            contracts::cash(contract, &x, prep.regimens[rec.regimen].assessment);
                         let row = &mut sums.arms[arm].categories;
                         row[cat.drug(contract.drug)] += cash.paid - list_pv;
                         row[cat.rebate(ci)] -= cash.refunded;

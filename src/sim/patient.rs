@@ -3,8 +3,8 @@
 //! read without touching random numbers.
 
 use super::prepared::{Prepared, PreparedRegimen};
-use crate::rng::{PatientKey, Process, ProcessKind};
 use crate::accounting::discount::CYCLE_TOLERANCE;
+use crate::rng::{PatientKey, Process, ProcessKind};
 use crate::scenario::MAX_TEST_CHAIN;
 use crate::survival::TimeToEvent;
 

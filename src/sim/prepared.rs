@@ -196,7 +196,8 @@ impl Prepared {
                     administration: v(d.administration)
                         + if i == 0 { v(r.administration) } else { 0.0 },
                     cycle_sums: costs.cycle_sums(v(d.cycle), model.meta.horizon),
-                    manufacturer_cycle_sums: manufacturer.cycle_sums(v(d.cycle), model.meta.horizon),
+                    manufacturer_cycle_sums: manufacturer
+                        .cycle_sums(v(d.cycle), model.meta.horizon),
                 })
                 .collect();
             regimens.push(PreparedRegimen {
@@ -274,29 +275,42 @@ impl Prepared {
                     drug: c.drug,
                     kind: match &c.kind {
                         ContractKind::List => PreparedKind::List,
-                        ContractKind::Discount { fraction, from, until } => PreparedKind::Discount {
-                            fraction: v(*fraction),
-                            from: from.map_or(0.0, v),
-                            until: until.map_or(f64::INFINITY, v),
-                        },
-                        ContractKind::MoneyBack { failure, window, refund, cap } => PreparedKind::MoneyBack {
-                            failure: *failure,
-                            window: v(*window),
-                            refund: v(*refund),
-                            cap: cap.map_or(f64::INFINITY, v),
-                        },
+                        ContractKind::Discount { fraction, from, until } => {
+                            PreparedKind::Discount {
+                                fraction: v(*fraction),
+                                from: from.map_or(0.0, v),
+                                until: until.map_or(f64::INFINITY, v),
+                            }
+                        }
+                        ContractKind::MoneyBack { failure, window, refund, cap } => {
+                            PreparedKind::MoneyBack {
+                                failure: *failure,
+                                window: v(*window),
+                                refund: v(*refund),
+                                cap: cap.map_or(f64::INFINITY, v),
+                            }
+                        }
                         ContractKind::PaymentAtResult { assess_at } => {
                             PreparedKind::PaymentAtResult { assess_at: v(*assess_at) }
                         }
                         ContractKind::ResponseRebate { assess_at, refund } => {
-                            PreparedKind::ResponseRebate { assess_at: v(*assess_at), refund: v(*refund) }
+                            PreparedKind::ResponseRebate {
+                                assess_at: v(*assess_at),
+                                refund: v(*refund),
+                            }
                         }
-                        ContractKind::DurationCap { max_paid, max_cycles } => PreparedKind::DurationCap {
-                            max_paid: max_paid.map_or(f64::INFINITY, v),
-                            max_cycles: max_cycles.unwrap_or(u64::MAX),
-                        },
+                        ContractKind::DurationCap { max_paid, max_cycles } => {
+                            PreparedKind::DurationCap {
+                                max_paid: max_paid.map_or(f64::INFINITY, v),
+                                max_cycles: max_cycles.unwrap_or(u64::MAX),
+                            }
+                        }
                         ContractKind::Instalments { count, interval, condition } => {
-                            PreparedKind::Instalments { count: *count, interval: v(*interval), condition: *condition }
+                            PreparedKind::Instalments {
+                                count: *count,
+                                interval: v(*interval),
+                                condition: *condition,
+                            }
                         }
                     },
                     admin_per_patient: v(c.admin_per_patient),
