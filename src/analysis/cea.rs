@@ -101,11 +101,18 @@ fn summarise_arm(
     thresholds: &[f64],
 ) -> ArmSummary {
     let nf = n as f64;
-    // A contract arm's categories are differences from its strategy's list arm.
-    let categories: Vec<f64> = match base {
-        Some(b) => arm.categories.iter().zip(&b.categories).map(|(d, l)| (l + d) / nf).collect(),
-        None => arm.categories.iter().map(|s| s / nf).collect(),
+    // A contract arm's sums are corrections to its strategy's list arm (same patients).
+    let combined;
+    let arm = match base {
+        Some(b) => {
+            let mut c = b.clone();
+            c.merge(arm);
+            combined = c;
+            &combined
+        }
+        None => arm,
     };
+    let categories: Vec<f64> = arm.categories.iter().map(|s| s / nf).collect();
     // The mean cost is the sum of the category means, so costs.csv adds up to it exactly.
     let mut cost = estimate(arm.cost, arm.cost2, n);
     cost.mean = categories.iter().sum();

@@ -2,31 +2,42 @@
 //! equal parts at its start and every `interval` after, each only if the patient is alive (and,
 //! if so agreed, progression-free as detected) on that date. Parts falling at or after the
 //! horizon are not counted. The payer is national: it keeps the patient for life.
+//!
+//! In closed form: the i-th part of cycle k falls at t_k + i·interval and is paid iff it falls
+//! before the end of the condition (death, or detected progression) and the horizon, i.e. for
+//! the first m_i cycles; its value is d(t0 + i·interval)·Σ_{k<m_i} qᵏ.
 use super::{Exposure, Settlement};
+use crate::accounting::discount::cycles_before;
 use crate::model::Condition;
 
 pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>) -> Settlement {
     let rec = x.rec;
     let share = 1.0 / count as f64;
+    let holds_until = match condition {
+        Condition::Alive => rec.death,
+        Condition::AliveProgressionFree => rec.death.min(rec.detected_progression),
+    };
     let mut s = Settlement::default();
-    for k in 0..x.n {
-        let start = rec.start + k as f64 * x.drug.cycle;
-        for i in 0..count {
-            let t = start + i as f64 * interval;
-            if t >= x.horizon {
-                break;
-            }
-            let holds =
-                rec.death > t && (condition == Condition::Alive || rec.detected_progression > t);
-            if holds {
-                let (p, m) = x.lump(t);
-                s.paid.0 += share * p;
-                s.paid.1 += share * m;
-            } else {
-                s.triggered = true;
-            }
-            s.tracked_until = s.tracked_until.max(t);
+    let cycle = x.drug.cycle;
+    for i in 0..count {
+        let first = rec.start + i as f64 * interval;
+        if first >= x.horizon {
+            break;
         }
+        // Cycles whose i-th part falls before the horizon, and of those, before the condition
+        // ends.
+        let due = cycles_before(first, x.horizon, cycle, u64::MAX, f64::INFINITY).min(x.n);
+        let paid = cycles_before(first, holds_until.min(x.horizon), cycle, u64::MAX, f64::INFINITY)
+            .min(due);
+        if paid < due {
+            s.triggered = true;
+        }
+        if paid > 0 {
+            let (p, m) = x.lump(first);
+            s.paid.0 += share * p * x.drug.cycle_sums.get(paid);
+            s.paid.1 += share * m * x.drug.manufacturer_cycle_sums.get(paid);
+        }
+        s.tracked_until = first + (due.max(1) - 1) as f64 * cycle;
     }
     s
 }

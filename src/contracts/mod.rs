@@ -19,6 +19,7 @@ use crate::sim::patient::PatientRecord;
 use crate::sim::prepared::{PreparedContract, PreparedDrug, PreparedKind};
 
 /// A treated patient's exposure to one drug: its list payment stream and observed outcomes.
+#[derive(Clone)]
 pub struct Exposure<'a> {
     pub rec: &'a PatientRecord,
     pub drug: &'a PreparedDrug,
@@ -41,16 +42,21 @@ impl Exposure<'_> {
             return (0.0, 0.0);
         }
         let part = |sums: &CycleSums, start: f64| start * (sums.get(to) - sums.get(from));
-        (
-            part(&self.drug.cycle_sums, self.payer_start),
-            part(&self.drug.manufacturer_cycle_sums, self.manufacturer_start),
-        )
+        let payer = part(&self.drug.cycle_sums, self.payer_start);
+        if self.payer == self.manufacturer {
+            return (payer, payer);
+        }
+        (payer, part(&self.drug.manufacturer_cycle_sums, self.manufacturer_start))
     }
 
     /// Discount factors of a lump at time t (payer, manufacturer); nothing at or after H.
     pub fn lump(&self, t: f64) -> (f64, f64) {
         if t < self.horizon {
-            (self.payer.factor(t), self.manufacturer.factor(t))
+            let payer = self.payer.factor(t);
+            if self.payer == self.manufacturer {
+                return (payer, payer);
+            }
+            (payer, self.manufacturer.factor(t))
         } else {
             (0.0, 0.0)
         }

@@ -79,6 +79,29 @@ impl ArmSums {
         self.dly2 += dl * dl;
     }
 
+    /// Record a contract arm's difference from its list arm for one patient whose drug cost
+    /// changes by `delta` (the patient's list-arm total `list`, outcomes `o`, comparator
+    /// total `reference`). Contract arms store only these corrections, so patients the
+    /// contract does not touch cost nothing; [`ArmSums::merge`] onto the list arm's sums gives
+    /// the contract arm's sums. Health outcomes are the list arm's, so their sums need none.
+    #[inline]
+    pub fn add_correction(
+        &mut self,
+        list: f64,
+        delta: f64,
+        o: &Outcomes,
+        comparator: (f64, &Outcomes),
+    ) {
+        let dc = list - comparator.0;
+        let dq = o.qaly - comparator.1.qaly;
+        self.cost += delta;
+        self.cost2 += delta * (2.0 * list + delta);
+        self.cost_qaly += delta * o.qaly;
+        self.dcost += delta;
+        self.dcost2 += delta * (2.0 * dc + delta);
+        self.dcost_dqaly += delta * dq;
+    }
+
     /// Add another block's sums (blocks are merged in a fixed order for reproducibility).
     pub fn merge(&mut self, other: &ArmSums) {
         for (s, c) in self.categories.iter_mut().zip(&other.categories) {

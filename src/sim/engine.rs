@@ -147,6 +147,8 @@ fn simulate_chunk(
     let arms = sums.arms.len();
     let mut totals = vec![0.0; arms];
     let mut outcomes = vec![Outcomes::default(); arms];
+    // Per contract arm: the patient's cost difference from the list arm, if settled.
+    let mut deltas: Vec<Option<f64>> = vec![None; arms];
     let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
@@ -182,12 +184,20 @@ fn simulate_chunk(
                         }
                     }
                 }
+                let mut cached: Option<(usize, Option<Exposure<'_>>)> = None;
                 for &(arm, ci) in &layout.contract_arms[s] {
                     let contract = &prep.contracts[ci];
-                    let documented = contract.documentation_error == 0.0
-                        || pk.uniform(contract.process, 0) >= contract.documentation_error;
                     let mut delta = 0.0;
-                    if let Some(x) = exposure(prep, &rec, contract.drug, documented) {
+                    let mut exposed = false;
+                    // Contracts on the same drug share the exposure (and its discount factors).
+                    if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
+                        cached = Some((contract.drug, exposure(prep, &rec, contract.drug, true)));
+                    }
+                    if let Some((_, Some(base))) = &cached {
+                        let mut x = base.clone();
+                        exposed = true;
+                        x.documented = contract.documentation_error == 0.0
+                            || pk.uniform(contract.process, 0) >= contract.documentation_error;
                         let list_pv = x.drug.price * x.stream(0, x.n).0;
                         let cash =
                             contracts::cash(contract, &x, prep.regimens[rec.regimen].assessment);
@@ -209,14 +219,24 @@ fn simulate_chunk(
                         k.manufacturer += cash.manufacturer_net;
                         k.units += cash.units;
                     }
-                    totals[arm] = totals[list] + delta;
-                    outcomes[arm] = outcomes[list];
+                    deltas[arm] = exposed.then_some(delta);
                 }
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
-            for a in 0..arms {
-                sums.arms[a].add(totals[a], &outcomes[a], (reference.0, &reference.1));
+            for s in 0..strategies {
+                let list = layout.list_arm[s];
+                sums.arms[list].add(totals[list], &outcomes[list], (reference.0, &reference.1));
+                for &(arm, _) in &layout.contract_arms[s] {
+                    if let Some(delta) = deltas[arm] {
+                        sums.arms[arm].add_correction(
+                            totals[list],
+                            delta,
+                            &outcomes[list],
+                            (reference.0, &reference.1),
+                        );
+                    }
+                }
             }
         }
         sums.patients += size as u64;
