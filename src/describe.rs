@@ -158,5 +158,17 @@ pub fn summary(s: &Scenario) -> String {
             m.regimens[st.default].name
         );
     }
+    for c in &m.contracts {
+        let arms = m.arms().iter().filter(|a| a.contract.is_some_and(|k| m.contracts[k].name == c.name)).count();
+        let _ = writeln!(
+            o,
+            "contract   {}: {} on {} ({} arm{})",
+            c.name,
+            c.kind.name(),
+            m.drugs[c.drug],
+            arms,
+            if arms == 1 { "" } else { "s" }
+        );
+    }
     o
 }
