@@ -677,3 +677,25 @@ fn csv_outputs_are_identical_across_waves_and_thread_counts() {
     assert_eq!(outputs[0], outputs[1], "1 vs 2 threads");
     assert_eq!(outputs[0], outputs[2], "1 vs 3 threads");
 }
+
+/// Every bundled scenario (scenarios/ and benches/) validates and runs.
+#[test]
+fn every_bundled_scenario_checks_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for folder in ["scenarios", "benches"] {
+        for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            expect(vbpsim().arg("check").arg(&path), 0);
+            let out = dir.path().join(path.file_stem().unwrap());
+            run(&path, &out, &["--patients", "3000"]);
+            assert!(out.join("summary.csv").exists(), "{path:?}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "bundled scenarios found: {seen}");
+}
