@@ -159,7 +159,11 @@ pub fn summary(s: &Scenario) -> String {
         );
     }
     for c in &m.contracts {
-        let arms = m.arms().iter().filter(|a| a.contract.is_some_and(|k| m.contracts[k].name == c.name)).count();
+        let arms = m
+            .arms()
+            .iter()
+            .filter(|a| a.contract.is_some_and(|k| m.contracts[k].name == c.name))
+            .count();
         let _ = writeln!(
             o,
             "contract   {}: {} on {} ({} arm{})",

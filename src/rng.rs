@@ -54,6 +54,8 @@ pub enum ProcessKind {
     Documentation = 10,
     /// How a scan reads response (keyed by line).
     ResponseReading = 11,
+    /// When a member leaves a commercial payer.
+    Enrolment = 12,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

@@ -113,6 +113,7 @@ fn record(
         death,
         treatment_end,
         adverse_events: aes,
+        coverage_end: 10.0,
     }
 }
 

@@ -108,8 +108,13 @@ pub struct CourseValue {
 /// Value the states of a course on `regimen`: flows on [0, min(P, D)) and [P, D), terminal
 /// care at D, all cut at the horizon.
 #[inline]
-pub fn value_course(prep: &Prepared, regimen: usize, course: &Course) -> CourseValue {
-    let h = prep.horizon;
+pub fn value_course(
+    prep: &Prepared,
+    regimen: usize,
+    course: &Course,
+    coverage_end: f64,
+) -> CourseValue {
+    let h = coverage_end;
     let (dc, dq) = (&prep.costs, &prep.outcomes);
     let death = course.death.min(h);
     let pf_end = course.progression.min(death);
@@ -157,9 +162,10 @@ pub fn post_course(prep: &Prepared, value: &CourseValue, ledger: &mut Ledger<'_>
 #[inline]
 pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> f64 {
     let cat = prep.categories();
-    let h = prep.horizon;
+
     let (dc, dq) = (&prep.costs, &prep.outcomes);
     let reg = &prep.regimens[rec.regimen];
+    let h = rec.coverage_end;
 
     let mut t = 0.0;
     for &test in &rec.tests[..rec.n_tests] {
@@ -201,7 +207,7 @@ pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<
 pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> Outcomes {
     let course =
         Course { responder: rec.responder, progression: rec.progression, death: rec.death };
-    let value = value_course(prep, rec.regimen, &course);
+    let value = value_course(prep, rec.regimen, &course, rec.coverage_end);
     post_course(prep, &value, ledger);
     let loss = post_treatment(prep, rec, ledger);
     Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes }

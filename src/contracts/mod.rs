@@ -25,7 +25,11 @@ pub struct Exposure<'a> {
     pub drug: &'a PreparedDrug,
     /// Cycles paid at list price: at t0 + k·cycle for k < n.
     pub n: u64,
+    /// End of the payer's view: payments at or after it are not this payer's.
     pub horizon: f64,
+    /// Refunds due before this reach the payer: the horizon if the contract is portable, else
+    /// the end of coverage.
+    pub refund_horizon: f64,
     pub payer: &'a Discount,
     pub manufacturer: &'a Discount,
     /// d(t0) at the payer's and the manufacturer's rate.
@@ -60,6 +64,18 @@ impl Exposure<'_> {
         } else {
             (0.0, 0.0)
         }
+    }
+
+    /// Discount factors of a refund due at time t, if it reaches the payer.
+    pub fn refund_lump(&self, t: f64) -> Option<(f64, f64)> {
+        (t < self.refund_horizon).then(|| {
+            let payer = self.payer.factor(t);
+            if self.payer == self.manufacturer {
+                (payer, payer)
+            } else {
+                (payer, self.manufacturer.factor(t))
+            }
+        })
     }
 
     /// List-paid cycles that start strictly before absolute time t.

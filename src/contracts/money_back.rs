@@ -16,9 +16,12 @@ pub fn settle(failure: Failure, window: f64, refund: f64, x: &Exposure<'_>) -> S
         tracked_until: rec.start + window,
         ..Settlement::default()
     };
-    if at < rec.start + window && at < x.horizon && x.documented {
+    if at < rec.start + window
+        && x.documented
+        && let Some(factors) = x.refund_lump(at)
+    {
         s.refund = refund * x.paid_before(at) as f64;
-        s.refund_at = x.lump(at);
+        s.refund_at = factors;
         s.triggered = true;
     }
     s

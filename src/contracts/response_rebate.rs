@@ -6,11 +6,14 @@ use super::{Exposure, Settlement};
 pub fn settle(assess_at: f64, refund: f64, x: &Exposure<'_>) -> Settlement {
     let at = x.rec.start + assess_at;
     let mut s = Settlement { paid: x.stream(0, x.n), tracked_until: at, ..Settlement::default() };
-    if !x.success_at(at) && x.documented && at < x.horizon {
+    if !x.success_at(at)
+        && x.documented
+        && let Some(factors) = x.refund_lump(at)
+    {
         let made = x.paid_within(assess_at);
         if made > 0 {
             s.refund = refund * made as f64;
-            s.refund_at = x.lump(at);
+            s.refund_at = factors;
             s.triggered = true;
         }
     }

@@ -142,10 +142,17 @@ pub struct Meta {
     pub perspective: Perspective,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Perspective {
     /// The payer keeps the patient for life.
     National,
+    /// Members leave at a constant hazard: the payer bears costs and counts outcomes only while
+    /// the member is enrolled; refunds due after exit reach it only if `portable`.
+    Commercial {
+        /// Annual probability of leaving the plan.
+        turnover: f64,
+        portable: bool,
+    },
 }
 
 #[derive(Clone, Debug)]

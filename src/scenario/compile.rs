@@ -173,9 +173,10 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             "missing [[strategies]]: expected at least one strategy",
         );
     }
-    if let Some(payer) = doc.get("payer") {
-        read_payer(r, payer);
-    }
+    let perspective = match doc.get("payer") {
+        Some(payer) => read_payer(r, payer),
+        None => Some(Perspective::National),
+    };
 
     let (contract_entries, _contract_names) = named_entries(r, doc, "contracts", "contract");
     let contracts: Vec<Option<Contract>> = contract_entries
@@ -217,8 +218,10 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         })
         .collect();
     parameters.sort_by_key(|p| p.slot.0);
+    let mut meta = meta?;
+    meta.perspective = perspective?;
     Some(Model {
-        meta: meta?,
+        meta,
         values: std::mem::take(&mut r.values),
         parameters,
         biomarkers,
@@ -425,19 +428,73 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
     })
 }
 
-fn read_payer(r: &mut Reader, v: &Value<'_>) {
-    let Some(t) = r.table(v, "payer") else { return };
-    r.check_keys(t, "payer", &["perspective"]);
-    if let Some(pv) = t.get("perspective")
-        && let Some(s) = r.string(pv, "payer.perspective")
-        && s != "national"
-    {
-        r.error_help(
-            pv.span(),
-            "payer.perspective",
-            format!("expected \"national\", found \"{s}\""),
-            Some("the commercial perspective (member turnover) is not supported yet".into()),
-        );
+fn read_payer(r: &mut Reader, v: &Value<'_>) -> Option<Perspective> {
+    let t = r.table(v, "payer")?;
+    r.check_keys(t, "payer", &["perspective", "turnover", "portable"]);
+    let perspective = match t.get("perspective") {
+        Some(pv) => r.string(pv, "payer.perspective")?.to_string(),
+        None => "national".to_string(),
+    };
+    match perspective.as_str() {
+        "national" => {
+            for key in ["turnover", "portable"] {
+                if let Some(x) = t.get(key) {
+                    r.error(
+                        x.span(),
+                        &join("payer", key),
+                        format!("`{key}` applies to perspective = \"commercial\" only"),
+                    );
+                }
+            }
+            Some(Perspective::National)
+        }
+        "commercial" => {
+            let turnover = r
+                .require(
+                    t,
+                    &v.span(),
+                    "payer",
+                    "turnover",
+                    "the annual probability of leaving the plan, like 0.25",
+                )
+                .and_then(|x| {
+                    let p = r.number(x, "payer.turnover")?;
+                    if (0.0..1.0).contains(&p) {
+                        Some(p)
+                    } else {
+                        r.error(
+                            x.span(),
+                            "payer.turnover",
+                            format!("expected an annual probability in [0, 1), found {p}"),
+                        );
+                        None
+                    }
+                });
+            let portable = match t.get("portable") {
+                Some(x) => match x.get_ref() {
+                    DeValue::Boolean(b) => Some(*b),
+                    other => {
+                        r.error(
+                            x.span(),
+                            "payer.portable",
+                            format!("expected true or false, found {}", describe(other)),
+                        );
+                        None
+                    }
+                },
+                None => Some(false),
+            };
+            Some(Perspective::Commercial { turnover: turnover?, portable: portable? })
+        }
+        other => {
+            let pv = &t["perspective"];
+            r.error(
+                pv.span(),
+                "payer.perspective",
+                format!("expected \"national\" or \"commercial\", found \"{other}\""),
+            );
+            None
+        }
     }
 }
 

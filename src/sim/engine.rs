@@ -8,7 +8,8 @@
 use super::accumulator::SampleSums;
 use super::patient::PatientRecord;
 use super::patient::{
-    Course, FIRST_LINE, LineDraws, LineProcesses, biomarker_status, course, start, treat,
+    Course, FIRST_LINE, LineDraws, LineProcesses, biomarker_status, course, coverage_end, start,
+    treat,
 };
 use super::prepared::Prepared;
 use crate::accounting::discount::cycles_before;
@@ -115,17 +116,18 @@ fn exposure<'a>(
     drug: usize,
     documented: bool,
 ) -> Option<Exposure<'a>> {
-    if !rec.treated || rec.start >= prep.horizon {
+    if !rec.treated || rec.start >= rec.coverage_end {
         return None;
     }
     let d = prep.regimens[rec.regimen].drugs.iter().find(|d| d.drug == drug)?;
-    let end = rec.treatment_end.min(prep.horizon);
+    let end = rec.treatment_end.min(rec.coverage_end);
     let t0 = rec.start;
     Some(Exposure {
         rec,
         drug: d,
         n: cycles_before(t0, end, d.cycle, d.max_cycles, d.max_duration),
-        horizon: prep.horizon,
+        horizon: rec.coverage_end,
+        refund_horizon: if prep.portable { prep.horizon } else { rec.coverage_end },
         payer: &prep.costs,
         manufacturer: &prep.manufacturer,
         payer_start: if t0 == 0.0 { 1.0 } else { prep.costs.factor(t0) },
@@ -152,22 +154,27 @@ fn simulate_chunk(
     let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
-    let mut block = [(PatientKey::default(), 0u64, LineDraws::default()); BLOCK];
+    let mut block = [(PatientKey::default(), 0u64, LineDraws::default(), 0.0f64); BLOCK];
     let mut next = patients.start;
     while next < patients.end {
         let size = (patients.end - next).min(BLOCK as u64) as usize;
         for (i, slot) in block[..size].iter_mut().enumerate() {
             let pk = key.patient(next + i as u64);
-            *slot = (pk, biomarker_status(prep, pk), LineDraws::new(pk, &first_line));
+            *slot = (
+                pk,
+                biomarker_status(prep, pk),
+                LineDraws::new(pk, &first_line),
+                coverage_end(prep, pk),
+            );
         }
-        for (pk, status, line) in &block[..size] {
+        for (pk, status, line, covered) in &block[..size] {
             courses.fill(None);
             for s in 0..strategies {
-                let mut rec = start(prep, *pk, *status, s);
+                let mut rec = start(prep, *pk, *status, s, *covered);
                 // Strategies reaching the same regimen share the patient's course and its value.
                 let (c, value) = *courses[rec.regimen].get_or_insert_with(|| {
                     let c = course(prep, *status, line, rec.regimen);
-                    (c, value_course(prep, rec.regimen, &c))
+                    (c, value_course(prep, rec.regimen, &c, *covered))
                 });
                 treat(prep, *pk, line, &c, &mut rec);
                 let list = layout.list_arm[s];

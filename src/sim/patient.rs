@@ -100,6 +100,8 @@ pub struct PatientRecord {
     pub treatment_end: f64,
     /// Bit k set: the regimen's k-th adverse event happened.
     pub adverse_events: u64,
+    /// End of the payer's view: the horizon, or the member's exit if earlier (commercial).
+    pub coverage_end: f64,
 }
 
 /// True biomarker status as a bit mask (bit b: biomarker b present).
@@ -194,7 +196,13 @@ pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) ->
 
 /// The testing pathway of a strategy: regimen, tests and treatment start, in a fresh record.
 #[inline]
-pub fn start(prep: &Prepared, key: PatientKey, status: u64, strategy: usize) -> PatientRecord {
+pub fn start(
+    prep: &Prepared,
+    key: PatientKey,
+    status: u64,
+    strategy: usize,
+    coverage_end: f64,
+) -> PatientRecord {
     let mut rec = PatientRecord {
         regimen: 0,
         tests: [0; MAX_TEST_CHAIN],
@@ -208,9 +216,22 @@ pub fn start(prep: &Prepared, key: PatientKey, status: u64, strategy: usize) -> 
         death: f64::INFINITY,
         treatment_end: f64::INFINITY,
         adverse_events: 0,
+        coverage_end,
     };
     pathway(prep, key, status, strategy, &mut rec);
     rec
+}
+
+/// When the payer stops covering the patient: the horizon for a national payer; for a
+/// commercial one the member's exit, exponential at the rate of the annual turnover, if earlier.
+#[inline]
+pub fn coverage_end(prep: &Prepared, key: PatientKey) -> f64 {
+    if prep.exit_rate > 0.0 {
+        let u = key.uniform(Process::new(ProcessKind::Enrolment, 0), 0);
+        (-u.ln() / prep.exit_rate).min(prep.horizon)
+    } else {
+        prep.horizon
+    }
 }
 
 /// Complete a record from the pathway (`start`) and the course: treatment, if the patient is
@@ -268,7 +289,7 @@ pub fn simulate(
     line: &LineDraws,
     strategy: usize,
 ) -> PatientRecord {
-    let mut rec = start(prep, key, status, strategy);
+    let mut rec = start(prep, key, status, strategy, coverage_end(prep, key));
     let c = course(prep, status, line, rec.regimen);
     treat(prep, key, line, &c, &mut rec);
     rec

@@ -6,7 +6,7 @@
 
 use crate::accounting::discount::{CycleSums, Discount};
 use crate::accounting::ledger::CategoryIndex;
-use crate::model::{Arm, Condition, ContractKind, Failure, Model, Slot, TteSpec};
+use crate::model::{Arm, Condition, ContractKind, Failure, Model, Perspective, Slot, TteSpec};
 use crate::rng::Process;
 use crate::survival::{DistributionError, TimeToEvent};
 
@@ -39,6 +39,10 @@ pub struct Prepared {
     pub manufacturer: Discount,
     pub contracts: Vec<PreparedContract>,
     pub arms: Vec<Arm>,
+    /// Hazard of leaving a commercial payer (0: national payer).
+    pub exit_rate: f64,
+    /// Whether refunds due after a member leaves reach the payer.
+    pub portable: bool,
 }
 
 /// A contract with concrete terms (durations in years from treatment start).
@@ -268,6 +272,14 @@ impl Prepared {
             drugs: model.drugs.len(),
             manufacturer,
             arms: model.arms(),
+            exit_rate: match model.meta.perspective {
+                Perspective::National => 0.0,
+                Perspective::Commercial { turnover, .. } => -(-turnover).ln_1p(),
+            },
+            portable: matches!(
+                model.meta.perspective,
+                Perspective::Commercial { portable: true, .. }
+            ),
             contracts: model
                 .contracts
                 .iter()
