@@ -1,7 +1,8 @@
 //! Instalments: each cycle's price (for a one-off therapy, the one price) is paid in `count`
 //! equal parts at its start and every `interval` after, each only if the patient is alive (and,
 //! if so agreed, progression-free as detected) on that date. Parts falling at or after the
-//! horizon are not counted. The payer is national: it keeps the patient for life.
+//! horizon (or the end of a commercial payer's coverage) are not this payer's. An undocumented
+//! failure (documentation error) is paid as a success.
 //!
 //! In closed form: the i-th part of cycle k falls at t_k + i·interval and is paid iff it falls
 //! before the end of the condition (death, or detected progression) and the horizon, i.e. for
@@ -13,7 +14,9 @@ use crate::model::Condition;
 pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>) -> Settlement {
     let rec = x.rec;
     let share = 1.0 / count as f64;
+    // An undocumented failure is paid as a success: every part within coverage is paid.
     let holds_until = match condition {
+        _ if !x.documented => f64::INFINITY,
         Condition::Alive => rec.death,
         Condition::AliveProgressionFree => rec.death.min(rec.detected_progression),
     };
@@ -37,7 +40,8 @@ pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>)
             s.paid.0 += share * p * x.drug.cycle_sums.get(paid);
             s.paid.1 += share * m * x.drug.manufacturer_cycle_sums.get(paid);
         }
-        s.tracked_until = first + (due.max(1) - 1) as f64 * cycle;
     }
+    // Tracking runs to the last instalment date, even past the horizon (scans are cut there).
+    s.tracked_until = rec.start + (x.n.max(1) - 1) as f64 * cycle + (count - 1) as f64 * interval;
     s
 }

@@ -185,6 +185,30 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         .map(|(e, name)| read_contract(r, e, name, &drugs))
         .collect();
 
+    // A contract needs one list price for its drug: the threshold price is that price.
+    for (c, e) in contracts.iter().zip(&contract_entries) {
+        let Some(c) = c else { continue };
+        let prices: Vec<(&str, f64)> = regimens
+            .iter()
+            .flatten()
+            .flat_map(|g| {
+                g.drugs.iter().filter(|d| d.drug == c.drug).map(move |d| (g.name.as_str(), d.price))
+            })
+            .map(|(name, slot)| (name, r.values[slot.0 as usize]))
+            .collect();
+        if let Some((first, p0)) = prices.first()
+            && let Some((other, p1)) = prices.iter().find(|(_, p)| p != p0)
+        {
+            r.error(
+                e.table["drug"].span(),
+                &join(&e.path, "drug"),
+                format!(
+                    "drug `{}` has price {p0} in regimen `{first}` but {p1} in `{other}`: a contracted drug needs one list price",
+                    drugs[c.drug]
+                ),
+            );
+        }
+    }
     // A contract must be on a drug that some strategy can give.
     for (c, e) in contracts.iter().zip(&contract_entries) {
         let (Some(c), true) =
