@@ -1787,14 +1787,9 @@ fn threshold_price_gives_the_threshold_icer() {
     assert!(checked >= 2 * 2 * 7, "{checked}");
 }
 
-/// A drug may appear in several regimens with different prices. The threshold price is then
-/// computed from the price in the first regimen listed and a slope that mixes both regimens'
-/// units, so the reported "list price per cycle" depends on the order of the regimens in the
-/// file. See the report.
-#[test]
-#[test]
 /// A contracted drug needs one list price (regression: with two prices the threshold price
 /// depended on the order of the regimens). Two prices are refused with the location.
+#[test]
 fn a_contracted_drug_with_two_prices_is_refused() {
     let text = vbp_scenario(9000.0, "chemo").replace(
         r#"drugs = [{ name = "c", price = 1500, cycle = "21 days", max_cycles = 6 }]"#,
