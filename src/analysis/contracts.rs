@@ -24,6 +24,8 @@ pub struct ContractRow {
     /// Mean and standard deviation of net drug spend per treated patient.
     pub spend_per_treated: Option<f64>,
     pub spend_per_treated_sd: Option<f64>,
+    /// 95th percentile of net drug spend per treated patient (upper edge of a 2 % log bin).
+    pub spend_per_treated_p95: Option<f64>,
     pub manufacturer_net_revenue: f64,
     /// Per threshold: the list price at which the arm's ICER against the comparator equals the
     /// threshold (`None` when the cost is not linear in the price or does not rise with it).
@@ -77,6 +79,7 @@ pub fn contract_rows(
                 let mean = k.net / treated;
                 ((k.net2 - k.net * mean) / (treated - 1.0)).max(0.0).sqrt()
             }),
+            spend_per_treated_p95: k.spend.quantile(0.95),
             manufacturer_net_revenue: k.manufacturer / n,
             threshold_price,
         });

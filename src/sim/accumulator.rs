@@ -204,6 +204,69 @@ pub struct ContractSums {
     pub manufacturer: f64,
     /// Σ ∂cost/∂price (for the threshold price).
     pub units: f64,
+    /// Net drug spend per treated patient on a log grid (see [`SpendHistogram`]); empty for
+    /// list arms.
+    pub spend: SpendHistogram,
+}
+
+/// Counts of per-patient amounts on a logarithmic grid from 1 to 1e9 (1,024 bins, each 2.05 %
+/// wide), so that quantiles need no per-patient storage and merge exactly in any order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpendHistogram {
+    counts: Vec<u64>,
+}
+
+impl SpendHistogram {
+    pub const BINS: usize = 1024;
+    const TOP: f64 = 1e9;
+
+    fn ratio_log() -> f64 {
+        Self::TOP.ln() / (Self::BINS - 1) as f64
+    }
+
+    /// Bin 0 holds amounts below 1; bin k ≥ 1 holds [e^{(k−1)·w}, e^{k·w}); the last bin is open.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; Self::BINS];
+        }
+        let bin = if x < 1.0 {
+            0
+        } else {
+            ((x.ln() / Self::ratio_log()) as usize + 1).min(Self::BINS - 1)
+        };
+        self.counts[bin] += 1;
+    }
+
+    pub fn merge(&mut self, o: &SpendHistogram) {
+        if o.counts.is_empty() {
+            return;
+        }
+        if self.counts.is_empty() {
+            self.counts = vec![0; Self::BINS];
+        }
+        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+            *a += b;
+        }
+    }
+
+    /// The upper edge of the bin holding the q-quantile: at most 2.05 % above the exact
+    /// sample quantile (amounts below 1 report 1; above 1e9, the last edge).
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total: u64 = self.counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let target = (q * total as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (k, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= target {
+                return Some((k as f64 * Self::ratio_log()).exp());
+            }
+        }
+        Some(Self::TOP)
+    }
 }
 
 impl ContractSums {
@@ -218,6 +281,7 @@ impl ContractSums {
         self.net2 += o.net2;
         self.manufacturer += o.manufacturer;
         self.units += o.units;
+        self.spend.merge(&o.spend);
     }
 }
 
@@ -268,5 +332,28 @@ impl SampleSums {
         for (a, b) in self.survival.iter_mut().zip(&other.survival) {
             a.merge(b);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SpendHistogram;
+
+    #[test]
+    fn quantiles_are_within_one_bin_above_the_exact_value() {
+        let mut h = SpendHistogram::default();
+        let xs: Vec<f64> = (1..=1000).map(|i| 137.0 * f64::from(i)).collect();
+        for &x in &xs {
+            h.add(x);
+        }
+        for q in [0.5, 0.95, 0.99] {
+            let exact = xs[(q * 1000.0_f64).ceil() as usize - 1];
+            let got = h.quantile(q).unwrap();
+            assert!(got >= exact && got <= exact * 1.0206, "q {q}: {got} vs {exact}");
+        }
+        let mut small = SpendHistogram::default();
+        small.add(0.0);
+        assert_eq!(small.quantile(0.95), Some(1.0));
+        assert_eq!(SpendHistogram::default().quantile(0.5), None);
     }
 }

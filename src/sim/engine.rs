@@ -223,6 +223,7 @@ fn simulate_chunk(
                         k.admin += cash.admin;
                         k.net += net;
                         k.net2 += net * net;
+                        k.spend.add(net);
                         k.manufacturer += cash.manufacturer_net;
                         k.units += cash.units;
                     }
