@@ -263,7 +263,7 @@ fn cmd_price(
             .map(|(l, p)| match p {
                 Some(p) => format!("at {l}: {p:.2}"),
                 None if !c.kind.is_linear() => {
-                    format!("at {l}: n/a (capped refunds are not linear in price)")
+                    format!("at {l}: n/a (not cost-effective even free)")
                 }
                 None => format!("at {l}: n/a (cost does not rise with price)"),
             })

@@ -86,8 +86,22 @@ pub fn simulate(
         })
         .collect();
     let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
-    let contracts =
+    let mut contracts =
         contract_rows(&sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
+    // Terms that are not linear in the price (capped refunds): bisection on the same patients.
+    for row in contracts.iter_mut().filter(|r| !linear[r.contract]) {
+        for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
+            row.threshold_price[k] = pool.install(|| {
+                bisect_threshold_price(
+                    model,
+                    spec,
+                    row.arm,
+                    model.contracts[row.contract].drug,
+                    lambda,
+                )
+            })?;
+        }
+    }
     Ok(Simulation {
         arms: prep.arms.clone(),
         contracts,
@@ -132,6 +146,84 @@ fn check_finite(scenario: &Scenario, sim: &Simulation) -> Result<(), RunError> {
         }
     }
     Ok(())
+}
+
+/// Incremental net monetary benefit of `arm` against the comparator at list, with every
+/// price of `drug` set to `price`, on the same patients.
+fn inc_nmb_at_price(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+    arm: usize,
+    drug: usize,
+    price: f64,
+    lambda: f64,
+) -> Result<f64, RunError> {
+    let mut values = model.values.clone();
+    for d in model.regimens.iter().flat_map(|r| &r.drugs).filter(|d| d.drug == drug) {
+        values[d.price.0 as usize] = price;
+    }
+    let prep = Prepared::new(model, &values)?;
+    let sums = simulate_sample(&prep, spec, &mut |_, _| {});
+    let rows = summarise(&sums, &prep.arms, model.meta.comparator, &[lambda]);
+    Ok(rows[arm].inc_nmb[0].mean)
+}
+
+/// The list price at which the arm's incremental NMB at λ is zero. Cost rises with the price,
+/// so incremental NMB falls, piecewise linearly (caps bind patient by patient): a bracket is
+/// found by growing the price, then the Illinois variant of regula falsi converges in a few
+/// re-simulations of the same patients. `None` when the arm is not cost-effective even with
+/// the drug free, or still cost-effective at 1e12.
+fn bisect_threshold_price(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+    arm: usize,
+    drug: usize,
+    lambda: f64,
+) -> Result<Option<f64>, RunError> {
+    let f = |price: f64| inc_nmb_at_price(model, spec, arm, drug, price, lambda);
+    let (mut lo, mut f_lo) = (0.0, f(0.0)?);
+    if f_lo < 0.0 {
+        return Ok(None);
+    }
+    let current = model
+        .regimens
+        .iter()
+        .flat_map(|r| &r.drugs)
+        .find(|d| d.drug == drug)
+        .map_or(1.0, |d| model.value(d.price).max(1.0));
+    let (mut hi, mut f_hi) = (current, f(current)?);
+    while f_hi >= 0.0 {
+        (lo, f_lo) = (hi, f_hi);
+        hi *= 4.0;
+        if hi > 1e12 {
+            return Ok(None);
+        }
+        f_hi = f(hi)?;
+    }
+    // Stop when the NMB is zero to 1e-9 of the price's effect, or the bracket is that narrow.
+    let tolerance = 1e-9 * (f_lo - f_hi);
+    let mut side = 0i8;
+    for _ in 0..200 {
+        let x = hi - f_hi * (hi - lo) / (f_hi - f_lo);
+        let fx = f(x)?;
+        if fx.abs() <= tolerance || hi - lo <= 1e-12 * hi {
+            return Ok(Some(x));
+        }
+        if fx >= 0.0 {
+            (lo, f_lo) = (x, fx);
+            if side == 1 {
+                f_hi *= 0.5;
+            }
+            side = 1;
+        } else {
+            (hi, f_hi) = (x, fx);
+            if side == -1 {
+                f_lo *= 0.5;
+            }
+            side = -1;
+        }
+    }
+    Ok(Some(0.5 * (lo + hi)))
 }
 
 /// The run manifest, run.json.
