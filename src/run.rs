@@ -158,11 +158,11 @@ fn inc_nmb_at_price(
     price: f64,
     lambda: f64,
 ) -> Result<f64, RunError> {
-    let mut values = model.values.clone();
-    for d in model.regimens.iter().flat_map(|r| &r.drugs).filter(|d| d.drug == drug) {
-        values[d.price.0 as usize] = price;
+    // Only the drug's price moves: a parameter it shares with other fields keeps their values.
+    let mut prep = Prepared::new(model, &model.values)?;
+    for d in prep.regimens.iter_mut().flat_map(|r| r.drugs.iter_mut()).filter(|d| d.drug == drug) {
+        d.price = price;
     }
-    let prep = Prepared::new(model, &values)?;
     let sums = simulate_sample(&prep, spec, &mut |_, _| {});
     let rows = summarise(&sums, &prep.arms, model.meta.comparator, &[lambda]);
     Ok(rows[arm].inc_nmb[0].mean)

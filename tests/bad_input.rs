@@ -1086,3 +1086,63 @@ fn contract_terms_are_checked() {
     ]);
     r.expect_count(3);
 }
+
+/// Every problem of a contract is reported, not just the first (regression: a bad refund hid
+/// errors in `admin` and `documentation_error`; an unknown kind hid everything else).
+#[test]
+fn all_errors_of_a_contract_are_reported() {
+    let text = apply(
+        BUNDLED,
+        &[
+            ("refund = 1.0\n", "refund = 2\n"),
+            ("documentation_error = 0.05\n", "documentation_error = 1.5\n"),
+            (
+                "admin = { per_patient = 250, per_assessment = 50 }",
+                "admin = { per_patient = -250, per_assessment = 50 }",
+            ),
+        ],
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "refund = 2", "2"), "contracts[2].refund");
+    r.diag(loc(&text, "documentation_error = 1.5", "1.5"), "contracts[2].documentation_error");
+    r.diag(loc(&text, "per_patient = -250", "-250"), "contracts[2].admin.per_patient");
+    r.expect_count(3);
+
+    let text = apply(
+        BUNDLED,
+        &[
+            ("kind = \"money_back\"", "kind = \"moneyback\""),
+            ("documentation_error = 0.05\n", "documentation_error = 1.5\n"),
+        ],
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "documentation_error = 1.5", "1.5"), "contracts[2].documentation_error");
+    r.expect_count(2);
+}
+
+#[test]
+fn contract_terms_that_could_never_apply_are_refused() {
+    let text = apply(
+        BUNDLED,
+        &[
+            ("discount = 0.2\n", "discount = 0.2\nfrom = \"6 months\"\nuntil = \"3 months\"\n"),
+            ("assess_at = \"12 weeks\"", "assess_at = \"25 years\""),
+        ],
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "until = \"3 months\"", "\"3 months\""), "contracts[1].until")
+        .says(&["expected `until` after `from`"]);
+    r.diag(loc(&text, "assess_at = \"25 years\"", "\"25 years\""), "contracts[3].assess_at")
+        .says(&["expected a date before the horizon (20 years)"]);
+    r.expect_count(2);
+}
+
+#[test]
+fn a_drug_listed_twice_in_a_regimen_is_refused() {
+    let text = edit(
+        "drugs = [{ name = \"osimertinib\", price = \"osi_price\", cycle = \"30 days\" }]",
+        "drugs = [{ name = \"osimertinib\", price = \"osi_price\", cycle = \"30 days\" }, { name = \"osimertinib\", price = 100, cycle = \"30 days\" }]",
+    );
+    let r = rejected(&text);
+    r.says_somewhere(&["drug `osimertinib` is listed twice in regimen `osimertinib`"]);
+}

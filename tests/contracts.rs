@@ -1795,3 +1795,23 @@ fn a_contracted_drug_with_two_prices_is_refused() {
     };
     assert!(err.contains("a contracted drug needs one list price"), "{err}");
 }
+
+/// A failure found by the scan on the window's last day is not before the window, whatever the
+/// rounding of the two dates (regression: "12 weeks" and "84 days" gave different refunds with
+/// 4-weekly scans).
+#[test]
+fn window_ends_are_the_same_however_they_are_written() {
+    let base = detection_scenario("assessment = \"4 weeks\"");
+    let contract = |window: &str| {
+        format!(
+            "{base}\n[[contracts]]\nname = \"mb_w\"\ndrug = \"x\"\nkind = \"money_back\"\nfailure = \"progression\"\nwindow = \"{window}\"\nrefund = 1.0\n\n[[contracts]]\nname = \"rr_w\"\ndrug = \"x\"\nkind = \"response_rebate\"\nassess_at = \"{window}\"\nrefund = 1.0\n"
+        )
+    };
+    let (_, weeks) = run(&contract("12 weeks"));
+    let (_, days) = run(&contract("84 days"));
+    assert!(weeks.contracts.len() >= 2);
+    for (a, b) in weeks.contracts.iter().zip(&days.contracts) {
+        assert_eq!(a.refunds, b.refunds);
+        assert_eq!(a.triggered_share, b.triggered_share);
+    }
+}

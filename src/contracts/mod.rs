@@ -90,9 +90,25 @@ impl Exposure<'_> {
     }
 
     /// Success at absolute time t as the contract sees it: read as a responder, progression
-    /// not detected, alive.
+    /// not detected by t, alive at t. An event within 1e-9 (relative to the time since
+    /// treatment start) of t counts as at t, so a scan on the assessment date is seen whatever
+    /// the rounding of the two dates.
     pub fn success_at(&self, t: f64) -> bool {
-        self.rec.observed_responder && self.rec.detected_progression > t && self.rec.death > t
+        self.rec.observed_responder
+            && self.after(self.rec.detected_progression, t)
+            && self.after(self.rec.death, t)
+    }
+
+    /// `a` is strictly after `b` (both absolute), beyond floating-point ties.
+    pub fn after(&self, a: f64, b: f64) -> bool {
+        let t0 = self.rec.start;
+        a - t0 > (b - t0) * (1.0 + CYCLE_TOLERANCE)
+    }
+
+    /// `a` is strictly before `b` (both absolute), beyond floating-point ties.
+    pub fn before(&self, a: f64, b: f64) -> bool {
+        let t0 = self.rec.start;
+        a - t0 < (b - t0) * (1.0 - CYCLE_TOLERANCE)
     }
 }
 

@@ -16,7 +16,7 @@ pub fn settle(failure: Failure, window: f64, refund: f64, x: &Exposure<'_>) -> S
         tracked_until: rec.start + window,
         ..Settlement::default()
     };
-    if at < rec.start + window
+    if x.before(at, rec.start + window)
         && x.documented
         && let Some(factors) = x.refund_lump(at)
     {

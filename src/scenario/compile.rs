@@ -185,6 +185,33 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         .map(|(e, name)| read_contract(r, e, name, &drugs))
         .collect();
 
+    // Contract dates must fall inside the horizon, or the terms silently never apply.
+    if let Some(m) = &meta {
+        for (c, e) in contracts.iter().zip(&contract_entries) {
+            let Some(c) = c else { continue };
+            let dates: Vec<(&str, Slot)> = match &c.kind {
+                ContractKind::MoneyBack { window, .. } => vec![("window", *window)],
+                ContractKind::PaymentAtResult { assess_at }
+                | ContractKind::ResponseRebate { assess_at, .. } => {
+                    vec![("assess_at", *assess_at)]
+                }
+                _ => Vec::new(),
+            };
+            for (key, slot) in dates {
+                let x = r.values[slot.0 as usize];
+                if x >= m.horizon {
+                    r.error(
+                        e.table[key].span(),
+                        &join(&e.path, key),
+                        format!(
+                            "expected a date before the horizon ({} years), found {} years after treatment start",
+                            m.horizon, x
+                        ),
+                    );
+                }
+            }
+        }
+    }
     // A contract needs one list price for its drug: the threshold price is that price.
     for (c, e) in contracts.iter().zip(&contract_entries) {
         let Some(c) = c else { continue };
@@ -759,6 +786,27 @@ fn read_regimen(
             "response_error",
         ],
     );
+    // A drug listed twice in one regimen would be paid twice but settled once by a contract.
+    if let Some(v) = t.get("drugs")
+        && let DeValue::Array(items) = v.get_ref()
+    {
+        let mut seen: Vec<String> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            if let DeValue::Table(dt) = item.get_ref()
+                && let Some(nv) = dt.get("name")
+                && let DeValue::String(n) = nv.get_ref()
+            {
+                if seen.iter().any(|x| x == n.as_ref()) {
+                    r.error(
+                        nv.span(),
+                        &format!("{p}.drugs[{i}].name"),
+                        format!("drug `{n}` is listed twice in regimen `{name}`: give it once (one price, cycle and stopping rule)"),
+                    );
+                }
+                seen.push(n.to_string());
+            }
+        }
+    }
     let assessment = match t.get("assessment") {
         Some(v) => r
             .quantity(v, &join(p, "assessment"), Dimension::Duration, Check::Positive)
@@ -1424,11 +1472,14 @@ fn read_contract(
                 format!("expected one of {}, found \"{other}\"", CONTRACT_KINDS.join(", ")),
                 help,
             );
-            return None;
+            &[]
         }
     };
-    let allowed: Vec<&str> = common.iter().chain(specific).copied().collect();
-    r.check_keys(t, p, &allowed);
+    // With an unknown kind the kind-specific keys cannot be judged; the common ones still are.
+    if CONTRACT_KINDS.contains(&kind_name.as_str()) {
+        let allowed: Vec<&str> = common.iter().chain(specific).copied().collect();
+        r.check_keys(t, p, &allowed);
+    }
     let req = |r: &mut Reader, key: &str, dim: Dimension, check: Check, what: &str| {
         r.require(t, &e.span, p, key, what).and_then(|v| r.quantity(v, &join(p, key), dim, check))
     };
@@ -1436,7 +1487,8 @@ fn read_contract(
         Some(v) => r.quantity(v, &join(p, key), dim, check).map(Some),
         None => Some(None),
     };
-    let kind = match kind_name.as_str() {
+    // Read every field before combining, so that one bad value does not hide the others.
+    let mut kind_of = || match kind_name.as_str() {
         "list" => Some(ContractKind::List),
         "discount" => {
             let fraction = req(
@@ -1448,7 +1500,18 @@ fn read_contract(
             );
             let from = opt(r, "from", Dimension::Duration, Check::NonNegative);
             let until = opt(r, "until", Dimension::Duration, Check::Positive);
-            Some(ContractKind::Discount { fraction: fraction?, from: from?, until: until? })
+            let (from, until) = (from?, until?);
+            if let (Some(f), Some(u)) = (from, until)
+                && r.values[f.0 as usize] >= r.values[u.0 as usize]
+            {
+                r.error(
+                    t["until"].span(),
+                    &join(p, "until"),
+                    "expected `until` after `from`: the discount window would be empty",
+                );
+                return None;
+            }
+            Some(ContractKind::Discount { fraction: fraction?, from, until })
         }
         "money_back" => {
             let failure = match t.get("failure") {
@@ -1580,6 +1643,7 @@ fn read_contract(
         }
         _ => None,
     };
+    let kind = kind_of();
     let (mut per_patient, mut per_assessment) = (None, None);
     match t.get("admin") {
         Some(v) => {

@@ -262,7 +262,8 @@ impl SpendHistogram {
         for (k, c) in self.counts.iter().enumerate() {
             seen += c;
             if seen >= target {
-                return Some((k as f64 * Self::ratio_log()).exp());
+                // Bin 0 holds amounts below 1 (in practice no spend): report 0.
+                return Some(if k == 0 { 0.0 } else { (k as f64 * Self::ratio_log()).exp() });
             }
         }
         Some(Self::TOP)
@@ -353,7 +354,7 @@ mod tests {
         }
         let mut small = SpendHistogram::default();
         small.add(0.0);
-        assert_eq!(small.quantile(0.95), Some(1.0));
+        assert_eq!(small.quantile(0.95), Some(0.0));
         assert_eq!(SpendHistogram::default().quantile(0.5), None);
     }
 }
