@@ -25,15 +25,8 @@ enum Command {
         /// Output folder [default: output/<scenario name>]
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Patients per strategy (overrides the scenario)
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
-        patients: Option<u64>,
-        /// Random seed (overrides the scenario)
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads [default: all cores]
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
-        threads: Option<u64>,
+        #[command(flatten)]
+        sizes: Sizes,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -52,15 +45,8 @@ enum Command {
     Price {
         /// Scenario file (TOML); omitted: the bundled scenario
         scenario: Option<PathBuf>,
-        /// Patients per strategy (overrides the scenario)
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
-        patients: Option<u64>,
-        /// Random seed (overrides the scenario)
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads [default: all cores]
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
-        threads: Option<u64>,
+        #[command(flatten)]
+        sizes: Sizes,
     },
     /// Simulate without writing outputs; print trajectories per second and peak memory
     Bench {
@@ -89,6 +75,30 @@ macro_rules! outln {
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
+}
+
+/// The simulation settings a command line may override.
+#[derive(clap::Args)]
+struct Sizes {
+    /// Patients per strategy (overrides the scenario)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
+    patients: Option<u64>,
+    /// Random seed (overrides the scenario)
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: all cores]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+}
+
+impl Sizes {
+    fn options(&self) -> RunOptions {
+        RunOptions {
+            patients: self.patients,
+            seed: self.seed,
+            threads: self.threads.map(|t| t as usize),
+        }
+    }
 }
 
 /// A failure with its exit code.
@@ -128,13 +138,11 @@ fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, out, patients, seed, threads, quiet } => {
-            cmd_run(scenario.as_deref(), out, patients, seed, threads, quiet)
+        Command::Run { scenario, out, sizes, quiet } => {
+            cmd_run(scenario.as_deref(), out, &sizes, quiet)
         }
         Command::Check { scenario } => cmd_check(&scenario),
-        Command::Price { scenario, patients, seed, threads } => {
-            cmd_price(scenario.as_deref(), patients, seed, threads)
-        }
+        Command::Price { scenario, sizes } => cmd_price(scenario.as_deref(), &sizes),
         Command::Init { path } => cmd_init(path.unwrap_or_else(|| PathBuf::from("scenario.toml"))),
         Command::Bench { scenario, patients, threads } => {
             cmd_bench(scenario.as_deref(), patients, threads)
@@ -185,13 +193,11 @@ fn simulate_with_progress(
 fn cmd_run(
     path: Option<&Path>,
     out: Option<PathBuf>,
-    patients: Option<u64>,
-    seed: Option<u64>,
-    threads: Option<u64>,
+    sizes: &Sizes,
     quiet: bool,
 ) -> Result<(), Failure> {
     let s = load(path)?;
-    let options = RunOptions { patients, seed, threads: threads.map(|t| t as usize) };
+    let options = sizes.options();
     let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
     if s.model.meta.samples > 0 && !quiet {
         say!(
@@ -235,12 +241,7 @@ fn cmd_run(
     Ok(())
 }
 
-fn cmd_price(
-    path: Option<&Path>,
-    patients: Option<u64>,
-    seed: Option<u64>,
-    threads: Option<u64>,
-) -> Result<(), Failure> {
+fn cmd_price(path: Option<&Path>, sizes: &Sizes) -> Result<(), Failure> {
     let s = load(path)?;
     let m = &s.model;
     if m.contracts.is_empty() {
@@ -249,8 +250,7 @@ fn cmd_price(
             s.source.name
         )));
     }
-    let options = RunOptions { patients, seed, threads: threads.map(|t| t as usize) };
-    let sim = simulate_with_progress(&s, &options, false)?;
+    let sim = simulate_with_progress(&s, &sizes.options(), false)?;
     outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency);
     for row in &sim.contracts {
         let r = &sim.summary[row.arm];
