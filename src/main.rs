@@ -97,6 +97,7 @@ impl Sizes {
             patients: self.patients,
             seed: self.seed,
             threads: self.threads.map(|t| t as usize),
+            skip_threshold_search: false,
         }
     }
 }
@@ -309,8 +310,12 @@ fn peak_memory_mib() -> Option<f64> {
 
 fn cmd_bench(path: Option<&Path>, patients: u64, threads: Option<u64>) -> Result<(), Failure> {
     let s = load(path)?;
-    let options =
-        RunOptions { patients: Some(patients), seed: None, threads: threads.map(|t| t as usize) };
+    let options = RunOptions {
+        patients: Some(patients),
+        seed: None,
+        threads: threads.map(|t| t as usize),
+        skip_threshold_search: true,
+    };
     let sim = simulate_with_progress(&s, &options, true)?;
     let trajectories = sim.patients * s.model.strategies.len() as u64;
     outln!("scenario: {}", s.model.meta.name);

@@ -21,6 +21,9 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
+    /// Skip the re-simulations that find threshold prices of non-linear contracts (benchmarks
+    /// time the simulation alone).
+    pub skip_threshold_search: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +92,8 @@ pub fn simulate(
     let mut contracts =
         contract_rows(&sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
     // Terms that are not linear in the price (capped refunds): bisection on the same patients.
-    for row in contracts.iter_mut().filter(|r| !linear[r.contract]) {
+    let search = !options.skip_threshold_search;
+    for row in contracts.iter_mut().filter(|r| search && !linear[r.contract]) {
         for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
             row.threshold_price[k] = pool.install(|| {
                 bisect_threshold_price(

@@ -184,7 +184,8 @@ fn simulate_chunk(
                 outcomes[list] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
                 totals[list] = ledger.total;
                 sums.survival[s].add(rec.progression.min(rec.death), rec.death);
-                if s == layout.comparator {
+                if s == layout.comparator && rec.treated {
+                    // Only a treated comparator patient can pay for a contracted drug.
                     for (ci, contract) in prep.contracts.iter().enumerate() {
                         if let Some(x) = exposure(prep, &rec, contract.drug, true) {
                             sums.comparator_units[ci] += x.stream(0, x.n).0;
