@@ -143,7 +143,6 @@ fn simulate_chunk(
     patients: std::ops::Range<u64>,
 ) -> SampleSums {
     let strategies = prep.strategies.len();
-    let cat = prep.categories();
     let mut sums = layout.empty();
     let first_line = LineProcesses::new(FIRST_LINE);
     let arms = sums.arms.len();
@@ -192,44 +191,7 @@ fn simulate_chunk(
                         }
                     }
                 }
-                let mut cached: Option<(usize, Option<Exposure<'_>>)> = None;
-                for &(arm, ci) in &layout.contract_arms[s] {
-                    let contract = &prep.contracts[ci];
-                    let mut delta = 0.0;
-                    let mut exposed = false;
-                    // Contracts on the same drug share the exposure (and its discount factors).
-                    if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
-                        cached = Some((contract.drug, exposure(prep, &rec, contract.drug, true)));
-                    }
-                    if let Some((_, Some(base))) = &cached {
-                        let mut x = base.clone();
-                        exposed = true;
-                        x.documented = contract.documentation_error == 0.0
-                            || pk.uniform(contract.process, 0) >= contract.documentation_error;
-                        let list_pv = x.drug.price * x.stream(0, x.n).0;
-                        let cash =
-                            contracts::cash(contract, &x, prep.regimens[rec.regimen].assessment);
-                        let row = &mut sums.arms[arm].categories;
-                        row[cat.drug(contract.drug)] += cash.paid - list_pv;
-                        row[cat.rebate(ci)] -= cash.refunded;
-                        row[cat.contract_admin()] += cash.admin;
-                        delta = cash.paid - list_pv - cash.refunded + cash.admin;
-                        let net = cash.paid - cash.refunded;
-                        let k = &mut sums.contracts[arm];
-                        k.treated += 1;
-                        k.triggered += u64::from(cash.triggered);
-                        k.list_spend += list_pv;
-                        k.paid += cash.paid;
-                        k.refunded += cash.refunded;
-                        k.admin += cash.admin;
-                        k.net += net;
-                        k.net2 += net * net;
-                        k.spend.add(net);
-                        k.manufacturer += cash.manufacturer_net;
-                        k.units += cash.units;
-                    }
-                    deltas[arm] = exposed.then_some(delta);
-                }
+                settle_contract_arms(prep, layout, s, *pk, &rec, &mut sums, &mut deltas);
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
@@ -252,4 +214,55 @@ fn simulate_chunk(
         next += size as u64;
     }
     sums
+}
+
+/// Settle every contract arm of strategy `s` on a patient's record: post the contracted drug's
+/// payments, refunds and administration as differences from the list arm, add the contract's
+/// own sums, and leave the patient's cost difference in `deltas[arm]` (`None` if the contract
+/// does not touch the patient).
+fn settle_contract_arms(
+    prep: &Prepared,
+    layout: &Layout,
+    s: usize,
+    pk: PatientKey,
+    rec: &PatientRecord,
+    sums: &mut SampleSums,
+    deltas: &mut [Option<f64>],
+) {
+    let cat = prep.categories();
+    // Contracts on the same drug share the exposure (and its discount factors).
+    let mut cached: Option<(usize, Option<Exposure<'_>>)> = None;
+    for &(arm, ci) in &layout.contract_arms[s] {
+        let contract = &prep.contracts[ci];
+        if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
+            cached = Some((contract.drug, exposure(prep, rec, contract.drug, true)));
+        }
+        let Some((_, Some(base))) = &cached else {
+            deltas[arm] = None;
+            continue;
+        };
+        let mut x = base.clone();
+        x.documented = contract.documentation_error == 0.0
+            || pk.uniform(contract.process, 0) >= contract.documentation_error;
+        let list_pv = x.drug.price * x.stream(0, x.n).0;
+        let cash = contracts::cash(contract, &x, prep.regimens[rec.regimen].assessment);
+        let row = &mut sums.arms[arm].categories;
+        row[cat.drug(contract.drug)] += cash.paid - list_pv;
+        row[cat.rebate(ci)] -= cash.refunded;
+        row[cat.contract_admin()] += cash.admin;
+        let net = cash.paid - cash.refunded;
+        let k = &mut sums.contracts[arm];
+        k.treated += 1;
+        k.triggered += u64::from(cash.triggered);
+        k.list_spend += list_pv;
+        k.paid += cash.paid;
+        k.refunded += cash.refunded;
+        k.admin += cash.admin;
+        k.net += net;
+        k.net2 += net * net;
+        k.spend.add(net);
+        k.manufacturer += cash.manufacturer_net;
+        k.units += cash.units;
+        deltas[arm] = Some(cash.paid - list_pv - cash.refunded + cash.admin);
+    }
 }
