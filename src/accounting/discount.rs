@@ -59,7 +59,7 @@ impl Discount {
             b - a
         } else if self.log_rate < 1e-6 {
             // d(a) − d(b) cancels for tiny rates; the expm1 form keeps full precision.
-            factor_a * -(-self.log_rate * (b - a)).exp_m1() / self.log_rate
+            self.integral_from(factor_a, a, b)
         } else {
             (factor_a - factor_b) / self.log_rate
         }
@@ -70,17 +70,9 @@ impl Discount {
     pub fn cycle_sums(&self, cycle: f64, horizon: f64) -> CycleSums {
         let log_q = -self.log_rate * cycle;
         let expm1_log_q = log_q.exp_m1();
-        let formula = move |n: u64| {
-            if n == 0 {
-                0.0
-            } else if log_q == 0.0 {
-                n as f64
-            } else {
-                (log_q * n as f64).exp_m1() / expm1_log_q
-            }
-        };
         let most = (horizon / cycle).ceil().min(CycleSums::MAX_TABLE as f64) as u64 + 1;
-        CycleSums { table: (0..=most).map(formula).collect(), log_q, expm1_log_q }
+        let table = (0..=most).map(|n| geometric_sum(log_q, expm1_log_q, n)).collect();
+        CycleSums { table, log_q, expm1_log_q }
     }
 
     /// Σ_{k<n} d(start + k·cycle): the discounted count of n payments of 1, one per cycle.
@@ -95,6 +87,17 @@ impl Discount {
         let x = -self.log_rate * cycle; // ln q
         // (1 − qⁿ)/(1 − q) = expm1(n·x)/expm1(x), accurate for small rates or cycles.
         self.factor(start) * (x * n as f64).exp_m1() / x.exp_m1()
+    }
+}
+
+/// Σ_{k<n} qᵏ = (1 − qⁿ)/(1 − q) = expm1(n·ln q)/expm1(ln q), or n when q = 1.
+fn geometric_sum(log_q: f64, expm1_log_q: f64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else if log_q == 0.0 {
+        n as f64
+    } else {
+        (log_q * n as f64).exp_m1() / expm1_log_q
     }
 }
 
@@ -115,8 +118,7 @@ impl CycleSums {
     pub fn get(&self, n: u64) -> f64 {
         match self.table.get(n as usize) {
             Some(x) => *x,
-            None if self.log_q == 0.0 => n as f64,
-            None => (self.log_q * n as f64).exp_m1() / self.expm1_log_q,
+            None => geometric_sum(self.log_q, self.expm1_log_q, n),
         }
     }
 }
