@@ -164,9 +164,16 @@ pub fn summary(s: &Scenario) -> String {
             .iter()
             .filter(|a| a.contract.is_some_and(|k| m.contracts[k].name == c.name))
             .count();
+        let cohort = match (c.kind.cohort_years(), meta.population) {
+            (Some(years), Some(n)) => format!(
+                "; settled per calendar year on {n} patients a year entering over {years} year{}",
+                if years == 1 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             o,
-            "contract   {}: {} on {} ({} arm{})",
+            "contract   {}: {} on {} ({} arm{}){cohort}",
             c.name,
             c.kind.name(),
             m.drugs[c.drug],

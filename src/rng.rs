@@ -56,6 +56,8 @@ pub enum ProcessKind {
     ResponseReading = 11,
     /// When a member leaves a commercial payer.
     Enrolment = 12,
+    /// When a patient enters the population during a cohort-level contract's term.
+    Arrival = 13,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

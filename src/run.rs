@@ -1,6 +1,7 @@
 //! The library's top-level job: simulate a scenario and write its output folder.
 
 use crate::analysis::cea::{ArmSummary, summarise};
+use crate::analysis::cohort::{CohortRow, cohort_rows};
 use crate::analysis::contracts::{ContractRow, contract_rows};
 use crate::model::Arm;
 use crate::output::folder::{FolderError, Staging};
@@ -49,6 +50,8 @@ pub struct Simulation {
     pub arms: Vec<Arm>,
     pub summary: Vec<ArmSummary>,
     pub contracts: Vec<ContractRow>,
+    /// Cohort-level contracts' settlements per calendar year (empty without them).
+    pub cohort: Vec<CohortRow>,
     pub patients: u64,
     pub seed: u64,
     pub threads: usize,
@@ -108,6 +111,7 @@ pub fn simulate(
     }
     Ok(Simulation {
         arms: prep.arms.clone(),
+        cohort: cohort_rows(&prep, &prep.arms, &sums, patients),
         contracts,
         sums,
         summary,
@@ -121,7 +125,7 @@ pub fn simulate(
 /// Refuse to write a result with a NaN or infinity in it (never reached with validated
 /// scenarios, whose magnitudes are bounded; kept as the last line of defence).
 fn check_finite(scenario: &Scenario, sim: &Simulation) -> Result<(), RunError> {
-    for r in &sim.summary {
+    for (i, r) in sim.summary.iter().enumerate() {
         let arm = || scenario.model.strategies[r.strategy].name.clone();
         let mut values = vec![
             ("cost", r.cost.mean),
@@ -133,6 +137,13 @@ fn check_finite(scenario: &Scenario, sim: &Simulation) -> Result<(), RunError> {
             ("inc_ly", r.inc_ly.mean),
         ];
         values.extend(r.categories.iter().map(|c| ("category cost", *c)));
+        for c in sim.cohort.iter().filter(|c| c.arm == i) {
+            values.extend([
+                ("cohort drug spend", c.drug_spend),
+                ("cohort refund", c.refund),
+                ("cohort patients", c.patients_treated),
+            ]);
+        }
         values.extend(r.nmb.iter().chain(&r.inc_nmb).map(|e| ("nmb", e.mean)));
         values.extend(
             [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly, &r.inc_ly]
@@ -275,6 +286,11 @@ pub fn write_outputs(
     if !model.contracts.is_empty() {
         let (f, shown) = csv_file("contracts.csv")?;
         tables::write_contracts(f, model, &sim.summary, &sim.contracts)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+    }
+    if model.contracts.iter().any(|c| c.kind.cohort_years().is_some()) {
+        let (f, shown) = csv_file("cohort.csv")?;
+        tables::write_cohort(f, model, &sim.summary, &sim.cohort)
             .map_err(|source| RunError::Csv { path: shown, source })?;
     }
     let (f, shown) = csv_file("survival.csv")?;

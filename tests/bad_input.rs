@@ -1146,3 +1146,49 @@ fn a_drug_listed_twice_in_a_regimen_is_refused() {
     let r = rejected(&text);
     r.says_somewhere(&["drug `osimertinib` is listed twice in regimen `osimertinib`"]);
 }
+
+/// Cohort-level contracts: the payer's population is required, tiers must rise, the term is a
+/// whole number of calendar years within bounds; every problem is reported at once.
+#[test]
+fn cohort_contract_terms_are_checked() {
+    let cohort = "\n[[contracts]]\nname = \"cap\"\ndrug = \"osimertinib\"\nkind = \"expenditure_cap\"\ncap = 5e7\nyears = 0\n\n[[contracts]]\nname = \"pv\"\ndrug = \"osimertinib\"\nkind = \"price_volume\"\ntiers = [{ above = 2000, pay = 0.8 }, { above = 1500, pay = 1.2 }]\nyears = 60\n\n[[contracts]]\nname = \"fixed\"\ndrug = \"osimertinib\"\nkind = \"list\"\nadmin = { per_year = 100000 }\n";
+    let text = format!("{BUNDLED}{cohort}");
+    let r = rejected(&text);
+    r.diag(loc(&text, "years = 0", "0"), "contracts[5].years")
+        .says(&["expected a whole number of at least 1, found 0"]);
+    r.diag(loc(&text, "years = 60", "60"), "contracts[6].years")
+        .says(&["expected at most 50 calendar years, found 60"]);
+    r.diag(loc(&text, "{ above = 1500", "1500"), "contracts[6].tiers[1].above")
+        .says(&["expected tiers in rising order of `above`: 1500 follows 2000"]);
+    r.diag(loc(&text, "pay = 1.2", "1.2"), "contracts[6].tiers[1].pay")
+        .says(&["expected a probability between 0 and 1, found 1.2"]);
+    r.diag(loc(&text, "admin = { per_year", "{ per_year"), "contracts[7].admin")
+        .says(&["`admin.per_year` needs the payer's incident population"])
+        .helps(&["population = 5000"]);
+    r.expect_count(5);
+
+    // Valid terms: each cohort contract then needs the population too.
+    let fixed = cohort
+        .replace("years = 0", "years = 3")
+        .replace("years = 60", "years = 3")
+        .replace("{ above = 1500, pay = 1.2 }", "{ above = 2500, pay = 0.6 }");
+    let text = format!("{BUNDLED}{fixed}");
+    let r = rejected(&text);
+    for (i, kind) in [(5, "expenditure_cap"), (6, "price_volume")] {
+        r.diag(
+            loc(&text, &format!("kind = \"{kind}\""), &format!("\"{kind}\"")),
+            &format!("contracts[{i}].kind"),
+        )
+        .says(&[&format!("a `{kind}` contract needs the payer's incident population")])
+        .helps(&["population = 5000"]);
+    }
+    r.expect_count(3);
+
+    // A population that cannot be.
+    let text = format!("{BUNDLED}{fixed}")
+        .replace("perspective = \"national\"", "perspective = \"national\"\npopulation = -3");
+    let r = rejected(&text);
+    r.diag(loc(&text, "population = -3", "-3"), "payer.population")
+        .says(&["expected the number of patients entering each strategy per year"]);
+    r.expect_count(1);
+}

@@ -745,6 +745,7 @@ fn hand_exposure<'a>(
         payer_start: d(RC, rec.start),
         manufacturer_start: d(RM, rec.start),
         documented,
+        arrival: 0.0,
     }
 }
 
@@ -766,8 +767,8 @@ fn every_kind_matches_the_readme_rules_on_fixed_records() {
             let want = hand(c, rec, case.documented);
             let x = hand_exposure(&prep, rec, want.n, case.documented);
             let assessment = prep.regimens[rec.regimen].assessment;
-            let got = cash(&prep.contracts[ci], &x, assessment);
-            let settled = settle(&prep.contracts[ci].kind, &x);
+            let got = cash(&prep.contracts[ci], &x, assessment, &[]);
+            let settled = settle(&prep.contracts[ci].kind, &x, &[]);
             let scale = want.paid.max(want.refunded);
             close(got.paid, want.paid, scale, &format!("{what}: paid"));
             close(got.refunded, want.refunded, scale, &format!("{what}: refunded"));
@@ -857,7 +858,7 @@ fn instalment_tracking_runs_to_the_last_instalment_date() {
     let rec = record(2, 7.45, INF, 20.0, INF, true);
     let want = hand(&contracts[ci], &rec, true);
     let x = hand_exposure(&prep, &rec, want.n, true);
-    let got = cash(&prep.contracts[ci], &x, prep.regimens[2].assessment);
+    let got = cash(&prep.contracts[ci], &x, prep.regimens[2].assessment, &[]);
     close(got.paid, want.paid, want.paid, "paid");
     close(got.admin, want.admin, want.admin, "admin: scans to the horizon");
 }
@@ -873,7 +874,7 @@ fn undocumented_failure_keeps_instalments_paid() {
     let ci = contracts.iter().position(|c| c.name == "inst_k_pf").unwrap();
     let rec = record(2, 0.0, 0.03, 0.9, INF, false);
     let x = hand_exposure(&prep, &rec, 1, false);
-    let got = cash(&prep.contracts[ci], &x, prep.regimens[2].assessment);
+    let got = cash(&prep.contracts[ci], &x, prep.regimens[2].assessment, &[]);
     // Progression detected at 1 month, death at 0.9 years. Paid as a success, the undocumented
     // progression must not stop the parts at 0 and 6 months (whether the part at 12 months,
     // after death, is due is left open: death is observed at once).
@@ -1366,11 +1367,12 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
                     payer_start: prep.costs.factor(rec.start),
                     manufacturer_start: prep.manufacturer.factor(rec.start),
                     documented,
+                    arrival: 0.0,
                 };
                 let list_pv = drug.price * ex(true).stream(0, n).0;
                 for documented in [true, false] {
                     let x = ex(documented);
-                    let got = cash(contract, &x, reg.assessment);
+                    let got = cash(contract, &x, reg.assessment, &[]);
                     let eps = 1e-9 * list_pv.max(1.0);
                     let what =
                         format!("variant {seed}, patient {i}, arm {a}, documented {documented}");
@@ -1381,12 +1383,12 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
                     );
                     assert!(got.paid >= -eps && got.refunded >= 0.0 && got.admin >= 0.0, "{what}");
                     assert!(got.manufacturer_net >= -eps, "{what}: {got:?}");
-                    let settled = settle(&contract.kind, &x);
+                    let settled = settle(&contract.kind, &x, &[]);
                     assert!(settled.refund <= n as f64 + 1e-9, "{what}: refund beyond paid cycles");
                 }
                 let documented = contract.documentation_error == 0.0
                     || pk.uniform(contract.process, 0) >= contract.documentation_error;
-                let got = cash(contract, &ex(documented), reg.assessment);
+                let got = cash(contract, &ex(documented), reg.assessment, &[]);
                 let t = &mut totals[a];
                 t.0 += 1;
                 t.1 += u64::from(got.triggered);

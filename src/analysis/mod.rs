@@ -1,3 +1,4 @@
 //! Analyses that read result tables (sums per arm), never the engine.
 pub mod cea;
+pub mod cohort;
 pub mod contracts;

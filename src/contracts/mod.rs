@@ -7,6 +7,7 @@
 //! exact), and refunds can be capped in money afterwards. Contracts never see random numbers:
 //! the one draw they use (whether a failure is documented) is made by the engine.
 
+pub mod cohort;
 mod discount;
 mod duration_cap;
 mod instalments;
@@ -37,6 +38,9 @@ pub struct Exposure<'a> {
     pub manufacturer_start: f64,
     /// Whether a failure of this patient would be documented (1 − documentation error).
     pub documented: bool,
+    /// The patient's arrival uniform: its entry time in a cohort-level contract's term is
+    /// `years` × this (0 when the scenario has no cohort-level contract).
+    pub arrival: f64,
 }
 
 impl Exposure<'_> {
@@ -127,8 +131,9 @@ pub struct Settlement {
     pub tracked_until: f64,
 }
 
-/// Settle a contract on a treated patient's exposure.
-pub fn settle(kind: &PreparedKind, x: &Exposure<'_>) -> Settlement {
+/// Settle a contract on a treated patient's exposure. `fractions` are the arm's cohort refund
+/// fractions per calendar year (cohort-level kinds only; empty otherwise).
+pub fn settle(kind: &PreparedKind, x: &Exposure<'_>, fractions: &[f64]) -> Settlement {
     match kind {
         PreparedKind::List => Settlement {
             paid: x.stream(0, x.n),
@@ -151,6 +156,7 @@ pub fn settle(kind: &PreparedKind, x: &Exposure<'_>) -> Settlement {
         PreparedKind::Instalments { count, interval, condition } => {
             instalments::settle(*count, *interval, *condition, x)
         }
+        PreparedKind::Cohort(terms) => cohort::settle(terms, fractions, x, x.arrival),
     }
 }
 
@@ -169,8 +175,13 @@ pub struct Cash {
 }
 
 /// Settle in money: apply the price and any cap, and add the contract's administration.
-pub fn cash(contract: &PreparedContract, x: &Exposure<'_>, assessment: Option<f64>) -> Cash {
-    let s = settle(&contract.kind, x);
+pub fn cash(
+    contract: &PreparedContract,
+    x: &Exposure<'_>,
+    assessment: Option<f64>,
+    fractions: &[f64],
+) -> Cash {
+    let s = settle(&contract.kind, x, fractions);
     let price = x.drug.price;
     let nominal = s.refund * price;
     let cap = match contract.kind {
@@ -180,7 +191,7 @@ pub fn cash(contract: &PreparedContract, x: &Exposure<'_>, assessment: Option<f6
     let capped = nominal.min(cap);
     // The derivative in price: the refund's share stops growing once the cap binds.
     let refund_units = if nominal < cap { s.refund } else { 0.0 };
-    let mut admin = contract.admin_per_patient * x.payer_start;
+    let mut admin = contract.admin_per_patient * x.payer_start + contract.admin_per_entrant;
     if let Some(every) = assessment
         && contract.admin_per_assessment > 0.0
     {

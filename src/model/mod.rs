@@ -41,6 +41,8 @@ pub struct Contract {
     pub admin_per_patient: Slot,
     /// Administration cost per scan of the regimen's assessment schedule while tracked.
     pub admin_per_assessment: Slot,
+    /// Fixed administration cost per calendar year, shared by the year's incident patients.
+    pub admin_per_year: Slot,
     /// Probability that a failure is never recorded (the patient then counts as a success).
     pub documentation_error: Slot,
     /// Random process of the documentation-error draw.
@@ -99,6 +101,34 @@ pub enum ContractKind {
         interval: Slot,
         condition: Condition,
     },
+    /// Cohort level: the payer's spend on the drug in a calendar year above `cap` is refunded
+    /// at the year's end, for each of the first `years` calendar years.
+    ExpenditureCap {
+        cap: Slot,
+        years: u64,
+    },
+    /// Cohort level: the patients treated in a calendar year beyond each tier's `above` are
+    /// paid at the tier's `pay` × list (marginal tiers), settled at the year's end.
+    PriceVolume {
+        tiers: Vec<Tier>,
+        years: u64,
+    },
+    /// Cohort level: if the share of a calendar year's new patients without a recorded
+    /// failure before `window` falls below `target`, `rebate` × that year's spend is refunded.
+    PopulationOutcome {
+        failure: Failure,
+        window: Slot,
+        target: Slot,
+        rebate: Slot,
+        years: u64,
+    },
+}
+
+/// A price-volume tier: patients treated in a year beyond `above` are paid at `pay` × list.
+#[derive(Clone, Copy, Debug)]
+pub struct Tier {
+    pub above: Slot,
+    pub pay: Slot,
 }
 
 impl ContractKind {
@@ -111,12 +141,28 @@ impl ContractKind {
             ContractKind::ResponseRebate { .. } => "response_rebate",
             ContractKind::DurationCap { .. } => "duration_cap",
             ContractKind::Instalments { .. } => "instalments",
+            ContractKind::ExpenditureCap { .. } => "expenditure_cap",
+            ContractKind::PriceVolume { .. } => "price_volume",
+            ContractKind::PopulationOutcome { .. } => "population_outcome",
         }
     }
 
     /// Whether the payer's cost is linear in the list price (no absolute cap).
     pub fn is_linear(&self) -> bool {
-        !matches!(self, ContractKind::MoneyBack { cap: Some(_), .. })
+        !matches!(
+            self,
+            ContractKind::MoneyBack { cap: Some(_), .. } | ContractKind::ExpenditureCap { .. }
+        )
+    }
+
+    /// Contract term in calendar years of a cohort-level contract (`None`: per patient).
+    pub fn cohort_years(&self) -> Option<u64> {
+        match self {
+            ContractKind::ExpenditureCap { years, .. }
+            | ContractKind::PriceVolume { years, .. }
+            | ContractKind::PopulationOutcome { years, .. } => Some(*years),
+            _ => None,
+        }
     }
 }
 
@@ -140,6 +186,9 @@ pub struct Meta {
     /// Willingness-to-pay thresholds per QALY.
     pub thresholds: Vec<f64>,
     pub perspective: Perspective,
+    /// Patients entering each strategy per year (`payer.population`): the incident population
+    /// of cohort-level contracts and of fixed yearly administration costs.
+    pub population: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

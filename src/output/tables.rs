@@ -1,4 +1,4 @@
-//! CSV tables: summary.csv, costs.csv, survival.csv.
+//! CSV tables: summary.csv, costs.csv, contracts.csv, cohort.csv, survival.csv.
 //!
 //! Conventions: comma separated, one header row, snake_case names, long format, numbers as the
 //! shortest decimal that reads back to the same double, UTF-8.
@@ -188,6 +188,47 @@ pub fn write_contracts<W: Write>(
         rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
         rec.extend(r.threshold_price.iter().map(|p| opt(*p)));
         w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// cohort.csv: one row per cohort-level contract arm and calendar year of its term.
+pub fn write_cohort<W: Write>(
+    out: W,
+    model: &Model,
+    summary: &[ArmSummary],
+    rows: &[crate::analysis::cohort::CohortRow],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "strategy",
+        "contract",
+        "kind",
+        "year",
+        "patients_treated",
+        "patients_started",
+        "success_rate",
+        "drug_spend",
+        "refund_fraction",
+        "refund",
+        "settled_at",
+    ])?;
+    for r in rows {
+        let c = &model.contracts[r.contract];
+        w.write_record([
+            model.strategies[summary[r.arm].strategy].name.clone(),
+            c.name.clone(),
+            c.kind.name().to_string(),
+            r.year.to_string(),
+            number(r.patients_treated),
+            number(r.patients_started),
+            r.success_rate.map(number).unwrap_or_default(),
+            number(r.drug_spend),
+            number(r.refund_fraction),
+            number(r.refund),
+            number(r.settled_at),
+        ])?;
     }
     w.flush()?;
     Ok(())

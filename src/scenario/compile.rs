@@ -177,6 +177,10 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         Some(payer) => read_payer(r, payer),
         None => Some(Perspective::National),
     };
+    let population = match doc.get("payer") {
+        Some(payer) => read_population(r, payer),
+        None => Some(None),
+    };
 
     let (contract_entries, _contract_names) = named_entries(r, doc, "contracts", "contract");
     let contracts: Vec<Option<Contract>> = contract_entries
@@ -190,7 +194,8 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         for (c, e) in contracts.iter().zip(&contract_entries) {
             let Some(c) = c else { continue };
             let dates: Vec<(&str, Slot)> = match &c.kind {
-                ContractKind::MoneyBack { window, .. } => vec![("window", *window)],
+                ContractKind::MoneyBack { window, .. }
+                | ContractKind::PopulationOutcome { window, .. } => vec![("window", *window)],
                 ContractKind::PaymentAtResult { assess_at }
                 | ContractKind::ResponseRebate { assess_at, .. } => {
                     vec![("assess_at", *assess_at)]
@@ -210,6 +215,30 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
                     );
                 }
             }
+        }
+    }
+    // Cohort-level contracts and yearly administration need the payer's yearly population.
+    if population == Some(None) {
+        for (c, e) in contracts.iter().zip(&contract_entries) {
+            let Some(c) = c else { continue };
+            let (key, why) = if c.kind.cohort_years().is_some() {
+                ("kind", format!("a `{}` contract", c.kind.name()))
+            } else if r.values[c.admin_per_year.0 as usize] > 0.0 {
+                ("admin", "`admin.per_year`".to_string())
+            } else {
+                continue;
+            };
+            r.error_help(
+                e.table[key].span(),
+                &join(&e.path, key),
+                format!(
+                    "{why} needs the payer's incident population, and `payer.population` is not set"
+                ),
+                Some(
+                    "add `population = 5000` (patients entering each strategy per year) to [payer]"
+                        .to_string(),
+                ),
+            );
         }
     }
     // A contract needs one list price for its drug: the threshold price is that price.
@@ -271,6 +300,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     parameters.sort_by_key(|p| p.slot.0);
     let mut meta = meta?;
     meta.perspective = perspective?;
+    meta.population = population?;
     Some(Model {
         meta,
         values: std::mem::take(&mut r.values),
@@ -476,12 +506,33 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         comparator: comparator?,
         thresholds: thresholds?,
         perspective: Perspective::National,
+        population: None,
     })
+}
+
+/// The payer's population: patients entering each strategy per year (literal, > 0).
+fn read_population(r: &mut Reader, v: &Value<'_>) -> Option<Option<f64>> {
+    let t = r.table(v, "payer")?;
+    let Some(x) = t.get("population") else { return Some(None) };
+    let n = r.number(x, "payer.population")?;
+    if n > 0.0 && n <= super::reader::MAX_MAGNITUDE {
+        Some(Some(n))
+    } else {
+        r.error(
+            x.span(),
+            "payer.population",
+            format!(
+                "expected the number of patients entering each strategy per year, in (0, {:e}], found {n}",
+                super::reader::MAX_MAGNITUDE
+            ),
+        );
+        None
+    }
 }
 
 fn read_payer(r: &mut Reader, v: &Value<'_>) -> Option<Perspective> {
     let t = r.table(v, "payer")?;
-    r.check_keys(t, "payer", &["perspective", "turnover", "portable"]);
+    r.check_keys(t, "payer", &["perspective", "turnover", "portable", "population"]);
     let perspective = match t.get("perspective") {
         Some(pv) => r.string(pv, "payer.perspective")?.to_string(),
         None => "national".to_string(),
@@ -1432,7 +1483,96 @@ const CONTRACT_KINDS: &[&str] = &[
     "response_rebate",
     "duration_cap",
     "instalments",
+    "expenditure_cap",
+    "price_volume",
+    "population_outcome",
 ];
+
+/// Longest term of a cohort-level contract, in calendar years.
+pub const MAX_COHORT_YEARS: u64 = 50;
+
+/// What counts as a failure (money_back, population_outcome); default progression or death.
+fn read_failure(r: &mut Reader, t: &DeTable<'_>, p: &str) -> Option<Failure> {
+    match t.get("failure") {
+        Some(v) => match r.string(v, &join(p, "failure")) {
+            Some("progression") => Some(Failure::Progression),
+            Some("death") => Some(Failure::Death),
+            Some("progression_or_death") => Some(Failure::ProgressionOrDeath),
+            Some(other) => {
+                r.error(
+                    v.span(),
+                    &join(p, "failure"),
+                    format!("expected \"progression\", \"death\" or \"progression_or_death\", found \"{other}\""),
+                );
+                None
+            }
+            None => None,
+        },
+        None => Some(Failure::ProgressionOrDeath),
+    }
+}
+
+/// Price-volume tiers: `tiers = [{ above = 2000, pay = 0.85 }, …]`, `above` strictly rising.
+fn read_tiers(r: &mut Reader, t: &DeTable<'_>, span: &Range<usize>, p: &str) -> Option<Vec<Tier>> {
+    let what = "tiers like [{ above = 2000, pay = 0.85 }] (patients a year, fraction of list)";
+    let v = r.require(t, span, p, "tiers", what)?;
+    let tp = join(p, "tiers");
+    let items = r.array(v, &tp)?;
+    if items.is_empty() {
+        r.error(v.span(), &tp, format!("expected at least one tier: {what}"));
+        return None;
+    }
+    let mut tiers = Vec::with_capacity(items.len());
+    let mut ok = true;
+    let mut last: Option<f64> = None;
+    for (i, item) in items.iter().enumerate() {
+        let ip = format!("{tp}[{i}]");
+        let Some(it) = r.table(item, &ip) else {
+            ok = false;
+            continue;
+        };
+        r.check_keys(it, &ip, &["above", "pay"]);
+        let above = r
+            .require(
+                it,
+                &item.span(),
+                &ip,
+                "above",
+                "the patients a year beyond which the tier applies",
+            )
+            .and_then(|x| {
+                r.quantity(x, &join(&ip, "above"), Dimension::Number, Check::NonNegative)
+            });
+        let pay = r
+            .require(
+                it,
+                &item.span(),
+                &ip,
+                "pay",
+                "the fraction of list paid in the tier, like 0.85",
+            )
+            .and_then(|x| r.quantity(x, &join(&ip, "pay"), Dimension::Number, Check::Probability));
+        if let Some(above) = above {
+            let a = r.values[above.0 as usize];
+            if let Some(prev) = last
+                && a <= prev
+            {
+                r.error(
+                    it["above"].span(),
+                    &join(&ip, "above"),
+                    format!("expected tiers in rising order of `above`: {a} follows {prev}"),
+                );
+                ok = false;
+            }
+            last = Some(a);
+        }
+        match (above, pay) {
+            (Some(above), Some(pay)) => tiers.push(Tier { above, pay }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(tiers)
+}
 
 fn read_contract(
     r: &mut Reader,
@@ -1463,6 +1603,9 @@ fn read_contract(
         "response_rebate" => &["assess_at", "refund"],
         "duration_cap" => &["max_paid", "max_cycles"],
         "instalments" => &["instalments", "interval", "condition"],
+        "expenditure_cap" => &["cap", "years"],
+        "price_volume" => &["tiers", "years"],
+        "population_outcome" => &["failure", "window", "target", "rebate", "years"],
         other => {
             let help = super::diagnostic::did_you_mean(other, CONTRACT_KINDS.iter().copied())
                 .map(|s| format!("did you mean `{s}`?"));
@@ -1480,6 +1623,23 @@ fn read_contract(
         let allowed: Vec<&str> = common.iter().chain(specific).copied().collect();
         r.check_keys(t, p, &allowed);
     }
+    // The term of a cohort-level contract: whole calendar years.
+    let years = |r: &mut Reader| {
+        r.require(t, &e.span, p, "years", "the contract's term in calendar years, like 3").and_then(
+            |v| {
+                let n = r.integer(v, &join(p, "years"), 1)?;
+                if n > MAX_COHORT_YEARS {
+                    r.error(
+                        v.span(),
+                        &join(p, "years"),
+                        format!("expected at most {MAX_COHORT_YEARS} calendar years, found {n}"),
+                    );
+                    return None;
+                }
+                Some(n)
+            },
+        )
+    };
     let req = |r: &mut Reader, key: &str, dim: Dimension, check: Check, what: &str| {
         r.require(t, &e.span, p, key, what).and_then(|v| r.quantity(v, &join(p, key), dim, check))
     };
@@ -1514,23 +1674,7 @@ fn read_contract(
             Some(ContractKind::Discount { fraction: fraction?, from, until })
         }
         "money_back" => {
-            let failure = match t.get("failure") {
-                Some(v) => match r.string(v, &join(p, "failure")) {
-                    Some("progression") => Some(Failure::Progression),
-                    Some("death") => Some(Failure::Death),
-                    Some("progression_or_death") => Some(Failure::ProgressionOrDeath),
-                    Some(other) => {
-                        r.error(
-                            v.span(),
-                            &join(p, "failure"),
-                            format!("expected \"progression\", \"death\" or \"progression_or_death\", found \"{other}\""),
-                        );
-                        None
-                    }
-                    None => None,
-                },
-                None => Some(Failure::ProgressionOrDeath),
-            };
+            let failure = read_failure(r, t, p);
             let window = req(
                 r,
                 "window",
@@ -1641,15 +1785,65 @@ fn read_contract(
                 condition: condition?,
             })
         }
+        "expenditure_cap" => {
+            let cap = req(
+                r,
+                "cap",
+                Dimension::Number,
+                Check::NonNegative,
+                "the payer's yearly spend on the drug above which it is refunded",
+            );
+            let years = years(r);
+            Some(ContractKind::ExpenditureCap { cap: cap?, years: years? })
+        }
+        "price_volume" => {
+            let tiers = read_tiers(r, t, &e.span, p);
+            let years = years(r);
+            Some(ContractKind::PriceVolume { tiers: tiers?, years: years? })
+        }
+        "population_outcome" => {
+            let failure = read_failure(r, t, p);
+            let window = req(
+                r,
+                "window",
+                Dimension::Duration,
+                Check::Positive,
+                "a duration like \"6 months\"",
+            );
+            let target = req(
+                r,
+                "target",
+                Dimension::Number,
+                Check::Probability,
+                "the success rate the cohort must reach, like 0.6",
+            );
+            let rebate = req(
+                r,
+                "rebate",
+                Dimension::Number,
+                Check::Probability,
+                "the fraction of the year's spend rebated, like 0.2",
+            );
+            let years = years(r);
+            Some(ContractKind::PopulationOutcome {
+                failure: failure?,
+                window: window?,
+                target: target?,
+                rebate: rebate?,
+                years: years?,
+            })
+        }
         _ => None,
     };
     let kind = kind_of();
-    let (mut per_patient, mut per_assessment) = (None, None);
+    let (mut per_patient, mut per_assessment, mut per_year) = (None, None, None);
     match t.get("admin") {
         Some(v) => {
             let ap = join(p, "admin");
             if let Some(at) = r.table(v, &ap) {
-                r.check_keys(at, &ap, &["per_patient", "per_assessment"]);
+                r.check_keys(at, &ap, &["per_patient", "per_assessment", "per_year"]);
+                per_year =
+                    r.quantity_or(at, &ap, "per_year", Dimension::Number, Check::NonNegative, 0.0);
                 per_patient = r.quantity_or(
                     at,
                     &ap,
@@ -1671,6 +1865,7 @@ fn read_contract(
         None => {
             per_patient = Some(r.constant(0.0));
             per_assessment = Some(r.constant(0.0));
+            per_year = Some(r.constant(0.0));
         }
     }
     let documentation_error =
@@ -1681,6 +1876,7 @@ fn read_contract(
         kind: kind?,
         admin_per_patient: per_patient?,
         admin_per_assessment: per_assessment?,
+        admin_per_year: per_year?,
         documentation_error: documentation_error?,
         process: Process::named(ProcessKind::Documentation, name),
     })

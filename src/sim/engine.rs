@@ -11,11 +11,12 @@ use super::patient::{
     Course, FIRST_LINE, LineDraws, LineProcesses, biomarker_status, course, coverage_end, start,
     treat,
 };
-use super::prepared::Prepared;
+use super::prepared::{Prepared, PreparedKind};
 use crate::accounting::discount::cycles_before;
 use crate::accounting::ledger::{
     CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
 };
+use crate::contracts::cohort::CalendarYear;
 use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
 use rayon::prelude::*;
@@ -42,7 +43,26 @@ pub fn grid_months(horizon: f64) -> usize {
 }
 
 /// Simulate one sample. `progress` is called after each wave with (patients done, total).
+///
+/// A scenario with cohort-level contracts is simulated twice on the same patients: the first
+/// pass surveys each calendar year of the cohort (spend, patients treated, outcomes), which
+/// fixes the year's refund fractions; the second settles every patient with them. Everything
+/// but the cohort-contract arms is identical in the two passes.
 pub fn simulate_sample(
+    prep: &Prepared,
+    spec: SampleSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> SampleSums {
+    if !prep.has_cohort_contracts() {
+        return simulate_pass(prep, spec, progress);
+    }
+    let n = spec.patients;
+    let survey = simulate_pass(prep, spec, &mut |done, _| progress(done, 2 * n));
+    let settled = prep.settled(&survey, n);
+    simulate_pass(&settled, spec, &mut |done, _| progress(n + done, 2 * n))
+}
+
+fn simulate_pass(
     prep: &Prepared,
     spec: SampleSpec,
     progress: &mut dyn FnMut(u64, u64),
@@ -80,6 +100,10 @@ struct Layout {
     contracts: usize,
     categories: usize,
     months: usize,
+    /// Whether patients need an arrival time (some contract is cohort-level).
+    cohort: bool,
+    /// Per arm: calendar years of its cohort-level contract (0 for other arms).
+    calendar_years: Vec<usize>,
 }
 
 impl Layout {
@@ -100,12 +124,24 @@ impl Layout {
             contracts: prep.contracts.len(),
             categories: prep.categories().len(),
             months: grid_months(prep.horizon),
+            cohort: prep.has_cohort_contracts(),
+            calendar_years: prep.cohort_fractions.iter().map(Vec::len).collect(),
         }
     }
 
     fn empty(&self) -> SampleSums {
         let arms = self.list_arm.len() + self.contract_arms.iter().map(Vec::len).sum::<usize>();
-        SampleSums::new(arms, self.contracts, self.list_arm.len(), self.categories, self.months)
+        let mut sums = SampleSums::new(
+            arms,
+            self.contracts,
+            self.list_arm.len(),
+            self.categories,
+            self.months,
+        );
+        for (k, fractions) in sums.contracts.iter_mut().zip(&self.calendar_years) {
+            k.calendar = vec![CalendarYear::default(); *fractions];
+        }
+        sums
     }
 }
 
@@ -115,6 +151,7 @@ fn exposure<'a>(
     rec: &'a PatientRecord,
     drug: usize,
     documented: bool,
+    arrival: f64,
 ) -> Option<Exposure<'a>> {
     if !rec.treated || rec.start >= rec.coverage_end {
         return None;
@@ -133,6 +170,7 @@ fn exposure<'a>(
         payer_start: if t0 == 0.0 { 1.0 } else { prep.costs.factor(t0) },
         manufacturer_start: if t0 == 0.0 { 1.0 } else { prep.manufacturer.factor(t0) },
         documented,
+        arrival,
     })
 }
 
@@ -186,7 +224,7 @@ fn simulate_chunk(
                 if s == layout.comparator && rec.treated {
                     // Only a treated comparator patient can pay for a contracted drug.
                     for (ci, contract) in prep.contracts.iter().enumerate() {
-                        if let Some(x) = exposure(prep, &rec, contract.drug, true) {
+                        if let Some(x) = exposure(prep, &rec, contract.drug, true, 0.0) {
                             sums.comparator_units[ci] += x.stream(0, x.n).0;
                         }
                     }
@@ -230,22 +268,39 @@ fn settle_contract_arms(
     deltas: &mut [Option<f64>],
 ) {
     let cat = prep.categories();
+    let arrival = if layout.cohort { pk.uniform(prep.arrival, 0) } else { 0.0 };
     // Contracts on the same drug share the exposure (and its discount factors).
     let mut cached: Option<(usize, Option<Exposure<'_>>)> = None;
     for &(arm, ci) in &layout.contract_arms[s] {
         let contract = &prep.contracts[ci];
         if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
-            cached = Some((contract.drug, exposure(prep, rec, contract.drug, true)));
+            cached = Some((contract.drug, exposure(prep, rec, contract.drug, true, arrival)));
         }
         let Some((_, Some(base))) = &cached else {
-            deltas[arm] = None;
+            // Not treated with the drug: only a fixed yearly administration reaches the patient.
+            let fixed = contract.admin_per_entrant;
+            if fixed > 0.0 {
+                sums.arms[arm].categories[cat.contract_admin()] += fixed;
+                sums.contracts[arm].admin += fixed;
+                deltas[arm] = Some(fixed);
+            } else {
+                deltas[arm] = None;
+            }
             continue;
         };
         let mut x = base.clone();
         x.documented = contract.documentation_error == 0.0
             || pk.uniform(contract.process, 0) >= contract.documentation_error;
+        if let PreparedKind::Cohort(terms) = &contract.kind {
+            contracts::cohort::survey(terms, &x, arrival, &mut sums.contracts[arm].calendar);
+        }
         let list_pv = x.drug.price * x.stream(0, x.n).0;
-        let cash = contracts::cash(contract, &x, prep.regimens[rec.regimen].assessment);
+        let cash = contracts::cash(
+            contract,
+            &x,
+            prep.regimens[rec.regimen].assessment,
+            &prep.cohort_fractions[arm],
+        );
         let row = &mut sums.arms[arm].categories;
         row[cat.drug(contract.drug)] += cash.paid - list_pv;
         row[cat.rebate(ci)] -= cash.refunded;

@@ -6,8 +6,10 @@
 
 use crate::accounting::discount::{CycleSums, Discount};
 use crate::accounting::ledger::CategoryIndex;
+use crate::contracts::cohort::{self, CohortRule, CohortTerms};
 use crate::model::{Arm, Condition, ContractKind, Failure, Model, Perspective, Slot, TteSpec};
-use crate::rng::Process;
+use crate::rng::{Process, ProcessKind};
+use crate::sim::accumulator::SampleSums;
 use crate::survival::{DistributionError, TimeToEvent};
 
 /// Why a set of values does not make a simulable model (e.g. a PSA draw out of range).
@@ -43,6 +45,13 @@ pub struct Prepared {
     pub exit_rate: f64,
     /// Whether refunds due after a member leaves reach the payer.
     pub portable: bool,
+    /// Patients entering each strategy per year (0 when the scenario does not set it).
+    pub population: f64,
+    /// Random process of a patient's arrival time in a cohort-level contract's term.
+    pub arrival: Process,
+    /// Per arm: the refund fraction of each calendar year of a cohort-level contract (empty
+    /// for other arms, and zeros until the cohort has been surveyed; see [`Prepared::settled`]).
+    pub cohort_fractions: Vec<Vec<f64>>,
 }
 
 /// A contract with concrete terms (durations in years from treatment start).
@@ -52,6 +61,9 @@ pub struct PreparedContract {
     pub kind: PreparedKind,
     pub admin_per_patient: f64,
     pub admin_per_assessment: f64,
+    /// Fixed yearly administration shared by the year's entrants: per_year / population, paid
+    /// at t = 0 for every patient of the strategy.
+    pub admin_per_entrant: f64,
     pub documentation_error: f64,
     pub process: Process,
 }
@@ -65,6 +77,7 @@ pub enum PreparedKind {
     ResponseRebate { assess_at: f64, refund: f64 },
     DurationCap { max_paid: f64, max_cycles: u64 },
     Instalments { count: u64, interval: f64, condition: Condition },
+    Cohort(CohortTerms),
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +148,40 @@ pub struct PreparedStrategy {
 }
 
 impl Prepared {
+    /// Whether some contract is settled on the whole cohort per calendar year.
+    pub fn has_cohort_contracts(&self) -> bool {
+        self.contracts.iter().any(|c| matches!(c.kind, PreparedKind::Cohort(_)))
+    }
+
+    /// The contracted drug's list price per cycle (one price in every regimen, validated).
+    pub fn list_price(&self, drug: usize) -> f64 {
+        self.regimens
+            .iter()
+            .flat_map(|r| &r.drugs)
+            .find(|d| d.drug == drug)
+            .map_or(0.0, |d| d.price)
+    }
+
+    /// This model with the cohort refund fractions of every cohort-contract arm set from a
+    /// survey of the same patients (`sums` of a run of `patients` patients per strategy).
+    pub fn settled(&self, sums: &SampleSums, patients: u64) -> Prepared {
+        let mut out = self.clone();
+        for (arm, fractions) in out.cohort_fractions.iter_mut().enumerate() {
+            let Some(c) = self.arms[arm].contract else { continue };
+            let contract = &self.contracts[c];
+            if let PreparedKind::Cohort(terms) = &contract.kind {
+                let weight = self.population * terms.years as f64 / patients as f64;
+                *fractions = cohort::fractions(
+                    terms,
+                    &sums.contracts[arm].calendar,
+                    weight,
+                    self.list_price(contract.drug),
+                );
+            }
+        }
+        out
+    }
+
     /// Positions of the cost categories.
     #[inline]
     pub fn categories(&self) -> CategoryIndex {
@@ -280,6 +327,16 @@ impl Prepared {
                 model.meta.perspective,
                 Perspective::Commercial { portable: true, .. }
             ),
+            population: model.meta.population.unwrap_or(0.0),
+            arrival: Process::new(ProcessKind::Arrival, 0),
+            cohort_fractions: model
+                .arms()
+                .iter()
+                .map(|arm| match arm.contract.map(|c| &model.contracts[c].kind) {
+                    Some(k) => vec![0.0; k.cohort_years().unwrap_or(0) as usize],
+                    None => Vec::new(),
+                })
+                .collect(),
             contracts: model
                 .contracts
                 .iter()
@@ -324,9 +381,42 @@ impl Prepared {
                                 condition: *condition,
                             }
                         }
+                        ContractKind::ExpenditureCap { cap, years } => {
+                            PreparedKind::Cohort(CohortTerms {
+                                rule: CohortRule::ExpenditureCap { cap: v(*cap) },
+                                years: *years,
+                            })
+                        }
+                        ContractKind::PriceVolume { tiers, years } => {
+                            PreparedKind::Cohort(CohortTerms {
+                                rule: CohortRule::PriceVolume {
+                                    tiers: tiers.iter().map(|t| (v(t.above), v(t.pay))).collect(),
+                                },
+                                years: *years,
+                            })
+                        }
+                        ContractKind::PopulationOutcome {
+                            failure,
+                            window,
+                            target,
+                            rebate,
+                            years,
+                        } => PreparedKind::Cohort(CohortTerms {
+                            rule: CohortRule::PopulationOutcome {
+                                failure: *failure,
+                                window: v(*window),
+                                target: v(*target),
+                                rebate: v(*rebate),
+                            },
+                            years: *years,
+                        }),
                     },
                     admin_per_patient: v(c.admin_per_patient),
                     admin_per_assessment: v(c.admin_per_assessment),
+                    admin_per_entrant: match model.meta.population {
+                        Some(n) => v(c.admin_per_year) / n,
+                        None => 0.0,
+                    },
                     documentation_error: v(c.documentation_error),
                     process: c.process,
                 })
