@@ -104,6 +104,10 @@ struct Layout {
     cohort: bool,
     /// Per arm: calendar years of its cohort-level contract (0 for other arms).
     calendar_years: Vec<usize>,
+    /// Per regimen: the contracts on a drug it gives.
+    contracted: Vec<Vec<usize>>,
+    /// Per strategy: some contract arm charges every patient (fixed yearly administration).
+    charges_all: Vec<bool>,
 }
 
 impl Layout {
@@ -119,13 +123,26 @@ impl Layout {
         }
         Layout {
             list_arm,
-            contract_arms,
+            contract_arms: contract_arms.clone(),
             comparator,
             contracts: prep.contracts.len(),
             categories: prep.categories().len(),
             months: grid_months(prep.horizon),
             cohort: prep.has_cohort_contracts(),
             calendar_years: prep.cohort_fractions.iter().map(Vec::len).collect(),
+            contracted: prep
+                .regimens
+                .iter()
+                .map(|r| {
+                    (0..prep.contracts.len())
+                        .filter(|&c| r.drugs.iter().any(|d| d.drug == prep.contracts[c].drug))
+                        .collect()
+                })
+                .collect(),
+            charges_all: contract_arms
+                .iter()
+                .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
+                .collect(),
         }
     }
 
@@ -188,6 +205,8 @@ fn simulate_chunk(
     let mut outcomes = vec![Outcomes::default(); arms];
     // Per contract arm: the patient's cost difference from the list arm, if settled.
     let mut deltas: Vec<Option<f64>> = vec![None; arms];
+    // Per strategy: whether any of its contract arms touched the patient.
+    let mut touched = vec![false; strategies];
     let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
@@ -206,7 +225,7 @@ fn simulate_chunk(
         }
         for (pk, status, line, covered) in &block[..size] {
             courses.fill(None);
-            for s in 0..strategies {
+            for (s, touched_s) in touched.iter_mut().enumerate() {
                 let mut rec = start(prep, *pk, *status, s, *covered);
                 // Strategies reaching the same regimen share the patient's course and its value.
                 let (c, value) = *courses[rec.regimen].get_or_insert_with(|| {
@@ -223,19 +242,23 @@ fn simulate_chunk(
                 sums.survival[s].add(rec.progression.min(rec.death), rec.death);
                 if s == layout.comparator && rec.treated {
                     // Only a treated comparator patient can pay for a contracted drug.
-                    for (ci, contract) in prep.contracts.iter().enumerate() {
-                        if let Some(x) = exposure(prep, &rec, contract.drug, true, 0.0) {
+                    for &ci in &layout.contracted[rec.regimen] {
+                        if let Some(x) = exposure(prep, &rec, prep.contracts[ci].drug, true, 0.0) {
                             sums.comparator_units[ci] += x.stream(0, x.n).0;
                         }
                     }
                 }
-                settle_contract_arms(prep, layout, s, *pk, &rec, &mut sums, &mut deltas);
+                *touched_s =
+                    settle_contract_arms(prep, layout, s, *pk, &rec, &mut sums, &mut deltas);
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
-            for s in 0..strategies {
+            for (s, &touched_s) in touched.iter().enumerate() {
                 let list = layout.list_arm[s];
                 sums.arms[list].add(totals[list], &outcomes[list], (reference.0, &reference.1));
+                if !touched_s {
+                    continue;
+                }
                 for &(arm, _) in &layout.contract_arms[s] {
                     if let Some(delta) = deltas[arm] {
                         sums.arms[arm].add_correction(
@@ -257,7 +280,8 @@ fn simulate_chunk(
 /// Settle every contract arm of strategy `s` on a patient's record: post the contracted drug's
 /// payments, refunds and administration as differences from the list arm, add the contract's
 /// own sums, and leave the patient's cost difference in `deltas[arm]` (`None` if the contract
-/// does not touch the patient).
+/// does not touch the patient). Returns false, without looking at the arms, when no contract
+/// arm of the strategy can touch the patient.
 fn settle_contract_arms(
     prep: &Prepared,
     layout: &Layout,
@@ -266,7 +290,12 @@ fn settle_contract_arms(
     rec: &PatientRecord,
     sums: &mut SampleSums,
     deltas: &mut [Option<f64>],
-) {
+) -> bool {
+    let settled =
+        rec.treated && rec.start < rec.coverage_end && !layout.contracted[rec.regimen].is_empty();
+    if layout.contract_arms[s].is_empty() || !(settled || layout.charges_all[s]) {
+        return false;
+    }
     let cat = prep.categories();
     let arrival = if layout.cohort { pk.uniform(prep.arrival, 0) } else { 0.0 };
     // Contracts on the same drug share the exposure (and its discount factors).
@@ -320,4 +349,5 @@ fn settle_contract_arms(
         k.units += cash.units;
         deltas[arm] = Some(cash.paid - list_pv - cash.refunded + cash.admin);
     }
+    true
 }
