@@ -208,6 +208,16 @@ fn cmd_run(
     }
     vbpsim::output::folder::check_target(&target)
         .map_err(|e| Failure::other(format!("error: {e}")))?;
+    if !quiet {
+        let patients = options.patients.unwrap_or(s.model.meta.patients);
+        for (name, size) in s.model.cohort_sizes() {
+            if patients < size {
+                say!(
+                    "note: contract `{name}` settles populations of {size} patients (population × years), more than the {patients} simulated: the one population is the simulated patients scaled up, with more noise than the real one; use --patients {size} or more"
+                );
+            }
+        }
+    }
     let sim = simulate_with_progress(&s, &options, quiet)?;
     let dir =
         write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
@@ -242,6 +252,8 @@ fn cmd_run(
     Ok(())
 }
 
+use vbpsim::analysis::contracts::ThresholdPrice;
+
 fn cmd_price(path: Option<&Path>, sizes: &Sizes) -> Result<(), Failure> {
     let s = load(path)?;
     let m = &s.model;
@@ -262,11 +274,19 @@ fn cmd_price(path: Option<&Path>, sizes: &Sizes) -> Result<(), Failure> {
             .iter()
             .zip(&row.threshold_price)
             .map(|(l, p)| match p {
-                Some(p) => format!("at {l}: {p:.2}"),
-                None if !c.kind.is_linear() => {
-                    format!("at {l}: n/a (not cost-effective even free)")
+                ThresholdPrice::At(p) => format!("at {l}: {p:.2}"),
+                ThresholdPrice::NotEvenFree => {
+                    format!("at {l}: none (not cost-effective even free)")
                 }
-                None => format!("at {l}: n/a (cost does not rise with price)"),
+                ThresholdPrice::AnyPrice => {
+                    format!(
+                        "at {l}: none (cost-effective at any price: the cost stops rising with it)"
+                    )
+                }
+                ThresholdPrice::CostDoesNotRise => {
+                    format!("at {l}: none (cost does not rise with price)")
+                }
+                ThresholdPrice::NotSearched => format!("at {l}: not computed"),
             })
             .collect();
         outln!(

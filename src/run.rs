@@ -2,7 +2,7 @@
 
 use crate::analysis::cea::{ArmSummary, summarise};
 use crate::analysis::cohort::{CohortRow, cohort_rows};
-use crate::analysis::contracts::{ContractRow, contract_rows};
+use crate::analysis::contracts::{ContractRow, ThresholdPrice, contract_rows};
 use crate::model::Arm;
 use crate::output::folder::{FolderError, Staging};
 use crate::output::tables;
@@ -186,19 +186,18 @@ fn inc_nmb_at_price(
 /// The list price at which the arm's incremental NMB at λ is zero. Cost rises with the price,
 /// so incremental NMB falls, piecewise linearly (caps bind patient by patient): a bracket is
 /// found by growing the price, then the Illinois variant of regula falsi converges in a few
-/// re-simulations of the same patients. `None` when the arm is not cost-effective even with
-/// the drug free, or still cost-effective at 1e12.
+/// re-simulations of the same patients; or why there is no such price.
 fn bisect_threshold_price(
     model: &crate::model::Model,
     spec: SampleSpec,
     arm: usize,
     drug: usize,
     lambda: f64,
-) -> Result<Option<f64>, RunError> {
+) -> Result<ThresholdPrice, RunError> {
     let f = |price: f64| inc_nmb_at_price(model, spec, arm, drug, price, lambda);
     let (mut lo, mut f_lo) = (0.0, f(0.0)?);
     if f_lo < 0.0 {
-        return Ok(None);
+        return Ok(ThresholdPrice::NotEvenFree);
     }
     let current = model
         .regimens
@@ -211,7 +210,7 @@ fn bisect_threshold_price(
         (lo, f_lo) = (hi, f_hi);
         hi *= 4.0;
         if hi > 1e12 {
-            return Ok(None);
+            return Ok(ThresholdPrice::AnyPrice);
         }
         f_hi = f(hi)?;
     }
@@ -222,7 +221,7 @@ fn bisect_threshold_price(
         let x = hi - f_hi * (hi - lo) / (f_hi - f_lo);
         let fx = f(x)?;
         if fx.abs() <= tolerance || hi - lo <= 1e-12 * hi {
-            return Ok(Some(x));
+            return Ok(ThresholdPrice::At(x));
         }
         if fx >= 0.0 {
             (lo, f_lo) = (x, fx);
@@ -238,7 +237,7 @@ fn bisect_threshold_price(
             side = -1;
         }
     }
-    Ok(Some(0.5 * (lo + hi)))
+    Ok(ThresholdPrice::At(0.5 * (lo + hi)))
 }
 
 /// The run manifest, run.json.

@@ -1189,6 +1189,6 @@ fn cohort_contract_terms_are_checked() {
         .replace("perspective = \"national\"", "perspective = \"national\"\npopulation = -3");
     let r = rejected(&text);
     r.diag(loc(&text, "population = -3", "-3"), "payer.population")
-        .says(&["expected the number of patients entering each strategy per year"]);
+        .says(&["expected a whole number of at least 1, found -3"]);
     r.expect_count(1);
 }

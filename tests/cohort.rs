@@ -4,7 +4,10 @@
 //! patients' shares add up to the cohort's refunds, the threshold price, payer invariants and
 //! fixed yearly administration.
 
-use vbpsim::contracts::cohort::{CalendarYear, CohortRule, CohortTerms, fractions, tier_refund};
+use vbpsim::contracts::cohort::{
+    CalendarSums, CalendarYear, CohortRule, CohortTerms, Placement, fraction, fractions,
+    tier_refund,
+};
 use vbpsim::contracts::{Exposure, cash};
 use vbpsim::run::{RunOptions, Simulation, simulate};
 use vbpsim::scenario;
@@ -98,9 +101,10 @@ fn cohort_rows<'a>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Independent expectations for 12 monthly cycles at t = k/12 (k < 12) after an entry time
-// a ~ U(0, Y): cycle k falls in calendar year y when y ≤ a + k/12 < y + 1. Moments of the
-// number of cycles in year y by a midpoint rule over a (the count is piecewise constant with
+// Independent expectations. A population has M = N·Y patients, exactly N entering in each
+// calendar year e at e + u, u ~ U(0, 1). With 12 monthly cycles at k/12 (k < 12), cycle k falls
+// in calendar year y when y ≤ e + u + k/12 < y + 1. Moments of the number of cycles in year y
+// for an entrant of year e by a midpoint rule over u (the count is piecewise constant with
 // breaks at multiples of 1/12, and the midpoints of a grid 1/12000 wide never hit a break).
 
 struct YearMoments {
@@ -110,11 +114,17 @@ struct YearMoments {
     any: f64,
 }
 
-fn year_moments(year: u64, paid: impl Fn(u64) -> bool) -> YearMoments {
-    let steps = 12_000 * Y;
+impl YearMoments {
+    fn var(&self) -> f64 {
+        self.second - self.mean * self.mean
+    }
+}
+
+fn year_moments(year: u64, entry_year: u64, paid: impl Fn(u64) -> bool) -> YearMoments {
+    let steps = 12_000;
     let (mut m1, mut m2, mut any) = (0.0, 0.0, 0.0);
     for i in 0..steps {
-        let a = (i as f64 + 0.5) / steps as f64 * Y as f64;
+        let a = entry_year as f64 + (i as f64 + 0.5) / steps as f64;
         let c = (0..12u64)
             .filter(|&k| paid(k))
             .filter(|&k| {
@@ -130,9 +140,15 @@ fn year_moments(year: u64, paid: impl Fn(u64) -> bool) -> YearMoments {
     YearMoments { mean: m1 / n, second: m2 / n, any: any / n }
 }
 
-/// Real patients a simulated one stands for.
-fn weight() -> f64 {
+/// The statement averages the R = PATIENTS / (N·Y) populations: a count over all simulated
+/// patients times (N·Y)/PATIENTS.
+fn scale() -> f64 {
     N * Y as f64 / PATIENTS as f64
+}
+
+/// Simulated patients entering in each calendar year (PATIENTS is a multiple of N·Y).
+fn per_entry_year() -> f64 {
+    PATIENTS as f64 / Y as f64
 }
 
 #[test]
@@ -146,29 +162,38 @@ fn expenditure_cap_statement_matches_closed_forms() {
     let (s, sim) = run(&scenario_text(NEVER, ZERO, "", &contracts), RunOptions::default());
     let rows = cohort_rows(&s, &sim, "cap");
     assert_eq!(rows.len(), Y as usize);
-    let w = weight();
+    assert_eq!(PATIENTS % (N as u64 * Y), 0, "whole populations");
     let mut want_refund = 0.0;
     let mut refund_se = 0.0;
     for (y, row) in rows.iter().enumerate() {
-        let m = year_moments(y as u64, |_| true);
+        assert_eq!(row.populations, PATIENTS / (N as u64 * Y));
+        let groups: Vec<YearMoments> =
+            (0..Y).map(|e| year_moments(y as u64, e, |_| true)).collect();
         let closed = [6.5, 12.0, 12.0][y] * N * A;
-        assert!((N * Y as f64 * A * m.mean - closed).abs() < 1e-6 * closed, "midpoint rule");
-        let se = w * A * (PATIENTS as f64 * (m.second - m.mean * m.mean)).sqrt();
+        let mean: f64 = groups.iter().map(|m| N * A * m.mean).sum();
+        assert!((mean - closed).abs() < 1e-6 * closed, "midpoint rule");
+        let var: f64 = groups.iter().map(|m| per_entry_year() * m.var()).sum();
+        let se = scale() * A * var.sqrt();
         assert!(
             (row.drug_spend - closed).abs() < 4.0 * se,
             "year {}: spend {} vs {closed} (se {se})",
             y + 1,
             row.drug_spend
         );
-        // The refund rule of the README, on the statement's own spend.
+        // Each population's spend is within a few of its standard deviations
+        // (A·√(Σ_e N·var_e), at most 110,000 here) of its mean, so the cap binds in every
+        // population or in none: the statement is then the README's rule on the mean spend.
         let g = if row.drug_spend > cap { 1.0 - cap / row.drug_spend } else { 0.0 };
-        assert!((row.refund_fraction - g).abs() < 1e-15, "year {}", y + 1);
-        assert!((row.refund - (row.drug_spend - cap).max(0.0)).abs() < 1e-6);
+        assert!((row.refund_fraction - g).abs() < 1e-12, "year {}", y + 1);
+        assert!((row.refund - (row.drug_spend - cap).max(0.0)).abs() < 1e-6 * closed);
+        assert_eq!(row.refund_probability, if closed > cap { 1.0 } else { 0.0 });
         assert_eq!(row.settled_at, (y + 1) as f64);
-        let treated_se = w * (PATIENTS as f64 * m.any * (1.0 - m.any)).sqrt();
-        let treated = N * Y as f64 * m.any;
+        let treated: f64 = groups.iter().map(|m| N * m.any).sum();
+        let treated_var: f64 =
+            groups.iter().map(|m| per_entry_year() * m.any * (1.0 - m.any)).sum();
+        let treated_se = scale() * treated_var.sqrt();
         assert!(
-            (row.patients_treated - treated).abs() < 4.0 * treated_se,
+            (row.patients_treated - treated).abs() < 4.0 * treated_se.max(1e-9),
             "year {}: treated {} vs {treated}",
             y + 1,
             row.patients_treated
@@ -217,9 +242,36 @@ rebate = 0.3
 years = {Y}
 "#
     );
-    let (s, sim) = run(&scenario_text(progression, ZERO, "", &contracts), RunOptions::default());
+    let base = scenario_text(progression, ZERO, "", &contracts);
+    // The same with a test: only the 60 % biomarker-positive get the drug, 14 days after entry
+    // (treatment starts after diagnosis, and the arm has untreated patients).
+    let tested = base.replace(
+        "[[strategies]]\nname = \"treat\"\ndefault = \"x\"",
+        "[[biomarkers]]\nname = \"m\"\nprevalence = 0.6\n\n[[tests]]\nname = \"t\"\ndetects = [\"m\"]\nsensitivity = 1\nspecificity = 1\ncost = 0\nturnaround = \"14 days\"\n\n[[strategies]]\nname = \"treat\"\ntest = \"t\"\nrules = [{ positive = \"m\", treat = \"x\" }]\ndefault = \"bsc\"",
+    );
+    assert!(tested.contains("turnaround"), "the edit applies");
+    shares_add_up(&base, false);
+    shares_add_up(&tested, true);
+}
+
+fn shares_add_up(text: &str, delayed: bool) {
+    let (s, sim) = run(text, RunOptions::default());
     for name in ["cap", "pv", "po"] {
-        let total: f64 = cohort_rows(&s, &sim, name).iter().map(|r| r.refund).sum();
+        let i = arm(&s, &sim, name);
+        let row = sim.contracts.iter().find(|r| r.arm == i).unwrap();
+        // Zero discount rates: the manufacturer's net revenue is payments minus refunds.
+        assert!((row.manufacturer_net_revenue - (row.paid - row.refunds)).abs() < 1e-9 * row.paid);
+        let statement = cohort_rows(&s, &sim, name);
+        let started: f64 = statement.iter().map(|r| r.patients_started).sum();
+        // Without a delay every treated patient starts within the term (N·Y of them times the
+        // treated share); with one, the last entrants of the last year start after it.
+        let all = N * Y as f64 * row.treated_share;
+        if delayed {
+            assert!(started < all && started > 0.95 * all, "{name}: started {started} of {all}");
+        } else {
+            assert!((started - all).abs() < 1e-6, "{name}: started {started} vs {all}");
+        }
+        let total: f64 = statement.iter().map(|r| r.refund).sum();
         assert!(total > 0.0, "{name}: the case must trigger");
         let per_patient = rebate(&s, &sim, name);
         let scaled = per_patient * N * Y as f64;
@@ -228,7 +280,6 @@ years = {Y}
             "{name}: patients' shares {scaled} vs cohort refunds {total}"
         );
         // The costs table carries the same refund as a negative rebate category.
-        let i = arm(&s, &sim, name);
         let c = s.model.contracts.iter().position(|c| c.name == name).unwrap();
         let prep = Prepared::new(&s.model, &s.model.values).unwrap();
         let cat = prep.categories().rebate(c);
@@ -238,26 +289,40 @@ years = {Y}
 
 #[test]
 fn price_volume_tiers_are_marginal_on_patients_treated_per_year() {
+    // Every patient is paid list for its first tier's share: 10 % off for everybody, 50 % off
+    // beyond 1,200 patients a year. Year 1 has exactly N = 1,000 treated patients in every
+    // population (the year's entrants); year y > 1 has the N entrants plus the previous year's
+    // entrants still paying, N + Binomial(N, 11/12).
     let contracts = format!(
-        "[[contracts]]\nname = \"pv\"\ndrug = \"x\"\nkind = \"price_volume\"\ntiers = [{{ above = 1200, pay = 0.8 }}, {{ above = 1800, pay = 0.5 }}]\nyears = {Y}\n"
+        "[[contracts]]\nname = \"pv\"\ndrug = \"x\"\nkind = \"price_volume\"\ntiers = [{{ above = 0, pay = 0.9 }}, {{ above = 1200, pay = 0.5 }}]\nyears = {Y}\n"
     );
     let (s, sim) = run(&scenario_text(NEVER, ZERO, "", &contracts), RunOptions::default());
     let rows = cohort_rows(&s, &sim, "pv");
-    let w = weight();
-    for (y, row) in rows.iter().enumerate() {
-        // A patient has a cycle in year 1 iff it enters in [0, 1); in year y > 1 iff it enters
-        // in [y − 11/12, y + 1): N and 23/12·N patients.
-        let p = [1.0, 23.0 / 12.0, 23.0 / 12.0][y] / Y as f64;
-        let want = N * Y as f64 * p;
-        let se = w * (PATIENTS as f64 * p * (1.0 - p)).sqrt();
-        assert!((row.patients_treated - want).abs() < 4.0 * se, "year {}", y + 1);
-        // Marginal tiers by hand on the statement's own count.
+    assert!((rows[0].patients_treated - N).abs() < 1e-9);
+    assert!((rows[0].refund_fraction - 0.1).abs() < 1e-15, "year 1: {}", rows[0].refund_fraction);
+    assert_eq!(rows[0].refund_probability, 1.0);
+    let populations = rows[0].populations as f64;
+    for row in &rows[1..] {
+        let p = 11.0 / 12.0;
+        let want = N * (1.0 + p);
+        // Across all simulated patients: the previous year's entrants are Bernoulli(p).
+        let se = scale() * (per_entry_year() * p * (1.0 - p)).sqrt();
+        assert!((row.patients_treated - want).abs() < 4.0 * se, "year {}", row.year);
+        // Marginal tiers by hand at the mean count: g(n) = (0.1·1200 + 0.5·(n − 1200))/n. The
+        // statement averages g over populations (weighted by spend); with n = N + Bin(N, p)
+        // per population, the average moves from g(mean) by g'(n)·sd(n)/√R at most in
+        // sampling terms (the curvature and weighting terms are below 1e-5 here).
         let n = row.patients_treated;
-        let hand = 0.2 * (n.min(1800.0) - 1200.0).max(0.0) + 0.5 * (n - 1800.0).max(0.0);
-        assert!((row.refund_fraction - hand / n).abs() < 1e-15, "year {}", y + 1);
+        let hand = (0.1 * 1200.0 + 0.5 * (n - 1200.0)) / n;
+        let sd_n = (N * p * (1.0 - p)).sqrt();
+        let tolerance = 4.0 * (0.5 * 1200.0 - 0.1 * 1200.0) / (n * n) * sd_n / populations.sqrt();
+        assert!(
+            (row.refund_fraction - hand).abs() < tolerance,
+            "year {}: fraction {} vs {hand} ± {tolerance}",
+            row.year,
+            row.refund_fraction
+        );
     }
-    assert_eq!(rows[0].refund_fraction, 0.0, "1,000 patients in year 1: below every tier");
-    assert!(rows[1].refund_fraction > 0.09 && rows[1].refund_fraction < 0.097);
 }
 
 #[test]
@@ -276,6 +341,8 @@ fn population_outcome_rebates_when_the_success_rate_misses_the_target() {
         [contract("miss", 0.6, 0.0), contract("meet", 0.4, 0.0), contract("doc", 0.65, 0.2)]
             .join("\n");
     let (s, sim) = run(&scenario_text(progression, ZERO, "", &contracts), RunOptions::default());
+    // The moments are those of an entry time uniform over the term; entries stratified by
+    // year (N per year) have a smaller variance, so the tolerance is conservative.
     let covered = |k: u64| 0.5f64.powf(k as f64 / 6.0) * (1.0 - k as f64 / (12.0 * Y as f64));
     let mean: f64 = (0..12).map(covered).sum();
     let second: f64 = (0..12u64).flat_map(|j| (0..12u64).map(move |k| covered(j.max(k)))).sum();
@@ -286,11 +353,12 @@ fn population_outcome_rebates_when_the_success_rate_misses_the_target() {
     assert_eq!(rebate(&s, &sim, "meet"), 0.0, "a met target rebates nothing");
     for (name, rate) in [("miss", 0.5), ("doc", 0.5 + 0.5 * 0.2)] {
         for row in cohort_rows(&s, &sim, name) {
-            let started = row.patients_started / weight();
+            let started = row.patients_started / scale();
             let se = (rate * (1.0 - rate) / started).sqrt();
             let r = row.success_rate.unwrap();
             assert!((r - rate).abs() < 4.0 * se, "{name} year {}: rate {r} vs {rate}", row.year);
             assert_eq!(row.refund_fraction, 0.25);
+            assert_eq!(row.refund_probability, 1.0);
             assert_eq!(row.settled_at, row.year as f64 + 0.5);
         }
     }
@@ -329,20 +397,16 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let g = [0.1, 0.2, 0.3];
     let d = |r: f64, t: f64| (1.0f64 + r).powf(-t);
-    // (t0, arrival uniform, end of coverage, refunds follow the member after exit)
-    let cases = [
-        (0.1, 0.25, 10.0, false),
-        (0.3, 0.6, 10.0, false),
-        (0.1, 0.25, 1.0, false),
-        (0.1, 0.25, 1.0, true),
-    ];
-    for (t0, u, coverage, portable) in cases {
+    // (t0, entry on the calendar, end of coverage). Payments stop at the end of coverage; a
+    // cohort refund reaches the payer until the horizon whatever the member does (the engine
+    // sets the refund horizon to H for cohort kinds; tests/cohort.rs checks that end to end).
+    let cases = [(0.1, 0.75, 10.0), (0.3, 1.8, 10.0), (0.1, 0.75, 1.0), (0.0, 2.95, 10.0)];
+    for (t0, entry, coverage) in cases {
         let rec = record(t0, coverage);
-        let entry = Y as f64 * u;
         // Hand: cycles k at t0 + k/12 while before the end of coverage and k < 12; cycle k
         // falls in calendar year ⌊entry + t0 + k/12⌋; year y's share is paid at
-        // y + 1 + window − entry if that is before the end of coverage (or portable: horizon).
-        let refund_horizon = if portable { 10.0 } else { coverage };
+        // y + 1 + window − entry (patient time), before the horizon.
+        let horizon = 10.0;
         let (mut paid, mut refunded, mut manufacturer, mut n) = (0.0, 0.0, 0.0, 0);
         for k in 0..12u64 {
             let t = t0 + k as f64 * MONTH;
@@ -355,7 +419,7 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
             let year = (entry + t).floor() as usize;
             if year < Y as usize {
                 let due = year as f64 + 1.0 + 0.5 - entry;
-                if due < refund_horizon {
+                if due < horizon {
                     refunded += g[year] * A * d(rc, due);
                     manufacturer -= g[year] * A * d(rm, due);
                 }
@@ -366,16 +430,16 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
             drug: &prep.regimens[1].drugs[0],
             n,
             horizon: coverage,
-            refund_horizon,
+            refund_horizon: horizon,
             payer: &prep.costs,
             manufacturer: &prep.manufacturer,
             payer_start: d(rc, t0),
             manufacturer_start: d(rm, t0),
             documented: true,
-            arrival: u,
+            placement: Placement { population: 0, entry },
         };
         let got = cash(&prep.contracts[0], &x, None, &g);
-        let what = format!("t0 {t0}, u {u}, coverage {coverage}, portable {portable}");
+        let what = format!("t0 {t0}, entry {entry}, coverage {coverage}");
         assert!((got.paid - paid).abs() < 1e-9 * paid, "{what}: paid {} vs {paid}", got.paid);
         assert!(
             (got.refunded - refunded).abs() < 1e-9 * paid,
@@ -386,6 +450,12 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
         assert_eq!(got.triggered, refunded > 0.0, "{what}: triggered");
         // Linear in the price: ∂cost/∂A = (paid − refunded)/A.
         assert!((got.units - (paid - refunded) / A).abs() < 1e-12, "{what}: units");
+        // The same patient in population 1 reads row 1 of the fractions (g_{1,y} = 2·g_{0,y}).
+        let two_rows: Vec<f64> =
+            g.iter().chain(g.iter().map(|f| f * 2.0).collect::<Vec<_>>().iter()).copied().collect();
+        let x1 = Exposure { placement: Placement { population: 1, entry }, ..x };
+        let got1 = cash(&prep.contracts[0], &x1, None, &two_rows);
+        assert!((got1.refunded - 2.0 * refunded).abs() < 1e-9 * paid, "{what}: population 1");
     }
 }
 
@@ -393,32 +463,82 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
 fn fractions_follow_the_readme_rules() {
     let cy =
         |cycles, treated, started, succeeded| CalendarYear { cycles, treated, started, succeeded };
-    let calendar = [cy(100, 10, 8, 5), cy(300, 25, 10, 8), cy(0, 0, 0, 0)];
-    let cap = CohortTerms { rule: CohortRule::ExpenditureCap { cap: 250_000.0 }, years: 3 };
+    let terms = |rule| CohortTerms { rule, years: 3, population: 10 };
+    let cap = terms(CohortRule::ExpenditureCap { cap: 250_000.0 });
     // weight 10, price 100: spend 100,000 / 300,000 / 0.
-    let got = fractions(&cap, &calendar, 10.0, 100.0);
-    assert_eq!(got, vec![0.0, 1.0 - 250_000.0 / 300_000.0, 0.0]);
-    let pv = CohortTerms {
-        rule: CohortRule::PriceVolume { tiers: vec![(120.0, 0.9), (200.0, 0.5)] },
-        years: 3,
-    };
+    assert_eq!(fraction(&cap, &cy(100, 10, 8, 5), 10.0, 100.0), 0.0);
+    assert_eq!(fraction(&cap, &cy(300, 25, 10, 8), 10.0, 100.0), 1.0 - 250_000.0 / 300_000.0);
+    assert_eq!(fraction(&cap, &cy(0, 0, 0, 0), 10.0, 100.0), 0.0);
+    let pv = terms(CohortRule::PriceVolume { tiers: vec![(120.0, 0.9), (200.0, 0.5)] });
     // 100 patients: below the tiers; 250 patients: 80 at 0.9, 50 at 0.5.
-    let got = fractions(&pv, &calendar, 10.0, 100.0);
-    assert_eq!(got[0], 0.0);
-    assert!((got[1] - (80.0 * 0.1 + 50.0 * 0.5) / 250.0).abs() < 1e-15);
-    assert_eq!(got[2], 0.0);
+    assert_eq!(fraction(&pv, &cy(100, 10, 8, 5), 10.0, 100.0), 0.0);
+    let g = fraction(&pv, &cy(300, 25, 10, 8), 10.0, 100.0);
+    assert!((g - (80.0 * 0.1 + 50.0 * 0.5) / 250.0).abs() < 1e-15);
+    assert_eq!(fraction(&pv, &cy(0, 0, 0, 0), 10.0, 100.0), 0.0);
     assert_eq!(tier_refund(&[(0.0, 0.7)], 40.0), 40.0 * (1.0 - 0.7));
-    let po = CohortTerms {
-        rule: CohortRule::PopulationOutcome {
-            failure: vbpsim::model::Failure::Progression,
-            window: 0.5,
-            target: 0.7,
-            rebate: 0.2,
-        },
-        years: 3,
-    };
-    // 5/8 < 0.7 rebates; 8/10 does not; no starters, no rebate.
-    assert_eq!(fractions(&po, &calendar, 10.0, 100.0), vec![0.2, 0.0, 0.0]);
+    let po = terms(CohortRule::PopulationOutcome {
+        failure: vbpsim::model::Failure::Progression,
+        window: 0.5,
+        target: 0.7,
+        rebate: 0.2,
+    });
+    // 5/8 < 0.7 rebates; 8/10 does not; no starters, no rebate; exactly at the target, none.
+    assert_eq!(fraction(&po, &cy(100, 10, 8, 5), 10.0, 100.0), 0.2);
+    assert_eq!(fraction(&po, &cy(300, 25, 10, 8), 10.0, 100.0), 0.0);
+    assert_eq!(fraction(&po, &cy(0, 0, 0, 0), 10.0, 100.0), 0.0);
+    assert_eq!(fraction(&po, &cy(100, 10, 10, 7), 10.0, 100.0), 0.0);
+
+    // Populations: N = 10 a year over 3 years is M = 30 patients; 75 simulated patients make
+    // R = 2 populations of 30 and 45 (the last takes the remainder), weights 1 and 30/45.
+    assert_eq!((cap.size(), cap.populations(75)), (30, 2));
+    assert_eq!((cap.members(0, 75), cap.members(1, 75)), (30, 45));
+    let at = |p| cap.place(p, 75, 0.25);
+    assert_eq!(at(0), Placement { population: 0, entry: 0.25 });
+    assert_eq!(at(4), Placement { population: 0, entry: 1.25 });
+    assert_eq!(at(29), Placement { population: 0, entry: 2.25 });
+    assert_eq!(at(31), Placement { population: 1, entry: 1.25 });
+    assert_eq!(at(74), Placement { population: 1, entry: 2.25 });
+    // Fewer simulated patients than M: one population standing for M (weight M / patients).
+    assert_eq!((cap.populations(12), cap.members(0, 12)), (1, 12));
+    let mut calendar = CalendarSums::new(3);
+    *calendar.cell(1, 2) = cy(400, 30, 0, 0);
+    *calendar.cell(0, 1) = cy(300, 25, 10, 8);
+    let got = fractions(&cap, &calendar, 75, 1000.0);
+    // Population 0, year 2: spend 300,000 (weight 1); population 1, year 3: 400·1000·30/45.
+    let spend1 = 400.0 * 1000.0 * 30.0 / 45.0;
+    let want = [0.0, 1.0 - 250_000.0 / 300_000.0, 0.0, 0.0, 0.0, 1.0 - 250_000.0 / spend1];
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() < 1e-12, "{got:?} vs {want:?}");
+    }
+}
+
+#[test]
+fn a_population_outcome_near_its_target_is_due_with_the_binomial_probability() {
+    // N = 100 starters a year, one-year term, success probability exactly 1/2 (exponential
+    // progression, median = window): a population's successes are Binomial(100, 1/2), and its
+    // rebate is due when successes/100 < 0.52, i.e. with probability P(X ≤ 51).
+    let progression = r#"{ dist = "exponential", median = "6 months" }"#;
+    let contracts = "[[contracts]]\nname = \"po\"\ndrug = \"x\"\nkind = \"population_outcome\"\nfailure = \"progression\"\nwindow = \"6 months\"\ntarget = 0.52\nrebate = 0.25\nyears = 1\n";
+    let text = scenario_text(progression, ZERO, "", contracts)
+        .replace("population = 1000", "population = 100");
+    assert!(text.contains("population = 100\n"), "the edit applies");
+    let (s, sim) = run(&text, RunOptions { patients: Some(200_000), ..RunOptions::default() });
+    let row = cohort_rows(&s, &sim, "po")[0];
+    assert_eq!(row.populations, 2000);
+    // Exact binomial CDF by the recurrence C(n, k+1) = C(n, k)·(n − k)/(k + 1), in logs.
+    let mut log_c = 0.0f64;
+    let mut p = 0.0;
+    for k in 0..=51u32 {
+        p += (log_c - 100.0 * std::f64::consts::LN_2).exp();
+        log_c += ((100 - k) as f64).ln() - ((k + 1) as f64).ln();
+    }
+    let se = (p * (1.0 - p) / 2000.0).sqrt();
+    assert!(
+        (row.refund_probability - p).abs() < 4.0 * se,
+        "probability {} vs P(X ≤ 51) = {p} ± {se}",
+        row.refund_probability
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,7 +580,8 @@ years = {Y}
     for name in ["cap", "pv"] {
         let i = arm(&s, &sim, name);
         let row = sim.contracts.iter().find(|r| r.arm == i).unwrap();
-        let price = row.threshold_price[0].unwrap_or_else(|| panic!("{name}: a threshold price"));
+        let price =
+            row.threshold_price[0].price().unwrap_or_else(|| panic!("{name}: a threshold price"));
         assert!(price > 0.0 && price != A, "{name}: price {price}");
         let repriced = text.replace(&format!("price = {A}"), &format!("price = {price}"));
         let (s2, sim2) = run(&repriced, options.clone());
@@ -500,14 +621,15 @@ fn commercial_payer_views_of_cohort_contracts() {
     let (s, kept) = leaky(false);
     let (_, followed) = leaky(true);
     for name in ["cap", "po"] {
+        // A cohort refund is owed on the payer's own spend: it reaches the payer after the
+        // member has left, portable or not.
         let a = rebate(&s, &kept, name);
-        let b = rebate(&s, &followed, name);
-        assert!(b > a && a > 0.0, "{name}: portable refunds {b} ≥ non-portable {a}");
+        assert!(a > 0.0, "{name}: the case must trigger");
+        assert_eq!(a, rebate(&s, &followed, name), "{name}: portability changes nothing");
         // The statement is the payer's own spend: members leave, so it is below the national.
         let spend =
             |sim: &Simulation| cohort_rows(&s, sim, name).iter().map(|r| r.drug_spend).sum::<f64>();
         assert!(spend(&kept) < spend(&national.1));
-        assert_eq!(spend(&kept), spend(&followed), "portability moves refunds, not spend");
     }
 }
 

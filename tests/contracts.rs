@@ -745,7 +745,7 @@ fn hand_exposure<'a>(
         payer_start: d(RC, rec.start),
         manufacturer_start: d(RM, rec.start),
         documented,
-        arrival: 0.0,
+        placement: Default::default(),
     }
 }
 
@@ -1367,7 +1367,7 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
                     payer_start: prep.costs.factor(rec.start),
                     manufacturer_start: prep.manufacturer.factor(rec.start),
                     documented,
-                    arrival: 0.0,
+                    placement: Default::default(),
                 };
                 let list_pv = drug.price * ex(true).stream(0, n).0;
                 for documented in [true, false] {
@@ -1760,7 +1760,7 @@ fn threshold_price_gives_the_threshold_icer() {
                 continue; // against its own list arm: no QALY difference
             }
             for (li, &lambda) in thresholds.iter().enumerate() {
-                let price = k.threshold_price[li].unwrap_or_else(|| {
+                let price = k.threshold_price[li].price().unwrap_or_else(|| {
                     panic!("{comparator}: {name}: no threshold price at {lambda}")
                 });
                 assert!(price > 0.0, "{comparator}: {name}: threshold price {price} at {lambda}");

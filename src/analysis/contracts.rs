@@ -28,12 +28,50 @@ pub struct ContractRow {
     pub spend_per_treated_p95: Option<f64>,
     pub manufacturer_net_revenue: f64,
     /// Per threshold: the list price at which the arm's ICER against the comparator equals the
-    /// threshold (`None` when the cost is not linear in the price or does not rise with it).
-    pub threshold_price: Vec<Option<f64>>,
+    /// threshold, or why there is none.
+    pub threshold_price: Vec<ThresholdPrice>,
+}
+
+/// The threshold (value-based) price of a contract arm at one threshold λ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ThresholdPrice {
+    /// The list price per cycle at which incremental NMB at λ is zero.
+    At(f64),
+    /// Not cost-effective at λ even with the drug free.
+    NotEvenFree,
+    /// Still cost-effective at λ at a list price of 1e12: the payer's cost stops rising with
+    /// the price (e.g. an expenditure cap binding every year).
+    AnyPrice,
+    /// The arm's cost does not rise with the price faster than the comparator's (linear terms
+    /// with U_arm ≤ U_comparator).
+    CostDoesNotRise,
+    /// Terms not linear in the price whose search was skipped (`bench`).
+    NotSearched,
+}
+
+impl ThresholdPrice {
+    pub fn price(self) -> Option<f64> {
+        match self {
+            ThresholdPrice::At(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The `threshold_status_<λ>` column of contracts.csv.
+    pub fn status(self) -> &'static str {
+        match self {
+            ThresholdPrice::At(_) => "price",
+            ThresholdPrice::NotEvenFree => "not_cost_effective_even_free",
+            ThresholdPrice::AnyPrice => "cost_effective_at_any_price",
+            ThresholdPrice::CostDoesNotRise => "cost_does_not_rise_with_price",
+            ThresholdPrice::NotSearched => "not_computed",
+        }
+    }
 }
 
 /// Build the contract rows of a sample. `prices[c]` is contract c's drug's current list price;
-/// `linear[c]` whether the contract's payer cost is linear in it.
+/// `linear[c]` whether the contract's payer cost is linear in it (the threshold price of the
+/// others is replaced by a search on the same patients, see `run`).
 pub fn contract_rows(
     sums: &SampleSums,
     arms: &[Arm],
@@ -57,10 +95,14 @@ pub fn contract_rows(
         let threshold_price = thresholds
             .iter()
             .map(|&l| {
-                (linear[c] && slope > 0.0).then(|| {
+                if !linear[c] {
+                    ThresholdPrice::NotSearched
+                } else if slope > 0.0 {
                     let gap = l * row_summary.inc_qaly.mean - row_summary.inc_cost.mean;
-                    prices[c] + gap / slope
-                })
+                    ThresholdPrice::At(prices[c] + gap / slope)
+                } else {
+                    ThresholdPrice::CostDoesNotRise
+                }
             })
             .collect();
         rows.push(ContractRow {

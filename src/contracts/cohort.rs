@@ -1,15 +1,19 @@
 //! Cohort-level contracts (expenditure cap, price-volume, population outcome), settled per
-//! calendar year on the payer's whole incident population and passed down to each patient.
+//! calendar year on finite incident populations and passed down to each patient.
 //!
-//! The population: `population` patients enter each strategy per year, at times spread
-//! uniformly over the contract's term of `years` calendar years; simulated patient i enters at
-//! a_i = years · U_i (its own random process) and stands for w = population · years / patients
-//! real patients. A cohort settlement needs every patient of the arm, so a run surveys the
-//! calendar years first ([`survey`] into [`CalendarYear`] sums), derives one refund fraction
-//! g_y per calendar year ([`fractions`]), and then settles each patient ([`settle`]): g_y of
-//! the patient's payments in calendar year y, refunded when year y is settled. The patients'
-//! shares add up to the cohort's refund, and every patient's record stays per patient (spread,
-//! quantiles, commercial exit and portability work as for the other kinds).
+//! A population: `population` = N patients enter the strategy in each calendar year of the
+//! contract's term of Y years, so one population has M = N·Y patients. The simulated patients
+//! are cut into R = max(1, ⌊patients / M⌋) consecutive populations (the last one takes the
+//! remainder); within a population, its j-th patient enters in calendar year j mod Y, at a
+//! uniform time within it. Each population is settled on its own: the contract sees the real
+//! number of patients, so a cap, a tier or a target is met or missed with the probability a
+//! real payer faces, and the expected refund averages over the R populations.
+//!
+//! A settlement needs every patient of a population, so a run surveys the calendar years first
+//! ([`survey`] into [`CalendarSums`]), derives each population's refund fraction g_{r,y} per
+//! calendar year ([`fractions`]), and then settles each patient ([`settle`]): g_{r,y} of the
+//! patient's own payments in year y, refunded when year y is settled. The patients' shares add
+//! up to their population's refund.
 
 use super::{Exposure, Settlement};
 use crate::model::Failure;
@@ -32,11 +36,48 @@ pub struct CohortTerms {
     pub rule: CohortRule,
     /// Term in calendar years: patients enter during it, and only its years are settled.
     pub years: u64,
+    /// Patients entering the strategy per calendar year (N ≥ 1).
+    pub population: u64,
+}
+
+/// Where a simulated patient sits in a cohort-level contract: its population and its entry
+/// time on that population's calendar (years from the start of the term).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Placement {
+    pub population: usize,
+    pub entry: f64,
 }
 
 impl CohortTerms {
-    /// When calendar year y is settled (years from the start of the term): at the year's end,
-    /// or, for a population outcome, when the year's last patient has reached the window.
+    /// Patients of one population over the term, M = N·Y.
+    pub fn size(&self) -> u64 {
+        self.population.saturating_mul(self.years).max(1)
+    }
+
+    /// Number of populations R among `patients` simulated patients.
+    pub fn populations(&self, patients: u64) -> u64 {
+        (patients / self.size()).max(1)
+    }
+
+    /// Simulated patients in population r (the last one takes the remainder).
+    pub fn members(&self, r: u64, patients: u64) -> u64 {
+        let (m, pops) = (self.size(), self.populations(patients));
+        if r + 1 < pops { m } else { patients - (pops - 1) * m }
+    }
+
+    /// Population and entry time of simulated patient `patient` (of `patients`), from its
+    /// arrival uniform.
+    #[inline]
+    pub fn place(&self, patient: u64, patients: u64, arrival: f64) -> Placement {
+        let m = self.size();
+        let r = (patient / m).min(self.populations(patients) - 1);
+        let j = patient - r * m;
+        Placement { population: r as usize, entry: (j % self.years) as f64 + arrival }
+    }
+
+    /// When calendar year y (from 0) is settled, in years from the start of the term: at the
+    /// year's end, or, for a population outcome, when the year's last patient has reached the
+    /// window.
     pub fn settled_at(&self, year: usize) -> f64 {
         let end = (year + 1) as f64;
         match self.rule {
@@ -44,15 +85,9 @@ impl CohortTerms {
             _ => end,
         }
     }
-
-    /// A patient's calendar entry time from its arrival uniform.
-    #[inline]
-    pub fn entry(&self, arrival: f64) -> f64 {
-        self.years as f64 * arrival
-    }
 }
 
-/// Per calendar year of a contract arm, over the simulated patients settled: integer counts,
+/// Per calendar year of one population, over its simulated patients settled: integer counts,
 /// so the sums are exact in any order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CalendarYear {
@@ -64,6 +99,61 @@ pub struct CalendarYear {
     /// failure before the window (population outcome only).
     pub started: u64,
     pub succeeded: u64,
+}
+
+/// The calendar years of a run of populations `first`, `first + 1`, …: cell r·Y + y (r from
+/// `first`). A chunk of patients holds the few populations it touches; merging chunks extends
+/// the run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CalendarSums {
+    pub first: usize,
+    pub years: usize,
+    pub cells: Vec<CalendarYear>,
+}
+
+impl CalendarSums {
+    pub fn new(years: usize) -> Self {
+        CalendarSums { first: 0, years, cells: Vec::new() }
+    }
+
+    /// The cell of population r and calendar year y, growing the run to hold it.
+    #[inline]
+    pub fn cell(&mut self, r: usize, y: usize) -> &mut CalendarYear {
+        if self.cells.is_empty() {
+            self.first = r;
+        }
+        if r < self.first {
+            let shift = (self.first - r) * self.years;
+            self.cells.splice(0..0, std::iter::repeat_n(CalendarYear::default(), shift));
+            self.first = r;
+        }
+        let i = (r - self.first) * self.years + y;
+        if i >= self.cells.len() {
+            self.cells.resize((r - self.first + 1) * self.years, CalendarYear::default());
+        }
+        &mut self.cells[i]
+    }
+
+    /// Add another run's counts.
+    pub fn merge(&mut self, o: &CalendarSums) {
+        self.years = self.years.max(o.years);
+        for (k, c) in o.cells.iter().enumerate() {
+            let (r, y) = (o.first + k / o.years, k % o.years);
+            let cell = self.cell(r, y);
+            cell.cycles += c.cycles;
+            cell.treated += c.treated;
+            cell.started += c.started;
+            cell.succeeded += c.succeeded;
+        }
+    }
+
+    /// Population r's year y (zeros if it holds nobody).
+    pub fn get(&self, r: usize, y: usize) -> CalendarYear {
+        if r < self.first {
+            return CalendarYear::default();
+        }
+        self.cells.get((r - self.first) * self.years + y).copied().unwrap_or_default()
+    }
 }
 
 /// Calls `f(year, cycles)` for each calendar year of the term in which the patient's paid
@@ -101,51 +191,65 @@ fn succeeded(failure: Failure, window: f64, x: &Exposure<'_>) -> bool {
     !(x.before(at, rec.start + window) && x.documented)
 }
 
-/// Add a settled patient to the calendar-year sums of its arm.
-pub fn survey(terms: &CohortTerms, x: &Exposure<'_>, arrival: f64, calendar: &mut [CalendarYear]) {
-    let entry = terms.entry(arrival);
-    for_each_year(terms.years, entry, x, |y, cycles| {
-        calendar[y].cycles += cycles;
-        calendar[y].treated += 1;
+/// Add a settled patient to its population's calendar-year sums.
+pub fn survey(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
+    let r = at.population;
+    for_each_year(terms.years, at.entry, x, |y, cycles| {
+        let cell = calendar.cell(r, y);
+        cell.cycles += cycles;
+        cell.treated += 1;
     });
-    let started = (entry + x.rec.start).floor();
+    let started = (at.entry + x.rec.start).floor();
     if started >= 0.0 && started < terms.years as f64 {
-        let year = &mut calendar[started as usize];
-        year.started += 1;
+        let cell = calendar.cell(r, started as usize);
+        cell.started += 1;
         if let CohortRule::PopulationOutcome { failure, window, .. } = terms.rule
             && succeeded(failure, window, x)
         {
-            year.succeeded += 1;
+            cell.succeeded += 1;
         }
     }
 }
 
-/// Refund fraction of each calendar year's spend, from the arm's calendar sums. `weight` is the
-/// number of real patients a simulated one stands for, `price` the drug's list price per cycle.
+/// The refund fraction g_{r,y} of a population's calendar year from its counts; `weight` is
+/// the number of real patients a simulated one stands for (M / members; 1 for a full
+/// population), `price` the drug's list price per cycle.
+pub fn fraction(terms: &CohortTerms, year: &CalendarYear, weight: f64, price: f64) -> f64 {
+    match &terms.rule {
+        CohortRule::ExpenditureCap { cap } => {
+            let spend = weight * price * year.cycles as f64;
+            if spend > *cap { 1.0 - cap / spend } else { 0.0 }
+        }
+        CohortRule::PriceVolume { tiers } => {
+            let patients = weight * year.treated as f64;
+            if patients > 0.0 { tier_refund(tiers, patients) / patients } else { 0.0 }
+        }
+        CohortRule::PopulationOutcome { target, rebate, .. } => {
+            // Weights cancel in the rate: counts of simulated patients.
+            let rate = year.succeeded as f64 / year.started as f64;
+            if year.started > 0 && rate < *target { *rebate } else { 0.0 }
+        }
+    }
+}
+
+/// Refund fractions of every population and calendar year (cell r·Y + y) of a run of
+/// `patients` simulated patients.
 pub fn fractions(
     terms: &CohortTerms,
-    calendar: &[CalendarYear],
-    weight: f64,
+    calendar: &CalendarSums,
+    patients: u64,
     price: f64,
 ) -> Vec<f64> {
-    calendar
-        .iter()
-        .map(|year| match &terms.rule {
-            CohortRule::ExpenditureCap { cap } => {
-                let spend = weight * price * year.cycles as f64;
-                if spend > *cap { 1.0 - cap / spend } else { 0.0 }
-            }
-            CohortRule::PriceVolume { tiers } => {
-                let patients = weight * year.treated as f64;
-                if patients > 0.0 { tier_refund(tiers, patients) / patients } else { 0.0 }
-            }
-            CohortRule::PopulationOutcome { target, rebate, .. } => {
-                // Weights cancel in the rate: counts of simulated patients.
-                let rate = year.succeeded as f64 / year.started as f64;
-                if year.started > 0 && rate < *target { *rebate } else { 0.0 }
-            }
-        })
-        .collect()
+    let years = terms.years as usize;
+    let pops = terms.populations(patients);
+    let mut out = Vec::with_capacity(pops as usize * years);
+    for r in 0..pops {
+        let weight = terms.size() as f64 / terms.members(r, patients) as f64;
+        for y in 0..years {
+            out.push(fraction(terms, &calendar.get(r as usize, y), weight, price));
+        }
+    }
+    out
 }
 
 /// Σ over tiers of (1 − pay) × the patients falling in the tier, for `patients` treated in a
@@ -162,17 +266,19 @@ pub fn tier_refund(tiers: &[(f64, f64)], patients: f64) -> f64 {
     refund
 }
 
-/// Settle a patient with the arm's refund fractions: list payments, and fraction g_y of the
-/// payments in each calendar year y refunded at the year's settlement, if it reaches the payer.
-/// The refunds (several dates) are returned as one unit of refund whose discount factors are
-/// the per-unit-price present values of all of them.
+/// Settle a patient with its population's refund fractions (`fractions[r·Y + y]`): list
+/// payments, and fraction g_{r,y} of the payments in each calendar year y refunded at the
+/// year's settlement, if it reaches the payer (the engine lets a cohort refund reach the payer
+/// until the horizon, also after a commercial member has left: it is owed on the payer's own
+/// past spend, not on the member). The refunds
+/// (several dates) are returned as one unit of refund whose discount factors are the
+/// per-unit-price present values of all of them.
 pub fn settle(
     terms: &CohortTerms,
     fractions: &[f64],
     x: &Exposure<'_>,
-    arrival: f64,
+    at: Placement,
 ) -> Settlement {
-    let entry = terms.entry(arrival);
     let rec = x.rec;
     let mut s = Settlement {
         paid: x.stream(0, x.n),
@@ -182,11 +288,12 @@ pub fn settle(
         },
         ..Settlement::default()
     };
+    let row = at.population * terms.years as usize;
     let (mut payer, mut manufacturer) = (0.0, 0.0);
-    for_each_year(terms.years, entry, x, |y, cycles| {
-        let g = fractions[y];
+    for_each_year(terms.years, at.entry, x, |y, cycles| {
+        let g = fractions.get(row + y).copied().unwrap_or(0.0);
         if g > 0.0
-            && let Some((dp, dm)) = x.refund_lump(terms.settled_at(y) - entry)
+            && let Some((dp, dm)) = x.refund_lump(terms.settled_at(y) - at.entry)
         {
             payer += g * cycles as f64 * dp;
             manufacturer += g * cycles as f64 * dm;

@@ -38,9 +38,9 @@ pub struct Exposure<'a> {
     pub manufacturer_start: f64,
     /// Whether a failure of this patient would be documented (1 − documentation error).
     pub documented: bool,
-    /// The patient's arrival uniform: its entry time in a cohort-level contract's term is
-    /// `years` × this (0 when the scenario has no cohort-level contract).
-    pub arrival: f64,
+    /// The patient's population and entry time in a cohort-level contract (set by the engine
+    /// for each such contract; unused by the other kinds).
+    pub placement: cohort::Placement,
 }
 
 impl Exposure<'_> {
@@ -156,7 +156,7 @@ pub fn settle(kind: &PreparedKind, x: &Exposure<'_>, fractions: &[f64]) -> Settl
         PreparedKind::Instalments { count, interval, condition } => {
             instalments::settle(*count, *interval, *condition, x)
         }
-        PreparedKind::Cohort(terms) => cohort::settle(terms, fractions, x, x.arrival),
+        PreparedKind::Cohort(terms) => cohort::settle(terms, fractions, x, x.placement),
     }
 }
 

@@ -188,7 +188,7 @@ pub struct Meta {
     pub perspective: Perspective,
     /// Patients entering each strategy per year (`payer.population`): the incident population
     /// of cohort-level contracts and of fixed yearly administration costs.
-    pub population: Option<f64>,
+    pub population: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -389,6 +389,17 @@ pub struct Arm {
 }
 
 impl Model {
+    /// Cohort-level contracts and the patients of one of their populations (population × years).
+    pub fn cohort_sizes(&self) -> Vec<(&str, u64)> {
+        self.contracts
+            .iter()
+            .filter_map(|c| {
+                let years = c.kind.cohort_years()?;
+                Some((c.name.as_str(), self.meta.population.unwrap_or(1).saturating_mul(years)))
+            })
+            .collect()
+    }
+
     /// Every arm, strategy by strategy: the list arm, then one arm per contract whose drug some
     /// regimen of the strategy includes (in file order).
     pub fn arms(&self) -> Vec<Arm> {

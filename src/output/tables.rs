@@ -159,6 +159,7 @@ pub fn write_contracts<W: Write>(
     .to_vec();
     header.extend(thresholds.iter().map(|l| format!("inc_nmb_{}", number(*l))));
     header.extend(thresholds.iter().map(|l| format!("threshold_price_{}", number(*l))));
+    header.extend(thresholds.iter().map(|l| format!("threshold_status_{}", number(*l))));
     w.write_record(&header)?;
     let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
     for r in rows {
@@ -186,7 +187,8 @@ pub fn write_contracts<W: Write>(
             s.icer_status.as_str().to_string(),
         ];
         rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
-        rec.extend(r.threshold_price.iter().map(|p| opt(*p)));
+        rec.extend(r.threshold_price.iter().map(|p| opt(p.price())));
+        rec.extend(r.threshold_price.iter().map(|p| p.status().to_string()));
         w.write_record(&rec)?;
     }
     w.flush()?;
@@ -206,11 +208,13 @@ pub fn write_cohort<W: Write>(
         "contract",
         "kind",
         "year",
+        "populations",
         "patients_treated",
         "patients_started",
         "success_rate",
         "drug_spend",
         "refund_fraction",
+        "refund_probability",
         "refund",
         "settled_at",
     ])?;
@@ -221,11 +225,13 @@ pub fn write_cohort<W: Write>(
             c.name.clone(),
             c.kind.name().to_string(),
             r.year.to_string(),
+            r.populations.to_string(),
             number(r.patients_treated),
             number(r.patients_started),
             r.success_rate.map(number).unwrap_or_default(),
             number(r.drug_spend),
             number(r.refund_fraction),
+            number(r.refund_probability),
             number(r.refund),
             number(r.settled_at),
         ])?;

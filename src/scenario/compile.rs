@@ -173,14 +173,11 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             "missing [[strategies]]: expected at least one strategy",
         );
     }
-    let perspective = match doc.get("payer") {
+    let payer = match doc.get("payer") {
         Some(payer) => read_payer(r, payer),
-        None => Some(Perspective::National),
+        None => Some((Perspective::National, None)),
     };
-    let population = match doc.get("payer") {
-        Some(payer) => read_population(r, payer),
-        None => Some(None),
-    };
+    let population = payer.map(|p| p.1);
 
     let (contract_entries, _contract_names) = named_entries(r, doc, "contracts", "contract");
     let contracts: Vec<Option<Contract>> = contract_entries
@@ -299,8 +296,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         .collect();
     parameters.sort_by_key(|p| p.slot.0);
     let mut meta = meta?;
-    meta.perspective = perspective?;
-    meta.population = population?;
+    (meta.perspective, meta.population) = payer?;
     Some(Model {
         meta,
         values: std::mem::take(&mut r.values),
@@ -510,29 +506,34 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
     })
 }
 
-/// The payer's population: patients entering each strategy per year (literal, > 0).
-fn read_population(r: &mut Reader, v: &Value<'_>) -> Option<Option<f64>> {
-    let t = r.table(v, "payer")?;
-    let Some(x) = t.get("population") else { return Some(None) };
-    let n = r.number(x, "payer.population")?;
-    if n > 0.0 && n <= super::reader::MAX_MAGNITUDE {
-        Some(Some(n))
-    } else {
-        r.error(
-            x.span(),
-            "payer.population",
-            format!(
-                "expected the number of patients entering each strategy per year, in (0, {:e}], found {n}",
-                super::reader::MAX_MAGNITUDE
-            ),
-        );
-        None
-    }
-}
-
-fn read_payer(r: &mut Reader, v: &Value<'_>) -> Option<Perspective> {
+/// `[payer]`: the perspective, and the population (patients entering each strategy per year,
+/// a whole number ≥ 1), if given.
+fn read_payer(r: &mut Reader, v: &Value<'_>) -> Option<(Perspective, Option<u64>)> {
     let t = r.table(v, "payer")?;
     r.check_keys(t, "payer", &["perspective", "turnover", "portable", "population"]);
+    let population = match t.get("population") {
+        Some(x) => r.integer(x, "payer.population", 1).and_then(|n| {
+            if n as f64 > super::reader::MAX_MAGNITUDE {
+                r.error(
+                    x.span(),
+                    "payer.population",
+                    format!(
+                        "expected at most {:e} patients a year, found {n}",
+                        super::reader::MAX_MAGNITUDE
+                    ),
+                );
+                None
+            } else {
+                Some(Some(n))
+            }
+        }),
+        None => Some(None),
+    };
+    let perspective = read_perspective(r, t, v);
+    Some((perspective?, population?))
+}
+
+fn read_perspective(r: &mut Reader, t: &DeTable<'_>, v: &Value<'_>) -> Option<Perspective> {
     let perspective = match t.get("perspective") {
         Some(pv) => r.string(pv, "payer.perspective")?.to_string(),
         None => "national".to_string(),

@@ -5,7 +5,7 @@
 //! net monetary benefit at any threshold can be derived afterwards without the patients.
 
 use crate::accounting::ledger::Outcomes;
-use crate::contracts::cohort::CalendarYear;
+use crate::contracts::cohort::CalendarSums;
 
 /// Sums over the patients of one arm.
 #[derive(Clone, Debug, PartialEq)]
@@ -208,8 +208,9 @@ pub struct ContractSums {
     /// Net drug spend per treated patient on a log grid (see [`SpendHistogram`]); empty for
     /// list arms.
     pub spend: SpendHistogram,
-    /// Cohort-level contracts: the arm's sums per calendar year of the term (empty otherwise).
-    pub calendar: Vec<CalendarYear>,
+    /// Cohort-level contracts: the arm's sums per population and calendar year of the term
+    /// (empty otherwise).
+    pub calendar: CalendarSums,
 }
 
 /// Counts of per-patient amounts on a logarithmic grid from 1 to 1e9 (1,024 bins, each 2.05 %
@@ -286,15 +287,7 @@ impl ContractSums {
         self.manufacturer += o.manufacturer;
         self.units += o.units;
         self.spend.merge(&o.spend);
-        if self.calendar.len() < o.calendar.len() {
-            self.calendar.resize(o.calendar.len(), CalendarYear::default());
-        }
-        for (a, b) in self.calendar.iter_mut().zip(&o.calendar) {
-            a.cycles += b.cycles;
-            a.treated += b.treated;
-            a.started += b.started;
-            a.succeeded += b.succeeded;
-        }
+        self.calendar.merge(&o.calendar);
     }
 }
 

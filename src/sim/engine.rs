@@ -16,7 +16,7 @@ use crate::accounting::discount::cycles_before;
 use crate::accounting::ledger::{
     CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
 };
-use crate::contracts::cohort::CalendarYear;
+use crate::contracts::cohort::{CalendarSums, Placement};
 use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
 use rayon::prelude::*;
@@ -67,7 +67,7 @@ fn simulate_pass(
     spec: SampleSpec,
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
-    let layout = Layout::new(prep, spec.comparator);
+    let layout = Layout::new(prep, spec.comparator, spec.patients);
     let mut total = layout.empty();
     let chunks = spec.patients.div_ceil(CHUNK);
     let key = SampleKey::new(spec.seed, spec.sample);
@@ -104,6 +104,8 @@ struct Layout {
     cohort: bool,
     /// Per arm: calendar years of its cohort-level contract (0 for other arms).
     calendar_years: Vec<usize>,
+    /// Simulated patients per strategy (cohort-level contracts cut them into populations).
+    patients: u64,
     /// Per regimen: the contracts on a drug it gives.
     contracted: Vec<Vec<usize>>,
     /// Per strategy: some contract arm charges every patient (fixed yearly administration).
@@ -111,7 +113,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(prep: &Prepared, comparator: usize) -> Self {
+    fn new(prep: &Prepared, comparator: usize, patients: u64) -> Self {
         let strategies = prep.strategies.len();
         let mut list_arm = vec![0; strategies];
         let mut contract_arms = vec![Vec::new(); strategies];
@@ -129,7 +131,15 @@ impl Layout {
             categories: prep.categories().len(),
             months: grid_months(prep.horizon),
             cohort: prep.has_cohort_contracts(),
-            calendar_years: prep.cohort_fractions.iter().map(Vec::len).collect(),
+            calendar_years: prep
+                .arms
+                .iter()
+                .map(|a| match a.contract.map(|c| &prep.contracts[c].kind) {
+                    Some(PreparedKind::Cohort(terms)) => terms.years as usize,
+                    _ => 0,
+                })
+                .collect(),
+            patients,
             contracted: prep
                 .regimens
                 .iter()
@@ -155,8 +165,8 @@ impl Layout {
             self.categories,
             self.months,
         );
-        for (k, fractions) in sums.contracts.iter_mut().zip(&self.calendar_years) {
-            k.calendar = vec![CalendarYear::default(); *fractions];
+        for (k, &years) in sums.contracts.iter_mut().zip(&self.calendar_years) {
+            k.calendar = CalendarSums::new(years);
         }
         sums
     }
@@ -168,7 +178,6 @@ fn exposure<'a>(
     rec: &'a PatientRecord,
     drug: usize,
     documented: bool,
-    arrival: f64,
 ) -> Option<Exposure<'a>> {
     if !rec.treated || rec.start >= rec.coverage_end {
         return None;
@@ -187,7 +196,7 @@ fn exposure<'a>(
         payer_start: if t0 == 0.0 { 1.0 } else { prep.costs.factor(t0) },
         manufacturer_start: if t0 == 0.0 { 1.0 } else { prep.manufacturer.factor(t0) },
         documented,
-        arrival,
+        placement: Placement::default(),
     })
 }
 
@@ -210,20 +219,21 @@ fn simulate_chunk(
     let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
-    let mut block = [(PatientKey::default(), 0u64, LineDraws::default(), 0.0f64); BLOCK];
+    let mut block = [(0u64, PatientKey::default(), 0u64, LineDraws::default(), 0.0f64); BLOCK];
     let mut next = patients.start;
     while next < patients.end {
         let size = (patients.end - next).min(BLOCK as u64) as usize;
         for (i, slot) in block[..size].iter_mut().enumerate() {
             let pk = key.patient(next + i as u64);
             *slot = (
+                next + i as u64,
                 pk,
                 biomarker_status(prep, pk),
                 LineDraws::new(pk, &first_line),
                 coverage_end(prep, pk),
             );
         }
-        for (pk, status, line, covered) in &block[..size] {
+        for (i, pk, status, line, covered) in &block[..size] {
             courses.fill(None);
             for (s, touched_s) in touched.iter_mut().enumerate() {
                 let mut rec = start(prep, *pk, *status, s, *covered);
@@ -243,13 +253,13 @@ fn simulate_chunk(
                 if s == layout.comparator && rec.treated {
                     // Only a treated comparator patient can pay for a contracted drug.
                     for &ci in &layout.contracted[rec.regimen] {
-                        if let Some(x) = exposure(prep, &rec, prep.contracts[ci].drug, true, 0.0) {
+                        if let Some(x) = exposure(prep, &rec, prep.contracts[ci].drug, true) {
                             sums.comparator_units[ci] += x.stream(0, x.n).0;
                         }
                     }
                 }
                 *touched_s =
-                    settle_contract_arms(prep, layout, s, *pk, &rec, &mut sums, &mut deltas);
+                    settle_contract_arms(prep, layout, s, (*i, *pk), &rec, &mut sums, &mut deltas);
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
@@ -286,7 +296,7 @@ fn settle_contract_arms(
     prep: &Prepared,
     layout: &Layout,
     s: usize,
-    pk: PatientKey,
+    (patient, pk): (u64, PatientKey),
     rec: &PatientRecord,
     sums: &mut SampleSums,
     deltas: &mut [Option<f64>],
@@ -303,7 +313,7 @@ fn settle_contract_arms(
     for &(arm, ci) in &layout.contract_arms[s] {
         let contract = &prep.contracts[ci];
         if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
-            cached = Some((contract.drug, exposure(prep, rec, contract.drug, true, arrival)));
+            cached = Some((contract.drug, exposure(prep, rec, contract.drug, true)));
         }
         let Some((_, Some(base))) = &cached else {
             // Not treated with the drug: only a fixed yearly administration reaches the patient.
@@ -321,7 +331,11 @@ fn settle_contract_arms(
         x.documented = contract.documentation_error == 0.0
             || pk.uniform(contract.process, 0) >= contract.documentation_error;
         if let PreparedKind::Cohort(terms) = &contract.kind {
-            contracts::cohort::survey(terms, &x, arrival, &mut sums.contracts[arm].calendar);
+            x.placement = terms.place(patient, layout.patients, arrival);
+            // A cohort refund is the payer's, owed on its own past spend: it reaches the payer
+            // until the horizon whatever the member does.
+            x.refund_horizon = prep.horizon;
+            contracts::cohort::survey(terms, &x, x.placement, &mut sums.contracts[arm].calendar);
         }
         let list_pv = x.drug.price * x.stream(0, x.n).0;
         let cash = contracts::cash(

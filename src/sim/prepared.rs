@@ -46,11 +46,12 @@ pub struct Prepared {
     /// Whether refunds due after a member leaves reach the payer.
     pub portable: bool,
     /// Patients entering each strategy per year (0 when the scenario does not set it).
-    pub population: f64,
+    pub population: u64,
     /// Random process of a patient's arrival time in a cohort-level contract's term.
     pub arrival: Process,
-    /// Per arm: the refund fraction of each calendar year of a cohort-level contract (empty
-    /// for other arms, and zeros until the cohort has been surveyed; see [`Prepared::settled`]).
+    /// Per arm: the refund fraction of each population and calendar year of a cohort-level
+    /// contract (cell r·Y + y; empty for other arms, and until the populations have been
+    /// surveyed, see [`Prepared::settled`]).
     pub cohort_fractions: Vec<Vec<f64>>,
 }
 
@@ -170,11 +171,10 @@ impl Prepared {
             let Some(c) = self.arms[arm].contract else { continue };
             let contract = &self.contracts[c];
             if let PreparedKind::Cohort(terms) = &contract.kind {
-                let weight = self.population * terms.years as f64 / patients as f64;
                 *fractions = cohort::fractions(
                     terms,
                     &sums.contracts[arm].calendar,
-                    weight,
+                    patients,
                     self.list_price(contract.drug),
                 );
             }
@@ -294,6 +294,8 @@ impl Prepared {
             });
         }
         let s = &model.states;
+        // Validated: cohort-level contracts come with a population of at least 1.
+        let population = model.meta.population.unwrap_or(1);
         Ok(Prepared {
             horizon: model.meta.horizon,
             costs,
@@ -327,16 +329,9 @@ impl Prepared {
                 model.meta.perspective,
                 Perspective::Commercial { portable: true, .. }
             ),
-            population: model.meta.population.unwrap_or(0.0),
+            population: model.meta.population.unwrap_or(0),
             arrival: Process::new(ProcessKind::Arrival, 0),
-            cohort_fractions: model
-                .arms()
-                .iter()
-                .map(|arm| match arm.contract.map(|c| &model.contracts[c].kind) {
-                    Some(k) => vec![0.0; k.cohort_years().unwrap_or(0) as usize],
-                    None => Vec::new(),
-                })
-                .collect(),
+            cohort_fractions: vec![Vec::new(); model.arms().len()],
             contracts: model
                 .contracts
                 .iter()
@@ -385,6 +380,7 @@ impl Prepared {
                             PreparedKind::Cohort(CohortTerms {
                                 rule: CohortRule::ExpenditureCap { cap: v(*cap) },
                                 years: *years,
+                                population,
                             })
                         }
                         ContractKind::PriceVolume { tiers, years } => {
@@ -393,6 +389,7 @@ impl Prepared {
                                     tiers: tiers.iter().map(|t| (v(t.above), v(t.pay))).collect(),
                                 },
                                 years: *years,
+                                population,
                             })
                         }
                         ContractKind::PopulationOutcome {
@@ -409,12 +406,13 @@ impl Prepared {
                                 rebate: v(*rebate),
                             },
                             years: *years,
+                            population,
                         }),
                     },
                     admin_per_patient: v(c.admin_per_patient),
                     admin_per_assessment: v(c.admin_per_assessment),
                     admin_per_entrant: match model.meta.population {
-                        Some(n) => v(c.admin_per_year) / n,
+                        Some(n) => v(c.admin_per_year) / n as f64,
                         None => 0.0,
                     },
                     documentation_error: v(c.documentation_error),
