@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod describe;
 pub mod model;
 pub mod output;
+pub mod params;
 pub mod rng;
 pub mod run;
 pub mod scenario;

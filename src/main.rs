@@ -83,6 +83,9 @@ struct Sizes {
     /// Patients per strategy (overrides the scenario)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
     patients: Option<u64>,
+    /// PSA samples (overrides the scenario; 0 = base case only)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    samples: Option<u64>,
     /// Random seed (overrides the scenario)
     #[arg(long)]
     seed: Option<u64>,
@@ -95,6 +98,7 @@ impl Sizes {
     fn options(&self) -> RunOptions {
         RunOptions {
             patients: self.patients,
+            samples: self.samples,
             seed: self.seed,
             threads: self.threads.map(|t| t as usize),
             skip_threshold_search: false,
@@ -200,12 +204,6 @@ fn cmd_run(
     let s = load(path)?;
     let options = sizes.options();
     let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
-    if s.model.meta.samples > 0 && !quiet {
-        say!(
-            "note: scenario.samples = {} is not used yet: parameter distributions and PSA are not implemented, so only the base case runs",
-            s.model.meta.samples
-        );
-    }
     vbpsim::output::folder::check_target(&target)
         .map_err(|e| Failure::other(format!("error: {e}")))?;
     if !quiet {
@@ -215,10 +213,19 @@ fn cmd_run(
                 say!(
                     "note: contract `{name}` settles populations of {size} patients (population × years), more than the {patients} simulated: the one population is the simulated patients scaled up, with more noise than the real one; use --patients {size} or more"
                 );
+            } else if !patients.is_multiple_of(size) {
+                let last = size + patients % size;
+                say!(
+                    "note: contract `{name}` settles populations of {size} patients (population × years); {patients} is not a multiple, so the last of {} populations has {last} patients, scaled down (less noise than a real one); a multiple of {size} avoids it",
+                    patients / size
+                );
             }
         }
     }
     let sim = simulate_with_progress(&s, &options, quiet)?;
+    for w in &sim.warnings {
+        say!("warning: {w}");
+    }
     let dir =
         write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
     if !quiet {
@@ -332,6 +339,7 @@ fn cmd_bench(path: Option<&Path>, patients: u64, threads: Option<u64>) -> Result
     let s = load(path)?;
     let options = RunOptions {
         patients: Some(patients),
+        samples: Some(0),
         seed: None,
         threads: threads.map(|t| t as usize),
         skip_threshold_search: true,

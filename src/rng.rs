@@ -58,6 +58,8 @@ pub enum ProcessKind {
     Enrolment = 12,
     /// When a patient enters the population during a cohort-level contract's term.
     Arrival = 13,
+    /// A parameter's PSA draw (keyed by parameter name; drawn per sample, not per patient).
+    Parameter = 14,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.
@@ -95,6 +97,12 @@ impl SampleKey {
     #[inline]
     pub fn patient(self, patient: u64) -> PatientKey {
         PatientKey(mix64(self.0 ^ mix64(patient.wrapping_add(GOLDEN))))
+    }
+
+    /// The `index`-th uniform of a sample-level process (a parameter's draw), in (0, 1):
+    /// the sample's own stream, apart from every patient's.
+    pub fn uniform(self, process: Process, index: u64) -> f64 {
+        PatientKey(mix64(self.0 ^ 0xA076_1D64_78BD_642F)).uniform(process, index)
     }
 }
 

@@ -5,20 +5,25 @@ use crate::analysis::cohort::{CohortRow, cohort_rows};
 use crate::analysis::contracts::{ContractRow, ThresholdPrice, contract_rows};
 use crate::model::Arm;
 use crate::output::folder::{FolderError, Staging};
-use crate::output::tables;
+use crate::output::{psa_tables, tables};
+use crate::params::draw::{DrawError, sample_values};
 use crate::scenario::Scenario;
 use crate::sim::accumulator::SampleSums;
 use crate::sim::prepared::PrepareError;
 use crate::sim::{Prepared, SampleSpec, simulate_sample};
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Overrides from the command line; `None` keeps the scenario's value.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     pub patients: Option<u64>,
+    /// PSA samples (overrides `scenario.samples`).
+    pub samples: Option<u64>,
     pub seed: Option<u64>,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
@@ -41,7 +46,18 @@ pub enum RunError {
     NonFinite { arm: String, what: &'static str },
     #[error("cannot start {threads} worker threads: {source}")]
     Threads { threads: usize, source: rayon::ThreadPoolBuildError },
+    #[error("{0}")]
+    Draw(#[from] DrawError),
+    #[error("PSA sample {sample}: {source}")]
+    Sample { sample: u64, source: PrepareError },
+    #[error(
+        "contract `{contract}`: {patients} patients per strategy make {populations} populations of {size} (population × years), {cells} population-years to keep in memory (at most {MAX_POPULATION_YEARS}); simulate fewer patients or settle a larger population"
+    )]
+    Populations { contract: String, patients: u64, populations: u64, size: u64, cells: u64 },
 }
+
+/// Most population-years of one cohort-level contract arm kept in memory (about 40 bytes each).
+pub const MAX_POPULATION_YEARS: u64 = 4_000_000;
 
 /// What a simulation produced, before anything is written.
 #[derive(Clone, Debug)]
@@ -52,13 +68,27 @@ pub struct Simulation {
     pub contracts: Vec<ContractRow>,
     /// Cohort-level contracts' settlements per calendar year (empty without them).
     pub cohort: Vec<CohortRow>,
+    /// PSA samples 1…S in order (empty without PSA).
+    pub psa: Vec<PsaSample>,
+    /// Warnings about the results (printed and recorded in run.json).
+    pub warnings: Vec<String>,
     pub patients: u64,
     pub seed: u64,
     pub threads: usize,
     pub wall_seconds: f64,
 }
 
-/// Simulate the base case of a scenario. `progress` receives (patients done, total).
+/// One PSA sample: its uncertain parameters' values (in `Model::parameters` order, uncertain
+/// ones only) and its arms' results.
+#[derive(Clone, Debug)]
+pub struct PsaSample {
+    pub sample: u64,
+    pub values: Vec<f64>,
+    pub arms: Vec<ArmSummary>,
+}
+
+/// Simulate the base case of a scenario, then its PSA samples. `progress` receives (patients
+/// done, total) over all samples.
 pub fn simulate(
     scenario: &Scenario,
     options: &RunOptions,
@@ -67,6 +97,21 @@ pub fn simulate(
     let model = &scenario.model;
     let patients = options.patients.unwrap_or(model.meta.patients);
     let seed = options.seed.unwrap_or(model.meta.seed);
+    for c in &model.contracts {
+        let Some(years) = c.kind.cohort_years() else { continue };
+        let size = model.meta.population.unwrap_or(1).saturating_mul(years).max(1);
+        let populations = (patients / size).max(1);
+        let cells = populations.saturating_mul(years);
+        if cells > MAX_POPULATION_YEARS {
+            return Err(RunError::Populations {
+                contract: c.name.clone(),
+                patients,
+                populations,
+                size,
+                cells,
+            });
+        }
+    }
     let prep = Prepared::new(model, &model.values)?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = options.threads {
@@ -77,7 +122,33 @@ pub fn simulate(
         builder.build().map_err(|source| RunError::Threads { threads: threads_wanted, source })?;
     let started = Instant::now();
     let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
-    let sums = pool.install(|| simulate_sample(&prep, spec, progress));
+    let samples = options.samples.unwrap_or(model.meta.samples);
+    let mut per_sample = 0;
+    let sums = pool.install(|| {
+        simulate_sample(&prep, spec, &mut |done, total| {
+            per_sample = total;
+            progress(done, total * (samples + 1));
+        })
+    });
+    let psa = if samples > 0 {
+        let progress = Mutex::new((progress, 0u64));
+        pool.install(|| {
+            (1..=samples)
+                .into_par_iter()
+                .map(|sample| {
+                    let result = simulate_psa_sample(model, SampleSpec { sample, ..spec });
+                    if let Ok(mut guard) = progress.lock() {
+                        let (report, done) = &mut *guard;
+                        *done += 1;
+                        report(per_sample * (1 + *done), per_sample * (samples + 1));
+                    }
+                    result
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?
+    } else {
+        Vec::new()
+    };
     let wall_seconds = started.elapsed().as_secs_f64();
     let summary = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
     let prices: Vec<f64> = prep
@@ -109,16 +180,66 @@ pub fn simulate(
             })?;
         }
     }
+    let warnings = psa_warnings(model, &psa);
     Ok(Simulation {
+        warnings,
         arms: prep.arms.clone(),
         cohort: cohort_rows(&prep, &prep.arms, &sums, patients),
         contracts,
+        psa,
         sums,
         summary,
         patients,
         seed,
         threads: pool.current_num_threads(),
         wall_seconds,
+    })
+}
+
+/// Warn when patient-level noise is a large share of the PSA spread of an arm's incremental
+/// NMB (above 10 % of its variance at some threshold).
+fn psa_warnings(model: &crate::model::Model, psa: &[PsaSample]) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(first) = psa.first() else { return out };
+    for (i, arm) in first.arms.iter().enumerate() {
+        if arm.strategy == model.meta.comparator && arm.contract.is_none() {
+            continue;
+        }
+        for (k, l) in model.meta.thresholds.iter().enumerate() {
+            let values: Vec<f64> = psa.iter().map(|s| s.arms[i].inc_nmb[k].mean).collect();
+            let ses: Vec<f64> =
+                psa.iter().map(|s| s.arms[i].inc_nmb[k].mcse.unwrap_or(0.0)).collect();
+            if let Some(share) = crate::analysis::psa::noise_share(&values, &ses)
+                && share > 0.1
+            {
+                let contract = arm.contract.map_or("list", |c| model.contracts[c].name.as_str());
+                out.push(format!(
+                    "patient-level noise is {:.0} % of the PSA variance of {}/{contract}'s incremental NMB at {l}: the CEAC and EVPI mix it with parameter uncertainty; simulate more patients per sample",
+                    100.0 * share,
+                    model.strategies[arm.strategy].name
+                ));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// One PSA sample: draw the parameters, simulate, summarise.
+fn simulate_psa_sample(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+) -> Result<PsaSample, RunError> {
+    let values = sample_values(model, spec.seed, spec.sample)?;
+    let prep = Prepared::new(model, &values)
+        .map_err(|source| RunError::Sample { sample: spec.sample, source })?;
+    let sums = simulate_sample(&prep, spec, &mut |_, _| {});
+    let arms = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
+    let drawn = model.parameters.iter().filter(|p| p.is_uncertain());
+    Ok(PsaSample {
+        sample: spec.sample,
+        values: drawn.map(|p| values[p.slot.0 as usize]).collect(),
+        arms,
     })
 }
 
@@ -250,10 +371,12 @@ struct Manifest<'a> {
     scenario_sha256: String,
     seed: u64,
     patients: u64,
+    samples: usize,
     strategies: Vec<&'a str>,
     arms: usize,
     threads: usize,
     wall_seconds: f64,
+    warnings: &'a [String],
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -277,8 +400,27 @@ pub fn write_outputs(
         Ok((f, shown))
     };
     let (f, shown) = csv_file("summary.csv")?;
-    tables::write_summary(f, model, &sim.summary)
+    tables::write_summary(f, model, &sim.summary, &sim.psa)
         .map_err(|source| RunError::Csv { path: shown, source })?;
+    let (f, shown) = csv_file("frontier.csv")?;
+    psa_tables::write_frontier(f, model, &sim.arms, &sim.summary, &sim.psa)
+        .map_err(|source| RunError::Csv { path: shown, source })?;
+    if !sim.psa.is_empty() {
+        let (f, shown) = csv_file("psa.csv")?;
+        psa_tables::write_psa(f, model, &sim.psa)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+        let (f, shown) = csv_file("parameters.csv")?;
+        psa_tables::write_parameters(f, model, &sim.psa)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+        let (f, shown) = csv_file("psa_summary.csv")?;
+        psa_tables::write_psa_summary(f, model, &sim.summary, &sim.psa)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+        let (ceac, shown) = csv_file("ceac.csv")?;
+        let (ceaf, _) = csv_file("ceaf.csv")?;
+        let (evpi, _) = csv_file("evpi.csv")?;
+        psa_tables::write_acceptability(ceac, ceaf, evpi, model, &sim.arms, &sim.psa)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+    }
     let (f, shown) = csv_file("costs.csv")?;
     tables::write_costs(f, model, &sim.summary)
         .map_err(|source| RunError::Csv { path: shown, source })?;
@@ -307,6 +449,8 @@ pub fn write_outputs(
         arms: sim.summary.len(),
         threads: sim.threads,
         wall_seconds: sim.wall_seconds,
+        samples: sim.psa.len(),
+        warnings: &sim.warnings,
     };
     let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
     let path = staging.file("run.json");

@@ -1192,3 +1192,52 @@ fn cohort_contract_terms_are_checked() {
         .says(&["expected a whole number of at least 1, found -3"]);
     r.expect_count(1);
 }
+
+/// Parameter distributions that cannot exist, or whose draws a field cannot take, are errors
+/// at the field that makes them impossible; an unknown distribution gets a suggestion.
+#[test]
+fn impossible_parameter_distributions_are_located() {
+    let text = apply(
+        BUNDLED,
+        &[
+            (
+                "egfr_prevalence = { value = 0.15 }",
+                "egfr_prevalence = { dist = \"beta\", mean = 0.15, se = 0.4 }",
+            ),
+            (
+                "ngs_cost = { value = 3500 }",
+                "ngs_cost = { dist = \"gama\", mean = 3500, se = 500 }",
+            ),
+            (
+                "osi_responder_median = { value = \"24.5 months\" }",
+                "osi_responder_median = { dist = \"gamma\", mean = \"24.5 months\", se = 3 }",
+            ),
+        ],
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "se = 0.4", "0.4"), "parameters.egfr_prevalence.se")
+        .says(&["a beta with mean 0.15 cannot have se 0.4"]);
+    r.diag(loc(&text, "dist = \"gama\"", "\"gama\""), "parameters.ngs_cost.dist")
+        .says(&["expected one of fixed, beta, gamma"])
+        .helps(&["did you mean `gamma`?"]);
+    r.diag(loc(&text, "se = 3 }", "3"), "parameters.osi_responder_median.se")
+        .says(&["expected a duration", "as `mean`"]);
+    r.expect_count(3);
+
+    // A normal cannot be a probability: the error is at the field that uses it.
+    let text = edit(
+        "egfr_prevalence = { value = 0.15 }",
+        "egfr_prevalence = { dist = \"normal\", mean = 0.15, sd = 0.02 }",
+    );
+    let r = rejected(&text);
+    r.diag(
+        loc(&text, "prevalence = \"egfr_prevalence\"", "\"egfr_prevalence\""),
+        "biomarkers[0].prevalence",
+    )
+    .says(&[
+        "expected a probability between 0 and 1",
+        "(normal), whose draws range over [-inf, inf]",
+    ])
+    .helps(&["use a beta"]);
+    r.expect_count(1);
+}

@@ -264,6 +264,8 @@ fn summary_header() -> Vec<String> {
     }
     h.extend(THRESHOLDS.iter().map(|l| format!("nmb_{l}_mcse")));
     h.extend(THRESHOLDS.iter().map(|l| format!("inc_nmb_{l}_mcse")));
+    // Probability of cost-effectiveness from the PSA (empty without one).
+    h.extend(THRESHOLDS.iter().map(|l| format!("prob_ce_{l}")));
     h
 }
 

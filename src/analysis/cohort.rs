@@ -9,8 +9,9 @@ use crate::sim::accumulator::SampleSums;
 use crate::sim::prepared::PreparedKind;
 
 /// One row of cohort.csv: one calendar year of one population, undiscounted, averaged over the
-/// R simulated populations, each weighted by its number of simulated patients (so that the
-/// mean refund per patient in summary.csv is this refund summed over years divided by N·Y).
+/// R simulated populations, each weighted by its number of simulated patients (so that, with
+/// zero discount rates, the mean refund per patient in summary.csv is this refund summed over
+/// years divided by N·Y).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CohortRow {
     pub arm: usize,
@@ -30,7 +31,8 @@ pub struct CohortRow {
     pub drug_spend: f64,
     /// refund / drug_spend.
     pub refund_fraction: f64,
-    /// Share of populations whose refund for the year is due.
+    /// Share of the R populations whose refund for the year is due (unweighted: the chance a
+    /// payer with this population faces).
     pub refund_probability: f64,
     /// g·spend, due at `settled_at` (years from the start of the term).
     pub refund: f64,
@@ -69,7 +71,7 @@ pub fn cohort_rows(
                 succeeded += cell.succeeded;
                 refunded_cycles += g * cell.cycles as f64;
                 if g > 0.0 {
-                    due += terms.members(r as u64, patients);
+                    due += 1;
                 }
             }
             let drug_spend = scale * price * cycles as f64;
@@ -89,7 +91,7 @@ pub fn cohort_rows(
                 },
                 drug_spend,
                 refund_fraction: if drug_spend > 0.0 { refund / drug_spend } else { 0.0 },
-                refund_probability: due as f64 / patients as f64,
+                refund_probability: due as f64 / pops as f64,
                 refund,
                 settled_at: terms.settled_at(y),
             });

@@ -99,7 +99,12 @@ pub fn contract_rows(
                     ThresholdPrice::NotSearched
                 } else if slope > 0.0 {
                     let gap = l * row_summary.inc_qaly.mean - row_summary.inc_cost.mean;
-                    ThresholdPrice::At(prices[c] + gap / slope)
+                    let price = prices[c] + gap / slope;
+                    if price >= 0.0 {
+                        ThresholdPrice::At(price)
+                    } else {
+                        ThresholdPrice::NotEvenFree
+                    }
                 } else {
                     ThresholdPrice::CostDoesNotRise
                 }

@@ -2,3 +2,5 @@
 pub mod cea;
 pub mod cohort;
 pub mod contracts;
+pub mod frontier;
+pub mod psa;

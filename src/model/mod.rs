@@ -6,6 +6,7 @@
 //! parameter sees it. The engine never reads this structure in its hot loop: it reads a
 //! [`crate::sim::Prepared`] built from it for one set of values.
 
+use crate::params::ParamDist;
 use crate::rng::Process;
 use crate::units::Dimension;
 
@@ -185,6 +186,10 @@ pub struct Meta {
     pub comparator: usize,
     /// Willingness-to-pay thresholds per QALY.
     pub thresholds: Vec<f64>,
+    /// The willingness-to-pay grid of the CEAC, CEAF and EVPI.
+    pub wtp_grid: Vec<f64>,
+    /// Years over which a decision applies (population EVPI).
+    pub decision_years: u64,
     pub perspective: Perspective,
     /// Patients entering each strategy per year (`payer.population`): the incident population
     /// of cohort-level contracts and of fixed yearly administration costs.
@@ -209,6 +214,16 @@ pub struct Parameter {
     pub name: String,
     pub slot: Slot,
     pub dimension: Dimension,
+    /// Its PSA distribution (on the internal scale); the slot holds the point value.
+    pub dist: ParamDist,
+    /// Random process of its draws.
+    pub process: Process,
+}
+
+impl Parameter {
+    pub fn is_uncertain(&self) -> bool {
+        self.dist != ParamDist::Fixed
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -11,8 +11,21 @@ pub const MARKER: &str = "\"tool\": \"vbpsim\"";
 
 /// Every file a run writes. A previous output folder is replaced only if it holds nothing else,
 /// so a run never deletes a file it did not write.
-pub const OUTPUT_FILES: &[&str] =
-    &["summary.csv", "costs.csv", "survival.csv", "contracts.csv", "cohort.csv", "run.json"];
+pub const OUTPUT_FILES: &[&str] = &[
+    "summary.csv",
+    "costs.csv",
+    "survival.csv",
+    "contracts.csv",
+    "cohort.csv",
+    "frontier.csv",
+    "psa.csv",
+    "parameters.csv",
+    "psa_summary.csv",
+    "ceac.csv",
+    "ceaf.csv",
+    "evpi.csv",
+    "run.json",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum FolderError {

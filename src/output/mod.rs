@@ -1,4 +1,5 @@
 //! Writers: CSV tables, the run manifest, and the output folder. They format results; they
 //! compute no statistics.
 pub mod folder;
+pub mod psa_tables;
 pub mod tables;

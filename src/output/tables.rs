@@ -54,13 +54,22 @@ pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
     for l in thresholds {
         h.push(format!("inc_nmb_{}_mcse", number(*l)));
     }
+    for l in thresholds {
+        h.push(format!("prob_ce_{}", number(*l)));
+    }
     h
 }
 
-pub fn write_summary<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv::Result<()> {
+/// summary.csv: the base case per arm; `prob_ce_<λ>` from the PSA samples (empty without).
+pub fn write_summary<W: Write>(
+    out: W,
+    model: &Model,
+    rows: &[ArmSummary],
+    psa: &[crate::run::PsaSample],
+) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(summary_header(&model.meta.thresholds))?;
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
         let mut rec = vec![
             model.strategies[r.strategy].name.clone(),
             contract_name(model, r.contract).to_string(),
@@ -82,6 +91,15 @@ pub fn write_summary<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> cs
         }
         rec.extend(r.nmb.iter().map(mcse));
         rec.extend(r.inc_nmb.iter().map(mcse));
+        let comparator = r.strategy == model.meta.comparator && r.contract.is_none();
+        for k in 0..model.meta.thresholds.len() {
+            rec.push(if psa.is_empty() || comparator {
+                String::new()
+            } else {
+                let wins = psa.iter().filter(|s| s.arms[i].inc_nmb[k].mean > 0.0).count();
+                number(wins as f64 / psa.len() as f64)
+            });
+        }
         w.write_record(&rec)?;
     }
     w.flush()?;

@@ -4,7 +4,7 @@
 //! references can be checked in any order and point at the referring value.
 
 use super::diagnostic::{Diagnostic, ScenarioErrors, Source};
-use super::reader::{Check, ParamEntry, Reader, Value, describe, join};
+use super::reader::{Check, Reader, Value, describe, join};
 use crate::model::*;
 use crate::rng::{Process, ProcessKind};
 use crate::units::Dimension;
@@ -33,7 +33,11 @@ const SCENARIO_KEYS: &[&str] = &[
     "seed",
     "comparator",
     "thresholds",
+    "wtp_grid",
+    "decision_years",
 ];
+/// Most points of a willingness-to-pay grid.
+const MAX_WTP_POINTS: f64 = 10_000.0;
 /// Longest horizon accepted: beyond a lifetime is a unit slip.
 pub const MAX_HORIZON_YEARS: f64 = 200.0;
 /// Most patients per strategy accepted from a scenario or the command line.
@@ -126,7 +130,7 @@ fn named_entries<'a, 'i>(
 fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Option<Model> {
     r.check_keys(doc, "", TOP_KEYS);
     if let Some(p) = doc.get("parameters") {
-        read_parameters(r, p);
+        super::parameters::read_parameters(r, p);
     }
     let (biomarker_entries, biomarker_names) = named_entries(r, doc, "biomarkers", "biomarker");
     let (test_entries, test_names) = named_entries(r, doc, "tests", "test");
@@ -291,7 +295,13 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         .iter()
         .map(|name| {
             let e = &r.parameters[name];
-            Parameter { name: name.clone(), slot: e.slot, dimension: e.dimension }
+            Parameter {
+                name: name.clone(),
+                slot: e.slot,
+                dimension: e.dimension,
+                dist: e.dist,
+                process: Process::named(ProcessKind::Parameter, name),
+            }
         })
         .collect();
     parameters.sort_by_key(|p| p.slot.0);
@@ -310,57 +320,6 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         drugs,
         contracts: contracts.into_iter().collect::<Option<Vec<_>>>()?,
     })
-}
-
-fn read_parameters(r: &mut Reader, v: &Value<'_>) {
-    let Some(table) = r.table(v, "parameters") else {
-        return;
-    };
-    for (key, pv) in table.iter() {
-        let name = key.get_ref().to_string();
-        let path = join("parameters", &name);
-        if !super::reader::is_identifier(&name) {
-            r.error(key.span(), &path, "expected a parameter name of letters, digits and `_`");
-            continue;
-        }
-        let Some(pt) = r.table(pv, &path) else {
-            continue;
-        };
-        r.check_keys(pt, &path, &["value"]);
-        let Some(value) = r.require(pt, &pv.span(), &path, "value", "the parameter's point value")
-        else {
-            continue;
-        };
-        let vpath = join(&path, "value");
-        let (x, dimension) = match value.get_ref() {
-            DeValue::Integer(_) | DeValue::Float(_) => match r.number(value, &vpath) {
-                Some(x) => (x, Dimension::Number),
-                None => continue,
-            },
-            DeValue::String(s) => match crate::units::parse_quantity(s) {
-                Ok((x, dim)) => (x, dim),
-                Err(_) => {
-                    // Re-read as a duration to get the precise unit message.
-                    let _ = r.literal_quantity(value, &vpath, Dimension::Duration, Check::Any);
-                    continue;
-                }
-            },
-            other => {
-                r.error(
-                    value.span(),
-                    &vpath,
-                    format!(
-                        "expected a number or a quantity like \"6 months\", found {}",
-                        describe(other)
-                    ),
-                );
-                continue;
-            }
-        };
-        let slot = r.constant(x);
-        r.parameters.insert(name.clone(), ParamEntry { slot, dimension });
-        r.parameter_order.push(name);
-    }
 }
 
 fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Meta> {
@@ -488,6 +447,46 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         }),
         None => Some(vec![100_000.0]),
     };
+    let wtp_grid = match t.get("wtp_grid") {
+        Some(v) => r.table(v, "scenario.wtp_grid").and_then(|g| {
+            let gp = "scenario.wtp_grid";
+            r.check_keys(g, gp, &["from", "to", "step"]);
+            let mut read = |key: &str, check: Check| {
+                r.require(g, &v.span(), gp, key, "a number per QALY").and_then(|x| {
+                    r.literal_quantity(x, &join(gp, key), Dimension::Number, check)
+                })
+            };
+            let (from, to, step) =
+                (read("from", Check::NonNegative), read("to", Check::NonNegative), read("step", Check::Positive));
+            let (from, to, step) = (from?, to?, step?);
+            let points = ((to - from) / step + 1e-9).floor() + 1.0;
+            if !(to >= from) || points > MAX_WTP_POINTS {
+                r.error(
+                    v.span(),
+                    gp,
+                    format!("expected from ≤ to and at most {MAX_WTP_POINTS} points, found from {from}, to {to}, step {step}"),
+                );
+                return None;
+            }
+            Some((0..points as u64).map(|k| from + k as f64 * step).collect())
+        }),
+        None => Some(Vec::new()),
+    };
+    let decision_years = match t.get("decision_years") {
+        Some(v) => r.integer(v, "scenario.decision_years", 1).and_then(|n| {
+            if n > 100 {
+                r.error(
+                    v.span(),
+                    "scenario.decision_years",
+                    format!("expected at most 100 years, found {n}"),
+                );
+                None
+            } else {
+                Some(n)
+            }
+        }),
+        None => Some(10),
+    };
     Some(Meta {
         name: name?,
         title: title?,
@@ -500,6 +499,18 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         samples: samples?,
         seed: seed?,
         comparator: comparator?,
+        wtp_grid: {
+            // Default grid: 0 to twice the largest threshold in 40 steps.
+            let grid: Vec<f64> = wtp_grid?;
+            let thresholds: &Vec<f64> = thresholds.as_ref()?;
+            if grid.is_empty() {
+                let top = 2.0 * thresholds.iter().copied().fold(0.0, f64::max).max(1.0);
+                (0..=40).map(|k| top * k as f64 / 40.0).collect()
+            } else {
+                grid
+            }
+        },
+        decision_years: decision_years?,
         thresholds: thresholds?,
         perspective: Perspective::National,
         population: None,

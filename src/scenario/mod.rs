@@ -6,10 +6,12 @@
 
 mod compile;
 pub mod diagnostic;
+mod parameters;
 mod reader;
 
 pub use compile::{MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_TEST_CHAIN};
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
+pub use reader::MAX_MAGNITUDE;
 
 use crate::model::Model;
 use std::path::Path;

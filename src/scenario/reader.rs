@@ -7,6 +7,7 @@
 
 use super::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::Slot;
+use crate::params::{ParamDist, Support};
 use crate::units::{Dimension, UnitError, parse_quantity};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -34,6 +35,30 @@ pub enum Check {
 pub const MAX_MAGNITUDE: f64 = 1e12;
 
 impl Check {
+    /// Whether every value a parameter can draw passes (ignoring the magnitude limit, which
+    /// each draw is checked against).
+    fn admits(self, s: Support) -> bool {
+        match self {
+            Check::Any => true,
+            Check::Probability => s.lower >= 0.0 && s.upper <= 1.0,
+            Check::NonNegative => s.lower >= 0.0,
+            Check::Positive => s.lower > 0.0 || (s.lower == 0.0 && !s.lower_attained),
+            Check::AtMostOne => s.upper <= 1.0,
+        }
+    }
+
+    /// A distribution that would pass, for the help line.
+    fn suggestion(self) -> &'static str {
+        match self {
+            Check::Any => "",
+            Check::Probability => {
+                "use a beta, or bounds within [0, 1] (truncated_normal, uniform, triangular, pert)"
+            }
+            Check::NonNegative | Check::Positive => "use a gamma or a lognormal, or bounds above 0",
+            Check::AtMostOne => "use bounds of at most 1 (e.g. a truncated_normal with upper = 1)",
+        }
+    }
+
     fn passes(self, x: f64) -> bool {
         x.abs() <= MAX_MAGNITUDE
             && match self {
@@ -71,6 +96,8 @@ impl Check {
 pub struct ParamEntry {
     pub slot: Slot,
     pub dimension: Dimension,
+    /// Its distribution (fixed: the point value only).
+    pub dist: ParamDist,
 }
 
 /// Collects diagnostics and the value table while a document is read.
@@ -81,6 +108,8 @@ pub struct Reader {
     pub parameters: HashMap<String, ParamEntry>,
     /// Parameter names in file order, for listing in errors.
     pub parameter_order: Vec<String>,
+    /// Parameters defined with an error already reported: references to them add none.
+    pub invalid_parameters: std::collections::HashSet<String>,
 }
 
 /// A short description of a value for "found …" messages.
@@ -387,6 +416,9 @@ impl Reader {
         check: Check,
     ) -> Option<Slot> {
         let Some(entry) = self.parameters.get(name).cloned() else {
+            if self.invalid_parameters.contains(name) {
+                return None;
+            }
             let help = Some(defined_help(
                 name,
                 "parameter",
@@ -413,6 +445,22 @@ impl Reader {
                 span,
                 path,
                 format!("expected {}, found parameter `{name}` = {x}", check.expected(want, x)),
+            );
+            return None;
+        }
+        let support = entry.dist.support(x);
+        if !check.admits(support) {
+            self.error_help(
+                span,
+                path,
+                format!(
+                    "expected {}, found parameter `{name}` ({}), whose draws range over [{}, {}]",
+                    check.expected(want, x),
+                    entry.dist.name(),
+                    support.lower,
+                    support.upper
+                ),
+                Some(check.suggestion().to_string()),
             );
             return None;
         }

@@ -17,6 +17,10 @@ use crate::survival::{DistributionError, TimeToEvent};
 pub enum PrepareError {
     #[error("regimen `{regimen}`: {what}: {source}")]
     Distribution { regimen: String, what: &'static str, source: DistributionError },
+    #[error(
+        "biomarker group `{group}`: prevalences sum to {sum} > 1 with these parameter values; draw the group's shares jointly or bound them so that they cannot exceed 1"
+    )]
+    GroupSum { group: String, sum: f64 },
 }
 
 #[derive(Clone, Debug)]
@@ -191,22 +195,23 @@ impl Prepared {
     /// Build from the model and a value table (`model.values` for the base case).
     pub fn new(model: &Model, values: &[f64]) -> Result<Self, PrepareError> {
         let v = |s: Slot| values[s.0 as usize];
-        let groups = model
-            .groups
-            .iter()
-            .map(|g| {
-                let mut cum = 0.0;
-                let members = g
-                    .members
-                    .iter()
-                    .map(|&b| {
-                        cum += v(model.biomarkers[b].prevalence);
-                        (b, cum)
-                    })
-                    .collect();
-                PreparedGroup { process: g.process, members }
-            })
-            .collect();
+        let mut groups = Vec::with_capacity(model.groups.len());
+        for g in &model.groups {
+            let mut cum = 0.0;
+            let members: Vec<(usize, f64)> = g
+                .members
+                .iter()
+                .map(|&b| {
+                    cum += v(model.biomarkers[b].prevalence);
+                    (b, cum)
+                })
+                .collect();
+            // Validated on point values; a PSA draw can still push a group above 1.
+            if cum > 1.0 + 1e-12 {
+                return Err(PrepareError::GroupSum { group: g.name.clone(), sum: cum });
+            }
+            groups.push(PreparedGroup { process: g.process, members });
+        }
         let tests = model
             .tests
             .iter()

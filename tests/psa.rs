@@ -1,0 +1,289 @@
+//! Probabilistic sensitivity analysis: parameter draws against their distributions
+//! (Kolmogorov–Smirnov and the stated parametrisations), a PSA whose samples are deterministic
+//! given the parameters (so CEAC and EVPI have closed forms up to one numerical integral), the
+//! sample tables, and reproducibility.
+
+use statrs::distribution::{Beta, ContinuousCDF, Gamma, Normal};
+use vbpsim::params::draw::sample_values;
+use vbpsim::run::{RunError, RunOptions, Simulation, simulate};
+use vbpsim::scenario;
+
+const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
+
+/// Two strategies; nobody progresses or dies within the horizon. `bsc` has an adverse event
+/// with probability 1 whose QALY loss is `loss`; `treat` pays `price` for 12 monthly cycles.
+/// Undiscounted: inc cost = 12·price, inc QALY = loss, for every patient of a sample.
+fn deterministic(parameters: &str, samples: u64) -> String {
+    format!(
+        r#"
+[scenario]
+name = "psa"
+horizon = "5 years"
+discount = {{ costs = 0, outcomes = 0 }}
+patients = 50
+samples = {samples}
+seed = 3
+comparator = "bsc"
+thresholds = [20000, 60000]
+wtp_grid = {{ from = 0, to = 100000, step = 20000 }}
+
+[parameters]
+{parameters}
+
+[[regimens]]
+name = "bsc"
+response = 0
+progression = {{ responder = {NEVER}, non_responder = {NEVER} }}
+death_before_progression = {NEVER}
+after_progression = {{ survival = {NEVER} }}
+adverse_events = [{{ name = "ae", probability = 1, cost = 0, qaly_loss = "loss" }}]
+
+[[regimens]]
+name = "x"
+drugs = [{{ name = "x", price = "price", cycle = "1 month", max_cycles = 12 }}]
+response = 1
+progression = {{ responder = {NEVER}, non_responder = {NEVER} }}
+death_before_progression = {NEVER}
+after_progression = {{ survival = {NEVER} }}
+
+[states]
+progression_free = {{ utility = 0.8 }}
+progressed = {{ utility = 0.6 }}
+
+[[strategies]]
+name = "bsc"
+default = "bsc"
+
+[[strategies]]
+name = "treat"
+default = "x"
+"#
+    )
+}
+
+fn run(text: &str, options: RunOptions) -> Simulation {
+    let s = scenario::parse("psa.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
+    simulate(&s, &options, &mut |_, _| {}).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Draws
+
+type Cdf = Box<dyn Fn(f64) -> f64>;
+
+fn ks(mut xs: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len() as f64;
+    xs.iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let f = cdf(x);
+            (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn parameter_draws_follow_their_distributions() {
+    let parameters = r#"
+loss = { dist = "beta", mean = 0.3, se = 0.05 }
+price = { dist = "gamma", mean = 5000, se = 1000 }
+a = { dist = "beta", alpha = 2, beta = 5 }
+g = { dist = "gamma", shape = 0.7, scale = "3 months" }
+ln = { dist = "lognormal", median = 0.6, ci95 = [0.45, 0.8] }
+n = { dist = "normal", mean = 10, sd = 2 }
+tn = { dist = "truncated_normal", mean = 0.9, sd = 0.1, upper = 1 }
+un = { dist = "uniform", lower = 1, upper = 3 }
+tri = { dist = "triangular", lower = 0, mode = 1, upper = 4 }
+pert = { dist = "pert", lower = 0, mode = 1, upper = 4 }
+"#;
+    let s = scenario::parse("psa.toml", &deterministic(parameters, 0))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let m = &s.model;
+    let n = 20_000u64;
+    let draws: Vec<Vec<f64>> = (1..=n).map(|k| sample_values(m, 9, k).unwrap()).collect();
+    let column = |name: &str| {
+        let p = m.parameters.iter().find(|p| p.name == name).unwrap();
+        draws.iter().map(|v| v[p.slot.0 as usize]).collect::<Vec<f64>>()
+    };
+    // Kolmogorov–Smirnov at α = 0.001: D < 1.95/√n.
+    let critical = 1.95 / (n as f64).sqrt();
+    let std = Normal::new(0.0, 1.0).unwrap();
+    // Beta from mean/se by the method of moments: α = m·k, β = (1 − m)·k, k = m(1−m)/se² − 1.
+    let k = 0.3 * 0.7 / 0.0025 - 1.0;
+    let beta_ms = Beta::new(0.3 * k, 0.7 * k).unwrap();
+    // Gamma from mean/se: shape (m/se)², scale se²/m; the duration in years.
+    let gamma_ms = Gamma::new(25.0, 1.0 / 200.0).unwrap();
+    let gamma_g = Gamma::new(0.7, 1.0 / 0.25).unwrap();
+    let sdlog = (0.8f64 / 0.45).ln() / (2.0 * 1.959963984540054);
+    let cases: Vec<(&str, Cdf)> = vec![
+        ("loss", Box::new(move |x| beta_ms.cdf(x))),
+        ("price", Box::new(move |x| gamma_ms.cdf(x))),
+        ("a", Box::new(|x| Beta::new(2.0, 5.0).unwrap().cdf(x))),
+        ("g", Box::new(move |x| gamma_g.cdf(x))),
+        ("ln", Box::new(move |x: f64| std.cdf((x.ln() - 0.6f64.ln()) / sdlog))),
+        ("n", Box::new(move |x| std.cdf((x - 10.0) / 2.0))),
+        ("tn", Box::new(move |x| (std.cdf((x - 0.9) / 0.1) - 0.0) / std.cdf(1.0))),
+        ("un", Box::new(|x| ((x - 1.0) / 2.0).clamp(0.0, 1.0))),
+        (
+            "tri",
+            Box::new(|x: f64| if x < 1.0 { x * x / 4.0 } else { 1.0 - (4.0 - x).powi(2) / 12.0 }),
+        ),
+        // PERT(0, 1, 4): 4·Beta(1 + 4·1/4, 1 + 4·3/4) = 4·Beta(2, 4).
+        ("pert", Box::new(|x| Beta::new(2.0, 4.0).unwrap().cdf(x / 4.0))),
+    ];
+    for (name, cdf) in cases {
+        let d = ks(column(name), cdf);
+        assert!(d < critical, "{name}: KS distance {d} ≥ {critical}");
+    }
+    // The stated parametrisations: mean and se of the beta, the lognormal's interval.
+    let loss = column("loss");
+    let mean = loss.iter().sum::<f64>() / n as f64;
+    assert!((mean - 0.3).abs() < 4.0 * 0.05 / (n as f64).sqrt(), "beta mean {mean}");
+    let mut ln = column("ln");
+    ln.sort_by(f64::total_cmp);
+    let q = |p: f64| ln[(p * n as f64) as usize];
+    // Binomial error of a sample quantile: ±4·√(p(1−p)/n) in probability.
+    let band = 4.0 * (0.025f64 * 0.975 / n as f64).sqrt();
+    let std2 = Normal::new(0.0, 1.0).unwrap();
+    let p_lo = std2.cdf((q(0.025).ln() - 0.6f64.ln()) / sdlog);
+    assert!((p_lo - 0.025).abs() < band, "2.5 % quantile at p = {p_lo}");
+    // Sample 0 is the base case: point values (beta mean, gamma shape·scale, lognormal median,
+    // triangular and PERT mode, uniform midpoint, truncated normal mean).
+    let base = sample_values(m, 9, 0).unwrap();
+    let point =
+        |name: &str| base[m.parameters.iter().find(|p| p.name == name).unwrap().slot.0 as usize];
+    for (name, want) in [
+        ("loss", 0.3),
+        ("a", 2.0 / 7.0),
+        ("g", 0.175),
+        ("ln", 0.6),
+        ("tri", 1.0),
+        ("pert", 1.0),
+        ("un", 2.0),
+        ("tn", 0.9),
+    ] {
+        assert!((point(name) - want).abs() < 1e-12, "{name}: point value {}", point(name));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A PSA with closed forms
+
+/// E[(c − 12A)⁺] and E[((c − 12A)⁺)²] for A ~ Gamma(k, θ), by the partial moments
+/// E[Aʲ·1(A < x)] = θʲ·Γ(k + j)/Γ(k)·F(x; k + j, θ).
+fn gamma_positive_part(c: f64, k: f64, theta: f64) -> (f64, f64) {
+    if c <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let x = c / 12.0;
+    let f = |shape: f64| Gamma::new(shape, 1.0 / theta).unwrap().cdf(x);
+    let m1 = c * f(k) - 12.0 * k * theta * f(k + 1.0);
+    let m2 = c * c * f(k) - 24.0 * c * k * theta * f(k + 1.0)
+        + 144.0 * k * (k + 1.0) * theta * theta * f(k + 2.0);
+    (m1, m2)
+}
+
+#[test]
+fn ceac_and_evpi_match_closed_forms() {
+    // inc NMB(λ) = λ·L − 12·A with L ~ Beta(α, β) (mean 0.3, se 0.05) and A ~ Gamma(25, 200)
+    // (mean 5,000, se 1,000), independent. Per sample it is exact (no patient noise).
+    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
+    let samples = 4000;
+    let sim = run(&deterministic(parameters, samples), RunOptions::default());
+    assert_eq!(sim.psa.len(), samples as usize);
+    let k = 0.3 * 0.7 / 0.0025 - 1.0;
+    let beta = Beta::new(0.3 * k, 0.7 * k).unwrap();
+    let (shape, theta) = (25.0, 200.0);
+    // Each sample: treat's cost is 12 × its price draw, its QALY gain the loss draw, exactly.
+    for s in &sim.psa {
+        let (loss, price) = (s.values[0], s.values[1]);
+        let t = &s.arms[1];
+        assert!((t.inc_cost.mean - 12.0 * price).abs() < 1e-9 * price, "sample {}", s.sample);
+        assert!((t.inc_qaly.mean - loss).abs() < 1e-12, "sample {}", s.sample);
+    }
+    // Outer integral over the beta density by the midpoint rule on (0, 1).
+    let integrate = |g: &dyn Fn(f64) -> f64| {
+        let steps = 20_000;
+        (0..steps)
+            .map(|i| {
+                let l = (i as f64 + 0.5) / steps as f64;
+                g(l) * statrs::distribution::Continuous::pdf(&beta, l)
+            })
+            .sum::<f64>()
+            / steps as f64
+    };
+    let table: Vec<Vec<(f64, f64)>> = sim
+        .psa
+        .iter()
+        .map(|s| s.arms.iter().map(|a| (a.cost.mean, a.qaly.mean)).collect())
+        .collect();
+    let n = samples as f64;
+    // λ where treat is cost-effective in some samples but not on average, and the reverse.
+    for lambda in [150_000.0, 260_000.0] {
+        let a = &vbpsim::analysis::psa::acceptability(&table, &[lambda])[0];
+        // CEAC of treat: P(λL > 12A) = E_L[F_A(λL/12)].
+        let gamma = Gamma::new(shape, 1.0 / theta).unwrap();
+        let p = integrate(&|l| gamma.cdf(lambda * l / 12.0));
+        let se = (p * (1.0 - p) / n).sqrt();
+        assert!(
+            (a.probability[1] - p).abs() < 4.0 * se,
+            "λ {lambda}: CEAC {} vs {p}",
+            a.probability[1]
+        );
+        // EVPI = E[X⁺] − max(0, E[X]) with X = λL − 12A.
+        let (m1, m2) = {
+            let m1 = integrate(&|l| gamma_positive_part(lambda * l, shape, theta).0);
+            let m2 = integrate(&|l| gamma_positive_part(lambda * l, shape, theta).1);
+            (m1, m2)
+        };
+        let ex = lambda * 0.3 - 12.0 * shape * theta;
+        let evpi = m1 - ex.max(0.0);
+        // The estimator is the mean of X⁺ (E[X] < 0) or of X⁻ = X⁺ − X (E[X] > 0) over samples.
+        let ex2 = lambda * lambda * (0.0025 + 0.09) - 24.0 * lambda * 0.3 * shape * theta
+            + 144.0 * shape * (shape + 1.0) * theta * theta;
+        let var = if ex < 0.0 { m2 - m1 * m1 } else { (ex2 - m2) - (m1 - ex).powi(2) };
+        let se = (var / n).sqrt();
+        assert!(ex.abs() > 10.0 * se, "the test needs E[X] clearly away from 0");
+        assert!((a.evpi - evpi).abs() < 4.0 * se, "λ {lambda}: EVPI {} vs {evpi} ± {se}", a.evpi);
+    }
+}
+
+#[test]
+fn psa_is_identical_for_any_thread_count() {
+    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
+    let text = deterministic(parameters, 30)
+        .replace(NEVER, r#"{ dist = "exponential", median = "2 years" }"#);
+    let one = run(&text, RunOptions { threads: Some(1), ..RunOptions::default() });
+    let two = run(&text, RunOptions { threads: Some(2), ..RunOptions::default() });
+    assert_eq!(one.psa.len(), 30);
+    for (a, b) in one.psa.iter().zip(&two.psa) {
+        assert_eq!(a.values, b.values);
+        assert_eq!(a.arms, b.arms);
+    }
+    // Samples differ from each other and from the base case.
+    assert_ne!(one.psa[0].arms[1].cost.mean, one.psa[1].arms[1].cost.mean);
+    assert_ne!(one.psa[0].arms[1].cost.mean, one.summary[1].cost.mean);
+}
+
+#[test]
+fn a_draw_that_breaks_a_group_is_an_error_naming_the_sample() {
+    // Two biomarkers of one group with independent betas around 0.5 each: some sample sums
+    // above 1.
+    let text = deterministic(
+        "loss = { value = 0.1 }\nprice = { value = 100 }\npa = { dist = \"beta\", mean = 0.49, se = 0.05 }\npb = { dist = \"beta\", mean = 0.49, se = 0.05 }",
+        50,
+    )
+    .replace(
+        "[[regimens]]\nname = \"bsc\"",
+        "[[biomarkers]]\nname = \"a\"\nprevalence = \"pa\"\ngroup = \"g\"\n\n[[biomarkers]]\nname = \"b\"\nprevalence = \"pb\"\ngroup = \"g\"\n\n[[regimens]]\nname = \"bsc\"",
+    );
+    let s = scenario::parse("psa.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let err = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap_err();
+    assert!(matches!(err, RunError::Sample { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("PSA sample ") && message.contains("biomarker group `g`"),
+        "{message}"
+    );
+}
