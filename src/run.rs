@@ -48,6 +48,8 @@ pub enum RunError {
     Threads { threads: usize, source: rayon::ThreadPoolBuildError },
     #[error("{0}")]
     Draw(#[from] DrawError),
+    #[error("{0}")]
+    Plot(#[from] crate::output::plots::PlotError),
     #[error("PSA sample {sample}: {source}")]
     Sample { sample: u64, source: PrepareError },
     #[error(
@@ -452,6 +454,7 @@ pub fn write_outputs(
         samples: sim.psa.len(),
         warnings: &sim.warnings,
     };
+    crate::output::figures::write_all(&staging.dir, model, sim)?;
     let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
     let path = staging.file("run.json");
     std::fs::write(&path, json).map_err(|source| {

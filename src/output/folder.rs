@@ -25,6 +25,18 @@ pub const OUTPUT_FILES: &[&str] = &[
     "ceaf.csv",
     "evpi.csv",
     "run.json",
+    "survival.png",
+    "survival.svg",
+    "ce_plane.png",
+    "ce_plane.svg",
+    "contracts.png",
+    "contracts.svg",
+    "ceac.png",
+    "ceac.svg",
+    "ceaf.png",
+    "ceaf.svg",
+    "evpi.png",
+    "evpi.svg",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,7 @@
 //! Writers: CSV tables, the run manifest, and the output folder. They format results; they
 //! compute no statistics.
+pub mod figures;
 pub mod folder;
+pub mod plots;
 pub mod psa_tables;
 pub mod tables;

@@ -1,0 +1,198 @@
+//! The run's plots, assembled from its result tables: survival, the cost-effectiveness plane,
+//! CEAC, CEAF, EVPI and contract spend.
+
+use super::plots::{Chart, Plot, PlotError, Series, write};
+use super::psa_tables::{set_name, sets};
+use super::tables::contract_name;
+use crate::analysis::psa::acceptability;
+use crate::model::Model;
+use crate::run::Simulation;
+use crate::sim::accumulator::SurvivalCounts;
+use std::path::Path;
+
+/// Plot stems written by a run: always `survival` and `ce_plane`; `contracts` with contracts;
+/// `ceac`, `ceaf`, `evpi` with PSA. Each as .png and .svg.
+pub const PLOTS: &[&str] = &["survival", "ce_plane", "contracts", "ceac", "ceaf", "evpi"];
+
+fn arm_label(model: &Model, strategy: usize, contract: Option<usize>) -> String {
+    format!("{}/{}", model.strategies[strategy].name, contract_name(model, contract))
+}
+
+pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), PlotError> {
+    let currency = &model.meta.currency;
+    // Survival: OS solid, PFS dashed, per strategy.
+    let mut series = Vec::new();
+    for (s, counts) in sim.sums.survival.iter().enumerate() {
+        let name = &model.strategies[s].name;
+        for (label, data, dashed) in [("OS", &counts.os, false), ("PFS", &counts.pfs, true)] {
+            let curve = SurvivalCounts::curve(data, sim.sums.patients);
+            let points = std::iter::once((0.0, 1.0))
+                .chain(curve.iter().enumerate().map(|(m, &y)| (m as f64 / 12.0, y)))
+                .collect();
+            series.push(Series { name: format!("{name} {label}"), points, dashed, colour: s });
+        }
+    }
+    write(
+        dir,
+        "survival",
+        &Plot {
+            title: "Survival from diagnosis".into(),
+            x_label: "years".into(),
+            y_label: "share of patients".into(),
+            chart: Chart::Lines { series, y_range: Some((0.0, 1.02)) },
+        },
+    )?;
+    // Cost-effectiveness plane: every arm but the comparator, against the comparator at list.
+    let comparator =
+        |a: &crate::model::Arm| a.strategy == model.meta.comparator && a.contract.is_none();
+    let series: Vec<Series> = sim
+        .arms
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !comparator(a))
+        .enumerate()
+        .map(|(k, (i, a))| {
+            let points = if sim.psa.is_empty() {
+                vec![(sim.summary[i].inc_qaly.mean, sim.summary[i].inc_cost.mean)]
+            } else {
+                sim.psa.iter().map(|s| (s.arms[i].inc_qaly.mean, s.arms[i].inc_cost.mean)).collect()
+            };
+            Series {
+                name: arm_label(model, a.strategy, a.contract),
+                points,
+                dashed: false,
+                colour: k,
+            }
+        })
+        .collect();
+    let slopes =
+        model.meta.thresholds.iter().map(|l| (format!("{l} {currency}/QALY"), *l)).collect();
+    let basis = if sim.psa.is_empty() { "base case" } else { "PSA samples" };
+    write(
+        dir,
+        "ce_plane",
+        &Plot {
+            title: format!(
+                "Cost-effectiveness plane vs {} ({basis})",
+                model.strategies[model.meta.comparator].name
+            ),
+            x_label: "incremental QALYs".into(),
+            y_label: format!("incremental cost ({currency})"),
+            chart: Chart::Scatter { series, slopes },
+        },
+    )?;
+    if !sim.contracts.is_empty() {
+        // Contract names alone when one strategy holds every contract arm.
+        let one_strategy = sim
+            .contracts
+            .iter()
+            .all(|r| sim.arms[r.arm].strategy == sim.arms[sim.contracts[0].arm].strategy);
+        let groups = sim
+            .contracts
+            .iter()
+            .map(|r| {
+                let a = sim.arms[r.arm];
+                (
+                    if one_strategy {
+                        contract_name(model, a.contract).to_string()
+                    } else {
+                        arm_label(model, a.strategy, a.contract)
+                    },
+                    vec![
+                        ("list spend".to_string(), r.list_spend),
+                        ("contract spend".to_string(), r.contract_spend),
+                        ("refunds".to_string(), r.refunds),
+                        ("administration".to_string(), r.admin),
+                    ],
+                )
+            })
+            .collect();
+        write(
+            dir,
+            "contracts",
+            &Plot {
+                title: "Payer drug spend per patient by contract (discounted)".into(),
+                x_label: "arm".into(),
+                y_label: currency.clone(),
+                chart: Chart::Bars { groups },
+            },
+        )?;
+    }
+    if sim.psa.is_empty() {
+        return Ok(());
+    }
+    let grid = &model.meta.wtp_grid;
+    let decision_sets = sets(model, &sim.arms);
+    let analyses: Vec<_> = decision_sets
+        .iter()
+        .map(|set| {
+            let table = sim
+                .psa
+                .iter()
+                .map(|s| {
+                    set.arms.iter().map(|&a| (s.arms[a].cost.mean, s.arms[a].qaly.mean)).collect()
+                })
+                .collect();
+            acceptability(&table, grid)
+        })
+        .collect();
+    // CEAC of the list decision set: one line per strategy.
+    let list = &decision_sets[0];
+    let series = list
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(j, &arm)| Series {
+            name: arm_label(model, sim.arms[arm].strategy, sim.arms[arm].contract),
+            points: analyses[0].iter().map(|a| (a.wtp, a.probability[j])).collect(),
+            dashed: false,
+            colour: j,
+        })
+        .collect();
+    write(
+        dir,
+        "ceac",
+        &Plot {
+            title: "Cost-effectiveness acceptability curves (list prices)".into(),
+            x_label: format!("willingness to pay ({currency} per QALY)"),
+            y_label: "probability of highest net benefit".into(),
+            chart: Chart::Lines { series, y_range: Some((0.0, 1.02)) },
+        },
+    )?;
+    let per_set = |value: &dyn Fn(&crate::analysis::psa::Acceptability) -> f64| -> Vec<Series> {
+        decision_sets
+            .iter()
+            .zip(&analyses)
+            .enumerate()
+            .map(|(k, (set, a))| Series {
+                name: set_name(model, set),
+                points: a.iter().map(|x| (x.wtp, value(x))).collect(),
+                dashed: false,
+                colour: k,
+            })
+            .collect()
+    };
+    write(
+        dir,
+        "ceaf",
+        &Plot {
+            title: "Cost-effectiveness acceptability frontier, per decision set".into(),
+            x_label: format!("willingness to pay ({currency} per QALY)"),
+            y_label: "probability the optimal arm is best".into(),
+            chart: Chart::Lines {
+                series: per_set(&|x| x.probability[x.optimal]),
+                y_range: Some((0.0, 1.02)),
+            },
+        },
+    )?;
+    write(
+        dir,
+        "evpi",
+        &Plot {
+            title: "Expected value of perfect information per patient".into(),
+            x_label: format!("willingness to pay ({currency} per QALY)"),
+            y_label: format!("EVPI ({currency} per patient)"),
+            chart: Chart::Lines { series: per_set(&|x| x.evpi), y_range: None },
+        },
+    )
+}

@@ -1,0 +1,287 @@
+//! Plots as PNG and SVG, drawn from result tables (never from the engine).
+//!
+//! Text is rendered with an embedded DejaVu Sans (Bitstream Vera licence, see
+//! assets/fonts/LICENSE-DejaVu.txt), registered once, so plots render the same on a machine
+//! without any installed font.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, register_font};
+use std::path::Path;
+use std::sync::Once;
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+const SIZE: (u32, u32) = (900, 560);
+
+/// Colours that stay distinct in print and for common colour-vision deficiencies (Okabe–Ito).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw {path}: {message}")]
+pub struct PlotError {
+    pub path: String,
+    pub message: String,
+}
+
+/// A named series of (x, y) points.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    /// Drawn dashed (e.g. PFS beside OS of the same strategy).
+    pub dashed: bool,
+    /// Colour index (series of one strategy share it).
+    pub colour: usize,
+}
+
+/// What to draw.
+#[derive(Clone, Debug)]
+pub enum Chart {
+    /// Lines over x; `y_range` fixes the y axis (e.g. probabilities in [0, 1]).
+    Lines { series: Vec<Series>, y_range: Option<(f64, f64)> },
+    /// Points, with lines through the origin of the given slopes (willingness-to-pay lines on
+    /// the cost-effectiveness plane, y = λ·x).
+    Scatter { series: Vec<Series>, slopes: Vec<(String, f64)> },
+    /// Grouped bars: per group, (bar label, value).
+    Bars { groups: Vec<(String, Vec<(String, f64)>)> },
+}
+
+/// Labels and data of one plot.
+#[derive(Clone, Debug)]
+pub struct Plot {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub chart: Chart,
+}
+
+/// Draw `plot` as `<stem>.png` and `<stem>.svg` in `dir`.
+pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
+    REGISTER.call_once(|| {
+        // The font is embedded and valid; a failure would leave plotters without text, which
+        // the plot tests catch.
+        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+    let png = dir.join(format!("{stem}.png"));
+    let svg = dir.join(format!("{stem}.svg"));
+    let fail = |path: &Path, e: String| PlotError { path: path.display().to_string(), message: e };
+    {
+        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        render(&root, plot).map_err(|e| fail(&png, e))?;
+        root.present().map_err(|e| fail(&png, e.to_string()))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+        render(&root, plot).map_err(|e| fail(&svg, e))?;
+        root.present().map_err(|e| fail(&svg, e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The range of values with a margin; a single value gets a unit-wide range.
+fn range(values: impl Iterator<Item = f64>, include_zero: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if include_zero {
+        lo = lo.min(0.0);
+        hi = hi.max(0.0);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = if hi > lo { 0.05 * (hi - lo) } else { lo.abs().max(1.0) * 0.5 };
+    (lo - pad, hi + pad)
+}
+
+/// A tick label: whole numbers for large spans, else up to four significant decimals, and no
+/// negative zero.
+fn tick(v: f64, span: f64) -> String {
+    let decimals =
+        if span >= 100.0 { 0 } else { (2.0 - span.log10().floor()).clamp(0.0, 6.0) as usize };
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    if text == "-0" { "0".to_string() } else { text }
+}
+
+fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    match &plot.chart {
+        Chart::Lines { series, y_range } => {
+            let xs = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), false);
+            let ys = y_range.unwrap_or_else(|| {
+                range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true)
+            });
+            let mut chart = ChartBuilder::on(root)
+                .caption(&plot.title, ("sans-serif", 22))
+                .margin(16)
+                .x_label_area_size(48)
+                .y_label_area_size(80)
+                .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)
+                .map_err(err)?;
+            let (xspan, yspan) = (xs.1 - xs.0, ys.1 - ys.0);
+            chart
+                .configure_mesh()
+                .x_desc(&plot.x_label)
+                .y_desc(&plot.y_label)
+                .x_label_formatter(&|v| tick(*v, xspan))
+                .y_label_formatter(&|v| tick(*v, yspan))
+                .label_style(("sans-serif", 14))
+                .draw()
+                .map_err(err)?;
+            for s in series {
+                let c = colour(s.colour);
+                let style = ShapeStyle::from(c).stroke_width(2);
+                let drawn = if s.dashed {
+                    chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 8, 5, style))
+                } else {
+                    chart.draw_series(LineSeries::new(s.points.iter().copied(), style))
+                };
+                drawn.map_err(err)?.label(s.name.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            }
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 14))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(err)?;
+        }
+        Chart::Scatter { series, slopes } => {
+            let xs = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), true);
+            let ys = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true);
+            let mut chart = ChartBuilder::on(root)
+                .caption(&plot.title, ("sans-serif", 22))
+                .margin(16)
+                .x_label_area_size(48)
+                .y_label_area_size(90)
+                .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)
+                .map_err(err)?;
+            let (xspan, yspan) = (xs.1 - xs.0, ys.1 - ys.0);
+            chart
+                .configure_mesh()
+                .x_desc(&plot.x_label)
+                .y_desc(&plot.y_label)
+                .x_label_formatter(&|v| tick(*v, xspan))
+                .y_label_formatter(&|v| tick(*v, yspan))
+                .label_style(("sans-serif", 14))
+                .draw()
+                .map_err(err)?;
+            for (k, (name, slope)) in slopes.iter().enumerate() {
+                let style = ShapeStyle::from(RGBColor(120, 120, 120)).stroke_width(1);
+                let line = vec![(xs.0, slope * xs.0), (xs.1, slope * xs.1)];
+                let grey = RGBColor(120, 120, 120);
+                chart
+                    .draw_series(DashedLineSeries::new(line, 6 + 3 * k as u32, 4, style))
+                    .map_err(err)?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+            }
+            for s in series {
+                let c = colour(s.colour);
+                chart
+                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 2, c.mix(0.6).filled())))
+                    .map_err(err)?
+                    .label(s.name.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+            }
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 14))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()
+                .map_err(err)?;
+        }
+        Chart::Bars { groups } => {
+            let bars = groups.first().map_or(0, |g| g.1.len()).max(1);
+            let (lo, hi) = range(groups.iter().flat_map(|g| g.1.iter().map(|b| b.1)), true);
+            // Head room for the legend above the tallest bar.
+            let ys = (lo, hi + 0.3 * (hi - lo));
+            let n = groups.len().max(1);
+            let mut chart = ChartBuilder::on(root)
+                .caption(&plot.title, ("sans-serif", 22))
+                .margin(16)
+                .x_label_area_size(48)
+                .y_label_area_size(90)
+                .build_cartesian_2d(0.0..n as f64, ys.0..ys.1)
+                .map_err(err)?;
+            let yspan = ys.1 - ys.0;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(0)
+                .y_label_formatter(&|v| tick(*v, yspan))
+                .x_desc(&plot.x_label)
+                .y_desc(&plot.y_label)
+                .label_style(("sans-serif", 13))
+                .draw()
+                .map_err(err)?;
+            // Group names under the axis, centred on each group.
+            let label = TextStyle::from(("sans-serif", 13)).pos(Pos::new(HPos::Center, VPos::Top));
+            // Alternate rows when there are many groups, so long names do not overlap.
+            let stagger = n > 3;
+            for (i, g) in groups.iter().enumerate() {
+                let (x, y) = chart.backend_coord(&(i as f64 + 0.5, ys.0));
+                let dy = if stagger && i % 2 == 1 { 22 } else { 6 };
+                root.draw(&Text::new(g.0.clone(), (x, y + dy), label.clone())).map_err(err)?;
+            }
+            let width = 0.8 / bars as f64;
+            for b in 0..bars {
+                let c = colour(b);
+                let label = groups
+                    .first()
+                    .and_then(|g| g.1.get(b))
+                    .map(|x| x.0.clone())
+                    .unwrap_or_default();
+                chart
+                    .draw_series(groups.iter().enumerate().filter_map(|(i, g)| {
+                        let v = g.1.get(b)?.1;
+                        let x0 = i as f64 + 0.1 + b as f64 * width;
+                        Some(Rectangle::new([(x0, 0.0), (x0 + width * 0.95, v)], c.filled()))
+                    }))
+                    .map_err(err)?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled())
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .label_font(("sans-serif", 14))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}

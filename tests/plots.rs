@@ -1,0 +1,94 @@
+//! Plots: every documented plot is written as PNG and SVG, the PNG decodes to a picture that is
+//! not blank and has text (dark glyph pixels in the title band), and the SVG carries its title
+//! and axis labels as text. Rendering uses the embedded font, so this holds on a machine
+//! without fonts.
+
+use std::path::Path;
+
+fn vbpsim() -> assert_cmd::Command {
+    assert_cmd::cargo::cargo_bin_cmd!("vbpsim")
+}
+
+/// (width, height, RGBA pixels) of a PNG.
+fn decode(path: &Path) -> (u32, u32, Vec<[u8; 4]>) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = buf[..info.buffer_size()]
+        .chunks(channels)
+        .map(|c| match channels {
+            3 => [c[0], c[1], c[2], 255],
+            4 => [c[0], c[1], c[2], c[3]],
+            _ => [c[0], c[0], c[0], 255],
+        })
+        .collect();
+    (info.width, info.height, pixels)
+}
+
+fn check_png(path: &Path) {
+    let (w, h, pixels) = decode(path);
+    assert_eq!((w, h), (900, 560), "{path:?}: size");
+    let mut colours: Vec<[u8; 4]> = pixels.clone();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 8, "{path:?}: {} colours — blank?", colours.len());
+    let non_white = pixels.iter().filter(|p| p[..3] != [255, 255, 255]).count();
+    assert!(non_white > 2_000, "{path:?}: only {non_white} drawn pixels");
+    // The title is drawn in the top 45 rows: anti-aliased glyphs leave dark pixels there.
+    let title_dark = pixels[..(45 * w) as usize]
+        .iter()
+        .filter(|p| p[0] < 100 && p[1] < 100 && p[2] < 100)
+        .count();
+    assert!(title_dark > 50, "{path:?}: no title text ({title_dark} dark pixels)");
+}
+
+fn check_svg(path: &Path, words: &[&str]) {
+    let svg = std::fs::read_to_string(path).unwrap();
+    assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{path:?}: not an SVG");
+    assert!(svg.contains("</svg>"), "{path:?}: truncated");
+    for w in words {
+        assert!(svg.contains(w), "{path:?}: should show {w:?}");
+    }
+}
+
+#[test]
+fn every_plot_is_written_readable_and_not_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/nsclc_egfr.toml");
+    // A PSA over the osimertinib price, so that the CEAC, CEAF and EVPI are drawn too.
+    let text = std::fs::read_to_string(&scenario).unwrap().replace(
+        "osi_price = { value = 14763 }",
+        "osi_price = { dist = \"gamma\", mean = 14763, se = 2000 }",
+    );
+    assert!(text.contains("dist = \"gamma\", mean = 14763"), "the edit applies");
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, text).unwrap();
+    let run = vbpsim()
+        .args(["run", "--quiet", "--patients", "2000", "--samples", "40", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let plots: [(&str, &[&str]); 6] = [
+        (
+            "survival",
+            &["Survival from diagnosis", "years", "share of patients", "test_and_treat OS"],
+        ),
+        ("ce_plane", &["Cost-effectiveness plane", "incremental QALYs", "incremental cost (USD)"]),
+        ("contracts", &["Payer drug spend", "money_back_6m", "refunds"]),
+        (
+            "ceac",
+            &["acceptability curves", "willingness to pay (USD per QALY)", "chemo_for_all/list"],
+        ),
+        ("ceaf", &["acceptability frontier", "discount_20"]),
+        ("evpi", &["perfect information", "EVPI (USD per patient)"]),
+    ];
+    for (stem, words) in plots {
+        check_png(&out.join(format!("{stem}.png")));
+        check_svg(&out.join(format!("{stem}.svg")), words);
+    }
+}
