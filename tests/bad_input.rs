@@ -1218,7 +1218,7 @@ fn impossible_parameter_distributions_are_located() {
     r.diag(loc(&text, "se = 0.4", "0.4"), "parameters.egfr_prevalence.se")
         .says(&["a beta with mean 0.15 cannot have se 0.4"]);
     r.diag(loc(&text, "dist = \"gama\"", "\"gama\""), "parameters.ngs_cost.dist")
-        .says(&["expected one of fixed, beta, gamma"])
+        .says(&["expected one of fixed, dirichlet, beta, gamma"])
         .helps(&["did you mean `gamma`?"]);
     r.diag(loc(&text, "se = 3 }", "3"), "parameters.osi_responder_median.se")
         .says(&["expected a duration", "as `mean`"]);

@@ -287,3 +287,120 @@ fn a_draw_that_breaks_a_group_is_an_error_naming_the_sample() {
         "{message}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Joint draws: Dirichlet shares and correlated parameters
+
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let cov: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    let vy: f64 = y.iter().map(|b| (b - my) * (b - my)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    for (rank, &i) in idx.iter().enumerate() {
+        r[i] = rank as f64;
+    }
+    r
+}
+
+#[test]
+fn dirichlet_shares_and_correlated_parameters_have_their_joint_laws() {
+    let parameters = r#"
+loss = { value = 0.1 }
+price = { dist = "gamma", mean = 5000, se = 1000 }
+drivers = { dist = "dirichlet", alpha = { egfr = 2, alk = 3, other = 5 } }
+z1 = { dist = "normal", mean = 0, sd = 1 }
+z2 = { dist = "normal", mean = 5, sd = 2 }
+u = { dist = "beta", alpha = 2, beta = 3 }
+
+[[correlations]]
+parameters = ["z1", "z2"]
+matrix = [[1, 0.6], [0.6, 1]]
+
+[[correlations]]
+parameters = ["price", "u"]
+matrix = [[1, -0.5], [-0.5, 1]]
+"#;
+    let text = deterministic(parameters, 0);
+    let s = scenario::parse("psa.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let m = &s.model;
+    let n = 20_000u64;
+    let draws: Vec<Vec<f64>> = (1..=n).map(|k| sample_values(m, 5, k).unwrap()).collect();
+    let column = |name: &str| {
+        let p = m.parameters.iter().find(|p| p.name == name).unwrap();
+        draws.iter().map(|v| v[p.slot.0 as usize]).collect::<Vec<f64>>()
+    };
+    let critical = 1.95 / (n as f64).sqrt();
+    // Dirichlet(2, 3, 5): shares sum to 1; each is Beta(α_k, 10 − α_k); the point values are
+    // α_k/10; cov(egfr, alk) = −α₁α₂/(α₀²(α₀ + 1)).
+    let (e, a, o) = (column("egfr"), column("alk"), column("other"));
+    for i in 0..n as usize {
+        assert!((e[i] + a[i] + o[i] - 1.0).abs() < 1e-12, "sample {i}: shares sum to 1");
+    }
+    for (x, alpha) in [(&e, 2.0), (&a, 3.0), (&o, 5.0)] {
+        let beta = Beta::new(alpha, 10.0 - alpha).unwrap();
+        let d = ks(x.clone(), |v| beta.cdf(v));
+        assert!(d < critical, "share with α {alpha}: KS {d}");
+    }
+    let base = sample_values(m, 5, 0).unwrap();
+    let point =
+        |name: &str| base[m.parameters.iter().find(|p| p.name == name).unwrap().slot.0 as usize];
+    assert!((point("egfr") - 0.2).abs() < 1e-15 && (point("other") - 0.5).abs() < 1e-15);
+    let corr = pearson(&e, &a);
+    // Correlation of Dirichlet components: −√(α₁α₂/((α₀ − α₁)(α₀ − α₂))).
+    let want = -(2.0f64 * 3.0 / (8.0 * 7.0)).sqrt();
+    assert!(
+        (corr - want).abs() < 4.0 * (1.0 - want * want) / (n as f64).sqrt(),
+        "corr {corr} vs {want}"
+    );
+    // Correlated normals: Pearson ρ = 0.6; marginals unchanged.
+    let (z1, z2) = (column("z1"), column("z2"));
+    let std = Normal::new(0.0, 1.0).unwrap();
+    assert!(ks(z1.clone(), |v| std.cdf(v)) < critical);
+    assert!(ks(z2.clone(), |v| std.cdf((v - 5.0) / 2.0)) < critical);
+    let r = pearson(&z1, &z2);
+    assert!((r - 0.6).abs() < 4.0 * (1.0 - 0.36) / (n as f64).sqrt(), "pearson {r}");
+    // A gamma and a beta through the copula: Spearman's ρ_s = (6/π)·asin(ρ/2); the marginals
+    // are still the gamma and the beta. The bound uses the independence-case variance 1/n,
+    // larger than the correlated case's.
+    let (price, u) = (column("price"), column("u"));
+    let gamma = Gamma::new(25.0, 1.0 / 200.0).unwrap();
+    assert!(ks(price.clone(), |v| gamma.cdf(v)) < critical);
+    assert!(ks(u.clone(), |v| Beta::new(2.0, 3.0).unwrap().cdf(v)) < critical);
+    let rs = pearson(&ranks(&price), &ranks(&u));
+    let want = 6.0 / std::f64::consts::PI * (-0.25f64).asin();
+    assert!((rs - want).abs() < 4.0 / (n as f64).sqrt(), "spearman {rs} vs {want}");
+}
+
+#[test]
+fn impossible_correlations_are_refused_at_the_matrix() {
+    let parameters = r#"
+loss = { value = 0.1 }
+price = { dist = "gamma", mean = 5000, se = 1000 }
+a = { dist = "normal", mean = 0, sd = 1 }
+b = { dist = "normal", mean = 0, sd = 1 }
+c = { dist = "normal", mean = 0, sd = 1 }
+
+[[correlations]]
+parameters = ["a", "b", "c"]
+matrix = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
+
+[[correlations]]
+parameters = ["loss", "price"]
+matrix = [[1, 0.2], [0.2, 1]]
+"#;
+    let err = scenario::parse("psa.toml", &deterministic(parameters, 0)).unwrap_err();
+    let text = format!("{err}");
+    assert!(
+        text.contains("correlations[0].matrix: expected a positive definite correlation matrix"),
+        "{text}"
+    );
+    assert!(text.contains("correlations[1].parameters[0]: parameter `loss` is fixed"), "{text}");
+}

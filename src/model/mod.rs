@@ -20,6 +20,10 @@ pub struct Model {
     /// Point values of every number in the scenario (the base case).
     pub values: Vec<f64>,
     pub parameters: Vec<Parameter>,
+    /// Dirichlet share vectors: indices into `parameters`, drawn jointly.
+    pub dirichlets: Vec<Vec<usize>>,
+    /// Correlated parameter groups (Gaussian copula).
+    pub correlations: Vec<Correlation>,
     pub biomarkers: Vec<Biomarker>,
     pub groups: Vec<BiomarkerGroup>,
     pub tests: Vec<Test>,
@@ -218,6 +222,16 @@ pub struct Parameter {
     pub dist: ParamDist,
     /// Random process of its draws.
     pub process: Process,
+}
+
+/// Parameters whose draws are correlated through a multivariate normal on the normal-score
+/// scale: z = L·(Φ⁻¹(U₁), …, Φ⁻¹(U_n)), then each X_k = F_k⁻¹(Φ(z_k)).
+#[derive(Clone, Debug)]
+pub struct Correlation {
+    /// Indices into `Model::parameters`.
+    pub members: Vec<usize>,
+    /// Lower-triangular Cholesky factor of the correlation matrix, row-major n×n.
+    pub cholesky: Vec<f64>,
 }
 
 impl Parameter {

@@ -52,6 +52,12 @@ pub enum ParamDist {
         mode: f64,
         upper: f64,
     },
+    /// A component of a Dirichlet(α₁, …, α_K) share vector, drawn jointly with the others
+    /// (see `draw`); alone it is Beta(α, total − α).
+    DirichletShare {
+        alpha: f64,
+        total: f64,
+    },
 }
 
 /// The values a distribution can take: [lower, upper], each end open or closed.
@@ -80,6 +86,7 @@ impl ParamDist {
             ParamDist::Uniform { .. } => "uniform",
             ParamDist::Triangular { .. } => "triangular",
             ParamDist::Pert { .. } => "pert",
+            ParamDist::DirichletShare { .. } => "dirichlet",
         }
     }
 
@@ -88,7 +95,7 @@ impl ParamDist {
         let closed = |lower, upper| Support { lower, upper, lower_attained: true };
         match *self {
             ParamDist::Fixed => closed(point, point),
-            ParamDist::Beta { .. } => closed(0.0, 1.0),
+            ParamDist::Beta { .. } | ParamDist::DirichletShare { .. } => closed(0.0, 1.0),
             ParamDist::Gamma { .. } | ParamDist::LogNormal { .. } => {
                 Support { lower: 0.0, upper: f64::INFINITY, lower_attained: false }
             }
@@ -123,6 +130,7 @@ impl ParamDist {
             ParamDist::Uniform { lower, upper } => 0.5 * (lower + upper),
             ParamDist::Triangular { lower, mode, upper } => (lower + mode + upper) / 3.0,
             ParamDist::Pert { lower, mode, upper } => (lower + 4.0 * mode + upper) / 6.0,
+            ParamDist::DirichletShare { alpha, total } => alpha / total,
         }
     }
 
@@ -156,6 +164,7 @@ impl ParamDist {
                 let (a, b) = (1.0 + 4.0 * (mode - lower) / w, 1.0 + 4.0 * (upper - mode) / w);
                 lower + w * beta_quantile(a, b, u)
             }
+            ParamDist::DirichletShare { alpha, total } => beta_quantile(alpha, total - alpha, u),
         }
     }
 }
@@ -170,7 +179,7 @@ fn beta_quantile(alpha: f64, beta: f64, u: f64) -> f64 {
 
 /// Quantile of Gamma(shape, 1): bisection on the regularised lower incomplete gamma function
 /// (statrs' own inverse stops after eight bisection steps).
-fn gamma_quantile(shape: f64, u: f64) -> f64 {
+pub fn gamma_quantile(shape: f64, u: f64) -> f64 {
     // Bracket: the mean ± many standard deviations, widened until it holds u.
     let mut hi = shape + 10.0 * shape.sqrt() + 10.0;
     while gamma_lr(shape, hi) < u {

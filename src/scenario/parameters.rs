@@ -15,6 +15,7 @@ use toml::de::{DeTable, DeValue};
 
 pub const PARAM_DISTS: &[&str] = &[
     "fixed",
+    "dirichlet",
     "beta",
     "gamma",
     "lognormal",
@@ -43,6 +44,12 @@ pub fn read_parameters(r: &mut Reader, v: &Value<'_>) {
             r.invalid_parameters.insert(name);
             continue;
         };
+        if let Some(d) = pt.get("dist")
+            && matches!(d.get_ref(), DeValue::String(s) if s.as_ref() == "dirichlet")
+        {
+            read_dirichlet(r, pt, &pv.span(), &path);
+            continue;
+        }
         let Some((point, dimension, dist)) = read_parameter(r, pt, &pv.span(), &path) else {
             r.invalid_parameters.insert(name);
             continue;
@@ -51,6 +58,63 @@ pub fn read_parameters(r: &mut Reader, v: &Value<'_>) {
         r.parameters.insert(name.clone(), ParamEntry { slot, dimension, dist });
         r.parameter_order.push(name);
     }
+}
+
+/// `group = { dist = "dirichlet", alpha = { a = 15, b = 5, c = 80 } }`: shares a, b, c drawn
+/// jointly (summing to 1), each a parameter of its own with point value α_k / Σα.
+fn read_dirichlet(r: &mut Reader, pt: &DeTable<'_>, span: &Range<usize>, path: &str) {
+    r.check_keys(pt, path, &["dist", "alpha"]);
+    let what = "the concentration of each share, like { egfr = 15, other = 85 }";
+    let Some(av) = r.require(pt, span, path, "alpha", what) else { return };
+    let ap = join(path, "alpha");
+    let Some(at) = r.table(av, &ap) else { return };
+    let mut parts: Vec<(String, f64, Range<usize>)> = Vec::new();
+    let mut ok = true;
+    for (key, v) in at.iter() {
+        let name = key.get_ref().to_string();
+        let kp = join(&ap, &name);
+        if !super::reader::is_identifier(&name) {
+            r.error(key.span(), &kp, "expected a parameter name of letters, digits and `_`");
+            ok = false;
+            continue;
+        }
+        match r.number(v, &kp) {
+            Some(a) if a > 0.0 && a <= MAX_MAGNITUDE => parts.push((name, a, key.span())),
+            Some(a) => {
+                r.error(
+                    v.span(),
+                    &kp,
+                    format!("expected a concentration greater than 0, found {a}"),
+                );
+                ok = false;
+            }
+            None => ok = false,
+        }
+    }
+    if parts.len() < 2 && ok {
+        r.error(av.span(), &ap, format!("expected at least two shares: {what}"));
+        ok = false;
+    }
+    if !ok {
+        for (name, ..) in parts {
+            r.invalid_parameters.insert(name);
+        }
+        return;
+    }
+    let total: f64 = parts.iter().map(|p| p.1).sum();
+    let mut names = Vec::new();
+    for (name, alpha, kspan) in parts {
+        if r.parameters.contains_key(&name) {
+            r.error(kspan, &join(&ap, &name), format!("duplicate parameter `{name}`"));
+            continue;
+        }
+        let slot = r.constant(alpha / total);
+        let dist = ParamDist::DirichletShare { alpha, total };
+        r.parameters.insert(name.clone(), ParamEntry { slot, dimension: Dimension::Number, dist });
+        r.parameter_order.push(name.clone());
+        names.push(name);
+    }
+    r.dirichlet_groups.push(names);
 }
 
 /// One field of a parameter: its value on the internal scale, dimension and location.

@@ -110,6 +110,8 @@ pub struct Reader {
     pub parameter_order: Vec<String>,
     /// Parameters defined with an error already reported: references to them add none.
     pub invalid_parameters: std::collections::HashSet<String>,
+    /// Dirichlet share vectors: the names of their components.
+    pub dirichlet_groups: Vec<Vec<String>>,
 }
 
 /// A short description of a value for "found …" messages.
