@@ -422,6 +422,9 @@ pub fn write_outputs(
         let (evpi, _) = csv_file("evpi.csv")?;
         psa_tables::write_acceptability(ceac, ceaf, evpi, model, &sim.arms, &sim.psa)
             .map_err(|source| RunError::Csv { path: shown, source })?;
+        let (f, shown) = csv_file("evppi.csv")?;
+        psa_tables::write_evppi(f, model, &sim.arms, &sim.psa)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
     }
     let (f, shown) = csv_file("costs.csv")?;
     tables::write_costs(f, model, &sim.summary)

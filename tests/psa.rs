@@ -404,3 +404,61 @@ matrix = [[1, 0.2], [0.2, 1]]
     );
     assert!(text.contains("correlations[1].parameters[0]: parameter `loss` is fixed"), "{text}");
 }
+
+#[test]
+fn evppi_matches_closed_forms_on_the_deterministic_model() {
+    // inc NMB = λ·L − 12·A at λ = 200,000, where E[inc NMB] = 0: EVPPI(L) =
+    // E_L[(λL − 12·E[A])⁺] (an integral over the beta) and EVPPI(A) = E_A[(λ·E[L] − 12A)⁺]
+    // (the gamma partial moment), both minus max(0, E[inc NMB]) = 0.
+    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
+    let samples = 40_000u64;
+    let sim = run(
+        &deterministic(parameters, samples),
+        RunOptions { patients: Some(2), ..RunOptions::default() },
+    );
+    let table: Vec<Vec<(f64, f64)>> = sim
+        .psa
+        .iter()
+        .map(|s| s.arms.iter().map(|a| (a.cost.mean, a.qaly.mean)).collect())
+        .collect();
+    let lambda = 200_000.0;
+    let k = 0.3 * 0.7 / 0.0025 - 1.0;
+    let beta = Beta::new(0.3 * k, 0.7 * k).unwrap();
+    let (shape, theta) = (25.0, 200.0);
+    let n = samples as f64;
+    // E[g⁺] and E[(g⁺)²] for g(L) = λL − 60,000 by the midpoint rule over the beta density.
+    let steps = 200_000;
+    let (mut l1, mut l2) = (0.0, 0.0);
+    for i in 0..steps {
+        let l = (i as f64 + 0.5) / steps as f64;
+        let g = (lambda * l - 60_000.0).max(0.0);
+        let w = statrs::distribution::Continuous::pdf(&beta, l) / steps as f64;
+        l1 += g * w;
+        l2 += g * g * w;
+    }
+    let (a1, a2) = gamma_positive_part(lambda * 0.3, shape, theta);
+    // Tolerance: 4 Monte Carlo standard errors of mean(g⁺), plus the regression's error on
+    // that mean (at most σ_resid·√(P(g > 0)/S) ≤ σ_resid/√S for a least-squares projection:
+    // σ_resid is the sd of the other parameter's part), plus the bias of max(0, mean inc NMB) at E = 0
+    // (at most sd(inc NMB)/√S).
+    let sd_total = (lambda * lambda * 0.0025 + 144.0 * 1_000_000.0f64).sqrt();
+    for (name, want, second, resid) in
+        [("loss", l1, l2, 12_000.0), ("price", a1, a2, lambda * 0.05)]
+    {
+        let idx = sim.psa[0].values.len();
+        assert_eq!(idx, 2);
+        let k = if name == "loss" { 0 } else { 1 };
+        let theta_draws: Vec<f64> = sim.psa.iter().map(|s| s.values[k]).collect();
+        let got = vbpsim::analysis::evppi::evppi(&theta_draws, &table, &[lambda])[0];
+        let se = ((second - want * want) / n).sqrt();
+        let tolerance = 4.0 * se + 4.0 * resid / n.sqrt() + sd_total / n.sqrt();
+        assert!(want > 10.0 * tolerance / 4.0, "{name}: the case must have a sizeable EVPPI");
+        assert!((got - want).abs() < tolerance, "{name}: EVPPI {got} vs {want} ± {tolerance}");
+    }
+    // Either parameter alone is worth less than perfect information on both.
+    let evpi = vbpsim::analysis::psa::acceptability(&table, &[lambda])[0].evpi;
+    for k in 0..2 {
+        let theta_draws: Vec<f64> = sim.psa.iter().map(|s| s.values[k]).collect();
+        assert!(vbpsim::analysis::evppi::evppi(&theta_draws, &table, &[lambda])[0] < evpi);
+    }
+}

@@ -2,5 +2,6 @@
 pub mod cea;
 pub mod cohort;
 pub mod contracts;
+pub mod evppi;
 pub mod frontier;
 pub mod psa;

@@ -24,6 +24,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "ceac.csv",
     "ceaf.csv",
     "evpi.csv",
+    "evppi.csv",
     "run.json",
     "survival.png",
     "survival.svg",

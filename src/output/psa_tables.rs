@@ -219,6 +219,41 @@ fn measure(r: &ArmSummary, m: usize) -> Estimate {
     }
 }
 
+/// evppi.csv: EVPPI of each uncertain parameter, per decision set and willingness to pay.
+pub fn write_evppi<W: Write>(
+    out: W,
+    model: &Model,
+    arms: &[Arm],
+    psa: &[PsaSample],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["decision_set", "wtp", "parameter", "evppi_per_patient", "evppi_population"])?;
+    let cohorts = model.meta.population.map(|n| {
+        n as f64 * discounted_cohorts(model.meta.discount_costs, model.meta.decision_years)
+    });
+    let uncertain: Vec<&str> =
+        model.parameters.iter().filter(|p| p.is_uncertain()).map(|p| p.name.as_str()).collect();
+    for set in sets(model, arms) {
+        let name = set_name(model, &set);
+        let t = table(psa, &set);
+        for (k, parameter) in uncertain.iter().enumerate() {
+            let theta: Vec<f64> = psa.iter().map(|s| s.values[k]).collect();
+            let values = crate::analysis::evppi::evppi(&theta, &t, &model.meta.wtp_grid);
+            for (l, v) in model.meta.wtp_grid.iter().zip(values) {
+                w.write_record([
+                    name.clone(),
+                    number(*l),
+                    parameter.to_string(),
+                    number(v),
+                    cohorts.map(|c| number(v * c)).unwrap_or_default(),
+                ])?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// psa_summary.csv: per arm and measure, the base case and the spread across PSA samples,
 /// with the within-sample (patient-level) Monte Carlo error beside it.
 pub fn write_psa_summary<W: Write>(
