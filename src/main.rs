@@ -223,7 +223,8 @@ fn cmd_run(
         }
     }
     let sim = simulate_with_progress(&s, &options, quiet)?;
-    for w in &sim.warnings {
+    // Warnings are also recorded in run.json, so --quiet may silence them here.
+    for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
     }
     let dir =

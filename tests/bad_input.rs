@@ -508,7 +508,10 @@ fn probability_outside_zero_one_is_rejected() {
     r.expect_count(1);
 
     // Through a parameter: reported where the parameter is used as a probability.
-    let text = edit("egfr_prevalence = { value = 0.15 }", "egfr_prevalence = { value = 1.15 }");
+    let text = edit(
+        "egfr_prevalence = { dist = \"beta\", mean = 0.15, se = 0.015 }",
+        "egfr_prevalence = { value = 1.15 }",
+    );
     let r = rejected(&text);
     r.diag(
         loc(&text, "prevalence = \"egfr_prevalence\"", "\"egfr_prevalence\""),
@@ -1201,15 +1204,15 @@ fn impossible_parameter_distributions_are_located() {
         BUNDLED,
         &[
             (
-                "egfr_prevalence = { value = 0.15 }",
+                "egfr_prevalence = { dist = \"beta\", mean = 0.15, se = 0.015 }",
                 "egfr_prevalence = { dist = \"beta\", mean = 0.15, se = 0.4 }",
             ),
             (
-                "ngs_cost = { value = 3500 }",
+                "ngs_cost = { dist = \"gamma\", mean = 3500, se = 350 }",
                 "ngs_cost = { dist = \"gama\", mean = 3500, se = 500 }",
             ),
             (
-                "osi_responder_median = { value = \"24.5 months\" }",
+                "osi_responder_median = { dist = \"lognormal\", median = \"24.5 months\", ci95 = [\"19.7 months\", \"27.7 months\"] }",
                 "osi_responder_median = { dist = \"gamma\", mean = \"24.5 months\", se = 3 }",
             ),
         ],
@@ -1226,7 +1229,7 @@ fn impossible_parameter_distributions_are_located() {
 
     // A normal cannot be a probability: the error is at the field that uses it.
     let text = edit(
-        "egfr_prevalence = { value = 0.15 }",
+        "egfr_prevalence = { dist = \"beta\", mean = 0.15, se = 0.015 }",
         "egfr_prevalence = { dist = \"normal\", mean = 0.15, sd = 0.02 }",
     );
     let r = rejected(&text);

@@ -476,6 +476,40 @@ fn csv_outputs_are_identical_for_one_and_two_threads() {
     assert_eq!(a, b, "run.json differs only in threads and wall_seconds");
 }
 
+/// With a PSA, every table and the SVG plots are byte-identical for 1 and 2 threads.
+#[test]
+fn psa_outputs_are_identical_for_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = bundled_path();
+    let (one, two) = (dir.path().join("t1"), dir.path().join("t2"));
+    let args = ["--patients", "3000", "--samples", "24"];
+    run(&scenario, &one, &[&args[..], &["--threads", "1"]].concat());
+    run(&scenario, &two, &[&args[..], &["--threads", "2"]].concat());
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&one).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name == "run.json" || name.ends_with(".png") {
+            continue;
+        }
+        let (a, b) =
+            (std::fs::read(one.join(&name)).unwrap(), std::fs::read(two.join(&name)).unwrap());
+        assert!(a == b, "{name} differs between 1 and 2 threads");
+        compared += 1;
+    }
+    for f in [
+        "psa.csv",
+        "parameters.csv",
+        "ceac.csv",
+        "evpi.csv",
+        "evppi.csv",
+        "frontier.csv",
+        "ceac.svg",
+    ] {
+        assert!(one.join(f).exists(), "{f} is written with a PSA");
+    }
+    assert!(compared >= 15, "compared {compared} files");
+}
+
 #[test]
 fn seed_changes_the_numbers_and_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
