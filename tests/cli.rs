@@ -508,6 +508,47 @@ fn psa_outputs_are_identical_for_one_and_two_threads() {
         assert!(one.join(f).exists(), "{f} is written with a PSA");
     }
     assert!(compared >= 15, "compared {compared} files");
+
+    // Recompute from psa.csv: the CEAC of the list decision set, and prob_ce in summary.csv.
+    let psa = Csv::read(&one.join("psa.csv"));
+    let num = |r: &Vec<String>, c: &str| psa.get(r, c).parse::<f64>().unwrap();
+    let samples: Vec<(f64, f64, f64, f64)> = psa
+        .rows
+        .chunks(7)
+        .map(|arms| {
+            assert_eq!(psa.get(&arms[0], "strategy"), COMPARATOR);
+            assert_eq!(psa.get(&arms[1], "contract"), "list");
+            (
+                num(&arms[0], "cost"),
+                num(&arms[0], "qaly"),
+                num(&arms[1], "cost"),
+                num(&arms[1], "qaly"),
+            )
+        })
+        .collect();
+    assert_eq!(samples.len(), 24);
+    let ceac = Csv::read(&one.join("ceac.csv"));
+    let mut checked = 0;
+    for row in &ceac.rows {
+        if ceac.get(row, "decision_set") != "list" || ceac.get(row, "strategy") == COMPARATOR {
+            continue;
+        }
+        let l: f64 = ceac.get(row, "wtp").parse().unwrap();
+        // Ties go to the first arm (the comparator).
+        let wins = samples.iter().filter(|(c0, q0, c1, q1)| l * q1 - c1 > l * q0 - c0).count();
+        let p: f64 = ceac.get(row, "probability").parse().unwrap();
+        assert_eq!(p, wins as f64 / 24.0, "CEAC at {l}");
+        checked += 1;
+    }
+    assert!(checked > 10);
+    let summary = Csv::read(&one.join("summary.csv"));
+    let row = &summary.rows[1];
+    let p: f64 = summary.get(row, "prob_ce_100000").parse().unwrap();
+    let wins = samples.iter().filter(|(c0, q0, c1, q1)| 1e5 * (q1 - q0) - (c1 - c0) > 0.0).count();
+    // summary's incremental NMB is the mean of paired per-patient differences: equal up to
+    // rounding, so a sample within rounding of 0 may count differently.
+    assert!((p - wins as f64 / 24.0).abs() <= 1.0 / 24.0 + 1e-12, "prob_ce {p} vs {wins}/24");
+    assert_eq!(summary.get(&summary.rows[0], "prob_ce_100000"), "", "the comparator has none");
 }
 
 #[test]

@@ -462,3 +462,32 @@ fn evppi_matches_closed_forms_on_the_deterministic_model() {
         assert!(vbpsim::analysis::evppi::evppi(&theta_draws, &table, &[lambda])[0] < evpi);
     }
 }
+
+#[test]
+fn patient_noise_in_the_psa_is_measured_and_warned_about() {
+    // Deterministic samples: no patient-level noise, no warning, within-sample errors 0 (up to
+    // the rounding of sums of squares, a known limitation: about 1e-8 relative).
+    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
+    let quiet = run(&deterministic(parameters, 50), RunOptions::default());
+    assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+    for s in &quiet.psa {
+        let e = s.arms[1].inc_nmb[0];
+        assert!(e.mcse.unwrap() <= 1e-6 * e.mean.abs().max(1.0), "sample {}: {e:?}", s.sample);
+    }
+    // Random survival and a nearly fixed parameter: with 50 patients per sample the spread
+    // across samples is almost all patient noise.
+    let noisy_parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.0001 }\nprice = { dist = \"gamma\", mean = 5000, se = 1 }";
+    let text = deterministic(noisy_parameters, 50)
+        .replace(NEVER, r#"{ dist = "exponential", median = "2 years" }"#);
+    let noisy = run(&text, RunOptions::default());
+    assert!(!noisy.warnings.is_empty(), "a warning is expected");
+    assert!(
+        noisy.warnings[0].contains("treat/list")
+            && noisy.warnings[0].contains("patient-level noise")
+    );
+    // The share behind it: mean(se²)/var across samples, well above 10 %.
+    let values: Vec<f64> = noisy.psa.iter().map(|s| s.arms[1].inc_nmb[0].mean).collect();
+    let ses: Vec<f64> = noisy.psa.iter().map(|s| s.arms[1].inc_nmb[0].mcse.unwrap()).collect();
+    let share = vbpsim::analysis::psa::noise_share(&values, &ses).unwrap();
+    assert!(share > 0.5, "share {share}");
+}
