@@ -81,6 +81,9 @@ impl Process {
     }
 }
 
+/// The largest double below 1.
+const ONE_BELOW: f64 = 1.0 - f64::EPSILON / 2.0;
+
 /// The random-number key of one simulated patient in one PSA sample.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PatientKey(u64);
@@ -112,7 +115,8 @@ impl PatientKey {
     #[inline]
     pub fn uniform(self, process: Process, index: u64) -> f64 {
         let bits = mix64(self.0 ^ process.0 ^ index.wrapping_mul(GOLDEN));
-        ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        // The top cell, (2^53 − 1/2)/2^53, rounds to 1.0: keep it just below 1.
+        (((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)).min(ONE_BELOW)
     }
 }
 

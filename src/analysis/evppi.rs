@@ -49,10 +49,13 @@ impl Smoother {
         let mut columns: Vec<Vec<f64>> = Vec::new();
         for mut c in raw {
             let norm0 = dot(&c, &c).sqrt();
-            for q in &columns {
-                let r = dot(q, &c);
-                for (ci, qi) in c.iter_mut().zip(q) {
-                    *ci -= r * qi;
+            // Twice, to keep the basis orthogonal on skewed θ ("twice is enough").
+            for _ in 0..2 {
+                for q in &columns {
+                    let r = dot(q, &c);
+                    for (ci, qi) in c.iter_mut().zip(q) {
+                        *ci -= r * qi;
+                    }
                 }
             }
             let norm = dot(&c, &c).sqrt();
@@ -81,11 +84,18 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Fewest PSA samples for an EVPPI: ten per basis column. With fewer, the unpenalised spline
+/// follows the noise and an irrelevant parameter's EVPPI approaches the EVPI.
+pub const MIN_SAMPLES: usize = 10 * (4 + KNOTS);
+
 /// EVPPI per patient of parameter draws `theta` for a decision set's PSA table, at each
-/// willingness to pay (zeros when θ does not vary).
-pub fn evppi(theta: &[f64], table: &Table, wtp: &[f64]) -> Vec<f64> {
+/// willingness to pay (zeros when θ does not vary; `None` with fewer than [`MIN_SAMPLES`]).
+pub fn evppi(theta: &[f64], table: &Table, wtp: &[f64]) -> Vec<Option<f64>> {
+    if table.len() < MIN_SAMPLES {
+        return vec![None; wtp.len()];
+    }
     let Some(smoother) = Smoother::new(theta) else {
-        return vec![0.0; wtp.len()];
+        return vec![Some(0.0); wtp.len()];
     };
     let arms = table.first().map_or(0, Vec::len);
     let n = table.len() as f64;
@@ -111,7 +121,7 @@ pub fn evppi(theta: &[f64], table: &Table, wtp: &[f64]) -> Vec<f64> {
                 mean_max += best;
             }
             let max_mean = means.iter().map(|m| m / n).fold(0.0f64, f64::max);
-            (mean_max / n - max_mean).max(0.0)
+            Some((mean_max / n - max_mean).max(0.0))
         })
         .collect()
 }
@@ -134,6 +144,9 @@ mod tests {
         let mean: f64 = s.fit(&y).iter().sum::<f64>() / 200.0;
         assert!(mean.abs() < 1e-12);
         assert!(Smoother::new(&[1.0; 10]).is_none());
+        // Too few samples: no estimate.
+        let few: Table = (0..10).map(|i| vec![(0.0, 0.0), (i as f64, 0.0)]).collect();
+        assert_eq!(evppi(&[1.0; 10], &few, &[1.0]), vec![None]);
     }
 
     #[test]
@@ -142,7 +155,7 @@ mod tests {
         let theta: Vec<f64> = (0..1000).map(|i| i as f64 / 999.0 - 0.4).collect();
         let table: Table = theta.iter().map(|&t| vec![(0.0, 0.0), (-10.0 * t, 0.0)]).collect();
         let evpi = super::super::psa::acceptability(&table, &[1.0])[0].evpi;
-        let got = evppi(&theta, &table, &[1.0])[0];
+        let got = evppi(&theta, &table, &[1.0])[0].unwrap();
         assert!(evpi > 0.0 && (got - evpi).abs() < 1e-9 * evpi, "{got} vs {evpi}");
     }
 }

@@ -244,8 +244,8 @@ pub fn write_evppi<W: Write>(
                     name.clone(),
                     number(*l),
                     parameter.to_string(),
-                    number(v),
-                    cohorts.map(|c| number(v * c)).unwrap_or_default(),
+                    v.map(number).unwrap_or_default(),
+                    v.and_then(|v| cohorts.map(|c| number(v * c))).unwrap_or_default(),
                 ])?;
             }
         }

@@ -26,6 +26,14 @@ pub const PARAM_DISTS: &[&str] = &[
     "pert",
 ];
 
+/// Largest beta shape (and Dirichlet concentration) accepted: beyond it the incomplete beta
+/// function loses accuracy, and so concentrated a distribution is practically normal.
+pub const MAX_BETA_SHAPE: f64 = 1e5;
+/// Largest gamma shape accepted (coefficient of variation 0.1 %).
+pub const MAX_GAMMA_SHAPE: f64 = 1e6;
+const CONCENTRATED: &str =
+    ": so concentrated a distribution is practically normal; use a normal or truncated_normal";
+
 /// z with Φ(z) = 0.975: a 95 % interval spans ±z standard deviations.
 const Z975: f64 = 1.959_963_984_540_054;
 
@@ -297,8 +305,16 @@ fn read_parameter(
         "beta" => match (get("alpha"), get("beta"), get("mean"), get("se")) {
             (Some(a), Some(b), None, None) => {
                 for (fd, k) in [(&a, "alpha"), (&b, "beta")] {
-                    if !(fd.x > 0.0) {
-                        bad(r, fd, k, format!("expected a number greater than 0, found {}", fd.x));
+                    if !(fd.x > 0.0 && fd.x <= MAX_BETA_SHAPE) {
+                        bad(
+                            r,
+                            fd,
+                            k,
+                            format!(
+                                "expected a number in (0, {MAX_BETA_SHAPE:e}], found {}{CONCENTRATED}",
+                                fd.x
+                            ),
+                        );
                         return None;
                     }
                 }
@@ -328,7 +344,20 @@ fn read_parameter(
                     return None;
                 }
                 let k = m.x * (1.0 - m.x) / (se.x * se.x) - 1.0;
-                (ParamDist::Beta { alpha: m.x * k, beta: (1.0 - m.x) * k }, m.x)
+                let (alpha, beta) = (m.x * k, (1.0 - m.x) * k);
+                if alpha.max(beta) > MAX_BETA_SHAPE {
+                    bad(
+                        r,
+                        &se,
+                        "se",
+                        format!(
+                            "a beta with mean {} and se {} has shapes α = {alpha:.4e}, β = {beta:.4e}, above {MAX_BETA_SHAPE:e}{CONCENTRATED}",
+                            m.x, se.x
+                        ),
+                    );
+                    return None;
+                }
+                (ParamDist::Beta { alpha, beta }, m.x)
             }
             _ => {
                 missing(r, "`alpha` and `beta`, or `mean` and `se`");
@@ -343,6 +372,18 @@ fn read_parameter(
                         return None;
                     }
                 }
+                if a.x > MAX_GAMMA_SHAPE {
+                    bad(
+                        r,
+                        &a,
+                        "shape",
+                        format!(
+                            "expected a shape of at most {MAX_GAMMA_SHAPE:e}, found {}{CONCENTRATED}",
+                            a.x
+                        ),
+                    );
+                    return None;
+                }
                 (ParamDist::Gamma { shape: a.x, scale: b.x }, a.x * b.x)
             }
             (None, None, Some(m), Some(se)) => {
@@ -353,6 +394,18 @@ fn read_parameter(
                     }
                 }
                 let shape = (m.x / se.x).powi(2);
+                if shape > MAX_GAMMA_SHAPE {
+                    bad(
+                        r,
+                        &se,
+                        "se",
+                        format!(
+                            "a gamma with mean {} and se {} has shape {shape:.4e}, above {MAX_GAMMA_SHAPE:e}{CONCENTRATED}",
+                            m.x, se.x
+                        ),
+                    );
+                    return None;
+                }
                 (ParamDist::Gamma { shape, scale: se.x * se.x / m.x }, m.x)
             }
             _ => {
