@@ -491,3 +491,71 @@ fn patient_noise_in_the_psa_is_measured_and_warned_about() {
     let share = vbpsim::analysis::psa::noise_share(&values, &ses).unwrap();
     assert!(share > 0.5, "share {share}");
 }
+
+/// Parse a CSV written to memory into (header, rows).
+fn table_of(bytes: Vec<u8>) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+    (header, rows)
+}
+
+#[test]
+fn population_evpi_and_psa_summary_by_hand() {
+    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
+    let text = deterministic(parameters, 200)
+        .replace(
+            "discount = { costs = 0, outcomes = 0 }",
+            "discount = { costs = 0.035, outcomes = 0 }",
+        )
+        .replace(
+            "[[regimens]]\nname = \"bsc\"",
+            "[payer]\npopulation = 1000\n\n[[regimens]]\nname = \"bsc\"",
+        )
+        .replace(
+            "wtp_grid = { from = 0, to = 100000, step = 20000 }",
+            "wtp_grid = { from = 150000, to = 250000, step = 50000 }\ndecision_years = 5",
+        );
+    let s = scenario::parse("psa.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let (mut ceac, mut ceaf, mut evpi) = (Vec::new(), Vec::new(), Vec::new());
+    vbpsim::output::psa_tables::write_acceptability(
+        &mut ceac, &mut ceaf, &mut evpi, &s.model, &sim.arms, &sim.psa,
+    )
+    .unwrap();
+    let (_, rows) = table_of(evpi);
+    // N·Σ_{t<5} 1.035^(−t) yearly cohorts.
+    let cohorts = 1000.0 * (0..5).map(|t| 1.035f64.powi(-t)).sum::<f64>();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        let (per_patient, population): (f64, f64) =
+            (row[2].parse().unwrap(), row[3].parse().unwrap());
+        assert!(per_patient > 0.0);
+        assert!((population - per_patient * cohorts).abs() < 1e-9 * population, "{row:?}");
+    }
+    // psa_summary: mean, MCSE = sd/√S and the quantiles of the samples' values, and the RMS of
+    // the samples' own standard errors, recomputed here.
+    let mut out = Vec::new();
+    vbpsim::output::psa_tables::write_psa_summary(&mut out, &s.model, &sim.summary, &sim.psa)
+        .unwrap();
+    let (header, rows) = table_of(out);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = rows.iter().find(|r| r[0] == "treat" && r[2] == "inc_cost").unwrap();
+    let xs: Vec<f64> = sim.psa.iter().map(|p| p.arms[1].inc_cost.mean).collect();
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let get = |c: &str| row[col(c)].parse::<f64>().unwrap();
+    assert!((get("psa_mean") - mean).abs() < 1e-9 * mean.abs());
+    assert!((get("psa_sd") - sd).abs() < 1e-9 * sd);
+    assert!((get("psa_mcse") - sd / n.sqrt()).abs() < 1e-9 * sd);
+    let mut sorted = xs.clone();
+    sorted.sort_by(f64::total_cmp);
+    // R type 7 at 2.5 %: h = 199·0.025 = 4.975.
+    let low = sorted[4] + 0.975 * (sorted[5] - sorted[4]);
+    assert!((get("psa_low") - low).abs() < 1e-9 * low.abs());
+    assert_eq!(get("base_case"), sim.summary[1].inc_cost.mean);
+    let rms =
+        (sim.psa.iter().map(|p| p.arms[1].inc_cost.mcse.unwrap().powi(2)).sum::<f64>() / n).sqrt();
+    assert!((get("within_sample_se") - rms).abs() <= 1e-9 * rms.max(1e-300));
+}
