@@ -145,6 +145,35 @@ fn legend<'a, DB: DrawingBackend + 'a>(
         .map_err(|e| e.to_string())
 }
 
+/// Title, x-y axes over `xs` × `ys` with their labels and ticks, and the grid.
+fn axes<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    plot: &Plot,
+    xs: (f64, f64),
+    ys: (f64, f64),
+    y_area: u32,
+) -> Result<Chart2d<'a, DB>, String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let mut chart = ChartBuilder::on(root)
+        .caption(&plot.title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)
+        .map_err(err)?;
+    let (xspan, yspan) = (xs.1 - xs.0, ys.1 - ys.0);
+    chart
+        .configure_mesh()
+        .x_desc(&plot.x_label)
+        .y_desc(&plot.y_label)
+        .x_label_formatter(&|v| tick(*v, xspan))
+        .y_label_formatter(&|v| tick(*v, yspan))
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
@@ -154,23 +183,7 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
             let ys = y_range.unwrap_or_else(|| {
                 range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true)
             });
-            let mut chart = ChartBuilder::on(root)
-                .caption(&plot.title, ("sans-serif", 22))
-                .margin(16)
-                .x_label_area_size(48)
-                .y_label_area_size(80)
-                .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)
-                .map_err(err)?;
-            let (xspan, yspan) = (xs.1 - xs.0, ys.1 - ys.0);
-            chart
-                .configure_mesh()
-                .x_desc(&plot.x_label)
-                .y_desc(&plot.y_label)
-                .x_label_formatter(&|v| tick(*v, xspan))
-                .y_label_formatter(&|v| tick(*v, yspan))
-                .label_style(("sans-serif", 14))
-                .draw()
-                .map_err(err)?;
+            let mut chart = axes(root, plot, xs, ys, 80)?;
             for s in series {
                 let c = colour(s.colour);
                 let style = ShapeStyle::from(c).stroke_width(2);
@@ -188,23 +201,7 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
         Chart::Scatter { series, slopes } => {
             let xs = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), true);
             let ys = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true);
-            let mut chart = ChartBuilder::on(root)
-                .caption(&plot.title, ("sans-serif", 22))
-                .margin(16)
-                .x_label_area_size(48)
-                .y_label_area_size(90)
-                .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)
-                .map_err(err)?;
-            let (xspan, yspan) = (xs.1 - xs.0, ys.1 - ys.0);
-            chart
-                .configure_mesh()
-                .x_desc(&plot.x_label)
-                .y_desc(&plot.y_label)
-                .x_label_formatter(&|v| tick(*v, xspan))
-                .y_label_formatter(&|v| tick(*v, yspan))
-                .label_style(("sans-serif", 14))
-                .draw()
-                .map_err(err)?;
+            let mut chart = axes(root, plot, xs, ys, 90)?;
             for (k, (name, slope)) in slopes.iter().enumerate() {
                 let style = ShapeStyle::from(RGBColor(120, 120, 120)).stroke_width(1);
                 let line = vec![(xs.0, slope * xs.0), (xs.1, slope * xs.1)];
