@@ -1,6 +1,6 @@
 //! The one-screen summary printed by `vbpsim check`.
 
-use crate::model::{Model, TteForm, TteSpec};
+use crate::model::{CourseSpec, Model, TteForm, TteSpec};
 use crate::scenario::Scenario;
 use crate::units::Dimension;
 use std::fmt::Write;
@@ -127,20 +127,28 @@ pub fn summary(s: &Scenario) -> String {
             .collect();
         resp.push(format!("otherwise {}", m.value(r.response.otherwise)));
         let _ = writeln!(o, "             response {}", resp.join(", "));
-        let _ =
-            writeln!(o, "             progression responder {}", tte(m, &r.progression_responder));
-        let _ = writeln!(
-            o,
-            "             progression non-responder {}",
-            tte(m, &r.progression_non_responder)
-        );
-        let _ = writeln!(
-            o,
-            "             death before progression {}",
-            tte(m, &r.death_before_progression)
-        );
-        let _ =
-            writeln!(o, "             after progression {}", tte(m, &r.post_progression_survival));
+        match &r.course {
+            CourseSpec::Clinical {
+                progression_responder,
+                progression_non_responder,
+                death_before_progression,
+                post_progression_survival,
+            } => {
+                let lines = [
+                    ("progression responder", progression_responder),
+                    ("progression non-responder", progression_non_responder),
+                    ("death before progression", death_before_progression),
+                    ("after progression", post_progression_survival),
+                ];
+                for (what, spec) in lines {
+                    let _ = writeln!(o, "             {what} {}", tte(m, spec));
+                }
+            }
+            CourseSpec::Partitioned { pfs, os } => {
+                let _ = writeln!(o, "             partitioned survival: PFS {}", tte(m, pfs));
+                let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
+            }
+        }
     }
     for st in &m.strategies {
         let rules: Vec<String> = st

@@ -1244,3 +1244,35 @@ fn impossible_parameter_distributions_are_located() {
     .helps(&["use a beta"]);
     r.expect_count(1);
 }
+
+/// A partitioned-survival regimen takes its times from PFS and OS curves only: clinical-course
+/// keys next to it are refused where they stand, and both curves are required.
+#[test]
+fn partitioned_survival_refuses_mixed_course_keys() {
+    let text = edit(
+        "progression.responder = { dist = \"weibull\", shape = 1.5, median = \"osi_responder_median\" }",
+        "partitioned = { pfs = { dist = \"weibull\", shape = 1.2, median = \"18.9 months\" } }\nprogression.responder = { dist = \"weibull\", shape = 1.5, median = \"osi_responder_median\" }",
+    );
+    let r = rejected(&text);
+    let at = |context: &str| loc(&text, context, context);
+    r.diag(
+        at("progression.responder = { dist = \"weibull\", shape = 1.5, median = \"osi_"),
+        "regimens[1].progression",
+    )
+    .says(&["expected no `progression` in a partitioned-survival regimen"])
+    .helps(&["partitioned = { pfs, os }"]);
+    r.diag(
+        at("{ dist = \"exponential\", rate = \"0.004 per month\" }"),
+        "regimens[1].death_before_progression",
+    )
+    .says(&["expected no `death_before_progression`"]);
+    r.diag(
+        at("{ dist = \"exponential\", median = \"16.2 months\" }"),
+        "regimens[1].after_progression.survival",
+    )
+    .says(&["expected no survival after progression"])
+    .helps(&["keep only `cost`"]);
+    r.diag(at("{ pfs = { dist = \"weibull\", shape = 1.2"), "regimens[1].partitioned.os")
+        .says(&["missing field `os`"]);
+    r.expect_count(4);
+}

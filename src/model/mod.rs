@@ -285,10 +285,8 @@ pub struct Regimen {
     /// Administration cost per cycle of the first drug.
     pub administration: Slot,
     pub response: Response,
-    pub progression_responder: TteSpec,
-    pub progression_non_responder: TteSpec,
-    pub death_before_progression: TteSpec,
-    pub post_progression_survival: TteSpec,
+    /// How progression and death times arise on this regimen.
+    pub course: CourseSpec,
     /// Cost per year after progression (subsequent therapy).
     pub post_progression_cost: Slot,
     pub discontinuation: Option<TteSpec>,
@@ -298,6 +296,23 @@ pub struct Regimen {
     /// P(read as responder | non-responder) and P(read as non-responder | responder).
     pub response_false_positive: Slot,
     pub response_false_negative: Slot,
+}
+
+/// The event-time model of a regimen.
+#[derive(Clone, Debug)]
+pub enum CourseSpec {
+    /// Progression by response status, death before progression (competing), and survival
+    /// after progression with its clock reset at progression.
+    Clinical {
+        progression_responder: TteSpec,
+        progression_non_responder: TteSpec,
+        death_before_progression: TteSpec,
+        post_progression_survival: TteSpec,
+    },
+    /// Partitioned survival: PFS and OS curves from diagnosis, coupled comonotonically (one
+    /// uniform U: T_pfs = S_pfs⁻¹(U), T_os = S_os⁻¹(U)), so OS is reproduced exactly and the
+    /// progression-free share is min(S_pfs, S_os).
+    Partitioned { pfs: TteSpec, os: TteSpec },
 }
 
 #[derive(Clone, Debug)]

@@ -1008,6 +1008,7 @@ fn read_regimen(
             "progression",
             "death_before_progression",
             "after_progression",
+            "partitioned",
             "discontinuation",
             "adverse_events",
             "assessment",
@@ -1104,37 +1105,11 @@ fn read_regimen(
             "a probability, or a table by biomarker with `otherwise`",
         )
         .and_then(|v| read_response(r, v, &join(p, "response"), biomarkers));
-    let (mut resp, mut nonresp) = (None, None);
-    if let Some(v) =
-        r.require(t, &e.span, p, "progression", "a table { responder = …, non_responder = … }")
-    {
-        let pp = join(p, "progression");
-        if let Some(pt) = r.table(v, &pp) {
-            r.check_keys(pt, &pp, &["responder", "non_responder"]);
-            resp = r
-                .require(pt, &v.span(), &pp, "responder", "a time-to-event distribution")
-                .and_then(|d| read_tte(r, d, &join(&pp, "responder")));
-            nonresp = r
-                .require(pt, &v.span(), &pp, "non_responder", "a time-to-event distribution")
-                .and_then(|d| read_tte(r, d, &join(&pp, "non_responder")));
-        }
-    }
-    let death = r
-        .require(t, &e.span, p, "death_before_progression", "a time-to-event distribution")
-        .and_then(|d| read_tte(r, d, &join(p, "death_before_progression")));
-    let (mut pps, mut pps_cost) = (None, None);
-    if let Some(v) =
-        r.require(t, &e.span, p, "after_progression", "a table { survival = …, cost = … }")
-    {
-        let ap = join(p, "after_progression");
-        if let Some(at) = r.table(v, &ap) {
-            r.check_keys(at, &ap, &["survival", "cost"]);
-            pps = r
-                .require(at, &v.span(), &ap, "survival", "a time-to-event distribution")
-                .and_then(|d| read_tte(r, d, &join(&ap, "survival")));
-            pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
-        }
-    }
+    let (course, pps_cost) = if let Some(v) = t.get("partitioned") {
+        read_partitioned(r, t, v, p)
+    } else {
+        read_clinical_course(r, e, p)
+    };
     let discontinuation = match t.get("discontinuation") {
         Some(d) => read_tte(r, d, &join(p, "discontinuation")).map(Some),
         None => Some(None),
@@ -1209,10 +1184,7 @@ fn read_regimen(
         drugs: drugs?,
         administration: administration?,
         response: response?,
-        progression_responder: resp?,
-        progression_non_responder: nonresp?,
-        death_before_progression: death?,
-        post_progression_survival: pps?,
+        course: course?,
         post_progression_cost: pps_cost?,
         discontinuation: discontinuation?,
         adverse_events: adverse_events?,
@@ -1220,6 +1192,109 @@ fn read_regimen(
         response_false_positive: false_positive?,
         response_false_negative: false_negative?,
     })
+}
+
+/// Progression by response, death before progression and survival after progression (all
+/// required), with the cost per time after progression.
+fn read_clinical_course(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    p: &str,
+) -> (Option<CourseSpec>, Option<Slot>) {
+    let t = e.table;
+    let (mut resp, mut nonresp) = (None, None);
+    if let Some(v) =
+        r.require(t, &e.span, p, "progression", "a table { responder = …, non_responder = … }")
+    {
+        let pp = join(p, "progression");
+        if let Some(pt) = r.table(v, &pp) {
+            r.check_keys(pt, &pp, &["responder", "non_responder"]);
+            resp = r
+                .require(pt, &v.span(), &pp, "responder", "a time-to-event distribution")
+                .and_then(|d| read_tte(r, d, &join(&pp, "responder")));
+            nonresp = r
+                .require(pt, &v.span(), &pp, "non_responder", "a time-to-event distribution")
+                .and_then(|d| read_tte(r, d, &join(&pp, "non_responder")));
+        }
+    }
+    let death = r
+        .require(t, &e.span, p, "death_before_progression", "a time-to-event distribution")
+        .and_then(|d| read_tte(r, d, &join(p, "death_before_progression")));
+    let (mut pps, mut pps_cost) = (None, None);
+    if let Some(v) =
+        r.require(t, &e.span, p, "after_progression", "a table { survival = …, cost = … }")
+    {
+        let ap = join(p, "after_progression");
+        if let Some(at) = r.table(v, &ap) {
+            r.check_keys(at, &ap, &["survival", "cost"]);
+            pps = r
+                .require(at, &v.span(), &ap, "survival", "a time-to-event distribution")
+                .and_then(|d| read_tte(r, d, &join(&ap, "survival")));
+            pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+        }
+    }
+    let course = (|| {
+        Some(CourseSpec::Clinical {
+            progression_responder: resp?,
+            progression_non_responder: nonresp?,
+            death_before_progression: death?,
+            post_progression_survival: pps?,
+        })
+    })();
+    (course, pps_cost)
+}
+
+/// `partitioned = { pfs = …, os = … }`: PFS and OS curves from diagnosis instead of the
+/// clinical course; `after_progression` may then give only a cost.
+fn read_partitioned(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    v: &Value<'_>,
+    p: &str,
+) -> (Option<CourseSpec>, Option<Slot>) {
+    for key in ["progression", "death_before_progression"] {
+        if let Some(other) = t.get(key) {
+            r.error_help(
+                other.span(),
+                &join(p, key),
+                format!("expected no `{key}` in a partitioned-survival regimen, found one"),
+                Some("a regimen gives either `partitioned = { pfs, os }` or `progression`, `death_before_progression` and `after_progression.survival`".into()),
+            );
+        }
+    }
+    let mut pps_cost = Some(r.constant(0.0));
+    if let Some(av) = t.get("after_progression") {
+        let ap = join(p, "after_progression");
+        if let Some(at) = r.table(av, &ap) {
+            if let Some(sv) = at.get("survival") {
+                r.error_help(
+                    sv.span(),
+                    &join(&ap, "survival"),
+                    "expected no survival after progression in a partitioned-survival regimen, found one".to_string(),
+                    Some("survival after progression follows from `partitioned.os`; keep only `cost`".into()),
+                );
+            }
+            r.check_keys(at, &ap, &["survival", "cost"]);
+            pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+        }
+    }
+    let pp = join(p, "partitioned");
+    let Some(pt) = r.table(v, &pp) else { return (None, pps_cost) };
+    r.check_keys(pt, &pp, &["pfs", "os"]);
+    let pfs = r
+        .require(
+            pt,
+            &v.span(),
+            &pp,
+            "pfs",
+            "a time-to-event distribution of progression-free survival",
+        )
+        .and_then(|d| read_tte(r, d, &join(&pp, "pfs")));
+    let os = r
+        .require(pt, &v.span(), &pp, "os", "a time-to-event distribution of overall survival")
+        .and_then(|d| read_tte(r, d, &join(&pp, "os")));
+    let course = (|| Some(CourseSpec::Partitioned { pfs: pfs?, os: os? }))();
+    (course, pps_cost)
 }
 
 fn read_drug(r: &mut Reader, v: &Value<'_>, p: &str, drug_names: &mut Vec<String>) -> Option<Drug> {

@@ -2,7 +2,7 @@
 //! chosen regimen, condensed into a [`PatientRecord`] that accounting (and later contracts)
 //! read without touching random numbers.
 
-use super::prepared::{Prepared, PreparedRegimen};
+use super::prepared::{Prepared, PreparedCourse, PreparedRegimen};
 use crate::accounting::discount::CYCLE_TOLERANCE;
 use crate::rng::{PatientKey, Process, ProcessKind};
 use crate::scenario::MAX_TEST_CHAIN;
@@ -178,19 +178,39 @@ pub struct Course {
 #[inline]
 pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) -> Course {
     let reg = &prep.regimens[regimen];
-    let responder = line.response < response_probability(reg, status);
-    let progression =
-        if responder { &reg.progression_responder } else { &reg.progression_non_responder };
+    let p_response = response_probability(reg, status);
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
     // is treated from t0 on, if still alive and progression-free then.
-    let tp = line.progression.time(progression);
-    let td = line.death.time(&reg.death_before_progression);
-    if tp < td {
-        let death = tp + line.post_progression.time(&reg.post_progression_survival);
-        Course { responder, progression: tp, death }
-    } else {
-        Course { responder, progression: f64::INFINITY, death: td }
+    match &reg.course {
+        PreparedCourse::Clinical {
+            progression_responder,
+            progression_non_responder,
+            death_before_progression,
+            post_progression_survival,
+        } => {
+            let responder = line.response < p_response;
+            let progression =
+                if responder { progression_responder } else { progression_non_responder };
+            let tp = line.progression.time(progression);
+            let td = line.death.time(death_before_progression);
+            if tp < td {
+                let death = tp + line.post_progression.time(post_progression_survival);
+                Course { responder, progression: tp, death }
+            } else {
+                Course { responder, progression: f64::INFINITY, death: td }
+            }
+        }
+        PreparedCourse::Partitioned { pfs, os } => {
+            // One uniform for both curves (comonotone): P(T_os > t) = S_os(t) exactly, and
+            // P(min(T_pfs, T_os) > t) = min(S_pfs(t), S_os(t)), the partitioned-survival
+            // progression-free share with PFS capped by OS. Small uniforms give long times, so
+            // the responders are the share p of patients with the longest PFS.
+            let tp = line.progression.time(pfs);
+            let td = line.progression.time(os);
+            let responder = line.progression.u < p_response;
+            Course { responder, progression: if tp < td { tp } else { f64::INFINITY }, death: td }
+        }
     }
 }
 

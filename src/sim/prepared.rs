@@ -7,7 +7,9 @@
 use crate::accounting::discount::{CycleSums, Discount};
 use crate::accounting::ledger::CategoryIndex;
 use crate::contracts::cohort::{self, CohortRule, CohortTerms};
-use crate::model::{Arm, Condition, ContractKind, Failure, Model, Perspective, Slot, TteSpec};
+use crate::model::{
+    Arm, Condition, ContractKind, CourseSpec, Failure, Model, Perspective, Slot, TteSpec,
+};
 use crate::rng::{Process, ProcessKind};
 use crate::sim::accumulator::SampleSums;
 use crate::survival::{DistributionError, TimeToEvent};
@@ -132,10 +134,7 @@ pub struct PreparedRegimen {
     /// (biomarker, response probability), first carried biomarker wins.
     pub response_by_biomarker: Vec<(usize, f64)>,
     pub response_otherwise: f64,
-    pub progression_responder: TimeToEvent,
-    pub progression_non_responder: TimeToEvent,
-    pub death_before_progression: TimeToEvent,
-    pub post_progression_survival: TimeToEvent,
+    pub course: PreparedCourse,
     pub post_progression_cost: f64,
     pub discontinuation: Option<TimeToEvent>,
     pub adverse_events: Vec<PreparedAdverseEvent>,
@@ -143,6 +142,21 @@ pub struct PreparedRegimen {
     pub assessment: Option<f64>,
     pub response_false_positive: f64,
     pub response_false_negative: f64,
+}
+
+/// A regimen's event-time model for one set of values (see [`crate::model::CourseSpec`]).
+#[derive(Clone, Debug)]
+pub enum PreparedCourse {
+    Clinical {
+        progression_responder: TimeToEvent,
+        progression_non_responder: TimeToEvent,
+        death_before_progression: TimeToEvent,
+        post_progression_survival: TimeToEvent,
+    },
+    Partitioned {
+        pfs: TimeToEvent,
+        os: TimeToEvent,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -265,19 +279,35 @@ impl Prepared {
                     .map(|&(b, s)| (b, v(s)))
                     .collect(),
                 response_otherwise: v(r.response.otherwise),
-                progression_responder: build(&r.progression_responder, "progression.responder")?,
-                progression_non_responder: build(
-                    &r.progression_non_responder,
-                    "progression.non_responder",
-                )?,
-                death_before_progression: build(
-                    &r.death_before_progression,
-                    "death_before_progression",
-                )?,
-                post_progression_survival: build(
-                    &r.post_progression_survival,
-                    "after_progression.survival",
-                )?,
+                course: match &r.course {
+                    CourseSpec::Clinical {
+                        progression_responder,
+                        progression_non_responder,
+                        death_before_progression,
+                        post_progression_survival,
+                    } => PreparedCourse::Clinical {
+                        progression_responder: build(
+                            progression_responder,
+                            "progression.responder",
+                        )?,
+                        progression_non_responder: build(
+                            progression_non_responder,
+                            "progression.non_responder",
+                        )?,
+                        death_before_progression: build(
+                            death_before_progression,
+                            "death_before_progression",
+                        )?,
+                        post_progression_survival: build(
+                            post_progression_survival,
+                            "after_progression.survival",
+                        )?,
+                    },
+                    CourseSpec::Partitioned { pfs, os } => PreparedCourse::Partitioned {
+                        pfs: build(pfs, "partitioned.pfs")?,
+                        os: build(os, "partitioned.os")?,
+                    },
+                },
                 post_progression_cost: v(r.post_progression_cost),
                 discontinuation: match &r.discontinuation {
                     Some(d) => Some(build(d, "discontinuation")?),
