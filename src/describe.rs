@@ -77,7 +77,7 @@ pub fn summary(s: &Scenario) -> String {
         );
     }
     for t in &m.tests {
-        let reads: Vec<String> = t
+        let mut reads: Vec<String> = t
             .readings
             .iter()
             .map(|r| {
@@ -89,6 +89,20 @@ pub fn summary(s: &Scenario) -> String {
                 )
             })
             .collect();
+        if let Some(sel) = &t.selection {
+            let (auc, cutoff) = (m.value(sel.auc), m.value(sel.cutoff));
+            let (sensitivity, false_positive) = crate::model::binormal_rates(auc, cutoff);
+            reads.push(format!(
+                "predicts response to {} (AUC {auc}, cutoff {cutoff}: sens {sensitivity:.4}, spec {:.4}){}",
+                m.regimens[sel.regimen].name,
+                1.0 - false_positive,
+                if sel.sweep.is_empty() {
+                    String::new()
+                } else {
+                    format!(", sweep of {} cutoffs", sel.sweep.len())
+                }
+            ));
+        }
         let _ = writeln!(
             o,
             "test       {}: {}; cost {}, turnaround {:.1} days, failure {} → {}",
@@ -154,7 +168,7 @@ pub fn summary(s: &Scenario) -> String {
         let rules: Vec<String> = st
             .rules
             .iter()
-            .map(|(b, r)| format!("{}+ → {}", m.biomarkers[*b].name, m.regimens[*r].name))
+            .map(|(b, r)| format!("{}+ → {}", m.positive_name(*b), m.regimens[*r].name))
             .collect();
         let _ = writeln!(
             o,

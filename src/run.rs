@@ -72,6 +72,8 @@ pub struct Simulation {
     pub cohort: Vec<CohortRow>,
     /// PSA samples 1…S in order (empty without PSA).
     pub psa: Vec<PsaSample>,
+    /// The base case re-simulated at each cutoff of each selection test's sweep.
+    pub selection: Vec<SelectionPoint>,
     /// Warnings about the results (printed and recorded in run.json).
     pub warnings: Vec<String>,
     pub patients: u64,
@@ -155,42 +157,16 @@ pub fn simulate(
         Vec::new()
     };
     let wall_seconds = started.elapsed().as_secs_f64();
-    let summary = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
-    let prices: Vec<f64> = prep
-        .contracts
-        .iter()
-        .map(|c| {
-            prep.regimens
-                .iter()
-                .flat_map(|r| &r.drugs)
-                .find(|d| d.drug == c.drug)
-                .map_or(0.0, |d| d.price)
-        })
-        .collect();
-    let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
-    let mut contracts =
-        contract_rows(&sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
-    // Terms that are not linear in the price (capped refunds): bisection on the same patients.
-    let search = !options.skip_threshold_search;
-    for row in contracts.iter_mut().filter(|r| search && !linear[r.contract]) {
-        for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
-            row.threshold_price[k] = pool.install(|| {
-                bisect_threshold_price(
-                    model,
-                    spec,
-                    row.arm,
-                    model.contracts[row.contract].drug,
-                    lambda,
-                )
-            })?;
-        }
-    }
+    let (summary, contracts) =
+        pool.install(|| summarise_base_case(model, &model.values, &prep, &sums, spec, options))?;
+    let selection = pool.install(|| selection_sweep(model, spec, options))?;
     let warnings = psa_warnings(model, &psa);
     Ok(Simulation {
         warnings,
         arms: prep.arms.clone(),
         cohort: cohort_rows(&prep, &prep.arms, &sums, patients),
         contracts,
+        selection,
         psa,
         sums,
         summary,
@@ -199,6 +175,79 @@ pub fn simulate(
         threads: pool.current_num_threads(),
         wall_seconds,
     })
+}
+
+/// Arm summaries and contract rows of a base-case simulation at `values` (`prep` built from
+/// them), with threshold prices: exact for linear terms, found by re-simulating the same
+/// patients for capped ones.
+fn summarise_base_case(
+    model: &crate::model::Model,
+    values: &[f64],
+    prep: &Prepared,
+    sums: &SampleSums,
+    spec: SampleSpec,
+    options: &RunOptions,
+) -> Result<(Vec<ArmSummary>, Vec<ContractRow>), RunError> {
+    let summary = summarise(sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
+    let prices: Vec<f64> = prep.contracts.iter().map(|c| prep.list_price(c.drug)).collect();
+    let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
+    let mut contracts =
+        contract_rows(sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
+    if !options.skip_threshold_search {
+        for row in contracts.iter_mut().filter(|r| !linear[r.contract]) {
+            for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
+                let drug = model.contracts[row.contract].drug;
+                row.threshold_price[k] =
+                    bisect_threshold_price(model, values, spec, row.arm, drug, lambda)?;
+            }
+        }
+    }
+    Ok((summary, contracts))
+}
+
+/// One cutoff of a selection test's sweep: the base case re-simulated on the same patients
+/// with the test read at `cutoff`.
+#[derive(Clone, Debug)]
+pub struct SelectionPoint {
+    /// Index into `Model::tests`.
+    pub test: usize,
+    pub cutoff: f64,
+    pub sensitivity: f64,
+    pub specificity: f64,
+    pub summary: Vec<ArmSummary>,
+    pub contracts: Vec<ContractRow>,
+}
+
+/// Every selection test's sweep, in test order then cutoff order (base-case values, the
+/// run's seed and patients).
+fn selection_sweep(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+    options: &RunOptions,
+) -> Result<Vec<SelectionPoint>, RunError> {
+    let mut points = Vec::new();
+    for (test, t) in model.tests.iter().enumerate() {
+        let Some(sel) = &t.selection else { continue };
+        for &cutoff in &sel.sweep {
+            let mut values = model.values.clone();
+            values[sel.cutoff.0 as usize] = cutoff;
+            let prep = Prepared::new(model, &values)?;
+            let sums = simulate_sample(&prep, spec, &mut |_, _| {});
+            let (summary, contracts) =
+                summarise_base_case(model, &values, &prep, &sums, spec, options)?;
+            let (sensitivity, false_positive) =
+                crate::model::binormal_rates(model.value(sel.auc), cutoff);
+            points.push(SelectionPoint {
+                test,
+                cutoff,
+                sensitivity,
+                specificity: 1.0 - false_positive,
+                summary,
+                contracts,
+            });
+        }
+    }
+    Ok(points)
 }
 
 /// Warn when patient-level noise is a large share of the PSA spread of an arm's incremental
@@ -293,6 +342,7 @@ fn check_finite(scenario: &Scenario, sim: &Simulation) -> Result<(), RunError> {
 /// price of `drug` set to `price`, on the same patients.
 fn inc_nmb_at_price(
     model: &crate::model::Model,
+    values: &[f64],
     spec: SampleSpec,
     arm: usize,
     drug: usize,
@@ -300,7 +350,7 @@ fn inc_nmb_at_price(
     lambda: f64,
 ) -> Result<f64, RunError> {
     // Only the drug's price moves: a parameter it shares with other fields keeps their values.
-    let mut prep = Prepared::new(model, &model.values)?;
+    let mut prep = Prepared::new(model, values)?;
     for d in prep.regimens.iter_mut().flat_map(|r| r.drugs.iter_mut()).filter(|d| d.drug == drug) {
         d.price = price;
     }
@@ -315,12 +365,13 @@ fn inc_nmb_at_price(
 /// re-simulations of the same patients; or why there is no such price.
 fn bisect_threshold_price(
     model: &crate::model::Model,
+    values: &[f64],
     spec: SampleSpec,
     arm: usize,
     drug: usize,
     lambda: f64,
 ) -> Result<ThresholdPrice, RunError> {
-    let f = |price: f64| inc_nmb_at_price(model, spec, arm, drug, price, lambda);
+    let f = |price: f64| inc_nmb_at_price(model, values, spec, arm, drug, price, lambda);
     let (mut lo, mut f_lo) = (0.0, f(0.0)?);
     if f_lo < 0.0 {
         return Ok(ThresholdPrice::NotEvenFree);
@@ -330,7 +381,7 @@ fn bisect_threshold_price(
         .iter()
         .flat_map(|r| &r.drugs)
         .find(|d| d.drug == drug)
-        .map_or(1.0, |d| model.value(d.price).max(1.0));
+        .map_or(1.0, |d| values[d.price.0 as usize].max(1.0));
     let (mut hi, mut f_hi) = (current, f(current)?);
     while f_hi >= 0.0 {
         (lo, f_lo) = (hi, f_hi);
@@ -445,6 +496,11 @@ pub fn write_outputs(
     let (f, shown) = csv_file("survival.csv")?;
     tables::write_survival(f, model, &sim.sums)
         .map_err(|source| RunError::Csv { path: shown, source })?;
+    if !sim.selection.is_empty() {
+        let (f, shown) = csv_file("selection.csv")?;
+        tables::write_selection(f, model, &sim.selection)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+    }
     let manifest = Manifest {
         tool: "vbpsim",
         version: env!("CARGO_PKG_VERSION"),

@@ -65,6 +65,16 @@ fn normal_upper_inv(p: f64) -> f64 {
     SQRT_2 * erfc_inv(2.0 * p)
 }
 
+/// Standard normal distribution function Φ(z), accurate in both tails.
+pub fn normal_cdf(z: f64) -> f64 {
+    normal_upper(-z)
+}
+
+/// Φ⁻¹(p) for p in (0, 1).
+pub fn normal_quantile(p: f64) -> f64 {
+    -normal_upper_inv(p)
+}
+
 impl TimeToEvent {
     pub fn exponential(rate: f64) -> Result<Self, DistributionError> {
         Ok(Self::Exponential { rate: positive("rate", rate)? })

@@ -1276,3 +1276,24 @@ fn partitioned_survival_refuses_mixed_course_keys() {
         .says(&["missing field `os`"]);
     r.expect_count(4);
 }
+
+/// A selection test predicts response to a regimen from an AUC and a cutoff: biomarker keys
+/// next to it, an AUC of 1, a name shared with a biomarker, and a rule on a selection test
+/// the strategy never runs are each refused where they stand.
+#[test]
+fn selection_tests_are_checked() {
+    let selection = "\n[[tests]]\nname = \"EGFR\"\npredicts = \"osimertinib\"\ndetects = [\"EGFR\"]\nauc = 1.0\ncutoff = 0.5\ncost = 100\nturnaround = \"7 days\"\n\n[[tests]]\nname = \"score\"\npredicts = \"osimertinib\"\nauc = 0.7\ncutoff = 0\nsweep = { from = 1, to = 0, step = 0.5 }\ncost = 100\nturnaround = \"7 days\"\n\n[[strategies]]\nname = \"by_score\"\ntest = \"tissue_ngs\"\nrules = [{ positive = \"score\", treat = \"osimertinib\" }]\ndefault = \"platinum_pemetrexed\"\n";
+    let text = format!("{BUNDLED}{selection}");
+    let r = rejected(&text);
+    let at = |context: &str, anchor: &str| loc(&text, context, anchor);
+    r.diag(at("detects = [\"EGFR\"]\nauc", "[\"EGFR\"]"), "tests[1].detects")
+        .says(&["expected no `detects` in a selection test"]);
+    r.diag(at("auc = 1.0", "1.0"), "tests[1].auc").says(&["strictly between 0 and 1"]);
+    r.diag(at("name = \"EGFR\"\npredicts", "\"EGFR\"\npredicts"), "tests[1].name")
+        .says(&["different from every biomarker's"]);
+    r.diag(at("sweep = { from = 1", "{ from = 1"), "tests[2].sweep").says(&["expected from ≤ to"]);
+    r.diag(at("positive = \"score\"", "\"score\""), "strategies[2].rules[0].positive")
+        .says(&["does not detect `score`"])
+        .helps(&["make the selection test the strategy's `test`"]);
+    r.expect_count(5);
+}

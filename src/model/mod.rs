@@ -267,6 +267,30 @@ pub struct Test {
     pub cost: Slot,
     pub turnaround: Slot,
     pub failure_process: Process,
+    /// A patient-selection test: it predicts response instead of reading biomarkers.
+    pub selection: Option<Selection>,
+}
+
+/// A selection algorithm scoring each patient for response to one regimen (binormal model):
+/// scores are N(0, 1) for non-responders and N(μ, 1) for responders, μ = √2·Φ⁻¹(AUC); a score
+/// above `cutoff` reads positive, so sensitivity = Φ(μ − cutoff) and specificity = Φ(cutoff).
+#[derive(Clone, Debug)]
+pub struct Selection {
+    /// Index into [`Model::regimens`]: whose (latent) response the score predicts.
+    pub regimen: usize,
+    pub auc: Slot,
+    pub cutoff: Slot,
+    /// Cutoffs at which `run` re-simulates the base case (selection.csv); empty for none.
+    pub sweep: Vec<f64>,
+    /// Bit of the reading in the positive mask (after the biomarkers' bits).
+    pub bit: usize,
+    pub process: Process,
+}
+
+/// Sensitivity and 1 − specificity of a binormal score with area `auc` read at `cutoff`.
+pub fn binormal_rates(auc: f64, cutoff: f64) -> (f64, f64) {
+    let mu = std::f64::consts::SQRT_2 * crate::survival::normal_quantile(auc);
+    (crate::survival::normal_cdf(mu - cutoff), crate::survival::normal_cdf(-cutoff))
 }
 
 /// How a test reads one biomarker.
@@ -433,6 +457,18 @@ pub struct Arm {
 }
 
 impl Model {
+    /// The name of what a rule's positive reading refers to: a biomarker, or (bits after the
+    /// biomarkers') a selection test.
+    pub fn positive_name(&self, bit: usize) -> &str {
+        if bit < self.biomarkers.len() {
+            return &self.biomarkers[bit].name;
+        }
+        self.tests
+            .iter()
+            .find(|t| t.selection.as_ref().is_some_and(|s| s.bit == bit))
+            .map_or("?", |t| t.name.as_str())
+    }
+
     /// Cohort-level contracts and the patients of one of their populations (population × years).
     pub fn cohort_sizes(&self) -> Vec<(&str, u64)> {
         self.contracts

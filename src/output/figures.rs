@@ -11,8 +11,101 @@ use crate::sim::accumulator::SurvivalCounts;
 use std::path::Path;
 
 /// Plot stems written by a run: always `survival` and `ce_plane`; `contracts` with contracts;
-/// `ceac`, `ceaf`, `evpi` with PSA. Each as .png and .svg.
-pub const PLOTS: &[&str] = &["survival", "ce_plane", "contracts", "ceac", "ceaf", "evpi"];
+/// `ceac`, `ceaf`, `evpi` with PSA; `selection_nmb` (and `selection_price` with contract arms)
+/// with a selection sweep. Each as .png and .svg.
+pub const PLOTS: &[&str] = &[
+    "survival",
+    "ce_plane",
+    "contracts",
+    "ceac",
+    "ceaf",
+    "evpi",
+    "selection_nmb",
+    "selection_price",
+];
+
+/// Whether strategy `s` runs test `test` (first, or as a reflex test).
+fn runs_test(model: &Model, s: usize, test: usize) -> bool {
+    let mut next = model.strategies[s].test;
+    let mut steps = 0;
+    while let Some(t) = next {
+        if t == test {
+            return true;
+        }
+        next = model.tests[t].on_failure;
+        steps += 1;
+        if steps > model.tests.len() {
+            break;
+        }
+    }
+    false
+}
+
+/// Incremental NMB and threshold price against the cutoff of each selection test, one line
+/// per arm of a strategy that runs the test and per threshold.
+fn write_selection(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), PlotError> {
+    let currency = &model.meta.currency;
+    let mut nmb = Vec::new();
+    let mut price = Vec::new();
+    for (test, t) in model.tests.iter().enumerate() {
+        let points: Vec<_> = sim.selection.iter().filter(|p| p.test == test).collect();
+        for (i, arm) in sim.arms.iter().enumerate() {
+            if !runs_test(model, arm.strategy, test) {
+                continue;
+            }
+            for (k, l) in model.meta.thresholds.iter().enumerate() {
+                let name =
+                    format!("{}: {} at {l}", t.name, arm_label(model, arm.strategy, arm.contract));
+                let colour = nmb.len();
+                nmb.push(Series {
+                    name: name.clone(),
+                    points: points
+                        .iter()
+                        .map(|p| (p.cutoff, p.summary[i].inc_nmb[k].mean))
+                        .collect(),
+                    dashed: false,
+                    colour,
+                });
+                let prices: Vec<(f64, f64)> = points
+                    .iter()
+                    .filter_map(|p| {
+                        let row = p.contracts.iter().find(|r| r.arm == i)?;
+                        Some((p.cutoff, row.threshold_price[k].price()?))
+                    })
+                    .collect();
+                if !prices.is_empty() {
+                    price.push(Series { name, points: prices, dashed: false, colour });
+                }
+            }
+        }
+    }
+    write(
+        dir,
+        "selection_nmb",
+        &Plot {
+            title: format!(
+                "Incremental NMB vs {} by selection cutoff",
+                model.strategies[model.meta.comparator].name
+            ),
+            x_label: "cutoff (SD of non-responders' scores)".into(),
+            y_label: format!("incremental NMB ({currency} per patient)"),
+            chart: Chart::Lines { series: nmb, y_range: None },
+        },
+    )?;
+    if price.is_empty() {
+        return Ok(());
+    }
+    write(
+        dir,
+        "selection_price",
+        &Plot {
+            title: "Threshold (value-based) list price by selection cutoff".into(),
+            x_label: "cutoff (SD of non-responders' scores)".into(),
+            y_label: format!("price per cycle ({currency})"),
+            chart: Chart::Lines { series: price, y_range: None },
+        },
+    )
+}
 
 fn arm_label(model: &Model, strategy: usize, contract: Option<usize>) -> String {
     format!("{}/{}", model.strategies[strategy].name, contract_name(model, contract))
@@ -117,6 +210,9 @@ pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Plot
                 chart: Chart::Bars { groups },
             },
         )?;
+    }
+    if !sim.selection.is_empty() {
+        write_selection(dir, model, sim)?;
     }
     if sim.psa.is_empty() {
         return Ok(());

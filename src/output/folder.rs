@@ -25,6 +25,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "ceaf.csv",
     "evpi.csv",
     "evppi.csv",
+    "selection.csv",
     "run.json",
     "survival.png",
     "survival.svg",
@@ -38,6 +39,10 @@ pub const OUTPUT_FILES: &[&str] = &[
     "ceaf.svg",
     "evpi.png",
     "evpi.svg",
+    "selection_nmb.png",
+    "selection_nmb.svg",
+    "selection_price.png",
+    "selection_price.svg",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -257,3 +257,63 @@ pub fn write_cohort<W: Write>(
     w.flush()?;
     Ok(())
 }
+
+/// selection.csv: per selection-test cutoff, arm and threshold (long format), the base case
+/// re-simulated with the test read at that cutoff.
+pub fn write_selection<W: Write>(
+    out: W,
+    model: &Model,
+    points: &[crate::run::SelectionPoint],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "test",
+        "cutoff",
+        "sensitivity",
+        "specificity",
+        "strategy",
+        "contract",
+        "threshold",
+        "cost",
+        "qaly",
+        "inc_cost",
+        "inc_qaly",
+        "icer",
+        "icer_status",
+        "nmb",
+        "inc_nmb",
+        "inc_nmb_mcse",
+        "threshold_price",
+        "threshold_status",
+    ])?;
+    for p in points {
+        for (i, s) in p.summary.iter().enumerate() {
+            let row = p.contracts.iter().find(|r| r.arm == i);
+            for (k, l) in model.meta.thresholds.iter().enumerate() {
+                let price = row.map(|r| r.threshold_price[k]);
+                w.write_record([
+                    model.tests[p.test].name.clone(),
+                    number(p.cutoff),
+                    number(p.sensitivity),
+                    number(p.specificity),
+                    model.strategies[s.strategy].name.clone(),
+                    contract_name(model, s.contract).to_string(),
+                    number(*l),
+                    number(s.cost.mean),
+                    number(s.qaly.mean),
+                    number(s.inc_cost.mean),
+                    number(s.inc_qaly.mean),
+                    s.icer.map(number).unwrap_or_default(),
+                    s.icer_status.as_str().to_string(),
+                    number(s.nmb[k].mean),
+                    number(s.inc_nmb[k].mean),
+                    mcse(&s.inc_nmb[k]),
+                    price.and_then(|p| p.price()).map(number).unwrap_or_default(),
+                    price.map(|p| p.status().to_string()).unwrap_or_default(),
+                ])?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -38,7 +38,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "decision_years",
 ];
 /// Most points of a willingness-to-pay grid.
-const MAX_WTP_POINTS: f64 = 10_000.0;
+const MAX_WTP_POINTS: usize = 10_000;
 /// Longest horizon accepted: beyond a lifetime is a unit slip.
 pub const MAX_HORIZON_YEARS: f64 = 200.0;
 /// Most patients per strategy accepted from a scenario or the command line.
@@ -153,7 +153,17 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             ),
         );
     }
-    let tests = read_tests(r, &test_entries, &test_names, &biomarker_names);
+    let tests = read_tests(r, &test_entries, &test_names, &biomarker_names, &regimen_names);
+    // What a rule's `positive` may name: a biomarker (bit b) or a selection test (its bit).
+    let mut positives: Vec<(String, usize)> =
+        biomarker_names.iter().enumerate().map(|(b, n)| (n.clone(), b)).collect();
+    // Bits as `read_tests` assigns them, also for selection tests with errors (so rules that
+    // name them raise no second error).
+    let selection_tests =
+        test_entries.iter().zip(&test_names).filter(|(e, _)| e.table.contains_key("predicts"));
+    positives.extend(
+        selection_tests.enumerate().map(|(k, (_, n))| (n.clone(), biomarker_names.len() + k)),
+    );
     let mut drugs = Vec::new();
     let regimens: Vec<Option<Regimen>> = regimen_entries
         .iter()
@@ -167,9 +177,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     let strategies: Vec<Option<Strategy>> = strategy_entries
         .iter()
         .zip(&strategy_names)
-        .map(|(e, name)| {
-            read_strategy(r, e, name, &test_names, &regimen_names, &biomarker_names, &tests)
-        })
+        .map(|(e, name)| read_strategy(r, e, name, &test_names, &regimen_names, &positives, &tests))
         .collect();
     if strategy_entries.is_empty() && !doc.contains_key("strategies") {
         r.error(
@@ -613,28 +621,7 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
         None => Some(vec![100_000.0]),
     };
     let wtp_grid = match t.get("wtp_grid") {
-        Some(v) => r.table(v, "scenario.wtp_grid").and_then(|g| {
-            let gp = "scenario.wtp_grid";
-            r.check_keys(g, gp, &["from", "to", "step"]);
-            let mut read = |key: &str, check: Check| {
-                r.require(g, &v.span(), gp, key, "a number per QALY").and_then(|x| {
-                    r.literal_quantity(x, &join(gp, key), Dimension::Number, check)
-                })
-            };
-            let (from, to, step) =
-                (read("from", Check::NonNegative), read("to", Check::NonNegative), read("step", Check::Positive));
-            let (from, to, step) = (from?, to?, step?);
-            let points = ((to - from) / step + 1e-9).floor() + 1.0;
-            if !(to >= from) || points > MAX_WTP_POINTS {
-                r.error(
-                    v.span(),
-                    gp,
-                    format!("expected from ≤ to and at most {MAX_WTP_POINTS} points, found from {from}, to {to}, step {step}"),
-                );
-                return None;
-            }
-            Some((0..points as u64).map(|k| from + k as f64 * step).collect())
-        }),
+        Some(v) => read_grid(r, v, "scenario.wtp_grid", Check::NonNegative, MAX_WTP_POINTS),
         None => Some(Vec::new()),
     };
     let decision_years = match t.get("decision_years") {
@@ -828,8 +815,10 @@ fn read_tests(
     entries: &[Named<'_, '_>],
     names: &[String],
     biomarkers: &[String],
+    regimens: &[String],
 ) -> Vec<Option<Test>> {
     let mut tests: Vec<Option<Test>> = Vec::new();
+    let mut next_bit = biomarkers.len();
     for (e, name) in entries.iter().zip(names) {
         let p = &e.path;
         r.check_keys(
@@ -840,12 +829,61 @@ fn read_tests(
                 "detects",
                 "sensitivity",
                 "specificity",
+                "predicts",
+                "auc",
+                "cutoff",
+                "sweep",
                 "failure",
                 "on_failure",
                 "cost",
                 "turnaround",
             ],
         );
+        let failure =
+            r.quantity_or(e.table, p, "failure", Dimension::Number, Check::Probability, 0.0);
+        let on_failure = match e.table.get("on_failure") {
+            Some(v) => match r.string(v, &join(p, "on_failure")) {
+                Some("negative") => Some(None),
+                Some(_) => r.resolve(v, &join(p, "on_failure"), "test", names).map(Some),
+                None => None,
+            },
+            None => Some(None),
+        };
+        let cost = r
+            .require(e.table, &e.span, p, "cost", "the test's cost")
+            .and_then(|v| r.quantity(v, &join(p, "cost"), Dimension::Number, Check::NonNegative));
+        let turnaround =
+            r.require(e.table, &e.span, p, "turnaround", "a duration like \"15 days\"").and_then(
+                |v| r.quantity(v, &join(p, "turnaround"), Dimension::Duration, Check::NonNegative),
+            );
+        if let Some(pv) = e.table.get("predicts") {
+            let selection = read_selection(r, e, pv, name, biomarkers, regimens, next_bit);
+            next_bit += 1;
+            let test = (|| {
+                Some(Test {
+                    name: name.clone(),
+                    readings: Vec::new(),
+                    failure: failure?,
+                    on_failure: on_failure?,
+                    cost: cost?,
+                    turnaround: turnaround?,
+                    failure_process: Process::named(ProcessKind::TestFailure, name),
+                    selection: Some(selection?),
+                })
+            })();
+            tests.push(test);
+            continue;
+        }
+        for key in ["auc", "cutoff", "sweep"] {
+            if let Some(v) = e.table.get(key) {
+                r.error_help(
+                    v.span(),
+                    &join(p, key),
+                    format!("expected `{key}` only in a selection test, found it in a test that detects biomarkers"),
+                    Some("a selection test gives `predicts = \"<regimen>\"`, `auc` and `cutoff` instead of `detects`".into()),
+                );
+            }
+        }
         let detects: Vec<(usize, Range<usize>)> = r
             .require(e.table, &e.span, p, "detects", "a list of biomarker names")
             .and_then(|v| r.array(v, &join(p, "detects")))
@@ -873,23 +911,6 @@ fn read_tests(
             detects.iter().map(|(b, _)| biomarkers[*b].clone()).collect();
         let sens = per_biomarker(r, e, "sensitivity", &detected_names, biomarkers);
         let spec = per_biomarker(r, e, "specificity", &detected_names, biomarkers);
-        let failure =
-            r.quantity_or(e.table, p, "failure", Dimension::Number, Check::Probability, 0.0);
-        let on_failure = match e.table.get("on_failure") {
-            Some(v) => match r.string(v, &join(p, "on_failure")) {
-                Some("negative") => Some(None),
-                Some(_) => r.resolve(v, &join(p, "on_failure"), "test", names).map(Some),
-                None => None,
-            },
-            None => Some(None),
-        };
-        let cost = r
-            .require(e.table, &e.span, p, "cost", "the test's cost")
-            .and_then(|v| r.quantity(v, &join(p, "cost"), Dimension::Number, Check::NonNegative));
-        let turnaround =
-            r.require(e.table, &e.span, p, "turnaround", "a duration like \"15 days\"").and_then(
-                |v| r.quantity(v, &join(p, "turnaround"), Dimension::Duration, Check::NonNegative),
-            );
         let test = (|| {
             let (sens, spec) = (sens?, spec?);
             if !all_resolved {
@@ -912,6 +933,7 @@ fn read_tests(
                 cost: cost?,
                 turnaround: turnaround?,
                 failure_process: Process::named(ProcessKind::TestFailure, name),
+                selection: None,
             })
         })();
         tests.push(test);
@@ -935,6 +957,94 @@ fn read_tests(
         }
     }
     tests
+}
+
+/// Most cutoffs a selection sweep may list (each is one more base-case simulation).
+const MAX_SWEEP: usize = 200;
+
+/// A selection test's `predicts`, `auc`, `cutoff` and optional `sweep = { from, to, step }`.
+fn read_selection(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    pv: &Value<'_>,
+    name: &str,
+    biomarkers: &[String],
+    regimens: &[String],
+    bit: usize,
+) -> Option<Selection> {
+    let p = &e.path;
+    for key in ["detects", "sensitivity", "specificity"] {
+        if let Some(v) = e.table.get(key) {
+            r.error_help(
+                v.span(),
+                &join(p, key),
+                format!("expected no `{key}` in a selection test (it has `predicts`), found one"),
+                Some("its sensitivity and specificity follow from `auc` and `cutoff`".into()),
+            );
+        }
+    }
+    if biomarkers.iter().any(|b| b == name) {
+        r.error(
+            e.table["name"].span(),
+            &join(p, "name"),
+            format!("expected a selection test name different from every biomarker's, found `{name}`, also a biomarker: rules could not tell them apart"),
+        );
+    }
+    if bit >= MAX_BIOMARKERS {
+        r.error(
+            pv.span(),
+            &join(p, "predicts"),
+            format!("expected at most {MAX_BIOMARKERS} biomarkers and selection tests together, found more"),
+        );
+    }
+    let regimen = r.resolve(pv, &join(p, "predicts"), "regimen", regimens);
+    let auc = r
+        .require(e.table, &e.span, p, "auc", "the score's area under the ROC curve, in (0, 1)")
+        .and_then(|v| r.quantity(v, &join(p, "auc"), Dimension::Number, Check::OpenUnit));
+    let cutoff = r
+        .require(
+            e.table,
+            &e.span,
+            p,
+            "cutoff",
+            "the score cutoff in standard deviations of non-responders' scores",
+        )
+        .and_then(|v| r.quantity(v, &join(p, "cutoff"), Dimension::Number, Check::Any));
+    let sweep = match e.table.get("sweep") {
+        Some(v) => read_grid(r, v, &join(p, "sweep"), Check::Any, MAX_SWEEP),
+        None => Some(Vec::new()),
+    };
+    Some(Selection {
+        regimen: regimen?,
+        auc: auc?,
+        cutoff: cutoff?,
+        sweep: sweep?,
+        bit,
+        process: Process::named(ProcessKind::TestReading, name),
+    })
+}
+
+/// `{ from, to, step }` → from, from + step, …, ≤ to: literal numbers, `from` and `to`
+/// passing `check`, at most `max` points.
+fn read_grid(r: &mut Reader, v: &Value<'_>, p: &str, check: Check, max: usize) -> Option<Vec<f64>> {
+    let g = r.table(v, p)?;
+    r.check_keys(g, p, &["from", "to", "step"]);
+    let mut read = |key: &str, check: Check| {
+        r.require(g, &v.span(), p, key, "a number")
+            .and_then(|x| r.literal_quantity(x, &join(p, key), Dimension::Number, check))
+    };
+    let (from, to, step) = (read("from", check), read("to", check), read("step", Check::Positive));
+    let (from, to, step) = (from?, to?, step?);
+    let points = ((to - from) / step + 1e-9).floor() + 1.0;
+    if !(to >= from) || points > max as f64 {
+        r.error(
+            v.span(),
+            p,
+            format!("expected from ≤ to and at most {max} points, found from {from}, to {to}, step {step}"),
+        );
+        return None;
+    }
+    Some((0..points as u64).map(|k| from + k as f64 * step).collect())
 }
 
 /// Sensitivity or specificity: one number for every detected biomarker, or a table by name.
@@ -1649,9 +1759,15 @@ fn read_strategy(
     name: &str,
     tests: &[String],
     regimens: &[String],
-    biomarkers: &[String],
+    positives: &[(String, usize)],
     compiled_tests: &[Option<Test>],
 ) -> Option<Strategy> {
+    let positive_names: Vec<String> = positives.iter().map(|(n, _)| n.clone()).collect();
+    let positive_kind = if positives.iter().enumerate().all(|(i, (_, bit))| i == *bit) {
+        "biomarker"
+    } else {
+        "biomarker or selection test"
+    };
     let p = &e.path;
     let t = e.table;
     r.check_keys(t, p, &["name", "test", "rules", "default"]);
@@ -1672,8 +1788,9 @@ fn read_strategy(
                     let rt = r.table(item, &rp)?;
                     r.check_keys(rt, &rp, &["positive", "treat"]);
                     let pos = r
-                        .require(rt, &item.span(), &rp, "positive", "the biomarker read positive")
-                        .and_then(|v| r.resolve(v, &join(&rp, "positive"), "biomarker", biomarkers));
+                        .require(rt, &item.span(), &rp, "positive", "the biomarker (or selection test) read positive")
+                        .and_then(|v| r.resolve(v, &join(&rp, "positive"), positive_kind, &positive_names))
+                        .map(|i| positives[i].1);
                     let treat = r
                         .require(rt, &item.span(), &rp, "treat", "the regimen to give")
                         .and_then(|v| r.resolve(v, &join(&rp, "treat"), "regimen", regimens));
@@ -1684,8 +1801,13 @@ fn read_strategy(
                             r.error_help(
                                 rt["positive"].span(),
                                 &join(&rp, "positive"),
-                                format!("test `{}` (with its reflex tests) does not detect `{}`: the rule can never apply", tests[ti], biomarkers[pos]),
-                                Some("add the biomarker to the test's `detects`".into()),
+                                format!("test `{}` (with its reflex tests) does not detect `{}`: the rule can never apply", tests[ti], positive_name(positives, pos)),
+                                // Selection tests and biomarkers never share a name.
+                                Some(if tests.iter().any(|t| t == positive_name(positives, pos)) {
+                                    "make the selection test the strategy's `test` (or a reflex test of it)".into()
+                                } else {
+                                    "add the biomarker to the test's `detects`".into()
+                                }),
                             );
                         }
                     Some((pos, treat))
@@ -1708,14 +1830,22 @@ fn read_strategy(
     Some(Strategy { name: name.to_string(), test: test?, rules: rules?, default: default? })
 }
 
-fn chain_detects(tests: &[Option<Test>], first: usize, biomarker: usize) -> bool {
+fn positive_name(positives: &[(String, usize)], bit: usize) -> &str {
+    positives.iter().find(|(_, b)| *b == bit).map_or("?", |(n, _)| n.as_str())
+}
+
+/// Whether the test chain starting at `first` can read `bit` positive (a biomarker it detects,
+/// or the bit of a selection test in the chain).
+fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) -> bool {
     let mut cur = Some(first);
     let mut steps = 0;
     while let Some(i) = cur {
         let Some(Some(t)) = tests.get(i) else {
             return true;
         }; // already reported elsewhere
-        if t.readings.iter().any(|r| r.biomarker == biomarker) {
+        if t.readings.iter().any(|r| r.biomarker == bit)
+            || t.selection.as_ref().is_some_and(|s| s.bit == bit)
+        {
             return true;
         }
         cur = t.on_failure;

@@ -28,6 +28,8 @@ pub enum Check {
     Positive,
     /// ≤ 1 (utilities; negative means worse than death).
     AtMostOne,
+    /// In (0, 1), both ends excluded (an AUC).
+    OpenUnit,
 }
 
 /// Largest magnitude accepted for any number (in internal units): beyond it a value is a
@@ -44,6 +46,10 @@ impl Check {
             Check::NonNegative => s.lower >= 0.0,
             Check::Positive => s.lower > 0.0 || (s.lower == 0.0 && !s.lower_attained),
             Check::AtMostOne => s.upper <= 1.0,
+            // An upper end of 1 is drawn with probability 0; each draw is checked anyway.
+            Check::OpenUnit => {
+                (s.lower > 0.0 || (s.lower == 0.0 && !s.lower_attained)) && s.upper <= 1.0
+            }
         }
     }
 
@@ -56,6 +62,7 @@ impl Check {
             }
             Check::NonNegative | Check::Positive => "use a gamma or a lognormal, or bounds above 0",
             Check::AtMostOne => "use bounds of at most 1 (e.g. a truncated_normal with upper = 1)",
+            Check::OpenUnit => "use a beta, or bounds strictly inside (0, 1)",
         }
     }
 
@@ -67,6 +74,7 @@ impl Check {
                 Check::NonNegative => x >= 0.0,
                 Check::Positive => x > 0.0,
                 Check::AtMostOne => x <= 1.0,
+                Check::OpenUnit => x > 0.0 && x < 1.0,
             }
     }
 
@@ -87,6 +95,7 @@ impl Check {
             Check::NonNegative => format!("{what} of 0 or more"),
             Check::Positive => format!("{what} greater than 0"),
             Check::AtMostOne => format!("{what} of at most 1"),
+            Check::OpenUnit => "a number strictly between 0 and 1".into(),
         }
     }
 }

@@ -236,7 +236,7 @@ fn simulate_chunk(
         for (i, pk, status, line, covered) in &block[..size] {
             courses.fill(None);
             for (s, touched_s) in touched.iter_mut().enumerate() {
-                let mut rec = start(prep, *pk, *status, s, *covered);
+                let mut rec = start(prep, *pk, *status, line, s, *covered);
                 // Strategies reaching the same regimen share the patient's course and its value.
                 let (c, value) = *courses[rec.regimen].get_or_insert_with(|| {
                     let c = course(prep, *status, line, rec.regimen);

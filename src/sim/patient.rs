@@ -123,6 +123,7 @@ fn pathway(
     prep: &Prepared,
     key: PatientKey,
     status: u64,
+    line: &LineDraws,
     strategy: usize,
     rec: &mut PatientRecord,
 ) {
@@ -148,6 +149,17 @@ fn pathway(
                 positive |= 1 << b;
             }
         }
+        if let Some(sel) = &test.selection {
+            // The score sees the patient's latent response to the predicted regimen.
+            let p = if responds(prep, status, line, sel.regimen) {
+                sel.sensitivity
+            } else {
+                sel.false_positive
+            };
+            if key.uniform(sel.process, 0) < p {
+                positive |= 1 << sel.bit;
+            }
+        }
         next = None;
     }
     rec.start = if s.test.is_some() { t } else { 0.0 };
@@ -160,6 +172,19 @@ fn response_probability(reg: &PreparedRegimen, status: u64) -> f64 {
         .iter()
         .find(|(b, _)| status & (1 << b) != 0)
         .map_or(reg.response_otherwise, |&(_, p)| p)
+}
+
+/// Whether the patient responds to `regimen` (a latent trait, fixed before treatment): the
+/// line's response uniform below the response probability, or for a partitioned-survival
+/// regimen the progression uniform (responders are the longest PFS).
+#[inline]
+pub fn responds(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) -> bool {
+    let reg = &prep.regimens[regimen];
+    let p = response_probability(reg, status);
+    match reg.course {
+        PreparedCourse::Clinical { .. } => line.response < p,
+        PreparedCourse::Partitioned { .. } => line.progression.u < p,
+    }
 }
 
 /// A patient's health on a regimen: response, progression and death, all from diagnosis.
@@ -178,7 +203,7 @@ pub struct Course {
 #[inline]
 pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) -> Course {
     let reg = &prep.regimens[regimen];
-    let p_response = response_probability(reg, status);
+    let responder = responds(prep, status, line, regimen);
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
     // is treated from t0 on, if still alive and progression-free then.
@@ -189,7 +214,6 @@ pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) ->
             death_before_progression,
             post_progression_survival,
         } => {
-            let responder = line.response < p_response;
             let progression =
                 if responder { progression_responder } else { progression_non_responder };
             let tp = line.progression.time(progression);
@@ -208,7 +232,6 @@ pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) ->
             // the responders are the share p of patients with the longest PFS.
             let tp = line.progression.time(pfs);
             let td = line.progression.time(os);
-            let responder = line.progression.u < p_response;
             Course { responder, progression: if tp < td { tp } else { f64::INFINITY }, death: td }
         }
     }
@@ -220,6 +243,7 @@ pub fn start(
     prep: &Prepared,
     key: PatientKey,
     status: u64,
+    line: &LineDraws,
     strategy: usize,
     coverage_end: f64,
 ) -> PatientRecord {
@@ -238,7 +262,7 @@ pub fn start(
         adverse_events: 0,
         coverage_end,
     };
-    pathway(prep, key, status, strategy, &mut rec);
+    pathway(prep, key, status, line, strategy, &mut rec);
     rec
 }
 
@@ -309,7 +333,7 @@ pub fn simulate(
     line: &LineDraws,
     strategy: usize,
 ) -> PatientRecord {
-    let mut rec = start(prep, key, status, strategy, coverage_end(prep, key));
+    let mut rec = start(prep, key, status, line, strategy, coverage_end(prep, key));
     let c = course(prep, status, line, rec.regimen);
     treat(prep, key, line, &c, &mut rec);
     rec

@@ -103,6 +103,18 @@ pub struct PreparedTest {
     pub turnaround: f64,
     /// (biomarker, sensitivity, 1 − specificity, process).
     pub readings: Vec<(usize, f64, f64, Process)>,
+    pub selection: Option<PreparedSelection>,
+}
+
+/// A selection test's reading: positive with probability `sensitivity` for a responder to
+/// `regimen`, `false_positive` for a non-responder (binormal rates at the cutoff).
+#[derive(Clone, Copy, Debug)]
+pub struct PreparedSelection {
+    pub regimen: usize,
+    pub bit: usize,
+    pub sensitivity: f64,
+    pub false_positive: f64,
+    pub process: Process,
 }
 
 #[derive(Clone, Debug)]
@@ -240,6 +252,17 @@ impl Prepared {
                     .iter()
                     .map(|r| (r.biomarker, v(r.sensitivity), 1.0 - v(r.specificity), r.process))
                     .collect(),
+                selection: t.selection.as_ref().map(|sel| {
+                    let (sensitivity, false_positive) =
+                        crate::model::binormal_rates(v(sel.auc), v(sel.cutoff));
+                    PreparedSelection {
+                        regimen: sel.regimen,
+                        bit: sel.bit,
+                        sensitivity,
+                        false_positive,
+                        process: sel.process,
+                    }
+                }),
             })
             .collect();
         let costs = Discount::new(model.meta.discount_costs);
