@@ -68,12 +68,27 @@ pub fn summary(s: &Scenario) -> String {
         let _ = writeln!(o, "parameters {}", names.join(", "));
     }
     for b in &m.biomarkers {
+        let d = m.value(b.discordance);
         let _ = writeln!(
             o,
-            "biomarker  {} prevalence {} (group {})",
+            "biomarker  {} prevalence {} (group {}){}",
             b.name,
             m.value(b.prevalence),
-            m.groups[b.group].name
+            m.groups[b.group].name,
+            if d > 0.0 {
+                format!(", discordance per metastatic lesion {d}")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(h) = &m.heterogeneity {
+        let mean: f64 = h.lesions.iter().enumerate().map(|(k, p)| (k + 1) as f64 * p).sum();
+        let _ = writeln!(
+            o,
+            "lesions    1 to {} per patient (mean {mean:.2}); tissue biopsies sample {}",
+            h.lesions.len(),
+            if h.random_biopsy { "a lesion at random" } else { "the primary" }
         );
     }
     for t in &m.tests {
@@ -102,6 +117,12 @@ pub fn summary(s: &Scenario) -> String {
                     format!(", sweep of {} cutoffs", sel.sweep.len())
                 }
             ));
+        }
+        if let crate::model::Specimen::Plasma { shedding } = t.specimen {
+            reads.push(format!("plasma (shedding {})", m.value(shedding)));
+        }
+        if let Some(c) = t.concurrent {
+            reads.push(format!("with {} at the same time", m.tests[c].name));
         }
         let _ = writeln!(
             o,
@@ -170,12 +191,21 @@ pub fn summary(s: &Scenario) -> String {
             .iter()
             .map(|(b, r)| format!("{}+ → {}", m.positive_name(*b), m.regimens[*r].name))
             .collect();
+        let uptake = m.value(st.uptake);
         let _ = writeln!(
             o,
             "strategy   {}{}: {}{}else {}",
             st.name,
             if m.strategies[meta.comparator].name == st.name { " (comparator)" } else { "" },
-            st.test.map_or(String::new(), |t| format!("test {}; ", m.tests[t].name)),
+            st.test.map_or(String::new(), |t| {
+                format!(
+                    "test {}{}{}; ",
+                    m.tests[t].name,
+                    if uptake < 1.0 { format!(" (uptake {uptake})") } else { String::new() },
+                    st.bridging
+                        .map_or(String::new(), |b| format!(", bridging {}", m.regimens[b].name))
+                )
+            }),
             if rules.is_empty() { String::new() } else { format!("{}; ", rules.join("; ")) },
             m.regimens[st.default].name
         );

@@ -60,6 +60,16 @@ pub enum ProcessKind {
     Arrival = 13,
     /// A parameter's PSA draw (keyed by parameter name; drawn per sample, not per patient).
     Parameter = 14,
+    /// How many lesions a patient has.
+    Lesions = 15,
+    /// A biomarker group's status in one metastatic lesion (keyed by group; index = lesion).
+    LesionStatus = 16,
+    /// Which lesion a tissue biopsy samples.
+    Biopsy = 17,
+    /// How much ctDNA the tumour sheds: one uniform per patient, shared by plasma tests.
+    Shedding = 18,
+    /// Whether the patient is tested at all (shared by every strategy).
+    Uptake = 19,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

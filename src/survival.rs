@@ -65,6 +65,38 @@ fn normal_upper_inv(p: f64) -> f64 {
     SQRT_2 * erfc_inv(2.0 * p)
 }
 
+/// The time at which the mixed cumulative hazard f·H_a(t) + (1 − f)·H_b(t) reaches `h`
+/// (= −ln U), by bisection: the mixture lies between the two, so the root lies between
+/// H_a⁻¹(h) and H_b⁻¹(h). Infinite if the mixture never reaches `h` (cure fractions).
+pub fn mixture_time(a: &TimeToEvent, b: &TimeToEvent, f: f64, h: f64) -> f64 {
+    let u = (-h).exp();
+    let (ta, tb) = (a.sample_with_hazard(u, h), b.sample_with_hazard(u, h));
+    let mixed = |t: f64| f * a.cumulative_hazard(t) + (1.0 - f) * b.cumulative_hazard(t);
+    let mut lo = ta.min(tb);
+    let mut hi = ta.max(tb);
+    if !lo.is_finite() {
+        return f64::INFINITY;
+    }
+    if !hi.is_finite() {
+        // Grow a finite bracket; beyond 1e4 years the event never happens for our purposes.
+        hi = lo.max(1e-6);
+        while mixed(hi) < h {
+            hi *= 2.0;
+            if hi > 1e4 {
+                return f64::INFINITY;
+            }
+        }
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if mixed(mid) < h { lo = mid } else { hi = mid }
+    }
+    0.5 * (lo + hi)
+}
+
 /// Standard normal distribution function Φ(z), accurate in both tails.
 pub fn normal_cdf(z: f64) -> f64 {
     normal_upper(-z)

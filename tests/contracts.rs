@@ -11,7 +11,7 @@ use vbpsim::run::{RunOptions, Simulation, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
-    FIRST_LINE, LineDraws, LineProcesses, PatientRecord, biomarker_status,
+    FIRST_LINE, LineDraws, LineProcesses, PatientRecord, Tumour, biomarker_status,
     simulate as simulate_patient,
 };
 
@@ -356,8 +356,10 @@ fn record(regimen: usize, t0: f64, p: f64, death: f64, stop: f64, observed: bool
     let pd = detect(t0, p, s, death);
     PatientRecord {
         regimen,
-        tests: [0; 8],
+        tests: [0; 16],
+        test_starts: [0.0; 16],
         n_tests: 0,
+        bridging: None,
         start: t0,
         treated: true,
         detected_progression: pd,
@@ -966,7 +968,7 @@ fn progression_is_detected_at_the_first_scan_at_or_after_it() {
         let status = biomarker_status(&prep, pk);
         let line = LineDraws::new(pk, &line_processes);
         for strategy in 0..2 {
-            let rec = simulate_patient(&prep, pk, status, &line, strategy);
+            let rec = simulate_patient(&prep, pk, &Tumour::single(status), &line, strategy);
             if !rec.treated || rec.regimen != 1 {
                 continue;
             }
@@ -1342,7 +1344,7 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
             let line = LineDraws::new(pk, &line_processes);
             for (a, arm) in sim.arms.iter().enumerate() {
                 let Some(ci) = arm.contract else { continue };
-                let rec = simulate_patient(&prep, pk, status, &line, arm.strategy);
+                let rec = simulate_patient(&prep, pk, &Tumour::single(status), &line, arm.strategy);
                 // A national payer covers the patient to the horizon.
                 assert_eq!(rec.coverage_end, prep.horizon);
                 let contract = &prep.contracts[ci];

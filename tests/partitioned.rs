@@ -12,7 +12,7 @@ use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
-    FIRST_LINE, LineDraws, LineProcesses, biomarker_status, simulate as simulate_patient,
+    FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
 
 const MONTH: f64 = 1.0 / 12.0;
@@ -153,7 +153,7 @@ fn responders_are_the_patients_with_the_longest_pfs() {
     for i in 0..u64::from(n) {
         let pk = key.patient(i);
         let line = LineDraws::new(pk, &lines);
-        let rec = simulate_patient(&prep, pk, biomarker_status(&prep, pk), &line, 1);
+        let rec = simulate_patient(&prep, pk, &tumour(&prep, pk), &line, 1);
         responders += u32::from(rec.responder);
         // One uniform U = S_os(D) decides everything: responder ⇔ U < p.
         let u = s_os(rec.death);

@@ -13,7 +13,7 @@ use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
-    FIRST_LINE, LineDraws, LineProcesses, biomarker_status, simulate as simulate_patient,
+    FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
 
 const SCENARIO: &str = r#"
@@ -178,9 +178,9 @@ fn selection_reads_latent_response_with_binormal_rates() {
     for i in 0..200_000u64 {
         let pk = key.patient(i);
         let line = LineDraws::new(pk, &lines);
-        let status = biomarker_status(&prep, pk);
-        let truth = simulate_patient(&prep, pk, status, &line, 2).responder;
-        let selected = simulate_patient(&prep, pk, status, &line, 1).regimen == 0;
+        let status = tumour(&prep, pk);
+        let truth = simulate_patient(&prep, pk, &status, &line, 2).responder;
+        let selected = simulate_patient(&prep, pk, &status, &line, 1).regimen == 0;
         if truth {
             r += 1;
             r_sel += u32::from(selected);

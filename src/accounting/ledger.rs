@@ -167,16 +167,26 @@ pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<
     let reg = &prep.regimens[rec.regimen];
     let h = rec.coverage_end;
 
-    let mut t = 0.0;
-    for &test in &rec.tests[..rec.n_tests] {
-        let test = &prep.tests[test as usize];
+    for (&test, &t) in rec.tests[..rec.n_tests].iter().zip(&rec.test_starts) {
         if t < h {
-            ledger.post(CategoryIndex::TESTING, test.cost * dc.factor(t));
+            ledger.post(CategoryIndex::TESTING, prep.tests[test as usize].cost * dc.factor(t));
         }
-        t += test.turnaround;
     }
 
     let t0 = rec.start;
+    if let Some(b) = rec.bridging {
+        // Bridging drugs while waiting: cycles from diagnosis until results, progression or
+        // death (no adverse events, no effect on the course).
+        let end = t0.min(rec.progression).min(rec.death).min(h);
+        for drug in &prep.regimens[b].drugs {
+            let n = cycles_before(0.0, end, drug.cycle, drug.max_cycles, drug.max_duration);
+            if n > 0 {
+                let pv = drug.cycle_sums.get(n);
+                ledger.post(cat.drug(drug.drug), drug.price * pv);
+                ledger.post(cat.administration(), drug.administration * pv);
+            }
+        }
+    }
     let mut qaly_loss = 0.0;
     if rec.treated && t0 < h {
         let c0 = if t0 == 0.0 { 1.0 } else { dc.factor(t0) };

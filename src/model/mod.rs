@@ -26,6 +26,8 @@ pub struct Model {
     pub correlations: Vec<Correlation>,
     pub biomarkers: Vec<Biomarker>,
     pub groups: Vec<BiomarkerGroup>,
+    /// Several lesions per patient with discordant biomarker status (`None`: one lesion).
+    pub heterogeneity: Option<Heterogeneity>,
     pub tests: Vec<Test>,
     pub regimens: Vec<Regimen>,
     pub states: States,
@@ -240,10 +242,32 @@ impl Parameter {
     }
 }
 
+/// Tumour heterogeneity: how many lesions a patient carries and which one a biopsy samples.
+#[derive(Clone, Debug)]
+pub struct Heterogeneity {
+    /// P(1 lesion), P(2 lesions), …: literal numbers summing to 1.
+    pub lesions: Vec<f64>,
+    /// Whether tissue tests sample a lesion at random (else the primary).
+    pub random_biopsy: bool,
+    pub count_process: Process,
+    pub biopsy_process: Process,
+}
+
+/// Which specimen a test reads.
+#[derive(Clone, Debug)]
+pub enum Specimen {
+    /// One lesion (the biopsied one).
+    Tissue,
+    /// Circulating tumour DNA pooled from every lesion, seen only if the tumour sheds.
+    Plasma { shedding: Slot },
+}
+
 #[derive(Clone, Debug)]
 pub struct Biomarker {
     pub name: String,
     pub prevalence: Slot,
+    /// Probability that a metastatic lesion lacks the marker the primary carries.
+    pub discordance: Slot,
     /// Index into [`Model::groups`].
     pub group: usize,
 }
@@ -255,6 +279,8 @@ pub struct BiomarkerGroup {
     /// Indices into [`Model::biomarkers`], in file order.
     pub members: Vec<usize>,
     pub process: Process,
+    /// The group's status of each metastatic lesion (index = lesion).
+    pub lesion_process: Process,
 }
 
 #[derive(Clone, Debug)]
@@ -267,6 +293,9 @@ pub struct Test {
     pub cost: Slot,
     pub turnaround: Slot,
     pub failure_process: Process,
+    pub specimen: Specimen,
+    /// A test run at the same time (results pooled; its own reflex ignored).
+    pub concurrent: Option<usize>,
     /// A patient-selection test: it predicts response instead of reading biomarkers.
     pub selection: Option<Selection>,
 }
@@ -386,6 +415,10 @@ pub struct States {
 pub struct Strategy {
     pub name: String,
     pub test: Option<usize>,
+    /// Share of patients who get the test (the rest go to `default` at once).
+    pub uptake: Slot,
+    /// Regimen whose drugs are given while waiting for test results.
+    pub bridging: Option<usize>,
     /// (biomarker read positive, regimen), first match wins.
     pub rules: Vec<(usize, usize)>,
     pub default: usize,

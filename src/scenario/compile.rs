@@ -22,7 +22,11 @@ const TOP_KEYS: &[&str] = &[
     "payer",
     "contracts",
     "correlations",
+    "heterogeneity",
 ];
+
+/// Most lesions per patient (`heterogeneity.lesions` lists P(1) … P(n)).
+pub const MAX_LESIONS: usize = 20;
 const SCENARIO_KEYS: &[&str] = &[
     "name",
     "title",
@@ -153,7 +157,27 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             ),
         );
     }
+    let heterogeneity = match doc.get("heterogeneity") {
+        Some(v) => read_heterogeneity(r, v).map(Some),
+        None => Some(None),
+    };
     let tests = read_tests(r, &test_entries, &test_names, &biomarker_names, &regimen_names);
+    // A concurrent test runs beside another; chaining concurrency or pairing a test with
+    // itself has no meaning.
+    for (i, (t, e)) in tests.iter().zip(&test_entries).enumerate() {
+        let Some(j) = t.as_ref().and_then(|t| t.concurrent) else { continue };
+        let nested = tests[j].as_ref().is_some_and(|u| u.concurrent.is_some());
+        if i == j || nested {
+            r.error(
+                e.table["concurrent"].span(),
+                &join(&e.path, "concurrent"),
+                format!(
+                    "expected another test without a `concurrent` of its own, found `{}`",
+                    test_names[j]
+                ),
+            );
+        }
+    }
     // What a rule's `positive` may name: a biomarker (bit b) or a selection test (its bit).
     let mut positives: Vec<(String, usize)> =
         biomarker_names.iter().enumerate().map(|(b, n)| (n.clone(), b)).collect();
@@ -331,6 +355,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         correlations: correlations?,
         biomarkers,
         groups,
+        heterogeneity: heterogeneity?,
         tests: tests.into_iter().collect::<Option<Vec<_>>>()?,
         regimens: regimens.into_iter().collect::<Option<Vec<_>>>()?,
         states: states?,
@@ -773,7 +798,15 @@ fn read_biomarkers(
     let mut groups: Vec<BiomarkerGroup> = Vec::new();
     let mut group_sums: Vec<(f64, Range<usize>)> = Vec::new();
     for (e, name) in entries.iter().zip(names) {
-        r.check_keys(e.table, &e.path, &["name", "prevalence", "group"]);
+        r.check_keys(e.table, &e.path, &["name", "prevalence", "group", "discordance"]);
+        let discordance = r.quantity_or(
+            e.table,
+            &e.path,
+            "discordance",
+            Dimension::Number,
+            Check::Probability,
+            0.0,
+        );
         let prevalence =
             r.require(e.table, &e.span, &e.path, "prevalence", "a probability").and_then(|v| {
                 r.quantity(v, &join(&e.path, "prevalence"), Dimension::Number, Check::Probability)
@@ -782,7 +815,9 @@ fn read_biomarkers(
             Some(g) => r.name(g, &join(&e.path, "group")),
             None => Some(format!("biomarker:{name}")),
         };
-        let (Some(prevalence), Some(group_name)) = (prevalence, group_name) else {
+        let (Some(prevalence), Some(group_name), Some(discordance)) =
+            (prevalence, group_name, discordance)
+        else {
             continue;
         };
         let gi = match groups.iter().position(|g| g.name == group_name) {
@@ -790,6 +825,7 @@ fn read_biomarkers(
             None => {
                 groups.push(BiomarkerGroup {
                     process: Process::named(ProcessKind::Biomarker, &group_name),
+                    lesion_process: Process::named(ProcessKind::LesionStatus, &group_name),
                     name: group_name,
                     members: Vec::new(),
                 });
@@ -800,7 +836,7 @@ fn read_biomarkers(
         groups[gi].members.push(biomarkers.len());
         group_sums[gi].0 += r.values[prevalence.0 as usize];
         group_sums[gi].1 = e.table.get("prevalence").map_or(e.span.clone(), |v| v.span());
-        biomarkers.push(Biomarker { name: name.clone(), prevalence, group: gi });
+        biomarkers.push(Biomarker { name: name.clone(), prevalence, discordance, group: gi });
     }
     for (g, (sum, span)) in groups.iter().zip(group_sums) {
         if sum > 1.0 + 1e-12 {
@@ -835,10 +871,18 @@ fn read_tests(
                 "sweep",
                 "failure",
                 "on_failure",
+                "sample",
+                "shedding",
+                "concurrent",
                 "cost",
                 "turnaround",
             ],
         );
+        let specimen = read_specimen(r, e);
+        let concurrent = match e.table.get("concurrent") {
+            Some(v) => r.resolve(v, &join(p, "concurrent"), "test", names).map(Some),
+            None => Some(None),
+        };
         let failure =
             r.quantity_or(e.table, p, "failure", Dimension::Number, Check::Probability, 0.0);
         let on_failure = match e.table.get("on_failure") {
@@ -868,6 +912,8 @@ fn read_tests(
                     cost: cost?,
                     turnaround: turnaround?,
                     failure_process: Process::named(ProcessKind::TestFailure, name),
+                    specimen: specimen?,
+                    concurrent: concurrent?,
                     selection: Some(selection?),
                 })
             })();
@@ -933,6 +979,8 @@ fn read_tests(
                 cost: cost?,
                 turnaround: turnaround?,
                 failure_process: Process::named(ProcessKind::TestFailure, name),
+                specimen: specimen?,
+                concurrent: concurrent?,
                 selection: None,
             })
         })();
@@ -957,6 +1005,97 @@ fn read_tests(
         }
     }
     tests
+}
+
+/// `[heterogeneity]`: `lesions = [P(1), P(2), …]` (literal probabilities summing to 1) and
+/// `biopsy = "random"` (default) or `"primary"`.
+fn read_heterogeneity(r: &mut Reader, v: &Value<'_>) -> Option<Heterogeneity> {
+    let p = "heterogeneity";
+    let t = r.table(v, p)?;
+    r.check_keys(t, p, &["lesions", "biopsy"]);
+    let lv = r.require(t, &v.span(), p, "lesions", "a list [P(1 lesion), P(2 lesions), …]")?;
+    let items = r.array(lv, "heterogeneity.lesions")?;
+    let mut lesions = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let q = r.literal_quantity(
+            item,
+            &format!("heterogeneity.lesions[{i}]"),
+            Dimension::Number,
+            Check::Probability,
+        )?;
+        lesions.push(q);
+    }
+    let sum: f64 = lesions.iter().sum();
+    if lesions.is_empty() || lesions.len() > MAX_LESIONS || (sum - 1.0).abs() > 1e-9 {
+        r.error(
+            lv.span(),
+            "heterogeneity.lesions",
+            format!(
+                "expected 1 to {MAX_LESIONS} probabilities summing to 1, found {} summing to {sum}",
+                lesions.len()
+            ),
+        );
+        return None;
+    }
+    let random_biopsy = match t.get("biopsy") {
+        Some(b) => match r.string(b, "heterogeneity.biopsy")? {
+            "random" => true,
+            "primary" => false,
+            other => {
+                r.error(
+                    b.span(),
+                    "heterogeneity.biopsy",
+                    format!("expected \"random\" or \"primary\", found \"{other}\""),
+                );
+                return None;
+            }
+        },
+        None => true,
+    };
+    Some(Heterogeneity {
+        lesions,
+        random_biopsy,
+        count_process: Process::new(ProcessKind::Lesions, 0),
+        biopsy_process: Process::new(ProcessKind::Biopsy, 0),
+    })
+}
+
+/// `sample = "tissue"` (default) or `"plasma"` with `shedding` (the probability that the
+/// tumour sheds enough ctDNA to be seen).
+fn read_specimen(r: &mut Reader, e: &Named<'_, '_>) -> Option<Specimen> {
+    let p = &e.path;
+    let plasma = match e.table.get("sample") {
+        Some(v) => match r.string(v, &join(p, "sample"))? {
+            "tissue" => false,
+            "plasma" => true,
+            other => {
+                r.error(
+                    v.span(),
+                    &join(p, "sample"),
+                    format!("expected \"tissue\" or \"plasma\", found \"{other}\""),
+                );
+                return None;
+            }
+        },
+        None => false,
+    };
+    match (plasma, e.table.get("shedding")) {
+        (true, _) => {
+            let shedding =
+                r.quantity_or(e.table, p, "shedding", Dimension::Number, Check::Probability, 1.0)?;
+            Some(Specimen::Plasma { shedding })
+        }
+        (false, Some(v)) => {
+            r.error_help(
+                v.span(),
+                &join(p, "shedding"),
+                "expected `shedding` only in a plasma test, found it in a tissue test".to_string(),
+                Some("add `sample = \"plasma\"` for a ctDNA test".into()),
+            );
+            None
+        }
+        (false, None) => Some(Specimen::Tissue),
+    }
 }
 
 /// Most cutoffs a selection sweep may list (each is one more base-case simulation).
@@ -1770,7 +1909,21 @@ fn read_strategy(
     };
     let p = &e.path;
     let t = e.table;
-    r.check_keys(t, p, &["name", "test", "rules", "default"]);
+    r.check_keys(t, p, &["name", "test", "rules", "default", "uptake", "bridging"]);
+    let uptake = r.quantity_or(t, p, "uptake", Dimension::Number, Check::Probability, 1.0);
+    let bridging = match t.get("bridging") {
+        Some(v) => r.resolve(v, &join(p, "bridging"), "regimen", regimens).map(Some),
+        None => Some(None),
+    };
+    for key in ["uptake", "bridging"] {
+        if let (Some(v), None) = (t.get(key), t.get("test")) {
+            r.error(
+                v.span(),
+                &join(p, key),
+                format!("expected `{key}` only in a strategy with a `test`, found it without one"),
+            );
+        }
+    }
     let test = match t.get("test") {
         Some(v) => r.resolve(v, &join(p, "test"), "test", tests).map(Some),
         None => Some(None),
@@ -1827,7 +1980,14 @@ fn read_strategy(
             Some(format!("defined tests: {}", tests.join(", "))),
         );
     }
-    Some(Strategy { name: name.to_string(), test: test?, rules: rules?, default: default? })
+    Some(Strategy {
+        name: name.to_string(),
+        test: test?,
+        uptake: uptake?,
+        bridging: bridging?,
+        rules: rules?,
+        default: default?,
+    })
 }
 
 fn positive_name(positives: &[(String, usize)], bit: usize) -> &str {

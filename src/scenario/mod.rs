@@ -9,7 +9,7 @@ pub mod diagnostic;
 mod parameters;
 mod reader;
 
-pub use compile::{MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_TEST_CHAIN};
+pub use compile::{MAX_BIOMARKERS, MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_TEST_CHAIN};
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
 pub use reader::MAX_MAGNITUDE;
 

@@ -8,8 +8,8 @@
 use super::accumulator::SampleSums;
 use super::patient::PatientRecord;
 use super::patient::{
-    Course, FIRST_LINE, LineDraws, LineProcesses, biomarker_status, course, coverage_end, start,
-    treat,
+    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, course, coverage_end, start, treat,
+    tumour,
 };
 use super::prepared::{Prepared, PreparedKind};
 use crate::accounting::discount::cycles_before;
@@ -219,7 +219,8 @@ fn simulate_chunk(
     let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
-    let mut block = [(0u64, PatientKey::default(), 0u64, LineDraws::default(), 0.0f64); BLOCK];
+    let mut block =
+        [(0u64, PatientKey::default(), Tumour::default(), LineDraws::default(), 0.0f64); BLOCK];
     let mut next = patients.start;
     while next < patients.end {
         let size = (patients.end - next).min(BLOCK as u64) as usize;
@@ -228,18 +229,18 @@ fn simulate_chunk(
             *slot = (
                 next + i as u64,
                 pk,
-                biomarker_status(prep, pk),
+                tumour(prep, pk),
                 LineDraws::new(pk, &first_line),
                 coverage_end(prep, pk),
             );
         }
-        for (i, pk, status, line, covered) in &block[..size] {
+        for (i, pk, tumour, line, covered) in &block[..size] {
             courses.fill(None);
             for (s, touched_s) in touched.iter_mut().enumerate() {
-                let mut rec = start(prep, *pk, *status, line, s, *covered);
+                let mut rec = start(prep, *pk, tumour, line, s, *covered);
                 // Strategies reaching the same regimen share the patient's course and its value.
                 let (c, value) = *courses[rec.regimen].get_or_insert_with(|| {
-                    let c = course(prep, *status, line, rec.regimen);
+                    let c = course(prep, tumour, line, rec.regimen);
                     (c, value_course(prep, rec.regimen, &c, *covered))
                 });
                 treat(prep, *pk, line, &c, &mut rec);

@@ -2,10 +2,10 @@
 //! chosen regimen, condensed into a [`PatientRecord`] that accounting (and later contracts)
 //! read without touching random numbers.
 
-use super::prepared::{Prepared, PreparedCourse, PreparedRegimen};
+use super::prepared::{Prepared, PreparedCourse, PreparedRegimen, PreparedTest};
 use crate::accounting::discount::CYCLE_TOLERANCE;
 use crate::rng::{PatientKey, Process, ProcessKind};
-use crate::scenario::MAX_TEST_CHAIN;
+use crate::scenario::{MAX_BIOMARKERS, MAX_TEST_CHAIN};
 use crate::survival::TimeToEvent;
 
 /// Lines of therapy are keys of the shared latent draws; only first line exists so far.
@@ -74,14 +74,22 @@ impl LineDraws {
     }
 }
 
+/// Most tests one patient can run: a reflex chain of `MAX_TEST_CHAIN`, each with a concurrent
+/// partner.
+pub const MAX_TESTS_RUN: usize = 2 * MAX_TEST_CHAIN;
+
 /// Everything accounting needs to know about a patient under one strategy. Times are years
 /// from diagnosis; `f64::INFINITY` means the event never happens.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PatientRecord {
     pub regimen: usize,
-    /// Tests performed, in order; each starts when the previous one's turnaround ends.
-    pub tests: [u16; MAX_TEST_CHAIN],
+    /// Tests performed, in order, and when each started (its cost is paid then): a reflex test
+    /// starts when the previous step's results are in, a concurrent test with its partner.
+    pub tests: [u16; MAX_TESTS_RUN],
+    pub test_starts: [f64; MAX_TESTS_RUN],
     pub n_tests: usize,
+    /// Regimen given while waiting for test results (from 0 until t0), if the strategy has one.
+    pub bridging: Option<usize>,
     /// Treatment start t0 (the end of testing).
     pub start: f64,
     /// Whether treatment started: the patient was alive and progression-free at t0.
@@ -104,7 +112,7 @@ pub struct PatientRecord {
     pub coverage_end: f64,
 }
 
-/// True biomarker status as a bit mask (bit b: biomarker b present).
+/// True biomarker status of the primary tumour as a bit mask (bit b: biomarker b present).
 #[inline]
 pub fn biomarker_status(prep: &Prepared, key: PatientKey) -> u64 {
     let mut status = 0u64;
@@ -117,70 +125,208 @@ pub fn biomarker_status(prep: &Prepared, key: PatientKey) -> u64 {
     status
 }
 
+/// A patient's tumour: the primary's biomarker status and, with heterogeneity, its lesions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tumour {
+    /// Status of the primary (bit b: biomarker b).
+    pub primary: u64,
+    /// Status of the lesion a tissue biopsy samples (the primary without heterogeneity).
+    pub biopsy: u64,
+    /// Number of lesions (1 without heterogeneity).
+    pub lesions: u32,
+    /// Per biomarker: lesions carrying it (filled only when `lesions > 1`).
+    pub carrying: [u8; MAX_BIOMARKERS],
+}
+
+impl Default for Tumour {
+    fn default() -> Self {
+        Tumour { primary: 0, biopsy: 0, lesions: 1, carrying: [0; MAX_BIOMARKERS] }
+    }
+}
+
+impl Tumour {
+    /// A single-lesion tumour with the given status.
+    pub fn single(status: u64) -> Self {
+        Tumour { primary: status, biopsy: status, ..Tumour::default() }
+    }
+
+    /// Lesions carrying biomarker `b`.
+    #[inline]
+    pub fn carrying(&self, b: usize) -> u32 {
+        if self.lesions == 1 {
+            ((self.primary >> b) & 1) as u32
+        } else {
+            u32::from(self.carrying[b])
+        }
+    }
+}
+
+/// The patient's tumour: the primary's status, then (with heterogeneity) the lesion count, each
+/// metastatic lesion's status (per group: the primary's marker lost with its discordance, or
+/// a marker gained by a lesion of a marker-free primary) and the biopsied lesion.
+#[inline]
+pub fn tumour(prep: &Prepared, key: PatientKey) -> Tumour {
+    let primary = biomarker_status(prep, key);
+    let Some(h) = &prep.heterogeneity else { return Tumour::single(primary) };
+    let u = key.uniform(h.count_process, 0);
+    let lesions = h.lesions_cdf.iter().position(|&c| u < c).unwrap_or(h.lesions_cdf.len() - 1) + 1;
+    let biopsied = if h.random_biopsy {
+        ((key.uniform(h.biopsy_process, 0) * lesions as f64) as usize).min(lesions - 1)
+    } else {
+        0
+    };
+    let mut t = Tumour { primary, biopsy: primary, lesions: lesions as u32, ..Tumour::default() };
+    for b in 0..prep.biomarkers {
+        t.carrying[b] = ((primary >> b) & 1) as u8;
+    }
+    for lesion in 1..lesions {
+        let mut status = 0u64;
+        for g in &prep.groups {
+            let u = key.uniform(g.lesion_process, lesion as u64);
+            match g.members.iter().position(|&(b, _)| primary & (1 << b) != 0) {
+                Some(j) => {
+                    if u >= g.discordance[j] {
+                        status |= 1 << g.members[j].0;
+                    }
+                }
+                None => {
+                    if let Some(j) = g.gains.iter().position(|&c| u < c) {
+                        status |= 1 << g.members[j].0;
+                    }
+                }
+            }
+        }
+        for b in 0..prep.biomarkers {
+            t.carrying[b] += ((status >> b) & 1) as u8;
+        }
+        if lesion == biopsied {
+            t.biopsy = status;
+        }
+    }
+    t
+}
+
+/// Read one test (not its reflex or partner): whether it failed, and its positive readings
+/// added to `positive`.
+#[inline]
+fn read_test(
+    prep: &Prepared,
+    key: PatientKey,
+    tumour: &Tumour,
+    line: &LineDraws,
+    test: &PreparedTest,
+    positive: &mut u64,
+) -> bool {
+    if key.uniform(test.failure_process, 0) < test.failure {
+        return true;
+    }
+    // A plasma test sees every lesion's ctDNA if the tumour sheds: each carrying lesion is
+    // detected independently with the test's sensitivity; a tissue test reads one lesion.
+    let shed = test.shedding.map(|s| key.uniform(prep.shedding, 0) < s);
+    for &(b, sensitivity, false_positive, process) in &test.readings {
+        let p = match shed {
+            None if tumour.biopsy & (1 << b) != 0 => sensitivity,
+            None => false_positive,
+            Some(true) => match tumour.carrying(b) {
+                0 => false_positive,
+                1 => sensitivity,
+                k => 1.0 - (1.0 - sensitivity).powi(k as i32),
+            },
+            Some(false) => false_positive,
+        };
+        if key.uniform(process, 0) < p {
+            *positive |= 1 << b;
+        }
+    }
+    if let Some(sel) = &test.selection {
+        // The score sees the patient's latent response to the predicted regimen.
+        let p = if responds(prep, tumour, line, sel.regimen) {
+            sel.sensitivity
+        } else {
+            sel.false_positive
+        };
+        if key.uniform(sel.process, 0) < p {
+            *positive |= 1 << sel.bit;
+        }
+    }
+    false
+}
+
 /// The testing pathway of a strategy: which regimen, which tests, and when treatment starts.
 #[inline]
 fn pathway(
     prep: &Prepared,
     key: PatientKey,
-    status: u64,
+    tumour: &Tumour,
     line: &LineDraws,
     strategy: usize,
     rec: &mut PatientRecord,
 ) {
     let s = &prep.strategies[strategy];
+    rec.n_tests = 0;
+    rec.start = 0.0;
+    rec.regimen = s.default;
+    if s.test.is_none() || (s.uptake < 1.0 && key.uniform(prep.uptake, 0) >= s.uptake) {
+        // Not tested (the access gap): the default regimen at once.
+        return;
+    }
+    rec.bridging = s.bridging;
     let mut positive = 0u64;
     let mut t = 0.0;
-    rec.n_tests = 0;
     let mut next = s.test;
     while let Some(ti) = next {
         let test = &prep.tests[ti];
-        if rec.n_tests < MAX_TEST_CHAIN {
-            rec.tests[rec.n_tests] = ti as u16;
-            rec.n_tests += 1;
-        }
-        t += test.turnaround;
-        if key.uniform(test.failure_process, 0) < test.failure {
-            next = test.on_failure;
-            continue;
-        }
-        for &(b, sensitivity, false_positive, process) in &test.readings {
-            let p = if status & (1 << b) != 0 { sensitivity } else { false_positive };
-            if key.uniform(process, 0) < p {
-                positive |= 1 << b;
+        let mut record = |i: usize| {
+            if rec.n_tests < MAX_TESTS_RUN {
+                rec.tests[rec.n_tests] = i as u16;
+                rec.test_starts[rec.n_tests] = t;
+                rec.n_tests += 1;
             }
+        };
+        record(ti);
+        let mut failed = read_test(prep, key, tumour, line, test, &mut positive);
+        let mut wait = test.turnaround;
+        if let Some(ci) = test.concurrent {
+            record(ci);
+            let partner = &prep.tests[ci];
+            // Results are pooled; the step fails only if both fail.
+            failed &= read_test(prep, key, tumour, line, partner, &mut positive);
+            wait = wait.max(partner.turnaround);
         }
-        if let Some(sel) = &test.selection {
-            // The score sees the patient's latent response to the predicted regimen.
-            let p = if responds(prep, status, line, sel.regimen) {
-                sel.sensitivity
-            } else {
-                sel.false_positive
-            };
-            if key.uniform(sel.process, 0) < p {
-                positive |= 1 << sel.bit;
-            }
-        }
-        next = None;
+        t += wait;
+        next = if failed { test.on_failure } else { None };
     }
-    rec.start = if s.test.is_some() { t } else { 0.0 };
+    rec.start = t;
     rec.regimen =
         s.rules.iter().find(|(b, _)| positive & (1 << b) != 0).map_or(s.default, |&(_, r)| r);
 }
 
-fn response_probability(reg: &PreparedRegimen, status: u64) -> f64 {
-    reg.response_by_biomarker
-        .iter()
-        .find(|(b, _)| status & (1 << b) != 0)
-        .map_or(reg.response_otherwise, |&(_, p)| p)
+/// Response probability on a regimen and the share of the tumour it applies to: the first
+/// listed biomarker that some lesion carries decides, p = p_other + f·(p_b − p_other) with f
+/// the share of lesions carrying it (f = 1: p_b); none carried: p_other for the whole tumour
+/// (f = 1).
+#[inline]
+fn response_probability(reg: &PreparedRegimen, tumour: &Tumour) -> (f64, f64) {
+    for &(b, p) in &reg.response_by_biomarker {
+        let k = tumour.carrying(b);
+        if k == tumour.lesions {
+            return (p, 1.0);
+        }
+        if k > 0 {
+            let f = f64::from(k) / f64::from(tumour.lesions);
+            return (reg.response_otherwise + f * (p - reg.response_otherwise), f);
+        }
+    }
+    (reg.response_otherwise, 1.0)
 }
 
 /// Whether the patient responds to `regimen` (a latent trait, fixed before treatment): the
 /// line's response uniform below the response probability, or for a partitioned-survival
 /// regimen the progression uniform (responders are the longest PFS).
 #[inline]
-pub fn responds(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) -> bool {
+pub fn responds(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> bool {
     let reg = &prep.regimens[regimen];
-    let p = response_probability(reg, status);
+    let (p, _) = response_probability(reg, tumour);
     match reg.course {
         PreparedCourse::Clinical { .. } => line.response < p,
         PreparedCourse::Partitioned { .. } => line.progression.u < p,
@@ -201,9 +347,9 @@ pub struct Course {
 
 /// The course of a patient on regimen `regimen`.
 #[inline]
-pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) -> Course {
+pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> Course {
     let reg = &prep.regimens[regimen];
-    let responder = responds(prep, status, line, regimen);
+    let responder = responds(prep, tumour, line, regimen);
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
     // is treated from t0 on, if still alive and progression-free then.
@@ -214,9 +360,21 @@ pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) ->
             death_before_progression,
             post_progression_survival,
         } => {
-            let progression =
-                if responder { progression_responder } else { progression_non_responder };
-            let tp = line.progression.time(progression);
+            let f = if responder { response_probability(reg, tumour).1 } else { 1.0 };
+            let tp = if !responder {
+                line.progression.time(progression_non_responder)
+            } else if f < 1.0 {
+                // Lesions without the marker do not respond: the responder's cumulative
+                // hazard of progression mixes the two by burden, f·H_r + (1 − f)·H_n.
+                crate::survival::mixture_time(
+                    progression_responder,
+                    progression_non_responder,
+                    f,
+                    line.progression.h,
+                )
+            } else {
+                line.progression.time(progression_responder)
+            };
             let td = line.death.time(death_before_progression);
             if tp < td {
                 let death = tp + line.post_progression.time(post_progression_survival);
@@ -242,15 +400,17 @@ pub fn course(prep: &Prepared, status: u64, line: &LineDraws, regimen: usize) ->
 pub fn start(
     prep: &Prepared,
     key: PatientKey,
-    status: u64,
+    tumour: &Tumour,
     line: &LineDraws,
     strategy: usize,
     coverage_end: f64,
 ) -> PatientRecord {
     let mut rec = PatientRecord {
         regimen: 0,
-        tests: [0; MAX_TEST_CHAIN],
+        tests: [0; MAX_TESTS_RUN],
+        test_starts: [0.0; MAX_TESTS_RUN],
         n_tests: 0,
+        bridging: None,
         start: 0.0,
         treated: false,
         detected_progression: f64::INFINITY,
@@ -262,7 +422,7 @@ pub fn start(
         adverse_events: 0,
         coverage_end,
     };
-    pathway(prep, key, status, line, strategy, &mut rec);
+    pathway(prep, key, tumour, line, strategy, &mut rec);
     rec
 }
 
@@ -329,12 +489,12 @@ pub fn treat(
 pub fn simulate(
     prep: &Prepared,
     key: PatientKey,
-    status: u64,
+    tumour: &Tumour,
     line: &LineDraws,
     strategy: usize,
 ) -> PatientRecord {
-    let mut rec = start(prep, key, status, line, strategy, coverage_end(prep, key));
-    let c = course(prep, status, line, rec.regimen);
+    let mut rec = start(prep, key, tumour, line, strategy, coverage_end(prep, key));
+    let c = course(prep, tumour, line, rec.regimen);
     treat(prep, key, line, &c, &mut rec);
     rec
 }

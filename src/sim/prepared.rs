@@ -8,7 +8,7 @@ use crate::accounting::discount::{CycleSums, Discount};
 use crate::accounting::ledger::CategoryIndex;
 use crate::contracts::cohort::{self, CohortRule, CohortTerms};
 use crate::model::{
-    Arm, Condition, ContractKind, CourseSpec, Failure, Model, Perspective, Slot, TteSpec,
+    Arm, Condition, ContractKind, CourseSpec, Failure, Model, Perspective, Slot, Specimen, TteSpec,
 };
 use crate::rng::{Process, ProcessKind};
 use crate::sim::accumulator::SampleSums;
@@ -23,6 +23,20 @@ pub enum PrepareError {
         "biomarker group `{group}`: prevalences sum to {sum} > 1 with these parameter values; draw the group's shares jointly or bound them so that they cannot exceed 1"
     )]
     GroupSum { group: String, sum: f64 },
+    #[error(
+        "biomarker group `{group}`: discordant lesions would gain a marker with total probability {sum} > 1 (Σ prevalence × discordance must not exceed the share without a marker); lower the discordance"
+    )]
+    Discordance { group: String, sum: f64 },
+}
+
+/// Lesion counts and biopsy site (see [`crate::model::Heterogeneity`]).
+#[derive(Clone, Debug)]
+pub struct PreparedHeterogeneity {
+    /// Cumulative P(≤ k + 1 lesions), k = 0, 1, ….
+    pub lesions_cdf: Vec<f64>,
+    pub random_biopsy: bool,
+    pub count_process: Process,
+    pub biopsy_process: Process,
 }
 
 #[derive(Clone, Debug)]
@@ -31,6 +45,11 @@ pub struct Prepared {
     pub costs: Discount,
     pub outcomes: Discount,
     pub groups: Vec<PreparedGroup>,
+    pub heterogeneity: Option<PreparedHeterogeneity>,
+    /// The patient's ctDNA shedding draw (shared by every plasma test).
+    pub shedding: Process,
+    /// The patient's test-uptake draw (shared by every strategy).
+    pub uptake: Process,
     /// Number of biomarkers (bits of a patient's status mask).
     pub biomarkers: usize,
     pub tests: Vec<PreparedTest>,
@@ -92,6 +111,13 @@ pub struct PreparedGroup {
     pub process: Process,
     /// (biomarker index, cumulative prevalence upper bound).
     pub members: Vec<(usize, f64)>,
+    /// Per member (same order): probability that a metastatic lesion lacks the primary's marker.
+    pub discordance: Vec<f64>,
+    /// Per member: cumulative probability that a metastatic lesion of a primary without any
+    /// of the group's markers gains it, prevalence × discordance / (1 − Σ prevalence), so
+    /// that every lesion has the primary's prevalence.
+    pub gains: Vec<f64>,
+    pub lesion_process: Process,
 }
 
 #[derive(Clone, Debug)]
@@ -103,6 +129,10 @@ pub struct PreparedTest {
     pub turnaround: f64,
     /// (biomarker, sensitivity, 1 − specificity, process).
     pub readings: Vec<(usize, f64, f64, Process)>,
+    /// Plasma (ctDNA) test: the probability that the tumour sheds enough to be seen; `None`
+    /// for a tissue test.
+    pub shedding: Option<f64>,
+    pub concurrent: Option<usize>,
     pub selection: Option<PreparedSelection>,
 }
 
@@ -174,6 +204,8 @@ pub enum PreparedCourse {
 #[derive(Clone, Debug)]
 pub struct PreparedStrategy {
     pub test: Option<usize>,
+    pub uptake: f64,
+    pub bridging: Option<usize>,
     pub rules: Vec<(usize, usize)>,
     pub default: usize,
 }
@@ -236,7 +268,31 @@ impl Prepared {
             if cum > 1.0 + 1e-12 {
                 return Err(PrepareError::GroupSum { group: g.name.clone(), sum: cum });
             }
-            groups.push(PreparedGroup { process: g.process, members });
+            let discordance: Vec<f64> =
+                g.members.iter().map(|&b| v(model.biomarkers[b].discordance)).collect();
+            let none = 1.0 - cum;
+            let mut gained = 0.0;
+            let gains: Vec<f64> = g
+                .members
+                .iter()
+                .zip(&discordance)
+                .map(|(&b, &d)| {
+                    if none > 1e-12 {
+                        gained += v(model.biomarkers[b].prevalence) * d / none;
+                    }
+                    gained
+                })
+                .collect();
+            if gained > 1.0 + 1e-12 {
+                return Err(PrepareError::Discordance { group: g.name.clone(), sum: gained });
+            }
+            groups.push(PreparedGroup {
+                process: g.process,
+                members,
+                discordance,
+                gains,
+                lesion_process: g.lesion_process,
+            });
         }
         let tests = model
             .tests
@@ -252,6 +308,11 @@ impl Prepared {
                     .iter()
                     .map(|r| (r.biomarker, v(r.sensitivity), 1.0 - v(r.specificity), r.process))
                     .collect(),
+                shedding: match t.specimen {
+                    Specimen::Tissue => None,
+                    Specimen::Plasma { shedding } => Some(v(shedding)),
+                },
+                concurrent: t.concurrent,
                 selection: t.selection.as_ref().map(|sel| {
                     let (sensitivity, false_positive) =
                         crate::model::binormal_rates(v(sel.auc), v(sel.cutoff));
@@ -359,6 +420,21 @@ impl Prepared {
             costs,
             outcomes: Discount::new(model.meta.discount_outcomes),
             groups,
+            heterogeneity: model.heterogeneity.as_ref().map(|h| PreparedHeterogeneity {
+                lesions_cdf: h
+                    .lesions
+                    .iter()
+                    .scan(0.0, |acc, p| {
+                        *acc += p;
+                        Some(*acc)
+                    })
+                    .collect(),
+                random_biopsy: h.random_biopsy,
+                count_process: h.count_process,
+                biopsy_process: h.biopsy_process,
+            }),
+            shedding: Process::new(ProcessKind::Shedding, 0),
+            uptake: Process::new(ProcessKind::Uptake, 0),
             biomarkers: model.biomarkers.len(),
             tests,
             regimens,
@@ -367,6 +443,8 @@ impl Prepared {
                 .iter()
                 .map(|s| PreparedStrategy {
                     test: s.test,
+                    uptake: v(s.uptake),
+                    bridging: s.bridging,
                     rules: s.rules.clone(),
                     default: s.default,
                 })
