@@ -184,6 +184,22 @@ pub fn summary(s: &Scenario) -> String {
                 let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
             }
         }
+        if let Some(io) = &r.immunotherapy {
+            if let Some(d) = &io.time_to_response {
+                let _ = writeln!(o, "             time to response {}", tte(m, d));
+            }
+            let q = m.value(io.pseudo_progression);
+            if q > 0.0 {
+                let _ = writeln!(o, "             pseudo-progression at the first scan {q}");
+            }
+            if let Some(c) = io.beyond_progression {
+                let _ = writeln!(
+                    o,
+                    "             treated beyond progression until confirmation {} later",
+                    months(m.value(c))
+                );
+            }
+        }
     }
     for st in &m.strategies {
         let rules: Vec<String> = st

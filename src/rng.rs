@@ -70,6 +70,10 @@ pub enum ProcessKind {
     Shedding = 18,
     /// Whether the patient is tested at all (shared by every strategy).
     Uptake = 19,
+    /// When a responder's response becomes visible on immunotherapy.
+    TimeToResponse = 20,
+    /// Whether a responder shows pseudo-progression at the first scan.
+    PseudoProgression = 21,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

@@ -378,6 +378,7 @@ fn record(t0: f64, coverage_end: f64) -> PatientRecord {
         treated: true,
         detected_progression: f64::INFINITY,
         observed_responder: true,
+        response_seen: t0,
         responder: true,
         progression: f64::INFINITY,
         death: f64::INFINITY,

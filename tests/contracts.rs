@@ -364,6 +364,7 @@ fn record(regimen: usize, t0: f64, p: f64, death: f64, stop: f64, observed: bool
         treated: true,
         detected_progression: pd,
         observed_responder: observed,
+        response_seen: t0,
         responder: observed,
         progression: p,
         death,

@@ -128,6 +128,7 @@ fn record(
         treated: true,
         detected_progression: progression,
         observed_responder: true,
+        response_seen: start,
         responder: true,
         progression,
         death,

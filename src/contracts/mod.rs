@@ -93,12 +93,13 @@ impl Exposure<'_> {
         cycles_before(0.0, span, self.drug.cycle, u64::MAX, f64::INFINITY).min(self.n)
     }
 
-    /// Success at absolute time t as the contract sees it: read as a responder, progression
-    /// not detected by t, alive at t. An event within 1e-9 (relative to the time since
+    /// Success at absolute time t as the contract sees it: read as a responder whose response
+    /// is visible by t, progression not detected by t, alive at t. An event within 1e-9 (relative to the time since
     /// treatment start) of t counts as at t, so a scan on the assessment date is seen whatever
     /// the rounding of the two dates.
     pub fn success_at(&self, t: f64) -> bool {
         self.rec.observed_responder
+            && !self.after(self.rec.response_seen, t)
             && self.after(self.rec.detected_progression, t)
             && self.after(self.rec.death, t)
     }

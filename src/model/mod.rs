@@ -349,6 +349,20 @@ pub struct Regimen {
     /// P(read as responder | non-responder) and P(read as non-responder | responder).
     pub response_false_positive: Slot,
     pub response_false_negative: Slot,
+    /// Delayed response, pseudo-progression and treatment beyond progression.
+    pub immunotherapy: Option<Immunotherapy>,
+}
+
+/// Response patterns of immunotherapy (README "Immunotherapy").
+#[derive(Clone, Debug)]
+pub struct Immunotherapy {
+    /// Time from treatment start until a responder's response is visible.
+    pub time_to_response: Option<TteSpec>,
+    /// Probability that a responder looks progressed at the first scan.
+    pub pseudo_progression: Slot,
+    /// Treatment continues after a first sign of progression until a confirmation scan this
+    /// long after it.
+    pub beyond_progression: Option<Slot>,
 }
 
 /// The event-time model of a regimen.

@@ -1258,6 +1258,9 @@ fn read_regimen(
             "death_before_progression",
             "after_progression",
             "partitioned",
+            "time_to_response",
+            "pseudo_progression",
+            "beyond_progression",
             "discontinuation",
             "adverse_events",
             "assessment",
@@ -1359,6 +1362,7 @@ fn read_regimen(
     } else {
         read_clinical_course(r, e, p)
     };
+    let immunotherapy = read_immunotherapy(r, t, p);
     let discontinuation = match t.get("discontinuation") {
         Some(d) => read_tte(r, d, &join(p, "discontinuation")).map(Some),
         None => Some(None),
@@ -1440,7 +1444,47 @@ fn read_regimen(
         assessment: assessment?,
         response_false_positive: false_positive?,
         response_false_negative: false_negative?,
+        immunotherapy: immunotherapy?,
     })
+}
+
+/// `time_to_response`, `pseudo_progression` (needs `assessment`) and `beyond_progression`;
+/// `None` inside the option when none is given.
+fn read_immunotherapy(r: &mut Reader, t: &DeTable<'_>, p: &str) -> Option<Option<Immunotherapy>> {
+    if !["time_to_response", "pseudo_progression", "beyond_progression"]
+        .iter()
+        .any(|k| t.contains_key(*k))
+    {
+        return Some(None);
+    }
+    let time_to_response = match t.get("time_to_response") {
+        Some(d) => read_tte(r, d, &join(p, "time_to_response")).map(Some),
+        None => Some(None),
+    };
+    let pseudo_progression =
+        r.quantity_or(t, p, "pseudo_progression", Dimension::Number, Check::Probability, 0.0);
+    if let (Some(v), None) = (t.get("pseudo_progression"), t.get("assessment")) {
+        r.error_help(
+            v.span(),
+            &join(p, "pseudo_progression"),
+            "expected `pseudo_progression` in a regimen with an `assessment` schedule, found none"
+                .to_string(),
+            Some(
+                "pseudo-progression shows at the first scan: add `assessment = \"8 weeks\"`".into(),
+            ),
+        );
+    }
+    let beyond_progression = match t.get("beyond_progression") {
+        Some(v) => r
+            .quantity(v, &join(p, "beyond_progression"), Dimension::Duration, Check::Positive)
+            .map(Some),
+        None => Some(None),
+    };
+    Some(Some(Immunotherapy {
+        time_to_response: time_to_response?,
+        pseudo_progression: pseudo_progression?,
+        beyond_progression: beyond_progression?,
+    }))
 }
 
 /// Progression by response, death before progression and survival after progression (all

@@ -2,7 +2,9 @@
 //! chosen regimen, condensed into a [`PatientRecord`] that accounting (and later contracts)
 //! read without touching random numbers.
 
-use super::prepared::{Prepared, PreparedCourse, PreparedRegimen, PreparedTest};
+use super::prepared::{
+    Prepared, PreparedCourse, PreparedImmunotherapy, PreparedRegimen, PreparedTest,
+};
 use crate::accounting::discount::CYCLE_TOLERANCE;
 use crate::rng::{PatientKey, Process, ProcessKind};
 use crate::scenario::{MAX_BIOMARKERS, MAX_TEST_CHAIN};
@@ -99,6 +101,9 @@ pub struct PatientRecord {
     pub detected_progression: f64,
     /// Response as read by the scans (misclassification applied).
     pub observed_responder: bool,
+    /// When that response becomes visible (treatment start, or later with a time to
+    /// response).
+    pub response_seen: f64,
     pub responder: bool,
     /// Progression P (absolute); infinite if the patient dies first.
     pub progression: f64,
@@ -415,6 +420,7 @@ pub fn start(
         treated: false,
         detected_progression: f64::INFINITY,
         observed_responder: false,
+        response_seen: 0.0,
         responder: false,
         progression: f64::INFINITY,
         death: f64::INFINITY,
@@ -473,6 +479,10 @@ pub fn treat(
         let detected = t0 + scans * every;
         rec.detected_progression = if detected < course.death { detected } else { f64::INFINITY };
     }
+    rec.response_seen = t0;
+    if let Some(io) = &reg.immunotherapy {
+        immune_response(io, key, reg.assessment, t0, course, rec);
+    }
     // The toxicity clock runs from treatment start; drugs are given until progression is
     // detected.
     let tx = reg.discontinuation.as_ref().map_or(f64::INFINITY, |d| line.discontinuation.time(d));
@@ -482,6 +492,51 @@ pub fn treat(
             rec.adverse_events |= 1 << k;
         }
     }
+}
+
+/// Delayed response, pseudo-progression and treatment beyond progression (README
+/// "Immunotherapy"): when response becomes visible, and the progression date the clinic and
+/// the contracts act on.
+fn immune_response(
+    io: &PreparedImmunotherapy,
+    key: PatientKey,
+    assessment: Option<f64>,
+    t0: f64,
+    course: &Course,
+    rec: &mut PatientRecord,
+) {
+    if let Some(d) = &io.time_to_response {
+        rec.response_seen = t0 + d.sample(key.uniform(io.response_process, 0));
+    }
+    let detected = rec.detected_progression;
+    // A responder may look progressed at the first scan while truly progression-free.
+    let mut first = detected;
+    if io.pseudo_progression > 0.0
+        && course.responder
+        && let Some(every) = assessment
+        && t0 + every < course.progression.min(course.death)
+        && key.uniform(io.pseudo_process, 0) < io.pseudo_progression
+    {
+        first = t0 + every;
+    }
+    rec.detected_progression = match io.beyond_progression {
+        None => first,
+        Some(confirm) => {
+            // Treatment goes on until a confirmation scan `confirm` after the first sign; a
+            // sign the confirmation does not bear out is dropped and the next one awaited.
+            let confirmed = |sign: f64| {
+                let at = sign + confirm;
+                if at < course.death { at } else { f64::INFINITY }
+            };
+            if !first.is_finite() {
+                f64::INFINITY
+            } else if first < detected && course.progression > first + confirm {
+                if detected.is_finite() { confirmed(detected) } else { f64::INFINITY }
+            } else {
+                confirmed(first)
+            }
+        }
+    };
 }
 
 /// Simulate one patient under one strategy.

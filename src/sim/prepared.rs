@@ -184,6 +184,17 @@ pub struct PreparedRegimen {
     pub assessment: Option<f64>,
     pub response_false_positive: f64,
     pub response_false_negative: f64,
+    pub immunotherapy: Option<PreparedImmunotherapy>,
+}
+
+/// Immunotherapy response patterns of a regimen (see [`crate::model::Immunotherapy`]).
+#[derive(Clone, Debug)]
+pub struct PreparedImmunotherapy {
+    pub time_to_response: Option<TimeToEvent>,
+    pub pseudo_progression: f64,
+    pub beyond_progression: Option<f64>,
+    pub response_process: Process,
+    pub pseudo_process: Process,
 }
 
 /// A regimen's event-time model for one set of values (see [`crate::model::CourseSpec`]).
@@ -410,6 +421,19 @@ impl Prepared {
                 assessment: r.assessment.map(v),
                 response_false_positive: v(r.response_false_positive),
                 response_false_negative: v(r.response_false_negative),
+                immunotherapy: match &r.immunotherapy {
+                    None => None,
+                    Some(io) => Some(PreparedImmunotherapy {
+                        time_to_response: match &io.time_to_response {
+                            Some(d) => Some(build(d, "time_to_response")?),
+                            None => None,
+                        },
+                        pseudo_progression: v(io.pseudo_progression),
+                        beyond_progression: io.beyond_progression.map(v),
+                        response_process: Process::new(ProcessKind::TimeToResponse, 0),
+                        pseudo_process: Process::new(ProcessKind::PseudoProgression, 0),
+                    }),
+                },
             });
         }
         let s = &model.states;
