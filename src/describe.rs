@@ -71,7 +71,7 @@ pub fn summary(s: &Scenario) -> String {
         let d = m.value(b.discordance);
         let _ = writeln!(
             o,
-            "biomarker  {} prevalence {} (group {}){}",
+            "biomarker  {} prevalence {} (group {}){}{}",
             b.name,
             m.value(b.prevalence),
             m.groups[b.group].name,
@@ -79,7 +79,8 @@ pub fn summary(s: &Scenario) -> String {
                 format!(", discordance per metastatic lesion {d}")
             } else {
                 String::new()
-            }
+            },
+            if b.acquired { ", acquired at progression" } else { "" }
         );
     }
     if let Some(h) = &m.heterogeneity {
@@ -183,6 +184,22 @@ pub fn summary(s: &Scenario) -> String {
                 let _ = writeln!(o, "             partitioned survival: PFS {}", tte(m, pfs));
                 let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
             }
+        }
+        if let Some(sl) = &r.second_line {
+            let p = &sl.pathway;
+            let rules: Vec<String> = p
+                .rules
+                .iter()
+                .map(|(b, g)| format!("{}+ → {}", m.positive_name(*b), m.regimens[*g].name))
+                .collect();
+            let _ = writeln!(
+                o,
+                "             second line for {} of detected progressions: {}{}else {}",
+                m.value(sl.share),
+                p.test.map_or(String::new(), |t| format!("re-test {}; ", m.tests[t].name)),
+                if rules.is_empty() { String::new() } else { format!("{}; ", rules.join("; ")) },
+                m.regimens[p.default].name
+            );
         }
         if let Some(io) = &r.immunotherapy {
             if let Some(d) = &io.time_to_response {

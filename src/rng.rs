@@ -74,6 +74,8 @@ pub enum ProcessKind {
     TimeToResponse = 20,
     /// Whether a responder shows pseudo-progression at the first scan.
     PseudoProgression = 21,
+    /// Whether a patient with a detected progression is fit for a second line.
+    SecondLineFit = 22,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

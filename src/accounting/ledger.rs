@@ -137,7 +137,17 @@ pub fn value_course(
         let pd_cost_pv = dc.between(c_pf, c_death, pf_end, death);
         let pd_ly = dq.between(q_pf, q_death, pf_end, death);
         v.progressed = prep.pd_cost * pd_cost_pv;
-        v.post_progression = prep.regimens[regimen].post_progression_cost * pd_cost_pv;
+        // Subsequent-therapy cost: the regimen's from progression to death, or with a second
+        // line the second-line regimen's from its own progression.
+        v.post_progression = match course.second {
+            None => prep.regimens[regimen].post_progression_cost * pd_cost_pv,
+            // The second line starts after the first progression, so p2 > pf_end.
+            Some((second, p2)) if p2 < death => {
+                prep.regimens[second].post_progression_cost
+                    * dc.between(dc.factor(p2), c_death, p2, death)
+            }
+            Some(_) => 0.0,
+        };
         v.outcomes.ly += pd_ly;
         v.outcomes.qaly += prep.pd_utility * pd_ly;
     }
@@ -215,8 +225,12 @@ pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<
 /// Post the patient's discounted costs to `ledger` and return the outcomes.
 #[inline]
 pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> Outcomes {
-    let course =
-        Course { responder: rec.responder, progression: rec.progression, death: rec.death };
+    let course = Course {
+        responder: rec.responder,
+        progression: rec.progression,
+        death: rec.death,
+        second: None,
+    };
     let value = value_course(prep, rec.regimen, &course, rec.coverage_end);
     post_course(prep, &value, ledger);
     let loss = post_treatment(prep, rec, ledger);

@@ -268,6 +268,8 @@ pub struct Biomarker {
     pub prevalence: Slot,
     /// Probability that a metastatic lesion lacks the marker the primary carries.
     pub discordance: Slot,
+    /// An acquired resistance marker: absent at diagnosis, readable by re-tests at progression.
+    pub acquired: bool,
     /// Index into [`Model::groups`].
     pub group: usize,
 }
@@ -351,6 +353,18 @@ pub struct Regimen {
     pub response_false_negative: Slot,
     /// Delayed response, pseudo-progression and treatment beyond progression.
     pub immunotherapy: Option<Immunotherapy>,
+    /// What follows a detected progression on this regimen (first line only).
+    pub second_line: Option<SecondLine>,
+}
+
+/// The second line of therapy after a regimen: a share of patients alive at the detected
+/// progression is treated, chosen by rules on an optional re-test (`pathway.uptake` = 1,
+/// no bridging).
+#[derive(Clone, Debug)]
+pub struct SecondLine {
+    /// Share of patients with a detected progression who are fit for a second line.
+    pub share: Slot,
+    pub pathway: Strategy,
 }
 
 /// Response patterns of immunotherapy (README "Immunotherapy").
@@ -527,19 +541,33 @@ impl Model {
             .collect()
     }
 
+    /// Regimens a strategy's patients may be treated with (bridging aside): its rules' and
+    /// default regimens, and their second lines'.
+    pub fn regimens_of(&self, strategy: &Strategy) -> Vec<usize> {
+        let first = strategy.rules.iter().map(|&(_, r)| r).chain([strategy.default]);
+        let mut out: Vec<usize> = Vec::new();
+        for r in first {
+            out.push(r);
+            if let Some(sl) = &self.regimens[r].second_line {
+                out.extend(sl.pathway.rules.iter().map(|&(_, r)| r).chain([sl.pathway.default]));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Every arm, strategy by strategy: the list arm, then one arm per contract whose drug some
     /// regimen of the strategy includes (in file order).
     pub fn arms(&self) -> Vec<Arm> {
         let mut arms = Vec::new();
         for (s, strategy) in self.strategies.iter().enumerate() {
             arms.push(Arm { strategy: s, contract: None });
+            let regimens = self.regimens_of(strategy);
             for (c, contract) in self.contracts.iter().enumerate() {
-                let gives = strategy
-                    .rules
+                let gives = regimens
                     .iter()
-                    .map(|&(_, r)| r)
-                    .chain([strategy.default])
-                    .any(|r| self.regimens[r].drugs.iter().any(|d| d.drug == contract.drug));
+                    .any(|&r| self.regimens[r].drugs.iter().any(|d| d.drug == contract.drug));
                 if gives {
                     arms.push(Arm { strategy: s, contract: Some(c) });
                 }

@@ -201,8 +201,55 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     let strategies: Vec<Option<Strategy>> = strategy_entries
         .iter()
         .zip(&strategy_names)
-        .map(|(e, name)| read_strategy(r, e, name, &test_names, &regimen_names, &positives, &tests))
+        .map(|(e, name)| {
+            r.check_keys(
+                e.table,
+                &e.path,
+                &["name", "test", "rules", "default", "uptake", "bridging"],
+            );
+            read_strategy(r, e, name, &test_names, &regimen_names, &positives, &tests)
+        })
         .collect();
+    // Second lines: a pathway like a strategy's, read once every regimen is known.
+    let mut regimens = regimens;
+    for (i, e) in regimen_entries.iter().enumerate() {
+        let Some(v) = e.table.get("second_line") else { continue };
+        let path = join(&e.path, "second_line");
+        let Some(t) = r.table(v, &path) else { continue };
+        r.check_keys(t, &path, &["share", "test", "rules", "default"]);
+        let share = r.quantity_or(t, &path, "share", Dimension::Number, Check::Probability, 1.0);
+        let inner = Named { table: t, span: v.span(), path };
+        let pathway = read_strategy(
+            r,
+            &inner,
+            &format!("{}:second_line", regimen_names[i]),
+            &test_names,
+            &regimen_names,
+            &positives,
+            &tests,
+        );
+        if let (Some(reg), Some(share), Some(pathway)) = (regimens[i].as_mut(), share, pathway) {
+            reg.second_line = Some(SecondLine { share, pathway });
+        }
+    }
+    // Only two lines: a second-line regimen has no second line of its own.
+    for (e, reg) in regimen_entries.iter().zip(&regimens) {
+        let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
+        let p = &sl.pathway;
+        for target in p.rules.iter().map(|&(_, t)| t).chain([p.default]) {
+            if regimens[target].as_ref().is_some_and(|g| g.second_line.is_some()) {
+                r.error(
+                    e.table["second_line"].span(),
+                    &join(&e.path, "second_line"),
+                    format!(
+                        "expected second-line regimens without a `second_line` of their own (two lines at most), found `{}`",
+                        regimen_names[target]
+                    ),
+                );
+                break;
+            }
+        }
+    }
     if strategy_entries.is_empty() && !doc.contains_key("strategies") {
         r.error(
             span.start..span.start,
@@ -307,7 +354,21 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             continue;
         };
         let used = strategies.iter().flatten().any(|s| {
-            s.rules.iter().map(|&(_, reg)| reg).chain([s.default]).any(|reg| {
+            let second = |reg: usize| {
+                regimens[reg].as_ref().and_then(|g| g.second_line.as_ref()).map(|sl| {
+                    sl.pathway
+                        .rules
+                        .iter()
+                        .map(|&(_, r)| r)
+                        .chain([sl.pathway.default])
+                        .collect::<Vec<usize>>()
+                })
+            };
+            let first = s.rules.iter().map(|&(_, reg)| reg).chain([s.default]);
+            let all: Vec<usize> = first
+                .flat_map(|reg| std::iter::once(reg).chain(second(reg).unwrap_or_default()))
+                .collect();
+            all.into_iter().any(|reg| {
                 regimens[reg].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
             })
         });
@@ -798,7 +859,21 @@ fn read_biomarkers(
     let mut groups: Vec<BiomarkerGroup> = Vec::new();
     let mut group_sums: Vec<(f64, Range<usize>)> = Vec::new();
     for (e, name) in entries.iter().zip(names) {
-        r.check_keys(e.table, &e.path, &["name", "prevalence", "group", "discordance"]);
+        r.check_keys(e.table, &e.path, &["name", "prevalence", "group", "discordance", "acquired"]);
+        let acquired = match e.table.get("acquired") {
+            Some(v) => match v.get_ref() {
+                DeValue::Boolean(b) => *b,
+                _ => {
+                    r.error(
+                        v.span(),
+                        &join(&e.path, "acquired"),
+                        "expected true or false".to_string(),
+                    );
+                    false
+                }
+            },
+            None => false,
+        };
         let discordance = r.quantity_or(
             e.table,
             &e.path,
@@ -836,7 +911,13 @@ fn read_biomarkers(
         groups[gi].members.push(biomarkers.len());
         group_sums[gi].0 += r.values[prevalence.0 as usize];
         group_sums[gi].1 = e.table.get("prevalence").map_or(e.span.clone(), |v| v.span());
-        biomarkers.push(Biomarker { name: name.clone(), prevalence, discordance, group: gi });
+        biomarkers.push(Biomarker {
+            name: name.clone(),
+            prevalence,
+            discordance,
+            acquired,
+            group: gi,
+        });
     }
     for (g, (sum, span)) in groups.iter().zip(group_sums) {
         if sum > 1.0 + 1e-12 {
@@ -1261,6 +1342,7 @@ fn read_regimen(
             "time_to_response",
             "pseudo_progression",
             "beyond_progression",
+            "second_line",
             "discontinuation",
             "adverse_events",
             "assessment",
@@ -1445,6 +1527,7 @@ fn read_regimen(
         response_false_positive: false_positive?,
         response_false_negative: false_negative?,
         immunotherapy: immunotherapy?,
+        second_line: None,
     })
 }
 
@@ -1953,7 +2036,6 @@ fn read_strategy(
     };
     let p = &e.path;
     let t = e.table;
-    r.check_keys(t, p, &["name", "test", "rules", "default", "uptake", "bridging"]);
     let uptake = r.quantity_or(t, p, "uptake", Dimension::Number, Check::Probability, 1.0);
     let bridging = match t.get("bridging") {
         Some(v) => r.resolve(v, &join(p, "bridging"), "regimen", regimens).map(Some),

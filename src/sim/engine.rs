@@ -8,8 +8,8 @@
 use super::accumulator::SampleSums;
 use super::patient::PatientRecord;
 use super::patient::{
-    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, course, coverage_end, start, treat,
-    tumour,
+    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, course, coverage_end,
+    second_line as second_line_of, start, treat, tumour,
 };
 use super::prepared::{Prepared, PreparedKind};
 use crate::accounting::discount::cycles_before;
@@ -110,6 +110,8 @@ struct Layout {
     contracted: Vec<Vec<usize>>,
     /// Per strategy: some contract arm charges every patient (fixed yearly administration).
     charges_all: Vec<bool>,
+    /// Whether some regimen has a second line.
+    second_lines: bool,
 }
 
 impl Layout {
@@ -149,6 +151,7 @@ impl Layout {
                         .collect()
                 })
                 .collect(),
+            second_lines: prep.regimens.iter().any(|r| r.second_line.is_some()),
             charges_all: contract_arms
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
@@ -209,6 +212,7 @@ fn simulate_chunk(
     let strategies = prep.strategies.len();
     let mut sums = layout.empty();
     let first_line = LineProcesses::new(FIRST_LINE);
+    let second_line = LineProcesses::new(FIRST_LINE + 1);
     let arms = sums.arms.len();
     let mut totals = vec![0.0; arms];
     let mut outcomes = vec![Outcomes::default(); arms];
@@ -236,31 +240,58 @@ fn simulate_chunk(
         }
         for (i, pk, tumour, line, covered) in &block[..size] {
             courses.fill(None);
+            // Acquired markers are not there at diagnosis: the first line sees the tumour
+            // without them, re-tests at progression see it whole.
+            let without_acquired;
+            let at_diagnosis = if prep.acquired == 0 {
+                tumour
+            } else {
+                without_acquired = tumour.without(prep.acquired);
+                &without_acquired
+            };
+            let mut line2: Option<LineDraws> = None;
             for (s, touched_s) in touched.iter_mut().enumerate() {
-                let mut rec = start(prep, *pk, tumour, line, s, *covered);
+                let mut rec = start(prep, *pk, at_diagnosis, line, s, *covered);
                 // Strategies reaching the same regimen share the patient's course and its value.
-                let (c, value) = *courses[rec.regimen].get_or_insert_with(|| {
-                    let c = course(prep, tumour, line, rec.regimen);
+                let (c, mut value) = *courses[rec.regimen].get_or_insert_with(|| {
+                    let c = course(prep, at_diagnosis, line, rec.regimen);
                     (c, value_course(prep, rec.regimen, &c, *covered))
                 });
                 treat(prep, *pk, line, &c, &mut rec);
+                let mut second = None;
+                if layout.second_lines {
+                    let l2 = line2.get_or_insert_with(|| LineDraws::new(*pk, &second_line));
+                    if let Some((rec2, whole)) = second_line_of(prep, *pk, tumour, l2, &rec, &c) {
+                        if whole.second.is_some() {
+                            rec.death = whole.death;
+                            value = value_course(prep, rec.regimen, &whole, *covered);
+                        }
+                        second = Some(rec2);
+                    }
+                }
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
                 post_course(prep, &value, &mut ledger);
-                let loss = post_treatment(prep, &rec, &mut ledger);
+                let mut loss = post_treatment(prep, &rec, &mut ledger);
+                if let Some(rec2) = &second {
+                    loss += post_treatment(prep, rec2, &mut ledger);
+                }
                 outcomes[list] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
                 totals[list] = ledger.total;
                 sums.survival[s].add(rec.progression.min(rec.death), rec.death);
-                if s == layout.comparator && rec.treated {
+                if s == layout.comparator {
                     // Only a treated comparator patient can pay for a contracted drug.
-                    for &ci in &layout.contracted[rec.regimen] {
-                        if let Some(x) = exposure(prep, &rec, prep.contracts[ci].drug, true) {
-                            sums.comparator_units[ci] += x.stream(0, x.n).0;
+                    for r in std::iter::once(&rec).chain(&second).filter(|r| r.treated) {
+                        for &ci in &layout.contracted[r.regimen] {
+                            if let Some(x) = exposure(prep, r, prep.contracts[ci].drug, true) {
+                                sums.comparator_units[ci] += x.stream(0, x.n).0;
+                            }
                         }
                     }
                 }
+                let lines = (&rec, second.as_ref());
                 *touched_s =
-                    settle_contract_arms(prep, layout, s, (*i, *pk), &rec, &mut sums, &mut deltas);
+                    settle_contract_arms(prep, layout, s, (*i, *pk), lines, &mut sums, &mut deltas);
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
@@ -298,12 +329,14 @@ fn settle_contract_arms(
     layout: &Layout,
     s: usize,
     (patient, pk): (u64, PatientKey),
-    rec: &PatientRecord,
+    (rec, second): (&PatientRecord, Option<&PatientRecord>),
     sums: &mut SampleSums,
     deltas: &mut [Option<f64>],
 ) -> bool {
-    let settled =
-        rec.treated && rec.start < rec.coverage_end && !layout.contracted[rec.regimen].is_empty();
+    let reached = |r: &PatientRecord| {
+        r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
+    };
+    let settled = reached(rec) || second.is_some_and(reached);
     if layout.contract_arms[s].is_empty() || !(settled || layout.charges_all[s]) {
         return false;
     }
@@ -314,7 +347,10 @@ fn settle_contract_arms(
     for &(arm, ci) in &layout.contract_arms[s] {
         let contract = &prep.contracts[ci];
         if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
-            cached = Some((contract.drug, exposure(prep, rec, contract.drug, true)));
+            // The first line that gives the drug is the one its contract settles.
+            let x = exposure(prep, rec, contract.drug, true)
+                .or_else(|| second.and_then(|r2| exposure(prep, r2, contract.drug, true)));
+            cached = Some((contract.drug, x));
         }
         let Some((_, Some(base))) = &cached else {
             // Not treated with the drug: only a fixed yearly administration reaches the patient.
@@ -329,6 +365,7 @@ fn settle_contract_arms(
             continue;
         };
         let mut x = base.clone();
+        let rec = x.rec;
         x.documented = contract.documentation_error == 0.0
             || pk.uniform(contract.process, 0) >= contract.documentation_error;
         if let PreparedKind::Cohort(terms) = &contract.kind {

@@ -3,7 +3,8 @@
 //! read without touching random numbers.
 
 use super::prepared::{
-    Prepared, PreparedCourse, PreparedImmunotherapy, PreparedRegimen, PreparedTest,
+    Prepared, PreparedCourse, PreparedImmunotherapy, PreparedRegimen, PreparedStrategy,
+    PreparedTest,
 };
 use crate::accounting::discount::CYCLE_TOLERANCE;
 use crate::rng::{PatientKey, Process, ProcessKind};
@@ -155,6 +156,19 @@ impl Tumour {
         Tumour { primary: status, biopsy: status, ..Tumour::default() }
     }
 
+    /// The tumour without the markers in `mask` (acquired markers, absent at diagnosis).
+    pub fn without(&self, mask: u64) -> Tumour {
+        let mut t = *self;
+        t.primary &= !mask;
+        t.biopsy &= !mask;
+        let mut bits = mask;
+        while bits != 0 {
+            t.carrying[bits.trailing_zeros() as usize] = 0;
+            bits &= bits - 1;
+        }
+        t
+    }
+
     /// Lesions carrying biomarker `b`.
     #[inline]
     pub fn carrying(&self, b: usize) -> u32 {
@@ -264,12 +278,11 @@ fn pathway(
     key: PatientKey,
     tumour: &Tumour,
     line: &LineDraws,
-    strategy: usize,
+    (s, at): (&PreparedStrategy, f64),
     rec: &mut PatientRecord,
 ) {
-    let s = &prep.strategies[strategy];
     rec.n_tests = 0;
-    rec.start = 0.0;
+    rec.start = at;
     rec.regimen = s.default;
     if s.test.is_none() || (s.uptake < 1.0 && key.uniform(prep.uptake, 0) >= s.uptake) {
         // Not tested (the access gap): the default regimen at once.
@@ -277,7 +290,7 @@ fn pathway(
     }
     rec.bridging = s.bridging;
     let mut positive = 0u64;
-    let mut t = 0.0;
+    let mut t = at;
     let mut next = s.test;
     while let Some(ti) = next {
         let test = &prep.tests[ti];
@@ -348,6 +361,9 @@ pub struct Course {
     pub progression: f64,
     /// Death D.
     pub death: f64,
+    /// A second line taken up at the detected progression: its regimen and its progression
+    /// (infinite if none before death).
+    pub second: Option<(usize, f64)>,
 }
 
 /// The course of a patient on regimen `regimen`.
@@ -383,9 +399,9 @@ pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize
             let td = line.death.time(death_before_progression);
             if tp < td {
                 let death = tp + line.post_progression.time(post_progression_survival);
-                Course { responder, progression: tp, death }
+                Course { responder, progression: tp, death, second: None }
             } else {
-                Course { responder, progression: f64::INFINITY, death: td }
+                Course { responder, progression: f64::INFINITY, death: td, second: None }
             }
         }
         PreparedCourse::Partitioned { pfs, os } => {
@@ -395,22 +411,15 @@ pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize
             // the responders are the share p of patients with the longest PFS.
             let tp = line.progression.time(pfs);
             let td = line.progression.time(os);
-            Course { responder, progression: if tp < td { tp } else { f64::INFINITY }, death: td }
+            let progression = if tp < td { tp } else { f64::INFINITY };
+            Course { responder, progression, death: td, second: None }
         }
     }
 }
 
-/// The testing pathway of a strategy: regimen, tests and treatment start, in a fresh record.
-#[inline]
-pub fn start(
-    prep: &Prepared,
-    key: PatientKey,
-    tumour: &Tumour,
-    line: &LineDraws,
-    strategy: usize,
-    coverage_end: f64,
-) -> PatientRecord {
-    let mut rec = PatientRecord {
+/// A record before the pathway: no tests, no treatment.
+fn blank(coverage_end: f64) -> PatientRecord {
+    PatientRecord {
         regimen: 0,
         tests: [0; MAX_TESTS_RUN],
         test_starts: [0.0; MAX_TESTS_RUN],
@@ -427,8 +436,21 @@ pub fn start(
         treatment_end: f64::INFINITY,
         adverse_events: 0,
         coverage_end,
-    };
-    pathway(prep, key, tumour, line, strategy, &mut rec);
+    }
+}
+
+/// The testing pathway of a strategy: regimen, tests and treatment start, in a fresh record.
+#[inline]
+pub fn start(
+    prep: &Prepared,
+    key: PatientKey,
+    tumour: &Tumour,
+    line: &LineDraws,
+    strategy: usize,
+    coverage_end: f64,
+) -> PatientRecord {
+    let mut rec = blank(coverage_end);
+    pathway(prep, key, tumour, line, (&prep.strategies[strategy], 0.0), &mut rec);
     rec
 }
 
@@ -537,6 +559,48 @@ fn immune_response(
             }
         }
     };
+}
+
+/// The second line after a detected progression on the first (README "Lines of therapy"): a
+/// fit patient (one uniform against the regimen's `share`) is re-tested at the detection on the
+/// whole tumour (acquired markers included) and, if still alive when results are in, starts
+/// the chosen regimen then, with the line's own draws and clocks from that start. Returns the
+/// second line's record (untreated if the patient died waiting) and the patient's whole
+/// course (death from the second line's course, `second` set only if treated).
+pub fn second_line(
+    prep: &Prepared,
+    key: PatientKey,
+    tumour: &Tumour,
+    line2: &LineDraws,
+    rec: &PatientRecord,
+    course: &Course,
+) -> Option<(PatientRecord, Course)> {
+    let sl = prep.regimens[rec.regimen].second_line.as_ref()?;
+    let detected = rec.detected_progression;
+    if !rec.treated || detected >= prep.horizon || detected >= course.death {
+        return None;
+    }
+    if sl.share < 1.0 && key.uniform(prep.second_line_fit, 0) >= sl.share {
+        return None;
+    }
+    let mut rec2 = blank(rec.coverage_end);
+    pathway(prep, key, tumour, line2, (&sl.pathway, detected), &mut rec2);
+    let start2 = rec2.start;
+    if course.death <= start2 {
+        rec2.treatment_end = start2;
+        return Some((rec2, *course));
+    }
+    // The second line's clocks start at its treatment start.
+    let c = self::course(prep, tumour, line2, rec2.regimen);
+    let c2 = Course {
+        responder: c.responder,
+        progression: start2 + c.progression,
+        death: start2 + c.death,
+        second: None,
+    };
+    treat(prep, key, line2, &c2, &mut rec2);
+    let whole = Course { death: c2.death, second: Some((rec2.regimen, c2.progression)), ..*course };
+    Some((rec2, whole))
 }
 
 /// Simulate one patient under one strategy.

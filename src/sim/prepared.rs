@@ -50,6 +50,10 @@ pub struct Prepared {
     pub shedding: Process,
     /// The patient's test-uptake draw (shared by every strategy).
     pub uptake: Process,
+    /// Biomarkers acquired at progression (bit mask): invisible at diagnosis.
+    pub acquired: u64,
+    /// The draw deciding fitness for a second line.
+    pub second_line_fit: Process,
     /// Number of biomarkers (bits of a patient's status mask).
     pub biomarkers: usize,
     pub tests: Vec<PreparedTest>,
@@ -185,6 +189,14 @@ pub struct PreparedRegimen {
     pub response_false_positive: f64,
     pub response_false_negative: f64,
     pub immunotherapy: Option<PreparedImmunotherapy>,
+    pub second_line: Option<PreparedSecondLine>,
+}
+
+/// The second line after a regimen (see [`crate::model::SecondLine`]).
+#[derive(Clone, Debug)]
+pub struct PreparedSecondLine {
+    pub share: f64,
+    pub pathway: PreparedStrategy,
 }
 
 /// Immunotherapy response patterns of a regimen (see [`crate::model::Immunotherapy`]).
@@ -219,6 +231,16 @@ pub struct PreparedStrategy {
     pub bridging: Option<usize>,
     pub rules: Vec<(usize, usize)>,
     pub default: usize,
+}
+
+fn prepare_pathway(s: &crate::model::Strategy, values: &[f64]) -> PreparedStrategy {
+    PreparedStrategy {
+        test: s.test,
+        uptake: values[s.uptake.0 as usize],
+        bridging: s.bridging,
+        rules: s.rules.clone(),
+        default: s.default,
+    }
 }
 
 impl Prepared {
@@ -421,6 +443,10 @@ impl Prepared {
                 assessment: r.assessment.map(v),
                 response_false_positive: v(r.response_false_positive),
                 response_false_negative: v(r.response_false_negative),
+                second_line: r.second_line.as_ref().map(|sl| PreparedSecondLine {
+                    share: v(sl.share),
+                    pathway: prepare_pathway(&sl.pathway, values),
+                }),
                 immunotherapy: match &r.immunotherapy {
                     None => None,
                     Some(io) => Some(PreparedImmunotherapy {
@@ -459,20 +485,17 @@ impl Prepared {
             }),
             shedding: Process::new(ProcessKind::Shedding, 0),
             uptake: Process::new(ProcessKind::Uptake, 0),
+            acquired: model
+                .biomarkers
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.acquired)
+                .fold(0, |mask, (i, _)| mask | (1 << i)),
+            second_line_fit: Process::new(ProcessKind::SecondLineFit, 0),
             biomarkers: model.biomarkers.len(),
             tests,
             regimens,
-            strategies: model
-                .strategies
-                .iter()
-                .map(|s| PreparedStrategy {
-                    test: s.test,
-                    uptake: v(s.uptake),
-                    bridging: s.bridging,
-                    rules: s.rules.clone(),
-                    default: s.default,
-                })
-                .collect(),
+            strategies: model.strategies.iter().map(|s| prepare_pathway(s, values)).collect(),
             pf_cost: v(s.progression_free_cost),
             pf_utility: v(s.progression_free_utility),
             pd_cost: v(s.progressed_cost),
