@@ -74,6 +74,8 @@ pub struct Simulation {
     pub psa: Vec<PsaSample>,
     /// The base case re-simulated at each cutoff of each selection test's sweep.
     pub selection: Vec<SelectionPoint>,
+    /// Combination partners' shares of spend and value (empty without combinations).
+    pub partners: Vec<crate::analysis::partners::PartnerRow>,
     /// Warnings about the results (printed and recorded in run.json).
     pub warnings: Vec<String>,
     pub patients: u64,
@@ -167,6 +169,7 @@ pub fn simulate(
         cohort: cohort_rows(&prep, &prep.arms, &sums, patients),
         contracts,
         selection,
+        partners: crate::analysis::partners::partner_rows(model, &prep.arms, &summary),
         psa,
         sums,
         summary,
@@ -496,6 +499,11 @@ pub fn write_outputs(
     let (f, shown) = csv_file("survival.csv")?;
     tables::write_survival(f, model, &sim.sums)
         .map_err(|source| RunError::Csv { path: shown, source })?;
+    if !sim.partners.is_empty() {
+        let (f, shown) = csv_file("partners.csv")?;
+        tables::write_partners(f, model, &sim.partners)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+    }
     if !sim.selection.is_empty() {
         let (f, shown) = csv_file("selection.csv")?;
         tables::write_selection(f, model, &sim.selection)

@@ -4,4 +4,5 @@ pub mod cohort;
 pub mod contracts;
 pub mod evppi;
 pub mod frontier;
+pub mod partners;
 pub mod psa;

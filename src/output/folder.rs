@@ -26,6 +26,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "evpi.csv",
     "evppi.csv",
     "selection.csv",
+    "partners.csv",
     "run.json",
     "survival.png",
     "survival.svg",

@@ -1,4 +1,5 @@
-//! CSV tables: summary.csv, costs.csv, contracts.csv, cohort.csv, survival.csv.
+//! CSV tables: summary.csv, costs.csv, contracts.csv, cohort.csv, survival.csv, selection.csv,
+//! partners.csv.
 //!
 //! Conventions: comma separated, one header row, snake_case names, long format, numbers as the
 //! shortest decimal that reads back to the same double, UTF-8.
@@ -313,6 +314,43 @@ pub fn write_selection<W: Write>(
                 ])?;
             }
         }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// partners.csv: per strategy with a combination regimen, threshold and partner drug, its
+/// share of the combination's spend and of the value created (README "Combination partners").
+pub fn write_partners<W: Write>(
+    out: W,
+    model: &Model,
+    rows: &[crate::analysis::partners::PartnerRow],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "strategy",
+        "drug",
+        "threshold",
+        "spend",
+        "spend_share",
+        "inc_nmb",
+        "value_based_spend",
+        "list_price",
+        "threshold_price",
+    ])?;
+    let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
+    for r in rows {
+        w.write_record([
+            model.strategies[r.strategy].name.clone(),
+            model.drugs[r.drug].clone(),
+            number(r.threshold),
+            number(r.spend),
+            number(r.spend_share),
+            number(r.inc_nmb),
+            number(r.value_based_spend),
+            opt(r.list_price),
+            opt(r.threshold_price),
+        ])?;
     }
     w.flush()?;
     Ok(())

@@ -1,0 +1,97 @@
+//! Combination partners: each drug's share of a combination's spend and of the value the
+//! strategy creates (README "Combination partners").
+//!
+//! Why two measures: value cannot be split between partners by the data of one trial. The
+//! proportional share allocates the value-based spend of the combination in proportion to list
+//! spend (one common discount or premium for every partner); the marginal threshold price is
+//! what the payer could pay for one partner with every other drug at list — each partner alone
+//! could claim the whole headroom, which is the combination pricing problem in one number.
+
+use crate::accounting::ledger::CategoryIndex;
+use crate::analysis::cea::ArmSummary;
+use crate::model::{Arm, Model};
+
+/// One partner of a strategy's combination regimens at one threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartnerRow {
+    pub strategy: usize,
+    /// Index into `Model::drugs`.
+    pub drug: usize,
+    pub threshold: f64,
+    /// Discounted spend per patient on the drug in the strategy (list prices).
+    pub spend: f64,
+    /// Its share of the spend on every partner of the strategy's combinations.
+    pub spend_share: f64,
+    /// Incremental NMB of the strategy at list against the comparator at `threshold`.
+    pub inc_nmb: f64,
+    /// spend_share × (combination spend + inc_nmb), at least 0: the partner's part of the most
+    /// the payer could spend on the combination at `threshold`.
+    pub value_based_spend: f64,
+    /// The partner's list price per cycle (one price in every regimen), if it has one.
+    pub list_price: Option<f64>,
+    /// Its price per cycle at which the strategy's incremental NMB is zero with every other drug
+    /// at list (`None`: several list prices, its cost does not rise with its price, or not
+    /// cost-effective even free).
+    pub threshold_price: Option<f64>,
+}
+
+/// The drug's single list price across regimens, or `None` if regimens differ.
+fn single_price(model: &Model, drug: usize) -> Option<f64> {
+    let mut prices =
+        model.regimens.iter().flat_map(|r| &r.drugs).filter(|d| d.drug == drug).map(|d| d.price);
+    let first = model.value(prices.next()?);
+    prices.all(|p| model.value(p) == first).then_some(first)
+}
+
+/// Partner rows of every strategy that can give a regimen of two or more drugs, from the base
+/// case's list arms.
+pub fn partner_rows(model: &Model, arms: &[Arm], summary: &[ArmSummary]) -> Vec<PartnerRow> {
+    let list_arm =
+        |s: usize| arms.iter().position(|a| a.strategy == s && a.contract.is_none()).unwrap_or(0);
+    let comparator = &summary[list_arm(model.meta.comparator)];
+    let index = CategoryIndex { drugs: model.drugs.len(), contracts: model.contracts.len() };
+    let cat = |d: usize| index.drug(d);
+    let mut rows = Vec::new();
+    for (s, strategy) in model.strategies.iter().enumerate() {
+        let mut partners: Vec<usize> = model
+            .regimens_of(strategy)
+            .into_iter()
+            .filter(|&r| model.regimens[r].drugs.len() > 1)
+            .flat_map(|r| model.regimens[r].drugs.iter().map(|d| d.drug))
+            .collect();
+        partners.sort_unstable();
+        partners.dedup();
+        if partners.is_empty() {
+            continue;
+        }
+        let arm = &summary[list_arm(s)];
+        let total: f64 = partners.iter().map(|&d| arm.categories[cat(d)]).sum();
+        for (k, &threshold) in model.meta.thresholds.iter().enumerate() {
+            let inc_nmb = arm.inc_nmb[k].mean;
+            for &d in &partners {
+                let spend = arm.categories[cat(d)];
+                let spend_share = if total > 0.0 { spend / total } else { 0.0 };
+                let list_price = single_price(model, d);
+                // Cost is linear in the partner's price at list terms: slope = units in the
+                // strategy minus units in the comparator, units = spend / price.
+                let threshold_price = list_price.and_then(|p| {
+                    let slope = (spend - comparator.categories[cat(d)]) / p;
+                    let price = p + inc_nmb / slope;
+                    (p > 0.0 && slope > 0.0 && price >= 0.0).then_some(price)
+                });
+                rows.push(PartnerRow {
+                    strategy: s,
+                    drug: d,
+                    threshold,
+                    spend,
+                    spend_share,
+                    inc_nmb,
+                    value_based_spend: (spend_share * (total + inc_nmb)).max(0.0),
+                    list_price,
+                    threshold_price,
+                });
+            }
+        }
+    }
+    rows
+}
