@@ -185,6 +185,16 @@ pub fn summary(s: &Scenario) -> String {
                 let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
             }
         }
+        if let Some(mo) = &r.monitoring {
+            let _ = writeln!(
+                o,
+                "             ctDNA monitoring every {}, lead time {}, sensitivity {}, cost {}",
+                months(m.value(mo.every)),
+                months(m.value(mo.lead_time)),
+                m.value(mo.sensitivity),
+                m.value(mo.cost)
+            );
+        }
         if let Some(sl) = &r.second_line {
             let p = &sl.pathway;
             let rules: Vec<String> = p

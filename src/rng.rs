@@ -76,6 +76,8 @@ pub enum ProcessKind {
     PseudoProgression = 21,
     /// Whether a patient with a detected progression is fit for a second line.
     SecondLineFit = 22,
+    /// Whether molecular monitoring can see the patient's progression (keyed by line).
+    Monitoring = 23,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

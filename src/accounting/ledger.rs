@@ -2,7 +2,7 @@
 //! [`PatientRecord`], all by closed forms (no per-cycle loop).
 
 use super::discount::Discount;
-use super::discount::cycles_before;
+use super::discount::{CYCLE_TOLERANCE, cycles_before};
 use crate::sim::patient::{Course, PatientRecord};
 use crate::sim::prepared::Prepared;
 
@@ -207,6 +207,15 @@ pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<
                 let pv = c0 * drug.cycle_sums.get(n);
                 ledger.post(cat.drug(drug.drug), drug.price * pv);
                 ledger.post(cat.administration(), drug.administration * pv);
+            }
+        }
+        if let Some(m) = &reg.monitoring {
+            // ctDNA tests at t0 + k·every, k ≥ 1, up to and including the end of treatment
+            // (the test that detects a molecular progression is paid).
+            let n = ((end - t0) / m.every + CYCLE_TOLERANCE).floor().max(0.0) as u64;
+            if n > 0 {
+                let first = dc.factor(t0 + m.every);
+                ledger.post(CategoryIndex::TESTING, m.cost * first * m.test_sums.get(n));
             }
         }
         if rec.adverse_events != 0 {

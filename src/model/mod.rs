@@ -355,6 +355,19 @@ pub struct Regimen {
     pub immunotherapy: Option<Immunotherapy>,
     /// What follows a detected progression on this regimen (first line only).
     pub second_line: Option<SecondLine>,
+    /// ctDNA monitoring on treatment.
+    pub monitoring: Option<Monitoring>,
+}
+
+/// Molecular (ctDNA) monitoring while on treatment: a test every `every` from treatment start;
+/// in a patient whose ctDNA is detectable (probability `sensitivity`), progression shows
+/// `lead_time` before it is visible on imaging.
+#[derive(Clone, Debug)]
+pub struct Monitoring {
+    pub every: Slot,
+    pub lead_time: Slot,
+    pub sensitivity: Slot,
+    pub cost: Slot,
 }
 
 /// The second line of therapy after a regimen: a share of patients alive at the detected

@@ -1343,6 +1343,7 @@ fn read_regimen(
             "pseudo_progression",
             "beyond_progression",
             "second_line",
+            "monitoring",
             "discontinuation",
             "adverse_events",
             "assessment",
@@ -1445,6 +1446,10 @@ fn read_regimen(
         read_clinical_course(r, e, p)
     };
     let immunotherapy = read_immunotherapy(r, t, p);
+    let monitoring = match t.get("monitoring") {
+        Some(v) => read_monitoring(r, v, &join(p, "monitoring")).map(Some),
+        None => Some(None),
+    };
     let discontinuation = match t.get("discontinuation") {
         Some(d) => read_tte(r, d, &join(p, "discontinuation")).map(Some),
         None => Some(None),
@@ -1528,6 +1533,40 @@ fn read_regimen(
         response_false_negative: false_negative?,
         immunotherapy: immunotherapy?,
         second_line: None,
+        monitoring: monitoring?,
+    })
+}
+
+/// `monitoring = { every, lead_time, sensitivity, cost }`: ctDNA tests on treatment.
+fn read_monitoring(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<Monitoring> {
+    let t = r.table(v, p)?;
+    r.check_keys(t, p, &["every", "lead_time", "sensitivity", "cost"]);
+    let span = v.span();
+    let every = r
+        .require(t, &span, p, "every", "the interval between ctDNA tests, like \"4 weeks\"")
+        .and_then(|x| r.quantity(x, &join(p, "every"), Dimension::Duration, Check::Positive));
+    if let (Some(slot), Some(x)) = (every, t.get("every")) {
+        let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
+        if days < 1.0 - 1e-9 {
+            r.error(
+                x.span(),
+                &join(p, "every"),
+                format!("expected a test interval of at least 1 day, found {days} days"),
+            );
+        }
+    }
+    let lead_time = r.quantity_or(t, p, "lead_time", Dimension::Duration, Check::NonNegative, 0.0);
+    let sensitivity = r
+        .require(t, &span, p, "sensitivity", "the probability that ctDNA shows the progression")
+        .and_then(|x| {
+            r.quantity(x, &join(p, "sensitivity"), Dimension::Number, Check::Probability)
+        });
+    let cost = r.quantity_or(t, p, "cost", Dimension::Number, Check::NonNegative, 0.0);
+    Some(Monitoring {
+        every: every?,
+        lead_time: lead_time?,
+        sensitivity: sensitivity?,
+        cost: cost?,
     })
 }
 

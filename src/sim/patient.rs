@@ -505,6 +505,19 @@ pub fn treat(
     if let Some(io) = &reg.immunotherapy {
         immune_response(io, key, reg.assessment, t0, course, rec);
     }
+    if let Some(m) = &reg.monitoring
+        && course.progression.is_finite()
+        && key.uniform(m.process, 0) < m.sensitivity
+    {
+        // The first ctDNA test (t0 + k·every, k ≥ 1) at or after the molecular progression
+        // P − lead_time; it stops treatment if it comes before the recorded progression.
+        let from = (course.progression - m.lead_time).max(t0);
+        let tests = ((from - t0) / m.every - CYCLE_TOLERANCE).ceil().max(1.0);
+        let molecular = t0 + tests * m.every;
+        if molecular < rec.detected_progression && molecular < course.death {
+            rec.detected_progression = molecular;
+        }
+    }
     // The toxicity clock runs from treatment start; drugs are given until progression is
     // detected.
     let tx = reg.discontinuation.as_ref().map_or(f64::INFINITY, |d| line.discontinuation.time(d));
@@ -527,7 +540,10 @@ fn immune_response(
     course: &Course,
     rec: &mut PatientRecord,
 ) {
-    if let Some(d) = &io.time_to_response {
+    // Only a response read as such is ever looked at (contracts check the reading first).
+    if rec.observed_responder
+        && let Some(d) = &io.time_to_response
+    {
         rec.response_seen = t0 + d.sample(key.uniform(io.response_process, 0));
     }
     let detected = rec.detected_progression;

@@ -190,6 +190,19 @@ pub struct PreparedRegimen {
     pub response_false_negative: f64,
     pub immunotherapy: Option<PreparedImmunotherapy>,
     pub second_line: Option<PreparedSecondLine>,
+    pub monitoring: Option<PreparedMonitoring>,
+}
+
+/// ctDNA monitoring of a regimen (see [`crate::model::Monitoring`]).
+#[derive(Clone, Debug)]
+pub struct PreparedMonitoring {
+    pub every: f64,
+    pub lead_time: f64,
+    pub sensitivity: f64,
+    pub cost: f64,
+    /// Discounted counts of tests one interval apart, at the payer's cost rate.
+    pub test_sums: CycleSums,
+    pub process: Process,
 }
 
 /// The second line after a regimen (see [`crate::model::SecondLine`]).
@@ -443,6 +456,14 @@ impl Prepared {
                 assessment: r.assessment.map(v),
                 response_false_positive: v(r.response_false_positive),
                 response_false_negative: v(r.response_false_negative),
+                monitoring: r.monitoring.as_ref().map(|m| PreparedMonitoring {
+                    every: v(m.every),
+                    lead_time: v(m.lead_time),
+                    sensitivity: v(m.sensitivity),
+                    cost: v(m.cost),
+                    test_sums: costs.cycle_sums(v(m.every), model.meta.horizon),
+                    process: Process::new(ProcessKind::Monitoring, 0),
+                }),
                 second_line: r.second_line.as_ref().map(|sl| PreparedSecondLine {
                     share: v(sl.share),
                     pathway: prepare_pathway(&sl.pathway, values),
