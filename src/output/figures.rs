@@ -48,6 +48,9 @@ fn write_selection(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Pl
     let mut nmb = Vec::new();
     let mut price = Vec::new();
     for (test, t) in model.tests.iter().enumerate() {
+        if t.selection.is_none() {
+            continue;
+        }
         let points: Vec<_> = sim.selection.iter().filter(|p| p.test == test).collect();
         for (i, arm) in sim.arms.iter().enumerate() {
             if !runs_test(model, arm.strategy, test) {

@@ -2168,9 +2168,13 @@ fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) -> bool {
         let Some(Some(t)) = tests.get(i) else {
             return true;
         }; // already reported elsewhere
-        if t.readings.iter().any(|r| r.biomarker == bit)
-            || t.selection.as_ref().is_some_and(|s| s.bit == bit)
-        {
+        // A test reads the bit, or its concurrent partner does (results are pooled).
+        let partner = t.concurrent.and_then(|c| tests.get(c)).and_then(|u| u.as_ref());
+        let reads = |t: &Test| {
+            t.readings.iter().any(|r| r.biomarker == bit)
+                || t.selection.as_ref().is_some_and(|s| s.bit == bit)
+        };
+        if reads(t) || partner.is_some_and(reads) {
             return true;
         }
         cur = t.on_failure;
