@@ -159,3 +159,71 @@ fn only_two_lines_are_allowed() {
     let err = scenario::parse("lines.toml", &text).unwrap_err().to_string();
     assert!(err.contains("regimens[0].second_line") && err.contains("two lines at most"), "{err}");
 }
+
+/// A second line triggered by a pseudo-progression (acted on without `beyond_progression`)
+/// ends the first line's progression-free state at the trigger, not at the true progression.
+#[test]
+fn second_line_after_a_false_trigger_ends_progression_free_time_there() {
+    use vbpsim::rng::SampleKey;
+    use vbpsim::sim::Prepared;
+    use vbpsim::sim::patient::{
+        FIRST_LINE, LineDraws, LineProcesses, course, second_line, simulate as simulate_patient,
+        tumour,
+    };
+    let text = SCENARIO
+        .replace(
+            "cost = \"1000 per month\" }\nsecond_line = { share = 0.6,",
+            "cost = \"1000 per month\" }\nassessment = \"8 weeks\"\npseudo_progression = 1.0\nsecond_line = { share = 1.0,",
+        )
+        .replacen("response = 0.0", "response = 1.0", 1);
+    assert!(text.contains("pseudo_progression = 1.0") && text.contains("response = 1.0"));
+    let s = scenario::parse("lines.toml", &text).unwrap();
+    let prep = Prepared::new(&s.model, &s.model.values).unwrap();
+    let key = SampleKey::new(3, 0);
+    let (l1, l2) = (LineProcesses::new(FIRST_LINE), LineProcesses::new(FIRST_LINE + 1));
+    let (mut pseudo, mut real) = (0u32, 0u32);
+    for i in 0..50_000 {
+        let pk = key.patient(i);
+        let (line, line2) = (LineDraws::new(pk, &l1), LineDraws::new(pk, &l2));
+        let t = tumour(&prep, pk);
+        let seen = t.without(1);
+        let rec = simulate_patient(&prep, pk, &seen, &line, 1);
+        let first = course(&prep, &seen, &line, rec.regimen);
+        let Some((_, whole)) = second_line(&prep, pk, &t, &line2, &rec, &first) else {
+            continue;
+        };
+        if whole.second.is_none() {
+            continue;
+        }
+        assert_eq!(whole.progression, first.progression.min(rec.detected_progression));
+        if rec.detected_progression < first.progression {
+            pseudo += 1;
+            // The first scan, 8 weeks after the start at diagnosis.
+            assert!((rec.detected_progression - 56.0 / 365.25).abs() < 1e-12);
+        } else {
+            real += 1;
+        }
+    }
+    assert!(pseudo > 1000 && real > 1000, "{pseudo} pseudo, {real} real triggers");
+}
+
+/// Combinations of the new keys that cannot be settled or make no sense are refused.
+#[test]
+fn incoherent_line_and_marker_settings_are_refused() {
+    // The contracted drug also in the second line after the regimen that gives it.
+    let both = SCENARIO.replace(
+        "drugs = [{ name = \"c\", price = 1000, cycle = \"21 days\" }]",
+        "drugs = [{ name = \"c\", price = 1000, cycle = \"21 days\" }, { name = \"t\", price = 4000, cycle = \"28 days\" }]",
+    );
+    let both = both.replace("drugs = [{ name = \"f\", price = 5000, cycle = \"28 days\" }]", "drugs = [{ name = \"f\", price = 5000, cycle = \"28 days\" }, { name = \"t\", price = 4000, cycle = \"28 days\" }]");
+    let err = scenario::parse("lines.toml", &both).unwrap_err().to_string();
+    assert!(err.contains("contracts[0].drug") && err.contains("one line only"), "{err}");
+    // Discordance without lesions; an acquired marker in a group with a diagnosis marker.
+    let text = SCENARIO.replace(
+        "acquired = true",
+        "acquired = true\ngroup = \"g\"\n\n[[biomarkers]]\nname = \"D\"\nprevalence = 0.2\ngroup = \"g\"\ndiscordance = 0.1",
+    );
+    let err = scenario::parse("lines.toml", &text).unwrap_err().to_string();
+    assert!(err.contains("biomarkers[0].acquired") && err.contains("group `g`"), "{err}");
+    assert!(err.contains("biomarkers[1].discordance") && err.contains("[heterogeneity]"), "{err}");
+}

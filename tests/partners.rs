@@ -70,7 +70,9 @@ fn partner_shares_and_threshold_prices_are_consistent() {
             (value - (total + inc).max(0.0)).abs() < 1e-6 * total,
             "{value} vs {total} + {inc}"
         );
-        // Each partner at its threshold price, the other at list: incremental NMB zero.
+        // Each partner at its threshold price, the other at list: incremental NMB zero. Drug a
+        // is given only in the combination, so it has a price at both thresholds.
+        assert!(rows.iter().any(|r| r.drug == 0 && r.threshold_price.is_some()));
         for r in &rows {
             let Some(p) = r.threshold_price else { continue };
             let (pa, pb) = if r.drug == 0 { (p, b) } else { (a, p) };

@@ -228,6 +228,14 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             &positives,
             &tests,
         );
+        if regimens[i].as_ref().is_some_and(|g| matches!(g.course, CourseSpec::Partitioned { .. }))
+        {
+            r.error(
+                v.span(),
+                &join(&e.path, "second_line"),
+                "expected no `second_line` on a partitioned-survival regimen: its OS curve already includes what follows progression".to_string(),
+            );
+        }
         if let (Some(reg), Some(share), Some(pathway)) = (regimens[i].as_mut(), share, pathway) {
             reg.second_line = Some(SecondLine { share, pathway });
         }
@@ -342,6 +350,90 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
                 format!(
                     "drug `{}` has price {p0} in regimen `{first}` but {p1} in `{other}`: a contracted drug needs one list price",
                     drugs[c.drug]
+                ),
+            );
+        }
+    }
+    // A contract settles one line's exposure: its drug may not also be paid in the second
+    // line after a regimen that gives it, nor while bridging (those payments would escape
+    // the contract and its threshold price).
+    for (c, e) in contracts.iter().zip(&contract_entries) {
+        let Some(c) = c else { continue };
+        let gives = |r: usize| {
+            regimens[r].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
+        };
+        let mut clash = None;
+        for (i, reg) in regimens.iter().enumerate() {
+            let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
+            let p = &sl.pathway;
+            if gives(i) && p.rules.iter().map(|&(_, r)| r).chain([p.default]).any(gives) {
+                clash = Some(format!("regimen `{}` and its second line", regimen_names[i]));
+            }
+        }
+        for st in strategies.iter().flatten() {
+            if let Some(b) = st.bridging.filter(|&b| gives(b)) {
+                clash = Some(format!(
+                    "the bridging regimen `{}` of strategy `{}`",
+                    regimen_names[b], st.name
+                ));
+            }
+        }
+        if let Some(where_) = clash {
+            r.error(
+                e.table["drug"].span(),
+                &join(&e.path, "drug"),
+                format!(
+                    "expected a contracted drug given in one line only, found `{}` in {where_}",
+                    drugs[c.drug]
+                ),
+            );
+        }
+    }
+    // Heterogeneity and acquired markers must make sense together.
+    for (i, e) in biomarker_entries.iter().enumerate() {
+        let Some(b) = biomarkers.get(i) else { continue };
+        if let Some(v) = e.table.get("discordance")
+            && heterogeneity.as_ref().is_some_and(Option::is_none)
+        {
+            r.error_help(
+                v.span(),
+                &join(&e.path, "discordance"),
+                "expected `discordance` only with a [heterogeneity] table (one lesion cannot be discordant)".to_string(),
+                Some("add [heterogeneity] with `lesions = [...]`".into()),
+            );
+        }
+        if b.acquired && groups[b.group].members.iter().any(|&m| !biomarkers[m].acquired) {
+            r.error(
+                e.table.get("acquired").map_or(e.span.clone(), |x| x.span()),
+                &join(&e.path, "acquired"),
+                format!(
+                    "expected an acquired marker outside groups of markers present at diagnosis, found it in group `{}`: a resistance marker is not exclusive of the driver it resists",
+                    groups[b.group].name
+                ),
+            );
+        }
+    }
+    for (g, group) in groups.iter().enumerate() {
+        let v = |slot: Slot| r.values[slot.0 as usize];
+        let total: f64 = group.members.iter().map(|&m| v(biomarkers[m].prevalence)).sum();
+        let gained: f64 = group
+            .members
+            .iter()
+            .map(|&m| v(biomarkers[m].prevalence) * v(biomarkers[m].discordance))
+            .sum();
+        if gained > 0.0 && gained > 1.0 - total + 1e-12 {
+            let m = *group.members.last().unwrap_or(&0);
+            let span = biomarker_entries
+                .get(m)
+                .and_then(|e| e.table.get("discordance"))
+                .map_or(0..0, |x| x.span());
+            r.error(
+                span,
+                &format!("biomarkers[{m}].discordance"),
+                format!(
+                    "expected Σ prevalence × discordance ≤ 1 − Σ prevalence in group `{}` (gains must fit in the marker-free lesions), found {gained} > {}",
+                    groups[g].name,
+                    1.0 - total
                 ),
             );
         }

@@ -264,6 +264,7 @@ fn simulate_chunk(
                     if let Some((rec2, whole)) = second_line_of(prep, *pk, tumour, l2, &rec, &c) {
                         if whole.second.is_some() {
                             rec.death = whole.death;
+                            rec.progression = whole.progression;
                             value = value_course(prep, rec.regimen, &whole, *covered);
                         }
                         second = Some(rec2);

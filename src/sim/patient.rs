@@ -42,22 +42,28 @@ pub struct LineDraws {
     pub discontinuation: EventDraw,
     /// How scans read the patient's response.
     pub response_reading: f64,
+    /// The line of therapy (0 = first): the index of the line's other draws (re-tests,
+    /// immunotherapy, monitoring).
+    pub line: u64,
 }
 
 /// The addresses of a line's shared draws, computed once (not per patient).
 #[derive(Clone, Copy, Debug)]
-pub struct LineProcesses([Process; 6]);
+pub struct LineProcesses([Process; 6], u64);
 
 impl LineProcesses {
     pub fn new(line: u64) -> Self {
-        LineProcesses([
-            Process::new(ProcessKind::Response, line),
-            Process::new(ProcessKind::Progression, line),
-            Process::new(ProcessKind::DeathBeforeProgression, line),
-            Process::new(ProcessKind::PostProgression, line),
-            Process::new(ProcessKind::Discontinuation, line),
-            Process::new(ProcessKind::ResponseReading, line),
-        ])
+        LineProcesses(
+            [
+                Process::new(ProcessKind::Response, line),
+                Process::new(ProcessKind::Progression, line),
+                Process::new(ProcessKind::DeathBeforeProgression, line),
+                Process::new(ProcessKind::PostProgression, line),
+                Process::new(ProcessKind::Discontinuation, line),
+                Process::new(ProcessKind::ResponseReading, line),
+            ],
+            line,
+        )
     }
 }
 
@@ -66,6 +72,7 @@ impl LineDraws {
     pub fn new(key: PatientKey, line: &LineProcesses) -> Self {
         let [response, progression, death, post_progression, discontinuation, response_reading] =
             line.0.map(|p| key.uniform(p, 0));
+        let index = line.1;
         LineDraws {
             response,
             progression: EventDraw::new(progression),
@@ -73,6 +80,7 @@ impl LineDraws {
             post_progression: EventDraw::new(post_progression),
             discontinuation: EventDraw::new(discontinuation),
             response_reading,
+            line: index,
         }
     }
 }
@@ -236,7 +244,9 @@ fn read_test(
     test: &PreparedTest,
     positive: &mut u64,
 ) -> bool {
-    if key.uniform(test.failure_process, 0) < test.failure {
+    // A re-test at a later line draws afresh (index = line); shedding is the tumour's.
+    let at = line.line;
+    if key.uniform(test.failure_process, at) < test.failure {
         return true;
     }
     // A plasma test sees every lesion's ctDNA if the tumour sheds: each carrying lesion is
@@ -253,7 +263,7 @@ fn read_test(
             },
             Some(false) => false_positive,
         };
-        if key.uniform(process, 0) < p {
+        if key.uniform(process, at) < p {
             *positive |= 1 << b;
         }
     }
@@ -264,7 +274,7 @@ fn read_test(
         } else {
             sel.false_positive
         };
-        if key.uniform(sel.process, 0) < p {
+        if key.uniform(sel.process, at) < p {
             *positive |= 1 << sel.bit;
         }
     }
@@ -503,11 +513,11 @@ pub fn treat(
     }
     rec.response_seen = t0;
     if let Some(io) = &reg.immunotherapy {
-        immune_response(io, key, reg.assessment, t0, course, rec);
+        immune_response(io, (key, line.line), reg.assessment, t0, course, rec);
     }
     if let Some(m) = &reg.monitoring
         && course.progression.is_finite()
-        && key.uniform(m.process, 0) < m.sensitivity
+        && key.uniform(m.process, line.line) < m.sensitivity
     {
         // The first ctDNA test (t0 + k·every, k ≥ 1) at or after the molecular progression
         // P − lead_time; it stops treatment if it comes before the recorded progression.
@@ -534,7 +544,7 @@ pub fn treat(
 /// the contracts act on.
 fn immune_response(
     io: &PreparedImmunotherapy,
-    key: PatientKey,
+    (key, index): (PatientKey, u64),
     assessment: Option<f64>,
     t0: f64,
     course: &Course,
@@ -544,7 +554,7 @@ fn immune_response(
     if rec.observed_responder
         && let Some(d) = &io.time_to_response
     {
-        rec.response_seen = t0 + d.sample(key.uniform(io.response_process, 0));
+        rec.response_seen = t0 + d.sample(key.uniform(io.response_process, index));
     }
     let detected = rec.detected_progression;
     // A responder may look progressed at the first scan while truly progression-free.
@@ -553,7 +563,7 @@ fn immune_response(
         && course.responder
         && let Some(every) = assessment
         && t0 + every < course.progression.min(course.death)
-        && key.uniform(io.pseudo_process, 0) < io.pseudo_progression
+        && key.uniform(io.pseudo_process, index) < io.pseudo_progression
     {
         first = t0 + every;
     }
@@ -615,7 +625,15 @@ pub fn second_line(
         second: None,
     };
     treat(prep, key, line2, &c2, &mut rec2);
-    let whole = Course { death: c2.death, second: Some((rec2.regimen, c2.progression)), ..*course };
+    // The first line's progression-free state ends at what triggered the second line: the
+    // detected progression, earlier than the true one after a pseudo- or molecular
+    // progression.
+    let whole = Course {
+        progression: course.progression.min(detected),
+        death: c2.death,
+        second: Some((rec2.regimen, c2.progression)),
+        ..*course
+    };
     Some((rec2, whole))
 }
 
