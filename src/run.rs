@@ -27,8 +27,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
-    /// Skip the re-simulations that find threshold prices of non-linear contracts (benchmarks
-    /// time the simulation alone).
+    /// Skip the re-simulations that find threshold prices of non-linear contracts and those of
+    /// selection sweeps (benchmarks time the simulation alone).
     pub skip_threshold_search: bool,
 }
 
@@ -161,7 +161,11 @@ pub fn simulate(
     let wall_seconds = started.elapsed().as_secs_f64();
     let (summary, contracts) =
         pool.install(|| summarise_base_case(model, &model.values, &prep, &sums, spec, options))?;
-    let selection = pool.install(|| selection_sweep(model, spec, options))?;
+    let selection = if options.skip_threshold_search {
+        Vec::new()
+    } else {
+        pool.install(|| selection_sweep(model, spec, options))?
+    };
     let warnings = psa_warnings(model, &psa);
     Ok(Simulation {
         warnings,
