@@ -354,7 +354,12 @@ fn response_probability(reg: &PreparedRegimen, tumour: &Tumour) -> (f64, f64) {
 #[inline]
 pub fn responds(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> bool {
     let reg = &prep.regimens[regimen];
-    let (p, _) = response_probability(reg, tumour);
+    latent_response(reg, response_probability(reg, tumour).0, line)
+}
+
+/// Whether the line's draws make a responder at response probability `p` on `reg`.
+#[inline]
+fn latent_response(reg: &PreparedRegimen, p: f64, line: &LineDraws) -> bool {
     match reg.course {
         PreparedCourse::Clinical { .. } => line.response < p,
         PreparedCourse::Partitioned { .. } => line.progression.u < p,
@@ -380,7 +385,9 @@ pub struct Course {
 #[inline]
 pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> Course {
     let reg = &prep.regimens[regimen];
-    let responder = responds(prep, tumour, line, regimen);
+    // The response probability and the share of the tumour it applies to, computed once.
+    let (p, share) = response_probability(reg, tumour);
+    let responder = latent_response(reg, p, line);
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
     // is treated from t0 on, if still alive and progression-free then.
@@ -391,7 +398,7 @@ pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize
             death_before_progression,
             post_progression_survival,
         } => {
-            let f = if responder { response_probability(reg, tumour).1 } else { 1.0 };
+            let f = if responder { share } else { 1.0 };
             let tp = if !responder {
                 line.progression.time(progression_non_responder)
             } else if f < 1.0 {
