@@ -117,7 +117,7 @@ impl CalendarSums {
     }
 
     /// The cell of population r and calendar year y, growing the run to hold it.
-    #[inline]
+    #[inline(always)]
     pub fn cell(&mut self, r: usize, y: usize) -> &mut CalendarYear {
         if self.cells.is_empty() {
             self.first = r;
@@ -156,17 +156,21 @@ impl CalendarSums {
     }
 }
 
+/// The calendar year of the term (from 0) holding time t on its calendar, if any. The floor
+/// is taken by truncation (t ≥ 0 here): without SSE4.1 `f64::floor` is a library call, and
+/// this runs per patient per cohort contract.
+#[inline]
+fn calendar_year(t: f64, years: u64) -> Option<u64> {
+    (t >= 0.0 && t < years as f64).then_some(t as u64)
+}
+
 /// Calls `f(year, cycles)` for each calendar year of the term in which the patient's paid
 /// cycles fall (entry time `entry` on the calendar), with the number of cycles in it.
 #[inline]
 fn for_each_year(years: u64, entry: f64, x: &Exposure<'_>, mut f: impl FnMut(usize, u64)) {
-    let t0 = x.rec.start;
-    let first = (entry + t0).floor();
-    if !(first >= 0.0) || first >= years as f64 {
-        return;
-    }
+    let Some(first) = calendar_year(entry + x.rec.start, years) else { return };
     let mut before = 0;
-    for y in first as u64..years {
+    for y in first..years {
         // Cycles starting before the end of calendar year y (patient time y + 1 − entry).
         let upto = x.paid_before((y + 1) as f64 - entry);
         if upto > before {
@@ -193,14 +197,38 @@ fn succeeded(failure: Failure, window: f64, x: &Exposure<'_>) -> bool {
 
 /// Add a settled patient to its population's calendar-year sums.
 pub fn survey(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
+    survey_each(terms, x, at, calendar, |_, _| {});
+}
+
+/// [`survey`], and push the patient's year shares (years in which it has paid cycles, in
+/// calendar order) for a settlement later.
+pub fn survey_and_share(
+    terms: &CohortTerms,
+    x: &Exposure<'_>,
+    at: Placement,
+    calendar: &mut CalendarSums,
+    out: &mut Vec<YearShare>,
+) {
+    survey_each(terms, x, at, calendar, |y, cycles| out.push(share(terms, x, at, y, cycles)));
+}
+
+/// [`survey`], calling `also(year, cycles)` for each calendar year with paid cycles.
+#[inline]
+fn survey_each(
+    terms: &CohortTerms,
+    x: &Exposure<'_>,
+    at: Placement,
+    calendar: &mut CalendarSums,
+    mut also: impl FnMut(usize, u64),
+) {
     let r = at.population;
     for_each_year(terms.years, at.entry, x, |y, cycles| {
         let cell = calendar.cell(r, y);
         cell.cycles += cycles;
         cell.treated += 1;
+        also(y, cycles);
     });
-    let started = (at.entry + x.rec.start).floor();
-    if started >= 0.0 && started < terms.years as f64 {
+    if let Some(started) = calendar_year(at.entry + x.rec.start, terms.years) {
         let cell = calendar.cell(r, started as usize);
         cell.started += 1;
         if let CohortRule::PopulationOutcome { failure, window, .. } = terms.rule
@@ -279,30 +307,67 @@ pub fn settle(
     x: &Exposure<'_>,
     at: Placement,
 ) -> Settlement {
-    let rec = x.rec;
-    let mut s = Settlement {
-        paid: x.stream(0, x.n),
-        tracked_until: match terms.rule {
-            CohortRule::PopulationOutcome { window, .. } => rec.start + window,
-            _ => rec.treatment_end,
-        },
-        ..Settlement::default()
-    };
+    let mut refund = Refund::default();
     let row = at.population * terms.years as usize;
-    let (mut payer, mut manufacturer) = (0.0, 0.0);
     for_each_year(terms.years, at.entry, x, |y, cycles| {
-        let g = fractions.get(row + y).copied().unwrap_or(0.0);
-        if g > 0.0
-            && let Some((dp, dm)) = x.refund_lump(terms.settled_at(y) - at.entry)
-        {
-            payer += g * cycles as f64 * dp;
-            manufacturer += g * cycles as f64 * dm;
-            s.triggered = true;
-        }
+        refund.add(fractions, row, &share(terms, x, at, y, cycles));
     });
-    if s.triggered {
-        s.refund = 1.0;
-        s.refund_at = (payer, manufacturer);
+    refund.settlement(x.stream(0, x.n), tracked_until(terms, x))
+}
+
+/// End of the contract's tracking of a patient (for per-assessment administration).
+pub fn tracked_until(terms: &CohortTerms, x: &Exposure<'_>) -> f64 {
+    match terms.rule {
+        CohortRule::PopulationOutcome { window, .. } => x.rec.start + window,
+        _ => x.rec.treatment_end,
     }
-    s
+}
+
+/// A patient's list-paid cycles in one calendar year of the term, and the discount factors of
+/// that year's settlement date if its refund reaches the payer: what the patient's refund
+/// needs besides the year's refund fraction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct YearShare {
+    pub year: u32,
+    pub cycles: u64,
+    pub lump: Option<(f64, f64)>,
+}
+
+fn share(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, y: usize, cycles: u64) -> YearShare {
+    YearShare { year: y as u32, cycles, lump: x.refund_lump(terms.settled_at(y) - at.entry) }
+}
+
+/// A patient's refund accumulated over its year shares, per unit of price.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Refund {
+    payer: f64,
+    manufacturer: f64,
+    triggered: bool,
+}
+
+impl Refund {
+    /// Add year share `s` of population row `row` (= r·Y) with its refund fraction.
+    #[inline]
+    pub fn add(&mut self, fractions: &[f64], row: usize, s: &YearShare) {
+        let g = fractions.get(row + s.year as usize).copied().unwrap_or(0.0);
+        if g > 0.0
+            && let Some((dp, dm)) = s.lump
+        {
+            self.payer += g * s.cycles as f64 * dp;
+            self.manufacturer += g * s.cycles as f64 * dm;
+            self.triggered = true;
+        }
+    }
+
+    /// The settlement: list payments `paid`, and the refunds as one unit whose discount
+    /// factors are the per-unit-price present values of all of them.
+    pub fn settlement(self, paid: (f64, f64), tracked_until: f64) -> Settlement {
+        let mut s = Settlement { paid, tracked_until, ..Settlement::default() };
+        if self.triggered {
+            s.triggered = true;
+            s.refund = 1.0;
+            s.refund_at = (self.payer, self.manufacturer);
+        }
+        s
+    }
 }

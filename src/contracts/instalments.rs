@@ -28,10 +28,9 @@ pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>)
             break;
         }
         // Cycles whose i-th part falls before the horizon, and of those, before the condition
-        // ends.
-        let due = cycles_before(first, x.horizon, cycle, u64::MAX, f64::INFINITY).min(x.n);
-        let paid = cycles_before(first, holds_until.min(x.horizon), cycle, u64::MAX, f64::INFINITY)
-            .min(due);
+        // ends (capping the count at n inside is the same as after, and cheaper).
+        let due = cycles_before(first, x.horizon, cycle, x.n, f64::INFINITY);
+        let paid = cycles_before(first, holds_until.min(x.horizon), cycle, due, f64::INFINITY);
         if paid < due {
             s.triggered = true;
         }

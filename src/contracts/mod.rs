@@ -183,7 +183,27 @@ pub fn cash(
     fractions: &[f64],
 ) -> Cash {
     let s = settle(&contract.kind, x, fractions);
-    let price = x.drug.price;
+    in_money(contract, x.drug.price, administration(contract, x, assessment, s.tracked_until), &s)
+}
+
+/// A contract's administration for one patient tracked until `tracked_until`.
+pub fn administration(
+    contract: &PreparedContract,
+    x: &Exposure<'_>,
+    assessment: Option<f64>,
+    tracked_until: f64,
+) -> f64 {
+    let mut admin = contract.admin_per_patient * x.payer_start + contract.admin_per_entrant;
+    if let Some(every) = assessment
+        && contract.admin_per_assessment > 0.0
+    {
+        admin += contract.admin_per_assessment * scan_value(x, every, tracked_until);
+    }
+    admin
+}
+
+/// A settlement per unit of list price `price` in money, with its administration `admin`.
+pub fn in_money(contract: &PreparedContract, price: f64, admin: f64, s: &Settlement) -> Cash {
     let nominal = s.refund * price;
     let cap = match contract.kind {
         PreparedKind::MoneyBack { cap, .. } => cap,
@@ -192,12 +212,6 @@ pub fn cash(
     let capped = nominal.min(cap);
     // The derivative in price: the refund's share stops growing once the cap binds.
     let refund_units = if nominal < cap { s.refund } else { 0.0 };
-    let mut admin = contract.admin_per_patient * x.payer_start + contract.admin_per_entrant;
-    if let Some(every) = assessment
-        && contract.admin_per_assessment > 0.0
-    {
-        admin += contract.admin_per_assessment * scan_value(x, every, s.tracked_until);
-    }
     Cash {
         paid: s.paid.0 * price,
         refunded: capped * s.refund_at.0,

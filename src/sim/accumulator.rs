@@ -234,12 +234,17 @@ impl SpendHistogram {
         if self.counts.is_empty() {
             self.counts = vec![0; Self::BINS];
         }
-        let bin = if x < 1.0 {
-            0
-        } else {
-            ((x.ln() / Self::ratio_log()) as usize + 1).min(Self::BINS - 1)
-        };
-        self.counts[bin] += 1;
+        self.counts[BIN_TABLE.bin(x)] += 1;
+    }
+
+    /// The bin of x by its definition, ⌊ln x / w⌋ + 1 (capped), with a logarithm.
+    pub fn bin_by_logarithm(x: f64) -> usize {
+        if x < 1.0 { 0 } else { ((x.ln() / Self::ratio_log()) as usize + 1).min(Self::BINS - 1) }
+    }
+
+    /// The bin of x as [`Self::add`] finds it (from a table, without a logarithm).
+    pub fn bin(x: f64) -> usize {
+        BIN_TABLE.bin(x)
     }
 
     pub fn merge(&mut self, o: &SpendHistogram) {
@@ -271,6 +276,74 @@ impl SpendHistogram {
             }
         }
         Some(Self::TOP)
+    }
+}
+
+/// Mantissa bits below the table index: 2⁸ slices per octave, each at most 0.4 % wide, well
+/// inside a 2.05 % bin, so a slice holds at most one bin edge.
+const SLICE_SHIFT: u32 = 44;
+
+/// [`SpendHistogram::bin_by_logarithm`] without the logarithm (it runs for every contract arm
+/// of every treated patient): amounts from 1 to 1e9 are cut into slices by their leading bits;
+/// a slice knows its first bin and the one edge, if any, inside it. The edges are the first
+/// doubles at which ⌊ln x / w⌋ steps up, found with the same logarithm, so both give the same
+/// bin for every amount (tested on both sides of every edge).
+struct BinTable {
+    first: u64,
+    base: Vec<u16>,
+    edge: Vec<f64>,
+}
+
+static BIN_TABLE: std::sync::LazyLock<BinTable> = std::sync::LazyLock::new(BinTable::new);
+
+impl BinTable {
+    fn new() -> Self {
+        let by_log = SpendHistogram::bin_by_logarithm;
+        let step =
+            |x: f64, up: bool| f64::from_bits(if up { x.to_bits() + 1 } else { x.to_bits() - 1 });
+        // edges[k − 1]: the first amount in bin k + 1 (k = 1 … BINS − 2).
+        let edges: Vec<f64> = (1..SpendHistogram::BINS - 1)
+            .map(|k| {
+                let mut e = (k as f64 * SpendHistogram::ratio_log()).exp();
+                while by_log(e) > k {
+                    e = step(e, false);
+                }
+                while by_log(e) <= k {
+                    e = step(e, true);
+                }
+                e
+            })
+            .collect();
+        let first = 1.0f64.to_bits() >> SLICE_SHIFT;
+        let last = edges[edges.len() - 1].to_bits() >> SLICE_SHIFT;
+        let (mut base, mut edge) = (Vec::new(), Vec::new());
+        let mut next = 0;
+        for slice in first..=last {
+            let lo = f64::from_bits(slice << SLICE_SHIFT);
+            while next < edges.len() && edges[next] <= lo {
+                next += 1;
+            }
+            base.push((next + 1) as u16);
+            let hi = f64::from_bits((slice + 1) << SLICE_SHIFT);
+            edge.push(if next < edges.len() && edges[next] < hi {
+                edges[next]
+            } else {
+                f64::INFINITY
+            });
+        }
+        BinTable { first, base, edge }
+    }
+
+    #[inline]
+    fn bin(&self, x: f64) -> usize {
+        if x < 1.0 {
+            return 0;
+        }
+        let i = ((x.to_bits() >> SLICE_SHIFT) - self.first) as usize;
+        match (self.base.get(i), self.edge.get(i)) {
+            (Some(&b), Some(&e)) => b as usize + usize::from(x >= e),
+            _ => SpendHistogram::BINS - 1,
+        }
     }
 }
 
@@ -343,7 +416,33 @@ impl SampleSums {
 
 #[cfg(test)]
 mod tests {
-    use super::SpendHistogram;
+    use super::{BIN_TABLE, SpendHistogram};
+
+    #[test]
+    fn the_bin_table_agrees_with_the_logarithm_everywhere() {
+        let by_log = SpendHistogram::bin_by_logarithm;
+        let near = |x: f64, d: i64| f64::from_bits((x.to_bits() as i64 + d) as u64);
+        // Both sides of every edge (where ⌊ln x / w⌋ steps up), a few doubles either way.
+        for k in 1..SpendHistogram::BINS - 1 {
+            let e = (k as f64 * SpendHistogram::ratio_log()).exp();
+            for d in -4..=4 {
+                let x = near(e, d);
+                assert_eq!(SpendHistogram::bin(x), by_log(x), "near edge {k}: {x:e}");
+            }
+        }
+        // Amounts spread over the whole range, the ends and beyond.
+        let mut x = 0.5;
+        while x < 4e9 {
+            assert_eq!(SpendHistogram::bin(x), by_log(x), "{x:e}");
+            x *= 1.000_37;
+        }
+        for x in [0.0, -3.0, 1.0, 1e9, 2e9, 1e300] {
+            assert_eq!(SpendHistogram::bin(x), by_log(x), "{x:e}");
+        }
+        // Every edge sits in its own slice.
+        let edges = BIN_TABLE.edge.iter().filter(|e| e.is_finite()).count();
+        assert_eq!(edges, SpendHistogram::BINS - 2);
+    }
 
     #[test]
     fn quantiles_are_within_one_bin_above_the_exact_value() {

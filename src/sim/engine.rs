@@ -6,17 +6,18 @@
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
 use super::accumulator::SampleSums;
+use super::deferred::{self, Deferred, Open, Pending, post_cash, post_fixed};
 use super::patient::PatientRecord;
 use super::patient::{
-    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, course, coverage_end,
-    second_line as second_line_of, start, treat, tumour,
+    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, blank, course, coverage_end, pathway,
+    second_line as second_line_of, treat, tumour,
 };
-use super::prepared::{Prepared, PreparedKind};
+use super::prepared::{Prepared, PreparedContract, PreparedKind};
 use crate::accounting::discount::cycles_before;
 use crate::accounting::ledger::{
     CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
 };
-use crate::contracts::cohort::{CalendarSums, Placement};
+use crate::contracts::cohort::{CalendarSums, CohortTerms, Placement};
 use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
 use rayon::prelude::*;
@@ -44,50 +45,127 @@ pub fn grid_months(horizon: f64) -> usize {
 
 /// Simulate one sample. `progress` is called after each wave with (patients done, total).
 ///
-/// A scenario with cohort-level contracts is simulated twice on the same patients: the first
-/// pass surveys each calendar year of the cohort (spend, patients treated, outcomes), which
-/// fixes the year's refund fractions; the second settles every patient with them. Everything
-/// but the cohort-contract arms is identical in the two passes.
+/// Cohort-level contracts need each calendar year of a population surveyed (spend, patients
+/// treated, outcomes) before any of its patients can be settled. Populations of up to
+/// [`deferred::SINGLE_PASS_POPULATION`] patients are settled in one pass (see
+/// [`super::deferred`]); larger ones in two: a survey of the cohort arms, then a settlement of
+/// every patient. Both give the same sums to the last bit.
 pub fn simulate_sample(
     prep: &Prepared,
     spec: SampleSpec,
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
     if !prep.has_cohort_contracts() {
-        return simulate_pass(prep, spec, progress);
+        return simulate_pass(prep, spec, Pass::Settle, progress);
     }
+    let single = cohort_terms(prep).iter().all(|t| t.size() <= deferred::SINGLE_PASS_POPULATION);
+    if single {
+        return simulate_pass(prep, spec, Pass::Defer, progress);
+    }
+    simulate_two_passes(prep, spec, progress)
+}
+
+/// The cohort-level contracts' terms.
+fn cohort_terms(prep: &Prepared) -> Vec<&CohortTerms> {
+    prep.contracts
+        .iter()
+        .filter_map(|c| match &c.kind {
+            PreparedKind::Cohort(terms) => Some(terms),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Cohort-level contracts settled in two passes: a survey of the cohort arms' calendar years,
+/// then every arm with the refund fractions it fixes.
+pub fn simulate_two_passes(
+    prep: &Prepared,
+    spec: SampleSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> SampleSums {
     let n = spec.patients;
-    let survey = simulate_pass(prep, spec, &mut |done, _| progress(done, 2 * n));
+    let survey = simulate_pass(prep, spec, Pass::Survey, &mut |done, _| progress(done, 2 * n));
     let settled = prep.settled(&survey, n);
-    simulate_pass(&settled, spec, &mut |done, _| progress(n + done, 2 * n))
+    let mut sums =
+        simulate_pass(&settled, spec, Pass::Settle, &mut |done, _| progress(n + done, 2 * n));
+    // The settling pass does not survey again: the calendar counts are the survey's.
+    for (k, surveyed) in sums.contracts.iter_mut().zip(survey.contracts) {
+        k.calendar = surveyed.calendar;
+    }
+    sums
+}
+
+/// What a pass over the patients computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Only the calendar-year counts of the cohort-level contract arms: the patients' courses
+    /// and treatment, no valuation and no other arm.
+    Survey,
+    /// Every arm settled (cohort arms with the refund fractions of a finished survey).
+    Settle,
+    /// Every arm settled; cohort arms surveyed on the way and settled as soon as the
+    /// populations a chunk touches are complete.
+    Defer,
 }
 
 fn simulate_pass(
     prep: &Prepared,
     spec: SampleSpec,
+    pass: Pass,
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
-    let layout = Layout::new(prep, spec.comparator, spec.patients);
+    let layout = Layout::new(prep, spec.comparator, spec.patients, pass == Pass::Defer);
     let mut total = layout.empty();
     let chunks = spec.patients.div_ceil(CHUNK);
     let key = SampleKey::new(spec.seed, spec.sample);
+    // Deferred settlements wait for their populations: smaller waves hold fewer of them.
+    let wave = if layout.defer { WAVE.min(4 * rayon::current_num_threads() as u64) } else { WAVE };
+    let terms = cohort_terms(prep);
+    let mut waiting: Vec<Deferred> = Vec::new();
     let mut first = 0;
     while first < chunks {
-        let last = (first + WAVE).min(chunks);
-        let partial: Vec<SampleSums> = (first..last)
+        let last = (first + wave).min(chunks);
+        let partial: Vec<(SampleSums, Deferred)> = (first..last)
             .into_par_iter()
             .map(|chunk| {
                 let lo = chunk * CHUNK;
                 let hi = (lo + CHUNK).min(spec.patients);
-                simulate_chunk(prep, &layout, key, lo..hi)
+                match pass {
+                    Pass::Survey => (survey_chunk(prep, &layout, key, lo..hi), Deferred::default()),
+                    Pass::Settle | Pass::Defer => simulate_chunk(prep, &layout, key, lo..hi),
+                }
             })
             .collect();
-        for p in &partial {
-            total.merge(p);
+        for (p, d) in partial {
+            total.merge(&p);
+            if layout.defer {
+                waiting.push(d);
+            }
         }
-        progress((last * CHUNK).min(spec.patients), spec.patients);
+        let done = (last * CHUNK).min(spec.patients);
+        let ready = |d: &Deferred| deferred::needed(&terms, d.end, spec.patients) <= done;
+        let n_ready = waiting.iter().take_while(|d| ready(d)).count();
+        if n_ready > 0 {
+            // Chunks settle independently (in parallel) and merge in chunk order.
+            let fractions = deferred::fractions(prep, &total, spec.patients);
+            let settled: Vec<SampleSums> = waiting
+                .drain(..n_ready)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|d| {
+                    let mut sums = layout.empty();
+                    deferred::settle(prep, &fractions, &d, &mut sums);
+                    sums
+                })
+                .collect();
+            for s in &settled {
+                total.merge(s);
+            }
+        }
+        progress(done, spec.patients);
         first = last;
     }
+    debug_assert!(waiting.is_empty());
     total
 }
 
@@ -104,6 +182,8 @@ struct Layout {
     cohort: bool,
     /// Per arm: calendar years of its cohort-level contract (0 for other arms).
     calendar_years: Vec<usize>,
+    /// Per strategy: its cohort-level contract arms (arm, contract).
+    cohort_arms: Vec<Vec<(usize, usize)>>,
     /// Simulated patients per strategy (cohort-level contracts cut them into populations).
     patients: u64,
     /// Per regimen: the contracts on a drug it gives.
@@ -112,10 +192,12 @@ struct Layout {
     charges_all: Vec<bool>,
     /// Whether some regimen has a second line.
     second_lines: bool,
+    /// Whether cohort-arm settlements are deferred (and surveyed on the way).
+    defer: bool,
 }
 
 impl Layout {
-    fn new(prep: &Prepared, comparator: usize, patients: u64) -> Self {
+    fn new(prep: &Prepared, comparator: usize, patients: u64, defer: bool) -> Self {
         let strategies = prep.strategies.len();
         let mut list_arm = vec![0; strategies];
         let mut contract_arms = vec![Vec::new(); strategies];
@@ -141,6 +223,14 @@ impl Layout {
                     _ => 0,
                 })
                 .collect(),
+            cohort_arms: contract_arms
+                .iter()
+                .map(|arms| {
+                    let cohort =
+                        |c: usize| matches!(prep.contracts[c].kind, PreparedKind::Cohort(_));
+                    arms.iter().copied().filter(|&(_, c)| cohort(c)).collect()
+                })
+                .collect(),
             patients,
             contracted: prep
                 .regimens
@@ -152,6 +242,7 @@ impl Layout {
                 })
                 .collect(),
             second_lines: prep.regimens.iter().any(|r| r.second_line.is_some()),
+            defer,
             charges_all: contract_arms
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
@@ -208,11 +299,13 @@ fn simulate_chunk(
     layout: &Layout,
     key: SampleKey,
     patients: std::ops::Range<u64>,
-) -> SampleSums {
+) -> (SampleSums, Deferred) {
     let strategies = prep.strategies.len();
     let mut sums = layout.empty();
+    let mut deferred = Deferred { end: patients.end, ..Deferred::default() };
+    // Per cohort arm (deferred): the patient's settlement waiting for its refund fractions.
+    let mut open: Vec<Option<Open>> = vec![None; sums.arms.len()];
     let first_line = LineProcesses::new(FIRST_LINE);
-    let second_line = LineProcesses::new(FIRST_LINE + 1);
     let arms = sums.arms.len();
     let mut totals = vec![0.0; arms];
     let mut outcomes = vec![Outcomes::default(); arms];
@@ -220,7 +313,8 @@ fn simulate_chunk(
     let mut deltas: Vec<Option<f64>> = vec![None; arms];
     // Per strategy: whether any of its contract arms touched the patient.
     let mut touched = vec![false; strategies];
-    let mut courses: Vec<Option<(Course, CourseValue)>> = vec![None; prep.regimens.len()];
+    let mut scratch = Scratch::new(prep);
+    let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
     let mut block =
@@ -239,41 +333,23 @@ fn simulate_chunk(
             );
         }
         for (i, pk, tumour, line, covered) in &block[..size] {
-            courses.fill(None);
-            // Acquired markers are not there at diagnosis: the first line sees the tumour
-            // without them, re-tests at progression see it whole.
-            let without_acquired;
-            let at_diagnosis = if prep.acquired == 0 {
-                tumour
-            } else {
-                without_acquired = tumour.without(prep.acquired);
-                &without_acquired
-            };
-            let mut line2: Option<LineDraws> = None;
+            let patient = scratch.patient(prep, *pk, tumour, line, *covered);
+            values.fill(None);
             for (s, touched_s) in touched.iter_mut().enumerate() {
-                let mut rec = start(prep, *pk, at_diagnosis, line, s, *covered);
+                let Way { rec, course: c, second } = scratch.way(prep, layout, &patient, s);
                 // Strategies reaching the same regimen share the patient's course and its value.
-                let (c, mut value) = *courses[rec.regimen].get_or_insert_with(|| {
-                    let c = course(prep, at_diagnosis, line, rec.regimen);
-                    (c, value_course(prep, rec.regimen, &c, *covered))
-                });
-                treat(prep, *pk, line, &c, &mut rec);
-                let mut second = None;
-                if layout.second_lines {
-                    let l2 = line2.get_or_insert_with(|| LineDraws::new(*pk, &second_line));
-                    if let Some((rec2, whole)) = second_line_of(prep, *pk, tumour, l2, &rec, &c) {
-                        if whole.second.is_some() {
-                            rec.death = whole.death;
-                            rec.progression = whole.progression;
-                            value = value_course(prep, rec.regimen, &whole, *covered);
-                        }
-                        second = Some(rec2);
-                    }
+                let mut value = *values[rec.regimen]
+                    .get_or_insert_with(|| value_course(prep, rec.regimen, c, *covered));
+                if let Some((_, whole)) = second
+                    && whole.second.is_some()
+                {
+                    value = value_course(prep, rec.regimen, whole, *covered);
                 }
+                let second = second.as_ref().map(|(rec2, _)| rec2);
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
                 post_course(prep, &value, &mut ledger);
-                let mut loss = post_treatment(prep, &rec, &mut ledger);
+                let mut loss = post_treatment(prep, rec, &mut ledger);
                 if let Some(rec2) = &second {
                     loss += post_treatment(prep, rec2, &mut ledger);
                 }
@@ -282,7 +358,7 @@ fn simulate_chunk(
                 sums.survival[s].add(rec.progression.min(rec.death), rec.death);
                 if s == layout.comparator {
                     // Only a treated comparator patient can pay for a contracted drug.
-                    for r in std::iter::once(&rec).chain(&second).filter(|r| r.treated) {
+                    for r in std::iter::once(rec).chain(second).filter(|r| r.treated) {
                         for &ci in &layout.contracted[r.regimen] {
                             if let Some(x) = exposure(prep, r, prep.contracts[ci].drug, true) {
                                 sums.comparator_units[ci] += x.stream(0, x.n).0;
@@ -290,9 +366,14 @@ fn simulate_chunk(
                         }
                     }
                 }
-                let lines = (&rec, second.as_ref());
-                *touched_s =
-                    settle_contract_arms(prep, layout, s, (*i, *pk), lines, &mut sums, &mut deltas);
+                let lines = (rec, second);
+                let out = Settled {
+                    sums: &mut sums,
+                    deltas: &mut deltas,
+                    open: &mut open,
+                    deferred: &mut deferred,
+                };
+                *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, out);
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
@@ -302,8 +383,18 @@ fn simulate_chunk(
                 if !touched_s {
                     continue;
                 }
-                for &(arm, _) in &layout.contract_arms[s] {
-                    if let Some(delta) = deltas[arm] {
+                for &(arm, ci) in &layout.contract_arms[s] {
+                    let Some(delta) = deltas[arm] else { continue };
+                    if let Some(open) = open[arm].take() {
+                        deferred.pending.push(Pending {
+                            arm: arm as u32,
+                            contract: ci as u32,
+                            open,
+                            list: totals[list],
+                            qaly: outcomes[list].qaly,
+                            reference: (reference.0, reference.1.qaly),
+                        });
+                    } else {
                         sums.arms[arm].add_correction(
                             totals[list],
                             delta,
@@ -317,23 +408,169 @@ fn simulate_chunk(
         sums.patients += size as u64;
         next += size as u64;
     }
+    (sums, deferred)
+}
+
+/// A patient's draws shared by every strategy.
+struct Patient<'a> {
+    key: PatientKey,
+    /// The whole tumour (re-tests at progression see it).
+    tumour: &'a Tumour,
+    /// The tumour at diagnosis: without acquired markers (the first line sees it).
+    at_diagnosis: Tumour,
+    line: &'a LineDraws,
+    covered: f64,
+}
+
+/// A patient's way through a strategy: the first line's record and course and, when a second
+/// line follows, its record and the whole course through both lines (the first-line record
+/// then carries the whole course's progression and death).
+struct Way {
+    rec: PatientRecord,
+    course: Course,
+    second: Option<(PatientRecord, Course)>,
+}
+
+/// Per-patient working state of a chunk: courses shared by strategies reaching the same
+/// regimen, and the second line's draws, made only when a second line is reached.
+struct Scratch {
+    courses: Vec<Option<Course>>,
+    second_line: LineProcesses,
+    line2: Option<LineDraws>,
+    /// The way through the current strategy, built in place (records are large to move).
+    way: Way,
+}
+
+impl Scratch {
+    fn new(prep: &Prepared) -> Self {
+        Scratch {
+            courses: vec![None; prep.regimens.len()],
+            second_line: LineProcesses::new(FIRST_LINE + 1),
+            line2: None,
+            way: Way {
+                rec: blank(0.0),
+                course: Course { responder: false, progression: 0.0, death: 0.0, second: None },
+                second: None,
+            },
+        }
+    }
+
+    /// Start a new patient.
+    fn patient<'a>(
+        &mut self,
+        prep: &Prepared,
+        key: PatientKey,
+        tumour: &'a Tumour,
+        line: &'a LineDraws,
+        covered: f64,
+    ) -> Patient<'a> {
+        self.courses.fill(None);
+        self.line2 = None;
+        // Acquired markers are not there at diagnosis: the first line sees the tumour without
+        // them, re-tests at progression see it whole.
+        let at_diagnosis = if prep.acquired == 0 { *tumour } else { tumour.without(prep.acquired) };
+        Patient { key, tumour, at_diagnosis, line, covered }
+    }
+
+    /// The patient's way through strategy `s` (inlined: it runs for every trajectory).
+    #[inline(always)]
+    fn way(&mut self, prep: &Prepared, layout: &Layout, p: &Patient<'_>, s: usize) -> &Way {
+        let Scratch { courses, second_line, line2, way } = self;
+        // Built in place: a record is too large to move for free.
+        way.rec.reset(p.covered);
+        pathway(prep, p.key, &p.at_diagnosis, p.line, (&prep.strategies[s], 0.0), &mut way.rec);
+        let regimen = way.rec.regimen;
+        way.course =
+            *courses[regimen].get_or_insert_with(|| course(prep, &p.at_diagnosis, p.line, regimen));
+        treat(prep, p.key, p.line, &way.course, &mut way.rec);
+        way.second = None;
+        if layout.second_lines {
+            let l2 = line2.get_or_insert_with(|| LineDraws::new(p.key, second_line));
+            if let Some((rec2, whole)) =
+                second_line_of(prep, p.key, p.tumour, l2, &way.rec, &way.course)
+            {
+                if whole.second.is_some() {
+                    way.rec.death = whole.death;
+                    way.rec.progression = whole.progression;
+                }
+                way.second = Some((rec2, whole));
+            }
+        }
+        way
+    }
+}
+
+/// The survey pass over a chunk: each cohort-level contract arm's calendar-year counts.
+fn survey_chunk(
+    prep: &Prepared,
+    layout: &Layout,
+    key: SampleKey,
+    patients: std::ops::Range<u64>,
+) -> SampleSums {
+    let mut sums = layout.empty();
+    let first_line = LineProcesses::new(FIRST_LINE);
+    let mut scratch = Scratch::new(prep);
+    for i in patients.clone() {
+        let pk = key.patient(i);
+        let (tumour, line) = (tumour(prep, pk), LineDraws::new(pk, &first_line));
+        let patient = scratch.patient(prep, pk, &tumour, &line, coverage_end(prep, pk));
+        let arrival = pk.uniform(prep.arrival, 0);
+        for (s, arms) in layout.cohort_arms.iter().enumerate() {
+            if arms.is_empty() {
+                continue;
+            }
+            let Way { rec, second, .. } = scratch.way(prep, layout, &patient, s);
+            let second = second.as_ref().map(|(rec2, _)| rec2);
+            for &(arm, ci) in arms {
+                let contract = &prep.contracts[ci];
+                let PreparedKind::Cohort(terms) = &contract.kind else { continue };
+                // The first line that gives the drug is the one its contract settles.
+                let Some(mut x) = exposure(prep, rec, contract.drug, true)
+                    .or_else(|| second.and_then(|r2| exposure(prep, r2, contract.drug, true)))
+                else {
+                    continue;
+                };
+                x.documented = documented(contract, pk);
+                let at = terms.place(i, layout.patients, arrival);
+                contracts::cohort::survey(terms, &x, at, &mut sums.contracts[arm].calendar);
+            }
+        }
+    }
+    sums.patients += patients.end - patients.start;
     sums
+}
+
+/// Whether the patient's failure would be documented under `contract`.
+#[inline]
+fn documented(contract: &PreparedContract, pk: PatientKey) -> bool {
+    contract.documentation_error == 0.0
+        || pk.uniform(contract.process, 0) >= contract.documentation_error
+}
+
+/// Where a patient's contract settlements go.
+struct Settled<'a> {
+    sums: &'a mut SampleSums,
+    /// Per contract arm: the patient's cost difference from the list arm, if settled.
+    deltas: &'a mut [Option<f64>],
+    /// Per cohort arm (deferred): the settlement waiting for its refund fractions.
+    open: &'a mut [Option<Open>],
+    deferred: &'a mut Deferred,
 }
 
 /// Settle every contract arm of strategy `s` on a patient's record: post the contracted drug's
 /// payments, refunds and administration as differences from the list arm, add the contract's
 /// own sums, and leave the patient's cost difference in `deltas[arm]` (`None` if the contract
-/// does not touch the patient). Returns false, without looking at the arms, when no contract
-/// arm of the strategy can touch the patient.
+/// does not touch the patient; a placeholder if the settlement is left open). Returns false,
+/// without looking at the arms, when no contract arm of the strategy can touch the patient.
 fn settle_contract_arms(
     prep: &Prepared,
     layout: &Layout,
     s: usize,
     (patient, pk): (u64, PatientKey),
     (rec, second): (&PatientRecord, Option<&PatientRecord>),
-    sums: &mut SampleSums,
-    deltas: &mut [Option<f64>],
+    out: Settled<'_>,
 ) -> bool {
+    let Settled { sums, deltas, open, deferred } = out;
     let reached = |r: &PatientRecord| {
         r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
     };
@@ -341,7 +578,6 @@ fn settle_contract_arms(
     if layout.contract_arms[s].is_empty() || !(settled || layout.charges_all[s]) {
         return false;
     }
-    let cat = prep.categories();
     let arrival = if layout.cohort { pk.uniform(prep.arrival, 0) } else { 0.0 };
     // Contracts on the same drug share the exposure (and its discount factors).
     let mut cached: Option<(usize, Option<Exposure<'_>>)> = None;
@@ -356,51 +592,48 @@ fn settle_contract_arms(
         let Some((_, Some(base))) = &cached else {
             // Not treated with the drug: only a fixed yearly administration reaches the patient.
             let fixed = contract.admin_per_entrant;
-            if fixed > 0.0 {
-                sums.arms[arm].categories[cat.contract_admin()] += fixed;
-                sums.contracts[arm].admin += fixed;
-                deltas[arm] = Some(fixed);
-            } else {
-                deltas[arm] = None;
-            }
+            deltas[arm] = (fixed > 0.0).then(|| {
+                if layout.defer && layout.calendar_years[arm] > 0 {
+                    open[arm] = Some(Open::Fixed(fixed));
+                    fixed
+                } else {
+                    post_fixed(prep, arm, fixed, sums)
+                }
+            });
             continue;
         };
         let mut x = base.clone();
         let rec = x.rec;
-        x.documented = contract.documentation_error == 0.0
-            || pk.uniform(contract.process, 0) >= contract.documentation_error;
+        x.documented = documented(contract, pk);
+        let assessment = prep.regimens[rec.regimen].assessment;
+        let list_pv = x.drug.price * x.stream(0, x.n).0;
         if let PreparedKind::Cohort(terms) = &contract.kind {
             x.placement = terms.place(patient, layout.patients, arrival);
             // A cohort refund is the payer's, owed on its own past spend: it reaches the payer
             // until the horizon whatever the member does.
             x.refund_horizon = prep.horizon;
-            contracts::cohort::survey(terms, &x, x.placement, &mut sums.contracts[arm].calendar);
+            if layout.defer {
+                let calendar = &mut sums.contracts[arm].calendar;
+                let from = deferred.shares.len() as u32;
+                let shares = &mut deferred.shares;
+                contracts::cohort::survey_and_share(terms, &x, x.placement, calendar, shares);
+                let tracked_until = contracts::cohort::tracked_until(terms, &x);
+                open[arm] = Some(Open::Treated {
+                    row: (x.placement.population * terms.years as usize) as u32,
+                    paid: x.stream(0, x.n),
+                    list_pv,
+                    admin: contracts::administration(contract, &x, assessment, tracked_until),
+                    tracked_until,
+                    price: x.drug.price,
+                    shares: (from, deferred.shares.len() as u32),
+                });
+                // A placeholder: the difference is known when the settlement is.
+                deltas[arm] = Some(0.0);
+                continue;
+            }
         }
-        let list_pv = x.drug.price * x.stream(0, x.n).0;
-        let cash = contracts::cash(
-            contract,
-            &x,
-            prep.regimens[rec.regimen].assessment,
-            &prep.cohort_fractions[arm],
-        );
-        let row = &mut sums.arms[arm].categories;
-        row[cat.drug(contract.drug)] += cash.paid - list_pv;
-        row[cat.rebate(ci)] -= cash.refunded;
-        row[cat.contract_admin()] += cash.admin;
-        let net = cash.paid - cash.refunded;
-        let k = &mut sums.contracts[arm];
-        k.treated += 1;
-        k.triggered += u64::from(cash.triggered);
-        k.list_spend += list_pv;
-        k.paid += cash.paid;
-        k.refunded += cash.refunded;
-        k.admin += cash.admin;
-        k.net += net;
-        k.net2 += net * net;
-        k.spend.add(net);
-        k.manufacturer += cash.manufacturer_net;
-        k.units += cash.units;
-        deltas[arm] = Some(cash.paid - list_pv - cash.refunded + cash.admin);
+        let cash = contracts::cash(contract, &x, assessment, &prep.cohort_fractions[arm]);
+        deltas[arm] = Some(post_cash(prep, (arm, ci), &cash, list_pv, sums));
     }
     true
 }

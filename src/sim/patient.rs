@@ -283,7 +283,7 @@ fn read_test(
 
 /// The testing pathway of a strategy: which regimen, which tests, and when treatment starts.
 #[inline]
-fn pathway(
+pub(crate) fn pathway(
     prep: &Prepared,
     key: PatientKey,
     tumour: &Tumour,
@@ -434,8 +434,29 @@ pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize
     }
 }
 
+impl PatientRecord {
+    /// Back to a blank record, in place.
+    #[inline]
+    pub fn reset(&mut self, coverage_end: f64) {
+        self.regimen = 0;
+        self.n_tests = 0;
+        self.bridging = None;
+        self.start = 0.0;
+        self.treated = false;
+        self.detected_progression = f64::INFINITY;
+        self.observed_responder = false;
+        self.response_seen = 0.0;
+        self.responder = false;
+        self.progression = f64::INFINITY;
+        self.death = f64::INFINITY;
+        self.treatment_end = f64::INFINITY;
+        self.adverse_events = 0;
+        self.coverage_end = coverage_end;
+    }
+}
+
 /// A record before the pathway: no tests, no treatment.
-fn blank(coverage_end: f64) -> PatientRecord {
+pub fn blank(coverage_end: f64) -> PatientRecord {
     PatientRecord {
         regimen: 0,
         tests: [0; MAX_TESTS_RUN],

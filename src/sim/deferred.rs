@@ -1,0 +1,156 @@
+//! Single-pass settlement of cohort-level contracts.
+//!
+//! A cohort contract's refund for a patient needs the refund fraction of its population's
+//! calendar years, known only once every patient of the population has been simulated. Rather
+//! than simulating every patient twice (a survey, then a settlement), the engine settles
+//! everything else at once and leaves each cohort-arm settlement [`Pending`]: the few numbers
+//! the refund still needs. Chunks hand their pending settlements over in chunk order; as soon
+//! as every population a chunk touches is complete, they are settled into that chunk's sums, in
+//! the same order and with the same arithmetic as a second pass would use, so the results are
+//! bit-identical to the two-pass settlement.
+
+use super::accumulator::SampleSums;
+use super::prepared::{Prepared, PreparedKind};
+use crate::accounting::ledger::Outcomes;
+use crate::contracts::cohort::{self, CohortTerms, Refund, YearShare};
+use crate::contracts::{self, Cash, Settlement};
+
+/// Largest population (patients over the term, N·Y) settled in one pass: pending settlements
+/// are held until their population is complete, so their memory grows with it. Larger
+/// populations are settled in two passes.
+pub const SINGLE_PASS_POPULATION: u64 = 1 << 16;
+
+/// What a cohort-arm settlement of one patient still lacks besides the refund fractions.
+#[derive(Clone, Copy, Debug)]
+pub enum Open {
+    /// Not treated with the drug: only the fixed yearly administration.
+    Fixed(f64),
+    /// Treated: list payments, administration, and the patient's year shares
+    /// (`shares[from..to]` of the chunk).
+    Treated {
+        row: u32,
+        paid: (f64, f64),
+        list_pv: f64,
+        admin: f64,
+        tracked_until: f64,
+        price: f64,
+        shares: (u32, u32),
+    },
+}
+
+/// A pending cohort-arm settlement with what the arm's correction needs: the patient's
+/// list-arm total and QALYs, and the comparator's.
+#[derive(Clone, Copy, Debug)]
+pub struct Pending {
+    pub arm: u32,
+    pub contract: u32,
+    pub open: Open,
+    pub list: f64,
+    pub qaly: f64,
+    pub reference: (f64, f64),
+}
+
+/// A chunk's pending settlements, in patient order, and their year shares.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    /// One past the chunk's last patient.
+    pub end: u64,
+    pub pending: Vec<Pending>,
+    pub shares: Vec<YearShare>,
+}
+
+/// Post a contract's cash for one treated patient to its arm: categories as differences from
+/// the list arm, the contract's own sums. Returns the patient's cost difference.
+#[inline]
+pub fn post_cash(
+    prep: &Prepared,
+    (arm, ci): (usize, usize),
+    cash: &Cash,
+    list_pv: f64,
+    sums: &mut SampleSums,
+) -> f64 {
+    let cat = prep.categories();
+    let row = &mut sums.arms[arm].categories;
+    row[cat.drug(prep.contracts[ci].drug)] += cash.paid - list_pv;
+    row[cat.rebate(ci)] -= cash.refunded;
+    row[cat.contract_admin()] += cash.admin;
+    let net = cash.paid - cash.refunded;
+    let k = &mut sums.contracts[arm];
+    k.treated += 1;
+    k.triggered += u64::from(cash.triggered);
+    k.list_spend += list_pv;
+    k.paid += cash.paid;
+    k.refunded += cash.refunded;
+    k.admin += cash.admin;
+    k.net += net;
+    k.net2 += net * net;
+    k.spend.add(net);
+    k.manufacturer += cash.manufacturer_net;
+    k.units += cash.units;
+    cash.paid - list_pv - cash.refunded + cash.admin
+}
+
+/// Post a fixed yearly administration to a patient not treated with the drug. Returns it.
+pub fn post_fixed(prep: &Prepared, arm: usize, fixed: f64, sums: &mut SampleSums) -> f64 {
+    sums.arms[arm].categories[prep.categories().contract_admin()] += fixed;
+    sums.contracts[arm].admin += fixed;
+    fixed
+}
+
+/// Settle a chunk's pending settlements with the arms' refund fractions (`fractions[arm]`,
+/// cell r·Y + y) into `sums`.
+pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &mut SampleSums) {
+    for p in &chunk.pending {
+        let (arm, ci) = (p.arm as usize, p.contract as usize);
+        let delta = match p.open {
+            Open::Fixed(fixed) => post_fixed(prep, arm, fixed, sums),
+            Open::Treated { row, paid, list_pv, admin, tracked_until, price, shares } => {
+                let mut refund = Refund::default();
+                for s in &chunk.shares[shares.0 as usize..shares.1 as usize] {
+                    refund.add(&fractions[arm], row as usize, s);
+                }
+                let s: Settlement = refund.settlement(paid, tracked_until);
+                let cash = contracts::in_money(&prep.contracts[ci], price, admin, &s);
+                post_cash(prep, (arm, ci), &cash, list_pv, sums)
+            }
+        };
+        let qaly = |q: f64| Outcomes { qaly: q, ..Outcomes::default() };
+        let (patient, reference) = (qaly(p.qaly), qaly(p.reference.1));
+        sums.arms[arm].add_correction(p.list, delta, &patient, (p.reference.0, &reference));
+    }
+}
+
+/// The patients that must have been simulated before a chunk ending at `end` (exclusive) can
+/// be settled: every population it touches complete, for every cohort term.
+pub fn needed(terms: &[&CohortTerms], end: u64, patients: u64) -> u64 {
+    terms
+        .iter()
+        .map(|t| {
+            let r = t.place(end - 1, patients, 0.0).population as u64;
+            if r + 1 >= t.populations(patients) { patients } else { (r + 1) * t.size() }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Every cohort arm's refund fractions from the calendar counts in `sums` (complete
+/// populations are exact; the others are not used).
+pub fn fractions(prep: &Prepared, sums: &SampleSums, patients: u64) -> Vec<Vec<f64>> {
+    prep.arms
+        .iter()
+        .enumerate()
+        .map(|(arm, a)| {
+            let Some(c) = a.contract else { return Vec::new() };
+            let contract = &prep.contracts[c];
+            match &contract.kind {
+                PreparedKind::Cohort(terms) => cohort::fractions(
+                    terms,
+                    &sums.contracts[arm].calendar,
+                    patients,
+                    prep.list_price(contract.drug),
+                ),
+                _ => Vec::new(),
+            }
+        })
+        .collect()
+}
