@@ -101,7 +101,7 @@ impl Sizes {
             samples: self.samples,
             seed: self.seed,
             threads: self.threads.map(|t| t as usize),
-            skip_threshold_search: false,
+            simulation_only: false,
         }
     }
 }
@@ -343,7 +343,7 @@ fn cmd_bench(path: Option<&Path>, patients: u64, threads: Option<u64>) -> Result
         samples: Some(0),
         seed: None,
         threads: threads.map(|t| t as usize),
-        skip_threshold_search: true,
+        simulation_only: true,
     };
     let sim = simulate_with_progress(&s, &options, true)?;
     let trajectories = sim.patients * s.model.strategies.len() as u64;

@@ -1,5 +1,6 @@
 //! The library's top-level job: simulate a scenario and write its output folder.
 
+use crate::analysis::budget::{BudgetRow, budget_rows};
 use crate::analysis::cea::{ArmSummary, summarise};
 use crate::analysis::cohort::{CohortRow, cohort_rows};
 use crate::analysis::contracts::{ContractRow, ThresholdPrice, contract_rows};
@@ -28,8 +29,9 @@ pub struct RunOptions {
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
     /// Skip the re-simulations that find threshold prices of non-linear contracts and those of
-    /// selection sweeps (benchmarks time the simulation alone).
-    pub skip_threshold_search: bool,
+    /// selection sweeps, and the budget impact's yearly accounting (benchmarks time the
+    /// simulation alone).
+    pub simulation_only: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,8 @@ pub struct Simulation {
     pub selection: Vec<SelectionPoint>,
     /// Combination partners' shares of spend and value (empty without combinations).
     pub partners: Vec<crate::analysis::partners::PartnerRow>,
+    /// Budget impact rows of the base case (empty without `[budget_impact]`).
+    pub budget: Vec<BudgetRow>,
     /// Warnings about the results (printed and recorded in run.json).
     pub warnings: Vec<String>,
     pub patients: u64,
@@ -91,6 +95,9 @@ pub struct PsaSample {
     pub sample: u64,
     pub values: Vec<f64>,
     pub arms: Vec<ArmSummary>,
+    /// Budget impact totals (spend with, net) per contract column and year, in the order of
+    /// the base case's total rows (empty without `[budget_impact]`).
+    pub budget: Vec<(f64, f64)>,
 }
 
 /// Simulate the base case of a scenario, then its PSA samples. `progress` receives (patients
@@ -118,7 +125,10 @@ pub fn simulate(
             });
         }
     }
-    let prep = Prepared::new(model, &model.values)?;
+    let mut prep = Prepared::new(model, &model.values)?;
+    if options.simulation_only {
+        prep.budget = None;
+    }
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = options.threads {
         builder = builder.num_threads(t);
@@ -161,7 +171,7 @@ pub fn simulate(
     let wall_seconds = started.elapsed().as_secs_f64();
     let (summary, contracts) =
         pool.install(|| summarise_base_case(model, &model.values, &prep, &sums, spec, options))?;
-    let selection = if options.skip_threshold_search {
+    let selection = if options.simulation_only {
         Vec::new()
     } else {
         pool.install(|| selection_sweep(model, spec, options))?
@@ -174,6 +184,7 @@ pub fn simulate(
         contracts,
         selection,
         partners: crate::analysis::partners::partner_rows(model, &prep.arms, &summary),
+        budget: budget_rows(model, &prep, &sums),
         psa,
         sums,
         summary,
@@ -200,7 +211,7 @@ fn summarise_base_case(
     let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
     let mut contracts =
         contract_rows(sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
-    if !options.skip_threshold_search {
+    if !options.simulation_only {
         for row in contracts.iter_mut().filter(|r| !linear[r.contract]) {
             for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
                 let drug = model.contracts[row.contract].drug;
@@ -238,7 +249,8 @@ fn selection_sweep(
         for &cutoff in &sel.sweep {
             let mut values = model.values.clone();
             values[sel.cutoff.0 as usize] = cutoff;
-            let prep = Prepared::new(model, &values)?;
+            let mut prep = Prepared::new(model, &values)?;
+            prep.budget = None;
             let sums = simulate_sample(&prep, spec, &mut |_, _| {});
             let (summary, contracts) =
                 summarise_base_case(model, &values, &prep, &sums, spec, options)?;
@@ -297,10 +309,16 @@ fn simulate_psa_sample(
     let sums = simulate_sample(&prep, spec, &mut |_, _| {});
     let arms = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
     let drawn = model.parameters.iter().filter(|p| p.is_uncertain());
+    let budget = budget_rows(model, &prep, &sums)
+        .iter()
+        .filter(|r| r.category.is_none())
+        .map(|r| (r.with, r.net()))
+        .collect();
     Ok(PsaSample {
         sample: spec.sample,
         values: drawn.map(|p| values[p.slot.0 as usize]).collect(),
         arms,
+        budget,
     })
 }
 
@@ -338,6 +356,13 @@ fn check_finite(scenario: &Scenario, sim: &Simulation) -> Result<(), RunError> {
         if let Some(x) = r.icer {
             values.push(("icer", x));
         }
+        if i == 0 {
+            values.extend(
+                sim.budget
+                    .iter()
+                    .flat_map(|b| [("budget spend", b.with), ("budget spend", b.without)]),
+            );
+        }
         if let Some((what, _)) = values.iter().find(|(_, x)| !x.is_finite()) {
             return Err(RunError::NonFinite { arm: arm(), what });
         }
@@ -358,6 +383,7 @@ fn inc_nmb_at_price(
 ) -> Result<f64, RunError> {
     // Only the drug's price moves: a parameter it shares with other fields keeps their values.
     let mut prep = Prepared::new(model, values)?;
+    prep.budget = None;
     for d in prep.regimens.iter_mut().flat_map(|r| r.drugs.iter_mut()).filter(|d| d.drug == drug) {
         d.price = price;
     }
@@ -507,6 +533,16 @@ pub fn write_outputs(
         let (f, shown) = csv_file("partners.csv")?;
         tables::write_partners(f, model, &sim.partners)
             .map_err(|source| RunError::Csv { path: shown, source })?;
+    }
+    if !sim.budget.is_empty() {
+        let (f, shown) = csv_file("budget_impact.csv")?;
+        tables::write_budget(f, model, &sim.budget)
+            .map_err(|source| RunError::Csv { path: shown, source })?;
+        if !sim.psa.is_empty() {
+            let (f, shown) = csv_file("budget_impact_psa.csv")?;
+            psa_tables::write_budget_psa(f, model, &sim.budget, &sim.psa)
+                .map_err(|source| RunError::Csv { path: shown, source })?;
+        }
     }
     if !sim.selection.is_empty() {
         let (f, shown) = csv_file("selection.csv")?;

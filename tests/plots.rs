@@ -27,9 +27,9 @@ fn decode(path: &Path) -> (u32, u32, Vec<[u8; 4]>) {
     (info.width, info.height, pixels)
 }
 
-fn check_png(path: &Path) {
+fn check_png(path: &Path, size: (u32, u32)) {
     let (w, h, pixels) = decode(path);
-    assert_eq!((w, h), (900, 560), "{path:?}: size");
+    assert_eq!((w, h), size, "{path:?}: size");
     let mut colours: Vec<[u8; 4]> = pixels.clone();
     colours.sort_unstable();
     colours.dedup();
@@ -88,7 +88,19 @@ fn every_plot_is_written_readable_and_not_blank() {
         ("evpi", &["perfect information", "EVPI (USD per patient)"]),
     ];
     for (stem, words) in plots {
-        check_png(&out.join(format!("{stem}.png")));
+        check_png(&out.join(format!("{stem}.png")), (900, 560));
         check_svg(&out.join(format!("{stem}.svg")), words);
     }
+    // The budget impact: one panel per contract column of test_and_treat (six: two rows).
+    check_png(&out.join("budget_impact.png"), (1200, 80 + 2 * 340));
+    check_svg(
+        &out.join("budget_impact.svg"),
+        &[
+            "Budget impact of test_and_treat",
+            "budget year",
+            "USD million per year",
+            "money_back_6m",
+            "net budget impact",
+        ],
+    );
 }

@@ -1,4 +1,5 @@
 //! Analyses that read result tables (sums per arm), never the engine.
+pub mod budget;
 pub mod cea;
 pub mod cohort;
 pub mod contracts;

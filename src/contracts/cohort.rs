@@ -243,19 +243,42 @@ fn survey_each(
 /// the number of real patients a simulated one stands for (M / members; 1 for a full
 /// population), `price` the drug's list price per cycle.
 pub fn fraction(terms: &CohortTerms, year: &CalendarYear, weight: f64, price: f64) -> f64 {
-    match &terms.rule {
+    // Weights cancel in a success rate: counts of simulated patients.
+    let (started, succeeded) = (year.started as f64, year.succeeded as f64);
+    let year = YearTotals {
+        spend: weight * price * year.cycles as f64,
+        treated: weight * year.treated as f64,
+        started,
+        succeeded,
+    };
+    fraction_of(&terms.rule, &year)
+}
+
+/// What a cohort rule reads of a calendar year: spend on the drug at list, patients treated
+/// (with a paid cycle in the year), and patients starting treatment and of those succeeding
+/// (population outcome); counts may be expected values.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct YearTotals {
+    pub spend: f64,
+    pub treated: f64,
+    pub started: f64,
+    pub succeeded: f64,
+}
+
+/// The refund fraction of a calendar year's spend under `rule`.
+pub fn fraction_of(rule: &CohortRule, year: &YearTotals) -> f64 {
+    match rule {
         CohortRule::ExpenditureCap { cap } => {
-            let spend = weight * price * year.cycles as f64;
+            let spend = year.spend;
             if spend > *cap { 1.0 - cap / spend } else { 0.0 }
         }
         CohortRule::PriceVolume { tiers } => {
-            let patients = weight * year.treated as f64;
+            let patients = year.treated;
             if patients > 0.0 { tier_refund(tiers, patients) / patients } else { 0.0 }
         }
         CohortRule::PopulationOutcome { target, rebate, .. } => {
-            // Weights cancel in the rate: counts of simulated patients.
-            let rate = year.succeeded as f64 / year.started as f64;
-            if year.started > 0 && rate < *target { *rebate } else { 0.0 }
+            let rate = year.succeeded / year.started;
+            if year.started > 0.0 && rate < *target { *rebate } else { 0.0 }
         }
     }
 }

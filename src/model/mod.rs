@@ -35,6 +35,34 @@ pub struct Model {
     /// Distinct drug names, in order of first appearance: one cost category each.
     pub drugs: Vec<String>,
     pub contracts: Vec<Contract>,
+    /// The budget impact analysis, if the scenario asks for one.
+    pub budget: Option<BudgetImpact>,
+}
+
+/// `[budget_impact]`: an eligible population entering year by year, part of it adopting a new
+/// strategy (ISPOR 2014). In the world with, `uptake[y]` of year y's entrants get `strategy`
+/// and the rest the comparator; in the world without, everybody gets the comparator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetImpact {
+    pub strategy: usize,
+    /// Budget horizon in whole calendar years (1–10).
+    pub years: usize,
+    /// Eligible patients diagnosed in year 1, growing by `growth` a year.
+    pub incident: f64,
+    pub growth: f64,
+    /// Eligible patients already diagnosed at the start: they enter in year 1 with its
+    /// incident patients.
+    pub prevalent: f64,
+    /// The new strategy's share of each year's entrants (one per year).
+    pub uptake: Vec<f64>,
+}
+
+impl BudgetImpact {
+    /// Patients entering in budget year y (from 0).
+    pub fn entrants(&self, y: usize) -> f64 {
+        self.incident * (1.0 + self.growth).powi(y as i32)
+            + if y == 0 { self.prevalent } else { 0.0 }
+    }
 }
 
 /// A payment agreement for one drug, settled on each patient's record.

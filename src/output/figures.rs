@@ -1,7 +1,7 @@
 //! The run's plots, assembled from its result tables: survival, the cost-effectiveness plane,
 //! CEAC, CEAF, EVPI and contract spend.
 
-use super::plots::{Chart, Plot, PlotError, Series, write};
+use super::plots::{Chart, Panel, Plot, PlotError, Series, write};
 use super::psa_tables::{set_name, sets};
 use super::tables::contract_name;
 use crate::analysis::psa::acceptability;
@@ -22,6 +22,7 @@ pub const PLOTS: &[&str] = &[
     "evpi",
     "selection_nmb",
     "selection_price",
+    "budget_impact",
 ];
 
 /// Whether strategy `s` runs test `test` (first, or as a reflex test).
@@ -106,6 +107,81 @@ fn write_selection(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Pl
             x_label: "cutoff (SD of non-responders' scores)".into(),
             y_label: format!("price per cycle ({currency})"),
             chart: Chart::Lines { series: price, y_range: None },
+        },
+    )
+}
+
+/// The cost categories grouped for a legend of a few entries.
+fn category_group(name: &str) -> usize {
+    if name.starts_with("drug:") {
+        0
+    } else if name == "testing" {
+        1
+    } else if name.starts_with("rebate:") {
+        3
+    } else if name == "contract_admin" {
+        4
+    } else {
+        2
+    }
+}
+
+const CATEGORY_GROUPS: [&str; 5] =
+    ["drugs", "testing", "care and adverse events", "rebates", "contract administration"];
+
+/// Budget impact: per contract, the world-with spend of each year stacked by category group,
+/// and the net budget impact as a line.
+fn write_budget(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), PlotError> {
+    let Some(b) = &model.budget else { return Ok(()) };
+    let categories = model.categories();
+    let mut contracts: Vec<Option<usize>> = Vec::new();
+    for r in &sim.budget {
+        if !contracts.contains(&r.contract) {
+            contracts.push(r.contract);
+        }
+    }
+    // Money in thousands or millions when large, so tick labels stay readable.
+    let largest = sim.budget.iter().map(|r| r.with.abs().max(r.net().abs())).fold(0.0, f64::max);
+    let (scale, unit) = if largest >= 1e6 {
+        (1e6, " million")
+    } else if largest >= 1e4 {
+        (1e3, " thousand")
+    } else {
+        (1.0, "")
+    };
+    let panels = contracts
+        .iter()
+        .map(|&contract| {
+            let rows = || sim.budget.iter().filter(move |r| r.contract == contract);
+            let mut stacks: Vec<(String, Vec<f64>)> =
+                CATEGORY_GROUPS.iter().map(|g| (g.to_string(), vec![0.0; b.years])).collect();
+            let mut net = vec![0.0; b.years];
+            for r in rows() {
+                match r.category {
+                    Some(c) => {
+                        stacks[category_group(&categories[c])].1[r.year - 1] += r.with / scale
+                    }
+                    None => net[r.year - 1] = r.net() / scale,
+                }
+            }
+            Panel {
+                title: contract_name(model, contract).to_string(),
+                stacks,
+                line: ("net budget impact".to_string(), net),
+            }
+        })
+        .collect();
+    write(
+        dir,
+        "budget_impact",
+        &Plot {
+            title: format!(
+                "Budget impact of {} (undiscounted): spend with it, and net of the world without",
+                model.strategies[b.strategy].name
+            ),
+            x_label: "budget year".into(),
+            y_label: format!("{}{unit} per year", model.meta.currency),
+            chart: Chart::StackedPanels { panels },
         },
     )
 }
@@ -216,6 +292,9 @@ pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Plot
     }
     if !sim.selection.is_empty() {
         write_selection(dir, model, sim)?;
+    }
+    if !sim.budget.is_empty() {
+        write_budget(dir, model, sim)?;
     }
     if sim.psa.is_empty() {
         return Ok(());

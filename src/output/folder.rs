@@ -27,6 +27,8 @@ pub const OUTPUT_FILES: &[&str] = &[
     "evppi.csv",
     "selection.csv",
     "partners.csv",
+    "budget_impact.csv",
+    "budget_impact_psa.csv",
     "run.json",
     "survival.png",
     "survival.svg",
@@ -44,6 +46,8 @@ pub const OUTPUT_FILES: &[&str] = &[
     "selection_nmb.svg",
     "selection_price.png",
     "selection_price.svg",
+    "budget_impact.png",
+    "budget_impact.svg",
 ];
 
 #[derive(Debug, thiserror::Error)]

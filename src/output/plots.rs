@@ -56,6 +56,19 @@ pub enum Chart {
     Scatter { series: Vec<Series>, slopes: Vec<(String, f64)> },
     /// Grouped bars: per group, (bar label, value).
     Bars { groups: Vec<(String, Vec<(String, f64)>)> },
+    /// Small multiples on one y scale: per panel, stacked bars at x = 1, 2, … (positive
+    /// segments up from zero, negative ones down) and a line with markers.
+    StackedPanels { panels: Vec<Panel> },
+}
+
+/// One panel of [`Chart::StackedPanels`].
+#[derive(Clone, Debug)]
+pub struct Panel {
+    pub title: String,
+    /// (segment name, value at each x); every panel lists the same segments in one order.
+    pub stacks: Vec<(String, Vec<f64>)>,
+    /// (name, value at each x).
+    pub line: (String, Vec<f64>),
 }
 
 /// Labels and data of one plot.
@@ -77,13 +90,20 @@ pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
     let fail = |path: &Path, e: String| PlotError { path: path.display().to_string(), message: e };
+    let size = match &plot.chart {
+        Chart::StackedPanels { panels } => {
+            let rows = panels.len().div_ceil(PANEL_COLUMNS).max(1) as u32;
+            (1200, 80 + 340 * rows)
+        }
+        _ => SIZE,
+    };
     {
-        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
         render(&root, plot).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| fail(&png, e.to_string()))?;
     }
     {
-        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
         render(&root, plot).map_err(|e| fail(&svg, e))?;
         root.present().map_err(|e| fail(&svg, e.to_string()))?;
     }
@@ -277,6 +297,104 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
             }
             legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
+        Chart::StackedPanels { panels } => render_panels(root, plot, panels)?,
+    }
+    Ok(())
+}
+
+/// Panels per row of [`Chart::StackedPanels`].
+const PANEL_COLUMNS: usize = 3;
+
+/// The stacked ends of each x: (lowest, highest) of the negative and positive segments.
+fn stack_ends(p: &Panel, x: usize) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for (_, v) in &p.stacks {
+        let v = v.get(x).copied().unwrap_or(0.0);
+        if v >= 0.0 { hi += v } else { lo += v }
+    }
+    (lo, hi)
+}
+
+fn render_panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &Plot,
+    panels: &[Panel],
+) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let root = root.titled(&plot.title, ("sans-serif", 22)).map_err(err)?;
+    let n = panels.iter().map(|p| p.line.1.len()).max().unwrap_or(0).max(1);
+    // One y scale for every panel, so contracts compare at a glance.
+    let ends = panels.iter().flat_map(|p| {
+        (0..n).flat_map(move |x| {
+            let (lo, hi) = stack_ends(p, x);
+            [lo, hi, p.line.1.get(x).copied().unwrap_or(0.0)]
+        })
+    });
+    let (lo, hi) = range(ends, true);
+    // Head room for the legend above the tallest bar.
+    let ys = (lo, hi + 0.6 * (hi - lo));
+    let rows = panels.len().div_ceil(PANEL_COLUMNS).max(1);
+    let areas = root.split_evenly((rows, PANEL_COLUMNS));
+    for (area, p) in areas.iter().zip(panels) {
+        let mut chart = ChartBuilder::on(area)
+            .caption(&p.title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.5..n as f64 + 0.5, ys.0..ys.1)
+            .map_err(err)?;
+        let yspan = ys.1 - ys.0;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n.min(10))
+            .x_label_formatter(&|v| format!("{}", v.round()))
+            .y_label_formatter(&|v| tick(*v, yspan))
+            .x_desc(&plot.x_label)
+            .y_desc(&plot.y_label)
+            .label_style(("sans-serif", 12))
+            .draw()
+            .map_err(err)?;
+        let (mut up, mut down) = (vec![0.0; n], vec![0.0; n]);
+        for (k, (name, values)) in p.stacks.iter().enumerate() {
+            let c = colour(k);
+            let bars: Vec<Rectangle<(f64, f64)>> = values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|(x, &v)| {
+                    let base = if v >= 0.0 { &mut up[x] } else { &mut down[x] };
+                    let (from, to) = (*base, *base + v);
+                    *base = to;
+                    let xc = x as f64 + 1.0;
+                    Rectangle::new([(xc - 0.35, from), (xc + 0.35, to)], c.mix(0.85).filled())
+                })
+                .collect();
+            chart
+                .draw_series(bars)
+                .map_err(err)?
+                .label(name.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+        }
+        let points: Vec<(f64, f64)> =
+            p.line.1.iter().enumerate().map(|(x, &v)| (x as f64 + 1.0, v)).collect();
+        let style = ShapeStyle::from(BLACK).stroke_width(2);
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), style))
+            .map_err(err)?
+            .label(p.line.0.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        chart
+            .draw_series(points.iter().map(|&q| Circle::new(q, 4, BLACK.filled())))
+            .map_err(err)?;
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(err)?;
     }
     Ok(())
 }

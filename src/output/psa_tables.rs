@@ -312,3 +312,49 @@ pub fn write_psa_summary<W: Write>(
     w.flush()?;
     Ok(())
 }
+
+/// budget_impact_psa.csv: per contract and budget year, the mean and 95 % interval across PSA
+/// samples of the spend in the world with the new strategy and of the net budget impact (the
+/// payer's budget risk).
+pub fn write_budget_psa<W: Write>(
+    out: W,
+    model: &Model,
+    rows: &[crate::analysis::budget::BudgetRow],
+    psa: &[crate::run::PsaSample],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "strategy",
+        "contract",
+        "year",
+        "spend_with_mean",
+        "spend_with_low",
+        "spend_with_high",
+        "net_mean",
+        "net_low",
+        "net_high",
+    ])?;
+    let Some(b) = &model.budget else {
+        w.flush()?;
+        return Ok(());
+    };
+    let totals = rows.iter().filter(|r| r.category.is_none());
+    for (k, r) in totals.enumerate() {
+        let with: Vec<f64> = psa.iter().map(|s| s.budget[k].0).collect();
+        let net: Vec<f64> = psa.iter().map(|s| s.budget[k].1).collect();
+        let (with, net) = (spread(&with), spread(&net));
+        w.write_record([
+            model.strategies[b.strategy].name.clone(),
+            contract_name(model, r.contract).to_string(),
+            r.year.to_string(),
+            number(with.mean),
+            number(with.low),
+            number(with.high),
+            number(net.mean),
+            number(net.low),
+            number(net.high),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

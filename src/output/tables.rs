@@ -355,3 +355,45 @@ pub fn write_partners<W: Write>(
     w.flush()?;
     Ok(())
 }
+
+/// budget_impact.csv: one row per contract the new drug is bought under, budget year and
+/// cost category (and `total`); undiscounted spend in the worlds with and without the new
+/// strategy, and the net budget impact.
+pub fn write_budget<W: Write>(
+    out: W,
+    model: &Model,
+    rows: &[crate::analysis::budget::BudgetRow],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "strategy",
+        "contract",
+        "year",
+        "category",
+        "entrants",
+        "entrants_new",
+        "spend_with",
+        "spend_without",
+        "net_budget_impact",
+    ])?;
+    let categories = model.categories();
+    let Some(b) = &model.budget else {
+        w.flush()?;
+        return Ok(());
+    };
+    for r in rows {
+        w.write_record([
+            model.strategies[b.strategy].name.clone(),
+            contract_name(model, r.contract).to_string(),
+            r.year.to_string(),
+            r.category.map_or("total".to_string(), |c| categories[c].clone()),
+            number(r.entrants),
+            number(r.entrants_new),
+            number(r.with),
+            number(r.without),
+            number(r.net()),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

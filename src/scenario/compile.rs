@@ -23,6 +23,7 @@ const TOP_KEYS: &[&str] = &[
     "contracts",
     "correlations",
     "heterogeneity",
+    "budget_impact",
 ];
 
 /// Most lesions per patient (`heterogeneity.lesions` lists P(1) … P(n)).
@@ -265,6 +266,13 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             "missing [[strategies]]: expected at least one strategy",
         );
     }
+    let budget = match doc.get("budget_impact") {
+        Some(v) => {
+            let comparator = meta.as_ref().map(|m| m.comparator);
+            super::budget::read_budget_impact(r, v, &strategy_names, comparator).map(Some)
+        }
+        None => Some(None),
+    };
     let payer = match doc.get("payer") {
         Some(payer) => read_payer(r, payer),
         None => Some((Perspective::National, None)),
@@ -515,6 +523,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         strategies: strategies.into_iter().collect::<Option<Vec<_>>>()?,
         drugs,
         contracts: contracts.into_iter().collect::<Option<Vec<_>>>()?,
+        budget: budget?,
     })
 }
 

@@ -4,11 +4,13 @@
 //! field by field (every error collected with its location), then a compiled [`Model`] with
 //! indices and value slots is built. Nothing downstream sees a name or an unchecked number.
 
+mod budget;
 mod compile;
 pub mod diagnostic;
 mod parameters;
 mod reader;
 
+pub use budget::MAX_BUDGET_YEARS;
 pub use compile::{MAX_BIOMARKERS, MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_TEST_CHAIN};
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
 pub use reader::MAX_MAGNITUDE;

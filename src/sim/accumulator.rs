@@ -378,6 +378,13 @@ pub struct SampleSums {
     /// at list (non-zero only when the comparator gives the drug).
     pub comparator_units: Vec<f64>,
     pub survival: Vec<SurvivalCounts>,
+    /// Budget impact (empty without one): Σ over patients of the undiscounted spend in each
+    /// calendar year after entry, per arm, year and cost category (cell (arm·Y + y)·C + c;
+    /// contract arms hold differences from their list arm, as `arms` do).
+    pub budget: Vec<f64>,
+    /// Budget impact: per cohort-contract arm, its patients' paid cycles, treatments, starts
+    /// and successes per calendar year after entry (population 0; empty for other arms).
+    pub budget_calendar: Vec<CalendarSums>,
 }
 
 impl SampleSums {
@@ -394,6 +401,8 @@ impl SampleSums {
             contracts: vec![ContractSums::default(); arms],
             comparator_units: vec![0.0; contracts],
             survival: vec![SurvivalCounts::new(months); strategies],
+            budget: Vec::new(),
+            budget_calendar: Vec::new(),
         }
     }
 
@@ -409,6 +418,12 @@ impl SampleSums {
             *a += b;
         }
         for (a, b) in self.survival.iter_mut().zip(&other.survival) {
+            a.merge(b);
+        }
+        for (a, b) in self.budget.iter_mut().zip(&other.budget) {
+            *a += b;
+        }
+        for (a, b) in self.budget_calendar.iter_mut().zip(&other.budget_calendar) {
             a.merge(b);
         }
     }

@@ -6,6 +6,7 @@
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
 use super::accumulator::SampleSums;
+use super::budget;
 use super::deferred::{self, Deferred, Open, Pending, post_cash, post_fixed};
 use super::patient::PatientRecord;
 use super::patient::{
@@ -194,6 +195,8 @@ struct Layout {
     second_lines: bool,
     /// Whether cohort-arm settlements are deferred (and surveyed on the way).
     defer: bool,
+    /// Budget impact: its years (0 without one).
+    budget_years: usize,
 }
 
 impl Layout {
@@ -243,6 +246,7 @@ impl Layout {
                 .collect(),
             second_lines: prep.regimens.iter().any(|r| r.second_line.is_some()),
             defer,
+            budget_years: prep.budget.as_ref().map_or(0, |b| b.years),
             charges_all: contract_arms
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
@@ -262,12 +266,16 @@ impl Layout {
         for (k, &years) in sums.contracts.iter_mut().zip(&self.calendar_years) {
             k.calendar = CalendarSums::new(years);
         }
+        if self.budget_years > 0 {
+            sums.budget = vec![0.0; arms * self.budget_years * self.categories];
+            sums.budget_calendar = vec![CalendarSums::new(self.budget_years); arms];
+        }
         sums
     }
 }
 
 /// A treated patient's exposure to a drug of their regimen, if the regimen includes it.
-fn exposure<'a>(
+pub(super) fn exposure<'a>(
     prep: &'a Prepared,
     rec: &'a PatientRecord,
     drug: usize,
@@ -305,6 +313,7 @@ fn simulate_chunk(
     let mut deferred = Deferred { end: patients.end, ..Deferred::default() };
     // Per cohort arm (deferred): the patient's settlement waiting for its refund fractions.
     let mut open: Vec<Option<Open>> = vec![None; sums.arms.len()];
+    let mut budget_scratch = budget::Scratch::default();
     let first_line = LineProcesses::new(FIRST_LINE);
     let arms = sums.arms.len();
     let mut totals = vec![0.0; arms];
@@ -337,14 +346,18 @@ fn simulate_chunk(
             values.fill(None);
             for (s, touched_s) in touched.iter_mut().enumerate() {
                 let Way { rec, course: c, second } = scratch.way(prep, layout, &patient, s);
+                // The course valued: through both lines when a second line was taken.
+                let valued = match second {
+                    Some((_, whole)) if whole.second.is_some() => whole,
+                    _ => c,
+                };
                 // Strategies reaching the same regimen share the patient's course and its value.
-                let mut value = *values[rec.regimen]
-                    .get_or_insert_with(|| value_course(prep, rec.regimen, c, *covered));
-                if let Some((_, whole)) = second
-                    && whole.second.is_some()
-                {
-                    value = value_course(prep, rec.regimen, whole, *covered);
-                }
+                let value = if std::ptr::eq(valued, c) {
+                    *values[rec.regimen]
+                        .get_or_insert_with(|| value_course(prep, rec.regimen, c, *covered))
+                } else {
+                    value_course(prep, rec.regimen, valued, *covered)
+                };
                 let second = second.as_ref().map(|(rec2, _)| rec2);
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
@@ -374,6 +387,14 @@ fn simulate_chunk(
                     deferred: &mut deferred,
                 };
                 *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, out);
+                if let Some(b) = &prep.budget
+                    && (s == b.strategy || s == layout.comparator)
+                {
+                    let arms = budget::Arms { list, contracts: &layout.contract_arms[s] };
+                    let arrival = pk.uniform(prep.arrival, 0);
+                    let scratch = &mut budget_scratch;
+                    budget::account(b, arms, *pk, arrival, lines, valued, scratch, &mut sums);
+                }
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
@@ -542,7 +563,7 @@ fn survey_chunk(
 
 /// Whether the patient's failure would be documented under `contract`.
 #[inline]
-fn documented(contract: &PreparedContract, pk: PatientKey) -> bool {
+pub(super) fn documented(contract: &PreparedContract, pk: PatientKey) -> bool {
     contract.documentation_error == 0.0
         || pk.uniform(contract.process, 0) >= contract.documentation_error
 }

@@ -1,5 +1,6 @@
 //! Simulation: concrete models, patients, and the parallel engine loop.
 pub mod accumulator;
+pub mod budget;
 pub mod deferred;
 pub mod engine;
 pub mod patient;

@@ -82,6 +82,20 @@ pub struct Prepared {
     /// contract (cell r·Y + y; empty for other arms, and until the populations have been
     /// surveyed, see [`Prepared::settled`]).
     pub cohort_fractions: Vec<Vec<f64>>,
+    /// The budget impact analysis's view, if the scenario has one.
+    pub budget: Option<PreparedBudget>,
+}
+
+/// What the engine needs for the budget impact analysis: each patient's spend per calendar
+/// year after entry, undiscounted.
+#[derive(Clone, Debug)]
+pub struct PreparedBudget {
+    /// Budget horizon in calendar years.
+    pub years: usize,
+    /// The new strategy (its arms and the comparator's are followed).
+    pub strategy: usize,
+    /// The model undiscounted (see [`Prepared::undiscounted`]).
+    pub undiscounted: Box<Prepared>,
 }
 
 /// A contract with concrete terms (durations in years from treatment start).
@@ -94,6 +108,8 @@ pub struct PreparedContract {
     /// Fixed yearly administration shared by the year's entrants: per_year / population, paid
     /// at t = 0 for every patient of the strategy.
     pub admin_per_entrant: f64,
+    /// The fixed administration per calendar year (the budget impact counts it per year).
+    pub admin_per_year: f64,
     pub documentation_error: f64,
     pub process: Process,
 }
@@ -486,7 +502,7 @@ impl Prepared {
         let s = &model.states;
         // Validated: cohort-level contracts come with a population of at least 1.
         let population = model.meta.population.unwrap_or(1);
-        Ok(Prepared {
+        let mut prep = Prepared {
             horizon: model.meta.horizon,
             costs,
             outcomes: Discount::new(model.meta.discount_outcomes),
@@ -619,10 +635,45 @@ impl Prepared {
                         Some(n) => v(c.admin_per_year) / n as f64,
                         None => 0.0,
                     },
+                    admin_per_year: v(c.admin_per_year),
                     documentation_error: v(c.documentation_error),
                     process: c.process,
                 })
                 .collect(),
-        })
+            budget: None,
+        };
+        if let Some(b) = &model.budget {
+            prep.budget = Some(PreparedBudget {
+                years: b.years,
+                strategy: b.strategy,
+                undiscounted: Box::new(prep.undiscounted()),
+            });
+        }
+        Ok(prep)
+    }
+
+    /// This model with every discount rate zero and no per-entrant administration: the view
+    /// of a budget, in which money counts when it is spent and a contract's yearly
+    /// administration is a cost of each budget year, not of each entrant.
+    pub fn undiscounted(&self) -> Prepared {
+        let zero = Discount::new(0.0);
+        let mut out = self.clone();
+        out.budget = None;
+        out.costs = zero;
+        out.outcomes = zero;
+        out.manufacturer = zero;
+        for r in &mut out.regimens {
+            for d in &mut r.drugs {
+                d.cycle_sums = zero.cycle_sums(d.cycle, self.horizon);
+                d.manufacturer_cycle_sums = zero.cycle_sums(d.cycle, self.horizon);
+            }
+            if let Some(m) = &mut r.monitoring {
+                m.test_sums = zero.cycle_sums(m.every, self.horizon);
+            }
+        }
+        for c in &mut out.contracts {
+            c.admin_per_entrant = 0.0;
+        }
+        out
     }
 }

@@ -1,0 +1,159 @@
+//! Budget impact (ISPOR 2014 good practice): the payer's undiscounted spend per calendar
+//! year on an eligible population in the world with the new strategy and in the world
+//! without it, by cost category and by the contract the new drug is bought under.
+//!
+//! Per arm, the engine sums each patient's spend in each calendar year after its entry year
+//! (patients enter uniformly over their year). Entrants E_j = incident·(1 + growth)^j (plus
+//! the prevalent pool in year 1); in the world with, uptake_j·E_j get the new strategy and the
+//! rest the comparator; in the world without, all get the comparator. Spend in year y is
+//! Σ_{j≤y} (entrants of year j on an arm) × (the arm's mean spend in year y − j after entry).
+//! Cohort-level contracts are settled on the world's annual totals; a contract's yearly
+//! administration is paid every budget year it is in place.
+
+use crate::contracts::cohort::{YearTotals, fraction_of};
+use crate::model::{Arm, BudgetImpact, Model};
+use crate::sim::accumulator::SampleSums;
+use crate::sim::prepared::{Prepared, PreparedKind};
+
+/// One row of budget_impact.csv: one contract (of the new strategy), budget year and cost
+/// category (`None`: the total).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetRow {
+    /// The contract the new drug is bought under (`None`: list price).
+    pub contract: Option<usize>,
+    /// Budget year, from 1.
+    pub year: usize,
+    pub category: Option<usize>,
+    /// Eligible patients entering in the year, and those of them on the new strategy.
+    pub entrants: f64,
+    pub entrants_new: f64,
+    /// Spend in the world with and without the new strategy.
+    pub with: f64,
+    pub without: f64,
+}
+
+impl BudgetRow {
+    /// The net budget impact: with − without.
+    pub fn net(&self) -> f64 {
+        self.with - self.without
+    }
+}
+
+/// Who is on which arm in a world: (arm, patients entering in each year).
+type World = Vec<(usize, Vec<f64>)>;
+
+/// Every row of the budget impact for one sample's sums (`prep` built from its values).
+pub fn budget_rows(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<BudgetRow> {
+    let Some(b) = &model.budget else { return Vec::new() };
+    if prep.budget.is_none() || sums.budget.is_empty() {
+        // The budget view was skipped (a benchmark).
+        return Vec::new();
+    }
+    let cats = prep.categories().len();
+    let arm_of = |strategy: usize, contract: Option<usize>| {
+        prep.arms.iter().position(|a| *a == Arm { strategy, contract })
+    };
+    let comparator = model.meta.comparator;
+    let entrants: Vec<f64> = (0..b.years).map(|y| b.entrants(y)).collect();
+    let new: Vec<f64> = entrants.iter().zip(&b.uptake).map(|(e, u)| e * u).collect();
+    let old: Vec<f64> = entrants.iter().zip(&new).map(|(e, n)| e - n).collect();
+    let mut rows = Vec::new();
+    let columns = prep.arms.iter().filter(|a| a.strategy == b.strategy).map(|a| a.contract);
+    for contract in columns {
+        let Some(arm_new) = arm_of(b.strategy, contract) else { continue };
+        // The comparator under the same contract if it gives the drug, else at list.
+        let arm_old =
+            arm_of(comparator, contract).or_else(|| arm_of(comparator, None)).unwrap_or(arm_new);
+        let with =
+            spend(prep, sums, b, contract, &vec![(arm_new, new.clone()), (arm_old, old.clone())]);
+        let without = spend(prep, sums, b, contract, &vec![(arm_old, entrants.clone())]);
+        for y in 0..b.years {
+            let row = |category, with: f64, without: f64| BudgetRow {
+                contract,
+                year: y + 1,
+                category,
+                entrants: entrants[y],
+                entrants_new: new[y],
+                with,
+                without,
+            };
+            for c in 0..cats {
+                rows.push(row(Some(c), with[y * cats + c], without[y * cats + c]));
+            }
+            let total = |v: &[f64]| v[y * cats..(y + 1) * cats].iter().sum::<f64>();
+            rows.push(row(None, total(&with), total(&without)));
+        }
+    }
+    rows
+}
+
+/// A world's spend per budget year and category (cell y·C + c) when the contract `contract`
+/// applies to the arms that carry it.
+fn spend(
+    prep: &Prepared,
+    sums: &SampleSums,
+    b: &BudgetImpact,
+    contract: Option<usize>,
+    world: &World,
+) -> Vec<f64> {
+    let cat = prep.categories();
+    let cats = cat.len();
+    let n = sums.patients as f64;
+    let list_of = |arm: usize| {
+        let s = prep.arms[arm].strategy;
+        prep.arms.iter().position(|a| a.strategy == s && a.contract.is_none()).unwrap_or(arm)
+    };
+    // An arm's mean spend in year k after entry: its list arm's plus its own differences.
+    let profile = |arm: usize, k: usize, c: usize| {
+        let cell = |a: usize| sums.budget[(a * b.years + k) * cats + c];
+        let list = list_of(arm);
+        (cell(list) + if list == arm { 0.0 } else { cell(arm) }) / n
+    };
+    let mut out = vec![0.0; b.years * cats];
+    for (arm, entering) in world {
+        for y in 0..b.years {
+            for (j, e) in entering.iter().enumerate().take(y + 1) {
+                for c in 0..cats {
+                    out[y * cats + c] += e * profile(*arm, y - j, c);
+                }
+            }
+        }
+    }
+    let Some(ci) = contract else { return out };
+    let in_place = world.iter().any(|(arm, _)| prep.arms[*arm].contract == Some(ci));
+    if !in_place {
+        return out;
+    }
+    let terms = prep.contracts[ci].kind.clone();
+    let term = match &terms {
+        PreparedKind::Cohort(t) => (t.years as usize).min(b.years),
+        _ => b.years,
+    };
+    for y in 0..term {
+        // The contract's yearly administration, every year it is in place.
+        out[y * cats + cat.contract_admin()] += prep.contracts[ci].admin_per_year;
+    }
+    if let PreparedKind::Cohort(t) = &terms {
+        let price = prep.list_price(prep.contracts[ci].drug);
+        for y in 0..term {
+            let mut year = YearTotals::default();
+            let mut cycles = 0.0;
+            for (arm, entering) in world.iter().filter(|(a, _)| prep.arms[*a].contract == Some(ci))
+            {
+                for (j, e) in entering.iter().enumerate().take(y + 1) {
+                    let cell = sums.budget_calendar[*arm].get(0, y - j);
+                    let w = e / n;
+                    cycles += w * cell.cycles as f64;
+                    year.treated += w * cell.treated as f64;
+                    year.started += w * cell.started as f64;
+                    year.succeeded += w * cell.succeeded as f64;
+                }
+            }
+            year.spend = price * cycles;
+            let g = fraction_of(&t.rule, &year);
+            // Settled against the year of the spend it refunds.
+            out[y * cats + cat.rebate(ci)] -= g * year.spend;
+        }
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! `[budget_impact]`: the incident population, its growth and the new strategy's uptake year by
+//! year, for the budget impact analysis (ISPOR 2014 good practice).
+
+use super::reader::{MAX_MAGNITUDE, Reader, Value};
+use crate::model::BudgetImpact;
+use toml::de::DeValue;
+
+/// Longest budget horizon, in years (ISPOR: the budget holder's horizon, typically 1–5 years).
+pub const MAX_BUDGET_YEARS: u64 = 10;
+
+const KEYS: &[&str] = &["strategy", "years", "incident", "growth", "prevalent", "uptake"];
+
+pub(super) fn read_budget_impact(
+    r: &mut Reader,
+    v: &Value<'_>,
+    strategies: &[String],
+    comparator: Option<usize>,
+) -> Option<BudgetImpact> {
+    let p = "budget_impact";
+    let t = r.table(v, p)?;
+    r.check_keys(t, p, KEYS);
+    let span = v.span();
+    let strategy = r
+        .require(t, &span, p, "strategy", "the name of the new strategy being adopted")
+        .and_then(|x| {
+            let s = r.resolve(x, "budget_impact.strategy", "strategy", strategies)?;
+            if Some(s) == comparator {
+                r.error(
+                    x.span(),
+                    "budget_impact.strategy",
+                    format!(
+                        "expected a strategy other than the comparator `{}`: the world without \
+                         the new strategy gives everybody the comparator",
+                        strategies[s]
+                    ),
+                );
+                return None;
+            }
+            Some(s)
+        });
+    let years = r
+        .require(t, &span, p, "years", "the budget horizon in whole years, 1 to 10")
+        .and_then(|x| {
+            let n = r.integer(x, "budget_impact.years", 1)?;
+            if n > MAX_BUDGET_YEARS {
+                r.error(
+                    x.span(),
+                    "budget_impact.years",
+                    format!("expected at most {MAX_BUDGET_YEARS} years, found {n}"),
+                );
+                return None;
+            }
+            Some(n as usize)
+        });
+    let incident = r
+        .require(t, &span, p, "incident", "eligible patients diagnosed in year 1, like 1200")
+        .and_then(|x| count(r, x, "budget_impact.incident", false));
+    let growth = match t.get("growth") {
+        Some(x) => r.number(x, "budget_impact.growth").and_then(|g| {
+            if g > -1.0 && g <= 10.0 {
+                Some(g)
+            } else {
+                r.error(
+                    x.span(),
+                    "budget_impact.growth",
+                    format!(
+                        "expected an annual growth rate above −1 (−100 %) and at most 10, found {g}"
+                    ),
+                );
+                None
+            }
+        }),
+        None => Some(0.0),
+    };
+    let prevalent = match t.get("prevalent") {
+        Some(x) => count(r, x, "budget_impact.prevalent", true),
+        None => Some(0.0),
+    };
+    let uptake = r
+        .require(
+            t,
+            &span,
+            p,
+            "uptake",
+            "the new strategy's share of each year's patients, like [0.2, 0.4, 0.6]",
+        )
+        .and_then(|x| read_uptake(r, x, years?));
+    Some(BudgetImpact {
+        strategy: strategy?,
+        years: years?,
+        incident: incident?,
+        growth: growth?,
+        prevalent: prevalent?,
+        uptake: uptake?,
+    })
+}
+
+/// A number of patients: finite, positive (or zero if `zero` is allowed), not absurd.
+fn count(r: &mut Reader, x: &Value<'_>, path: &str, zero: bool) -> Option<f64> {
+    let n = r.number(x, path)?;
+    let low_ok = if zero { n >= 0.0 } else { n > 0.0 };
+    if low_ok && n <= MAX_MAGNITUDE {
+        Some(n)
+    } else {
+        let bound = if zero { "at least 0" } else { "above 0" };
+        r.error(
+            x.span(),
+            path,
+            format!(
+                "expected a number of patients {bound} and at most {MAX_MAGNITUDE:e}, found {n}"
+            ),
+        );
+        None
+    }
+}
+
+/// One share for every year, or one per year.
+fn read_uptake(r: &mut Reader, x: &Value<'_>, years: usize) -> Option<Vec<f64>> {
+    let path = "budget_impact.uptake";
+    let share = |r: &mut Reader, v: &Value<'_>, path: &str| -> Option<f64> {
+        let s = r.number(v, path)?;
+        if (0.0..=1.0).contains(&s) {
+            Some(s)
+        } else {
+            r.error(v.span(), path, format!("expected a share in [0, 1], found {s}"));
+            None
+        }
+    };
+    match x.get_ref() {
+        DeValue::Array(items) => {
+            if items.len() != years {
+                r.error(
+                    x.span(),
+                    path,
+                    format!("expected one share per budget year ({years}), found {}", items.len()),
+                );
+                return None;
+            }
+            let shares: Vec<Option<f64>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| share(r, v, &format!("{path}[{i}]")))
+                .collect();
+            shares.into_iter().collect()
+        }
+        _ => share(r, x, path).map(|s| vec![s; years]),
+    }
+}

@@ -1,0 +1,309 @@
+//! Budget impact against closed forms: yearly spend per patient after entry (uniform within
+//! the entry year) for monthly drug cycles and a progression-free cost flow, composed with
+//! growth, a prevalent pool and uptake; a commercial payer's turnover; an expenditure cap
+//! settled on the annual totals; and the outputs (CSV, PSA bands, plot).
+
+use vbpsim::analysis::budget::BudgetRow;
+use vbpsim::run::{RunOptions, Simulation, simulate, write_outputs};
+use vbpsim::scenario;
+
+const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
+/// Drug price per monthly cycle, at most 12 cycles; progression-free cost per year; test cost.
+const A: f64 = 1000.0;
+const C: f64 = 2400.0;
+const T: f64 = 300.0;
+/// Progression rate per year (responders: everybody on x).
+const LAMBDA: f64 = 0.9;
+const PATIENTS: u64 = 200_000;
+const YEARS: usize = 4;
+const INCIDENT: f64 = 1000.0;
+const GROWTH: f64 = 0.09;
+const PREVALENT: f64 = 250.0;
+const UPTAKE: [f64; YEARS] = [0.2, 0.5, 0.7, 0.8];
+
+/// `bsc` (the comparator): nobody progresses or dies, progression-free cost C a year. `treat`:
+/// a test costing T at diagnosis, then drug x (A a month, at most 12 cycles, until
+/// progression at rate λ). The scenario's discount rates must not touch the budget.
+fn scenario_text(payer: &str, contracts: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "budget"
+horizon = "20 years"
+discount = {{ costs = 0.035, outcomes = 0.035 }}
+patients = {PATIENTS}
+seed = 3
+comparator = "bsc"
+
+[payer]
+{payer}
+
+[[biomarkers]]
+name = "m"
+prevalence = 0.5
+
+[[tests]]
+name = "t"
+detects = ["m"]
+sensitivity = 1
+specificity = 1
+cost = {T}
+turnaround = "0 days"
+
+[[regimens]]
+name = "bsc"
+response = 0
+progression = {{ responder = {NEVER}, non_responder = {NEVER} }}
+death_before_progression = {NEVER}
+after_progression = {{ survival = {NEVER} }}
+
+[[regimens]]
+name = "x"
+drugs = [{{ name = "x", price = {A}, cycle = "1 month", max_cycles = 12 }}]
+response = 1
+progression = {{ responder = {{ dist = "exponential", rate = "{LAMBDA} per year" }}, non_responder = {NEVER} }}
+death_before_progression = {NEVER}
+after_progression = {{ survival = {NEVER} }}
+
+[states]
+progression_free = {{ cost = "{C} per year", utility = 0.8 }}
+progressed = {{ utility = 0.6 }}
+
+[[strategies]]
+name = "bsc"
+default = "bsc"
+
+[[strategies]]
+name = "treat"
+test = "t"
+rules = [{{ positive = "m", treat = "x" }}]
+default = "x"
+
+[budget_impact]
+strategy = "treat"
+years = {YEARS}
+incident = {INCIDENT}
+growth = {GROWTH}
+prevalent = {PREVALENT}
+uptake = {UPTAKE:?}
+
+{contracts}
+"#
+    )
+}
+
+fn run(text: &str, samples: u64) -> (scenario::Scenario, Simulation) {
+    let s = scenario::parse("budget.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
+    let options = RunOptions { samples: Some(samples), ..RunOptions::default() };
+    let sim = simulate(&s, &options, &mut |_, _| {}).unwrap();
+    (s, sim)
+}
+
+/// Mean spend per patient in calendar year m after its entry year, entry uniform in the year,
+/// with members leaving at rate μ (0: national payer).
+struct Profile {
+    /// Drug: cycle k at k/12 is paid if the patient is still progression-free and enrolled
+    /// (e^{−(λ+μ)k/12}) and falls in year 0 with probability 1 − k/12, else in year 1.
+    drug: [f64; 2],
+    /// Progression-free cost: C·∫ e^{−(λ+μ)u} du over the year's patient time, averaged over
+    /// the entry time.
+    pf: Vec<f64>,
+}
+
+fn treat_profile(mu: f64) -> Profile {
+    let r = LAMBDA + mu;
+    let q = (-r / 12.0).exp();
+    let mut drug = [0.0; 2];
+    for k in 0..12 {
+        let share = k as f64 / 12.0;
+        drug[0] += A * q.powi(k) * (1.0 - share);
+        drug[1] += A * q.powi(k) * share;
+    }
+    let mut pf = vec![C / r * (1.0 - (1.0 - (-r).exp()) / r)];
+    for m in 1..YEARS {
+        pf.push(C / r * (1.0 - (-r).exp()) * (-r * m as f64).exp() * (r.exp() - 1.0) / r);
+    }
+    Profile { drug, pf }
+}
+
+/// bsc: progression-free for ever, cost C a year while enrolled.
+fn bsc_profile(mu: f64) -> Vec<f64> {
+    if mu == 0.0 {
+        return (0..YEARS).map(|m| if m == 0 { C / 2.0 } else { C }).collect();
+    }
+    let mut out = vec![C / mu * (1.0 - (1.0 - (-mu).exp()) / mu)];
+    for m in 1..YEARS {
+        out.push(C / mu * (1.0 - (-mu).exp()) * (-mu * m as f64).exp() * (mu.exp() - 1.0) / mu);
+    }
+    out
+}
+
+fn entrants(y: usize) -> f64 {
+    INCIDENT * (1.0 + GROWTH).powi(y as i32) + if y == 0 { PREVALENT } else { 0.0 }
+}
+
+/// Σ_{j≤y} weight_j · f(y − j).
+fn convolve(weight: impl Fn(usize) -> f64, f: impl Fn(usize) -> f64, y: usize) -> f64 {
+    (0..=y).map(|j| weight(j) * f(y - j)).sum()
+}
+
+fn row<'a>(
+    s: &scenario::Scenario,
+    sim: &'a Simulation,
+    contract: Option<&str>,
+    year: usize,
+    category: Option<&str>,
+) -> &'a BudgetRow {
+    let categories = s.model.categories();
+    let c = contract.map(|n| s.model.contracts.iter().position(|k| k.name == n).unwrap());
+    let cat = category.map(|n| categories.iter().position(|k| k == n).unwrap());
+    sim.budget
+        .iter()
+        .find(|r| r.contract == c && r.year == year && r.category == cat)
+        .unwrap_or_else(|| panic!("no row {contract:?} {year} {category:?}"))
+}
+
+/// Four standard errors of a mean over PATIENTS of a quantity within [0, range] (its sd is at
+/// most range/2), times the patients it is multiplied by.
+fn tolerance(range: f64, patients: f64) -> f64 {
+    4.0 * range / 2.0 / (PATIENTS as f64).sqrt() * patients
+}
+
+fn check_against_closed_forms(payer: &str, mu: f64) {
+    let (s, sim) = run(&scenario_text(payer, ""), 0);
+    let treat = treat_profile(mu);
+    let bsc = bsc_profile(mu);
+    let new = |j: usize| UPTAKE[j] * entrants(j);
+    let old = |j: usize| entrants(j) - new(j);
+    for y in 0..YEARS {
+        let year = y + 1;
+        let r = row(&s, &sim, None, year, Some("testing"));
+        assert!((r.with - new(y) * T).abs() < 1e-6 * T, "testing year {year}: {}", r.with);
+        assert_eq!(r.without, 0.0);
+        assert!((r.entrants - entrants(y)).abs() < 1e-9 && (r.entrants_new - new(y)).abs() < 1e-9);
+
+        let r = row(&s, &sim, None, year, Some("drug:x"));
+        let want = convolve(new, |k| treat.drug.get(k).copied().unwrap_or(0.0), y);
+        let tol = tolerance(12.0 * A, convolve(new, |_| 1.0, y));
+        assert!((r.with - want).abs() < tol, "drug year {year}: {} vs {want} ± {tol}", r.with);
+
+        let r = row(&s, &sim, None, year, Some("state:progression_free"));
+        let want_with = convolve(new, |k| treat.pf[k], y) + convolve(old, |k| bsc[k], y);
+        let want_without = convolve(entrants, |k| bsc[k], y);
+        let tol = tolerance(C, convolve(entrants, |_| 1.0, y));
+        assert!((r.with - want_with).abs() < tol, "pf year {year}: {} vs {want_with}", r.with);
+        assert!((r.without - want_without).abs() < tol, "pf without year {year}");
+
+        let total = row(&s, &sim, None, year, None);
+        let sum: f64 = sim
+            .budget
+            .iter()
+            .filter(|r| r.contract.is_none() && r.year == year && r.category.is_some())
+            .map(|r| r.net())
+            .sum();
+        assert!((total.net() - sum).abs() < 1e-6 * sum.abs().max(1.0), "total is the sum");
+    }
+}
+
+#[test]
+fn yearly_spend_matches_closed_forms_for_a_national_payer() {
+    check_against_closed_forms("", 0.0);
+}
+
+#[test]
+fn a_commercial_payer_bears_spend_only_while_members_stay() {
+    let turnover: f64 = 0.3;
+    let payer = format!("perspective = \"commercial\"\nturnover = {turnover}");
+    check_against_closed_forms(&payer, -(1.0 - turnover).ln());
+}
+
+#[test]
+fn an_expenditure_cap_is_settled_on_the_annual_totals() {
+    // The world with's drug spend: new_j entrants a year (bsc gives no drug). Cap below it.
+    let cap = 300_000.0;
+    let contracts = format!(
+        "[[contracts]]\nname = \"cap\"\ndrug = \"x\"\nkind = \"expenditure_cap\"\ncap = {cap}\nyears = 3\nadmin = {{ per_year = 20000 }}\n"
+    );
+    let text = scenario_text("population = 1000", &contracts);
+    let (s, sim) = run(&text, 0);
+    let treat = treat_profile(0.0);
+    let new = |j: usize| UPTAKE[j] * entrants(j);
+    for y in 0..YEARS {
+        let year = y + 1;
+        let drug = row(&s, &sim, Some("cap"), year, Some("drug:x")).with;
+        let want = convolve(new, |k| treat.drug.get(k).copied().unwrap_or(0.0), y);
+        let tol = tolerance(12.0 * A, convolve(new, |_| 1.0, y));
+        assert!((drug - want).abs() < tol, "drug year {year}");
+        let rebate = row(&s, &sim, Some("cap"), year, Some("rebate:cap")).with;
+        // Within the term the excess over the cap comes back; after it, nothing.
+        let due = if y < 3 { (drug - cap).max(0.0) } else { 0.0 };
+        assert!(due > 0.0 || y >= 3, "the cap binds in year {year}");
+        assert!((rebate + due).abs() < 1e-6 * drug, "rebate year {year}: {rebate} vs −{due}");
+        let admin = row(&s, &sim, Some("cap"), year, Some("contract_admin")).with;
+        assert_eq!(admin, if y < 3 { 20_000.0 } else { 0.0 }, "yearly administration");
+        // The list column pays the drug in full.
+        let list = row(&s, &sim, None, year, Some("drug:x")).with;
+        assert_eq!(list, drug);
+    }
+}
+
+#[test]
+fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
+    let text = scenario_text("", "").replace(&format!("patients = {PATIENTS}"), "patients = 4000");
+    let (s, sim) = run(&text, 12);
+    let dir = std::env::temp_dir().join(format!("vbpsim-budget-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    write_outputs(&s, &sim, &dir).unwrap();
+    let table = std::fs::read_to_string(dir.join("budget_impact.csv")).unwrap();
+    let header = table.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "strategy,contract,year,category,entrants,entrants_new,spend_with,spend_without,net_budget_impact"
+    );
+    let categories = s.model.categories().len();
+    assert_eq!(table.lines().count(), 1 + YEARS * (categories + 1));
+    let psa = std::fs::read_to_string(dir.join("budget_impact_psa.csv")).unwrap();
+    let mut lines = psa.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "strategy,contract,year,spend_with_mean,spend_with_low,spend_with_high,net_mean,net_low,net_high"
+    );
+    let rows: Vec<Vec<f64>> =
+        lines.map(|l| l.split(',').skip(2).map(|x| x.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), YEARS);
+    for r in &rows {
+        assert!(r[2] <= r[1] && r[1] <= r[3] && r[5] <= r[4] && r[4] <= r[6], "{r:?}");
+        assert!(r[3] > r[2], "samples differ (different patients), so the band is not empty");
+    }
+    for ext in ["png", "svg"] {
+        let bytes = std::fs::read(dir.join(format!("budget_impact.{ext}"))).unwrap();
+        assert!(bytes.len() > 5_000, "{ext} plot has content");
+    }
+    let svg = std::fs::read_to_string(dir.join("budget_impact.svg")).unwrap();
+    assert!(svg.contains("net budget impact") && svg.contains("budget year"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_budget_sections_are_reported_with_their_fields() {
+    let cases = [
+        ("strategy = \"treat\"", "strategy = \"bsc\"", "budget_impact.strategy"),
+        ("strategy = \"treat\"", "strategy = \"tret\"", "budget_impact.strategy"),
+        (&format!("years = {YEARS}"), "years = 11", "budget_impact.years"),
+        (&format!("uptake = {UPTAKE:?}"), "uptake = [0.2, 0.5]", "budget_impact.uptake"),
+        (&format!("uptake = {UPTAKE:?}"), "uptake = 1.5", "budget_impact.uptake"),
+        (&format!("incident = {INCIDENT}"), "incident = 0", "budget_impact.incident"),
+        (&format!("growth = {GROWTH}"), "growth = -1", "budget_impact.growth"),
+        (&format!("prevalent = {PREVALENT}"), "prevalent = -5", "budget_impact.prevalent"),
+        (&format!("prevalent = {PREVALENT}"), "prevalnt = 5", "budget_impact.prevalnt"),
+    ];
+    for (from, to, field) in cases {
+        let text = scenario_text("", "");
+        assert!(text.contains(from), "{from}");
+        let text = text.replace(from, to);
+        let err = scenario::parse("budget.toml", &text).expect_err(to);
+        let shown = format!("{err}");
+        assert!(shown.contains(field), "{to}: {shown}");
+        assert!(shown.contains("budget.toml:"), "{to}: the file and line: {shown}");
+    }
+}
