@@ -14,6 +14,7 @@ pub mod params;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod sensitivity;
 pub mod sim;
 pub mod survival;
 pub mod units;

@@ -48,6 +48,35 @@ enum Command {
         #[command(flatten)]
         sizes: Sizes,
     },
+    /// One-way sensitivity: re-simulate the base case with each parameter at the low and high
+    /// end of its range; write tornado.csv and the tornado plots
+    Sensitivity {
+        /// Scenario file (TOML); omitted: the bundled scenario
+        scenario: Option<PathBuf>,
+        /// Output folder [default: output/<scenario name>-sensitivity]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Patients per strategy (overrides the scenario)
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
+        patients: Option<u64>,
+        /// Random seed (overrides the scenario)
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads [default: all cores]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        threads: Option<u64>,
+        /// The arm whose tornado is drawn: STRATEGY or STRATEGY/CONTRACT [default: the first
+        /// strategy other than the comparator, at list]
+        #[arg(long)]
+        arm: Option<String>,
+        /// The threshold (one of the scenario's) of the incremental-NMB tornado [default: the
+        /// first]
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// No progress bar and no closing summary
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Simulate without writing outputs; print trajectories per second and peak memory
     Bench {
         /// Scenario file (TOML); omitted: the bundled scenario
@@ -151,6 +180,16 @@ fn main() -> ExitCode {
         Command::Init { path } => cmd_init(path.unwrap_or_else(|| PathBuf::from("scenario.toml"))),
         Command::Bench { scenario, patients, threads } => {
             cmd_bench(scenario.as_deref(), patients, threads)
+        }
+        Command::Sensitivity { scenario, out, patients, seed, threads, arm, threshold, quiet } => {
+            let options = RunOptions {
+                patients,
+                samples: Some(0),
+                seed,
+                threads: threads.map(|t| t as usize),
+                simulation_only: true,
+            };
+            cmd_sensitivity(scenario.as_deref(), out, &options, (arm, threshold), quiet)
         }
     };
     match result {
@@ -261,6 +300,77 @@ fn cmd_run(
 }
 
 use vbpsim::analysis::contracts::ThresholdPrice;
+
+fn cmd_sensitivity(
+    path: Option<&Path>,
+    out: Option<PathBuf>,
+    options: &RunOptions,
+    (arm, threshold): (Option<String>, Option<f64>),
+    quiet: bool,
+) -> Result<(), Failure> {
+    let s = load(path)?;
+    let m = &s.model;
+    let k = match threshold {
+        None => 0,
+        Some(l) => m.meta.thresholds.iter().position(|&t| t == l).ok_or_else(|| {
+            let list: Vec<String> = m.meta.thresholds.iter().map(|t| t.to_string()).collect();
+            Failure::input(format!(
+                "error: --threshold {l} is not one of the scenario's thresholds\n  = help: use one of {}, or add it to `scenario.thresholds`",
+                list.join(", ")
+            ))
+        })?,
+    };
+    if vbpsim::sensitivity::ranges(m).is_empty() {
+        return Err(Failure::input(format!(
+            "error: {} has no parameter to vary: one-way sensitivity varies the parameters with a PSA distribution or a `range = [low, high]`\n  = help: give a parameter a range, e.g. `osi_price = {{ value = 14763, range = [11000, 18000] }}`",
+            s.source.name
+        )));
+    }
+    let target =
+        out.unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", m.meta.name)));
+    vbpsim::output::folder::check_target(&target)
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let started = Instant::now();
+    let mut bar: Option<ProgressBar> = None;
+    let mut progress = |done: u64, total: u64| {
+        if quiet {
+            return;
+        }
+        if bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
+            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} one-way sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}",
+            ) {
+                b.set_style(style.progress_chars("=> "));
+            }
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let result = vbpsim::sensitivity::one_way(m, options, &mut progress)
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let arm = vbpsim::sensitivity::focus_arm(m, &result.base, arm.as_deref())
+        .map_err(|e| Failure::input(format!("error: {e}")))?;
+    let dir = vbpsim::sensitivity::write_outputs(&s, &result, &target, arm, k)
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    if !quiet {
+        say!(
+            "varied {} parameters ({} simulations of {} patients × {} strategies) in {:.2} s; wrote {}",
+            result.rows.len(),
+            1 + 2 * result.rows.len(),
+            result.patients,
+            m.strategies.len(),
+            result.wall_seconds,
+            dir.display()
+        );
+    }
+    Ok(())
+}
 
 fn cmd_price(path: Option<&Path>, sizes: &Sizes) -> Result<(), Failure> {
     let s = load(path)?;

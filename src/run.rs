@@ -54,6 +54,8 @@ pub enum RunError {
     Plot(#[from] crate::output::plots::PlotError),
     #[error("PSA sample {sample}: {source}")]
     Sample { sample: u64, source: PrepareError },
+    #[error("one-way sensitivity, parameter `{parameter}`: {source}")]
+    Sensitivity { parameter: String, source: PrepareError },
     #[error(
         "contract `{contract}`: {patients} patients per strategy make {populations} populations of {size} (population × years), {cells} population-years to keep in memory (at most {MAX_POPULATION_YEARS}); simulate fewer patients or settle a larger population"
     )]

@@ -17,9 +17,13 @@ impl Discount {
         Discount { log_rate: rate.ln_1p() }
     }
 
-    /// d(t) = (1+r)^(−t).
+    /// d(t) = (1+r)^(−t); exactly 1 at a zero rate (the budget view's, which calls this for
+    /// every cut of every patient).
     #[inline]
     pub fn factor(&self, t: f64) -> f64 {
+        if self.log_rate == 0.0 {
+            return 1.0;
+        }
         (-self.log_rate * t).exp()
     }
 

@@ -250,6 +250,9 @@ pub struct Parameter {
     pub dimension: Dimension,
     /// Its PSA distribution (on the internal scale); the slot holds the point value.
     pub dist: ParamDist,
+    /// Its one-way sensitivity range given in the scenario (`None`: the distribution's 2.5 %
+    /// and 97.5 % quantiles, or not varied if fixed).
+    pub range: Option<(f64, f64)>,
     /// Random process of its draws.
     pub process: Process,
 }

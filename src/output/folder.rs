@@ -48,6 +48,11 @@ pub const OUTPUT_FILES: &[&str] = &[
     "selection_price.svg",
     "budget_impact.png",
     "budget_impact.svg",
+    "tornado.csv",
+    "tornado.png",
+    "tornado.svg",
+    "tornado_icer.png",
+    "tornado_icer.svg",
 ];
 
 #[derive(Debug, thiserror::Error)]

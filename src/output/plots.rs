@@ -59,6 +59,25 @@ pub enum Chart {
     /// Small multiples on one y scale: per panel, stacked bars at x = 1, 2, … (positive
     /// segments up from zero, negative ones down) and a line with markers.
     StackedPanels { panels: Vec<Panel> },
+    /// A tornado: one row per parameter (first on top), bars from the base value to the
+    /// result at the parameter's low and high end; a vertical line at the base value and one
+    /// at a reference (e.g. incremental NMB 0).
+    Tornado { rows: Vec<TornadoRow>, base: f64, reference: Option<(String, f64)> },
+}
+
+/// One row of [`Chart::Tornado`]: the result at each end, or a note when it is off the scale
+/// (drawn to the edge: `false` the left one, `true` the right one).
+#[derive(Clone, Debug)]
+pub struct TornadoRow {
+    pub label: String,
+    pub low: TornadoEnd,
+    pub high: TornadoEnd,
+}
+
+#[derive(Clone, Debug)]
+pub enum TornadoEnd {
+    At(f64),
+    OffScale { right: bool, note: String },
 }
 
 /// One panel of [`Chart::StackedPanels`].
@@ -298,8 +317,107 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
             legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Chart::StackedPanels { panels } => render_panels(root, plot, panels)?,
+        Chart::Tornado { rows, base, reference } => {
+            render_tornado(root, plot, rows, *base, reference.as_ref())?
+        }
     }
     Ok(())
+}
+
+fn render_tornado<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &Plot,
+    rows: &[TornadoRow],
+    base: f64,
+    reference: Option<&(String, f64)>,
+) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let ends = rows.iter().flat_map(|r| [&r.low, &r.high]).filter_map(|e| match e {
+        TornadoEnd::At(x) => Some(*x),
+        TornadoEnd::OffScale { .. } => None,
+    });
+    let refs = reference.map(|r| r.1);
+    let (lo, hi) = range(ends.chain([base]).chain(refs), false);
+    let n = rows.len().max(1);
+    // Row k (from the top) sits at y = n − k − 0.5.
+    let mut chart = ChartBuilder::on(root)
+        .caption(&plot.title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(260)
+        .build_cartesian_2d(lo..hi, 0.0..n as f64 + 0.8)
+        .map_err(err)?;
+    let span = hi - lo;
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_desc(&plot.x_label)
+        .x_label_formatter(&|v| tick(*v, span))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    let label = TextStyle::from(("sans-serif", 13)).pos(Pos::new(HPos::Right, VPos::Center));
+    for (k, text) in labels.iter().enumerate() {
+        let y = n as f64 - k as f64 - 0.5;
+        let (x, y) = chart.backend_coord(&(lo, y));
+        root.draw(&Text::new(text.clone(), (x - 8, y), label.clone())).map_err(err)?;
+    }
+    let note = TextStyle::from(("sans-serif", 12)).pos(Pos::new(HPos::Center, VPos::Center));
+    for (which, (name, c)) in
+        [("low end", colour(0)), ("high end", colour(1))].into_iter().enumerate()
+    {
+        let mut notes = Vec::new();
+        let bars: Vec<Rectangle<(f64, f64)>> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let y = n as f64 - k as f64 - 0.5;
+                let end = if which == 0 { &r.low } else { &r.high };
+                let x = match end {
+                    TornadoEnd::At(x) => *x,
+                    TornadoEnd::OffScale { right, note } => {
+                        let edge = if *right { hi } else { lo };
+                        notes.push((
+                            (base + edge) / 2.0,
+                            y + if which == 0 { 0.2 } else { -0.2 },
+                            note.clone(),
+                        ));
+                        edge
+                    }
+                };
+                let (y0, y1) = if which == 0 { (y, y + 0.38) } else { (y - 0.38, y) };
+                Rectangle::new([(base.min(x), y0), (base.max(x), y1)], c.mix(0.85).filled())
+            })
+            .collect();
+        chart
+            .draw_series(bars)
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+        for (x, y, text) in notes {
+            let (px, py) = chart.backend_coord(&(x, y));
+            root.draw(&Text::new(text, (px, py), note.clone())).map_err(err)?;
+        }
+    }
+    let top = n as f64 + 0.8;
+    let base_style = ShapeStyle::from(BLACK).stroke_width(2);
+    chart
+        .draw_series(LineSeries::new([(base, 0.0), (base, top)], base_style))
+        .map_err(err)?
+        .label("base case")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], base_style));
+    if let Some((name, x)) = reference {
+        let grey = RGBColor(120, 120, 120);
+        let style = ShapeStyle::from(grey).stroke_width(1);
+        chart
+            .draw_series(DashedLineSeries::new([(*x, 0.0), (*x, top)], 6, 4, style))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// Panels per row of [`Chart::StackedPanels`].

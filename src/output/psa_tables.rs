@@ -24,7 +24,7 @@ pub fn sets(model: &Model, arms: &[Arm]) -> Vec<DecisionSet> {
 }
 
 pub fn write_psa<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     let mut header: Vec<String> =
         ["sample", "strategy", "contract", "cost", "qaly", "ly", "ly_undiscounted"]
             .map(String::from)
@@ -53,7 +53,7 @@ pub fn write_psa<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Res
 /// parameters.csv: one row per sample, one column per uncertain parameter, on the scenario's
 /// internal scale (durations in years, rates per year).
 pub fn write_parameters<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     let mut header = vec!["sample".to_string()];
     header.extend(model.parameters.iter().filter(|p| p.is_uncertain()).map(|p| p.name.clone()));
     w.write_record(&header)?;
@@ -82,7 +82,7 @@ pub fn write_frontier<W: Write>(
     base: &[ArmSummary],
     psa: &[PsaSample],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([
         "decision_set",
         "strategy",
@@ -146,9 +146,9 @@ pub fn write_acceptability<W: Write>(
     arms: &[Arm],
     psa: &[PsaSample],
 ) -> csv::Result<()> {
-    let mut ceac = csv::Writer::from_writer(ceac);
-    let mut ceaf = csv::Writer::from_writer(ceaf);
-    let mut evpi = csv::Writer::from_writer(evpi);
+    let mut ceac = super::csv_cell::Writer::from_writer(ceac);
+    let mut ceaf = super::csv_cell::Writer::from_writer(ceaf);
+    let mut evpi = super::csv_cell::Writer::from_writer(evpi);
     ceac.write_record([
         "decision_set",
         "wtp",
@@ -226,7 +226,7 @@ pub fn write_evppi<W: Write>(
     arms: &[Arm],
     psa: &[PsaSample],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(["decision_set", "wtp", "parameter", "evppi_per_patient", "evppi_population"])?;
     let cohorts = model.meta.population.map(|n| {
         n as f64 * discounted_cohorts(model.meta.discount_costs, model.meta.decision_years)
@@ -262,7 +262,7 @@ pub fn write_psa_summary<W: Write>(
     base: &[ArmSummary],
     psa: &[PsaSample],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([
         "strategy",
         "contract",
@@ -322,7 +322,7 @@ pub fn write_budget_psa<W: Write>(
     rows: &[crate::analysis::budget::BudgetRow],
     psa: &[crate::run::PsaSample],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([
         "strategy",
         "contract",

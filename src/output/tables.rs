@@ -68,7 +68,7 @@ pub fn write_summary<W: Write>(
     rows: &[ArmSummary],
     psa: &[crate::run::PsaSample],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(summary_header(&model.meta.thresholds))?;
     for (i, r) in rows.iter().enumerate() {
         let mut rec = vec![
@@ -108,7 +108,7 @@ pub fn write_summary<W: Write>(
 }
 
 pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(["strategy", "contract", "category", "cost"])?;
     let categories = model.categories();
     for r in rows {
@@ -126,7 +126,7 @@ pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv:
 }
 
 pub fn write_survival<W: Write>(out: W, model: &Model, sums: &SampleSums) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(["strategy", "month", "time", "pfs", "os"])?;
     for (s, counts) in sums.survival.iter().enumerate() {
         let pfs = SurvivalCounts::curve(&counts.pfs, sums.patients);
@@ -151,7 +151,7 @@ pub fn write_contracts<W: Write>(
     summary: &[ArmSummary],
     rows: &[crate::analysis::contracts::ContractRow],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     let thresholds = &model.meta.thresholds;
     let mut header: Vec<String> = [
         "strategy",
@@ -221,7 +221,7 @@ pub fn write_cohort<W: Write>(
     summary: &[ArmSummary],
     rows: &[crate::analysis::cohort::CohortRow],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([
         "strategy",
         "contract",
@@ -266,7 +266,7 @@ pub fn write_selection<W: Write>(
     model: &Model,
     points: &[crate::run::SelectionPoint],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([
         "test",
         "cutoff",
@@ -326,7 +326,7 @@ pub fn write_partners<W: Write>(
     model: &Model,
     rows: &[crate::analysis::partners::PartnerRow],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([
         "strategy",
         "drug",
@@ -364,7 +364,7 @@ pub fn write_budget<W: Write>(
     model: &Model,
     rows: &[crate::analysis::budget::BudgetRow],
 ) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([
         "strategy",
         "contract",

@@ -494,6 +494,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
                 slot: e.slot,
                 dimension: e.dimension,
                 dist: e.dist,
+                range: e.range,
                 process: Process::named(ProcessKind::Parameter, name),
             }
         })

@@ -62,8 +62,12 @@ pub fn read_parameters(r: &mut Reader, v: &Value<'_>) {
             r.invalid_parameters.insert(name);
             continue;
         };
+        let Some(range) = read_range(r, pt, &path, point, dimension) else {
+            r.invalid_parameters.insert(name);
+            continue;
+        };
         let slot = r.constant(point);
-        r.parameters.insert(name.clone(), ParamEntry { slot, dimension, dist });
+        r.parameters.insert(name.clone(), ParamEntry { slot, dimension, dist, range });
         r.parameter_order.push(name);
     }
 }
@@ -118,11 +122,51 @@ fn read_dirichlet(r: &mut Reader, pt: &DeTable<'_>, span: &Range<usize>, path: &
         }
         let slot = r.constant(alpha / total);
         let dist = ParamDist::DirichletShare { alpha, total };
-        r.parameters.insert(name.clone(), ParamEntry { slot, dimension: Dimension::Number, dist });
+        let entry = ParamEntry { slot, dimension: Dimension::Number, dist, range: None };
+        r.parameters.insert(name.clone(), entry);
         r.parameter_order.push(name.clone());
         names.push(name);
     }
     r.dirichlet_groups.push(names);
+}
+
+/// `range = [low, high]`: the one-way sensitivity range of a parameter (default: the 2.5 % and
+/// 97.5 % quantiles of its distribution; a fixed parameter without one is not varied).
+fn read_range(
+    r: &mut Reader,
+    pt: &DeTable<'_>,
+    path: &str,
+    point: f64,
+    dim: Dimension,
+) -> Option<Option<(f64, f64)>> {
+    let Some(v) = pt.get("range") else { return Some(None) };
+    let rp = join(path, "range");
+    let Some([lo, hi]) = r.array(v, &rp) else {
+        r.error(v.span(), &rp, "expected [low, high], the one-way sensitivity range");
+        return None;
+    };
+    let (lo, hi) =
+        (read_field(r, lo, &format!("{rp}[0]"))?, read_field(r, hi, &format!("{rp}[1]"))?);
+    if lo.dim != dim || hi.dim != dim {
+        r.error(
+            v.span(),
+            &rp,
+            format!("expected both ends as {}, like the parameter", dim.describe()),
+        );
+        return None;
+    }
+    if !(lo.x <= point && point <= hi.x && lo.x < hi.x) {
+        r.error(
+            v.span(),
+            &rp,
+            format!(
+                "expected low ≤ point value ≤ high with low < high, found [{}, {}] around {point}",
+                lo.x, hi.x
+            ),
+        );
+        return None;
+    }
+    Some(Some((lo.x, hi.x)))
 }
 
 /// One field of a parameter: its value on the internal scale, dimension and location.
@@ -204,7 +248,7 @@ fn read_parameter(
         );
         return None;
     };
-    let allowed: Vec<&str> = std::iter::once("dist").chain(keys.iter().copied()).collect();
+    let allowed: Vec<&str> = ["dist", "range"].into_iter().chain(keys.iter().copied()).collect();
     r.check_keys(pt, path, &allowed);
 
     // Read every field present, then check dimensions: shape fields are numbers, the others

@@ -107,6 +107,24 @@ pub struct ParamEntry {
     pub dimension: Dimension,
     /// Its distribution (fixed: the point value only).
     pub dist: ParamDist,
+    /// Its one-way sensitivity range, if the scenario gives one.
+    pub range: Option<(f64, f64)>,
+}
+
+impl ParamEntry {
+    /// The values the parameter can take: its distribution's support, widened to its one-way
+    /// range.
+    pub fn support(&self, point: f64) -> Support {
+        let mut s = self.dist.support(point);
+        if let Some((lo, hi)) = self.range {
+            if lo < s.lower || (lo == s.lower && !s.lower_attained) {
+                s.lower = lo;
+                s.lower_attained = true;
+            }
+            s.upper = s.upper.max(hi);
+        }
+        s
+    }
 }
 
 /// Collects diagnostics and the value table while a document is read.
@@ -459,7 +477,7 @@ impl Reader {
             );
             return None;
         }
-        let support = entry.dist.support(x);
+        let support = entry.support(x);
         if !check.admits(support) {
             self.error_help(
                 span,

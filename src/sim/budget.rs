@@ -28,6 +28,8 @@ pub struct Arms<'a> {
 pub struct Scratch {
     previous: Vec<f64>,
     current: Vec<f64>,
+    /// The contract arms whose drug the patient is given.
+    touched: Vec<(usize, usize)>,
 }
 
 /// Add a patient's yearly spend on one strategy to the budget sums.
@@ -44,24 +46,43 @@ pub fn account(
 ) {
     let zero: &Prepared = &budget.undiscounted;
     let cats = zero.categories().len();
-    let width = (1 + arms.contracts.len()) * cats;
+    // A contract arm differs from the list arm only for a patient given its drug (the budget
+    // view has no per-entrant administration).
+    let gives = |drug: usize| {
+        exposure(zero, rec, drug, true).is_some()
+            || second.is_some_and(|r2| exposure(zero, r2, drug, true).is_some())
+    };
+    scratch.touched.clear();
+    scratch.touched.extend(arms.contracts.iter().filter(|(_, ci)| gives(zero.contracts[*ci].drug)));
+    // Without a contract, nothing is spent after death or the end of coverage: later years
+    // add nothing (a contract may still pay or refund then, e.g. an undocumented failure's
+    // instalments).
+    let quiet_after =
+        if scratch.touched.is_empty() { rec.death.min(rec.coverage_end) } else { f64::INFINITY };
+    let width = (1 + scratch.touched.len()) * cats;
     scratch.previous.clear();
     scratch.previous.resize(width, 0.0);
     scratch.current.resize(width, 0.0);
     for m in 0..budget.years {
         let cut = (m + 1) as f64 - arrival;
-        let (list, contract_cells) = scratch.current.split_at_mut(cats);
-        spend_until(zero, (rec, second), course, cut, list);
-        for (k, &(_, ci)) in arms.contracts.iter().enumerate() {
-            let out = &mut contract_cells[k * cats..(k + 1) * cats];
-            contract_until(zero, ci, (rec, second), cut, key, out);
+        if cut - 1.0 > quiet_after {
+            break;
         }
-        let arm_of = |k: usize| if k == 0 { arms.list } else { arms.contracts[k - 1].0 };
-        for k in 0..=arms.contracts.len() {
-            let base = (arm_of(k) * budget.years + m) * cats;
-            let (now, before) = (&scratch.current[k * cats..], &scratch.previous[k * cats..]);
-            for c in 0..cats {
-                sums.budget[base + c] += now[c] - before[c];
+        let (first, later) = (cut_at(rec, cut), second.map(|r2| cut_at(r2, cut)));
+        let (list, contract_cells) = scratch.current.split_at_mut(cats);
+        spend_until(zero, (&first, later.as_ref()), course, list);
+        for (k, &(_, ci)) in scratch.touched.iter().enumerate() {
+            let out = &mut contract_cells[k * cats..(k + 1) * cats];
+            contract_until(zero, ci, (&first, later.as_ref()), cut, key, out);
+        }
+        for k in 0..=scratch.touched.len() {
+            let arm = if k == 0 { arms.list } else { scratch.touched[k - 1].0 };
+            let base = (arm * budget.years + m) * cats;
+            let year = &mut sums.budget[base..base + cats];
+            let now = &scratch.current[k * cats..(k + 1) * cats];
+            let before = &scratch.previous[k * cats..(k + 1) * cats];
+            for ((y, n), b) in year.iter_mut().zip(now).zip(before) {
+                *y += n - b;
             }
         }
         std::mem::swap(&mut scratch.previous, &mut scratch.current);
@@ -88,22 +109,21 @@ fn cut_at(rec: &PatientRecord, cut: f64) -> PatientRecord {
     PatientRecord { coverage_end: rec.coverage_end.min(cut), ..*rec }
 }
 
-/// The list arm's spend dated before `cut`, by category, undiscounted.
+/// The list arm's spend dated before the cut, by category, undiscounted, from the records
+/// cut there.
 fn spend_until(
     zero: &Prepared,
-    (rec, second): (&PatientRecord, Option<&PatientRecord>),
+    (first, second): (&PatientRecord, Option<&PatientRecord>),
     course: &Course,
-    cut: f64,
     out: &mut [f64],
 ) {
     out.fill(0.0);
-    let first = cut_at(rec, cut);
     let mut ledger = Ledger::new(out);
-    let value = value_course(zero, rec.regimen, course, first.coverage_end);
+    let value = value_course(zero, first.regimen, course, first.coverage_end);
     post_course(zero, &value, &mut ledger);
-    post_treatment(zero, &first, &mut ledger);
+    post_treatment(zero, first, &mut ledger);
     if let Some(r2) = second {
-        post_treatment(zero, &cut_at(r2, cut), &mut ledger);
+        post_treatment(zero, r2, &mut ledger);
     }
 }
 
@@ -113,20 +133,20 @@ fn spend_until(
 fn contract_until(
     zero: &Prepared,
     ci: usize,
-    (rec, second): (&PatientRecord, Option<&PatientRecord>),
+    (first, later): (&PatientRecord, Option<&PatientRecord>),
     cut: f64,
     key: PatientKey,
     out: &mut [f64],
 ) {
     out.fill(0.0);
     let contract = &zero.contracts[ci];
-    let (first, later) = (cut_at(rec, cut), second.map(|r2| cut_at(r2, cut)));
-    let Some(mut x) = exposure(zero, &first, contract.drug, true)
-        .or_else(|| later.as_ref().and_then(|r2| exposure(zero, r2, contract.drug, true)))
+    let Some(mut x) = exposure(zero, first, contract.drug, true)
+        .or_else(|| later.and_then(|r2| exposure(zero, r2, contract.drug, true)))
     else {
         return;
     };
     x.documented = documented(contract, key);
+    // The records' coverage ends at the cut; a portable refund's horizon must end there too.
     x.refund_horizon = x.refund_horizon.min(cut);
     let assessment = zero.regimens[x.rec.regimen].assessment;
     let list_pv = x.drug.price * x.stream(0, x.n).0;

@@ -1,0 +1,207 @@
+//! One-way sensitivity against closed forms: a test cost paid by every patient of one strategy
+//! at diagnosis moves the incremental cost by exactly its change (same patients), and a
+//! distribution's range is its 2.5 % and 97.5 % quantiles; the command's folder, plots and
+//! errors.
+
+use vbpsim::run::RunOptions;
+use vbpsim::scenario;
+use vbpsim::sensitivity::{RangeSource, one_way, ranges};
+
+const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
+
+/// `bsc` vs `treat` (a test at diagnosis costing `test_cost`, then drug x until progression).
+/// Parameters: the test cost with a scenario range, a uniform progression median and a fixed
+/// price without a range (not varied).
+fn scenario_text() -> String {
+    format!(
+        r#"
+[scenario]
+name = "oneway"
+horizon = "10 years"
+discount = {{ costs = 0.035, outcomes = 0.035 }}
+patients = 20000
+seed = 9
+comparator = "bsc"
+thresholds = [50000, 100000]
+
+[parameters]
+test_cost = {{ value = 300, range = [100, 900] }}
+pfs_median = {{ dist = "uniform", lower = "6 months", upper = "18 months" }}
+price = {{ value = 1000 }}
+
+[[biomarkers]]
+name = "m"
+prevalence = 0.5
+
+[[tests]]
+name = "t"
+detects = ["m"]
+sensitivity = 1
+specificity = 1
+cost = "test_cost"
+turnaround = "0 days"
+
+[[regimens]]
+name = "bsc"
+response = 0
+progression = {{ responder = {NEVER}, non_responder = {{ dist = "exponential", median = "4 months" }} }}
+death_before_progression = {{ dist = "exponential", rate = "0.1 per year" }}
+after_progression = {{ survival = {{ dist = "exponential", median = "8 months" }} }}
+
+[[regimens]]
+name = "x"
+drugs = [{{ name = "x", price = "price", cycle = "1 month", max_cycles = 12 }}]
+response = 1
+progression = {{ responder = {{ dist = "exponential", median = "pfs_median" }}, non_responder = {NEVER} }}
+death_before_progression = {{ dist = "exponential", rate = "0.1 per year" }}
+after_progression = {{ survival = {{ dist = "exponential", median = "8 months" }} }}
+
+[states]
+progression_free = {{ cost = "100 per month", utility = 0.8 }}
+progressed = {{ utility = 0.5 }}
+
+[[strategies]]
+name = "bsc"
+default = "bsc"
+
+[[strategies]]
+name = "treat"
+test = "t"
+rules = [{{ positive = "m", treat = "x" }}]
+default = "x"
+"#
+    )
+}
+
+#[test]
+fn a_test_cost_moves_the_increment_by_exactly_its_change() {
+    let s = scenario::parse("oneway.toml", &scenario_text()).unwrap_or_else(|e| panic!("{e:?}"));
+    let m = &s.model;
+    let r = ranges(m);
+    let names: Vec<&str> = r.iter().map(|x| m.parameters[x.parameter].name.as_str()).collect();
+    assert_eq!(names, ["test_cost", "pfs_median"], "fixed parameters without a range stay put");
+    assert_eq!((r[0].low, r[0].high, r[0].source), (100.0, 900.0, RangeSource::Scenario));
+    // Uniform(0.5, 1.5) years: quantiles 0.5 + 0.025 and 1.5 − 0.025.
+    assert!((r[1].low - 0.525).abs() < 1e-12 && (r[1].high - 1.475).abs() < 1e-12);
+    assert_eq!(r[1].source, RangeSource::Distribution);
+
+    let result = one_way(m, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let arm = result.base.iter().position(|a| a.strategy == 1).unwrap();
+    let (low, high) = (&result.rows[0].low[arm], &result.rows[0].high[arm]);
+    let base = &result.base[arm];
+    // Everybody on `treat` pays the test at t = 0 (undiscounted), on the same patients.
+    for (at, cost) in [(low, 100.0), (high, 900.0)] {
+        let moved = at.inc_cost.mean - base.inc_cost.mean;
+        assert!((moved - (cost - 300.0)).abs() < 1e-9 * 900.0, "moved {moved}");
+        assert_eq!(at.inc_qaly.mean, base.inc_qaly.mean, "QALYs do not move");
+        for k in 0..2 {
+            let nmb = at.inc_nmb[k].mean - base.inc_nmb[k].mean;
+            assert!((nmb + (cost - 300.0)).abs() < 1e-9 * 900.0);
+        }
+    }
+    // A longer progression-free time on the drug raises its QALYs.
+    let (low, high) = (&result.rows[1].low[arm], &result.rows[1].high[arm]);
+    assert!(high.inc_qaly.mean > base.inc_qaly.mean && base.inc_qaly.mean > low.inc_qaly.mean);
+}
+
+fn vbpsim() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("vbpsim").unwrap()
+}
+
+#[test]
+fn the_command_writes_its_folder_and_refuses_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, scenario_text()).unwrap();
+    let out = dir.path().join("o");
+    let run = vbpsim()
+        .args(["sensitivity", "--quiet", "--patients", "3000", "--threshold", "100000", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "run.json",
+            "tornado.csv",
+            "tornado.png",
+            "tornado.svg",
+            "tornado_icer.png",
+            "tornado_icer.svg"
+        ]
+    );
+    let table = std::fs::read_to_string(out.join("tornado.csv")).unwrap();
+    let header: Vec<&str> = table.lines().next().unwrap().split(',').collect();
+    assert_eq!(&header[..3], ["parameter", "range_source", "value_base"]);
+    assert!(header.contains(&"inc_nmb_low_50000") && header.contains(&"swing_100000"));
+    // Two parameters × one arm (treat at list; no contracts).
+    assert_eq!(table.lines().count(), 3);
+    let svg = std::fs::read_to_string(out.join("tornado.svg")).unwrap();
+    for w in ["One-way sensitivity", "test_cost [100 – 900]", "pfs_median", "decision changes"] {
+        assert!(svg.contains(w), "tornado.svg shows {w:?}");
+    }
+    // Re-running replaces the folder it wrote.
+    let again = vbpsim()
+        .args(["sensitivity", "--quiet", "--patients", "500", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+
+    for (args, code, words) in [
+        (vec!["--threshold", "123"], 2, "not one of the scenario's thresholds"),
+        (vec!["--arm", "nope"], 2, "no such arm"),
+    ] {
+        let o = vbpsim()
+            .args(["sensitivity", "--quiet", "--patients", "500", "--out"])
+            .arg(dir.path().join("p"))
+            .args(&args)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(code), "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(words), "{args:?}");
+    }
+    let fixed = scenario_text()
+        .replace("test_cost = { value = 300, range = [100, 900] }", "test_cost = { value = 300 }")
+        .replace(
+            r#"pfs_median = { dist = "uniform", lower = "6 months", upper = "18 months" }"#,
+            r#"pfs_median = { value = "12 months" }"#,
+        );
+    let f2 = dir.path().join("fixed.toml");
+    std::fs::write(&f2, fixed).unwrap();
+    let o = vbpsim().args(["sensitivity", "--quiet"]).arg(&f2).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no parameter to vary"));
+}
+
+#[test]
+fn a_range_is_checked_like_the_parameter() {
+    for (range, field) in [
+        ("range = [400, 900]", "parameters.test_cost.range"),
+        ("range = [100]", "parameters.test_cost.range"),
+        ("range = [\"1 month\", \"2 months\"]", "parameters.test_cost.range"),
+    ] {
+        let text = scenario_text().replace("range = [100, 900]", range);
+        let err = scenario::parse("oneway.toml", &text).expect_err(range);
+        let shown = format!("{err}");
+        assert!(shown.contains(field), "{range}: {shown}");
+    }
+    // A probability's range must stay a probability, as its draws must.
+    let text = scenario_text()
+        .replace(
+            "price = { value = 1000 }",
+            "price = { value = 1000 }\nprev = { value = 0.5, range = [0.2, 1.4] }",
+        )
+        .replace("prevalence = 0.5", "prevalence = \"prev\"");
+    let err = scenario::parse("oneway.toml", &text).expect_err("probability range");
+    assert!(format!("{err}").contains("biomarkers[0].prevalence"), "{err}");
+}
