@@ -73,6 +73,12 @@ enum Command {
         /// first]
         #[arg(long)]
         threshold: Option<f64>,
+        /// Also a two-way grid over two parameters: NAME,NAME
+        #[arg(long, value_name = "A,B")]
+        two_way: Option<String>,
+        /// Grid points per parameter of the two-way analysis
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(2..=41))]
+        steps: u64,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -181,7 +187,18 @@ fn main() -> ExitCode {
         Command::Bench { scenario, patients, threads } => {
             cmd_bench(scenario.as_deref(), patients, threads)
         }
-        Command::Sensitivity { scenario, out, patients, seed, threads, arm, threshold, quiet } => {
+        Command::Sensitivity {
+            scenario,
+            out,
+            patients,
+            seed,
+            threads,
+            arm,
+            threshold,
+            two_way,
+            steps,
+            quiet,
+        } => {
             let options = RunOptions {
                 patients,
                 samples: Some(0),
@@ -189,7 +206,8 @@ fn main() -> ExitCode {
                 threads: threads.map(|t| t as usize),
                 simulation_only: true,
             };
-            cmd_sensitivity(scenario.as_deref(), out, &options, (arm, threshold), quiet)
+            let grid = two_way.map(|names| (names, steps as usize));
+            cmd_sensitivity(scenario.as_deref(), out, &options, (arm, threshold, grid), quiet)
         }
     };
     match result {
@@ -305,7 +323,7 @@ fn cmd_sensitivity(
     path: Option<&Path>,
     out: Option<PathBuf>,
     options: &RunOptions,
-    (arm, threshold): (Option<String>, Option<f64>),
+    (arm, threshold, grid): (Option<String>, Option<f64>, Option<(String, usize)>),
     quiet: bool,
 ) -> Result<(), Failure> {
     let s = load(path)?;
@@ -320,7 +338,34 @@ fn cmd_sensitivity(
             ))
         })?,
     };
-    if vbpsim::sensitivity::ranges(m).is_empty() {
+    let ranges = vbpsim::sensitivity::ranges(m);
+    // The two-way parameters, by name, among those with a range.
+    let pair = match &grid {
+        None => None,
+        Some((names, _)) => {
+            let varied: Vec<&str> =
+                ranges.iter().map(|r| m.parameters[r.parameter].name.as_str()).collect();
+            let find = |n: &str| {
+                ranges.iter().find(|r| m.parameters[r.parameter].name == n).copied().ok_or_else(
+                    || {
+                        Failure::input(format!(
+                            "error: --two-way: `{n}` is not a parameter with a range or a PSA distribution\n  = help: parameters that can vary: {}",
+                            varied.join(", ")
+                        ))
+                    },
+                )
+            };
+            match names.split(',').map(str::trim).collect::<Vec<_>>()[..] {
+                [a, b] if a != b => Some((find(a)?, find(b)?)),
+                _ => {
+                    return Err(Failure::input(format!(
+                        "error: --two-way {names}: expected two different parameter names, A,B"
+                    )));
+                }
+            }
+        }
+    };
+    if ranges.is_empty() {
         return Err(Failure::input(format!(
             "error: {} has no parameter to vary: one-way sensitivity varies the parameters with a PSA distribution or a `range = [low, high]`\n  = help: give a parameter a range, e.g. `osi_price = {{ value = 14763, range = [11000, 18000] }}`",
             s.source.name
@@ -349,14 +394,27 @@ fn cmd_sensitivity(
             b.set_position(done);
         }
     };
-    let result = vbpsim::sensitivity::one_way(m, options, &mut progress)
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let failed = |e: vbpsim::run::RunError| Failure::other(format!("error: {e}"));
+    let runner = vbpsim::sensitivity::Runner::new(m, options).map_err(failed)?;
+    let result = vbpsim::sensitivity::one_way(&runner, &mut progress).map_err(failed)?;
+    let arm = vbpsim::sensitivity::focus_arm(m, &result.base, arm.as_deref())
+        .map_err(|e| Failure::input(format!("error: {e}")))?;
+    let mut extras = vbpsim::sensitivity::Extras::default();
+    for (row, r) in result.rows.iter().enumerate() {
+        for t in 0..m.meta.thresholds.len() {
+            let value = vbpsim::sensitivity::switch_value(&runner, r, arm, t).map_err(failed)?;
+            extras.switches.push((row, t, value));
+        }
+    }
+    if let (Some(xy), Some((_, steps))) = (pair, grid) {
+        let grid =
+            vbpsim::sensitivity::two_way(&runner, xy, steps, &mut progress).map_err(failed)?;
+        extras.two_way = Some(grid);
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let arm = vbpsim::sensitivity::focus_arm(m, &result.base, arm.as_deref())
-        .map_err(|e| Failure::input(format!("error: {e}")))?;
-    let dir = vbpsim::sensitivity::write_outputs(&s, &result, &target, arm, k)
+    let dir = vbpsim::sensitivity::write_outputs(&s, (&result, &extras), &target, arm, k)
         .map_err(|e| Failure::other(format!("error: {e}")))?;
     if !quiet {
         say!(

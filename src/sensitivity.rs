@@ -62,7 +62,12 @@ pub fn ranges(model: &Model) -> Vec<OneWayRange> {
 /// The base case's value table with parameter `i` at `x`. A Dirichlet share moves alone only
 /// with the other shares of its vector rescaled to keep their sum.
 pub fn values_with(model: &Model, i: usize, x: f64) -> Vec<f64> {
-    let mut values = model.values.clone();
+    moved(model, &model.values, i, x)
+}
+
+/// `values` with parameter `i` at `x` (and its Dirichlet partners rescaled).
+fn moved(model: &Model, values: &[f64], i: usize, x: f64) -> Vec<f64> {
+    let mut values = values.to_vec();
     let p = &model.parameters[i];
     let slot = p.slot.0 as usize;
     let base = values[slot];
@@ -98,64 +103,169 @@ pub struct OneWay {
     pub wall_seconds: f64,
 }
 
-/// The base case at `values`, on the run's patients (no budget view, no price searches).
-fn base_case(
-    model: &Model,
-    values: &[f64],
+/// Re-simulations of the base case on one set of patients (the run's seed and size), in one
+/// thread pool.
+pub struct Runner<'a> {
+    model: &'a Model,
+    pool: rayon::ThreadPool,
     spec: SampleSpec,
-    parameter: Option<&str>,
-) -> Result<Vec<ArmSummary>, RunError> {
-    let mut prep = Prepared::new(model, values).map_err(|source| match parameter {
-        Some(p) => RunError::Sensitivity { parameter: p.to_string(), source },
-        None => RunError::Prepare(source),
-    })?;
-    prep.budget = None;
-    let sums = simulate_sample(&prep, spec, &mut |_, _| {});
-    Ok(summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds))
+    started: std::time::Instant,
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(model: &'a Model, options: &RunOptions) -> Result<Self, RunError> {
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(t) = options.threads {
+            builder = builder.num_threads(t);
+        }
+        let pool = builder.build().map_err(|source| RunError::Threads {
+            threads: options.threads.unwrap_or(0),
+            source,
+        })?;
+        let spec = SampleSpec {
+            seed: options.seed.unwrap_or(model.meta.seed),
+            sample: 0,
+            patients: options.patients.unwrap_or(model.meta.patients),
+            comparator: model.meta.comparator,
+        };
+        Ok(Runner { model, pool, spec, started: std::time::Instant::now() })
+    }
+
+    /// The arms' results at `values` (no budget view, no price searches); `parameter` names
+    /// the parameter moved, for errors.
+    pub fn at(&self, values: &[f64], parameter: Option<&str>) -> Result<Vec<ArmSummary>, RunError> {
+        let model = self.model;
+        let mut prep = Prepared::new(model, values).map_err(|source| match parameter {
+            Some(p) => RunError::Sensitivity { parameter: p.to_string(), source },
+            None => RunError::Prepare(source),
+        })?;
+        prep.budget = None;
+        let sums = self.pool.install(|| simulate_sample(&prep, self.spec, &mut |_, _| {}));
+        Ok(summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds))
+    }
+
+    /// The arms' results with parameter `i` at `x`.
+    pub fn with(&self, i: usize, x: f64) -> Result<Vec<ArmSummary>, RunError> {
+        let name = self.model.parameters[i].name.as_str();
+        self.at(&values_with(self.model, i, x), Some(name))
+    }
 }
 
 /// Run the one-way analysis. `progress` receives (simulations done, total).
 pub fn one_way(
-    model: &Model,
-    options: &RunOptions,
+    runner: &Runner<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<OneWay, RunError> {
-    let patients = options.patients.unwrap_or(model.meta.patients);
-    let seed = options.seed.unwrap_or(model.meta.seed);
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = options.threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = builder
-        .build()
-        .map_err(|source| RunError::Threads { threads: options.threads.unwrap_or(0), source })?;
-    let started = std::time::Instant::now();
-    let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
+    let model = runner.model;
     let ranges = ranges(model);
     let total = 1 + 2 * ranges.len() as u64;
-    let base = pool.install(|| base_case(model, &model.values, spec, None))?;
+    let base = runner.at(&model.values, None)?;
     progress(1, total);
     let mut rows = Vec::with_capacity(ranges.len());
     for (k, range) in ranges.into_iter().enumerate() {
-        let name = model.parameters[range.parameter].name.as_str();
-        let at = |x: f64| {
-            let values = values_with(model, range.parameter, x);
-            pool.install(|| base_case(model, &values, spec, Some(name)))
-        };
-        let low = at(range.low)?;
+        let low = runner.with(range.parameter, range.low)?;
         progress(2 + 2 * k as u64, total);
-        let high = at(range.high)?;
+        let high = runner.with(range.parameter, range.high)?;
         progress(3 + 2 * k as u64, total);
         rows.push(OneWayRow { range, low, high });
     }
     Ok(OneWay {
         base,
         rows,
-        patients,
-        seed,
-        threads: pool.current_num_threads(),
-        wall_seconds: started.elapsed().as_secs_f64(),
+        patients: runner.spec.patients,
+        seed: runner.spec.seed,
+        threads: runner.pool.current_num_threads(),
+        wall_seconds: runner.started.elapsed().as_secs_f64(),
     })
+}
+
+/// Where, within a parameter's range, arm `arm`'s incremental NMB at threshold k crosses zero
+/// (the decision changes), with the other parameters at their point values; `None` if it keeps
+/// one sign over the range. Found on the same patients by the Illinois variant of regula falsi
+/// from the range's ends, to 1e-9 of the NMB's change over the range.
+pub fn switch_value(
+    runner: &Runner<'_>,
+    row: &OneWayRow,
+    arm: usize,
+    k: usize,
+) -> Result<Option<f64>, RunError> {
+    let f = |x: f64| -> Result<f64, RunError> {
+        Ok(runner.with(row.range.parameter, x)?[arm].inc_nmb[k].mean)
+    };
+    let (mut lo, mut hi) = (row.range.low, row.range.high);
+    let (mut f_lo, mut f_hi) = (row.low[arm].inc_nmb[k].mean, row.high[arm].inc_nmb[k].mean);
+    if f_lo == 0.0 {
+        return Ok(Some(lo));
+    }
+    if f_hi == 0.0 {
+        return Ok(Some(hi));
+    }
+    if (f_lo > 0.0) == (f_hi > 0.0) {
+        return Ok(None);
+    }
+    let tolerance = 1e-9 * (f_lo - f_hi).abs();
+    let mut side = 0i8;
+    for _ in 0..100 {
+        let x = hi - f_hi * (hi - lo) / (f_hi - f_lo);
+        let fx = f(x)?;
+        if fx.abs() <= tolerance || (hi - lo).abs() <= 1e-12 * hi.abs().max(lo.abs()) {
+            return Ok(Some(x));
+        }
+        if (fx > 0.0) == (f_lo > 0.0) {
+            (lo, f_lo) = (x, fx);
+            if side == 1 {
+                f_hi *= 0.5;
+            }
+            side = 1;
+        } else {
+            (hi, f_hi) = (x, fx);
+            if side == -1 {
+                f_lo *= 0.5;
+            }
+            side = -1;
+        }
+    }
+    // A step in the NMB (patients' discrete events) leaves no exact zero: the step's place.
+    Ok(Some(0.5 * (lo + hi)))
+}
+
+/// A two-way grid: parameters `x` and `y` (indices into `Model::parameters`) each over its
+/// range in `steps` equal steps, every other parameter at its point value.
+#[derive(Clone, Debug)]
+pub struct TwoWay {
+    pub x: OneWayRange,
+    pub y: OneWayRange,
+    pub xs: Vec<f64>,
+    pub ys: Vec<f64>,
+    /// Per cell (row-major: y outer, x inner): the arms' results.
+    pub cells: Vec<Vec<ArmSummary>>,
+}
+
+/// Run a two-way grid. `progress` receives (cells done, total).
+pub fn two_way(
+    runner: &Runner<'_>,
+    (x, y): (OneWayRange, OneWayRange),
+    steps: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<TwoWay, RunError> {
+    let model = runner.model;
+    let grid = |r: &OneWayRange| -> Vec<f64> {
+        (0..steps).map(|i| r.low + (r.high - r.low) * i as f64 / (steps - 1) as f64).collect()
+    };
+    let (xs, ys) = (grid(&x), grid(&y));
+    let names = format!(
+        "{} and {}",
+        model.parameters[x.parameter].name, model.parameters[y.parameter].name
+    );
+    let mut cells = Vec::with_capacity(steps * steps);
+    for &b in &ys {
+        for &a in &xs {
+            let values = moved(model, &moved(model, &model.values, x.parameter, a), y.parameter, b);
+            cells.push(runner.at(&values, Some(&names))?);
+            progress(cells.len() as u64, (steps * steps) as u64);
+        }
+    }
+    Ok(TwoWay { x, y, xs, ys, cells })
 }
 
 /// The arm to draw: `strategy` or `strategy/contract` (default: the first strategy other than
@@ -198,11 +308,19 @@ struct Manifest<'a> {
     wall_seconds: f64,
 }
 
-/// Write the sensitivity folder atomically: tornado.csv, the tornado plots of `arm` at
-/// threshold index `k`, and run.json.
+/// What a sensitivity run adds to its one-way rows: the switch values of the drawn arm
+/// (one-way row, threshold index, value) and an optional two-way grid.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    pub switches: Vec<(usize, usize, Option<f64>)>,
+    pub two_way: Option<TwoWay>,
+}
+
+/// Write the sensitivity folder atomically: tornado.csv and threshold.csv, the tornado plots
+/// of `arm` at threshold index `k`, twoway.csv and its heatmap if asked, and run.json.
 pub fn write_outputs(
     scenario: &crate::scenario::Scenario,
-    result: &OneWay,
+    (result, extras): (&OneWay, &Extras),
     target: &std::path::Path,
     arm: usize,
     k: usize,
@@ -220,6 +338,17 @@ pub fn write_outputs(
     crate::output::tornado::write_table(file, model, result)
         .map_err(|source| RunError::Csv { path: shown("tornado.csv"), source })?;
     crate::output::tornado::write_plots(&staging.dir, model, result, arm, k)?;
+    let file =
+        std::fs::File::create(staging.file("threshold.csv")).map_err(write_err("threshold.csv"))?;
+    crate::output::tornado::write_switches(file, model, result, arm, &extras.switches)
+        .map_err(|source| RunError::Csv { path: shown("threshold.csv"), source })?;
+    if let Some(grid) = &extras.two_way {
+        let file =
+            std::fs::File::create(staging.file("twoway.csv")).map_err(write_err("twoway.csv"))?;
+        crate::output::tornado::write_two_way(file, model, grid)
+            .map_err(|source| RunError::Csv { path: shown("twoway.csv"), source })?;
+        crate::output::tornado::write_two_way_plot(&staging.dir, model, grid, arm, k)?;
+    }
     let a = &result.base[arm];
     let manifest = Manifest {
         tool: "vbpsim",

@@ -5,7 +5,7 @@
 
 use vbpsim::run::RunOptions;
 use vbpsim::scenario;
-use vbpsim::sensitivity::{RangeSource, one_way, ranges};
+use vbpsim::sensitivity::{RangeSource, Runner, one_way, ranges, switch_value};
 
 const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 
@@ -85,7 +85,8 @@ fn a_test_cost_moves_the_increment_by_exactly_its_change() {
     assert!((r[1].low - 0.525).abs() < 1e-12 && (r[1].high - 1.475).abs() < 1e-12);
     assert_eq!(r[1].source, RangeSource::Distribution);
 
-    let result = one_way(m, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let runner = Runner::new(m, &RunOptions::default()).unwrap();
+    let result = one_way(&runner, &mut |_, _| {}).unwrap();
     let arm = result.base.iter().position(|a| a.strategy == 1).unwrap();
     let (low, high) = (&result.rows[0].low[arm], &result.rows[0].high[arm]);
     let base = &result.base[arm];
@@ -104,6 +105,57 @@ fn a_test_cost_moves_the_increment_by_exactly_its_change() {
     assert!(high.inc_qaly.mean > base.inc_qaly.mean && base.inc_qaly.mean > low.inc_qaly.mean);
 }
 
+#[test]
+fn the_decision_switches_where_the_closed_form_says() {
+    // Incremental NMB falls by exactly one per unit of test cost (everybody on `treat` pays it
+    // at diagnosis, same patients): it crosses zero at c* = 300 + NMB(300).
+    let text = scenario_text().replace("range = [100, 900]", "range = [0, 500000]");
+    let s = scenario::parse("oneway.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let runner = Runner::new(&s.model, &RunOptions::default()).unwrap();
+    let result = one_way(&runner, &mut |_, _| {}).unwrap();
+    let arm = result.base.iter().position(|a| a.strategy == 1).unwrap();
+    for k in 0..2 {
+        let base = result.base[arm].inc_nmb[k].mean;
+        let want = 300.0 + base;
+        assert!(want > 0.0 && want < 500_000.0, "the switch lies in the range: {want}");
+        let got = switch_value(&runner, &result.rows[0], arm, k).unwrap().unwrap();
+        assert!((got - want).abs() < 1e-6 * 500_000.0, "threshold {k}: {got} vs {want}");
+    }
+    // A parameter whose range keeps the sign reports no switch.
+    let narrow = scenario_text().replace("range = [100, 900]", "range = [299, 301]");
+    let s = scenario::parse("oneway.toml", &narrow).unwrap();
+    let runner = Runner::new(&s.model, &RunOptions::default()).unwrap();
+    let result = one_way(&runner, &mut |_, _| {}).unwrap();
+    let nmb = result.base[arm].inc_nmb[0].mean;
+    assert!(nmb.abs() > 1.0, "no switch within one unit of cost");
+    assert_eq!(switch_value(&runner, &result.rows[0], arm, 0).unwrap(), None);
+}
+
+#[test]
+fn a_two_way_grid_is_linear_in_the_test_cost_at_every_progression_median() {
+    use vbpsim::sensitivity::two_way;
+    let s = scenario::parse("oneway.toml", &scenario_text()).unwrap();
+    let m = &s.model;
+    let runner =
+        Runner::new(m, &RunOptions { patients: Some(5000), ..RunOptions::default() }).unwrap();
+    let r = ranges(m);
+    let grid = two_way(&runner, (r[0], r[1]), 3, &mut |_, _| {}).unwrap();
+    assert_eq!((grid.xs.len(), grid.ys.len(), grid.cells.len()), (3, 3, 9));
+    assert_eq!((grid.xs[0], grid.xs[2]), (100.0, 900.0));
+    let arm = grid.cells[0].iter().position(|a| a.strategy == 1).unwrap();
+    for j in 0..3 {
+        let row = &grid.cells[j * 3..(j + 1) * 3];
+        for k in 0..2 {
+            let step = row[2][arm].inc_nmb[k].mean - row[0][arm].inc_nmb[k].mean;
+            assert!((step + 800.0).abs() < 1e-6, "y {}: {step}", grid.ys[j]);
+        }
+        // The same progression median gives the same QALYs whatever the test cost.
+        assert_eq!(row[0][arm].inc_qaly.mean, row[2][arm].inc_qaly.mean);
+    }
+    // Longer progression-free time on the drug: more QALYs.
+    assert!(grid.cells[6][arm].inc_qaly.mean > grid.cells[0][arm].inc_qaly.mean);
+}
+
 fn vbpsim() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("vbpsim").unwrap()
 }
@@ -115,7 +167,8 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
     std::fs::write(&file, scenario_text()).unwrap();
     let out = dir.path().join("o");
     let run = vbpsim()
-        .args(["sensitivity", "--quiet", "--patients", "3000", "--threshold", "100000", "--out"])
+        .args(["sensitivity", "--quiet", "--patients", "3000", "--threshold", "100000"])
+        .args(["--two-way", "test_cost,pfs_median", "--steps", "3", "--out"])
         .arg(&out)
         .arg(&file)
         .output()
@@ -130,13 +183,27 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
         names,
         [
             "run.json",
+            "threshold.csv",
             "tornado.csv",
             "tornado.png",
             "tornado.svg",
             "tornado_icer.png",
-            "tornado_icer.svg"
+            "tornado_icer.svg",
+            "twoway.csv",
+            "twoway.png",
+            "twoway.svg"
         ]
     );
+    let switches = std::fs::read_to_string(out.join("threshold.csv")).unwrap();
+    assert!(switches.starts_with("parameter,strategy,contract,threshold,"));
+    assert_eq!(switches.lines().count(), 1 + 2 * 2, "two parameters × two thresholds");
+    let grid = std::fs::read_to_string(out.join("twoway.csv")).unwrap();
+    assert!(grid.starts_with(
+        "parameter_x,value_x,parameter_y,value_y,strategy,contract,inc_nmb_50000,preferred_50000"
+    ));
+    assert_eq!(grid.lines().count(), 1 + 9, "3 × 3 cells × one arm");
+    let heatmap = std::fs::read_to_string(out.join("twoway.svg")).unwrap();
+    assert!(heatmap.contains("Two-way sensitivity") && heatmap.contains("pfs_median"));
     let table = std::fs::read_to_string(out.join("tornado.csv")).unwrap();
     let header: Vec<&str> = table.lines().next().unwrap().split(',').collect();
     assert_eq!(&header[..3], ["parameter", "range_source", "value_base"]);
@@ -159,6 +226,8 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
     for (args, code, words) in [
         (vec!["--threshold", "123"], 2, "not one of the scenario's thresholds"),
         (vec!["--arm", "nope"], 2, "no such arm"),
+        (vec!["--two-way", "test_cost,price"], 2, "not a parameter with a range"),
+        (vec!["--two-way", "test_cost"], 2, "expected two different parameter names"),
     ] {
         let o = vbpsim()
             .args(["sensitivity", "--quiet", "--patients", "500", "--out"])

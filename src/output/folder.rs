@@ -53,6 +53,10 @@ pub const OUTPUT_FILES: &[&str] = &[
     "tornado.svg",
     "tornado_icer.png",
     "tornado_icer.svg",
+    "threshold.csv",
+    "twoway.csv",
+    "twoway.png",
+    "twoway.svg",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -63,6 +63,9 @@ pub enum Chart {
     /// result at the parameter's low and high end; a vertical line at the base value and one
     /// at a reference (e.g. incremental NMB 0).
     Tornado { rows: Vec<TornadoRow>, base: f64, reference: Option<(String, f64)> },
+    /// A grid of cells coloured by a value's sign and size (blue above zero, orange below):
+    /// `values` row-major, y outer and x inner.
+    Heatmap { xs: Vec<f64>, ys: Vec<f64>, values: Vec<f64> },
 }
 
 /// One row of [`Chart::Tornado`]: the result at each end, or a note when it is off the scale
@@ -320,8 +323,53 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
         Chart::Tornado { rows, base, reference } => {
             render_tornado(root, plot, rows, *base, reference.as_ref())?
         }
+        Chart::Heatmap { xs, ys, values } => render_heatmap(root, plot, xs, ys, values)?,
     }
     Ok(())
+}
+
+/// Cell edges: midpoints between grid values, half a step beyond the ends.
+fn edges(v: &[f64]) -> Vec<f64> {
+    let step = if v.len() > 1 { v[1] - v[0] } else { 1.0 };
+    let mut e = vec![v[0] - step / 2.0];
+    e.extend(v.windows(2).map(|w| 0.5 * (w[0] + w[1])));
+    e.push(v[v.len() - 1] + step / 2.0);
+    e
+}
+
+fn render_heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &Plot,
+    xs: &[f64],
+    ys: &[f64],
+    values: &[f64],
+) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    if xs.is_empty() || ys.is_empty() {
+        return Err("an empty grid".into());
+    }
+    let (ex, ey) = (edges(xs), edges(ys));
+    let (x0, x1, y0, y1) = (ex[0], ex[ex.len() - 1], ey[0], ey[ey.len() - 1]);
+    let mut chart = axes(root, plot, (x0, x1), (y0, y1 + 0.25 * (y1 - y0)), 80)?;
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    let (blue, orange) = (colour(0), colour(1));
+    for (c, v) in values.iter().enumerate() {
+        let (i, j) = (c % xs.len(), c / xs.len());
+        let base = if *v >= 0.0 { blue } else { orange };
+        let shade = base.mix(0.15 + 0.85 * v.abs() / largest);
+        let cell = Rectangle::new([(ex[i], ey[j]), (ex[i + 1], ey[j + 1])], shade.filled());
+        chart.draw_series(std::iter::once(cell)).map_err(err)?;
+    }
+    for (name, c) in
+        [("incremental NMB > 0 (darker: larger)", blue), ("incremental NMB < 0", orange)]
+    {
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn render_tornado<DB: DrawingBackend>(

@@ -183,3 +183,127 @@ pub fn write_plots(
         },
     )
 }
+
+/// threshold.csv: per varied parameter and threshold, where the drawn arm's incremental NMB
+/// crosses zero within the parameter's range.
+pub fn write_switches<W: Write>(
+    out: W,
+    model: &Model,
+    result: &OneWay,
+    arm: usize,
+    switches: &[(usize, usize, Option<f64>)],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record([
+        "parameter",
+        "strategy",
+        "contract",
+        "threshold",
+        "value_base",
+        "value_low",
+        "value_high",
+        "inc_nmb_low",
+        "inc_nmb_high",
+        "switch_value",
+        "status",
+    ])?;
+    let a = &result.base[arm];
+    for &(row, k, value) in switches {
+        let r = &result.rows[row];
+        let p = &model.parameters[r.range.parameter];
+        w.write_record([
+            p.name.clone(),
+            model.strategies[a.strategy].name.clone(),
+            contract_name(model, a.contract).to_string(),
+            number(model.meta.thresholds[k]),
+            number(model.values[p.slot.0 as usize]),
+            number(r.range.low),
+            number(r.range.high),
+            number(r.low[arm].inc_nmb[k].mean),
+            number(r.high[arm].inc_nmb[k].mean),
+            value.map(number).unwrap_or_default(),
+            (if value.is_some() { "switches" } else { "no_switch_in_range" }).to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// twoway.csv: per cell of the grid and arm (every arm but the comparator at list), the
+/// incremental NMB at each threshold and the strategy preferred at list (highest NMB).
+pub fn write_two_way<W: Write>(
+    out: W,
+    model: &Model,
+    grid: &crate::sensitivity::TwoWay,
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    let mut header: Vec<String> =
+        ["parameter_x", "value_x", "parameter_y", "value_y", "strategy", "contract"]
+            .map(String::from)
+            .to_vec();
+    for l in &model.meta.thresholds {
+        header.push(format!("inc_nmb_{l}"));
+        header.push(format!("preferred_{l}"));
+    }
+    w.write_record(&header)?;
+    let (px, py) = (&model.parameters[grid.x.parameter], &model.parameters[grid.y.parameter]);
+    for (c, arms) in grid.cells.iter().enumerate() {
+        let (x, y) = (grid.xs[c % grid.xs.len()], grid.ys[c / grid.xs.len()]);
+        let preferred: Vec<String> = (0..model.meta.thresholds.len())
+            .map(|k| {
+                let best = arms
+                    .iter()
+                    .filter(|a| a.contract.is_none())
+                    .max_by(|a, b| a.nmb[k].mean.total_cmp(&b.nmb[k].mean));
+                best.map_or(String::new(), |a| model.strategies[a.strategy].name.clone())
+            })
+            .collect();
+        for a in arms {
+            if a.strategy == model.meta.comparator && a.contract.is_none() {
+                continue;
+            }
+            let mut rec = vec![
+                px.name.clone(),
+                number(x),
+                py.name.clone(),
+                number(y),
+                model.strategies[a.strategy].name.clone(),
+                contract_name(model, a.contract).to_string(),
+            ];
+            for (k, best) in preferred.iter().enumerate() {
+                rec.push(number(a.inc_nmb[k].mean));
+                rec.push(best.clone());
+            }
+            w.write_record(&rec)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The two-way heatmap of `arm`'s incremental NMB at threshold k.
+pub fn write_two_way_plot(
+    dir: &Path,
+    model: &Model,
+    grid: &crate::sensitivity::TwoWay,
+    arm: usize,
+    k: usize,
+) -> Result<(), PlotError> {
+    let a = &grid.cells[0][arm];
+    let name =
+        format!("{}/{}", model.strategies[a.strategy].name, contract_name(model, a.contract));
+    let values = grid.cells.iter().map(|c| c[arm].inc_nmb[k].mean).collect();
+    write(
+        dir,
+        "twoway",
+        &Plot {
+            title: format!(
+                "Two-way sensitivity: incremental NMB of {name} at {}",
+                model.meta.thresholds[k]
+            ),
+            x_label: model.parameters[grid.x.parameter].name.clone(),
+            y_label: model.parameters[grid.y.parameter].name.clone(),
+            chart: Chart::Heatmap { xs: grid.xs.clone(), ys: grid.ys.clone(), values },
+        },
+    )
+}
