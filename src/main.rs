@@ -328,6 +328,12 @@ fn cmd_sensitivity(
 ) -> Result<(), Failure> {
     let s = load(path)?;
     let m = &s.model;
+    if m.meta.thresholds.is_empty() {
+        return Err(Failure::input(format!(
+            "error: {} has `thresholds = []`: the tornado is drawn at a willingness to pay per QALY\n  = help: give at least one, e.g. `thresholds = [100000]`",
+            s.source.name
+        )));
+    }
     let k = match threshold {
         None => 0,
         Some(l) => m.meta.thresholds.iter().position(|&t| t == l).ok_or_else(|| {
@@ -356,7 +362,20 @@ fn cmd_sensitivity(
                 )
             };
             match names.split(',').map(str::trim).collect::<Vec<_>>()[..] {
-                [a, b] if a != b => Some((find(a)?, find(b)?)),
+                [a, b] if a != b => {
+                    let (x, y) = (find(a)?, find(b)?);
+                    // Moving two shares of one Dirichlet vector would rescale each other.
+                    let together = m
+                        .dirichlets
+                        .iter()
+                        .any(|g| g.contains(&x.parameter) && g.contains(&y.parameter));
+                    if together {
+                        return Err(Failure::input(format!(
+                            "error: --two-way {names}: both are shares of one Dirichlet vector, which move together\n  = help: pair one of them with a parameter outside the vector"
+                        )));
+                    }
+                    Some((x, y))
+                }
                 _ => {
                     return Err(Failure::input(format!(
                         "error: --two-way {names}: expected two different parameter names, A,B"

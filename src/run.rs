@@ -569,9 +569,15 @@ pub fn write_outputs(
     crate::output::figures::write_all(&staging.dir, model, sim)?;
     let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
     let path = staging.file("run.json");
-    std::fs::write(&path, json).map_err(|source| {
+    std::fs::write(&path, &json).map_err(|source| {
         RunError::Folder(FolderError::Write {
             path: target.join("run.json").display().to_string(),
+            source,
+        })
+    })?;
+    crate::output::report::write(&staging.dir, model, sim, &json).map_err(|source| {
+        RunError::Folder(FolderError::Write {
+            path: target.join("report.html").display().to_string(),
             source,
         })
     })?;

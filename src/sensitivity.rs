@@ -194,6 +194,9 @@ pub fn switch_value(
     };
     let (mut lo, mut hi) = (row.range.low, row.range.high);
     let (mut f_lo, mut f_hi) = (row.low[arm].inc_nmb[k].mean, row.high[arm].inc_nmb[k].mean);
+    if !(f_lo.is_finite() && f_hi.is_finite()) {
+        return Ok(None);
+    }
     if f_lo == 0.0 {
         return Ok(Some(lo));
     }
@@ -327,6 +330,20 @@ pub fn write_outputs(
 ) -> Result<std::path::PathBuf, RunError> {
     use crate::output::folder::{FolderError, Staging};
     let model = &scenario.model;
+    // Never a NaN or an infinity in a table (as for a run's outputs).
+    let grid = extras.two_way.iter().flat_map(|g| g.cells.iter());
+    let summaries = std::iter::once(&result.base)
+        .chain(result.rows.iter().flat_map(|r| [&r.low, &r.high]))
+        .chain(grid);
+    for arms in summaries {
+        for a in arms {
+            let values = [a.inc_cost.mean, a.inc_qaly.mean].into_iter();
+            if values.chain(a.inc_nmb.iter().map(|e| e.mean)).any(|x| !x.is_finite()) {
+                let arm = model.strategies[a.strategy].name.clone();
+                return Err(RunError::NonFinite { arm, what: "incremental result" });
+            }
+        }
+    }
     let staging = Staging::new(target)?;
     let shown = |name: &str| target.join(name).display().to_string();
     let write_err = |name: &str| {

@@ -296,6 +296,7 @@ fn bad_budget_sections_are_reported_with_their_fields() {
         (&format!("growth = {GROWTH}"), "growth = -1", "budget_impact.growth"),
         (&format!("prevalent = {PREVALENT}"), "prevalent = -5", "budget_impact.prevalent"),
         (&format!("prevalent = {PREVALENT}"), "prevalnt = 5", "budget_impact.prevalnt"),
+        ("horizon = \"20 years\"", "horizon = \"3 years\"", "budget_impact.years"),
     ];
     for (from, to, field) in cases {
         let text = scenario_text("", "");

@@ -245,6 +245,12 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
             r#"pfs_median = { dist = "uniform", lower = "6 months", upper = "18 months" }"#,
             r#"pfs_median = { value = "12 months" }"#,
         );
+    let none = scenario_text().replace("thresholds = [50000, 100000]", "thresholds = []");
+    let f3 = dir.path().join("none.toml");
+    std::fs::write(&f3, none).unwrap();
+    let o = vbpsim().args(["sensitivity", "--quiet"]).arg(&f3).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("thresholds = []"));
     let f2 = dir.path().join("fixed.toml");
     std::fs::write(&f2, fixed).unwrap();
     let o = vbpsim().args(["sensitivity", "--quiet"]).arg(&f2).output().unwrap();

@@ -30,6 +30,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "budget_impact.csv",
     "budget_impact_psa.csv",
     "run.json",
+    "report.html",
     "survival.png",
     "survival.svg",
     "ce_plane.png",

@@ -5,5 +5,6 @@ pub mod figures;
 pub mod folder;
 pub mod plots;
 pub mod psa_tables;
+pub mod report;
 pub mod tables;
 pub mod tornado;

@@ -14,8 +14,10 @@ pub(super) fn read_budget_impact(
     r: &mut Reader,
     v: &Value<'_>,
     strategies: &[String],
-    comparator: Option<usize>,
+    meta: Option<(usize, f64)>,
 ) -> Option<BudgetImpact> {
+    let comparator = meta.map(|m| m.0);
+    let horizon = meta.map_or(f64::INFINITY, |m| m.1);
     let p = "budget_impact";
     let t = r.table(v, p)?;
     r.check_keys(t, p, KEYS);
@@ -47,6 +49,17 @@ pub(super) fn read_budget_impact(
                     x.span(),
                     "budget_impact.years",
                     format!("expected at most {MAX_BUDGET_YEARS} years, found {n}"),
+                );
+                return None;
+            }
+            // The last entrants are followed to the end of the budget: the model must reach it.
+            if n as f64 > horizon {
+                r.error(
+                    x.span(),
+                    "budget_impact.years",
+                    format!(
+                        "expected a budget horizon within the model's horizon ({horizon} years), found {n} years"
+                    ),
                 );
                 return None;
             }

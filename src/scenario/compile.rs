@@ -268,8 +268,8 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     }
     let budget = match doc.get("budget_impact") {
         Some(v) => {
-            let comparator = meta.as_ref().map(|m| m.comparator);
-            super::budget::read_budget_impact(r, v, &strategy_names, comparator).map(Some)
+            let meta = meta.as_ref().map(|m| (m.comparator, m.horizon));
+            super::budget::read_budget_impact(r, v, &strategy_names, meta).map(Some)
         }
         None => Some(None),
     };

@@ -1,0 +1,245 @@
+//! report.html: one self-contained page of a run for a meeting — the scenario, plain-language
+//! readings, the key tables, every plot (inline SVG) and the run manifest. It reads the files
+//! already written to the folder (so the page shows exactly what the CSVs hold) and fetches
+//! nothing: no scripts, no stylesheets, no images by address.
+
+use crate::model::Model;
+use crate::run::Simulation;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// HTML text: `&`, `<`, `>` and quotes escaped.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A CSV file as an HTML table: the named columns (all when empty), rows kept by `keep`
+/// (given the header and the row). Numbers are shown to 6 significant digits; the CSV keeps
+/// full precision.
+fn table(path: &Path, columns: &[&str], keep: impl Fn(&[String], &[String]) -> bool) -> String {
+    let Ok(mut reader) = csv::Reader::from_path(path) else { return String::new() };
+    let Ok(header) = reader.headers().map(|h| h.iter().map(String::from).collect::<Vec<_>>())
+    else {
+        return String::new();
+    };
+    let picked: Vec<usize> = if columns.is_empty() {
+        (0..header.len()).collect()
+    } else {
+        columns.iter().filter_map(|c| header.iter().position(|h| h == c)).collect()
+    };
+    let mut out = String::from("<div class=\"wide\"><table>\n<tr>");
+    for &i in &picked {
+        let _ = write!(out, "<th>{}</th>", esc(&header[i]));
+    }
+    out.push_str("</tr>\n");
+    for record in reader.records().flatten() {
+        let row: Vec<String> = record.iter().map(String::from).collect();
+        if !keep(&header, &row) {
+            continue;
+        }
+        out.push_str("<tr>");
+        for &i in &picked {
+            let cell = row.get(i).map_or("", String::as_str);
+            let shown = match cell.parse::<f64>() {
+                Ok(x) if cell.contains('.') || cell.contains('e') => {
+                    format!("{x:.6}").trim_end_matches('0').trim_end_matches('.').to_string()
+                }
+                _ => cell.to_string(),
+            };
+            let class = if cell.parse::<f64>().is_ok() { " class=\"n\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", esc(&shown));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+    out
+}
+
+/// The plain-language readings: per arm and threshold, the incremental NMB against the
+/// comparator and, with PSA, the probability that the arm is cost-effective against it.
+fn readings(model: &Model, sim: &Simulation) -> Vec<String> {
+    let comparator = &model.strategies[model.meta.comparator].name;
+    let currency = &model.meta.currency;
+    let mut out = Vec::new();
+    for (k, l) in model.meta.thresholds.iter().enumerate() {
+        for (i, a) in sim.summary.iter().enumerate() {
+            if a.strategy == model.meta.comparator && a.contract.is_none() {
+                continue;
+            }
+            let name = format!(
+                "{}/{}",
+                model.strategies[a.strategy].name,
+                super::tables::contract_name(model, a.contract)
+            );
+            let nmb = a.inc_nmb[k].mean;
+            let verdict = if nmb > 0.0 { "is" } else { "is not" };
+            let mut line = format!(
+                "At {l} {currency} per QALY, {name} {verdict} cost-effective against {comparator} \
+                 in the base case (incremental NMB {nmb:.0} {currency} per patient)"
+            );
+            if !sim.psa.is_empty() {
+                let wins = sim.psa.iter().filter(|s| s.arms[i].inc_nmb[k].mean > 0.0).count();
+                let p = wins as f64 / sim.psa.len() as f64;
+                let _ = write!(
+                    line,
+                    "; it is cost-effective with probability {p:.2} across {} PSA samples",
+                    sim.psa.len()
+                );
+            }
+            line.push('.');
+            out.push(line);
+        }
+    }
+    if let (Some(b), Some(first)) =
+        (&model.budget, sim.budget.iter().find(|r| r.category.is_none()))
+    {
+        let last = sim
+            .budget
+            .iter()
+            .filter(|r| r.category.is_none() && r.contract == first.contract)
+            .map(|r| (r.year, r.net()))
+            .collect::<Vec<_>>();
+        let total: f64 = last.iter().map(|x| x.1).sum();
+        out.push(format!(
+            "Adopting {} at list price changes the payer's spend by {:.0} {currency} over {} years (undiscounted; {:.0} in year 1, {:.0} in year {}).",
+            model.strategies[b.strategy].name,
+            total,
+            b.years,
+            last.first().map_or(0.0, |x| x.1),
+            last.last().map_or(0.0, |x| x.1),
+            b.years
+        ));
+    }
+    out
+}
+
+/// Write report.html into `dir`, from the files already there.
+pub fn write(dir: &Path, model: &Model, sim: &Simulation, manifest: &str) -> std::io::Result<()> {
+    let m = &model.meta;
+    let mut html = String::new();
+    let title = if m.title.is_empty() { m.name.clone() } else { m.title.clone() };
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
+         body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}}\n\
+         .wide{{overflow-x:auto}}\ntable{{border-collapse:collapse;margin:1em 0;font-size:0.85em}}\n\
+         th,td{{border:1px solid #ccc;padding:0.25em 0.5em}}\nth{{background:#f0f0f0}}\ntd.n{{text-align:right}}\n\
+         figure{{margin:1em 0}}\nfigure svg{{max-width:100%;height:auto}}\npre{{background:#f7f7f7;padding:1em;overflow-x:auto}}\n\
+         </style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    let strategies: Vec<String> = model.strategies.iter().map(|s| s.name.clone()).collect();
+    let contracts: Vec<String> = model.contracts.iter().map(|c| c.name.clone()).collect();
+    let _ = write!(
+        html,
+        "<h2>Scenario</h2>\n<ul>\n<li>scenario <code>{}</code>; horizon {} years; discount rates {} (costs) and {} (outcomes) a year; currency {}</li>\n\
+         <li>{} patients per strategy, seed {}, {} PSA samples; thresholds {} per QALY</li>\n\
+         <li>strategies: {} (comparator: {})</li>\n<li>contracts: {}</li>\n</ul>\n",
+        esc(&m.name),
+        m.horizon,
+        m.discount_costs,
+        m.discount_outcomes,
+        esc(&m.currency),
+        sim.patients,
+        sim.seed,
+        sim.psa.len(),
+        m.thresholds.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+        esc(&strategies.join(", ")),
+        esc(&strategies[m.comparator]),
+        esc(&if contracts.is_empty() { "none".to_string() } else { contracts.join(", ") }),
+    );
+    html.push_str("<h2>Readings</h2>\n<ul>\n");
+    for line in readings(model, sim) {
+        let _ = writeln!(html, "<li>{}</li>", esc(&line));
+    }
+    html.push_str("</ul>\n");
+    for w in &sim.warnings {
+        let _ = writeln!(html, "<p><strong>Warning:</strong> {}</p>", esc(w));
+    }
+    let lambda: Vec<String> = m.thresholds.iter().map(|t| t.to_string()).collect();
+    let mut columns: Vec<String> = [
+        "strategy",
+        "contract",
+        "cost",
+        "qaly",
+        "ly",
+        "inc_cost",
+        "inc_qaly",
+        "icer",
+        "icer_status",
+    ]
+    .map(String::from)
+    .to_vec();
+    for l in &lambda {
+        columns.push(format!("inc_nmb_{l}"));
+        columns.push(format!("prob_ce_{l}"));
+    }
+    let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let all = |_: &[String], _: &[String]| true;
+    html.push_str("<h2>Summary (means per patient, discounted)</h2>\n");
+    html.push_str(&table(&dir.join("summary.csv"), &cols, all));
+    if dir.join("contracts.csv").exists() {
+        let mut cols = vec![
+            "strategy",
+            "contract",
+            "kind",
+            "treated_share",
+            "list_spend",
+            "contract_spend",
+            "refunds",
+            "contract_admin",
+            "effective_discount",
+            "triggered_share",
+        ];
+        let prices: Vec<String> = lambda.iter().map(|l| format!("threshold_price_{l}")).collect();
+        cols.extend(prices.iter().map(String::as_str));
+        html.push_str("<h2>Contracts</h2>\n");
+        html.push_str(&table(&dir.join("contracts.csv"), &cols, all));
+    }
+    html.push_str("<h2>Efficiency frontier</h2>\n");
+    html.push_str(&table(&dir.join("frontier.csv"), &[], all));
+    if dir.join("budget_impact.csv").exists() {
+        html.push_str("<h2>Budget impact (totals, undiscounted)</h2>\n");
+        let total = |h: &[String], r: &[String]| {
+            h.iter().position(|c| c == "category").is_some_and(|i| r[i] == "total")
+        };
+        let cols = [
+            "contract",
+            "year",
+            "entrants",
+            "entrants_new",
+            "spend_with",
+            "spend_without",
+            "net_budget_impact",
+        ];
+        html.push_str(&table(&dir.join("budget_impact.csv"), &cols, total));
+    }
+    html.push_str("<h2>Plots</h2>\n");
+    for stem in super::figures::PLOTS {
+        let Ok(svg) = std::fs::read_to_string(dir.join(format!("{stem}.svg"))) else { continue };
+        // The SVG element itself, without an XML declaration.
+        let start = svg.find("<svg").unwrap_or(0);
+        let _ = write!(
+            html,
+            "<figure id=\"{stem}\">\n{}\n<figcaption>{stem}</figcaption>\n</figure>\n",
+            &svg[start..]
+        );
+    }
+    // The page is identical for any thread count, like the tables: timings and threads are in
+    // run.json only.
+    let shown = match serde_json::from_str::<serde_json::Value>(manifest) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.remove("wall_seconds");
+            fields.remove("threads");
+            serde_json::to_string_pretty(&fields).unwrap_or_default()
+        }
+        _ => manifest.to_string(),
+    };
+    let _ = write!(
+        html,
+        "<h2>Run manifest (run.json, without timings and thread count)</h2>\n<pre>{}</pre>\n</body>\n</html>\n",
+        esc(&shown)
+    );
+    std::fs::write(dir.join("report.html"), html)
+}

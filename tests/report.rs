@@ -1,0 +1,126 @@
+//! report.html: a self-contained page (inline SVG plots, no fetches), with the scenario, the
+//! readings, the key tables, every plot and the manifest — and, in headless Chromium, a page
+//! that renders without console messages and is not blank.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run_default(dir: &Path) -> PathBuf {
+    let out = dir.join("o");
+    let status = assert_cmd::Command::cargo_bin("vbpsim")
+        .unwrap()
+        .args(["run", "--quiet", "--patients", "3000", "--samples", "12", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    out
+}
+
+#[test]
+fn the_report_is_one_self_contained_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_default(dir.path());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    for h in [
+        "Scenario",
+        "Readings",
+        "Summary (means per patient, discounted)",
+        "Contracts",
+        "Efficiency frontier",
+        "Budget impact (totals, undiscounted)",
+        "Plots",
+        "Run manifest (run.json, without timings and thread count)",
+    ] {
+        assert!(html.contains(&format!("<h2>{h}</h2>")), "section {h}");
+    }
+    // Every plot of the folder, inline.
+    let plots: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".svg"))
+        .collect();
+    assert!(plots.len() >= 7, "{plots:?}");
+    assert_eq!(html.matches("<svg").count(), plots.len());
+    for p in &plots {
+        let stem = p.trim_end_matches(".svg");
+        assert!(html.contains(&format!("<figure id=\"{stem}\">")), "{stem} inline");
+    }
+    // The readings, in words, with the PSA probability.
+    assert!(html.contains(
+        "At 150000 USD per QALY, test_and_treat/money_back_6m is not cost-effective against chemo_for_all in the base case"
+    ));
+    assert!(html.contains("it is cost-effective with probability 0.00 across 12 PSA samples"));
+    assert!(
+        html.contains("Adopting test_and_treat at list price changes the payer&#39;s spend")
+            || html.contains("Adopting test_and_treat at list price changes the payer's spend")
+    );
+    // Nothing is fetched: no scripts, stylesheets or addresses (the SVG namespaces are names,
+    // not fetches).
+    for banned in ["<script", "<link", "src=", "<iframe", "url("] {
+        assert!(!html.contains(banned), "report.html contains {banned}");
+    }
+    let addresses = html.matches("http").count();
+    let namespaces = html.matches("http://www.w3.org/").count();
+    assert_eq!(addresses, namespaces, "only XML namespaces mention http");
+    // The manifest, escaped.
+    assert!(html.contains("&quot;tool&quot;: &quot;vbpsim&quot;"));
+}
+
+/// The Chromium binary: $VBPSIM_CHROMIUM, or `chromium` on the PATH (`.ci/run` installs
+/// Debian's package).
+fn chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("VBPSIM_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// Needs Chromium: `.ci/run` installs Debian's package and sets VBPSIM_REQUIRE_BROWSER=1, so
+/// CI always runs it; elsewhere, without a browser, it says so and checks nothing.
+#[test]
+fn the_report_renders_in_headless_chromium() {
+    let required = std::env::var("VBPSIM_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let Some(browser) = chromium() else {
+        assert!(!required, "VBPSIM_REQUIRE_BROWSER=1 but no chromium: `apt-get install chromium`");
+        eprintln!(
+            "no chromium on the PATH: report.html was not rendered (`apt-get install chromium`)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_default(dir.path());
+    let page = out.join("report.html").canonicalize().unwrap();
+    let shot = dir.path().join("shot.png");
+    let result = Command::new(&browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+        .args(["--window-size=1200,9000", "--enable-logging=stderr", "--v=0"])
+        .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "chromium failed: {log}");
+    // The page runs no script, so any console line is an error (a failed load, a parse error).
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bytes = &buf[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    let pixels = bytes.len() / channels;
+    let dark = bytes.chunks(channels).filter(|p| p[..3].iter().all(|&c| c < 128)).count();
+    let coloured = bytes
+        .chunks(channels)
+        .filter(|p| p[..3].iter().max().unwrap() - p[..3].iter().min().unwrap() > 60)
+        .count();
+    assert!(dark > pixels / 500, "text is drawn: {dark} dark pixels of {pixels}");
+    assert!(coloured > pixels / 1000, "plots are drawn: {coloured} coloured pixels");
+}
