@@ -219,36 +219,55 @@ fn main() -> ExitCode {
     }
 }
 
+/// A progress bar on stderr that appears once the work has lasted a second (never when quiet).
+struct Progress {
+    started: Instant,
+    quiet: bool,
+    template: &'static str,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(quiet: bool, template: &'static str) -> Self {
+        Progress { started: Instant::now(), quiet, template, bar: None }
+    }
+
+    fn update(&mut self, done: u64, total: u64) {
+        if self.quiet {
+            return;
+        }
+        if self.bar.is_none() && self.started.elapsed().as_secs_f64() > 1.0 {
+            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(self.template) {
+                b.set_style(style.progress_chars("=> "));
+            }
+            self.bar = Some(b);
+        }
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        }
+    }
+
+    fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 /// Simulate with a progress bar that appears once the run has lasted a second.
 fn simulate_with_progress(
     s: &Scenario,
     options: &RunOptions,
     quiet: bool,
 ) -> Result<Simulation, Failure> {
-    let started = Instant::now();
-    let mut bar: Option<ProgressBar> = None;
-    let mut progress = |done: u64, total: u64| {
-        if quiet {
-            return;
-        }
-        if bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
-            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
-            ) {
-                b.set_style(style.progress_chars("=> "));
-            }
-            bar = Some(b);
-        }
-        if let Some(b) = &bar {
-            b.set_position(done);
-        }
-    };
-    let sim =
-        simulate(s, options, &mut progress).map_err(|e| Failure::other(format!("error: {e}")))?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let mut progress = Progress::new(
+        quiet,
+        "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
+    );
+    let sim = simulate(s, options, &mut |d, t| progress.update(d, t))
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    progress.finish();
     Ok(sim)
 }
 
@@ -394,28 +413,12 @@ fn cmd_sensitivity(
         out.unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", m.meta.name)));
     vbpsim::output::folder::check_target(&target)
         .map_err(|e| Failure::other(format!("error: {e}")))?;
-    let started = Instant::now();
-    let mut bar: Option<ProgressBar> = None;
-    let mut progress = |done: u64, total: u64| {
-        if quiet {
-            return;
-        }
-        if bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
-            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} one-way sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}",
-            ) {
-                b.set_style(style.progress_chars("=> "));
-            }
-            bar = Some(b);
-        }
-        if let Some(b) = &bar {
-            b.set_position(done);
-        }
-    };
+    let mut progress =
+        Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
     let failed = |e: vbpsim::run::RunError| Failure::other(format!("error: {e}"));
     let runner = vbpsim::sensitivity::Runner::new(m, options).map_err(failed)?;
-    let result = vbpsim::sensitivity::one_way(&runner, &mut progress).map_err(failed)?;
+    let result =
+        vbpsim::sensitivity::one_way(&runner, &mut |d, t| progress.update(d, t)).map_err(failed)?;
     let arm = vbpsim::sensitivity::focus_arm(m, &result.base, arm.as_deref())
         .map_err(|e| Failure::input(format!("error: {e}")))?;
     let mut extras = vbpsim::sensitivity::Extras::default();
@@ -427,12 +430,11 @@ fn cmd_sensitivity(
     }
     if let (Some(xy), Some((_, steps))) = (pair, grid) {
         let grid =
-            vbpsim::sensitivity::two_way(&runner, xy, steps, &mut progress).map_err(failed)?;
+            vbpsim::sensitivity::two_way(&runner, xy, steps, &mut |d, t| progress.update(d, t))
+                .map_err(failed)?;
         extras.two_way = Some(grid);
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    progress.finish();
     let dir = vbpsim::sensitivity::write_outputs(&s, (&result, &extras), &target, arm, k)
         .map_err(|e| Failure::other(format!("error: {e}")))?;
     if !quiet {

@@ -428,28 +428,8 @@ fn bisect_threshold_price(
     }
     // Stop when the NMB is zero to 1e-9 of the price's effect, or the bracket is that narrow.
     let tolerance = 1e-9 * (f_lo - f_hi);
-    let mut side = 0i8;
-    for _ in 0..200 {
-        let x = hi - f_hi * (hi - lo) / (f_hi - f_lo);
-        let fx = f(x)?;
-        if fx.abs() <= tolerance || hi - lo <= 1e-12 * hi {
-            return Ok(ThresholdPrice::At(x));
-        }
-        if fx >= 0.0 {
-            (lo, f_lo) = (x, fx);
-            if side == 1 {
-                f_hi *= 0.5;
-            }
-            side = 1;
-        } else {
-            (hi, f_hi) = (x, fx);
-            if side == -1 {
-                f_lo *= 0.5;
-            }
-            side = -1;
-        }
-    }
-    Ok(ThresholdPrice::At(0.5 * (lo + hi)))
+    let x = crate::analysis::roots::illinois(f, (lo, f_lo), (hi, f_hi), tolerance)?;
+    Ok(ThresholdPrice::At(x))
 }
 
 /// The run manifest, run.json.

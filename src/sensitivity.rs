@@ -192,8 +192,8 @@ pub fn switch_value(
     let f = |x: f64| -> Result<f64, RunError> {
         Ok(runner.with(row.range.parameter, x)?[arm].inc_nmb[k].mean)
     };
-    let (mut lo, mut hi) = (row.range.low, row.range.high);
-    let (mut f_lo, mut f_hi) = (row.low[arm].inc_nmb[k].mean, row.high[arm].inc_nmb[k].mean);
+    let (lo, hi) = (row.range.low, row.range.high);
+    let (f_lo, f_hi) = (row.low[arm].inc_nmb[k].mean, row.high[arm].inc_nmb[k].mean);
     if !(f_lo.is_finite() && f_hi.is_finite()) {
         return Ok(None);
     }
@@ -207,29 +207,7 @@ pub fn switch_value(
         return Ok(None);
     }
     let tolerance = 1e-9 * (f_lo - f_hi).abs();
-    let mut side = 0i8;
-    for _ in 0..100 {
-        let x = hi - f_hi * (hi - lo) / (f_hi - f_lo);
-        let fx = f(x)?;
-        if fx.abs() <= tolerance || (hi - lo).abs() <= 1e-12 * hi.abs().max(lo.abs()) {
-            return Ok(Some(x));
-        }
-        if (fx > 0.0) == (f_lo > 0.0) {
-            (lo, f_lo) = (x, fx);
-            if side == 1 {
-                f_hi *= 0.5;
-            }
-            side = 1;
-        } else {
-            (hi, f_hi) = (x, fx);
-            if side == -1 {
-                f_lo *= 0.5;
-            }
-            side = -1;
-        }
-    }
-    // A step in the NMB (patients' discrete events) leaves no exact zero: the step's place.
-    Ok(Some(0.5 * (lo + hi)))
+    crate::analysis::roots::illinois(f, (lo, f_lo), (hi, f_hi), tolerance).map(Some)
 }
 
 /// A two-way grid: parameters `x` and `y` (indices into `Model::parameters`) each over its

@@ -7,3 +7,4 @@ pub mod evppi;
 pub mod frontier;
 pub mod partners;
 pub mod psa;
+pub mod roots;
