@@ -40,6 +40,10 @@ pub fn summary(s: &Scenario) -> String {
     let mut o = String::new();
     let meta = &m.meta;
     let _ = writeln!(o, "{}: ok", s.source.name);
+    let layers = s.source.describe_layers();
+    if !layers.is_empty() {
+        let _ = writeln!(o, "layers     {}", layers.join(" → "));
+    }
     let _ = writeln!(o, "scenario   {} — {}", meta.name, meta.title);
     let _ = writeln!(
         o,

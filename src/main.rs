@@ -27,6 +27,8 @@ enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         sizes: Sizes,
+        #[command(flatten)]
+        overrides: Overrides,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -35,6 +37,8 @@ enum Command {
     Check {
         /// Scenario file (TOML)
         scenario: PathBuf,
+        #[command(flatten)]
+        overrides: Overrides,
     },
     /// Write a commented template scenario that runs as is
     Init {
@@ -47,6 +51,8 @@ enum Command {
         scenario: Option<PathBuf>,
         #[command(flatten)]
         sizes: Sizes,
+        #[command(flatten)]
+        overrides: Overrides,
     },
     /// One-way sensitivity: re-simulate the base case with each parameter at the low and high
     /// end of its range; write tornado.csv and the tornado plots
@@ -79,6 +85,30 @@ enum Command {
         /// Grid points per parameter of the two-way analysis
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(2..=41))]
         steps: u64,
+        #[command(flatten)]
+        overrides: Overrides,
+        /// No progress bar and no closing summary
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Simulate several scenarios on one seed and write one comparison table and plot of their
+    /// arms' cost, QALYs, ICER and NMB
+    Compare {
+        /// Scenario files (TOML), two or more
+        #[arg(required = true, num_args = 2..)]
+        scenarios: Vec<PathBuf>,
+        /// Output folder [default: output/compare]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Willingness to pay per QALY for every scenario's NMB (repeatable) [default: the
+        /// first scenario's thresholds]
+        #[arg(long = "threshold", value_name = "PER_QALY")]
+        thresholds: Vec<f64>,
+        #[command(flatten)]
+        sizes: Sizes,
+        /// Applied to every scenario
+        #[command(flatten)]
+        overrides: Overrides,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -93,6 +123,8 @@ enum Command {
         /// Worker threads [default: all cores]
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
         threads: Option<u64>,
+        #[command(flatten)]
+        overrides: Overrides,
     },
 }
 
@@ -141,6 +173,15 @@ impl Sizes {
     }
 }
 
+/// Values set on the command line over the scenario file's.
+#[derive(clap::Args)]
+struct Overrides {
+    /// Override one scenario value, KEY=VALUE in TOML (repeatable), e.g.
+    /// --set 'scenario.horizon="10 years"' or --set regimens.osimertinib.administration=0
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
 /// A failure with its exit code.
 struct Failure {
     code: u8,
@@ -168,24 +209,26 @@ impl From<LoadError> for Failure {
     }
 }
 
-fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
-    Ok(match path {
-        Some(p) => scenario::load(p)?,
-        None => scenario::default_scenario()?,
-    })
+fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Scenario, Failure> {
+    Ok(scenario::load_with(path, &overrides.set)?)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, out, sizes, quiet } => {
-            cmd_run(scenario.as_deref(), out, &sizes, quiet)
+        Command::Run { scenario, out, sizes, overrides, quiet } => {
+            cmd_run(load(scenario.as_deref(), &overrides), out, &sizes, quiet)
         }
-        Command::Check { scenario } => cmd_check(&scenario),
-        Command::Price { scenario, sizes } => cmd_price(scenario.as_deref(), &sizes),
+        Command::Check { scenario, overrides } => cmd_check(load(Some(&scenario), &overrides)),
+        Command::Price { scenario, sizes, overrides } => {
+            cmd_price(load(scenario.as_deref(), &overrides), &sizes)
+        }
         Command::Init { path } => cmd_init(path.unwrap_or_else(|| PathBuf::from("scenario.toml"))),
-        Command::Bench { scenario, patients, threads } => {
-            cmd_bench(scenario.as_deref(), patients, threads)
+        Command::Compare { scenarios, out, thresholds, sizes, overrides, quiet } => {
+            cmd_compare(&scenarios, out, thresholds, &sizes, &overrides, quiet)
+        }
+        Command::Bench { scenario, patients, threads, overrides } => {
+            cmd_bench(load(scenario.as_deref(), &overrides), patients, threads)
         }
         Command::Sensitivity {
             scenario,
@@ -197,6 +240,7 @@ fn main() -> ExitCode {
             threshold,
             two_way,
             steps,
+            overrides,
             quiet,
         } => {
             let options = RunOptions {
@@ -207,7 +251,8 @@ fn main() -> ExitCode {
                 simulation_only: true,
             };
             let grid = two_way.map(|names| (names, steps as usize));
-            cmd_sensitivity(scenario.as_deref(), out, &options, (arm, threshold, grid), quiet)
+            let s = load(scenario.as_deref(), &overrides);
+            cmd_sensitivity(s, out, &options, (arm, threshold, grid), quiet)
         }
     };
     match result {
@@ -272,12 +317,12 @@ fn simulate_with_progress(
 }
 
 fn cmd_run(
-    path: Option<&Path>,
+    loaded: Result<Scenario, Failure>,
     out: Option<PathBuf>,
     sizes: &Sizes,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let s = load(path)?;
+    let s = loaded?;
     let options = sizes.options();
     let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
     vbpsim::output::folder::check_target(&target)
@@ -339,13 +384,13 @@ fn cmd_run(
 use vbpsim::analysis::contracts::ThresholdPrice;
 
 fn cmd_sensitivity(
-    path: Option<&Path>,
+    loaded: Result<Scenario, Failure>,
     out: Option<PathBuf>,
     options: &RunOptions,
     (arm, threshold, grid): (Option<String>, Option<f64>, Option<(String, usize)>),
     quiet: bool,
 ) -> Result<(), Failure> {
-    let s = load(path)?;
+    let s = loaded?;
     let m = &s.model;
     if m.meta.thresholds.is_empty() {
         return Err(Failure::input(format!(
@@ -451,8 +496,8 @@ fn cmd_sensitivity(
     Ok(())
 }
 
-fn cmd_price(path: Option<&Path>, sizes: &Sizes) -> Result<(), Failure> {
-    let s = load(path)?;
+fn cmd_price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Failure> {
+    let s = loaded?;
     let m = &s.model;
     if m.contracts.is_empty() {
         return Err(Failure::input(format!(
@@ -498,8 +543,96 @@ fn cmd_price(path: Option<&Path>, sizes: &Sizes) -> Result<(), Failure> {
     Ok(())
 }
 
-fn cmd_check(path: &Path) -> Result<(), Failure> {
-    let s = load(Some(path))?;
+fn cmd_compare(
+    paths: &[PathBuf],
+    out: Option<PathBuf>,
+    thresholds: Vec<f64>,
+    sizes: &Sizes,
+    overrides: &Overrides,
+    quiet: bool,
+) -> Result<(), Failure> {
+    // Every scenario is checked before any is simulated; all their errors are shown at once.
+    let mut scenarios = Vec::with_capacity(paths.len());
+    let mut errors = Vec::new();
+    for p in paths {
+        match load(Some(p), overrides) {
+            Ok(s) => scenarios.push(s),
+            Err(f) => errors.push(f.message),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Failure::input(errors.join("\n\n")));
+    }
+    if let Some(bad) = thresholds.iter().find(|l| !(l.is_finite() && **l >= 0.0)) {
+        return Err(Failure::input(format!(
+            "error: --threshold {bad}: expected a willingness to pay per QALY of 0 or more"
+        )));
+    }
+    let thresholds = if thresholds.is_empty() { None } else { Some(thresholds) };
+    if thresholds.is_none() && scenarios[0].model.meta.thresholds.is_empty() {
+        return Err(Failure::input(format!(
+            "error: {} has `thresholds = []`: the comparison reports NMB at a willingness to pay per QALY\n  = help: give one with --threshold, e.g. --threshold 100000",
+            scenarios[0].source.name
+        )));
+    }
+    let target = out.unwrap_or_else(|| Path::new("output").join("compare"));
+    vbpsim::output::folder::check_target(&target)
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let mut progress =
+        Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
+    let failed = |e: vbpsim::run::RunError| Failure::other(format!("error: {e}"));
+    let comparison = vbpsim::compare::run(scenarios, thresholds, &sizes.options(), &mut |d, t| {
+        progress.update(d, t)
+    })
+    .map_err(failed)?;
+    progress.finish();
+    let (dir, drawn) = vbpsim::compare::write_outputs(&comparison, &target).map_err(failed)?;
+    if !quiet {
+        say!(
+            "compared {} scenarios on seed {}; wrote {}",
+            comparison.entries.len(),
+            comparison.seed,
+            dir.display()
+        );
+        if !drawn {
+            say!(
+                "note: no arm (strategy/contract) is common to every scenario, so comparison.png is not drawn; comparison.csv has every arm"
+            );
+        }
+        let lambda = comparison.thresholds[0];
+        for e in &comparison.entries {
+            let m = &e.scenario.model;
+            for a in e
+                .sim
+                .summary
+                .iter()
+                .filter(|a| a.strategy != m.meta.comparator || a.contract.is_some())
+            {
+                let arm = format!(
+                    "{}/{}",
+                    m.strategies[a.strategy].name,
+                    vbpsim::output::tables::contract_name(m, a.contract)
+                );
+                let icer = a.icer.map_or(a.icer_status.as_str().to_string(), |x| {
+                    format!("ICER {x:.0} {}/QALY", m.meta.currency)
+                });
+                say!(
+                    "  {:<24} {:<32} inc. cost {:>11.0}  inc. QALY {:>7.4}  inc. NMB at {lambda} {:>11.0}  {}",
+                    e.label,
+                    arm,
+                    a.inc_cost.mean,
+                    a.inc_qaly.mean,
+                    a.inc_nmb[0].mean,
+                    icer
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_check(loaded: Result<Scenario, Failure>) -> Result<(), Failure> {
+    let s = loaded?;
     use std::io::Write as _;
     let _ = write!(std::io::stdout(), "{}", vbpsim::describe::summary(&s));
     Ok(())
@@ -525,8 +658,12 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn cmd_bench(path: Option<&Path>, patients: u64, threads: Option<u64>) -> Result<(), Failure> {
-    let s = load(path)?;
+fn cmd_bench(
+    loaded: Result<Scenario, Failure>,
+    patients: u64,
+    threads: Option<u64>,
+) -> Result<(), Failure> {
+    let s = loaded?;
     let options = RunOptions {
         patients: Some(patients),
         samples: Some(0),

@@ -440,6 +440,9 @@ struct Manifest<'a> {
     scenario: &'a str,
     scenario_file: &'a str,
     scenario_sha256: String,
+    /// The files and `--set`s the scenario is made of (only when it is more than one file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scenario_layers: Vec<String>,
     seed: u64,
     patients: u64,
     samples: usize,
@@ -450,7 +453,8 @@ struct Manifest<'a> {
     warnings: &'a [String],
 }
 
-fn sha256_hex(text: &str) -> String {
+/// The SHA-256 of a scenario's text (all its layers joined), as lowercase hex.
+pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -537,6 +541,7 @@ pub fn write_outputs(
         scenario: &model.meta.name,
         scenario_file: &scenario.source.name,
         scenario_sha256: sha256_hex(&scenario.source.text),
+        scenario_layers: scenario.source.describe_layers(),
         seed: sim.seed,
         patients: sim.patients,
         strategies: model.strategies.iter().map(|s| s.name.as_str()).collect(),

@@ -104,3 +104,35 @@ fn every_plot_is_written_readable_and_not_blank() {
         ],
     );
 }
+
+#[test]
+fn the_comparison_plot_is_readable_and_not_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/nsclc_egfr.toml");
+    let cheaper = dir.path().join("cheaper.toml");
+    let base = scenario.display().to_string();
+    std::fs::write(
+        &cheaper,
+        format!("extends = {base:?}\n[scenario]\nname = \"cheaper\"\n[parameters]\nosi_price = {{ value = 9000 }}\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("o");
+    let run = vbpsim()
+        .args(["compare", "--quiet", "--patients", "2000", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .arg(&cheaper)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    check_png(&out.join("comparison.png"), (900, 560));
+    check_svg(
+        &out.join("comparison.svg"),
+        &[
+            "Incremental NMB at 100000 USD/QALY",
+            "nsclc_egfr",
+            "cheaper",
+            "test_and_treat/discount_20",
+        ],
+    );
+}

@@ -58,6 +58,9 @@ pub const OUTPUT_FILES: &[&str] = &[
     "twoway.csv",
     "twoway.png",
     "twoway.svg",
+    "comparison.csv",
+    "comparison.png",
+    "comparison.svg",
 ];
 
 #[derive(Debug, thiserror::Error)]

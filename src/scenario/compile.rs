@@ -3,7 +3,7 @@
 //! Names are gathered first (biomarkers, tests, regimens, strategies, parameters) so that
 //! references can be checked in any order and point at the referring value.
 
-use super::diagnostic::{Diagnostic, ScenarioErrors, Source};
+use super::diagnostic::{ScenarioErrors, Source};
 use super::reader::{Check, Reader, Value, describe, join};
 use crate::model::*;
 use crate::rng::{Process, ProcessKind};
@@ -58,22 +58,12 @@ pub const MAX_TEST_CHAIN: usize = 8;
 /// Parse and validate a scenario; every problem in the file is reported at once.
 pub fn compile(source: Source) -> Result<Model, ScenarioErrors> {
     let mut reader = Reader::default();
-    let model = match DeTable::parse(&source.text) {
-        Ok(doc) => {
-            let span = doc.span();
-            read_document(&mut reader, doc.get_ref(), span)
+    let model = match super::layers::merged(&source, &mut reader.diagnostics) {
+        Some(doc) => {
+            let at = source.main_start();
+            read_document(&mut reader, &doc, at..at)
         }
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_string();
-            reader.diagnostics.push(Diagnostic {
-                span,
-                field: String::new(),
-                message: format!("malformed TOML: {message}"),
-                help: None,
-            });
-            None
-        }
+        None => None,
     };
     match model {
         Some(m) if reader.diagnostics.is_empty() => Ok(m),

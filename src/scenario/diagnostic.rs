@@ -3,34 +3,131 @@
 use std::fmt;
 use std::ops::Range;
 
-/// A scenario file's text and name, for turning byte offsets into lines and columns.
+/// The text a scenario was read from, for turning byte offsets into file, line and column.
+///
+/// A scenario may be made of several layers — the files it `extends`, itself, and `--set`
+/// arguments — each parsed on its own. Their texts are joined (base first, a newline between
+/// two layers) into one `text`, and every span the reader sees is an offset into it, so one
+/// diagnostic type serves them all and each error names the layer that holds the value.
 #[derive(Clone, Debug)]
 pub struct Source {
+    /// The scenario as the user named it (the file given on the command line).
     pub name: String,
+    /// All layers' texts joined; for a scenario of one file, exactly that file's text.
     pub text: String,
+    layers: Vec<Layer>,
+    /// Index of the layer the user named.
+    main: usize,
+}
+
+/// One layer of a scenario's text.
+#[derive(Clone, Debug)]
+struct Layer {
+    name: String,
+    start: usize,
+    end: usize,
+    /// Offsets (into the joined text) where the layer's lines start.
     line_starts: Vec<usize>,
 }
 
 impl Source {
+    /// A scenario of one file.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
-        let line_starts =
-            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Source { name: name.into(), text, line_starts }
+        let name = name.into();
+        Source::layered(name.clone(), vec![(name, text.into())], 0)
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// A scenario of several layers (name, text), base first; `main` is the one the user named.
+    pub fn layered(
+        name: impl Into<String>,
+        mut layers: Vec<(String, String)>,
+        main: usize,
+    ) -> Self {
+        let name = name.into();
+        if layers.is_empty() {
+            layers.push((name.clone(), String::new()));
+        }
+        let mut text = String::new();
+        let mut spans = Vec::with_capacity(layers.len());
+        for (i, (layer_name, layer_text)) in layers.into_iter().enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            let start = text.len();
+            text.push_str(&layer_text);
+            let line_starts = std::iter::once(start)
+                .chain(layer_text.match_indices('\n').map(|(j, _)| start + j + 1))
+                .collect();
+            spans.push(Layer { name: layer_name, start, end: text.len(), line_starts });
+        }
+        let main = main.min(spans.len().saturating_sub(1));
+        Source { name, text, layers: spans, main }
+    }
+
+    /// The layers as (name, byte range in `text`), base first.
+    pub fn layers(&self) -> impl Iterator<Item = (&str, Range<usize>)> {
+        self.layers.iter().map(|l| (l.name.as_str(), l.start..l.end))
+    }
+
+    /// Whether the scenario is more than one file (it extends another, or has `--set`s).
+    pub fn is_layered(&self) -> bool {
+        self.layers.len() > 1
+    }
+
+    /// Index of the layer the user named (earlier layers are bases, later ones `--set`s).
+    pub fn main_index(&self) -> usize {
+        self.main
+    }
+
+    /// The layers for a run manifest, base first: file names, and `--set KEY=VALUE` for each
+    /// override; empty for a scenario of one file.
+    pub fn describe_layers(&self) -> Vec<String> {
+        if !self.is_layered() {
+            return Vec::new();
+        }
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if i > self.main {
+                    format!("--set {}", &self.text[l.start..l.end])
+                } else {
+                    l.name.clone()
+                }
+            })
+            .collect()
+    }
+
+    /// Where the layer the user named starts.
+    pub fn main_start(&self) -> usize {
+        self.layers.get(self.main).map_or(0, |l| l.start)
+    }
+
+    fn layer(&self, offset: usize) -> &Layer {
+        let i = self.layers.partition_point(|l| l.start <= offset).saturating_sub(1);
+        &self.layers[i]
+    }
+
+    /// The name of the layer (file or `--set` argument) that holds a byte offset.
+    pub fn layer_name(&self, offset: usize) -> &str {
+        &self.layer(offset).name
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, within its layer.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let layer = self.layer(offset);
+        let offset = offset.clamp(layer.start, layer.end);
+        let line = layer.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = layer.line_starts[line];
         let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 
-    fn line_text(&self, line: usize) -> &str {
-        let start = self.line_starts[line - 1];
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+    /// The text of a line (1-based) of the layer that holds `offset`.
+    fn line_text(&self, offset: usize, line: usize) -> &str {
+        let layer = self.layer(offset);
+        let start = layer.line_starts[line - 1];
+        let end = layer.line_starts.get(line).copied().unwrap_or(layer.end);
         self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
     }
 }
@@ -63,14 +160,18 @@ impl fmt::Display for ScenarioErrors {
             }
             let (line, col) = self.source.line_col(d.span.start);
             let field = if d.field.is_empty() { String::new() } else { format!("{}: ", d.field) };
-            writeln!(f, "error: {}:{line}:{col}: {field}{}", self.source.name, d.message)?;
-            let text = self.source.line_text(line);
+            let layer = self.source.layer_name(d.span.start);
+            writeln!(f, "error: {layer}:{line}:{col}: {field}{}", d.message)?;
+            let text = self.source.line_text(d.span.start, line);
             let gutter = line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
             writeln!(f, "{line} | {text}")?;
             let width = {
-                let (end_line, end_col) = self.source.line_col(d.span.end.max(d.span.start + 1));
-                if end_line == line {
+                let end = d.span.end.max(d.span.start + 1);
+                let same_layer =
+                    self.source.layer(end).start == self.source.layer(d.span.start).start;
+                let (end_line, end_col) = self.source.line_col(end);
+                if same_layer && end_line == line {
                     (end_col - col).max(1)
                 } else {
                     text.chars().count().saturating_sub(col - 1).max(1)
@@ -111,6 +212,24 @@ mod tests {
         assert_eq!(s.line_col(0), (1, 1));
         assert_eq!(s.line_col(6), (2, 1));
         assert_eq!(s.line_col(10), (2, 4));
+    }
+
+    #[test]
+    fn offsets_in_later_layers_count_lines_from_the_layer_start() {
+        let s = Source::layered(
+            "b.toml",
+            vec![
+                ("a.toml".into(), "x = 1\ny = 2".into()),
+                ("b.toml".into(), "z = 3\nw = 4\n".into()),
+            ],
+            1,
+        );
+        assert_eq!(s.text, "x = 1\ny = 2\nz = 3\nw = 4\n");
+        assert_eq!((s.layer_name(6), s.line_col(6)), ("a.toml", (2, 1)));
+        assert_eq!((s.layer_name(12), s.line_col(12)), ("b.toml", (1, 1)));
+        assert_eq!((s.layer_name(18), s.line_col(20)), ("b.toml", (2, 3)));
+        assert_eq!(s.main_start(), 12);
+        assert_eq!(s.line_text(18, 2), "w = 4");
     }
 
     #[test]

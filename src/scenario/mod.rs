@@ -7,12 +7,14 @@
 mod budget;
 mod compile;
 pub mod diagnostic;
+mod layers;
 mod parameters;
 mod reader;
 
 pub use budget::MAX_BUDGET_YEARS;
 pub use compile::{MAX_BIOMARKERS, MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_TEST_CHAIN};
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
+pub use layers::MAX_EXTENDS_DEPTH;
 pub use reader::MAX_MAGNITUDE;
 
 use crate::model::Model;
@@ -41,9 +43,23 @@ pub struct Scenario {
     pub source: Source,
 }
 
-/// Compile scenario text; `name` is used in error messages.
+/// Compile scenario text; `name` is used in error messages. An `extends` is resolved
+/// against the current folder.
 pub fn parse(name: &str, text: &str) -> Result<Scenario, LoadError> {
-    let source = Source::new(name, text);
+    parse_with(name, text, Path::new(""), None, &[])
+}
+
+/// Compile scenario text with its `extends` chain (resolved from `folder`) and `--set`
+/// overrides, each `KEY=VALUE` in TOML.
+fn parse_with(
+    name: &str,
+    text: &str,
+    folder: &Path,
+    canonical: Option<std::path::PathBuf>,
+    sets: &[String],
+) -> Result<Scenario, LoadError> {
+    let source = layers::gather(name, text.to_string(), folder, canonical, sets)
+        .map_err(LoadError::Invalid)?;
     match compile::compile(source.clone()) {
         Ok(model) => Ok(Scenario { model, source }),
         Err(e) => Err(LoadError::Invalid(Box::new(e))),
@@ -52,6 +68,15 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, LoadError> {
 
 /// Read and compile a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    load_with(Some(path), &[])
+}
+
+/// Read and compile a scenario file (or, with no path, the bundled default) with its
+/// `extends` chain and the `--set` overrides, applied in order.
+pub fn load_with(path: Option<&Path>, sets: &[String]) -> Result<Scenario, LoadError> {
+    let Some(path) = path else {
+        return parse_with(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO, Path::new(""), None, sets);
+    };
     let shown = path.display().to_string();
     if path.is_dir() {
         return Err(LoadError::Io {
@@ -62,10 +87,11 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     let bytes =
         std::fs::read(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
     let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 { path: shown.clone() })?;
-    parse(&shown, &text)
+    let folder = path.parent().unwrap_or(Path::new(""));
+    parse_with(&shown, &text, folder, std::fs::canonicalize(path).ok(), sets)
 }
 
 /// The bundled default scenario.
 pub fn default_scenario() -> Result<Scenario, LoadError> {
-    parse(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO)
+    load_with(None, &[])
 }
