@@ -563,9 +563,25 @@ fn cmd_compare(
     if !errors.is_empty() {
         return Err(Failure::input(errors.join("\n\n")));
     }
-    if let Some(bad) = thresholds.iter().find(|l| !(l.is_finite() && **l >= 0.0)) {
+    let limit = scenario::MAX_MAGNITUDE;
+    for (i, l) in thresholds.iter().enumerate() {
+        if !(l.is_finite() && (0.0..=limit).contains(l)) {
+            return Err(Failure::input(format!(
+                "error: --threshold {l}: expected a willingness to pay per QALY between 0 and {limit:e}"
+            )));
+        }
+        if thresholds[..i].contains(l) {
+            return Err(Failure::input(format!(
+                "error: --threshold {l} is given twice: expected each threshold once"
+            )));
+        }
+    }
+    // NMB and costs in different currencies cannot share a table.
+    let currency = &scenarios[0].model.meta.currency;
+    if let Some(other) = scenarios.iter().find(|s| &s.model.meta.currency != currency) {
         return Err(Failure::input(format!(
-            "error: --threshold {bad}: expected a willingness to pay per QALY of 0 or more"
+            "error: {} is in {} but {} is in {currency}: compare needs one currency\n  = help: convert the costs, or set `scenario.currency` where it is only a label",
+            other.source.name, other.model.meta.currency, scenarios[0].source.name
         )));
     }
     let thresholds = if thresholds.is_empty() { None } else { Some(thresholds) };

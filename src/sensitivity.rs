@@ -280,6 +280,9 @@ struct Manifest<'a> {
     analysis: &'static str,
     scenario: &'a str,
     scenario_file: &'a str,
+    scenario_sha256: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scenario_layers: Vec<String>,
     seed: u64,
     patients: u64,
     parameters: usize,
@@ -351,6 +354,8 @@ pub fn write_outputs(
         analysis: "one_way_sensitivity",
         scenario: &model.meta.name,
         scenario_file: &scenario.source.name,
+        scenario_sha256: crate::run::sha256_hex(&scenario.source.text),
+        scenario_layers: scenario.source.describe_layers(),
         seed: result.seed,
         patients: result.patients,
         parameters: result.rows.len(),

@@ -373,3 +373,100 @@ fn compare_checks_every_scenario_before_simulating() {
     // One scenario is not a comparison.
     expect(vbpsim().arg("compare").arg(&good), 2);
 }
+
+#[test]
+fn chains_report_each_files_errors_and_stop_at_sixteen_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "base.toml", BUNDLED);
+    // An error in the middle file of three is located in that file.
+    let middle_text = "extends = \"base.toml\"\n\n[scenario]\nseed = -4\n";
+    let middle = write(dir.path(), "middle.toml", middle_text);
+    let top =
+        write(dir.path(), "top.toml", "extends = \"middle.toml\"\n[scenario]\nname = \"top\"\n");
+    let err = check_err(&[top.to_str().unwrap()]);
+    let (l, c) = locate(middle_text, "-4");
+    assert!(err.contains(&format!("error: {}:{l}:{c}: scenario.seed:", middle.display())), "{err}");
+
+    // A name repeated within one override is a duplicate, as in a single file.
+    let dup = write(
+        dir.path(),
+        "dup.toml",
+        "extends = \"base.toml\"\n[[contracts]]\nname = \"d\"\ndrug = \"osimertinib\"\nkind = \"discount\"\ndiscount = 0.3\n[[contracts]]\nname = \"d\"\ndrug = \"osimertinib\"\nkind = \"discount\"\ndiscount = 0.4\n",
+    );
+    let err = check_err(&[dup.to_str().unwrap()]);
+    assert!(err.contains("duplicate contract name `d`"), "{err}");
+
+    // A missing table is reported in the file the user named, not in its base.
+    write(dir.path(), "empty.toml", "");
+    let bare = write(dir.path(), "bare.toml", "extends = \"empty.toml\"\n");
+    let err = check_err(&[bare.to_str().unwrap()]);
+    assert!(
+        err.contains(&format!("error: {}:1:1: scenario: missing field", bare.display())),
+        "{err}"
+    );
+
+    // Sixteen files (the scenario and fifteen bases) are read; a seventeenth is refused.
+    write(dir.path(), "chain/f0.toml", BUNDLED);
+    for i in 1..=16 {
+        write(dir.path(), &format!("chain/f{i}.toml"), &format!("extends = \"f{}.toml\"\n", i - 1));
+    }
+    expect(vbpsim().arg("check").arg(dir.path().join("chain/f15.toml")), 0);
+    let err = check_err(&[dir.path().join("chain/f16.toml").to_str().unwrap()]);
+    assert!(err.contains("a chain of more than 16 files"), "{err}");
+}
+
+#[test]
+fn compare_puts_every_scenario_on_the_first_ones_thresholds_and_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.toml", BUNDLED);
+    let other = write(
+        dir.path(),
+        "other.toml",
+        "extends = \"base.toml\"\n[scenario]\nname = \"other\"\nthresholds = [50000]\n",
+    );
+    let out = dir.path().join("cmp");
+    expect(
+        vbpsim()
+            .arg("compare")
+            .arg(&base)
+            .arg(&other)
+            .args(["--quiet", "--patients", "2000", "--out"])
+            .arg(&out),
+        0,
+    );
+    let table = rows(&out.join("comparison.csv"));
+    let of_other: Vec<&str> = table
+        .iter()
+        .filter(|r| r["scenario"] == "other")
+        .map(|r| r["threshold"].as_str())
+        .collect();
+    assert_eq!(of_other.len(), 14, "7 arms × the first scenario's 2 thresholds");
+    assert!(of_other.iter().all(|t| *t == "100000" || *t == "150000"), "{of_other:?}");
+
+    // Labels: a repeated name falls back to the file.
+    let twin = write(dir.path(), "twin.toml", "extends = \"base.toml\"\n");
+    let out = dir.path().join("twins");
+    expect(
+        vbpsim()
+            .arg("compare")
+            .arg(&base)
+            .arg(&twin)
+            .args(["--quiet", "--patients", "1000", "--out"])
+            .arg(&out),
+        0,
+    );
+    let labels: std::collections::BTreeSet<String> =
+        rows(&out.join("comparison.csv")).into_iter().map(|r| r["scenario"].clone()).collect();
+    let expected: std::collections::BTreeSet<String> =
+        [base.display().to_string(), twin.display().to_string()].into();
+    assert_eq!(labels, expected);
+
+    let euro =
+        write(dir.path(), "euro.toml", "extends = \"base.toml\"\n[scenario]\ncurrency = \"EUR\"\n");
+    let o = expect(vbpsim().arg("compare").arg(&base).arg(&euro).arg("--out").arg(&out), 2);
+    assert!(text_of(&o.stderr).contains("compare needs one currency"));
+    for bad in [&["--threshold", "5", "--threshold", "5"][..], &["--threshold", "1e13"]] {
+        let o = expect(vbpsim().arg("compare").arg(&base).arg(&other).args(bad), 2);
+        assert!(text_of(&o.stderr).contains("--threshold"), "{}", text_of(&o.stderr));
+    }
+}

@@ -133,7 +133,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     let (regimen_entries, regimen_names) = named_entries(r, doc, "regimens", "regimen");
     let (strategy_entries, strategy_names) = named_entries(r, doc, "strategies", "strategy");
 
-    let meta = match r.require(doc, &(0..0), "", "scenario", "a [scenario] table") {
+    let meta = match r.require(doc, &span, "", "scenario", "a [scenario] table") {
         Some(v) => read_meta(r, v, &strategy_names),
         None => None,
     };
@@ -185,7 +185,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         .zip(&regimen_names)
         .map(|(e, name)| read_regimen(r, e, name, &biomarker_names, &mut drugs))
         .collect();
-    let states = match r.require(doc, &(0..0), "", "states", "a [states] table") {
+    let states = match r.require(doc, &span, "", "states", "a [states] table") {
         Some(v) => read_states(r, v),
         None => None,
     };

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
-/// Longest chain of `extends` followed before giving up (a guard against runaway chains).
+/// Most files in one `extends` chain, the scenario included (a guard against runaway chains).
 pub const MAX_EXTENDS_DEPTH: usize = 16;
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -111,8 +111,8 @@ fn follow(chain: &[Link], errors: &mut Vec<ChainError>) -> Option<Link> {
             Some("e.g. `extends = \"base.toml\"`, relative to this file's folder".into()),
         );
     };
-    if chain.len() > MAX_EXTENDS_DEPTH {
-        return fail(format!("more than {MAX_EXTENDS_DEPTH} levels of `extends`"), None);
+    if chain.len() >= MAX_EXTENDS_DEPTH {
+        return fail(format!("a chain of more than {MAX_EXTENDS_DEPTH} files"), None);
     }
     let path = last.folder.join(file.as_ref());
     let shown = path.display().to_string();
@@ -279,6 +279,9 @@ impl Merge<'_> {
 
     /// Merge an array of entries into a named array: same name → merged, new name → appended.
     fn entries<'i>(&mut self, base: &mut DeArray<'i>, over: DeArray<'i>, path: &str) {
+        // Matched against the base's entries only: a name repeated within the override is
+        // appended twice, and the reader reports the duplicate as in a single file.
+        let inherited = base.len();
         for entry in over {
             let Some(name) = entry_name(&entry).map(str::to_string) else {
                 self.diagnostics.push(Diagnostic {
@@ -291,7 +294,7 @@ impl Merge<'_> {
                 });
                 continue;
             };
-            match base.iter_mut().find(|e| entry_name(e) == Some(name.as_str())) {
+            match base.iter_mut().take(inherited).find(|e| entry_name(e) == Some(name.as_str())) {
                 Some(b) => self.entry(b, entry, &format!("{path}.{name}")),
                 None => base.push(entry),
             }
@@ -329,7 +332,7 @@ impl Merge<'_> {
                     .map(|n| format!("did you mean `{n}`?"))
                     .unwrap_or_else(|| {
                         format!(
-                            "entries of `{path}`: {}; a new entry needs a [[{path}]] table with its name",
+                            "entries of `{path}`: {}; a new entry is added as an entry with its own `name`",
                             names.join(", ")
                         )
                     });
