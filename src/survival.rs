@@ -23,8 +23,9 @@ pub enum TimeToEvent {
     /// log T ~ Normal(meanlog, sdlog), T in years.
     LogNormal { meanlog: f64, sdlog: f64 },
     /// Constant hazard `rates[k]` on [breaks[k], breaks[k+1]); `breaks[0] = 0`; the last rate
-    /// lasts forever.
-    Piecewise { breaks: Vec<f64>, rates: Vec<f64> },
+    /// lasts forever. `masses[k]` = rates[k]·(breaks[k+1] − breaks[k]), each segment's hazard
+    /// (infinite, or NaN for a zero rate, for the last), computed once rather than per draw.
+    Piecewise { breaks: Vec<f64>, rates: Vec<f64>, masses: Vec<f64> },
 }
 
 /// Why a set of parameters does not define a distribution.
@@ -164,7 +165,12 @@ impl TimeToEvent {
             }
             finite("rate", rate)?;
         }
-        Ok(Self::Piecewise { breaks, rates })
+        let masses = rates
+            .iter()
+            .enumerate()
+            .map(|(k, rate)| rate * breaks.get(k + 1).map_or(f64::INFINITY, |end| end - breaks[k]))
+            .collect();
+        Ok(Self::Piecewise { breaks, rates, masses })
     }
 
     /// Survival function S(t) = P(T > t).
@@ -196,7 +202,7 @@ impl TimeToEvent {
             }
             Self::LogLogistic { shape, scale } => (t / scale).powf(*shape).ln_1p(),
             Self::LogNormal { .. } => -self.survival(t).ln(),
-            Self::Piecewise { breaks, rates } => {
+            Self::Piecewise { breaks, rates, .. } => {
                 let mut h = 0.0;
                 for (k, rate) in rates.iter().enumerate() {
                     let start = breaks[k];
@@ -236,14 +242,13 @@ impl TimeToEvent {
                 }
             }
             Self::LogLogistic { .. } | Self::LogNormal { .. } => self.inverse_survival((-h).exp()),
-            Self::Piecewise { breaks, rates } => {
+            Self::Piecewise { breaks, rates, masses } => {
+                // The same operations, in the same order, as subtracting each segment's
+                // rate × width: draws are bit-identical to computing the masses here.
                 let mut remaining = h;
-                for (k, rate) in rates.iter().enumerate() {
-                    let start = breaks[k];
-                    let width = breaks.get(k + 1).map_or(f64::INFINITY, |end| end - start);
-                    let segment = rate * width;
+                for ((&start, &rate), &segment) in breaks.iter().zip(rates).zip(masses) {
                     if remaining <= segment {
-                        return if *rate > 0.0 { start + remaining / rate } else { f64::INFINITY };
+                        return if rate > 0.0 { start + remaining / rate } else { f64::INFINITY };
                     }
                     remaining -= segment;
                 }
@@ -290,7 +295,7 @@ impl TimeToEvent {
             }),
             Self::LogNormal { meanlog, sdlog } => Some((meanlog + sdlog * sdlog / 2.0).exp()),
             Self::Gompertz { .. } => None,
-            Self::Piecewise { breaks, rates } => {
+            Self::Piecewise { breaks, rates, .. } => {
                 // ∫ S = Σ_k S(t_k)·(1 − e^{−λ_k w_k})/λ_k (w_k when λ_k = 0).
                 let mut mean = 0.0;
                 let mut surv = 1.0;

@@ -311,6 +311,19 @@ fn simulate_chunk(
     let strategies = prep.strategies.len();
     let mut sums = layout.empty();
     let mut deferred = Deferred { end: patients.end, ..Deferred::default() };
+    if layout.defer {
+        // At most one pending settlement per patient and cohort arm: reserved up front, since
+        // growing these buffers by doubling copied them a dozen times per chunk.
+        let cohort_arms = layout
+            .contract_arms
+            .iter()
+            .flatten()
+            .filter(|&&(_, ci)| matches!(prep.contracts[ci].kind, PreparedKind::Cohort(_)))
+            .count();
+        let most = (patients.end - patients.start) as usize * cohort_arms;
+        deferred.pending.reserve_exact(most);
+        deferred.shares.reserve(2 * most);
+    }
     // Per cohort arm (deferred): the patient's settlement waiting for its refund fractions.
     let mut open: Vec<Option<Open>> = vec![None; sums.arms.len()];
     let mut budget_scratch = budget::Scratch::default();
