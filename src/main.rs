@@ -29,6 +29,26 @@ enum Command {
         sizes: Sizes,
         #[command(flatten)]
         overrides: Overrides,
+        /// Simulate only block K of N of the PSA samples and write a partial folder [default
+        /// folder: output/<scenario name>-shard-K-of-N]; join the N folders with `vbpsim merge`
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<(u64, u64)>,
+        /// No progress bar and no closing summary
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Join the partial folders of a sharded run (`run --shard K/N`) into the output folder a
+    /// single run would write
+    Merge {
+        /// The partial folders, every shard 1…N once, in any order
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Output folder [default: output/<scenario name>]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads for the base case [default: all cores]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        threads: Option<u64>,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -182,6 +202,17 @@ struct Overrides {
     set: Vec<String>,
 }
 
+/// `K/N` with 1 ≤ K ≤ N ≤ the most shards.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let max = vbpsim::shard::MAX_SHARDS;
+    let usage = format!("expected K/N with 1 ≤ K ≤ N ≤ {max}, e.g. 2/8, found `{text}`");
+    let (k, n) = text.split_once('/').ok_or_else(|| usage.clone())?;
+    match (k.trim().parse::<u64>(), n.trim().parse::<u64>()) {
+        (Ok(k), Ok(n)) if 1 <= k && k <= n && n <= max => Ok((k, n)),
+        _ => Err(usage),
+    }
+}
+
 /// A failure with its exit code.
 struct Failure {
     code: u8,
@@ -216,9 +247,13 @@ fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Scenario, Failure>
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, out, sizes, overrides, quiet } => {
+        Command::Run { scenario, out, sizes, overrides, shard: Some(shard), quiet } => {
+            cmd_shard(load(scenario.as_deref(), &overrides), out, &sizes, shard, quiet)
+        }
+        Command::Run { scenario, out, sizes, overrides, shard: None, quiet } => {
             cmd_run(load(scenario.as_deref(), &overrides), out, &sizes, quiet)
         }
+        Command::Merge { shards, out, threads, quiet } => cmd_merge(&shards, out, threads, quiet),
         Command::Check { scenario, overrides } => cmd_check(load(Some(&scenario), &overrides)),
         Command::Price { scenario, sizes, overrides } => {
             cmd_price(load(scenario.as_deref(), &overrides), &sizes)
@@ -377,6 +412,106 @@ fn cmd_run(
                 icer
             );
         }
+    }
+    Ok(())
+}
+
+fn cmd_shard(
+    loaded: Result<Scenario, Failure>,
+    out: Option<PathBuf>,
+    sizes: &Sizes,
+    (k, n): (u64, u64),
+    quiet: bool,
+) -> Result<(), Failure> {
+    let s = loaded?;
+    let options = sizes.options();
+    let samples = options.samples.unwrap_or(s.model.meta.samples);
+    if samples == 0 {
+        return Err(Failure::input(format!(
+            "error: --shard {k}/{n} splits the PSA samples, but {} has none (samples = 0)\n  = help: give --samples S, or run without --shard",
+            s.source.name
+        )));
+    }
+    let name = &s.model.meta.name;
+    let target =
+        out.unwrap_or_else(|| Path::new("output").join(format!("{name}-shard-{k}-of-{n}")));
+    vbpsim::output::folder::check_target(&target)
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let mut progress = Progress::new(
+        quiet,
+        "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
+    );
+    let failed = |e: vbpsim::run::RunError| Failure::other(format!("error: {e}"));
+    let (psa, threads, wall) =
+        vbpsim::run::simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
+            .map_err(failed)?;
+    progress.finish();
+    let run = vbpsim::shard::ShardRun {
+        scenario: &s,
+        seed: options.seed.unwrap_or(s.model.meta.seed),
+        patients: options.patients.unwrap_or(s.model.meta.patients),
+        samples,
+        shard: (k, n),
+    };
+    let dir = vbpsim::shard::write_shard(&run, &psa, (threads, wall), &target).map_err(failed)?;
+    if !quiet {
+        let block = vbpsim::run::shard_samples(samples, k, n);
+        say!(
+            "shard {k} of {n}: PSA samples {}–{} of {samples} ({} samples) in {wall:.2} s; wrote {}",
+            block.start,
+            block.end - 1,
+            psa.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn cmd_merge(
+    dirs: &[PathBuf],
+    out: Option<PathBuf>,
+    threads: Option<u64>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let merged =
+        vbpsim::shard::read_all(dirs).map_err(|e| Failure::input(format!("error: {e}")))?;
+    let s = &merged.scenario;
+    let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
+    if let Ok(t) = std::fs::canonicalize(&target)
+        && dirs.iter().any(|d| std::fs::canonicalize(d).is_ok_and(|d| d == t))
+    {
+        return Err(Failure::input(format!(
+            "error: --out {} is one of the shard folders being merged\n  = help: choose another output folder",
+            target.display()
+        )));
+    }
+    vbpsim::output::folder::check_target(&target)
+        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    // The base case (and the analyses that re-simulate it) is simulated here; the samples
+    // come from the shards.
+    let options = RunOptions {
+        patients: Some(merged.patients),
+        samples: Some(0),
+        seed: Some(merged.seed),
+        threads: threads.map(|t| t as usize),
+        simulation_only: false,
+    };
+    let base = simulate_with_progress(s, &options, quiet)?;
+    vbpsim::shard::check_samples(&s.model, &base, &merged.psa)
+        .map_err(|e| Failure::input(format!("error: {e}")))?;
+    let samples = merged.psa.len();
+    let sim = vbpsim::run::with_psa(&s.model, base, merged.psa);
+    for w in sim.warnings.iter().filter(|_| !quiet) {
+        say!("warning: {w}");
+    }
+    let dir = write_outputs(s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
+    if !quiet {
+        say!(
+            "merged {} shards ({samples} PSA samples) with the base case of {} patients; wrote {}",
+            dirs.len(),
+            sim.patients,
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -667,13 +802,6 @@ fn cmd_init(path: PathBuf) -> Result<(), Failure> {
     Ok(())
 }
 
-fn peak_memory_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn cmd_bench(
     loaded: Result<Scenario, Failure>,
     patients: u64,
@@ -695,9 +823,12 @@ fn cmd_bench(
     outln!("trajectories: {trajectories} (patients × strategies)");
     outln!("wall_seconds: {:.3}", sim.wall_seconds);
     outln!("trajectories_per_second: {:.0}", trajectories as f64 / sim.wall_seconds);
-    match peak_memory_mib() {
+    if let Some(c) = sim.cpu_seconds {
+        outln!("cpu_seconds: {c:.3}");
+    }
+    match vbpsim::resources::peak_memory_mib() {
         Some(m) => outln!("peak_memory_mib: {m:.1}"),
-        None => outln!("peak_memory_mib: unknown (no /proc/self/status)"),
+        None => outln!("peak_memory_mib: unknown"),
     }
     Ok(())
 }

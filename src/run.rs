@@ -87,12 +87,16 @@ pub struct Simulation {
     pub patients: u64,
     pub seed: u64,
     pub threads: usize,
+    /// Wall-clock and CPU time of the simulation of the base case and the PSA samples.
     pub wall_seconds: f64,
+    pub cpu_seconds: Option<f64>,
+    /// Patient-strategy trajectories simulated in that time (merged shards' samples excluded).
+    pub trajectories: u64,
 }
 
 /// One PSA sample: its uncertain parameters' values (in `Model::parameters` order, uncertain
-/// ones only) and its arms' results.
-#[derive(Clone, Debug)]
+/// ones only) and its arms' results. Serialised by shards (`run --shard`) for `merge`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PsaSample {
     pub sample: u64,
     pub values: Vec<f64>,
@@ -112,21 +116,7 @@ pub fn simulate(
     let model = &scenario.model;
     let patients = options.patients.unwrap_or(model.meta.patients);
     let seed = options.seed.unwrap_or(model.meta.seed);
-    for c in &model.contracts {
-        let Some(years) = c.kind.cohort_years() else { continue };
-        let size = model.meta.population.unwrap_or(1).saturating_mul(years).max(1);
-        let populations = (patients / size).max(1);
-        let cells = populations.saturating_mul(years);
-        if cells > MAX_POPULATION_YEARS {
-            return Err(RunError::Populations {
-                contract: c.name.clone(),
-                patients,
-                populations,
-                size,
-                cells,
-            });
-        }
-    }
+    check_populations(model, patients)?;
     let mut prep = Prepared::new(model, &model.values)?;
     if options.simulation_only {
         prep.budget = None;
@@ -139,6 +129,7 @@ pub fn simulate(
     let pool =
         builder.build().map_err(|source| RunError::Threads { threads: threads_wanted, source })?;
     let started = Instant::now();
+    let cpu_started = crate::resources::cpu_seconds();
     let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
     let samples = options.samples.unwrap_or(model.meta.samples);
     let mut per_sample = 0;
@@ -148,29 +139,15 @@ pub fn simulate(
             progress(done, total * (samples + 1));
         })
     });
-    let psa = if samples > 0 {
-        let progress = Mutex::new((progress, 0u64));
-        pool.install(|| {
-            (1..=samples)
-                .into_par_iter()
-                .map(|sample| {
-                    let result = simulate_psa_sample(model, SampleSpec { sample, ..spec });
-                    if let Ok(mut guard) = progress.lock() {
-                        let (report, done) = &mut *guard;
-                        *done += 1;
-                        report(per_sample * (1 + *done), per_sample * (samples + 1));
-                    }
-                    result
-                })
-                .collect::<Vec<Result<PsaSample, RunError>>>()
+    let psa = pool.install(|| {
+        psa_block(model, spec, 1..samples + 1, &mut |done| {
+            progress(per_sample * (1 + done), per_sample * (samples + 1))
         })
-        .into_iter()
-        // The lowest failing sample, whatever the thread count.
-        .collect::<Result<Vec<_>, _>>()?
-    } else {
-        Vec::new()
-    };
+    })?;
     let wall_seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = crate::resources::cpu_seconds().zip(cpu_started).map(|(b, a)| b - a);
+    let trajectories =
+        patients.saturating_mul(model.strategies.len() as u64).saturating_mul(samples + 1);
     let (summary, contracts) =
         pool.install(|| summarise_base_case(model, &model.values, &prep, &sums, spec, options))?;
     let selection = if options.simulation_only {
@@ -194,7 +171,102 @@ pub fn simulate(
         seed,
         threads: pool.current_num_threads(),
         wall_seconds,
+        cpu_seconds,
+        trajectories,
     })
+}
+
+/// Refuse a run whose cohort-level contracts would keep too many population-years in memory.
+fn check_populations(model: &crate::model::Model, patients: u64) -> Result<(), RunError> {
+    for c in &model.contracts {
+        let Some(years) = c.kind.cohort_years() else { continue };
+        let size = model.meta.population.unwrap_or(1).saturating_mul(years).max(1);
+        let populations = (patients / size).max(1);
+        let cells = populations.saturating_mul(years);
+        if cells > MAX_POPULATION_YEARS {
+            return Err(RunError::Populations {
+                contract: c.name.clone(),
+                patients,
+                populations,
+                size,
+                cells,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// PSA samples `samples` (numbers from 1) in order; `progress` receives the count done.
+fn psa_block(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+    samples: std::ops::Range<u64>,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Vec<PsaSample>, RunError> {
+    let progress = Mutex::new((progress, 0u64));
+    samples
+        .into_par_iter()
+        .map(|sample| {
+            let result = simulate_psa_sample(model, SampleSpec { sample, ..spec });
+            if let Ok(mut guard) = progress.lock() {
+                let (report, done) = &mut *guard;
+                *done += 1;
+                report(*done);
+            }
+            result
+        })
+        .collect::<Vec<Result<PsaSample, RunError>>>()
+        .into_iter()
+        // The lowest failing sample, whatever the thread count.
+        .collect()
+}
+
+/// The PSA samples of shard `k` of `n`: a contiguous block of 1…S, the blocks' sizes
+/// differing by at most one (samples ⌊(k−1)S/n⌋+1 … ⌊kS/n⌋).
+pub fn shard_samples(samples: u64, k: u64, n: u64) -> std::ops::Range<u64> {
+    let edge = |j: u64| (u128::from(j) * u128::from(samples) / u128::from(n)) as u64;
+    edge(k - 1) + 1..edge(k) + 1
+}
+
+/// The PSA samples of one shard (no base case): what `run --shard K/N` computes.
+pub fn simulate_shard(
+    scenario: &Scenario,
+    options: &RunOptions,
+    (k, n): (u64, u64),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<(Vec<PsaSample>, usize, f64), RunError> {
+    let model = &scenario.model;
+    let patients = options.patients.unwrap_or(model.meta.patients);
+    let seed = options.seed.unwrap_or(model.meta.seed);
+    let samples = options.samples.unwrap_or(model.meta.samples);
+    check_populations(model, patients)?;
+    let block = shard_samples(samples, k, n);
+    let total = block.end - block.start;
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = options.threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder
+        .build()
+        .map_err(|source| RunError::Threads { threads: options.threads.unwrap_or(0), source })?;
+    let started = Instant::now();
+    let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
+    let psa = pool.install(|| {
+        psa_block(model, spec, block, &mut |done| progress(done * patients, total * patients))
+    })?;
+    Ok((psa, pool.current_num_threads(), started.elapsed().as_secs_f64()))
+}
+
+/// A base-case simulation completed with PSA samples computed elsewhere (by shards): the
+/// same result as one run that simulated them itself.
+pub fn with_psa(
+    model: &crate::model::Model,
+    mut sim: Simulation,
+    psa: Vec<PsaSample>,
+) -> Simulation {
+    sim.warnings = psa_warnings(model, &psa);
+    sim.psa = psa;
+    sim
 }
 
 /// Arm summaries and contract rows of a base-case simulation at `values` (`prep` built from
@@ -450,8 +522,25 @@ struct Manifest<'a> {
     arms: usize,
     threads: usize,
     wall_seconds: f64,
+    cpu_seconds: Option<f64>,
+    trajectories: u64,
+    trajectories_per_second: Option<f64>,
+    peak_memory_mib: Option<f64>,
     warnings: &'a [String],
 }
+
+/// run.json fields about the process that wrote it rather than the result: the machine and
+/// thread count, timings and memory, and what it simulated itself (a merge simulates the base
+/// case only). The report leaves them out, so that it is identical for any thread count and
+/// for a merge of shards.
+pub const PROCESS_FIELDS: &[&str] = &[
+    "threads",
+    "wall_seconds",
+    "cpu_seconds",
+    "trajectories",
+    "trajectories_per_second",
+    "peak_memory_mib",
+];
 
 /// The SHA-256 of a scenario's text (all its layers joined), as lowercase hex.
 pub fn sha256_hex(text: &str) -> String {
@@ -548,6 +637,11 @@ pub fn write_outputs(
         arms: sim.summary.len(),
         threads: sim.threads,
         wall_seconds: sim.wall_seconds,
+        cpu_seconds: sim.cpu_seconds,
+        trajectories: sim.trajectories,
+        trajectories_per_second: (sim.wall_seconds > 0.0)
+            .then(|| sim.trajectories as f64 / sim.wall_seconds),
+        peak_memory_mib: crate::resources::peak_memory_mib(),
         samples: sim.psa.len(),
         warnings: &sim.warnings,
     };

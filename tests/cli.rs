@@ -452,6 +452,12 @@ fn run_writes_the_documented_outputs() {
     assert_eq!(j["arms"], ARMS.len());
     assert!(j["threads"].as_u64().is_some_and(|t| t >= 1));
     assert!(j["wall_seconds"].as_f64().is_some_and(|w| w >= 0.0));
+    assert!(j["cpu_seconds"].as_f64().is_some_and(|c| c >= 0.0));
+    assert_eq!(j["trajectories"], 5000 * 2, "patients × strategies, base case only");
+    let rate = j["trajectories_per_second"].as_f64().unwrap();
+    let expected = 10_000.0 / j["wall_seconds"].as_f64().unwrap();
+    assert!((rate - expected).abs() <= 1e-9 * expected, "{rate} vs {expected}");
+    assert!(j["peak_memory_mib"].as_f64().is_some_and(|m| m > 1.0));
 }
 
 #[test]
@@ -470,10 +476,11 @@ fn csv_outputs_are_identical_for_one_and_two_threads() {
     assert_eq!(b["threads"], 2);
     for j in [&mut a, &mut b] {
         let m = j.as_object_mut().unwrap();
-        m.remove("threads");
-        m.remove("wall_seconds");
+        for key in vbpsim::run::PROCESS_FIELDS {
+            assert!(m.remove(*key).is_some(), "{key} in run.json");
+        }
     }
-    assert_eq!(a, b, "run.json differs only in threads and wall_seconds");
+    assert_eq!(a, b, "run.json differs only in the process's own fields");
 }
 
 /// With a PSA, every table and the SVG plots are byte-identical for 1 and 2 threads.

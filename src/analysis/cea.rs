@@ -5,7 +5,7 @@ use crate::model::Arm;
 use crate::sim::accumulator::{ArmSums, SampleSums};
 
 /// How an arm compares with the comparator on the cost-effectiveness plane.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IcerStatus {
     /// The comparator itself.
     Comparator,
@@ -48,7 +48,7 @@ impl IcerStatus {
 }
 
 /// A mean with its Monte Carlo standard error (`None` with fewer than two patients).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimate {
     pub mean: f64,
     pub mcse: Option<f64>,
@@ -66,7 +66,7 @@ pub fn estimate(sum: f64, sum2: f64, n: u64) -> Estimate {
 }
 
 /// One row of summary.csv.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArmSummary {
     pub strategy: usize,
     /// `None` for the list-price arm.

@@ -61,6 +61,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "comparison.csv",
     "comparison.png",
     "comparison.svg",
+    "samples.jsonl",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -226,12 +226,13 @@ pub fn write(dir: &Path, model: &Model, sim: &Simulation, manifest: &str) -> std
             &svg[start..]
         );
     }
-    // The page is identical for any thread count, like the tables: timings and threads are in
-    // run.json only.
+    // The page is identical for any thread count and for a merge of shards, like the tables:
+    // the process's own fields (threads, timings, memory, trajectories) are in run.json only.
     let shown = match serde_json::from_str::<serde_json::Value>(manifest) {
         Ok(serde_json::Value::Object(mut fields)) => {
-            fields.remove("wall_seconds");
-            fields.remove("threads");
+            for key in crate::run::PROCESS_FIELDS {
+                fields.remove(*key);
+            }
             serde_json::to_string_pretty(&fields).unwrap_or_default()
         }
         _ => manifest.to_string(),

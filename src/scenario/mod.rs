@@ -60,6 +60,12 @@ fn parse_with(
 ) -> Result<Scenario, LoadError> {
     let source = layers::gather(name, text.to_string(), folder, canonical, sets)
         .map_err(LoadError::Invalid)?;
+    compile_source(source)
+}
+
+/// Compile a scenario from text already gathered (every layer present): how `merge` rebuilds
+/// the scenario a shard stored, without the user's files.
+pub fn compile_source(source: Source) -> Result<Scenario, LoadError> {
     match compile::compile(source.clone()) {
         Ok(model) => Ok(Scenario { model, source }),
         Err(e) => Err(LoadError::Invalid(Box::new(e))),

@@ -1,0 +1,369 @@
+//! Sharded PSA runs: `run --shard K/N` simulates one block of the PSA samples and writes a
+//! partial folder; `merge` checks that the partial folders belong together, simulates the
+//! base case, and writes the same output folder as one run on one machine.
+//!
+//! Every PSA sample is simulated from its own random-number streams (seeded by sample number),
+//! so where a sample runs does not change it. A partial folder carries what the merge needs
+//! to redo the rest without the user's files: the scenario's text (every layer), the run's
+//! sizes and seed, and each sample's summaries, serialised as JSON whose numbers round-trip
+//! exactly (shortest representation; parsed back to the same bits).
+
+use crate::run::{PsaSample, sha256_hex, shard_samples};
+use crate::scenario::{LoadError, Scenario, Source};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Most shards a run may be split into (a guard on hand-edited partial folders too).
+pub const MAX_SHARDS: u64 = 100_000;
+
+/// Marks a partial folder's run.json.
+const KIND: &str = "psa_shard";
+const SAMPLES_FILE: &str = "samples.jsonl";
+
+/// Why partial folders cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is not a shard folder of vbpsim (written by `vbpsim run --shard K/N`)")]
+    NotShard { path: String },
+    #[error("{path}: {message}")]
+    Malformed { path: String, message: String },
+    #[error(
+        "{a} and {b} do not belong to one run: {field} is {a_value} in the first and {b_value} in the second"
+    )]
+    Mismatch { field: &'static str, a: String, a_value: String, b: String, b_value: String },
+    #[error("missing shard{} {} of {n}: merge needs every shard 1…{n}", if missing.len() == 1 { "" } else { "s" }, list(missing))]
+    Missing { missing: Vec<u64>, n: u64 },
+    #[error("shard {k} of {n} is given twice: {first} and {second}")]
+    Duplicate { k: u64, n: u64, first: String, second: String },
+    #[error("the scenario stored in {path} no longer compiles with this vbpsim:\n{source}")]
+    Scenario { path: String, source: LoadError },
+    #[error("nothing to merge: give the shard folders")]
+    Empty,
+}
+
+/// The first numbers of a list, and how many more.
+fn list(numbers: &[u64]) -> String {
+    const SHOWN: usize = 20;
+    let head: Vec<String> = numbers.iter().take(SHOWN).map(u64::to_string).collect();
+    match numbers.len().saturating_sub(SHOWN) {
+        0 => head.join(", "),
+        more => format!("{}, … ({more} more)", head.join(", ")),
+    }
+}
+
+/// One layer of the scenario's text, as stored in a shard.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+struct Layer {
+    name: String,
+    text: String,
+}
+
+/// run.json of a partial folder.
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    tool: String,
+    version: String,
+    kind: String,
+    scenario: String,
+    scenario_file: String,
+    scenario_sha256: String,
+    /// Index of the layer the user named (earlier ones are bases, later ones `--set`s).
+    main_layer: usize,
+    layers: Vec<Layer>,
+    seed: u64,
+    patients: u64,
+    samples: u64,
+    shard: u64,
+    shards: u64,
+    first_sample: u64,
+    last_sample: u64,
+    threads: usize,
+    wall_seconds: f64,
+}
+
+/// The run a shard belongs to, from the user's command line.
+pub struct ShardRun<'a> {
+    pub scenario: &'a Scenario,
+    pub seed: u64,
+    pub patients: u64,
+    pub samples: u64,
+    pub shard: (u64, u64),
+}
+
+/// Write a shard's partial folder atomically: run.json (the run and the scenario's layers)
+/// and samples.jsonl (one PSA sample per line, in sample order).
+pub fn write_shard(
+    run: &ShardRun<'_>,
+    psa: &[PsaSample],
+    (threads, wall_seconds): (usize, f64),
+    target: &Path,
+) -> Result<PathBuf, crate::run::RunError> {
+    use crate::output::folder::{FolderError, Staging};
+    let source = &run.scenario.source;
+    let block = shard_samples(run.samples, run.shard.0, run.shard.1);
+    let manifest = Manifest {
+        tool: "vbpsim".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        kind: KIND.into(),
+        scenario: run.scenario.model.meta.name.clone(),
+        scenario_file: source.name.clone(),
+        scenario_sha256: sha256_hex(&source.text),
+        main_layer: source.main_index(),
+        layers: source
+            .layers()
+            .map(|(name, range)| Layer {
+                name: name.to_string(),
+                text: source.text[range].to_string(),
+            })
+            .collect(),
+        seed: run.seed,
+        patients: run.patients,
+        samples: run.samples,
+        shard: run.shard.0,
+        shards: run.shard.1,
+        first_sample: block.start,
+        last_sample: block.end - 1,
+        threads,
+        wall_seconds,
+    };
+    let staging = Staging::new(target)?;
+    let write = |name: &str, text: String| {
+        std::fs::write(staging.file(name), text).map_err(|source| {
+            crate::run::RunError::Folder(FolderError::Write {
+                path: target.join(name).display().to_string(),
+                source,
+            })
+        })
+    };
+    let mut lines = String::new();
+    for s in psa {
+        lines.push_str(&serde_json::to_string(s).unwrap_or_default());
+        lines.push('\n');
+    }
+    write(SAMPLES_FILE, lines)?;
+    write("run.json", serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n")?;
+    Ok(staging.commit()?)
+}
+
+/// A shard folder read back.
+struct Shard {
+    dir: String,
+    manifest: Manifest,
+    samples: Vec<PsaSample>,
+}
+
+fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
+    let shown = dir.display().to_string();
+    let json = dir.join("run.json");
+    let text = std::fs::read_to_string(&json).map_err(|source| {
+        if dir.is_dir() {
+            MergeError::NotShard { path: shown.clone() }
+        } else {
+            MergeError::Read { path: shown.clone(), source }
+        }
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| MergeError::NotShard { path: shown.clone() })?;
+    if value.get("tool").and_then(|v| v.as_str()) != Some("vbpsim")
+        || value.get("kind").and_then(|v| v.as_str()) != Some(KIND)
+    {
+        return Err(MergeError::NotShard { path: shown });
+    }
+    let malformed = |path: &Path, message: String| MergeError::Malformed {
+        path: path.display().to_string(),
+        message,
+    };
+    let manifest: Manifest =
+        serde_json::from_value(value).map_err(|e| malformed(&json, e.to_string()))?;
+    let path = dir.join(SAMPLES_FILE);
+    let lines = std::fs::read_to_string(&path)
+        .map_err(|source| MergeError::Read { path: path.display().to_string(), source })?;
+    let mut samples = Vec::new();
+    for (i, line) in lines.lines().enumerate() {
+        let s: PsaSample = serde_json::from_str(line)
+            .map_err(|e| malformed(&path, format!("line {}: {e}", i + 1)))?;
+        samples.push(s);
+    }
+    let (k, n) = (manifest.shard, manifest.shards);
+    if !(1..=MAX_SHARDS).contains(&n) || !(1..=n).contains(&k) {
+        return Err(malformed(
+            &json,
+            format!("shard {k} of {n}: expected 1 ≤ K ≤ N ≤ {MAX_SHARDS}"),
+        ));
+    }
+    if !(1..=crate::scenario::MAX_PATIENTS).contains(&manifest.patients) {
+        return Err(malformed(&json, format!("patients = {}", manifest.patients)));
+    }
+    // Compared without collecting the block: a hand-edited sample count must not allocate.
+    let block = shard_samples(manifest.samples, k, n);
+    let size = block.end - block.start;
+    let numbers_match =
+        samples.len() as u64 == size && samples.iter().map(|s| s.sample).eq(block.clone());
+    if !numbers_match
+        || manifest.first_sample != block.start
+        || manifest.last_sample + 1 != block.end
+    {
+        return Err(malformed(
+            &path,
+            format!(
+                "shard {k} of {n} should hold samples {}–{}, found {} samples",
+                block.start,
+                block.end.saturating_sub(1),
+                samples.len()
+            ),
+        ));
+    }
+    Ok(Shard { dir: shown, manifest, samples })
+}
+
+/// A run reassembled from its shards: the scenario, its sizes and seed, and every PSA sample
+/// in order.
+pub struct Merged {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub patients: u64,
+    pub psa: Vec<PsaSample>,
+}
+
+/// Read and check partial folders: one run (version, scenario, seed, sizes, shard count) and
+/// every shard exactly once.
+pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
+    let shards = dirs.iter().map(|d| read_shard(d)).collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = shards.first() else { return Err(MergeError::Empty) };
+    for s in &shards[1..] {
+        let (a, b) = (&first.manifest, &s.manifest);
+        let checks: [(&'static str, String, String); 6] = [
+            ("the vbpsim version", a.version.clone(), b.version.clone()),
+            (
+                "the scenario (SHA-256 of its text)",
+                a.scenario_sha256.clone(),
+                b.scenario_sha256.clone(),
+            ),
+            ("the seed", a.seed.to_string(), b.seed.to_string()),
+            ("patients", a.patients.to_string(), b.patients.to_string()),
+            ("samples", a.samples.to_string(), b.samples.to_string()),
+            ("the number of shards", a.shards.to_string(), b.shards.to_string()),
+        ];
+        for (field, a_value, b_value) in checks {
+            if a_value != b_value {
+                return Err(MergeError::Mismatch {
+                    field,
+                    a: first.dir.clone(),
+                    a_value,
+                    b: s.dir.clone(),
+                    b_value,
+                });
+            }
+        }
+    }
+    let n = first.manifest.shards;
+    let mut by_number: Vec<Option<&Shard>> = vec![None; n as usize];
+    for s in &shards {
+        let slot = &mut by_number[(s.manifest.shard - 1) as usize];
+        if let Some(previous) = slot {
+            return Err(MergeError::Duplicate {
+                k: s.manifest.shard,
+                n,
+                first: previous.dir.clone(),
+                second: s.dir.clone(),
+            });
+        }
+        *slot = Some(s);
+    }
+    let missing: Vec<u64> = by_number
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(k, _)| k as u64 + 1)
+        .collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing { missing, n });
+    }
+    if first.manifest.version != env!("CARGO_PKG_VERSION") {
+        return Err(MergeError::Mismatch {
+            field: "the vbpsim version",
+            a: first.dir.clone(),
+            a_value: first.manifest.version.clone(),
+            b: "this vbpsim".into(),
+            b_value: env!("CARGO_PKG_VERSION").into(),
+        });
+    }
+    let m = &first.manifest;
+    let layers = m.layers.iter().map(|l| (l.name.clone(), l.text.clone())).collect();
+    let source = Source::layered(m.scenario_file.clone(), layers, m.main_layer);
+    if sha256_hex(&source.text) != m.scenario_sha256 {
+        return Err(MergeError::Malformed {
+            path: first.dir.clone(),
+            message: "the stored scenario does not match its SHA-256".into(),
+        });
+    }
+    let scenario = crate::scenario::compile_source(source)
+        .map_err(|source| MergeError::Scenario { path: first.dir.clone(), source })?;
+    let (seed, patients) = (m.seed, m.patients);
+    let mut psa = Vec::with_capacity(shards.iter().map(|s| s.samples.len()).sum());
+    for s in by_number.into_iter().flatten() {
+        psa.extend(s.samples.iter().cloned());
+    }
+    Ok(Merged { scenario, seed, patients, psa })
+}
+
+/// Check that the shards' samples have the shape of the scenario's results (the base case's
+/// arms, one value per uncertain parameter, one NMB per threshold, the budget rows) and
+/// finite numbers, so that a hand-edited or corrupted file is refused instead of written.
+pub fn check_samples(
+    model: &crate::model::Model,
+    base: &crate::run::Simulation,
+    psa: &[PsaSample],
+) -> Result<(), MergeError> {
+    let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();
+    let budget = base.budget.iter().filter(|r| r.category.is_none()).count();
+    let thresholds = model.meta.thresholds.len();
+    for s in psa {
+        let bad = |what: String| MergeError::Malformed {
+            path: format!("PSA sample {}", s.sample),
+            message: format!("{what}; the shard does not belong to this scenario or was edited"),
+        };
+        if s.values.len() != uncertain
+            || s.budget.len() != budget
+            || s.arms.len() != base.summary.len()
+        {
+            return Err(bad(format!(
+                "{} parameter values, {} budget rows and {} arms, expected {uncertain}, {budget} and {}",
+                s.values.len(),
+                s.budget.len(),
+                s.arms.len(),
+                base.summary.len()
+            )));
+        }
+        for (a, b) in s.arms.iter().zip(&base.summary) {
+            let shape = a.strategy == b.strategy
+                && a.contract == b.contract
+                && a.categories.len() == b.categories.len()
+                && a.nmb.len() == thresholds
+                && a.inc_nmb.len() == thresholds;
+            if !shape {
+                return Err(bad("an arm differs from the scenario's arms".into()));
+            }
+            let estimates =
+                [a.cost, a.qaly, a.ly, a.ly_undiscounted, a.inc_cost, a.inc_qaly, a.inc_ly];
+            let numbers = estimates
+                .iter()
+                .chain(&a.nmb)
+                .chain(&a.inc_nmb)
+                .flat_map(|e| [Some(e.mean), e.mcse])
+                .flatten()
+                .chain(a.categories.iter().copied())
+                .chain(a.icer);
+            if numbers.into_iter().any(|x| !x.is_finite()) {
+                return Err(bad("a number is not finite".into()));
+            }
+        }
+        let budget = s.budget.iter().flat_map(|&(w, n)| [w, n]);
+        if s.values.iter().copied().chain(budget).any(|x| !x.is_finite()) {
+            return Err(bad("a number is not finite".into()));
+        }
+    }
+    Ok(())
+}
