@@ -6,6 +6,7 @@
 //! (cost-effectiveness tables) → [`output`] (CSV and run manifest). No stage looks back up.
 pub mod accounting;
 pub mod analysis;
+pub mod checkpoint;
 pub mod compare;
 pub mod contracts;
 pub mod describe;

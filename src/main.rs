@@ -31,8 +31,12 @@ enum Command {
         overrides: Overrides,
         /// Simulate only block K of N of the PSA samples and write a partial folder [default
         /// folder: output/<scenario name>-shard-K-of-N]; join the N folders with `vbpsim merge`
-        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "resume")]
         shard: Option<(u64, u64)>,
+        /// Continue an interrupted run of the same scenario, seed and sizes from its completed
+        /// PSA samples (kept in the hidden folder .<out name>.resume beside the output folder)
+        #[arg(long)]
+        resume: bool,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -247,11 +251,11 @@ fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Scenario, Failure>
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, out, sizes, overrides, shard: Some(shard), quiet } => {
+        Command::Run { scenario, out, sizes, overrides, shard: Some(shard), quiet, .. } => {
             cmd_shard(load(scenario.as_deref(), &overrides), out, &sizes, shard, quiet)
         }
-        Command::Run { scenario, out, sizes, overrides, shard: None, quiet } => {
-            cmd_run(load(scenario.as_deref(), &overrides), out, &sizes, quiet)
+        Command::Run { scenario, out, sizes, overrides, shard: None, resume, quiet } => {
+            cmd_run(load(scenario.as_deref(), &overrides), out, &sizes, resume, quiet)
         }
         Command::Merge { shards, out, threads, quiet } => cmd_merge(&shards, out, threads, quiet),
         Command::Check { scenario, overrides } => cmd_check(load(Some(&scenario), &overrides)),
@@ -355,6 +359,7 @@ fn cmd_run(
     loaded: Result<Scenario, Failure>,
     out: Option<PathBuf>,
     sizes: &Sizes,
+    resume: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
     let s = loaded?;
@@ -378,13 +383,96 @@ fn cmd_run(
             }
         }
     }
-    let sim = simulate_with_progress(&s, &options, quiet)?;
+    // With PSA samples, each finished sample is checkpointed, so that --resume can continue
+    // an interrupted run.
+    let samples = options.samples.unwrap_or(s.model.meta.samples);
+    let run = vbpsim::shard::ShardRun {
+        scenario: &s,
+        seed: options.seed.unwrap_or(s.model.meta.seed),
+        patients: options.patients.unwrap_or(s.model.meta.patients),
+        samples,
+        shard: (1, 1),
+    };
+    let opened = if samples > 0 {
+        use vbpsim::checkpoint::CheckpointError;
+        match vbpsim::checkpoint::Checkpoint::open(&target, &run, resume) {
+            Ok(o) => Some(o),
+            // Without --resume a checkpoint is a convenience: the run goes on without one.
+            Err(e @ (CheckpointError::Foreign { .. } | CheckpointError::Write { .. }))
+                if !resume =>
+            {
+                say!("warning: no checkpoint for --resume: {e}");
+                None
+            }
+            Err(e @ CheckpointError::Write { .. }) => {
+                return Err(Failure::other(format!("error: {e}")));
+            }
+            Err(e) => return Err(Failure::input(format!("error: {e}"))),
+        }
+    } else {
+        None
+    };
+    let checkpoint_dir = vbpsim::checkpoint::folder(&target);
+    let (checkpoint, done) = match opened {
+        Some(o) => {
+            if !quiet {
+                match (resume, o.found) {
+                    (true, true) => say!(
+                        "resuming: {} of {samples} PSA samples done by the interrupted run",
+                        o.done.len()
+                    ),
+                    (true, false) => say!(
+                        "note: no interrupted run to resume ({} does not exist); running from the start",
+                        checkpoint_dir.display()
+                    ),
+                    (false, true) => say!(
+                        "note: replaced the checkpoint of an interrupted run in {} (--resume continues one)",
+                        checkpoint_dir.display()
+                    ),
+                    (false, false) => {}
+                }
+            }
+            (Some(o.checkpoint), o.done)
+        }
+        None => {
+            if resume && samples == 0 && !quiet {
+                say!("note: nothing to resume: the run has no PSA samples");
+            }
+            (None, Vec::new())
+        }
+    };
+    let resumed = !done.is_empty();
+    let mut progress = Progress::new(
+        quiet,
+        "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
+    );
+    let record = |x: &vbpsim::run::PsaSample| {
+        if let Some(c) = &checkpoint {
+            c.record(x);
+        }
+    };
+    let sim = vbpsim::run::simulate_resuming(&s, &options, done, &record, &mut |d, t| {
+        progress.update(d, t)
+    })
+    .map_err(|e| Failure::other(format!("error: {e}")))?;
+    progress.finish();
+    if resumed {
+        vbpsim::shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
+            Failure::input(format!(
+                "error: {e}\n  = help: the checkpoint in {} was edited; run without --resume",
+                checkpoint_dir.display()
+            ))
+        })?;
+    }
     // Warnings are also recorded in run.json, so --quiet may silence them here.
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
     }
     let dir =
         write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
+    if let Some(c) = checkpoint {
+        c.finish();
+    }
     if !quiet {
         let m = &s.model;
         say!(

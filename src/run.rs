@@ -113,6 +113,20 @@ pub fn simulate(
     options: &RunOptions,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Simulation, RunError> {
+    simulate_resuming(scenario, options, Vec::new(), &|_| {}, progress)
+}
+
+/// [`simulate`], with PSA samples already done by an interrupted run (`done`, any order; they
+/// are not simulated again) and `on_sample` called with each sample as it completes (to
+/// checkpoint it). Samples depend only on the seed and their number, so the result is the
+/// same as an uninterrupted run's.
+pub fn simulate_resuming(
+    scenario: &Scenario,
+    options: &RunOptions,
+    done: Vec<PsaSample>,
+    on_sample: &(dyn Fn(&PsaSample) + Sync),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Simulation, RunError> {
     let model = &scenario.model;
     let patients = options.patients.unwrap_or(model.meta.patients);
     let seed = options.seed.unwrap_or(model.meta.seed);
@@ -139,15 +153,31 @@ pub fn simulate(
             progress(done, total * (samples + 1));
         })
     });
-    let psa = pool.install(|| {
-        psa_block(model, spec, 1..samples + 1, &mut |done| {
-            progress(per_sample * (1 + done), per_sample * (samples + 1))
+    let mut have = vec![false; samples as usize];
+    let mut psa: Vec<PsaSample> = Vec::with_capacity(samples as usize);
+    for s in done {
+        if let Some(slot) = s.sample.checked_sub(1).and_then(|i| have.get_mut(i as usize))
+            && !*slot
+        {
+            *slot = true;
+            psa.push(s);
+        }
+    }
+    let resumed = psa.len() as u64;
+    let missing: Vec<u64> = (1..=samples).filter(|k| !have[(k - 1) as usize]).collect();
+    let fresh = pool.install(|| {
+        psa_block(model, spec, missing, on_sample, &mut |done| {
+            progress(per_sample * (1 + resumed + done), per_sample * (samples + 1))
         })
     })?;
+    psa.extend(fresh);
+    psa.sort_by_key(|s| s.sample);
     let wall_seconds = started.elapsed().as_secs_f64();
     let cpu_seconds = crate::resources::cpu_seconds().zip(cpu_started).map(|(b, a)| b - a);
-    let trajectories =
-        patients.saturating_mul(model.strategies.len() as u64).saturating_mul(samples + 1);
+    // What this process simulated: the base case and the samples not resumed.
+    let trajectories = patients
+        .saturating_mul(model.strategies.len() as u64)
+        .saturating_mul(1 + samples - resumed);
     let (summary, contracts) =
         pool.install(|| summarise_base_case(model, &model.values, &prep, &sums, spec, options))?;
     let selection = if options.simulation_only {
@@ -196,11 +226,13 @@ fn check_populations(model: &crate::model::Model, patients: u64) -> Result<(), R
     Ok(())
 }
 
-/// PSA samples `samples` (numbers from 1) in order; `progress` receives the count done.
+/// PSA samples `samples` (numbers from 1) in the given order; `on_sample` sees each as it
+/// completes, `progress` receives the count done.
 fn psa_block(
     model: &crate::model::Model,
     spec: SampleSpec,
-    samples: std::ops::Range<u64>,
+    samples: impl IntoParallelIterator<Item = u64>,
+    on_sample: &(dyn Fn(&PsaSample) + Sync),
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Vec<PsaSample>, RunError> {
     let progress = Mutex::new((progress, 0u64));
@@ -208,6 +240,9 @@ fn psa_block(
         .into_par_iter()
         .map(|sample| {
             let result = simulate_psa_sample(model, SampleSpec { sample, ..spec });
+            if let Ok(s) = &result {
+                on_sample(s);
+            }
             if let Ok(mut guard) = progress.lock() {
                 let (report, done) = &mut *guard;
                 *done += 1;
@@ -252,7 +287,9 @@ pub fn simulate_shard(
     let started = Instant::now();
     let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
     let psa = pool.install(|| {
-        psa_block(model, spec, block, &mut |done| progress(done * patients, total * patients))
+        psa_block(model, spec, block, &|_| {}, &mut |done| {
+            progress(done * patients, total * patients)
+        })
     })?;
     Ok((psa, pool.current_num_threads(), started.elapsed().as_secs_f64()))
 }

@@ -55,32 +55,65 @@ fn list(numbers: &[u64]) -> String {
 
 /// One layer of the scenario's text, as stored in a shard.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-struct Layer {
+pub(crate) struct Layer {
     name: String,
     text: String,
 }
 
 /// run.json of a partial folder.
 #[derive(Debug, Serialize, Deserialize)]
-struct Manifest {
-    tool: String,
-    version: String,
-    kind: String,
-    scenario: String,
-    scenario_file: String,
-    scenario_sha256: String,
+pub(crate) struct Manifest {
+    pub(crate) tool: String,
+    pub(crate) version: String,
+    pub(crate) kind: String,
+    pub(crate) scenario: String,
+    pub(crate) scenario_file: String,
+    pub(crate) scenario_sha256: String,
     /// Index of the layer the user named (earlier ones are bases, later ones `--set`s).
-    main_layer: usize,
-    layers: Vec<Layer>,
-    seed: u64,
-    patients: u64,
-    samples: u64,
-    shard: u64,
-    shards: u64,
-    first_sample: u64,
-    last_sample: u64,
-    threads: usize,
-    wall_seconds: f64,
+    pub(crate) main_layer: usize,
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) seed: u64,
+    pub(crate) patients: u64,
+    pub(crate) samples: u64,
+    pub(crate) shard: u64,
+    pub(crate) shards: u64,
+    pub(crate) first_sample: u64,
+    pub(crate) last_sample: u64,
+    pub(crate) threads: usize,
+    pub(crate) wall_seconds: f64,
+}
+
+impl Manifest {
+    /// The manifest of `run` (a shard, or with `kind` a checkpoint of a whole run).
+    pub(crate) fn new(run: &ShardRun<'_>, kind: &str, threads: usize, wall_seconds: f64) -> Self {
+        let source = &run.scenario.source;
+        let block = shard_samples(run.samples, run.shard.0, run.shard.1);
+        Manifest {
+            tool: "vbpsim".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            kind: kind.into(),
+            scenario: run.scenario.model.meta.name.clone(),
+            scenario_file: source.name.clone(),
+            scenario_sha256: sha256_hex(&source.text),
+            main_layer: source.main_index(),
+            layers: source
+                .layers()
+                .map(|(name, range)| Layer {
+                    name: name.to_string(),
+                    text: source.text[range].to_string(),
+                })
+                .collect(),
+            seed: run.seed,
+            patients: run.patients,
+            samples: run.samples,
+            shard: run.shard.0,
+            shards: run.shard.1,
+            first_sample: block.start,
+            last_sample: block.end.saturating_sub(1),
+            threads,
+            wall_seconds,
+        }
+    }
 }
 
 /// The run a shard belongs to, from the user's command line.
@@ -101,33 +134,7 @@ pub fn write_shard(
     target: &Path,
 ) -> Result<PathBuf, crate::run::RunError> {
     use crate::output::folder::{FolderError, Staging};
-    let source = &run.scenario.source;
-    let block = shard_samples(run.samples, run.shard.0, run.shard.1);
-    let manifest = Manifest {
-        tool: "vbpsim".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        kind: KIND.into(),
-        scenario: run.scenario.model.meta.name.clone(),
-        scenario_file: source.name.clone(),
-        scenario_sha256: sha256_hex(&source.text),
-        main_layer: source.main_index(),
-        layers: source
-            .layers()
-            .map(|(name, range)| Layer {
-                name: name.to_string(),
-                text: source.text[range].to_string(),
-            })
-            .collect(),
-        seed: run.seed,
-        patients: run.patients,
-        samples: run.samples,
-        shard: run.shard.0,
-        shards: run.shard.1,
-        first_sample: block.start,
-        last_sample: block.end - 1,
-        threads,
-        wall_seconds,
-    };
+    let manifest = Manifest::new(run, KIND, threads, wall_seconds);
     let staging = Staging::new(target)?;
     let write = |name: &str, text: String| {
         std::fs::write(staging.file(name), text).map_err(|source| {
@@ -323,7 +330,7 @@ pub fn check_samples(
     for s in psa {
         let bad = |what: String| MergeError::Malformed {
             path: format!("PSA sample {}", s.sample),
-            message: format!("{what}; the shard does not belong to this scenario or was edited"),
+            message: format!("{what}; the samples do not belong to this scenario or were edited"),
         };
         if s.values.len() != uncertain
             || s.budget.len() != budget
