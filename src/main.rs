@@ -355,6 +355,73 @@ fn simulate_with_progress(
     Ok(sim)
 }
 
+/// With PSA samples, the checkpoint that records each finished sample (so that --resume can
+/// continue an interrupted run), and the samples of the run it resumes.
+fn open_checkpoint(
+    s: &Scenario,
+    options: &RunOptions,
+    target: &Path,
+    resume: bool,
+    quiet: bool,
+) -> Result<(Option<vbpsim::checkpoint::Checkpoint>, Vec<vbpsim::run::PsaSample>), Failure> {
+    let samples = options.samples.unwrap_or(s.model.meta.samples);
+    let run = vbpsim::shard::ShardRun {
+        scenario: s,
+        seed: options.seed.unwrap_or(s.model.meta.seed),
+        patients: options.patients.unwrap_or(s.model.meta.patients),
+        samples,
+        shard: (1, 1),
+    };
+    let opened = if samples > 0 {
+        use vbpsim::checkpoint::CheckpointError;
+        match vbpsim::checkpoint::Checkpoint::open(target, &run, resume) {
+            Ok(o) => Some(o),
+            // Without --resume a checkpoint is a convenience: the run goes on without one.
+            Err(e @ (CheckpointError::Foreign { .. } | CheckpointError::Write { .. }))
+                if !resume =>
+            {
+                say!("warning: no checkpoint for --resume: {e}");
+                None
+            }
+            Err(e @ CheckpointError::Write { .. }) => {
+                return Err(Failure::other(format!("error: {e}")));
+            }
+            Err(e) => return Err(Failure::input(format!("error: {e}"))),
+        }
+    } else {
+        None
+    };
+    let checkpoint_dir = vbpsim::checkpoint::folder(target);
+    Ok(match opened {
+        Some(o) => {
+            if !quiet {
+                match (resume, o.found) {
+                    (true, true) => say!(
+                        "resuming: {} of {samples} PSA samples done by the interrupted run",
+                        o.done.len()
+                    ),
+                    (true, false) => say!(
+                        "note: no interrupted run to resume ({} does not exist); running from the start",
+                        checkpoint_dir.display()
+                    ),
+                    (false, true) => say!(
+                        "note: replaced the checkpoint of an interrupted run in {} (--resume continues one)",
+                        checkpoint_dir.display()
+                    ),
+                    (false, false) => {}
+                }
+            }
+            (Some(o.checkpoint), o.done)
+        }
+        None => {
+            if resume && samples == 0 && !quiet {
+                say!("note: nothing to resume: the run has no PSA samples");
+            }
+            (None, Vec::new())
+        }
+    })
+}
+
 fn cmd_run(
     loaded: Result<Scenario, Failure>,
     out: Option<PathBuf>,
@@ -383,64 +450,8 @@ fn cmd_run(
             }
         }
     }
-    // With PSA samples, each finished sample is checkpointed, so that --resume can continue
-    // an interrupted run.
-    let samples = options.samples.unwrap_or(s.model.meta.samples);
-    let run = vbpsim::shard::ShardRun {
-        scenario: &s,
-        seed: options.seed.unwrap_or(s.model.meta.seed),
-        patients: options.patients.unwrap_or(s.model.meta.patients),
-        samples,
-        shard: (1, 1),
-    };
-    let opened = if samples > 0 {
-        use vbpsim::checkpoint::CheckpointError;
-        match vbpsim::checkpoint::Checkpoint::open(&target, &run, resume) {
-            Ok(o) => Some(o),
-            // Without --resume a checkpoint is a convenience: the run goes on without one.
-            Err(e @ (CheckpointError::Foreign { .. } | CheckpointError::Write { .. }))
-                if !resume =>
-            {
-                say!("warning: no checkpoint for --resume: {e}");
-                None
-            }
-            Err(e @ CheckpointError::Write { .. }) => {
-                return Err(Failure::other(format!("error: {e}")));
-            }
-            Err(e) => return Err(Failure::input(format!("error: {e}"))),
-        }
-    } else {
-        None
-    };
     let checkpoint_dir = vbpsim::checkpoint::folder(&target);
-    let (checkpoint, done) = match opened {
-        Some(o) => {
-            if !quiet {
-                match (resume, o.found) {
-                    (true, true) => say!(
-                        "resuming: {} of {samples} PSA samples done by the interrupted run",
-                        o.done.len()
-                    ),
-                    (true, false) => say!(
-                        "note: no interrupted run to resume ({} does not exist); running from the start",
-                        checkpoint_dir.display()
-                    ),
-                    (false, true) => say!(
-                        "note: replaced the checkpoint of an interrupted run in {} (--resume continues one)",
-                        checkpoint_dir.display()
-                    ),
-                    (false, false) => {}
-                }
-            }
-            (Some(o.checkpoint), o.done)
-        }
-        None => {
-            if resume && samples == 0 && !quiet {
-                say!("note: nothing to resume: the run has no PSA samples");
-            }
-            (None, Vec::new())
-        }
-    };
+    let (checkpoint, done) = open_checkpoint(&s, &options, &target, resume, quiet)?;
     let resumed = !done.is_empty();
     let mut progress = Progress::new(
         quiet,
