@@ -13,7 +13,7 @@ use crate::output::tables::{contract_name, number};
 use crate::run::{RunError, RunOptions, Simulation, simulate};
 use crate::scenario::Scenario;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One scenario of a comparison and its results.
 pub struct Compared {
@@ -218,7 +218,10 @@ struct Manifest<'a> {
 
 /// Write the comparison folder atomically: comparison.csv, the plot (when the scenarios share
 /// an arm) and run.json. Returns the folder and whether the plot was drawn.
-pub fn write_outputs(c: &Comparison, target: &Path) -> Result<(PathBuf, bool), RunError> {
+pub fn write_outputs(
+    c: &Comparison,
+    target: &crate::output::folder::Target,
+) -> Result<(PathBuf, bool), RunError> {
     for e in &c.entries {
         for a in &e.sim.summary {
             let values = [a.cost.mean, a.qaly.mean, a.ly.mean, a.inc_cost.mean, a.inc_qaly.mean];

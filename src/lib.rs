@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod compare;
 pub mod contracts;
 pub mod describe;
+pub mod guard;
 pub mod model;
 pub mod output;
 pub mod params;

@@ -6,7 +6,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use vbpsim::run::{RunOptions, Simulation, simulate, write_outputs};
+use vbpsim::guard::Workload;
+use vbpsim::output::folder::{FolderError, Target};
+use vbpsim::run::{RunError, RunOptions, Simulation, simulate, write_outputs};
 use vbpsim::scenario::{self, LoadError, Scenario};
 
 #[derive(Parser)]
@@ -37,6 +39,11 @@ enum Command {
         /// PSA samples (kept in the hidden folder .<out name>.resume beside the output folder)
         #[arg(long)]
         resume: bool,
+        /// Replace an existing output folder even if vbpsim may not (not written by vbpsim,
+        /// or holding other files): it is moved aside to <name>.before-vbpsim-<pid>, never
+        /// deleted
+        #[arg(long)]
+        force: bool,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -53,6 +60,14 @@ enum Command {
         /// Worker threads for the base case [default: all cores]
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
         threads: Option<u64>,
+        /// Run even if the estimate says the base case takes this machine more than a day
+        #[arg(long)]
+        allow_large: bool,
+        /// Replace an existing output folder even if vbpsim may not (not written by vbpsim,
+        /// or holding other files): it is moved aside to <name>.before-vbpsim-<pid>, never
+        /// deleted
+        #[arg(long)]
+        force: bool,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -109,8 +124,17 @@ enum Command {
         /// Grid points per parameter of the two-way analysis
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(2..=41))]
         steps: u64,
+        /// Run even if the estimate says it takes this machine more than a day or needs more
+        /// memory than it has free
+        #[arg(long)]
+        allow_large: bool,
         #[command(flatten)]
         overrides: Overrides,
+        /// Replace an existing output folder even if vbpsim may not (not written by vbpsim,
+        /// or holding other files): it is moved aside to <name>.before-vbpsim-<pid>, never
+        /// deleted
+        #[arg(long)]
+        force: bool,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -133,6 +157,11 @@ enum Command {
         /// Applied to every scenario
         #[command(flatten)]
         overrides: Overrides,
+        /// Replace an existing output folder even if vbpsim may not (not written by vbpsim,
+        /// or holding other files): it is moved aside to <name>.before-vbpsim-<pid>, never
+        /// deleted
+        #[arg(long)]
+        force: bool,
         /// No progress bar and no closing summary
         #[arg(long)]
         quiet: bool,
@@ -147,6 +176,10 @@ enum Command {
         /// Worker threads [default: all cores]
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
         threads: Option<u64>,
+        /// Run even if the estimate says it takes this machine more than a day or needs more
+        /// memory than it has free
+        #[arg(long)]
+        allow_large: bool,
         #[command(flatten)]
         overrides: Overrides,
     },
@@ -175,7 +208,7 @@ struct Sizes {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
     patients: Option<u64>,
     /// PSA samples (overrides the scenario; 0 = base case only)
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=scenario::MAX_SAMPLES))]
     samples: Option<u64>,
     /// Random seed (overrides the scenario)
     #[arg(long)]
@@ -183,6 +216,10 @@ struct Sizes {
     /// Worker threads [default: all cores]
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
     threads: Option<u64>,
+    /// Run even if the estimate says it takes this machine more than a day or needs more
+    /// memory than it has free
+    #[arg(long)]
+    allow_large: bool,
 }
 
 impl Sizes {
@@ -236,7 +273,9 @@ impl From<LoadError> for Failure {
     fn from(e: LoadError) -> Self {
         match e {
             LoadError::Invalid(errors) => Failure::input(errors.to_string()),
-            LoadError::NotUtf8 { .. } => Failure::input(format!("error: {e}")),
+            LoadError::NotUtf8 { .. } => {
+                Failure::input(format!("error: {e}\n  = help: {}", scenario::NOT_UTF8_HELP))
+            }
             LoadError::Io { .. } => Failure::input(format!(
                 "error: {e}\n  = help: give the path of a scenario .toml file, or run `vbpsim init` to write one"
             )),
@@ -248,26 +287,134 @@ fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Scenario, Failure>
     Ok(scenario::load_with(path, &overrides.set)?)
 }
 
+/// An output folder that cannot be written: a folder vbpsim may not replace is the user's
+/// choice (exit 2, with --force as the way out); a disk that refuses is the machine's (exit 1).
+fn folder_failure(target: &Target, e: &FolderError) -> Failure {
+    if e.is_refusal() {
+        return Failure::input(format!(
+            "error: {e}\n  = help: choose another --out, or add --force to move it aside as {}.before-vbpsim-<process id> (nothing is deleted)",
+            target.display()
+        ));
+    }
+    Failure::other(format!("error: {e}\n  = help: {}", e.hint()))
+}
+
+/// A run's failure: output-folder problems as [`folder_failure`], the rest exit 1.
+fn run_failure(e: RunError) -> Failure {
+    match &e {
+        RunError::Folder(f) => {
+            let target = Target::new(folder_path(f), false);
+            folder_failure(&target, f)
+        }
+        _ => Failure::other(format!("error: {e}")),
+    }
+}
+
+/// The path a folder error names.
+fn folder_path(e: &FolderError) -> PathBuf {
+    match e {
+        FolderError::Create { path, .. }
+        | FolderError::Write { path, .. }
+        | FolderError::Foreign { path }
+        | FolderError::ForeignFiles { path, .. }
+        | FolderError::Rename { path, .. }
+        | FolderError::Aside { path, .. } => PathBuf::from(path),
+    }
+}
+
+/// Check an output folder before simulating, so that a long run is not thrown away.
+fn check_target(target: &Target) -> Result<(), Failure> {
+    vbpsim::output::folder::check_target(target).map_err(|e| folder_failure(target, &e))
+}
+
+/// Patients per strategy and PSA samples of a run: the command line's, else the scenario's.
+fn sizes_of(s: &Scenario, options: &RunOptions) -> (u64, u64) {
+    let meta = &s.model.meta;
+    (options.patients.unwrap_or(meta.patients), options.samples.unwrap_or(meta.samples))
+}
+
+/// Refuse a run too large for this machine (README "Robustness"): more than a day at the
+/// speed a pilot of the scenario measures, more memory than is free, or counts beyond the
+/// engine's. `--allow-large` skips the first two; the counters' limit stays.
+fn guard(
+    s: &Scenario,
+    what: &str,
+    work: Workload,
+    threads: Option<usize>,
+    allow_large: bool,
+) -> Result<(), Failure> {
+    use vbpsim::guard::{GuardError, check, free_memory};
+    let pilot = || {
+        // A short base case of this scenario on these threads: its speed on this machine.
+        let options = RunOptions {
+            patients: Some(20_000),
+            samples: Some(0),
+            seed: None,
+            threads,
+            simulation_only: true,
+        };
+        let sim = simulate(s, &options, &mut |_, _| {}).ok()?;
+        Some((sim.patients * s.model.strategies.len() as u64) as f64 / sim.wall_seconds)
+    };
+    let checked = if allow_large {
+        check(what, work, None, || None)
+    } else {
+        check(what, work, free_memory(), pilot)
+    };
+    checked.map_err(|e| {
+        let help = match e {
+            GuardError::Overflow { .. } => "lower --patients or --samples",
+            GuardError::TooLong { .. } => {
+                "lower --patients or --samples, split the PSA over machines with `run --shard K/N` (deploy/slurm), or add --allow-large to run it anyway"
+            }
+            GuardError::TooBig { .. } => {
+                "lower --samples, split the PSA with `run --shard K/N`, or add --allow-large to run it anyway"
+            }
+        };
+        Failure::input(format!("error: {e}\n  = help: {help}"))
+    })
+}
+
+/// Say where --force moved a folder vbpsim could not replace.
+fn note_displaced(target: &Target, displaced: Option<PathBuf>) {
+    if let Some(aside) = displaced {
+        say!(
+            "note: --force: the previous {} was moved aside to {} (nothing was deleted)",
+            target.display(),
+            aside.display()
+        );
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let result = match cli.command {
-        Command::Run { scenario, out, sizes, overrides, shard: Some(shard), quiet, .. } => {
+        Command::Run {
+            scenario, out, sizes, overrides, shard: Some(shard), force, quiet, ..
+        } => {
+            let out = (out, force);
             cmd_shard(load(scenario.as_deref(), &overrides), out, &sizes, shard, quiet)
         }
-        Command::Run { scenario, out, sizes, overrides, shard: None, resume, quiet } => {
+        Command::Run { scenario, out, sizes, overrides, shard: None, resume, force, quiet } => {
+            let out = (out, force);
             cmd_run(load(scenario.as_deref(), &overrides), out, &sizes, resume, quiet)
         }
-        Command::Merge { shards, out, threads, quiet } => cmd_merge(&shards, out, threads, quiet),
+        Command::Merge { shards, out, threads, allow_large, force, quiet } => {
+            cmd_merge(&shards, (out, force), threads, allow_large, quiet)
+        }
         Command::Check { scenario, overrides } => cmd_check(load(Some(&scenario), &overrides)),
         Command::Price { scenario, sizes, overrides } => {
             cmd_price(load(scenario.as_deref(), &overrides), &sizes)
         }
         Command::Init { path } => cmd_init(path.unwrap_or_else(|| PathBuf::from("scenario.toml"))),
-        Command::Compare { scenarios, out, thresholds, sizes, overrides, quiet } => {
-            cmd_compare(&scenarios, out, thresholds, &sizes, &overrides, quiet)
+        Command::Compare { scenarios, out, thresholds, sizes, overrides, force, quiet } => {
+            cmd_compare(&scenarios, (out, force), thresholds, &sizes, &overrides, quiet)
         }
-        Command::Bench { scenario, patients, threads, overrides } => {
-            cmd_bench(load(scenario.as_deref(), &overrides), patients, threads)
+        Command::Bench { scenario, patients, threads, allow_large, overrides } => {
+            cmd_bench(load(scenario.as_deref(), &overrides), patients, threads, allow_large)
         }
         Command::Sensitivity {
             scenario,
@@ -279,7 +426,9 @@ fn main() -> ExitCode {
             threshold,
             two_way,
             steps,
+            allow_large,
             overrides,
+            force,
             quiet,
         } => {
             let options = RunOptions {
@@ -291,7 +440,8 @@ fn main() -> ExitCode {
             };
             let grid = two_way.map(|names| (names, steps as usize));
             let s = load(scenario.as_deref(), &overrides);
-            cmd_sensitivity(s, out, &options, (arm, threshold, grid), quiet)
+            let out = (out, force);
+            cmd_sensitivity(s, out, &options, (arm, threshold, grid), allow_large, quiet)
         }
     };
     match result {
@@ -301,6 +451,72 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// A command-line misuse (unknown flag, bad number, missing value…) as one line and a hint,
+/// exit 2; help and version go to stdout as clap writes them.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::CommandFactory as _;
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    // The message is clap's first paragraph, its continuation lines joined.
+    let text = e.render().to_string();
+    let first = text.split("\n\n").next().unwrap_or_default();
+    let first: Vec<&str> = first.lines().map(str::trim).collect();
+    let first =
+        if first.is_empty() { "error: invalid command line".into() } else { first.join(" ") };
+    let cli = Cli::command();
+    let subcommand = std::env::args_os()
+        .nth(1)
+        .and_then(|name| name.into_string().ok())
+        .and_then(|name| cli.find_subcommand(&name).cloned());
+    // A near miss of a flag of the subcommand given, or of a subcommand.
+    let offered = |candidates: Vec<String>| {
+        let wrong = match e
+            .get(clap::error::ContextKind::InvalidArg)
+            .or_else(|| e.get(clap::error::ContextKind::InvalidSubcommand))
+        {
+            Some(clap::error::ContextValue::String(s)) => {
+                s.split('=').next().unwrap_or(s).to_string()
+            }
+            _ => return None,
+        };
+        candidates
+            .into_iter()
+            .map(|c| (strsim::levenshtein(&wrong, &c), c))
+            .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+            .min()
+            .map(|(_, c)| c)
+    };
+    let near = match (e.kind(), &subcommand) {
+        (ErrorKind::UnknownArgument, Some(sub)) => offered(
+            sub.get_arguments().filter_map(|a| a.get_long()).map(|l| format!("--{l}")).collect(),
+        ),
+        (ErrorKind::InvalidSubcommand, _) => {
+            offered(cli.get_subcommands().map(|c| c.get_name().to_string()).collect())
+        }
+        _ => None,
+    };
+    let lists = match &subcommand {
+        Some(sub) => format!("`vbpsim {} --help` lists its options", sub.get_name()),
+        None => "`vbpsim --help` lists the commands".to_string(),
+    };
+    let hint = match near {
+        Some(near) => format!("did you mean `{near}`? {lists}"),
+        None => lists,
+    };
+    say!("{first}\n  = help: {hint}");
+    ExitCode::from(2)
 }
 
 /// A progress bar on stderr that appears once the work has lasted a second (never when quiet).
@@ -349,8 +565,7 @@ fn simulate_with_progress(
         quiet,
         "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
     );
-    let sim = simulate(s, options, &mut |d, t| progress.update(d, t))
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let sim = simulate(s, options, &mut |d, t| progress.update(d, t)).map_err(run_failure)?;
     progress.finish();
     Ok(sim)
 }
@@ -424,18 +639,20 @@ fn open_checkpoint(
 
 fn cmd_run(
     loaded: Result<Scenario, Failure>,
-    out: Option<PathBuf>,
+    (out, force): (Option<PathBuf>, bool),
     sizes: &Sizes,
     resume: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
     let s = loaded?;
     let options = sizes.options();
-    let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
-    vbpsim::output::folder::check_target(&target)
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let target =
+        Target::new(out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name)), force);
+    let (patients, samples) = sizes_of(&s, &options);
+    let work = Workload::new(&s.model, patients, 1 + samples, samples);
+    guard(&s, "this run", work, options.threads, sizes.allow_large)?;
+    check_target(&target)?;
     if !quiet {
-        let patients = options.patients.unwrap_or(s.model.meta.patients);
         for (name, size) in s.model.cohort_sizes() {
             if patients < size {
                 say!(
@@ -465,7 +682,7 @@ fn cmd_run(
     let sim = vbpsim::run::simulate_resuming(&s, &options, done, &record, &mut |d, t| {
         progress.update(d, t)
     })
-    .map_err(|e| Failure::other(format!("error: {e}")))?;
+    .map_err(run_failure)?;
     progress.finish();
     if resumed {
         vbpsim::shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
@@ -479,11 +696,13 @@ fn cmd_run(
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
     }
-    let dir =
-        write_outputs(&s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
+    let displaced = target.displaces().then(|| target.aside());
+    let dir = write_outputs(&s, &sim, &target).map_err(run_failure)?;
     if let Some(c) = checkpoint {
         c.finish();
     }
+    // Said even with --quiet: it is about the user's own folder.
+    note_displaced(&target, displaced);
     if !quiet {
         let m = &s.model;
         say!(
@@ -517,7 +736,7 @@ fn cmd_run(
 
 fn cmd_shard(
     loaded: Result<Scenario, Failure>,
-    out: Option<PathBuf>,
+    (out, force): (Option<PathBuf>, bool),
     sizes: &Sizes,
     (k, n): (u64, u64),
     quiet: bool,
@@ -532,18 +751,23 @@ fn cmd_shard(
         )));
     }
     let name = &s.model.meta.name;
-    let target =
-        out.unwrap_or_else(|| Path::new("output").join(format!("{name}-shard-{k}-of-{n}")));
-    vbpsim::output::folder::check_target(&target)
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let target = Target::new(
+        out.unwrap_or_else(|| Path::new("output").join(format!("{name}-shard-{k}-of-{n}"))),
+        force,
+    );
+    let block = vbpsim::run::shard_samples(samples, k, n);
+    let block_len = block.end - block.start;
+    let patients = options.patients.unwrap_or(s.model.meta.patients);
+    let work = Workload::new(&s.model, patients, block_len, block_len);
+    guard(&s, "this shard", work, options.threads, sizes.allow_large)?;
+    check_target(&target)?;
     let mut progress = Progress::new(
         quiet,
         "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
     );
-    let failed = |e: vbpsim::run::RunError| Failure::other(format!("error: {e}"));
     let (psa, threads, wall) =
         vbpsim::run::simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
-            .map_err(failed)?;
+            .map_err(run_failure)?;
     progress.finish();
     let run = vbpsim::shard::ShardRun {
         scenario: &s,
@@ -552,7 +776,11 @@ fn cmd_shard(
         samples,
         shard: (k, n),
     };
-    let dir = vbpsim::shard::write_shard(&run, &psa, (threads, wall), &target).map_err(failed)?;
+    let displaced = target.displaces().then(|| target.aside());
+    let dir =
+        vbpsim::shard::write_shard(&run, &psa, (threads, wall), &target).map_err(run_failure)?;
+    // Said even with --quiet: it is about the user's own folder.
+    note_displaced(&target, displaced);
     if !quiet {
         let block = vbpsim::run::shard_samples(samples, k, n);
         say!(
@@ -568,14 +796,16 @@ fn cmd_shard(
 
 fn cmd_merge(
     dirs: &[PathBuf],
-    out: Option<PathBuf>,
+    (out, force): (Option<PathBuf>, bool),
     threads: Option<u64>,
+    allow_large: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
     let merged =
         vbpsim::shard::read_all(dirs).map_err(|e| Failure::input(format!("error: {e}")))?;
     let s = &merged.scenario;
-    let target = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
+    let target =
+        Target::new(out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name)), force);
     if let Ok(t) = std::fs::canonicalize(&target)
         && dirs.iter().any(|d| std::fs::canonicalize(d).is_ok_and(|d| d == t))
     {
@@ -584,8 +814,10 @@ fn cmd_merge(
             target.display()
         )));
     }
-    vbpsim::output::folder::check_target(&target)
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    // The base case is simulated here (the samples' rows are already in memory).
+    let work = Workload::new(&s.model, merged.patients, 1, 0);
+    guard(s, "this merge", work, threads.map(|t| t as usize), allow_large)?;
+    check_target(&target)?;
     // The base case (and the analyses that re-simulate it) is simulated here; the samples
     // come from the shards.
     let options = RunOptions {
@@ -603,7 +835,10 @@ fn cmd_merge(
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
     }
-    let dir = write_outputs(s, &sim, &target).map_err(|e| Failure::other(format!("error: {e}")))?;
+    let displaced = target.displaces().then(|| target.aside());
+    let dir = write_outputs(s, &sim, &target).map_err(run_failure)?;
+    // Said even with --quiet: it is about the user's own folder.
+    note_displaced(&target, displaced);
     if !quiet {
         say!(
             "merged {} shards ({samples} PSA samples) with the base case of {} patients; wrote {}",
@@ -619,9 +854,10 @@ use vbpsim::analysis::contracts::ThresholdPrice;
 
 fn cmd_sensitivity(
     loaded: Result<Scenario, Failure>,
-    out: Option<PathBuf>,
+    (out, force): (Option<PathBuf>, bool),
     options: &RunOptions,
     (arm, threshold, grid): (Option<String>, Option<f64>, Option<(String, usize)>),
+    allow_large: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
     let s = loaded?;
@@ -688,13 +924,21 @@ fn cmd_sensitivity(
             s.source.name
         )));
     }
-    let target =
-        out.unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", m.meta.name)));
-    vbpsim::output::folder::check_target(&target)
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let target = Target::new(
+        out.unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", m.meta.name))),
+        force,
+    );
+    let steps = grid.as_ref().map_or(0, |(_, steps)| *steps as u64);
+    // The base case, two per parameter, the grid, and the switch values' searches (a few
+    // simulations per parameter and threshold, not counted).
+    let simulations = 1 + 2 * ranges.len() as u64 + steps * steps;
+    let (patients, _) = sizes_of(&s, options);
+    let work = Workload::new(m, patients, simulations, 0);
+    guard(&s, "this sensitivity analysis", work, options.threads, allow_large)?;
+    check_target(&target)?;
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
-    let failed = |e: vbpsim::run::RunError| Failure::other(format!("error: {e}"));
+    let failed = run_failure;
     let runner = vbpsim::sensitivity::Runner::new(m, options).map_err(failed)?;
     let result =
         vbpsim::sensitivity::one_way(&runner, &mut |d, t| progress.update(d, t)).map_err(failed)?;
@@ -714,8 +958,11 @@ fn cmd_sensitivity(
         extras.two_way = Some(grid);
     }
     progress.finish();
+    let displaced = target.displaces().then(|| target.aside());
     let dir = vbpsim::sensitivity::write_outputs(&s, (&result, &extras), &target, arm, k)
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+        .map_err(run_failure)?;
+    // Said even with --quiet: it is about the user's own folder.
+    note_displaced(&target, displaced);
     if !quiet {
         say!(
             "varied {} parameters ({} simulations of {} patients × {} strategies) in {:.2} s; wrote {}",
@@ -739,7 +986,11 @@ fn cmd_price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
             s.source.name
         )));
     }
-    let sim = simulate_with_progress(&s, &sizes.options(), false)?;
+    let options = sizes.options();
+    let (patients, samples) = sizes_of(&s, &options);
+    let work = Workload::new(m, patients, 1 + samples, samples);
+    guard(&s, "this run", work, options.threads, sizes.allow_large)?;
+    let sim = simulate_with_progress(&s, &options, false)?;
     outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency);
     for row in &sim.contracts {
         let r = &sim.summary[row.arm];
@@ -779,7 +1030,7 @@ fn cmd_price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
 
 fn cmd_compare(
     paths: &[PathBuf],
-    out: Option<PathBuf>,
+    (out, force): (Option<PathBuf>, bool),
     thresholds: Vec<f64>,
     sizes: &Sizes,
     overrides: &Overrides,
@@ -825,18 +1076,26 @@ fn cmd_compare(
             scenarios[0].source.name
         )));
     }
-    let target = out.unwrap_or_else(|| Path::new("output").join("compare"));
-    vbpsim::output::folder::check_target(&target)
-        .map_err(|e| Failure::other(format!("error: {e}")))?;
+    let target = Target::new(out.unwrap_or_else(|| Path::new("output").join("compare")), force);
+    let options = sizes.options();
+    let mut work = Workload::new(&scenarios[0].model, 0, 0, 0);
+    for s in &scenarios {
+        let (patients, samples) = sizes_of(s, &options);
+        work = work.and(Workload::new(&s.model, patients, 1 + samples, samples));
+    }
+    guard(&scenarios[0], "this comparison", work, options.threads, sizes.allow_large)?;
+    check_target(&target)?;
     let mut progress =
         Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
-    let failed = |e: vbpsim::run::RunError| Failure::other(format!("error: {e}"));
-    let comparison = vbpsim::compare::run(scenarios, thresholds, &sizes.options(), &mut |d, t| {
-        progress.update(d, t)
-    })
-    .map_err(failed)?;
+    let failed = run_failure;
+    let comparison =
+        vbpsim::compare::run(scenarios, thresholds, &options, &mut |d, t| progress.update(d, t))
+            .map_err(failed)?;
     progress.finish();
+    let displaced = target.displaces().then(|| target.aside());
     let (dir, drawn) = vbpsim::compare::write_outputs(&comparison, &target).map_err(failed)?;
+    // Said even with --quiet: it is about the user's own folder.
+    note_displaced(&target, displaced);
     if !quiet {
         say!(
             "compared {} scenarios on seed {}; wrote {}",
@@ -905,6 +1164,7 @@ fn cmd_bench(
     loaded: Result<Scenario, Failure>,
     patients: u64,
     threads: Option<u64>,
+    allow_large: bool,
 ) -> Result<(), Failure> {
     let s = loaded?;
     let options = RunOptions {
@@ -914,6 +1174,8 @@ fn cmd_bench(
         threads: threads.map(|t| t as usize),
         simulation_only: true,
     };
+    let work = Workload::new(&s.model, patients, 1, 0);
+    guard(&s, "this benchmark", work, options.threads, allow_large)?;
     let sim = simulate_with_progress(&s, &options, true)?;
     let trajectories = sim.patients * s.model.strategies.len() as u64;
     outln!("scenario: {}", s.model.meta.name);

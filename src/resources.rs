@@ -16,6 +16,18 @@ pub fn peak_memory_mib() -> Option<f64> {
     Some(usage()?.ru_maxrss as f64 / 1024.0)
 }
 
+/// Whether a process with this id is running (or cannot be told apart from one): used to
+/// recognise the temporary folders of killed runs. Signal 0 checks without signalling.
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return true };
+    if pid <= 0 {
+        return true;
+    }
+    // SAFETY: kill with signal 0 only checks that the process exists and may be signalled.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
 fn usage() -> Option<libc::rusage> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a complete `rusage` into the pointer on success (return 0);
@@ -39,5 +51,14 @@ mod tests {
         std::hint::black_box(x);
         assert!(cpu_seconds().unwrap() > before);
         assert!(peak_memory_mib().unwrap() > 1.0);
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_finished_child_is_not() {
+        assert!(process_alive(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!process_alive(pid));
     }
 }

@@ -15,7 +15,7 @@ use crate::sim::{Prepared, SampleSpec, simulate_sample};
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -588,7 +588,7 @@ pub fn sha256_hex(text: &str) -> String {
 pub fn write_outputs(
     scenario: &Scenario,
     sim: &Simulation,
-    target: &Path,
+    target: &crate::output::folder::Target,
 ) -> Result<PathBuf, RunError> {
     let model = &scenario.model;
     check_finite(scenario, sim)?;

@@ -305,7 +305,7 @@ pub struct Extras {
 pub fn write_outputs(
     scenario: &crate::scenario::Scenario,
     (result, extras): (&OneWay, &Extras),
-    target: &std::path::Path,
+    target: &crate::output::folder::Target,
     arm: usize,
     k: usize,
 ) -> Result<std::path::PathBuf, RunError> {

@@ -131,7 +131,7 @@ pub fn write_shard(
     run: &ShardRun<'_>,
     psa: &[PsaSample],
     (threads, wall_seconds): (usize, f64),
-    target: &Path,
+    target: &crate::output::folder::Target,
 ) -> Result<PathBuf, crate::run::RunError> {
     use crate::output::folder::{FolderError, Staging};
     let manifest = Manifest::new(run, KIND, threads, wall_seconds);

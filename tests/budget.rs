@@ -253,7 +253,7 @@ fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
     let (s, sim) = run(&text, 12);
     let dir = std::env::temp_dir().join(format!("vbpsim-budget-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    write_outputs(&s, &sim, &dir).unwrap();
+    write_outputs(&s, &sim, &vbpsim::output::folder::Target::new(&dir, false)).unwrap();
     let table = std::fs::read_to_string(dir.join("budget_impact.csv")).unwrap();
     let header = table.lines().next().unwrap();
     assert_eq!(

@@ -622,7 +622,7 @@ fn a_folder_not_written_by_vbpsim_is_never_replaced() {
             "2000",
             "--quiet",
         ]),
-        1,
+        2,
     );
     let stderr = text_of(&out.stderr);
     assert!(stderr.contains(&o.display().to_string()), "{stderr}");
@@ -639,7 +639,7 @@ fn a_folder_not_written_by_vbpsim_is_never_replaced() {
             "2000",
             "--quiet",
         ]),
-        1,
+        2,
     );
     assert_eq!(listing(&p), ["run.json"]);
     assert_eq!(std::fs::read_to_string(p.join("run.json")).unwrap(), "{\"tool\": \"other\"}\n");
@@ -653,7 +653,7 @@ fn a_folder_not_written_by_vbpsim_is_never_replaced() {
             "2000",
             "--quiet",
         ]),
-        1,
+        2,
     );
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "a file\n");
 
@@ -697,7 +697,8 @@ fn bench_writes_nothing() {
 }
 
 /// A run never deletes files it did not write: a vbpsim output folder to which the user added
-/// a file is not replaced (exit 1), and the user's file and the old results survive.
+/// a file is not replaced (exit 2: the choice of folder is the input to fix), and the user's
+/// file and the old results survive.
 #[test]
 fn a_vbpsim_folder_with_user_files_is_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
@@ -712,7 +713,7 @@ fn a_vbpsim_folder_with_user_files_is_not_replaced() {
             "--patients",
             "3000",
         ]),
-        1,
+        2,
     );
     let stderr = text_of(&out.stderr);
     assert!(stderr.contains("my_notes.txt"), "the message names the foreign file:\n{stderr}");

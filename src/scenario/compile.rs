@@ -48,6 +48,8 @@ const MAX_WTP_POINTS: usize = 10_000;
 pub const MAX_HORIZON_YEARS: f64 = 200.0;
 /// Most patients per strategy accepted from a scenario or the command line.
 pub const MAX_PATIENTS: u64 = 100_000_000_000;
+/// Most PSA samples per run (scenario file and command line): each keeps a result row per arm.
+pub const MAX_SAMPLES: u64 = 1_000_000;
 /// Biomarker statuses are bits of a 64-bit mask.
 pub const MAX_BIOMARKERS: usize = 64;
 /// Adverse events of a regimen are bits of a 64-bit mask.
@@ -758,7 +760,14 @@ fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Met
             Some(n)
         });
     let samples = match t.get("samples") {
-        Some(v) => r.integer(v, "scenario.samples", 0),
+        Some(v) => r.integer(v, "scenario.samples", 0).and_then(|n| {
+            if n > MAX_SAMPLES {
+                let message = format!("expected at most {MAX_SAMPLES} PSA samples, found {n}");
+                r.error(v.span(), "scenario.samples", message);
+                return None;
+            }
+            Some(n)
+        }),
         None => Some(0),
     };
     let seed = match t.get("seed") {

@@ -139,8 +139,15 @@ fn follow(chain: &[Link], errors: &mut Vec<ChainError>) -> Option<Link> {
         Ok(b) => b,
         Err(e) => return fail(format!("cannot read base scenario {shown}: {e}"), None),
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return fail(format!("base scenario {shown} is not UTF-8 text"), None);
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let (line, column, byte) = super::utf8_position(e.as_bytes(), at);
+            let why = super::not_utf8(byte);
+            let help = Some(super::NOT_UTF8_HELP.to_string());
+            return fail(format!("base scenario {shown}:{line}:{column}: {why}"), help);
+        }
     };
     let folder = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
     Some(Link { name: shown, text, folder, canonical: Some(canonical) })

@@ -12,7 +12,7 @@ mod parameters;
 mod reader;
 
 pub use budget::MAX_BUDGET_YEARS;
-pub use compile::{MAX_BIOMARKERS, MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_TEST_CHAIN};
+pub use compile::{MAX_BIOMARKERS, MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_SAMPLES, MAX_TEST_CHAIN};
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
 pub use layers::MAX_EXTENDS_DEPTH;
 pub use reader::MAX_MAGNITUDE;
@@ -30,8 +30,8 @@ pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/nsclc_egfr.toml";
 pub enum LoadError {
     #[error("cannot read scenario {path}: {source}")]
     Io { path: String, source: std::io::Error },
-    #[error("scenario {path} is not UTF-8 text")]
-    NotUtf8 { path: String },
+    #[error("{path}:{line}:{column}: {}", not_utf8(*byte))]
+    NotUtf8 { path: String, line: usize, column: usize, byte: u8 },
     #[error("{0}")]
     Invalid(Box<ScenarioErrors>),
 }
@@ -92,10 +92,31 @@ pub fn load_with(path: Option<&Path>, sets: &[String]) -> Result<Scenario, LoadE
     }
     let bytes =
         std::fs::read(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
-    let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8 { path: shown.clone() })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (line, column, byte) = utf8_position(e.as_bytes(), e.utf8_error().valid_up_to());
+        LoadError::NotUtf8 { path: shown.clone(), line, column, byte }
+    })?;
     let folder = path.parent().unwrap_or(Path::new(""));
     parse_with(&shown, &text, folder, std::fs::canonicalize(path).ok(), sets)
 }
+
+/// Where the first byte that is not UTF-8 lies: line and column (1-based, columns in
+/// characters) of the byte at `valid_up_to`, and the byte.
+pub(crate) fn utf8_position(bytes: &[u8], valid_up_to: usize) -> (usize, usize, u8) {
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column, bytes.get(valid_up_to).copied().unwrap_or(0))
+}
+
+/// The message for a byte that is not UTF-8.
+pub(crate) fn not_utf8(byte: u8) -> String {
+    format!("not UTF-8 text: byte 0x{byte:02x} here is not valid UTF-8")
+}
+
+/// What to do about a file that is not UTF-8.
+pub const NOT_UTF8_HELP: &str =
+    "save the file as UTF-8 (it was probably saved as Latin-1, Windows-1252 or UTF-16)";
 
 /// The bundled default scenario.
 pub fn default_scenario() -> Result<Scenario, LoadError> {

@@ -31,6 +31,11 @@ pub const PARAM_DISTS: &[&str] = &[
 pub const MAX_BETA_SHAPE: f64 = 1e5;
 /// Largest gamma shape accepted (coefficient of variation 0.1 %).
 pub const MAX_GAMMA_SHAPE: f64 = 1e6;
+/// Smallest gamma shape accepted (coefficient of variation 316 %): below it most draws lie
+/// within rounding of zero (at shape 0.001 the median is 10^-301 of the scale) and underflow
+/// to exactly 0, which a positive field cannot take.
+pub const MIN_GAMMA_SHAPE: f64 = 0.1;
+const DISPERSED: &str = ": so dispersed a gamma draws values that round to zero; a lognormal has a heavy tail without that";
 const CONCENTRATED: &str =
     ": so concentrated a distribution is practically normal; use a normal or truncated_normal";
 
@@ -416,6 +421,14 @@ fn read_parameter(
                         return None;
                     }
                 }
+                if a.x < MIN_GAMMA_SHAPE {
+                    let found = a.x;
+                    let message = format!(
+                        "expected a shape of at least {MIN_GAMMA_SHAPE}, found {found}{DISPERSED}"
+                    );
+                    bad(r, &a, "shape", message);
+                    return None;
+                }
                 if a.x > MAX_GAMMA_SHAPE {
                     bad(
                         r,
@@ -438,6 +451,14 @@ fn read_parameter(
                     }
                 }
                 let shape = (m.x / se.x).powi(2);
+                if shape < MIN_GAMMA_SHAPE {
+                    let (mean, se_x) = (m.x, se.x);
+                    let message = format!(
+                        "a gamma with mean {mean} and se {se_x} has shape {shape:.4e}, below {MIN_GAMMA_SHAPE} (se above 3.16 × the mean){DISPERSED}"
+                    );
+                    bad(r, &se, "se", message);
+                    return None;
+                }
                 if shape > MAX_GAMMA_SHAPE {
                     bad(
                         r,
