@@ -83,16 +83,21 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 # Stopped by their pid files (procps' pkill is not a dependency of slurm-wlm).
-stop() {
+stop_slurm() {
   for pid in /run/slurmd.pid /run/slurmctld.pid; do
     [ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
   done
+}
+# On exit, the Slurm daemons and the munged this script started.
+stop() {
+  stop_slurm
   if [ "${started_munge:-no}" = yes ] && [ -s "$munge_pid" ]; then
     kill "$(cat "$munge_pid")" 2>/dev/null || true
   fi
 }
 trap stop EXIT
-stop
+# Slurm daemons left by an earlier run (not munged: it was just started above when needed).
+stop_slurm
 slurmctld -c -i || skip "slurmctld does not start"
 slurmd -c || skip "slurmd does not start"
 up=no
