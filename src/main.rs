@@ -289,42 +289,22 @@ fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Scenario, Failure>
 
 /// An output folder that cannot be written: a folder vbpsim may not replace is the user's
 /// choice (exit 2, with --force as the way out); a disk that refuses is the machine's (exit 1).
-fn folder_failure(target: &Target, e: &FolderError) -> Failure {
-    if e.is_refusal() {
-        return Failure::input(format!(
-            "error: {e}\n  = help: choose another --out, or add --force to move it aside as {}.before-vbpsim-<process id> (nothing is deleted)",
-            target.display()
-        ));
-    }
-    Failure::other(format!("error: {e}\n  = help: {}", e.hint()))
+fn folder_failure(e: &FolderError) -> Failure {
+    let message = format!("error: {e}\n  = help: {}", e.hint());
+    if e.is_refusal() { Failure::input(message) } else { Failure::other(message) }
 }
 
 /// A run's failure: output-folder problems as [`folder_failure`], the rest exit 1.
 fn run_failure(e: RunError) -> Failure {
     match &e {
-        RunError::Folder(f) => {
-            let target = Target::new(folder_path(f), false);
-            folder_failure(&target, f)
-        }
+        RunError::Folder(f) => folder_failure(f),
         _ => Failure::other(format!("error: {e}")),
-    }
-}
-
-/// The path a folder error names.
-fn folder_path(e: &FolderError) -> PathBuf {
-    match e {
-        FolderError::Create { path, .. }
-        | FolderError::Write { path, .. }
-        | FolderError::Foreign { path }
-        | FolderError::ForeignFiles { path, .. }
-        | FolderError::Rename { path, .. }
-        | FolderError::Aside { path, .. } => PathBuf::from(path),
     }
 }
 
 /// Check an output folder before simulating, so that a long run is not thrown away.
 fn check_target(target: &Target) -> Result<(), Failure> {
-    vbpsim::output::folder::check_target(target).map_err(|e| folder_failure(target, &e))
+    vbpsim::output::folder::check_target(target).map_err(|e| folder_failure(&e))
 }
 
 /// Patients per strategy and PSA samples of a run: the command line's, else the scenario's.

@@ -146,15 +146,19 @@ impl FolderError {
         if let FolderError::Aside { .. } = self {
             return "a folder of the name it is moved to exists; move that away, or choose another --out".into();
         }
-        let why = match kind {
-            None => return "choose another --out, or add --force to move it aside".into(),
-            Some(ErrorKind::PermissionDenied) => "you may not write there",
-            Some(ErrorKind::ReadOnlyFilesystem) => "the disk is read-only",
-            Some(ErrorKind::StorageFull | ErrorKind::QuotaExceeded) => "the disk is full",
-            Some(ErrorKind::NotADirectory | ErrorKind::AlreadyExists) => {
+        let why = match (kind, self) {
+            (None, FolderError::Foreign { path } | FolderError::ForeignFiles { path, .. }) => {
+                return format!(
+                    "choose another --out, or add --force to move it aside as {path}.before-vbpsim-<process id> (nothing is deleted)"
+                );
+            }
+            (Some(ErrorKind::PermissionDenied), _) => "you may not write there",
+            (Some(ErrorKind::ReadOnlyFilesystem), _) => "the disk is read-only",
+            (Some(ErrorKind::StorageFull | ErrorKind::QuotaExceeded), _) => "the disk is full",
+            (Some(ErrorKind::NotADirectory | ErrorKind::AlreadyExists), _) => {
                 "a file stands where a folder is needed"
             }
-            Some(_) => "the folder cannot be created there",
+            _ => "the folder cannot be created there",
         };
         format!("{why}; choose an output folder you can write with --out")
     }
