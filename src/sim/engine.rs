@@ -274,6 +274,32 @@ impl Layout {
     }
 }
 
+/// d(t0) at the payer's and the manufacturer's rates for the last treatment start asked for:
+/// a patient's contracts on several drugs (and the comparator's contracted units) share one
+/// `exp` instead of one per drug. Valid for one [`Prepared`] only.
+pub(super) struct StartFactors {
+    t0: f64,
+    factors: (f64, f64),
+}
+
+impl StartFactors {
+    pub(super) fn new() -> Self {
+        StartFactors { t0: 0.0, factors: (1.0, 1.0) }
+    }
+
+    #[inline]
+    fn at(&mut self, prep: &Prepared, t0: f64) -> (f64, f64) {
+        if t0 != self.t0 {
+            let payer = prep.costs.factor(t0);
+            // The manufacturer usually discounts at the payer's rate: one `exp`, not two.
+            let manufacturer =
+                if prep.manufacturer == prep.costs { payer } else { prep.manufacturer.factor(t0) };
+            *self = StartFactors { t0, factors: (payer, manufacturer) };
+        }
+        self.factors
+    }
+}
+
 /// A treated patient's exposure to a drug of their regimen, if the regimen includes it.
 pub(super) fn exposure<'a>(
     prep: &'a Prepared,
@@ -281,12 +307,25 @@ pub(super) fn exposure<'a>(
     drug: usize,
     documented: bool,
 ) -> Option<Exposure<'a>> {
+    exposure_from(prep, rec, drug, documented, &mut StartFactors::new())
+}
+
+/// [`exposure`] with the start's discount factors taken from (or left in) `starts`.
+#[inline]
+pub(super) fn exposure_from<'a>(
+    prep: &'a Prepared,
+    rec: &'a PatientRecord,
+    drug: usize,
+    documented: bool,
+    starts: &mut StartFactors,
+) -> Option<Exposure<'a>> {
     if !rec.treated || rec.start >= rec.coverage_end {
         return None;
     }
     let d = prep.regimens[rec.regimen].drugs.iter().find(|d| d.drug == drug)?;
     let end = rec.treatment_end.min(rec.coverage_end);
     let t0 = rec.start;
+    let (payer_start, manufacturer_start) = starts.at(prep, t0);
     Some(Exposure {
         rec,
         drug: d,
@@ -295,8 +334,8 @@ pub(super) fn exposure<'a>(
         refund_horizon: if prep.portable { prep.horizon } else { rec.coverage_end },
         payer: &prep.costs,
         manufacturer: &prep.manufacturer,
-        payer_start: if t0 == 0.0 { 1.0 } else { prep.costs.factor(t0) },
-        manufacturer_start: if t0 == 0.0 { 1.0 } else { prep.manufacturer.factor(t0) },
+        payer_start,
+        manufacturer_start,
         documented,
         placement: Placement::default(),
     })
@@ -336,6 +375,7 @@ fn simulate_chunk(
     // Per strategy: whether any of its contract arms touched the patient.
     let mut touched = vec![false; strategies];
     let mut scratch = Scratch::new(prep);
+    let mut starts = StartFactors::new();
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
@@ -386,7 +426,8 @@ fn simulate_chunk(
                     // Only a treated comparator patient can pay for a contracted drug.
                     for r in std::iter::once(rec).chain(second).filter(|r| r.treated) {
                         for &ci in &layout.contracted[r.regimen] {
-                            if let Some(x) = exposure(prep, r, prep.contracts[ci].drug, true) {
+                            let drug = prep.contracts[ci].drug;
+                            if let Some(x) = exposure_from(prep, r, drug, true, &mut starts) {
                                 sums.comparator_units[ci] += x.stream(0, x.n).0;
                             }
                         }
@@ -398,6 +439,7 @@ fn simulate_chunk(
                     deltas: &mut deltas,
                     open: &mut open,
                     deferred: &mut deferred,
+                    starts: &mut starts,
                 };
                 *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, out);
                 if let Some(b) = &prep.budget
@@ -589,6 +631,7 @@ struct Settled<'a> {
     /// Per cohort arm (deferred): the settlement waiting for its refund fractions.
     open: &'a mut [Option<Open>],
     deferred: &'a mut Deferred,
+    starts: &'a mut StartFactors,
 }
 
 /// Settle every contract arm of strategy `s` on a patient's record: post the contracted drug's
@@ -604,7 +647,7 @@ fn settle_contract_arms(
     (rec, second): (&PatientRecord, Option<&PatientRecord>),
     out: Settled<'_>,
 ) -> bool {
-    let Settled { sums, deltas, open, deferred } = out;
+    let Settled { sums, deltas, open, deferred, starts } = out;
     let reached = |r: &PatientRecord| {
         r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
     };
@@ -619,8 +662,11 @@ fn settle_contract_arms(
         let contract = &prep.contracts[ci];
         if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
             // The first line that gives the drug is the one its contract settles.
-            let x = exposure(prep, rec, contract.drug, true)
-                .or_else(|| second.and_then(|r2| exposure(prep, r2, contract.drug, true)));
+            let drug = contract.drug;
+            let x = match exposure_from(prep, rec, drug, true, starts) {
+                None => second.and_then(|r2| exposure_from(prep, r2, drug, true, starts)),
+                first => first,
+            };
             cached = Some((contract.drug, x));
         }
         let Some((_, Some(base))) = &cached else {
