@@ -58,6 +58,10 @@ fn main() {
     let trajectories: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000_000);
     let threads: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
     let each = trajectories / threads;
+    if each == 0 {
+        eprintln!("error: fewer trajectories ({trajectories}) than threads ({threads})");
+        std::process::exit(2);
+    }
     let start = Instant::now();
     let total: f64 = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || run(each, 2026 + t))).collect();

@@ -18,8 +18,8 @@ impl Discount {
     }
 
     /// d(t) = (1+r)^(−t); exactly 1 at a zero rate (the budget view's, which calls this for
-    /// every cut of every patient) and at t = 0 (tests and treatment starting at diagnosis):
-    /// the `exp` these skip would return exactly 1.
+    /// every cut of every patient) and at t = 0 (diagnostic tests and treatment starting at
+    /// diagnosis): the `exp` these skip would return exactly 1.
     #[inline]
     pub fn factor(&self, t: f64) -> f64 {
         if self.log_rate == 0.0 || t == 0.0 {

@@ -281,7 +281,7 @@ impl SpendHistogram {
 
 /// Mantissa bits below the table index: 2⁶ slices per octave, each at most 1.6 % wide, inside
 /// a 2.05 % bin, so a slice holds at most one bin edge. Fewer, wider slices keep the table
-/// (1,920 slices, 19 KB) in the first-level cache beside the arms' histograms; with 2⁸ slices
+/// (about 1,900 slices, 19 KB) in the first-level cache beside the arms' histograms; with 2⁸ slices
 /// its misses were a visible share of settling a contract.
 const SLICE_SHIFT: u32 = 46;
 
