@@ -9,7 +9,9 @@
 //! through both `vbpsim check` and `vbpsim run --out …`: both must fail the same way, and the
 //! failed run must leave no output folder (and no temporary folder) behind.
 
-use std::path::Path;
+mod common;
+
+use common::listing;
 use std::process::Output;
 
 const BUNDLED: &str = include_str!("../scenarios/nsclc_egfr.toml");
@@ -97,16 +99,6 @@ fn assert_no_panic(out: &Output, what: &str) {
         "{what}: vbpsim was killed by a signal ({:?})",
         out.status
     );
-}
-
-/// Names in a folder, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Write `bytes` as a scenario, run `check` and `run` on it, and require both to reject it with

@@ -2,6 +2,9 @@
 //! §9): `check`, `init`, `run`, `bench`; the output files and their headers; determinism across
 //! thread counts; seeds; atomic output folders that never replace what vbpsim did not write.
 
+mod common;
+
+use common::listing;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -49,16 +52,6 @@ fn run(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
 
 fn bundled_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO)
-}
-
-/// Names in a folder, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn assert_no_partial_folders(dir: &Path) {

@@ -25,6 +25,9 @@
 //! `tests/scenarios/edge_base.toml` (every contract kind, no budget impact, so that its horizon
 //! can be shorter than a drug cycle) and, for their own mechanisms, the other bundled ones.
 
+mod common;
+
+use common::listing;
 use proptest::sample::select;
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -132,15 +135,6 @@ fn non_finite_words(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 impl Run {
     fn context(&self) -> String {
         format!("reproduce: {}\nstdout:\n{}\nstderr:\n{}", self.cmd, self.stdout, self.stderr)
@@ -159,7 +153,7 @@ impl Run {
             assert!(words.is_empty(), "{what} prints {words:?}\n{}", self.context());
         }
         assert_eq!(
-            entries(&self.parent),
+            listing(&self.parent),
             ["out"],
             "the run leaves its output folder and nothing else beside it\n{}",
             self.context()
@@ -170,7 +164,7 @@ impl Run {
             samples: self.samples,
             tables: Vec::new(),
         };
-        for name in entries(&self.out) {
+        for name in listing(&self.out) {
             let path = self.out.join(&name);
             if name.ends_with(".csv") {
                 let csv = Csv::read(&path, &self.cmd);
@@ -220,7 +214,7 @@ impl Run {
             self.context()
         );
         assert!(
-            entries(&self.parent).is_empty(),
+            listing(&self.parent).is_empty(),
             "a refused run writes nothing\n{}",
             self.context()
         );

@@ -2,6 +2,9 @@
 //! `merge` of the partial folders give the output folder of one run, byte for byte, for any
 //! split; partial folders that do not belong together are refused with the reason.
 
+mod common;
+
+use common::listing;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -48,15 +51,6 @@ fn shard(scenario: &Path, out: &Path, k: u64, n: u64, extra: &[&str]) -> PathBuf
     dir
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -92,8 +86,8 @@ fn merged_shards_equal_the_single_run_for_one_three_and_seven_shards() {
         parts.reverse(); // any order
         let merged = out.join("merged");
         expect(vbpsim().arg("merge").args(&parts).arg("--quiet").arg("--out").arg(&merged), 0);
-        assert_eq!(files(&merged), files(&single), "{n} shards: the same files");
-        for f in files(&single) {
+        assert_eq!(listing(&merged), listing(&single), "{n} shards: the same files");
+        for f in listing(&single) {
             if f == "run.json" {
                 continue;
             }
