@@ -23,9 +23,10 @@ pub enum TimeToEvent {
     /// log T ~ Normal(meanlog, sdlog), T in years.
     LogNormal { meanlog: f64, sdlog: f64 },
     /// Constant hazard `rates[k]` on [breaks[k], breaks[k+1]); `breaks[0] = 0`; the last rate
-    /// lasts forever. `masses[k]` = rates[k]·(breaks[k+1] − breaks[k]), each segment's hazard
-    /// (infinite, or NaN for a zero rate, for the last), computed once rather than per draw.
-    Piecewise { breaks: Vec<f64>, rates: Vec<f64>, masses: Vec<f64> },
+    /// lasts forever. `starts[k]` is the cumulative hazard at breaks[k], computed once so that
+    /// a draw finds its segment by comparisons rather than by subtracting segment after
+    /// segment.
+    Piecewise { breaks: Vec<f64>, rates: Vec<f64>, starts: Vec<f64> },
 }
 
 /// Why a set of parameters does not define a distribution.
@@ -165,12 +166,13 @@ impl TimeToEvent {
             }
             finite("rate", rate)?;
         }
-        let masses = rates
-            .iter()
-            .enumerate()
-            .map(|(k, rate)| rate * breaks.get(k + 1).map_or(f64::INFINITY, |end| end - breaks[k]))
+        let starts = std::iter::once(0.0)
+            .chain(breaks.windows(2).zip(&rates).scan(0.0, |h, (w, rate)| {
+                *h += rate * (w[1] - w[0]);
+                Some(*h)
+            }))
             .collect();
-        Ok(Self::Piecewise { breaks, rates, masses })
+        Ok(Self::Piecewise { breaks, rates, starts })
     }
 
     /// Survival function S(t) = P(T > t).
@@ -242,17 +244,13 @@ impl TimeToEvent {
                 }
             }
             Self::LogLogistic { .. } | Self::LogNormal { .. } => self.inverse_survival((-h).exp()),
-            Self::Piecewise { breaks, rates, masses } => {
-                // The same operations, in the same order, as subtracting each segment's
-                // rate × width: draws are bit-identical to computing the masses here.
-                let mut remaining = h;
-                for ((&start, &rate), &segment) in breaks.iter().zip(rates).zip(masses) {
-                    if remaining <= segment {
-                        return if rate > 0.0 { start + remaining / rate } else { f64::INFINITY };
-                    }
-                    remaining -= segment;
-                }
-                f64::INFINITY
+            Self::Piecewise { breaks, rates, starts } => {
+                // The segment holding h: the last that starts below it (the first whose end
+                // reaches it). Counting the later starts below h takes no branch on h, and
+                // the comparisons do not wait for one another.
+                let k = starts[1..].iter().map(|&start| usize::from(start < h)).sum::<usize>();
+                let rate = rates[k];
+                if rate > 0.0 { breaks[k] + (h - starts[k]) / rate } else { f64::INFINITY }
             }
         }
     }
@@ -338,6 +336,52 @@ mod tests {
         assert!((g.survival(2.0) - (-(0.4) * (1f64.exp() - 1.0)).exp()).abs() < 1e-15);
         let pw = TimeToEvent::piecewise(vec![0.0, 1.0], vec![0.5, 0.1]).unwrap();
         assert!((pw.survival(3.0) - (-0.5 - 0.2f64).exp()).abs() < 1e-15);
+    }
+
+    /// The piecewise inversion as it was first written: subtract each segment's hazard until
+    /// the rest fits in one. The reference for the search by comparisons.
+    fn piecewise_by_subtraction(breaks: &[f64], rates: &[f64], h: f64) -> f64 {
+        let mut remaining = h;
+        for (k, (&start, &rate)) in breaks.iter().zip(rates).enumerate() {
+            let width = breaks.get(k + 1).map_or(f64::INFINITY, |end| end - start);
+            let segment = rate * width;
+            if remaining <= segment {
+                return if rate > 0.0 { start + remaining / rate } else { f64::INFINITY };
+            }
+            remaining -= segment;
+        }
+        f64::INFINITY
+    }
+
+    #[test]
+    fn piecewise_search_matches_subtraction() {
+        let shapes: [(&[f64], &[f64]); 5] = [
+            (&[0.0], &[0.4]),
+            (
+                &[0.0, 0.5, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0],
+                &[0.15, 0.025, 0.015, 0.022, 0.034, 0.055, 0.095, 0.17, 0.29],
+            ),
+            // A zero rate in the middle, and a cure (zero rate) at the end.
+            (&[0.0, 1.0, 2.0, 4.0], &[0.3, 0.0, 0.2, 0.0]),
+            (&[0.0, 1.0], &[0.0, 0.5]),
+            (
+                &[0.0, 1.0 / 12.0, 0.25, 0.5, 1.0, 2.0, 5.0],
+                &[0.24, 1.44, 0.84, 0.24, 0.06, 0.036, 0.0],
+            ),
+        ];
+        for (breaks, rates) in shapes {
+            let d = TimeToEvent::piecewise(breaks.to_vec(), rates.to_vec()).unwrap();
+            // Hazards on a fine grid, the segment boundaries themselves, and the extremes.
+            let mut hs: Vec<f64> = (0..4000).map(|i| f64::from(i) * 0.001_7).collect();
+            hs.extend(breaks.iter().map(|&t| d.cumulative_hazard(t)));
+            hs.extend([1e-300, 1e-12, 1e3, f64::INFINITY]);
+            for h in hs {
+                let got = d.inverse_cumulative_hazard(h);
+                let want = piecewise_by_subtraction(breaks, rates, h);
+                let close = (got - want).abs() <= 1e-12 * want.abs().max(1.0);
+                assert!(got == want || close, "{breaks:?} {rates:?} h {h}: {got} vs {want}");
+            }
+        }
     }
 
     #[test]

@@ -1357,8 +1357,13 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
                     continue;
                 }
                 let end = rec.treatment_end.min(prep.horizon);
-                let n =
-                    cycles_before(rec.start, end, drug.cycle, drug.max_cycles, drug.max_duration);
+                let n = cycles_before(
+                    rec.start,
+                    end,
+                    drug.schedule,
+                    drug.max_cycles,
+                    drug.max_duration,
+                );
                 let ex = |documented| Exposure {
                     rec: &rec,
                     drug,

@@ -110,8 +110,8 @@ fn occupancy_costs_and_qalys_match_the_curves() {
     let n = PATIENTS;
     for m in 0..=120usize {
         let t = m as f64 * MONTH;
-        let os: u64 = counts.os[m + 1..].iter().sum();
-        let pfs: u64 = counts.pfs[m + 1..].iter().sum();
+        let os: u64 = counts.os()[m + 1..].iter().sum();
+        let pfs: u64 = counts.pfs()[m + 1..].iter().sum();
         for (got, want, what) in [(os as f64 / n, s_os(t), "os"), (pfs as f64 / n, pf(t), "pfs")] {
             let se = (want * (1.0 - want) / n).sqrt().max(1.0 / n);
             assert!((got - want).abs() < 4.0 * se, "{what} at month {m}: {got} vs {want}");

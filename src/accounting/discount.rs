@@ -131,28 +131,58 @@ impl CycleSums {
 /// Cycle starts closer than this (in cycle lengths) to a stop time count as at the stop time.
 pub const CYCLE_TOLERANCE: f64 = 1e-9;
 
+/// A cycle length with its reciprocal, so that counting cycles multiplies instead of divides
+/// (a division is several times slower, and the count runs several times per patient).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cycle {
+    pub length: f64,
+    per_year: f64,
+}
+
+impl Cycle {
+    /// `length` in years (> 0).
+    pub fn new(length: f64) -> Self {
+        Cycle { length, per_year: 1.0 / length }
+    }
+}
+
 /// Number of cycle starts start + k·cycle (k = 0, 1, …) strictly before `end`, and with
 /// k < `max_cycles` and k·cycle < `max_duration`.
 #[inline]
-pub fn cycles_before(start: f64, end: f64, cycle: f64, max_cycles: u64, max_duration: f64) -> u64 {
-    let span = (end - start).min(max_duration);
-    if !(span > 0.0) {
-        return 0;
-    }
+pub fn cycles_before(
+    start: f64,
+    end: f64,
+    cycle: Cycle,
+    max_cycles: u64,
+    max_duration: f64,
+) -> u64 {
     // k·cycle < span  ⇔  k < span/cycle  ⇔  k ≤ ceil(span/cycle) − 1. A cycle start within
     // 1e-9 cycle lengths of the end counts as at the end (not paid): 196 days / 28 days is
-    // 7.000000000000001 in floating point and must give 7 cycles, not 8. The ceiling is taken
-    // by hand: without SSE4.1 `f64::ceil` is a library call, and this runs per drug per patient.
-    let q = span / cycle - CYCLE_TOLERANCE;
-    if !(q > 0.0) {
-        return 0;
+    // 7.000000000000001 in floating point and must give 7 cycles, not 8: the tolerance also
+    // covers span/cycle taken as span × (1/cycle), a unit or two in the last place from the
+    // quotient. An empty or negative span (or a NaN) gives q = 0, so no cycles.
+    let span = (end - start).min(max_duration);
+    let q = (span * cycle.per_year - CYCLE_TOLERANCE).max(0.0);
+    if q >= TWO_52 {
+        // Every double this large is whole (an endless stream): the conversion saturates.
+        return (q as u64).min(max_cycles);
     }
-    if q >= max_cycles as f64 {
-        return max_cycles;
-    }
-    let whole = q as u64;
-    if (whole as f64) < q { whole + 1 } else { whole }
+    // Without a data-dependent branch: whether a stream reaches its cap is a coin flip to the
+    // processor.
+    ceiling(q).min(max_cycles)
 }
+
+/// ⌈x⌉ for 0 ≤ x < 2^52, without a branch (`f64::ceil` is a library call without SSE4.1):
+/// x + 2^52 rounds x to the nearest whole number and holds it in the low bits of its
+/// mantissa; one more if it rounded down.
+#[inline]
+pub fn ceiling(x: f64) -> u64 {
+    let shifted = x + TWO_52;
+    shifted.to_bits() - TWO_52.to_bits() + u64::from(shifted - TWO_52 < x)
+}
+
+/// 2^52: from here on every double is a whole number.
+const TWO_52: f64 = 4_503_599_627_370_496.0;
 
 #[cfg(test)]
 mod tests {
@@ -209,7 +239,7 @@ mod tests {
 
     #[test]
     fn cycles_are_counted_strictly_before_the_end() {
-        let c = 0.1;
+        let c = Cycle::new(0.1);
         assert_eq!(cycles_before(0.0, 0.05, c, u64::MAX, f64::INFINITY), 1);
         assert_eq!(cycles_before(0.0, 0.25, c, u64::MAX, f64::INFINITY), 3);
         assert_eq!(cycles_before(1.0, 0.5, c, u64::MAX, f64::INFINITY), 0);
@@ -218,15 +248,21 @@ mod tests {
         assert_eq!(cycles_before(0.0, f64::INFINITY, c, 6, f64::INFINITY), 6);
         // Exact multiples (regression: 196 days / 28 days rounds to 7.000000000000001).
         let (day, week) = (1.0 / 365.25, 7.0 / 365.25);
-        assert_eq!(cycles_before(0.0, 10.0, 28.0 * day, u64::MAX, 196.0 * day), 7);
-        assert_eq!(cycles_before(0.0, 10.0, 3.0 * week, u64::MAX, 15.0 * week), 5);
-        assert_eq!(cycles_before(0.0, 10.0, 21.0 * day, u64::MAX, 609.0 * day), 29);
-        assert_eq!(cycles_before(0.0, 196.0 * day, 28.0 * day, u64::MAX, f64::INFINITY), 7);
+        assert_eq!(cycles_before(0.0, 10.0, Cycle::new(28.0 * day), u64::MAX, 196.0 * day), 7);
+        assert_eq!(cycles_before(0.0, 10.0, Cycle::new(3.0 * week), u64::MAX, 15.0 * week), 5);
+        assert_eq!(cycles_before(0.0, 10.0, Cycle::new(21.0 * day), u64::MAX, 609.0 * day), 29);
+        assert_eq!(
+            cycles_before(0.0, 196.0 * day, Cycle::new(28.0 * day), u64::MAX, f64::INFINITY),
+            7
+        );
         for k in 1..2000u32 {
             for cycle_days in [1.0, 7.0, 14.0, 21.0, 28.0, 30.0, 42.0] {
                 let cycle = cycle_days * day;
                 let end = f64::from(k) * cycle_days * day;
-                assert_eq!(cycles_before(0.0, end, cycle, u64::MAX, f64::INFINITY), u64::from(k));
+                assert_eq!(
+                    cycles_before(0.0, end, Cycle::new(cycle), u64::MAX, f64::INFINITY),
+                    u64::from(k)
+                );
             }
         }
         // Brute force over awkward values.
@@ -234,7 +270,83 @@ mod tests {
             let end = i as f64 * 0.0137;
             let cycle = 0.0767;
             let brute = (0..).take_while(|k| (*k as f64) * cycle < end && *k < 5).count() as u64;
-            assert_eq!(cycles_before(0.0, end, cycle, 5, f64::INFINITY), brute, "end {end}");
+            assert_eq!(
+                cycles_before(0.0, end, Cycle::new(cycle), 5, f64::INFINITY),
+                brute,
+                "end {end}"
+            );
+        }
+    }
+
+    /// The ceiling as it was written before it lost its branches: the reference (with the
+    /// same quotient, span × (1/cycle)).
+    fn cycles_before_branching(
+        start: f64,
+        end: f64,
+        cycle: f64,
+        max_cycles: u64,
+        max_duration: f64,
+    ) -> u64 {
+        let span = (end - start).min(max_duration);
+        if !(span > 0.0) {
+            return 0;
+        }
+        let q = span * (1.0 / cycle) - CYCLE_TOLERANCE;
+        if !(q > 0.0) {
+            return 0;
+        }
+        if q >= max_cycles as f64 {
+            return max_cycles;
+        }
+        let whole = q as u64;
+        if (whole as f64) < q { whole + 1 } else { whole }
+    }
+
+    #[test]
+    fn branch_free_ceiling_matches_the_branching_one() {
+        let (day, big) = (1.0 / 365.25, TWO_52);
+        let ends = [
+            -1.0,
+            0.0,
+            1e-12,
+            0.05,
+            28.0 * day,
+            196.0 * day,
+            1.0 - 1e-15,
+            7.5,
+            40.0,
+            1e6,
+            big * 0.1,
+            big * 0.1 + 0.1,
+            big * 0.7,
+            big - 0.75,
+            big - 0.5,
+            big - 0.25,
+            big,
+            big + 2.0,
+            1e17,
+            1e19,
+            1e30,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let cycles = [day, 21.0 * day, 28.0 * day, 0.1, 1.0, 0.5 + 1e-13];
+        let caps = [0, 1, 3, 7, 1 << 52, (1 << 53) + 1, u64::MAX - 1, u64::MAX];
+        let durations = [0.0, 196.0 * day, 2.0, f64::INFINITY, f64::NAN];
+        for &end in &ends {
+            for &start in &[0.0, 0.3, -0.2, 1e-300] {
+                for &cycle in &cycles {
+                    for &cap in &caps {
+                        for &duration in &durations {
+                            assert_eq!(
+                                cycles_before(start, end, Cycle::new(cycle), cap, duration),
+                                cycles_before_branching(start, end, cycle, cap, duration),
+                                "start {start} end {end} cycle {cycle} cap {cap} max {duration}"
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -171,6 +171,18 @@ pub fn post_course(prep: &Prepared, value: &CourseValue, ledger: &mut Ledger<'_>
 /// depends on the pathway and treatment start); returns the adverse events' QALY loss.
 #[inline]
 pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> f64 {
+    post_treatment_with(prep, rec, ledger, |t0| prep.costs.factor(t0))
+}
+
+/// [`post_treatment`] with d(t0) at the cost rate from `start_factor(t0)`: the engine shares
+/// it with the patient's contracts instead of computing the same `exp` twice.
+#[inline]
+pub fn post_treatment_with(
+    prep: &Prepared,
+    rec: &PatientRecord,
+    ledger: &mut Ledger<'_>,
+    start_factor: impl FnOnce(f64) -> f64,
+) -> f64 {
     let cat = prep.categories();
 
     let (dc, dq) = (&prep.costs, &prep.outcomes);
@@ -189,7 +201,7 @@ pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<
         // death (no adverse events, no effect on the course).
         let end = t0.min(rec.progression).min(rec.death).min(h);
         for drug in &prep.regimens[b].drugs {
-            let n = cycles_before(0.0, end, drug.cycle, drug.max_cycles, drug.max_duration);
+            let n = cycles_before(0.0, end, drug.schedule, drug.max_cycles, drug.max_duration);
             if n > 0 {
                 let pv = drug.cycle_sums.get(n);
                 ledger.post(cat.drug(drug.drug), drug.price * pv);
@@ -199,10 +211,10 @@ pub fn post_treatment(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<
     }
     let mut qaly_loss = 0.0;
     if rec.treated && t0 < h {
-        let c0 = if t0 == 0.0 { 1.0 } else { dc.factor(t0) };
+        let c0 = if t0 == 0.0 { 1.0 } else { start_factor(t0) };
         let end = rec.treatment_end.min(h);
         for drug in &reg.drugs {
-            let n = cycles_before(t0, end, drug.cycle, drug.max_cycles, drug.max_duration);
+            let n = cycles_before(t0, end, drug.schedule, drug.max_cycles, drug.max_duration);
             if n > 0 {
                 let pv = c0 * drug.cycle_sums.get(n);
                 ledger.post(cat.drug(drug.drug), drug.price * pv);

@@ -10,8 +10,18 @@
 use super::{Exposure, Settlement};
 use crate::accounting::discount::cycles_before;
 use crate::model::Condition;
+use crate::sim::prepared::Steps;
 
-pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>) -> Settlement {
+/// `steps` are d(interval) at the payer's and the manufacturer's rates: the i-th part's
+/// factor is d(t0)·d(interval)^i, the same as d(t0 + i·interval) to a few units in the last
+/// place, without an `exp` per part.
+pub fn settle(
+    count: u64,
+    interval: f64,
+    condition: Condition,
+    steps: Steps,
+    x: &Exposure<'_>,
+) -> Settlement {
     let rec = x.rec;
     let share = 1.0 / count as f64;
     // An undocumented failure is paid as a success: every part within coverage is paid.
@@ -22,6 +32,7 @@ pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>)
     };
     let mut s = Settlement::default();
     let cycle = x.drug.cycle;
+    let (mut payer, mut manufacturer) = (x.payer_start, x.manufacturer_start);
     for i in 0..count {
         let first = rec.start + i as f64 * interval;
         if first >= x.horizon {
@@ -29,16 +40,18 @@ pub fn settle(count: u64, interval: f64, condition: Condition, x: &Exposure<'_>)
         }
         // Cycles whose i-th part falls before the horizon, and of those, before the condition
         // ends (capping the count at n inside is the same as after, and cheaper).
-        let due = cycles_before(first, x.horizon, cycle, x.n, f64::INFINITY);
-        let paid = cycles_before(first, holds_until.min(x.horizon), cycle, due, f64::INFINITY);
+        let due = cycles_before(first, x.horizon, x.drug.schedule, x.n, f64::INFINITY);
+        let paid =
+            cycles_before(first, holds_until.min(x.horizon), x.drug.schedule, due, f64::INFINITY);
         if paid < due {
             s.triggered = true;
         }
         if paid > 0 {
-            let (p, m) = x.lump(first);
-            s.paid.0 += share * p * x.drug.cycle_sums.get(paid);
-            s.paid.1 += share * m * x.drug.manufacturer_cycle_sums.get(paid);
+            s.paid.0 += share * payer * x.drug.cycle_sums.get(paid);
+            s.paid.1 += share * manufacturer * x.drug.manufacturer_cycle_sums.get(paid);
         }
+        payer *= steps.0;
+        manufacturer *= steps.1;
     }
     // Tracking runs to the last instalment date, even past the horizon (scans are cut there).
     s.tracked_until = rec.start + (x.n.max(1) - 1) as f64 * cycle + (count - 1) as f64 * interval;

@@ -15,9 +15,9 @@ mod money_back;
 mod payment_at_result;
 mod response_rebate;
 
-use crate::accounting::discount::{CYCLE_TOLERANCE, CycleSums, Discount, cycles_before};
+use crate::accounting::discount::{CYCLE_TOLERANCE, Cycle, CycleSums, Discount, cycles_before};
 use crate::sim::patient::PatientRecord;
-use crate::sim::prepared::{PreparedContract, PreparedDrug, PreparedKind};
+use crate::sim::prepared::{PreparedContract, PreparedDrug, PreparedKind, Steps};
 
 /// A treated patient's exposure to one drug: its list payment stream and observed outcomes.
 #[derive(Clone)]
@@ -82,15 +82,30 @@ impl Exposure<'_> {
         })
     }
 
+    /// [`Exposure::lump`] for a lump a fixed delay after treatment start, from that delay's
+    /// factors `at` (d(delay), payer and manufacturer): d(t0)·d(delay), no `exp`.
+    pub fn lump_after(&self, delay: f64, at: Steps) -> (f64, f64) {
+        if self.rec.start + delay < self.horizon { self.after_start(at) } else { (0.0, 0.0) }
+    }
+
+    /// [`Exposure::refund_lump`] for a refund a fixed delay after treatment start.
+    pub fn refund_lump_after(&self, delay: f64, at: Steps) -> Option<(f64, f64)> {
+        (self.rec.start + delay < self.refund_horizon).then(|| self.after_start(at))
+    }
+
+    fn after_start(&self, at: Steps) -> (f64, f64) {
+        (self.payer_start * at.0, self.manufacturer_start * at.1)
+    }
+
     /// List-paid cycles that start strictly before absolute time t.
     pub fn paid_before(&self, t: f64) -> u64 {
         let d = self.drug;
-        cycles_before(self.rec.start, t, d.cycle, d.max_cycles, d.max_duration).min(self.n)
+        cycles_before(self.rec.start, t, d.schedule, d.max_cycles, d.max_duration).min(self.n)
     }
 
     /// List-paid cycles whose start is less than `span` after treatment start.
     pub fn paid_within(&self, span: f64) -> u64 {
-        cycles_before(0.0, span, self.drug.cycle, u64::MAX, f64::INFINITY).min(self.n)
+        cycles_before(0.0, span, self.drug.schedule, u64::MAX, f64::INFINITY).min(self.n)
     }
 
     /// Success at absolute time t as the contract sees it: read as a responder whose response
@@ -147,15 +162,17 @@ pub fn settle(kind: &PreparedKind, x: &Exposure<'_>, fractions: &[f64]) -> Settl
         PreparedKind::MoneyBack { failure, window, refund, .. } => {
             money_back::settle(*failure, *window, *refund, x)
         }
-        PreparedKind::PaymentAtResult { assess_at } => payment_at_result::settle(*assess_at, x),
-        PreparedKind::ResponseRebate { assess_at, refund } => {
-            response_rebate::settle(*assess_at, *refund, x)
+        PreparedKind::PaymentAtResult { assess_at, at } => {
+            payment_at_result::settle(*assess_at, *at, x)
+        }
+        PreparedKind::ResponseRebate { assess_at, refund, at } => {
+            response_rebate::settle(*assess_at, *refund, *at, x)
         }
         PreparedKind::DurationCap { max_paid, max_cycles } => {
             duration_cap::settle(*max_paid, *max_cycles, x)
         }
-        PreparedKind::Instalments { count, interval, condition } => {
-            instalments::settle(*count, *interval, *condition, x)
+        PreparedKind::Instalments { count, interval, condition, steps } => {
+            instalments::settle(*count, *interval, *condition, *steps, x)
         }
         PreparedKind::Cohort(terms) => cohort::settle(terms, fractions, x, x.placement),
     }
@@ -228,7 +245,7 @@ fn scan_value(x: &Exposure<'_>, every: f64, tracked_until: f64) -> f64 {
     let t0 = x.rec.start;
     let limit = x.rec.death.min(x.horizon);
     let tracked = ((tracked_until - t0) / every + CYCLE_TOLERANCE).floor().max(0.0);
-    let alive = cycles_before(t0 + every, limit, every, u64::MAX, f64::INFINITY) as f64;
+    let alive = cycles_before(t0 + every, limit, Cycle::new(every), u64::MAX, f64::INFINITY) as f64;
     let scans = tracked.min(alive) as u64;
     x.payer.cycle_sum(t0 + every, every, scans)
 }

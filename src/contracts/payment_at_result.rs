@@ -3,8 +3,9 @@
 //! responder, no detected progression, alive) or a failure that was not documented. Later
 //! cycles are paid as list.
 use super::{Exposure, Settlement};
+use crate::sim::prepared::Steps;
 
-pub fn settle(assess_at: f64, x: &Exposure<'_>) -> Settlement {
+pub fn settle(assess_at: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
     let at = x.rec.start + assess_at;
     let deferred = x.paid_within(assess_at);
     let later = x.stream(deferred, x.n);
@@ -16,7 +17,7 @@ pub fn settle(assess_at: f64, x: &Exposure<'_>) -> Settlement {
         ..Settlement::default()
     };
     if success {
-        let (p, m) = x.lump(at);
+        let (p, m) = x.lump_after(assess_at, steps);
         s.paid.0 += deferred as f64 * p;
         s.paid.1 += deferred as f64 * m;
     }

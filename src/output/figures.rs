@@ -196,7 +196,7 @@ pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Plot
     let mut series = Vec::new();
     for (s, counts) in sim.sums.survival.iter().enumerate() {
         let name = &model.strategies[s].name;
-        for (label, data, dashed) in [("OS", &counts.os, false), ("PFS", &counts.pfs, true)] {
+        for (label, data, dashed) in [("OS", &counts.os(), false), ("PFS", &counts.pfs(), true)] {
             let curve = SurvivalCounts::curve(data, sim.sums.patients);
             let points = std::iter::once((0.0, 1.0))
                 .chain(curve.iter().enumerate().map(|(m, &y)| (m as f64 / 12.0, y)))

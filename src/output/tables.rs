@@ -129,8 +129,8 @@ pub fn write_survival<W: Write>(out: W, model: &Model, sums: &SampleSums) -> csv
     let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(["strategy", "month", "time", "pfs", "os"])?;
     for (s, counts) in sums.survival.iter().enumerate() {
-        let pfs = SurvivalCounts::curve(&counts.pfs, sums.patients);
-        let os = SurvivalCounts::curve(&counts.os, sums.patients);
+        let pfs = SurvivalCounts::curve(&counts.pfs(), sums.patients);
+        let os = SurvivalCounts::curve(&counts.os(), sums.patients);
         for (m, (p, o)) in pfs.iter().zip(&os).enumerate() {
             w.write_record([
                 model.strategies[s].name.clone(),

@@ -4,6 +4,7 @@
 //! errors of every mean, of increments against the comparator (paired, same patients) and of
 //! net monetary benefit at any threshold can be derived afterwards without the patients.
 
+use crate::accounting::discount::ceiling;
 use crate::accounting::ledger::Outcomes;
 use crate::contracts::cohort::CalendarSums;
 
@@ -127,51 +128,125 @@ impl ArmSums {
     }
 }
 
-/// Counts for the monthly survival grid of one strategy. `os[b]` counts patients who die
+/// Integer counts per cell, tallied in 16 bits and carried into 64 bits when a cell fills.
+///
+/// The engine adds one to a cell of several of these per patient (survival grids, spend
+/// histograms), at cells it cannot predict: 16-bit cells keep four times as many of them in the
+/// first-level cache as 64-bit ones. A chunk's tallies rarely carry (a chunk has 2,048 patients);
+/// totals hold everything in 64 bits, so no count ever wraps. Equality is of the counts.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    recent: Vec<u16>,
+    carried: Vec<u64>,
+}
+
+impl Tally {
+    pub fn new(cells: usize) -> Self {
+        Tally { recent: vec![0; cells], carried: Vec::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.recent.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recent.is_empty()
+    }
+
+    #[inline]
+    pub fn add(&mut self, cell: usize) {
+        let c = &mut self.recent[cell];
+        *c += 1;
+        if *c == u16::MAX {
+            self.carry(cell);
+        }
+    }
+
+    #[cold]
+    fn carry(&mut self, cell: usize) {
+        if self.carried.is_empty() {
+            self.carried = vec![0; self.recent.len()];
+        }
+        self.carried[cell] += u64::from(std::mem::take(&mut self.recent[cell]));
+    }
+
+    /// The count of one cell.
+    pub fn get(&self, cell: usize) -> u64 {
+        u64::from(self.recent[cell]) + self.carried.get(cell).copied().unwrap_or(0)
+    }
+
+    /// Every cell's count.
+    pub fn counts(&self) -> Vec<u64> {
+        (0..self.len()).map(|k| self.get(k)).collect()
+    }
+
+    /// Add another tally's counts (of the same cells, or empty).
+    pub fn merge(&mut self, other: &Tally) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = Tally::new(other.len());
+        }
+        if self.carried.is_empty() {
+            self.carried = vec![0; self.recent.len()];
+        }
+        for (k, c) in self.carried.iter_mut().enumerate() {
+            *c += other.get(k);
+        }
+    }
+}
+
+impl PartialEq for Tally {
+    fn eq(&self, other: &Tally) -> bool {
+        self.counts() == other.counts()
+    }
+}
+
+/// Counts for the monthly survival grid of one strategy. `os` cell b counts patients who die
 /// after exactly b grid points (b = number of grid times m/12 strictly before death), so the
 /// share alive at grid time m is Σ_{b > m} os[b] / n. Integer counts: exact in any order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SurvivalCounts {
-    pub pfs: Vec<u64>,
-    pub os: Vec<u64>,
+    pfs: Tally,
+    os: Tally,
 }
 
 impl SurvivalCounts {
     /// `months` is the last grid month (⌊12·horizon⌋).
     pub fn new(months: usize) -> Self {
-        SurvivalCounts { pfs: vec![0; months + 2], os: vec![0; months + 2] }
+        SurvivalCounts { pfs: Tally::new(months + 2), os: Tally::new(months + 2) }
     }
 
     #[inline]
     fn bin(len: usize, t: f64) -> usize {
-        // Grid points m/12 (m = 0..len-2) strictly before t: m < 12t ⇔ m ≤ ⌈12t⌉ − 1.
-        if t <= 0.0 {
-            0
-        } else {
-            // ⌈12t⌉ by hand (a library call without SSE4.1), capped at the last bin.
-            let x = t * 12.0;
-            if x >= (len - 1) as f64 {
-                return len - 1;
-            }
-            let whole = x as usize;
-            if (whole as f64) < x { whole + 1 } else { whole }
-        }
+        // Grid points m/12 (m = 0..len-2) strictly before t: m < 12t ⇔ m ≤ ⌈12t⌉ − 1, capped
+        // at the last bin; 0 for t ≤ 0 (and a NaN). The ceiling as in `cycles_before`, without
+        // a branch on t (a death beyond the horizon is a coin flip to the processor).
+        let x = (t * 12.0).max(0.0).min((len - 1) as f64);
+        ceiling(x) as usize
     }
 
     #[inline]
     pub fn add(&mut self, pf_end: f64, death: f64) {
         let len = self.os.len();
-        self.pfs[Self::bin(len, pf_end)] += 1;
-        self.os[Self::bin(len, death)] += 1;
+        self.pfs.add(Self::bin(len, pf_end));
+        self.os.add(Self::bin(len, death));
     }
 
     pub fn merge(&mut self, other: &SurvivalCounts) {
-        for (a, b) in self.pfs.iter_mut().zip(&other.pfs) {
-            *a += b;
-        }
-        for (a, b) in self.os.iter_mut().zip(&other.os) {
-            *a += b;
-        }
+        self.pfs.merge(&other.pfs);
+        self.os.merge(&other.os);
+    }
+
+    /// Counts of progression-free survival ends per grid bin.
+    pub fn pfs(&self) -> Vec<u64> {
+        self.pfs.counts()
+    }
+
+    /// Counts of deaths per grid bin.
+    pub fn os(&self) -> Vec<u64> {
+        self.os.counts()
     }
 
     /// Share surviving past each grid month, from counts.
@@ -217,7 +292,7 @@ pub struct ContractSums {
 /// wide), so that quantiles need no per-patient storage and merge exactly in any order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpendHistogram {
-    counts: Vec<u64>,
+    counts: Tally,
 }
 
 impl SpendHistogram {
@@ -232,9 +307,9 @@ impl SpendHistogram {
     #[inline]
     pub fn add(&mut self, x: f64) {
         if self.counts.is_empty() {
-            self.counts = vec![0; Self::BINS];
+            self.counts = Tally::new(Self::BINS);
         }
-        self.counts[BIN_TABLE.bin(x)] += 1;
+        self.counts.add(BIN_TABLE.bin(x));
     }
 
     /// The bin of x by its definition, ⌊ln x / w⌋ + 1 (capped), with a logarithm.
@@ -248,27 +323,20 @@ impl SpendHistogram {
     }
 
     pub fn merge(&mut self, o: &SpendHistogram) {
-        if o.counts.is_empty() {
-            return;
-        }
-        if self.counts.is_empty() {
-            self.counts = vec![0; Self::BINS];
-        }
-        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
-            *a += b;
-        }
+        self.counts.merge(&o.counts);
     }
 
     /// The upper edge of the bin holding the q-quantile: at most 2.05 % above the exact
     /// sample quantile (amounts below 1 report 1; above 1e9, the last edge).
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let total: u64 = self.counts.iter().sum();
+        let counts = self.counts.counts();
+        let total: u64 = counts.iter().sum();
         if total == 0 {
             return None;
         }
         let target = (q * total as f64).ceil().max(1.0) as u64;
         let mut seen = 0;
-        for (k, c) in self.counts.iter().enumerate() {
+        for (k, c) in counts.iter().enumerate() {
             seen += c;
             if seen >= target {
                 // Bin 0 holds amounts below 1 (in practice no spend): report 0.
@@ -433,7 +501,43 @@ impl SampleSums {
 
 #[cfg(test)]
 mod tests {
-    use super::{BIN_TABLE, SpendHistogram};
+    use super::{BIN_TABLE, SpendHistogram, SurvivalCounts, Tally};
+
+    #[test]
+    fn survival_bins_count_grid_points_strictly_before() {
+        let len = 12 * 40 + 2;
+        // Grid points m/12 (m = 0..len-2) strictly before t, capped at the last bin.
+        let by_count = |t: f64| (0..len - 1).filter(|&m| (m as f64) < 12.0 * t).count();
+        let mut ts: Vec<f64> = (0..100_000).map(|i| f64::from(i) * 0.000_417).collect();
+        ts.extend((0..=12 * 41).map(|m| f64::from(m) / 12.0));
+        ts.extend([-1.0, -0.0, 1e-300, 39.999_999, 40.0, 40.1, 1e9, f64::INFINITY]);
+        for t in ts {
+            assert_eq!(SurvivalCounts::bin(len, t), by_count(t).min(len - 1), "t {t}");
+        }
+        assert_eq!(SurvivalCounts::bin(len, f64::NAN), 0);
+    }
+
+    #[test]
+    fn tallies_carry_full_cells_without_losing_a_count() {
+        let mut t = Tally::new(3);
+        for _ in 0..200_000 {
+            t.add(1);
+        }
+        t.add(2);
+        assert_eq!(t.counts(), vec![0, 200_000, 1]);
+        // 200,000 = 3 × 65,535 + 3,395: three carries, the rest still in 16 bits.
+        assert_eq!((t.carried[1], t.recent[1]), (3 * 65_535, 3_395));
+        let mut total = Tally::default();
+        total.merge(&t);
+        total.merge(&Tally::default());
+        total.merge(&t);
+        assert_eq!(total.counts(), vec![0, 400_000, 2]);
+        // Equality is of the counts, however they are held.
+        let mut once = Tally::new(3);
+        once.merge(&t);
+        assert_eq!(once, t);
+        assert_ne!(once, total);
+    }
 
     #[test]
     fn the_bin_table_agrees_with_the_logarithm_everywhere() {

@@ -59,6 +59,32 @@ pub struct Deferred {
     pub shares: Vec<YearShare>,
 }
 
+impl Deferred {
+    /// Leave a patient's settlement of cohort arm `arm` (contract `contract`) open; returns
+    /// its place, where the patient's list-arm outcomes are filled in once every strategy
+    /// has been simulated. Written in place rather than built and moved: a copy made just
+    /// after its parts were written stalled on their stores.
+    pub fn open(&mut self, arm: usize, contract: usize, open: Open) -> usize {
+        let (list, qaly, reference) = (0.0, 0.0, (0.0, 0.0));
+        self.pending.push(Pending {
+            arm: arm as u32,
+            contract: contract as u32,
+            open,
+            list,
+            qaly,
+            reference,
+        });
+        self.pending.len() - 1
+    }
+
+    /// Empty, keeping the buffers' memory for the next chunk.
+    pub fn clear(&mut self) {
+        self.end = 0;
+        self.pending.clear();
+        self.shares.clear();
+    }
+}
+
 /// Post a contract's cash for one treated patient to its arm: categories as differences from
 /// the list arm, the contract's own sums. Returns the patient's cost difference.
 #[inline]

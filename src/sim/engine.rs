@@ -7,16 +7,16 @@
 
 use super::accumulator::SampleSums;
 use super::budget;
-use super::deferred::{self, Deferred, Open, Pending, post_cash, post_fixed};
+use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
 use super::patient::PatientRecord;
 use super::patient::{
-    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, blank, course, coverage_end, pathway,
-    second_line as second_line_of, treat, tumour,
+    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, blank, course_into, coverage_end,
+    pathway, second_line as second_line_of, treat, tumour,
 };
 use super::prepared::{Prepared, PreparedContract, PreparedKind};
 use crate::accounting::discount::cycles_before;
 use crate::accounting::ledger::{
-    CourseValue, Ledger, Outcomes, post_course, post_treatment, value_course,
+    CourseValue, Ledger, Outcomes, post_course, post_treatment_with, value_course,
 };
 use crate::contracts::cohort::{CalendarSums, CohortTerms, Placement};
 use crate::contracts::{self, Exposure};
@@ -26,7 +26,7 @@ use rayon::prelude::*;
 /// Patients per chunk: large enough to amortise scheduling, small enough to balance load.
 pub const CHUNK: u64 = 2048;
 /// Patients whose shared draws are computed together.
-const BLOCK: usize = 64;
+const BLOCK: usize = 16;
 /// Chunks per wave.
 pub const WAVE: u64 = 64;
 
@@ -123,17 +123,25 @@ fn simulate_pass(
     let wave = if layout.defer { WAVE.min(4 * rayon::current_num_threads() as u64) } else { WAVE };
     let terms = cohort_terms(prep);
     let mut waiting: Vec<Deferred> = Vec::new();
+    // Settled chunks' buffers, cleared and handed to later chunks: freeing them let the
+    // allocator return their pages, and every chunk then faulted fresh ones in.
+    let mut spare: Vec<Deferred> = Vec::new();
     let mut first = 0;
     while first < chunks {
         let last = (first + wave).min(chunks);
-        let partial: Vec<(SampleSums, Deferred)> = (first..last)
+        let buffers: Vec<Deferred> =
+            (first..last).map(|_| spare.pop().unwrap_or_default()).collect();
+        let partial: Vec<(SampleSums, Deferred)> = buffers
             .into_par_iter()
-            .map(|chunk| {
-                let lo = chunk * CHUNK;
+            .enumerate()
+            .map(|(i, buffer)| {
+                let lo = (first + i as u64) * CHUNK;
                 let hi = (lo + CHUNK).min(spec.patients);
                 match pass {
-                    Pass::Survey => (survey_chunk(prep, &layout, key, lo..hi), Deferred::default()),
-                    Pass::Settle | Pass::Defer => simulate_chunk(prep, &layout, key, lo..hi),
+                    Pass::Survey => (survey_chunk(prep, &layout, key, lo..hi), buffer),
+                    Pass::Settle | Pass::Defer => {
+                        simulate_chunk(prep, &layout, key, lo..hi, buffer)
+                    }
                 }
             })
             .collect();
@@ -149,18 +157,20 @@ fn simulate_pass(
         if n_ready > 0 {
             // Chunks settle independently (in parallel) and merge in chunk order.
             let fractions = deferred::fractions(prep, &total, spec.patients);
-            let settled: Vec<SampleSums> = waiting
+            let settled: Vec<(SampleSums, Deferred)> = waiting
                 .drain(..n_ready)
                 .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|d| {
+                .map(|mut d| {
                     let mut sums = layout.empty();
                     deferred::settle(prep, &fractions, &d, &mut sums);
-                    sums
+                    d.clear();
+                    (sums, d)
                 })
                 .collect();
-            for s in &settled {
-                total.merge(s);
+            for (s, d) in settled {
+                total.merge(&s);
+                spare.push(d);
             }
         }
         progress(done, spec.patients);
@@ -329,7 +339,7 @@ pub(super) fn exposure_from<'a>(
     Some(Exposure {
         rec,
         drug: d,
-        n: cycles_before(t0, end, d.cycle, d.max_cycles, d.max_duration),
+        n: cycles_before(t0, end, d.schedule, d.max_cycles, d.max_duration),
         horizon: rec.coverage_end,
         refund_horizon: if prep.portable { prep.horizon } else { rec.coverage_end },
         payer: &prep.costs,
@@ -346,10 +356,11 @@ fn simulate_chunk(
     layout: &Layout,
     key: SampleKey,
     patients: std::ops::Range<u64>,
+    mut deferred: Deferred,
 ) -> (SampleSums, Deferred) {
     let strategies = prep.strategies.len();
     let mut sums = layout.empty();
-    let mut deferred = Deferred { end: patients.end, ..Deferred::default() };
+    deferred.end = patients.end;
     if layout.defer {
         // At most one pending settlement per patient and cohort arm: reserved up front, since
         // growing these buffers by doubling copied them a dozen times per chunk.
@@ -364,7 +375,7 @@ fn simulate_chunk(
         deferred.shares.reserve(2 * most);
     }
     // Per cohort arm (deferred): the patient's settlement waiting for its refund fractions.
-    let mut open: Vec<Option<Open>> = vec![None; sums.arms.len()];
+    let mut open: Vec<Option<usize>> = vec![None; sums.arms.len()];
     let mut budget_scratch = budget::Scratch::default();
     let first_line = LineProcesses::new(FIRST_LINE);
     let arms = sums.arms.len();
@@ -395,6 +406,12 @@ fn simulate_chunk(
             );
         }
         for (i, pk, tumour, line, covered) in &block[..size] {
+            if layout.defer {
+                // The pending settlements of the next few patients go to memory the last wave
+                // settled long ago: fetching it now keeps their stores from stalling.
+                prefetch_past_end(&deferred.pending, PREFETCH_AHEAD, 4);
+                prefetch_past_end(&deferred.shares, PREFETCH_AHEAD / 2, 2);
+            }
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
             values.fill(None);
             for (s, touched_s) in touched.iter_mut().enumerate() {
@@ -415,9 +432,11 @@ fn simulate_chunk(
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
                 post_course(prep, &value, &mut ledger);
-                let mut loss = post_treatment(prep, rec, &mut ledger);
+                let shared = |t0| starts.at(prep, t0).0;
+                let mut loss = post_treatment_with(prep, rec, &mut ledger, shared);
                 if let Some(rec2) = &second {
-                    loss += post_treatment(prep, rec2, &mut ledger);
+                    loss +=
+                        post_treatment_with(prep, rec2, &mut ledger, |t0| starts.at(prep, t0).0);
                 }
                 outcomes[list] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
                 totals[list] = ledger.total;
@@ -459,17 +478,13 @@ fn simulate_chunk(
                 if !touched_s {
                     continue;
                 }
-                for &(arm, ci) in &layout.contract_arms[s] {
+                for &(arm, _) in &layout.contract_arms[s] {
                     let Some(delta) = deltas[arm] else { continue };
-                    if let Some(open) = open[arm].take() {
-                        deferred.pending.push(Pending {
-                            arm: arm as u32,
-                            contract: ci as u32,
-                            open,
-                            list: totals[list],
-                            qaly: outcomes[list].qaly,
-                            reference: (reference.0, reference.1.qaly),
-                        });
+                    if let Some(i) = open[arm].take() {
+                        let pending = &mut deferred.pending[i];
+                        pending.list = totals[list];
+                        pending.qaly = outcomes[list].qaly;
+                        pending.reference = (reference.0, reference.1.qaly);
                     } else {
                         sums.arms[arm].add_correction(
                             totals[list],
@@ -487,6 +502,28 @@ fn simulate_chunk(
     (sums, deferred)
 }
 
+/// Bytes past the end of a deferred buffer to fetch ahead of its writes (a few patients').
+const PREFETCH_AHEAD: usize = 1024;
+
+/// Ask for `lines` cache lines from `ahead` bytes past the end of `v`, where the next entries
+/// will be written. Only a hint: nothing is read or written, and an address outside the
+/// buffer is harmless.
+#[inline(always)]
+fn prefetch_past_end<T>(v: &[T], ahead: usize, lines: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let end = v.as_ptr().wrapping_add(v.len()).cast::<i8>();
+        for k in 0..lines {
+            // SAFETY: SSE is part of every x86-64 processor, and a prefetch is a hint that
+            // never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(end.wrapping_add(ahead + 64 * k)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (v, ahead, lines);
+}
+
 /// A patient's draws shared by every strategy.
 struct Patient<'a> {
     key: PatientKey,
@@ -501,33 +538,38 @@ struct Patient<'a> {
 /// A patient's way through a strategy: the first line's record and course and, when a second
 /// line follows, its record and the whole course through both lines (the first-line record
 /// then carries the whole course's progression and death).
-struct Way {
-    rec: PatientRecord,
-    course: Course,
-    second: Option<(PatientRecord, Course)>,
+struct Way<'a> {
+    rec: &'a PatientRecord,
+    course: &'a Course,
+    second: &'a Option<(PatientRecord, Course)>,
 }
 
 /// Per-patient working state of a chunk: courses shared by strategies reaching the same
 /// regimen, and the second line's draws, made only when a second line is reached.
 struct Scratch {
-    courses: Vec<Option<Course>>,
+    /// Per regimen: the patient's course, valid where `known`. Written in place and read
+    /// where it lies: copying a course just written (to or from an `Option`, or a record)
+    /// made the processor wait for its stores to land before it could load them whole.
+    courses: Vec<Course>,
+    known: Vec<bool>,
     second_line: LineProcesses,
     line2: Option<LineDraws>,
-    /// The way through the current strategy, built in place (records are large to move).
-    way: Way,
+    /// The current strategy's first-line record and second line, built in place (records
+    /// are large to move).
+    rec: PatientRecord,
+    second: Option<(PatientRecord, Course)>,
 }
 
 impl Scratch {
     fn new(prep: &Prepared) -> Self {
+        let none = Course { responder: false, progression: 0.0, death: 0.0, second: None };
         Scratch {
-            courses: vec![None; prep.regimens.len()],
+            courses: vec![none; prep.regimens.len()],
+            known: vec![false; prep.regimens.len()],
             second_line: LineProcesses::new(FIRST_LINE + 1),
             line2: None,
-            way: Way {
-                rec: blank(0.0),
-                course: Course { responder: false, progression: 0.0, death: 0.0, second: None },
-                second: None,
-            },
+            rec: blank(0.0),
+            second: None,
         }
     }
 
@@ -540,7 +582,7 @@ impl Scratch {
         line: &'a LineDraws,
         covered: f64,
     ) -> Patient<'a> {
-        self.courses.fill(None);
+        self.known.fill(false);
         self.line2 = None;
         // Acquired markers are not there at diagnosis: the first line sees the tumour without
         // them, re-tests at progression see it whole.
@@ -550,29 +592,29 @@ impl Scratch {
 
     /// The patient's way through strategy `s` (inlined: it runs for every trajectory).
     #[inline(always)]
-    fn way(&mut self, prep: &Prepared, layout: &Layout, p: &Patient<'_>, s: usize) -> &Way {
-        let Scratch { courses, second_line, line2, way } = self;
-        // Built in place: a record is too large to move for free.
-        way.rec.reset(p.covered);
-        pathway(prep, p.key, &p.at_diagnosis, p.line, (&prep.strategies[s], 0.0), &mut way.rec);
-        let regimen = way.rec.regimen;
-        way.course =
-            *courses[regimen].get_or_insert_with(|| course(prep, &p.at_diagnosis, p.line, regimen));
-        treat(prep, p.key, p.line, &way.course, &mut way.rec);
-        way.second = None;
+    fn way(&mut self, prep: &Prepared, layout: &Layout, p: &Patient<'_>, s: usize) -> Way<'_> {
+        let Scratch { courses, known, second_line, line2, rec, second } = self;
+        rec.reset(p.covered);
+        pathway(prep, p.key, &p.at_diagnosis, p.line, (&prep.strategies[s], 0.0), rec);
+        let regimen = rec.regimen;
+        if !known[regimen] {
+            course_into(prep, &p.at_diagnosis, p.line, regimen, &mut courses[regimen]);
+            known[regimen] = true;
+        }
+        let c = &courses[regimen];
+        treat(prep, p.key, p.line, c, rec);
+        *second = None;
         if layout.second_lines {
             let l2 = line2.get_or_insert_with(|| LineDraws::new(p.key, second_line));
-            if let Some((rec2, whole)) =
-                second_line_of(prep, p.key, p.tumour, l2, &way.rec, &way.course)
-            {
+            if let Some((rec2, whole)) = second_line_of(prep, p.key, p.tumour, l2, rec, c) {
                 if whole.second.is_some() {
-                    way.rec.death = whole.death;
-                    way.rec.progression = whole.progression;
+                    rec.death = whole.death;
+                    rec.progression = whole.progression;
                 }
-                way.second = Some((rec2, whole));
+                *second = Some((rec2, whole));
             }
         }
-        way
+        Way { rec, course: c, second }
     }
 }
 
@@ -629,7 +671,7 @@ struct Settled<'a> {
     /// Per contract arm: the patient's cost difference from the list arm, if settled.
     deltas: &'a mut [Option<f64>],
     /// Per cohort arm (deferred): the settlement waiting for its refund fractions.
-    open: &'a mut [Option<Open>],
+    open: &'a mut [Option<usize>],
     deferred: &'a mut Deferred,
     starts: &'a mut StartFactors,
 }
@@ -658,6 +700,9 @@ fn settle_contract_arms(
     let arrival = if layout.cohort { pk.uniform(prep.arrival, 0) } else { 0.0 };
     // Contracts on the same drug share the exposure (and its discount factors).
     let mut cached: Option<(usize, Option<Exposure<'_>>)> = None;
+    // Cohort contracts with the same population and term share the placement (three integer
+    // divisions).
+    let mut placed: Option<((u64, u64), Placement)> = None;
     for &(arm, ci) in &layout.contract_arms[s] {
         let contract = &prep.contracts[ci];
         if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
@@ -669,12 +714,12 @@ fn settle_contract_arms(
             };
             cached = Some((contract.drug, x));
         }
-        let Some((_, Some(base))) = &cached else {
+        let Some((_, Some(x))) = &mut cached else {
             // Not treated with the drug: only a fixed yearly administration reaches the patient.
             let fixed = contract.admin_per_entrant;
             deltas[arm] = (fixed > 0.0).then(|| {
                 if layout.defer && layout.calendar_years[arm] > 0 {
-                    open[arm] = Some(Open::Fixed(fixed));
+                    open[arm] = Some(deferred.open(arm, ci, Open::Fixed(fixed)));
                     fixed
                 } else {
                     post_fixed(prep, arm, fixed, sums)
@@ -682,13 +727,24 @@ fn settle_contract_arms(
             });
             continue;
         };
-        let mut x = base.clone();
+        // The shared exposure is set up for this contract in place: a copy of it, made just
+        // after it was written, stalled on its stores.
         let rec = x.rec;
         x.documented = documented(contract, pk);
+        x.refund_horizon = if prep.portable { prep.horizon } else { rec.coverage_end };
+        x.placement = Placement::default();
         let assessment = prep.regimens[rec.regimen].assessment;
         let list_pv = x.drug.price * x.stream(0, x.n).0;
         if let PreparedKind::Cohort(terms) = &contract.kind {
-            x.placement = terms.place(patient, layout.patients, arrival);
+            let shape = (terms.population, terms.years);
+            x.placement = match placed {
+                Some((same, at)) if same == shape => at,
+                _ => {
+                    let at = terms.place(patient, layout.patients, arrival);
+                    placed = Some((shape, at));
+                    at
+                }
+            };
             // A cohort refund is the payer's, owed on its own past spend: it reaches the payer
             // until the horizon whatever the member does.
             x.refund_horizon = prep.horizon;
@@ -696,23 +752,24 @@ fn settle_contract_arms(
                 let calendar = &mut sums.contracts[arm].calendar;
                 let from = deferred.shares.len() as u32;
                 let shares = &mut deferred.shares;
-                contracts::cohort::survey_and_share(terms, &x, x.placement, calendar, shares);
-                let tracked_until = contracts::cohort::tracked_until(terms, &x);
-                open[arm] = Some(Open::Treated {
+                contracts::cohort::survey_and_share(terms, x, x.placement, calendar, shares);
+                let tracked_until = contracts::cohort::tracked_until(terms, x);
+                let treated = Open::Treated {
                     row: (x.placement.population * terms.years as usize) as u32,
                     paid: x.stream(0, x.n),
                     list_pv,
-                    admin: contracts::administration(contract, &x, assessment, tracked_until),
+                    admin: contracts::administration(contract, x, assessment, tracked_until),
                     tracked_until,
                     price: x.drug.price,
                     shares: (from, deferred.shares.len() as u32),
-                });
+                };
+                open[arm] = Some(deferred.open(arm, ci, treated));
                 // A placeholder: the difference is known when the settlement is.
                 deltas[arm] = Some(0.0);
                 continue;
             }
         }
-        let cash = contracts::cash(contract, &x, assessment, &prep.cohort_fractions[arm]);
+        let cash = contracts::cash(contract, x, assessment, &prep.cohort_fractions[arm]);
         deltas[arm] = Some(post_cash(prep, (arm, ci), &cash, list_pv, sums));
     }
     true

@@ -384,6 +384,22 @@ pub struct Course {
 /// The course of a patient on regimen `regimen`.
 #[inline]
 pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> Course {
+    let mut c = Course { responder: false, progression: 0.0, death: 0.0, second: None };
+    course_into(prep, tumour, line, regimen, &mut c);
+    c
+}
+
+/// [`course`] written field by field into `out`. The engine keeps its courses in place: a
+/// course returned through a temporary and copied whole at once made the processor wait for
+/// the temporary's stores to land.
+#[inline(never)]
+pub fn course_into(
+    prep: &Prepared,
+    tumour: &Tumour,
+    line: &LineDraws,
+    regimen: usize,
+    out: &mut Course,
+) {
     let reg = &prep.regimens[regimen];
     // The response probability and the share of the tumour it applies to, computed once.
     let (p, share) = response_probability(reg, tumour);
@@ -391,7 +407,7 @@ pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
     // is treated from t0 on, if still alive and progression-free then.
-    match &reg.course {
+    let (progression, death) = match &reg.course {
         PreparedCourse::Clinical {
             progression_responder,
             progression_non_responder,
@@ -416,9 +432,9 @@ pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize
             let td = line.death.time(death_before_progression);
             if tp < td {
                 let death = tp + line.post_progression.time(post_progression_survival);
-                Course { responder, progression: tp, death, second: None }
+                (tp, death)
             } else {
-                Course { responder, progression: f64::INFINITY, death: td, second: None }
+                (f64::INFINITY, td)
             }
         }
         PreparedCourse::Partitioned { pfs, os } => {
@@ -428,10 +444,13 @@ pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize
             // the responders are the share p of patients with the longest PFS.
             let tp = line.progression.time(pfs);
             let td = line.progression.time(os);
-            let progression = if tp < td { tp } else { f64::INFINITY };
-            Course { responder, progression, death: td, second: None }
+            (if tp < td { tp } else { f64::INFINITY }, td)
         }
-    }
+    };
+    out.responder = responder;
+    out.progression = progression;
+    out.death = death;
+    out.second = None;
 }
 
 impl PatientRecord {

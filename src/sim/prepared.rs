@@ -4,7 +4,7 @@
 //! bound) from a [`Model`] and its value table: distributions are constructed, discount
 //! factors and per-cycle constants precomputed, so the per-patient code only does arithmetic.
 
-use crate::accounting::discount::{CycleSums, Discount};
+use crate::accounting::discount::{Cycle, CycleSums, Discount};
 use crate::accounting::ledger::CategoryIndex;
 use crate::contracts::cohort::{self, CohortRule, CohortTerms};
 use crate::model::{
@@ -114,15 +114,47 @@ pub struct PreparedContract {
     pub process: Process,
 }
 
+/// d(t) at the payer's and the manufacturer's rates for a fixed delay t: a payment or refund
+/// t after a patient's treatment start counts d(t0)·d(t), the same as d(t0 + t) to a unit or
+/// two in the last place, without an `exp` per patient.
+pub type Steps = (f64, f64);
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum PreparedKind {
     List,
-    Discount { fraction: f64, from: f64, until: f64 },
-    MoneyBack { failure: Failure, window: f64, refund: f64, cap: f64 },
-    PaymentAtResult { assess_at: f64 },
-    ResponseRebate { assess_at: f64, refund: f64 },
-    DurationCap { max_paid: f64, max_cycles: u64 },
-    Instalments { count: u64, interval: f64, condition: Condition },
+    Discount {
+        fraction: f64,
+        from: f64,
+        until: f64,
+    },
+    MoneyBack {
+        failure: Failure,
+        window: f64,
+        refund: f64,
+        cap: f64,
+    },
+    /// `at`: d(assess_at) at the payer's and the manufacturer's rates (see [`Steps`]).
+    PaymentAtResult {
+        assess_at: f64,
+        at: Steps,
+    },
+    ResponseRebate {
+        assess_at: f64,
+        refund: f64,
+        at: Steps,
+    },
+    DurationCap {
+        max_paid: f64,
+        max_cycles: u64,
+    },
+    /// `steps`: d(interval) at the payer's and the manufacturer's rates, so that each part's
+    /// discount factor is the previous one's times a step, not an `exp` per part.
+    Instalments {
+        count: u64,
+        interval: f64,
+        condition: Condition,
+        steps: Steps,
+    },
     Cohort(CohortTerms),
 }
 
@@ -172,6 +204,8 @@ pub struct PreparedDrug {
     pub drug: usize,
     pub price: f64,
     pub cycle: f64,
+    /// The cycle length with its reciprocal, for counting cycles.
+    pub schedule: Cycle,
     pub max_cycles: u64,
     pub max_duration: f64,
     /// Administration cost per cycle (the drug's own, plus the regimen's for the first drug).
@@ -407,6 +441,7 @@ impl Prepared {
                     drug: d.drug,
                     price: v(d.price),
                     cycle: v(d.cycle),
+                    schedule: Cycle::new(v(d.cycle)),
                     max_cycles: d.max_cycles.unwrap_or(u64::MAX),
                     max_duration: d.max_duration.map_or(f64::INFINITY, v),
                     administration: v(d.administration)
@@ -502,6 +537,7 @@ impl Prepared {
         let s = &model.states;
         // Validated: cohort-level contracts come with a population of at least 1.
         let population = model.meta.population.unwrap_or(1);
+        let steps = |t: f64| (costs.factor(t), manufacturer.factor(t));
         let mut prep = Prepared {
             horizon: model.meta.horizon,
             costs,
@@ -575,12 +611,16 @@ impl Prepared {
                             }
                         }
                         ContractKind::PaymentAtResult { assess_at } => {
-                            PreparedKind::PaymentAtResult { assess_at: v(*assess_at) }
+                            PreparedKind::PaymentAtResult {
+                                assess_at: v(*assess_at),
+                                at: steps(v(*assess_at)),
+                            }
                         }
                         ContractKind::ResponseRebate { assess_at, refund } => {
                             PreparedKind::ResponseRebate {
                                 assess_at: v(*assess_at),
                                 refund: v(*refund),
+                                at: steps(v(*assess_at)),
                             }
                         }
                         ContractKind::DurationCap { max_paid, max_cycles } => {
@@ -594,6 +634,7 @@ impl Prepared {
                                 count: *count,
                                 interval: v(*interval),
                                 condition: *condition,
+                                steps: steps(v(*interval)),
                             }
                         }
                         ContractKind::ExpenditureCap { cap, years } => {
