@@ -308,3 +308,36 @@ fn bad_budget_sections_are_reported_with_their_fields() {
         assert!(shown.contains("budget.toml:"), "{to}: the file and line: {shown}");
     }
 }
+
+#[test]
+fn contracts_with_fixed_delays_are_undiscounted_in_the_budget() {
+    // Instalments, a payment at result and a response rebate discount their dates from
+    // factors computed once per model: the budget's undiscounted model must recompute them,
+    // so the budget is the same whatever the scenario's discount rates.
+    let contracts = "[[contracts]]\nname = \"parts\"\ndrug = \"x\"\nkind = \"instalments\"\ninstalments = 4\ninterval = \"1 year\"\n\n\
+        [[contracts]]\nname = \"at_result\"\ndrug = \"x\"\nkind = \"payment_at_result\"\nassess_at = \"3 months\"\n\n\
+        [[contracts]]\nname = \"rebate\"\ndrug = \"x\"\nkind = \"response_rebate\"\nassess_at = \"3 months\"\nrefund = 0.5\n";
+    let discounted = scenario_text("", contracts);
+    let flat = discounted.replace(
+        "discount = { costs = 0.035, outcomes = 0.035 }",
+        "discount = { costs = 0.0, outcomes = 0.0 }",
+    );
+    assert_ne!(discounted, flat);
+    let (_, a) = run(&discounted, 0);
+    let (_, b) = run(&flat, 0);
+    assert_eq!(a.budget.len(), b.budget.len());
+    assert!(a.budget.iter().any(|r| r.contract.is_some() && r.with != 0.0));
+    for (x, y) in a.budget.iter().zip(&b.budget) {
+        assert_eq!((x.contract, x.year, x.category), (y.contract, y.year, y.category));
+        let scale = x.with.abs().max(y.with.abs()).max(1.0);
+        assert!(
+            (x.with - y.with).abs() <= 1e-9 * scale,
+            "contract {:?} year {} category {:?}: {} vs {}",
+            x.contract,
+            x.year,
+            x.category,
+            x.with,
+            y.with
+        );
+    }
+}

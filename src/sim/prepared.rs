@@ -714,7 +714,26 @@ impl Prepared {
         }
         for c in &mut out.contracts {
             c.admin_per_entrant = 0.0;
+            c.kind.rediscount(&zero, &zero);
         }
         out
+    }
+}
+
+impl PreparedKind {
+    /// Recompute the [`Steps`] (discount factors of fixed delays) at other rates: they are
+    /// computed once, so a model whose rates change must change them too.
+    pub fn rediscount(&mut self, payer: &Discount, manufacturer: &Discount) {
+        let steps = |t: f64| (payer.factor(t), manufacturer.factor(t));
+        match self {
+            PreparedKind::PaymentAtResult { assess_at, at }
+            | PreparedKind::ResponseRebate { assess_at, at, .. } => *at = steps(*assess_at),
+            PreparedKind::Instalments { interval, steps: s, .. } => *s = steps(*interval),
+            PreparedKind::List
+            | PreparedKind::Discount { .. }
+            | PreparedKind::MoneyBack { .. }
+            | PreparedKind::DurationCap { .. }
+            | PreparedKind::Cohort(_) => {}
+        }
     }
 }
