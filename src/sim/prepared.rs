@@ -537,7 +537,8 @@ impl Prepared {
         let s = &model.states;
         // Validated: cohort-level contracts come with a population of at least 1.
         let population = model.meta.population.unwrap_or(1);
-        let steps = |t: f64| (costs.factor(t), manufacturer.factor(t));
+        // Discount steps are filled in by `rediscount` below, from the rates just prepared.
+        let unset: Steps = (1.0, 1.0);
         let mut prep = Prepared {
             horizon: model.meta.horizon,
             costs,
@@ -611,16 +612,13 @@ impl Prepared {
                             }
                         }
                         ContractKind::PaymentAtResult { assess_at } => {
-                            PreparedKind::PaymentAtResult {
-                                assess_at: v(*assess_at),
-                                at: steps(v(*assess_at)),
-                            }
+                            PreparedKind::PaymentAtResult { assess_at: v(*assess_at), at: unset }
                         }
                         ContractKind::ResponseRebate { assess_at, refund } => {
                             PreparedKind::ResponseRebate {
                                 assess_at: v(*assess_at),
                                 refund: v(*refund),
-                                at: steps(v(*assess_at)),
+                                at: unset,
                             }
                         }
                         ContractKind::DurationCap { max_paid, max_cycles } => {
@@ -634,7 +632,7 @@ impl Prepared {
                                 count: *count,
                                 interval: v(*interval),
                                 condition: *condition,
-                                steps: steps(v(*interval)),
+                                steps: unset,
                             }
                         }
                         ContractKind::ExpenditureCap { cap, years } => {
@@ -683,6 +681,9 @@ impl Prepared {
                 .collect(),
             budget: None,
         };
+        for c in &mut prep.contracts {
+            c.kind.rediscount(&prep.costs, &prep.manufacturer);
+        }
         if let Some(b) = &model.budget {
             prep.budget = Some(PreparedBudget {
                 years: b.years,
@@ -721,8 +722,8 @@ impl Prepared {
 }
 
 impl PreparedKind {
-    /// Recompute the [`Steps`] (discount factors of fixed delays) at other rates: they are
-    /// computed once, so a model whose rates change must change them too.
+    /// Set the [`Steps`] (discount factors of fixed delays) from the payer's and the
+    /// manufacturer's rates: when a model is prepared, and again when its rates change.
     pub fn rediscount(&mut self, payer: &Discount, manufacturer: &Discount) {
         let steps = |t: f64| (payer.factor(t), manufacturer.factor(t));
         match self {
