@@ -57,19 +57,6 @@ impl Exposure<'_> {
         (payer, part(&self.drug.manufacturer_cycle_sums, self.manufacturer_start))
     }
 
-    /// Discount factors of a lump at time t (payer, manufacturer); nothing at or after H.
-    pub fn lump(&self, t: f64) -> (f64, f64) {
-        if t < self.horizon {
-            let payer = self.payer.factor(t);
-            if self.payer == self.manufacturer {
-                return (payer, payer);
-            }
-            (payer, self.manufacturer.factor(t))
-        } else {
-            (0.0, 0.0)
-        }
-    }
-
     /// Discount factors of a refund due at time t, if it reaches the payer.
     pub fn refund_lump(&self, t: f64) -> Option<(f64, f64)> {
         (t < self.refund_horizon).then(|| {
@@ -82,8 +69,9 @@ impl Exposure<'_> {
         })
     }
 
-    /// [`Exposure::lump`] for a lump a fixed delay after treatment start, from that delay's
-    /// factors `at` (d(delay), payer and manufacturer): d(t0)·d(delay), no `exp`.
+    /// Discount factors (payer, manufacturer) of a payment a fixed delay after treatment
+    /// start, from that delay's factors `at`: d(t0)·d(delay), no `exp`; nothing at or after
+    /// the end of the payer's view.
     pub fn lump_after(&self, delay: f64, at: Steps) -> (f64, f64) {
         if self.rec.start + delay < self.horizon { self.after_start(at) } else { (0.0, 0.0) }
     }

@@ -432,11 +432,10 @@ fn simulate_chunk(
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
                 post_course(prep, &value, &mut ledger);
-                let shared = |t0| starts.at(prep, t0).0;
-                let mut loss = post_treatment_with(prep, rec, &mut ledger, shared);
+                let mut start_factor = |t0| starts.at(prep, t0).0;
+                let mut loss = post_treatment_with(prep, rec, &mut ledger, &mut start_factor);
                 if let Some(rec2) = &second {
-                    loss +=
-                        post_treatment_with(prep, rec2, &mut ledger, |t0| starts.at(prep, t0).0);
+                    loss += post_treatment_with(prep, rec2, &mut ledger, &mut start_factor);
                 }
                 outcomes[list] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
                 totals[list] = ledger.total;
