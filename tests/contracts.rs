@@ -866,6 +866,30 @@ fn instalment_tracking_runs_to_the_last_instalment_date() {
     close(got.admin, want.admin, want.admin, "admin: scans to the horizon");
 }
 
+/// `Exposure::list` (the whole list stream's present value, taken once per drug and patient)
+/// is `stream(0, n)` to the bit, for every regimen's drug, from no cycle to past the
+/// precomputed table, at a treatment start inside and at the horizon.
+#[test]
+fn the_list_stream_is_the_stream_from_cycle_zero() {
+    let s = scenario::parse("contracts_hand.toml", HAND_SCENARIO).unwrap();
+    let prep = Prepared::new(&s.model, &s.model.values).unwrap();
+    let mut compared = 0;
+    // The hand scenario's contracted regimens (1 and 2; 0 is the comparator).
+    for regimen in [1, 2] {
+        for t0 in [0.0, 15.0 * DAY, 3.7, 9.999] {
+            let rec = record(regimen, t0, INF, 20.0, INF, true);
+            for n in [0, 1, 2, 7, 130, 5_000, 2_000_000] {
+                let x = hand_exposure(&prep, &rec, n, true);
+                let (list, stream) = (x.list(), x.stream(0, n));
+                assert_eq!(list.0.to_bits(), stream.0.to_bits(), "regimen {regimen} t0 {t0} n {n}");
+                assert_eq!(list.1.to_bits(), stream.1.to_bits(), "regimen {regimen} t0 {t0} n {n}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 28);
+}
+
 /// README vs code: "Every kind also takes documentation_error (probability that a failure is
 /// never recorded: the patient is then paid as a success …)". Instalments ignore it: an
 /// undocumented progression still stops `alive_progression_free` instalments. See the report.

@@ -197,39 +197,51 @@ fn succeeded(failure: Failure, window: f64, x: &Exposure<'_>) -> bool {
 
 /// Add a settled patient to its population's calendar-year sums.
 pub fn survey(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
-    survey_each(terms, x, at, calendar, |_, _| {});
+    for_each_year(terms.years, at.entry, x, |y, cycles| {
+        count_year(calendar.cell(at.population, y), cycles);
+    });
+    count_start(terms, x, at, calendar);
 }
 
-/// [`survey`], and push the patient's year shares (years in which it has paid cycles, in
-/// calendar order) for a settlement later.
+/// The calendar years of the term in which a patient's list-paid cycles fall (entry time
+/// `entry` on the calendar), in order, with the number of cycles in each. Cohort contracts
+/// with the same term and population place a patient alike, so the engine walks the years once
+/// for all of them.
+pub fn paid_years(years: u64, entry: f64, x: &Exposure<'_>, out: &mut Vec<(u32, u64)>) {
+    out.clear();
+    for_each_year(years, entry, x, |y, cycles| out.push((y as u32, cycles)));
+}
+
+/// [`survey`] along the patient's [`paid_years`] `walk`, and push the patient's year shares
+/// (calendar order) for a settlement later.
 pub fn survey_and_share(
     terms: &CohortTerms,
     x: &Exposure<'_>,
     at: Placement,
+    walk: &[(u32, u64)],
     calendar: &mut CalendarSums,
     out: &mut Vec<YearShare>,
 ) {
-    survey_each(terms, x, at, calendar, |y, cycles| out.push(share(terms, x, at, y, cycles)));
+    for &(y, cycles) in walk {
+        count_year(calendar.cell(at.population, y as usize), cycles);
+        out.push(share(terms, x, at, y as usize, cycles));
+    }
+    count_start(terms, x, at, calendar);
 }
 
-/// [`survey`], calling `also(year, cycles)` for each calendar year with paid cycles.
+/// A year in which the patient has `cycles` paid cycles.
 #[inline]
-fn survey_each(
-    terms: &CohortTerms,
-    x: &Exposure<'_>,
-    at: Placement,
-    calendar: &mut CalendarSums,
-    mut also: impl FnMut(usize, u64),
-) {
-    let r = at.population;
-    for_each_year(terms.years, at.entry, x, |y, cycles| {
-        let cell = calendar.cell(r, y);
-        cell.cycles += cycles;
-        cell.treated += 1;
-        also(y, cycles);
-    });
+fn count_year(cell: &mut CalendarYear, cycles: u64) {
+    cell.cycles += cycles;
+    cell.treated += 1;
+}
+
+/// The patient's start of treatment, and whether it succeeded (population outcome), in the
+/// calendar year it falls in.
+#[inline]
+fn count_start(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
     if let Some(started) = calendar_year(at.entry + x.rec.start, terms.years) {
-        let cell = calendar.cell(r, started as usize);
+        let cell = calendar.cell(at.population, started as usize);
         cell.started += 1;
         if let CohortRule::PopulationOutcome { failure, window, .. } = terms.rule
             && succeeded(failure, window, x)
@@ -335,7 +347,7 @@ pub fn settle(
     for_each_year(terms.years, at.entry, x, |y, cycles| {
         refund.add(fractions, row, &share(terms, x, at, y, cycles));
     });
-    refund.settlement(x.stream(0, x.n), tracked_until(terms, x))
+    refund.settlement(x.list(), tracked_until(terms, x))
 }
 
 /// End of the contract's tracking of a patient (for per-assessment administration).

@@ -5,7 +5,7 @@ use super::{Exposure, Settlement};
 pub fn settle(fraction: f64, from: f64, until: f64, x: &Exposure<'_>) -> Settlement {
     let first = x.paid_within(from);
     let last = if until.is_finite() { x.paid_within(until) } else { x.n };
-    let all = x.stream(0, x.n);
+    let all = x.list();
     let window = x.stream(first, last);
     Settlement {
         paid: (all.0 - fraction * window.0, all.1 - fraction * window.1),

@@ -46,10 +46,13 @@ pub fn settle(
         if paid < due {
             s.triggered = true;
         }
-        if paid > 0 {
-            s.paid.0 += share * payer * x.drug.cycle_sums.get(paid);
-            s.paid.1 += share * manufacturer * x.drug.manufacturer_cycle_sums.get(paid);
+        if paid == 0 {
+            // Later parts fall later still: none of them is paid, and whether the contract
+            // was triggered is already known (a later part due means this one was due).
+            break;
         }
+        s.paid.0 += share * payer * x.drug.cycle_sums.get(paid);
+        s.paid.1 += share * manufacturer * x.drug.manufacturer_cycle_sums.get(paid);
         payer *= steps.0;
         manufacturer *= steps.1;
     }

@@ -57,6 +57,17 @@ impl Exposure<'_> {
         (payer, part(&self.drug.manufacturer_cycle_sums, self.manufacturer_start))
     }
 
+    /// Present value of every list-paid cycle per unit of price, [`Exposure::stream`]`(0, n)`
+    /// without its branch and its second table look-up (Σ_{k<0} is exactly 0).
+    #[inline]
+    pub fn list(&self) -> (f64, f64) {
+        let payer = self.payer_start * self.drug.cycle_sums.get(self.n);
+        if self.payer == self.manufacturer {
+            return (payer, payer);
+        }
+        (payer, self.manufacturer_start * self.drug.manufacturer_cycle_sums.get(self.n))
+    }
+
     /// Discount factors of a refund due at time t, if it reaches the payer.
     pub fn refund_lump(&self, t: f64) -> Option<(f64, f64)> {
         (t < self.refund_horizon).then(|| {
@@ -137,10 +148,11 @@ pub struct Settlement {
 
 /// Settle a contract on a treated patient's exposure. `fractions` are the arm's cohort refund
 /// fractions per calendar year (cohort-level kinds only; empty otherwise).
+#[inline(always)]
 pub fn settle(kind: &PreparedKind, x: &Exposure<'_>, fractions: &[f64]) -> Settlement {
     match kind {
         PreparedKind::List => Settlement {
-            paid: x.stream(0, x.n),
+            paid: x.list(),
             tracked_until: x.rec.treatment_end,
             ..Settlement::default()
         },

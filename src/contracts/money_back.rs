@@ -11,11 +11,8 @@ pub fn settle(failure: Failure, window: f64, refund: f64, x: &Exposure<'_>) -> S
         Failure::Death => rec.death,
         Failure::ProgressionOrDeath => rec.detected_progression.min(rec.death),
     };
-    let mut s = Settlement {
-        paid: x.stream(0, x.n),
-        tracked_until: rec.start + window,
-        ..Settlement::default()
-    };
+    let mut s =
+        Settlement { paid: x.list(), tracked_until: rec.start + window, ..Settlement::default() };
     if x.before(at, rec.start + window)
         && x.documented
         && let Some(factors) = x.refund_lump(at)

@@ -6,7 +6,7 @@ use crate::sim::prepared::Steps;
 
 pub fn settle(assess_at: f64, refund: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
     let at = x.rec.start + assess_at;
-    let mut s = Settlement { paid: x.stream(0, x.n), tracked_until: at, ..Settlement::default() };
+    let mut s = Settlement { paid: x.list(), tracked_until: at, ..Settlement::default() };
     if !x.success_at(at)
         && x.documented
         && let Some(factors) = x.refund_lump_after(assess_at, steps)

@@ -149,7 +149,7 @@ fn contract_until(
     // The records' coverage ends at the cut; a portable refund's horizon must end there too.
     x.refund_horizon = x.refund_horizon.min(cut);
     let assessment = zero.regimens[x.rec.regimen].assessment;
-    let list_pv = x.drug.price * x.stream(0, x.n).0;
+    let list_pv = x.drug.price * x.list().0;
     let cash = contracts::cash(contract, &x, assessment, &[]);
     let cat = zero.categories();
     out[cat.drug(contract.drug)] += cash.paid - list_pv;

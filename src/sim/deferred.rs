@@ -87,7 +87,7 @@ impl Deferred {
 
 /// Post a contract's cash for one treated patient to its arm: categories as differences from
 /// the list arm, the contract's own sums. Returns the patient's cost difference.
-#[inline]
+#[inline(always)]
 pub fn post_cash(
     prep: &Prepared,
     (arm, ci): (usize, usize),

@@ -387,6 +387,7 @@ fn simulate_chunk(
     let mut touched = vec![false; strategies];
     let mut scratch = Scratch::new(prep);
     let mut starts = StartFactors::new();
+    let mut walk = Vec::new();
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
@@ -446,7 +447,7 @@ fn simulate_chunk(
                         for &ci in &layout.contracted[r.regimen] {
                             let drug = prep.contracts[ci].drug;
                             if let Some(x) = exposure_from(prep, r, drug, true, &mut starts) {
-                                sums.comparator_units[ci] += x.stream(0, x.n).0;
+                                sums.comparator_units[ci] += x.list().0;
                             }
                         }
                     }
@@ -458,6 +459,7 @@ fn simulate_chunk(
                     open: &mut open,
                     deferred: &mut deferred,
                     starts: &mut starts,
+                    walk: &mut walk,
                 };
                 *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, out);
                 if let Some(b) = &prep.budget
@@ -673,7 +675,13 @@ struct Settled<'a> {
     open: &'a mut [Option<usize>],
     deferred: &'a mut Deferred,
     starts: &'a mut StartFactors,
+    /// The calendar years of a cohort contract's paid cycles (see `paid_years`).
+    walk: &'a mut Vec<(u32, u64)>,
 }
+
+/// A treated patient's exposure to a drug with its list payments' present value per unit of
+/// price, `Exposure::list` (payer, manufacturer).
+type Priced<'a> = (Exposure<'a>, (f64, f64));
 
 /// Settle every contract arm of strategy `s` on a patient's record: post the contracted drug's
 /// payments, refunds and administration as differences from the list arm, add the contract's
@@ -688,7 +696,7 @@ fn settle_contract_arms(
     (rec, second): (&PatientRecord, Option<&PatientRecord>),
     out: Settled<'_>,
 ) -> bool {
-    let Settled { sums, deltas, open, deferred, starts } = out;
+    let Settled { sums, deltas, open, deferred, starts, walk } = out;
     let reached = |r: &PatientRecord| {
         r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
     };
@@ -697,11 +705,14 @@ fn settle_contract_arms(
         return false;
     }
     let arrival = if layout.cohort { pk.uniform(prep.arrival, 0) } else { 0.0 };
-    // Contracts on the same drug share the exposure (and its discount factors).
-    let mut cached: Option<(usize, Option<Exposure<'_>>)> = None;
+    // Contracts on the same drug share the exposure (its discount factors and its list
+    // payments' present value).
+    let mut cached: Option<(usize, Option<Priced<'_>>)> = None;
     // Cohort contracts with the same population and term share the placement (three integer
     // divisions).
     let mut placed: Option<((u64, u64), Placement)> = None;
+    // ... and, on the same drug, the walk through the calendar years of its paid cycles.
+    let mut walked: Option<((u64, u64), usize)> = None;
     for &(arm, ci) in &layout.contract_arms[s] {
         let contract = &prep.contracts[ci];
         if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
@@ -711,9 +722,15 @@ fn settle_contract_arms(
                 None => second.and_then(|r2| exposure_from(prep, r2, drug, true, starts)),
                 first => first,
             };
-            cached = Some((contract.drug, x));
+            cached = Some((
+                contract.drug,
+                x.map(|x| {
+                    let list = x.list();
+                    (x, list)
+                }),
+            ));
         }
-        let Some((_, Some(x))) = &mut cached else {
+        let Some((_, Some((x, list)))) = &mut cached else {
             // Not treated with the drug: only a fixed yearly administration reaches the patient.
             let fixed = contract.admin_per_entrant;
             deltas[arm] = (fixed > 0.0).then(|| {
@@ -733,7 +750,8 @@ fn settle_contract_arms(
         x.refund_horizon = if prep.portable { prep.horizon } else { rec.coverage_end };
         x.placement = Placement::default();
         let assessment = prep.regimens[rec.regimen].assessment;
-        let list_pv = x.drug.price * x.stream(0, x.n).0;
+        let list = *list;
+        let list_pv = x.drug.price * list.0;
         if let PreparedKind::Cohort(terms) = &contract.kind {
             let shape = (terms.population, terms.years);
             x.placement = match placed {
@@ -751,11 +769,15 @@ fn settle_contract_arms(
                 let calendar = &mut sums.contracts[arm].calendar;
                 let from = deferred.shares.len() as u32;
                 let shares = &mut deferred.shares;
-                contracts::cohort::survey_and_share(terms, x, x.placement, calendar, shares);
+                if walked != Some((shape, contract.drug)) {
+                    contracts::cohort::paid_years(terms.years, x.placement.entry, x, walk);
+                    walked = Some((shape, contract.drug));
+                }
+                contracts::cohort::survey_and_share(terms, x, x.placement, walk, calendar, shares);
                 let tracked_until = contracts::cohort::tracked_until(terms, x);
                 let treated = Open::Treated {
                     row: (x.placement.population * terms.years as usize) as u32,
-                    paid: x.stream(0, x.n),
+                    paid: list,
                     list_pv,
                     admin: contracts::administration(contract, x, assessment, tracked_until),
                     tracked_until,
