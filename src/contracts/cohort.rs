@@ -16,6 +16,7 @@
 //! up to their population's refund.
 
 use super::{Exposure, Settlement};
+use crate::accounting::discount::count_f64;
 use crate::model::Failure;
 
 /// The rule that turns a calendar year's cohort into a refund fraction of that year's spend.
@@ -161,7 +162,10 @@ impl CalendarSums {
 /// this runs per patient per cohort contract.
 #[inline]
 fn calendar_year(t: f64, years: u64) -> Option<u64> {
-    (t >= 0.0 && t < years as f64).then_some(t as u64)
+    // For 0 ≤ t, t < Y ⇔ ⌊t⌋ < Y (Y whole); ⌊t⌋ by a signed conversion, which saturates
+    // far above any term.
+    let year = t as i64 as u64;
+    (t >= 0.0 && year < years).then_some(year)
 }
 
 /// Calls `f(year, cycles)` for each calendar year of the term in which the patient's paid
@@ -172,7 +176,7 @@ fn for_each_year(years: u64, entry: f64, x: &Exposure<'_>, mut f: impl FnMut(usi
     let mut before = 0;
     for y in first..years {
         // Cycles starting before the end of calendar year y (patient time y + 1 − entry).
-        let upto = x.paid_before((y + 1) as f64 - entry);
+        let upto = x.paid_before(count_f64(y + 1) - entry);
         if upto > before {
             f(y as usize, upto - before);
         }
@@ -238,7 +242,7 @@ fn count_year(cell: &mut CalendarYear, cycles: u64) {
 
 /// The patient's start of treatment, and whether it succeeded (population outcome), in the
 /// calendar year it falls in.
-#[inline]
+#[inline(always)]
 fn count_start(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
     if let Some(started) = calendar_year(at.entry + x.rec.start, terms.years) {
         let cell = calendar.cell(at.population, started as usize);
@@ -388,8 +392,9 @@ impl Refund {
         if g > 0.0
             && let Some((dp, dm)) = s.lump
         {
-            self.payer += g * s.cycles as f64 * dp;
-            self.manufacturer += g * s.cycles as f64 * dm;
+            let cycles = count_f64(s.cycles);
+            self.payer += g * cycles * dp;
+            self.manufacturer += g * cycles * dm;
             self.triggered = true;
         }
     }
@@ -404,5 +409,27 @@ impl Refund {
             s.refund_at = (self.payer, self.manufacturer);
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calendar_year;
+
+    #[test]
+    fn calendar_years_by_truncation_match_the_floor() {
+        // The form it replaced: t in [0, Y), then its floor.
+        let by_floor = |t: f64, years: u64| (t >= 0.0 && t < years as f64).then_some(t as u64);
+        let mut ts: Vec<f64> = (0..20_000).map(|i| f64::from(i) * 0.000_61 - 1.0).collect();
+        for y in 0..=12u32 {
+            let y = f64::from(y);
+            ts.extend([y, y.next_down(), y.next_up(), -y]);
+        }
+        ts.extend([-0.0, 1e-300, 1e18, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
+        for years in [1, 3, 5, 10] {
+            for &t in &ts {
+                assert_eq!(calendar_year(t, years), by_floor(t, years), "t {t}, years {years}");
+            }
+        }
     }
 }

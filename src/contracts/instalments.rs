@@ -8,7 +8,7 @@
 //! before the end of the condition (death, or detected progression) and the horizon, i.e. for
 //! the first m_i cycles; its value is d(t0 + i·interval)·Σ_{k<m_i} qᵏ.
 use super::{Exposure, Settlement};
-use crate::accounting::discount::cycles_before;
+use crate::accounting::discount::{count_f64, cycles_before};
 use crate::model::Condition;
 use crate::sim::prepared::Steps;
 
@@ -23,7 +23,7 @@ pub fn settle(
     x: &Exposure<'_>,
 ) -> Settlement {
     let rec = x.rec;
-    let share = 1.0 / count as f64;
+    let share = 1.0 / count_f64(count);
     // An undocumented failure is paid as a success: every part within coverage is paid.
     let holds_until = match condition {
         _ if !x.documented => f64::INFINITY,
@@ -34,7 +34,7 @@ pub fn settle(
     let cycle = x.drug.cycle;
     let (mut payer, mut manufacturer) = (x.payer_start, x.manufacturer_start);
     for i in 0..count {
-        let first = rec.start + i as f64 * interval;
+        let first = rec.start + count_f64(i) * interval;
         if first >= x.horizon {
             break;
         }
@@ -57,6 +57,7 @@ pub fn settle(
         manufacturer *= steps.1;
     }
     // Tracking runs to the last instalment date, even past the horizon (scans are cut there).
-    s.tracked_until = rec.start + (x.n.max(1) - 1) as f64 * cycle + (count - 1) as f64 * interval;
+    s.tracked_until =
+        rec.start + count_f64(x.n.max(1) - 1) * cycle + count_f64(count - 1) * interval;
     s
 }

@@ -2,6 +2,7 @@
 //! `window` from treatment start, `refund` × the payments made for the patient until the failure
 //! is refunded at the failure time (capped in money by the caller).
 use super::{Exposure, Settlement};
+use crate::accounting::discount::count_f64;
 use crate::model::Failure;
 
 pub fn settle(failure: Failure, window: f64, refund: f64, x: &Exposure<'_>) -> Settlement {
@@ -17,7 +18,7 @@ pub fn settle(failure: Failure, window: f64, refund: f64, x: &Exposure<'_>) -> S
         && x.documented
         && let Some(factors) = x.refund_lump(at)
     {
-        s.refund = refund * x.paid_before(at) as f64;
+        s.refund = refund * count_f64(x.paid_before(at));
         s.refund_at = factors;
         s.triggered = true;
     }

@@ -3,6 +3,7 @@
 //! responder, no detected progression, alive) or a failure that was not documented. Later
 //! cycles are paid as list.
 use super::{Exposure, Settlement};
+use crate::accounting::discount::count_f64;
 use crate::sim::prepared::Steps;
 
 pub fn settle(assess_at: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
@@ -18,8 +19,9 @@ pub fn settle(assess_at: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
     };
     if success {
         let (p, m) = x.lump_after(assess_at, steps);
-        s.paid.0 += deferred as f64 * p;
-        s.paid.1 += deferred as f64 * m;
+        let parts = count_f64(deferred);
+        s.paid.0 += parts * p;
+        s.paid.1 += parts * m;
     }
     s
 }

@@ -2,6 +2,7 @@
 //! documented failure (not read as a responder, progression detected, or dead by then) — AIFA
 //! "risk sharing" at 50 %, "payment by result" at 100 %.
 use super::{Exposure, Settlement};
+use crate::accounting::discount::count_f64;
 use crate::sim::prepared::Steps;
 
 pub fn settle(assess_at: f64, refund: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
@@ -13,7 +14,7 @@ pub fn settle(assess_at: f64, refund: f64, steps: Steps, x: &Exposure<'_>) -> Se
     {
         let made = x.paid_within(assess_at);
         if made > 0 {
-            s.refund = refund * made as f64;
+            s.refund = refund * count_f64(made);
             s.refund_at = factors;
             s.triggered = true;
         }
