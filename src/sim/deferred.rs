@@ -142,7 +142,10 @@ pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &
         };
         let qaly = |q: f64| Outcomes { qaly: q, ..Outcomes::default() };
         let (patient, reference) = (qaly(p.qaly), qaly(p.reference.1));
-        sums.arms[arm].add_correction(p.list, delta, &patient, (p.reference.0, &reference));
+        // As in the engine: a difference of exactly zero changes no sum.
+        if delta != 0.0 {
+            sums.arms[arm].add_correction(p.list, delta, &patient, (p.reference.0, &reference));
+        }
     }
 }
 

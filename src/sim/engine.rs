@@ -486,7 +486,10 @@ fn simulate_chunk(
                         pending.list = totals[list];
                         pending.qaly = outcomes[list].qaly;
                         pending.reference = (reference.0, reference.1.qaly);
-                    } else {
+                    } else if delta != 0.0 {
+                        // A difference of exactly zero (a list contract; one the patient did not
+                        // trigger, without administration) adds exactly zero to every sum: the
+                        // sums start at +0, so none of them is ever −0.
                         sums.arms[arm].add_correction(
                             totals[list],
                             delta,
