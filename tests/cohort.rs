@@ -439,9 +439,20 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
             payer_start: d(rc, t0),
             manufacturer_start: d(rm, t0),
             documented: true,
-            placement: Placement { population: 0, entry },
+            placement: Placement { population: 0, entry, ..Placement::default() },
         };
         let got = cash(&prep.contracts[0], &x, None, &g);
+        // The engine's placement carries d(−entry), and refund dates are then discounted as
+        // d(settlement)·d(−entry): the same to a few units in the last place.
+        let placed = Placement { population: 0, entry, ..Placement::default() }
+            .discounted(&prep.costs, &prep.manufacturer);
+        assert!(placed.back.0 > 1.0 && placed.back.1 > 1.0 || entry == 0.0);
+        let fast = cash(&prep.contracts[0], &Exposure { placement: placed, ..x.clone() }, None, &g);
+        for (a, b) in [(fast.refunded, got.refunded), (fast.manufacturer_net, got.manufacturer_net)]
+        {
+            assert!((a - b).abs() <= 1e-14 * paid, "t0 {t0}, entry {entry}: {a} vs {b}");
+        }
+        assert_eq!((fast.paid, fast.triggered), (got.paid, got.triggered));
         let what = format!("t0 {t0}, entry {entry}, coverage {coverage}");
         assert!((got.paid - paid).abs() < 1e-9 * paid, "{what}: paid {} vs {paid}", got.paid);
         assert!(
@@ -456,7 +467,8 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
         // The same patient in population 1 reads row 1 of the fractions (g_{1,y} = 2·g_{0,y}).
         let two_rows: Vec<f64> =
             g.iter().chain(g.iter().map(|f| f * 2.0).collect::<Vec<_>>().iter()).copied().collect();
-        let x1 = Exposure { placement: Placement { population: 1, entry }, ..x };
+        let x1 =
+            Exposure { placement: Placement { population: 1, entry, ..Placement::default() }, ..x };
         let got1 = cash(&prep.contracts[0], &x1, None, &two_rows);
         assert!((got1.refunded - 2.0 * refunded).abs() < 1e-9 * paid, "{what}: population 1");
     }
@@ -466,7 +478,7 @@ fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
 fn fractions_follow_the_readme_rules() {
     let cy =
         |cycles, treated, started, succeeded| CalendarYear { cycles, treated, started, succeeded };
-    let terms = |rule| CohortTerms { rule, years: 3, population: 10 };
+    let terms = |rule| CohortTerms { rule, years: 3, population: 10, settled: Vec::new() };
     let cap = terms(CohortRule::ExpenditureCap { cap: 250_000.0 });
     // weight 10, price 100: spend 100,000 / 300,000 / 0.
     assert_eq!(fraction(&cap, &cy(100, 10, 8, 5), 10.0, 100.0), 0.0);
@@ -496,11 +508,11 @@ fn fractions_follow_the_readme_rules() {
     assert_eq!((cap.size(), cap.populations(75)), (30, 2));
     assert_eq!((cap.members(0, 75), cap.members(1, 75)), (30, 45));
     let at = |p| cap.place(p, 75, 0.25);
-    assert_eq!(at(0), Placement { population: 0, entry: 0.25 });
-    assert_eq!(at(4), Placement { population: 0, entry: 1.25 });
-    assert_eq!(at(29), Placement { population: 0, entry: 2.25 });
-    assert_eq!(at(31), Placement { population: 1, entry: 1.25 });
-    assert_eq!(at(74), Placement { population: 1, entry: 2.25 });
+    assert_eq!(at(0), Placement { population: 0, entry: 0.25, ..Placement::default() });
+    assert_eq!(at(4), Placement { population: 0, entry: 1.25, ..Placement::default() });
+    assert_eq!(at(29), Placement { population: 0, entry: 2.25, ..Placement::default() });
+    assert_eq!(at(31), Placement { population: 1, entry: 1.25, ..Placement::default() });
+    assert_eq!(at(74), Placement { population: 1, entry: 2.25, ..Placement::default() });
     // Fewer simulated patients than M: one population standing for M (weight M / patients).
     assert_eq!((cap.populations(12), cap.members(0, 12)), (1, 12));
     let mut calendar = CalendarSums::new(3);

@@ -16,7 +16,7 @@
 //! up to their population's refund.
 
 use super::{Exposure, Settlement};
-use crate::accounting::discount::count_f64;
+use crate::accounting::discount::{Discount, count_f64};
 use crate::model::Failure;
 
 /// The rule that turns a calendar year's cohort into a refund fraction of that year's spend.
@@ -39,6 +39,11 @@ pub struct CohortTerms {
     pub years: u64,
     /// Patients entering the strategy per calendar year (N ≥ 1).
     pub population: u64,
+    /// d(settled_at(y)) at the payer's and the manufacturer's rates for each calendar year y
+    /// of the term, set by [`CohortTerms::discount`] (empty until then): a patient who entered
+    /// at e receives year y's refund at settled_at(y) − e on its own clock, discounted by
+    /// d(settled_at(y))·d(−e), with d(−e) computed once per patient ([`Placement::back`]).
+    pub settled: Vec<(f64, f64)>,
 }
 
 /// Where a simulated patient sits in a cohort-level contract: its population and its entry
@@ -47,6 +52,21 @@ pub struct CohortTerms {
 pub struct Placement {
     pub population: usize,
     pub entry: f64,
+    /// d(−entry) at the payer's and the manufacturer's rates, set by
+    /// [`Placement::discounted`]; (0, 0) until then, and refund dates are then discounted
+    /// with an `exp` each.
+    pub back: (f64, f64),
+}
+
+impl Placement {
+    /// The placement with d(−entry): one `exp` per patient for the refund dates of every
+    /// cohort contract that places it alike, instead of one per contract and year.
+    pub fn discounted(self, payer: &Discount, manufacturer: &Discount) -> Placement {
+        let back = payer.factor(-self.entry);
+        let back =
+            (back, if manufacturer == payer { back } else { manufacturer.factor(-self.entry) });
+        Placement { back, ..self }
+    }
 }
 
 impl CohortTerms {
@@ -73,7 +93,15 @@ impl CohortTerms {
         let m = self.size();
         let r = (patient / m).min(self.populations(patients) - 1);
         let j = patient - r * m;
-        Placement { population: r as usize, entry: (j % self.years) as f64 + arrival }
+        let entry = (j % self.years) as f64 + arrival;
+        Placement { population: r as usize, entry, back: (0.0, 0.0) }
+    }
+
+    /// Set [`CohortTerms::settled`] from the payer's and the manufacturer's rates.
+    pub fn discount(&mut self, payer: &Discount, manufacturer: &Discount) {
+        self.settled = (0..self.years as usize)
+            .map(|y| (payer.factor(self.settled_at(y)), manufacturer.factor(self.settled_at(y))))
+            .collect();
     }
 
     /// When calendar year y (from 0) is settled, in years from the start of the term: at the
@@ -373,7 +401,15 @@ pub struct YearShare {
 }
 
 fn share(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, y: usize, cycles: u64) -> YearShare {
-    YearShare { year: y as u32, cycles, lump: x.refund_lump(terms.settled_at(y) - at.entry) }
+    let due = terms.settled_at(y) - at.entry;
+    let lump = match terms.settled.get(y) {
+        // d(settled_at(y))·d(−entry): the same as d(due) to a unit or two in the last place.
+        Some(&(payer, manufacturer)) if at.back.0 > 0.0 => {
+            (due < x.refund_horizon).then_some((payer * at.back.0, manufacturer * at.back.1))
+        }
+        _ => x.refund_lump(due),
+    };
+    YearShare { year: y as u32, cycles, lump }
 }
 
 /// A patient's refund accumulated over its year shares, per unit of price.

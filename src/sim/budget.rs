@@ -99,7 +99,7 @@ pub fn account(
         };
         x.documented = documented(contract, key);
         let terms = CohortTerms { years: budget.years as u64, ..terms.clone() };
-        let at = Placement { population: 0, entry: arrival };
+        let at = Placement { population: 0, entry: arrival, ..Placement::default() };
         contracts::cohort::survey(&terms, &x, at, &mut sums.budget_calendar[arm]);
     }
 }

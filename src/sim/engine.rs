@@ -712,7 +712,7 @@ fn settle_contract_arms(
     // payments' present value).
     let mut cached: Option<(usize, Option<Priced<'_>>)> = None;
     // Cohort contracts with the same population and term share the placement (three integer
-    // divisions).
+    // divisions, and the `exp` of d(−entry)).
     let mut placed: Option<((u64, u64), Placement)> = None;
     // ... and, on the same drug, the walk through the calendar years of its paid cycles.
     let mut walked: Option<((u64, u64), usize)> = None;
@@ -761,6 +761,7 @@ fn settle_contract_arms(
                 Some((same, at)) if same == shape => at,
                 _ => {
                     let at = terms.place(patient, layout.patients, arrival);
+                    let at = at.discounted(&prep.costs, &prep.manufacturer);
                     placed = Some((shape, at));
                     at
                 }

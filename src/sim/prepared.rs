@@ -640,6 +640,7 @@ impl Prepared {
                                 rule: CohortRule::ExpenditureCap { cap: v(*cap) },
                                 years: *years,
                                 population,
+                                settled: Vec::new(),
                             })
                         }
                         ContractKind::PriceVolume { tiers, years } => {
@@ -649,6 +650,7 @@ impl Prepared {
                                 },
                                 years: *years,
                                 population,
+                                settled: Vec::new(),
                             })
                         }
                         ContractKind::PopulationOutcome {
@@ -666,6 +668,7 @@ impl Prepared {
                             },
                             years: *years,
                             population,
+                            settled: Vec::new(),
                         }),
                     },
                     admin_per_patient: v(c.admin_per_patient),
@@ -733,8 +736,8 @@ impl PreparedKind {
             PreparedKind::List
             | PreparedKind::Discount { .. }
             | PreparedKind::MoneyBack { .. }
-            | PreparedKind::DurationCap { .. }
-            | PreparedKind::Cohort(_) => {}
+            | PreparedKind::DurationCap { .. } => {}
+            PreparedKind::Cohort(terms) => terms.discount(payer, manufacturer),
         }
     }
 }
