@@ -172,6 +172,18 @@ pub fn cycles_before(
     ceiling(q).min(max_cycles)
 }
 
+/// Whether a first cycle starting at `start` starts strictly before `end`: the same as
+/// `cycles_before(start, end, cycle, 1, ∞) == 1` (one start within 1e-9 cycle lengths of the
+/// end counts as at the end), without the ceiling. A one-off therapy's contracts ask this
+/// several times per patient.
+#[inline]
+pub fn first_cycle_before(start: f64, end: f64, cycle: Cycle) -> bool {
+    // ⌈q⌉ ≥ 1 ⇔ q > 0, for q = max(span/cycle − 1e-9, 0). The span is capped at an endless
+    // duration as there, which also makes a NaN end count as endless.
+    let span = (end - start).min(f64::INFINITY);
+    span * cycle.per_year - CYCLE_TOLERANCE > 0.0
+}
+
 /// ⌈x⌉ for 0 ≤ x < 2^52, without a branch (`f64::ceil` is a library call without SSE4.1):
 /// x + 2^52 rounds x to the nearest whole number and holds it in the low bits of its
 /// mantissa; one more if it rounded down.
@@ -196,6 +208,31 @@ const TWO_52: f64 = 4_503_599_627_370_496.0;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_cycle_before_is_one_cycle_counted() {
+        let ends =
+            [-1.0, 0.0, 1e-12, 1e-10, 0.076_66, 0.076_67, 0.5, 1.0, 7.0, 1e300, f64::INFINITY];
+        for length in [28.0 / 365.25, 1.0, 1e-3] {
+            let cycle = Cycle::new(length);
+            for start in [0.0, 0.25, 3.0] {
+                for &end in &ends {
+                    for end in
+                        [end, start + end, start + length * (1.0 + 1e-9), start + 2e-9 * length]
+                    {
+                        let one = cycles_before(start, end, cycle, 1, f64::INFINITY) == 1;
+                        assert_eq!(
+                            first_cycle_before(start, end, cycle),
+                            one,
+                            "{start} {end} {length}"
+                        );
+                    }
+                }
+            }
+        }
+        let nan = cycles_before(0.0, f64::NAN, Cycle::new(1.0), 1, f64::INFINITY) == 1;
+        assert_eq!(first_cycle_before(0.0, f64::NAN, Cycle::new(1.0)), nan);
+    }
 
     #[test]
     fn counts_convert_as_unsigned_would() {

@@ -8,7 +8,7 @@
 //! before the end of the condition (death, or detected progression) and the horizon, i.e. for
 //! the first m_i cycles; its value is d(t0 + i·interval)·Σ_{k<m_i} qᵏ.
 use super::{Exposure, Settlement};
-use crate::accounting::discount::{count_f64, cycles_before};
+use crate::accounting::discount::{count_f64, cycles_before, first_cycle_before};
 use crate::model::Condition;
 use crate::sim::prepared::Steps;
 
@@ -33,6 +33,29 @@ pub fn settle(
     let mut s = Settlement::default();
     let cycle = x.drug.cycle;
     let (mut payer, mut manufacturer) = (x.payer_start, x.manufacturer_start);
+    if x.n == 1 {
+        // A one-off therapy (one paid cycle): part i is due if it falls before the horizon and
+        // paid if also before the condition ends. The general loop below with Σ_{k<1} qᵏ = 1,
+        // without its cycle counts (this contract is made for such therapies).
+        let schedule = x.drug.schedule;
+        let paid_until = holds_until.min(x.horizon);
+        for i in 0..count {
+            let first = rec.start + count_f64(i) * interval;
+            if first >= x.horizon || !first_cycle_before(first, x.horizon, schedule) {
+                break;
+            }
+            if !first_cycle_before(first, paid_until, schedule) {
+                s.triggered = true;
+                break;
+            }
+            s.paid.0 += share * payer;
+            s.paid.1 += share * manufacturer;
+            payer *= steps.0;
+            manufacturer *= steps.1;
+        }
+        s.tracked_until = rec.start + count_f64(count - 1) * interval;
+        return s;
+    }
     for i in 0..count {
         let first = rec.start + count_f64(i) * interval;
         if first >= x.horizon {

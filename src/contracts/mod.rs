@@ -193,6 +193,7 @@ pub struct Cash {
 }
 
 /// Settle in money: apply the price and any cap, and add the contract's administration.
+#[inline(always)]
 pub fn cash(
     contract: &PreparedContract,
     x: &Exposure<'_>,
@@ -204,6 +205,7 @@ pub fn cash(
 }
 
 /// A contract's administration for one patient tracked until `tracked_until`.
+#[inline]
 pub fn administration(
     contract: &PreparedContract,
     x: &Exposure<'_>,
@@ -220,6 +222,7 @@ pub fn administration(
 }
 
 /// A settlement per unit of list price `price` in money, with its administration `admin`.
+#[inline]
 pub fn in_money(contract: &PreparedContract, price: f64, admin: f64, s: &Settlement) -> Cash {
     let nominal = s.refund * price;
     let cap = match contract.kind {
