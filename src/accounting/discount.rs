@@ -160,7 +160,8 @@ pub fn cycles_before(
     // 1e-9 cycle lengths of the end counts as at the end (not paid): 196 days / 28 days is
     // 7.000000000000001 in floating point and must give 7 cycles, not 8: the tolerance also
     // covers span/cycle taken as span × (1/cycle), a unit or two in the last place from the
-    // quotient. An empty or negative span (or a NaN) gives q = 0, so no cycles.
+    // quotient. An empty or negative span gives q = 0, so no cycles; a NaN end is capped at
+    // `max_duration` (`f64::min` ignores a NaN), an endless one counting every cycle allowed.
     let span = (end - start).min(max_duration);
     let q = (span * cycle.per_year - CYCLE_TOLERANCE).max(0.0);
     if q >= TWO_52 {

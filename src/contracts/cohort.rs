@@ -229,10 +229,22 @@ fn succeeded(failure: Failure, window: f64, x: &Exposure<'_>) -> bool {
 
 /// Add a settled patient to its population's calendar-year sums.
 pub fn survey(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
-    for_each_year(terms.years, at.entry, x, |y, cycles| {
+    survey_years(terms, terms.years, x, at, calendar);
+}
+
+/// [`survey`] over the first `years` calendar years instead of the term (the budget view
+/// counts the whole budget horizon with the contract's rule).
+pub fn survey_years(
+    terms: &CohortTerms,
+    years: u64,
+    x: &Exposure<'_>,
+    at: Placement,
+    calendar: &mut CalendarSums,
+) {
+    for_each_year(years, at.entry, x, |y, cycles| {
         count_year(calendar.cell(at.population, y), cycles);
     });
-    count_start(terms, x, at, calendar);
+    count_start(terms, years, x, at, calendar);
 }
 
 /// The calendar years of the term in which a patient's list-paid cycles fall (entry time
@@ -258,7 +270,7 @@ pub fn survey_and_share(
         count_year(calendar.cell(at.population, y as usize), cycles);
         out.push(share(terms, x, at, y as usize, cycles));
     }
-    count_start(terms, x, at, calendar);
+    count_start(terms, terms.years, x, at, calendar);
 }
 
 /// A year in which the patient has `cycles` paid cycles.
@@ -271,8 +283,14 @@ fn count_year(cell: &mut CalendarYear, cycles: u64) {
 /// The patient's start of treatment, and whether it succeeded (population outcome), in the
 /// calendar year it falls in.
 #[inline(always)]
-fn count_start(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
-    if let Some(started) = calendar_year(at.entry + x.rec.start, terms.years) {
+fn count_start(
+    terms: &CohortTerms,
+    years: u64,
+    x: &Exposure<'_>,
+    at: Placement,
+    calendar: &mut CalendarSums,
+) {
+    if let Some(started) = calendar_year(at.entry + x.rec.start, years) {
         let cell = calendar.cell(at.population, started as usize);
         cell.started += 1;
         if let CohortRule::PopulationOutcome { failure, window, .. } = terms.rule

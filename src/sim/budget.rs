@@ -13,7 +13,7 @@ use super::engine::{documented, exposure};
 use super::patient::{Course, PatientRecord};
 use super::prepared::{Prepared, PreparedBudget, PreparedKind};
 use crate::accounting::ledger::{Ledger, post_course, post_treatment, value_course};
-use crate::contracts::cohort::{CohortTerms, Placement};
+use crate::contracts::cohort::Placement;
 use crate::contracts::{self};
 use crate::rng::PatientKey;
 
@@ -98,9 +98,9 @@ pub fn account(
             continue;
         };
         x.documented = documented(contract, key);
-        let terms = CohortTerms { years: budget.years as u64, ..terms.clone() };
         let at = Placement { population: 0, entry: arrival, ..Placement::default() };
-        contracts::cohort::survey(&terms, &x, at, &mut sums.budget_calendar[arm]);
+        let calendar = &mut sums.budget_calendar[arm];
+        contracts::cohort::survey_years(terms, budget.years as u64, &x, at, calendar);
     }
 }
 

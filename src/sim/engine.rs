@@ -489,7 +489,8 @@ fn simulate_chunk(
                     } else if delta != 0.0 {
                         // A difference of exactly zero (a list contract; one the patient did not
                         // trigger, without administration) adds exactly zero to every sum: the
-                        // sums start at +0, so none of them is ever −0.
+                        // sums start at +0, so none of them is ever −0 (validated inputs keep
+                        // totals finite, where 0·∞ would have made a NaN).
                         sums.arms[arm].add_correction(
                             totals[list],
                             delta,
