@@ -170,7 +170,7 @@ enum Command {
     Bench {
         /// Scenario file (TOML); omitted: the bundled scenario
         scenario: Option<PathBuf>,
-        /// Patients per strategy [default: 1000000]
+        /// Patients per strategy
         #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
         patients: u64,
         /// Worker threads [default: all cores]

@@ -777,3 +777,20 @@ fn every_bundled_scenario_checks_and_runs() {
     }
     assert!(seen >= 4, "bundled scenarios found: {seen}");
 }
+
+/// Every subcommand's help gives each default once: clap prints the defaults it knows, so a
+/// doc comment must not repeat them.
+#[test]
+fn help_states_each_default_once() {
+    for sub in ["run", "merge", "check", "init", "price", "sensitivity", "compare", "bench"] {
+        let out = vbpsim().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success(), "`vbpsim {sub} --help` failed");
+        let help = text_of(&out.stdout);
+        for line in help.lines() {
+            let defaults = line.matches("[default:").count();
+            assert!(defaults <= 1, "`vbpsim {sub} --help` repeats a default: {line}");
+        }
+    }
+    let bench = text_of(&vbpsim().args(["bench", "--help"]).output().unwrap().stdout);
+    assert_eq!(bench.matches("[default: 1000000]").count(), 1, "{bench}");
+}
