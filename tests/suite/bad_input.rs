@@ -9,16 +9,10 @@
 //! through both `vbpsim check` and `vbpsim run --out …`: both must fail the same way, and the
 //! failed run must leave no output folder (and no temporary folder) behind.
 
-mod common;
-
-use common::listing;
+use crate::support::{listing, text_of, vbpsim};
 use std::process::Output;
 
-const BUNDLED: &str = include_str!("../scenarios/nsclc_egfr.toml");
-
-fn vbpsim() -> assert_cmd::Command {
-    assert_cmd::cargo::cargo_bin_cmd!("vbpsim")
-}
+const BUNDLED: &str = include_str!("../../scenarios/nsclc_egfr.toml");
 
 // ---------------------------------------------------------------------------------------------
 // Editing the scenario text and locating the edit.
@@ -82,10 +76,6 @@ struct Rejected {
     /// The scenario path as given on the command line (and so as shown in messages).
     path: String,
     stderr: String,
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn assert_no_panic(out: &Output, what: &str) {

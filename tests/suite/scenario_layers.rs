@@ -3,26 +3,10 @@
 //! results to the hand-edited copy it stands for; errors name the file or the --set argument
 //! that holds the value; `vbpsim compare` reproduces each scenario's own run on one seed.
 
+use crate::support::{expect, text_of, vbpsim};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-const BUNDLED: &str = include_str!("../scenarios/nsclc_egfr.toml");
-
-fn vbpsim() -> assert_cmd::Command {
-    assert_cmd::cargo::cargo_bin_cmd!("vbpsim")
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn expect(cmd: &mut assert_cmd::Command, code: i32) -> Output {
-    let out = cmd.output().unwrap();
-    let stderr = text_of(&out.stderr);
-    assert!(!stderr.contains("panicked"), "vbpsim panicked:\n{stderr}");
-    assert_eq!(out.status.code(), Some(code), "exit code; stderr:\n{stderr}");
-    out
-}
+const BUNDLED: &str = include_str!("../../scenarios/nsclc_egfr.toml");
 
 /// Replace `old` by `new` in `text`, requiring that `old` occurs exactly once.
 fn edit(text: &str, old: &str, new: &str) -> String {

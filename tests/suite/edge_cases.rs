@@ -25,9 +25,7 @@
 //! `tests/scenarios/edge_base.toml` (every contract kind, no budget impact, so that its horizon
 //! can be shorter than a drug cycle) and, for their own mechanisms, the other bundled ones.
 
-mod common;
-
-use common::listing;
+use crate::support::{listing, text_of, vbpsim};
 use proptest::sample::select;
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -57,16 +55,6 @@ const ROUNDING: f64 = 1e-12;
 
 // ---------------------------------------------------------------------------------------------
 // Running vbpsim
-
-fn vbpsim() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("vbpsim");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// Shell quoting for the reproduction command printed with every failure.
 fn quoted(arg: &str) -> String {

@@ -4,14 +4,9 @@
 //! wrote them, or moved aside (never deleted) with --force; an interrupted run leaves the
 //! previous result intact, and its temporary folder is cleaned up by the next run.
 
+use crate::support::vbpsim;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-fn vbpsim() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("vbpsim");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 /// Run, require exit code `code` and no panic; returns stderr.
 fn expect(cmd: &mut assert_cmd::Command, code: i32) -> (Output, String) {

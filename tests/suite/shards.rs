@@ -2,28 +2,14 @@
 //! `merge` of the partial folders give the output folder of one run, byte for byte, for any
 //! split; partial folders that do not belong together are refused with the reason.
 
-mod common;
-
-use common::listing;
+use crate::support::{expect, listing, vbpsim};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const BUNDLED: &str = include_str!("../scenarios/nsclc_egfr.toml");
+const BUNDLED: &str = include_str!("../../scenarios/nsclc_egfr.toml");
 /// A small PSA of the default scenario, with a layer from the command line.
 const SIZES: [&str; 6] =
     ["--samples", "10", "--patients", "1500", "--set", "scenario.horizon=\"15 years\""];
-
-fn vbpsim() -> assert_cmd::Command {
-    assert_cmd::cargo::cargo_bin_cmd!("vbpsim")
-}
-
-fn expect(cmd: &mut assert_cmd::Command, code: i32) -> Output {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "vbpsim panicked:\n{stderr}");
-    assert_eq!(out.status.code(), Some(code), "exit code; stderr:\n{stderr}");
-    out
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -2,43 +2,17 @@
 //! §9): `check`, `init`, `run`, `bench`; the output files and their headers; determinism across
 //! thread counts; seeds; atomic output folders that never replace what vbpsim did not write.
 
-mod common;
-
-use common::listing;
+use crate::support::{expect, listing, text_of, vbpsim};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 const SCENARIO: &str = "scenarios/nsclc_egfr.toml";
-const BUNDLED: &str = include_str!("../scenarios/nsclc_egfr.toml");
+const BUNDLED: &str = include_str!("../../scenarios/nsclc_egfr.toml");
 const STRATEGIES: [&str; 2] = ["chemo_for_all", "test_and_treat"];
 const COMPARATOR: &str = "chemo_for_all";
 const THRESHOLDS: [&str; 2] = ["100000", "150000"];
-
-fn vbpsim() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("vbpsim");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Run and require exit code `code` and no panic; returns the output.
-fn expect(cmd: &mut assert_cmd::Command, code: i32) -> Output {
-    let out = cmd.output().unwrap();
-    let stderr = text_of(&out.stderr);
-    assert!(!stderr.contains("panicked"), "vbpsim panicked:\n{stderr}");
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit code; stdout:\n{}\nstderr:\n{stderr}",
-        text_of(&out.stdout)
-    );
-    out
-}
 
 /// `vbpsim run <scenario> --out <out> --quiet <extra…>`, which must succeed.
 fn run(scenario: &Path, out: &Path, extra: &[&str]) -> Output {

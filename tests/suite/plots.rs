@@ -3,11 +3,8 @@
 //! and axis labels as text. Rendering uses the embedded font, so this holds on a machine
 //! without fonts.
 
+use crate::support::vbpsim;
 use std::path::Path;
-
-fn vbpsim() -> assert_cmd::Command {
-    assert_cmd::cargo::cargo_bin_cmd!("vbpsim")
-}
 
 /// (width, height, RGBA pixels) of a PNG.
 fn decode(path: &Path) -> (u32, u32, Vec<[u8; 4]>) {

@@ -3,6 +3,7 @@
 //! distribution's range is its 2.5 % and 97.5 % quantiles; the command's folder, plots and
 //! errors.
 
+use crate::support::vbpsim;
 use vbpsim::run::RunOptions;
 use vbpsim::scenario;
 use vbpsim::sensitivity::{RangeSource, Runner, one_way, ranges, switch_value};
@@ -154,10 +155,6 @@ fn a_two_way_grid_is_linear_in_the_test_cost_at_every_progression_median() {
     }
     // Longer progression-free time on the drug: more QALYs.
     assert!(grid.cells[6][arm].inc_qaly.mean > grid.cells[0][arm].inc_qaly.mean);
-}
-
-fn vbpsim() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("vbpsim").unwrap()
 }
 
 #[test]

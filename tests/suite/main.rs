@@ -1,0 +1,33 @@
+//! The integration tests, as one binary: closed forms and independent computations checked
+//! against the engine, the command line end to end, bad input, robustness and reproducibility.
+//! `support` holds what several of them share.
+
+mod support;
+
+mod analytic;
+mod bad_input;
+mod budget;
+mod cli;
+mod cohort;
+mod contracts;
+mod distributions;
+mod edge_cases;
+mod engine;
+mod fuzz_scenarios;
+mod heterogeneity;
+mod immunotherapy;
+mod ledger;
+mod lines;
+mod monitoring;
+mod partitioned;
+mod partners;
+mod payer;
+mod plots;
+mod psa;
+mod report;
+mod resume;
+mod robustness;
+mod scenario_layers;
+mod selection;
+mod sensitivity;
+mod shards;
