@@ -102,7 +102,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Patients per strategy (overrides the scenario)
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=vbpsim::model::limits::MAX_PATIENTS))]
         patients: Option<u64>,
         /// Random seed (overrides the scenario)
         #[arg(long)]
@@ -171,7 +171,7 @@ enum Command {
         /// Scenario file (TOML); omitted: the bundled scenario
         scenario: Option<PathBuf>,
         /// Patients per strategy
-        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=vbpsim::model::limits::MAX_PATIENTS))]
         patients: u64,
         /// Worker threads [default: all cores]
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
@@ -205,10 +205,10 @@ macro_rules! outln {
 #[derive(clap::Args)]
 struct Sizes {
     /// Patients per strategy (overrides the scenario)
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::MAX_PATIENTS))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=vbpsim::model::limits::MAX_PATIENTS))]
     patients: Option<u64>,
     /// PSA samples (overrides the scenario; 0 = base case only)
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=scenario::MAX_SAMPLES))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=vbpsim::model::limits::MAX_SAMPLES))]
     samples: Option<u64>,
     /// Random seed (overrides the scenario)
     #[arg(long)]
@@ -1028,7 +1028,7 @@ fn cmd_compare(
     if !errors.is_empty() {
         return Err(Failure::input(errors.join("\n\n")));
     }
-    let limit = scenario::MAX_MAGNITUDE;
+    let limit = vbpsim::model::limits::MAX_MAGNITUDE;
     for (i, l) in thresholds.iter().enumerate() {
         if !(l.is_finite() && (0.0..=limit).contains(l)) {
             return Err(Failure::input(format!(

@@ -200,7 +200,7 @@ fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
             format!("shard {k} of {n}: expected 1 ≤ K ≤ N ≤ {MAX_SHARDS}"),
         ));
     }
-    if !(1..=crate::scenario::MAX_PATIENTS).contains(&manifest.patients) {
+    if !(1..=crate::model::limits::MAX_PATIENTS).contains(&manifest.patients) {
         return Err(malformed(&json, format!("patients = {}", manifest.patients)));
     }
     // Compared without collecting the block: a hand-edited sample count must not allocate.

@@ -106,6 +106,11 @@ fn geometric_sum(log_q: f64, expm1_log_q: f64, n: u64) -> f64 {
     }
 }
 
+/// d(t) at the payer's and the manufacturer's rates for a fixed delay t: a payment or refund
+/// t after a patient's treatment start counts d(t0)·d(t), the same as d(t0 + t) to a unit or
+/// two in the last place, without an `exp` per patient.
+pub type Steps = (f64, f64);
+
 /// Discounted payment counts of one cycle length: entry n is Σ_{k<n} qᵏ.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CycleSums {

@@ -7,8 +7,8 @@
 //! what the payer could pay for one partner with every other drug at list — each partner alone
 //! could claim the whole headroom, which is the combination pricing problem in one number.
 
-use crate::accounting::ledger::CategoryIndex;
 use crate::analysis::cea::ArmSummary;
+use crate::model::CategoryIndex;
 use crate::model::{Arm, Model};
 
 /// One partner of a strategy's combination regimens at one threshold.

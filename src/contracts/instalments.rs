@@ -8,9 +8,9 @@
 //! before the end of the condition (death, or detected progression) and the horizon, i.e. for
 //! the first m_i cycles; its value is d(t0 + i·interval)·Σ_{k<m_i} qᵏ.
 use super::{Exposure, Settlement};
+use crate::accounting::discount::Steps;
 use crate::accounting::discount::{count_f64, cycles_before, first_cycle_before};
 use crate::model::Condition;
-use crate::sim::prepared::Steps;
 
 /// `steps` are d(interval) at the payer's and the manufacturer's rates: the i-th part's
 /// factor is d(t0)·d(interval)^i, the same as d(t0 + i·interval) to a few units in the last

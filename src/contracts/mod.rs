@@ -15,15 +15,17 @@ mod money_back;
 mod payment_at_result;
 mod response_rebate;
 
+use crate::accounting::discount::Steps;
 use crate::accounting::discount::{CYCLE_TOLERANCE, Cycle, CycleSums, Discount, cycles_before};
-use crate::sim::patient::PatientRecord;
-use crate::sim::prepared::{PreparedContract, PreparedDrug, PreparedKind, Steps};
+use crate::accounting::record::PatientRecord;
+use crate::accounting::schedule::DrugSchedule;
+use crate::sim::prepared::{PreparedContract, PreparedKind};
 
 /// A treated patient's exposure to one drug: its list payment stream and observed outcomes.
 #[derive(Clone)]
 pub struct Exposure<'a> {
     pub rec: &'a PatientRecord,
-    pub drug: &'a PreparedDrug,
+    pub drug: &'a DrugSchedule,
     /// Cycles paid at list price: at t0 + k·cycle for k < n.
     pub n: u64,
     /// End of the payer's view: payments at or after it are not this payer's.

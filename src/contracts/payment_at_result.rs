@@ -3,8 +3,8 @@
 //! responder, no detected progression, alive) or a failure that was not documented. Later
 //! cycles are paid as list.
 use super::{Exposure, Settlement};
+use crate::accounting::discount::Steps;
 use crate::accounting::discount::count_f64;
-use crate::sim::prepared::Steps;
 
 pub fn settle(assess_at: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
     let at = x.rec.start + assess_at;

@@ -2,8 +2,8 @@
 //! documented failure (not read as a responder, progression detected, or dead by then) — AIFA
 //! "risk sharing" at 50 %, "payment by result" at 100 %.
 use super::{Exposure, Settlement};
+use crate::accounting::discount::Steps;
 use crate::accounting::discount::count_f64;
-use crate::sim::prepared::Steps;
 
 pub fn settle(assess_at: f64, refund: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
     let at = x.rec.start + assess_at;

@@ -6,6 +6,11 @@
 //! parameter sees it. The engine never reads this structure in its hot loop: it reads a
 //! [`crate::sim::Prepared`] built from it for one set of values.
 
+pub mod categories;
+pub mod limits;
+
+pub use categories::CategoryIndex;
+
 use crate::params::ParamDist;
 use crate::rng::Process;
 use crate::units::Dimension;
@@ -623,27 +628,5 @@ impl Model {
     #[inline]
     pub fn value(&self, slot: Slot) -> f64 {
         self.values[slot.0 as usize]
-    }
-
-    /// Cost categories of the model, in the order of costs.csv.
-    pub fn categories(&self) -> Vec<String> {
-        let mut c = vec!["testing".to_string()];
-        c.extend(self.drugs.iter().map(|d| format!("drug:{d}")));
-        c.extend(
-            [
-                "administration",
-                "adverse_events",
-                "state:progression_free",
-                "state:progressed",
-                "post_progression",
-                "terminal_care",
-            ]
-            .map(String::from),
-        );
-        if !self.contracts.is_empty() {
-            c.extend(self.contracts.iter().map(|k| format!("rebate:{}", k.name)));
-            c.push("contract_admin".to_string());
-        }
-        c
     }
 }

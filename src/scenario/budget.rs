@@ -3,10 +3,8 @@
 
 use super::reader::{MAX_MAGNITUDE, Reader, Value};
 use crate::model::BudgetImpact;
+use crate::model::limits::MAX_BUDGET_YEARS;
 use toml::de::DeValue;
-
-/// Longest budget horizon, in years (ISPOR: the budget holder's horizon, typically 1–5 years).
-pub const MAX_BUDGET_YEARS: u64 = 10;
 
 const KEYS: &[&str] = &["strategy", "years", "incident", "growth", "prevalent", "uptake"];
 

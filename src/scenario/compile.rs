@@ -5,6 +5,7 @@
 
 use super::diagnostic::{ScenarioErrors, Source};
 use super::reader::{Check, Reader, Value, describe, join};
+use crate::model::limits::*;
 use crate::model::*;
 use crate::rng::{Process, ProcessKind};
 use crate::units::Dimension;
@@ -26,8 +27,6 @@ const TOP_KEYS: &[&str] = &[
     "budget_impact",
 ];
 
-/// Most lesions per patient (`heterogeneity.lesions` lists P(1) … P(n)).
-pub const MAX_LESIONS: usize = 20;
 const SCENARIO_KEYS: &[&str] = &[
     "name",
     "title",
@@ -44,18 +43,6 @@ const SCENARIO_KEYS: &[&str] = &[
 ];
 /// Most points of a willingness-to-pay grid.
 const MAX_WTP_POINTS: usize = 10_000;
-/// Longest horizon accepted: beyond a lifetime is a unit slip.
-pub const MAX_HORIZON_YEARS: f64 = 200.0;
-/// Most patients per strategy accepted from a scenario or the command line.
-pub const MAX_PATIENTS: u64 = 100_000_000_000;
-/// Most PSA samples per run (scenario file and command line): each keeps a result row per arm.
-pub const MAX_SAMPLES: u64 = 1_000_000;
-/// Biomarker statuses are bits of a 64-bit mask.
-pub const MAX_BIOMARKERS: usize = 64;
-/// Adverse events of a regimen are bits of a 64-bit mask.
-pub const MAX_ADVERSE_EVENTS: usize = 64;
-/// Longest chain of reflex tests a patient can go through.
-pub const MAX_TEST_CHAIN: usize = 8;
 
 /// Parse and validate a scenario; every problem in the file is reported at once.
 pub fn compile(source: Source) -> Result<Model, ScenarioErrors> {
@@ -2299,9 +2286,6 @@ const CONTRACT_KINDS: &[&str] = &[
     "price_volume",
     "population_outcome",
 ];
-
-/// Longest term of a cohort-level contract, in calendar years.
-pub const MAX_COHORT_YEARS: u64 = 50;
 
 /// What counts as a failure (money_back, population_outcome); default progression or death.
 fn read_failure(r: &mut Reader, t: &DeTable<'_>, p: &str) -> Option<Failure> {

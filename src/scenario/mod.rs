@@ -11,11 +11,8 @@ mod layers;
 mod parameters;
 mod reader;
 
-pub use budget::MAX_BUDGET_YEARS;
-pub use compile::{MAX_BIOMARKERS, MAX_HORIZON_YEARS, MAX_PATIENTS, MAX_SAMPLES, MAX_TEST_CHAIN};
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
 pub use layers::MAX_EXTENDS_DEPTH;
-pub use reader::MAX_MAGNITUDE;
 
 use crate::model::Model;
 use std::path::Path;

@@ -7,6 +7,7 @@
 
 use super::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::Slot;
+pub use crate::model::limits::MAX_MAGNITUDE;
 use crate::params::{ParamDist, Support};
 use crate::units::{Dimension, UnitError, parse_quantity};
 use std::collections::HashMap;
@@ -31,10 +32,6 @@ pub enum Check {
     /// In (0, 1), both ends excluded (an AUC).
     OpenUnit,
 }
-
-/// Largest magnitude accepted for any number (in internal units): beyond it a value is a
-/// unit slip, and sums over millions of patients could overflow to infinity.
-pub const MAX_MAGNITUDE: f64 = 1e12;
 
 impl Check {
     /// Whether every value a parameter can draw passes (ignoring the magnitude limit, which

@@ -5,7 +5,7 @@
 //! net monetary benefit at any threshold can be derived afterwards without the patients.
 
 use crate::accounting::discount::ceiling;
-use crate::accounting::ledger::Outcomes;
+use crate::accounting::record::Outcomes;
 use crate::contracts::cohort::CalendarSums;
 
 /// Sums over the patients of one arm.

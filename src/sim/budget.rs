@@ -9,13 +9,13 @@
 //! patient's own, simulated once: only the accounting is repeated.
 
 use super::accumulator::SampleSums;
-use super::engine::{documented, exposure};
-use super::patient::{Course, PatientRecord};
+use super::exposure::{documented, exposure};
 use super::prepared::{Prepared, PreparedBudget, PreparedKind};
-use crate::accounting::ledger::{Ledger, post_course, post_treatment, value_course};
+use crate::accounting::record::{Course, PatientRecord};
 use crate::contracts::cohort::Placement;
 use crate::contracts::{self};
 use crate::rng::PatientKey;
+use crate::sim::ledger::{Ledger, post_course, post_treatment, value_course};
 
 /// Where a strategy's arms sit: its list arm and its (contract arm, contract) pairs.
 pub struct Arms<'a> {

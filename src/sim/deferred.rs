@@ -11,7 +11,7 @@
 
 use super::accumulator::SampleSums;
 use super::prepared::{Prepared, PreparedKind};
-use crate::accounting::ledger::Outcomes;
+use crate::accounting::record::Outcomes;
 use crate::contracts::cohort::{self, CohortTerms, Refund, YearShare};
 use crate::contracts::{self, Cash, Settlement};
 

@@ -8,19 +8,17 @@
 use super::accumulator::SampleSums;
 use super::budget;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
-use super::patient::PatientRecord;
+use super::exposure::{StartFactors, documented, exposure, exposure_from};
 use super::patient::{
-    Course, FIRST_LINE, LineDraws, LineProcesses, Tumour, blank, course_into, coverage_end,
-    pathway, second_line as second_line_of, treat, tumour,
+    FIRST_LINE, LineDraws, LineProcesses, Tumour, course_into, coverage_end, pathway,
+    second_line as second_line_of, treat, tumour,
 };
-use super::prepared::{Prepared, PreparedContract, PreparedKind};
-use crate::accounting::discount::cycles_before;
-use crate::accounting::ledger::{
-    CourseValue, Ledger, Outcomes, post_course, post_treatment_with, value_course,
-};
+use super::prepared::{Prepared, PreparedKind};
+use crate::accounting::record::{Course, Outcomes, PatientRecord, blank};
 use crate::contracts::cohort::{CalendarSums, CohortTerms, Placement};
 use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
+use crate::sim::ledger::{CourseValue, Ledger, post_course, post_treatment_with, value_course};
 use rayon::prelude::*;
 
 /// Patients per chunk: large enough to amortise scheduling, small enough to balance load.
@@ -86,7 +84,9 @@ pub fn simulate_two_passes(
 ) -> SampleSums {
     let n = spec.patients;
     let survey = simulate_pass(prep, spec, Pass::Survey, &mut |done, _| progress(done, 2 * n));
-    let settled = prep.settled(&survey, n);
+    // This model with every cohort arm's refund fractions from the survey of the same patients.
+    let mut settled = prep.clone();
+    settled.cohort_fractions = deferred::fractions(prep, &survey, n);
     let mut sums =
         simulate_pass(&settled, spec, Pass::Settle, &mut |done, _| progress(n + done, 2 * n));
     // The settling pass does not survey again: the calendar counts are the survey's.
@@ -282,73 +282,6 @@ impl Layout {
         }
         sums
     }
-}
-
-/// d(t0) at the payer's and the manufacturer's rates for the last treatment start asked for:
-/// a patient's contracts on several drugs (and the comparator's contracted units) share one
-/// `exp` instead of one per drug. Valid for one [`Prepared`] only.
-pub(super) struct StartFactors {
-    t0: f64,
-    factors: (f64, f64),
-}
-
-impl StartFactors {
-    pub(super) fn new() -> Self {
-        StartFactors { t0: 0.0, factors: (1.0, 1.0) }
-    }
-
-    #[inline]
-    fn at(&mut self, prep: &Prepared, t0: f64) -> (f64, f64) {
-        if t0 != self.t0 {
-            let payer = prep.costs.factor(t0);
-            // The manufacturer usually discounts at the payer's rate: one `exp`, not two.
-            let manufacturer =
-                if prep.manufacturer == prep.costs { payer } else { prep.manufacturer.factor(t0) };
-            *self = StartFactors { t0, factors: (payer, manufacturer) };
-        }
-        self.factors
-    }
-}
-
-/// A treated patient's exposure to a drug of their regimen, if the regimen includes it.
-pub(super) fn exposure<'a>(
-    prep: &'a Prepared,
-    rec: &'a PatientRecord,
-    drug: usize,
-    documented: bool,
-) -> Option<Exposure<'a>> {
-    exposure_from(prep, rec, drug, documented, &mut StartFactors::new())
-}
-
-/// [`exposure`] with the start's discount factors taken from (or left in) `starts`.
-#[inline]
-pub(super) fn exposure_from<'a>(
-    prep: &'a Prepared,
-    rec: &'a PatientRecord,
-    drug: usize,
-    documented: bool,
-    starts: &mut StartFactors,
-) -> Option<Exposure<'a>> {
-    if !rec.treated || rec.start >= rec.coverage_end {
-        return None;
-    }
-    let d = prep.regimens[rec.regimen].drugs.iter().find(|d| d.drug == drug)?;
-    let end = rec.treatment_end.min(rec.coverage_end);
-    let t0 = rec.start;
-    let (payer_start, manufacturer_start) = starts.at(prep, t0);
-    Some(Exposure {
-        rec,
-        drug: d,
-        n: cycles_before(t0, end, d.schedule, d.max_cycles, d.max_duration),
-        horizon: rec.coverage_end,
-        refund_horizon: if prep.portable { prep.horizon } else { rec.coverage_end },
-        payer: &prep.costs,
-        manufacturer: &prep.manufacturer,
-        payer_start,
-        manufacturer_start,
-        documented,
-        placement: Placement::default(),
-    })
 }
 
 fn simulate_chunk(
@@ -661,13 +594,6 @@ fn survey_chunk(
     }
     sums.patients += patients.end - patients.start;
     sums
-}
-
-/// Whether the patient's failure would be documented under `contract`.
-#[inline]
-pub(super) fn documented(contract: &PreparedContract, pk: PatientKey) -> bool {
-    contract.documentation_error == 0.0
-        || pk.uniform(contract.process, 0) >= contract.documentation_error
 }
 
 /// Where a patient's contract settlements go.

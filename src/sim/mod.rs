@@ -2,7 +2,10 @@
 pub mod accumulator;
 pub mod budget;
 pub mod deferred;
+pub mod draw;
 pub mod engine;
+pub mod exposure;
+pub mod ledger;
 pub mod patient;
 pub mod prepared;
 

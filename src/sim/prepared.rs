@@ -4,14 +4,14 @@
 //! bound) from a [`Model`] and its value table: distributions are constructed, discount
 //! factors and per-cycle constants precomputed, so the per-patient code only does arithmetic.
 
-use crate::accounting::discount::{Cycle, CycleSums, Discount};
-use crate::accounting::ledger::CategoryIndex;
-use crate::contracts::cohort::{self, CohortRule, CohortTerms};
+use crate::accounting::discount::{Cycle, CycleSums, Discount, Steps};
+use crate::accounting::schedule::DrugSchedule;
+use crate::contracts::cohort::{CohortRule, CohortTerms};
+use crate::model::CategoryIndex;
 use crate::model::{
     Arm, Condition, ContractKind, CourseSpec, Failure, Model, Perspective, Slot, Specimen, TteSpec,
 };
 use crate::rng::{Process, ProcessKind};
-use crate::sim::accumulator::SampleSums;
 use crate::survival::{DistributionError, TimeToEvent};
 
 /// Why a set of values does not make a simulable model (e.g. a PSA draw out of range).
@@ -80,7 +80,7 @@ pub struct Prepared {
     pub arrival: Process,
     /// Per arm: the refund fraction of each population and calendar year of a cohort-level
     /// contract (cell r·Y + y; empty for other arms, and until the populations have been
-    /// surveyed, see [`Prepared::settled`]).
+    /// surveyed, see `engine::simulate_two_passes`).
     pub cohort_fractions: Vec<Vec<f64>>,
     /// The budget impact analysis's view, if the scenario has one.
     pub budget: Option<PreparedBudget>,
@@ -113,11 +113,6 @@ pub struct PreparedContract {
     pub documentation_error: f64,
     pub process: Process,
 }
-
-/// d(t) at the payer's and the manufacturer's rates for a fixed delay t: a payment or refund
-/// t after a patient's treatment start counts d(t0)·d(t), the same as d(t0 + t) to a unit or
-/// two in the last place, without an `exp` per patient.
-pub type Steps = (f64, f64);
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum PreparedKind {
@@ -200,23 +195,6 @@ pub struct PreparedSelection {
 }
 
 #[derive(Clone, Debug)]
-pub struct PreparedDrug {
-    pub drug: usize,
-    pub price: f64,
-    pub cycle: f64,
-    /// The cycle length with its reciprocal, for counting cycles.
-    pub schedule: Cycle,
-    pub max_cycles: u64,
-    pub max_duration: f64,
-    /// Administration cost per cycle (the drug's own, plus the regimen's for the first drug).
-    pub administration: f64,
-    /// Discounted cycle counts at the payer's cost discount rate.
-    pub cycle_sums: CycleSums,
-    /// The same at the manufacturer's discount rate.
-    pub manufacturer_cycle_sums: CycleSums,
-}
-
-#[derive(Clone, Debug)]
 pub struct PreparedAdverseEvent {
     pub probability: f64,
     pub cost: f64,
@@ -226,7 +204,7 @@ pub struct PreparedAdverseEvent {
 
 #[derive(Clone, Debug)]
 pub struct PreparedRegimen {
-    pub drugs: Vec<PreparedDrug>,
+    pub drugs: Vec<DrugSchedule>,
     /// (biomarker, response probability), first carried biomarker wins.
     pub response_by_biomarker: Vec<(usize, f64)>,
     pub response_otherwise: f64,
@@ -319,25 +297,6 @@ impl Prepared {
             .flat_map(|r| &r.drugs)
             .find(|d| d.drug == drug)
             .map_or(0.0, |d| d.price)
-    }
-
-    /// This model with the cohort refund fractions of every cohort-contract arm set from a
-    /// survey of the same patients (`sums` of a run of `patients` patients per strategy).
-    pub fn settled(&self, sums: &SampleSums, patients: u64) -> Prepared {
-        let mut out = self.clone();
-        for (arm, fractions) in out.cohort_fractions.iter_mut().enumerate() {
-            let Some(c) = self.arms[arm].contract else { continue };
-            let contract = &self.contracts[c];
-            if let PreparedKind::Cohort(terms) = &contract.kind {
-                *fractions = cohort::fractions(
-                    terms,
-                    &sums.contracts[arm].calendar,
-                    patients,
-                    self.list_price(contract.drug),
-                );
-            }
-        }
-        out
     }
 
     /// Positions of the cost categories.
@@ -437,7 +396,7 @@ impl Prepared {
                 .drugs
                 .iter()
                 .enumerate()
-                .map(|(i, d)| PreparedDrug {
+                .map(|(i, d)| DrugSchedule {
                     drug: d.drug,
                     price: v(d.price),
                     cycle: v(d.cycle),

@@ -4,6 +4,7 @@
 //! patients' shares add up to the cohort's refunds, the threshold price, payer invariants and
 //! fixed yearly administration.
 
+use vbpsim::accounting::record::PatientRecord;
 use vbpsim::contracts::cohort::{
     CalendarSums, CalendarYear, CohortRule, CohortTerms, Placement, fraction, fractions,
     tier_refund,
@@ -12,7 +13,6 @@ use vbpsim::contracts::{Exposure, cash};
 use vbpsim::run::{RunOptions, Simulation, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
-use vbpsim::sim::patient::PatientRecord;
 
 const MONTH: f64 = 1.0 / 12.0;
 /// Patients entering each strategy per year, term in years, list price per monthly cycle.

@@ -5,14 +5,14 @@
 //! on an exponential model, and the threshold (value-based) price.
 
 use vbpsim::accounting::discount::cycles_before;
+use vbpsim::accounting::record::PatientRecord;
 use vbpsim::contracts::{Exposure, cash, settle};
 use vbpsim::rng::SampleKey;
 use vbpsim::run::{RunOptions, Simulation, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
-    FIRST_LINE, LineDraws, LineProcesses, PatientRecord, Tumour, biomarker_status,
-    simulate as simulate_patient,
+    FIRST_LINE, LineDraws, LineProcesses, Tumour, biomarker_status, simulate as simulate_patient,
 };
 
 const DAY: f64 = 1.0 / 365.25;

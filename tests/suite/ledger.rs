@@ -2,10 +2,10 @@
 //! category, QALYs and life-years, with the payment and discounting conventions of the README
 //! computed the slow way (a loop over cycles, numerical integration of flows).
 
-use vbpsim::accounting::ledger::{Ledger, account};
+use vbpsim::accounting::record::PatientRecord;
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
-use vbpsim::sim::patient::PatientRecord;
+use vbpsim::sim::ledger::{Ledger, account};
 
 const SCENARIO: &str = r#"
 [scenario]

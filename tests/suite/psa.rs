@@ -4,9 +4,9 @@
 //! sample tables, and reproducibility.
 
 use statrs::distribution::{Beta, ContinuousCDF, Gamma, Normal};
-use vbpsim::params::draw::sample_values;
 use vbpsim::run::{RunError, RunOptions, Simulation, simulate};
 use vbpsim::scenario;
+use vbpsim::sim::draw::sample_values;
 
 const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 

@@ -1,10 +1,10 @@
 //! The parameter values of one PSA sample.
 
 use crate::model::Model;
+use crate::model::limits::MAX_MAGNITUDE;
 use crate::params::ParamDist;
-use crate::params::dist::gamma_quantile;
+use crate::params::gamma_quantile;
 use crate::rng::SampleKey;
-use crate::scenario::MAX_MAGNITUDE;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,75 +1,11 @@
 //! The per-patient ledger: discounted costs by category, QALYs and life-years of one
 //! [`PatientRecord`], all by closed forms (no per-cycle loop).
 
-use super::discount::Discount;
-use super::discount::{CYCLE_TOLERANCE, cycles_before};
-use crate::sim::patient::{Course, PatientRecord};
-use crate::sim::prepared::Prepared;
-
-/// Positions of the cost categories in a ledger, matching [`crate::model::Model::categories`]:
-/// testing, one per drug, administration, adverse events, progression-free state, progressed
-/// state, post-progression therapy, terminal care.
-#[derive(Clone, Copy, Debug)]
-pub struct CategoryIndex {
-    pub drugs: usize,
-    pub contracts: usize,
-}
-
-impl CategoryIndex {
-    pub const TESTING: usize = 0;
-    #[inline]
-    pub fn drug(self, d: usize) -> usize {
-        1 + d
-    }
-    #[inline]
-    pub fn administration(self) -> usize {
-        1 + self.drugs
-    }
-    #[inline]
-    pub fn adverse_events(self) -> usize {
-        2 + self.drugs
-    }
-    #[inline]
-    pub fn progression_free(self) -> usize {
-        3 + self.drugs
-    }
-    #[inline]
-    pub fn progressed(self) -> usize {
-        4 + self.drugs
-    }
-    #[inline]
-    pub fn post_progression(self) -> usize {
-        5 + self.drugs
-    }
-    #[inline]
-    pub fn terminal_care(self) -> usize {
-        6 + self.drugs
-    }
-    /// `rebate:<contract>`: refunds, as negative costs.
-    #[inline]
-    pub fn rebate(self, c: usize) -> usize {
-        7 + self.drugs + c
-    }
-    #[inline]
-    pub fn contract_admin(self) -> usize {
-        7 + self.drugs + self.contracts
-    }
-    /// Scenarios without contracts have no rebate or contract_admin categories.
-    pub fn len(self) -> usize {
-        if self.contracts == 0 { 7 + self.drugs } else { 8 + self.drugs + self.contracts }
-    }
-    pub fn is_empty(self) -> bool {
-        false
-    }
-}
-
-/// Health outcomes of one patient.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Outcomes {
-    pub qaly: f64,
-    pub ly: f64,
-    pub ly_undiscounted: f64,
-}
+use super::prepared::Prepared;
+use crate::accounting::discount::Discount;
+use crate::accounting::discount::{CYCLE_TOLERANCE, cycles_before};
+use crate::accounting::record::{Course, Outcomes, PatientRecord};
+use crate::model::CategoryIndex;
 
 /// Where a patient's discounted costs are posted: running sums by category (shared by every
 /// patient of an arm, so nothing per patient is stored) and the patient's own total.
