@@ -10,10 +10,11 @@
 //! Cohort-level contracts are settled on the world's annual totals; a contract's yearly
 //! administration is paid every budget year it is in place.
 
+use crate::contracts::Kind;
 use crate::contracts::cohort::{YearTotals, fraction_of};
 use crate::model::{Arm, BudgetImpact, Model};
 use crate::sim::accumulator::SampleSums;
-use crate::sim::prepared::{Prepared, PreparedKind};
+use crate::sim::prepared::Prepared;
 
 /// One row of budget_impact.csv: one contract (of the new strategy), budget year and cost
 /// category (`None`: the total).
@@ -126,14 +127,14 @@ fn spend(
     }
     let terms = prep.contracts[ci].kind.clone();
     let term = match &terms {
-        PreparedKind::Cohort(t) => (t.years as usize).min(b.years),
+        Kind::Cohort(t) => (t.years as usize).min(b.years),
         _ => b.years,
     };
     for y in 0..term {
         // The contract's yearly administration, every year it is in place.
         out[y * cats + cat.contract_admin()] += prep.contracts[ci].admin_per_year;
     }
-    if let PreparedKind::Cohort(t) = &terms {
+    if let Kind::Cohort(t) = &terms {
         let price = prep.list_price(prep.contracts[ci].drug);
         for y in 0..term {
             let mut year = YearTotals::default();

@@ -2,11 +2,11 @@
 //! population of the payer (what the contract's annual statement shows, on average over the
 //! simulated populations, and how often each year's refund is due).
 
+use crate::contracts::Kind;
 use crate::contracts::cohort::{self, CohortRule};
 use crate::model::Arm;
 use crate::sim::Prepared;
 use crate::sim::accumulator::SampleSums;
-use crate::sim::prepared::PreparedKind;
 
 /// One row of cohort.csv: one calendar year of one population, undiscounted, averaged over the
 /// R simulated populations, each weighted by its number of simulated patients (so that, with
@@ -51,7 +51,7 @@ pub fn cohort_rows(
     for (i, arm) in arms.iter().enumerate() {
         let Some(c) = arm.contract else { continue };
         let contract = &prep.contracts[c];
-        let PreparedKind::Cohort(terms) = &contract.kind else { continue };
+        let Kind::Cohort(terms) = &contract.kind else { continue };
         let calendar = &sums.contracts[i].calendar;
         let price = prep.list_price(contract.drug);
         let fractions = cohort::fractions(terms, calendar, patients, price);

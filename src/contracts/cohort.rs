@@ -15,32 +15,61 @@
 //! patient's own payments in year y, refunded when year y is settled. The patients' shares add
 //! up to their population's refund.
 
-use super::{Exposure, Settlement};
+use super::{Exposure, Failure, Settlement};
 use crate::accounting::discount::{Discount, count_f64};
-use crate::model::Failure;
 
-/// The rule that turns a calendar year's cohort into a refund fraction of that year's spend.
+/// The rule that turns a calendar year's cohort into a refund fraction of that year's spend
+/// (numbers as `V`, see [`super::Kind`]).
 #[derive(Clone, Debug, PartialEq)]
-pub enum CohortRule {
+pub enum CohortRule<V = f64> {
     /// Spend above `cap` (money per calendar year) is refunded.
-    ExpenditureCap { cap: f64 },
-    /// (above, pay): patients treated in a year beyond `above` are paid at `pay` × list.
-    PriceVolume { tiers: Vec<(f64, f64)> },
+    ExpenditureCap { cap: V },
+    /// (above, pay): patients treated in a year beyond `above` are paid at `pay` × list
+    /// (marginal tiers, `above` strictly rising).
+    PriceVolume { tiers: Vec<(V, V)> },
     /// If the success rate of the year's new patients at `window` is below `target`, `rebate`
     /// × the year's spend is refunded.
-    PopulationOutcome { failure: Failure, window: f64, target: f64, rebate: f64 },
+    PopulationOutcome { failure: Failure, window: V, target: V, rebate: V },
 }
 
-/// A cohort-level contract with concrete terms.
+impl<V> CohortRule<V> {
+    /// The contract kind's name in a scenario.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CohortRule::ExpenditureCap { .. } => "expenditure_cap",
+            CohortRule::PriceVolume { .. } => "price_volume",
+            CohortRule::PopulationOutcome { .. } => "population_outcome",
+        }
+    }
+
+    pub fn map<W>(&self, f: &impl Fn(&V) -> W) -> CohortRule<W> {
+        match self {
+            CohortRule::ExpenditureCap { cap } => CohortRule::ExpenditureCap { cap: f(cap) },
+            CohortRule::PriceVolume { tiers } => {
+                CohortRule::PriceVolume { tiers: tiers.iter().map(|(a, p)| (f(a), f(p))).collect() }
+            }
+            CohortRule::PopulationOutcome { failure, window, target, rebate } => {
+                CohortRule::PopulationOutcome {
+                    failure: *failure,
+                    window: f(window),
+                    target: f(target),
+                    rebate: f(rebate),
+                }
+            }
+        }
+    }
+}
+
+/// A cohort-level contract: its rule, term and population.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CohortTerms {
-    pub rule: CohortRule,
+pub struct CohortTerms<V = f64> {
+    pub rule: CohortRule<V>,
     /// Term in calendar years: patients enter during it, and only its years are settled.
     pub years: u64,
     /// Patients entering the strategy per calendar year (N ≥ 1).
     pub population: u64,
     /// d(settled_at(y)) at the payer's and the manufacturer's rates for each calendar year y
-    /// of the term, set by [`CohortTerms::discount`] (empty until then): a patient who entered
+    /// of the term, set when the terms are prepared ([`CohortTerms::discount`]; empty before): a patient who entered
     /// at e receives year y's refund at settled_at(y) − e on its own clock, discounted by
     /// d(settled_at(y))·d(−e), with d(−e) computed once per patient ([`Placement::back`]).
     pub settled: Vec<(f64, f64)>,
@@ -69,7 +98,16 @@ impl Placement {
     }
 }
 
-impl CohortTerms {
+impl<V> CohortTerms<V> {
+    pub fn map<W>(&self, f: &impl Fn(&V) -> W) -> CohortTerms<W> {
+        CohortTerms {
+            rule: self.rule.map(f),
+            years: self.years,
+            population: self.population,
+            settled: self.settled.clone(),
+        }
+    }
+
     /// Patients of one population over the term, M = N·Y.
     pub fn size(&self) -> u64 {
         self.population.saturating_mul(self.years).max(1)
@@ -96,7 +134,9 @@ impl CohortTerms {
         let entry = (j % self.years) as f64 + arrival;
         Placement { population: r as usize, entry, back: (0.0, 0.0) }
     }
+}
 
+impl CohortTerms {
     /// Set [`CohortTerms::settled`] from the payer's and the manufacturer's rates.
     pub fn discount(&mut self, payer: &Discount, manufacturer: &Discount) {
         self.settled = (0..self.years as usize)
@@ -219,12 +259,7 @@ fn for_each_year(years: u64, entry: f64, x: &Exposure<'_>, mut f: impl FnMut(usi
 /// failure before `window` from treatment start.
 fn succeeded(failure: Failure, window: f64, x: &Exposure<'_>) -> bool {
     let rec = x.rec;
-    let at = match failure {
-        Failure::Progression => rec.detected_progression,
-        Failure::Death => rec.death,
-        Failure::ProgressionOrDeath => rec.detected_progression.min(rec.death),
-    };
-    !(x.before(at, rec.start + window) && x.documented)
+    !(x.before(failure.at(rec), rec.start + window) && x.documented)
 }
 
 /// Add a settled patient to its population's calendar-year sums.

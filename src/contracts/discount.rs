@@ -2,7 +2,28 @@
 //! start (the whole treatment by default; Italian "cost sharing" discounts the first cycles).
 use super::{Exposure, Settlement};
 
-pub fn settle(fraction: f64, from: f64, until: f64, x: &Exposure<'_>) -> Settlement {
+/// `fraction` off every cycle starting in [`from`, `until`) after treatment start (from 0 and
+/// without end when not given).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Terms<V> {
+    pub fraction: V,
+    pub from: Option<V>,
+    pub until: Option<V>,
+}
+
+impl<V> Terms<V> {
+    pub fn map<W>(&self, f: &impl Fn(&V) -> W) -> Terms<W> {
+        Terms {
+            fraction: f(&self.fraction),
+            from: self.from.as_ref().map(f),
+            until: self.until.as_ref().map(f),
+        }
+    }
+}
+
+pub fn settle(t: &Terms<f64>, x: &Exposure<'_>) -> Settlement {
+    let (fraction, from, until) =
+        (t.fraction, t.from.unwrap_or(0.0), t.until.unwrap_or(f64::INFINITY));
     let first = x.paid_within(from);
     let last = if until.is_finite() { x.paid_within(until) } else { x.n };
     let all = x.list();

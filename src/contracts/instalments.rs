@@ -10,18 +10,40 @@
 use super::{Exposure, Settlement};
 use crate::accounting::discount::Steps;
 use crate::accounting::discount::{count_f64, cycles_before, first_cycle_before};
-use crate::model::Condition;
 
-/// `steps` are d(interval) at the payer's and the manufacturer's rates: the i-th part's
-/// factor is d(t0)·d(interval)^i, the same as d(t0 + i·interval) to a few units in the last
-/// place, without an `exp` per part.
-pub fn settle(
-    count: u64,
-    interval: f64,
-    condition: Condition,
-    steps: Steps,
-    x: &Exposure<'_>,
-) -> Settlement {
+/// What must hold on an instalment's date for it to be paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    Alive,
+    AliveProgressionFree,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Terms<V> {
+    /// Parts per price.
+    pub count: u64,
+    pub interval: V,
+    pub condition: Condition,
+    /// d(interval) at the payer's and the manufacturer's rates, set when the terms are prepared
+    /// ([`super::Kind::rediscount`]; (1, 1) before): the i-th part's factor is
+    /// d(t0)·d(interval)^i, the same as d(t0 + i·interval) to a few units in the last place,
+    /// without an `exp` per part.
+    pub steps: Steps,
+}
+
+impl<V> Terms<V> {
+    pub fn map<W>(&self, f: &impl Fn(&V) -> W) -> Terms<W> {
+        Terms {
+            count: self.count,
+            interval: f(&self.interval),
+            condition: self.condition,
+            steps: self.steps,
+        }
+    }
+}
+
+pub fn settle(t: &Terms<f64>, x: &Exposure<'_>) -> Settlement {
+    let (count, interval, condition, steps) = (t.count, t.interval, t.condition, t.steps);
     let rec = x.rec;
     let share = 1.0 / count_f64(count);
     // An undocumented failure is paid as a success: every part within coverage is paid.

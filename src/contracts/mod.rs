@@ -1,6 +1,13 @@
 //! Contracts settled on a patient's record: what the payer pays for one drug under each
 //! agreement, when, and what comes back.
 //!
+//! One file per kind holds its terms (`Terms<V>`) and its rule (`settle`); [`Kind`] lists the
+//! kinds once. The terms are generic in how a number is held: as a slot of the model's value
+//! table in the compiled model (`Kind<Slot>`, what the scenario reader builds), and as the
+//! number itself once prepared for one set of values (`Kind<f64>`, what the engine settles),
+//! by [`Kind::map`]. A new kind is a new file, its arm in [`Kind`], and the entry of the
+//! scenario reader that reads its terms.
+//!
 //! Every kind reads the same [`Exposure`] (the patient's list-price payment stream for the drug
 //! and the observed outcomes) and returns a [`Settlement`] per unit of list price, so that the
 //! payer's cost is linear in the price wherever the terms are (the threshold price is then
@@ -8,18 +15,135 @@
 //! the one draw they use (whether a failure is documented) is made by the engine.
 
 pub mod cohort;
-mod discount;
-mod duration_cap;
-mod instalments;
-mod money_back;
-mod payment_at_result;
-mod response_rebate;
+pub mod discount;
+pub mod duration_cap;
+pub mod instalments;
+pub mod money_back;
+pub mod payment_at_result;
+pub mod response_rebate;
 
 use crate::accounting::discount::Steps;
 use crate::accounting::discount::{CYCLE_TOLERANCE, Cycle, CycleSums, Discount, cycles_before};
 use crate::accounting::record::PatientRecord;
 use crate::accounting::schedule::DrugSchedule;
-use crate::sim::prepared::{PreparedContract, PreparedKind};
+use crate::rng::Process;
+
+/// A contract's payment rule and its terms, numbers held as `V` (see the module's head).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind<V> {
+    /// Every cycle at list price.
+    List,
+    Discount(discount::Terms<V>),
+    MoneyBack(money_back::Terms<V>),
+    PaymentAtResult(payment_at_result::Terms<V>),
+    ResponseRebate(response_rebate::Terms<V>),
+    DurationCap(duration_cap::Terms<V>),
+    Instalments(instalments::Terms<V>),
+    /// Settled per calendar year on the payer's population (expenditure cap, price-volume,
+    /// population outcome).
+    Cohort(cohort::CohortTerms<V>),
+}
+
+impl<V> Kind<V> {
+    /// The kind's name in a scenario.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::List => "list",
+            Kind::Discount(_) => "discount",
+            Kind::MoneyBack(_) => "money_back",
+            Kind::PaymentAtResult(_) => "payment_at_result",
+            Kind::ResponseRebate(_) => "response_rebate",
+            Kind::DurationCap(_) => "duration_cap",
+            Kind::Instalments(_) => "instalments",
+            Kind::Cohort(t) => t.rule.name(),
+        }
+    }
+
+    /// Whether the payer's cost is linear in the list price (no absolute cap): the threshold
+    /// price is then exact from one simulation.
+    pub fn is_linear(&self) -> bool {
+        match self {
+            Kind::MoneyBack(t) => t.cap.is_none(),
+            Kind::Cohort(t) => !matches!(t.rule, cohort::CohortRule::ExpenditureCap { .. }),
+            _ => true,
+        }
+    }
+
+    /// Contract term in calendar years of a cohort-level contract (`None`: per patient).
+    pub fn cohort_years(&self) -> Option<u64> {
+        match self {
+            Kind::Cohort(t) => Some(t.years),
+            _ => None,
+        }
+    }
+
+    /// The same terms with every number mapped by `f` (a slot to its value).
+    pub fn map<W>(&self, f: &impl Fn(&V) -> W) -> Kind<W> {
+        match self {
+            Kind::List => Kind::List,
+            Kind::Discount(t) => Kind::Discount(t.map(f)),
+            Kind::MoneyBack(t) => Kind::MoneyBack(t.map(f)),
+            Kind::PaymentAtResult(t) => Kind::PaymentAtResult(t.map(f)),
+            Kind::ResponseRebate(t) => Kind::ResponseRebate(t.map(f)),
+            Kind::DurationCap(t) => Kind::DurationCap(t.map(f)),
+            Kind::Instalments(t) => Kind::Instalments(t.map(f)),
+            Kind::Cohort(t) => Kind::Cohort(t.map(f)),
+        }
+    }
+}
+
+impl Kind<f64> {
+    /// Set the discount factors of the terms' fixed delays ([`Steps`]) from the payer's and
+    /// the manufacturer's rates: when a model is prepared, and again when its rates change.
+    pub fn rediscount(&mut self, payer: &Discount, manufacturer: &Discount) {
+        let steps = |t: f64| (payer.factor(t), manufacturer.factor(t));
+        match self {
+            Kind::PaymentAtResult(t) => t.at = steps(t.assess_at),
+            Kind::ResponseRebate(t) => t.at = steps(t.assess_at),
+            Kind::Instalments(t) => t.steps = steps(t.interval),
+            Kind::List | Kind::Discount(_) | Kind::MoneyBack(_) | Kind::DurationCap(_) => {}
+            Kind::Cohort(terms) => terms.discount(payer, manufacturer),
+        }
+    }
+}
+
+/// What counts as failure for a money-back guarantee or a population outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    Progression,
+    Death,
+    ProgressionOrDeath,
+}
+
+impl Failure {
+    /// When the patient fails, as the contract sees it: detected progression, death, or the
+    /// first of the two.
+    #[inline]
+    pub fn at(self, rec: &PatientRecord) -> f64 {
+        match self {
+            Failure::Progression => rec.detected_progression,
+            Failure::Death => rec.death,
+            Failure::ProgressionOrDeath => rec.detected_progression.min(rec.death),
+        }
+    }
+}
+
+/// A contract with concrete terms, ready to be settled (durations in years from treatment
+/// start).
+#[derive(Clone, Debug)]
+pub struct PreparedContract {
+    pub drug: usize,
+    pub kind: Kind<f64>,
+    pub admin_per_patient: f64,
+    pub admin_per_assessment: f64,
+    /// Fixed yearly administration shared by the year's entrants: per_year / population, paid
+    /// at t = 0 for every patient of the strategy.
+    pub admin_per_entrant: f64,
+    /// The fixed administration per calendar year (the budget impact counts it per year).
+    pub admin_per_year: f64,
+    pub documentation_error: f64,
+    pub process: Process,
+}
 
 /// A treated patient's exposure to one drug: its list payment stream and observed outcomes.
 #[derive(Clone)]
@@ -151,32 +275,20 @@ pub struct Settlement {
 /// Settle a contract on a treated patient's exposure. `fractions` are the arm's cohort refund
 /// fractions per calendar year (cohort-level kinds only; empty otherwise).
 #[inline(always)]
-pub fn settle(kind: &PreparedKind, x: &Exposure<'_>, fractions: &[f64]) -> Settlement {
+pub fn settle(kind: &Kind<f64>, x: &Exposure<'_>, fractions: &[f64]) -> Settlement {
     match kind {
-        PreparedKind::List => Settlement {
+        Kind::List => Settlement {
             paid: x.list(),
             tracked_until: x.rec.treatment_end,
             ..Settlement::default()
         },
-        PreparedKind::Discount { fraction, from, until } => {
-            discount::settle(*fraction, *from, *until, x)
-        }
-        PreparedKind::MoneyBack { failure, window, refund, .. } => {
-            money_back::settle(*failure, *window, *refund, x)
-        }
-        PreparedKind::PaymentAtResult { assess_at, at } => {
-            payment_at_result::settle(*assess_at, *at, x)
-        }
-        PreparedKind::ResponseRebate { assess_at, refund, at } => {
-            response_rebate::settle(*assess_at, *refund, *at, x)
-        }
-        PreparedKind::DurationCap { max_paid, max_cycles } => {
-            duration_cap::settle(*max_paid, *max_cycles, x)
-        }
-        PreparedKind::Instalments { count, interval, condition, steps } => {
-            instalments::settle(*count, *interval, *condition, *steps, x)
-        }
-        PreparedKind::Cohort(terms) => cohort::settle(terms, fractions, x, x.placement),
+        Kind::Discount(t) => discount::settle(t, x),
+        Kind::MoneyBack(t) => money_back::settle(t, x),
+        Kind::PaymentAtResult(t) => payment_at_result::settle(t, x),
+        Kind::ResponseRebate(t) => response_rebate::settle(t, x),
+        Kind::DurationCap(t) => duration_cap::settle(t, x),
+        Kind::Instalments(t) => instalments::settle(t, x),
+        Kind::Cohort(terms) => cohort::settle(terms, fractions, x, x.placement),
     }
 }
 
@@ -227,8 +339,8 @@ pub fn administration(
 #[inline]
 pub fn in_money(contract: &PreparedContract, price: f64, admin: f64, s: &Settlement) -> Cash {
     let nominal = s.refund * price;
-    let cap = match contract.kind {
-        PreparedKind::MoneyBack { cap, .. } => cap,
+    let cap = match &contract.kind {
+        Kind::MoneyBack(t) => t.cap.unwrap_or(f64::INFINITY),
         _ => f64::INFINITY,
     };
     let capped = nominal.min(cap);

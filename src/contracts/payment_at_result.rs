@@ -6,7 +6,22 @@ use super::{Exposure, Settlement};
 use crate::accounting::discount::Steps;
 use crate::accounting::discount::count_f64;
 
-pub fn settle(assess_at: f64, steps: Steps, x: &Exposure<'_>) -> Settlement {
+#[derive(Clone, Debug, PartialEq)]
+pub struct Terms<V> {
+    pub assess_at: V,
+    /// d(assess_at) at the payer's and the manufacturer's rates, set when the terms are
+    /// prepared ([`super::Kind::rediscount`]); (1, 1) before.
+    pub at: Steps,
+}
+
+impl<V> Terms<V> {
+    pub fn map<W>(&self, f: &impl Fn(&V) -> W) -> Terms<W> {
+        Terms { assess_at: f(&self.assess_at), at: self.at }
+    }
+}
+
+pub fn settle(t: &Terms<f64>, x: &Exposure<'_>) -> Settlement {
+    let (assess_at, steps) = (t.assess_at, t.at);
     let at = x.rec.start + assess_at;
     let deferred = x.paid_within(assess_at);
     let later = x.stream(deferred, x.n);

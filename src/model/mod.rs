@@ -11,6 +11,7 @@ pub mod limits;
 
 pub use categories::CategoryIndex;
 
+use crate::contracts::Kind;
 use crate::params::ParamDist;
 use crate::rng::Process;
 use crate::units::Dimension;
@@ -76,7 +77,8 @@ pub struct Contract {
     pub name: String,
     /// Index into [`Model::drugs`].
     pub drug: usize,
-    pub kind: ContractKind,
+    /// The payment rule and its terms (numbers as slots).
+    pub kind: Kind<Slot>,
     /// Administration cost per tracked patient, at treatment start.
     pub admin_per_patient: Slot,
     /// Administration cost per scan of the regimen's assessment schedule while tracked.
@@ -87,123 +89,6 @@ pub struct Contract {
     pub documentation_error: Slot,
     /// Random process of the documentation-error draw.
     pub process: Process,
-}
-
-/// What counts as failure for a money-back guarantee.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Failure {
-    Progression,
-    Death,
-    ProgressionOrDeath,
-}
-
-/// What must hold on an instalment's date for it to be paid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Condition {
-    Alive,
-    AliveProgressionFree,
-}
-
-/// The payment rule of a contract; durations are from treatment start.
-#[derive(Clone, Debug)]
-pub enum ContractKind {
-    List,
-    /// A fraction off every cycle starting in [from, until).
-    Discount {
-        fraction: Slot,
-        from: Option<Slot>,
-        until: Option<Slot>,
-    },
-    /// Failure before `window`: `refund` × payments made so far, refunded at failure (≤ `cap`).
-    MoneyBack {
-        failure: Failure,
-        window: Slot,
-        refund: Slot,
-        cap: Option<Slot>,
-    },
-    /// Cycles before `assess_at` paid at `assess_at` only for successes.
-    PaymentAtResult {
-        assess_at: Slot,
-    },
-    /// At `assess_at`, `refund` × payments so far returned for failures.
-    ResponseRebate {
-        assess_at: Slot,
-        refund: Slot,
-    },
-    /// Only cycles starting before `max_paid`, or the first `max_cycles`, are paid.
-    DurationCap {
-        max_paid: Option<Slot>,
-        max_cycles: Option<u64>,
-    },
-    /// Each cycle's price paid in `count` equal parts `interval` apart, each if `condition` holds.
-    Instalments {
-        count: u64,
-        interval: Slot,
-        condition: Condition,
-    },
-    /// Cohort level: the payer's spend on the drug in a calendar year above `cap` is refunded
-    /// at the year's end, for each of the first `years` calendar years.
-    ExpenditureCap {
-        cap: Slot,
-        years: u64,
-    },
-    /// Cohort level: the patients treated in a calendar year beyond each tier's `above` are
-    /// paid at the tier's `pay` × list (marginal tiers), settled at the year's end.
-    PriceVolume {
-        tiers: Vec<Tier>,
-        years: u64,
-    },
-    /// Cohort level: if the share of a calendar year's new patients without a recorded
-    /// failure before `window` falls below `target`, `rebate` × that year's spend is refunded.
-    PopulationOutcome {
-        failure: Failure,
-        window: Slot,
-        target: Slot,
-        rebate: Slot,
-        years: u64,
-    },
-}
-
-/// A price-volume tier: patients treated in a year beyond `above` are paid at `pay` × list.
-#[derive(Clone, Copy, Debug)]
-pub struct Tier {
-    pub above: Slot,
-    pub pay: Slot,
-}
-
-impl ContractKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ContractKind::List => "list",
-            ContractKind::Discount { .. } => "discount",
-            ContractKind::MoneyBack { .. } => "money_back",
-            ContractKind::PaymentAtResult { .. } => "payment_at_result",
-            ContractKind::ResponseRebate { .. } => "response_rebate",
-            ContractKind::DurationCap { .. } => "duration_cap",
-            ContractKind::Instalments { .. } => "instalments",
-            ContractKind::ExpenditureCap { .. } => "expenditure_cap",
-            ContractKind::PriceVolume { .. } => "price_volume",
-            ContractKind::PopulationOutcome { .. } => "population_outcome",
-        }
-    }
-
-    /// Whether the payer's cost is linear in the list price (no absolute cap).
-    pub fn is_linear(&self) -> bool {
-        !matches!(
-            self,
-            ContractKind::MoneyBack { cap: Some(_), .. } | ContractKind::ExpenditureCap { .. }
-        )
-    }
-
-    /// Contract term in calendar years of a cohort-level contract (`None`: per patient).
-    pub fn cohort_years(&self) -> Option<u64> {
-        match self {
-            ContractKind::ExpenditureCap { years, .. }
-            | ContractKind::PriceVolume { years, .. }
-            | ContractKind::PopulationOutcome { years, .. } => Some(*years),
-            _ => None,
-        }
-    }
 }
 
 /// Run settings and decision-problem framing.

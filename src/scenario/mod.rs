@@ -4,12 +4,21 @@
 //! field by field (every error collected with its location), then a compiled [`Model`] with
 //! indices and value slots is built. Nothing downstream sees a name or an unchecked number.
 
+mod biomarkers;
 mod budget;
 mod compile;
+mod contracts;
+mod correlations;
 pub mod diagnostic;
 mod layers;
+mod meta;
 mod parameters;
 mod reader;
+mod regimens;
+mod states;
+mod strategies;
+mod testing;
+mod tte;
 
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
 pub use layers::MAX_EXTENDS_DEPTH;

@@ -562,3 +562,32 @@ fn dim_noun(dim: Dimension) -> &'static str {
 pub fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
 }
+
+/// `{ from, to, step }` → from, from + step, …, ≤ to: literal numbers, `from` and `to`
+/// passing `check`, at most `max` points.
+pub fn read_grid(
+    r: &mut Reader,
+    v: &Value<'_>,
+    p: &str,
+    check: Check,
+    max: usize,
+) -> Option<Vec<f64>> {
+    let g = r.table(v, p)?;
+    r.check_keys(g, p, &["from", "to", "step"]);
+    let mut read = |key: &str, check: Check| {
+        r.require(g, &v.span(), p, key, "a number")
+            .and_then(|x| r.literal_quantity(x, &join(p, key), Dimension::Number, check))
+    };
+    let (from, to, step) = (read("from", check), read("to", check), read("step", Check::Positive));
+    let (from, to, step) = (from?, to?, step?);
+    let points = ((to - from) / step + 1e-9).floor() + 1.0;
+    if !(to >= from) || points > max as f64 {
+        r.error(
+            v.span(),
+            p,
+            format!("expected from ≤ to and at most {max} points, found from {from}, to {to}, step {step}"),
+        );
+        return None;
+    }
+    Some((0..points as u64).map(|k| from + k as f64 * step).collect())
+}

@@ -10,8 +10,9 @@
 
 use super::accumulator::SampleSums;
 use super::exposure::{documented, exposure};
-use super::prepared::{Prepared, PreparedBudget, PreparedKind};
+use super::prepared::{Prepared, PreparedBudget};
 use crate::accounting::record::{Course, PatientRecord};
+use crate::contracts::Kind;
 use crate::contracts::cohort::Placement;
 use crate::contracts::{self};
 use crate::rng::PatientKey;
@@ -91,7 +92,7 @@ pub fn account(
     // entry.
     for &(arm, ci) in arms.contracts {
         let contract = &zero.contracts[ci];
-        let PreparedKind::Cohort(terms) = &contract.kind else { continue };
+        let Kind::Cohort(terms) = &contract.kind else { continue };
         let Some(mut x) = exposure(zero, rec, contract.drug, true)
             .or_else(|| second.and_then(|r2| exposure(zero, r2, contract.drug, true)))
         else {

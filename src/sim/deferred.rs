@@ -10,8 +10,9 @@
 //! bit-identical to the two-pass settlement.
 
 use super::accumulator::SampleSums;
-use super::prepared::{Prepared, PreparedKind};
+use super::prepared::Prepared;
 use crate::accounting::record::Outcomes;
+use crate::contracts::Kind;
 use crate::contracts::cohort::{self, CohortTerms, Refund, YearShare};
 use crate::contracts::{self, Cash, Settlement};
 
@@ -172,7 +173,7 @@ pub fn fractions(prep: &Prepared, sums: &SampleSums, patients: u64) -> Vec<Vec<f
             let Some(c) = a.contract else { return Vec::new() };
             let contract = &prep.contracts[c];
             match &contract.kind {
-                PreparedKind::Cohort(terms) => cohort::fractions(
+                Kind::Cohort(terms) => cohort::fractions(
                     terms,
                     &sums.contracts[arm].calendar,
                     patients,

@@ -13,8 +13,9 @@ use super::patient::{
     FIRST_LINE, LineDraws, LineProcesses, Tumour, course_into, coverage_end, pathway,
     second_line as second_line_of, treat, tumour,
 };
-use super::prepared::{Prepared, PreparedKind};
+use super::prepared::Prepared;
 use crate::accounting::record::{Course, Outcomes, PatientRecord, blank};
+use crate::contracts::Kind;
 use crate::contracts::cohort::{CalendarSums, CohortTerms, Placement};
 use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
@@ -69,7 +70,7 @@ fn cohort_terms(prep: &Prepared) -> Vec<&CohortTerms> {
     prep.contracts
         .iter()
         .filter_map(|c| match &c.kind {
-            PreparedKind::Cohort(terms) => Some(terms),
+            Kind::Cohort(terms) => Some(terms),
             _ => None,
         })
         .collect()
@@ -232,15 +233,14 @@ impl Layout {
                 .arms
                 .iter()
                 .map(|a| match a.contract.map(|c| &prep.contracts[c].kind) {
-                    Some(PreparedKind::Cohort(terms)) => terms.years as usize,
+                    Some(Kind::Cohort(terms)) => terms.years as usize,
                     _ => 0,
                 })
                 .collect(),
             cohort_arms: contract_arms
                 .iter()
                 .map(|arms| {
-                    let cohort =
-                        |c: usize| matches!(prep.contracts[c].kind, PreparedKind::Cohort(_));
+                    let cohort = |c: usize| matches!(prep.contracts[c].kind, Kind::Cohort(_));
                     arms.iter().copied().filter(|&(_, c)| cohort(c)).collect()
                 })
                 .collect(),
@@ -301,7 +301,7 @@ fn simulate_chunk(
             .contract_arms
             .iter()
             .flatten()
-            .filter(|&&(_, ci)| matches!(prep.contracts[ci].kind, PreparedKind::Cohort(_)))
+            .filter(|&&(_, ci)| matches!(prep.contracts[ci].kind, Kind::Cohort(_)))
             .count();
         let most = (patients.end - patients.start) as usize * cohort_arms;
         deferred.pending.reserve_exact(most);
@@ -579,7 +579,7 @@ fn survey_chunk(
             let second = second.as_ref().map(|(rec2, _)| rec2);
             for &(arm, ci) in arms {
                 let contract = &prep.contracts[ci];
-                let PreparedKind::Cohort(terms) = &contract.kind else { continue };
+                let Kind::Cohort(terms) = &contract.kind else { continue };
                 // The first line that gives the drug is the one its contract settles.
                 let Some(mut x) = exposure(prep, rec, contract.drug, true)
                     .or_else(|| second.and_then(|r2| exposure(prep, r2, contract.drug, true)))
@@ -682,7 +682,7 @@ fn settle_contract_arms(
         let assessment = prep.regimens[rec.regimen].assessment;
         let list = *list;
         let list_pv = x.drug.price * list.0;
-        if let PreparedKind::Cohort(terms) = &contract.kind {
+        if let Kind::Cohort(terms) = &contract.kind {
             let shape = (terms.population, terms.years);
             x.placement = match placed {
                 Some((same, at)) if same == shape => at,

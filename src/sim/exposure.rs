@@ -2,10 +2,11 @@
 //! sees of the patient, built from a record and the prepared model. The engine and the budget
 //! view both settle contracts through it.
 
-use super::prepared::{Prepared, PreparedContract};
+use super::prepared::Prepared;
 use crate::accounting::discount::cycles_before;
 use crate::accounting::record::PatientRecord;
 use crate::contracts::Exposure;
+use crate::contracts::PreparedContract;
 use crate::contracts::cohort::Placement;
 use crate::rng::PatientKey;
 

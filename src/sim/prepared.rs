@@ -4,13 +4,11 @@
 //! bound) from a [`Model`] and its value table: distributions are constructed, discount
 //! factors and per-cycle constants precomputed, so the per-patient code only does arithmetic.
 
-use crate::accounting::discount::{Cycle, CycleSums, Discount, Steps};
+use crate::accounting::discount::{Cycle, CycleSums, Discount};
 use crate::accounting::schedule::DrugSchedule;
-use crate::contracts::cohort::{CohortRule, CohortTerms};
+use crate::contracts::{Kind, PreparedContract};
 use crate::model::CategoryIndex;
-use crate::model::{
-    Arm, Condition, ContractKind, CourseSpec, Failure, Model, Perspective, Slot, Specimen, TteSpec,
-};
+use crate::model::{Arm, CourseSpec, Model, Perspective, Slot, Specimen, TteSpec};
 use crate::rng::{Process, ProcessKind};
 use crate::survival::{DistributionError, TimeToEvent};
 
@@ -96,61 +94,6 @@ pub struct PreparedBudget {
     pub strategy: usize,
     /// The model undiscounted (see [`Prepared::undiscounted`]).
     pub undiscounted: Box<Prepared>,
-}
-
-/// A contract with concrete terms (durations in years from treatment start).
-#[derive(Clone, Debug)]
-pub struct PreparedContract {
-    pub drug: usize,
-    pub kind: PreparedKind,
-    pub admin_per_patient: f64,
-    pub admin_per_assessment: f64,
-    /// Fixed yearly administration shared by the year's entrants: per_year / population, paid
-    /// at t = 0 for every patient of the strategy.
-    pub admin_per_entrant: f64,
-    /// The fixed administration per calendar year (the budget impact counts it per year).
-    pub admin_per_year: f64,
-    pub documentation_error: f64,
-    pub process: Process,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum PreparedKind {
-    List,
-    Discount {
-        fraction: f64,
-        from: f64,
-        until: f64,
-    },
-    MoneyBack {
-        failure: Failure,
-        window: f64,
-        refund: f64,
-        cap: f64,
-    },
-    /// `at`: d(assess_at) at the payer's and the manufacturer's rates (see [`Steps`]).
-    PaymentAtResult {
-        assess_at: f64,
-        at: Steps,
-    },
-    ResponseRebate {
-        assess_at: f64,
-        refund: f64,
-        at: Steps,
-    },
-    DurationCap {
-        max_paid: f64,
-        max_cycles: u64,
-    },
-    /// `steps`: d(interval) at the payer's and the manufacturer's rates, so that each part's
-    /// discount factor is the previous one's times a step, not an `exp` per part.
-    Instalments {
-        count: u64,
-        interval: f64,
-        condition: Condition,
-        steps: Steps,
-    },
-    Cohort(CohortTerms),
 }
 
 #[derive(Clone, Debug)]
@@ -287,7 +230,7 @@ fn prepare_pathway(s: &crate::model::Strategy, values: &[f64]) -> PreparedStrate
 impl Prepared {
     /// Whether some contract is settled on the whole cohort per calendar year.
     pub fn has_cohort_contracts(&self) -> bool {
-        self.contracts.iter().any(|c| matches!(c.kind, PreparedKind::Cohort(_)))
+        self.contracts.iter().any(|c| matches!(c.kind, Kind::Cohort(_)))
     }
 
     /// The contracted drug's list price per cycle (one price in every regimen, validated).
@@ -494,10 +437,6 @@ impl Prepared {
             });
         }
         let s = &model.states;
-        // Validated: cohort-level contracts come with a population of at least 1.
-        let population = model.meta.population.unwrap_or(1);
-        // Discount steps are filled in by `rediscount` below, from the rates just prepared.
-        let unset: Steps = (1.0, 1.0);
         let mut prep = Prepared {
             horizon: model.meta.horizon,
             costs,
@@ -553,83 +492,7 @@ impl Prepared {
                 .iter()
                 .map(|c| PreparedContract {
                     drug: c.drug,
-                    kind: match &c.kind {
-                        ContractKind::List => PreparedKind::List,
-                        ContractKind::Discount { fraction, from, until } => {
-                            PreparedKind::Discount {
-                                fraction: v(*fraction),
-                                from: from.map_or(0.0, v),
-                                until: until.map_or(f64::INFINITY, v),
-                            }
-                        }
-                        ContractKind::MoneyBack { failure, window, refund, cap } => {
-                            PreparedKind::MoneyBack {
-                                failure: *failure,
-                                window: v(*window),
-                                refund: v(*refund),
-                                cap: cap.map_or(f64::INFINITY, v),
-                            }
-                        }
-                        ContractKind::PaymentAtResult { assess_at } => {
-                            PreparedKind::PaymentAtResult { assess_at: v(*assess_at), at: unset }
-                        }
-                        ContractKind::ResponseRebate { assess_at, refund } => {
-                            PreparedKind::ResponseRebate {
-                                assess_at: v(*assess_at),
-                                refund: v(*refund),
-                                at: unset,
-                            }
-                        }
-                        ContractKind::DurationCap { max_paid, max_cycles } => {
-                            PreparedKind::DurationCap {
-                                max_paid: max_paid.map_or(f64::INFINITY, v),
-                                max_cycles: max_cycles.unwrap_or(u64::MAX),
-                            }
-                        }
-                        ContractKind::Instalments { count, interval, condition } => {
-                            PreparedKind::Instalments {
-                                count: *count,
-                                interval: v(*interval),
-                                condition: *condition,
-                                steps: unset,
-                            }
-                        }
-                        ContractKind::ExpenditureCap { cap, years } => {
-                            PreparedKind::Cohort(CohortTerms {
-                                rule: CohortRule::ExpenditureCap { cap: v(*cap) },
-                                years: *years,
-                                population,
-                                settled: Vec::new(),
-                            })
-                        }
-                        ContractKind::PriceVolume { tiers, years } => {
-                            PreparedKind::Cohort(CohortTerms {
-                                rule: CohortRule::PriceVolume {
-                                    tiers: tiers.iter().map(|t| (v(t.above), v(t.pay))).collect(),
-                                },
-                                years: *years,
-                                population,
-                                settled: Vec::new(),
-                            })
-                        }
-                        ContractKind::PopulationOutcome {
-                            failure,
-                            window,
-                            target,
-                            rebate,
-                            years,
-                        } => PreparedKind::Cohort(CohortTerms {
-                            rule: CohortRule::PopulationOutcome {
-                                failure: *failure,
-                                window: v(*window),
-                                target: v(*target),
-                                rebate: v(*rebate),
-                            },
-                            years: *years,
-                            population,
-                            settled: Vec::new(),
-                        }),
-                    },
+                    kind: c.kind.map(&|s: &Slot| v(*s)),
                     admin_per_patient: v(c.admin_per_patient),
                     admin_per_assessment: v(c.admin_per_assessment),
                     admin_per_entrant: match model.meta.population {
@@ -680,23 +543,5 @@ impl Prepared {
             c.kind.rediscount(&zero, &zero);
         }
         out
-    }
-}
-
-impl PreparedKind {
-    /// Set the [`Steps`] (discount factors of fixed delays) from the payer's and the
-    /// manufacturer's rates: when a model is prepared, and again when its rates change.
-    pub fn rediscount(&mut self, payer: &Discount, manufacturer: &Discount) {
-        let steps = |t: f64| (payer.factor(t), manufacturer.factor(t));
-        match self {
-            PreparedKind::PaymentAtResult { assess_at, at }
-            | PreparedKind::ResponseRebate { assess_at, at, .. } => *at = steps(*assess_at),
-            PreparedKind::Instalments { interval, steps: s, .. } => *s = steps(*interval),
-            PreparedKind::List
-            | PreparedKind::Discount { .. }
-            | PreparedKind::MoneyBack { .. }
-            | PreparedKind::DurationCap { .. } => {}
-            PreparedKind::Cohort(terms) => terms.discount(payer, manufacturer),
-        }
     }
 }

@@ -492,7 +492,7 @@ fn fractions_follow_the_readme_rules() {
     assert_eq!(fraction(&pv, &cy(0, 0, 0, 0), 10.0, 100.0), 0.0);
     assert_eq!(tier_refund(&[(0.0, 0.7)], 40.0), 40.0 * (1.0 - 0.7));
     let po = terms(CohortRule::PopulationOutcome {
-        failure: vbpsim::model::Failure::Progression,
+        failure: vbpsim::contracts::Failure::Progression,
         window: 0.5,
         target: 0.7,
         rebate: 0.2,

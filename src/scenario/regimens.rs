@@ -1,0 +1,519 @@
+//! `[[regimens]]`: drugs and their schedules, response by biomarker, the course of events,
+//! adverse events, scans, immunotherapy patterns and monitoring.
+
+use super::compile::Named;
+use super::reader::{Check, Reader, Value, join};
+use super::tte::read_tte;
+use crate::model::limits::*;
+use crate::model::*;
+use crate::rng::{Process, ProcessKind};
+use crate::units::Dimension;
+use toml::de::{DeTable, DeValue};
+
+pub(super) fn read_regimen(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &str,
+    biomarkers: &[String],
+    drug_names: &mut Vec<String>,
+) -> Option<Regimen> {
+    let p = &e.path;
+    let t = e.table;
+    r.check_keys(
+        t,
+        p,
+        &[
+            "name",
+            "drugs",
+            "administration",
+            "response",
+            "progression",
+            "death_before_progression",
+            "after_progression",
+            "partitioned",
+            "time_to_response",
+            "pseudo_progression",
+            "beyond_progression",
+            "second_line",
+            "monitoring",
+            "discontinuation",
+            "adverse_events",
+            "assessment",
+            "response_error",
+        ],
+    );
+    // A drug listed twice in one regimen would be paid twice but settled once by a contract.
+    if let Some(v) = t.get("drugs")
+        && let DeValue::Array(items) = v.get_ref()
+    {
+        let mut seen: Vec<String> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            if let DeValue::Table(dt) = item.get_ref()
+                && let Some(nv) = dt.get("name")
+                && let DeValue::String(n) = nv.get_ref()
+            {
+                if seen.iter().any(|x| x == n.as_ref()) {
+                    r.error(
+                        nv.span(),
+                        &format!("{p}.drugs[{i}].name"),
+                        format!("drug `{n}` is listed twice in regimen `{name}`: give it once (one price, cycle and stopping rule)"),
+                    );
+                }
+                seen.push(n.to_string());
+            }
+        }
+    }
+    let assessment = match t.get("assessment") {
+        Some(v) => r
+            .quantity(v, &join(p, "assessment"), Dimension::Duration, Check::Positive)
+            .and_then(|slot| {
+                let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
+                if days < 1.0 - 1e-9 {
+                    r.error(
+                        v.span(),
+                        &join(p, "assessment"),
+                        format!("expected a scan interval of at least 1 day, found {days} days"),
+                    );
+                    None
+                } else {
+                    Some(Some(slot))
+                }
+            }),
+        None => Some(None),
+    };
+    let (mut false_positive, mut false_negative) = (None, None);
+    match t.get("response_error") {
+        Some(v) => {
+            let ep = join(p, "response_error");
+            if let Some(et) = r.table(v, &ep) {
+                r.check_keys(et, &ep, &["false_positive", "false_negative"]);
+                false_positive = r.quantity_or(
+                    et,
+                    &ep,
+                    "false_positive",
+                    Dimension::Number,
+                    Check::Probability,
+                    0.0,
+                );
+                false_negative = r.quantity_or(
+                    et,
+                    &ep,
+                    "false_negative",
+                    Dimension::Number,
+                    Check::Probability,
+                    0.0,
+                );
+            }
+        }
+        None => {
+            false_positive = Some(r.constant(0.0));
+            false_negative = Some(r.constant(0.0));
+        }
+    }
+    let drugs: Option<Vec<Drug>> = match t.get("drugs") {
+        Some(v) => r.array(v, &join(p, "drugs")).and_then(|items| {
+            let ds: Vec<Option<Drug>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| read_drug(r, item, &format!("{p}.drugs[{i}]"), drug_names))
+                .collect();
+            ds.into_iter().collect()
+        }),
+        None => Some(Vec::new()),
+    };
+    let administration =
+        r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
+    let response = r
+        .require(
+            t,
+            &e.span,
+            p,
+            "response",
+            "a probability, or a table by biomarker with `otherwise`",
+        )
+        .and_then(|v| read_response(r, v, &join(p, "response"), biomarkers));
+    let (course, pps_cost) = if let Some(v) = t.get("partitioned") {
+        read_partitioned(r, t, v, p)
+    } else {
+        read_clinical_course(r, e, p)
+    };
+    let immunotherapy = read_immunotherapy(r, t, p);
+    let monitoring = match t.get("monitoring") {
+        Some(v) => read_monitoring(r, v, &join(p, "monitoring")).map(Some),
+        None => Some(None),
+    };
+    let discontinuation = match t.get("discontinuation") {
+        Some(d) => read_tte(r, d, &join(p, "discontinuation")).map(Some),
+        None => Some(None),
+    };
+    let adverse_events: Option<Vec<AdverseEvent>> = match t.get("adverse_events") {
+        Some(v) => r.array(v, &join(p, "adverse_events")).and_then(|items| {
+            if items.len() > MAX_ADVERSE_EVENTS {
+                r.error(
+                    v.span(),
+                    &join(p, "adverse_events"),
+                    format!("expected at most {MAX_ADVERSE_EVENTS} adverse events per regimen, found {}", items.len()),
+                );
+                return None;
+            }
+            let mut seen: Vec<String> = Vec::new();
+            let aes: Vec<Option<AdverseEvent>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let ap = format!("{p}.adverse_events[{i}]");
+                    let at = r.table(item, &ap)?;
+                    r.check_keys(at, &ap, &["name", "probability", "cost", "qaly_loss"]);
+                    let ae_name = r
+                        .require(at, &item.span(), &ap, "name", "the event's name")
+                        .and_then(|v| r.name(v, &join(&ap, "name")));
+                    if let Some(n) = &ae_name {
+                        if seen.contains(n) {
+                            r.error(
+                                at["name"].span(),
+                                &join(&ap, "name"),
+                                format!("duplicate adverse event `{n}` in regimen `{name}`"),
+                            );
+                        }
+                        seen.push(n.clone());
+                    }
+                    let probability = r
+                        .require(at, &item.span(), &ap, "probability", "a probability")
+                        .and_then(|v| {
+                            r.quantity(
+                                v,
+                                &join(&ap, "probability"),
+                                Dimension::Number,
+                                Check::Probability,
+                            )
+                        });
+                    let cost =
+                        r.quantity_or(at, &ap, "cost", Dimension::Number, Check::NonNegative, 0.0);
+                    let qaly_loss = r.quantity_or(
+                        at,
+                        &ap,
+                        "qaly_loss",
+                        Dimension::Number,
+                        Check::NonNegative,
+                        0.0,
+                    );
+                    let ae_name = ae_name?;
+                    Some(AdverseEvent {
+                        process: Process::named2(ProcessKind::AdverseEvent, name, &ae_name),
+                        name: ae_name,
+                        probability: probability?,
+                        cost: cost?,
+                        qaly_loss: qaly_loss?,
+                    })
+                })
+                .collect();
+            aes.into_iter().collect()
+        }),
+        None => Some(Vec::new()),
+    };
+    Some(Regimen {
+        name: name.to_string(),
+        drugs: drugs?,
+        administration: administration?,
+        response: response?,
+        course: course?,
+        post_progression_cost: pps_cost?,
+        discontinuation: discontinuation?,
+        adverse_events: adverse_events?,
+        assessment: assessment?,
+        response_false_positive: false_positive?,
+        response_false_negative: false_negative?,
+        immunotherapy: immunotherapy?,
+        second_line: None,
+        monitoring: monitoring?,
+    })
+}
+
+/// `monitoring = { every, lead_time, sensitivity, cost }`: ctDNA tests on treatment.
+pub(super) fn read_monitoring(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<Monitoring> {
+    let t = r.table(v, p)?;
+    r.check_keys(t, p, &["every", "lead_time", "sensitivity", "cost"]);
+    let span = v.span();
+    let every = r
+        .require(t, &span, p, "every", "the interval between ctDNA tests, like \"4 weeks\"")
+        .and_then(|x| r.quantity(x, &join(p, "every"), Dimension::Duration, Check::Positive));
+    if let (Some(slot), Some(x)) = (every, t.get("every")) {
+        let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
+        if days < 1.0 - 1e-9 {
+            r.error(
+                x.span(),
+                &join(p, "every"),
+                format!("expected a test interval of at least 1 day, found {days} days"),
+            );
+        }
+    }
+    let lead_time = r.quantity_or(t, p, "lead_time", Dimension::Duration, Check::NonNegative, 0.0);
+    let sensitivity = r
+        .require(t, &span, p, "sensitivity", "the probability that ctDNA shows the progression")
+        .and_then(|x| {
+            r.quantity(x, &join(p, "sensitivity"), Dimension::Number, Check::Probability)
+        });
+    let cost = r.quantity_or(t, p, "cost", Dimension::Number, Check::NonNegative, 0.0);
+    Some(Monitoring {
+        every: every?,
+        lead_time: lead_time?,
+        sensitivity: sensitivity?,
+        cost: cost?,
+    })
+}
+
+/// `time_to_response`, `pseudo_progression` (needs `assessment`) and `beyond_progression`;
+/// `None` inside the option when none is given.
+pub(super) fn read_immunotherapy(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    p: &str,
+) -> Option<Option<Immunotherapy>> {
+    if !["time_to_response", "pseudo_progression", "beyond_progression"]
+        .iter()
+        .any(|k| t.contains_key(*k))
+    {
+        return Some(None);
+    }
+    let time_to_response = match t.get("time_to_response") {
+        Some(d) => read_tte(r, d, &join(p, "time_to_response")).map(Some),
+        None => Some(None),
+    };
+    let pseudo_progression =
+        r.quantity_or(t, p, "pseudo_progression", Dimension::Number, Check::Probability, 0.0);
+    if let (Some(v), None) = (t.get("pseudo_progression"), t.get("assessment")) {
+        r.error_help(
+            v.span(),
+            &join(p, "pseudo_progression"),
+            "expected `pseudo_progression` in a regimen with an `assessment` schedule, found none"
+                .to_string(),
+            Some(
+                "pseudo-progression shows at the first scan: add `assessment = \"8 weeks\"`".into(),
+            ),
+        );
+    }
+    let beyond_progression = match t.get("beyond_progression") {
+        Some(v) => r
+            .quantity(v, &join(p, "beyond_progression"), Dimension::Duration, Check::Positive)
+            .map(Some),
+        None => Some(None),
+    };
+    Some(Some(Immunotherapy {
+        time_to_response: time_to_response?,
+        pseudo_progression: pseudo_progression?,
+        beyond_progression: beyond_progression?,
+    }))
+}
+
+/// Progression by response, death before progression and survival after progression (all
+/// required), with the cost per time after progression.
+pub(super) fn read_clinical_course(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    p: &str,
+) -> (Option<CourseSpec>, Option<Slot>) {
+    let t = e.table;
+    let (mut resp, mut nonresp) = (None, None);
+    if let Some(v) =
+        r.require(t, &e.span, p, "progression", "a table { responder = …, non_responder = … }")
+    {
+        let pp = join(p, "progression");
+        if let Some(pt) = r.table(v, &pp) {
+            r.check_keys(pt, &pp, &["responder", "non_responder"]);
+            resp = r
+                .require(pt, &v.span(), &pp, "responder", "a time-to-event distribution")
+                .and_then(|d| read_tte(r, d, &join(&pp, "responder")));
+            nonresp = r
+                .require(pt, &v.span(), &pp, "non_responder", "a time-to-event distribution")
+                .and_then(|d| read_tte(r, d, &join(&pp, "non_responder")));
+        }
+    }
+    let death = r
+        .require(t, &e.span, p, "death_before_progression", "a time-to-event distribution")
+        .and_then(|d| read_tte(r, d, &join(p, "death_before_progression")));
+    let (mut pps, mut pps_cost) = (None, None);
+    if let Some(v) =
+        r.require(t, &e.span, p, "after_progression", "a table { survival = …, cost = … }")
+    {
+        let ap = join(p, "after_progression");
+        if let Some(at) = r.table(v, &ap) {
+            r.check_keys(at, &ap, &["survival", "cost"]);
+            pps = r
+                .require(at, &v.span(), &ap, "survival", "a time-to-event distribution")
+                .and_then(|d| read_tte(r, d, &join(&ap, "survival")));
+            pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+        }
+    }
+    let course = (|| {
+        Some(CourseSpec::Clinical {
+            progression_responder: resp?,
+            progression_non_responder: nonresp?,
+            death_before_progression: death?,
+            post_progression_survival: pps?,
+        })
+    })();
+    (course, pps_cost)
+}
+
+/// `partitioned = { pfs = …, os = … }`: PFS and OS curves from diagnosis instead of the
+/// clinical course; `after_progression` may then give only a cost.
+pub(super) fn read_partitioned(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    v: &Value<'_>,
+    p: &str,
+) -> (Option<CourseSpec>, Option<Slot>) {
+    for key in ["progression", "death_before_progression"] {
+        if let Some(other) = t.get(key) {
+            r.error_help(
+                other.span(),
+                &join(p, key),
+                format!("expected no `{key}` in a partitioned-survival regimen, found one"),
+                Some("a regimen gives either `partitioned = { pfs, os }` or `progression`, `death_before_progression` and `after_progression.survival`".into()),
+            );
+        }
+    }
+    let mut pps_cost = Some(r.constant(0.0));
+    if let Some(av) = t.get("after_progression") {
+        let ap = join(p, "after_progression");
+        if let Some(at) = r.table(av, &ap) {
+            if let Some(sv) = at.get("survival") {
+                r.error_help(
+                    sv.span(),
+                    &join(&ap, "survival"),
+                    "expected no survival after progression in a partitioned-survival regimen, found one".to_string(),
+                    Some("survival after progression follows from `partitioned.os`; keep only `cost`".into()),
+                );
+            }
+            r.check_keys(at, &ap, &["survival", "cost"]);
+            pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+        }
+    }
+    let pp = join(p, "partitioned");
+    let Some(pt) = r.table(v, &pp) else { return (None, pps_cost) };
+    r.check_keys(pt, &pp, &["pfs", "os"]);
+    let pfs = r
+        .require(
+            pt,
+            &v.span(),
+            &pp,
+            "pfs",
+            "a time-to-event distribution of progression-free survival",
+        )
+        .and_then(|d| read_tte(r, d, &join(&pp, "pfs")));
+    let os = r
+        .require(pt, &v.span(), &pp, "os", "a time-to-event distribution of overall survival")
+        .and_then(|d| read_tte(r, d, &join(&pp, "os")));
+    let course = (|| Some(CourseSpec::Partitioned { pfs: pfs?, os: os? }))();
+    (course, pps_cost)
+}
+
+pub(super) fn read_drug(
+    r: &mut Reader,
+    v: &Value<'_>,
+    p: &str,
+    drug_names: &mut Vec<String>,
+) -> Option<Drug> {
+    let t = r.table(v, p)?;
+    r.check_keys(t, p, &["name", "price", "cycle", "max_cycles", "max_duration", "administration"]);
+    let name = r
+        .require(t, &v.span(), p, "name", "the drug's name")
+        .and_then(|n| r.name(n, &join(p, "name")));
+    let price = r
+        .require(t, &v.span(), p, "price", "the price per cycle")
+        .and_then(|x| r.quantity(x, &join(p, "price"), Dimension::Number, Check::NonNegative));
+    let cycle =
+        r.require(t, &v.span(), p, "cycle", "the cycle length, like \"21 days\"").and_then(|x| {
+            let slot = r.quantity(x, &join(p, "cycle"), Dimension::Duration, Check::Positive)?;
+            let days = r.values[slot.0 as usize] * crate::units::DAYS_PER_YEAR;
+            if days < 1.0 - 1e-9 {
+                r.error(
+                    x.span(),
+                    &join(p, "cycle"),
+                    format!("expected a cycle of at least 1 day, found {days} days"),
+                );
+                return None;
+            }
+            Some(slot)
+        });
+    let max_cycles = match t.get("max_cycles") {
+        Some(x) => r.integer(x, &join(p, "max_cycles"), 1).map(Some),
+        None => Some(None),
+    };
+    let max_duration = match t.get("max_duration") {
+        Some(x) => {
+            r.quantity(x, &join(p, "max_duration"), Dimension::Duration, Check::Positive).map(Some)
+        }
+        None => Some(None),
+    };
+    let administration =
+        r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
+    let name = name?;
+    let drug = match drug_names.iter().position(|d| *d == name) {
+        Some(i) => i,
+        None => {
+            drug_names.push(name);
+            drug_names.len() - 1
+        }
+    };
+    Some(Drug {
+        drug,
+        price: price?,
+        cycle: cycle?,
+        max_cycles: max_cycles?,
+        max_duration: max_duration?,
+        administration: administration?,
+    })
+}
+
+pub(super) fn read_response(
+    r: &mut Reader,
+    v: &Value<'_>,
+    p: &str,
+    biomarkers: &[String],
+) -> Option<Response> {
+    match v.get_ref() {
+        DeValue::Table(t) => {
+            let mut by_biomarker = Vec::new();
+            let mut otherwise = None;
+            let mut ok = true;
+            for (k, x) in t.iter() {
+                let key = k.get_ref().as_ref();
+                let kp = join(p, key);
+                if key == "otherwise" {
+                    otherwise = r.quantity(x, &kp, Dimension::Number, Check::Probability);
+                    ok &= otherwise.is_some();
+                    continue;
+                }
+                let Some(b) = biomarkers.iter().position(|n| n == key) else {
+                    let mut candidates: Vec<&str> = biomarkers.iter().map(String::as_str).collect();
+                    candidates.push("otherwise");
+                    let listing = format!(
+                        "keys are biomarker names (defined biomarkers: {}) or `otherwise`",
+                        biomarkers.join(", ")
+                    );
+                    let help = Some(match super::diagnostic::did_you_mean(key, candidates) {
+                        Some(s) => format!("did you mean `{s}`? {listing}"),
+                        None => listing,
+                    });
+                    r.error_help(k.span(), &kp, format!("undefined biomarker `{key}`"), help);
+                    ok = false;
+                    continue;
+                };
+                match r.quantity(x, &kp, Dimension::Number, Check::Probability) {
+                    Some(s) => by_biomarker.push((b, s)),
+                    None => ok = false,
+                }
+            }
+            if otherwise.is_none() && !t.contains_key("otherwise") {
+                r.error(v.span(), p, "missing field `otherwise`: expected the response probability of patients without any listed biomarker");
+                return None;
+            }
+            if ok { Some(Response { by_biomarker, otherwise: otherwise? }) } else { None }
+        }
+        _ => {
+            let otherwise = r.quantity(v, p, Dimension::Number, Check::Probability)?;
+            Some(Response { by_biomarker: Vec::new(), otherwise })
+        }
+    }
+}

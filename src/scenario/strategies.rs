@@ -1,0 +1,136 @@
+//! `[[strategies]]` (and second lines, which are read like one): the test, the rules from a
+//! positive reading to a regimen, the default regimen, uptake and bridging.
+
+use super::compile::Named;
+use super::reader::{Check, Reader, join};
+use crate::model::limits::*;
+use crate::model::*;
+use crate::units::Dimension;
+
+pub(super) fn read_strategy(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &str,
+    tests: &[String],
+    regimens: &[String],
+    positives: &[(String, usize)],
+    compiled_tests: &[Option<Test>],
+) -> Option<Strategy> {
+    let positive_names: Vec<String> = positives.iter().map(|(n, _)| n.clone()).collect();
+    let positive_kind = if positives.iter().enumerate().all(|(i, (_, bit))| i == *bit) {
+        "biomarker"
+    } else {
+        "biomarker or selection test"
+    };
+    let p = &e.path;
+    let t = e.table;
+    let uptake = r.quantity_or(t, p, "uptake", Dimension::Number, Check::Probability, 1.0);
+    let bridging = match t.get("bridging") {
+        Some(v) => r.resolve(v, &join(p, "bridging"), "regimen", regimens).map(Some),
+        None => Some(None),
+    };
+    for key in ["uptake", "bridging"] {
+        if let (Some(v), None) = (t.get(key), t.get("test")) {
+            r.error(
+                v.span(),
+                &join(p, key),
+                format!("expected `{key}` only in a strategy with a `test`, found it without one"),
+            );
+        }
+    }
+    let test = match t.get("test") {
+        Some(v) => r.resolve(v, &join(p, "test"), "test", tests).map(Some),
+        None => Some(None),
+    };
+    let default = r
+        .require(t, &e.span, p, "default", "the regimen for patients no rule matches")
+        .and_then(|v| r.resolve(v, &join(p, "default"), "regimen", regimens));
+    let rules: Option<Vec<(usize, usize)>> = match t.get("rules") {
+        Some(v) => r.array(v, &join(p, "rules")).and_then(|items| {
+            let rs: Vec<Option<(usize, usize)>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let rp = format!("{p}.rules[{i}]");
+                    let rt = r.table(item, &rp)?;
+                    r.check_keys(rt, &rp, &["positive", "treat"]);
+                    let pos = r
+                        .require(rt, &item.span(), &rp, "positive", "the biomarker (or selection test) read positive")
+                        .and_then(|v| r.resolve(v, &join(&rp, "positive"), positive_kind, &positive_names))
+                        .map(|i| positives[i].1);
+                    let treat = r
+                        .require(rt, &item.span(), &rp, "treat", "the regimen to give")
+                        .and_then(|v| r.resolve(v, &join(&rp, "treat"), "regimen", regimens));
+                    let (pos, treat) = (pos?, treat?);
+                    // A rule must be able to fire: some test in the chain reads the biomarker.
+                    if let Some(Some(ti)) = test
+                        && !chain_detects(compiled_tests, ti, pos) {
+                            r.error_help(
+                                rt["positive"].span(),
+                                &join(&rp, "positive"),
+                                format!("test `{}` (with its reflex tests) does not detect `{}`: the rule can never apply", tests[ti], positive_name(positives, pos)),
+                                // Selection tests and biomarkers never share a name.
+                                Some(if tests.iter().any(|t| t == positive_name(positives, pos)) {
+                                    "make the selection test the strategy's `test` (or a reflex test of it)".into()
+                                } else {
+                                    "add the biomarker to the test's `detects`".into()
+                                }),
+                            );
+                        }
+                    Some((pos, treat))
+                })
+                .collect();
+            rs.into_iter().collect()
+        }),
+        None => Some(Vec::new()),
+    };
+    if let (Some(None), Some(rs)) = (&test, &rules)
+        && !rs.is_empty()
+    {
+        r.error_help(
+            t["rules"].span(),
+            &join(p, "rules"),
+            "rules need a test: expected a `test` for this strategy".to_string(),
+            Some(format!("defined tests: {}", tests.join(", "))),
+        );
+    }
+    Some(Strategy {
+        name: name.to_string(),
+        test: test?,
+        uptake: uptake?,
+        bridging: bridging?,
+        rules: rules?,
+        default: default?,
+    })
+}
+
+pub(super) fn positive_name(positives: &[(String, usize)], bit: usize) -> &str {
+    positives.iter().find(|(_, b)| *b == bit).map_or("?", |(n, _)| n.as_str())
+}
+
+/// Whether the test chain starting at `first` can read `bit` positive (a biomarker it detects,
+/// or the bit of a selection test in the chain).
+pub(super) fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) -> bool {
+    let mut cur = Some(first);
+    let mut steps = 0;
+    while let Some(i) = cur {
+        let Some(Some(t)) = tests.get(i) else {
+            return true;
+        }; // already reported elsewhere
+        // A test reads the bit, or its concurrent partner does (results are pooled).
+        let partner = t.concurrent.and_then(|c| tests.get(c)).and_then(|u| u.as_ref());
+        let reads = |t: &Test| {
+            t.readings.iter().any(|r| r.biomarker == bit)
+                || t.selection.as_ref().is_some_and(|s| s.bit == bit)
+        };
+        if reads(t) || partner.is_some_and(reads) {
+            return true;
+        }
+        cur = t.on_failure;
+        steps += 1;
+        if steps > MAX_TEST_CHAIN {
+            return true;
+        }
+    }
+    false
+}

@@ -1,0 +1,207 @@
+//! Time-to-event distributions as a scenario writes them: `{ dist = "weibull", shape = 1.3,
+//! scale = "24 months" }` and the other families and parameterisations.
+
+use super::reader::{Check, Reader, Value, join};
+use crate::model::*;
+use crate::units::Dimension;
+use std::ops::Range;
+use toml::de::DeTable;
+
+pub(super) const DISTS: &[&str] =
+    &["exponential", "weibull", "gompertz", "loglogistic", "lognormal", "piecewise"];
+
+/// A time-to-event distribution: `{ dist = "weibull", shape = 1.3, scale = "24 months" }`.
+pub(super) fn read_tte(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<TteSpec> {
+    let t = r.table(v, p)?;
+    let span = v.span();
+    let dv = r.require(t, &span, p, "dist", &format!("one of {}", DISTS.join(", ")))?;
+    let dist = r.string(dv, &join(p, "dist"))?;
+    // Which keys a form takes, and which alternatives are mutually exclusive.
+    let (form, keys): (TteForm, Vec<(&str, Dimension, Check)>) = match dist {
+        "exponential" => {
+            let choice = exactly_one(r, t, &span, p, &["rate", "median", "mean"])?;
+            match choice {
+                "rate" => {
+                    (TteForm::ExponentialRate, vec![("rate", Dimension::PerTime, Check::Positive)])
+                }
+                "median" => (
+                    TteForm::ExponentialMedian,
+                    vec![("median", Dimension::Duration, Check::Positive)],
+                ),
+                _ => {
+                    (TteForm::ExponentialMean, vec![("mean", Dimension::Duration, Check::Positive)])
+                }
+            }
+        }
+        "weibull" | "loglogistic" => {
+            let choice = exactly_one(r, t, &span, p, &["scale", "median"])?;
+            let form = match (dist, choice) {
+                ("weibull", "scale") => TteForm::Weibull,
+                ("weibull", _) => TteForm::WeibullMedian,
+                _ => TteForm::LogLogistic,
+            };
+            (
+                form,
+                vec![
+                    ("shape", Dimension::Number, Check::Positive),
+                    (choice, Dimension::Duration, Check::Positive),
+                ],
+            )
+        }
+        "gompertz" => (
+            TteForm::Gompertz,
+            vec![
+                ("shape", Dimension::PerTime, Check::Any),
+                ("rate", Dimension::PerTime, Check::Positive),
+            ],
+        ),
+        "lognormal" => {
+            let choice = exactly_one(r, t, &span, p, &["median", "meanlog"])?;
+            if choice == "median" {
+                (
+                    TteForm::LogNormalMedian,
+                    vec![
+                        ("median", Dimension::Duration, Check::Positive),
+                        ("sdlog", Dimension::Number, Check::Positive),
+                    ],
+                )
+            } else {
+                let uv =
+                    r.require(t, &span, p, "unit", "the time unit of log t, like \"months\"")?;
+                let us = r.string(uv, &join(p, "unit"))?;
+                let unit_years = match crate::units::time_unit(us) {
+                    Ok(u) => u,
+                    Err(_) => {
+                        r.error_help(
+                            uv.span(),
+                            &join(p, "unit"),
+                            format!("unknown unit `{us}`"),
+                            Some("units are day(s), week(s), month(s), year(s)".into()),
+                        );
+                        return None;
+                    }
+                };
+                (
+                    TteForm::LogNormal { unit_years },
+                    vec![
+                        ("meanlog", Dimension::Number, Check::Any),
+                        ("sdlog", Dimension::Number, Check::Positive),
+                    ],
+                )
+            }
+        }
+        "piecewise" => return read_piecewise(r, t, &span, p),
+        other => {
+            let help = super::diagnostic::did_you_mean(other, DISTS.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"));
+            r.error_help(
+                dv.span(),
+                &join(p, "dist"),
+                format!("expected one of {}, found \"{other}\"", DISTS.join(", ")),
+                help,
+            );
+            return None;
+        }
+    };
+    let mut allowed = vec!["dist"];
+    allowed.extend(keys.iter().map(|(k, _, _)| *k));
+    if matches!(form, TteForm::LogNormal { .. }) {
+        allowed.push("unit");
+    }
+    r.check_keys(t, p, &allowed);
+    let slots: Vec<Option<Slot>> = keys
+        .iter()
+        .map(|(k, dim, check)| {
+            r.require(t, &span, p, k, dim.describe())
+                .and_then(|x| r.quantity(x, &join(p, k), *dim, *check))
+        })
+        .collect();
+    let spec = TteSpec { form, slots: slots.into_iter().collect::<Option<Vec<_>>>()? };
+    // Cross-parameter validity (e.g. a Gompertz with rate ≤ 0) at the point values.
+    if let Err(e) = spec.build(&r.values) {
+        r.error(span, p, format!("not a valid {dist} distribution: {e}"));
+        return None;
+    }
+    Some(spec)
+}
+
+pub(super) fn exactly_one<'k>(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    span: &Range<usize>,
+    p: &str,
+    keys: &[&'k str],
+) -> Option<&'k str> {
+    let present: Vec<&str> = keys.iter().copied().filter(|k| t.contains_key(*k)).collect();
+    match present.as_slice() {
+        [one] => Some(one),
+        [] => {
+            r.error(
+                span.clone(),
+                p,
+                format!(
+                    "missing parameter: expected one of {}",
+                    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            None
+        }
+        many => {
+            r.error(
+                span.clone(),
+                p,
+                format!("give only one of {}, found {}", keys.join(", "), many.join(" and ")),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn read_piecewise(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    span: &Range<usize>,
+    p: &str,
+) -> Option<TteSpec> {
+    r.check_keys(t, p, &["dist", "breaks", "rates"]);
+    let breaks = r.require(t, span, p, "breaks", "a list of times starting at \"0 months\"")?;
+    let rates = r.require(t, span, p, "rates", "a list of rates, one per break")?;
+    let bs = r.array(breaks, &join(p, "breaks"))?;
+    let rs = r.array(rates, &join(p, "rates"))?;
+    if bs.len() != rs.len() || bs.is_empty() {
+        r.error(
+            rates.span(),
+            &join(p, "rates"),
+            format!("expected one rate per break ({}), found {}", bs.len(), rs.len()),
+        );
+        return None;
+    }
+    let mut slots = Vec::new();
+    for (i, b) in bs.iter().enumerate() {
+        slots.push(r.quantity(
+            b,
+            &format!("{p}.breaks[{i}]"),
+            Dimension::Duration,
+            Check::NonNegative,
+        ));
+    }
+    for (i, x) in rs.iter().enumerate() {
+        slots.push(r.quantity(
+            x,
+            &format!("{p}.rates[{i}]"),
+            Dimension::PerTime,
+            Check::NonNegative,
+        ));
+    }
+    let spec =
+        TteSpec { form: TteForm::Piecewise, slots: slots.into_iter().collect::<Option<Vec<_>>>()? };
+    if let Err(e) = spec.build(&r.values) {
+        r.error(
+            breaks.span(),
+            &join(p, "breaks"),
+            format!("not a valid piecewise distribution: {e}"),
+        );
+        return None;
+    }
+    Some(spec)
+}
