@@ -10,6 +10,7 @@ mod budget;
 mod cli;
 mod cohort;
 mod contracts;
+mod dictionary;
 mod distributions;
 mod edge_cases;
 mod engine;
