@@ -13,8 +13,8 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario::{self, Scenario};
+use vbpsim::workflow::run::{RunOptions, simulate};
 
 struct Settings {
     rounds: usize,

@@ -2,24 +2,18 @@
 //! vbpsim: value-based pricing and reimbursement simulation for precision oncology.
 //!
 //! Data flow: [`scenario`] (TOML → validated [`model::Model`]) → [`sim`] (patients simulated
-//! under every strategy, accounted by [`accounting`] into per-arm sums) → [`analysis`]
-//! (cost-effectiveness tables) → [`output`] (CSV and run manifest). No stage looks back up.
+//! under every strategy, accounted into per-arm sums) → [`analysis`] (results) → [`output`]
+//! (CSV, plots, run manifest, report); [`workflow`] runs the jobs along it.
 pub mod accounting;
 pub mod analysis;
-pub mod checkpoint;
-pub mod compare;
 pub mod contracts;
-pub mod describe;
-pub mod guard;
 pub mod model;
 pub mod output;
 pub mod params;
 pub mod resources;
 pub mod rng;
-pub mod run;
 pub mod scenario;
-pub mod sensitivity;
-pub mod shard;
 pub mod sim;
 pub mod survival;
 pub mod units;
+pub mod workflow;

@@ -6,10 +6,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use vbpsim::guard::Workload;
 use vbpsim::output::folder::{FolderError, Target};
-use vbpsim::run::{RunError, RunOptions, Simulation, simulate, write_outputs};
 use vbpsim::scenario::{self, LoadError, Scenario};
+use vbpsim::workflow::guard::Workload;
+use vbpsim::workflow::run::{RunError, RunOptions, Simulation, simulate, write_outputs};
 
 #[derive(Parser)]
 #[command(name = "vbpsim", version, about = "Value-based pricing simulator for precision oncology")]
@@ -245,7 +245,7 @@ struct Overrides {
 
 /// `K/N` with 1 ≤ K ≤ N ≤ the most shards.
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
-    let max = vbpsim::shard::MAX_SHARDS;
+    let max = vbpsim::workflow::shard::MAX_SHARDS;
     let usage = format!("expected K/N with 1 ≤ K ≤ N ≤ {max}, e.g. 2/8, found `{text}`");
     let (k, n) = text.split_once('/').ok_or_else(|| usage.clone())?;
     match (k.trim().parse::<u64>(), n.trim().parse::<u64>()) {
@@ -297,7 +297,7 @@ fn folder_failure(e: &FolderError) -> Failure {
 /// A run's failure: output-folder problems as [`folder_failure`], the rest exit 1.
 fn run_failure(e: RunError) -> Failure {
     match &e {
-        RunError::Folder(f) => folder_failure(f),
+        RunError::Output(vbpsim::output::OutputError::Folder(f)) => folder_failure(f),
         _ => Failure::other(format!("error: {e}")),
     }
 }
@@ -323,7 +323,7 @@ fn guard(
     threads: Option<usize>,
     allow_large: bool,
 ) -> Result<(), Failure> {
-    use vbpsim::guard::{GuardError, check, free_memory};
+    use vbpsim::workflow::guard::{GuardError, check, free_memory};
     let pilot = || {
         // A short base case of this scenario on these threads: its speed on this machine.
         let options = RunOptions {
@@ -558,9 +558,12 @@ fn open_checkpoint(
     target: &Path,
     resume: bool,
     quiet: bool,
-) -> Result<(Option<vbpsim::checkpoint::Checkpoint>, Vec<vbpsim::run::PsaSample>), Failure> {
+) -> Result<
+    (Option<vbpsim::workflow::checkpoint::Checkpoint>, Vec<vbpsim::analysis::psa::PsaSample>),
+    Failure,
+> {
     let samples = options.samples.unwrap_or(s.model.meta.samples);
-    let run = vbpsim::shard::ShardRun {
+    let run = vbpsim::workflow::shard::ShardRun {
         scenario: s,
         seed: options.seed.unwrap_or(s.model.meta.seed),
         patients: options.patients.unwrap_or(s.model.meta.patients),
@@ -568,8 +571,8 @@ fn open_checkpoint(
         shard: (1, 1),
     };
     let opened = if samples > 0 {
-        use vbpsim::checkpoint::CheckpointError;
-        match vbpsim::checkpoint::Checkpoint::open(target, &run, resume) {
+        use vbpsim::workflow::checkpoint::CheckpointError;
+        match vbpsim::workflow::checkpoint::Checkpoint::open(target, &run, resume) {
             Ok(o) => Some(o),
             // Without --resume a checkpoint is a convenience: the run goes on without one.
             Err(e @ (CheckpointError::Foreign { .. } | CheckpointError::Write { .. }))
@@ -586,7 +589,7 @@ fn open_checkpoint(
     } else {
         None
     };
-    let checkpoint_dir = vbpsim::checkpoint::folder(target);
+    let checkpoint_dir = vbpsim::workflow::checkpoint::folder(target);
     Ok(match opened {
         Some(o) => {
             if !quiet {
@@ -647,25 +650,25 @@ fn cmd_run(
             }
         }
     }
-    let checkpoint_dir = vbpsim::checkpoint::folder(&target);
+    let checkpoint_dir = vbpsim::workflow::checkpoint::folder(&target);
     let (checkpoint, done) = open_checkpoint(&s, &options, &target, resume, quiet)?;
     let resumed = !done.is_empty();
     let mut progress = Progress::new(
         quiet,
         "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
     );
-    let record = |x: &vbpsim::run::PsaSample| {
+    let record = |x: &vbpsim::analysis::psa::PsaSample| {
         if let Some(c) = &checkpoint {
             c.record(x);
         }
     };
-    let sim = vbpsim::run::simulate_resuming(&s, &options, done, &record, &mut |d, t| {
+    let sim = vbpsim::workflow::run::simulate_resuming(&s, &options, done, &record, &mut |d, t| {
         progress.update(d, t)
     })
     .map_err(run_failure)?;
     progress.finish();
     if resumed {
-        vbpsim::shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
+        vbpsim::workflow::shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
             Failure::input(format!(
                 "error: {e}\n  = help: the checkpoint in {} was edited; run without --resume",
                 checkpoint_dir.display()
@@ -735,7 +738,7 @@ fn cmd_shard(
         out.unwrap_or_else(|| Path::new("output").join(format!("{name}-shard-{k}-of-{n}"))),
         force,
     );
-    let block = vbpsim::run::shard_samples(samples, k, n);
+    let block = vbpsim::workflow::run::shard_samples(samples, k, n);
     let block_len = block.end - block.start;
     let patients = options.patients.unwrap_or(s.model.meta.patients);
     let work = Workload::new(&s.model, patients, block_len, block_len);
@@ -746,10 +749,12 @@ fn cmd_shard(
         "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}",
     );
     let (psa, threads, wall) =
-        vbpsim::run::simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
-            .map_err(run_failure)?;
+        vbpsim::workflow::run::simulate_shard(&s, &options, (k, n), &mut |d, t| {
+            progress.update(d, t)
+        })
+        .map_err(run_failure)?;
     progress.finish();
-    let run = vbpsim::shard::ShardRun {
+    let run = vbpsim::workflow::shard::ShardRun {
         scenario: &s,
         seed: options.seed.unwrap_or(s.model.meta.seed),
         patients: options.patients.unwrap_or(s.model.meta.patients),
@@ -757,12 +762,12 @@ fn cmd_shard(
         shard: (k, n),
     };
     let displaced = target.displaces().then(|| target.aside());
-    let dir =
-        vbpsim::shard::write_shard(&run, &psa, (threads, wall), &target).map_err(run_failure)?;
+    let dir = vbpsim::workflow::shard::write_shard(&run, &psa, (threads, wall), &target)
+        .map_err(run_failure)?;
     // Said even with --quiet: it is about the user's own folder.
     note_displaced(&target, displaced);
     if !quiet {
-        let block = vbpsim::run::shard_samples(samples, k, n);
+        let block = vbpsim::workflow::run::shard_samples(samples, k, n);
         say!(
             "shard {k} of {n}: PSA samples {}–{} of {samples} ({} samples) in {wall:.2} s; wrote {}",
             block.start,
@@ -781,8 +786,8 @@ fn cmd_merge(
     allow_large: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let merged =
-        vbpsim::shard::read_all(dirs).map_err(|e| Failure::input(format!("error: {e}")))?;
+    let merged = vbpsim::workflow::shard::read_all(dirs)
+        .map_err(|e| Failure::input(format!("error: {e}")))?;
     let s = &merged.scenario;
     let target =
         Target::new(out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name)), force);
@@ -808,10 +813,10 @@ fn cmd_merge(
         simulation_only: false,
     };
     let base = simulate_with_progress(s, &options, quiet)?;
-    vbpsim::shard::check_samples(&s.model, &base, &merged.psa)
+    vbpsim::workflow::shard::check_samples(&s.model, &base, &merged.psa)
         .map_err(|e| Failure::input(format!("error: {e}")))?;
     let samples = merged.psa.len();
-    let sim = vbpsim::run::with_psa(&s.model, base, merged.psa);
+    let sim = vbpsim::workflow::run::with_psa(&s.model, base, merged.psa);
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
     }
@@ -858,7 +863,7 @@ fn cmd_sensitivity(
             ))
         })?,
     };
-    let ranges = vbpsim::sensitivity::ranges(m);
+    let ranges = vbpsim::analysis::sensitivity::ranges(m);
     // The two-way parameters, by name, among those with a range.
     let pair = match &grid {
         None => None,
@@ -919,35 +924,48 @@ fn cmd_sensitivity(
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
     let failed = run_failure;
-    let runner = vbpsim::sensitivity::Runner::new(m, options).map_err(failed)?;
-    let result =
-        vbpsim::sensitivity::one_way(&runner, &mut |d, t| progress.update(d, t)).map_err(failed)?;
-    let arm = vbpsim::sensitivity::focus_arm(m, &result.base, arm.as_deref())
+    let runner = vbpsim::workflow::sensitivity::Runner::new(m, options).map_err(failed)?;
+    let result = vbpsim::workflow::sensitivity::one_way(&runner, &mut |d, t| progress.update(d, t))
+        .map_err(failed)?;
+    let arm = vbpsim::workflow::sensitivity::focus_arm(m, &result.base, arm.as_deref())
         .map_err(|e| Failure::input(format!("error: {e}")))?;
-    let mut extras = vbpsim::sensitivity::Extras::default();
+    let mut switches = Vec::new();
     for (row, r) in result.rows.iter().enumerate() {
         for t in 0..m.meta.thresholds.len() {
-            let value = vbpsim::sensitivity::switch_value(&runner, r, arm, t).map_err(failed)?;
-            extras.switches.push((row, t, value));
+            let value =
+                vbpsim::workflow::sensitivity::switch_value(&runner, r, arm, t).map_err(failed)?;
+            switches.push((row, t, value));
         }
     }
+    let mut two_way = None;
     if let (Some(xy), Some((_, steps))) = (pair, grid) {
-        let grid =
-            vbpsim::sensitivity::two_way(&runner, xy, steps, &mut |d, t| progress.update(d, t))
-                .map_err(failed)?;
-        extras.two_way = Some(grid);
+        let grid = vbpsim::workflow::sensitivity::two_way(&runner, xy, steps, &mut |d, t| {
+            progress.update(d, t)
+        })
+        .map_err(failed)?;
+        two_way = Some(grid);
     }
+    let (rows, order) = (result.rows.len(), result.tornado_order(arm, k));
+    let sensitivity = vbpsim::analysis::sensitivity::Sensitivity {
+        one_way: result,
+        arm,
+        threshold: k,
+        order,
+        switches,
+        two_way,
+    };
     progress.finish();
     let displaced = target.displaces().then(|| target.aside());
-    let dir = vbpsim::sensitivity::write_outputs(&s, (&result, &extras), &target, arm, k)
+    let dir = vbpsim::workflow::sensitivity::write_outputs(&s, &sensitivity, &target)
         .map_err(run_failure)?;
+    let result = &sensitivity.one_way;
     // Said even with --quiet: it is about the user's own folder.
     note_displaced(&target, displaced);
     if !quiet {
         say!(
             "varied {} parameters ({} simulations of {} patients × {} strategies) in {:.2} s; wrote {}",
-            result.rows.len(),
-            1 + 2 * result.rows.len(),
+            rows,
+            1 + 2 * rows,
             result.patients,
             m.strategies.len(),
             result.wall_seconds,
@@ -1069,11 +1087,14 @@ fn cmd_compare(
         Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
     let failed = run_failure;
     let comparison =
-        vbpsim::compare::run(scenarios, thresholds, &options, &mut |d, t| progress.update(d, t))
-            .map_err(failed)?;
+        vbpsim::workflow::compare::run(scenarios, thresholds, &options, &mut |d, t| {
+            progress.update(d, t)
+        })
+        .map_err(failed)?;
     progress.finish();
     let displaced = target.displaces().then(|| target.aside());
-    let (dir, drawn) = vbpsim::compare::write_outputs(&comparison, &target).map_err(failed)?;
+    let (dir, drawn) =
+        vbpsim::workflow::compare::write_outputs(&comparison, &target).map_err(failed)?;
     // Said even with --quiet: it is about the user's own folder.
     note_displaced(&target, displaced);
     if !quiet {
@@ -1123,7 +1144,7 @@ fn cmd_compare(
 fn cmd_check(loaded: Result<Scenario, Failure>) -> Result<(), Failure> {
     let s = loaded?;
     use std::io::Write as _;
-    let _ = write!(std::io::stdout(), "{}", vbpsim::describe::summary(&s));
+    let _ = write!(std::io::stdout(), "{}", vbpsim::scenario::describe::summary(&s));
     Ok(())
 }
 

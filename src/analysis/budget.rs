@@ -40,6 +40,30 @@ impl BudgetRow {
     }
 }
 
+/// The budget impact in one line: the net budget impact of the first contract column (list
+/// price when the new drug has no contract) in each budget year, and over all of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetHeadline {
+    pub contract: Option<usize>,
+    /// Per budget year, from year 1.
+    pub net: Vec<f64>,
+    pub total: f64,
+}
+
+impl BudgetHeadline {
+    /// From the budget rows (`None` without them).
+    pub fn of(rows: &[BudgetRow]) -> Option<BudgetHeadline> {
+        let first = rows.iter().find(|r| r.category.is_none())?;
+        let net: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.category.is_none() && r.contract == first.contract)
+            .map(|r| r.net())
+            .collect();
+        let total: f64 = net.iter().sum();
+        Some(BudgetHeadline { contract: first.contract, net, total })
+    }
+}
+
 /// Who is on which arm in a world: (arm, patients entering in each year).
 type World = Vec<(usize, Vec<f64>)>;
 

@@ -1,10 +1,16 @@
-//! Analyses that read result tables (sums per arm), never the engine.
+//! Analyses that read the engine's sums and turn them into results: cost-effectiveness
+//! summaries, the decision analysis (frontier, CEAC, CEAF, EVPI, EVPPI), contract tables,
+//! budget impact, sensitivity results. Each is computed once, into the result types of
+//! [`results`], which the writers only format.
 pub mod budget;
 pub mod cea;
 pub mod cohort;
 pub mod contracts;
+pub mod decision;
 pub mod evppi;
 pub mod frontier;
 pub mod partners;
 pub mod psa;
+pub mod results;
 pub mod roots;
+pub mod sensitivity;

@@ -5,6 +5,18 @@
 //! Input: per sample s and arm j, the mean cost c_sj and QALYs q_sj of the sample's patients.
 //! NMB_sj(λ) = λ·q_sj − c_sj.
 
+/// One PSA sample: its uncertain parameters' values (in `Model::parameters` order, uncertain
+/// ones only) and its arms' results. Serialised by shards (`run --shard`) for `merge`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PsaSample {
+    pub sample: u64,
+    pub values: Vec<f64>,
+    pub arms: Vec<super::cea::ArmSummary>,
+    /// Budget impact totals (spend with, net) per contract column and year, in the order of
+    /// the base case's total rows (empty without `[budget_impact]`).
+    pub budget: Vec<(f64, f64)>,
+}
+
 /// One sample's (cost, qaly) per arm of a decision set.
 pub type Table = Vec<Vec<(f64, f64)>>;
 

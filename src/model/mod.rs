@@ -514,4 +514,21 @@ impl Model {
     pub fn value(&self, slot: Slot) -> f64 {
         self.values[slot.0 as usize]
     }
+
+    /// Whether strategy `s` runs test `test` (first, or as a reflex test).
+    pub fn runs_test(&self, s: usize, test: usize) -> bool {
+        let mut next = self.strategies[s].test;
+        let mut steps = 0;
+        while let Some(t) = next {
+            if t == test {
+                return true;
+            }
+            next = self.tests[t].on_failure;
+            steps += 1;
+            if steps > self.tests.len() {
+                break;
+            }
+        }
+        false
+    }
 }

@@ -2,12 +2,11 @@
 //! CEAC, CEAF, EVPI and contract spend.
 
 use super::plots::{Chart, Panel, Plot, PlotError, Series, write};
-use super::psa_tables::{set_name, sets};
+use super::psa_tables::set_name;
 use super::tables::contract_name;
-use crate::analysis::psa::acceptability;
+use crate::analysis::psa::Acceptability;
+use crate::analysis::results::Results;
 use crate::model::Model;
-use crate::run::Simulation;
-use crate::sim::accumulator::SurvivalCounts;
 use std::path::Path;
 
 /// Plot stems written by a run: always `survival` and `ce_plane`; `contracts` with contracts;
@@ -25,26 +24,9 @@ pub const PLOTS: &[&str] = &[
     "budget_impact",
 ];
 
-/// Whether strategy `s` runs test `test` (first, or as a reflex test).
-fn runs_test(model: &Model, s: usize, test: usize) -> bool {
-    let mut next = model.strategies[s].test;
-    let mut steps = 0;
-    while let Some(t) = next {
-        if t == test {
-            return true;
-        }
-        next = model.tests[t].on_failure;
-        steps += 1;
-        if steps > model.tests.len() {
-            break;
-        }
-    }
-    false
-}
-
 /// Incremental NMB and threshold price against the cutoff of each selection test, one line
 /// per arm of a strategy that runs the test and per threshold.
-fn write_selection(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), PlotError> {
+fn write_selection(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let currency = &model.meta.currency;
     let mut nmb = Vec::new();
     let mut price = Vec::new();
@@ -52,9 +34,9 @@ fn write_selection(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Pl
         if t.selection.is_none() {
             continue;
         }
-        let points: Vec<_> = sim.selection.iter().filter(|p| p.test == test).collect();
-        for (i, arm) in sim.arms.iter().enumerate() {
-            if !runs_test(model, arm.strategy, test) {
+        let points: Vec<_> = results.selection.iter().filter(|p| p.test == test).collect();
+        for (i, arm) in results.arms.iter().enumerate() {
+            if !model.runs_test(arm.strategy, test) {
                 continue;
             }
             for (k, l) in model.meta.thresholds.iter().enumerate() {
@@ -131,17 +113,18 @@ const CATEGORY_GROUPS: [&str; 5] =
 
 /// Budget impact: per contract, the world-with spend of each year stacked by category group,
 /// and the net budget impact as a line.
-fn write_budget(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), PlotError> {
+fn write_budget(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let Some(b) = &model.budget else { return Ok(()) };
     let categories = model.categories();
     let mut contracts: Vec<Option<usize>> = Vec::new();
-    for r in &sim.budget {
+    for r in &results.budget {
         if !contracts.contains(&r.contract) {
             contracts.push(r.contract);
         }
     }
     // Money in thousands or millions when large, so tick labels stay readable.
-    let largest = sim.budget.iter().map(|r| r.with.abs().max(r.net().abs())).fold(0.0, f64::max);
+    let largest =
+        results.budget.iter().map(|r| r.with.abs().max(r.net().abs())).fold(0.0, f64::max);
     let (scale, unit) = if largest >= 1e6 {
         (1e6, " million")
     } else if largest >= 1e4 {
@@ -152,7 +135,7 @@ fn write_budget(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), PlotE
     let panels = contracts
         .iter()
         .map(|&contract| {
-            let rows = || sim.budget.iter().filter(move |r| r.contract == contract);
+            let rows = || results.budget.iter().filter(move |r| r.contract == contract);
             let mut stacks: Vec<(String, Vec<f64>)> =
                 CATEGORY_GROUPS.iter().map(|g| (g.to_string(), vec![0.0; b.years])).collect();
             let mut net = vec![0.0; b.years];
@@ -190,14 +173,31 @@ fn arm_label(model: &Model, strategy: usize, contract: Option<usize>) -> String 
     format!("{}/{}", model.strategies[strategy].name, contract_name(model, contract))
 }
 
-pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), PlotError> {
-    let currency = &model.meta.currency;
-    // Survival: OS solid, PFS dashed, per strategy.
+/// Every plot of a run's folder, from its results.
+pub fn write_all(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
+    write_survival(dir, model, results)?;
+    write_ce_plane(dir, model, results)?;
+    if !results.contracts.is_empty() {
+        write_contracts(dir, model, results)?;
+    }
+    if !results.selection.is_empty() {
+        write_selection(dir, model, results)?;
+    }
+    if !results.budget.is_empty() {
+        write_budget(dir, model, results)?;
+    }
+    if results.psa.is_empty() {
+        return Ok(());
+    }
+    write_acceptability(dir, model, results)
+}
+
+/// Survival: OS solid, PFS dashed, per strategy.
+fn write_survival(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let mut series = Vec::new();
-    for (s, counts) in sim.sums.survival.iter().enumerate() {
+    for (s, curves) in results.survival.iter().enumerate() {
         let name = &model.strategies[s].name;
-        for (label, data, dashed) in [("OS", &counts.os(), false), ("PFS", &counts.pfs(), true)] {
-            let curve = SurvivalCounts::curve(data, sim.sums.patients);
+        for (label, curve, dashed) in [("OS", &curves.os, false), ("PFS", &curves.pfs, true)] {
             let points = std::iter::once((0.0, 1.0))
                 .chain(curve.iter().enumerate().map(|(m, &y)| (m as f64 / 12.0, y)))
                 .collect();
@@ -213,21 +213,26 @@ pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Plot
             y_label: "share of patients".into(),
             chart: Chart::Lines { series, y_range: Some((0.0, 1.02)) },
         },
-    )?;
-    // Cost-effectiveness plane: every arm but the comparator, against the comparator at list.
+    )
+}
+
+/// The cost-effectiveness plane: every arm but the comparator, against the comparator at list.
+fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
+    let currency = &model.meta.currency;
     let comparator =
         |a: &crate::model::Arm| a.strategy == model.meta.comparator && a.contract.is_none();
-    let series: Vec<Series> = sim
+    let series: Vec<Series> = results
         .arms
         .iter()
         .enumerate()
         .filter(|(_, a)| !comparator(a))
         .enumerate()
         .map(|(k, (i, a))| {
-            let points = if sim.psa.is_empty() {
-                vec![(sim.summary[i].inc_qaly.mean, sim.summary[i].inc_cost.mean)]
+            let points = if results.psa.is_empty() {
+                vec![(results.summary[i].inc_qaly.mean, results.summary[i].inc_cost.mean)]
             } else {
-                sim.psa.iter().map(|s| (s.arms[i].inc_qaly.mean, s.arms[i].inc_cost.mean)).collect()
+                let s = &results.psa;
+                s.iter().map(|s| (s.arms[i].inc_qaly.mean, s.arms[i].inc_cost.mean)).collect()
             };
             Series {
                 name: arm_label(model, a.strategy, a.contract),
@@ -239,7 +244,7 @@ pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Plot
         .collect();
     let slopes =
         model.meta.thresholds.iter().map(|l| (format!("{l} {currency}/QALY"), *l)).collect();
-    let basis = if sim.psa.is_empty() { "base case" } else { "PSA samples" };
+    let basis = if results.psa.is_empty() { "base case" } else { "PSA samples" };
     write(
         dir,
         "ce_plane",
@@ -252,77 +257,61 @@ pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Plot
             y_label: format!("incremental cost ({currency})"),
             chart: Chart::Scatter { series, slopes },
         },
-    )?;
-    if !sim.contracts.is_empty() {
-        // Contract names alone when one strategy holds every contract arm.
-        let one_strategy = sim
-            .contracts
-            .iter()
-            .all(|r| sim.arms[r.arm].strategy == sim.arms[sim.contracts[0].arm].strategy);
-        let groups = sim
-            .contracts
-            .iter()
-            .map(|r| {
-                let a = sim.arms[r.arm];
-                (
-                    if one_strategy {
-                        contract_name(model, a.contract).to_string()
-                    } else {
-                        arm_label(model, a.strategy, a.contract)
-                    },
-                    vec![
-                        ("list spend".to_string(), r.list_spend),
-                        ("contract spend".to_string(), r.contract_spend),
-                        ("refunds".to_string(), r.refunds),
-                        ("administration".to_string(), r.admin),
-                    ],
-                )
-            })
-            .collect();
-        write(
-            dir,
-            "contracts",
-            &Plot {
-                title: "Payer drug spend per patient by contract (discounted)".into(),
-                x_label: "arm".into(),
-                y_label: currency.clone(),
-                chart: Chart::Bars { groups },
-            },
-        )?;
-    }
-    if !sim.selection.is_empty() {
-        write_selection(dir, model, sim)?;
-    }
-    if !sim.budget.is_empty() {
-        write_budget(dir, model, sim)?;
-    }
-    if sim.psa.is_empty() {
-        return Ok(());
-    }
-    let grid = &model.meta.wtp_grid;
-    let decision_sets = sets(model, &sim.arms);
-    let analyses: Vec<_> = decision_sets
+    )
+}
+
+/// Payer drug spend per patient by contract arm: list spend, contract spend, refunds and
+/// administration.
+fn write_contracts(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
+    let rows = &results.contracts;
+    // Contract names alone when one strategy holds every contract arm.
+    let strategy_of = |arm: usize| results.arms[arm].strategy;
+    let one_strategy = rows.iter().all(|r| strategy_of(r.arm) == strategy_of(rows[0].arm));
+    let groups = rows
         .iter()
-        .map(|set| {
-            let table = sim
-                .psa
-                .iter()
-                .map(|s| {
-                    set.arms.iter().map(|&a| (s.arms[a].cost.mean, s.arms[a].qaly.mean)).collect()
-                })
-                .collect();
-            acceptability(&table, grid)
+        .map(|r| {
+            let a = results.arms[r.arm];
+            (
+                if one_strategy {
+                    contract_name(model, a.contract).to_string()
+                } else {
+                    arm_label(model, a.strategy, a.contract)
+                },
+                vec![
+                    ("list spend".to_string(), r.list_spend),
+                    ("contract spend".to_string(), r.contract_spend),
+                    ("refunds".to_string(), r.refunds),
+                    ("administration".to_string(), r.admin),
+                ],
+            )
         })
         .collect();
-    // CEAC of the list decision set: one line per strategy.
-    let list = &decision_sets[0];
+    write(
+        dir,
+        "contracts",
+        &Plot {
+            title: "Payer drug spend per patient by contract (discounted)".into(),
+            x_label: "arm".into(),
+            y_label: model.meta.currency.clone(),
+            chart: Chart::Bars { groups },
+        },
+    )
+}
+
+/// The CEAC of the list decision set (one line per strategy), and the CEAF and EVPI of every
+/// decision set.
+fn write_acceptability(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
+    let currency = &model.meta.currency;
+    let sets = &results.decision.sets;
+    let list = &sets[0];
     let series = list
+        .set
         .arms
         .iter()
         .enumerate()
         .map(|(j, &arm)| Series {
-            name: arm_label(model, sim.arms[arm].strategy, sim.arms[arm].contract),
-            points: analyses[0].iter().map(|a| (a.wtp, a.probability[j])).collect(),
+            name: arm_label(model, results.arms[arm].strategy, results.arms[arm].contract),
+            points: list.acceptability.iter().map(|a| (a.wtp, a.probability[j])).collect(),
             dashed: false,
             colour: j,
         })
@@ -337,14 +326,12 @@ pub fn write_all(dir: &Path, model: &Model, sim: &Simulation) -> Result<(), Plot
             chart: Chart::Lines { series, y_range: Some((0.0, 1.02)) },
         },
     )?;
-    let per_set = |value: &dyn Fn(&crate::analysis::psa::Acceptability) -> f64| -> Vec<Series> {
-        decision_sets
-            .iter()
-            .zip(&analyses)
+    let per_set = |value: &dyn Fn(&Acceptability) -> f64| -> Vec<Series> {
+        sets.iter()
             .enumerate()
-            .map(|(k, (set, a))| Series {
-                name: set_name(model, set),
-                points: a.iter().map(|x| (x.wtp, value(x))).collect(),
+            .map(|(k, a)| Series {
+                name: set_name(model, &a.set),
+                points: a.acceptability.iter().map(|x| (x.wtp, value(x))).collect(),
                 dashed: false,
                 colour: k,
             })

@@ -1,10 +1,29 @@
-//! Writers: CSV tables, the run manifest, and the output folder. They format results; they
-//! compute no statistics.
+//! Writers: CSV tables, plots, run.json, report.html, and the output folders that hold them.
+//! They format results; they compute no statistics (every number comes from
+//! [`crate::analysis`]).
+pub mod comparison;
 pub mod csv_cell;
 pub mod figures;
 pub mod folder;
+pub mod manifest;
 pub mod plots;
 pub mod psa_tables;
 pub mod report;
+pub mod run_folder;
+pub mod sensitivity;
 pub mod tables;
 pub mod tornado;
+
+use folder::FolderError;
+use plots::PlotError;
+
+/// Why an output folder could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{0}")]
+    Folder(#[from] FolderError),
+    #[error("cannot write {path}: {source}")]
+    Csv { path: String, source: csv::Error },
+    #[error("{0}")]
+    Plot(#[from] PlotError),
+}

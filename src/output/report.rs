@@ -3,8 +3,8 @@
 //! already written to the folder (so the page shows exactly what the CSVs hold) and fetches
 //! nothing: no scripts, no stylesheets, no images by address.
 
+use crate::analysis::results::Results;
 use crate::model::Model;
-use crate::run::Simulation;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -57,7 +57,7 @@ fn table(path: &Path, columns: &[&str], keep: impl Fn(&[String], &[String]) -> b
 
 /// The plain-language readings: per arm and threshold, the incremental NMB against the
 /// comparator and, with PSA, the probability that the arm is cost-effective against it.
-fn readings(model: &Model, sim: &Simulation) -> Vec<String> {
+fn readings(model: &Model, sim: &Results) -> Vec<String> {
     let comparator = &model.strategies[model.meta.comparator].name;
     let currency = &model.meta.currency;
     let mut out = Vec::new();
@@ -77,9 +77,7 @@ fn readings(model: &Model, sim: &Simulation) -> Vec<String> {
                 "At {l} {currency} per QALY, {name} {verdict} cost-effective against {comparator} \
                  in the base case (incremental NMB {nmb:.0} {currency} per patient)"
             );
-            if !sim.psa.is_empty() {
-                let wins = sim.psa.iter().filter(|s| s.arms[i].inc_nmb[k].mean > 0.0).count();
-                let p = wins as f64 / sim.psa.len() as f64;
+            if let Some(p) = sim.prob_ce[i][k] {
                 let _ = write!(
                     line,
                     "; it is cost-effective with probability {p:.2} across {} PSA samples",
@@ -90,23 +88,15 @@ fn readings(model: &Model, sim: &Simulation) -> Vec<String> {
             out.push(line);
         }
     }
-    if let (Some(b), Some(first)) =
-        (&model.budget, sim.budget.iter().find(|r| r.category.is_none()))
-    {
-        let last = sim
-            .budget
-            .iter()
-            .filter(|r| r.category.is_none() && r.contract == first.contract)
-            .map(|r| (r.year, r.net()))
-            .collect::<Vec<_>>();
-        let total: f64 = last.iter().map(|x| x.1).sum();
+    if let (Some(b), Some(h)) = (&model.budget, &sim.budget_headline) {
+        let (total, last) = (h.total, &h.net);
         out.push(format!(
             "Adopting {} at list price changes the payer's spend by {:.0} {currency} over {} years (undiscounted; {:.0} in year 1, {:.0} in year {}).",
             model.strategies[b.strategy].name,
             total,
             b.years,
-            last.first().map_or(0.0, |x| x.1),
-            last.last().map_or(0.0, |x| x.1),
+            last.first().copied().unwrap_or(0.0),
+            last.last().copied().unwrap_or(0.0),
             b.years
         ));
     }
@@ -114,7 +104,7 @@ fn readings(model: &Model, sim: &Simulation) -> Vec<String> {
 }
 
 /// Write report.html into `dir`, from the files already there.
-pub fn write(dir: &Path, model: &Model, sim: &Simulation, manifest: &str) -> std::io::Result<()> {
+pub fn write(dir: &Path, model: &Model, sim: &Results, manifest: &str) -> std::io::Result<()> {
     let m = &model.meta;
     let mut html = String::new();
     let title = if m.title.is_empty() { m.name.clone() } else { m.title.clone() };
@@ -230,7 +220,7 @@ pub fn write(dir: &Path, model: &Model, sim: &Simulation, manifest: &str) -> std
     // the process's own fields (threads, timings, memory, trajectories) are in run.json only.
     let shown = match serde_json::from_str::<serde_json::Value>(manifest) {
         Ok(serde_json::Value::Object(mut fields)) => {
-            for key in crate::run::PROCESS_FIELDS {
+            for key in super::manifest::PROCESS_FIELDS {
                 fields.remove(*key);
             }
             serde_json::to_string_pretty(&fields).unwrap_or_default()

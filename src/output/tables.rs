@@ -5,8 +5,8 @@
 //! shortest decimal that reads back to the same double, UTF-8.
 
 use crate::analysis::cea::{ArmSummary, Estimate};
+use crate::analysis::results::{SelectionPoint, SurvivalCurves};
 use crate::model::Model;
-use crate::sim::accumulator::{SampleSums, SurvivalCounts};
 use std::io::Write;
 
 /// A number at full precision; −0 is written as 0.
@@ -61,16 +61,17 @@ pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
     h
 }
 
-/// summary.csv: the base case per arm; `prob_ce_<λ>` from the PSA samples (empty without).
+/// summary.csv: the base case per arm; `prob_ce_<λ>` from the PSA samples (`prob_ce`, empty
+/// without).
 pub fn write_summary<W: Write>(
     out: W,
     model: &Model,
     rows: &[ArmSummary],
-    psa: &[crate::run::PsaSample],
+    prob_ce: &[Vec<Option<f64>>],
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(summary_header(&model.meta.thresholds))?;
-    for (i, r) in rows.iter().enumerate() {
+    for (r, prob_ce) in rows.iter().zip(prob_ce) {
         let mut rec = vec![
             model.strategies[r.strategy].name.clone(),
             contract_name(model, r.contract).to_string(),
@@ -92,15 +93,7 @@ pub fn write_summary<W: Write>(
         }
         rec.extend(r.nmb.iter().map(mcse));
         rec.extend(r.inc_nmb.iter().map(mcse));
-        let comparator = r.strategy == model.meta.comparator && r.contract.is_none();
-        for k in 0..model.meta.thresholds.len() {
-            rec.push(if psa.is_empty() || comparator {
-                String::new()
-            } else {
-                let wins = psa.iter().filter(|s| s.arms[i].inc_nmb[k].mean > 0.0).count();
-                number(wins as f64 / psa.len() as f64)
-            });
-        }
+        rec.extend(prob_ce.iter().map(|p| p.map(number).unwrap_or_default()));
         w.write_record(&rec)?;
     }
     w.flush()?;
@@ -125,13 +118,15 @@ pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv:
     Ok(())
 }
 
-pub fn write_survival<W: Write>(out: W, model: &Model, sums: &SampleSums) -> csv::Result<()> {
+pub fn write_survival<W: Write>(
+    out: W,
+    model: &Model,
+    survival: &[SurvivalCurves],
+) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(["strategy", "month", "time", "pfs", "os"])?;
-    for (s, counts) in sums.survival.iter().enumerate() {
-        let pfs = SurvivalCounts::curve(&counts.pfs(), sums.patients);
-        let os = SurvivalCounts::curve(&counts.os(), sums.patients);
-        for (m, (p, o)) in pfs.iter().zip(&os).enumerate() {
+    for (s, curves) in survival.iter().enumerate() {
+        for (m, (p, o)) in curves.pfs.iter().zip(&curves.os).enumerate() {
             w.write_record([
                 model.strategies[s].name.clone(),
                 m.to_string(),
@@ -264,7 +259,7 @@ pub fn write_cohort<W: Write>(
 pub fn write_selection<W: Write>(
     out: W,
     model: &Model,
-    points: &[crate::run::SelectionPoint],
+    points: &[SelectionPoint],
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record([

@@ -3,8 +3,8 @@
 use super::plots::{Chart, Plot, PlotError, TornadoEnd, TornadoRow, write};
 use super::tables::{contract_name, number};
 use crate::analysis::cea::{ArmSummary, IcerStatus};
+use crate::analysis::sensitivity::{OneWay, OneWayRow, TwoWay};
 use crate::model::Model;
-use crate::sensitivity::OneWay;
 use std::io::Write;
 use std::path::Path;
 
@@ -72,7 +72,7 @@ pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Res
             ];
             for k in 0..model.meta.thresholds.len() {
                 let (b, l, h) = (base.inc_nmb[k].mean, low.inc_nmb[k].mean, high.inc_nmb[k].mean);
-                rec.extend([number(b), number(l), number(h), number((h - l).abs())]);
+                rec.extend([number(b), number(l), number(h), number(row.swing[i][k])]);
             }
             w.write_record(&rec)?;
         }
@@ -95,29 +95,20 @@ fn short(x: f64) -> String {
     }
 }
 
-/// Parameter rows of one arm, largest swing in incremental NMB at threshold k first.
-fn ordered(result: &OneWay, arm: usize, k: usize) -> Vec<&crate::sensitivity::OneWayRow> {
-    let mut rows: Vec<_> = result.rows.iter().collect();
-    let swing = |r: &&crate::sensitivity::OneWayRow| {
-        (r.high[arm].inc_nmb[k].mean - r.low[arm].inc_nmb[k].mean).abs()
-    };
-    rows.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
-    rows
-}
-
-fn label(model: &Model, row: &crate::sensitivity::OneWayRow) -> String {
+fn label(model: &Model, row: &OneWayRow) -> String {
     let p = &model.parameters[row.range.parameter];
     format!("{} [{} – {}]", p.name, short(row.range.low), short(row.range.high))
 }
 
-/// The tornado of incremental NMB at threshold k for `arm`, and of its ICER when the base
-/// case has one (an end in another quadrant is drawn to the edge, labelled).
+/// The tornado of incremental NMB at threshold k for `arm`, its rows in `order`, and of its
+/// ICER when the base case has one (an end in another quadrant is drawn to the edge,
+/// labelled).
 pub fn write_plots(
     dir: &Path,
     model: &Model,
     result: &OneWay,
-    arm: usize,
-    k: usize,
+    (arm, k): (usize, usize),
+    order: &[usize],
 ) -> Result<(), PlotError> {
     let base = &result.base[arm];
     let name =
@@ -125,7 +116,7 @@ pub fn write_plots(
     let comparator = &model.strategies[model.meta.comparator].name;
     let lambda = model.meta.thresholds[k];
     let currency = &model.meta.currency;
-    let rows = ordered(result, arm, k);
+    let rows: Vec<&OneWayRow> = order.iter().map(|&r| &result.rows[r]).collect();
     let nmb_rows = rows
         .iter()
         .map(|r| TornadoRow {
@@ -231,11 +222,7 @@ pub fn write_switches<W: Write>(
 
 /// twoway.csv: per cell of the grid and arm (every arm but the comparator at list), the
 /// incremental NMB at each threshold and the strategy preferred at list (highest NMB).
-pub fn write_two_way<W: Write>(
-    out: W,
-    model: &Model,
-    grid: &crate::sensitivity::TwoWay,
-) -> csv::Result<()> {
+pub fn write_two_way<W: Write>(out: W, model: &Model, grid: &TwoWay) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     let mut header: Vec<String> =
         ["parameter_x", "value_x", "parameter_y", "value_y", "strategy", "contract"]
@@ -249,14 +236,9 @@ pub fn write_two_way<W: Write>(
     let (px, py) = (&model.parameters[grid.x.parameter], &model.parameters[grid.y.parameter]);
     for (c, arms) in grid.cells.iter().enumerate() {
         let (x, y) = (grid.xs[c % grid.xs.len()], grid.ys[c / grid.xs.len()]);
-        let preferred: Vec<String> = (0..model.meta.thresholds.len())
-            .map(|k| {
-                let best = arms
-                    .iter()
-                    .filter(|a| a.contract.is_none())
-                    .max_by(|a, b| a.nmb[k].mean.total_cmp(&b.nmb[k].mean));
-                best.map_or(String::new(), |a| model.strategies[a.strategy].name.clone())
-            })
+        let preferred: Vec<String> = grid.preferred[c]
+            .iter()
+            .map(|s| s.map_or(String::new(), |s| model.strategies[s].name.clone()))
             .collect();
         for a in arms {
             if a.strategy == model.meta.comparator && a.contract.is_none() {
@@ -285,7 +267,7 @@ pub fn write_two_way<W: Write>(
 pub fn write_two_way_plot(
     dir: &Path,
     model: &Model,
-    grid: &crate::sensitivity::TwoWay,
+    grid: &TwoWay,
     arm: usize,
     k: usize,
 ) -> Result<(), PlotError> {

@@ -31,6 +31,13 @@ struct Layer {
 }
 
 impl Source {
+    /// The SHA-256 of the scenario's text (all its layers joined), as lowercase hex: what
+    /// run.json records, and what shards and checkpoints are matched by.
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// A scenario of one file.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let name = name.into();

@@ -9,6 +9,7 @@ mod budget;
 mod compile;
 mod contracts;
 mod correlations;
+pub mod describe;
 pub mod diagnostic;
 mod layers;
 mod meta;

@@ -4,8 +4,8 @@
 //! settled on the annual totals; and the outputs (CSV, PSA bands, plot).
 
 use vbpsim::analysis::budget::BudgetRow;
-use vbpsim::run::{RunOptions, Simulation, simulate, write_outputs};
 use vbpsim::scenario;
+use vbpsim::workflow::run::{RunOptions, Simulation, simulate, write_outputs};
 
 const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 /// Drug price per monthly cycle, at most 12 cycles; progression-free cost per year; test cost.

@@ -443,7 +443,7 @@ fn csv_outputs_are_identical_for_one_and_two_threads() {
     assert_eq!(b["threads"], 2);
     for j in [&mut a, &mut b] {
         let m = j.as_object_mut().unwrap();
-        for key in vbpsim::run::PROCESS_FIELDS {
+        for key in vbpsim::output::manifest::PROCESS_FIELDS {
             assert!(m.remove(*key).is_some(), "{key} in run.json");
         }
     }

@@ -10,9 +10,9 @@ use vbpsim::contracts::cohort::{
     tier_refund,
 };
 use vbpsim::contracts::{Exposure, cash};
-use vbpsim::run::{RunOptions, Simulation, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
+use vbpsim::workflow::run::{RunOptions, Simulation, simulate};
 
 const MONTH: f64 = 1.0 / 12.0;
 /// Patients entering each strategy per year, term in years, list price per monthly cycle.

@@ -8,12 +8,12 @@ use vbpsim::accounting::discount::cycles_before;
 use vbpsim::accounting::record::PatientRecord;
 use vbpsim::contracts::{Exposure, cash, settle};
 use vbpsim::rng::SampleKey;
-use vbpsim::run::{RunOptions, Simulation, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, Tumour, biomarker_status, simulate as simulate_patient,
 };
+use vbpsim::workflow::run::{RunOptions, Simulation, simulate};
 
 const DAY: f64 = 1.0 / 365.25;
 const WEEK: f64 = 7.0 * DAY;

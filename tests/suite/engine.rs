@@ -1,8 +1,8 @@
 //! Engine-level properties on the library API: conventions that must hold exactly, not just
 //! within Monte Carlo error.
 
-use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
+use vbpsim::workflow::run::{RunOptions, simulate};
 
 fn base(extra_strategy: &str) -> String {
     format!(

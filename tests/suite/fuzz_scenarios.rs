@@ -16,8 +16,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 use toml::Value;
 use vbpsim::output::folder::Target;
-use vbpsim::run::{RunError, RunOptions, simulate, write_outputs};
 use vbpsim::scenario::{LoadError, load_with};
+use vbpsim::workflow::run::{RunError, RunOptions, simulate, write_outputs};
 
 const SCENARIOS: [&str; 6] = [
     "nsclc_egfr.toml",

@@ -10,12 +10,12 @@
 //! are 4 standard errors.
 
 use vbpsim::rng::SampleKey;
-use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
+use vbpsim::workflow::run::{RunOptions, simulate};
 
 const HETEROGENEITY: &str = r#"
 [scenario]

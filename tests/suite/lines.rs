@@ -8,8 +8,8 @@
 //! (sensitivity 0.8) sends q = 0.24 to the targeted regimen (progression a_t), the rest to
 //! chemotherapy (a_c); both with death b before progression and s₂ after it.
 
-use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
+use vbpsim::workflow::run::{RunOptions, simulate};
 
 const SCENARIO: &str = r#"
 [scenario]

@@ -4,12 +4,12 @@
 //! triggered by the earlier detection.
 
 use vbpsim::rng::SampleKey;
-use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
+use vbpsim::workflow::run::{RunOptions, simulate};
 
 const WEEK: f64 = 7.0 / 365.25;
 const MONTH: f64 = 1.0 / 12.0;

@@ -8,12 +8,12 @@
 //! so the cap of PFS by OS is exercised. Tolerances are 4 Monte Carlo standard errors.
 
 use vbpsim::rng::SampleKey;
-use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
+use vbpsim::workflow::run::{RunOptions, simulate};
 
 const MONTH: f64 = 1.0 / 12.0;
 const DAY: f64 = 1.0 / 365.25;

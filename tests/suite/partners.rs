@@ -3,8 +3,8 @@
 //! partner's threshold price, put back into the scenario with the other drugs at list, makes
 //! the strategy's incremental NMB zero on the same patients.
 
-use vbpsim::run::{RunOptions, simulate};
 use vbpsim::scenario;
+use vbpsim::workflow::run::{RunOptions, simulate};
 
 fn text(price_a: f64, price_b: f64) -> String {
     format!(

@@ -2,8 +2,8 @@
 //! outcomes only while they are enrolled, and refunds after exit only if the contract is
 //! portable.
 
-use vbpsim::run::{RunOptions, Simulation, simulate};
 use vbpsim::scenario;
+use vbpsim::workflow::run::{RunOptions, Simulation, simulate};
 
 fn scenario_text(payer: &str, extra: &str) -> String {
     format!(

@@ -4,9 +4,9 @@
 //! sample tables, and reproducibility.
 
 use statrs::distribution::{Beta, ContinuousCDF, Gamma, Normal};
-use vbpsim::run::{RunError, RunOptions, Simulation, simulate};
 use vbpsim::scenario;
 use vbpsim::sim::draw::sample_values;
+use vbpsim::workflow::run::{RunError, RunOptions, Simulation, simulate};
 
 const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 
@@ -520,7 +520,12 @@ fn population_evpi_and_psa_summary_by_hand() {
     let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
     let (mut ceac, mut ceaf, mut evpi) = (Vec::new(), Vec::new(), Vec::new());
     vbpsim::output::psa_tables::write_acceptability(
-        &mut ceac, &mut ceaf, &mut evpi, &s.model, &sim.arms, &sim.psa,
+        &mut ceac,
+        &mut ceaf,
+        &mut evpi,
+        &s.model,
+        &sim.arms,
+        &sim.decision,
     )
     .unwrap();
     let (_, rows) = table_of(evpi);
@@ -536,8 +541,13 @@ fn population_evpi_and_psa_summary_by_hand() {
     // psa_summary: mean, MCSE = sd/√S and the quantiles of the samples' values, and the RMS of
     // the samples' own standard errors, recomputed here.
     let mut out = Vec::new();
-    vbpsim::output::psa_tables::write_psa_summary(&mut out, &s.model, &sim.summary, &sim.psa)
-        .unwrap();
+    vbpsim::output::psa_tables::write_psa_summary(
+        &mut out,
+        &s.model,
+        &sim.summary,
+        &sim.psa_summary,
+    )
+    .unwrap();
     let (header, rows) = table_of(out);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let row = rows.iter().find(|r| r[0] == "treat" && r[2] == "inc_cost").unwrap();

@@ -4,9 +4,10 @@
 //! errors.
 
 use crate::support::vbpsim;
-use vbpsim::run::RunOptions;
+use vbpsim::analysis::sensitivity::{RangeSource, ranges};
 use vbpsim::scenario;
-use vbpsim::sensitivity::{RangeSource, Runner, one_way, ranges, switch_value};
+use vbpsim::workflow::run::RunOptions;
+use vbpsim::workflow::sensitivity::{Runner, one_way, switch_value};
 
 const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 
@@ -134,7 +135,7 @@ fn the_decision_switches_where_the_closed_form_says() {
 
 #[test]
 fn a_two_way_grid_is_linear_in_the_test_cost_at_every_progression_median() {
-    use vbpsim::sensitivity::two_way;
+    use vbpsim::workflow::sensitivity::two_way;
     let s = scenario::parse("oneway.toml", &scenario_text()).unwrap();
     let m = &s.model;
     let runner =

@@ -84,7 +84,7 @@ fn merged_shards_equal_the_single_run_for_one_three_and_seven_shards() {
         let (mut a, mut b) = (json(&single.join("run.json")), json(&merged.join("run.json")));
         for m in [&mut a, &mut b] {
             let m = m.as_object_mut().unwrap();
-            for key in vbpsim::run::PROCESS_FIELDS {
+            for key in vbpsim::output::manifest::PROCESS_FIELDS {
                 m.remove(*key);
             }
         }
@@ -98,7 +98,7 @@ fn shard_blocks_partition_the_samples() {
     for samples in [1u64, 2, 7, 10, 1000, 1001] {
         for n in [1u64, 2, 3, 7, 10, 13] {
             let blocks: Vec<_> =
-                (1..=n).map(|k| vbpsim::run::shard_samples(samples, k, n)).collect();
+                (1..=n).map(|k| vbpsim::workflow::run::shard_samples(samples, k, n)).collect();
             let all: Vec<u64> = blocks.iter().flat_map(|b| b.clone()).collect();
             assert_eq!(all, (1..=samples).collect::<Vec<_>>(), "S={samples} N={n}");
             let sizes: Vec<u64> = blocks.iter().map(|b| b.end - b.start).collect();

@@ -8,8 +8,9 @@
 //! sizes and seed, and each sample's summaries, serialised as JSON whose numbers round-trip
 //! exactly (shortest representation; parsed back to the same bits).
 
-use crate::run::{PsaSample, sha256_hex, shard_samples};
+use crate::analysis::psa::PsaSample;
 use crate::scenario::{LoadError, Scenario, Source};
+use crate::workflow::run::shard_samples;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -94,7 +95,7 @@ impl Manifest {
             kind: kind.into(),
             scenario: run.scenario.model.meta.name.clone(),
             scenario_file: source.name.clone(),
-            scenario_sha256: sha256_hex(&source.text),
+            scenario_sha256: source.sha256(),
             main_layer: source.main_index(),
             layers: source
                 .layers()
@@ -132,13 +133,13 @@ pub fn write_shard(
     psa: &[PsaSample],
     (threads, wall_seconds): (usize, f64),
     target: &crate::output::folder::Target,
-) -> Result<PathBuf, crate::run::RunError> {
+) -> Result<PathBuf, crate::workflow::run::RunError> {
     use crate::output::folder::{FolderError, Staging};
     let manifest = Manifest::new(run, KIND, threads, wall_seconds);
     let staging = Staging::new(target)?;
     let write = |name: &str, text: String| {
         std::fs::write(staging.file(name), text).map_err(|source| {
-            crate::run::RunError::Folder(FolderError::Write {
+            crate::workflow::run::RunError::from(FolderError::Write {
                 path: target.join(name).display().to_string(),
                 source,
             })
@@ -300,7 +301,7 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     let m = &first.manifest;
     let layers = m.layers.iter().map(|l| (l.name.clone(), l.text.clone())).collect();
     let source = Source::layered(m.scenario_file.clone(), layers, m.main_layer);
-    if sha256_hex(&source.text) != m.scenario_sha256 {
+    if source.sha256() != m.scenario_sha256 {
         return Err(MergeError::Malformed {
             path: first.dir.clone(),
             message: "the stored scenario does not match its SHA-256".into(),
@@ -321,7 +322,7 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
 /// finite numbers, so that a hand-edited or corrupted file is refused instead of written.
 pub fn check_samples(
     model: &crate::model::Model,
-    base: &crate::run::Simulation,
+    base: &crate::workflow::run::Simulation,
     psa: &[PsaSample],
 ) -> Result<(), MergeError> {
     let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();

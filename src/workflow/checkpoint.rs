@@ -10,8 +10,8 @@
 //! simulates only the missing samples and the base case, and writes what the uninterrupted
 //! run would have written; the checkpoint is removed once the output folder is in place.
 
-use crate::run::PsaSample;
-use crate::shard::{Manifest, ShardRun};
+use crate::analysis::psa::PsaSample;
+use crate::workflow::shard::{Manifest, ShardRun};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -8,8 +8,8 @@
 //! while being estimated; a count beyond the `u64` counters of the engine is an error.
 
 use crate::analysis::cea::{ArmSummary, Estimate};
+use crate::analysis::psa::PsaSample;
 use crate::model::Model;
-use crate::run::PsaSample;
 
 /// A run's size, before it starts.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,0 +1,124 @@
+//! The decision analysis of every decision set, computed once for all the tables and plots
+//! that show it: the incremental analysis (efficiency frontier) and, with PSA samples, the
+//! CEAC, CEAF and EVPI over the willingness-to-pay grid and the EVPPI of each uncertain
+//! parameter.
+
+use super::cea::ArmSummary;
+use super::frontier::{DecisionSet, FrontierRow, decision_sets, frontier};
+use super::psa::{Acceptability, PsaSample, Table, acceptability, discounted_cohorts};
+use crate::model::{Arm, Model};
+
+/// What an incremental analysis is computed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    /// The base case's means (a run without PSA samples).
+    BaseCase,
+    /// The means over the PSA samples.
+    PsaMean,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::BaseCase => "base_case",
+            Basis::PsaMean => "psa_mean",
+        }
+    }
+}
+
+/// One decision set's analysis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetAnalysis {
+    pub set: DecisionSet,
+    /// Mean (cost, QALYs) of each arm of the set, on the [`Decision::basis`].
+    pub points: Vec<(f64, f64)>,
+    /// The incremental analysis of `points`, in order of increasing cost.
+    pub frontier: Vec<FrontierRow>,
+    /// CEAC, CEAF and EVPI per patient at each point of the willingness-to-pay grid (empty
+    /// without PSA samples).
+    pub acceptability: Vec<Acceptability>,
+    /// EVPI of the population at each point of the grid (`None` without `payer.population`).
+    pub evpi_population: Vec<Option<f64>>,
+    /// Per uncertain parameter (in `Model::parameters` order) and grid point: the EVPPI per
+    /// patient and of the population (`None` where it cannot be estimated; empty without PSA).
+    pub evppi: Vec<Vec<(Option<f64>, Option<f64>)>>,
+}
+
+/// The decision analysis of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub basis: Basis,
+    /// `list`, then one set per contract (see [`decision_sets`]).
+    pub sets: Vec<SetAnalysis>,
+}
+
+/// The decision sets of a model with its arms.
+pub fn sets(model: &Model, arms: &[Arm]) -> Vec<DecisionSet> {
+    decision_sets(arms, model.strategies.len(), model.contracts.len(), model.meta.comparator)
+}
+
+/// The samples' (cost, qaly) of a decision set's arms.
+fn table(psa: &[PsaSample], set: &DecisionSet) -> Table {
+    psa.iter()
+        .map(|s| set.arms.iter().map(|&a| (s.arms[a].cost.mean, s.arms[a].qaly.mean)).collect())
+        .collect()
+}
+
+/// The decision analysis of every decision set: on the PSA means with PSA samples, else on the
+/// base case `base`.
+pub fn decision(model: &Model, arms: &[Arm], base: &[ArmSummary], psa: &[PsaSample]) -> Decision {
+    let basis = if psa.is_empty() { Basis::BaseCase } else { Basis::PsaMean };
+    // The population a decision applies to: N patients a year over its lifetime, discounted.
+    let cohorts = model.meta.population.map(|n| {
+        n as f64 * discounted_cohorts(model.meta.discount_costs, model.meta.decision_years)
+    });
+    let grid = &model.meta.wtp_grid;
+    let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();
+    let sets = sets(model, arms)
+        .into_iter()
+        .map(|set| {
+            if psa.is_empty() {
+                let points = set.arms.iter().map(|&a| (base[a].cost.mean, base[a].qaly.mean));
+                let points: Vec<(f64, f64)> = points.collect();
+                return SetAnalysis {
+                    frontier: frontier(&points),
+                    set,
+                    points,
+                    acceptability: Vec::new(),
+                    evpi_population: Vec::new(),
+                    evppi: Vec::new(),
+                };
+            }
+            let t = table(psa, &set);
+            let n = t.len() as f64;
+            let points: Vec<(f64, f64)> = (0..set.arms.len())
+                .map(|j| {
+                    let c = t.iter().map(|row| row[j].0).sum::<f64>() / n;
+                    let q = t.iter().map(|row| row[j].1).sum::<f64>() / n;
+                    (c, q)
+                })
+                .collect();
+            let acceptability = acceptability(&t, grid);
+            let evpi_population =
+                acceptability.iter().map(|a| cohorts.map(|k| a.evpi * k)).collect();
+            let evppi = (0..uncertain)
+                .map(|k| {
+                    let theta: Vec<f64> = psa.iter().map(|s| s.values[k]).collect();
+                    super::evppi::evppi(&theta, &t, grid)
+                        .into_iter()
+                        .map(|v| (v, v.and_then(|v| cohorts.map(|c| v * c))))
+                        .collect()
+                })
+                .collect();
+            SetAnalysis {
+                frontier: frontier(&points),
+                set,
+                points,
+                acceptability,
+                evpi_population,
+                evppi,
+            }
+        })
+        .collect();
+    Decision { basis, sets }
+}

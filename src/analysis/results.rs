@@ -1,0 +1,354 @@
+//! Everything a run's output folder shows, computed once: the base case's tables, the
+//! selection sweep, the PSA samples and what is derived from them (decision analysis, PSA
+//! summaries, probabilities of cost-effectiveness, budget bands, warnings). The writers read
+//! these and compute nothing.
+
+use super::budget::{BudgetHeadline, BudgetRow};
+use super::cea::{ArmSummary, Estimate};
+use super::cohort::CohortRow;
+use super::contracts::ContractRow;
+use super::decision::{Decision, decision};
+use super::partners::PartnerRow;
+use super::psa::{PsaSample, Spread, noise_share, spread};
+use crate::model::{Arm, Model};
+
+/// A result with a NaN or an infinity in it: never written (validated scenarios keep every
+/// magnitude bounded, so this is the last line of defence).
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error(
+    "the simulation produced a non-finite {what} for arm `{arm}`; check the scenario's magnitudes"
+)]
+pub struct NonFinite {
+    pub arm: String,
+    pub what: &'static str,
+}
+
+/// One cutoff of a selection test's sweep: the base case re-simulated on the same patients
+/// with the test read at `cutoff`.
+#[derive(Clone, Debug)]
+pub struct SelectionPoint {
+    /// Index into `Model::tests`.
+    pub test: usize,
+    pub cutoff: f64,
+    pub sensitivity: f64,
+    pub specificity: f64,
+    pub summary: Vec<ArmSummary>,
+    pub contracts: Vec<ContractRow>,
+}
+
+/// One strategy's survival curves on the monthly grid: the share progression-free and the
+/// share alive after each month 0, 1, … of the horizon.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurvivalCurves {
+    pub pfs: Vec<f64>,
+    pub os: Vec<f64>,
+}
+
+/// A measure of an arm summarised across PSA samples (psa_summary.csv).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    Cost,
+    Qaly,
+    Ly,
+    IncCost,
+    IncQaly,
+    /// Incremental NMB at threshold k.
+    IncNmb(usize),
+}
+
+impl Measure {
+    /// The measures of an arm with `thresholds` thresholds, in the order of psa_summary.csv.
+    pub fn all(thresholds: usize) -> Vec<Measure> {
+        let mut m = vec![Measure::Cost, Measure::Qaly, Measure::Ly, Measure::IncCost];
+        m.push(Measure::IncQaly);
+        m.extend((0..thresholds).map(Measure::IncNmb));
+        m
+    }
+
+    fn of(self, r: &ArmSummary) -> Estimate {
+        match self {
+            Measure::Cost => r.cost,
+            Measure::Qaly => r.qaly,
+            Measure::Ly => r.ly,
+            Measure::IncCost => r.inc_cost,
+            Measure::IncQaly => r.inc_qaly,
+            Measure::IncNmb(k) => r.inc_nmb[k],
+        }
+    }
+}
+
+/// One row of psa_summary.csv: an arm's measure in the base case and across the PSA samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PsaSummaryRow {
+    /// Index into the arms.
+    pub arm: usize,
+    pub measure: Measure,
+    pub base_case: f64,
+    pub spread: Spread,
+    /// Root mean square of the samples' own standard errors: the patient-level noise inside
+    /// each sample's mean.
+    pub within_sample_se: f64,
+}
+
+/// The PSA band of one budget impact total row (a contract column and year): the spend in the
+/// world with the new strategy and the net budget impact across samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetBand {
+    pub contract: Option<usize>,
+    pub year: usize,
+    pub with: Spread,
+    pub net: Spread,
+}
+
+/// Every strategy's survival curves from a simulation's survival counts.
+pub fn survival_curves(sums: &crate::sim::accumulator::SampleSums) -> Vec<SurvivalCurves> {
+    use crate::sim::accumulator::SurvivalCounts;
+    sums.survival
+        .iter()
+        .map(|counts| SurvivalCurves {
+            pfs: SurvivalCounts::curve(&counts.pfs(), sums.patients),
+            os: SurvivalCounts::curve(&counts.os(), sums.patients),
+        })
+        .collect()
+}
+
+/// What one simulation of the base case gives (before the PSA).
+#[derive(Clone, Debug)]
+pub struct BaseCase {
+    pub arms: Vec<Arm>,
+    pub summary: Vec<ArmSummary>,
+    pub contracts: Vec<ContractRow>,
+    /// Cohort-level contracts' settlements per calendar year (empty without them).
+    pub cohort: Vec<CohortRow>,
+    /// Combination partners' shares of spend and value (empty without combinations).
+    pub partners: Vec<PartnerRow>,
+    /// Budget impact rows (empty without `[budget_impact]`).
+    pub budget: Vec<BudgetRow>,
+    /// Per strategy.
+    pub survival: Vec<SurvivalCurves>,
+}
+
+/// A run's results.
+#[derive(Clone, Debug)]
+pub struct Results {
+    pub arms: Vec<Arm>,
+    pub summary: Vec<ArmSummary>,
+    pub contracts: Vec<ContractRow>,
+    pub cohort: Vec<CohortRow>,
+    pub partners: Vec<PartnerRow>,
+    pub budget: Vec<BudgetRow>,
+    pub survival: Vec<SurvivalCurves>,
+    /// The base case re-simulated at each cutoff of each selection test's sweep.
+    pub selection: Vec<SelectionPoint>,
+    /// PSA samples 1…S in order (empty without PSA).
+    pub psa: Vec<PsaSample>,
+    /// The decision analysis (on the PSA means with PSA, else on the base case).
+    pub decision: Decision,
+    /// Per arm and threshold: the share of PSA samples in which the arm's incremental NMB
+    /// against the comparator is positive (`None` for the comparator at list, and without PSA).
+    pub prob_ce: Vec<Vec<Option<f64>>>,
+    /// psa_summary.csv (empty without PSA).
+    pub psa_summary: Vec<PsaSummaryRow>,
+    /// budget_impact_psa.csv (empty without PSA or budget impact).
+    pub budget_bands: Vec<BudgetBand>,
+    /// The budget impact in one line (`None` without budget impact).
+    pub budget_headline: Option<BudgetHeadline>,
+    /// Warnings about the results (printed and recorded in run.json).
+    pub warnings: Vec<String>,
+    pub patients: u64,
+    pub seed: u64,
+}
+
+impl Results {
+    /// The results of a base case, its selection sweep and PSA samples (1…S in order) of a run
+    /// of `patients` patients per strategy and `seed`.
+    pub fn new(
+        model: &Model,
+        base: BaseCase,
+        selection: Vec<SelectionPoint>,
+        psa: Vec<PsaSample>,
+        (patients, seed): (u64, u64),
+    ) -> Results {
+        let BaseCase { arms, summary, contracts, cohort, partners, budget, survival } = base;
+        let mut r = Results {
+            decision: decision(model, &arms, &summary, &[]),
+            arms,
+            summary,
+            contracts,
+            cohort,
+            partners,
+            budget_headline: BudgetHeadline::of(&budget),
+            budget,
+            survival,
+            selection,
+            psa: Vec::new(),
+            prob_ce: Vec::new(),
+            psa_summary: Vec::new(),
+            budget_bands: Vec::new(),
+            warnings: Vec::new(),
+            patients,
+            seed,
+        };
+        r.set_psa(model, psa);
+        r
+    }
+
+    /// Refuse a result with a NaN or an infinity in it.
+    pub fn check_finite(&self, model: &Model) -> Result<(), NonFinite> {
+        for (i, r) in self.summary.iter().enumerate() {
+            let mut values = vec![
+                ("cost", r.cost.mean),
+                ("qaly", r.qaly.mean),
+                ("ly", r.ly.mean),
+                ("ly_undiscounted", r.ly_undiscounted.mean),
+                ("inc_cost", r.inc_cost.mean),
+                ("inc_qaly", r.inc_qaly.mean),
+                ("inc_ly", r.inc_ly.mean),
+            ];
+            values.extend(r.categories.iter().map(|c| ("category cost", *c)));
+            for c in self.cohort.iter().filter(|c| c.arm == i) {
+                values.extend([
+                    ("cohort drug spend", c.drug_spend),
+                    ("cohort refund", c.refund),
+                    ("cohort patients", c.patients_treated),
+                ]);
+            }
+            values.extend(r.nmb.iter().chain(&r.inc_nmb).map(|e| ("nmb", e.mean)));
+            values.extend(
+                [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly, &r.inc_ly]
+                    .into_iter()
+                    .chain(&r.nmb)
+                    .chain(&r.inc_nmb)
+                    .filter_map(|e| e.mcse)
+                    .map(|m| ("standard error", m)),
+            );
+            if let Some(x) = r.icer {
+                values.push(("icer", x));
+            }
+            if i == 0 {
+                values.extend(
+                    self.budget
+                        .iter()
+                        .flat_map(|b| [("budget spend", b.with), ("budget spend", b.without)]),
+                );
+            }
+            if let Some((what, _)) = values.iter().find(|(_, x)| !x.is_finite()) {
+                let arm = model.strategies[r.strategy].name.clone();
+                return Err(NonFinite { arm, what });
+            }
+        }
+        Ok(())
+    }
+
+    /// Set the PSA samples (computed here or elsewhere, by shards) and everything derived
+    /// from them.
+    pub fn set_psa(&mut self, model: &Model, psa: Vec<PsaSample>) {
+        self.psa = psa;
+        self.decision = decision(model, &self.arms, &self.summary, &self.psa);
+        self.prob_ce = prob_ce(model, &self.summary, &self.psa);
+        self.psa_summary = psa_summary(model, &self.summary, &self.psa);
+        self.budget_bands = budget_bands(&self.budget, &self.psa);
+        self.warnings = psa_warnings(model, &self.psa);
+    }
+}
+
+/// The probability that each arm is cost-effective against the comparator at each threshold.
+fn prob_ce(model: &Model, summary: &[ArmSummary], psa: &[PsaSample]) -> Vec<Vec<Option<f64>>> {
+    summary
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let comparator = r.strategy == model.meta.comparator && r.contract.is_none();
+            (0..model.meta.thresholds.len())
+                .map(|k| {
+                    if psa.is_empty() || comparator {
+                        return None;
+                    }
+                    let wins = psa.iter().filter(|s| s.arms[i].inc_nmb[k].mean > 0.0).count();
+                    Some(wins as f64 / psa.len() as f64)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Per arm and measure, the base case and the spread across PSA samples.
+fn psa_summary(model: &Model, base: &[ArmSummary], psa: &[PsaSample]) -> Vec<PsaSummaryRow> {
+    if psa.is_empty() {
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    for (i, b) in base.iter().enumerate() {
+        for measure in Measure::all(model.meta.thresholds.len()) {
+            let values: Vec<(f64, Option<f64>)> = psa
+                .iter()
+                .map(|s| {
+                    let e = measure.of(&s.arms[i]);
+                    (e.mean, e.mcse)
+                })
+                .collect();
+            let xs: Vec<f64> = values.iter().map(|v| v.0).collect();
+            let within = (values.iter().map(|v| v.1.unwrap_or(0.0).powi(2)).sum::<f64>()
+                / xs.len() as f64)
+                .sqrt();
+            rows.push(PsaSummaryRow {
+                arm: i,
+                measure,
+                base_case: measure.of(b).mean,
+                spread: spread(&xs),
+                within_sample_se: within,
+            });
+        }
+    }
+    rows
+}
+
+/// The PSA band of each budget impact total row, in the order of the base case's rows.
+fn budget_bands(rows: &[BudgetRow], psa: &[PsaSample]) -> Vec<BudgetBand> {
+    if psa.is_empty() {
+        return Vec::new();
+    }
+    let totals = rows.iter().filter(|r| r.category.is_none());
+    totals
+        .enumerate()
+        .map(|(k, r)| {
+            let with: Vec<f64> = psa.iter().map(|s| s.budget[k].0).collect();
+            let net: Vec<f64> = psa.iter().map(|s| s.budget[k].1).collect();
+            BudgetBand {
+                contract: r.contract,
+                year: r.year,
+                with: spread(&with),
+                net: spread(&net),
+            }
+        })
+        .collect()
+}
+
+/// Warn when patient-level noise is a large share of the PSA spread of an arm's incremental
+/// NMB (above 10 % of its variance at some threshold).
+fn psa_warnings(model: &Model, psa: &[PsaSample]) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(first) = psa.first() else { return out };
+    for (i, arm) in first.arms.iter().enumerate() {
+        if arm.strategy == model.meta.comparator && arm.contract.is_none() {
+            continue;
+        }
+        for (k, l) in model.meta.thresholds.iter().enumerate() {
+            let values: Vec<f64> = psa.iter().map(|s| s.arms[i].inc_nmb[k].mean).collect();
+            let ses: Vec<f64> =
+                psa.iter().map(|s| s.arms[i].inc_nmb[k].mcse.unwrap_or(0.0)).collect();
+            if let Some(share) = noise_share(&values, &ses)
+                && share > 0.1
+            {
+                let contract = arm.contract.map_or("list", |c| model.contracts[c].name.as_str());
+                out.push(format!(
+                    "patient-level noise is {:.0} % of the PSA variance of {}/{contract}'s incremental NMB at {l}: the CEAC and EVPI mix it with parameter uncertainty; simulate more patients per sample",
+                    100.0 * share,
+                    model.strategies[arm.strategy].name
+                ));
+                break;
+            }
+        }
+    }
+    out
+}

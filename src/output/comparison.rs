@@ -1,0 +1,190 @@
+//! The comparison folder of `vbpsim compare`, written atomically: comparison.csv, the
+//! comparison plot (when the scenarios share an arm) and run.json.
+
+use super::OutputError;
+use super::folder::{FolderError, Staging, Target};
+use super::manifest::{Provenance, json};
+use super::plots::{Chart, Plot, write as draw};
+use super::tables::{contract_name, number};
+use crate::analysis::cea::ArmSummary;
+use crate::analysis::results::Results;
+use crate::model::Model;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// One scenario of a comparison, as the writers see it.
+pub struct Entry<'a> {
+    /// How the scenario is named in the table.
+    pub label: &'a str,
+    pub model: &'a Model,
+    pub results: &'a Results,
+    pub provenance: Provenance,
+    pub wall_seconds: f64,
+}
+
+/// What a comparison shows besides its entries: the thresholds every NMB is at, the seed, and
+/// the arms (strategy/contract) every scenario has, comparator at list excluded.
+pub struct Shared<'a> {
+    pub thresholds: &'a [f64],
+    pub seed: u64,
+    pub common_arms: &'a [String],
+}
+
+/// `strategy/contract` of an arm of a scenario.
+pub fn arm_name(model: &Model, a: &ArmSummary) -> String {
+    format!("{}/{}", model.strategies[a.strategy].name, contract_name(model, a.contract))
+}
+
+/// comparison.csv: one row per scenario × arm × threshold.
+pub fn write_table<W: std::io::Write>(
+    out: W,
+    entries: &[Entry<'_>],
+    thresholds: &[f64],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record([
+        "scenario",
+        "scenario_file",
+        "strategy",
+        "contract",
+        "cost",
+        "qaly",
+        "ly",
+        "inc_cost",
+        "inc_qaly",
+        "icer",
+        "icer_status",
+        "threshold",
+        "nmb",
+        "inc_nmb",
+        "inc_nmb_mcse",
+        "prob_cost_effective",
+    ])?;
+    for e in entries {
+        let m = e.model;
+        for (a, prob_ce) in e.results.summary.iter().zip(&e.results.prob_ce) {
+            for (k, lambda) in thresholds.iter().enumerate() {
+                w.write_record([
+                    e.label.to_string(),
+                    e.provenance.file.clone(),
+                    m.strategies[a.strategy].name.clone(),
+                    contract_name(m, a.contract).to_string(),
+                    number(a.cost.mean),
+                    number(a.qaly.mean),
+                    number(a.ly.mean),
+                    number(a.inc_cost.mean),
+                    number(a.inc_qaly.mean),
+                    a.icer.map(number).unwrap_or_default(),
+                    a.icer_status.as_str().to_string(),
+                    number(*lambda),
+                    number(a.nmb[k].mean),
+                    number(a.inc_nmb[k].mean),
+                    a.inc_nmb[k].mcse.map(number).unwrap_or_default(),
+                    prob_ce[k].map(number).unwrap_or_default(),
+                ])?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The comparison plot: incremental NMB at the first threshold, one group per arm common to
+/// every scenario, one bar per scenario. `None` without a common arm or a threshold.
+fn plot(entries: &[Entry<'_>], shared: &Shared<'_>) -> Option<Plot> {
+    let lambda = *shared.thresholds.first()?;
+    if shared.common_arms.is_empty() {
+        return None;
+    }
+    let currency = entries.first().map_or("", |e| e.model.meta.currency.as_str());
+    let groups = shared
+        .common_arms
+        .iter()
+        .map(|name| {
+            let bars = entries
+                .iter()
+                .filter_map(|e| {
+                    let a = e.results.summary.iter().find(|a| arm_name(e.model, a) == *name)?;
+                    Some((e.label.to_string(), a.inc_nmb[0].mean))
+                })
+                .collect();
+            (name.clone(), bars)
+        })
+        .collect();
+    Some(Plot {
+        title: format!("Incremental NMB at {lambda} {currency}/QALY, by scenario"),
+        x_label: "arm (strategy/contract)".into(),
+        y_label: format!("incremental NMB per patient ({currency})"),
+        chart: Chart::Bars { groups },
+    })
+}
+
+#[derive(Serialize)]
+struct ScenarioEntry<'a> {
+    label: &'a str,
+    scenario: &'a str,
+    scenario_file: &'a str,
+    scenario_sha256: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    scenario_layers: &'a [String],
+    patients: u64,
+    samples: usize,
+    wall_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    tool: &'static str,
+    version: &'static str,
+    analysis: &'static str,
+    seed: u64,
+    thresholds: &'a [f64],
+    plot: bool,
+    scenarios: Vec<ScenarioEntry<'a>>,
+}
+
+/// Write the comparison folder into `target`. Returns the folder and whether the plot was
+/// drawn.
+pub fn write(
+    target: &Target,
+    entries: &[Entry<'_>],
+    shared: &Shared<'_>,
+) -> Result<(PathBuf, bool), OutputError> {
+    let staging = Staging::new(target)?;
+    let shown = |name: &str| target.join(name).display().to_string();
+    let file = std::fs::File::create(staging.file("comparison.csv"))
+        .map_err(|source| FolderError::Write { path: shown("comparison.csv"), source })?;
+    write_table(file, entries, shared.thresholds)
+        .map_err(|source| OutputError::Csv { path: shown("comparison.csv"), source })?;
+    let drawn = match plot(entries, shared) {
+        Some(p) => {
+            draw(&staging.dir, "comparison", &p)?;
+            true
+        }
+        None => false,
+    };
+    let manifest = Manifest {
+        tool: "vbpsim",
+        version: env!("CARGO_PKG_VERSION"),
+        analysis: "scenario_comparison",
+        seed: shared.seed,
+        thresholds: shared.thresholds,
+        plot: drawn,
+        scenarios: entries
+            .iter()
+            .map(|e| ScenarioEntry {
+                label: e.label,
+                scenario: &e.model.meta.name,
+                scenario_file: &e.provenance.file,
+                scenario_sha256: &e.provenance.sha256,
+                scenario_layers: &e.provenance.layers,
+                patients: e.results.patients,
+                samples: e.results.psa.len(),
+                wall_seconds: e.wall_seconds,
+            })
+            .collect(),
+    };
+    std::fs::write(staging.file("run.json"), json(&manifest))
+        .map_err(|source| FolderError::Write { path: shown("run.json"), source })?;
+    Ok((staging.commit()?, drawn))
+}

@@ -1,0 +1,79 @@
+//! The sensitivity folder, written atomically: tornado.csv and threshold.csv, the tornado
+//! plots of the drawn arm, twoway.csv and its heatmap if asked, and run.json.
+
+use super::folder::{FolderError, Staging, Target};
+use super::manifest::{Provenance, json};
+use super::tables::contract_name;
+use super::{OutputError, tornado};
+use crate::analysis::sensitivity::Sensitivity;
+use crate::model::Model;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    tool: &'static str,
+    version: &'static str,
+    analysis: &'static str,
+    scenario: &'a str,
+    scenario_file: &'a str,
+    scenario_sha256: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    scenario_layers: &'a [String],
+    seed: u64,
+    patients: u64,
+    parameters: usize,
+    arm: String,
+    threshold: f64,
+    threads: usize,
+    wall_seconds: f64,
+}
+
+/// Write the sensitivity folder of `result` into `target`.
+pub fn write(
+    target: &Target,
+    model: &Model,
+    result: &Sensitivity,
+    provenance: &Provenance,
+) -> Result<PathBuf, OutputError> {
+    let (one_way, arm, k) = (&result.one_way, result.arm, result.threshold);
+    let staging = Staging::new(target)?;
+    let shown = |name: &str| target.join(name).display().to_string();
+    let create = |name: &str| {
+        std::fs::File::create(staging.file(name))
+            .map_err(|source| FolderError::Write { path: shown(name), source })
+    };
+    let csv_err = |name: &str| {
+        let path = shown(name);
+        move |source| OutputError::Csv { path, source }
+    };
+    tornado::write_table(create("tornado.csv")?, model, one_way).map_err(csv_err("tornado.csv"))?;
+    tornado::write_plots(&staging.dir, model, one_way, (arm, k), &result.order)?;
+    tornado::write_switches(create("threshold.csv")?, model, one_way, arm, &result.switches)
+        .map_err(csv_err("threshold.csv"))?;
+    if let Some(grid) = &result.two_way {
+        tornado::write_two_way(create("twoway.csv")?, model, grid)
+            .map_err(csv_err("twoway.csv"))?;
+        tornado::write_two_way_plot(&staging.dir, model, grid, arm, k)?;
+    }
+    let a = &one_way.base[arm];
+    let manifest = Manifest {
+        tool: "vbpsim",
+        version: env!("CARGO_PKG_VERSION"),
+        analysis: "one_way_sensitivity",
+        scenario: &model.meta.name,
+        scenario_file: &provenance.file,
+        scenario_sha256: &provenance.sha256,
+        scenario_layers: &provenance.layers,
+        seed: one_way.seed,
+        patients: one_way.patients,
+        parameters: one_way.rows.len(),
+        arm: format!("{}/{}", model.strategies[a.strategy].name, contract_name(model, a.contract)),
+        threshold: model.meta.thresholds[k],
+        threads: one_way.threads,
+        wall_seconds: one_way.wall_seconds,
+    };
+    std::fs::write(staging.file("run.json"), json(&manifest))
+        .map_err(|source| FolderError::Write { path: shown("run.json"), source })?;
+    Ok(staging.commit()?)
+}

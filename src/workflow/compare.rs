@@ -1,0 +1,128 @@
+//! Scenario comparison: several scenarios simulated on one seed, their arms side by side.
+//!
+//! A scenario analysis asks how the decision moves when the model does (another horizon, a
+//! pessimistic survival curve, a commercial payer). Each scenario is simulated in full, with
+//! the same seed — so differences between scenarios are not noise from different random
+//! numbers wherever the scenarios share structure — and every arm's cost, QALYs, ICER and NMB
+//! go into one long table, at one set of thresholds for all.
+
+use crate::analysis::cea::ArmSummary;
+use crate::analysis::results::NonFinite;
+use crate::output::comparison::{self, Entry, Shared, arm_name};
+use crate::output::folder::Target;
+use crate::scenario::Scenario;
+use crate::workflow::run::{RunError, RunOptions, Simulation, provenance, simulate};
+use std::path::PathBuf;
+
+/// One scenario of a comparison and its results.
+pub struct Compared {
+    /// How the scenario is named in the table: its `scenario.name`, or its file where two
+    /// scenarios share a name.
+    pub label: String,
+    pub scenario: Scenario,
+    pub sim: Simulation,
+}
+
+/// The scenarios' results at common thresholds.
+pub struct Comparison {
+    pub entries: Vec<Compared>,
+    pub thresholds: Vec<f64>,
+    pub seed: u64,
+}
+
+/// Labels for the table: scenario names where they are unique, file names otherwise.
+pub fn labels(scenarios: &[Scenario]) -> Vec<String> {
+    let names: Vec<&str> = scenarios.iter().map(|s| s.model.meta.name.as_str()).collect();
+    let files: Vec<&str> = scenarios.iter().map(|s| s.source.name.as_str()).collect();
+    names
+        .iter()
+        .zip(&files)
+        .enumerate()
+        .map(|(i, (n, f))| {
+            let shared = names.iter().filter(|m| *m == n).count() > 1;
+            let file_shared = files.iter().filter(|g| *g == f).count() > 1;
+            match (shared, file_shared) {
+                (false, _) => n.to_string(),
+                (true, false) => f.to_string(),
+                (true, true) => format!("{f} #{}", i + 1),
+            }
+        })
+        .collect()
+}
+
+/// Simulate every scenario with the same seed (`options.seed`, else the first scenario's) and
+/// the same thresholds (`thresholds`, else the first scenario's). `progress` receives
+/// (scenarios done, total).
+pub fn run(
+    scenarios: Vec<Scenario>,
+    thresholds: Option<Vec<f64>>,
+    options: &RunOptions,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Comparison, RunError> {
+    let Some(first) = scenarios.first() else {
+        return Ok(Comparison { entries: Vec::new(), thresholds: Vec::new(), seed: 0 });
+    };
+    let seed = options.seed.unwrap_or(first.model.meta.seed);
+    let thresholds = thresholds.unwrap_or_else(|| first.model.meta.thresholds.clone());
+    let options = RunOptions { seed: Some(seed), simulation_only: true, ..options.clone() };
+    let labels = labels(&scenarios);
+    let total = scenarios.len() as u64;
+    let mut entries = Vec::with_capacity(scenarios.len());
+    for (i, (mut scenario, label)) in scenarios.into_iter().zip(labels).enumerate() {
+        progress(i as u64, total);
+        scenario.model.meta.thresholds = thresholds.clone();
+        let sim = simulate(&scenario, &options, &mut |_, _| {})?;
+        entries.push(Compared { label, scenario, sim });
+    }
+    progress(total, total);
+    Ok(Comparison { entries, thresholds, seed })
+}
+
+/// Whether an arm is the comparator at list price (its increments are zero by definition).
+fn is_reference(e: &Compared, a: &ArmSummary) -> bool {
+    a.strategy == e.scenario.model.meta.comparator && a.contract.is_none()
+}
+
+/// The arms (strategy/contract) every scenario has, comparator at list excluded, in the first
+/// scenario's order.
+pub fn common_arms(c: &Comparison) -> Vec<String> {
+    let Some(first) = c.entries.first() else { return Vec::new() };
+    let name = |e: &Compared, a: &ArmSummary| arm_name(&e.scenario.model, a);
+    first
+        .sim
+        .summary
+        .iter()
+        .filter(|a| !is_reference(first, a))
+        .map(|a| name(first, a))
+        .filter(|n| c.entries.iter().all(|e| e.sim.summary.iter().any(|a| name(e, a) == *n)))
+        .collect()
+}
+
+/// Write the comparison folder atomically: comparison.csv, the plot (when the scenarios share
+/// an arm) and run.json. Returns the folder and whether the plot was drawn.
+pub fn write_outputs(c: &Comparison, target: &Target) -> Result<(PathBuf, bool), RunError> {
+    for e in &c.entries {
+        for a in &e.sim.summary {
+            let values = [a.cost.mean, a.qaly.mean, a.ly.mean, a.inc_cost.mean, a.inc_qaly.mean];
+            let nmb = a.nmb.iter().chain(&a.inc_nmb).map(|x| x.mean);
+            if values.into_iter().chain(nmb).any(|x| !x.is_finite()) {
+                let arm = format!("{}: {}", e.label, arm_name(&e.scenario.model, a));
+                return Err(NonFinite { arm, what: "result" }.into());
+            }
+        }
+    }
+    let entries: Vec<Entry<'_>> = c
+        .entries
+        .iter()
+        .map(|e| Entry {
+            label: &e.label,
+            model: &e.scenario.model,
+            results: &e.sim.results,
+            provenance: provenance(&e.scenario),
+            wall_seconds: e.sim.wall_seconds,
+        })
+        .collect();
+    let common = common_arms(c);
+    let shared = Shared { thresholds: &c.thresholds, seed: c.seed, common_arms: &common };
+    Ok(comparison::write(target, &entries, &shared)?)
+}

@@ -1,0 +1,69 @@
+//! Threshold (value-based) prices that need re-simulation: for contracts whose payer cost is
+//! not linear in the list price (absolute caps), the price at which an arm's incremental NMB
+//! is zero is searched on the same patients.
+
+use super::run::RunError;
+use crate::analysis::cea::summarise;
+use crate::analysis::contracts::ThresholdPrice;
+use crate::model::Model;
+use crate::sim::{Prepared, SampleSpec, simulate_sample};
+
+/// Incremental net monetary benefit of `arm` against the comparator at list, with every
+/// price of `drug` set to `price`, on the same patients.
+fn inc_nmb_at_price(
+    model: &Model,
+    values: &[f64],
+    spec: SampleSpec,
+    arm: usize,
+    drug: usize,
+    price: f64,
+    lambda: f64,
+) -> Result<f64, RunError> {
+    // Only the drug's price moves: a parameter it shares with other fields keeps their values.
+    let mut prep = Prepared::new(model, values)?;
+    prep.budget = None;
+    for d in prep.regimens.iter_mut().flat_map(|r| r.drugs.iter_mut()).filter(|d| d.drug == drug) {
+        d.price = price;
+    }
+    let sums = simulate_sample(&prep, spec, &mut |_, _| {});
+    let rows = summarise(&sums, &prep.arms, model.meta.comparator, &[lambda]);
+    Ok(rows[arm].inc_nmb[0].mean)
+}
+
+/// The list price at which the arm's incremental NMB at λ is zero. Cost rises with the price,
+/// so incremental NMB falls, piecewise linearly (caps bind patient by patient): a bracket is
+/// found by growing the price, then the Illinois variant of regula falsi converges in a few
+/// re-simulations of the same patients; or why there is no such price.
+pub(super) fn bisect_threshold_price(
+    model: &Model,
+    values: &[f64],
+    spec: SampleSpec,
+    arm: usize,
+    drug: usize,
+    lambda: f64,
+) -> Result<ThresholdPrice, RunError> {
+    let f = |price: f64| inc_nmb_at_price(model, values, spec, arm, drug, price, lambda);
+    let (mut lo, mut f_lo) = (0.0, f(0.0)?);
+    if f_lo < 0.0 {
+        return Ok(ThresholdPrice::NotEvenFree);
+    }
+    let current = model
+        .regimens
+        .iter()
+        .flat_map(|r| &r.drugs)
+        .find(|d| d.drug == drug)
+        .map_or(1.0, |d| values[d.price.0 as usize].max(1.0));
+    let (mut hi, mut f_hi) = (current, f(current)?);
+    while f_hi >= 0.0 {
+        (lo, f_lo) = (hi, f_hi);
+        hi *= 4.0;
+        if hi > 1e12 {
+            return Ok(ThresholdPrice::AnyPrice);
+        }
+        f_hi = f(hi)?;
+    }
+    // Stop when the NMB is zero to 1e-9 of the price's effect, or the bracket is that narrow.
+    let tolerance = 1e-9 * (f_lo - f_hi);
+    let x = crate::analysis::roots::illinois(f, (lo, f_lo), (hi, f_hi), tolerance)?;
+    Ok(ThresholdPrice::At(x))
+}

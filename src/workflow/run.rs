@@ -1,0 +1,399 @@
+//! A run: simulate the base case of a scenario and its PSA samples (all of them, the ones an
+//! interrupted run left, or one shard's block), analyse them, and write the output folder.
+
+use crate::analysis::budget::budget_rows;
+use crate::analysis::cea::{ArmSummary, summarise};
+use crate::analysis::cohort::cohort_rows;
+use crate::analysis::contracts::{ContractRow, contract_rows};
+use crate::analysis::psa::PsaSample;
+use crate::analysis::results::{BaseCase, NonFinite, Results, SelectionPoint, survival_curves};
+use crate::output::OutputError;
+use crate::output::folder::{FolderError, Target};
+use crate::output::manifest::{Process, Provenance};
+use crate::output::run_folder;
+use crate::scenario::Scenario;
+use crate::sim::accumulator::SampleSums;
+use crate::sim::draw::{DrawError, sample_values};
+use crate::sim::prepared::PrepareError;
+use crate::sim::{Prepared, SampleSpec, simulate_sample};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Overrides from the command line; `None` keeps the scenario's value.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub patients: Option<u64>,
+    /// PSA samples (overrides `scenario.samples`).
+    pub samples: Option<u64>,
+    pub seed: Option<u64>,
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Skip the re-simulations that find threshold prices of non-linear contracts and those of
+    /// selection sweeps, and the budget impact's yearly accounting (benchmarks time the
+    /// simulation alone).
+    pub simulation_only: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Prepare(#[from] PrepareError),
+    #[error("{0}")]
+    Output(#[from] OutputError),
+    #[error("{0}")]
+    NonFinite(#[from] NonFinite),
+    #[error("cannot start {threads} worker threads: {source}")]
+    Threads { threads: usize, source: rayon::ThreadPoolBuildError },
+    #[error("{0}")]
+    Draw(#[from] DrawError),
+    #[error("PSA sample {sample}: {source}")]
+    Sample { sample: u64, source: PrepareError },
+    #[error("one-way sensitivity, parameter `{parameter}`: {source}")]
+    Sensitivity { parameter: String, source: PrepareError },
+    #[error(
+        "contract `{contract}`: {patients} patients per strategy make {populations} populations of {size} (population × years), {cells} population-years to keep in memory (at most {MAX_POPULATION_YEARS}); simulate fewer patients or settle a larger population"
+    )]
+    Populations { contract: String, patients: u64, populations: u64, size: u64, cells: u64 },
+}
+
+impl From<FolderError> for RunError {
+    fn from(e: FolderError) -> Self {
+        RunError::Output(OutputError::Folder(e))
+    }
+}
+
+/// Most population-years of one cohort-level contract arm kept in memory (about 40 bytes each).
+pub const MAX_POPULATION_YEARS: u64 = 4_000_000;
+
+/// What a simulation produced, before anything is written: its results, the sums they came
+/// from, and the process's figures. It reads as its results (`sim.summary` is
+/// `sim.results.summary`).
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    pub results: Results,
+    /// The base case's sums.
+    pub sums: SampleSums,
+    pub threads: usize,
+    /// Wall-clock and CPU time of the simulation of the base case and the PSA samples.
+    pub wall_seconds: f64,
+    pub cpu_seconds: Option<f64>,
+    /// Patient-strategy trajectories simulated in that time (merged shards' samples excluded).
+    pub trajectories: u64,
+}
+
+impl std::ops::Deref for Simulation {
+    type Target = Results;
+    fn deref(&self) -> &Results {
+        &self.results
+    }
+}
+
+/// Simulate the base case of a scenario, then its PSA samples. `progress` receives (patients
+/// done, total) over all samples.
+pub fn simulate(
+    scenario: &Scenario,
+    options: &RunOptions,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Simulation, RunError> {
+    simulate_resuming(scenario, options, Vec::new(), &|_| {}, progress)
+}
+
+/// [`simulate`], with PSA samples already done by an interrupted run (`done`, any order; they
+/// are not simulated again) and `on_sample` called with each sample as it completes (to
+/// checkpoint it). Samples depend only on the seed and their number, so the result is the
+/// same as an uninterrupted run's.
+pub fn simulate_resuming(
+    scenario: &Scenario,
+    options: &RunOptions,
+    done: Vec<PsaSample>,
+    on_sample: &(dyn Fn(&PsaSample) + Sync),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Simulation, RunError> {
+    let model = &scenario.model;
+    let patients = options.patients.unwrap_or(model.meta.patients);
+    let seed = options.seed.unwrap_or(model.meta.seed);
+    check_populations(model, patients)?;
+    let mut prep = Prepared::new(model, &model.values)?;
+    if options.simulation_only {
+        prep.budget = None;
+    }
+    let pool = thread_pool(options.threads)?;
+    let started = Instant::now();
+    let cpu_started = crate::resources::cpu_seconds();
+    let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
+    let samples = options.samples.unwrap_or(model.meta.samples);
+    let mut per_sample = 0;
+    let sums = pool.install(|| {
+        simulate_sample(&prep, spec, &mut |done, total| {
+            per_sample = total;
+            progress(done, total * (samples + 1));
+        })
+    });
+    let mut have = vec![false; samples as usize];
+    let mut psa: Vec<PsaSample> = Vec::with_capacity(samples as usize);
+    for s in done {
+        if let Some(slot) = s.sample.checked_sub(1).and_then(|i| have.get_mut(i as usize))
+            && !*slot
+        {
+            *slot = true;
+            psa.push(s);
+        }
+    }
+    let resumed = psa.len() as u64;
+    let missing: Vec<u64> = (1..=samples).filter(|k| !have[(k - 1) as usize]).collect();
+    let fresh = pool.install(|| {
+        psa_block(model, spec, missing, on_sample, &mut |done| {
+            progress(per_sample * (1 + resumed + done), per_sample * (samples + 1))
+        })
+    })?;
+    psa.extend(fresh);
+    psa.sort_by_key(|s| s.sample);
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = crate::resources::cpu_seconds().zip(cpu_started).map(|(b, a)| b - a);
+    // What this process simulated: the base case and the samples not resumed.
+    let trajectories = patients
+        .saturating_mul(model.strategies.len() as u64)
+        .saturating_mul(1 + samples - resumed);
+    let (summary, contracts) =
+        pool.install(|| summarise_base_case(model, &model.values, &prep, &sums, spec, options))?;
+    let selection = if options.simulation_only {
+        Vec::new()
+    } else {
+        pool.install(|| selection_sweep(model, spec, options))?
+    };
+    let base = BaseCase {
+        cohort: cohort_rows(&prep, &prep.arms, &sums, patients),
+        partners: crate::analysis::partners::partner_rows(model, &prep.arms, &summary),
+        budget: budget_rows(model, &prep, &sums),
+        survival: survival_curves(&sums),
+        arms: prep.arms.clone(),
+        summary,
+        contracts,
+    };
+    Ok(Simulation {
+        results: Results::new(model, base, selection, psa, (patients, seed)),
+        sums,
+        threads: pool.current_num_threads(),
+        wall_seconds,
+        cpu_seconds,
+        trajectories,
+    })
+}
+
+/// Refuse a run whose cohort-level contracts would keep too many population-years in memory.
+fn check_populations(model: &crate::model::Model, patients: u64) -> Result<(), RunError> {
+    for c in &model.contracts {
+        let Some(years) = c.kind.cohort_years() else { continue };
+        let size = model.meta.population.unwrap_or(1).saturating_mul(years).max(1);
+        let populations = (patients / size).max(1);
+        let cells = populations.saturating_mul(years);
+        if cells > MAX_POPULATION_YEARS {
+            return Err(RunError::Populations {
+                contract: c.name.clone(),
+                patients,
+                populations,
+                size,
+                cells,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// PSA samples `samples` (numbers from 1) in the given order; `on_sample` sees each as it
+/// completes, `progress` receives the count done.
+fn psa_block(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+    samples: impl IntoParallelIterator<Item = u64>,
+    on_sample: &(dyn Fn(&PsaSample) + Sync),
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Vec<PsaSample>, RunError> {
+    let progress = Mutex::new((progress, 0u64));
+    samples
+        .into_par_iter()
+        .map(|sample| {
+            let result = simulate_psa_sample(model, SampleSpec { sample, ..spec });
+            if let Ok(s) = &result {
+                on_sample(s);
+            }
+            if let Ok(mut guard) = progress.lock() {
+                let (report, done) = &mut *guard;
+                *done += 1;
+                report(*done);
+            }
+            result
+        })
+        .collect::<Vec<Result<PsaSample, RunError>>>()
+        .into_iter()
+        // The lowest failing sample, whatever the thread count.
+        .collect()
+}
+
+/// The PSA samples of shard `k` of `n`: a contiguous block of 1…S, the blocks' sizes
+/// differing by at most one (samples ⌊(k−1)S/n⌋+1 … ⌊kS/n⌋).
+pub fn shard_samples(samples: u64, k: u64, n: u64) -> std::ops::Range<u64> {
+    let edge = |j: u64| (u128::from(j) * u128::from(samples) / u128::from(n)) as u64;
+    edge(k - 1) + 1..edge(k) + 1
+}
+
+/// The PSA samples of one shard (no base case): what `run --shard K/N` computes.
+pub fn simulate_shard(
+    scenario: &Scenario,
+    options: &RunOptions,
+    (k, n): (u64, u64),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<(Vec<PsaSample>, usize, f64), RunError> {
+    let model = &scenario.model;
+    let patients = options.patients.unwrap_or(model.meta.patients);
+    let seed = options.seed.unwrap_or(model.meta.seed);
+    let samples = options.samples.unwrap_or(model.meta.samples);
+    check_populations(model, patients)?;
+    let block = shard_samples(samples, k, n);
+    let total = block.end - block.start;
+    let pool = thread_pool(options.threads)?;
+    let started = Instant::now();
+    let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
+    let psa = pool.install(|| {
+        psa_block(model, spec, block, &|_| {}, &mut |done| {
+            progress(done * patients, total * patients)
+        })
+    })?;
+    Ok((psa, pool.current_num_threads(), started.elapsed().as_secs_f64()))
+}
+
+/// A base-case simulation completed with PSA samples computed elsewhere (by shards): the
+/// same result as one run that simulated them itself.
+pub fn with_psa(
+    model: &crate::model::Model,
+    mut sim: Simulation,
+    psa: Vec<PsaSample>,
+) -> Simulation {
+    sim.results.set_psa(model, psa);
+    sim
+}
+
+/// Arm summaries and contract rows of a base-case simulation at `values` (`prep` built from
+/// them), with threshold prices: exact for linear terms, found by re-simulating the same
+/// patients for capped ones.
+fn summarise_base_case(
+    model: &crate::model::Model,
+    values: &[f64],
+    prep: &Prepared,
+    sums: &SampleSums,
+    spec: SampleSpec,
+    options: &RunOptions,
+) -> Result<(Vec<ArmSummary>, Vec<ContractRow>), RunError> {
+    let summary = summarise(sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
+    let prices: Vec<f64> = prep.contracts.iter().map(|c| prep.list_price(c.drug)).collect();
+    let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
+    let mut contracts =
+        contract_rows(sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
+    if !options.simulation_only {
+        for row in contracts.iter_mut().filter(|r| !linear[r.contract]) {
+            for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
+                let drug = model.contracts[row.contract].drug;
+                row.threshold_price[k] = super::price::bisect_threshold_price(
+                    model, values, spec, row.arm, drug, lambda,
+                )?;
+            }
+        }
+    }
+    Ok((summary, contracts))
+}
+
+/// Every selection test's sweep, in test order then cutoff order (base-case values, the
+/// run's seed and patients).
+fn selection_sweep(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+    options: &RunOptions,
+) -> Result<Vec<SelectionPoint>, RunError> {
+    let mut points = Vec::new();
+    for (test, t) in model.tests.iter().enumerate() {
+        let Some(sel) = &t.selection else { continue };
+        for &cutoff in &sel.sweep {
+            let mut values = model.values.clone();
+            values[sel.cutoff.0 as usize] = cutoff;
+            let mut prep = Prepared::new(model, &values)?;
+            prep.budget = None;
+            let sums = simulate_sample(&prep, spec, &mut |_, _| {});
+            let (summary, contracts) =
+                summarise_base_case(model, &values, &prep, &sums, spec, options)?;
+            let (sensitivity, false_positive) =
+                crate::model::binormal_rates(model.value(sel.auc), cutoff);
+            points.push(SelectionPoint {
+                test,
+                cutoff,
+                sensitivity,
+                specificity: 1.0 - false_positive,
+                summary,
+                contracts,
+            });
+        }
+    }
+    Ok(points)
+}
+
+/// One PSA sample: draw the parameters, simulate, summarise.
+fn simulate_psa_sample(
+    model: &crate::model::Model,
+    spec: SampleSpec,
+) -> Result<PsaSample, RunError> {
+    let values = sample_values(model, spec.seed, spec.sample)?;
+    let prep = Prepared::new(model, &values)
+        .map_err(|source| RunError::Sample { sample: spec.sample, source })?;
+    let sums = simulate_sample(&prep, spec, &mut |_, _| {});
+    let arms = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
+    let drawn = model.parameters.iter().filter(|p| p.is_uncertain());
+    let budget = budget_rows(model, &prep, &sums)
+        .iter()
+        .filter(|r| r.category.is_none())
+        .map(|r| (r.with, r.net()))
+        .collect();
+    Ok(PsaSample {
+        sample: spec.sample,
+        values: drawn.map(|p| values[p.slot.0 as usize]).collect(),
+        arms,
+        budget,
+    })
+}
+
+/// Write the output folder of a simulation, atomically; a result with a NaN or an infinity in
+/// it is refused.
+pub fn write_outputs(
+    scenario: &Scenario,
+    sim: &Simulation,
+    target: &Target,
+) -> Result<PathBuf, RunError> {
+    let model = &scenario.model;
+    sim.results.check_finite(model)?;
+    let process = Process {
+        threads: sim.threads,
+        wall_seconds: sim.wall_seconds,
+        cpu_seconds: sim.cpu_seconds,
+        trajectories: sim.trajectories,
+    };
+    Ok(run_folder::write(target, model, &sim.results, (&provenance(scenario), &process))?)
+}
+
+/// Where a result came from, for its run.json.
+pub fn provenance(scenario: &Scenario) -> Provenance {
+    let source = &scenario.source;
+    Provenance {
+        file: source.name.clone(),
+        sha256: source.sha256(),
+        layers: source.describe_layers(),
+    }
+}
+
+/// A pool of `threads` worker threads (`None`: one per core).
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    builder.build().map_err(|source| RunError::Threads { threads: threads.unwrap_or(0), source })
+}
