@@ -1,6 +1,6 @@
 //! `[[biomarkers]]` and `[heterogeneity]`: who carries which marker, in which lesions.
 
-use super::compile::Named;
+use super::reader::Named;
 use super::reader::{Check, Reader, Value, join};
 use crate::model::limits::*;
 use crate::model::*;

@@ -7,7 +7,7 @@ use super::contracts::read_contract;
 use super::correlations::read_correlations;
 use super::diagnostic::{ScenarioErrors, Source};
 use super::meta::{read_meta, read_payer};
-use super::reader::{Check, Reader, join};
+use super::reader::{Check, Named, Reader, join, named_entries};
 use super::regimens::read_regimen;
 use super::states::read_states;
 use super::strategies::read_strategy;
@@ -54,54 +54,6 @@ pub fn compile(source: Source) -> Result<Model, ScenarioErrors> {
             Err(ScenarioErrors { source, diagnostics })
         }
     }
-}
-
-/// Entries of an array of named tables (`[[regimens]]`) with their names read up front.
-pub(super) struct Named<'a, 'i> {
-    pub(super) table: &'a DeTable<'i>,
-    pub(super) span: Range<usize>,
-    pub(super) path: String,
-}
-
-fn named_entries<'a, 'i>(
-    r: &mut Reader,
-    doc: &'a DeTable<'i>,
-    key: &str,
-    kind: &str,
-) -> (Vec<Named<'a, 'i>>, Vec<String>) {
-    let mut entries = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    let Some(v) = doc.get(key) else {
-        return (entries, names);
-    };
-    let Some(items) = r.array(v, key) else {
-        return (entries, names);
-    };
-    for (i, item) in items.iter().enumerate() {
-        let path = format!("{key}[{i}]");
-        let Some(table) = r.table(item, &path) else {
-            continue;
-        };
-        let name =
-            match r.require(table, &item.span(), &path, "name", &format!("the {kind}'s name")) {
-                Some(nv) => match r.name(nv, &join(&path, "name")) {
-                    Some(n) if names.contains(&n) => {
-                        r.error(
-                            nv.span(),
-                            &join(&path, "name"),
-                            format!("duplicate {kind} name `{n}`"),
-                        );
-                        n
-                    }
-                    Some(n) => n,
-                    None => format!("#{i}"),
-                },
-                None => format!("#{i}"),
-            };
-        names.push(name);
-        entries.push(Named { table, span: item.span(), path });
-    }
-    (entries, names)
 }
 
 fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Option<Model> {

@@ -4,7 +4,7 @@
 //! One entry of [`KINDS`] per contract kind reads that kind's terms into its
 //! [`crate::contracts::Kind`] arm; everything else about a contract is read here once.
 
-use super::compile::Named;
+use super::reader::Named;
 use super::reader::{Check, Reader, join};
 use crate::contracts::cohort::{CohortRule, CohortTerms};
 use crate::contracts::instalments::Condition;

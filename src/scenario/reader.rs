@@ -591,3 +591,51 @@ pub fn read_grid(
     }
     Some((0..points as u64).map(|k| from + k as f64 * step).collect())
 }
+
+/// Entries of an array of named tables (`[[regimens]]`) with their names read up front.
+pub struct Named<'a, 'i> {
+    pub table: &'a DeTable<'i>,
+    pub span: Range<usize>,
+    pub path: String,
+}
+
+pub fn named_entries<'a, 'i>(
+    r: &mut Reader,
+    doc: &'a DeTable<'i>,
+    key: &str,
+    kind: &str,
+) -> (Vec<Named<'a, 'i>>, Vec<String>) {
+    let mut entries = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let Some(v) = doc.get(key) else {
+        return (entries, names);
+    };
+    let Some(items) = r.array(v, key) else {
+        return (entries, names);
+    };
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{key}[{i}]");
+        let Some(table) = r.table(item, &path) else {
+            continue;
+        };
+        let name =
+            match r.require(table, &item.span(), &path, "name", &format!("the {kind}'s name")) {
+                Some(nv) => match r.name(nv, &join(&path, "name")) {
+                    Some(n) if names.contains(&n) => {
+                        r.error(
+                            nv.span(),
+                            &join(&path, "name"),
+                            format!("duplicate {kind} name `{n}`"),
+                        );
+                        n
+                    }
+                    Some(n) => n,
+                    None => format!("#{i}"),
+                },
+                None => format!("#{i}"),
+            };
+        names.push(name);
+        entries.push(Named { table, span: item.span(), path });
+    }
+    (entries, names)
+}

@@ -1,7 +1,7 @@
 //! `[[regimens]]`: drugs and their schedules, response by biomarker, the course of events,
 //! adverse events, scans, immunotherapy patterns and monitoring.
 
-use super::compile::Named;
+use super::reader::Named;
 use super::reader::{Check, Reader, Value, join};
 use super::tte::read_tte;
 use crate::model::limits::*;

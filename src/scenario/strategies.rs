@@ -1,7 +1,7 @@
 //! `[[strategies]]` (and second lines, which are read like one): the test, the rules from a
 //! positive reading to a regimen, the default regimen, uptake and bridging.
 
-use super::compile::Named;
+use super::reader::Named;
 use super::reader::{Check, Reader, join};
 use crate::model::limits::*;
 use crate::model::*;

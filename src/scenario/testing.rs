@@ -1,7 +1,7 @@
 //! `[[tests]]`: companion tests (what they detect, how well, at what cost and wait, their
 //! reflexes and partners) and patient-selection scores.
 
-use super::compile::Named;
+use super::reader::Named;
 use super::reader::read_grid;
 use super::reader::{Check, Reader, Value, join};
 use crate::model::limits::*;

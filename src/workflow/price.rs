@@ -2,7 +2,7 @@
 //! not linear in the list price (absolute caps), the price at which an arm's incremental NMB
 //! is zero is searched on the same patients.
 
-use super::run::RunError;
+use super::RunError;
 use crate::analysis::cea::summarise;
 use crate::analysis::contracts::ThresholdPrice;
 use crate::model::Model;

@@ -1,71 +1,26 @@
 //! A run: simulate the base case of a scenario and its PSA samples (all of them, the ones an
 //! interrupted run left, or one shard's block), analyse them, and write the output folder.
 
+use super::{MAX_POPULATION_YEARS, thread_pool};
+pub use super::{RunError, RunOptions};
+
 use crate::analysis::budget::budget_rows;
 use crate::analysis::cea::{ArmSummary, summarise};
 use crate::analysis::cohort::cohort_rows;
 use crate::analysis::contracts::{ContractRow, contract_rows};
 use crate::analysis::psa::PsaSample;
-use crate::analysis::results::{BaseCase, NonFinite, Results, SelectionPoint, survival_curves};
-use crate::output::OutputError;
-use crate::output::folder::{FolderError, Target};
+use crate::analysis::results::{BaseCase, Results, SelectionPoint, survival_curves};
+use crate::output::folder::Target;
 use crate::output::manifest::{Process, Provenance};
 use crate::output::run_folder;
 use crate::scenario::Scenario;
 use crate::sim::accumulator::SampleSums;
-use crate::sim::draw::{DrawError, sample_values};
-use crate::sim::prepared::PrepareError;
+use crate::sim::draw::sample_values;
 use crate::sim::{Prepared, SampleSpec, simulate_sample};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
-
-/// Overrides from the command line; `None` keeps the scenario's value.
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    pub patients: Option<u64>,
-    /// PSA samples (overrides `scenario.samples`).
-    pub samples: Option<u64>,
-    pub seed: Option<u64>,
-    /// Worker threads; `None` uses every core.
-    pub threads: Option<usize>,
-    /// Skip the re-simulations that find threshold prices of non-linear contracts and those of
-    /// selection sweeps, and the budget impact's yearly accounting (benchmarks time the
-    /// simulation alone).
-    pub simulation_only: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("{0}")]
-    Prepare(#[from] PrepareError),
-    #[error("{0}")]
-    Output(#[from] OutputError),
-    #[error("{0}")]
-    NonFinite(#[from] NonFinite),
-    #[error("cannot start {threads} worker threads: {source}")]
-    Threads { threads: usize, source: rayon::ThreadPoolBuildError },
-    #[error("{0}")]
-    Draw(#[from] DrawError),
-    #[error("PSA sample {sample}: {source}")]
-    Sample { sample: u64, source: PrepareError },
-    #[error("one-way sensitivity, parameter `{parameter}`: {source}")]
-    Sensitivity { parameter: String, source: PrepareError },
-    #[error(
-        "contract `{contract}`: {patients} patients per strategy make {populations} populations of {size} (population × years), {cells} population-years to keep in memory (at most {MAX_POPULATION_YEARS}); simulate fewer patients or settle a larger population"
-    )]
-    Populations { contract: String, patients: u64, populations: u64, size: u64, cells: u64 },
-}
-
-impl From<FolderError> for RunError {
-    fn from(e: FolderError) -> Self {
-        RunError::Output(OutputError::Folder(e))
-    }
-}
-
-/// Most population-years of one cohort-level contract arm kept in memory (about 40 bytes each).
-pub const MAX_POPULATION_YEARS: u64 = 4_000_000;
 
 /// What a simulation produced, before anything is written: its results, the sums they came
 /// from, and the process's figures. It reads as its results (`sim.summary` is
@@ -387,13 +342,4 @@ pub fn provenance(scenario: &Scenario) -> Provenance {
         sha256: source.sha256(),
         layers: source.describe_layers(),
     }
-}
-
-/// A pool of `threads` worker threads (`None`: one per core).
-pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
-    builder.build().map_err(|source| RunError::Threads { threads: threads.unwrap_or(0), source })
 }

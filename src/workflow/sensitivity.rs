@@ -2,6 +2,7 @@
 //! (same seed, common random numbers) with one parameter at a time at the low and then the
 //! high end of its range, every other parameter at its point value.
 
+use super::{RunError, RunOptions, thread_pool};
 use crate::analysis::cea::{ArmSummary, summarise};
 use crate::analysis::sensitivity::{
     OneWay, OneWayRange, OneWayRow, Sensitivity, TwoWay, moved, ranges, values_with,
@@ -10,7 +11,7 @@ use crate::model::Model;
 use crate::output::folder::Target;
 use crate::scenario::Scenario;
 use crate::sim::{Prepared, SampleSpec, simulate_sample};
-use crate::workflow::run::{RunError, RunOptions, provenance, thread_pool};
+use crate::workflow::run::provenance;
 
 /// Re-simulations of the base case on one set of patients (the run's seed and size), in one
 /// thread pool.
