@@ -50,6 +50,12 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
+/// A fixture's text, for the tests whose subject is the text itself (they edit it and read
+/// the error it makes).
+pub fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 /// A fixture read as `vbpsim` reads a scenario: its `extends` chain, then each `--set`
 /// (`KEY=VALUE`, a line of TOML) in order.
 pub fn try_load(name: &str, sets: &[String]) -> Result<Scenario, LoadError> {
