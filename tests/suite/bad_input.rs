@@ -12,6 +12,8 @@
 use crate::support::{listing, text_of, vbpsim};
 use std::process::Output;
 
+// Scenario texts stay inline here: each test is about an edit of the text and where its error
+// points in it.
 const BUNDLED: &str = include_str!("../../scenarios/nsclc_egfr.toml");
 
 // ---------------------------------------------------------------------------------------------

@@ -3,11 +3,11 @@
 //! growth, a prevalent pool and uptake; a commercial payer's turnover; an expenditure cap
 //! settled on the annual totals; and the outputs (CSV, PSA bands, plot).
 
+use crate::support::{fixture_text, simulate};
 use vbpsim::analysis::budget::BudgetRow;
 use vbpsim::scenario;
-use vbpsim::workflow::run::{RunOptions, Simulation, simulate, write_outputs};
+use vbpsim::workflow::run::{RunOptions, Simulation, write_outputs};
 
-const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 /// Drug price per monthly cycle, at most 12 cycles; progression-free cost per year; test cost.
 const A: f64 = 1000.0;
 const C: f64 = 2400.0;
@@ -23,80 +23,12 @@ const UPTAKE: [f64; YEARS] = [0.2, 0.5, 0.7, 0.8];
 
 /// `bsc` (the comparator): nobody progresses or dies, progression-free cost C a year. `treat`:
 /// a test costing T at diagnosis, then drug x (A a month, at most 12 cycles, until
-/// progression at rate λ). The scenario's discount rates must not touch the budget.
-fn scenario_text(payer: &str, contracts: &str) -> String {
-    format!(
-        r#"
-[scenario]
-name = "budget"
-horizon = "20 years"
-discount = {{ costs = 0.035, outcomes = 0.035 }}
-patients = {PATIENTS}
-seed = 3
-comparator = "bsc"
+/// progression at rate λ). The scenario's discount rates must not touch the budget. The
+/// constants above are its values.
+const BUDGET: &str = "budget/budget.toml";
 
-[payer]
-{payer}
-
-[[biomarkers]]
-name = "m"
-prevalence = 0.5
-
-[[tests]]
-name = "t"
-detects = ["m"]
-sensitivity = 1
-specificity = 1
-cost = {T}
-turnaround = "0 days"
-
-[[regimens]]
-name = "bsc"
-response = 0
-progression = {{ responder = {NEVER}, non_responder = {NEVER} }}
-death_before_progression = {NEVER}
-after_progression = {{ survival = {NEVER} }}
-
-[[regimens]]
-name = "x"
-drugs = [{{ name = "x", price = {A}, cycle = "1 month", max_cycles = 12 }}]
-response = 1
-progression = {{ responder = {{ dist = "exponential", rate = "{LAMBDA} per year" }}, non_responder = {NEVER} }}
-death_before_progression = {NEVER}
-after_progression = {{ survival = {NEVER} }}
-
-[states]
-progression_free = {{ cost = "{C} per year", utility = 0.8 }}
-progressed = {{ utility = 0.6 }}
-
-[[strategies]]
-name = "bsc"
-default = "bsc"
-
-[[strategies]]
-name = "treat"
-test = "t"
-rules = [{{ positive = "m", treat = "x" }}]
-default = "x"
-
-[budget_impact]
-strategy = "treat"
-years = {YEARS}
-incident = {INCIDENT}
-growth = {GROWTH}
-prevalent = {PREVALENT}
-uptake = {UPTAKE:?}
-
-{contracts}
-"#
-    )
-}
-
-fn run(text: &str, samples: u64) -> (scenario::Scenario, Simulation) {
-    let s = scenario::parse("budget.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let options = RunOptions { samples: Some(samples), ..RunOptions::default() };
-    let sim = simulate(&s, &options, &mut |_, _| {}).unwrap();
-    (s, sim)
+fn samples(samples: u64) -> RunOptions {
+    RunOptions { samples: Some(samples), ..RunOptions::default() }
 }
 
 /// Mean spend per patient in calendar year m after its entry year, entry uniform in the year,
@@ -169,8 +101,8 @@ fn tolerance(range: f64, patients: f64) -> f64 {
     4.0 * range / 2.0 / (PATIENTS as f64).sqrt() * patients
 }
 
-fn check_against_closed_forms(payer: &str, mu: f64) {
-    let (s, sim) = run(&scenario_text(payer, ""), 0);
+fn check_against_closed_forms(payer: &[String], mu: f64) {
+    let (s, sim) = simulate(BUDGET, payer, &samples(0));
     let treat = treat_profile(mu);
     let bsc = bsc_profile(mu);
     let new = |j: usize| UPTAKE[j] * entrants(j);
@@ -207,25 +139,23 @@ fn check_against_closed_forms(payer: &str, mu: f64) {
 
 #[test]
 fn yearly_spend_matches_closed_forms_for_a_national_payer() {
-    check_against_closed_forms("", 0.0);
+    check_against_closed_forms(&[], 0.0);
 }
 
 #[test]
 fn a_commercial_payer_bears_spend_only_while_members_stay() {
     let turnover: f64 = 0.3;
-    let payer = format!("perspective = \"commercial\"\nturnover = {turnover}");
+    let payer =
+        ["payer.perspective = \"commercial\"".into(), format!("payer.turnover = {turnover}")];
     check_against_closed_forms(&payer, -(1.0 - turnover).ln());
 }
 
 #[test]
 fn an_expenditure_cap_is_settled_on_the_annual_totals() {
-    // The world with's drug spend: new_j entrants a year (bsc gives no drug). Cap below it.
+    // The world with's drug spend: new_j entrants a year (bsc gives no drug). Cap below it
+    // (the fixture's `cap`), for 3 years, administration 20,000 a year.
     let cap = 300_000.0;
-    let contracts = format!(
-        "[[contracts]]\nname = \"cap\"\ndrug = \"x\"\nkind = \"expenditure_cap\"\ncap = {cap}\nyears = 3\nadmin = {{ per_year = 20000 }}\n"
-    );
-    let text = scenario_text("population = 1000", &contracts);
-    let (s, sim) = run(&text, 0);
+    let (s, sim) = simulate("budget/cap.toml", &[], &samples(0));
     let treat = treat_profile(0.0);
     let new = |j: usize| UPTAKE[j] * entrants(j);
     for y in 0..YEARS {
@@ -249,8 +179,7 @@ fn an_expenditure_cap_is_settled_on_the_annual_totals() {
 
 #[test]
 fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
-    let text = scenario_text("", "").replace(&format!("patients = {PATIENTS}"), "patients = 4000");
-    let (s, sim) = run(&text, 12);
+    let (s, sim) = simulate(BUDGET, &["scenario.patients = 4000".into()], &samples(12));
     let dir = std::env::temp_dir().join(format!("vbpsim-budget-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     write_outputs(&s, &sim, &vbpsim::output::folder::Target::new(&dir, false)).unwrap();
@@ -299,7 +228,8 @@ fn bad_budget_sections_are_reported_with_their_fields() {
         ("horizon = \"20 years\"", "horizon = \"3 years\"", "budget_impact.years"),
     ];
     for (from, to, field) in cases {
-        let text = scenario_text("", "");
+        // An edit of the text itself: the error must point into the file, at its line.
+        let text = fixture_text(BUDGET);
         assert!(text.contains(from), "{from}");
         let text = text.replace(from, to);
         let err = scenario::parse("budget.toml", &text).expect_err(to);
@@ -314,17 +244,11 @@ fn contracts_with_fixed_delays_are_undiscounted_in_the_budget() {
     // Instalments, a payment at result and a response rebate discount their dates from
     // factors computed once per model: the budget's undiscounted model must recompute them,
     // so the budget is the same whatever the scenario's discount rates.
-    let contracts = "[[contracts]]\nname = \"parts\"\ndrug = \"x\"\nkind = \"instalments\"\ninstalments = 4\ninterval = \"1 year\"\n\n\
-        [[contracts]]\nname = \"at_result\"\ndrug = \"x\"\nkind = \"payment_at_result\"\nassess_at = \"3 months\"\n\n\
-        [[contracts]]\nname = \"rebate\"\ndrug = \"x\"\nkind = \"response_rebate\"\nassess_at = \"3 months\"\nrefund = 0.5\n";
-    let discounted = scenario_text("", contracts);
-    let flat = discounted.replace(
-        "discount = { costs = 0.035, outcomes = 0.035 }",
-        "discount = { costs = 0.0, outcomes = 0.0 }",
-    );
-    assert_ne!(discounted, flat);
-    let (_, a) = run(&discounted, 0);
-    let (_, b) = run(&flat, 0);
+    let delays = "budget/delays.toml";
+    let (discounted, a) = simulate(delays, &[], &samples(0));
+    let zero = ["scenario.discount = { costs = 0.0, outcomes = 0.0 }".into()];
+    let (flat, b) = simulate(delays, &zero, &samples(0));
+    assert_ne!(discounted.source.text, flat.source.text);
     assert_eq!(a.budget.len(), b.budget.len());
     assert!(a.budget.iter().any(|r| r.contract.is_some() && r.with != 0.0));
     for (x, y) in a.budget.iter().zip(&b.budget) {

@@ -4,6 +4,7 @@
 //! patients' shares add up to the cohort's refunds, the threshold price, payer invariants and
 //! fixed yearly administration.
 
+use crate::support::{load, run, simulate};
 use vbpsim::accounting::record::PatientRecord;
 use vbpsim::contracts::cohort::{
     CalendarSums, CalendarYear, CohortRule, CohortTerms, Placement, fraction, fractions,
@@ -12,7 +13,7 @@ use vbpsim::contracts::cohort::{
 use vbpsim::contracts::{Exposure, cash};
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
-use vbpsim::workflow::run::{RunOptions, Simulation, simulate};
+use vbpsim::workflow::run::{RunOptions, Simulation};
 
 const MONTH: f64 = 1.0 / 12.0;
 /// Patients entering each strategy per year, term in years, list price per monthly cycle.
@@ -20,65 +21,10 @@ const N: f64 = 1000.0;
 const Y: u64 = 3;
 const A: f64 = 1000.0;
 const PATIENTS: u64 = 60_000;
-const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 
-/// Two strategies: nothing, or drug x (A per month, at most 12 cycles, paid until progression)
-/// for everybody from diagnosis. Nobody dies; `progression` is the drug's time to progression.
-fn scenario_text(progression: &str, discount: &str, payer: &str, contracts: &str) -> String {
-    format!(
-        r#"
-[scenario]
-name = "cohort"
-horizon = "10 years"
-discount = {discount}
-patients = {PATIENTS}
-seed = 11
-comparator = "bsc"
-thresholds = [100000]
-
-[payer]
-population = {N}
-{payer}
-
-[[regimens]]
-name = "bsc"
-response = 0
-progression = {{ responder = {NEVER}, non_responder = {NEVER} }}
-death_before_progression = {NEVER}
-after_progression = {{ survival = {NEVER} }}
-
-[[regimens]]
-name = "x"
-drugs = [{{ name = "x", price = {A}, cycle = "1 month", max_cycles = 12 }}]
-response = 1
-progression = {{ responder = {progression}, non_responder = {NEVER} }}
-death_before_progression = {NEVER}
-after_progression = {{ survival = {NEVER} }}
-
-[states]
-progression_free = {{ cost = "100 per month", utility = 0.8 }}
-progressed = {{ utility = 0.6 }}
-
-[[strategies]]
-name = "bsc"
-default = "bsc"
-
-[[strategies]]
-name = "treat"
-default = "x"
-
-{contracts}
-"#
-    )
-}
-
-const ZERO: &str = "{ costs = 0, outcomes = 0 }";
-
-fn run(text: &str, options: RunOptions) -> (scenario::Scenario, Simulation) {
-    let s = scenario::parse("cohort.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let sim = simulate(&s, &options, &mut |_, _| {}).unwrap();
-    (s, sim)
-}
+// The fixtures (tests/fixtures/cohort/) extend cohort.toml: two strategies, nothing or drug x
+// (A per month, at most 12 cycles, paid until progression) for everybody from diagnosis,
+// nobody dies, N patients entering each strategy a year and PATIENTS simulated.
 
 fn arm(s: &scenario::Scenario, sim: &Simulation, contract: &str) -> usize {
     let c = s.model.contracts.iter().position(|c| c.name == contract).unwrap();
@@ -155,11 +101,9 @@ fn per_entry_year() -> f64 {
 fn expenditure_cap_statement_matches_closed_forms() {
     // Nobody progresses: every patient pays 12 cycles. Expected spend per calendar year:
     // N·A·Σ_k (1 − k/12) = 6.5·N·A in year 1 (the population builds up), 12·N·A after.
+    // The fixture's cap, over a term of Y years.
     let cap = 8.0e6;
-    let contracts = format!(
-        "[[contracts]]\nname = \"cap\"\ndrug = \"x\"\nkind = \"expenditure_cap\"\ncap = {cap}\nyears = {Y}\n"
-    );
-    let (s, sim) = run(&scenario_text(NEVER, ZERO, "", &contracts), RunOptions::default());
+    let (s, sim) = simulate("cohort/cap.toml", &[], &RunOptions::default());
     let rows = cohort_rows(&s, &sim, "cap");
     assert_eq!(rows.len(), Y as usize);
     assert_eq!(PATIENTS % (N as u64 * Y), 0, "whole populations");
@@ -214,54 +158,24 @@ fn expenditure_cap_statement_matches_closed_forms() {
 fn patients_shares_add_up_to_the_cohort_refunds() {
     // No discounting, a national payer, every settlement date before the horizon: the mean
     // per-patient refund × N·Y is the statement's total refund, for every cohort kind.
-    let progression = r#"{ dist = "exponential", median = "8 months" }"#;
-    let contracts = format!(
-        r#"
-[[contracts]]
-name = "cap"
-drug = "x"
-kind = "expenditure_cap"
-cap = 4000000
-years = {Y}
-
-[[contracts]]
-name = "pv"
-drug = "x"
-kind = "price_volume"
-tiers = [{{ above = 900, pay = 0.9 }}, {{ above = 1300, pay = 0.6 }}]
-years = {Y}
-
-[[contracts]]
-name = "po"
-drug = "x"
-kind = "population_outcome"
-failure = "progression"
-window = "6 months"
-target = 0.9
-rebate = 0.3
-years = {Y}
-"#
-    );
-    let base = scenario_text(progression, ZERO, "", &contracts);
+    // Cap, price-volume and population outcome; progression with median 8 months.
+    let base = load("cohort/shares.toml", &[]);
     // The same with a test: only the 60 % biomarker-positive get the drug, 14 days after entry
     // (treatment starts after diagnosis, and the arm has untreated patients).
-    let tested = base.replace(
-        "[[strategies]]\nname = \"treat\"\ndefault = \"x\"",
-        "[[biomarkers]]\nname = \"m\"\nprevalence = 0.6\n\n[[tests]]\nname = \"t\"\ndetects = [\"m\"]\nsensitivity = 1\nspecificity = 1\ncost = 0\nturnaround = \"14 days\"\n\n[[strategies]]\nname = \"treat\"\ntest = \"t\"\nrules = [{ positive = \"m\", treat = \"x\" }]\ndefault = \"bsc\"",
-    );
-    assert!(tested.contains("turnaround"), "the edit applies");
+    let tested = load("cohort/shares_tested.toml", &[]);
+    assert!(tested.source.text.contains("turnaround"), "the edit applies");
     shares_add_up(&base, false);
     shares_add_up(&tested, true);
 }
 
-fn shares_add_up(text: &str, delayed: bool) {
-    let (s, sim) = run(text, RunOptions::default());
+fn shares_add_up(s: &scenario::Scenario, delayed: bool) {
+    let sim = run(s, &RunOptions::default());
     for name in ["cap", "pv", "po"] {
-        let i = arm(&s, &sim, name);
+        let i = arm(s, &sim, name);
         let row = sim.contracts.iter().find(|r| r.arm == i).unwrap();
         // Zero discount rates: the manufacturer's net revenue is payments minus refunds.
         assert!((row.manufacturer_net_revenue - (row.paid - row.refunds)).abs() < 1e-9 * row.paid);
-        let statement = cohort_rows(&s, &sim, name);
+        let statement = cohort_rows(s, &sim, name);
         let started: f64 = statement.iter().map(|r| r.patients_started).sum();
         // Without a delay every treated patient starts within the term (N·Y of them times the
         // treated share); with one, the last entrants of the last year start after it.
@@ -273,7 +187,7 @@ fn shares_add_up(text: &str, delayed: bool) {
         }
         let total: f64 = statement.iter().map(|r| r.refund).sum();
         assert!(total > 0.0, "{name}: the case must trigger");
-        let per_patient = rebate(&s, &sim, name);
+        let per_patient = rebate(s, &sim, name);
         let scaled = per_patient * N * Y as f64;
         assert!(
             (scaled - total).abs() < 1e-9 * total,
@@ -293,10 +207,7 @@ fn price_volume_tiers_are_marginal_on_patients_treated_per_year() {
     // beyond 1,200 patients a year. Year 1 has exactly N = 1,000 treated patients in every
     // population (the year's entrants); year y > 1 has the N entrants plus the previous year's
     // entrants still paying, N + Binomial(N, 11/12).
-    let contracts = format!(
-        "[[contracts]]\nname = \"pv\"\ndrug = \"x\"\nkind = \"price_volume\"\ntiers = [{{ above = 0, pay = 0.9 }}, {{ above = 1200, pay = 0.5 }}]\nyears = {Y}\n"
-    );
-    let (s, sim) = run(&scenario_text(NEVER, ZERO, "", &contracts), RunOptions::default());
+    let (s, sim) = simulate("cohort/price_volume.toml", &[], &RunOptions::default());
     let rows = cohort_rows(&s, &sim, "pv");
     assert!((rows[0].patients_treated - N).abs() < 1e-9);
     assert!((rows[0].refund_fraction - 0.1).abs() < 1e-15, "year 1: {}", rows[0].refund_fraction);
@@ -331,16 +242,9 @@ fn population_outcome_rebates_when_the_success_rate_misses_the_target() {
     // success rate is exactly 1/2. Cycle k is paid iff P > k/12 (probability 2^(−k/6)) and
     // falls in the term iff a + k/12 < Y, so the mean number of covered cycles per patient is
     // Σ_k 2^(−k/6)·(1 − k/(12Y)), and its second moment Σ_{j,k} 2^(−max/6)·(1 − max/(12Y)).
-    let progression = r#"{ dist = "exponential", median = "6 months" }"#;
-    let contract = |name: &str, target: f64, doc: f64| {
-        format!(
-            "[[contracts]]\nname = \"{name}\"\ndrug = \"x\"\nkind = \"population_outcome\"\nfailure = \"progression\"\nwindow = \"6 months\"\ntarget = {target}\nrebate = 0.25\nyears = {Y}\ndocumentation_error = {doc}\n"
-        )
-    };
-    let contracts =
-        [contract("miss", 0.6, 0.0), contract("meet", 0.4, 0.0), contract("doc", 0.65, 0.2)]
-            .join("\n");
-    let (s, sim) = run(&scenario_text(progression, ZERO, "", &contracts), RunOptions::default());
+    // Contracts `miss` (target 0.6), `meet` (0.4) and `doc` (0.65, documentation error 0.2),
+    // each rebating 25 %.
+    let (s, sim) = simulate("cohort/population_outcome.toml", &[], &RunOptions::default());
     // The moments are those of an entry time uniform over the term; entries stratified by
     // year (N per year) have a smaller variance, so the tolerance is conservative.
     let covered = |k: u64| 0.5f64.powf(k as f64 / 6.0) * (1.0 - k as f64 / (12.0 * Y as f64));
@@ -390,13 +294,9 @@ fn record(t0: f64, coverage_end: f64) -> PatientRecord {
 
 #[test]
 fn a_patient_gets_its_share_of_each_years_refund_at_the_years_settlement() {
+    // The fixture's discount rates for the payer and the manufacturer.
     let (rc, rm) = (0.035, 0.08);
-    let discount = format!("{{ costs = {rc}, outcomes = 0.015, manufacturer = {rm} }}");
-    let contracts = format!(
-        "[[contracts]]\nname = \"po\"\ndrug = \"x\"\nkind = \"population_outcome\"\nwindow = \"6 months\"\ntarget = 0.5\nrebate = 0.3\nyears = {Y}\n"
-    );
-    let s = scenario::parse("cohort.toml", &scenario_text(NEVER, &discount, "", &contracts))
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let s = load("cohort/share.toml", &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let g = [0.1, 0.2, 0.3];
     let d = |r: f64, t: f64| (1.0f64 + r).powf(-t);
@@ -533,12 +433,9 @@ fn a_population_outcome_near_its_target_is_due_with_the_binomial_probability() {
     // N = 100 starters a year, one-year term, success probability exactly 1/2 (exponential
     // progression, median = window): a population's successes are Binomial(100, 1/2), and its
     // rebate is due when successes/100 < 0.52, i.e. with probability P(X ≤ 51).
-    let progression = r#"{ dist = "exponential", median = "6 months" }"#;
-    let contracts = "[[contracts]]\nname = \"po\"\ndrug = \"x\"\nkind = \"population_outcome\"\nfailure = \"progression\"\nwindow = \"6 months\"\ntarget = 0.52\nrebate = 0.25\nyears = 1\n";
-    let text = scenario_text(progression, ZERO, "", contracts)
-        .replace("population = 1000", "population = 100");
-    assert!(text.contains("population = 100\n"), "the edit applies");
-    let (s, sim) = run(&text, RunOptions { patients: Some(200_000), ..RunOptions::default() });
+    let s = load("cohort/near_target.toml", &[]);
+    assert!(s.source.text.contains("population = 100\n"), "the edit applies");
+    let sim = run(&s, &RunOptions { patients: Some(200_000), ..RunOptions::default() });
     let row = cohort_rows(&s, &sim, "po")[0];
     assert_eq!(row.populations, 2000);
     // Exact binomial CDF by the recurrence C(n, k+1) = C(n, k)·(n − k)/(k + 1), in logs.
@@ -563,43 +460,19 @@ fn a_population_outcome_near_its_target_is_due_with_the_binomial_probability() {
 fn threshold_prices_of_cohort_contracts_give_the_threshold_icer() {
     // `bsc` patients progress within months and die after progression; treated patients gain
     // QALYs, so each contract arm has a positive threshold price.
-    let text = scenario_text(
-        r#"{ dist = "exponential", median = "8 months" }"#,
-        "{ costs = 0.035, outcomes = 0.015 }",
-        "",
-        &format!(
-            r#"
-[[contracts]]
-name = "cap"
-drug = "x"
-kind = "expenditure_cap"
-cap = 3000000
-years = {Y}
-
-[[contracts]]
-name = "pv"
-drug = "x"
-kind = "price_volume"
-tiers = [{{ above = 1000, pay = 0.7 }}]
-years = {Y}
-"#
-        ),
-    )
-    .replace(
-        "progression = { responder = { dist = \"piecewise\", breaks = [\"0 years\"], rates = [\"0 per year\"] }, non_responder = { dist = \"piecewise\", breaks = [\"0 years\"], rates = [\"0 per year\"] } }\ndeath_before_progression = { dist = \"piecewise\", breaks = [\"0 years\"], rates = [\"0 per year\"] }\nafter_progression = { survival = { dist = \"piecewise\", breaks = [\"0 years\"], rates = [\"0 per year\"] } }\n\n[[regimens]]\nname = \"x\"",
-        "progression = { responder = { dist = \"exponential\", median = \"2 months\" }, non_responder = { dist = \"exponential\", median = \"2 months\" } }\ndeath_before_progression = { dist = \"piecewise\", breaks = [\"0 years\"], rates = [\"0 per year\"] }\nafter_progression = { survival = { dist = \"exponential\", median = \"5 years\" } }\n\n[[regimens]]\nname = \"x\"",
-    );
-    assert!(text.contains("median = \"2 months\""), "the edit applies");
+    let fixture = "cohort/threshold.toml";
+    let s = load(fixture, &[]);
+    assert!(s.source.text.contains("median = \"2 months\""), "the edit applies");
     let options = RunOptions { patients: Some(20_000), ..RunOptions::default() };
-    let (s, sim) = run(&text, options.clone());
+    let sim = run(&s, &options);
     for name in ["cap", "pv"] {
         let i = arm(&s, &sim, name);
         let row = sim.contracts.iter().find(|r| r.arm == i).unwrap();
         let price =
             row.threshold_price[0].price().unwrap_or_else(|| panic!("{name}: a threshold price"));
         assert!(price > 0.0 && price != A, "{name}: price {price}");
-        let repriced = text.replace(&format!("price = {A}"), &format!("price = {price}"));
-        let (s2, sim2) = run(&repriced, options.clone());
+        let repriced = [format!("regimens.x.drugs.x.price = {price}")];
+        let (s2, sim2) = simulate(fixture, &repriced, &options);
         let i2 = arm(&s2, &sim2, name);
         let inc = &sim2.summary[i2];
         let nmb = inc.inc_nmb[0].mean;
@@ -611,27 +484,23 @@ years = {Y}
 
 #[test]
 fn commercial_payer_views_of_cohort_contracts() {
-    let progression = r#"{ dist = "exponential", median = "8 months" }"#;
-    let contracts = format!(
-        "[[contracts]]\nname = \"cap\"\ndrug = \"x\"\nkind = \"expenditure_cap\"\ncap = 2000000\nyears = {Y}\n\n[[contracts]]\nname = \"po\"\ndrug = \"x\"\nkind = \"population_outcome\"\nwindow = \"6 months\"\ntarget = 0.9\nrebate = 0.3\nyears = {Y}\n"
-    );
-    let discount = "{ costs = 0.035, outcomes = 0.015 }";
+    // An expenditure cap and a population outcome, for a national payer unless --set.
+    let fixture = "cohort/commercial.toml";
     let options = RunOptions { patients: Some(20_000), ..RunOptions::default() };
-    let national = run(&scenario_text(progression, discount, "", &contracts), options.clone());
-    let zero = run(
-        &scenario_text(
-            progression,
-            discount,
-            "perspective = \"commercial\"\nturnover = 0",
-            &contracts,
-        ),
-        options.clone(),
-    );
+    let national = simulate(fixture, &[], &options);
+    let commercial = |turnover: &str| {
+        vec![
+            "payer.perspective = \"commercial\"".to_string(),
+            format!("payer.turnover = {turnover}"),
+        ]
+    };
+    let zero = simulate(fixture, &commercial("0"), &options);
     assert_eq!(national.1.sums, zero.1.sums, "zero turnover is the national payer, to the bit");
     assert_eq!(national.1.cohort, zero.1.cohort);
     let leaky = |portable: bool| {
-        let payer = format!("perspective = \"commercial\"\nturnover = 0.5\nportable = {portable}");
-        run(&scenario_text(progression, discount, &payer, &contracts), options.clone())
+        let mut payer = commercial("0.5");
+        payer.push(format!("payer.portable = {portable}"));
+        simulate(fixture, &payer, &options)
     };
     let (s, kept) = leaky(false);
     let (_, followed) = leaky(true);
@@ -650,18 +519,17 @@ fn commercial_payer_views_of_cohort_contracts() {
 
 #[test]
 fn cohort_results_do_not_depend_on_threads() {
-    let progression = r#"{ dist = "exponential", median = "8 months" }"#;
-    let contracts = format!(
-        "[[contracts]]\nname = \"cap\"\ndrug = \"x\"\nkind = \"expenditure_cap\"\ncap = 3000000\nyears = {Y}\n"
+    // An expenditure cap, undiscounted; progression with median 8 months.
+    let fixture = "cohort/threads.toml";
+    let one = simulate(
+        fixture,
+        &[],
+        &RunOptions { threads: Some(1), patients: Some(300_000), ..RunOptions::default() },
     );
-    let text = scenario_text(progression, ZERO, "", &contracts);
-    let one = run(
-        &text,
-        RunOptions { threads: Some(1), patients: Some(300_000), ..RunOptions::default() },
-    );
-    let two = run(
-        &text,
-        RunOptions { threads: Some(2), patients: Some(300_000), ..RunOptions::default() },
+    let two = simulate(
+        fixture,
+        &[],
+        &RunOptions { threads: Some(2), patients: Some(300_000), ..RunOptions::default() },
     );
     assert_eq!(one.1.sums, two.1.sums);
     assert_eq!(one.1.cohort, two.1.cohort);
@@ -671,14 +539,10 @@ fn cohort_results_do_not_depend_on_threads() {
 fn yearly_administration_is_shared_by_every_entrant() {
     // Only biomarker-positive patients (half) get the drug; the fixed yearly cost reaches every
     // patient entering the strategy: per_year / population each, at t = 0.
-    let contracts = "[[contracts]]\nname = \"disc\"\ndrug = \"x\"\nkind = \"discount\"\ndiscount = 0.1\nadmin = { per_year = 250000, per_patient = 40 }\n";
-    let text = scenario_text(NEVER, "{ costs = 0.035, outcomes = 0.015 }", "", contracts)
-        .replace(
-            "[[strategies]]\nname = \"treat\"\ndefault = \"x\"",
-            "[[biomarkers]]\nname = \"m\"\nprevalence = 0.5\n\n[[tests]]\nname = \"t\"\ndetects = [\"m\"]\nsensitivity = 1\nspecificity = 1\ncost = 0\nturnaround = \"0 days\"\n\n[[strategies]]\nname = \"treat\"\ntest = \"t\"\nrules = [{ positive = \"m\", treat = \"x\" }]\ndefault = \"bsc\"",
-        );
-    assert!(text.contains("[[tests]]"), "the edit applies");
-    let (s, sim) = run(&text, RunOptions { patients: Some(10_000), ..RunOptions::default() });
+    // A 10 % discount with administration of 250,000 a year and 40 per treated patient.
+    let s = load("cohort/yearly_admin.toml", &[]);
+    assert!(s.source.text.contains("[[tests]]"), "the edit applies");
+    let sim = run(&s, &RunOptions { patients: Some(10_000), ..RunOptions::default() });
     let i = arm(&s, &sim, "disc");
     let row = sim.contracts.iter().find(|r| r.arm == i).unwrap();
     assert!(row.treated_share > 0.45 && row.treated_share < 0.55);
@@ -698,24 +562,13 @@ fn yearly_administration_is_shared_by_every_entrant() {
 #[test]
 fn one_pass_and_two_pass_cohort_settlements_agree_bit_for_bit() {
     use vbpsim::sim::engine::{SampleSpec, simulate_sample, simulate_two_passes};
-    let progression = r#"{ dist = "exponential", median = "8 months" }"#;
-    let contracts = format!(
-        "[[contracts]]\nname = \"cap\"\ndrug = \"x\"\nkind = \"expenditure_cap\"\ncap = 3000000\nyears = {Y}\nadmin = {{ per_year = 50000, per_patient = 20 }}\n\n\
-         [[contracts]]\nname = \"pv\"\ndrug = \"x\"\nkind = \"price_volume\"\ntiers = [{{ above = 300, pay = 0.8 }}, {{ above = 500, pay = 0.6 }}]\nyears = 2\n\n\
-         [[contracts]]\nname = \"outcome\"\ndrug = \"x\"\nkind = \"population_outcome\"\nfailure = \"progression\"\nwindow = \"6 months\"\ntarget = 0.6\nrebate = 0.25\nyears = {Y}\n\n\
-         [[contracts]]\nname = \"mb\"\ndrug = \"x\"\nkind = \"money_back\"\nfailure = \"progression\"\nwindow = \"3 months\"\nrefund = 1.0\n"
-    );
-    let payers = ["", "perspective = \"commercial\"\nturnover = 0.2\n"];
+    let payers: [&[String]; 2] =
+        [&[], &["payer.perspective = \"commercial\"".into(), "payer.turnover = 0.2".into()]];
     for payer in payers {
         // Half the entrants (biomarker-negative) are not treated: only the yearly
         // administration reaches them.
-        let text = scenario_text(progression, "{ costs = 0.035, outcomes = 0.015 }", payer, &contracts)
-            .replace(
-                "[[strategies]]\nname = \"treat\"\ndefault = \"x\"",
-                "[[biomarkers]]\nname = \"m\"\nprevalence = 0.5\n\n[[tests]]\nname = \"t\"\ndetects = [\"m\"]\nsensitivity = 1\nspecificity = 1\ncost = 0\nturnaround = \"0 days\"\n\n[[strategies]]\nname = \"treat\"\ntest = \"t\"\nrules = [{ positive = \"m\", treat = \"x\" }]\ndefault = \"bsc\"",
-            );
-        assert!(text.contains("[[tests]]"), "the edit applies");
-        let s = scenario::parse("cohort.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+        let s = load("cohort/two_passes.toml", payer);
+        assert!(s.source.text.contains("[[tests]]"), "the edit applies");
         let prep = Prepared::new(&s.model, &s.model.values).unwrap();
         // 7,919 patients: populations of 3,000 (and 2,000) with a partial last one, and
         // chunks that straddle them.

@@ -4,16 +4,16 @@
 //! observation by scans, invariants over many random scenario variants, Monte Carlo closed forms
 //! on an exponential model, and the threshold (value-based) price.
 
+use crate::support::{layered_text, load, simulate, try_load};
 use vbpsim::accounting::discount::cycles_before;
 use vbpsim::accounting::record::PatientRecord;
 use vbpsim::contracts::{Exposure, cash, settle};
 use vbpsim::rng::SampleKey;
-use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, Tumour, biomarker_status, simulate as simulate_patient,
 };
-use vbpsim::workflow::run::{RunOptions, Simulation, simulate};
+use vbpsim::workflow::run::{RunOptions, Simulation};
 
 const DAY: f64 = 1.0 / 365.25;
 const WEEK: f64 = 7.0 * DAY;
@@ -27,195 +27,12 @@ fn d(r: f64, t: f64) -> f64 {
     (1.0 + r).powf(-t)
 }
 
-fn run(text: &str) -> (scenario::Scenario, Simulation) {
-    let s = scenario::parse("contracts.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
-    (s, sim)
-}
-
-fn run_with(text: &str, patients: u64) -> (scenario::Scenario, Simulation) {
-    let s = scenario::parse("contracts.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let options = RunOptions { patients: Some(patients), ..RunOptions::default() };
-    let sim = simulate(&s, &options, &mut |_, _| {}).unwrap();
-    (s, sim)
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1. Hand computations on fixed records
 // ---------------------------------------------------------------------------------------------
 
-const HAND_SCENARIO: &str = r#"
-[scenario]
-name = "contracts_hand"
-horizon = "10 years"
-discount = { costs = 0.035, outcomes = 0.015, manufacturer = 0.08 }
-patients = 10
-seed = 1
-comparator = "chemo"
-thresholds = [50000]
-
-[[regimens]]
-name = "chemo"
-drugs = [{ name = "c", price = 1500, cycle = "21 days", max_cycles = 6 }]
-response = 0.3
-progression = { responder = { dist = "exponential", rate = "0.1 per month" }, non_responder = { dist = "exponential", rate = "0.2 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" }, cost = "1000 per month" }
-
-[[regimens]]
-name = "targeted"
-drugs = [{ name = "x", price = 9000, cycle = "21 days" }]
-assessment = "8 weeks"
-response = 0.6
-progression = { responder = { dist = "exponential", rate = "0.05 per month" }, non_responder = { dist = "exponential", rate = "0.2 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" }, cost = "1000 per month" }
-
-[[regimens]]
-name = "cart"
-drugs = [{ name = "k", price = 350000, cycle = "28 days", max_cycles = 1 }]
-assessment = "1 month"
-response = 0.5
-progression = { responder = { dist = "exponential", rate = "0.01 per month" }, non_responder = { dist = "exponential", rate = "0.3 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" }, cost = "1000 per month" }
-
-[states]
-progression_free = { cost = "800 per month", utility = 0.8 }
-progressed = { cost = "2000 per month", utility = 0.55 }
-
-[[strategies]]
-name = "chemo"
-default = "chemo"
-
-[[strategies]]
-name = "targeted"
-default = "targeted"
-
-[[strategies]]
-name = "cart"
-default = "cart"
-
-[[contracts]]
-name = "list_admin"
-drug = "x"
-kind = "list"
-admin = { per_patient = 500, per_assessment = 120 }
-
-[[contracts]]
-name = "disc_all"
-drug = "x"
-kind = "discount"
-discount = 0.2
-
-[[contracts]]
-name = "disc_window"
-drug = "x"
-kind = "discount"
-discount = 0.5
-from = "63 days"
-until = "6 months"
-admin = { per_assessment = 40 }
-
-[[contracts]]
-name = "mb_prog"
-drug = "x"
-kind = "money_back"
-failure = "progression"
-window = "6 months"
-refund = 1.0
-
-[[contracts]]
-name = "mb_death"
-drug = "x"
-kind = "money_back"
-failure = "death"
-window = "1 year"
-refund = 0.8
-
-[[contracts]]
-name = "mb_either"
-drug = "x"
-kind = "money_back"
-failure = "progression_or_death"
-window = "9 months"
-refund = 1.0
-admin = { per_patient = 200, per_assessment = 100 }
-
-[[contracts]]
-name = "mb_cap_binds"
-drug = "x"
-kind = "money_back"
-window = "1 year"
-refund = 1.0
-cap = 20000
-
-[[contracts]]
-name = "mb_cap_loose"
-drug = "x"
-kind = "money_back"
-window = "1 year"
-refund = 1.0
-cap = 10000000
-
-[[contracts]]
-name = "par_x"
-drug = "x"
-kind = "payment_at_result"
-assess_at = "3 months"
-admin = { per_assessment = 80 }
-
-[[contracts]]
-name = "rr"
-drug = "x"
-kind = "response_rebate"
-assess_at = "12 weeks"
-refund = 0.5
-admin = { per_assessment = 60 }
-
-[[contracts]]
-name = "cap_time"
-drug = "x"
-kind = "duration_cap"
-max_paid = "6 months"
-
-[[contracts]]
-name = "cap_cycles"
-drug = "x"
-kind = "duration_cap"
-max_cycles = 4
-admin = { per_assessment = 30 }
-
-[[contracts]]
-name = "inst_x"
-drug = "x"
-kind = "instalments"
-instalments = 3
-interval = "6 months"
-condition = "alive_progression_free"
-
-[[contracts]]
-name = "par_k"
-drug = "k"
-kind = "payment_at_result"
-assess_at = "1 month"
-
-[[contracts]]
-name = "inst_k"
-drug = "k"
-kind = "instalments"
-instalments = 5
-interval = "1 year"
-admin = { per_patient = 1000, per_assessment = 50 }
-
-[[contracts]]
-name = "inst_k_pf"
-drug = "k"
-kind = "instalments"
-instalments = 3
-interval = "6 months"
-condition = "alive_progression_free"
-"#;
+/// Every contract kind on the targeted drug x and on the one-off CAR-T k.
+const HAND: &str = "contracts/hand.toml";
 
 const H: f64 = 10.0;
 const RC: f64 = 0.035;
@@ -242,7 +59,7 @@ enum Terms {
 
 struct HandContract {
     name: &'static str,
-    /// Regimen of the contracted drug in HAND_SCENARIO (1 = targeted/x, 2 = cart/k).
+    /// Regimen of the contracted drug in the HAND fixture (1 = targeted/x, 2 = cart/k).
     regimen: usize,
     terms: Terms,
     per_patient: f64,
@@ -332,7 +149,7 @@ fn hand_contracts() -> Vec<HandContract> {
     ]
 }
 
-/// The drugs of HAND_SCENARIO by regimen: (price, cycle, max_cycles, scan interval).
+/// The drugs of the HAND fixture by regimen: (price, cycle, max_cycles, scan interval).
 fn hand_drug(regimen: usize) -> (f64, f64, u64, f64) {
     match regimen {
         1 => (9000.0, 21.0 * DAY, u64::MAX, 8.0 * WEEK),
@@ -754,7 +571,7 @@ fn hand_exposure<'a>(
 
 #[test]
 fn every_kind_matches_the_readme_rules_on_fixed_records() {
-    let s = scenario::parse("contracts_hand.toml", HAND_SCENARIO).unwrap();
+    let s = load(HAND, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let contracts = hand_contracts();
     assert_eq!(s.model.contracts.len(), contracts.len());
@@ -853,7 +670,7 @@ fn hand_computation_pins_key_numbers() {
 /// that date and the horizon are not charged. See the report.
 #[test]
 fn instalment_tracking_runs_to_the_last_instalment_date() {
-    let s = scenario::parse("contracts_hand.toml", HAND_SCENARIO).unwrap();
+    let s = load(HAND, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let contracts = hand_contracts();
     let ci = contracts.iter().position(|c| c.name == "inst_k").unwrap();
@@ -871,7 +688,7 @@ fn instalment_tracking_runs_to_the_last_instalment_date() {
 /// precomputed table, at a treatment start inside and at the horizon.
 #[test]
 fn the_list_stream_is_the_stream_from_cycle_zero() {
-    let s = scenario::parse("contracts_hand.toml", HAND_SCENARIO).unwrap();
+    let s = load(HAND, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let mut compared = 0;
     // The hand scenario's contracted regimens (1 and 2; 0 is the comparator).
@@ -895,7 +712,7 @@ fn the_list_stream_is_the_stream_from_cycle_zero() {
 /// undocumented progression still stops `alive_progression_free` instalments. See the report.
 #[test]
 fn undocumented_failure_keeps_instalments_paid() {
-    let s = scenario::parse("contracts_hand.toml", HAND_SCENARIO).unwrap();
+    let s = load(HAND, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let contracts = hand_contracts();
     let ci = contracts.iter().position(|c| c.name == "inst_k_pf").unwrap();
@@ -913,76 +730,12 @@ fn undocumented_failure_keeps_instalments_paid() {
 // 2. Outcome observation
 // ---------------------------------------------------------------------------------------------
 
-fn detection_scenario(assessment: &str) -> String {
-    format!(
-        r#"
-[scenario]
-name = "detection"
-horizon = "10 years"
-discount = {{ costs = 0.035, outcomes = 0.015 }}
-patients = 40000
-seed = 21
-comparator = "tested"
-thresholds = [50000]
-
-[[biomarkers]]
-name = "M"
-prevalence = 0.5
-
-[[tests]]
-name = "ngs"
-detects = ["M"]
-sensitivity = 0.9
-specificity = 0.95
-cost = 1000
-turnaround = "17 days"
-
-[[regimens]]
-name = "chemo"
-drugs = [{{ name = "c", price = 1500, cycle = "21 days", max_cycles = 6 }}]
-response = 0.3
-progression = {{ responder = {{ dist = "exponential", rate = "0.1 per month" }}, non_responder = {{ dist = "exponential", rate = "0.2 per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.02 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", rate = "0.1 per month" }} }}
-
-[[regimens]]
-name = "targeted"
-drugs = [{{ name = "x", price = 9000, cycle = "21 days" }}]
-{assessment}
-response = {{ M = 0.7, otherwise = 0.2 }}
-progression = {{ responder = {{ dist = "exponential", rate = "0.06 per month" }}, non_responder = {{ dist = "exponential", rate = "0.25 per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.03 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", rate = "0.4 per month" }} }}
-
-[states]
-progression_free = {{ cost = "800 per month", utility = 0.8 }}
-progressed = {{ cost = "2000 per month", utility = 0.55 }}
-
-[[strategies]]
-name = "tested"
-test = "ngs"
-rules = [{{ positive = "M", treat = "targeted" }}]
-default = "chemo"
-
-[[strategies]]
-name = "all_targeted"
-default = "targeted"
-
-[[contracts]]
-name = "mb"
-drug = "x"
-kind = "money_back"
-failure = "progression"
-window = "6 months"
-refund = 1.0
-"#
-    )
-}
+/// Targeted drug x under a money-back contract; the regimen's scans are given by each test.
+const DETECTION: &str = "contracts/detection.toml";
 
 #[test]
 fn progression_is_detected_at_the_first_scan_at_or_after_it() {
-    let text = detection_scenario("assessment = \"8 weeks\"");
-    let s = scenario::parse("detection.toml", &text).unwrap();
+    let s = load(DETECTION, &["regimens.targeted.assessment = \"8 weeks\"".into()]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let every = 8.0 * WEEK;
     let key = SampleKey::new(21, 0);
@@ -1031,8 +784,9 @@ fn progression_is_detected_at_the_first_scan_at_or_after_it() {
 
 #[test]
 fn drugs_are_paid_until_detection() {
-    let (s, with) = run(&detection_scenario("assessment = \"8 weeks\""));
-    let (_, without) = run(&detection_scenario(""));
+    let scans = ["regimens.targeted.assessment = \"8 weeks\"".into()];
+    let (s, with) = simulate(DETECTION, &scans, &RunOptions::default());
+    let (_, without) = simulate(DETECTION, &[], &RunOptions::default());
     let drug = s.model.categories().iter().position(|c| c == "drug:x").unwrap();
     for arm in 0..with.summary.len() {
         let (a, b) = (&with.summary[arm], &without.summary[arm]);
@@ -1089,12 +843,31 @@ enum Family {
     ListAdmin,
 }
 
+/// The scenario variants' common structure; each variant gives its values with --set.
+const VARIANT: &str = "contracts/variant.toml";
+
 struct Variant {
-    text: String,
+    /// The --set arguments over VARIANT: the drawn values, then the contracts.
+    sets: Vec<String>,
     families: Vec<Family>,
-    /// The contract blocks, so one can be changed.
+    /// The contracts (inline tables) and their names, so one can be changed.
     contracts: Vec<String>,
-    head: String,
+    names: Vec<String>,
+    /// The --set arguments of the drawn values alone.
+    head: Vec<String>,
+}
+
+/// A contract on drug x as an inline table: its fields (`name = …, kind = …`, then optional
+/// fragments that each start with ", ").
+fn on_x(fields: String) -> String {
+    format!("{{ drug = \"x\", {fields} }}")
+}
+
+/// The --set arguments of a variant: its drawn values, then its contracts appended by name.
+fn with_contracts(head: &[String], contracts: &[String]) -> Vec<String> {
+    let mut sets = head.to_vec();
+    sets.push(format!("contracts = [{}]", contracts.join(", ")));
+    sets
 }
 
 fn variant(seed: u64) -> Variant {
@@ -1119,73 +892,31 @@ fn variant(seed: u64) -> Variant {
     let pn = r.range(0.1, 0.5);
     let dd = r.range(0.005, 0.05);
     let resp = r.range(0.2, 0.8);
-    let head = format!(
-        r#"
-[scenario]
-name = "variant"
-horizon = "{horizon}"
-discount = {{ costs = {rc}, outcomes = 0.015{manufacturer} }}
-patients = 1500
-seed = {seed}
-comparator = "chemo"
-thresholds = [50000, 100000]
-
-[[biomarkers]]
-name = "M"
-prevalence = 0.4
-
-[[tests]]
-name = "ngs"
-detects = ["M"]
-sensitivity = 0.9
-specificity = 0.95
-cost = 1000
-turnaround = "{turnaround}"
-
-[[regimens]]
-name = "chemo"
-drugs = [{{ name = "c", price = 1500, cycle = "21 days", max_cycles = 6 }}]
-response = 0.3
-progression = {{ responder = {{ dist = "exponential", rate = "0.1 per month" }}, non_responder = {{ dist = "exponential", rate = "0.2 per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.02 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", rate = "0.1 per month" }}, cost = "1000 per month" }}
-
-[[regimens]]
-name = "targeted"
-drugs = [{{ name = "x", price = 6000, cycle = "{cycle}"{limits} }}]
-{assessment}
-{error}
-{stop}
-response = {{ M = {resp}, otherwise = 0.1 }}
-progression = {{ responder = {{ dist = "exponential", rate = "{pr} per month" }}, non_responder = {{ dist = "exponential", rate = "{pn} per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "{dd} per month" }}
-after_progression = {{ survival = {{ dist = "weibull", shape = 1.2, median = "9 months" }}, cost = "1000 per month" }}
-
-[states]
-progression_free = {{ cost = "800 per month", utility = 0.8 }}
-progressed = {{ cost = "2000 per month", utility = 0.55 }}
-death = {{ cost = 5000 }}
-
-[[strategies]]
-name = "chemo"
-default = "chemo"
-
-[[strategies]]
-name = "tested"
-test = "ngs"
-rules = [{{ positive = "M", treat = "targeted" }}]
-default = "chemo"
-
-[[strategies]]
-name = "all_targeted"
-default = "targeted"
-"#
-    );
+    let mut head = vec![
+        format!("scenario.horizon = \"{horizon}\""),
+        format!("scenario.discount = {{ costs = {rc}, outcomes = 0.015{manufacturer} }}"),
+        format!("scenario.seed = {seed}"),
+        format!("tests.ngs.turnaround = \"{turnaround}\""),
+        format!("regimens.targeted.drugs = [{{ name = \"x\", cycle = \"{cycle}\"{limits} }}]"),
+        format!("regimens.targeted.response = {{ M = {resp}, otherwise = 0.1 }}"),
+        format!(
+            "regimens.targeted.progression = {{ responder = {{ dist = \"exponential\", rate = \"{pr} per month\" }}, non_responder = {{ dist = \"exponential\", rate = \"{pn} per month\" }} }}"
+        ),
+        format!(
+            "regimens.targeted.death_before_progression = {{ dist = \"exponential\", rate = \"{dd} per month\" }}"
+        ),
+    ];
+    // The regimen's optional lines, when drawn.
+    for line in [assessment, error, stop] {
+        if !line.is_empty() {
+            head.push(format!("regimens.targeted.{line}"));
+        }
+    }
     let mut contracts = Vec::new();
     let mut families = Vec::new();
     let doc = |r: &mut Pick| {
         if r.unit() < 0.5 {
-            format!("documentation_error = {}\n", r.range(0.0, 0.5))
+            format!(", documentation_error = {}", r.range(0.0, 0.5))
         } else {
             String::new()
         }
@@ -1193,7 +924,7 @@ default = "targeted"
     let admin = |r: &mut Pick| {
         if r.unit() < 0.5 {
             format!(
-                "admin = {{ per_patient = {}, per_assessment = {} }}\n",
+                ", admin = {{ per_patient = {}, per_assessment = {} }}",
                 r.range(0.0, 900.0),
                 r.range(0.0, 90.0)
             )
@@ -1201,45 +932,48 @@ default = "targeted"
             String::new()
         }
     };
-    contracts.push("name = \"plain\"\nkind = \"list\"\n".to_string());
+    contracts.push(on_x("name = \"plain\", kind = \"list\"".to_string()));
     families.push(Family::ListNoAdmin);
-    contracts.push(format!("name = \"tracked\"\nkind = \"list\"\nadmin = {{ per_patient = 700, per_assessment = 45 }}\n{}", doc(&mut r)));
+    contracts.push(on_x(format!(
+        "name = \"tracked\", kind = \"list\", admin = {{ per_patient = 700, per_assessment = 45 }}{}",
+        doc(&mut r)
+    )));
     families.push(Family::ListAdmin);
     let window = |r: &mut Pick| {
-        let from = r.of(&["", "from = \"1 month\"\n", "from = \"42 days\"\n"]);
-        let until = r.of(&["", "until = \"6 months\"\n", "until = \"1 year\"\n"]);
+        let from = r.of(&["", ", from = \"1 month\"", ", from = \"42 days\""]);
+        let until = r.of(&["", ", until = \"6 months\"", ", until = \"1 year\""]);
         format!("{from}{until}")
     };
-    contracts.push(format!(
-        "name = \"disc\"\nkind = \"discount\"\ndiscount = {}\n{}{}",
+    contracts.push(on_x(format!(
+        "name = \"disc\", kind = \"discount\", discount = {}{}{}",
         r.range(0.0, 0.6),
         window(&mut r),
         admin(&mut r)
-    ));
+    )));
     families.push(Family::RebateOnly);
     for i in 0..2 {
         let failure = r.of(&["progression", "death", "progression_or_death"]);
         let w = r.of(&["3 months", "6 months", "1 year", "2 years"]);
         let cap = if r.unit() < 0.4 {
-            format!("cap = {}\n", r.range(0.0, 60000.0))
+            format!(", cap = {}", r.range(0.0, 60000.0))
         } else {
             String::new()
         };
-        contracts.push(format!(
-            "name = \"mb{i}\"\nkind = \"money_back\"\nfailure = \"{failure}\"\nwindow = \"{w}\"\nrefund = {}\n{cap}{}{}",
+        contracts.push(on_x(format!(
+            "name = \"mb{i}\", kind = \"money_back\", failure = \"{failure}\", window = \"{w}\", refund = {}{cap}{}{}",
             r.range(0.1, 1.0),
             doc(&mut r),
             admin(&mut r)
-        ));
+        )));
         families.push(Family::RebateOnly);
     }
     let at = r.of(&["1 month", "8 weeks", "12 weeks", "6 months"]);
-    contracts.push(format!(
-        "name = \"rr\"\nkind = \"response_rebate\"\nassess_at = \"{at}\"\nrefund = {}\n{}{}",
+    contracts.push(on_x(format!(
+        "name = \"rr\", kind = \"response_rebate\", assess_at = \"{at}\", refund = {}{}{}",
         r.range(0.1, 1.0),
         doc(&mut r),
         admin(&mut r)
-    ));
+    )));
     families.push(Family::RebateOnly);
     let cap = r.of(&[
         "max_paid = \"4 months\"",
@@ -1247,34 +981,28 @@ default = "targeted"
         "max_cycles = 3",
         "max_cycles = 10",
     ]);
-    contracts.push(format!("name = \"dcap\"\nkind = \"duration_cap\"\n{cap}\n{}", admin(&mut r)));
+    contracts
+        .push(on_x(format!("name = \"dcap\", kind = \"duration_cap\", {cap}{}", admin(&mut r))));
     families.push(Family::RebateOnly);
     let at = r.of(&["1 month", "3 months", "6 months"]);
-    contracts.push(format!(
-        "name = \"par\"\nkind = \"payment_at_result\"\nassess_at = \"{at}\"\n{}{}",
+    contracts.push(on_x(format!(
+        "name = \"par\", kind = \"payment_at_result\", assess_at = \"{at}\"{}{}",
         doc(&mut r),
         admin(&mut r)
-    ));
+    )));
     families.push(Family::Deferred);
     let count = 1 + r.next() % 6;
     let interval = r.of(&["1 month", "6 months", "1 year"]);
     let condition = r.of(&["alive", "alive_progression_free"]);
-    contracts.push(format!(
-        "name = \"inst\"\nkind = \"instalments\"\ninstalments = {count}\ninterval = \"{interval}\"\ncondition = \"{condition}\"\n{}",
+    contracts.push(on_x(format!(
+        "name = \"inst\", kind = \"instalments\", instalments = {count}, interval = \"{interval}\", condition = \"{condition}\"{}",
         admin(&mut r)
-    ));
+    )));
     families.push(Family::Deferred);
-    let text = assemble(&head, &contracts);
-    Variant { text, families, contracts, head }
-}
-
-fn assemble(head: &str, contracts: &[String]) -> String {
-    let mut text = head.to_string();
-    for c in contracts {
-        text.push_str("\n[[contracts]]\ndrug = \"x\"\n");
-        text.push_str(c);
-    }
-    text
+    let names = ["plain", "tracked", "disc", "mb0", "mb1", "rr", "dcap", "par", "inst"];
+    let names = names.map(String::from).to_vec();
+    let sets = with_contracts(&head, &contracts);
+    Variant { sets, families, contracts, names, head }
 }
 
 /// The list-arm index of a strategy.
@@ -1288,7 +1016,7 @@ const VARIANTS: u64 = 40;
 fn contract_arms_share_outcomes_and_never_cost_more_than_list() {
     for seed in 0..VARIANTS {
         let v = variant(seed);
-        let (s, sim) = run(&v.text);
+        let (s, sim) = simulate(VARIANT, &v.sets, &RunOptions::default());
         let admin_cat = s.model.categories().iter().position(|c| c == "contract_admin").unwrap();
         let mut seen = 0;
         for (i, arm) in sim.arms.iter().enumerate() {
@@ -1354,7 +1082,8 @@ fn contract_arms_share_outcomes_and_never_cost_more_than_list() {
 fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
     for seed in 0..VARIANTS / 2 {
         let v = variant(seed);
-        let (s, sim) = run_with(&v.text, 1200);
+        let options = RunOptions { patients: Some(1200), ..RunOptions::default() };
+        let (s, sim) = simulate(VARIANT, &v.sets, &options);
         let prep = Prepared::new(&s.model, &s.model.values).unwrap();
         let key = SampleKey::new(s.model.meta.seed, 0);
         let line_processes = LineProcesses::new(FIRST_LINE);
@@ -1474,23 +1203,24 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
 fn changing_one_contract_moves_no_other_arm() {
     for seed in 0..VARIANTS / 2 {
         let v = variant(seed);
-        let (_, before) = run(&v.text);
+        let (_, before) = simulate(VARIANT, &v.sets, &RunOptions::default());
         let changed = (seed as usize * 7 + 3) % v.contracts.len();
         let mut contracts = v.contracts.clone();
         // Different terms, documentation error and administration for that contract only.
         contracts[changed] = match v.families[changed] {
-            Family::ListNoAdmin | Family::ListAdmin => format!(
-                "name = \"{}\"\nkind = \"discount\"\ndiscount = 0.37\ndocumentation_error = 0.3\nadmin = {{ per_patient = 11 }}\n",
+            Family::ListNoAdmin | Family::ListAdmin => on_x(format!(
+                "name = \"{}\", kind = \"discount\", discount = 0.37, documentation_error = 0.3, admin = {{ per_patient = 11 }}",
                 if v.families[changed] == Family::ListNoAdmin { "plain" } else { "tracked" }
-            ),
+            )),
             _ => {
-                let name = v.contracts[changed].lines().next().unwrap().to_string();
-                format!(
-                    "{name}\nkind = \"money_back\"\nwindow = \"5 months\"\nrefund = 0.9\ndocumentation_error = 0.2\nadmin = {{ per_assessment = 13 }}\n"
-                )
+                let name = &v.names[changed];
+                on_x(format!(
+                    "name = \"{name}\", kind = \"money_back\", window = \"5 months\", refund = 0.9, documentation_error = 0.2, admin = {{ per_assessment = 13 }}"
+                ))
             }
         };
-        let (_, after) = run(&assemble(&v.head, &contracts));
+        let sets = with_contracts(&v.head, &contracts);
+        let (_, after) = simulate(VARIANT, &sets, &RunOptions::default());
         assert_eq!(before.arms, after.arms);
         let mut moved = false;
         for (i, arm) in before.arms.iter().enumerate() {
@@ -1518,57 +1248,9 @@ fn changing_one_contract_moves_no_other_arm() {
 
 const MC_PATIENTS: u64 = 200_000;
 
-const MC_SCENARIO: &str = r#"
-[scenario]
-name = "mc"
-horizon = "10 years"
-discount = { costs = 0.035, outcomes = 0.015 }
-patients = 200000
-seed = 7
-comparator = "drug"
-thresholds = [50000]
-
-[[regimens]]
-name = "r"
-drugs = [{ name = "x", price = 5000, cycle = "21 days" }]
-response = 0.4
-response_error = { false_positive = 0.1, false_negative = 0.2 }
-progression = { responder = { dist = "exponential", rate = "0.08 per month" }, non_responder = { dist = "exponential", rate = "0.3 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.03 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.2 per month" } }
-
-[states]
-progression_free = { utility = 0.8 }
-progressed = { utility = 0.5 }
-
-[[strategies]]
-name = "drug"
-default = "r"
-
-[[contracts]]
-name = "mb"
-drug = "x"
-kind = "money_back"
-failure = "progression_or_death"
-window = "6 months"
-refund = 1.0
-
-[[contracts]]
-name = "mb_doc"
-drug = "x"
-kind = "money_back"
-failure = "progression_or_death"
-window = "6 months"
-refund = 1.0
-documentation_error = 0.25
-
-[[contracts]]
-name = "rr"
-drug = "x"
-kind = "response_rebate"
-assess_at = "12 weeks"
-refund = 0.5
-"#;
+/// One exponential regimen read with errors, under two money-back contracts (one with a
+/// documentation error) and a response rebate.
+const MC: &str = "contracts/mc.toml";
 
 /// ∫_a^b f by composite Simpson.
 fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
@@ -1582,7 +1264,7 @@ fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
 
 #[test]
 fn money_back_and_response_rebate_match_closed_forms() {
-    let (_, sim) = run(MC_SCENARIO);
+    let (_, sim) = simulate(MC, &[], &RunOptions::default());
     assert_eq!(sim.patients, MC_PATIENTS);
     let (a, c, w, tau, phi) = (5000.0, 21.0 * DAY, 0.5, 12.0 * WEEK, 0.5);
     let rho = 1.035f64.ln();
@@ -1657,125 +1339,15 @@ fn money_back_and_response_rebate_match_closed_forms() {
 // 5. Threshold price
 // ---------------------------------------------------------------------------------------------
 
-fn vbp_scenario(price: f64, comparator: &str) -> String {
-    format!(
-        r#"
-[scenario]
-name = "vbp"
-horizon = "15 years"
-discount = {{ costs = 0.035, outcomes = 0.015, manufacturer = 0.08 }}
-patients = 12000
-seed = 5
-comparator = "{comparator}"
-thresholds = [50000, 150000]
+/// Three strategies and one contract of every per-patient kind on drug x, 9,000.0 per cycle;
+/// `vbp(price, comparator)` gives another price and comparator with --set.
+const VBP: &str = "contracts/vbp.toml";
 
-[[biomarkers]]
-name = "M"
-prevalence = 0.4
-
-[[tests]]
-name = "ngs"
-detects = ["M"]
-sensitivity = 0.95
-specificity = 0.98
-cost = 2000
-turnaround = "14 days"
-
-[[regimens]]
-name = "chemo"
-drugs = [{{ name = "c", price = 1500, cycle = "21 days", max_cycles = 6 }}]
-response = 0.3
-progression = {{ responder = {{ dist = "exponential", median = "8 months" }}, non_responder = {{ dist = "exponential", median = "4 months" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.01 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", median = "8 months" }}, cost = "2000 per month" }}
-
-[[regimens]]
-name = "targeted"
-drugs = [{{ name = "x", price = {price:?}, cycle = "28 days" }}]
-assessment = "8 weeks"
-response = {{ M = 0.75, otherwise = 0.35 }}
-progression = {{ responder = {{ dist = "weibull", shape = 1.3, median = "18 months" }}, non_responder = {{ dist = "exponential", median = "5 months" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.01 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", median = "9 months" }}, cost = "2000 per month" }}
-discontinuation = {{ dist = "exponential", rate = "0.02 per month" }}
-
-[states]
-progression_free = {{ cost = "800 per month", utility = 0.8 }}
-progressed = {{ cost = "2000 per month", utility = 0.55 }}
-death = {{ cost = 10000 }}
-
-[[strategies]]
-name = "chemo"
-default = "chemo"
-
-[[strategies]]
-name = "test_treat"
-test = "ngs"
-rules = [{{ positive = "M", treat = "targeted" }}]
-default = "chemo"
-
-[[strategies]]
-name = "all_targeted"
-default = "targeted"
-
-[[contracts]]
-name = "disc"
-drug = "x"
-kind = "discount"
-discount = 0.3
-until = "6 months"
-
-[[contracts]]
-name = "mb"
-drug = "x"
-kind = "money_back"
-failure = "progression"
-window = "6 months"
-refund = 1.0
-
-[[contracts]]
-name = "mb_cap"
-drug = "x"
-kind = "money_back"
-window = "6 months"
-refund = 1.0
-cap = 30000
-
-[[contracts]]
-name = "rr"
-drug = "x"
-kind = "response_rebate"
-assess_at = "12 weeks"
-refund = 0.5
-documentation_error = 0.1
-
-[[contracts]]
-name = "par"
-drug = "x"
-kind = "payment_at_result"
-assess_at = "3 months"
-
-[[contracts]]
-name = "dcap"
-drug = "x"
-kind = "duration_cap"
-max_cycles = 12
-
-[[contracts]]
-name = "inst"
-drug = "x"
-kind = "instalments"
-instalments = 4
-interval = "6 months"
-condition = "alive_progression_free"
-
-[[contracts]]
-name = "lst"
-drug = "x"
-kind = "list"
-admin = {{ per_patient = 1500, per_assessment = 100 }}
-"#
-    )
+fn vbp(price: f64, comparator: &str) -> Vec<String> {
+    vec![
+        format!("regimens.targeted.drugs.x.price = {price:?}"),
+        format!("scenario.comparator = \"{comparator}\""),
+    ]
 }
 
 #[test]
@@ -1783,7 +1355,7 @@ fn threshold_price_gives_the_threshold_icer() {
     let thresholds = [50000.0, 150000.0];
     let mut checked = 0;
     for comparator in ["chemo", "test_treat"] {
-        let (s, sim) = run(&vbp_scenario(9000.0, comparator));
+        let (s, sim) = simulate(VBP, &vbp(9000.0, comparator), &RunOptions::default());
         let comp = s.model.strategies.iter().position(|st| st.name == comparator).unwrap();
         for k in &sim.contracts {
             let name = &s.model.contracts[k.contract].name;
@@ -1796,7 +1368,7 @@ fn threshold_price_gives_the_threshold_icer() {
                     panic!("{comparator}: {name}: no threshold price at {lambda}")
                 });
                 assert!(price > 0.0, "{comparator}: {name}: threshold price {price} at {lambda}");
-                let (_, again) = run(&vbp_scenario(price, comparator));
+                let (_, again) = simulate(VBP, &vbp(price, comparator), &RunOptions::default());
                 assert_eq!(again.arms, sim.arms);
                 let row = &again.summary[k.arm];
                 let icer =
@@ -1818,12 +1390,15 @@ fn threshold_price_gives_the_threshold_icer() {
 /// depended on the order of the regimens). Two prices are refused with the location.
 #[test]
 fn a_contracted_drug_with_two_prices_is_refused() {
-    let text = vbp_scenario(9000.0, "chemo").replace(
-        r#"drugs = [{ name = "c", price = 1500, cycle = "21 days", max_cycles = 6 }]"#,
-        r#"drugs = [{ name = "c", price = 1500, cycle = "21 days", max_cycles = 6 }, { name = "x", price = 100, cycle = "7 days", max_cycles = 2 }]"#,
-    );
+    // Drug x added to the chemotherapy regimen's drugs (appended by name).
+    let sets = [
+        r#"regimens.chemo.drugs = [{ name = "x", price = 100, cycle = "7 days", max_cycles = 2 }]"#
+            .to_string(),
+    ];
+    let loaded = try_load(VBP, &sets);
+    let text = layered_text(&loaded);
     assert!(text.contains(r#"{ name = "x", price = 100"#), "the edit applied");
-    let err = match scenario::parse("two_prices.toml", &text) {
+    let err = match loaded {
         Ok(_) => panic!("a contracted drug with two prices must be refused"),
         Err(e) => e.to_string(),
     };
@@ -1835,14 +1410,14 @@ fn a_contracted_drug_with_two_prices_is_refused() {
 /// 4-weekly scans).
 #[test]
 fn window_ends_are_the_same_however_they_are_written() {
-    let base = detection_scenario("assessment = \"4 weeks\"");
-    let contract = |window: &str| {
-        format!(
-            "{base}\n[[contracts]]\nname = \"mb_w\"\ndrug = \"x\"\nkind = \"money_back\"\nfailure = \"progression\"\nwindow = \"{window}\"\nrefund = 1.0\n\n[[contracts]]\nname = \"rr_w\"\ndrug = \"x\"\nkind = \"response_rebate\"\nassess_at = \"{window}\"\nrefund = 1.0\n"
-        )
-    };
-    let (_, weeks) = run(&contract("12 weeks"));
-    let (_, days) = run(&contract("84 days"));
+    // Scans every 4 weeks; a money-back window and a response rebate's date of 12 weeks.
+    let fixture = "contracts/window_ends.toml";
+    let (_, weeks) = simulate(fixture, &[], &RunOptions::default());
+    let days = [
+        "contracts.mb_w.window = \"84 days\"".to_string(),
+        "contracts.rr_w.assess_at = \"84 days\"".to_string(),
+    ];
+    let (_, days) = simulate(fixture, &days, &RunOptions::default());
     assert!(weeks.contracts.len() >= 2);
     for (a, b) in weeks.contracts.iter().zip(&days.contracts) {
         assert_eq!(a.refunds, b.refunds);

@@ -9,84 +9,16 @@
 //! regimen while waiting. Every expectation is enumerated or summed by hand here; tolerances
 //! are 4 standard errors.
 
+use crate::support::{load, run, try_load};
 use vbpsim::rng::SampleKey;
-use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
-use vbpsim::workflow::run::{RunOptions, simulate};
+use vbpsim::workflow::run::RunOptions;
 
-const HETEROGENEITY: &str = r#"
-[scenario]
-name = "heterogeneity"
-horizon = "100 years"
-discount = { costs = 0.0, outcomes = 0.0 }
-patients = 200000
-seed = 23
-comparator = "all_targeted"
-
-[heterogeneity]
-lesions = [0.5, 0.3, 0.2]
-biopsy = "random"
-
-[[biomarkers]]
-name = "M"
-prevalence = 0.4
-discordance = 0.2
-
-[[tests]]
-name = "tissue"
-detects = ["M"]
-sensitivity = 1
-specificity = 1
-cost = 0
-turnaround = "0 days"
-
-[[tests]]
-name = "plasma"
-sample = "plasma"
-shedding = 0.7
-detects = ["M"]
-sensitivity = 0.6
-specificity = 1
-cost = 0
-turnaround = "0 days"
-
-[[regimens]]
-name = "targeted"
-response = { M = 0.8, otherwise = 0.1 }
-progression = { responder = { dist = "exponential", rate = "0.02 per month" }, non_responder = { dist = "exponential", rate = "0.2 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" } }
-
-[[regimens]]
-name = "other"
-response = 0.0
-progression = { responder = { dist = "exponential", rate = "0.2 per month" }, non_responder = { dist = "exponential", rate = "0.2 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" } }
-
-[states]
-progression_free = { utility = 1.0 }
-progressed = { utility = 1.0 }
-
-[[strategies]]
-name = "all_targeted"
-default = "targeted"
-
-[[strategies]]
-name = "by_tissue"
-test = "tissue"
-rules = [{ positive = "M", treat = "targeted" }]
-default = "other"
-
-[[strategies]]
-name = "by_plasma"
-test = "plasma"
-rules = [{ positive = "M", treat = "targeted" }]
-default = "other"
-"#;
+/// One to three lesions, a discordant biomarker, a random biopsy and a plasma test.
+const HETEROGENEITY: &str = "heterogeneity/heterogeneity.toml";
 
 const LESIONS: [f64; 3] = [0.5, 0.3, 0.2];
 const PI: f64 = 0.4;
@@ -125,7 +57,7 @@ fn close(got: f64, want: f64, n: f64, what: &str) {
 
 #[test]
 fn lesions_biopsy_and_ctdna_match_closed_forms() {
-    let s = scenario::parse("h.toml", HETEROGENEITY).unwrap();
+    let s = load(HETEROGENEITY, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let key = SampleKey::new(9, 0);
     let lines = LineProcesses::new(FIRST_LINE);
@@ -186,8 +118,7 @@ fn lesions_biopsy_and_ctdna_match_closed_forms() {
 /// LY = 1/(λ + b) + λ/(λ + b)·1/s for exponential clocks (the 100-year horizon cuts e^{−36}).
 #[test]
 fn clonal_fraction_sets_response_and_progression() {
-    let s = scenario::parse("h.toml", HETEROGENEITY).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&load(HETEROGENEITY, &[]), &RunOptions::default());
     let (a_r, a_n, b, sv) = (0.24, 2.4, 0.12, 1.2);
     let ly = |lambda: f64| 1.0 / (lambda + b) + lambda / (lambda + b) / sv;
     let want: f64 = tumours()
@@ -214,72 +145,8 @@ fn clonal_fraction_sets_response_and_progression() {
     assert!((single - want).abs() > 10.0 * se, "{single} vs {want}");
 }
 
-const PATHWAY: &str = r#"
-[scenario]
-name = "pathway"
-horizon = "30 years"
-discount = { costs = 0.03, outcomes = 0.03 }
-patients = 200000
-seed = 29
-comparator = "chemo_all"
-
-[[biomarkers]]
-name = "M"
-prevalence = 0.3
-
-[[tests]]
-name = "tissue"
-detects = ["M"]
-sensitivity = 0.9
-specificity = 1
-failure = 0.3
-concurrent = "plasma"
-cost = 3000
-turnaround = "14 days"
-
-[[tests]]
-name = "plasma"
-sample = "plasma"
-shedding = 0.6
-detects = ["M"]
-sensitivity = 0.8
-specificity = 1
-failure = 0.1
-cost = 1000
-turnaround = "7 days"
-
-[[regimens]]
-name = "targeted"
-drugs = [{ name = "t", price = 9000, cycle = "28 days" }]
-response = 0.5
-progression = { responder = { dist = "exponential", rate = "0.05 per month" }, non_responder = { dist = "exponential", rate = "0.05 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" } }
-
-[[regimens]]
-name = "chemo"
-drugs = [{ name = "c", price = 2000, cycle = "7 days" }]
-response = 0.5
-progression = { responder = { dist = "exponential", rate = "0.05 per month" }, non_responder = { dist = "exponential", rate = "0.05 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" } }
-
-[states]
-progression_free = { utility = 0.8 }
-progressed = { utility = 0.5 }
-
-[[strategies]]
-name = "chemo_all"
-default = "chemo"
-
-[[strategies]]
-name = "test"
-test = "tissue"
-uptake = 0.7
-bridging = "chemo"
-rules = [{ positive = "M", treat = "targeted" }]
-default = "chemo"
-"#;
+/// Uptake below 1, a tissue test with a concurrent plasma test, bridging chemotherapy.
+const PATHWAY: &str = "heterogeneity/pathway.toml";
 
 /// Expected cost of `test`: 70 % tested (tissue and plasma together at t = 0, results at 14
 /// days, M+ read if either test reads it), chemotherapy bridging at days 0 and 7 while
@@ -287,8 +154,7 @@ default = "chemo"
 /// untested 30 % start chemotherapy at once. S(t) = e^{−0.72t} on both regimens.
 #[test]
 fn uptake_concurrent_testing_and_bridging_match_closed_forms() {
-    let s = scenario::parse("p.toml", PATHWAY).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&load(PATHWAY, &[]), &RunOptions::default());
     let day = 1.0 / 365.25;
     let d = |t: f64| 1.03f64.powf(-t);
     let surv = |t: f64| (-0.72 * t).exp();
@@ -320,20 +186,17 @@ fn uptake_concurrent_testing_and_bridging_match_closed_forms() {
 /// Plasma `shedding` belongs to plasma tests, and a concurrent test may not pair with itself.
 #[test]
 fn specimen_and_concurrency_errors_are_refused() {
-    let bad = PATHWAY.replace("failure = 0.3\n", "failure = 0.3\nshedding = 0.5\n");
-    let err = scenario::parse("p.toml", &bad).unwrap_err().to_string();
+    let refused = |fixture: &str, set: &str| match try_load(fixture, &[set.to_string()]) {
+        Ok(_) => panic!("{set} must be refused"),
+        Err(e) => e.to_string(),
+    };
+    let err = refused(PATHWAY, "tests.tissue.shedding = 0.5");
     assert!(err.contains("tests[0].shedding") && err.contains("only in a plasma test"), "{err}");
-    let bad = PATHWAY.replace("concurrent = \"plasma\"", "concurrent = \"tissue\"");
-    let err = scenario::parse("p.toml", &bad).unwrap_err().to_string();
+    let err = refused(PATHWAY, "tests.tissue.concurrent = \"tissue\"");
     assert!(err.contains("tests[0].concurrent") && err.contains("another test"), "{err}");
-    let bad = PATHWAY.replace("lesions", "x");
-    let bad = bad.replace(
-        "name = \"M\"\nprevalence = 0.3",
-        "name = \"M\"\nprevalence = 0.3\ndiscordance = 2",
-    );
-    let err = scenario::parse("p.toml", &bad).unwrap_err().to_string();
+    // Discordance in a scenario without [heterogeneity].
+    let err = refused(PATHWAY, "biomarkers.M.discordance = 2");
     assert!(err.contains("biomarkers[0].discordance"), "{err}");
-    let bad = HETEROGENEITY.replace("lesions = [0.5, 0.3, 0.2]", "lesions = [0.5, 0.3]");
-    let err = scenario::parse("h.toml", &bad).unwrap_err().to_string();
+    let err = refused(HETEROGENEITY, "heterogeneity.lesions = [0.5, 0.3]");
     assert!(err.contains("heterogeneity.lesions") && err.contains("summing to 0.8"), "{err}");
 }

@@ -2,71 +2,21 @@
 //! progression at the first scan, and treatment beyond progression until a confirmation scan;
 //! their effect on an early response assessment, against closed forms and per-patient rules.
 
+use crate::support::{fixture_text, load, run};
 use vbpsim::rng::SampleKey;
 use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
-use vbpsim::workflow::run::{RunOptions, simulate};
+use vbpsim::workflow::run::RunOptions;
 
 const WEEK: f64 = 7.0 / 365.25;
 const MONTH: f64 = 1.0 / 12.0;
 
-fn scenario_text() -> String {
-    let regimen = |name: &str, extra: &str| {
-        format!(
-            r#"
-[[regimens]]
-name = "{name}"
-drugs = [{{ name = "pd1", price = 10000, cycle = "21 days" }}]
-response = 0.4
-progression = {{ responder = {{ dist = "exponential", rate = "0.03 per month" }}, non_responder = {{ dist = "exponential", rate = "0.3 per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.02 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", rate = "0.15 per month" }} }}
-assessment = "9 weeks"
-time_to_response = {{ dist = "exponential", median = "2 months" }}
-pseudo_progression = 0.1
-{extra}
-"#
-        )
-    };
-    format!(
-        r#"
-[scenario]
-name = "io"
-horizon = "20 years"
-discount = {{ costs = 0.03, outcomes = 0.03 }}
-patients = 200000
-seed = 31
-comparator = "plain"
-
-{}
-{}
-
-[states]
-progression_free = {{ utility = 0.8 }}
-progressed = {{ utility = 0.6 }}
-
-[[strategies]]
-name = "plain"
-default = "io_plain"
-
-[[strategies]]
-name = "confirm"
-default = "io_confirm"
-
-[[contracts]]
-name = "rebate_9w"
-drug = "pd1"
-kind = "response_rebate"
-assess_at = "9 weeks"
-refund = 1.0
-"#,
-        regimen("io_plain", ""),
-        regimen("io_confirm", "beyond_progression = \"6 weeks\"")
-    )
-}
+/// Two copies of a PD-1 regimen (delayed response, pseudo-progression at the first 9-weekly
+/// scan), the second treating beyond progression; a response rebate at the first scan.
+const IO: &str = "immunotherapy/io.toml";
 
 /// Per patient: pseudo-progression shows only in responders truly progression-free at the
 /// first scan; without the rule treatment stops there, with it the sign is dropped unless
@@ -74,7 +24,7 @@ refund = 1.0
 /// confirmation 6 weeks after a sign.
 #[test]
 fn pseudo_progression_and_confirmation_follow_the_rules() {
-    let s = scenario::parse("io.toml", &scenario_text()).unwrap();
+    let s = load(IO, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let key = SampleKey::new(4, 0);
     let lines = LineProcesses::new(FIRST_LINE);
@@ -145,8 +95,7 @@ fn pseudo_progression_and_confirmation_follow_the_rules() {
 /// P(D > τ) = e^{−(a+b)τ} + a·e^{−sτ}(1 − e^{−(a+b−s)τ})/(a + b − s).
 #[test]
 fn early_assessment_refunds_delayed_and_pseudo_responders() {
-    let s = scenario::parse("io.toml", &scenario_text()).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&load(IO, &[]), &RunOptions::default());
     let tau = 9.0 * WEEK;
     let seen = 1.0 - 0.5f64.powf(tau / (2.0 * MONTH));
     let progression_free = (-(0.03 + 0.02) * 12.0 * tau).exp();
@@ -165,7 +114,8 @@ fn early_assessment_refunds_delayed_and_pseudo_responders() {
 
 #[test]
 fn pseudo_progression_needs_a_scan_schedule() {
-    let text = scenario_text().replacen("assessment = \"9 weeks\"\n", "", 1);
+    // The text itself is edited: layers can add and change keys, not remove one.
+    let text = fixture_text(IO).replacen("assessment = \"9 weeks\"\n", "", 1);
     let err = scenario::parse("io.toml", &text).unwrap_err().to_string();
     assert!(err.contains("regimens[0].pseudo_progression") && err.contains("assessment"), "{err}");
 }

@@ -2,70 +2,13 @@
 //! category, QALYs and life-years, with the payment and discounting conventions of the README
 //! computed the slow way (a loop over cycles, numerical integration of flows).
 
+use crate::support::load;
 use vbpsim::accounting::record::PatientRecord;
-use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::ledger::{Ledger, account};
 
-const SCENARIO: &str = r#"
-[scenario]
-name = "ledger"
-horizon = "10 years"
-discount = { costs = 0.035, outcomes = 0.015 }
-patients = 10
-seed = 1
-comparator = "test_first"
-thresholds = [50000]
-
-[[biomarkers]]
-name = "M"
-prevalence = 0.5
-
-[[tests]]
-name = "tissue"
-detects = ["M"]
-sensitivity = 0.9
-specificity = 0.9
-failure = 0.2
-on_failure = "plasma"
-cost = 3000
-turnaround = "15 days"
-
-[[tests]]
-name = "plasma"
-detects = ["M"]
-sensitivity = 0.7
-specificity = 0.99
-cost = 1000
-turnaround = "9 days"
-
-[[regimens]]
-name = "a"
-drugs = [
-  { name = "x", price = 9000, cycle = "21 days", max_cycles = 6, administration = 250 },
-  { name = "y", price = 400, cycle = "28 days", max_duration = "1 year" },
-]
-administration = 100
-response = 0.5
-progression = { responder = { dist = "exponential", rate = "0.1 per month" }, non_responder = { dist = "exponential", rate = "0.3 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" }, cost = "4000 per month" }
-adverse_events = [
-  { name = "ae1", probability = 0.3, cost = 5000, qaly_loss = 0.02 },
-  { name = "ae2", probability = 0.1, cost = 700, qaly_loss = 0.005 },
-]
-
-[states]
-progression_free = { cost = "800 per month", utility = 0.8 }
-progressed = { cost = "2000 per month", utility = 0.55 }
-death = { cost = 12000 }
-
-[[strategies]]
-name = "test_first"
-test = "tissue"
-rules = [{ positive = "M", treat = "a" }]
-default = "a"
-"#;
+/// Two drugs, two adverse events, a reflex plasma test and every state cost.
+const SCENARIO: &str = "ledger/ledger.toml";
 
 const DAY: f64 = 1.0 / 365.25;
 const MONTH: f64 = 1.0 / 12.0;
@@ -188,7 +131,7 @@ fn hand(rec: &PatientRecord, h: f64) -> (Vec<f64>, f64, f64, f64) {
 
 #[test]
 fn ledger_matches_hand_computation_on_fixed_records() {
-    let s = scenario::parse("ledger.toml", SCENARIO).unwrap();
+    let s = load(SCENARIO, &[]);
     assert_eq!(
         s.model.categories(),
         [

@@ -8,98 +8,18 @@
 //! (sensitivity 0.8) sends q = 0.24 to the targeted regimen (progression a_t), the rest to
 //! chemotherapy (a_c); both with death b before progression and s₂ after it.
 
-use vbpsim::scenario;
-use vbpsim::workflow::run::{RunOptions, simulate};
+use crate::support::{layered_text, load, run, try_load};
+use vbpsim::workflow::run::RunOptions;
 
-const SCENARIO: &str = r#"
-[scenario]
-name = "lines"
-horizon = "60 years"
-discount = { costs = 0.0, outcomes = 0.0 }
-patients = 200000
-seed = 37
-comparator = "bsc"
-
-[[biomarkers]]
-name = "R"
-prevalence = 0.3
-acquired = true
-
-[[tests]]
-name = "ctdna"
-sample = "plasma"
-detects = ["R"]
-sensitivity = 0.8
-specificity = 1
-cost = 500
-turnaround = "14 days"
-
-[[regimens]]
-name = "first"
-drugs = [{ name = "f", price = 5000, cycle = "28 days" }]
-response = 0.0
-progression = { responder = { dist = "exponential", rate = "0.1 per month" }, non_responder = { dist = "exponential", rate = "0.1 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.2 per month" }, cost = "1000 per month" }
-second_line = { share = 0.6, test = "ctdna", rules = [{ positive = "R", treat = "targeted" }], default = "chemo" }
-
-[[regimens]]
-name = "targeted"
-drugs = [{ name = "t", price = 4000, cycle = "28 days" }]
-response = 0.0
-progression = { responder = { dist = "exponential", rate = "0.05 per month" }, non_responder = { dist = "exponential", rate = "0.05 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.3 per month" }, cost = "2000 per month" }
-
-[[regimens]]
-name = "chemo"
-drugs = [{ name = "c", price = 1000, cycle = "21 days" }]
-response = 0.0
-progression = { responder = { dist = "exponential", rate = "0.25 per month" }, non_responder = { dist = "exponential", rate = "0.25 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.3 per month" }, cost = "2000 per month" }
-
-[[regimens]]
-name = "supportive"
-response = 0.0
-progression = { responder = { dist = "exponential", rate = "0.3 per month" }, non_responder = { dist = "exponential", rate = "0.3 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.3 per month" } }
-
-[states]
-progression_free = { utility = 1.0 }
-progressed = { utility = 1.0 }
-
-[[strategies]]
-name = "bsc"
-default = "supportive"
-
-[[strategies]]
-name = "sequence"
-default = "first"
-
-# An acquired marker is not there at diagnosis: testing for it then finds nobody.
-[[strategies]]
-name = "tested_at_diagnosis"
-test = "ctdna"
-rules = [{ positive = "R", treat = "targeted" }]
-default = "first"
-
-[[contracts]]
-name = "mb_targeted"
-drug = "t"
-kind = "money_back"
-failure = "progression"
-window = "3 months"
-refund = 1.0
-"#;
+/// Four regimens, a second line chosen by a ctDNA re-test, a money-back contract on the
+/// second-line targeted drug.
+const SCENARIO: &str = "lines/lines.toml";
 
 const DAY: f64 = 1.0 / 365.25;
 
 #[test]
 fn second_line_life_years_costs_and_contract_match_closed_forms() {
-    let s = scenario::parse("lines.toml", SCENARIO).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&load(SCENARIO, &[]), &RunOptions::default());
     let m = 12.0;
     let (a1, b, s1) = (0.1 * m, 0.01 * m, 0.2 * m);
     let (at, ac, s2) = (0.05 * m, 0.25 * m, 0.3 * m);
@@ -151,12 +71,11 @@ fn second_line_life_years_costs_and_contract_match_closed_forms() {
 
 #[test]
 fn only_two_lines_are_allowed() {
-    let text = SCENARIO.replace(
-        "after_progression = { survival = { dist = \"exponential\", rate = \"0.3 per month\" }, cost = \"2000 per month\" }\n\n[[regimens]]\nname = \"chemo\"",
-        "after_progression = { survival = { dist = \"exponential\", rate = \"0.3 per month\" }, cost = \"2000 per month\" }\nsecond_line = { default = \"supportive\" }\n\n[[regimens]]\nname = \"chemo\"",
-    );
-    assert!(text.contains("second_line = { default = \"supportive\" }"));
-    let err = scenario::parse("lines.toml", &text).unwrap_err().to_string();
+    // A second line after the targeted regimen, itself a second line.
+    let set = "regimens.targeted.second_line = { default = \"supportive\" }";
+    let loaded = try_load(SCENARIO, &[set.into()]);
+    assert!(layered_text(&loaded).contains("second_line = { default = \"supportive\" }"));
+    let err = loaded.unwrap_err().to_string();
     assert!(err.contains("regimens[0].second_line") && err.contains("two lines at most"), "{err}");
 }
 
@@ -170,14 +89,9 @@ fn second_line_after_a_false_trigger_ends_progression_free_time_there() {
         FIRST_LINE, LineDraws, LineProcesses, course, second_line, simulate as simulate_patient,
         tumour,
     };
-    let text = SCENARIO
-        .replace(
-            "cost = \"1000 per month\" }\nsecond_line = { share = 0.6,",
-            "cost = \"1000 per month\" }\nassessment = \"8 weeks\"\npseudo_progression = 1.0\nsecond_line = { share = 1.0,",
-        )
-        .replacen("response = 0.0", "response = 1.0", 1);
+    let s = load("lines/false_trigger.toml", &[]);
+    let text = &s.source.text;
     assert!(text.contains("pseudo_progression = 1.0") && text.contains("response = 1.0"));
-    let s = scenario::parse("lines.toml", &text).unwrap();
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let key = SampleKey::new(3, 0);
     let (l1, l2) = (LineProcesses::new(FIRST_LINE), LineProcesses::new(FIRST_LINE + 1));
@@ -211,19 +125,19 @@ fn second_line_after_a_false_trigger_ends_progression_free_time_there() {
 #[test]
 fn incoherent_line_and_marker_settings_are_refused() {
     // The contracted drug also in the second line after the regimen that gives it.
-    let both = SCENARIO.replace(
-        "drugs = [{ name = \"c\", price = 1000, cycle = \"21 days\" }]",
-        "drugs = [{ name = \"c\", price = 1000, cycle = \"21 days\" }, { name = \"t\", price = 4000, cycle = \"28 days\" }]",
-    );
-    let both = both.replace("drugs = [{ name = \"f\", price = 5000, cycle = \"28 days\" }]", "drugs = [{ name = \"f\", price = 5000, cycle = \"28 days\" }, { name = \"t\", price = 4000, cycle = \"28 days\" }]");
-    let err = scenario::parse("lines.toml", &both).unwrap_err().to_string();
+    let refused = |sets: &[String]| match try_load(SCENARIO, sets) {
+        Ok(_) => panic!("{sets:?} must be refused"),
+        Err(e) => e.to_string(),
+    };
+    let t = r#"[{ name = "t", price = 4000, cycle = "28 days" }]"#;
+    let both = [format!("regimens.chemo.drugs = {t}"), format!("regimens.first.drugs = {t}")];
+    let err = refused(&both);
     assert!(err.contains("contracts[0].drug") && err.contains("one line only"), "{err}");
     // Discordance without lesions; an acquired marker in a group with a diagnosis marker.
-    let text = SCENARIO.replace(
-        "acquired = true",
-        "acquired = true\ngroup = \"g\"\n\n[[biomarkers]]\nname = \"D\"\nprevalence = 0.2\ngroup = \"g\"\ndiscordance = 0.1",
-    );
-    let err = scenario::parse("lines.toml", &text).unwrap_err().to_string();
+    let err = refused(&[
+        "biomarkers.R.group = \"g\"".into(),
+        r#"biomarkers = [{ name = "D", prevalence = 0.2, group = "g", discordance = 0.1 }]"#.into(),
+    ]);
     assert!(err.contains("biomarkers[0].acquired") && err.contains("group `g`"), "{err}");
     assert!(err.contains("biomarkers[1].discordance") && err.contains("[heterogeneity]"), "{err}");
 }

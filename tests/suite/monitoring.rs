@@ -3,79 +3,28 @@
 //! the README's formula summed over the engine's own patients, and a money-back guarantee
 //! triggered by the earlier detection.
 
+use crate::support::{load, run, try_load};
 use vbpsim::rng::SampleKey;
-use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
-use vbpsim::workflow::run::{RunOptions, simulate};
+use vbpsim::workflow::run::RunOptions;
 
 const WEEK: f64 = 7.0 / 365.25;
 const MONTH: f64 = 1.0 / 12.0;
 const PATIENTS: u64 = 50_000;
 const SEED: u64 = 43;
 
-fn scenario_text() -> String {
-    let regimen = |name: &str, extra: &str| {
-        format!(
-            r#"
-[[regimens]]
-name = "{name}"
-drugs = [{{ name = "tki", price = 10000, cycle = "28 days" }}]
-response = 0.5
-progression = {{ responder = {{ dist = "exponential", rate = "0.05 per month" }}, non_responder = {{ dist = "exponential", rate = "0.25 per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.01 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", rate = "0.1 per month" }} }}
-assessment = "8 weeks"
-{extra}
-"#
-        )
-    };
-    format!(
-        r#"
-[scenario]
-name = "monitoring"
-horizon = "20 years"
-discount = {{ costs = 0.03, outcomes = 0.03 }}
-patients = {PATIENTS}
-seed = {SEED}
-comparator = "imaging"
-{}
-{}
-[states]
-progression_free = {{ utility = 0.8 }}
-progressed = {{ utility = 0.6 }}
-
-[[strategies]]
-name = "imaging"
-default = "tki_imaging"
-
-[[strategies]]
-name = "monitored"
-default = "tki_monitored"
-
-[[contracts]]
-name = "mb_6m"
-drug = "tki"
-kind = "money_back"
-failure = "progression"
-window = "6 months"
-refund = 1.0
-"#,
-        regimen("tki_imaging", ""),
-        regimen(
-            "tki_monitored",
-            "monitoring = { every = \"4 weeks\", lead_time = \"6 weeks\", sensitivity = 0.7, cost = 300 }"
-        )
-    )
-}
+/// Two copies of a TKI regimen with 8-weekly scans, the second also monitored by ctDNA every
+/// 4 weeks; a money-back guarantee. PATIENTS and SEED are its patients and seed.
+const MONITORING: &str = "monitoring/monitoring.toml";
 
 #[test]
 fn monitoring_detects_earlier_costs_its_tests_and_triggers_refunds() {
-    let s = scenario::parse("m.toml", &scenario_text()).unwrap();
+    let s = load(MONITORING, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&s, &RunOptions::default());
     let key = SampleKey::new(SEED, 0);
     let lines = LineProcesses::new(FIRST_LINE);
     let (every, lead) = (4.0 * WEEK, 6.0 * WEEK);
@@ -133,10 +82,12 @@ fn monitoring_detects_earlier_costs_its_tests_and_triggers_refunds() {
 
 #[test]
 fn monitoring_terms_are_checked() {
-    let text = scenario_text().replace("sensitivity = 0.7", "sensitivity = 1.7");
-    let err = scenario::parse("m.toml", &text).unwrap_err().to_string();
+    let refused = |set: &str| match try_load(MONITORING, &[set.to_string()]) {
+        Ok(_) => panic!("{set} must be refused"),
+        Err(e) => e.to_string(),
+    };
+    let err = refused("regimens.tki_monitored.monitoring.sensitivity = 1.7");
     assert!(err.contains("regimens[1].monitoring.sensitivity"), "{err}");
-    let text = scenario_text().replace("every = \"4 weeks\"", "every = \"2 hours\"");
-    let err = scenario::parse("m.toml", &text).unwrap_err().to_string();
+    let err = refused("regimens.tki_monitored.monitoring.every = \"2 hours\"");
     assert!(err.contains("regimens[1].monitoring.every"), "{err}");
 }

@@ -7,13 +7,13 @@
 //! summed over cycle starts. The `io` regimen's curves cross (PFS above OS after ≈2.69 years),
 //! so the cap of PFS by OS is exercised. Tolerances are 4 Monte Carlo standard errors.
 
+use crate::support::{load, run};
 use vbpsim::rng::SampleKey;
-use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
-use vbpsim::workflow::run::{RunOptions, simulate};
+use vbpsim::workflow::run::RunOptions;
 
 const MONTH: f64 = 1.0 / 12.0;
 const DAY: f64 = 1.0 / 365.25;
@@ -22,41 +22,8 @@ const PATIENTS: f64 = 200_000.0;
 const RC: f64 = 0.035;
 const RO: f64 = 0.015;
 
-const SCENARIO: &str = r#"
-[scenario]
-name = "partitioned"
-horizon = "10 years"
-discount = { costs = 0.035, outcomes = 0.015 }
-patients = 200000
-seed = 11
-comparator = "bsc"
-thresholds = [50000]
-
-[[regimens]]
-name = "io"
-drugs = [{ name = "io_drug", price = 8000, cycle = "21 days" }]
-response = 0.3
-partitioned = { pfs = { dist = "weibull", shape = 0.6, scale = "12 months" }, os = { dist = "weibull", shape = 2.0, scale = "24 months" } }
-after_progression = { cost = "3000 per month" }
-
-[[regimens]]
-name = "supportive"
-response = 0.0
-partitioned = { pfs = { dist = "exponential", median = "3 months" }, os = { dist = "exponential", median = "8 months" } }
-
-[states]
-progression_free = { cost = "800 per month", utility = 0.75 }
-progressed = { cost = "2000 per month", utility = 0.5 }
-death = { cost = 10000 }
-
-[[strategies]]
-name = "bsc"
-default = "supportive"
-
-[[strategies]]
-name = "io"
-default = "io"
-"#;
+/// An `io` regimen whose PFS and OS curves cross, against supportive care.
+const SCENARIO: &str = "partitioned/partitioned.toml";
 
 fn s_pfs(t: f64) -> f64 {
     (-(t / 1.0f64).powf(0.6)).exp()
@@ -100,8 +67,7 @@ fn curves_cross_in_the_test_scenario() {
 
 #[test]
 fn occupancy_costs_and_qalys_match_the_curves() {
-    let s = scenario::parse("partitioned.toml", SCENARIO).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&load(SCENARIO, &[]), &RunOptions::default());
     let io = &sim.summary[1];
     assert_eq!(io.strategy, 1);
 
@@ -145,7 +111,7 @@ fn occupancy_costs_and_qalys_match_the_curves() {
 /// (1 − p) quantile, i.e. S_pfs(T_pfs) < p, whenever the patient progresses.
 #[test]
 fn responders_are_the_patients_with_the_longest_pfs() {
-    let s = scenario::parse("partitioned.toml", SCENARIO).unwrap();
+    let s = load(SCENARIO, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let key = SampleKey::new(3, 0);
     let lines = LineProcesses::new(FIRST_LINE);

@@ -3,57 +3,25 @@
 //! partner's threshold price, put back into the scenario with the other drugs at list, makes
 //! the strategy's incremental NMB zero on the same patients.
 
-use vbpsim::scenario;
-use vbpsim::workflow::run::{RunOptions, simulate};
+use crate::support::{load, run};
+use vbpsim::workflow::run::RunOptions;
 
-fn text(price_a: f64, price_b: f64) -> String {
-    format!(
-        r#"
-[scenario]
-name = "partners"
-horizon = "15 years"
-discount = {{ costs = 0.03, outcomes = 0.03 }}
-patients = 50000
-seed = 41
-comparator = "mono"
-thresholds = [100000, 200000]
+/// A doublet of drugs a (6,000 per cycle) and b (3,000) against b alone.
+const PARTNERS: &str = "partners/partners.toml";
 
-[[regimens]]
-name = "doublet"
-drugs = [{{ name = "a", price = {price_a}, cycle = "21 days", max_cycles = 4 }}, {{ name = "b", price = {price_b}, cycle = "21 days" }}]
-response = 0.6
-progression = {{ responder = {{ dist = "exponential", rate = "0.04 per month" }}, non_responder = {{ dist = "exponential", rate = "0.2 per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.01 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", rate = "0.1 per month" }} }}
-
-[[regimens]]
-name = "single"
-drugs = [{{ name = "b", price = {price_b}, cycle = "21 days" }}]
-response = 0.3
-progression = {{ responder = {{ dist = "exponential", rate = "0.06 per month" }}, non_responder = {{ dist = "exponential", rate = "0.2 per month" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.01 per month" }}
-after_progression = {{ survival = {{ dist = "exponential", rate = "0.1 per month" }} }}
-
-[states]
-progression_free = {{ cost = "500 per month", utility = 0.8 }}
-progressed = {{ cost = "1500 per month", utility = 0.5 }}
-
-[[strategies]]
-name = "mono"
-default = "single"
-
-[[strategies]]
-name = "combination"
-default = "doublet"
-"#
-    )
+/// The --set arguments that price drug a at `price_a` and drug b at `price_b`.
+fn prices(price_a: f64, price_b: f64) -> Vec<String> {
+    vec![
+        format!("regimens.doublet.drugs.a.price = {price_a}"),
+        format!("regimens.doublet.drugs.b.price = {price_b}"),
+        format!("regimens.single.drugs.b.price = {price_b}"),
+    ]
 }
 
 #[test]
 fn partner_shares_and_threshold_prices_are_consistent() {
     let (a, b) = (6000.0, 3000.0);
-    let s = scenario::parse("p.toml", &text(a, b)).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&load(PARTNERS, &prices(a, b)), &RunOptions::default());
     // Only the strategy with a two-drug regimen has partner rows: 2 drugs × 2 thresholds.
     assert_eq!(sim.partners.len(), 4);
     assert!(sim.partners.iter().all(|r| r.strategy == 1));
@@ -76,8 +44,7 @@ fn partner_shares_and_threshold_prices_are_consistent() {
         for r in &rows {
             let Some(p) = r.threshold_price else { continue };
             let (pa, pb) = if r.drug == 0 { (p, b) } else { (a, p) };
-            let again = scenario::parse("p.toml", &text(pa, pb)).unwrap();
-            let re = simulate(&again, &RunOptions::default(), &mut |_, _| {}).unwrap();
+            let re = run(&load(PARTNERS, &prices(pa, pb)), &RunOptions::default());
             let c = re.summary.iter().find(|x| x.strategy == 1 && x.contract.is_none()).unwrap();
             let scale = combo.cost.mean;
             assert!(
@@ -92,12 +59,16 @@ fn partner_shares_and_threshold_prices_are_consistent() {
 
 #[test]
 fn no_combination_no_partner_rows() {
-    let single = text(6000.0, 3000.0).replace(
-        "drugs = [{ name = \"a\", price = 6000, cycle = \"21 days\", max_cycles = 4 }, { name = \"b\", price = 3000, cycle = \"21 days\" }]",
-        "drugs = [{ name = \"a\", price = 6000, cycle = \"21 days\", max_cycles = 4 }]",
+    // An empty list replaces the doublet's drugs, then drug a alone is given again.
+    let single = load(
+        PARTNERS,
+        &[
+            "regimens.doublet.drugs = []".into(),
+            r#"regimens.doublet.drugs = [{ name = "a", price = 6000, cycle = "21 days", max_cycles = 4 }]"#
+                .into(),
+        ],
     );
-    assert_ne!(single, text(6000.0, 3000.0));
-    let s = scenario::parse("p.toml", &single).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    assert_ne!(single.source.text, load(PARTNERS, &[]).source.text);
+    let sim = run(&single, &RunOptions::default());
     assert!(sim.partners.is_empty());
 }

@@ -3,7 +3,7 @@
 //! and axis labels as text. Rendering uses the embedded font, so this holds on a machine
 //! without fonts.
 
-use crate::support::vbpsim;
+use crate::support::{fixture, load, vbpsim};
 use std::path::Path;
 
 /// (width, height, RGBA pixels) of a PNG.
@@ -54,15 +54,10 @@ fn check_svg(path: &Path, words: &[&str]) {
 fn every_plot_is_written_readable_and_not_blank() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o");
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/nsclc_egfr.toml");
     // A PSA over the osimertinib price, so that the CEAC, CEAF and EVPI are drawn too.
-    let text = std::fs::read_to_string(&scenario).unwrap().replace(
-        "osi_price = { value = 14763 }",
-        "osi_price = { dist = \"gamma\", mean = 14763, se = 2000 }",
-    );
+    let text = load("plots/psa.toml", &[]).source.text;
     assert!(text.contains("dist = \"gamma\", mean = 14763"), "the edit applies");
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, text).unwrap();
+    let file = fixture("plots/psa.toml");
     let run = vbpsim()
         .args(["run", "--quiet", "--patients", "2000", "--samples", "40", "--out"])
         .arg(&out)
@@ -106,13 +101,8 @@ fn every_plot_is_written_readable_and_not_blank() {
 fn the_comparison_plot_is_readable_and_not_blank() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/nsclc_egfr.toml");
-    let cheaper = dir.path().join("cheaper.toml");
-    let base = scenario.display().to_string();
-    std::fs::write(
-        &cheaper,
-        format!("extends = {base:?}\n[scenario]\nname = \"cheaper\"\n[parameters]\nosi_price = {{ value = 9000 }}\n"),
-    )
-    .unwrap();
+    // The same at an osimertinib price of 9,000, named `cheaper`.
+    let cheaper = fixture("plots/cheaper.toml");
     let out = dir.path().join("o");
     let run = vbpsim()
         .args(["compare", "--quiet", "--patients", "2000", "--out"])

@@ -3,67 +3,22 @@
 //! given the parameters (so CEAC and EVPI have closed forms up to one numerical integral), the
 //! sample tables, and reproducibility.
 
+use crate::support::{load, run, simulate, try_load};
 use statrs::distribution::{Beta, ContinuousCDF, Gamma, Normal};
-use vbpsim::scenario;
 use vbpsim::sim::draw::sample_values;
-use vbpsim::workflow::run::{RunError, RunOptions, Simulation, simulate};
-
-const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
+use vbpsim::workflow::run::{RunError, RunOptions};
 
 /// Two strategies; nobody progresses or dies within the horizon. `bsc` has an adverse event
 /// with probability 1 whose QALY loss is `loss`; `treat` pays `price` for 12 monthly cycles.
-/// Undiscounted: inc cost = 12·price, inc QALY = loss, for every patient of a sample.
-fn deterministic(parameters: &str, samples: u64) -> String {
-    format!(
-        r#"
-[scenario]
-name = "psa"
-horizon = "5 years"
-discount = {{ costs = 0, outcomes = 0 }}
-patients = 50
-samples = {samples}
-seed = 3
-comparator = "bsc"
-thresholds = [20000, 60000]
-wtp_grid = {{ from = 0, to = 100000, step = 20000 }}
+/// Undiscounted: inc cost = 12·price, inc QALY = loss, for every patient of a sample. Here
+/// loss ~ Beta(mean 0.3, se 0.05), price ~ Gamma(mean 5,000, se 1,000), no PSA samples.
+const PSA: &str = "psa/psa.toml";
+/// The same with random survival (every curve exponential, median 2 years).
+const RANDOM_SURVIVAL: &str = "psa/random_survival.toml";
 
-[parameters]
-{parameters}
-
-[[regimens]]
-name = "bsc"
-response = 0
-progression = {{ responder = {NEVER}, non_responder = {NEVER} }}
-death_before_progression = {NEVER}
-after_progression = {{ survival = {NEVER} }}
-adverse_events = [{{ name = "ae", probability = 1, cost = 0, qaly_loss = "loss" }}]
-
-[[regimens]]
-name = "x"
-drugs = [{{ name = "x", price = "price", cycle = "1 month", max_cycles = 12 }}]
-response = 1
-progression = {{ responder = {NEVER}, non_responder = {NEVER} }}
-death_before_progression = {NEVER}
-after_progression = {{ survival = {NEVER} }}
-
-[states]
-progression_free = {{ utility = 0.8 }}
-progressed = {{ utility = 0.6 }}
-
-[[strategies]]
-name = "bsc"
-default = "bsc"
-
-[[strategies]]
-name = "treat"
-default = "x"
-"#
-    )
-}
-
-fn run(text: &str, options: RunOptions) -> Simulation {
-    let s = scenario::parse("psa.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    simulate(&s, &options, &mut |_, _| {}).unwrap()
+/// `--set scenario.samples=…`.
+fn samples(n: u64) -> String {
+    format!("scenario.samples = {n}")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,20 +40,8 @@ fn ks(mut xs: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
 
 #[test]
 fn parameter_draws_follow_their_distributions() {
-    let parameters = r#"
-loss = { dist = "beta", mean = 0.3, se = 0.05 }
-price = { dist = "gamma", mean = 5000, se = 1000 }
-a = { dist = "beta", alpha = 2, beta = 5 }
-g = { dist = "gamma", shape = 0.7, scale = "3 months" }
-ln = { dist = "lognormal", median = 0.6, ci95 = [0.45, 0.8] }
-n = { dist = "normal", mean = 10, sd = 2 }
-tn = { dist = "truncated_normal", mean = 0.9, sd = 0.1, upper = 1 }
-un = { dist = "uniform", lower = 1, upper = 3 }
-tri = { dist = "triangular", lower = 0, mode = 1, upper = 4 }
-pert = { dist = "pert", lower = 0, mode = 1, upper = 4 }
-"#;
-    let s = scenario::parse("psa.toml", &deterministic(parameters, 0))
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    // loss and price as in PSA; a, g, ln, n, tn, un, tri and pert of every other family.
+    let s = load("psa/draws.toml", &[]);
     let m = &s.model;
     let n = 20_000u64;
     let draws: Vec<Vec<f64>> = (1..=n).map(|k| sample_values(m, 9, k).unwrap()).collect();
@@ -188,9 +131,8 @@ fn gamma_positive_part(c: f64, k: f64, theta: f64) -> (f64, f64) {
 fn ceac_and_evpi_match_closed_forms() {
     // inc NMB(λ) = λ·L − 12·A with L ~ Beta(α, β) (mean 0.3, se 0.05) and A ~ Gamma(25, 200)
     // (mean 5,000, se 1,000), independent. Per sample it is exact (no patient noise).
-    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
     let samples = 4000;
-    let sim = run(&deterministic(parameters, samples), RunOptions::default());
+    let (_, sim) = simulate(PSA, &[self::samples(samples)], &RunOptions::default());
     assert_eq!(sim.psa.len(), samples as usize);
     let k = 0.3 * 0.7 / 0.0025 - 1.0;
     let beta = Beta::new(0.3 * k, 0.7 * k).unwrap();
@@ -251,11 +193,9 @@ fn ceac_and_evpi_match_closed_forms() {
 
 #[test]
 fn psa_is_identical_for_any_thread_count() {
-    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
-    let text = deterministic(parameters, 30)
-        .replace(NEVER, r#"{ dist = "exponential", median = "2 years" }"#);
-    let one = run(&text, RunOptions { threads: Some(1), ..RunOptions::default() });
-    let two = run(&text, RunOptions { threads: Some(2), ..RunOptions::default() });
+    let s = load(RANDOM_SURVIVAL, &[samples(30)]);
+    let one = run(&s, &RunOptions { threads: Some(1), ..RunOptions::default() });
+    let two = run(&s, &RunOptions { threads: Some(2), ..RunOptions::default() });
     assert_eq!(one.psa.len(), 30);
     for (a, b) in one.psa.iter().zip(&two.psa) {
         assert_eq!(a.values, b.values);
@@ -270,16 +210,9 @@ fn psa_is_identical_for_any_thread_count() {
 fn a_draw_that_breaks_a_group_is_an_error_naming_the_sample() {
     // Two biomarkers of one group with independent betas around 0.5 each: some sample sums
     // above 1.
-    let text = deterministic(
-        "loss = { value = 0.1 }\nprice = { value = 100 }\npa = { dist = \"beta\", mean = 0.49, se = 0.05 }\npb = { dist = \"beta\", mean = 0.49, se = 0.05 }",
-        50,
-    )
-    .replace(
-        "[[regimens]]\nname = \"bsc\"",
-        "[[biomarkers]]\nname = \"a\"\nprevalence = \"pa\"\ngroup = \"g\"\n\n[[biomarkers]]\nname = \"b\"\nprevalence = \"pb\"\ngroup = \"g\"\n\n[[regimens]]\nname = \"bsc\"",
-    );
-    let s = scenario::parse("psa.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
-    let err = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap_err();
+    let s = load("psa/group.toml", &[]);
+    let err =
+        vbpsim::workflow::run::simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, RunError::Sample { .. }), "{err}");
     let message = err.to_string();
     assert!(
@@ -312,24 +245,9 @@ fn ranks(x: &[f64]) -> Vec<f64> {
 
 #[test]
 fn dirichlet_shares_and_correlated_parameters_have_their_joint_laws() {
-    let parameters = r#"
-loss = { value = 0.1 }
-price = { dist = "gamma", mean = 5000, se = 1000 }
-drivers = { dist = "dirichlet", alpha = { egfr = 2, alk = 3, other = 5 } }
-z1 = { dist = "normal", mean = 0, sd = 1 }
-z2 = { dist = "normal", mean = 5, sd = 2 }
-u = { dist = "beta", alpha = 2, beta = 3 }
-
-[[correlations]]
-parameters = ["z1", "z2"]
-matrix = [[1, 0.6], [0.6, 1]]
-
-[[correlations]]
-parameters = ["price", "u"]
-matrix = [[1, -0.5], [-0.5, 1]]
-"#;
-    let text = deterministic(parameters, 0);
-    let s = scenario::parse("psa.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    // Dirichlet shares egfr, alk and other; correlated z1 and z2; price and u through the
+    // copula.
+    let s = load("psa/joint.toml", &[]);
     let m = &s.model;
     let n = 20_000u64;
     let draws: Vec<Vec<f64>> = (1..=n).map(|k| sample_values(m, 5, k).unwrap()).collect();
@@ -381,22 +299,10 @@ matrix = [[1, -0.5], [-0.5, 1]]
 
 #[test]
 fn impossible_correlations_are_refused_at_the_matrix() {
-    let parameters = r#"
-loss = { value = 0.1 }
-price = { dist = "gamma", mean = 5000, se = 1000 }
-a = { dist = "normal", mean = 0, sd = 1 }
-b = { dist = "normal", mean = 0, sd = 1 }
-c = { dist = "normal", mean = 0, sd = 1 }
-
-[[correlations]]
-parameters = ["a", "b", "c"]
-matrix = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]
-
-[[correlations]]
-parameters = ["loss", "price"]
-matrix = [[1, 0.2], [0.2, 1]]
-"#;
-    let err = scenario::parse("psa.toml", &deterministic(parameters, 0)).unwrap_err();
+    let err = match try_load("psa/impossible_correlations.toml", &[]) {
+        Ok(_) => panic!("impossible correlations must be refused"),
+        Err(e) => e,
+    };
     let text = format!("{err}");
     assert!(
         text.contains("correlations[0].matrix: expected a positive definite correlation matrix"),
@@ -410,11 +316,11 @@ fn evppi_matches_closed_forms_on_the_deterministic_model() {
     // inc NMB = λ·L − 12·A at λ = 200,000, where E[inc NMB] = 0: EVPPI(L) =
     // E_L[(λL − 12·E[A])⁺] (an integral over the beta) and EVPPI(A) = E_A[(λ·E[L] − 12A)⁺]
     // (the gamma partial moment), both minus max(0, E[inc NMB]) = 0.
-    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
     let samples = 40_000u64;
-    let sim = run(
-        &deterministic(parameters, samples),
-        RunOptions { patients: Some(2), ..RunOptions::default() },
+    let (_, sim) = simulate(
+        PSA,
+        &[self::samples(samples)],
+        &RunOptions { patients: Some(2), ..RunOptions::default() },
     );
     let table: Vec<Vec<(f64, f64)>> = sim
         .psa
@@ -467,8 +373,7 @@ fn evppi_matches_closed_forms_on_the_deterministic_model() {
 fn patient_noise_in_the_psa_is_measured_and_warned_about() {
     // Deterministic samples: no patient-level noise, no warning, within-sample errors 0 (up to
     // the rounding of sums of squares, a known limitation: about 1e-8 relative).
-    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
-    let quiet = run(&deterministic(parameters, 50), RunOptions::default());
+    let (_, quiet) = simulate(PSA, &[samples(50)], &RunOptions::default());
     assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
     for s in &quiet.psa {
         let e = s.arms[1].inc_nmb[0];
@@ -476,10 +381,12 @@ fn patient_noise_in_the_psa_is_measured_and_warned_about() {
     }
     // Random survival and a nearly fixed parameter: with 50 patients per sample the spread
     // across samples is almost all patient noise.
-    let noisy_parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.002 }\nprice = { dist = \"gamma\", mean = 5000, se = 10 }";
-    let text = deterministic(noisy_parameters, 50)
-        .replace(NEVER, r#"{ dist = "exponential", median = "2 years" }"#);
-    let noisy = run(&text, RunOptions::default());
+    let noisy_parameters = [
+        "parameters.loss = { dist = \"beta\", mean = 0.3, se = 0.002 }".to_string(),
+        "parameters.price = { dist = \"gamma\", mean = 5000, se = 10 }".to_string(),
+        samples(50),
+    ];
+    let (_, noisy) = simulate(RANDOM_SURVIVAL, &noisy_parameters, &RunOptions::default());
     assert!(!noisy.warnings.is_empty(), "a warning is expected");
     assert!(
         noisy.warnings[0].contains("treat/list")
@@ -502,22 +409,9 @@ fn table_of(bytes: Vec<u8>) -> (Vec<String>, Vec<Vec<String>>) {
 
 #[test]
 fn population_evpi_and_psa_summary_by_hand() {
-    let parameters = "loss = { dist = \"beta\", mean = 0.3, se = 0.05 }\nprice = { dist = \"gamma\", mean = 5000, se = 1000 }";
-    let text = deterministic(parameters, 200)
-        .replace(
-            "discount = { costs = 0, outcomes = 0 }",
-            "discount = { costs = 0.035, outcomes = 0 }",
-        )
-        .replace(
-            "[[regimens]]\nname = \"bsc\"",
-            "[payer]\npopulation = 1000\n\n[[regimens]]\nname = \"bsc\"",
-        )
-        .replace(
-            "wtp_grid = { from = 0, to = 100000, step = 20000 }",
-            "wtp_grid = { from = 150000, to = 250000, step = 50000 }\ndecision_years = 5",
-        );
-    let s = scenario::parse("psa.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    // 200 samples; costs discounted at 3.5 %; 1,000 patients a year over 5 years; a grid of
+    // 150,000, 200,000 and 250,000.
+    let (s, sim) = simulate("psa/population.toml", &[], &RunOptions::default());
     let (mut ceac, mut ceaf, mut evpi) = (Vec::new(), Vec::new(), Vec::new());
     vbpsim::output::psa_tables::write_acceptability(
         &mut ceac,

@@ -53,7 +53,8 @@ fn a_scenario_given_as_a_directory_or_missing_is_exit_2() {
     assert_one_line_and_hint(&stderr, "is a directory, expected a .toml file", "vbpsim init");
     let (_, stderr) = expect(vbpsim().args(["check", "no/such/scenario.toml"]), 2);
     assert_one_line_and_hint(&stderr, "cannot read scenario no/such/scenario.toml", "vbpsim init");
-    // A file saved as Latin-1: the line and column of the first byte that is not UTF-8.
+    // A file saved as Latin-1: the line and column of the first byte that is not UTF-8 (the
+    // bytes stay inline: the test is about the file's encoding).
     let dir = tempfile::tempdir().unwrap();
     let latin = dir.path().join("latin.toml");
     std::fs::write(&latin, b"[scenario]\nname = \"caf\xe9\"\n").unwrap();

@@ -6,6 +6,8 @@
 use crate::support::{expect, text_of, vbpsim};
 use std::path::{Path, PathBuf};
 
+// Scenario texts stay inline here: these tests are about how layers of text merge and where
+// their errors point.
 const BUNDLED: &str = include_str!("../../scenarios/nsclc_egfr.toml");
 
 /// Replace `old` by `new` in `text`, requiring that `old` occurs exactly once.

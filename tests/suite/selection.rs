@@ -8,71 +8,17 @@
 //! price of a `list` contract on the selected drug are checked the same way, within 4 Monte
 //! Carlo standard errors.
 
+use crate::support::{fixture, load, run};
 use vbpsim::rng::SampleKey;
-use vbpsim::scenario;
 use vbpsim::sim::Prepared;
 use vbpsim::sim::patient::{
     FIRST_LINE, LineDraws, LineProcesses, simulate as simulate_patient, tumour,
 };
-use vbpsim::workflow::run::{RunOptions, simulate};
+use vbpsim::workflow::run::RunOptions;
 
-const SCENARIO: &str = r#"
-[scenario]
-name = "selection"
-horizon = "30 years"
-discount = { costs = 0.03, outcomes = 0.03 }
-patients = 100000
-seed = 17
-comparator = "bsc_all"
-thresholds = [100000]
-
-[[tests]]
-name = "signature"
-predicts = "drug"
-auc = 0.8
-cutoff = 0.5
-sweep = { from = -1.0, to = 2.0, step = 1.5 }
-cost = 100
-turnaround = "0 days"
-
-[[regimens]]
-name = "drug"
-drugs = [{ name = "d", price = 5000, cycle = "28 days" }]
-response = 0.3
-progression = { responder = { dist = "exponential", rate = "0.03 per month" }, non_responder = { dist = "exponential", rate = "0.15 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.08 per month" } }
-
-[[regimens]]
-name = "bsc"
-response = 0.0
-progression = { responder = { dist = "exponential", rate = "0.2 per month" }, non_responder = { dist = "exponential", rate = "0.2 per month" } }
-death_before_progression = { dist = "exponential", rate = "0.01 per month" }
-after_progression = { survival = { dist = "exponential", rate = "0.1 per month" } }
-
-[states]
-progression_free = { cost = "500 per month", utility = 0.8 }
-progressed = { cost = "1000 per month", utility = 0.5 }
-
-[[strategies]]
-name = "bsc_all"
-default = "bsc"
-
-[[strategies]]
-name = "select"
-test = "signature"
-rules = [{ positive = "signature", treat = "drug" }]
-default = "bsc"
-
-[[strategies]]
-name = "drug_all"
-default = "drug"
-
-[[contracts]]
-name = "at_list"
-drug = "d"
-kind = "list"
-"#;
+/// A selection score (AUC 0.8, cutoff 0.5, a sweep of three cutoffs) for a drug at 5,000 per
+/// 28-day cycle, with a `list` contract on it.
+const SCENARIO: &str = "selection/selection.toml";
 
 const H: f64 = 30.0;
 const P_RESPONSE: f64 = 0.3;
@@ -170,7 +116,7 @@ fn binormal_rates_match_known_values() {
 /// with Φ(−c), using each patient's latent response to the predicted regimen.
 #[test]
 fn selection_reads_latent_response_with_binormal_rates() {
-    let s = scenario::parse("selection.toml", SCENARIO).unwrap();
+    let s = load(SCENARIO, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     let key = SampleKey::new(5, 0);
     let lines = LineProcesses::new(FIRST_LINE);
@@ -200,8 +146,7 @@ fn selection_reads_latent_response_with_binormal_rates() {
 
 #[test]
 fn base_case_and_sweep_match_closed_forms() {
-    let s = scenario::parse("selection.toml", SCENARIO).unwrap();
-    let sim = simulate(&s, &RunOptions::default(), &mut |_, _| {}).unwrap();
+    let sim = run(&load(SCENARIO, &[]), &RunOptions::default());
     let check = |summary: &[vbpsim::analysis::cea::ArmSummary],
                  contracts: &[vbpsim::analysis::contracts::ContractRow],
                  cutoff: f64| {
@@ -242,8 +187,7 @@ fn base_case_and_sweep_match_closed_forms() {
 #[test]
 fn run_writes_the_sweep_table_and_plots() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("selection.toml");
-    std::fs::write(&file, SCENARIO).unwrap();
+    let file = fixture(SCENARIO);
     let out = dir.path().join("out");
     let run = assert_cmd::cargo::cargo_bin_cmd!("vbpsim")
         .args(["run", "--quiet", "--patients", "4000", "--out"])

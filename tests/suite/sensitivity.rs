@@ -3,81 +3,24 @@
 //! distribution's range is its 2.5 % and 97.5 % quantiles; the command's folder, plots and
 //! errors.
 
-use crate::support::vbpsim;
+use crate::support::{fixture, load, try_load, vbpsim};
 use vbpsim::analysis::sensitivity::{RangeSource, ranges};
-use vbpsim::scenario;
 use vbpsim::workflow::run::RunOptions;
 use vbpsim::workflow::sensitivity::{Runner, one_way, switch_value};
-
-const NEVER: &str = r#"{ dist = "piecewise", breaks = ["0 years"], rates = ["0 per year"] }"#;
 
 /// `bsc` vs `treat` (a test at diagnosis costing `test_cost`, then drug x until progression).
 /// Parameters: the test cost with a scenario range, a uniform progression median and a fixed
 /// price without a range (not varied).
-fn scenario_text() -> String {
-    format!(
-        r#"
-[scenario]
-name = "oneway"
-horizon = "10 years"
-discount = {{ costs = 0.035, outcomes = 0.035 }}
-patients = 20000
-seed = 9
-comparator = "bsc"
-thresholds = [50000, 100000]
+const ONEWAY: &str = "sensitivity/oneway.toml";
 
-[parameters]
-test_cost = {{ value = 300, range = [100, 900] }}
-pfs_median = {{ dist = "uniform", lower = "6 months", upper = "18 months" }}
-price = {{ value = 1000 }}
-
-[[biomarkers]]
-name = "m"
-prevalence = 0.5
-
-[[tests]]
-name = "t"
-detects = ["m"]
-sensitivity = 1
-specificity = 1
-cost = "test_cost"
-turnaround = "0 days"
-
-[[regimens]]
-name = "bsc"
-response = 0
-progression = {{ responder = {NEVER}, non_responder = {{ dist = "exponential", median = "4 months" }} }}
-death_before_progression = {{ dist = "exponential", rate = "0.1 per year" }}
-after_progression = {{ survival = {{ dist = "exponential", median = "8 months" }} }}
-
-[[regimens]]
-name = "x"
-drugs = [{{ name = "x", price = "price", cycle = "1 month", max_cycles = 12 }}]
-response = 1
-progression = {{ responder = {{ dist = "exponential", median = "pfs_median" }}, non_responder = {NEVER} }}
-death_before_progression = {{ dist = "exponential", rate = "0.1 per year" }}
-after_progression = {{ survival = {{ dist = "exponential", median = "8 months" }} }}
-
-[states]
-progression_free = {{ cost = "100 per month", utility = 0.8 }}
-progressed = {{ utility = 0.5 }}
-
-[[strategies]]
-name = "bsc"
-default = "bsc"
-
-[[strategies]]
-name = "treat"
-test = "t"
-rules = [{{ positive = "m", treat = "x" }}]
-default = "x"
-"#
-    )
+/// --set the test cost's range.
+fn test_cost_range(range: &str) -> String {
+    format!("parameters.test_cost = {{ value = 300, {range} }}")
 }
 
 #[test]
 fn a_test_cost_moves_the_increment_by_exactly_its_change() {
-    let s = scenario::parse("oneway.toml", &scenario_text()).unwrap_or_else(|e| panic!("{e:?}"));
+    let s = load(ONEWAY, &[]);
     let m = &s.model;
     let r = ranges(m);
     let names: Vec<&str> = r.iter().map(|x| m.parameters[x.parameter].name.as_str()).collect();
@@ -111,8 +54,7 @@ fn a_test_cost_moves_the_increment_by_exactly_its_change() {
 fn the_decision_switches_where_the_closed_form_says() {
     // Incremental NMB falls by exactly one per unit of test cost (everybody on `treat` pays it
     // at diagnosis, same patients): it crosses zero at c* = 300 + NMB(300).
-    let text = scenario_text().replace("range = [100, 900]", "range = [0, 500000]");
-    let s = scenario::parse("oneway.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let s = load(ONEWAY, &[test_cost_range("range = [0, 500000]")]);
     let runner = Runner::new(&s.model, &RunOptions::default()).unwrap();
     let result = one_way(&runner, &mut |_, _| {}).unwrap();
     let arm = result.base.iter().position(|a| a.strategy == 1).unwrap();
@@ -124,8 +66,7 @@ fn the_decision_switches_where_the_closed_form_says() {
         assert!((got - want).abs() < 1e-6 * 500_000.0, "threshold {k}: {got} vs {want}");
     }
     // A parameter whose range keeps the sign reports no switch.
-    let narrow = scenario_text().replace("range = [100, 900]", "range = [299, 301]");
-    let s = scenario::parse("oneway.toml", &narrow).unwrap();
+    let s = load(ONEWAY, &[test_cost_range("range = [299, 301]")]);
     let runner = Runner::new(&s.model, &RunOptions::default()).unwrap();
     let result = one_way(&runner, &mut |_, _| {}).unwrap();
     let nmb = result.base[arm].inc_nmb[0].mean;
@@ -136,7 +77,7 @@ fn the_decision_switches_where_the_closed_form_says() {
 #[test]
 fn a_two_way_grid_is_linear_in_the_test_cost_at_every_progression_median() {
     use vbpsim::workflow::sensitivity::two_way;
-    let s = scenario::parse("oneway.toml", &scenario_text()).unwrap();
+    let s = load(ONEWAY, &[]);
     let m = &s.model;
     let runner =
         Runner::new(m, &RunOptions { patients: Some(5000), ..RunOptions::default() }).unwrap();
@@ -161,8 +102,7 @@ fn a_two_way_grid_is_linear_in_the_test_cost_at_every_progression_median() {
 #[test]
 fn the_command_writes_its_folder_and_refuses_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, scenario_text()).unwrap();
+    let file = fixture(ONEWAY);
     let out = dir.path().join("o");
     let run = vbpsim()
         .args(["sensitivity", "--quiet", "--patients", "3000", "--threshold", "100000"])
@@ -237,21 +177,17 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
         assert_eq!(o.status.code(), Some(code), "{args:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains(words), "{args:?}");
     }
-    let fixed = scenario_text()
-        .replace("test_cost = { value = 300, range = [100, 900] }", "test_cost = { value = 300 }")
-        .replace(
-            r#"pfs_median = { dist = "uniform", lower = "6 months", upper = "18 months" }"#,
-            r#"pfs_median = { value = "12 months" }"#,
-        );
-    let none = scenario_text().replace("thresholds = [50000, 100000]", "thresholds = []");
-    let f3 = dir.path().join("none.toml");
-    std::fs::write(&f3, none).unwrap();
-    let o = vbpsim().args(["sensitivity", "--quiet"]).arg(&f3).output().unwrap();
+    let none = ["--set", "scenario.thresholds = []"];
+    let o = vbpsim().args(["sensitivity", "--quiet"]).args(none).arg(&file).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("thresholds = []"));
-    let f2 = dir.path().join("fixed.toml");
-    std::fs::write(&f2, fixed).unwrap();
-    let o = vbpsim().args(["sensitivity", "--quiet"]).arg(&f2).output().unwrap();
+    let fixed = [
+        "--set",
+        "parameters.test_cost = { value = 300 }",
+        "--set",
+        r#"parameters.pfs_median = { value = "12 months" }"#,
+    ];
+    let o = vbpsim().args(["sensitivity", "--quiet"]).args(fixed).arg(&file).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no parameter to vary"));
 }
@@ -263,18 +199,15 @@ fn a_range_is_checked_like_the_parameter() {
         ("range = [100]", "parameters.test_cost.range"),
         ("range = [\"1 month\", \"2 months\"]", "parameters.test_cost.range"),
     ] {
-        let text = scenario_text().replace("range = [100, 900]", range);
-        let err = scenario::parse("oneway.toml", &text).expect_err(range);
+        let err = try_load(ONEWAY, &[test_cost_range(range)]).expect_err(range);
         let shown = format!("{err}");
         assert!(shown.contains(field), "{range}: {shown}");
     }
     // A probability's range must stay a probability, as its draws must.
-    let text = scenario_text()
-        .replace(
-            "price = { value = 1000 }",
-            "price = { value = 1000 }\nprev = { value = 0.5, range = [0.2, 1.4] }",
-        )
-        .replace("prevalence = 0.5", "prevalence = \"prev\"");
-    let err = scenario::parse("oneway.toml", &text).expect_err("probability range");
+    let sets = [
+        "parameters.prev = { value = 0.5, range = [0.2, 1.4] }".into(),
+        "biomarkers.m.prevalence = \"prev\"".into(),
+    ];
+    let err = try_load(ONEWAY, &sets).expect_err("probability range");
     assert!(format!("{err}").contains("biomarkers[0].prevalence"), "{err}");
 }

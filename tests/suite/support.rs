@@ -1,8 +1,12 @@
-//! What several test modules share: the vbpsim binary as a command, reading its output, and
-//! folder listings.
+//! What several test modules share: the vbpsim binary as a command, reading its output,
+//! folder listings, and the scenario fixtures under `tests/fixtures` loaded and simulated
+//! through the library (with their `extends` and `--set` layers, as the command line reads
+//! them).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
+use vbpsim::scenario::{self, LoadError, Scenario};
+use vbpsim::workflow::run::{RunOptions, Simulation};
 
 /// The `vbpsim` binary built with this test suite, run from the package root (so that the
 /// bundled scenarios' relative paths resolve).
@@ -39,4 +43,48 @@ pub fn listing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A scenario fixture: a path relative to `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A fixture's text, for the tests whose subject is the text itself (they edit it and read
+/// the error it makes).
+pub fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A fixture read as `vbpsim` reads a scenario: its `extends` chain, then each `--set`
+/// (`KEY=VALUE`, a line of TOML) in order.
+pub fn try_load(name: &str, sets: &[String]) -> Result<Scenario, LoadError> {
+    scenario::load_with(Some(&fixture(name)), sets)
+}
+
+/// [`try_load`], which must succeed.
+pub fn load(name: &str, sets: &[String]) -> Scenario {
+    try_load(name, sets).unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"))
+}
+
+/// The text of every layer of a scenario (bases first, then the `--set`s), whether or not it
+/// compiled: what a test that checks its variant applied looks at.
+pub fn layered_text(loaded: &Result<Scenario, LoadError>) -> &str {
+    match loaded {
+        Ok(s) => &s.source.text,
+        Err(LoadError::Invalid(e)) => &e.source.text,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Simulate a loaded scenario (no progress report).
+pub fn run(s: &Scenario, options: &RunOptions) -> Simulation {
+    vbpsim::workflow::run::simulate(s, options, &mut |_, _| {}).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Load a fixture with its `--set`s and simulate it.
+pub fn simulate(name: &str, sets: &[String], options: &RunOptions) -> (Scenario, Simulation) {
+    let s = load(name, sets);
+    let sim = run(&s, options);
+    (s, sim)
 }
