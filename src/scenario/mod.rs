@@ -43,6 +43,42 @@ pub enum LoadError {
     Invalid(Box<ScenarioErrors>),
 }
 
+impl LoadError {
+    /// What the user can do about it (errors in the file carry their own hints).
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            LoadError::Invalid(_) => None,
+            LoadError::NotUtf8 { .. } => Some(NOT_UTF8_HELP),
+            LoadError::Io { .. } => {
+                Some("give the path of a scenario .toml file, or run `vbpsim init` to write one")
+            }
+        }
+    }
+}
+
+/// Why `vbpsim init` could not write its template.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("{path} already exists; vbpsim init never overwrites a file")]
+    Exists { path: String },
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+impl TemplateError {
+    pub const EXISTS_HELP: &'static str = "give another path, e.g. `vbpsim init my_scenario.toml`";
+}
+
+/// Write the bundled scenario as a commented template to `path`; never overwrites a file.
+pub fn write_template(path: &Path) -> Result<(), TemplateError> {
+    let shown = || path.display().to_string();
+    if path.exists() {
+        return Err(TemplateError::Exists { path: shown() });
+    }
+    std::fs::write(path, DEFAULT_SCENARIO)
+        .map_err(|source| TemplateError::Write { path: shown(), source })
+}
+
 /// A compiled model with the text it came from.
 #[derive(Clone, Debug)]
 pub struct Scenario {

@@ -30,6 +30,74 @@ pub struct Comparison {
     pub seed: u64,
 }
 
+/// A comparison that cannot be made (exit code 2).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CompareError {
+    #[error("--threshold {value}: expected a willingness to pay per QALY between 0 and {limit:e}")]
+    ThresholdRange { value: f64, limit: f64 },
+    #[error("--threshold {value} is given twice: expected each threshold once")]
+    ThresholdTwice { value: f64 },
+    #[error(
+        "{file} is in {currency} but {first} is in {first_currency}: compare needs one currency"
+    )]
+    Currencies { file: String, currency: String, first: String, first_currency: String },
+    #[error(
+        "{file} has `thresholds = []`: the comparison reports NMB at a willingness to pay per QALY"
+    )]
+    NoThresholds { file: String },
+}
+
+impl CompareError {
+    /// What the user can do about it.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            CompareError::Currencies { .. } => {
+                Some("convert the costs, or set `scenario.currency` where it is only a label")
+            }
+            CompareError::NoThresholds { .. } => {
+                Some("give one with --threshold, e.g. --threshold 100000")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Check that `scenarios` (at least one) can be compared at `thresholds` (empty: the first
+/// scenario's): each threshold once and within the magnitude limit, one currency, and some
+/// threshold. Returns the thresholds given, if any.
+pub fn check(
+    scenarios: &[Scenario],
+    thresholds: Vec<f64>,
+) -> Result<Option<Vec<f64>>, CompareError> {
+    let limit = crate::model::limits::MAX_MAGNITUDE;
+    for (i, &value) in thresholds.iter().enumerate() {
+        if !(value.is_finite() && (0.0..=limit).contains(&value)) {
+            return Err(CompareError::ThresholdRange { value, limit });
+        }
+        if thresholds[..i].contains(&value) {
+            return Err(CompareError::ThresholdTwice { value });
+        }
+    }
+    // NMB and costs in different currencies cannot share a table.
+    let Some(first) = scenarios.first() else { return Ok(None) };
+    let currency = &first.model.meta.currency;
+    if let Some(other) = scenarios.iter().find(|s| &s.model.meta.currency != currency) {
+        return Err(CompareError::Currencies {
+            file: other.source.name.clone(),
+            currency: other.model.meta.currency.clone(),
+            first: first.source.name.clone(),
+            first_currency: currency.clone(),
+        });
+    }
+    if thresholds.is_empty() {
+        if first.model.meta.thresholds.is_empty() {
+            return Err(CompareError::NoThresholds { file: first.source.name.clone() });
+        }
+        return Ok(None);
+    }
+    Ok(Some(thresholds))
+}
+
 /// Labels for the table: scenario names where they are unique, file names otherwise.
 pub fn labels(scenarios: &[Scenario]) -> Vec<String> {
     let names: Vec<&str> = scenarios.iter().map(|s| s.model.meta.name.as_str()).collect();

@@ -10,6 +10,8 @@
 use crate::analysis::cea::{ArmSummary, Estimate};
 use crate::analysis::psa::PsaSample;
 use crate::model::Model;
+use crate::scenario::Scenario;
+use crate::workflow::run::{RunOptions, simulate};
 
 /// A run's size, before it starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -127,6 +129,51 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+impl GuardError {
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            GuardError::Overflow { .. } => "lower --patients or --samples",
+            GuardError::TooLong { .. } => {
+                "lower --patients or --samples, split the PSA over machines with `run --shard K/N` (deploy/slurm), or add --allow-large to run it anyway"
+            }
+            GuardError::TooBig { .. } => {
+                "lower --samples, split the PSA with `run --shard K/N`, or add --allow-large to run it anyway"
+            }
+        }
+    }
+}
+
+/// Refuse a run of `scenario` too large for this machine (guide "Robustness"): more than a day
+/// at the speed a pilot of the scenario measures on `threads`, more memory than is free, or
+/// counts beyond the engine's. `allow_large` skips the first two; the counters' limit stays.
+pub fn check_run(
+    scenario: &Scenario,
+    what: &str,
+    work: Workload,
+    threads: Option<usize>,
+    allow_large: bool,
+) -> Result<(), GuardError> {
+    let pilot = || {
+        // A short base case of this scenario on these threads: its speed on this machine.
+        let options = RunOptions {
+            patients: Some(20_000),
+            samples: Some(0),
+            seed: None,
+            threads,
+            simulation_only: true,
+        };
+        let sim = simulate(scenario, &options, &mut |_, _| {}).ok()?;
+        let strategies = scenario.model.strategies.len() as u64;
+        Some((sim.patients * strategies) as f64 / sim.wall_seconds)
+    };
+    if allow_large {
+        check(what, work, None, || None)
+    } else {
+        check(what, work, free_memory(), pilot)
+    }
 }
 
 /// The memory the kernel reports as available (MemAvailable), in bytes; `None` off Linux.

@@ -10,6 +10,8 @@ pub mod run;
 pub mod sensitivity;
 pub mod shard;
 
+pub use run::{Simulation, simulate};
+
 use crate::analysis::results::NonFinite;
 use crate::output::OutputError;
 use crate::output::folder::FolderError;

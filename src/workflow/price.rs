@@ -6,7 +6,28 @@ use super::RunError;
 use crate::analysis::cea::summarise;
 use crate::analysis::contracts::ThresholdPrice;
 use crate::model::Model;
+use crate::scenario::Scenario;
 use crate::sim::{Prepared, SampleSpec, simulate_sample};
+
+/// A scenario without contracts has no threshold price to print (exit code 2).
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{file} has no [[contracts]]: the threshold price is computed per contract arm")]
+pub struct NoContracts {
+    pub file: String,
+}
+
+impl NoContracts {
+    pub const HELP: &'static str =
+        "add a contract of kind \"list\" on the drug to price it at list terms";
+}
+
+/// Check that a scenario has a contract arm to price (`vbpsim price`).
+pub fn check(scenario: &Scenario) -> Result<(), NoContracts> {
+    if scenario.model.contracts.is_empty() {
+        return Err(NoContracts { file: scenario.source.name.clone() });
+    }
+    Ok(())
+}
 
 /// Incremental net monetary benefit of `arm` against the comparator at list, with every
 /// price of `drug` set to `price`, on the same patients.

@@ -7,7 +7,7 @@ use crate::analysis::cea::{ArmSummary, summarise};
 use crate::analysis::sensitivity::{
     OneWay, OneWayRange, OneWayRow, Sensitivity, TwoWay, moved, ranges, values_with,
 };
-use crate::model::Model;
+use crate::model::{Arm, Model};
 use crate::output::folder::Target;
 use crate::scenario::Scenario;
 use crate::sim::{Prepared, SampleSpec, simulate_sample};
@@ -140,27 +140,191 @@ pub fn two_way(
     Ok(TwoWay::new((x, y), (xs, ys), cells, model.meta.thresholds.len()))
 }
 
+/// A sensitivity analysis the scenario cannot serve: the user's request (exit code 2).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PlanError {
+    #[error("{file} has `thresholds = []`: the tornado is drawn at a willingness to pay per QALY")]
+    NoThresholds { file: String },
+    #[error("--threshold {threshold} is not one of the scenario's thresholds")]
+    UnknownThreshold { threshold: f64, thresholds: Vec<f64> },
+    #[error("--two-way: `{name}` is not a parameter with a range or a PSA distribution")]
+    NotVaried { name: String, varied: Vec<String> },
+    #[error("--two-way {names}: both are shares of one Dirichlet vector, which move together")]
+    OneDirichlet { names: String },
+    #[error("--two-way {names}: expected two different parameter names, A,B")]
+    NotAPair { names: String },
+    #[error(
+        "{file} has no parameter to vary: one-way sensitivity varies the parameters with a PSA distribution or a `range = [low, high]`"
+    )]
+    NothingToVary { file: String },
+    #[error("--arm {wanted}: no such arm; arms: {}", arms.join(", "))]
+    UnknownArm { wanted: String, arms: Vec<String> },
+    #[error("the scenario has no strategy besides the comparator")]
+    NoOtherStrategy,
+}
+
+impl PlanError {
+    /// What the user can do about it.
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            PlanError::NoThresholds { .. } => {
+                "give at least one, e.g. `thresholds = [100000]`".to_string()
+            }
+            PlanError::UnknownThreshold { thresholds, .. } => {
+                let list: Vec<String> = thresholds.iter().map(|t| t.to_string()).collect();
+                format!("use one of {}, or add it to `scenario.thresholds`", list.join(", "))
+            }
+            PlanError::NotVaried { varied, .. } => {
+                format!("parameters that can vary: {}", varied.join(", "))
+            }
+            PlanError::OneDirichlet { .. } => {
+                "pair one of them with a parameter outside the vector".to_string()
+            }
+            PlanError::NothingToVary { .. } => {
+                "give a parameter a range, e.g. `osi_price = { value = 14763, range = [11000, 18000] }`"
+                    .to_string()
+            }
+            PlanError::NotAPair { .. }
+            | PlanError::UnknownArm { .. }
+            | PlanError::NoOtherStrategy => return None,
+        })
+    }
+}
+
+/// A sensitivity analysis checked against its scenario before anything is simulated: the
+/// parameters varied, the arm and threshold whose tornado is drawn, and an optional two-way
+/// grid of `steps` points a side.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub ranges: Vec<OneWayRange>,
+    /// Index into the arms.
+    pub arm: usize,
+    /// Index into the scenario's thresholds.
+    pub threshold: usize,
+    pub two_way: Option<((OneWayRange, OneWayRange), usize)>,
+}
+
+impl Plan {
+    /// Check a request: `arm` as `STRATEGY` or `STRATEGY/CONTRACT` (default: the first strategy
+    /// other than the comparator, at list), `threshold` one of the scenario's (default: the
+    /// first), `two_way` as (`A,B`, steps).
+    pub fn new(
+        scenario: &Scenario,
+        arm: Option<&str>,
+        threshold: Option<f64>,
+        two_way: Option<(&str, usize)>,
+    ) -> Result<Plan, PlanError> {
+        let m = &scenario.model;
+        let file = || scenario.source.name.clone();
+        if m.meta.thresholds.is_empty() {
+            return Err(PlanError::NoThresholds { file: file() });
+        }
+        let threshold = match threshold {
+            None => 0,
+            Some(l) => m.meta.thresholds.iter().position(|&t| t == l).ok_or_else(|| {
+                PlanError::UnknownThreshold { threshold: l, thresholds: m.meta.thresholds.clone() }
+            })?,
+        };
+        let ranges = ranges(m);
+        let two_way = match two_way {
+            None => None,
+            Some((names, steps)) => Some((pair(m, &ranges, names)?, steps)),
+        };
+        if ranges.is_empty() {
+            return Err(PlanError::NothingToVary { file: file() });
+        }
+        let arm = arm_index(m, arm)?;
+        Ok(Plan { ranges, arm, threshold, two_way })
+    }
+
+    /// Simulations of the base case it takes: the base case, two per parameter and the grid
+    /// (the switch values' searches, a few simulations per parameter and threshold, are not
+    /// counted).
+    pub fn simulations(&self) -> u64 {
+        let steps = self.two_way.as_ref().map_or(0, |(_, steps)| *steps as u64);
+        1 + 2 * self.ranges.len() as u64 + steps * steps
+    }
+
+    /// Run it on `runner`'s patients. `progress` receives (simulations done, total) of the
+    /// one-way analysis, then of the grid.
+    pub fn run(
+        &self,
+        runner: &Runner<'_>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Sensitivity, RunError> {
+        let result = one_way(runner, progress)?;
+        let mut switches = Vec::new();
+        for (row, r) in result.rows.iter().enumerate() {
+            for t in 0..runner.model.meta.thresholds.len() {
+                switches.push((row, t, switch_value(runner, r, self.arm, t)?));
+            }
+        }
+        let two_way = match self.two_way {
+            Some((xy, steps)) => Some(two_way(runner, xy, steps, progress)?),
+            None => None,
+        };
+        Ok(Sensitivity {
+            order: result.tornado_order(self.arm, self.threshold),
+            one_way: result,
+            arm: self.arm,
+            threshold: self.threshold,
+            switches,
+            two_way,
+        })
+    }
+}
+
+/// The two parameters of a two-way grid, `A,B` by name among those with a range.
+fn pair(
+    m: &Model,
+    ranges: &[OneWayRange],
+    names: &str,
+) -> Result<(OneWayRange, OneWayRange), PlanError> {
+    let find = |n: &str| {
+        ranges.iter().find(|r| m.parameters[r.parameter].name == n).copied().ok_or_else(|| {
+            PlanError::NotVaried {
+                name: n.to_string(),
+                varied: ranges.iter().map(|r| m.parameters[r.parameter].name.clone()).collect(),
+            }
+        })
+    };
+    match names.split(',').map(str::trim).collect::<Vec<_>>()[..] {
+        [a, b] if a != b => {
+            let (x, y) = (find(a)?, find(b)?);
+            // Moving two shares of one Dirichlet vector would rescale each other.
+            let together =
+                m.dirichlets.iter().any(|g| g.contains(&x.parameter) && g.contains(&y.parameter));
+            if together {
+                return Err(PlanError::OneDirichlet { names: names.to_string() });
+            }
+            Ok((x, y))
+        }
+        _ => Err(PlanError::NotAPair { names: names.to_string() }),
+    }
+}
+
 /// The arm to draw: `strategy` or `strategy/contract` (default: the first strategy other than
 /// the comparator, at list), as an index into the arms.
-pub fn focus_arm(model: &Model, base: &[ArmSummary], arm: Option<&str>) -> Result<usize, String> {
-    let name_of = |a: &ArmSummary| {
+fn arm_index(model: &Model, arm: Option<&str>) -> Result<usize, PlanError> {
+    let arms = model.arms();
+    let name_of = |a: &Arm| {
         let contract = a.contract.map_or("list", |c| model.contracts[c].name.as_str());
         format!("{}/{contract}", model.strategies[a.strategy].name)
     };
     let Some(wanted) = arm else {
-        return base
+        return arms
             .iter()
             .position(|a| a.strategy != model.meta.comparator)
-            .ok_or_else(|| "the scenario has no strategy besides the comparator".to_string());
+            .ok_or(PlanError::NoOtherStrategy);
     };
     let wanted = if wanted.contains('/') { wanted.to_string() } else { format!("{wanted}/list") };
-    base.iter().position(|a| name_of(a) == wanted).ok_or_else(|| {
-        let arms: Vec<String> = base
+    arms.iter().position(|a| name_of(a) == wanted).ok_or_else(|| PlanError::UnknownArm {
+        wanted,
+        arms: arms
             .iter()
             .filter(|a| !(a.strategy == model.meta.comparator && a.contract.is_none()))
             .map(name_of)
-            .collect();
-        format!("--arm {wanted}: no such arm; arms: {}", arms.join(", "))
+            .collect(),
     })
 }
 

@@ -42,6 +42,53 @@ pub enum MergeError {
     Scenario { path: String, source: LoadError },
     #[error("nothing to merge: give the shard folders")]
     Empty,
+    #[error("--out {path} is one of the shard folders being merged")]
+    OutIsShard { path: String },
+}
+
+impl MergeError {
+    /// What the user can do about it, where the message does not say.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            MergeError::OutIsShard { .. } => Some("choose another output folder"),
+            _ => None,
+        }
+    }
+}
+
+/// A shard of a run without PSA samples (exit code 2).
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("--shard {k}/{n} splits the PSA samples, but {file} has none (samples = 0)")]
+pub struct NoSamples {
+    pub k: u64,
+    pub n: u64,
+    pub file: String,
+}
+
+impl NoSamples {
+    pub const HELP: &'static str = "give --samples S, or run without --shard";
+}
+
+/// The PSA samples of shard `k` of `n` of a run of `samples` samples of `scenario`.
+pub fn block(
+    scenario: &Scenario,
+    samples: u64,
+    (k, n): (u64, u64),
+) -> Result<std::ops::Range<u64>, NoSamples> {
+    if samples == 0 {
+        return Err(NoSamples { k, n, file: scenario.source.name.clone() });
+    }
+    Ok(shard_samples(samples, k, n))
+}
+
+/// Refuse to merge into one of the shard folders being merged.
+pub fn check_out(dirs: &[PathBuf], out: &Path) -> Result<(), MergeError> {
+    if let Ok(t) = std::fs::canonicalize(out)
+        && dirs.iter().any(|d| std::fs::canonicalize(d).is_ok_and(|d| d == t))
+    {
+        return Err(MergeError::OutIsShard { path: out.display().to_string() });
+    }
+    Ok(())
 }
 
 /// The first numbers of a list, and how many more.

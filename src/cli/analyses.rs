@@ -1,0 +1,219 @@
+//! `price`, `sensitivity` and `compare`: the analyses that re-simulate a scenario's base
+//! case (threshold prices, one-way, threshold and two-way sensitivity) or several scenarios on
+//! one seed.
+
+use super::args::{Overrides, Sizes, Writing};
+use super::common::{guard, load, note_displaced, simulate_with_progress, sizes_of};
+use super::failure::{Failure, check_target, run_failure};
+use super::progress::Progress;
+use std::path::{Path, PathBuf};
+use vbpsim::analysis::contracts::ThresholdPrice;
+use vbpsim::output::folder::Target;
+use vbpsim::scenario::Scenario;
+use vbpsim::workflow::RunOptions;
+use vbpsim::workflow::compare::Comparison;
+use vbpsim::workflow::guard::Workload;
+use vbpsim::workflow::price::NoContracts;
+use vbpsim::workflow::sensitivity::{Plan, Runner};
+
+/// `vbpsim price`: print the threshold (value-based) list price of each contract arm at each
+/// threshold.
+pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Failure> {
+    let s = loaded?;
+    let m = &s.model;
+    vbpsim::workflow::price::check(&s)
+        .map_err(|e| Failure::refused(&e, Some(NoContracts::HELP)))?;
+    let options = sizes.options();
+    let (patients, samples) = sizes_of(&s, &options);
+    let work = Workload::new(m, patients, 1 + samples, samples);
+    guard(&s, "this run", work, options.threads, sizes.allow_large)?;
+    let sim = simulate_with_progress(&s, &options, false)?;
+    outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency);
+    for row in &sim.contracts {
+        let r = &sim.summary[row.arm];
+        let c = &m.contracts[row.contract];
+        let prices: Vec<String> = m
+            .meta
+            .thresholds
+            .iter()
+            .zip(&row.threshold_price)
+            .map(|(l, p)| match p {
+                ThresholdPrice::At(p) => format!("at {l}: {p:.2}"),
+                ThresholdPrice::NotEvenFree => {
+                    format!("at {l}: none (not cost-effective even free)")
+                }
+                ThresholdPrice::AnyPrice => {
+                    format!(
+                        "at {l}: none (cost-effective at any price: the cost stops rising with it)"
+                    )
+                }
+                ThresholdPrice::CostDoesNotRise => {
+                    format!("at {l}: none (cost does not rise with price)")
+                }
+                ThresholdPrice::NotSearched => format!("at {l}: not computed"),
+            })
+            .collect();
+        outln!(
+            "  {}/{} ({} on {}): {}",
+            m.strategies[r.strategy].name,
+            c.name,
+            c.kind.name(),
+            m.drugs[c.drug],
+            prices.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// What `vbpsim sensitivity` is asked for besides the scenario and its sizes.
+pub struct Request {
+    /// `--arm`: STRATEGY or STRATEGY/CONTRACT.
+    pub arm: Option<String>,
+    /// `--threshold`: one of the scenario's.
+    pub threshold: Option<f64>,
+    /// `--two-way A,B` and `--steps`.
+    pub two_way: Option<(String, usize)>,
+    pub allow_large: bool,
+}
+
+/// `vbpsim sensitivity`: one-way, threshold and (with `--two-way`) two-way sensitivity of the
+/// base case on the same patients, and its folder.
+pub fn sensitivity(
+    loaded: Result<Scenario, Failure>,
+    out: Option<PathBuf>,
+    options: &RunOptions,
+    request: Request,
+    writing: &Writing,
+) -> Result<(), Failure> {
+    let (force, quiet) = (writing.force, writing.quiet);
+    let s = loaded?;
+    let m = &s.model;
+    let two_way = request.two_way.as_ref().map(|(names, steps)| (names.as_str(), *steps));
+    let plan = Plan::new(&s, request.arm.as_deref(), request.threshold, two_way)
+        .map_err(|e| Failure::refused(&e, e.help().as_deref()))?;
+    let target = Target::new(
+        out.unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", m.meta.name))),
+        force,
+    );
+    let (patients, _) = sizes_of(&s, options);
+    let work = Workload::new(m, patients, plan.simulations(), 0);
+    guard(&s, "this sensitivity analysis", work, options.threads, request.allow_large)?;
+    check_target(&target)?;
+    let mut progress =
+        Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
+    let runner = Runner::new(m, options).map_err(run_failure)?;
+    let result = plan.run(&runner, &mut |d, t| progress.update(d, t)).map_err(run_failure)?;
+    progress.finish();
+    let displaced = target.displaces().then(|| target.aside());
+    let dir =
+        vbpsim::workflow::sensitivity::write_outputs(&s, &result, &target).map_err(run_failure)?;
+    // Said even with --quiet: it is about the user's own folder.
+    note_displaced(&target, displaced);
+    if !quiet {
+        let one_way = &result.one_way;
+        say!(
+            "varied {} parameters ({} simulations of {} patients × {} strategies) in {:.2} s; wrote {}",
+            one_way.rows.len(),
+            1 + 2 * one_way.rows.len(),
+            one_way.patients,
+            m.strategies.len(),
+            one_way.wall_seconds,
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `vbpsim compare`: simulate every scenario on one seed and at one set of thresholds, and
+/// write the comparison folder.
+pub fn compare(
+    paths: &[PathBuf],
+    out: Option<PathBuf>,
+    thresholds: Vec<f64>,
+    sizes: &Sizes,
+    overrides: &Overrides,
+    writing: &Writing,
+) -> Result<(), Failure> {
+    let (force, quiet) = (writing.force, writing.quiet);
+    // Every scenario is checked before any is simulated; all their errors are shown at once.
+    let mut scenarios = Vec::with_capacity(paths.len());
+    let mut errors = Vec::new();
+    for p in paths {
+        match load(Some(p), overrides) {
+            Ok(s) => scenarios.push(s),
+            Err(f) => errors.push(f.message),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Failure::input(errors.join("\n\n")));
+    }
+    let thresholds = vbpsim::workflow::compare::check(&scenarios, thresholds)
+        .map_err(|e| Failure::refused(&e, e.help()))?;
+    let target = Target::new(out.unwrap_or_else(|| Path::new("output").join("compare")), force);
+    let options = sizes.options();
+    let mut work = Workload::new(&scenarios[0].model, 0, 0, 0);
+    for s in &scenarios {
+        let (patients, samples) = sizes_of(s, &options);
+        work = work.and(Workload::new(&s.model, patients, 1 + samples, samples));
+    }
+    guard(&scenarios[0], "this comparison", work, options.threads, sizes.allow_large)?;
+    check_target(&target)?;
+    let mut progress =
+        Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
+    let failed = run_failure;
+    let comparison =
+        vbpsim::workflow::compare::run(scenarios, thresholds, &options, &mut |d, t| {
+            progress.update(d, t)
+        })
+        .map_err(failed)?;
+    progress.finish();
+    let displaced = target.displaces().then(|| target.aside());
+    let (dir, drawn) =
+        vbpsim::workflow::compare::write_outputs(&comparison, &target).map_err(failed)?;
+    // Said even with --quiet: it is about the user's own folder.
+    note_displaced(&target, displaced);
+    if !quiet {
+        say!(
+            "compared {} scenarios on seed {}; wrote {}",
+            comparison.entries.len(),
+            comparison.seed,
+            dir.display()
+        );
+        if !drawn {
+            say!(
+                "note: no arm (strategy/contract) is common to every scenario, so comparison.png is not drawn; comparison.csv has every arm"
+            );
+        }
+        print_comparison(&comparison);
+    }
+    Ok(())
+}
+
+/// Each scenario's arms against its comparator at the first threshold, on the console.
+fn print_comparison(comparison: &Comparison) {
+    let lambda = comparison.thresholds[0];
+    for e in &comparison.entries {
+        let m = &e.scenario.model;
+        for a in
+            e.sim.summary.iter().filter(|a| a.strategy != m.meta.comparator || a.contract.is_some())
+        {
+            let arm = format!(
+                "{}/{}",
+                m.strategies[a.strategy].name,
+                vbpsim::output::tables::contract_name(m, a.contract)
+            );
+            let icer = a.icer.map_or(a.icer_status.as_str().to_string(), |x| {
+                format!("ICER {x:.0} {}/QALY", m.meta.currency)
+            });
+            say!(
+                "  {:<24} {:<32} inc. cost {:>11.0}  inc. QALY {:>7.4}  inc. NMB at {lambda} {:>11.0}  {}",
+                e.label,
+                arm,
+                a.inc_cost.mean,
+                a.inc_qaly.mean,
+                a.inc_nmb[0].mean,
+                icer
+            );
+        }
+    }
+}

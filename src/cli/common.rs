@@ -1,0 +1,61 @@
+//! What the commands do alike: load a scenario with its overrides, read the run's sizes,
+//! refuse a run too large for the machine, simulate with a progress bar, and say where
+//! `--force` moved a folder.
+
+use super::args::Overrides;
+use super::failure::{Failure, run_failure};
+use super::progress::Progress;
+use std::path::{Path, PathBuf};
+use vbpsim::output::folder::Target;
+use vbpsim::scenario::{self, Scenario};
+use vbpsim::workflow::guard::Workload;
+use vbpsim::workflow::{RunOptions, Simulation, simulate};
+
+pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Scenario, Failure> {
+    Ok(scenario::load_with(path, &overrides.set)?)
+}
+
+/// Patients per strategy and PSA samples of a run: the command line's, else the scenario's.
+pub fn sizes_of(s: &Scenario, options: &RunOptions) -> (u64, u64) {
+    let meta = &s.model.meta;
+    (options.patients.unwrap_or(meta.patients), options.samples.unwrap_or(meta.samples))
+}
+
+/// Refuse a run too large for this machine (see `vbpsim::workflow::guard::check_run`).
+pub fn guard(
+    s: &Scenario,
+    what: &str,
+    work: Workload,
+    threads: Option<usize>,
+    allow_large: bool,
+) -> Result<(), Failure> {
+    vbpsim::workflow::guard::check_run(s, what, work, threads, allow_large)
+        .map_err(|e| Failure::refused(&e, Some(e.help())))
+}
+
+/// Say where --force moved a folder vbpsim could not replace.
+pub fn note_displaced(target: &Target, displaced: Option<PathBuf>) {
+    if let Some(aside) = displaced {
+        say!(
+            "note: --force: the previous {} was moved aside to {} (nothing was deleted)",
+            target.display(),
+            aside.display()
+        );
+    }
+}
+
+/// The progress bar of a simulation of patients.
+pub const SIMULATING: &str =
+    "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}";
+
+/// Simulate with a progress bar that appears once the run has lasted a second.
+pub fn simulate_with_progress(
+    s: &Scenario,
+    options: &RunOptions,
+    quiet: bool,
+) -> Result<Simulation, Failure> {
+    let mut progress = Progress::new(quiet, SIMULATING);
+    let sim = simulate(s, options, &mut |d, t| progress.update(d, t)).map_err(run_failure)?;
+    progress.finish();
+    Ok(sim)
+}

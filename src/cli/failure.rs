@@ -1,0 +1,131 @@
+//! Failures and exit codes: 0 success, 2 invalid input (the scenario, the arguments, an
+//! output folder vbpsim may not replace, a run too large for the machine), 1 anything else
+//! (I/O, the environment). Every message is `error: …`, with `  = help: …` where there is
+//! something to do.
+
+use std::process::ExitCode;
+use vbpsim::output::OutputError;
+use vbpsim::output::folder::{FolderError, Target};
+use vbpsim::scenario::LoadError;
+use vbpsim::workflow::RunError;
+
+/// A failure with its exit code.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Invalid input: exit code 2.
+    pub fn input(message: impl Into<String>) -> Self {
+        Failure { code: 2, message: message.into() }
+    }
+
+    /// Anything else: exit code 1.
+    pub fn other(message: impl Into<String>) -> Self {
+        Failure { code: 1, message: message.into() }
+    }
+
+    /// An invalid input with what to do about it, `help`.
+    pub fn refused(e: impl std::fmt::Display, help: Option<&str>) -> Self {
+        match help {
+            Some(help) => Failure::input(format!("error: {e}\n  = help: {help}")),
+            None => Failure::input(format!("error: {e}")),
+        }
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        match (&e, e.help()) {
+            (LoadError::Invalid(errors), _) => Failure::input(errors.to_string()),
+            (_, help) => Failure::refused(&e, help),
+        }
+    }
+}
+
+/// An output folder that cannot be written: a folder vbpsim may not replace is the user's
+/// choice (exit 2, with --force as the way out); a disk that refuses is the machine's (exit 1).
+pub fn folder_failure(e: &FolderError) -> Failure {
+    let message = format!("error: {e}\n  = help: {}", e.hint());
+    if e.is_refusal() { Failure::input(message) } else { Failure::other(message) }
+}
+
+/// A run's failure: output-folder problems as [`folder_failure`], the rest exit 1.
+pub fn run_failure(e: RunError) -> Failure {
+    match &e {
+        RunError::Output(OutputError::Folder(f)) => folder_failure(f),
+        _ => Failure::other(format!("error: {e}")),
+    }
+}
+
+/// Check an output folder before simulating, so that a long run is not thrown away.
+pub fn check_target(target: &Target) -> Result<(), Failure> {
+    vbpsim::output::folder::check_target(target).map_err(|e| folder_failure(&e))
+}
+
+/// A command-line misuse (unknown flag, bad number, missing value…) as one line and a hint,
+/// exit 2; help and version go to stdout as clap writes them.
+pub fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::CommandFactory as _;
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    // The message is clap's first paragraph, its continuation lines joined.
+    let text = e.render().to_string();
+    let first = text.split("\n\n").next().unwrap_or_default();
+    let first: Vec<&str> = first.lines().map(str::trim).collect();
+    let first =
+        if first.is_empty() { "error: invalid command line".into() } else { first.join(" ") };
+    let cli = super::args::Cli::command();
+    let subcommand = std::env::args_os()
+        .nth(1)
+        .and_then(|name| name.into_string().ok())
+        .and_then(|name| cli.find_subcommand(&name).cloned());
+    // A near miss of a flag of the subcommand given, or of a subcommand.
+    let offered = |candidates: Vec<String>| {
+        let wrong = match e
+            .get(clap::error::ContextKind::InvalidArg)
+            .or_else(|| e.get(clap::error::ContextKind::InvalidSubcommand))
+        {
+            Some(clap::error::ContextValue::String(s)) => {
+                s.split('=').next().unwrap_or(s).to_string()
+            }
+            _ => return None,
+        };
+        candidates
+            .into_iter()
+            .map(|c| (strsim::levenshtein(&wrong, &c), c))
+            .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+            .min()
+            .map(|(_, c)| c)
+    };
+    let near = match (e.kind(), &subcommand) {
+        (ErrorKind::UnknownArgument, Some(sub)) => offered(
+            sub.get_arguments().filter_map(|a| a.get_long()).map(|l| format!("--{l}")).collect(),
+        ),
+        (ErrorKind::InvalidSubcommand, _) => {
+            offered(cli.get_subcommands().map(|c| c.get_name().to_string()).collect())
+        }
+        _ => None,
+    };
+    let lists = match &subcommand {
+        Some(sub) => format!("`vbpsim {} --help` lists its options", sub.get_name()),
+        None => "`vbpsim --help` lists the commands".to_string(),
+    };
+    let hint = match near {
+        Some(near) => format!("did you mean `{near}`? {lists}"),
+        None => lists,
+    };
+    say!("{first}\n  = help: {hint}");
+    ExitCode::from(2)
+}

@@ -1,0 +1,106 @@
+//! The `vbpsim` command line: parse the arguments, run one command, and map its failure to an
+//! exit code (0 success, 2 invalid input, 1 anything else). The work of every command is a
+//! library call; this folder holds the grammar ([`args`]), the messages and exit codes
+//! ([`failure`]), the progress bar ([`progress`]) and one file per group of commands.
+
+/// Print a line to stderr, ignoring a closed pipe (`vbpsim check x | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Print a line to stdout, ignoring a closed pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+mod analyses;
+mod args;
+mod bench;
+mod common;
+mod failure;
+mod progress;
+mod run;
+mod scenario;
+
+use args::{Cli, Command};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return failure::usage_error(&e),
+    };
+    let result = match cli.command {
+        Command::Run { scenario, out, sizes, overrides, shard, resume, writing } => {
+            let loaded = common::load(scenario.as_deref(), &overrides);
+            match shard {
+                Some(shard) => run::shard(loaded, out, &sizes, shard, &writing),
+                None => run::run(loaded, out, &sizes, resume, &writing),
+            }
+        }
+        Command::Merge { shards, out, threads, allow_large, writing } => {
+            run::merge(&shards, out, threads, allow_large, &writing)
+        }
+        Command::Check { scenario, overrides } => {
+            scenario::check(common::load(Some(&scenario), &overrides))
+        }
+        Command::Init { path } => {
+            scenario::init(path.unwrap_or_else(|| PathBuf::from("scenario.toml")))
+        }
+        Command::Price { scenario, sizes, overrides } => {
+            analyses::price(common::load(scenario.as_deref(), &overrides), &sizes)
+        }
+        Command::Compare { scenarios, out, thresholds, sizes, overrides, writing } => {
+            analyses::compare(&scenarios, out, thresholds, &sizes, &overrides, &writing)
+        }
+        Command::Bench { scenario, patients, threads, allow_large, overrides } => {
+            let loaded = common::load(scenario.as_deref(), &overrides);
+            bench::bench(loaded, patients, threads, allow_large)
+        }
+        Command::Sensitivity {
+            scenario,
+            out,
+            patients,
+            seed,
+            threads,
+            arm,
+            threshold,
+            two_way,
+            steps,
+            allow_large,
+            overrides,
+            writing,
+        } => {
+            let options = vbpsim::workflow::RunOptions {
+                patients,
+                samples: Some(0),
+                seed,
+                threads: threads.map(|t| t as usize),
+                simulation_only: true,
+            };
+            let request = analyses::Request {
+                arm,
+                threshold,
+                two_way: two_way.map(|names| (names, steps as usize)),
+                allow_large,
+            };
+            let loaded = common::load(scenario.as_deref(), &overrides);
+            analyses::sensitivity(loaded, out, &options, request, &writing)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            say!("{}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! `check` and `init`: a scenario validated and summarised, or a template written.
+
+use super::failure::Failure;
+use std::path::PathBuf;
+use vbpsim::scenario::{Scenario, TemplateError};
+
+/// `vbpsim check`: validate a scenario and print a one-screen summary of the model.
+pub fn check(loaded: Result<Scenario, Failure>) -> Result<(), Failure> {
+    let s = loaded?;
+    use std::io::Write as _;
+    let _ = write!(std::io::stdout(), "{}", vbpsim::scenario::describe::summary(&s));
+    Ok(())
+}
+
+/// `vbpsim init`: write a commented template scenario that runs as is; never overwrites.
+pub fn init(path: PathBuf) -> Result<(), Failure> {
+    vbpsim::scenario::write_template(&path).map_err(|e| match e {
+        TemplateError::Exists { .. } => Failure::refused(&e, Some(TemplateError::EXISTS_HELP)),
+        TemplateError::Write { .. } => Failure::other(format!("error: {e}")),
+    })?;
+    say!("wrote {}; run it with `vbpsim run {}`", path.display(), path.display());
+    Ok(())
+}
