@@ -6,6 +6,7 @@
 
 mod biomarkers;
 mod budget;
+mod checks;
 mod compile;
 mod contracts;
 mod correlations;

@@ -7,7 +7,9 @@
 
 use super::diagnostic::did_you_mean;
 use super::reader::{MAX_MAGNITUDE, ParamEntry, Reader, Value, describe, join};
+use crate::model::Parameter;
 use crate::params::ParamDist;
+use crate::rng::{Process, ProcessKind};
 use crate::units::{Dimension, parse_quantity};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -619,4 +621,29 @@ fn read_parameter(
         _ => point,
     };
     Some((point, dim, d))
+}
+
+/// The parameters read, in slot order (the order of parameters.csv), and the Dirichlet share
+/// vectors as indices into them.
+pub(super) fn assemble(r: &Reader) -> (Vec<Parameter>, Vec<Vec<usize>>) {
+    let mut parameters: Vec<Parameter> = r
+        .parameter_order
+        .iter()
+        .map(|name| {
+            let e = &r.parameters[name];
+            Parameter {
+                name: name.clone(),
+                slot: e.slot,
+                dimension: e.dimension,
+                dist: e.dist,
+                range: e.range,
+                process: Process::named(ProcessKind::Parameter, name),
+            }
+        })
+        .collect();
+    parameters.sort_by_key(|p| p.slot.0);
+    let index_of = |name: &str| parameters.iter().position(|p| p.name == name);
+    let dirichlets: Vec<Vec<usize>> =
+        r.dirichlet_groups.iter().map(|g| g.iter().filter_map(|n| index_of(n)).collect()).collect();
+    (parameters, dirichlets)
 }

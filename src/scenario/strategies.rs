@@ -134,3 +134,63 @@ pub(super) fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) ->
     }
     false
 }
+
+/// What a rule's `positive` may name: a biomarker (bit b) or a selection test (its bit).
+pub(super) fn positives(
+    biomarker_names: &[String],
+    test_entries: &[Named<'_, '_>],
+    test_names: &[String],
+) -> Vec<(String, usize)> {
+    let mut positives: Vec<(String, usize)> =
+        biomarker_names.iter().enumerate().map(|(b, n)| (n.clone(), b)).collect();
+    // Bits as `read_tests` assigns them, also for selection tests with errors (so rules that
+    // name them raise no second error).
+    let selection_tests =
+        test_entries.iter().zip(test_names).filter(|(e, _)| e.table.contains_key("predicts"));
+    positives.extend(
+        selection_tests.enumerate().map(|(k, (_, n))| (n.clone(), biomarker_names.len() + k)),
+    );
+    positives
+}
+
+/// Second lines: a pathway like a strategy's, read once every regimen is known.
+pub(super) fn read_second_lines(
+    r: &mut Reader,
+    (regimen_entries, regimens, regimen_names): (
+        &[Named<'_, '_>],
+        &mut [Option<Regimen>],
+        &[String],
+    ),
+    test_names: &[String],
+    positives: &[(String, usize)],
+    tests: &[Option<Test>],
+) {
+    for (i, e) in regimen_entries.iter().enumerate() {
+        let Some(v) = e.table.get("second_line") else { continue };
+        let path = join(&e.path, "second_line");
+        let Some(t) = r.table(v, &path) else { continue };
+        r.check_keys(t, &path, &["share", "test", "rules", "default"]);
+        let share = r.quantity_or(t, &path, "share", Dimension::Number, Check::Probability, 1.0);
+        let inner = Named { table: t, span: v.span(), path };
+        let pathway = read_strategy(
+            r,
+            &inner,
+            &format!("{}:second_line", regimen_names[i]),
+            &test_names,
+            &regimen_names,
+            &positives,
+            &tests,
+        );
+        if regimens[i].as_ref().is_some_and(|g| matches!(g.course, CourseSpec::Partitioned { .. }))
+        {
+            r.error(
+                v.span(),
+                &join(&e.path, "second_line"),
+                "expected no `second_line` on a partitioned-survival regimen: its OS curve already includes what follows progression".to_string(),
+            );
+        }
+        if let (Some(reg), Some(share), Some(pathway)) = (regimens[i].as_mut(), share, pathway) {
+            reg.second_line = Some(SecondLine { share, pathway });
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Checks that span several sections of a scenario (a contract against the horizon, the
+//! payer and the regimens; second lines against each other; heterogeneity against the
+//! biomarkers), run once every section has been read, so that each error points at the value
+//! that breaks the rule.
+
+use super::reader::{Named, Reader, join};
+use crate::contracts::Kind;
+use crate::contracts::cohort::{CohortRule, CohortTerms};
+use crate::model::*;
+
+/// A concurrent test runs beside another; chaining concurrency or pairing a test with itself
+/// has no meaning.
+pub(super) fn concurrent_tests(
+    r: &mut Reader,
+    tests: &[Option<Test>],
+    test_entries: &[Named<'_, '_>],
+    test_names: &[String],
+) {
+    for (i, (t, e)) in tests.iter().zip(test_entries).enumerate() {
+        let Some(j) = t.as_ref().and_then(|t| t.concurrent) else { continue };
+        let nested = tests[j].as_ref().is_some_and(|u| u.concurrent.is_some());
+        if i == j || nested {
+            r.error(
+                e.table["concurrent"].span(),
+                &join(&e.path, "concurrent"),
+                format!(
+                    "expected another test without a `concurrent` of its own, found `{}`",
+                    test_names[j]
+                ),
+            );
+        }
+    }
+}
+
+/// Only two lines: a second-line regimen has no second line of its own.
+pub(super) fn two_lines_at_most(
+    r: &mut Reader,
+    regimen_entries: &[Named<'_, '_>],
+    regimens: &[Option<Regimen>],
+    regimen_names: &[String],
+) {
+    for (e, reg) in regimen_entries.iter().zip(regimens) {
+        let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
+        let p = &sl.pathway;
+        for target in p.rules.iter().map(|&(_, t)| t).chain([p.default]) {
+            if regimens[target].as_ref().is_some_and(|g| g.second_line.is_some()) {
+                r.error(
+                    e.table["second_line"].span(),
+                    &join(&e.path, "second_line"),
+                    format!(
+                        "expected second-line regimens without a `second_line` of their own (two lines at most), found `{}`",
+                        regimen_names[target]
+                    ),
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// Contract dates must fall inside the horizon, or the terms silently never apply.
+pub(super) fn contract_dates(
+    r: &mut Reader,
+    meta: &Option<Meta>,
+    contracts: &[Option<Contract>],
+    contract_entries: &[Named<'_, '_>],
+) {
+    if let Some(m) = &meta {
+        for (c, e) in contracts.iter().zip(contract_entries) {
+            let Some(c) = c else { continue };
+            let dates: Vec<(&str, Slot)> = match &c.kind {
+                Kind::MoneyBack(t) => vec![("window", t.window)],
+                Kind::Cohort(CohortTerms {
+                    rule: CohortRule::PopulationOutcome { window, .. },
+                    ..
+                }) => vec![("window", *window)],
+                Kind::PaymentAtResult(t) => vec![("assess_at", t.assess_at)],
+                Kind::ResponseRebate(t) => vec![("assess_at", t.assess_at)],
+                _ => Vec::new(),
+            };
+            for (key, slot) in dates {
+                let x = r.values[slot.0 as usize];
+                if x >= m.horizon {
+                    r.error(
+                        e.table[key].span(),
+                        &join(&e.path, key),
+                        format!(
+                            "expected a date before the horizon ({} years), found {} years after treatment start",
+                            m.horizon, x
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Cohort-level contracts and yearly administration need the payer's yearly population.
+pub(super) fn contract_population(
+    r: &mut Reader,
+    population: Option<Option<u64>>,
+    contracts: &[Option<Contract>],
+    contract_entries: &[Named<'_, '_>],
+) {
+    if population == Some(None) {
+        for (c, e) in contracts.iter().zip(contract_entries) {
+            let Some(c) = c else { continue };
+            let (key, why) = if c.kind.cohort_years().is_some() {
+                ("kind", format!("a `{}` contract", c.kind.name()))
+            } else if r.values[c.admin_per_year.0 as usize] > 0.0 {
+                ("admin", "`admin.per_year`".to_string())
+            } else {
+                continue;
+            };
+            r.error_help(
+                e.table[key].span(),
+                &join(&e.path, key),
+                format!(
+                    "{why} needs the payer's incident population, and `payer.population` is not set"
+                ),
+                Some(
+                    "add `population = 5000` (patients entering each strategy per year) to [payer]"
+                        .to_string(),
+                ),
+            );
+        }
+    }
+}
+
+/// A contract needs one list price for its drug: the threshold price is that price.
+pub(super) fn contract_list_price(
+    r: &mut Reader,
+    contracts: &[Option<Contract>],
+    contract_entries: &[Named<'_, '_>],
+    regimens: &[Option<Regimen>],
+    drugs: &[String],
+) {
+    for (c, e) in contracts.iter().zip(contract_entries) {
+        let Some(c) = c else { continue };
+        let prices: Vec<(&str, f64)> = regimens
+            .iter()
+            .flatten()
+            .flat_map(|g| {
+                g.drugs.iter().filter(|d| d.drug == c.drug).map(move |d| (g.name.as_str(), d.price))
+            })
+            .map(|(name, slot)| (name, r.values[slot.0 as usize]))
+            .collect();
+        if let Some((first, p0)) = prices.first()
+            && let Some((other, p1)) = prices.iter().find(|(_, p)| p != p0)
+        {
+            r.error(
+                e.table["drug"].span(),
+                &join(&e.path, "drug"),
+                format!(
+                    "drug `{}` has price {p0} in regimen `{first}` but {p1} in `{other}`: a contracted drug needs one list price",
+                    drugs[c.drug]
+                ),
+            );
+        }
+    }
+}
+
+/// A contract settles one line's exposure: its drug may not also be paid in the second line
+/// after a regimen that gives it, nor while bridging (those payments would escape the contract
+/// and its threshold price).
+pub(super) fn contract_one_line(
+    r: &mut Reader,
+    (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
+    (regimens, regimen_names): (&[Option<Regimen>], &[String]),
+    strategies: &[Option<Strategy>],
+    drugs: &[String],
+) {
+    for (c, e) in contracts.iter().zip(contract_entries) {
+        let Some(c) = c else { continue };
+        let gives = |r: usize| {
+            regimens[r].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
+        };
+        let mut clash = None;
+        for (i, reg) in regimens.iter().enumerate() {
+            let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
+            let p = &sl.pathway;
+            if gives(i) && p.rules.iter().map(|&(_, r)| r).chain([p.default]).any(gives) {
+                clash = Some(format!("regimen `{}` and its second line", regimen_names[i]));
+            }
+        }
+        for st in strategies.iter().flatten() {
+            if let Some(b) = st.bridging.filter(|&b| gives(b)) {
+                clash = Some(format!(
+                    "the bridging regimen `{}` of strategy `{}`",
+                    regimen_names[b], st.name
+                ));
+            }
+        }
+        if let Some(where_) = clash {
+            r.error(
+                e.table["drug"].span(),
+                &join(&e.path, "drug"),
+                format!(
+                    "expected a contracted drug given in one line only, found `{}` in {where_}",
+                    drugs[c.drug]
+                ),
+            );
+        }
+    }
+}
+
+/// Heterogeneity and acquired markers must make sense together.
+pub(super) fn heterogeneity(
+    r: &mut Reader,
+    biomarker_entries: &[Named<'_, '_>],
+    biomarkers: &[Biomarker],
+    groups: &[BiomarkerGroup],
+    heterogeneity: &Option<Option<Heterogeneity>>,
+) {
+    for (i, e) in biomarker_entries.iter().enumerate() {
+        let Some(b) = biomarkers.get(i) else { continue };
+        if let Some(v) = e.table.get("discordance")
+            && heterogeneity.as_ref().is_some_and(Option::is_none)
+        {
+            r.error_help(
+                v.span(),
+                &join(&e.path, "discordance"),
+                "expected `discordance` only with a [heterogeneity] table (one lesion cannot be discordant)".to_string(),
+                Some("add [heterogeneity] with `lesions = [...]`".into()),
+            );
+        }
+        if b.acquired && groups[b.group].members.iter().any(|&m| !biomarkers[m].acquired) {
+            r.error(
+                e.table.get("acquired").map_or(e.span.clone(), |x| x.span()),
+                &join(&e.path, "acquired"),
+                format!(
+                    "expected an acquired marker outside groups of markers present at diagnosis, found it in group `{}`: a resistance marker is not exclusive of the driver it resists",
+                    groups[b.group].name
+                ),
+            );
+        }
+    }
+}
+
+/// In each group, the lesions that gain a marker must fit in the lesions of marker-free
+/// primaries: Σ prevalence × discordance ≤ 1 − Σ prevalence.
+pub(super) fn discordance_fits(
+    r: &mut Reader,
+    biomarker_entries: &[Named<'_, '_>],
+    biomarkers: &[Biomarker],
+    groups: &[BiomarkerGroup],
+) {
+    for (g, group) in groups.iter().enumerate() {
+        let v = |slot: Slot| r.values[slot.0 as usize];
+        let total: f64 = group.members.iter().map(|&m| v(biomarkers[m].prevalence)).sum();
+        let gained: f64 = group
+            .members
+            .iter()
+            .map(|&m| v(biomarkers[m].prevalence) * v(biomarkers[m].discordance))
+            .sum();
+        if gained > 0.0 && gained > 1.0 - total + 1e-12 {
+            let m = *group.members.last().unwrap_or(&0);
+            let span = biomarker_entries
+                .get(m)
+                .and_then(|e| e.table.get("discordance"))
+                .map_or(0..0, |x| x.span());
+            r.error(
+                span,
+                &format!("biomarkers[{m}].discordance"),
+                format!(
+                    "expected Σ prevalence × discordance ≤ 1 − Σ prevalence in group `{}` (gains must fit in the marker-free lesions), found {gained} > {}",
+                    groups[g].name,
+                    1.0 - total
+                ),
+            );
+        }
+    }
+}
+
+/// A contract must be on a drug that some strategy can give.
+pub(super) fn contract_drug_given(
+    r: &mut Reader,
+    (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
+    strategies: &[Option<Strategy>],
+    regimens: &[Option<Regimen>],
+    drugs: &[String],
+) {
+    for (c, e) in contracts.iter().zip(contract_entries) {
+        let (Some(c), true) =
+            (c, strategies.iter().all(Option::is_some) && regimens.iter().all(Option::is_some))
+        else {
+            continue;
+        };
+        let used = strategies.iter().flatten().any(|s| {
+            let second = |reg: usize| {
+                regimens[reg].as_ref().and_then(|g| g.second_line.as_ref()).map(|sl| {
+                    sl.pathway
+                        .rules
+                        .iter()
+                        .map(|&(_, r)| r)
+                        .chain([sl.pathway.default])
+                        .collect::<Vec<usize>>()
+                })
+            };
+            let first = s.rules.iter().map(|&(_, reg)| reg).chain([s.default]);
+            let all: Vec<usize> = first
+                .flat_map(|reg| std::iter::once(reg).chain(second(reg).unwrap_or_default()))
+                .collect();
+            all.into_iter().any(|reg| {
+                regimens[reg].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
+            })
+        });
+        if !used {
+            r.error(
+                e.table["drug"].span(),
+                &join(&e.path, "drug"),
+                format!(
+                    "no strategy gives drug `{}`: the contract would have no arm",
+                    drugs[c.drug]
+                ),
+            );
+        }
+    }
+}
