@@ -12,6 +12,7 @@ mod contracts;
 mod correlations;
 pub mod describe;
 pub mod diagnostic;
+mod distributions;
 mod layers;
 mod meta;
 mod parameters;
