@@ -253,188 +253,14 @@ impl Prepared {
         let v = |s: Slot| values[s.0 as usize];
         let mut groups = Vec::with_capacity(model.groups.len());
         for g in &model.groups {
-            let mut cum = 0.0;
-            let members: Vec<(usize, f64)> = g
-                .members
-                .iter()
-                .map(|&b| {
-                    cum += v(model.biomarkers[b].prevalence);
-                    (b, cum)
-                })
-                .collect();
-            // Validated on point values; a PSA draw can still push a group above 1.
-            if cum > 1.0 + 1e-12 {
-                return Err(PrepareError::GroupSum { group: g.name.clone(), sum: cum });
-            }
-            let discordance: Vec<f64> =
-                g.members.iter().map(|&b| v(model.biomarkers[b].discordance)).collect();
-            let none = 1.0 - cum;
-            let mut gained = 0.0;
-            let gains: Vec<f64> = g
-                .members
-                .iter()
-                .zip(&discordance)
-                .map(|(&b, &d)| {
-                    if none > 1e-12 {
-                        gained += v(model.biomarkers[b].prevalence) * d / none;
-                    }
-                    gained
-                })
-                .collect();
-            if gained > 1.0 + 1e-12 {
-                return Err(PrepareError::Discordance { group: g.name.clone(), sum: gained });
-            }
-            groups.push(PreparedGroup {
-                process: g.process,
-                members,
-                discordance,
-                gains,
-                lesion_process: g.lesion_process,
-            });
+            groups.push(prepare_group(model, g, values)?);
         }
-        let tests = model
-            .tests
-            .iter()
-            .map(|t| PreparedTest {
-                failure: v(t.failure),
-                failure_process: t.failure_process,
-                on_failure: t.on_failure,
-                cost: v(t.cost),
-                turnaround: v(t.turnaround),
-                readings: t
-                    .readings
-                    .iter()
-                    .map(|r| (r.biomarker, v(r.sensitivity), 1.0 - v(r.specificity), r.process))
-                    .collect(),
-                shedding: match t.specimen {
-                    Specimen::Tissue => None,
-                    Specimen::Plasma { shedding } => Some(v(shedding)),
-                },
-                concurrent: t.concurrent,
-                selection: t.selection.as_ref().map(|sel| {
-                    let (sensitivity, false_positive) =
-                        crate::model::binormal_rates(v(sel.auc), v(sel.cutoff));
-                    PreparedSelection {
-                        regimen: sel.regimen,
-                        bit: sel.bit,
-                        sensitivity,
-                        false_positive,
-                        process: sel.process,
-                    }
-                }),
-            })
-            .collect();
+        let tests = model.tests.iter().map(|t| prepare_test(t, values)).collect();
         let costs = Discount::new(model.meta.discount_costs);
         let manufacturer = Discount::new(model.meta.discount_manufacturer);
         let mut regimens = Vec::with_capacity(model.regimens.len());
         for r in &model.regimens {
-            let build = |spec: &TteSpec, what: &'static str| {
-                spec.build(values).map_err(|source| PrepareError::Distribution {
-                    regimen: r.name.clone(),
-                    what,
-                    source,
-                })
-            };
-            let drugs = r
-                .drugs
-                .iter()
-                .enumerate()
-                .map(|(i, d)| DrugSchedule {
-                    drug: d.drug,
-                    price: v(d.price),
-                    cycle: v(d.cycle),
-                    schedule: Cycle::new(v(d.cycle)),
-                    max_cycles: d.max_cycles.unwrap_or(u64::MAX),
-                    max_duration: d.max_duration.map_or(f64::INFINITY, v),
-                    administration: v(d.administration)
-                        + if i == 0 { v(r.administration) } else { 0.0 },
-                    cycle_sums: costs.cycle_sums(v(d.cycle), model.meta.horizon),
-                    manufacturer_cycle_sums: manufacturer
-                        .cycle_sums(v(d.cycle), model.meta.horizon),
-                })
-                .collect();
-            regimens.push(PreparedRegimen {
-                drugs,
-                response_by_biomarker: r
-                    .response
-                    .by_biomarker
-                    .iter()
-                    .map(|&(b, s)| (b, v(s)))
-                    .collect(),
-                response_otherwise: v(r.response.otherwise),
-                course: match &r.course {
-                    CourseSpec::Clinical {
-                        progression_responder,
-                        progression_non_responder,
-                        death_before_progression,
-                        post_progression_survival,
-                    } => PreparedCourse::Clinical {
-                        progression_responder: build(
-                            progression_responder,
-                            "progression.responder",
-                        )?,
-                        progression_non_responder: build(
-                            progression_non_responder,
-                            "progression.non_responder",
-                        )?,
-                        death_before_progression: build(
-                            death_before_progression,
-                            "death_before_progression",
-                        )?,
-                        post_progression_survival: build(
-                            post_progression_survival,
-                            "after_progression.survival",
-                        )?,
-                    },
-                    CourseSpec::Partitioned { pfs, os } => PreparedCourse::Partitioned {
-                        pfs: build(pfs, "partitioned.pfs")?,
-                        os: build(os, "partitioned.os")?,
-                    },
-                },
-                post_progression_cost: v(r.post_progression_cost),
-                discontinuation: match &r.discontinuation {
-                    Some(d) => Some(build(d, "discontinuation")?),
-                    None => None,
-                },
-                adverse_events: r
-                    .adverse_events
-                    .iter()
-                    .map(|a| PreparedAdverseEvent {
-                        probability: v(a.probability),
-                        cost: v(a.cost),
-                        qaly_loss: v(a.qaly_loss),
-                        process: a.process,
-                    })
-                    .collect(),
-                assessment: r.assessment.map(v),
-                response_false_positive: v(r.response_false_positive),
-                response_false_negative: v(r.response_false_negative),
-                monitoring: r.monitoring.as_ref().map(|m| PreparedMonitoring {
-                    every: v(m.every),
-                    lead_time: v(m.lead_time),
-                    sensitivity: v(m.sensitivity),
-                    cost: v(m.cost),
-                    test_sums: costs.cycle_sums(v(m.every), model.meta.horizon),
-                    process: Process::new(ProcessKind::Monitoring, 0),
-                }),
-                second_line: r.second_line.as_ref().map(|sl| PreparedSecondLine {
-                    share: v(sl.share),
-                    pathway: prepare_pathway(&sl.pathway, values),
-                }),
-                immunotherapy: match &r.immunotherapy {
-                    None => None,
-                    Some(io) => Some(PreparedImmunotherapy {
-                        time_to_response: match &io.time_to_response {
-                            Some(d) => Some(build(d, "time_to_response")?),
-                            None => None,
-                        },
-                        pseudo_progression: v(io.pseudo_progression),
-                        beyond_progression: io.beyond_progression.map(v),
-                        response_process: Process::new(ProcessKind::TimeToResponse, 0),
-                        pseudo_process: Process::new(ProcessKind::PseudoProgression, 0),
-                    }),
-                },
-            });
+            regimens.push(prepare_regimen(model, r, values, (&costs, &manufacturer))?);
         }
         let s = &model.states;
         let mut prep = Prepared {
@@ -487,23 +313,7 @@ impl Prepared {
             population: model.meta.population.unwrap_or(0),
             arrival: Process::new(ProcessKind::Arrival, 0),
             cohort_fractions: vec![Vec::new(); model.arms().len()],
-            contracts: model
-                .contracts
-                .iter()
-                .map(|c| PreparedContract {
-                    drug: c.drug,
-                    kind: c.kind.map(&|s: &Slot| v(*s)),
-                    admin_per_patient: v(c.admin_per_patient),
-                    admin_per_assessment: v(c.admin_per_assessment),
-                    admin_per_entrant: match model.meta.population {
-                        Some(n) => v(c.admin_per_year) / n as f64,
-                        None => 0.0,
-                    },
-                    admin_per_year: v(c.admin_per_year),
-                    documentation_error: v(c.documentation_error),
-                    process: c.process,
-                })
-                .collect(),
+            contracts: model.contracts.iter().map(|c| prepare_contract(model, c, values)).collect(),
             budget: None,
         };
         for c in &mut prep.contracts {
@@ -543,5 +353,212 @@ impl Prepared {
             c.kind.rediscount(&zero, &zero);
         }
         out
+    }
+}
+
+/// A biomarker group with its cumulative prevalences and the lesions' gains; an error when a
+/// PSA draw pushes the prevalences above 1 or the gains beyond the marker-free share.
+fn prepare_group(
+    model: &Model,
+    g: &crate::model::BiomarkerGroup,
+    values: &[f64],
+) -> Result<PreparedGroup, PrepareError> {
+    let v = |s: Slot| values[s.0 as usize];
+    let mut cum = 0.0;
+    let members: Vec<(usize, f64)> = g
+        .members
+        .iter()
+        .map(|&b| {
+            cum += v(model.biomarkers[b].prevalence);
+            (b, cum)
+        })
+        .collect();
+    // Validated on point values; a PSA draw can still push a group above 1.
+    if cum > 1.0 + 1e-12 {
+        return Err(PrepareError::GroupSum { group: g.name.clone(), sum: cum });
+    }
+    let discordance: Vec<f64> =
+        g.members.iter().map(|&b| v(model.biomarkers[b].discordance)).collect();
+    let none = 1.0 - cum;
+    let mut gained = 0.0;
+    let gains: Vec<f64> = g
+        .members
+        .iter()
+        .zip(&discordance)
+        .map(|(&b, &d)| {
+            if none > 1e-12 {
+                gained += v(model.biomarkers[b].prevalence) * d / none;
+            }
+            gained
+        })
+        .collect();
+    if gained > 1.0 + 1e-12 {
+        return Err(PrepareError::Discordance { group: g.name.clone(), sum: gained });
+    }
+    Ok(PreparedGroup {
+        process: g.process,
+        members,
+        discordance,
+        gains,
+        lesion_process: g.lesion_process,
+    })
+}
+
+/// A test with concrete accuracy, cost and turnaround.
+fn prepare_test(t: &crate::model::Test, values: &[f64]) -> PreparedTest {
+    let v = |s: Slot| values[s.0 as usize];
+    PreparedTest {
+        failure: v(t.failure),
+        failure_process: t.failure_process,
+        on_failure: t.on_failure,
+        cost: v(t.cost),
+        turnaround: v(t.turnaround),
+        readings: t
+            .readings
+            .iter()
+            .map(|r| (r.biomarker, v(r.sensitivity), 1.0 - v(r.specificity), r.process))
+            .collect(),
+        shedding: match t.specimen {
+            Specimen::Tissue => None,
+            Specimen::Plasma { shedding } => Some(v(shedding)),
+        },
+        concurrent: t.concurrent,
+        selection: t.selection.as_ref().map(|sel| {
+            let (sensitivity, false_positive) =
+                crate::model::binormal_rates(v(sel.auc), v(sel.cutoff));
+            PreparedSelection {
+                regimen: sel.regimen,
+                bit: sel.bit,
+                sensitivity,
+                false_positive,
+                process: sel.process,
+            }
+        }),
+    }
+}
+
+/// A regimen with its drugs' payment schedules and its distributions built; an error names
+/// the distribution a set of values makes impossible.
+fn prepare_regimen(
+    model: &Model,
+    r: &crate::model::Regimen,
+    values: &[f64],
+    (costs, manufacturer): (&Discount, &Discount),
+) -> Result<PreparedRegimen, PrepareError> {
+    let v = |s: Slot| values[s.0 as usize];
+    let build = |spec: &TteSpec, what: &'static str| {
+        spec.build(values).map_err(|source| PrepareError::Distribution {
+            regimen: r.name.clone(),
+            what,
+            source,
+        })
+    };
+    let drugs = r
+        .drugs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| DrugSchedule {
+            drug: d.drug,
+            price: v(d.price),
+            cycle: v(d.cycle),
+            schedule: Cycle::new(v(d.cycle)),
+            max_cycles: d.max_cycles.unwrap_or(u64::MAX),
+            max_duration: d.max_duration.map_or(f64::INFINITY, v),
+            administration: v(d.administration) + if i == 0 { v(r.administration) } else { 0.0 },
+            cycle_sums: costs.cycle_sums(v(d.cycle), model.meta.horizon),
+            manufacturer_cycle_sums: manufacturer.cycle_sums(v(d.cycle), model.meta.horizon),
+        })
+        .collect();
+    Ok(PreparedRegimen {
+        drugs,
+        response_by_biomarker: r.response.by_biomarker.iter().map(|&(b, s)| (b, v(s))).collect(),
+        response_otherwise: v(r.response.otherwise),
+        course: match &r.course {
+            CourseSpec::Clinical {
+                progression_responder,
+                progression_non_responder,
+                death_before_progression,
+                post_progression_survival,
+            } => PreparedCourse::Clinical {
+                progression_responder: build(progression_responder, "progression.responder")?,
+                progression_non_responder: build(
+                    progression_non_responder,
+                    "progression.non_responder",
+                )?,
+                death_before_progression: build(
+                    death_before_progression,
+                    "death_before_progression",
+                )?,
+                post_progression_survival: build(
+                    post_progression_survival,
+                    "after_progression.survival",
+                )?,
+            },
+            CourseSpec::Partitioned { pfs, os } => PreparedCourse::Partitioned {
+                pfs: build(pfs, "partitioned.pfs")?,
+                os: build(os, "partitioned.os")?,
+            },
+        },
+        post_progression_cost: v(r.post_progression_cost),
+        discontinuation: match &r.discontinuation {
+            Some(d) => Some(build(d, "discontinuation")?),
+            None => None,
+        },
+        adverse_events: r
+            .adverse_events
+            .iter()
+            .map(|a| PreparedAdverseEvent {
+                probability: v(a.probability),
+                cost: v(a.cost),
+                qaly_loss: v(a.qaly_loss),
+                process: a.process,
+            })
+            .collect(),
+        assessment: r.assessment.map(v),
+        response_false_positive: v(r.response_false_positive),
+        response_false_negative: v(r.response_false_negative),
+        monitoring: r.monitoring.as_ref().map(|m| PreparedMonitoring {
+            every: v(m.every),
+            lead_time: v(m.lead_time),
+            sensitivity: v(m.sensitivity),
+            cost: v(m.cost),
+            test_sums: costs.cycle_sums(v(m.every), model.meta.horizon),
+            process: Process::new(ProcessKind::Monitoring, 0),
+        }),
+        second_line: r.second_line.as_ref().map(|sl| PreparedSecondLine {
+            share: v(sl.share),
+            pathway: prepare_pathway(&sl.pathway, values),
+        }),
+        immunotherapy: match &r.immunotherapy {
+            None => None,
+            Some(io) => Some(PreparedImmunotherapy {
+                time_to_response: match &io.time_to_response {
+                    Some(d) => Some(build(d, "time_to_response")?),
+                    None => None,
+                },
+                pseudo_progression: v(io.pseudo_progression),
+                beyond_progression: io.beyond_progression.map(v),
+                response_process: Process::new(ProcessKind::TimeToResponse, 0),
+                pseudo_process: Process::new(ProcessKind::PseudoProgression, 0),
+            }),
+        },
+    })
+}
+
+/// A contract with its terms at `values` (their fixed delays not yet discounted).
+fn prepare_contract(model: &Model, c: &crate::model::Contract, values: &[f64]) -> PreparedContract {
+    let v = |s: Slot| values[s.0 as usize];
+    PreparedContract {
+        drug: c.drug,
+        kind: c.kind.map(&|s: &Slot| v(*s)),
+        admin_per_patient: v(c.admin_per_patient),
+        admin_per_assessment: v(c.admin_per_assessment),
+        admin_per_entrant: match model.meta.population {
+            Some(n) => v(c.admin_per_year) / n as f64,
+            None => 0.0,
+        },
+        admin_per_year: v(c.admin_per_year),
+        documentation_error: v(c.documentation_error),
+        process: c.process,
     }
 }
