@@ -1,6 +1,6 @@
 //! The one-screen summary printed by `vbpsim check`.
 
-use crate::model::{CourseSpec, Model, TteForm, TteSpec};
+use crate::model::{CourseSpec, Model, Regimen, Test, TteForm, TteSpec};
 use crate::scenario::Scenario;
 use crate::units::Dimension;
 use std::fmt::Write;
@@ -71,6 +71,20 @@ pub fn summary(s: &Scenario) -> String {
             .collect();
         let _ = writeln!(o, "parameters {}", names.join(", "));
     }
+    biomarkers(&mut o, m);
+    for t in &m.tests {
+        test(&mut o, m, t);
+    }
+    for r in &m.regimens {
+        regimen(&mut o, m, r);
+    }
+    strategies(&mut o, m);
+    contracts(&mut o, m);
+    o
+}
+
+/// The biomarkers and, with heterogeneity, the lesions.
+fn biomarkers(o: &mut String, m: &Model) {
     for b in &m.biomarkers {
         let d = m.value(b.discordance);
         let _ = writeln!(
@@ -96,142 +110,152 @@ pub fn summary(s: &Scenario) -> String {
             if h.random_biopsy { "a lesion at random" } else { "the primary" }
         );
     }
-    for t in &m.tests {
-        let mut reads: Vec<String> = t
-            .readings
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} (sens {}, spec {})",
-                    m.biomarkers[r.biomarker].name,
-                    m.value(r.sensitivity),
-                    m.value(r.specificity)
-                )
-            })
-            .collect();
-        if let Some(sel) = &t.selection {
-            let (auc, cutoff) = (m.value(sel.auc), m.value(sel.cutoff));
-            let (sensitivity, false_positive) = crate::model::binormal_rates(auc, cutoff);
-            reads.push(format!(
-                "predicts response to {} (AUC {auc}, cutoff {cutoff}: sens {sensitivity:.4}, spec {:.4}){}",
-                m.regimens[sel.regimen].name,
-                1.0 - false_positive,
-                if sel.sweep.is_empty() {
-                    String::new()
-                } else {
-                    format!(", sweep of {} cutoffs", sel.sweep.len())
-                }
-            ));
-        }
-        if let crate::model::Specimen::Plasma { shedding } = t.specimen {
-            reads.push(format!("plasma (shedding {})", m.value(shedding)));
-        }
-        if let Some(c) = t.concurrent {
-            reads.push(format!("with {} at the same time", m.tests[c].name));
-        }
-        let _ = writeln!(
-            o,
-            "test       {}: {}; cost {}, turnaround {:.1} days, failure {} → {}",
-            t.name,
-            reads.join(", "),
-            m.value(t.cost),
-            m.value(t.turnaround) * 365.25,
-            m.value(t.failure),
-            t.on_failure.map_or("negative".to_string(), |i| m.tests[i].name.clone())
-        );
+}
+
+/// One test: what it reads, how well, its cost, wait and reflex.
+fn test(o: &mut String, m: &Model, t: &Test) {
+    let mut reads: Vec<String> = t
+        .readings
+        .iter()
+        .map(|r| {
+            format!(
+                "{} (sens {}, spec {})",
+                m.biomarkers[r.biomarker].name,
+                m.value(r.sensitivity),
+                m.value(r.specificity)
+            )
+        })
+        .collect();
+    if let Some(sel) = &t.selection {
+        let (auc, cutoff) = (m.value(sel.auc), m.value(sel.cutoff));
+        let (sensitivity, false_positive) = crate::model::binormal_rates(auc, cutoff);
+        reads.push(format!(
+            "predicts response to {} (AUC {auc}, cutoff {cutoff}: sens {sensitivity:.4}, spec {:.4}){}",
+            m.regimens[sel.regimen].name,
+            1.0 - false_positive,
+            if sel.sweep.is_empty() {
+                String::new()
+            } else {
+                format!(", sweep of {} cutoffs", sel.sweep.len())
+            }
+        ));
     }
-    for r in &m.regimens {
-        let drugs: Vec<String> = r
-            .drugs
-            .iter()
-            .map(|d| {
-                format!(
-                    "{} {} per {:.0} days",
-                    m.drugs[d.drug],
-                    m.value(d.price),
-                    m.value(d.cycle) * 365.25
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            o,
-            "regimen    {}: {}",
-            r.name,
-            if drugs.is_empty() { "no drugs".into() } else { drugs.join(" + ") }
-        );
-        let mut resp: Vec<String> = r
-            .response
-            .by_biomarker
-            .iter()
-            .map(|(b, p)| format!("{} {}", m.biomarkers[*b].name, m.value(*p)))
-            .collect();
-        resp.push(format!("otherwise {}", m.value(r.response.otherwise)));
-        let _ = writeln!(o, "             response {}", resp.join(", "));
-        match &r.course {
-            CourseSpec::Clinical {
-                progression_responder,
-                progression_non_responder,
-                death_before_progression,
-                post_progression_survival,
-            } => {
-                let lines = [
-                    ("progression responder", progression_responder),
-                    ("progression non-responder", progression_non_responder),
-                    ("death before progression", death_before_progression),
-                    ("after progression", post_progression_survival),
-                ];
-                for (what, spec) in lines {
-                    let _ = writeln!(o, "             {what} {}", tte(m, spec));
-                }
-            }
-            CourseSpec::Partitioned { pfs, os } => {
-                let _ = writeln!(o, "             partitioned survival: PFS {}", tte(m, pfs));
-                let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
+    if let crate::model::Specimen::Plasma { shedding } = t.specimen {
+        reads.push(format!("plasma (shedding {})", m.value(shedding)));
+    }
+    if let Some(c) = t.concurrent {
+        reads.push(format!("with {} at the same time", m.tests[c].name));
+    }
+    let _ = writeln!(
+        o,
+        "test       {}: {}; cost {}, turnaround {:.1} days, failure {} → {}",
+        t.name,
+        reads.join(", "),
+        m.value(t.cost),
+        m.value(t.turnaround) * 365.25,
+        m.value(t.failure),
+        t.on_failure.map_or("negative".to_string(), |i| m.tests[i].name.clone())
+    );
+}
+
+/// One regimen: drugs, response, course, and its monitoring, second line and immunotherapy
+/// patterns.
+fn regimen(o: &mut String, m: &Model, r: &Regimen) {
+    let drugs: Vec<String> = r
+        .drugs
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} per {:.0} days",
+                m.drugs[d.drug],
+                m.value(d.price),
+                m.value(d.cycle) * 365.25
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        o,
+        "regimen    {}: {}",
+        r.name,
+        if drugs.is_empty() { "no drugs".into() } else { drugs.join(" + ") }
+    );
+    let mut resp: Vec<String> = r
+        .response
+        .by_biomarker
+        .iter()
+        .map(|(b, p)| format!("{} {}", m.biomarkers[*b].name, m.value(*p)))
+        .collect();
+    resp.push(format!("otherwise {}", m.value(r.response.otherwise)));
+    let _ = writeln!(o, "             response {}", resp.join(", "));
+    match &r.course {
+        CourseSpec::Clinical {
+            progression_responder,
+            progression_non_responder,
+            death_before_progression,
+            post_progression_survival,
+        } => {
+            let lines = [
+                ("progression responder", progression_responder),
+                ("progression non-responder", progression_non_responder),
+                ("death before progression", death_before_progression),
+                ("after progression", post_progression_survival),
+            ];
+            for (what, spec) in lines {
+                let _ = writeln!(o, "             {what} {}", tte(m, spec));
             }
         }
-        if let Some(mo) = &r.monitoring {
-            let _ = writeln!(
-                o,
-                "             ctDNA monitoring every {}, lead time {}, sensitivity {}, cost {}",
-                months(m.value(mo.every)),
-                months(m.value(mo.lead_time)),
-                m.value(mo.sensitivity),
-                m.value(mo.cost)
-            );
-        }
-        if let Some(sl) = &r.second_line {
-            let p = &sl.pathway;
-            let rules: Vec<String> = p
-                .rules
-                .iter()
-                .map(|(b, g)| format!("{}+ → {}", m.positive_name(*b), m.regimens[*g].name))
-                .collect();
-            let _ = writeln!(
-                o,
-                "             second line for {} of detected progressions: {}{}else {}",
-                m.value(sl.share),
-                p.test.map_or(String::new(), |t| format!("re-test {}; ", m.tests[t].name)),
-                if rules.is_empty() { String::new() } else { format!("{}; ", rules.join("; ")) },
-                m.regimens[p.default].name
-            );
-        }
-        if let Some(io) = &r.immunotherapy {
-            if let Some(d) = &io.time_to_response {
-                let _ = writeln!(o, "             time to response {}", tte(m, d));
-            }
-            let q = m.value(io.pseudo_progression);
-            if q > 0.0 {
-                let _ = writeln!(o, "             pseudo-progression at the first scan {q}");
-            }
-            if let Some(c) = io.beyond_progression {
-                let _ = writeln!(
-                    o,
-                    "             treated beyond progression until confirmation {} later",
-                    months(m.value(c))
-                );
-            }
+        CourseSpec::Partitioned { pfs, os } => {
+            let _ = writeln!(o, "             partitioned survival: PFS {}", tte(m, pfs));
+            let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
         }
     }
+    if let Some(mo) = &r.monitoring {
+        let _ = writeln!(
+            o,
+            "             ctDNA monitoring every {}, lead time {}, sensitivity {}, cost {}",
+            months(m.value(mo.every)),
+            months(m.value(mo.lead_time)),
+            m.value(mo.sensitivity),
+            m.value(mo.cost)
+        );
+    }
+    if let Some(sl) = &r.second_line {
+        let p = &sl.pathway;
+        let rules: Vec<String> = p
+            .rules
+            .iter()
+            .map(|(b, g)| format!("{}+ → {}", m.positive_name(*b), m.regimens[*g].name))
+            .collect();
+        let _ = writeln!(
+            o,
+            "             second line for {} of detected progressions: {}{}else {}",
+            m.value(sl.share),
+            p.test.map_or(String::new(), |t| format!("re-test {}; ", m.tests[t].name)),
+            if rules.is_empty() { String::new() } else { format!("{}; ", rules.join("; ")) },
+            m.regimens[p.default].name
+        );
+    }
+    if let Some(io) = &r.immunotherapy {
+        if let Some(d) = &io.time_to_response {
+            let _ = writeln!(o, "             time to response {}", tte(m, d));
+        }
+        let q = m.value(io.pseudo_progression);
+        if q > 0.0 {
+            let _ = writeln!(o, "             pseudo-progression at the first scan {q}");
+        }
+        if let Some(c) = io.beyond_progression {
+            let _ = writeln!(
+                o,
+                "             treated beyond progression until confirmation {} later",
+                months(m.value(c))
+            );
+        }
+    }
+}
+
+/// The strategies: test, rules and default regimen.
+fn strategies(o: &mut String, m: &Model) {
+    let meta = &m.meta;
     for st in &m.strategies {
         let rules: Vec<String> = st
             .rules
@@ -257,6 +281,11 @@ pub fn summary(s: &Scenario) -> String {
             m.regimens[st.default].name
         );
     }
+}
+
+/// The contracts: kind, drug, arms and cohort settlement.
+fn contracts(o: &mut String, m: &Model) {
+    let meta = &m.meta;
     for c in &m.contracts {
         let arms = m
             .arms()
@@ -280,5 +309,4 @@ pub fn summary(s: &Scenario) -> String {
             if arms == 1 { "" } else { "s" }
         );
     }
-    o
 }
