@@ -42,7 +42,56 @@ pub(super) fn read_regimen(
             "response_error",
         ],
     );
-    // A drug listed twice in one regimen would be paid twice but settled once by a contract.
+    check_drugs_once(r, t, p, name);
+    let assessment = read_assessment(r, t, p);
+    let (false_positive, false_negative) = read_response_error(r, t, p);
+    let drugs = read_drugs(r, t, p, drug_names);
+    let administration =
+        r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
+    let response = r
+        .require(
+            t,
+            &e.span,
+            p,
+            "response",
+            "a probability, or a table by biomarker with `otherwise`",
+        )
+        .and_then(|v| read_response(r, v, &join(p, "response"), biomarkers));
+    let (course, pps_cost) = if let Some(v) = t.get("partitioned") {
+        read_partitioned(r, t, v, p)
+    } else {
+        read_clinical_course(r, e, p)
+    };
+    let immunotherapy = read_immunotherapy(r, t, p);
+    let monitoring = match t.get("monitoring") {
+        Some(v) => read_monitoring(r, v, &join(p, "monitoring")).map(Some),
+        None => Some(None),
+    };
+    let discontinuation = match t.get("discontinuation") {
+        Some(d) => read_tte(r, d, &join(p, "discontinuation")).map(Some),
+        None => Some(None),
+    };
+    let adverse_events = read_adverse_events(r, t, p, name);
+    Some(Regimen {
+        name: name.to_string(),
+        drugs: drugs?,
+        administration: administration?,
+        response: response?,
+        course: course?,
+        post_progression_cost: pps_cost?,
+        discontinuation: discontinuation?,
+        adverse_events: adverse_events?,
+        assessment: assessment?,
+        response_false_positive: false_positive?,
+        response_false_negative: false_negative?,
+        immunotherapy: immunotherapy?,
+        second_line: None,
+        monitoring: monitoring?,
+    })
+}
+
+/// A drug listed twice in one regimen would be paid twice but settled once by a contract.
+fn check_drugs_once(r: &mut Reader, t: &DeTable<'_>, p: &str, name: &str) {
     if let Some(v) = t.get("drugs")
         && let DeValue::Array(items) = v.get_ref()
     {
@@ -63,7 +112,11 @@ pub(super) fn read_regimen(
             }
         }
     }
-    let assessment = match t.get("assessment") {
+}
+
+/// `assessment`: the interval between scans, at least a day (`Some(None)` without scans).
+fn read_assessment(r: &mut Reader, t: &DeTable<'_>, p: &str) -> Option<Option<Slot>> {
+    match t.get("assessment") {
         Some(v) => r
             .quantity(v, &join(p, "assessment"), Dimension::Duration, Check::Positive)
             .and_then(|slot| {
@@ -80,7 +133,12 @@ pub(super) fn read_regimen(
                 }
             }),
         None => Some(None),
-    };
+    }
+}
+
+/// `response_error = { false_positive, false_negative }`: how scans misread response (0 by
+/// default).
+fn read_response_error(r: &mut Reader, t: &DeTable<'_>, p: &str) -> (Option<Slot>, Option<Slot>) {
     let (mut false_positive, mut false_negative) = (None, None);
     match t.get("response_error") {
         Some(v) => {
@@ -110,7 +168,17 @@ pub(super) fn read_regimen(
             false_negative = Some(r.constant(0.0));
         }
     }
-    let drugs: Option<Vec<Drug>> = match t.get("drugs") {
+    (false_positive, false_negative)
+}
+
+/// `drugs = [{ name, price, cycle, … }]` (none: best supportive care).
+fn read_drugs(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    p: &str,
+    drug_names: &mut Vec<String>,
+) -> Option<Vec<Drug>> {
+    match t.get("drugs") {
         Some(v) => r.array(v, &join(p, "drugs")).and_then(|items| {
             let ds: Vec<Option<Drug>> = items
                 .iter()
@@ -120,33 +188,17 @@ pub(super) fn read_regimen(
             ds.into_iter().collect()
         }),
         None => Some(Vec::new()),
-    };
-    let administration =
-        r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
-    let response = r
-        .require(
-            t,
-            &e.span,
-            p,
-            "response",
-            "a probability, or a table by biomarker with `otherwise`",
-        )
-        .and_then(|v| read_response(r, v, &join(p, "response"), biomarkers));
-    let (course, pps_cost) = if let Some(v) = t.get("partitioned") {
-        read_partitioned(r, t, v, p)
-    } else {
-        read_clinical_course(r, e, p)
-    };
-    let immunotherapy = read_immunotherapy(r, t, p);
-    let monitoring = match t.get("monitoring") {
-        Some(v) => read_monitoring(r, v, &join(p, "monitoring")).map(Some),
-        None => Some(None),
-    };
-    let discontinuation = match t.get("discontinuation") {
-        Some(d) => read_tte(r, d, &join(p, "discontinuation")).map(Some),
-        None => Some(None),
-    };
-    let adverse_events: Option<Vec<AdverseEvent>> = match t.get("adverse_events") {
+    }
+}
+
+/// `adverse_events = [{ name, probability, cost, qaly_loss }]`, each name once.
+fn read_adverse_events(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    p: &str,
+    name: &str,
+) -> Option<Vec<AdverseEvent>> {
+    match t.get("adverse_events") {
         Some(v) => r.array(v, &join(p, "adverse_events")).and_then(|items| {
             if items.len() > MAX_ADVERSE_EVENTS {
                 r.error(
@@ -210,23 +262,7 @@ pub(super) fn read_regimen(
             aes.into_iter().collect()
         }),
         None => Some(Vec::new()),
-    };
-    Some(Regimen {
-        name: name.to_string(),
-        drugs: drugs?,
-        administration: administration?,
-        response: response?,
-        course: course?,
-        post_progression_cost: pps_cost?,
-        discontinuation: discontinuation?,
-        adverse_events: adverse_events?,
-        assessment: assessment?,
-        response_false_positive: false_positive?,
-        response_false_negative: false_negative?,
-        immunotherapy: immunotherapy?,
-        second_line: None,
-        monitoring: monitoring?,
-    })
+    }
 }
 
 /// `monitoring = { every, lead_time, sensitivity, cost }`: ctDNA tests on treatment.
