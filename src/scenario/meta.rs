@@ -6,6 +6,7 @@ use super::reader::{Check, Reader, Value, describe, join};
 use crate::model::limits::*;
 use crate::model::*;
 use crate::units::Dimension;
+use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 pub(super) const SCENARIO_KEYS: &[&str] = &[
@@ -42,85 +43,9 @@ pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) ->
         Some(v) => r.string(v, "scenario.currency").map(str::to_string),
         None => Some("USD".to_string()),
     };
-    let horizon = r.require(t, &span, p, "horizon", "a duration like \"20 years\"").and_then(|v| {
-        let h = r.literal_quantity(v, "scenario.horizon", Dimension::Duration, Check::Positive)?;
-        if h > MAX_HORIZON_YEARS {
-            r.error(
-                v.span(),
-                "scenario.horizon",
-                format!(
-                    "expected a horizon of at most {MAX_HORIZON_YEARS} years, found {}",
-                    describe(v.get_ref())
-                ),
-            );
-            return None;
-        }
-        Some(h)
-    });
-    let (mut dc, mut doutc) = (Some(0.0), Some(0.0));
-    let mut dm: Option<Option<f64>> = Some(None);
-    if let Some(d) = r.require(t, &span, p, "discount", "a table { costs = 0.03, outcomes = 0.03 }")
-        && let Some(dt) = r.table(d, "scenario.discount")
-    {
-        r.check_keys(dt, "scenario.discount", &["costs", "outcomes", "manufacturer"]);
-        if let Some(mv) = dt.get("manufacturer") {
-            dm = r.number(mv, "scenario.discount.manufacturer").and_then(|x| {
-                if (0.0..1.0).contains(&x) {
-                    Some(Some(x))
-                } else {
-                    r.error(
-                        mv.span(),
-                        "scenario.discount.manufacturer",
-                        format!("expected an annual rate in [0, 1), found {x}"),
-                    );
-                    None
-                }
-            });
-        }
-        for (key, out) in [("costs", &mut dc), ("outcomes", &mut doutc)] {
-            *out = r
-                .require(dt, &d.span(), "scenario.discount", key, "an annual rate like 0.03")
-                .and_then(|v| r.number(v, &format!("scenario.discount.{key}")))
-                .and_then(|x| {
-                    if (0.0..1.0).contains(&x) {
-                        Some(x)
-                    } else {
-                        let dv = &dt[key];
-                        r.error(
-                            dv.span(),
-                            &format!("scenario.discount.{key}"),
-                            format!("expected an annual rate in [0, 1), found {x}"),
-                        );
-                        None
-                    }
-                });
-        }
-    }
-    let patients = r
-        .require(t, &span, p, "patients", "the number of simulated patients per strategy")
-        .and_then(|v| {
-            let n = r.integer(v, "scenario.patients", 1)?;
-            if n > MAX_PATIENTS {
-                r.error(
-                    v.span(),
-                    "scenario.patients",
-                    format!("expected at most {MAX_PATIENTS} patients per strategy, found {n}"),
-                );
-                return None;
-            }
-            Some(n)
-        });
-    let samples = match t.get("samples") {
-        Some(v) => r.integer(v, "scenario.samples", 0).and_then(|n| {
-            if n > MAX_SAMPLES {
-                let message = format!("expected at most {MAX_SAMPLES} PSA samples, found {n}");
-                r.error(v.span(), "scenario.samples", message);
-                return None;
-            }
-            Some(n)
-        }),
-        None => Some(0),
-    };
+    let horizon = read_horizon(r, t, &span);
+    let (dc, doutc, dm) = read_discount(r, t, &span);
+    let (patients, samples) = read_sizes(r, t, &span);
     let seed = match t.get("seed") {
         Some(v) => r.integer(v, "scenario.seed", 0),
         None => Some(0),
@@ -128,36 +53,7 @@ pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) ->
     let comparator = r
         .require(t, &span, p, "comparator", "the name of the comparator strategy")
         .and_then(|v| r.resolve(v, "scenario.comparator", "strategy", strategies));
-    let thresholds = match t.get("thresholds") {
-        Some(v) => r.array(v, "scenario.thresholds").and_then(|items| {
-            let xs: Vec<Option<f64>> = items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    r.literal_quantity(
-                        x,
-                        &format!("scenario.thresholds[{i}]"),
-                        Dimension::Number,
-                        Check::NonNegative,
-                    )
-                })
-                .collect();
-            // Each threshold names its own columns (nmb_<λ>): duplicates would clash.
-            for (i, x) in xs.iter().enumerate() {
-                if let Some(x) = x
-                    && xs[..i].iter().flatten().any(|y| y == x)
-                {
-                    r.error(
-                        items[i].span(),
-                        &format!("scenario.thresholds[{i}]"),
-                        format!("duplicate threshold {x}: expected each threshold once"),
-                    );
-                }
-            }
-            xs.into_iter().collect::<Option<Vec<f64>>>()
-        }),
-        None => Some(vec![100_000.0]),
-    };
+    let thresholds = read_thresholds(r, t);
     let wtp_grid = match t.get("wtp_grid") {
         Some(v) => read_grid(r, v, "scenario.wtp_grid", Check::NonNegative, MAX_WTP_POINTS),
         None => Some(Vec::new()),
@@ -205,6 +101,141 @@ pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) ->
         perspective: Perspective::National,
         population: None,
     })
+}
+
+/// `horizon`: a duration of at most [`MAX_HORIZON_YEARS`].
+fn read_horizon(r: &mut Reader, t: &DeTable<'_>, span: &Range<usize>) -> Option<f64> {
+    let p = "scenario";
+    r.require(t, span, p, "horizon", "a duration like \"20 years\"").and_then(|v| {
+        let h = r.literal_quantity(v, "scenario.horizon", Dimension::Duration, Check::Positive)?;
+        if h > MAX_HORIZON_YEARS {
+            r.error(
+                v.span(),
+                "scenario.horizon",
+                format!(
+                    "expected a horizon of at most {MAX_HORIZON_YEARS} years, found {}",
+                    describe(v.get_ref())
+                ),
+            );
+            return None;
+        }
+        Some(h)
+    })
+}
+
+/// `discount = { costs, outcomes, manufacturer }`: annual rates in [0, 1) (costs, outcomes,
+/// and the manufacturer's when given).
+fn read_discount(
+    r: &mut Reader,
+    t: &DeTable<'_>,
+    span: &Range<usize>,
+) -> (Option<f64>, Option<f64>, Option<Option<f64>>) {
+    let p = "scenario";
+    let (mut dc, mut doutc) = (Some(0.0), Some(0.0));
+    let mut dm: Option<Option<f64>> = Some(None);
+    if let Some(d) = r.require(t, span, p, "discount", "a table { costs = 0.03, outcomes = 0.03 }")
+        && let Some(dt) = r.table(d, "scenario.discount")
+    {
+        r.check_keys(dt, "scenario.discount", &["costs", "outcomes", "manufacturer"]);
+        if let Some(mv) = dt.get("manufacturer") {
+            dm = r.number(mv, "scenario.discount.manufacturer").and_then(|x| {
+                if (0.0..1.0).contains(&x) {
+                    Some(Some(x))
+                } else {
+                    r.error(
+                        mv.span(),
+                        "scenario.discount.manufacturer",
+                        format!("expected an annual rate in [0, 1), found {x}"),
+                    );
+                    None
+                }
+            });
+        }
+        for (key, out) in [("costs", &mut dc), ("outcomes", &mut doutc)] {
+            *out = r
+                .require(dt, &d.span(), "scenario.discount", key, "an annual rate like 0.03")
+                .and_then(|v| r.number(v, &format!("scenario.discount.{key}")))
+                .and_then(|x| {
+                    if (0.0..1.0).contains(&x) {
+                        Some(x)
+                    } else {
+                        let dv = &dt[key];
+                        r.error(
+                            dv.span(),
+                            &format!("scenario.discount.{key}"),
+                            format!("expected an annual rate in [0, 1), found {x}"),
+                        );
+                        None
+                    }
+                });
+        }
+    }
+    (dc, doutc, dm)
+}
+
+/// `patients` (required) and `samples` (default 0), within the engine's limits.
+fn read_sizes(r: &mut Reader, t: &DeTable<'_>, span: &Range<usize>) -> (Option<u64>, Option<u64>) {
+    let p = "scenario";
+    let patients = r
+        .require(t, span, p, "patients", "the number of simulated patients per strategy")
+        .and_then(|v| {
+            let n = r.integer(v, "scenario.patients", 1)?;
+            if n > MAX_PATIENTS {
+                r.error(
+                    v.span(),
+                    "scenario.patients",
+                    format!("expected at most {MAX_PATIENTS} patients per strategy, found {n}"),
+                );
+                return None;
+            }
+            Some(n)
+        });
+    let samples = match t.get("samples") {
+        Some(v) => r.integer(v, "scenario.samples", 0).and_then(|n| {
+            if n > MAX_SAMPLES {
+                let message = format!("expected at most {MAX_SAMPLES} PSA samples, found {n}");
+                r.error(v.span(), "scenario.samples", message);
+                return None;
+            }
+            Some(n)
+        }),
+        None => Some(0),
+    };
+    (patients, samples)
+}
+
+/// `thresholds`: willingness to pay per QALY, each once (default 100,000).
+fn read_thresholds(r: &mut Reader, t: &DeTable<'_>) -> Option<Vec<f64>> {
+    match t.get("thresholds") {
+        Some(v) => r.array(v, "scenario.thresholds").and_then(|items| {
+            let xs: Vec<Option<f64>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    r.literal_quantity(
+                        x,
+                        &format!("scenario.thresholds[{i}]"),
+                        Dimension::Number,
+                        Check::NonNegative,
+                    )
+                })
+                .collect();
+            // Each threshold names its own columns (nmb_<λ>): duplicates would clash.
+            for (i, x) in xs.iter().enumerate() {
+                if let Some(x) = x
+                    && xs[..i].iter().flatten().any(|y| y == x)
+                {
+                    r.error(
+                        items[i].span(),
+                        &format!("scenario.thresholds[{i}]"),
+                        format!("duplicate threshold {x}: expected each threshold once"),
+                    );
+                }
+            }
+            xs.into_iter().collect::<Option<Vec<f64>>>()
+        }),
+        None => Some(vec![100_000.0]),
+    }
 }
 
 /// `[payer]`: the perspective, and the population (patients entering each strategy per year,
