@@ -19,126 +19,75 @@ pub(super) fn read_tests(
     regimens: &[String],
 ) -> Vec<Option<Test>> {
     let mut tests: Vec<Option<Test>> = Vec::new();
+    // Selection tests' readings are bits after the biomarkers', in file order.
     let mut next_bit = biomarkers.len();
     for (e, name) in entries.iter().zip(names) {
-        let p = &e.path;
-        r.check_keys(
-            e.table,
-            p,
-            &[
-                "name",
-                "detects",
-                "sensitivity",
-                "specificity",
-                "predicts",
-                "auc",
-                "cutoff",
-                "sweep",
-                "failure",
-                "on_failure",
-                "sample",
-                "shedding",
-                "concurrent",
-                "cost",
-                "turnaround",
-            ],
-        );
-        let specimen = read_specimen(r, e);
-        let concurrent = match e.table.get("concurrent") {
-            Some(v) => r.resolve(v, &join(p, "concurrent"), "test", names).map(Some),
-            None => Some(None),
-        };
-        let failure =
-            r.quantity_or(e.table, p, "failure", Dimension::Number, Check::Probability, 0.0);
-        let on_failure = match e.table.get("on_failure") {
-            Some(v) => match r.string(v, &join(p, "on_failure")) {
-                Some("negative") => Some(None),
-                Some(_) => r.resolve(v, &join(p, "on_failure"), "test", names).map(Some),
-                None => None,
-            },
-            None => Some(None),
-        };
-        let cost = r
-            .require(e.table, &e.span, p, "cost", "the test's cost")
-            .and_then(|v| r.quantity(v, &join(p, "cost"), Dimension::Number, Check::NonNegative));
-        let turnaround =
-            r.require(e.table, &e.span, p, "turnaround", "a duration like \"15 days\"").and_then(
-                |v| r.quantity(v, &join(p, "turnaround"), Dimension::Duration, Check::NonNegative),
-            );
-        if let Some(pv) = e.table.get("predicts") {
-            let selection = read_selection(r, e, pv, name, biomarkers, regimens, next_bit);
-            next_bit += 1;
-            let test = (|| {
-                Some(Test {
-                    name: name.clone(),
-                    readings: Vec::new(),
-                    failure: failure?,
-                    on_failure: on_failure?,
-                    cost: cost?,
-                    turnaround: turnaround?,
-                    failure_process: Process::named(ProcessKind::TestFailure, name),
-                    specimen: specimen?,
-                    concurrent: concurrent?,
-                    selection: Some(selection?),
-                })
-            })();
-            tests.push(test);
-            continue;
-        }
-        for key in ["auc", "cutoff", "sweep"] {
-            if let Some(v) = e.table.get(key) {
-                r.error_help(
-                    v.span(),
-                    &join(p, key),
-                    format!("expected `{key}` only in a selection test, found it in a test that detects biomarkers"),
-                    Some("a selection test gives `predicts = \"<regimen>\"`, `auc` and `cutoff` instead of `detects`".into()),
-                );
-            }
-        }
-        let detects: Vec<(usize, Range<usize>)> = r
-            .require(e.table, &e.span, p, "detects", "a list of biomarker names")
-            .and_then(|v| r.array(v, &join(p, "detects")))
-            .map(|items| {
-                items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, item)| {
-                        r.resolve(item, &format!("{p}.detects[{i}]"), "biomarker", biomarkers)
-                            .map(|b| (b, item.span()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        // A test with an unresolved biomarker is not built, so no follow-on errors arise.
-        let all_resolved = e
-            .table
-            .get("detects")
-            .and_then(|v| match v.get_ref() {
-                DeValue::Array(a) => Some(a.len() == detects.len()),
-                _ => None,
-            })
-            .unwrap_or(false);
-        let detected_names: Vec<String> =
-            detects.iter().map(|(b, _)| biomarkers[*b].clone()).collect();
-        let sens = per_biomarker(r, e, "sensitivity", &detected_names, biomarkers);
-        let spec = per_biomarker(r, e, "specificity", &detected_names, biomarkers);
+        tests.push(read_test(r, e, name, names, (biomarkers, regimens), &mut next_bit));
+    }
+    reflex_chains(r, entries, names, &tests);
+    tests
+}
+
+/// One `[[tests]]` entry: a test that detects biomarkers, or a selection test (which takes the
+/// reading bit `next_bit`).
+fn read_test(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &String,
+    names: &[String],
+    (biomarkers, regimens): (&[String], &[String]),
+    next_bit: &mut usize,
+) -> Option<Test> {
+    let p = &e.path;
+    r.check_keys(
+        e.table,
+        p,
+        &[
+            "name",
+            "detects",
+            "sensitivity",
+            "specificity",
+            "predicts",
+            "auc",
+            "cutoff",
+            "sweep",
+            "failure",
+            "on_failure",
+            "sample",
+            "shedding",
+            "concurrent",
+            "cost",
+            "turnaround",
+        ],
+    );
+    let specimen = read_specimen(r, e);
+    let concurrent = match e.table.get("concurrent") {
+        Some(v) => r.resolve(v, &join(p, "concurrent"), "test", names).map(Some),
+        None => Some(None),
+    };
+    let failure = r.quantity_or(e.table, p, "failure", Dimension::Number, Check::Probability, 0.0);
+    let on_failure = match e.table.get("on_failure") {
+        Some(v) => match r.string(v, &join(p, "on_failure")) {
+            Some("negative") => Some(None),
+            Some(_) => r.resolve(v, &join(p, "on_failure"), "test", names).map(Some),
+            None => None,
+        },
+        None => Some(None),
+    };
+    let cost = r
+        .require(e.table, &e.span, p, "cost", "the test's cost")
+        .and_then(|v| r.quantity(v, &join(p, "cost"), Dimension::Number, Check::NonNegative));
+    let turnaround =
+        r.require(e.table, &e.span, p, "turnaround", "a duration like \"15 days\"").and_then(|v| {
+            r.quantity(v, &join(p, "turnaround"), Dimension::Duration, Check::NonNegative)
+        });
+    if let Some(pv) = e.table.get("predicts") {
+        let selection = read_selection(r, e, pv, name, biomarkers, regimens, *next_bit);
+        *next_bit += 1;
         let test = (|| {
-            let (sens, spec) = (sens?, spec?);
-            if !all_resolved {
-                return None;
-            }
             Some(Test {
                 name: name.clone(),
-                readings: detects
-                    .iter()
-                    .enumerate()
-                    .map(|(k, (b, _))| Reading {
-                        biomarker: *b,
-                        sensitivity: sens[k],
-                        specificity: spec[k],
-                        process: Process::named2(ProcessKind::TestReading, name, &biomarkers[*b]),
-                    })
-                    .collect(),
+                readings: Vec::new(),
                 failure: failure?,
                 on_failure: on_failure?,
                 cost: cost?,
@@ -146,12 +95,84 @@ pub(super) fn read_tests(
                 failure_process: Process::named(ProcessKind::TestFailure, name),
                 specimen: specimen?,
                 concurrent: concurrent?,
-                selection: None,
+                selection: Some(selection?),
             })
         })();
-        tests.push(test);
+        return test;
     }
-    // Reflex chains must end: no cycles, at most MAX_TEST_CHAIN tests.
+    for key in ["auc", "cutoff", "sweep"] {
+        if let Some(v) = e.table.get(key) {
+            r.error_help(
+                v.span(),
+                &join(p, key),
+                format!("expected `{key}` only in a selection test, found it in a test that detects biomarkers"),
+                Some("a selection test gives `predicts = \"<regimen>\"`, `auc` and `cutoff` instead of `detects`".into()),
+            );
+        }
+    }
+    let detects: Vec<(usize, Range<usize>)> = r
+        .require(e.table, &e.span, p, "detects", "a list of biomarker names")
+        .and_then(|v| r.array(v, &join(p, "detects")))
+        .map(|items| {
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    r.resolve(item, &format!("{p}.detects[{i}]"), "biomarker", biomarkers)
+                        .map(|b| (b, item.span()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // A test with an unresolved biomarker is not built, so no follow-on errors arise.
+    let all_resolved = e
+        .table
+        .get("detects")
+        .and_then(|v| match v.get_ref() {
+            DeValue::Array(a) => Some(a.len() == detects.len()),
+            _ => None,
+        })
+        .unwrap_or(false);
+    let detected_names: Vec<String> = detects.iter().map(|(b, _)| biomarkers[*b].clone()).collect();
+    let sens = per_biomarker(r, e, "sensitivity", &detected_names, biomarkers);
+    let spec = per_biomarker(r, e, "specificity", &detected_names, biomarkers);
+    let test = (|| {
+        let (sens, spec) = (sens?, spec?);
+        if !all_resolved {
+            return None;
+        }
+        Some(Test {
+            name: name.clone(),
+            readings: detects
+                .iter()
+                .enumerate()
+                .map(|(k, (b, _))| Reading {
+                    biomarker: *b,
+                    sensitivity: sens[k],
+                    specificity: spec[k],
+                    process: Process::named2(ProcessKind::TestReading, name, &biomarkers[*b]),
+                })
+                .collect(),
+            failure: failure?,
+            on_failure: on_failure?,
+            cost: cost?,
+            turnaround: turnaround?,
+            failure_process: Process::named(ProcessKind::TestFailure, name),
+            specimen: specimen?,
+            concurrent: concurrent?,
+            selection: None,
+        })
+    })();
+    test
+}
+
+/// Reflex chains must end: no cycles, at most [`MAX_TEST_CHAIN`] tests.
+fn reflex_chains(
+    r: &mut Reader,
+    entries: &[Named<'_, '_>],
+    names: &[String],
+    tests: &[Option<Test>],
+) {
     for (i, e) in entries.iter().enumerate() {
         let mut seen = vec![i];
         let mut cur = i;
@@ -169,7 +190,6 @@ pub(super) fn read_tests(
             cur = next;
         }
     }
-    tests
 }
 
 /// `sample = "tissue"` (default) or `"plasma"` with `shedding` (the probability that the

@@ -284,6 +284,14 @@ impl Layout {
     }
 }
 
+/// Simulate and account one chunk of patients under every strategy into the chunk's sums (and
+/// its deferred cohort settlements).
+///
+/// Why one long function: it is the engine's hot loop, and its per-patient working state
+/// (totals, outcomes and contract differences per arm, the shared courses, the start factors)
+/// lives in locals that the compiler keeps in registers across the strategies of a patient;
+/// the pieces that stand alone (a patient's way through a strategy, the settlement of its
+/// contract arms, the budget view) are already functions of their own.
 fn simulate_chunk(
     prep: &Prepared,
     layout: &Layout,
