@@ -7,6 +7,16 @@
 //! for any thread count, chunking or sharding, and a new random process moves no other draw.
 //! The mixing function is the SplitMix64 finaliser (Steele, Lea & Flood 2014), which passes
 //! BigCrush on counter input; keys are mixed in stages so that structured keys decorrelate.
+//!
+//! A process can also be read as a [`Stream`] of words, which implements rand's generator
+//! traits: rand's and rand_distr's samplers then draw from an addressed process (its k-th word
+//! is the one behind the process's k-th uniform), reproducibly whatever else is drawn. The
+//! engine's own draws stay by inversion of one uniform per event (see [`crate::survival`] and
+//! [`crate::params`]): common random numbers across strategies, the Gaussian copula of
+//! correlated PSA parameters and one-way ranges at the distribution's own quantiles all need a
+//! draw that is a monotone function of one uniform, which rejection samplers are not.
+
+use std::convert::Infallible;
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -123,7 +133,17 @@ impl SampleKey {
     /// The `index`-th uniform of a sample-level process (a parameter's draw), in (0, 1):
     /// the sample's own stream, apart from every patient's.
     pub fn uniform(self, process: Process, index: u64) -> f64 {
-        PatientKey(mix64(self.0 ^ 0xA076_1D64_78BD_642F)).uniform(process, index)
+        self.own().uniform(process, index)
+    }
+
+    /// A sample-level process as a stream of words for rand's samplers.
+    pub fn stream(self, process: Process) -> Stream {
+        self.own().stream(process)
+    }
+
+    /// The sample's own key, apart from every patient's.
+    fn own(self) -> PatientKey {
+        PatientKey(mix64(self.0 ^ 0xA076_1D64_78BD_642F))
     }
 }
 
@@ -132,9 +152,53 @@ impl PatientKey {
     /// the top 53 bits, centred in their cell, so neither 0 nor 1 can occur.
     #[inline]
     pub fn uniform(self, process: Process, index: u64) -> f64 {
-        let bits = mix64(self.0 ^ process.0 ^ index.wrapping_mul(GOLDEN));
+        let bits = self.word(process, index);
         // The top cell, (2^53 − 1/2)/2^53, rounds to 1.0: keep it just below 1.
         (((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)).min(ONE_BELOW)
+    }
+
+    /// The `index`-th 64-bit word of `process` for this patient.
+    #[inline]
+    fn word(self, process: Process, index: u64) -> u64 {
+        mix64(self.0 ^ process.0 ^ index.wrapping_mul(GOLDEN))
+    }
+
+    /// `process` as a stream of words for rand's samplers, from its word 0.
+    pub fn stream(self, process: Process) -> Stream {
+        Stream { key: self, process, index: 0 }
+    }
+}
+
+/// One random process of a patient (or of a PSA sample) as a generator: its words 0, 1, 2, …
+/// in turn, the same words its uniforms are made of (`uniform(process, k)` is word k's top 53
+/// bits). It implements rand's `TryRng` (hence `Rng`), so any sampler of rand or rand_distr can
+/// draw from it.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    key: PatientKey,
+    process: Process,
+    index: u64,
+}
+
+impl rand::TryRng for Stream {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.try_next_u64().map(|w| (w >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let w = self.key.word(self.process, self.index);
+        self.index += 1;
+        Ok(w)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let w = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
     }
 }
 
@@ -155,6 +219,34 @@ mod tests {
     }
 
     const PINNED_BITS: u64 = 4601415169304859629;
+
+    #[test]
+    fn a_stream_gives_the_words_behind_the_uniforms() {
+        use rand::Rng;
+        let p = Process::named(ProcessKind::Progression, "x");
+        for key in [SampleKey::new(2026, 0).patient(3), SampleKey::new(7, 1).patient(0)] {
+            let mut stream = key.stream(p);
+            for k in 0..100 {
+                let w = stream.next_u64();
+                let u = ((w >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+                assert_eq!(u.min(ONE_BELOW), key.uniform(p, k), "word {k}");
+            }
+        }
+        let sample = SampleKey::new(2026, 4);
+        let mut stream = sample.stream(p);
+        let w = stream.next_u64();
+        let u = ((w >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+        assert_eq!(u, sample.uniform(p, 0));
+        // Bytes are the words in order, little-endian.
+        let mut bytes = [0u8; 12];
+        sample.stream(p).fill_bytes(&mut bytes);
+        assert_eq!(bytes[..8], w.to_le_bytes());
+        assert_eq!(u32::from_le_bytes(bytes[8..].try_into().unwrap()) as u64, {
+            let mut s = sample.stream(p);
+            s.next_u64();
+            s.next_u64() & 0xFFFF_FFFF
+        });
+    }
 
     #[test]
     fn uniforms_have_the_right_moments_and_no_lag_correlation() {

@@ -28,6 +28,7 @@ mod psa;
 mod report;
 mod resume;
 mod robustness;
+mod samplers;
 mod scenario_layers;
 mod selection;
 mod sensitivity;
