@@ -1,9 +1,42 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)] // `!(x > 0.0)` deliberately rejects NaN too.
 //! vbpsim: value-based pricing and reimbursement simulation for precision oncology.
 //!
-//! Data flow: [`scenario`] (TOML → validated [`model::Model`]) → [`sim`] (patients simulated
-//! under every strategy, accounted into per-arm sums) → [`analysis`] (results) → [`output`]
-//! (CSV, plots, run manifest, report); [`workflow`] runs the jobs along it.
+//! # The data flow, and the rooms it runs through
+//!
+//! ```text
+//! scenario (TOML → Model) → model → sim (patients → sums) → analysis (results) → output (files)
+//!                                       workflow: the jobs along it (run, shards and merge,
+//!                                       resume, price, sensitivity, compare, guards)
+//! ```
+//!
+//! Each folder (room) is one stage; beneath them lie the rooms every stage uses. A room names
+//! (`crate::…`) only the rooms below it in this table, never one above it or beside it:
+//!
+//! | room | what it holds | may name |
+//! | --- | --- | --- |
+//! | [`units`], [`rng`], [`survival`], [`params`], [`resources`] | quantities, addressed random streams, time-to-event and parameter distributions, the process's own resources | none of the crate |
+//! | [`accounting`] | discounting closed forms, the patient record, a drug's payment schedule | the foundations above |
+//! | [`contracts`] | one file per contract kind: its terms and its rule | accounting, foundations |
+//! | [`model`] | the compiled model: plain data, indices, value slots | contracts, accounting, foundations |
+//! | [`scenario`] | TOML → model, one file per section, cross-section checks | model and below |
+//! | [`sim`] | prepared model, PSA draws, patients, ledger, accumulators, the engine | model and below |
+//! | [`analysis`] | results computed once: CEA, frontier, CEAC, CEAF, EVPI, EVPPI, contracts, budget, sensitivity | sim, model and below |
+//! | [`output`] | writers that only write: CSV, plots, run.json, report.html, folders | analysis, model and below |
+//! | [`workflow`] | the jobs: run, shards and merge, checkpoints, price, sensitivity, compare, guards | every room |
+//!
+//! The binary (`src/cli`) uses the library like any other program. The rule is checked by a
+//! test (`tests/suite/layout.rs`) and by hand with grep; each of these prints nothing:
+//!
+//! ```sh
+//! grep -nE 'crate::[a-z]' src/units.rs src/rng.rs src/survival.rs src/params.rs src/resources.rs
+//! grep -rnE 'crate::(contracts|model|scenario|sim|analysis|output|workflow)\b' src/accounting
+//! grep -rnE 'crate::(model|scenario|sim|analysis|output|workflow)\b' src/contracts
+//! grep -rnE 'crate::(scenario|sim|analysis|output|workflow)\b' src/model
+//! grep -rnE 'crate::(sim|analysis|output|workflow)\b' src/scenario
+//! grep -rnE 'crate::(scenario|analysis|output|workflow)\b' src/sim
+//! grep -rnE 'crate::(scenario|output|workflow)\b' src/analysis
+//! grep -rnE 'crate::(scenario|sim|workflow)\b' src/output
+//! ```
 pub mod accounting;
 pub mod analysis;
 pub mod contracts;

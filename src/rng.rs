@@ -11,10 +11,11 @@
 //! A process can also be read as a [`Stream`] of words, which implements rand's generator
 //! traits: rand's and rand_distr's samplers then draw from an addressed process (its k-th word
 //! is the one behind the process's k-th uniform), reproducibly whatever else is drawn. The
-//! engine's own draws stay by inversion of one uniform per event (see [`crate::survival`] and
-//! [`crate::params`]): common random numbers across strategies, the Gaussian copula of
-//! correlated PSA parameters and one-way ranges at the distribution's own quantiles all need a
-//! draw that is a monotone function of one uniform, which rejection samplers are not.
+//! engine's own draws stay by inversion of one uniform per event (the time-to-event and the
+//! parameter distributions' quantiles): common random numbers across strategies, the Gaussian
+//! copula of correlated PSA parameters and one-way ranges at the distribution's own quantiles
+//! all need a draw that is a monotone function of one uniform, which rejection samplers are
+//! not.
 
 use std::convert::Infallible;
 

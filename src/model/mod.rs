@@ -4,7 +4,7 @@
 //! A field that names a parameter shares the parameter's slot, so a PSA draw (or a one-way
 //! sensitivity value) is applied by overwriting one entry, and every field that uses the
 //! parameter sees it. The engine never reads this structure in its hot loop: it reads a
-//! [`crate::sim::Prepared`] built from it for one set of values.
+//! prepared model built from it for one set of values (`sim::prepared`).
 
 pub mod categories;
 pub mod limits;
