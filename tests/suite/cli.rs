@@ -282,7 +282,15 @@ fn run_writes_the_documented_outputs() {
         assert!(files.contains(f), "{f} is written: {files:?}");
     }
 
-    // summary.csv
+    let summary = summary_csv_is_documented(&o);
+    costs_csv_is_documented(&o, &summary);
+    survival_csv_is_documented(&o);
+    run_json_is_documented(&o, &scenario);
+}
+
+/// summary.csv: the data dictionary's header, one row per arm, the comparator's zeros, and
+/// increments, net monetary benefits and the ICER as the README defines them.
+fn summary_csv_is_documented(o: &Path) -> Csv {
     let summary = Csv::read(&o.join("summary.csv"));
     assert!(
         std::fs::read_to_string(o.join("summary.csv"))
@@ -340,8 +348,11 @@ fn run_writes_the_documented_outputs() {
     assert_eq!(summary.get(tt, "icer_status"), "ratio");
     let icer = summary.num(tt, "icer");
     assert!(close(icer, summary.num(tt, "inc_cost") / summary.num(tt, "inc_qaly"), 1e-12));
+    summary
+}
 
-    // costs.csv
+/// costs.csv: every category of every arm, adding up to summary.csv's cost.
+fn costs_csv_is_documented(o: &Path, summary: &Csv) {
     let costs = Csv::read(&o.join("costs.csv"));
     assert_eq!(costs.header, ["strategy", "contract", "category", "cost"]);
     assert_numbers_clean("costs.csv", &costs, &["strategy", "contract", "category"]);
@@ -380,8 +391,10 @@ fn run_writes_the_documented_outputs() {
     assert_eq!(cat("chemo_for_all", "drug:osimertinib"), 0.0);
     assert_eq!(cat("test_and_treat", "testing"), 3500.0);
     assert!(cat("test_and_treat", "drug:osimertinib") > 0.0);
+}
 
-    // survival.csv
+/// survival.csv: every month of the horizon, pfs ≤ os, both never rising.
+fn survival_csv_is_documented(o: &Path) {
     let survival = Csv::read(&o.join("survival.csv"));
     assert_eq!(survival.header, ["strategy", "month", "time", "pfs", "os"]);
     assert_numbers_clean("survival.csv", &survival, &["strategy"]);
@@ -405,14 +418,16 @@ fn run_writes_the_documented_outputs() {
         }
         assert!(prev_os < 0.05, "{s}: nearly everybody dead at 20 years");
     }
+}
 
-    // run.json
+/// run.json: the tool, the scenario and its hash, the run's size and its speed.
+fn run_json_is_documented(o: &Path, scenario: &Path) {
     let j = read_json(&o.join("run.json"));
     assert_eq!(j["tool"], "vbpsim");
     assert_eq!(j["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(j["scenario"], "nsclc_egfr");
     assert_eq!(j["scenario_file"], scenario.display().to_string());
-    assert_eq!(j["scenario_sha256"], sha256_hex(&std::fs::read(&scenario).unwrap()));
+    assert_eq!(j["scenario_sha256"], sha256_hex(&std::fs::read(scenario).unwrap()));
     assert_eq!(j["seed"], 2026, "the scenario's seed");
     assert_eq!(j["patients"], 5000);
     assert_eq!(j["strategies"], serde_json::json!(STRATEGIES));
