@@ -176,10 +176,10 @@ pub(super) fn read_second_lines(
             r,
             &inner,
             &format!("{}:second_line", regimen_names[i]),
-            &test_names,
-            &regimen_names,
-            &positives,
-            &tests,
+            test_names,
+            regimen_names,
+            positives,
+            tests,
         );
         if regimens[i].as_ref().is_some_and(|g| matches!(g.course, CourseSpec::Partitioned { .. }))
         {

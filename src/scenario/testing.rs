@@ -33,7 +33,7 @@ pub(super) fn read_tests(
 fn read_test(
     r: &mut Reader,
     e: &Named<'_, '_>,
-    name: &String,
+    name: &str,
     names: &[String],
     (biomarkers, regimens): (&[String], &[String]),
     next_bit: &mut usize,
@@ -86,7 +86,7 @@ fn read_test(
         *next_bit += 1;
         let test = (|| {
             Some(Test {
-                name: name.clone(),
+                name: name.to_string(),
                 readings: Vec::new(),
                 failure: failure?,
                 on_failure: on_failure?,
@@ -136,13 +136,14 @@ fn read_test(
     let detected_names: Vec<String> = detects.iter().map(|(b, _)| biomarkers[*b].clone()).collect();
     let sens = per_biomarker(r, e, "sensitivity", &detected_names, biomarkers);
     let spec = per_biomarker(r, e, "specificity", &detected_names, biomarkers);
-    let test = (|| {
+
+    (|| {
         let (sens, spec) = (sens?, spec?);
         if !all_resolved {
             return None;
         }
         Some(Test {
-            name: name.clone(),
+            name: name.to_string(),
             readings: detects
                 .iter()
                 .enumerate()
@@ -162,8 +163,7 @@ fn read_test(
             concurrent: concurrent?,
             selection: None,
         })
-    })();
-    test
+    })()
 }
 
 /// Reflex chains must end: no cycles, at most [`MAX_TEST_CHAIN`] tests.

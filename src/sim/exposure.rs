@@ -18,6 +18,12 @@ pub struct StartFactors {
     factors: (f64, f64),
 }
 
+impl Default for StartFactors {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl StartFactors {
     pub fn new() -> Self {
         StartFactors { t0: 0.0, factors: (1.0, 1.0) }
