@@ -6,7 +6,7 @@
 //! parameter sees it. The engine never reads this structure in its hot loop: it reads a
 //! prepared model built from it for one set of values (`sim::prepared`).
 
-pub mod categories;
+mod categories;
 pub mod limits;
 
 pub use categories::CategoryIndex;

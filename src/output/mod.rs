@@ -2,20 +2,20 @@
 //! They format results; they compute no statistics (every number comes from
 //! [`crate::analysis`]).
 pub mod comparison;
-pub mod csv_cell;
-pub mod figures;
+mod csv_cell;
+mod figures;
 pub mod folder;
 pub mod manifest;
-pub mod plots;
+mod plots;
 pub mod psa_tables;
-pub mod report;
+mod report;
 pub mod run_folder;
 pub mod sensitivity;
 pub mod tables;
-pub mod tornado;
+mod tornado;
 
 use folder::FolderError;
-use plots::PlotError;
+pub use plots::PlotError;
 
 /// Why an output folder could not be written.
 #[derive(Debug, thiserror::Error)]

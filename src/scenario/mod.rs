@@ -11,7 +11,7 @@ mod compile;
 mod contracts;
 mod correlations;
 pub mod describe;
-pub mod diagnostic;
+mod diagnostic;
 mod distributions;
 mod layers;
 mod meta;

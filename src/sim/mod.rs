@@ -1,10 +1,10 @@
 //! Simulation: concrete models, patients, and the parallel engine loop.
 pub mod accumulator;
-pub mod budget;
-pub mod deferred;
+mod budget;
+mod deferred;
 pub mod draw;
 pub mod engine;
-pub mod exposure;
+mod exposure;
 pub mod ledger;
 pub mod patient;
 pub mod prepared;
