@@ -1,5 +1,5 @@
 //! Combination partners: each drug's share of a combination's spend and of the value the
-//! strategy creates (README "Combination partners").
+//! strategy creates (docs, Model → Combination partners).
 //!
 //! Why two measures: value cannot be split between partners by the data of one trial. The
 //! proportional share allocates the value-based spend of the combination in proportion to list

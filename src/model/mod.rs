@@ -301,7 +301,7 @@ pub struct SecondLine {
     pub pathway: Strategy,
 }
 
-/// Response patterns of immunotherapy (README "Immunotherapy").
+/// Response patterns of immunotherapy (docs, Model → Immunotherapy).
 #[derive(Clone, Debug)]
 pub struct Immunotherapy {
     /// Time from treatment start until a responder's response is visible.

@@ -315,7 +315,7 @@ pub fn write_selection<W: Write>(
 }
 
 /// partners.csv: per strategy with a combination regimen, threshold and partner drug, its
-/// share of the combination's spend and of the value created (README "Combination partners").
+/// share of the combination's spend and of the value created (docs, Model → Combination partners).
 pub fn write_partners<W: Write>(
     out: W,
     model: &Model,

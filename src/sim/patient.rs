@@ -488,8 +488,8 @@ pub fn treat(
     }
 }
 
-/// Delayed response, pseudo-progression and treatment beyond progression (README
-/// "Immunotherapy"): when response becomes visible, and the progression date the clinic and
+/// Delayed response, pseudo-progression and treatment beyond progression (docs, Model →
+/// Immunotherapy): when response becomes visible, and the progression date the clinic and
 /// the contracts act on.
 fn immune_response(
     io: &PreparedImmunotherapy,
@@ -536,7 +536,7 @@ fn immune_response(
     };
 }
 
-/// The second line after a detected progression on the first (README "Lines of therapy"): a
+/// The second line after a detected progression on the first (docs, Model → Lines of therapy): a
 /// fit patient (one uniform against the regimen's `share`) is re-tested at the detection on the
 /// whole tumour (acquired markers included) and, if still alive when results are in, starts
 /// the chosen regimen then, with the line's own draws and clocks from that start. Returns the

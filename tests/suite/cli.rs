@@ -1,6 +1,6 @@
-//! The command line end to end (README "Commands" and "Outputs (data dictionary)"; DESIGN §7,
-//! §9): `check`, `init`, `run`, `bench`; the output files and their headers; determinism across
-//! thread counts; seeds; atomic output folders that never replace what vbpsim did not write.
+//! The command line end to end (docs, "Commands" and "Outputs (data dictionary)"): `check`,
+//! `init`, `run`, `bench`; the output files and their headers; determinism across thread
+//! counts; seeds; atomic output folders that never replace what vbpsim did not write.
 
 use crate::support::{expect, listing, text_of, vbpsim};
 use sha2::{Digest, Sha256};
@@ -89,7 +89,7 @@ impl Csv {
 }
 
 /// Every numeric-looking cell is finite and written as the shortest decimal that reads back to
-/// the same double (README: "numbers at full precision"); no NaN or inf anywhere.
+/// the same double (docs: "numbers at full precision"); no NaN or inf anywhere.
 fn assert_numbers_clean(name: &str, csv: &Csv, text_columns: &[&str]) {
     for (i, row) in csv.rows.iter().enumerate() {
         for (h, cell) in csv.header.iter().zip(row) {
@@ -224,8 +224,8 @@ fn summary_header() -> Vec<String> {
     .to_vec();
     h.extend(THRESHOLDS.iter().map(|l| format!("nmb_{l}")));
     h.extend(THRESHOLDS.iter().map(|l| format!("inc_nmb_{l}")));
-    // README lists MCSEs "for cost, qaly, ly, ly_undiscounted, inc_cost, inc_qaly, every nmb
-    // and inc_nmb"; vbpsim also writes inc_ly_mcse (reported as a gap in the README's list).
+    // the docs list MCSEs "for cost, qaly, ly, ly_undiscounted, inc_cost, inc_qaly, every nmb
+    // and inc_nmb"; vbpsim also writes inc_ly_mcse (reported as a gap in the docs' list).
     for x in ["cost", "qaly", "ly", "ly_undiscounted", "inc_cost", "inc_qaly", "inc_ly"] {
         h.push(format!("{x}_mcse"));
     }
@@ -236,7 +236,7 @@ fn summary_header() -> Vec<String> {
     h
 }
 
-/// The categories of costs.csv for the bundled scenario, in the README's order (drugs in the
+/// The categories of costs.csv for the bundled scenario, in the docs' order (drugs in the
 /// order they first appear in the file).
 const CATEGORIES: [&str; 16] = [
     "testing",
@@ -289,7 +289,7 @@ fn run_writes_the_documented_outputs() {
 }
 
 /// summary.csv: the data dictionary's header, one row per arm, the comparator's zeros, and
-/// increments, net monetary benefits and the ICER as the README defines them.
+/// increments, net monetary benefits and the ICER as the docs define them.
 fn summary_csv_is_documented(o: &Path) -> Csv {
     let summary = Csv::read(&o.join("summary.csv"));
     assert!(

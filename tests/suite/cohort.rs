@@ -126,7 +126,7 @@ fn expenditure_cap_statement_matches_closed_forms() {
         );
         // Each population's spend is within a few of its standard deviations
         // (A·√(Σ_e N·var_e), at most 110,000 here) of its mean, so the cap binds in every
-        // population or in none: the statement is then the README's rule on the mean spend.
+        // population or in none: the statement is then the docs' rule on the mean spend.
         let g = if row.drug_spend > cap { 1.0 - cap / row.drug_spend } else { 0.0 };
         assert!((row.refund_fraction - g).abs() < 1e-12, "year {}", y + 1);
         assert!((row.refund - (row.drug_spend - cap).max(0.0)).abs() < 1e-6 * closed);

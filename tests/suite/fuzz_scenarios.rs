@@ -1,4 +1,4 @@
-//! Fuzzing the scenario loader (README "Robustness"): every bundled scenario, mutated the way
+//! Fuzzing the scenario loader (docs, "Robustness"): every bundled scenario, mutated the way
 //! hand-edited files go wrong — keys deleted, values of the wrong type, huge and tiny numbers,
 //! NaN and infinity literals, deep nesting, very long strings, bytes that are not UTF-8, cut
 //! and garbled text — must load to a scenario that then simulates and writes finite outputs,

@@ -1,4 +1,4 @@
-//! Tumour heterogeneity and testing pathways against closed forms (README "Tumour
+//! Tumour heterogeneity and testing pathways against closed forms (the docs\' "Tumour
 //! heterogeneity" and "Pathway of a strategy").
 //!
 //! Heterogeneity: lesion counts, discordant lesions (loss with the discordance, gain at the

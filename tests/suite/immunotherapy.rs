@@ -1,4 +1,4 @@
-//! Immunotherapy response patterns (README "Immunotherapy"): delayed response, pseudo-
+//! Immunotherapy response patterns (docs, "Immunotherapy"): delayed response, pseudo-
 //! progression at the first scan, and treatment beyond progression until a confirmation scan;
 //! their effect on an early response assessment, against closed forms and per-patient rules.
 

@@ -1,5 +1,5 @@
 //! The per-patient ledger against hand computations on fixed patient records: every cost
-//! category, QALYs and life-years, with the payment and discounting conventions of the README
+//! category, QALYs and life-years, with the payment and discounting conventions of the docs
 //! computed the slow way (a loop over cycles, numerical integration of flows).
 
 use crate::support::load;

@@ -1,4 +1,4 @@
-//! Lines of therapy (README "Lines of therapy"): a second line chosen by a ctDNA re-test at
+//! Lines of therapy (docs, "Lines of therapy"): a second line chosen by a ctDNA re-test at
 //! progression for an acquired resistance marker, against closed forms of an exponential
 //! model (undiscounted, a 60-year horizon whose cut is below e^{−30}).
 //!

@@ -1,6 +1,6 @@
-//! Molecular (ctDNA) monitoring on treatment (README "Molecular monitoring"): per-patient
+//! Molecular (ctDNA) monitoring on treatment (docs, "Molecular monitoring"): per-patient
 //! detection rules, the detectable share against the sensitivity, the monitoring cost against
-//! the README's formula summed over the engine's own patients, and a money-back guarantee
+//! the docs' formula summed over the engine's own patients, and a money-back guarantee
 //! triggered by the earlier detection.
 
 use crate::support::{load, run, try_load};

@@ -1,7 +1,7 @@
 //! Partitioned-survival regimens: state occupancy, costs and QALYs against numerical
-//! integration of the PFS and OS curves (README "Partitioned survival").
+//! integration of the PFS and OS curves (docs, "Partitioned survival").
 //!
-//! Expected values are written from the README alone: the progression-free share at t is
+//! Expected values are written from the docs alone: the progression-free share at t is
 //! min(S_pfs(t), S_os(t)), the alive share S_os(t), the progressed share their difference;
 //! flows are integrated against (1+r)^(−t) with composite Simpson on a fine grid, drugs are
 //! summed over cycle starts. The `io` regimen's curves cross (PFS above OS after ≈2.69 years),

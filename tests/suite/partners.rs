@@ -1,4 +1,4 @@
-//! Combination partners (README "Combination partners"): shares of spend add to one, the
+//! Combination partners (docs, "Combination partners"): shares of spend add to one, the
 //! value-based spends add to the combination's spend plus the incremental NMB, and each
 //! partner's threshold price, put back into the scenario with the other drugs at list, makes
 //! the strategy's incremental NMB zero on the same patients.

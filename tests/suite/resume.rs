@@ -1,4 +1,4 @@
-//! Interrupted runs (README "Interrupted runs and --resume"): a run killed midway leaves the
+//! Interrupted runs (docs, "Interrupted runs and --resume"): a run killed midway leaves the
 //! previous output folder untouched and a checkpoint of its finished PSA samples; `--resume`
 //! continues from them and writes what the uninterrupted run writes.
 

@@ -1,4 +1,4 @@
-//! Robustness of the command line (README "Robustness"): misuse gets one line and a hint with
+//! Robustness of the command line (docs, "Robustness"): misuse gets one line and a hint with
 //! exit code 2 (input) or 1 (environment); absurd sizes are refused before simulating, with
 //! the estimate and the flag that overrides; output folders are replaced only when vbpsim
 //! wrote them, or moved aside (never deleted) with --force; an interrupted run leaves the

@@ -1,4 +1,4 @@
-//! Scenario analyses without copy-paste (README "Scenario analyses: extends, --set, compare"):
+//! Scenario analyses without copy-paste (docs, "Scenario analyses: extends, --set, compare"):
 //! a scenario that `extends` a base, or a base with `--set` overrides, gives byte-identical
 //! results to the hand-edited copy it stands for; errors name the file or the --set argument
 //! that holds the value; `vbpsim compare` reproduces each scenario's own run on one seed.

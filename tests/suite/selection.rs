@@ -1,6 +1,6 @@
 //! Patient selection by a response-predicting score (binormal model), against closed forms.
 //!
-//! Written from the README ("Patient selection") alone: a responder's score is N(μ, 1), a
+//! Written from the docs ("Patient selection") alone: a responder's score is N(μ, 1), a
 //! non-responder's N(0, 1), μ = √2·Φ⁻¹(AUC), positive above the cutoff c; so sensitivity
 //! Φ(μ − c) and specificity Φ(c). With exponential event times every branch (responder or not ×
 //! selected or not) has closed-form discounted life-years, QALYs and costs, and the strategy's

@@ -1,4 +1,4 @@
-//! Sharded runs (README "Sharded runs"): `run --shard K/N` on each block of PSA samples and
+//! Sharded runs (docs, "Sharded runs"): `run --shard K/N` on each block of PSA samples and
 //! `merge` of the partial folders give the output folder of one run, byte for byte, for any
 //! split; partial folders that do not belong together are refused with the reason.
 

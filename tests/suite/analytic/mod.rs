@@ -2,7 +2,7 @@
 //!
 //! Nothing here uses vbpsim's library code. The expected per-patient costs (total and by
 //! category), QALYs and life-years of each strategy of `tests/scenarios/analytic_two_arm.toml`
-//! are computed from the README's "Model" section alone: the discrete branches (true biomarker
+//! are computed from the docs' Model chapter alone: the discrete branches (true biomarker
 //! status × test outcome × response) are enumerated with their probabilities, and within a
 //! branch the expectations over the continuous event times are integrals over the densities and
 //! survival functions, evaluated with adaptive Gauss–Kronrod quadrature to ~1e-10. Adverse
@@ -10,7 +10,7 @@
 //! variance, their second moment), so their branches are summed in closed form instead of being
 //! enumerated. The built binary is then run on the same scenario and its `summary.csv`,
 //! `costs.csv` and `survival.csv` are compared with the expectations, allowing 4 Monte Carlo
-//! standard errors (DESIGN §9: a few MCSEs, never loosened to pass).
+//! standard errors (a few MCSEs, never loosened to pass).
 //!
 //! The scenario's parameter values are hard-coded in `model` (they come from the TOML file, not
 //! from the code under test): change both together. `numerics` holds the distributions,

@@ -1,11 +1,11 @@
-//! The model as the README states it, with the scenario's values copied by hand: units, the two
+//! The model as the docs state it, with the scenario's values copied by hand: units, the two
 //! regimens, the cost categories of costs.csv, and the per-patient moments that the expectations
 //! add up.
 
 use super::numerics::Dist;
 
 // ---------------------------------------------------------------------------------------------
-// Units (README "Time and units"): internal time in years.
+// Units (docs, "Time and units"): internal time in years.
 pub(super) const MONTH: f64 = 1.0 / 12.0;
 const DAY: f64 = 1.0 / 365.25;
 
@@ -82,7 +82,7 @@ pub(super) fn regimen_b() -> Regimen {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cost categories of costs.csv (README "Outputs").
+// Cost categories of costs.csv (docs, "Outputs").
 pub(super) const TESTING: usize = 0;
 pub(super) const DRUG_A: usize = 1;
 const DRUG_B: usize = 2;

@@ -2,7 +2,7 @@
 //! function, adaptive Gauss–Kronrod quadrature and discounting.
 
 // ---------------------------------------------------------------------------------------------
-// Time-to-event distributions (README table, flexsurv parameterisation), written out directly.
+// Time-to-event distributions (docs table, flexsurv parameterisation), written out directly.
 
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Dist {
@@ -180,7 +180,7 @@ pub(super) fn integrate_inner(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discounting (README "Discounting"): d(t) = (1+r)^(−t) = e^(−ρt) with ρ = ln(1+r).
+// Discounting (docs, "Discounting"): d(t) = (1+r)^(−t) = e^(−ρt) with ρ = ln(1+r).
 
 #[derive(Clone, Copy)]
 pub(super) struct Disc {

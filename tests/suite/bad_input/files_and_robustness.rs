@@ -230,7 +230,7 @@ fn truncated_or_mangled_scenarios_never_panic() {
     }
 }
 
-/// DESIGN §8: absurd sizes are refused. A horizon of 1e300 years passes `check`, and `run`
+/// Absurd sizes are refused. A horizon of 1e300 years passes `check`, and `run`
 /// exits 0 with a survival.csv that has a header and no rows (the month count overflows).
 #[test]
 

@@ -1,4 +1,4 @@
-//! One test per class of bad input (DESIGN §8, §9): a scenario error names the file, line and
+//! One test per class of bad input: a scenario error names the file, line and
 //! column, the field, what was expected and what was found, suggests the nearest valid name,
 //! reports every error of a file at once, exits with code 2 and never panics.
 //!

@@ -1,4 +1,4 @@
-//! Values the README does not accept: probabilities outside [0, 1], negative costs, bare numbers
+//! Values the docs do not accept: probabilities outside [0, 1], negative costs, bare numbers
 //! for durations, unknown units, Weibull shapes ≤ 0, a comparator that is not a strategy, zero
 //! patients, cycles shorter than a day, horizons beyond 200 years, duplicate thresholds.
 

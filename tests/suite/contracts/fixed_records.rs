@@ -305,7 +305,7 @@ fn hand_computation_pins_key_numbers() {
     assert!((h.paid - want).abs() < 1e-9);
 }
 
-/// README vs code: for instalments, tracking ends at "the last instalment date", and scans are
+/// docs vs code: for instalments, tracking ends at "the last instalment date", and scans are
 /// charged "before death and the horizon". When the last instalment falls at or after the
 /// horizon the code stops tracking at the last instalment *before* the horizon, so scans between
 /// that date and the horizon are not charged. See the report.
@@ -348,7 +348,7 @@ fn the_list_stream_is_the_stream_from_cycle_zero() {
     assert!(compared >= 28);
 }
 
-/// README vs code: "Every kind also takes documentation_error (probability that a failure is
+/// docs vs code: "Every kind also takes documentation_error (probability that a failure is
 /// never recorded: the patient is then paid as a success …)". Instalments ignore it: an
 /// undocumented progression still stops `alive_progression_free` instalments. See the report.
 #[test]

@@ -1,12 +1,12 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)] // `!(t < limit)` also rejects NaN, as in the library.
-//! The hand computation: every contract kind's terms as the README states them, the drugs and
-//! patient records of the hand fixture, and the README's rule table applied by hand to one
+//! The hand computation: every contract kind's terms as the docs state them, the drugs and
+//! patient records of the hand fixture, and the docs' rule table applied by hand to one
 //! record (explicit loops over cycles and (1+r)^−t factors).
 
 use super::{DAY, INF, MONTH, WEEK, d};
 use vbpsim::accounting::record::PatientRecord;
 
-/// README: "a cycle start within 1e-9 cycle lengths of such a limit counts as at the limit".
+/// docs: "a cycle start within 1e-9 cycle lengths of such a limit counts as at the limit".
 const TOL: f64 = 1e-9;
 
 /// Every contract kind on the targeted drug x and on the one-off CAR-T k.
@@ -23,7 +23,7 @@ enum Fail {
     Either,
 }
 
-/// The contract terms as the README states them (durations in years from treatment start).
+/// The contract terms as the docs state them (durations in years from treatment start).
 #[derive(Clone, Copy, Debug)]
 enum Terms {
     List,
@@ -136,7 +136,7 @@ pub(super) fn hand_drug(regimen: usize) -> (f64, f64, u64, f64) {
     }
 }
 
-/// Detected progression by the README: P_d = t0 + ⌈(P − t0)/s⌉·s, never if death comes first.
+/// Detected progression by the docs: P_d = t0 + ⌈(P − t0)/s⌉·s, never if death comes first.
 fn detect(t0: f64, p: f64, s: f64, death: f64) -> f64 {
     if !p.is_finite() {
         return INF;
@@ -206,7 +206,7 @@ pub(super) struct Hand {
     pub(super) tracked_until: f64,
 }
 
-/// The README's rule table, by hand: one match over the kinds, long but read best whole.
+/// The docs' rule table, by hand: one match over the kinds, long but read best whole.
 pub(super) fn hand(c: &HandContract, rec: &PatientRecord, documented: bool) -> Hand {
     let (price, cycle, max_cycles, scan) = hand_drug(c.regimen);
     let t0 = rec.start;
@@ -278,7 +278,7 @@ pub(super) fn hand(c: &HandContract, rec: &PatientRecord, documented: bool) -> H
             tracked_until = rec.treatment_end;
         }
         Terms::Instalments { count, interval, progression_free } => {
-            // README: an undocumented failure is paid as a success, so every part is paid.
+            // docs: an undocumented failure is paid as a success, so every part is paid.
             for &tk in &times {
                 for i in 0..count {
                     let t = tk + i as f64 * interval;
@@ -294,7 +294,7 @@ pub(super) fn hand(c: &HandContract, rec: &PatientRecord, documented: bool) -> H
                     }
                 }
             }
-            // README: tracking ends at the last instalment date.
+            // docs: tracking ends at the last instalment date.
             tracked_until = times.last().map_or(t0, |&t| t + (count - 1) as f64 * interval);
         }
     }

@@ -1,5 +1,5 @@
 //! Contracts: every kind settled on fixed patient records against a hand computation written
-//! from the README's rule table (explicit loops over cycles and (1+r)^−t factors), outcome
+//! from the docs' rule table (explicit loops over cycles and (1+r)^−t factors), outcome
 //! observation by scans, invariants over many random scenario variants, Monte Carlo closed forms
 //! on an exponential model, and the threshold (value-based) price.
 //!

@@ -1,11 +1,11 @@
-//! The table of named cases: what the README says must happen to a case, running a table
+//! The table of named cases: what the docs says must happen to a case, running a table
 //! without and with PSA, and the closed forms that the cases check on their outputs.
 
 use super::harness::{Csv, Folder, close, run};
 use super::{PATIENTS, PSA_SAMPLES, SEED};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// What the README says must happen to a case.
+/// What the docs says must happen to a case.
 pub(super) enum Expect {
     /// Exit 0 with clean outputs, and then this closed form (if any).
     Runs(Option<fn(&Folder)>),

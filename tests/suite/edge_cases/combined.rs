@@ -15,7 +15,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 struct Target {
     file: &'static str,
     horizons: &'static [&'static str],
-    /// Contract dates moved inside a horizon under 12 weeks (the README refuses dates beyond it).
+    /// Contract dates moved inside a horizon under 12 weeks (the docs refuses dates beyond it).
     short_horizon: &'static [&'static str],
     responder: &'static str,
     death: &'static str,

@@ -1,5 +1,5 @@
 //! The harness: one `vbpsim run` into a temporary folder, its output tables read, and the checks
-//! every run that exits 0 must pass (clean outputs, the README's quadrants, costs that add up),
+//! every run that exits 0 must pass (clean outputs, the docs' quadrants, costs that add up),
 //! with a test that the checks catch what they look for.
 
 use super::ROUNDING;
@@ -139,7 +139,7 @@ impl Run {
         folder
     }
 
-    /// Exit code 2 with the README's location of a `--set` value (`error: --set #k:1:col:
+    /// Exit code 2 with the docs' location of a `--set` value (`error: --set #k:1:col:
     /// field: message`), and nothing written.
     pub(super) fn refused(&self, set: usize, field: &str, says: &str) {
         self.assert_no_panic();
@@ -251,7 +251,7 @@ impl Csv {
     }
 }
 
-/// The README's `icer_status` of an arm other than the comparator, from its increments.
+/// The docs' `icer_status` of an arm other than the comparator, from its increments.
 fn readme_status(inc_cost: f64, inc_qaly: f64) -> &'static str {
     if inc_qaly > 0.0 {
         if inc_cost > 0.0 { "ratio" } else { "dominant" }
@@ -309,7 +309,7 @@ impl Folder {
     }
 
     /// summary.csv: the comparator once, at list, with zero increments and no ICER; every other
-    /// arm in the README's quadrant of its increments, with an ICER exactly for `ratio` and
+    /// arm in the docs' quadrant of its increments, with an ICER exactly for `ratio` and
     /// `ratio_sw`; MCSEs empty with a single patient only; `prob_ce` a share of the samples.
     fn check_summary(&self) {
         let s = self.csv("summary.csv");
@@ -505,7 +505,7 @@ fn the_checks_catch_non_finite_numbers_and_wrong_quadrants() {
     Csv::read(&dir.path().join("t.csv"), "test").assert_finite("t.csv", "test");
     std::fs::write(dir.path().join("t.csv"), "strategy,cost\na,1,2\n").unwrap();
     assert!(catch_unwind(|| Csv::read(&dir.path().join("t.csv"), "test")).is_err(), "width");
-    // README, summary.csv `icer_status`.
+    // the docs, summary.csv `icer_status`.
     for (dc, dq, status) in [
         (10.0, 1.0, "ratio"),
         (-10.0, 1.0, "dominant"),

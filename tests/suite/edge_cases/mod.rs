@@ -1,5 +1,5 @@
-//! Numeric edge cases (README "Robustness"): scenario files are written by hand and edited
-//! under deadline, so every value at the edge of what the README accepts must either run and
+//! Numeric edge cases (docs, "Robustness"): scenario files are written by hand and edited
+//! under deadline, so every value at the edge of what the docs accepts must either run and
 //! write only finite numbers, or be refused as invalid input (exit code 2) at the value.
 //!
 //! Covered, each through `vbpsim run` without PSA and with a few PSA samples: discount rates of
@@ -18,7 +18,7 @@
 //! Every run must exit 0 without a panic and leave only its output folder; every CSV must have
 //! one header and rows of its width, and no NaN or infinity in any cell; run.json, report.html,
 //! the SVG plots and the console output must not print one either. summary.csv's
-//! `icer_status` must be the README's quadrant of `inc_cost` and `inc_qaly`, with `icer` given
+//! `icer_status` must be the docs' quadrant of `inc_cost` and `inc_qaly`, with `icer` given
 //! (finite, = inc_cost / inc_qaly) exactly for `ratio` and `ratio_sw`. Where a closed form is
 //! cheap and exact it is checked too (zero drug prices give zero drug spend, discount rate 0
 //! gives discounted = undiscounted life-years, …). The scenarios are the bundled default,

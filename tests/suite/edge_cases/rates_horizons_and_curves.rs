@@ -204,7 +204,7 @@ fn shapes_near_zero_and_large_with_scales_of_a_day_and_a_century() {
             ],
             expect: Expect::Runs(None),
         },
-        // README "Parameter uncertainty": a gamma's shape is at least 0.1; below it most draws
+        // the docs\' "Parameter uncertainty": a gamma's shape is at least 0.1; below it most draws
         // lie below the smallest double and would round to a median of 0.
         Case {
             name: "PSA gamma shape 0.001 for a median",
