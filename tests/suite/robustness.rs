@@ -204,11 +204,13 @@ fn ctrl_c_leaves_the_previous_result_and_the_next_run_clears_what_a_killed_run_l
     let args = ["run", "--patients", "20000", "--quiet", "--threads", "2"];
     expect(vbpsim().args(args).args(["--samples", "0", "--out"]).arg(&out), 0);
     let summary = std::fs::read(out.join("summary.csv")).unwrap();
-    // A long PSA interrupted by SIGINT (Ctrl-C) once it has checkpointed a sample.
+    // A long PSA interrupted by SIGINT (Ctrl-C) once it has checkpointed a sample: long
+    // enough (about a minute on 2 cores) that it cannot end first, however late this thread
+    // gets to send the signal on a loaded machine.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vbpsim"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
-        .args(["--samples", "400", "--out"])
+        .args(["--samples", "4000", "--out"])
         .arg(&out)
         .spawn()
         .unwrap();
