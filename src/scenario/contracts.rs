@@ -111,6 +111,14 @@ impl Terms<'_, '_> {
         Some(n)
     }
 
+    /// What counts as failure, and the window from treatment start it must not fall in
+    /// (money-back guarantee, population outcome).
+    fn failure_window(&self, r: &mut Reader) -> (Option<Failure>, Option<Slot>) {
+        let failure = read_failure(r, self.table, self.path);
+        let what = "a duration like \"6 months\"";
+        (failure, self.required(r, "window", Dimension::Duration, Check::Positive, what))
+    }
+
     /// A cohort-level contract's terms with this entry's term and population.
     fn cohort(&self, rule: CohortRule<Slot>, years: u64) -> Kind<Slot> {
         Kind::Cohort(CohortTerms { rule, years, population: self.population, settled: Vec::new() })
@@ -146,14 +154,7 @@ fn read_discount(r: &mut Reader, e: &Terms<'_, '_>) -> Option<Kind<Slot>> {
 }
 
 fn read_money_back(r: &mut Reader, e: &Terms<'_, '_>) -> Option<Kind<Slot>> {
-    let failure = read_failure(r, e.table, e.path);
-    let window = e.required(
-        r,
-        "window",
-        Dimension::Duration,
-        Check::Positive,
-        "a duration like \"6 months\"",
-    );
+    let (failure, window) = e.failure_window(r);
     let refund = e.required(
         r,
         "refund",
@@ -292,14 +293,7 @@ fn read_price_volume(r: &mut Reader, e: &Terms<'_, '_>) -> Option<Kind<Slot>> {
 }
 
 fn read_population_outcome(r: &mut Reader, e: &Terms<'_, '_>) -> Option<Kind<Slot>> {
-    let failure = read_failure(r, e.table, e.path);
-    let window = e.required(
-        r,
-        "window",
-        Dimension::Duration,
-        Check::Positive,
-        "a duration like \"6 months\"",
-    );
+    let (failure, window) = e.failure_window(r);
     let target = e.required(
         r,
         "target",
