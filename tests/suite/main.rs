@@ -27,6 +27,7 @@ mod payer;
 mod plots;
 mod psa;
 mod report;
+mod requests;
 mod resume;
 mod robustness;
 mod samplers;
