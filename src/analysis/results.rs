@@ -100,6 +100,25 @@ pub struct BudgetBand {
     pub net: Spread,
 }
 
+/// The arms (`strategy/contract`) every run has, the comparator at list left out, in the
+/// first run's order: the arms a comparison of scenarios can set side by side.
+pub fn common_arms(runs: &[(&Model, &Results)]) -> Vec<String> {
+    let Some((first, results)) = runs.first() else { return Vec::new() };
+    let names = |m: &Model, r: &Results| -> Vec<String> {
+        r.summary.iter().map(|a| m.arm_name(a.strategy, a.contract)).collect()
+    };
+    let reference =
+        |m: &Model, a: &ArmSummary| a.strategy == m.meta.comparator && a.contract.is_none();
+    let others: Vec<Vec<String>> = runs.iter().map(|(m, r)| names(m, r)).collect();
+    results
+        .summary
+        .iter()
+        .filter(|a| !reference(first, a))
+        .map(|a| first.arm_name(a.strategy, a.contract))
+        .filter(|n| others.iter().all(|names| names.contains(n)))
+        .collect()
+}
+
 /// Every strategy's survival curves from a simulation's survival counts.
 pub fn survival_curves(sums: &crate::sim::accumulator::SampleSums) -> Vec<SurvivalCurves> {
     use crate::sim::accumulator::SurvivalCounts;
@@ -340,11 +359,10 @@ fn psa_warnings(model: &Model, psa: &[PsaSample]) -> Vec<String> {
             if let Some(share) = noise_share(&values, &ses)
                 && share > 0.1
             {
-                let contract = arm.contract.map_or("list", |c| model.contracts[c].name.as_str());
                 out.push(format!(
-                    "patient-level noise is {:.0} % of the PSA variance of {}/{contract}'s incremental NMB at {l}: the CEAC and EVPI mix it with parameter uncertainty; simulate more patients per sample",
+                    "patient-level noise is {:.0} % of the PSA variance of {}'s incremental NMB at {l}: the CEAC and EVPI mix it with parameter uncertainty; simulate more patients per sample",
                     100.0 * share,
-                    model.strategies[arm.strategy].name
+                    model.arm_name(arm.strategy, arm.contract)
                 ));
                 break;
             }

@@ -14,7 +14,7 @@ use vbpsim::workflow::RunOptions;
 use vbpsim::workflow::compare::Comparison;
 use vbpsim::workflow::guard::Workload;
 use vbpsim::workflow::price::NoContracts;
-use vbpsim::workflow::sensitivity::{Plan, Runner};
+use vbpsim::workflow::sensitivity::{Plan, PlanError, Runner};
 
 /// `vbpsim price`: print the threshold (value-based) list price of each contract arm at each
 /// threshold.
@@ -89,8 +89,8 @@ pub fn sensitivity(
     let s = loaded?;
     let m = &s.model;
     let two_way = request.two_way.as_ref().map(|(names, steps)| (names.as_str(), *steps));
-    let plan = Plan::new(&s, request.arm.as_deref(), request.threshold, two_way)
-        .map_err(|e| Failure::refused(&e, e.help().as_deref()))?;
+    let refused = |e: PlanError| Failure::refused(&e, e.help().as_deref());
+    let plan = Plan::new(&s, request.threshold, two_way).map_err(refused)?;
     let target = Target::new(
         out.unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", m.meta.name))),
         force,
@@ -99,10 +99,11 @@ pub fn sensitivity(
     let work = Workload::new(m, patients, plan.simulations(), 0);
     guard(&s, "this sensitivity analysis", work, options.threads, request.allow_large)?;
     check_target(&target)?;
+    let arm = plan.arm(m, request.arm.as_deref()).map_err(refused)?;
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
     let runner = Runner::new(m, options).map_err(run_failure)?;
-    let result = plan.run(&runner, &mut |d, t| progress.update(d, t)).map_err(run_failure)?;
+    let result = plan.run(&runner, arm, &mut |d, t| progress.update(d, t)).map_err(run_failure)?;
     progress.finish();
     let displaced = target.displaces().then(|| target.aside());
     let dir =
@@ -197,11 +198,7 @@ fn print_comparison(comparison: &Comparison) {
         for a in
             e.sim.summary.iter().filter(|a| a.strategy != m.meta.comparator || a.contract.is_some())
         {
-            let arm = format!(
-                "{}/{}",
-                m.strategies[a.strategy].name,
-                vbpsim::output::tables::contract_name(m, a.contract)
-            );
+            let arm = m.arm_name(a.strategy, a.contract);
             let icer = a.icer.map_or(a.icer_status.as_str().to_string(), |x| {
                 format!("ICER {x:.0} {}/QALY", m.meta.currency)
             });

@@ -105,11 +105,7 @@ fn print_summary(s: &Scenario, sim: &Simulation, dir: &Path) {
         let icer = r.icer.map_or(r.icer_status.as_str().to_string(), |x| {
             format!("ICER {x:.0} {}/QALY", m.meta.currency)
         });
-        let arm = format!(
-            "{}/{}",
-            m.strategies[r.strategy].name,
-            vbpsim::output::tables::contract_name(m, r.contract)
-        );
+        let arm = m.arm_name(r.strategy, r.contract);
         say!(
             "  {:<36} cost {:>12.0}  QALY {:>7.4}  LY {:>7.4}  {}",
             arm,

@@ -42,6 +42,14 @@ impl<V> CohortRule<V> {
         }
     }
 
+    /// The terms that are dates after treatment start (a population outcome's window).
+    pub fn dates(&self) -> Vec<(&'static str, &V)> {
+        match self {
+            CohortRule::PopulationOutcome { window, .. } => vec![("window", window)],
+            CohortRule::ExpenditureCap { .. } | CohortRule::PriceVolume { .. } => Vec::new(),
+        }
+    }
+
     pub fn map<W>(&self, f: &impl Fn(&V) -> W) -> CohortRule<W> {
         match self {
             CohortRule::ExpenditureCap { cap } => CohortRule::ExpenditureCap { cap: f(cap) },

@@ -71,9 +71,28 @@ impl<V> Kind<V> {
 
     /// Contract term in calendar years of a cohort-level contract (`None`: per patient).
     pub fn cohort_years(&self) -> Option<u64> {
+        self.cohort().map(|t| t.years)
+    }
+
+    /// The terms of a cohort-level contract (`None`: a per-patient one).
+    pub fn cohort(&self) -> Option<&cohort::CohortTerms<V>> {
         match self {
-            Kind::Cohort(t) => Some(t.years),
+            Kind::Cohort(t) => Some(t),
             _ => None,
+        }
+    }
+
+    /// The terms that are dates after treatment start, by their key in a scenario: they must
+    /// fall inside the horizon, or the terms silently never apply.
+    pub fn dates(&self) -> Vec<(&'static str, &V)> {
+        match self {
+            Kind::MoneyBack(t) => vec![("window", &t.window)],
+            Kind::PaymentAtResult(t) => vec![("assess_at", &t.assess_at)],
+            Kind::ResponseRebate(t) => vec![("assess_at", &t.assess_at)],
+            Kind::Cohort(t) => t.rule.dates(),
+            Kind::List | Kind::Discount(_) | Kind::DurationCap(_) | Kind::Instalments(_) => {
+                Vec::new()
+            }
         }
     }
 
@@ -93,6 +112,16 @@ impl<V> Kind<V> {
 }
 
 impl Kind<f64> {
+    /// The most refunded per patient, in money (a money-back guarantee's `cap`; no cap
+    /// otherwise).
+    #[inline]
+    pub fn refund_cap(&self) -> f64 {
+        match self {
+            Kind::MoneyBack(t) => t.cap.unwrap_or(f64::INFINITY),
+            _ => f64::INFINITY,
+        }
+    }
+
     /// Set the discount factors of the terms' fixed delays ([`Steps`]) from the payer's and
     /// the manufacturer's rates: when a model is prepared, and again when its rates change.
     pub fn rediscount(&mut self, payer: &Discount, manufacturer: &Discount) {
@@ -339,10 +368,7 @@ pub fn administration(
 #[inline]
 pub fn in_money(contract: &PreparedContract, price: f64, admin: f64, s: &Settlement) -> Cash {
     let nominal = s.refund * price;
-    let cap = match &contract.kind {
-        Kind::MoneyBack(t) => t.cap.unwrap_or(f64::INFINITY),
-        _ => f64::INFINITY,
-    };
+    let cap = contract.kind.refund_cap();
     let capped = nominal.min(cap);
     // The derivative in price: the refund's share stops growing once the cap binds.
     let refund_units = if nominal < cap { s.refund } else { 0.0 };

@@ -468,10 +468,7 @@ impl Model {
     pub fn cohort_sizes(&self) -> Vec<(&str, u64)> {
         self.contracts
             .iter()
-            .filter_map(|c| {
-                let years = c.kind.cohort_years()?;
-                Some((c.name.as_str(), self.meta.population.unwrap_or(1).saturating_mul(years)))
-            })
+            .filter_map(|c| Some((c.name.as_str(), c.kind.cohort()?.size())))
             .collect()
     }
 
@@ -508,6 +505,16 @@ impl Model {
             }
         }
         arms
+    }
+
+    /// The name of an arm's contract, as its tables show it: the contract's name, or `list`.
+    pub fn contract_name(&self, contract: Option<usize>) -> &str {
+        contract.map_or("list", |c| self.contracts[c].name.as_str())
+    }
+
+    /// An arm's name as tables, plots and messages show it: `strategy/contract`.
+    pub fn arm_name(&self, strategy: usize, contract: Option<usize>) -> String {
+        format!("{}/{}", self.strategies[strategy].name, self.contract_name(contract))
     }
 
     #[inline]

@@ -5,8 +5,7 @@ use super::OutputError;
 use super::folder::{FolderError, Staging, Target};
 use super::manifest::{Provenance, json};
 use super::plots::{Chart, Plot, write as draw};
-use super::tables::{contract_name, number};
-use crate::analysis::cea::ArmSummary;
+use super::tables::number;
 use crate::analysis::results::Results;
 use crate::model::Model;
 use serde::Serialize;
@@ -28,11 +27,6 @@ pub struct Shared<'a> {
     pub thresholds: &'a [f64],
     pub seed: u64,
     pub common_arms: &'a [String],
-}
-
-/// `strategy/contract` of an arm of a scenario.
-pub fn arm_name(model: &Model, a: &ArmSummary) -> String {
-    format!("{}/{}", model.strategies[a.strategy].name, contract_name(model, a.contract))
 }
 
 /// comparison.csv: one row per scenario × arm × threshold.
@@ -68,7 +62,7 @@ pub fn write_table<W: std::io::Write>(
                     e.label.to_string(),
                     e.provenance.file.clone(),
                     m.strategies[a.strategy].name.clone(),
-                    contract_name(m, a.contract).to_string(),
+                    m.contract_name(a.contract).to_string(),
                     number(a.cost.mean),
                     number(a.qaly.mean),
                     number(a.ly.mean),
@@ -104,7 +98,11 @@ fn plot(entries: &[Entry<'_>], shared: &Shared<'_>) -> Option<Plot> {
             let bars = entries
                 .iter()
                 .filter_map(|e| {
-                    let a = e.results.summary.iter().find(|a| arm_name(e.model, a) == *name)?;
+                    let a = e
+                        .results
+                        .summary
+                        .iter()
+                        .find(|a| e.model.arm_name(a.strategy, a.contract) == *name)?;
                     Some((e.label.to_string(), a.inc_nmb[0].mean))
                 })
                 .collect();

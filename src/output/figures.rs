@@ -3,7 +3,6 @@
 
 use super::plots::{Chart, Panel, Plot, PlotError, Series, write};
 use super::psa_tables::set_name;
-use super::tables::contract_name;
 use crate::analysis::psa::Acceptability;
 use crate::analysis::results::Results;
 use crate::model::Model;
@@ -41,7 +40,7 @@ fn write_selection(dir: &Path, model: &Model, results: &Results) -> Result<(), P
             }
             for (k, l) in model.meta.thresholds.iter().enumerate() {
                 let name =
-                    format!("{}: {} at {l}", t.name, arm_label(model, arm.strategy, arm.contract));
+                    format!("{}: {} at {l}", t.name, model.arm_name(arm.strategy, arm.contract));
                 let colour = nmb.len();
                 nmb.push(Series {
                     name: name.clone(),
@@ -148,7 +147,7 @@ fn write_budget(dir: &Path, model: &Model, results: &Results) -> Result<(), Plot
                 }
             }
             Panel {
-                title: contract_name(model, contract).to_string(),
+                title: model.contract_name(contract).to_string(),
                 stacks,
                 line: ("net budget impact".to_string(), net),
             }
@@ -167,10 +166,6 @@ fn write_budget(dir: &Path, model: &Model, results: &Results) -> Result<(), Plot
             chart: Chart::StackedPanels { panels },
         },
     )
-}
-
-fn arm_label(model: &Model, strategy: usize, contract: Option<usize>) -> String {
-    format!("{}/{}", model.strategies[strategy].name, contract_name(model, contract))
 }
 
 /// Every plot of a run's folder, from its results.
@@ -235,7 +230,7 @@ fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
                 s.iter().map(|s| (s.arms[i].inc_qaly.mean, s.arms[i].inc_cost.mean)).collect()
             };
             Series {
-                name: arm_label(model, a.strategy, a.contract),
+                name: model.arm_name(a.strategy, a.contract),
                 points,
                 dashed: false,
                 colour: k,
@@ -273,9 +268,9 @@ fn write_contracts(dir: &Path, model: &Model, results: &Results) -> Result<(), P
             let a = results.arms[r.arm];
             (
                 if one_strategy {
-                    contract_name(model, a.contract).to_string()
+                    model.contract_name(a.contract).to_string()
                 } else {
-                    arm_label(model, a.strategy, a.contract)
+                    model.arm_name(a.strategy, a.contract)
                 },
                 vec![
                     ("list spend".to_string(), r.list_spend),
@@ -310,7 +305,7 @@ fn write_acceptability(dir: &Path, model: &Model, results: &Results) -> Result<(
         .iter()
         .enumerate()
         .map(|(j, &arm)| Series {
-            name: arm_label(model, results.arms[arm].strategy, results.arms[arm].contract),
+            name: model.arm_name(results.arms[arm].strategy, results.arms[arm].contract),
             points: list.acceptability.iter().map(|a| (a.wtp, a.probability[j])).collect(),
             dashed: false,
             colour: j,

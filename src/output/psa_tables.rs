@@ -1,7 +1,7 @@
 //! CSV tables of the probabilistic analysis: psa.csv, parameters.csv, psa_summary.csv,
 //! frontier.csv, ceac.csv, ceaf.csv, evpi.csv.
 
-use super::tables::{contract_name, number};
+use super::tables::number;
 use crate::analysis::cea::ArmSummary;
 use crate::analysis::decision::Decision;
 use crate::analysis::frontier::DecisionSet;
@@ -17,7 +17,7 @@ fn category_column(name: &str) -> String {
 
 /// The name of a decision set: `list` or the contract's name.
 pub fn set_name(model: &Model, set: &DecisionSet) -> String {
-    contract_name(model, set.contract).to_string()
+    model.contract_name(set.contract).to_string()
 }
 
 pub fn write_psa<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Result<()> {
@@ -33,7 +33,7 @@ pub fn write_psa<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Res
             let mut rec = vec![
                 s.sample.to_string(),
                 model.strategies[r.strategy].name.clone(),
-                contract_name(model, r.contract).to_string(),
+                model.contract_name(r.contract).to_string(),
                 number(r.cost.mean),
                 number(r.qaly.mean),
                 number(r.ly.mean),
@@ -97,12 +97,12 @@ pub fn write_frontier<W: Write>(
             w.write_record([
                 name.clone(),
                 model.strategies[arm.strategy].name.clone(),
-                contract_name(model, arm.contract).to_string(),
+                model.contract_name(arm.contract).to_string(),
                 number(points[row.index].0),
                 number(points[row.index].1),
                 row.status.as_str().to_string(),
                 reference.map(|r| model.strategies[r.strategy].name.clone()).unwrap_or_default(),
-                reference.map(|r| contract_name(model, r.contract).to_string()).unwrap_or_default(),
+                reference.map(|r| model.contract_name(r.contract).to_string()).unwrap_or_default(),
                 opt(row.inc_cost),
                 opt(row.inc_qaly),
                 opt(row.icer),
@@ -154,7 +154,7 @@ pub fn write_acceptability<W: Write>(
                     name.clone(),
                     wtp.clone(),
                     model.strategies[x.strategy].name.clone(),
-                    contract_name(model, x.contract).to_string(),
+                    model.contract_name(x.contract).to_string(),
                     number(a.probability[j]),
                     number(a.expected_nmb[j]),
                 ])?;
@@ -164,7 +164,7 @@ pub fn write_acceptability<W: Write>(
                 name.clone(),
                 wtp.clone(),
                 model.strategies[best.strategy].name.clone(),
-                contract_name(model, best.contract).to_string(),
+                model.contract_name(best.contract).to_string(),
                 number(a.probability[a.optimal]),
                 number(a.expected_nmb[a.optimal]),
             ])?;
@@ -240,7 +240,7 @@ pub fn write_psa_summary<W: Write>(
         let sp = &r.spread;
         w.write_record([
             model.strategies[b.strategy].name.clone(),
-            contract_name(model, b.contract).to_string(),
+            model.contract_name(b.contract).to_string(),
             measure,
             number(r.base_case),
             number(sp.mean),
@@ -279,7 +279,7 @@ pub fn write_budget_psa<W: Write>(out: W, model: &Model, bands: &[BudgetBand]) -
         let (with, net) = (&band.with, &band.net);
         w.write_record([
             model.strategies[b.strategy].name.clone(),
-            contract_name(model, band.contract).to_string(),
+            model.contract_name(band.contract).to_string(),
             band.year.to_string(),
             number(with.mean),
             number(with.low),

@@ -66,11 +66,7 @@ fn readings(model: &Model, sim: &Results) -> Vec<String> {
             if a.strategy == model.meta.comparator && a.contract.is_none() {
                 continue;
             }
-            let name = format!(
-                "{}/{}",
-                model.strategies[a.strategy].name,
-                super::tables::contract_name(model, a.contract)
-            );
+            let name = model.arm_name(a.strategy, a.contract);
             let nmb = a.inc_nmb[k].mean;
             let verdict = if nmb > 0.0 { "is" } else { "is not" };
             let mut line = format!(

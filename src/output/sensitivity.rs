@@ -3,7 +3,6 @@
 
 use super::folder::{FolderError, Staging, Target};
 use super::manifest::{Provenance, json};
-use super::tables::contract_name;
 use super::{OutputError, tornado};
 use crate::analysis::sensitivity::Sensitivity;
 use crate::model::Model;
@@ -68,7 +67,7 @@ pub fn write(
         seed: one_way.seed,
         patients: one_way.patients,
         parameters: one_way.rows.len(),
-        arm: format!("{}/{}", model.strategies[a.strategy].name, contract_name(model, a.contract)),
+        arm: model.arm_name(a.strategy, a.contract),
         threshold: model.meta.thresholds[k],
         threads: one_way.threads,
         wall_seconds: one_way.wall_seconds,

@@ -18,11 +18,6 @@ fn mcse(e: &Estimate) -> String {
     e.mcse.map(number).unwrap_or_default()
 }
 
-/// The `contract` column: the contract's name, or `list`.
-pub fn contract_name(model: &Model, contract: Option<usize>) -> &str {
-    contract.map_or("list", |c| model.contracts[c].name.as_str())
-}
-
 /// Header of summary.csv for the given thresholds.
 pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
     let mut h: Vec<String> = [
@@ -74,7 +69,7 @@ pub fn write_summary<W: Write>(
     for (r, prob_ce) in rows.iter().zip(prob_ce) {
         let mut rec = vec![
             model.strategies[r.strategy].name.clone(),
-            contract_name(model, r.contract).to_string(),
+            model.contract_name(r.contract).to_string(),
             number(r.cost.mean),
             number(r.qaly.mean),
             number(r.ly.mean),
@@ -108,7 +103,7 @@ pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv:
         for (name, c) in categories.iter().zip(&r.categories) {
             w.write_record([
                 model.strategies[r.strategy].name.as_str(),
-                contract_name(model, r.contract),
+                model.contract_name(r.contract),
                 name,
                 &number(*c),
             ])?;
@@ -293,7 +288,7 @@ pub fn write_selection<W: Write>(
                     number(p.sensitivity),
                     number(p.specificity),
                     model.strategies[s.strategy].name.clone(),
-                    contract_name(model, s.contract).to_string(),
+                    model.contract_name(s.contract).to_string(),
                     number(*l),
                     number(s.cost.mean),
                     number(s.qaly.mean),
@@ -379,7 +374,7 @@ pub fn write_budget<W: Write>(
     for r in rows {
         w.write_record([
             model.strategies[b.strategy].name.clone(),
-            contract_name(model, r.contract).to_string(),
+            model.contract_name(r.contract).to_string(),
             r.year.to_string(),
             r.category.map_or("total".to_string(), |c| categories[c].clone()),
             number(r.entrants),

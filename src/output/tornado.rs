@@ -1,7 +1,7 @@
 //! The one-way sensitivity analysis's outputs: tornado.csv and the tornado plots.
 
 use super::plots::{Chart, Plot, PlotError, TornadoEnd, TornadoRow, write};
-use super::tables::{contract_name, number};
+use super::tables::number;
 use crate::analysis::cea::{ArmSummary, IcerStatus};
 use crate::analysis::sensitivity::{OneWay, OneWayRow, TwoWay};
 use crate::model::Model;
@@ -56,7 +56,7 @@ pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Res
                 number(row.range.low),
                 number(row.range.high),
                 model.strategies[base.strategy].name.clone(),
-                contract_name(model, base.contract).to_string(),
+                model.contract_name(base.contract).to_string(),
                 number(base.inc_cost.mean),
                 number(low.inc_cost.mean),
                 number(high.inc_cost.mean),
@@ -111,8 +111,7 @@ pub fn write_plots(
     order: &[usize],
 ) -> Result<(), PlotError> {
     let base = &result.base[arm];
-    let name =
-        format!("{}/{}", model.strategies[base.strategy].name, contract_name(model, base.contract));
+    let name = model.arm_name(base.strategy, base.contract);
     let comparator = &model.strategies[model.meta.comparator].name;
     let lambda = model.meta.thresholds[k];
     let currency = &model.meta.currency;
@@ -205,7 +204,7 @@ pub fn write_switches<W: Write>(
         w.write_record([
             p.name.clone(),
             model.strategies[a.strategy].name.clone(),
-            contract_name(model, a.contract).to_string(),
+            model.contract_name(a.contract).to_string(),
             number(model.meta.thresholds[k]),
             number(model.values[p.slot.0 as usize]),
             number(r.range.low),
@@ -250,7 +249,7 @@ pub fn write_two_way<W: Write>(out: W, model: &Model, grid: &TwoWay) -> csv::Res
                 py.name.clone(),
                 number(y),
                 model.strategies[a.strategy].name.clone(),
-                contract_name(model, a.contract).to_string(),
+                model.contract_name(a.contract).to_string(),
             ];
             for (k, best) in preferred.iter().enumerate() {
                 rec.push(number(a.inc_nmb[k].mean));
@@ -272,8 +271,7 @@ pub fn write_two_way_plot(
     k: usize,
 ) -> Result<(), PlotError> {
     let a = &grid.cells[0][arm];
-    let name =
-        format!("{}/{}", model.strategies[a.strategy].name, contract_name(model, a.contract));
+    let name = model.arm_name(a.strategy, a.contract);
     let values = grid.cells.iter().map(|c| c[arm].inc_nmb[k].mean).collect();
     write(
         dir,

@@ -4,8 +4,6 @@
 //! that breaks the rule.
 
 use super::reader::{Named, Reader, join};
-use crate::contracts::Kind;
-use crate::contracts::cohort::{CohortRule, CohortTerms};
 use crate::model::*;
 
 /// A concurrent test runs beside another; chaining concurrency or pairing a test with itself
@@ -68,17 +66,8 @@ pub(super) fn contract_dates(
     if let Some(m) = &meta {
         for (c, e) in contracts.iter().zip(contract_entries) {
             let Some(c) = c else { continue };
-            let dates: Vec<(&str, Slot)> = match &c.kind {
-                Kind::MoneyBack(t) => vec![("window", t.window)],
-                Kind::Cohort(CohortTerms {
-                    rule: CohortRule::PopulationOutcome { window, .. },
-                    ..
-                }) => vec![("window", *window)],
-                Kind::PaymentAtResult(t) => vec![("assess_at", t.assess_at)],
-                Kind::ResponseRebate(t) => vec![("assess_at", t.assess_at)],
-                _ => Vec::new(),
-            };
-            for (key, slot) in dates {
+            let dates = c.kind.dates();
+            for (key, &slot) in dates {
                 let x = r.values[slot.0 as usize];
                 if x >= m.horizon {
                     r.error(

@@ -6,9 +6,9 @@
 //! numbers wherever the scenarios share structure — and every arm's cost, QALYs, ICER and NMB
 //! go into one long table, at one set of thresholds for all.
 
-use crate::analysis::cea::ArmSummary;
 use crate::analysis::results::NonFinite;
-use crate::output::comparison::{self, Entry, Shared, arm_name};
+use crate::analysis::results::common_arms;
+use crate::output::comparison::{self, Entry, Shared};
 use crate::output::folder::Target;
 use crate::scenario::Scenario;
 use crate::workflow::run::{RunError, RunOptions, Simulation, provenance, simulate};
@@ -146,26 +146,6 @@ pub fn run(
     Ok(Comparison { entries, thresholds, seed })
 }
 
-/// Whether an arm is the comparator at list price (its increments are zero by definition).
-fn is_reference(e: &Compared, a: &ArmSummary) -> bool {
-    a.strategy == e.scenario.model.meta.comparator && a.contract.is_none()
-}
-
-/// The arms (strategy/contract) every scenario has, comparator at list excluded, in the first
-/// scenario's order.
-pub fn common_arms(c: &Comparison) -> Vec<String> {
-    let Some(first) = c.entries.first() else { return Vec::new() };
-    let name = |e: &Compared, a: &ArmSummary| arm_name(&e.scenario.model, a);
-    first
-        .sim
-        .summary
-        .iter()
-        .filter(|a| !is_reference(first, a))
-        .map(|a| name(first, a))
-        .filter(|n| c.entries.iter().all(|e| e.sim.summary.iter().any(|a| name(e, a) == *n)))
-        .collect()
-}
-
 /// Write the comparison folder atomically: comparison.csv, the plot (when the scenarios share
 /// an arm) and run.json. Returns the folder and whether the plot was drawn.
 pub fn write_outputs(c: &Comparison, target: &Target) -> Result<(PathBuf, bool), RunError> {
@@ -174,7 +154,8 @@ pub fn write_outputs(c: &Comparison, target: &Target) -> Result<(PathBuf, bool),
             let values = [a.cost.mean, a.qaly.mean, a.ly.mean, a.inc_cost.mean, a.inc_qaly.mean];
             let nmb = a.nmb.iter().chain(&a.inc_nmb).map(|x| x.mean);
             if values.into_iter().chain(nmb).any(|x| !x.is_finite()) {
-                let arm = format!("{}: {}", e.label, arm_name(&e.scenario.model, a));
+                let arm =
+                    format!("{}: {}", e.label, e.scenario.model.arm_name(a.strategy, a.contract));
                 return Err(NonFinite { arm, what: "result" }.into());
             }
         }
@@ -190,7 +171,8 @@ pub fn write_outputs(c: &Comparison, target: &Target) -> Result<(PathBuf, bool),
             wall_seconds: e.sim.wall_seconds,
         })
         .collect();
-    let common = common_arms(c);
+    let runs: Vec<_> = c.entries.iter().map(|e| (&e.scenario.model, &e.sim.results)).collect();
+    let common = common_arms(&runs);
     let shared = Shared { thresholds: &c.thresholds, seed: c.seed, common_arms: &common };
     Ok(comparison::write(target, &entries, &shared)?)
 }

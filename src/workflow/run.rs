@@ -140,8 +140,8 @@ pub fn simulate_resuming(
 /// Refuse a run whose cohort-level contracts would keep too many population-years in memory.
 fn check_populations(model: &crate::model::Model, patients: u64) -> Result<(), RunError> {
     for c in &model.contracts {
-        let Some(years) = c.kind.cohort_years() else { continue };
-        let size = model.meta.population.unwrap_or(1).saturating_mul(years).max(1);
+        let Some(terms) = c.kind.cohort() else { continue };
+        let (years, size) = (terms.years, terms.size());
         let populations = (patients / size).max(1);
         let cells = populations.saturating_mul(years);
         if cells > MAX_POPULATION_YEARS {

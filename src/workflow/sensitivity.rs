@@ -192,25 +192,22 @@ impl PlanError {
 }
 
 /// A sensitivity analysis checked against its scenario before anything is simulated: the
-/// parameters varied, the arm and threshold whose tornado is drawn, and an optional two-way
-/// grid of `steps` points a side.
+/// parameters varied, the threshold of the tornado, and an optional two-way grid of `steps`
+/// points a side. (The arm drawn is checked apart, [`Plan::arm`], once the output folder is
+/// known to be writable.)
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub ranges: Vec<OneWayRange>,
-    /// Index into the arms.
-    pub arm: usize,
     /// Index into the scenario's thresholds.
     pub threshold: usize,
     pub two_way: Option<((OneWayRange, OneWayRange), usize)>,
 }
 
 impl Plan {
-    /// Check a request: `arm` as `STRATEGY` or `STRATEGY/CONTRACT` (default: the first strategy
-    /// other than the comparator, at list), `threshold` one of the scenario's (default: the
-    /// first), `two_way` as (`A,B`, steps).
+    /// Check a request: `threshold` one of the scenario's (default: the first), `two_way` as
+    /// (`A,B`, steps).
     pub fn new(
         scenario: &Scenario,
-        arm: Option<&str>,
         threshold: Option<f64>,
         two_way: Option<(&str, usize)>,
     ) -> Result<Plan, PlanError> {
@@ -233,8 +230,13 @@ impl Plan {
         if ranges.is_empty() {
             return Err(PlanError::NothingToVary { file: file() });
         }
-        let arm = arm_index(m, arm)?;
-        Ok(Plan { ranges, arm, threshold, two_way })
+        Ok(Plan { ranges, threshold, two_way })
+    }
+
+    /// The arm whose tornado is drawn, as an index into the arms: `STRATEGY` or
+    /// `STRATEGY/CONTRACT` (default: the first strategy other than the comparator, at list).
+    pub fn arm(&self, model: &Model, arm: Option<&str>) -> Result<usize, PlanError> {
+        arm_index(model, arm)
     }
 
     /// Simulations of the base case it takes: the base case, two per parameter and the grid
@@ -245,18 +247,19 @@ impl Plan {
         1 + 2 * self.ranges.len() as u64 + steps * steps
     }
 
-    /// Run it on `runner`'s patients. `progress` receives (simulations done, total) of the
-    /// one-way analysis, then of the grid.
+    /// Run it on `runner`'s patients, drawing the tornado of arm `arm` ([`Plan::arm`]).
+    /// `progress` receives (simulations done, total) of the one-way analysis, then of the grid.
     pub fn run(
         &self,
         runner: &Runner<'_>,
+        arm: usize,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Sensitivity, RunError> {
         let result = one_way(runner, progress)?;
         let mut switches = Vec::new();
         for (row, r) in result.rows.iter().enumerate() {
             for t in 0..runner.model.meta.thresholds.len() {
-                switches.push((row, t, switch_value(runner, r, self.arm, t)?));
+                switches.push((row, t, switch_value(runner, r, arm, t)?));
             }
         }
         let two_way = match self.two_way {
@@ -264,9 +267,9 @@ impl Plan {
             None => None,
         };
         Ok(Sensitivity {
-            order: result.tornado_order(self.arm, self.threshold),
+            order: result.tornado_order(arm, self.threshold),
             one_way: result,
-            arm: self.arm,
+            arm,
             threshold: self.threshold,
             switches,
             two_way,
@@ -307,10 +310,7 @@ fn pair(
 /// the comparator, at list), as an index into the arms.
 fn arm_index(model: &Model, arm: Option<&str>) -> Result<usize, PlanError> {
     let arms = model.arms();
-    let name_of = |a: &Arm| {
-        let contract = a.contract.map_or("list", |c| model.contracts[c].name.as_str());
-        format!("{}/{contract}", model.strategies[a.strategy].name)
-    };
+    let name_of = |a: &Arm| model.arm_name(a.strategy, a.contract);
     let Some(wanted) = arm else {
         return arms
             .iter()

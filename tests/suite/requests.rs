@@ -18,28 +18,29 @@ fn set(s: &str) -> Vec<String> {
 #[test]
 fn a_sensitivity_plan_checks_its_request_against_the_scenario() {
     let s = load(ONEWAY, &[]);
-    let plan = Plan::new(&s, None, Some(100_000.0), Some(("test_cost,pfs_median", 3))).unwrap();
+    let plan = Plan::new(&s, Some(100_000.0), Some(("test_cost,pfs_median", 3))).unwrap();
     assert_eq!(plan.threshold, 1);
     // The default arm is the first strategy other than the comparator, at list.
     let arms = s.model.arms();
-    assert_eq!(arms[plan.arm].strategy, 1);
-    assert_eq!(arms[plan.arm].contract, None);
+    let arm = plan.arm(&s.model, None).unwrap();
+    assert_eq!((arms[arm].strategy, arms[arm].contract), (1, None));
+    assert_eq!(plan.arm(&s.model, Some("treat")), Ok(arm));
     // The base case, two ends of each of the two varied parameters, and a 3 × 3 grid.
     assert_eq!(plan.ranges.len(), 2);
     assert_eq!(plan.simulations(), 1 + 2 * 2 + 9);
 
-    let err = |arm: Option<&str>, threshold: Option<f64>, two_way: Option<(&str, usize)>| {
-        Plan::new(&s, arm, threshold, two_way).unwrap_err()
+    let err = |threshold: Option<f64>, two_way: Option<(&str, usize)>| {
+        Plan::new(&s, threshold, two_way).unwrap_err()
     };
     assert_eq!(
-        err(None, Some(123.0), None),
+        err(Some(123.0), None),
         PlanError::UnknownThreshold { threshold: 123.0, thresholds: vec![50_000.0, 100_000.0] }
     );
     assert_eq!(
-        err(None, None, Some(("test_cost,test_cost", 3))),
+        err(None, Some(("test_cost,test_cost", 3))),
         PlanError::NotAPair { names: "test_cost,test_cost".into() }
     );
-    let not_varied = err(None, None, Some(("price,test_cost", 3)));
+    let not_varied = err(None, Some(("price,test_cost", 3)));
     assert!(
         matches!(&not_varied, PlanError::NotVaried { name, varied } if name == "price" && varied == &["test_cost", "pfs_median"]),
         "{not_varied:?}"
@@ -48,7 +49,7 @@ fn a_sensitivity_plan_checks_its_request_against_the_scenario() {
         not_varied.help().as_deref(),
         Some("parameters that can vary: test_cost, pfs_median")
     );
-    let arm = err(Some("nope"), None, None);
+    let arm = plan.arm(&s.model, Some("nope")).unwrap_err();
     assert_eq!(
         arm,
         PlanError::UnknownArm { wanted: "nope/list".into(), arms: vec!["treat/list".into()] }
@@ -58,7 +59,7 @@ fn a_sensitivity_plan_checks_its_request_against_the_scenario() {
     let file = fixture(ONEWAY).display().to_string();
     let none = load(ONEWAY, &set("scenario.thresholds=[]"));
     assert_eq!(
-        Plan::new(&none, None, None, None).unwrap_err(),
+        Plan::new(&none, None, None).unwrap_err(),
         PlanError::NoThresholds { file: file.clone() }
     );
     let fixed = load(
@@ -68,7 +69,7 @@ fn a_sensitivity_plan_checks_its_request_against_the_scenario() {
             "parameters.pfs_median={ value = \"1 year\" }".into(),
         ],
     );
-    assert_eq!(Plan::new(&fixed, None, None, None).unwrap_err(), PlanError::NothingToVary { file });
+    assert_eq!(Plan::new(&fixed, None, None).unwrap_err(), PlanError::NothingToVary { file });
 }
 
 #[test]

@@ -9,6 +9,7 @@
 
 mod fixed_records;
 mod hand;
+mod kinds;
 mod monte_carlo;
 mod observation;
 mod threshold_price;
