@@ -1,6 +1,6 @@
 #!/bin/bash
 # The engine against the hardware floor (examples/floor.rs), measured in alternation so that
-# both see the same state of a noisy machine: README "Speed and memory".
+# both see the same state of a noisy machine: docs/src/performance.md, "Against the hardware floor".
 #
 #   benches/floor_ratio.sh [SCENARIO] [ROUNDS]     # defaults: the bundled default, 5 rounds
 #

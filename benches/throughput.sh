@@ -1,10 +1,10 @@
 #!/bin/bash
-# Throughput of every bundled scenario on 1 and 2 threads: the README's table.
+# Throughput of every bundled scenario on 1 and 2 threads: the table in docs/src/performance.md.
 #
 #   benches/throughput.sh [PATIENTS] [ROUNDS]     # defaults: 1000000 patients, 3 rounds
 #
 # Each line: scenario, threads, median trajectories per second over the rounds (min–max),
-# peak memory. `vbpsim bench` simulates without writing outputs (README "Speed and memory").
+# peak memory. `vbpsim bench` simulates without writing outputs (docs/src/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 patients=${1:-1000000}

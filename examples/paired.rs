@@ -1,5 +1,5 @@
 //! Throughput of several scenarios relative to the first, measured in alternation inside one
-//! process: README "Speed and memory" (the heaviest library scenario against the default).
+//! process: docs/src/performance.md (the heaviest library scenario against the default).
 //!
 //! ```sh
 //! cargo run --release --example paired -- [--rounds R] [--patients P] [--threads T] FIRST OTHER...

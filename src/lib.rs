@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Each folder (room) is one stage; beneath them lie the rooms every stage uses. A room names
-//! (`crate::…`) only the rooms below it in this table, never one above it or beside it:
+//! (`crate::…`) only the rooms in its *may name* column, never one above it or beside it:
 //!
 //! | room | what it holds | may name |
 //! | --- | --- | --- |

@@ -1,7 +1,7 @@
 //! One-way, threshold and two-way sensitivity analyses: which parameters vary and over which
 //! ranges, and the result types of the re-simulations (the tornado's rows with their swings and
 //! order, the two-way grid with the preferred strategy of each cell). The re-simulations
-//! themselves are a workflow (`workflow::sensitivity`).
+//! themselves are a job of the workflow room (its `sensitivity` module).
 
 use super::cea::ArmSummary;
 use super::results::NonFinite;

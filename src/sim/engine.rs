@@ -47,8 +47,8 @@ pub fn grid_months(horizon: f64) -> usize {
 ///
 /// Cohort-level contracts need each calendar year of a population surveyed (spend, patients
 /// treated, outcomes) before any of its patients can be settled. Populations of up to
-/// [`deferred::SINGLE_PASS_POPULATION`] patients are settled in one pass (see
-/// [`super::deferred`]); larger ones in two: a survey of the cohort arms, then a settlement of
+/// `deferred::SINGLE_PASS_POPULATION` patients are settled in one pass (see the `deferred`
+/// module); larger ones in two: a survey of the cohort arms, then a settlement of
 /// every patient. Both give the same sums to the last bit.
 pub fn simulate_sample(
     prep: &Prepared,

@@ -2,6 +2,10 @@
 //! folder: a run (with its PSA, resumed from a checkpoint or split into shards), threshold
 //! prices, sensitivity analyses, scenario comparisons, and the guards that refuse runs too
 //! large for the machine.
+//!
+//! The errors here word a request the way the command line takes it (`--threads`, `--out`,
+//! `--samples`): the command line is the library's main caller, and a message naming the flag
+//! tells its user what to change. Other callers read the typed variants.
 pub mod checkpoint;
 pub mod compare;
 pub mod guard;
