@@ -7,9 +7,9 @@
 //!
 //! Each round simulates P patients of every scenario in turn (as `vbpsim bench` does: no
 //! outputs), so that all of them meet the same state of a shared machine, whose speed moves
-//! by ±25 % from second to second and drifts over minutes. For each other scenario it prints the median and range over rounds
-//! of its trajectories per second divided by the first scenario's in the same round, and each
-//! scenario's median throughput. Defaults: 40 rounds of 200,000 patients on one thread.
+//! by ±25 % from second to second and drifts over minutes. For each other scenario it prints
+//! the median and range over rounds of its trajectories per second divided by the first
+//! scenario's in the same round, and each scenario's median throughput. Defaults: 40 rounds of 200,000 patients on one thread.
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -22,8 +22,8 @@ pub enum TimeToEvent {
     LogLogistic { shape: f64, scale: f64 },
     /// log T ~ Normal(meanlog, sdlog), T in years.
     LogNormal { meanlog: f64, sdlog: f64 },
-    /// Constant hazard `rates[k]` on [breaks[k], breaks[k+1]); `breaks[0] = 0`; the last rate
-    /// lasts forever. `starts[k]` is the cumulative hazard at breaks[k], computed once so that
+    /// Constant hazard `rates[k]` on `[breaks[k], breaks[k+1])`; `breaks[0] = 0`; the last rate
+    /// lasts forever. `starts[k]` is the cumulative hazard at `breaks[k]`, computed once so that
     /// a draw finds its segment by comparisons rather than by subtracting segment after
     /// segment.
     Piecewise { breaks: Vec<f64>, rates: Vec<f64>, starts: Vec<f64> },

@@ -50,7 +50,7 @@ pub enum UnitError {
     NotFinite,
     /// The unit word is not one of [`TIME_UNITS`]; carries the nearest valid unit.
     UnknownUnit { unit: String, suggestion: Option<&'static str> },
-    /// Something other than a unit or "per <unit>" follows the number.
+    /// Something other than a unit or "per `<unit>`" follows the number.
     Malformed,
 }
 
@@ -70,7 +70,7 @@ fn nearest_unit(word: &str) -> Option<&'static str> {
         .map(|(name, _)| name)
 }
 
-/// Reads "<number> <unit>" or "<number> per <unit>" into a value in internal units.
+/// Reads `"<number> <unit>"` or `"<number> per <unit>"` into a value in internal units.
 ///
 /// Returns the dimension found: `"6 months"` is a duration (0.5), `"0.004 per month"` a rate
 /// (0.048 per year). A string that is a bare number is reported as [`Dimension::Number`] so the

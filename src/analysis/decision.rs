@@ -53,7 +53,7 @@ pub struct Decision {
 }
 
 /// The decision sets of a model with its arms.
-pub fn sets(model: &Model, arms: &[Arm]) -> Vec<DecisionSet> {
+fn sets(model: &Model, arms: &[Arm]) -> Vec<DecisionSet> {
     decision_sets(arms, model.strategies.len(), model.contracts.len(), model.meta.comparator)
 }
 

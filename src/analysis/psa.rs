@@ -30,7 +30,7 @@ pub struct Acceptability {
     pub expected_nmb: Vec<f64>,
     /// The arm with the highest expected NMB (the CEAF's choice; ties: first arm).
     pub optimal: usize,
-    /// EVPI per patient: E_s[max_j NMB_sj] − max_j E_s[NMB_sj] (≥ 0).
+    /// EVPI per patient: `E_s[max_j NMB_sj] − max_j E_s[NMB_sj]` (≥ 0).
     pub evpi: f64,
 }
 

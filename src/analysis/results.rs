@@ -7,7 +7,7 @@ use super::budget::{BudgetHeadline, BudgetRow};
 use super::cea::{ArmSummary, Estimate};
 use super::cohort::CohortRow;
 use super::contracts::ContractRow;
-use super::decision::{Decision, decision};
+use super::decision::{Basis, Decision, decision};
 use super::partners::PartnerRow;
 use super::psa::{PsaSample, Spread, noise_share, spread};
 use crate::model::{Arm, Model};
@@ -190,7 +190,8 @@ impl Results {
     ) -> Results {
         let BaseCase { arms, summary, contracts, cohort, partners, budget, survival } = base;
         let mut r = Results {
-            decision: decision(model, &arms, &summary, &[]),
+            // Computed, with the rest of the PSA's analyses, by `set_psa` below.
+            decision: Decision { basis: Basis::BaseCase, sets: Vec::new() },
             arms,
             summary,
             contracts,

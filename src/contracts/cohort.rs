@@ -21,7 +21,7 @@ use crate::accounting::discount::{Discount, count_f64};
 /// The rule that turns a calendar year's cohort into a refund fraction of that year's spend
 /// (numbers as `V`, see [`super::Kind`]).
 #[derive(Clone, Debug, PartialEq)]
-pub enum CohortRule<V = f64> {
+pub enum CohortRule<V> {
     /// Spend above `cap` (money per calendar year) is refunded.
     ExpenditureCap { cap: V },
     /// (above, pay): patients treated in a year beyond `above` are paid at `pay` × list
@@ -70,16 +70,17 @@ impl<V> CohortRule<V> {
 
 /// A cohort-level contract: its rule, term and population.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CohortTerms<V = f64> {
+pub struct CohortTerms<V> {
     pub rule: CohortRule<V>,
     /// Term in calendar years: patients enter during it, and only its years are settled.
     pub years: u64,
     /// Patients entering the strategy per calendar year (N ≥ 1).
     pub population: u64,
     /// d(settled_at(y)) at the payer's and the manufacturer's rates for each calendar year y
-    /// of the term, set when the terms are prepared ([`CohortTerms::discount`]; empty before): a patient who entered
-    /// at e receives year y's refund at settled_at(y) − e on its own clock, discounted by
-    /// d(settled_at(y))·d(−e), with d(−e) computed once per patient ([`Placement::back`]).
+    /// of the term, set when the terms are prepared ([`CohortTerms::discount`]; empty before):
+    /// a patient who entered at e receives year y's refund at settled_at(y) − e on its own
+    /// clock, discounted by d(settled_at(y))·d(−e), with d(−e) computed once per patient
+    /// ([`Placement::back`]).
     pub settled: Vec<(f64, f64)>,
 }
 
@@ -144,7 +145,7 @@ impl<V> CohortTerms<V> {
     }
 }
 
-impl CohortTerms {
+impl CohortTerms<f64> {
     /// Set [`CohortTerms::settled`] from the payer's and the manufacturer's rates.
     pub fn discount(&mut self, payer: &Discount, manufacturer: &Discount) {
         self.settled = (0..self.years as usize)
@@ -271,14 +272,19 @@ fn succeeded(failure: Failure, window: f64, x: &Exposure<'_>) -> bool {
 }
 
 /// Add a settled patient to its population's calendar-year sums.
-pub fn survey(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, calendar: &mut CalendarSums) {
+pub fn survey(
+    terms: &CohortTerms<f64>,
+    x: &Exposure<'_>,
+    at: Placement,
+    calendar: &mut CalendarSums,
+) {
     survey_years(terms, terms.years, x, at, calendar);
 }
 
 /// [`survey`] over the first `years` calendar years instead of the term (the budget view
 /// counts the whole budget horizon with the contract's rule).
 pub fn survey_years(
-    terms: &CohortTerms,
+    terms: &CohortTerms<f64>,
     years: u64,
     x: &Exposure<'_>,
     at: Placement,
@@ -302,7 +308,7 @@ pub fn paid_years(years: u64, entry: f64, x: &Exposure<'_>, out: &mut Vec<(u32, 
 /// [`survey`] along the patient's [`paid_years`] `walk`, and push the patient's year shares
 /// (calendar order) for a settlement later.
 pub fn survey_and_share(
-    terms: &CohortTerms,
+    terms: &CohortTerms<f64>,
     x: &Exposure<'_>,
     at: Placement,
     walk: &[(u32, u64)],
@@ -327,7 +333,7 @@ fn count_year(cell: &mut CalendarYear, cycles: u64) {
 /// calendar year it falls in.
 #[inline(always)]
 fn count_start(
-    terms: &CohortTerms,
+    terms: &CohortTerms<f64>,
     years: u64,
     x: &Exposure<'_>,
     at: Placement,
@@ -347,7 +353,7 @@ fn count_start(
 /// The refund fraction g_{r,y} of a population's calendar year from its counts; `weight` is
 /// the number of real patients a simulated one stands for (M / members; 1 for a full
 /// population), `price` the drug's list price per cycle.
-pub fn fraction(terms: &CohortTerms, year: &CalendarYear, weight: f64, price: f64) -> f64 {
+pub fn fraction(terms: &CohortTerms<f64>, year: &CalendarYear, weight: f64, price: f64) -> f64 {
     // Weights cancel in a success rate: counts of simulated patients.
     let (started, succeeded) = (year.started as f64, year.succeeded as f64);
     let year = YearTotals {
@@ -371,7 +377,7 @@ pub struct YearTotals {
 }
 
 /// The refund fraction of a calendar year's spend under `rule`.
-pub fn fraction_of(rule: &CohortRule, year: &YearTotals) -> f64 {
+pub fn fraction_of(rule: &CohortRule<f64>, year: &YearTotals) -> f64 {
     match rule {
         CohortRule::ExpenditureCap { cap } => {
             let spend = year.spend;
@@ -391,7 +397,7 @@ pub fn fraction_of(rule: &CohortRule, year: &YearTotals) -> f64 {
 /// Refund fractions of every population and calendar year (cell r·Y + y) of a run of
 /// `patients` simulated patients.
 pub fn fractions(
-    terms: &CohortTerms,
+    terms: &CohortTerms<f64>,
     calendar: &CalendarSums,
     patients: u64,
     price: f64,
@@ -430,7 +436,7 @@ pub fn tier_refund(tiers: &[(f64, f64)], patients: f64) -> f64 {
 /// (several dates) are returned as one unit of refund whose discount factors are the
 /// per-unit-price present values of all of them.
 pub fn settle(
-    terms: &CohortTerms,
+    terms: &CohortTerms<f64>,
     fractions: &[f64],
     x: &Exposure<'_>,
     at: Placement,
@@ -444,7 +450,7 @@ pub fn settle(
 }
 
 /// End of the contract's tracking of a patient (for per-assessment administration).
-pub fn tracked_until(terms: &CohortTerms, x: &Exposure<'_>) -> f64 {
+pub fn tracked_until(terms: &CohortTerms<f64>, x: &Exposure<'_>) -> f64 {
     match terms.rule {
         CohortRule::PopulationOutcome { window, .. } => x.rec.start + window,
         _ => x.rec.treatment_end,
@@ -461,7 +467,13 @@ pub struct YearShare {
     pub lump: Option<(f64, f64)>,
 }
 
-fn share(terms: &CohortTerms, x: &Exposure<'_>, at: Placement, y: usize, cycles: u64) -> YearShare {
+fn share(
+    terms: &CohortTerms<f64>,
+    x: &Exposure<'_>,
+    at: Placement,
+    y: usize,
+    cycles: u64,
+) -> YearShare {
     let due = terms.settled_at(y) - at.entry;
     let lump = match terms.settled.get(y) {
         // d(settled_at(y))·d(−entry): the same as d(due) to a unit or two in the last place.

@@ -263,9 +263,9 @@ impl Exposure<'_> {
     }
 
     /// Success at absolute time t as the contract sees it: read as a responder whose response
-    /// is visible by t, progression not detected by t, alive at t. An event within 1e-9 (relative to the time since
-    /// treatment start) of t counts as at t, so a scan on the assessment date is seen whatever
-    /// the rounding of the two dates.
+    /// is visible by t, progression not detected by t, alive at t. An event within 1e-9
+    /// (relative to the time since treatment start) of t counts as at t, so a scan on the
+    /// assessment date is seen whatever the rounding of the two dates.
     pub fn success_at(&self, t: f64) -> bool {
         self.rec.observed_responder
             && !self.after(self.rec.response_seen, t)

@@ -396,11 +396,11 @@ pub struct TteSpec {
 /// Which parameterisation a [`TteSpec`] uses; slots are in the order listed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TteForm {
-    /// [rate]
+    /// `[rate]`
     ExponentialRate,
-    /// [median]
+    /// `[median]`
     ExponentialMedian,
-    /// [mean]
+    /// `[mean]`
     ExponentialMean,
     /// [shape, scale]
     Weibull,

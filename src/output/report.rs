@@ -57,12 +57,12 @@ fn table(path: &Path, columns: &[&str], keep: impl Fn(&[String], &[String]) -> b
 
 /// The plain-language readings: per arm and threshold, the incremental NMB against the
 /// comparator and, with PSA, the probability that the arm is cost-effective against it.
-fn readings(model: &Model, sim: &Results) -> Vec<String> {
+fn readings(model: &Model, results: &Results) -> Vec<String> {
     let comparator = &model.strategies[model.meta.comparator].name;
     let currency = &model.meta.currency;
     let mut out = Vec::new();
     for (k, l) in model.meta.thresholds.iter().enumerate() {
-        for (i, a) in sim.summary.iter().enumerate() {
+        for (i, a) in results.summary.iter().enumerate() {
             if a.strategy == model.meta.comparator && a.contract.is_none() {
                 continue;
             }
@@ -73,18 +73,18 @@ fn readings(model: &Model, sim: &Results) -> Vec<String> {
                 "At {l} {currency} per QALY, {name} {verdict} cost-effective against {comparator} \
                  in the base case (incremental NMB {nmb:.0} {currency} per patient)"
             );
-            if let Some(p) = sim.prob_ce[i][k] {
+            if let Some(p) = results.prob_ce[i][k] {
                 let _ = write!(
                     line,
                     "; it is cost-effective with probability {p:.2} across {} PSA samples",
-                    sim.psa.len()
+                    results.psa.len()
                 );
             }
             line.push('.');
             out.push(line);
         }
     }
-    if let (Some(b), Some(h)) = (&model.budget, &sim.budget_headline) {
+    if let (Some(b), Some(h)) = (&model.budget, &results.budget_headline) {
         let (total, last) = (h.total, &h.net);
         out.push(format!(
             "Adopting {} at list price changes the payer's spend by {:.0} {currency} over {} years (undiscounted; {:.0} in year 1, {:.0} in year {}).",
@@ -100,7 +100,7 @@ fn readings(model: &Model, sim: &Results) -> Vec<String> {
 }
 
 /// Write report.html into `dir`, from the files already there.
-pub fn write(dir: &Path, model: &Model, sim: &Results, manifest: &str) -> std::io::Result<()> {
+pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> std::io::Result<()> {
     let m = &model.meta;
     let mut html = String::new();
     let title = if m.title.is_empty() { m.name.clone() } else { m.title.clone() };
@@ -127,20 +127,20 @@ pub fn write(dir: &Path, model: &Model, sim: &Results, manifest: &str) -> std::i
         m.discount_costs,
         m.discount_outcomes,
         esc(&m.currency),
-        sim.patients,
-        sim.seed,
-        sim.psa.len(),
+        results.patients,
+        results.seed,
+        results.psa.len(),
         m.thresholds.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
         esc(&strategies.join(", ")),
         esc(&strategies[m.comparator]),
         esc(&if contracts.is_empty() { "none".to_string() } else { contracts.join(", ") }),
     );
     html.push_str("<h2>Readings</h2>\n<ul>\n");
-    for line in readings(model, sim) {
+    for line in readings(model, results) {
         let _ = writeln!(html, "<li>{}</li>", esc(&line));
     }
     html.push_str("</ul>\n");
-    for w in &sim.warnings {
+    for w in &results.warnings {
         let _ = writeln!(html, "<p><strong>Warning:</strong> {}</p>", esc(w));
     }
     let lambda: Vec<String> = m.thresholds.iter().map(|t| t.to_string()).collect();

@@ -1,9 +1,10 @@
 //! `[budget_impact]`: the incident population, its growth and the new strategy's uptake year by
 //! year, for the budget impact analysis (ISPOR 2014 good practice).
 
-use super::reader::{MAX_MAGNITUDE, Reader, Value};
+use super::reader::{Reader, Value};
 use crate::model::BudgetImpact;
 use crate::model::limits::MAX_BUDGET_YEARS;
+use crate::model::limits::MAX_MAGNITUDE;
 use toml::de::DeValue;
 
 const KEYS: &[&str] = &["strategy", "years", "incident", "growth", "prevalent", "uptake"];

@@ -5,7 +5,8 @@
 //! impossible.
 
 use super::diagnostic::did_you_mean;
-use super::reader::{MAX_MAGNITUDE, Reader, Value, describe, join};
+use super::reader::{Reader, Value, describe, join};
+use crate::model::limits::MAX_MAGNITUDE;
 use crate::params::ParamDist;
 use crate::units::{Dimension, parse_quantity};
 use std::collections::HashMap;

@@ -9,7 +9,7 @@ use crate::units::Dimension;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
-pub(super) const SCENARIO_KEYS: &[&str] = &[
+const SCENARIO_KEYS: &[&str] = &[
     "name",
     "title",
     "currency",
@@ -25,7 +25,7 @@ pub(super) const SCENARIO_KEYS: &[&str] = &[
 ];
 
 /// Most points of a willingness-to-pay grid.
-pub(super) const MAX_WTP_POINTS: usize = 10_000;
+const MAX_WTP_POINTS: usize = 10_000;
 
 pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) -> Option<Meta> {
     let p = "scenario";
@@ -245,13 +245,13 @@ pub(super) fn read_payer(r: &mut Reader, v: &Value<'_>) -> Option<(Perspective, 
     r.check_keys(t, "payer", &["perspective", "turnover", "portable", "population"]);
     let population = match t.get("population") {
         Some(x) => r.integer(x, "payer.population", 1).and_then(|n| {
-            if n as f64 > super::reader::MAX_MAGNITUDE {
+            if n as f64 > crate::model::limits::MAX_MAGNITUDE {
                 r.error(
                     x.span(),
                     "payer.population",
                     format!(
                         "expected at most {:e} patients a year, found {n}",
-                        super::reader::MAX_MAGNITUDE
+                        crate::model::limits::MAX_MAGNITUDE
                     ),
                 );
                 None
@@ -265,11 +265,7 @@ pub(super) fn read_payer(r: &mut Reader, v: &Value<'_>) -> Option<(Perspective, 
     Some((perspective?, population?))
 }
 
-pub(super) fn read_perspective(
-    r: &mut Reader,
-    t: &DeTable<'_>,
-    v: &Value<'_>,
-) -> Option<Perspective> {
+fn read_perspective(r: &mut Reader, t: &DeTable<'_>, v: &Value<'_>) -> Option<Perspective> {
     let perspective = match t.get("perspective") {
         Some(pv) => r.string(pv, "payer.perspective")?.to_string(),
         None => "national".to_string(),

@@ -6,8 +6,9 @@
 //! built. A distribution that cannot exist is an error at the field that makes it impossible.
 
 use super::distributions::{read_field, read_parameter};
-use super::reader::{MAX_MAGNITUDE, ParamEntry, Reader, Value, join};
+use super::reader::{ParamEntry, Reader, Value, join};
 use crate::model::Parameter;
+use crate::model::limits::MAX_MAGNITUDE;
 use crate::params::ParamDist;
 use crate::rng::{Process, ProcessKind};
 use crate::units::Dimension;

@@ -7,7 +7,7 @@
 
 use super::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::Slot;
-pub use crate::model::limits::MAX_MAGNITUDE;
+use crate::model::limits::MAX_MAGNITUDE;
 use crate::params::{ParamDist, Support};
 use crate::units::{Dimension, UnitError, parse_quantity};
 use std::collections::HashMap;

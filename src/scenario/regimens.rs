@@ -266,7 +266,7 @@ fn read_adverse_events(
 }
 
 /// `monitoring = { every, lead_time, sensitivity, cost }`: ctDNA tests on treatment.
-pub(super) fn read_monitoring(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<Monitoring> {
+fn read_monitoring(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<Monitoring> {
     let t = r.table(v, p)?;
     r.check_keys(t, p, &["every", "lead_time", "sensitivity", "cost"]);
     let span = v.span();
@@ -300,11 +300,7 @@ pub(super) fn read_monitoring(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<
 
 /// `time_to_response`, `pseudo_progression` (needs `assessment`) and `beyond_progression`;
 /// `None` inside the option when none is given.
-pub(super) fn read_immunotherapy(
-    r: &mut Reader,
-    t: &DeTable<'_>,
-    p: &str,
-) -> Option<Option<Immunotherapy>> {
+fn read_immunotherapy(r: &mut Reader, t: &DeTable<'_>, p: &str) -> Option<Option<Immunotherapy>> {
     if !["time_to_response", "pseudo_progression", "beyond_progression"]
         .iter()
         .any(|k| t.contains_key(*k))
@@ -343,7 +339,7 @@ pub(super) fn read_immunotherapy(
 
 /// Progression by response, death before progression and survival after progression (all
 /// required), with the cost per time after progression.
-pub(super) fn read_clinical_course(
+fn read_clinical_course(
     r: &mut Reader,
     e: &Named<'_, '_>,
     p: &str,
@@ -393,7 +389,7 @@ pub(super) fn read_clinical_course(
 
 /// `partitioned = { pfs = …, os = … }`: PFS and OS curves from diagnosis instead of the
 /// clinical course; `after_progression` may then give only a cost.
-pub(super) fn read_partitioned(
+fn read_partitioned(
     r: &mut Reader,
     t: &DeTable<'_>,
     v: &Value<'_>,
@@ -444,12 +440,7 @@ pub(super) fn read_partitioned(
     (course, pps_cost)
 }
 
-pub(super) fn read_drug(
-    r: &mut Reader,
-    v: &Value<'_>,
-    p: &str,
-    drug_names: &mut Vec<String>,
-) -> Option<Drug> {
+fn read_drug(r: &mut Reader, v: &Value<'_>, p: &str, drug_names: &mut Vec<String>) -> Option<Drug> {
     let t = r.table(v, p)?;
     r.check_keys(t, p, &["name", "price", "cycle", "max_cycles", "max_duration", "administration"]);
     let name = r
@@ -502,7 +493,7 @@ pub(super) fn read_drug(
     })
 }
 
-pub(super) fn read_response(
+fn read_response(
     r: &mut Reader,
     v: &Value<'_>,
     p: &str,

@@ -110,7 +110,7 @@ pub(super) fn positive_name(positives: &[(String, usize)], bit: usize) -> &str {
 
 /// Whether the test chain starting at `first` can read `bit` positive (a biomarker it detects,
 /// or the bit of a selection test in the chain).
-pub(super) fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) -> bool {
+fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) -> bool {
     let mut cur = Some(first);
     let mut steps = 0;
     while let Some(i) = cur {

@@ -194,7 +194,7 @@ fn reflex_chains(
 
 /// `sample = "tissue"` (default) or `"plasma"` with `shedding` (the probability that the
 /// tumour sheds enough ctDNA to be seen).
-pub(super) fn read_specimen(r: &mut Reader, e: &Named<'_, '_>) -> Option<Specimen> {
+fn read_specimen(r: &mut Reader, e: &Named<'_, '_>) -> Option<Specimen> {
     let p = &e.path;
     let plasma = match e.table.get("sample") {
         Some(v) => match r.string(v, &join(p, "sample"))? {
@@ -231,10 +231,10 @@ pub(super) fn read_specimen(r: &mut Reader, e: &Named<'_, '_>) -> Option<Specime
 }
 
 /// Most cutoffs a selection sweep may list (each is one more base-case simulation).
-pub(super) const MAX_SWEEP: usize = 200;
+const MAX_SWEEP: usize = 200;
 
 /// A selection test's `predicts`, `auc`, `cutoff` and optional `sweep = { from, to, step }`.
-pub(super) fn read_selection(
+fn read_selection(
     r: &mut Reader,
     e: &Named<'_, '_>,
     pv: &Value<'_>,
@@ -296,7 +296,7 @@ pub(super) fn read_selection(
 }
 
 /// Sensitivity or specificity: one number for every detected biomarker, or a table by name.
-pub(super) fn per_biomarker(
+fn per_biomarker(
     r: &mut Reader,
     e: &Named<'_, '_>,
     key: &str,

@@ -7,7 +7,7 @@ use crate::units::Dimension;
 use std::ops::Range;
 use toml::de::DeTable;
 
-pub(super) const DISTS: &[&str] =
+const DISTS: &[&str] =
     &["exponential", "weibull", "gompertz", "loglogistic", "lognormal", "piecewise"];
 
 /// A time-to-event distribution: `{ dist = "weibull", shape = 1.3, scale = "24 months" }`.
@@ -125,7 +125,7 @@ pub(super) fn read_tte(r: &mut Reader, v: &Value<'_>, p: &str) -> Option<TteSpec
     Some(spec)
 }
 
-pub(super) fn exactly_one<'k>(
+fn exactly_one<'k>(
     r: &mut Reader,
     t: &DeTable<'_>,
     span: &Range<usize>,
@@ -157,7 +157,7 @@ pub(super) fn exactly_one<'k>(
     }
 }
 
-pub(super) fn read_piecewise(
+fn read_piecewise(
     r: &mut Reader,
     t: &DeTable<'_>,
     span: &Range<usize>,

@@ -205,7 +205,7 @@ impl PartialEq for Tally {
 
 /// Counts for the monthly survival grid of one strategy. `os` cell b counts patients who die
 /// after exactly b grid points (b = number of grid times m/12 strictly before death), so the
-/// share alive at grid time m is Σ_{b > m} os[b] / n. Integer counts: exact in any order.
+/// share alive at grid time m is `Σ_{b > m} os[b] / n`. Integer counts: exact in any order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SurvivalCounts {
     pfs: Tally,

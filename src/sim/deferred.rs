@@ -152,7 +152,7 @@ pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &
 
 /// The patients that must have been simulated before a chunk ending at `end` (exclusive) can
 /// be settled: every population it touches complete, for every cohort term.
-pub fn needed(terms: &[&CohortTerms], end: u64, patients: u64) -> u64 {
+pub fn needed(terms: &[&CohortTerms<f64>], end: u64, patients: u64) -> u64 {
     terms
         .iter()
         .map(|t| {

@@ -66,7 +66,7 @@ pub fn simulate_sample(
 }
 
 /// The cohort-level contracts' terms.
-fn cohort_terms(prep: &Prepared) -> Vec<&CohortTerms> {
+fn cohort_terms(prep: &Prepared) -> Vec<&CohortTerms<f64>> {
     prep.contracts
         .iter()
         .filter_map(|c| match &c.kind {

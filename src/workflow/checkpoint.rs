@@ -5,10 +5,11 @@
 //! a hidden folder beside the output folder (`.<name>.resume/`, in the format of a shard of
 //! one: run.json and samples.jsonl) and handed to the operating system (not synced to disk: a
 //! killed process loses nothing, a machine that loses power may lose the last lines). A run
-//! killed at any moment leaves at most one incomplete last line, which a resumed run drops. The resumed run checks that the
-//! checkpoint is of the same run (vbpsim version, scenario text, seed, patients, samples),
-//! simulates only the missing samples and the base case, and writes what the uninterrupted
-//! run would have written; the checkpoint is removed once the output folder is in place.
+//! killed at any moment leaves at most one incomplete last line, which a resumed run drops.
+//! The resumed run checks that the checkpoint is of the same run (vbpsim version, scenario
+//! text, seed, patients, samples), simulates only the missing samples and the base case, and
+//! writes what the uninterrupted run would have written; the checkpoint is removed once the
+//! output folder is in place.
 
 use crate::analysis::psa::PsaSample;
 use crate::workflow::shard::{Manifest, ShardRun};

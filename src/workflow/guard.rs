@@ -77,8 +77,9 @@ fn sample_bytes(model: &Model) -> usize {
 /// Longest run accepted without `--allow-large`: a day.
 pub const MOST_SECONDS: f64 = 86_400.0;
 
-/// Runs of less effort (in trajectories, [`Workload::effort`]) are accepted without a pilot: at the slowest bundled scenario's
-/// speed (about a million trajectories a second on one core) they take minutes, not a day.
+/// Runs of less effort (in trajectories, [`Workload::effort`]) are accepted without a pilot:
+/// at the slowest bundled scenario's speed (about a million trajectories a second on one
+/// core) they take minutes, not a day.
 pub const PILOT_ABOVE: u128 = 1_000_000_000;
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -345,8 +345,8 @@ fn evppi_matches_closed_forms_on_the_deterministic_model() {
     let (a1, a2) = gamma_positive_part(lambda * 0.3, shape, theta);
     // Tolerance: 4 Monte Carlo standard errors of mean(g⁺), plus the regression's error on
     // that mean (at most σ_resid·√(P(g > 0)/S) ≤ σ_resid/√S for a least-squares projection:
-    // σ_resid is the sd of the other parameter's part), plus the bias of max(0, mean inc NMB) at E = 0
-    // (at most sd(inc NMB)/√S).
+    // σ_resid is the sd of the other parameter's part), plus the bias of max(0, mean inc NMB)
+    // at E = 0 (at most sd(inc NMB)/√S).
     let sd_total = (lambda * lambda * 0.0025 + 144.0 * 1_000_000.0f64).sqrt();
     for (name, want, second, resid) in
         [("loss", l1, l2, 12_000.0), ("price", a1, a2, lambda * 0.05)]

@@ -73,7 +73,8 @@ pub(super) fn regimen_b() -> Regimen {
         response_otherwise: 0.25,
         progression_responder: Dist::LogLogistic { shape: 2.5, scale: 9.0 * MONTH },
         progression_non_responder: Dist::LogNormal { meanlog: (3.0 * MONTH).ln(), sdlog: 0.8 },
-        death_before_progression: Dist::Exponential { rate: 1.0 / (60.0 * MONTH) }, // mean 60 months
+        // Mean 60 months.
+        death_before_progression: Dist::Exponential { rate: 1.0 / (60.0 * MONTH) },
         post_progression: Dist::Gompertz { shape: -0.3, rate: 0.6 }, // per year; cure fraction e^-2
         post_progression_cost: 1500.0 / MONTH,
         discontinuation: None,

@@ -156,7 +156,8 @@ fn branch_formulas_match_closed_forms_for_exponentials() {
     }
     assert_eq!((m0.ly, m0.ly_undiscounted), (m.ly, m.ly_undiscounted));
 
-    // Survival from diagnosis: pfs(t) = e^{−at}, os(t) = e^{−at} + λp (e^{−λs t} − e^{−at})/(a − λs).
+    // Survival from diagnosis: pfs(t) = e^{−at},
+    // os(t) = e^{−at} + λp (e^{−λs t} − e^{−at})/(a − λs).
     for t in [0.05, 0.25, 1.0, 5.0] {
         let (os, pfs) = branch_survival(&reg, true, t);
         close(pfs, (-a * t).exp(), "pfs");
