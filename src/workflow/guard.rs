@@ -3,9 +3,15 @@
 //! A scenario edited under deadline can ask for 10^11 patients × 10^6 samples. vbpsim counts
 //! the trajectories (patients × strategies × simulations) and the memory that grows with the
 //! run (one result row per arm and PSA sample) before simulating, refuses a run that would
-//! take this machine more than a day or need more memory than it has free, and names the
-//! flag that overrides (`--allow-large`). Counts are kept in `u128`, so no size overflows
-//! while being estimated; a count beyond the `u64` counters of the engine is an error.
+//! take more than a day or need more memory than the machine has free, and names the flag
+//! that overrides (`--allow-large`). Counts are kept in `u128`, so no size overflows while
+//! being estimated; a count beyond the `u64` counters of the engine is an error.
+//!
+//! The verdict on time must be the same for the same command: a run refused once and accepted
+//! the next time (a day of computing either way) is no guard. So the verdict comes from a model
+//! of the run's effort at a stated reference speed per thread, with no measurement in it; a
+//! pilot of the scenario on this machine runs only for a refused run, to tighten the estimate
+//! the message gives.
 
 use crate::analysis::cea::{ArmSummary, Estimate};
 use crate::analysis::psa::PsaSample;
@@ -77,10 +83,14 @@ fn sample_bytes(model: &Model) -> usize {
 /// Longest run accepted without `--allow-large`: a day.
 pub const MOST_SECONDS: f64 = 86_400.0;
 
-/// Runs of less effort (in trajectories, [`Workload::effort`]) are accepted without a pilot:
-/// at the slowest bundled scenario's speed (about a million trajectories a second on one
-/// core) they take minutes, not a day.
-pub const PILOT_ABOVE: u128 = 1_000_000_000;
+/// The guard's reference speed, in trajectories per second per thread: the slowest bundled
+/// scenario's `run` on one core of a 2-core cloud VM (CAR-T and melanoma simulate about 1.6 M
+/// trajectories a second in `bench`, and a run's budget-impact accounting and threshold prices
+/// slow the default scenario's base case 2.8 times), rounded down. A run is refused when its
+/// effort at this speed on its threads exceeds [`MOST_SECONDS`]: a simpler scenario or a
+/// faster machine may finish such a run sooner (the pilot's figure in the message says how
+/// much), and `--allow-large` runs it anyway.
+pub const REFERENCE_RATE: f64 = 1_000_000.0;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GuardError {
@@ -89,10 +99,23 @@ pub enum GuardError {
     )]
     Overflow { what: String, trajectories: u128 },
     #[error(
-        "{what} would simulate {trajectories:.3e} trajectories in {simulations} simulations: about {} on this machine ({rate:.2e} trajectories per second measured on a pilot), more than a day",
-        duration(*seconds)
+        "{what} would simulate {trajectories:.3e} trajectories in {simulations} simulations: about {} at the guard's reference speed ({} per second on each of {threads} thread{}), more than a day{}",
+        duration(*seconds),
+        rate_text(REFERENCE_RATE),
+        if *threads == 1 { "" } else { "s" },
+        pilot_text(*pilot, *effort)
     )]
-    TooLong { what: String, trajectories: f64, simulations: u128, rate: f64, seconds: f64 },
+    TooLong {
+        what: String,
+        trajectories: f64,
+        simulations: u128,
+        /// Work in trajectories ([`Workload::effort`]).
+        effort: f64,
+        threads: usize,
+        seconds: f64,
+        /// This scenario's speed measured on this machine (all threads), when the pilot ran.
+        pilot: Option<f64>,
+    },
     #[error(
         "{what} would keep about {} of PSA results in memory, more than the {} this machine has free",
         bytes(*need),
@@ -102,34 +125,77 @@ pub enum GuardError {
 }
 
 /// Check a workload: its counts fit the engine's counters, its result rows fit the free
-/// memory (`free_bytes`, when known), and — for runs big enough to matter — its duration at
-/// the `rate` measured by `pilot` (trajectories per second) is at most a day. `pilot` runs
-/// only when needed.
+/// memory (`free_bytes`, when known), and its duration at [`REFERENCE_RATE`] on `threads`
+/// threads is at most a day. The verdict depends on these numbers alone; `pilot` (this
+/// scenario's trajectories per second on this machine) runs only for a run refused as too
+/// long, and only adds its estimate to the message.
 pub fn check(
     what: &str,
     work: Workload,
     free_bytes: Option<u128>,
+    threads: usize,
     pilot: impl FnOnce() -> Option<f64>,
 ) -> Result<(), GuardError> {
+    fits_counters(what, work)?;
     let what = what.to_string();
-    if work.trajectories > u64::MAX as u128 {
-        return Err(GuardError::Overflow { what, trajectories: work.trajectories });
-    }
     if let Some(free) = free_bytes
         && work.memory_bytes > free
     {
         return Err(GuardError::TooBig { what, need: work.memory_bytes, free });
     }
-    if work.effort() > PILOT_ABOVE
-        && let Some(rate) = pilot().filter(|r| r.is_finite() && *r > 0.0)
-    {
-        let seconds = work.effort() as f64 / rate;
-        if seconds > MOST_SECONDS {
-            let (trajectories, simulations) = (work.trajectories as f64, work.simulations);
-            return Err(GuardError::TooLong { what, trajectories, simulations, rate, seconds });
-        }
+    let threads = threads.max(1);
+    let effort = work.effort() as f64;
+    let seconds = effort / (REFERENCE_RATE * threads as f64);
+    if seconds > MOST_SECONDS {
+        let (trajectories, simulations) = (work.trajectories as f64, work.simulations);
+        let pilot = pilot().filter(|r| r.is_finite() && *r > 0.0);
+        return Err(GuardError::TooLong {
+            what,
+            trajectories,
+            simulations,
+            effort,
+            threads,
+            seconds,
+            pilot,
+        });
     }
     Ok(())
+}
+
+/// Refuse counts beyond the engine's 64-bit counters (even with `--allow-large`).
+fn fits_counters(what: &str, work: Workload) -> Result<(), GuardError> {
+    if work.trajectories > u64::MAX as u128 {
+        let what = what.to_string();
+        return Err(GuardError::Overflow { what, trajectories: work.trajectories });
+    }
+    Ok(())
+}
+
+/// A speed in trajectories per second, in words.
+fn rate_text(rate: f64) -> String {
+    if rate >= 1e6 {
+        format!("{} M trajectories", fmt_sig(rate / 1e6))
+    } else {
+        format!("{rate:.0} trajectories")
+    }
+}
+
+/// A number with at most two decimals, trailing zeros dropped.
+fn fmt_sig(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The pilot's estimate for the message.
+fn pilot_text(pilot: Option<f64>, effort: f64) -> String {
+    match pilot {
+        Some(rate) => format!(
+            "; a pilot of this scenario measured {:.2e} trajectories per second on this machine: about {} here",
+            rate,
+            duration(effort / rate)
+        ),
+        None => String::new(),
+    }
 }
 
 impl GuardError {
@@ -148,8 +214,8 @@ impl GuardError {
 }
 
 /// Refuse a run of `scenario` too large for this machine (guide "Robustness"): more than a day
-/// at the speed a pilot of the scenario measures on `threads`, more memory than is free, or
-/// counts beyond the engine's. `allow_large` skips the first two; the counters' limit stays.
+/// at the reference speed on the threads it will use, more memory than is free, or counts
+/// beyond the engine's. `allow_large` skips the first two; the counters' limit stays.
 pub fn check_run(
     scenario: &Scenario,
     what: &str,
@@ -171,10 +237,16 @@ pub fn check_run(
         Some((sim.patients * strategies) as f64 / sim.wall_seconds)
     };
     if allow_large {
-        check(what, work, None, || None)
-    } else {
-        check(what, work, free_memory(), pilot)
+        return fits_counters(what, work);
     }
+    check(what, work, free_memory(), threads_used(threads), pilot)
+}
+
+/// The threads a run will compute on: those asked for (every core by default), but no more
+/// than the machine's cores, beyond which threads add no speed.
+pub fn threads_used(threads: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    threads.unwrap_or(cores).clamp(1, cores)
 }
 
 /// The memory the kernel reports as available (MemAvailable), in bytes; `None` off Linux.
@@ -211,54 +283,108 @@ mod tests {
         Workload { trajectories, simulations: 1, memory_bytes }
     }
 
+    /// The most effort accepted on `threads` threads: a day at the reference speed.
+    fn most_effort(threads: usize) -> u128 {
+        (MOST_SECONDS * REFERENCE_RATE) as u128 * threads as u128
+    }
+
     #[test]
-    fn small_runs_pass_without_a_pilot() {
+    fn runs_up_to_a_day_at_the_reference_speed_pass_without_a_pilot() {
         let ran = std::cell::Cell::new(false);
         let pilot = || {
             ran.set(true);
             Some(1.0)
         };
-        let limit = PILOT_ABOVE - SIMULATION_COST;
-        assert_eq!(check("run", work(limit, 10), Some(100), pilot), Ok(()));
-        assert!(!ran.get(), "no pilot below the threshold");
+        for threads in [1, 2, 64] {
+            let limit = most_effort(threads) - SIMULATION_COST;
+            assert_eq!(check("run", work(limit, 10), Some(100), threads, pilot), Ok(()));
+            let over = check("run", work(limit + 1, 10), Some(100), threads, || None);
+            assert!(matches!(over, Err(GuardError::TooLong { .. })), "{threads}: {over:?}");
+        }
+        assert!(!ran.get(), "no pilot for a run that passes");
     }
 
     #[test]
-    fn a_run_longer_than_a_day_is_refused_with_its_estimate() {
-        // 10^12 trajectories (and one simulation's fixed cost) at 10^6 a second: 11.6 days.
-        let e = check("run", work(1_000_000_000_000, 0), None, || Some(1e6)).unwrap_err();
-        let GuardError::TooLong { seconds, .. } = e else { panic!("{e:?}") };
-        assert_eq!(seconds, (1e12 + SIMULATION_COST as f64) / 1e6);
-        assert!(e.to_string().contains("12 days"), "{e}");
-        // The same run at 10^8 a second takes 2.8 hours.
-        assert_eq!(check("run", work(1_000_000_000_000, 0), None, || Some(1e8)), Ok(()));
-        // A pilot that could not measure does not refuse.
-        assert_eq!(check("run", work(1_000_000_000_000, 0), None, || None), Ok(()));
+    fn the_verdict_does_not_depend_on_the_pilot() {
+        // The same workloads judged with pilots that measure anything from very slow to very
+        // fast, or nothing: the same verdicts (only the message's second estimate changes).
+        let workloads = [
+            work(most_effort(2) / 2, 0),
+            work(most_effort(2) - SIMULATION_COST, 0),
+            work(most_effort(2), 0),
+            work(2 * most_effort(2), 0),
+            Workload { trajectories: 20_000_000, simulations: 1_000_000, memory_bytes: 0 },
+        ];
+        for w in workloads {
+            let verdicts: Vec<bool> = [None, Some(1.0), Some(1e3), Some(1e7), Some(1e12)]
+                .into_iter()
+                .map(|rate| check("run", w, None, 2, || rate).is_ok())
+                .collect();
+            assert!(verdicts.iter().all(|&v| v == verdicts[0]), "{w:?}: {verdicts:?}");
+        }
+    }
+
+    #[test]
+    fn a_run_longer_than_a_day_is_refused_with_both_estimates() {
+        // 10^12 trajectories (and one simulation's fixed cost) on 2 threads at 10^6 a second
+        // each: 5.8 days. The pilot measured 10^8 a second: 2.8 hours.
+        let e = check("run", work(1_000_000_000_000, 0), None, 2, || Some(1e8)).unwrap_err();
+        let GuardError::TooLong { seconds, threads, pilot, .. } = e else { panic!("{e:?}") };
+        assert_eq!(seconds, (1e12 + SIMULATION_COST as f64) / 2e6);
+        assert_eq!((threads, pilot), (2, Some(1e8)));
+        let text = e.to_string();
+        assert!(text.contains("about 6 days at the guard's reference speed"), "{text}");
+        assert!(text.contains("(1 M trajectories per second on each of 2 threads)"), "{text}");
+        assert!(
+            text.ends_with(
+                "measured 1.00e8 trajectories per second on this machine: about 3 hours here"
+            ),
+            "{text}"
+        );
+        // Without a pilot's figure, the message gives the reference estimate alone.
+        let e = check("run", work(1_000_000_000_000, 0), None, 1, || None).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("(1 M trajectories per second on each of 1 thread), more than a day"),
+            "{e}"
+        );
     }
 
     #[test]
     fn many_small_simulations_count_their_fixed_cost() {
-        // 10^6 samples of 10 patients × 2 strategies: 2·10^7 trajectories, but 2·10^9 of effort.
-        let w = Workload { trajectories: 20_000_000, simulations: 1_000_000, memory_bytes: 0 };
-        assert_eq!(w.effort(), 20_000_000 + 1_000_000 * SIMULATION_COST);
-        // At 10^4 trajectories a second that is 2.3 days: refused.
-        assert!(matches!(check("run", w, None, || Some(1e4)), Err(GuardError::TooLong { .. })));
+        // 10^8 samples of 10 patients × 2 strategies: 2·10^9 trajectories, but 2.02·10^11 of
+        // effort: 2.3 days on one thread at the reference speed.
+        let w = Workload { trajectories: 2_000_000_000, simulations: 100_000_000, memory_bytes: 0 };
+        assert_eq!(w.effort(), 2_000_000_000 + 100_000_000 * SIMULATION_COST);
+        assert!(matches!(check("run", w, None, 1, || None), Err(GuardError::TooLong { .. })));
+        assert_eq!(check("run", w, None, 4, || None), Ok(()));
+    }
+
+    #[test]
+    fn threads_beyond_the_cores_add_no_speed() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(threads_used(Some(cores * 100)), cores);
+        assert_eq!(threads_used(None), cores);
+        assert_eq!(threads_used(Some(1)), 1);
+        assert_eq!(threads_used(Some(0)), 1);
     }
 
     #[test]
     fn memory_beyond_the_free_memory_is_refused() {
-        let e = check("run", work(10, 3 << 30), Some(1 << 30), || None).unwrap_err();
+        let e = check("run", work(10, 3 << 30), Some(1 << 30), 1, || None).unwrap_err();
         assert_eq!(e, GuardError::TooBig { what: "run".into(), need: 3 << 30, free: 1 << 30 });
         assert!(e.to_string().contains("3.0 GiB") && e.to_string().contains("1.0 GiB"), "{e}");
-        assert_eq!(check("run", work(10, 3 << 30), None, || None), Ok(()));
+        assert_eq!(check("run", work(10, 3 << 30), None, 1, || None), Ok(()));
     }
 
     #[test]
-    fn counts_beyond_u64_are_errors() {
+    fn counts_beyond_u64_are_errors_even_when_large_runs_are_allowed() {
         let n = u64::MAX as u128 + 1;
         assert!(matches!(
-            check("run", work(n, 0), None, || None),
+            check("run", work(n, 0), None, 1, || None),
             Err(GuardError::Overflow { trajectories, .. }) if trajectories == n
         ));
+        assert!(matches!(fits_counters("run", work(n, 0)), Err(GuardError::Overflow { .. })));
+        assert_eq!(fits_counters("run", work(n - 1, 0)), Ok(()));
     }
 }

@@ -104,7 +104,11 @@ fn absurd_sizes_are_refused_with_the_estimate_and_the_override() {
         "this run would simulate 2.002e14 trajectories in 1001 simulations: about",
         "add --allow-large to run it anyway",
     );
-    assert!(stderr.contains("days on this machine") && stderr.contains("more than a day"));
+    assert!(
+        stderr.contains("days at the guard's reference speed")
+            && stderr.contains("more than a day")
+    );
+    assert!(stderr.contains("trajectories per second on this machine: about"), "{stderr}");
     assert!(!out.exists() && !dir.path().join(".out.resume").exists(), "nothing written");
     // The same for the other commands that simulate.
     let (_, stderr) =
@@ -269,4 +273,24 @@ fn a_replaced_folder_is_swapped_whole_and_a_users_folder_named_like_an_output_is
     let (_, stderr) = expect(vbpsim().args(args).arg(&out), 2);
     assert!(stderr.contains("holds files vbpsim did not write (psa.csv)"), "{stderr}");
     assert!(out.join("psa.csv").join("data.txt").exists());
+}
+
+#[test]
+fn the_size_guard_gives_the_same_answer_to_the_same_command() {
+    // 10^11 patients × 2 strategies on one thread: 2.3 days at the guard's reference speed,
+    // refused every time whatever the pilot measures on a busy machine (it once measured this
+    // scenario's speed and judged by it: refused 3 times in 6 and accepted 3 times).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let command = ["run", "--patients", "100000000000", "--samples", "0", "--threads", "1"];
+    let mut verdicts = Vec::new();
+    for _ in 0..3 {
+        let (_, stderr) = expect(vbpsim().args(command).arg("--out").arg(&out), 2);
+        let first = stderr.lines().next().unwrap_or_default().to_string();
+        // The verdict's estimate is the same each time; the pilot's figure may move.
+        verdicts.push(first.split("; a pilot").next().unwrap_or_default().to_string());
+    }
+    assert!(verdicts[0].ends_with("more than a day"), "{verdicts:?}");
+    assert!(verdicts.iter().all(|v| *v == verdicts[0]), "{verdicts:?}");
+    assert!(!out.exists());
 }
