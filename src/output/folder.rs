@@ -290,7 +290,8 @@ fn short_name(target: &Path) -> String {
 }
 
 /// A hidden file or folder beside `target`: `.<name>.<suffix>` (the run's checkpoint
-/// `.<name>.resume`, the lock `.<name>.lock`, …), the name shortened as in [`short_name`].
+/// `.<name>.resume`, the lock `.<name>.lock`, …), the name shortened when longer than 100
+/// bytes (its first 100 bytes, `-` and a hash of the whole name).
 pub fn hidden(target: &Path, suffix: &str) -> PathBuf {
     parent_of(target).join(format!(".{}.{suffix}", short_name(target)))
 }

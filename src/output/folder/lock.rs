@@ -132,7 +132,7 @@ fn is_lock_file(file: &mut File) -> bool {
         && words.next().is_none()
 }
 
-/// " (process <pid> on <host>)" as the holder wrote it, or nothing if it cannot be read (the
+/// `" (process <pid> on <host>)"` as the holder wrote it, or nothing if it cannot be read (the
 /// holder may not have written it yet).
 fn holder(mut file: File) -> String {
     let mut text = String::new();
