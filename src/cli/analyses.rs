@@ -8,7 +8,7 @@ use super::failure::{Failure, check_target, run_failure};
 use super::progress::Progress;
 use std::path::{Path, PathBuf};
 use vbpsim::analysis::contracts::ThresholdPrice;
-use vbpsim::output::folder::Target;
+use vbpsim::output::folder::{Kind, Target};
 use vbpsim::scenario::Scenario;
 use vbpsim::workflow::RunOptions;
 use vbpsim::workflow::compare::Comparison;
@@ -94,11 +94,12 @@ pub fn sensitivity(
     let target = Target::new(
         out.unwrap_or_else(|| Path::new("output").join(format!("{}-sensitivity", m.meta.name))),
         force,
+        Kind::Sensitivity,
     );
     let (patients, _) = sizes_of(&s, options);
     let work = Workload::new(m, patients, plan.simulations(), 0);
     guard(&s, "this sensitivity analysis", work, options.threads, request.allow_large)?;
-    check_target(&target)?;
+    let _lock = check_target(&target)?;
     let arm = plan.arm(m, request.arm.as_deref()).map_err(refused)?;
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
@@ -150,7 +151,8 @@ pub fn compare(
     }
     let thresholds = vbpsim::workflow::compare::check(&scenarios, thresholds)
         .map_err(|e| Failure::refused(&e, e.help()))?;
-    let target = Target::new(out.unwrap_or_else(|| Path::new("output").join("compare")), force);
+    let out = out.unwrap_or_else(|| Path::new("output").join("compare"));
+    let target = Target::new(out, force, Kind::Comparison);
     let options = sizes.options();
     let mut work = Workload::new(&scenarios[0].model, 0, 0, 0);
     for s in &scenarios {
@@ -158,7 +160,7 @@ pub fn compare(
         work = work.and(Workload::new(&s.model, patients, 1 + samples, samples));
     }
     guard(&scenarios[0], "this comparison", work, options.threads, sizes.allow_large)?;
-    check_target(&target)?;
+    let _lock = check_target(&target)?;
     let mut progress =
         Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
     let failed = run_failure;

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 use vbpsim::output::OutputError;
-use vbpsim::output::folder::{FolderError, Target};
+use vbpsim::output::folder::{FolderError, Lock, Target};
 use vbpsim::scenario::LoadError;
 use vbpsim::workflow::RunError;
 
@@ -59,8 +59,9 @@ pub fn run_failure(e: RunError) -> Failure {
     }
 }
 
-/// Check an output folder before simulating, so that a long run is not thrown away.
-pub fn check_target(target: &Target) -> Result<(), Failure> {
+/// Check an output folder before simulating, so that a long run is not thrown away, and lock
+/// it: hold the lock until the folder is written (a second vbpsim writing it is refused).
+pub fn check_target(target: &Target) -> Result<Lock, Failure> {
     vbpsim::output::folder::check_target(target).map_err(|e| folder_failure(&e))
 }
 

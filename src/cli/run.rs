@@ -7,7 +7,7 @@ use super::failure::{Failure, check_target, run_failure};
 use super::progress::Progress;
 use std::path::{Path, PathBuf};
 use vbpsim::analysis::psa::PsaSample;
-use vbpsim::output::folder::Target;
+use vbpsim::output::folder::{Kind, Target};
 use vbpsim::scenario::Scenario;
 use vbpsim::workflow::checkpoint::{self, Checkpoint, CheckpointError};
 use vbpsim::workflow::guard::Workload;
@@ -27,12 +27,13 @@ pub fn run(
     let (force, quiet) = (writing.force, writing.quiet);
     let s = loaded?;
     let options = sizes.options();
-    let target =
-        Target::new(out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name)), force);
+    let out = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
+    let target = Target::new(out, force, Kind::Run);
     let (patients, samples) = sizes_of(&s, &options);
     let work = Workload::new(&s.model, patients, 1 + samples, samples);
     guard(&s, "this run", work, options.threads, sizes.allow_large)?;
-    check_target(&target)?;
+    // Held until the folder is written and the checkpoint removed.
+    let _lock = check_target(&target)?;
     if !quiet {
         note_populations(&s, patients);
     }
@@ -198,20 +199,7 @@ pub fn shard(
     let block = shard::block(&s, samples, (k, n))
         .map_err(|e| Failure::refused(&e, Some(shard::NoSamples::HELP)))?;
     let name = &s.model.meta.name;
-    let target = Target::new(
-        out.unwrap_or_else(|| Path::new("output").join(format!("{name}-shard-{k}-of-{n}"))),
-        force,
-    );
-    let block_len = block.end - block.start;
     let patients = options.patients.unwrap_or(s.model.meta.patients);
-    let work = Workload::new(&s.model, patients, block_len, block_len);
-    guard(&s, "this shard", work, options.threads, sizes.allow_large)?;
-    check_target(&target)?;
-    let mut progress = Progress::new(quiet, SIMULATING);
-    let (psa, threads, wall) =
-        simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
-            .map_err(run_failure)?;
-    progress.finish();
     let run = ShardRun {
         scenario: &s,
         seed: options.seed.unwrap_or(s.model.meta.seed),
@@ -219,6 +207,17 @@ pub fn shard(
         samples,
         shard: (k, n),
     };
+    let out = out.unwrap_or_else(|| Path::new("output").join(format!("{name}-shard-{k}-of-{n}")));
+    let target = Target::new(out, force, run.folder_kind());
+    let block_len = block.end - block.start;
+    let work = Workload::new(&s.model, patients, block_len, block_len);
+    guard(&s, "this shard", work, options.threads, sizes.allow_large)?;
+    let _lock = check_target(&target)?;
+    let mut progress = Progress::new(quiet, SIMULATING);
+    let (psa, threads, wall) =
+        simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
+            .map_err(run_failure)?;
+    progress.finish();
     let displaced = target.displaces().then(|| target.aside());
     let dir = shard::write_shard(&run, &psa, (threads, wall), &target).map_err(run_failure)?;
     // Said even with --quiet: it is about the user's own folder.
@@ -248,13 +247,14 @@ pub fn merge(
     let refused = |e: shard::MergeError| Failure::refused(&e, e.help());
     let merged = shard::read_all(dirs).map_err(refused)?;
     let s = &merged.scenario;
-    let target =
-        Target::new(out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name)), force);
+    let out = out.unwrap_or_else(|| Path::new("output").join(&s.model.meta.name));
+    // A merged folder is the folder of one run.
+    let target = Target::new(out, force, Kind::Run);
     shard::check_out(dirs, &target).map_err(refused)?;
     // The base case is simulated here (the samples' rows are already in memory).
     let work = Workload::new(&s.model, merged.patients, 1, 0);
     guard(s, "this merge", work, threads.map(|t| t as usize), allow_large)?;
-    check_target(&target)?;
+    let _lock = check_target(&target)?;
     // The base case (and the analyses that re-simulate it) is simulated here; the samples
     // come from the shards.
     let options = RunOptions {

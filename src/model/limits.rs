@@ -10,6 +10,10 @@ pub const MAX_MAGNITUDE: f64 = 1e12;
 pub const MAX_HORIZON_YEARS: f64 = 200.0;
 /// Most patients per strategy accepted from a scenario or the command line.
 pub const MAX_PATIENTS: u64 = 100_000_000_000;
+/// Longest scenario name, in characters: it names the default output folder
+/// (`output/<name>`, `output/<name>-shard-K-of-N`, `output/<name>-sensitivity`), which with the
+/// hidden names vbpsim gives the files beside it must fit a file system's 255 bytes.
+pub const MAX_SCENARIO_NAME: usize = 100;
 /// Most PSA samples per run (scenario file and command line): each keeps a result row per arm.
 pub const MAX_SAMPLES: u64 = 1_000_000;
 /// Biomarker statuses are bits of a 64-bit mask.

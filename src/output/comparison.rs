@@ -2,7 +2,7 @@
 //! comparison plot (when the scenarios share an arm) and run.json.
 
 use super::OutputError;
-use super::folder::{FolderError, Staging, Target};
+use super::folder::{FolderError, Kind, Staging, Target};
 use super::manifest::{Provenance, json};
 use super::plots::{Chart, Plot, write as draw};
 use super::tables::number;
@@ -134,6 +134,7 @@ struct ScenarioEntry<'a> {
 struct Manifest<'a> {
     tool: &'static str,
     version: &'static str,
+    kind: &'static str,
     analysis: &'static str,
     seed: u64,
     thresholds: &'a [f64],
@@ -164,6 +165,7 @@ pub fn write(
     let manifest = Manifest {
         tool: "vbpsim",
         version: env!("CARGO_PKG_VERSION"),
+        kind: Kind::Comparison.name(),
         analysis: "scenario_comparison",
         seed: shared.seed,
         thresholds: shared.thresholds,

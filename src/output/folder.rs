@@ -1,40 +1,60 @@
-//! Output folders written whole or not at all.
+//! Output folders written whole or not at all, never in place of something vbpsim may not
+//! replace.
 //!
 //! Files go to a hidden temporary folder beside the target, which is renamed into place only
-//! when every file is complete. An existing target is replaced only if vbpsim wrote it (its
-//! run.json says so); a run never deletes files it did not write. With `--force` a folder that
-//! may not be replaced is moved aside (renamed, never deleted) when the new one is complete.
+//! when every file is complete. What stands at the target is judged without following links
+//! ([`std::fs::symlink_metadata`]): a symbolic link, a device, a pipe, a socket or a mount
+//! point is never replaced nor moved, with or without `--force`. An existing folder is
+//! replaced only if vbpsim wrote it (its run.json says so), it holds nothing but vbpsim's
+//! files, and it is of the kind the command writes ([`Kind`]: a run does not replace a
+//! sensitivity analysis, and a shard is replaced only by itself); a run never deletes files it
+//! did not write. With `--force` a regular folder or file that may not be replaced is moved
+//! aside (renamed, never deleted) when the new one is complete. [`check_target`] also locks
+//! the target ([`Lock`]), so that a second vbpsim writing it is refused at once.
 
+mod kind;
+mod lock;
+
+pub use kind::{Kind, ShardOf};
+pub use lock::Lock;
+
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-/// Where an output folder goes, and whether a folder there that vbpsim may not replace is moved
-/// aside (`--force`) instead of refusing. It dereferences to the folder's path.
+/// Where an output folder goes, what it will hold, and whether a folder there that vbpsim may
+/// not replace is moved aside (`--force`) instead of refusing. It dereferences to the folder's
+/// path.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub path: PathBuf,
     pub force: bool,
+    pub kind: Kind,
 }
 
 impl Target {
-    pub fn new(path: impl Into<PathBuf>, force: bool) -> Self {
-        Target { path: path.into(), force }
+    /// A target at `path` (trailing slashes and `.` components dropped, so that a link named
+    /// `out/` is judged as the link, not the folder it points to).
+    pub fn new(path: impl Into<PathBuf>, force: bool, kind: Kind) -> Self {
+        let path: PathBuf = path.into();
+        Target { path: path.components().collect(), force, kind }
     }
 
-    /// True when committing will move an existing folder aside: it exists, vbpsim may not
-    /// replace it, and `--force` was given.
+    /// True when committing will move an existing folder aside: vbpsim may not replace what
+    /// stands there, it is a regular folder or file, and `--force` was given.
     pub fn displaces(&self) -> bool {
-        self.force && self.path.exists() && replaceable(&self.path).is_err()
+        matches!(judge(self), Ok(Verdict::MoveAside))
     }
 
     /// Where `--force` moves a folder vbpsim may not replace: `<name>.before-vbpsim-<pid>`
-    /// beside it (unique per running process).
+    /// beside it (unique per running process; a long name shortened as in [`hidden`]).
     pub fn aside(&self) -> PathBuf {
-        let name = self
-            .path
-            .file_name()
-            .map_or_else(|| "output".to_string(), |n| n.to_string_lossy().into_owned());
-        self.path.with_file_name(format!("{name}.before-vbpsim-{}", std::process::id()))
+        aside_of(&self.path, &std::process::id().to_string())
     }
+}
+
+/// `<name>.before-vbpsim-<pid>` beside `path`.
+fn aside_of(path: &Path, pid: &str) -> PathBuf {
+    path.with_file_name(format!("{}.before-vbpsim-{pid}", short_name(path)))
 }
 
 impl AsRef<Path> for Target {
@@ -120,6 +140,22 @@ pub enum FolderError {
     Foreign { path: String },
     #[error("refusing to replace {path}: it holds files vbpsim did not write ({files})")]
     ForeignFiles { path: String, files: String },
+    #[error("refusing to replace {path}: it holds {found}, and this command writes {wanted}")]
+    OtherKind { path: String, found: String, wanted: String, shard: bool },
+    #[error(
+        "refusing to write {path}: it is a symbolic link (to {points_to}); vbpsim neither writes through a link nor replaces one"
+    )]
+    Link { path: String, points_to: String, resolved: String },
+    #[error("refusing to write {path}: it is {what}, not a folder vbpsim writes")]
+    Special { path: String, what: &'static str },
+    #[error("refusing to replace {path}: it is a mount point")]
+    MountPoint { path: String },
+    #[error("refusing to write {path}: it does not end in a folder name")]
+    NoName { path: String },
+    #[error("another vbpsim is writing {path}{holder}")]
+    Busy { path: String, holder: String },
+    #[error("{lock} is in the way of the lock on {path}: it is not a lock file of vbpsim")]
+    LockInTheWay { path: String, lock: String },
     #[error("cannot move the finished output into {path}: {source}")]
     Rename { path: String, source: std::io::Error },
     #[error("cannot move {path} aside to {aside} (--force): {source}")]
@@ -127,35 +163,82 @@ pub enum FolderError {
 }
 
 impl FolderError {
-    /// The folder holds something vbpsim may not replace: the user's choice of --out is the
-    /// problem (exit 2), not the machine (exit 1).
+    /// The target holds something vbpsim may not replace, or is being written by another
+    /// vbpsim: the user's choice of --out is the problem (exit 2), not the machine (exit 1).
     pub fn is_refusal(&self) -> bool {
-        matches!(self, FolderError::Foreign { .. } | FolderError::ForeignFiles { .. })
+        !matches!(
+            self,
+            FolderError::Create { .. }
+                | FolderError::Write { .. }
+                | FolderError::Rename { .. }
+                | FolderError::Aside { .. }
+        )
     }
 
     /// What the user can do about a folder that cannot be written, from the system's reason.
     pub fn hint(&self) -> String {
         use std::io::ErrorKind;
-        let kind = match self {
+        let moved_aside = |path: &str| {
+            let aside = aside_of(Path::new(path), "<process id>");
+            format!("add --force to move it aside as {} (nothing is deleted)", aside.display())
+        };
+        let source = match self {
+            FolderError::Foreign { path } | FolderError::ForeignFiles { path, .. } => {
+                return format!("choose another --out, or {}", moved_aside(path));
+            }
+            FolderError::OtherKind { path, shard: false, .. } => {
+                return format!("choose another --out, or {}", moved_aside(path));
+            }
+            FolderError::OtherKind { path, shard: true, .. } => {
+                return format!(
+                    "a shard's samples cost a simulation to redo: choose another --out, or {}",
+                    moved_aside(path)
+                );
+            }
+            FolderError::Link { resolved, .. } => {
+                return format!("give the folder itself: --out {resolved}");
+            }
+            FolderError::Special { .. } => {
+                return "choose an output folder with --out (--force never replaces a device, a pipe or a socket)".into();
+            }
+            FolderError::MountPoint { path } => {
+                let inside = Path::new(path).join("results");
+                return format!(
+                    "write into it instead, e.g. --out {} (--force never moves a mount point)",
+                    inside.display()
+                );
+            }
+            FolderError::NoName { path } => {
+                let named = Path::new(path).join("results");
+                return format!("name the output folder, e.g. --out {}", named.display());
+            }
+            FolderError::Busy { .. } => {
+                return "wait for it to finish, or choose another --out".into();
+            }
+            FolderError::LockInTheWay { .. } => {
+                return "move it away, or choose another --out".into();
+            }
             FolderError::Create { source, .. }
             | FolderError::Write { source, .. }
             | FolderError::Rename { source, .. }
-            | FolderError::Aside { source, .. } => Some(source.kind()),
-            FolderError::Foreign { .. } | FolderError::ForeignFiles { .. } => None,
+            | FolderError::Aside { source, .. } => source,
         };
         if let FolderError::Aside { .. } = self {
-            return "a folder of the name it is moved to exists; move that away, or choose another --out".into();
-        }
-        let why = match (kind, self) {
-            (None, FolderError::Foreign { path } | FolderError::ForeignFiles { path, .. }) => {
-                return format!(
-                    "choose another --out, or add --force to move it aside as {path}.before-vbpsim-<process id> (nothing is deleted)"
-                );
+            match source.kind() {
+                ErrorKind::ResourceBusy => {
+                    return "it is in use: a mount point or a folder another program holds open; choose another --out".into();
+                }
+                ErrorKind::AlreadyExists | ErrorKind::DirectoryNotEmpty => {
+                    return "a folder of the name it is moved to exists; move that away, or choose another --out".into();
+                }
+                _ => {}
             }
-            (Some(ErrorKind::PermissionDenied), _) => "you may not write there",
-            (Some(ErrorKind::ReadOnlyFilesystem), _) => "the disk is read-only",
-            (Some(ErrorKind::StorageFull | ErrorKind::QuotaExceeded), _) => "the disk is full",
-            (Some(ErrorKind::NotADirectory | ErrorKind::AlreadyExists), _) => {
+        }
+        let why = match source.kind() {
+            ErrorKind::PermissionDenied => "you may not write there",
+            ErrorKind::ReadOnlyFilesystem => "the disk is read-only",
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "the disk is full",
+            ErrorKind::NotADirectory | ErrorKind::AlreadyExists => {
                 "a file stands where a folder is needed"
             }
             _ => "the folder cannot be created there",
@@ -171,21 +254,60 @@ pub struct Staging {
     committed: bool,
 }
 
+/// The folder a target is in (`.` for a bare name).
+fn parent_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Most bytes of a target's name kept in the names vbpsim gives the files beside it.
+const KEPT_NAME_BYTES: usize = 100;
+
+/// A target's name as the names beside it use it: the name itself when it is UTF-8 of at most
+/// 100 bytes; otherwise its first 100 bytes (cut on a character boundary, bytes that are not
+/// UTF-8 replaced), `-` and 12 hex digits of the SHA-256 of the whole name. Any name a file
+/// system takes (255 bytes) then leaves room for what vbpsim adds, and two names never share
+/// their hidden folders.
+fn short_name(target: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::ffi::OsStrExt;
+    let name = target.file_name().unwrap_or(OsStr::new("output"));
+    if let Some(s) = name.to_str()
+        && s.len() <= KEPT_NAME_BYTES
+    {
+        return s.to_string();
+    }
+    let lossy = name.to_string_lossy();
+    let mut cut = KEPT_NAME_BYTES.min(lossy.len());
+    while !lossy.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let hash: String =
+        Sha256::digest(name.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hash}", &lossy[..cut])
+}
+
+/// A hidden file or folder beside `target`: `.<name>.<suffix>` (the run's checkpoint
+/// `.<name>.resume`, the lock `.<name>.lock`, …), the name shortened when longer than 100
+/// bytes (its first 100 bytes, `-` and a hash of the whole name).
+pub fn hidden(target: &Path, suffix: &str) -> PathBuf {
+    parent_of(target).join(format!(".{}.{suffix}", short_name(target)))
+}
+
 /// A hidden temporary folder beside `target` (its parent folders created), unique to this
 /// process on this machine: `.<name>.<kind>-<host>.<pid>` (the host name, so that a folder
 /// on a disk shared by several machines is never judged by another machine's process ids).
 fn beside(target: &Path, kind: &str) -> Result<PathBuf, FolderError> {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)
-        .map_err(|source| FolderError::Create { path: target.display().to_string(), source })?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    Ok(parent.join(format!(".{name}.{kind}-{}.{}", host(), std::process::id())))
+    create_parent(target)?;
+    Ok(hidden(target, &format!("{kind}-{}.{}", host(), std::process::id())))
+}
+
+/// Create the folders `target` is in.
+fn create_parent(target: &Path) -> Result<(), FolderError> {
+    std::fs::create_dir_all(parent_of(target))
+        .map_err(|source| FolderError::Create { path: target.display().to_string(), source })
 }
 
 /// This machine's name as the kernel reports it, reduced to letters, digits, `-` and `_`
@@ -197,9 +319,7 @@ pub fn host() -> String {
 
 impl Staging {
     pub fn new(target: &Target) -> Result<Self, FolderError> {
-        if target.exists() && !target.force {
-            replaceable(target)?;
-        }
+        judge(target)?;
         let dir = beside(target, "partial")?;
         if dir.exists() {
             let _ = std::fs::remove_dir_all(&dir);
@@ -214,47 +334,50 @@ impl Staging {
         self.dir.join(name)
     }
 
-    /// Move the finished folder into place, replacing a previous vbpsim output (or, with
-    /// `--force`, moving any other folder aside to [`Target::aside`]).
+    /// Move the finished folder into place, replacing a previous vbpsim output of its kind
+    /// (or, with `--force`, moving any other regular folder or file aside to
+    /// [`Target::aside`]). What stands at the target is judged again here, at the last moment.
     pub fn commit(mut self) -> Result<PathBuf, FolderError> {
         let rename_err =
             |source| FolderError::Rename { path: self.target.display().to_string(), source };
-        if self.target.displaces() {
-            let aside = self.target.aside();
-            if aside.exists() {
-                let source = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
-                let (path, aside) =
-                    (self.target.display().to_string(), aside.display().to_string());
-                return Err(FolderError::Aside { path, aside, source });
-            }
-            std::fs::rename(&*self.target, &aside).map_err(|source| FolderError::Aside {
-                path: self.target.display().to_string(),
-                aside: aside.display().to_string(),
-                source,
-            })?;
-            if let Err(e) = std::fs::rename(&self.dir, &*self.target) {
-                // Put the user's folder back where it was.
-                let _ = std::fs::rename(&aside, &*self.target);
-                return Err(rename_err(e));
-            }
-        } else if self.target.exists() {
-            replaceable(&self.target)?;
-            if exchange(&self.dir, &self.target).is_ok() {
-                // One atomic swap: the staging path now holds the previous result.
-                let _ = std::fs::remove_dir_all(&self.dir);
-            } else {
-                // Without an atomic exchange (another system, some network disks): move the
-                // old result aside first, so that a failure leaves one of the two in place.
-                let old = beside(&self.target, "old")?;
-                std::fs::rename(&*self.target, &old).map_err(rename_err)?;
+        match judge(&self.target)? {
+            Verdict::MoveAside => {
+                let aside = self.target.aside();
+                if std::fs::symlink_metadata(&aside).is_ok() {
+                    let source = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+                    let (path, aside) =
+                        (self.target.display().to_string(), aside.display().to_string());
+                    return Err(FolderError::Aside { path, aside, source });
+                }
+                std::fs::rename(&*self.target, &aside).map_err(|source| FolderError::Aside {
+                    path: self.target.display().to_string(),
+                    aside: aside.display().to_string(),
+                    source,
+                })?;
                 if let Err(e) = std::fs::rename(&self.dir, &*self.target) {
-                    let _ = std::fs::rename(&old, &*self.target);
+                    // Put the user's folder back where it was.
+                    let _ = std::fs::rename(&aside, &*self.target);
                     return Err(rename_err(e));
                 }
-                let _ = std::fs::remove_dir_all(&old);
             }
-        } else {
-            std::fs::rename(&self.dir, &*self.target).map_err(rename_err)?;
+            Verdict::Replace => {
+                if exchange(&self.dir, &self.target).is_ok() {
+                    // One atomic swap: the staging path now holds the previous result.
+                    let _ = std::fs::remove_dir_all(&self.dir);
+                } else {
+                    // Without an atomic exchange (another system, some network disks): move
+                    // the old result aside first, so that a failure leaves one of the two in
+                    // place.
+                    let old = beside(&self.target, "old")?;
+                    std::fs::rename(&*self.target, &old).map_err(rename_err)?;
+                    if let Err(e) = std::fs::rename(&self.dir, &*self.target) {
+                        let _ = std::fs::rename(&old, &*self.target);
+                        return Err(rename_err(e));
+                    }
+                    let _ = std::fs::remove_dir_all(&old);
+                }
+            }
+            Verdict::Absent => std::fs::rename(&self.dir, &*self.target).map_err(rename_err)?,
         }
         self.committed = true;
         Ok(self.target.path.clone())
@@ -273,12 +396,7 @@ impl Drop for Staging {
 /// moment without a complete folder at either path.
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| {
-        std::ffi::CString::new(p.as_os_str().as_bytes())
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
-    };
-    let (a, b) = (c(a)?, c(b)?);
+    let (a, b) = (c_path(a)?, c_path(b)?);
     // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
     let done = unsafe {
         libc::renameat2(
@@ -297,24 +415,132 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
+/// A path as the C string a system call takes.
+#[cfg(target_os = "linux")]
+fn c_path(p: &Path) -> std::io::Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+}
+
+/// What stands at a target, judged without following a link: nothing, or a regular folder or
+/// file (the only things vbpsim ever replaces or, with `--force`, moves aside).
+enum Found {
+    Absent,
+    Folder,
+    File,
+}
+
+/// What stands at `path`, or the refusal that neither a lock nor `--force` changes: a path
+/// without a final name (`.`, `..`, `/`), a symbolic link (dangling or not), a device, a
+/// pipe, a socket, or a mount point. A path that cannot be examined (a file where a parent
+/// folder should be, a parent that may not be searched) counts as absent: creating the
+/// folders beside it then fails with the system's reason.
+fn inspect(path: &Path) -> Result<Found, FolderError> {
+    use std::os::unix::fs::FileTypeExt;
+    let shown = path.display().to_string();
+    if path.file_name().is_none() {
+        let root = std::fs::canonicalize(path).is_ok_and(|p| p.parent().is_none());
+        return Err(if root {
+            FolderError::MountPoint { path: shown }
+        } else {
+            FolderError::NoName { path: shown }
+        });
+    }
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(Found::Absent) };
+    let t = meta.file_type();
+    if t.is_symlink() {
+        let link = std::fs::read_link(path).unwrap_or_default();
+        let resolved = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.parent().unwrap_or(Path::new("")).join(&link));
+        return Err(FolderError::Link {
+            path: shown,
+            points_to: link.display().to_string(),
+            resolved: resolved.display().to_string(),
+        });
+    }
+    let special = if t.is_char_device() || t.is_block_device() {
+        Some("a device")
+    } else if t.is_fifo() {
+        Some("a named pipe (FIFO)")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    };
+    if let Some(what) = special {
+        return Err(FolderError::Special { path: shown, what });
+    }
+    if mount_point(path, &meta) {
+        return Err(FolderError::MountPoint { path: shown });
+    }
+    Ok(if t.is_dir() { Found::Folder } else { Found::File })
+}
+
+/// Whether `path` (of metadata `meta`, not a link) is where a file system is mounted: on
+/// another device than its folder, or (a bind mount of the same device) marked as a mount's
+/// root by the kernel.
+fn mount_point(path: &Path, meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let other_device = std::fs::metadata(parent_of(path)).is_ok_and(|p| p.dev() != meta.dev());
+    other_device || mount_root(path)
+}
+
+/// The kernel's `STATX_ATTR_MOUNT_ROOT` (Linux 5.8 and later; false where unknown).
+#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+fn mount_root(path: &Path) -> bool {
+    let Ok(c) = c_path(path) else { return false };
+    // SAFETY: statx fills a plain C struct, for which all-zero bytes are a valid value.
+    let mut buf: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid NUL-terminated path and a buffer of the size statx writes.
+    let done =
+        unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), libc::AT_SYMLINK_NOFOLLOW, 0, &mut buf) };
+    let bit = libc::STATX_ATTR_MOUNT_ROOT as u64;
+    done == 0 && buf.stx_attributes_mask & bit != 0 && buf.stx_attributes & bit != 0
+}
+
+#[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
+fn mount_root(_: &Path) -> bool {
+    false
+}
+
+/// What committing a folder to a target does to what stands there.
+enum Verdict {
+    Absent,
+    /// A vbpsim folder of the same kind (or an empty folder): swapped with the new one.
+    Replace,
+    /// `--force`: a regular folder or file vbpsim may not replace, moved aside whole.
+    MoveAside,
+}
+
+/// Whether `target` may be written, and how.
+fn judge(target: &Target) -> Result<Verdict, FolderError> {
+    match inspect(target)? {
+        Found::Absent => Ok(Verdict::Absent),
+        Found::Folder | Found::File => match replaceable(target, &target.kind) {
+            Ok(()) => Ok(Verdict::Replace),
+            Err(_) if target.force => Ok(Verdict::MoveAside),
+            Err(e) => Err(e),
+        },
+    }
+}
+
 /// Remove the temporary folders of runs into `target` that were killed (Ctrl-C, SIGKILL, a
 /// crash) before they finished: `.<name>.partial-<host>.<pid>` beside it, of this machine,
 /// whose process is gone and that hold nothing but vbpsim's output files.
 fn remove_abandoned(target: &Path) {
-    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else { return };
-    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
     let host = host();
-    if host.is_empty() {
+    if host.is_empty() || target.file_name().is_none() {
         return;
     }
-    let prefix = format!(".{}.partial-{host}.", name.to_string_lossy());
-    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let prefix = format!(".{}.partial-{host}.", short_name(target));
+    let Ok(entries) = std::fs::read_dir(parent_of(target)) else { return };
     for entry in entries.filter_map(Result::ok) {
         let file_name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = file_name.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
-        if crate::resources::process_alive(pid) {
+        if crate::resources::process_alive(pid) || !entry.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
         let dir = entry.path();
@@ -330,56 +556,72 @@ fn remove_abandoned(target: &Path) {
     }
 }
 
-/// Check before a long simulation that `target` could be written (it may be replaced, or
-/// `--force` was given, and a folder can be created beside it), so that a run is not thrown
-/// away at the end. Creates the parent folders, as the run would.
-pub fn check_target(target: &Target) -> Result<(), FolderError> {
-    if target.exists() && !target.force {
-        replaceable(target)?;
-    }
+/// Check before a long simulation that `target` could be written (what stands there may be
+/// replaced, or moved aside with `--force`, and a folder can be created beside it), so that a
+/// run is not thrown away at the end; and lock it. Creates the parent folders, as the run
+/// would. Hold the returned [`Lock`] until the folder is committed (and a run's checkpoint
+/// removed): meanwhile another vbpsim checking the same target is refused
+/// ([`FolderError::Busy`]).
+pub fn check_target(target: &Target) -> Result<Lock, FolderError> {
+    // Refusals about what stands there come first: nothing is created beside a device.
+    inspect(target)?;
+    create_parent(target)?;
+    let lock = Lock::acquire(&hidden(target, "lock"), &target.display().to_string())?;
+    judge(target)?;
     let probe = beside(target, "probe")?;
     let _ = std::fs::remove_dir(&probe);
     std::fs::create_dir(&probe)
         .map_err(|source| FolderError::Create { path: target.display().to_string(), source })?;
     let _ = std::fs::remove_dir(&probe);
-    Ok(())
+    Ok(lock)
 }
 
-/// A folder may be replaced only if vbpsim wrote it and it holds nothing but vbpsim's files.
-fn replaceable(dir: &Path) -> Result<(), FolderError> {
+/// A regular folder may be replaced only if vbpsim wrote it (a regular file `run.json` with
+/// its marker), it holds nothing but vbpsim's files, and it is of a kind the new folder may
+/// replace ([`kind::may_replace`]). An empty folder holds nothing to lose.
+fn replaceable(dir: &Path, kind: &Kind) -> Result<(), FolderError> {
     let path = dir.display().to_string();
-    // An empty folder holds nothing to lose.
-    let empty = dir.is_dir() && std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
-    if empty {
+    // Not a folder (a file), or one that cannot be read: not known to be vbpsim's.
+    let Ok(entries) = std::fs::read_dir(dir) else { return Err(FolderError::Foreign { path }) };
+    let entries: Vec<std::fs::DirEntry> = entries.filter_map(Result::ok).collect();
+    if entries.is_empty() {
         return Ok(());
     }
-    let ours = dir.is_dir()
-        && std::fs::read_to_string(dir.join("run.json")).is_ok_and(|s| s.contains(MARKER));
-    if !ours {
-        return Err(FolderError::Foreign { path });
-    }
-    let entries = std::fs::read_dir(dir)
-        .map_err(|source| FolderError::Create { path: path.clone(), source })?;
-    // A file vbpsim writes, by name and kind (a folder named `psa.csv` is the user's).
+    // A file vbpsim writes, by name and kind (a folder named `psa.csv` is the user's; a pipe
+    // named `run.json` is not read).
+    let is_ours = |e: &std::fs::DirEntry| {
+        e.file_type().is_ok_and(|t| t.is_file()) && {
+            let name = e.file_name();
+            OUTPUT_FILES.iter().any(|f| OsStr::new(f) == name)
+        }
+    };
+    let manifest = entries
+        .iter()
+        .find(|e| e.file_name() == "run.json" && is_ours(e))
+        .and_then(|e| std::fs::read_to_string(e.path()).ok())
+        .filter(|text| text.contains(MARKER));
+    let Some(manifest) = manifest else { return Err(FolderError::Foreign { path }) };
     let mut foreign: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            !(OUTPUT_FILES.contains(&name.as_str()) && e.file_type().is_ok_and(|t| t.is_file()))
-        })
+        .iter()
+        .filter(|e| !is_ours(e))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    if foreign.is_empty() {
-        Ok(())
-    } else {
+    if !foreign.is_empty() {
         foreign.sort();
-        Err(FolderError::ForeignFiles { path, files: foreign.join(", ") })
+        return Err(FolderError::ForeignFiles { path, files: foreign.join(", ") });
     }
+    let manifest = serde_json::from_str(&manifest).unwrap_or(serde_json::Value::Null);
+    kind::may_replace(kind, &manifest).map_err(|m| FolderError::OtherKind {
+        path,
+        found: m.found,
+        wanted: m.wanted,
+        shard: m.shard,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::FolderError;
+    use super::{FolderError, Path, hidden, short_name};
     use std::io::{Error, ErrorKind};
 
     #[test]
@@ -398,5 +640,30 @@ mod tests {
         }
         let foreign = FolderError::Foreign { path: "out".into() };
         assert!(foreign.is_refusal() && foreign.hint().contains("--force"));
+    }
+
+    #[test]
+    fn moving_aside_is_hinted_from_the_real_reason() {
+        let aside = |kind| FolderError::Aside {
+            path: "out".into(),
+            aside: "out.before-vbpsim-1".into(),
+            source: Error::from(kind),
+        };
+        assert!(aside(ErrorKind::ResourceBusy).hint().starts_with("it is in use: a mount point"));
+        assert!(aside(ErrorKind::AlreadyExists).hint().starts_with("a folder of the name it is"));
+        assert!(aside(ErrorKind::PermissionDenied).hint().starts_with("you may not write there"));
+        assert!(!aside(ErrorKind::ResourceBusy).is_refusal());
+    }
+
+    #[test]
+    fn long_names_are_shortened_beside_the_target_and_stay_apart() {
+        assert_eq!(hidden(Path::new("a/out"), "lock"), Path::new("a/.out.lock"));
+        assert_eq!(hidden(Path::new("out"), "resume"), Path::new("./.out.resume"));
+        let long = |c: &str| format!("{}{c}", "é".repeat(124));
+        let (a, b) = (short_name(Path::new(&long("a"))), short_name(Path::new(&long("b"))));
+        assert_ne!(a, b, "names that differ past the cut differ by their hash");
+        assert!(a.len() <= 100 + 13 && a.starts_with(&"é".repeat(50)), "{a}");
+        let partial = hidden(Path::new(&long("a")), "partial-some-host-name.4194304");
+        assert!(partial.file_name().unwrap().len() < 255);
     }
 }

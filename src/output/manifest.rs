@@ -1,4 +1,4 @@
-//! run.json: what a folder holds and how it was made (tool, scenario and its hash, seed,
+//! run.json: what a folder holds and how it was made (tool, kind, scenario and its hash, seed,
 //! sizes, the process's threads, time and memory, warnings).
 
 use serde::Serialize;
@@ -28,6 +28,8 @@ pub struct Process {
 pub(crate) struct RunManifest<'a> {
     pub tool: &'static str,
     pub version: &'static str,
+    /// What the folder holds ([`super::folder::Kind`]): `run` (a run's or a merge's folder).
+    pub kind: &'static str,
     pub scenario: &'a str,
     pub scenario_file: &'a str,
     pub scenario_sha256: &'a str,

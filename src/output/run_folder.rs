@@ -1,7 +1,7 @@
 //! A run's output folder, written atomically: every CSV table, the plots, run.json and
 //! report.html, from the run's [`Results`].
 
-use super::folder::{FolderError, Staging, Target};
+use super::folder::{FolderError, Kind, Staging, Target};
 use super::manifest::{Process, Provenance, RunManifest, json};
 use super::{OutputError, figures, psa_tables, report, tables};
 use crate::analysis::results::Results;
@@ -59,6 +59,7 @@ pub fn write(
     let manifest = RunManifest {
         tool: "vbpsim",
         version: env!("CARGO_PKG_VERSION"),
+        kind: Kind::Run.name(),
         scenario: &model.meta.name,
         scenario_file: &provenance.file,
         scenario_sha256: &provenance.sha256,

@@ -1,7 +1,7 @@
 //! The sensitivity folder, written atomically: tornado.csv and threshold.csv, the tornado
 //! plots of the drawn arm, twoway.csv and its heatmap if asked, and run.json.
 
-use super::folder::{FolderError, Staging, Target};
+use super::folder::{FolderError, Kind, Staging, Target};
 use super::manifest::{Provenance, json};
 use super::{OutputError, tornado};
 use crate::analysis::sensitivity::Sensitivity;
@@ -13,6 +13,7 @@ use std::path::PathBuf;
 struct Manifest<'a> {
     tool: &'static str,
     version: &'static str,
+    kind: &'static str,
     analysis: &'static str,
     scenario: &'a str,
     scenario_file: &'a str,
@@ -59,6 +60,7 @@ pub fn write(
     let manifest = Manifest {
         tool: "vbpsim",
         version: env!("CARGO_PKG_VERSION"),
+        kind: Kind::Sensitivity.name(),
         analysis: "one_way_sensitivity",
         scenario: &model.meta.name,
         scenario_file: &provenance.file,

@@ -32,9 +32,18 @@ pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) ->
     let t = r.table(v, p)?;
     let span = v.span();
     r.check_keys(t, p, SCENARIO_KEYS);
-    let name = r
-        .require(t, &span, p, "name", "the scenario's name")
-        .and_then(|v| r.name(v, "scenario.name"));
+    let name = r.require(t, &span, p, "name", "the scenario's name").and_then(|v| {
+        let name = r.name(v, "scenario.name")?;
+        if name.len() > MAX_SCENARIO_NAME {
+            let found = name.len();
+            let message = format!(
+                "expected a name of at most {MAX_SCENARIO_NAME} characters (it names the output folder), found {found}"
+            );
+            r.error(v.span(), "scenario.name", message);
+            return None;
+        }
+        Some(name)
+    });
     let title = match t.get("title") {
         Some(v) => r.string(v, "scenario.title").map(str::to_string),
         None => Some(String::new()),

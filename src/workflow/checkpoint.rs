@@ -58,11 +58,11 @@ fn ours(dir: &Path) -> bool {
             || (manifest.contains("\"tool\": \"vbpsim\"") && manifest.contains(KIND)))
 }
 
-/// The hidden checkpoint folder of an output folder.
+/// The hidden checkpoint folder of an output folder, `.<name>.resume` beside it (a long name
+/// shortened as the output folder's other hidden names are, see
+/// [`crate::output::folder::hidden`]).
 pub fn folder(target: &Path) -> PathBuf {
-    let name = target.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy());
-    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    parent.join(format!(".{name}.resume"))
+    crate::output::folder::hidden(target, "resume")
 }
 
 /// A checkpoint being written.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 pub const MAX_SHARDS: u64 = 100_000;
 
 /// Marks a partial folder's run.json.
-const KIND: &str = "psa_shard";
+const KIND: &str = crate::output::folder::Kind::SHARD;
 const SAMPLES_FILE: &str = "samples.jsonl";
 
 /// Why partial folders cannot be merged.
@@ -171,6 +171,21 @@ pub struct ShardRun<'a> {
     pub patients: u64,
     pub samples: u64,
     pub shard: (u64, u64),
+}
+
+impl ShardRun<'_> {
+    /// The kind of this shard's folder: the run it belongs to and its place in it, which make
+    /// its samples (the same shard of the same run may replace its own folder).
+    pub fn folder_kind(&self) -> crate::output::folder::Kind {
+        crate::output::folder::Kind::Shard(crate::output::folder::ShardOf {
+            scenario_sha256: self.scenario.source.sha256(),
+            seed: self.seed,
+            patients: self.patients,
+            samples: self.samples,
+            shard: self.shard.0,
+            shards: self.shard.1,
+        })
+    }
 }
 
 /// Write a shard's partial folder atomically: run.json (the run and the scenario's layers)

@@ -182,7 +182,12 @@ fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
     let (s, sim) = simulate(BUDGET, &["scenario.patients = 4000".into()], &samples(12));
     let dir = std::env::temp_dir().join(format!("vbpsim-budget-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    write_outputs(&s, &sim, &vbpsim::output::folder::Target::new(&dir, false)).unwrap();
+    write_outputs(
+        &s,
+        &sim,
+        &vbpsim::output::folder::Target::new(&dir, false, vbpsim::output::folder::Kind::Run),
+    )
+    .unwrap();
     let table = std::fs::read_to_string(dir.join("budget_impact.csv")).unwrap();
     let header = table.lines().next().unwrap();
     assert_eq!(

@@ -291,7 +291,9 @@ fn exercise(bytes: &[u8], dir: &Path) -> Result<Outcome, String> {
     let out = dir.join("out");
     // A NaN or infinity in the results of an accepted scenario is a finding too (vbpsim
     // refuses to write it, but the value should have been refused at its field).
-    if let Err(e) = write_outputs(&scenario, &sim, &Target::new(&out, false)) {
+    if let Err(e) =
+        write_outputs(&scenario, &sim, &Target::new(&out, false, vbpsim::output::folder::Kind::Run))
+    {
         return Err(format!("writing failed: {e}"));
     }
     for entry in std::fs::read_dir(&out).map_err(|e| e.to_string())? {

@@ -21,6 +21,7 @@ mod layout;
 mod ledger;
 mod lines;
 mod monitoring;
+mod output_folders;
 mod partitioned;
 mod partners;
 mod payer;

@@ -73,13 +73,14 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
         previous,
         "the previous result is intact"
     );
-    // Killed while simulating: nothing was staged yet, so nothing is left but the checkpoint.
+    // Killed while simulating: nothing was staged yet, so nothing is left but the checkpoint
+    // and the lock file (its lock died with the process: it blocks nothing).
     let mut left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, [".o.resume", "o"]);
+    assert_eq!(left, [".o.lock", ".o.resume", "o"]);
     // A kill can cut the last line: a resumed run drops it.
     let file = checkpoint.join("samples.jsonl");
     let mut text = std::fs::read_to_string(&file).unwrap();
@@ -105,6 +106,7 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
         .unwrap_or_else(|| panic!("no resuming line:\n{err}"));
     assert!(done >= held.min(10) && done < 400, "{done} samples resumed");
     assert!(!checkpoint.exists(), "the checkpoint is removed once the result is in place");
+    assert!(!dir.path().join(".o.lock").exists(), "and the lock file once released");
 
     let reference = dir.path().join("reference");
     expect(vbpsim().args(["run", "--quiet", "--out"]).arg(&reference).args(SIZES), 0);
