@@ -19,7 +19,7 @@ pub use kind::{Kind, ShardOf};
 pub use lock::Lock;
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// Where an output folder goes, what it will hold, and whether a folder there that vbpsim may
 /// not replace is moved aside (`--force`) instead of refusing. It dereferences to the folder's
@@ -150,6 +150,10 @@ pub enum FolderError {
     Special { path: String, what: &'static str },
     #[error("refusing to replace {path}: it is a mount point")]
     MountPoint { path: String },
+    #[error("refusing to write {path}: it is {place}, where the operating system keeps its files")]
+    SystemPath { path: String, place: String },
+    #[error("refusing to move {path} aside (--force): it belongs to another user (uid {owner})")]
+    NotOwned { path: String, owner: u32 },
     #[error("refusing to write {path}: it does not end in a folder name")]
     NoName { path: String },
     #[error("another vbpsim is writing {path}{holder}")]
@@ -207,6 +211,12 @@ impl FolderError {
                     "write into it instead, e.g. --out {} (--force never moves a mount point)",
                     inside.display()
                 );
+            }
+            FolderError::SystemPath { .. } => {
+                return "choose an output folder among your own files with --out (--force never writes there)".into();
+            }
+            FolderError::NotOwned { .. } => {
+                return "choose another --out (--force moves aside only what you own)".into();
             }
             FolderError::NoName { path } => {
                 let named = Path::new(path).join("results");
@@ -447,7 +457,14 @@ fn inspect(path: &Path) -> Result<Found, FolderError> {
             FolderError::NoName { path: shown }
         });
     }
-    let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(Found::Absent) };
+    let system = |exists| match system_place(path, exists) {
+        Some(place) => Err(FolderError::SystemPath { path: path.display().to_string(), place }),
+        None => Ok(()),
+    };
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        system(false)?;
+        return Ok(Found::Absent);
+    };
     let t = meta.file_type();
     if t.is_symlink() {
         let link = std::fs::read_link(path).unwrap_or_default();
@@ -474,7 +491,49 @@ fn inspect(path: &Path) -> Result<Found, FolderError> {
     if mount_point(path, &meta) {
         return Err(FolderError::MountPoint { path: shown });
     }
+    system(true)?;
     Ok(if t.is_dir() { Found::Folder } else { Found::File })
+}
+
+/// The operating system's own folders: nothing vbpsim writes belongs inside them, and
+/// `--force` must never move one of their files aside.
+const SYSTEM_TREES: &[&str] =
+    &["bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys", "usr"];
+
+/// Where `path` lies if it is among the operating system's files: inside one of
+/// [`SYSTEM_TREES`] (whether or not it exists), or, existing, a folder or file at the top of
+/// the file system (`/home`, `/var`, …). Judged on the path with its folders' links resolved
+/// (its last name is not followed: a link there is refused on its own).
+fn system_place(path: &Path, exists: bool) -> Option<String> {
+    let name = path.file_name()?;
+    let folder = resolved_folder(&parent_of(path))?;
+    let full = folder.join(name);
+    let mut parts = full.components().skip_while(|c| matches!(c, Component::RootDir));
+    let top = parts.next()?.as_os_str().to_string_lossy().into_owned();
+    if SYSTEM_TREES.contains(&top.as_str()) {
+        return Some(format!("inside /{top}"));
+    }
+    (exists && parts.next().is_none())
+        .then(|| format!("/{top}, a folder at the top of the file system"))
+}
+
+/// A folder's absolute path with every link resolved, for a folder that may not exist yet:
+/// its nearest existing ancestor resolved, then the names below it.
+fn resolved_folder(folder: &Path) -> Option<PathBuf> {
+    let absolute = if folder.is_absolute() {
+        folder.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(folder)
+    };
+    let mut rest = Vec::new();
+    let mut at = absolute.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(at) {
+            return Some(rest.iter().rev().fold(real, |p: PathBuf, n| p.join(n)));
+        }
+        rest.push(at.file_name()?.to_os_string());
+        at = at.parent()?;
+    }
 }
 
 /// Whether `path` (of metadata `meta`, not a link) is where a file system is mounted: on
@@ -519,9 +578,25 @@ fn judge(target: &Target) -> Result<Verdict, FolderError> {
         Found::Absent => Ok(Verdict::Absent),
         Found::Folder | Found::File => match replaceable(target, &target.kind) {
             Ok(()) => Ok(Verdict::Replace),
-            Err(_) if target.force => Ok(Verdict::MoveAside),
+            Err(_) if target.force => {
+                owned(target)?;
+                Ok(Verdict::MoveAside)
+            }
             Err(e) => Err(e),
         },
+    }
+}
+
+/// `--force` moves aside only what belongs to the user who runs vbpsim.
+fn owned(path: &Path) -> Result<(), FolderError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.uid() != me => {
+            Err(FolderError::NotOwned { path: path.display().to_string(), owner: meta.uid() })
+        }
+        _ => Ok(()),
     }
 }
 

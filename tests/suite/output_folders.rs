@@ -2,8 +2,9 @@
 //! `--out`. A device, a pipe, a socket, a symbolic link or a mount point is never written,
 //! replaced nor moved, even with `--force`; a vbpsim folder of another kind, and a shard, are
 //! not replaced without `--force` (which moves them aside whole); a second vbpsim writing the
-//! same folder is refused at once; any name a file system takes works as `--out`; a scenario
-//! name is at most 100 characters.
+//! same folder is refused at once; the operating system's folders are never written and
+//! `--force` moves aside only what the user owns; any name a file system takes works as
+//! `--out`; a scenario name is at most 100 characters.
 
 use crate::support::{expect, listing, text_of, vbpsim};
 use std::os::unix::fs::FileTypeExt;
@@ -394,4 +395,67 @@ fn a_scenario_name_is_at_most_100_characters() {
         ),
         "{stderr}"
     );
+}
+
+#[test]
+fn the_operating_systems_folders_are_never_written_even_with_force() {
+    // As root, `--force` could once move /etc/passwd aside; as anyone, an output inside /usr
+    // or /etc is refused before simulating, and nothing is created there.
+    for (out, place) in [
+        ("/etc/passwd", "inside /etc"),
+        ("/etc/vbpsim-output-test", "inside /etc"),
+        ("/usr/share/vbpsim-output-test", "inside /usr"),
+        ("/usr", "inside /usr"),
+        ("/home", "/home, a folder at the top of the file system"),
+    ] {
+        if out == "/home" && !Path::new(out).is_dir() {
+            continue;
+        }
+        let before = std::fs::symlink_metadata(out).ok().map(|m| m.len());
+        for extra in [&[][..], &["--force"]] {
+            let stderr = run(Path::new(out), extra, 2);
+            let is_mount = stderr.contains("mount point");
+            if !is_mount {
+                one_line_and_hint(
+                    &stderr,
+                    &format!("refusing to write {out}: it is {place}"),
+                    "--force never writes there",
+                );
+            }
+        }
+        assert_eq!(std::fs::symlink_metadata(out).ok().map(|m| m.len()), before, "{out}");
+    }
+    // Links are resolved in the folders above the last name: a way into /etc through a link
+    // is refused too.
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/etc", dir.path().join("etc_link")).unwrap();
+    let stderr = run(&dir.path().join("etc_link/vbpsim-output-test"), &[], 2);
+    assert!(stderr.contains("it is inside /etc"), "{stderr}");
+    assert!(!Path::new("/etc/vbpsim-output-test").exists());
+}
+
+#[test]
+fn force_moves_aside_only_what_the_user_owns() {
+    // Root can give a folder to another user; an ordinary user cannot, so this needs root.
+    if !is_root() {
+        println!("skipped: giving a folder to another user needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("notes.txt"), "not vbpsim's").unwrap();
+    // SAFETY: a valid path; uid/gid 65534 is `nobody` on Debian.
+    assert_eq!(unsafe { libc::chown(c_path(&theirs).as_ptr(), 65534, 65534) }, 0);
+    let stderr = run(&theirs, &["--force"], 2);
+    one_line_and_hint(
+        &stderr,
+        &format!(
+            "refusing to move {} aside (--force): it belongs to another user (uid 65534)",
+            theirs.display()
+        ),
+        "--force moves aside only what you own",
+    );
+    assert_eq!(listing(&theirs), ["notes.txt"]);
+    assert_eq!(listing(dir.path()), ["theirs"], "nothing beside it");
 }

@@ -77,10 +77,14 @@ fn an_output_folder_that_cannot_be_created_is_exit_1_before_simulating() {
         &format!("cannot create output folder {}", out.display()),
         "a file stands where a folder is needed; choose an output folder you can write with --out",
     );
-    // /proc takes no new folders (as root too).
+    // /proc is the operating system's: refused before anything is tried (as root too).
     let (_, stderr) =
-        expect(vbpsim().args(["run", "--patients", "100", "--quiet", "--out", "/proc/vbpsim"]), 1);
-    assert_one_line_and_hint(&stderr, "cannot create output folder /proc/vbpsim", "--out");
+        expect(vbpsim().args(["run", "--patients", "100", "--quiet", "--out", "/proc/vbpsim"]), 2);
+    assert_one_line_and_hint(
+        &stderr,
+        "refusing to write /proc/vbpsim: it is inside /proc",
+        "--out",
+    );
     // Nothing was left beside the file.
     let names: Vec<_> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
