@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use vbpsim::output::OutputError;
 use vbpsim::output::folder::{FolderError, Target};
 use vbpsim::scenario::LoadError;
-use vbpsim::workflow::RunError;
+use vbpsim::workflow::{RunError, TooManyThreads};
 
 /// A failure with its exit code.
 pub struct Failure {
@@ -51,10 +51,12 @@ pub fn folder_failure(e: &FolderError) -> Failure {
     if e.is_refusal() { Failure::input(message) } else { Failure::other(message) }
 }
 
-/// A run's failure: output-folder problems as [`folder_failure`], the rest exit 1.
+/// A run's failure: output-folder problems as [`folder_failure`], too many threads exit 2,
+/// the rest exit 1.
 pub fn run_failure(e: RunError) -> Failure {
     match &e {
         RunError::Output(OutputError::Folder(f)) => folder_failure(f),
+        RunError::TooManyThreads(_) => Failure::refused(&e, Some(TooManyThreads::HELP)),
         _ => Failure::other(format!("error: {e}")),
     }
 }
