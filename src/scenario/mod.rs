@@ -13,6 +13,7 @@ mod correlations;
 pub mod describe;
 mod diagnostic;
 mod distributions;
+mod file;
 mod layers;
 mod meta;
 mod parameters;
@@ -24,6 +25,7 @@ mod testing;
 mod tte;
 
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
+pub use file::MAX_SCENARIO_BYTES;
 pub use layers::MAX_EXTENDS_DEPTH;
 
 use crate::model::Model;
@@ -41,6 +43,15 @@ pub enum LoadError {
     Io { path: String, source: std::io::Error },
     #[error("{path}:{line}:{column}: {}", not_utf8(*byte))]
     NotUtf8 { path: String, line: usize, column: usize, byte: u8 },
+    #[error("cannot read scenario {path}: expected a regular file, found {found}")]
+    NotAFile { path: String, found: &'static str },
+    #[error(
+        "cannot read scenario {path}: it is larger than {} MiB, the most a scenario file may hold",
+        MAX_SCENARIO_BYTES >> 20
+    )]
+    TooLarge { path: String },
+    #[error("{path}:{line}:{column}: a scenario is text; found a NUL byte")]
+    Nul { path: String, line: usize, column: usize },
     #[error("{0}")]
     Invalid(Box<ScenarioErrors>),
 }
@@ -51,7 +62,8 @@ impl LoadError {
         match self {
             LoadError::Invalid(_) => None,
             LoadError::NotUtf8 { .. } => Some(NOT_UTF8_HELP),
-            LoadError::Io { .. } => {
+            LoadError::TooLarge { .. } | LoadError::Nul { .. } => file::FileError::TooLarge.help(),
+            LoadError::Io { .. } | LoadError::NotAFile { .. } => {
                 Some("give the path of a scenario .toml file, or run `vbpsim init` to write one")
             }
         }
@@ -129,29 +141,24 @@ pub fn load_with(path: Option<&Path>, sets: &[String]) -> Result<Scenario, LoadE
         return parse_with(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO, Path::new(""), None, sets);
     };
     let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(LoadError::Io {
-            path: shown,
-            source: std::io::Error::other("is a directory, expected a .toml file"),
-        });
-    }
-    let bytes =
-        std::fs::read(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let (line, column, byte) = utf8_position(e.as_bytes(), e.utf8_error().valid_up_to());
-        LoadError::NotUtf8 { path: shown.clone(), line, column, byte }
+    let text = file::read_text(path).map_err(|e| {
+        let path = shown.clone();
+        match e {
+            file::FileError::Io(source) => LoadError::Io { path, source },
+            file::FileError::Directory => LoadError::Io {
+                path,
+                source: std::io::Error::other("is a directory, expected a .toml file"),
+            },
+            file::FileError::NotAFile(found) => LoadError::NotAFile { path, found },
+            file::FileError::TooLarge => LoadError::TooLarge { path },
+            file::FileError::Nul { line, column } => LoadError::Nul { path, line, column },
+            file::FileError::NotUtf8 { line, column, byte } => {
+                LoadError::NotUtf8 { path, line, column, byte }
+            }
+        }
     })?;
     let folder = path.parent().unwrap_or(Path::new(""));
     parse_with(&shown, &text, folder, std::fs::canonicalize(path).ok(), sets)
-}
-
-/// Where the first byte that is not UTF-8 lies: line and column (1-based, columns in
-/// characters) of the byte at `valid_up_to`, and the byte.
-pub(crate) fn utf8_position(bytes: &[u8], valid_up_to: usize) -> (usize, usize, u8) {
-    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
-    let line = valid.matches('\n').count() + 1;
-    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column, bytes.get(valid_up_to).copied().unwrap_or(0))
 }
 
 /// The message for a byte that is not UTF-8.
@@ -167,3 +174,4 @@ pub const NOT_UTF8_HELP: &str =
 pub fn default_scenario() -> Result<Scenario, LoadError> {
     load_with(None, &[])
 }
+
