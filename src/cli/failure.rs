@@ -51,11 +51,12 @@ pub fn folder_failure(e: &FolderError) -> Failure {
     if e.is_refusal() { Failure::input(message) } else { Failure::other(message) }
 }
 
-/// A run's failure: output-folder problems as [`folder_failure`], too many threads exit 2,
-/// the rest exit 1.
+/// A run's failure: output-folder problems as [`folder_failure`], other writes exit 1 with
+/// the reason, too many threads exit 2, the rest exit 1.
 pub fn run_failure(e: RunError) -> Failure {
     match &e {
         RunError::Output(OutputError::Folder(f)) => folder_failure(f),
+        RunError::Output(o) => Failure::other(format!("error: {e}\n  = help: {}", o.hint())),
         RunError::TooManyThreads(_) => Failure::refused(&e, Some(TooManyThreads::HELP)),
         _ => Failure::other(format!("error: {e}")),
     }
