@@ -75,6 +75,8 @@ impl LoadError {
 pub enum TemplateError {
     #[error("{path} already exists; vbpsim init never overwrites a file")]
     Exists { path: String },
+    #[error("{path} is a symbolic link; vbpsim init never writes through one")]
+    Link { path: String },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
 }
@@ -83,14 +85,52 @@ impl TemplateError {
     pub const EXISTS_HELP: &'static str = "give another path, e.g. `vbpsim init my_scenario.toml`";
 }
 
-/// Write the bundled scenario as a commented template to `path`; never overwrites a file.
+/// Write the bundled scenario as a commented template to `path`; never overwrites a file and
+/// never follows a symbolic link there (dangling or not). The template is written whole to a
+/// hidden file beside `path` and linked into place when complete, so a full disk leaves no
+/// truncated template (which would block the next `init`).
 pub fn write_template(path: &Path) -> Result<(), TemplateError> {
+    use std::io::{ErrorKind, Write as _};
     let shown = || path.display().to_string();
-    if path.exists() {
-        return Err(TemplateError::Exists { path: shown() });
+    let in_place = |found: &std::fs::Metadata| {
+        if found.file_type().is_symlink() {
+            TemplateError::Link { path: shown() }
+        } else {
+            TemplateError::Exists { path: shown() }
+        }
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(found) => return Err(in_place(&found)),
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(source) => return Err(TemplateError::Write { path: shown(), source }),
     }
-    std::fs::write(path, DEFAULT_SCENARIO)
-        .map_err(|source| TemplateError::Write { path: shown(), source })
+    let name = path.file_name().map_or_else(|| "scenario.toml".into(), |n| n.to_string_lossy());
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = folder.join(format!(".{name}.init-{}.tmp", std::process::id()));
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|source| TemplateError::Write { path: shown(), source })?;
+    let written = file
+        .write_all(DEFAULT_SCENARIO.as_bytes())
+        .and_then(|()| file.sync_all())
+        // A hard link fails if the name was taken meanwhile; where the file system has no
+        // hard links, a rename (the name was free a moment ago).
+        .and_then(|()| match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() != ErrorKind::AlreadyExists => std::fs::rename(&tmp, path),
+            linked => linked,
+        });
+    drop(file);
+    let _ = std::fs::remove_file(&tmp);
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => match std::fs::symlink_metadata(path) {
+            Ok(found) => Err(in_place(&found)),
+            Err(_) => Err(TemplateError::Write { path: shown(), source: e }),
+        },
+        Err(source) => Err(TemplateError::Write { path: shown(), source }),
+    }
 }
 
 /// A compiled model with the text it came from.
@@ -175,3 +215,50 @@ pub fn default_scenario() -> Result<Scenario, LoadError> {
     load_with(None, &[])
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The files of a folder, sorted.
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_template_is_written_whole_and_never_over_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scenario.toml");
+        write_template(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_SCENARIO);
+        // No temporary file is left beside it.
+        assert_eq!(files(dir.path()), ["scenario.toml"]);
+        let again = write_template(&path).unwrap_err();
+        assert!(matches!(again, TemplateError::Exists { .. }), "{again}");
+        // A symbolic link is never written through, dangling or not.
+        let target = dir.path().join("elsewhere.toml");
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write_template(&link).unwrap_err();
+        assert!(matches!(e, TemplateError::Link { .. }), "{e}");
+        assert!(!target.exists());
+        assert_eq!(std::fs::read_link(&link).unwrap(), target);
+        std::os::unix::fs::symlink(&path, dir.path().join("live.toml")).unwrap();
+        let e = write_template(&dir.path().join("live.toml")).unwrap_err();
+        assert!(matches!(e, TemplateError::Link { .. }), "{e}");
+        assert_eq!(files(dir.path()), ["link.toml", "live.toml", "scenario.toml"]);
+    }
+
+    #[test]
+    fn a_template_that_cannot_be_written_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder that does not exist: the temporary file cannot be made.
+        let e = write_template(&dir.path().join("missing/scenario.toml")).unwrap_err();
+        assert!(matches!(e, TemplateError::Write { .. }), "{e}");
+        assert!(files(dir.path()).is_empty());
+    }
+}
