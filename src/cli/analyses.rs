@@ -28,7 +28,7 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
     let work = Workload::new(m, patients, 1 + samples, samples);
     guard(&s, "this run", work, options.threads, sizes.allow_large)?;
     let sim = simulate_with_progress(&s, &options, false)?;
-    outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency);
+    outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency)?;
     for row in &sim.contracts {
         let r = &sim.summary[row.arm];
         let c = &m.contracts[row.contract];
@@ -60,7 +60,7 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
             c.kind.name(),
             m.drugs[c.drug],
             prices.join("; ")
-        );
+        )?;
     }
     Ok(())
 }

@@ -26,6 +26,12 @@ impl Failure {
         Failure { code: 1, message: message.into() }
     }
 
+    /// A stop without a message or a failing exit code: the reader of standard output closed
+    /// the pipe (see `console`).
+    pub fn quiet() -> Self {
+        Failure { code: 0, message: String::new() }
+    }
+
     /// An invalid input with what to do about it, `help`.
     pub fn refused(e: impl std::fmt::Display, help: Option<&str>) -> Self {
         match help {
@@ -62,22 +68,38 @@ pub fn run_failure(e: RunError) -> Failure {
     }
 }
 
+/// The exit code of a command, its message (if any) on standard error.
+pub fn exit(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                say!("{}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
 /// Check an output folder before simulating, so that a long run is not thrown away.
 pub fn check_target(target: &Target) -> Result<(), Failure> {
     vbpsim::output::folder::check_target(target).map_err(|e| folder_failure(&e))
 }
 
 /// A command-line misuse (unknown flag, bad number, missing value…) as one line and a hint,
-/// exit 2; help and version go to stdout as clap writes them.
+/// exit 2; help and version go to stdout as clap writes them (checked: a help that cannot be
+/// written is exit 1 with the reason).
 pub fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::CommandFactory as _;
     use clap::error::ErrorKind;
+    let print = || {
+        e.print().map_err(|io| super::console::failure(&io))?;
+        super::console::flush()
+    };
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => return exit(print()),
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // On standard error, like every other message.
             let _ = e.print();
             return ExitCode::from(2);
         }

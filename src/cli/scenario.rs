@@ -7,9 +7,7 @@ use vbpsim::scenario::{Scenario, TemplateError};
 /// `vbpsim check`: validate a scenario and print a one-screen summary of the model.
 pub fn check(loaded: Result<Scenario, Failure>) -> Result<(), Failure> {
     let s = loaded?;
-    use std::io::Write as _;
-    let _ = write!(std::io::stdout(), "{}", vbpsim::scenario::describe::summary(&s));
-    Ok(())
+    super::console::print(&vbpsim::scenario::describe::summary(&s))
 }
 
 /// `vbpsim init`: write a commented template scenario that runs as is; never overwrites.
