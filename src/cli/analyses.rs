@@ -3,7 +3,7 @@
 //! one seed.
 
 use super::args::{Overrides, Sizes, Writing};
-use super::common::{guard, load, note_displaced, simulate_with_progress, sizes_of};
+use super::common::{check_space, guard, load, note_displaced, simulate_with_progress, sizes_of};
 use super::failure::{Failure, check_target, run_failure};
 use super::progress::Progress;
 use std::path::{Path, PathBuf};
@@ -99,6 +99,7 @@ pub fn sensitivity(
     let work = Workload::new(m, patients, plan.simulations(), 0);
     guard(&s, "this sensitivity analysis", work, options.threads, request.allow_large)?;
     check_target(&target)?;
+    check_space(&s, "this sensitivity analysis", &target, 0, 0)?;
     let arm = plan.arm(m, request.arm.as_deref()).map_err(refused)?;
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
@@ -159,6 +160,7 @@ pub fn compare(
     }
     guard(&scenarios[0], "this comparison", work, options.threads, sizes.allow_large)?;
     check_target(&target)?;
+    check_space(&scenarios[0], "this comparison", &target, 0, 0)?;
     let mut progress =
         Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
     let failed = run_failure;
