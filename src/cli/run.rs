@@ -173,7 +173,14 @@ fn open_checkpoint(
                 None
             }
             Err(e @ CheckpointError::Write { .. }) => {
-                return Err(Failure::other(format!("error: {e}")));
+                let why = match &e {
+                    CheckpointError::Write { source, .. } => vbpsim::output::refusal(source.kind()),
+                    _ => None,
+                };
+                let why = why.unwrap_or("the checkpoint's folder cannot be written");
+                return Err(Failure::other(format!(
+                    "error: {e}\n  = help: {why}; --resume continues once the checkpoint can be written again (its samples are kept)"
+                )));
             }
             Err(e) => return Err(Failure::input(format!("error: {e}"))),
         }
