@@ -12,9 +12,11 @@ pub struct Discount {
 }
 
 impl Discount {
-    /// `rate` is the annual rate (0.035 for 3.5 %); must be > −1.
+    /// `rate` is the annual rate (0.035 for 3.5 %); must be > −1. A rate too small to move
+    /// any discounted sum ([`NEGLIGIBLE_LOG_RATE`]) is zero.
     pub fn new(rate: f64) -> Self {
-        Discount { log_rate: rate.ln_1p() }
+        let log_rate = rate.ln_1p();
+        Discount { log_rate: if log_rate.abs() < NEGLIGIBLE_LOG_RATE { 0.0 } else { log_rate } }
     }
 
     /// d(t) = (1+r)^(−t); exactly 1 at a zero rate (the budget view's, which calls this for
@@ -94,6 +96,14 @@ impl Discount {
         self.factor(start) * (x * n as f64).exp_m1() / x.exp_m1()
     }
 }
+
+/// Below this ln(1+r) a rate discounts nothing a double can show, and is taken as zero: the
+/// longest time discounted is under 10^3 years (horizons are at most 200 years, and a cohort
+/// settlement comes at most a window after a contract's last year), so ρ·t < 10^-17, under
+/// half a unit in the last place of 1 (2^-54 ≈ 5.6·10^-17): d(t) = 1 − ρt + … rounds to 1, and
+/// an integral or a cycle sum differs from the undiscounted one by a relative ρt/2 at most.
+/// Above it, ρ·cycle stays far from the subnormal numbers (a cycle is at least a day).
+pub const NEGLIGIBLE_LOG_RATE: f64 = 1e-20;
 
 /// Σ_{k<n} qᵏ = (1 − qⁿ)/(1 − q) = expm1(n·ln q)/expm1(ln q), or n when q = 1.
 fn geometric_sum(log_q: f64, expm1_log_q: f64, n: u64) -> f64 {
@@ -280,6 +290,40 @@ mod tests {
             let d = Discount::new(r);
             let v = d.between(d.factor(0.0), d.factor(1.0), 0.0, 1.0);
             assert!((v - 1.0).abs() < 1e-9, "r = {r}: {v}");
+        }
+    }
+
+    /// Regression: a discount rate of 5e-324 passed `check` and made `run` fail after
+    /// simulating: ρ·cycle underflowed to 0 and a cycle sum was 0/0. Every rate below the
+    /// negligible one gives the undiscounted values exactly, and rates around it agree with
+    /// them and with numerical integration.
+    #[test]
+    fn tiny_rates_discount_as_zero_does() {
+        let zero = Discount::new(0.0);
+        let (day, horizon) = (1.0 / 365.25, 200.0);
+        for r in [5e-324, 1e-310, 1e-300, 1e-200, 1e-30, 9.9e-21, 1.01e-20, 1e-19, 1e-17] {
+            let d = Discount::new(r);
+            if r < NEGLIGIBLE_LOG_RATE {
+                assert_eq!(d, zero, "{r}");
+            }
+            let close = |x: f64, y: f64, what: &str| {
+                assert!(
+                    x.is_finite() && (x - y).abs() <= 1e-14 * y.abs().max(1.0),
+                    "{r} {what}: {x} vs {y}"
+                );
+            };
+            for (a, b) in [(0.0, 0.3), (0.3, 7.25), (2.0, horizon), (5.0, 5.0 + day)] {
+                close(d.factor(b), 1.0, "factor");
+                close(d.integral(a, b), zero.integral(a, b), "integral");
+                close(d.integral_from(d.factor(a), a, b), b - a, "integral_from");
+                close(d.between(d.factor(a), d.factor(b), a, b), b - a, "between");
+                let numeric = simpson(|t| (1.0 + r).powf(-t), a, b, 200);
+                close(d.integral(a, b), numeric, "numerical integration");
+            }
+            for (cycle, n) in [(day, 1u64), (21.0 * day, 17), (28.0 * day, 2609), (1.0, 200)] {
+                close(d.cycle_sum(0.5, cycle, n), n as f64, "cycle_sum");
+                close(d.cycle_sums(cycle, horizon).get(n), n as f64, "cycle_sums");
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 //! one seed.
 
 use super::args::{Overrides, Sizes, Writing};
-use super::common::{guard, load, note_displaced, simulate_with_progress, sizes_of};
+use super::common::{check_space, guard, load, note_displaced, simulate_with_progress, sizes_of};
 use super::failure::{Failure, check_target, run_failure};
 use super::progress::Progress;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
     let work = Workload::new(m, patients, 1 + samples, samples);
     guard(&s, "this run", work, options.threads, sizes.allow_large)?;
     let sim = simulate_with_progress(&s, &options, false)?;
-    outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency);
+    outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency)?;
     for row in &sim.contracts {
         let r = &sim.summary[row.arm];
         let c = &m.contracts[row.contract];
@@ -60,7 +60,7 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
             c.kind.name(),
             m.drugs[c.drug],
             prices.join("; ")
-        );
+        )?;
     }
     Ok(())
 }
@@ -100,6 +100,7 @@ pub fn sensitivity(
     let work = Workload::new(m, patients, plan.simulations(), 0);
     guard(&s, "this sensitivity analysis", work, options.threads, request.allow_large)?;
     let _lock = check_target(&target)?;
+    check_space(&s, "this sensitivity analysis", &target, 0, 0)?;
     let arm = plan.arm(m, request.arm.as_deref()).map_err(refused)?;
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
@@ -161,6 +162,7 @@ pub fn compare(
     }
     guard(&scenarios[0], "this comparison", work, options.threads, sizes.allow_large)?;
     let _lock = check_target(&target)?;
+    check_space(&scenarios[0], "this comparison", &target, 0, 0)?;
     let mut progress =
         Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
     let failed = run_failure;

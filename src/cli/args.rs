@@ -47,7 +47,7 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Worker threads for the base case [default: all cores]
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         threads: Option<u64>,
         /// Run even if the estimate says the base case takes this machine more than a day
         #[arg(long)]
@@ -91,7 +91,7 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Worker threads [default: all cores]
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         threads: Option<u64>,
         /// The arm whose tornado is drawn: STRATEGY or STRATEGY/CONTRACT [default: the first
         /// strategy other than the comparator, at list]
@@ -145,7 +145,7 @@ pub enum Command {
         #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_PATIENTS))]
         patients: u64,
         /// Worker threads [default: all cores]
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         threads: Option<u64>,
         /// Run even if the estimate says it takes this machine more than a day or needs more
         /// memory than it has free
@@ -169,7 +169,7 @@ pub struct Sizes {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads [default: all cores]
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub threads: Option<u64>,
     /// Run even if the estimate says it takes this machine more than a day or needs more
     /// memory than it has free

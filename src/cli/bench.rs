@@ -26,18 +26,17 @@ pub fn bench(
     guard(&s, "this benchmark", work, options.threads, allow_large)?;
     let sim = simulate_with_progress(&s, &options, true)?;
     let trajectories = sim.patients * s.model.strategies.len() as u64;
-    outln!("scenario: {}", s.model.meta.name);
-    outln!("threads: {}", sim.threads);
-    outln!("patients: {}", sim.patients);
-    outln!("trajectories: {trajectories} (patients × strategies)");
-    outln!("wall_seconds: {:.3}", sim.wall_seconds);
-    outln!("trajectories_per_second: {:.0}", trajectories as f64 / sim.wall_seconds);
+    outln!("scenario: {}", s.model.meta.name)?;
+    outln!("threads: {}", sim.threads)?;
+    outln!("patients: {}", sim.patients)?;
+    outln!("trajectories: {trajectories} (patients × strategies)")?;
+    outln!("wall_seconds: {:.3}", sim.wall_seconds)?;
+    outln!("trajectories_per_second: {:.0}", trajectories as f64 / sim.wall_seconds)?;
     if let Some(c) = sim.cpu_seconds {
-        outln!("cpu_seconds: {c:.3}");
+        outln!("cpu_seconds: {c:.3}")?;
     }
     match vbpsim::resources::peak_memory_mib() {
         Some(m) => outln!("peak_memory_mib: {m:.1}"),
         None => outln!("peak_memory_mib: unknown"),
     }
-    Ok(())
 }

@@ -8,6 +8,7 @@ use super::progress::Progress;
 use std::path::{Path, PathBuf};
 use vbpsim::output::folder::Target;
 use vbpsim::scenario::{self, Scenario};
+use vbpsim::workflow::disk;
 use vbpsim::workflow::guard::Workload;
 use vbpsim::workflow::{RunOptions, Simulation, simulate};
 
@@ -31,6 +32,21 @@ pub fn guard(
 ) -> Result<(), Failure> {
     vbpsim::workflow::guard::check_run(s, what, work, threads, allow_large)
         .map_err(|e| Failure::refused(&e, Some(e.help())))
+}
+
+/// Refuse, before simulating, outputs that would not fit on the disk of `target`: an output
+/// folder of `samples` PSA samples and `lines` lines of samples.jsonl (a checkpoint or a
+/// shard's). A full disk is the machine's problem: exit 1.
+pub fn check_space(
+    s: &Scenario,
+    what: &str,
+    target: &Path,
+    samples: u64,
+    lines: u64,
+) -> Result<(), Failure> {
+    let need = disk::estimate(disk::SampleBytes::of(&s.model), samples, lines);
+    disk::check_target(what, need, target)
+        .map_err(|e| Failure::other(format!("error: {e}\n  = help: {}", disk::NoSpace::HELP)))
 }
 
 /// Say where --force moved a folder vbpsim could not replace.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use vbpsim::output::OutputError;
 use vbpsim::output::folder::{FolderError, Lock, Target};
 use vbpsim::scenario::LoadError;
-use vbpsim::workflow::RunError;
+use vbpsim::workflow::{RunError, TooManyThreads};
 
 /// A failure with its exit code.
 pub struct Failure {
@@ -24,6 +24,12 @@ impl Failure {
     /// Anything else: exit code 1.
     pub fn other(message: impl Into<String>) -> Self {
         Failure { code: 1, message: message.into() }
+    }
+
+    /// A stop without a message or a failing exit code: the reader of standard output closed
+    /// the pipe (see `console`).
+    pub fn quiet() -> Self {
+        Failure { code: 0, message: String::new() }
     }
 
     /// An invalid input with what to do about it, `help`.
@@ -51,11 +57,27 @@ pub fn folder_failure(e: &FolderError) -> Failure {
     if e.is_refusal() { Failure::input(message) } else { Failure::other(message) }
 }
 
-/// A run's failure: output-folder problems as [`folder_failure`], the rest exit 1.
+/// A run's failure: output-folder problems as [`folder_failure`], other writes exit 1 with
+/// the reason, too many threads exit 2, the rest exit 1.
 pub fn run_failure(e: RunError) -> Failure {
     match &e {
         RunError::Output(OutputError::Folder(f)) => folder_failure(f),
+        RunError::Output(o) => Failure::other(format!("error: {e}\n  = help: {}", o.hint())),
+        RunError::TooManyThreads(_) => Failure::refused(&e, Some(TooManyThreads::HELP)),
         _ => Failure::other(format!("error: {e}")),
+    }
+}
+
+/// The exit code of a command, its message (if any) on standard error.
+pub fn exit(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                say!("{}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
     }
 }
 
@@ -66,16 +88,19 @@ pub fn check_target(target: &Target) -> Result<Lock, Failure> {
 }
 
 /// A command-line misuse (unknown flag, bad number, missing value…) as one line and a hint,
-/// exit 2; help and version go to stdout as clap writes them.
+/// exit 2; help and version go to stdout as clap writes them (checked: a help that cannot be
+/// written is exit 1 with the reason).
 pub fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::CommandFactory as _;
     use clap::error::ErrorKind;
+    let print = || {
+        e.print().map_err(|io| super::console::failure(&io))?;
+        super::console::flush()
+    };
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => return exit(print()),
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // On standard error, like every other message.
             let _ = e.print();
             return ExitCode::from(2);
         }

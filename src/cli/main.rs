@@ -1,7 +1,8 @@
 //! The `vbpsim` command line: parse the arguments, run one command, and map its failure to an
 //! exit code (0 success, 2 invalid input, 1 anything else). The work of every command is a
 //! library call; this folder holds the grammar ([`args`]), the messages and exit codes
-//! ([`failure`]), the progress bar ([`progress`]) and one file per group of commands.
+//! ([`failure`]), checked standard output ([`console`]), the progress bar ([`progress`]) and
+//! one file per group of commands.
 
 /// Print a line to stderr, ignoring a closed pipe (`vbpsim check x | head` must not panic).
 macro_rules! say {
@@ -11,18 +12,18 @@ macro_rules! say {
     }};
 }
 
-/// Print a line to stdout, ignoring a closed pipe.
+/// Print a line to stdout, checked (see [`console`]): `outln!(…)?` in a command.
 macro_rules! outln {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        crate::console::print(&format!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 mod analyses;
 mod args;
 mod bench;
 mod common;
+mod console;
 mod failure;
 mod progress;
 mod run;
@@ -96,11 +97,5 @@ fn main() -> ExitCode {
             analyses::sensitivity(loaded, out, &options, request, &writing)
         }
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            say!("{}", f.message);
-            ExitCode::from(f.code)
-        }
-    }
+    failure::exit(result)
 }

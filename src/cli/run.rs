@@ -2,7 +2,9 @@
 //! checkpointed for `--resume`, split into shards, or joined from them.
 
 use super::args::{Sizes, Writing};
-use super::common::{SIMULATING, guard, note_displaced, simulate_with_progress, sizes_of};
+use super::common::{
+    SIMULATING, check_space, guard, note_displaced, simulate_with_progress, sizes_of,
+};
 use super::failure::{Failure, check_target, run_failure};
 use super::progress::Progress;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,8 @@ pub fn run(
     guard(&s, "this run", work, options.threads, sizes.allow_large)?;
     // Held until the folder is written and the checkpoint removed.
     let _lock = check_target(&target)?;
+    // The folder, and the checkpoint kept beside it until the folder is in place.
+    check_space(&s, "this run", &target, samples, samples)?;
     if !quiet {
         note_populations(&s, patients);
     }
@@ -46,23 +50,47 @@ pub fn run(
             c.record(x);
         }
     };
-    let sim = simulate_resuming(&s, &options, done, &record, &mut |d, t| progress.update(d, t))
-        .map_err(run_failure)?;
+    let simulated =
+        simulate_resuming(&s, &options, done, &record, &mut |d, t| progress.update(d, t));
     progress.finish();
-    if resumed {
-        shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
-            Failure::input(format!(
-                "error: {e}\n  = help: the checkpoint in {} was edited; run without --resume",
-                checkpoint_dir.display()
-            ))
+    // Whether the outputs could not be written (the samples simulated are then worth keeping).
+    let unwritten = std::cell::Cell::new(false);
+    let written = simulated.map_err(run_failure).and_then(|sim| {
+        if resumed {
+            shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
+                Failure::input(format!(
+                    "error: {e}\n  = help: the checkpoint in {} was edited; run without --resume",
+                    checkpoint_dir.display()
+                ))
+            })?;
+        }
+        // Warnings are also recorded in run.json, so --quiet may silence them here.
+        for w in sim.warnings.iter().filter(|_| !quiet) {
+            say!("warning: {w}");
+        }
+        let displaced = target.displaces().then(|| target.aside());
+        let dir = write_outputs(&s, &sim, &target).map_err(|e| {
+            unwritten.set(true);
+            run_failure(e)
         })?;
-    }
-    // Warnings are also recorded in run.json, so --quiet may silence them here.
-    for w in sim.warnings.iter().filter(|_| !quiet) {
-        say!("warning: {w}");
-    }
-    let displaced = target.displaces().then(|| target.aside());
-    let dir = write_outputs(&s, &sim, &target).map_err(run_failure)?;
+        Ok((sim, dir, displaced))
+    });
+    let (sim, dir, displaced) = match written {
+        Ok(written) => written,
+        Err(f) => {
+            // A checkpoint without a complete sample is no use to --resume: it goes.
+            let kept = checkpoint.map_or(0, Checkpoint::abandon);
+            if kept > 0 && unwritten.get() {
+                let message = format!(
+                    "{}\n  = note: the {kept} PSA samples done are kept in {}: `--resume` continues from them",
+                    f.message,
+                    checkpoint_dir.display()
+                );
+                return Err(Failure { message, ..f });
+            }
+            return Err(f);
+        }
+    };
     if let Some(c) = checkpoint {
         c.finish();
     }
@@ -146,7 +174,14 @@ fn open_checkpoint(
                 None
             }
             Err(e @ CheckpointError::Write { .. }) => {
-                return Err(Failure::other(format!("error: {e}")));
+                let why = match &e {
+                    CheckpointError::Write { source, .. } => vbpsim::output::refusal(source.kind()),
+                    _ => None,
+                };
+                let why = why.unwrap_or("the checkpoint's folder cannot be written");
+                return Err(Failure::other(format!(
+                    "error: {e}\n  = help: {why}; --resume continues once the checkpoint can be written again (its samples are kept)"
+                )));
             }
             Err(e) => return Err(Failure::input(format!("error: {e}"))),
         }
@@ -213,6 +248,7 @@ pub fn shard(
     let work = Workload::new(&s.model, patients, block_len, block_len);
     guard(&s, "this shard", work, options.threads, sizes.allow_large)?;
     let _lock = check_target(&target)?;
+    check_space(&s, "this shard", &target, 0, block_len)?;
     let mut progress = Progress::new(quiet, SIMULATING);
     let (psa, threads, wall) =
         simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
@@ -255,6 +291,7 @@ pub fn merge(
     let work = Workload::new(&s.model, merged.patients, 1, 0);
     guard(s, "this merge", work, threads.map(|t| t as usize), allow_large)?;
     let _lock = check_target(&target)?;
+    check_space(s, "this merge", &target, merged.psa.len() as u64, 0)?;
     // The base case (and the analyses that re-simulate it) is simulated here; the samples
     // come from the shards.
     let options = RunOptions {

@@ -157,7 +157,7 @@ pub fn write(
         .map_err(|source| OutputError::Csv { path: shown("comparison.csv"), source })?;
     let drawn = match plot(entries, shared) {
         Some(p) => {
-            draw(&staging.dir, "comparison", &p)?;
+            draw(&staging.dir, "comparison", &p).map_err(|e| e.in_folder(target))?;
             true
         }
         None => false,

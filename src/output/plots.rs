@@ -28,11 +28,30 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
 ];
 
+/// Why a plot could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot draw {path}: {message}")]
-pub struct PlotError {
-    pub path: String,
-    pub message: String,
+pub enum PlotError {
+    /// The drawing or the encoding failed.
+    #[error("cannot draw {path}: {message}")]
+    Draw { path: String, message: String },
+    /// The file could not be written (a full disk…).
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+impl PlotError {
+    /// The error with its file named in the output folder `target`, not in the staging folder
+    /// it was drawn in (the user knows the one, not the other).
+    pub fn in_folder(self, target: &Path) -> Self {
+        let moved = |path: String| {
+            let name = Path::new(&path).file_name().map(|n| target.join(n));
+            name.map_or(path, |p| p.display().to_string())
+        };
+        match self {
+            PlotError::Draw { path, message } => PlotError::Draw { path: moved(path), message },
+            PlotError::Write { path, source } => PlotError::Write { path: moved(path), source },
+        }
+    }
 }
 
 /// A named series of (x, y) points.
@@ -103,6 +122,10 @@ pub struct Plot {
 }
 
 /// Draw `plot` as `<stem>.png` and `<stem>.svg` in `dir`.
+///
+/// Both are drawn in memory and written whole, and every write is checked: plotters' own
+/// file output drops the error of its last buffered write, so a full disk would leave a
+/// truncated image behind a success.
 pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
     REGISTER.call_once(|| {
         // The font is embedded and valid; a failure would leave plotters without text, which
@@ -111,7 +134,12 @@ pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
     });
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
-    let fail = |path: &Path, e: String| PlotError { path: path.display().to_string(), message: e };
+    let fail =
+        |path: &Path, e: String| PlotError::Draw { path: path.display().to_string(), message: e };
+    let save = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes)
+            .map_err(|source| PlotError::Write { path: path.display().to_string(), source })
+    };
     let size = match &plot.chart {
         Chart::StackedPanels { panels } => {
             let rows = panels.len().div_ceil(PANEL_COLUMNS).max(1) as u32;
@@ -119,17 +147,30 @@ pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
         }
         _ => SIZE,
     };
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
         render(&root, plot).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| fail(&png, e.to_string()))?;
     }
+    // The encoder plotters uses to save a PNG, with its settings: the same bytes.
+    let mut encoded = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut encoded),
+        &pixels,
+        size.0,
+        size.1,
+        image::ColorType::Rgb8,
+    )
+    .map_err(|e| fail(&png, e.to_string()))?;
+    save(&png, &encoded)?;
+    let mut text = String::new();
     {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
         render(&root, plot).map_err(|e| fail(&svg, e))?;
         root.present().map_err(|e| fail(&svg, e.to_string()))?;
     }
-    Ok(())
+    save(&svg, text.as_bytes())
 }
 
 /// The range of values with a margin; a single value gets a unit-wide range.

@@ -78,7 +78,7 @@ pub fn write(
         samples: r.psa.len(),
         warnings: &r.warnings,
     };
-    figures::write_all(&staging.dir, model, r)?;
+    figures::write_all(&staging.dir, model, r).map_err(|e| e.in_folder(target))?;
     let json = json(&manifest);
     let write_err = |name: &str| {
         let path = target.join(name).display().to_string();

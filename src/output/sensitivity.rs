@@ -48,13 +48,15 @@ pub fn write(
         move |source| OutputError::Csv { path, source }
     };
     tornado::write_table(create("tornado.csv")?, model, one_way).map_err(csv_err("tornado.csv"))?;
-    tornado::write_plots(&staging.dir, model, one_way, (arm, k), &result.order)?;
+    tornado::write_plots(&staging.dir, model, one_way, (arm, k), &result.order)
+        .map_err(|e| e.in_folder(target))?;
     tornado::write_switches(create("threshold.csv")?, model, one_way, arm, &result.switches)
         .map_err(csv_err("threshold.csv"))?;
     if let Some(grid) = &result.two_way {
         tornado::write_two_way(create("twoway.csv")?, model, grid)
             .map_err(csv_err("twoway.csv"))?;
-        tornado::write_two_way_plot(&staging.dir, model, grid, arm, k)?;
+        tornado::write_two_way_plot(&staging.dir, model, grid, arm, k)
+            .map_err(|e| e.in_folder(target))?;
     }
     let a = &one_way.base[arm];
     let manifest = Manifest {

@@ -1,5 +1,6 @@
 //! Scenario errors that point into the file: path:line:col, the field, expected vs found.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
@@ -166,10 +167,15 @@ impl fmt::Display for ScenarioErrors {
                 writeln!(f)?;
             }
             let (line, col) = self.source.line_col(d.span.start);
-            let field = if d.field.is_empty() { String::new() } else { format!("{}: ", d.field) };
+            let field = if d.field.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", shorten(&d.field, EXCERPT_CHARS))
+            };
             let layer = self.source.layer_name(d.span.start);
-            writeln!(f, "error: {layer}:{line}:{col}: {field}{}", d.message)?;
-            let text = self.source.line_text(d.span.start, line);
+            writeln!(f, "error: {layer}:{line}:{col}: {field}{}", quoted_shortly(&d.message))?;
+            let whole = self.source.line_text(d.span.start, line);
+            let (text, at, room) = excerpt(whole, col);
             let gutter = line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
             writeln!(f, "{line} | {text}")?;
@@ -181,17 +187,77 @@ impl fmt::Display for ScenarioErrors {
                 if same_layer && end_line == line {
                     (end_col - col).max(1)
                 } else {
-                    text.chars().count().saturating_sub(col - 1).max(1)
+                    whole.chars().count().saturating_sub(col - 1).max(1)
                 }
             };
-            writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(col - 1), "^".repeat(width))?;
+            // Within the excerpt of a cut line.
+            let width = room.map_or(width, |room| width.min(room).max(1));
+            writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(at - 1), "^".repeat(width))?;
             if let Some(help) = &d.help {
-                writeln!(f, "{:gutter$} = help: {help}", "")?;
+                writeln!(f, "{:gutter$} = help: {}", "", quoted_shortly(help))?;
             }
         }
         let n = self.diagnostics.len();
         write!(f, "{n} error{} in {}", if n == 1 { "" } else { "s" }, self.source.name)
     }
+}
+
+/// Most characters of the scenario's text an error quotes: of the line it points into, and of
+/// each value it names in its message (a key, a name, a string). A line of megabytes (or a
+/// file of one line) makes an error of a few lines, not of megabytes.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// The part of `line` an error quotes, where column `col` (1-based, in characters) falls in
+/// it, and for a cut line the characters from there to the end of the excerpt: the whole line
+/// when it has at most [`EXCERPT_CHARS`] characters, else that many around the column (a
+/// quarter before it), cut on character boundaries and marked "…" where cut.
+fn excerpt(line: &str, col: usize) -> (Cow<'_, str>, usize, Option<usize>) {
+    let n = line.chars().count();
+    if n <= EXCERPT_CHARS {
+        return (Cow::Borrowed(line), col, None);
+    }
+    let start = (col - 1).saturating_sub(EXCERPT_CHARS / 4).min(n - EXCERPT_CHARS);
+    let end = start + EXCERPT_CHARS;
+    let mut text: String = line.chars().skip(start).take(EXCERPT_CHARS).collect();
+    let mut at = col - start;
+    if start > 0 {
+        text.insert(0, '…');
+        at += 1;
+    }
+    if end < n {
+        text.push('…');
+    }
+    (Cow::Owned(text), at, Some(end.saturating_sub(col - 1)))
+}
+
+/// `text` cut to its first `most` characters and "…" when longer.
+pub(crate) fn shorten(text: &str, most: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(most) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// A message with every quoted value (between backticks or double quotes) cut to
+/// [`EXCERPT_CHARS`] characters, and the whole to ten times that: messages quote keys, names
+/// and strings from the file, which may be of any length.
+fn quoted_shortly(message: &str) -> Cow<'_, str> {
+    if message.chars().count() <= EXCERPT_CHARS {
+        return Cow::Borrowed(message);
+    }
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = &rest[open..open + 1];
+        out.push_str(&rest[..=open]);
+        let inner = &rest[open + 1..];
+        let close = inner.find(quote).unwrap_or(inner.len());
+        out.push_str(&shorten(&inner[..close], EXCERPT_CHARS));
+        out.push_str(&inner[close..(close + 1).min(inner.len())]);
+        rest = &inner[(close + 1).min(inner.len())..];
+    }
+    out.push_str(rest);
+    Cow::Owned(shorten(&out, 10 * EXCERPT_CHARS).into_owned())
 }
 
 impl std::error::Error for ScenarioErrors {}
@@ -237,6 +303,40 @@ mod tests {
         assert_eq!((s.layer_name(18), s.line_col(20)), ("b.toml", (2, 3)));
         assert_eq!(s.main_start(), 12);
         assert_eq!(s.line_text(18, 2), "w = 4");
+    }
+
+    #[test]
+    fn a_long_line_is_quoted_as_an_excerpt_around_the_column() {
+        let short = "a = 1";
+        assert_eq!(excerpt(short, 3), (Cow::Borrowed(short), 3, None));
+        let long: String = (0..300).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        // At the start: the first 80 characters, cut at the end.
+        let (text, at, room) = excerpt(&long, 1);
+        assert_eq!(text, format!("{}…", &long[..80]));
+        assert_eq!((at, room), (1, Some(80)));
+        // In the middle: 20 characters before the column, cut at both ends.
+        let (text, at, room) = excerpt(&long, 151);
+        assert_eq!(text, format!("…{}…", &long[130..210]));
+        assert_eq!(text.chars().nth(at - 1), long.chars().nth(150));
+        assert_eq!(room, Some(60));
+        // Multi-byte characters are cut on their boundaries.
+        let wide = "é".repeat(500);
+        let (text, at, _) = excerpt(&wide, 400);
+        assert_eq!(text.chars().count(), 82);
+        assert_eq!(at, 22);
+    }
+
+    #[test]
+    fn quoted_values_in_messages_are_cut_short() {
+        let key = "k".repeat(10_000);
+        let message = format!("unknown key `{key}` in \"{key}\"; did you mean `patients`?");
+        let short = quoted_shortly(&message);
+        let cut = format!("{}…", "k".repeat(EXCERPT_CHARS));
+        assert_eq!(short, format!("unknown key `{cut}` in \"{cut}\"; did you mean `patients`?"));
+        // An unclosed quote is cut too, and the whole message is bounded.
+        assert!(quoted_shortly(&format!("found `{key}")).chars().count() < 100);
+        assert!(quoted_shortly(&key).chars().count() <= 10 * EXCERPT_CHARS + 1);
+        assert_eq!(quoted_shortly("found `x`"), "found `x`");
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //!   (`--set 'regimens.osimertinib.administration=0'`);
 //! - anything else replaces the base value.
 
-use super::diagnostic::{Diagnostic, ScenarioErrors, Source, did_you_mean};
+use super::diagnostic::{Diagnostic, EXCERPT_CHARS, ScenarioErrors, Source, did_you_mean, shorten};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -116,11 +116,13 @@ fn follow(chain: &[Link], errors: &mut Vec<ChainError>) -> Option<Link> {
     }
     let path = last.folder.join(file.as_ref());
     let shown = path.display().to_string();
+    // An `extends` of any length is quoted shortly (a path is at most 4096 bytes).
+    let quoted = shorten(&shown, 4 * EXCERPT_CHARS);
     let canonical = match std::fs::canonicalize(&path) {
         Ok(c) => c,
         Err(e) => {
             return fail(
-                format!("cannot read base scenario {shown}: {e}"),
+                format!("cannot read base scenario {quoted}: {e}"),
                 Some("`extends` is relative to the folder of the file that names it".into()),
             );
         }
@@ -132,21 +134,11 @@ fn follow(chain: &[Link], errors: &mut Vec<ChainError>) -> Option<Link> {
             Some("a scenario cannot extend itself or a file that extends it".into()),
         );
     }
-    if canonical.is_dir() {
-        return fail(format!("base scenario {shown} is a directory, expected a .toml file"), None);
-    }
-    let bytes = match std::fs::read(&canonical) {
-        Ok(b) => b,
-        Err(e) => return fail(format!("cannot read base scenario {shown}: {e}"), None),
-    };
-    let text = match String::from_utf8(bytes) {
+    let text = match super::file::read_text(&canonical) {
         Ok(text) => text,
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let (line, column, byte) = super::utf8_position(e.as_bytes(), at);
-            let why = super::not_utf8(byte);
-            let help = Some(super::NOT_UTF8_HELP.to_string());
-            return fail(format!("base scenario {shown}:{line}:{column}: {why}"), help);
+            let help = e.help().map(str::to_string);
+            return fail(e.describe("base scenario", &quoted), help);
         }
     };
     let folder = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);

@@ -13,6 +13,7 @@ mod correlations;
 pub mod describe;
 mod diagnostic;
 mod distributions;
+mod file;
 mod layers;
 mod meta;
 mod parameters;
@@ -24,6 +25,7 @@ mod testing;
 mod tte;
 
 pub use diagnostic::{Diagnostic, ScenarioErrors, Source};
+pub use file::MAX_SCENARIO_BYTES;
 pub use layers::MAX_EXTENDS_DEPTH;
 
 use crate::model::Model;
@@ -41,6 +43,15 @@ pub enum LoadError {
     Io { path: String, source: std::io::Error },
     #[error("{path}:{line}:{column}: {}", not_utf8(*byte))]
     NotUtf8 { path: String, line: usize, column: usize, byte: u8 },
+    #[error("cannot read scenario {path}: expected a regular file, found {found}")]
+    NotAFile { path: String, found: &'static str },
+    #[error(
+        "cannot read scenario {path}: it is larger than {} MiB, the most a scenario file may hold",
+        MAX_SCENARIO_BYTES >> 20
+    )]
+    TooLarge { path: String },
+    #[error("{path}:{line}:{column}: a scenario is text; found a NUL byte")]
+    Nul { path: String, line: usize, column: usize },
     #[error("{0}")]
     Invalid(Box<ScenarioErrors>),
 }
@@ -51,7 +62,8 @@ impl LoadError {
         match self {
             LoadError::Invalid(_) => None,
             LoadError::NotUtf8 { .. } => Some(NOT_UTF8_HELP),
-            LoadError::Io { .. } => {
+            LoadError::TooLarge { .. } | LoadError::Nul { .. } => file::FileError::TooLarge.help(),
+            LoadError::Io { .. } | LoadError::NotAFile { .. } => {
                 Some("give the path of a scenario .toml file, or run `vbpsim init` to write one")
             }
         }
@@ -63,6 +75,8 @@ impl LoadError {
 pub enum TemplateError {
     #[error("{path} already exists; vbpsim init never overwrites a file")]
     Exists { path: String },
+    #[error("{path} is a symbolic link; vbpsim init never writes through one")]
+    Link { path: String },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
 }
@@ -71,14 +85,52 @@ impl TemplateError {
     pub const EXISTS_HELP: &'static str = "give another path, e.g. `vbpsim init my_scenario.toml`";
 }
 
-/// Write the bundled scenario as a commented template to `path`; never overwrites a file.
+/// Write the bundled scenario as a commented template to `path`; never overwrites a file and
+/// never follows a symbolic link there (dangling or not). The template is written whole to a
+/// hidden file beside `path` and linked into place when complete, so a full disk leaves no
+/// truncated template (which would block the next `init`).
 pub fn write_template(path: &Path) -> Result<(), TemplateError> {
+    use std::io::{ErrorKind, Write as _};
     let shown = || path.display().to_string();
-    if path.exists() {
-        return Err(TemplateError::Exists { path: shown() });
+    let in_place = |found: &std::fs::Metadata| {
+        if found.file_type().is_symlink() {
+            TemplateError::Link { path: shown() }
+        } else {
+            TemplateError::Exists { path: shown() }
+        }
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(found) => return Err(in_place(&found)),
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(source) => return Err(TemplateError::Write { path: shown(), source }),
     }
-    std::fs::write(path, DEFAULT_SCENARIO)
-        .map_err(|source| TemplateError::Write { path: shown(), source })
+    let name = path.file_name().map_or_else(|| "scenario.toml".into(), |n| n.to_string_lossy());
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = folder.join(format!(".{name}.init-{}.tmp", std::process::id()));
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|source| TemplateError::Write { path: shown(), source })?;
+    let written = file
+        .write_all(DEFAULT_SCENARIO.as_bytes())
+        .and_then(|()| file.sync_all())
+        // A hard link fails if the name was taken meanwhile; where the file system has no
+        // hard links, a rename (the name was free a moment ago).
+        .and_then(|()| match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() != ErrorKind::AlreadyExists => std::fs::rename(&tmp, path),
+            linked => linked,
+        });
+    drop(file);
+    let _ = std::fs::remove_file(&tmp);
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => match std::fs::symlink_metadata(path) {
+            Ok(found) => Err(in_place(&found)),
+            Err(_) => Err(TemplateError::Write { path: shown(), source: e }),
+        },
+        Err(source) => Err(TemplateError::Write { path: shown(), source }),
+    }
 }
 
 /// A compiled model with the text it came from.
@@ -129,29 +181,24 @@ pub fn load_with(path: Option<&Path>, sets: &[String]) -> Result<Scenario, LoadE
         return parse_with(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO, Path::new(""), None, sets);
     };
     let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(LoadError::Io {
-            path: shown,
-            source: std::io::Error::other("is a directory, expected a .toml file"),
-        });
-    }
-    let bytes =
-        std::fs::read(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let (line, column, byte) = utf8_position(e.as_bytes(), e.utf8_error().valid_up_to());
-        LoadError::NotUtf8 { path: shown.clone(), line, column, byte }
+    let text = file::read_text(path).map_err(|e| {
+        let path = shown.clone();
+        match e {
+            file::FileError::Io(source) => LoadError::Io { path, source },
+            file::FileError::Directory => LoadError::Io {
+                path,
+                source: std::io::Error::other("is a directory, expected a .toml file"),
+            },
+            file::FileError::NotAFile(found) => LoadError::NotAFile { path, found },
+            file::FileError::TooLarge => LoadError::TooLarge { path },
+            file::FileError::Nul { line, column } => LoadError::Nul { path, line, column },
+            file::FileError::NotUtf8 { line, column, byte } => {
+                LoadError::NotUtf8 { path, line, column, byte }
+            }
+        }
     })?;
     let folder = path.parent().unwrap_or(Path::new(""));
     parse_with(&shown, &text, folder, std::fs::canonicalize(path).ok(), sets)
-}
-
-/// Where the first byte that is not UTF-8 lies: line and column (1-based, columns in
-/// characters) of the byte at `valid_up_to`, and the byte.
-pub(crate) fn utf8_position(bytes: &[u8], valid_up_to: usize) -> (usize, usize, u8) {
-    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
-    let line = valid.matches('\n').count() + 1;
-    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column, bytes.get(valid_up_to).copied().unwrap_or(0))
 }
 
 /// The message for a byte that is not UTF-8.
@@ -166,4 +213,52 @@ pub const NOT_UTF8_HELP: &str =
 /// The bundled default scenario.
 pub fn default_scenario() -> Result<Scenario, LoadError> {
     load_with(None, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The files of a folder, sorted.
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_template_is_written_whole_and_never_over_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scenario.toml");
+        write_template(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_SCENARIO);
+        // No temporary file is left beside it.
+        assert_eq!(files(dir.path()), ["scenario.toml"]);
+        let again = write_template(&path).unwrap_err();
+        assert!(matches!(again, TemplateError::Exists { .. }), "{again}");
+        // A symbolic link is never written through, dangling or not.
+        let target = dir.path().join("elsewhere.toml");
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write_template(&link).unwrap_err();
+        assert!(matches!(e, TemplateError::Link { .. }), "{e}");
+        assert!(!target.exists());
+        assert_eq!(std::fs::read_link(&link).unwrap(), target);
+        std::os::unix::fs::symlink(&path, dir.path().join("live.toml")).unwrap();
+        let e = write_template(&dir.path().join("live.toml")).unwrap_err();
+        assert!(matches!(e, TemplateError::Link { .. }), "{e}");
+        assert_eq!(files(dir.path()), ["link.toml", "live.toml", "scenario.toml"]);
+    }
+
+    #[test]
+    fn a_template_that_cannot_be_written_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder that does not exist: the temporary file cannot be made.
+        let e = write_template(&dir.path().join("missing/scenario.toml")).unwrap_err();
+        assert!(matches!(e, TemplateError::Write { .. }), "{e}");
+        assert!(files(dir.path()).is_empty());
+    }
 }

@@ -71,6 +71,8 @@ pub struct Checkpoint {
     /// The samples file; `None` after a write failed (the checkpoint then stops growing, so
     /// that a half-written line is its last).
     samples: Mutex<Option<std::fs::File>>,
+    /// Complete samples it holds (those resumed and those recorded since).
+    held: std::sync::atomic::AtomicUsize,
 }
 
 /// What opening a checkpoint found.
@@ -96,6 +98,19 @@ impl Checkpoint {
         if !ours(&dir) {
             return Err(CheckpointError::Foreign { path: shown });
         }
+        let existed = dir.exists();
+        let opened = Self::create(dir, run, resume);
+        if let Err(CheckpointError::Write { .. }) = &opened
+            && !existed
+        {
+            // A disk that refused the new checkpoint is left as it was (no stub folder).
+            remove(&folder(target));
+        }
+        opened
+    }
+
+    fn create(dir: PathBuf, run: &ShardRun<'_>, resume: bool) -> Result<Opened, CheckpointError> {
+        let shown = dir.display().to_string();
         let write_err = |source| CheckpointError::Write { path: shown.clone(), source };
         let found = dir.join("run.json").exists();
         let done = if resume && found { read(&dir, run)? } else { Vec::new() };
@@ -118,7 +133,8 @@ impl Checkpoint {
             .append(true)
             .open(dir.join(SAMPLES_FILE))
             .map_err(write_err)?;
-        let checkpoint = Checkpoint { dir, samples: Mutex::new(Some(file)) };
+        let held = done.len().into();
+        let checkpoint = Checkpoint { dir, samples: Mutex::new(Some(file)), held };
         Ok(Opened { checkpoint, done, found })
     }
 
@@ -128,9 +144,12 @@ impl Checkpoint {
         let line = serde_json::to_string(sample).unwrap_or_default() + "\n";
         if let Ok(mut guard) = self.samples.lock()
             && let Some(f) = guard.as_mut()
-            && f.write_all(line.as_bytes()).and_then(|()| f.flush()).is_err()
         {
-            *guard = None;
+            if f.write_all(line.as_bytes()).and_then(|()| f.flush()).is_ok() {
+                self.held.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                *guard = None;
+            }
         }
     }
 
@@ -138,11 +157,26 @@ impl Checkpoint {
     /// are removed, then the folder if that left it empty.
     pub fn finish(self) {
         drop(self.samples);
-        for f in FILES {
-            let _ = std::fs::remove_file(self.dir.join(f));
-        }
-        let _ = std::fs::remove_dir(&self.dir);
+        remove(&self.dir);
     }
+
+    /// The run failed: the checkpoint stays for --resume if it holds a complete sample, and is
+    /// removed (as by [`Checkpoint::finish`]) if it holds none. Returns the samples it keeps.
+    pub fn abandon(self) -> usize {
+        let held = self.held.load(std::sync::atomic::Ordering::Relaxed);
+        if held == 0 {
+            self.finish();
+        }
+        held
+    }
+}
+
+/// Remove a checkpoint's own files, then its folder if that left it empty.
+fn remove(dir: &Path) {
+    for f in FILES {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// The samples of an interrupted run, if it is `run`.

@@ -18,6 +18,7 @@ use crate::analysis::psa::PsaSample;
 use crate::model::Model;
 use crate::scenario::Scenario;
 use crate::workflow::run::{RunOptions, simulate};
+use crate::workflow::{TooManyThreads, check_threads};
 
 /// A run's size, before it starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,6 +123,8 @@ pub enum GuardError {
         bytes(*free)
     )]
     TooBig { what: String, need: u128, free: u128 },
+    #[error("{0}")]
+    Threads(#[from] TooManyThreads),
 }
 
 /// Check a workload: its counts fit the engine's counters, its result rows fit the free
@@ -209,13 +212,15 @@ impl GuardError {
             GuardError::TooBig { .. } => {
                 "lower --samples, split the PSA with `run --shard K/N`, or add --allow-large to run it anyway"
             }
+            GuardError::Threads(_) => TooManyThreads::HELP,
         }
     }
 }
 
 /// Refuse a run of `scenario` too large for this machine (guide "Robustness"): more than a day
 /// at the reference speed on the threads it will use, more memory than is free, or counts
-/// beyond the engine's. `allow_large` skips the first two; the counters' limit stays.
+/// beyond the engine's; and more threads than [`check_threads`] allows. `allow_large` skips
+/// the first two; the counters' and the threads' limits stay.
 pub fn check_run(
     scenario: &Scenario,
     what: &str,
@@ -223,6 +228,7 @@ pub fn check_run(
     threads: Option<usize>,
     allow_large: bool,
 ) -> Result<(), GuardError> {
+    check_threads(threads)?;
     let pilot = || {
         // A short base case of this scenario on these threads: its speed on this machine.
         let options = RunOptions {

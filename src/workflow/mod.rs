@@ -8,6 +8,7 @@
 //! tells its user what to change. Other callers read the typed variants.
 pub mod checkpoint;
 pub mod compare;
+pub mod disk;
 pub mod guard;
 pub mod price;
 pub mod run;
@@ -51,6 +52,8 @@ pub enum RunError {
     #[error("cannot start {threads} worker threads: {source}")]
     Threads { threads: usize, source: rayon::ThreadPoolBuildError },
     #[error("{0}")]
+    TooManyThreads(#[from] TooManyThreads),
+    #[error("{0}")]
     Draw(#[from] DrawError),
     #[error("PSA sample {sample}: {source}")]
     Sample { sample: u64, source: PrepareError },
@@ -68,11 +71,69 @@ impl From<FolderError> for RunError {
     }
 }
 
-/// A pool of `threads` worker threads (`None`: one per core).
+/// Most worker threads per core: more only slow a run down (each thread's share of patients
+/// shrinks while the threads contend for the cores; 4096 threads on 2 cores ran 100–380 times
+/// slower), and a count far beyond the cores is a slip.
+pub const THREADS_PER_CORE: usize = 8;
+
+/// A thread count beyond [`THREADS_PER_CORE`] times the cores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--threads {threads} is more than {cap} ({THREADS_PER_CORE} per core on the {cores} cores of this machine)"
+)]
+pub struct TooManyThreads {
+    pub threads: usize,
+    pub cap: usize,
+    pub cores: usize,
+}
+
+impl TooManyThreads {
+    pub const HELP: &'static str =
+        "give --threads at most the cap, or leave it out to use one thread per core";
+}
+
+/// The cores this process may use (at least 1).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Refuse a thread count beyond [`THREADS_PER_CORE`] × the cores (`None`, one per core, is
+/// always fine).
+pub fn check_threads(threads: Option<usize>) -> Result<(), TooManyThreads> {
+    let cores = cores();
+    let cap = THREADS_PER_CORE.saturating_mul(cores).max(1);
+    match threads {
+        Some(threads) if threads > cap => Err(TooManyThreads { threads, cap, cores }),
+        _ => Ok(()),
+    }
+}
+
+/// A pool of `threads` worker threads (`None`: one per core), at most [`THREADS_PER_CORE`]
+/// per core.
 pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
+    check_threads(threads)?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);
     }
     builder.build().map_err(|source| RunError::Threads { threads: threads.unwrap_or(0), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_capped_at_a_multiple_of_the_cores() {
+        let cap = THREADS_PER_CORE * cores();
+        assert_eq!(check_threads(None), Ok(()));
+        assert_eq!(check_threads(Some(1)), Ok(()));
+        assert_eq!(check_threads(Some(cap)), Ok(()));
+        let e = check_threads(Some(cap + 1)).unwrap_err();
+        assert_eq!(e, TooManyThreads { threads: cap + 1, cap, cores: cores() });
+        assert!(e.to_string().contains(&format!("more than {cap} (8 per core on the ")), "{e}");
+        // Where the pool is made, before any thread starts.
+        let refused = thread_pool(Some(usize::MAX)).map(|_| ()).unwrap_err();
+        assert!(matches!(refused, RunError::TooManyThreads(_)), "{refused}");
+    }
 }

@@ -261,10 +261,12 @@ fn exercise(bytes: &[u8], dir: &Path) -> Result<Outcome, String> {
             let message = e.to_string();
             let located = match &e {
                 // Each diagnostic starts with `file:line:column` or names the layer.
-                LoadError::Invalid(_) | LoadError::NotUtf8 { .. } => {
+                LoadError::Invalid(_) | LoadError::NotUtf8 { .. } | LoadError::Nul { .. } => {
                     message.contains(&format!("{}:", file.display()))
                 }
-                LoadError::Io { .. } => true,
+                LoadError::Io { .. } | LoadError::NotAFile { .. } | LoadError::TooLarge { .. } => {
+                    true
+                }
             };
             if !located {
                 return Err(format!("an error without a location:\n{message}"));

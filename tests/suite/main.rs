@@ -6,7 +6,9 @@ mod support;
 
 mod analytic;
 mod bad_input;
+mod bounded_inputs;
 mod budget;
+mod checked_writes;
 mod cli;
 mod cohort;
 mod contracts;
