@@ -36,9 +36,7 @@ pub fn run(
     if !quiet {
         note_populations(&s, patients);
     }
-    let checkpoint_dir = checkpoint::folder(&target);
     let (checkpoint, done) = open_checkpoint(&s, &options, &target, resume, quiet)?;
-    let resumed = !done.is_empty();
     let mut progress = Progress::new(quiet, SIMULATING);
     let record = |x: &PsaSample| {
         if let Some(c) = &checkpoint {
@@ -48,14 +46,6 @@ pub fn run(
     let sim = simulate_resuming(&s, &options, done, &record, &mut |d, t| progress.update(d, t))
         .map_err(run_failure)?;
     progress.finish();
-    if resumed {
-        shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
-            Failure::input(format!(
-                "error: {e}\n  = help: the checkpoint in {} was edited; run without --resume",
-                checkpoint_dir.display()
-            ))
-        })?;
-    }
     // Warnings are also recorded in run.json, so --quiet may silence them here.
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
@@ -155,6 +145,10 @@ fn open_checkpoint(
     let checkpoint_dir = checkpoint::folder(target);
     Ok(match opened {
         Some(o) => {
+            // Said even with --quiet: part of the interrupted run is simulated again.
+            if let Some(dropped) = &o.dropped {
+                say!("warning: {dropped}");
+            }
             if !quiet {
                 match (resume, o.found) {
                     (true, true) => say!(
@@ -265,7 +259,6 @@ pub fn merge(
         simulation_only: false,
     };
     let base = simulate_with_progress(s, &options, quiet)?;
-    shard::check_samples(&s.model, &base, &merged.psa).map_err(refused)?;
     let samples = merged.psa.len();
     let sim = with_psa(&s.model, base, merged.psa);
     for w in sim.warnings.iter().filter(|_| !quiet) {

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod guard;
 pub mod price;
 pub mod run;
+pub mod sample_lines;
 pub mod sensitivity;
 pub mod shard;
 

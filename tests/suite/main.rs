@@ -30,6 +30,7 @@ mod report;
 mod requests;
 mod resume;
 mod robustness;
+mod sample_integrity;
 mod samplers;
 mod scenario_layers;
 mod selection;
