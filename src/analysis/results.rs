@@ -205,8 +205,27 @@ pub struct Results {
     pub budget_headline: Option<BudgetHeadline>,
     /// Warnings about the results (printed and recorded in run.json).
     pub warnings: Vec<String>,
+    /// Whether the folder gets psa.csv, the table of every sample's arms: with PSA samples, up
+    /// to [`PSA_TABLE_MOST_SAMPLES`] of them, or more when asked for
+    /// ([`Results::keep_psa_table`]); a warning says why it is missing.
+    pub psa_table: bool,
     pub patients: u64,
     pub seed: u64,
+}
+
+/// The most PSA samples whose psa.csv (one row per sample and arm, about 300 bytes a row with
+/// the default scenario's 16 cost categories) is written without being asked for: 100,000
+/// samples of a 7-arm scenario make 700,000 rows, about 200 MB, within a spreadsheet's
+/// 1,048,576 rows. Above it psa.csv grows to gigabytes, and its summaries (psa_summary.csv,
+/// parameters.csv, the CEAC and EVPI tables) are what a reader uses.
+pub const PSA_TABLE_MOST_SAMPLES: usize = 100_000;
+
+/// The warning of a run whose psa.csv is not written.
+fn psa_table_warning(samples: usize, arms: usize) -> String {
+    format!(
+        "psa.csv is not written: {samples} PSA samples × {arms} arms would make {} rows (more than {PSA_TABLE_MOST_SAMPLES} samples); psa_summary.csv, parameters.csv and the CEAC, EVPI and EVPPI tables summarise them; `--psa-csv` writes it",
+        samples as u128 * arms as u128
+    )
 }
 
 impl Results {
@@ -237,6 +256,7 @@ impl Results {
             psa_summary: Vec::new(),
             budget_bands: Vec::new(),
             warnings: Vec::new(),
+            psa_table: false,
             patients,
             seed,
         };
@@ -384,6 +404,20 @@ impl Results {
         self.psa_summary = psa_summary(model, &self.summary, &self.psa);
         self.budget_bands = budget_bands(&self.budget, &self.psa);
         self.warnings = psa_warnings(model, &self.arms, &self.psa);
+        self.psa_table = !self.psa.is_empty();
+        if self.psa.len() > PSA_TABLE_MOST_SAMPLES {
+            self.psa_table = false;
+            self.warnings.push(psa_table_warning(self.psa.len(), self.arms.len()));
+        }
+    }
+
+    /// Write psa.csv whatever the number of samples (`--psa-csv`).
+    pub fn keep_psa_table(&mut self) {
+        if !self.psa.is_empty() && !self.psa_table {
+            self.psa_table = true;
+            let warning = psa_table_warning(self.psa.len(), self.arms.len());
+            self.warnings.retain(|w| *w != warning);
+        }
     }
 }
 

@@ -21,7 +21,7 @@ pub fn run(
     loaded: Result<Scenario, Failure>,
     out: Option<PathBuf>,
     sizes: &Sizes,
-    resume: bool,
+    (resume, psa_csv): (bool, bool),
     writing: &Writing,
 ) -> Result<(), Failure> {
     let (force, quiet) = (writing.force, writing.quiet);
@@ -43,9 +43,12 @@ pub fn run(
             c.record(x);
         }
     };
-    let sim = simulate_resuming(&s, &options, done, &record, &mut |d, t| progress.update(d, t))
+    let mut sim = simulate_resuming(&s, &options, done, &record, &mut |d, t| progress.update(d, t))
         .map_err(run_failure)?;
     progress.finish();
+    if psa_csv {
+        sim.results.keep_psa_table();
+    }
     // Warnings are also recorded in run.json, so --quiet may silence them here.
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
@@ -234,8 +237,7 @@ pub fn shard(
 pub fn merge(
     dirs: &[PathBuf],
     out: Option<PathBuf>,
-    threads: Option<u64>,
-    allow_large: bool,
+    (threads, allow_large, psa_csv): (Option<u64>, bool, bool),
     writing: &Writing,
 ) -> Result<(), Failure> {
     let (force, quiet) = (writing.force, writing.quiet);
@@ -260,7 +262,10 @@ pub fn merge(
     };
     let base = simulate_with_progress(s, &options, quiet)?;
     let samples = merged.psa.len();
-    let sim = with_psa(&s.model, base, merged.psa);
+    let mut sim = with_psa(&s.model, base, merged.psa);
+    if psa_csv {
+        sim.results.keep_psa_table();
+    }
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
     }

@@ -17,6 +17,7 @@ mod engine;
 mod fuzz_scenarios;
 mod heterogeneity;
 mod immunotherapy;
+mod large_psa;
 mod layout;
 mod ledger;
 mod lines;
