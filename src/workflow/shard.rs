@@ -57,7 +57,7 @@ impl MergeError {
         match self {
             MergeError::OutIsShard { .. } => Some("choose another output folder"),
             MergeError::Line { .. } => Some(
-                "a shard folder is used as `vbpsim run --shard K/N` wrote it; run that shard again",
+                "merge takes shard folders as `vbpsim run --shard K/N` wrote them; run that shard again",
             ),
             _ => None,
         }
