@@ -64,6 +64,14 @@ impl BudgetHeadline {
     }
 }
 
+/// How many total rows (`category` `None`) [`budget_rows`] gives for a model: one per contract
+/// column of the new strategy (its arms) and budget year; none without `[budget_impact]`.
+/// Each PSA sample keeps one (spend with, net) pair per total row.
+pub fn total_rows(model: &Model) -> usize {
+    let Some(b) = &model.budget else { return 0 };
+    model.arms().iter().filter(|a| a.strategy == b.strategy).count() * b.years
+}
+
 /// Who is on which arm in a world: (arm, patients entering in each year).
 type World = Vec<(usize, Vec<f64>)>;
 

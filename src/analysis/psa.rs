@@ -5,16 +5,76 @@
 //! Input: per sample s and arm j, the mean cost c_sj and QALYs q_sj of the sample's patients.
 //! NMB_sj(λ) = λ·q_sj − c_sj.
 
+use super::cea::{ArmSummary, Estimate};
+
 /// One PSA sample: its uncertain parameters' values (in `Model::parameters` order, uncertain
-/// ones only) and its arms' results. Serialised by shards (`run --shard`) for `merge`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// ones only), its arms' results (in the order of `Model::arms`) and its budget totals. Shards
+/// and checkpoints store it as one line of samples.jsonl (`workflow::sample_lines`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct PsaSample {
     pub sample: u64,
     pub values: Vec<f64>,
-    pub arms: Vec<super::cea::ArmSummary>,
+    pub arms: Vec<SampleArm>,
     /// Budget impact totals (spend with, net) per contract column and year, in the order of
     /// the base case's total rows (empty without `[budget_impact]`).
     pub budget: Vec<(f64, f64)>,
+}
+
+/// One arm's results in one PSA sample: what the analyses across samples read (psa.csv, the
+/// decision analysis, psa_summary.csv, the probability of cost-effectiveness, the CE plane and
+/// the noise warning), and nothing else, so that a million samples fit in memory and on disk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleArm {
+    /// Mean cost by category, in the model's category order.
+    pub categories: Vec<f64>,
+    /// Its mean is the sum of `categories` (as in the arm's summary).
+    pub cost: Estimate,
+    pub qaly: Estimate,
+    pub ly: Estimate,
+    /// Mean undiscounted life years.
+    pub ly_undiscounted: f64,
+    pub inc_cost: Estimate,
+    pub inc_qaly: Estimate,
+    /// Per threshold.
+    pub inc_nmb: Vec<Estimate>,
+}
+
+impl From<&ArmSummary> for SampleArm {
+    fn from(a: &ArmSummary) -> Self {
+        SampleArm {
+            categories: a.categories.clone(),
+            cost: a.cost,
+            qaly: a.qaly,
+            ly: a.ly,
+            ly_undiscounted: a.ly_undiscounted.mean,
+            inc_cost: a.inc_cost,
+            inc_qaly: a.inc_qaly,
+            inc_nmb: a.inc_nmb.clone(),
+        }
+    }
+}
+
+impl SampleArm {
+    /// Every number of the arm (means and standard errors), for finiteness checks.
+    pub fn numbers(&self) -> impl Iterator<Item = f64> + '_ {
+        let estimates = [&self.cost, &self.qaly, &self.ly, &self.inc_cost, &self.inc_qaly];
+        let estimates = estimates.into_iter().chain(&self.inc_nmb);
+        self.categories
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.ly_undiscounted))
+            .chain(estimates.flat_map(|e| std::iter::once(e.mean).chain(e.mcse)))
+    }
+}
+
+/// At most `most` of the indices `0..total`, evenly spaced and in order: all of them when
+/// `total ≤ most`, else `⌊i·total/most⌋` for `i` in `0..most` (the first index always, and
+/// the same indices for the same sizes: a plot of a thinned PSA is reproducible).
+pub fn evenly_spaced(total: usize, most: usize) -> Vec<usize> {
+    if total <= most {
+        return (0..total).collect();
+    }
+    (0..most).map(|i| (i as u128 * total as u128 / most as u128) as usize).collect()
 }
 
 /// One sample's (cost, qaly) per arm of a decision set.
@@ -155,6 +215,16 @@ mod tests {
         // quantile(1:5, c(0.025, 0.975)) in R: 1.1, 4.9.
         assert!((s.low - 1.1).abs() < 1e-12 && (s.high - 4.9).abs() < 1e-12);
         assert!((s.sd - 2.5f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn evenly_spaced_keeps_all_up_to_the_cap_and_spreads_above_it() {
+        assert_eq!(evenly_spaced(3, 5), vec![0, 1, 2]);
+        assert_eq!(evenly_spaced(5, 5), vec![0, 1, 2, 3, 4]);
+        assert_eq!(evenly_spaced(10, 4), vec![0, 2, 5, 7]);
+        let many = evenly_spaced(1_000_000, 2_000);
+        assert_eq!(many.len(), 2_000);
+        assert!(many.windows(2).all(|w| w[1] - w[0] == 500));
     }
 
     #[test]

@@ -9,18 +9,25 @@ use super::cohort::CohortRow;
 use super::contracts::ContractRow;
 use super::decision::{Basis, Decision, decision};
 use super::partners::PartnerRow;
-use super::psa::{PsaSample, Spread, noise_share, spread};
+use super::psa::{PsaSample, SampleArm, Spread, noise_share, spread};
 use crate::model::{Arm, Model};
 
 /// A result with a NaN or an infinity in it: never written (validated scenarios keep every
-/// magnitude bounded, so this is the last line of defence).
+/// magnitude bounded, so this is the last line of defence; samples merged from shards or
+/// resumed from a checkpoint are finite one by one, but their means may still overflow).
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error(
-    "the simulation produced a non-finite {what} for arm `{arm}`; check the scenario's magnitudes"
-)]
+#[error("the simulation produced a non-finite {what} for {place}; check the scenario's magnitudes")]
 pub struct NonFinite {
-    pub arm: String,
-    pub what: &'static str,
+    /// Whose number it is: ``arm `strategy/contract` `` or ``decision set `name` ``.
+    pub place: String,
+    pub what: String,
+}
+
+impl NonFinite {
+    /// A non-finite `what` of the arm named `arm`.
+    pub fn arm(arm: impl std::fmt::Display, what: impl Into<String>) -> Self {
+        NonFinite { place: format!("arm `{arm}`"), what: what.into() }
+    }
 }
 
 /// One cutoff of a selection test's sweep: the base case re-simulated on the same patients
@@ -73,6 +80,30 @@ impl Measure {
             Measure::IncCost => r.inc_cost,
             Measure::IncQaly => r.inc_qaly,
             Measure::IncNmb(k) => r.inc_nmb[k],
+        }
+    }
+
+    /// The same measure of an arm in one PSA sample.
+    fn of_sample(self, r: &SampleArm) -> Estimate {
+        match self {
+            Measure::Cost => r.cost,
+            Measure::Qaly => r.qaly,
+            Measure::Ly => r.ly,
+            Measure::IncCost => r.inc_cost,
+            Measure::IncQaly => r.inc_qaly,
+            Measure::IncNmb(k) => r.inc_nmb[k],
+        }
+    }
+
+    /// Its name in psa_summary.csv (`inc_nmb_<threshold>` with the model's thresholds).
+    pub fn name(self, thresholds: &[f64]) -> String {
+        match self {
+            Measure::Cost => "cost".to_string(),
+            Measure::Qaly => "qaly".to_string(),
+            Measure::Ly => "ly".to_string(),
+            Measure::IncCost => "inc_cost".to_string(),
+            Measure::IncQaly => "inc_qaly".to_string(),
+            Measure::IncNmb(k) => format!("inc_nmb_{}", thresholds[k]),
         }
     }
 }
@@ -174,8 +205,27 @@ pub struct Results {
     pub budget_headline: Option<BudgetHeadline>,
     /// Warnings about the results (printed and recorded in run.json).
     pub warnings: Vec<String>,
+    /// Whether the folder gets psa.csv, the table of every sample's arms: with PSA samples, up
+    /// to [`PSA_TABLE_MOST_SAMPLES`] of them, or more when asked for
+    /// ([`Results::keep_psa_table`]); a warning says why it is missing.
+    pub psa_table: bool,
     pub patients: u64,
     pub seed: u64,
+}
+
+/// The most PSA samples whose psa.csv (one row per sample and arm, about 300 bytes a row with
+/// the default scenario's 16 cost categories) is written without being asked for: 100,000
+/// samples of a 7-arm scenario make 700,000 rows, about 200 MB, within a spreadsheet's
+/// 1,048,576 rows. Above it psa.csv grows to gigabytes, and its summaries (psa_summary.csv,
+/// parameters.csv, the CEAC and EVPI tables) are what a reader uses.
+pub const PSA_TABLE_MOST_SAMPLES: usize = 100_000;
+
+/// The warning of a run whose psa.csv is not written.
+fn psa_table_warning(samples: usize, arms: usize) -> String {
+    format!(
+        "psa.csv is not written: {samples} PSA samples × {arms} arms would make {} rows (more than {PSA_TABLE_MOST_SAMPLES} samples); psa_summary.csv, parameters.csv and the CEAC, EVPI and EVPPI tables summarise them; `--psa-csv` writes it",
+        samples as u128 * arms as u128
+    )
 }
 
 impl Results {
@@ -206,6 +256,7 @@ impl Results {
             psa_summary: Vec::new(),
             budget_bands: Vec::new(),
             warnings: Vec::new(),
+            psa_table: false,
             patients,
             seed,
         };
@@ -213,8 +264,45 @@ impl Results {
         r
     }
 
-    /// Refuse a result with a NaN or an infinity in it.
+    /// Refuse a result with a NaN or an infinity in it: the base case's numbers and every
+    /// number derived from the PSA samples (the decision analysis, the probabilities of
+    /// cost-effectiveness, psa_summary and the budget bands), naming the first one found.
     pub fn check_finite(&self, model: &Model) -> Result<(), NonFinite> {
+        self.check_base_case(model)?;
+        self.check_decision(model)?;
+        let arm = |i: usize| model.arm_name(self.arms[i].strategy, self.arms[i].contract);
+        for (i, probabilities) in self.prob_ce.iter().enumerate() {
+            if probabilities.iter().flatten().any(|p| !p.is_finite()) {
+                return Err(NonFinite::arm(arm(i), "probability of cost-effectiveness"));
+            }
+        }
+        for r in &self.psa_summary {
+            let sp = &r.spread;
+            let numbers = [r.base_case, sp.mean, sp.sd, sp.mcse, sp.low, sp.high];
+            if numbers.into_iter().chain([r.within_sample_se]).any(|x| !x.is_finite()) {
+                let measure = r.measure.name(&model.meta.thresholds);
+                return Err(NonFinite::arm(arm(r.arm), format!("{measure} across PSA samples")));
+            }
+        }
+        for band in &self.budget_bands {
+            let numbers = [&band.with, &band.net]
+                .into_iter()
+                .flat_map(|s| [s.mean, s.sd, s.mcse, s.low, s.high]);
+            if numbers.into_iter().any(|x| !x.is_finite()) {
+                let place = format!(
+                    "budget impact year {} under `{}`",
+                    band.year,
+                    model.contract_name(band.contract)
+                );
+                let what = "spend across PSA samples".to_string();
+                return Err(NonFinite { place, what });
+            }
+        }
+        Ok(())
+    }
+
+    /// The base case's summary, cohort and budget numbers.
+    fn check_base_case(&self, model: &Model) -> Result<(), NonFinite> {
         for (i, r) in self.summary.iter().enumerate() {
             let mut values = vec![
                 ("cost", r.cost.mean),
@@ -253,8 +341,55 @@ impl Results {
                 );
             }
             if let Some((what, _)) = values.iter().find(|(_, x)| !x.is_finite()) {
-                let arm = model.strategies[r.strategy].name.clone();
-                return Err(NonFinite { arm, what });
+                return Err(NonFinite::arm(model.arm_name(r.strategy, r.contract), *what));
+            }
+        }
+        Ok(())
+    }
+
+    /// The decision analysis: each set's mean points and frontier, CEAC, CEAF, EVPI and EVPPI.
+    fn check_decision(&self, model: &Model) -> Result<(), NonFinite> {
+        let basis = match self.decision.basis {
+            Basis::BaseCase => "",
+            Basis::PsaMean => " across PSA samples",
+        };
+        for a in &self.decision.sets {
+            let set = &a.set;
+            let arm = |j: usize| {
+                let x = self.arms[set.arms[j]];
+                model.arm_name(x.strategy, x.contract)
+            };
+            let place = || format!("decision set `{}`", model.contract_name(set.contract));
+            for (j, &(cost, qaly)) in a.points.iter().enumerate() {
+                if !cost.is_finite() || !qaly.is_finite() {
+                    return Err(NonFinite::arm(arm(j), format!("mean cost or QALYs{basis}")));
+                }
+            }
+            for row in &a.frontier {
+                let numbers = [row.inc_cost, row.inc_qaly, row.icer].into_iter().flatten();
+                if numbers.into_iter().any(|x| !x.is_finite()) {
+                    let what = format!("increment on the efficiency frontier{basis}");
+                    return Err(NonFinite::arm(arm(row.index), what));
+                }
+            }
+            for x in &a.acceptability {
+                let per_arm = x.probability.iter().zip(&x.expected_nmb).enumerate();
+                for (j, (p, nmb)) in per_arm {
+                    if !p.is_finite() || !nmb.is_finite() {
+                        let what = format!("expected NMB at {}", x.wtp);
+                        return Err(NonFinite::arm(arm(j), what));
+                    }
+                }
+                if !x.evpi.is_finite() {
+                    return Err(NonFinite { place: place(), what: format!("EVPI at {}", x.wtp) });
+                }
+            }
+            if a.evpi_population.iter().flatten().any(|x| !x.is_finite()) {
+                return Err(NonFinite { place: place(), what: "population EVPI".into() });
+            }
+            let evppi = a.evppi.iter().flatten().flat_map(|&(v, p)| [v, p]).flatten();
+            if evppi.into_iter().any(|x| !x.is_finite()) {
+                return Err(NonFinite { place: place(), what: "EVPPI".into() });
             }
         }
         Ok(())
@@ -268,7 +403,21 @@ impl Results {
         self.prob_ce = prob_ce(model, &self.summary, &self.psa);
         self.psa_summary = psa_summary(model, &self.summary, &self.psa);
         self.budget_bands = budget_bands(&self.budget, &self.psa);
-        self.warnings = psa_warnings(model, &self.psa);
+        self.warnings = psa_warnings(model, &self.arms, &self.psa);
+        self.psa_table = !self.psa.is_empty();
+        if self.psa.len() > PSA_TABLE_MOST_SAMPLES {
+            self.psa_table = false;
+            self.warnings.push(psa_table_warning(self.psa.len(), self.arms.len()));
+        }
+    }
+
+    /// Write psa.csv whatever the number of samples (`--psa-csv`).
+    pub fn keep_psa_table(&mut self) {
+        if !self.psa.is_empty() && !self.psa_table {
+            self.psa_table = true;
+            let warning = psa_table_warning(self.psa.len(), self.arms.len());
+            self.warnings.retain(|w| *w != warning);
+        }
     }
 }
 
@@ -303,7 +452,7 @@ fn psa_summary(model: &Model, base: &[ArmSummary], psa: &[PsaSample]) -> Vec<Psa
             let values: Vec<(f64, Option<f64>)> = psa
                 .iter()
                 .map(|s| {
-                    let e = measure.of(&s.arms[i]);
+                    let e = measure.of_sample(&s.arms[i]);
                     (e.mean, e.mcse)
                 })
                 .collect();
@@ -346,10 +495,12 @@ fn budget_bands(rows: &[BudgetRow], psa: &[PsaSample]) -> Vec<BudgetBand> {
 
 /// Warn when patient-level noise is a large share of the PSA spread of an arm's incremental
 /// NMB (above 10 % of its variance at some threshold).
-fn psa_warnings(model: &Model, psa: &[PsaSample]) -> Vec<String> {
+fn psa_warnings(model: &Model, arms: &[Arm], psa: &[PsaSample]) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(first) = psa.first() else { return out };
-    for (i, arm) in first.arms.iter().enumerate() {
+    if psa.is_empty() {
+        return out;
+    }
+    for (i, arm) in arms.iter().enumerate() {
         if arm.strategy == model.meta.comparator && arm.contract.is_none() {
             continue;
         }

@@ -194,7 +194,7 @@ impl Sensitivity {
                 let values = [a.inc_cost.mean, a.inc_qaly.mean].into_iter();
                 if values.chain(a.inc_nmb.iter().map(|e| e.mean)).any(|x| !x.is_finite()) {
                     let arm = model.strategies[a.strategy].name.clone();
-                    return Err(NonFinite { arm, what: "incremental result" });
+                    return Err(NonFinite::arm(arm, "incremental result"));
                 }
             }
         }

@@ -12,6 +12,7 @@ use vbpsim::output::folder::{Kind, Target};
 use vbpsim::scenario::Scenario;
 use vbpsim::workflow::RunOptions;
 use vbpsim::workflow::compare::Comparison;
+use vbpsim::workflow::disk::Writes;
 use vbpsim::workflow::guard::Workload;
 use vbpsim::workflow::price::NoContracts;
 use vbpsim::workflow::sensitivity::{Plan, PlanError, Runner};
@@ -100,7 +101,7 @@ pub fn sensitivity(
     let work = Workload::new(m, patients, plan.simulations(), 0);
     guard(&s, "this sensitivity analysis", work, options.threads, request.allow_large)?;
     let _lock = check_target(&target)?;
-    check_space(&s, "this sensitivity analysis", &target, 0, 0)?;
+    check_space(&s, "this sensitivity analysis", &target, Writes::default())?;
     let arm = plan.arm(m, request.arm.as_deref()).map_err(refused)?;
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
@@ -162,7 +163,7 @@ pub fn compare(
     }
     guard(&scenarios[0], "this comparison", work, options.threads, sizes.allow_large)?;
     let _lock = check_target(&target)?;
-    check_space(&scenarios[0], "this comparison", &target, 0, 0)?;
+    check_space(&scenarios[0], "this comparison", &target, Writes::default())?;
     let mut progress =
         Progress::new(quiet, "{spinner} comparing [{bar:40}] {pos}/{len} scenarios, ETA {eta}");
     let failed = run_failure;

@@ -34,6 +34,10 @@ pub enum Command {
         /// PSA samples (kept in the hidden folder .<out name>.resume beside the output folder)
         #[arg(long)]
         resume: bool,
+        /// Write psa.csv (a row per PSA sample and arm) whatever the number of samples; by
+        /// default it is left out above 100,000 samples
+        #[arg(long, conflicts_with = "shard")]
+        psa_csv: bool,
         #[command(flatten)]
         writing: Writing,
     },
@@ -52,6 +56,10 @@ pub enum Command {
         /// Run even if the estimate says the base case takes this machine more than a day
         #[arg(long)]
         allow_large: bool,
+        /// Write psa.csv (a row per PSA sample and arm) whatever the number of samples; by
+        /// default it is left out above 100,000 samples
+        #[arg(long)]
+        psa_csv: bool,
         #[command(flatten)]
         writing: Writing,
     },

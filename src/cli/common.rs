@@ -34,17 +34,16 @@ pub fn guard(
         .map_err(|e| Failure::refused(&e, Some(e.help())))
 }
 
-/// Refuse, before simulating, outputs that would not fit on the disk of `target`: an output
-/// folder of `samples` PSA samples and `lines` lines of samples.jsonl (a checkpoint or a
-/// shard's). A full disk is the machine's problem: exit 1.
+/// Refuse, before simulating, outputs that would not fit on the disk of `target`: what
+/// `writes` says grows with the PSA (the folder's samples, a checkpoint's or a shard's lines).
+/// A full disk is the machine's problem: exit 1.
 pub fn check_space(
     s: &Scenario,
     what: &str,
     target: &Path,
-    samples: u64,
-    lines: u64,
+    writes: disk::Writes,
 ) -> Result<(), Failure> {
-    let need = disk::estimate(disk::SampleBytes::of(&s.model), samples, lines);
+    let need = disk::estimate(disk::SampleBytes::of(&s.model), writes);
     disk::check_target(what, need, target)
         .map_err(|e| Failure::other(format!("error: {e}\n  = help: {}", disk::NoSpace::HELP)))
 }

@@ -40,15 +40,15 @@ fn main() -> ExitCode {
         Err(e) => return failure::usage_error(&e),
     };
     let result = match cli.command {
-        Command::Run { scenario, out, sizes, overrides, shard, resume, writing } => {
+        Command::Run { scenario, out, sizes, overrides, shard, resume, psa_csv, writing } => {
             let loaded = common::load(scenario.as_deref(), &overrides);
             match shard {
                 Some(shard) => run::shard(loaded, out, &sizes, shard, &writing),
-                None => run::run(loaded, out, &sizes, resume, &writing),
+                None => run::run(loaded, out, &sizes, (resume, psa_csv), &writing),
             }
         }
-        Command::Merge { shards, out, threads, allow_large, writing } => {
-            run::merge(&shards, out, threads, allow_large, &writing)
+        Command::Merge { shards, out, threads, allow_large, psa_csv, writing } => {
+            run::merge(&shards, out, (threads, allow_large, psa_csv), &writing)
         }
         Command::Check { scenario, overrides } => {
             scenario::check(common::load(Some(&scenario), &overrides))

@@ -12,6 +12,7 @@ use vbpsim::analysis::psa::PsaSample;
 use vbpsim::output::folder::{Kind, Target};
 use vbpsim::scenario::Scenario;
 use vbpsim::workflow::checkpoint::{self, Checkpoint, CheckpointError};
+use vbpsim::workflow::disk::Writes;
 use vbpsim::workflow::guard::Workload;
 use vbpsim::workflow::run::{simulate_resuming, simulate_shard, with_psa, write_outputs};
 use vbpsim::workflow::shard::{self, ShardRun};
@@ -23,7 +24,7 @@ pub fn run(
     loaded: Result<Scenario, Failure>,
     out: Option<PathBuf>,
     sizes: &Sizes,
-    resume: bool,
+    (resume, psa_csv): (bool, bool),
     writing: &Writing,
 ) -> Result<(), Failure> {
     let (force, quiet) = (writing.force, writing.quiet);
@@ -37,13 +38,17 @@ pub fn run(
     // Held until the folder is written and the checkpoint removed.
     let _lock = check_target(&target)?;
     // The folder, and the checkpoint kept beside it until the folder is in place.
-    check_space(&s, "this run", &target, samples, samples)?;
+    check_space(
+        &s,
+        "this run",
+        &target,
+        Writes { samples, psa_csv, checkpoint: samples, shard: 0 },
+    )?;
     if !quiet {
         note_populations(&s, patients);
     }
     let checkpoint_dir = checkpoint::folder(&target);
     let (checkpoint, done) = open_checkpoint(&s, &options, &target, resume, quiet)?;
-    let resumed = !done.is_empty();
     let mut progress = Progress::new(quiet, SIMULATING);
     let record = |x: &PsaSample| {
         if let Some(c) = &checkpoint {
@@ -55,14 +60,9 @@ pub fn run(
     progress.finish();
     // Whether the outputs could not be written (the samples simulated are then worth keeping).
     let unwritten = std::cell::Cell::new(false);
-    let written = simulated.map_err(run_failure).and_then(|sim| {
-        if resumed {
-            shard::check_samples(&s.model, &sim, &sim.psa).map_err(|e| {
-                Failure::input(format!(
-                    "error: {e}\n  = help: the checkpoint in {} was edited; run without --resume",
-                    checkpoint_dir.display()
-                ))
-            })?;
+    let written = simulated.map_err(run_failure).and_then(|mut sim| {
+        if psa_csv {
+            sim.results.keep_psa_table();
         }
         // Warnings are also recorded in run.json, so --quiet may silence them here.
         for w in sim.warnings.iter().filter(|_| !quiet) {
@@ -191,6 +191,10 @@ fn open_checkpoint(
     let checkpoint_dir = checkpoint::folder(target);
     Ok(match opened {
         Some(o) => {
+            // Said even with --quiet: part of the interrupted run is simulated again.
+            if let Some(dropped) = &o.dropped {
+                say!("warning: {dropped}");
+            }
             if !quiet {
                 match (resume, o.found) {
                     (true, true) => say!(
@@ -248,7 +252,7 @@ pub fn shard(
     let work = Workload::new(&s.model, patients, block_len, block_len);
     guard(&s, "this shard", work, options.threads, sizes.allow_large)?;
     let _lock = check_target(&target)?;
-    check_space(&s, "this shard", &target, 0, block_len)?;
+    check_space(&s, "this shard", &target, Writes { shard: block_len, ..Writes::default() })?;
     let mut progress = Progress::new(quiet, SIMULATING);
     let (psa, threads, wall) =
         simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
@@ -275,8 +279,7 @@ pub fn shard(
 pub fn merge(
     dirs: &[PathBuf],
     out: Option<PathBuf>,
-    threads: Option<u64>,
-    allow_large: bool,
+    (threads, allow_large, psa_csv): (Option<u64>, bool, bool),
     writing: &Writing,
 ) -> Result<(), Failure> {
     let (force, quiet) = (writing.force, writing.quiet);
@@ -291,7 +294,8 @@ pub fn merge(
     let work = Workload::new(&s.model, merged.patients, 1, 0);
     guard(s, "this merge", work, threads.map(|t| t as usize), allow_large)?;
     let _lock = check_target(&target)?;
-    check_space(s, "this merge", &target, merged.psa.len() as u64, 0)?;
+    let samples = merged.psa.len() as u64;
+    check_space(s, "this merge", &target, Writes { samples, psa_csv, ..Writes::default() })?;
     // The base case (and the analyses that re-simulate it) is simulated here; the samples
     // come from the shards.
     let options = RunOptions {
@@ -302,9 +306,11 @@ pub fn merge(
         simulation_only: false,
     };
     let base = simulate_with_progress(s, &options, quiet)?;
-    shard::check_samples(&s.model, &base, &merged.psa).map_err(refused)?;
     let samples = merged.psa.len();
-    let sim = with_psa(&s.model, base, merged.psa);
+    let mut sim = with_psa(&s.model, base, merged.psa);
+    if psa_csv {
+        sim.results.keep_psa_table();
+    }
     for w in sim.warnings.iter().filter(|_| !quiet) {
         say!("warning: {w}");
     }

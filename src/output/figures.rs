@@ -211,11 +211,34 @@ fn write_survival(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
     )
 }
 
+/// The most PSA samples the cost-effectiveness plane draws (per arm). Above it the plane
+/// shows this many, evenly spaced by sample number ([`ce_plane_samples`]), and says so in its
+/// title: 2,000 points per arm keep the SVG (and report.html, which embeds it) to about 250
+/// kB per arm, where a million samples made it half a gigabyte that no browser opens. The
+/// cloud's shape is what the plane shows; the tables use every sample.
+pub const CE_PLANE_MOST_SAMPLES: usize = 2_000;
+
+/// The positions (in `results.psa`) of the samples the cost-effectiveness plane draws: every
+/// one up to [`CE_PLANE_MOST_SAMPLES`], else that many evenly spaced, the same for every arm.
+pub fn ce_plane_samples(samples: usize) -> Vec<usize> {
+    crate::analysis::psa::evenly_spaced(samples, CE_PLANE_MOST_SAMPLES)
+}
+
+/// How the cost-effectiveness plane's title names what it shows.
+pub fn ce_plane_basis(samples: usize) -> String {
+    match samples {
+        0 => "base case".into(),
+        s if s <= CE_PLANE_MOST_SAMPLES => "PSA samples".into(),
+        s => format!("{CE_PLANE_MOST_SAMPLES} of {s} PSA samples, evenly spaced"),
+    }
+}
+
 /// The cost-effectiveness plane: every arm but the comparator, against the comparator at list.
 fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let currency = &model.meta.currency;
     let comparator =
         |a: &crate::model::Arm| a.strategy == model.meta.comparator && a.contract.is_none();
+    let shown = ce_plane_samples(results.psa.len());
     let series: Vec<Series> = results
         .arms
         .iter()
@@ -226,8 +249,8 @@ fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
             let points = if results.psa.is_empty() {
                 vec![(results.summary[i].inc_qaly.mean, results.summary[i].inc_cost.mean)]
             } else {
-                let s = &results.psa;
-                s.iter().map(|s| (s.arms[i].inc_qaly.mean, s.arms[i].inc_cost.mean)).collect()
+                let arm = |k: &usize| &results.psa[*k].arms[i];
+                shown.iter().map(arm).map(|a| (a.inc_qaly.mean, a.inc_cost.mean)).collect()
             };
             Series {
                 name: model.arm_name(a.strategy, a.contract),
@@ -239,7 +262,7 @@ fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
         .collect();
     let slopes =
         model.meta.thresholds.iter().map(|l| (format!("{l} {currency}/QALY"), *l)).collect();
-    let basis = if results.psa.is_empty() { "base case" } else { "PSA samples" };
+    let basis = ce_plane_basis(results.psa.len());
     write(
         dir,
         "ce_plane",

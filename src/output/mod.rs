@@ -14,6 +14,7 @@ pub mod sensitivity;
 pub mod tables;
 mod tornado;
 
+pub use figures::{CE_PLANE_MOST_SAMPLES, ce_plane_basis, ce_plane_samples};
 use folder::FolderError;
 pub use plots::PlotError;
 

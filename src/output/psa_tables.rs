@@ -20,7 +20,13 @@ pub fn set_name(model: &Model, set: &DecisionSet) -> String {
     model.contract_name(set.contract).to_string()
 }
 
-pub fn write_psa<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Result<()> {
+/// psa.csv: one row per sample and arm (`arms` in the order of the samples' arms).
+pub fn write_psa<W: Write>(
+    out: W,
+    model: &Model,
+    arms: &[Arm],
+    psa: &[PsaSample],
+) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     let mut header: Vec<String> =
         ["sample", "strategy", "contract", "cost", "qaly", "ly", "ly_undiscounted"]
@@ -29,15 +35,15 @@ pub fn write_psa<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Res
     header.extend(model.categories().iter().map(|c| category_column(c)));
     w.write_record(&header)?;
     for s in psa {
-        for r in &s.arms {
+        for (r, arm) in s.arms.iter().zip(arms) {
             let mut rec = vec![
                 s.sample.to_string(),
-                model.strategies[r.strategy].name.clone(),
-                model.contract_name(r.contract).to_string(),
+                model.strategies[arm.strategy].name.clone(),
+                model.contract_name(arm.contract).to_string(),
                 number(r.cost.mean),
                 number(r.qaly.mean),
                 number(r.ly.mean),
-                number(r.ly_undiscounted.mean),
+                number(r.ly_undiscounted),
             ];
             rec.extend(r.categories.iter().map(|c| number(*c)));
             w.write_record(&rec)?;

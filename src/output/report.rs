@@ -206,10 +206,21 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         let Ok(svg) = std::fs::read_to_string(dir.join(format!("{stem}.svg"))) else { continue };
         // The SVG element itself, without an XML declaration.
         let start = svg.find("<svg").unwrap_or(0);
+        let thinned =
+            *stem == "ce_plane" && results.psa.len() > super::figures::CE_PLANE_MOST_SAMPLES;
+        let caption = if thinned {
+            format!(
+                "{stem}: {} (the tables use every sample)",
+                super::figures::ce_plane_basis(results.psa.len())
+            )
+        } else {
+            stem.to_string()
+        };
         let _ = write!(
             html,
-            "<figure id=\"{stem}\">\n{}\n<figcaption>{stem}</figcaption>\n</figure>\n",
-            &svg[start..]
+            "<figure id=\"{stem}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            &svg[start..],
+            esc(&caption)
         );
     }
     // The page is identical for any thread count and for a merge of shards, like the tables:

@@ -26,7 +26,9 @@ pub fn write(
     table("summary.csv", &|f| tables::write_summary(f, model, &r.summary, &r.prob_ce))?;
     table("frontier.csv", &|f| psa_tables::write_frontier(f, model, &r.arms, &r.decision))?;
     if !r.psa.is_empty() {
-        table("psa.csv", &|f| psa_tables::write_psa(f, model, &r.psa))?;
+        if r.psa_table {
+            table("psa.csv", &|f| psa_tables::write_psa(f, model, &r.arms, &r.psa))?;
+        }
         table("parameters.csv", &|f| psa_tables::write_parameters(f, model, &r.psa))?;
         table("psa_summary.csv", &|f| {
             psa_tables::write_psa_summary(f, model, &r.summary, &r.psa_summary)

@@ -156,7 +156,7 @@ pub fn write_outputs(c: &Comparison, target: &Target) -> Result<(PathBuf, bool),
             if values.into_iter().chain(nmb).any(|x| !x.is_finite()) {
                 let arm =
                     format!("{}: {}", e.label, e.scenario.model.arm_name(a.strategy, a.contract));
-                return Err(NonFinite { arm, what: "result" }.into());
+                return Err(NonFinite::arm(arm, "result").into());
             }
         }
     }

@@ -2,24 +2,30 @@
 //! compared with the space free where they go, so that a run does not spend hours to fail on
 //! a full disk (or leave a checkpoint cut short).
 //!
-//! What grows with a run is its PSA: per sample, the rows of psa.csv (one per arm) and
-//! parameters.csv, a point per arm on the CE plane (in ce_plane.svg and again in report.html,
-//! which embeds it), and the sample's line in the checkpoint or shard file samples.jsonl. These
-//! are measured by writing one sample shaped like the model's (its arms, cost categories,
-//! thresholds, uncertain parameters and budget years) with the writers themselves, every
-//! number [`TYPICAL`]. Everything else (the other tables, the plots, run.json and the rest of
-//! the report) is at most [`FIXED_BYTES`]. The estimate is then taken with a margin:
-//! [`MARGIN`] times the measured bytes, plus [`FIXED_BYTES`].
+//! What grows with a run is its PSA: per sample, the rows of psa.csv (one per arm; written up
+//! to [`PSA_TABLE_MOST_SAMPLES`] samples or when asked for) and parameters.csv, a point per arm
+//! on the CE plane (in ce_plane.svg and again in report.html, which embeds it; at most
+//! [`CE_PLANE_MOST_SAMPLES`] samples are drawn), and the sample's line in a shard's
+//! samples.jsonl or a checkpoint's samples.jsonl.gz. These are measured by writing one sample
+//! shaped like the model's (its arms, cost categories, thresholds, uncertain parameters and
+//! budget years) with the writers themselves, every number [`TYPICAL`]; a checkpoint's line is
+//! counted at a [`CHECKPOINT_COMPRESSION`]th of its plain size. Everything else (the other
+//! tables, the plots, run.json and the rest of the report) is at most [`FIXED_BYTES`]. The
+//! estimate is then taken with a margin: [`MARGIN`] times the measured bytes, plus
+//! [`FIXED_BYTES`].
 //!
 //! The free space is what `statvfs` reports available to this user on the file system that
 //! will hold the output folder (that of its nearest existing ancestor), on any file system:
 //! tmpfs, network and quota'd disks included.
 
-use crate::analysis::cea::{ArmSummary, Estimate, IcerStatus};
-use crate::analysis::psa::PsaSample;
+use crate::analysis::cea::Estimate;
+use crate::analysis::psa::{PsaSample, SampleArm};
+use crate::analysis::results::PSA_TABLE_MOST_SAMPLES;
 use crate::model::Model;
+use crate::output::CE_PLANE_MOST_SAMPLES;
 use crate::output::psa_tables;
 use crate::workflow::guard::bytes;
+use crate::workflow::sample_lines::{self, RunIdentity};
 use std::path::{Path, PathBuf};
 
 /// A number as the outputs print most of them: 17 significant digits (the shortest form that
@@ -40,15 +46,24 @@ pub const FIXED_BYTES: u64 = 8 << 20;
 /// 10^-4 prints every leading zero), a scenario's long names, the file system's blocks.
 pub const MARGIN: f64 = 1.5;
 
+/// A checkpoint's lines are gzip compressed: about 7 times smaller than the plain lines (488
+/// against 3,388 bytes a sample of the default scenario; see the Performance chapter), which
+/// share many numbers between arms; counted, with room to spare, as this many times smaller.
+pub const CHECKPOINT_COMPRESSION: u64 = 4;
+
 /// A table's writer, to memory.
 type Writer<'m> = dyn Fn(&mut Vec<u8>, &[PsaSample]) -> csv::Result<()> + 'm;
 
 /// The bytes one PSA sample adds to each file that grows with the PSA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SampleBytes {
-    /// psa.csv, parameters.csv and the CE plane's points in ce_plane.svg and report.html.
-    pub folder: u64,
-    /// Its line in samples.jsonl (a checkpoint or a shard).
+    /// Its rows of psa.csv.
+    pub psa_rows: u64,
+    /// Its row of parameters.csv.
+    pub parameters: u64,
+    /// Its points on the CE plane, in ce_plane.svg and in report.html.
+    pub points: u64,
+    /// Its plain line in samples.jsonl.
     pub line: u64,
 }
 
@@ -63,47 +78,64 @@ impl SampleBytes {
             // Writing to memory cannot fail; if it did, count the sample as the whole file.
             measured.map_or(with.len(), |()| with.len().saturating_sub(without.len())) as u64
         };
-        let psa = grows(&|w, s| psa_tables::write_psa(w, model, s));
+        let arms = model.arms();
+        let psa_rows = grows(&|w, s| psa_tables::write_psa(w, model, &arms, s));
         let parameters = grows(&|w, s| psa_tables::write_parameters(w, model, s));
         let points = 2 * CE_POINT_BYTES * sample.arms.len() as u64;
-        let line = serde_json::to_string(&sample).map_or(0, |l| l.len() as u64 + 1);
-        SampleBytes { folder: psa + parameters + points, line }
+        let run = RunIdentity {
+            version: env!("CARGO_PKG_VERSION").into(),
+            scenario_sha256: "0".repeat(64),
+            seed: u64::MAX,
+            patients: u64::MAX,
+            samples: u64::MAX,
+        };
+        let line = sample_lines::encode(&run, &sample).len() as u64;
+        SampleBytes { psa_rows, parameters, points, line }
     }
 }
 
-/// What a command will write, in bytes, with the margin: its output folder of `samples` PSA
-/// samples, and `lines` lines of samples.jsonl (a checkpoint kept beside the folder until it is
-/// in place, or a shard's file).
-pub fn estimate(per_sample: SampleBytes, samples: u64, lines: u64) -> u128 {
-    let grows =
-        per_sample.folder as u128 * samples as u128 + per_sample.line as u128 * lines as u128;
-    (grows as f64 * MARGIN).ceil() as u128 + FIXED_BYTES as u128
+/// What a command writes that grows with the PSA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Writes {
+    /// PSA samples in the output folder.
+    pub samples: u64,
+    /// Whether psa.csv is asked for whatever the samples (`--psa-csv`).
+    pub psa_csv: bool,
+    /// Lines of a checkpoint kept beside the folder until it is in place.
+    pub checkpoint: u64,
+    /// Lines of a shard's samples.jsonl.
+    pub shard: u64,
+}
+
+/// What a command will write, in bytes, with the margin.
+pub fn estimate(per_sample: SampleBytes, writes: Writes) -> u128 {
+    let n = writes.samples as u128;
+    let psa_table = writes.psa_csv || writes.samples <= PSA_TABLE_MOST_SAMPLES as u64;
+    let drawn = writes.samples.min(CE_PLANE_MOST_SAMPLES as u64) as u128;
+    let folder = per_sample.parameters as u128 * n
+        + if psa_table { per_sample.psa_rows as u128 * n } else { 0 }
+        + per_sample.points as u128 * drawn;
+    let line = per_sample.line as u128;
+    let lines = line * writes.shard as u128
+        + line.div_ceil(CHECKPOINT_COMPRESSION as u128) * writes.checkpoint as u128;
+    ((folder + lines) as f64 * MARGIN).ceil() as u128 + FIXED_BYTES as u128
 }
 
 /// One PSA sample of `model`'s shape, every number [`TYPICAL`].
 fn typical_sample(model: &Model) -> PsaSample {
     let estimate = Estimate { mean: TYPICAL, mcse: Some(TYPICAL) };
     let thresholds = model.meta.thresholds.len();
-    let arms: Vec<ArmSummary> = model
-        .arms()
-        .iter()
-        .map(|a| ArmSummary {
-            strategy: a.strategy,
-            contract: a.contract,
-            categories: vec![TYPICAL; model.categories().len()],
-            cost: estimate,
-            qaly: estimate,
-            ly: estimate,
-            ly_undiscounted: estimate,
-            inc_cost: estimate,
-            inc_qaly: estimate,
-            inc_ly: estimate,
-            icer: Some(TYPICAL),
-            icer_status: IcerStatus::Ratio,
-            nmb: vec![estimate; thresholds],
-            inc_nmb: vec![estimate; thresholds],
-        })
-        .collect();
+    let arm = SampleArm {
+        categories: vec![TYPICAL; model.categories().len()],
+        cost: estimate,
+        qaly: estimate,
+        ly: estimate,
+        ly_undiscounted: TYPICAL,
+        inc_cost: estimate,
+        inc_qaly: estimate,
+        inc_nmb: vec![estimate; thresholds],
+    };
+    let arms = vec![arm; model.arms().len()];
     let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();
     let budget = model.budget.as_ref().map_or(0, |b| b.years * (arms.len() + 1));
     PsaSample {
@@ -209,13 +241,41 @@ mod tests {
         // A psa.csv row holds 7 fields and the cost categories, most of them TYPICAL (19
         // characters and a comma).
         let row = 20 * (4 + s.model.categories().len() as u64);
-        assert!(bytes.folder > arms * (row + 2 * CE_POINT_BYTES), "{bytes:?}");
-        assert!(bytes.folder < arms * (2 * row + 2 * CE_POINT_BYTES) + 1000, "{bytes:?}");
-        // The JSON line names every field of every arm.
-        assert!(bytes.line > arms * 20 * 30, "{bytes:?}");
-        assert_eq!(estimate(bytes, 0, 0), FIXED_BYTES as u128);
-        let need = estimate(bytes, 1000, 1000);
-        let grows = 1000 * (bytes.folder + bytes.line) as u128;
-        assert_eq!(need, grows * 3 / 2 + FIXED_BYTES as u128);
+        assert!(bytes.psa_rows > arms * row && bytes.psa_rows < arms * 2 * row, "{bytes:?}");
+        assert_eq!(bytes.points, arms * 2 * CE_POINT_BYTES);
+        // The line holds every arm's categories and estimates, the parameters' values and the
+        // budget's pairs, TYPICAL each (18 characters and a comma), and its tag.
+        let m = &s.model;
+        let per_arm = m.categories().len() + 5 + 5 + 2 * m.meta.thresholds.len();
+        let uncertain = m.parameters.iter().filter(|p| p.is_uncertain()).count();
+        let budget = m.budget.as_ref().map_or(0, |b| b.years * (m.arms().len() + 1));
+        let numbers = (arms as usize * per_arm + uncertain + 2 * budget) as u64;
+        assert!(bytes.line > 19 * numbers, "{bytes:?}, {numbers} numbers");
+        assert!(bytes.line < 22 * numbers + 200, "{bytes:?}, {numbers} numbers");
+        assert_eq!(estimate(bytes, Writes::default()), FIXED_BYTES as u128);
+    }
+
+    #[test]
+    fn the_estimate_counts_what_is_written_at_each_size() {
+        let bytes = SampleBytes { psa_rows: 1000, parameters: 100, points: 10, line: 2000 };
+        let with_margin = |b: u128| (b as f64 * MARGIN).ceil() as u128 + FIXED_BYTES as u128;
+        let writes = |samples| Writes { samples, ..Writes::default() };
+        // Up to the CE plane's cap every sample is drawn.
+        assert_eq!(estimate(bytes, writes(1000)), with_margin(1000 * 1110));
+        // Above it, 2,000 are drawn.
+        assert_eq!(estimate(bytes, writes(50_000)), with_margin(50_000 * 1100 + 2000 * 10));
+        // Above 100,000 samples psa.csv is left out, unless asked for.
+        let many = 200_000;
+        assert_eq!(estimate(bytes, writes(many)), with_margin(many as u128 * 100 + 2000 * 10));
+        let asked = Writes { psa_csv: true, ..writes(many) };
+        assert_eq!(estimate(bytes, asked), with_margin(many as u128 * 1100 + 2000 * 10));
+        // A shard's lines are plain; a checkpoint's compressed.
+        let shard = Writes { shard: 10, ..Writes::default() };
+        assert_eq!(estimate(bytes, shard), with_margin(10 * 2000));
+        let checkpoint = Writes { checkpoint: 10, ..Writes::default() };
+        assert_eq!(
+            estimate(bytes, checkpoint),
+            with_margin(10 * 2000 / CHECKPOINT_COMPRESSION as u128)
+        );
     }
 }

@@ -13,8 +13,8 @@
 //! pilot of the scenario on this machine runs only for a refused run, to tighten the estimate
 //! the message gives.
 
-use crate::analysis::cea::{ArmSummary, Estimate};
-use crate::analysis::psa::PsaSample;
+use crate::analysis::cea::Estimate;
+use crate::analysis::psa::{PsaSample, SampleArm};
 use crate::model::Model;
 use crate::scenario::Scenario;
 use crate::workflow::run::{RunOptions, simulate};
@@ -66,16 +66,16 @@ impl Workload {
 /// 950 trajectories per sample); twice that leaves a margin.
 pub const SIMULATION_COST: u128 = 2_000;
 
-/// Bytes one PSA sample keeps: its parameter values, one summary per arm (its cost categories
-/// and per-threshold NMB included) and the budget rows, doubled for the allocator's slack and
-/// the tables built from them.
+/// Bytes one PSA sample keeps: its parameter values, one result per arm (its cost categories
+/// and per-threshold incremental NMB included) and the budget rows, doubled for the
+/// allocator's slack and the tables built from them.
 fn sample_bytes(model: &Model) -> usize {
     let f = std::mem::size_of::<f64>();
     let thresholds = model.meta.thresholds.len();
     let categories = model.categories().len();
-    let arm = std::mem::size_of::<ArmSummary>()
+    let arm = std::mem::size_of::<SampleArm>()
         + categories * f
-        + 2 * thresholds * std::mem::size_of::<Estimate>();
+        + thresholds * std::mem::size_of::<Estimate>();
     let arms = model.arms().len();
     let budget = model.budget.as_ref().map_or(0, |b| b.years * (arms + 1) * 2 * f);
     2 * (std::mem::size_of::<PsaSample>() + model.parameters.len() * f + arms * arm + budget)

@@ -12,6 +12,7 @@ pub mod disk;
 pub mod guard;
 pub mod price;
 pub mod run;
+pub mod sample_lines;
 pub mod sensitivity;
 pub mod shard;
 

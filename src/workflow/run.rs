@@ -8,7 +8,7 @@ use crate::analysis::budget::budget_rows;
 use crate::analysis::cea::{ArmSummary, summarise};
 use crate::analysis::cohort::cohort_rows;
 use crate::analysis::contracts::{ContractRow, contract_rows};
-use crate::analysis::psa::PsaSample;
+use crate::analysis::psa::{PsaSample, SampleArm};
 use crate::analysis::results::{BaseCase, Results, SelectionPoint, survival_curves};
 use crate::output::folder::Target;
 use crate::output::manifest::{Process, Provenance};
@@ -311,7 +311,7 @@ fn simulate_psa_sample(
     Ok(PsaSample {
         sample: spec.sample,
         values: drawn.map(|p| values[p.slot.0 as usize]).collect(),
-        arms,
+        arms: arms.iter().map(SampleArm::from).collect(),
         budget,
     })
 }

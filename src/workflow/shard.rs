@@ -5,13 +5,16 @@
 //! Every PSA sample is simulated from its own random-number streams (seeded by sample number),
 //! so where a sample runs does not change it. A partial folder carries what the merge needs
 //! to redo the rest without the user's files: the scenario's text (every layer), the run's
-//! sizes and seed, and each sample's summaries, serialised as JSON whose numbers round-trip
-//! exactly (shortest representation; parsed back to the same bits).
+//! sizes and seed (run.json), and each sample's results, one line of samples.jsonl per sample
+//! in the format of [`super::sample_lines`]: compact, its numbers exact, and tagged with the
+//! run it belongs to, so that a line copied from another run or edited is refused.
 
+use super::sample_lines::{self, RunIdentity, Shape};
 use crate::analysis::psa::PsaSample;
 use crate::scenario::{LoadError, Scenario, Source};
 use crate::workflow::run::shard_samples;
 use serde::{Deserialize, Serialize};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 /// Most shards a run may be split into (a guard on hand-edited partial folders too).
@@ -30,6 +33,8 @@ pub enum MergeError {
     NotShard { path: String },
     #[error("{path}: {message}")]
     Malformed { path: String, message: String },
+    #[error("line {line} of {path}: {problem}")]
+    Line { path: String, line: usize, problem: String },
     #[error(
         "{a} and {b} do not belong to one run: {field} is {a_value} in the first and {b_value} in the second"
     )]
@@ -51,6 +56,9 @@ impl MergeError {
     pub fn help(&self) -> Option<&'static str> {
         match self {
             MergeError::OutIsShard { .. } => Some("choose another output folder"),
+            MergeError::Line { .. } => Some(
+                "merge takes shard folders as `vbpsim run --shard K/N` wrote them; run that shard again",
+            ),
             _ => None,
         }
     }
@@ -164,6 +172,19 @@ impl Manifest {
     }
 }
 
+impl Manifest {
+    /// The run its samples belong to.
+    pub(crate) fn identity(&self) -> RunIdentity {
+        RunIdentity {
+            version: self.version.clone(),
+            scenario_sha256: self.scenario_sha256.clone(),
+            seed: self.seed,
+            patients: self.patients,
+            samples: self.samples,
+        }
+    }
+}
+
 /// The run a shard belongs to, from the user's command line.
 pub struct ShardRun<'a> {
     pub scenario: &'a Scenario,
@@ -186,6 +207,17 @@ impl ShardRun<'_> {
             shards: self.shard.1,
         })
     }
+
+    /// The run its samples belong to (whatever the shard).
+    pub fn identity(&self) -> RunIdentity {
+        RunIdentity {
+            version: env!("CARGO_PKG_VERSION").into(),
+            scenario_sha256: self.scenario.source.sha256(),
+            seed: self.seed,
+            patients: self.patients,
+            samples: self.samples,
+        }
+    }
 }
 
 /// Write a shard's partial folder atomically: run.json (the run and the scenario's layers)
@@ -207,21 +239,19 @@ pub fn write_shard(
             })
         })
     };
-    let mut lines = String::new();
-    for s in psa {
-        lines.push_str(&serde_json::to_string(s).unwrap_or_default());
-        lines.push('\n');
-    }
+    let identity = run.identity();
+    let lines: String = psa.iter().map(|s| sample_lines::encode(&identity, s)).collect();
     write(SAMPLES_FILE, lines)?;
     write("run.json", serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n")?;
     Ok(staging.commit()?)
 }
 
-/// A shard folder read back.
+/// A shard folder's run.json read back and checked (its samples are read once the scenario
+/// is known).
 struct Shard {
-    dir: String,
+    dir: PathBuf,
+    shown: String,
     manifest: Manifest,
-    samples: Vec<PsaSample>,
 }
 
 fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
@@ -241,51 +271,80 @@ fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
     {
         return Err(MergeError::NotShard { path: shown });
     }
-    let malformed = |path: &Path, message: String| MergeError::Malformed {
-        path: path.display().to_string(),
-        message,
-    };
-    let manifest: Manifest =
-        serde_json::from_value(value).map_err(|e| malformed(&json, e.to_string()))?;
-    let path = dir.join(SAMPLES_FILE);
-    let lines = std::fs::read_to_string(&path)
-        .map_err(|source| MergeError::Read { path: path.display().to_string(), source })?;
-    let mut samples = Vec::new();
-    for (i, line) in lines.lines().enumerate() {
-        let s: PsaSample = serde_json::from_str(line)
-            .map_err(|e| malformed(&path, format!("line {}: {e}", i + 1)))?;
-        samples.push(s);
-    }
+    let malformed =
+        |message: String| MergeError::Malformed { path: json.display().to_string(), message };
+    let manifest: Manifest = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
     let (k, n) = (manifest.shard, manifest.shards);
     if !(1..=MAX_SHARDS).contains(&n) || !(1..=n).contains(&k) {
-        return Err(malformed(
-            &json,
-            format!("shard {k} of {n}: expected 1 ≤ K ≤ N ≤ {MAX_SHARDS}"),
-        ));
+        return Err(malformed(format!("shard {k} of {n}: expected 1 ≤ K ≤ N ≤ {MAX_SHARDS}")));
     }
     if !(1..=crate::model::limits::MAX_PATIENTS).contains(&manifest.patients) {
-        return Err(malformed(&json, format!("patients = {}", manifest.patients)));
+        return Err(malformed(format!("patients = {}", manifest.patients)));
     }
     // Compared without collecting the block: a hand-edited sample count must not allocate.
     let block = shard_samples(manifest.samples, k, n);
-    let size = block.end - block.start;
-    let numbers_match =
-        samples.len() as u64 == size && samples.iter().map(|s| s.sample).eq(block.clone());
-    if !numbers_match
-        || manifest.first_sample != block.start
-        || manifest.last_sample + 1 != block.end
+    if manifest.first_sample != block.start
+        || manifest.last_sample.checked_add(1) != Some(block.end)
     {
-        return Err(malformed(
-            &path,
-            format!(
-                "shard {k} of {n} should hold samples {}–{}, found {} samples",
-                block.start,
-                block.end.saturating_sub(1),
-                samples.len()
-            ),
-        ));
+        return Err(malformed(format!(
+            "shard {k} of {n} should hold samples {}–{}, its run.json says {}–{}",
+            block.start,
+            block.end.saturating_sub(1),
+            manifest.first_sample,
+            manifest.last_sample
+        )));
     }
-    Ok(Shard { dir: shown, manifest, samples })
+    Ok(Shard { dir: dir.to_path_buf(), shown, manifest })
+}
+
+/// A shard's samples: every line of its samples.jsonl tagged for its run, of the scenario's
+/// shape, with finite numbers, and the block's samples in order, each once.
+fn read_samples(shard: &Shard, shape: &Shape) -> Result<Vec<PsaSample>, MergeError> {
+    let m = &shard.manifest;
+    let path = shard.dir.join(SAMPLES_FILE);
+    let shown = path.display().to_string();
+    let read_err = |source| MergeError::Read { path: shown.clone(), source };
+    let file = std::fs::File::open(&path).map_err(read_err)?;
+    let block = shard_samples(m.samples, m.shard, m.shards);
+    let size = block.end - block.start;
+    let identity = m.identity();
+    let mut samples = Vec::new();
+    let wrong_count = |found: usize| MergeError::Malformed {
+        path: shown.clone(),
+        message: format!(
+            "shard {} of {} should hold samples {}–{}, found {found} samples",
+            m.shard,
+            m.shards,
+            block.start,
+            block.end.saturating_sub(1)
+        ),
+    };
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(read_err)?;
+        if i as u64 >= size {
+            // Counted without reading on: a file of a billion lines must not fill the memory.
+            return Err(wrong_count(i + 1));
+        }
+        let bad = |problem: String| MergeError::Line { path: shown.clone(), line: i + 1, problem };
+        let s = sample_lines::decode(&identity, &line).map_err(|e| bad(e.to_string()))?;
+        shape.check(&s).map_err(|e| bad(e.to_string()))?;
+        let expected = block.start + i as u64;
+        if s.sample != expected {
+            return Err(bad(format!(
+                "sample {}, expected sample {expected} (shard {} of {} holds samples {}–{} in order)",
+                s.sample,
+                m.shard,
+                m.shards,
+                block.start,
+                block.end - 1
+            )));
+        }
+        samples.push(s);
+    }
+    if samples.len() as u64 != size {
+        return Err(wrong_count(samples.len()));
+    }
+    Ok(samples)
 }
 
 /// A run reassembled from its shards: the scenario, its sizes and seed, and every PSA sample
@@ -297,8 +356,9 @@ pub struct Merged {
     pub psa: Vec<PsaSample>,
 }
 
-/// Read and check partial folders: one run (version, scenario, seed, sizes, shard count) and
-/// every shard exactly once.
+/// Read and check partial folders: one run (version, scenario, seed, sizes, shard count),
+/// every shard exactly once, and every sample line tagged for that run, of the scenario's
+/// shape, with finite numbers, in its place.
 pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     let shards = dirs.iter().map(|d| read_shard(d)).collect::<Result<Vec<_>, _>>()?;
     let Some(first) = shards.first() else { return Err(MergeError::Empty) };
@@ -320,9 +380,9 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
             if a_value != b_value {
                 return Err(MergeError::Mismatch {
                     field,
-                    a: first.dir.clone(),
+                    a: first.shown.clone(),
                     a_value,
-                    b: s.dir.clone(),
+                    b: s.shown.clone(),
                     b_value,
                 });
             }
@@ -336,8 +396,8 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
             return Err(MergeError::Duplicate {
                 k: s.manifest.shard,
                 n,
-                first: previous.dir.clone(),
-                second: s.dir.clone(),
+                first: previous.shown.clone(),
+                second: s.shown.clone(),
             });
         }
         *slot = Some(s);
@@ -354,7 +414,7 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     if first.manifest.version != env!("CARGO_PKG_VERSION") {
         return Err(MergeError::Mismatch {
             field: "the vbpsim version",
-            a: first.dir.clone(),
+            a: first.shown.clone(),
             a_value: first.manifest.version.clone(),
             b: "this vbpsim".into(),
             b_value: env!("CARGO_PKG_VERSION").into(),
@@ -365,75 +425,17 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     let source = Source::layered(m.scenario_file.clone(), layers, m.main_layer);
     if source.sha256() != m.scenario_sha256 {
         return Err(MergeError::Malformed {
-            path: first.dir.clone(),
+            path: first.shown.clone(),
             message: "the stored scenario does not match its SHA-256".into(),
         });
     }
     let scenario = crate::scenario::compile_source(source)
-        .map_err(|source| MergeError::Scenario { path: first.dir.clone(), source })?;
+        .map_err(|source| MergeError::Scenario { path: first.shown.clone(), source })?;
     let (seed, patients) = (m.seed, m.patients);
-    let mut psa = Vec::with_capacity(shards.iter().map(|s| s.samples.len()).sum());
+    let shape = Shape::of(&scenario.model);
+    let mut psa = Vec::new();
     for s in by_number.into_iter().flatten() {
-        psa.extend(s.samples.iter().cloned());
+        psa.extend(read_samples(s, &shape)?);
     }
     Ok(Merged { scenario, seed, patients, psa })
-}
-
-/// Check that the shards' samples have the shape of the scenario's results (the base case's
-/// arms, one value per uncertain parameter, one NMB per threshold, the budget rows) and
-/// finite numbers, so that a hand-edited or corrupted file is refused instead of written.
-pub fn check_samples(
-    model: &crate::model::Model,
-    base: &crate::workflow::run::Simulation,
-    psa: &[PsaSample],
-) -> Result<(), MergeError> {
-    let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();
-    let budget = base.budget.iter().filter(|r| r.category.is_none()).count();
-    let thresholds = model.meta.thresholds.len();
-    for s in psa {
-        let bad = |what: String| MergeError::Malformed {
-            path: format!("PSA sample {}", s.sample),
-            message: format!("{what}; the samples do not belong to this scenario or were edited"),
-        };
-        if s.values.len() != uncertain
-            || s.budget.len() != budget
-            || s.arms.len() != base.summary.len()
-        {
-            return Err(bad(format!(
-                "{} parameter values, {} budget rows and {} arms, expected {uncertain}, {budget} and {}",
-                s.values.len(),
-                s.budget.len(),
-                s.arms.len(),
-                base.summary.len()
-            )));
-        }
-        for (a, b) in s.arms.iter().zip(&base.summary) {
-            let shape = a.strategy == b.strategy
-                && a.contract == b.contract
-                && a.categories.len() == b.categories.len()
-                && a.nmb.len() == thresholds
-                && a.inc_nmb.len() == thresholds;
-            if !shape {
-                return Err(bad("an arm differs from the scenario's arms".into()));
-            }
-            let estimates =
-                [a.cost, a.qaly, a.ly, a.ly_undiscounted, a.inc_cost, a.inc_qaly, a.inc_ly];
-            let numbers = estimates
-                .iter()
-                .chain(&a.nmb)
-                .chain(&a.inc_nmb)
-                .flat_map(|e| [Some(e.mean), e.mcse])
-                .flatten()
-                .chain(a.categories.iter().copied())
-                .chain(a.icer);
-            if numbers.into_iter().any(|x| !x.is_finite()) {
-                return Err(bad("a number is not finite".into()));
-            }
-        }
-        let budget = s.budget.iter().flat_map(|&(w, n)| [w, n]);
-        if s.values.iter().copied().chain(budget).any(|x| !x.is_finite()) {
-            return Err(bad("a number is not finite".into()));
-        }
-    }
-    Ok(())
 }

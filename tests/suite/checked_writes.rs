@@ -8,6 +8,7 @@
 use crate::support::{expect, listing, text_of, vbpsim};
 use std::fs::File;
 use std::process::{Command, Output, Stdio};
+use vbpsim::workflow::checkpoint;
 
 const BUNDLED: &str = "scenarios/nsclc_egfr.toml";
 
@@ -150,14 +151,14 @@ fn a_write_refused_while_writing_outputs_is_exit_1_with_the_reason() {
     );
     assert_eq!(listing(dir.path()), [".out.resume"]);
     // A --resume whose checkpoint cannot be rewritten says why, and keeps it.
-    let samples = std::fs::read(checkpoint.join("samples.jsonl")).unwrap();
+    let samples = std::fs::read(checkpoint::samples_file(&checkpoint)).unwrap();
     let refused =
         with_file_size_limit(10 << 10).args(args).arg(&out).arg("--resume").output().unwrap();
     status(&refused, 1, "--resume with files limited to 10 KiB");
     let stderr = text_of(&refused.stderr);
     assert!(stderr.starts_with("error: cannot write the checkpoint "), "{stderr}");
     assert!(stderr.contains("= help: a file is larger than"), "{stderr}");
-    assert_eq!(std::fs::read(checkpoint.join("samples.jsonl")).unwrap(), samples);
+    assert_eq!(std::fs::read(checkpoint::samples_file(&checkpoint)).unwrap(), samples);
     let resumed = expect(vbpsim().args(args).arg(&out).arg("--resume"), 0);
     assert!(text_of(&resumed.stderr).is_empty());
     assert_eq!(listing(dir.path()), ["out"]);

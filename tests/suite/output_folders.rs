@@ -9,6 +9,7 @@
 use crate::support::{expect, listing, text_of, vbpsim};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use vbpsim::workflow::checkpoint;
 
 /// A tiny run: 100 patients, no PSA.
 const TINY: [&str; 5] = ["--patients", "100", "--samples", "0", "--quiet"];
@@ -337,9 +338,9 @@ fn a_second_vbpsim_writing_the_same_folder_is_refused_at_once() {
         .arg(&out)
         .spawn()
         .unwrap();
-    let checkpoint = dir.path().join(".out.resume").join("samples.jsonl");
+    let checkpoint = dir.path().join(".out.resume");
     let started = std::time::Instant::now();
-    while std::fs::metadata(&checkpoint).map_or(0, |m| m.len()) == 0 {
+    while checkpoint::lines(&checkpoint).is_empty() {
         assert!(started.elapsed().as_secs() < 120, "no checkpoint within two minutes");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -458,4 +459,83 @@ fn force_moves_aside_only_what_the_user_owns() {
     );
     assert_eq!(listing(&theirs), ["notes.txt"]);
     assert_eq!(listing(dir.path()), ["theirs"], "nothing beside it");
+}
+
+/// `vbpsim run` of [`TINY`] into `out` as the user `nobody` (uid and gid 65534), which must
+/// exit with `code`; returns stderr.
+fn run_as_nobody(out: &Path, extra: &[&str], code: i32) -> String {
+    let mut cmd = assert_cmd::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_vbpsim"))
+        .arg("run")
+        .args(TINY)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .current_dir("/");
+    text_of(&expect(&mut cmd, code).stderr)
+}
+
+#[test]
+fn an_ordinary_user_gets_the_same_refusals_and_keeps_their_own_work() {
+    // The other tests run as whoever runs the suite; as root, this one also runs vbpsim as an
+    // ordinary user, for whom the refusals must read the same (not a permission error).
+    if !is_root() {
+        println!("skipped: running vbpsim as another user needs root (the suite runs as one)");
+        return;
+    }
+    let reachable = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_vbpsim"))
+        .arg("--version")
+        .output();
+    if !reachable.is_ok_and(|o| o.status.success()) {
+        println!("skipped: setpriv is missing or the user nobody cannot run the test binary");
+        return;
+    }
+    let stderr = run_as_nobody(Path::new("/dev/null"), &["--force"], 2);
+    one_line_and_hint(&stderr, "/dev/null: it is a device", "--force never replaces a device");
+    let stderr = run_as_nobody(Path::new("/etc/vbpsim-output-test"), &["--force"], 2);
+    assert!(stderr.contains("it is inside /etc"), "{stderr}");
+    assert!(!Path::new("/etc/vbpsim-output-test").exists());
+    // A folder where both may write: root's folder is not moved aside by nobody's --force.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .unwrap();
+    let roots = dir.path().join("roots");
+    std::fs::create_dir(&roots).unwrap();
+    std::fs::write(roots.join("notes.txt"), "root's").unwrap();
+    let stderr = run_as_nobody(&roots, &["--force"], 2);
+    one_line_and_hint(
+        &stderr,
+        &format!(
+            "refusing to move {} aside (--force): it belongs to another user (uid 0)",
+            roots.display()
+        ),
+        "--force moves aside only what you own",
+    );
+    assert_eq!(listing(&roots), ["notes.txt"]);
+    // Their own results are replaced by a run, their own folder moved aside by --force.
+    let results = dir.path().join("results");
+    run_as_nobody(&results, &[], 0);
+    run_as_nobody(&results, &[], 0);
+    assert_eq!(kind_of(&results), "run");
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::write(theirs.join("notes.txt"), "nobody's").unwrap();
+    // SAFETY: valid paths; uid/gid 65534 is `nobody` on Debian.
+    for p in [&theirs, &theirs.join("notes.txt")] {
+        assert_eq!(unsafe { libc::chown(c_path(p).as_ptr(), 65534, 65534) }, 0);
+    }
+    run_as_nobody(&theirs, &[], 2);
+    let stderr = run_as_nobody(&theirs, &["--force"], 0);
+    assert!(stderr.contains("was moved aside to"), "{stderr}");
+    assert_eq!(kind_of(&theirs), "run");
+    let aside: Vec<String> =
+        listing(dir.path()).into_iter().filter(|n| n.starts_with("theirs.")).collect();
+    assert_eq!(aside.len(), 1, "{:?}", listing(dir.path()));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(&aside[0]).join("notes.txt")).unwrap(),
+        "nobody's"
+    );
 }

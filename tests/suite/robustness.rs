@@ -222,9 +222,9 @@ fn ctrl_c_leaves_the_previous_result_and_the_next_run_clears_what_a_killed_run_l
         .arg(&out)
         .spawn()
         .unwrap();
-    let checkpoint = dir.path().join(".out.resume").join("samples.jsonl");
+    let checkpoint = dir.path().join(".out.resume");
     let started = std::time::Instant::now();
-    while std::fs::metadata(&checkpoint).map_or(0, |m| m.len()) == 0 {
+    while vbpsim::workflow::checkpoint::lines(&checkpoint).is_empty() {
         assert!(started.elapsed().as_secs() < 120, "no checkpoint within two minutes");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

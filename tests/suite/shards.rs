@@ -171,9 +171,10 @@ fn partial_folders_that_do_not_belong_together_are_refused() {
         std::fs::write(copy.join(file), text.replacen(from, to, 1)).unwrap();
         copy
     };
-    let arms = edit("arms", "samples.jsonl", "\"strategy\":1", "\"strategy\":9");
+    // A sample's number edited (every line is tagged with its run and content).
+    let arms = edit("arms", "samples.jsonl", "[8,", "[9,");
     let err = merge(&[&s[0], &s[1], &s[2], &arms]);
-    assert!(err.contains("an arm differs from the scenario's arms"), "{err}");
+    assert!(err.contains("line 1 of") && err.contains("does not belong to this run"), "{err}");
     let huge = edit("huge", "run.json", "\"samples\": 10,", "\"samples\": 1000000000000000,");
     let err = merge(&[&huge]);
     assert!(err.contains("should hold samples"), "{err}");
