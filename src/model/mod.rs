@@ -213,6 +213,9 @@ pub struct Test {
     pub failure: Slot,
     /// Reflex test run on failure; `None` reads every biomarker as negative.
     pub on_failure: Option<usize>,
+    /// Reflex test run when the test reads none of its biomarkers (or its score) positive;
+    /// `None`: the pathway stops, read negative.
+    pub on_negative: Option<usize>,
     pub cost: Slot,
     pub turnaround: Slot,
     pub failure_process: Process,
@@ -522,20 +525,26 @@ impl Model {
         self.values[slot.0 as usize]
     }
 
-    /// Whether strategy `s` runs test `test` (first, or as a reflex test).
+    /// Whether strategy `s` runs test `test` (first, or as a reflex test on failure or on a
+    /// negative reading).
     pub fn runs_test(&self, s: usize, test: usize) -> bool {
-        let mut next = self.strategies[s].test;
-        let mut steps = 0;
-        while let Some(t) = next {
-            if t == test {
-                return true;
+        self.strategies[s].test.is_some_and(|first| self.reflexes_from(first).contains(&test))
+    }
+
+    /// The tests a pathway starting with test `first` may run: `first` and every test its
+    /// reflexes (on failure, on a negative reading) reach, each once.
+    pub fn reflexes_from(&self, first: usize) -> Vec<usize> {
+        let mut reached = vec![first];
+        let mut at = 0;
+        while let Some(&t) = reached.get(at) {
+            let test = &self.tests[t];
+            for next in [test.on_failure, test.on_negative].into_iter().flatten() {
+                if !reached.contains(&next) {
+                    reached.push(next);
+                }
             }
-            next = self.tests[t].on_failure;
-            steps += 1;
-            if steps > self.tests.len() {
-                break;
-            }
+            at += 1;
         }
-        false
+        reached
     }
 }

@@ -154,8 +154,11 @@ fn test(o: &mut String, m: &Model, t: &Test) {
         m.value(t.cost),
         m.value(t.turnaround) * 365.25,
         m.value(t.failure),
-        t.on_failure.map_or("negative".to_string(), |i| m.tests[i].name.clone())
+        t.on_failure.map_or("negative".to_string(), |i| m.tests[i].name.clone()),
     );
+    if let Some(i) = t.on_negative {
+        let _ = writeln!(o, "           read negative → {}", m.tests[i].name);
+    }
 }
 
 /// One regimen: drugs, response, course, and its monitoring, second line and immunotherapy

@@ -3,7 +3,6 @@
 
 use super::reader::Named;
 use super::reader::{Check, Reader, join};
-use crate::model::limits::*;
 use crate::model::*;
 use crate::units::Dimension;
 
@@ -108,12 +107,13 @@ pub(super) fn positive_name(positives: &[(String, usize)], bit: usize) -> &str {
     positives.iter().find(|(_, b)| *b == bit).map_or("?", |(n, _)| n.as_str())
 }
 
-/// Whether the test chain starting at `first` can read `bit` positive (a biomarker it detects,
-/// or the bit of a selection test in the chain).
+/// Whether the tests a pathway starting at `first` may run (its reflexes on failure and on a
+/// negative reading included) can read `bit` positive: a biomarker one of them detects, or the
+/// bit of a selection test among them.
 fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) -> bool {
-    let mut cur = Some(first);
-    let mut steps = 0;
-    while let Some(i) = cur {
+    let mut reached = vec![first];
+    let mut at = 0;
+    while let Some(&i) = reached.get(at) {
         let Some(Some(t)) = tests.get(i) else {
             return true;
         }; // already reported elsewhere
@@ -126,11 +126,12 @@ fn chain_detects(tests: &[Option<Test>], first: usize, bit: usize) -> bool {
         if reads(t) || partner.is_some_and(reads) {
             return true;
         }
-        cur = t.on_failure;
-        steps += 1;
-        if steps > MAX_TEST_CHAIN {
-            return true;
+        for next in [t.on_failure, t.on_negative].into_iter().flatten() {
+            if !reached.contains(&next) {
+                reached.push(next);
+            }
         }
+        at += 1;
     }
     false
 }

@@ -53,6 +53,7 @@ fn read_test(
             "sweep",
             "failure",
             "on_failure",
+            "on_negative",
             "sample",
             "shedding",
             "concurrent",
@@ -74,6 +75,10 @@ fn read_test(
         },
         None => Some(None),
     };
+    let on_negative = match e.table.get("on_negative") {
+        Some(v) => r.resolve(v, &join(p, "on_negative"), "test", names).map(Some),
+        None => Some(None),
+    };
     let cost = r
         .require(e.table, &e.span, p, "cost", "the test's cost")
         .and_then(|v| r.quantity(v, &join(p, "cost"), Dimension::Number, Check::NonNegative));
@@ -90,6 +95,7 @@ fn read_test(
                 readings: Vec::new(),
                 failure: failure?,
                 on_failure: on_failure?,
+                on_negative: on_negative?,
                 cost: cost?,
                 turnaround: turnaround?,
                 failure_process: Process::named(ProcessKind::TestFailure, name),
@@ -156,6 +162,7 @@ fn read_test(
                 .collect(),
             failure: failure?,
             on_failure: on_failure?,
+            on_negative: on_negative?,
             cost: cost?,
             turnaround: turnaround?,
             failure_process: Process::named(ProcessKind::TestFailure, name),
@@ -166,28 +173,44 @@ fn read_test(
     })()
 }
 
-/// Reflex chains must end: no cycles, at most [`MAX_TEST_CHAIN`] tests.
+/// Reflex pathways must end: following `on_failure` and `on_negative` from any test never
+/// comes back to a test already run, and no path runs more than [`MAX_TEST_CHAIN`] tests.
 fn reflex_chains(
     r: &mut Reader,
     entries: &[Named<'_, '_>],
     names: &[String],
     tests: &[Option<Test>],
 ) {
+    let reflexes = |i: usize| -> [(Option<usize>, &'static str); 2] {
+        match tests.get(i).and_then(|t| t.as_ref()) {
+            Some(t) => [(t.on_failure, "on_failure"), (t.on_negative, "on_negative")],
+            None => [(None, "on_failure"), (None, "on_negative")],
+        }
+    };
     for (i, e) in entries.iter().enumerate() {
-        let mut seen = vec![i];
-        let mut cur = i;
-        while let Some(Some(next)) = tests.get(cur).and_then(|t| t.as_ref()).map(|t| t.on_failure) {
-            if seen.contains(&next) || seen.len() >= MAX_TEST_CHAIN {
-                let span = e.table.get("on_failure").map_or(e.span.clone(), |v| v.span());
-                r.error(
-                    span,
-                    &join(&e.path, "on_failure"),
-                    format!("reflex tests must form a chain of at most {MAX_TEST_CHAIN} tests without loops, found {}", seen.iter().chain([&next]).map(|&k| names[k].as_str()).collect::<Vec<_>>().join(" → ")),
-                );
-                break;
+        // Depth-first over the paths from test i; the first path that loops or runs too long
+        // is reported at the key of test i that starts it.
+        let mut stack: Vec<(Vec<usize>, &'static str)> = vec![(vec![i], "on_failure")];
+        'paths: while let Some((path, first_key)) = stack.pop() {
+            let last = path[path.len() - 1];
+            for (next, key) in reflexes(last) {
+                let Some(next) = next else { continue };
+                let key = if path.len() == 1 { key } else { first_key };
+                if path.contains(&next) || path.len() >= MAX_TEST_CHAIN {
+                    let span = e.table.get(key).map_or(e.span.clone(), |v| v.span());
+                    let shown: Vec<&str> =
+                        path.iter().chain([&next]).map(|&k| names[k].as_str()).collect();
+                    r.error(
+                        span,
+                        &join(&e.path, key),
+                        format!("reflex tests must form a chain of at most {MAX_TEST_CHAIN} tests without loops, found {}", shown.join(" → ")),
+                    );
+                    break 'paths;
+                }
+                let mut longer = path.clone();
+                longer.push(next);
+                stack.push((longer, key));
             }
-            seen.push(next);
-            cur = next;
         }
     }
 }

@@ -272,6 +272,7 @@ pub(crate) fn pathway(
             }
         };
         record(ti);
+        let before = positive;
         let mut failed = read_test(prep, key, tumour, line, test, &mut positive);
         let mut wait = test.turnaround;
         if let Some(ci) = test.concurrent {
@@ -282,7 +283,15 @@ pub(crate) fn pathway(
             wait = wait.max(partner.turnaround);
         }
         t += wait;
-        next = if failed { test.on_failure } else { None };
+        // A step that read nothing positive (and did not fail) goes on to its reflex on a
+        // negative reading, if it has one.
+        next = if failed {
+            test.on_failure
+        } else if positive == before {
+            test.on_negative
+        } else {
+            None
+        };
     }
     rec.start = t;
     rec.regimen =

@@ -115,6 +115,7 @@ pub struct PreparedTest {
     pub failure: f64,
     pub failure_process: Process,
     pub on_failure: Option<usize>,
+    pub on_negative: Option<usize>,
     pub cost: f64,
     pub turnaround: f64,
     /// (biomarker, sensitivity, 1 − specificity, process).
@@ -411,6 +412,7 @@ fn prepare_test(t: &crate::model::Test, values: &[f64]) -> PreparedTest {
         failure: v(t.failure),
         failure_process: t.failure_process,
         on_failure: t.on_failure,
+        on_negative: t.on_negative,
         cost: v(t.cost),
         turnaround: v(t.turnaround),
         readings: t

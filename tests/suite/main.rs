@@ -30,6 +30,7 @@ mod partners;
 mod payer;
 mod plots;
 mod psa;
+mod reflex;
 mod report;
 mod requests;
 mod resume;

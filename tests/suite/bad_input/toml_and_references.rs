@@ -149,6 +149,19 @@ fn undefined_test_reference_lists_the_tests() {
         .says(&["undefined test `plasma_ngs`"])
         .helps(&["defined tests: tissue_ngs"]);
     r.expect_count(1);
+
+    // A reflex on a negative reading that does not exist, and one that loops.
+    let text = edit("\non_failure = \"negative\"\n", "\non_negative = \"plasma_ngs\"\n");
+    let r = rejected(&text);
+    r.diag(loc(&text, "on_negative = \"plasma_ngs\"", "\"plasma_ngs\""), "tests[0].on_negative")
+        .says(&["undefined test `plasma_ngs`"])
+        .helps(&["defined tests: tissue_ngs"]);
+    r.expect_count(1);
+    let text = edit("\non_failure = \"negative\"\n", "\non_negative = \"tissue_ngs\"\n");
+    let r = rejected(&text);
+    r.diag(loc(&text, "on_negative = \"tissue_ngs\"", "\"tissue_ngs\""), "tests[0].on_negative")
+        .says(&["without loops, found tissue_ngs → tissue_ngs"]);
+    r.expect_count(1);
 }
 
 #[test]
