@@ -43,9 +43,11 @@ pub fn check_space(
     target: &Path,
     writes: disk::Writes,
 ) -> Result<(), Failure> {
+    let writes = disk::Writes { scenario_text: s.source.text.len() as u64, ..writes };
     let need = disk::estimate(disk::SampleBytes::of(&s.model), writes);
+    let help = if writes.grows() { disk::NoSpace::HELP } else { disk::NoSpace::HELP_FIXED };
     disk::check_target(what, need, target)
-        .map_err(|e| Failure::other(format!("error: {e}\n  = help: {}", disk::NoSpace::HELP)))
+        .map_err(|e| Failure::other(format!("error: {e}\n  = help: {help}")))
 }
 
 /// Say where --force moved a folder vbpsim could not replace.

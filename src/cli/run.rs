@@ -16,7 +16,7 @@ use vbpsim::workflow::disk::Writes;
 use vbpsim::workflow::guard::Workload;
 use vbpsim::workflow::run::{simulate_resuming, simulate_shard, with_psa, write_outputs};
 use vbpsim::workflow::shard::{self, ShardRun};
-use vbpsim::workflow::{RunOptions, Simulation};
+use vbpsim::workflow::{RunError, RunOptions, Simulation};
 
 /// `vbpsim run`: simulate the base case and the PSA (resuming an interrupted run with
 /// `resume`) and write the output folder.
@@ -42,13 +42,14 @@ pub fn run(
         &s,
         "this run",
         &target,
-        Writes { samples, psa_csv, checkpoint: samples, shard: 0 },
+        Writes { samples, psa_csv, checkpoint: samples, ..Writes::default() },
     )?;
     if !quiet {
         note_populations(&s, patients);
     }
     let checkpoint_dir = checkpoint::folder(&target);
     let (checkpoint, done) = open_checkpoint(&s, &options, &target, resume, quiet)?;
+    let resumed = !done.is_empty();
     let mut progress = Progress::new(quiet, SIMULATING);
     let record = |x: &PsaSample| {
         if let Some(c) = &checkpoint {
@@ -69,9 +70,18 @@ pub fn run(
             say!("warning: {w}");
         }
         let displaced = target.displaces().then(|| target.aside());
-        let dir = write_outputs(&s, &sim, &target).map_err(|e| {
-            unwritten.set(true);
-            run_failure(e)
+        let dir = write_outputs(&s, &sim, &target).map_err(|e| match e {
+            // Finite samples whose means overflow can only come from a checkpoint edited by
+            // hand: resuming from it again would fail again.
+            RunError::NonFinite(_) if resumed => Failure::other(format!(
+                "error: {e}\n  = help: the checkpoint in {} holds samples whose numbers overflow (edited by hand?); run without --resume to start over",
+                checkpoint_dir.display()
+            )),
+            RunError::NonFinite(_) => run_failure(e),
+            e => {
+                unwritten.set(true);
+                run_failure(e)
+            }
         })?;
         Ok((sim, dir, displaced))
     });
@@ -170,7 +180,9 @@ fn open_checkpoint(
             Err(e @ (CheckpointError::Foreign { .. } | CheckpointError::Write { .. }))
                 if !resume =>
             {
-                say!("warning: no checkpoint for --resume: {e}");
+                say!(
+                    "warning: this run keeps no checkpoint (no --resume if it is interrupted): {e}"
+                );
                 None
             }
             Err(e @ CheckpointError::Write { .. }) => {

@@ -156,8 +156,14 @@ pub enum FolderError {
     SystemPath { path: String, place: String },
     #[error("refusing to move {path} aside (--force): it belongs to another user (uid {owner})")]
     NotOwned { path: String, owner: u32 },
+    #[error("refusing to replace {path}: it belongs to another user (uid {owner})")]
+    NotYours { path: String, owner: u32 },
     #[error("refusing to write {path}: it does not end in a folder name")]
     NoName { path: String },
+    #[error(
+        "refusing to write {path}: its name is {bytes} bytes, more than the {most} its file system takes"
+    )]
+    NameTooLong { path: String, bytes: usize, most: usize },
     #[error("another vbpsim is writing {path}{holder}")]
     Busy { path: String, holder: String },
     #[error("{lock} is in the way of the lock on {path}: it is not a lock file of vbpsim")]
@@ -219,6 +225,12 @@ impl FolderError {
             }
             FolderError::NotOwned { .. } => {
                 return "choose another --out (--force moves aside only what you own)".into();
+            }
+            FolderError::NotYours { .. } => {
+                return "choose another --out (vbpsim replaces only folders you own)".into();
+            }
+            FolderError::NameTooLong { .. } => {
+                return "choose a shorter folder name with --out".into();
             }
             FolderError::NoName { path } => {
                 let named = Path::new(path).join("results");
@@ -449,7 +461,14 @@ fn judge(target: &Target) -> Result<Verdict, FolderError> {
     match inspect(target)? {
         Found::Absent => Ok(Verdict::Absent),
         Found::Folder | Found::File => match replaceable(target, &target.kind) {
-            Ok(()) => Ok(Verdict::Replace),
+            Ok(()) => {
+                // Another user's results are theirs to replace, even where this user may.
+                owned(target).map_err(|e| match e {
+                    FolderError::NotOwned { path, owner } => FolderError::NotYours { path, owner },
+                    e => e,
+                })?;
+                Ok(Verdict::Replace)
+            }
             Err(_) if target.force => {
                 owned(target)?;
                 Ok(Verdict::MoveAside)
@@ -500,6 +519,7 @@ pub fn check_target(target: &Target) -> Result<Lock, FolderError> {
     // Refusals about what stands there come first: nothing is created beside a device.
     inspect(target)?;
     create_parent(target)?;
+    place::name_fits(target)?;
     let lock = Lock::acquire(&hidden(target, "lock"), &target.display().to_string())?;
     judge(target)?;
     let probe = beside(target, "probe")?;

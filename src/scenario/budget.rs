@@ -1,6 +1,7 @@
 //! `[budget_impact]`: the incident population, its growth and the new strategy's uptake year by
 //! year, for the budget impact analysis (ISPOR 2014 good practice).
 
+use super::diagnostic::number;
 use super::reader::{Reader, Value};
 use crate::model::BudgetImpact;
 use crate::model::limits::MAX_BUDGET_YEARS;
@@ -76,7 +77,8 @@ pub(super) fn read_budget_impact(
                     x.span(),
                     "budget_impact.growth",
                     format!(
-                        "expected an annual growth rate above −1 (−100 %) and at most 10, found {g}"
+                        "expected an annual growth rate above −1 (−100 %) and at most 10, found {}",
+                        number(g)
                     ),
                 );
                 None
@@ -119,7 +121,8 @@ fn count(r: &mut Reader, x: &Value<'_>, path: &str, zero: bool) -> Option<f64> {
             x.span(),
             path,
             format!(
-                "expected a number of patients {bound} and at most {MAX_MAGNITUDE:e}, found {n}"
+                "expected a number of patients {bound} and at most {MAX_MAGNITUDE:e}, found {}",
+                number(n)
             ),
         );
         None
@@ -134,7 +137,7 @@ fn read_uptake(r: &mut Reader, x: &Value<'_>, years: usize) -> Option<Vec<f64>> 
         if (0.0..=1.0).contains(&s) {
             Some(s)
         } else {
-            r.error(v.span(), path, format!("expected a share in [0, 1], found {s}"));
+            r.error(v.span(), path, format!("expected a share in [0, 1], found {}", number(s)));
             None
         }
     };

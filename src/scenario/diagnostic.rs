@@ -230,6 +230,13 @@ fn excerpt(line: &str, col: usize) -> (Cow<'_, str>, usize, Option<usize>) {
     (Cow::Owned(text), at, Some(end.saturating_sub(col - 1)))
 }
 
+/// A number as a message shows it: the shortest decimal that reads back to it when that is
+/// short, else in scientific notation (so that 1e-300 is not printed with 300 zeros).
+pub(crate) fn number(x: f64) -> String {
+    let plain = x.to_string();
+    if plain.len() <= 24 { plain } else { format!("{x:e}") }
+}
+
 /// `text` cut to its first `most` characters and "…" when longer.
 pub(crate) fn shorten(text: &str, most: usize) -> Cow<'_, str> {
     match text.char_indices().nth(most) {

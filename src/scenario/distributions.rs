@@ -5,6 +5,7 @@
 //! impossible.
 
 use super::diagnostic::did_you_mean;
+use super::diagnostic::number;
 use super::reader::{Reader, Value, describe, join};
 use crate::model::limits::MAX_MAGNITUDE;
 use crate::params::ParamDist;
@@ -75,7 +76,11 @@ pub(super) fn read_field(r: &mut Reader, v: &Value<'_>, path: &str) -> Option<Fi
         }
     };
     if !(x.abs() <= MAX_MAGNITUDE) {
-        r.error(v.span(), path, format!("expected a magnitude of at most 1e12, found {x}"));
+        r.error(
+            v.span(),
+            path,
+            format!("expected a magnitude of at most 1e12, found {}", number(x)),
+        );
         return None;
     }
     Some(Field { x, dim, span: v.span() })
@@ -271,8 +276,10 @@ pub(super) fn read_parameter(
                     field.span.clone(),
                     &join(path, "value"),
                     format!(
-                        "expected a point value the {dist} can take, in [{}, {}], found {x}",
-                        s.lower, s.upper
+                        "expected a point value the {dist} can take, in [{}, {}], found {}",
+                        s.lower,
+                        s.upper,
+                        number(x)
                     ),
                 );
                 return None;
@@ -296,7 +303,7 @@ fn beta(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f64)> {
                         k,
                         format!(
                             "expected a number in (0, {MAX_BETA_SHAPE:e}], found {}{CONCENTRATED}",
-                            fd.x
+                            number(fd.x)
                         ),
                     );
                     return None;
@@ -310,7 +317,7 @@ fn beta(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f64)> {
                     r,
                     &m,
                     "mean",
-                    format!("expected a mean strictly between 0 and 1, found {}", m.x),
+                    format!("expected a mean strictly between 0 and 1, found {}", number(m.x)),
                 );
                 return None;
             }
@@ -356,12 +363,17 @@ fn gamma(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f64)> 
         (Some(a), Some(b), None, None) => {
             for (fd, k) in [(&a, "shape"), (&b, "scale")] {
                 if !(fd.x > 0.0) {
-                    e.bad(r, fd, k, format!("expected a value greater than 0, found {}", fd.x));
+                    e.bad(
+                        r,
+                        fd,
+                        k,
+                        format!("expected a value greater than 0, found {}", number(fd.x)),
+                    );
                     return None;
                 }
             }
             if a.x < MIN_GAMMA_SHAPE {
-                let found = a.x;
+                let found = number(a.x);
                 let message = format!(
                     "expected a shape of at least {MIN_GAMMA_SHAPE}, found {found}{DISPERSED}"
                 );
@@ -375,7 +387,7 @@ fn gamma(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f64)> 
                     "shape",
                     format!(
                         "expected a shape of at most {MAX_GAMMA_SHAPE:e}, found {}{CONCENTRATED}",
-                        a.x
+                        number(a.x)
                     ),
                 );
                 return None;
@@ -385,7 +397,12 @@ fn gamma(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f64)> 
         (None, None, Some(m), Some(se)) => {
             for (fd, k) in [(&m, "mean"), (&se, "se")] {
                 if !(fd.x > 0.0) {
-                    e.bad(r, fd, k, format!("expected a value greater than 0, found {}", fd.x));
+                    e.bad(
+                        r,
+                        fd,
+                        k,
+                        format!("expected a value greater than 0, found {}", number(fd.x)),
+                    );
                     return None;
                 }
             }
@@ -424,14 +441,24 @@ fn lognormal(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f6
     Some(match (f.get("meanlog"), f.get("sdlog"), f.get("median"), f.ci95.clone()) {
         (Some(mu), Some(s), None, None) => {
             if !(s.x > 0.0) {
-                e.bad(r, &s, "sdlog", format!("expected a number greater than 0, found {}", s.x));
+                e.bad(
+                    r,
+                    &s,
+                    "sdlog",
+                    format!("expected a number greater than 0, found {}", number(s.x)),
+                );
                 return None;
             }
             (ParamDist::LogNormal { meanlog: mu.x, sdlog: s.x }, mu.x.exp())
         }
         (None, s, Some(m), ci) if s.is_some() != ci.is_some() => {
             if !(m.x > 0.0) {
-                e.bad(r, &m, "median", format!("expected a value greater than 0, found {}", m.x));
+                e.bad(
+                    r,
+                    &m,
+                    "median",
+                    format!("expected a value greater than 0, found {}", number(m.x)),
+                );
                 return None;
             }
             let sdlog = match (s, ci) {
@@ -441,7 +468,7 @@ fn lognormal(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f6
                             r,
                             &s,
                             "sdlog",
-                            format!("expected a number greater than 0, found {}", s.x),
+                            format!("expected a number greater than 0, found {}", number(s.x)),
                         );
                         return None;
                     }
@@ -479,7 +506,7 @@ fn normal(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f64)>
         return None;
     };
     if !(sd.x > 0.0) {
-        e.bad(r, &sd, "sd", format!("expected a value greater than 0, found {}", sd.x));
+        e.bad(r, &sd, "sd", format!("expected a value greater than 0, found {}", number(sd.x)));
         return None;
     }
     if e.dist == "normal" {
@@ -510,7 +537,12 @@ fn uniform(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f64)
         return None;
     };
     if !(lo.x < hi.x) {
-        e.bad(r, &hi, "upper", format!("expected upper above lower ({}), found {}", lo.x, hi.x));
+        e.bad(
+            r,
+            &hi,
+            "upper",
+            format!("expected upper above lower ({}), found {}", number(lo.x), number(hi.x)),
+        );
         return None;
     }
     Some((ParamDist::Uniform { lower: lo.x, upper: hi.x }, 0.5 * (lo.x + hi.x)))
@@ -529,7 +561,9 @@ fn triangular(r: &mut Reader, e: &Entry<'_>, f: &Fields) -> Option<(ParamDist, f
             "mode",
             format!(
                 "expected lower ≤ mode ≤ upper with lower < upper, found {}, {}, {}",
-                lo.x, mo.x, hi.x
+                number(lo.x),
+                number(mo.x),
+                number(hi.x)
             ),
         );
         return None;

@@ -1,6 +1,7 @@
 //! `[scenario]` and `[payer]`: the run's settings, the decision problem's framing (comparator,
 //! thresholds, willingness-to-pay grid) and the payer's perspective.
 
+use super::diagnostic::number;
 use super::reader::read_grid;
 use super::reader::{Check, Reader, Value, describe, join};
 use crate::model::limits::*;
@@ -154,7 +155,7 @@ fn read_discount(
                     r.error(
                         mv.span(),
                         "scenario.discount.manufacturer",
-                        format!("expected an annual rate in [0, 1), found {x}"),
+                        format!("expected an annual rate in [0, 1), found {}", number(x)),
                     );
                     None
                 }
@@ -172,7 +173,7 @@ fn read_discount(
                         r.error(
                             dv.span(),
                             &format!("scenario.discount.{key}"),
-                            format!("expected an annual rate in [0, 1), found {x}"),
+                            format!("expected an annual rate in [0, 1), found {}", number(x)),
                         );
                         None
                     }
@@ -309,7 +310,10 @@ fn read_perspective(r: &mut Reader, t: &DeTable<'_>, v: &Value<'_>) -> Option<Pe
                         r.error(
                             x.span(),
                             "payer.turnover",
-                            format!("expected an annual probability in [0, 1), found {p}"),
+                            format!(
+                                "expected an annual probability in [0, 1), found {}",
+                                number(p)
+                            ),
                         );
                         None
                     }

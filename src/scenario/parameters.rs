@@ -5,6 +5,7 @@
 //! se = "3 months" }`) and are converted to the internal scale before the distribution is
 //! built. A distribution that cannot exist is an error at the field that makes it impossible.
 
+use super::diagnostic::number;
 use super::distributions::{read_field, read_parameter};
 use super::reader::{ParamEntry, Reader, Value, join};
 use crate::model::Parameter;
@@ -74,7 +75,7 @@ fn read_dirichlet(r: &mut Reader, pt: &DeTable<'_>, span: &Range<usize>, path: &
                 r.error(
                     v.span(),
                     &kp,
-                    format!("expected a concentration greater than 0, found {a}"),
+                    format!("expected a concentration greater than 0, found {}", number(a)),
                 );
                 ok = false;
             }

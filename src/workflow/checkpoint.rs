@@ -66,7 +66,9 @@ pub enum CheckpointError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Found {
     Absent,
-    /// A folder holding nothing, or only a checkpoint's temporary files.
+    /// An empty folder: used, but kept when the checkpoint is removed (it may be the user's).
+    Empty,
+    /// A folder holding only a checkpoint's temporary files.
     Unmarked,
     /// A checkpoint: run.json with the marker, and only a checkpoint's files.
     Marked,
@@ -98,6 +100,9 @@ fn inspect(dir: &Path) -> Found {
     let known = |n: &str| FILES.contains(&n) || TEMPORARY.contains(&n);
     if entries.iter().any(|(name, file)| !file || !known(name)) {
         return Found::Foreign;
+    }
+    if entries.is_empty() {
+        return Found::Empty;
     }
     if !entries.iter().any(|(name, _)| name == MANIFEST) {
         return if entries.iter().all(|(name, _)| TEMPORARY.contains(&name.as_str())) {
@@ -158,6 +163,8 @@ pub struct Checkpoint {
     samples: Mutex<Option<Samples>>,
     /// Complete samples it holds (those resumed and those recorded since).
     held: std::sync::atomic::AtomicUsize,
+    /// Whether its folder stays when it is removed (an empty folder was there before it).
+    keep_folder: bool,
 }
 
 /// The lines of a checkpoint that could not be used.
@@ -202,10 +209,11 @@ impl Checkpoint {
     ) -> Result<Opened, CheckpointError> {
         let dir = folder(target);
         let shown = dir.display().to_string();
-        let found = match inspect(&dir) {
+        let seen = inspect(&dir);
+        let found = match seen {
             Found::Foreign => return Err(CheckpointError::Foreign { path: shown }),
             Found::Marked => true,
-            Found::Absent | Found::Unmarked => false,
+            Found::Absent | Found::Empty | Found::Unmarked => false,
         };
         let existed = dir.exists();
         let opened = Self::create(dir, run, resume, found);
@@ -213,9 +221,13 @@ impl Checkpoint {
             && !existed
         {
             // A disk that refused the new checkpoint is left as it was (no stub folder).
-            remove(&folder(target));
+            remove(&folder(target), false);
         }
-        opened
+        // An empty folder found there is left in place when the checkpoint goes.
+        opened.map(|mut o| {
+            o.checkpoint.keep_folder = seen == Found::Empty;
+            o
+        })
     }
 
     fn create(
@@ -252,8 +264,13 @@ impl Checkpoint {
         samples.append(lines.as_bytes()).map_err(write_err)?;
         std::fs::rename(&tmp, dir.join(SAMPLES_FILE)).map_err(write_err)?;
         let held = done.len().into();
-        let checkpoint =
-            Checkpoint { dir, run: identity, samples: Mutex::new(Some(samples)), held };
+        let checkpoint = Checkpoint {
+            dir,
+            run: identity,
+            samples: Mutex::new(Some(samples)),
+            held,
+            keep_folder: false,
+        };
         Ok(Opened { checkpoint, done, dropped, found })
     }
 
@@ -276,7 +293,7 @@ impl Checkpoint {
     /// are removed, then the folder if that left it empty.
     pub fn finish(self) {
         drop(self.samples);
-        remove(&self.dir);
+        remove(&self.dir, self.keep_folder);
     }
 
     /// The run failed: the checkpoint stays for --resume if it holds a complete sample, and is
@@ -290,12 +307,15 @@ impl Checkpoint {
     }
 }
 
-/// Remove a checkpoint's own files, then its folder if that left it empty.
-fn remove(dir: &Path) {
+/// Remove a checkpoint's own files, then its folder if that left it empty (unless it is to be
+/// kept).
+fn remove(dir: &Path, keep_folder: bool) {
     for f in FILES.iter().chain(TEMPORARY) {
         let _ = std::fs::remove_file(dir.join(f));
     }
-    let _ = std::fs::remove_dir(dir);
+    if !keep_folder {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 /// The samples of an interrupted run, if it is `run`, and the lines not used.

@@ -105,7 +105,19 @@ pub struct Writes {
     pub checkpoint: u64,
     /// Lines of a shard's samples.jsonl.
     pub shard: u64,
+    /// Bytes of the scenario's text (every layer), which a shard's run.json records.
+    pub scenario_text: u64,
 }
+
+impl Writes {
+    /// Whether anything written grows with the PSA samples.
+    pub fn grows(&self) -> bool {
+        self.samples + self.checkpoint + self.shard > 0
+    }
+}
+
+/// A shard's folder besides its lines: run.json without the scenario's text.
+pub const SHARD_FIXED_BYTES: u64 = 64 << 10;
 
 /// What a command will write, in bytes, with the margin.
 pub fn estimate(per_sample: SampleBytes, writes: Writes) -> u128 {
@@ -118,7 +130,14 @@ pub fn estimate(per_sample: SampleBytes, writes: Writes) -> u128 {
     let line = per_sample.line as u128;
     let lines = line * writes.shard as u128
         + line.div_ceil(CHECKPOINT_COMPRESSION as u128) * writes.checkpoint as u128;
-    ((folder + lines) as f64 * MARGIN).ceil() as u128 + FIXED_BYTES as u128
+    // A shard's folder holds run.json (with the scenario's text, its characters escaped at
+    // most twice as long) and samples.jsonl; any other folder its tables, plots and report.
+    let fixed = if writes.shard > 0 {
+        SHARD_FIXED_BYTES as u128 + 2 * writes.scenario_text as u128
+    } else {
+        FIXED_BYTES as u128
+    };
+    ((folder + lines) as f64 * MARGIN).ceil() as u128 + fixed
 }
 
 /// One PSA sample of `model`'s shape, every number [`TYPICAL`].
@@ -188,6 +207,8 @@ pub struct NoSpace {
 
 impl NoSpace {
     pub const HELP: &'static str = "free space on that disk, choose another --out, or lower --samples (the PSA's rows take most of it)";
+    /// For a command whose outputs do not grow with PSA samples.
+    pub const HELP_FIXED: &'static str = "free space on that disk, or choose another --out";
 }
 
 /// Refuse outputs of `need` bytes (an [`estimate`]) where `free` bytes are free (`None`:
@@ -270,8 +291,13 @@ mod tests {
         let asked = Writes { psa_csv: true, ..writes(many) };
         assert_eq!(estimate(bytes, asked), with_margin(many as u128 * 1100 + 2000 * 10));
         // A shard's lines are plain; a checkpoint's compressed.
-        let shard = Writes { shard: 10, ..Writes::default() };
-        assert_eq!(estimate(bytes, shard), with_margin(10 * 2000));
+        let shard = Writes { shard: 10, scenario_text: 1000, ..Writes::default() };
+        // Its folder: run.json, with the scenario's text escaped at most twice as long.
+        let shard_folder = SHARD_FIXED_BYTES as u128 + 2 * 1000;
+        assert_eq!(
+            estimate(bytes, shard),
+            with_margin(10 * 2000) - FIXED_BYTES as u128 + shard_folder
+        );
         let checkpoint = Writes { checkpoint: 10, ..Writes::default() };
         assert_eq!(
             estimate(bytes, checkpoint),

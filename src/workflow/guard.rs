@@ -100,7 +100,8 @@ pub enum GuardError {
     )]
     Overflow { what: String, trajectories: u128 },
     #[error(
-        "{what} would simulate {trajectories:.3e} trajectories in {simulations} simulations: about {} at the guard's reference speed ({} per second on each of {threads} thread{}), more than a day{}",
+        "{what} would simulate {trajectories:.3e} trajectories in {simulations} simulation{}: about {} at the guard's reference speed ({} per second on each of {threads} thread{}), more than a day{}",
+        if *simulations == 1 { "" } else { "s" },
         duration(*seconds),
         rate_text(REFERENCE_RATE),
         if *threads == 1 { "" } else { "s" },
@@ -278,12 +279,25 @@ pub fn duration(seconds: f64) -> String {
 pub fn bytes(n: u128) -> String {
     let n = n as f64;
     let gib = 1024.0 * 1024.0 * 1024.0;
-    if n >= gib { format!("{:.1} GiB", n / gib) } else { format!("{:.0} MiB", n / 1024.0 / 1024.0) }
+    if n >= gib {
+        format!("{:.1} GiB", n / gib)
+    } else if n >= 1024.0 * 1024.0 {
+        format!("{:.0} MiB", n / 1024.0 / 1024.0)
+    } else {
+        format!("{:.0} KiB", n / 1024.0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_the_unit_that_shows_them() {
+        assert_eq!(bytes(276 << 10), "276 KiB");
+        assert_eq!(bytes(8 << 20), "8 MiB");
+        assert_eq!(bytes(3 << 30), "3.0 GiB");
+    }
 
     fn work(trajectories: u128, memory_bytes: u128) -> Workload {
         Workload { trajectories, simulations: 1, memory_bytes }

@@ -177,7 +177,12 @@ fn a_checkpoint_the_disk_refuses_leaves_no_stub() {
         .unwrap();
     status(&run, 1, "a run with files limited to 10 KiB");
     let stderr = text_of(&run.stderr);
-    assert!(stderr.contains("warning: no checkpoint for --resume: cannot write"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: this run keeps no checkpoint (no --resume if it is interrupted): cannot write"
+        ),
+        "{stderr}"
+    );
     assert!(stderr.contains("error: cannot write"), "{stderr}");
     assert!(
         !stderr.contains("= note:"),

@@ -379,6 +379,13 @@ fn any_name_a_file_system_takes_works_as_out() {
     assert_eq!(std::fs::read_to_string(Path::new(moved).join("notes.txt")).unwrap(), "mine");
     assert!(Path::new(moved).file_name().unwrap().len() < 255, "{moved}");
     shard(&dir.path().join(name.replace('s', "k")), 1, &[], 0);
+    // One byte more than the file system takes: refused before anything is simulated (a large
+    // PSA would otherwise run to its end and fail when moved into place).
+    let long = dir.path().join(format!("{name}{}", "x".repeat(6)));
+    let big = ["run", "--patients", "20000", "--samples", "200", "--quiet"];
+    let stderr = write(&big, &long, &["--force"], 2);
+    one_line_and_hint(&stderr, "its name is 256 bytes, more than the 255", "a shorter folder name");
+    assert_eq!(listing(dir.path()).len(), 4, "nothing new: {:?}", listing(dir.path()));
 }
 
 #[test]
@@ -407,7 +414,7 @@ fn the_operating_systems_folders_are_never_written_even_with_force() {
         ("/etc/vbpsim-output-test", "inside /etc"),
         ("/usr/share/vbpsim-output-test", "inside /usr"),
         ("/usr", "inside /usr"),
-        ("/home", "/home, a folder at the top of the file system"),
+        ("/home", "/home, at the top of the file system"),
     ] {
         if out == "/home" && !Path::new(out).is_dir() {
             continue;
@@ -520,6 +527,27 @@ fn an_ordinary_user_gets_the_same_refusals_and_keeps_their_own_work() {
     run_as_nobody(&results, &[], 0);
     run_as_nobody(&results, &[], 0);
     assert_eq!(kind_of(&results), "run");
+    // Results are replaced only by their owner: root's by nobody, nobody's by root, are not,
+    // with or without --force; each stays byte for byte.
+    let roots_results = dir.path().join("roots_results");
+    run(&roots_results, &[], 0);
+    for (out, extra) in [(&roots_results, &[][..]), (&roots_results, &["--force"])] {
+        let before = contents(out);
+        let stderr = run_as_nobody(out, extra, 2);
+        assert!(stderr.contains("refusing to replace") && stderr.contains("(uid 0)"), "{stderr}");
+        assert_eq!(contents(out), before);
+    }
+    let before = contents(&results);
+    let stderr = run(&results, &[], 2);
+    one_line_and_hint(
+        &stderr,
+        &format!(
+            "refusing to replace {}: it belongs to another user (uid 65534)",
+            results.display()
+        ),
+        "vbpsim replaces only folders you own",
+    );
+    assert_eq!(contents(&results), before);
     let theirs = dir.path().join("theirs");
     std::fs::create_dir(&theirs).unwrap();
     std::fs::write(theirs.join("notes.txt"), "nobody's").unwrap();

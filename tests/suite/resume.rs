@@ -161,7 +161,7 @@ fn a_folder_the_user_owns_is_never_a_checkpoint() {
     std::fs::write(theirs.join("notes.txt"), "mine").unwrap();
     let args = ["--samples", "2", "--patients", "300"];
     let o = expect(vbpsim().args(["run", "--out"]).arg(&out).args(args), 0);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no checkpoint for --resume"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("this run keeps no checkpoint"));
     assert!(out.join("psa.csv").exists());
     let o = expect(vbpsim().args(["run", "--resume", "--out"]).arg(&out).args(args), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("is in the way of the run's checkpoint"));

@@ -88,8 +88,7 @@ fn system_place(path: &Path, exists: bool) -> Option<String> {
     if SYSTEM_TREES.contains(&top.as_str()) {
         return Some(format!("inside /{top}"));
     }
-    (exists && parts.next().is_none())
-        .then(|| format!("/{top}, a folder at the top of the file system"))
+    (exists && parts.next().is_none()).then(|| format!("/{top}, at the top of the file system"))
 }
 
 /// A folder's absolute path with every link resolved, for a folder that may not exist yet:
@@ -149,4 +148,26 @@ pub(super) fn owned(path: &Path) -> Result<(), FolderError> {
         }
         _ => Ok(()),
     }
+}
+
+/// A name longer than the file system of its folder takes (`NAME_MAX`, 255 bytes on Linux's
+/// file systems) would be refused only when the finished folder is moved into place, after
+/// the simulation: refused before. The folder above must exist (it is created first).
+pub(super) fn name_fits(path: &Path) -> Result<(), FolderError> {
+    let Some(name) = path.file_name() else { return Ok(()) };
+    let bytes = name.len();
+    let most = name_max(&parent_of(path)).unwrap_or(255);
+    if bytes > most {
+        return Err(FolderError::NameTooLong { path: path.display().to_string(), bytes, most });
+    }
+    Ok(())
+}
+
+/// The longest name the file system of `folder` takes, as `pathconf` reports it.
+fn name_max(folder: &Path) -> Option<usize> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(folder.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a NUL-terminated path; pathconf only reads it.
+    let most = unsafe { libc::pathconf(c.as_ptr(), libc::_PC_NAME_MAX) };
+    usize::try_from(most).ok().filter(|&m| m > 0)
 }

@@ -253,3 +253,15 @@ fn duplicate_thresholds_are_refused() {
     r.diag(loc(&text, "thresholds = [100000, 150000, 1e5]", "1e5"), "scenario.thresholds[2]")
         .says(&["duplicate threshold 100000"]);
 }
+
+#[test]
+fn an_extreme_number_is_quoted_in_scientific_notation() {
+    // Rust prints -1e-300 with 300 zeros; a message shows it as it was written.
+    let text = edit("costs = 0.03", "costs = -1e-300");
+    let r = rejected(&text);
+    r.diag(loc(&text, "costs = -1e-300", "-1e-300"), "scenario.discount.costs")
+        .says(&["expected an annual rate in [0, 1), found -1e-300"]);
+    r.expect_count(1);
+    let text = edit("costs = 0.03", "costs = 1e300");
+    rejected(&text).says_somewhere(&["found 1e300"]);
+}
