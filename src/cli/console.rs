@@ -35,3 +35,32 @@ pub fn failure(e: &std::io::Error) -> Failure {
     };
     Failure::other(format!("error: cannot write to standard output: {e}\n  = help: {hint}"))
 }
+
+/// `text` with every control character but the line break and the tab replaced by its
+/// Unicode control picture (ESC → ␛, DEL → ␡; the C1 controls by �): a message quoting a
+/// scenario's or a path's text must not send escape sequences to the user's terminal. One
+/// character for one, so a caret under a quoted line stays in its column.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let picture = |c: char| match c as u32 {
+        n @ 0..=0x1f => char::from_u32(0x2400 + n).unwrap_or('\u{fffd}'),
+        0x7f => '\u{2421}',
+        _ => '\u{fffd}',
+    };
+    text.chars().map(|c| if hidden(c) { picture(c) } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(visible("plain\n\ttext"), "plain\n\ttext");
+        assert_eq!(visible("a\u{1b}[31mRED\u{7}\r"), "a\u{241b}[31mRED\u{2407}\u{240d}");
+        assert_eq!(visible("\u{7f}\u{9b}"), "\u{2421}\u{fffd}");
+    }
+}

@@ -4,11 +4,13 @@
 //! ([`failure`]), checked standard output ([`console`]), the progress bar ([`progress`]) and
 //! one file per group of commands.
 
-/// Print a line to stderr, ignoring a closed pipe (`vbpsim check x | head` must not panic).
+/// Print a line to stderr, ignoring a closed pipe (`vbpsim check x | head` must not panic),
+/// with control characters from the user's text made visible (see [`console::visible`]).
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", crate::console::visible(&text));
     }};
 }
 

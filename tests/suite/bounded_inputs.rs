@@ -250,3 +250,14 @@ fn a_discount_rate_too_small_to_discount_runs_as_zero() {
     assert_eq!(summaries[1], summaries[0]);
     assert_eq!(summaries[2], summaries[0]);
 }
+
+#[test]
+fn control_characters_in_an_error_are_shown_not_sent_to_the_terminal() {
+    // An escape sequence in a --set value (or a scenario's text) is quoted in the error's
+    // excerpt: shown as ␛, never written raw to stderr where it would recolour the terminal.
+    let set = "scenario.name=\"a\u{1b}[31mRED\"";
+    let o = expect(vbpsim().args(["check", "scenarios/nsclc_egfr.toml", "--set", set]), 2);
+    let stderr = text_of(&o.stderr);
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(stderr.contains("a\u{241b}[31mRED"), "{stderr}");
+}
