@@ -266,6 +266,9 @@ pub struct Regimen {
     pub response: Response,
     /// How progression and death times arise on this regimen.
     pub course: CourseSpec,
+    /// Prognostic effects: hazard ratios on the course's transitions for patients whose
+    /// tumour carries a biomarker (several carried biomarkers multiply).
+    pub prognosis: Vec<Prognosis>,
     /// Cost per year after progression (subsequent therapy).
     pub post_progression_cost: Slot,
     pub discontinuation: Option<TteSpec>,
@@ -314,6 +317,27 @@ pub struct Immunotherapy {
     /// Treatment continues after a first sign of progression until a confirmation scan this
     /// long after it.
     pub beyond_progression: Option<Slot>,
+}
+
+/// A hazard ratio on one transition of a regimen's course for patients whose primary tumour
+/// carries `biomarker`: the transition's cumulative hazard is multiplied by it (proportional
+/// hazards), whatever the response.
+#[derive(Clone, Debug)]
+pub struct Prognosis {
+    pub biomarker: usize,
+    pub transition: Transition,
+    pub hazard_ratio: Slot,
+}
+
+/// A transition of a regimen's course, as prognostic effects name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// Progression (responders and non-responders), or partitioned survival's PFS curve.
+    Progression,
+    /// Death before progression, or partitioned survival's OS curve.
+    Death,
+    /// Death after progression (its clock reset at progression).
+    AfterProgression,
 }
 
 /// The event-time model of a regimen.

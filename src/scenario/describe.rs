@@ -1,6 +1,6 @@
 //! The one-screen summary printed by `vbpsim check`.
 
-use crate::model::{CourseSpec, Model, Regimen, Test, TteForm, TteSpec};
+use crate::model::{CourseSpec, Model, Regimen, Test, Transition, TteForm, TteSpec};
 use crate::scenario::Scenario;
 use crate::units::Dimension;
 use std::fmt::Write;
@@ -211,6 +211,22 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
             let _ = writeln!(o, "             partitioned survival: PFS {}", tte(m, pfs));
             let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
         }
+    }
+    let partitioned = matches!(r.course, CourseSpec::Partitioned { .. });
+    for g in &r.prognosis {
+        let transition = match (g.transition, partitioned) {
+            (Transition::Progression, false) => "progression",
+            (Transition::Progression, true) => "PFS",
+            (Transition::Death, false) => "death before progression",
+            (Transition::Death, true) => "OS",
+            (Transition::AfterProgression, _) => "death after progression",
+        };
+        let _ = writeln!(
+            o,
+            "             prognosis: {}+ hazard ratio {} on {transition}",
+            m.biomarkers[g.biomarker].name,
+            m.value(g.hazard_ratio)
+        );
     }
     if let Some(mo) = &r.monitoring {
         let _ = writeln!(

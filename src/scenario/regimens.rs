@@ -27,6 +27,7 @@ pub(super) fn read_regimen(
             "drugs",
             "administration",
             "response",
+            "prognosis",
             "progression",
             "death_before_progression",
             "after_progression",
@@ -62,6 +63,12 @@ pub(super) fn read_regimen(
     } else {
         read_clinical_course(r, e, p)
     };
+    let prognosis = match t.get("prognosis") {
+        Some(v) => {
+            read_prognosis(r, v, &join(p, "prognosis"), biomarkers, t.contains_key("partitioned"))
+        }
+        None => Some(Vec::new()),
+    };
     let immunotherapy = read_immunotherapy(r, t, p);
     let monitoring = match t.get("monitoring") {
         Some(v) => read_monitoring(r, v, &join(p, "monitoring")).map(Some),
@@ -78,6 +85,7 @@ pub(super) fn read_regimen(
         administration: administration?,
         response: response?,
         course: course?,
+        prognosis: prognosis?,
         post_progression_cost: pps_cost?,
         discontinuation: discontinuation?,
         adverse_events: adverse_events?,
@@ -543,4 +551,66 @@ fn read_response(
             Some(Response { by_biomarker: Vec::new(), otherwise })
         }
     }
+}
+
+/// `prognosis = { <biomarker> = { <transition> = <hazard ratio>, … }, … }`: hazard ratios on
+/// the course's transitions for patients whose tumour carries the biomarker. A clinical course
+/// names `progression`, `death_before_progression` and `after_progression`; a partitioned one
+/// `pfs` and `os`.
+fn read_prognosis(
+    r: &mut Reader,
+    v: &Value<'_>,
+    p: &str,
+    biomarkers: &[String],
+    partitioned: bool,
+) -> Option<Vec<Prognosis>> {
+    let transitions: &[(&str, Transition)] = if partitioned {
+        &[("pfs", Transition::Progression), ("os", Transition::Death)]
+    } else {
+        &[
+            ("progression", Transition::Progression),
+            ("death_before_progression", Transition::Death),
+            ("after_progression", Transition::AfterProgression),
+        ]
+    };
+    let names: Vec<&str> = transitions.iter().map(|(n, _)| *n).collect();
+    let table = r.table(v, p)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (k, x) in table.iter() {
+        let key = k.get_ref().as_ref();
+        let kp = join(p, key);
+        let Some(b) = biomarkers.iter().position(|n| n == key) else {
+            let listing =
+                format!("keys are biomarker names (defined biomarkers: {})", biomarkers.join(", "));
+            let candidates: Vec<&str> = biomarkers.iter().map(String::as_str).collect();
+            let help = Some(match super::diagnostic::did_you_mean(key, candidates) {
+                Some(s) => format!("did you mean `{s}`? {listing}"),
+                None => listing,
+            });
+            r.error_help(k.span(), &kp, format!("undefined biomarker `{key}`"), help);
+            ok = false;
+            continue;
+        };
+        let Some(ratios) = r.table(x, &kp) else {
+            ok = false;
+            continue;
+        };
+        r.check_keys(ratios, &kp, &names);
+        for (tk, hv) in ratios.iter() {
+            let Some(&(_, transition)) =
+                transitions.iter().find(|(n, _)| *n == tk.get_ref().as_ref())
+            else {
+                ok = false;
+                continue;
+            };
+            match r.quantity(hv, &join(&kp, tk.get_ref()), Dimension::Number, Check::Positive) {
+                Some(hazard_ratio) => {
+                    out.push(Prognosis { biomarker: b, transition, hazard_ratio })
+                }
+                None => ok = false,
+            }
+        }
+    }
+    ok.then_some(out)
 }

@@ -8,6 +8,7 @@ use super::prepared::{
 };
 use crate::accounting::discount::CYCLE_TOLERANCE;
 use crate::accounting::record::{Course, MAX_TESTS_RUN, PatientRecord, blank};
+use crate::model::Transition;
 use crate::model::limits::MAX_BIOMARKERS;
 use crate::rng::{PatientKey, Process, ProcessKind};
 use crate::survival::TimeToEvent;
@@ -30,6 +31,18 @@ impl EventDraw {
     #[inline]
     pub fn time(&self, d: &TimeToEvent) -> f64 {
         d.sample_with_hazard(self.u, self.h)
+    }
+
+    /// The draw of a cumulative hazard multiplied by `hazard_ratio`: the same exponential
+    /// variate E = −ln u reaches H·HR at H⁻¹(E / HR), so the time is drawn as if at
+    /// u^(1/HR). A ratio of 1 leaves the draw as it is (bit for bit).
+    #[inline]
+    pub fn scaled(self, hazard_ratio: f64) -> Self {
+        if hazard_ratio == 1.0 {
+            return self;
+        }
+        let h = self.h / hazard_ratio;
+        EventDraw { u: (-h).exp(), h }
     }
 }
 
@@ -358,6 +371,19 @@ pub fn course_into(
     // The response probability and the share of the tumour it applies to, computed once.
     let (p, share) = response_probability(reg, tumour);
     let responder = latent_response(reg, p, line);
+    // Prognostic hazard ratios of the biomarkers the primary carries (response is decided
+    // above, on the unscaled draws).
+    let (mut progression_hr, mut death_hr, mut after_hr) = (1.0, 1.0, 1.0);
+    for &(b, transition, hr) in &reg.prognosis {
+        if tumour.primary & (1 << b) != 0 {
+            match transition {
+                Transition::Progression => progression_hr *= hr,
+                Transition::Death => death_hr *= hr,
+                Transition::AfterProgression => after_hr *= hr,
+            }
+        }
+    }
+    let progression_draw = line.progression.scaled(progression_hr);
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
     // is treated from t0 on, if still alive and progression-free then.
@@ -370,7 +396,7 @@ pub fn course_into(
         } => {
             let f = if responder { share } else { 1.0 };
             let tp = if !responder {
-                line.progression.time(progression_non_responder)
+                progression_draw.time(progression_non_responder)
             } else if f < 1.0 {
                 // Lesions without the marker do not respond: the responder's cumulative
                 // hazard of progression mixes the two by burden, f·H_r + (1 − f)·H_n.
@@ -378,14 +404,15 @@ pub fn course_into(
                     progression_responder,
                     progression_non_responder,
                     f,
-                    line.progression.h,
+                    progression_draw.h,
                 )
             } else {
-                line.progression.time(progression_responder)
+                progression_draw.time(progression_responder)
             };
-            let td = line.death.time(death_before_progression);
+            let td = line.death.scaled(death_hr).time(death_before_progression);
             if tp < td {
-                let death = tp + line.post_progression.time(post_progression_survival);
+                let after = line.post_progression.scaled(after_hr);
+                let death = tp + after.time(post_progression_survival);
                 (tp, death)
             } else {
                 (f64::INFINITY, td)
@@ -396,8 +423,9 @@ pub fn course_into(
             // P(min(T_pfs, T_os) > t) = min(S_pfs(t), S_os(t)), the partitioned-survival
             // progression-free share with PFS capped by OS. Small uniforms give long times, so
             // the responders are the share p of patients with the longest PFS.
-            let tp = line.progression.time(pfs);
-            let td = line.progression.time(os);
+            // Hazard ratios scale each curve's cumulative hazard (S^HR) on that one uniform.
+            let tp = progression_draw.time(pfs);
+            let td = line.progression.scaled(death_hr).time(os);
             (if tp < td { tp } else { f64::INFINITY }, td)
         }
     };

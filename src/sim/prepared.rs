@@ -8,7 +8,7 @@ use crate::accounting::discount::{Cycle, CycleSums, Discount};
 use crate::accounting::schedule::DrugSchedule;
 use crate::contracts::{Kind, PreparedContract};
 use crate::model::CategoryIndex;
-use crate::model::{Arm, CourseSpec, Model, Perspective, Slot, Specimen, TteSpec};
+use crate::model::{Arm, CourseSpec, Model, Perspective, Slot, Specimen, Transition, TteSpec};
 use crate::rng::{Process, ProcessKind};
 use crate::survival::{DistributionError, TimeToEvent};
 
@@ -153,6 +153,9 @@ pub struct PreparedRegimen {
     pub response_by_biomarker: Vec<(usize, f64)>,
     pub response_otherwise: f64,
     pub course: PreparedCourse,
+    /// (biomarker, transition, hazard ratio): prognostic effects, applied to patients whose
+    /// primary tumour carries the biomarker.
+    pub prognosis: Vec<(usize, Transition, f64)>,
     pub post_progression_cost: f64,
     pub discontinuation: Option<TimeToEvent>,
     pub adverse_events: Vec<PreparedAdverseEvent>,
@@ -501,6 +504,11 @@ fn prepare_regimen(
                 os: build(os, "partitioned.os")?,
             },
         },
+        prognosis: r
+            .prognosis
+            .iter()
+            .map(|g| (g.biomarker, g.transition, v(g.hazard_ratio)))
+            .collect(),
         post_progression_cost: v(r.post_progression_cost),
         discontinuation: match &r.discontinuation {
             Some(d) => Some(build(d, "discontinuation")?),

@@ -29,6 +29,7 @@ mod partitioned;
 mod partners;
 mod payer;
 mod plots;
+mod prognosis;
 mod psa;
 mod reflex;
 mod report;
