@@ -408,6 +408,9 @@ pub struct Strategy {
     pub uptake: Slot,
     /// Regimen whose drugs are given while waiting for test results.
     pub bridging: Option<usize>,
+    /// Regimen whose course a tested patient follows from diagnosis until treatment starts:
+    /// `waiting`, else the bridging regimen, else the default regimen.
+    pub waiting: usize,
     /// (biomarker read positive, regimen), first match wins.
     pub rules: Vec<(usize, usize)>,
     pub default: usize,

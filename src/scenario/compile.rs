@@ -102,7 +102,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
             r.check_keys(
                 e.table,
                 &e.path,
-                &["name", "test", "rules", "default", "uptake", "bridging"],
+                &["name", "test", "rules", "default", "uptake", "bridging", "waiting"],
             );
             read_strategy(r, e, name, &test_names, &regimen_names, &positives, &tests)
         })

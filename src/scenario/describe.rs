@@ -289,11 +289,12 @@ fn strategies(o: &mut String, m: &Model) {
             if m.strategies[meta.comparator].name == st.name { " (comparator)" } else { "" },
             st.test.map_or(String::new(), |t| {
                 format!(
-                    "test {}{}{}; ",
+                    "test {}{}{}, waiting on {}; ",
                     m.tests[t].name,
                     if uptake < 1.0 { format!(" (uptake {uptake})") } else { String::new() },
                     st.bridging
-                        .map_or(String::new(), |b| format!(", bridging {}", m.regimens[b].name))
+                        .map_or(String::new(), |b| format!(", bridging {}", m.regimens[b].name)),
+                    m.regimens[st.waiting].name
                 )
             }),
             if rules.is_empty() { String::new() } else { format!("{}; ", rules.join("; ")) },

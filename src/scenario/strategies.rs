@@ -28,7 +28,11 @@ pub(super) fn read_strategy(
         Some(v) => r.resolve(v, &join(p, "bridging"), "regimen", regimens).map(Some),
         None => Some(None),
     };
-    for key in ["uptake", "bridging"] {
+    let waiting = match t.get("waiting") {
+        Some(v) => r.resolve(v, &join(p, "waiting"), "regimen", regimens).map(Some),
+        None => Some(None),
+    };
+    for key in ["uptake", "bridging", "waiting"] {
         if let (Some(v), None) = (t.get(key), t.get("test")) {
             r.error(
                 v.span(),
@@ -93,13 +97,15 @@ pub(super) fn read_strategy(
             Some(format!("defined tests: {}", tests.join(", "))),
         );
     }
+    let (bridging, default) = (bridging?, default?);
     Some(Strategy {
         name: name.to_string(),
         test: test?,
         uptake: uptake?,
-        bridging: bridging?,
+        bridging,
+        waiting: waiting?.or(bridging).unwrap_or(default),
         rules: rules?,
-        default: default?,
+        default,
     })
 }
 

@@ -11,7 +11,7 @@ use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
 use super::exposure::{StartFactors, documented, exposure, exposure_from};
 use super::patient::{
     FIRST_LINE, LineDraws, LineProcesses, Tumour, course_into, coverage_end, pathway,
-    second_line as second_line_of, treat, tumour,
+    second_line as second_line_of, treat, tumour, waited_course_into,
 };
 use super::prepared::Prepared;
 use crate::accounting::record::{Course, Outcomes, PatientRecord, blank};
@@ -357,18 +357,19 @@ fn simulate_chunk(
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
             values.fill(None);
             for (s, touched_s) in touched.iter_mut().enumerate() {
-                let Way { rec, course: c, second } = scratch.way(prep, layout, &patient, s);
+                let Way { rec, course: c, second, valued_as, shared } =
+                    scratch.way(prep, layout, &patient, s);
                 // The course valued: through both lines when a second line was taken.
                 let valued = match second {
                     Some((_, whole)) if whole.second.is_some() => whole,
                     _ => c,
                 };
                 // Strategies reaching the same regimen share the patient's course and its value.
-                let value = if std::ptr::eq(valued, c) {
+                let value = if shared && std::ptr::eq(valued, c) {
                     *values[rec.regimen]
                         .get_or_insert_with(|| value_course(prep, rec.regimen, c, *covered))
                 } else {
-                    value_course(prep, rec.regimen, valued, *covered)
+                    value_course(prep, valued_as, valued, *covered)
                 };
                 let second = second.as_ref().map(|(rec2, _)| rec2);
                 let list = layout.list_arm[s];
@@ -488,6 +489,12 @@ struct Way<'a> {
     rec: &'a PatientRecord,
     course: &'a Course,
     second: &'a Option<(PatientRecord, Course)>,
+    /// The regimen whose course `course` is, for its value: the treatment's, or the waiting
+    /// regimen's when the patient progressed or died waiting.
+    valued_as: usize,
+    /// Whether `course` is the patient's course on `valued_as` from diagnosis, shared by every
+    /// strategy reaching that regimen (not a course continued after a wait).
+    shared: bool,
 }
 
 /// Per-patient working state of a chunk: courses shared by strategies reaching the same
@@ -498,6 +505,9 @@ struct Scratch {
     /// made the processor wait for its stores to land before it could load them whole.
     courses: Vec<Course>,
     known: Vec<bool>,
+    /// The course of the current strategy when it waits on another regimen than it treats
+    /// with (not shared).
+    waited: Course,
     second_line: LineProcesses,
     line2: Option<LineDraws>,
     /// The current strategy's first-line record and second line, built in place (records
@@ -512,6 +522,7 @@ impl Scratch {
         Scratch {
             courses: vec![none; prep.regimens.len()],
             known: vec![false; prep.regimens.len()],
+            waited: none,
             second_line: LineProcesses::new(FIRST_LINE + 1),
             line2: None,
             rec: blank(0.0),
@@ -539,15 +550,23 @@ impl Scratch {
     /// The patient's way through strategy `s` (inlined: it runs for every trajectory).
     #[inline(always)]
     fn way(&mut self, prep: &Prepared, layout: &Layout, p: &Patient<'_>, s: usize) -> Way<'_> {
-        let Scratch { courses, known, second_line, line2, rec, second } = self;
+        let Scratch { courses, known, waited, second_line, line2, rec, second } = self;
         rec.reset(p.covered);
-        pathway(prep, p.key, &p.at_diagnosis, p.line, (&prep.strategies[s], 0.0), rec);
+        let strategy = &prep.strategies[s];
+        pathway(prep, p.key, &p.at_diagnosis, p.line, (strategy, 0.0), rec);
         let regimen = rec.regimen;
-        if !known[regimen] {
-            course_into(prep, &p.at_diagnosis, p.line, regimen, &mut courses[regimen]);
-            known[regimen] = true;
-        }
-        let c = &courses[regimen];
+        let (c, valued_as, shared) = if strategy.waiting != regimen && rec.start > 0.0 {
+            // Waiting on another regimen's course: this strategy's own.
+            let wait = (strategy.waiting, rec.start);
+            let ended = waited_course_into(prep, &p.at_diagnosis, p.line, wait, regimen, waited);
+            (&*waited, if ended { strategy.waiting } else { regimen }, false)
+        } else {
+            if !known[regimen] {
+                course_into(prep, &p.at_diagnosis, p.line, regimen, &mut courses[regimen]);
+                known[regimen] = true;
+            }
+            (&courses[regimen], regimen, true)
+        };
         treat(prep, p.key, p.line, c, rec);
         *second = None;
         if layout.second_lines {
@@ -560,7 +579,7 @@ impl Scratch {
                 *second = Some((rec2, whole));
             }
         }
-        Way { rec, course: c, second }
+        Way { rec, course: c, second, valued_as, shared }
     }
 }
 

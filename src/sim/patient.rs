@@ -373,16 +373,7 @@ pub fn course_into(
     let responder = latent_response(reg, p, line);
     // Prognostic hazard ratios of the biomarkers the primary carries (response is decided
     // above, on the unscaled draws).
-    let (mut progression_hr, mut death_hr, mut after_hr) = (1.0, 1.0, 1.0);
-    for &(b, transition, hr) in &reg.prognosis {
-        if tumour.primary & (1 << b) != 0 {
-            match transition {
-                Transition::Progression => progression_hr *= hr,
-                Transition::Death => death_hr *= hr,
-                Transition::AfterProgression => after_hr *= hr,
-            }
-        }
-    }
+    let (progression_hr, death_hr, after_hr) = ratios(reg, tumour);
     let progression_draw = line.progression.scaled(progression_hr);
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
@@ -433,6 +424,150 @@ pub fn course_into(
     out.progression = progression;
     out.death = death;
     out.second = None;
+}
+
+/// The prognostic hazard ratios of the biomarkers the primary carries, per transition
+/// (progression, death before progression, death after progression).
+#[inline]
+fn ratios(reg: &PreparedRegimen, tumour: &Tumour) -> (f64, f64, f64) {
+    let (mut progression, mut death, mut after) = (1.0, 1.0, 1.0);
+    for &(b, transition, hr) in &reg.prognosis {
+        if tumour.primary & (1 << b) != 0 {
+            match transition {
+                Transition::Progression => progression *= hr,
+                Transition::Death => death *= hr,
+                Transition::AfterProgression => after *= hr,
+            }
+        }
+    }
+    (progression, death, after)
+}
+
+/// A regimen's progression-free course for one patient as cumulative hazards that can be
+/// continued from any time: progression and death before progression (a clinical course), or
+/// the two curves of partitioned survival on their shared uniform; with the patient's
+/// response on the regimen and prognosis.
+struct Clocks<'a> {
+    reg: &'a PreparedRegimen,
+    responder: bool,
+    share: f64,
+    ratios: (f64, f64, f64),
+}
+
+impl<'a> Clocks<'a> {
+    fn of(prep: &'a Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> Self {
+        let reg = &prep.regimens[regimen];
+        let (p, share) = response_probability(reg, tumour);
+        let responder = latent_response(reg, p, line);
+        Clocks { reg, responder, share, ratios: ratios(reg, tumour) }
+    }
+
+    /// H(t) of the clock that ends progression-free survival in its own uniform: a clinical
+    /// course's progression, a partitioned one's max of the two scaled curves (the patient is
+    /// progression-free and alive at t while −ln U exceeds it).
+    fn progression_h(&self, t: f64) -> f64 {
+        match &self.reg.course {
+            PreparedCourse::Clinical {
+                progression_responder: r,
+                progression_non_responder: n,
+                ..
+            } => {
+                let h = if !self.responder {
+                    n.cumulative_hazard(t)
+                } else if self.share < 1.0 {
+                    self.share * r.cumulative_hazard(t)
+                        + (1.0 - self.share) * n.cumulative_hazard(t)
+                } else {
+                    r.cumulative_hazard(t)
+                };
+                self.ratios.0 * h
+            }
+            PreparedCourse::Partitioned { pfs, os } => (self.ratios.0 * pfs.cumulative_hazard(t))
+                .max(self.ratios.1 * os.cumulative_hazard(t)),
+        }
+    }
+
+    /// H(t) of death before progression (clinical courses; 0 for partitioned survival, whose
+    /// deaths come from the one uniform of [`Self::progression_h`]).
+    fn death_h(&self, t: f64) -> f64 {
+        match &self.reg.course {
+            PreparedCourse::Clinical { death_before_progression: d, .. } => {
+                self.ratios.1 * d.cumulative_hazard(t)
+            }
+            PreparedCourse::Partitioned { .. } => 0.0,
+        }
+    }
+
+    /// Progression and death when the clocks reach `hp` and `hd` (their exponential variates
+    /// E = −ln U, continued): the course from there, death after progression drawn with
+    /// `after`.
+    fn course(&self, hp: f64, hd: f64, after: &EventDraw) -> (f64, f64) {
+        let at = |d: &TimeToEvent, h: f64, ratio: f64| {
+            let h = h / ratio;
+            d.sample_with_hazard((-h).exp(), h)
+        };
+        match &self.reg.course {
+            PreparedCourse::Clinical {
+                progression_responder: r,
+                progression_non_responder: n,
+                death_before_progression: d,
+                post_progression_survival: s,
+            } => {
+                let tp = if !self.responder {
+                    at(n, hp, self.ratios.0)
+                } else if self.share < 1.0 {
+                    crate::survival::mixture_time(r, n, self.share, hp / self.ratios.0)
+                } else {
+                    at(r, hp, self.ratios.0)
+                };
+                let td = at(d, hd, self.ratios.1);
+                if tp < td {
+                    (tp, tp + after.scaled(self.ratios.2).time(s))
+                } else {
+                    (f64::INFINITY, td)
+                }
+            }
+            PreparedCourse::Partitioned { pfs, os } => {
+                let tp = at(pfs, hp, self.ratios.0);
+                let td = at(os, hp, self.ratios.1);
+                (if tp < td { tp } else { f64::INFINITY }, td)
+            }
+        }
+    }
+}
+
+/// The course of a patient who waits on regimen `waiting` until treatment with `regimen`
+/// starts at `t0` (docs, Model → Waiting for a result): until t0 the patient follows the
+/// waiting regimen's course, its progression and death real (then that course is the
+/// patient's, never treated); alive and progression-free at t0, the patient goes on with
+/// `regimen`'s hazards from t0, the clocks still from diagnosis, continued with what remains
+/// of the same exponential variates (memorylessness: E − H_wait(t0) is again exponential).
+/// Returns whether the wait ended the progression-free course (its value is then the waiting
+/// regimen's).
+pub fn waited_course_into(
+    prep: &Prepared,
+    tumour: &Tumour,
+    line: &LineDraws,
+    (waiting, t0): (usize, f64),
+    regimen: usize,
+    out: &mut Course,
+) -> bool {
+    let then = Clocks::of(prep, tumour, line, regimen);
+    course_into(prep, tumour, line, waiting, out);
+    out.responder = then.responder;
+    if out.progression.min(out.death) <= t0 {
+        return true;
+    }
+    let wait = Clocks::of(prep, tumour, line, waiting);
+    // What remains of the waiting clocks' variates at t0. A partitioned waiting course used
+    // only the progression uniform: its death variate is unused, and taken whole.
+    let hp = (line.progression.h - wait.progression_h(t0)).max(0.0);
+    let hd = (line.death.h - wait.death_h(t0)).max(0.0);
+    let (progression, death) =
+        then.course(then.progression_h(t0) + hp, then.death_h(t0) + hd, &line.post_progression);
+    out.progression = progression;
+    out.death = death;
+    false
 }
 
 /// The testing pathway of a strategy: regimen, tests and treatment start, in a fresh record.
@@ -633,7 +768,14 @@ pub fn simulate(
     strategy: usize,
 ) -> PatientRecord {
     let mut rec = start(prep, key, tumour, line, strategy, coverage_end(prep, key));
-    let c = course(prep, tumour, line, rec.regimen);
+    let waiting = prep.strategies[strategy].waiting;
+    let c = if waiting != rec.regimen && rec.start > 0.0 {
+        let mut c = course(prep, tumour, line, waiting);
+        waited_course_into(prep, tumour, line, (waiting, rec.start), rec.regimen, &mut c);
+        c
+    } else {
+        course(prep, tumour, line, rec.regimen)
+    };
     treat(prep, key, line, &c, &mut rec);
     rec
 }

@@ -217,6 +217,8 @@ pub struct PreparedStrategy {
     pub test: Option<usize>,
     pub uptake: f64,
     pub bridging: Option<usize>,
+    /// The regimen whose course a tested patient follows until treatment starts.
+    pub waiting: usize,
     pub rules: Vec<(usize, usize)>,
     pub default: usize,
 }
@@ -226,6 +228,7 @@ fn prepare_pathway(s: &crate::model::Strategy, values: &[f64]) -> PreparedStrate
         test: s.test,
         uptake: values[s.uptake.0 as usize],
         bridging: s.bridging,
+        waiting: s.waiting,
         rules: s.rules.clone(),
         default: s.default,
     }

@@ -4,10 +4,12 @@
 use crate::support::simulate;
 use vbpsim::workflow::run::RunOptions;
 
-/// Waiting for a test neither adds nor removes survival (regression: event clocks used to start
-/// at treatment start, so a 6-month turnaround added 0.5 life-years to everybody). A strategy
-/// that tests and then gives everybody the same regimen has exactly the comparator's LYs, and
-/// QALYs differ only by adverse events avoided by patients who progress or die while waiting.
+/// Waiting on the course of the regimen that follows neither adds nor removes survival
+/// (regression: event clocks used to start at treatment start, so a 6-month turnaround added
+/// 0.5 life-years to everybody). A strategy that tests and then gives everybody its default
+/// regimen, the course it waits on, has exactly the comparator's LYs, and QALYs differ only by
+/// adverse events avoided by patients who progress or die while waiting. (Waiting on another
+/// regimen's course: `waiting.rs`.)
 #[test]
 fn waiting_for_a_test_adds_no_survival() {
     // `test_only`: a test with a 6-month turnaround, then the comparator's regimen for all.

@@ -42,3 +42,4 @@ mod scenario_layers;
 mod selection;
 mod sensitivity;
 mod shards;
+mod waiting;
