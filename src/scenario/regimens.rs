@@ -521,17 +521,7 @@ fn read_response(
                     continue;
                 }
                 let Some(b) = biomarkers.iter().position(|n| n == key) else {
-                    let mut candidates: Vec<&str> = biomarkers.iter().map(String::as_str).collect();
-                    candidates.push("otherwise");
-                    let listing = format!(
-                        "keys are biomarker names (defined biomarkers: {}) or `otherwise`",
-                        biomarkers.join(", ")
-                    );
-                    let help = Some(match super::diagnostic::did_you_mean(key, candidates) {
-                        Some(s) => format!("did you mean `{s}`? {listing}"),
-                        None => listing,
-                    });
-                    r.error_help(k.span(), &kp, format!("undefined biomarker `{key}`"), help);
+                    undefined_biomarker(r, (k.span(), &kp, key), biomarkers, Some("otherwise"));
                     ok = false;
                     continue;
                 };
@@ -581,14 +571,7 @@ fn read_prognosis(
         let key = k.get_ref().as_ref();
         let kp = join(p, key);
         let Some(b) = biomarkers.iter().position(|n| n == key) else {
-            let listing =
-                format!("keys are biomarker names (defined biomarkers: {})", biomarkers.join(", "));
-            let candidates: Vec<&str> = biomarkers.iter().map(String::as_str).collect();
-            let help = Some(match super::diagnostic::did_you_mean(key, candidates) {
-                Some(s) => format!("did you mean `{s}`? {listing}"),
-                None => listing,
-            });
-            r.error_help(k.span(), &kp, format!("undefined biomarker `{key}`"), help);
+            undefined_biomarker(r, (k.span(), &kp, key), biomarkers, None);
             ok = false;
             continue;
         };
@@ -613,4 +596,26 @@ fn read_prognosis(
         }
     }
     ok.then_some(out)
+}
+
+/// A table keyed by biomarker names (and perhaps one more key, `also`) holds the key `key`,
+/// which names none: the error with the nearest name and the list.
+fn undefined_biomarker(
+    r: &mut Reader,
+    (span, path, key): (std::ops::Range<usize>, &str, &str),
+    biomarkers: &[String],
+    also: Option<&str>,
+) {
+    let mut candidates: Vec<&str> = biomarkers.iter().map(String::as_str).collect();
+    candidates.extend(also);
+    let listing = format!(
+        "keys are biomarker names (defined biomarkers: {}){}",
+        biomarkers.join(", "),
+        also.map_or(String::new(), |a| format!(" or `{a}`"))
+    );
+    let help = Some(match super::diagnostic::did_you_mean(key, candidates) {
+        Some(s) => format!("did you mean `{s}`? {listing}"),
+        None => listing,
+    });
+    r.error_help(span, path, format!("undefined biomarker `{key}`"), help);
 }
