@@ -41,7 +41,7 @@ pub fn account(
     key: PatientKey,
     arrival: f64,
     (rec, second): (&PatientRecord, Option<&PatientRecord>),
-    course: &Course,
+    (course, valued_as): (&Course, usize),
     scratch: &mut Scratch,
     sums: &mut SampleSums,
 ) {
@@ -71,7 +71,7 @@ pub fn account(
         }
         let (first, later) = (cut_at(rec, cut), second.map(|r2| cut_at(r2, cut)));
         let (list, contract_cells) = scratch.current.split_at_mut(cats);
-        spend_until(zero, (&first, later.as_ref()), course, list);
+        spend_until(zero, (&first, later.as_ref()), (course, valued_as), list);
         for (k, &(_, ci)) in scratch.touched.iter().enumerate() {
             let out = &mut contract_cells[k * cats..(k + 1) * cats];
             contract_until(zero, ci, (&first, later.as_ref()), cut, key, out);
@@ -111,16 +111,17 @@ fn cut_at(rec: &PatientRecord, cut: f64) -> PatientRecord {
 }
 
 /// The list arm's spend dated before the cut, by category, undiscounted, from the records
-/// cut there.
+/// cut there; the course valued as on regimen `valued_as` (the waiting regimen's, for a
+/// patient who progressed or died waiting, as in the cost-effectiveness analysis).
 fn spend_until(
     zero: &Prepared,
     (first, second): (&PatientRecord, Option<&PatientRecord>),
-    course: &Course,
+    (course, valued_as): (&Course, usize),
     out: &mut [f64],
 ) {
     out.fill(0.0);
     let mut ledger = Ledger::new(out);
-    let value = value_course(zero, first.regimen, course, first.coverage_end);
+    let value = value_course(zero, valued_as, course, first.coverage_end);
     post_course(zero, &value, &mut ledger);
     post_treatment(zero, first, &mut ledger);
     if let Some(r2) = second {

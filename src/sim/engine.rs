@@ -410,7 +410,8 @@ fn simulate_chunk(
                     let arms = budget::Arms { list, contracts: &layout.contract_arms[s] };
                     let arrival = pk.uniform(prep.arrival, 0);
                     let scratch = &mut budget_scratch;
-                    budget::account(b, arms, *pk, arrival, lines, valued, scratch, &mut sums);
+                    let course = (valued, valued_as);
+                    budget::account(b, arms, *pk, arrival, lines, course, scratch, &mut sums);
                 }
             }
             let reference_arm = layout.list_arm[layout.comparator];
