@@ -81,3 +81,64 @@ fn the_bundled_default_loses_life_years_to_a_longer_tissue_turnaround() {
     let (short, long) = (ly(15), ly(120));
     assert!(long < short, "120 days: {long} life-years, 15 days: {short}");
 }
+
+/// Waiting on a clinical course (chemotherapy: progression rate a, death before progression d,
+/// death after progression s, all exponential) for t0 before a partitioned-survival treatment
+/// (PFS rate p, OS rate q on one uniform): progression-free and alive at t is e^{−(a+d)t} up to
+/// t0, then e^{−(a+d)t0}·min(e^{−pt}, e^{−qt})/m with m = min(e^{−pt0}, e^{−qt0}); alive at t > t0
+/// is e^{−(a+d)t0}·min(1, e^{−qt}/m) (progression-free at t0, then the treatment's OS given its
+/// uniform below m) plus a·e^{−st}·(1 − e^{−(a+d−s)t0})/(a+d−s) (progressed while waiting).
+#[test]
+fn waiting_before_a_partitioned_course_matches_the_closed_form() {
+    let month = 1.0 / 12.0;
+    let (a, d, s_rate) = (0.2 / month, 0.05 / month, 0.1 / month);
+    let (p, q) = (0.06 / month, 0.03 / month);
+    let t0 = 60.0 / 365.25;
+    let s = load("waiting/partitioned.toml", &[]);
+    let prep = Prepared::new(&s.model, &s.model.values).unwrap();
+    let key = SampleKey::new(43, 0);
+    let lines = LineProcesses::new(FIRST_LINE);
+    let times = [1.0 * month, 6.0 * month, 12.0 * month, 24.0 * month];
+    let n = 200_000u64;
+    let (mut pf_alive, mut alive) = ([0u64; 4], [0u64; 4]);
+    for i in 0..n {
+        let pk = key.patient(i);
+        let line = LineDraws::new(pk, &lines);
+        let rec = simulate_patient(&prep, pk, &tumour(&prep, pk), &line, 1);
+        assert_eq!(rec.regimen, 0, "every patient is read positive");
+        for (j, &t) in times.iter().enumerate() {
+            pf_alive[j] += u64::from(rec.progression.min(rec.death) > t);
+            alive[j] += u64::from(rec.death > t);
+        }
+    }
+    let m = (-p * t0).exp().min((-q * t0).exp());
+    let waited = (-(a + d) * t0).exp();
+    for (j, &t) in times.iter().enumerate() {
+        let want_pf = if t <= t0 {
+            (-(a + d) * t).exp()
+        } else {
+            waited * (-p * t).exp().min((-q * t).exp()) / m
+        };
+        let progressed_waiting =
+            a * (-s_rate * t).exp() * (1.0 - (-(a + d - s_rate) * t0.min(t)).exp())
+                / (a + d - s_rate);
+        let want_alive = if t <= t0 {
+            // Alive at t within the wait: progression-free, or progressed before t and alive.
+            (-(a + d) * t).exp() + progressed_waiting
+        } else {
+            waited * ((-q * t).exp() / m).min(1.0) + progressed_waiting
+        };
+        let nf = n as f64;
+        let binomial = |x: f64| (x * (1.0 - x) / nf).sqrt();
+        let (got_pf, got_alive) = (pf_alive[j] as f64 / nf, alive[j] as f64 / nf);
+        let what = format!("{:.0} months", t / month);
+        assert!(
+            (got_pf - want_pf).abs() < 4.0 * binomial(want_pf),
+            "{what}: PF {got_pf} vs {want_pf}"
+        );
+        assert!(
+            (got_alive - want_alive).abs() < 4.0 * binomial(want_alive),
+            "{what}: alive {got_alive} vs {want_alive}"
+        );
+    }
+}
