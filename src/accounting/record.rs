@@ -16,6 +16,9 @@ pub const MAX_TESTS_RUN: usize = 2 * MAX_TEST_CHAIN;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PatientRecord {
     pub regimen: usize,
+    /// The regimen whose course `progression` and `death` follow, for their value: `regimen`,
+    /// or the waiting regimen when the patient progressed or died waiting for treatment.
+    pub course_regimen: usize,
     /// Tests performed, in order, and when each started (its cost is paid then): a reflex test
     /// starts when the previous step's results are in, a concurrent test with its partner.
     pub tests: [u16; MAX_TESTS_RUN],
@@ -53,6 +56,7 @@ impl PatientRecord {
     #[inline]
     pub fn reset(&mut self, coverage_end: f64) {
         self.regimen = 0;
+        self.course_regimen = 0;
         self.n_tests = 0;
         self.bridging = None;
         self.start = 0.0;
@@ -73,6 +77,7 @@ impl PatientRecord {
 pub fn blank(coverage_end: f64) -> PatientRecord {
     PatientRecord {
         regimen: 0,
+        course_regimen: 0,
         tests: [0; MAX_TESTS_RUN],
         test_starts: [0.0; MAX_TESTS_RUN],
         n_tests: 0,

@@ -174,7 +174,8 @@ fn read_test(
 }
 
 /// Reflex pathways must end: following `on_failure` and `on_negative` from any test never
-/// comes back to a test already run, and no path runs more than [`MAX_TEST_CHAIN`] tests.
+/// comes back to a test already run (a step's concurrent partner included, which would run
+/// again on the same draws), and no path runs more than [`MAX_TEST_CHAIN`] tests.
 fn reflex_chains(
     r: &mut Reader,
     entries: &[Named<'_, '_>],
@@ -187,6 +188,9 @@ fn reflex_chains(
             None => [(None, "on_failure"), (None, "on_negative")],
         }
     };
+    let partner = |i: usize| tests.get(i).and_then(|t| t.as_ref()).and_then(|t| t.concurrent);
+    // The tests a path of steps runs: each step's and its partner's.
+    let ran = |path: &[usize], t: usize| path.iter().any(|&k| k == t || partner(k) == Some(t));
     for (i, e) in entries.iter().enumerate() {
         // Depth-first over the paths from test i; the first path that loops or runs too long
         // is reported at the key of test i that starts it.
@@ -196,14 +200,23 @@ fn reflex_chains(
             for (next, key) in reflexes(last) {
                 let Some(next) = next else { continue };
                 let key = if path.len() == 1 { key } else { first_key };
-                if path.contains(&next) || path.len() >= MAX_TEST_CHAIN {
+                let again = ran(&path, next) || partner(next).is_some_and(|c| ran(&path, c));
+                if again || path.len() >= MAX_TEST_CHAIN {
                     let span = e.table.get(key).map_or(e.span.clone(), |v| v.span());
                     let shown: Vec<&str> =
                         path.iter().chain([&next]).map(|&k| names[k].as_str()).collect();
                     r.error(
                         span,
                         &join(&e.path, key),
-                        format!("reflex tests must form a chain of at most {MAX_TEST_CHAIN} tests without loops, found {}", shown.join(" → ")),
+                        format!(
+                            "reflex tests must form a chain of at most {MAX_TEST_CHAIN} tests without loops, found {}{}",
+                            shown.join(" → "),
+                            if again && !path.contains(&next) {
+                                " (a concurrent partner on that path would run twice)"
+                            } else {
+                                ""
+                            }
+                        ),
                     );
                     break 'paths;
                 }

@@ -568,6 +568,7 @@ impl Scratch {
             }
             (&courses[regimen], regimen, true)
         };
+        rec.course_regimen = valued_as;
         treat(prep, p.key, p.line, c, rec);
         *second = None;
         if layout.second_lines {

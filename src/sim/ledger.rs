@@ -188,7 +188,7 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) ->
         death: rec.death,
         second: None,
     };
-    let value = value_course(prep, rec.regimen, &course, rec.coverage_end);
+    let value = value_course(prep, rec.course_regimen, &course, rec.coverage_end);
     post_course(prep, &value, ledger);
     let loss = post_treatment(prep, rec, ledger);
     Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes }

@@ -267,6 +267,7 @@ pub(crate) fn pathway(
     rec.n_tests = 0;
     rec.start = at;
     rec.regimen = s.default;
+    rec.course_regimen = s.default;
     if s.test.is_none() || (s.uptake < 1.0 && key.uniform(prep.uptake, 0) >= s.uptake) {
         // Not tested (the access gap): the default regimen at once.
         return;
@@ -309,6 +310,7 @@ pub(crate) fn pathway(
     rec.start = t;
     rec.regimen =
         s.rules.iter().find(|(b, _)| positive & (1 << b) != 0).map_or(s.default, |&(_, r)| r);
+    rec.course_regimen = rec.regimen;
 }
 
 /// Response probability on a regimen and the share of the tumour it applies to: the first
@@ -498,13 +500,15 @@ impl<'a> Clocks<'a> {
         }
     }
 
-    /// Progression and death when the clocks reach `hp` and `hd` (their exponential variates
-    /// E = −ln U, continued): the course from there, death after progression drawn with
-    /// `after`.
-    fn course(&self, hp: f64, hd: f64, after: &EventDraw) -> (f64, f64) {
+    /// Progression and death continued from `from`, where the patient is alive and
+    /// progression-free: each clock goes on from its cumulative hazard at `from` by what
+    /// remains of its exponential variate (`rest`: progression, death), death after
+    /// progression drawn with `after`. A clock whose hazard has already overflowed by `from`
+    /// (a survival below the smallest double) fires at `from`.
+    fn course(&self, from: f64, (hp, hd): (f64, f64), after: &EventDraw) -> (f64, f64) {
         let at = |d: &TimeToEvent, h: f64, ratio: f64| {
             let h = h / ratio;
-            d.sample_with_hazard((-h).exp(), h)
+            if h.is_finite() { d.sample_with_hazard((-h).exp(), h).max(from) } else { from }
         };
         match &self.reg.course {
             PreparedCourse::Clinical {
@@ -513,14 +517,17 @@ impl<'a> Clocks<'a> {
                 death_before_progression: d,
                 post_progression_survival: s,
             } => {
-                let tp = if !self.responder {
+                let hp = self.progression_h(from) + hp;
+                let tp = if !hp.is_finite() {
+                    from
+                } else if !self.responder {
                     at(n, hp, self.ratios.0)
                 } else if self.share < 1.0 {
-                    crate::survival::mixture_time(r, n, self.share, hp / self.ratios.0)
+                    crate::survival::mixture_time(r, n, self.share, hp / self.ratios.0).max(from)
                 } else {
                     at(r, hp, self.ratios.0)
                 };
-                let td = at(d, hd, self.ratios.1);
+                let td = at(d, self.death_h(from) + hd, self.ratios.1);
                 if tp < td {
                     (tp, tp + after.scaled(self.ratios.2).time(s))
                 } else {
@@ -528,8 +535,15 @@ impl<'a> Clocks<'a> {
                 }
             }
             PreparedCourse::Partitioned { pfs, os } => {
-                let tp = at(pfs, hp, self.ratios.0);
-                let td = at(os, hp, self.ratios.1);
+                let base = self.progression_h(from);
+                let (tp, td) = if base.is_finite() {
+                    (at(pfs, base + hp, self.ratios.0), at(os, base + hp, self.ratios.1))
+                } else {
+                    // PFS's survival underflowed by `from`: progression at once, OS goes on
+                    // from its own cumulative hazard.
+                    let os_h = self.ratios.1 * os.cumulative_hazard(from);
+                    (from, at(os, os_h + hp, self.ratios.1))
+                };
                 (if tp < td { tp } else { f64::INFINITY }, td)
             }
         }
@@ -563,8 +577,7 @@ pub fn waited_course_into(
     // only the progression uniform: its death variate is unused, and taken whole.
     let hp = (line.progression.h - wait.progression_h(t0)).max(0.0);
     let hd = (line.death.h - wait.death_h(t0)).max(0.0);
-    let (progression, death) =
-        then.course(then.progression_h(t0) + hp, then.death_h(t0) + hd, &line.post_progression);
+    let (progression, death) = then.course(t0, (hp, hd), &line.post_progression);
     out.progression = progression;
     out.death = death;
     false
@@ -769,9 +782,12 @@ pub fn simulate(
 ) -> PatientRecord {
     let mut rec = start(prep, key, tumour, line, strategy, coverage_end(prep, key));
     let waiting = prep.strategies[strategy].waiting;
+    rec.course_regimen = rec.regimen;
     let c = if waiting != rec.regimen && rec.start > 0.0 {
         let mut c = course(prep, tumour, line, waiting);
-        waited_course_into(prep, tumour, line, (waiting, rec.start), rec.regimen, &mut c);
+        if waited_course_into(prep, tumour, line, (waiting, rec.start), rec.regimen, &mut c) {
+            rec.course_regimen = waiting;
+        }
         c
     } else {
         course(prep, tumour, line, rec.regimen)

@@ -274,6 +274,7 @@ fn population_outcome_rebates_when_the_success_rate_misses_the_target() {
 fn record(t0: f64, coverage_end: f64) -> PatientRecord {
     PatientRecord {
         regimen: 1,
+        course_regimen: 1,
         tests: [0; 16],
         test_starts: [0.0; 16],
         n_tests: 0,

@@ -45,6 +45,7 @@ fn record(
 ) -> PatientRecord {
     PatientRecord {
         regimen: 0,
+        course_regimen: 0,
         tests: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
         // The reflex test starts when the first test's 15-day turnaround ends.
         test_starts: [

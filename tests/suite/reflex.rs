@@ -114,3 +114,15 @@ fn check_shows_the_reflex_on_a_negative_reading() {
     assert!(text.contains("           read negative → tissue"), "{text}");
     assert_eq!(text.matches("read negative →").count(), 1, "{text}");
 }
+
+#[test]
+fn a_reflex_to_a_concurrent_partner_is_refused() {
+    // Tissue as plasma's partner and as its reflex would run twice on the same draws.
+    let sets = [
+        "tests.plasma_failure_only.concurrent = \"tissue\"".to_string(),
+        "tests.plasma_failure_only.on_negative = \"tissue\"".to_string(),
+    ];
+    let err = crate::support::try_load(REFLEX, &sets).unwrap_err().to_string();
+    assert!(err.contains("tests[1].on_"), "{err}");
+    assert!(err.contains("a concurrent partner on that path would run twice"), "{err}");
+}

@@ -142,3 +142,75 @@ fn waiting_before_a_partitioned_course_matches_the_closed_form() {
         );
     }
 }
+
+/// The library's patient (`simulate` then `ledger::account`) costs what the engine costs, a
+/// patient who progressed while waiting at the waiting regimen's post-progression cost
+/// (regression: the library used the treatment's).
+#[test]
+fn the_library_and_the_engine_value_a_wait_alike() {
+    let sets = [
+        "regimens.targeted.after_progression.cost = \"1000 per month\"".to_string(),
+        "regimens.chemo.after_progression.cost = \"1000 per month\"".to_string(),
+        "tests.panel.turnaround = \"60 days\"".to_string(),
+    ];
+    let s = load(WAITING, &sets);
+    let n = 20_000u64;
+    let options = RunOptions { samples: Some(0), patients: Some(n), ..RunOptions::default() };
+    let sim = run(&s, &options);
+    let engine = sim.summary.iter().find(|a| a.strategy == 1 && a.contract.is_none()).unwrap();
+    let prep = Prepared::new(&s.model, &s.model.values).unwrap();
+    let key = SampleKey::new(41, 0);
+    let lines = LineProcesses::new(FIRST_LINE);
+    let mut sums = vec![0.0; s.model.categories().len()];
+    for i in 0..n {
+        let pk = key.patient(i);
+        let line = LineDraws::new(pk, &lines);
+        let rec = simulate_patient(&prep, pk, &tumour(&prep, pk), &line, 1);
+        let mut costs = vec![0.0; sums.len()];
+        vbpsim::sim::ledger::account(
+            &prep,
+            &rec,
+            &mut vbpsim::sim::ledger::Ledger::new(&mut costs),
+        );
+        sums.iter_mut().zip(&costs).for_each(|(s, c)| *s += c);
+    }
+    for (k, name) in s.model.categories().iter().enumerate() {
+        let (library, engine) = (sums[k] / n as f64, engine.categories[k]);
+        let tolerance = 1e-9 * engine.abs().max(1.0);
+        assert!(
+            (library - engine).abs() <= tolerance,
+            "{name}: library {library}, engine {engine}"
+        );
+    }
+}
+
+/// A treatment whose survival has underflowed to 0 by the end of the wait (a lognormal
+/// progression of median 15 days, sdlog 0.05, after 120 days): a patient still
+/// progression-free at t0 progresses then, never "never" (regression: an infinite cumulative
+/// hazard at t0 gave an infinite progression time).
+#[test]
+fn a_treatment_whose_survival_underflowed_by_t0_progresses_at_once() {
+    let tight = "{ dist = \"lognormal\", median = \"15 days\", sdlog = 0.05 }";
+    let sets = [
+        "tests.panel.turnaround = \"120 days\"".to_string(),
+        format!(
+            "regimens.targeted.progression = {{ responder = {tight}, non_responder = {tight} }}"
+        ),
+    ];
+    let s = load(WAITING, &sets);
+    let prep = Prepared::new(&s.model, &s.model.values).unwrap();
+    let key = SampleKey::new(41, 0);
+    let lines = LineProcesses::new(FIRST_LINE);
+    let t0 = 120.0 / 365.25;
+    let mut targeted = 0;
+    for i in 0..20_000 {
+        let pk = key.patient(i);
+        let line = LineDraws::new(pk, &lines);
+        let rec = simulate_patient(&prep, pk, &tumour(&prep, pk), &line, 1);
+        if rec.regimen == 0 {
+            targeted += 1;
+            assert!(rec.progression.min(rec.death) <= t0 + 1e-9, "patient {i}: {rec:?}");
+        }
+    }
+    assert!(targeted > 1000, "{targeted} patients read positive");
+}

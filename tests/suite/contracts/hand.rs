@@ -158,6 +158,7 @@ pub(super) fn record(
     let pd = detect(t0, p, s, death);
     PatientRecord {
         regimen,
+        course_regimen: regimen,
         tests: [0; 16],
         test_starts: [0.0; 16],
         n_tests: 0,
