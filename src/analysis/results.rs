@@ -72,18 +72,7 @@ impl Measure {
         m
     }
 
-    fn of(self, r: &ArmSummary) -> Estimate {
-        match self {
-            Measure::Cost => r.cost,
-            Measure::Qaly => r.qaly,
-            Measure::Ly => r.ly,
-            Measure::IncCost => r.inc_cost,
-            Measure::IncQaly => r.inc_qaly,
-            Measure::IncNmb(k) => r.inc_nmb[k],
-        }
-    }
-
-    /// The same measure of an arm in one PSA sample.
+    /// The measure of an arm in one PSA sample (or of the base case's arm, as a sample's).
     fn of_sample(self, r: &SampleArm) -> Estimate {
         match self {
             Measure::Cost => r.cost,
@@ -448,6 +437,7 @@ fn psa_summary(model: &Model, base: &[ArmSummary], psa: &[PsaSample]) -> Vec<Psa
     }
     let mut rows = Vec::new();
     for (i, b) in base.iter().enumerate() {
+        let b = SampleArm::from(b);
         for measure in Measure::all(model.meta.thresholds.len()) {
             let values: Vec<(f64, Option<f64>)> = psa
                 .iter()
@@ -463,7 +453,7 @@ fn psa_summary(model: &Model, base: &[ArmSummary], psa: &[PsaSample]) -> Vec<Psa
             rows.push(PsaSummaryRow {
                 arm: i,
                 measure,
-                base_case: measure.of(b).mean,
+                base_case: measure.of_sample(&b).mean,
                 spread: spread(&xs),
                 within_sample_se: within,
             });
