@@ -89,6 +89,9 @@ pub enum ProcessKind {
     SecondLineFit = 22,
     /// Whether molecular monitoring can see the patient's progression (keyed by line).
     Monitoring = 23,
+    /// One transition of a pathway after progression (keyed by pathway, from and to state
+    /// names; index = the patient's transition count in the pathway).
+    PathwayTransition = 24,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.
@@ -114,7 +117,7 @@ impl Process {
 const ONE_BELOW: f64 = 1.0 - f64::EPSILON / 2.0;
 
 /// The random-number key of one simulated patient in one PSA sample.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PatientKey(u64);
 
 /// The key of a run (seed) and PSA sample (0 = base case).

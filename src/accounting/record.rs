@@ -11,6 +11,15 @@ pub const MAX_TEST_CHAIN: usize = 8;
 /// partner.
 pub const MAX_TESTS_RUN: usize = 2 * MAX_TEST_CHAIN;
 
+/// Who walks a pathway after progression: the patient's draws and the primary tumour's
+/// biomarker status (prognostic ratios), so the walk can be replayed where the course is
+/// valued instead of being stored (see `sim::pathway`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Walker {
+    pub key: crate::rng::PatientKey,
+    pub primary: u64,
+}
+
 /// Everything accounting needs to know about a patient under one strategy. Times are years
 /// from diagnosis; `f64::INFINITY` means the event never happens.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,6 +58,8 @@ pub struct PatientRecord {
     pub adverse_events: u64,
     /// End of the payer's view: the horizon, or the member's exit if earlier (commercial).
     pub coverage_end: f64,
+    /// Who walks the course's pathway after progression, if it has one.
+    pub walker: Walker,
 }
 
 impl PatientRecord {
@@ -93,6 +104,7 @@ pub fn blank(coverage_end: f64) -> PatientRecord {
         treatment_end: f64::INFINITY,
         adverse_events: 0,
         coverage_end,
+        walker: Walker::default(),
     }
 }
 
@@ -109,6 +121,8 @@ pub struct Course {
     /// A second line taken up at the detected progression: its regimen and its progression
     /// (infinite if none before death).
     pub second: Option<(usize, f64)>,
+    /// Who walks the regimen's pathway after progression (unused without one).
+    pub walker: Walker,
 }
 
 /// Health outcomes of one patient.

@@ -8,8 +8,10 @@
 
 mod categories;
 pub mod limits;
+pub mod pathway;
 
 pub use categories::CategoryIndex;
+pub use pathway::{Clock, Exit, Pathway, PathwayState, Target};
 
 use crate::contracts::Kind;
 use crate::params::ParamDist;
@@ -37,6 +39,8 @@ pub struct Model {
     pub tests: Vec<Test>,
     pub regimens: Vec<Regimen>,
     pub states: States,
+    /// Multi-state pathways after progression (`[[pathways]]`), named by regimens.
+    pub pathways: Vec<Pathway>,
     pub strategies: Vec<Strategy>,
     /// Distinct drug names, in order of first appearance: one cost category each.
     pub drugs: Vec<String>,
@@ -340,6 +344,15 @@ pub enum Transition {
     AfterProgression,
 }
 
+/// What follows progression on a clinical course.
+#[derive(Clone, Debug)]
+pub enum AfterProgression {
+    /// Survival after progression, its clock reset at progression, in the `progressed` state.
+    Survival(TteSpec),
+    /// A multi-state pathway (index into [`Model::pathways`]) entered at progression.
+    Pathway(usize),
+}
+
 /// The event-time model of a regimen.
 #[derive(Clone, Debug)]
 pub enum CourseSpec {
@@ -349,7 +362,7 @@ pub enum CourseSpec {
         progression_responder: TteSpec,
         progression_non_responder: TteSpec,
         death_before_progression: TteSpec,
-        post_progression_survival: TteSpec,
+        after_progression: AfterProgression,
     },
     /// Partitioned survival: PFS and OS curves from diagnosis, coupled comonotonically (one
     /// uniform U: T_pfs = S_pfs⁻¹(U), T_os = S_os⁻¹(U)), so OS is reproduced exactly and the

@@ -31,6 +31,7 @@ const TOP_KEYS: &[&str] = &[
     "correlations",
     "heterogeneity",
     "budget_impact",
+    "pathways",
 ];
 
 /// Parse and validate a scenario; every problem in the file is reported at once.
@@ -62,6 +63,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     let (test_entries, test_names) = named_entries(r, doc, "tests", "test");
     let (regimen_entries, regimen_names) = named_entries(r, doc, "regimens", "regimen");
     let (strategy_entries, strategy_names) = named_entries(r, doc, "strategies", "strategy");
+    let (pathway_entries, pathway_names) = named_entries(r, doc, "pathways", "pathway");
 
     let meta = match r.require(doc, &span, "", "scenario", "a [scenario] table") {
         Some(v) => read_meta(r, v, &strategy_names),
@@ -89,8 +91,15 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     let regimens: Vec<Option<Regimen>> = regimen_entries
         .iter()
         .zip(&regimen_names)
-        .map(|(e, name)| read_regimen(r, e, name, &biomarker_names, &mut drugs))
+        .map(|(e, name)| read_regimen(r, e, name, &biomarker_names, &mut drugs, &pathway_names))
         .collect();
+    let pathways = super::pathways::read_pathways(
+        r,
+        &pathway_entries,
+        &pathway_names,
+        &regimen_names,
+        &biomarker_names,
+    );
     let states = match r.require(doc, &span, "", "states", "a [states] table") {
         Some(v) => read_states(r, v),
         None => None,
@@ -116,6 +125,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         &tests,
     );
     checks::two_lines_at_most(r, &regimen_entries, &regimens, &regimen_names);
+    checks::pathways_first_line(r, &regimen_entries, &regimens, &regimen_names);
     if strategy_entries.is_empty() && !doc.contains_key("strategies") {
         r.error(
             span.start..span.start,
@@ -151,6 +161,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     checks::heterogeneity(r, &biomarker_entries, &biomarkers, &groups, &heterogeneity);
     checks::discordance_fits(r, &biomarker_entries, &biomarkers, &groups);
     checks::contract_drug_given(r, contracted, &strategies, &regimens, &drugs);
+    checks::contract_not_in_pathway(r, contracted, (&pathways, &pathway_entries), &regimens);
     let (parameters, dirichlets) = super::parameters::assemble(r);
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),
@@ -170,6 +181,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         tests: tests.into_iter().collect::<Option<Vec<_>>>()?,
         regimens: regimens.into_iter().collect::<Option<Vec<_>>>()?,
         states: states?,
+        pathways: pathways.into_iter().collect::<Option<Vec<_>>>()?,
         strategies: strategies.into_iter().collect::<Option<Vec<_>>>()?,
         drugs,
         contracts: contracts.into_iter().collect::<Option<Vec<_>>>()?,

@@ -1,6 +1,9 @@
 //! The one-screen summary printed by `vbpsim check`.
 
-use crate::model::{CourseSpec, Model, Regimen, Test, Transition, TteForm, TteSpec};
+use crate::model::{
+    AfterProgression, Clock, CourseSpec, Model, Pathway, Regimen, Target, Test, Transition,
+    TteForm, TteSpec,
+};
 use crate::scenario::Scenario;
 use crate::units::Dimension;
 use std::fmt::Write;
@@ -161,6 +164,39 @@ fn test(o: &mut String, m: &Model, t: &Test) {
     }
 }
 
+/// A pathway after progression: its states and transitions.
+fn pathway(o: &mut String, m: &Model, p: &Pathway) {
+    let _ = writeln!(
+        o,
+        "             after progression: pathway {} (starts in {})",
+        p.name, p.states[p.start].name
+    );
+    for s in &p.states {
+        let treated =
+            s.regimen.map_or(String::new(), |r| format!(", treated with {}", m.regimens[r].name));
+        let _ = writeln!(
+            o,
+            "               state {}: utility {}, cost {} per year{}{}",
+            s.name,
+            m.value(s.utility),
+            m.value(s.cost),
+            treated,
+            if s.exits.is_empty() { ", absorbing" } else { "" }
+        );
+        for x in &s.exits {
+            let to = match x.to {
+                Target::State(k) => p.states[k].name.as_str(),
+                Target::Death => "death",
+            };
+            let clock = match x.clock {
+                Clock::Reset => "clock reset",
+                Clock::Forward => "clock forward",
+            };
+            let _ = writeln!(o, "                 → {to}: {} ({clock})", tte(m, &x.time));
+        }
+    }
+}
+
 /// One regimen: drugs, response, course, and its monitoring, second line and immunotherapy
 /// patterns.
 fn regimen(o: &mut String, m: &Model, r: &Regimen) {
@@ -195,16 +231,21 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
             progression_responder,
             progression_non_responder,
             death_before_progression,
-            post_progression_survival,
+            after_progression,
         } => {
             let lines = [
                 ("progression responder", progression_responder),
                 ("progression non-responder", progression_non_responder),
                 ("death before progression", death_before_progression),
-                ("after progression", post_progression_survival),
             ];
             for (what, spec) in lines {
                 let _ = writeln!(o, "             {what} {}", tte(m, spec));
+            }
+            match after_progression {
+                AfterProgression::Survival(spec) => {
+                    let _ = writeln!(o, "             after progression {}", tte(m, spec));
+                }
+                AfterProgression::Pathway(k) => pathway(o, m, &m.pathways[*k]),
             }
         }
         CourseSpec::Partitioned { pfs, os } => {

@@ -17,6 +17,7 @@ mod file;
 mod layers;
 mod meta;
 mod parameters;
+mod pathways;
 mod reader;
 mod regimens;
 mod states;

@@ -16,6 +16,7 @@ pub(super) fn read_regimen(
     name: &str,
     biomarkers: &[String],
     drug_names: &mut Vec<String>,
+    pathways: &[String],
 ) -> Option<Regimen> {
     let p = &e.path;
     let t = e.table;
@@ -61,7 +62,7 @@ pub(super) fn read_regimen(
     let (course, pps_cost) = if let Some(v) = t.get("partitioned") {
         read_partitioned(r, t, v, p)
     } else {
-        read_clinical_course(r, e, p)
+        read_clinical_course(r, e, p, pathways)
     };
     let prognosis = match t.get("prognosis") {
         Some(v) => {
@@ -351,6 +352,7 @@ fn read_clinical_course(
     r: &mut Reader,
     e: &Named<'_, '_>,
     p: &str,
+    pathways: &[String],
 ) -> (Option<CourseSpec>, Option<Slot>) {
     let t = e.table;
     let (mut resp, mut nonresp) = (None, None);
@@ -372,16 +374,40 @@ fn read_clinical_course(
         .require(t, &e.span, p, "death_before_progression", "a time-to-event distribution")
         .and_then(|d| read_tte(r, d, &join(p, "death_before_progression")));
     let (mut pps, mut pps_cost) = (None, None);
-    if let Some(v) =
-        r.require(t, &e.span, p, "after_progression", "a table { survival = …, cost = … }")
-    {
+    if let Some(v) = r.require(
+        t,
+        &e.span,
+        p,
+        "after_progression",
+        "a table { survival = …, cost = … } or { pathway = … }",
+    ) {
         let ap = join(p, "after_progression");
         if let Some(at) = r.table(v, &ap) {
-            r.check_keys(at, &ap, &["survival", "cost"]);
-            pps = r
-                .require(at, &v.span(), &ap, "survival", "a time-to-event distribution")
-                .and_then(|d| read_tte(r, d, &join(&ap, "survival")));
-            pps_cost = r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+            r.check_keys(at, &ap, &["survival", "cost", "pathway"]);
+            if let Some(pv) = at.get("pathway") {
+                // The pathway's states carry the costs and survival after progression.
+                for key in ["survival", "cost"] {
+                    if let Some(other) = at.get(key) {
+                        r.error_help(
+                            other.span(),
+                            &join(&ap, key),
+                            format!("expected no `{key}` beside `pathway`, found one"),
+                            Some("after progression the pathway's states and transitions give the costs and survival".into()),
+                        );
+                    }
+                }
+                pps = r
+                    .resolve(pv, &join(&ap, "pathway"), "pathway", pathways)
+                    .map(AfterProgression::Pathway);
+                pps_cost = Some(r.constant(0.0));
+            } else {
+                pps = r
+                    .require(at, &v.span(), &ap, "survival", "a time-to-event distribution")
+                    .and_then(|d| read_tte(r, d, &join(&ap, "survival")))
+                    .map(AfterProgression::Survival);
+                pps_cost =
+                    r.quantity_or(at, &ap, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+            }
         }
     }
     let course = (|| {
@@ -389,7 +415,7 @@ fn read_clinical_course(
             progression_responder: resp?,
             progression_non_responder: nonresp?,
             death_before_progression: death?,
-            post_progression_survival: pps?,
+            after_progression: pps?,
         })
     })();
     (course, pps_cost)
@@ -600,7 +626,7 @@ fn read_prognosis(
 
 /// A table keyed by biomarker names (and perhaps one more key, `also`) holds the key `key`,
 /// which names none: the error with the nearest name and the list.
-fn undefined_biomarker(
+pub(super) fn undefined_biomarker(
     r: &mut Reader,
     (span, path, key): (std::ops::Range<usize>, &str, &str),
     biomarkers: &[String],

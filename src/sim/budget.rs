@@ -16,7 +16,7 @@ use crate::contracts::Kind;
 use crate::contracts::cohort::Placement;
 use crate::contracts::{self};
 use crate::rng::PatientKey;
-use crate::sim::ledger::{Ledger, post_course, post_treatment, value_course};
+use crate::sim::ledger::{Ledger, post_course, post_pathway_therapy, post_treatment, value_course};
 
 /// Where a strategy's arms sit: its list arm and its (contract arm, contract) pairs.
 pub struct Arms<'a> {
@@ -123,6 +123,7 @@ fn spend_until(
     let mut ledger = Ledger::new(out);
     let value = value_course(zero, valued_as, course, first.coverage_end);
     post_course(zero, &value, &mut ledger);
+    post_pathway_therapy(zero, valued_as, course, first.coverage_end, &mut ledger);
     post_treatment(zero, first, &mut ledger);
     if let Some(r2) = second {
         post_treatment(zero, r2, &mut ledger);

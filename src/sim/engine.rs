@@ -19,7 +19,10 @@ use crate::contracts::Kind;
 use crate::contracts::cohort::{CalendarSums, CohortTerms, Placement};
 use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
-use crate::sim::ledger::{CourseValue, Ledger, post_course, post_treatment_with, value_course};
+use crate::sim::ledger::{
+    CourseValue, Ledger, pathway_therapy, post_course, post_pathway_therapy, post_treatment_with,
+    value_course,
+};
 use rayon::prelude::*;
 
 /// Patients per chunk: large enough to amortise scheduling, small enough to balance load.
@@ -330,6 +333,8 @@ fn simulate_chunk(
     let mut starts = StartFactors::new();
     let mut walk = Vec::new();
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
+    let mut drugs = PathwayDrugs::new(prep);
+    let has_pathways = !prep.pathways.is_empty();
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
     let mut block =
@@ -356,6 +361,9 @@ fn simulate_chunk(
             }
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
             values.fill(None);
+            if has_pathways {
+                drugs.known.fill(false);
+            }
             for (s, touched_s) in touched.iter_mut().enumerate() {
                 let Way { rec, course: c, second, valued_as, shared } =
                     scratch.way(prep, layout, &patient, s);
@@ -375,6 +383,11 @@ fn simulate_chunk(
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
                 post_course(prep, &value, &mut ledger);
+                if has_pathways {
+                    let course =
+                        if shared && std::ptr::eq(valued, c) { None } else { Some(valued) };
+                    drugs.post(prep, (rec.regimen, valued_as), (c, course), *covered, &mut ledger);
+                }
                 let mut start_factor = |t0| starts.at(prep, t0).0;
                 let mut loss = post_treatment_with(prep, rec, &mut ledger, &mut start_factor);
                 if let Some(rec2) = &second {
@@ -450,6 +463,52 @@ fn simulate_chunk(
     (sums, deferred)
 }
 
+/// The drugs given in pathway states after progression, posted once walked: per regimen, the
+/// postings of the patient's shared course, so strategies that share it replay them instead of
+/// walking again.
+struct PathwayDrugs {
+    postings: Vec<Vec<(usize, f64)>>,
+    /// Per regimen: whether `postings` holds this patient's.
+    known: Vec<bool>,
+}
+
+impl PathwayDrugs {
+    fn new(prep: &Prepared) -> Self {
+        PathwayDrugs {
+            postings: vec![Vec::new(); prep.regimens.len()],
+            known: vec![false; prep.regimens.len()],
+        }
+    }
+
+    /// Post a strategy's pathway drugs: the shared course `c` of `regimen`, or (`Some`) a
+    /// course of its own valued as on `valued_as`.
+    #[inline(never)]
+    fn post(
+        &mut self,
+        prep: &Prepared,
+        (regimen, valued_as): (usize, usize),
+        (c, own): (&Course, Option<&Course>),
+        covered: f64,
+        ledger: &mut Ledger<'_>,
+    ) {
+        if let Some(own) = own {
+            post_pathway_therapy(prep, valued_as, own, covered, ledger);
+            return;
+        }
+        let postings = &mut self.postings[regimen];
+        if !self.known[regimen] {
+            postings.clear();
+            pathway_therapy(prep, regimen, c, covered, |category, amount| {
+                postings.push((category, amount))
+            });
+            self.known[regimen] = true;
+        }
+        for &(category, amount) in postings.iter() {
+            ledger.post(category, amount);
+        }
+    }
+}
+
 /// Bytes past the end of a deferred buffer to fetch ahead of its writes (a few patients').
 const PREFETCH_AHEAD: usize = 1024;
 
@@ -519,7 +578,13 @@ struct Scratch {
 
 impl Scratch {
     fn new(prep: &Prepared) -> Self {
-        let none = Course { responder: false, progression: 0.0, death: 0.0, second: None };
+        let none = Course {
+            responder: false,
+            progression: 0.0,
+            death: 0.0,
+            second: None,
+            walker: Default::default(),
+        };
         Scratch {
             courses: vec![none; prep.regimens.len()],
             known: vec![false; prep.regimens.len()],

@@ -1,7 +1,7 @@
 //! The per-patient ledger: discounted costs by category, QALYs and life-years of one
 //! [`PatientRecord`], all by closed forms (no per-cycle loop).
 
-use super::prepared::Prepared;
+use super::prepared::{Prepared, PreparedAfter, PreparedCourse};
 use crate::accounting::discount::Discount;
 use crate::accounting::discount::{CYCLE_TOLERANCE, cycles_before};
 use crate::accounting::record::{Course, Outcomes, PatientRecord};
@@ -22,7 +22,7 @@ impl<'a> Ledger<'a> {
     }
 
     #[inline]
-    fn post(&mut self, category: usize, amount: f64) {
+    pub fn post(&mut self, category: usize, amount: f64) {
         self.categories[category] += amount;
         self.total += amount;
     }
@@ -69,7 +69,17 @@ pub fn value_course(
         outcomes: Outcomes { qaly: prep.pf_utility * pf_ly, ly: pf_ly, ly_undiscounted: death },
         ..CourseValue::default()
     };
-    if pf_end < death {
+    if pf_end < death
+        && !prep.pathways.is_empty()
+        && let PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } =
+            &prep.regimens[regimen].course
+    {
+        // The walk through the pathway after progression, replayed stay by stay.
+        let w = super::pathway::value(prep, &prep.pathways[*k], course.walker, pf_end, h);
+        v.progressed = w.states;
+        v.outcomes.ly += w.ly;
+        v.outcomes.qaly += w.qaly;
+    } else if pf_end < death {
         let pd_cost_pv = dc.between(c_pf, c_death, pf_end, death);
         let pd_ly = dq.between(q_pf, q_death, pf_end, death);
         v.progressed = prep.pd_cost * pd_cost_pv;
@@ -101,6 +111,62 @@ pub fn post_course(prep: &Prepared, value: &CourseValue, ledger: &mut Ledger<'_>
     ledger.post(cat.progressed(), value.progressed);
     ledger.post(cat.post_progression(), value.post_progression);
     ledger.post(cat.terminal_care(), value.terminal_care);
+}
+
+/// Post the drugs given in the states of a course's pathway after progression (lines of
+/// therapy, crossover) to their drug and administration categories, so that spend on a drug
+/// rises with its price wherever it is given. Nothing for a course without a pathway.
+#[inline(always)]
+pub fn post_pathway_therapy(
+    prep: &Prepared,
+    regimen: usize,
+    course: &Course,
+    coverage_end: f64,
+    ledger: &mut Ledger<'_>,
+) {
+    // Most scenarios have no pathway: one predictable branch, no call.
+    if !prep.pathways.is_empty() {
+        post_therapy_of_walk(prep, regimen, course, coverage_end, ledger);
+    }
+}
+
+#[inline(never)]
+fn post_therapy_of_walk(
+    prep: &Prepared,
+    regimen: usize,
+    course: &Course,
+    coverage_end: f64,
+    ledger: &mut Ledger<'_>,
+) {
+    pathway_therapy(prep, regimen, course, coverage_end, |category, amount| {
+        ledger.post(category, amount)
+    });
+}
+
+/// The postings of [`post_pathway_therapy`], in order, as (cost category, amount): the engine
+/// keeps them for strategies that share the course.
+pub fn pathway_therapy(
+    prep: &Prepared,
+    regimen: usize,
+    course: &Course,
+    coverage_end: f64,
+    mut post: impl FnMut(usize, f64),
+) {
+    let PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } =
+        &prep.regimens[regimen].course
+    else {
+        return;
+    };
+    let end = coverage_end.min(course.death);
+    if course.progression >= end {
+        return;
+    }
+    let cat = prep.categories();
+    let p = &prep.pathways[*k];
+    super::pathway::therapy(prep, p, course.walker, (course.progression, end), |d, drug, admin| {
+        post(cat.drug(d), drug);
+        post(cat.administration(), admin);
+    });
 }
 
 /// Post testing, drug, administration and adverse-event costs of a record (everything that
@@ -187,9 +253,11 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) ->
         progression: rec.progression,
         death: rec.death,
         second: None,
+        walker: rec.walker,
     };
     let value = value_course(prep, rec.course_regimen, &course, rec.coverage_end);
     post_course(prep, &value, ledger);
+    post_pathway_therapy(prep, rec.course_regimen, &course, rec.coverage_end, ledger);
     let loss = post_treatment(prep, rec, ledger);
     Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes }
 }

@@ -6,6 +6,7 @@ pub mod draw;
 pub mod engine;
 mod exposure;
 pub mod ledger;
+pub mod pathway;
 pub mod patient;
 pub mod prepared;
 

@@ -3,11 +3,11 @@
 //! read without touching random numbers.
 
 use super::prepared::{
-    Prepared, PreparedCourse, PreparedImmunotherapy, PreparedRegimen, PreparedStrategy,
-    PreparedTest,
+    Prepared, PreparedAfter, PreparedCourse, PreparedImmunotherapy, PreparedRegimen,
+    PreparedStrategy, PreparedTest,
 };
 use crate::accounting::discount::CYCLE_TOLERANCE;
-use crate::accounting::record::{Course, MAX_TESTS_RUN, PatientRecord, blank};
+use crate::accounting::record::{Course, MAX_TESTS_RUN, PatientRecord, Walker, blank};
 use crate::model::Transition;
 use crate::model::limits::MAX_BIOMARKERS;
 use crate::rng::{PatientKey, Process, ProcessKind};
@@ -59,6 +59,8 @@ pub struct LineDraws {
     /// The line of therapy (0 = first): the index of the line's other draws (re-tests,
     /// immunotherapy, monitoring).
     pub line: u64,
+    /// The patient's key, for the draws of a pathway after progression.
+    pub key: PatientKey,
 }
 
 /// The addresses of a line's shared draws, computed once (not per patient).
@@ -95,6 +97,7 @@ impl LineDraws {
             discontinuation: EventDraw::new(discontinuation),
             response_reading,
             line: index,
+            key,
         }
     }
 }
@@ -353,7 +356,13 @@ fn latent_response(reg: &PreparedRegimen, p: f64, line: &LineDraws) -> bool {
 /// The course of a patient on regimen `regimen`.
 #[inline]
 pub fn course(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> Course {
-    let mut c = Course { responder: false, progression: 0.0, death: 0.0, second: None };
+    let mut c = Course {
+        responder: false,
+        progression: 0.0,
+        death: 0.0,
+        second: None,
+        walker: Walker::default(),
+    };
     course_into(prep, tumour, line, regimen, &mut c);
     c
 }
@@ -385,7 +394,7 @@ pub fn course_into(
             progression_responder,
             progression_non_responder,
             death_before_progression,
-            post_progression_survival,
+            after_progression,
         } => {
             let f = if responder { share } else { 1.0 };
             let tp = if !responder {
@@ -405,8 +414,7 @@ pub fn course_into(
             let td = line.death.scaled(death_hr).time(death_before_progression);
             if tp < td {
                 let after = line.post_progression.scaled(after_hr);
-                let death = tp + after.time(post_progression_survival);
-                (tp, death)
+                (tp, death_after(prep, after_progression, tp, &after, walker(line, tumour)))
             } else {
                 (f64::INFINITY, td)
             }
@@ -426,6 +434,39 @@ pub fn course_into(
     out.progression = progression;
     out.death = death;
     out.second = None;
+    out.walker = walker(line, tumour);
+}
+
+/// Who walks a pathway after progression: the patient of these draws, with this tumour.
+#[inline]
+fn walker(line: &LineDraws, tumour: &Tumour) -> Walker {
+    Walker { key: line.key, primary: tumour.primary }
+}
+
+/// Death after progression at `tp`: survival drawn from `after` (clock reset at progression),
+/// or the end of the walk through a pathway (infinite for a patient alive at the horizon).
+#[inline(always)]
+fn death_after(
+    prep: &Prepared,
+    after_progression: &PreparedAfter,
+    tp: f64,
+    after: &EventDraw,
+    who: Walker,
+) -> f64 {
+    match after_progression {
+        PreparedAfter::Survival(s) => tp + after.time(s),
+        PreparedAfter::Pathway(k) => death_in_pathway(prep, *k, tp, who),
+    }
+}
+
+/// The end of a walk through pathway `k` entered at progression `tp` (infinite if the patient
+/// is alive at the horizon). Out of line: it keeps the common course's code small.
+#[inline(never)]
+fn death_in_pathway(prep: &Prepared, k: usize, tp: f64, who: Walker) -> f64 {
+    if tp >= prep.horizon {
+        return f64::INFINITY;
+    }
+    super::pathway::walk(&prep.pathways[k], who, tp, prep.horizon, |_| {})
 }
 
 /// The prognostic hazard ratios of the biomarkers the primary carries, per transition
@@ -505,7 +546,13 @@ impl<'a> Clocks<'a> {
     /// remains of its exponential variate (`rest`: progression, death), death after
     /// progression drawn with `after`. A clock whose hazard has already overflowed by `from`
     /// (a survival below the smallest double) fires at `from`.
-    fn course(&self, from: f64, (hp, hd): (f64, f64), after: &EventDraw) -> (f64, f64) {
+    fn course(
+        &self,
+        prep: &Prepared,
+        from: f64,
+        (hp, hd): (f64, f64),
+        (after, who): (&EventDraw, Walker),
+    ) -> (f64, f64) {
         let at = |d: &TimeToEvent, h: f64, ratio: f64| {
             let h = h / ratio;
             if h.is_finite() { d.sample_with_hazard((-h).exp(), h).max(from) } else { from }
@@ -515,7 +562,7 @@ impl<'a> Clocks<'a> {
                 progression_responder: r,
                 progression_non_responder: n,
                 death_before_progression: d,
-                post_progression_survival: s,
+                after_progression,
             } => {
                 let hp = self.progression_h(from) + hp;
                 let tp = if !hp.is_finite() {
@@ -529,7 +576,8 @@ impl<'a> Clocks<'a> {
                 };
                 let td = at(d, self.death_h(from) + hd, self.ratios.1);
                 if tp < td {
-                    (tp, tp + after.scaled(self.ratios.2).time(s))
+                    let after = after.scaled(self.ratios.2);
+                    (tp, death_after(prep, after_progression, tp, &after, who))
                 } else {
                     (f64::INFINITY, td)
                 }
@@ -577,7 +625,8 @@ pub fn waited_course_into(
     // only the progression uniform: its death variate is unused, and taken whole.
     let hp = (line.progression.h - wait.progression_h(t0)).max(0.0);
     let hd = (line.death.h - wait.death_h(t0)).max(0.0);
-    let (progression, death) = then.course(t0, (hp, hd), &line.post_progression);
+    let who = walker(line, tumour);
+    let (progression, death) = then.course(prep, t0, (hp, hd), (&line.post_progression, who));
     out.progression = progression;
     out.death = death;
     false
@@ -625,6 +674,7 @@ pub fn treat(
     rec.responder = course.responder;
     rec.progression = course.progression;
     rec.death = course.death;
+    rec.walker = course.walker;
     rec.treated = course.progression.min(course.death) > t0;
     rec.detected_progression = course.progression;
     if !rec.treated {
@@ -757,6 +807,7 @@ pub fn second_line(
         progression: start2 + c.progression,
         death: start2 + c.death,
         second: None,
+        walker: c.walker,
     };
     treat(prep, key, line2, &c2, &mut rec2);
     // The first line's progression-free state ends at what triggered the second line: the

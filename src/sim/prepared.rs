@@ -8,7 +8,9 @@ use crate::accounting::discount::{Cycle, CycleSums, Discount};
 use crate::accounting::schedule::DrugSchedule;
 use crate::contracts::{Kind, PreparedContract};
 use crate::model::CategoryIndex;
-use crate::model::{Arm, CourseSpec, Model, Perspective, Slot, Specimen, Transition, TteSpec};
+use crate::model::{
+    AfterProgression, Arm, CourseSpec, Model, Perspective, Slot, Specimen, Transition, TteSpec,
+};
 use crate::rng::{Process, ProcessKind};
 use crate::survival::{DistributionError, TimeToEvent};
 
@@ -17,6 +19,8 @@ use crate::survival::{DistributionError, TimeToEvent};
 pub enum PrepareError {
     #[error("regimen `{regimen}`: {what}: {source}")]
     Distribution { regimen: String, what: &'static str, source: DistributionError },
+    #[error("{transition}: {source}")]
+    Pathway { transition: String, source: DistributionError },
     #[error(
         "biomarker group `{group}`: prevalences sum to {sum} > 1 with these parameter values; draw the group's shares jointly or bound them so that they cannot exceed 1"
     )]
@@ -56,6 +60,8 @@ pub struct Prepared {
     pub biomarkers: usize,
     pub tests: Vec<PreparedTest>,
     pub regimens: Vec<PreparedRegimen>,
+    /// Multi-state pathways after progression.
+    pub pathways: Vec<super::pathway::PreparedPathway>,
     pub strategies: Vec<PreparedStrategy>,
     pub pf_cost: f64,
     pub pf_utility: f64,
@@ -197,6 +203,14 @@ pub struct PreparedImmunotherapy {
     pub pseudo_process: Process,
 }
 
+/// What follows progression on a clinical course (see [`crate::model::AfterProgression`]).
+#[derive(Clone, Debug)]
+pub enum PreparedAfter {
+    Survival(TimeToEvent),
+    /// Index into [`Prepared::pathways`].
+    Pathway(usize),
+}
+
 /// A regimen's event-time model for one set of values (see [`crate::model::CourseSpec`]).
 #[derive(Clone, Debug)]
 pub enum PreparedCourse {
@@ -204,7 +218,7 @@ pub enum PreparedCourse {
         progression_responder: TimeToEvent,
         progression_non_responder: TimeToEvent,
         death_before_progression: TimeToEvent,
-        post_progression_survival: TimeToEvent,
+        after_progression: PreparedAfter,
     },
     Partitioned {
         pfs: TimeToEvent,
@@ -300,6 +314,8 @@ impl Prepared {
             biomarkers: model.biomarkers.len(),
             tests,
             regimens,
+            pathways: super::pathway::prepare(model, values)
+                .map_err(|(transition, source)| PrepareError::Pathway { transition, source })?,
             strategies: model.strategies.iter().map(|s| prepare_pathway(s, values)).collect(),
             pf_cost: v(s.progression_free_cost),
             pf_utility: v(s.progression_free_utility),
@@ -486,7 +502,7 @@ fn prepare_regimen(
                 progression_responder,
                 progression_non_responder,
                 death_before_progression,
-                post_progression_survival,
+                after_progression,
             } => PreparedCourse::Clinical {
                 progression_responder: build(progression_responder, "progression.responder")?,
                 progression_non_responder: build(
@@ -497,10 +513,12 @@ fn prepare_regimen(
                     death_before_progression,
                     "death_before_progression",
                 )?,
-                post_progression_survival: build(
-                    post_progression_survival,
-                    "after_progression.survival",
-                )?,
+                after_progression: match after_progression {
+                    AfterProgression::Survival(s) => {
+                        PreparedAfter::Survival(build(s, "after_progression.survival")?)
+                    }
+                    AfterProgression::Pathway(k) => PreparedAfter::Pathway(*k),
+                },
             },
             CourseSpec::Partitioned { pfs, os } => PreparedCourse::Partitioned {
                 pfs: build(pfs, "partitioned.pfs")?,

@@ -290,6 +290,7 @@ fn record(t0: f64, coverage_end: f64) -> PatientRecord {
         treatment_end: f64::INFINITY,
         adverse_events: 0,
         coverage_end,
+        walker: Default::default(),
     }
 }
 

@@ -79,6 +79,7 @@ fn record(
         treatment_end,
         adverse_events: aes,
         coverage_end: 10.0,
+        walker: Default::default(),
     }
 }
 

@@ -27,6 +27,7 @@ mod monitoring;
 mod output_folders;
 mod partitioned;
 mod partners;
+mod pathways;
 mod payer;
 mod plots;
 mod prognosis;

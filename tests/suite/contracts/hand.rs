@@ -174,6 +174,7 @@ pub(super) fn record(
         treatment_end: pd.min(death).min(stop),
         adverse_events: 0,
         coverage_end: H,
+        walker: Default::default(),
     }
 }
 

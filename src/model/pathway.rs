@@ -1,0 +1,73 @@
+//! A general multi-state pathway after progression: named states with their own costs,
+//! utilities and treatment, and transitions between them, each a time-to-event distribution
+//! with its clock reset at entry or running from diagnosis, competing as cause-specific
+//! hazards (the individual continuous-time state-transition model of hesim and mstate).
+//!
+//! A regimen's clinical course hands a progressing patient to a pathway
+//! (`after_progression = { pathway = "…" }`): every state of a pathway counts as progressed,
+//! death is the built-in absorbing state, and other absorbing states (long-term remission)
+//! keep the patient alive to the horizon.
+
+use super::{Slot, TteSpec};
+use crate::rng::Process;
+
+/// Most transitions a patient makes in one pathway (a limit of the model, stated in the docs):
+/// a patient still moving after them stays in the state reached until the horizon.
+pub const MAX_TRANSITIONS: u64 = 100;
+
+#[derive(Clone, Debug)]
+pub struct Pathway {
+    pub name: String,
+    /// The state entered at progression.
+    pub start: usize,
+    pub states: Vec<PathwayState>,
+}
+
+/// A state of a pathway.
+#[derive(Clone, Debug)]
+pub struct PathwayState {
+    pub name: String,
+    /// Cost per year in the state.
+    pub cost: Slot,
+    pub utility: Slot,
+    /// One-off cost at each entry.
+    pub on_entry: Slot,
+    /// A cost per year for a stated time after each entry (while still in the state):
+    /// (cost per year, duration in years).
+    pub after_entry: Option<(Slot, Slot)>,
+    /// Regimen whose drugs (and administration) are given from each entry while in the state:
+    /// a line of therapy. Only its drugs are used, not its course.
+    pub regimen: Option<usize>,
+    /// Ways out, competing; empty for an absorbing state.
+    pub exits: Vec<Exit>,
+}
+
+/// Where a transition leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    State(usize),
+    Death,
+}
+
+/// What a transition's time is measured from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Time since entering the state the transition leaves (semi-Markov).
+    Reset,
+    /// Time since diagnosis (Markov in the time of the model): the hazard at time t is the
+    /// distribution's hazard at t, whenever the state was entered.
+    Forward,
+}
+
+/// One transition out of a state: a cause-specific time to event.
+#[derive(Clone, Debug)]
+pub struct Exit {
+    pub to: Target,
+    pub time: TteSpec,
+    pub clock: Clock,
+    /// Hazard ratios for patients whose primary tumour carries a biomarker (several carried
+    /// biomarkers multiply): (biomarker, ratio).
+    pub prognosis: Vec<(usize, Slot)>,
+    /// The transition's draws (index: the patient's transition count in the pathway).
+    pub process: Process,
+}

@@ -1,0 +1,423 @@
+//! `[[pathways]]`: multi-state pathways after progression — states with costs, utilities and
+//! treatment, transitions between them — and the checks that every patient can leave every
+//! state it reaches.
+
+use super::reader::{Check, Named, Reader, Value, join};
+use super::tte::read_tte;
+use crate::model::*;
+use crate::rng::{Process, ProcessKind};
+use crate::units::Dimension;
+
+/// Per state: its exits, each with the span of its transition (for errors).
+type Exits = Vec<Vec<(Exit, std::ops::Range<usize>)>>;
+
+/// The built-in absorbing state every pathway ends in (terminal care is `[states] death`).
+pub const DEATH: &str = "death";
+
+/// Read every pathway; `None` in place of one with errors (reported).
+pub(super) fn read_pathways(
+    r: &mut Reader,
+    entries: &[Named<'_, '_>],
+    names: &[String],
+    regimens: &[String],
+    biomarkers: &[String],
+) -> Vec<Option<Pathway>> {
+    entries
+        .iter()
+        .zip(names)
+        .map(|(e, name)| read_pathway(r, e, name, regimens, biomarkers))
+        .collect()
+}
+
+fn read_pathway(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &str,
+    regimens: &[String],
+    biomarkers: &[String],
+) -> Option<Pathway> {
+    let p = &e.path;
+    let t = e.table;
+    r.check_keys(t, p, &["name", "start", "states", "transitions"]);
+    let sv = r.require(t, &e.span, p, "states", "an array of states { name, utility, … }")?;
+    let state_path = join(p, "states");
+    let items = r.array(sv, &state_path)?;
+    // Names first, so transitions and `start` can name any state.
+    let mut names: Vec<String> = Vec::new();
+    let mut spans = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let sp = format!("{state_path}[{i}]");
+        let Some(st) = r.table(item, &sp) else {
+            ok = false;
+            names.push(format!("#{i}"));
+            spans.push(item.span());
+            continue;
+        };
+        let n = r
+            .require(st, &item.span(), &sp, "name", "the state's name")
+            .and_then(|nv| r.name(nv, &join(&sp, "name")).map(|n| (n, nv.span())));
+        match n {
+            Some((n, span)) if n == DEATH => {
+                r.error_help(
+                    span,
+                    &join(&sp, "name"),
+                    "expected a state other than `death`, found `death`",
+                    Some("`death` is built in: it is absorbing, takes no treatment, and its cost is `[states] death`; name it as a transition's `to`".into()),
+                );
+                ok = false;
+                names.push(n);
+            }
+            Some((n, span)) if names.contains(&n) => {
+                r.error(span, &join(&sp, "name"), format!("duplicate state name `{n}`"));
+                ok = false;
+                names.push(n);
+            }
+            Some((n, _)) => names.push(n),
+            None => {
+                ok = false;
+                names.push(format!("#{i}"));
+            }
+        }
+        spans.push(item.span());
+    }
+    let mut states = Vec::with_capacity(items.len());
+    let mut absorbing = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let sp = format!("{state_path}[{i}]");
+        let Some(st) = r.table(item, &sp) else {
+            states.push(None);
+            absorbing.push(false);
+            continue;
+        };
+        match read_state(r, st, &item.span(), &sp, regimens) {
+            Some((state, a)) => {
+                states.push(Some(state));
+                absorbing.push(a);
+            }
+            None => {
+                states.push(None);
+                absorbing.push(false);
+                ok = false;
+            }
+        }
+    }
+    if items.is_empty() {
+        r.error(sv.span(), &state_path, "expected at least one state, found none");
+        ok = false;
+    }
+    let start = r
+        .require(t, &e.span, p, "start", "the state entered at progression")
+        .and_then(|v| r.resolve(v, &join(p, "start"), "state", &names));
+    let mut exits: Exits = vec![Vec::new(); names.len()];
+    if let Some(tv) = t.get("transitions") {
+        let tp = join(p, "transitions");
+        if let Some(list) = r.array(tv, &tp) {
+            for (i, item) in list.iter().enumerate() {
+                let ip = format!("{tp}[{i}]");
+                match read_transition(r, item, &ip, (name, &names, &absorbing), biomarkers) {
+                    Some((from, exit)) => {
+                        let dup = exits[from].iter().any(|(x, _)| x.to == exit.to);
+                        if dup {
+                            r.error(
+                                item.span(),
+                                &ip,
+                                "duplicate transition: this `from` and `to` are already joined (give one cause-specific time per pair)",
+                            );
+                            ok = false;
+                        }
+                        exits[from].push((exit, item.span()));
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let start = start?;
+    check_graph(r, (p, &spans), (&names, &absorbing, &exits), start)?;
+    let states = states
+        .into_iter()
+        .zip(exits)
+        .map(|(s, x)| {
+            s.map(|mut s| {
+                s.exits = x.into_iter().map(|(x, _)| x).collect();
+                s
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Pathway { name: name.to_string(), start, states })
+}
+
+/// A state's costs, utility and treatment, and whether it is declared absorbing.
+fn read_state(
+    r: &mut Reader,
+    st: &toml::de::DeTable<'_>,
+    span: &std::ops::Range<usize>,
+    sp: &str,
+    regimens: &[String],
+) -> Option<(PathwayState, bool)> {
+    r.check_keys(
+        st,
+        sp,
+        &["name", "cost", "utility", "on_entry", "after_entry", "regimen", "absorbing"],
+    );
+    let cost = r.quantity_or(st, sp, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
+    let utility = r
+        .require(st, span, sp, "utility", "a utility weight (1 = full health)")
+        .and_then(|u| r.quantity(u, &join(sp, "utility"), Dimension::Number, Check::AtMostOne));
+    let on_entry = r.quantity_or(st, sp, "on_entry", Dimension::Number, Check::NonNegative, 0.0);
+    let after_entry = match st.get("after_entry") {
+        None => Some(None),
+        Some(v) => {
+            let ap = join(sp, "after_entry");
+            r.table(v, &ap).and_then(|at| {
+                r.check_keys(at, &ap, &["cost", "for"]);
+                let c = r
+                    .require(at, &v.span(), &ap, "cost", "a cost per time, e.g. \"5000 per month\"")
+                    .and_then(|c| {
+                        r.quantity(c, &join(&ap, "cost"), Dimension::PerTime, Check::NonNegative)
+                    });
+                let d =
+                    r.require(at, &v.span(), &ap, "for", "a duration, e.g. \"3 months\"").and_then(
+                        |d| r.quantity(d, &join(&ap, "for"), Dimension::Duration, Check::Positive),
+                    );
+                Some(Some((c?, d?)))
+            })
+        }
+    };
+    let regimen = match st.get("regimen") {
+        Some(v) => r.resolve(v, &join(sp, "regimen"), "regimen", regimens).map(Some),
+        None => Some(None),
+    };
+    let absorbing = match st.get("absorbing") {
+        None => Some(false),
+        Some(v) => match v.get_ref() {
+            toml::de::DeValue::Boolean(b) => Some(*b),
+            other => {
+                let found = super::reader::describe(other);
+                r.error(
+                    v.span(),
+                    &join(sp, "absorbing"),
+                    format!("expected true or false, found {found}"),
+                );
+                None
+            }
+        },
+    };
+    let name = st.get("name").and_then(|v| v.get_ref().as_str()).unwrap_or("").to_string();
+    Some((
+        PathwayState {
+            name,
+            cost: cost?,
+            utility: utility?,
+            on_entry: on_entry?,
+            after_entry: after_entry?,
+            regimen: regimen?,
+            exits: Vec::new(),
+        },
+        absorbing?,
+    ))
+}
+
+/// `{ from, to, time, clock, prognosis }`: the state it leaves and the exit.
+fn read_transition(
+    r: &mut Reader,
+    item: &Value<'_>,
+    ip: &str,
+    (pathway, names, absorbing): (&str, &[String], &[bool]),
+    biomarkers: &[String],
+) -> Option<(usize, Exit)> {
+    let t = r.table(item, ip)?;
+    r.check_keys(t, ip, &["from", "to", "time", "clock", "prognosis"]);
+    let span = item.span();
+    let from = r.require(t, &span, ip, "from", "the state the transition leaves").and_then(|v| {
+        if v.get_ref().as_str() == Some(DEATH) {
+            r.error(
+                v.span(),
+                &join(ip, "from"),
+                "expected a state a patient can leave, found `death` (absorbing)",
+            );
+            return None;
+        }
+        let i = r.resolve(v, &join(ip, "from"), "state", names)?;
+        if absorbing[i] {
+            r.error_help(
+                v.span(),
+                &join(ip, "from"),
+                format!(
+                    "expected a state a patient can leave, found `{}`, declared absorbing",
+                    names[i]
+                ),
+                Some("drop `absorbing = true` from the state, or this transition".into()),
+            );
+            return None;
+        }
+        Some(i)
+    });
+    let to = r.require(t, &span, ip, "to", "the state entered, or `death`").and_then(|v| {
+        if v.get_ref().as_str() == Some(DEATH) {
+            return Some(Target::Death);
+        }
+        let mut with_death: Vec<String> = names.to_vec();
+        with_death.push(DEATH.to_string());
+        r.resolve(v, &join(ip, "to"), "state", &with_death).map(Target::State)
+    });
+    let time = r
+        .require(t, &span, ip, "time", "a time-to-event distribution")
+        .and_then(|d| read_tte(r, d, &join(ip, "time")));
+    let clock = match t.get("clock") {
+        None => Some(Clock::Reset),
+        Some(v) => match r.string(v, &join(ip, "clock")) {
+            Some("reset") => Some(Clock::Reset),
+            Some("forward") => Some(Clock::Forward),
+            Some(other) => {
+                r.error_help(
+                    v.span(),
+                    &join(ip, "clock"),
+                    format!("expected \"reset\" or \"forward\", found \"{other}\""),
+                    Some(
+                        "reset: time since entering the state; forward: time since diagnosis"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            None => None,
+        },
+    };
+    let prognosis = match t.get("prognosis") {
+        None => Some(Vec::new()),
+        Some(v) => read_ratios(r, v, &join(ip, "prognosis"), biomarkers),
+    };
+    let (from, to) = (from?, to?);
+    if to == Target::State(from) {
+        r.error(
+            t["to"].span(),
+            &join(ip, "to"),
+            format!("expected another state than the one left, found `{}`", names[from]),
+        );
+        return None;
+    }
+    let to_name = match to {
+        Target::State(k) => names[k].as_str(),
+        Target::Death => DEATH,
+    };
+    let process = Process::named2(
+        ProcessKind::PathwayTransition,
+        pathway,
+        &format!("{}->{to_name}", names[from]),
+    );
+    Some((from, Exit { to, time: time?, clock: clock?, prognosis: prognosis?, process }))
+}
+
+/// `prognosis = { <biomarker> = <hazard ratio>, … }`.
+fn read_ratios(
+    r: &mut Reader,
+    v: &Value<'_>,
+    p: &str,
+    biomarkers: &[String],
+) -> Option<Vec<(usize, Slot)>> {
+    let table = r.table(v, p)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (k, x) in table.iter() {
+        let key = k.get_ref().as_ref();
+        let kp = join(p, key);
+        let Some(b) = biomarkers.iter().position(|n| n == key) else {
+            super::regimens::undefined_biomarker(r, (k.span(), &kp, key), biomarkers, None);
+            ok = false;
+            continue;
+        };
+        match r.quantity(x, &kp, Dimension::Number, Check::Positive) {
+            Some(hr) => out.push((b, hr)),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Every state is reachable from `start`; a state without exits is declared absorbing; from
+/// every state some absorbing state (death included) can be reached, so no cycle holds a
+/// patient for ever.
+fn check_graph(
+    r: &mut Reader,
+    (p, spans): (&str, &[std::ops::Range<usize>]),
+    (names, absorbing, exits): (&[String], &[bool], &Exits),
+    start: usize,
+) -> Option<()> {
+    let n = names.len();
+    let mut ok = true;
+    let next = |i: usize| {
+        exits[i].iter().filter_map(|(x, _)| match x.to {
+            Target::State(k) => Some(k),
+            Target::Death => None,
+        })
+    };
+    let mut reached = vec![false; n];
+    let mut stack = vec![start];
+    reached[start] = true;
+    while let Some(i) = stack.pop() {
+        for k in next(i) {
+            if !reached[k] {
+                reached[k] = true;
+                stack.push(k);
+            }
+        }
+    }
+    for i in 0..n {
+        let sp = format!("{p}.states[{i}]");
+        if !reached[i] {
+            r.error_help(
+                spans[i].clone(),
+                &sp,
+                format!(
+                    "state `{}` cannot be reached from the start state `{}`",
+                    names[i], names[start]
+                ),
+                Some("add a transition into it, or remove it".into()),
+            );
+            ok = false;
+        }
+        if exits[i].is_empty() && !absorbing[i] {
+            r.error_help(
+                spans[i].clone(),
+                &sp,
+                format!("state `{}` has no transition out and is not declared absorbing", names[i]),
+                Some("add a transition from it (to `death`, for example), or `absorbing = true` if patients stay in it to the horizon".into()),
+            );
+            ok = false;
+        }
+    }
+    // States from which an end (death, or an absorbing state) can be reached: a fixed point
+    // over the transitions.
+    let mut ends: Vec<bool> = (0..n)
+        .map(|i| absorbing[i] || exits[i].iter().any(|(x, _)| x.to == Target::Death))
+        .collect();
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            if !ends[i] && next(i).any(|k| ends[k]) {
+                ends[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for i in 0..n {
+        if reached[i] && !exits[i].is_empty() && !ends[i] {
+            r.error_help(
+                spans[i].clone(),
+                &format!("{p}.states[{i}]"),
+                format!("from state `{}` no transition path leads to `death` or an absorbing state: patients would cycle for ever", names[i]),
+                Some("add a transition to `death` on the cycle".into()),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(())
+}

@@ -1,0 +1,301 @@
+//! A patient's walk through a multi-state pathway after progression (docs, Model → Pathways
+//! after progression), and its value.
+//!
+//! The walk is a pure function of the patient's key, tumour and progression time: the course
+//! records only when it ends in death, and the ledger asks for it again to value each stay. A
+//! stored path would have made every course (and every copy of one) larger in every scenario;
+//! instead each thread remembers its last few walks ([`walk`]), so a patient's walk is drawn
+//! once and replayed for its value and its drugs.
+
+use super::prepared::Prepared;
+use crate::accounting::discount::cycles_before;
+use crate::accounting::record::Walker;
+use crate::model::pathway::MAX_TRANSITIONS;
+use crate::model::{Clock, Model, Slot, Target};
+use crate::rng::Process;
+use crate::survival::{DistributionError, TimeToEvent};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Identities of prepared pathways: a walk remembered for one set of numbers is never replayed
+/// for another (a PSA sample's pathways get a new identity; clones of one set keep it).
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// A pathway with concrete numbers.
+#[derive(Clone, Debug)]
+pub struct PreparedPathway {
+    pub start: usize,
+    pub states: Vec<PreparedState>,
+    /// Which set of numbers these are, for the walk memo.
+    generation: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedState {
+    /// Cost per year in the state.
+    pub cost: f64,
+    pub utility: f64,
+    pub on_entry: f64,
+    /// (cost per year, for how long after each entry).
+    pub after_entry: Option<(f64, f64)>,
+    /// The regimen whose drugs are given while in the state.
+    pub regimen: Option<usize>,
+    pub exits: Vec<PreparedExit>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreparedExit {
+    pub to: Target,
+    pub time: TimeToEvent,
+    pub forward: bool,
+    pub prognosis: Vec<(usize, f64)>,
+    pub process: Process,
+}
+
+/// Build a model's pathways at a set of values; an error names the transition whose
+/// distribution the values make impossible.
+pub fn prepare(
+    model: &Model,
+    values: &[f64],
+) -> Result<Vec<PreparedPathway>, (String, DistributionError)> {
+    let v = |s: Slot| values[s.0 as usize];
+    let mut out = Vec::with_capacity(model.pathways.len());
+    for p in &model.pathways {
+        let mut states = Vec::with_capacity(p.states.len());
+        for s in &p.states {
+            let mut exits = Vec::with_capacity(s.exits.len());
+            for x in &s.exits {
+                let to = match x.to {
+                    Target::State(k) => p.states[k].name.as_str(),
+                    Target::Death => "death",
+                };
+                let time = x
+                    .time
+                    .build(values)
+                    .map_err(|e| (format!("pathway `{}`: {} → {to}", p.name, s.name), e))?;
+                exits.push(PreparedExit {
+                    to: x.to,
+                    time,
+                    forward: x.clock == Clock::Forward,
+                    prognosis: x.prognosis.iter().map(|&(b, hr)| (b, v(hr))).collect(),
+                    process: x.process,
+                });
+            }
+            states.push(PreparedState {
+                cost: v(s.cost),
+                utility: v(s.utility),
+                on_entry: v(s.on_entry),
+                after_entry: s.after_entry.map(|(c, d)| (v(c), v(d))),
+                regimen: s.regimen,
+                exits,
+            });
+        }
+        let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
+        out.push(PreparedPathway { start: p.start, states, generation });
+    }
+    Ok(out)
+}
+
+/// One stay in a state: entered at `entry`, left at `exit` (infinite: never, or not before the
+/// walk stopped at the horizon).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stay {
+    pub state: usize,
+    pub entry: f64,
+    pub exit: f64,
+}
+
+/// When a transition fires for a patient in its state since `entry`: the cause-specific
+/// cumulative hazard HR·H reaches the exponential variate −ln u, counted from the entry (clock
+/// reset) or continued from diagnosis (clock forward: H(T) = H(entry) + E/HR). A hazard that
+/// has already overflowed by the entry fires at once.
+#[inline]
+fn fires_at(x: &PreparedExit, u: f64, primary: u64, entry: f64) -> f64 {
+    let ratio: f64 =
+        x.prognosis.iter().filter(|(b, _)| primary & (1 << b) != 0).map(|&(_, hr)| hr).product();
+    if !x.forward {
+        if ratio == 1.0 {
+            return entry + x.time.sample(u);
+        }
+        let h = -u.ln() / ratio;
+        return entry + x.time.sample_with_hazard((-h).exp(), h);
+    }
+    let h0 = x.time.cumulative_hazard(entry);
+    if !h0.is_finite() {
+        return entry;
+    }
+    let h = h0 - u.ln() / ratio;
+    x.time.sample_with_hazard((-h).exp(), h).max(entry)
+}
+
+/// Walk pathway `p` from progression at `from` until death, an absorbing state or `horizon`,
+/// reporting each stay; returns the time of death (infinite if the patient is alive when the
+/// walk stops). Competing transitions: the earliest fires. The n-th transition of the walk
+/// draws each exit's uniform at index n of its process, so strategies and the valuation see
+/// the same walk.
+///
+/// The same walk is asked for several times per patient (its death for the course, its stays
+/// for the value and for the drugs): each thread keeps its last [`MEMO_WALKS`] walks and
+/// replays them, which gives the same stays as drawing again, bit for bit. `stay` must not
+/// walk a pathway itself.
+pub fn walk(
+    p: &PreparedPathway,
+    who: Walker,
+    from: f64,
+    horizon: f64,
+    mut stay: impl FnMut(Stay),
+) -> f64 {
+    let id =
+        WalkId { generation: p.generation, who, from: from.to_bits(), horizon: horizon.to_bits() };
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(w) = memo.walks.iter().find(|w| w.id == Some(id)) {
+            w.stays.iter().copied().for_each(&mut stay);
+            return w.death;
+        }
+        let next = memo.next;
+        memo.next = (next + 1) % MEMO_WALKS;
+        let w = &mut memo.walks[next];
+        w.stays.clear();
+        let death = draw_walk(p, who, from, horizon, |s| {
+            w.stays.push(s);
+            stay(s);
+        });
+        w.id = Some(id);
+        w.death = death;
+        death
+    })
+}
+
+/// Walks each thread remembers.
+const MEMO_WALKS: usize = 4;
+
+/// What determines a walk: the pathway's numbers, the patient, where and when it starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct WalkId {
+    generation: u64,
+    who: Walker,
+    from: u64,
+    horizon: u64,
+}
+
+#[derive(Default)]
+struct Remembered {
+    id: Option<WalkId>,
+    stays: Vec<Stay>,
+    death: f64,
+}
+
+#[derive(Default)]
+struct Memo {
+    walks: [Remembered; MEMO_WALKS],
+    next: usize,
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+/// The walk itself (see [`walk`]), drawn afresh.
+fn draw_walk(
+    p: &PreparedPathway,
+    who: Walker,
+    from: f64,
+    horizon: f64,
+    mut stay: impl FnMut(Stay),
+) -> f64 {
+    let mut state = p.start;
+    let mut entry = from;
+    for n in 0..MAX_TRANSITIONS {
+        let s = &p.states[state];
+        let (mut exit, mut to) = (f64::INFINITY, Target::Death);
+        for x in &s.exits {
+            let t = fires_at(x, who.key.uniform(x.process, n), who.primary, entry);
+            if t < exit {
+                (exit, to) = (t, x.to);
+            }
+        }
+        stay(Stay { state, entry, exit });
+        match to {
+            _ if !exit.is_finite() => return f64::INFINITY,
+            Target::Death => return exit,
+            // Alive beyond the horizon: when the patient dies is of no account.
+            Target::State(_) if exit >= horizon => return f64::INFINITY,
+            Target::State(k) => (state, entry) = (k, exit),
+        }
+    }
+    // The last transition allowed was made: the patient stays in the state reached.
+    stay(Stay { state, entry, exit: f64::INFINITY });
+    f64::INFINITY
+}
+
+/// The discounted value of a walk from progression to death, cut at `end` (the payer's view):
+/// state costs (per time, on entry, for a time after entry) and the stays' QALYs and
+/// life-years. The drugs of the states' regimens are posted by [`therapy`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WalkValue {
+    pub states: f64,
+    pub qaly: f64,
+    pub ly: f64,
+}
+
+pub fn value(prep: &Prepared, p: &PreparedPathway, who: Walker, from: f64, end: f64) -> WalkValue {
+    let (dc, dq) = (&prep.costs, &prep.outcomes);
+    let mut v = WalkValue::default();
+    // A stay's exit is the next one's entry: its discount factors are computed once.
+    let mut last: (f64, f64, f64) = (f64::NAN, 0.0, 0.0);
+    let mut factors = |t: f64| {
+        if t != last.0 {
+            let c = dc.factor(t);
+            last = (t, c, if dq == dc { c } else { dq.factor(t) });
+        }
+        (last.1, last.2)
+    };
+    walk(p, who, from, prep.horizon, |stay| {
+        if stay.entry >= end {
+            return;
+        }
+        let s = &p.states[stay.state];
+        let out = stay.exit.min(end);
+        let (c_in, q_in) = factors(stay.entry);
+        let (c_out, q_out) = factors(out);
+        let ly = dq.between(q_in, q_out, stay.entry, out);
+        v.ly += ly;
+        v.qaly += s.utility * ly;
+        v.states += s.cost * dc.between(c_in, c_out, stay.entry, out) + s.on_entry * c_in;
+        if let Some((cost, length)) = s.after_entry {
+            let until = (stay.entry + length).min(out);
+            v.states += cost * dc.between(c_in, dc.factor(until), stay.entry, until);
+        }
+    });
+    v
+}
+
+/// The drugs given in the states of a walk, cut at `end`: for each stay in a treated state,
+/// the cycles of each of its regimen's drugs that start from the entry while the patient is in
+/// the state, paid at each cycle start, reported as (drug, drug cost, administration cost).
+pub fn therapy(
+    prep: &Prepared,
+    p: &PreparedPathway,
+    who: Walker,
+    (from, end): (f64, f64),
+    mut pay: impl FnMut(usize, f64, f64),
+) {
+    let dc = &prep.costs;
+    walk(p, who, from, prep.horizon, |stay| {
+        let Some(r) = p.states[stay.state].regimen else { return };
+        if stay.entry >= end {
+            return;
+        }
+        let out = stay.exit.min(end);
+        let c_in = dc.factor(stay.entry);
+        for drug in &prep.regimens[r].drugs {
+            let n =
+                cycles_before(stay.entry, out, drug.schedule, drug.max_cycles, drug.max_duration);
+            if n > 0 {
+                let pv = c_in * drug.cycle_sums.get(n);
+                pay(drug.drug, drug.price * pv, drug.administration * pv);
+            }
+        }
+    });
+}
