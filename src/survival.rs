@@ -255,6 +255,16 @@ impl TimeToEvent {
         }
     }
 
+    /// The time at which the cumulative hazard reaches `h` (≥ 0): [`Self::sample_with_hazard`]
+    /// at u = e^(−h), the `exp` taken only by the forms that invert the survival itself.
+    #[inline]
+    pub fn time_at_hazard(&self, h: f64) -> f64 {
+        match self {
+            Self::LogLogistic { .. } | Self::LogNormal { .. } => self.inverse_survival((-h).exp()),
+            _ => self.inverse_cumulative_hazard(h),
+        }
+    }
+
     /// Draw a time from a uniform in (0, 1).
     #[inline]
     pub fn sample(&self, u: f64) -> f64 {

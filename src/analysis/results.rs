@@ -49,6 +49,13 @@ pub struct SelectionPoint {
 pub struct SurvivalCurves {
     pub pfs: Vec<f64>,
     pub os: Vec<f64>,
+    /// With pathways after progression: per state of every pathway (in model order, state by
+    /// state), the share in it after each month; and the share progressed outside any pathway
+    /// state. Both empty without pathways.
+    pub states: Vec<Vec<f64>>,
+    pub progressed: Vec<f64>,
+    /// The share dead after each month, from whole patients (not 1 − `os`, which rounds).
+    pub dead: Vec<f64>,
 }
 
 /// A measure of an arm summarised across PSA samples (psa_summary.csv).
@@ -142,11 +149,51 @@ pub fn common_arms(runs: &[(&Model, &Results)]) -> Vec<String> {
 /// Every strategy's survival curves from a simulation's survival counts.
 pub fn survival_curves(sums: &crate::sim::accumulator::SampleSums) -> Vec<SurvivalCurves> {
     use crate::sim::accumulator::SurvivalCounts;
+    let n = sums.patients;
+    let share = |c: u64| c as f64 / n as f64;
     sums.survival
         .iter()
-        .map(|counts| SurvivalCurves {
-            pfs: SurvivalCounts::curve(&counts.pfs(), sums.patients),
-            os: SurvivalCounts::curve(&counts.os(), sums.patients),
+        .enumerate()
+        .map(|(s, counts)| {
+            let occupied: Vec<Vec<u64>> = sums
+                .states
+                .get(s)
+                .map_or(Vec::new(), |st| st.iter().map(|c| c.occupancy()).collect());
+            // Progressed outside a pathway, in whole patients: alive − progression-free − in a
+            // pathway state (every term counted, so the difference is exact).
+            let progressed = if occupied.is_empty() {
+                Vec::new()
+            } else {
+                let (alive, free) = (running(&counts.os(), n), running(&counts.pfs(), n));
+                (0..alive.len())
+                    .map(|m| {
+                        let inside: u64 = occupied.iter().map(|o| o[m]).sum();
+                        debug_assert!(free[m] + inside <= alive[m]);
+                        share(alive[m].saturating_sub(free[m] + inside))
+                    })
+                    .collect()
+            };
+            let dead = running(&counts.os(), n).iter().map(|&alive| share(n - alive)).collect();
+            SurvivalCurves {
+                dead,
+                pfs: SurvivalCounts::curve(&counts.pfs(), n),
+                os: SurvivalCounts::curve(&counts.os(), n),
+                states: occupied.iter().map(|o| o.iter().map(|&c| share(c)).collect()).collect(),
+                progressed,
+            }
+        })
+        .collect()
+}
+
+/// Patients still without the event after each grid month, from the event counts per bin (as
+/// [`crate::sim::accumulator::SurvivalCounts::curve`], in whole patients).
+fn running(counts: &[u64], n: u64) -> Vec<u64> {
+    let mut left = n;
+    counts[..counts.len() - 1]
+        .iter()
+        .map(|c| {
+            left -= c;
+            left
         })
         .collect()
 }

@@ -8,11 +8,13 @@ use crate::analysis::results::Results;
 use crate::model::Model;
 use std::path::Path;
 
-/// Plot stems written by a run: always `survival` and `ce_plane`; `contracts` with contracts;
+/// Plot stems written by a run: always `survival` and `ce_plane`; `states` with pathways after
+/// progression; `contracts` with contracts;
 /// `ceac`, `ceaf`, `evpi` with PSA; `selection_nmb` (and `selection_price` with contract arms)
 /// with a selection sweep. Each as .png and .svg.
 pub const PLOTS: &[&str] = &[
     "survival",
+    "states",
     "ce_plane",
     "contracts",
     "ceac",
@@ -171,6 +173,9 @@ fn write_budget(dir: &Path, model: &Model, results: &Results) -> Result<(), Plot
 /// Every plot of a run's folder, from its results.
 pub fn write_all(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     write_survival(dir, model, results)?;
+    if !model.pathways.is_empty() {
+        write_states(dir, model, results)?;
+    }
     write_ce_plane(dir, model, results)?;
     if !results.contracts.is_empty() {
         write_contracts(dir, model, results)?;
@@ -185,6 +190,62 @@ pub fn write_all(dir: &Path, model: &Model, results: &Results) -> Result<(), Plo
         return Ok(());
     }
     write_acceptability(dir, model, results)
+}
+
+/// Most years the state-occupancy plot shows (one bar per year).
+const STATE_YEARS: usize = 20;
+
+/// State occupancy (with pathways after progression): per strategy a panel of stacked bars,
+/// the share in each state at the end of each year (every panel lists every state, in
+/// states.csv's order), and the share alive as a line.
+fn write_states(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
+    let years = ((model.meta.horizon + 1e-9).floor() as usize).clamp(1, STATE_YEARS);
+    let at = |curve: &[f64], y: usize| curve.get(12 * y).copied().unwrap_or(0.0);
+    // Every pathway state by its slot; named by state, with its pathway when names repeat.
+    let mut names = Vec::new();
+    for p in &model.pathways {
+        for st in &p.states {
+            let repeated = model
+                .pathways
+                .iter()
+                .flat_map(|q| &q.states)
+                .filter(|other| other.name == st.name)
+                .count()
+                > 1;
+            names.push(if repeated { format!("{}: {}", p.name, st.name) } else { st.name.clone() });
+        }
+    }
+    let panels = results
+        .survival
+        .iter()
+        .enumerate()
+        .map(|(s, c)| {
+            let yearly = |curve: &[f64]| (1..=years).map(|y| at(curve, y)).collect::<Vec<f64>>();
+            let mut stacks = vec![
+                ("progression-free".to_string(), yearly(&c.pfs)),
+                ("progressed".to_string(), yearly(&c.progressed)),
+            ];
+            for (slot, name) in names.iter().enumerate() {
+                stacks.push((name.clone(), yearly(&c.states[slot])));
+            }
+            stacks.push(("dead".to_string(), yearly(&c.dead)));
+            Panel {
+                title: model.strategies[s].name.clone(),
+                stacks,
+                line: ("alive".to_string(), yearly(&c.os)),
+            }
+        })
+        .collect();
+    write(
+        dir,
+        "states",
+        &Plot {
+            title: format!("Where patients are at the end of each year (first {years} years)"),
+            x_label: "years after diagnosis".into(),
+            y_label: "share of patients".into(),
+            chart: Chart::StackedPanels { panels },
+        },
+    )
 }
 
 /// Survival: OS solid, PFS dashed, per strategy.

@@ -44,6 +44,9 @@ pub fn write(
         table("cohort.csv", &|f| tables::write_cohort(f, model, &r.summary, &r.cohort))?;
     }
     table("survival.csv", &|f| tables::write_survival(f, model, &r.survival))?;
+    if !model.pathways.is_empty() {
+        table("states.csv", &|f| tables::write_states(f, model, &r.survival))?;
+    }
     if !r.partners.is_empty() {
         table("partners.csv", &|f| tables::write_partners(f, model, &r.partners))?;
     }

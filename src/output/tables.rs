@@ -135,6 +135,68 @@ pub fn write_survival<W: Write>(
     Ok(())
 }
 
+/// states.csv (scenarios with pathways after progression): per strategy and grid month, the
+/// share of patients in each state — progression-free, progressed outside a pathway, each
+/// state of the pathways the strategy's regimens enter, dead — summing to 1.
+pub fn write_states<W: Write>(
+    out: W,
+    model: &Model,
+    survival: &[SurvivalCurves],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record(["strategy", "month", "time", "pathway", "state", "share"])?;
+    for (s, curves) in survival.iter().enumerate() {
+        let strategy = &model.strategies[s].name;
+        let slots = pathway_slots(model, s);
+        for m in 0..curves.os.len() {
+            let mut row = |pathway: &str, state: &str, share: f64| {
+                w.write_record([
+                    strategy.as_str(),
+                    &m.to_string(),
+                    &number(m as f64 / 12.0),
+                    pathway,
+                    state,
+                    &number(share),
+                ])
+            };
+            row("", "progression_free", curves.pfs[m])?;
+            row("", "progressed", curves.progressed[m])?;
+            for &(pathway, state, slot) in &slots {
+                row(pathway, state, curves.states[slot][m])?;
+            }
+            row("", "dead", curves.dead[m])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The pathway states strategy `s` can reach (through its regimens' pathways, each once, in
+/// model order): (pathway, state, slot among every pathway's states).
+pub fn pathway_slots(model: &Model, s: usize) -> Vec<(&str, &str, usize)> {
+    let mut used = vec![false; model.pathways.len()];
+    for r in model.regimens_of(&model.strategies[s]) {
+        if let crate::model::CourseSpec::Clinical {
+            after_progression: crate::model::AfterProgression::Pathway(k),
+            ..
+        } = &model.regimens[r].course
+        {
+            used[*k] = true;
+        }
+    }
+    let mut out = Vec::new();
+    let mut slot = 0;
+    for (p, pathway) in model.pathways.iter().enumerate() {
+        for state in &pathway.states {
+            if used[p] {
+                out.push((pathway.name.as_str(), state.name.as_str(), slot));
+            }
+            slot += 1;
+        }
+    }
+    out
+}
+
 pub fn write_contracts<W: Write>(
     out: W,
     model: &Model,

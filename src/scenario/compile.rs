@@ -70,6 +70,11 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         None => None,
     };
     let (biomarkers, groups) = read_biomarkers(r, &biomarker_entries, &biomarker_names);
+    // Which biomarkers are acquired at progression (by name: prognostic ratios may not read them).
+    let acquired: Vec<bool> = biomarker_names
+        .iter()
+        .map(|n| biomarkers.iter().any(|b| &b.name == n && b.acquired))
+        .collect();
     if biomarker_entries.len() > MAX_BIOMARKERS {
         r.error(
             biomarker_entries[MAX_BIOMARKERS].span.clone(),
@@ -91,14 +96,17 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     let regimens: Vec<Option<Regimen>> = regimen_entries
         .iter()
         .zip(&regimen_names)
-        .map(|(e, name)| read_regimen(r, e, name, &biomarker_names, &mut drugs, &pathway_names))
+        .map(|(e, name)| {
+            let markers = (&biomarker_names[..], &acquired[..]);
+            read_regimen(r, e, name, markers, &mut drugs, &pathway_names)
+        })
         .collect();
     let pathways = super::pathways::read_pathways(
         r,
         &pathway_entries,
         &pathway_names,
         &regimen_names,
-        &biomarker_names,
+        (&biomarker_names, &acquired),
     );
     let states = match r.require(doc, &span, "", "states", "a [states] table") {
         Some(v) => read_states(r, v),

@@ -172,16 +172,26 @@ fn pathway(o: &mut String, m: &Model, p: &Pathway) {
         p.name, p.states[p.start].name
     );
     for s in &p.states {
-        let treated =
-            s.regimen.map_or(String::new(), |r| format!(", treated with {}", m.regimens[r].name));
+        let mut extras = String::new();
+        if m.value(s.on_entry) != 0.0 {
+            extras += &format!(", {} on entry", m.value(s.on_entry));
+        }
+        if let Some((cost, length)) = s.after_entry {
+            let (cost, length) = (m.value(cost), m.value(length));
+            extras += &format!(", {cost} per year for {} after entry", months(length));
+        }
+        if let Some(r) = s.regimen {
+            extras += &format!(", treated with {}", m.regimens[r].name);
+        }
+        if s.exits.is_empty() {
+            extras += ", absorbing";
+        }
         let _ = writeln!(
             o,
-            "               state {}: utility {}, cost {} per year{}{}",
+            "               state {}: utility {}, cost {} per year{extras}",
             s.name,
             m.value(s.utility),
             m.value(s.cost),
-            treated,
-            if s.exits.is_empty() { ", absorbing" } else { "" }
         );
         for x in &s.exits {
             let to = match x.to {
@@ -192,7 +202,19 @@ fn pathway(o: &mut String, m: &Model, p: &Pathway) {
                 Clock::Reset => "clock reset",
                 Clock::Forward => "clock forward",
             };
-            let _ = writeln!(o, "                 → {to}: {} ({clock})", tte(m, &x.time));
+            let ratios: Vec<String> = x
+                .prognosis
+                .iter()
+                .map(|&(b, hr)| {
+                    format!(", hazard ratio {} if {}", m.value(hr), m.biomarkers[b].name)
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "                 → {to}: {} ({clock}{})",
+                tte(m, &x.time),
+                ratios.concat()
+            );
         }
     }
 }

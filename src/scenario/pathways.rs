@@ -20,7 +20,7 @@ pub(super) fn read_pathways(
     entries: &[Named<'_, '_>],
     names: &[String],
     regimens: &[String],
-    biomarkers: &[String],
+    biomarkers: (&[String], &[bool]),
 ) -> Vec<Option<Pathway>> {
     entries
         .iter()
@@ -34,7 +34,7 @@ fn read_pathway(
     e: &Named<'_, '_>,
     name: &str,
     regimens: &[String],
-    biomarkers: &[String],
+    biomarkers: (&[String], &[bool]),
 ) -> Option<Pathway> {
     let p = &e.path;
     let t = e.table;
@@ -228,7 +228,7 @@ fn read_transition(
     item: &Value<'_>,
     ip: &str,
     (pathway, names, absorbing): (&str, &[String], &[bool]),
-    biomarkers: &[String],
+    biomarkers: (&[String], &[bool]),
 ) -> Option<(usize, Exit)> {
     let t = r.table(item, ip)?;
     r.check_keys(t, ip, &["from", "to", "time", "clock", "prognosis"]);
@@ -318,7 +318,7 @@ fn read_ratios(
     r: &mut Reader,
     v: &Value<'_>,
     p: &str,
-    biomarkers: &[String],
+    (biomarkers, acquired): (&[String], &[bool]),
 ) -> Option<Vec<(usize, Slot)>> {
     let table = r.table(v, p)?;
     let mut out = Vec::new();
@@ -331,6 +331,11 @@ fn read_ratios(
             ok = false;
             continue;
         };
+        if acquired[b] {
+            super::regimens::acquired_ratio(r, (k.span(), &kp, key));
+            ok = false;
+            continue;
+        }
         match r.quantity(x, &kp, Dimension::Number, Check::Positive) {
             Some(hr) => out.push((b, hr)),
             None => ok = false,

@@ -534,9 +534,10 @@ pub fn defined_help<'a>(
     kind: &str,
     names: impl Iterator<Item = &'a str> + Clone,
 ) -> String {
+    // regimen → regimens, strategy → strategies, pathway → pathways.
     let plural = match kind.strip_suffix('y') {
-        Some(stem) => format!("{stem}ies"),
-        None => format!("{kind}s"),
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
+        _ => format!("{kind}s"),
     };
     let list: Vec<&str> = names.clone().collect();
     let listing = if list.is_empty() {

@@ -14,7 +14,7 @@ pub(super) fn read_regimen(
     r: &mut Reader,
     e: &Named<'_, '_>,
     name: &str,
-    biomarkers: &[String],
+    (biomarkers, acquired): (&[String], &[bool]),
     drug_names: &mut Vec<String>,
     pathways: &[String],
 ) -> Option<Regimen> {
@@ -66,7 +66,8 @@ pub(super) fn read_regimen(
     };
     let prognosis = match t.get("prognosis") {
         Some(v) => {
-            read_prognosis(r, v, &join(p, "prognosis"), biomarkers, t.contains_key("partitioned"))
+            let markers = (biomarkers, acquired);
+            read_prognosis(r, v, &join(p, "prognosis"), markers, t.contains_key("partitioned"))
         }
         None => Some(Vec::new()),
     };
@@ -577,7 +578,7 @@ fn read_prognosis(
     r: &mut Reader,
     v: &Value<'_>,
     p: &str,
-    biomarkers: &[String],
+    (biomarkers, acquired): (&[String], &[bool]),
     partitioned: bool,
 ) -> Option<Vec<Prognosis>> {
     let transitions: &[(&str, Transition)] = if partitioned {
@@ -601,6 +602,11 @@ fn read_prognosis(
             ok = false;
             continue;
         };
+        if acquired[b] {
+            acquired_ratio(r, (k.span(), &kp, key));
+            ok = false;
+            continue;
+        }
         let Some(ratios) = r.table(x, &kp) else {
             ok = false;
             continue;
@@ -622,6 +628,20 @@ fn read_prognosis(
         }
     }
     ok.then_some(out)
+}
+
+/// A prognostic ratio names a biomarker acquired at progression: ratios read the tumour at
+/// diagnosis, where it is absent, so the ratio would never apply.
+pub(super) fn acquired_ratio(
+    r: &mut Reader,
+    (span, path, key): (std::ops::Range<usize>, &str, &str),
+) {
+    r.error_help(
+        span,
+        path,
+        format!("expected a biomarker present at diagnosis, found `{key}`, acquired at progression"),
+        Some("prognostic hazard ratios read the tumour at diagnosis, where an acquired marker is absent: the ratio would never apply".into()),
+    );
 }
 
 /// A table keyed by biomarker names (and perhaps one more key, `also`) holds the key `key`,

@@ -219,7 +219,7 @@ impl SurvivalCounts {
     }
 
     #[inline]
-    fn bin(len: usize, t: f64) -> usize {
+    pub(crate) fn bin(len: usize, t: f64) -> usize {
         // Grid points m/12 (m = 0..len-2) strictly before t: m < 12t ⇔ m ≤ ⌈12t⌉ − 1, capped
         // at the last bin; 0 for t ≤ 0 (and a NaN). The ceiling as in `cycles_before`, without
         // a branch on t (a death beyond the horizon is a coin flip to the processor).
@@ -257,6 +257,48 @@ impl SurvivalCounts {
         for c in counts.iter().take(months) {
             alive -= c;
             out.push(alive as f64 / n as f64);
+        }
+        out
+    }
+}
+
+/// Counts for the monthly occupancy of one state of a pathway after progression, for one
+/// strategy: stays by the grid bin of their entry and of their exit (bins as in
+/// [`SurvivalCounts`]), so the share in the state at grid time m is (entries in bins ≤ m −
+/// exits in bins ≤ m) / n — a stay holds grid time m/12 when entry ≤ m/12 < exit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateCounts {
+    entries: Tally,
+    exits: Tally,
+}
+
+impl StateCounts {
+    /// `months` is the last grid month (⌊12·horizon⌋).
+    pub fn new(months: usize) -> Self {
+        StateCounts { entries: Tally::new(months + 2), exits: Tally::new(months + 2) }
+    }
+
+    #[inline]
+    pub fn add(&mut self, entry: f64, exit: f64) {
+        let len = self.entries.len();
+        self.entries.add(SurvivalCounts::bin(len, entry));
+        self.exits.add(SurvivalCounts::bin(len, exit));
+    }
+
+    pub fn merge(&mut self, other: &StateCounts) {
+        self.entries.merge(&other.entries);
+        self.exits.merge(&other.exits);
+    }
+
+    /// How many patients are in the state at each grid month.
+    pub fn occupancy(&self) -> Vec<u64> {
+        let (entries, exits) = (self.entries.counts(), self.exits.counts());
+        let mut inside: u64 = 0;
+        let mut out = Vec::with_capacity(entries.len() - 1);
+        for (e, x) in entries.iter().zip(&exits).take(entries.len() - 1) {
+            // Every stay exits in a bin at or after its entry's: never below zero.
+            inside = inside + e - x;
+            out.push(inside);
         }
         out
     }
@@ -448,6 +490,9 @@ pub struct SampleSums {
     /// at list (non-zero only when the comparator gives the drug).
     pub comparator_units: Vec<f64>,
     pub survival: Vec<SurvivalCounts>,
+    /// Per strategy, per state of every pathway after progression (in `Prepared::pathways`
+    /// order, state by state): its monthly occupancy counts (empty without pathways).
+    pub states: Vec<Vec<StateCounts>>,
     /// Budget impact (empty without one): Σ over patients of the undiscounted spend in each
     /// calendar year after entry, per arm, year and cost category (cell (arm·Y + y)·C + c;
     /// contract arms hold differences from their list arm, as `arms` do).
@@ -471,6 +516,7 @@ impl SampleSums {
             contracts: vec![ContractSums::default(); arms],
             comparator_units: vec![0.0; contracts],
             survival: vec![SurvivalCounts::new(months); strategies],
+            states: Vec::new(),
             budget: Vec::new(),
             budget_calendar: Vec::new(),
         }
@@ -489,6 +535,11 @@ impl SampleSums {
         }
         for (a, b) in self.survival.iter_mut().zip(&other.survival) {
             a.merge(b);
+        }
+        for (a, b) in self.states.iter_mut().zip(&other.states) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
         }
         for (a, b) in self.budget.iter_mut().zip(&other.budget) {
             *a += b;

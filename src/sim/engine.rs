@@ -5,7 +5,7 @@
 //! computes them; merging them in chunk order makes the totals bit-identical for any number
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
-use super::accumulator::SampleSums;
+use super::accumulator::{SampleSums, StateCounts};
 use super::budget;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
 use super::exposure::{StartFactors, documented, exposure, exposure_from};
@@ -20,8 +20,7 @@ use crate::contracts::cohort::{CalendarSums, CohortTerms, Placement};
 use crate::contracts::{self, Exposure};
 use crate::rng::{PatientKey, SampleKey};
 use crate::sim::ledger::{
-    CourseValue, Ledger, pathway_therapy, post_course, post_pathway_therapy, post_treatment_with,
-    value_course,
+    CourseValue, Ledger, post_course, post_pathway_therapy, post_treatment_with, value_course,
 };
 use rayon::prelude::*;
 
@@ -211,6 +210,8 @@ struct Layout {
     defer: bool,
     /// Budget impact: its years (0 without one).
     budget_years: usize,
+    /// States of every pathway after progression (their occupancy is counted).
+    pathway_states: usize,
 }
 
 impl Layout {
@@ -260,6 +261,7 @@ impl Layout {
             second_lines: prep.regimens.iter().any(|r| r.second_line.is_some()),
             defer,
             budget_years: prep.budget.as_ref().map_or(0, |b| b.years),
+            pathway_states: prep.pathways.iter().map(|p| p.states.len()).sum(),
             charges_all: contract_arms
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
@@ -278,6 +280,10 @@ impl Layout {
         );
         for (k, &years) in sums.contracts.iter_mut().zip(&self.calendar_years) {
             k.calendar = CalendarSums::new(years);
+        }
+        if self.pathway_states > 0 {
+            let counts = vec![StateCounts::new(self.months); self.pathway_states];
+            sums.states = vec![counts; self.list_arm.len()];
         }
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
@@ -333,7 +339,7 @@ fn simulate_chunk(
     let mut starts = StartFactors::new();
     let mut walk = Vec::new();
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
-    let mut drugs = PathwayDrugs::new(prep);
+    let mut walks = SharedWalks::new(prep);
     let has_pathways = !prep.pathways.is_empty();
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
@@ -362,7 +368,7 @@ fn simulate_chunk(
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
             values.fill(None);
             if has_pathways {
-                drugs.known.fill(false);
+                walks.known.fill(false);
             }
             for (s, touched_s) in touched.iter_mut().enumerate() {
                 let Way { rec, course: c, second, valued_as, shared } =
@@ -386,7 +392,8 @@ fn simulate_chunk(
                 if has_pathways {
                     let course =
                         if shared && std::ptr::eq(valued, c) { None } else { Some(valued) };
-                    drugs.post(prep, (rec.regimen, valued_as), (c, course), *covered, &mut ledger);
+                    let out = (&mut ledger, &mut sums.states[s][..]);
+                    walks.post(prep, (rec.regimen, valued_as), (c, course), *covered, out);
                 }
                 let mut start_factor = |t0| starts.at(prep, t0).0;
                 let mut loss = post_treatment_with(prep, rec, &mut ledger, &mut start_factor);
@@ -463,25 +470,55 @@ fn simulate_chunk(
     (sums, deferred)
 }
 
-/// The drugs given in pathway states after progression, posted once walked: per regimen, the
-/// postings of the patient's shared course, so strategies that share it replay them instead of
-/// walking again.
-struct PathwayDrugs {
+/// A patient's walks through pathways after progression, kept per regimen for the strategies
+/// that share its course: the postings of the drugs given in pathway states and the stays
+/// (for state occupancy), so that each strategy replays them instead of walking again.
+struct SharedWalks {
     postings: Vec<Vec<(usize, f64)>>,
-    /// Per regimen: whether `postings` holds this patient's.
+    /// (occupancy slot, entry, exit) of each stay.
+    stays: Vec<Vec<(usize, f64, f64)>>,
+    /// Per regimen: whether `postings` and `stays` hold this patient's.
     known: Vec<bool>,
 }
 
-impl PathwayDrugs {
+impl SharedWalks {
     fn new(prep: &Prepared) -> Self {
-        PathwayDrugs {
+        SharedWalks {
             postings: vec![Vec::new(); prep.regimens.len()],
+            stays: vec![Vec::new(); prep.regimens.len()],
             known: vec![false; prep.regimens.len()],
         }
     }
 
-    /// Post a strategy's pathway drugs: the shared course `c` of `regimen`, or (`Some`) a
-    /// course of its own valued as on `valued_as`.
+    /// The shared course `c` of `regimen`, walked once for this patient: its stays, and the
+    /// postings of their drugs (as `ledger::pathway_therapy` makes them, from the same stays).
+    fn walk(&mut self, prep: &Prepared, regimen: usize, c: &Course, covered: f64) {
+        if self.known[regimen] {
+            return;
+        }
+        self.known[regimen] = true;
+        let (postings, stays) = (&mut self.postings[regimen], &mut self.stays[regimen]);
+        postings.clear();
+        stays.clear();
+        let Some(p) = super::pathway::pathway_of(prep, regimen) else { return };
+        if !(c.progression < prep.horizon && c.progression < c.death) {
+            return;
+        }
+        let end = covered.min(c.death);
+        let cat = prep.categories();
+        super::pathway::walk(p, c.walker, c.progression, prep.horizon, |stay| {
+            stays.push((p.first_slot + stay.state, stay.entry, stay.exit));
+            if c.progression < end {
+                super::pathway::stay_therapy(prep, p, stay, end, |d, drug, admin| {
+                    postings.push((cat.drug(d), drug));
+                    postings.push((cat.administration(), admin));
+                });
+            }
+        });
+    }
+
+    /// Post a strategy's pathway drugs and count its stays: the shared course `c` of
+    /// `regimen`, or (`Some`) a course of its own valued as on `valued_as`.
     #[inline(never)]
     fn post(
         &mut self,
@@ -489,22 +526,21 @@ impl PathwayDrugs {
         (regimen, valued_as): (usize, usize),
         (c, own): (&Course, Option<&Course>),
         covered: f64,
-        ledger: &mut Ledger<'_>,
+        (ledger, counts): (&mut Ledger<'_>, &mut [StateCounts]),
     ) {
         if let Some(own) = own {
             post_pathway_therapy(prep, valued_as, own, covered, ledger);
+            super::pathway::stays_of(prep, valued_as, own, |slot, entry, exit| {
+                counts[slot].add(entry, exit)
+            });
             return;
         }
-        let postings = &mut self.postings[regimen];
-        if !self.known[regimen] {
-            postings.clear();
-            pathway_therapy(prep, regimen, c, covered, |category, amount| {
-                postings.push((category, amount))
-            });
-            self.known[regimen] = true;
-        }
-        for &(category, amount) in postings.iter() {
+        self.walk(prep, regimen, c, covered);
+        for &(category, amount) in &self.postings[regimen] {
             ledger.post(category, amount);
+        }
+        for &(slot, entry, exit) in &self.stays[regimen] {
+            counts[slot].add(entry, exit);
         }
     }
 }

@@ -26,6 +26,8 @@ static GENERATION: AtomicU64 = AtomicU64::new(1);
 pub struct PreparedPathway {
     pub start: usize,
     pub states: Vec<PreparedState>,
+    /// Where its states' occupancy counts start among every pathway's (`SampleSums::states`).
+    pub first_slot: usize,
     /// Which set of numbers these are, for the walk memo.
     generation: u64,
 }
@@ -60,6 +62,7 @@ pub fn prepare(
 ) -> Result<Vec<PreparedPathway>, (String, DistributionError)> {
     let v = |s: Slot| values[s.0 as usize];
     let mut out = Vec::with_capacity(model.pathways.len());
+    let mut first_slot = 0;
     for p in &model.pathways {
         let mut states = Vec::with_capacity(p.states.len());
         for s in &p.states {
@@ -91,7 +94,8 @@ pub fn prepare(
             });
         }
         let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
-        out.push(PreparedPathway { start: p.start, states, generation });
+        out.push(PreparedPathway { start: p.start, first_slot, states, generation });
+        first_slot += p.states.len();
     }
     Ok(out)
 }
@@ -117,15 +121,13 @@ fn fires_at(x: &PreparedExit, u: f64, primary: u64, entry: f64) -> f64 {
         if ratio == 1.0 {
             return entry + x.time.sample(u);
         }
-        let h = -u.ln() / ratio;
-        return entry + x.time.sample_with_hazard((-h).exp(), h);
+        return entry + x.time.time_at_hazard(-u.ln() / ratio);
     }
     let h0 = x.time.cumulative_hazard(entry);
     if !h0.is_finite() {
         return entry;
     }
-    let h = h0 - u.ln() / ratio;
-    x.time.sample_with_hazard((-h).exp(), h).max(entry)
+    x.time.time_at_hazard(h0 - u.ln() / ratio).max(entry)
 }
 
 /// Walk pathway `p` from progression at `from` until death, an absorbing state or `horizon`,
@@ -271,6 +273,29 @@ pub fn value(prep: &Prepared, p: &PreparedPathway, who: Walker, from: f64, end: 
     v
 }
 
+/// The stays of a course's walk through its regimen's pathway (if it has one and the patient
+/// progressed before the horizon), as (occupancy slot among every pathway's states, entry,
+/// exit): what state occupancy counts.
+pub fn stays_of(
+    prep: &Prepared,
+    regimen: usize,
+    course: &crate::accounting::record::Course,
+    mut stay: impl FnMut(usize, f64, f64),
+) {
+    use super::prepared::{PreparedAfter, PreparedCourse};
+    let PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } =
+        &prep.regimens[regimen].course
+    else {
+        return;
+    };
+    if course.progression < prep.horizon && course.progression < course.death {
+        let p = &prep.pathways[*k];
+        walk(p, course.walker, course.progression, prep.horizon, |s| {
+            stay(p.first_slot + s.state, s.entry, s.exit)
+        });
+    }
+}
+
 /// The drugs given in the states of a walk, cut at `end`: for each stay in a treated state,
 /// the cycles of each of its regimen's drugs that start from the entry while the patient is in
 /// the state, paid at each cycle start, reported as (drug, drug cost, administration cost).
@@ -281,21 +306,41 @@ pub fn therapy(
     (from, end): (f64, f64),
     mut pay: impl FnMut(usize, f64, f64),
 ) {
-    let dc = &prep.costs;
-    walk(p, who, from, prep.horizon, |stay| {
-        let Some(r) = p.states[stay.state].regimen else { return };
-        if stay.entry >= end {
-            return;
+    walk(p, who, from, prep.horizon, |stay| stay_therapy(prep, p, stay, end, &mut pay));
+}
+
+/// The drugs of one stay (see [`therapy`]).
+#[inline]
+pub fn stay_therapy(
+    prep: &Prepared,
+    p: &PreparedPathway,
+    stay: Stay,
+    end: f64,
+    mut pay: impl FnMut(usize, f64, f64),
+) {
+    let Some(r) = p.states[stay.state].regimen else { return };
+    if stay.entry >= end {
+        return;
+    }
+    let out = stay.exit.min(end);
+    let c_in = prep.costs.factor(stay.entry);
+    for drug in &prep.regimens[r].drugs {
+        let n = cycles_before(stay.entry, out, drug.schedule, drug.max_cycles, drug.max_duration);
+        if n > 0 {
+            let pv = c_in * drug.cycle_sums.get(n);
+            pay(drug.drug, drug.price * pv, drug.administration * pv);
         }
-        let out = stay.exit.min(end);
-        let c_in = dc.factor(stay.entry);
-        for drug in &prep.regimens[r].drugs {
-            let n =
-                cycles_before(stay.entry, out, drug.schedule, drug.max_cycles, drug.max_duration);
-            if n > 0 {
-                let pv = c_in * drug.cycle_sums.get(n);
-                pay(drug.drug, drug.price * pv, drug.administration * pv);
-            }
+    }
+}
+
+/// The pathway a regimen's progression enters, if any.
+#[inline]
+pub fn pathway_of(prep: &Prepared, regimen: usize) -> Option<&PreparedPathway> {
+    use super::prepared::{PreparedAfter, PreparedCourse};
+    match &prep.regimens[regimen].course {
+        PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } => {
+            Some(&prep.pathways[*k])
         }
-    });
+        _ => None,
+    }
 }

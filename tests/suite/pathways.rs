@@ -227,6 +227,43 @@ fn pathway_means_match_numerical_integration_with_clocks_reset_and_forward() {
 }
 
 #[test]
+fn the_engines_state_occupancy_matches_numerical_integration() {
+    // states.csv's shares come from the engine's counts of every stay, not from the library
+    // walk the next test replays.
+    let s = load(FIXTURE, &[]);
+    let sim = run(&s, &RunOptions { samples: Some(0), ..RunOptions::default() });
+    let n = s.model.meta.patients as f64;
+    for (strategy, forward) in [(0usize, false), (1, true)] {
+        let (death1, death2) =
+            if forward { ((1.2, 24.0), (1.2, 30.0)) } else { ((1.1, 20.0), (1.4, 10.0)) };
+        let curves = &sim.survival[strategy];
+        // Every state of both pathways is counted; this strategy's pathway only is entered.
+        assert_eq!(curves.states.len(), 6);
+        let mine = 3 * strategy;
+        for m in [6usize, 12, 24, 60] {
+            let at =
+                |ratio: f64| occupancy_at(Pathway { forward, death1, death2, ratio }, m as f64);
+            let (a, b) = (at(1.0), at(HR_AFTER));
+            for k in 0..3 {
+                let want = (1.0 - M_SHARE) * a[k] + M_SHARE * b[k];
+                let got = curves.states[mine + k][m];
+                let se = (want * (1.0 - want) / n).sqrt();
+                assert!(
+                    (got - want).abs() < 4.0 * se,
+                    "forward {forward}: state {k} at {m} months: {got} vs {want} (se {se})"
+                );
+                assert_eq!(curves.states[3 * (1 - strategy) + k][m], 0.0);
+            }
+            // Every progressed patient of this fixture is in a pathway state; the shares add up.
+            assert_eq!(curves.progressed[m], 0.0);
+            let inside: f64 = (0..3).map(|k| curves.states[mine + k][m]).sum();
+            let total = curves.pfs[m] + inside + curves.dead[m];
+            assert!((total - 1.0).abs() < 1e-12, "month {m}: {total}");
+        }
+    }
+}
+
+#[test]
 fn state_occupancy_and_time_in_each_state_match_numerical_integration() {
     let s = load(FIXTURE, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
@@ -383,6 +420,8 @@ fn bad_pathways_are_refused_with_their_location() {
         ),
         // An unknown pathway.
         one(r#"regimens.first_reset.after_progression = { pathway = "rest" }"#, "did you mean `reset`?"),
+        // A prognostic ratio on a marker acquired at progression (absent at diagnosis).
+        one("biomarkers.M.acquired = true", "found `M`, acquired at progression"),
         // A second line beside a pathway.
         one(r#"regimens.first_reset.second_line = { default = "docetaxel" }"#, "expected no `second_line` on a regimen whose progression enters a pathway"),
     ];

@@ -98,6 +98,34 @@ fn every_plot_is_written_readable_and_not_blank() {
 }
 
 #[test]
+fn the_state_occupancy_plot_of_a_pathway_scenario_is_readable_and_not_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let run = vbpsim()
+        .args(["run", "--quiet", "--patients", "2000", "--out"])
+        .arg(&out)
+        .arg(fixture("pathways/illness_death.toml"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // One panel per strategy (two: one row of three), as the budget impact's panels.
+    check_png(&out.join("states.png"), (1200, 80 + 340));
+    check_svg(
+        &out.join("states.svg"),
+        &[
+            "Where patients are at the end of each year",
+            "years after diagnosis",
+            "share of patients",
+            "reset_all",
+            "forward_all",
+            "second_line",
+            "remission",
+            "alive",
+        ],
+    );
+}
+
+#[test]
 fn the_comparison_plot_is_readable_and_not_blank() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/nsclc_egfr.toml");

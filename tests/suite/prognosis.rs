@@ -176,4 +176,11 @@ fn a_prognosis_names_the_transitions_of_its_course() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("undefined biomarker `K`"), "{err}");
+    // An acquired marker is absent at diagnosis, where ratios read the tumour: refused.
+    let err =
+        try_load(PROGNOSIS, &["biomarkers.M.acquired = true".to_string()]).unwrap_err().to_string();
+    assert!(
+        err.contains("regimens[0].prognosis.M") && err.contains("acquired at progression"),
+        "{err}"
+    );
 }
