@@ -35,8 +35,8 @@ pub struct PathwayState {
     /// A cost per year for a stated time after each entry (while still in the state):
     /// (cost per year, duration in years).
     pub after_entry: Option<(Slot, Slot)>,
-    /// Regimen whose drugs (and administration) are given from each entry while in the state:
-    /// a line of therapy. Only its drugs are used, not its course.
+    /// Regimen whose drugs (and administration) are given from each entry while in the state,
+    /// with its adverse events at each entry: a line of therapy. Its course is not used.
     pub regimen: Option<usize>,
     /// Ways out, competing; empty for an absorbing state.
     pub exits: Vec<Exit>,

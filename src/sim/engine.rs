@@ -505,13 +505,11 @@ impl SharedWalks {
             return;
         }
         let end = covered.min(c.death);
-        let cat = prep.categories();
         super::pathway::walk(p, c.walker, c.progression, prep.horizon, |stay| {
             stays.push((p.first_slot + stay.state, stay.entry, stay.exit));
             if c.progression < end {
-                super::pathway::stay_therapy(prep, p, stay, end, |d, drug, admin| {
-                    postings.push((cat.drug(d), drug));
-                    postings.push((cat.administration(), admin));
+                super::pathway::stay_therapy(prep, p, (c.walker, stay), end, |category, x| {
+                    postings.push((category, x))
                 });
             }
         });

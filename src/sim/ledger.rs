@@ -150,7 +150,7 @@ pub fn pathway_therapy(
     regimen: usize,
     course: &Course,
     coverage_end: f64,
-    mut post: impl FnMut(usize, f64),
+    post: impl FnMut(usize, f64),
 ) {
     let PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } =
         &prep.regimens[regimen].course
@@ -161,12 +161,8 @@ pub fn pathway_therapy(
     if course.progression >= end {
         return;
     }
-    let cat = prep.categories();
     let p = &prep.pathways[*k];
-    super::pathway::therapy(prep, p, course.walker, (course.progression, end), |d, drug, admin| {
-        post(cat.drug(d), drug);
-        post(cat.administration(), admin);
-    });
+    super::pathway::therapy(prep, p, course.walker, (course.progression, end), post);
 }
 
 /// Post testing, drug, administration and adverse-event costs of a record (everything that

@@ -107,6 +107,10 @@ pub struct Stay {
     pub state: usize,
     pub entry: f64,
     pub exit: f64,
+    /// The patient's transition count at the entry (0 for the start state): the index of the
+    /// draws made at the entry (adverse events of the state's regimen, at index `visit + 1`;
+    /// index 0 is the first line's).
+    pub visit: u64,
 }
 
 /// When a transition fires for a patient in its state since `entry`: the cause-specific
@@ -217,7 +221,7 @@ fn draw_walk(
                 (exit, to) = (t, x.to);
             }
         }
-        stay(Stay { state, entry, exit });
+        stay(Stay { state, entry, exit, visit: n });
         match to {
             _ if !exit.is_finite() => return f64::INFINITY,
             Target::Death => return exit,
@@ -227,7 +231,7 @@ fn draw_walk(
         }
     }
     // The last transition allowed was made: the patient stays in the state reached.
-    stay(Stay { state, entry, exit: f64::INFINITY });
+    stay(Stay { state, entry, exit: f64::INFINITY, visit: MAX_TRANSITIONS });
     f64::INFINITY
 }
 
@@ -269,8 +273,28 @@ pub fn value(prep: &Prepared, p: &PreparedPathway, who: Walker, from: f64, end: 
             let until = (stay.entry + length).min(out);
             v.states += cost * dc.between(c_in, dc.factor(until), stay.entry, until);
         }
+        if let Some(r) = s.regimen {
+            adverse_events(prep, r, who, stay.visit, |ae| v.qaly -= ae.qaly_loss * q_in);
+        }
     });
     v
+}
+
+/// The adverse events of regimen `r` that a patient entering a state with it (at transition
+/// count `visit`) has: each with its probability, on its own draw (index `visit + 1`).
+#[inline]
+fn adverse_events(
+    prep: &Prepared,
+    r: usize,
+    who: Walker,
+    visit: u64,
+    mut had: impl FnMut(&super::prepared::PreparedAdverseEvent),
+) {
+    for ae in &prep.regimens[r].adverse_events {
+        if who.key.uniform(ae.process, visit + 1) < ae.probability {
+            had(ae);
+        }
+    }
 }
 
 /// The stays of a course's walk through its regimen's pathway (if it has one and the patient
@@ -296,41 +320,46 @@ pub fn stays_of(
     }
 }
 
-/// The drugs given in the states of a walk, cut at `end`: for each stay in a treated state,
-/// the cycles of each of its regimen's drugs that start from the entry while the patient is in
-/// the state, paid at each cycle start, reported as (drug, drug cost, administration cost).
+/// The treatment given in the states of a walk, cut at `end`: for each stay in a treated
+/// state, the cycles of each of its regimen's drugs that start from the entry while the
+/// patient is in the state, paid at each cycle start, and the regimen's adverse events at the
+/// entry; reported as (cost category, amount).
 pub fn therapy(
     prep: &Prepared,
     p: &PreparedPathway,
     who: Walker,
     (from, end): (f64, f64),
-    mut pay: impl FnMut(usize, f64, f64),
+    mut post: impl FnMut(usize, f64),
 ) {
-    walk(p, who, from, prep.horizon, |stay| stay_therapy(prep, p, stay, end, &mut pay));
+    walk(p, who, from, prep.horizon, |stay| stay_therapy(prep, p, (who, stay), end, &mut post));
 }
 
-/// The drugs of one stay (see [`therapy`]).
+/// The treatment of one stay (see [`therapy`]), as (cost category, amount): each drug's cost
+/// and its administration, then the adverse events the patient has at the entry.
 #[inline]
 pub fn stay_therapy(
     prep: &Prepared,
     p: &PreparedPathway,
-    stay: Stay,
+    (who, stay): (Walker, Stay),
     end: f64,
-    mut pay: impl FnMut(usize, f64, f64),
+    mut post: impl FnMut(usize, f64),
 ) {
     let Some(r) = p.states[stay.state].regimen else { return };
     if stay.entry >= end {
         return;
     }
+    let cat = prep.categories();
     let out = stay.exit.min(end);
     let c_in = prep.costs.factor(stay.entry);
     for drug in &prep.regimens[r].drugs {
         let n = cycles_before(stay.entry, out, drug.schedule, drug.max_cycles, drug.max_duration);
         if n > 0 {
             let pv = c_in * drug.cycle_sums.get(n);
-            pay(drug.drug, drug.price * pv, drug.administration * pv);
+            post(cat.drug(drug.drug), drug.price * pv);
+            post(cat.administration(), drug.administration * pv);
         }
     }
+    adverse_events(prep, r, who, stay.visit, |ae| post(cat.adverse_events(), ae.cost * c_in));
 }
 
 /// The pathway a regimen's progression enters, if any.

@@ -14,8 +14,8 @@
 //! grid of 0.05 months: e_second(v) = ∫ e_progressed(s)·K(s, v)·h(s, v) ds and so on, the
 //! occupancy p_X(t) = ∫ e_X(s)·K_X(s, t) ds (the Aalen–Johansen state probabilities), and
 //! from them the expected discounted time, QALYs and every cost (per time, on entry, for two
-//! months after entry, cycles of a capped second-line drug, terminal care). The engine's means
-//! must match within 4 Monte Carlo standard errors.
+//! months after entry, cycles of a capped second-line drug and its adverse event at each
+//! entry, terminal care). The engine's means must match within 4 Monte Carlo standard errors.
 
 use crate::support::{load, run, try_load};
 use vbpsim::accounting::record::Walker;
@@ -145,8 +145,9 @@ fn expected(p: Pathway) -> Expected {
     let time_c = |occ: &[f64]| integral(&|i| occ[i] * dc(t[i])) * years;
     let alive = |i: usize| pf[i] + p1[i] + p2[i] + p3[i];
     let ly = integral(&|i| alive(i) * dq(t[i])) * years;
-    let qaly =
-        (0.8 * time_q(&pf) + 0.6 * time_q(&p1) + 0.7 * time_q(&p2) + 0.85 * time_q(&p3)) * 1.0;
+    // Neutropenia (30 %) at each entry into `second_line`: 0.02 QALYs lost and 4,000 paid then.
+    let qaly = 0.8 * time_q(&pf) + 0.6 * time_q(&p1) + 0.7 * time_q(&p2) + 0.85 * time_q(&p3)
+        - 0.3 * 0.02 * integral(&|i| e2[i] * dq(t[i]));
     let ly_undiscounted = integral(&|i| alive(i)) * years;
     // Costs per month × months of discounted time.
     let mut cost = 200.0 * time_c(&pf) * 12.0
@@ -166,6 +167,7 @@ fn expected(p: Pathway) -> Expected {
     });
     cost += 1000.0 * after_entry;
     cost += 5000.0 * integral(&|i| death[i] * dc(t[i]));
+    cost += 0.3 * 4000.0 * integral(&|i| e2[i] * dc(t[i]));
     // First line: 2,000 per cycle started while progression-free and alive.
     let mut k = 0.0;
     while k * CYCLE < HORIZON {
@@ -458,7 +460,7 @@ transitions = [
     let err = crate::support::text_of(&out.stderr);
     assert!(
         err.contains(
-            "bad.toml:68:3: pathways[1].states[2]: state `remission` has no transition out"
+            "bad.toml:70:3: pathways[1].states[2]: state `remission` has no transition out"
         ),
         "{err}"
     );
