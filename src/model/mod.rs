@@ -368,6 +368,10 @@ pub enum CourseSpec {
     /// uniform U: T_pfs = S_pfs⁻¹(U), T_os = S_os⁻¹(U)), so OS is reproduced exactly and the
     /// progression-free share is min(S_pfs, S_os).
     Partitioned { pfs: TteSpec, os: TteSpec },
+    /// No course: a treatment (drugs, administration, adverse events) given only in the states
+    /// of pathways after progression. No strategy, second line or selection test may put a
+    /// patient's course on it (checked when the scenario is compiled).
+    TreatmentOnly,
 }
 
 #[derive(Clone, Debug)]

@@ -392,3 +392,58 @@ pub(super) fn contract_not_in_pathway(
         }
     }
 }
+
+/// A treatment-only regimen (no response, no course) is given in pathway states only: no
+/// strategy, second line, waiting or selection test may put a patient's course on it.
+pub(super) fn treatment_only_in_pathways(
+    r: &mut Reader,
+    (strategies, strategy_entries): (&[Option<Strategy>], &[Named<'_, '_>]),
+    (regimens, regimen_entries, regimen_names): (&[Option<Regimen>], &[Named<'_, '_>], &[String]),
+    (tests, test_entries): (&[Option<Test>], &[Named<'_, '_>]),
+) {
+    let no_course = |g: usize| {
+        regimens[g].as_ref().is_some_and(|g| matches!(g.course, CourseSpec::TreatmentOnly))
+    };
+    let refuse = |r: &mut Reader, span: std::ops::Range<usize>, path: &str, g: usize| {
+        r.error_help(
+            span,
+            path,
+            format!(
+                "expected a regimen with a course, found `{}`, a treatment given only in pathway states (no `response` or course)",
+                regimen_names[g]
+            ),
+            Some("give the regimen `response` and its course (`progression`, `death_before_progression`, `after_progression`), or use it only as a pathway state's `regimen`".into()),
+        );
+    };
+    for (s, e) in strategies.iter().zip(strategy_entries) {
+        let Some(s) = s else { continue };
+        let uses = s.rules.iter().map(|&(_, g)| ("rules", g)).chain([("default", s.default)]);
+        let waiting =
+            ["waiting", "bridging", "default"].into_iter().find(|k| e.table.contains_key(*k));
+        let uses = uses.chain(waiting.map(|k| (k, s.waiting)));
+        for (key, g) in uses {
+            if no_course(g)
+                && let Some(v) = e.table.get(key)
+            {
+                refuse(r, v.span(), &join(&e.path, key), g);
+                break;
+            }
+        }
+    }
+    for (reg, e) in regimens.iter().zip(regimen_entries) {
+        let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
+        let p = &sl.pathway;
+        if let Some(g) = p.rules.iter().map(|&(_, g)| g).chain([p.default]).find(|&g| no_course(g))
+        {
+            refuse(r, e.table["second_line"].span(), &join(&e.path, "second_line"), g);
+        }
+    }
+    for (t, e) in tests.iter().zip(test_entries) {
+        let Some(sel) = t.as_ref().and_then(|t| t.selection.as_ref()) else { continue };
+        if no_course(sel.regimen)
+            && let Some(v) = e.table.get("predicts")
+        {
+            refuse(r, v.span(), &join(&e.path, "predicts"), sel.regimen);
+        }
+    }
+}

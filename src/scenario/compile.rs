@@ -134,6 +134,12 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     );
     checks::two_lines_at_most(r, &regimen_entries, &regimens, &regimen_names);
     checks::pathways_first_line(r, &regimen_entries, &regimens, &regimen_names);
+    checks::treatment_only_in_pathways(
+        r,
+        (&strategies, &strategy_entries),
+        (&regimens, &regimen_entries, &regimen_names),
+        (&tests, &test_entries),
+    );
     if strategy_entries.is_empty() && !doc.contains_key("strategies") {
         r.error(
             span.start..span.start,

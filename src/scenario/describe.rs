@@ -247,7 +247,9 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
         .map(|(b, p)| format!("{} {}", m.biomarkers[*b].name, m.value(*p)))
         .collect();
     resp.push(format!("otherwise {}", m.value(r.response.otherwise)));
-    let _ = writeln!(o, "             response {}", resp.join(", "));
+    if !matches!(r.course, CourseSpec::TreatmentOnly) {
+        let _ = writeln!(o, "             response {}", resp.join(", "));
+    }
     match &r.course {
         CourseSpec::Clinical {
             progression_responder,
@@ -273,6 +275,9 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
         CourseSpec::Partitioned { pfs, os } => {
             let _ = writeln!(o, "             partitioned survival: PFS {}", tte(m, pfs));
             let _ = writeln!(o, "             partitioned survival: OS {}", tte(m, os));
+        }
+        CourseSpec::TreatmentOnly => {
+            let _ = writeln!(o, "             treatment only: given in pathway states");
         }
     }
     let partitioned = matches!(r.course, CourseSpec::Partitioned { .. });

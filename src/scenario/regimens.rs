@@ -45,6 +45,9 @@ pub(super) fn read_regimen(
         ],
     );
     check_drugs_once(r, t, p, name);
+    if TREATMENT_ONLY_WITHOUT.iter().all(|k| !t.contains_key(*k)) {
+        return read_treatment_only(r, e, name, drug_names);
+    }
     let assessment = read_assessment(r, t, p);
     let (false_positive, false_negative) = read_response_error(r, t, p);
     let drugs = read_drugs(r, t, p, drug_names);
@@ -101,6 +104,55 @@ pub(super) fn read_regimen(
 }
 
 /// A drug listed twice in one regimen would be paid twice but settled once by a contract.
+/// A regimen with none of these keys has no course: a treatment for pathway states.
+const TREATMENT_ONLY_WITHOUT: &[&str] =
+    &["response", "progression", "death_before_progression", "after_progression", "partitioned"];
+
+/// A regimen without response or course (`CourseSpec::TreatmentOnly`): its drugs,
+/// administration and adverse events, given in the states of pathways after progression.
+fn read_treatment_only(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    name: &str,
+    drug_names: &mut Vec<String>,
+) -> Option<Regimen> {
+    let (p, t) = (&e.path, e.table);
+    let allowed = ["name", "drugs", "administration", "adverse_events"];
+    for (k, _) in t.iter() {
+        let key = k.get_ref().as_ref();
+        if !allowed.contains(&key) {
+            r.error_help(
+                k.span(),
+                &join(p, key),
+                format!("expected no `{key}` on a regimen without `response` and a course, found one"),
+                Some("a regimen without `response`, `progression`, `death_before_progression`, `after_progression` or `partitioned` is a treatment given in pathway states: it takes only `drugs`, `administration` and `adverse_events`".into()),
+            );
+        }
+    }
+    let drugs = read_drugs(r, t, p, drug_names);
+    let administration =
+        r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
+    let adverse_events = read_adverse_events(r, t, p, name);
+    let (zero, none) = (r.constant(0.0), r.constant(0.0));
+    Some(Regimen {
+        name: name.to_string(),
+        drugs: drugs?,
+        administration: administration?,
+        response: Response { by_biomarker: Vec::new(), otherwise: zero },
+        course: CourseSpec::TreatmentOnly,
+        prognosis: Vec::new(),
+        post_progression_cost: none,
+        discontinuation: None,
+        adverse_events: adverse_events?,
+        assessment: None,
+        response_false_positive: zero,
+        response_false_negative: zero,
+        immunotherapy: None,
+        second_line: None,
+        monitoring: None,
+    })
+}
+
 fn check_drugs_once(r: &mut Reader, t: &DeTable<'_>, p: &str, name: &str) {
     if let Some(v) = t.get("drugs")
         && let DeValue::Array(items) = v.get_ref()

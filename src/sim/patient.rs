@@ -13,6 +13,10 @@ use crate::model::limits::MAX_BIOMARKERS;
 use crate::rng::{PatientKey, Process, ProcessKind};
 use crate::survival::TimeToEvent;
 
+/// Why no course is ever drawn on a treatment-only regimen: the scenario checks refuse one as
+/// a strategy's, a second line's or a waiting regimen.
+const NO_COURSE: &str = "a treatment-only regimen has no course (refused by the scenario checks)";
+
 /// Lines of therapy are keys of the shared latent draws; only first line exists so far.
 pub const FIRST_LINE: u64 = 0;
 
@@ -350,6 +354,7 @@ fn latent_response(reg: &PreparedRegimen, p: f64, line: &LineDraws) -> bool {
     match reg.course {
         PreparedCourse::Clinical { .. } => line.response < p,
         PreparedCourse::Partitioned { .. } => line.progression.u < p,
+        PreparedCourse::TreatmentOnly => false,
     }
 }
 
@@ -429,6 +434,7 @@ pub fn course_into(
             let td = line.progression.scaled(death_hr).time(os);
             (if tp < td { tp } else { f64::INFINITY }, td)
         }
+        PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
     };
     out.responder = responder;
     out.progression = progression;
@@ -527,6 +533,7 @@ impl<'a> Clocks<'a> {
             }
             PreparedCourse::Partitioned { pfs, os } => (self.ratios.0 * pfs.cumulative_hazard(t))
                 .max(self.ratios.1 * os.cumulative_hazard(t)),
+            PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
         }
     }
 
@@ -538,6 +545,7 @@ impl<'a> Clocks<'a> {
                 self.ratios.1 * d.cumulative_hazard(t)
             }
             PreparedCourse::Partitioned { .. } => 0.0,
+            PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
         }
     }
 
@@ -594,6 +602,7 @@ impl<'a> Clocks<'a> {
                 };
                 (if tp < td { tp } else { f64::INFINITY }, td)
             }
+            PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
         }
     }
 }

@@ -224,6 +224,8 @@ pub enum PreparedCourse {
         pfs: TimeToEvent,
         os: TimeToEvent,
     },
+    /// A treatment for pathway states: no patient's course is on it (validated).
+    TreatmentOnly,
 }
 
 #[derive(Clone, Debug)]
@@ -524,6 +526,7 @@ fn prepare_regimen(
                 pfs: build(pfs, "partitioned.pfs")?,
                 os: build(os, "partitioned.os")?,
             },
+            CourseSpec::TreatmentOnly => PreparedCourse::TreatmentOnly,
         },
         prognosis: r
             .prognosis

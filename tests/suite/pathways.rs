@@ -424,6 +424,16 @@ fn bad_pathways_are_refused_with_their_location() {
         one(r#"regimens.first_reset.after_progression = { pathway = "rest" }"#, "did you mean `reset`?"),
         // A prognostic ratio on a marker acquired at progression (absent at diagnosis).
         one("biomarkers.M.acquired = true", "found `M`, acquired at progression"),
+        // A treatment-only regimen (no response, no course) as a strategy's treatment.
+        one(
+            r#"strategies.reset_all.default = "docetaxel""#,
+            "found `docetaxel`, a treatment given only in pathway states",
+        ),
+        // ... or with a key that needs a course.
+        one(
+            r#"regimens.docetaxel.assessment = "6 weeks""#,
+            "expected no `assessment` on a regimen without `response` and a course",
+        ),
         // A second line beside a pathway.
         one(r#"regimens.first_reset.second_line = { default = "docetaxel" }"#, "expected no `second_line` on a regimen whose progression enters a pathway"),
     ];
@@ -460,7 +470,7 @@ transitions = [
     let err = crate::support::text_of(&out.stderr);
     assert!(
         err.contains(
-            "bad.toml:70:3: pathways[1].states[2]: state `remission` has no transition out"
+            "bad.toml:67:3: pathways[1].states[2]: state `remission` has no transition out"
         ),
         "{err}"
     );
