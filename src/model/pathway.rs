@@ -68,6 +68,9 @@ pub struct Exit {
     /// Hazard ratios for patients whose primary tumour carries a biomarker (several carried
     /// biomarkers multiply): (biomarker, ratio).
     pub prognosis: Vec<(usize, Slot)>,
+    /// Time ratios (acceleration factors) for carriers: their time to the event is the
+    /// distribution's stretched by the ratio, S(t / ratio) (several multiply).
+    pub time_ratio: Vec<(usize, Slot)>,
     /// The transition's draws (index: the patient's transition count in the pathway).
     pub process: Process,
 }

@@ -202,11 +202,11 @@ fn pathway(o: &mut String, m: &Model, p: &Pathway) {
                 Clock::Reset => "clock reset",
                 Clock::Forward => "clock forward",
             };
-            let ratios: Vec<String> = x
-                .prognosis
-                .iter()
-                .map(|&(b, hr)| {
-                    format!(", hazard ratio {} if {}", m.value(hr), m.biomarkers[b].name)
+            let hazard = x.prognosis.iter().map(|&(b, hr)| ("hazard", b, hr));
+            let ratios: Vec<String> = hazard
+                .chain(x.time_ratio.iter().map(|&(b, tr)| ("time", b, tr)))
+                .map(|(kind, b, r)| {
+                    format!(", {kind} ratio {} if {}", m.value(r), m.biomarkers[b].name)
                 })
                 .collect();
             let _ = writeln!(

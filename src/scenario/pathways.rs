@@ -231,7 +231,7 @@ fn read_transition(
     biomarkers: (&[String], &[bool]),
 ) -> Option<(usize, Exit)> {
     let t = r.table(item, ip)?;
-    r.check_keys(t, ip, &["from", "to", "time", "clock", "prognosis"]);
+    r.check_keys(t, ip, &["from", "to", "time", "clock", "prognosis", "time_ratio"]);
     let span = item.span();
     let from = r.require(t, &span, ip, "from", "the state the transition leaves").and_then(|v| {
         if v.get_ref().as_str() == Some(DEATH) {
@@ -292,6 +292,10 @@ fn read_transition(
         None => Some(Vec::new()),
         Some(v) => read_ratios(r, v, &join(ip, "prognosis"), biomarkers),
     };
+    let time_ratio = match t.get("time_ratio") {
+        None => Some(Vec::new()),
+        Some(v) => read_ratios(r, v, &join(ip, "time_ratio"), biomarkers),
+    };
     let (from, to) = (from?, to?);
     if to == Target::State(from) {
         r.error(
@@ -310,10 +314,12 @@ fn read_transition(
         pathway,
         &format!("{}->{to_name}", names[from]),
     );
-    Some((from, Exit { to, time: time?, clock: clock?, prognosis: prognosis?, process }))
+    let (time, clock, prognosis, time_ratio) = (time?, clock?, prognosis?, time_ratio?);
+    Some((from, Exit { to, time, clock, prognosis, time_ratio, process }))
 }
 
-/// `prognosis = { <biomarker> = <hazard ratio>, … }`.
+/// `prognosis = { <biomarker> = <hazard ratio>, … }` or `time_ratio = { <biomarker> = <time
+/// ratio>, … }`.
 fn read_ratios(
     r: &mut Reader,
     v: &Value<'_>,

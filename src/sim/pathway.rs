@@ -51,6 +51,7 @@ pub struct PreparedExit {
     pub time: TimeToEvent,
     pub forward: bool,
     pub prognosis: Vec<(usize, f64)>,
+    pub time_ratio: Vec<(usize, f64)>,
     pub process: Process,
 }
 
@@ -81,6 +82,7 @@ pub fn prepare(
                     time,
                     forward: x.clock == Clock::Forward,
                     prognosis: x.prognosis.iter().map(|&(b, hr)| (b, v(hr))).collect(),
+                    time_ratio: x.time_ratio.iter().map(|&(b, tr)| (b, v(tr))).collect(),
                     process: x.process,
                 });
             }
@@ -114,24 +116,27 @@ pub struct Stay {
 }
 
 /// When a transition fires for a patient in its state since `entry`: the cause-specific
-/// cumulative hazard HR·H reaches the exponential variate −ln u, counted from the entry (clock
-/// reset) or continued from diagnosis (clock forward: H(T) = H(entry) + E/HR). A hazard that
-/// has already overflowed by the entry fires at once.
+/// cumulative hazard HR·H(t/TR) (hazard ratio HR, time ratio TR, both 1 unless the patient
+/// carries their biomarkers) reaches the exponential variate E = −ln u, counted from the entry
+/// (clock reset: T = entry + TR·H⁻¹(E/HR)) or continued from diagnosis (clock forward:
+/// HR·H(T/TR) = HR·H(entry/TR) + E). A hazard that has already overflowed by the entry fires
+/// at once.
 #[inline]
 fn fires_at(x: &PreparedExit, u: f64, primary: u64, entry: f64) -> f64 {
-    let ratio: f64 =
-        x.prognosis.iter().filter(|(b, _)| primary & (1 << b) != 0).map(|&(_, hr)| hr).product();
+    let carried = |ratios: &[(usize, f64)]| -> f64 {
+        ratios.iter().filter(|(b, _)| primary & (1 << b) != 0).map(|&(_, r)| r).product()
+    };
+    let (ratio, stretch) = (carried(&x.prognosis), carried(&x.time_ratio));
     if !x.forward {
-        if ratio == 1.0 {
-            return entry + x.time.sample(u);
-        }
-        return entry + x.time.time_at_hazard(-u.ln() / ratio);
+        let t =
+            if ratio == 1.0 { x.time.sample(u) } else { x.time.time_at_hazard(-u.ln() / ratio) };
+        return entry + if stretch == 1.0 { t } else { stretch * t };
     }
-    let h0 = x.time.cumulative_hazard(entry);
+    let h0 = x.time.cumulative_hazard(entry / stretch);
     if !h0.is_finite() {
         return entry;
     }
-    x.time.time_at_hazard(h0 - u.ln() / ratio).max(entry)
+    (stretch * x.time.time_at_hazard(h0 - u.ln() / ratio)).max(entry)
 }
 
 /// Walk pathway `p` from progression at `from` until death, an absorbing state or `horizon`,

@@ -349,6 +349,49 @@ fn occupancy_at(p: Pathway, m: f64) -> [f64; 3] {
 }
 
 #[test]
+fn a_time_ratio_on_a_weibull_transition_is_the_hazard_ratio_tr_to_the_minus_shape() {
+    // For a Weibull H(t) = (t/λ)^k, stretching time by TR is multiplying the hazard by
+    // TR^(−k): each patient's time is the same up to rounding (T = TR·λ·E^(1/k) against
+    // λ·(E/HR)^(1/k)), with clocks reset and forward. The fixture's ratio 0.7 on death from
+    // `progressed` (Weibull shapes 1.1 and 1.2) written as a time ratio gives the same means.
+    let exp =
+        |rate: &str| format!(r#"time = {{ dist = "exponential", rate = "{rate} per month" }}"#);
+    let transitions = |name: &str,
+                       (k, scale): (f64, f64),
+                       (k2, scale2): (f64, f64),
+                       clock: &str| {
+        let tr = HR_AFTER.powf(-1.0 / k);
+        format!(
+            r#"pathways.{name}.transitions = [{{ from = "progressed", to = "second_line", {} }}, {{ from = "progressed", to = "death", time = {{ dist = "weibull", shape = {k}, scale = "{scale} months" }}, clock = "{clock}", time_ratio = {{ M = {tr:?} }} }}, {{ from = "second_line", to = "remission", {} }}, {{ from = "second_line", to = "death", time = {{ dist = "weibull", shape = {k2}, scale = "{scale2} months" }}, clock = "{clock}" }}]"#,
+            exp("0.15"),
+            exp("0.03"),
+        )
+    };
+    let sets = [
+        transitions("reset", (1.1, 20.0), (1.4, 10.0), "reset"),
+        transitions("forward", (1.2, 24.0), (1.2, 30.0), "forward"),
+        "scenario.patients = 50000".to_string(),
+    ];
+    let options = RunOptions { samples: Some(0), ..RunOptions::default() };
+    let hazard = run(&load(FIXTURE, &sets[2..]), &options);
+    let time = run(&load(FIXTURE, &sets), &options);
+    for (a, b) in hazard.summary.iter().zip(&time.summary) {
+        for (x, y, what) in [
+            (a.cost.mean, b.cost.mean, "cost"),
+            (a.qaly.mean, b.qaly.mean, "QALY"),
+            (a.ly_undiscounted.mean, b.ly_undiscounted.mean, "LY"),
+        ] {
+            assert!((x - y).abs() <= 1e-9 * x.abs(), "strategy {}: {what} {x} vs {y}", a.strategy);
+        }
+    }
+    // The ratio matters: without it the means move (so the time ratio was read).
+    let sets = ["parameters.hr_after = { value = 1 }".to_string(), sets[2].clone()];
+    let none = run(&load(FIXTURE, &sets), &options);
+    let moved = none.summary[0].ly_undiscounted.mean - hazard.summary[0].ly_undiscounted.mean;
+    assert!(moved.abs() > 0.05, "{moved}");
+}
+
+#[test]
 fn the_walk_is_the_same_for_every_strategy_and_replays_exactly() {
     // Common random numbers: the same patient walks the same way whenever the walk is made
     // (the course records its death, the ledger replays it for the value).
