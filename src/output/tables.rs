@@ -175,7 +175,10 @@ pub fn write_states<W: Write>(
 /// model order): (pathway, state, slot among every pathway's states).
 pub fn pathway_slots(model: &Model, s: usize) -> Vec<(&str, &str, usize)> {
     let mut used = vec![false; model.pathways.len()];
-    for r in model.regimens_of(&model.strategies[s]) {
+    // The regimens of its courses: its treatments and the one it waits on (whose course a
+    // patient who progresses while waiting keeps).
+    let strategy = &model.strategies[s];
+    for r in model.regimens_of(strategy).into_iter().chain([strategy.waiting]) {
         if let crate::model::CourseSpec::Clinical {
             after_progression: crate::model::AfterProgression::Pathway(k),
             ..

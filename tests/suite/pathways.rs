@@ -266,6 +266,54 @@ fn the_engines_state_occupancy_matches_numerical_integration() {
 }
 
 #[test]
+fn states_csv_shares_sum_to_one_when_a_strategy_waits_on_another_pathway() {
+    // A strategy treating with `first_reset` (pathway `reset`) that waits 30 days for a test
+    // on `first_forward` (pathway `forward`): patients who progress while waiting are in the
+    // `forward` states, which states.csv must list for it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("waits.toml");
+    let text = crate::support::fixture_text(FIXTURE)
+        + r#"
+[[tests]]
+name = "mtest"
+detects = ["M"]
+sensitivity = 0.9
+specificity = 0.95
+turnaround = "30 days"
+cost = 500
+
+[[strategies]]
+name = "waits"
+test = "mtest"
+rules = [{ positive = "M", treat = "first_reset" }]
+waiting = "first_forward"
+default = "first_reset"
+"#;
+    std::fs::write(&path, text).unwrap();
+    let out = dir.path().join("o");
+    let run = crate::support::vbpsim()
+        .args(["run", "--quiet", "--patients", "20000", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let csv = std::fs::read_to_string(out.join("states.csv")).unwrap();
+    let mut sums: std::collections::BTreeMap<(String, u32), f64> = Default::default();
+    let mut forward_rows = 0;
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let share: f64 = cells[5].parse().unwrap();
+        *sums.entry((cells[0].to_string(), cells[1].parse().unwrap())).or_default() += share;
+        forward_rows += usize::from(cells[0] == "waits" && cells[3] == "forward");
+    }
+    assert!(forward_rows > 0, "the waiting regimen's pathway is listed");
+    for ((strategy, month), total) in sums {
+        assert!((total - 1.0).abs() < 1e-9, "{strategy} month {month}: {total}");
+    }
+}
+
+#[test]
 fn state_occupancy_and_time_in_each_state_match_numerical_integration() {
     let s = load(FIXTURE, &[]);
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
