@@ -332,16 +332,11 @@ fn read_ratios(
     for (k, x) in table.iter() {
         let key = k.get_ref().as_ref();
         let kp = join(p, key);
-        let Some(b) = biomarkers.iter().position(|n| n == key) else {
-            super::regimens::undefined_biomarker(r, (k.span(), &kp, key), biomarkers, None);
+        let markers = (biomarkers, acquired);
+        let Some(b) = super::regimens::ratio_biomarker(r, (k.span(), &kp, key), markers) else {
             ok = false;
             continue;
         };
-        if acquired[b] {
-            super::regimens::acquired_ratio(r, (k.span(), &kp, key));
-            ok = false;
-            continue;
-        }
         match r.quantity(x, &kp, Dimension::Number, Check::Positive) {
             Some(hr) => out.push((b, hr)),
             None => ok = false,

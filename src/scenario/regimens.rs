@@ -649,16 +649,10 @@ fn read_prognosis(
     for (k, x) in table.iter() {
         let key = k.get_ref().as_ref();
         let kp = join(p, key);
-        let Some(b) = biomarkers.iter().position(|n| n == key) else {
-            undefined_biomarker(r, (k.span(), &kp, key), biomarkers, None);
+        let Some(b) = ratio_biomarker(r, (k.span(), &kp, key), (biomarkers, acquired)) else {
             ok = false;
             continue;
         };
-        if acquired[b] {
-            acquired_ratio(r, (k.span(), &kp, key));
-            ok = false;
-            continue;
-        }
         let Some(ratios) = r.table(x, &kp) else {
             ok = false;
             continue;
@@ -682,12 +676,26 @@ fn read_prognosis(
     ok.then_some(out)
 }
 
-/// A prognostic ratio names a biomarker acquired at progression: ratios read the tumour at
-/// diagnosis, where it is absent, so the ratio would never apply.
-pub(super) fn acquired_ratio(
+/// The biomarker a key of a table of prognostic ratios names, or an error (reported): a name
+/// no biomarker has, or a biomarker acquired at progression (ratios read the tumour at
+/// diagnosis, where it is absent, so the ratio would never apply).
+pub(super) fn ratio_biomarker(
     r: &mut Reader,
     (span, path, key): (std::ops::Range<usize>, &str, &str),
-) {
+    (biomarkers, acquired): (&[String], &[bool]),
+) -> Option<usize> {
+    let Some(b) = biomarkers.iter().position(|n| n == key) else {
+        undefined_biomarker(r, (span, path, key), biomarkers, None);
+        return None;
+    };
+    if acquired[b] {
+        acquired_ratio(r, (span, path, key));
+        return None;
+    }
+    Some(b)
+}
+
+fn acquired_ratio(r: &mut Reader, (span, path, key): (std::ops::Range<usize>, &str, &str)) {
     r.error_help(
         span,
         path,
