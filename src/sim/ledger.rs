@@ -1,7 +1,7 @@
 //! The per-patient ledger: discounted costs by category, QALYs and life-years of one
 //! [`PatientRecord`], all by closed forms (no per-cycle loop).
 
-use super::prepared::{Prepared, PreparedAfter, PreparedCourse};
+use super::prepared::Prepared;
 use crate::accounting::discount::Discount;
 use crate::accounting::discount::{CYCLE_TOLERANCE, cycles_before};
 use crate::accounting::record::{Course, Outcomes, PatientRecord};
@@ -71,11 +71,10 @@ pub fn value_course(
     };
     if pf_end < death
         && !prep.pathways.is_empty()
-        && let PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } =
-            &prep.regimens[regimen].course
+        && let Some(p) = super::pathway::pathway_of(prep, regimen)
     {
         // The walk through the pathway after progression, replayed stay by stay.
-        let w = super::pathway::value(prep, &prep.pathways[*k], course.walker, pf_end, h);
+        let w = super::pathway::value(prep, p, course.walker, pf_end, h);
         v.progressed = w.states;
         v.outcomes.ly += w.ly;
         v.outcomes.qaly += w.qaly;
@@ -152,16 +151,11 @@ pub fn pathway_therapy(
     coverage_end: f64,
     post: impl FnMut(usize, f64),
 ) {
-    let PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } =
-        &prep.regimens[regimen].course
-    else {
-        return;
-    };
+    let Some(p) = super::pathway::pathway_of(prep, regimen) else { return };
     let end = coverage_end.min(course.death);
     if course.progression >= end {
         return;
     }
-    let p = &prep.pathways[*k];
     super::pathway::therapy(prep, p, course.walker, (course.progression, end), post);
 }
 

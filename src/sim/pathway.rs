@@ -311,14 +311,8 @@ pub fn stays_of(
     course: &crate::accounting::record::Course,
     mut stay: impl FnMut(usize, f64, f64),
 ) {
-    use super::prepared::{PreparedAfter, PreparedCourse};
-    let PreparedCourse::Clinical { after_progression: PreparedAfter::Pathway(k), .. } =
-        &prep.regimens[regimen].course
-    else {
-        return;
-    };
+    let Some(p) = pathway_of(prep, regimen) else { return };
     if course.progression < prep.horizon && course.progression < course.death {
-        let p = &prep.pathways[*k];
         walk(p, course.walker, course.progression, prep.horizon, |s| {
             stay(p.first_slot + s.state, s.entry, s.exit)
         });
