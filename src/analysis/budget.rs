@@ -167,7 +167,7 @@ fn spend(
         out[y * cats + cat.contract_admin()] += prep.contracts[ci].admin_per_year;
     }
     if let Kind::Cohort(t) = &terms {
-        let price = prep.list_price(prep.contracts[ci].drug);
+        let price = prep.list_price(ci);
         for y in 0..term {
             let mut year = YearTotals::default();
             let mut cycles = 0.0;

@@ -53,7 +53,7 @@ pub fn cohort_rows(
         let contract = &prep.contracts[c];
         let Kind::Cohort(terms) = &contract.kind else { continue };
         let calendar = &sums.contracts[i].calendar;
-        let price = prep.list_price(contract.drug);
+        let price = prep.list_price(c);
         let fractions = cohort::fractions(terms, calendar, patients, price);
         let pops = terms.populations(patients);
         let years = terms.years as usize;

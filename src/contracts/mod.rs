@@ -162,6 +162,12 @@ impl Failure {
 #[derive(Clone, Debug)]
 pub struct PreparedContract {
     pub drug: usize,
+    /// The regimens whose use of the drug the contract covers (sorted): only a line on one of
+    /// them is settled.
+    pub regimens: Vec<usize>,
+    /// The first contract (index) on the same drug covering the same regimens: contracts with
+    /// the same one share a patient's exposure.
+    pub exposure: usize,
     pub kind: Kind<f64>,
     pub admin_per_patient: f64,
     pub admin_per_assessment: f64,

@@ -81,6 +81,12 @@ pub struct Contract {
     pub name: String,
     /// Index into [`Model::drugs`].
     pub drug: usize,
+    /// The regimens whose use of the drug the contract covers (sorted; `regimens = [...]`, or
+    /// by default every regimen with a course that gives the drug). Elsewhere, a pathway
+    /// state's treatment for instance, the drug is paid at its price in that regimen.
+    pub regimens: Vec<usize>,
+    /// Whether the scenario names `regimens` (otherwise they are the default above).
+    pub regimens_named: bool,
     /// The payment rule and its terms (numbers as slots).
     pub kind: Kind<Slot>,
     /// Administration cost per tracked patient, at treatment start.
@@ -535,18 +541,15 @@ impl Model {
         out
     }
 
-    /// Every arm, strategy by strategy: the list arm, then one arm per contract whose drug some
-    /// regimen of the strategy includes (in file order).
+    /// Every arm, strategy by strategy: the list arm, then one arm per contract covering some
+    /// regimen of the strategy (in file order).
     pub fn arms(&self) -> Vec<Arm> {
         let mut arms = Vec::new();
         for (s, strategy) in self.strategies.iter().enumerate() {
             arms.push(Arm { strategy: s, contract: None });
             let regimens = self.regimens_of(strategy);
             for (c, contract) in self.contracts.iter().enumerate() {
-                let gives = regimens
-                    .iter()
-                    .any(|&r| self.regimens[r].drugs.iter().any(|d| d.drug == contract.drug));
-                if gives {
+                if regimens.iter().any(|r| contract.regimens.contains(r)) {
                     arms.push(Arm { strategy: s, contract: Some(c) });
                 }
             }

@@ -116,42 +116,105 @@ pub(super) fn contract_population(
     }
 }
 
-/// A contract needs one list price for its drug: the threshold price is that price.
+/// The regimens a contract covers: the ones it names must give its drug and have a course
+/// (a treatment given only in pathway states is outside contracts); without `regimens`, every
+/// regimen with a course that gives the drug.
+pub(super) fn contract_coverage(
+    r: &mut Reader,
+    (contracts, contract_entries): (&mut [Option<Contract>], &[Named<'_, '_>]),
+    (regimens, regimen_names): (&[Option<Regimen>], &[String]),
+    drugs: &[String],
+) {
+    let gives = |g: &Regimen, drug: usize| g.drugs.iter().any(|d| d.drug == drug);
+    for (c, e) in contracts.iter_mut().zip(contract_entries) {
+        let Some(c) = c else { continue };
+        if !c.regimens_named {
+            c.regimens = (0..regimens.len())
+                .filter(|&g| {
+                    regimens[g].as_ref().is_some_and(|g| {
+                        gives(g, c.drug) && !matches!(g.course, CourseSpec::TreatmentOnly)
+                    })
+                })
+                .collect();
+            continue;
+        }
+        let Some(items) = e.table.get("regimens").and_then(|v| v.get_ref().as_array()) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let named = item.get_ref().as_str();
+            let Some(g) = regimen_names.iter().position(|n| Some(n.as_str()) == named) else {
+                continue;
+            };
+            let Some(regimen) = &regimens[g] else { continue };
+            let at = format!("{}[{i}]", join(&e.path, "regimens"));
+            let name = &regimen_names[g];
+            if !gives(regimen, c.drug) {
+                r.error(
+                    item.span(),
+                    &at,
+                    format!(
+                        "expected a regimen that gives drug `{}`, found `{name}`, which does not",
+                        drugs[c.drug]
+                    ),
+                );
+            } else if matches!(regimen.course, CourseSpec::TreatmentOnly) {
+                r.error_help(
+                    item.span(),
+                    &at,
+                    format!("expected a regimen with a course (a first or second line), found `{name}`, a treatment given only in pathway states"),
+                    Some("contracts do not yet settle drugs given in pathway states: there the drug is paid at its price in that regimen; drop it from `regimens`".into()),
+                );
+            }
+        }
+    }
+}
+
+/// A contract needs one list price for its drug in the regimens it covers: the threshold
+/// price is that price.
 pub(super) fn contract_list_price(
     r: &mut Reader,
     contracts: &[Option<Contract>],
     contract_entries: &[Named<'_, '_>],
-    regimens: &[Option<Regimen>],
+    (regimens, regimen_names): (&[Option<Regimen>], &[String]),
     drugs: &[String],
 ) {
     for (c, e) in contracts.iter().zip(contract_entries) {
         let Some(c) = c else { continue };
-        let prices: Vec<(&str, f64)> = regimens
+        let prices: Vec<(&str, f64)> = c
+            .regimens
             .iter()
-            .flatten()
-            .flat_map(|g| {
-                g.drugs.iter().filter(|d| d.drug == c.drug).map(move |d| (g.name.as_str(), d.price))
+            .filter_map(|&g| Some((g, regimens[g].as_ref()?)))
+            .flat_map(|(g, reg)| {
+                let name = regimen_names[g].as_str();
+                reg.drugs.iter().filter(|d| d.drug == c.drug).map(move |d| (name, d.price))
             })
             .map(|(name, slot)| (name, r.values[slot.0 as usize]))
             .collect();
         if let Some((first, p0)) = prices.first()
             && let Some((other, p1)) = prices.iter().find(|(_, p)| p != p0)
         {
-            r.error(
+            let help = if c.regimens_named {
+                "give the drug one price in the regimens the contract covers"
+            } else {
+                "name the regimens the contract covers, `regimens = [\"...\"]`: the drug's price elsewhere is paid as it is, outside the contract"
+            };
+            r.error_help(
                 e.table["drug"].span(),
                 &join(&e.path, "drug"),
                 format!(
-                    "drug `{}` has price {p0} in regimen `{first}` but {p1} in `{other}`: a contracted drug needs one list price",
+                    "drug `{}` has price {p0} in regimen `{first}` but {p1} in `{other}`: a contracted drug needs one list price in the regimens the contract covers",
                     drugs[c.drug]
                 ),
+                Some(help.into()),
             );
         }
     }
 }
 
-/// A contract settles one line's exposure: its drug may not also be paid in the second line
-/// after a regimen that gives it, nor while bridging (those payments would escape the contract
-/// and its threshold price).
+/// A contract settles one line's exposure: the regimens it covers may not include both a
+/// regimen and its second line, nor a bridging regimen (those payments would escape the
+/// contract and its threshold price).
 pub(super) fn contract_one_line(
     r: &mut Reader,
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
@@ -159,11 +222,11 @@ pub(super) fn contract_one_line(
     strategies: &[Option<Strategy>],
     drugs: &[String],
 ) {
+    // Whether a contract covers a regimen stands for whether the regimen gives its drug: the
+    // regimens it covers give it (checked), and without `regimens` it covers all that do.
     for (c, e) in contracts.iter().zip(contract_entries) {
         let Some(c) = c else { continue };
-        let gives = |r: usize| {
-            regimens[r].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
-        };
+        let gives = |r: usize| c.regimens.contains(&r);
         let mut clash = None;
         for (i, reg) in regimens.iter().enumerate() {
             let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
@@ -266,7 +329,7 @@ pub(super) fn contract_drug_given(
     r: &mut Reader,
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
     strategies: &[Option<Strategy>],
-    regimens: &[Option<Regimen>],
+    (regimens, regimen_names): (&[Option<Regimen>], &[String]),
     drugs: &[String],
 ) {
     for (c, e) in contracts.iter().zip(contract_entries) {
@@ -290,19 +353,29 @@ pub(super) fn contract_drug_given(
             let all: Vec<usize> = first
                 .flat_map(|reg| std::iter::once(reg).chain(second(reg).unwrap_or_default()))
                 .collect();
-            all.into_iter().any(|reg| {
-                regimens[reg].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
-            })
+            all.into_iter().any(|reg| c.regimens.contains(&reg))
         });
         if !used {
-            r.error(
-                e.table["drug"].span(),
-                &join(&e.path, "drug"),
-                format!(
-                    "no strategy gives drug `{}`: the contract would have no arm",
-                    drugs[c.drug]
-                ),
-            );
+            let (key, message) = if c.regimens_named {
+                let names: Vec<String> =
+                    c.regimens.iter().map(|&g| format!("`{}`", regimen_names[g])).collect();
+                let covered = names.join(", ");
+                (
+                    "regimens",
+                    format!(
+                        "no strategy treats with a regimen the contract covers ({covered}): the contract would have no arm"
+                    ),
+                )
+            } else {
+                (
+                    "drug",
+                    format!(
+                        "no strategy gives drug `{}`: the contract would have no arm",
+                        drugs[c.drug]
+                    ),
+                )
+            };
+            r.error(e.table[key].span(), &join(&e.path, key), message);
         }
     }
 }
@@ -367,9 +440,10 @@ pub(super) fn contract_not_in_pathway(
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
     (pathways, pathway_entries): (&[Option<Pathway>], &[Named<'_, '_>]),
     regimens: &[Option<Regimen>],
+    drugs: &[String],
 ) {
     for (c, e) in contracts.iter().zip(contract_entries) {
-        let Some(c) = c else { continue };
+        let Some(c) = c.as_ref().filter(|c| !c.regimens_named) else { continue };
         for (p, pe) in pathways.iter().zip(pathway_entries) {
             let Some(p) = p else { continue };
             let given = p.states.iter().find(|s| {
@@ -382,10 +456,11 @@ pub(super) fn contract_not_in_pathway(
                     e.table["drug"].span(),
                     &join(&e.path, "drug"),
                     format!(
-                        "expected a drug given only in a first or second line, found one also given in state `{}` of pathway `{}` ({})",
+                        "expected the regimens the contract covers to be named, found drug `{}` also given in state `{}` of pathway `{}` ({})",
+                        drugs[c.drug],
                         s.name, p.name, pe.path
                     ),
-                    Some("contracts do not yet follow drugs given in pathway states (those are paid at list); give the state another regimen or drop the contract".into()),
+                    Some("add `regimens = [\"...\"]`, the first or second lines the contract covers: in pathway states the drug is then paid at its price there, outside the contract (contracts do not yet settle pathway states)".into()),
                 );
                 break;
             }

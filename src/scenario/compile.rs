@@ -161,21 +161,27 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     let population = payer.map(|p| p.1);
 
     let (contract_entries, _contract_names) = named_entries(r, doc, "contracts", "contract");
-    let contracts: Vec<Option<Contract>> = contract_entries
+    let mut contracts: Vec<Option<Contract>> = contract_entries
         .iter()
         .zip(&_contract_names)
-        .map(|(e, name)| read_contract(r, e, name, &drugs, population.flatten().unwrap_or(1)))
+        .map(|(e, name)| {
+            let names = (&drugs[..], &regimen_names[..]);
+            read_contract(r, e, name, names, population.flatten().unwrap_or(1))
+        })
         .collect();
 
     checks::contract_dates(r, &meta, &contracts, &contract_entries);
     checks::contract_population(r, population, &contracts, &contract_entries);
-    checks::contract_list_price(r, &contracts, &contract_entries, &regimens, &drugs);
+    let named_regimens = (&regimens[..], &regimen_names[..]);
+    checks::contract_coverage(r, (&mut contracts, &contract_entries), named_regimens, &drugs);
+    checks::contract_list_price(r, &contracts, &contract_entries, named_regimens, &drugs);
     let contracted = (&contracts[..], &contract_entries[..]);
     checks::contract_one_line(r, contracted, (&regimens, &regimen_names), &strategies, &drugs);
     checks::heterogeneity(r, &biomarker_entries, &biomarkers, &groups, &heterogeneity);
     checks::discordance_fits(r, &biomarker_entries, &biomarkers, &groups);
-    checks::contract_drug_given(r, contracted, &strategies, &regimens, &drugs);
-    checks::contract_not_in_pathway(r, contracted, (&pathways, &pathway_entries), &regimens);
+    checks::contract_drug_given(r, contracted, &strategies, named_regimens, &drugs);
+    let pathways_read = (&pathways[..], &pathway_entries[..]);
+    checks::contract_not_in_pathway(r, contracted, pathways_read, &regimens, &drugs);
     let (parameters, dirichlets) = super::parameters::assemble(r);
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),

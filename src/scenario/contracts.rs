@@ -5,7 +5,7 @@
 //! [`crate::contracts::Kind`] arm; everything else about a contract is read here once.
 
 use super::reader::Named;
-use super::reader::{Check, Reader, join};
+use super::reader::{Check, Reader, Value, join};
 use crate::contracts::cohort::{CohortRule, CohortTerms};
 use crate::contracts::instalments::Condition;
 use crate::contracts::{
@@ -412,7 +412,7 @@ pub(super) fn read_contract(
     r: &mut Reader,
     e: &Named<'_, '_>,
     name: &str,
-    drugs: &[String],
+    (drugs, regimen_names): (&[String], &[String]),
     population: u64,
 ) -> Option<Contract> {
     let p = &e.path;
@@ -430,7 +430,7 @@ pub(super) fn read_contract(
     let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
     let kv = r.require(t, &e.span, p, "kind", &format!("one of {}", names.join(", ")))?;
     let kind_name = r.string(kv, &join(p, "kind"))?.to_string();
-    let common = ["name", "drug", "kind", "admin", "documentation_error"];
+    let common = ["name", "drug", "regimens", "kind", "admin", "documentation_error"];
     let entry = KINDS.iter().find(|k| k.name == kind_name);
     match entry {
         // With an unknown kind the kind-specific keys cannot be judged; the common ones still
@@ -456,9 +456,15 @@ pub(super) fn read_contract(
     let (per_patient, per_assessment, per_year) = read_admin(r, t, p);
     let documentation_error =
         r.quantity_or(t, p, "documentation_error", Dimension::Number, Check::Probability, 0.0);
+    let regimens = match t.get("regimens") {
+        Some(v) => read_covered(r, v, &join(p, "regimens"), regimen_names),
+        None => Some(Vec::new()),
+    };
     Some(Contract {
         name: name.to_string(),
         drug: drug?,
+        regimens_named: t.contains_key("regimens"),
+        regimens: regimens?,
         kind: kind?,
         admin_per_patient: per_patient?,
         admin_per_assessment: per_assessment?,
@@ -466,6 +472,44 @@ pub(super) fn read_contract(
         documentation_error: documentation_error?,
         process: Process::named(ProcessKind::Documentation, name),
     })
+}
+
+/// `regimens = ["NAME", …]`: the regimens whose use of the drug a contract covers (at least
+/// one, each once; whether they give the drug is checked with the regimens).
+fn read_covered(
+    r: &mut Reader,
+    v: &Value<'_>,
+    path: &str,
+    regimen_names: &[String],
+) -> Option<Vec<usize>> {
+    let items = r.array(v, path)?;
+    if items.is_empty() {
+        let what = "expected at least one regimen name, found an empty array";
+        r.error_help(
+            v.span(),
+            path,
+            what,
+            Some("drop `regimens` to cover every regimen that gives the drug".into()),
+        );
+        return None;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        match r.resolve(item, &at, "regimen", regimen_names) {
+            Some(g) if out.contains(&g) => {
+                let found =
+                    format!("expected each regimen once, found `{}` twice", regimen_names[g]);
+                r.error(item.span(), &at, found);
+                ok = false;
+            }
+            Some(g) => out.push(g),
+            None => ok = false,
+        }
+    }
+    out.sort_unstable();
+    ok.then_some(out)
 }
 
 /// `admin = { per_patient, per_assessment, per_year }`, each 0 when not given.

@@ -371,7 +371,8 @@ fn strategies(o: &mut String, m: &Model) {
     }
 }
 
-/// The contracts: kind, drug, arms and cohort settlement.
+/// The contracts: kind, drug (and the regimens they cover, when named), arms and cohort
+/// settlement.
 fn contracts(o: &mut String, m: &Model) {
     let meta = &m.meta;
     for c in &m.contracts {
@@ -387,9 +388,16 @@ fn contracts(o: &mut String, m: &Model) {
             ),
             _ => String::new(),
         };
+        let covered = if c.regimens_named {
+            let names: Vec<&str> =
+                c.regimens.iter().map(|&g| m.regimens[g].name.as_str()).collect();
+            format!(" in {}", names.join(", "))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "contract   {}: {} on {} ({} arm{}){cohort}",
+            "contract   {}: {} on {}{covered} ({} arm{}){cohort}",
             c.name,
             c.kind.name(),
             m.drugs[c.drug],

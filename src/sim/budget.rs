@@ -9,7 +9,7 @@
 //! patient's own, simulated once: only the accounting is repeated.
 
 use super::accumulator::SampleSums;
-use super::exposure::{documented, exposure};
+use super::exposure::{StartFactors, covered_exposure, documented};
 use super::prepared::{Prepared, PreparedBudget};
 use crate::accounting::record::{Course, PatientRecord};
 use crate::contracts::Kind;
@@ -49,12 +49,10 @@ pub fn account(
     let cats = zero.categories().len();
     // A contract arm differs from the list arm only for a patient given its drug (the budget
     // view has no per-entrant administration).
-    let gives = |drug: usize| {
-        exposure(zero, rec, drug, true).is_some()
-            || second.is_some_and(|r2| exposure(zero, r2, drug, true).is_some())
-    };
+    let gives =
+        |ci: usize| covered_exposure(zero, ci, (rec, second), &mut StartFactors::new()).is_some();
     scratch.touched.clear();
-    scratch.touched.extend(arms.contracts.iter().filter(|(_, ci)| gives(zero.contracts[*ci].drug)));
+    scratch.touched.extend(arms.contracts.iter().filter(|(_, ci)| gives(*ci)));
     // Without a contract, nothing is spent after death or the end of coverage: later years
     // add nothing (a contract may still pay or refund then, e.g. an undocumented failure's
     // instalments).
@@ -93,8 +91,7 @@ pub fn account(
     for &(arm, ci) in arms.contracts {
         let contract = &zero.contracts[ci];
         let Kind::Cohort(terms) = &contract.kind else { continue };
-        let Some(mut x) = exposure(zero, rec, contract.drug, true)
-            .or_else(|| second.and_then(|r2| exposure(zero, r2, contract.drug, true)))
+        let Some(mut x) = covered_exposure(zero, ci, (rec, second), &mut StartFactors::new())
         else {
             continue;
         };
@@ -143,9 +140,7 @@ fn contract_until(
 ) {
     out.fill(0.0);
     let contract = &zero.contracts[ci];
-    let Some(mut x) = exposure(zero, first, contract.drug, true)
-        .or_else(|| later.and_then(|r2| exposure(zero, r2, contract.drug, true)))
-    else {
+    let Some(mut x) = covered_exposure(zero, ci, (first, later), &mut StartFactors::new()) else {
         return;
     };
     x.documented = documented(contract, key);

@@ -177,7 +177,7 @@ pub fn fractions(prep: &Prepared, sums: &SampleSums, patients: u64) -> Vec<Vec<f
                     terms,
                     &sums.contracts[arm].calendar,
                     patients,
-                    prep.list_price(contract.drug),
+                    prep.list_price(c),
                 ),
                 _ => Vec::new(),
             }

@@ -8,7 +8,7 @@
 use super::accumulator::{SampleSums, StateCounts};
 use super::budget;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
-use super::exposure::{StartFactors, documented, exposure, exposure_from};
+use super::exposure::{StartFactors, covered_exposure, documented, exposure_from};
 use super::patient::{
     FIRST_LINE, LineDraws, LineProcesses, Tumour, course_into, coverage_end, pathway,
     second_line as second_line_of, treat, tumour, waited_course_into,
@@ -200,7 +200,7 @@ struct Layout {
     cohort_arms: Vec<Vec<(usize, usize)>>,
     /// Simulated patients per strategy (cohort-level contracts cut them into populations).
     patients: u64,
-    /// Per regimen: the contracts on a drug it gives.
+    /// Per regimen: the contracts covering it.
     contracted: Vec<Vec<usize>>,
     /// Per strategy: some contract arm charges every patient (fixed yearly administration).
     charges_all: Vec<bool>,
@@ -249,12 +249,10 @@ impl Layout {
                 })
                 .collect(),
             patients,
-            contracted: prep
-                .regimens
-                .iter()
-                .map(|r| {
+            contracted: (0..prep.regimens.len())
+                .map(|g| {
                     (0..prep.contracts.len())
-                        .filter(|&c| r.drugs.iter().any(|d| d.drug == prep.contracts[c].drug))
+                        .filter(|&c| prep.contracts[c].regimens.contains(&g))
                         .collect()
                 })
                 .collect(),
@@ -708,9 +706,8 @@ fn survey_chunk(
             for &(arm, ci) in arms {
                 let contract = &prep.contracts[ci];
                 let Kind::Cohort(terms) = &contract.kind else { continue };
-                // The first line that gives the drug is the one its contract settles.
-                let Some(mut x) = exposure(prep, rec, contract.drug, true)
-                    .or_else(|| second.and_then(|r2| exposure(prep, r2, contract.drug, true)))
+                let lines = (rec, second);
+                let Some(mut x) = covered_exposure(prep, ci, lines, &mut StartFactors::new())
                 else {
                     continue;
                 };
@@ -763,25 +760,20 @@ fn settle_contract_arms(
         return false;
     }
     let arrival = if layout.cohort { pk.uniform(prep.arrival, 0) } else { 0.0 };
-    // Contracts on the same drug share the exposure (its discount factors and its list
-    // payments' present value).
+    // Contracts on the same drug covering the same regimens share the exposure (its discount
+    // factors and its list payments' present value).
     let mut cached: Option<(usize, Option<Priced<'_>>)> = None;
     // Cohort contracts with the same population and term share the placement (three integer
     // divisions, and the `exp` of d(−entry)).
     let mut placed: Option<((u64, u64), Placement)> = None;
-    // ... and, on the same drug, the walk through the calendar years of its paid cycles.
+    // ... and, on the same exposure, the walk through the calendar years of its paid cycles.
     let mut walked: Option<((u64, u64), usize)> = None;
     for &(arm, ci) in &layout.contract_arms[s] {
         let contract = &prep.contracts[ci];
-        if cached.as_ref().is_none_or(|(d, _)| *d != contract.drug) {
-            // The first line that gives the drug is the one its contract settles.
-            let drug = contract.drug;
-            let x = match exposure_from(prep, rec, drug, true, starts) {
-                None => second.and_then(|r2| exposure_from(prep, r2, drug, true, starts)),
-                first => first,
-            };
+        if cached.as_ref().is_none_or(|(e, _)| *e != contract.exposure) {
+            let x = covered_exposure(prep, ci, (rec, second), starts);
             cached = Some((
-                contract.drug,
+                contract.exposure,
                 x.map(|x| {
                     let list = x.list();
                     (x, list)
@@ -828,9 +820,9 @@ fn settle_contract_arms(
                 let calendar = &mut sums.contracts[arm].calendar;
                 let from = deferred.shares.len() as u32;
                 let shares = &mut deferred.shares;
-                if walked != Some((shape, contract.drug)) {
+                if walked != Some((shape, contract.exposure)) {
                     contracts::cohort::paid_years(terms.years, x.placement.entry, x, walk);
-                    walked = Some((shape, contract.drug));
+                    walked = Some((shape, contract.exposure));
                 }
                 contracts::cohort::survey_and_share(terms, x, x.placement, walk, calendar, shares);
                 let tracked_until = contracts::cohort::tracked_until(terms, x);

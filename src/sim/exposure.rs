@@ -42,17 +42,28 @@ impl StartFactors {
     }
 }
 
-/// A treated patient's exposure to a drug of their regimen, if the regimen includes it.
-pub fn exposure<'a>(
+/// The exposure that contract `c` settles: the first of a patient's lines (first, then second)
+/// on a regimen the contract covers, if the patient was treated on it.
+#[inline]
+pub fn covered_exposure<'a>(
     prep: &'a Prepared,
-    rec: &'a PatientRecord,
-    drug: usize,
-    documented: bool,
+    c: usize,
+    (first, second): (&'a PatientRecord, Option<&'a PatientRecord>),
+    starts: &mut StartFactors,
 ) -> Option<Exposure<'a>> {
-    exposure_from(prep, rec, drug, documented, &mut StartFactors::new())
+    let contract = &prep.contracts[c];
+    let line = |rec: &'a PatientRecord, starts: &mut StartFactors| {
+        if contract.regimens.contains(&rec.regimen) {
+            exposure_from(prep, rec, contract.drug, true, starts)
+        } else {
+            None
+        }
+    };
+    line(first, starts).or_else(|| second.and_then(|r2| line(r2, starts)))
 }
 
-/// [`exposure`] with the start's discount factors taken from (or left in) `starts`.
+/// A treated patient's exposure to a drug of their regimen, if the regimen includes it, with
+/// the start's discount factors taken from (or left in) `starts`.
 #[inline]
 pub fn exposure_from<'a>(
     prep: &'a Prepared,

@@ -256,12 +256,15 @@ impl Prepared {
         self.contracts.iter().any(|c| matches!(c.kind, Kind::Cohort(_)))
     }
 
-    /// The contracted drug's list price per cycle (one price in every regimen, validated).
-    pub fn list_price(&self, drug: usize) -> f64 {
-        self.regimens
+    /// Contract `c`'s list price per cycle: its drug's price in the regimens it covers (one
+    /// price in all of them, validated).
+    pub fn list_price(&self, c: usize) -> f64 {
+        let contract = &self.contracts[c];
+        contract
+            .regimens
             .iter()
-            .flat_map(|r| &r.drugs)
-            .find(|d| d.drug == drug)
+            .flat_map(|&g| &self.regimens[g].drugs)
+            .find(|d| d.drug == contract.drug)
             .map_or(0.0, |d| d.price)
     }
 
@@ -582,8 +585,12 @@ fn prepare_regimen(
 /// A contract with its terms at `values` (their fixed delays not yet discounted).
 fn prepare_contract(model: &Model, c: &crate::model::Contract, values: &[f64]) -> PreparedContract {
     let v = |s: Slot| values[s.0 as usize];
+    // Contracts on the same drug covering the same regimens see the same exposure.
+    let same = |o: &crate::model::Contract| o.drug == c.drug && o.regimens == c.regimens;
     PreparedContract {
         drug: c.drug,
+        regimens: c.regimens.clone(),
+        exposure: model.contracts.iter().position(same).unwrap_or(0),
         kind: c.kind.map(&|s: &Slot| v(*s)),
         admin_per_patient: v(c.admin_per_patient),
         admin_per_assessment: v(c.admin_per_assessment),

@@ -29,29 +29,34 @@ pub fn check(scenario: &Scenario) -> Result<(), NoContracts> {
     Ok(())
 }
 
-/// Incremental net monetary benefit of `arm` against the comparator at list, with every
-/// price of `drug` set to `price`, on the same patients.
+/// Incremental net monetary benefit of `arm` against the comparator at list, with the price
+/// of contract `c`'s drug set to `price` in the regimens the contract covers, on the same
+/// patients.
 fn inc_nmb_at_price(
     model: &Model,
     values: &[f64],
     spec: SampleSpec,
-    arm: usize,
-    drug: usize,
+    (arm, c): (usize, usize),
     price: f64,
     lambda: f64,
 ) -> Result<f64, RunError> {
-    // Only the drug's price moves: a parameter it shares with other fields keeps their values.
+    // Only the drug's price moves: a parameter it shares with other fields keeps their values,
+    // and so does the drug's price in regimens the contract does not cover.
     let mut prep = Prepared::new(model, values)?;
     prep.budget = None;
-    for d in prep.regimens.iter_mut().flat_map(|r| r.drugs.iter_mut()).filter(|d| d.drug == drug) {
-        d.price = price;
+    let contract = &model.contracts[c];
+    for &g in &contract.regimens {
+        for d in prep.regimens[g].drugs.iter_mut().filter(|d| d.drug == contract.drug) {
+            d.price = price;
+        }
     }
     let sums = simulate_sample(&prep, spec, &mut |_, _| {});
     let rows = summarise(&sums, &prep.arms, model.meta.comparator, &[lambda]);
     Ok(rows[arm].inc_nmb[0].mean)
 }
 
-/// The list price at which the arm's incremental NMB at λ is zero. Cost rises with the price,
+/// The list price (of contract `c`'s drug in the regimens it covers) at which the arm's
+/// incremental NMB at λ is zero. Cost rises with the price,
 /// so incremental NMB falls, piecewise linearly (caps bind patient by patient): a bracket is
 /// found by growing the price, then the Illinois variant of regula falsi converges in a few
 /// re-simulations of the same patients; or why there is no such price.
@@ -60,19 +65,18 @@ pub(super) fn bisect_threshold_price(
     values: &[f64],
     spec: SampleSpec,
     arm: usize,
-    drug: usize,
+    c: usize,
     lambda: f64,
 ) -> Result<ThresholdPrice, RunError> {
-    let f = |price: f64| inc_nmb_at_price(model, values, spec, arm, drug, price, lambda);
+    let f = |price: f64| inc_nmb_at_price(model, values, spec, (arm, c), price, lambda);
     let (mut lo, mut f_lo) = (0.0, f(0.0)?);
     if f_lo < 0.0 {
         return Ok(ThresholdPrice::NotEvenFree);
     }
-    let current = model
-        .regimens
-        .iter()
-        .flat_map(|r| &r.drugs)
-        .find(|d| d.drug == drug)
+    let contract = &model.contracts[c];
+    let current = (contract.regimens.iter())
+        .flat_map(|&g| &model.regimens[g].drugs)
+        .find(|d| d.drug == contract.drug)
         .map_or(1.0, |d| values[d.price.0 as usize].max(1.0));
     let (mut hi, mut f_hi) = (current, f(current)?);
     while f_hi >= 0.0 {

@@ -242,16 +242,20 @@ fn summarise_base_case(
     options: &RunOptions,
 ) -> Result<(Vec<ArmSummary>, Vec<ContractRow>), RunError> {
     let summary = summarise(sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
-    let prices: Vec<f64> = prep.contracts.iter().map(|c| prep.list_price(c.drug)).collect();
+    let prices: Vec<f64> = (0..prep.contracts.len()).map(|c| prep.list_price(c)).collect();
     let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
     let mut contracts =
         contract_rows(sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
     if !options.simulation_only {
         for row in contracts.iter_mut().filter(|r| !linear[r.contract]) {
             for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
-                let drug = model.contracts[row.contract].drug;
                 row.threshold_price[k] = super::price::bisect_threshold_price(
-                    model, values, spec, row.arm, drug, lambda,
+                    model,
+                    values,
+                    spec,
+                    row.arm,
+                    row.contract,
+                    lambda,
                 )?;
             }
         }
