@@ -118,11 +118,19 @@ pub struct Course {
     pub progression: f64,
     /// Death D.
     pub death: f64,
-    /// A second line taken up at the detected progression: its regimen and its progression
-    /// (infinite if none before death).
-    pub second: Option<(usize, f64)>,
+    /// A second line taken up at the detected progression.
+    pub second: Option<SecondCourse>,
     /// Who walks the regimen's pathway after progression (unused without one).
     pub walker: Walker,
+}
+
+/// The second line of a course: its regimen, its start (when the re-test results are in) and
+/// its own progression (infinite if none before death), all from diagnosis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SecondCourse {
+    pub regimen: usize,
+    pub start: f64,
+    pub progression: f64,
 }
 
 /// Health outcomes of one patient.

@@ -281,6 +281,10 @@ pub struct Regimen {
     pub prognosis: Vec<Prognosis>,
     /// Cost per year after progression (subsequent therapy).
     pub post_progression_cost: Slot,
+    /// Utility of the time progression-free on this regimen (`progression_free_utility`), in
+    /// whichever line it is given; `None`: the progression-free state's as a first line, the
+    /// progressed state's as a second line.
+    pub progression_free_utility: Option<Slot>,
     pub discontinuation: Option<TteSpec>,
     pub adverse_events: Vec<AdverseEvent>,
     /// Interval between scans from treatment start; progression is detected at the next scan.

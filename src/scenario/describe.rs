@@ -280,6 +280,9 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
             let _ = writeln!(o, "             treatment only: given in pathway states");
         }
     }
+    if let Some(u) = r.progression_free_utility {
+        let _ = writeln!(o, "             progression-free utility on this regimen {}", m.value(u));
+    }
     let partitioned = matches!(r.course, CourseSpec::Partitioned { .. });
     for g in &r.prognosis {
         let transition = match (g.transition, partitioned) {

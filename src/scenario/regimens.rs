@@ -42,6 +42,7 @@ pub(super) fn read_regimen(
             "adverse_events",
             "assessment",
             "response_error",
+            "progression_free_utility",
         ],
     );
     check_drugs_once(r, t, p, name);
@@ -84,6 +85,13 @@ pub(super) fn read_regimen(
         None => Some(None),
     };
     let adverse_events = read_adverse_events(r, t, p, name);
+    let progression_free_utility = match t.get("progression_free_utility") {
+        Some(u) => {
+            let path = join(p, "progression_free_utility");
+            r.quantity(u, &path, Dimension::Number, Check::AtMostOne).map(Some)
+        }
+        None => Some(None),
+    };
     Some(Regimen {
         name: name.to_string(),
         drugs: drugs?,
@@ -92,6 +100,7 @@ pub(super) fn read_regimen(
         course: course?,
         prognosis: prognosis?,
         post_progression_cost: pps_cost?,
+        progression_free_utility: progression_free_utility?,
         discontinuation: discontinuation?,
         adverse_events: adverse_events?,
         assessment: assessment?,
@@ -142,6 +151,7 @@ fn read_treatment_only(
         course: CourseSpec::TreatmentOnly,
         prognosis: Vec::new(),
         post_progression_cost: none,
+        progression_free_utility: None,
         discontinuation: None,
         adverse_events: adverse_events?,
         assessment: None,

@@ -66,7 +66,11 @@ pub fn value_course(
     let pf_ly = dq.between(1.0, q_pf, 0.0, pf_end);
     let mut v = CourseValue {
         progression_free: prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end),
-        outcomes: Outcomes { qaly: prep.pf_utility * pf_ly, ly: pf_ly, ly_undiscounted: death },
+        outcomes: Outcomes {
+            qaly: prep.regimens[regimen].pf_utility_first * pf_ly,
+            ly: pf_ly,
+            ly_undiscounted: death,
+        },
         ..CourseValue::default()
     };
     if pf_end < death
@@ -87,14 +91,26 @@ pub fn value_course(
         v.post_progression = match course.second {
             None => prep.regimens[regimen].post_progression_cost * pd_cost_pv,
             // The second line starts after the first progression, so p2 > pf_end.
-            Some((second, p2)) if p2 < death => {
-                prep.regimens[second].post_progression_cost
+            Some(second) if second.progression < death => {
+                let p2 = second.progression;
+                prep.regimens[second.regimen].post_progression_cost
                     * dc.between(dc.factor(p2), c_death, p2, death)
             }
             Some(_) => 0.0,
         };
         v.outcomes.ly += pd_ly;
         v.outcomes.qaly += prep.pd_utility * pd_ly;
+        // Progression-free time on a second line, [start, min(its progression, D)), at the
+        // second-line regimen's utility instead of the progressed state's.
+        if let Some(second) = course.second {
+            let u2 = prep.regimens[second.regimen].pf_utility_second;
+            let end = second.progression.min(death);
+            if u2 != prep.pd_utility && second.start < end {
+                let on_second =
+                    dq.between(dq.factor(second.start), dq.factor(end), second.start, end);
+                v.outcomes.qaly += (u2 - prep.pd_utility) * on_second;
+            }
+        }
     }
     if course.death < h {
         v.terminal_care = prep.death_cost * c_death;

@@ -7,7 +7,9 @@ use super::prepared::{
     PreparedStrategy, PreparedTest,
 };
 use crate::accounting::discount::CYCLE_TOLERANCE;
-use crate::accounting::record::{Course, MAX_TESTS_RUN, PatientRecord, Walker, blank};
+use crate::accounting::record::{
+    Course, MAX_TESTS_RUN, PatientRecord, SecondCourse, Walker, blank,
+};
 use crate::model::Transition;
 use crate::model::limits::MAX_BIOMARKERS;
 use crate::rng::{PatientKey, Process, ProcessKind};
@@ -825,7 +827,11 @@ pub fn second_line(
     let whole = Course {
         progression: course.progression.min(detected),
         death: c2.death,
-        second: Some((rec2.regimen, c2.progression)),
+        second: Some(SecondCourse {
+            regimen: rec2.regimen,
+            start: start2,
+            progression: c2.progression,
+        }),
         ..*course
     };
     Some((rec2, whole))

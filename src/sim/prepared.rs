@@ -64,7 +64,7 @@ pub struct Prepared {
     pub pathways: Vec<super::pathway::PreparedPathway>,
     pub strategies: Vec<PreparedStrategy>,
     pub pf_cost: f64,
-    pub pf_utility: f64,
+    /// (The progression-free state's utility is each regimen's `pf_utility_first`.)
     pub pd_cost: f64,
     pub pd_utility: f64,
     pub death_cost: f64,
@@ -163,6 +163,11 @@ pub struct PreparedRegimen {
     /// primary tumour carries the biomarker.
     pub prognosis: Vec<(usize, Transition, f64)>,
     pub post_progression_cost: f64,
+    /// Utility of the time progression-free on this regimen as a first line, and as a second
+    /// line (the regimen's `progression_free_utility`, else the progression-free and the
+    /// progressed states' utilities).
+    pub pf_utility_first: f64,
+    pub pf_utility_second: f64,
     pub discontinuation: Option<TimeToEvent>,
     pub adverse_events: Vec<PreparedAdverseEvent>,
     /// Scan interval (years); progression is detected at the first scan after it.
@@ -323,7 +328,6 @@ impl Prepared {
                 .map_err(|(transition, source)| PrepareError::Pathway { transition, source })?,
             strategies: model.strategies.iter().map(|s| prepare_pathway(s, values)).collect(),
             pf_cost: v(s.progression_free_cost),
-            pf_utility: v(s.progression_free_utility),
             pd_cost: v(s.progressed_cost),
             pd_utility: v(s.progressed_utility),
             death_cost: v(s.death_cost),
@@ -498,7 +502,11 @@ fn prepare_regimen(
             manufacturer_cycle_sums: manufacturer.cycle_sums(v(d.cycle), model.meta.horizon),
         })
         .collect();
+    let own = r.progression_free_utility.map(v);
+    let states = &model.states;
     Ok(PreparedRegimen {
+        pf_utility_first: own.unwrap_or_else(|| v(states.progression_free_utility)),
+        pf_utility_second: own.unwrap_or_else(|| v(states.progressed_utility)),
         drugs,
         response_by_biomarker: r.response.by_biomarker.iter().map(|&(b, s)| (b, v(s))).collect(),
         response_otherwise: v(r.response.otherwise),

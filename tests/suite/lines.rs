@@ -69,6 +69,60 @@ fn second_line_life_years_costs_and_contract_match_closed_forms() {
     check(row.treated_share, treated, se, "treated with t after a test at diagnosis");
 }
 
+/// A regimen's `progression_free_utility` values its progression-free time in whichever line:
+/// a second line's, from its start to its own progression, instead of the progressed state's;
+/// a first line's from diagnosis instead of the progression-free state's. QALYs against the
+/// closed form of the exponential model above (no discounting, no adverse events), with
+/// utilities 0.8 progression-free and 0.5 progressed, 0.7 on the targeted second line, 0.6 on
+/// chemotherapy, and 0.9 progression-free on best supportive care.
+#[test]
+fn line_specific_progression_free_utilities_match_the_closed_form() {
+    let sets = [
+        "states.progression_free.utility = 0.8",
+        "states.progressed.utility = 0.5",
+        "regimens.targeted.progression_free_utility = 0.7",
+        "regimens.chemo.progression_free_utility = 0.6",
+        "regimens.supportive.progression_free_utility = 0.9",
+    ]
+    .map(String::from);
+    let sim = run(&load(SCENARIO, &sets), &RunOptions::default());
+    let m = 12.0;
+    let (a1, b, s1) = (0.1 * m, 0.01 * m, 0.2 * m);
+    let (at, ac, s2) = (0.05 * m, 0.25 * m, 0.3 * m);
+    let (fit, q, tau) = (0.6, 0.3 * 0.8, 14.0 * DAY);
+    let progress = a1 / (a1 + b);
+    let reach = (-s1 * tau).exp();
+    let l2 = |a: f64| 1.0 / (a + b) + a / (a + b) / s2;
+    let after =
+        (1.0 - fit) / s1 + fit * ((1.0 - reach) / s1 + reach * (q * l2(at) + (1.0 - q) * l2(ac)));
+    // Progressed time at 0.5, of which the second line's progression-free time, 1/(a + b) per
+    // patient starting it, at its own utility instead.
+    let on_second = fit * reach * (q * (0.7 - 0.5) / (at + b) + (1.0 - q) * (0.6 - 0.5) / (ac + b));
+    let sequence = 0.8 / (a1 + b) + progress * (0.5 * after + on_second);
+    let sb = 0.3 * m;
+    let bsc = 0.9 / (sb + b) + sb / (sb + b) * 0.5 / (0.3 * m);
+    for (strategy, want) in [(1, sequence), (0, bsc)] {
+        let a =
+            sim.summary.iter().find(|a| a.strategy == strategy && a.contract.is_none()).unwrap();
+        let se = a.qaly.mcse.unwrap();
+        assert!(
+            (a.qaly.mean - want).abs() < 4.0 * se,
+            "strategy {strategy}: QALYs {} vs {want} (se {se})",
+            a.qaly.mean
+        );
+    }
+    // The same patients without the second line's own utilities: the difference is the second
+    // line's progression-free time, to the last bits of a sum.
+    let plain = run(&load(SCENARIO, &sets[..2]), &RunOptions::default());
+    let (with, without) = (&sim.summary[1], &plain.summary[1]);
+    let gain = progress * on_second;
+    let diff = with.qaly.mean - without.qaly.mean;
+    let se = with.qaly.mcse.unwrap();
+    assert!(diff > 0.0 && (diff - gain).abs() < 4.0 * se, "gain {diff} vs {gain} (se {se})");
+    assert_eq!(with.ly.mean, without.ly.mean, "life-years do not move");
+    assert_eq!(with.cost.mean, without.cost.mean, "costs do not move");
+}
+
 #[test]
 fn only_two_lines_are_allowed() {
     // A second line after the targeted regimen, itself a second line.
@@ -140,4 +194,18 @@ fn incoherent_line_and_marker_settings_are_refused() {
     ]);
     assert!(err.contains("biomarkers[0].acquired") && err.contains("group `g`"), "{err}");
     assert!(err.contains("biomarkers[1].discordance") && err.contains("[heterogeneity]"), "{err}");
+}
+
+/// A utility above 1, or a word, is refused where it is written.
+#[test]
+fn a_bad_progression_free_utility_is_refused_with_its_location() {
+    for (value, says) in [("1.5", "1.5"), ("\"high\"", "high")] {
+        let set = format!("regimens.chemo.progression_free_utility = {value}");
+        let err = match try_load(SCENARIO, &[set]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted {value}"),
+        };
+        assert!(err.contains("regimens[2].progression_free_utility"), "{err}");
+        assert!(err.contains(says) && err.contains("--set #1"), "{err}");
+    }
 }
