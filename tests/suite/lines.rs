@@ -17,18 +17,43 @@ const SCENARIO: &str = "lines/lines.toml";
 
 const DAY: f64 = 1.0 / 365.25;
 
+/// The model's rates per year (the module's head) and what follows from them: the share
+/// progressing, the share alive when the re-test result is in, and the expected time alive
+/// after progression, `after`.
+struct Model {
+    a1: f64,
+    b: f64,
+    s1: f64,
+    at: f64,
+    ac: f64,
+    s2: f64,
+    fit: f64,
+    q: f64,
+    tau: f64,
+    progress: f64,
+    reach: f64,
+    after: f64,
+}
+
+impl Model {
+    fn new() -> Self {
+        let m = 12.0;
+        let (a1, b, s1) = (0.1 * m, 0.01 * m, 0.2 * m);
+        let (at, ac, s2) = (0.05 * m, 0.25 * m, 0.3 * m);
+        let (fit, q, tau) = (0.6, 0.3 * 0.8, 14.0 * DAY);
+        let reach = (-s1 * tau).exp();
+        let l2 = |a: f64| 1.0 / (a + b) + a / (a + b) / s2;
+        let after = (1.0 - fit) / s1
+            + fit * ((1.0 - reach) / s1 + reach * (q * l2(at) + (1.0 - q) * l2(ac)));
+        let progress = a1 / (a1 + b);
+        Model { a1, b, s1, at, ac, s2, fit, q, tau, progress, reach, after }
+    }
+}
+
 #[test]
 fn second_line_life_years_costs_and_contract_match_closed_forms() {
     let sim = run(&load(SCENARIO, &[]), &RunOptions::default());
-    let m = 12.0;
-    let (a1, b, s1) = (0.1 * m, 0.01 * m, 0.2 * m);
-    let (at, ac, s2) = (0.05 * m, 0.25 * m, 0.3 * m);
-    let (fit, q, tau) = (0.6, 0.3 * 0.8, 14.0 * DAY);
-    let progress = a1 / (a1 + b);
-    let reach = (-s1 * tau).exp();
-    let l2 = |a: f64| 1.0 / (a + b) + a / (a + b) / s2;
-    let after =
-        (1.0 - fit) / s1 + fit * ((1.0 - reach) / s1 + reach * (q * l2(at) + (1.0 - q) * l2(ac)));
+    let Model { a1, b, s1, at, ac, s2, fit, q, tau, progress, reach, after } = Model::new();
     let ly = 1.0 / (a1 + b) + progress * after;
 
     let cycles = |price: f64, rate: f64, cycle: f64| price / (1.0 - (-rate * cycle).exp());
@@ -86,21 +111,14 @@ fn line_specific_progression_free_utilities_match_the_closed_form() {
     ]
     .map(String::from);
     let sim = run(&load(SCENARIO, &sets), &RunOptions::default());
-    let m = 12.0;
-    let (a1, b, s1) = (0.1 * m, 0.01 * m, 0.2 * m);
-    let (at, ac, s2) = (0.05 * m, 0.25 * m, 0.3 * m);
-    let (fit, q, tau) = (0.6, 0.3 * 0.8, 14.0 * DAY);
-    let progress = a1 / (a1 + b);
-    let reach = (-s1 * tau).exp();
-    let l2 = |a: f64| 1.0 / (a + b) + a / (a + b) / s2;
-    let after =
-        (1.0 - fit) / s1 + fit * ((1.0 - reach) / s1 + reach * (q * l2(at) + (1.0 - q) * l2(ac)));
+    let Model { a1, b, at, ac, fit, q, progress, reach, after, .. } = Model::new();
     // Progressed time at 0.5, of which the second line's progression-free time, 1/(a + b) per
     // patient starting it, at its own utility instead.
     let on_second = fit * reach * (q * (0.7 - 0.5) / (at + b) + (1.0 - q) * (0.6 - 0.5) / (ac + b));
     let sequence = 0.8 / (a1 + b) + progress * (0.5 * after + on_second);
-    let sb = 0.3 * m;
-    let bsc = 0.9 / (sb + b) + sb / (sb + b) * 0.5 / (0.3 * m);
+    // Best supportive care: progression and death after it at 0.3 a month.
+    let sb = 0.3 * 12.0;
+    let bsc = 0.9 / (sb + b) + sb / (sb + b) * 0.5 / sb;
     for (strategy, want) in [(1, sequence), (0, bsc)] {
         let a =
             sim.summary.iter().find(|a| a.strategy == strategy && a.contract.is_none()).unwrap();
