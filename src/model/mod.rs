@@ -318,7 +318,21 @@ pub struct Monitoring {
 pub struct SecondLine {
     /// Share of patients with a detected progression who are fit for a second line.
     pub share: Slot,
+    /// The re-test and its rules; without a `default`, its default is the first regimen
+    /// itself and `keep_course` is set.
     pub pathway: Strategy,
+    /// No `default`: a patient no rule selects starts no second line and keeps the first
+    /// regimen's course after progression (as an unfit patient), after the re-test.
+    pub keep_course: bool,
+}
+
+impl SecondLine {
+    /// The regimens a second line may treat with: its rules', and its default unless
+    /// patients no rule selects keep the first regimen's course.
+    pub fn regimens(&self) -> impl Iterator<Item = usize> + '_ {
+        let default = (!self.keep_course).then_some(self.pathway.default);
+        self.pathway.rules.iter().map(|&(_, r)| r).chain(default)
+    }
 }
 
 /// Response patterns of immunotherapy (docs, Model → Immunotherapy).
@@ -537,7 +551,7 @@ impl Model {
         for r in first {
             out.push(r);
             if let Some(sl) = &self.regimens[r].second_line {
-                out.extend(sl.pathway.rules.iter().map(|&(_, r)| r).chain([sl.pathway.default]));
+                out.extend(sl.regimens());
             }
         }
         out.sort_unstable();

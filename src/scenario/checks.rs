@@ -39,8 +39,7 @@ pub(super) fn two_lines_at_most(
 ) {
     for (e, reg) in regimen_entries.iter().zip(regimens) {
         let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
-        let p = &sl.pathway;
-        for target in p.rules.iter().map(|&(_, t)| t).chain([p.default]) {
+        for target in sl.regimens() {
             if regimens[target].as_ref().is_some_and(|g| g.second_line.is_some()) {
                 r.error(
                     e.table["second_line"].span(),
@@ -230,8 +229,7 @@ pub(super) fn contract_one_line(
         let mut clash = None;
         for (i, reg) in regimens.iter().enumerate() {
             let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
-            let p = &sl.pathway;
-            if gives(i) && p.rules.iter().map(|&(_, r)| r).chain([p.default]).any(gives) {
+            if gives(i) && sl.regimens().any(gives) {
                 clash = Some(format!("regimen `{}` and its second line", regimen_names[i]));
             }
         }
@@ -340,14 +338,10 @@ pub(super) fn contract_drug_given(
         };
         let used = strategies.iter().flatten().any(|s| {
             let second = |reg: usize| {
-                regimens[reg].as_ref().and_then(|g| g.second_line.as_ref()).map(|sl| {
-                    sl.pathway
-                        .rules
-                        .iter()
-                        .map(|&(_, r)| r)
-                        .chain([sl.pathway.default])
-                        .collect::<Vec<usize>>()
-                })
+                regimens[reg]
+                    .as_ref()
+                    .and_then(|g| g.second_line.as_ref())
+                    .map(|sl| sl.regimens().collect::<Vec<usize>>())
             };
             let first = s.rules.iter().map(|&(_, reg)| reg).chain([s.default]);
             let all: Vec<usize> = first
@@ -416,8 +410,7 @@ pub(super) fn pathways_first_line(
             }
         }
         let Some(sl) = &g.second_line else { continue };
-        let p = &sl.pathway;
-        for target in p.rules.iter().map(|&(_, t)| t).chain([p.default]) {
+        for target in sl.regimens() {
             if regimens[target].as_ref().is_some_and(has_pathway) {
                 r.error(
                     e.table["second_line"].span(),
@@ -507,9 +500,7 @@ pub(super) fn treatment_only_in_pathways(
     }
     for (reg, e) in regimens.iter().zip(regimen_entries) {
         let Some(sl) = reg.as_ref().and_then(|g| g.second_line.as_ref()) else { continue };
-        let p = &sl.pathway;
-        if let Some(g) = p.rules.iter().map(|&(_, g)| g).chain([p.default]).find(|&g| no_course(g))
-        {
+        if let Some(g) = sl.regimens().find(|&g| no_course(g)) {
             refuse(r, e.table["second_line"].span(), &join(&e.path, "second_line"), g);
         }
     }

@@ -121,7 +121,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
                 &e.path,
                 &["name", "test", "rules", "default", "uptake", "bridging", "waiting"],
             );
-            read_strategy(r, e, name, &test_names, &regimen_names, &positives, &tests)
+            read_strategy(r, e, name, (&test_names, &tests), &regimen_names, &positives, None)
         })
         .collect();
     let mut regimens = regimens;

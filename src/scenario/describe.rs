@@ -318,11 +318,16 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
             .collect();
         let _ = writeln!(
             o,
-            "             second line for {} of detected progressions: {}{}else {}",
+            "             second line for {} of detected progressions: {}{}{}",
             m.value(sl.share),
             p.test.map_or(String::new(), |t| format!("re-test {}; ", m.tests[t].name)),
             if rules.is_empty() { String::new() } else { format!("{}; ", rules.join("; ")) },
-            m.regimens[p.default].name
+            if sl.keep_course {
+                "else no second line (the first regimen's course after progression stands)"
+                    .to_string()
+            } else {
+                format!("else {}", m.regimens[p.default].name)
+            }
         );
     }
     if let Some(io) = &r.immunotherapy {

@@ -5,15 +5,17 @@ use super::reader::Named;
 use super::reader::{Check, Reader, join};
 use crate::model::*;
 use crate::units::Dimension;
+use toml::de::DeValue;
 
 pub(super) fn read_strategy(
     r: &mut Reader,
     e: &Named<'_, '_>,
     name: &str,
-    tests: &[String],
+    (tests, compiled_tests): (&[String], &[Option<Test>]),
     regimens: &[String],
     positives: &[(String, usize)],
-    compiled_tests: &[Option<Test>],
+    // A second line's own regimen: without `default`, patients no rule selects keep it.
+    keep: Option<usize>,
 ) -> Option<Strategy> {
     let positive_names: Vec<String> = positives.iter().map(|(n, _)| n.clone()).collect();
     let positive_kind = if positives.iter().enumerate().all(|(i, (_, bit))| i == *bit) {
@@ -45,9 +47,22 @@ pub(super) fn read_strategy(
         Some(v) => r.resolve(v, &join(p, "test"), "test", tests).map(Some),
         None => Some(None),
     };
-    let default = r
-        .require(t, &e.span, p, "default", "the regimen for patients no rule matches")
-        .and_then(|v| r.resolve(v, &join(p, "default"), "regimen", regimens));
+    let default = match (t.get("default"), keep) {
+        (None, Some(own))
+            if t.get("rules")
+                .is_some_and(|v| matches!(v.get_ref(), DeValue::Array(a) if !a.is_empty())) =>
+        {
+            Some(own)
+        }
+        (None, Some(_)) => {
+            let what = "expected `default`, or `rules` (without a default, patients no rule selects keep the first regimen's course), found neither";
+            r.error(e.span.clone(), &join(p, "default"), what);
+            None
+        }
+        _ => r
+            .require(t, &e.span, p, "default", "the regimen for patients no rule matches")
+            .and_then(|v| r.resolve(v, &join(p, "default"), "regimen", regimens)),
+    };
     let rules: Option<Vec<(usize, usize)>> = match t.get("rules") {
         Some(v) => r.array(v, &join(p, "rules")).and_then(|items| {
             let rs: Vec<Option<(usize, usize)>> = items
@@ -183,10 +198,10 @@ pub(super) fn read_second_lines(
             r,
             &inner,
             &format!("{}:second_line", regimen_names[i]),
-            test_names,
+            (test_names, tests),
             regimen_names,
             positives,
-            tests,
+            Some(i),
         );
         if regimens[i].as_ref().is_some_and(|g| matches!(g.course, CourseSpec::Partitioned { .. }))
         {
@@ -197,7 +212,8 @@ pub(super) fn read_second_lines(
             );
         }
         if let (Some(reg), Some(share), Some(pathway)) = (regimens[i].as_mut(), share, pathway) {
-            reg.second_line = Some(SecondLine { share, pathway });
+            let keep_course = !t.contains_key("default");
+            reg.second_line = Some(SecondLine { share, pathway, keep_course });
         }
     }
 }

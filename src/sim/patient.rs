@@ -807,7 +807,11 @@ pub fn second_line(
     let mut rec2 = blank(rec.coverage_end);
     pathway(prep, key, tumour, line2, (&sl.pathway, detected), &mut rec2);
     let start2 = rec2.start;
-    if course.death <= start2 {
+    // No rule selected a regimen and the second line has no default: the re-test was done,
+    // the first regimen's course stands (its default is that regimen, which no rule can
+    // name: it has a second line).
+    let none_selected = sl.keep_course && rec2.regimen == rec.regimen;
+    if course.death <= start2 || none_selected {
         rec2.treatment_end = start2;
         return Some((rec2, *course));
     }

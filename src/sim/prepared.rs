@@ -195,6 +195,8 @@ pub struct PreparedMonitoring {
 #[derive(Clone, Debug)]
 pub struct PreparedSecondLine {
     pub share: f64,
+    /// Patients no rule selects keep the first regimen's course (no `default`).
+    pub keep_course: bool,
     pub pathway: PreparedStrategy,
 }
 
@@ -572,6 +574,7 @@ fn prepare_regimen(
         }),
         second_line: r.second_line.as_ref().map(|sl| PreparedSecondLine {
             share: v(sl.share),
+            keep_course: sl.keep_course,
             pathway: prepare_pathway(&sl.pathway, values),
         }),
         immunotherapy: match &r.immunotherapy {

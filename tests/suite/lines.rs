@@ -94,6 +94,48 @@ fn second_line_life_years_costs_and_contract_match_closed_forms() {
     check(row.treated_share, treated, se, "treated with t after a test at diagnosis");
 }
 
+/// A second line without `default`: patients the re-test does not send to the targeted
+/// regimen keep the first regimen's course after progression (survival at s₁ and its
+/// subsequent-therapy cost over their whole progressed time), after paying for the re-test;
+/// life-years, costs and the targeted share against the closed forms of the model above.
+#[test]
+fn a_second_line_without_default_keeps_the_course_of_those_no_rule_selects() {
+    let set = r#"regimens.first.second_line = { share = 0.6, test = "ctdna", rules = [{ positive = "R", treat = "targeted" }] }"#;
+    let s = load(SCENARIO, &[set.to_string()]);
+    let summary = vbpsim::scenario::describe::summary(&s);
+    assert!(summary.contains("R+ → targeted; else no second line"), "{summary}");
+    let sim = run(&s, &RunOptions::default());
+    let Model { a1, b, s1, at, s2, fit, q, tau, progress, reach, .. } = Model::new();
+    let l2 = 1.0 / (at + b) + at / (at + b) / s2;
+    let after = (1.0 - fit) / s1 + fit * ((1.0 - reach) / s1 + reach * (q * l2 + (1.0 - q) / s1));
+    let ly = 1.0 / (a1 + b) + progress * after;
+    let cycles = |price: f64, rate: f64, cycle: f64| price / (1.0 - (-rate * cycle).exp());
+    let first_drug = cycles(5000.0, a1 + b, 28.0 * DAY);
+    let retest = 500.0 * progress * fit;
+    // The first regimen's subsequent therapy: unfit patients, those dead before the result,
+    // and those alive then whom no rule selects (the wait and what follows).
+    let died_waiting = (1.0 - reach) / s1 - tau * reach;
+    let kept = reach * (1.0 - q) * (tau + 1.0 / s1);
+    let first_after = progress * 12_000.0 * ((1.0 - fit) / s1 + fit * (died_waiting + kept));
+    let second = progress * fit * reach * q;
+    let targeted = cycles(4000.0, at + b, 28.0 * DAY) + 24_000.0 * at / (at + b) / s2;
+    let cost = first_drug + retest + first_after + second * targeted;
+    let a = sim.summary.iter().find(|a| a.strategy == 1 && a.contract.is_none()).unwrap();
+    let check = |got: f64, want: f64, se: f64, what: &str| {
+        assert!((got - want).abs() < 4.0 * se, "{what}: {got} vs {want} (se {se})");
+    };
+    check(a.ly_undiscounted.mean, ly, a.ly_undiscounted.mcse.unwrap(), "life-years");
+    check(a.cost.mean, cost, a.cost.mcse.unwrap(), "cost");
+    let row = sim.contracts.iter().find(|r| sim.arms[r.arm].strategy == 1).unwrap();
+    let se = (second * (1.0 - second) / 200_000.0).sqrt();
+    check(row.treated_share, second, se, "treated with the targeted drug");
+    // Neither `default` nor `rules`: nobody could be treated.
+    let set = r#"regimens.first.second_line = { share = 0.6, test = "ctdna" }"#;
+    let err = try_load(SCENARIO, &[set.to_string()]).err().map(|e| e.to_string());
+    let err = err.expect("a second line with neither default nor rules is refused");
+    assert!(err.contains("expected `default`, or `rules`") && err.contains("--set #1"), "{err}");
+}
+
 /// A regimen's `progression_free_utility` values its progression-free time in whichever line:
 /// a second line's, from its start to its own progression, instead of the progressed state's;
 /// a first line's from diagnosis instead of the progression-free state's. QALYs against the
