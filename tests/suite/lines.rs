@@ -17,6 +17,18 @@ const SCENARIO: &str = "lines/lines.toml";
 
 const DAY: f64 = 1.0 / 365.25;
 
+/// Within 4 Monte Carlo standard errors.
+fn check(got: f64, want: f64, se: f64, what: &str) {
+    assert!((got - want).abs() < 4.0 * se, "{what}: {got} vs {want} (se {se})");
+}
+
+/// The `sequence` strategy's undiscounted life-years and cost at list against closed forms.
+fn check_sequence(sim: &vbpsim::workflow::run::Simulation, ly: f64, cost: f64) {
+    let a = sim.summary.iter().find(|a| a.strategy == 1 && a.contract.is_none()).unwrap();
+    check(a.ly_undiscounted.mean, ly, a.ly_undiscounted.mcse.unwrap(), "life-years");
+    check(a.cost.mean, cost, a.cost.mcse.unwrap(), "cost");
+}
+
 /// The model's rates per year (the module's head) and what follows from them: the share
 /// progressing, the share alive when the re-test result is in, and the expected time alive
 /// after progression, `after`.
@@ -69,12 +81,7 @@ fn second_line_life_years_costs_and_contract_match_closed_forms() {
     let second_after = 24_000.0 * (q * at / (at + b) / s2 + (1.0 - q) * ac / (ac + b) / s2);
     let cost = first_drug + retest + first_after + second * (second_drugs + second_after);
 
-    let a = sim.summary.iter().find(|a| a.strategy == 1 && a.contract.is_none()).unwrap();
-    let check = |got: f64, want: f64, se: f64, what: &str| {
-        assert!((got - want).abs() < 4.0 * se, "{what}: {got} vs {want} (se {se})");
-    };
-    check(a.ly_undiscounted.mean, ly, a.ly_undiscounted.mcse.unwrap(), "life-years");
-    check(a.cost.mean, cost, a.cost.mcse.unwrap(), "cost");
+    check_sequence(&sim, ly, cost);
 
     // The money-back contract on the second-line targeted drug: treated share and the share
     // progressing within 3 months of its start, a_t/(a_t + b)·(1 − e^{−(a_t+b)/4}).
@@ -120,12 +127,7 @@ fn a_second_line_without_default_keeps_the_course_of_those_no_rule_selects() {
     let second = progress * fit * reach * q;
     let targeted = cycles(4000.0, at + b, 28.0 * DAY) + 24_000.0 * at / (at + b) / s2;
     let cost = first_drug + retest + first_after + second * targeted;
-    let a = sim.summary.iter().find(|a| a.strategy == 1 && a.contract.is_none()).unwrap();
-    let check = |got: f64, want: f64, se: f64, what: &str| {
-        assert!((got - want).abs() < 4.0 * se, "{what}: {got} vs {want} (se {se})");
-    };
-    check(a.ly_undiscounted.mean, ly, a.ly_undiscounted.mcse.unwrap(), "life-years");
-    check(a.cost.mean, cost, a.cost.mcse.unwrap(), "cost");
+    check_sequence(&sim, ly, cost);
     let row = sim.contracts.iter().find(|r| sim.arms[r.arm].strategy == 1).unwrap();
     let se = (second * (1.0 - second) / 200_000.0).sqrt();
     check(row.treated_share, second, se, "treated with the targeted drug");
