@@ -386,9 +386,12 @@ fn costs_csv_is_documented(o: &Path, summary: &Csv) {
         let r = costs.rows.iter().find(|r| r[0] == s && r[1] == "list" && r[2] == c).unwrap();
         costs.num(r, "cost")
     };
-    // No test, no osimertinib in chemo_for_all; everybody pays the test (at t = 0) otherwise.
-    assert_eq!(cat("chemo_for_all", "testing"), 0.0);
-    assert_eq!(cat("chemo_for_all", "drug:osimertinib"), 0.0);
+    // chemo_for_all tests only at progression (a share of 0.6 of its patients at most, later,
+    // discounted) and gives osimertinib only to those found positive then; in test_and_treat
+    // everybody pays the test at t = 0, and nobody is re-tested.
+    let retest = cat("chemo_for_all", "testing");
+    assert!(retest > 0.0 && retest < 0.6 * 3500.0, "{retest}");
+    assert!(cat("chemo_for_all", "drug:osimertinib") > 0.0);
     assert_eq!(cat("test_and_treat", "testing"), 3500.0);
     assert!(cat("test_and_treat", "drug:osimertinib") > 0.0);
 }

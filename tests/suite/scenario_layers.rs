@@ -74,6 +74,7 @@ progression.responder = { dist = "exponential", median = "20 months" }
 [[contracts]]
 name = "discount_35"                # a new name is appended
 drug = "osimertinib"
+regimens = ["osimertinib"]          # first line (12,000 here; 14,763 after chemotherapy)
 kind = "discount"
 discount = 0.35
 "#,
@@ -100,7 +101,7 @@ discount = 0.35
         "progression.responder = { dist = \"exponential\", median = \"20 months\" }",
     );
     copy.push_str(
-        "\n[[contracts]]\nname = \"discount_35\"\ndrug = \"osimertinib\"\nkind = \"discount\"\ndiscount = 0.35\n",
+        "\n[[contracts]]\nname = \"discount_35\"\ndrug = \"osimertinib\"\nregimens = [\"osimertinib\"]\nkind = \"discount\"\ndiscount = 0.35\n",
     );
     let copy = write(dir.path(), "copy.toml", &copy);
     let a = run(&derived, &dir.path().join("a"), &[]);

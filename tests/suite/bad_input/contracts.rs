@@ -30,18 +30,17 @@ fn contract_on_an_undefined_drug_lists_the_drugs() {
 
 #[test]
 fn contract_on_a_drug_no_strategy_gives_is_refused() {
-    // carboplatin is in platinum_pemetrexed, which both strategies give: use a drug of a regimen
-    // no strategy reaches instead, by pointing test_and_treat's rule at chemo.
+    // Point test_and_treat's rule at chemotherapy: no strategy gives first-line osimertinib.
     let text = edit(
         "rules = [{ positive = \"EGFR\", treat = \"osimertinib\" }]",
         "rules = [{ positive = \"EGFR\", treat = \"platinum_pemetrexed\" }]",
     );
     let r = rejected(&text);
-    r.diag(
-        loc(&text, "name = \"list_price\"\ndrug = \"osimertinib\"", "\"osimertinib\""),
-        "contracts[0].drug",
-    )
-    .says(&["no strategy gives drug `osimertinib`"]);
+    // Each contract covers first-line osimertinib only (`regimens`), which no strategy gives
+    // now (chemo_for_all's osimertinib after progression is another regimen).
+    let covered = "name = \"list_price\"\ndrug = \"osimertinib\"\nregimens = [\"osimertinib\"]";
+    r.diag(loc(&text, covered, "[\"osimertinib\"]"), "contracts[0].regimens")
+        .says(&["no strategy treats with a regimen the contract covers (`osimertinib`)"]);
     r.expect_count(5);
 }
 

@@ -167,7 +167,10 @@ fn undefined_test_reference_lists_the_tests() {
 #[test]
 fn undefined_biomarker_reference_lists_the_biomarkers() {
     // In a strategy rule.
-    let text = edit("positive = \"EGFR\"", "positive = \"ALK\"");
+    let text = edit(
+        "rules = [{ positive = \"EGFR\", treat = \"osimertinib\" }]",
+        "rules = [{ positive = \"ALK\", treat = \"osimertinib\" }]",
+    );
     let r = rejected(&text);
     r.diag(loc(&text, "positive = \"ALK\"", "\"ALK\""), "strategies[1].rules[0].positive")
         .says(&["undefined biomarker `ALK`"])

@@ -160,6 +160,8 @@ fn bad_coverage_is_refused_with_its_location() {
         err.contains("no strategy treats with a regimen the contract covers (`targeted`)"),
         "{err}"
     );
+    // ... and the contracts that name none: no strategy gives their drug at all.
+    assert!(err.contains("no strategy gives drug `x`"), "{err}");
 }
 
 /// An illness-death pathway after progression whose second-line state gives `docetaxel`.

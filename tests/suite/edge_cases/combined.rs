@@ -18,7 +18,8 @@ struct Target {
     /// Contract dates moved inside a horizon under 12 weeks (the docs refuses dates beyond it).
     short_horizon: &'static [&'static str],
     responder: &'static str,
-    death: &'static str,
+    /// The comparator's death before progression (every regimen that writes it).
+    death: &'static [&'static str],
     prevalence: &'static str,
     test: &'static str,
     targeted_regimen: &'static str,
@@ -39,7 +40,10 @@ const DEFAULT_TARGET: Target = Target {
     horizons: &["5 years", "20 years", "200 years"],
     short_horizon: &[],
     responder: "regimens.osimertinib.progression.responder",
-    death: "regimens.platinum_pemetrexed.death_before_progression",
+    death: &[
+        "regimens.platinum_pemetrexed.death_before_progression",
+        "regimens.platinum_pemetrexed_after_test.death_before_progression",
+    ],
     prevalence: "parameters.egfr_prevalence",
     test: "tests.tissue_ngs",
     targeted_regimen: "regimens.osimertinib",
@@ -49,6 +53,8 @@ const DEFAULT_TARGET: Target = Target {
     other_prices: &[
         "regimens.platinum_pemetrexed.drugs.pemetrexed.price",
         "regimens.platinum_pemetrexed.drugs.carboplatin.price",
+        "regimens.platinum_pemetrexed_after_test.drugs.pemetrexed.price",
+        "regimens.platinum_pemetrexed_after_test.drugs.carboplatin.price",
     ],
     never: &[
         "contracts.money_back_6m.documentation_error=1",
@@ -67,7 +73,7 @@ const EDGE_TARGET: Target = Target {
         "contracts.outcome_guarantee.window=\"0.5 days\"",
     ],
     responder: "regimens.a.progression.responder",
-    death: "regimens.b.death_before_progression",
+    death: &["regimens.b.death_before_progression"],
     prevalence: "parameters.m_prevalence",
     test: "tests.panel",
     targeted_regimen: "regimens.a",
@@ -182,7 +188,9 @@ impl Combo {
         if horizon.ends_with("day") || horizon.ends_with("days") {
             sets.extend(t.short_horizon.iter().map(|s| s.to_string()));
         }
-        for (key, (shape, scale)) in [(t.responder, self.responder), (t.death, self.death)] {
+        let curves = std::iter::once((t.responder, self.responder))
+            .chain(t.death.iter().map(|&key| (key, self.death)));
+        for (key, (shape, scale)) in curves {
             sets.push(format!(
                 "{key}={{ dist = \"weibull\", shape = {shape}, scale = \"{scale}\" }}"
             ));

@@ -54,7 +54,12 @@ fn probabilities_of_exactly_zero_and_one() {
         Case {
             name: "response 0 on every regimen",
             scenario: DEFAULT,
-            sets: &["regimens.osimertinib.response=0", "regimens.platinum_pemetrexed.response=0"],
+            sets: &[
+                "regimens.osimertinib.response=0",
+                "regimens.osimertinib_after_chemo.response=0",
+                "regimens.platinum_pemetrexed.response=0",
+                "regimens.platinum_pemetrexed_after_test.response=0",
+            ],
             expect: Expect::Runs(None),
         },
         Case {
@@ -123,7 +128,9 @@ fn zero_prices() {
             sets: &[
                 "parameters.osi_price={ value = 0 }",
                 "regimens.platinum_pemetrexed.drugs.pemetrexed.price=0",
+                "regimens.platinum_pemetrexed_after_test.drugs.pemetrexed.price=0",
                 "regimens.platinum_pemetrexed.drugs.carboplatin.price=0",
+                "regimens.platinum_pemetrexed_after_test.drugs.carboplatin.price=0",
             ],
             expect: Expect::Runs(Some(no_drug_spend)),
         },
@@ -179,7 +186,9 @@ fn all_patients_dying_at_once() {
                 "regimens.osimertinib.death_before_progression={ dist = \"weibull\", shape = 50, scale = \"1 day\" }",
                 "regimens.osimertinib.after_progression.survival={ dist = \"weibull\", shape = 50, scale = \"1 day\" }",
                 "regimens.platinum_pemetrexed.death_before_progression={ dist = \"weibull\", shape = 50, scale = \"1 day\" }",
+                "regimens.platinum_pemetrexed_after_test.death_before_progression={ dist = \"weibull\", shape = 50, scale = \"1 day\" }",
                 "regimens.platinum_pemetrexed.after_progression.survival={ dist = \"weibull\", shape = 50, scale = \"1 day\" }",
+                "regimens.platinum_pemetrexed_after_test.after_progression.survival={ dist = \"weibull\", shape = 50, scale = \"1 day\" }",
             ],
             expect: Expect::Runs(Some(everybody_dies_within_days)),
         },
@@ -229,13 +238,17 @@ fn no_biomarker_positive_patients() {
             expect: Expect::Runs(Some(nobody_gets_drug_a)),
         },
         Case {
-            name: "the strategies identical (nobody positive, a free and instant test)",
+            name: "the strategies identical (nobody positive, a free and instant test, one chemotherapy)",
             scenario: DEFAULT,
+            // test_and_treat's test-negative patients get the comparator's chemotherapy (with
+            // its re-test at progression, free and instant here): the bundled copy without the
+            // re-test has its own adverse-event draws (they are named by regimen).
             sets: &[
                 "parameters.egfr_prevalence={ value = 0 }",
                 "tests.tissue_ngs.specificity=1",
                 "parameters.ngs_cost={ value = 0 }",
                 "tests.tissue_ngs.turnaround=\"0 days\"",
+                "strategies.test_and_treat.default=\"platinum_pemetrexed\"",
             ],
             expect: Expect::Runs(Some(default_strategies_are_equal)),
         },
