@@ -115,6 +115,17 @@ pub(super) fn contract_population(
     }
 }
 
+/// An error at a contract's `key` (its `drug` or its `regimens`).
+fn refuse_contract(
+    r: &mut Reader,
+    e: &Named<'_, '_>,
+    key: &str,
+    message: String,
+    help: Option<&str>,
+) {
+    r.error_help(e.table[key].span(), &join(&e.path, key), message, help.map(Into::into));
+}
+
 /// The regimens a contract covers: the ones it names must give its drug and have a course
 /// (a treatment given only in pathway states is outside contracts); without `regimens`, every
 /// regimen with a course that gives the drug.
@@ -198,9 +209,10 @@ pub(super) fn contract_list_price(
             } else {
                 "name the regimens the contract covers, `regimens = [\"...\"]`: the drug's price elsewhere is paid as it is, outside the contract"
             };
+            let key = if c.regimens_named { "regimens" } else { "drug" };
             r.error_help(
-                e.table["drug"].span(),
-                &join(&e.path, "drug"),
+                e.table[key].span(),
+                &join(&e.path, key),
                 format!(
                     "drug `{}` has price {p0} in regimen `{first}` but {p1} in `{other}`: a contracted drug needs one list price in the regimens the contract covers",
                     drugs[c.drug]
@@ -242,14 +254,19 @@ pub(super) fn contract_one_line(
             }
         }
         if let Some(where_) = clash {
-            r.error(
-                e.table["drug"].span(),
-                &join(&e.path, "drug"),
-                format!(
+            if c.regimens_named {
+                let message = format!(
+                    "expected a contract covering one line only, found it covering {where_}"
+                );
+                refuse_contract(r, e, "regimens", message, None);
+            } else {
+                let message = format!(
                     "expected a contracted drug given in one line only, found `{}` in {where_}",
                     drugs[c.drug]
-                ),
-            );
+                );
+                let help = "name the regimens the contract covers, `regimens = [\"...\"]`: the drug in the others is paid at its price there, outside the contract";
+                refuse_contract(r, e, "drug", message, Some(help));
+            }
         }
     }
 }
@@ -426,37 +443,49 @@ pub(super) fn pathways_first_line(
     }
 }
 
-/// Contracts settle a drug given in a first or second line; a drug a pathway state gives after
-/// progression is paid at list, so a contract on it is refused until contracts can follow it.
+/// Contracts settle a drug given in a first or second line; in a pathway state after
+/// progression it is paid at its price there, outside every contract. A contract on a drug a
+/// pathway state gives must say which regimens it covers, and none of them may be a state's
+/// regimen (its use there would escape the contract while its price moved with the threshold
+/// price search).
 pub(super) fn contract_not_in_pathway(
     r: &mut Reader,
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
     (pathways, pathway_entries): (&[Option<Pathway>], &[Named<'_, '_>]),
-    regimens: &[Option<Regimen>],
+    (regimens, regimen_names): (&[Option<Regimen>], &[String]),
     drugs: &[String],
 ) {
     for (c, e) in contracts.iter().zip(contract_entries) {
-        let Some(c) = c.as_ref().filter(|c| !c.regimens_named) else { continue };
+        let Some(c) = c else { continue };
         for (p, pe) in pathways.iter().zip(pathway_entries) {
             let Some(p) = p else { continue };
-            let given = p.states.iter().find(|s| {
-                s.regimen.is_some_and(|g| {
-                    regimens[g].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
-                })
-            });
-            if let Some(s) = given {
-                r.error_help(
-                    e.table["drug"].span(),
-                    &join(&e.path, "drug"),
-                    format!(
-                        "expected the regimens the contract covers to be named, found drug `{}` also given in state `{}` of pathway `{}` ({})",
-                        drugs[c.drug],
-                        s.name, p.name, pe.path
-                    ),
-                    Some("add `regimens = [\"...\"]`, the first or second lines the contract covers: in pathway states the drug is then paid at its price there, outside the contract (contracts do not yet settle pathway states)".into()),
+            let gives = |g: usize| {
+                regimens[g].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
+            };
+            let refused = |g: usize| {
+                if c.regimens_named { c.regimens.contains(&g) } else { gives(g) }
+            };
+            let Some(s) = p.states.iter().find(|s| s.regimen.is_some_and(refused)) else {
+                continue;
+            };
+            let at = format!("state `{}` of pathway `{}` ({})", s.name, p.name, pe.path);
+            if c.regimens_named {
+                let g = s.regimen.unwrap_or(0);
+                let message = format!(
+                    "expected regimens given only as a first or second line, found `{}`, also the regimen of {at}",
+                    regimen_names[g]
                 );
-                break;
+                let help = "contracts do not yet settle pathway states: give the state a regimen of its own (a treatment-only regimen with the same drugs) or drop it from `regimens`";
+                refuse_contract(r, e, "regimens", message, Some(help));
+            } else {
+                let message = format!(
+                    "expected the regimens the contract covers to be named, found drug `{}` also given in {at}",
+                    drugs[c.drug]
+                );
+                let help = "add `regimens = [\"...\"]`, the first or second lines the contract covers: in pathway states the drug is then paid at its price there, outside the contract (contracts do not yet settle pathway states)";
+                refuse_contract(r, e, "drug", message, Some(help));
             }
+            break;
         }
     }
 }

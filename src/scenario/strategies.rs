@@ -55,7 +55,8 @@ pub(super) fn read_strategy(
             Some(own)
         }
         (None, Some(_)) => {
-            let what = "expected `default`, or `rules` (without a default, patients no rule selects keep the first regimen's course), found neither";
+            // `rules` that are there but not a non-empty array are reported as such (or here).
+            let what = "expected `default`, or non-empty `rules` (without a default, patients no rule selects keep the first regimen's course), found neither";
             r.error(e.span.clone(), &join(p, "default"), what);
             None
         }

@@ -135,7 +135,15 @@ fn a_second_line_without_default_keeps_the_course_of_those_no_rule_selects() {
     let set = r#"regimens.first.second_line = { share = 0.6, test = "ctdna" }"#;
     let err = try_load(SCENARIO, &[set.to_string()]).err().map(|e| e.to_string());
     let err = err.expect("a second line with neither default nor rules is refused");
-    assert!(err.contains("expected `default`, or `rules`") && err.contains("--set #1"), "{err}");
+    assert!(
+        err.contains("expected `default`, or non-empty `rules`") && err.contains("--set #1"),
+        "{err}"
+    );
+    // ... nor an empty `rules`.
+    let set = r#"regimens.first.second_line = { share = 0.6, test = "ctdna", rules = [] }"#;
+    let err = try_load(SCENARIO, &[set.to_string()]).err().map(|e| e.to_string());
+    let err = err.expect("a second line with empty rules and no default is refused");
+    assert!(err.contains("expected `default`, or non-empty `rules`"), "{err}");
 }
 
 /// A regimen's `progression_free_utility` values its progression-free time in whichever line:
@@ -183,6 +191,40 @@ fn line_specific_progression_free_utilities_match_the_closed_form() {
     assert!(diff > 0.0 && (diff - gain).abs() < 4.0 * se, "gain {diff} vs {gain} (se {se})");
     assert_eq!(with.ly.mean, without.ly.mean, "life-years do not move");
     assert_eq!(with.cost.mean, without.cost.mean, "costs do not move");
+}
+
+/// The second line's progression-free utility with outcomes discounted at 5 % and a horizon
+/// of 2 years: the QALY gain over the progressed utility, (u − 0.5)·E[∫ d(t) dt] over the second
+/// line's progression-free time cut at the horizon, against its closed form. A patient
+/// progressing at t₁ (density a₁e^{−(a₁+b)t₁}) starts at s = t₁ + τ if alive then (reach) and
+/// fit, and then ∫_s^H e^{−ρt}e^{−k(t−s)} dt = e^{−ρs}(1 − e^{−(ρ+k)(H−s)})/(ρ + k), k = a + b.
+#[test]
+fn a_second_lines_utility_is_discounted_and_cut_at_the_horizon() {
+    let frame = ["scenario.discount.outcomes = 0.05", "scenario.horizon = \"2 years\""];
+    let utilities = [
+        "states.progression_free.utility = 0.8",
+        "states.progressed.utility = 0.5",
+        "regimens.targeted.progression_free_utility = 0.7",
+        "regimens.chemo.progression_free_utility = 0.6",
+    ];
+    let with: Vec<String> = frame.iter().chain(&utilities).map(|s| s.to_string()).collect();
+    let without: Vec<String> = frame.iter().chain(&utilities[..2]).map(|s| s.to_string()).collect();
+    let with = run(&load(SCENARIO, &with), &RunOptions::default());
+    let without = run(&load(SCENARIO, &without), &RunOptions::default());
+    let Model { a1, b, at, ac, fit, q, tau, reach, .. } = Model::new();
+    let (rho, horizon) = (1.05_f64.ln(), 2.0);
+    let last = horizon - tau;
+    let alpha = a1 + b + rho;
+    let on_line = |k: f64| {
+        let all = (1.0 - (-alpha * last).exp()) / alpha;
+        let cut = ((-alpha * last).exp() - (-(rho + k) * last).exp()) / (rho + k - alpha);
+        a1 * (-rho * tau).exp() / (rho + k) * (all - cut)
+    };
+    let gain = fit * reach * (q * 0.2 * on_line(at + b) + (1.0 - q) * 0.1 * on_line(ac + b));
+    let (a, z) = (&with.summary[1], &without.summary[1]);
+    let diff = a.qaly.mean - z.qaly.mean;
+    let se = a.qaly.mcse.unwrap();
+    assert!((diff - gain).abs() < 4.0 * se, "gain {diff} vs {gain} (se {se})");
 }
 
 #[test]

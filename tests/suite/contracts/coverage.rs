@@ -82,6 +82,28 @@ fn a_drug_outside_the_regimens_a_contract_covers_is_settled_as_another_drug() {
     }
 }
 
+/// Two contracts on one drug covering different regimens settle different exposures of the same
+/// patient (they share nothing): a contract on chemotherapy's x, listed after the contracts on
+/// targeted's, settles exactly as a contract on a drug y of chemotherapy would.
+#[test]
+fn contracts_on_one_drug_covering_different_regimens_settle_their_own_lines() {
+    let on_chemo = |drug: &str, regimens: &str| {
+        format!(
+            r#"contracts = [{{ name = "mb_chemo", drug = "{drug}", kind = "money_back", failure = "progression", window = "2 weeks", refund = 1.0{regimens} }}]"#
+        )
+    };
+    for comparator in ["chemo", "test_treat"] {
+        let same = chemo_also_gives("x", comparator, &[on_chemo("x", r#", regimens = ["chemo"]"#)]);
+        let other = chemo_also_gives("y", comparator, &[on_chemo("y", "")]);
+        let (_, same) = simulate(VBP, &same, &RunOptions::default());
+        let (_, other) = simulate(VBP, &other, &RunOptions::default());
+        assert_same_results(&same, &other, comparator);
+        let chemo = same.contracts.iter().filter(|k| k.contract == 8).collect::<Vec<_>>();
+        assert_eq!(chemo.len(), 2, "mb_chemo has an arm in chemo and test_treat");
+        assert!(chemo.iter().all(|k| k.list_spend > 0.0 && k.refunds > 0.0));
+    }
+}
+
 /// The threshold price is the drug's price in the regimens the contract covers: put back into
 /// `targeted` alone (chemotherapy's x stays at 100), it gives the threshold ICER, for linear
 /// terms (closed form) and for the capped money-back guarantee (searched by re-simulation).
@@ -209,6 +231,18 @@ fn a_drug_given_again_in_a_pathway_state_is_paid_outside_the_contract() {
     };
     assert!(err.contains("expected the regimens the contract covers to be named"), "{err}");
     assert!(err.contains("state `second_line` of pathway `reset`"), "{err}");
+    // A covered first line that is also a pathway state's regimen: its use there would escape
+    // the contract while the threshold price search moved its price.
+    let mut sets = crossover("first_drug", true);
+    sets.push(r#"pathways.forward.states = [{ name = "second_line", utility = 0.7, regimen = "first_forward" }]"#.into());
+    let err = refusal(try_load(PATHWAY, &sets));
+    assert!(
+        err.contains(
+            "found `first_forward`, also the regimen of state `second_line` of pathway `forward`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("contracts[0].regimens"), "{err}");
     // A treatment given only in pathway states is outside contracts.
     let mut sets = crossover("first_drug", false);
     sets[2] = r#"contracts = [{ name = "disc", drug = "first_drug", kind = "discount", discount = 0.2, regimens = ["docetaxel"] }]"#.into();
