@@ -249,3 +249,44 @@ fn a_drug_given_again_in_a_pathway_state_is_paid_outside_the_contract() {
     let err = refusal(try_load(PATHWAY, &sets));
     assert!(err.contains("a treatment given only in pathway states"), "{err}");
 }
+
+/// The bundled default scenario, whose comparator gives osimertinib again after chemotherapy.
+const DEFAULT: &str = "../../scenarios/nsclc_egfr.toml";
+
+/// Cohort-level contracts (an expenditure cap and price-volume tiers) covering first-line
+/// osimertinib, and the budget impact: the crossover's osimertinib settles as a different drug
+/// would (the same surveys, refund fractions, cohort rows and yearly budget totals).
+#[test]
+fn cohort_contracts_and_the_budget_follow_coverage() {
+    let cohort = [
+        "scenario.patients = 20000".to_string(),
+        "payer.population = 500".to_string(),
+        r#"contracts = [{ name = "cap", drug = "osimertinib", regimens = ["osimertinib"], kind = "expenditure_cap", cap = 4000000, years = 3 }, { name = "pv", drug = "osimertinib", regimens = ["osimertinib"], kind = "price_volume", tiers = [{ above = 20, pay = 0.8 }], years = 3 }]"#.to_string(),
+    ];
+    let mut renamed = cohort.to_vec();
+    renamed.push("regimens.osimertinib_after_chemo.drugs = []".into());
+    renamed.push(
+        r#"regimens.osimertinib_after_chemo.drugs = [{ name = "osi2", cycle = "30 days", price = "osi_price" }]"#
+            .into(),
+    );
+    let (_, same) = simulate(DEFAULT, &cohort, &RunOptions::default());
+    let (_, other) = simulate(DEFAULT, &renamed, &RunOptions::default());
+    assert_same_results(&same, &other, "cohort");
+    assert!(same.cohort.len() >= 6, "{}", same.cohort.len());
+    for (a, b) in same.cohort.iter().zip(&other.cohort) {
+        assert_eq!(a.patients_treated, b.patients_treated);
+        assert_eq!(a.drug_spend, b.drug_spend);
+        assert_eq!(a.refund, b.refund);
+    }
+    let totals = |sim: &Simulation| -> Vec<(Option<usize>, usize, f64, f64)> {
+        let rows = sim.budget.iter().filter(|r| r.category.is_none());
+        rows.map(|r| (r.contract, r.year, r.with, r.without)).collect()
+    };
+    let (a, b) = (totals(&same), totals(&other));
+    assert!(!a.is_empty() && a.len() == b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.0, x.1), (y.0, y.1));
+        same_sum(x.2, y.2, "budget with");
+        same_sum(x.3, y.3, "budget without");
+    }
+}
