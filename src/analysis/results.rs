@@ -212,6 +212,8 @@ pub struct BaseCase {
     pub budget: Vec<BudgetRow>,
     /// Per strategy.
     pub survival: Vec<SurvivalCurves>,
+    /// Every strategy's lines of therapy.
+    pub lines: Vec<super::lines::LineRow>,
 }
 
 /// A run's results.
@@ -224,6 +226,8 @@ pub struct Results {
     pub partners: Vec<PartnerRow>,
     pub budget: Vec<BudgetRow>,
     pub survival: Vec<SurvivalCurves>,
+    /// Every strategy's lines of therapy in the base case.
+    pub lines: Vec<super::lines::LineRow>,
     /// The base case re-simulated at each cutoff of each selection test's sweep.
     pub selection: Vec<SelectionPoint>,
     /// PSA samples 1…S in order (empty without PSA).
@@ -274,7 +278,7 @@ impl Results {
         psa: Vec<PsaSample>,
         (patients, seed): (u64, u64),
     ) -> Results {
-        let BaseCase { arms, summary, contracts, cohort, partners, budget, survival } = base;
+        let BaseCase { arms, summary, contracts, cohort, partners, budget, survival, lines } = base;
         let mut r = Results {
             // Computed, with the rest of the PSA's analyses, by `set_psa` below.
             decision: Decision { basis: Basis::BaseCase, sets: Vec::new() },
@@ -286,6 +290,7 @@ impl Results {
             budget_headline: BudgetHeadline::of(&budget),
             budget,
             survival,
+            lines,
             selection,
             psa: Vec::new(),
             prob_ce: Vec::new(),

@@ -559,6 +559,35 @@ impl Model {
         out
     }
 
+    /// The pathway states strategy `s` can reach (through the pathways of its regimens'
+    /// courses, each once, in model order): (pathway, state, slot among every pathway's
+    /// states).
+    pub fn pathway_slots(&self, s: usize) -> Vec<(usize, usize, usize)> {
+        let mut used = vec![false; self.pathways.len()];
+        // The regimens of its courses: its treatments and the one it waits on (whose course a
+        // patient who progresses while waiting keeps).
+        let strategy = &self.strategies[s];
+        for r in self.regimens_of(strategy).into_iter().chain([strategy.waiting]) {
+            if let CourseSpec::Clinical {
+                after_progression: AfterProgression::Pathway(k), ..
+            } = &self.regimens[r].course
+            {
+                used[*k] = true;
+            }
+        }
+        let mut out = Vec::new();
+        let mut slot = 0;
+        for (p, pathway) in self.pathways.iter().enumerate() {
+            for k in 0..pathway.states.len() {
+                if used[p] {
+                    out.push((p, k, slot));
+                }
+                slot += 1;
+            }
+        }
+        out
+    }
+
     /// Every arm, strategy by strategy: the list arm, then one arm per contract covering some
     /// regimen of the strategy (in file order).
     pub fn arms(&self) -> Vec<Arm> {

@@ -82,6 +82,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "costs.csv",
     "survival.csv",
     "states.csv",
+    "lines.csv",
     "contracts.csv",
     "cohort.csv",
     "frontier.csv",

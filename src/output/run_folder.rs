@@ -47,6 +47,7 @@ pub fn write(
     if !model.pathways.is_empty() {
         table("states.csv", &|f| tables::write_states(f, model, &r.survival))?;
     }
+    table("lines.csv", &|f| tables::write_lines(f, model, &r.lines))?;
     if !r.partners.is_empty() {
         table("partners.csv", &|f| tables::write_partners(f, model, &r.partners))?;
     }

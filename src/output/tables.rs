@@ -1,5 +1,5 @@
-//! CSV tables: summary.csv, costs.csv, contracts.csv, cohort.csv, survival.csv, selection.csv,
-//! partners.csv.
+//! CSV tables: summary.csv, costs.csv, contracts.csv, cohort.csv, survival.csv, states.csv,
+//! lines.csv, selection.csv, partners.csv.
 //!
 //! Conventions: comma separated, one header row, snake_case names, long format, numbers as the
 //! shortest decimal that reads back to the same double, UTF-8.
@@ -147,7 +147,7 @@ pub fn write_states<W: Write>(
     w.write_record(["strategy", "month", "time", "pathway", "state", "share"])?;
     for (s, curves) in survival.iter().enumerate() {
         let strategy = &model.strategies[s].name;
-        let slots = pathway_slots(model, s);
+        let slots = model.pathway_slots(s);
         for m in 0..curves.os.len() {
             let mut row = |pathway: &str, state: &str, share: f64| {
                 w.write_record([
@@ -161,8 +161,9 @@ pub fn write_states<W: Write>(
             };
             row("", "progression_free", curves.pfs[m])?;
             row("", "progressed", curves.progressed[m])?;
-            for &(pathway, state, slot) in &slots {
-                row(pathway, state, curves.states[slot][m])?;
+            for &(p, k, slot) in &slots {
+                let pathway = &model.pathways[p];
+                row(&pathway.name, &pathway.states[k].name, curves.states[slot][m])?;
             }
             row("", "dead", curves.dead[m])?;
         }
@@ -171,33 +172,45 @@ pub fn write_states<W: Write>(
     Ok(())
 }
 
-/// The pathway states strategy `s` can reach (through its regimens' pathways, each once, in
-/// model order): (pathway, state, slot among every pathway's states).
-pub fn pathway_slots(model: &Model, s: usize) -> Vec<(&str, &str, usize)> {
-    let mut used = vec![false; model.pathways.len()];
-    // The regimens of its courses: its treatments and the one it waits on (whose course a
-    // patient who progresses while waiting keeps).
-    let strategy = &model.strategies[s];
-    for r in model.regimens_of(strategy).into_iter().chain([strategy.waiting]) {
-        if let crate::model::CourseSpec::Clinical {
-            after_progression: crate::model::AfterProgression::Pathway(k),
-            ..
-        } = &model.regimens[r].course
-        {
-            used[*k] = true;
-        }
+/// lines.csv: per strategy, each line of therapy its patients can start, with the share who
+/// start it, the share of them who respond, and their mean time on treatment.
+pub fn write_lines<W: Write>(
+    out: W,
+    model: &Model,
+    lines: &[crate::analysis::lines::LineRow],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record([
+        "strategy",
+        "line",
+        "pathway",
+        "state",
+        "regimen",
+        "started",
+        "response",
+        "time_on_treatment",
+        "time_on_treatment_mcse",
+    ])?;
+    for row in lines {
+        let (pathway, state) = row.state.map_or(("", ""), |(p, k)| {
+            let pathway = &model.pathways[p];
+            (pathway.name.as_str(), pathway.states[k].name.as_str())
+        });
+        let time = row.time_on_treatment.as_ref();
+        w.write_record([
+            model.strategies[row.strategy].name.as_str(),
+            row.line.name(),
+            pathway,
+            state,
+            &model.regimens[row.regimen].name,
+            &number(row.started),
+            &row.response.map(number).unwrap_or_default(),
+            &time.map(|t| number(t.mean)).unwrap_or_default(),
+            &time.map(mcse).unwrap_or_default(),
+        ])?;
     }
-    let mut out = Vec::new();
-    let mut slot = 0;
-    for (p, pathway) in model.pathways.iter().enumerate() {
-        for state in &pathway.states {
-            if used[p] {
-                out.push((pathway.name.as_str(), state.name.as_str(), slot));
-            }
-            slot += 1;
-        }
-    }
-    out
+    w.flush()?;
+    Ok(())
 }
 
 pub fn write_contracts<W: Write>(

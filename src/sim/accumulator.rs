@@ -203,6 +203,70 @@ impl PartialEq for Tally {
     }
 }
 
+/// A line of therapy a patient can start (lines.csv): the regimen given while waiting for the
+/// first test's results, the first line, the second line, or a treated state of a pathway
+/// after progression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Line {
+    Bridging,
+    First,
+    Second,
+    Pathway,
+}
+
+impl Line {
+    /// Its name in lines.csv.
+    pub fn name(self) -> &'static str {
+        match self {
+            Line::Bridging => "bridging",
+            Line::First => "first",
+            Line::Second => "second",
+            Line::Pathway => "pathway",
+        }
+    }
+
+    /// Where a line on a regimen is counted among a strategy's [`LineSums`]: bridging, first and
+    /// second lines by regimen (`regimens` of them), then every pathway state (`regimen` is
+    /// then the state's slot among every pathway's states).
+    #[inline]
+    pub fn slot(self, regimen: usize, regimens: usize) -> usize {
+        match self {
+            Line::Bridging => regimen,
+            Line::First => regimens + regimen,
+            Line::Second => 2 * regimens + regimen,
+            Line::Pathway => 3 * regimens + regimen,
+        }
+    }
+}
+
+/// One line of therapy over a strategy's patients: how many started it, how many of them
+/// responded, and Σ and Σ² of their time on treatment (years, undiscounted, within the
+/// horizon; a patient's stays in a pathway state summed).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LineSums {
+    pub started: u64,
+    pub responded: u64,
+    pub time: f64,
+    pub time2: f64,
+}
+
+impl LineSums {
+    #[inline]
+    pub fn add(&mut self, responded: bool, time: f64) {
+        self.started += 1;
+        self.responded += u64::from(responded);
+        self.time += time;
+        self.time2 += time * time;
+    }
+
+    pub fn merge(&mut self, o: &LineSums) {
+        self.started += o.started;
+        self.responded += o.responded;
+        self.time += o.time;
+        self.time2 += o.time2;
+    }
+}
+
 /// Counts for the monthly survival grid of one strategy. `os` cell b counts patients who die
 /// after exactly b grid points (b = number of grid times m/12 strictly before death), so the
 /// share alive at grid time m is `Σ_{b > m} os[b] / n`. Integer counts: exact in any order.
@@ -493,6 +557,8 @@ pub struct SampleSums {
     /// Per strategy, per state of every pathway after progression (in `Prepared::pathways`
     /// order, state by state): its monthly occupancy counts (empty without pathways).
     pub states: Vec<Vec<StateCounts>>,
+    /// Per strategy, per line slot ([`Line::slot`]): the lines of therapy its patients started.
+    pub lines: Vec<Vec<LineSums>>,
     /// Budget impact (empty without one): Σ over patients of the undiscounted spend in each
     /// calendar year after entry, per arm, year and cost category (cell (arm·Y + y)·C + c;
     /// contract arms hold differences from their list arm, as `arms` do).
@@ -517,6 +583,7 @@ impl SampleSums {
             comparator_units: vec![0.0; contracts],
             survival: vec![SurvivalCounts::new(months); strategies],
             states: Vec::new(),
+            lines: Vec::new(),
             budget: Vec::new(),
             budget_calendar: Vec::new(),
         }
@@ -537,6 +604,11 @@ impl SampleSums {
             a.merge(b);
         }
         for (a, b) in self.states.iter_mut().zip(&other.states) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+        }
+        for (a, b) in self.lines.iter_mut().zip(&other.lines) {
             for (x, y) in a.iter_mut().zip(b) {
                 x.merge(y);
             }

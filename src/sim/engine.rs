@@ -5,7 +5,7 @@
 //! computes them; merging them in chunk order makes the totals bit-identical for any number
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
-use super::accumulator::{SampleSums, StateCounts};
+use super::accumulator::{Line, LineSums, SampleSums, StateCounts};
 use super::budget;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
 use super::exposure::{StartFactors, covered_exposure, documented, exposure_from};
@@ -118,7 +118,8 @@ fn simulate_pass(
     pass: Pass,
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
-    let layout = Layout::new(prep, spec.comparator, spec.patients, pass == Pass::Defer);
+    let lines = spec.sample == 0;
+    let layout = Layout::new(prep, spec.comparator, spec.patients, pass == Pass::Defer, lines);
     let mut total = layout.empty();
     let chunks = spec.patients.div_ceil(CHUNK);
     let key = SampleKey::new(spec.seed, spec.sample);
@@ -212,10 +213,14 @@ struct Layout {
     budget_years: usize,
     /// States of every pathway after progression (their occupancy is counted).
     pathway_states: usize,
+    /// Line slots per strategy ([`Line::slot`]); 0 when lines are not counted.
+    line_slots: usize,
 }
 
 impl Layout {
-    fn new(prep: &Prepared, comparator: usize, patients: u64, defer: bool) -> Self {
+    /// `lines`: whether to count the lines of therapy (lines.csv reads the base case's only;
+    /// PSA samples skip them).
+    fn new(prep: &Prepared, comparator: usize, patients: u64, defer: bool, lines: bool) -> Self {
         let strategies = prep.strategies.len();
         let mut list_arm = vec![0; strategies];
         let mut contract_arms = vec![Vec::new(); strategies];
@@ -260,6 +265,12 @@ impl Layout {
             defer,
             budget_years: prep.budget.as_ref().map_or(0, |b| b.years),
             pathway_states: prep.pathways.iter().map(|p| p.states.len()).sum(),
+            line_slots: if lines {
+                Line::Pathway.slot(0, prep.regimens.len())
+                    + prep.pathways.iter().map(|p| p.states.len()).sum::<usize>()
+            } else {
+                0
+            },
             charges_all: contract_arms
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
@@ -283,6 +294,7 @@ impl Layout {
             let counts = vec![StateCounts::new(self.months); self.pathway_states];
             sums.states = vec![counts; self.list_arm.len()];
         }
+        sums.lines = vec![vec![LineSums::default(); self.line_slots]; self.list_arm.len()];
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
             sums.budget_calendar = vec![CalendarSums::new(self.budget_years); arms];
@@ -339,6 +351,8 @@ fn simulate_chunk(
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
     let mut walks = SharedWalks::new(prep);
     let has_pathways = !prep.pathways.is_empty();
+    let count_lines_of = layout.line_slots > 0;
+    walks.count_lines = count_lines_of;
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
     let mut block =
@@ -384,13 +398,19 @@ fn simulate_chunk(
                     value_course(prep, valued_as, valued, *covered)
                 };
                 let second = second.as_ref().map(|(rec2, _)| rec2);
+                if count_lines_of {
+                    count_lines(prep, (rec, second), &mut sums.lines[s]);
+                }
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
                 post_course(prep, &value, &mut ledger);
                 if has_pathways {
                     let course =
                         if shared && std::ptr::eq(valued, c) { None } else { Some(valued) };
-                    let out = (&mut ledger, &mut sums.states[s][..]);
+                    let first_state = Line::Pathway.slot(0, prep.regimens.len());
+                    let lines = sums.lines[s].get_mut(first_state..).unwrap_or_default();
+                    let counts = (&mut sums.states[s][..], lines);
+                    let out = (&mut ledger, counts);
                     walks.post(prep, (rec.regimen, valued_as), (c, course), *covered, out);
                 }
                 let mut start_factor = |t0| starts.at(prep, t0).0;
@@ -469,14 +489,24 @@ fn simulate_chunk(
 }
 
 /// A patient's walks through pathways after progression, kept per regimen for the strategies
-/// that share its course: the postings of the drugs given in pathway states and the stays
-/// (for state occupancy), so that each strategy replays them instead of walking again.
+/// that share its course: the postings of the drugs given in pathway states, the stays (for
+/// state occupancy) and the time on each treated state's line, so that each strategy replays
+/// them instead of walking again.
 struct SharedWalks {
     postings: Vec<Vec<(usize, f64)>>,
     /// (occupancy slot, entry, exit) of each stay.
     stays: Vec<Vec<(usize, f64, f64)>>,
-    /// Per regimen: whether `postings` and `stays` hold this patient's.
+    /// (occupancy slot, time on treatment) of each treated state entered.
+    lines: Vec<Vec<(usize, f64)>>,
+    /// Per regimen: whether `postings`, `stays` and `lines` hold this patient's.
     known: Vec<bool>,
+    /// Per state of every pathway: if it gives a regimen (a line of therapy), how long after
+    /// each entry its drugs can be given at most ([`super::prepared::PreparedRegimen::drug_span`]).
+    treated: Vec<Option<f64>>,
+    /// The line times of a strategy's own course (not shared), while they are counted.
+    own: Vec<(usize, f64)>,
+    /// Whether lines of therapy are counted (see [`Layout::line_slots`]).
+    count_lines: bool,
 }
 
 impl SharedWalks {
@@ -484,27 +514,45 @@ impl SharedWalks {
         SharedWalks {
             postings: vec![Vec::new(); prep.regimens.len()],
             stays: vec![Vec::new(); prep.regimens.len()],
+            lines: vec![Vec::new(); prep.regimens.len()],
             known: vec![false; prep.regimens.len()],
+            treated: prep
+                .pathways
+                .iter()
+                .flat_map(|p| {
+                    p.states.iter().map(|s| s.regimen.map(|r| prep.regimens[r].drug_span))
+                })
+                .collect(),
+            own: Vec::new(),
+            count_lines: true,
         }
     }
 
-    /// The shared course `c` of `regimen`, walked once for this patient: its stays, and the
-    /// postings of their drugs (as `ledger::pathway_therapy` makes them, from the same stays).
+    /// The shared course `c` of `regimen`, walked once for this patient: its stays, the
+    /// postings of their drugs (as `ledger::pathway_therapy` makes them, from the same stays)
+    /// and the time on each treated state's line.
     fn walk(&mut self, prep: &Prepared, regimen: usize, c: &Course, covered: f64) {
         if self.known[regimen] {
             return;
         }
         self.known[regimen] = true;
         let (postings, stays) = (&mut self.postings[regimen], &mut self.stays[regimen]);
+        let lines = &mut self.lines[regimen];
         postings.clear();
         stays.clear();
+        lines.clear();
         let Some(p) = super::pathway::pathway_of(prep, regimen) else { return };
         if !(c.progression < prep.horizon && c.progression < c.death) {
             return;
         }
         let end = covered.min(c.death);
-        super::pathway::walk(p, c.walker, c.progression, prep.horizon, |stay| {
-            stays.push((p.first_slot + stay.state, stay.entry, stay.exit));
+        let (treated, horizon, count) = (&self.treated, prep.horizon, self.count_lines);
+        super::pathway::walk(p, c.walker, c.progression, horizon, |stay| {
+            let slot = p.first_slot + stay.state;
+            stays.push((slot, stay.entry, stay.exit));
+            if count {
+                line_time(lines, treated[slot], (slot, stay.entry, stay.exit), horizon);
+            }
             if c.progression < end {
                 super::pathway::stay_therapy(prep, p, (c.walker, stay), end, |category, x| {
                     postings.push((category, x))
@@ -513,8 +561,9 @@ impl SharedWalks {
         });
     }
 
-    /// Post a strategy's pathway drugs and count its stays: the shared course `c` of
-    /// `regimen`, or (`Some`) a course of its own valued as on `valued_as`.
+    /// Post a strategy's pathway drugs and count its stays (occupancy, and the lines of its
+    /// treated states): the shared course `c` of `regimen`, or (`Some`) a course of its own
+    /// valued as on `valued_as`.
     #[inline(never)]
     fn post(
         &mut self,
@@ -522,13 +571,22 @@ impl SharedWalks {
         (regimen, valued_as): (usize, usize),
         (c, own): (&Course, Option<&Course>),
         covered: f64,
-        (ledger, counts): (&mut Ledger<'_>, &mut [StateCounts]),
+        (ledger, (counts, lines)): PathwaySums<'_, '_>,
     ) {
         if let Some(own) = own {
             post_pathway_therapy(prep, valued_as, own, covered, ledger);
+            let (times, treated, horizon) = (&mut self.own, &self.treated, prep.horizon);
+            let count = self.count_lines;
+            times.clear();
             super::pathway::stays_of(prep, valued_as, own, |slot, entry, exit| {
-                counts[slot].add(entry, exit)
+                counts[slot].add(entry, exit);
+                if count {
+                    line_time(times, treated[slot], (slot, entry, exit), horizon);
+                }
             });
+            for &(slot, time) in &self.own {
+                lines[slot].add(false, time);
+            }
             return;
         }
         self.walk(prep, regimen, c, covered);
@@ -538,6 +596,35 @@ impl SharedWalks {
         for &(slot, entry, exit) in &self.stays[regimen] {
             counts[slot].add(entry, exit);
         }
+        for &(slot, time) in &self.lines[regimen] {
+            lines[slot].add(false, time);
+        }
+    }
+}
+
+/// Where a strategy's pathway walk goes: its ledger, and its state occupancy counts and the
+/// line sums of the pathway states.
+type PathwaySums<'l, 'a> = (&'l mut Ledger<'a>, (&'l mut [StateCounts], &'l mut [LineSums]));
+
+/// Add a stay (slot, entry, exit) in a state to a patient's times on the treated states'
+/// lines (`span`: how long after an entry the state's drugs can be given; none, untreated): a
+/// state's time is summed over its stays, each from its entry until the patient leaves the
+/// state or the drugs can no longer be given, cut at the horizon.
+#[inline]
+fn line_time(
+    times: &mut Vec<(usize, f64)>,
+    span: Option<f64>,
+    (slot, entry, exit): (usize, f64, f64),
+    horizon: f64,
+) {
+    let Some(span) = span else { return };
+    if entry >= horizon {
+        return;
+    }
+    let time = exit.min(entry + span).min(horizon) - entry;
+    match times.iter_mut().find(|(s, _)| *s == slot) {
+        Some((_, total)) => *total += time,
+        None => times.push((slot, time)),
     }
 }
 
@@ -561,6 +648,37 @@ fn prefetch_past_end<T>(v: &[T], ahead: usize, lines: usize) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (v, ahead, lines);
+}
+
+/// Count a patient's lines of therapy before the pathways (lines.csv): bridging from diagnosis
+/// until the first test's results, progression or death; the first line and the second from
+/// their start to the end of treatment (detected progression, death or discontinuation); each
+/// until its drugs can no longer be given ([`super::prepared::PreparedRegimen::drug_span`]) and cut at the
+/// horizon.
+#[inline]
+fn count_lines(
+    prep: &Prepared,
+    (rec, second): (&PatientRecord, Option<&PatientRecord>),
+    lines: &mut [LineSums],
+) {
+    let (h, regimens) = (prep.horizon, prep.regimens.len());
+    if let Some(b) = rec.bridging {
+        let end = rec.start.min(rec.progression).min(rec.death).min(prep.regimens[b].drug_span);
+        let end = end.min(h);
+        if end > 0.0 {
+            lines[Line::Bridging.slot(b, regimens)].add(false, end);
+        }
+    }
+    for (line, rec) in [(Line::First, Some(rec)), (Line::Second, second)] {
+        if let Some(rec) = rec
+            && rec.treated
+            && rec.start < h
+        {
+            let end = rec.treatment_end.min(rec.start + prep.regimens[rec.regimen].drug_span);
+            let time = end.min(h) - rec.start;
+            lines[line.slot(rec.regimen, regimens)].add(rec.responder, time);
+        }
+    }
 }
 
 /// A patient's draws shared by every strategy.

@@ -155,6 +155,10 @@ pub struct PreparedAdverseEvent {
 #[derive(Clone, Debug)]
 pub struct PreparedRegimen {
     pub drugs: Vec<DrugSchedule>,
+    /// How long after a start its drugs can be given at most: the longest of its drugs'
+    /// caps, min(max_cycles · cycle, max_duration); unbounded if some drug has no cap, or
+    /// without drugs (a line of observation or supportive care lasts until it ends).
+    pub drug_span: f64,
     /// (biomarker, response probability), first carried biomarker wins.
     pub response_by_biomarker: Vec<(usize, f64)>,
     pub response_otherwise: f64,
@@ -488,7 +492,7 @@ fn prepare_regimen(
             source,
         })
     };
-    let drugs = r
+    let drugs: Vec<DrugSchedule> = r
         .drugs
         .iter()
         .enumerate()
@@ -506,7 +510,9 @@ fn prepare_regimen(
         .collect();
     let own = r.progression_free_utility.map(v);
     let states = &model.states;
+    let cap = |d: &DrugSchedule| (d.max_cycles as f64 * d.cycle).min(d.max_duration);
     Ok(PreparedRegimen {
+        drug_span: drugs.iter().map(cap).reduce(f64::max).unwrap_or(f64::INFINITY),
         pf_utility_first: own.unwrap_or_else(|| v(states.progression_free_utility)),
         pf_utility_second: own.unwrap_or_else(|| v(states.progressed_utility)),
         drugs,

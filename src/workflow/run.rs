@@ -123,6 +123,7 @@ pub fn simulate_resuming(
         partners: crate::analysis::partners::partner_rows(model, &prep.arms, &summary),
         budget: budget_rows(model, &prep, &sums),
         survival: survival_curves(&sums),
+        lines: crate::analysis::lines::line_rows(model, &sums),
         arms: prep.arms.clone(),
         summary,
         contracts,

@@ -15,6 +15,10 @@ use vbpsim::workflow::run::RunOptions;
 /// second-line targeted drug.
 const SCENARIO: &str = "lines/lines.toml";
 
+/// lines.toml with a bridging strategy, a pathway with a third line, a response and a
+/// discontinuation on the first line: the line table's closed forms.
+const SCENARIO_TABLE: &str = "lines/line_table.toml";
+
 const DAY: f64 = 1.0 / 365.25;
 
 /// Within 4 Monte Carlo standard errors.
@@ -312,4 +316,115 @@ fn a_bad_progression_free_utility_is_refused_with_its_location() {
         assert!(err.contains("regimens[2].progression_free_utility"), "{err}");
         assert!(err.contains(says) && err.contains("--set #1"), "{err}");
     }
+}
+
+/// The line table (lines.csv) against closed forms: who starts each line, who responds on it,
+/// and the time on treatment, on `line_table.toml` (lines.toml with a response of 0.4 and a
+/// discontinuation at x = 0.05 a month on the first line, a response of 0.7 on the targeted
+/// second line, chemotherapy as bridging while a test is read, and a pathway whose third line
+/// can be left for a break and entered again).
+///
+/// Closed forms (exponential, 60-year horizon cut below e^{−30}): the first line's treatment
+/// ends at min(P, D, t₀ + Tₓ), so a starter's time on it is exponential with rate a₁ + b + x; a
+/// second line's, with rate a + b (no discontinuation). Bridging runs from diagnosis until the
+/// result, or progression or death on the waiting (chemotherapy) course:
+/// E[min(τ, T)] = (1 − e^{−(a_c+b)τ})/(a_c + b), and the first line starts for e^{−(a_c+b)τ}.
+/// In the pathway a progressed patient enters the third line with probability c/(c + d); each
+/// stay there lasts an exponential time X of rate λ = e + g, of which the taxane (4 cycles of 21
+/// days from each entry) is given for Y = min(X, w), w = 84 days; the stay is followed by a break
+/// with probability p = g/(e + g) (independent of X: competing exponentials), and the break by
+/// another stay with probability q = h/(h + k). So a starter's time on the third line is a sum
+/// of N independent copies of Y, N geometric with E[N] = 1/(1 − pq) and Var N = pq/(1 − pq)²:
+/// mean E[N]·E[Y] and variance E[N]·Var Y + Var N·E[Y]², with E[Y] = (1 − e^{−λw})/λ and
+/// E[Y²] = 2(1 − e^{−λw}(1 + λw))/λ². The other times on treatment are exponential (their
+/// standard deviation is their mean) but bridging, min(τ, T) with T of rate λ: the same
+/// moments with w = τ. Standard errors follow.
+#[test]
+fn the_line_table_matches_closed_forms() {
+    use vbpsim::analysis::lines::Line;
+    const N: f64 = 200_000.0;
+    let (scenario, sim) = crate::support::simulate(SCENARIO_TABLE, &[], &RunOptions::default());
+    let model = &scenario.model;
+    let Model { a1, b, at, ac, fit, q, tau, progress, reach, .. } = Model::new();
+    let x = 0.05 * 12.0;
+    let row = |strategy: &str, line: Line, regimen: &str| {
+        let found = sim.lines.iter().find(|r| {
+            model.strategies[r.strategy].name == strategy
+                && r.line == line
+                && model.regimens[r.regimen].name == regimen
+        });
+        found.unwrap_or_else(|| panic!("no {line:?} line on {regimen} in {strategy}"))
+    };
+    // (strategy, line, regimen, started, response, mean time on treatment)
+    let bridged_start = (-(ac + b) * tau).exp();
+    let second = progress * fit * reach;
+    let [c, d, e, g, h, k] = [0.1, 0.2, 0.1, 0.15, 0.2, 0.2].map(|per_month| per_month * 12.0);
+    let (p, r) = (g / (e + g), h / (h + k));
+    let into_pathway = a1 / (a1 + b);
+    // E[min(X, w)] and E[min(X, w)²] for X exponential of rate l.
+    let capped = |l: f64, w: f64| {
+        let first = (1.0 - (-l * w).exp()) / l;
+        (first, 2.0 * (1.0 - (-l * w).exp() * (1.0 + l * w)) / (l * l))
+    };
+    let (y1, y2) = capped(e + g, 84.0 * DAY);
+    let stays = 1.0 / (1.0 - p * r);
+    let stays_var = p * r / (1.0 - p * r).powi(2);
+    let taxane_sd = (stays * (y2 - y1 * y1) + stays_var * y1 * y1).sqrt();
+    let (bridging, bridging2) = capped(ac + b, tau);
+    let bridging_sd = (bridging2 - bridging * bridging).sqrt();
+    let cases = [
+        // No drugs: on the line until it ends.
+        ("bsc", Line::First, "supportive", 1.0, Some(0.0), 1.0 / (0.3 * 12.0 + b)),
+        ("sequence", Line::First, "first", 1.0, Some(0.4), 1.0 / (a1 + b + x)),
+        ("sequence", Line::Second, "targeted", second * q, Some(0.7), 1.0 / (at + b)),
+        ("sequence", Line::Second, "chemo", second * (1.0 - q), Some(0.0), 1.0 / (ac + b)),
+        ("bridged", Line::Bridging, "chemo", 1.0, None, bridging),
+        ("bridged", Line::First, "first", bridged_start, Some(0.4), 1.0 / (a1 + b + x)),
+        // Nobody carries the acquired marker at diagnosis: a first line nobody starts.
+        ("bridged", Line::First, "targeted", 0.0, None, f64::NAN),
+        ("into_pathway", Line::First, "into_pathway", 1.0, Some(0.0), 1.0 / (a1 + b)),
+        ("into_pathway", Line::Pathway, "taxane", into_pathway * c / (c + d), None, stays * y1),
+    ];
+    for (strategy, line, regimen, started, response, time) in cases {
+        let got = row(strategy, line, regimen);
+        let what = format!("{strategy}: {line:?} on {regimen}");
+        let se = (started * (1.0 - started) / N).sqrt();
+        check(got.started, started, se.max(1e-12), &format!("{what}: started"));
+        let n = started * N;
+        match (response, got.response) {
+            (Some(want), Some(got)) => {
+                let se = (want * (1.0 - want) / n).sqrt().max(1e-12);
+                check(got, want, se, &format!("{what}: response"));
+            }
+            (None, None) => {}
+            (want, got) => panic!("{what}: response {got:?}, expected {want:?}"),
+        }
+        let Some(got) = got.time_on_treatment else {
+            assert_eq!(started, 0.0, "{what}: no time on treatment");
+            continue;
+        };
+        let sd = match line {
+            Line::Bridging => bridging_sd,
+            Line::Pathway => taxane_sd,
+            _ => time,
+        };
+        let se = sd / n.sqrt();
+        // The sample standard deviation's relative error is about √((κ − 1)/4n) (κ the
+        // kurtosis, 9 for an exponential): under 1 % with the fewest starters here (about
+        // 23,000), so 5 % is over 4 of its standard errors.
+        let mcse = got.mcse.expect("a standard error");
+        assert!((mcse / se - 1.0).abs() < 0.05, "{what}: standard error {mcse} vs {se}");
+        check(got.mean, time, se, &format!("{what}: time on treatment"));
+    }
+    // The pathway's treated state on its row: the pathway and the state are named.
+    let taxane = row("into_pathway", Line::Pathway, "taxane");
+    let (pathway, state) = taxane.state.expect("a pathway state");
+    assert_eq!(model.pathways[pathway].name, "later");
+    assert_eq!(model.pathways[pathway].states[state].name, "third_line");
+    // Only lines a strategy can start are listed: no second line where none follows.
+    assert!(
+        !sim.lines
+            .iter()
+            .any(|r| model.strategies[r.strategy].name == "bsc" && r.line != Line::First)
+    );
 }
