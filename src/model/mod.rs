@@ -11,7 +11,7 @@ pub mod limits;
 pub mod pathway;
 
 pub use categories::CategoryIndex;
-pub use pathway::{Clock, Exit, Pathway, PathwayState, Target};
+pub use pathway::{Clock, Exit, Pathway, PathwayState, StateTest, Target};
 
 use crate::contracts::Kind;
 use crate::params::ParamDist;

@@ -38,8 +38,23 @@ pub struct PathwayState {
     /// Regimen whose drugs (and administration) are given from each entry while in the state,
     /// with its adverse events at each entry: a line of therapy. Its course is not used.
     pub regimen: Option<usize>,
+    /// A test run at each entry (a re-biopsy at progression): its result, after the test's
+    /// turnaround, moves the patient to the state its rules choose, unless an exit fires
+    /// first.
+    pub test: Option<StateTest>,
     /// Ways out, competing; empty for an absorbing state.
     pub exits: Vec<Exit>,
+}
+
+/// A test state's test and where its result leads.
+#[derive(Clone, Debug)]
+pub struct StateTest {
+    /// Index into `Model::tests` (a biomarker test; no reflexes or partner are run).
+    pub test: usize,
+    /// (biomarker read positive, state entered), first match wins.
+    pub rules: Vec<(usize, usize)>,
+    /// The state entered when no rule matches (a negative reading, or a failed test).
+    pub default: usize,
 }
 
 /// Where a transition leads.

@@ -107,6 +107,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         &pathway_names,
         &regimen_names,
         (&biomarker_names, &acquired),
+        (&test_names, &tests),
     );
     let states = match r.require(doc, &span, "", "states", "a [states] table") {
         Some(v) => read_states(r, v),

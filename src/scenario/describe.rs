@@ -183,7 +183,18 @@ fn pathway(o: &mut String, m: &Model, p: &Pathway) {
         if let Some(r) = s.regimen {
             extras += &format!(", treated with {}", m.regimens[r].name);
         }
-        if s.exits.is_empty() {
+        if let Some(t) = &s.test {
+            let mut rules: Vec<String> = t
+                .rules
+                .iter()
+                .map(|&(b, k)| format!("{}+ → {}", m.biomarkers[b].name, p.states[k].name))
+                .collect();
+            rules.push(format!("else → {}", p.states[t.default].name));
+            let turnaround = months(m.value(m.tests[t.test].turnaround));
+            let test = &m.tests[t.test].name;
+            extras += &format!(", tests with {test} at entry ({turnaround}): {}", rules.join("; "));
+        }
+        if s.exits.is_empty() && s.test.is_none() {
             extras += ", absorbing";
         }
         let _ = writeln!(

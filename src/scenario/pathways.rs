@@ -21,11 +21,12 @@ pub(super) fn read_pathways(
     names: &[String],
     regimens: &[String],
     biomarkers: (&[String], &[bool]),
+    tests: (&[String], &[Option<Test>]),
 ) -> Vec<Option<Pathway>> {
     entries
         .iter()
         .zip(names)
-        .map(|(e, name)| read_pathway(r, e, name, regimens, biomarkers))
+        .map(|(e, name)| read_pathway(r, e, name, regimens, biomarkers, tests))
         .collect()
 }
 
@@ -35,6 +36,7 @@ fn read_pathway(
     name: &str,
     regimens: &[String],
     biomarkers: (&[String], &[bool]),
+    tests: (&[String], &[Option<Test>]),
 ) -> Option<Pathway> {
     let p = &e.path;
     let t = e.table;
@@ -90,12 +92,24 @@ fn read_pathway(
             absorbing.push(false);
             continue;
         };
-        match read_state(r, st, &item.span(), &sp, regimens) {
-            Some((state, a)) => {
+        let test = read_state_test(r, (st, &sp, i), &names, biomarkers.0, tests);
+        match (read_state(r, st, &item.span(), &sp, regimens), test) {
+            (Some((mut state, a)), Some(test)) => {
+                if test.is_some() && (a || state.regimen.is_some()) {
+                    let key = if a { "absorbing" } else { "regimen" };
+                    r.error_help(
+                        st[key].span(),
+                        &join(&sp, key),
+                        format!("expected a test state without `{key}`, found `{key}`"),
+                        Some("a test state only waits for its result, which moves the patient on: give the treatment in the states its rules lead to".into()),
+                    );
+                    ok = false;
+                }
+                state.test = test;
                 states.push(Some(state));
                 absorbing.push(a);
             }
-            None => {
+            _ => {
                 states.push(None);
                 absorbing.push(false);
                 ok = false;
@@ -137,7 +151,15 @@ fn read_pathway(
         return None;
     }
     let start = start?;
-    check_graph(r, (p, &spans), (&names, &absorbing, &exits), start)?;
+    let results: Vec<Vec<usize>> = states
+        .iter()
+        .map(|s| {
+            s.as_ref().and_then(|s| s.test.as_ref()).map_or(Vec::new(), |t| {
+                t.rules.iter().map(|&(_, k)| k).chain([t.default]).collect()
+            })
+        })
+        .collect();
+    check_graph(r, (p, &spans), (&names, &absorbing, &exits, &results), start)?;
     let states = states
         .into_iter()
         .zip(exits)
@@ -162,7 +184,18 @@ fn read_state(
     r.check_keys(
         st,
         sp,
-        &["name", "cost", "utility", "on_entry", "after_entry", "regimen", "absorbing"],
+        &[
+            "name",
+            "cost",
+            "utility",
+            "on_entry",
+            "after_entry",
+            "regimen",
+            "absorbing",
+            "test",
+            "rules",
+            "default",
+        ],
     );
     let cost = r.quantity_or(st, sp, "cost", Dimension::PerTime, Check::NonNegative, 0.0);
     let utility = r
@@ -216,10 +249,106 @@ fn read_state(
             on_entry: on_entry?,
             after_entry: after_entry?,
             regimen: regimen?,
+            test: None,
             exits: Vec::new(),
         },
         absorbing?,
     ))
+}
+
+/// A state's `test`, `rules = [{ positive = BIOMARKER, to = STATE }, …]` and `default = STATE`
+/// (all or none): `Some(None)` without a test, `None` after an error (reported).
+fn read_state_test(
+    r: &mut Reader,
+    (st, sp, own): (&toml::de::DeTable<'_>, &str, usize),
+    names: &[String],
+    biomarkers: &[String],
+    (test_names, tests): (&[String], &[Option<Test>]),
+) -> Option<Option<StateTest>> {
+    let Some(tv) = st.get("test") else {
+        for key in ["rules", "default"] {
+            if let Some(v) = st.get(key) {
+                r.error(
+                    v.span(),
+                    &join(sp, key),
+                    format!("expected `{key}` only in a state with a `test`, found it without one"),
+                );
+                return None;
+            }
+        }
+        return Some(None);
+    };
+    let test = r.resolve(tv, &join(sp, "test"), "test", test_names)?;
+    let Some(t) = &tests[test] else { return None };
+    if t.selection.is_some() {
+        r.error(
+            tv.span(),
+            &join(sp, "test"),
+            format!("expected a biomarker test, found `{}`, a selection test", test_names[test]),
+        );
+        return None;
+    }
+    let detected: Vec<usize> = t.readings.iter().map(|x| x.biomarker).collect();
+    // A result leads on to another state (the test state itself would test again at once).
+    let elsewhere = |r: &mut Reader, v: &Value<'_>, path: &str| {
+        let k = r.resolve(v, path, "state", names)?;
+        if k == own {
+            let what = format!("expected another state than the test state, found `{}`", names[k]);
+            r.error(v.span(), path, what);
+            return None;
+        }
+        Some(k)
+    };
+    let default = match st.get("default") {
+        Some(v) => elsewhere(r, v, &join(sp, "default")),
+        None => {
+            let what =
+                "expected `default`, the state a negative or failed test leads to, found none";
+            r.error(tv.span(), &join(sp, "default"), what);
+            None
+        }
+    };
+    let rp = join(sp, "rules");
+    let mut rules = Vec::new();
+    let mut ok = true;
+    if let Some(rv) = st.get("rules") {
+        for (i, item) in r.array(rv, &rp)?.iter().enumerate() {
+            let ip = format!("{rp}[{i}]");
+            let Some(rt) = r.table(item, &ip) else {
+                ok = false;
+                continue;
+            };
+            r.check_keys(rt, &ip, &["positive", "to"]);
+            let positive = r
+                .require(rt, &item.span(), &ip, "positive", "the biomarker read positive")
+                .and_then(|v| r.resolve(v, &join(&ip, "positive"), "biomarker", biomarkers))
+                .zip(rt.get("positive"));
+            let positive = match positive {
+                Some((b, _)) if detected.contains(&b) => Some(b),
+                Some((b, v)) => {
+                    r.error(
+                        v.span(),
+                        &join(&ip, "positive"),
+                        format!(
+                            "expected a biomarker test `{}` reads, found `{}`",
+                            test_names[test], biomarkers[b]
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            };
+            let to = r
+                .require(rt, &item.span(), &ip, "to", "the state a positive reading leads to")
+                .and_then(|v| elsewhere(r, v, &join(&ip, "to")));
+            match (positive, to) {
+                (Some(b), Some(k)) => rules.push((b, k)),
+                _ => ok = false,
+            }
+        }
+    }
+    let default = default?;
+    ok.then_some(Some(StateTest { test, rules, default }))
 }
 
 /// `{ from, to, time, clock, prognosis }`: the state it leaves and the exit.
@@ -345,22 +474,23 @@ fn read_ratios(
     ok.then_some(out)
 }
 
-/// Every state is reachable from `start`; a state without exits is declared absorbing; from
-/// every state some absorbing state (death included) can be reached, so no cycle holds a
-/// patient for ever.
+/// Every state is reachable from `start`; a state without exits (transitions, or a test's
+/// results: `results`) is declared absorbing; from every state some absorbing state (death
+/// included) can be reached, so no cycle holds a patient for ever.
 fn check_graph(
     r: &mut Reader,
     (p, spans): (&str, &[std::ops::Range<usize>]),
-    (names, absorbing, exits): (&[String], &[bool], &Exits),
+    (names, absorbing, exits, results): (&[String], &[bool], &Exits, &[Vec<usize>]),
     start: usize,
 ) -> Option<()> {
     let n = names.len();
     let mut ok = true;
     let next = |i: usize| {
-        exits[i].iter().filter_map(|(x, _)| match x.to {
+        let to = exits[i].iter().filter_map(|(x, _)| match x.to {
             Target::State(k) => Some(k),
             Target::Death => None,
-        })
+        });
+        to.chain(results[i].iter().copied())
     };
     let mut reached = vec![false; n];
     let mut stack = vec![start];
@@ -387,7 +517,7 @@ fn check_graph(
             );
             ok = false;
         }
-        if exits[i].is_empty() && !absorbing[i] {
+        if exits[i].is_empty() && results[i].is_empty() && !absorbing[i] {
             r.error_help(
                 spans[i].clone(),
                 &sp,
@@ -415,7 +545,7 @@ fn check_graph(
         }
     }
     for i in 0..n {
-        if reached[i] && !exits[i].is_empty() && !ends[i] {
+        if reached[i] && (!exits[i].is_empty() || !results[i].is_empty()) && !ends[i] {
             r.error_help(
                 spans[i].clone(),
                 &format!("{p}.states[{i}]"),

@@ -547,7 +547,7 @@ impl SharedWalks {
         }
         let end = covered.min(c.death);
         let (treated, horizon, count) = (&self.treated, prep.horizon, self.count_lines);
-        super::pathway::walk(p, c.walker, c.progression, horizon, |stay| {
+        super::pathway::walk(prep, p, c.walker, c.progression, |stay| {
             let slot = p.first_slot + stay.state;
             stays.push((slot, stay.entry, stay.exit));
             if count {

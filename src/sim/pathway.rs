@@ -42,6 +42,8 @@ pub struct PreparedState {
     pub after_entry: Option<(f64, f64)>,
     /// The regimen whose drugs are given while in the state.
     pub regimen: Option<usize>,
+    /// A test state's test and where its result leads (see [`crate::model::StateTest`]).
+    pub test: Option<crate::model::StateTest>,
     pub exits: Vec<PreparedExit>,
 }
 
@@ -92,6 +94,7 @@ pub fn prepare(
                 on_entry: v(s.on_entry),
                 after_entry: s.after_entry.map(|(c, d)| (v(c), v(d))),
                 regimen: s.regimen,
+                test: s.test.clone(),
                 exits,
             });
         }
@@ -150,12 +153,13 @@ fn fires_at(x: &PreparedExit, u: f64, primary: u64, entry: f64) -> f64 {
 /// replays them, which gives the same stays as drawing again, bit for bit. `stay` must not
 /// walk a pathway itself.
 pub fn walk(
+    prep: &Prepared,
     p: &PreparedPathway,
     who: Walker,
     from: f64,
-    horizon: f64,
     mut stay: impl FnMut(Stay),
 ) -> f64 {
+    let horizon = prep.horizon;
     let id =
         WalkId { generation: p.generation, who, from: from.to_bits(), horizon: horizon.to_bits() };
     MEMO.with(|memo| {
@@ -168,7 +172,7 @@ pub fn walk(
         memo.next = (next + 1) % MEMO_WALKS;
         let w = &mut memo.walks[next];
         w.stays.clear();
-        let death = draw_walk(p, who, from, horizon, |s| {
+        let death = draw_walk(prep, p, who, from, |s| {
             w.stays.push(s);
             stay(s);
         });
@@ -207,14 +211,17 @@ thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
-/// The walk itself (see [`walk`]), drawn afresh.
+/// The walk itself (see [`walk`]), drawn afresh. A test state's result comes at its entry
+/// plus the test's turnaround, unless an exit fires first (strictly earlier), and leads to
+/// the state its rules choose for the reading.
 fn draw_walk(
+    prep: &Prepared,
     p: &PreparedPathway,
     who: Walker,
     from: f64,
-    horizon: f64,
     mut stay: impl FnMut(Stay),
 ) -> f64 {
+    let horizon = prep.horizon;
     let mut state = p.start;
     let mut entry = from;
     for n in 0..MAX_TRANSITIONS {
@@ -224,6 +231,12 @@ fn draw_walk(
             let t = fires_at(x, who.key.uniform(x.process, n), who.primary, entry);
             if t < exit {
                 (exit, to) = (t, x.to);
+            }
+        }
+        if let Some(test) = &s.test {
+            let result = entry + prep.tests[test.test].turnaround;
+            if result <= exit {
+                (exit, to) = (result, Target::State(read_state_test(prep, test, who, n)));
             }
         }
         stay(Stay { state, entry, exit, visit: n });
@@ -238,6 +251,20 @@ fn draw_walk(
     // The last transition allowed was made: the patient stays in the state reached.
     stay(Stay { state, entry, exit: f64::INFINITY, visit: MAX_TRANSITIONS });
     f64::INFINITY
+}
+
+/// Where a test state's result leads a patient entering it at transition count `n`: the
+/// test reads the whole tumour (acquired markers included) with its own draws for this entry
+/// (index 2 + n: the first line's are 0 and the second line's 1); the first rule whose
+/// biomarker reads positive wins, else (negative, or failed) the default.
+fn read_state_test(prep: &Prepared, test: &crate::model::StateTest, who: Walker, n: u64) -> usize {
+    let tumour = super::patient::tumour(prep, who.key);
+    let mut positive = 0;
+    let t = &prep.tests[test.test];
+    if super::patient::read_biomarkers(prep, who.key, &tumour, 2 + n, t, &mut positive) {
+        return test.default;
+    }
+    test.rules.iter().find(|(b, _)| positive & (1 << b) != 0).map_or(test.default, |&(_, k)| k)
 }
 
 /// The discounted value of a walk from progression to death, cut at `end` (the payer's view):
@@ -262,7 +289,7 @@ pub fn value(prep: &Prepared, p: &PreparedPathway, who: Walker, from: f64, end: 
         }
         (last.1, last.2)
     };
-    walk(p, who, from, prep.horizon, |stay| {
+    walk(prep, p, who, from, |stay| {
         if stay.entry >= end {
             return;
         }
@@ -313,7 +340,7 @@ pub fn stays_of(
 ) {
     let Some(p) = pathway_of(prep, regimen) else { return };
     if course.progression < prep.horizon && course.progression < course.death {
-        walk(p, course.walker, course.progression, prep.horizon, |s| {
+        walk(prep, p, course.walker, course.progression, |s| {
             stay(p.first_slot + s.state, s.entry, s.exit)
         });
     }
@@ -330,11 +357,12 @@ pub fn therapy(
     (from, end): (f64, f64),
     mut post: impl FnMut(usize, f64),
 ) {
-    walk(p, who, from, prep.horizon, |stay| stay_therapy(prep, p, (who, stay), end, &mut post));
+    walk(prep, p, who, from, |stay| stay_therapy(prep, p, (who, stay), end, &mut post));
 }
 
 /// The treatment of one stay (see [`therapy`]), as (cost category, amount): each drug's cost
-/// and its administration, then the adverse events the patient has at the entry.
+/// and its administration, then the adverse events the patient has at the entry; or a test
+/// state's test, paid at the entry.
 #[inline]
 pub fn stay_therapy(
     prep: &Prepared,
@@ -343,10 +371,16 @@ pub fn stay_therapy(
     end: f64,
     mut post: impl FnMut(usize, f64),
 ) {
-    let Some(r) = p.states[stay.state].regimen else { return };
+    let state = &p.states[stay.state];
     if stay.entry >= end {
         return;
     }
+    if let Some(test) = &state.test {
+        let cost = prep.tests[test.test].cost * prep.costs.factor(stay.entry);
+        post(crate::model::CategoryIndex::TESTING, cost);
+        return;
+    }
+    let Some(r) = state.regimen else { return };
     let cat = prep.categories();
     let out = stay.exit.min(end);
     let c_in = prep.costs.factor(stay.entry);

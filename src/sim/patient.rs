@@ -227,7 +227,34 @@ fn read_test(
     positive: &mut u64,
 ) -> bool {
     // A re-test at a later line draws afresh (index = line); shedding is the tumour's.
-    let at = line.line;
+    if read_biomarkers(prep, key, tumour, line.line, test, positive) {
+        return true;
+    }
+    if let Some(sel) = &test.selection {
+        // The score sees the patient's latent response to the predicted regimen.
+        let p = if responds(prep, tumour, line, sel.regimen) {
+            sel.sensitivity
+        } else {
+            sel.false_positive
+        };
+        if key.uniform(sel.process, line.line) < p {
+            *positive |= 1 << sel.bit;
+        }
+    }
+    false
+}
+
+/// Read a test's biomarkers with the draws at index `at`: whether it failed, and its positive
+/// readings added to `positive`.
+#[inline]
+pub(crate) fn read_biomarkers(
+    prep: &Prepared,
+    key: PatientKey,
+    tumour: &Tumour,
+    at: u64,
+    test: &PreparedTest,
+    positive: &mut u64,
+) -> bool {
     if key.uniform(test.failure_process, at) < test.failure {
         return true;
     }
@@ -247,17 +274,6 @@ fn read_test(
         };
         if key.uniform(process, at) < p {
             *positive |= 1 << b;
-        }
-    }
-    if let Some(sel) = &test.selection {
-        // The score sees the patient's latent response to the predicted regimen.
-        let p = if responds(prep, tumour, line, sel.regimen) {
-            sel.sensitivity
-        } else {
-            sel.false_positive
-        };
-        if key.uniform(sel.process, at) < p {
-            *positive |= 1 << sel.bit;
         }
     }
     false
@@ -474,7 +490,7 @@ fn death_in_pathway(prep: &Prepared, k: usize, tp: f64, who: Walker) -> f64 {
     if tp >= prep.horizon {
         return f64::INFINITY;
     }
-    super::pathway::walk(&prep.pathways[k], who, tp, prep.horizon, |_| {})
+    super::pathway::walk(prep, &prep.pathways[k], who, tp, |_| {})
 }
 
 /// The prognostic hazard ratios of the biomarkers the primary carries, per transition

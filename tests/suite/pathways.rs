@@ -335,7 +335,7 @@ fn state_occupancy_and_time_in_each_state_match_numerical_integration() {
             let mut spent = [0.0; 3];
             if rec.progression < prep.horizon {
                 let who: Walker = rec.walker;
-                walk(&prep.pathways[strategy], who, rec.progression, prep.horizon, |stay| {
+                walk(&prep, &prep.pathways[strategy], who, rec.progression, |stay| {
                     let out = stay.exit.min(prep.horizon);
                     for (l, &m) in landmarks.iter().enumerate() {
                         let at = m / 12.0;
@@ -455,11 +455,9 @@ fn the_walk_is_the_same_for_every_strategy_and_replays_exactly() {
             continue;
         }
         let mut first = Vec::new();
-        let d1 =
-            walk(&prep.pathways[0], rec.walker, rec.progression, prep.horizon, |s| first.push(s));
+        let d1 = walk(&prep, &prep.pathways[0], rec.walker, rec.progression, |s| first.push(s));
         let mut second = Vec::new();
-        let d2 =
-            walk(&prep.pathways[0], rec.walker, rec.progression, prep.horizon, |s| second.push(s));
+        let d2 = walk(&prep, &prep.pathways[0], rec.walker, rec.progression, |s| second.push(s));
         assert_eq!(first, second);
         assert_eq!(d1.to_bits(), d2.to_bits());
         assert_eq!(d1.to_bits(), rec.death.to_bits(), "patient {i}");
@@ -565,4 +563,86 @@ transitions = [
         ),
         "{err}"
     );
+}
+
+/// A test state (a re-biopsy at progression, `rebiopsy.toml`) against closed forms of its
+/// exponential model (undiscounted, a 60-year horizon cut below e^{−30}). Per year: first-line
+/// progression a, death before it b; in the test state death at d until the result τ = 21 days
+/// after entry; then the targeted state (death e) for a positive reading of the acquired
+/// marker T (prevalence π = 0.4, sensitivity 0.8, false positives 0.05, failures 0.1 read as
+/// no result), else chemotherapy (death g). With P = a/(a + b) progressing, R = e^{−dτ} alive at
+/// the result and q = 0.9·(π·0.8 + (1 − π)·0.05) read positive:
+/// LY = 1/(a + b) + P·[(1 − R)/d + R·(q/e + (1 − q)/g)], QALYs the same with utilities 1, 0.5,
+/// 0.8 and 0.6, the test's cost 2,000·P, the targeted line started by P·R·q for 1/e years.
+#[test]
+fn a_test_state_sends_patients_on_by_its_reading_after_its_turnaround() {
+    let s = load("pathways/rebiopsy.toml", &[]);
+    let sim = run(&s, &RunOptions::default());
+    let m: f64 = 12.0;
+    let (a, b, d, e, g) = (0.1 * m, 0.01 * m, 0.1 * m, 0.05 * m, 0.2 * m);
+    let tau = 21.0 / 365.25;
+    let (progress, reach) = (a / (a + b), (-d * tau).exp());
+    let q = 0.9 * (0.4 * 0.8 + 0.6 * 0.05);
+    let waiting = (1.0 - reach) / d;
+    let ly = 1.0 / (a + b) + progress * (waiting + reach * (q / e + (1.0 - q) / g));
+    let qaly =
+        1.0 / (a + b) + progress * (0.5 * waiting + reach * (0.8 * q / e + 0.6 * (1.0 - q) / g));
+    let arm = sim.summary.iter().find(|x| x.strategy == 1 && x.contract.is_none()).unwrap();
+    close(arm.ly_undiscounted.mean, ly, arm.ly_undiscounted.mcse.unwrap(), "life-years");
+    close(arm.qaly.mean, qaly, arm.qaly.mcse.unwrap(), "QALYs");
+    // The test's cost, paid at each entry into the test state: in the testing category.
+    let testing = s.model.categories().iter().position(|c| c == "testing").unwrap();
+    let n = 200_000.0;
+    let se = 2000.0 * (progress * (1.0 - progress) / n).sqrt();
+    close(arm.categories[testing], 2000.0 * progress, se, "testing cost");
+    // The targeted line: started by those read positive, treated until death.
+    let line = sim.lines.iter().find(|l| l.strategy == 1 && l.state.is_some()).unwrap();
+    let started = progress * reach * q;
+    close(line.started, started, (started * (1.0 - started) / n).sqrt(), "targeted share");
+    let time = line.time_on_treatment.unwrap().mean;
+    close(time, 1.0 / e, 1.0 / e / (started * n).sqrt(), "time on the targeted line");
+}
+
+#[test]
+fn bad_test_states_are_refused_with_their_location() {
+    // Each case rewrites the test state's line of the file (a `--set` would merge the state
+    // with the file's, keeping the keys it means to drop).
+    let text = crate::support::fixture_text("pathways/rebiopsy.toml");
+    let line = r#"  { name = "rebiopsy", utility = 0.5, test = "rebiopsy", rules = [{ positive = "T", to = "targeted" }], default = "chemo" },"#;
+    assert!(text.contains(line));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rebiopsy.toml");
+    let refused = |state: &str, extra: &str| {
+        let edited =
+            text.replace(line, &format!("  {{ name = \"rebiopsy\", utility = 0.5, {state} }},"));
+        std::fs::write(&path, format!("{edited}\n{extra}")).unwrap();
+        match vbpsim::scenario::load_with(Some(&path), &[]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted: {state} {extra}"),
+        }
+    };
+    let rules = r#"test = "rebiopsy", rules = [{ positive = "T", to = "targeted" }]"#;
+    let cases = [
+        (r#"test = "rebiopsy""#.to_string(), "expected `default`"),
+        (format!(r#"{rules}, default = "rebiopsy""#), "expected another state than the test state"),
+        (format!(r#"{rules}, default = "chem""#), "did you mean `chemo`?"),
+        (format!(r#"{rules}, default = "chemo", absorbing = true"#), "expected a test state without `absorbing`"),
+        (format!(r#"{rules}, default = "chemo", regimen = "targeted""#), "expected a test state without `regimen`"),
+        (r#"rules = [{ positive = "T", to = "targeted" }], default = "chemo""#.to_string(), "expected `rules` only in a state with a `test`"),
+        (r#"test = "rebiopsi", default = "chemo""#.to_string(), "did you mean `rebiopsy`?"),
+        (r#"test = "rebiopsy", rules = [{ positive = "T", to = "nowhere" }], default = "chemo""#.to_string(), "`nowhere`"),
+        (r#"test = "rebiopsy", rules = [{ positive = "U", to = "targeted" }], default = "chemo""#.to_string(), "undefined biomarker `U`"),
+    ];
+    for (state, message) in cases {
+        let err = refused(&state, "");
+        assert!(err.contains(message), "{state}: {err}");
+        assert!(err.contains("rebiopsy.toml:"), "no location: {err}");
+    }
+    // A rule on a biomarker the test does not read.
+    let other = "[[biomarkers]]\nname = \"U\"\nprevalence = 0.1";
+    let err = refused(
+        r#"test = "rebiopsy", rules = [{ positive = "U", to = "targeted" }], default = "chemo""#,
+        other,
+    );
+    assert!(err.contains("expected a biomarker test `rebiopsy` reads, found `U`"), "{err}");
 }
