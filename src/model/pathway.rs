@@ -13,7 +13,7 @@ use crate::rng::Process;
 
 /// Most transitions a patient makes in one pathway (a limit of the model, stated in the docs):
 /// a patient still moving after them stays in the state reached until the horizon.
-pub const MAX_TRANSITIONS: u64 = 100;
+pub const MAX_TRANSITIONS: u64 = 1_000;
 
 #[derive(Clone, Debug)]
 pub struct Pathway {

@@ -151,12 +151,15 @@ fn read_pathway(
         return None;
     }
     let start = start?;
-    let results: Vec<Vec<usize>> = states
+    let results: Vec<Results> = states
         .iter()
         .map(|s| {
-            s.as_ref().and_then(|s| s.test.as_ref()).map_or(Vec::new(), |t| {
-                t.rules.iter().map(|&(_, k)| k).chain([t.default]).collect()
-            })
+            let Some(t) = s.as_ref().and_then(|s| s.test.as_ref()) else {
+                return Results::default();
+            };
+            let timed =
+                tests.1[t.test].as_ref().is_some_and(|x| r.values[x.turnaround.0 as usize] > 0.0);
+            Results { to: t.rules.iter().map(|&(_, k)| k).chain([t.default]).collect(), timed }
         })
         .collect();
     check_graph(r, (p, &spans), (&names, &absorbing, &exits, &results), start)?;
@@ -474,24 +477,37 @@ fn read_ratios(
     ok.then_some(out)
 }
 
+/// A test state's results: the states its readings lead to (rules, then default), and
+/// whether its result takes time (a turnaround above 0 at the point values), so that its
+/// transitions can fire first.
+#[derive(Clone, Debug, Default)]
+struct Results {
+    to: Vec<usize>,
+    timed: bool,
+}
+
 /// Every state is reachable from `start`; a state without exits (transitions, or a test's
-/// results: `results`) is declared absorbing; from every state some absorbing state (death
-/// included) can be reached, so no cycle holds a patient for ever.
+/// results) is declared absorbing; from every state the patient ends (in death or an
+/// absorbing state) for sure, so no cycle holds a patient for ever: a state ends if one of its
+/// transitions leads to an end (it fires first with some probability). A test state's
+/// readings may be certain for some patients (a marker absent and read with specificity 1), so
+/// it ends if every one of its results leads to an end, or, when its result takes time, one of
+/// its transitions does (a result that comes at once leaves its transitions no chance).
 fn check_graph(
     r: &mut Reader,
     (p, spans): (&str, &[std::ops::Range<usize>]),
-    (names, absorbing, exits, results): (&[String], &[bool], &Exits, &[Vec<usize>]),
+    (names, absorbing, exits, results): (&[String], &[bool], &Exits, &[Results]),
     start: usize,
 ) -> Option<()> {
     let n = names.len();
     let mut ok = true;
-    let next = |i: usize| {
-        let to = exits[i].iter().filter_map(|(x, _)| match x.to {
+    let moves = |i: usize| {
+        exits[i].iter().filter_map(|(x, _)| match x.to {
             Target::State(k) => Some(k),
             Target::Death => None,
-        });
-        to.chain(results[i].iter().copied())
+        })
     };
+    let next = |i: usize| moves(i).chain(results[i].to.iter().copied());
     let mut reached = vec![false; n];
     let mut stack = vec![start];
     reached[start] = true;
@@ -517,7 +533,7 @@ fn check_graph(
             );
             ok = false;
         }
-        if exits[i].is_empty() && results[i].is_empty() && !absorbing[i] {
+        if exits[i].is_empty() && results[i].to.is_empty() && !absorbing[i] {
             r.error_help(
                 spans[i].clone(),
                 &sp,
@@ -527,15 +543,22 @@ fn check_graph(
             ok = false;
         }
     }
-    // States from which an end (death, or an absorbing state) can be reached: a fixed point
-    // over the transitions.
+    // States from which the patient ends (death, or an absorbing state) for sure: a fixed
+    // point over the transitions and the test results.
+    let test = |i: usize| !results[i].to.is_empty();
+    let transitions_count = |i: usize| !test(i) || results[i].timed;
     let mut ends: Vec<bool> = (0..n)
-        .map(|i| absorbing[i] || exits[i].iter().any(|(x, _)| x.to == Target::Death))
+        .map(|i| {
+            absorbing[i]
+                || (transitions_count(i) && exits[i].iter().any(|(x, _)| x.to == Target::Death))
+        })
         .collect();
     loop {
         let mut changed = false;
         for i in 0..n {
-            if !ends[i] && next(i).any(|k| ends[k]) {
+            let by_transition = transitions_count(i) && moves(i).any(|k| ends[k]);
+            let by_results = test(i) && results[i].to.iter().all(|&k| ends[k]);
+            if !ends[i] && (by_transition || by_results) {
                 ends[i] = true;
                 changed = true;
             }
@@ -545,13 +568,25 @@ fn check_graph(
         }
     }
     for i in 0..n {
-        if reached[i] && (!exits[i].is_empty() || !results[i].is_empty()) && !ends[i] {
-            r.error_help(
-                spans[i].clone(),
-                &format!("{p}.states[{i}]"),
-                format!("from state `{}` no transition path leads to `death` or an absorbing state: patients would cycle for ever", names[i]),
-                Some("add a transition to `death` on the cycle".into()),
-            );
+        if reached[i] && (!exits[i].is_empty() || test(i)) && !ends[i] {
+            let (what, help) = if test(i) {
+                (
+                    format!(
+                        "from test state `{}` some reading leads on to states from which no transition path leads to `death` or an absorbing state: patients would cycle for ever",
+                        names[i]
+                    ),
+                    "every result of a test state (each rule's state and its default) must lead on to `death` or an absorbing state, or, if its result takes time, one of its transitions",
+                )
+            } else {
+                (
+                    format!(
+                        "from state `{}` no transition path leads to `death` or an absorbing state: patients would cycle for ever",
+                        names[i]
+                    ),
+                    "add a transition to `death` on the cycle",
+                )
+            };
+            r.error_help(spans[i].clone(), &format!("{p}.states[{i}]"), what, Some(help.into()));
             ok = false;
         }
     }

@@ -118,7 +118,7 @@ fn simulate_pass(
     pass: Pass,
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
-    let lines = spec.sample == 0;
+    let lines = prep.count_lines;
     let layout = Layout::new(prep, spec.comparator, spec.patients, pass == Pass::Defer, lines);
     let mut total = layout.empty();
     let chunks = spec.patients.div_ceil(CHUNK);
@@ -218,8 +218,8 @@ struct Layout {
 }
 
 impl Layout {
-    /// `lines`: whether to count the lines of therapy (lines.csv reads the base case's only;
-    /// PSA samples skip them).
+    /// `lines`: whether to count the lines of therapy (`Prepared::count_lines`: the run's base
+    /// case only).
     fn new(prep: &Prepared, comparator: usize, patients: u64, defer: bool, lines: bool) -> Self {
         let strategies = prep.strategies.len();
         let mut list_arm = vec![0; strategies];

@@ -88,6 +88,9 @@ pub struct Prepared {
     pub cohort_fractions: Vec<Vec<f64>>,
     /// The budget impact analysis's view, if the scenario has one.
     pub budget: Option<PreparedBudget>,
+    /// Whether a simulation counts the lines of therapy (lines.csv): only the run's base case
+    /// sets it; PSA samples, price searches and sensitivity runs do not need them.
+    pub count_lines: bool,
 }
 
 /// What the engine needs for the budget impact analysis: each patient's spend per calendar
@@ -353,6 +356,7 @@ impl Prepared {
             cohort_fractions: vec![Vec::new(); model.arms().len()],
             contracts: model.contracts.iter().map(|c| prepare_contract(model, c, values)).collect(),
             budget: None,
+            count_lines: false,
         };
         for c in &mut prep.contracts {
             c.kind.rediscount(&prep.costs, &prep.manufacturer);

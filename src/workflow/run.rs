@@ -74,6 +74,7 @@ pub fn simulate_resuming(
     if options.simulation_only {
         prep.budget = None;
     }
+    prep.count_lines = true;
     let pool = thread_pool(options.threads)?;
     let started = Instant::now();
     let cpu_started = crate::resources::cpu_seconds();

@@ -638,6 +638,25 @@ fn bad_test_states_are_refused_with_their_location() {
         assert!(err.contains(message), "{state}: {err}");
         assert!(err.contains("rebiopsy.toml:"), "no location: {err}");
     }
+    // Test states whose negative readings send the patient back and forth with no time
+    // passing (a turnaround of 0): the transition to death of the first never fires, and a
+    // patient without the marker would be tested for ever. With a turnaround, death while
+    // waiting ends the loop, and the same pathway is accepted.
+    let twice = format!(
+        "{}\n  {{ name = \"again\", utility = 0.5, test = \"rebiopsy\", rules = [{{ positive = \"T\", to = \"chemo\" }}], default = \"rebiopsy\" }},",
+        line.replace(r#"default = "chemo""#, r#"default = "again""#)
+    );
+    let instant =
+        text.replace(line, &twice).replace(r#"turnaround = "21 days""#, r#"turnaround = "0 days""#);
+    std::fs::write(&path, &instant).unwrap();
+    let Err(err) = vbpsim::scenario::load_with(Some(&path), &[]) else {
+        panic!("accepted: a loop of instant test results")
+    };
+    let err = err.to_string();
+    assert!(err.contains("from test state `rebiopsy` some reading leads on"), "{err}");
+    assert!(err.contains("from test state `again` some reading leads on"), "{err}");
+    std::fs::write(&path, text.replace(line, &twice)).unwrap();
+    vbpsim::scenario::load_with(Some(&path), &[]).unwrap_or_else(|e| panic!("{e}"));
     // A rule on a biomarker the test does not read.
     let other = "[[biomarkers]]\nname = \"U\"\nprevalence = 0.1";
     let err = refused(
