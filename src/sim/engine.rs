@@ -349,10 +349,9 @@ fn simulate_chunk(
     let mut starts = StartFactors::new();
     let mut walk = Vec::new();
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
-    let mut walks = SharedWalks::new(prep);
-    let has_pathways = !prep.pathways.is_empty();
     let count_lines_of = layout.line_slots > 0;
-    walks.count_lines = count_lines_of;
+    let mut walks = SharedWalks::new(prep, count_lines_of);
+    let has_pathways = !prep.pathways.is_empty();
     // Patients go through in blocks: first every patient's shared draws (independent `ln`
     // calls that the processor can overlap), then each patient's trajectories.
     let mut block =
@@ -510,7 +509,7 @@ struct SharedWalks {
 }
 
 impl SharedWalks {
-    fn new(prep: &Prepared) -> Self {
+    fn new(prep: &Prepared, count_lines: bool) -> Self {
         SharedWalks {
             postings: vec![Vec::new(); prep.regimens.len()],
             stays: vec![Vec::new(); prep.regimens.len()],
@@ -524,7 +523,7 @@ impl SharedWalks {
                 })
                 .collect(),
             own: Vec::new(),
-            count_lines: true,
+            count_lines,
         }
     }
 
