@@ -57,13 +57,20 @@ pub fn folder_failure(e: &FolderError) -> Failure {
     if e.is_refusal() { Failure::input(message) } else { Failure::other(message) }
 }
 
+/// What to do when values drawn for a PSA sample or a one-way range make the model impossible.
+const IMPOSSIBLE_DRAW_HELP: &str = "each field checks the values its parameter can take, but this rule joins several fields: narrow their distributions or ranges, or draw them jointly, so that every combination is possible";
+
 /// A run's failure: output-folder problems as [`folder_failure`], other writes exit 1 with
-/// the reason, too many threads exit 2, the rest exit 1.
+/// the reason; too many threads, and parameter values drawn (PSA) or set (one-way ranges)
+/// that make the model impossible, exit 2 (the scenario's input); the rest exit 1.
 pub fn run_failure(e: RunError) -> Failure {
     match &e {
         RunError::Output(OutputError::Folder(f)) => folder_failure(f),
         RunError::Output(o) => Failure::other(format!("error: {e}\n  = help: {}", o.hint())),
         RunError::TooManyThreads(_) => Failure::refused(&e, Some(TooManyThreads::HELP)),
+        RunError::Sample { .. } | RunError::Sensitivity { .. } => {
+            Failure::refused(&e, Some(IMPOSSIBLE_DRAW_HELP))
+        }
         _ => Failure::other(format!("error: {e}")),
     }
 }

@@ -219,6 +219,16 @@ fn a_draw_that_breaks_a_group_is_an_error_naming_the_sample() {
         message.starts_with("PSA sample ") && message.contains("biomarker group `g`"),
         "{message}"
     );
+    // The command line: invalid input (the scenario's distributions), exit 2 with what to do,
+    // and no output folder.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut cmd = crate::support::vbpsim();
+    cmd.arg("run").arg(crate::support::fixture("psa/group.toml")).arg("--out").arg(&out);
+    let output = crate::support::expect(cmd.arg("--quiet"), 2);
+    let stderr = crate::support::text_of(&output.stderr);
+    assert!(stderr.contains("biomarker group `g`") && stderr.contains("= help:"), "{stderr}");
+    assert!(!out.exists(), "no output folder after a failed run");
 }
 
 // ---------------------------------------------------------------------------------------------
