@@ -186,17 +186,8 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     html.push_str("<h2>Efficiency frontier</h2>\n");
     html.push_str(&table(&dir.join("frontier.csv"), &[], all));
     html.push_str("<h2>Lines of therapy (base case; time on treatment in years)</h2>\n");
-    let cols = [
-        "strategy",
-        "line",
-        "pathway",
-        "state",
-        "regimen",
-        "started",
-        "response",
-        "time_on_treatment",
-    ];
-    html.push_str(&table(&dir.join("lines.csv"), &cols, all));
+    let cols = &super::tables::LINES_HEADER[..super::tables::LINES_HEADER.len() - 1];
+    html.push_str(&table(&dir.join("lines.csv"), cols, all));
     if dir.join("budget_impact.csv").exists() {
         html.push_str("<h2>Budget impact (totals, undiscounted)</h2>\n");
         let total = |h: &[String], r: &[String]| {

@@ -172,6 +172,19 @@ pub fn write_states<W: Write>(
     Ok(())
 }
 
+/// The header of lines.csv (report.html shows every column but the last).
+pub const LINES_HEADER: [&str; 9] = [
+    "strategy",
+    "line",
+    "pathway",
+    "state",
+    "regimen",
+    "started",
+    "response",
+    "time_on_treatment",
+    "time_on_treatment_mcse",
+];
+
 /// lines.csv: per strategy, each line of therapy its patients can start, with the share who
 /// start it, the share of them who respond, and their mean time on treatment.
 pub fn write_lines<W: Write>(
@@ -180,17 +193,7 @@ pub fn write_lines<W: Write>(
     lines: &[crate::analysis::lines::LineRow],
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    w.write_record([
-        "strategy",
-        "line",
-        "pathway",
-        "state",
-        "regimen",
-        "started",
-        "response",
-        "time_on_treatment",
-        "time_on_treatment_mcse",
-    ])?;
+    w.write_record(LINES_HEADER)?;
     for row in lines {
         let (pathway, state) = row.state.map_or(("", ""), |(p, k)| {
             let pathway = &model.pathways[p];
