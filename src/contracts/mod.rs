@@ -168,6 +168,9 @@ pub struct PreparedContract {
     /// The first contract (index) on the same drug covering the same regimens: contracts with
     /// the same one share a patient's exposure.
     pub exposure: usize,
+    /// Whether some regimen it covers is given in a pathway state: each stay in such a state
+    /// is a course of the drug, settled on its own.
+    pub in_pathways: bool,
     pub kind: Kind<f64>,
     pub admin_per_patient: f64,
     pub admin_per_assessment: f64,
@@ -339,6 +342,21 @@ pub struct Cash {
     /// ∂(payer net drug cost)/∂(list price): exact for contracts linear in the price.
     pub units: f64,
     pub triggered: bool,
+}
+
+impl Cash {
+    /// The sum of two settlements of one patient (two courses of the drug): the patient
+    /// triggered the contract if either did.
+    pub fn plus(self, o: Cash) -> Cash {
+        Cash {
+            paid: self.paid + o.paid,
+            refunded: self.refunded + o.refunded,
+            admin: self.admin + o.admin,
+            manufacturer_net: self.manufacturer_net + o.manufacturer_net,
+            units: self.units + o.units,
+            triggered: self.triggered || o.triggered,
+        }
+    }
 }
 
 /// Settle in money: apply the price and any cap, and add the contract's administration.

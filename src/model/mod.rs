@@ -82,8 +82,9 @@ pub struct Contract {
     /// Index into [`Model::drugs`].
     pub drug: usize,
     /// The regimens whose use of the drug the contract covers (sorted; `regimens = [...]`, or
-    /// by default every regimen with a course that gives the drug). Elsewhere, a pathway
-    /// state's treatment for instance, the drug is paid at its price in that regimen.
+    /// by default every regimen with a course that gives the drug): first or second lines,
+    /// and regimens given in pathway states (each stay a course). Elsewhere the drug is paid
+    /// at its price in that regimen.
     pub regimens: Vec<usize>,
     /// Whether the scenario names `regimens` (otherwise they are the default above).
     pub regimens_named: bool,
@@ -594,7 +595,10 @@ impl Model {
         let mut arms = Vec::new();
         for (s, strategy) in self.strategies.iter().enumerate() {
             arms.push(Arm { strategy: s, contract: None });
-            let regimens = self.regimens_of(strategy);
+            let mut regimens = self.regimens_of(strategy);
+            // ... and the regimens of the pathway states its patients can reach.
+            let states = self.pathway_slots(s).into_iter();
+            regimens.extend(states.filter_map(|(p, k, _)| self.pathways[p].states[k].regimen));
             for (c, contract) in self.contracts.iter().enumerate() {
                 if regimens.iter().any(|r| contract.regimens.contains(r)) {
                     arms.push(Arm { strategy: s, contract: Some(c) });

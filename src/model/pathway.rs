@@ -4,8 +4,9 @@
 //! hazards (the individual continuous-time state-transition model of hesim and mstate).
 //!
 //! A regimen's clinical course hands a progressing patient to a pathway
-//! (`after_progression = { pathway = "…" }`): every state of a pathway counts as progressed,
-//! death is the built-in absorbing state, and other absorbing states (long-term remission)
+//! (`after_progression = { pathway = "…" }`): every state of a pathway counts as progressed
+//! from the first line (a contract on a course given in a state reads its own progression as
+//! entering a state marked `progressed`), death is the built-in absorbing state, and other absorbing states (long-term remission)
 //! keep the patient alive to the horizon.
 
 use super::{Slot, TteSpec};
@@ -42,6 +43,10 @@ pub struct PathwayState {
     /// turnaround, moves the patient to the state its rules choose, unless an exit fires
     /// first.
     pub test: Option<StateTest>,
+    /// Entering the state is progression, for a contract reading progression on a course
+    /// given in an earlier state (`progressed = true`; docs, Model → Contracts on pathway
+    /// states).
+    pub progressed: bool,
     /// Ways out, competing; empty for an absorbing state.
     pub exits: Vec<Exit>,
 }

@@ -4,6 +4,7 @@
 //! that breaks the rule.
 
 use super::reader::{Named, Reader, join};
+use crate::contracts::Kind;
 use crate::model::*;
 
 /// A concurrent test runs beside another; chaining concurrency or pairing a test with itself
@@ -126,9 +127,9 @@ fn refuse_contract(
     r.error_help(e.table[key].span(), &join(&e.path, key), message, help.map(Into::into));
 }
 
-/// The regimens a contract covers: the ones it names must give its drug and have a course
-/// (a treatment given only in pathway states is outside contracts); without `regimens`, every
-/// regimen with a course that gives the drug.
+/// The regimens a contract covers: the ones it names must give its drug (a first or second
+/// line, or a pathway state's regimen); without `regimens`, every regimen with a course that
+/// gives the drug.
 pub(super) fn contract_coverage(
     r: &mut Reader,
     (contracts, contract_entries): (&mut [Option<Contract>], &[Named<'_, '_>]),
@@ -167,13 +168,6 @@ pub(super) fn contract_coverage(
                         "expected a regimen that gives drug `{}`, found `{name}`, which does not",
                         drugs[c.drug]
                     ),
-                );
-            } else if matches!(regimen.course, CourseSpec::TreatmentOnly) {
-                r.error_help(
-                    item.span(),
-                    &at,
-                    format!("expected a regimen with a course (a first or second line), found `{name}`, a treatment given only in pathway states"),
-                    Some("contracts do not yet settle drugs given in pathway states: there the drug is paid at its price in that regimen; drop it from `regimens`".into()),
                 );
             }
         }
@@ -345,13 +339,24 @@ pub(super) fn contract_drug_given(
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
     strategies: &[Option<Strategy>],
     (regimens, regimen_names): (&[Option<Regimen>], &[String]),
-    drugs: &[String],
+    (drugs, pathways): (&[String], &[Option<Pathway>]),
 ) {
     for (c, e) in contracts.iter().zip(contract_entries) {
         let (Some(c), true) =
             (c, strategies.iter().all(Option::is_some) && regimens.iter().all(Option::is_some))
         else {
             continue;
+        };
+        // The regimens of the states of the pathway a course enters at progression.
+        let in_pathway = |reg: usize| -> Vec<usize> {
+            let Some(CourseSpec::Clinical {
+                after_progression: AfterProgression::Pathway(k), ..
+            }) = regimens[reg].as_ref().map(|g| &g.course)
+            else {
+                return Vec::new();
+            };
+            let states = pathways.get(*k).and_then(Option::as_ref).map(|p| &p.states[..]);
+            states.unwrap_or_default().iter().filter_map(|st| st.regimen).collect()
         };
         let used = strategies.iter().flatten().any(|s| {
             let second = |reg: usize| {
@@ -361,9 +366,12 @@ pub(super) fn contract_drug_given(
                     .map(|sl| sl.regimens().collect::<Vec<usize>>())
             };
             let first = s.rules.iter().map(|&(_, reg)| reg).chain([s.default]);
-            let all: Vec<usize> = first
+            let lines: Vec<usize> = first
                 .flat_map(|reg| std::iter::once(reg).chain(second(reg).unwrap_or_default()))
                 .collect();
+            // A patient who progresses while waiting walks the waiting regimen's pathway.
+            let courses = lines.iter().copied().chain([s.waiting]);
+            let all: Vec<usize> = courses.flat_map(in_pathway).chain(lines.clone()).collect();
             all.into_iter().any(|reg| c.regimens.contains(&reg))
         });
         if !used {
@@ -443,51 +451,112 @@ pub(super) fn pathways_first_line(
     }
 }
 
-/// Contracts settle a drug given in a first or second line; in a pathway state after
-/// progression it is paid at its price there, outside every contract. A contract on a drug a
-/// pathway state gives must say which regimens it covers, and none of them may be a state's
-/// regimen (its use there would escape the contract while its price moved with the threshold
-/// price search).
-pub(super) fn contract_not_in_pathway(
+/// A contract on a drug that a pathway state also gives must name the regimens it covers
+/// (so that whether it covers the state is written, not assumed); a course in a pathway state
+/// is settled by the per-patient kinds that read no response (a state's regimen has none),
+/// and progression there is entering a state marked `progressed`, so one must be reachable.
+pub(super) fn contract_on_pathway_states(
     r: &mut Reader,
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
     (pathways, pathway_entries): (&[Option<Pathway>], &[Named<'_, '_>]),
     (regimens, regimen_names): (&[Option<Regimen>], &[String]),
     drugs: &[String],
 ) {
-    for (c, e) in contracts.iter().zip(contract_entries) {
+    'contracts: for (c, e) in contracts.iter().zip(contract_entries) {
         let Some(c) = c else { continue };
         for (p, pe) in pathways.iter().zip(pathway_entries) {
             let Some(p) = p else { continue };
             let gives = |g: usize| {
                 regimens[g].as_ref().is_some_and(|g| g.drugs.iter().any(|d| d.drug == c.drug))
             };
-            let refused = |g: usize| {
-                if c.regimens_named { c.regimens.contains(&g) } else { gives(g) }
-            };
-            let Some(s) = p.states.iter().find(|s| s.regimen.is_some_and(refused)) else {
-                continue;
-            };
-            let at = format!("state `{}` of pathway `{}` ({})", s.name, p.name, pe.path);
-            if c.regimens_named {
-                let g = s.regimen.unwrap_or(0);
-                let message = format!(
-                    "expected regimens given only as a first or second line, found `{}`, also the regimen of {at}",
-                    regimen_names[g]
-                );
-                let help = "contracts do not yet settle pathway states: give the state a regimen of its own (a treatment-only regimen with the same drugs) or drop it from `regimens`";
-                refuse_contract(r, e, "regimens", message, Some(help));
-            } else {
-                let message = format!(
-                    "expected the regimens the contract covers to be named, found drug `{}` also given in {at}",
-                    drugs[c.drug]
-                );
-                let help = "add `regimens = [\"...\"]`, the first or second lines the contract covers: in pathway states the drug is then paid at its price there, outside the contract (contracts do not yet settle pathway states)";
-                refuse_contract(r, e, "drug", message, Some(help));
+            for (k, st) in p.states.iter().enumerate() {
+                let Some(g) = st.regimen else { continue };
+                let at = format!("state `{}` of pathway `{}` ({})", st.name, p.name, pe.path);
+                if !c.regimens_named {
+                    if gives(g) {
+                        let message = format!(
+                            "expected the regimens the contract covers to be named, found drug `{}` also given in {at}",
+                            drugs[c.drug]
+                        );
+                        let help = "add `regimens = [\"...\"]`, the regimens whose use of the drug the contract covers (first or second lines, and regimens of pathway states): elsewhere the drug is paid at its price there, outside the contract";
+                        refuse_contract(r, e, "drug", message, Some(help));
+                        continue 'contracts;
+                    }
+                    continue;
+                }
+                if !c.regimens.contains(&g) {
+                    continue;
+                }
+                let covering = format!("`{}`, the regimen of {at}", regimen_names[g]);
+                let refused = match &c.kind {
+                    Kind::PaymentAtResult(_) | Kind::ResponseRebate(_) => Some((
+                        format!(
+                            "expected a contract kind that reads no response on a course given in a pathway state, found `{}` covering {covering}",
+                            c.kind.name()
+                        ),
+                        "a pathway state's regimen has no response assessment: cover only first or second lines with this kind, or use list, discount, money_back, duration_cap or instalments",
+                    )),
+                    Kind::Cohort(_) => Some((
+                        format!(
+                            "expected a per-patient contract on a course given in a pathway state, found `{}` (cohort-level) covering {covering}",
+                            c.kind.name()
+                        ),
+                        "cohort-level contracts do not yet settle courses in pathway states: cover only first or second lines with this kind",
+                    )),
+                    _ if reads_progression(&c.kind) && !progression_reachable(p, k) => Some((
+                        format!(
+                            "expected a state marked `progressed = true` reachable from {at}, found none: contract `{}` reads the progression of the course given there",
+                            c.name
+                        ),
+                        "mark the states whose entry is progression on this line `progressed = true` (the next line, for example), or make the contract's failure `death`",
+                    )),
+                    _ => None,
+                };
+                if let Some((message, help)) = refused {
+                    refuse_contract(r, e, "regimens", message, Some(help));
+                    continue 'contracts;
+                }
             }
-            break;
         }
     }
+}
+
+/// Whether a contract's rule reads the patient's progression (a money-back guarantee whose
+/// failure includes it, instalments paid while progression-free).
+fn reads_progression(kind: &Kind<Slot>) -> bool {
+    use crate::contracts::Failure;
+    use crate::contracts::instalments::Condition;
+    match kind {
+        Kind::MoneyBack(t) => t.failure != Failure::Death,
+        Kind::Instalments(t) => t.condition == Condition::AliveProgressionFree,
+        _ => false,
+    }
+}
+
+/// Whether a state marked `progressed` can be entered after leaving state `from` (through
+/// transitions and test results).
+fn progression_reachable(p: &Pathway, from: usize) -> bool {
+    let next = |k: usize| {
+        let st = &p.states[k];
+        let exits = st.exits.iter().filter_map(|x| match x.to {
+            Target::State(j) => Some(j),
+            Target::Death => None,
+        });
+        let results =
+            st.test.iter().flat_map(|t| t.rules.iter().map(|&(_, j)| j).chain([t.default]));
+        exits.chain(results).collect::<Vec<usize>>()
+    };
+    let mut seen = vec![false; p.states.len()];
+    let mut stack = next(from);
+    while let Some(k) = stack.pop() {
+        if p.states[k].progressed {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[k], true) {
+            stack.extend(next(k));
+        }
+    }
+    false
 }
 
 /// A treatment-only regimen (no response, no course) is given in pathway states only: no

@@ -9,7 +9,8 @@
 //! patient's own, simulated once: only the accounting is repeated.
 
 use super::accumulator::SampleSums;
-use super::exposure::{StartFactors, covered_exposure, documented};
+use super::exposure::{StartFactors, Walked, covered_exposure, documented, pathway_cash};
+use super::pathway::Stay;
 use super::prepared::{Prepared, PreparedBudget};
 use crate::accounting::record::{Course, PatientRecord};
 use crate::contracts::Kind;
@@ -31,6 +32,8 @@ pub struct Scratch {
     current: Vec<f64>,
     /// The contract arms whose drug the patient is given.
     touched: Vec<(usize, usize)>,
+    /// The stays of the patient's walk after progression (courses in pathway states).
+    stays: Vec<Stay>,
 }
 
 /// Add a patient's yearly spend on one strategy to the budget sums.
@@ -49,10 +52,28 @@ pub fn account(
     let cats = zero.categories().len();
     // A contract arm differs from the list arm only for a patient given its drug (the budget
     // view has no per-entrant administration).
-    let gives =
-        |ci: usize| covered_exposure(zero, ci, (rec, second), &mut StartFactors::new()).is_some();
+    let stays = &mut scratch.stays;
+    let mut gives = |ci: usize| {
+        let mut starts = StartFactors::new();
+        covered_exposure(zero, ci, (rec, second), &mut starts).is_some()
+            || zero.contracts[ci].in_pathways && {
+                let walked = Walked { regimen: valued_as, course, coverage_end: rec.coverage_end };
+                let mut total = None;
+                pathway_cash(
+                    zero,
+                    (ci, key),
+                    walked,
+                    f64::INFINITY,
+                    (stays, &mut starts),
+                    &mut total,
+                );
+                total.is_some()
+            }
+    };
+    let touched: Vec<(usize, usize)> =
+        arms.contracts.iter().copied().filter(|&(_, ci)| gives(ci)).collect();
     scratch.touched.clear();
-    scratch.touched.extend(arms.contracts.iter().filter(|(_, ci)| gives(*ci)));
+    scratch.touched.extend(touched);
     // Without a contract, nothing is spent after death or the end of coverage: later years
     // add nothing (a contract may still pay or refund then, e.g. an undocumented failure's
     // instalments).
@@ -72,7 +93,9 @@ pub fn account(
         spend_until(zero, (&first, later.as_ref()), (course, valued_as), list);
         for (k, &(_, ci)) in scratch.touched.iter().enumerate() {
             let out = &mut contract_cells[k * cats..(k + 1) * cats];
-            contract_until(zero, ci, (&first, later.as_ref()), cut, key, out);
+            let walked = Walked { regimen: valued_as, course, coverage_end: first.coverage_end };
+            let lines = (&first, later.as_ref());
+            contract_until(zero, ci, (lines, walked), (cut, key), &mut scratch.stays, out);
         }
         for k in 0..=scratch.touched.len() {
             let arm = if k == 0 { arms.list } else { scratch.touched[k - 1].0 };
@@ -129,26 +152,32 @@ fn spend_until(
 
 /// A contract arm's difference from its list arm dated before `cut`, by category: the
 /// contracted drug's payments, refunds (cohort-level refunds are settled on the budget's
-/// annual totals instead) and administration.
+/// annual totals instead) and administration, on the line course and the courses in pathway
+/// states (`walked`, its view ending at the cut).
 fn contract_until(
     zero: &Prepared,
     ci: usize,
-    (first, later): (&PatientRecord, Option<&PatientRecord>),
-    cut: f64,
-    key: PatientKey,
+    ((first, later), walked): ((&PatientRecord, Option<&PatientRecord>), Walked<'_>),
+    (cut, key): (f64, PatientKey),
+    stays: &mut Vec<Stay>,
     out: &mut [f64],
 ) {
     out.fill(0.0);
     let contract = &zero.contracts[ci];
-    let Some(mut x) = covered_exposure(zero, ci, (first, later), &mut StartFactors::new()) else {
-        return;
-    };
-    x.documented = documented(contract, key);
-    // The records' coverage ends at the cut; a portable refund's horizon must end there too.
-    x.refund_horizon = x.refund_horizon.min(cut);
-    let assessment = zero.regimens[x.rec.regimen].assessment;
-    let list_pv = x.drug.price * x.list().0;
-    let cash = contracts::cash(contract, &x, assessment, &[]);
+    let mut starts = StartFactors::new();
+    let mut total = None;
+    if let Some(mut x) = covered_exposure(zero, ci, (first, later), &mut starts) {
+        x.documented = documented(contract, key);
+        // The records' coverage ends at the cut; a portable refund's horizon must end there too.
+        x.refund_horizon = x.refund_horizon.min(cut);
+        let assessment = zero.regimens[x.rec.regimen].assessment;
+        let list_pv = x.drug.price * x.list().0;
+        total = Some((contracts::cash(contract, &x, assessment, &[]), list_pv));
+    }
+    if contract.in_pathways {
+        pathway_cash(zero, (ci, key), walked, cut, (stays, &mut starts), &mut total);
+    }
+    let Some((cash, list_pv)) = total else { return };
     let cat = zero.categories();
     out[cat.drug(contract.drug)] += cash.paid - list_pv;
     out[cat.rebate(ci)] -= cash.refunded;

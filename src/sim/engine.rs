@@ -8,7 +8,10 @@
 use super::accumulator::{Line, LineSums, SampleSums, StateCounts};
 use super::budget;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
-use super::exposure::{StartFactors, covered_exposure, documented, exposure_from};
+use super::exposure::{
+    StartFactors, Walked, covered_exposure, documented, exposure_from, pathway_cash, pathway_units,
+};
+use super::pathway::Stay;
 use super::patient::{
     FIRST_LINE, LineDraws, LineProcesses, Tumour, course_into, coverage_end, pathway,
     second_line as second_line_of, treat, tumour, waited_course_into,
@@ -203,6 +206,10 @@ struct Layout {
     patients: u64,
     /// Per regimen: the contracts covering it.
     contracted: Vec<Vec<usize>>,
+    /// Per strategy: some contract arm covers a regimen given in a pathway state.
+    in_pathways: Vec<bool>,
+    /// The contracts covering a regimen given in a pathway state.
+    pathway_contracts: Vec<usize>,
     /// Per strategy: some contract arm charges every patient (fixed yearly administration).
     charges_all: Vec<bool>,
     /// Whether some regimen has a second line.
@@ -271,6 +278,13 @@ impl Layout {
             } else {
                 0
             },
+            pathway_contracts: (0..prep.contracts.len())
+                .filter(|&c| prep.contracts[c].in_pathways)
+                .collect(),
+            in_pathways: contract_arms
+                .iter()
+                .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].in_pathways))
+                .collect(),
             charges_all: contract_arms
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
@@ -348,6 +362,7 @@ fn simulate_chunk(
     let mut scratch = Scratch::new(prep);
     let mut starts = StartFactors::new();
     let mut walk = Vec::new();
+    let mut stays = Vec::new();
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
     let count_lines_of = layout.line_slots > 0;
     let mut walks = SharedWalks::new(prep, count_lines_of);
@@ -430,6 +445,13 @@ fn simulate_chunk(
                             }
                         }
                     }
+                    // ... including its courses in pathway states.
+                    for &ci in &layout.pathway_contracts {
+                        let walked =
+                            Walked { regimen: valued_as, course: valued, coverage_end: *covered };
+                        let scratch = (&mut stays, &mut starts);
+                        sums.comparator_units[ci] += pathway_units(prep, ci, walked, scratch);
+                    }
                 }
                 let lines = (rec, second);
                 let out = Settled {
@@ -439,8 +461,10 @@ fn simulate_chunk(
                     deferred: &mut deferred,
                     starts: &mut starts,
                     walk: &mut walk,
+                    stays: &mut stays,
                 };
-                *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, out);
+                let walked = Walked { regimen: valued_as, course: valued, coverage_end: *covered };
+                *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, walked, out);
                 if let Some(b) = &prep.budget
                     && (s == b.strategy || s == layout.comparator)
                 {
@@ -849,6 +873,8 @@ struct Settled<'a> {
     starts: &'a mut StartFactors,
     /// The calendar years of a cohort contract's paid cycles (see `paid_years`).
     walk: &'a mut Vec<(u32, u64)>,
+    /// The stays of the patient's walk after progression (courses in pathway states).
+    stays: &'a mut Vec<Stay>,
 }
 
 /// A treated patient's exposure to a drug with its list payments' present value per unit of
@@ -866,13 +892,14 @@ fn settle_contract_arms(
     s: usize,
     (patient, pk): (u64, PatientKey),
     (rec, second): (&PatientRecord, Option<&PatientRecord>),
+    course: Walked<'_>,
     out: Settled<'_>,
 ) -> bool {
-    let Settled { sums, deltas, open, deferred, starts, walk } = out;
+    let Settled { sums, deltas, open, deferred, starts, walk, stays } = out;
     let reached = |r: &PatientRecord| {
         r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
     };
-    let settled = reached(rec) || second.is_some_and(reached);
+    let settled = reached(rec) || second.is_some_and(reached) || layout.in_pathways[s];
     if layout.contract_arms[s].is_empty() || !(settled || layout.charges_all[s]) {
         return false;
     }
@@ -897,7 +924,77 @@ fn settle_contract_arms(
                 }),
             ));
         }
-        let Some((_, Some((x, list)))) = &mut cached else {
+        // The patient's cash under the contract and its list present value: its line course,
+        // then its courses in pathway states.
+        let mut total = None;
+        if let Some((_, Some((x, list)))) = &mut cached {
+            // The shared exposure is set up for this contract in place: a copy of it, made
+            // just after it was written, stalled on its stores.
+            let rec = x.rec;
+            x.documented = documented(contract, pk);
+            x.refund_horizon = if prep.portable { prep.horizon } else { rec.coverage_end };
+            x.placement = Placement::default();
+            let assessment = prep.regimens[rec.regimen].assessment;
+            let list = *list;
+            let list_pv = x.drug.price * list.0;
+            if let Kind::Cohort(terms) = &contract.kind {
+                let shape = (terms.population, terms.years);
+                x.placement = match placed {
+                    Some((same, at)) if same == shape => at,
+                    _ => {
+                        let at = terms.place(patient, layout.patients, arrival);
+                        let at = at.discounted(&prep.costs, &prep.manufacturer);
+                        placed = Some((shape, at));
+                        at
+                    }
+                };
+                // A cohort refund is the payer's, owed on its own past spend: it reaches the
+                // payer until the horizon whatever the member does.
+                x.refund_horizon = prep.horizon;
+                if layout.defer {
+                    let calendar = &mut sums.contracts[arm].calendar;
+                    let from = deferred.shares.len() as u32;
+                    let shares = &mut deferred.shares;
+                    if walked != Some((shape, contract.exposure)) {
+                        contracts::cohort::paid_years(terms.years, x.placement.entry, x, walk);
+                        walked = Some((shape, contract.exposure));
+                    }
+                    contracts::cohort::survey_and_share(
+                        terms,
+                        x,
+                        x.placement,
+                        walk,
+                        calendar,
+                        shares,
+                    );
+                    let tracked_until = contracts::cohort::tracked_until(terms, x);
+                    let treated = Open::Treated {
+                        row: (x.placement.population * terms.years as usize) as u32,
+                        paid: list,
+                        list_pv,
+                        admin: contracts::administration(contract, x, assessment, tracked_until),
+                        tracked_until,
+                        price: x.drug.price,
+                        shares: (from, deferred.shares.len() as u32),
+                    };
+                    open[arm] = Some(deferred.open(arm, ci, treated));
+                    // A placeholder: the difference is known when the settlement is.
+                    deltas[arm] = Some(0.0);
+                    continue;
+                }
+            }
+            let cash = contracts::cash(contract, x, assessment, &prep.cohort_fractions[arm]);
+            if !contract.in_pathways {
+                deltas[arm] = Some(post_cash(prep, (arm, ci), &cash, list_pv, sums));
+                continue;
+            }
+            total = Some((cash, list_pv));
+        }
+        if contract.in_pathways {
+            // Cohort-level kinds are refused on pathway states: no deferral here.
+            pathway_cash(prep, (ci, pk), course, f64::INFINITY, (stays, starts), &mut total);
+        }
+        let Some((cash, list_pv)) = total else {
             // Not treated with the drug: only a fixed yearly administration reaches the patient.
             let fixed = contract.admin_per_entrant;
             deltas[arm] = (fixed > 0.0).then(|| {
@@ -910,55 +1007,6 @@ fn settle_contract_arms(
             });
             continue;
         };
-        // The shared exposure is set up for this contract in place: a copy of it, made just
-        // after it was written, stalled on its stores.
-        let rec = x.rec;
-        x.documented = documented(contract, pk);
-        x.refund_horizon = if prep.portable { prep.horizon } else { rec.coverage_end };
-        x.placement = Placement::default();
-        let assessment = prep.regimens[rec.regimen].assessment;
-        let list = *list;
-        let list_pv = x.drug.price * list.0;
-        if let Kind::Cohort(terms) = &contract.kind {
-            let shape = (terms.population, terms.years);
-            x.placement = match placed {
-                Some((same, at)) if same == shape => at,
-                _ => {
-                    let at = terms.place(patient, layout.patients, arrival);
-                    let at = at.discounted(&prep.costs, &prep.manufacturer);
-                    placed = Some((shape, at));
-                    at
-                }
-            };
-            // A cohort refund is the payer's, owed on its own past spend: it reaches the payer
-            // until the horizon whatever the member does.
-            x.refund_horizon = prep.horizon;
-            if layout.defer {
-                let calendar = &mut sums.contracts[arm].calendar;
-                let from = deferred.shares.len() as u32;
-                let shares = &mut deferred.shares;
-                if walked != Some((shape, contract.exposure)) {
-                    contracts::cohort::paid_years(terms.years, x.placement.entry, x, walk);
-                    walked = Some((shape, contract.exposure));
-                }
-                contracts::cohort::survey_and_share(terms, x, x.placement, walk, calendar, shares);
-                let tracked_until = contracts::cohort::tracked_until(terms, x);
-                let treated = Open::Treated {
-                    row: (x.placement.population * terms.years as usize) as u32,
-                    paid: list,
-                    list_pv,
-                    admin: contracts::administration(contract, x, assessment, tracked_until),
-                    tracked_until,
-                    price: x.drug.price,
-                    shares: (from, deferred.shares.len() as u32),
-                };
-                open[arm] = Some(deferred.open(arm, ci, treated));
-                // A placeholder: the difference is known when the settlement is.
-                deltas[arm] = Some(0.0);
-                continue;
-            }
-        }
-        let cash = contracts::cash(contract, x, assessment, &prep.cohort_fractions[arm]);
         deltas[arm] = Some(post_cash(prep, (arm, ci), &cash, list_pv, sums));
     }
     true

@@ -2,12 +2,12 @@
 //! sees of the patient, built from a record and the prepared model. The engine and the budget
 //! view both settle contracts through it.
 
+use super::pathway::{Stay, pathway_of, walk};
 use super::prepared::Prepared;
 use crate::accounting::discount::cycles_before;
-use crate::accounting::record::PatientRecord;
-use crate::contracts::Exposure;
-use crate::contracts::PreparedContract;
+use crate::accounting::record::{Course, MAX_TESTS_RUN, PatientRecord};
 use crate::contracts::cohort::Placement;
+use crate::contracts::{self, Cash, Exposure, PreparedContract};
 use crate::rng::PatientKey;
 
 /// d(t0) at the payer's and the manufacturer's rates for the last treatment start asked for:
@@ -97,6 +97,133 @@ pub fn exposure_from<'a>(
 /// Whether the patient's failure would be documented under `contract`.
 #[inline]
 pub fn documented(contract: &PreparedContract, pk: PatientKey) -> bool {
+    documented_at(contract, pk, 0)
+}
+
+/// Whether the failure of a patient's course with draw index `index` would be documented
+/// under `contract` (0: the first or second line's; 1 + the transition count at the entry:
+/// a course given in a pathway state).
+#[inline]
+pub fn documented_at(contract: &PreparedContract, pk: PatientKey, index: u64) -> bool {
     contract.documentation_error == 0.0
-        || pk.uniform(contract.process, 0) >= contract.documentation_error
+        || pk.uniform(contract.process, index) >= contract.documentation_error
+}
+
+/// Each course of contract `c`'s drug given in a pathway state: every stay, in the walk after
+/// progression of `course` (valued as on regimen `regimen`), in a state whose regimen the
+/// contract covers, entered before the end of the payer's view `coverage_end` (and so alive).
+/// `each` gets the record a contract reads of the course and the stay's transition count:
+/// treatment starts at the entry and ends at the exit; progression is the first later entry
+/// into a state marked `progressed` (never, if none); death is the walk's. A state's regimen
+/// has no response or scans. `stays` is working space.
+pub fn pathway_courses(
+    prep: &Prepared,
+    c: usize,
+    (regimen, course): (usize, &Course),
+    coverage_end: f64,
+    stays: &mut Vec<Stay>,
+    mut each: impl FnMut(&PatientRecord, u64),
+) {
+    let Some(p) = pathway_of(prep, regimen) else { return };
+    if !(course.progression < prep.horizon && course.progression < course.death) {
+        return;
+    }
+    let contract = &prep.contracts[c];
+    stays.clear();
+    walk(prep, p, course.walker, course.progression, |s| stays.push(s));
+    for (i, stay) in stays.iter().enumerate() {
+        let Some(r) = p.states[stay.state].regimen else { continue };
+        if !contract.regimens.contains(&r) || stay.entry >= coverage_end {
+            continue;
+        }
+        let later = &stays[i + 1..];
+        let progression =
+            later.iter().find(|s| p.states[s.state].progressed).map_or(f64::INFINITY, |s| s.entry);
+        let rec = PatientRecord {
+            regimen: r,
+            course_regimen: r,
+            tests: [0; MAX_TESTS_RUN],
+            test_starts: [0.0; MAX_TESTS_RUN],
+            n_tests: 0,
+            bridging: None,
+            start: stay.entry,
+            treated: true,
+            detected_progression: progression,
+            observed_responder: false,
+            response_seen: f64::INFINITY,
+            responder: false,
+            progression,
+            death: course.death,
+            treatment_end: stay.exit,
+            adverse_events: 0,
+            coverage_end,
+            walker: course.walker,
+        };
+        each(&rec, stay.visit);
+    }
+}
+
+/// A patient's course after progression, as the courses in pathway states are read from it:
+/// the course, the regimen it is valued as on, and the end of the payer's view.
+#[derive(Clone, Copy)]
+pub struct Walked<'a> {
+    pub regimen: usize,
+    pub course: &'a Course,
+    pub coverage_end: f64,
+}
+
+/// Settle contract `c` (a per-patient kind) on each of the patient's courses in pathway
+/// states (see [`pathway_courses`]), adding each course's cash and list present value to
+/// `total` (the patient's line course, if settled). Each course is settled on its own (a
+/// money-back cap applies per course); the per-patient administration is charged once, with
+/// the patient's first course. Refunds due at or after `refund_cut` are not counted (the
+/// budget view's cut).
+pub fn pathway_cash(
+    prep: &Prepared,
+    (c, pk): (usize, PatientKey),
+    walked: Walked<'_>,
+    refund_cut: f64,
+    (stays, starts): (&mut Vec<Stay>, &mut StartFactors),
+    total: &mut Option<(Cash, f64)>,
+) {
+    let contract = &prep.contracts[c];
+    let Walked { regimen, course, coverage_end } = walked;
+    pathway_courses(prep, c, (regimen, course), coverage_end, stays, |rec, visit| {
+        let documented = documented_at(contract, pk, 1 + visit);
+        let Some(mut x) = exposure_from(prep, rec, contract.drug, documented, starts) else {
+            return;
+        };
+        x.refund_horizon = x.refund_horizon.min(refund_cut);
+        let s = contracts::settle(&contract.kind, &x, &[]);
+        let admin = if total.is_none() {
+            contracts::administration(contract, &x, None, s.tracked_until)
+        } else {
+            0.0
+        };
+        let cash = contracts::in_money(contract, x.drug.price, admin, &s);
+        let list_pv = x.drug.price * x.list().0;
+        *total = Some(match *total {
+            Some((sum, list)) => (sum.plus(cash), list + list_pv),
+            None => (cash, list_pv),
+        });
+    });
+}
+
+/// Σ over the patient's courses in pathway states covered by contract `c` of the list
+/// payments' present value per unit of price (the comparator's ∂cost/∂price).
+pub fn pathway_units(
+    prep: &Prepared,
+    c: usize,
+    walked: Walked<'_>,
+    (stays, starts): (&mut Vec<Stay>, &mut StartFactors),
+) -> f64 {
+    let drug = prep.contracts[c].drug;
+    let mut units = 0.0;
+    let Walked { regimen, course, coverage_end } = walked;
+    pathway_courses(prep, c, (regimen, course), coverage_end, stays, |rec, _| {
+        if let Some(x) = exposure_from(prep, rec, drug, true, starts) {
+            units += x.list().0;
+        }
+    });
+    units
 }

@@ -44,6 +44,8 @@ pub struct PreparedState {
     pub regimen: Option<usize>,
     /// A test state's test and where its result leads (see [`crate::model::StateTest`]).
     pub test: Option<crate::model::StateTest>,
+    /// Entering the state is progression (for contracts on courses given in states).
+    pub progressed: bool,
     pub exits: Vec<PreparedExit>,
 }
 
@@ -95,6 +97,7 @@ pub fn prepare(
                 after_entry: s.after_entry.map(|(c, d)| (v(c), v(d))),
                 regimen: s.regimen,
                 test: s.test.clone(),
+                progressed: s.progressed,
                 exits,
             });
         }

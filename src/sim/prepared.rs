@@ -612,6 +612,10 @@ fn prepare_contract(model: &Model, c: &crate::model::Contract, values: &[f64]) -
         drug: c.drug,
         regimens: c.regimens.clone(),
         exposure: model.contracts.iter().position(same).unwrap_or(0),
+        in_pathways: model
+            .pathways
+            .iter()
+            .any(|p| p.states.iter().any(|s| s.regimen.is_some_and(|g| c.regimens.contains(&g)))),
         kind: c.kind.map(&|s: &Slot| v(*s)),
         admin_per_patient: v(c.admin_per_patient),
         admin_per_assessment: v(c.admin_per_assessment),

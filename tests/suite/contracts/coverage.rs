@@ -1,7 +1,8 @@
 //! A contract covers the regimens it names (`regimens = [...]`): its drug given in another
 //! regimen, at that regimen's own price, stays outside the contract, exactly as if it were
 //! another drug; the threshold price is the drug's price in the covered regimens; a drug given
-//! in pathway states (crossover at progression) is paid there, outside the contract.
+//! in pathway states (crossover at progression) is paid there, outside the contract, unless
+//! the contract names the state's regimen too.
 
 use crate::support::{simulate, try_load};
 use vbpsim::workflow::run::RunOptions;
@@ -207,7 +208,8 @@ fn crossover(drug: &str, regimens: bool) -> Vec<String> {
 /// Crossover: the first-line drug given again in a pathway state, at its own price there, is
 /// paid outside a contract covering the first lines, exactly as another drug would be; the
 /// discount takes 20 % off the covered spend alone. Without `regimens` the contract is refused
-/// (it could not say whether it covers the pathway state).
+/// (it could not say whether it covers the pathway state); naming the state's regimen covers
+/// its courses.
 #[test]
 fn a_drug_given_again_in_a_pathway_state_is_paid_outside_the_contract() {
     let (s, again) = simulate(PATHWAY, &crossover("first_drug", true), &RunOptions::default());
@@ -231,23 +233,28 @@ fn a_drug_given_again_in_a_pathway_state_is_paid_outside_the_contract() {
     };
     assert!(err.contains("expected the regimens the contract covers to be named"), "{err}");
     assert!(err.contains("state `second_line` of pathway `reset`"), "{err}");
-    // A covered first line that is also a pathway state's regimen: its use there would escape
-    // the contract while the threshold price search moved its price.
+    // A covered first line that is also a pathway state's regimen: each stay in the state is a
+    // course the contract settles too, and the discount still takes 20 % of every covered
+    // payment (tests/suite/contracts/pathway_courses.rs has the closed forms).
     let mut sets = crossover("first_drug", true);
     sets.push(r#"pathways.forward.states = [{ name = "second_line", utility = 0.7, regimen = "first_forward" }]"#.into());
-    let err = refusal(try_load(PATHWAY, &sets));
-    assert!(
-        err.contains(
-            "found `first_forward`, also the regimen of state `second_line` of pathway `forward`"
-        ),
-        "{err}"
-    );
-    assert!(err.contains("contracts[0].regimens"), "{err}");
-    // A treatment given only in pathway states is outside contracts.
+    let (_, both) = simulate(PATHWAY, &sets, &RunOptions::default());
+    let forward = |sim: &Simulation| {
+        let row = sim.contracts.iter().find(|k| sim.arms[k.arm].strategy == 1);
+        row.map(|k| (k.list_spend, k.paid)).unwrap()
+    };
+    let ((list, paid), (first_only, _)) = (forward(&both), forward(&again));
+    assert!((paid - 0.8 * list).abs() <= 1e-12 * list, "paid {paid} vs 0.8 × {list}");
+    assert!(list > first_only, "the state's courses add covered spend: {list} vs {first_only}");
+    // A treatment given only in pathway states can be covered: each strategy reaching the
+    // state gets the contract's arm.
     let mut sets = crossover("first_drug", false);
     sets[2] = r#"contracts = [{ name = "disc", drug = "first_drug", kind = "discount", discount = 0.2, regimens = ["docetaxel"] }]"#.into();
-    let err = refusal(try_load(PATHWAY, &sets));
-    assert!(err.contains("a treatment given only in pathway states"), "{err}");
+    let (_, later) = simulate(PATHWAY, &sets, &RunOptions::default());
+    assert_eq!(later.contracts.len(), 2, "one discount arm per strategy");
+    for k in &later.contracts {
+        assert!(k.list_spend > 0.0 && (k.paid - 0.8 * k.list_spend).abs() <= 1e-12 * k.paid);
+    }
 }
 
 /// The bundled default scenario, whose comparator gives osimertinib again after chemotherapy.

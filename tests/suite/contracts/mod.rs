@@ -13,6 +13,7 @@ mod hand;
 mod kinds;
 mod monte_carlo;
 mod observation;
+mod pathway_courses;
 mod threshold_price;
 mod variants;
 

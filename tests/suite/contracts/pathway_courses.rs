@@ -1,0 +1,319 @@
+//! Contracts on a drug given in a pathway state: each stay in the state is a course, settled
+//! from its entry, its progression the next entry into a state marked `progressed`. Closed
+//! forms of the comparator's crossover courses (pathway_courses.toml: exponential first line,
+//! then x in state `x_course` until progression or death, the horizon cutting courses), the
+//! threshold price moving the crossover's price with the first line's, a course entered again
+//! (administration once per patient), and the refusals.
+
+use super::MONTH;
+use crate::support::{simulate, try_load};
+use vbpsim::analysis::contracts::{ContractRow, ThresholdPrice};
+use vbpsim::scenario::Scenario;
+use vbpsim::workflow::run::{RunOptions, Simulation};
+
+const FIXTURE: &str = "contracts/pathway_courses.toml";
+const PATIENTS: f64 = 200_000.0;
+
+/// The fixture's numbers, per year.
+struct Model {
+    /// First-line (chemotherapy) progression and death before progression.
+    mu: f64,
+    delta: f64,
+    /// Out of `x_course`: to `progressed_again` and to death.
+    a: f64,
+    b: f64,
+    /// ln(1 + cost discount rate).
+    rho: f64,
+    cycle: f64,
+    max_cycles: usize,
+    price: f64,
+    horizon: f64,
+    window: f64,
+}
+
+fn model() -> Model {
+    Model {
+        mu: 0.1 * 12.0,
+        delta: 0.01 * 12.0,
+        a: 0.08 * 12.0,
+        b: 0.03 * 12.0,
+        rho: 1.04f64.ln(),
+        cycle: 28.0 / 365.25,
+        max_cycles: 12,
+        price: 5000.0,
+        horizon: 3.0,
+        window: 4.0 * MONTH,
+    }
+}
+
+impl Model {
+    /// E[e^{−mρP}; P < D₁, P < x]: progression P (rate μ) before first-line death (rate δ) and
+    /// before x, discounted m times.
+    fn g(&self, m: f64, x: f64) -> f64 {
+        if x <= 0.0 {
+            return 0.0;
+        }
+        let k = self.mu + self.delta + m * self.rho;
+        self.mu / k * (1.0 - (-k * x).exp())
+    }
+
+    /// The first (m = 1) or second (m = 2) moment of the list payments of a course of x in
+    /// `x_course` with at most `cap` paid cycles: cycle k is paid at P + k·cycle if the patient
+    /// is still in the state (rate a + b out) and before the horizon.
+    fn list_moment(&self, m: u32, cap: usize) -> f64 {
+        let c = self.cycle;
+        let out = self.a + self.b;
+        let ks: Vec<usize> = (0..cap).filter(|&k| (k as f64) * c < self.horizon).collect();
+        let p = self.price.powi(m as i32);
+        if m == 1 {
+            return p * ks
+                .iter()
+                .map(|&k| {
+                    let t = k as f64 * c;
+                    (-(self.rho + out) * t).exp() * self.g(1.0, self.horizon - t)
+                })
+                .sum::<f64>();
+        }
+        let mut sum = 0.0;
+        for &k in &ks {
+            for &j in &ks {
+                let last = k.max(j) as f64 * c;
+                let both = (k + j) as f64 * c;
+                sum += (-self.rho * both - out * last).exp() * self.g(2.0, self.horizon - last);
+            }
+        }
+        p * sum
+    }
+
+    /// ∫_lo^hi a·e^{−(a+b+mρ)t}·E[e^{−mρP}; P < D₁, P < H − t] dt: leaving for
+    /// `progressed_again` at t after entry, before the horizon, discounted m times.
+    fn to_progression(&self, m: f64, (lo, hi): (f64, f64)) -> f64 {
+        let beta = self.a + self.b + m * self.rho;
+        let gamma = self.mu + self.delta + m * self.rho;
+        let h = self.horizon;
+        let plain = ((-beta * lo).exp() - (-beta * hi).exp()) / beta;
+        // ∫_lo^hi e^{(γ−β)t} dt, also where γ = β (the fixture's μ + δ = a + b).
+        let d = gamma - beta;
+        let grows = if d == 0.0 { hi - lo } else { (d * lo).exp() * (d * (hi - lo)).exp_m1() / d };
+        let cut = (-gamma * h).exp() * grows;
+        self.a * self.mu / gamma * (plain - cut)
+    }
+
+    /// The first or second moment of the money-back refund: every payment made (⌈T/cycle⌉
+    /// cycles, at most the cap) refunded at progression T after entry, if T < window.
+    fn refund_moment(&self, m: u32) -> f64 {
+        let c = self.cycle;
+        let mut sum = 0.0;
+        let mut n = 1;
+        while (n - 1) as f64 * c < self.window {
+            let piece = ((n - 1) as f64 * c, (n as f64 * c).min(self.window));
+            let paid = n.min(self.max_cycles) as f64 * self.price;
+            sum += paid.powi(m as i32) * self.to_progression(f64::from(m), piece);
+            n += 1;
+        }
+        sum
+    }
+}
+
+/// Mean and standard error of a per-patient amount from its first two moments.
+fn within(found: f64, (mean, second): (f64, f64), what: &str) {
+    let se = ((second - mean * mean).max(0.0) / PATIENTS).sqrt();
+    assert!(
+        (found - mean).abs() <= 4.0 * se,
+        "{what}: {found} vs closed form {mean} (4 × MCSE = {})",
+        4.0 * se
+    );
+}
+
+fn row<'a>(s: &Scenario, sim: &'a Simulation, strategy: &str, contract: &str) -> &'a ContractRow {
+    let m = &s.model;
+    sim.contracts
+        .iter()
+        .find(|r| {
+            m.strategies[sim.arms[r.arm].strategy].name == strategy
+                && m.contracts[r.contract].name == contract
+        })
+        .unwrap_or_else(|| panic!("no row {strategy}/{contract}"))
+}
+
+/// The mean cost of drug `drug` in the list arm of `strategy`.
+fn drug_spend(s: &Scenario, sim: &Simulation, strategy: &str, drug: &str) -> f64 {
+    let m = &s.model;
+    let d = m.drugs.iter().position(|x| x == drug).unwrap();
+    let arm = (sim.arms.iter())
+        .position(|a| a.contract.is_none() && m.strategies[a.strategy].name == strategy)
+        .unwrap();
+    sim.summary[arm].categories[1 + d]
+}
+
+#[test]
+fn courses_in_a_pathway_state_settle_as_closed_forms_say() {
+    let m = model();
+    let (s, sim) = simulate(FIXTURE, &[], &RunOptions::default());
+    let list = (m.list_moment(1, m.max_cycles), m.list_moment(2, m.max_cycles));
+    // Everyone who progresses before the horizon starts a course at once.
+    let treated = m.g(0.0, m.horizon);
+    let lst = row(&s, &sim, "chemo_first", "lst");
+    let se = (treated * (1.0 - treated) / PATIENTS).sqrt();
+    assert!((lst.treated_share - treated).abs() <= 4.0 * se, "{} vs {treated}", lst.treated_share);
+    within(lst.list_spend, list, "list spend of the crossover courses");
+    assert_eq!(lst.paid, lst.list_spend);
+    // The same payments as the list arm posts for the state's drug, by another path.
+    let posted = drug_spend(&s, &sim, "chemo_first", "x");
+    assert!((posted - lst.list_spend).abs() <= 1e-12 * posted, "{posted} vs {}", lst.list_spend);
+
+    let disc = row(&s, &sim, "chemo_first", "disc");
+    within(disc.paid, (0.8 * list.0, 0.64 * list.1), "discounted payments");
+    assert!((disc.paid - 0.8 * disc.list_spend).abs() <= 1e-12 * disc.paid);
+    // Administration at the course's start, d(P).
+    within(disc.admin, (100.0 * m.g(1.0, m.horizon), 1e4 * m.g(2.0, m.horizon)), "admin");
+
+    let mb = row(&s, &sim, "chemo_first", "mb");
+    within(mb.refunds, (m.refund_moment(1), m.refund_moment(2)), "money-back refunds");
+    let triggered = m.to_progression(0.0, (0.0, m.window));
+    let found = mb.triggered_share.unwrap() * mb.treated_share;
+    let se = (triggered * (1.0 - triggered) / PATIENTS).sqrt();
+    assert!((found - triggered).abs() <= 4.0 * se, "triggered {found} vs {triggered}");
+
+    let dcap = row(&s, &sim, "chemo_first", "dcap");
+    within(dcap.paid, (m.list_moment(1, 3), m.list_moment(2, 3)), "duration-capped payments");
+}
+
+/// The threshold price moves x's price in both regimens the contract covers: put back into
+/// both, the first-line arm's ICER against the comparator (whose crossover pays it too) is λ.
+#[test]
+fn the_threshold_price_moves_the_crossover_price_too() {
+    let (_, base) =
+        simulate(FIXTURE, &["scenario.patients = 20000".into()], &RunOptions::default());
+    let (s, _) = simulate(FIXTURE, &["scenario.patients = 20000".into()], &RunOptions::default());
+    for name in ["lst", "disc", "mb"] {
+        let k = row(&s, &base, "x_first", name);
+        let ThresholdPrice::At(price) = k.threshold_price[0] else {
+            panic!("{name}: {:?}", k.threshold_price[0]);
+        };
+        let drug = |regimen: &str| {
+            format!(
+                r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = 12 }}]"#
+            )
+        };
+        let sets = ["scenario.patients = 20000".into(), drug("x_first"), drug("x_later")];
+        let (s2, at) = simulate(FIXTURE, &sets, &RunOptions::default());
+        let arm = row(&s2, &at, "x_first", name).arm;
+        let icer = at.summary[arm].icer.unwrap();
+        assert!((icer - 100_000.0).abs() <= 1e-6 * 100_000.0, "{name}: ICER {icer} at {price}");
+    }
+}
+
+/// A course entered again (a treatment break in between) is a new course; the patient is
+/// treated once and pays the per-patient administration once, at the first course.
+#[test]
+fn a_course_entered_again_is_settled_again_with_administration_once() {
+    let sets: Vec<String> = vec![
+        r#"pathways.crossover.states = [{ name = "x_course", utility = 0.7, regimen = "x_later" }, { name = "progressed_again", utility = 0.5, progressed = true }, { name = "break", utility = 0.7 }]"#.into(),
+        r#"pathways.crossover.transitions = [{ from = "x_course", to = "progressed_again", time = { dist = "exponential", rate = "0.08 per month" } }, { from = "x_course", to = "death", time = { dist = "exponential", rate = "0.03 per month" } }, { from = "x_course", to = "break", time = { dist = "exponential", rate = "0.1 per month" } }, { from = "break", to = "x_course", time = { dist = "exponential", rate = "0.3 per month" } }, { from = "break", to = "death", time = { dist = "exponential", rate = "0.02 per month" } }, { from = "progressed_again", to = "death", time = { dist = "exponential", rate = "0.1 per month" } }]"#.into(),
+    ];
+    let m = model();
+    let (s, sim) = simulate(FIXTURE, &sets, &RunOptions::default());
+    let (_, once) = simulate(FIXTURE, &[], &RunOptions::default());
+    let disc = row(&s, &sim, "chemo_first", "disc");
+    // The same patients start a first course (the walk's start state, entered at P).
+    assert_eq!(disc.treated_share, row(&s, &once, "chemo_first", "disc").treated_share);
+    within(disc.admin, (100.0 * m.g(1.0, m.horizon), 1e4 * m.g(2.0, m.horizon)), "admin");
+    assert!((disc.paid - 0.8 * disc.list_spend).abs() <= 1e-12 * disc.paid);
+    let posted = drug_spend(&s, &sim, "chemo_first", "x");
+    assert!((posted - disc.list_spend).abs() <= 1e-12 * posted, "{posted} vs {}", disc.list_spend);
+    // Later courses add spend: more than the single-course model's list spend by far more
+    // than its noise.
+    let single = m.list_moment(1, m.max_cycles);
+    assert!(disc.list_spend > 1.1 * single, "{} vs {single}", disc.list_spend);
+}
+
+fn refusal(sets: &[String]) -> String {
+    match try_load(FIXTURE, sets) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted: {sets:?}"),
+    }
+}
+
+/// Kinds a course in a pathway state cannot settle are refused where the coverage is named,
+/// and so is a contract reading a progression no state marks.
+#[test]
+fn contracts_a_pathway_course_cannot_settle_are_refused_with_their_location() {
+    let contract = |kind: &str| {
+        vec![format!(
+            r#"contracts = [{{ name = "k", drug = "x", regimens = ["x_first", "x_later"], {kind} }}]"#
+        )]
+    };
+    let err =
+        refusal(&contract(r#"kind = "response_rebate", assess_at = "12 weeks", refund = 0.5"#));
+    assert!(err.contains("found `response_rebate` covering `x_later`, the regimen of state `x_course` of pathway `crossover`"), "{err}");
+    assert!(err.contains("contracts[4].regimens"), "{err}");
+    let err = refusal(&contract(r#"kind = "payment_at_result", assess_at = "12 weeks""#));
+    assert!(err.contains("no response assessment"), "{err}");
+    let mut cohort = contract(r#"kind = "expenditure_cap", cap = 100000, years = 2"#);
+    cohort.push("payer.population = 100".into());
+    let err = refusal(&cohort);
+    assert!(err.contains("(cohort-level) covering `x_later`"), "{err}");
+    // Progression on x_course is entering progressed_again: unmarked, nothing is progression.
+    let mut unmarked = contract(
+        r#"kind = "money_back", failure = "progression", window = "4 months", refund = 1"#,
+    );
+    unmarked.push(r#"pathways.crossover.states = [{ name = "x_course", utility = 0.7, regimen = "x_later" }, { name = "progressed_again", utility = 0.5, progressed = false }]"#.into());
+    let err = refusal(&unmarked);
+    assert!(
+        err.contains("expected a state marked `progressed = true` reachable from state `x_course` of pathway `crossover`"),
+        "{err}"
+    );
+    // ... but a failure on death alone needs no mark (the fixture's own `mb` made one too).
+    unmarked[0] = r#"contracts.mb.failure = "death""#.into();
+    assert!(try_load(FIXTURE, &unmarked).is_ok());
+    // A contract that does not name its regimens cannot cover a state's drug by default.
+    let err = refusal(&[
+        r#"contracts = [{ name = "k", drug = "x", kind = "discount", discount = 0.1 }]"#.into(),
+    ]);
+    assert!(err.contains("expected the regimens the contract covers to be named"), "{err}");
+    // `progressed` is true or false.
+    let err = refusal(&[
+        r#"pathways.after_x.states = [{ name = "post", utility = 0.5, progressed = "yes" }]"#
+            .into(),
+    ]);
+    assert!(err.contains("expected true or false"), "{err}");
+}
+
+/// The budget impact settles the crossover's courses too (the comparator's world is under the
+/// same contract): a 20 % discount on x in both regimens gives, year by year, the drug spend of
+/// x listed at 80 % of its price.
+#[test]
+fn the_budget_impact_settles_courses_in_pathway_states() {
+    let budget = |price: f64| -> Vec<String> {
+        let drug = |regimen: &str| {
+            format!(
+                r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = 12 }}]"#
+            )
+        };
+        vec![
+            "scenario.patients = 20000".into(),
+            r#"budget_impact = { strategy = "x_first", years = 3, incident = 1000, uptake = [0.3, 0.5, 0.7] }"#.into(),
+            drug("x_first"),
+            drug("x_later"),
+        ]
+    };
+    let (s, discounted) = simulate(FIXTURE, &budget(5000.0), &RunOptions::default());
+    let (_, cheaper) = simulate(FIXTURE, &budget(4000.0), &RunOptions::default());
+    let x = 1 + s.model.drugs.iter().position(|d| d == "x").unwrap();
+    let contract = |name: &str| s.model.contracts.iter().position(|c| c.name == name);
+    let rows = |sim: &Simulation, name: &str| -> Vec<(usize, f64, f64)> {
+        let rows =
+            sim.budget.iter().filter(|r| r.category == Some(x) && r.contract == contract(name));
+        rows.map(|r| (r.year, r.with, r.without)).collect()
+    };
+    let (a, b) = (rows(&discounted, "disc"), rows(&cheaper, "lst"));
+    assert_eq!(a.len(), 3);
+    assert_eq!(a.len(), b.len());
+    for ((year, with, without), (_, with_b, without_b)) in a.iter().zip(&b) {
+        assert!(*without > 0.0, "year {year}: the comparator's crossover buys x");
+        for (p, q, what) in [(with, with_b, "with"), (without, without_b, "without")] {
+            assert!((p - q).abs() <= 1e-9 * q.abs(), "year {year}, {what}: {p} vs {q}");
+        }
+    }
+}
