@@ -197,6 +197,9 @@ fn pathway(o: &mut String, m: &Model, p: &Pathway) {
         if s.exits.is_empty() && s.test.is_none() {
             extras += ", absorbing";
         }
+        if s.progressed {
+            extras += ", entry is progression (for contracts on earlier states' courses)";
+        }
         let _ = writeln!(
             o,
             "               state {}: utility {}, cost {} per year{extras}",

@@ -150,6 +150,14 @@ fn drug_spend(s: &Scenario, sim: &Simulation, strategy: &str, drug: &str) -> f64
 fn courses_in_a_pathway_state_settle_as_closed_forms_say() {
     let m = model();
     let (s, sim) = simulate(FIXTURE, &[], &RunOptions::default());
+    // `vbpsim check` shows where progression is read, and what the contracts cover.
+    let summary = vbpsim::scenario::describe::summary(&s);
+    assert!(
+        summary
+            .contains("state progressed_again: utility 0.5, cost 0 per year, entry is progression"),
+        "{summary}"
+    );
+    assert!(summary.contains("mb: money_back on x in x_first, x_later (2 arms)"), "{summary}");
     let list = (m.list_moment(1, m.max_cycles), m.list_moment(2, m.max_cycles));
     // Everyone who progresses before the horizon starts a course at once.
     let treated = m.g(0.0, m.horizon);
@@ -314,6 +322,50 @@ fn the_budget_impact_settles_courses_in_pathway_states() {
         assert!(*without > 0.0, "year {year}: the comparator's crossover buys x");
         for (p, q, what) in [(with, with_b, "with"), (without, without_b, "without")] {
             assert!((p - q).abs() <= 1e-9 * q.abs(), "year {year}, {what}: {p} vs {q}");
+        }
+    }
+}
+
+/// The threshold-price search of a capped money-back (re-simulating the same patients) gives
+/// what the linear formula gives for the same contract without its cap, when the cap never
+/// binds: the same status for every arm and threshold, and the same price, also where the
+/// comparator's crossover buys more of the covered drug than the arm (its incremental cost
+/// falls with the price) and for the comparator's own contract arm.
+#[test]
+fn the_capped_search_agrees_with_the_linear_formula_when_the_cap_never_binds() {
+    let base: Vec<String> = vec![
+        "scenario.patients = 20000".into(),
+        "scenario.thresholds = [50000, 100000, 300000]".into(),
+        "contracts.mb.admin = { per_patient = 50 }".into(),
+    ];
+    // x first for two cycles only: the comparator's crossover buys more x than the arm.
+    let shorter = r#"regimens.x_first.drugs = [{ name = "x", price = 5000, cycle = "28 days", max_cycles = 2 }]"#;
+    for extra in [None, Some(shorter)] {
+        let mut linear = base.clone();
+        linear.extend(extra.map(String::from));
+        let mut capped = linear.clone();
+        capped.push("contracts.mb.cap = 1e12".into());
+        let (s, a) = simulate(FIXTURE, &linear, &RunOptions::default());
+        let (_, b) = simulate(FIXTURE, &capped, &RunOptions::default());
+        let mut statuses = Vec::new();
+        for strategy in ["chemo_first", "x_first"] {
+            let (x, y) = (row(&s, &a, strategy, "mb"), row(&s, &b, strategy, "mb"));
+            for (p, q) in x.threshold_price.iter().zip(&y.threshold_price) {
+                statuses.push(p.status());
+                match (p, q) {
+                    (ThresholdPrice::At(p), ThresholdPrice::At(q)) => {
+                        assert!((p - q).abs() <= 1e-6 * p, "{strategy}: {p} vs {q}")
+                    }
+                    _ => assert_eq!(p, q, "{strategy} ({extra:?})"),
+                }
+            }
+        }
+        // The comparator's own arm: refunds only lower its cost as the price rises.
+        assert_eq!(statuses[0], "cost_does_not_rise_with_price");
+        if extra.is_none() {
+            assert!(statuses.contains(&"price"), "{statuses:?}");
+        } else {
+            assert!(statuses[3..].iter().all(|s| *s == "cost_does_not_rise_with_price"));
         }
     }
 }
