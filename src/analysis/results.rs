@@ -214,6 +214,8 @@ pub struct BaseCase {
     pub survival: Vec<SurvivalCurves>,
     /// Every strategy's lines of therapy.
     pub lines: Vec<super::lines::LineRow>,
+    /// Warnings about the base case's simulation (kept whatever the PSA adds).
+    pub warnings: Vec<String>,
 }
 
 /// A run's results.
@@ -243,8 +245,11 @@ pub struct Results {
     pub budget_bands: Vec<BudgetBand>,
     /// The budget impact in one line (`None` without budget impact).
     pub budget_headline: Option<BudgetHeadline>,
-    /// Warnings about the results (printed and recorded in run.json).
+    /// Warnings about the results (printed and recorded in run.json): the base case's, then
+    /// the PSA's.
     pub warnings: Vec<String>,
+    /// The base case's warnings (see [`BaseCase::warnings`]).
+    pub base_warnings: Vec<String>,
     /// Whether the folder gets psa.csv, the table of every sample's arms: with PSA samples, up
     /// to [`PSA_TABLE_MOST_SAMPLES`] of them, or more when asked for
     /// ([`Results::keep_psa_table`]); a warning says why it is missing.
@@ -278,7 +283,17 @@ impl Results {
         psa: Vec<PsaSample>,
         (patients, seed): (u64, u64),
     ) -> Results {
-        let BaseCase { arms, summary, contracts, cohort, partners, budget, survival, lines } = base;
+        let BaseCase {
+            arms,
+            summary,
+            contracts,
+            cohort,
+            partners,
+            budget,
+            survival,
+            lines,
+            warnings,
+        } = base;
         let mut r = Results {
             // Computed, with the rest of the PSA's analyses, by `set_psa` below.
             decision: Decision { basis: Basis::BaseCase, sets: Vec::new() },
@@ -297,6 +312,7 @@ impl Results {
             psa_summary: Vec::new(),
             budget_bands: Vec::new(),
             warnings: Vec::new(),
+            base_warnings: warnings,
             psa_table: false,
             patients,
             seed,
@@ -444,7 +460,8 @@ impl Results {
         self.prob_ce = prob_ce(model, &self.summary, &self.psa);
         self.psa_summary = psa_summary(model, &self.summary, &self.psa);
         self.budget_bands = budget_bands(&self.budget, &self.psa);
-        self.warnings = psa_warnings(model, &self.arms, &self.psa);
+        self.warnings = self.base_warnings.clone();
+        self.warnings.extend(psa_warnings(model, &self.arms, &self.psa));
         self.psa_table = !self.psa.is_empty();
         if self.psa.len() > PSA_TABLE_MOST_SAMPLES {
             self.psa_table = false;

@@ -15,7 +15,8 @@ use crate::model::{Clock, Model, Slot, Target};
 use crate::rng::Process;
 use crate::survival::{DistributionError, TimeToEvent};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Identities of prepared pathways: a walk remembered for one set of numbers is never replayed
 /// for another (a PSA sample's pathways get a new identity; clones of one set keep it).
@@ -30,6 +31,16 @@ pub struct PreparedPathway {
     pub first_slot: usize,
     /// Which set of numbers these are, for the walk memo.
     generation: u64,
+    /// Set when a walk made the most transitions allowed ([`MAX_TRANSITIONS`]) before the
+    /// horizon: the run warns (shared by the clones of one set of numbers).
+    capped: Arc<AtomicBool>,
+}
+
+impl PreparedPathway {
+    /// Whether some patient's walk stopped at [`MAX_TRANSITIONS`] before the horizon.
+    pub fn reached_the_transition_limit(&self) -> bool {
+        self.capped.load(Ordering::Relaxed)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -102,7 +113,8 @@ pub fn prepare(
             });
         }
         let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
-        out.push(PreparedPathway { start: p.start, first_slot, states, generation });
+        let capped = Arc::new(AtomicBool::new(false));
+        out.push(PreparedPathway { start: p.start, first_slot, states, generation, capped });
         first_slot += p.states.len();
     }
     Ok(out)
@@ -252,6 +264,7 @@ fn draw_walk(
         }
     }
     // The last transition allowed was made: the patient stays in the state reached.
+    p.capped.store(true, Ordering::Relaxed);
     stay(Stay { state, entry, exit: f64::INFINITY, visit: MAX_TRANSITIONS });
     f64::INFINITY
 }

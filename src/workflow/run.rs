@@ -125,6 +125,7 @@ pub fn simulate_resuming(
         budget: budget_rows(model, &prep, &sums),
         survival: survival_curves(&sums),
         lines: crate::analysis::lines::line_rows(model, &sums),
+        warnings: transition_limit_warnings(model, &prep),
         arms: prep.arms.clone(),
         summary,
         contracts,
@@ -230,6 +231,22 @@ pub fn with_psa(
 ) -> Simulation {
     sim.results.set_psa(model, psa);
     sim
+}
+
+/// A warning per pathway in which some patient of the base case made the most transitions a
+/// walk allows before the horizon (they stay in the state reached: their later course is
+/// lost).
+fn transition_limit_warnings(model: &crate::model::Model, prep: &Prepared) -> Vec<String> {
+    let limit = crate::model::pathway::MAX_TRANSITIONS;
+    (model.pathways.iter().zip(&prep.pathways))
+        .filter(|(_, p)| p.reached_the_transition_limit())
+        .map(|(m, _)| {
+            format!(
+                "pathway `{}`: some patients made {limit} transitions, the most a walk allows, before the horizon; each stays in the state reached until the horizon, so their later course is not modelled: a cycle of states that turns this fast (a re-biopsy loop, say) needs a faster way out",
+                m.name
+            )
+        })
+        .collect()
 }
 
 /// Arm summaries and contract rows of a base-case simulation at `values` (`prep` built from

@@ -665,3 +665,29 @@ fn bad_test_states_are_refused_with_their_location() {
     );
     assert!(err.contains("expected a biomarker test `rebiopsy` reads, found `U`"), "{err}");
 }
+
+/// A cycle of states that turns faster than the horizon allows (a two-state loop a few
+/// hours per turn) stops walks at the limit of 1,000 transitions: the run says so, once per
+/// pathway, in its warnings (console, run.json); a pathway that ends normally does not.
+#[test]
+fn walks_stopped_at_the_transition_limit_are_warned_about() {
+    let options = RunOptions { samples: Some(0), ..RunOptions::default() };
+    let quick = ["scenario.patients = 2000".to_string()];
+    let sim = run(&load(FIXTURE, &quick), &options);
+    assert!(sim.warnings.iter().all(|w| !w.contains("transitions")), "{:?}", sim.warnings);
+    let mut sets = quick.to_vec();
+    sets.push(r#"pathways = [{ name = "loop", start = "a", states = [{ name = "a", utility = 0.5 }, { name = "b", utility = 0.5 }], transitions = [{ from = "a", to = "b", time = { dist = "exponential", rate = "2 per day" } }, { from = "b", to = "a", time = { dist = "exponential", rate = "2 per day" } }, { from = "a", to = "death", time = { dist = "exponential", rate = "0.01 per month" } }] }]"#.into());
+    sets.push(r#"regimens.first_reset.after_progression = { pathway = "loop" }"#.into());
+    let sim = run(&load(FIXTURE, &sets), &options);
+    let warned: Vec<&String> = sim.warnings.iter().filter(|w| w.contains("transitions")).collect();
+    assert_eq!(warned.len(), 1, "{:?}", sim.warnings);
+    assert!(
+        warned[0].contains("pathway `loop`: some patients made 1000 transitions"),
+        "{}",
+        warned[0]
+    );
+    // ... and the samples of a PSA keep it.
+    let psa = RunOptions { samples: Some(2), ..RunOptions::default() };
+    let sim = run(&load(FIXTURE, &sets), &psa);
+    assert!(sim.warnings.iter().any(|w| w.contains("pathway `loop`")), "{:?}", sim.warnings);
+}
