@@ -92,7 +92,23 @@ pub(super) fn bisect_threshold_price(
         .flat_map(|&g| &model.regimens[g].drugs)
         .find(|d| d.drug == contract.drug)
         .map_or(1.0, |d| values[d.price.0 as usize].max(1.0));
-    search(|price| at_price(model, values, spec, (arm, c), price, lambda), current)
+    let at = |price: f64| at_price(model, values, spec, (arm, c), price, lambda);
+    // A cohort-level refund fraction moves with the price, which the patients' ∂cost/∂price
+    // leaves out: its slope is a forward difference (the right derivative, on the same
+    // patients, unless a cap starts to bind within the step).
+    let exact = !matches!(contract.kind, crate::contracts::Kind::Cohort(_));
+    search(
+        |price| {
+            let here = at(price)?;
+            if exact {
+                return Ok(here);
+            }
+            let step = 1e-6 * price.max(1.0);
+            let next = at(price + step)?;
+            Ok(AtPrice { nmb: here.nmb, cost_slope: (here.nmb - next.nmb) / step })
+        },
+        current,
+    )
 }
 
 /// The search of [`bisect_threshold_price`] on an arm evaluated by `f` at trial prices, from
@@ -113,16 +129,34 @@ fn search<E>(
         crate::analysis::roots::illinois(nmb, lo, hi, tolerance).map(ThresholdPrice::At)
     };
     if here.nmb >= 0.0 {
-        let (mut lo, mut hi) = ((current, here.nmb), (current, here.nmb));
-        while hi.1 >= 0.0 {
-            lo = hi;
-            let price = hi.0 * 4.0;
+        let mut lo = (current, here);
+        loop {
+            let price = lo.0 * 4.0;
             if price > 1e12 {
                 return Ok(ThresholdPrice::AnyPrice);
             }
-            hi = (price, f(price)?.nmb);
+            let hi = (price, f(price)?);
+            if hi.1.nmb < 0.0 {
+                return root(&mut f, (lo.0, lo.1.nmb), (price, hi.1.nmb));
+            }
+            if hi.1.cost_slope <= 0.0 {
+                // The incremental cost rose at `lo` and no longer does at `hi` (an expenditure
+                // cap binding while the comparator pays list): NMB may dip below zero in
+                // between, at its minimum, found by bisection on the slope's sign.
+                let (mut falling, mut rising) = (lo.0, price);
+                while rising - falling > 1e-9 * rising {
+                    let mid = 0.5 * (falling + rising);
+                    let at = f(mid)?;
+                    if at.nmb < 0.0 {
+                        return root(&mut f, (lo.0, lo.1.nmb), (mid, at.nmb));
+                    }
+                    if at.cost_slope > 0.0 { falling = mid } else { rising = mid }
+                }
+                // No dip: NMB rises from here on (the incremental cost no longer rising).
+                return Ok(ThresholdPrice::AnyPrice);
+            }
+            lo = hi;
         }
-        return root(&mut f, lo, hi);
     }
     let free = f(0.0)?;
     // (NMB exactly zero free and rising from there: the root sought is further on.)
@@ -139,6 +173,9 @@ fn search<E>(
             // Above zero: NMB falls through zero once between here and A₀.
             if at.nmb > 0.0 {
                 return root(&mut f, (mid, at.nmb), (current, here.nmb));
+            }
+            if at.nmb == 0.0 && at.cost_slope >= 0.0 {
+                return Ok(ThresholdPrice::At(mid));
             }
             if at.cost_slope < 0.0 { rising = mid } else { falling = mid }
         }
@@ -185,6 +222,19 @@ mod tests {
         // Falling first, flat once the caps bind: still not rising at the current price.
         let kinks = [(0.0, -1.0), (50.0, 1.0)];
         assert_eq!(searched(1500.0, &kinks, 100.0), ThresholdPrice::CostDoesNotRise);
+    }
+
+    #[test]
+    fn a_cost_that_stops_rising_above_the_current_price_is_searched_for_a_dip() {
+        // Cost 2A up to 600, then falling by 1 per unit (an expenditure cap binding while the
+        // comparator pays list): NMB 1000 − 2A falls through zero at 500, rises again after
+        // 800; growth from 100 steps from 400 to 1600, over the dip.
+        let kinks = [(0.0, 2.0), (600.0, -3.0)];
+        let p = price(searched(0.0, &kinks, 100.0));
+        assert!((p - 500.0).abs() < 1e-6, "{p}");
+        // A dip that stays above zero: cost-effective at any price from here.
+        let kinks = [(0.0, 2.0), (400.0, -3.0)];
+        assert_eq!(searched(0.0, &kinks, 100.0), ThresholdPrice::AnyPrice);
     }
 
     #[test]

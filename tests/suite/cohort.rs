@@ -6,6 +6,7 @@
 
 use crate::support::{load, run, simulate};
 use vbpsim::accounting::record::PatientRecord;
+use vbpsim::analysis::contracts::ThresholdPrice;
 use vbpsim::contracts::cohort::{
     CalendarSums, CalendarYear, CohortRule, CohortTerms, Placement, fraction, fractions,
     tier_refund,
@@ -587,4 +588,38 @@ fn one_pass_and_two_pass_cohort_settlements_agree_bit_for_bit() {
             assert_eq!(one, two, "{patients} patients, {threads} threads, payer {payer:?}");
         }
     }
+}
+
+/// An expenditure cap against a comparator that buys the capped drug at list (dip.toml): the
+/// arm's incremental NMB falls through zero above the list price of 500, dips, and rises again
+/// once the cap binds. The search finds the root next to the list price (the growth by ×4
+/// used to step over the dip to "any price"): put back as the price, NMB is zero. At a list
+/// price past the dip the arm's incremental cost falls with the price (a forward difference,
+/// the cohort refund fraction moving with it): `cost_does_not_rise_with_price`, as NMB rising
+/// from 900 to 1000 confirms.
+#[test]
+fn an_expenditure_caps_threshold_price_is_the_root_next_to_the_list_price() {
+    let at = |price: f64| {
+        let drug = format!(
+            r#"regimens.x.drugs = [{{ name = "x", price = {price}, cycle = "1 month", max_cycles = 12 }}]"#
+        );
+        let options = RunOptions { samples: Some(0), ..RunOptions::default() };
+        let (s, sim) =
+            simulate("cohort/dip.toml", &["scenario.patients = 12000".into(), drug], &options);
+        let row = sim
+            .contracts
+            .iter()
+            .find(|k| s.model.strategies[sim.arms[k.arm].strategy].name == "treat");
+        let row = row.unwrap();
+        (sim.summary[row.arm].inc_nmb[0].mean, row.threshold_price[0])
+    };
+    let (nmb, threshold) = at(500.0);
+    assert!(nmb > 0.0, "{nmb}");
+    let ThresholdPrice::At(price) = threshold else { panic!("{threshold:?}") };
+    assert!(price > 500.0 && price < 700.0, "{price}");
+    let (zero, _) = at(price);
+    assert!(zero.abs() < 1e-3, "NMB {zero} at the threshold price {price}");
+    let (past, status) = at(900.0);
+    assert_eq!(status, ThresholdPrice::CostDoesNotRise);
+    assert!(at(1000.0).0 > past, "NMB rises past the dip");
 }
