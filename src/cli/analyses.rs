@@ -49,17 +49,20 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
                     )
                 }
                 ThresholdPrice::CostDoesNotRise => {
-                    format!("at {l}: none (cost does not rise with price)")
+                    format!("at {l}: none (the incremental cost does not rise with the price)")
                 }
                 ThresholdPrice::NotSearched => format!("at {l}: not computed"),
             })
             .collect();
+        // The regimens whose price the threshold price is (the contract's coverage).
+        let covered: Vec<&str> = c.regimens.iter().map(|&g| m.regimens[g].name.as_str()).collect();
         outln!(
-            "  {}/{} ({} on {}): {}",
+            "  {}/{} ({} on {} in {}): {}",
             m.strategies[r.strategy].name,
             c.name,
             c.kind.name(),
             m.drugs[c.drug],
+            covered.join(", "),
             prices.join("; ")
         )?;
     }

@@ -369,3 +369,21 @@ fn the_capped_search_agrees_with_the_linear_formula_when_the_cap_never_binds() {
         }
     }
 }
+
+/// `vbpsim price` names the regimens whose price each threshold price is, a pathway state's
+/// among them.
+#[test]
+fn the_price_command_names_the_covered_regimens() {
+    let out = crate::support::expect(
+        crate::support::vbpsim()
+            .args(["price", "tests/fixtures/contracts/pathway_courses.toml"])
+            .args(["--patients", "2000", "--samples", "0"]),
+        0,
+    );
+    let text = crate::support::text_of(&out.stdout);
+    assert!(
+        text.contains("x_first/disc (discount on x in x_first, x_later): at 100000: "),
+        "{text}"
+    );
+    assert!(text.contains("none (the incremental cost does not rise with the price)"), "{text}");
+}
