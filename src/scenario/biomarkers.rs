@@ -7,7 +7,6 @@ use crate::model::*;
 use crate::rng::{Process, ProcessKind};
 use crate::units::Dimension;
 use std::ops::Range;
-use toml::de::DeValue;
 
 pub(super) fn read_biomarkers(
     r: &mut Reader,
@@ -19,20 +18,7 @@ pub(super) fn read_biomarkers(
     let mut group_sums: Vec<(f64, Range<usize>)> = Vec::new();
     for (e, name) in entries.iter().zip(names) {
         r.check_keys(e.table, &e.path, &["name", "prevalence", "group", "discordance", "acquired"]);
-        let acquired = match e.table.get("acquired") {
-            Some(v) => match v.get_ref() {
-                DeValue::Boolean(b) => *b,
-                _ => {
-                    r.error(
-                        v.span(),
-                        &join(&e.path, "acquired"),
-                        "expected true or false".to_string(),
-                    );
-                    false
-                }
-            },
-            None => false,
-        };
+        let acquired = r.flag(e.table, &e.path, "acquired").unwrap_or(false);
         let discordance = r.quantity_or(
             e.table,
             &e.path,

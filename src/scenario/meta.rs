@@ -8,7 +8,7 @@ use crate::model::limits::*;
 use crate::model::*;
 use crate::units::Dimension;
 use std::ops::Range;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 
 const SCENARIO_KEYS: &[&str] = &[
     "name",
@@ -318,20 +318,7 @@ fn read_perspective(r: &mut Reader, t: &DeTable<'_>, v: &Value<'_>) -> Option<Pe
                         None
                     }
                 });
-            let portable = match t.get("portable") {
-                Some(x) => match x.get_ref() {
-                    DeValue::Boolean(b) => Some(*b),
-                    other => {
-                        r.error(
-                            x.span(),
-                            "payer.portable",
-                            format!("expected true or false, found {}", describe(other)),
-                        );
-                        None
-                    }
-                },
-                None => Some(false),
-            };
+            let portable = r.flag(t, "payer", "portable");
             Some(Perspective::Commercial { turnover: turnover?, portable: portable? })
         }
         other => {

@@ -229,8 +229,8 @@ fn read_state(
         Some(v) => r.resolve(v, &join(sp, "regimen"), "regimen", regimens).map(Some),
         None => Some(None),
     };
-    let absorbing = flag(r, st, sp, "absorbing");
-    let progressed = flag(r, st, sp, "progressed");
+    let absorbing = r.flag(st, sp, "absorbing");
+    let progressed = r.flag(st, sp, "progressed");
     let name = st.get("name").and_then(|v| v.get_ref().as_str()).unwrap_or("").to_string();
     Some((
         PathwayState {
@@ -246,21 +246,6 @@ fn read_state(
         },
         absorbing?,
     ))
-}
-
-/// A state's true-or-false `key` (false when not given); `None` after an error (reported).
-fn flag(r: &mut Reader, st: &toml::de::DeTable<'_>, sp: &str, key: &str) -> Option<bool> {
-    match st.get(key) {
-        None => Some(false),
-        Some(v) => match v.get_ref() {
-            toml::de::DeValue::Boolean(b) => Some(*b),
-            other => {
-                let found = super::reader::describe(other);
-                r.error(v.span(), &join(sp, key), format!("expected true or false, found {found}"));
-                None
-            }
-        },
-    }
 }
 
 /// A state's `test`, `rules = [{ positive = BIOMARKER, to = STATE }, …]` and `default = STATE`

@@ -189,6 +189,26 @@ impl Reader {
         Slot(self.values.len() as u32 - 1)
     }
 
+    /// A true-or-false `key` of `table` (false when not given); `None` after an error
+    /// (reported at the value).
+    pub fn flag(&mut self, table: &DeTable<'_>, path: &str, key: &str) -> Option<bool> {
+        match table.get(key) {
+            None => Some(false),
+            Some(v) => match v.get_ref() {
+                DeValue::Boolean(b) => Some(*b),
+                other => {
+                    let found = describe(other);
+                    self.error(
+                        v.span(),
+                        &join(path, key),
+                        format!("expected true or false, found {found}"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
     /// Report keys of `table` that are not in `allowed`, with a did-you-mean.
     pub fn check_keys(&mut self, table: &DeTable<'_>, path: &str, allowed: &[&str]) {
         for key in table.keys() {

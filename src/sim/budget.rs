@@ -9,7 +9,9 @@
 //! patient's own, simulated once: only the accounting is repeated.
 
 use super::accumulator::SampleSums;
-use super::exposure::{StartFactors, Walked, covered_exposure, documented, pathway_cash};
+use super::exposure::{
+    StartFactors, Walked, covered_exposure, documented, pathway_cash, pathway_courses,
+};
 use super::pathway::Stay;
 use super::prepared::{Prepared, PreparedBudget};
 use crate::accounting::record::{Course, PatientRecord};
@@ -54,20 +56,12 @@ pub fn account(
     // view has no per-entrant administration).
     let stays = &mut scratch.stays;
     let mut gives = |ci: usize| {
-        let mut starts = StartFactors::new();
-        covered_exposure(zero, ci, (rec, second), &mut starts).is_some()
+        covered_exposure(zero, ci, (rec, second), &mut StartFactors::new()).is_some()
             || zero.contracts[ci].in_pathways && {
-                let walked = Walked { regimen: valued_as, course, coverage_end: rec.coverage_end };
-                let mut total = None;
-                pathway_cash(
-                    zero,
-                    (ci, key),
-                    walked,
-                    f64::INFINITY,
-                    (stays, &mut starts),
-                    &mut total,
-                );
-                total.is_some()
+                let mut any = false;
+                let walked = (valued_as, course);
+                pathway_courses(zero, ci, walked, rec.coverage_end, stays, |_, _| any = true);
+                any
             }
     };
     let touched: Vec<(usize, usize)> =

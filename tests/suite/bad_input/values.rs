@@ -1,6 +1,7 @@
 //! Values the docs do not accept: probabilities outside [0, 1], negative costs, bare numbers
 //! for durations, unknown units, Weibull shapes ≤ 0, a comparator that is not a strategy, zero
-//! patients, cycles shorter than a day, horizons beyond 200 years, duplicate thresholds.
+//! patients, cycles shorter than a day, horizons beyond 200 years, duplicate thresholds, flags
+//! that are not true or false.
 
 use super::harness::{edit, loc, rejected};
 
@@ -264,4 +265,17 @@ fn an_extreme_number_is_quoted_in_scientific_notation() {
     r.expect_count(1);
     let text = edit("costs = 0.03", "costs = 1e300");
     rejected(&text).says_somewhere(&["found 1e300"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flags that are not true or false.
+
+#[test]
+fn a_flag_that_is_not_true_or_false_is_rejected_with_what_was_found() {
+    let text =
+        edit("prevalence = \"egfr_prevalence\"", "prevalence = \"egfr_prevalence\"\nacquired = 1");
+    let r = rejected(&text);
+    r.diag(loc(&text, "acquired = 1", "1"), "biomarkers[0].acquired")
+        .says(&["expected true or false, found"]);
+    r.expect_count(1);
 }
