@@ -17,8 +17,8 @@ pub struct LineRow {
     pub state: Option<(usize, usize)>,
     /// Share of the strategy's patients who start the line before the horizon.
     pub started: f64,
-    /// Share of those who started who respond (first and second lines; none when nobody
-    /// started).
+    /// Share of those who started who respond (first and second lines, and the lines of
+    /// pathways that mark a state `response`; none when nobody started).
     pub response: Option<f64>,
     /// Mean years on treatment per patient who started, undiscounted, within the horizon
     /// (none when nobody started).
@@ -84,11 +84,21 @@ pub fn line_rows(model: &Model, sums: &SampleSums) -> Vec<LineRow> {
                 state,
                 started: x.started as f64 / n as f64,
                 response: started
-                    .filter(|_| matches!(line, Line::First | Line::Second))
+                    .filter(|_| reads_response(model, line, state))
                     .map(|k| x.responded as f64 / k as f64),
                 time_on_treatment: started.map(|k| estimate(x.time, x.time2, k)),
             });
         }
     }
     rows
+}
+
+/// Whether a line has a response: first and second lines do; a pathway state's line does when
+/// its pathway marks a state `response` (a course's response is entering one).
+fn reads_response(model: &Model, line: Line, state: Option<(usize, usize)>) -> bool {
+    match (line, state) {
+        (Line::First | Line::Second, _) => true,
+        (Line::Pathway, Some((p, _))) => model.pathways[p].states.iter().any(|s| s.response),
+        _ => false,
+    }
 }

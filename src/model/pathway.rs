@@ -6,7 +6,7 @@
 //! A regimen's clinical course hands a progressing patient to a pathway
 //! (`after_progression = { pathway = "…" }`): every state of a pathway counts as progressed
 //! from the first line (a contract on a course given in a state reads its own progression as
-//! entering a state marked `progressed`), death is the built-in absorbing state, and other absorbing states (long-term remission)
+//! entering a state marked `progressed`, its response as entering one marked `response`), death is the built-in absorbing state, and other absorbing states (long-term remission)
 //! keep the patient alive to the horizon.
 
 use super::{Slot, TteSpec};
@@ -36,8 +36,10 @@ pub struct PathwayState {
     /// A cost per year for a stated time after each entry (while still in the state):
     /// (cost per year, duration in years).
     pub after_entry: Option<(Slot, Slot)>,
-    /// Regimen whose drugs (and administration) are given from each entry while in the state,
-    /// with its adverse events at each entry: a line of therapy. Its course is not used.
+    /// Regimen whose drugs (and administration) are given while in the state, with its
+    /// adverse events at the course's start: a line of therapy. Stays in consecutive states
+    /// with one regimen are one course (docs, Model → Courses in pathway states). Its clinical
+    /// course is not used.
     pub regimen: Option<usize>,
     /// A test run at each entry (a re-biopsy at progression): its result, after the test's
     /// turnaround, moves the patient to the state its rules choose, unless an exit fires
@@ -47,6 +49,9 @@ pub struct PathwayState {
     /// given in an earlier state (`progressed = true`; docs, Model → Contracts on pathway
     /// states).
     pub progressed: bool,
+    /// Entering the state is a response, for a contract or lines.csv reading the response of
+    /// a course given in it or in an earlier state (`response = true`).
+    pub response: bool,
     /// Ways out, competing; empty for an absorbing state.
     pub exits: Vec<Exit>,
 }

@@ -453,8 +453,9 @@ pub(super) fn pathways_first_line(
 
 /// A contract on a drug that a pathway state also gives must name the regimens it covers
 /// (so that whether it covers the state is written, not assumed); a course in a pathway state
-/// is settled by the per-patient kinds that read no response (a state's regimen has none),
-/// and progression there is entering a state marked `progressed`, so one must be reachable.
+/// is settled by the per-patient kinds; progression there is entering a state marked
+/// `progressed` and response entering one marked `response`, so a contract reading either
+/// needs such a state reachable (for response, the state itself counts).
 pub(super) fn contract_on_pathway_states(
     r: &mut Reader,
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
@@ -488,14 +489,21 @@ pub(super) fn contract_on_pathway_states(
                     continue;
                 }
                 let covering = format!("`{}`, the regimen of {at}", regimen_names[g]);
+                let reads_response =
+                    matches!(c.kind, Kind::PaymentAtResult(_) | Kind::ResponseRebate(_));
                 let refused = match &c.kind {
-                    Kind::PaymentAtResult(_) | Kind::ResponseRebate(_) => Some((
-                        format!(
-                            "expected a contract kind that reads no response on a course given in a pathway state, found `{}` covering {covering}",
-                            c.kind.name()
-                        ),
-                        "a pathway state's regimen has no response assessment: cover only first or second lines with this kind, or use list, discount, money_back, duration_cap or instalments",
-                    )),
+                    _ if reads_response
+                        && !p.states[k].response
+                        && !reachable(p, k, |s| s.response) =>
+                    {
+                        Some((
+                            format!(
+                                "expected a state marked `response = true` reachable from {at}, found none: contract `{}` reads the response of the course given there",
+                                c.name
+                            ),
+                            "mark the state whose entry is a response on this line `response = true` (a `responding` state giving the same regimen, for example), or cover only first or second lines with this kind",
+                        ))
+                    }
                     Kind::Cohort(_) => Some((
                         format!(
                             "expected a per-patient contract on a course given in a pathway state, found `{}` (cohort-level) covering {covering}",
@@ -503,13 +511,15 @@ pub(super) fn contract_on_pathway_states(
                         ),
                         "cohort-level contracts do not yet settle courses in pathway states: cover only first or second lines with this kind",
                     )),
-                    _ if reads_progression(&c.kind) && !progression_reachable(p, k) => Some((
-                        format!(
-                            "expected a state marked `progressed = true` reachable from {at}, found none: contract `{}` reads the progression of the course given there",
-                            c.name
-                        ),
-                        "mark the states whose entry is progression on this line `progressed = true` (the next line, for example), or make the contract's failure `death`",
-                    )),
+                    _ if reads_progression(&c.kind) && !reachable(p, k, |s| s.progressed) => {
+                        Some((
+                            format!(
+                                "expected a state marked `progressed = true` reachable from {at}, found none: contract `{}` reads the progression of the course given there",
+                                c.name
+                            ),
+                            "mark the states whose entry is progression on this line `progressed = true` (the next line, for example), or make the contract's failure `death`",
+                        ))
+                    }
                     _ => None,
                 };
                 if let Some((message, help)) = refused {
@@ -533,9 +543,9 @@ fn reads_progression(kind: &Kind<Slot>) -> bool {
     }
 }
 
-/// Whether a state marked `progressed` can be entered after leaving state `from` (through
-/// transitions and test results).
-fn progression_reachable(p: &Pathway, from: usize) -> bool {
+/// Whether a state `marked` (`progressed`, `response`) can be entered after leaving state
+/// `from` (through transitions and test results).
+fn reachable(p: &Pathway, from: usize, marked: impl Fn(&PathwayState) -> bool) -> bool {
     let next = |k: usize| {
         let st = &p.states[k];
         let exits = st.exits.iter().filter_map(|x| match x.to {
@@ -549,7 +559,7 @@ fn progression_reachable(p: &Pathway, from: usize) -> bool {
     let mut seen = vec![false; p.states.len()];
     let mut stack = next(from);
     while let Some(k) = stack.pop() {
-        if p.states[k].progressed {
+        if marked(&p.states[k]) {
             return true;
         }
         if !std::mem::replace(&mut seen[k], true) {

@@ -200,6 +200,9 @@ fn pathway(o: &mut String, m: &Model, p: &Pathway) {
         if s.progressed {
             extras += ", entry is progression (for contracts on earlier states' courses)";
         }
+        if s.response {
+            extras += ", entry is response (of the course given in it or in earlier states)";
+        }
         let _ = writeln!(
             o,
             "               state {}: utility {}, cost {} per year{extras}",

@@ -196,6 +196,7 @@ fn read_state(
             "regimen",
             "absorbing",
             "progressed",
+            "response",
             "test",
             "rules",
             "default",
@@ -231,6 +232,7 @@ fn read_state(
     };
     let absorbing = r.flag(st, sp, "absorbing");
     let progressed = r.flag(st, sp, "progressed");
+    let response = r.flag(st, sp, "response");
     let name = st.get("name").and_then(|v| v.get_ref().as_str()).unwrap_or("").to_string();
     Some((
         PathwayState {
@@ -242,6 +244,7 @@ fn read_state(
             regimen: regimen?,
             test: None,
             progressed: progressed?,
+            response: response?,
             exits: Vec::new(),
         },
         absorbing?,

@@ -519,15 +519,17 @@ struct SharedWalks {
     postings: Vec<Vec<(usize, f64)>>,
     /// (occupancy slot, entry, exit) of each stay.
     stays: Vec<Vec<(usize, f64, f64)>>,
-    /// (occupancy slot, time on treatment) of each treated state entered.
-    lines: Vec<Vec<(usize, f64)>>,
+    /// (occupancy slot, time on treatment, responded) of each treated state entered.
+    lines: Vec<Vec<LineTime>>,
     /// Per regimen: whether `postings`, `stays` and `lines` hold this patient's.
     known: Vec<bool>,
     /// Per state of every pathway: if it gives a regimen (a line of therapy), how long after
     /// each entry its drugs can be given at most ([`super::prepared::PreparedRegimen::drug_span`]).
     treated: Vec<Option<f64>>,
     /// The line times of a strategy's own course (not shared), while they are counted.
-    own: Vec<(usize, f64)>,
+    own: Vec<LineTime>,
+    /// The stays of the walk whose line times are being counted (working space).
+    walked: Vec<super::pathway::Stay>,
     /// Whether lines of therapy are counted (see [`Layout::line_slots`]).
     count_lines: bool,
 }
@@ -547,6 +549,7 @@ impl SharedWalks {
                 })
                 .collect(),
             own: Vec::new(),
+            walked: Vec::new(),
             count_lines,
         }
     }
@@ -569,12 +572,18 @@ impl SharedWalks {
             return;
         }
         let end = covered.min(c.death);
-        let (treated, horizon, count) = (&self.treated, prep.horizon, self.count_lines);
+        let (walked, treated, horizon) = (&mut self.walked, &self.treated, prep.horizon);
+        // Without response states each stay's line time is known at once; with them, after
+        // the walk (a course's response may come in a later stay).
+        let (count, whole) = (self.count_lines, self.count_lines && p.marks_response);
+        walked.clear();
         super::pathway::walk(prep, p, c.walker, c.progression, |stay| {
             let slot = p.first_slot + stay.state;
             stays.push((slot, stay.entry, stay.exit));
-            if count {
-                line_time(lines, treated[slot], (slot, stay.entry, stay.exit), horizon);
+            if whole {
+                walked.push(stay);
+            } else if count {
+                line_time(lines, (slot, treated[slot]), stay, (horizon, false));
             }
             if c.progression < end {
                 super::pathway::stay_therapy(prep, p, (c.walker, stay), end, |category, x| {
@@ -582,6 +591,9 @@ impl SharedWalks {
                 });
             }
         });
+        if whole {
+            line_times(p, walked, (treated, horizon), lines);
+        }
     }
 
     /// Post a strategy's pathway drugs and count its stays (occupancy, and the lines of its
@@ -598,17 +610,26 @@ impl SharedWalks {
     ) {
         if let Some(own) = own {
             post_pathway_therapy(prep, valued_as, own, covered, ledger);
-            let (times, treated, horizon) = (&mut self.own, &self.treated, prep.horizon);
-            let count = self.count_lines;
+            let (walked, times) = (&mut self.walked, &mut self.own);
+            let (treated, horizon) = (&self.treated, prep.horizon);
+            let marks =
+                super::pathway::pathway_of(prep, valued_as).is_some_and(|p| p.marks_response);
+            let (count, whole) = (self.count_lines, self.count_lines && marks);
+            walked.clear();
             times.clear();
-            super::pathway::stays_of(prep, valued_as, own, |slot, entry, exit| {
-                counts[slot].add(entry, exit);
-                if count {
-                    line_time(times, treated[slot], (slot, entry, exit), horizon);
+            super::pathway::stays_of(prep, valued_as, own, |slot, stay| {
+                counts[slot].add(stay.entry, stay.exit);
+                if whole {
+                    walked.push(stay);
+                } else if count {
+                    line_time(times, (slot, treated[slot]), stay, (horizon, false));
                 }
             });
-            for &(slot, time) in &self.own {
-                lines[slot].add(false, time);
+            if whole && let Some(p) = super::pathway::pathway_of(prep, valued_as) {
+                line_times(p, walked, (treated, horizon), times);
+            }
+            for &(slot, time, responded) in &self.own {
+                lines[slot].add(responded, time);
             }
             return;
         }
@@ -619,8 +640,8 @@ impl SharedWalks {
         for &(slot, entry, exit) in &self.stays[regimen] {
             counts[slot].add(entry, exit);
         }
-        for &(slot, time) in &self.lines[regimen] {
-            lines[slot].add(false, time);
+        for &(slot, time, responded) in &self.lines[regimen] {
+            lines[slot].add(responded, time);
         }
     }
 }
@@ -629,25 +650,58 @@ impl SharedWalks {
 /// line sums of the pathway states.
 type PathwaySums<'l, 'a> = (&'l mut Ledger<'a>, (&'l mut [StateCounts], &'l mut [LineSums]));
 
-/// Add a stay (slot, entry, exit) in a state to a patient's times on the treated states'
-/// lines (`span`: how long after an entry the state's drugs can be given; none, untreated): a
-/// state's time is summed over its stays, each from its entry until the patient leaves the
-/// state or the drugs can no longer be given, cut at the horizon.
+/// A treated state's line in a patient's walk: (occupancy slot, time on treatment,
+/// responded).
+type LineTime = (usize, f64, bool);
+
+/// A patient's times on the treated states' lines from the stays of a walk through `p`, into
+/// `times` (`treated`: per state of every pathway, how long after a course's entry its drugs
+/// can be given, none if untreated): a state's time is summed over its stays, each from its
+/// entry until the patient leaves the state or the drugs of the course can no longer be given
+/// (counted from the course's entry, [`super::pathway::Stay::course`]), cut at the horizon. A
+/// patient responded on a state's line if a course through it has a response
+/// ([`super::exposure::read_course`]). For pathways that mark a state `response`; the others'
+/// stays are added one by one as the walk goes ([`line_time`]).
+fn line_times(
+    p: &super::pathway::PreparedPathway,
+    walked: &[super::pathway::Stay],
+    (treated, horizon): (&[Option<f64>], f64),
+    times: &mut Vec<LineTime>,
+) {
+    times.clear();
+    let mut responded = false;
+    for (i, &stay) in walked.iter().enumerate() {
+        let slot = p.first_slot + stay.state;
+        if treated[slot].is_none() || stay.entry >= horizon {
+            continue;
+        }
+        if !stay.continued {
+            responded = super::exposure::read_course(p, &walked[i..]).response.is_finite();
+        }
+        line_time(times, (slot, treated[slot]), stay, (horizon, responded));
+    }
+}
+
+/// Add one stay in the state of occupancy slot `slot` to a patient's line times (see
+/// [`line_times`]; `span` none: an untreated state), with whether its course responded.
 #[inline]
 fn line_time(
-    times: &mut Vec<(usize, f64)>,
-    span: Option<f64>,
-    (slot, entry, exit): (usize, f64, f64),
-    horizon: f64,
+    times: &mut Vec<LineTime>,
+    (slot, span): (usize, Option<f64>),
+    stay: super::pathway::Stay,
+    (horizon, responded): (f64, bool),
 ) {
     let Some(span) = span else { return };
-    if entry >= horizon {
+    if stay.entry >= horizon {
         return;
     }
-    let time = exit.min(entry + span).min(horizon) - entry;
-    match times.iter_mut().find(|(s, _)| *s == slot) {
-        Some((_, total)) => *total += time,
-        None => times.push((slot, time)),
+    let time = (stay.exit.min(stay.course + span).min(horizon) - stay.entry).max(0.0);
+    match times.iter_mut().find(|(s, _, _)| *s == slot) {
+        Some((_, total, r)) => {
+            *total += time;
+            *r |= responded;
+        }
+        None => times.push((slot, time, responded)),
     }
 }
 

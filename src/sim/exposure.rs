@@ -2,7 +2,7 @@
 //! sees of the patient, built from a record and the prepared model. The engine and the budget
 //! view both settle contracts through it.
 
-use super::pathway::{Stay, pathway_of, walk};
+use super::pathway::{PreparedPathway, Stay, pathway_of, walk};
 use super::prepared::Prepared;
 use crate::accounting::discount::cycles_before;
 use crate::accounting::record::{Course, MAX_TESTS_RUN, PatientRecord};
@@ -109,13 +109,15 @@ pub fn documented_at(contract: &PreparedContract, pk: PatientKey, index: u64) ->
         || pk.uniform(contract.process, index) >= contract.documentation_error
 }
 
-/// Each course of contract `c`'s drug given in a pathway state: every stay, in the walk after
-/// progression of `course` (valued as on regimen `regimen`), in a state whose regimen the
-/// contract covers, entered before the end of the payer's view `coverage_end` (and so alive).
-/// `each` gets the record a contract reads of the course and the stay's transition count:
-/// treatment starts at the entry and ends at the exit; progression is the first later entry
-/// into a state marked `progressed` (never, if none); death is the walk's. A state's regimen
-/// has no response or scans. `stays` is working space.
+/// Each course of contract `c`'s drug given in pathway states, in the walk after progression
+/// of `course` (valued as on regimen `regimen`): a stay in a state whose regimen the contract
+/// covers, with the stays after it that continue its course (consecutive states with the same
+/// regimen), entered before the end of the payer's view `coverage_end` (and so alive). `each`
+/// gets the record a contract reads of the course and its first stay's transition count:
+/// treatment starts at the first entry and ends at the last exit; progression is the first
+/// later entry into a state marked `progressed` (never, if none); response is entering a state
+/// marked `response` from the course's entry on, before that progression (seen at once: a
+/// state's regimen has no scans); death is the walk's. `stays` is working space.
 pub fn pathway_courses(
     prep: &Prepared,
     c: usize,
@@ -133,12 +135,10 @@ pub fn pathway_courses(
     walk(prep, p, course.walker, course.progression, |s| stays.push(s));
     for (i, stay) in stays.iter().enumerate() {
         let Some(r) = p.states[stay.state].regimen else { continue };
-        if !contract.regimens.contains(&r) || stay.entry >= coverage_end {
+        if stay.continued || !contract.regimens.contains(&r) || stay.entry >= coverage_end {
             continue;
         }
-        let later = &stays[i + 1..];
-        let progression =
-            later.iter().find(|s| p.states[s.state].progressed).map_or(f64::INFINITY, |s| s.entry);
+        let Reading { progression, response, end } = read_course(p, &stays[i..]);
         let rec = PatientRecord {
             regimen: r,
             course_regimen: r,
@@ -149,18 +149,45 @@ pub fn pathway_courses(
             start: stay.entry,
             treated: true,
             detected_progression: progression,
-            observed_responder: false,
-            response_seen: f64::INFINITY,
-            responder: false,
+            observed_responder: response.is_finite(),
+            response_seen: response,
+            responder: response.is_finite(),
             progression,
             death: course.death,
-            treatment_end: stay.exit,
+            treatment_end: end,
             adverse_events: 0,
             coverage_end,
             walker: course.walker,
         };
         each(&rec, stay.visit);
     }
+}
+
+/// What is read of a course in pathway states (see [`read_course`]); times are infinite for
+/// events that do not happen in the walk.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reading {
+    /// The first entry after the course's entry into a state marked `progressed`.
+    pub progression: f64,
+    /// The first entry, from the course's entry on and before that progression, into a state
+    /// marked `response`.
+    pub response: f64,
+    /// The exit of the course's last stay.
+    pub end: f64,
+}
+
+/// Read the course starting with `stays[0]` (the stays of a walk from that one on): its
+/// progression, its response and its end.
+pub fn read_course(p: &PreparedPathway, stays: &[Stay]) -> Reading {
+    let continuing = stays[1..].iter().take_while(|s| s.continued).count();
+    let end = stays[continuing].exit;
+    let progressed = stays[1..].iter().position(|s| p.states[s.state].progressed).map(|k| k + 1);
+    let progression = progressed.map_or(f64::INFINITY, |k| stays[k].entry);
+    let response = stays[..progressed.unwrap_or(stays.len())]
+        .iter()
+        .find(|s| p.states[s.state].response)
+        .map_or(f64::INFINITY, |s| s.entry);
+    Reading { progression, response, end }
 }
 
 /// A patient's course after progression, as the courses in pathway states are read from it:

@@ -29,6 +29,8 @@ pub struct PreparedPathway {
     pub states: Vec<PreparedState>,
     /// Where its states' occupancy counts start among every pathway's (`SampleSums::states`).
     pub first_slot: usize,
+    /// Some state is marked `response` (the response of its courses is read).
+    pub marks_response: bool,
     /// Which set of numbers these are, for the walk memo.
     generation: u64,
     /// Set when a walk made the most transitions allowed ([`MAX_TRANSITIONS`]) before the
@@ -57,6 +59,8 @@ pub struct PreparedState {
     pub test: Option<crate::model::StateTest>,
     /// Entering the state is progression (for contracts on courses given in states).
     pub progressed: bool,
+    /// Entering the state is a response (of the course given in it or in earlier states).
+    pub response: bool,
     pub exits: Vec<PreparedExit>,
 }
 
@@ -109,12 +113,21 @@ pub fn prepare(
                 regimen: s.regimen,
                 test: s.test.clone(),
                 progressed: s.progressed,
+                response: s.response,
                 exits,
             });
         }
         let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
         let capped = Arc::new(AtomicBool::new(false));
-        out.push(PreparedPathway { start: p.start, first_slot, states, generation, capped });
+        let marks_response = states.iter().any(|s| s.response);
+        out.push(PreparedPathway {
+            start: p.start,
+            first_slot,
+            marks_response,
+            states,
+            generation,
+            capped,
+        });
         first_slot += p.states.len();
     }
     Ok(out)
@@ -131,6 +144,11 @@ pub struct Stay {
     /// draws made at the entry (adverse events of the state's regimen, at index `visit + 1`;
     /// index 0 is the first line's).
     pub visit: u64,
+    /// Entry of the course the stay is part of: the stay's own entry, or, when the state
+    /// before it gave the same regimen (the course continues), that course's entry.
+    pub course: f64,
+    /// The stay continues the course of the stay before it (see [`Stay::course`]).
+    pub continued: bool,
 }
 
 /// When a transition fires for a patient in its state since `entry`: the cause-specific
@@ -239,6 +257,14 @@ fn draw_walk(
     let horizon = prep.horizon;
     let mut state = p.start;
     let mut entry = from;
+    // The regimen of the stay before, and the entry of its course.
+    let mut course: (Option<usize>, f64) = (None, from);
+    let mut next_stay = |state: usize, entry: f64| {
+        let regimen = p.states[state].regimen;
+        let continued = regimen.is_some() && regimen == course.0;
+        course = (regimen, if continued { course.1 } else { entry });
+        (course.1, continued)
+    };
     for n in 0..MAX_TRANSITIONS {
         let s = &p.states[state];
         let (mut exit, mut to) = (f64::INFINITY, Target::Death);
@@ -254,7 +280,8 @@ fn draw_walk(
                 (exit, to) = (result, Target::State(read_state_test(prep, test, who, n)));
             }
         }
-        stay(Stay { state, entry, exit, visit: n });
+        let (course, continued) = next_stay(state, entry);
+        stay(Stay { state, entry, exit, visit: n, course, continued });
         match to {
             _ if !exit.is_finite() => return f64::INFINITY,
             Target::Death => return exit,
@@ -265,7 +292,8 @@ fn draw_walk(
     }
     // The last transition allowed was made: the patient stays in the state reached.
     p.capped.store(true, Ordering::Relaxed);
-    stay(Stay { state, entry, exit: f64::INFINITY, visit: MAX_TRANSITIONS });
+    let (course, continued) = next_stay(state, entry);
+    stay(Stay { state, entry, exit: f64::INFINITY, visit: MAX_TRANSITIONS, course, continued });
     f64::INFINITY
 }
 
@@ -321,15 +349,18 @@ pub fn value(prep: &Prepared, p: &PreparedPathway, who: Walker, from: f64, end: 
             let until = (stay.entry + length).min(out);
             v.states += cost * dc.between(c_in, dc.factor(until), stay.entry, until);
         }
-        if let Some(r) = s.regimen {
+        if let Some(r) = s.regimen
+            && !stay.continued
+        {
             adverse_events(prep, r, who, stay.visit, |ae| v.qaly -= ae.qaly_loss * q_in);
         }
     });
     v
 }
 
-/// The adverse events of regimen `r` that a patient entering a state with it (at transition
-/// count `visit`) has: each with its probability, on its own draw (index `visit + 1`).
+/// The adverse events of regimen `r` that a patient starting a course of it in a state (at
+/// transition count `visit`) has: each with its probability, on its own draw (index
+/// `visit + 1`).
 #[inline]
 fn adverse_events(
     prep: &Prepared,
@@ -346,26 +377,25 @@ fn adverse_events(
 }
 
 /// The stays of a course's walk through its regimen's pathway (if it has one and the patient
-/// progressed before the horizon), as (occupancy slot among every pathway's states, entry,
-/// exit): what state occupancy counts.
+/// progressed before the horizon), with their occupancy slot among every pathway's states:
+/// what state occupancy and the lines of therapy count.
 pub fn stays_of(
     prep: &Prepared,
     regimen: usize,
     course: &crate::accounting::record::Course,
-    mut stay: impl FnMut(usize, f64, f64),
+    mut stay: impl FnMut(usize, Stay),
 ) {
     let Some(p) = pathway_of(prep, regimen) else { return };
     if course.progression < prep.horizon && course.progression < course.death {
-        walk(prep, p, course.walker, course.progression, |s| {
-            stay(p.first_slot + s.state, s.entry, s.exit)
-        });
+        walk(prep, p, course.walker, course.progression, |s| stay(p.first_slot + s.state, s));
     }
 }
 
 /// The treatment given in the states of a walk, cut at `end`: for each stay in a treated
-/// state, the cycles of each of its regimen's drugs that start from the entry while the
-/// patient is in the state, paid at each cycle start, and the regimen's adverse events at the
-/// entry; reported as (cost category, amount).
+/// state, the cycles of each of its regimen's drugs that start while the patient is in the
+/// state, counted from the course's entry (a course continued from the state before keeps its
+/// cycles and caps), paid at each cycle start, and the regimen's adverse events at the
+/// course's entry; reported as (cost category, amount).
 pub fn therapy(
     prep: &Prepared,
     p: &PreparedPathway,
@@ -399,16 +429,23 @@ pub fn stay_therapy(
     let Some(r) = state.regimen else { return };
     let cat = prep.categories();
     let out = stay.exit.min(end);
-    let c_in = prep.costs.factor(stay.entry);
+    let start = stay.course;
+    let c_in = prep.costs.factor(start);
     for drug in &prep.regimens[r].drugs {
-        let n = cycles_before(stay.entry, out, drug.schedule, drug.max_cycles, drug.max_duration);
-        if n > 0 {
-            let pv = c_in * drug.cycle_sums.get(n);
+        let cycles =
+            |t: f64| cycles_before(start, t, drug.schedule, drug.max_cycles, drug.max_duration);
+        // Cycles [before, n) start in this stay (before = 0 unless the course continues).
+        let (before, n) = (if stay.continued { cycles(stay.entry) } else { 0 }, cycles(out));
+        if n > before {
+            let sums = &drug.cycle_sums;
+            let pv = c_in * if before == 0 { sums.get(n) } else { sums.get(n) - sums.get(before) };
             post(cat.drug(drug.drug), drug.price * pv);
             post(cat.administration(), drug.administration * pv);
         }
     }
-    adverse_events(prep, r, who, stay.visit, |ae| post(cat.adverse_events(), ae.cost * c_in));
+    if !stay.continued {
+        adverse_events(prep, r, who, stay.visit, |ae| post(cat.adverse_events(), ae.cost * c_in));
+    }
 }
 
 /// The pathway a regimen's progression enters, if any.

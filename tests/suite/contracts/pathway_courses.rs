@@ -11,27 +11,27 @@ use vbpsim::analysis::contracts::{ContractRow, ThresholdPrice};
 use vbpsim::scenario::Scenario;
 use vbpsim::workflow::run::{RunOptions, Simulation};
 
-const FIXTURE: &str = "contracts/pathway_courses.toml";
-const PATIENTS: f64 = 200_000.0;
+pub(super) const FIXTURE: &str = "contracts/pathway_courses.toml";
+pub(super) const PATIENTS: f64 = 200_000.0;
 
 /// The fixture's numbers, per year.
-struct Model {
+pub(super) struct Model {
     /// First-line (chemotherapy) progression and death before progression.
-    mu: f64,
-    delta: f64,
+    pub(super) mu: f64,
+    pub(super) delta: f64,
     /// Out of `x_course`: to `progressed_again` and to death.
-    a: f64,
-    b: f64,
+    pub(super) a: f64,
+    pub(super) b: f64,
     /// ln(1 + cost discount rate).
-    rho: f64,
-    cycle: f64,
-    max_cycles: usize,
-    price: f64,
-    horizon: f64,
-    window: f64,
+    pub(super) rho: f64,
+    pub(super) cycle: f64,
+    pub(super) max_cycles: usize,
+    pub(super) price: f64,
+    pub(super) horizon: f64,
+    pub(super) window: f64,
 }
 
-fn model() -> Model {
+pub(super) fn model() -> Model {
     Model {
         mu: 0.1 * 12.0,
         delta: 0.01 * 12.0,
@@ -49,7 +49,7 @@ fn model() -> Model {
 impl Model {
     /// E[e^{−mρP}; P < D₁, P < x]: progression P (rate μ) before first-line death (rate δ) and
     /// before x, discounted m times.
-    fn g(&self, m: f64, x: f64) -> f64 {
+    pub(super) fn g(&self, m: f64, x: f64) -> f64 {
         if x <= 0.0 {
             return 0.0;
         }
@@ -60,7 +60,7 @@ impl Model {
     /// The first (m = 1) or second (m = 2) moment of the list payments of a course of x in
     /// `x_course` with at most `cap` paid cycles: cycle k is paid at P + k·cycle if the patient
     /// is still in the state (rate a + b out) and before the horizon.
-    fn list_moment(&self, m: u32, cap: usize) -> f64 {
+    pub(super) fn list_moment(&self, m: u32, cap: usize) -> f64 {
         let c = self.cycle;
         let out = self.a + self.b;
         let ks: Vec<usize> = (0..cap).filter(|&k| (k as f64) * c < self.horizon).collect();
@@ -87,7 +87,7 @@ impl Model {
 
     /// ∫_lo^hi a·e^{−(a+b+mρ)t}·E[e^{−mρP}; P < D₁, P < H − t] dt: leaving for
     /// `progressed_again` at t after entry, before the horizon, discounted m times.
-    fn to_progression(&self, m: f64, (lo, hi): (f64, f64)) -> f64 {
+    pub(super) fn to_progression(&self, m: f64, (lo, hi): (f64, f64)) -> f64 {
         let beta = self.a + self.b + m * self.rho;
         let gamma = self.mu + self.delta + m * self.rho;
         let h = self.horizon;
@@ -101,7 +101,7 @@ impl Model {
 
     /// The first or second moment of the money-back refund: every payment made (⌈T/cycle⌉
     /// cycles, at most the cap) refunded at progression T after entry, if T < window.
-    fn refund_moment(&self, m: u32) -> f64 {
+    pub(super) fn refund_moment(&self, m: u32) -> f64 {
         let c = self.cycle;
         let mut sum = 0.0;
         let mut n = 1;
@@ -116,7 +116,7 @@ impl Model {
 }
 
 /// Mean and standard error of a per-patient amount from its first two moments.
-fn within(found: f64, (mean, second): (f64, f64), what: &str) {
+pub(super) fn within(found: f64, (mean, second): (f64, f64), what: &str) {
     let se = ((second - mean * mean).max(0.0) / PATIENTS).sqrt();
     assert!(
         (found - mean).abs() <= 4.0 * se,
@@ -125,7 +125,12 @@ fn within(found: f64, (mean, second): (f64, f64), what: &str) {
     );
 }
 
-fn row<'a>(s: &Scenario, sim: &'a Simulation, strategy: &str, contract: &str) -> &'a ContractRow {
+pub(super) fn row<'a>(
+    s: &Scenario,
+    sim: &'a Simulation,
+    strategy: &str,
+    contract: &str,
+) -> &'a ContractRow {
     let m = &s.model;
     sim.contracts
         .iter()
@@ -137,7 +142,7 @@ fn row<'a>(s: &Scenario, sim: &'a Simulation, strategy: &str, contract: &str) ->
 }
 
 /// The mean cost of drug `drug` in the list arm of `strategy`.
-fn drug_spend(s: &Scenario, sim: &Simulation, strategy: &str, drug: &str) -> f64 {
+pub(super) fn drug_spend(s: &Scenario, sim: &Simulation, strategy: &str, drug: &str) -> f64 {
     let m = &s.model;
     let d = m.drugs.iter().position(|x| x == drug).unwrap();
     let arm = (sim.arms.iter())
@@ -191,10 +196,17 @@ fn courses_in_a_pathway_state_settle_as_closed_forms_say() {
 /// both, the first-line arm's ICER against the comparator (whose crossover pays it too) is λ.
 #[test]
 fn the_threshold_price_moves_the_crossover_price_too() {
-    let (_, base) =
-        simulate(FIXTURE, &["scenario.patients = 20000".into()], &RunOptions::default());
-    let (s, _) = simulate(FIXTURE, &["scenario.patients = 20000".into()], &RunOptions::default());
-    for name in ["lst", "disc", "mb"] {
+    icer_is_lambda_at_threshold_prices(
+        &["scenario.patients = 20000".into()],
+        &["lst", "disc", "mb"],
+    );
+}
+
+/// For each contract `names` on the fixture with `sets`: its threshold price at the first
+/// threshold for the `x_first` arm, put back as x's price in both regimens, gives ICER = λ.
+pub(super) fn icer_is_lambda_at_threshold_prices(sets: &[String], names: &[&str]) {
+    let (s, base) = simulate(FIXTURE, sets, &RunOptions::default());
+    for name in names {
         let k = row(&s, &base, "x_first", name);
         let ThresholdPrice::At(price) = k.threshold_price[0] else {
             panic!("{name}: {:?}", k.threshold_price[0]);
@@ -204,8 +216,9 @@ fn the_threshold_price_moves_the_crossover_price_too() {
                 r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = 12 }}]"#
             )
         };
-        let sets = ["scenario.patients = 20000".into(), drug("x_first"), drug("x_later")];
-        let (s2, at) = simulate(FIXTURE, &sets, &RunOptions::default());
+        let mut at_price = sets.to_vec();
+        at_price.extend([drug("x_first"), drug("x_later")]);
+        let (s2, at) = simulate(FIXTURE, &at_price, &RunOptions::default());
         let arm = row(&s2, &at, "x_first", name).arm;
         let icer = at.summary[arm].icer.unwrap();
         assert!((icer - 100_000.0).abs() <= 1e-6 * 100_000.0, "{name}: ICER {icer} at {price}");
@@ -236,7 +249,7 @@ fn a_course_entered_again_is_settled_again_with_administration_once() {
     assert!(disc.list_spend > 1.1 * single, "{} vs {single}", disc.list_spend);
 }
 
-fn refusal(sets: &[String]) -> String {
+pub(super) fn refusal(sets: &[String]) -> String {
     match try_load(FIXTURE, sets) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("accepted: {sets:?}"),
@@ -252,16 +265,12 @@ fn contracts_a_pathway_course_cannot_settle_are_refused_with_their_location() {
             r#"contracts = [{{ name = "k", drug = "x", regimens = ["x_first", "x_later"], {kind} }}]"#
         )]
     };
-    let err =
-        refusal(&contract(r#"kind = "response_rebate", assess_at = "12 weeks", refund = 0.5"#));
-    assert!(err.contains("found `response_rebate` covering `x_later`, the regimen of state `x_course` of pathway `crossover`"), "{err}");
-    assert!(err.contains("contracts[4].regimens"), "{err}");
-    let err = refusal(&contract(r#"kind = "payment_at_result", assess_at = "12 weeks""#));
-    assert!(err.contains("no response assessment"), "{err}");
+    // Response-reading kinds: course_states.rs.
     let mut cohort = contract(r#"kind = "expenditure_cap", cap = 100000, years = 2"#);
     cohort.push("payer.population = 100".into());
     let err = refusal(&cohort);
     assert!(err.contains("(cohort-level) covering `x_later`"), "{err}");
+    assert!(err.contains("contracts[4].regimens"), "{err}");
     // Progression on x_course is entering progressed_again: unmarked, nothing is progression.
     let mut unmarked = contract(
         r#"kind = "money_back", failure = "progression", window = "4 months", refund = 1"#,
