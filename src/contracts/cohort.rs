@@ -322,6 +322,37 @@ pub fn survey_and_share(
     count_start(terms, terms.years, x, at, calendar);
 }
 
+/// Add the calendar years of one course's list-paid cycles (see [`paid_years`]) to `out`, a
+/// patient's years merged over its courses (courses given in pathway states): cycles add up,
+/// and each year is listed once, so [`count_years`] counts the patient once a year.
+pub fn add_paid_years(years: u64, entry: f64, x: &Exposure<'_>, out: &mut Vec<(u32, u64)>) {
+    for_each_year(years, entry, x, |y, cycles| {
+        match out.iter_mut().find(|(z, _)| *z == y as u32) {
+            Some((_, c)) => *c += cycles,
+            None => out.push((y as u32, cycles)),
+        }
+    });
+}
+
+/// Count a patient's merged paid years ([`add_paid_years`]) in its population's calendar: the
+/// cycles, and the patient as treated in each year.
+pub fn count_years(at: Placement, merged: &[(u32, u64)], calendar: &mut CalendarSums) {
+    for &(y, cycles) in merged {
+        count_year(calendar.cell(at.population, y as usize), cycles);
+    }
+}
+
+/// Push one course's year shares (calendar order) for a settlement later: a patient with
+/// several courses has the shares of each.
+pub fn push_shares(
+    terms: &CohortTerms<f64>,
+    x: &Exposure<'_>,
+    at: Placement,
+    out: &mut Vec<YearShare>,
+) {
+    for_each_year(terms.years, at.entry, x, |y, cycles| out.push(share(terms, x, at, y, cycles)));
+}
+
 /// A year in which the patient has `cycles` paid cycles.
 #[inline]
 fn count_year(cell: &mut CalendarYear, cycles: u64) {
@@ -330,9 +361,10 @@ fn count_year(cell: &mut CalendarYear, cycles: u64) {
 }
 
 /// The patient's start of treatment, and whether it succeeded (population outcome), in the
-/// calendar year it falls in.
+/// calendar year it falls in (over the first `years` calendar years). A patient with several
+/// courses (courses given in pathway states) has each counted: each is a start.
 #[inline(always)]
-fn count_start(
+pub fn count_start(
     terms: &CohortTerms<f64>,
     years: u64,
     x: &Exposure<'_>,

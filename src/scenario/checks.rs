@@ -452,15 +452,14 @@ pub(super) fn pathways_first_line(
 }
 
 /// A contract on a drug that a pathway state also gives must name the regimens it covers
-/// (so that whether it covers the state is written, not assumed); a course in a pathway state
-/// is settled by the per-patient kinds; progression there is entering a state marked
+/// (so that whether it covers the state is written, not assumed); progression there is entering a state marked
 /// `progressed` and response entering one marked `response`, so a contract reading either
 /// needs such a state reachable (for response, the state itself counts).
 pub(super) fn contract_on_pathway_states(
     r: &mut Reader,
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
     (pathways, pathway_entries): (&[Option<Pathway>], &[Named<'_, '_>]),
-    (regimens, regimen_names): (&[Option<Regimen>], &[String]),
+    regimens: &[Option<Regimen>],
     drugs: &[String],
 ) {
     'contracts: for (c, e) in contracts.iter().zip(contract_entries) {
@@ -488,7 +487,6 @@ pub(super) fn contract_on_pathway_states(
                 if !c.regimens.contains(&g) {
                     continue;
                 }
-                let covering = format!("`{}`, the regimen of {at}", regimen_names[g]);
                 let reads_response =
                     matches!(c.kind, Kind::PaymentAtResult(_) | Kind::ResponseRebate(_));
                 let refused = match &c.kind {
@@ -504,13 +502,6 @@ pub(super) fn contract_on_pathway_states(
                             "mark the state whose entry is a response on this line `response = true` (a `responding` state giving the same regimen, for example), or cover only first or second lines with this kind",
                         ))
                     }
-                    Kind::Cohort(_) => Some((
-                        format!(
-                            "expected a per-patient contract on a course given in a pathway state, found `{}` (cohort-level) covering {covering}",
-                            c.kind.name()
-                        ),
-                        "cohort-level contracts do not yet settle courses in pathway states: cover only first or second lines with this kind",
-                    )),
                     _ if reads_progression(&c.kind) && !reachable(p, k, |s| s.progressed) => {
                         Some((
                             format!(
@@ -531,14 +522,18 @@ pub(super) fn contract_on_pathway_states(
     }
 }
 
-/// Whether a contract's rule reads the patient's progression (a money-back guarantee whose
-/// failure includes it, instalments paid while progression-free).
+/// Whether a contract's rule reads the patient's progression (a money-back guarantee or a
+/// population outcome whose failure includes it, instalments paid while progression-free).
 fn reads_progression(kind: &Kind<Slot>) -> bool {
     use crate::contracts::Failure;
+    use crate::contracts::cohort::CohortRule;
     use crate::contracts::instalments::Condition;
     match kind {
         Kind::MoneyBack(t) => t.failure != Failure::Death,
         Kind::Instalments(t) => t.condition == Condition::AliveProgressionFree,
+        Kind::Cohort(t) => {
+            matches!(t.rule, CohortRule::PopulationOutcome { failure, .. } if failure != Failure::Death)
+        }
         _ => false,
     }
 }

@@ -182,7 +182,7 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     checks::discordance_fits(r, &biomarker_entries, &biomarkers, &groups);
     checks::contract_drug_given(r, contracted, &strategies, named_regimens, (&drugs, &pathways));
     let pathways_read = (&pathways[..], &pathway_entries[..]);
-    checks::contract_on_pathway_states(r, contracted, pathways_read, named_regimens, &drugs);
+    checks::contract_on_pathway_states(r, contracted, pathways_read, named_regimens.0, &drugs);
     let (parameters, dirichlets) = super::parameters::assemble(r);
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),

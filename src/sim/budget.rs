@@ -36,6 +36,9 @@ pub struct Scratch {
     touched: Vec<(usize, usize)>,
     /// The stays of the patient's walk after progression (courses in pathway states).
     stays: Vec<Stay>,
+    /// A patient's paid calendar years merged over its courses (cohort contracts covering
+    /// pathway states).
+    merged: Vec<(u32, u64)>,
 }
 
 /// Add a patient's yearly spend on one strategy to the budget sums.
@@ -108,13 +111,21 @@ pub fn account(
     for &(arm, ci) in arms.contracts {
         let contract = &zero.contracts[ci];
         let Kind::Cohort(terms) = &contract.kind else { continue };
+        let at = Placement { population: 0, entry: arrival, ..Placement::default() };
+        let calendar = &mut sums.budget_calendar[arm];
+        if contract.in_pathways {
+            let walked = Walked { regimen: valued_as, course, coverage_end: rec.coverage_end };
+            let years = budget.years as u64;
+            let work = (&mut scratch.stays, &mut scratch.merged);
+            let lines = ((rec, second), walked);
+            super::cohort_courses::survey(zero, (ci, key, terms, years), lines, at, work, calendar);
+            continue;
+        }
         let Some(mut x) = covered_exposure(zero, ci, (rec, second), &mut StartFactors::new())
         else {
             continue;
         };
         x.documented = documented(contract, key);
-        let at = Placement { population: 0, entry: arrival, ..Placement::default() };
-        let calendar = &mut sums.budget_calendar[arm];
         contracts::cohort::survey_years(terms, budget.years as u64, &x, at, calendar);
     }
 }

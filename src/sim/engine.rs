@@ -7,6 +7,7 @@
 
 use super::accumulator::{Line, LineSums, SampleSums, StateCounts};
 use super::budget;
+use super::cohort_courses;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
 use super::exposure::{
     StartFactors, Walked, covered_exposure, documented, exposure_from, pathway_cash, pathway_units,
@@ -877,6 +878,27 @@ impl Scratch {
     }
 }
 
+/// A patient not treated with contract `ci`'s drug: only a fixed yearly administration
+/// reaches it (left open with the cohort arm's other settlements when they are deferred).
+/// Returns the patient's cost difference, if any.
+fn untreated(
+    prep: &Prepared,
+    layout: &Layout,
+    (arm, ci): (usize, usize),
+    (open, deferred): (&mut [Option<usize>], &mut Deferred),
+    sums: &mut SampleSums,
+) -> Option<f64> {
+    let fixed = prep.contracts[ci].admin_per_entrant;
+    (fixed > 0.0).then(|| {
+        if layout.defer && layout.calendar_years[arm] > 0 {
+            open[arm] = Some(deferred.open(arm, ci, Open::Fixed(fixed)));
+            fixed
+        } else {
+            post_fixed(prep, arm, fixed, sums)
+        }
+    })
+}
+
 /// The survey pass over a chunk: each cohort-level contract arm's calendar-year counts.
 fn survey_chunk(
     prep: &Prepared,
@@ -887,6 +909,8 @@ fn survey_chunk(
     let mut sums = layout.empty();
     let first_line = LineProcesses::new(FIRST_LINE);
     let mut scratch = Scratch::new(prep);
+    // Working space of the cohort contracts covering pathway states.
+    let (mut stays, mut merged) = (Vec::new(), Vec::new());
     for i in patients.clone() {
         let pk = key.patient(i);
         let (tumour, line) = (tumour(prep, pk), LineDraws::new(pk, &first_line));
@@ -896,12 +920,26 @@ fn survey_chunk(
             if arms.is_empty() {
                 continue;
             }
-            let Way { rec, second, .. } = scratch.way(prep, layout, &patient, s);
+            let Way { rec, second, course, valued_as, .. } = scratch.way(prep, layout, &patient, s);
             let second = second.as_ref().map(|(rec2, _)| rec2);
             for &(arm, ci) in arms {
                 let contract = &prep.contracts[ci];
                 let Kind::Cohort(terms) = &contract.kind else { continue };
                 let lines = (rec, second);
+                if contract.in_pathways {
+                    let at = terms.place(i, layout.patients, arrival);
+                    let walked =
+                        Walked { regimen: valued_as, course, coverage_end: rec.coverage_end };
+                    cohort_courses::survey(
+                        prep,
+                        (ci, pk, terms, terms.years),
+                        (lines, walked),
+                        at,
+                        (&mut stays, &mut merged),
+                        &mut sums.contracts[arm].calendar,
+                    );
+                    continue;
+                }
                 let Some(mut x) = covered_exposure(prep, ci, lines, &mut StartFactors::new())
                 else {
                     continue;
@@ -968,6 +1006,38 @@ fn settle_contract_arms(
     let mut walked: Option<((u64, u64), usize)> = None;
     for &(arm, ci) in &layout.contract_arms[s] {
         let contract = &prep.contracts[ci];
+        if contract.in_pathways
+            && let Kind::Cohort(terms) = &contract.kind
+        {
+            // Several courses of the drug (first or second line, pathway states).
+            let at = terms.place(patient, layout.patients, arrival);
+            let at = at.discounted(&prep.costs, &prep.manufacturer);
+            let calendar = layout.defer.then_some(&mut sums.contracts[arm].calendar);
+            let settled = cohort_courses::settle(
+                prep,
+                (arm, ci, pk),
+                ((rec, second), course),
+                at,
+                &prep.cohort_fractions[arm],
+                calendar,
+                (deferred, walk),
+                (stays, starts),
+            );
+            deltas[arm] = match settled {
+                cohort_courses::Settled::Now(cash, list_pv) => {
+                    Some(post_cash(prep, (arm, ci), &cash, list_pv, sums))
+                }
+                cohort_courses::Settled::Open(place) => {
+                    open[arm] = Some(place);
+                    // A placeholder: the difference is known when the settlement is.
+                    Some(0.0)
+                }
+                cohort_courses::Settled::Untreated => {
+                    untreated(prep, layout, (arm, ci), (open, deferred), sums)
+                }
+            };
+            continue;
+        }
         if cached.as_ref().is_none_or(|(e, _)| *e != contract.exposure) {
             let x = covered_exposure(prep, ci, (rec, second), starts);
             cached = Some((
@@ -1045,20 +1115,11 @@ fn settle_contract_arms(
             total = Some((cash, list_pv));
         }
         if contract.in_pathways {
-            // Cohort-level kinds are refused on pathway states: no deferral here.
+            // Per-patient kinds here (cohort-level ones settled above).
             pathway_cash(prep, (ci, pk), course, f64::INFINITY, (stays, starts), &mut total);
         }
         let Some((cash, list_pv)) = total else {
-            // Not treated with the drug: only a fixed yearly administration reaches the patient.
-            let fixed = contract.admin_per_entrant;
-            deltas[arm] = (fixed > 0.0).then(|| {
-                if layout.defer && layout.calendar_years[arm] > 0 {
-                    open[arm] = Some(deferred.open(arm, ci, Open::Fixed(fixed)));
-                    fixed
-                } else {
-                    post_fixed(prep, arm, fixed, sums)
-                }
-            });
+            deltas[arm] = untreated(prep, layout, (arm, ci), (open, deferred), sums);
             continue;
         };
         deltas[arm] = Some(post_cash(prep, (arm, ci), &cash, list_pv, sums));

@@ -1,6 +1,7 @@
 //! Simulation: concrete models, patients, and the parallel engine loop.
 pub mod accumulator;
 mod budget;
+mod cohort_courses;
 mod deferred;
 pub mod draw;
 pub mod engine;

@@ -564,7 +564,6 @@ fn yearly_administration_is_shared_by_every_entrant() {
 /// number of threads.
 #[test]
 fn one_pass_and_two_pass_cohort_settlements_agree_bit_for_bit() {
-    use vbpsim::sim::engine::{SampleSpec, simulate_sample, simulate_two_passes};
     let payers: [&[String]; 2] =
         [&[], &["payer.perspective = \"commercial\"".into(), "payer.turnover = 0.2".into()]];
     for payer in payers {
@@ -572,21 +571,28 @@ fn one_pass_and_two_pass_cohort_settlements_agree_bit_for_bit() {
         // administration reaches them.
         let s = load("cohort/two_passes.toml", payer);
         assert!(s.source.text.contains("[[tests]]"), "the edit applies");
-        let prep = Prepared::new(&s.model, &s.model.values).unwrap();
         // 7,919 patients: populations of 3,000 (and 2,000) with a partial last one, and
         // chunks that straddle them.
-        for (patients, threads) in [(7_919, 1), (7_919, 2), (2_500, 2)] {
-            let spec = SampleSpec { seed: 5, sample: 1, patients, comparator: 0 };
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let (one, two) = pool.install(|| {
-                (
-                    simulate_sample(&prep, spec, &mut |_, _| {}),
-                    simulate_two_passes(&prep, spec, &mut |_, _| {}),
-                )
-            });
-            assert!(one.contracts.iter().any(|k| k.refunded > 0.0), "some cohort refund is due");
-            assert_eq!(one, two, "{patients} patients, {threads} threads, payer {payer:?}");
-        }
+        one_and_two_passes_agree(&s, &format!("payer {payer:?}"));
+    }
+}
+
+/// The one-pass and two-pass settlements of scenario `s` are equal, for 7,919 patients on one
+/// and two threads and 2,500 on two, and some cohort refund is due.
+pub(crate) fn one_and_two_passes_agree(s: &scenario::Scenario, what: &str) {
+    use vbpsim::sim::engine::{SampleSpec, simulate_sample, simulate_two_passes};
+    let prep = Prepared::new(&s.model, &s.model.values).unwrap();
+    for (patients, threads) in [(7_919, 1), (7_919, 2), (2_500, 2)] {
+        let spec = SampleSpec { seed: 5, sample: 1, patients, comparator: 0 };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let (one, two) = pool.install(|| {
+            (
+                simulate_sample(&prep, spec, &mut |_, _| {}),
+                simulate_two_passes(&prep, spec, &mut |_, _| {}),
+            )
+        });
+        assert!(one.contracts.iter().any(|k| k.refunded > 0.0), "some cohort refund is due");
+        assert_eq!(one, two, "{patients} patients, {threads} threads, {what}");
     }
 }
 

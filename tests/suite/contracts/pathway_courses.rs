@@ -266,10 +266,18 @@ fn contracts_a_pathway_course_cannot_settle_are_refused_with_their_location() {
         )]
     };
     // Response-reading kinds: course_states.rs.
-    let mut cohort = contract(r#"kind = "expenditure_cap", cap = 100000, years = 2"#);
+    // A population outcome reads progression like a money-back guarantee (cohort_courses.rs
+    // settles the cohort-level kinds on these courses).
+    let mut cohort = contract(
+        r#"kind = "population_outcome", failure = "progression", window = "6 months", target = 0.5, rebate = 0.2, years = 2"#,
+    );
     cohort.push("payer.population = 100".into());
+    cohort.push(r#"pathways.crossover.states = [{ name = "x_course", utility = 0.7, regimen = "x_later" }, { name = "progressed_again", utility = 0.5, progressed = false }]"#.into());
     let err = refusal(&cohort);
-    assert!(err.contains("(cohort-level) covering `x_later`"), "{err}");
+    assert!(
+        err.contains("expected a state marked `progressed = true` reachable from state `x_course`"),
+        "{err}"
+    );
     assert!(err.contains("contracts[4].regimens"), "{err}");
     // Progression on x_course is entering progressed_again: unmarked, nothing is progression.
     let mut unmarked = contract(
