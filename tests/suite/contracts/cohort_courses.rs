@@ -4,7 +4,7 @@
 //! their first calendar year), and an expenditure cap of 0 over a one-year term (every payment
 //! of the year refunded at its end). The cohort statement counts a patient once a year and each
 //! course as a start; both courses' payments are refunded; the one-pass and two-pass
-//! settlements agree bit for bit.
+//! settlements agree bit for bit; a capped threshold price put back gives zero net benefit.
 
 use super::pathway_courses::{FIXTURE, row};
 use crate::support::{load, simulate};
@@ -111,4 +111,39 @@ fn one_and_two_passes_agree_on_courses_in_pathway_states() {
             .into(),
     );
     crate::cohort::one_and_two_passes_agree(&load(FIXTURE, &sets), "courses in pathway states");
+}
+
+/// An expenditure cap over the first year on x in both regimens, patients given x first also
+/// crossing over to it: the x-first arm's threshold price (the search re-simulating the same
+/// patients; the cap binds above about 5,300) put back as x's price in both regimens gives an
+/// incremental NMB of zero, with the cap binding there.
+#[test]
+fn a_capped_threshold_price_put_back_gives_zero_net_benefit() {
+    let sets = |price: f64| -> Vec<String> {
+        let drug = |regimen: &str| {
+            format!(
+                r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = 12 }}]"#
+            )
+        };
+        vec![
+            "scenario.patients = 20000".into(),
+            "payer.population = 1000".into(),
+            r#"regimens.x_first.after_progression = { pathway = "crossover" }"#.into(),
+            drug("x_first"),
+            drug("x_later"),
+            r#"contracts = [{ name = "cap", drug = "x", regimens = ["x_first", "x_later"], kind = "expenditure_cap", cap = 35000000, years = 1 }]"#.into(),
+        ]
+    };
+    let (s, sim) = simulate(FIXTURE, &sets(PRICE), &RunOptions::default());
+    let k = row(&s, &sim, "x_first", "cap");
+    assert_eq!(k.refunds, 0.0, "the cap does not bind at the list price");
+    let price = k.threshold_price[0].price().expect("a threshold price");
+    assert!(price > 1.1 * PRICE, "price {price}");
+    let (s2, at) = simulate(FIXTURE, &sets(price), &RunOptions::default());
+    let k = row(&s2, &at, "x_first", "cap");
+    assert!(k.refunds > 0.0, "the cap binds at the threshold price");
+    let arm = &at.summary[k.arm];
+    let nmb = arm.inc_nmb[0].mean;
+    let scale = arm.inc_cost.mean.abs() + 100_000.0 * arm.inc_qaly.mean.abs();
+    assert!(nmb.abs() < 1e-6 * scale, "incremental NMB at the threshold price {nmb} ({price})");
 }
