@@ -6,7 +6,7 @@
 //! course as a start; both courses' payments are refunded; the one-pass and two-pass
 //! settlements agree bit for bit; a capped threshold price put back gives zero net benefit.
 
-use super::pathway_courses::{FIXTURE, row};
+use super::pathway_courses::{FIXTURE, row, x_in};
 use crate::support::{load, simulate};
 use vbpsim::workflow::run::RunOptions;
 
@@ -20,11 +20,7 @@ const HORIZON: f64 = 3.0;
 const DELTA: f64 = 0.12;
 
 fn sets() -> Vec<String> {
-    let one_cycle = |regimen: &str| {
-        format!(
-            r#"regimens.{regimen}.drugs = [{{ name = "x", price = {PRICE}, cycle = "28 days", max_cycles = 1 }}]"#
-        )
-    };
+    let one_cycle = |regimen: &str| x_in(regimen, PRICE, 1);
     vec![
         "scenario.discount = { costs = 0, outcomes = 0 }".into(),
         "payer.population = 1000".into(),
@@ -120,11 +116,7 @@ fn one_and_two_passes_agree_on_courses_in_pathway_states() {
 #[test]
 fn a_capped_threshold_price_put_back_gives_zero_net_benefit() {
     let sets = |price: f64| -> Vec<String> {
-        let drug = |regimen: &str| {
-            format!(
-                r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = 12 }}]"#
-            )
-        };
+        let drug = |regimen: &str| x_in(regimen, price, 12);
         vec![
             "scenario.patients = 20000".into(),
             "payer.population = 1000".into(),

@@ -115,6 +115,14 @@ impl Model {
     }
 }
 
+/// A `--set` giving x in `regimen` at `price` per 28-day cycle, at most `cycles` cycles (the
+/// fixture's x is 5,000 for at most 12).
+pub(super) fn x_in(regimen: &str, price: f64, cycles: u32) -> String {
+    format!(
+        r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = {cycles} }}]"#
+    )
+}
+
 /// Mean and standard error of a per-patient amount from its first two moments.
 pub(super) fn within(found: f64, (mean, second): (f64, f64), what: &str) {
     let se = ((second - mean * mean).max(0.0) / PATIENTS).sqrt();
@@ -211,11 +219,7 @@ pub(super) fn icer_is_lambda_at_threshold_prices(sets: &[String], names: &[&str]
         let ThresholdPrice::At(price) = k.threshold_price[0] else {
             panic!("{name}: {:?}", k.threshold_price[0]);
         };
-        let drug = |regimen: &str| {
-            format!(
-                r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = 12 }}]"#
-            )
-        };
+        let drug = |regimen: &str| x_in(regimen, price, 12);
         let mut at_price = sets.to_vec();
         at_price.extend([drug("x_first"), drug("x_later")]);
         let (s2, at) = simulate(FIXTURE, &at_price, &RunOptions::default());
@@ -311,11 +315,7 @@ fn contracts_a_pathway_course_cannot_settle_are_refused_with_their_location() {
 #[test]
 fn the_budget_impact_settles_courses_in_pathway_states() {
     let budget = |price: f64| -> Vec<String> {
-        let drug = |regimen: &str| {
-            format!(
-                r#"regimens.{regimen}.drugs = [{{ name = "x", price = {price}, cycle = "28 days", max_cycles = 12 }}]"#
-            )
-        };
+        let drug = |regimen: &str| x_in(regimen, price, 12);
         vec![
             "scenario.patients = 20000".into(),
             r#"budget_impact = { strategy = "x_first", years = 3, incident = 1000, uptake = [0.3, 0.5, 0.7] }"#.into(),
