@@ -379,13 +379,27 @@ pub fn administration(
     assessment: Option<f64>,
     tracked_until: f64,
 ) -> f64 {
-    let mut admin = contract.admin_per_patient * x.payer_start + contract.admin_per_entrant;
-    if let Some(every) = assessment
-        && contract.admin_per_assessment > 0.0
-    {
-        admin += contract.admin_per_assessment * scan_value(x, every, tracked_until);
+    let admin = contract.admin_per_patient * x.payer_start + contract.admin_per_entrant;
+    admin + assessments(contract, x, assessment, tracked_until)
+}
+
+/// The per-assessment part of [`administration`]: a contract's administration at each scan
+/// (every `assessment`) of a course tracked until `tracked_until`. A patient's later courses
+/// (courses given in pathway states) are charged this only: the per-patient part is charged
+/// once, with the first course.
+#[inline]
+pub fn assessments(
+    contract: &PreparedContract,
+    x: &Exposure<'_>,
+    assessment: Option<f64>,
+    tracked_until: f64,
+) -> f64 {
+    match assessment {
+        Some(every) if contract.admin_per_assessment > 0.0 => {
+            contract.admin_per_assessment * scan_value(x, every, tracked_until)
+        }
+        _ => 0.0,
     }
-    admin
 }
 
 /// A settlement per unit of list price `price` in money, with its administration `admin`.

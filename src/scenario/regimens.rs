@@ -118,7 +118,8 @@ const TREATMENT_ONLY_WITHOUT: &[&str] =
     &["response", "progression", "death_before_progression", "after_progression", "partitioned"];
 
 /// A regimen without response or course (`CourseSpec::TreatmentOnly`): its drugs,
-/// administration and adverse events, given in the states of pathways after progression.
+/// administration, adverse events and scans, given in the states of pathways after
+/// progression (its scans count a contract's per-assessment administration there).
 fn read_treatment_only(
     r: &mut Reader,
     e: &Named<'_, '_>,
@@ -126,7 +127,7 @@ fn read_treatment_only(
     drug_names: &mut Vec<String>,
 ) -> Option<Regimen> {
     let (p, t) = (&e.path, e.table);
-    let allowed = ["name", "drugs", "administration", "adverse_events"];
+    let allowed = ["name", "drugs", "administration", "adverse_events", "assessment"];
     for (k, _) in t.iter() {
         let key = k.get_ref().as_ref();
         if !allowed.contains(&key) {
@@ -134,7 +135,7 @@ fn read_treatment_only(
                 k.span(),
                 &join(p, key),
                 format!("expected no `{key}` on a regimen without `response` and a course, found one"),
-                Some("a regimen without `response`, `progression`, `death_before_progression`, `after_progression` or `partitioned` is a treatment given in pathway states: it takes only `drugs`, `administration` and `adverse_events`".into()),
+                Some("a regimen without `response`, `progression`, `death_before_progression`, `after_progression` or `partitioned` is a treatment given in pathway states: it takes only `drugs`, `administration`, `adverse_events` and `assessment`".into()),
             );
         }
     }
@@ -142,6 +143,7 @@ fn read_treatment_only(
     let administration =
         r.quantity_or(t, p, "administration", Dimension::Number, Check::NonNegative, 0.0);
     let adverse_events = read_adverse_events(r, t, p, name);
+    let assessment = read_assessment(r, t, p);
     let (zero, none) = (r.constant(0.0), r.constant(0.0));
     Some(Regimen {
         name: name.to_string(),
@@ -154,7 +156,7 @@ fn read_treatment_only(
         progression_free_utility: None,
         discontinuation: None,
         adverse_events: adverse_events?,
-        assessment: None,
+        assessment: assessment?,
         response_false_positive: zero,
         response_false_negative: zero,
         immunotherapy: None,

@@ -22,7 +22,7 @@ use crate::rng::PatientKey;
 /// Each course of contract `c`'s drug a patient is given, in time order: the first covered of
 /// its first and second lines, then its courses in pathway states
 /// ([`super::exposure::pathway_courses`]), each documented on its own draw. `each` gets the
-/// exposure and the scan interval of its regimen (none for a state's regimen).
+/// exposure and the scan interval of its regimen.
 pub fn for_each_course(
     prep: &Prepared,
     (c, pk): (usize, PatientKey),
@@ -41,7 +41,7 @@ pub fn for_each_course(
     pathway_courses(prep, c, (regimen, course), coverage_end, stays, |rec, visit| {
         let documented = documented_at(contract, pk, 1 + visit);
         if let Some(mut x) = exposure_from(prep, rec, contract.drug, documented, starts) {
-            each(&mut x, None);
+            each(&mut x, prep.regimens[rec.regimen].assessment);
         }
     });
 }
@@ -67,7 +67,8 @@ pub fn survey(
 }
 
 /// What the one-pass settlement of a patient's courses leaves open: the sums of their list
-/// payments, the administration (once, with the first course) and the end of tracking.
+/// payments, the administration (per patient once, with the first course; per assessment on
+/// every course) and the end of tracking.
 struct Summed {
     paid: (f64, f64),
     list_pv: f64,
@@ -106,7 +107,7 @@ pub fn settle(
             let admin = if total.is_none() {
                 contracts::administration(contract, x, assessment, s.tracked_until)
             } else {
-                0.0
+                contracts::assessments(contract, x, assessment, s.tracked_until)
             };
             let cash = contracts::in_money(contract, x.drug.price, admin, &s);
             let list_pv = x.drug.price * x.list().0;
@@ -132,6 +133,7 @@ pub fn settle(
             Some(s) => {
                 s.paid = (s.paid.0 + list.0, s.paid.1 + list.1);
                 s.list_pv += x.drug.price * list.0;
+                s.admin += contracts::assessments(contract, x, assessment, tracked_until);
                 s.tracked_until = s.tracked_until.max(tracked_until);
             }
             None => {

@@ -222,10 +222,11 @@ pub fn pathway_cash(
         };
         x.refund_horizon = x.refund_horizon.min(refund_cut);
         let s = contracts::settle(&contract.kind, &x, &[]);
+        let assessment = prep.regimens[rec.regimen].assessment;
         let admin = if total.is_none() {
-            contracts::administration(contract, &x, None, s.tracked_until)
+            contracts::administration(contract, &x, assessment, s.tracked_until)
         } else {
-            0.0
+            contracts::assessments(contract, &x, assessment, s.tracked_until)
         };
         let cash = contracts::in_money(contract, x.drug.price, admin, &s);
         let list_pv = x.drug.price * x.list().0;

@@ -520,8 +520,8 @@ fn bad_pathways_are_refused_with_their_location() {
         ),
         // ... or with a key that needs a course.
         one(
-            r#"regimens.docetaxel.assessment = "6 weeks""#,
-            "expected no `assessment` on a regimen without `response` and a course",
+            r#"regimens.docetaxel.time_to_response = { dist = "exponential", median = "6 weeks" }"#,
+            "expected no `time_to_response` on a regimen without `response` and a course",
         ),
         // A second line beside a pathway.
         one(r#"regimens.first_reset.second_line = { default = "docetaxel" }"#, "expected no `second_line` on a regimen whose progression enters a pathway"),

@@ -61,25 +61,27 @@ impl Model {
     /// `x_course` with at most `cap` paid cycles: cycle k is paid at P + k·cycle if the patient
     /// is still in the state (rate a + b out) and before the horizon.
     pub(super) fn list_moment(&self, m: u32, cap: usize) -> f64 {
-        let c = self.cycle;
+        let times: Vec<f64> = (0..cap).map(|k| k as f64 * self.cycle).collect();
+        self.scheduled_moment(m, &times, self.price)
+    }
+
+    /// The first or second moment of `amount` paid at P + t for each t of `times` (ascending)
+    /// while the patient is still in `x_course` (rate a + b out) and before the horizon.
+    pub(super) fn scheduled_moment(&self, m: u32, times: &[f64], amount: f64) -> f64 {
         let out = self.a + self.b;
-        let ks: Vec<usize> = (0..cap).filter(|&k| (k as f64) * c < self.horizon).collect();
-        let p = self.price.powi(m as i32);
+        let ts: Vec<f64> = times.iter().copied().filter(|&t| t < self.horizon).collect();
+        let p = amount.powi(m as i32);
         if m == 1 {
-            return p * ks
+            return p * ts
                 .iter()
-                .map(|&k| {
-                    let t = k as f64 * c;
-                    (-(self.rho + out) * t).exp() * self.g(1.0, self.horizon - t)
-                })
+                .map(|&t| (-(self.rho + out) * t).exp() * self.g(1.0, self.horizon - t))
                 .sum::<f64>();
         }
         let mut sum = 0.0;
-        for &k in &ks {
-            for &j in &ks {
-                let last = k.max(j) as f64 * c;
-                let both = (k + j) as f64 * c;
-                sum += (-self.rho * both - out * last).exp() * self.g(2.0, self.horizon - last);
+        for &t in &ts {
+            for &u in &ts {
+                let last = t.max(u);
+                sum += (-self.rho * (t + u) - out * last).exp() * self.g(2.0, self.horizon - last);
             }
         }
         p * sum
@@ -251,6 +253,62 @@ fn a_course_entered_again_is_settled_again_with_administration_once() {
     // than its noise.
     let single = m.list_moment(1, m.max_cycles);
     assert!(disc.list_spend > 1.1 * single, "{} vs {single}", disc.list_spend);
+}
+
+/// A state's regimen with scans (`assessment`): a contract's per-assessment administration is
+/// charged at each scan of a course, k·8 weeks after its entry (k ≥ 1) while the patient is on
+/// it, alive and before the horizon.
+#[test]
+fn scans_of_a_state_regimen_charge_per_assessment_administration() {
+    let m = model();
+    let sets: Vec<String> = vec![
+        r#"regimens.x_later.assessment = "8 weeks""#.into(),
+        r#"contracts = [{ name = "scans", drug = "x", regimens = ["x_first", "x_later"], kind = "list", admin = { per_assessment = 50 } }]"#.into(),
+    ];
+    let (s, sim) = simulate(FIXTURE, &sets, &RunOptions::default());
+    let every = 8.0 * 7.0 / 365.25;
+    let scans: Vec<f64> = (1..).map(|k| k as f64 * every).take_while(|&t| t < m.horizon).collect();
+    let admin = (m.scheduled_moment(1, &scans, 50.0), m.scheduled_moment(2, &scans, 50.0));
+    within(row(&s, &sim, "chemo_first", "scans").admin, admin, "per-assessment administration");
+}
+
+/// Per-assessment administration is charged on every course, also a course entered again after
+/// a break (the per-patient part once): against the renewal closed form of the break model of
+/// `a_course_entered_again…` (exponential stays, a 100-year horizon that cuts nothing).
+#[test]
+fn per_assessment_administration_is_charged_on_every_course() {
+    let m = Model { horizon: 100.0, ..model() };
+    let sets: Vec<String> = vec![
+        r#"scenario.horizon = "100 years""#.into(),
+        r#"pathways.crossover.states = [{ name = "x_course", utility = 0.7, regimen = "x_later" }, { name = "progressed_again", utility = 0.5, progressed = true }, { name = "break", utility = 0.7 }]"#.into(),
+        r#"pathways.crossover.transitions = [{ from = "x_course", to = "progressed_again", time = { dist = "exponential", rate = "0.08 per month" } }, { from = "x_course", to = "death", time = { dist = "exponential", rate = "0.03 per month" } }, { from = "x_course", to = "break", time = { dist = "exponential", rate = "0.1 per month" } }, { from = "break", to = "x_course", time = { dist = "exponential", rate = "0.3 per month" } }, { from = "break", to = "death", time = { dist = "exponential", rate = "0.02 per month" } }, { from = "progressed_again", to = "death", time = { dist = "exponential", rate = "0.1 per month" } }]"#.into(),
+        r#"regimens.x_later.assessment = "8 weeks""#.into(),
+        r#"contracts = [{ name = "scans", drug = "x", regimens = ["x_first", "x_later"], kind = "list", admin = { per_assessment = 50 } }]"#.into(),
+    ];
+    let (s, sim) = simulate(FIXTURE, &sets, &RunOptions::default());
+    // A course lasts T ~ Exp(λ) (progression, death, break); scans at k·s ≤ T, k ≥ 1. Its
+    // administration A (discounted to its entry), and B = d(time to the next course) if the
+    // patient breaks and comes back: X = A + B·X', X' an independent copy.
+    let (rho, every) = (m.rho, 8.0 * 7.0 / 365.25);
+    let (to_break, back, dies_off) = (0.1 * 12.0, 0.3 * 12.0, 0.02 * 12.0);
+    let lambda = m.a + m.b + to_break;
+    let ks = || (1..2000).map(|k| k as f64 * every);
+    let a1: f64 = ks().map(|t| 50.0 * (-(rho + lambda) * t).exp()).sum();
+    let a2: f64 = ks()
+        .flat_map(|t| ks().map(move |u| (t, u)))
+        .map(|(t, u)| 2500.0 * (-rho * (t + u) - lambda * t.max(u)).exp())
+        .sum();
+    let returns = |q: f64| to_break / (lambda + q * rho) * back / (back + dies_off + q * rho);
+    // E[A·B] = P(break)·E[A·d(T)]·E[d(T_b); back].
+    let a_dt: f64 = ks()
+        .map(|t| 50.0 * (-rho * t).exp() * lambda / (lambda + rho) * (-(lambda + rho) * t).exp())
+        .sum();
+    let ab = to_break / lambda * a_dt * back / (back + dies_off + rho);
+    let x1 = a1 / (1.0 - returns(1.0));
+    let x2 = (a2 + 2.0 * ab * x1) / (1.0 - returns(2.0));
+    // The first course starts at progression P (before first-line death), discounted d(P).
+    let moments = (m.g(1.0, m.horizon) * x1, m.g(2.0, m.horizon) * x2);
+    within(row(&s, &sim, "chemo_first", "scans").admin, moments, "scans over every course");
 }
 
 pub(super) fn refusal(sets: &[String]) -> String {
