@@ -490,18 +490,13 @@ pub(super) fn contract_on_pathway_states(
                 let reads_response =
                     matches!(c.kind, Kind::PaymentAtResult(_) | Kind::ResponseRebate(_));
                 let refused = match &c.kind {
-                    _ if reads_response
-                        && !p.states[k].response
-                        && !reachable(p, k, |s| s.response) =>
-                    {
-                        Some((
-                            format!(
-                                "expected a state marked `response = true` reachable from {at}, found none: contract `{}` reads the response of the course given there",
-                                c.name
-                            ),
-                            "mark the state whose entry is a response on this line `response = true` (a `responding` state giving the same regimen, for example), or cover only first or second lines with this kind",
-                        ))
-                    }
+                    _ if reads_response && !response_reachable(p, k) => Some((
+                        format!(
+                            "expected a state marked `response = true` reachable from {at}, found none: contract `{}` reads the response of the course given there",
+                            c.name
+                        ),
+                        "mark the state whose entry is a response on this line `response = true` (a `responding` state giving the same regimen, for example), or cover only first or second lines with this kind",
+                    )),
                     _ if reads_progression(&c.kind) && !reachable(p, k, |s| s.progressed) => {
                         Some((
                             format!(
@@ -538,9 +533,30 @@ fn reads_progression(kind: &Kind<Slot>) -> bool {
     }
 }
 
+/// Whether the course starting in state `from` can have a response: `from` is marked
+/// `response`, or a marked state can be entered after it before the course's progression (a
+/// state marked `progressed`) and before another regimen's course starts (a state with another
+/// regimen).
+fn response_reachable(p: &Pathway, from: usize) -> bool {
+    let regimen = p.states[from].regimen;
+    let within = |s: &PathwayState| !s.progressed && s.regimen.is_none_or(|g| Some(g) == regimen);
+    p.states[from].response || reachable_through(p, from, within, |s| s.response)
+}
+
 /// Whether a state `marked` (`progressed`, `response`) can be entered after leaving state
 /// `from` (through transitions and test results).
 fn reachable(p: &Pathway, from: usize, marked: impl Fn(&PathwayState) -> bool) -> bool {
+    reachable_through(p, from, |_| true, marked)
+}
+
+/// [`reachable`] through states `within` only (a state outside it is neither counted nor
+/// passed through).
+fn reachable_through(
+    p: &Pathway,
+    from: usize,
+    within: impl Fn(&PathwayState) -> bool,
+    marked: impl Fn(&PathwayState) -> bool,
+) -> bool {
     let next = |k: usize| {
         let st = &p.states[k];
         let exits = st.exits.iter().filter_map(|x| match x.to {
@@ -554,6 +570,9 @@ fn reachable(p: &Pathway, from: usize, marked: impl Fn(&PathwayState) -> bool) -
     let mut seen = vec![false; p.states.len()];
     let mut stack = next(from);
     while let Some(k) = stack.pop() {
+        if !within(&p.states[k]) {
+            continue;
+        }
         if marked(&p.states[k]) {
             return true;
         }

@@ -232,7 +232,16 @@ fn read_state(
     };
     let absorbing = r.flag(st, sp, "absorbing");
     let progressed = r.flag(st, sp, "progressed");
-    let response = r.flag(st, sp, "response");
+    let mut response = r.flag(st, sp, "response");
+    if progressed == Some(true)
+        && response == Some(true)
+        && let Some(v) = st.get("response")
+    {
+        // Entering it would be an earlier course's progression and its own course's response.
+        let what = "expected a state marked `progressed` or `response`, found both: entering a progressed state ends the response window of the courses before it";
+        r.error(v.span(), &join(sp, "response"), what.to_string());
+        response = None;
+    }
     let name = st.get("name").and_then(|v| v.get_ref().as_str()).unwrap_or("").to_string();
     Some((
         PathwayState {

@@ -1013,6 +1013,9 @@ fn settle_contract_arms(
             let at = terms.place(patient, layout.patients, arrival);
             let at = at.discounted(&prep.costs, &prep.manufacturer);
             let calendar = layout.defer.then_some(&mut sums.contracts[arm].calendar);
+            // `walk` is refilled with this patient's years merged over its courses: no later
+            // contract may take it for its own exposure's.
+            walked = None;
             let settled = cohort_courses::settle(
                 prep,
                 (arm, ci, pk),

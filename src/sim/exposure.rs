@@ -116,8 +116,8 @@ pub fn documented_at(contract: &PreparedContract, pk: PatientKey, index: u64) ->
 /// gets the record a contract reads of the course and its first stay's transition count:
 /// treatment starts at the first entry and ends at the last exit; progression is the first
 /// later entry into a state marked `progressed` (never, if none); response is entering a state
-/// marked `response` from the course's entry on, before that progression (seen at once: a
-/// state's regimen has no scans); death is the walk's. `stays` is working space.
+/// marked `response` from the course's entry on, before that progression and before the next
+/// course starts (seen at once, at the entry); death is the walk's. `stays` is working space.
 pub fn pathway_courses(
     prep: &Prepared,
     c: usize,
@@ -169,8 +169,9 @@ pub fn pathway_courses(
 pub struct Reading {
     /// The first entry after the course's entry into a state marked `progressed`.
     pub progression: f64,
-    /// The first entry, from the course's entry on and before that progression, into a state
-    /// marked `response`.
+    /// The first entry, from the course's entry on, before that progression and before the
+    /// next course starts (a later state with a regimen that does not continue this course),
+    /// into a state marked `response`.
     pub response: f64,
     /// The exit of the course's last stay.
     pub end: f64,
@@ -183,7 +184,12 @@ pub fn read_course(p: &PreparedPathway, stays: &[Stay]) -> Reading {
     let end = stays[continuing].exit;
     let progressed = stays[1..].iter().position(|s| p.states[s.state].progressed).map(|k| k + 1);
     let progression = progressed.map_or(f64::INFINITY, |k| stays[k].entry);
-    let response = stays[..progressed.unwrap_or(stays.len())]
+    // A response belongs to the course until the next one starts: a re-treatment's response
+    // is the re-treatment's.
+    let next_course =
+        stays[1..].iter().position(|s| p.states[s.state].regimen.is_some() && !s.continued);
+    let window = progressed.unwrap_or(stays.len()).min(next_course.map_or(stays.len(), |k| k + 1));
+    let response = stays[..window]
         .iter()
         .find(|s| p.states[s.state].response)
         .map_or(f64::INFINITY, |s| s.entry);

@@ -97,10 +97,16 @@ fn a_cohort_cap_counts_patients_once_a_year_and_refunds_every_course() {
 /// The one-pass settlement (pending until each population is complete) and the two-pass one
 /// (survey, then settle) of a cohort contract covering a pathway state give the same sums to
 /// the last bit, the budget impact's included, for one and two threads and a partial last
-/// population.
+/// population; also between two cohort contracts on the first line alone with the same term
+/// (which share the calendar years of their paid cycles, not the merged ones of the contract
+/// covering the crossover too).
 #[test]
 fn one_and_two_passes_agree_on_courses_in_pathway_states() {
     let mut sets = sets();
+    let covering_both = sets.pop().expect("the cap on both regimens");
+    sets.push(r#"contracts = [{ name = "first_cap", drug = "x", regimens = ["x_first"], kind = "expenditure_cap", cap = 1000000, years = 1 }]"#.into());
+    sets.push(covering_both);
+    sets.push(r#"contracts = [{ name = "first_pv", drug = "x", regimens = ["x_first"], kind = "price_volume", tiers = [{ above = 0, pay = 0.9 }, { above = 600, pay = 0.5 }], years = 1 }]"#.into());
     sets.push("contracts.cap0.cap = 2000000".into());
     sets.push(
         r#"budget_impact = { strategy = "x_first", years = 3, incident = 1000, uptake = [0.3, 0.5, 0.7] }"#

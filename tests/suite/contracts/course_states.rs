@@ -213,4 +213,37 @@ fn a_response_reading_contract_needs_a_response_state() {
         r#"pathways.after_x.states = [{ name = "post", utility = 0.5, response = 1 }]"#.into(),
     ]);
     assert!(err.contains("expected true or false"), "{err}");
+    // A response state reachable only through a progression never is a response of the course.
+    let mut late = contract(r#"kind = "payment_at_result", assess_at = "12 weeks""#);
+    late.push(r#"pathways.crossover.states = [{ name = "x_course", utility = 0.7, regimen = "x_later" }, { name = "progressed_again", utility = 0.5, progressed = true }, { name = "late", utility = 0.6, response = true }]"#.into());
+    late.push(r#"pathways.crossover.transitions = [{ from = "x_course", to = "progressed_again", time = { dist = "exponential", rate = "0.08 per month" } }, { from = "x_course", to = "death", time = { dist = "exponential", rate = "0.03 per month" } }, { from = "progressed_again", to = "late", time = { dist = "exponential", rate = "0.1 per month" } }, { from = "late", to = "death", time = { dist = "exponential", rate = "0.1 per month" } }]"#.into());
+    let err = refusal(&late);
+    assert!(err.contains("expected a state marked `response = true` reachable"), "{err}");
+    // A state is progressed or a response, not both.
+    let err = refusal(&[r#"pathways.crossover.states = [{ name = "x_course", utility = 0.7, regimen = "x_later" }, { name = "progressed_again", utility = 0.5, progressed = true, response = true }]"#.into()]);
+    assert!(
+        err.contains("expected a state marked `progressed` or `response`, found both"),
+        "{err}"
+    );
+    assert!(err.contains("pathways[0].states[1].response"), "{err}");
+}
+
+/// A response belongs to the course it happens in: after a break, entering a response state
+/// with the same regimen starts a new course whose response it is, not the first course's.
+#[test]
+fn a_re_treatments_response_is_not_the_first_courses() {
+    let sets: Vec<String> = vec![
+        r#"pathways.crossover.states = [{ name = "x_course", utility = 0.7, regimen = "x_later" }, { name = "break", utility = 0.7 }, { name = "x_resp", utility = 0.75, regimen = "x_later", response = true }, { name = "progressed_again", utility = 0.5, progressed = true }]"#.into(),
+        r#"pathways.crossover.transitions = [{ from = "x_course", to = "break", time = { dist = "exponential", rate = "0.5 per month" } }, { from = "x_course", to = "death", time = { dist = "exponential", rate = "0.03 per month" } }, { from = "break", to = "x_resp", time = { dist = "exponential", rate = "2 per month" } }, { from = "break", to = "death", time = { dist = "exponential", rate = "0.03 per month" } }, { from = "x_resp", to = "progressed_again", time = { dist = "exponential", rate = "0.08 per month" } }, { from = "x_resp", to = "death", time = { dist = "exponential", rate = "0.03 per month" } }, { from = "progressed_again", to = "death", time = { dist = "exponential", rate = "0.1 per month" } }]"#.into(),
+        r#"contracts = [{ name = "par", drug = "x", regimens = ["x_first", "x_later"], kind = "payment_at_result", assess_at = "3 months" }]"#.into(),
+        "scenario.patients = 20000".into(),
+    ];
+    let (s, sim) = simulate(FIXTURE, &sets, &RunOptions::default());
+    let lines = lines_of(&s, &sim, "chemo_first");
+    assert_eq!(lines("x_course").1, 0.0, "the first course never responds");
+    assert_eq!(lines("x_resp").1, 1.0);
+    // Payment at result: every first course fails (its withheld cycles are never paid), so
+    // every treated patient triggers the contract.
+    let par = row(&s, &sim, "chemo_first", "par");
+    assert_eq!(par.triggered_share, Some(1.0));
 }
