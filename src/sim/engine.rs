@@ -525,7 +525,8 @@ struct SharedWalks {
     /// Per regimen: whether `postings`, `stays` and `lines` hold this patient's.
     known: Vec<bool>,
     /// Per state of every pathway: if it gives a regimen (a line of therapy), how long after
-    /// each entry its drugs can be given at most ([`super::prepared::PreparedRegimen::drug_span`]).
+    /// a course's entry its drugs can be given at most
+    /// ([`super::prepared::PreparedRegimen::drug_span`]).
     treated: Vec<Option<f64>>,
     /// The line times of a strategy's own course (not shared), while they are counted.
     own: Vec<LineTime>,
