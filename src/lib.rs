@@ -14,7 +14,7 @@
 //!
 //! | room | what it holds | may name |
 //! | --- | --- | --- |
-//! | [`units`], [`rng`], [`survival`], [`params`], [`resources`] | quantities, addressed random streams, time-to-event and parameter distributions, the process's own resources | none of the crate |
+//! | [`units`], [`rng`], [`survival`], [`life_table`], [`params`], [`resources`] | quantities, addressed random streams, time-to-event and parameter distributions, general-population mortality, the process's own resources | none of the crate |
 //! | [`accounting`] | discounting closed forms, the patient record, a drug's payment schedule | the foundations above |
 //! | [`contracts`] | one file per contract kind: its terms and its rule | accounting, foundations |
 //! | [`model`] | the compiled model: plain data, indices, value slots | contracts, accounting, foundations |
@@ -28,7 +28,7 @@
 //! test (`tests/suite/layout.rs`) and by hand with grep; each of these prints nothing:
 //!
 //! ```sh
-//! grep -nE 'crate::[a-z]' src/units.rs src/rng.rs src/survival.rs src/params.rs src/resources.rs
+//! grep -nE 'crate::[a-z]' src/units.rs src/rng.rs src/survival.rs src/life_table.rs src/params.rs src/resources.rs
 //! grep -rnE 'crate::(contracts|model|scenario|sim|analysis|output|workflow)\b' src/accounting
 //! grep -rnE 'crate::(model|scenario|sim|analysis|output|workflow)\b' src/contracts
 //! grep -rnE 'crate::(scenario|sim|analysis|output|workflow)\b' src/model
@@ -40,6 +40,7 @@
 pub mod accounting;
 pub mod analysis;
 pub mod contracts;
+pub mod life_table;
 pub mod model;
 pub mod output;
 pub mod params;

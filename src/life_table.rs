@@ -1,0 +1,307 @@
+//! General-population mortality from a life table (`age,male_qx,female_qx`, single years of
+//! age): the hazard is constant within each year of age, h_x = −ln(1 − q_x), so survival is
+//! exact and a time of death is drawn by inverting the piecewise-linear cumulative hazard (no
+//! cycles). Beyond the table's last age the last age's hazard continues until `max_age`, when
+//! everyone still alive dies.
+//!
+//! The foundation of background mortality (general-population death competing with, or
+//! flooring, the disease's); a bundled table for the United States is [`LifeTable::us_2020`].
+
+use std::fmt;
+
+/// The bundled United States period life table 2020 (assets/life_tables, with its source).
+const US_2020: &str = include_str!("../assets/life_tables/us_ssa_period_2020_qx.csv");
+
+/// Sex, for the table's column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+/// A life table's yearly hazards from its first age.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifeTable {
+    /// The first age of the table (whole years).
+    pub first_age: u32,
+    /// h_x per year of age from `first_age`, by sex (infinite where q_x = 1).
+    male: Vec<f64>,
+    female: Vec<f64>,
+    /// The age at which everyone still alive dies (at least one year past the table's end).
+    pub max_age: f64,
+}
+
+/// A life table that cannot be read, with where and what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifeTableError {
+    /// 1-based line, and 1-based column (field) if one field is at fault.
+    pub line: usize,
+    pub column: Option<usize>,
+    pub expected: String,
+    pub found: String,
+}
+
+impl fmt::Display for LifeTableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(c) => write!(f, "line {}, column {c}: ", self.line)?,
+            None => write!(f, "line {}: ", self.line)?,
+        }
+        write!(f, "expected {}, found {}", self.expected, self.found)
+    }
+}
+
+impl std::error::Error for LifeTableError {}
+
+const HEADER: [&str; 3] = ["age", "male_qx", "female_qx"];
+
+impl LifeTable {
+    /// The bundled United States period life table 2020 (ages 0–100), with `max_age` 110.
+    pub fn us_2020() -> LifeTable {
+        LifeTable::parse(US_2020, 110.0).expect("the bundled life table is valid")
+    }
+
+    /// Read a table from CSV text: the header `age,male_qx,female_qx`, then one row per whole
+    /// age, consecutive from the first, each q_x in [0, 1]. `max_age` must lie beyond the last
+    /// age.
+    pub fn parse(text: &str, max_age: f64) -> Result<LifeTable, LifeTableError> {
+        let error = |line: usize, column: Option<usize>, expected: &str, found: String| {
+            LifeTableError { line, column, expected: expected.to_string(), found }
+        };
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let Some((h, header)) = lines.next() else {
+            return Err(error(1, None, "the header `age,male_qx,female_qx`", "nothing".into()));
+        };
+        let names: Vec<&str> = header.split(',').map(str::trim).collect();
+        if names != HEADER {
+            let found = format!("`{}`", header.trim());
+            return Err(error(h + 1, None, "the header `age,male_qx,female_qx`", found));
+        }
+        let (mut first_age, mut male, mut female) = (None, Vec::new(), Vec::new());
+        for (i, row) in lines {
+            let line = i + 1;
+            let cells: Vec<&str> = row.split(',').map(str::trim).collect();
+            if cells.len() != 3 {
+                return Err(error(line, None, "3 fields", format!("{}", cells.len())));
+            }
+            let age: u32 = cells[0].parse().map_err(|_| {
+                error(line, Some(1), "a whole age in years", format!("`{}`", cells[0]))
+            })?;
+            let want = first_age.map_or(age, |a: u32| a + male.len() as u32);
+            if age != want {
+                let expected = format!("age {want} (consecutive ages)");
+                return Err(error(line, Some(1), &expected, format!("{age}")));
+            }
+            first_age.get_or_insert(age);
+            for (column, out) in [(2, &mut male), (3, &mut female)] {
+                let cell = cells[column - 1];
+                let q: f64 = cell.parse().map_err(|_| {
+                    error(line, Some(column), "a probability q_x", format!("`{cell}`"))
+                })?;
+                if !(0.0..=1.0).contains(&q) {
+                    return Err(error(line, Some(column), "q_x in [0, 1]", format!("{q}")));
+                }
+                out.push(-(-q).ln_1p());
+            }
+        }
+        let Some(first_age) = first_age else {
+            return Err(error(h + 2, None, "a row per age", "none".into()));
+        };
+        let end = f64::from(first_age) + male.len() as f64;
+        if !(max_age > end) {
+            let expected = format!("a maximum age above the table's end, {end}");
+            return Err(error(h + 1 + male.len(), None, &expected, format!("{max_age}")));
+        }
+        Ok(LifeTable { first_age, male, female, max_age })
+    }
+
+    fn hazards(&self, sex: Sex) -> &[f64] {
+        match sex {
+            Sex::Male => &self.male,
+            Sex::Female => &self.female,
+        }
+    }
+
+    /// The pieces (start age, end age, hazard per year) from age `from_age` to `max_age`: each
+    /// year of age of the table, the last one's hazard continued to `max_age`; an age below the
+    /// table's first takes the first age's hazard.
+    fn segments(&self, sex: Sex, from_age: f64) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
+        let h = self.hazards(sex);
+        let first = f64::from(self.first_age);
+        let last = h.len() - 1;
+        let start = ((from_age - first).floor().max(0.0) as usize).min(last);
+        (start..=last).filter_map(move |k| {
+            let lo = if k == start { from_age } else { first + k as f64 };
+            let hi = if k == last { self.max_age } else { first + (k + 1) as f64 };
+            (hi > lo).then_some((lo, hi, h[k]))
+        })
+    }
+
+    /// Cumulative hazard from age `age` over the next `t` years (infinite at and past
+    /// `max_age`).
+    pub fn cumulative_hazard(&self, sex: Sex, age: f64, t: f64) -> f64 {
+        let until = age + t;
+        if until >= self.max_age {
+            return f64::INFINITY;
+        }
+        let mut total = 0.0;
+        for (lo, hi, h) in self.segments(sex, age) {
+            if lo >= until {
+                break;
+            }
+            total += h * (hi.min(until) - lo);
+        }
+        total
+    }
+
+    /// Survival to `t` years after age `age`.
+    pub fn survival(&self, sex: Sex, age: f64, t: f64) -> f64 {
+        (-self.cumulative_hazard(sex, age, t)).exp()
+    }
+
+    /// Years from age `age` to death for the uniform `u` ∈ (0, 1]: the t where the cumulative
+    /// hazard reaches −ln u, at most `max_age − age`.
+    pub fn time_to_death(&self, sex: Sex, age: f64, u: f64) -> f64 {
+        let mut left = -u.ln();
+        for (lo, hi, h) in self.segments(sex, age) {
+            let piece = h * (hi - lo);
+            if piece >= left {
+                return lo + if left > 0.0 { left / h } else { 0.0 } - age;
+            }
+            left -= piece;
+        }
+        (self.max_age - age).max(0.0)
+    }
+
+    /// Life expectancy at age `age` (years): ∫ S(t) dt, exact piece by piece.
+    pub fn life_expectancy(&self, sex: Sex, age: f64) -> f64 {
+        let (mut alive, mut years) = (1.0, 0.0);
+        for (lo, hi, h) in self.segments(sex, age) {
+            let len = hi - lo;
+            if h == 0.0 {
+                years += alive * len;
+            } else {
+                years += alive * -(-h * len).exp_m1() / h;
+                alive *= (-h * len).exp();
+            }
+        }
+        years
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The q_x column of a CSV text, read by hand.
+    fn column(text: &str, female: bool) -> Vec<f64> {
+        let field = if female { 2 } else { 1 };
+        text.lines().skip(1).map(|l| l.split(',').nth(field).unwrap().parse().unwrap()).collect()
+    }
+
+    /// S(age + t) straight from the CSV's q_x: whole years multiply (1 − q_x), a part f of a
+    /// year (1 − q_x)^f (the constant hazard within the year); the last age's q beyond the
+    /// table, everyone dead at `max_age`.
+    fn survival_from_csv(q: &[f64], age: f64, t: f64, max_age: f64) -> f64 {
+        // The left limit at the maximum age (everyone alive then dies there).
+        let until = age + t;
+        if until > max_age {
+            return 0.0;
+        }
+        let mut s = 1.0;
+        let mut x = age;
+        while x < until {
+            let year = (x.floor() as usize).min(q.len() - 1);
+            let next = if year == q.len() - 1 { until } else { (x.floor() + 1.0).min(until) };
+            s *= (1.0 - q[year]).powf(next - x);
+            x = next;
+        }
+        s
+    }
+
+    #[test]
+    fn life_expectancy_is_the_integral_of_the_tables_survival() {
+        let table = LifeTable::us_2020();
+        assert_eq!((table.first_age, table.male.len()), (0, 101));
+        for (sex, female) in [(Sex::Male, false), (Sex::Female, true)] {
+            let q = column(US_2020, female);
+            for age in [0.0_f64, 65.0, 99.25, 105.0] {
+                // Trapezoid over steps of 1/1000 year to the maximum age.
+                let steps = ((110.0 - age) * 1000.0).round() as usize;
+                let dt = (110.0 - age) / steps as f64;
+                let s = |k: usize| survival_from_csv(&q, age, k as f64 * dt, 110.0);
+                let integral: f64 = (0..steps).map(|k| 0.5 * dt * (s(k) + s(k + 1))).sum::<f64>();
+                let e = table.life_expectancy(sex, age);
+                // The trapezoid's error: dt²/12 × the largest |S''| (hazard² ≤ 1 a year²).
+                assert!(
+                    (e - integral).abs() < 1e-6 * (110.0 - age),
+                    "{sex:?} {age}: {e} vs {integral}"
+                );
+                let here = table.survival(sex, age, 17.3);
+                let csv = survival_from_csv(&q, age, 17.3, 110.0);
+                assert!((here - csv).abs() < 1e-12, "{sex:?} {age}: S {here} vs {csv}");
+            }
+        }
+        // 2020 US period life expectancy at birth is about 74 (men) and 80 (women) years.
+        let (m, f) =
+            (table.life_expectancy(Sex::Male, 0.0), table.life_expectancy(Sex::Female, 0.0));
+        assert!((73.0..76.0).contains(&m) && (79.0..82.0).contains(&f), "{m} {f}");
+    }
+
+    #[test]
+    fn a_time_of_death_inverts_the_survival() {
+        let table = LifeTable::us_2020();
+        for sex in [Sex::Male, Sex::Female] {
+            for age in [0.0, 60.0, 100.5] {
+                for u in [1.0, 0.999, 0.5, 0.1, 1e-6, 1e-300] {
+                    let t = table.time_to_death(sex, age, u);
+                    assert!(t >= 0.0 && age + t <= table.max_age, "{t}");
+                    if age + t < table.max_age {
+                        let s = table.survival(sex, age, t);
+                        assert!(
+                            (s - u).abs() <= 1e-12 * u.max(1e-300) + 1e-15,
+                            "{sex:?} {age} {u}: S(T) = {s}"
+                        );
+                    }
+                }
+                // The mean of the times over a fine grid of u is the life expectancy.
+                let n = 200_000;
+                let mean: f64 = (0..n)
+                    .map(|i| table.time_to_death(sex, age, (i as f64 + 0.5) / n as f64))
+                    .sum::<f64>()
+                    / n as f64;
+                let e = table.life_expectancy(sex, age);
+                assert!((mean - e).abs() < 1e-3, "{sex:?} {age}: {mean} vs {e}");
+            }
+        }
+        // Everyone alive at the maximum age dies there.
+        assert_eq!(table.time_to_death(Sex::Male, 109.0, 1e-300), 1.0);
+    }
+
+    #[test]
+    fn bad_tables_are_refused_with_their_line_and_column() {
+        let bad = |text: &str, max_age: f64| LifeTable::parse(text, max_age).unwrap_err();
+        let e = bad("age,qx\n0,0.1\n", 110.0);
+        assert_eq!((e.line, e.column), (1, None));
+        assert!(e.to_string().contains("expected the header `age,male_qx,female_qx`"), "{e}");
+        let e = bad("age,male_qx,female_qx\n0,0.1,0.1\n2,0.1,0.1\n", 110.0);
+        assert_eq!((e.line, e.column), (3, Some(1)));
+        assert!(e.to_string().contains("expected age 1 (consecutive ages), found 2"), "{e}");
+        let e = bad("age,male_qx,female_qx\n0,0.1,1.5\n", 110.0);
+        assert_eq!((e.line, e.column), (2, Some(3)));
+        assert!(e.to_string().contains("expected q_x in [0, 1], found 1.5"), "{e}");
+        let e = bad("age,male_qx,female_qx\n0,x,0.1\n", 110.0);
+        assert_eq!((e.line, e.column), (2, Some(2)));
+        let e = bad("age,male_qx,female_qx\n0,0.1\n", 110.0);
+        assert!(e.to_string().contains("expected 3 fields, found 2"), "{e}");
+        let e = bad("age,male_qx,female_qx\n", 110.0);
+        assert!(e.to_string().contains("a row per age"), "{e}");
+        let e = bad("age,male_qx,female_qx\n0,0.1,0.1\n1,0.1,0.1\n", 2.0);
+        assert!(e.to_string().contains("a maximum age above the table's end, 2"), "{e}");
+        // q_x = 1: everyone dies within the year, at its start for the inversion's purposes.
+        let t = LifeTable::parse("age,male_qx,female_qx\n0,0,0\n1,1,1\n", 5.0).unwrap();
+        assert_eq!(t.survival(Sex::Male, 0.0, 1.5), 0.0);
+        assert_eq!(t.time_to_death(Sex::Male, 0.0, 0.5), 1.0);
+        assert_eq!(t.life_expectancy(Sex::Female, 0.0), 1.0);
+    }
+}
