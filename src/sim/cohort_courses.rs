@@ -90,7 +90,7 @@ pub fn settle(
     at: Placement,
     fractions: &[f64],
     calendar: Option<&mut CalendarSums>,
-    (deferred, walk): (&mut Deferred, &mut Vec<(u32, u64)>),
+    (deferred, merged): (&mut Deferred, &mut Vec<(u32, u64)>),
     (stays, starts): (&mut Vec<Stay>, &mut StartFactors),
 ) -> Settled {
     let contract = &prep.contracts[c];
@@ -118,14 +118,14 @@ pub fn settle(
         });
         return total.map_or(Settled::Untreated, |(cash, list_pv)| Settled::Now(cash, list_pv));
     };
-    walk.clear();
+    merged.clear();
     let from = deferred.shares.len() as u32;
     let mut summed: Option<Summed> = None;
     let shares = &mut deferred.shares;
     for_each_course(prep, (c, pk), lines, walked, (stays, starts), |x, assessment| {
         x.placement = at;
         x.refund_horizon = prep.horizon;
-        cohort::add_paid_years(terms.years, at.entry, x, walk);
+        cohort::add_paid_years(terms.years, at.entry, x, merged);
         cohort::push_shares(terms, x, at, shares);
         cohort::count_start(terms, terms.years, x, at, calendar);
         let (list, tracked_until) = (x.list(), cohort::tracked_until(terms, x));
@@ -147,7 +147,7 @@ pub fn settle(
             }
         }
     });
-    cohort::count_years(at, walk, calendar);
+    cohort::count_years(at, merged, calendar);
     let Some(s) = summed else { return Settled::Untreated };
     let treated = Open::Treated {
         row: (at.population * terms.years as usize) as u32,

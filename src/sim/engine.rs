@@ -362,7 +362,7 @@ fn simulate_chunk(
     let mut touched = vec![false; strategies];
     let mut scratch = Scratch::new(prep);
     let mut starts = StartFactors::new();
-    let mut walk = Vec::new();
+    let (mut walk, mut merged) = (Vec::new(), Vec::new());
     let mut stays = Vec::new();
     let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
     let count_lines_of = layout.line_slots > 0;
@@ -462,6 +462,7 @@ fn simulate_chunk(
                     deferred: &mut deferred,
                     starts: &mut starts,
                     walk: &mut walk,
+                    merged: &mut merged,
                     stays: &mut stays,
                 };
                 let walked = Walked { regimen: valued_as, course: valued, coverage_end: *covered };
@@ -964,8 +965,12 @@ struct Settled<'a> {
     open: &'a mut [Option<usize>],
     deferred: &'a mut Deferred,
     starts: &'a mut StartFactors,
-    /// The calendar years of a cohort contract's paid cycles (see `paid_years`).
+    /// The calendar years of a cohort contract's paid cycles (see `paid_years`), shared by
+    /// the contracts with the same exposure and term.
     walk: &'a mut Vec<(u32, u64)>,
+    /// A patient's paid calendar years merged over its courses (cohort contracts covering
+    /// pathway states; see `cohort_courses`), apart from `walk`'s.
+    merged: &'a mut Vec<(u32, u64)>,
     /// The stays of the patient's walk after progression (courses in pathway states).
     stays: &'a mut Vec<Stay>,
 }
@@ -988,7 +993,7 @@ fn settle_contract_arms(
     course: Walked<'_>,
     out: Settled<'_>,
 ) -> bool {
-    let Settled { sums, deltas, open, deferred, starts, walk, stays } = out;
+    let Settled { sums, deltas, open, deferred, starts, walk, merged, stays } = out;
     let reached = |r: &PatientRecord| {
         r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
     };
@@ -1014,9 +1019,6 @@ fn settle_contract_arms(
             let at = terms.place(patient, layout.patients, arrival);
             let at = at.discounted(&prep.costs, &prep.manufacturer);
             let calendar = layout.defer.then_some(&mut sums.contracts[arm].calendar);
-            // `walk` is refilled with this patient's years merged over its courses: no later
-            // contract may take it for its own exposure's.
-            walked = None;
             let settled = cohort_courses::settle(
                 prep,
                 (arm, ci, pk),
@@ -1024,7 +1026,7 @@ fn settle_contract_arms(
                 at,
                 &prep.cohort_fractions[arm],
                 calendar,
-                (deferred, walk),
+                (deferred, merged),
                 (stays, starts),
             );
             deltas[arm] = match settled {
