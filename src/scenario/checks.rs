@@ -452,9 +452,10 @@ pub(super) fn pathways_first_line(
 }
 
 /// A contract on a drug that a pathway state also gives must name the regimens it covers
-/// (so that whether it covers the state is written, not assumed); progression there is entering a state marked
-/// `progressed` and response entering one marked `response`, so a contract reading either
-/// needs such a state reachable (for response, the state itself counts).
+/// (so that whether it covers the state is written, not assumed). Progression there is
+/// entering a state marked `progressed`, and response entering one marked `response`, so a
+/// contract reading either needs such a state reachable (for response, the state itself
+/// counts).
 pub(super) fn contract_on_pathway_states(
     r: &mut Reader,
     (contracts, contract_entries): (&[Option<Contract>], &[Named<'_, '_>]),
