@@ -55,10 +55,40 @@ impl std::error::Error for LifeTableError {}
 
 const HEADER: [&str; 3] = ["age", "male_qx", "female_qx"];
 
+/// The tables bundled with vbpsim, by the name a scenario gives them (`life_table = "…"`).
+pub const BUNDLED: &[&str] = &["us_2020"];
+
+/// The maximum age of a bundled table when the scenario does not state one.
+pub const DEFAULT_MAX_AGE: f64 = 110.0;
+
 impl LifeTable {
     /// The bundled United States period life table 2020 (ages 0–100), with `max_age` 110.
     pub fn us_2020() -> LifeTable {
-        LifeTable::parse(US_2020, 110.0).expect("the bundled life table is valid")
+        LifeTable::parse(US_2020, DEFAULT_MAX_AGE).expect("the bundled life table is valid")
+    }
+
+    /// A bundled table by name (see [`BUNDLED`]) with everyone dead at `max_age`; `None` for
+    /// an unknown name.
+    pub fn bundled(name: &str, max_age: f64) -> Option<Result<LifeTable, LifeTableError>> {
+        match name {
+            "us_2020" => Some(LifeTable::parse(US_2020, max_age)),
+            _ => None,
+        }
+    }
+
+    /// The table with everyone still alive dead at `max_age` instead; `None` unless `max_age`
+    /// lies beyond the table's end ([`Self::end_age`]).
+    pub fn with_max_age(mut self, max_age: f64) -> Option<LifeTable> {
+        (max_age > self.end_age()).then(|| {
+            self.max_age = max_age;
+            self
+        })
+    }
+
+    /// The end of the table's last year of age (its last age + 1): beyond it the last age's
+    /// hazard goes on until `max_age`.
+    pub fn end_age(&self) -> f64 {
+        f64::from(self.first_age) + self.male.len() as f64
     }
 
     /// Read a table from CSV text: the header `age,male_qx,female_qx`, then one row per whole
@@ -162,15 +192,27 @@ impl LifeTable {
     /// Years from age `age` to death for the uniform `u` ∈ (0, 1]: the t where the cumulative
     /// hazard reaches −ln u, at most `max_age − age`.
     pub fn time_to_death(&self, sex: Sex, age: f64, u: f64) -> f64 {
+        self.time_to_death_within(sex, age, u, f64::INFINITY)
+    }
+
+    /// [`Self::time_to_death`] when it comes before `limit` years, else infinite: the walk
+    /// through the table stops at `limit` (a model's horizon), so a long life costs no more
+    /// than the horizon's years of age.
+    pub fn time_to_death_within(&self, sex: Sex, age: f64, u: f64, limit: f64) -> f64 {
+        let before = |t: f64| if t < limit { t } else { f64::INFINITY };
+        let until = age + limit;
         let mut left = -u.ln();
         for (lo, hi, h) in self.segments(sex, age) {
+            if lo >= until {
+                return f64::INFINITY;
+            }
             let piece = h * (hi - lo);
             if piece >= left {
-                return lo + if left > 0.0 { left / h } else { 0.0 } - age;
+                return before(lo + if left > 0.0 { left / h } else { 0.0 } - age);
             }
             left -= piece;
         }
-        (self.max_age - age).max(0.0)
+        before((self.max_age - age).max(0.0))
     }
 
     /// Life expectancy at age `age` (years): ∫ S(t) dt, exact piece by piece.

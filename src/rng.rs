@@ -92,6 +92,12 @@ pub enum ProcessKind {
     /// One transition of a pathway after progression (keyed by pathway, from and to state
     /// names; index = the patient's transition count in the pathway).
     PathwayTransition = 24,
+    /// Age at diagnosis (`[population]`).
+    Age = 25,
+    /// Sex (`[population]`).
+    Sex = 26,
+    /// Death from general-population mortality (`[population]`).
+    BackgroundDeath = 27,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

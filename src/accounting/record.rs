@@ -13,11 +13,21 @@ pub const MAX_TESTS_RUN: usize = 2 * MAX_TEST_CHAIN;
 
 /// Who walks a pathway after progression: the patient's draws and the primary tumour's
 /// biomarker status (prognostic ratios), so the walk can be replayed where the course is
-/// valued instead of being stored (see `sim::pathway`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// valued instead of being stored (see `sim::pathway`), and the patient's death from
+/// general-population mortality, which competes with every transition of the walk.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Walker {
     pub key: crate::rng::PatientKey,
     pub primary: u64,
+    /// Years from diagnosis to the patient's background death B (`[population]`), infinite
+    /// without one or after the horizon.
+    pub background: f64,
+}
+
+impl Default for Walker {
+    fn default() -> Self {
+        Walker { key: Default::default(), primary: 0, background: f64::INFINITY }
+    }
 }
 
 /// Everything accounting needs to know about a patient under one strategy. Times are years

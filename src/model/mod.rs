@@ -9,9 +9,11 @@
 mod categories;
 pub mod limits;
 pub mod pathway;
+pub mod population;
 
 pub use categories::CategoryIndex;
 pub use pathway::{Clock, Exit, Pathway, PathwayState, StateTest, Target};
+pub use population::{Age, Mortality, Population};
 
 use crate::contracts::Kind;
 use crate::params::ParamDist;
@@ -47,6 +49,9 @@ pub struct Model {
     pub contracts: Vec<Contract>,
     /// The budget impact analysis, if the scenario asks for one.
     pub budget: Option<BudgetImpact>,
+    /// Who the patients are and their general-population mortality (`None`: no
+    /// `[population]`, death only from the disease's hazards).
+    pub population: Option<Population>,
 }
 
 /// `[budget_impact]`: an eligible population entering year by year, part of it adopting a new

@@ -32,6 +32,7 @@ const TOP_KEYS: &[&str] = &[
     "heterogeneity",
     "budget_impact",
     "pathways",
+    "population",
 ];
 
 /// Parse and validate a scenario; every problem in the file is reported at once.
@@ -40,7 +41,8 @@ pub fn compile(source: Source) -> Result<Model, ScenarioErrors> {
     let model = match super::layers::merged(&source, &mut reader.diagnostics) {
         Some(doc) => {
             let at = source.main_start();
-            read_document(&mut reader, &doc, at..at)
+            let folder = |offset: usize| super::population::folder_of(&source, offset);
+            read_document(&mut reader, &doc, at..at, &folder)
         }
         None => None,
     };
@@ -54,7 +56,12 @@ pub fn compile(source: Source) -> Result<Model, ScenarioErrors> {
     }
 }
 
-fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Option<Model> {
+fn read_document(
+    r: &mut Reader,
+    doc: &DeTable<'_>,
+    span: Range<usize>,
+    folder: &dyn Fn(usize) -> std::path::PathBuf,
+) -> Option<Model> {
     r.check_keys(doc, "", TOP_KEYS);
     if let Some(p) = doc.get("parameters") {
         super::parameters::read_parameters(r, p);
@@ -183,6 +190,10 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
     checks::contract_drug_given(r, contracted, &strategies, named_regimens, (&drugs, &pathways));
     let pathways_read = (&pathways[..], &pathway_entries[..]);
     checks::contract_on_pathway_states(r, contracted, pathways_read, named_regimens.0, &drugs);
+    let population = match doc.get("population") {
+        Some(v) => super::population::read_population(r, v, folder).map(Some),
+        None => Some(None),
+    };
     let (parameters, dirichlets) = super::parameters::assemble(r);
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),
@@ -207,5 +218,6 @@ fn read_document(r: &mut Reader, doc: &DeTable<'_>, span: Range<usize>) -> Optio
         drugs,
         contracts: contracts.into_iter().collect::<Option<Vec<_>>>()?,
         budget: budget?,
+        population: population?,
     })
 }

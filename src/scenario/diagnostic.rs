@@ -116,6 +116,11 @@ impl Source {
         &self.layers[i]
     }
 
+    /// The index of the layer that holds a byte offset (base first).
+    pub fn layer_index(&self, offset: usize) -> usize {
+        self.layers.partition_point(|l| l.start <= offset).saturating_sub(1)
+    }
+
     /// The name of the layer (file or `--set` argument) that holds a byte offset.
     pub fn layer_name(&self, offset: usize) -> &str {
         &self.layer(offset).name

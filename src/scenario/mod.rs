@@ -18,6 +18,7 @@ mod layers;
 mod meta;
 mod parameters;
 mod pathways;
+mod population;
 mod reader;
 mod regimens;
 mod states;

@@ -381,7 +381,7 @@ fn simulate_chunk(
                 next + i as u64,
                 pk,
                 tumour(prep, pk),
-                LineDraws::new(pk, &first_line),
+                LineDraws::of_patient(prep, pk, &first_line),
                 coverage_end(prep, pk),
             );
         }
@@ -915,7 +915,7 @@ fn survey_chunk(
     let (mut stays, mut merged) = (Vec::new(), Vec::new());
     for i in patients.clone() {
         let pk = key.patient(i);
-        let (tumour, line) = (tumour(prep, pk), LineDraws::new(pk, &first_line));
+        let (tumour, line) = (tumour(prep, pk), LineDraws::of_patient(prep, pk, &first_line));
         let patient = scratch.patient(prep, pk, &tumour, &line, coverage_end(prep, pk));
         let arrival = pk.uniform(prep.arrival, 0);
         for (s, arms) in layout.cohort_arms.iter().enumerate() {

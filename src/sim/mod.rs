@@ -1,5 +1,6 @@
 //! Simulation: concrete models, patients, and the parallel engine loop.
 pub mod accumulator;
+pub mod background;
 mod budget;
 mod cohort_courses;
 mod deferred;

@@ -280,6 +280,11 @@ fn draw_walk(
                 (exit, to) = (result, Target::State(read_state_test(prep, test, who, n)));
             }
         }
+        // General-population death competes with every transition (a course enters the walk
+        // only if progression came before it, so it is never before the entry).
+        if who.background < exit {
+            (exit, to) = (who.background, Target::Death);
+        }
         let (course, continued) = next_stay(state, entry);
         stay(Stay { state, entry, exit, visit: n, course, continued });
         match to {
@@ -290,11 +295,13 @@ fn draw_walk(
             Target::State(k) => (state, entry) = (k, exit),
         }
     }
-    // The last transition allowed was made: the patient stays in the state reached.
+    // The last transition allowed was made: the patient stays in the state reached (until
+    // a background death, if any).
     p.capped.store(true, Ordering::Relaxed);
     let (course, continued) = next_stay(state, entry);
-    stay(Stay { state, entry, exit: f64::INFINITY, visit: MAX_TRANSITIONS, course, continued });
-    f64::INFINITY
+    let exit = who.background;
+    stay(Stay { state, entry, exit, visit: MAX_TRANSITIONS, course, continued });
+    exit
 }
 
 /// Where a test state's result leads a patient entering it at transition count `n`: the

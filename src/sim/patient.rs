@@ -67,6 +67,10 @@ pub struct LineDraws {
     pub line: u64,
     /// The patient's key, for the draws of a pathway after progression.
     pub key: PatientKey,
+    /// The patient's death from general-population mortality, B, on this line's clock
+    /// (infinite without `[population]`, or after the horizon): every course of the line is
+    /// cut at it ([`LineDraws::of_patient`]).
+    pub background: f64,
 }
 
 /// The addresses of a line's shared draws, computed once (not per patient).
@@ -104,7 +108,19 @@ impl LineDraws {
             response_reading,
             line: index,
             key,
+            background: f64::INFINITY,
         }
+    }
+
+    /// A first line's draws of a patient, with the patient's background death when the
+    /// scenario has a `[population]` (docs, Model → Population and background mortality).
+    #[inline]
+    pub fn of_patient(prep: &Prepared, key: PatientKey, line: &LineProcesses) -> Self {
+        let mut draws = LineDraws::new(key, line);
+        if let Some(b) = &prep.background {
+            draws.background = b.death(key, b.person(key), prep.horizon);
+        }
+        draws
     }
 }
 
@@ -434,10 +450,14 @@ pub fn course_into(
             } else {
                 progression_draw.time(progression_responder)
             };
+            // Background death competes with death before progression (and, below, with
+            // death after it): min(T, B) has the sum of the two hazards.
             let td = line.death.scaled(death_hr).time(death_before_progression);
+            let td = td.min(line.background);
             if tp < td {
                 let after = line.post_progression.scaled(after_hr);
-                (tp, death_after(prep, after_progression, tp, &after, walker(line, tumour)))
+                let who = walker(line, tumour);
+                (tp, death_after(prep, after_progression, tp, &after, who).min(line.background))
             } else {
                 (f64::INFINITY, td)
             }
@@ -449,7 +469,7 @@ pub fn course_into(
             // the responders are the share p of patients with the longest PFS.
             // Hazard ratios scale each curve's cumulative hazard (S^HR) on that one uniform.
             let tp = progression_draw.time(pfs);
-            let td = line.progression.scaled(death_hr).time(os);
+            let td = line.progression.scaled(death_hr).time(os).min(line.background);
             (if tp < td { tp } else { f64::INFINITY }, td)
         }
         PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
@@ -464,7 +484,7 @@ pub fn course_into(
 /// Who walks a pathway after progression: the patient of these draws, with this tumour.
 #[inline]
 fn walker(line: &LineDraws, tumour: &Tumour) -> Walker {
-    Walker { key: line.key, primary: tumour.primary }
+    Walker { key: line.key, primary: tumour.primary, background: line.background }
 }
 
 /// Death after progression at `tp`: survival drawn from `after` (clock reset at progression),
@@ -600,10 +620,10 @@ impl<'a> Clocks<'a> {
                 } else {
                     at(r, hp, self.ratios.0)
                 };
-                let td = at(d, self.death_h(from) + hd, self.ratios.1);
+                let td = at(d, self.death_h(from) + hd, self.ratios.1).min(who.background);
                 if tp < td {
                     let after = after.scaled(self.ratios.2);
-                    (tp, death_after(prep, after_progression, tp, &after, who))
+                    (tp, death_after(prep, after_progression, tp, &after, who).min(who.background))
                 } else {
                     (f64::INFINITY, td)
                 }
@@ -618,6 +638,7 @@ impl<'a> Clocks<'a> {
                     let os_h = self.ratios.1 * os.cumulative_hazard(from);
                     (from, at(os, os_h + hp, self.ratios.1))
                 };
+                let td = td.min(who.background);
                 (if tp < td { tp } else { f64::INFINITY }, td)
             }
             PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
@@ -831,14 +852,23 @@ pub fn second_line(
         rec2.treatment_end = start2;
         return Some((rec2, *course));
     }
-    // The second line's clocks start at its treatment start.
+    // The second line's clocks start at its treatment start; background death, from
+    // diagnosis, cuts its course as it cuts the first line's.
     let c = self::course(prep, tumour, line2, rec2.regimen);
+    let background = course.walker.background;
+    let (mut progression, mut death) = (start2 + c.progression, start2 + c.death);
+    if background < death {
+        death = background;
+        if progression >= background {
+            progression = f64::INFINITY;
+        }
+    }
     let c2 = Course {
         responder: c.responder,
-        progression: start2 + c.progression,
-        death: start2 + c.death,
+        progression,
+        death,
         second: None,
-        walker: c.walker,
+        walker: Walker { background, ..c.walker },
     };
     treat(prep, key, line2, &c2, &mut rec2);
     // The first line's progression-free state ends at what triggered the second line: the

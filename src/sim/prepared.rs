@@ -26,6 +26,10 @@ pub enum PrepareError {
     )]
     GroupSum { group: String, sum: f64 },
     #[error(
+        "population.age: expected an age from the life table's first age, {lowest} years, and below its maximum age, {highest} years, found {age} years with these parameter values; bound the age parameter's draws"
+    )]
+    Age { age: f64, lowest: f64, highest: f64 },
+    #[error(
         "biomarker group `{group}`: discordant lesions would gain a marker with total probability {sum} > 1 (Σ prevalence × discordance must not exceed the share without a marker); lower the discordance"
     )]
     Discordance { group: String, sum: f64 },
@@ -88,6 +92,9 @@ pub struct Prepared {
     pub cohort_fractions: Vec<Vec<f64>>,
     /// The budget impact analysis's view, if the scenario has one.
     pub budget: Option<PreparedBudget>,
+    /// Who the patients are and their general-population death (`[population]`; `None`: death
+    /// only from the disease's hazards).
+    pub background: Option<super::background::Background>,
     /// Whether a simulation counts the lines of therapy (lines.csv): only the run's base case
     /// sets it; PSA samples, price searches and sensitivity runs do not need them.
     pub count_lines: bool,
@@ -356,6 +363,11 @@ impl Prepared {
             cohort_fractions: vec![Vec::new(); model.arms().len()],
             contracts: model.contracts.iter().map(|c| prepare_contract(model, c, values)).collect(),
             budget: None,
+            background: model
+                .population
+                .as_ref()
+                .map(|p| super::background::Background::new(p, values))
+                .transpose()?,
             count_lines: false,
         };
         for c in &mut prep.contracts {

@@ -30,6 +30,7 @@ mod partners;
 mod pathways;
 mod payer;
 mod plots;
+mod population;
 mod prognosis;
 mod psa;
 mod reflex;

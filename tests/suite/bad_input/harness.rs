@@ -88,9 +88,21 @@ pub(super) fn assert_no_panic(out: &Output, what: &str) {
 /// Write `bytes` as a scenario, run `check` and `run` on it, and require both to reject it with
 /// exit code 2, the same message, and no output written.
 pub(super) fn rejected_bytes(bytes: &[u8]) -> Rejected {
+    rejected_beside(bytes, &[])
+}
+
+/// [`rejected_bytes`] with other files (name, text) in the scenario's folder, such as a life
+/// table the scenario names.
+pub(super) fn rejected_beside(bytes: &[u8], files: &[(&str, &str)]) -> Rejected {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scenario.toml");
     std::fs::write(&file, bytes).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let mut left: Vec<String> =
+        files.iter().map(|(n, _)| n.to_string()).chain(["scenario.toml".into()]).collect();
+    left.sort();
     let path = file.display().to_string();
 
     let check = vbpsim().arg("check").arg(&file).output().unwrap();
@@ -127,11 +139,7 @@ pub(super) fn rejected_bytes(bytes: &[u8]) -> Rejected {
     );
     assert_eq!(text_of(&run.stderr), stderr, "run and check report a bad scenario identically");
     assert!(!out.exists(), "a run with an invalid scenario wrote {out:?}");
-    assert_eq!(
-        listing(dir.path()),
-        ["scenario.toml"],
-        "a run with an invalid scenario left something behind"
-    );
+    assert_eq!(listing(dir.path()), left, "a run with an invalid scenario left something behind");
     Rejected { path, stderr }
 }
 

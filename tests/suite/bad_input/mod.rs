@@ -16,5 +16,6 @@ mod contracts;
 mod files_and_robustness;
 mod harness;
 mod model_sections;
+mod population;
 mod toml_and_references;
 mod values;

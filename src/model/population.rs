@@ -1,0 +1,52 @@
+//! Who the patients are (`[population]`): their age at diagnosis, their sex, and the
+//! general-population mortality of people of that age and sex, from a life table.
+
+use super::Slot;
+use crate::life_table::LifeTable;
+use crate::rng::Process;
+use std::sync::Arc;
+
+/// `[population]`: each patient's age and sex, drawn once per patient on processes of their
+/// own (so that adding the table moves no other draw), and the general population's death
+/// that competes with the disease's.
+#[derive(Clone, Debug)]
+pub struct Population {
+    pub age: Age,
+    /// The share of patients who are female (a probability).
+    pub share_female: Slot,
+    pub life_table: Arc<LifeTable>,
+    /// How the scenario names the table: a bundled table's name or the CSV's path.
+    pub table_name: String,
+    pub mortality: Mortality,
+    pub age_process: Process,
+    pub sex_process: Process,
+    pub death_process: Process,
+}
+
+/// Age at diagnosis, in years (internal time unit), within the life table's ages.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Age {
+    /// Every patient the same age.
+    Fixed(Slot),
+    /// A normal distribution truncated to `[min, max]` (literal bounds, drawn by inversion).
+    Normal { mean: Slot, sd: Slot, min: f64, max: f64 },
+    /// Uniform on `[min, max]`.
+    Uniform { min: f64, max: f64 },
+}
+
+/// How general-population mortality meets the disease's death hazards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mortality {
+    /// The background hazard of the patient's current age and sex is added to every state's
+    /// disease-specific death hazard (an excess-hazard, or relative-survival, model): death is
+    /// the earlier of the disease's and the general population's, drawn independently.
+    Added,
+}
+
+impl Mortality {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mortality::Added => "added",
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `[population]` and its life table: a table that cannot be read is an error naming the CSV,
+//! its line and column, what was expected and what was found; ages outside the table, a
+//! maximum age inside it and unknown names are errors at the scenario's field.
+
+use super::harness::{BUNDLED, loc, rejected, rejected_beside};
+
+/// The bundled scenario with a `[population]` table appended.
+fn with_population(table: &str) -> String {
+    format!("{BUNDLED}\n[population]\n{table}\n")
+}
+
+const TABLE_KEYS: &str = "share_female = 0.4\nbackground_mortality = \"added\"\n";
+
+/// Each fault of a life table CSV: the message names the CSV, its line and column.
+#[test]
+fn a_life_table_that_cannot_be_read_is_located_in_its_csv() {
+    let cases: [(&str, &str); 6] = [
+        // A gap: age 2 missing.
+        (
+            "age,male_qx,female_qx\n0,0.01,0.01\n1,0.01,0.01\n3,0.01,0.01\n",
+            "line 4, column 1: expected age 2 (consecutive ages), found 3",
+        ),
+        // Ages going down.
+        (
+            "age,male_qx,female_qx\n5,0.01,0.01\n4,0.01,0.01\n",
+            "line 3, column 1: expected age 6 (consecutive ages), found 4",
+        ),
+        // q_x above 1.
+        (
+            "age,male_qx,female_qx\n0,0.01,1.5\n",
+            "line 2, column 3: expected q_x in [0, 1], found 1.5",
+        ),
+        // q_x below 0.
+        (
+            "age,male_qx,female_qx\n0,-0.1,0.5\n",
+            "line 2, column 2: expected q_x in [0, 1], found -0.1",
+        ),
+        // A cell that is not a number.
+        (
+            "age,male_qx,female_qx\n0,0.01,n/a\n",
+            "line 2, column 3: expected a probability q_x, found `n/a`",
+        ),
+        // A missing column.
+        (
+            "age,male_qx\n0,0.01\n",
+            "line 1: expected the header `age,male_qx,female_qx`, found `age,male_qx`",
+        ),
+    ];
+    for (csv, says) in cases {
+        let text = with_population(&format!(
+            "age = \"0 years\"\nlife_table = \"table.csv\"\n{TABLE_KEYS}"
+        ));
+        let r = rejected_beside(text.as_bytes(), &[("table.csv", csv)]);
+        let table = std::path::Path::new(&r.path).with_file_name("table.csv");
+        r.diag(loc(&text, "life_table = \"table.csv\"", "\"table.csv\""), "population.life_table")
+            .says(&[&format!("life table {}, {says}", table.display())]);
+        r.expect_count(1);
+    }
+    // A table that is not there.
+    let text =
+        with_population(&format!("age = \"60 years\"\nlife_table = \"gone.csv\"\n{TABLE_KEYS}"));
+    let r = rejected(&text);
+    r.diag(loc(&text, "life_table = \"gone.csv\"", "\"gone.csv\""), "population.life_table")
+        .says(&["cannot read life table", "gone.csv"])
+        .helps(&["relative to the folder of the scenario"]);
+    r.expect_count(1);
+}
+
+/// Ages the table cannot cover, a maximum age inside the table, an unknown bundled table, an
+/// unknown mode and an unknown key: every error at once, each at its field.
+#[test]
+fn population_fields_are_checked_against_the_table() {
+    let text = with_population(
+        "age = { mean = \"62 years\", sd = \"9 years\", min = \"40 years\", max = \"112 years\" }\n\
+         share_female = 1.2\nlife_table = \"us_2020\"\nbackground_mortality = \"floored\"\nsex = \"any\"\n",
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "max = \"112 years\"", "\"112 years\""), "population.age.max")
+        .says(&["below its maximum age, 110 years, found 112 years"]);
+    r.diag(loc(&text, "share_female = 1.2", "1.2"), "population.share_female")
+        .says(&["expected a probability between 0 and 1, found 1.2"]);
+    r.diag(loc(&text, "= \"floored\"", "\"floored\""), "population.background_mortality")
+        .says(&["expected \"added\", found \"floored\""]);
+    r.diag(loc(&text, "sex = \"any\"", "sex"), "population.sex").says(&["unknown key `sex`"]);
+    r.expect_count(4);
+
+    let text = with_population(&format!(
+        "age = \"101 years\"\nlife_table = \"us_2019\"\nmax_age = \"100 years\"\n{TABLE_KEYS}"
+    ));
+    let r = rejected(&text);
+    r.diag(loc(&text, "life_table = \"us_2019\"", "\"us_2019\""), "population.life_table")
+        .says(&["expected a bundled life table or a .csv path, found \"us_2019\""])
+        .helps(&["bundled tables: us_2020"]);
+    r.expect_count(1);
+
+    let text = with_population(&format!(
+        "age = \"60 years\"\nlife_table = \"us_2020\"\nmax_age = \"100 years\"\n{TABLE_KEYS}"
+    ));
+    let r = rejected(&text);
+    r.diag(loc(&text, "max_age = \"100 years\"", "\"100 years\""), "population.max_age")
+        .says(&["expected a maximum age above the life table's last year of age (it ends at 101 years), found 100 years"]);
+    r.expect_count(1);
+
+    // Below a table's first age.
+    let csv = "age,male_qx,female_qx\n40,0.01,0.01\n41,0.02,0.02\n";
+    let text =
+        with_population(&format!("age = \"35 years\"\nlife_table = \"table.csv\"\n{TABLE_KEYS}"));
+    let r = rejected_beside(text.as_bytes(), &[("table.csv", csv)]);
+    r.diag(loc(&text, "age = \"35 years\"", "\"35 years\""), "population.age")
+        .says(&["expected an age from the life table's first age, 40 years", "found 35 years"]);
+    r.expect_count(1);
+}
