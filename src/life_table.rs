@@ -199,9 +199,16 @@ impl LifeTable {
     /// through the table stops at `limit` (a model's horizon), so a long life costs no more
     /// than the horizon's years of age.
     pub fn time_to_death_within(&self, sex: Sex, age: f64, u: f64, limit: f64) -> f64 {
+        self.time_at_hazard_within(sex, age, -u.ln(), limit)
+    }
+
+    /// The time t after age `age` at which the cumulative hazard reaches `e`, if before
+    /// `limit` years (infinite otherwise); `max_age − age` if the table's hazard never reaches
+    /// it.
+    pub fn time_at_hazard_within(&self, sex: Sex, age: f64, e: f64, limit: f64) -> f64 {
         let before = |t: f64| if t < limit { t } else { f64::INFINITY };
         let until = age + limit;
-        let mut left = -u.ln();
+        let mut left = e;
         for (lo, hi, h) in self.segments(sex, age) {
             if lo >= until {
                 return f64::INFINITY;
@@ -213,6 +220,17 @@ impl LifeTable {
             left -= piece;
         }
         before((self.max_age - age).max(0.0))
+    }
+
+    /// The hazard per year at age `age` (the year of age it falls in; the last age's beyond
+    /// the table; infinite from `max_age`, where everyone still alive dies).
+    pub fn hazard_at(&self, sex: Sex, age: f64) -> f64 {
+        if age >= self.max_age {
+            return f64::INFINITY;
+        }
+        let h = self.hazards(sex);
+        let k = (age - f64::from(self.first_age)).floor().max(0.0) as usize;
+        h[k.min(h.len() - 1)]
     }
 
     /// Life expectancy at age `age` (years): ∫ S(t) dt, exact piece by piece.

@@ -98,6 +98,8 @@ pub enum ProcessKind {
     Sex = 26,
     /// Death from general-population mortality (`[population]`).
     BackgroundDeath = 27,
+    /// Whether a background candidate is kept under a floored mortality (index = candidate).
+    BackgroundFloor = 28,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

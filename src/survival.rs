@@ -187,6 +187,32 @@ impl TimeToEvent {
         }
     }
 
+    /// Hazard h(t) = H′(t), for t > 0 (the right-hand limit at a piecewise break). Used
+    /// where a death hazard is compared with the general population's (a floored mortality).
+    pub fn hazard(&self, t: f64) -> f64 {
+        match self {
+            Self::Exponential { rate } => *rate,
+            Self::Weibull { shape, scale } => shape / scale * (t / scale).powf(shape - 1.0),
+            Self::Gompertz { shape, rate } => rate * (shape * t).exp(),
+            Self::LogLogistic { shape, scale } => {
+                let x = (t / scale).powf(*shape);
+                shape / t * x / (1.0 + x)
+            }
+            Self::LogNormal { meanlog, sdlog } => {
+                let z = (t.ln() - meanlog) / sdlog;
+                let density = (-0.5 * z * z).exp() / (2.0 * PI).sqrt();
+                let upper = normal_upper(z);
+                // φ(z)/Q(z) → z in the far tail, where Q underflows.
+                let mills = if upper > 0.0 { density / upper } else { z };
+                mills / (sdlog * t)
+            }
+            Self::Piecewise { breaks, rates, .. } => {
+                let k = breaks.partition_point(|&b| b <= t).max(1) - 1;
+                rates[k]
+            }
+        }
+    }
+
     /// Cumulative hazard H(t) = −ln S(t).
     pub fn cumulative_hazard(&self, t: f64) -> f64 {
         if t <= 0.0 {
@@ -473,5 +499,37 @@ mod tests {
         assert!(TimeToEvent::piecewise(vec![0.5], vec![1.0]).is_err());
         assert!(TimeToEvent::piecewise(vec![0.0, 0.0], vec![1.0, 1.0]).is_err());
         assert!(TimeToEvent::piecewise(vec![0.0], vec![-1.0]).is_err());
+    }
+
+    /// The hazard is the derivative of the cumulative hazard: a central difference of H at
+    /// several times of every family (away from piecewise breaks), and the lognormal's far
+    /// tail, where Φ underflows, against the Mills ratio's asymptote z/(σt).
+    #[test]
+    fn the_hazard_is_the_derivative_of_the_cumulative_hazard() {
+        let families = [
+            TimeToEvent::exponential(0.3).unwrap(),
+            TimeToEvent::weibull(1.7, 2.0).unwrap(),
+            TimeToEvent::weibull(0.6, 0.5).unwrap(),
+            TimeToEvent::gompertz(0.4, 0.05).unwrap(),
+            TimeToEvent::gompertz(-0.3, 0.6).unwrap(),
+            TimeToEvent::loglogistic(2.5, 0.75).unwrap(),
+            TimeToEvent::lognormal(0.2, 0.8).unwrap(),
+            TimeToEvent::piecewise(vec![0.0, 1.0, 2.5], vec![0.5, 0.1, 0.9]).unwrap(),
+        ];
+        for d in &families {
+            for t in [0.1, 0.7, 1.3, 3.0, 6.0] {
+                let e = 1e-5 * t;
+                let numeric = (d.cumulative_hazard(t + e) - d.cumulative_hazard(t - e)) / (2.0 * e);
+                let h = d.hazard(t);
+                assert!(
+                    (h - numeric).abs() <= 1e-6 * numeric.abs().max(1.0),
+                    "{d:?} at {t}: {h} vs {numeric}"
+                );
+            }
+        }
+        let ln = TimeToEvent::lognormal(0.0, 0.1).unwrap();
+        let t = 100.0f64;
+        let z = t.ln() / 0.1;
+        assert!((ln.hazard(t) - z / (0.1 * t)).abs() <= 0.01 * z / (0.1 * t));
     }
 }

@@ -17,10 +17,16 @@ pub struct Population {
     pub life_table: Arc<LifeTable>,
     /// How the scenario names the table: a bundled table's name or the CSV's path.
     pub table_name: String,
+    /// The SHA-256 of a CSV table's text (none for a bundled table, which is part of vbpsim):
+    /// part of the scenario's identity, so that a run resumed or merged with another table
+    /// is refused.
+    pub table_sha256: Option<String>,
     pub mortality: Mortality,
     pub age_process: Process,
     pub sex_process: Process,
     pub death_process: Process,
+    /// The uniforms that keep or drop the background candidates under a floored mortality.
+    pub floor_process: Process,
 }
 
 /// Age at diagnosis, in years (internal time unit), within the life table's ages.
@@ -41,12 +47,17 @@ pub enum Mortality {
     /// disease-specific death hazard (an excess-hazard, or relative-survival, model): death is
     /// the earlier of the disease's and the general population's, drawn independently.
     Added,
+    /// Every state's death hazard is floored at the background hazard: max(h_disease,
+    /// h_background), the usual check that an extrapolated curve never lets patients outlive
+    /// the general population.
+    Floor,
 }
 
 impl Mortality {
     pub fn name(self) -> &'static str {
         match self {
             Mortality::Added => "added",
+            Mortality::Floor => "floor",
         }
     }
 }

@@ -74,6 +74,7 @@ pub fn summary(s: &Scenario) -> String {
             .collect();
         let _ = writeln!(o, "parameters {}", names.join(", "));
     }
+    population(&mut o, m);
     biomarkers(&mut o, m);
     for t in &m.tests {
         test(&mut o, m, t);
@@ -84,6 +85,28 @@ pub fn summary(s: &Scenario) -> String {
     strategies(&mut o, m);
     contracts(&mut o, m);
     o
+}
+
+/// Who the patients are and their general-population mortality.
+fn population(o: &mut String, m: &Model) {
+    let Some(p) = &m.population else { return };
+    let age = match p.age {
+        crate::model::Age::Fixed(a) => format!("{} years", m.value(a)),
+        crate::model::Age::Normal { mean, sd, min, max } => format!(
+            "normal(mean {} years, sd {} years) within [{min}, {max}] years",
+            m.value(mean),
+            m.value(sd)
+        ),
+        crate::model::Age::Uniform { min, max } => format!("uniform on [{min}, {max}] years"),
+    };
+    let _ = writeln!(
+        o,
+        "population age {age}, {} female; life table {} (everyone dead at {} years), background mortality {}",
+        m.value(p.share_female),
+        p.table_name,
+        p.life_table.max_age,
+        p.mortality.name()
+    );
 }
 
 /// The biomarkers and, with heterogeneity, the lesions.

@@ -35,8 +35,7 @@ impl Source {
     /// The SHA-256 of the scenario's text (all its layers joined), as lowercase hex: what
     /// run.json records, and what shards and checkpoints are matched by.
     pub fn sha256(&self) -> String {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(self.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        sha256_hex(self.text.as_bytes())
     }
 
     /// A scenario of one file.
@@ -237,6 +236,12 @@ fn excerpt(line: &str, col: usize) -> (Cow<'_, str>, usize, Option<usize>) {
 
 /// A number as a message shows it: the shortest decimal that reads back to it when that is
 /// short, else in scientific notation (so that 1e-300 is not printed with 300 zeros).
+/// The SHA-256 of `bytes` as lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub(crate) fn number(x: f64) -> String {
     let plain = x.to_string();
     if plain.len() <= 24 { plain } else { format!("{x:e}") }

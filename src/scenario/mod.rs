@@ -142,6 +142,19 @@ pub struct Scenario {
     pub source: Source,
 }
 
+impl Scenario {
+    /// The scenario's identity, as lowercase hex: the SHA-256 of its text (all layers), or,
+    /// when it reads a life table from a CSV, of that digest followed by the table's. What
+    /// run.json records, and what shards and checkpoints are matched by.
+    pub fn sha256(&self) -> String {
+        let text = self.source.sha256();
+        match self.model.population.as_ref().and_then(|p| p.table_sha256.as_ref()) {
+            None => text,
+            Some(table) => diagnostic::sha256_hex(format!("{text}{table}").as_bytes()),
+        }
+    }
+}
+
 /// Compile scenario text; `name` is used in error messages. An `extends` is resolved
 /// against the current folder.
 pub fn parse(name: &str, text: &str) -> Result<Scenario, LoadError> {

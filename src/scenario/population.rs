@@ -35,13 +35,14 @@ pub(super) fn read_population(
         .require(t, &span, P, "life_table", "a life table: \"us_2020\" or the path of a CSV")
         .and_then(|x| {
             let name = r.string(x, &join(P, "life_table"))?.to_string();
-            Some((read_table(r, x, &name, folder)?, name, x))
+            let (table, digest) = read_table(r, x, &name, folder)?;
+            Some((table, digest, name, x))
         });
     let table = match (table, max_age) {
-        (Some((table, name, x)), Some((max_age, given))) => {
+        (Some((table, digest, name, x)), Some((max_age, given))) => {
             let end = table.end_age();
             match table.with_max_age(max_age) {
-                Some(table) => Some((Arc::new(table), name)),
+                Some(table) => Some((Arc::new(table), name, digest)),
                 None => {
                     let (at, field) = match given {
                         Some(m) => (m.span(), "max_age"),
@@ -74,20 +75,22 @@ pub(super) fn read_population(
             &span,
             P,
             "background_mortality",
-            "how the life table's hazard meets the disease's: \"added\"",
+            "how the life table's hazard meets the disease's: \"added\" or \"floor\"",
         )
         .and_then(|x| {
             let path = join(P, "background_mortality");
             match r.string(x, &path)? {
                 "added" => Some(Mortality::Added),
+                "floor" => Some(Mortality::Floor),
                 other => {
                     r.error_help(
                         x.span(),
                         &path,
-                        format!("expected \"added\", found \"{other}\""),
+                        format!("expected \"added\" or \"floor\", found \"{other}\""),
                         Some(
                             "\"added\": the background hazard of the patient's age and sex is \
-                             added to every state's disease death hazard"
+                             added to every state's death hazard; \"floor\": every death \
+                             hazard is at least the background hazard"
                                 .into(),
                         ),
                     );
@@ -103,31 +106,33 @@ pub(super) fn read_population(
     let age = r
         .require(t, &span, P, "age", "the age at diagnosis: \"62 years\" or a distribution")
         .and_then(|x| read_age(r, x, table.as_ref().map(|t| &*t.0)));
-    let (life_table, table_name) = table?;
+    let (life_table, table_name, table_sha256) = table?;
     Some(Population {
         age: age?,
         share_female: share_female?,
         life_table,
         table_name,
+        table_sha256,
         mortality: mortality?,
         age_process: Process::new(ProcessKind::Age, 0),
         sex_process: Process::new(ProcessKind::Sex, 0),
         death_process: Process::new(ProcessKind::BackgroundDeath, 0),
+        floor_process: Process::new(ProcessKind::BackgroundFloor, 0),
     })
 }
 
 /// A bundled table by name, or a CSV by path (relative to the naming file's folder).
-/// The table is read with no maximum age (the caller sets it).
+/// The table is read with no maximum age (the caller sets it); with a CSV's SHA-256.
 fn read_table(
     r: &mut Reader,
     x: &Value<'_>,
     name: &str,
     folder: &dyn Fn(usize) -> std::path::PathBuf,
-) -> Option<LifeTable> {
+) -> Option<(LifeTable, Option<String>)> {
     let path = join(P, "life_table");
     if !name.ends_with(".csv") {
         return match LifeTable::bundled(name, f64::INFINITY) {
-            Some(Ok(table)) => Some(table),
+            Some(Ok(table)) => Some((table, None)),
             Some(Err(e)) => {
                 r.error(x.span(), &path, format!("life table `{name}`: {e}"));
                 None
@@ -154,7 +159,7 @@ fn read_table(
         }
     };
     match LifeTable::parse(&text, f64::INFINITY) {
-        Ok(table) => Some(table),
+        Ok(table) => Some((table, Some(super::diagnostic::sha256_hex(text.as_bytes())))),
         Err(e) => {
             r.error(x.span(), &path, format!("life table {shown}, {e}"));
             None

@@ -8,12 +8,21 @@
 //! plus the general population's at the patient's current age, as in an excess-hazard model,
 //! because B is independent of the disease's own event times. Every strategy sees the same B
 //! (common random numbers).
+//!
+//! With `background_mortality = "floor"` the death hazard of every state is instead
+//! max(h_disease, h_background). That is h_disease plus an extra hazard
+//! max(0, h_background − h_disease), which is drawn by thinning: the candidates of the
+//! background process (B and the later points of the same Poisson process, each by
+//! inversion) are each kept with probability 1 − h_disease/h_background at their time, on a
+//! uniform of their own, and the first kept one is a death. The disease hazard at a candidate
+//! is that of the state the patient's course is in then, so each strategy keeps its own
+//! candidates (the candidates and their uniforms are the patient's, shared).
 
 use super::prepared::PrepareError;
 use crate::life_table::{LifeTable, Sex};
-use crate::model::{Age, Population};
+use crate::model::{Age, Mortality, Population};
 use crate::rng::{PatientKey, Process};
-use statrs::distribution::{ContinuousCDF, Normal};
+use crate::survival::{normal_cdf, normal_quantile};
 use std::sync::Arc;
 
 /// `[population]` with concrete numbers.
@@ -22,9 +31,12 @@ pub struct Background {
     age: PreparedAge,
     share_female: f64,
     pub table: Arc<LifeTable>,
+    /// `background_mortality = "floor"` (else added).
+    pub floor: bool,
     age_process: Process,
     sex_process: Process,
     death_process: Process,
+    floor_process: Process,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -67,8 +79,8 @@ impl Background {
             }
             Age::Normal { mean, sd, min, max } => {
                 let (mean, sd) = (v(mean), v(sd));
-                let below = standard_normal().cdf((min - mean) / sd);
-                let within = standard_normal().cdf((max - mean) / sd) - below;
+                let below = normal_cdf((min - mean) / sd);
+                let within = normal_cdf((max - mean) / sd) - below;
                 PreparedAge::Normal { mean, sd, below, within, min, max }
             }
             Age::Uniform { min, max } => PreparedAge::Uniform { min, max },
@@ -77,9 +89,11 @@ impl Background {
             age,
             share_female: v(p.share_female),
             table: Arc::clone(table),
+            floor: p.mortality == Mortality::Floor,
             age_process: p.age_process,
             sex_process: p.sex_process,
             death_process: p.death_process,
+            floor_process: p.floor_process,
         })
     }
 
@@ -91,7 +105,7 @@ impl Background {
             PreparedAge::Normal { mean, sd, below, within, min, max } => {
                 if within > 0.0 {
                     let p = below + key.uniform(self.age_process, 0) * within;
-                    (mean + sd * standard_normal().inverse_cdf(p)).clamp(min, max)
+                    (mean + sd * normal_quantile(p)).clamp(min, max)
                 } else {
                     // Both bounds in one far tail (an extreme draw of the mean): the bound
                     // nearer the mean.
@@ -113,8 +127,39 @@ impl Background {
         let u = key.uniform(self.death_process, 0);
         self.table.time_to_death_within(who.sex, who.age, u, horizon)
     }
-}
 
-fn standard_normal() -> Normal {
-    Normal::new(0.0, 1.0).expect("the standard normal is valid")
+    /// Under a floored mortality, the first candidate in `[from, until)` that the disease's
+    /// death hazard at its time (`disease`, years from diagnosis) does not already exceed: a
+    /// candidate t is kept when h_disease(t) < (1 − v)·h_background(t), v its uniform, so with
+    /// probability max(0, 1 − h_disease/h_background). Infinite if none. The first candidate
+    /// is the added mode's B; at the table's maximum age every candidate is kept.
+    pub fn floored_death(
+        &self,
+        key: PatientKey,
+        (from, until): (f64, f64),
+        disease: impl Fn(f64) -> f64,
+    ) -> f64 {
+        let who = self.person(key);
+        let end = self.table.max_age - who.age;
+        let mut e = 0.0;
+        for i in 0.. {
+            e -= key.uniform(self.death_process, i).ln();
+            let t = self.table.time_at_hazard_within(who.sex, who.age, e, until);
+            if !t.is_finite() {
+                return f64::INFINITY;
+            }
+            if t < from {
+                continue;
+            }
+            if t >= end {
+                return t;
+            }
+            let background = self.table.hazard_at(who.sex, who.age + t);
+            let v = key.uniform(self.floor_process, i);
+            if disease(t) < (1.0 - v) * background {
+                return t;
+            }
+        }
+        f64::INFINITY
+    }
 }

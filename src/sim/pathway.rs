@@ -304,6 +304,39 @@ fn draw_walk(
     exit
 }
 
+/// The death hazard at time `t` of the state a walk through `p` (by `who`, from `from`) is
+/// in then: the sum of its transitions to death, each HR·h(x/TR)/TR with x the time on its
+/// clock (since the entry, or since diagnosis for a clock forward); 0 outside the walk.
+pub fn death_hazard_at(
+    prep: &Prepared,
+    p: &PreparedPathway,
+    (who, from): (Walker, f64),
+    t: f64,
+) -> f64 {
+    let mut hazard = 0.0;
+    walk(prep, p, who, from, |stay| {
+        if stay.entry <= t && t < stay.exit {
+            hazard = state_death_hazard(&p.states[stay.state], who.primary, stay.entry, t);
+        }
+    });
+    hazard
+}
+
+fn state_death_hazard(s: &PreparedState, primary: u64, entry: f64, t: f64) -> f64 {
+    let carried = |ratios: &[(usize, f64)]| -> f64 {
+        ratios.iter().filter(|(b, _)| primary & (1 << b) != 0).map(|&(_, r)| r).product()
+    };
+    s.exits
+        .iter()
+        .filter(|x| x.to == Target::Death)
+        .map(|x| {
+            let (ratio, stretch) = (carried(&x.prognosis), carried(&x.time_ratio));
+            let clock = if x.forward { t } else { t - entry };
+            ratio * x.time.hazard(clock / stretch) / stretch
+        })
+        .sum()
+}
+
 /// Where a test state's result leads a patient entering it at transition count `n`: the
 /// test reads the whole tumour (acquired markers included) with its own draws for this entry
 /// (index 2 + n: the first line's are 0 and the second line's 1); the first rule whose

@@ -69,8 +69,13 @@ pub struct LineDraws {
     pub key: PatientKey,
     /// The patient's death from general-population mortality, B, on this line's clock
     /// (infinite without `[population]`, or after the horizon): every course of the line is
-    /// cut at it ([`LineDraws::of_patient`]).
+    /// cut at it ([`LineDraws::of_patient`]). Under a floored mortality it stays infinite:
+    /// each course finds its own background death ([`floor_course`]).
     pub background: f64,
+    /// When the line's clocks start, from diagnosis (0 for the first line, the second line's
+    /// start for the second): where a floored mortality's background candidates, counted from
+    /// diagnosis, meet the line's clocks.
+    pub origin: f64,
 }
 
 /// The addresses of a line's shared draws, computed once (not per patient).
@@ -109,6 +114,7 @@ impl LineDraws {
             line: index,
             key,
             background: f64::INFINITY,
+            origin: 0.0,
         }
     }
 
@@ -117,7 +123,9 @@ impl LineDraws {
     #[inline]
     pub fn of_patient(prep: &Prepared, key: PatientKey, line: &LineProcesses) -> Self {
         let mut draws = LineDraws::new(key, line);
-        if let Some(b) = &prep.background {
+        if let Some(b) = &prep.background
+            && !b.floor
+        {
             draws.background = b.death(key, b.person(key), prep.horizon);
         }
         draws
@@ -479,6 +487,57 @@ pub fn course_into(
     out.death = death;
     out.second = None;
     out.walker = walker(line, tumour);
+    if prep.background.as_ref().is_some_and(|b| b.floor) {
+        let ratios = (progression_hr, death_hr, after_hr);
+        let clocks = Clocks { reg, responder, share, ratios };
+        floor_course(prep, line.origin, &clocks, 0.0, out);
+    }
+}
+
+/// Floored mortality (docs, Model → Population and background mortality): cut `course` (on
+/// `clocks`, from its line's `origin` on, times counted from the origin) at the first
+/// background candidate from `from` before its death that the course's death hazard does not
+/// already exceed. The hazard is the regimen's death before progression until progression
+/// (partitioned: its overall survival's), then its survival after progression or the death
+/// hazard of the pathway state the walk is in. The walk is then cut at that death too (its
+/// walker carries it).
+#[inline(never)]
+fn floor_course(prep: &Prepared, origin: f64, clocks: &Clocks<'_>, from: f64, course: &mut Course) {
+    let Some(b) = &prep.background else { return };
+    let (progression, death) = (course.progression, course.death);
+    let uncut = course.walker;
+    let hazard = |t: f64| {
+        let t = t - origin;
+        match &clocks.reg.course {
+            PreparedCourse::Clinical { death_before_progression, after_progression, .. } => {
+                if t < progression {
+                    clocks.ratios.1 * death_before_progression.hazard(t)
+                } else {
+                    match after_progression {
+                        PreparedAfter::Survival(s) => clocks.ratios.2 * s.hazard(t - progression),
+                        PreparedAfter::Pathway(k) => super::pathway::death_hazard_at(
+                            prep,
+                            &prep.pathways[*k],
+                            (uncut, progression),
+                            t,
+                        ),
+                    }
+                }
+            }
+            PreparedCourse::Partitioned { os, .. } => clocks.ratios.1 * os.hazard(t),
+            PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
+        }
+    };
+    let until = (origin + death).min(prep.horizon);
+    let floored = b.floored_death(uncut.key, (origin + from, until), hazard);
+    if floored < origin + death {
+        let at = floored - origin;
+        course.death = at;
+        if progression >= at {
+            course.progression = f64::INFINITY;
+        }
+        course.walker.background = floored;
+    }
 }
 
 /// Who walks a pathway after progression: the patient of these draws, with this tumour.
@@ -677,6 +736,11 @@ pub fn waited_course_into(
     let (progression, death) = then.course(prep, t0, (hp, hd), (&line.post_progression, who));
     out.progression = progression;
     out.death = death;
+    out.walker = who;
+    if prep.background.as_ref().is_some_and(|b| b.floor) {
+        // The candidates before t0 were judged on the waiting course, which went on past t0.
+        floor_course(prep, line.origin, &then, t0, out);
+    }
     false
 }
 
@@ -854,8 +918,12 @@ pub fn second_line(
     }
     // The second line's clocks start at its treatment start; background death, from
     // diagnosis, cuts its course as it cuts the first line's.
-    let c = self::course(prep, tumour, line2, rec2.regimen);
-    let background = course.walker.background;
+    let l2 = LineDraws { origin: start2, ..*line2 };
+    let c = self::course(prep, tumour, &l2, rec2.regimen);
+    // Added mortality: the patient's B (the first line's walker carries it); a floored one
+    // has cut the second line's course already, from its start.
+    let floor = prep.background.as_ref().is_some_and(|b| b.floor);
+    let background = if floor { f64::INFINITY } else { course.walker.background };
     let (mut progression, mut death) = (start2 + c.progression, start2 + c.death);
     if background < death {
         death = background;
@@ -868,7 +936,7 @@ pub fn second_line(
         progression,
         death,
         second: None,
-        walker: Walker { background, ..c.walker },
+        walker: if floor { c.walker } else { Walker { background, ..c.walker } },
     };
     treat(prep, key, line2, &c2, &mut rec2);
     // The first line's progression-free state ends at what triggered the second line: the

@@ -362,7 +362,7 @@ pub fn provenance(scenario: &Scenario) -> Provenance {
     let source = &scenario.source;
     Provenance {
         file: source.name.clone(),
-        sha256: source.sha256(),
+        sha256: scenario.sha256(),
         layers: source.describe_layers(),
     }
 }

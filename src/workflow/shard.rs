@@ -150,7 +150,7 @@ impl Manifest {
             kind: kind.into(),
             scenario: run.scenario.model.meta.name.clone(),
             scenario_file: source.name.clone(),
-            scenario_sha256: source.sha256(),
+            scenario_sha256: run.scenario.sha256(),
             main_layer: source.main_index(),
             layers: source
                 .layers()
@@ -199,7 +199,7 @@ impl ShardRun<'_> {
     /// its samples (the same shard of the same run may replace its own folder).
     pub fn folder_kind(&self) -> crate::output::folder::Kind {
         crate::output::folder::Kind::Shard(crate::output::folder::ShardOf {
-            scenario_sha256: self.scenario.source.sha256(),
+            scenario_sha256: self.scenario.sha256(),
             seed: self.seed,
             patients: self.patients,
             samples: self.samples,
@@ -212,7 +212,7 @@ impl ShardRun<'_> {
     pub fn identity(&self) -> RunIdentity {
         RunIdentity {
             version: env!("CARGO_PKG_VERSION").into(),
-            scenario_sha256: self.scenario.source.sha256(),
+            scenario_sha256: self.scenario.sha256(),
             seed: self.seed,
             patients: self.patients,
             samples: self.samples,
@@ -423,14 +423,16 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     let m = &first.manifest;
     let layers = m.layers.iter().map(|l| (l.name.clone(), l.text.clone())).collect();
     let source = Source::layered(m.scenario_file.clone(), layers, m.main_layer);
-    if source.sha256() != m.scenario_sha256 {
-        return Err(MergeError::Malformed {
-            path: first.shown.clone(),
-            message: "the stored scenario does not match its SHA-256".into(),
-        });
-    }
     let scenario = crate::scenario::compile_source(source)
         .map_err(|source| MergeError::Scenario { path: first.shown.clone(), source })?;
+    // The stored text (and a life table CSV it reads, read again now) must be the run's.
+    if scenario.sha256() != m.scenario_sha256 {
+        return Err(MergeError::Malformed {
+            path: first.shown.clone(),
+            message: "the stored scenario (or a life table it reads) does not match its SHA-256"
+                .into(),
+        });
+    }
     let (seed, patients) = (m.seed, m.patients);
     let shape = Shape::of(&scenario.model);
     let mut psa = Vec::new();

@@ -311,3 +311,228 @@ fn whole_course(
         _ => (first, c.death),
     }
 }
+
+/// The year-of-age pieces from `age` over `horizon` years: (start time, length, background
+/// hazard), everyone dead at the maximum age.
+fn pieces(female: bool, age: f64, horizon: f64) -> Vec<(f64, f64, f64)> {
+    let h = hazards(female);
+    let last = h.len() - 1;
+    let (mut a, mut t, mut out) = (age, 0.0, Vec::new());
+    while a < MAX_AGE && t < horizon {
+        let k = a.floor() as usize;
+        let (hazard, end) = if k < last { (h[k], (k + 1) as f64) } else { (h[last], MAX_AGE) };
+        let len = (end - a).min(horizon - t);
+        out.push((t, len, hazard));
+        t += len;
+        a += len;
+    }
+    out
+}
+
+/// (1 − e^(−c·L))/c, L when c = 0.
+fn g(c: f64, len: f64) -> f64 {
+    if c == 0.0 { len } else { -(-c * len).exp_m1() / c }
+}
+
+/// ∫₀^L τ·e^(−c·τ) dτ.
+fn g1(c: f64, len: f64) -> f64 {
+    if c == 0.0 { len * len / 2.0 } else { (g(c, len) - len * (-c * len).exp()) / c }
+}
+
+/// ∫ PF(t)·e^(−r·t) dt and ∫ PD(t)·e^(−r·t) dt of the three-state course whose death hazards
+/// are `pf_death(h)` and `pd_death(h)` of the background hazard h (constant within each year
+/// of age): within a piece PF falls at c₁ = a + pf_death and PD solves
+/// PD′ = a·PF − c₂·PD, c₂ = pd_death, both in closed form.
+fn occupancy(
+    female: bool,
+    age: f64,
+    a: f64,
+    (pf_death, pd_death): (&dyn Fn(f64) -> f64, &dyn Fn(f64) -> f64),
+    r: f64,
+    horizon: f64,
+) -> (f64, f64) {
+    let (mut pf, mut pd, mut int_pf, mut int_pd) = (1.0, 0.0, 0.0, 0.0);
+    for (t0, len, h) in pieces(female, age, horizon) {
+        let (c1, c2) = (a + pf_death(h), pd_death(h));
+        let d0 = (-r * t0).exp();
+        int_pf += d0 * pf * g(c1 + r, len);
+        let mix = if c1 == c2 {
+            a * pf * g1(c1 + r, len)
+        } else {
+            a * pf / (c2 - c1) * (g(c1 + r, len) - g(c2 + r, len))
+        };
+        int_pd += d0 * (pd * g(c2 + r, len) + mix);
+        let next_pd = pd * (-c2 * len).exp()
+            + if c1 == c2 {
+                a * pf * len * (-c1 * len).exp()
+            } else {
+                a * pf / (c2 - c1) * ((-c1 * len).exp() - (-c2 * len).exp())
+            };
+        pf *= (-c1 * len).exp();
+        pd = next_pd;
+    }
+    (int_pf, int_pd)
+}
+
+/// [ly, ly_disc, qaly, cost] of background.toml's course with the given death hazards.
+fn expectations(pf_death: &dyn Fn(f64) -> f64, pd_death: &dyn Fn(f64) -> f64) -> [f64; 4] {
+    let (dc, dq) = ((1.0f64 + RC).ln(), (1.0f64 + RO).ln());
+    let at = |r: f64| {
+        let both = |f: bool| occupancy(f, 60.0, PROGRESSION, (pf_death, pd_death), r, HORIZON);
+        let (f, m) = (both(true), both(false));
+        (0.5 * (f.0 + m.0), 0.5 * (f.1 + m.1))
+    };
+    let (u, q, c) = (at(0.0), at(dq), at(dc));
+    [u.0 + u.1, q.0 + q.1, U_PF * q.0 + U_PD * q.1, C_PF * c.0 + C_PD * c.1]
+}
+
+/// The ODE route agrees with the product form of the added mode (two independent routes to
+/// the same numbers), so it can be trusted for the floor, where no product form exists.
+#[test]
+fn the_occupancy_route_reproduces_the_added_closed_form() {
+    let via_ode = expectations(&|h| DEATH_PF + h, &|h| DEATH_PD + h);
+    let rates = (PROGRESSION, DEATH_PF, DEATH_PD);
+    let product = [0, 1, 2, 3].map(|i| by_sex(0.5, |f| three_state(f, 60.0, rates, HORIZON)[i]));
+    for (a, b) in via_ode.iter().zip(&product) {
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "{via_ode:?} vs {product:?}");
+    }
+}
+
+/// Floor mode: every death hazard is max(h_disease, h_background) — the three-state course
+/// (built in and through a pathway) and a partitioned course against closed forms.
+#[test]
+fn floored_mortality_matches_closed_forms_on_every_kind_of_course() {
+    let floor = [set("population.background_mortality = \"floor\"")];
+    let want = expectations(&|h: f64| DEATH_PF.max(h), &|h: f64| DEATH_PD.max(h));
+    check(&floor, "population/background.toml", want);
+    check(&floor, "population/background_pathway.toml", want);
+    // Partitioned: alive exp(−∫ max(0.2, h)), progression-free min(S_pfs, S_os)·the extra
+    // background deaths' survival exp(−∫ max(0, h − 0.2)) = e^(−0.35t)·exp(−∫ max(0, h − 0.2)).
+    let (dc, dq) = ((1.0f64 + RC).ln(), (1.0f64 + RO).ln());
+    let integral_of = |f: bool, r: f64, pf: bool| {
+        let (mut alive, mut total) = (1.0, 0.0);
+        for (t0, len, h) in pieces(f, 60.0, HORIZON) {
+            let c = if pf { 0.35 + (h - 0.2).max(0.0) } else { h.max(0.2) };
+            total += alive * (-r * t0).exp() * g(c + r, len);
+            alive *= (-c * len).exp();
+        }
+        total
+    };
+    let e = |r: f64, pf: bool| by_sex(0.5, |f| integral_of(f, r, pf));
+    let partitioned = [
+        e(0.0, false),
+        e(dq, false),
+        U_PF * e(dq, true) + U_PD * (e(dq, false) - e(dq, true)),
+        C_PF * e(dc, true) + C_PD * (e(dc, false) - e(dc, true)),
+    ];
+    check(&floor, "population/background_partitioned.toml", partitioned);
+}
+
+/// Patient by patient: the floor only ever brings a death forward from the disease's own,
+/// never before the added mode's (max(h_d, h_b) lies between h_d and h_d + h_b, and the floor
+/// keeps a later background candidate than the added mode's first); where every disease
+/// hazard exceeds the background, the floor changes nothing.
+#[test]
+fn the_floor_lies_between_the_disease_alone_and_added_mortality() {
+    let population = |mode: &str| {
+        format!(
+            "population = {{ age = \"80 years\", share_female = 0.4, life_table = \"us_2020\", background_mortality = \"{mode}\" }}"
+        )
+    };
+    let mut bitten = 0;
+    for name in [
+        "../../scenarios/nsclc_egfr.toml",
+        "waiting/waiting.toml",
+        "lines/lines.toml",
+        "pathways/illness_death.toml",
+    ] {
+        let added = load(name, &[population("added")]);
+        let floored = load(name, &[population("floor")]);
+        let mut none = added.model.clone();
+        none.population = None;
+        let prep_added = Prepared::new(&added.model, &added.model.values).unwrap();
+        let prep_floor = Prepared::new(&floored.model, &floored.model.values).unwrap();
+        let prep_none = Prepared::new(&none, &none.values).unwrap();
+        let key = SampleKey::new(9, 0);
+        let (first, second) = (LineProcesses::new(FIRST_LINE), LineProcesses::new(FIRST_LINE + 1));
+        let (mut below_disease, mut above_added) = (0, 0);
+        for i in 0..20_000u64 {
+            let pk = key.patient(i);
+            let line_none = LineDraws::new(pk, &first);
+            let line_added = LineDraws::of_patient(&prep_added, pk, &first);
+            let line_floor = LineDraws::of_patient(&prep_floor, pk, &first);
+            for s in 0..prep_none.strategies.len() {
+                let (_, d0) = whole_course(&prep_none, pk, &line_none, &second, s);
+                let (_, da) = whole_course(&prep_added, pk, &line_added, &second, s);
+                let (_, df) = whole_course(&prep_floor, pk, &line_floor, &second, s);
+                assert!(da <= df && df <= d0, "{name}, patient {i}, strategy {s}: {da} {df} {d0}");
+                below_disease += usize::from(df < d0);
+                above_added += usize::from(df > da);
+            }
+        }
+        // Every scenario exercises the floor's thinning (a candidate dropped that the added
+        // mode would keep); the floor bites below the disease's death where its hazards are low.
+        assert!(above_added > 100, "{name}: the floor never kept a later candidate");
+        bitten += below_disease;
+    }
+    assert!(bitten > 1000, "the floor brought only {bitten} deaths forward");
+}
+
+/// Where the disease's death hazards are far above any background hazard before the maximum
+/// age, the floor leaves every course as it is.
+#[test]
+fn a_floor_below_the_disease_hazard_changes_nothing() {
+    let high = [
+        set("regimens.bsc.death_before_progression.rate = \"3 per year\""),
+        set("regimens.bsc.after_progression.survival.rate = \"3 per year\""),
+        set("population.age = \"40 years\""),
+    ];
+    let mut floor = high.to_vec();
+    floor.push(set("population.background_mortality = \"floor\""));
+    let with = load("population/background.toml", &floor);
+    let mut none = with.model.clone();
+    none.population = None;
+    let (prep_floor, prep_none) = (
+        Prepared::new(&with.model, &with.model.values).unwrap(),
+        Prepared::new(&none, &none.values).unwrap(),
+    );
+    let key = SampleKey::new(1, 0);
+    let (first, second) = (LineProcesses::new(FIRST_LINE), LineProcesses::new(FIRST_LINE + 1));
+    for i in 0..20_000u64 {
+        let pk = key.patient(i);
+        let a = whole_course(&prep_none, pk, &LineDraws::new(pk, &first), &second, 0);
+        let b = whole_course(
+            &prep_floor,
+            pk,
+            &LineDraws::of_patient(&prep_floor, pk, &first),
+            &second,
+            0,
+        );
+        assert_eq!((a.0.first, a.1), (b.0.first, b.1), "patient {i}");
+    }
+}
+
+/// A life table read from a CSV is part of the scenario's identity (run.json's SHA-256, what
+/// shards and checkpoints are matched by): another table is another run. A bundled table is
+/// part of vbpsim, and the identity stays the SHA-256 of the text.
+#[test]
+fn a_life_table_csv_is_part_of_the_scenarios_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::support::fixture_text("population/background.toml")
+        .replace("life_table = \"us_2020\"", "life_table = \"table.csv\"");
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, &text).unwrap();
+    let table = dir.path().join("table.csv");
+    let identity = |csv: &str| {
+        std::fs::write(&table, csv).unwrap();
+        let s = vbpsim::scenario::load_with(Some(&file), &[]).unwrap();
+        (s.sha256(), s.source.sha256())
+    };
+    let (a, text_a) = identity(TABLE);
+    let (b, text_b) = identity(&TABLE.replacen("0,0.005837", "0,0.005838", 1));
+    assert_eq!(text_a, text_b);
+    assert_ne!(a, b);
+    assert_ne!(a, text_a);
+    let bundled = load("population/background.toml", &[]);
+    assert_eq!(bundled.sha256(), bundled.source.sha256());
+}

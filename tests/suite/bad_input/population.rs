@@ -80,7 +80,7 @@ fn population_fields_are_checked_against_the_table() {
     r.diag(loc(&text, "share_female = 1.2", "1.2"), "population.share_female")
         .says(&["expected a probability between 0 and 1, found 1.2"]);
     r.diag(loc(&text, "= \"floored\"", "\"floored\""), "population.background_mortality")
-        .says(&["expected \"added\", found \"floored\""]);
+        .says(&["expected \"added\" or \"floor\", found \"floored\""]);
     r.diag(loc(&text, "sex = \"any\"", "sex"), "population.sex").says(&["unknown key `sex`"]);
     r.expect_count(4);
 
