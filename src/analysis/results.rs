@@ -185,6 +185,15 @@ pub fn survival_curves(sums: &crate::sim::accumulator::SampleSums) -> Vec<Surviv
         .collect()
 }
 
+/// The share of the simulated patients alive after each grid month on general-population
+/// mortality alone (empty without `[population]`): the survival plot's overlay.
+pub fn general_population_curve(sums: &crate::sim::accumulator::SampleSums) -> Vec<f64> {
+    use crate::sim::accumulator::SurvivalCounts;
+    sums.general_population
+        .first()
+        .map_or(Vec::new(), |counts| SurvivalCounts::curve(&counts.os(), sums.patients))
+}
+
 /// Patients still without the event after each grid month, from the event counts per bin (as
 /// [`crate::sim::accumulator::SurvivalCounts::curve`], in whole patients).
 fn running(counts: &[u64], n: u64) -> Vec<u64> {
@@ -212,6 +221,9 @@ pub struct BaseCase {
     pub budget: Vec<BudgetRow>,
     /// Per strategy.
     pub survival: Vec<SurvivalCurves>,
+    /// The same patients' survival on general-population mortality alone, per grid month
+    /// (empty without `[population]`).
+    pub general_population: Vec<f64>,
     /// Every strategy's lines of therapy.
     pub lines: Vec<super::lines::LineRow>,
     /// Warnings about the base case's simulation (kept whatever the PSA adds).
@@ -228,6 +240,9 @@ pub struct Results {
     pub partners: Vec<PartnerRow>,
     pub budget: Vec<BudgetRow>,
     pub survival: Vec<SurvivalCurves>,
+    /// The base case's patients' survival on general-population mortality alone (empty
+    /// without `[population]`).
+    pub general_population: Vec<f64>,
     /// Every strategy's lines of therapy in the base case.
     pub lines: Vec<super::lines::LineRow>,
     /// The base case re-simulated at each cutoff of each selection test's sweep.
@@ -291,6 +306,7 @@ impl Results {
             partners,
             budget,
             survival,
+            general_population,
             lines,
             warnings,
         } = base;
@@ -305,6 +321,7 @@ impl Results {
             budget_headline: BudgetHeadline::of(&budget),
             budget,
             survival,
+            general_population,
             lines,
             selection,
             psa: Vec::new(),

@@ -248,17 +248,30 @@ fn write_states(dir: &Path, model: &Model, results: &Results) -> Result<(), Plot
     )
 }
 
-/// Survival: OS solid, PFS dashed, per strategy.
+/// Survival: OS solid, PFS dashed, per strategy; with `[population]` the same patients'
+/// survival on general-population mortality alone, in a colour of its own, so that a reader
+/// sees at once where an OS curve comes near it.
 fn write_survival(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let mut series = Vec::new();
+    let line = |curve: &[f64]| -> Vec<(f64, f64)> {
+        std::iter::once((0.0, 1.0))
+            .chain(curve.iter().enumerate().map(|(m, &y)| (m as f64 / 12.0, y)))
+            .collect()
+    };
     for (s, curves) in results.survival.iter().enumerate() {
         let name = &model.strategies[s].name;
         for (label, curve, dashed) in [("OS", &curves.os, false), ("PFS", &curves.pfs, true)] {
-            let points = std::iter::once((0.0, 1.0))
-                .chain(curve.iter().enumerate().map(|(m, &y)| (m as f64 / 12.0, y)))
-                .collect();
+            let points = line(curve);
             series.push(Series { name: format!("{name} {label}"), points, dashed, colour: s });
         }
+    }
+    if !results.general_population.is_empty() {
+        series.push(Series {
+            name: "general population (same patients)".into(),
+            points: line(&results.general_population),
+            dashed: false,
+            colour: results.survival.len(),
+        });
     }
     write(
         dir,

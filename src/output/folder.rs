@@ -81,6 +81,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "summary.csv",
     "costs.csv",
     "survival.csv",
+    "general_population.csv",
     "states.csv",
     "lines.csv",
     "contracts.csv",

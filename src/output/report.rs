@@ -99,6 +99,21 @@ fn readings(model: &Model, results: &Results) -> Vec<String> {
     out
 }
 
+/// The population's ages in words.
+fn population_age(model: &Model, p: &crate::model::Population) -> String {
+    match p.age {
+        crate::model::Age::Fixed(a) => format!("aged {} at diagnosis", model.value(a)),
+        crate::model::Age::Normal { mean, sd, min, max } => format!(
+            "aged {} ± {} (normal, within {min}–{max}) at diagnosis",
+            model.value(mean),
+            model.value(sd)
+        ),
+        crate::model::Age::Uniform { min, max } => {
+            format!("aged {min}–{max} (uniform) at diagnosis")
+        }
+    }
+}
+
 /// Write report.html into `dir`, from the files already there.
 pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> std::io::Result<()> {
     let m = &model.meta;
@@ -135,6 +150,20 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         esc(&strategies[m.comparator]),
         esc(&if contracts.is_empty() { "none".to_string() } else { contracts.join(", ") }),
     );
+    if let Some(p) = &model.population {
+        let _ = writeln!(
+            html,
+            "<p>Patients: {}; {} % female. General-population mortality from the life table <code>{}</code> (everyone dead at {} years), {} to the disease's death hazards; the survival plot shows the same patients' survival on it alone.</p>",
+            esc(&population_age(model, p)),
+            (1000.0 * model.value(p.share_female)).round() / 10.0,
+            esc(&p.table_name),
+            p.life_table.max_age,
+            match p.mortality {
+                crate::model::Mortality::Added => "added",
+                crate::model::Mortality::Floor => "flooring",
+            }
+        );
+    }
     html.push_str("<h2>Readings</h2>\n<ul>\n");
     for line in readings(model, results) {
         let _ = writeln!(html, "<li>{}</li>", esc(&line));

@@ -44,6 +44,11 @@ pub fn write(
         table("cohort.csv", &|f| tables::write_cohort(f, model, &r.summary, &r.cohort))?;
     }
     table("survival.csv", &|f| tables::write_survival(f, model, &r.survival))?;
+    if !r.general_population.is_empty() {
+        table("general_population.csv", &|f| {
+            tables::write_general_population(f, &r.general_population)
+        })?;
+    }
     if !model.pathways.is_empty() {
         table("states.csv", &|f| tables::write_states(f, model, &r.survival))?;
     }

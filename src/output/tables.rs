@@ -135,6 +135,18 @@ pub fn write_survival<W: Write>(
     Ok(())
 }
 
+/// general_population.csv (scenarios with `[population]`): per grid month, the share of the
+/// simulated patients alive on general-population mortality alone.
+pub fn write_general_population<W: Write>(out: W, alive: &[f64]) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record(["month", "time", "alive"])?;
+    for (m, a) in alive.iter().enumerate() {
+        w.write_record([m.to_string(), number(m as f64 / 12.0), number(*a)])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// states.csv (scenarios with pathways after progression): per strategy and grid month, the
 /// share of patients in each state — progression-free, progressed outside a pathway, each
 /// state of the pathways the strategy's regimens enter, dead — summing to 1.

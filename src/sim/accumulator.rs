@@ -554,6 +554,9 @@ pub struct SampleSums {
     /// at list (non-zero only when the comparator gives the drug).
     pub comparator_units: Vec<f64>,
     pub survival: Vec<SurvivalCounts>,
+    /// With `[population]`, one: the same patients' deaths from general-population mortality
+    /// alone (their background death B), for the survival plot's overlay; else empty.
+    pub general_population: Vec<SurvivalCounts>,
     /// Per strategy, per state of every pathway after progression (in `Prepared::pathways`
     /// order, state by state): its monthly occupancy counts (empty without pathways).
     pub states: Vec<Vec<StateCounts>>,
@@ -582,6 +585,7 @@ impl SampleSums {
             contracts: vec![ContractSums::default(); arms],
             comparator_units: vec![0.0; contracts],
             survival: vec![SurvivalCounts::new(months); strategies],
+            general_population: Vec::new(),
             states: Vec::new(),
             lines: Vec::new(),
             budget: Vec::new(),
@@ -601,6 +605,9 @@ impl SampleSums {
             *a += b;
         }
         for (a, b) in self.survival.iter_mut().zip(&other.survival) {
+            a.merge(b);
+        }
+        for (a, b) in self.general_population.iter_mut().zip(&other.general_population) {
             a.merge(b);
         }
         for (a, b) in self.states.iter_mut().zip(&other.states) {

@@ -5,7 +5,7 @@
 //! computes them; merging them in chunk order makes the totals bit-identical for any number
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
-use super::accumulator::{Line, LineSums, SampleSums, StateCounts};
+use super::accumulator::{Line, LineSums, SampleSums, StateCounts, SurvivalCounts};
 use super::budget;
 use super::cohort_courses;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
@@ -215,6 +215,8 @@ struct Layout {
     charges_all: Vec<bool>,
     /// Whether some regimen has a second line.
     second_lines: bool,
+    /// Whether the patients' general-population survival is counted (`[population]`).
+    general_population: bool,
     /// Whether cohort-arm settlements are deferred (and surveyed on the way).
     defer: bool,
     /// Budget impact: its years (0 without one).
@@ -270,6 +272,7 @@ impl Layout {
                 })
                 .collect(),
             second_lines: prep.regimens.iter().any(|r| r.second_line.is_some()),
+            general_population: prep.background.is_some(),
             defer,
             budget_years: prep.budget.as_ref().map_or(0, |b| b.years),
             pathway_states: prep.pathways.iter().map(|p| p.states.len()).sum(),
@@ -310,6 +313,9 @@ impl Layout {
             sums.states = vec![counts; self.list_arm.len()];
         }
         sums.lines = vec![vec![LineSums::default(); self.line_slots]; self.list_arm.len()];
+        if self.general_population {
+            sums.general_population = vec![SurvivalCounts::new(self.months)];
+        }
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
             sums.budget_calendar = vec![CalendarSums::new(self.budget_years); arms];
@@ -391,6 +397,17 @@ fn simulate_chunk(
                 // settled long ago: fetching it now keeps their stores from stalling.
                 prefetch_past_end(&deferred.pending, PREFETCH_AHEAD, 4);
                 prefetch_past_end(&deferred.shares, PREFETCH_AHEAD / 2, 2);
+            }
+            if let (Some(b), Some(counts)) = (&prep.background, sums.general_population.first_mut())
+            {
+                // The patient's death on general-population mortality alone: B (the added
+                // mode's, drawn again under a floor).
+                let death = if b.floor {
+                    b.death(*pk, b.person(*pk), prep.horizon)
+                } else {
+                    line.background
+                };
+                counts.add(death, death);
             }
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
             values.fill(None);

@@ -124,6 +124,7 @@ pub fn simulate_resuming(
         partners: crate::analysis::partners::partner_rows(model, &prep.arms, &summary),
         budget: budget_rows(model, &prep, &sums),
         survival: survival_curves(&sums),
+        general_population: crate::analysis::results::general_population_curve(&sums),
         lines: crate::analysis::lines::line_rows(model, &sums),
         warnings: transition_limit_warnings(model, &prep),
         arms: prep.arms.clone(),
