@@ -27,6 +27,10 @@ pub struct LifeTable {
     /// h_x per year of age from `first_age`, by sex (infinite where q_x = 1).
     male: Vec<f64>,
     female: Vec<f64>,
+    /// Per sex, the cumulative hazard from `first_age` to each whole age `first_age + k`
+    /// (k = 0..=len), so that a death is found by a search instead of a walk year by year.
+    male_cum: Vec<f64>,
+    female_cum: Vec<f64>,
     /// The age at which everyone still alive dies (at least one year past the table's end).
     pub max_age: f64,
 }
@@ -60,6 +64,22 @@ pub const BUNDLED: &[&str] = &["us_2020"];
 
 /// The maximum age of a bundled table when the scenario does not state one.
 pub const DEFAULT_MAX_AGE: f64 = 110.0;
+
+/// h·d, 0 when d = 0 (also for an infinite h: no time in a year where q_x = 1).
+fn times(h: f64, d: f64) -> f64 {
+    if d == 0.0 { 0.0 } else { h * d }
+}
+
+/// The running sums of yearly hazards: entry k is the cumulative hazard over the first k
+/// years of the table.
+fn cumulated(h: &[f64]) -> Vec<f64> {
+    std::iter::once(0.0)
+        .chain(h.iter().scan(0.0, |total, x| {
+            *total += x;
+            Some(*total)
+        }))
+        .collect()
+}
 
 impl LifeTable {
     /// The bundled United States period life table 2020 (ages 0–100), with `max_age` 110.
@@ -98,6 +118,8 @@ impl LifeTable {
         let error = |line: usize, column: Option<usize>, expected: &str, found: String| {
             LifeTableError { line, column, expected: expected.to_string(), found }
         };
+        // A byte-order mark (spreadsheets' "CSV UTF-8") is not part of the header.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
         let Some((h, header)) = lines.next() else {
             return Err(error(1, None, "the header `age,male_qx,female_qx`", "nothing".into()));
@@ -142,7 +164,15 @@ impl LifeTable {
             let expected = format!("a maximum age above the table's end, {end}");
             return Err(error(h + 1 + male.len(), None, &expected, format!("{max_age}")));
         }
-        Ok(LifeTable { first_age, male, female, max_age })
+        let (male_cum, female_cum) = (cumulated(&male), cumulated(&female));
+        Ok(LifeTable { first_age, male, female, male_cum, female_cum, max_age })
+    }
+
+    fn cumulated(&self, sex: Sex) -> &[f64] {
+        match sex {
+            Sex::Male => &self.male_cum,
+            Sex::Female => &self.female_cum,
+        }
     }
 
     fn hazards(&self, sex: Sex) -> &[f64] {
@@ -207,19 +237,32 @@ impl LifeTable {
     /// it.
     pub fn time_at_hazard_within(&self, sex: Sex, age: f64, e: f64, limit: f64) -> f64 {
         let before = |t: f64| if t < limit { t } else { f64::INFINITY };
-        let until = age + limit;
-        let mut left = e;
-        for (lo, hi, h) in self.segments(sex, age) {
-            if lo >= until {
-                return f64::INFINITY;
+        let (h, cum) = (self.hazards(sex), self.cumulated(sex));
+        let first = f64::from(self.first_age);
+        let last = h.len() - 1;
+        let end = self.end_age();
+        // Cumulative hazard from the table's first age to age x (below max_age).
+        let at = |x: f64| -> f64 {
+            if x >= end {
+                cum[last + 1] + times(h[last], x - end)
+            } else {
+                let k = ((x - first).floor().max(0.0) as usize).min(last);
+                cum[k] + times(h[k], x - (first + k as f64))
             }
-            let piece = h * (hi - lo);
-            if piece >= left {
-                return before(lo + if left > 0.0 { left / h } else { 0.0 } - age);
-            }
-            left -= piece;
+        };
+        let target = at(age) + e;
+        if !(target < at(self.max_age.min(age + limit))) {
+            // Not before the limit, or alive at the maximum age (then dead there).
+            return before((self.max_age - age).max(0.0));
         }
-        before((self.max_age - age).max(0.0))
+        let death = if target >= cum[last + 1] {
+            end + (target - cum[last + 1]) / h[last]
+        } else {
+            // The year k with cum[k] ≤ target < cum[k + 1] (its hazard is not 0).
+            let k = cum[..=last + 1].partition_point(|&c| c <= target) - 1;
+            first + k as f64 + if h[k].is_finite() { (target - cum[k]) / h[k] } else { 0.0 }
+        };
+        before((death.max(age) - age).min(self.max_age - age))
     }
 
     /// The hazard per year at age `age` (the year of age it falls in; the last age's beyond
@@ -306,6 +349,38 @@ mod tests {
         let (m, f) =
             (table.life_expectancy(Sex::Male, 0.0), table.life_expectancy(Sex::Female, 0.0));
         assert!((73.0..76.0).contains(&m) && (79.0..82.0).contains(&f), "{m} {f}");
+    }
+
+    /// A death searched within a limit is the death when it comes before the limit, else
+    /// none; a table with a year where everyone dies (q_x = 1) and one without deaths (q_x =
+    /// 0) are inverted too.
+    #[test]
+    fn a_death_within_a_limit_is_the_death_if_before_it() {
+        let table = LifeTable::us_2020();
+        for age in [30.0, 64.5, 99.9, 104.0] {
+            for u in [0.9, 0.5, 0.01, 1e-9] {
+                let t = table.time_to_death(Sex::Female, age, u);
+                for limit in [1.0, 10.0, 30.0, 80.0] {
+                    let within = table.time_to_death_within(Sex::Female, age, u, limit);
+                    assert_eq!(
+                        within,
+                        if t < limit { t } else { f64::INFINITY },
+                        "{age} {u} {limit}"
+                    );
+                }
+            }
+        }
+        let text = "age,male_qx,female_qx\n50,0,0.1\n51,0,1\n52,0.5,0.5\n";
+        let table = LifeTable::parse(text, 60.0).unwrap();
+        // With a byte-order mark and CRLF line ends (a spreadsheet's export), the same table.
+        let exported = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        assert_eq!(LifeTable::parse(&exported, 60.0).unwrap(), table);
+        // Women: past 51 nobody survives; men: no deaths before 52, then −ln 0.5 a year.
+        assert_eq!(table.time_to_death(Sex::Female, 50.0, 0.5), 1.0);
+        let h = -(0.5f64).ln();
+        let t = table.time_to_death(Sex::Male, 50.5, (-h).exp());
+        assert!((t - 2.5).abs() < 1e-12, "{t}");
+        assert_eq!(table.time_to_death(Sex::Male, 50.0, 1e-300), 10.0);
     }
 
     #[test]

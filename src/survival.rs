@@ -187,7 +187,7 @@ impl TimeToEvent {
         }
     }
 
-    /// Hazard h(t) = H′(t), for t > 0 (the right-hand limit at a piecewise break). Used
+    /// Hazard h(t) = H′(t) (the right-hand limit at t = 0 and at a piecewise break). Used
     /// where a death hazard is compared with the general population's (a floored mortality).
     pub fn hazard(&self, t: f64) -> f64 {
         match self {
@@ -195,9 +195,11 @@ impl TimeToEvent {
             Self::Weibull { shape, scale } => shape / scale * (t / scale).powf(shape - 1.0),
             Self::Gompertz { shape, rate } => rate * (shape * t).exp(),
             Self::LogLogistic { shape, scale } => {
-                let x = (t / scale).powf(*shape);
-                shape / t * x / (1.0 + x)
+                // (k/s)(t/s)^(k−1)/(1 + (t/s)^k): finite at t = 0 unless k < 1.
+                let x = t / scale;
+                shape / scale * x.powf(shape - 1.0) / (1.0 + x.powf(*shape))
             }
+            Self::LogNormal { .. } if t <= 0.0 => 0.0,
             Self::LogNormal { meanlog, sdlog } => {
                 let z = (t.ln() - meanlog) / sdlog;
                 let density = (-0.5 * z * z).exp() / (2.0 * PI).sqrt();
@@ -526,6 +528,19 @@ mod tests {
                     "{d:?} at {t}: {h} vs {numeric}"
                 );
             }
+        }
+        // At t = 0: the limits (a Weibull or log-logistic with shape < 1 starts infinite).
+        let at_zero = [
+            (TimeToEvent::weibull(0.6, 0.5).unwrap(), f64::INFINITY),
+            (TimeToEvent::weibull(1.0, 0.5).unwrap(), 2.0),
+            (TimeToEvent::weibull(1.7, 2.0).unwrap(), 0.0),
+            (TimeToEvent::loglogistic(0.8, 1.0).unwrap(), f64::INFINITY),
+            (TimeToEvent::loglogistic(1.0, 0.5).unwrap(), 2.0),
+            (TimeToEvent::loglogistic(6.0, 1.0).unwrap(), 0.0),
+            (TimeToEvent::lognormal(0.2, 0.8).unwrap(), 0.0),
+        ];
+        for (d, want) in at_zero {
+            assert_eq!(d.hazard(0.0), want, "{d:?}");
         }
         let ln = TimeToEvent::lognormal(0.0, 0.1).unwrap();
         let t = 100.0f64;

@@ -195,7 +195,34 @@ fn read_age(r: &mut Reader, x: &Value<'_>, table: Option<&LifeTable>) -> Option<
     let DeValue::Table(t) = x.get_ref() else {
         let slot = r.quantity(x, &path, Dimension::Duration, Check::NonNegative)?;
         let a = r.values[slot.0 as usize];
-        return within(r, x, &path, a).then_some(Age::Fixed(slot));
+        if !within(r, x, &path, a) {
+            return None;
+        }
+        // A parameter's draws (and its one-way range) must stay within the table too.
+        if let DeValue::String(name) = x.get_ref()
+            && let Some(entry) = r.parameters.get(name.as_ref()).cloned()
+        {
+            let support = entry.support(a);
+            if support.lower < lowest || support.upper >= highest {
+                r.error_help(
+                    x.span(),
+                    &path,
+                    format!(
+                        "expected an age whose draws stay from the life table's first age, {} \
+                         years, and below its maximum age, {} years, found parameter `{name}` \
+                         ({}), whose draws and range span [{}, {}] years",
+                        number(lowest),
+                        number(highest),
+                        entry.dist.name(),
+                        number(support.lower),
+                        number(support.upper)
+                    ),
+                    Some("bound the parameter (e.g. a uniform or a truncated_normal within the table's ages)".into()),
+                );
+                return None;
+            }
+        }
+        return Some(Age::Fixed(slot));
     };
     r.check_keys(t, &path, AGE_KEYS);
     let span = x.span();

@@ -135,11 +135,10 @@ impl Background {
     /// is the added mode's B; at the table's maximum age every candidate is kept.
     pub fn floored_death(
         &self,
-        key: PatientKey,
+        (key, who): (PatientKey, Person),
         (from, until): (f64, f64),
         disease: impl Fn(f64) -> f64,
     ) -> f64 {
-        let who = self.person(key);
         let end = self.table.max_age - who.age;
         let mut e = 0.0;
         for i in 0.. {
@@ -151,12 +150,16 @@ impl Background {
             if t < from {
                 continue;
             }
-            if t >= end {
+            let background = self.table.hazard_at(who.sex, who.age + t);
+            // At the maximum age, and in a year where q_x = 1 (an infinite hazard, where
+            // every later candidate falls at the same time), every candidate is kept.
+            if t >= end || !background.is_finite() {
                 return t;
             }
-            let background = self.table.hazard_at(who.sex, who.age + t);
             let v = key.uniform(self.floor_process, i);
-            if disease(t) < (1.0 - v) * background {
+            // Kept unless the disease's hazard is at least (1 − v)·h_b (a hazard that is not
+            // a number, which no valid distribution gives, counts as none).
+            if !(disease(t) >= (1.0 - v) * background) {
                 return t;
             }
         }

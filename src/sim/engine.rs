@@ -403,7 +403,7 @@ fn simulate_chunk(
                 // The patient's death on general-population mortality alone: B (the added
                 // mode's, drawn again under a floor).
                 let death = if b.floor {
-                    b.death(*pk, b.person(*pk), prep.horizon)
+                    b.death(*pk, line.person.unwrap_or_else(|| b.person(*pk)), prep.horizon)
                 } else {
                     line.background
                 };
@@ -884,7 +884,10 @@ impl Scratch {
         treat(prep, p.key, p.line, c, rec);
         *second = None;
         if layout.second_lines {
-            let l2 = line2.get_or_insert_with(|| LineDraws::new(p.key, second_line));
+            let l2 = line2.get_or_insert_with(|| LineDraws {
+                person: p.line.person,
+                ..LineDraws::new(p.key, second_line)
+            });
             if let Some((rec2, whole)) = second_line_of(prep, p.key, p.tumour, l2, rec, c) {
                 if whole.second.is_some() {
                     rec.death = whole.death;

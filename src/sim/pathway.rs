@@ -190,6 +190,30 @@ pub fn walk(
     p: &PreparedPathway,
     who: Walker,
     from: f64,
+    stay: impl FnMut(Stay),
+) -> f64 {
+    walk_counted(prep, p, (who, from), true, stay)
+}
+
+/// [`walk`] for reading a course's death hazards before its floored death is known (docs,
+/// Model → Population and background mortality): the walk uncut, which the patient may not
+/// live to the end of, so reaching the transition limit in it does not make the run warn.
+pub fn probe(
+    prep: &Prepared,
+    p: &PreparedPathway,
+    who: Walker,
+    from: f64,
+    stay: impl FnMut(Stay),
+) -> f64 {
+    walk_counted(prep, p, (who, from), false, stay)
+}
+
+/// [`walk`], marking the pathway as having reached the transition limit only if `count`.
+fn walk_counted(
+    prep: &Prepared,
+    p: &PreparedPathway,
+    (who, from): (Walker, f64),
+    count: bool,
     mut stay: impl FnMut(Stay),
 ) -> f64 {
     let horizon = prep.horizon;
@@ -199,18 +223,25 @@ pub fn walk(
         let mut memo = memo.borrow_mut();
         if let Some(w) = memo.walks.iter().find(|w| w.id == Some(id)) {
             w.stays.iter().copied().for_each(&mut stay);
+            if count && w.capped {
+                p.capped.store(true, Ordering::Relaxed);
+            }
             return w.death;
         }
         let next = memo.next;
         memo.next = (next + 1) % MEMO_WALKS;
         let w = &mut memo.walks[next];
         w.stays.clear();
-        let death = draw_walk(prep, p, who, from, |s| {
+        let (death, capped) = draw_walk(prep, p, who, from, |s| {
             w.stays.push(s);
             stay(s);
         });
+        if count && capped {
+            p.capped.store(true, Ordering::Relaxed);
+        }
         w.id = Some(id);
         w.death = death;
+        w.capped = capped;
         death
     })
 }
@@ -232,6 +263,8 @@ struct Remembered {
     id: Option<WalkId>,
     stays: Vec<Stay>,
     death: f64,
+    /// The walk made the most transitions allowed before the horizon.
+    capped: bool,
 }
 
 #[derive(Default)]
@@ -244,16 +277,17 @@ thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
-/// The walk itself (see [`walk`]), drawn afresh. A test state's result comes at its entry
-/// plus the test's turnaround, unless an exit fires first (strictly earlier), and leads to
-/// the state its rules choose for the reading.
+/// The walk itself (see [`walk`]), drawn afresh: its death, and whether it made the most
+/// transitions allowed. A test state's result comes at its entry plus the test's turnaround,
+/// unless an exit fires first (strictly earlier), and leads to the state its rules choose for
+/// the reading.
 fn draw_walk(
     prep: &Prepared,
     p: &PreparedPathway,
     who: Walker,
     from: f64,
     mut stay: impl FnMut(Stay),
-) -> f64 {
+) -> (f64, bool) {
     let horizon = prep.horizon;
     let mut state = p.start;
     let mut entry = from;
@@ -288,20 +322,19 @@ fn draw_walk(
         let (course, continued) = next_stay(state, entry);
         stay(Stay { state, entry, exit, visit: n, course, continued });
         match to {
-            _ if !exit.is_finite() => return f64::INFINITY,
-            Target::Death => return exit,
+            _ if !exit.is_finite() => return (f64::INFINITY, false),
+            Target::Death => return (exit, false),
             // Alive beyond the horizon: when the patient dies is of no account.
-            Target::State(_) if exit >= horizon => return f64::INFINITY,
+            Target::State(_) if exit >= horizon => return (f64::INFINITY, false),
             Target::State(k) => (state, entry) = (k, exit),
         }
     }
     // The last transition allowed was made: the patient stays in the state reached (until
     // a background death, if any).
-    p.capped.store(true, Ordering::Relaxed);
     let (course, continued) = next_stay(state, entry);
     let exit = who.background;
     stay(Stay { state, entry, exit, visit: MAX_TRANSITIONS, course, continued });
-    exit
+    (exit, true)
 }
 
 /// The death hazard at time `t` of the state a walk through `p` (by `who`, from `from`) is
@@ -314,7 +347,7 @@ pub fn death_hazard_at(
     t: f64,
 ) -> f64 {
     let mut hazard = 0.0;
-    walk(prep, p, who, from, |stay| {
+    probe(prep, p, who, from, |stay| {
         if stay.entry <= t && t < stay.exit {
             hazard = state_death_hazard(&p.states[stay.state], who.primary, stay.entry, t);
         }

@@ -76,6 +76,9 @@ pub struct LineDraws {
     /// start for the second): where a floored mortality's background candidates, counted from
     /// diagnosis, meet the line's clocks.
     pub origin: f64,
+    /// Who the patient is (`[population]`), drawn once ([`LineDraws::of_patient`]); `None`:
+    /// drawn where needed.
+    pub person: Option<super::background::Person>,
 }
 
 /// The addresses of a line's shared draws, computed once (not per patient).
@@ -99,6 +102,9 @@ impl LineProcesses {
 }
 
 impl LineDraws {
+    /// A line's shared draws without the patient's background death (a second line's, whose
+    /// courses are cut at the first line's; or a library caller's without `[population]`):
+    /// the engine draws a first line with [`LineDraws::of_patient`].
     #[inline]
     pub fn new(key: PatientKey, line: &LineProcesses) -> Self {
         let [response, progression, death, post_progression, discontinuation, response_reading] =
@@ -115,6 +121,7 @@ impl LineDraws {
             key,
             background: f64::INFINITY,
             origin: 0.0,
+            person: None,
         }
     }
 
@@ -123,10 +130,12 @@ impl LineDraws {
     #[inline]
     pub fn of_patient(prep: &Prepared, key: PatientKey, line: &LineProcesses) -> Self {
         let mut draws = LineDraws::new(key, line);
-        if let Some(b) = &prep.background
-            && !b.floor
-        {
-            draws.background = b.death(key, b.person(key), prep.horizon);
+        if let Some(b) = &prep.background {
+            let person = b.person(key);
+            draws.person = Some(person);
+            if !b.floor {
+                draws.background = b.death(key, person, prep.horizon);
+            }
         }
         draws
     }
@@ -490,7 +499,7 @@ pub fn course_into(
     if prep.background.as_ref().is_some_and(|b| b.floor) {
         let ratios = (progression_hr, death_hr, after_hr);
         let clocks = Clocks { reg, responder, share, ratios };
-        floor_course(prep, line.origin, &clocks, 0.0, out);
+        floor_course(prep, (line.origin, line.person), &clocks, 0.0, out);
     }
 }
 
@@ -502,7 +511,13 @@ pub fn course_into(
 /// hazard of the pathway state the walk is in. The walk is then cut at that death too (its
 /// walker carries it).
 #[inline(never)]
-fn floor_course(prep: &Prepared, origin: f64, clocks: &Clocks<'_>, from: f64, course: &mut Course) {
+fn floor_course(
+    prep: &Prepared,
+    (origin, person): (f64, Option<super::background::Person>),
+    clocks: &Clocks<'_>,
+    from: f64,
+    course: &mut Course,
+) {
     let Some(b) = &prep.background else { return };
     let (progression, death) = (course.progression, course.death);
     let uncut = course.walker;
@@ -529,7 +544,8 @@ fn floor_course(prep: &Prepared, origin: f64, clocks: &Clocks<'_>, from: f64, co
         }
     };
     let until = (origin + death).min(prep.horizon);
-    let floored = b.floored_death(uncut.key, (origin + from, until), hazard);
+    let who = person.unwrap_or_else(|| b.person(uncut.key));
+    let floored = b.floored_death((uncut.key, who), (origin + from, until), hazard);
     if floored < origin + death {
         let at = floored - origin;
         course.death = at;
@@ -569,7 +585,14 @@ fn death_in_pathway(prep: &Prepared, k: usize, tp: f64, who: Walker) -> f64 {
     if tp >= prep.horizon {
         return f64::INFINITY;
     }
-    super::pathway::walk(prep, &prep.pathways[k], who, tp, |_| {})
+    let p = &prep.pathways[k];
+    if prep.background.as_ref().is_some_and(|b| b.floor) {
+        // Under a floor this walk is the uncut one its hazards are read from (the course's
+        // walk is replayed cut at the floored death).
+        super::pathway::probe(prep, p, who, tp, |_| {})
+    } else {
+        super::pathway::walk(prep, p, who, tp, |_| {})
+    }
 }
 
 /// The prognostic hazard ratios of the biomarkers the primary carries, per transition
@@ -739,7 +762,7 @@ pub fn waited_course_into(
     out.walker = who;
     if prep.background.as_ref().is_some_and(|b| b.floor) {
         // The candidates before t0 were judged on the waiting course, which went on past t0.
-        floor_course(prep, line.origin, &then, t0, out);
+        floor_course(prep, (line.origin, line.person), &then, t0, out);
     }
     false
 }

@@ -536,3 +536,50 @@ fn a_life_table_csv_is_part_of_the_scenarios_identity() {
     let bundled = load("population/background.toml", &[]);
     assert_eq!(bundled.sha256(), bundled.source.sha256());
 }
+
+/// A life table whose year of age 62 has q_x = 1 (everyone alive at 62 dies then, as in a
+/// table whose last row closes the table): under a floor every course ends at age 62 — even
+/// where the disease's hazard starts infinite (a Weibull of shape 0.5) or undefined at 0 (a
+/// lognormal), which once kept the search for a background death from ending.
+#[test]
+fn a_year_where_everyone_dies_ends_every_floored_course_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let table: String = std::iter::once("age,male_qx,female_qx".to_string())
+        .chain(
+            (0..=100)
+                .map(|a| if a == 62 { "62,1,1".to_string() } else { format!("{a},0.01,0.01") }),
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("table.csv"), table).unwrap();
+    let text = crate::support::fixture_text("population/background.toml")
+        .replace("life_table = \"us_2020\"", "life_table = \"table.csv\"")
+        .replace("background_mortality = \"added\"", "background_mortality = \"floor\"")
+        .replace("age = \"60 years\"", "age = \"62 years\"");
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    for death in [
+        "{ dist = \"weibull\", shape = 0.5, scale = \"20 years\" }",
+        "{ dist = \"lognormal\", median = \"3 years\", sdlog = 1.0 }",
+    ] {
+        let sets = [format!("regimens.bsc.death_before_progression = {death}")];
+        let s = vbpsim::scenario::load_with(Some(&file), &sets).unwrap();
+        let sim = run(&s, &RunOptions::default());
+        // Everyone dies at diagnosis (age 62 exactly).
+        assert_eq!(sim.summary[0].ly_undiscounted.mean, 0.0, "{death}");
+    }
+}
+
+/// The transition limit warns only when a walk the patient lives through reaches it: a floor
+/// reads its hazards from the uncut walk, which may reach the limit after the patient's death.
+#[test]
+fn the_transition_limit_warns_only_for_walks_lived_through() {
+    let warned = |sets: &[String]| {
+        let sim = run(&load("population/flip_flop.toml", sets), &RunOptions::default());
+        sim.results.warnings.iter().any(|w| w.contains("transition"))
+    };
+    assert!(!warned(&[]), "floor: everyone dies by 110, within about 500 transitions");
+    assert!(!warned(&[set("population.background_mortality = \"added\"")]));
+    // Without general-population mortality the walks go on to the limit.
+    assert!(warned(&[set("population.age = \"40 years\"")]));
+}

@@ -101,6 +101,21 @@ fn population_fields_are_checked_against_the_table() {
         .says(&["expected a maximum age above the life table's last year of age (it ends at 101 years), found 100 years"]);
     r.expect_count(1);
 
+    // A parameter whose draws leave the table.
+    let text = with_population(&format!(
+        "age = \"pop_age\"\nlife_table = \"us_2020\"\n{TABLE_KEYS}"
+    ))
+    .replacen(
+        "[parameters]\n",
+        "[parameters]\npop_age = { dist = \"gamma\", mean = \"105 years\", se = \"5 years\" }\n",
+        1,
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "age = \"pop_age\"", "\"pop_age\""), "population.age")
+        .says(&["found parameter `pop_age` (gamma), whose draws and range span [0, inf] years"])
+        .helps(&["bound the parameter"]);
+    r.expect_count(1);
+
     // Below a table's first age.
     let csv = "age,male_qx,female_qx\n40,0.01,0.01\n41,0.02,0.02\n";
     let text =
