@@ -81,6 +81,60 @@ fn cumulated(h: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The deaths of one person from a life table (see [`LifeTable::deaths`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Deaths<'a> {
+    hazards: &'a [f64],
+    cumulated: &'a [f64],
+    first: f64,
+    end: f64,
+    max_age: f64,
+    age: f64,
+    limit: f64,
+    /// The cumulative hazard from the table's first age to `age`, and to the end of the
+    /// search (`age + limit`, at most `max_age`).
+    base: f64,
+    until: f64,
+}
+
+impl Deaths<'_> {
+    /// The cumulative hazard from the table's first age to age `x` (below `max_age`).
+    #[inline]
+    fn cumulative_to(&self, x: f64) -> f64 {
+        let (h, cum) = (self.hazards, self.cumulated);
+        let last = h.len() - 1;
+        if x >= self.end {
+            cum[last + 1] + times(h[last], x - self.end)
+        } else {
+            // Truncation is the floor here (x − first ≥ 0; a younger age takes year 0).
+            let k = ((x - self.first) as usize).min(last);
+            cum[k] + times(h[k], x - (self.first + k as f64))
+        }
+    }
+
+    /// Years from `age` until the cumulative hazard from `age` reaches `e`, if before `limit`
+    /// (infinite otherwise); `max_age − age` if the table's hazard never reaches it.
+    #[inline]
+    pub fn time(&self, e: f64) -> f64 {
+        let before = |t: f64| if t < self.limit { t } else { f64::INFINITY };
+        let (h, cum) = (self.hazards, self.cumulated);
+        let last = h.len() - 1;
+        let target = self.base + e;
+        if !(target < self.until) {
+            // Not before the limit, or alive at the maximum age (then dead there).
+            return before((self.max_age - self.age).max(0.0));
+        }
+        let death = if target >= cum[last + 1] {
+            self.end + (target - cum[last + 1]) / h[last]
+        } else {
+            // The year k with cum[k] ≤ target < cum[k + 1] (its hazard is not 0).
+            let k = cum[..=last + 1].partition_point(|&c| c <= target) - 1;
+            self.first + k as f64 + if h[k].is_finite() { (target - cum[k]) / h[k] } else { 0.0 }
+        };
+        before((death.max(self.age) - self.age).min(self.max_age - self.age))
+    }
+}
+
 impl LifeTable {
     /// The bundled United States period life table 2020 (ages 0–100), with `max_age` 110.
     pub fn us_2020() -> LifeTable {
@@ -236,33 +290,28 @@ impl LifeTable {
     /// `limit` years (infinite otherwise); `max_age − age` if the table's hazard never reaches
     /// it.
     pub fn time_at_hazard_within(&self, sex: Sex, age: f64, e: f64, limit: f64) -> f64 {
-        let before = |t: f64| if t < limit { t } else { f64::INFINITY };
-        let (h, cum) = (self.hazards(sex), self.cumulated(sex));
-        let first = f64::from(self.first_age);
-        let last = h.len() - 1;
-        let end = self.end_age();
-        // Cumulative hazard from the table's first age to age x (below max_age).
-        let at = |x: f64| -> f64 {
-            if x >= end {
-                cum[last + 1] + times(h[last], x - end)
-            } else {
-                let k = ((x - first).floor().max(0.0) as usize).min(last);
-                cum[k] + times(h[k], x - (first + k as f64))
-            }
+        self.deaths(sex, age, limit).time(e)
+    }
+
+    /// The deaths of a person of `age` within `limit` years, ready to be found for several
+    /// cumulative hazards (the candidates of a floored mortality): what does not depend on
+    /// the hazard is computed once.
+    pub fn deaths(&self, sex: Sex, age: f64, limit: f64) -> Deaths<'_> {
+        let (hazards, cumulated) = (self.hazards(sex), self.cumulated(sex));
+        let mut d = Deaths {
+            hazards,
+            cumulated,
+            first: f64::from(self.first_age),
+            end: self.end_age(),
+            max_age: self.max_age,
+            age,
+            limit,
+            base: 0.0,
+            until: 0.0,
         };
-        let target = at(age) + e;
-        if !(target < at(self.max_age.min(age + limit))) {
-            // Not before the limit, or alive at the maximum age (then dead there).
-            return before((self.max_age - age).max(0.0));
-        }
-        let death = if target >= cum[last + 1] {
-            end + (target - cum[last + 1]) / h[last]
-        } else {
-            // The year k with cum[k] ≤ target < cum[k + 1] (its hazard is not 0).
-            let k = cum[..=last + 1].partition_point(|&c| c <= target) - 1;
-            first + k as f64 + if h[k].is_finite() { (target - cum[k]) / h[k] } else { 0.0 }
-        };
-        before((death.max(age) - age).min(self.max_age - age))
+        d.base = d.cumulative_to(age);
+        d.until = d.cumulative_to(self.max_age.min(age + limit));
+        d
     }
 
     /// The hazard per year at age `age` (the year of age it falls in; the last age's beyond
@@ -272,7 +321,8 @@ impl LifeTable {
             return f64::INFINITY;
         }
         let h = self.hazards(sex);
-        let k = (age - f64::from(self.first_age)).floor().max(0.0) as usize;
+        // Truncation is the floor for an age at or above the first (a younger one: year 0).
+        let k = (age - f64::from(self.first_age)) as usize;
         h[k.min(h.len() - 1)]
     }
 

@@ -140,10 +140,11 @@ impl Background {
         disease: impl Fn(f64) -> f64,
     ) -> f64 {
         let end = self.table.max_age - who.age;
+        let deaths = self.table.deaths(who.sex, who.age, until);
         let mut e = 0.0;
         for i in 0.. {
             e -= key.uniform(self.death_process, i).ln();
-            let t = self.table.time_at_hazard_within(who.sex, who.age, e, until);
+            let t = deaths.time(e);
             if !t.is_finite() {
                 return f64::INFINITY;
             }

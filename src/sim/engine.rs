@@ -400,12 +400,11 @@ fn simulate_chunk(
             }
             if let (Some(b), Some(counts)) = (&prep.background, sums.general_population.first_mut())
             {
-                // The patient's death on general-population mortality alone: B (the added
-                // mode's, drawn again under a floor).
-                let death = if b.floor {
-                    b.death(*pk, line.person.unwrap_or_else(|| b.person(*pk)), prep.horizon)
-                } else {
-                    line.background
+                // The patient's death on general-population mortality alone: B, the first
+                // background candidate (the added mode's death).
+                let death = match line.person {
+                    Some(_) => line.candidate,
+                    None => b.death(*pk, b.person(*pk), prep.horizon),
                 };
                 counts.add(death, death);
             }
@@ -886,6 +885,7 @@ impl Scratch {
         if layout.second_lines {
             let l2 = line2.get_or_insert_with(|| LineDraws {
                 person: p.line.person,
+                candidate: p.line.candidate,
                 ..LineDraws::new(p.key, second_line)
             });
             if let Some((rec2, whole)) = second_line_of(prep, p.key, p.tumour, l2, rec, c) {

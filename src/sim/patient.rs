@@ -79,6 +79,10 @@ pub struct LineDraws {
     /// Who the patient is (`[population]`), drawn once ([`LineDraws::of_patient`]); `None`:
     /// drawn where needed.
     pub person: Option<super::background::Person>,
+    /// The patient's first background candidate B before the horizon, in either mode
+    /// (infinite without `[population]` or when none comes before the horizon): under a
+    /// floor, a course that ends before it needs no search.
+    pub candidate: f64,
 }
 
 /// The addresses of a line's shared draws, computed once (not per patient).
@@ -122,6 +126,7 @@ impl LineDraws {
             background: f64::INFINITY,
             origin: 0.0,
             person: None,
+            candidate: f64::INFINITY,
         }
     }
 
@@ -133,8 +138,9 @@ impl LineDraws {
         if let Some(b) = &prep.background {
             let person = b.person(key);
             draws.person = Some(person);
+            draws.candidate = b.death(key, person, prep.horizon);
             if !b.floor {
-                draws.background = b.death(key, person, prep.horizon);
+                draws.background = draws.candidate;
             }
         }
         draws
@@ -499,7 +505,7 @@ pub fn course_into(
     if prep.background.as_ref().is_some_and(|b| b.floor) {
         let ratios = (progression_hr, death_hr, after_hr);
         let clocks = Clocks { reg, responder, share, ratios };
-        floor_course(prep, (line.origin, line.person), &clocks, 0.0, out);
+        floor_course(prep, line, &clocks, 0.0, out);
     }
 }
 
@@ -513,13 +519,19 @@ pub fn course_into(
 #[inline(never)]
 fn floor_course(
     prep: &Prepared,
-    (origin, person): (f64, Option<super::background::Person>),
+    line: &LineDraws,
     clocks: &Clocks<'_>,
     from: f64,
     course: &mut Course,
 ) {
     let Some(b) = &prep.background else { return };
     let (progression, death) = (course.progression, course.death);
+    let origin = line.origin;
+    let until = (origin + death).min(prep.horizon);
+    if line.person.is_some() && line.candidate >= until {
+        // No background candidate before the course's end: nothing to keep (most courses).
+        return;
+    }
     let uncut = course.walker;
     let hazard = |t: f64| {
         let t = t - origin;
@@ -543,8 +555,7 @@ fn floor_course(
             PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
         }
     };
-    let until = (origin + death).min(prep.horizon);
-    let who = person.unwrap_or_else(|| b.person(uncut.key));
+    let who = line.person.unwrap_or_else(|| b.person(uncut.key));
     let floored = b.floored_death((uncut.key, who), (origin + from, until), hazard);
     if floored < origin + death {
         let at = floored - origin;
@@ -762,7 +773,7 @@ pub fn waited_course_into(
     out.walker = who;
     if prep.background.as_ref().is_some_and(|b| b.floor) {
         // The candidates before t0 were judged on the waiting course, which went on past t0.
-        floor_course(prep, (line.origin, line.person), &then, t0, out);
+        floor_course(prep, line, &then, t0, out);
     }
     false
 }
