@@ -100,6 +100,9 @@ pub enum ProcessKind {
     BackgroundDeath = 27,
     /// Whether a background candidate is kept under a floored mortality (index = candidate).
     BackgroundFloor = 28,
+    /// The moment at which a patient's death hazard is checked against the general
+    /// population's (keyed by strategy index; base case).
+    BackgroundCheck = 29,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

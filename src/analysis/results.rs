@@ -194,6 +194,41 @@ pub fn general_population_curve(sums: &crate::sim::accumulator::SampleSums) -> V
         .map_or(Vec::new(), |counts| SurvivalCounts::curve(&counts.os(), sums.patients))
 }
 
+/// The share of patient time above which a strategy's disease death hazards below the general
+/// population's make the run warn.
+pub const BELOW_BACKGROUND_WARNING: f64 = 0.10;
+
+/// A warning per strategy whose death hazard from the disease alone is below the general
+/// population's for more than [`BELOW_BACKGROUND_WARNING`] of its patients' time alive (the
+/// base case's estimate; docs, Model → Population and background mortality).
+pub fn background_warnings(
+    model: &Model,
+    sums: &crate::sim::accumulator::SampleSums,
+) -> Vec<String> {
+    let Some(p) = &model.population else { return Vec::new() };
+    let what = match p.mortality {
+        crate::model::Mortality::Floor => {
+            "background_mortality = \"floor\" raises it to the general population's there"
+        }
+        crate::model::Mortality::Added => {
+            "the general population's is added to it there (background_mortality = \"added\"): check that the scenario's death hazards are the disease's own (excess) hazards, not all-cause ones, or use \"floor\""
+        }
+    };
+    sums.below_background
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.time > 0.0 && c.below / c.time > BELOW_BACKGROUND_WARNING)
+        .map(|(s, c)| {
+            format!(
+                "strategy `{}`: for {:.0} % of its patients' time alive the death hazard from the disease alone is below the general population's at their ages (more than {:.0} %); {what}",
+                model.strategies[s].name,
+                100.0 * c.below / c.time,
+                100.0 * BELOW_BACKGROUND_WARNING
+            )
+        })
+        .collect()
+}
+
 /// Patients still without the event after each grid month, from the event counts per bin (as
 /// [`crate::sim::accumulator::SurvivalCounts::curve`], in whole patients).
 fn running(counts: &[u64], n: u64) -> Vec<u64> {

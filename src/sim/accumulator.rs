@@ -267,6 +267,16 @@ impl LineSums {
     }
 }
 
+/// The check of one strategy's disease death hazards against the general population's: Σ
+/// over patients of the time alive within the horizon, and of that time for the patients
+/// whose death hazard from the disease alone, at a random moment of it, was below the general
+/// population's (docs, Model → Population and background mortality).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BelowBackground {
+    pub time: f64,
+    pub below: f64,
+}
+
 /// Counts for the monthly survival grid of one strategy. `os` cell b counts patients who die
 /// after exactly b grid points (b = number of grid times m/12 strictly before death), so the
 /// share alive at grid time m is `Σ_{b > m} os[b] / n`. Integer counts: exact in any order.
@@ -557,6 +567,9 @@ pub struct SampleSums {
     /// With `[population]`, one: the same patients' deaths from general-population mortality
     /// alone (their background death B), for the survival plot's overlay; else empty.
     pub general_population: Vec<SurvivalCounts>,
+    /// Per strategy, in the base case with `[population]` (else empty): the check of the
+    /// disease's death hazards against the general population's.
+    pub below_background: Vec<BelowBackground>,
     /// Per strategy, per state of every pathway after progression (in `Prepared::pathways`
     /// order, state by state): its monthly occupancy counts (empty without pathways).
     pub states: Vec<Vec<StateCounts>>,
@@ -586,6 +599,7 @@ impl SampleSums {
             comparator_units: vec![0.0; contracts],
             survival: vec![SurvivalCounts::new(months); strategies],
             general_population: Vec::new(),
+            below_background: Vec::new(),
             states: Vec::new(),
             lines: Vec::new(),
             budget: Vec::new(),
@@ -609,6 +623,10 @@ impl SampleSums {
         }
         for (a, b) in self.general_population.iter_mut().zip(&other.general_population) {
             a.merge(b);
+        }
+        for (a, b) in self.below_background.iter_mut().zip(&other.below_background) {
+            a.time += b.time;
+            a.below += b.below;
         }
         for (a, b) in self.states.iter_mut().zip(&other.states) {
             for (x, y) in a.iter_mut().zip(b) {

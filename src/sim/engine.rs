@@ -5,7 +5,9 @@
 //! computes them; merging them in chunk order makes the totals bit-identical for any number
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
-use super::accumulator::{Line, LineSums, SampleSums, StateCounts, SurvivalCounts};
+use super::accumulator::{
+    BelowBackground, Line, LineSums, SampleSums, StateCounts, SurvivalCounts,
+};
 use super::budget;
 use super::cohort_courses;
 use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
@@ -315,6 +317,10 @@ impl Layout {
         sums.lines = vec![vec![LineSums::default(); self.line_slots]; self.list_arm.len()];
         if self.general_population {
             sums.general_population = vec![SurvivalCounts::new(self.months)];
+            if self.line_slots > 0 {
+                // The base case only (as the lines of therapy).
+                sums.below_background = vec![BelowBackground::default(); self.list_arm.len()];
+            }
         }
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
@@ -414,8 +420,18 @@ fn simulate_chunk(
                 walks.known.fill(false);
             }
             for (s, touched_s) in touched.iter_mut().enumerate() {
-                let Way { rec, course: c, second, valued_as, shared } =
+                let Way { rec, course: c, second, valued_as, shared, line2 } =
                     scratch.way(prep, layout, &patient, s);
+                if let Some(check) = sums.below_background.get_mut(s) {
+                    let way = super::patient::Way {
+                        rec,
+                        course: c,
+                        valued_as,
+                        second: line2.as_ref().zip(second.as_ref().map(|(_, whole)| whole)),
+                    };
+                    let tumours = (patient.tumour, &patient.at_diagnosis);
+                    watch_background(prep, (*pk, s), (tumours, patient.line), &way, check);
+                }
                 // The course valued: through both lines when a second line was taken.
                 let valued = match second {
                     Some((_, whole)) if whole.second.is_some() => whole,
@@ -801,6 +817,8 @@ struct Way<'a> {
     /// Whether `course` is the patient's course on `valued_as` from diagnosis, shared by every
     /// strategy reaching that regimen (not a course continued after a wait).
     shared: bool,
+    /// The second line's draws, if a second line was reached.
+    line2: &'a Option<LineDraws>,
 }
 
 /// Per-patient working state of a chunk: courses shared by strategies reaching the same
@@ -896,7 +914,35 @@ impl Scratch {
                 *second = Some((rec2, whole));
             }
         }
-        Way { rec, course: c, second, valued_as, shared }
+        Way { rec, course: c, second, valued_as, shared, line2 }
+    }
+}
+
+/// The check of the disease's death hazards against the general population's (docs, Model →
+/// Population and background mortality): one moment τ uniform on the patient's time alive
+/// within the horizon, on a random process of its own per strategy; the patient's time alive
+/// counts as below when the disease's death hazard at τ is below the general population's at
+/// the patient's age then (an unbiased estimate of the time below, summed over patients).
+#[inline(never)]
+fn watch_background(
+    prep: &Prepared,
+    (pk, s): (PatientKey, usize),
+    (tumours, line): ((&Tumour, &Tumour), &LineDraws),
+    way: &super::patient::Way<'_>,
+    out: &mut BelowBackground,
+) {
+    let (Some(b), Some(who)) = (&prep.background, line.person) else { return };
+    let alive = way.rec.death.min(prep.horizon);
+    if !(alive > 0.0) {
+        return;
+    }
+    use crate::rng::{Process, ProcessKind};
+    let u = pk.uniform(Process::new(ProcessKind::BackgroundCheck, s as u64), 0);
+    let t = u * alive;
+    let disease = super::patient::disease_death_hazard(prep, tumours, line, way, s, t);
+    out.time += alive;
+    if disease < b.table.hazard_at(who.sex, who.age + t) {
+        out.below += alive;
     }
 }
 

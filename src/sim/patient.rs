@@ -533,28 +533,7 @@ fn floor_course(
         return;
     }
     let uncut = course.walker;
-    let hazard = |t: f64| {
-        let t = t - origin;
-        match &clocks.reg.course {
-            PreparedCourse::Clinical { death_before_progression, after_progression, .. } => {
-                if t < progression {
-                    clocks.ratios.1 * death_before_progression.hazard(t)
-                } else {
-                    match after_progression {
-                        PreparedAfter::Survival(s) => clocks.ratios.2 * s.hazard(t - progression),
-                        PreparedAfter::Pathway(k) => super::pathway::death_hazard_at(
-                            prep,
-                            &prep.pathways[*k],
-                            (uncut, progression),
-                            t,
-                        ),
-                    }
-                }
-            }
-            PreparedCourse::Partitioned { os, .. } => clocks.ratios.1 * os.hazard(t),
-            PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
-        }
-    };
+    let hazard = |t: f64| clocks.death_hazard(prep, (progression, uncut), t - origin);
     let who = line.person.unwrap_or_else(|| b.person(uncut.key));
     let floored = b.floored_death((uncut.key, who), (origin + from, until), hazard);
     if floored < origin + death {
@@ -565,6 +544,47 @@ fn floor_course(
         }
         course.walker.background = floored;
     }
+}
+
+/// A patient's way through a strategy, as the engine composed it: the first line's record and
+/// course, the course's regimen, and the second line's draws and whole course if one was taken.
+pub struct Way<'a> {
+    pub rec: &'a PatientRecord,
+    pub course: &'a Course,
+    pub valued_as: usize,
+    pub second: Option<(&'a LineDraws, &'a Course)>,
+}
+
+/// The death hazard from the disease alone at time `t` from diagnosis on a patient's way
+/// through strategy `strategy` (the check of docs, Model → Population and background
+/// mortality): from a second line's start its regimen's (its clock from that start), else the
+/// course's regimen's, the waiting regimen's before treatment starts on a course continued
+/// after a wait.
+pub fn disease_death_hazard(
+    prep: &Prepared,
+    (tumour, at_diagnosis): (&Tumour, &Tumour),
+    line: &LineDraws,
+    way: &Way<'_>,
+    strategy: usize,
+    t: f64,
+) -> f64 {
+    if let Some((line2, whole)) = way.second
+        && let Some(second) = whole.second
+        && t >= second.start
+    {
+        let clocks = Clocks::of(prep, tumour, line2, second.regimen);
+        let progression = second.progression - second.start;
+        return clocks.death_hazard(prep, (progression, whole.walker), t - second.start);
+    }
+    let waiting = prep.strategies[strategy].waiting;
+    let rec = way.rec;
+    let regimen = if way.valued_as == rec.regimen && waiting != rec.regimen && t < rec.start {
+        waiting
+    } else {
+        way.valued_as
+    };
+    let clocks = Clocks::of(prep, at_diagnosis, line, regimen);
+    clocks.death_hazard(prep, (way.course.progression, way.course.walker), t)
 }
 
 /// Who walks a pathway after progression: the patient of these draws, with this tumour.
@@ -664,6 +684,32 @@ impl<'a> Clocks<'a> {
             }
             PreparedCourse::Partitioned { pfs, os } => (self.ratios.0 * pfs.cumulative_hazard(t))
                 .max(self.ratios.1 * os.cumulative_hazard(t)),
+            PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
+        }
+    }
+
+    /// The death hazard from the disease alone at time `t` of the line's clock, on a course
+    /// that progresses at `progression` (its walk after progression by `walker`): death before
+    /// progression until then (a partitioned course's overall survival throughout), then the
+    /// survival after progression, or the death transitions of the pathway state the walk is in.
+    fn death_hazard(&self, prep: &Prepared, (progression, walker): (f64, Walker), t: f64) -> f64 {
+        match &self.reg.course {
+            PreparedCourse::Clinical { death_before_progression, after_progression, .. } => {
+                if t < progression {
+                    self.ratios.1 * death_before_progression.hazard(t)
+                } else {
+                    match after_progression {
+                        PreparedAfter::Survival(s) => self.ratios.2 * s.hazard(t - progression),
+                        PreparedAfter::Pathway(k) => super::pathway::death_hazard_at(
+                            prep,
+                            &prep.pathways[*k],
+                            (walker, progression),
+                            t,
+                        ),
+                    }
+                }
+            }
+            PreparedCourse::Partitioned { os, .. } => self.ratios.1 * os.hazard(t),
             PreparedCourse::TreatmentOnly => unreachable!("{NO_COURSE}"),
         }
     }

@@ -126,7 +126,10 @@ pub fn simulate_resuming(
         survival: survival_curves(&sums),
         general_population: crate::analysis::results::general_population_curve(&sums),
         lines: crate::analysis::lines::line_rows(model, &sums),
-        warnings: transition_limit_warnings(model, &prep),
+        warnings: transition_limit_warnings(model, &prep)
+            .into_iter()
+            .chain(crate::analysis::results::background_warnings(model, &sums))
+            .collect(),
         arms: prep.arms.clone(),
         summary,
         contracts,

@@ -583,3 +583,43 @@ fn the_transition_limit_warns_only_for_walks_lived_through() {
     // Without general-population mortality the walks go on to the limit.
     assert!(warned(&[set("population.age = \"40 years\"")]));
 }
+
+/// The check of the disease's death hazard against the general population's: with a constant
+/// disease hazard d (no progression), the share of patient time below is the time alive at
+/// ages whose background hazard exceeds d, over all time alive, ∫ 1{h_b > d}·S / ∫ S with
+/// S = e^(−dt)·S_b, each piece in closed form; within 4 times a bound on the ratio
+/// estimator's standard error, √(E[Y²]/n)/E[Y] with Y = min(D, H) (|X − R·Y| ≤ Y).
+#[test]
+fn the_share_of_time_below_the_background_matches_its_closed_form() {
+    let d = 0.05;
+    let sets = [
+        set("regimens.bsc.progression.responder.rate = \"1e-9 per year\""),
+        set("regimens.bsc.progression.non_responder.rate = \"1e-9 per year\""),
+    ];
+    let sim = run(&load("population/background.toml", &sets), &RunOptions::default());
+    let check = sim.sums.below_background[0];
+    let got = check.below / check.time;
+    // E[X], E[Y] and E[Y²] = ∫ 2t·S(t) dt, per sex, piece by piece.
+    let moments = |female: bool| {
+        let (mut alive, mut x, mut y, mut y2) = (1.0, 0.0, 0.0, 0.0);
+        for (t0, len, h) in pieces(female, 60.0, HORIZON) {
+            let c = h + d;
+            let mass = alive * g(c, len);
+            y += mass;
+            if h > d {
+                x += mass;
+            }
+            // ∫ 2t·alive·e^(−c(t − t0)) over the piece.
+            y2 += 2.0 * alive * (t0 * g(c, len) + g1(c, len));
+            alive *= (-c * len).exp();
+        }
+        (x, y, y2)
+    };
+    let (f, m) = (moments(true), moments(false));
+    let (x, y) = (0.5 * (f.0 + m.0), 0.5 * (f.1 + m.1));
+    let want = x / y;
+    let y2 = 0.5 * (f.2 + m.2);
+    let bound = (y2 / 100_000.0).sqrt() / y;
+    assert!((got - want).abs() <= 4.0 * bound, "share below {got} vs {want} (bound {bound})");
+    assert!(want > 0.05 && want < 0.95, "the check is exercised: {want}");
+}
