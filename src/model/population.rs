@@ -22,6 +22,8 @@ pub struct Population {
     /// is refused.
     pub table_sha256: Option<String>,
     pub mortality: Mortality,
+    /// Age- and sex-adjusted utilities (`None`: state utilities as given, at every age).
+    pub utility_norms: Option<UtilityNorms>,
     pub age_process: Process,
     pub sex_process: Process,
     pub death_process: Process,
@@ -58,6 +60,47 @@ impl Mortality {
         match self {
             Mortality::Added => "added",
             Mortality::Floor => "floor",
+        }
+    }
+}
+
+/// The general population's utility by age and sex, which scales every state utility as the
+/// patient ages: u(t) = u_state·N(a₀ + t)/N(a₀) (the state's utility holds at the age at
+/// diagnosis and falls with the norm after it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UtilityNorms {
+    /// Ara & Brazier 2010 (Value Health 13:509–518), the EQ-5D (UK tariff) regression on the
+    /// Health Survey for England: N(x) = 0.9508566 + 0.0212126·male − 0.0002587·x −
+    /// 0.0000332·x².
+    AraBrazier2010,
+}
+
+impl UtilityNorms {
+    pub fn name(self) -> &'static str {
+        match self {
+            UtilityNorms::AraBrazier2010 => "ara_brazier_2010",
+        }
+    }
+
+    /// N(x) for a person of age x.
+    pub fn norm(self, age: f64, male: bool) -> f64 {
+        match self {
+            UtilityNorms::AraBrazier2010 => {
+                0.9508566 + if male { 0.0212126 } else { 0.0 }
+                    - 0.0002587 * age
+                    - 0.0000332 * age * age
+            }
+        }
+    }
+
+    /// The multiplier m(t) = N(a₀ + t)/N(a₀) = 1 − c₁·t − c₂·t² of a person aged a₀ at
+    /// diagnosis: (c₁, c₂).
+    pub fn weight(self, age: f64, male: bool) -> (f64, f64) {
+        match self {
+            UtilityNorms::AraBrazier2010 => {
+                let n0 = self.norm(age, male);
+                ((0.0002587 + 2.0 * 0.0000332 * age) / n0, 0.0000332 / n0)
+            }
         }
     }
 }

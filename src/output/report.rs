@@ -153,7 +153,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     if let Some(p) = &model.population {
         let _ = writeln!(
             html,
-            "<p>Patients: {}; {} % female. General-population mortality from the life table <code>{}</code> (everyone dead at {} years), {} to the disease's death hazards; the survival plot shows the same patients' survival on it alone.</p>",
+            "<p>Patients: {}; {} % female. General-population mortality from the life table <code>{}</code> (everyone dead at {} years), {} to the disease's death hazards; the survival plot shows the same patients' survival on it alone.{}</p>",
             esc(&population_age(model, p)),
             (1000.0 * model.value(p.share_female)).round() / 10.0,
             esc(&p.table_name),
@@ -161,7 +161,11 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             match p.mortality {
                 crate::model::Mortality::Added => "added",
                 crate::model::Mortality::Floor => "flooring",
-            }
+            },
+            p.utility_norms.map_or(String::new(), |n| format!(
+                " Utilities are adjusted for age and sex by the population norms <code>{}</code>.",
+                n.name()
+            ))
         );
     }
     html.push_str("<h2>Readings</h2>\n<ul>\n");

@@ -101,11 +101,12 @@ fn population(o: &mut String, m: &Model) {
     };
     let _ = writeln!(
         o,
-        "population age {age}, {} female; life table {} (everyone dead at {} years), background mortality {}",
+        "population age {age}, {} female; life table {} (everyone dead at {} years), background mortality {}{}",
         m.value(p.share_female),
         p.table_name,
         p.life_table.max_age,
-        p.mortality.name()
+        p.mortality.name(),
+        p.utility_norms.map_or(String::new(), |n| format!("; utilities adjusted by {}", n.name()))
     );
 }
 

@@ -4,14 +4,15 @@
 use super::diagnostic::number;
 use super::reader::{Check, Reader, Value, join};
 use crate::life_table::{BUNDLED, DEFAULT_MAX_AGE, LifeTable};
-use crate::model::{Age, Mortality, Population};
+use crate::model::{Age, Mortality, Population, UtilityNorms};
 use crate::rng::{Process, ProcessKind};
 use crate::units::Dimension;
 use std::path::Path;
 use std::sync::Arc;
 use toml::de::DeValue;
 
-const KEYS: &[&str] = &["age", "share_female", "life_table", "max_age", "background_mortality"];
+const KEYS: &[&str] =
+    &["age", "share_female", "life_table", "max_age", "background_mortality", "utility_norms"];
 const AGE_KEYS: &[&str] = &["dist", "mean", "sd", "min", "max"];
 const P: &str = "population";
 
@@ -106,6 +107,29 @@ pub(super) fn read_population(
     let age = r
         .require(t, &span, P, "age", "the age at diagnosis: \"62 years\" or a distribution")
         .and_then(|x| read_age(r, x, table.as_ref().map(|t| &*t.0)));
+    let utility_norms = match t.get("utility_norms") {
+        Some(x) => {
+            let path = join(P, "utility_norms");
+            match r.string(x, &path) {
+                Some("ara_brazier_2010") => Some(Some(UtilityNorms::AraBrazier2010)),
+                Some(other) => {
+                    r.error_help(
+                        x.span(),
+                        &path,
+                        format!("expected \"ara_brazier_2010\", found \"{other}\""),
+                        Some(
+                            "\"ara_brazier_2010\": the EQ-5D population norms of Ara & Brazier \
+                             2010 by age and sex"
+                                .into(),
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            }
+        }
+        None => Some(None),
+    };
     let (life_table, table_name, table_sha256) = table?;
     Some(Population {
         age: age?,
@@ -114,6 +138,7 @@ pub(super) fn read_population(
         table_name,
         table_sha256,
         mortality: mortality?,
+        utility_norms: utility_norms?,
         age_process: Process::new(ProcessKind::Age, 0),
         sex_process: Process::new(ProcessKind::Sex, 0),
         death_process: Process::new(ProcessKind::BackgroundDeath, 0),

@@ -33,6 +33,8 @@ pub struct Background {
     pub table: Arc<LifeTable>,
     /// `background_mortality = "floor"` (else added).
     pub floor: bool,
+    /// Age- and sex-adjusted utilities, if the scenario asks for them.
+    norms: Option<crate::model::UtilityNorms>,
     age_process: Process,
     sex_process: Process,
     death_process: Process,
@@ -90,6 +92,7 @@ impl Background {
             share_female: v(p.share_female),
             table: Arc::clone(table),
             floor: p.mortality == Mortality::Floor,
+            norms: p.utility_norms,
             age_process: p.age_process,
             sex_process: p.sex_process,
             death_process: p.death_process,
@@ -118,6 +121,13 @@ impl Background {
         };
         let female = key.uniform(self.sex_process, 0) < self.share_female;
         Person { age, sex: if female { Sex::Female } else { Sex::Male } }
+    }
+
+    /// The multiplier of the patient's utilities, m(t) = N(a₀ + t)/N(a₀) = 1 − c₁·t − c₂·t²,
+    /// as (c₁, c₂); `None` without utility norms.
+    #[inline]
+    pub fn utility_weight(&self, who: Person) -> Option<(f64, f64)> {
+        self.norms.map(|n| n.weight(who.age, who.sex == Sex::Male))
     }
 
     /// Years from diagnosis to the patient's death from general-population mortality, if

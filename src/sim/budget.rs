@@ -146,7 +146,8 @@ fn spend_until(
 ) {
     out.fill(0.0);
     let mut ledger = Ledger::new(out);
-    let value = value_course(zero, valued_as, course, first.coverage_end);
+    // The budget counts money only: no utility weight.
+    let value = value_course(zero, valued_as, course, (first.coverage_end, None));
     post_course(zero, &value, &mut ledger);
     post_pathway_therapy(zero, valued_as, course, first.coverage_end, &mut ledger);
     post_treatment(zero, first, &mut ledger);

@@ -415,6 +415,11 @@ fn simulate_chunk(
                 counts.add(death, death);
             }
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
+            // The patient's age-adjusted utility multiplier, if the scenario has norms.
+            let weight = match (&prep.background, line.person) {
+                (Some(b), Some(who)) => b.utility_weight(who),
+                _ => None,
+            };
             values.fill(None);
             if has_pathways {
                 walks.known.fill(false);
@@ -439,10 +444,11 @@ fn simulate_chunk(
                 };
                 // Strategies reaching the same regimen share the patient's course and its value.
                 let value = if shared && std::ptr::eq(valued, c) {
-                    *values[rec.regimen]
-                        .get_or_insert_with(|| value_course(prep, rec.regimen, c, *covered))
+                    *values[rec.regimen].get_or_insert_with(|| {
+                        value_course(prep, rec.regimen, c, (*covered, weight))
+                    })
                 } else {
-                    value_course(prep, valued_as, valued, *covered)
+                    value_course(prep, valued_as, valued, (*covered, weight))
                 };
                 let second = second.as_ref().map(|(rec2, _)| rec2);
                 if count_lines_of {

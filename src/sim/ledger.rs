@@ -42,13 +42,14 @@ pub struct CourseValue {
 }
 
 /// Value the states of a course on `regimen`: flows on [0, min(P, D)) and [P, D), terminal
-/// care at D, all cut at the horizon.
+/// care at D, all cut at the horizon. `weight`: the patient's age-adjusted utility multiplier
+/// 1 − c₁·t − c₂·t² as (c₁, c₂), if the scenario has utility norms.
 #[inline]
 pub fn value_course(
     prep: &Prepared,
     regimen: usize,
     course: &Course,
-    coverage_end: f64,
+    (coverage_end, weight): (f64, Option<(f64, f64)>),
 ) -> CourseValue {
     let h = coverage_end;
     let (dc, dq) = (&prep.costs, &prep.outcomes);
@@ -64,10 +65,15 @@ pub fn value_course(
     let (c_pf, c_death) = factors(dc);
     let (q_pf, q_death) = if dq == dc { (c_pf, c_death) } else { factors(dq) };
     let pf_ly = dq.between(1.0, q_pf, 0.0, pf_end);
+    // Discounted time weighted by the utility multiplier (the discounted time without one).
+    let weighted = |ly: f64, a: f64, b: f64| match weight {
+        None => ly,
+        Some(c) => dq.quadratic_integral(a, b, c),
+    };
     let mut v = CourseValue {
         progression_free: prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end),
         outcomes: Outcomes {
-            qaly: prep.regimens[regimen].pf_utility_first * pf_ly,
+            qaly: prep.regimens[regimen].pf_utility_first * weighted(pf_ly, 0.0, pf_end),
             ly: pf_ly,
             ly_undiscounted: death,
         },
@@ -78,7 +84,7 @@ pub fn value_course(
         && let Some(p) = super::pathway::pathway_of(prep, regimen)
     {
         // The walk through the pathway after progression, replayed stay by stay.
-        let w = super::pathway::value(prep, p, course.walker, pf_end, h);
+        let w = super::pathway::value(prep, p, course.walker, pf_end, (h, weight));
         v.progressed = w.states;
         v.outcomes.ly += w.ly;
         v.outcomes.qaly += w.qaly;
@@ -99,7 +105,7 @@ pub fn value_course(
             Some(_) => 0.0,
         };
         v.outcomes.ly += pd_ly;
-        v.outcomes.qaly += prep.pd_utility * pd_ly;
+        v.outcomes.qaly += prep.pd_utility * weighted(pd_ly, pf_end, death);
         // Progression-free time on a second line, [start, min(its progression, D)), at the
         // second-line regimen's utility instead of the progressed state's.
         if let Some(second) = course.second {
@@ -108,7 +114,7 @@ pub fn value_course(
             if u2 != prep.pd_utility && second.start < end {
                 let on_second =
                     dq.between(dq.factor(second.start), dq.factor(end), second.start, end);
-                v.outcomes.qaly += (u2 - prep.pd_utility) * on_second;
+                v.outcomes.qaly += (u2 - prep.pd_utility) * weighted(on_second, second.start, end);
             }
         }
     }
@@ -261,7 +267,8 @@ pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) ->
         second: None,
         walker: rec.walker,
     };
-    let value = value_course(prep, rec.course_regimen, &course, rec.coverage_end);
+    let weight = prep.background.as_ref().and_then(|b| b.utility_weight(b.person(rec.walker.key)));
+    let value = value_course(prep, rec.course_regimen, &course, (rec.coverage_end, weight));
     post_course(prep, &value, ledger);
     post_pathway_therapy(prep, rec.course_regimen, &course, rec.coverage_end, ledger);
     let loss = post_treatment(prep, rec, ledger);

@@ -394,7 +394,14 @@ pub struct WalkValue {
     pub ly: f64,
 }
 
-pub fn value(prep: &Prepared, p: &PreparedPathway, who: Walker, from: f64, end: f64) -> WalkValue {
+/// `weight`: the patient's age-adjusted utility multiplier (see [`super::ledger::value_course`]).
+pub fn value(
+    prep: &Prepared,
+    p: &PreparedPathway,
+    who: Walker,
+    from: f64,
+    (end, weight): (f64, Option<(f64, f64)>),
+) -> WalkValue {
     let (dc, dq) = (&prep.costs, &prep.outcomes);
     let mut v = WalkValue::default();
     // A stay's exit is the next one's entry: its discount factors are computed once.
@@ -416,7 +423,11 @@ pub fn value(prep: &Prepared, p: &PreparedPathway, who: Walker, from: f64, end: 
         let (c_out, q_out) = factors(out);
         let ly = dq.between(q_in, q_out, stay.entry, out);
         v.ly += ly;
-        v.qaly += s.utility * ly;
+        v.qaly += s.utility
+            * match weight {
+                None => ly,
+                Some(c) => dq.quadratic_integral(stay.entry, out, c),
+            };
         v.states += s.cost * dc.between(c_in, c_out, stay.entry, out) + s.on_entry * c_in;
         if let Some((cost, length)) = s.after_entry {
             let until = (stay.entry + length).min(out);

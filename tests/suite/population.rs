@@ -623,3 +623,70 @@ fn the_share_of_time_below_the_background_matches_its_closed_form() {
     assert!((got - want).abs() <= 4.0 * bound, "share below {got} vs {want} (bound {bound})");
     assert!(want > 0.05 && want < 0.95, "the check is exercised: {want}");
 }
+
+/// The Ara & Brazier 2010 EQ-5D population norm, written here from the paper.
+fn ara_brazier(age: f64, male: bool) -> f64 {
+    0.9508566 + if male { 0.0212126 } else { 0.0 } - 0.0002587 * age - 0.0000332 * age * age
+}
+
+/// Age- and sex-adjusted utilities: every state utility times N(a₀ + t)/N(a₀), continuously
+/// in time. QALYs of background.toml (added mode) against the occupancy closed forms times
+/// the multiplier, integrated by Simpson within each year of age (the integrand is smooth
+/// there); life-years and costs do not move.
+#[test]
+fn age_adjusted_utilities_follow_the_population_norms() {
+    let dq = (1.0f64 + RO).ln();
+    let (a, d, s) = (PROGRESSION, DEATH_PF, DEATH_PD);
+    let qaly = |female: bool| {
+        let m = |t: f64| ara_brazier(60.0 + t, !female) / ara_brazier(60.0, !female);
+        let (mut pf, mut pd, mut total) = (1.0, 0.0, 0.0);
+        for (t0, len, h) in pieces(female, 60.0, HORIZON) {
+            let (c1, c2) = (a + d + h, s + h);
+            let at = |tau: f64| {
+                let pf_t = pf * (-c1 * tau).exp();
+                let pd_t = pd * (-c2 * tau).exp()
+                    + a * pf / (c2 - c1) * ((-c1 * tau).exp() - (-c2 * tau).exp());
+                (U_PF * pf_t + U_PD * pd_t) * m(t0 + tau) * (-dq * (t0 + tau)).exp()
+            };
+            let n = 64;
+            let step = len / n as f64;
+            total += (0..=n)
+                .map(|i| {
+                    let w = if i == 0 || i == n {
+                        1.0
+                    } else if i % 2 == 1 {
+                        4.0
+                    } else {
+                        2.0
+                    };
+                    w * at(i as f64 * step)
+                })
+                .sum::<f64>()
+                * step
+                / 3.0;
+            let next_pd = pd * (-c2 * len).exp()
+                + a * pf / (c2 - c1) * ((-c1 * len).exp() - (-c2 * len).exp());
+            pf *= (-c1 * len).exp();
+            pd = next_pd;
+        }
+        total
+    };
+    let want = by_sex(0.5, qaly);
+    let sets = [set("population.utility_norms = \"ara_brazier_2010\"")];
+    let with = run(&load("population/background.toml", &sets), &RunOptions::default());
+    let without = run(&load("population/background.toml", &[]), &RunOptions::default());
+    let (w, o) = (&with.summary[0], &without.summary[0]);
+    close(w.qaly.mean, want, w.qaly.mcse, "age-adjusted QALY");
+    // The same patients: life-years and costs identical, QALYs lower.
+    assert_eq!((w.ly.mean, w.cost.mean), (o.ly.mean, o.cost.mean));
+    assert!(w.qaly.mean < o.qaly.mean);
+    // The same through the pathway after progression.
+    let sets = [set("population.utility_norms = \"ara_brazier_2010\"")];
+    let pathway = run(&load("population/background_pathway.toml", &sets), &RunOptions::default());
+    close(
+        pathway.summary[0].qaly.mean,
+        want,
+        pathway.summary[0].qaly.mcse,
+        "pathway, age-adjusted QALY",
+    );
+}

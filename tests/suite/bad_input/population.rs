@@ -72,7 +72,8 @@ fn a_life_table_that_cannot_be_read_is_located_in_its_csv() {
 fn population_fields_are_checked_against_the_table() {
     let text = with_population(
         "age = { mean = \"62 years\", sd = \"9 years\", min = \"40 years\", max = \"112 years\" }\n\
-         share_female = 1.2\nlife_table = \"us_2020\"\nbackground_mortality = \"floored\"\nsex = \"any\"\n",
+         share_female = 1.2\nlife_table = \"us_2020\"\nbackground_mortality = \"floored\"\nsex = \"any\"\n\
+         utility_norms = \"eq5d\"\n",
     );
     let r = rejected(&text);
     r.diag(loc(&text, "max = \"112 years\"", "\"112 years\""), "population.age.max")
@@ -82,7 +83,9 @@ fn population_fields_are_checked_against_the_table() {
     r.diag(loc(&text, "= \"floored\"", "\"floored\""), "population.background_mortality")
         .says(&["expected \"added\" or \"floor\", found \"floored\""]);
     r.diag(loc(&text, "sex = \"any\"", "sex"), "population.sex").says(&["unknown key `sex`"]);
-    r.expect_count(4);
+    r.diag(loc(&text, "utility_norms = \"eq5d\"", "\"eq5d\""), "population.utility_norms")
+        .says(&["expected \"ara_brazier_2010\", found \"eq5d\""]);
+    r.expect_count(5);
 
     let text = with_population(&format!(
         "age = \"101 years\"\nlife_table = \"us_2019\"\nmax_age = \"100 years\"\n{TABLE_KEYS}"
