@@ -67,6 +67,21 @@ fn integral(female: bool, age: f64, c: f64, horizon: f64) -> f64 {
     total
 }
 
+/// Composite Simpson's rule for ∫_a^b f with `n` (even) intervals.
+fn simpson(f: &dyn Fn(f64) -> f64, a: f64, b: f64, n: usize) -> f64 {
+    let step = (b - a) / n as f64;
+    let weight = |i: usize| {
+        if i == 0 || i == n {
+            1.0
+        } else if i % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        }
+    };
+    (0..=n).map(|i| weight(i) * f(a + i as f64 * step)).sum::<f64>() * step / 3.0
+}
+
 /// The expectation over sex (`female` the share) of a function of sex.
 fn by_sex(female: f64, f: impl Fn(bool) -> f64) -> f64 {
     female * f(true) + (1.0 - female) * f(false)
@@ -169,20 +184,8 @@ fn drawn_ages_average_the_expectation_over_their_distribution() {
         let mut a = lo;
         while a < hi {
             let b = (a.floor() + 1.0).min(hi);
-            let n = 20;
-            let step = (b - a) / n as f64;
-            for i in 0..=n {
-                let x = a + i as f64 * step;
-                let c = if i == 0 || i == n {
-                    1.0
-                } else if i % 2 == 1 {
-                    4.0
-                } else {
-                    2.0
-                };
-                num += c * step / 3.0 * w(x) * ly(x);
-                den += c * step / 3.0 * w(x);
-            }
+            num += simpson(&|x| w(x) * ly(x), a, b, 20);
+            den += simpson(w, a, b, 20);
             a = b;
         }
         num / den
@@ -648,22 +651,7 @@ fn age_adjusted_utilities_follow_the_population_norms() {
                     + a * pf / (c2 - c1) * ((-c1 * tau).exp() - (-c2 * tau).exp());
                 (U_PF * pf_t + U_PD * pd_t) * m(t0 + tau) * (-dq * (t0 + tau)).exp()
             };
-            let n = 64;
-            let step = len / n as f64;
-            total += (0..=n)
-                .map(|i| {
-                    let w = if i == 0 || i == n {
-                        1.0
-                    } else if i % 2 == 1 {
-                        4.0
-                    } else {
-                        2.0
-                    };
-                    w * at(i as f64 * step)
-                })
-                .sum::<f64>()
-                * step
-                / 3.0;
+            total += simpson(&at, 0.0, len, 64);
             let next_pd = pd * (-c2 * len).exp()
                 + a * pf / (c2 - c1) * ((-c1 * len).exp() - (-c2 * len).exp());
             pf *= (-c1 * len).exp();
