@@ -59,6 +59,71 @@ impl std::error::Error for LifeTableError {}
 
 const HEADER: [&str; 3] = ["age", "male_qx", "female_qx"];
 
+/// A CSV of two values by single year of age and sex (a life table's q_x, population utility
+/// norms): its header, and how its errors name a value and its range.
+pub struct ByAge {
+    pub header: [&'static str; 3],
+    pub value: &'static str,
+    pub range: &'static str,
+}
+
+impl ByAge {
+    /// Read `header`, then one row per whole age, consecutive from the first, each value
+    /// passing `ok` (a byte-order mark and CRLF line ends accepted): the header's line index,
+    /// the first age and the male and female columns.
+    pub fn read(
+        &self,
+        text: &str,
+        ok: impl Fn(f64) -> bool,
+    ) -> Result<(usize, u32, Vec<f64>, Vec<f64>), LifeTableError> {
+        let error = |line: usize, column: Option<usize>, expected: &str, found: String| {
+            LifeTableError { line, column, expected: expected.to_string(), found }
+        };
+        let wanted = format!("the header `{}`", self.header.join(","));
+        // A byte-order mark (spreadsheets' "CSV UTF-8") is not part of the header.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let Some((h, header)) = lines.next() else {
+            return Err(error(1, None, &wanted, "nothing".into()));
+        };
+        let names: Vec<&str> = header.split(',').map(str::trim).collect();
+        if names != self.header {
+            return Err(error(h + 1, None, &wanted, format!("`{}`", header.trim())));
+        }
+        let (mut first_age, mut male, mut female) = (None, Vec::new(), Vec::new());
+        for (i, row) in lines {
+            let line = i + 1;
+            let cells: Vec<&str> = row.split(',').map(str::trim).collect();
+            if cells.len() != 3 {
+                return Err(error(line, None, "3 fields", format!("{}", cells.len())));
+            }
+            let age: u32 = cells[0].parse().map_err(|_| {
+                error(line, Some(1), "a whole age in years", format!("`{}`", cells[0]))
+            })?;
+            let want = first_age.map_or(age, |a: u32| a + male.len() as u32);
+            if age != want {
+                let expected = format!("age {want} (consecutive ages)");
+                return Err(error(line, Some(1), &expected, format!("{age}")));
+            }
+            first_age.get_or_insert(age);
+            for (column, out) in [(2, &mut male), (3, &mut female)] {
+                let cell = cells[column - 1];
+                let x: f64 = cell
+                    .parse()
+                    .map_err(|_| error(line, Some(column), self.value, format!("`{cell}`")))?;
+                if !ok(x) {
+                    return Err(error(line, Some(column), self.range, format!("{x}")));
+                }
+                out.push(x);
+            }
+        }
+        let Some(first_age) = first_age else {
+            return Err(error(h + 2, None, "a row per age", "none".into()));
+        };
+        Ok((h, first_age, male, female))
+    }
+}
+
 /// The tables bundled with vbpsim, by the name a scenario gives them (`life_table = "…"`).
 pub const BUNDLED: &[&str] = &["us_2020"];
 
@@ -169,54 +234,21 @@ impl LifeTable {
     /// age, consecutive from the first, each q_x in [0, 1]. `max_age` must lie beyond the last
     /// age.
     pub fn parse(text: &str, max_age: f64) -> Result<LifeTable, LifeTableError> {
-        let error = |line: usize, column: Option<usize>, expected: &str, found: String| {
-            LifeTableError { line, column, expected: expected.to_string(), found }
-        };
-        // A byte-order mark (spreadsheets' "CSV UTF-8") is not part of the header.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-        let Some((h, header)) = lines.next() else {
-            return Err(error(1, None, "the header `age,male_qx,female_qx`", "nothing".into()));
-        };
-        let names: Vec<&str> = header.split(',').map(str::trim).collect();
-        if names != HEADER {
-            let found = format!("`{}`", header.trim());
-            return Err(error(h + 1, None, "the header `age,male_qx,female_qx`", found));
-        }
-        let (mut first_age, mut male, mut female) = (None, Vec::new(), Vec::new());
-        for (i, row) in lines {
-            let line = i + 1;
-            let cells: Vec<&str> = row.split(',').map(str::trim).collect();
-            if cells.len() != 3 {
-                return Err(error(line, None, "3 fields", format!("{}", cells.len())));
-            }
-            let age: u32 = cells[0].parse().map_err(|_| {
-                error(line, Some(1), "a whole age in years", format!("`{}`", cells[0]))
-            })?;
-            let want = first_age.map_or(age, |a: u32| a + male.len() as u32);
-            if age != want {
-                let expected = format!("age {want} (consecutive ages)");
-                return Err(error(line, Some(1), &expected, format!("{age}")));
-            }
-            first_age.get_or_insert(age);
-            for (column, out) in [(2, &mut male), (3, &mut female)] {
-                let cell = cells[column - 1];
-                let q: f64 = cell.parse().map_err(|_| {
-                    error(line, Some(column), "a probability q_x", format!("`{cell}`"))
-                })?;
-                if !(0.0..=1.0).contains(&q) {
-                    return Err(error(line, Some(column), "q_x in [0, 1]", format!("{q}")));
-                }
-                out.push(-(-q).ln_1p());
-            }
-        }
-        let Some(first_age) = first_age else {
-            return Err(error(h + 2, None, "a row per age", "none".into()));
-        };
+        let column = ByAge { header: HEADER, value: "a probability q_x", range: "q_x in [0, 1]" };
+        let ok = |q: f64| (0.0..=1.0).contains(&q);
+        let (h, first_age, male, female) = column.read(text, ok)?;
+        let hazard = |q: Vec<f64>| q.into_iter().map(|q| -(-q).ln_1p()).collect::<Vec<f64>>();
+        let (male, female) = (hazard(male), hazard(female));
         let end = f64::from(first_age) + male.len() as f64;
         if !(max_age > end) {
             let expected = format!("a maximum age above the table's end, {end}");
-            return Err(error(h + 1 + male.len(), None, &expected, format!("{max_age}")));
+            let error = LifeTableError {
+                line: h + 1 + male.len(),
+                column: None,
+                expected,
+                found: format!("{max_age}"),
+            };
+            return Err(error);
         }
         let (male_cum, female_cum) = (cumulated(&male), cumulated(&female));
         Ok(LifeTable { first_age, male, female, male_cum, female_cum, max_age })

@@ -110,6 +110,36 @@ impl Discount {
         self.factor(a) * (k0 * j[0] + k1 * j[1] + k2 * j[2])
     }
 
+    /// ∫_a^b m(t)·d(t) dt for a ≤ b with m = `norms[k]`/`at_diagnosis` over the year of age
+    /// k (ages from `first`, the last year's value beyond; the person `age` at t = 0): a
+    /// flow weighted by a table of utility norms, summed year by year.
+    pub fn steps_integral(
+        &self,
+        a: f64,
+        b: f64,
+        (age, first, norms, at_diagnosis): (f64, f64, &[f64], f64),
+    ) -> f64 {
+        if b <= a {
+            return 0.0;
+        }
+        let last = norms.len() - 1;
+        let mut k = ((age + a - first) as usize).min(last);
+        let mut total = 0.0;
+        loop {
+            let start = a.max(first + k as f64 - age);
+            let end = if k == last { b } else { b.min(first + (k + 1) as f64 - age) };
+            if start >= b {
+                break;
+            }
+            total += norms[k] * self.integral(start, end);
+            if k == last || end >= b {
+                break;
+            }
+            k += 1;
+        }
+        total / at_diagnosis
+    }
+
     /// Σ_{k<n} qⁿ with q = d(cycle), for every n a horizon allows, so the hot path looks a
     /// payment stream up instead of calling `expm1` per drug per patient.
     pub fn cycle_sums(&self, cycle: f64, horizon: f64) -> CycleSums {

@@ -13,7 +13,7 @@ pub mod population;
 
 pub use categories::CategoryIndex;
 pub use pathway::{Clock, Exit, Pathway, PathwayState, StateTest, Target};
-pub use population::{Age, Mortality, Population, UtilityNorms};
+pub use population::{Age, Mortality, NormsTable, Population, UtilityNorms, UtilityWeight};
 
 use crate::contracts::Kind;
 use crate::params::ParamDist;

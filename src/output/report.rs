@@ -162,7 +162,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
                 crate::model::Mortality::Added => "added",
                 crate::model::Mortality::Floor => "flooring",
             },
-            p.utility_norms.map_or(String::new(), |n| format!(
+            p.utility_norms.as_ref().map_or(String::new(), |n| format!(
                 " Utilities are adjusted for age and sex by the population norms <code>{}</code>.",
                 n.name()
             ))

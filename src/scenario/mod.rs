@@ -144,13 +144,22 @@ pub struct Scenario {
 
 impl Scenario {
     /// The scenario's identity, as lowercase hex: the SHA-256 of its text (all layers), or,
-    /// when it reads a life table from a CSV, of that digest followed by the table's. What
+    /// when it reads a life table or utility norms from a CSV, of that digest followed by the
+    /// table's, then the norms'. What
     /// run.json records, and what shards and checkpoints are matched by.
     pub fn sha256(&self) -> String {
         let text = self.source.sha256();
-        match self.model.population.as_ref().and_then(|p| p.table_sha256.as_ref()) {
-            None => text,
-            Some(table) => diagnostic::sha256_hex(format!("{text}{table}").as_bytes()),
+        let files: String = self
+            .model
+            .population
+            .iter()
+            .flat_map(|p| p.table_sha256.iter().chain(&p.norms_sha256))
+            .map(String::as_str)
+            .collect();
+        if files.is_empty() {
+            text
+        } else {
+            diagnostic::sha256_hex(format!("{text}{files}").as_bytes())
         }
     }
 }

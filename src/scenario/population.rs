@@ -3,8 +3,8 @@
 
 use super::diagnostic::number;
 use super::reader::{Check, Reader, Value, join};
-use crate::life_table::{BUNDLED, DEFAULT_MAX_AGE, LifeTable};
-use crate::model::{Age, Mortality, Population, UtilityNorms};
+use crate::life_table::{BUNDLED, ByAge, DEFAULT_MAX_AGE, LifeTable, LifeTableError};
+use crate::model::{Age, Mortality, NormsTable, Population, UtilityNorms};
 use crate::rng::{Process, ProcessKind};
 use crate::units::Dimension;
 use std::path::Path;
@@ -108,28 +108,30 @@ pub(super) fn read_population(
         .require(t, &span, P, "age", "the age at diagnosis: \"62 years\" or a distribution")
         .and_then(|x| read_age(r, x, table.as_ref().map(|t| &*t.0)));
     let utility_norms = match t.get("utility_norms") {
-        Some(x) => {
-            let path = join(P, "utility_norms");
-            match r.string(x, &path) {
-                Some("ara_brazier_2010") => Some(Some(UtilityNorms::AraBrazier2010)),
-                Some(other) => {
-                    r.error_help(
-                        x.span(),
-                        &path,
-                        format!("expected \"ara_brazier_2010\", found \"{other}\""),
-                        Some(
-                            "\"ara_brazier_2010\": the EQ-5D population norms of Ara & Brazier \
-                             2010 by age and sex"
-                                .into(),
-                        ),
-                    );
-                    None
-                }
-                None => None,
-            }
-        }
+        Some(x) => read_norms(r, x, folder).map(Some),
         None => Some(None),
     };
+    // Table norms must cover the youngest patient.
+    if let (Some(Some((UtilityNorms::Table(norms), _))), Some(age), Some(x)) =
+        (&utility_norms, &age, t.get("utility_norms"))
+    {
+        let youngest = match *age {
+            Age::Fixed(slot) => r.values[slot.0 as usize],
+            Age::Normal { min, .. } | Age::Uniform { min, .. } => min,
+        };
+        if youngest < f64::from(norms.first_age) {
+            r.error(
+                x.span(),
+                &join(P, "utility_norms"),
+                format!(
+                    "expected norms from the youngest patient's age, {} years, found a table from age {}",
+                    number(youngest),
+                    norms.first_age
+                ),
+            );
+            return None;
+        }
+    }
     let (life_table, table_name, table_sha256) = table?;
     Some(Population {
         age: age?,
@@ -138,12 +140,78 @@ pub(super) fn read_population(
         table_name,
         table_sha256,
         mortality: mortality?,
-        utility_norms: utility_norms?,
+        utility_norms: utility_norms.clone()?.map(|n| n.0),
+        norms_sha256: utility_norms?.and_then(|n| n.1),
         age_process: Process::new(ProcessKind::Age, 0),
         sex_process: Process::new(ProcessKind::Sex, 0),
         death_process: Process::new(ProcessKind::BackgroundDeath, 0),
         floor_process: Process::new(ProcessKind::BackgroundFloor, 0),
     })
+}
+
+/// `utility_norms`: the Ara & Brazier 2010 formula, or a CSV of norms by path (relative to
+/// the naming file's folder), with the CSV's SHA-256.
+fn read_norms(
+    r: &mut Reader,
+    x: &Value<'_>,
+    folder: &dyn Fn(usize) -> std::path::PathBuf,
+) -> Option<(UtilityNorms, Option<String>)> {
+    let path = join(P, "utility_norms");
+    let name = r.string(x, &path)?.to_string();
+    if name == "ara_brazier_2010" {
+        return Some((UtilityNorms::AraBrazier2010, None));
+    }
+    if !name.ends_with(".csv") {
+        r.error_help(
+            x.span(),
+            &path,
+            format!("expected \"ara_brazier_2010\" or a .csv path, found \"{name}\""),
+            Some(
+                "\"ara_brazier_2010\": the EQ-5D population norms of Ara & Brazier 2010 by age \
+                 and sex; a CSV: `age,male,female`, one row per whole age"
+                    .into(),
+            ),
+        );
+        return None;
+    }
+    let file = folder(x.span().start).join(&name);
+    let shown = file.display().to_string();
+    let text = match super::file::read_text(&file) {
+        Ok(text) => text,
+        Err(e) => {
+            let help = Some("the path is relative to the folder of the scenario that names it");
+            r.error_help(
+                x.span(),
+                &path,
+                e.describe("utility norms", &shown),
+                help.map(Into::into),
+            );
+            return None;
+        }
+    };
+    match parse_norms(&text) {
+        Ok((first_age, male, female)) => {
+            let table = NormsTable { name, first_age, male, female };
+            let digest = super::diagnostic::sha256_hex(text.as_bytes());
+            Some((UtilityNorms::Table(Arc::new(table)), Some(digest)))
+        }
+        Err(e) => {
+            r.error(x.span(), &path, format!("utility norms {shown}, {e}"));
+            None
+        }
+    }
+}
+
+/// A norms CSV: the header `age,male,female`, then one row per whole age, consecutive, each
+/// norm in (0, 1].
+fn parse_norms(text: &str) -> Result<(u32, Vec<f64>, Vec<f64>), LifeTableError> {
+    let column = ByAge {
+        header: ["age", "male", "female"],
+        value: "a utility norm",
+        range: "a norm in (0, 1]",
+    };
+    let (_, first, male, female) = column.read(text, |n| n > 0.0 && n <= 1.0)?;
+    Ok((first, male, female))
 }
 
 /// A bundled table by name, or a CSV by path (relative to the naming file's folder).

@@ -92,7 +92,7 @@ impl Background {
             share_female: v(p.share_female),
             table: Arc::clone(table),
             floor: p.mortality == Mortality::Floor,
-            norms: p.utility_norms,
+            norms: p.utility_norms.clone(),
             age_process: p.age_process,
             sex_process: p.sex_process,
             death_process: p.death_process,
@@ -123,11 +123,11 @@ impl Background {
         Person { age, sex: if female { Sex::Female } else { Sex::Male } }
     }
 
-    /// The multiplier of the patient's utilities, m(t) = N(a₀ + t)/N(a₀) = 1 − c₁·t − c₂·t²,
-    /// as (c₁, c₂); `None` without utility norms.
+    /// The multiplier of the patient's utilities, m(t) = N(a₀ + t)/N(a₀); `None` without
+    /// utility norms.
     #[inline]
-    pub fn utility_weight(&self, who: Person) -> Option<(f64, f64)> {
-        self.norms.map(|n| n.weight(who.age, who.sex == Sex::Male))
+    pub fn utility_weight(&self, who: Person) -> Option<crate::model::UtilityWeight<'_>> {
+        self.norms.as_ref().map(|n| n.weight(who.age, who.sex == Sex::Male))
     }
 
     /// Years from diagnosis to the patient's death from general-population mortality, if

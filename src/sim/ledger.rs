@@ -42,14 +42,14 @@ pub struct CourseValue {
 }
 
 /// Value the states of a course on `regimen`: flows on [0, min(P, D)) and [P, D), terminal
-/// care at D, all cut at the horizon. `weight`: the patient's age-adjusted utility multiplier
-/// 1 − c₁·t − c₂·t² as (c₁, c₂), if the scenario has utility norms.
+/// care at D, all cut at the horizon. `weight`: the patient's age-adjusted utility multiplier,
+/// if the scenario has utility norms.
 #[inline]
 pub fn value_course(
     prep: &Prepared,
     regimen: usize,
     course: &Course,
-    (coverage_end, weight): (f64, Option<(f64, f64)>),
+    (coverage_end, weight): (f64, Option<crate::model::UtilityWeight<'_>>),
 ) -> CourseValue {
     let h = coverage_end;
     let (dc, dq) = (&prep.costs, &prep.outcomes);
@@ -68,7 +68,7 @@ pub fn value_course(
     // Discounted time weighted by the utility multiplier (the discounted time without one).
     let weighted = |ly: f64, a: f64, b: f64| match weight {
         None => ly,
-        Some(c) => dq.quadratic_integral(a, b, c),
+        Some(w) => w.integral(dq, a, b),
     };
     let mut v = CourseValue {
         progression_free: prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end),

@@ -400,7 +400,7 @@ pub fn value(
     p: &PreparedPathway,
     who: Walker,
     from: f64,
-    (end, weight): (f64, Option<(f64, f64)>),
+    (end, weight): (f64, Option<crate::model::UtilityWeight<'_>>),
 ) -> WalkValue {
     let (dc, dq) = (&prep.costs, &prep.outcomes);
     let mut v = WalkValue::default();
@@ -426,7 +426,7 @@ pub fn value(
         v.qaly += s.utility
             * match weight {
                 None => ly,
-                Some(c) => dq.quadratic_integral(stay.entry, out, c),
+                Some(w) => w.integral(dq, stay.entry, out),
             };
         v.states += s.cost * dc.between(c_in, c_out, stay.entry, out) + s.on_entry * c_in;
         if let Some((cost, length)) = s.after_entry {

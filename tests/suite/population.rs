@@ -627,9 +627,66 @@ fn the_share_of_time_below_the_background_matches_its_closed_form() {
     assert!(want > 0.05 && want < 0.95, "the check is exercised: {want}");
 }
 
+/// Age-adjusted utilities from a table of norms by single year of age (here Ara & Brazier's
+/// formula at each whole age, held through the year): QALYs against the occupancy closed
+/// forms times the step multiplier, as above; the same table read with a byte-order mark.
+#[test]
+fn utility_norms_from_a_table_hold_through_each_year_of_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (18..=100)
+        .map(|a| format!("{a},{},{}", ara_brazier(a as f64, true), ara_brazier(a as f64, false)))
+        .collect();
+    let csv = format!("age,male,female\n{}\n", rows.join("\n"));
+    std::fs::write(dir.path().join("norms.csv"), &csv).unwrap();
+    let text = crate::support::fixture_text("population/background.toml").replace(
+        "background_mortality = \"added\"",
+        "background_mortality = \"added\"\nutility_norms = \"norms.csv\"",
+    );
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    let s = vbpsim::scenario::load_with(Some(&file), &[]).unwrap();
+    let sim = run(&s, &RunOptions::default());
+    let step = |x: f64, male: bool| ara_brazier(x.floor().min(100.0), male);
+    let want = by_sex(0.5, |female| {
+        age_adjusted_qaly(female, &|t| step(60.0 + t, !female) / step(60.0, !female))
+    });
+    let q = &sim.summary[0].qaly;
+    close(q.mean, want, q.mcse, "QALY with tabled norms");
+    // Another table is another scenario (its identity), a byte-order mark changes nothing else.
+    std::fs::write(dir.path().join("norms.csv"), format!("\u{feff}{csv}")).unwrap();
+    let bom = vbpsim::scenario::load_with(Some(&file), &[]).unwrap();
+    assert_ne!(bom.sha256(), s.sha256());
+    assert_eq!(run(&bom, &RunOptions::default()).summary[0].qaly.mean, q.mean);
+}
+
 /// The Ara & Brazier 2010 EQ-5D population norm, written here from the paper.
 fn ara_brazier(age: f64, male: bool) -> f64 {
     0.9508566 + if male { 0.0212126 } else { 0.0 } - 0.0002587 * age - 0.0000332 * age * age
+}
+
+/// QALYs of background.toml's course (added mode) for one sex, every utility times m(t):
+/// the occupancy closed forms times m and the discount, by Simpson within each year of age.
+fn age_adjusted_qaly(female: bool, m: &dyn Fn(f64) -> f64) -> f64 {
+    let dq = (1.0f64 + RO).ln();
+    let (a, d, s) = (PROGRESSION, DEATH_PF, DEATH_PD);
+    let (mut pf, mut pd, mut total) = (1.0, 0.0, 0.0);
+    for (t0, len, h) in pieces(female, 60.0, HORIZON) {
+        let (c1, c2) = (a + d + h, s + h);
+        let at = |tau: f64| {
+            let pf_t = pf * (-c1 * tau).exp();
+            let pd_t = pd * (-c2 * tau).exp()
+                + a * pf / (c2 - c1) * ((-c1 * tau).exp() - (-c2 * tau).exp());
+            // m within the piece's year of age (its last point read from the left).
+            let inside = t0 + tau.min(len * (1.0 - 1e-12));
+            (U_PF * pf_t + U_PD * pd_t) * m(inside) * (-dq * (t0 + tau)).exp()
+        };
+        total += simpson(&at, 0.0, len, 64);
+        let next_pd =
+            pd * (-c2 * len).exp() + a * pf / (c2 - c1) * ((-c1 * len).exp() - (-c2 * len).exp());
+        pf *= (-c1 * len).exp();
+        pd = next_pd;
+    }
+    total
 }
 
 /// Age- and sex-adjusted utilities: every state utility times N(a₀ + t)/N(a₀), continuously
@@ -638,26 +695,8 @@ fn ara_brazier(age: f64, male: bool) -> f64 {
 /// there); life-years and costs do not move.
 #[test]
 fn age_adjusted_utilities_follow_the_population_norms() {
-    let dq = (1.0f64 + RO).ln();
-    let (a, d, s) = (PROGRESSION, DEATH_PF, DEATH_PD);
     let qaly = |female: bool| {
-        let m = |t: f64| ara_brazier(60.0 + t, !female) / ara_brazier(60.0, !female);
-        let (mut pf, mut pd, mut total) = (1.0, 0.0, 0.0);
-        for (t0, len, h) in pieces(female, 60.0, HORIZON) {
-            let (c1, c2) = (a + d + h, s + h);
-            let at = |tau: f64| {
-                let pf_t = pf * (-c1 * tau).exp();
-                let pd_t = pd * (-c2 * tau).exp()
-                    + a * pf / (c2 - c1) * ((-c1 * tau).exp() - (-c2 * tau).exp());
-                (U_PF * pf_t + U_PD * pd_t) * m(t0 + tau) * (-dq * (t0 + tau)).exp()
-            };
-            total += simpson(&at, 0.0, len, 64);
-            let next_pd = pd * (-c2 * len).exp()
-                + a * pf / (c2 - c1) * ((-c1 * len).exp() - (-c2 * len).exp());
-            pf *= (-c1 * len).exp();
-            pd = next_pd;
-        }
-        total
+        age_adjusted_qaly(female, &|t| ara_brazier(60.0 + t, !female) / ara_brazier(60.0, !female))
     };
     let want = by_sex(0.5, qaly);
     let sets = [set("population.utility_norms = \"ara_brazier_2010\"")];

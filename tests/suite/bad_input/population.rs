@@ -84,7 +84,7 @@ fn population_fields_are_checked_against_the_table() {
         .says(&["expected \"added\" or \"floor\", found \"floored\""]);
     r.diag(loc(&text, "sex = \"any\"", "sex"), "population.sex").says(&["unknown key `sex`"]);
     r.diag(loc(&text, "utility_norms = \"eq5d\"", "\"eq5d\""), "population.utility_norms")
-        .says(&["expected \"ara_brazier_2010\", found \"eq5d\""]);
+        .says(&["expected \"ara_brazier_2010\" or a .csv path, found \"eq5d\""]);
     r.expect_count(5);
 
     let text = with_population(&format!(
@@ -126,5 +126,42 @@ fn population_fields_are_checked_against_the_table() {
     let r = rejected_beside(text.as_bytes(), &[("table.csv", csv)]);
     r.diag(loc(&text, "age = \"35 years\"", "\"35 years\""), "population.age")
         .says(&["expected an age from the life table's first age, 40 years", "found 35 years"]);
+    r.expect_count(1);
+}
+
+/// A norms CSV that cannot be read is located in it; a table that starts after the youngest
+/// patient's age is refused at its field.
+#[test]
+fn utility_norms_that_cannot_be_used_are_located() {
+    let cases: [(&str, &str); 3] = [
+        ("age,male,female\n60,0.8,1.2\n", "line 2, column 3: expected a norm in (0, 1], found 1.2"),
+        (
+            "age,male,female\n60,0.8,0.8\n62,0.8,0.8\n",
+            "line 3, column 1: expected age 61 (consecutive ages), found 62",
+        ),
+        ("age,male\n60,0.8\n", "line 1: expected the header `age,male,female`, found `age,male`"),
+    ];
+    for (csv, says) in cases {
+        let text = with_population(&format!(
+            "age = \"60 years\"\nlife_table = \"us_2020\"\nutility_norms = \"norms.csv\"\n{TABLE_KEYS}"
+        ));
+        let r = rejected_beside(text.as_bytes(), &[("norms.csv", csv)]);
+        let norms = std::path::Path::new(&r.path).with_file_name("norms.csv");
+        r.diag(
+            loc(&text, "utility_norms = \"norms.csv\"", "\"norms.csv\""),
+            "population.utility_norms",
+        )
+        .says(&[&format!("utility norms {}, {says}", norms.display())]);
+        r.expect_count(1);
+    }
+    let text = with_population(&format!(
+        "age = \"55 years\"\nlife_table = \"us_2020\"\nutility_norms = \"norms.csv\"\n{TABLE_KEYS}"
+    ));
+    let r = rejected_beside(text.as_bytes(), &[("norms.csv", "age,male,female\n60,0.8,0.8\n")]);
+    r.diag(
+        loc(&text, "utility_norms = \"norms.csv\"", "\"norms.csv\""),
+        "population.utility_norms",
+    )
+    .says(&["expected norms from the youngest patient's age, 55 years, found a table from age 60"]);
     r.expect_count(1);
 }
