@@ -103,6 +103,10 @@ pub enum ProcessKind {
     /// The moment at which a patient's death hazard is checked against the general
     /// population's (keyed by strategy index; base case).
     BackgroundCheck = 29,
+    /// A stated covariate's level (keyed by the covariate's name; `[population]`).
+    Covariate = 30,
+    /// Which profile of `population.profiles` a patient is.
+    Profile = 31,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

@@ -19,6 +19,8 @@ pub const MAX_TESTS_RUN: usize = 2 * MAX_TEST_CHAIN;
 pub struct Walker {
     pub key: crate::rng::PatientKey,
     pub primary: u64,
+    /// The patient's covariate levels (`[population]`; a bit per level, sex included).
+    pub levels: u64,
     /// Years from diagnosis to the patient's background death B (`[population]`), infinite
     /// without one or after the horizon.
     pub background: f64,
@@ -26,7 +28,7 @@ pub struct Walker {
 
 impl Default for Walker {
     fn default() -> Self {
-        Walker { key: Default::default(), primary: 0, background: f64::INFINITY }
+        Walker { key: Default::default(), primary: 0, levels: 0, background: f64::INFINITY }
     }
 }
 

@@ -13,7 +13,10 @@ pub mod population;
 
 pub use categories::CategoryIndex;
 pub use pathway::{Clock, Exit, Pathway, PathwayState, StateTest, Target};
-pub use population::{Age, Mortality, NormsTable, Population, UtilityNorms, UtilityWeight};
+pub use population::{
+    Age, Covariate, CovariateSource, FEMALE_BIT, FIRST_COVARIATE_BIT, MALE_BIT, MAX_LEVELS,
+    Mortality, NormsTable, Population, Profiles, UtilityNorms, UtilityWeight,
+};
 
 use crate::contracts::Kind;
 use crate::params::ParamDist;
@@ -283,8 +286,11 @@ pub struct Regimen {
     /// How progression and death times arise on this regimen.
     pub course: CourseSpec,
     /// Prognostic effects: hazard ratios on the course's transitions for patients whose
-    /// tumour carries a biomarker (several carried biomarkers multiply).
+    /// tumour carries a biomarker or who have a covariate's level (several multiply).
     pub prognosis: Vec<Prognosis>,
+    /// Odds ratios on the response probability for patients with a covariate's level
+    /// (`response_odds_ratio`; several multiply): the bit of the level and the ratio.
+    pub response_odds_ratio: Vec<(u32, Slot)>,
     /// Cost per year after progression (subsequent therapy).
     pub post_progression_cost: Slot,
     /// Utility of the time progression-free on this regimen (`progression_free_utility`), in
@@ -353,14 +359,35 @@ pub struct Immunotherapy {
     pub beyond_progression: Option<Slot>,
 }
 
-/// A hazard ratio on one transition of a regimen's course for patients whose primary tumour
-/// carries `biomarker`: the transition's cumulative hazard is multiplied by it (proportional
-/// hazards), whatever the response.
+/// A hazard ratio on one transition of a regimen's course for the patients `on` names (a
+/// biomarker their primary tumour carries, or a level of a covariate): the transition's
+/// cumulative hazard is multiplied by it (proportional hazards), whatever the response.
 #[derive(Clone, Debug)]
 pub struct Prognosis {
-    pub biomarker: usize,
+    pub on: Condition,
     pub transition: Transition,
     pub hazard_ratio: Slot,
+}
+
+/// The patients an effect applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// Those whose primary tumour carries the biomarker at diagnosis.
+    Biomarker(usize),
+    /// Those with one level of a covariate (`[population]`; sex included): a bit of the
+    /// patient's levels ([`Covariate`]).
+    Level(u32),
+}
+
+impl Condition {
+    /// Whether a patient with this primary tumour status and these covariate levels is one.
+    #[inline]
+    pub fn holds(self, primary: u64, levels: u64) -> bool {
+        match self {
+            Condition::Biomarker(b) => primary & (1 << b) != 0,
+            Condition::Level(bit) => levels & (1 << bit) != 0,
+        }
+    }
 }
 
 /// A transition of a regimen's course, as prognostic effects name it.
@@ -624,6 +651,20 @@ impl Model {
     }
 
     #[inline]
+    /// Who a condition names, in words: `EGFR+` or `ecog = 1`.
+    pub fn condition_name(&self, on: Condition) -> String {
+        match on {
+            Condition::Biomarker(b) => format!("{}+", self.biomarkers[b].name),
+            Condition::Level(bit) => match &self.population {
+                Some(p) => {
+                    let (c, l) = p.level_name(bit);
+                    format!("{c} = {l}")
+                }
+                None => format!("level {bit}"),
+            },
+        }
+    }
+
     pub fn value(&self, slot: Slot) -> f64 {
         self.values[slot.0 as usize]
     }

@@ -90,12 +90,12 @@ pub struct Exit {
     pub to: Target,
     pub time: TteSpec,
     pub clock: Clock,
-    /// Hazard ratios for patients whose primary tumour carries a biomarker (several carried
-    /// biomarkers multiply): (biomarker, ratio).
-    pub prognosis: Vec<(usize, Slot)>,
-    /// Time ratios (acceleration factors) for carriers: their time to the event is the
+    /// Hazard ratios for patients whose primary tumour carries a biomarker, or who have a
+    /// covariate's level (several multiply): (who, ratio).
+    pub prognosis: Vec<(super::Condition, Slot)>,
+    /// Time ratios (acceleration factors) for the same: their time to the event is the
     /// distribution's stretched by the ratio, S(t / ratio) (several multiply).
-    pub time_ratio: Vec<(usize, Slot)>,
+    pub time_ratio: Vec<(super::Condition, Slot)>,
     /// The transition's draws (index: the patient's transition count in the pathway).
     pub process: Process,
 }

@@ -13,8 +13,20 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Population {
     pub age: Age,
-    /// The share of patients who are female (a probability).
-    pub share_female: Slot,
+    /// The share of patients who are female (a probability); `None`: each patient's sex is
+    /// their profile's (`profiles` has a `sex` column).
+    pub share_female: Option<Slot>,
+    /// Patient profiles (`profiles = "FILE.csv"`): each patient is one row, drawn with
+    /// replacement (by weight, if the file has a `weight` column).
+    pub profiles: Option<Arc<Profiles>>,
+    /// The SHA-256 of the profiles CSV's text (part of the scenario's identity).
+    pub profiles_sha256: Option<String>,
+    /// Named categorical characteristics (ECOG, PD-L1 class, smoking): the stated ones in the
+    /// order given, then the profiles' columns.
+    pub covariates: Vec<Covariate>,
+    /// Multipliers of every state's costs for patients with a covariate level
+    /// (`cost_ratio`; several multiply): the level's bit and the ratio.
+    pub cost_ratio: Vec<(u32, Slot)>,
     pub life_table: Arc<LifeTable>,
     /// How the scenario names the table: a bundled table's name or the CSV's path.
     pub table_name: String,
@@ -29,6 +41,8 @@ pub struct Population {
     pub norms_sha256: Option<String>,
     pub age_process: Process,
     pub sex_process: Process,
+    /// The uniform that picks each patient's profile.
+    pub profile_process: Process,
     pub death_process: Process,
     /// The uniforms that keep or drop the background candidates under a floored mortality.
     pub floor_process: Process,
@@ -43,6 +57,60 @@ pub enum Age {
     Normal { mean: Slot, sd: Slot, min: f64, max: f64 },
     /// Uniform on `[min, max]`.
     Uniform { min: f64, max: f64 },
+    /// The age of each patient's profile (`profiles` has an `age` column).
+    Profiles,
+}
+
+/// The bit of a patient's levels that says the patient is female (sex is a covariate with
+/// the levels "female" and "male", which effects name like any other).
+pub const FEMALE_BIT: u32 = 0;
+/// The bit of a male patient.
+pub const MALE_BIT: u32 = 1;
+/// The first bit of the named covariates' levels (after the two of sex).
+pub const FIRST_COVARIATE_BIT: u32 = 2;
+/// At most this many levels of all covariates together, sex's two included: a patient's
+/// levels are one 64-bit mask, one bit per level.
+pub const MAX_LEVELS: u32 = 64;
+
+/// A named categorical covariate. Level k of the covariate is bit `first_bit + k` of a
+/// patient's levels.
+#[derive(Clone, Debug)]
+pub struct Covariate {
+    pub name: String,
+    pub levels: Vec<String>,
+    pub first_bit: u32,
+    pub source: CovariateSource,
+}
+
+/// Where a covariate's level comes from.
+#[derive(Clone, Debug)]
+pub enum CovariateSource {
+    /// Drawn from stated shares (one per level; each sample's shares must sum to 1), on a
+    /// random process of its own keyed by the covariate's name, so that adding a covariate
+    /// moves no other draw.
+    Shares { shares: Vec<Slot>, process: Process },
+    /// Column `column` of the profiles.
+    Profiles { column: usize },
+}
+
+/// A table of patient profiles (`profiles = "FILE.csv"`), one row per patient of a source
+/// population (a trial's or a registry's), sampled with replacement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profiles {
+    /// The CSV's path as the scenario gives it.
+    pub name: String,
+    pub rows: usize,
+    /// Each row's age at diagnosis (years), if the file has an `age` column.
+    pub age: Option<Vec<f64>>,
+    /// Whether each row is female, if the file has a `sex` column.
+    pub female: Option<Vec<bool>>,
+    /// Each covariate column's level index by row (columns in file order).
+    pub columns: Vec<Vec<u8>>,
+    /// The covariate columns' names and levels (levels in order of first appearance).
+    pub levels: Vec<(String, Vec<String>)>,
+    /// Cumulative weights, normalised to end at 1, if the file has a `weight` column
+    /// (`None`: every row equally likely).
+    pub cumulative: Option<Vec<f64>>,
 }
 
 /// How general-population mortality meets the disease's death hazards.
@@ -99,6 +167,76 @@ pub enum UtilityWeight<'a> {
     /// m(t) = norms[year of age a₀ + t] / N(a₀), by single years from `first` (the last
     /// year's value beyond the table).
     Steps { age: f64, first: f64, norms: &'a [f64], at_diagnosis: f64 },
+}
+
+impl Profiles {
+    /// Row i's probability of being drawn.
+    pub fn probability(&self, i: usize) -> f64 {
+        match &self.cumulative {
+            Some(c) => c[i] - if i == 0 { 0.0 } else { c[i - 1] },
+            None => 1.0 / self.rows as f64,
+        }
+    }
+
+    /// The expected value of a row function over the draw of a profile.
+    pub fn mean(&self, f: impl Fn(usize) -> f64) -> f64 {
+        (0..self.rows).map(|i| self.probability(i) * f(i)).sum()
+    }
+
+    /// The share of patients at each level of covariate column `column`.
+    pub fn level_shares(&self, column: usize) -> Vec<f64> {
+        let mut shares = vec![0.0; self.levels[column].1.len()];
+        for (i, &k) in self.columns[column].iter().enumerate() {
+            shares[usize::from(k)] += self.probability(i);
+        }
+        shares
+    }
+}
+
+impl Population {
+    /// The share of patients who are female: stated, or the profiles' (weighted).
+    pub fn female_share(&self, values: &[f64]) -> f64 {
+        match (self.share_female, &self.profiles) {
+            (Some(s), _) => values[s.0 as usize],
+            (None, Some(p)) => {
+                p.mean(|i| if p.female.as_ref().is_some_and(|f| f[i]) { 1.0 } else { 0.0 })
+            }
+            (None, None) => f64::NAN,
+        }
+    }
+
+    /// The covariate and level a bit of a patient's levels stands for (sex's included).
+    pub fn level_name(&self, bit: u32) -> (&str, &str) {
+        match bit {
+            FEMALE_BIT => ("sex", "female"),
+            MALE_BIT => ("sex", "male"),
+            _ => self
+                .covariates
+                .iter()
+                .find(|c| bit >= c.first_bit && bit < c.first_bit + c.levels.len() as u32)
+                .map_or(("?", "?"), |c| (&c.name, &c.levels[(bit - c.first_bit) as usize])),
+        }
+    }
+
+    /// Each covariate's levels with their shares at these values (stated, or the profiles').
+    pub fn covariate_shares(&self, values: &[f64]) -> Vec<(&str, Vec<(&str, f64)>)> {
+        self.covariates
+            .iter()
+            .map(|c| {
+                let shares: Vec<f64> = match &c.source {
+                    CovariateSource::Shares { shares, .. } => {
+                        shares.iter().map(|s| values[s.0 as usize]).collect()
+                    }
+                    CovariateSource::Profiles { column } => match &self.profiles {
+                        Some(p) => p.level_shares(*column),
+                        None => vec![f64::NAN; c.levels.len()],
+                    },
+                };
+                let levels = c.levels.iter().map(String::as_str).zip(shares).collect();
+                (c.name.as_str(), levels)
+            })
+            .collect()
+    }
 }
 
 impl UtilityNorms {

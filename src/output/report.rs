@@ -111,7 +111,53 @@ fn population_age(model: &Model, p: &crate::model::Population) -> String {
         crate::model::Age::Uniform { min, max } => {
             format!("aged {min}–{max} (uniform) at diagnosis")
         }
+        crate::model::Age::Profiles => match &p.profiles {
+            Some(f) => format!(
+                "aged {:.1} on average at diagnosis (their profiles' ages)",
+                f.mean(|i| f.age.as_ref().map_or(f64::NAN, |a| a[i]))
+            ),
+            None => "aged as their profiles at diagnosis".into(),
+        },
     }
+}
+
+/// The profiles and covariates in words (empty without them).
+fn population_covariates(model: &Model, p: &crate::model::Population) -> String {
+    let mut out = String::new();
+    if let Some(f) = &p.profiles {
+        out += &format!(
+            " Each patient is one of the {} profiles of <code>{}</code>, drawn with replacement{}.",
+            f.rows,
+            esc(&f.name),
+            if f.cumulative.is_some() { " by weight" } else { "" }
+        );
+    }
+    let covariates: Vec<String> = p
+        .covariate_shares(&model.values)
+        .into_iter()
+        .map(|(name, levels)| {
+            let levels: Vec<String> = levels
+                .iter()
+                .map(|(l, s)| format!("{} {} %", esc(l), (1000.0 * s).round() / 10.0))
+                .collect();
+            format!("{} ({})", esc(name), levels.join(", "))
+        })
+        .collect();
+    if !covariates.is_empty() {
+        out += &format!(" Covariates: {}.", covariates.join("; "));
+    }
+    let ratios: Vec<String> = p
+        .cost_ratio
+        .iter()
+        .map(|&(bit, ratio)| {
+            let who = model.condition_name(crate::model::Condition::Level(bit));
+            format!("×{} if {}", model.value(ratio), esc(&who))
+        })
+        .collect();
+    if !ratios.is_empty() {
+        out += &format!(" State costs {}.", ratios.join(", "));
+    }
+    out
 }
 
 /// Write report.html into `dir`, from the files already there.
@@ -153,9 +199,10 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     if let Some(p) = &model.population {
         let _ = writeln!(
             html,
-            "<p>Patients: {}; {} % female. General-population mortality from the life table <code>{}</code> (everyone dead at {} years), {} to the disease's death hazards; the survival plot shows the same patients' survival on it alone.{}</p>",
+            "<p>Patients: {}; {} % female.{} General-population mortality from the life table <code>{}</code> (everyone dead at {} years), {} to the disease's death hazards; the survival plot shows the same patients' survival on it alone.{}</p>",
             esc(&population_age(model, p)),
-            (1000.0 * model.value(p.share_female)).round() / 10.0,
+            (1000.0 * p.female_share(&model.values)).round() / 10.0,
+            population_covariates(model, p),
             esc(&p.table_name),
             p.life_table.max_age,
             match p.mortality {

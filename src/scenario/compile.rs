@@ -6,6 +6,7 @@ use super::biomarkers::{read_biomarkers, read_heterogeneity};
 use super::checks;
 use super::contracts::read_contract;
 use super::correlations::read_correlations;
+use super::covariates::Characteristics;
 use super::diagnostic::{ScenarioErrors, Source};
 use super::meta::{read_meta, read_payer};
 use super::reader::{Reader, named_entries};
@@ -99,21 +100,25 @@ fn read_document(
     let tests = read_tests(r, &test_entries, &test_names, &biomarker_names, &regimen_names);
     super::checks::concurrent_tests(r, &tests, &test_entries, &test_names);
     let positives = super::strategies::positives(&biomarker_names, &test_entries, &test_names);
+    // Who the patients are comes first: effects on regimens and pathways name covariates.
+    let people = match doc.get("population") {
+        Some(v) => super::population::read_population(r, v, folder, &biomarker_names).map(Some),
+        None => Some(None),
+    };
+    let covariates = people.as_ref().and_then(|p| p.as_ref().map(|p| &p.covariates[..]));
+    let who = Characteristics::new((&biomarker_names, &acquired), covariates);
     let mut drugs = Vec::new();
     let regimens: Vec<Option<Regimen>> = regimen_entries
         .iter()
         .zip(&regimen_names)
-        .map(|(e, name)| {
-            let markers = (&biomarker_names[..], &acquired[..]);
-            read_regimen(r, e, name, markers, &mut drugs, &pathway_names)
-        })
+        .map(|(e, name)| read_regimen(r, e, name, &who, &mut drugs, &pathway_names))
         .collect();
     let pathways = super::pathways::read_pathways(
         r,
         &pathway_entries,
         &pathway_names,
         &regimen_names,
-        (&biomarker_names, &acquired),
+        &who,
         (&test_names, &tests),
     );
     let states = match r.require(doc, &span, "", "states", "a [states] table") {
@@ -190,10 +195,6 @@ fn read_document(
     checks::contract_drug_given(r, contracted, &strategies, named_regimens, (&drugs, &pathways));
     let pathways_read = (&pathways[..], &pathway_entries[..]);
     checks::contract_on_pathway_states(r, contracted, pathways_read, named_regimens.0, &drugs);
-    let population = match doc.get("population") {
-        Some(v) => super::population::read_population(r, v, folder).map(Some),
-        None => Some(None),
-    };
     let (parameters, dirichlets) = super::parameters::assemble(r);
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),
@@ -218,6 +219,6 @@ fn read_document(
         drugs,
         contracts: contracts.into_iter().collect::<Option<Vec<_>>>()?,
         budget: budget?,
-        population: population?,
+        population: people?,
     })
 }

@@ -98,11 +98,18 @@ fn population(o: &mut String, m: &Model) {
             m.value(sd)
         ),
         crate::model::Age::Uniform { min, max } => format!("uniform on [{min}, {max}] years"),
+        crate::model::Age::Profiles => match &p.profiles {
+            Some(f) => format!(
+                "from the profiles (mean {} years)",
+                f.mean(|i| f.age.as_ref().map_or(f64::NAN, |a| a[i]))
+            ),
+            None => "from the profiles".into(),
+        },
     };
     let _ = writeln!(
         o,
         "population age {age}, {} female; life table {} (everyone dead at {} years), background mortality {}{}",
-        m.value(p.share_female),
+        p.female_share(&m.values),
         p.table_name,
         p.life_table.max_age,
         p.mortality.name(),
@@ -110,6 +117,27 @@ fn population(o: &mut String, m: &Model) {
             .as_ref()
             .map_or(String::new(), |n| format!("; utilities adjusted by {}", n.name()))
     );
+    if let Some(f) = &p.profiles {
+        let _ = writeln!(
+            o,
+            "population profiles {} ({} rows{}, drawn with replacement)",
+            f.name,
+            f.rows,
+            if f.cumulative.is_some() { ", weighted" } else { "" }
+        );
+    }
+    for (name, levels) in p.covariate_shares(&m.values) {
+        let levels: Vec<String> = levels.iter().map(|(l, s)| format!("{l} {s}")).collect();
+        let _ = writeln!(o, "covariate  {name}: {}", levels.join(", "));
+    }
+    for &(bit, ratio) in &p.cost_ratio {
+        let _ = writeln!(
+            o,
+            "population state costs times {} if {}",
+            m.value(ratio),
+            m.condition_name(crate::model::Condition::Level(bit))
+        );
+    }
 }
 
 /// The biomarkers and, with heterogeneity, the lesions.
@@ -248,8 +276,8 @@ fn pathway(o: &mut String, m: &Model, p: &Pathway) {
             let hazard = x.prognosis.iter().map(|&(b, hr)| ("hazard", b, hr));
             let ratios: Vec<String> = hazard
                 .chain(x.time_ratio.iter().map(|&(b, tr)| ("time", b, tr)))
-                .map(|(kind, b, r)| {
-                    format!(", {kind} ratio {} if {}", m.value(r), m.biomarkers[b].name)
+                .map(|(kind, on, r)| {
+                    format!(", {kind} ratio {} if {}", m.value(r), m.condition_name(on))
                 })
                 .collect();
             let _ = writeln!(
@@ -337,9 +365,17 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
         };
         let _ = writeln!(
             o,
-            "             prognosis: {}+ hazard ratio {} on {transition}",
-            m.biomarkers[g.biomarker].name,
+            "             prognosis: {} hazard ratio {} on {transition}",
+            m.condition_name(g.on),
             m.value(g.hazard_ratio)
+        );
+    }
+    for &(bit, ratio) in &r.response_odds_ratio {
+        let _ = writeln!(
+            o,
+            "             response odds ratio {} if {}",
+            m.value(ratio),
+            m.condition_name(crate::model::Condition::Level(bit))
         );
     }
     if let Some(mo) = &r.monitoring {

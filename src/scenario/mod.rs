@@ -10,6 +10,7 @@ mod checks;
 mod compile;
 mod contracts;
 mod correlations;
+mod covariates;
 pub mod describe;
 mod diagnostic;
 mod distributions;
@@ -19,6 +20,7 @@ mod meta;
 mod parameters;
 mod pathways;
 mod population;
+mod profiles;
 mod reader;
 mod regimens;
 mod states;
@@ -144,8 +146,8 @@ pub struct Scenario {
 
 impl Scenario {
     /// The scenario's identity, as lowercase hex: the SHA-256 of its text (all layers), or,
-    /// when it reads a life table or utility norms from a CSV, of that digest followed by the
-    /// table's, then the norms'. What
+    /// when it reads a life table, utility norms or profiles from a CSV, of that digest
+    /// followed by the table's, the norms' and the profiles'. What
     /// run.json records, and what shards and checkpoints are matched by.
     pub fn sha256(&self) -> String {
         let text = self.source.sha256();
@@ -153,7 +155,7 @@ impl Scenario {
             .model
             .population
             .iter()
-            .flat_map(|p| p.table_sha256.iter().chain(&p.norms_sha256))
+            .flat_map(|p| p.table_sha256.iter().chain(&p.norms_sha256).chain(&p.profiles_sha256))
             .map(String::as_str)
             .collect();
         if files.is_empty() {

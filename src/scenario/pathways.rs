@@ -20,13 +20,13 @@ pub(super) fn read_pathways(
     entries: &[Named<'_, '_>],
     names: &[String],
     regimens: &[String],
-    biomarkers: (&[String], &[bool]),
+    who: &super::covariates::Characteristics<'_>,
     tests: (&[String], &[Option<Test>]),
 ) -> Vec<Option<Pathway>> {
     entries
         .iter()
         .zip(names)
-        .map(|(e, name)| read_pathway(r, e, name, regimens, biomarkers, tests))
+        .map(|(e, name)| read_pathway(r, e, name, regimens, who, tests))
         .collect()
 }
 
@@ -35,7 +35,7 @@ fn read_pathway(
     e: &Named<'_, '_>,
     name: &str,
     regimens: &[String],
-    biomarkers: (&[String], &[bool]),
+    who: &super::covariates::Characteristics<'_>,
     tests: (&[String], &[Option<Test>]),
 ) -> Option<Pathway> {
     let p = &e.path;
@@ -92,7 +92,7 @@ fn read_pathway(
             absorbing.push(false);
             continue;
         };
-        let test = read_state_test(r, (st, &sp, i), &names, biomarkers.0, tests);
+        let test = read_state_test(r, (st, &sp, i), &names, who.biomarkers, tests);
         match (read_state(r, st, &item.span(), &sp, regimens), test) {
             (Some((mut state, a)), Some(test)) => {
                 if test.is_some() && (a || state.regimen.is_some()) {
@@ -129,7 +129,7 @@ fn read_pathway(
         if let Some(list) = r.array(tv, &tp) {
             for (i, item) in list.iter().enumerate() {
                 let ip = format!("{tp}[{i}]");
-                match read_transition(r, item, &ip, (name, &names, &absorbing), biomarkers) {
+                match read_transition(r, item, &ip, (name, &names, &absorbing), who) {
                     Some((from, exit)) => {
                         let dup = exits[from].iter().any(|(x, _)| x.to == exit.to);
                         if dup {
@@ -361,7 +361,7 @@ fn read_transition(
     item: &Value<'_>,
     ip: &str,
     (pathway, names, absorbing): (&str, &[String], &[bool]),
-    biomarkers: (&[String], &[bool]),
+    who: &super::covariates::Characteristics<'_>,
 ) -> Option<(usize, Exit)> {
     let t = r.table(item, ip)?;
     r.check_keys(t, ip, &["from", "to", "time", "clock", "prognosis", "time_ratio"]);
@@ -423,11 +423,11 @@ fn read_transition(
     };
     let prognosis = match t.get("prognosis") {
         None => Some(Vec::new()),
-        Some(v) => read_ratios(r, v, &join(ip, "prognosis"), biomarkers),
+        Some(v) => super::covariates::ratios(r, v, &join(ip, "prognosis"), who, true),
     };
     let time_ratio = match t.get("time_ratio") {
         None => Some(Vec::new()),
-        Some(v) => read_ratios(r, v, &join(ip, "time_ratio"), biomarkers),
+        Some(v) => super::covariates::ratios(r, v, &join(ip, "time_ratio"), who, true),
     };
     let (from, to) = (from?, to?);
     if to == Target::State(from) {
@@ -449,33 +449,6 @@ fn read_transition(
     );
     let (time, clock, prognosis, time_ratio) = (time?, clock?, prognosis?, time_ratio?);
     Some((from, Exit { to, time, clock, prognosis, time_ratio, process }))
-}
-
-/// `prognosis = { <biomarker> = <hazard ratio>, … }` or `time_ratio = { <biomarker> = <time
-/// ratio>, … }`.
-fn read_ratios(
-    r: &mut Reader,
-    v: &Value<'_>,
-    p: &str,
-    (biomarkers, acquired): (&[String], &[bool]),
-) -> Option<Vec<(usize, Slot)>> {
-    let table = r.table(v, p)?;
-    let mut out = Vec::new();
-    let mut ok = true;
-    for (k, x) in table.iter() {
-        let key = k.get_ref().as_ref();
-        let kp = join(p, key);
-        let markers = (biomarkers, acquired);
-        let Some(b) = super::regimens::ratio_biomarker(r, (k.span(), &kp, key), markers) else {
-            ok = false;
-            continue;
-        };
-        match r.quantity(x, &kp, Dimension::Number, Check::Positive) {
-            Some(hr) => out.push((b, hr)),
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
 }
 
 /// A test state's results: the states its readings lead to (rules, then default), and

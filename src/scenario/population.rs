@@ -4,24 +4,37 @@
 use super::diagnostic::number;
 use super::reader::{Check, Reader, Value, join};
 use crate::life_table::{BUNDLED, ByAge, DEFAULT_MAX_AGE, LifeTable, LifeTableError};
-use crate::model::{Age, Mortality, NormsTable, Population, UtilityNorms};
+use crate::model::{
+    Age, Covariate, CovariateSource, FIRST_COVARIATE_BIT, MAX_LEVELS, Mortality, NormsTable,
+    Population, Profiles, UtilityNorms,
+};
 use crate::rng::{Process, ProcessKind};
 use crate::units::Dimension;
 use std::path::Path;
 use std::sync::Arc;
 use toml::de::DeValue;
 
-const KEYS: &[&str] =
-    &["age", "share_female", "life_table", "max_age", "background_mortality", "utility_norms"];
+const KEYS: &[&str] = &[
+    "age",
+    "share_female",
+    "life_table",
+    "max_age",
+    "background_mortality",
+    "utility_norms",
+    "profiles",
+    "covariates",
+    "cost_ratio",
+];
 const AGE_KEYS: &[&str] = &["dist", "mean", "sd", "min", "max"];
 const P: &str = "population";
 
 /// Read `[population]`; `folder` is the folder of the file that names the life table (its
-/// path is relative to it).
+/// path is relative to it). Covariates may not take a biomarker's name (effects name both).
 pub(super) fn read_population(
     r: &mut Reader,
     v: &Value<'_>,
     folder: &dyn Fn(usize) -> std::path::PathBuf,
+    biomarkers: &[String],
 ) -> Option<Population> {
     let t = r.table(v, P)?;
     r.check_keys(t, P, KEYS);
@@ -99,14 +112,59 @@ pub(super) fn read_population(
                 }
             }
         });
-    let share_female = r
-        .require(t, &span, P, "share_female", "the share of patients who are female, like 0.55")
-        .and_then(|x| {
-            r.quantity(x, &join(P, "share_female"), Dimension::Number, Check::Probability)
+    let ages =
+        table.as_ref().map_or((0.0, f64::INFINITY), |t| (f64::from(t.0.first_age), t.0.max_age));
+    let profiles = match t.get("profiles") {
+        Some(x) => read_profiles(r, x, folder, ages).map(Some),
+        None => Some(None),
+    };
+    let given = |r: &mut Reader, key: &str, column: &str, expected: &str| {
+        let in_profiles = match &profiles {
+            Some(Some((p, _))) => match column {
+                "age" => p.age.is_some(),
+                _ => p.female.is_some(),
+            },
+            Some(None) => false,
+            // Unreadable profiles (reported): nothing more to say about the key.
+            None => return None,
+        };
+        match (t.get(key), in_profiles) {
+            (Some(x), true) => {
+                r.error_help(
+                    x.span(),
+                    &join(P, key),
+                    format!("expected `{key}` once, found it here and as the profiles' `{column}` column"),
+                    Some(format!("remove `{key}` to take each patient's from their profile, or the column to draw it")),
+                );
+                None
+            }
+            (None, true) => Some(None),
+            (Some(x), false) => Some(Some(x)),
+            (None, false) => {
+                let with = if t.contains_key("profiles") {
+                    let article = if column == "age" { "an" } else { "a" };
+                    format!(" (or {article} `{column}` column in the profiles)")
+                } else {
+                    String::new()
+                };
+                r.require(t, &span, P, key, &format!("{expected}{with}")).map(Some)
+            }
+        }
+    };
+    let share_female =
+        given(r, "share_female", "sex", "the share of patients who are female, like 0.55")
+            .and_then(|x| match x {
+                Some(x) => r
+                    .quantity(x, &join(P, "share_female"), Dimension::Number, Check::Probability)
+                    .map(Some),
+                None => Some(None),
+            });
+    let age = given(r, "age", "age", "the age at diagnosis: \"62 years\" or a distribution")
+        .and_then(|x| match x {
+            Some(x) => read_age(r, x, table.as_ref().map(|t| &*t.0)),
+            None => Some(Age::Profiles),
         });
-    let age = r
-        .require(t, &span, P, "age", "the age at diagnosis: \"62 years\" or a distribution")
-        .and_then(|x| read_age(r, x, table.as_ref().map(|t| &*t.0)));
+    let covariates = read_covariates(r, t, profiles.as_ref().and_then(|p| p.as_ref()), biomarkers);
     let utility_norms = match t.get("utility_norms") {
         Some(x) => read_norms(r, x, folder).map(Some),
         None => Some(None),
@@ -118,6 +176,10 @@ pub(super) fn read_population(
         let youngest = match *age {
             Age::Fixed(slot) => r.values[slot.0 as usize],
             Age::Normal { min, .. } | Age::Uniform { min, .. } => min,
+            Age::Profiles => match &profiles {
+                Some(Some((p, _))) => p.age.iter().flatten().copied().fold(f64::INFINITY, f64::min),
+                _ => return None,
+            },
         };
         if youngest < f64::from(norms.first_age) {
             r.error(
@@ -132,10 +194,31 @@ pub(super) fn read_population(
             return None;
         }
     }
+    let cost_ratio = match (t.get("cost_ratio"), &covariates) {
+        (Some(x), Some(covariates)) => {
+            let who = super::covariates::Characteristics::new((&[], &[]), Some(covariates));
+            super::covariates::ratios(r, x, &join(P, "cost_ratio"), &who, false).map(|found| {
+                found
+                    .into_iter()
+                    .filter_map(|(on, ratio)| match on {
+                        crate::model::Condition::Level(bit) => Some((bit, ratio)),
+                        crate::model::Condition::Biomarker(_) => None,
+                    })
+                    .collect()
+            })
+        }
+        (None, _) => Some(Vec::new()),
+        (Some(_), None) => None,
+    };
     let (life_table, table_name, table_sha256) = table?;
+    let (profiles, profiles_sha256) = profiles?.map_or((None, None), |(p, d)| (Some(p), Some(d)));
     Some(Population {
         age: age?,
         share_female: share_female?,
+        profiles,
+        profiles_sha256,
+        covariates: covariates?,
+        cost_ratio: cost_ratio?,
         life_table,
         table_name,
         table_sha256,
@@ -144,9 +227,106 @@ pub(super) fn read_population(
         norms_sha256: utility_norms?.and_then(|n| n.1),
         age_process: Process::new(ProcessKind::Age, 0),
         sex_process: Process::new(ProcessKind::Sex, 0),
+        profile_process: Process::new(ProcessKind::Profile, 0),
         death_process: Process::new(ProcessKind::BackgroundDeath, 0),
         floor_process: Process::new(ProcessKind::BackgroundFloor, 0),
     })
+}
+
+/// The stated covariates (`covariates`), then the profiles' covariate columns; no name twice,
+/// none a biomarker's.
+fn read_covariates(
+    r: &mut Reader,
+    t: &toml::de::DeTable<'_>,
+    profiles: Option<&(Arc<Profiles>, String)>,
+    biomarkers: &[String],
+) -> Option<Vec<Covariate>> {
+    let mut out = match t.get("covariates") {
+        Some(v) => super::covariates::read_stated(r, v, FIRST_COVARIATE_BIT, biomarkers)?,
+        None => Vec::new(),
+    };
+    let mut bit = out.last().map_or(FIRST_COVARIATE_BIT, |c| c.first_bit + c.levels.len() as u32);
+    let mut ok = true;
+    if let Some((p, _)) = profiles {
+        let at = t["profiles"].span();
+        for (column, (name, levels)) in p.levels.iter().enumerate() {
+            if out.iter().any(|c| &c.name == name) {
+                r.error_help(
+                    t["covariates"].span(),
+                    &join(P, &format!("covariates.{name}")),
+                    format!("expected covariate `{name}` once, found it here and as a column of the profiles"),
+                    Some("a covariate comes either from stated shares or from the profiles".into()),
+                );
+                ok = false;
+                continue;
+            }
+            if biomarkers.contains(name) {
+                super::covariates::biomarker_name(r, at.clone(), &join(P, "profiles"), name);
+                ok = false;
+                continue;
+            }
+            if bit + levels.len() as u32 > MAX_LEVELS {
+                r.error(
+                    at.clone(),
+                    &join(P, "profiles"),
+                    format!(
+                        "expected at most {} levels of all covariates together, found more",
+                        MAX_LEVELS - FIRST_COVARIATE_BIT
+                    ),
+                );
+                return None;
+            }
+            out.push(Covariate {
+                name: name.clone(),
+                levels: levels.clone(),
+                first_bit: bit,
+                source: CovariateSource::Profiles { column },
+            });
+            bit += levels.len() as u32;
+        }
+    }
+    ok.then_some(out)
+}
+
+/// The text of a CSV that `x` names by path, relative to the folder of the file that names
+/// it, and the path as shown in messages; an unreadable file is reported at `x` as `what`.
+fn read_beside(
+    r: &mut Reader,
+    x: &Value<'_>,
+    (path, what): (&str, &str),
+    name: &str,
+    folder: &dyn Fn(usize) -> std::path::PathBuf,
+) -> Option<(String, String)> {
+    let file = folder(x.span().start).join(name);
+    let shown = file.display().to_string();
+    match super::file::read_text(&file) {
+        Ok(text) => Some((shown, text)),
+        Err(e) => {
+            let help = "the path is relative to the folder of the scenario that names it";
+            r.error_help(x.span(), path, e.describe(what, &shown), Some(help.into()));
+            None
+        }
+    }
+}
+
+/// `profiles`: a CSV of patient profiles by path (relative to the naming file's folder), with
+/// the CSV's SHA-256; ages within `ages` (the life table's).
+fn read_profiles(
+    r: &mut Reader,
+    x: &Value<'_>,
+    folder: &dyn Fn(usize) -> std::path::PathBuf,
+    ages: (f64, f64),
+) -> Option<(Arc<Profiles>, String)> {
+    let path = join(P, "profiles");
+    let name = r.string(x, &path)?.to_string();
+    let (shown, text) = read_beside(r, x, (&path, "profiles"), &name, folder)?;
+    match super::profiles::parse(&name, &text, ages) {
+        Ok(p) => Some((Arc::new(p), super::diagnostic::sha256_hex(text.as_bytes()))),
+        Err(e) => {
+            r.error(x.span(), &path, format!("profiles {shown}, {e}"));
+            None
+        }
+    }
 }
 
 /// `utility_norms`: the Ara & Brazier 2010 formula, or a CSV of norms by path (relative to
@@ -174,21 +354,7 @@ fn read_norms(
         );
         return None;
     }
-    let file = folder(x.span().start).join(&name);
-    let shown = file.display().to_string();
-    let text = match super::file::read_text(&file) {
-        Ok(text) => text,
-        Err(e) => {
-            let help = Some("the path is relative to the folder of the scenario that names it");
-            r.error_help(
-                x.span(),
-                &path,
-                e.describe("utility norms", &shown),
-                help.map(Into::into),
-            );
-            return None;
-        }
-    };
+    let (shown, text) = read_beside(r, x, (&path, "utility norms"), &name, folder)?;
     match parse_norms(&text) {
         Ok((first_age, male, female)) => {
             let table = NormsTable { name, first_age, male, female };
@@ -241,16 +407,7 @@ fn read_table(
             }
         };
     }
-    let file = folder(x.span().start).join(name);
-    let shown = file.display().to_string();
-    let text = match super::file::read_text(&file) {
-        Ok(text) => text,
-        Err(e) => {
-            let help = Some("the path is relative to the folder of the scenario that names it");
-            r.error_help(x.span(), &path, e.describe("life table", &shown), help.map(Into::into));
-            return None;
-        }
-    };
+    let (shown, text) = read_beside(r, x, (&path, "life table"), name, folder)?;
     match LifeTable::parse(&text, f64::INFINITY) {
         Ok(table) => Some((table, Some(super::diagnostic::sha256_hex(text.as_bytes())))),
         Err(e) => {

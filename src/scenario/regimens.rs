@@ -14,7 +14,7 @@ pub(super) fn read_regimen(
     r: &mut Reader,
     e: &Named<'_, '_>,
     name: &str,
-    (biomarkers, acquired): (&[String], &[bool]),
+    who: &super::covariates::Characteristics<'_>,
     drug_names: &mut Vec<String>,
     pathways: &[String],
 ) -> Option<Regimen> {
@@ -29,6 +29,7 @@ pub(super) fn read_regimen(
             "administration",
             "response",
             "prognosis",
+            "response_odds_ratio",
             "progression",
             "death_before_progression",
             "after_progression",
@@ -62,16 +63,28 @@ pub(super) fn read_regimen(
             "response",
             "a probability, or a table by biomarker with `otherwise`",
         )
-        .and_then(|v| read_response(r, v, &join(p, "response"), biomarkers));
+        .and_then(|v| read_response(r, v, &join(p, "response"), who.biomarkers));
     let (course, pps_cost) = if let Some(v) = t.get("partitioned") {
         read_partitioned(r, t, v, p)
     } else {
         read_clinical_course(r, e, p, pathways)
     };
     let prognosis = match t.get("prognosis") {
+        Some(v) => read_prognosis(r, v, &join(p, "prognosis"), who, t.contains_key("partitioned")),
+        None => Some(Vec::new()),
+    };
+    let response_odds_ratio = match t.get("response_odds_ratio") {
         Some(v) => {
-            let markers = (biomarkers, acquired);
-            read_prognosis(r, v, &join(p, "prognosis"), markers, t.contains_key("partitioned"))
+            let path = join(p, "response_odds_ratio");
+            super::covariates::ratios(r, v, &path, who, false).map(|found| {
+                found
+                    .into_iter()
+                    .filter_map(|(on, ratio)| match on {
+                        Condition::Level(bit) => Some((bit, ratio)),
+                        Condition::Biomarker(_) => None,
+                    })
+                    .collect()
+            })
         }
         None => Some(Vec::new()),
     };
@@ -99,6 +112,7 @@ pub(super) fn read_regimen(
         response: response?,
         course: course?,
         prognosis: prognosis?,
+        response_odds_ratio: response_odds_ratio?,
         post_progression_cost: pps_cost?,
         progression_free_utility: progression_free_utility?,
         discontinuation: discontinuation?,
@@ -152,6 +166,7 @@ fn read_treatment_only(
         response: Response { by_biomarker: Vec::new(), otherwise: zero },
         course: CourseSpec::TreatmentOnly,
         prognosis: Vec::new(),
+        response_odds_ratio: Vec::new(),
         post_progression_cost: none,
         progression_free_utility: None,
         discontinuation: None,
@@ -634,15 +649,16 @@ fn read_response(
     }
 }
 
-/// `prognosis = { <biomarker> = { <transition> = <hazard ratio>, … }, … }`: hazard ratios on
-/// the course's transitions for patients whose tumour carries the biomarker. A clinical course
-/// names `progression`, `death_before_progression` and `after_progression`; a partitioned one
-/// `pfs` and `os`.
+/// `prognosis = { <biomarker> = { <transition> = <hazard ratio>, … }, <covariate> = { <level> =
+/// { <transition> = <hazard ratio>, … }, … }, … }`: hazard ratios on the course's transitions
+/// for patients whose tumour carries the biomarker or who have the covariate's level. A
+/// clinical course names `progression`, `death_before_progression` and `after_progression`; a
+/// partitioned one `pfs` and `os`.
 fn read_prognosis(
     r: &mut Reader,
     v: &Value<'_>,
     p: &str,
-    (biomarkers, acquired): (&[String], &[bool]),
+    who: &super::covariates::Characteristics<'_>,
     partitioned: bool,
 ) -> Option<Vec<Prognosis>> {
     let transitions: &[(&str, Transition)] = if partitioned {
@@ -656,15 +672,10 @@ fn read_prognosis(
     };
     let names: Vec<&str> = transitions.iter().map(|(n, _)| *n).collect();
     let table = r.table(v, p)?;
+    let found = super::covariates::entries(r, table, p, who, true)?;
     let mut out = Vec::new();
     let mut ok = true;
-    for (k, x) in table.iter() {
-        let key = k.get_ref().as_ref();
-        let kp = join(p, key);
-        let Some(b) = ratio_biomarker(r, (k.span(), &kp, key), (biomarkers, acquired)) else {
-            ok = false;
-            continue;
-        };
+    for (on, kp, x) in found {
         let Some(ratios) = r.table(x, &kp) else {
             ok = false;
             continue;
@@ -678,9 +689,7 @@ fn read_prognosis(
                 continue;
             };
             match r.quantity(hv, &join(&kp, tk.get_ref()), Dimension::Number, Check::Positive) {
-                Some(hazard_ratio) => {
-                    out.push(Prognosis { biomarker: b, transition, hazard_ratio })
-                }
+                Some(hazard_ratio) => out.push(Prognosis { on, transition, hazard_ratio }),
                 None => ok = false,
             }
         }
@@ -688,26 +697,11 @@ fn read_prognosis(
     ok.then_some(out)
 }
 
-/// The biomarker a key of a table of prognostic ratios names, or an error (reported): a name
-/// no biomarker has, or a biomarker acquired at progression (ratios read the tumour at
-/// diagnosis, where it is absent, so the ratio would never apply).
-pub(super) fn ratio_biomarker(
+/// A ratio names a biomarker acquired at progression (reported).
+pub(super) fn acquired_ratio(
     r: &mut Reader,
     (span, path, key): (std::ops::Range<usize>, &str, &str),
-    (biomarkers, acquired): (&[String], &[bool]),
-) -> Option<usize> {
-    let Some(b) = biomarkers.iter().position(|n| n == key) else {
-        undefined_biomarker(r, (span, path, key), biomarkers, None);
-        return None;
-    };
-    if acquired[b] {
-        acquired_ratio(r, (span, path, key));
-        return None;
-    }
-    Some(b)
-}
-
-fn acquired_ratio(r: &mut Reader, (span, path, key): (std::ops::Range<usize>, &str, &str)) {
+) {
     r.error_help(
         span,
         path,

@@ -20,7 +20,7 @@
 
 use super::prepared::PrepareError;
 use crate::life_table::{LifeTable, Sex};
-use crate::model::{Age, Mortality, Population};
+use crate::model::{Age, CovariateSource, FEMALE_BIT, MALE_BIT, Mortality, Population, Profiles};
 use crate::rng::{PatientKey, Process};
 use crate::survival::{normal_cdf, normal_quantile};
 use std::sync::Arc;
@@ -29,7 +29,11 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Background {
     age: PreparedAge,
-    share_female: f64,
+    /// `None`: each patient's sex is their profile's.
+    share_female: Option<f64>,
+    profiles: Option<Arc<Profiles>>,
+    /// The covariates, each drawn from shares or read from the profile.
+    covariates: Vec<PreparedCovariate>,
     pub table: Arc<LifeTable>,
     /// `background_mortality = "floor"` (else added).
     pub floor: bool,
@@ -37,9 +41,13 @@ pub struct Background {
     norms: Option<crate::model::UtilityNorms>,
     age_process: Process,
     sex_process: Process,
+    profile_process: Process,
     death_process: Process,
     floor_process: Process,
 }
+
+/// How far a sample's covariate shares may sum from 1 (rounding in a Dirichlet's draws).
+const SHARES_TOLERANCE: f64 = 1e-9;
 
 #[derive(Clone, Copy, Debug)]
 enum PreparedAge {
@@ -57,13 +65,27 @@ enum PreparedAge {
         min: f64,
         max: f64,
     },
+    /// The profile's age.
+    Profiles,
 }
 
-/// Who a patient is: age at diagnosis (years) and sex.
+/// How a patient's level of one covariate is found.
+#[derive(Clone, Debug)]
+enum PreparedCovariate {
+    /// The first level whose cumulative share exceeds the covariate's uniform.
+    Shares { first_bit: u32, cumulative: Vec<f64>, process: Process },
+    /// The profile's cell in a covariate column.
+    Profiles { first_bit: u32, column: usize },
+}
+
+/// Who a patient is: age at diagnosis (years), sex, and covariate levels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Person {
     pub age: f64,
     pub sex: Sex,
+    /// One bit per level the patient has: sex's ([`crate::model::FEMALE_BIT`],
+    /// [`crate::model::MALE_BIT`]) and one level of each covariate.
+    pub levels: u64,
 }
 
 impl Background {
@@ -86,23 +108,65 @@ impl Background {
                 PreparedAge::Normal { mean, sd, below, within, min, max }
             }
             Age::Uniform { min, max } => PreparedAge::Uniform { min, max },
+            Age::Profiles => PreparedAge::Profiles,
         };
+        let mut covariates = Vec::with_capacity(p.covariates.len());
+        for c in &p.covariates {
+            covariates.push(match &c.source {
+                CovariateSource::Shares { shares, process } => {
+                    let mut acc = 0.0;
+                    let cumulative: Vec<f64> = shares
+                        .iter()
+                        .map(|&s| {
+                            acc += v(s);
+                            acc
+                        })
+                        .collect();
+                    if (acc - 1.0).abs() > SHARES_TOLERANCE {
+                        return Err(PrepareError::CovariateShares {
+                            covariate: c.name.clone(),
+                            sum: acc,
+                        });
+                    }
+                    PreparedCovariate::Shares {
+                        first_bit: c.first_bit,
+                        cumulative,
+                        process: *process,
+                    }
+                }
+                CovariateSource::Profiles { column } => {
+                    PreparedCovariate::Profiles { first_bit: c.first_bit, column: *column }
+                }
+            });
+        }
         Ok(Background {
             age,
-            share_female: v(p.share_female),
+            share_female: p.share_female.map(v),
+            profiles: p.profiles.clone(),
+            covariates,
             table: Arc::clone(table),
             floor: p.mortality == Mortality::Floor,
             norms: p.utility_norms.clone(),
             age_process: p.age_process,
             sex_process: p.sex_process,
+            profile_process: p.profile_process,
             death_process: p.death_process,
             floor_process: p.floor_process,
         })
     }
 
-    /// The patient's age at diagnosis and sex, each from its own uniform.
+    /// The patient's age at diagnosis, sex and covariate levels: from the patient's profile
+    /// (one uniform picks it), or each drawn from a uniform of its own.
     #[inline]
     pub fn person(&self, key: PatientKey) -> Person {
+        let row = self.profiles.as_ref().map(|p| {
+            let u = key.uniform(self.profile_process, 0);
+            let row = match &p.cumulative {
+                Some(c) => c.partition_point(|&x| x <= u),
+                None => (u * p.rows as f64) as usize,
+            };
+            (&**p, row.min(p.rows - 1))
+        });
         let age = match self.age {
             PreparedAge::Fixed(a) => a,
             PreparedAge::Normal { mean, sd, below, within, min, max } => {
@@ -118,9 +182,31 @@ impl Background {
             PreparedAge::Uniform { min, max } => {
                 min + key.uniform(self.age_process, 0) * (max - min)
             }
+            PreparedAge::Profiles => match row {
+                Some((p, i)) => p.age.as_ref().map_or(f64::NAN, |a| a[i]),
+                None => unreachable!("an age from profiles has profiles (scenario checks)"),
+            },
         };
-        let female = key.uniform(self.sex_process, 0) < self.share_female;
-        Person { age, sex: if female { Sex::Female } else { Sex::Male } }
+        let female = match (self.share_female, row) {
+            (Some(share), _) => key.uniform(self.sex_process, 0) < share,
+            (None, Some((p, i))) => p.female.as_ref().is_some_and(|f| f[i]),
+            (None, None) => unreachable!("a sex from profiles has profiles (scenario checks)"),
+        };
+        let mut levels = 1 << if female { FEMALE_BIT } else { MALE_BIT };
+        for c in &self.covariates {
+            levels |= match c {
+                PreparedCovariate::Shares { first_bit, cumulative, process } => {
+                    let u = key.uniform(*process, 0);
+                    let k = cumulative.partition_point(|&x| x <= u).min(cumulative.len() - 1);
+                    1 << (first_bit + k as u32)
+                }
+                PreparedCovariate::Profiles { first_bit, column } => match row {
+                    Some((p, i)) => 1 << (first_bit + u32::from(p.columns[*column][i])),
+                    None => unreachable!("a covariate from profiles has profiles"),
+                },
+            };
+        }
+        Person { age, sex: if female { Sex::Female } else { Sex::Male }, levels }
     }
 
     /// The multiplier of the patient's utilities, m(t) = N(a₀ + t)/N(a₀); `None` without

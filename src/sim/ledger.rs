@@ -121,6 +121,12 @@ pub fn value_course(
     if course.death < h {
         v.terminal_care = prep.death_cost * c_death;
     }
+    if !prep.state_cost_ratio.is_empty() {
+        // The patient's covariate levels scale every state's costs (not terminal care).
+        let m = prep.state_cost_ratio(course.walker.levels);
+        v.progression_free *= m;
+        v.progressed *= m;
+    }
     v
 }
 

@@ -11,7 +11,7 @@ use super::prepared::Prepared;
 use crate::accounting::discount::cycles_before;
 use crate::accounting::record::Walker;
 use crate::model::pathway::MAX_TRANSITIONS;
-use crate::model::{Clock, Model, Slot, Target};
+use crate::model::{Clock, Condition, Model, Slot, Target};
 use crate::rng::Process;
 use crate::survival::{DistributionError, TimeToEvent};
 use std::cell::RefCell;
@@ -69,8 +69,8 @@ pub struct PreparedExit {
     pub to: Target,
     pub time: TimeToEvent,
     pub forward: bool,
-    pub prognosis: Vec<(usize, f64)>,
-    pub time_ratio: Vec<(usize, f64)>,
+    pub prognosis: Vec<(Condition, f64)>,
+    pub time_ratio: Vec<(Condition, f64)>,
     pub process: Process,
 }
 
@@ -151,17 +151,22 @@ pub struct Stay {
     pub continued: bool,
 }
 
+/// The product of the ratios that apply to a patient with this primary tumour status and these
+/// covariate levels (1 if none).
+#[inline]
+fn applying(ratios: &[(Condition, f64)], (primary, levels): (u64, u64)) -> f64 {
+    ratios.iter().filter(|(on, _)| on.holds(primary, levels)).map(|&(_, r)| r).product()
+}
+
 /// When a transition fires for a patient in its state since `entry`: the cause-specific
 /// cumulative hazard HR·H(t/TR) (hazard ratio HR, time ratio TR, both 1 unless the patient
-/// carries their biomarkers) reaches the exponential variate E = −ln u, counted from the entry
+/// carries their biomarkers or has their covariate levels) reaches the exponential variate E = −ln u, counted from the entry
 /// (clock reset: T = entry + TR·H⁻¹(E/HR)) or continued from diagnosis (clock forward:
 /// HR·H(T/TR) = HR·H(entry/TR) + E). A hazard that has already overflowed by the entry fires
 /// at once.
 #[inline]
-fn fires_at(x: &PreparedExit, u: f64, primary: u64, entry: f64) -> f64 {
-    let carried = |ratios: &[(usize, f64)]| -> f64 {
-        ratios.iter().filter(|(b, _)| primary & (1 << b) != 0).map(|&(_, r)| r).product()
-    };
+fn fires_at(x: &PreparedExit, u: f64, (primary, levels): (u64, u64), entry: f64) -> f64 {
+    let carried = |ratios: &[(Condition, f64)]| applying(ratios, (primary, levels));
     let (ratio, stretch) = (carried(&x.prognosis), carried(&x.time_ratio));
     if !x.forward {
         let t =
@@ -303,7 +308,7 @@ fn draw_walk(
         let s = &p.states[state];
         let (mut exit, mut to) = (f64::INFINITY, Target::Death);
         for x in &s.exits {
-            let t = fires_at(x, who.key.uniform(x.process, n), who.primary, entry);
+            let t = fires_at(x, who.key.uniform(x.process, n), (who.primary, who.levels), entry);
             if t < exit {
                 (exit, to) = (t, x.to);
             }
@@ -349,16 +354,15 @@ pub fn death_hazard_at(
     let mut hazard = 0.0;
     probe(prep, p, who, from, |stay| {
         if stay.entry <= t && t < stay.exit {
-            hazard = state_death_hazard(&p.states[stay.state], who.primary, stay.entry, t);
+            hazard =
+                state_death_hazard(&p.states[stay.state], (who.primary, who.levels), stay.entry, t);
         }
     });
     hazard
 }
 
-fn state_death_hazard(s: &PreparedState, primary: u64, entry: f64, t: f64) -> f64 {
-    let carried = |ratios: &[(usize, f64)]| -> f64 {
-        ratios.iter().filter(|(b, _)| primary & (1 << b) != 0).map(|&(_, r)| r).product()
-    };
+fn state_death_hazard(s: &PreparedState, who: (u64, u64), entry: f64, t: f64) -> f64 {
+    let carried = |ratios: &[(Condition, f64)]| applying(ratios, who);
     s.exits
         .iter()
         .filter(|x| x.to == Target::Death)

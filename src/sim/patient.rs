@@ -381,19 +381,51 @@ pub(crate) fn pathway(
 /// listed biomarker that some lesion carries decides, p = p_other + f·(p_b − p_other) with f
 /// the share of lesions carrying it (f = 1: p_b); none carried: p_other for the whole tumour
 /// (f = 1).
+/// Then the odds ratios of the patient's covariate levels multiply its odds.
 #[inline]
-fn response_probability(reg: &PreparedRegimen, tumour: &Tumour) -> (f64, f64) {
-    for &(b, p) in &reg.response_by_biomarker {
-        let k = tumour.carrying(b);
-        if k == tumour.lesions {
-            return (p, 1.0);
+fn response_probability(reg: &PreparedRegimen, tumour: &Tumour, levels: u64) -> (f64, f64) {
+    let (p, f) = 'by_biomarker: {
+        for &(b, p) in &reg.response_by_biomarker {
+            let k = tumour.carrying(b);
+            if k == tumour.lesions {
+                break 'by_biomarker (p, 1.0);
+            }
+            if k > 0 {
+                let f = f64::from(k) / f64::from(tumour.lesions);
+                break 'by_biomarker (reg.response_otherwise + f * (p - reg.response_otherwise), f);
+            }
         }
-        if k > 0 {
-            let f = f64::from(k) / f64::from(tumour.lesions);
-            return (reg.response_otherwise + f * (p - reg.response_otherwise), f);
-        }
+        (reg.response_otherwise, 1.0)
+    };
+    if reg.response_odds_ratio.is_empty() {
+        return (p, f);
     }
-    (reg.response_otherwise, 1.0)
+    (with_odds_ratio(p, odds_ratio(reg, levels)), f)
+}
+
+/// The product of a regimen's response odds ratios that apply to these covariate levels.
+#[inline]
+fn odds_ratio(reg: &PreparedRegimen, levels: u64) -> f64 {
+    reg.response_odds_ratio
+        .iter()
+        .filter(|(bit, _)| levels & (1 << bit) != 0)
+        .map(|&(_, r)| r)
+        .product()
+}
+
+/// A probability whose odds are multiplied by `ratio`: p·OR / (1 − p + p·OR) (0 and 1 stay).
+#[inline]
+pub fn with_odds_ratio(p: f64, ratio: f64) -> f64 {
+    if ratio == 1.0 || p <= 0.0 || p >= 1.0 {
+        return p;
+    }
+    p * ratio / (1.0 - p + p * ratio)
+}
+
+/// The covariate levels of the patient of these draws (none without a `[population]`).
+#[inline]
+fn levels(line: &LineDraws) -> u64 {
+    line.person.map_or(0, |p| p.levels)
 }
 
 /// Whether the patient responds to `regimen` (a latent trait, fixed before treatment): the
@@ -402,7 +434,7 @@ fn response_probability(reg: &PreparedRegimen, tumour: &Tumour) -> (f64, f64) {
 #[inline]
 pub fn responds(prep: &Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> bool {
     let reg = &prep.regimens[regimen];
-    latent_response(reg, response_probability(reg, tumour).0, line)
+    latent_response(reg, response_probability(reg, tumour, levels(line)).0, line)
 }
 
 /// Whether the line's draws make a responder at response probability `p` on `reg`.
@@ -442,11 +474,11 @@ pub fn course_into(
 ) {
     let reg = &prep.regimens[regimen];
     // The response probability and the share of the tumour it applies to, computed once.
-    let (p, share) = response_probability(reg, tumour);
+    let (p, share) = response_probability(reg, tumour, levels(line));
     let responder = latent_response(reg, p, line);
-    // Prognostic hazard ratios of the biomarkers the primary carries (response is decided
-    // above, on the unscaled draws).
-    let (progression_hr, death_hr, after_hr) = ratios(reg, tumour);
+    // Prognostic hazard ratios of the biomarkers the primary carries and the patient's
+    // covariate levels (response is decided above, on the unscaled draws).
+    let (progression_hr, death_hr, after_hr) = ratios(reg, tumour, levels(line));
     let progression_draw = line.progression.scaled(progression_hr);
     // Progression and death clocks run from diagnosis, so waiting for a test result neither
     // adds nor removes survival: the patient follows the chosen regimen's curves from t = 0 and
@@ -590,7 +622,12 @@ pub fn disease_death_hazard(
 /// Who walks a pathway after progression: the patient of these draws, with this tumour.
 #[inline]
 fn walker(line: &LineDraws, tumour: &Tumour) -> Walker {
-    Walker { key: line.key, primary: tumour.primary, background: line.background }
+    Walker {
+        key: line.key,
+        primary: tumour.primary,
+        levels: levels(line),
+        background: line.background,
+    }
 }
 
 /// Death after progression at `tp`: survival drawn from `after` (clock reset at progression),
@@ -626,13 +663,14 @@ fn death_in_pathway(prep: &Prepared, k: usize, tp: f64, who: Walker) -> f64 {
     }
 }
 
-/// The prognostic hazard ratios of the biomarkers the primary carries, per transition
-/// (progression, death before progression, death after progression).
+/// The prognostic hazard ratios of the biomarkers the primary carries and of the patient's
+/// covariate levels, per transition (progression, death before progression, death after
+/// progression).
 #[inline]
-fn ratios(reg: &PreparedRegimen, tumour: &Tumour) -> (f64, f64, f64) {
+fn ratios(reg: &PreparedRegimen, tumour: &Tumour, levels: u64) -> (f64, f64, f64) {
     let (mut progression, mut death, mut after) = (1.0, 1.0, 1.0);
-    for &(b, transition, hr) in &reg.prognosis {
-        if tumour.primary & (1 << b) != 0 {
+    for &(on, transition, hr) in &reg.prognosis {
+        if on.holds(tumour.primary, levels) {
             match transition {
                 Transition::Progression => progression *= hr,
                 Transition::Death => death *= hr,
@@ -657,9 +695,9 @@ struct Clocks<'a> {
 impl<'a> Clocks<'a> {
     fn of(prep: &'a Prepared, tumour: &Tumour, line: &LineDraws, regimen: usize) -> Self {
         let reg = &prep.regimens[regimen];
-        let (p, share) = response_probability(reg, tumour);
+        let (p, share) = response_probability(reg, tumour, levels(line));
         let responder = latent_response(reg, p, line);
-        Clocks { reg, responder, share, ratios: ratios(reg, tumour) }
+        Clocks { reg, responder, share, ratios: ratios(reg, tumour, levels(line)) }
     }
 
     /// H(t) of the clock that ends progression-free survival in its own uniform: a clinical

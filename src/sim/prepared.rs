@@ -9,7 +9,8 @@ use crate::accounting::schedule::DrugSchedule;
 use crate::contracts::{Kind, PreparedContract};
 use crate::model::CategoryIndex;
 use crate::model::{
-    AfterProgression, Arm, CourseSpec, Model, Perspective, Slot, Specimen, Transition, TteSpec,
+    AfterProgression, Arm, Condition, CourseSpec, Model, Perspective, Slot, Specimen, Transition,
+    TteSpec,
 };
 use crate::rng::{Process, ProcessKind};
 use crate::survival::{DistributionError, TimeToEvent};
@@ -29,6 +30,10 @@ pub enum PrepareError {
         "population.age: expected an age from the life table's first age, {lowest} years, and below its maximum age, {highest} years, found {age} years with these parameter values; bound the age parameter's draws"
     )]
     Age { age: f64, lowest: f64, highest: f64 },
+    #[error(
+        "population.covariates.{covariate}: shares sum to {sum} with these parameter values, expected 1; draw the covariate's shares jointly (a Dirichlet)"
+    )]
+    CovariateShares { covariate: String, sum: f64 },
     #[error(
         "biomarker group `{group}`: discordant lesions would gain a marker with total probability {sum} > 1 (Σ prevalence × discordance must not exceed the share without a marker); lower the discordance"
     )]
@@ -68,6 +73,9 @@ pub struct Prepared {
     pub pathways: Vec<super::pathway::PreparedPathway>,
     pub strategies: Vec<PreparedStrategy>,
     pub pf_cost: f64,
+    /// Multipliers of every state's costs by covariate level (`population.cost_ratio`): the
+    /// level's bit and the ratio.
+    pub state_cost_ratio: Vec<(u32, f64)>,
     /// (The progression-free state's utility is each regimen's `pf_utility_first`.)
     pub pd_cost: f64,
     pub pd_utility: f64,
@@ -173,9 +181,11 @@ pub struct PreparedRegimen {
     pub response_by_biomarker: Vec<(usize, f64)>,
     pub response_otherwise: f64,
     pub course: PreparedCourse,
-    /// (biomarker, transition, hazard ratio): prognostic effects, applied to patients whose
-    /// primary tumour carries the biomarker.
-    pub prognosis: Vec<(usize, Transition, f64)>,
+    /// (who, transition, hazard ratio): prognostic effects, applied to patients whose
+    /// primary tumour carries the biomarker or who have the covariate's level.
+    pub prognosis: Vec<(Condition, Transition, f64)>,
+    /// (bit of a covariate level, odds ratio) on the response probability.
+    pub response_odds_ratio: Vec<(u32, f64)>,
     pub post_progression_cost: f64,
     /// Utility of the time progression-free on this regimen as a first line, and as a second
     /// line (the regimen's `progression_free_utility`, else the progression-free and the
@@ -272,6 +282,17 @@ fn prepare_pathway(s: &crate::model::Strategy, values: &[f64]) -> PreparedStrate
 }
 
 impl Prepared {
+    /// The multiplier of the state costs of a patient with these covariate levels (1 without
+    /// `population.cost_ratio`).
+    #[inline]
+    pub fn state_cost_ratio(&self, levels: u64) -> f64 {
+        self.state_cost_ratio
+            .iter()
+            .filter(|(bit, _)| levels & (1 << bit) != 0)
+            .map(|&(_, r)| r)
+            .product()
+    }
+
     /// Whether some contract is settled on the whole cohort per calendar year.
     pub fn has_cohort_contracts(&self) -> bool {
         self.contracts.iter().any(|c| matches!(c.kind, Kind::Cohort(_)))
@@ -344,6 +365,9 @@ impl Prepared {
                 .map_err(|(transition, source)| PrepareError::Pathway { transition, source })?,
             strategies: model.strategies.iter().map(|s| prepare_pathway(s, values)).collect(),
             pf_cost: v(s.progression_free_cost),
+            state_cost_ratio: model.population.as_ref().map_or_else(Vec::new, |p| {
+                p.cost_ratio.iter().map(|&(bit, ratio)| (bit, v(ratio))).collect()
+            }),
             pd_cost: v(s.progressed_cost),
             pd_utility: v(s.progressed_utility),
             death_cost: v(s.death_cost),
@@ -563,11 +587,8 @@ fn prepare_regimen(
             },
             CourseSpec::TreatmentOnly => PreparedCourse::TreatmentOnly,
         },
-        prognosis: r
-            .prognosis
-            .iter()
-            .map(|g| (g.biomarker, g.transition, v(g.hazard_ratio)))
-            .collect(),
+        prognosis: r.prognosis.iter().map(|g| (g.on, g.transition, v(g.hazard_ratio))).collect(),
+        response_odds_ratio: r.response_odds_ratio.iter().map(|&(bit, or)| (bit, v(or))).collect(),
         post_progression_cost: v(r.post_progression_cost),
         discontinuation: match &r.discontinuation {
             Some(d) => Some(build(d, "discontinuation")?),

@@ -12,6 +12,7 @@ mod checked_writes;
 mod cli;
 mod cohort;
 mod contracts;
+mod covariates;
 mod dictionary;
 mod distributions;
 mod edge_cases;

@@ -165,3 +165,96 @@ fn utility_norms_that_cannot_be_used_are_located() {
     .says(&["expected norms from the youngest patient's age, 55 years, found a table from age 60"]);
     r.expect_count(1);
 }
+
+/// The bundled scenario with a `[population]` (ECOG from `profiles.csv` when `profiles` is
+/// given) and an edit of the osimertinib regimen's first line.
+fn with_covariates(population: &str, regimen: &str) -> String {
+    let text = super::harness::apply(
+        BUNDLED,
+        &[("name = \"osimertinib\"\n", &format!("name = \"osimertinib\"\n{regimen}\n"))],
+    );
+    format!(
+        "{text}\n[population]\n{population}\nlife_table = \"us_2020\"\nbackground_mortality = \"added\"\n"
+    )
+}
+
+/// A profiles CSV that cannot be read is located in it: a cell that is not a number, a sex
+/// that is not one, a row with a missing field, a weight of 0; a profile file without an
+/// `age` column needs `age`; `age` given twice is refused.
+#[test]
+fn profiles_that_cannot_be_read_are_located_in_their_csv() {
+    let cases: [(&str, &str); 5] = [
+        (
+            "age,sex,ecog\n60,female,0\nsixty,male,1\n",
+            "line 3, column 1: expected an age in years, found \"sixty\"",
+        ),
+        (
+            "age,sex,ecog\n60,woman,0\n",
+            "line 2, column 2: expected \"female\" or \"male\", found \"woman\"",
+        ),
+        (
+            "age,sex,ecog\n60,female,0\n61,male\n",
+            "line 3: expected 3 fields, as in the header, found 2",
+        ),
+        (
+            "age,sex,ecog,weight\n60,female,0,0\n",
+            "line 2, column 4: expected a weight above 0, found 0",
+        ),
+        ("age,sex,ecog\n60,female,\n", "line 2, column 3: expected a level, found an empty cell"),
+    ];
+    for (csv, says) in cases {
+        let text = with_covariates("profiles = \"profiles.csv\"", "");
+        let r = rejected_beside(text.as_bytes(), &[("profiles.csv", csv)]);
+        let file = std::path::Path::new(&r.path).with_file_name("profiles.csv");
+        r.diag(
+            loc(&text, "profiles = \"profiles.csv\"", "\"profiles.csv\""),
+            "population.profiles",
+        )
+        .says(&[&format!("profiles {}, {says}", file.display())]);
+        r.expect_count(1);
+    }
+    // Without an `age` column the population needs `age`; with a `sex` column, `share_female`
+    // is one too many.
+    let text = with_covariates("profiles = \"profiles.csv\"\nshare_female = 0.4", "");
+    let r = rejected_beside(text.as_bytes(), &[("profiles.csv", "sex,ecog\nfemale,0\nmale,1\n")]);
+    r.diag(loc(&text, "[population]", "[population]"), "population.age")
+        .says(&["missing field `age`", "(or an `age` column in the profiles)"]);
+    r.diag(loc(&text, "share_female = 0.4", "0.4"), "population.share_female")
+        .says(&["expected `share_female` once, found it here and as the profiles' `sex` column"]);
+    r.expect_count(2);
+}
+
+/// Effects that name no covariate or no level of one, shares that do not sum to 1, a
+/// covariate with a biomarker's name: errors at their fields, with the names there are.
+#[test]
+fn effects_name_covariates_and_levels_that_exist() {
+    let population = "age = \"60 years\"\nshare_female = 0.4\ncovariates = { ecog = { \"0\" = 0.4, \"1\" = 0.6 } }";
+    let text = with_covariates(
+        population,
+        "prognosis = { ecgo = { \"1\" = { progression = 1.2 } }, ecog = { \"2\" = { progression = 1.3 } } }\nresponse_odds_ratio = { EGFR = 2.0, sex = { female = 0.9 } }",
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "ecgo = {", "ecgo"), "regimens[1].prognosis.ecgo")
+        .says(&["undefined biomarker or covariate `ecgo`"])
+        .helps(&["did you mean `ecog`?"]);
+    r.diag(loc(&text, "\"2\" = { progression", "\"2\""), "regimens[1].prognosis.ecog.2")
+        .says(&["expected a level of `ecog`, found `2`"])
+        .helps(&["levels: 0, 1"]);
+    r.diag(loc(&text, "EGFR = 2.0", "EGFR"), "regimens[1].response_odds_ratio.EGFR")
+        .says(&["undefined covariate `EGFR`"]);
+    r.expect_count(3);
+
+    let text = with_covariates(
+        "age = \"60 years\"\nshare_female = 0.4\ncovariates = { ecog = { \"0\" = 0.4, \"1\" = 0.5 }, EGFR = { yes = 0.5, no = 0.5 } }",
+        "",
+    );
+    let r = rejected(&text);
+    r.diag(
+        loc(&text, "ecog = { \"0\" = 0.4, \"1\" = 0.5 }", "{ \"0\" = 0.4, \"1\" = 0.5 }"),
+        "population.covariates.ecog",
+    )
+    .says(&["expected shares that sum to 1, found a sum of 0.9"]);
+    r.diag(loc(&text, "EGFR = { yes", "EGFR"), "population.covariates.EGFR")
+        .says(&["expected a covariate name that no biomarker has, found `EGFR`"]);
+    r.expect_count(2);
+}
