@@ -113,9 +113,12 @@ fn summarise_arm(
         None => arm,
     };
     let categories: Vec<f64> = arm.categories.iter().map(|s| s / nf).collect();
-    // The mean cost is the sum of the category means, so costs.csv adds up to it exactly.
+    // The mean cost is the sum of the category means, so costs.csv adds up to it exactly
+    // (subgroups' sums keep no categories: their total's mean).
     let mut cost = estimate(arm.cost, arm.cost2, n);
-    cost.mean = categories.iter().sum();
+    if !categories.is_empty() {
+        cost.mean = categories.iter().sum();
+    }
     let qaly = estimate(arm.qaly, arm.qaly2, n);
     let inc_cost = estimate(arm.dcost, arm.dcost2, n);
     let inc_qaly = estimate(arm.dqaly, arm.dqaly2, n);
@@ -174,14 +177,24 @@ pub fn summarise(
     comparator: usize,
     thresholds: &[f64],
 ) -> Vec<ArmSummary> {
+    summarise_arms((&sums.arms, sums.patients), arms, comparator, thresholds)
+}
+
+/// [`summarise`] for the sums of any set of patients (`patients` of them): the whole
+/// sample's, or a subgroup's.
+pub fn summarise_arms(
+    (sums, patients): (&[ArmSums], u64),
+    arms: &[Arm],
+    comparator: usize,
+    thresholds: &[f64],
+) -> Vec<ArmSummary> {
     let reference = list_arm(arms, comparator);
-    sums.arms
-        .iter()
+    sums.iter()
         .zip(arms)
         .enumerate()
         .map(|(i, (arm, which))| {
-            let base = which.contract.map(|_| &sums.arms[list_arm(arms, which.strategy)]);
-            summarise_arm(arm, base, *which, i == reference, sums.patients, thresholds)
+            let base = which.contract.map(|_| &sums[list_arm(arms, which.strategy)]);
+            summarise_arm(arm, base, *which, i == reference, patients, thresholds)
         })
         .collect()
 }

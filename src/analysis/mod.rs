@@ -15,3 +15,4 @@ pub mod psa;
 pub mod results;
 pub mod roots;
 pub mod sensitivity;
+pub mod subgroups;

@@ -261,6 +261,8 @@ pub struct BaseCase {
     pub general_population: Vec<f64>,
     /// Every strategy's lines of therapy.
     pub lines: Vec<super::lines::LineRow>,
+    /// Every level of every subgroup (empty without `[subgroups]`).
+    pub subgroups: Vec<super::subgroups::SubgroupResult>,
     /// Warnings about the base case's simulation (kept whatever the PSA adds).
     pub warnings: Vec<String>,
 }
@@ -280,6 +282,8 @@ pub struct Results {
     pub general_population: Vec<f64>,
     /// Every strategy's lines of therapy in the base case.
     pub lines: Vec<super::lines::LineRow>,
+    /// The base case by subgroup (empty without `[subgroups]`).
+    pub subgroups: Vec<super::subgroups::SubgroupResult>,
     /// The base case re-simulated at each cutoff of each selection test's sweep.
     pub selection: Vec<SelectionPoint>,
     /// PSA samples 1…S in order (empty without PSA).
@@ -343,6 +347,7 @@ impl Results {
             survival,
             general_population,
             lines,
+            subgroups,
             warnings,
         } = base;
         let mut r = Results {
@@ -358,6 +363,7 @@ impl Results {
             survival,
             general_population,
             lines,
+            subgroups,
             selection,
             psa: Vec::new(),
             prob_ce: Vec::new(),

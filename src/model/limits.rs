@@ -26,3 +26,8 @@ pub const MAX_LESIONS: usize = 20;
 pub const MAX_COHORT_YEARS: u64 = 50;
 /// Longest budget horizon, in years (ISPOR: the budget holder's horizon, typically 1–5 years).
 pub const MAX_BUDGET_YEARS: u64 = 10;
+
+/// At most this many subgroups, and this many levels of all of them together (a patient's
+/// levels are packed one byte each into one word, for its deferred settlements).
+pub const MAX_SUBGROUPS: usize = 8;
+pub const MAX_SUBGROUP_LEVELS: usize = 255;

@@ -55,6 +55,32 @@ pub struct Model {
     /// Who the patients are and their general-population mortality (`None`: no
     /// `[population]`, death only from the disease's hazards).
     pub population: Option<Population>,
+    /// `[subgroups]`: the partitions of the patients whose results are reported apart (empty:
+    /// none).
+    pub subgroups: Vec<Subgroup>,
+}
+
+/// A partition of the patients by one characteristic at diagnosis: every patient is in
+/// exactly one of its levels.
+#[derive(Clone, Debug)]
+pub struct Subgroup {
+    /// The characteristic's name as the scenario gives it (`EGFR`, `sex`, `ecog`, `age`).
+    pub name: String,
+    pub levels: Vec<String>,
+    pub by: SubgroupBy,
+}
+
+/// What decides a patient's level of a subgroup.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SubgroupBy {
+    /// The primary tumour's true status at diagnosis: level 0 carries the biomarker, level 1
+    /// does not.
+    Biomarker(usize),
+    /// A covariate (sex included): level k is bit `first_bit + k` of the patient's levels.
+    Levels { first_bit: u32 },
+    /// Age at diagnosis in bands cut at these ages (years, increasing): level k is the k-th
+    /// band, [cut_(k−1), cut_k).
+    Age(Vec<f64>),
 }
 
 /// `[budget_impact]`: an eligible population entering year by year, part of it adopting a new

@@ -84,6 +84,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "general_population.csv",
     "states.csv",
     "lines.csv",
+    "subgroups.csv",
     "contracts.csv",
     "cohort.csv",
     "frontier.csv",

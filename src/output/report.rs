@@ -245,6 +245,19 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     let all = |_: &[String], _: &[String]| true;
     html.push_str("<h2>Summary (means per patient, discounted)</h2>\n");
     html.push_str(&table(&dir.join("summary.csv"), &cols, all));
+    if dir.join("subgroups.csv").exists() {
+        let mut columns: Vec<String> =
+            ["subgroup", "level", "patients", "share", "strategy", "contract", "cost", "qaly"]
+                .map(String::from)
+                .to_vec();
+        columns.extend(["inc_cost", "inc_qaly", "icer", "icer_status"].map(String::from));
+        columns.extend(lambda.iter().map(|l| format!("inc_nmb_{l}")));
+        let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+        html.push_str(
+            "<h2>Subgroups (base case)</h2>\n<p>Each level's patients among the same simulated patients (their true status and characteristics at diagnosis), every arm against the comparator at list among them; the levels of a subgroup, weighted by their patients, add up to the summary above.</p>\n",
+        );
+        html.push_str(&table(&dir.join("subgroups.csv"), &cols, all));
+    }
     if dir.join("contracts.csv").exists() {
         let mut cols = vec![
             "strategy",

@@ -53,6 +53,11 @@ pub fn write(
         table("states.csv", &|f| tables::write_states(f, model, &r.survival))?;
     }
     table("lines.csv", &|f| tables::write_lines(f, model, &r.lines))?;
+    if !r.subgroups.is_empty() {
+        table("subgroups.csv", &|f| {
+            tables::write_subgroups(f, model, (r.patients, &r.arms), &r.subgroups)
+        })?;
+    }
     if !r.partners.is_empty() {
         table("partners.csv", &|f| tables::write_partners(f, model, &r.partners))?;
     }

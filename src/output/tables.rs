@@ -67,29 +67,79 @@ pub fn write_summary<W: Write>(
     let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(summary_header(&model.meta.thresholds))?;
     for (r, prob_ce) in rows.iter().zip(prob_ce) {
-        let mut rec = vec![
-            model.strategies[r.strategy].name.clone(),
-            model.contract_name(r.contract).to_string(),
-            number(r.cost.mean),
-            number(r.qaly.mean),
-            number(r.ly.mean),
-            number(r.ly_undiscounted.mean),
-            number(r.inc_cost.mean),
-            number(r.inc_qaly.mean),
-            number(r.inc_ly.mean),
-            r.icer.map(number).unwrap_or_default(),
-            r.icer_status.as_str().to_string(),
-        ];
-        rec.extend(r.nmb.iter().map(|e| number(e.mean)));
-        rec.extend(r.inc_nmb.iter().map(|e| number(e.mean)));
-        for e in [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly, &r.inc_ly]
-        {
-            rec.push(mcse(e));
-        }
-        rec.extend(r.nmb.iter().map(mcse));
-        rec.extend(r.inc_nmb.iter().map(mcse));
+        let mut rec = summary_record(model, r);
         rec.extend(prob_ce.iter().map(|p| p.map(number).unwrap_or_default()));
         w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// One arm's cells of summary.csv, before its `prob_ce_<λ>` columns.
+fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
+    let mut rec = vec![
+        model.strategies[r.strategy].name.clone(),
+        model.contract_name(r.contract).to_string(),
+        number(r.cost.mean),
+        number(r.qaly.mean),
+        number(r.ly.mean),
+        number(r.ly_undiscounted.mean),
+        number(r.inc_cost.mean),
+        number(r.inc_qaly.mean),
+        number(r.inc_ly.mean),
+        r.icer.map(number).unwrap_or_default(),
+        r.icer_status.as_str().to_string(),
+    ];
+    rec.extend(r.nmb.iter().map(|e| number(e.mean)));
+    rec.extend(r.inc_nmb.iter().map(|e| number(e.mean)));
+    for e in [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly, &r.inc_ly] {
+        rec.push(mcse(e));
+    }
+    rec.extend(r.nmb.iter().map(mcse));
+    rec.extend(r.inc_nmb.iter().map(mcse));
+    rec
+}
+
+/// subgroups.csv: for every level of every subgroup, its patients, their share of all, and
+/// every arm's summary.csv cells among them (against the comparator at list among the same
+/// patients; empty cells for a level without patients).
+pub fn write_subgroups<W: Write>(
+    out: W,
+    model: &Model,
+    (all, arms): (u64, &[crate::model::Arm]),
+    rows: &[crate::analysis::subgroups::SubgroupResult],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    let thresholds = &model.meta.thresholds;
+    let mut header: Vec<String> =
+        ["subgroup", "level", "patients", "share"].map(String::from).to_vec();
+    let columns = summary_header(thresholds);
+    let width = columns.len() - thresholds.len();
+    header.extend(columns.into_iter().take(width));
+    w.write_record(&header)?;
+    for g in rows {
+        let lead = [
+            g.subgroup.clone(),
+            g.level.clone(),
+            g.patients.to_string(),
+            number(g.patients as f64 / all as f64),
+        ];
+        match &g.arms {
+            Some(summaries) => {
+                for r in summaries {
+                    w.write_record(lead.iter().cloned().chain(summary_record(model, r)))?;
+                }
+            }
+            None => {
+                for a in arms {
+                    let mut rec = lead.to_vec();
+                    rec.push(model.strategies[a.strategy].name.clone());
+                    rec.push(model.contract_name(a.contract).to_string());
+                    rec.resize(4 + width, String::new());
+                    w.write_record(&rec)?;
+                }
+            }
+        }
     }
     w.flush()?;
     Ok(())

@@ -34,6 +34,7 @@ const TOP_KEYS: &[&str] = &[
     "budget_impact",
     "pathways",
     "population",
+    "subgroups",
 ];
 
 /// Parse and validate a scenario; every problem in the file is reported at once.
@@ -121,6 +122,10 @@ fn read_document(
         &who,
         (&test_names, &tests),
     );
+    let subgroups = match doc.get("subgroups") {
+        Some(v) => super::subgroups::read_subgroups(r, v, &who),
+        None => Some(Vec::new()),
+    };
     let states = match r.require(doc, &span, "", "states", "a [states] table") {
         Some(v) => read_states(r, v),
         None => None,
@@ -220,5 +225,6 @@ fn read_document(
         contracts: contracts.into_iter().collect::<Option<Vec<_>>>()?,
         budget: budget?,
         population: people?,
+        subgroups: subgroups?,
     })
 }

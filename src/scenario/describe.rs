@@ -83,6 +83,9 @@ pub fn summary(s: &Scenario) -> String {
         regimen(&mut o, m, r);
     }
     strategies(&mut o, m);
+    for g in &m.subgroups {
+        let _ = writeln!(o, "subgroup   {}: {}", g.name, g.levels.join(", "));
+    }
     contracts(&mut o, m);
     o
 }

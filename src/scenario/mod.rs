@@ -25,6 +25,7 @@ mod reader;
 mod regimens;
 mod states;
 mod strategies;
+mod subgroups;
 mod testing;
 mod tte;
 

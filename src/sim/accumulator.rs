@@ -579,6 +579,9 @@ pub struct SampleSums {
     /// calendar year after entry, per arm, year and cost category (cell (arm·Y + y)·C + c;
     /// contract arms hold differences from their list arm, as `arms` do).
     pub budget: Vec<f64>,
+    /// Per level of every subgroup, in the base case with `[subgroups]` (else empty): its
+    /// patients' sums per arm.
+    pub subgroups: Vec<SubgroupSums>,
     /// Budget impact: per cohort-contract arm, its patients' paid cycles, treatments, starts
     /// and successes per calendar year after entry (population 0; empty for other arms).
     pub budget_calendar: Vec<CalendarSums>,
@@ -604,6 +607,7 @@ impl SampleSums {
             lines: Vec::new(),
             budget: Vec::new(),
             budget_calendar: Vec::new(),
+            subgroups: Vec::new(),
         }
     }
 
@@ -642,6 +646,30 @@ impl SampleSums {
             *a += b;
         }
         for (a, b) in self.budget_calendar.iter_mut().zip(&other.budget_calendar) {
+            a.merge(b);
+        }
+        for (a, b) in self.subgroups.iter_mut().zip(&other.subgroups) {
+            a.merge(b);
+        }
+    }
+}
+
+/// The sums of the patients in one level of a subgroup: their count and, per arm, their
+/// sums (without costs by category).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubgroupSums {
+    pub patients: u64,
+    pub arms: Vec<ArmSums>,
+}
+
+impl SubgroupSums {
+    pub fn new(arms: usize) -> Self {
+        SubgroupSums { patients: 0, arms: vec![ArmSums::new(0); arms] }
+    }
+
+    pub fn merge(&mut self, other: &SubgroupSums) {
+        self.patients += other.patients;
+        for (a, b) in self.arms.iter_mut().zip(&other.arms) {
             a.merge(b);
         }
     }

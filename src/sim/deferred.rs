@@ -49,6 +49,8 @@ pub struct Pending {
     pub list: f64,
     pub qaly: f64,
     pub reference: (f64, f64),
+    /// The patient's subgroup levels, packed ([`super::subgroups::Subgroups::of`]).
+    pub groups: u64,
 }
 
 /// A chunk's pending settlements, in patient order, and their year shares.
@@ -74,6 +76,7 @@ impl Deferred {
             list,
             qaly,
             reference,
+            groups: super::subgroups::NO_GROUPS,
         });
         self.pending.len() - 1
     }
@@ -146,6 +149,12 @@ pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &
         // As in the engine: a difference of exactly zero changes no sum.
         if delta != 0.0 {
             sums.arms[arm].add_correction(p.list, delta, &patient, (p.reference.0, &reference));
+            for g in super::subgroups::unpack(p.groups) {
+                if let Some(sub) = sums.subgroups.get_mut(g) {
+                    let reference = (p.reference.0, &reference);
+                    sub.arms[arm].add_correction(p.list, delta, &patient, reference);
+                }
+            }
         }
     }
 }

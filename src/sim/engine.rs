@@ -6,7 +6,7 @@
 //! of threads. Waves bound memory: only one wave of chunk sums exists at a time.
 
 use super::accumulator::{
-    BelowBackground, Line, LineSums, SampleSums, StateCounts, SurvivalCounts,
+    BelowBackground, Line, LineSums, SampleSums, StateCounts, SubgroupSums, SurvivalCounts,
 };
 use super::budget;
 use super::cohort_courses;
@@ -20,6 +20,7 @@ use super::patient::{
     second_line as second_line_of, treat, tumour, waited_course_into,
 };
 use super::prepared::Prepared;
+use super::subgroups::{NO_GROUPS, unpack};
 use crate::accounting::record::{Course, Outcomes, PatientRecord, blank};
 use crate::contracts::Kind;
 use crate::contracts::cohort::{CalendarSums, CohortTerms, Placement};
@@ -225,6 +226,8 @@ struct Layout {
     budget_years: usize,
     /// States of every pathway after progression (their occupancy is counted).
     pathway_states: usize,
+    /// Levels of all subgroups together, in the base case (else 0: no subgroup sums).
+    subgroups: usize,
     /// Line slots per strategy ([`Line::slot`]); 0 when lines are not counted.
     line_slots: usize,
 }
@@ -278,6 +281,7 @@ impl Layout {
             defer,
             budget_years: prep.budget.as_ref().map_or(0, |b| b.years),
             pathway_states: prep.pathways.iter().map(|p| p.states.len()).sum(),
+            subgroups: if lines { prep.subgroups.levels } else { 0 },
             line_slots: if lines {
                 Line::Pathway.slot(0, prep.regimens.len())
                     + prep.pathways.iter().map(|p| p.states.len()).sum::<usize>()
@@ -322,6 +326,7 @@ impl Layout {
                 sums.below_background = vec![BelowBackground::default(); self.list_arm.len()];
             }
         }
+        sums.subgroups = vec![SubgroupSums::new(arms); self.subgroups];
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
             sums.budget_calendar = vec![CalendarSums::new(self.budget_years); arms];
@@ -415,6 +420,16 @@ fn simulate_chunk(
                 counts.add(death, death);
             }
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
+            // The patient's subgroup levels (base case, with `[subgroups]`), counted once.
+            let groups = if layout.subgroups > 0 {
+                let groups = prep.subgroups.of(tumour.primary, line.person);
+                for g in unpack(groups) {
+                    sums.subgroups[g].patients += 1;
+                }
+                groups
+            } else {
+                NO_GROUPS
+            };
             // The patient's age-adjusted utility multiplier, if the scenario has norms.
             let weight = match (&prep.background, line.person) {
                 (Some(b), Some(who)) => b.utility_weight(who),
@@ -520,6 +535,12 @@ fn simulate_chunk(
             for (s, &touched_s) in touched.iter().enumerate() {
                 let list = layout.list_arm[s];
                 sums.arms[list].add(totals[list], &outcomes[list], (reference.0, &reference.1));
+                if groups != NO_GROUPS {
+                    for g in unpack(groups) {
+                        let sub = &mut sums.subgroups[g].arms[list];
+                        sub.add(totals[list], &outcomes[list], (reference.0, &reference.1));
+                    }
+                }
                 if !touched_s {
                     continue;
                 }
@@ -530,6 +551,7 @@ fn simulate_chunk(
                         pending.list = totals[list];
                         pending.qaly = outcomes[list].qaly;
                         pending.reference = (reference.0, reference.1.qaly);
+                        pending.groups = groups;
                     } else if delta != 0.0 {
                         // A difference of exactly zero (a list contract; one the patient did not
                         // trigger, without administration) adds exactly zero to every sum: the
@@ -541,6 +563,14 @@ fn simulate_chunk(
                             &outcomes[list],
                             (reference.0, &reference.1),
                         );
+                        for g in unpack(groups).take_while(|_| groups != NO_GROUPS) {
+                            sums.subgroups[g].arms[arm].add_correction(
+                                totals[list],
+                                delta,
+                                &outcomes[list],
+                                (reference.0, &reference.1),
+                            );
+                        }
                     }
                 }
             }

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod pathway;
 pub mod patient;
 pub mod prepared;
+pub mod subgroups;
 
 pub use engine::{SampleSpec, simulate_sample};
 pub use prepared::Prepared;

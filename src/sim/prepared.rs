@@ -73,6 +73,8 @@ pub struct Prepared {
     pub pathways: Vec<super::pathway::PreparedPathway>,
     pub strategies: Vec<PreparedStrategy>,
     pub pf_cost: f64,
+    /// `[subgroups]`: which levels a patient is in.
+    pub subgroups: super::subgroups::Subgroups,
     /// Multipliers of every state's costs by covariate level (`population.cost_ratio`): the
     /// level's bit and the ratio.
     pub state_cost_ratio: Vec<(u32, f64)>,
@@ -365,6 +367,7 @@ impl Prepared {
                 .map_err(|(transition, source)| PrepareError::Pathway { transition, source })?,
             strategies: model.strategies.iter().map(|s| prepare_pathway(s, values)).collect(),
             pf_cost: v(s.progression_free_cost),
+            subgroups: super::subgroups::Subgroups::new(&model.subgroups),
             state_cost_ratio: model.population.as_ref().map_or_else(Vec::new, |p| {
                 p.cost_ratio.iter().map(|&(bit, ratio)| (bit, v(ratio))).collect()
             }),

@@ -126,6 +126,7 @@ pub fn simulate_resuming(
         survival: survival_curves(&sums),
         general_population: crate::analysis::results::general_population_curve(&sums),
         lines: crate::analysis::lines::line_rows(model, &sums),
+        subgroups: crate::analysis::subgroups::subgroup_results(model, &prep.arms, &sums),
         warnings: transition_limit_warnings(model, &prep)
             .into_iter()
             .chain(crate::analysis::results::background_warnings(model, &sums))

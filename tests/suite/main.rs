@@ -45,4 +45,5 @@ mod scenario_layers;
 mod selection;
 mod sensitivity;
 mod shards;
+mod subgroups;
 mod waiting;

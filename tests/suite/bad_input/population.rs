@@ -258,3 +258,36 @@ fn effects_name_covariates_and_levels_that_exist() {
         .says(&["expected a covariate name that no biomarker has, found `EGFR`"]);
     r.expect_count(2);
 }
+
+/// `[subgroups]` names what exists, each once; `age` needs a population and its cuts, which
+/// increase: every error at its entry.
+#[test]
+fn subgroups_name_characteristics_that_exist() {
+    // Without a population: biomarkers only.
+    let text = format!("{BUNDLED}\n[subgroups]\nby = [\"EGRF\", \"sex\", \"EGFR\", \"EGFR\"]\n");
+    let r = rejected(&text);
+    r.diag(loc(&text, "by = [\"EGRF\"", "\"EGRF\""), "subgroups.by[0]")
+        .says(&["undefined subgroup `EGRF`"])
+        .helps(&["did you mean `EGFR`?", "sex, covariates and age need a [population]"]);
+    r.diag(loc(&text, "\"sex\", \"EGFR\"", "\"sex\""), "subgroups.by[1]")
+        .says(&["undefined subgroup `sex`"]);
+    r.diag(loc(&text, "\"EGFR\", \"EGFR\"]", "\"EGFR\"]"), "subgroups.by[3]")
+        .says(&["expected each subgroup once, found `EGFR` again"]);
+    r.expect_count(3);
+
+    let population = "age = \"60 years\"\nshare_female = 0.4\ncovariates = { ecog = { \"0\" = 0.4, \"1\" = 0.6 } }";
+    let text = format!(
+        "{}\n[subgroups]\nby = [\"ecog\", \"age\"]\nage_cuts = [\"65 years\", \"50 years\"]\n",
+        with_covariates(population, "")
+    );
+    let r = rejected(&text);
+    r.diag(loc(&text, "\"65 years\", \"50 years\"", "\"50 years\""), "subgroups.age_cuts[1]")
+        .says(&["expected ages that increase, found 50 years after 65 years"]);
+    r.expect_count(1);
+
+    let text = format!("{}\n[subgroups]\nby = [\"age\"]\n", with_covariates(population, ""));
+    let r = rejected(&text);
+    r.diag(loc(&text, "by = [\"age\"]", "\"age\""), "subgroups.by[0]")
+        .says(&["expected `age_cuts` with the `age` subgroup, found none"]);
+    r.expect_count(1);
+}

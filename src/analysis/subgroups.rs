@@ -1,0 +1,38 @@
+//! Results by subgroup (`[subgroups]`; docs, Model → Subgroups): the base case's summary of
+//! every arm among the patients of each level, against the comparator at list among the same
+//! patients.
+
+use super::cea::{ArmSummary, summarise_arms};
+use crate::model::{Arm, Model};
+use crate::sim::accumulator::SampleSums;
+
+/// One level of one subgroup.
+#[derive(Clone, Debug)]
+pub struct SubgroupResult {
+    pub subgroup: String,
+    pub level: String,
+    pub patients: u64,
+    /// Every arm's summary among these patients (`None`: the level has no patient).
+    pub arms: Option<Vec<ArmSummary>>,
+}
+
+/// Every level of every subgroup, in the scenario's order (empty without subgroup sums).
+pub fn subgroup_results(model: &Model, arms: &[Arm], sums: &SampleSums) -> Vec<SubgroupResult> {
+    let mut sums_of = sums.subgroups.iter();
+    let mut out = Vec::new();
+    for s in &model.subgroups {
+        for level in &s.levels {
+            let Some(g) = sums_of.next() else { return out };
+            let m = &model.meta;
+            out.push(SubgroupResult {
+                subgroup: s.name.clone(),
+                level: level.clone(),
+                patients: g.patients,
+                arms: (g.patients > 0).then(|| {
+                    summarise_arms((&g.arms, g.patients), arms, m.comparator, &m.thresholds)
+                }),
+            });
+        }
+    }
+    out
+}
