@@ -14,8 +14,9 @@ pub mod population;
 pub use categories::CategoryIndex;
 pub use pathway::{Clock, Exit, Pathway, PathwayState, StateTest, Target};
 pub use population::{
-    Age, Covariate, CovariateSource, FEMALE_BIT, FIRST_COVARIATE_BIT, MALE_BIT, MAX_LEVELS,
-    Mortality, NormsTable, Population, Profiles, UtilityNorms, UtilityWeight,
+    Adjustment, Age, Covariate, CovariateSource, FEMALE_BIT, FIRST_COVARIATE_BIT, MALE_BIT,
+    MAX_LEVELS, Mortality, NormsTable, Population, Profiles, UtilityAdjustment, UtilityNorms,
+    UtilityWeight,
 };
 
 use crate::contracts::Kind;

@@ -37,6 +37,9 @@ pub struct Population {
     pub mortality: Mortality,
     /// Age- and sex-adjusted utilities (`None`: state utilities as given, at every age).
     pub utility_norms: Option<UtilityNorms>,
+    /// How the norms adjust a state utility: multiplied by their ratio, or decremented by
+    /// their fall (`utility_adjustment`).
+    pub utility_adjustment: Adjustment,
     /// The SHA-256 of a norms CSV's text (part of the scenario's identity, as the table's).
     pub norms_sha256: Option<String>,
     pub age_process: Process,
@@ -157,6 +160,56 @@ pub struct NormsTable {
     pub first_age: u32,
     pub male: Vec<f64>,
     pub female: Vec<f64>,
+}
+
+/// How population norms adjust a state utility u as the patient ages from a₀.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adjustment {
+    /// u(t) = u·N(a₀ + t)/N(a₀) (NICE DSU TSD 12's multiplicative approach).
+    Multiplicative,
+    /// u(t) = u − (N(a₀) − N(a₀ + t)): the norm's fall since diagnosis subtracted.
+    Decrement,
+}
+
+impl Adjustment {
+    pub fn name(self) -> &'static str {
+        match self {
+            Adjustment::Multiplicative => "multiplicative",
+            Adjustment::Decrement => "decrement",
+        }
+    }
+}
+
+/// A person's utility adjustment: the multiplier m(t) = N(a₀ + t)/N(a₀), and N(a₀) when the
+/// norm's fall is subtracted instead of multiplied (u − N(a₀)·(1 − m(t))).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UtilityAdjustment<'a> {
+    pub weight: UtilityWeight<'a>,
+    pub decrement: Option<f64>,
+}
+
+impl UtilityAdjustment<'_> {
+    /// The QALYs of utility u held over [a, b), whose discounted time is `ly`: u·W
+    /// (multiplicative) or u·ly − N(a₀)·(ly − W) (decrement), W = ∫ m(t)·d(t) dt in closed
+    /// form.
+    #[inline]
+    pub fn qalys(&self, u: f64, ly: f64, d: &Discount, (a, b): (f64, f64)) -> f64 {
+        let w = self.weight.integral(d, a, b);
+        match self.decrement {
+            None => u * w,
+            Some(n0) => u * ly - n0 * (ly - w),
+        }
+    }
+
+    /// The QALYs of a utility difference Δu over [a, b): Δu·W, or Δu·ly under a decrement
+    /// (the two utilities lose the same amount).
+    #[inline]
+    pub fn difference(&self, du: f64, ly: f64, d: &Discount, (a, b): (f64, f64)) -> f64 {
+        match self.decrement {
+            None => du * self.weight.integral(d, a, b),
+            Some(_) => du * ly,
+        }
+    }
 }
 
 /// A person's utility multiplier m(t) = N(a₀ + t)/N(a₀) (see [`UtilityNorms`]).

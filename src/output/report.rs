@@ -210,8 +210,12 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
                 crate::model::Mortality::Floor => "flooring",
             },
             p.utility_norms.as_ref().map_or(String::new(), |n| format!(
-                " Utilities are adjusted for age and sex by the population norms <code>{}</code>.",
-                n.name()
+                " Utilities are adjusted for age and sex by the population norms <code>{}</code> ({}).",
+                n.name(),
+                match p.utility_adjustment {
+                    crate::model::Adjustment::Multiplicative => "multiplied by the norm's ratio to its value at diagnosis",
+                    crate::model::Adjustment::Decrement => "less the norm's fall since diagnosis",
+                }
             ))
         );
     }

@@ -116,9 +116,11 @@ fn population(o: &mut String, m: &Model) {
         p.table_name,
         p.life_table.max_age,
         p.mortality.name(),
-        p.utility_norms
-            .as_ref()
-            .map_or(String::new(), |n| format!("; utilities adjusted by {}", n.name()))
+        p.utility_norms.as_ref().map_or(String::new(), |n| format!(
+            "; utilities adjusted by {} ({})",
+            n.name(),
+            p.utility_adjustment.name()
+        ))
     );
     if let Some(f) = &p.profiles {
         let _ = writeln!(

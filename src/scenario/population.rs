@@ -21,6 +21,7 @@ const KEYS: &[&str] = &[
     "max_age",
     "background_mortality",
     "utility_norms",
+    "utility_adjustment",
     "profiles",
     "covariates",
     "cost_ratio",
@@ -165,6 +166,36 @@ pub(super) fn read_population(
             None => Some(Age::Profiles),
         });
     let covariates = read_covariates(r, t, profiles.as_ref().and_then(|p| p.as_ref()), biomarkers);
+    let utility_adjustment = match (t.get("utility_adjustment"), t.get("utility_norms")) {
+        (None, _) => Some(crate::model::Adjustment::Multiplicative),
+        (Some(x), norms) => {
+            let path = join(P, "utility_adjustment");
+            match r.string(x, &path) {
+                Some("multiplicative") if norms.is_some() => {
+                    Some(crate::model::Adjustment::Multiplicative)
+                }
+                Some("decrement") if norms.is_some() => Some(crate::model::Adjustment::Decrement),
+                Some("multiplicative" | "decrement") => {
+                    r.error(
+                        x.span(),
+                        &path,
+                        "expected `utility_norms` with `utility_adjustment`, found none",
+                    );
+                    None
+                }
+                Some(other) => {
+                    r.error_help(
+                        x.span(),
+                        &path,
+                        format!("expected \"multiplicative\" or \"decrement\", found \"{other}\""),
+                        Some("\"multiplicative\": u·N(a₀ + t)/N(a₀); \"decrement\": u − (N(a₀) − N(a₀ + t))".into()),
+                    );
+                    None
+                }
+                None => None,
+            }
+        }
+    };
     let utility_norms = match t.get("utility_norms") {
         Some(x) => read_norms(r, x, folder).map(Some),
         None => Some(None),
@@ -224,6 +255,7 @@ pub(super) fn read_population(
         table_sha256,
         mortality: mortality?,
         utility_norms: utility_norms.clone()?.map(|n| n.0),
+        utility_adjustment: utility_adjustment?,
         norms_sha256: utility_norms?.and_then(|n| n.1),
         age_process: Process::new(ProcessKind::Age, 0),
         sex_process: Process::new(ProcessKind::Sex, 0),

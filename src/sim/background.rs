@@ -39,6 +39,8 @@ pub struct Background {
     pub floor: bool,
     /// Age- and sex-adjusted utilities, if the scenario asks for them.
     norms: Option<crate::model::UtilityNorms>,
+    /// The norms' fall is subtracted from utilities (else they are multiplied).
+    decrement: bool,
     age_process: Process,
     sex_process: Process,
     profile_process: Process,
@@ -147,6 +149,7 @@ impl Background {
             table: Arc::clone(table),
             floor: p.mortality == Mortality::Floor,
             norms: p.utility_norms.clone(),
+            decrement: p.utility_adjustment == crate::model::Adjustment::Decrement,
             age_process: p.age_process,
             sex_process: p.sex_process,
             profile_process: p.profile_process,
@@ -209,11 +212,17 @@ impl Background {
         Person { age, sex: if female { Sex::Female } else { Sex::Male }, levels }
     }
 
-    /// The multiplier of the patient's utilities, m(t) = N(a₀ + t)/N(a₀); `None` without
-    /// utility norms.
+    /// The adjustment of the patient's utilities by the norms, m(t) = N(a₀ + t)/N(a₀) with
+    /// N(a₀) under a decrement; `None` without utility norms.
     #[inline]
-    pub fn utility_weight(&self, who: Person) -> Option<crate::model::UtilityWeight<'_>> {
-        self.norms.as_ref().map(|n| n.weight(who.age, who.sex == Sex::Male))
+    pub fn utility_weight(&self, who: Person) -> Option<crate::model::UtilityAdjustment<'_>> {
+        self.norms.as_ref().map(|n| {
+            let male = who.sex == Sex::Male;
+            crate::model::UtilityAdjustment {
+                weight: n.weight(who.age, male),
+                decrement: self.decrement.then(|| n.norm(who.age, male)),
+            }
+        })
     }
 
     /// Years from diagnosis to the patient's death from general-population mortality, if

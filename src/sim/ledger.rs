@@ -49,7 +49,7 @@ pub fn value_course(
     prep: &Prepared,
     regimen: usize,
     course: &Course,
-    (coverage_end, weight): (f64, Option<crate::model::UtilityWeight<'_>>),
+    (coverage_end, weight): (f64, Option<crate::model::UtilityAdjustment<'_>>),
 ) -> CourseValue {
     let h = coverage_end;
     let (dc, dq) = (&prep.costs, &prep.outcomes);
@@ -65,15 +65,20 @@ pub fn value_course(
     let (c_pf, c_death) = factors(dc);
     let (q_pf, q_death) = if dq == dc { (c_pf, c_death) } else { factors(dq) };
     let pf_ly = dq.between(1.0, q_pf, 0.0, pf_end);
-    // Discounted time weighted by the utility multiplier (the discounted time without one).
-    let weighted = |ly: f64, a: f64, b: f64| match weight {
-        None => ly,
-        Some(w) => w.integral(dq, a, b),
+    // QALYs of a utility over [a, b) of discounted time ly, adjusted by the norms if any;
+    // and of a utility difference.
+    let qalys = |u: f64, ly: f64, a: f64, b: f64| match weight {
+        None => u * ly,
+        Some(w) => w.qalys(u, ly, dq, (a, b)),
+    };
+    let difference = |du: f64, ly: f64, a: f64, b: f64| match weight {
+        None => du * ly,
+        Some(w) => w.difference(du, ly, dq, (a, b)),
     };
     let mut v = CourseValue {
         progression_free: prep.pf_cost * dc.between(1.0, c_pf, 0.0, pf_end),
         outcomes: Outcomes {
-            qaly: prep.regimens[regimen].pf_utility_first * weighted(pf_ly, 0.0, pf_end),
+            qaly: qalys(prep.regimens[regimen].pf_utility_first, pf_ly, 0.0, pf_end),
             ly: pf_ly,
             ly_undiscounted: death,
         },
@@ -105,7 +110,7 @@ pub fn value_course(
             Some(_) => 0.0,
         };
         v.outcomes.ly += pd_ly;
-        v.outcomes.qaly += prep.pd_utility * weighted(pd_ly, pf_end, death);
+        v.outcomes.qaly += qalys(prep.pd_utility, pd_ly, pf_end, death);
         // Progression-free time on a second line, [start, min(its progression, D)), at the
         // second-line regimen's utility instead of the progressed state's.
         if let Some(second) = course.second {
@@ -114,7 +119,8 @@ pub fn value_course(
             if u2 != prep.pd_utility && second.start < end {
                 let on_second =
                     dq.between(dq.factor(second.start), dq.factor(end), second.start, end);
-                v.outcomes.qaly += (u2 - prep.pd_utility) * weighted(on_second, second.start, end);
+                let du = u2 - prep.pd_utility;
+                v.outcomes.qaly += difference(du, on_second, second.start, end);
             }
         }
     }

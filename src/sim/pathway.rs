@@ -404,7 +404,7 @@ pub fn value(
     p: &PreparedPathway,
     who: Walker,
     from: f64,
-    (end, weight): (f64, Option<crate::model::UtilityWeight<'_>>),
+    (end, weight): (f64, Option<crate::model::UtilityAdjustment<'_>>),
 ) -> WalkValue {
     let (dc, dq) = (&prep.costs, &prep.outcomes);
     let mut v = WalkValue::default();
@@ -427,11 +427,10 @@ pub fn value(
         let (c_out, q_out) = factors(out);
         let ly = dq.between(q_in, q_out, stay.entry, out);
         v.ly += ly;
-        v.qaly += s.utility
-            * match weight {
-                None => ly,
-                Some(w) => w.integral(dq, stay.entry, out),
-            };
+        v.qaly += match weight {
+            None => s.utility * ly,
+            Some(w) => w.qalys(s.utility, ly, dq, (stay.entry, out)),
+        };
         v.states += s.cost * dc.between(c_in, c_out, stay.entry, out) + s.on_entry * c_in;
         if let Some((cost, length)) = s.after_entry {
             let until = (stay.entry + length).min(out);

@@ -667,6 +667,12 @@ fn ara_brazier(age: f64, male: bool) -> f64 {
 /// QALYs of background.toml's course (added mode) for one sex, every utility times m(t):
 /// the occupancy closed forms times m and the discount, by Simpson within each year of age.
 fn age_adjusted_qaly(female: bool, m: &dyn Fn(f64) -> f64) -> f64 {
+    adjusted_qaly(female, (U_PF, U_PD), &|u, t| u * m(t))
+}
+
+/// The same with the progression-free and progressed utilities `u` and every utility u at
+/// time t replaced by `adjust(u, t)`.
+fn adjusted_qaly(female: bool, u: (f64, f64), adjust: &dyn Fn(f64, f64) -> f64) -> f64 {
     let dq = (1.0f64 + RO).ln();
     let (a, d, s) = (PROGRESSION, DEATH_PF, DEATH_PD);
     let (mut pf, mut pd, mut total) = (1.0, 0.0, 0.0);
@@ -678,7 +684,7 @@ fn age_adjusted_qaly(female: bool, m: &dyn Fn(f64) -> f64) -> f64 {
                 + a * pf / (c2 - c1) * ((-c1 * tau).exp() - (-c2 * tau).exp());
             // m within the piece's year of age (its last point read from the left).
             let inside = t0 + tau.min(len * (1.0 - 1e-12));
-            (U_PF * pf_t + U_PD * pd_t) * m(inside) * (-dq * (t0 + tau)).exp()
+            (adjust(u.0, inside) * pf_t + adjust(u.1, inside) * pd_t) * (-dq * (t0 + tau)).exp()
         };
         total += simpson(&at, 0.0, len, 64);
         let next_pd =
@@ -716,4 +722,59 @@ fn age_adjusted_utilities_follow_the_population_norms() {
         pathway.summary[0].qaly.mcse,
         "pathway, age-adjusted QALY",
     );
+}
+
+/// The decrement form: every utility u becomes u − (N(a₀) − N(a₀ + t)) (Ara & Brazier 2010):
+/// QALYs against the occupancy closed forms with the decremented utilities, through the
+/// built-in course and a pathway; life-years unchanged; a key without norms is refused. Low
+/// utilities (0.2, 0.1) set the two forms far apart: the decrement takes N(a₀)·(1 − m(t)) from
+/// each, the multiplier only u·(1 − m(t)).
+#[test]
+fn utility_decrements_follow_the_population_norms() {
+    let qaly = |decrement: bool, u: (f64, f64)| {
+        by_sex(0.5, |female| {
+            let n = |x: f64| ara_brazier(x, !female);
+            if decrement {
+                adjusted_qaly(female, u, &|u, t| u - (n(60.0) - n(60.0 + t)))
+            } else {
+                adjusted_qaly(female, u, &|u, t| u * n(60.0 + t) / n(60.0))
+            }
+        })
+    };
+    let sets = |adjustment: &str| {
+        vec![
+            set("population.utility_norms = \"ara_brazier_2010\""),
+            set(&format!("population.utility_adjustment = \"{adjustment}\"")),
+            set("states.progression_free.utility = 0.2"),
+            set("states.progressed.utility = 0.1"),
+        ]
+    };
+    // The built-in course: both forms against their closed forms, far apart.
+    let low = (0.2, 0.1);
+    let (want, multiplied) = (qaly(true, low), qaly(false, low));
+    let sim = run(&load("population/background.toml", &sets("decrement")), &RunOptions::default());
+    let q = &sim.summary[0].qaly;
+    close(q.mean, want, q.mcse, "QALY with decrements");
+    let se = q.mcse.unwrap();
+    assert!((multiplied - want).abs() > 8.0 * se, "{multiplied} vs {want} (se {se})");
+    let plain = run(&load("population/background.toml", &[]), &RunOptions::default());
+    assert_eq!(sim.summary[0].ly.mean, plain.summary[0].ly.mean);
+    let sim =
+        run(&load("population/background.toml", &sets("multiplicative")), &RunOptions::default());
+    let q = &sim.summary[0].qaly;
+    close(q.mean, multiplied, q.mcse, "QALY with low utilities multiplied");
+    // Through the pathway (its state keeps its own utility, 0.6).
+    let sim = run(
+        &load("population/background_pathway.toml", &sets("decrement")),
+        &RunOptions::default(),
+    );
+    let q = &sim.summary[0].qaly;
+    close(q.mean, qaly(true, (0.2, U_PD)), q.mcse, "pathway, QALY with decrements");
+    let err = crate::support::try_load(
+        "population/background.toml",
+        &[set("population.utility_adjustment = \"decrement\"")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("expected `utility_norms` with `utility_adjustment`"), "{err}");
 }
