@@ -3,7 +3,7 @@
 
 use super::cea::ArmSummary;
 use crate::model::Arm;
-use crate::sim::accumulator::SampleSums;
+use crate::sim::accumulator::{ContractSums, SampleSums};
 
 /// One row of contracts.csv (means per patient of the strategy unless said otherwise).
 #[derive(Clone, Debug, PartialEq)]
@@ -80,18 +80,32 @@ pub fn contract_rows(
     linear: &[bool],
     thresholds: &[f64],
 ) -> Vec<ContractRow> {
-    let n = sums.patients as f64;
+    let of = (sums.patients, &sums.contracts[..], &sums.comparator_units[..]);
+    contract_rows_of(of, arms, summary, (prices, linear), thresholds)
+}
+
+/// [`contract_rows`] for the sums of any set of patients (`patients` of them, their contract
+/// sums per arm and the comparator's units per contract): the whole sample's, or a
+/// subgroup's.
+pub fn contract_rows_of(
+    (patients, contracts, comparator_units): (u64, &[ContractSums], &[f64]),
+    arms: &[Arm],
+    summary: &[ArmSummary],
+    (prices, linear): (&[f64], &[bool]),
+    thresholds: &[f64],
+) -> Vec<ContractRow> {
+    let n = patients as f64;
     let mut rows = Vec::new();
     for (i, arm) in arms.iter().enumerate() {
         let Some(c) = arm.contract else { continue };
-        let k = &sums.contracts[i];
+        let k = &contracts[i];
         let treated = k.treated as f64;
         let contract_spend = (k.paid - k.refunded) / n;
         let list_spend = k.list_spend / n;
         let row_summary = &summary[i];
         // Cost of the arm minus the comparator's is linear in the price A for linear terms:
         // Δc(A) = Δc(A₀) + (A − A₀)(U_arm − U_comparator), U = ∂cost/∂A per patient.
-        let slope = k.units / n - sums.comparator_units[c] / n;
+        let slope = k.units / n - comparator_units[c] / n;
         let threshold_price = thresholds
             .iter()
             .map(|&l| {

@@ -85,6 +85,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "states.csv",
     "lines.csv",
     "subgroups.csv",
+    "subgroup_contracts.csv",
     "contracts.csv",
     "cohort.csv",
     "frontier.csv",

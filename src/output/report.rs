@@ -261,6 +261,24 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "<h2>Subgroups (base case)</h2>\n<p>Each level's patients among the same simulated patients (their true status and characteristics at diagnosis), every arm against the comparator at list among them; the levels of a subgroup, weighted by their patients, add up to the summary above.</p>\n",
         );
         html.push_str(&table(&dir.join("subgroups.csv"), &cols, all));
+        if dir.join("subgroup_contracts.csv").exists() {
+            let mut columns: Vec<String> = [
+                "subgroup",
+                "level",
+                "strategy",
+                "contract",
+                "treated_share",
+                "contract_spend",
+                "refunds",
+                "manufacturer_net_revenue",
+            ]
+            .map(String::from)
+            .to_vec();
+            columns.extend(lambda.iter().map(|l| format!("threshold_price_{l}")));
+            let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+            html.push_str("<h3>Contracts by subgroup (base case)</h3>\n");
+            html.push_str(&table(&dir.join("subgroup_contracts.csv"), &cols, all));
+        }
     }
     if dir.join("contracts.csv").exists() {
         let mut cols = vec![

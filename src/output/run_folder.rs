@@ -57,6 +57,11 @@ pub fn write(
         table("subgroups.csv", &|f| {
             tables::write_subgroups(f, model, (r.patients, &r.arms), &r.subgroups)
         })?;
+        if !model.contracts.is_empty() {
+            table("subgroup_contracts.csv", &|f| {
+                tables::write_subgroup_contracts(f, model, &r.subgroups)
+            })?;
+        }
     }
     if !r.partners.is_empty() {
         table("partners.csv", &|f| tables::write_partners(f, model, &r.partners))?;

@@ -285,6 +285,16 @@ pub fn write_contracts<W: Write>(
     rows: &[crate::analysis::contracts::ContractRow],
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record(contracts_header(model))?;
+    for r in rows {
+        w.write_record(contract_record(model, summary, r))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The header of contracts.csv.
+fn contracts_header(model: &Model) -> Vec<String> {
     let thresholds = &model.meta.thresholds;
     let mut header: Vec<String> = [
         "strategy",
@@ -312,36 +322,62 @@ pub fn write_contracts<W: Write>(
     header.extend(thresholds.iter().map(|l| format!("inc_nmb_{}", number(*l))));
     header.extend(thresholds.iter().map(|l| format!("threshold_price_{}", number(*l))));
     header.extend(thresholds.iter().map(|l| format!("threshold_status_{}", number(*l))));
-    w.write_record(&header)?;
+    header
+}
+
+/// One contract arm's row of contracts.csv.
+fn contract_record(
+    model: &Model,
+    summary: &[ArmSummary],
+    r: &crate::analysis::contracts::ContractRow,
+) -> Vec<String> {
     let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
-    for r in rows {
-        let s = &summary[r.arm];
-        let c = &model.contracts[r.contract];
-        let mut rec = vec![
-            model.strategies[s.strategy].name.clone(),
-            c.name.clone(),
-            model.drugs[c.drug].clone(),
-            c.kind.name().to_string(),
-            number(r.treated_share),
-            number(r.list_spend),
-            number(r.paid),
-            number(r.refunds),
-            number(r.contract_spend),
-            number(r.admin),
-            opt(r.effective_discount),
-            opt(r.triggered_share),
-            opt(r.spend_per_treated),
-            opt(r.spend_per_treated_sd),
-            opt(r.spend_per_treated_p95),
-            number(r.manufacturer_net_revenue),
-            number(s.inc_cost.mean),
-            opt(s.icer),
-            s.icer_status.as_str().to_string(),
-        ];
-        rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
-        rec.extend(r.threshold_price.iter().map(|p| opt(p.price())));
-        rec.extend(r.threshold_price.iter().map(|p| p.status().to_string()));
-        w.write_record(&rec)?;
+    let s = &summary[r.arm];
+    let c = &model.contracts[r.contract];
+    let mut rec = vec![
+        model.strategies[s.strategy].name.clone(),
+        c.name.clone(),
+        model.drugs[c.drug].clone(),
+        c.kind.name().to_string(),
+        number(r.treated_share),
+        number(r.list_spend),
+        number(r.paid),
+        number(r.refunds),
+        number(r.contract_spend),
+        number(r.admin),
+        opt(r.effective_discount),
+        opt(r.triggered_share),
+        opt(r.spend_per_treated),
+        opt(r.spend_per_treated_sd),
+        opt(r.spend_per_treated_p95),
+        number(r.manufacturer_net_revenue),
+        number(s.inc_cost.mean),
+        opt(s.icer),
+        s.icer_status.as_str().to_string(),
+    ];
+    rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
+    rec.extend(r.threshold_price.iter().map(|p| opt(p.price())));
+    rec.extend(r.threshold_price.iter().map(|p| p.status().to_string()));
+    rec
+}
+
+/// subgroup_contracts.csv: contracts.csv's rows among the patients of every level of every
+/// subgroup that has any.
+pub fn write_subgroup_contracts<W: Write>(
+    out: W,
+    model: &Model,
+    rows: &[crate::analysis::subgroups::SubgroupResult],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    let mut header: Vec<String> = vec!["subgroup".into(), "level".into()];
+    header.extend(contracts_header(model));
+    w.write_record(&header)?;
+    for g in rows {
+        let Some(summary) = &g.arms else { continue };
+        for r in &g.contracts {
+            let lead = [g.subgroup.clone(), g.level.clone()];
+            w.write_record(lead.into_iter().chain(contract_record(model, summary, r)))?;
+        }
     }
     w.flush()?;
     Ok(())

@@ -655,22 +655,36 @@ impl SampleSums {
 }
 
 /// The sums of the patients in one level of a subgroup: their count and, per arm, their
-/// sums (without costs by category).
+/// sums (without costs by category) and contract sums (without calendar years); per contract,
+/// the comparator's Σ ∂cost/∂price among them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubgroupSums {
     pub patients: u64,
     pub arms: Vec<ArmSums>,
+    pub contracts: Vec<ContractSums>,
+    pub comparator_units: Vec<f64>,
 }
 
 impl SubgroupSums {
-    pub fn new(arms: usize) -> Self {
-        SubgroupSums { patients: 0, arms: vec![ArmSums::new(0); arms] }
+    pub fn new(arms: usize, contracts: usize) -> Self {
+        SubgroupSums {
+            patients: 0,
+            arms: vec![ArmSums::new(0); arms],
+            contracts: vec![ContractSums::default(); arms],
+            comparator_units: vec![0.0; contracts],
+        }
     }
 
     pub fn merge(&mut self, other: &SubgroupSums) {
         self.patients += other.patients;
         for (a, b) in self.arms.iter_mut().zip(&other.arms) {
             a.merge(b);
+        }
+        for (a, b) in self.contracts.iter_mut().zip(&other.contracts) {
+            a.merge(b);
+        }
+        for (a, b) in self.comparator_units.iter_mut().zip(&other.comparator_units) {
+            *a += b;
         }
     }
 }

@@ -9,8 +9,9 @@
 //! the same order and with the same arithmetic as a second pass would use, so the results are
 //! bit-identical to the two-pass settlement.
 
-use super::accumulator::SampleSums;
+use super::accumulator::{ContractSums, SampleSums};
 use super::prepared::Prepared;
+use super::subgroups::{NO_GROUPS, unpack};
 use crate::accounting::record::Outcomes;
 use crate::contracts::Kind;
 use crate::contracts::cohort::{self, CohortTerms, Refund, YearShare};
@@ -76,7 +77,7 @@ impl Deferred {
             list,
             qaly,
             reference,
-            groups: super::subgroups::NO_GROUPS,
+            groups: NO_GROUPS,
         });
         self.pending.len() - 1
     }
@@ -90,11 +91,12 @@ impl Deferred {
 }
 
 /// Post a contract's cash for one treated patient to its arm: categories as differences from
-/// the list arm, the contract's own sums. Returns the patient's cost difference.
+/// the list arm, the contract's own sums (and those of the patient's subgroup levels,
+/// `groups`). Returns the patient's cost difference.
 #[inline(always)]
 pub fn post_cash(
     prep: &Prepared,
-    (arm, ci): (usize, usize),
+    (arm, ci, groups): (usize, usize, u64),
     cash: &Cash,
     list_pv: f64,
     sums: &mut SampleSums,
@@ -104,8 +106,19 @@ pub fn post_cash(
     row[cat.drug(prep.contracts[ci].drug)] += cash.paid - list_pv;
     row[cat.rebate(ci)] -= cash.refunded;
     row[cat.contract_admin()] += cash.admin;
+    add_cash(&mut sums.contracts[arm], cash, list_pv);
+    if groups != NO_GROUPS {
+        for g in unpack(groups) {
+            add_cash(&mut sums.subgroups[g].contracts[arm], cash, list_pv);
+        }
+    }
+    cash.paid - list_pv - cash.refunded + cash.admin
+}
+
+/// A treated patient's cash in a contract's sums.
+#[inline(always)]
+fn add_cash(k: &mut ContractSums, cash: &Cash, list_pv: f64) {
     let net = cash.paid - cash.refunded;
-    let k = &mut sums.contracts[arm];
     k.treated += 1;
     k.triggered += u64::from(cash.triggered);
     k.list_spend += list_pv;
@@ -117,13 +130,23 @@ pub fn post_cash(
     k.spend.add(net);
     k.manufacturer += cash.manufacturer_net;
     k.units += cash.units;
-    cash.paid - list_pv - cash.refunded + cash.admin
 }
 
-/// Post a fixed yearly administration to a patient not treated with the drug. Returns it.
-pub fn post_fixed(prep: &Prepared, arm: usize, fixed: f64, sums: &mut SampleSums) -> f64 {
+/// Post a fixed yearly administration to a patient not treated with the drug (and to the
+/// patient's subgroup levels). Returns it.
+pub fn post_fixed(
+    prep: &Prepared,
+    (arm, groups): (usize, u64),
+    fixed: f64,
+    sums: &mut SampleSums,
+) -> f64 {
     sums.arms[arm].categories[prep.categories().contract_admin()] += fixed;
     sums.contracts[arm].admin += fixed;
+    if groups != NO_GROUPS {
+        for g in unpack(groups) {
+            sums.subgroups[g].contracts[arm].admin += fixed;
+        }
+    }
     fixed
 }
 
@@ -133,7 +156,7 @@ pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &
     for p in &chunk.pending {
         let (arm, ci) = (p.arm as usize, p.contract as usize);
         let delta = match p.open {
-            Open::Fixed(fixed) => post_fixed(prep, arm, fixed, sums),
+            Open::Fixed(fixed) => post_fixed(prep, (arm, p.groups), fixed, sums),
             Open::Treated { row, paid, list_pv, admin, tracked_until, price, shares } => {
                 let mut refund = Refund::default();
                 for s in &chunk.shares[shares.0 as usize..shares.1 as usize] {
@@ -141,7 +164,7 @@ pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &
                 }
                 let s: Settlement = refund.settlement(paid, tracked_until);
                 let cash = contracts::in_money(&prep.contracts[ci], price, admin, &s);
-                post_cash(prep, (arm, ci), &cash, list_pv, sums)
+                post_cash(prep, (arm, ci, p.groups), &cash, list_pv, sums)
             }
         };
         let qaly = |q: f64| Outcomes { qaly: q, ..Outcomes::default() };
@@ -149,7 +172,7 @@ pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &
         // As in the engine: a difference of exactly zero changes no sum.
         if delta != 0.0 {
             sums.arms[arm].add_correction(p.list, delta, &patient, (p.reference.0, &reference));
-            for g in super::subgroups::unpack(p.groups) {
+            for g in unpack(p.groups) {
                 if let Some(sub) = sums.subgroups.get_mut(g) {
                     let reference = (p.reference.0, &reference);
                     sub.arms[arm].add_correction(p.list, delta, &patient, reference);

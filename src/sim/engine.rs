@@ -326,7 +326,7 @@ impl Layout {
                 sums.below_background = vec![BelowBackground::default(); self.list_arm.len()];
             }
         }
-        sums.subgroups = vec![SubgroupSums::new(arms); self.subgroups];
+        sums.subgroups = vec![SubgroupSums::new(arms, self.contracts); self.subgroups];
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
             sums.budget_calendar = vec![CalendarSums::new(self.budget_years); arms];
@@ -495,7 +495,11 @@ fn simulate_chunk(
                         for &ci in &layout.contracted[r.regimen] {
                             let drug = prep.contracts[ci].drug;
                             if let Some(x) = exposure_from(prep, r, drug, true, &mut starts) {
-                                sums.comparator_units[ci] += x.list().0;
+                                let units = x.list().0;
+                                sums.comparator_units[ci] += units;
+                                for g in unpack(groups).take_while(|_| groups != NO_GROUPS) {
+                                    sums.subgroups[g].comparator_units[ci] += units;
+                                }
                             }
                         }
                     }
@@ -504,7 +508,11 @@ fn simulate_chunk(
                         let walked =
                             Walked { regimen: valued_as, course: valued, coverage_end: *covered };
                         let scratch = (&mut stays, &mut starts);
-                        sums.comparator_units[ci] += pathway_units(prep, ci, walked, scratch);
+                        let units = pathway_units(prep, ci, walked, scratch);
+                        sums.comparator_units[ci] += units;
+                        for g in unpack(groups).take_while(|_| groups != NO_GROUPS) {
+                            sums.subgroups[g].comparator_units[ci] += units;
+                        }
                     }
                 }
                 let lines = (rec, second);
@@ -517,6 +525,7 @@ fn simulate_chunk(
                     walk: &mut walk,
                     merged: &mut merged,
                     stays: &mut stays,
+                    groups,
                 };
                 let walked = Walked { regimen: valued_as, course: valued, coverage_end: *covered };
                 *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, walked, out);
@@ -988,7 +997,7 @@ fn watch_background(
 fn untreated(
     prep: &Prepared,
     layout: &Layout,
-    (arm, ci): (usize, usize),
+    (arm, ci, groups): (usize, usize, u64),
     (open, deferred): (&mut [Option<usize>], &mut Deferred),
     sums: &mut SampleSums,
 ) -> Option<f64> {
@@ -998,7 +1007,7 @@ fn untreated(
             open[arm] = Some(deferred.open(arm, ci, Open::Fixed(fixed)));
             fixed
         } else {
-            post_fixed(prep, arm, fixed, sums)
+            post_fixed(prep, (arm, groups), fixed, sums)
         }
     })
 }
@@ -1075,6 +1084,8 @@ struct Settled<'a> {
     merged: &'a mut Vec<(u32, u64)>,
     /// The stays of the patient's walk after progression (courses in pathway states).
     stays: &'a mut Vec<Stay>,
+    /// The patient's subgroup levels, packed (see [`super::subgroups::Subgroups::of`]).
+    groups: u64,
 }
 
 /// A treated patient's exposure to a drug with its list payments' present value per unit of
@@ -1095,7 +1106,7 @@ fn settle_contract_arms(
     course: Walked<'_>,
     out: Settled<'_>,
 ) -> bool {
-    let Settled { sums, deltas, open, deferred, starts, walk, merged, stays } = out;
+    let Settled { sums, deltas, open, deferred, starts, walk, merged, stays, groups } = out;
     let reached = |r: &PatientRecord| {
         r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
     };
@@ -1133,7 +1144,7 @@ fn settle_contract_arms(
             );
             deltas[arm] = match settled {
                 cohort_courses::Settled::Now(cash, list_pv) => {
-                    Some(post_cash(prep, (arm, ci), &cash, list_pv, sums))
+                    Some(post_cash(prep, (arm, ci, groups), &cash, list_pv, sums))
                 }
                 cohort_courses::Settled::Open(place) => {
                     open[arm] = Some(place);
@@ -1141,7 +1152,7 @@ fn settle_contract_arms(
                     Some(0.0)
                 }
                 cohort_courses::Settled::Untreated => {
-                    untreated(prep, layout, (arm, ci), (open, deferred), sums)
+                    untreated(prep, layout, (arm, ci, groups), (open, deferred), sums)
                 }
             };
             continue;
@@ -1217,7 +1228,7 @@ fn settle_contract_arms(
             }
             let cash = contracts::cash(contract, x, assessment, &prep.cohort_fractions[arm]);
             if !contract.in_pathways {
-                deltas[arm] = Some(post_cash(prep, (arm, ci), &cash, list_pv, sums));
+                deltas[arm] = Some(post_cash(prep, (arm, ci, groups), &cash, list_pv, sums));
                 continue;
             }
             total = Some((cash, list_pv));
@@ -1227,10 +1238,10 @@ fn settle_contract_arms(
             pathway_cash(prep, (ci, pk), course, f64::INFINITY, (stays, starts), &mut total);
         }
         let Some((cash, list_pv)) = total else {
-            deltas[arm] = untreated(prep, layout, (arm, ci), (open, deferred), sums);
+            deltas[arm] = untreated(prep, layout, (arm, ci, groups), (open, deferred), sums);
             continue;
         };
-        deltas[arm] = Some(post_cash(prep, (arm, ci), &cash, list_pv, sums));
+        deltas[arm] = Some(post_cash(prep, (arm, ci, groups), &cash, list_pv, sums));
     }
     true
 }

@@ -126,7 +126,14 @@ pub fn simulate_resuming(
         survival: survival_curves(&sums),
         general_population: crate::analysis::results::general_population_curve(&sums),
         lines: crate::analysis::lines::line_rows(model, &sums),
-        subgroups: crate::analysis::subgroups::subgroup_results(model, &prep.arms, &sums),
+        subgroups: crate::analysis::subgroups::subgroup_results(
+            model,
+            (
+                &prep.arms,
+                &(0..prep.contracts.len()).map(|c| prep.list_price(c)).collect::<Vec<_>>(),
+            ),
+            &sums,
+        ),
         warnings: transition_limit_warnings(model, &prep)
             .into_iter()
             .chain(crate::analysis::results::background_warnings(model, &sums))

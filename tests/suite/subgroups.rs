@@ -28,6 +28,9 @@ fn adds_up(name: &str, sets: &[String]) {
             a.inc_qaly.mean,
         ]
     };
+    let contract = |r: &vbpsim::analysis::contracts::ContractRow| {
+        [r.treated_share, r.list_spend, r.paid, r.refunds, r.admin, r.manufacturer_net_revenue]
+    };
     for subgroup in &s.model.subgroups {
         let levels: Vec<_> = sim.subgroups.iter().filter(|g| g.subgroup == subgroup.name).collect();
         assert_eq!(levels.len(), subgroup.levels.len());
@@ -50,6 +53,29 @@ fn adds_up(name: &str, sets: &[String]) {
                 assert!(
                     (got - want).abs() <= 1e-9 * want.abs().max(n),
                     "{name}, {}, arm {arm}, measure {k}: {got} vs {want}",
+                    subgroup.name
+                );
+            }
+        }
+        // Contract rows: treated share, spend, refunds, administration and the manufacturer's
+        // revenue add up too.
+        for (row, whole) in sim.contracts.iter().enumerate() {
+            let mut sums = [0.0; 6];
+            for g in &levels {
+                if g.arms.is_none() {
+                    continue;
+                }
+                let r = &g.contracts[row];
+                assert_eq!((r.arm, r.contract), (whole.arm, whole.contract));
+                for (s, m) in sums.iter_mut().zip(contract(r)) {
+                    *s += g.patients as f64 * m;
+                }
+            }
+            for (k, (got, want)) in sums.iter().zip(contract(whole)).enumerate() {
+                let want = n * want;
+                assert!(
+                    (got - want).abs() <= 1e-9 * want.abs().max(n),
+                    "{name}, {}, contract row {row}, measure {k}: {got} vs {want}",
                     subgroup.name
                 );
             }
@@ -102,4 +128,41 @@ fn a_subgroups_means_match_their_closed_form() {
     let share = level.patients as f64 / sim.patients as f64;
     let se = (0.7 * 0.3 / sim.patients as f64).sqrt();
     assert!((share - 0.7).abs() < 4.0 * se, "share {share}");
+}
+
+/// A subgroup's threshold (value-based) price of a linear contract is the list price at which
+/// the contract arm's incremental net monetary benefit among that subgroup's patients is zero:
+/// re-simulated at that first-line price (the same patients, costs linear in the price), it is
+/// zero up to rounding, for each level of EGFR status.
+#[test]
+fn a_subgroups_threshold_price_zeroes_its_net_benefit() {
+    let sets = [set("subgroups.by = [\"EGFR\"]"), set("scenario.patients = 3000")];
+    let name = "../../scenarios/nsclc_egfr.toml";
+    let s = load(name, &sets);
+    let sim = run(&s, &RunOptions::default());
+    let discount = s.model.contracts.iter().position(|c| c.name == "discount_20").unwrap();
+    let lambda = s.model.meta.thresholds[0];
+    for level in ["positive", "negative"] {
+        let g = sim.subgroups.iter().find(|g| g.level == level).unwrap();
+        let row = g.contracts.iter().find(|r| r.contract == discount).unwrap();
+        // Not cost-effective even free: the net benefit at price 0 is negative.
+        let price = row.threshold_price[0].price().unwrap_or(0.0);
+        let mut at_price = sets.to_vec();
+        // The first-line price (the contract covers the first-line regimen; osimertinib after
+        // chemotherapy stays at list).
+        at_price.push(format!(
+            "regimens.osimertinib.drugs = [{{ name = \"osimertinib\", price = {price}, cycle = \"30 days\" }}]"
+        ));
+        let again = run(&load(name, &at_price), &RunOptions::default());
+        let g2 = again.subgroups.iter().find(|g| g.level == level).unwrap();
+        let arm = &g2.arms.as_ref().unwrap()[row.arm];
+        let nmb = arm.inc_nmb[0].mean;
+        let scale = lambda * arm.inc_qaly.mean.abs() + arm.inc_cost.mean.abs();
+        if row.threshold_price[0].price().is_none() {
+            assert_eq!(row.threshold_price[0].status(), "not_cost_effective_even_free");
+            assert!(nmb < 0.0, "{level}: inc NMB {nmb} free");
+            continue;
+        }
+        assert!(nmb.abs() <= 1e-9 * scale.max(1.0), "{level}: inc NMB {nmb} at price {price}");
+    }
 }
