@@ -107,7 +107,20 @@ fn read_document(
         None => Some(None),
     };
     let covariates = people.as_ref().and_then(|p| p.as_ref().map(|p| &p.covariates[..]));
-    let who = Characteristics::new((&biomarker_names, &acquired), covariates);
+    let who = Characteristics::new((&biomarker_names, &acquired), covariates, people.is_none());
+    if doc.contains_key("population") {
+        // `sex` and `age` name the population's own characteristics in effects and subgroups.
+        for (e, name) in biomarker_entries.iter().zip(&biomarker_names) {
+            if name == "sex" || name == "age" {
+                r.error_help(
+                    e.span.clone(),
+                    &e.path,
+                    format!("expected a biomarker name other than `{name}` with a [population], found `{name}`"),
+                    Some("effects and subgroups name the patients' sex and age by these names; rename the biomarker".into()),
+                );
+            }
+        }
+    }
     let mut drugs = Vec::new();
     let regimens: Vec<Option<Regimen>> = regimen_entries
         .iter()

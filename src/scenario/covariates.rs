@@ -123,12 +123,16 @@ pub(super) struct Characteristics<'a> {
     /// Sex, then each covariate: its name, levels and first bit (empty without a
     /// `[population]`).
     pub covariates: Vec<(String, Vec<String>, u32)>,
+    /// The scenario has a `[population]` that could not be read (its errors reported): names
+    /// it may have defined are not reported again as undefined.
+    pub unread: bool,
 }
 
 impl<'a> Characteristics<'a> {
     pub fn new(
         (biomarkers, acquired): (&'a [String], &'a [bool]),
         covariates: Option<&[Covariate]>,
+        unread: bool,
     ) -> Self {
         let covariates = covariates.map_or_else(Vec::new, |cs| {
             let sex = ("sex".to_string(), vec!["female".to_string(), "male".to_string()], 0);
@@ -137,7 +141,7 @@ impl<'a> Characteristics<'a> {
                 .chain(cs.iter().map(|c| (c.name.clone(), c.levels.clone(), c.first_bit)))
                 .collect()
         });
-        Characteristics { biomarkers, acquired, covariates }
+        Characteristics { biomarkers, acquired, covariates, unread }
     }
 }
 
@@ -190,6 +194,11 @@ pub(super) fn entries<'t, 'i>(
             } else {
                 out.push((Condition::Biomarker(b), kp, x));
             }
+            continue;
+        }
+        if who.unread {
+            // Perhaps a covariate of the population that could not be read.
+            ok = false;
             continue;
         }
         if biomarkers && who.covariates.is_empty() {

@@ -125,9 +125,10 @@ fn population(o: &mut String, m: &Model) {
     if let Some(f) = &p.profiles {
         let _ = writeln!(
             o,
-            "population profiles {} ({} rows{}, drawn with replacement)",
+            "population profiles {} ({} row{}{}, drawn with replacement)",
             f.name,
             f.rows,
+            if f.rows == 1 { "" } else { "s" },
             if f.cumulative.is_some() { ", weighted" } else { "" }
         );
     }

@@ -227,7 +227,7 @@ pub(super) fn read_population(
     }
     let cost_ratio = match (t.get("cost_ratio"), &covariates) {
         (Some(x), Some(covariates)) => {
-            let who = super::covariates::Characteristics::new((&[], &[]), Some(covariates));
+            let who = super::covariates::Characteristics::new((&[], &[]), Some(covariates), false);
             super::covariates::ratios(r, x, &join(P, "cost_ratio"), &who, false).map(|found| {
                 found
                     .into_iter()

@@ -151,11 +151,13 @@ pub fn parse(
         return Err(err(2, None, "at least one profile", "none".into()));
     }
     let cumulative = weights.map(|w| {
-        let total: f64 = w.iter().sum();
+        // Weights over the largest first, so that their sum stays finite (at most the rows).
+        let largest = w.iter().copied().fold(0.0, f64::max);
+        let total: f64 = w.iter().map(|x| x / largest).sum();
         let mut acc = 0.0;
         w.iter()
             .map(|x| {
-                acc += x;
+                acc += x / largest;
                 acc / total
             })
             .collect()
@@ -177,6 +179,9 @@ mod tests {
         assert_eq!(p.levels, vec![("ecog".to_string(), vec!["0".to_string(), "1".to_string()])]);
         assert_eq!(p.columns, vec![vec![0, 1, 0]]);
         assert_eq!(p.cumulative, Some(vec![0.125, 0.5, 1.0]));
+        // Weights whose sum would overflow still give the shares.
+        let p = parse("p.csv", "ecog,weight\n0,1e308\n1,1e308\n", (0.0, 110.0)).unwrap();
+        assert_eq!(p.cumulative, Some(vec![0.5, 1.0]));
     }
 
     #[test]

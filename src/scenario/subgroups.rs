@@ -28,6 +28,10 @@ pub(super) fn read_subgroups(
         "the characteristics to report apart, like [\"EGFR\", \"sex\"]",
     )?;
     let names = r.array(by, &join(P, "by"))?;
+    if names.is_empty() {
+        r.error(by.span(), &join(P, "by"), "expected one subgroup or more, found none");
+        return None;
+    }
     let cuts = match t.get("age_cuts") {
         Some(x) => Some((read_cuts(r, x)?, x)),
         None => None,
@@ -76,6 +80,10 @@ pub(super) fn read_subgroups(
                 levels: age_levels(cuts),
                 by: SubgroupBy::Age(cuts.clone()),
             }
+        } else if who.unread {
+            // Perhaps a covariate of the population that could not be read.
+            ok = false;
+            continue;
         } else {
             let mut known: Vec<&str> = who.biomarkers.iter().map(String::as_str).collect();
             known.extend(who.covariates.iter().map(|c| c.0.as_str()));

@@ -429,7 +429,7 @@ pub fn read_all(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     if scenario.sha256() != m.scenario_sha256 {
         return Err(MergeError::Malformed {
             path: first.shown.clone(),
-            message: "the stored scenario (or a life table it reads) does not match its SHA-256"
+            message: "the stored scenario (or a CSV it reads: life table, utility norms, profiles) does not match its SHA-256"
                 .into(),
         });
     }

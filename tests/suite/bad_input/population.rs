@@ -291,3 +291,36 @@ fn subgroups_name_characteristics_that_exist() {
         .says(&["expected `age_cuts` with the `age` subgroup, found none"]);
     r.expect_count(1);
 }
+
+/// A `[population]` that cannot be read is the one error: effects and subgroups naming its
+/// covariates are not reported again as undefined. With a population, no biomarker may be
+/// named `sex` or `age`; `by` needs a subgroup.
+#[test]
+fn an_unreadable_population_is_one_error() {
+    let population = "age = \"60 years\"\nshare_female = 0.4\ncovariates = { ecog = { \"0\" = 0.4, \"1\" = 0.7 } }";
+    let text = format!(
+        "{}\n[subgroups]\nby = [\"ecog\", \"sex\"]\n",
+        with_covariates(population, "prognosis = { ecog = { \"1\" = { progression = 1.3 } } }")
+    );
+    let r = rejected(&text);
+    r.diag(
+        loc(&text, "ecog = { \"0\" = 0.4, \"1\" = 0.7 }", "{ \"0\" = 0.4, \"1\" = 0.7 }"),
+        "population.covariates.ecog",
+    )
+    .says(&["expected shares that sum to 1, found a sum of 1.1"]);
+    r.expect_count(1);
+
+    let population = "age = \"60 years\"\nshare_female = 0.4";
+    let text = with_covariates(population, "").replacen("name = \"EGFR\"", "name = \"sex\"", 1);
+    let text =
+        text.replace("positive = \"EGFR\"", "positive = \"sex\"").replace("\"EGFR\"]", "\"sex\"]");
+    let r = rejected(&text);
+    r.diag(loc(&text, "[[biomarkers]]\nname = \"sex\"", "[[biomarkers]]"), "biomarkers[0]")
+        .says(&["expected a biomarker name other than `sex` with a [population], found `sex`"]);
+
+    let text = format!("{BUNDLED}\n[subgroups]\nby = []\n");
+    let r = rejected(&text);
+    r.diag(loc(&text, "by = []", "[]"), "subgroups.by")
+        .says(&["expected one subgroup or more, found none"]);
+    r.expect_count(1);
+}
