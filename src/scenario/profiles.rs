@@ -36,7 +36,15 @@ pub fn parse(
         Some(Err(e)) => return Err(err(1, None, "a header of column names", e.to_string())),
         None => return Err(err(1, None, "a header of column names", "an empty file".into())),
     };
-    let names: Vec<String> = header.iter().map(str::to_string).collect();
+    // `age`, `sex` and `weight` in any case (a spreadsheet's `Sex` is the patients' sex, not a
+    // covariate); covariate names as written.
+    let names: Vec<String> = header
+        .iter()
+        .map(|n| {
+            let lower = n.to_ascii_lowercase();
+            if SPECIAL.contains(&lower.as_str()) { lower } else { n.to_string() }
+        })
+        .collect();
     for (c, n) in names.iter().enumerate() {
         if n.is_empty() {
             return Err(err(1, Some(c + 1), "a column name", "an empty cell".into()));
@@ -171,7 +179,7 @@ mod tests {
 
     #[test]
     fn rows_levels_and_weights_are_read() {
-        let text = "age,sex,ecog,weight\n60,female,0,1\n70,male,1,3\n\n65,male,0,4\n";
+        let text = "Age,SEX,ecog,Weight\n60,female,0,1\n70,male,1,3\n\n65,male,0,4\n";
         let p = parse("p.csv", text, (0.0, 110.0)).unwrap();
         assert_eq!(p.rows, 3);
         assert_eq!(p.age, Some(vec![60.0, 70.0, 65.0]));
@@ -195,6 +203,8 @@ mod tests {
         let e = parse("p.csv", "age\n120\n", (0.0, 110.0)).unwrap_err();
         assert_eq!((e.line, e.column), (2, Some(1)));
         let e = parse("p.csv", "ecog,ecog\n1,1\n", (0.0, 110.0)).unwrap_err();
+        assert_eq!((e.line, e.column), (1, Some(2)));
+        let e = parse("p.csv", "age,Age\n60,61\n", (0.0, 110.0)).unwrap_err();
         assert_eq!((e.line, e.column), (1, Some(2)));
         let e = parse("p.csv", "ecog\n", (0.0, 110.0)).unwrap_err();
         assert_eq!(e.line, 2);
