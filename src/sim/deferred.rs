@@ -107,10 +107,8 @@ pub fn post_cash(
     row[cat.rebate(ci)] -= cash.refunded;
     row[cat.contract_admin()] += cash.admin;
     add_cash(&mut sums.contracts[arm], cash, list_pv);
-    if groups != NO_GROUPS {
-        for g in unpack(groups) {
-            add_cash(&mut sums.subgroups[g].contracts[arm], cash, list_pv);
-        }
+    for g in unpack(groups) {
+        add_cash(&mut sums.subgroups[g].contracts[arm], cash, list_pv);
     }
     cash.paid - list_pv - cash.refunded + cash.admin
 }
@@ -142,10 +140,8 @@ pub fn post_fixed(
 ) -> f64 {
     sums.arms[arm].categories[prep.categories().contract_admin()] += fixed;
     sums.contracts[arm].admin += fixed;
-    if groups != NO_GROUPS {
-        for g in unpack(groups) {
-            sums.subgroups[g].contracts[arm].admin += fixed;
-        }
+    for g in unpack(groups) {
+        sums.subgroups[g].contracts[arm].admin += fixed;
     }
     fixed
 }

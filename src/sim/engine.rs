@@ -497,7 +497,7 @@ fn simulate_chunk(
                             if let Some(x) = exposure_from(prep, r, drug, true, &mut starts) {
                                 let units = x.list().0;
                                 sums.comparator_units[ci] += units;
-                                for g in unpack(groups).take_while(|_| groups != NO_GROUPS) {
+                                for g in unpack(groups) {
                                     sums.subgroups[g].comparator_units[ci] += units;
                                 }
                             }
@@ -510,7 +510,7 @@ fn simulate_chunk(
                         let scratch = (&mut stays, &mut starts);
                         let units = pathway_units(prep, ci, walked, scratch);
                         sums.comparator_units[ci] += units;
-                        for g in unpack(groups).take_while(|_| groups != NO_GROUPS) {
+                        for g in unpack(groups) {
                             sums.subgroups[g].comparator_units[ci] += units;
                         }
                     }
@@ -572,7 +572,7 @@ fn simulate_chunk(
                             &outcomes[list],
                             (reference.0, &reference.1),
                         );
-                        for g in unpack(groups).take_while(|_| groups != NO_GROUPS) {
+                        for g in unpack(groups) {
                             sums.subgroups[g].arms[arm].add_correction(
                                 totals[list],
                                 delta,

@@ -54,10 +54,12 @@ impl Subgroups {
     }
 }
 
-/// The flat indices of a packed patient's levels.
+/// The flat indices of a packed patient's levels (none, at once, for [`NO_GROUPS`]: the
+/// engine's path without subgroups).
 #[inline]
 pub fn unpack(packed: u64) -> impl Iterator<Item = usize> {
-    (0..8).map(move |i| (packed >> (8 * i)) & 0xFF).filter(|&g| g != NONE).map(|g| g as usize)
+    let bytes = if packed == NO_GROUPS { 0 } else { 8 };
+    (0..bytes).map(move |i| (packed >> (8 * i)) & 0xFF).filter(|&g| g != NONE).map(|g| g as usize)
 }
 
 #[cfg(test)]
@@ -94,5 +96,6 @@ mod tests {
         assert_eq!(of(0b11, 80.0, 0), vec![0, 4, 5]);
         // Without a population only the biomarker's level.
         assert_eq!(unpack(s.of(0, None)).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(unpack(NO_GROUPS).count(), 0);
     }
 }
