@@ -613,15 +613,8 @@ impl SampleSums {
 
     pub fn merge(&mut self, other: &SampleSums) {
         self.patients += other.patients;
-        for (a, b) in self.arms.iter_mut().zip(&other.arms) {
-            a.merge(b);
-        }
-        for (a, b) in self.contracts.iter_mut().zip(&other.contracts) {
-            a.merge(b);
-        }
-        for (a, b) in self.comparator_units.iter_mut().zip(&other.comparator_units) {
-            *a += b;
-        }
+        let mine = (&mut self.arms[..], &mut self.contracts[..], &mut self.comparator_units[..]);
+        merge_arms(mine, (&other.arms, &other.contracts, &other.comparator_units));
         for (a, b) in self.survival.iter_mut().zip(&other.survival) {
             a.merge(b);
         }
@@ -677,15 +670,25 @@ impl SubgroupSums {
 
     pub fn merge(&mut self, other: &SubgroupSums) {
         self.patients += other.patients;
-        for (a, b) in self.arms.iter_mut().zip(&other.arms) {
-            a.merge(b);
-        }
-        for (a, b) in self.contracts.iter_mut().zip(&other.contracts) {
-            a.merge(b);
-        }
-        for (a, b) in self.comparator_units.iter_mut().zip(&other.comparator_units) {
-            *a += b;
-        }
+        let mine = (&mut self.arms[..], &mut self.contracts[..], &mut self.comparator_units[..]);
+        merge_arms(mine, (&other.arms, &other.contracts, &other.comparator_units));
+    }
+}
+
+/// Add another block's arm sums, contract sums and comparator units (of a sample, or of a
+/// subgroup level) to these.
+fn merge_arms(
+    (arms, contracts, units): (&mut [ArmSums], &mut [ContractSums], &mut [f64]),
+    (other_arms, other_contracts, other_units): (&[ArmSums], &[ContractSums], &[f64]),
+) {
+    for (a, b) in arms.iter_mut().zip(other_arms) {
+        a.merge(b);
+    }
+    for (a, b) in contracts.iter_mut().zip(other_contracts) {
+        a.merge(b);
+    }
+    for (a, b) in units.iter_mut().zip(other_units) {
+        *a += b;
     }
 }
 
