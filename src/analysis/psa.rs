@@ -18,6 +18,10 @@ pub struct PsaSample {
     /// Budget impact totals (spend with, net) per contract column and year, in the order of
     /// the base case's total rows (empty without `[budget_impact]`).
     pub budget: Vec<(f64, f64)>,
+    /// Per level of every subgroup, in the scenario's order (empty without `[subgroups]`): each
+    /// arm's mean (cost, QALYs) among the sample's patients in the level, in the order of
+    /// `Model::arms` (`None`: no patient of the sample is in it).
+    pub subgroups: Vec<Option<Vec<(f64, f64)>>>,
 }
 
 /// One arm's results in one PSA sample: what the analyses across samples read (psa.csv, the

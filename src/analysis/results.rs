@@ -293,6 +293,9 @@ pub struct Results {
     /// Per arm and threshold: the share of PSA samples in which the arm's incremental NMB
     /// against the comparator is positive (`None` for the comparator at list, and without PSA).
     pub prob_ce: Vec<Vec<Option<f64>>>,
+    /// Every subgroup level's probability of cost-effectiveness, CEAC, CEAF and EVPI across the
+    /// PSA samples (empty without PSA or `[subgroups]`).
+    pub subgroup_psa: Vec<super::subgroups::SubgroupPsa>,
     /// psa_summary.csv (empty without PSA).
     pub psa_summary: Vec<PsaSummaryRow>,
     /// budget_impact_psa.csv (empty without PSA or budget impact).
@@ -367,6 +370,7 @@ impl Results {
             selection,
             psa: Vec::new(),
             prob_ce: Vec::new(),
+            subgroup_psa: Vec::new(),
             psa_summary: Vec::new(),
             budget_bands: Vec::new(),
             warnings: Vec::new(),
@@ -385,6 +389,18 @@ impl Results {
     pub fn check_finite(&self, model: &Model) -> Result<(), NonFinite> {
         self.check_base_case(model)?;
         self.check_decision(model)?;
+        for g in &self.subgroup_psa {
+            let acceptability = g.sets.iter().flatten();
+            let numbers = acceptability.flat_map(|a| a.expected_nmb.iter().chain([&a.evpi]));
+            if numbers.copied().any(|x| !x.is_finite()) {
+                let (subgroup, level) = super::subgroups::level_name(model, g.level);
+                let place = format!("subgroup `{subgroup}` level `{level}`");
+                return Err(NonFinite {
+                    place,
+                    what: "expected NMB or EVPI across PSA samples".into(),
+                });
+            }
+        }
         let arm = |i: usize| model.arm_name(self.arms[i].strategy, self.arms[i].contract);
         for (i, probabilities) in self.prob_ce.iter().enumerate() {
             if probabilities.iter().flatten().any(|p| !p.is_finite()) {
@@ -516,6 +532,10 @@ impl Results {
         self.psa = psa;
         self.decision = decision(model, &self.arms, &self.summary, &self.psa);
         self.prob_ce = prob_ce(model, &self.summary, &self.psa);
+        let shares: Vec<f64> =
+            self.subgroups.iter().map(|g| g.patients as f64 / self.patients as f64).collect();
+        self.subgroup_psa =
+            super::subgroups::subgroup_psa(model, (&self.arms, &shares), &self.decision, &self.psa);
         self.psa_summary = psa_summary(model, &self.summary, &self.psa);
         self.budget_bands = budget_bands(&self.budget, &self.psa);
         self.warnings = self.base_warnings.clone();

@@ -61,6 +61,10 @@ pub struct Model {
     pub subgroups: Vec<Subgroup>,
 }
 
+/// The subgroup and level under which the tables by subgroup list the whole population (no
+/// subgroup may be named so).
+pub const WHOLE_POPULATION: &str = "all";
+
 /// A partition of the patients by one characteristic at diagnosis: every patient is in
 /// exactly one of its levels.
 #[derive(Clone, Debug)]

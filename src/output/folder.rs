@@ -86,6 +86,8 @@ pub const OUTPUT_FILES: &[&str] = &[
     "lines.csv",
     "subgroups.csv",
     "subgroup_contracts.csv",
+    "subgroup_ceac.csv",
+    "subgroup_evpi.csv",
     "contracts.csv",
     "cohort.csv",
     "frontier.csv",

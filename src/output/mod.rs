@@ -11,6 +11,7 @@ pub mod psa_tables;
 mod report;
 pub mod run_folder;
 pub mod sensitivity;
+pub mod subgroup_tables;
 pub mod tables;
 mod tornado;
 

@@ -255,10 +255,13 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
                 .map(String::from)
                 .to_vec();
         columns.extend(["inc_cost", "inc_qaly", "icer", "icer_status"].map(String::from));
-        columns.extend(lambda.iter().map(|l| format!("inc_nmb_{l}")));
+        for l in &lambda {
+            columns.push(format!("inc_nmb_{l}"));
+            columns.push(format!("prob_ce_{l}"));
+        }
         let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
         html.push_str(
-            "<h2>Subgroups (base case)</h2>\n<p>Each level's patients among the same simulated patients (their true status and characteristics at diagnosis), every arm against the comparator at list among them; the levels of a subgroup, weighted by their patients, add up to the summary above.</p>\n",
+            "<h2>Subgroups</h2>\n<p>Each level's patients among the same simulated patients (their true status and characteristics at diagnosis), every arm against the comparator at list among them: the base case, and the probability of cost-effectiveness over the PSA samples. The first rows (<code>all</code>) are the whole population; the levels of a subgroup, weighted by their patients, add up to them. subgroup_ceac.csv and subgroup_evpi.csv hold each level's CEAC, CEAF and EVPI.</p>\n",
         );
         html.push_str(&table(&dir.join("subgroups.csv"), &cols, all));
         if dir.join("subgroup_contracts.csv").exists() {

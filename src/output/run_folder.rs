@@ -3,7 +3,7 @@
 
 use super::folder::{FolderError, Kind, Staging, Target};
 use super::manifest::{Process, Provenance, RunManifest, json};
-use super::{OutputError, figures, psa_tables, report, tables};
+use super::{OutputError, figures, psa_tables, report, subgroup_tables, tables};
 use crate::analysis::results::Results;
 use crate::model::Model;
 use std::path::PathBuf;
@@ -54,13 +54,15 @@ pub fn write(
     }
     table("lines.csv", &|f| tables::write_lines(f, model, &r.lines))?;
     if !r.subgroups.is_empty() {
-        table("subgroups.csv", &|f| {
-            tables::write_subgroups(f, model, (r.patients, &r.arms), &r.subgroups)
-        })?;
+        table("subgroups.csv", &|f| subgroup_tables::write_subgroups(f, model, r))?;
         if !model.contracts.is_empty() {
             table("subgroup_contracts.csv", &|f| {
-                tables::write_subgroup_contracts(f, model, &r.subgroups)
+                subgroup_tables::write_subgroup_contracts(f, model, r)
             })?;
+        }
+        if !r.subgroup_psa.is_empty() {
+            table("subgroup_ceac.csv", &|f| subgroup_tables::write_subgroup_ceac(f, model, r))?;
+            table("subgroup_evpi.csv", &|f| subgroup_tables::write_subgroup_evpi(f, model, r))?;
         }
     }
     if !r.partners.is_empty() {

@@ -14,7 +14,7 @@ pub fn number(x: f64) -> String {
     if x == 0.0 { "0".to_string() } else { format!("{x}") }
 }
 
-fn mcse(e: &Estimate) -> String {
+pub(super) fn mcse(e: &Estimate) -> String {
     e.mcse.map(number).unwrap_or_default()
 }
 
@@ -76,7 +76,7 @@ pub fn write_summary<W: Write>(
 }
 
 /// One arm's cells of summary.csv, before its `prob_ce_<λ>` columns.
-fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
+pub(super) fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
     let mut rec = vec![
         model.strategies[r.strategy].name.clone(),
         model.contract_name(r.contract).to_string(),
@@ -98,51 +98,6 @@ fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
     rec.extend(r.nmb.iter().map(mcse));
     rec.extend(r.inc_nmb.iter().map(mcse));
     rec
-}
-
-/// subgroups.csv: for every level of every subgroup, its patients, their share of all, and
-/// every arm's summary.csv cells among them (against the comparator at list among the same
-/// patients; empty cells for a level without patients).
-pub fn write_subgroups<W: Write>(
-    out: W,
-    model: &Model,
-    (all, arms): (u64, &[crate::model::Arm]),
-    rows: &[crate::analysis::subgroups::SubgroupResult],
-) -> csv::Result<()> {
-    let mut w = super::csv_cell::Writer::from_writer(out);
-    let thresholds = &model.meta.thresholds;
-    let mut header: Vec<String> =
-        ["subgroup", "level", "patients", "share"].map(String::from).to_vec();
-    let columns = summary_header(thresholds);
-    let width = columns.len() - thresholds.len();
-    header.extend(columns.into_iter().take(width));
-    w.write_record(&header)?;
-    for g in rows {
-        let lead = [
-            g.subgroup.clone(),
-            g.level.clone(),
-            g.patients.to_string(),
-            number(g.patients as f64 / all as f64),
-        ];
-        match &g.arms {
-            Some(summaries) => {
-                for r in summaries {
-                    w.write_record(lead.iter().cloned().chain(summary_record(model, r)))?;
-                }
-            }
-            None => {
-                for a in arms {
-                    let mut rec = lead.to_vec();
-                    rec.push(model.strategies[a.strategy].name.clone());
-                    rec.push(model.contract_name(a.contract).to_string());
-                    rec.resize(4 + width, String::new());
-                    w.write_record(&rec)?;
-                }
-            }
-        }
-    }
-    w.flush()?;
-    Ok(())
 }
 
 pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv::Result<()> {
@@ -294,7 +249,7 @@ pub fn write_contracts<W: Write>(
 }
 
 /// The header of contracts.csv.
-fn contracts_header(model: &Model) -> Vec<String> {
+pub(super) fn contracts_header(model: &Model) -> Vec<String> {
     let thresholds = &model.meta.thresholds;
     let mut header: Vec<String> = [
         "strategy",
@@ -326,7 +281,7 @@ fn contracts_header(model: &Model) -> Vec<String> {
 }
 
 /// One contract arm's row of contracts.csv.
-fn contract_record(
+pub(super) fn contract_record(
     model: &Model,
     summary: &[ArmSummary],
     r: &crate::analysis::contracts::ContractRow,
@@ -359,28 +314,6 @@ fn contract_record(
     rec.extend(r.threshold_price.iter().map(|p| opt(p.price())));
     rec.extend(r.threshold_price.iter().map(|p| p.status().to_string()));
     rec
-}
-
-/// subgroup_contracts.csv: contracts.csv's rows among the patients of every level of every
-/// subgroup that has any.
-pub fn write_subgroup_contracts<W: Write>(
-    out: W,
-    model: &Model,
-    rows: &[crate::analysis::subgroups::SubgroupResult],
-) -> csv::Result<()> {
-    let mut w = super::csv_cell::Writer::from_writer(out);
-    let mut header: Vec<String> = vec!["subgroup".into(), "level".into()];
-    header.extend(contracts_header(model));
-    w.write_record(&header)?;
-    for g in rows {
-        let Some(summary) = &g.arms else { continue };
-        for r in &g.contracts {
-            let lead = [g.subgroup.clone(), g.level.clone()];
-            w.write_record(lead.into_iter().chain(contract_record(model, summary, r)))?;
-        }
-    }
-    w.flush()?;
-    Ok(())
 }
 
 /// cohort.csv: one row per cohort-level contract arm and calendar year of its term.

@@ -44,6 +44,18 @@ pub(super) fn read_subgroups(
             ok = false;
             continue;
         };
+        if name == crate::model::WHOLE_POPULATION {
+            r.error_help(
+                x.span(),
+                &path,
+                format!("expected a subgroup other than `{name}`, found `{name}`"),
+                Some(format!(
+                    "the tables by subgroup name the whole population `{name}`; rename the biomarker or covariate"
+                )),
+            );
+            ok = false;
+            continue;
+        }
         if out.iter().any(|s| s.name == name) {
             r.error(x.span(), &path, format!("expected each subgroup once, found `{name}` again"));
             ok = false;

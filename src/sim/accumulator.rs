@@ -579,8 +579,8 @@ pub struct SampleSums {
     /// calendar year after entry, per arm, year and cost category (cell (arm·Y + y)·C + c;
     /// contract arms hold differences from their list arm, as `arms` do).
     pub budget: Vec<f64>,
-    /// Per level of every subgroup, in the base case with `[subgroups]` (else empty): its
-    /// patients' sums per arm.
+    /// Per level of every subgroup, when counted (`Prepared::count_subgroups`, with
+    /// `[subgroups]`; else empty): its patients' sums per arm.
     pub subgroups: Vec<SubgroupSums>,
     /// Budget impact: per cohort-contract arm, its patients' paid cycles, treatments, starts
     /// and successes per calendar year after entry (population 0; empty for other arms).

@@ -226,7 +226,8 @@ struct Layout {
     budget_years: usize,
     /// States of every pathway after progression (their occupancy is counted).
     pathway_states: usize,
-    /// Levels of all subgroups together, in the base case (else 0: no subgroup sums).
+    /// Levels of all subgroups together when they are counted (`Prepared::count_subgroups`;
+    /// else 0: no subgroup sums).
     subgroups: usize,
     /// Line slots per strategy ([`Line::slot`]); 0 when lines are not counted.
     line_slots: usize,
@@ -281,7 +282,7 @@ impl Layout {
             defer,
             budget_years: prep.budget.as_ref().map_or(0, |b| b.years),
             pathway_states: prep.pathways.iter().map(|p| p.states.len()).sum(),
-            subgroups: if lines { prep.subgroups.levels } else { 0 },
+            subgroups: if prep.count_subgroups { prep.subgroups.levels } else { 0 },
             line_slots: if lines {
                 Line::Pathway.slot(0, prep.regimens.len())
                     + prep.pathways.iter().map(|p| p.states.len()).sum::<usize>()
@@ -420,7 +421,7 @@ fn simulate_chunk(
                 counts.add(death, death);
             }
             let patient = scratch.patient(prep, *pk, tumour, line, *covered);
-            // The patient's subgroup levels (base case, with `[subgroups]`), counted once.
+            // The patient's subgroup levels (when counted, with `[subgroups]`), counted once.
             let groups = if layout.subgroups > 0 {
                 let groups = prep.subgroups.of(tumour.primary, line.person);
                 for g in unpack(groups) {

@@ -108,6 +108,10 @@ pub struct Prepared {
     /// Whether a simulation counts the lines of therapy (lines.csv): only the run's base case
     /// sets it; PSA samples, price searches and sensitivity runs do not need them.
     pub count_lines: bool,
+    /// Whether a simulation counts each subgroup level's sums (`[subgroups]`): the run's base
+    /// case and its PSA samples set it (subgroups.csv, subgroup_ceac.csv); price searches and
+    /// sensitivity runs do not.
+    pub count_subgroups: bool,
 }
 
 /// What the engine needs for the budget impact analysis: each patient's spend per calendar
@@ -396,6 +400,7 @@ impl Prepared {
                 .map(|p| super::background::Background::new(p, values))
                 .transpose()?,
             count_lines: false,
+            count_subgroups: false,
         };
         for c in &mut prep.contracts {
             c.kind.rediscount(&prep.costs, &prep.manufacturer);

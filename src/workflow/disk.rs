@@ -157,11 +157,13 @@ fn typical_sample(model: &Model) -> PsaSample {
     let arms = vec![arm; model.arms().len()];
     let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();
     let budget = model.budget.as_ref().map_or(0, |b| b.years * (arms.len() + 1));
+    let levels = model.subgroups.iter().map(|s| s.levels.len()).sum();
     PsaSample {
         sample: u64::from(u32::MAX),
         values: vec![TYPICAL; uncertain],
         arms,
         budget: vec![(TYPICAL, TYPICAL); budget],
+        subgroups: vec![Some(vec![(TYPICAL, TYPICAL); model.arms().len()]); levels],
     }
 }
 

@@ -5,7 +5,7 @@ use super::{MAX_POPULATION_YEARS, thread_pool};
 pub use super::{RunError, RunOptions};
 
 use crate::analysis::budget::budget_rows;
-use crate::analysis::cea::{ArmSummary, summarise};
+use crate::analysis::cea::{ArmSummary, summarise, summarise_arms};
 use crate::analysis::cohort::cohort_rows;
 use crate::analysis::contracts::{ContractRow, contract_rows};
 use crate::analysis::psa::{PsaSample, SampleArm};
@@ -75,6 +75,7 @@ pub fn simulate_resuming(
         prep.budget = None;
     }
     prep.count_lines = true;
+    prep.count_subgroups = true;
     let pool = thread_pool(options.threads)?;
     let started = Instant::now();
     let cpu_started = crate::resources::cpu_seconds();
@@ -333,10 +334,18 @@ fn simulate_psa_sample(
     spec: SampleSpec,
 ) -> Result<PsaSample, RunError> {
     let values = sample_values(model, spec.seed, spec.sample)?;
-    let prep = Prepared::new(model, &values)
+    let mut prep = Prepared::new(model, &values)
         .map_err(|source| RunError::Sample { sample: spec.sample, source })?;
+    prep.count_subgroups = true;
     let sums = simulate_sample(&prep, spec, &mut |_, _| {});
-    let arms = summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
+    let (comparator, thresholds) = (model.meta.comparator, &model.meta.thresholds);
+    let arms = summarise(&sums, &prep.arms, comparator, thresholds);
+    let subgroups = sums.subgroups.iter().map(|g| {
+        (g.patients > 0).then(|| {
+            let level = summarise_arms((&g.arms, g.patients), &prep.arms, comparator, thresholds);
+            level.iter().map(|a| (a.cost.mean, a.qaly.mean)).collect()
+        })
+    });
     let drawn = model.parameters.iter().filter(|p| p.is_uncertain());
     let budget = budget_rows(model, &prep, &sums)
         .iter()
@@ -348,6 +357,7 @@ fn simulate_psa_sample(
         values: drawn.map(|p| values[p.slot.0 as usize]).collect(),
         arms: arms.iter().map(SampleArm::from).collect(),
         budget,
+        subgroups: subgroups.collect(),
     })
 }
 

@@ -11,6 +11,11 @@
 //!        [standard error of cost, qaly, ly, inc_cost, inc_qaly, inc_nmb…]]
 //! ```
 //!
+//! With `[subgroups]` a fifth element before the tag holds each subgroup level's arms, in the
+//! scenario's order of levels and the order of arms: `[[[cost, qaly]…] or null…]` (null: no
+//! patient of the sample is in the level). Without subgroups the line has no fifth element,
+//! so such a scenario's lines are those of a vbpsim before subgroups.
+//!
 //! It stores what the analyses across samples read ([`SampleArm`]) and nothing they can
 //! recompute: the mean cost is the sum of the category costs, added up on reading exactly as
 //! the arm's summary adds it up; the standard errors are `[]` with one patient per strategy
@@ -54,8 +59,12 @@ pub enum LineError {
 
 /// One arm as stored: category costs, means, standard errors.
 type ArmLine = (Vec<f64>, Vec<f64>, Vec<Option<f64>>);
+/// A subgroup level's arms as stored: (cost, qaly) per arm, or none without patients.
+type LevelLine = Option<Vec<(f64, f64)>>;
 /// A line's content: sample number, parameter values, arms, budget pairs.
 type Content = (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>);
+/// A line's content with subgroups.
+type ContentWithSubgroups = (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>, Vec<LevelLine>);
 
 /// Measures stored per arm besides the category costs and the NMB (qaly, ly, ly undiscounted,
 /// inc_cost, inc_qaly; cost, qaly, ly, inc_cost, inc_qaly for the standard errors).
@@ -96,8 +105,12 @@ pub fn encode(run: &RunIdentity, s: &PsaSample) -> String {
     }
     let arms: Vec<_> = s.arms.iter().map(arm).collect();
     // Numbers serialise in their shortest exact form; a tuple of sequences as nested arrays.
-    let content =
-        serde_json::to_string(&(s.sample, &s.values, arms, &s.budget)).unwrap_or_default();
+    let content = if s.subgroups.is_empty() {
+        serde_json::to_string(&(s.sample, &s.values, arms, &s.budget))
+    } else {
+        serde_json::to_string(&(s.sample, &s.values, arms, &s.budget, &s.subgroups))
+    };
+    let content = content.unwrap_or_default();
     let tag = tag(run, s.sample, content.as_bytes());
     let open = content.strip_suffix(']').unwrap_or(&content);
     format!("{open},\"{tag}\"]\n")
@@ -115,8 +128,13 @@ pub fn decode(run: &RunIdentity, line: &str) -> Result<PsaSample, LineError> {
         return Err(unreadable("no tag at its end"));
     }
     let content = format!("{}]", &line[..n - TAG - 4]);
-    let (sample, values, arms, budget): Content =
-        serde_json::from_str(&content).map_err(|e| LineError::Unreadable(e.to_string()))?;
+    let (sample, values, arms, budget, subgroups): ContentWithSubgroups =
+        match serde_json::from_str::<Content>(&content) {
+            Ok((sample, values, arms, budget)) => (sample, values, arms, budget, Vec::new()),
+            Err(_) => {
+                serde_json::from_str(&content).map_err(|e| LineError::Unreadable(e.to_string()))?
+            }
+        };
     if tag(run, sample, content.as_bytes()) != line[n - TAG - 2..n - 2] {
         return Err(LineError::Foreign);
     }
@@ -147,7 +165,7 @@ pub fn decode(run: &RunIdentity, line: &str) -> Result<PsaSample, LineError> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(PsaSample { sample, values, arms, budget })
+    Ok(PsaSample { sample, values, arms, budget, subgroups })
 }
 
 /// The shape of a scenario's PSA samples: how many parameter values, arms, cost categories,
@@ -159,6 +177,8 @@ pub struct Shape {
     pub categories: usize,
     pub thresholds: usize,
     pub budget: usize,
+    /// Levels of all subgroups together.
+    pub levels: usize,
 }
 
 impl Shape {
@@ -170,6 +190,7 @@ impl Shape {
             categories: model.categories().len(),
             thresholds: model.meta.thresholds.len(),
             budget: crate::analysis::budget::total_rows(model),
+            levels: model.subgroups.iter().map(|s| s.levels.len()).sum(),
         }
     }
 
@@ -202,9 +223,17 @@ impl Shape {
                 ));
             }
         }
+        if s.subgroups.len() != self.levels {
+            return bad(format!("{} subgroup levels, expected {}", s.subgroups.len(), self.levels));
+        }
+        if s.subgroups.iter().flatten().any(|level| level.len() != self.arms) {
+            return bad(format!("a subgroup level without {} arms", self.arms));
+        }
         let budget = s.budget.iter().flat_map(|&(w, n)| [w, n]);
         let arms = s.arms.iter().flat_map(SampleArm::numbers);
-        if s.values.iter().copied().chain(budget).chain(arms).any(|x| !x.is_finite()) {
+        let levels = s.subgroups.iter().flatten().flatten().flat_map(|&(c, q)| [c, q]);
+        let mut numbers = s.values.iter().copied().chain(budget).chain(arms).chain(levels);
+        if numbers.any(|x| !x.is_finite()) {
             return bad("a number is not finite".into());
         }
         Ok(())
@@ -242,6 +271,7 @@ mod tests {
                 inc_nmb: vec![e(-1.5), e(2.0)],
             }],
             budget: vec![(1.5, -2.25)],
+            subgroups: Vec::new(),
         }
     }
 

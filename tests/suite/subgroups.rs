@@ -166,3 +166,222 @@ fn a_subgroups_threshold_price_zeroes_its_net_benefit() {
         assert!(nmb.abs() <= 1e-9 * scale.max(1.0), "{level}: inc NMB {nmb} at price {price}");
     }
 }
+
+/// Rows of a CSV as maps from column to cell.
+fn rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            header.iter().map(String::from).zip(rec.unwrap().iter().map(String::from)).collect()
+        })
+        .collect()
+}
+
+/// A level's (cost, QALYs) per arm in one sample, if it has patients.
+type Level = Option<Vec<(f64, f64)>>;
+
+/// The CLI's `run` of melanoma_braf at a small size into `out` (with `extra` arguments).
+fn run_melanoma(out: &std::path::Path, extra: &[&str]) {
+    let mut cmd = crate::support::vbpsim();
+    cmd.args(["run", "scenarios/melanoma_braf.toml", "--quiet", "--patients", "300"])
+        .args(["--samples", "12", "--threads", "2", "--out"])
+        .arg(out)
+        .args(extra);
+    crate::support::expect(&mut cmd, 0);
+}
+
+/// Each level's CEAC, CEAF, EVPI and probability of cost-effectiveness, recomputed here from
+/// the per-sample means a shard stores (samples.jsonl's subgroup element: each level's
+/// (cost, QALYs) per arm, null without patients): the share of samples in which an arm has
+/// the highest NMB (the first of ties), the mean NMB, the arm with the highest mean, and
+/// E[max] − max E; the shard merged gives the single run's tables byte for byte.
+#[test]
+fn subgroup_acceptability_is_recomputed_from_the_stored_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("single");
+    run_melanoma(&single, &[]);
+    let shard = dir.path().join("shard");
+    run_melanoma(&shard, &["--shard", "1/1"]);
+    let merged = dir.path().join("merged");
+    let mut cmd = crate::support::vbpsim();
+    cmd.arg("merge").arg(&shard).arg("--quiet").arg("--out").arg(&merged);
+    crate::support::expect(&mut cmd, 0);
+    for f in ["subgroups.csv", "subgroup_contracts.csv", "subgroup_ceac.csv", "subgroup_evpi.csv"] {
+        let (a, b) =
+            (std::fs::read(single.join(f)).unwrap(), std::fs::read(merged.join(f)).unwrap());
+        assert!(a == b, "{f}: the merged shard differs from the single run");
+    }
+    let s = crate::support::load("../../scenarios/melanoma_braf.toml", &[]);
+    let model = &s.model;
+    let arm_of = |strategy: &str, contract: &str| {
+        model
+            .arms()
+            .iter()
+            .position(|a| {
+                model.strategies[a.strategy].name == strategy
+                    && model.contract_name(a.contract) == contract
+            })
+            .unwrap()
+    };
+    // Per sample: each level's (cost, QALYs) per arm.
+    let text = std::fs::read_to_string(shard.join("samples.jsonl")).unwrap();
+    let samples: Vec<Vec<Level>> = text
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let levels = v.as_array().unwrap()[4].as_array().unwrap();
+            levels
+                .iter()
+                .map(|l| {
+                    l.as_array().map(|arms| {
+                        arms.iter()
+                            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(samples.len(), 12);
+    let names: Vec<(String, String)> = model
+        .subgroups
+        .iter()
+        .flat_map(|g| g.levels.iter().map(|l| (g.name.clone(), l.clone())))
+        .collect();
+    assert!(samples.iter().all(|s| s.len() == names.len()));
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let ceac = rows(&single.join("subgroup_ceac.csv"));
+    let evpi = rows(&single.join("subgroup_evpi.csv"));
+    let mut checked = 0;
+    for (k, (subgroup, level)) in names.iter().enumerate() {
+        let present: Vec<&Vec<(f64, f64)>> = samples.iter().filter_map(|s| s[k].as_ref()).collect();
+        let n = present.len() as f64;
+        let of_level = |r: &&std::collections::HashMap<String, String>| {
+            r["subgroup"] == *subgroup && r["level"] == *level
+        };
+        let level_rows: Vec<_> = ceac.iter().filter(of_level).collect();
+        assert!(!level_rows.is_empty(), "{subgroup} {level}: no CEAC rows");
+        // Group the rows by decision set and willingness to pay (the arms in order).
+        let mut groups: Vec<Vec<&std::collections::HashMap<String, String>>> = Vec::new();
+        for r in level_rows {
+            match groups.last_mut() {
+                Some(g) if g[0]["decision_set"] == r["decision_set"] && g[0]["wtp"] == r["wtp"] => {
+                    g.push(r)
+                }
+                _ => groups.push(vec![r]),
+            }
+        }
+        for g in groups {
+            let wtp: f64 = g[0]["wtp"].parse().unwrap();
+            assert_eq!(g[0]["samples"], present.len().to_string());
+            let arms: Vec<usize> =
+                g.iter().map(|r| arm_of(&r["strategy"], &r["contract"])).collect();
+            let mut wins = vec![0.0; arms.len()];
+            let mut sum = vec![0.0; arms.len()];
+            let mut sum_max = 0.0;
+            for s in &present {
+                let nmb: Vec<f64> = arms.iter().map(|&a| wtp * s[a].1 - s[a].0).collect();
+                let mut best = 0;
+                for j in 1..nmb.len() {
+                    if nmb[j] > nmb[best] {
+                        best = j;
+                    }
+                }
+                wins[best] += 1.0;
+                sum_max += nmb[best];
+                for (t, x) in sum.iter_mut().zip(&nmb) {
+                    *t += x;
+                }
+            }
+            let mean: Vec<f64> = sum.iter().map(|t| t / n).collect();
+            let mut optimal = 0;
+            for j in 1..mean.len() {
+                if mean[j] > mean[optimal] {
+                    optimal = j;
+                }
+            }
+            for (j, r) in g.iter().enumerate() {
+                let p: f64 = r["probability"].parse().unwrap();
+                assert_eq!(p, wins[j] / n, "{subgroup} {level} {wtp} {}", r["strategy"]);
+                assert!(close(r["expected_nmb"].parse().unwrap(), mean[j]));
+                assert_eq!(r["optimal"], (j == optimal).to_string());
+            }
+            let e = evpi
+                .iter()
+                .find(|r| {
+                    of_level(r)
+                        && r["decision_set"] == g[0]["decision_set"]
+                        && r["wtp"] == g[0]["wtp"]
+                })
+                .unwrap();
+            let want = (sum_max / n - mean[optimal]).max(0.0);
+            let got: f64 = e["evpi_per_patient"].parse().unwrap();
+            assert!((got - want).abs() <= 1e-9 * mean[optimal].abs().max(1.0), "{got} vs {want}");
+            checked += 1;
+        }
+        // The probability of cost-effectiveness against the comparator at list (io_first).
+        let comparator = arm_of("io_first", "list");
+        for r in rows(&single.join("subgroups.csv")).iter().filter(|r| of_level(r)) {
+            let arm = arm_of(&r["strategy"], &r["contract"]);
+            for &lambda in &model.meta.thresholds {
+                let cell = &r[&format!("prob_ce_{lambda}")];
+                if arm == comparator {
+                    assert_eq!(cell, "");
+                    continue;
+                }
+                let nmb = |s: &(f64, f64)| lambda * s.1 - s.0;
+                let wins = present.iter().filter(|s| nmb(&s[arm]) > nmb(&s[comparator])).count();
+                assert_eq!(cell.parse::<f64>().unwrap(), wins as f64 / n);
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}
+
+/// A level that holds every patient (every patient female) has the whole population's rows in
+/// every table by subgroup (up to rounding: its sums are added up apart), and the empty level
+/// none in the tables across samples.
+#[test]
+fn a_level_holding_everyone_repeats_the_whole_population() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_melanoma(&out, &["--set", "population.share_female = 1"]);
+    for (f, lead) in [
+        ("subgroups.csv", 2),
+        ("subgroup_contracts.csv", 2),
+        ("subgroup_ceac.csv", 2),
+        ("subgroup_evpi.csv", 2),
+    ] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        let cut = |prefix: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with(prefix))
+                .map(|l| l.splitn(lead + 1, ',').last().unwrap().to_string())
+                .collect()
+        };
+        let (whole, female) = (cut("all,all,"), cut("sex,female,"));
+        assert!(!whole.is_empty(), "{f}");
+        // The same patients' sums, accumulated apart: equal up to rounding.
+        assert_eq!(whole.len(), female.len(), "{f}");
+        for (a, b) in whole.iter().zip(&female) {
+            for (x, y) in a.split(',').zip(b.split(',')) {
+                match (x.parse::<f64>(), y.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => assert!(
+                        (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                        "{f}: {a}\nvs\n{b}"
+                    ),
+                    _ => assert_eq!(x, y, "{f}"),
+                }
+            }
+        }
+        let male = cut("sex,male,");
+        match f {
+            // Rows with the arms' names and empty cells.
+            "subgroups.csv" => {
+                assert!(male.iter().all(|l| l.starts_with("0,0,")), "{male:?}");
+            }
+            _ => assert!(male.is_empty(), "{f}: {male:?}"),
+        }
+    }
+}

@@ -8,6 +8,14 @@ use std::process::Output;
 // points in it.
 pub(super) const BUNDLED: &str = include_str!("../../../scenarios/nsclc_egfr.toml");
 
+/// The bundled scenario without its `[population]` table (for the tests that give their own,
+/// or that need a scenario without one).
+pub(super) fn bundled_without_population() -> String {
+    let start = BUNDLED.find("\n[population]\n").expect("the bundled scenario has a [population]");
+    let end = start + 1 + BUNDLED[start + 1..].find("\n[").expect("a table after [population]");
+    format!("{}{}", &BUNDLED[..start], &BUNDLED[end..])
+}
+
 // ---------------------------------------------------------------------------------------------
 // Editing the scenario text and locating the edit.
 

@@ -2,11 +2,11 @@
 //! its line and column, what was expected and what was found; ages outside the table, a
 //! maximum age inside it and unknown names are errors at the scenario's field.
 
-use super::harness::{BUNDLED, loc, rejected, rejected_beside};
+use super::harness::{BUNDLED, bundled_without_population, loc, rejected, rejected_beside};
 
-/// The bundled scenario with a `[population]` table appended.
+/// The bundled scenario with its `[population]` table replaced by `table` (at the end).
 fn with_population(table: &str) -> String {
-    format!("{BUNDLED}\n[population]\n{table}\n")
+    format!("{}\n[population]\n{table}\n", bundled_without_population())
 }
 
 const TABLE_KEYS: &str = "share_female = 0.4\nbackground_mortality = \"added\"\n";
@@ -170,7 +170,7 @@ fn utility_norms_that_cannot_be_used_are_located() {
 /// given) and an edit of the osimertinib regimen's first line.
 fn with_covariates(population: &str, regimen: &str) -> String {
     let text = super::harness::apply(
-        BUNDLED,
+        &bundled_without_population(),
         &[("name = \"osimertinib\"\n", &format!("name = \"osimertinib\"\n{regimen}\n"))],
     );
     format!(
@@ -264,7 +264,10 @@ fn effects_name_covariates_and_levels_that_exist() {
 #[test]
 fn subgroups_name_characteristics_that_exist() {
     // Without a population: biomarkers only.
-    let text = format!("{BUNDLED}\n[subgroups]\nby = [\"EGRF\", \"sex\", \"EGFR\", \"EGFR\"]\n");
+    let text = format!(
+        "{}\n[subgroups]\nby = [\"EGRF\", \"sex\", \"EGFR\", \"EGFR\"]\n",
+        bundled_without_population()
+    );
     let r = rejected(&text);
     r.diag(loc(&text, "by = [\"EGRF\"", "\"EGRF\""), "subgroups.by[0]")
         .says(&["undefined subgroup `EGRF`"])
@@ -323,4 +326,16 @@ fn an_unreadable_population_is_one_error() {
     r.diag(loc(&text, "by = []", "[]"), "subgroups.by")
         .says(&["expected one subgroup or more, found none"]);
     r.expect_count(1);
+}
+
+/// The tables by subgroup list the whole population as `all`: no subgroup may be named so.
+#[test]
+fn a_subgroup_named_all_is_refused() {
+    let text = with_population(
+        "age = \"60 years\"\nshare_female = 0.5\nlife_table = \"us_2020\"\ncovariates = { all = { a = 0.5, b = 0.5 } }\n\n[subgroups]\nby = [\"all\"]",
+    );
+    rejected(&text)
+        .diag(loc(&text, "by = [\"all\"]", "\"all\""), "subgroups.by[0]")
+        .says(&["expected a subgroup other than `all`, found `all`"])
+        .helps(&["the tables by subgroup name the whole population `all`"]);
 }

@@ -152,6 +152,8 @@ fn shapes_near_zero_and_large_with_scales_of_a_day_and_a_century() {
                 "regimens.platinum_pemetrexed_after_test.progression.non_responder={ dist = \"weibull\", shape = 50, scale = \"100 years\" }",
                 "regimens.platinum_pemetrexed.death_before_progression={ dist = \"weibull\", shape = 50, scale = \"100 years\" }",
                 "regimens.platinum_pemetrexed_after_test.death_before_progression={ dist = \"weibull\", shape = 50, scale = \"100 years\" }",
+                // Nobody dies of general-population mortality either.
+                "population.life_table=\"tests/fixtures/covariates/zero_mortality.csv\"",
             ],
             expect: Expect::Runs(Some(nobody_has_an_event)),
         },
