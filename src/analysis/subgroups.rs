@@ -20,7 +20,7 @@ pub struct SubgroupResult {
     pub arms: Option<Vec<ArmSummary>>,
     /// Every contract arm's row among these patients (empty without patients or contracts):
     /// threshold prices of linear contracts from the level's own sums, the others' not
-    /// searched.
+    /// searched here (the run searches them by re-simulation, `workflow::run`).
     pub contracts: Vec<ContractRow>,
 }
 

@@ -3,7 +3,7 @@
 //! is zero is searched on the same patients.
 
 use super::RunError;
-use crate::analysis::cea::summarise;
+use crate::analysis::cea::summarise_arms;
 use crate::analysis::contracts::ThresholdPrice;
 use crate::model::Model;
 use crate::scenario::Scenario;
@@ -39,12 +39,13 @@ struct AtPrice {
 }
 
 /// The arm `arm` against the comparator at list, with the price of contract `c`'s drug set to
-/// `price` in the regimens the contract covers, on the same patients.
+/// `price` in the regimens the contract covers, on the same patients: among all of them, or
+/// among those of subgroup level `level` (a flat index, as subgroups.csv orders the levels).
 fn at_price(
     model: &Model,
     values: &[f64],
     spec: SampleSpec,
-    (arm, c): (usize, usize),
+    (arm, c, level): (usize, usize, Option<usize>),
     price: f64,
     lambda: f64,
 ) -> Result<AtPrice, RunError> {
@@ -52,6 +53,7 @@ fn at_price(
     // and so does the drug's price in regimens the contract does not cover.
     let mut prep = Prepared::new(model, values)?;
     prep.budget = None;
+    prep.count_subgroups = level.is_some();
     let contract = &model.contracts[c];
     for &g in &contract.regimens {
         for d in prep.regimens[g].drugs.iter_mut().filter(|d| d.drug == contract.drug) {
@@ -59,9 +61,14 @@ fn at_price(
         }
     }
     let sums = simulate_sample(&prep, spec, &mut |_, _| {});
-    let rows = summarise(&sums, &prep.arms, model.meta.comparator, &[lambda]);
-    let n = sums.patients as f64;
-    let cost_slope = sums.contracts[arm].units / n - sums.comparator_units[c] / n;
+    let comparator = model.meta.comparator;
+    let (arms, n, contracts, comparator_units) = match level.and_then(|g| sums.subgroups.get(g)) {
+        Some(g) => (&g.arms[..], g.patients, &g.contracts[..], &g.comparator_units[..]),
+        None => (&sums.arms[..], sums.patients, &sums.contracts[..], &sums.comparator_units[..]),
+    };
+    let rows = summarise_arms((arms, n), &prep.arms, comparator, &[lambda]);
+    let n = n as f64;
+    let cost_slope = contracts[arm].units / n - comparator_units[c] / n;
     Ok(AtPrice { nmb: rows[arm].inc_nmb[0].mean, cost_slope })
 }
 
@@ -79,12 +86,14 @@ fn at_price(
 ///   money-back's refunds on the arm against a comparator's crossover at list) and then rises
 ///   (the caps binding): its maximum is found by bisection on the slope's sign, and the root
 ///   searched between it and A₀; without such a rise, `not_cost_effective_even_free`.
+///
+/// With `level`, the same search among the patients of that subgroup level (the whole
+/// population simulated at each trial price, as the level's base case is).
 pub(super) fn bisect_threshold_price(
     model: &Model,
     values: &[f64],
     spec: SampleSpec,
-    arm: usize,
-    c: usize,
+    (arm, c, level): (usize, usize, Option<usize>),
     lambda: f64,
 ) -> Result<ThresholdPrice, RunError> {
     let contract = &model.contracts[c];
@@ -92,7 +101,7 @@ pub(super) fn bisect_threshold_price(
         .flat_map(|&g| &model.regimens[g].drugs)
         .find(|d| d.drug == contract.drug)
         .map_or(1.0, |d| values[d.price.0 as usize].max(1.0));
-    let at = |price: f64| at_price(model, values, spec, (arm, c), price, lambda);
+    let at = |price: f64| at_price(model, values, spec, (arm, c, level), price, lambda);
     // A cohort-level refund fraction moves with the price, which the patients' ∂cost/∂price
     // leaves out: its slope is a forward difference (the right derivative, on the same
     // patients, unless a cap starts to bind within the step).

@@ -127,14 +127,7 @@ pub fn simulate_resuming(
         survival: survival_curves(&sums),
         general_population: crate::analysis::results::general_population_curve(&sums),
         lines: crate::analysis::lines::line_rows(model, &sums),
-        subgroups: crate::analysis::subgroups::subgroup_results(
-            model,
-            (
-                &prep.arms,
-                &(0..prep.contracts.len()).map(|c| prep.list_price(c)).collect::<Vec<_>>(),
-            ),
-            &sums,
-        ),
+        subgroups: pool.install(|| subgroup_results(model, &prep, &sums, spec, options))?,
         warnings: transition_limit_warnings(model, &prep)
             .into_iter()
             .chain(crate::analysis::results::background_warnings(model, &sums))
@@ -285,14 +278,46 @@ fn summarise_base_case(
                     model,
                     values,
                     spec,
-                    row.arm,
-                    row.contract,
+                    (row.arm, row.contract, None),
                     lambda,
                 )?;
             }
         }
     }
     Ok((summary, contracts))
+}
+
+/// The base case by subgroup, with the threshold prices of contracts whose cost is not linear
+/// in the price searched among each level's patients (unless `simulation_only`).
+fn subgroup_results(
+    model: &crate::model::Model,
+    prep: &Prepared,
+    sums: &SampleSums,
+    spec: SampleSpec,
+    options: &RunOptions,
+) -> Result<Vec<crate::analysis::subgroups::SubgroupResult>, RunError> {
+    let prices: Vec<f64> = (0..prep.contracts.len()).map(|c| prep.list_price(c)).collect();
+    let mut levels =
+        crate::analysis::subgroups::subgroup_results(model, (&prep.arms, &prices), sums);
+    if options.simulation_only {
+        return Ok(levels);
+    }
+    for (g, level) in levels.iter_mut().enumerate() {
+        for row in
+            level.contracts.iter_mut().filter(|r| !model.contracts[r.contract].kind.is_linear())
+        {
+            for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
+                row.threshold_price[k] = super::price::bisect_threshold_price(
+                    model,
+                    &model.values,
+                    spec,
+                    (row.arm, row.contract, Some(g)),
+                    lambda,
+                )?;
+            }
+        }
+    }
+    Ok(levels)
 }
 
 /// Every selection test's sweep, in test order then cutoff order (base-case values, the

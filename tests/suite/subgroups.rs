@@ -385,3 +385,37 @@ fn a_level_holding_everyone_repeats_the_whole_population() {
         }
     }
 }
+
+/// A subgroup level's threshold price of a contract whose cost is not linear in the price (an
+/// expenditure cap on CAR-T, refunding the spend above a yearly ceiling across the whole
+/// population) is searched among the level's patients: re-simulated at that price, the
+/// contract arm's incremental NMB among them is zero up to the search's tolerance, for both
+/// sexes, whose prices differ.
+#[test]
+fn a_subgroups_threshold_price_of_a_capped_contract_zeroes_its_net_benefit() {
+    let name = "../../scenarios/car_t_lymphoma.toml";
+    let sets = [set("subgroups.by = [\"sex\"]"), set("scenario.patients = 3000")];
+    let s = load(name, &sets);
+    let sim = run(&s, &RunOptions::default());
+    let cap = s.model.contracts.iter().position(|c| c.name == "budget_cap_250m").unwrap();
+    let mut prices = Vec::new();
+    for level in ["female", "male"] {
+        let g = sim.subgroups.iter().find(|g| g.level == level).unwrap();
+        let row = g.contracts.iter().find(|r| r.contract == cap).unwrap();
+        for (k, lambda) in s.model.meta.thresholds.iter().enumerate() {
+            let price = row.threshold_price[k].price().unwrap_or_else(|| {
+                panic!("{level} at {lambda}: {}", row.threshold_price[k].status())
+            });
+            prices.push(price);
+            let mut at_price = sets.to_vec();
+            at_price.push(format!("parameters.car_t_price = {{ value = {price} }}"));
+            let again = run(&load(name, &at_price), &RunOptions::default());
+            let g2 = again.subgroups.iter().find(|g| g.level == level).unwrap();
+            let arm = &g2.arms.as_ref().unwrap()[row.arm];
+            let nmb = arm.inc_nmb[k].mean;
+            let scale = lambda * arm.inc_qaly.mean.abs() + arm.inc_cost.mean.abs();
+            assert!(nmb.abs() <= 1e-9 * scale, "{level} at {lambda}: inc NMB {nmb} at {price}");
+        }
+    }
+    assert!(prices[0] != prices[2], "the sexes' prices should differ: {prices:?}");
+}
