@@ -296,6 +296,9 @@ pub struct Results {
     /// Every subgroup level's probability of cost-effectiveness, CEAC, CEAF and EVPI across the
     /// PSA samples (empty without PSA or `[subgroups]`).
     pub subgroup_psa: Vec<super::subgroups::SubgroupPsa>,
+    /// The decision in a few numbers (the console's closing summary, the report's first
+    /// section).
+    pub headline: super::headline::Headline,
     /// psa_summary.csv (empty without PSA).
     pub psa_summary: Vec<PsaSummaryRow>,
     /// budget_impact_psa.csv (empty without PSA or budget impact).
@@ -371,6 +374,13 @@ impl Results {
             psa: Vec::new(),
             prob_ce: Vec::new(),
             subgroup_psa: Vec::new(),
+            headline: super::headline::Headline {
+                basis: Basis::BaseCase,
+                thresholds: Vec::new(),
+                switches: Vec::new(),
+                prices: Vec::new(),
+                manufacturer_order: Vec::new(),
+            },
             psa_summary: Vec::new(),
             budget_bands: Vec::new(),
             warnings: Vec::new(),
@@ -532,6 +542,12 @@ impl Results {
         self.psa = psa;
         self.decision = decision(model, &self.arms, &self.summary, &self.psa);
         self.prob_ce = prob_ce(model, &self.summary, &self.psa);
+        self.headline = super::headline::headline(
+            model,
+            (&self.summary, &self.contracts),
+            &self.decision,
+            &self.psa,
+        );
         let shares: Vec<f64> =
             self.subgroups.iter().map(|g| g.patients as f64 / self.patients as f64).collect();
         self.subgroup_psa =

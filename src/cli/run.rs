@@ -154,6 +154,9 @@ fn print_summary(s: &Scenario, sim: &Simulation, dir: &Path) {
             icer
         );
     }
+    for line in vbpsim::output::headline::lines(m, &sim.results) {
+        say!("{line}");
+    }
 }
 
 /// With PSA samples, the checkpoint that records each finished sample (so that --resume can

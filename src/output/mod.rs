@@ -5,6 +5,7 @@ pub mod comparison;
 mod csv_cell;
 mod figures;
 pub mod folder;
+pub mod headline;
 pub mod manifest;
 mod plots;
 pub mod psa_tables;

@@ -1,5 +1,5 @@
 //! report.html: one self-contained page of a run for a meeting — the scenario, plain-language
-//! readings, the key tables, every plot (inline SVG) and the run manifest. It reads the files
+//! decision, the key tables, every plot (inline SVG) and the run manifest. It reads the files
 //! already written to the folder (so the page shows exactly what the CSVs hold) and fetches
 //! nothing: no scripts, no stylesheets, no images by address.
 
@@ -52,50 +52,6 @@ fn table(path: &Path, columns: &[&str], keep: impl Fn(&[String], &[String]) -> b
         out.push_str("</tr>\n");
     }
     out.push_str("</table></div>\n");
-    out
-}
-
-/// The plain-language readings: per arm and threshold, the incremental NMB against the
-/// comparator and, with PSA, the probability that the arm is cost-effective against it.
-fn readings(model: &Model, results: &Results) -> Vec<String> {
-    let comparator = &model.strategies[model.meta.comparator].name;
-    let currency = &model.meta.currency;
-    let mut out = Vec::new();
-    for (k, l) in model.meta.thresholds.iter().enumerate() {
-        for (i, a) in results.summary.iter().enumerate() {
-            if a.strategy == model.meta.comparator && a.contract.is_none() {
-                continue;
-            }
-            let name = model.arm_name(a.strategy, a.contract);
-            let nmb = a.inc_nmb[k].mean;
-            let verdict = if nmb > 0.0 { "is" } else { "is not" };
-            let mut line = format!(
-                "At {l} {currency} per QALY, {name} {verdict} cost-effective against {comparator} \
-                 in the base case (incremental NMB {nmb:.0} {currency} per patient)"
-            );
-            if let Some(p) = results.prob_ce[i][k] {
-                let _ = write!(
-                    line,
-                    "; it is cost-effective with probability {p:.2} across {} PSA samples",
-                    results.psa.len()
-                );
-            }
-            line.push('.');
-            out.push(line);
-        }
-    }
-    if let (Some(b), Some(h)) = (&model.budget, &results.budget_headline) {
-        let (total, last) = (h.total, &h.net);
-        out.push(format!(
-            "Adopting {} at list price changes the payer's spend by {:.0} {currency} over {} years (undiscounted; {:.0} in year 1, {:.0} in year {}).",
-            model.strategies[b.strategy].name,
-            total,
-            b.years,
-            last.first().copied().unwrap_or(0.0),
-            last.last().copied().unwrap_or(0.0),
-            b.years
-        ));
-    }
     out
 }
 
@@ -219,11 +175,16 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             ))
         );
     }
-    html.push_str("<h2>Readings</h2>\n<ul>\n");
-    for line in readings(model, results) {
-        let _ = writeln!(html, "<li>{}</li>", esc(&line));
+    // The decision first: its heading line, then one item per line.
+    html.push_str("<h2>Decision</h2>\n");
+    let lines = super::headline::lines(model, results);
+    if let Some((head, items)) = lines.split_first() {
+        let _ = writeln!(html, "<p>{}</p>\n<ul>", esc(head));
+        for line in items {
+            let _ = writeln!(html, "<li>{}</li>", esc(line.trim_start()));
+        }
+        html.push_str("</ul>\n");
     }
-    html.push_str("</ul>\n");
     for w in &results.warnings {
         let _ = writeln!(html, "<p><strong>Warning:</strong> {}</p>", esc(w));
     }

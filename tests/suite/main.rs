@@ -18,6 +18,7 @@ mod distributions;
 mod edge_cases;
 mod engine;
 mod fuzz_scenarios;
+mod headline;
 mod heterogeneity;
 mod immunotherapy;
 mod large_psa;

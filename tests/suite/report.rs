@@ -1,5 +1,5 @@
 //! report.html: a self-contained page (inline SVG plots, no fetches), with the scenario, the
-//! readings, the key tables, every plot and the manifest — and, in headless Chromium, a page
+//! decision, the key tables, every plot and the manifest — and, in headless Chromium, a page
 //! that renders without console messages and is not blank.
 
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ fn the_report_is_one_self_contained_page() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     for h in [
         "Scenario",
-        "Readings",
+        "Decision",
         "Summary (means per patient, discounted)",
         "Contracts",
         "Efficiency frontier",
@@ -47,14 +47,15 @@ fn the_report_is_one_self_contained_page() {
         let stem = p.trim_end_matches(".svg");
         assert!(html.contains(&format!("<figure id=\"{stem}\">")), "{stem} inline");
     }
-    // The readings, in words, with the PSA probability.
+    // The decision, in words, with the PSA probability (tests/suite/headline.rs checks its
+    // numbers against the CSVs).
     assert!(html.contains(
-        "At 150000 USD per QALY, test_and_treat/money_back_6m is not cost-effective against chemo_for_all in the base case"
+        "<p>Decision (means over 12 PSA samples; prices and rankings from the base case):</p>"
     ));
-    assert!(html.contains("it is cost-effective with probability 0.00 across 12 PSA samples"));
+    assert!(html.contains("of the samples)</li>"));
     assert!(
-        html.contains("Adopting test_and_treat at list price changes the payer&#39;s spend")
-            || html.contains("Adopting test_and_treat at list price changes the payer's spend")
+        html.contains("adopting test_and_treat at list price changes the payer&#39;s spend")
+            || html.contains("adopting test_and_treat at list price changes the payer's spend")
     );
     // Nothing is fetched: no scripts, stylesheets or addresses (the SVG namespaces are names,
     // not fetches).
