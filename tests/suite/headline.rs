@@ -4,20 +4,10 @@
 //! NMB, and the share of samples in which it has the highest NMB), where the decision changes
 //! from frontier.csv's ICERs, the value-based prices and the rankings from contracts.csv.
 
-use crate::support::{expect, text_of, vbpsim};
+use crate::support::{csv_rows as rows, expect, text_of, vbpsim};
 use std::collections::HashMap;
 
 type Row = HashMap<String, String>;
-
-fn rows(path: &std::path::Path) -> Vec<Row> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            header.iter().map(String::from).zip(rec.unwrap().iter().map(String::from)).collect()
-        })
-        .collect()
-}
 
 fn number(r: &Row, column: &str) -> f64 {
     r[column].parse().unwrap_or_else(|_| panic!("{column}: {}", r[column]))

@@ -4,7 +4,7 @@
 //! cohort-level ones, whose settlements come later); and a level's means equal their closed
 //! forms.
 
-use crate::support::{load, run};
+use crate::support::{csv_rows as rows, load, run};
 use vbpsim::analysis::cea::ArmSummary;
 use vbpsim::workflow::run::RunOptions;
 
@@ -165,17 +165,6 @@ fn a_subgroups_threshold_price_zeroes_its_net_benefit() {
         }
         assert!(nmb.abs() <= 1e-9 * scale.max(1.0), "{level}: inc NMB {nmb} at price {price}");
     }
-}
-
-/// Rows of a CSV as maps from column to cell.
-fn rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            header.iter().map(String::from).zip(rec.unwrap().iter().map(String::from)).collect()
-        })
-        .collect()
 }
 
 /// A level's (cost, QALYs) per arm in one sample, if it has patients.

@@ -45,6 +45,17 @@ pub fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Rows of a CSV as maps from column to cell.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            header.iter().map(String::from).zip(rec.unwrap().iter().map(String::from)).collect()
+        })
+        .collect()
+}
+
 /// A scenario fixture: a path relative to `tests/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
