@@ -4,6 +4,7 @@
 //! assets/fonts/LICENSE-DejaVu.txt), registered once, so plots render the same on a machine
 //! without any installed font.
 
+use super::legend::Swatch;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -11,10 +12,12 @@ use plotters::style::{FontStyle, register_font};
 use std::path::Path;
 use std::sync::Once;
 
-static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(super) static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
 const SIZE: (u32, u32) = (900, 560);
+/// Dash and gap (pixels) of a dashed series.
+const DASH: (u32, u32) = (8, 5);
 
 /// Colours that stay distinct in print and for common colour-vision deficiencies (Okabe–Ito).
 const PALETTE: [RGBColor; 8] = [
@@ -121,17 +124,22 @@ pub struct Plot {
     pub chart: Chart,
 }
 
+/// Give plotters the embedded font, once.
+fn register() {
+    REGISTER.call_once(|| {
+        // The font is embedded and valid; a failure would leave plotters without text, which
+        // the plot tests catch.
+        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
 /// Draw `plot` as `<stem>.png` and `<stem>.svg` in `dir`.
 ///
 /// Both are drawn in memory and written whole, and every write is checked: plotters' own
 /// file output drops the error of its last buffered write, so a full disk would leave a
 /// truncated image behind a success.
 pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
-    REGISTER.call_once(|| {
-        // The font is embedded and valid; a failure would leave plotters without text, which
-        // the plot tests catch.
-        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
-    });
+    register();
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
     let fail =
@@ -149,7 +157,9 @@ pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
     };
     let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        let canvas = super::png_text::PngCanvas::new(&mut pixels, size)
+            .ok_or_else(|| fail(&png, "the embedded font cannot be read".into()))?;
+        let root = canvas.into_drawing_area();
         render(&root, plot).map_err(|e| fail(&png, e))?;
         root.present().map_err(|e| fail(&png, e.to_string()))?;
     }
@@ -266,44 +276,52 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
             let ys = y_range.unwrap_or_else(|| {
                 range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true)
             });
-            let mut chart = axes(root, plot, xs, ys, 80)?;
+            let entries: Vec<(String, Swatch)> = series
+                .iter()
+                .map(|s| {
+                    let dash = s.dashed.then_some(DASH);
+                    (s.name.clone(), Swatch::Line { colour: colour(s.colour), dash })
+                })
+                .collect();
+            let area = super::legend::beside(root, &entries)?;
+            let mut chart = axes(&area, plot, xs, ys, 80)?;
             for s in series {
-                let c = colour(s.colour);
-                let style = ShapeStyle::from(c).stroke_width(2);
-                let drawn = if s.dashed {
-                    chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 8, 5, style))
+                let style = ShapeStyle::from(colour(s.colour)).stroke_width(2);
+                let points = s.points.iter().copied();
+                if s.dashed {
+                    let (dash, gap) = DASH;
+                    chart.draw_series(DashedLineSeries::new(points, dash, gap, style))
                 } else {
-                    chart.draw_series(LineSeries::new(s.points.iter().copied(), style))
-                };
-                drawn.map_err(err)?.label(s.name.as_str()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
+                    chart.draw_series(LineSeries::new(points, style))
+                }
+                .map_err(err)?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Chart::Scatter { series, slopes } => {
             let xs = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), true);
             let ys = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true);
-            let mut chart = axes(root, plot, xs, ys, 90)?;
-            for (k, (name, slope)) in slopes.iter().enumerate() {
-                let style = ShapeStyle::from(RGBColor(120, 120, 120)).stroke_width(1);
+            let grey = RGBColor(120, 120, 120);
+            // Each willingness-to-pay line with a dash of its own.
+            let dash = |k: usize| (6 + 3 * k as u32, 4);
+            let lines = slopes.iter().enumerate().map(|(k, (name, _))| {
+                (name.clone(), Swatch::Line { colour: grey, dash: Some(dash(k)) })
+            });
+            let dots = series.iter().map(|s| (s.name.clone(), Swatch::Dot(colour(s.colour))));
+            let entries: Vec<(String, Swatch)> = lines.chain(dots).collect();
+            let area = super::legend::beside(root, &entries)?;
+            let mut chart = axes(&area, plot, xs, ys, 90)?;
+            for (k, (_, slope)) in slopes.iter().enumerate() {
+                let style = ShapeStyle::from(grey).stroke_width(1);
                 let line = vec![(xs.0, slope * xs.0), (xs.1, slope * xs.1)];
-                let grey = RGBColor(120, 120, 120);
-                chart
-                    .draw_series(DashedLineSeries::new(line, 6 + 3 * k as u32, 4, style))
-                    .map_err(err)?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+                let (d, gap) = dash(k);
+                chart.draw_series(DashedLineSeries::new(line, d, gap, style)).map_err(err)?;
             }
             for s in series {
                 let c = colour(s.colour);
                 chart
                     .draw_series(s.points.iter().map(|&p| Circle::new(p, 2, c.mix(0.6).filled())))
-                    .map_err(err)?
-                    .label(s.name.as_str())
-                    .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+                    .map_err(err)?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         Chart::Bars { groups } => {
             let bars = groups.first().map_or(0, |g| g.1.len()).max(1);
@@ -604,4 +622,63 @@ fn render_panels<DB: DrawingBackend>(
             .map_err(err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A legend never covers data: a curve that sweeps the whole plot (0 to 1 and back, across
+    /// every x, where a legend inside the axes would have to sit on it) leaves no pixel of its
+    /// colour in the legend column but its swatch's.
+    #[test]
+    fn the_legend_sits_beside_the_data() {
+        let zigzag: Vec<(f64, f64)> = (0..=40).map(|i| (i as f64, (i % 2) as f64)).collect();
+        let plot = Plot {
+            title: "title".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            chart: Chart::Lines {
+                series: vec![Series {
+                    name: "a curve with a long enough name".into(),
+                    points: zigzag,
+                    dashed: false,
+                    colour: 0,
+                }],
+                y_range: Some((0.0, 1.0)),
+            },
+        };
+        register();
+        let mut pixels = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+        let column;
+        {
+            let canvas = super::super::png_text::PngCanvas::new(&mut pixels, SIZE).unwrap();
+            let root = canvas.into_drawing_area();
+            let entries = [("a curve with a long enough name".to_string(), Swatch::Dot(BLACK))];
+            column = super::super::legend::width(&root, &entries) as usize;
+            render(&root, &plot).unwrap();
+            root.present().unwrap();
+        }
+        assert!(column > 100, "{column}");
+        let c = colour(0);
+        let left = SIZE.0 as usize - column;
+        let (mut in_data, mut in_legend) = (0, 0);
+        for y in 0..SIZE.1 as usize {
+            for x in 0..SIZE.0 as usize {
+                let i = 3 * (y * SIZE.0 as usize + x);
+                if pixels[i..i + 3] != [c.0, c.1, c.2] {
+                    continue;
+                }
+                if x < left {
+                    in_data += 1;
+                    continue;
+                }
+                in_legend += 1;
+                // Only the swatch: its row, within the column's first 40 pixels.
+                let row = super::super::legend::TOP as usize;
+                assert!(y.abs_diff(row) <= 2 && x < left + 44, "curve pixel at ({x}, {y})");
+            }
+        }
+        assert!(in_data > 1000 && in_legend > 10, "{in_data} {in_legend}");
+    }
 }
