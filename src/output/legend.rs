@@ -13,6 +13,8 @@ pub enum Swatch {
     Line { colour: RGBColor, dash: Option<(u32, u32)> },
     /// A filled dot.
     Dot(RGBColor),
+    /// A filled square (a bar's colour).
+    Block(RGBColor),
 }
 
 /// The font of legend labels.
@@ -41,7 +43,9 @@ pub fn width<DB: DrawingBackend>(
         .map(|(name, _)| root.estimate_text_size(name, &style).map_or(0, |(w, _)| w))
         .max()
         .unwrap_or(0);
-    let wanted = text as i32 + SWATCH + GAP + 2 * PAD;
+    // A viewer drawing the SVG with its own sans-serif may set the labels wider than the
+    // embedded font measures: room for 15 % more.
+    let wanted = (f64::from(text) * 1.15) as i32 + SWATCH + GAP + 2 * PAD;
     let most = (f64::from(root.dim_in_pixel().0) * MOST) as i32;
     wanted.min(most).max(0) as u32
 }
@@ -88,6 +92,10 @@ fn draw<DB: DrawingBackend>(
                     area.draw(&path).map_err(err)?;
                     x = end + gap as i32;
                 }
+            }
+            Swatch::Block(colour) => {
+                let square = Rectangle::new([(x0 + 7, y - 7), (x0 + 21, y + 7)], colour.filled());
+                area.draw(&square).map_err(err)?;
             }
             Swatch::Dot(colour) => {
                 area.draw(&Circle::new((x0 + SWATCH / 2, y), 4, colour.filled())).map_err(err)?;

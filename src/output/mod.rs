@@ -12,6 +12,7 @@ mod plots;
 mod png_text;
 pub mod psa_tables;
 mod report;
+mod report_table;
 pub mod run_folder;
 pub mod sensitivity;
 pub mod subgroup_tables;

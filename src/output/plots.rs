@@ -153,6 +153,12 @@ pub fn write(dir: &Path, stem: &str, plot: &Plot) -> Result<(), PlotError> {
             let rows = panels.len().div_ceil(PANEL_COLUMNS).max(1) as u32;
             (1200, 80 + 340 * rows)
         }
+        Chart::Bars { groups } => {
+            // Room for every group's row of bars.
+            let bars = groups.first().map_or(1, |g| g.1.len().max(1)) as u32;
+            let rows = groups.len() as u32 * (10 * bars + 12);
+            (SIZE.0, SIZE.1.max(130 + rows))
+        }
         _ => SIZE,
     };
     let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
@@ -323,61 +329,7 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
                     .map_err(err)?;
             }
         }
-        Chart::Bars { groups } => {
-            let bars = groups.first().map_or(0, |g| g.1.len()).max(1);
-            let (lo, hi) = range(groups.iter().flat_map(|g| g.1.iter().map(|b| b.1)), true);
-            // Head room for the legend above the tallest bar.
-            let ys = (lo, hi + 0.3 * (hi - lo));
-            let n = groups.len().max(1);
-            let mut chart = ChartBuilder::on(root)
-                .caption(&plot.title, ("sans-serif", 22))
-                .margin(16)
-                .x_label_area_size(48)
-                .y_label_area_size(90)
-                .build_cartesian_2d(0.0..n as f64, ys.0..ys.1)
-                .map_err(err)?;
-            let yspan = ys.1 - ys.0;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(0)
-                .y_label_formatter(&|v| tick(*v, yspan))
-                .x_desc(&plot.x_label)
-                .y_desc(&plot.y_label)
-                .label_style(("sans-serif", 13))
-                .draw()
-                .map_err(err)?;
-            // Group names under the axis, centred on each group.
-            let label = TextStyle::from(("sans-serif", 13)).pos(Pos::new(HPos::Center, VPos::Top));
-            // Alternate rows when there are many groups, so long names do not overlap.
-            let stagger = n > 3;
-            for (i, g) in groups.iter().enumerate() {
-                let (x, y) = chart.backend_coord(&(i as f64 + 0.5, ys.0));
-                let dy = if stagger && i % 2 == 1 { 22 } else { 6 };
-                root.draw(&Text::new(g.0.clone(), (x, y + dy), label.clone())).map_err(err)?;
-            }
-            let width = 0.8 / bars as f64;
-            for b in 0..bars {
-                let c = colour(b);
-                let label = groups
-                    .first()
-                    .and_then(|g| g.1.get(b))
-                    .map(|x| x.0.clone())
-                    .unwrap_or_default();
-                chart
-                    .draw_series(groups.iter().enumerate().filter_map(|(i, g)| {
-                        let v = g.1.get(b)?.1;
-                        let x0 = i as f64 + 0.1 + b as f64 * width;
-                        Some(Rectangle::new([(x0, 0.0), (x0 + width * 0.95, v)], c.filled()))
-                    }))
-                    .map_err(err)?
-                    .label(label)
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled())
-                    });
-            }
-            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-        }
+        Chart::Bars { groups } => render_bars(root, plot, groups)?,
         Chart::StackedPanels { panels } => render_panels(root, plot, panels)?,
         Chart::Tornado { rows, base, reference } => {
             render_tornado(root, plot, rows, *base, reference.as_ref())?
@@ -538,6 +490,67 @@ fn stack_ends(p: &Panel, x: usize) -> (f64, f64) {
         if v >= 0.0 { hi += v } else { lo += v }
     }
     (lo, hi)
+}
+
+/// Grouped horizontal bars: one row of bars per group (first on top), its name at the left
+/// of the axis (never overlapping its neighbours', however many groups), the values along x,
+/// and the legend beside.
+fn render_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &Plot,
+    groups: &[(String, Vec<(String, f64)>)],
+) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let bars = groups.first().map_or(0, |g| g.1.len()).max(1);
+    let names = groups.first().map(|g| g.1.iter().map(|b| b.0.clone()).collect::<Vec<_>>());
+    let entries: Vec<(String, Swatch)> = (names.unwrap_or_default().into_iter().enumerate())
+        .map(|(b, name)| (name, Swatch::Block(colour(b))))
+        .collect();
+    let area = super::legend::beside(root, &entries)?;
+    let xs = range(groups.iter().flat_map(|g| g.1.iter().map(|b| b.1)), true);
+    let n = groups.len().max(1);
+    let font = TextStyle::from(("sans-serif", 13));
+    let widest = (groups.iter())
+        .map(|g| area.estimate_text_size(&g.0, &font).map_or(0, |(w, _)| w))
+        .max()
+        .unwrap_or(0);
+    let most = area.dim_in_pixel().0 * 2 / 5;
+    let mut chart = ChartBuilder::on(&area)
+        .caption(&plot.title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size((widest + 14).min(most))
+        .build_cartesian_2d(xs.0..xs.1, 0.0..n as f64)
+        .map_err(err)?;
+    let xspan = xs.1 - xs.0;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_labels(6)
+        .x_label_formatter(&|v| tick(*v, xspan))
+        .x_desc(&plot.y_label)
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    // Group i's band is [n − i − 1, n − i): the first group on top.
+    let label = font.pos(Pos::new(HPos::Right, VPos::Center));
+    for (i, g) in groups.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(xs.0, (n - i) as f64 - 0.5));
+        area.draw(&Text::new(g.0.clone(), (x - 8, y), label.clone())).map_err(err)?;
+    }
+    let height = 0.8 / bars as f64;
+    for b in 0..bars {
+        let c = colour(b);
+        chart
+            .draw_series(groups.iter().enumerate().filter_map(|(i, g)| {
+                let v = g.1.get(b)?.1;
+                let top = (n - i) as f64 - 0.1 - b as f64 * height;
+                Some(Rectangle::new([(0.0, top), (v, top - height * 0.9)], c.filled()))
+            }))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 fn render_panels<DB: DrawingBackend>(

@@ -8,51 +8,39 @@ use crate::model::Model;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// HTML text: `&`, `<`, `>` and quotes escaped.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use super::report_table::{esc, table};
 
-/// A CSV file as an HTML table: the named columns (all when empty), rows kept by `keep`
-/// (given the header and the row). Numbers are shown to 6 significant digits; the CSV keeps
-/// full precision.
-fn table(path: &Path, columns: &[&str], keep: impl Fn(&[String], &[String]) -> bool) -> String {
-    let Ok(mut reader) = csv::Reader::from_path(path) else { return String::new() };
-    let Ok(header) = reader.headers().map(|h| h.iter().map(String::from).collect::<Vec<_>>())
-    else {
-        return String::new();
-    };
-    let picked: Vec<usize> = if columns.is_empty() {
-        (0..header.len()).collect()
-    } else {
-        columns.iter().filter_map(|c| header.iter().position(|h| h == c)).collect()
-    };
-    let mut out = String::from("<div class=\"wide\"><table>\n<tr>");
-    for &i in &picked {
-        let _ = write!(out, "<th>{}</th>", esc(&header[i]));
-    }
-    out.push_str("</tr>\n");
-    for record in reader.records().flatten() {
-        let row: Vec<String> = record.iter().map(String::from).collect();
-        if !keep(&header, &row) {
-            continue;
+/// What a plot shows, for its caption.
+fn plot_caption(stem: &str) -> &'static str {
+    match stem {
+        "survival" => {
+            "Overall (solid) and progression-free (dashed) survival of each strategy's simulated patients, from diagnosis"
         }
-        out.push_str("<tr>");
-        for &i in &picked {
-            let cell = row.get(i).map_or("", String::as_str);
-            let shown = match cell.parse::<f64>() {
-                Ok(x) if cell.contains('.') || cell.contains('e') => {
-                    format!("{x:.6}").trim_end_matches('0').trim_end_matches('.').to_string()
-                }
-                _ => cell.to_string(),
-            };
-            let class = if cell.parse::<f64>().is_ok() { " class=\"n\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", esc(&shown));
+        "states" => {
+            "Share of each strategy's patients in each state after progression, year by year"
         }
-        out.push_str("</tr>\n");
+        "ce_plane" => {
+            "Cost-effectiveness plane: incremental cost and QALYs of every arm against the comparator, one point per PSA sample, with a line per threshold"
+        }
+        "contracts" => {
+            "Drug spend of each contract arm per patient: at list, under the contract, refunded, and the contract's administration"
+        }
+        "ceac" => {
+            "Cost-effectiveness acceptability curves at list prices: the probability that each strategy has the highest net monetary benefit"
+        }
+        "ceaf" => {
+            "Cost-effectiveness acceptability frontier of each decision set: the probability that the strategy with the highest expected net benefit is best"
+        }
+        "evpi" => "Expected value of perfect information per patient over the willingness to pay",
+        "selection_nmb" => "Incremental net monetary benefit against the selection test's cutoff",
+        "selection_price" => {
+            "Threshold (value-based) list price against the selection test's cutoff"
+        }
+        "budget_impact" => {
+            "Payer's spend by year and category with the contract, and the net budget impact"
+        }
+        _ => "Plot",
     }
-    out.push_str("</table></div>\n");
-    out
 }
 
 /// The population's ages in words.
@@ -119,24 +107,39 @@ fn population_covariates(model: &Model, p: &crate::model::Population) -> String 
 /// Write report.html into `dir`, from the files already there.
 pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> std::io::Result<()> {
     let m = &model.meta;
+    let table_in = |path: &Path, columns: &[&str], keep: &dyn Fn(&[String], &[String]) -> bool| {
+        table(path, columns, &m.currency, keep)
+    };
+    // The page's head, then its body; the body's sections are listed at its top.
     let mut html = String::new();
+    let mut body = String::new();
+    let mut toc: Vec<(String, String)> = Vec::new();
+    let mut section = |body: &mut String, title: &str| {
+        let id = format!("s{}", toc.len() + 1);
+        let _ = writeln!(body, "<h2 id=\"{id}\">{}</h2>", esc(title));
+        toc.push((id, title.to_string()));
+    };
     let title = if m.title.is_empty() { m.name.clone() } else { m.title.clone() };
     let _ = write!(
         html,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
          body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}}\n\
-         .wide{{overflow-x:auto}}\ntable{{border-collapse:collapse;margin:1em 0;font-size:0.85em}}\n\
-         th,td{{border:1px solid #ccc;padding:0.25em 0.5em}}\nth{{background:#f0f0f0}}\ntd.n{{text-align:right}}\n\
-         figure{{margin:1em 0}}\nfigure svg{{max-width:100%;height:auto}}\npre{{background:#f7f7f7;padding:1em;overflow-x:auto}}\n\
+         table{{border-collapse:collapse;margin:1em 0;font-size:0.75em;width:100%}}\n\
+         th,td{{border:1px solid #ccc;padding:0.2em 0.35em}}\nth{{background:#f0f0f0;font-weight:600}}\n\
+         td.n{{text-align:right;white-space:nowrap}}\n\
+         figure{{margin:1em 0;break-inside:avoid}}\nfigure svg{{max-width:100%;height:auto}}\nfigcaption{{font-size:0.9em;color:#444}}\n\
+         pre{{background:#f7f7f7;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:0.8em}}\n\
+         @media print{{body{{margin:0;max-width:none;font-size:10pt}}h2{{break-after:avoid}}}}\n\
          </style>\n</head>\n<body>\n<h1>{}</h1>\n",
         esc(&title),
         esc(&title)
     );
     let strategies: Vec<String> = model.strategies.iter().map(|s| s.name.clone()).collect();
     let contracts: Vec<String> = model.contracts.iter().map(|c| c.name.clone()).collect();
+    section(&mut body, "Scenario");
     let _ = write!(
-        html,
-        "<h2>Scenario</h2>\n<ul>\n<li>scenario <code>{}</code>; horizon {} years; discount rates {} (costs) and {} (outcomes) a year; currency {}</li>\n\
+        body,
+        "<ul>\n<li>scenario <code>{}</code>; horizon {} years; discount rates {} (costs) and {} (outcomes) a year; currency {}</li>\n\
          <li>{} patients per strategy, seed {}, {} PSA samples; thresholds {} per QALY</li>\n\
          <li>strategies: {} (comparator: {})</li>\n<li>contracts: {}</li>\n</ul>\n",
         esc(&m.name),
@@ -154,7 +157,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     );
     if let Some(p) = &model.population {
         let _ = writeln!(
-            html,
+            body,
             "<p>Patients: {}; {} % female.{} General-population mortality from the life table <code>{}</code> (everyone dead at {} years), {} to the disease's death hazards; the survival plot shows the same patients' survival on it alone.{}</p>",
             esc(&population_age(model, p)),
             (1000.0 * p.female_share(&model.values)).round() / 10.0,
@@ -176,55 +179,54 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         );
     }
     // The decision first: its heading line, then one item per line.
-    html.push_str("<h2>Decision</h2>\n");
+    section(&mut body, "Decision");
     let lines = super::headline::lines(model, results);
     if let Some((head, items)) = lines.split_first() {
-        let _ = writeln!(html, "<p>{}</p>\n<ul>", esc(head));
+        let _ = writeln!(body, "<p>{}</p>\n<ul>", esc(head));
         for line in items {
-            let _ = writeln!(html, "<li>{}</li>", esc(line.trim_start()));
+            let _ = writeln!(body, "<li>{}</li>", esc(line.trim_start()));
         }
-        html.push_str("</ul>\n");
+        body.push_str("</ul>\n");
     }
-    for w in &results.warnings {
-        let _ = writeln!(html, "<p><strong>Warning:</strong> {}</p>", esc(w));
+    if !results.warnings.is_empty() {
+        section(&mut body, "Warnings");
+        body.push_str("<ul>\n");
+        let mut seen = std::collections::HashSet::new();
+        for w in results.warnings.iter().filter(|w| seen.insert(w.as_str())) {
+            let _ = writeln!(body, "<li>{}</li>", esc(w));
+        }
+        body.push_str("</ul>\n");
     }
     let lambda: Vec<String> = m.thresholds.iter().map(|t| t.to_string()).collect();
-    let mut columns: Vec<String> = [
-        "strategy",
-        "contract",
-        "cost",
-        "qaly",
-        "ly",
-        "inc_cost",
-        "inc_qaly",
-        "icer",
-        "icer_status",
-    ]
-    .map(String::from)
-    .to_vec();
-    for l in &lambda {
-        columns.push(format!("inc_nmb_{l}"));
-        columns.push(format!("prob_ce_{l}"));
-    }
-    let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+    // Each table in two, so that it fits a printed page: the means and increments, then the
+    // net benefit and the probability of cost-effectiveness at each threshold.
+    let per_threshold: Vec<String> =
+        lambda.iter().flat_map(|l| [format!("inc_nmb_{l}"), format!("prob_ce_{l}")]).collect();
+    let with = |lead: &[&str], rest: &[String]| -> Vec<String> {
+        lead.iter().map(|c| c.to_string()).chain(rest.iter().cloned()).collect()
+    };
+    let means: Vec<String> =
+        ["cost", "qaly", "ly", "inc_cost", "inc_qaly", "icer"].map(String::from).to_vec();
     let all = |_: &[String], _: &[String]| true;
-    html.push_str("<h2>Summary (means per patient, discounted)</h2>\n");
-    html.push_str(&table(&dir.join("summary.csv"), &cols, all));
-    if dir.join("subgroups.csv").exists() {
-        let mut columns: Vec<String> =
-            ["subgroup", "level", "patients", "share", "strategy", "contract", "cost", "qaly"]
-                .map(String::from)
-                .to_vec();
-        columns.extend(["inc_cost", "inc_qaly", "icer", "icer_status"].map(String::from));
-        for l in &lambda {
-            columns.push(format!("inc_nmb_{l}"));
-            columns.push(format!("prob_ce_{l}"));
+    let both = |body: &mut String, path: &Path, lead: &[&str], lead2: &[&str], means: &[String]| {
+        for columns in [with(lead, means), with(lead2, &per_threshold)] {
+            let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+            body.push_str(&table_in(path, &cols, &all));
         }
-        let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-        html.push_str(
-            "<h2>Subgroups</h2>\n<p>Each level's patients among the same simulated patients (their true status and characteristics at diagnosis), every arm against the comparator at list among them: the base case, and the probability of cost-effectiveness over the PSA samples. The first rows (<code>all</code>) are the whole population; the levels of a subgroup, weighted by their patients, add up to them. subgroup_ceac.csv and subgroup_evpi.csv hold each level's CEAC, CEAF and EVPI.</p>\n",
+    };
+    section(&mut body, "Summary (means per patient, discounted)");
+    let arm = ["strategy", "contract"];
+    both(&mut body, &dir.join("summary.csv"), &arm, &arm, &means);
+    if dir.join("subgroups.csv").exists() {
+        section(&mut body, "Subgroups");
+        body.push_str(
+            "<p>Each level's patients among the same simulated patients (their true status and characteristics at diagnosis), every arm against the comparator at list among them: the base case, and the probability of cost-effectiveness over the PSA samples. The first rows (<code>all</code>) are the whole population; the levels of a subgroup, weighted by their patients, add up to them. subgroup_ceac.csv and subgroup_evpi.csv hold each level's CEAC, CEAF and EVPI.</p>\n",
         );
-        html.push_str(&table(&dir.join("subgroups.csv"), &cols, all));
+        // Narrower: the level's patients, without life-years.
+        let lead = ["subgroup", "level", "patients", "strategy", "contract"];
+        let lead2 = ["subgroup", "level", "strategy", "contract"];
+        let means: Vec<String> = means.iter().filter(|c| *c != "ly").cloned().collect();
+        both(&mut body, &dir.join("subgroups.csv"), &lead, &lead2, &means);
         if dir.join("subgroup_contracts.csv").exists() {
             let mut columns: Vec<String> = [
                 "subgroup",
@@ -240,12 +242,12 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             .to_vec();
             columns.extend(lambda.iter().map(|l| format!("threshold_price_{l}")));
             let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-            html.push_str("<h3>Contracts by subgroup (base case)</h3>\n");
-            html.push_str(&table(&dir.join("subgroup_contracts.csv"), &cols, all));
+            body.push_str("<h3>Contracts by subgroup (base case)</h3>\n");
+            body.push_str(&table_in(&dir.join("subgroup_contracts.csv"), &cols, &all));
         }
     }
     if dir.join("contracts.csv").exists() {
-        let mut cols = vec![
+        let spend = [
             "strategy",
             "contract",
             "kind",
@@ -257,18 +259,37 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "effective_discount",
             "triggered_share",
         ];
-        let prices: Vec<String> = lambda.iter().map(|l| format!("threshold_price_{l}")).collect();
-        cols.extend(prices.iter().map(String::as_str));
-        html.push_str("<h2>Contracts</h2>\n");
-        html.push_str(&table(&dir.join("contracts.csv"), &cols, all));
+        let mut value =
+            vec!["strategy".to_string(), "contract".into(), "manufacturer_net_revenue".into()];
+        value.extend(lambda.iter().map(|l| format!("threshold_price_{l}")));
+        section(&mut body, "Contracts (base case, per patient)");
+        body.push_str(&table_in(&dir.join("contracts.csv"), &spend, &all));
+        let value: Vec<&str> = value.iter().map(String::as_str).collect();
+        body.push_str(&table_in(&dir.join("contracts.csv"), &value, &all));
     }
-    html.push_str("<h2>Efficiency frontier</h2>\n");
-    html.push_str(&table(&dir.join("frontier.csv"), &[], all));
-    html.push_str("<h2>Lines of therapy (base case; time on treatment in years)</h2>\n");
+    let basis = match results.decision.basis {
+        crate::analysis::decision::Basis::BaseCase => "base case",
+        crate::analysis::decision::Basis::PsaMean => "means over the PSA samples",
+    };
+    section(&mut body, &format!("Efficiency frontier ({basis})"));
+    let frontier = [
+        "decision_set",
+        "strategy",
+        "contract",
+        "cost",
+        "qaly",
+        "status",
+        "reference_strategy",
+        "inc_cost",
+        "inc_qaly",
+        "icer",
+    ];
+    body.push_str(&table_in(&dir.join("frontier.csv"), &frontier, &all));
+    section(&mut body, "Lines of therapy (base case; time on treatment in years)");
     let cols = &super::tables::LINES_HEADER[..super::tables::LINES_HEADER.len() - 1];
-    html.push_str(&table(&dir.join("lines.csv"), cols, all));
+    body.push_str(&table_in(&dir.join("lines.csv"), cols, &all));
     if dir.join("budget_impact.csv").exists() {
-        html.push_str("<h2>Budget impact (totals, undiscounted)</h2>\n");
+        section(&mut body, "Budget impact (totals, undiscounted)");
         let total = |h: &[String], r: &[String]| {
             h.iter().position(|c| c == "category").is_some_and(|i| r[i] == "total")
         };
@@ -281,25 +302,24 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "spend_without",
             "net_budget_impact",
         ];
-        html.push_str(&table(&dir.join("budget_impact.csv"), &cols, total));
+        body.push_str(&table_in(&dir.join("budget_impact.csv"), &cols, &total));
     }
-    html.push_str("<h2>Plots</h2>\n");
+    section(&mut body, "Plots");
     for stem in super::figures::PLOTS {
         let Ok(svg) = std::fs::read_to_string(dir.join(format!("{stem}.svg"))) else { continue };
         // The SVG element itself, without an XML declaration.
         let start = svg.find("<svg").unwrap_or(0);
         let thinned =
             *stem == "ce_plane" && results.psa.len() > super::figures::CE_PLANE_MOST_SAMPLES;
-        let caption = if thinned {
-            format!(
-                "{stem}: {} (the tables use every sample)",
+        let mut caption = format!("{} ({stem}.png, {stem}.svg)", plot_caption(stem));
+        if thinned {
+            caption = format!(
+                "{caption}: {} (the tables use every sample)",
                 super::figures::ce_plane_basis(results.psa.len())
-            )
-        } else {
-            stem.to_string()
-        };
+            );
+        }
         let _ = write!(
-            html,
+            body,
             "<figure id=\"{stem}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
             &svg[start..],
             esc(&caption)
@@ -316,10 +336,14 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         }
         _ => manifest.to_string(),
     };
-    let _ = write!(
-        html,
-        "<h2>Run manifest (run.json, without timings and thread count)</h2>\n<pre>{}</pre>\n</body>\n</html>\n",
-        esc(&shown)
-    );
+    section(&mut body, "Appendix: run manifest (run.json, without timings and thread count)");
+    let _ = writeln!(body, "<pre>{}</pre>", esc(&shown));
+    html.push_str("<nav><ul>\n");
+    for (id, title) in &toc {
+        let _ = writeln!(html, "<li><a href=\"#{id}\">{}</a></li>", esc(title));
+    }
+    html.push_str("</ul></nav>\n");
+    html.push_str(&body);
+    html.push_str("</body>\n</html>\n");
     std::fs::write(dir.join("report.html"), html)
 }

@@ -56,7 +56,11 @@ fn a_run_above_the_cap_draws_the_cap_and_says_so() {
     assert!(svg(&above).contains(&said), "the title says it");
     assert!(!svg(&at).contains("evenly spaced"));
     let report = std::fs::read_to_string(above.join("report.html")).unwrap();
-    assert!(report.contains(&format!("ce_plane: {said} (the tables use every sample)")));
+    assert!(
+        report.contains(&format!(
+            "(ce_plane.png, ce_plane.svg): {said} (the tables use every sample)"
+        ))
+    );
     // The tables use every sample.
     let rows = std::fs::read_to_string(above.join("psa.csv")).unwrap().lines().count();
     assert_eq!(rows, 1 + 7 * (CE_PLANE_MOST_SAMPLES + 1));

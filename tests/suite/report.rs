@@ -26,15 +26,34 @@ fn the_report_is_one_self_contained_page() {
     for h in [
         "Scenario",
         "Decision",
+        "Warnings",
         "Summary (means per patient, discounted)",
-        "Contracts",
-        "Efficiency frontier",
+        "Contracts (base case, per patient)",
+        "Efficiency frontier (means over the PSA samples)",
         "Budget impact (totals, undiscounted)",
         "Plots",
-        "Run manifest (run.json, without timings and thread count)",
+        "Appendix: run manifest (run.json, without timings and thread count)",
     ] {
-        assert!(html.contains(&format!("<h2>{h}</h2>")), "section {h}");
+        // Each section, listed at the top and linked.
+        let at = html.find(&format!("\">{h}</h2>")).unwrap_or_else(|| panic!("section {h}"));
+        let id = html[..at].rsplit("<h2 id=\"").next().unwrap();
+        assert!(html.contains(&format!("<li><a href=\"#{id}\">{h}</a></li>")), "{h} listed");
     }
+    // Tables for readers: headers in words with units, money grouped by thousands.
+    assert!(html.contains("<th>Incremental NMB at 100,000 (USD)</th>"));
+    assert!(html.contains("<th>ICER (USD/QALY)</th>"));
+    let cells = html.split("<td class=\"n\">").skip(1).map(|c| c.split('<').next().unwrap());
+    let grouped = cells
+        .filter(|c| {
+            let digits = c.trim_start_matches('-');
+            let groups: Vec<&str> = digits.split(',').collect();
+            groups.len() > 1
+                && (1..=3).contains(&groups[0].len())
+                && groups[1..].iter().all(|g| g.len() == 3)
+                && digits.chars().all(|ch| ch.is_ascii_digit() || ch == ',')
+        })
+        .count();
+    assert!(grouped > 20, "cells grouped by thousands: {grouped}");
     // Every plot of the folder, inline.
     let plots: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
@@ -124,4 +143,58 @@ fn the_report_renders_in_headless_chromium() {
         .count();
     assert!(dark > pixels / 500, "text is drawn: {dark} dark pixels of {pixels}");
     assert!(coloured > pixels / 1000, "plots are drawn: {coloured} coloured pixels");
+}
+
+/// At the width of a printed A4 page (718 CSS pixels inside the default margins) nothing in
+/// report.html is wider than the page: no table, figure or paragraph sticks out, so a printout
+/// loses no column (threshold prices were cut off). Measured in headless Chromium by a script
+/// added to a copy of the page (the report itself runs none), read back from the DOM dump.
+/// Melanoma, the bundled scenario with the most arms, contracts and subgroup rows.
+#[test]
+fn the_report_fits_a_printed_page() {
+    let required = std::env::var("VBPSIM_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let Some(browser) = chromium() else {
+        assert!(!required, "VBPSIM_REQUIRE_BROWSER=1 but no chromium: `apt-get install chromium`");
+        eprintln!("no chromium on the PATH: report.html's width was not measured");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, scenario) in [("default", None), ("melanoma", Some("scenarios/melanoma_braf.toml"))]
+    {
+        let out = dir.path().join(name);
+        let mut cmd = assert_cmd::Command::cargo_bin("vbpsim").unwrap();
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).arg("run");
+        if let Some(s) = scenario {
+            cmd.arg(s);
+        }
+        let status = cmd
+            .args(["--quiet", "--patients", "2000", "--samples", "12", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        // Every element whose right edge passes the page's, by tag and text.
+        let probe = "<script>\
+            const w = document.documentElement.clientWidth;\
+            const wide = [...document.body.querySelectorAll('*')]\
+              .filter(e => e.getBoundingClientRect().right > w + 0.5)\
+              .map(e => e.tagName + ':' + (e.textContent || '').slice(0, 40));\
+            document.body.setAttribute('data-page', w);\
+            document.body.setAttribute('data-wide', JSON.stringify(wide));\
+            </script></body>";
+        let probed = dir.path().join(format!("{name}-probed.html"));
+        std::fs::write(&probed, html.replace("</body>", probe)).unwrap();
+        let result = Command::new(&browser)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+            .args(["--window-size=718,1000", "--dump-dom"])
+            .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+            .arg(format!("file://{}", probed.display()))
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&result.stdout);
+        assert!(dom.contains("data-page=\"718\""), "{name}: the probe did not run");
+        let wide = dom.split("data-wide=\"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+        assert_eq!(wide, "[]", "{name}: wider than the page: {wide}");
+    }
 }

@@ -1,0 +1,204 @@
+//! Tables of report.html, read from the folder's CSVs and formatted for reading: human column
+//! headers with their units, money to whole units with thousands separators, QALYs and
+//! life-years to three decimals, shares and probabilities as percentages. The CSVs keep every
+//! digit; the page is for a meeting.
+
+use super::headline::grouped;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// HTML text: `&`, `<`, `>` and quotes escaped.
+pub(super) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// How a column's numbers are shown.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Format {
+    /// Names, statuses: as written.
+    Text,
+    /// Whole numbers of patients, years, months: grouped.
+    Count,
+    /// Money and ratios of money (ICERs, prices, NMB): whole units, grouped.
+    Money,
+    /// QALYs and life-years: three decimals.
+    Measure,
+    /// Shares and probabilities in [0, 1]: a percentage with one decimal.
+    Share,
+}
+
+/// A threshold's suffix `_<λ>` of a column, as a grouped number (`inc_nmb_100000` →
+/// ("inc_nmb", "100,000")).
+fn threshold(column: &str) -> Option<(&str, String)> {
+    let (stem, last) = column.rsplit_once('_')?;
+    let l: f64 = last.parse().ok()?;
+    Some((stem, grouped(l, if l.fract() == 0.0 { 0 } else { 2 })))
+}
+
+/// The format of a column, by its name.
+fn format_of(column: &str) -> Format {
+    let stem = threshold(column).map_or(column, |(s, _)| s);
+    match stem {
+        "strategy" | "contract" | "kind" | "drug" | "subgroup" | "level" | "icer_status"
+        | "threshold_status" | "decision_set" | "status" | "reference_strategy"
+        | "reference_contract" | "basis" | "line" | "regimen" | "category" => Format::Text,
+        "qaly" | "ly" | "ly_undiscounted" | "inc_qaly" | "inc_ly" | "time_on_treatment" => {
+            Format::Measure
+        }
+        "prob_ce" | "probability" | "share" | "treated_share" | "triggered_share"
+        | "effective_discount" | "started" | "response" | "alive" => Format::Share,
+        "patients" | "year" | "month" | "entrants" | "entrants_new" | "samples" => Format::Count,
+        _ => Format::Money,
+    }
+}
+
+/// A column's header for readers (`inc_nmb_100000` → "Incremental NMB at 100,000 (USD)").
+fn label(column: &str, currency: &str) -> String {
+    let (stem, at) = match threshold(column) {
+        Some((s, l)) => (s, format!(" at {l}")),
+        None => (column, String::new()),
+    };
+    let known = match stem {
+        "strategy" => "Strategy",
+        "contract" => "Contract",
+        "kind" => "Kind",
+        "drug" => "Drug",
+        "subgroup" => "Subgroup",
+        "level" => "Level",
+        "patients" => "Patients",
+        "share" => "Share of patients",
+        "cost" => "Cost",
+        "qaly" => "QALYs",
+        "ly" => "Life-years",
+        "inc_cost" => "Incremental cost",
+        "inc_qaly" => "Incremental QALYs",
+        "inc_ly" => "Incremental life-years",
+        "icer" => "ICER",
+        "icer_status" => "ICER status",
+        "inc_nmb" => "Incremental NMB",
+        "nmb" => "NMB",
+        "prob_ce" => "Probability cost-effective",
+        "treated_share" => "Treated",
+        "list_spend" => "List spend",
+        "paid" => "Paid",
+        "refunds" => "Refunds",
+        "contract_spend" => "Contract spend",
+        "contract_admin" => "Administration",
+        "effective_discount" => "Effective discount",
+        "triggered_share" => "Triggered",
+        "manufacturer_net_revenue" => "Manufacturer net revenue",
+        "threshold_price" => "Threshold price",
+        "threshold_status" => "Threshold price status",
+        "decision_set" => "Decision set",
+        "status" => "Status",
+        "reference_strategy" => "Against strategy",
+        "reference_contract" => "Against contract",
+        "basis" => "Basis",
+        "line" => "Line",
+        "regimen" => "Regimen",
+        "started" => "Started",
+        "response" => "Response",
+        "time_on_treatment" => "Time on treatment (years)",
+        "year" => "Year",
+        "entrants" => "Entrants",
+        "entrants_new" => "New entrants",
+        "spend_with" => "Spend with",
+        "spend_without" => "Spend without",
+        "net_budget_impact" => "Net budget impact",
+        other => &other.replace('_', " "),
+    };
+    let unit = match (format_of(column), stem) {
+        (_, "icer") => format!(" ({currency}/QALY)"),
+        (Format::Money, _) => format!(" ({currency})"),
+        _ => String::new(),
+    };
+    format!("{known}{at}{unit}")
+}
+
+/// A cell for readers.
+fn shown(format: Format, cell: &str) -> String {
+    let Ok(x) = cell.parse::<f64>() else { return cell.to_string() };
+    match format {
+        Format::Text => cell.to_string(),
+        Format::Count | Format::Money => grouped(x, 0),
+        Format::Measure => grouped(x, 3),
+        Format::Share => format!("{} %", grouped(100.0 * x, 1)),
+    }
+}
+
+/// A CSV file as an HTML table: the named columns (all when empty), rows kept by `keep` (given
+/// the header and the row), headers and cells formatted for reading; an empty `icer` cell shows
+/// the row's `icer_status`.
+pub(super) fn table(
+    path: &Path,
+    columns: &[&str],
+    currency: &str,
+    keep: impl Fn(&[String], &[String]) -> bool,
+) -> String {
+    let Ok(mut reader) = csv::Reader::from_path(path) else { return String::new() };
+    let Ok(header) = reader.headers().map(|h| h.iter().map(String::from).collect::<Vec<_>>())
+    else {
+        return String::new();
+    };
+    let picked: Vec<usize> = if columns.is_empty() {
+        (0..header.len()).collect()
+    } else {
+        columns.iter().filter_map(|c| header.iter().position(|h| h == c)).collect()
+    };
+    let mut out = String::from("<table>\n<tr>");
+    for &i in &picked {
+        let _ = write!(out, "<th>{}</th>", esc(&label(&header[i], currency)));
+    }
+    out.push_str("</tr>\n");
+    for record in reader.records().flatten() {
+        let row: Vec<String> = record.iter().map(String::from).collect();
+        if !keep(&header, &row) {
+            continue;
+        }
+        out.push_str("<tr>");
+        // An ICER without a value shows its status (dominated, dominant…) in its place.
+        let status = header.iter().position(|h| h == "icer_status").and_then(|k| row.get(k));
+        for &i in &picked {
+            let mut cell = row.get(i).map_or("", String::as_str);
+            if cell.is_empty() && header[i] == "icer" {
+                cell = status.map_or("", String::as_str);
+            }
+            let numeric = cell.parse::<f64>().is_ok();
+            let text = shown(if numeric { format_of(&header[i]) } else { Format::Text }, cell);
+            if numeric {
+                let _ = write!(out, "<td class=\"n\">{}</td>", esc(&text));
+            } else {
+                // Names break after their underscores and slashes, not inside a word.
+                let breakable = esc(&text).replace('_', "_<wbr>").replace('/', "/<wbr>");
+                let _ = write!(out, "<td>{breakable}</td>");
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_read_as_words_with_units() {
+        assert_eq!(label("inc_nmb_100000", "USD"), "Incremental NMB at 100,000 (USD)");
+        assert_eq!(label("icer", "EUR"), "ICER (EUR/QALY)");
+        assert_eq!(label("qaly", "USD"), "QALYs");
+        assert_eq!(label("prob_ce_150000", "USD"), "Probability cost-effective at 150,000");
+        assert_eq!(label("something_new", "USD"), "something new (USD)");
+        assert_eq!(label("strategy", "USD"), "Strategy");
+    }
+
+    #[test]
+    fn cells_are_rounded_for_reading() {
+        assert_eq!(shown(format_of("cost"), "92473.123"), "92,473");
+        assert_eq!(shown(format_of("qaly"), "0.70321"), "0.703");
+        assert_eq!(shown(format_of("prob_ce_100000"), "0.875"), "87.5 %");
+        assert_eq!(shown(format_of("icer"), "-1234.6"), "-1,235");
+        assert_eq!(shown(format_of("strategy"), "chemo_for_all"), "chemo_for_all");
+    }
+}
