@@ -65,6 +65,10 @@ pub fn note_displaced(target: &Target, displaced: Option<PathBuf>) {
 pub const SIMULATING: &str =
     "{spinner} simulating [{bar:40}] {pos}/{len} patients, {per_sec}, ETA {eta}";
 
+/// The progress bar of a run with PSA samples, counted in samples after the base case.
+pub const SAMPLING: &str =
+    "{spinner} simulating the {msg} [{bar:40}] {pos}/{len} PSA samples, {per_sec}, ETA {eta}";
+
 /// Simulate with a progress bar that appears once the run has lasted a second.
 pub fn simulate_with_progress(
     s: &Scenario,

@@ -27,6 +27,7 @@ mod bench;
 mod common;
 mod console;
 mod failure;
+mod interrupt;
 mod progress;
 mod run;
 mod scenario;

@@ -3,10 +3,10 @@
 
 use super::args::{Sizes, Writing};
 use super::common::{
-    SIMULATING, check_space, guard, note_displaced, simulate_with_progress, sizes_of,
+    SAMPLING, SIMULATING, check_space, guard, note_displaced, simulate_with_progress, sizes_of,
 };
 use super::failure::{Failure, check_target, run_failure};
-use super::progress::Progress;
+use super::progress::{Progress, Unit};
 use std::path::{Path, PathBuf};
 use vbpsim::analysis::psa::PsaSample;
 use vbpsim::output::folder::{Kind, Target};
@@ -50,10 +50,20 @@ pub fn run(
     let checkpoint_dir = checkpoint::folder(&target);
     let (checkpoint, done) = open_checkpoint(&s, &options, &target, resume, quiet)?;
     let resumed = !done.is_empty();
-    let mut progress = Progress::new(quiet, SIMULATING);
+    let mut progress = if samples > 0 {
+        Progress::counting(quiet, SAMPLING, Unit::Samples { samples, base_case: true })
+    } else {
+        Progress::new(quiet, SIMULATING)
+    };
+    // Ctrl-C says how many samples are kept and how to continue.
+    if let Some(c) = &checkpoint {
+        super::interrupt::kept(c.held());
+        super::interrupt::on_interrupt_keep(&checkpoint_dir);
+    }
     let record = |x: &PsaSample| {
         if let Some(c) = &checkpoint {
             c.record(x);
+            super::interrupt::kept(c.held());
         }
     };
     let simulated =
@@ -133,8 +143,12 @@ fn note_populations(s: &Scenario, patients: u64) {
 /// The closing summary of a run: its size and time, and each arm's cost, QALYs, LYs and ICER.
 fn print_summary(s: &Scenario, sim: &Simulation, dir: &Path) {
     let m = &s.model;
+    let psa = match sim.psa.len() {
+        0 => String::new(),
+        n => format!(", base case and {n} PSA samples,"),
+    };
     say!(
-        "simulated {} patients × {} strategies in {:.2} s; wrote {}",
+        "simulated {} patients × {} strategies{psa} in {:.2} s; wrote {}",
         sim.patients,
         m.strategies.len(),
         sim.wall_seconds,
@@ -268,7 +282,8 @@ pub fn shard(
     guard(&s, "this shard", work, options.threads, sizes.allow_large)?;
     let _lock = check_target(&target)?;
     check_space(&s, "this shard", &target, Writes { shard: block_len, ..Writes::default() })?;
-    let mut progress = Progress::new(quiet, SIMULATING);
+    let unit = Unit::Samples { samples: block_len, base_case: false };
+    let mut progress = Progress::counting(quiet, SAMPLING, unit);
     let (psa, threads, wall) =
         simulate_shard(&s, &options, (k, n), &mut |d, t| progress.update(d, t))
             .map_err(run_failure)?;

@@ -289,6 +289,11 @@ impl Checkpoint {
         }
     }
 
+    /// The samples it holds: complete lines, those resumed included.
+    pub fn held(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The run's outputs are in place: the checkpoint is no longer needed. Only its own files
     /// are removed, then the folder if that left it empty.
     pub fn finish(self) {

@@ -215,11 +215,12 @@ fn ctrl_c_leaves_the_previous_result_and_the_next_run_clears_what_a_killed_run_l
     // A long PSA interrupted by SIGINT (Ctrl-C) once it has checkpointed a sample: long
     // enough (about a minute on 2 cores) that it cannot end first, however late this thread
     // gets to send the signal on a loaded machine.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vbpsim"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_vbpsim"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
         .args(["--samples", "4000", "--out"])
         .arg(&out)
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let checkpoint = dir.path().join(".out.resume");
@@ -230,8 +231,20 @@ fn ctrl_c_leaves_the_previous_result_and_the_next_run_clears_what_a_killed_run_l
     }
     // SAFETY: sending SIGINT to a child process we started and still own.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "interrupted");
+    let interrupted = child.wait_with_output().unwrap();
+    assert_eq!(interrupted.status.code(), Some(130), "interrupted");
+    // It says how many samples are kept, where, and how to continue: all of them resume.
+    let said = String::from_utf8_lossy(&interrupted.stderr);
+    let kept: usize = said
+        .split("interrupted: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of kept samples: {said}"));
+    assert!(said.contains(&format!("kept in {}", checkpoint.display())), "{said}");
+    assert!(said.contains("the same command with --resume continues from them"), "{said}");
+    let lines = vbpsim::workflow::checkpoint::lines(&checkpoint).len();
+    assert!(kept >= 1 && lines >= kept, "said {kept}, the checkpoint holds {lines}");
     assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), summary, "previous result intact");
     // Temporary folders of killed runs (Ctrl-C skips clean-up; so do SIGKILL and crashes):
     // one holding only output files is removed by the next run; one holding anything else,
