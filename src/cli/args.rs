@@ -72,8 +72,12 @@ pub enum Command {
     },
     /// Write a commented template scenario that runs as is
     Init {
-        /// Where to write it [default: scenario.toml]
+        /// Where to write it [default: scenario.toml]; its stem names the scenario
         path: Option<PathBuf>,
+        /// Write this bundled scenario instead of the short skeleton (nsclc_egfr,
+        /// nsclc_egfr_ctdna, nsclc_alk, nsclc_kras_g12c, melanoma_braf, car_t_lymphoma)
+        #[arg(long, value_name = "NAME")]
+        example: Option<String>,
     },
     /// Print the threshold (value-based) list price of each contract arm at each threshold
     Price {

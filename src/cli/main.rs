@@ -56,9 +56,10 @@ fn main() -> ExitCode {
         Command::Check { scenario, overrides } => {
             scenario::check(common::load(Some(&scenario), &overrides))
         }
-        Command::Init { path } => {
-            scenario::init(path.unwrap_or_else(|| PathBuf::from("scenario.toml")))
-        }
+        Command::Init { path, example } => scenario::init(
+            path.unwrap_or_else(|| PathBuf::from("scenario.toml")),
+            example.as_deref(),
+        ),
         Command::Price { scenario, sizes, overrides } => {
             analyses::price(common::load(scenario.as_deref(), &overrides), &sizes)
         }

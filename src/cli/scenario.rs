@@ -11,8 +11,18 @@ pub fn check(loaded: Result<Scenario, Failure>) -> Result<(), Failure> {
 }
 
 /// `vbpsim init`: write a commented template scenario that runs as is; never overwrites.
-pub fn init(path: PathBuf) -> Result<(), Failure> {
-    vbpsim::scenario::write_template(&path).map_err(|e| match &e {
+pub fn init(path: PathBuf, example: Option<&str>) -> Result<(), Failure> {
+    let Some(text) = vbpsim::scenario::template_text(&path, example) else {
+        let names: Vec<&str> = vbpsim::scenario::EXAMPLES.iter().map(|(n, _)| *n).collect();
+        let asked = example.unwrap_or_default();
+        let near = names.iter().min_by_key(|n| strsim::levenshtein(n, asked)).copied();
+        let hint = near.map_or(String::new(), |n| format!("did you mean `{n}`? "));
+        return Err(Failure::input(format!(
+            "error: no bundled example `{asked}`\n  = help: {hint}the examples are {}",
+            names.join(", ")
+        )));
+    };
+    vbpsim::scenario::write_template(&path, &text).map_err(|e| match &e {
         TemplateError::Exists { .. } | TemplateError::Link { .. } => {
             Failure::refused(&e, Some(TemplateError::EXISTS_HELP))
         }
@@ -24,6 +34,15 @@ pub fn init(path: PathBuf) -> Result<(), Failure> {
             Failure::other(format!("error: {e}\n  = help: {hint}"))
         }
     })?;
-    say!("wrote {}; run it with `vbpsim run {}`", path.display(), path.display());
+    let what = match example {
+        Some(e) => format!("the bundled example {e}"),
+        None => "a skeleton with placeholder numbers to replace".to_string(),
+    };
+    say!(
+        "wrote {} ({what}, named `{}`); run it with `vbpsim run {}`",
+        path.display(),
+        vbpsim::scenario::name_for(&path),
+        path.display()
+    );
     Ok(())
 }

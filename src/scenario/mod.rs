@@ -90,11 +90,51 @@ impl TemplateError {
     pub const EXISTS_HELP: &'static str = "give another path, e.g. `vbpsim init my_scenario.toml`";
 }
 
-/// Write the bundled scenario as a commented template to `path`; never overwrites a file and
+/// The bundled scenarios `vbpsim init --example NAME` writes, by name.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("nsclc_egfr", DEFAULT_SCENARIO),
+    ("nsclc_egfr_ctdna", include_str!("../../scenarios/nsclc_egfr_ctdna.toml")),
+    ("nsclc_alk", include_str!("../../scenarios/nsclc_alk.toml")),
+    ("nsclc_kras_g12c", include_str!("../../scenarios/nsclc_kras_g12c.toml")),
+    ("melanoma_braf", include_str!("../../scenarios/melanoma_braf.toml")),
+    ("car_t_lymphoma", include_str!("../../scenarios/car_t_lymphoma.toml")),
+];
+
+/// The skeleton `vbpsim init` writes: every section a model needs, with placeholder numbers.
+const SKELETON: &str = include_str!("../../assets/templates/skeleton.toml");
+
+/// The scenario name a file at `path` gets: its stem with every character that may not be in
+/// a name replaced by `_`, starting with a letter, at most the longest name allowed.
+pub fn name_for(path: &Path) -> String {
+    let stem = path.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy());
+    let mut name: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "s_");
+    }
+    name.truncate(crate::model::limits::MAX_SCENARIO_NAME);
+    name
+}
+
+/// The text `vbpsim init` writes to `path`: the skeleton, or the bundled example named
+/// `example`, with `scenario.name` set to [`name_for`] `path` (so that its output folder is
+/// its own, not the example's). `None` for an unknown example.
+pub fn template_text(path: &Path, example: Option<&str>) -> Option<String> {
+    let name = name_for(path);
+    let Some(example) = example else { return Some(SKELETON.replace("@NAME@", &name)) };
+    let (_, text) = EXAMPLES.iter().find(|(n, _)| *n == example)?;
+    // The first `name = "…"` line after `[scenario]`.
+    let start = text.find("\n[scenario]\n")?;
+    let at = start + text[start..].find("\nname = \"")? + 1;
+    let end = at + text[at..].find('\n')?;
+    Some(format!("{}name = \"{name}\"{}", &text[..at], &text[end..]))
+}
+
+/// Write a template scenario (see [`template_text`]) to `path`; never overwrites a file and
 /// never follows a symbolic link there (dangling or not). The template is written whole to a
 /// hidden file beside `path` and linked into place when complete, so a full disk leaves no
 /// truncated template (which would block the next `init`).
-pub fn write_template(path: &Path) -> Result<(), TemplateError> {
+pub fn write_template(path: &Path, text: &str) -> Result<(), TemplateError> {
     use std::io::{ErrorKind, Write as _};
     let shown = || path.display().to_string();
     let in_place = |found: &std::fs::Metadata| {
@@ -118,7 +158,7 @@ pub fn write_template(path: &Path) -> Result<(), TemplateError> {
         .open(&tmp)
         .map_err(|source| TemplateError::Write { path: shown(), source })?;
     let written = file
-        .write_all(DEFAULT_SCENARIO.as_bytes())
+        .write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         // A hard link fails if the name was taken meanwhile; where the file system has no
         // hard links, a rename (the name was free a moment ago).
@@ -260,31 +300,46 @@ mod tests {
     fn a_template_is_written_whole_and_never_over_anything() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scenario.toml");
-        write_template(&path).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_SCENARIO);
+        write_template(&path, "text\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "text\n");
         // No temporary file is left beside it.
         assert_eq!(files(dir.path()), ["scenario.toml"]);
-        let again = write_template(&path).unwrap_err();
+        let again = write_template(&path, "").unwrap_err();
         assert!(matches!(again, TemplateError::Exists { .. }), "{again}");
         // A symbolic link is never written through, dangling or not.
         let target = dir.path().join("elsewhere.toml");
         let link = dir.path().join("link.toml");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let e = write_template(&link).unwrap_err();
+        let e = write_template(&link, "").unwrap_err();
         assert!(matches!(e, TemplateError::Link { .. }), "{e}");
         assert!(!target.exists());
         assert_eq!(std::fs::read_link(&link).unwrap(), target);
         std::os::unix::fs::symlink(&path, dir.path().join("live.toml")).unwrap();
-        let e = write_template(&dir.path().join("live.toml")).unwrap_err();
+        let e = write_template(&dir.path().join("live.toml"), "").unwrap_err();
         assert!(matches!(e, TemplateError::Link { .. }), "{e}");
         assert_eq!(files(dir.path()), ["link.toml", "live.toml", "scenario.toml"]);
+    }
+
+    #[test]
+    fn a_template_is_named_after_its_file() {
+        assert_eq!(name_for(Path::new("my model.toml")), "my_model");
+        assert_eq!(name_for(Path::new("dir/2027-her2.toml")), "s_2027_her2");
+        let skeleton = template_text(Path::new("gastric.toml"), None).unwrap();
+        assert!(skeleton.contains("name = \"gastric\"") && !skeleton.contains("@NAME@"));
+        for (example, text) in EXAMPLES {
+            let written = template_text(Path::new("mine.toml"), Some(example)).unwrap();
+            // Only the name changes.
+            let old = text.lines().find(|l| l.starts_with("name = \"")).unwrap();
+            assert_eq!(written, text.replacen(old, "name = \"mine\"", 1), "{example}");
+        }
+        assert_eq!(template_text(Path::new("x.toml"), Some("nsclc")), None);
     }
 
     #[test]
     fn a_template_that_cannot_be_written_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         // A folder that does not exist: the temporary file cannot be made.
-        let e = write_template(&dir.path().join("missing/scenario.toml")).unwrap_err();
+        let e = write_template(&dir.path().join("missing/scenario.toml"), "").unwrap_err();
         assert!(matches!(e, TemplateError::Write { .. }), "{e}");
         assert!(files(dir.path()).is_empty());
     }

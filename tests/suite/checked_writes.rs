@@ -196,9 +196,9 @@ fn a_checkpoint_the_disk_refuses_leaves_no_stub() {
 fn a_failed_init_leaves_nothing_and_the_next_init_works() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scenario.toml");
-    // 4 KiB: the template does not fit.
-    let init = with_file_size_limit(4 << 10).arg("init").arg(&file).output().unwrap();
-    status(&init, 1, "init with files limited to 4 KiB");
+    // 1 KiB: the template does not fit.
+    let init = with_file_size_limit(1 << 10).arg("init").arg(&file).output().unwrap();
+    status(&init, 1, "init with files limited to 1 KiB");
     let stderr = text_of(&init.stderr);
     assert!(stderr.starts_with(&format!("error: cannot write {}: ", file.display())), "{stderr}");
     assert!(stderr.contains("= help: a file is larger than"), "{stderr}");

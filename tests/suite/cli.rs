@@ -176,6 +176,38 @@ fn init_writes_a_template_that_checks_and_runs() {
     assert_eq!(listing(dir.path()), ["o", "x.toml"]);
 }
 
+/// `init` writes a short skeleton named after its file (not the default scenario under the
+/// default's name, which would overwrite that output folder); `--example NAME` a bundled
+/// scenario, renamed the same way; an unknown example is refused with the nearest name.
+#[test]
+fn init_writes_a_skeleton_of_its_own_name_or_a_named_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let skeleton = dir.path().join("her2 gastric.toml");
+    expect(vbpsim().arg("init").arg(&skeleton), 0);
+    let text = std::fs::read_to_string(&skeleton).unwrap();
+    assert!(text.contains("name = \"her2_gastric\""), "named after the file");
+    assert!(text.lines().count() < 120, "short: {} lines", text.lines().count());
+    assert!(text.contains("placeholder"), "says what to replace");
+    let example = dir.path().join("mine.toml");
+    expect(vbpsim().args(["init", "--example", "nsclc_alk"]).arg(&example), 0);
+    let text = std::fs::read_to_string(&example).unwrap();
+    let bundled = include_str!("../../scenarios/nsclc_alk.toml");
+    assert_eq!(text, bundled.replacen("name = \"nsclc_alk\"", "name = \"mine\"", 1));
+    let out = expect(vbpsim().arg("check").arg(&example), 0);
+    assert!(text_of(&out.stdout).contains(": ok"));
+    let out = expect(
+        vbpsim().args(["init", "--example", "nsclc_alkk"]).arg(dir.path().join("n.toml")),
+        2,
+    );
+    let said = text_of(&out.stderr);
+    assert!(
+        said.contains("no bundled example `nsclc_alkk`")
+            && said.contains("did you mean `nsclc_alk`?"),
+        "{said}"
+    );
+    assert!(!dir.path().join("n.toml").exists());
+}
+
 #[test]
 fn init_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
