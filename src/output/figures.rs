@@ -251,11 +251,17 @@ fn write_states(dir: &Path, model: &Model, results: &Results) -> Result<(), Plot
 /// Survival: OS solid, PFS dashed, per strategy; with `[population]` the same patients'
 /// survival on general-population mortality alone, in a colour of its own, so that a reader
 /// sees at once where an OS curve comes near it.
+///
+/// In months, as oncologists read survival, and only as far as the curves go: to the end of
+/// the first year in which every strategy's OS is at most 1 % (the horizon if none is).
 fn write_survival(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let mut series = Vec::new();
+    let months = results.survival.iter().map(|c| c.os.len()).max().unwrap_or(0);
+    let ended = |m: usize| results.survival.iter().all(|c| c.os.get(m).is_none_or(|&y| y <= 0.01));
+    let end = (0..months).find(|&m| ended(m)).map_or(months, |m| (m / 12 + 1) * 12);
     let line = |curve: &[f64]| -> Vec<(f64, f64)> {
         std::iter::once((0.0, 1.0))
-            .chain(curve.iter().enumerate().map(|(m, &y)| (m as f64 / 12.0, y)))
+            .chain(curve.iter().enumerate().take(end + 1).map(|(m, &y)| (m as f64, y)))
             .collect()
     };
     for (s, curves) in results.survival.iter().enumerate() {
@@ -278,7 +284,7 @@ fn write_survival(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
         "survival",
         &Plot {
             title: "Survival from diagnosis".into(),
-            x_label: "years".into(),
+            x_label: "months since diagnosis".into(),
             y_label: "share of patients".into(),
             chart: Chart::Lines { series, y_range: Some((0.0, 1.02)) },
         },
@@ -313,11 +319,21 @@ fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
     let comparator =
         |a: &crate::model::Arm| a.strategy == model.meta.comparator && a.contract.is_none();
     let shown = ce_plane_samples(results.psa.len());
-    let series: Vec<Series> = results
-        .arms
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| !comparator(a))
+    let arms = || results.arms.iter().enumerate().filter(|(_, a)| !comparator(a));
+    // Each arm's mean over every PSA sample (drawn or not), or its base case.
+    let means: Vec<(f64, f64)> = arms()
+        .map(|(i, _)| {
+            if results.psa.is_empty() {
+                return (results.summary[i].inc_qaly.mean, results.summary[i].inc_cost.mean);
+            }
+            let n = results.psa.len() as f64;
+            let sum = |f: &dyn Fn(&crate::analysis::psa::SampleArm) -> f64| {
+                results.psa.iter().map(|s| f(&s.arms[i])).sum::<f64>() / n
+            };
+            (sum(&|a| a.inc_qaly.mean), sum(&|a| a.inc_cost.mean))
+        })
+        .collect();
+    let series: Vec<Series> = arms()
         .enumerate()
         .map(|(k, (i, a))| {
             let points = if results.psa.is_empty() {
@@ -347,7 +363,7 @@ fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
             ),
             x_label: "incremental QALYs".into(),
             y_label: format!("incremental cost ({currency})"),
-            chart: Chart::Scatter { series, slopes },
+            chart: Chart::Scatter { series, slopes, means },
         },
     )
 }

@@ -15,6 +15,8 @@ pub enum Swatch {
     Dot(RGBColor),
     /// A filled square (a bar's colour).
     Block(RGBColor),
+    /// A ring (an outlined marker).
+    Ring(RGBColor),
 }
 
 /// The font of legend labels.
@@ -96,6 +98,10 @@ fn draw<DB: DrawingBackend>(
             Swatch::Block(colour) => {
                 let square = Rectangle::new([(x0 + 7, y - 7), (x0 + 21, y + 7)], colour.filled());
                 area.draw(&square).map_err(err)?;
+            }
+            Swatch::Ring(colour) => {
+                let ring = Circle::new((x0 + SWATCH / 2, y), 6, colour.stroke_width(2));
+                area.draw(&ring).map_err(err)?;
             }
             Swatch::Dot(colour) => {
                 area.draw(&Circle::new((x0 + SWATCH / 2, y), 4, colour.filled())).map_err(err)?;

@@ -74,8 +74,9 @@ pub enum Chart {
     /// Lines over x; `y_range` fixes the y axis (e.g. probabilities in [0, 1]).
     Lines { series: Vec<Series>, y_range: Option<(f64, f64)> },
     /// Points, with lines through the origin of the given slopes (willingness-to-pay lines on
-    /// the cost-effectiveness plane, y = λ·x).
-    Scatter { series: Vec<Series>, slopes: Vec<(String, f64)> },
+    /// the cost-effectiveness plane, y = λ·x), each labelled where it leaves the plot, and each
+    /// series' mean (`means`, aligned with `series`; empty for none) drawn larger, outlined.
+    Scatter { series: Vec<Series>, slopes: Vec<(String, f64)>, means: Vec<(f64, f64)> },
     /// Grouped bars: per group, (bar label, value).
     Bars { groups: Vec<(String, Vec<(String, f64)>)> },
     /// Small multiples on one y scale: per panel, stacked bars at x = 1, 2, … (positive
@@ -303,9 +304,10 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
                 .map_err(err)?;
             }
         }
-        Chart::Scatter { series, slopes } => {
-            let xs = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), true);
-            let ys = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true);
+        Chart::Scatter { series, slopes, means } => {
+            let points = || series.iter().flat_map(|s| s.points.iter()).chain(means.iter());
+            let xs = range(points().map(|p| p.0), true);
+            let ys = range(points().map(|p| p.1), true);
             let grey = RGBColor(120, 120, 120);
             // Each willingness-to-pay line with a dash of its own.
             let dash = |k: usize| (6 + 3 * k as u32, 4);
@@ -313,20 +315,48 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
                 (name.clone(), Swatch::Line { colour: grey, dash: Some(dash(k)) })
             });
             let dots = series.iter().map(|s| (s.name.clone(), Swatch::Dot(colour(s.colour))));
-            let entries: Vec<(String, Swatch)> = lines.chain(dots).collect();
+            let mean = (!means.is_empty())
+                .then(|| ("mean of each arm (outlined)".to_string(), Swatch::Ring(BLACK)));
+            let entries: Vec<(String, Swatch)> = lines.chain(dots).chain(mean).collect();
             let area = super::legend::beside(root, &entries)?;
             let mut chart = axes(&area, plot, xs, ys, 90)?;
-            for (k, (_, slope)) in slopes.iter().enumerate() {
+            let label = TextStyle::from(("sans-serif", 12)).color(&grey);
+            let mut placed: Vec<(i32, i32)> = Vec::new();
+            for (k, (name, slope)) in slopes.iter().enumerate() {
                 let style = ShapeStyle::from(grey).stroke_width(1);
                 let line = vec![(xs.0, slope * xs.0), (xs.1, slope * xs.1)];
                 let (d, gap) = dash(k);
                 chart.draw_series(DashedLineSeries::new(line, d, gap, style)).map_err(err)?;
+                // Labelled where the line leaves the plot: at its right edge, or at the top or
+                // bottom when it leaves there first.
+                let x =
+                    if *slope == 0.0 { xs.1 } else { (ys.1 / slope).max(ys.0 / slope).min(xs.1) };
+                let (px, mut py) = chart.backend_coord(&(x, slope * x));
+                // Below a label already there, not over it (lines close at the edge).
+                while placed
+                    .iter()
+                    .any(|&(qx, qy): &(i32, i32)| (qx - px).abs() < 120 && (qy - py).abs() < 14)
+                {
+                    py += 14;
+                }
+                placed.push((px, py));
+                let at = Text::new(
+                    name.clone(),
+                    (px - 4, py + 4),
+                    label.clone().pos(Pos::new(HPos::Right, VPos::Top)),
+                );
+                area.draw(&at).map_err(err)?;
             }
             for s in series {
                 let c = colour(s.colour);
                 chart
                     .draw_series(s.points.iter().map(|&p| Circle::new(p, 2, c.mix(0.6).filled())))
                     .map_err(err)?;
+            }
+            for (s, &m) in series.iter().zip(means) {
+                let c = colour(s.colour);
+                chart.draw_series([Circle::new(m, 6, c.filled())]).map_err(err)?;
+                chart.draw_series([Circle::new(m, 6, BLACK.stroke_width(2))]).map_err(err)?;
             }
         }
         Chart::Bars { groups } => render_bars(root, plot, groups)?,

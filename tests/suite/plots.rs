@@ -68,7 +68,12 @@ fn every_plot_is_written_readable_and_not_blank() {
     let plots: [(&str, &[&str]); 6] = [
         (
             "survival",
-            &["Survival from diagnosis", "years", "share of patients", "test_and_treat OS"],
+            &[
+                "Survival from diagnosis",
+                "months since diagnosis",
+                "share of patients",
+                "test_and_treat OS",
+            ],
         ),
         ("ce_plane", &["Cost-effectiveness plane", "incremental QALYs", "incremental cost (USD)"]),
         ("contracts", &["Payer drug spend", "money_back_6m", "refunds"]),
@@ -82,6 +87,14 @@ fn every_plot_is_written_readable_and_not_blank() {
     for (stem, words) in plots {
         check_png(&out.join(format!("{stem}.png")), (900, 560));
         check_svg(&out.join(format!("{stem}.svg")), words);
+    }
+    // The CE plane marks each arm's mean (a filled and an outlined circle each, one more in
+    // the legend) and labels each threshold's line beside its legend entry.
+    let plane = std::fs::read_to_string(out.join("ce_plane.svg")).unwrap();
+    let arms = std::fs::read_to_string(out.join("summary.csv")).unwrap().lines().count() - 2;
+    assert_eq!(plane.matches("r=\"6\"").count(), 2 * arms + 1, "{arms} arms' means");
+    for l in ["100000", "150000"] {
+        assert_eq!(plane.matches(&format!("{l} USD/QALY")).count(), 2, "{l}: legend and label");
     }
     // The budget impact: one panel per contract column of test_and_treat (six: two rows).
     check_png(&out.join("budget_impact.png"), (1200, 80 + 2 * 340));
