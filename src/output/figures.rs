@@ -20,6 +20,7 @@ pub const PLOTS: &[&str] = &[
     "ceac",
     "ceaf",
     "evpi",
+    "evppi",
     "selection_nmb",
     "selection_price",
     "budget_impact",
@@ -466,6 +467,53 @@ fn write_acceptability(dir: &Path, model: &Model, results: &Results) -> Result<(
             x_label: format!("willingness to pay ({currency} per QALY)"),
             y_label: format!("EVPI ({currency} per patient)"),
             chart: Chart::Lines { series: per_set(&|x| x.evpi), y_range: None },
+        },
+    )?;
+    write_evppi(dir, model, results)
+}
+
+/// The EVPPI of each uncertain parameter over the willingness-to-pay grid, for the list
+/// decision set, beside its EVPI (dashed, the most any parameter's can be); written when some
+/// parameter has an estimate (80 PSA samples or more).
+fn write_evppi(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
+    let currency = &model.meta.currency;
+    let list = &results.decision.sets[0];
+    let grid = &model.meta.wtp_grid;
+    let uncertain = model.parameters.iter().filter(|p| p.is_uncertain());
+    let mut series: Vec<Series> = uncertain
+        .zip(&list.evppi)
+        .enumerate()
+        .filter_map(|(k, (p, values))| {
+            let points: Vec<(f64, f64)> =
+                grid.iter().zip(values).filter_map(|(&l, v)| Some((l, v.0?))).collect();
+            (!points.is_empty()).then(|| Series {
+                name: p.name.clone(),
+                points,
+                dashed: false,
+                colour: k + 1,
+            })
+        })
+        .collect();
+    if series.is_empty() {
+        return Ok(());
+    }
+    series.insert(
+        0,
+        Series {
+            name: "EVPI (all parameters)".into(),
+            points: list.acceptability.iter().map(|a| (a.wtp, a.evpi)).collect(),
+            dashed: true,
+            colour: 0,
+        },
+    );
+    write(
+        dir,
+        "evppi",
+        &Plot {
+            title: "Expected value of partial perfect information per patient (list prices)".into(),
+            x_label: format!("willingness to pay ({currency} per QALY)"),
+            y_label: format!("EVPPI ({currency} per patient)"),
+            chart: Chart::Lines { series, y_range: None },
         },
     )
 }

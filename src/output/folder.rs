@@ -118,6 +118,8 @@ pub const OUTPUT_FILES: &[&str] = &[
     "ceaf.svg",
     "evpi.png",
     "evpi.svg",
+    "evppi.png",
+    "evppi.svg",
     "selection_nmb.png",
     "selection_nmb.svg",
     "selection_price.png",

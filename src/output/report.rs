@@ -32,6 +32,9 @@ fn plot_caption(stem: &str) -> &'static str {
             "Cost-effectiveness acceptability frontier of each decision set: the probability that the strategy with the highest expected net benefit is best"
         }
         "evpi" => "Expected value of perfect information per patient over the willingness to pay",
+        "evppi" => {
+            "Expected value of partial perfect information of each uncertain parameter per patient (list prices), beside the EVPI"
+        }
         "selection_nmb" => "Incremental net monetary benefit against the selection test's cutoff",
         "selection_price" => {
             "Threshold (value-based) list price against the selection test's cutoff"

@@ -54,18 +54,18 @@ fn check_svg(path: &Path, words: &[&str]) {
 fn every_plot_is_written_readable_and_not_blank() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o");
-    // A PSA over the osimertinib price, so that the CEAC, CEAF and EVPI are drawn too.
+    // A PSA over the osimertinib price, so that the CEAC, CEAF, EVPI and EVPPI are drawn too.
     let text = load("plots/psa.toml", &[]).source.text;
     assert!(text.contains("dist = \"gamma\", mean = 14763"), "the edit applies");
     let file = fixture("plots/psa.toml");
     let run = vbpsim()
-        .args(["run", "--quiet", "--patients", "2000", "--samples", "40", "--out"])
+        .args(["run", "--quiet", "--patients", "2000", "--samples", "80", "--out"])
         .arg(&out)
         .arg(&file)
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let plots: [(&str, &[&str]); 6] = [
+    let plots: [(&str, &[&str]); 7] = [
         (
             "survival",
             &[
@@ -83,6 +83,8 @@ fn every_plot_is_written_readable_and_not_blank() {
         ),
         ("ceaf", &["acceptability frontier", "discount_20"]),
         ("evpi", &["perfect information", "EVPI (USD per patient)"]),
+        // 80 samples: the EVPPI is estimated.
+        ("evppi", &["partial perfect information", "EVPI (all parameters)", "osi_price"]),
     ];
     for (stem, words) in plots {
         check_png(&out.join(format!("{stem}.png")), (900, 560));
