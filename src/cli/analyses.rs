@@ -9,6 +9,7 @@ use super::progress::Progress;
 use std::path::{Path, PathBuf};
 use vbpsim::analysis::contracts::ThresholdPrice;
 use vbpsim::output::folder::{Kind, Target};
+use vbpsim::output::headline::grouped;
 use vbpsim::scenario::Scenario;
 use vbpsim::workflow::RunOptions;
 use vbpsim::workflow::compare::Comparison;
@@ -24,45 +25,67 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
     let m = &s.model;
     vbpsim::workflow::price::check(&s)
         .map_err(|e| Failure::refused(&e, Some(NoContracts::HELP)))?;
-    let options = sizes.options();
+    // Threshold prices are the base case's: PSA samples would be simulated for nothing.
+    if sizes.samples.is_some_and(|n| n > 0) {
+        return Err(Failure::input(
+            "error: --samples: price computes the threshold prices of the base case, which has no PSA samples\n  = help: leave --samples out; `vbpsim run --samples N` gives each arm's probability of cost-effectiveness".to_string(),
+        ));
+    }
+    let mut options = sizes.options();
+    options.samples = Some(0);
     let (patients, samples) = sizes_of(&s, &options);
     let work = Workload::new(m, patients, 1 + samples, samples);
     guard(&s, "this run", work, options.threads, sizes.allow_large)?;
     let sim = simulate_with_progress(&s, &options, false)?;
-    outln!("threshold (value-based) list price per cycle, {} per QALY:", m.meta.currency)?;
+    let currency = &m.meta.currency;
+    outln!(
+        "threshold (value-based) list price per cycle ({currency}) at each willingness to pay ({currency}/QALY), base case:"
+    )?;
     for row in &sim.contracts {
         let r = &sim.summary[row.arm];
         let c = &m.contracts[row.contract];
+        let list = vbpsim::analysis::headline::list_price(m, row.contract);
         let prices: Vec<String> = m
             .meta
             .thresholds
             .iter()
             .zip(&row.threshold_price)
-            .map(|(l, p)| match p {
-                ThresholdPrice::At(p) => format!("at {l}: {p:.2}"),
-                ThresholdPrice::NotEvenFree => {
-                    format!("at {l}: none (not cost-effective even free)")
-                }
-                ThresholdPrice::AnyPrice => {
-                    format!(
+            .map(|(l, p)| {
+                let l = grouped(*l, 0);
+                match p {
+                    ThresholdPrice::At(p) => {
+                        let d = 1.0 - p / list;
+                        let side = if d >= 0.0 { "below" } else { "above" };
+                        let vs = if list > 0.0 {
+                            format!(" ({} % {side} list)", grouped(100.0 * d.abs(), 0))
+                        } else {
+                            String::new()
+                        };
+                        format!("at {l}: {}{vs}", grouped(*p, 2))
+                    }
+                    ThresholdPrice::NotEvenFree => {
+                        format!("at {l}: none (not cost-effective even free)")
+                    }
+                    ThresholdPrice::AnyPrice => format!(
                         "at {l}: none (cost-effective at any price: the cost stops rising with it)"
-                    )
+                    ),
+                    ThresholdPrice::CostDoesNotRise => {
+                        format!("at {l}: none (the incremental cost does not rise with the price)")
+                    }
+                    ThresholdPrice::NotSearched => format!("at {l}: not computed"),
                 }
-                ThresholdPrice::CostDoesNotRise => {
-                    format!("at {l}: none (the incremental cost does not rise with the price)")
-                }
-                ThresholdPrice::NotSearched => format!("at {l}: not computed"),
             })
             .collect();
         // The regimens whose price the threshold price is (the contract's coverage).
         let covered: Vec<&str> = c.regimens.iter().map(|&g| m.regimens[g].name.as_str()).collect();
         outln!(
-            "  {}/{} ({} on {} in {}): {}",
+            "  {}/{} ({} on {} in {}; list {} {currency}): {}",
             m.strategies[r.strategy].name,
             c.name,
             c.kind.name(),
             m.drugs[c.drug],
             covered.join(", "),
+            grouped(list, 2),
             prices.join("; ")
         )?;
     }

@@ -115,8 +115,7 @@ fn absurd_sizes_are_refused_with_the_estimate_and_the_override() {
     assert!(stderr.contains("trajectories per second on this machine: about"), "{stderr}");
     assert!(!out.exists() && !dir.path().join(".out.resume").exists(), "nothing written");
     // The same for the other commands that simulate.
-    let (_, stderr) =
-        expect(vbpsim().args(["price", "--patients", "100000000000", "--samples", "1000"]), 2);
+    let (_, stderr) = expect(vbpsim().args(["price", "--patients", "100000000000"]), 2);
     assert!(stderr.contains("more than a day"), "{stderr}");
     let (_, stderr) = expect(
         vbpsim()

@@ -457,8 +457,21 @@ fn the_price_command_names_the_covered_regimens() {
     );
     let text = crate::support::text_of(&out.stdout);
     assert!(
-        text.contains("x_first/disc (discount on x in x_first, x_later): at 100000: "),
+        text.contains("x_first/disc (discount on x in x_first, x_later; list ")
+            && text.contains("): at 100,000: "),
         "{text}"
     );
     assert!(text.contains("none (the incremental cost does not rise with the price)"), "{text}");
+    // Threshold prices are the base case's: PSA samples are refused, not simulated for nothing.
+    let out = crate::support::expect(
+        crate::support::vbpsim()
+            .args(["price", "tests/fixtures/contracts/pathway_courses.toml"])
+            .args(["--patients", "2000", "--samples", "5"]),
+        2,
+    );
+    let said = crate::support::text_of(&out.stderr);
+    assert!(
+        said.contains("error: --samples: price computes the threshold prices of the base case"),
+        "{said}"
+    );
 }
