@@ -184,7 +184,39 @@ pub fn write(
             })
             .collect(),
     };
-    std::fs::write(staging.file("run.json"), json(&manifest))
+    let manifest = json(&manifest);
+    std::fs::write(staging.file("run.json"), &manifest)
         .map_err(|source| FolderError::Write { path: shown("run.json"), source })?;
+    let labels: Vec<&str> = entries.iter().map(|e| e.label).collect();
+    let every = |_: &[String], _: &[String]| true;
+    let columns = vec![
+        "scenario",
+        "strategy",
+        "contract",
+        "cost",
+        "qaly",
+        "inc_cost",
+        "inc_qaly",
+        "icer",
+        "threshold",
+        "inc_nmb",
+        "prob_cost_effective",
+    ];
+    let page = super::report::FolderPage {
+        title: format!("Scenario comparison: {}", labels.join(", ")),
+        intro: vec![format!(
+            "Every scenario simulated on seed {} and at the same thresholds; each arm against its own scenario's comparator at list. comparison.csv holds every column.",
+            shared.seed
+        )],
+        currency: entries.first().map_or("", |e| e.model.meta.currency.as_str()),
+        tables: vec![("Comparison".into(), "comparison.csv", columns, &every)],
+        plots: if drawn {
+            vec![("comparison", "Incremental net monetary benefit of each common arm, by scenario")]
+        } else {
+            Vec::new()
+        },
+    };
+    super::report::write_folder(&staging.dir, &page, &manifest)
+        .map_err(|source| FolderError::Write { path: shown("report.html"), source })?;
     Ok((staging.commit()?, drawn))
 }

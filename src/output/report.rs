@@ -10,6 +10,82 @@ use std::path::Path;
 
 use super::report_table::{esc, table};
 
+/// The page's head (its style: tables that fit a printed page, figures that scale) and title.
+fn head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
+         body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}}\n\
+         table{{border-collapse:collapse;margin:1em 0;font-size:0.75em;width:100%}}\n\
+         th,td{{border:1px solid #ccc;padding:0.2em 0.35em}}\nth{{background:#f0f0f0;font-weight:600}}\n\
+         td.n{{text-align:right;white-space:nowrap}}\n\
+         figure{{margin:1em 0;break-inside:avoid}}\nfigure svg{{max-width:100%;height:auto}}\nfigcaption{{font-size:0.9em;color:#444}}\n\
+         pre{{background:#f7f7f7;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:0.8em}}\n\
+         @media print{{body{{margin:0;max-width:none;font-size:10pt}}h2{{break-after:avoid}}}}\n\
+         </style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(title),
+        esc(title)
+    )
+}
+
+/// The manifest as shown: without the process's own fields (threads, timings, memory), so that
+/// the page is identical for any thread count.
+fn shown_manifest(manifest: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(manifest) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            for key in super::manifest::PROCESS_FIELDS {
+                fields.remove(*key);
+            }
+            serde_json::to_string_pretty(&fields).unwrap_or_default()
+        }
+        _ => manifest.to_string(),
+    }
+}
+
+/// report.html of a folder other than a run's (sensitivity, compare): its title, what it
+/// holds in words, its tables (heading, CSV, columns, rows kept), its plots (stem, caption) and
+/// the manifest as an appendix.
+pub struct FolderPage<'a> {
+    pub title: String,
+    pub intro: Vec<String>,
+    pub currency: &'a str,
+    pub tables: Vec<(String, &'a str, Vec<&'a str>, FolderRows<'a>)>,
+    pub plots: Vec<(&'a str, &'a str)>,
+}
+
+/// Which rows of a folder page's table are shown.
+pub type FolderRows<'a> = &'a dyn Fn(&[String], &[String]) -> bool;
+
+/// Write a [`FolderPage`] as `dir/report.html` (after the folder's other files).
+pub fn write_folder(dir: &Path, page: &FolderPage<'_>, manifest: &str) -> std::io::Result<()> {
+    let mut html = head(&page.title);
+    for p in &page.intro {
+        let _ = writeln!(html, "<p>{}</p>", esc(p));
+    }
+    for (heading, file, columns, keep) in &page.tables {
+        let _ = writeln!(html, "<h2>{}</h2>", esc(heading));
+        html.push_str(&table(&dir.join(file), columns, page.currency, keep));
+    }
+    if !page.plots.is_empty() {
+        html.push_str("<h2>Plots</h2>\n");
+    }
+    for (stem, caption) in &page.plots {
+        let Ok(svg) = std::fs::read_to_string(dir.join(format!("{stem}.svg"))) else { continue };
+        let start = svg.find("<svg").unwrap_or(0);
+        let _ = write!(
+            html,
+            "<figure id=\"{stem}\">\n{}\n<figcaption>{} ({stem}.png, {stem}.svg)</figcaption>\n</figure>\n",
+            &svg[start..],
+            esc(caption)
+        );
+    }
+    let _ = write!(
+        html,
+        "<h2>Appendix: run manifest (run.json, without timings and thread count)</h2>\n<pre>{}</pre>\n</body>\n</html>\n",
+        esc(&shown_manifest(manifest))
+    );
+    std::fs::write(dir.join("report.html"), html)
+}
+
 /// What a plot shows, for its caption.
 fn plot_caption(stem: &str) -> &'static str {
     match stem {
@@ -123,20 +199,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         toc.push((id, title.to_string()));
     };
     let title = if m.title.is_empty() { m.name.clone() } else { m.title.clone() };
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
-         body{{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}}\n\
-         table{{border-collapse:collapse;margin:1em 0;font-size:0.75em;width:100%}}\n\
-         th,td{{border:1px solid #ccc;padding:0.2em 0.35em}}\nth{{background:#f0f0f0;font-weight:600}}\n\
-         td.n{{text-align:right;white-space:nowrap}}\n\
-         figure{{margin:1em 0;break-inside:avoid}}\nfigure svg{{max-width:100%;height:auto}}\nfigcaption{{font-size:0.9em;color:#444}}\n\
-         pre{{background:#f7f7f7;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:0.8em}}\n\
-         @media print{{body{{margin:0;max-width:none;font-size:10pt}}h2{{break-after:avoid}}}}\n\
-         </style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        esc(&title),
-        esc(&title)
-    );
+    html.push_str(&head(&title));
     let strategies: Vec<String> = model.strategies.iter().map(|s| s.name.clone()).collect();
     let contracts: Vec<String> = model.contracts.iter().map(|c| c.name.clone()).collect();
     section(&mut body, "Scenario");
@@ -330,15 +393,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     }
     // The page is identical for any thread count and for a merge of shards, like the tables:
     // the process's own fields (threads, timings, memory, trajectories) are in run.json only.
-    let shown = match serde_json::from_str::<serde_json::Value>(manifest) {
-        Ok(serde_json::Value::Object(mut fields)) => {
-            for key in super::manifest::PROCESS_FIELDS {
-                fields.remove(*key);
-            }
-            serde_json::to_string_pretty(&fields).unwrap_or_default()
-        }
-        _ => manifest.to_string(),
-    };
+    let shown = shown_manifest(manifest);
     section(&mut body, "Appendix: run manifest (run.json, without timings and thread count)");
     let _ = writeln!(body, "<pre>{}</pre>", esc(&shown));
     html.push_str("<nav><ul>\n");

@@ -25,6 +25,8 @@ enum Format {
     Measure,
     /// Shares and probabilities in [0, 1]: a percentage with one decimal.
     Share,
+    /// A parameter's values, in its own unit: four significant digits (grouped above 1,000).
+    Value,
 }
 
 /// A threshold's suffix `_<λ>` of a column, as a grouped number (`inc_nmb_100000` →
@@ -41,13 +43,25 @@ fn format_of(column: &str) -> Format {
     match stem {
         "strategy" | "contract" | "kind" | "drug" | "subgroup" | "level" | "icer_status"
         | "threshold_status" | "decision_set" | "status" | "reference_strategy"
-        | "reference_contract" | "basis" | "line" | "regimen" | "category" => Format::Text,
+        | "reference_contract" | "basis" | "line" | "regimen" | "category" | "parameter"
+        | "range_source" | "scenario" | "scenario_file" => Format::Text,
         "qaly" | "ly" | "ly_undiscounted" | "inc_qaly" | "inc_ly" | "time_on_treatment" => {
             Format::Measure
         }
-        "prob_ce" | "probability" | "share" | "treated_share" | "triggered_share"
-        | "effective_discount" | "started" | "response" | "alive" => Format::Share,
-        "patients" | "year" | "month" | "entrants" | "entrants_new" | "samples" => Format::Count,
+        "value_base" | "value_low" | "value_high" | "switch_value" => Format::Value,
+        "prob_ce"
+        | "probability"
+        | "share"
+        | "treated_share"
+        | "triggered_share"
+        | "effective_discount"
+        | "started"
+        | "response"
+        | "alive"
+        | "prob_cost_effective" => Format::Share,
+        "patients" | "year" | "month" | "entrants" | "entrants_new" | "samples" | "threshold" => {
+            Format::Count
+        }
         _ => Format::Money,
     }
 }
@@ -105,6 +119,17 @@ fn label(column: &str, currency: &str) -> String {
         "spend_with" => "Spend with",
         "spend_without" => "Spend without",
         "net_budget_impact" => "Net budget impact",
+        "parameter" => "Parameter",
+        "value_base" => "Base value",
+        "value_low" => "Low value",
+        "value_high" => "High value",
+        "switch_value" => "Value where the decision switches",
+        "inc_nmb_low" => "Incremental NMB at the low value",
+        "inc_nmb_high" => "Incremental NMB at the high value",
+        "swing" => "Swing",
+        "scenario" => "Scenario",
+        "threshold" => "Threshold",
+        "prob_cost_effective" => "Probability cost-effective",
         other => &other.replace('_', " "),
     };
     let unit = match (format_of(column), stem) {
@@ -123,6 +148,18 @@ fn shown(format: Format, cell: &str) -> String {
         Format::Count | Format::Money => grouped(x, 0),
         Format::Measure => grouped(x, 3),
         Format::Share => format!("{} %", grouped(100.0 * x, 1)),
+        Format::Value if x.abs() >= 1000.0 || x == 0.0 => grouped(x, 0),
+        Format::Value => {
+            // Four significant digits, trailing zeros dropped.
+            let decimals = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+            let text = format!("{x:.decimals$}");
+            let text = if text.contains('.') {
+                text.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                text
+            };
+            if text == "-0" { "0".into() } else { text }
+        }
     }
 }
 
@@ -191,6 +228,7 @@ mod tests {
         assert_eq!(label("prob_ce_150000", "USD"), "Probability cost-effective at 150,000");
         assert_eq!(label("something_new", "USD"), "something new (USD)");
         assert_eq!(label("strategy", "USD"), "Strategy");
+        assert_eq!(label("parameter", "USD"), "Parameter");
     }
 
     #[test]
@@ -200,5 +238,8 @@ mod tests {
         assert_eq!(shown(format_of("prob_ce_100000"), "0.875"), "87.5 %");
         assert_eq!(shown(format_of("icer"), "-1234.6"), "-1,235");
         assert_eq!(shown(format_of("strategy"), "chemo_for_all"), "chemo_for_all");
+        assert_eq!(shown(format_of("value_low"), "0.1218005801671988"), "0.1218");
+        assert_eq!(shown(format_of("value_high"), "24.5"), "24.5");
+        assert_eq!(shown(format_of("switch_value"), "14763.2"), "14,763");
     }
 }

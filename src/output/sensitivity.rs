@@ -1,5 +1,5 @@
 //! The sensitivity folder, written atomically: tornado.csv and threshold.csv, the tornado
-//! plots of the drawn arm, twoway.csv and its heatmap if asked, and run.json.
+//! plots of the drawn arm, twoway.csv and its heatmap if asked, run.json and report.html.
 
 use super::folder::{FolderError, Kind, Staging, Target};
 use super::manifest::{Provenance, json};
@@ -76,7 +76,48 @@ pub fn write(
         threads: one_way.threads,
         wall_seconds: one_way.wall_seconds,
     };
-    std::fs::write(staging.file("run.json"), json(&manifest))
+    let manifest = json(&manifest);
+    std::fs::write(staging.file("run.json"), &manifest)
         .map_err(|source| FolderError::Write { path: shown("run.json"), source })?;
+    // The page: the drawn arm's rows at the drawn threshold.
+    let (strategy, contract) =
+        (model.strategies[a.strategy].name.as_str(), model.contract_name(a.contract));
+    let l = super::tables::number(model.meta.thresholds[k]);
+    let of_arm = |h: &[String], r: &[String]| {
+        let cell = |c: &str| h.iter().position(|x| x == c).and_then(|i| r.get(i));
+        cell("strategy").is_some_and(|s| s == strategy)
+            && cell("contract").is_some_and(|c| c == contract)
+            && cell("threshold").is_none_or(|t| *t == l)
+    };
+    let (low, high, swing) =
+        (format!("inc_nmb_low_{l}"), format!("inc_nmb_high_{l}"), format!("swing_{l}"));
+    let tornado = vec!["parameter", "value_base", "value_low", "value_high", &low, &high, &swing];
+    let switches =
+        vec!["parameter", "value_base", "value_low", "value_high", "switch_value", "status"];
+    let arm_name = model.arm_name(a.strategy, a.contract);
+    let mut plots = vec![
+        ("tornado", "Incremental net monetary benefit at each parameter's low and high value"),
+        ("tornado_icer", "ICER at each parameter's low and high value"),
+    ];
+    if result.two_way.is_some() {
+        plots.push(("twoway", "The preferred arm over a grid of two parameters"));
+    }
+    let page = super::report::FolderPage {
+        title: format!("One-way sensitivity of {arm_name}: {}", model.meta.name),
+        intro: vec![format!(
+            "The base case re-simulated on the same {} patients per strategy with each parameter at the low and the high end of its range; {arm_name} against the comparator at list, at {} {}/QALY. tornado.csv and threshold.csv hold every arm and threshold.",
+            one_way.patients,
+            super::headline::grouped(model.meta.thresholds[k], 0),
+            model.meta.currency
+        )],
+        currency: &model.meta.currency,
+        tables: vec![
+            ("Tornado (incremental NMB per patient)".into(), "tornado.csv", tornado, &of_arm),
+            ("Where the decision switches".into(), "threshold.csv", switches, &of_arm),
+        ],
+        plots,
+    };
+    super::report::write_folder(&staging.dir, &page, &manifest)
+        .map_err(|source| FolderError::Write { path: shown("report.html"), source })?;
     Ok(staging.commit()?)
 }

@@ -297,6 +297,10 @@ fn compare_reproduces_each_scenarios_own_run_on_one_seed() {
         0,
     );
     let table = rows(&out.join("comparison.csv"));
+    // The folder's report shows the table and names the scenarios.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<h1>Scenario comparison: nsclc_egfr, cheaper</h1>"), "report.html");
+    assert!(page.contains("<th>Probability cost-effective</th>"), "report.html table");
     for (label, file) in [("nsclc_egfr", &base), ("cheaper", &cheaper)] {
         let own = run(file, &dir.path().join(label), &["--seed", "2026"]);
         let summary = rows(&own.join("summary.csv"));

@@ -120,6 +120,7 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
     assert_eq!(
         names,
         [
+            "report.html",
             "run.json",
             "threshold.csv",
             "tornado.csv",
@@ -132,6 +133,17 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
             "twoway.svg"
         ]
     );
+    // Its report: the drawn arm's tornado and switches at the drawn threshold, the plots.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for part in [
+        "<h2>Tornado (incremental NMB per patient)</h2>",
+        "<h2>Where the decision switches</h2>",
+        "<th>Swing at 100,000 (USD)</th>",
+        "<figure id=\"tornado\">",
+        "<figure id=\"twoway\">",
+    ] {
+        assert!(page.contains(part), "report.html lacks {part}");
+    }
     let switches = std::fs::read_to_string(out.join("threshold.csv")).unwrap();
     assert!(switches.starts_with("parameter,strategy,contract,threshold,"));
     assert_eq!(switches.lines().count(), 1 + 2 * 2, "two parameters × two thresholds");
