@@ -20,7 +20,7 @@ pub fn kept(n: usize) {
     KEPT.store(n, Ordering::Relaxed);
 }
 
-/// Install the handler for a run whose checkpoint is `folder`, resumable by `command`.
+/// Install the handler for a run whose checkpoint is `folder`.
 pub fn on_interrupt_keep(folder: &std::path::Path) {
     let _ = MESSAGE.set((
         "\ninterrupted: ".to_string(),
@@ -33,6 +33,14 @@ pub fn on_interrupt_keep(folder: &std::path::Path) {
     unsafe {
         let handler: extern "C" fn(libc::c_int) = handle;
         libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+    }
+}
+
+/// Give Ctrl-C back its default (the process ends), once the checkpoint is gone.
+pub fn restore() {
+    // SAFETY: resets SIGINT to its default disposition.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
     }
 }
 

@@ -112,6 +112,8 @@ pub fn run(
         }
     };
     if let Some(c) = checkpoint {
+        // The checkpoint goes: Ctrl-C has nothing left to say about it.
+        super::interrupt::restore();
         c.finish();
     }
     // Said even with --quiet: it is about the user's own folder.
