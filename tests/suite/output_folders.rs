@@ -309,6 +309,15 @@ fn hold_lock(out: &Path, pid: u32, host: &str) -> std::fs::File {
     file
 }
 
+/// Release a lock taken by [`hold_lock`] at once: an explicit unlock, since a child process
+/// that another test forks at that moment may hold a copy of the descriptor until its exec,
+/// and closing ours alone would leave the lock held for that moment.
+fn release_lock(file: std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a file this test holds open.
+    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) }, 0);
+}
+
 #[test]
 fn a_second_vbpsim_writing_the_same_folder_is_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -324,7 +333,7 @@ fn a_second_vbpsim_writing_the_same_folder_is_refused_at_once() {
     assert_eq!(listing(dir.path()), [".out.lock"], "no folder, no checkpoint written");
     // Released (its file left behind, as by a killed process): the next run goes ahead, and
     // removes the lock file when done.
-    drop(held);
+    release_lock(held);
     write(&psa, &out, &[], 0);
     assert_eq!(listing(dir.path()), ["out"]);
 
