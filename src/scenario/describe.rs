@@ -12,6 +12,15 @@ fn months(years: f64) -> String {
     format!("{:.3} months", years * 12.0)
 }
 
+/// `x` to four significant digits (a quantile, not a value the scenario gave).
+fn significant(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let decimals = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
 fn tte(m: &Model, spec: &TteSpec) -> String {
     let v = |i: usize| m.value(spec.slots[i]);
     let per_month = |x: f64| format!("{:.5} per month", x / 12.0);
@@ -60,19 +69,7 @@ pub fn summary(s: &Scenario) -> String {
     );
     let _ = writeln!(o, "thresholds {:?} per QALY", meta.thresholds);
     if !m.parameters.is_empty() {
-        let names: Vec<String> = m
-            .parameters
-            .iter()
-            .map(|p| {
-                let x = m.value(p.slot);
-                match p.dimension {
-                    Dimension::Number => format!("{} = {x}", p.name),
-                    Dimension::Duration => format!("{} = {}", p.name, months(x)),
-                    Dimension::PerTime => format!("{} = {} per month", p.name, x / 12.0),
-                }
-            })
-            .collect();
-        let _ = writeln!(o, "parameters {}", names.join(", "));
+        let _ = writeln!(o, "parameters {}", parameters(m).join("\n           "));
     }
     population(&mut o, m);
     biomarkers(&mut o, m);
@@ -82,12 +79,71 @@ pub fn summary(s: &Scenario) -> String {
     for r in &m.regimens {
         regimen(&mut o, m, r);
     }
+    states(&mut o, m);
     strategies(&mut o, m);
     for g in &m.subgroups {
         let _ = writeln!(o, "subgroup   {}: {}", g.name, g.levels.join(", "));
     }
     contracts(&mut o, m);
+    if let Some(b) = &m.budget {
+        let uptake: Vec<String> = b.uptake.iter().map(|u| u.to_string()).collect();
+        let _ = writeln!(
+            o,
+            "budget     {} over {} years: {} incident patients in year 1 growing {} a year, {} prevalent; uptake {}",
+            m.strategies[b.strategy].name,
+            b.years,
+            b.incident,
+            b.growth,
+            b.prevalent,
+            uptake.join(", ")
+        );
+    }
     o
+}
+
+/// Each parameter: its point value in its unit and, when uncertain, its distribution with its
+/// 2.5 % and 97.5 % quantiles, and its one-way range when one is given.
+fn parameters(m: &Model) -> Vec<String> {
+    m.parameters
+        .iter()
+        .map(|p| {
+            let shown = |x: f64| match p.dimension {
+                Dimension::Number => format!("{x}"),
+                Dimension::Duration => months(x),
+                Dimension::PerTime => format!("{} per month", x / 12.0),
+            };
+            let rounded = |x: f64| match p.dimension {
+                Dimension::Number => significant(x),
+                Dimension::Duration => format!("{} months", significant(x * 12.0)),
+                Dimension::PerTime => format!("{} per month", significant(x / 12.0)),
+            };
+            let point = m.value(p.slot);
+            let mut line = format!("{} = {}", p.name, shown(point));
+            if p.is_uncertain() {
+                let (lo, hi) = (p.dist.quantile(0.025, point), p.dist.quantile(0.975, point));
+                let (lo, hi) = (rounded(lo), rounded(hi));
+                let _ = write!(line, " ({}; 95 % {lo} to {hi})", p.dist.name());
+            }
+            if let Some((lo, hi)) = p.range {
+                let _ = write!(line, "; one-way range {} to {}", shown(lo), shown(hi));
+            }
+            line
+        })
+        .collect()
+}
+
+/// The health states' costs and utilities.
+fn states(o: &mut String, m: &Model) {
+    let st = &m.states;
+    let _ = writeln!(
+        o,
+        "states     progression-free: cost {} a month, utility {}; progressed: cost {} a month, utility {}; death: cost {} once",
+        m.value(st.progression_free_cost) / 12.0,
+        m.value(st.progression_free_utility),
+        m.value(st.progressed_cost) / 12.0,
+        m.value(st.progressed_utility),
+        m.value(st.death_cost)
+    );
 }
 
 /// Who the patients are and their general-population mortality.
@@ -317,6 +373,16 @@ fn regimen(o: &mut String, m: &Model, r: &Regimen) {
         r.name,
         if drugs.is_empty() { "no drugs".into() } else { drugs.join(" + ") }
     );
+    for ae in &r.adverse_events {
+        let _ = writeln!(
+            o,
+            "             adverse event {}: probability {}, cost {}, QALY loss {}",
+            ae.name,
+            m.value(ae.probability),
+            m.value(ae.cost),
+            m.value(ae.qaly_loss)
+        );
+    }
     let mut resp: Vec<String> = r
         .response
         .by_biomarker

@@ -155,6 +155,22 @@ fn check_bundled_scenario_prints_the_summary() {
     for name in ["tissue_ngs", "osimertinib", "platinum_pemetrexed", "EGFR"] {
         assert!(stdout.contains(name), "{name} appears in the summary:\n{stdout}");
     }
+    // What a reviewer checks too: the health states, adverse events, the budget impact, and
+    // each uncertain parameter's distribution with its 95 % interval (here the beta of mean
+    // 0.15 and standard error 0.015: α + β = m(1 − m)/se² − 1, quantiles from statrs).
+    for line in [
+        "states     progression-free: cost 1000 a month, utility 0.653; progressed: cost 2500 a month, utility 0.473; death: cost 10800 once",
+        "adverse event chemo_febrile_neutropenia: probability 0.02, cost 20000, QALY loss 0.0035",
+        "budget     test_and_treat over 5 years: 1000 incident patients in year 1",
+    ] {
+        assert!(stdout.contains(line), "{line}\nis not in:\n{stdout}");
+    }
+    use statrs::distribution::ContinuousCDF;
+    let total = 0.15 * 0.85 / (0.015f64 * 0.015) - 1.0;
+    let beta = statrs::distribution::Beta::new(0.15 * total, 0.85 * total).unwrap();
+    let (lo, hi) = (beta.inverse_cdf(0.025), beta.inverse_cdf(0.975));
+    let said = format!("egfr_prevalence = 0.15 (beta; 95 % {lo:.4} to {hi:.4})");
+    assert!(stdout.contains(&said), "{said}\nis not in:\n{stdout}");
 }
 
 // ---------------------------------------------------------------------------------------------
