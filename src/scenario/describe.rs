@@ -563,5 +563,103 @@ fn contracts(o: &mut String, m: &Model) {
             arms,
             if arms == 1 { "" } else { "s" }
         );
+        let _ = writeln!(o, "             {}", terms(m, &c.kind));
+    }
+}
+
+/// A contract's terms in words, at the model's values.
+fn terms(m: &Model, kind: &crate::contracts::Kind<crate::model::Slot>) -> String {
+    use crate::contracts::{Failure, Kind, cohort::CohortRule, instalments::Condition};
+    let v = |s: &crate::model::Slot| m.value(*s);
+    let pct = |x: f64| {
+        let digits = significant(100.0 * x);
+        let digits = if digits.contains('.') {
+            digits.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &digits
+        };
+        format!("{digits} %")
+    };
+    let failure = |f: Failure| match f {
+        Failure::Progression => "detected progression",
+        Failure::Death => "death",
+        Failure::ProgressionOrDeath => "detected progression or death",
+    };
+    match kind {
+        Kind::List => "every cycle at list price".into(),
+        Kind::Discount(t) => {
+            let mut s = format!("{} off list", pct(v(&t.fraction)));
+            if let Some(from) = &t.from {
+                s += &format!(" from {} after the start", months(v(from)));
+            }
+            if let Some(until) = &t.until {
+                s += &format!(" until {} after the start", months(v(until)));
+            }
+            s
+        }
+        Kind::MoneyBack(t) => {
+            let mut s = format!(
+                "{} of what was paid refunded on {} within {} of the start",
+                pct(v(&t.refund)),
+                failure(t.failure),
+                months(v(&t.window))
+            );
+            if let Some(cap) = &t.cap {
+                s += &format!(", at most {} a patient", v(cap));
+            }
+            s
+        }
+        Kind::PaymentAtResult(t) => format!(
+            "paid only for patients responding at the assessment {} after the start",
+            months(v(&t.assess_at))
+        ),
+        Kind::ResponseRebate(t) => format!(
+            "{} of what was paid rebated for patients not responding at the assessment {} after the start",
+            pct(v(&t.refund)),
+            months(v(&t.assess_at))
+        ),
+        Kind::DurationCap(t) => {
+            let mut parts = Vec::new();
+            if let Some(n) = t.max_cycles {
+                parts.push(format!("{n} cycles"));
+            }
+            if let Some(d) = &t.max_paid {
+                parts.push(months(v(d)));
+            }
+            format!(
+                "the payer pays at most {} of treatment; the manufacturer the rest",
+                parts.join(" or ")
+            )
+        }
+        Kind::Instalments(t) => format!(
+            "the price paid in {} parts, one every {}, each while the patient is {}",
+            t.count,
+            months(v(&t.interval)),
+            match t.condition {
+                Condition::Alive => "alive",
+                Condition::AliveProgressionFree => "alive and progression-free",
+            }
+        ),
+        Kind::Cohort(t) => match &t.rule {
+            CohortRule::ExpenditureCap { cap } => {
+                format!("spend above {} a calendar year refunded", v(cap))
+            }
+            CohortRule::PriceVolume { tiers } => {
+                let tiers: Vec<String> = tiers
+                    .iter()
+                    .map(|(above, pay)| {
+                        format!("beyond {} patients a year at {} of list", v(above), pct(v(pay)))
+                    })
+                    .collect();
+                format!("patients treated {}", tiers.join(", "))
+            }
+            CohortRule::PopulationOutcome { failure: f, window, target, rebate } => format!(
+                "{} of the year's spend rebated if fewer than {} of its new patients are free of {} {} after the start",
+                pct(v(rebate)),
+                pct(v(target)),
+                failure(*f),
+                months(v(window))
+            ),
+        },
     }
 }

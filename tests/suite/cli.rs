@@ -162,6 +162,10 @@ fn check_bundled_scenario_prints_the_summary() {
         "states     progression-free: cost 1000 a month, utility 0.653; progressed: cost 2500 a month, utility 0.473; death: cost 10800 once",
         "adverse event chemo_febrile_neutropenia: probability 0.02, cost 20000, QALY loss 0.0035",
         "budget     test_and_treat over 5 years: 1000 incident patients in year 1",
+        // Each contract's terms, in words, below it.
+        "contract   discount_20: discount on osimertinib in osimertinib (1 arm)\n             20 % off list\n",
+        "100 % of what was paid refunded on detected progression or death within 6.000 months of the start",
+        "the payer pays at most 26 cycles of treatment; the manufacturer the rest",
     ] {
         assert!(stdout.contains(line), "{line}\nis not in:\n{stdout}");
     }
