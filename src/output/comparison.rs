@@ -188,20 +188,17 @@ pub fn write(
     std::fs::write(staging.file("run.json"), &manifest)
         .map_err(|source| FolderError::Write { path: shown("run.json"), source })?;
     let labels: Vec<&str> = entries.iter().map(|e| e.label).collect();
+    // Two tables that fit a printed page: the means (the same at every threshold: the first
+    // threshold's rows), then the net benefit and probability at each threshold.
+    let first = shared.thresholds.first().map(|l| super::tables::number(*l)).unwrap_or_default();
+    let at_first = move |h: &[String], r: &[String]| {
+        h.iter().position(|c| c == "threshold").and_then(|i| r.get(i)).is_some_and(|t| *t == first)
+    };
     let every = |_: &[String], _: &[String]| true;
-    let columns = vec![
-        "scenario",
-        "strategy",
-        "contract",
-        "cost",
-        "qaly",
-        "inc_cost",
-        "inc_qaly",
-        "icer",
-        "threshold",
-        "inc_nmb",
-        "prob_cost_effective",
-    ];
+    let means =
+        vec!["scenario", "strategy", "contract", "cost", "qaly", "inc_cost", "inc_qaly", "icer"];
+    let per_threshold =
+        vec!["scenario", "strategy", "contract", "threshold", "inc_nmb", "prob_cost_effective"];
     let page = super::report::FolderPage {
         title: format!("Scenario comparison: {}", labels.join(", ")),
         intro: vec![format!(
@@ -209,7 +206,10 @@ pub fn write(
             shared.seed
         )],
         currency: entries.first().map_or("", |e| e.model.meta.currency.as_str()),
-        tables: vec![("Comparison".into(), "comparison.csv", columns, &every)],
+        tables: vec![
+            ("Means per patient (discounted)".into(), "comparison.csv", means, &at_first),
+            ("Net benefit at each threshold".into(), "comparison.csv", per_threshold, &every),
+        ],
         plots: if drawn {
             vec![("comparison", "Incremental net monetary benefit of each common arm, by scenario")]
         } else {

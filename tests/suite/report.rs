@@ -149,7 +149,8 @@ fn the_report_renders_in_headless_chromium() {
 /// report.html is wider than the page: no table, figure or paragraph sticks out, so a printout
 /// loses no column (threshold prices were cut off). Measured in headless Chromium by a script
 /// added to a copy of the page (the report itself runs none), read back from the DOM dump.
-/// Melanoma, the bundled scenario with the most arms, contracts and subgroup rows.
+/// Melanoma, the bundled scenario with the most arms, contracts and subgroup rows; and the
+/// compare and sensitivity folders' pages.
 #[test]
 fn the_report_fits_a_printed_page() {
     let required = std::env::var("VBPSIM_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
@@ -159,19 +160,18 @@ fn the_report_fits_a_printed_page() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    for (name, scenario) in [("default", None), ("melanoma", Some("scenarios/melanoma_braf.toml"))]
-    {
+    let folders: [(&str, &[&str]); 4] = [
+        ("default", &["run", "--samples", "12"]),
+        ("melanoma", &["run", "scenarios/melanoma_braf.toml", "--samples", "12"]),
+        ("compare", &["compare", "scenarios/nsclc_egfr.toml", "scenarios/nsclc_alk.toml"]),
+        ("sensitivity", &["sensitivity"]),
+    ];
+    for (name, args) in folders {
         let out = dir.path().join(name);
         let mut cmd = assert_cmd::Command::cargo_bin("vbpsim").unwrap();
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).arg("run");
-        if let Some(s) = scenario {
-            cmd.arg(s);
-        }
-        let status = cmd
-            .args(["--quiet", "--patients", "2000", "--samples", "12", "--out"])
-            .arg(&out)
-            .output()
-            .unwrap();
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(args);
+        let status =
+            cmd.args(["--quiet", "--patients", "2000", "--out"]).arg(&out).output().unwrap();
         assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
         // Every element whose right edge passes the page's, by tag and text.
