@@ -54,15 +54,6 @@ pub struct Headline {
     pub manufacturer_order: Vec<usize>,
 }
 
-/// The list price of contract `c`'s drug in the regimens it covers, at the model's values.
-pub fn list_price(model: &Model, c: usize) -> f64 {
-    let contract = &model.contracts[c];
-    (contract.regimens.iter())
-        .flat_map(|&g| &model.regimens[g].drugs)
-        .find(|d| d.drug == contract.drug)
-        .map_or(0.0, |d| model.values[d.price.0 as usize])
-}
-
 /// Indices `0..n` ordered by `key`, highest first (ties in input order).
 fn ranked(n: usize, key: impl Fn(usize) -> f64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
@@ -116,7 +107,7 @@ pub fn headline(
         .iter()
         .enumerate()
         .map(|(row, r)| {
-            let list = list_price(model, r.contract);
+            let list = model.list_price(r.contract, &model.values).unwrap_or(0.0);
             let at = r.threshold_price.iter().map(|&t| {
                 let discount = t.price().filter(|_| list > 0.0).map(|p| 1.0 - p / list);
                 (t, discount)

@@ -9,7 +9,7 @@ use super::progress::Progress;
 use std::path::{Path, PathBuf};
 use vbpsim::analysis::contracts::ThresholdPrice;
 use vbpsim::output::folder::{Kind, Target};
-use vbpsim::output::headline::grouped;
+use vbpsim::output::tables::grouped;
 use vbpsim::scenario::Scenario;
 use vbpsim::workflow::RunOptions;
 use vbpsim::workflow::compare::Comparison;
@@ -41,26 +41,25 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
     outln!(
         "threshold (value-based) list price per cycle ({currency}) at each willingness to pay ({currency}/QALY), base case:"
     )?;
-    for row in &sim.contracts {
+    // The headline's value-based prices: each contract row's list price and, per threshold, its
+    // threshold price with the discount from list it implies.
+    for (row, value) in sim.contracts.iter().zip(&sim.headline.prices) {
         let r = &sim.summary[row.arm];
         let c = &m.contracts[row.contract];
-        let list = vbpsim::analysis::headline::list_price(m, row.contract);
+        let list = value.list;
         let prices: Vec<String> = m
             .meta
             .thresholds
             .iter()
-            .zip(&row.threshold_price)
-            .map(|(l, p)| {
+            .zip(&value.at)
+            .map(|(l, (p, discount))| {
                 let l = grouped(*l, 0);
                 match p {
                     ThresholdPrice::At(p) => {
-                        let d = 1.0 - p / list;
-                        let side = if d >= 0.0 { "below" } else { "above" };
-                        let vs = if list > 0.0 {
+                        let vs = discount.map_or(String::new(), |d| {
+                            let side = if d >= 0.0 { "below" } else { "above" };
                             format!(" ({} % {side} list)", grouped(100.0 * d.abs(), 0))
-                        } else {
-                            String::new()
-                        };
+                        });
                         format!("at {l}: {}{vs}", grouped(*p, 2))
                     }
                     ThresholdPrice::NotEvenFree => {

@@ -587,6 +587,16 @@ pub struct Arm {
 }
 
 impl Model {
+    /// The list price per cycle of contract `c`'s drug in the regimens the contract covers, at
+    /// `values` (`None` if none of them gives the drug).
+    pub fn list_price(&self, c: usize, values: &[f64]) -> Option<f64> {
+        let contract = &self.contracts[c];
+        (contract.regimens.iter())
+            .flat_map(|&g| &self.regimens[g].drugs)
+            .find(|d| d.drug == contract.drug)
+            .map(|d| values[d.price.0 as usize])
+    }
+
     /// The name of what a rule's positive reading refers to: a biomarker, or (bits after the
     /// biomarkers') a selection test.
     pub fn positive_name(&self, bit: usize) -> &str {

@@ -7,30 +7,7 @@ use crate::analysis::decision::Basis;
 use crate::analysis::results::Results;
 use crate::model::Model;
 
-/// `x` rounded to `decimals` places, with commas between thousands (`-1234.5` → `-1,235`).
-pub fn grouped(x: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, x.abs());
-    let (whole, fraction) = match text.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (text.as_str(), None),
-    };
-    let mut out = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = fraction {
-        out.push('.');
-        out.push_str(f);
-    }
-    // No "-0": a value that rounds to zero has no sign.
-    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.insert(0, '-');
-    }
-    out
-}
+use super::tables::grouped;
 
 /// A share as a percentage (`0.8204` → `82 %`).
 fn percent(x: f64) -> String {
@@ -170,20 +147,4 @@ pub fn lines(model: &Model, r: &Results) -> Vec<String> {
         ));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn numbers_are_grouped_by_thousands() {
-        assert_eq!(grouped(0.0, 0), "0");
-        assert_eq!(grouped(999.4, 0), "999");
-        assert_eq!(grouped(1000.0, 0), "1,000");
-        assert_eq!(grouped(-1234.6, 0), "-1,235");
-        assert_eq!(grouped(1234567.891, 2), "1,234,567.89");
-        assert_eq!(grouped(-0.4, 0), "0");
-        assert_eq!(grouped(123456.0, 0), "123,456");
-    }
 }

@@ -3,7 +3,7 @@
 //! life-years to three decimals, shares and probabilities as percentages. The CSVs keep every
 //! digit; the page is for a meeting.
 
-use super::headline::grouped;
+use super::tables::grouped;
 use std::fmt::Write as _;
 use std::path::Path;
 

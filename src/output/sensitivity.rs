@@ -107,7 +107,7 @@ pub fn write(
         intro: vec![format!(
             "The base case re-simulated on the same {} patients per strategy with each parameter at the low and the high end of its range; {arm_name} against the comparator at list, at {} {}/QALY. tornado.csv and threshold.csv hold every arm and threshold.",
             one_way.patients,
-            super::headline::grouped(model.meta.thresholds[k], 0),
+            super::tables::grouped(model.meta.thresholds[k], 0),
             model.meta.currency
         )],
         currency: &model.meta.currency,

@@ -2,7 +2,8 @@
 //! lines.csv, selection.csv, partners.csv.
 //!
 //! Conventions: comma separated, one header row, snake_case names, long format, numbers as the
-//! shortest decimal that reads back to the same double, UTF-8.
+//! shortest decimal that reads back to the same double ([`number`]), UTF-8. Numbers for readers
+//! (the console, report.html) are rounded and grouped by thousands instead ([`grouped`]).
 
 use crate::analysis::cea::{ArmSummary, Estimate};
 use crate::analysis::results::{SelectionPoint, SurvivalCurves};
@@ -12,6 +13,31 @@ use std::io::Write;
 /// A number at full precision; −0 is written as 0.
 pub fn number(x: f64) -> String {
     if x == 0.0 { "0".to_string() } else { format!("{x}") }
+}
+
+/// `x` rounded to `decimals` places, with commas between thousands (`-1234.5` → `-1,235`).
+pub fn grouped(x: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, x.abs());
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (text.as_str(), None),
+    };
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = fraction {
+        out.push('.');
+        out.push_str(f);
+    }
+    // No "-0": a value that rounds to zero has no sign.
+    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '-');
+    }
+    out
 }
 
 pub(super) fn mcse(e: &Estimate) -> String {
@@ -498,4 +524,20 @@ pub fn write_budget<W: Write>(
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(grouped(0.0, 0), "0");
+        assert_eq!(grouped(999.4, 0), "999");
+        assert_eq!(grouped(1000.0, 0), "1,000");
+        assert_eq!(grouped(-1234.6, 0), "-1,235");
+        assert_eq!(grouped(1234567.891, 2), "1,234,567.89");
+        assert_eq!(grouped(-0.4, 0), "0");
+        assert_eq!(grouped(123456.0, 0), "123,456");
+    }
 }

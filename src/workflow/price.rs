@@ -97,10 +97,7 @@ pub(super) fn bisect_threshold_price(
     lambda: f64,
 ) -> Result<ThresholdPrice, RunError> {
     let contract = &model.contracts[c];
-    let current = (contract.regimens.iter())
-        .flat_map(|&g| &model.regimens[g].drugs)
-        .find(|d| d.drug == contract.drug)
-        .map_or(1.0, |d| values[d.price.0 as usize].max(1.0));
+    let current = model.list_price(c, values).map_or(1.0, |p| p.max(1.0));
     let at = |price: f64| at_price(model, values, spec, (arm, c, level), price, lambda);
     // A cohort-level refund fraction moves with the price, which the patients' ∂cost/∂price
     // leaves out: its slope is a forward difference (the right derivative, on the same

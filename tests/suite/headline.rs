@@ -15,7 +15,7 @@ fn number(r: &Row, column: &str) -> f64 {
 
 /// `x` as the summary writes it: rounded, commas between thousands.
 fn grouped(x: f64) -> String {
-    vbpsim::output::headline::grouped(x, 0)
+    vbpsim::output::tables::grouped(x, 0)
 }
 
 #[test]
