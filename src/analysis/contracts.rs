@@ -2,14 +2,18 @@
 //! often it triggers, and the threshold (value-based) list price of the drug under it.
 
 use super::cea::ArmSummary;
-use crate::model::Arm;
+use crate::model::Settlement;
 use crate::sim::accumulator::{ContractSums, SampleSums};
 
 /// One row of contracts.csv (means per patient of the strategy unless said otherwise).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContractRow {
+    /// The arm whose costs and outcomes the row reports (a `list` contract's: its strategy's
+    /// list arm).
     pub arm: usize,
     pub contract: usize,
+    /// Where its sums sit ([`crate::model::Settlement::slot`]).
+    pub slot: usize,
     /// Share of the strategy's patients treated with the contracted drug.
     pub treated_share: f64,
     pub list_spend: f64,
@@ -74,14 +78,14 @@ impl ThresholdPrice {
 /// others is replaced by a search on the same patients, see `run`).
 pub fn contract_rows(
     sums: &SampleSums,
-    arms: &[Arm],
+    settlements: &[Settlement],
     summary: &[ArmSummary],
     prices: &[f64],
     linear: &[bool],
     thresholds: &[f64],
 ) -> Vec<ContractRow> {
     let of = (sums.patients, &sums.contracts[..], &sums.comparator_units[..]);
-    contract_rows_of(of, arms, summary, (prices, linear), thresholds)
+    contract_rows_of(of, settlements, summary, (prices, linear), thresholds)
 }
 
 /// [`contract_rows`] for the sums of any set of patients (`patients` of them, their contract
@@ -89,20 +93,19 @@ pub fn contract_rows(
 /// subgroup's.
 pub fn contract_rows_of(
     (patients, contracts, comparator_units): (u64, &[ContractSums], &[f64]),
-    arms: &[Arm],
+    settlements: &[Settlement],
     summary: &[ArmSummary],
     (prices, linear): (&[f64], &[bool]),
     thresholds: &[f64],
 ) -> Vec<ContractRow> {
     let n = patients as f64;
     let mut rows = Vec::new();
-    for (i, arm) in arms.iter().enumerate() {
-        let Some(c) = arm.contract else { continue };
-        let k = &contracts[i];
+    for &Settlement { contract: c, arm, slot, .. } in settlements {
+        let k = &contracts[slot];
         let treated = k.treated as f64;
         let contract_spend = (k.paid - k.refunded) / n;
         let list_spend = k.list_spend / n;
-        let row_summary = &summary[i];
+        let row_summary = &summary[arm];
         // Cost of the arm minus the comparator's is linear in the price A for linear terms:
         // Δc(A) = Δc(A₀) + (A − A₀)(U_arm − U_comparator), U = ∂cost/∂A per patient.
         let slope = k.units / n - comparator_units[c] / n;
@@ -125,8 +128,9 @@ pub fn contract_rows_of(
             })
             .collect();
         rows.push(ContractRow {
-            arm: i,
+            arm,
             contract: c,
+            slot,
             treated_share: treated / n,
             list_spend,
             paid: k.paid / n,

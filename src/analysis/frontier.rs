@@ -15,7 +15,8 @@ pub struct DecisionSet {
     pub arms: Vec<usize>,
 }
 
-/// The decision sets of a model: `list`, then one per contract.
+/// The decision sets of a model: `list`, then one per contract with arms of its own (a `list`
+/// contract settled on the list arms would repeat the `list` set).
 pub fn decision_sets(
     arms: &[Arm],
     strategies: usize,
@@ -27,6 +28,9 @@ pub fn decision_sets(
     let list = |s| find(s, None).unwrap_or(0);
     let mut sets = vec![DecisionSet { contract: None, arms: (0..strategies).map(list).collect() }];
     for c in 0..contracts {
+        if !arms.iter().any(|a| a.contract == Some(c)) {
+            continue;
+        }
         let arms = (0..strategies)
             .map(|s| {
                 if s == comparator { list(s) } else { find(s, Some(c)).unwrap_or_else(|| list(s)) }

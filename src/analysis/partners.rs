@@ -8,6 +8,7 @@
 //! could claim the whole headroom, which is the combination pricing problem in one number.
 
 use crate::analysis::cea::ArmSummary;
+use crate::analysis::contracts::ThresholdPrice;
 use crate::model::CategoryIndex;
 use crate::model::{Arm, Model};
 
@@ -43,6 +44,54 @@ fn single_price(model: &Model, drug: usize) -> Option<f64> {
     prices.all(|p| model.value(p) == first).then_some(first)
 }
 
+/// The price per cycle of a drug at list price `price`, spending `spend` per patient in a
+/// strategy and `comparator` in the comparator, at which the strategy's incremental NMB
+/// (`inc_nmb` at the current price) is zero. At list terms cost is linear in the price: the
+/// slope is the strategy's units minus the comparator's, units = spend / price.
+pub fn marginal_price(price: f64, (spend, comparator): (f64, f64), inc_nmb: f64) -> ThresholdPrice {
+    let slope = if price > 0.0 { (spend - comparator) / price } else { 0.0 };
+    if !(slope > 0.0) {
+        return ThresholdPrice::CostDoesNotRise;
+    }
+    let at = price + inc_nmb / slope;
+    if at >= 0.0 { ThresholdPrice::At(at) } else { ThresholdPrice::NotEvenFree }
+}
+
+/// A drug's threshold price in one strategy, with every other drug at list: what `vbpsim price`
+/// prints for a scenario without contracts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrugPrice {
+    pub strategy: usize,
+    /// Index into `Model::drugs`.
+    pub drug: usize,
+    /// Its list price per cycle (`None`: several, one per regimen).
+    pub list_price: Option<f64>,
+    /// Per threshold (empty without a single list price).
+    pub at: Vec<ThresholdPrice>,
+}
+
+/// The threshold price of every drug each strategy other than the comparator gives, from the
+/// base case's list arms: its price in every regimen moved together, the others at list.
+pub fn drug_prices(model: &Model, arms: &[Arm], summary: &[ArmSummary]) -> Vec<DrugPrice> {
+    let list_arm =
+        |s: usize| arms.iter().position(|a| a.strategy == s && a.contract.is_none()).unwrap_or(0);
+    let comparator = &summary[list_arm(model.meta.comparator)];
+    let index = CategoryIndex { drugs: model.drugs.len(), contracts: model.contracts.len() };
+    let mut out = Vec::new();
+    for s in (0..model.strategies.len()).filter(|&s| s != model.meta.comparator) {
+        let arm = &summary[list_arm(s)];
+        for d in (0..model.drugs.len()).filter(|&d| arm.categories[index.drug(d)] > 0.0) {
+            let list_price = single_price(model, d);
+            let spend = (arm.categories[index.drug(d)], comparator.categories[index.drug(d)]);
+            let at = list_price.map_or(Vec::new(), |p| {
+                (arm.inc_nmb.iter()).map(|nmb| marginal_price(p, spend, nmb.mean)).collect()
+            });
+            out.push(DrugPrice { strategy: s, drug: d, list_price, at });
+        }
+    }
+    out
+}
+
 /// Partner rows of every strategy that can give a regimen of two or more drugs, from the base
 /// case's list arms.
 pub fn partner_rows(model: &Model, arms: &[Arm], summary: &[ArmSummary]) -> Vec<PartnerRow> {
@@ -75,9 +124,7 @@ pub fn partner_rows(model: &Model, arms: &[Arm], summary: &[ArmSummary]) -> Vec<
                 // Cost is linear in the partner's price at list terms: slope = units in the
                 // strategy minus units in the comparator, units = spend / price.
                 let threshold_price = list_price.and_then(|p| {
-                    let slope = (spend - comparator.categories[cat(d)]) / p;
-                    let price = p + inc_nmb / slope;
-                    (p > 0.0 && slope > 0.0 && price >= 0.0).then_some(price)
+                    marginal_price(p, (spend, comparator.categories[cat(d)]), inc_nmb).price()
                 });
                 rows.push(PartnerRow {
                     strategy: s,

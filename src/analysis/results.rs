@@ -647,12 +647,13 @@ fn budget_bands(rows: &[BudgetRow], psa: &[PsaSample]) -> Vec<BudgetBand> {
 }
 
 /// Warn when patient-level noise is a large share of the PSA spread of an arm's incremental
-/// NMB (above 10 % of its variance at some threshold).
+/// NMB (above 10 % of its variance at some threshold): one warning naming every such arm with
+/// its share at the first threshold where it exceeds 10 %.
 fn psa_warnings(model: &Model, arms: &[Arm], psa: &[PsaSample]) -> Vec<String> {
-    let mut out = Vec::new();
     if psa.is_empty() {
-        return out;
+        return Vec::new();
     }
+    let mut noisy = Vec::new();
     for (i, arm) in arms.iter().enumerate() {
         if arm.strategy == model.meta.comparator && arm.contract.is_none() {
             continue;
@@ -664,14 +665,17 @@ fn psa_warnings(model: &Model, arms: &[Arm], psa: &[PsaSample]) -> Vec<String> {
             if let Some(share) = noise_share(&values, &ses)
                 && share > 0.1
             {
-                out.push(format!(
-                    "patient-level noise is {:.0} % of the PSA variance of {}'s incremental NMB at {l}: the CEAC and EVPI mix it with parameter uncertainty; simulate more patients per sample",
-                    100.0 * share,
-                    model.arm_name(arm.strategy, arm.contract)
-                ));
+                let arm = model.arm_name(arm.strategy, arm.contract);
+                noisy.push(format!("{arm} {:.0} % at {l}", 100.0 * share));
                 break;
             }
         }
     }
-    out
+    if noisy.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "patient-level noise is a large share of the PSA variance of the incremental NMB ({}): the CEAC and EVPI mix it with parameter uncertainty; simulate more patients per sample",
+        noisy.join(", ")
+    )]
 }

@@ -43,7 +43,7 @@ pub fn subgroup_results(
             let contracts = match &summary {
                 Some(summary) => contract_rows_of(
                     (g.patients, &g.contracts, &g.comparator_units),
-                    arms,
+                    &model.settlements(),
                     summary,
                     (prices, &linear),
                     &m.thresholds,

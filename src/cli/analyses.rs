@@ -15,16 +15,14 @@ use vbpsim::workflow::RunOptions;
 use vbpsim::workflow::compare::Comparison;
 use vbpsim::workflow::disk::Writes;
 use vbpsim::workflow::guard::Workload;
-use vbpsim::workflow::price::NoContracts;
 use vbpsim::workflow::sensitivity::{Plan, PlanError, Runner};
 
-/// `vbpsim price`: print the threshold (value-based) list price of each contract arm at each
-/// threshold.
+/// `vbpsim price`: print the threshold (value-based) list price of each contract at each
+/// threshold; without contracts, of each drug of each strategy (its price in every regimen
+/// moved together, the other drugs at list).
 pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Failure> {
     let s = loaded?;
     let m = &s.model;
-    vbpsim::workflow::price::check(&s)
-        .map_err(|e| Failure::refused(&e, Some(NoContracts::HELP)))?;
     // Threshold prices are the base case's: PSA samples would be simulated for nothing.
     if sizes.samples.is_some_and(|n| n > 0) {
         return Err(Failure::input(
@@ -41,40 +39,40 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
     outln!(
         "threshold (value-based) list price per cycle ({currency}) at each willingness to pay ({currency}/QALY), base case:"
     )?;
-    // The headline's value-based prices: each contract row's list price and, per threshold, its
-    // threshold price with the discount from list it implies.
+    // Each threshold's price, with the discount from list it implies.
+    let at = |list: f64, prices: &[ThresholdPrice]| -> String {
+        let described = m.meta.thresholds.iter().zip(prices).map(|(l, &p)| {
+            let discount = p.price().filter(|_| list > 0.0).map(|p| 1.0 - p / list);
+            price_at(*l, p, discount)
+        });
+        described.collect::<Vec<_>>().join("; ")
+    };
+    if m.contracts.is_empty() {
+        outln!("  (no contracts: each drug priced with every other at list)")?;
+        let rows = vbpsim::analysis::partners::drug_prices(m, &sim.arms, &sim.summary);
+        for row in rows {
+            let regimens: Vec<&str> = (m.regimens.iter())
+                .filter(|r| r.drugs.iter().any(|d| d.drug == row.drug))
+                .map(|r| r.name.as_str())
+                .collect();
+            let prices = match row.list_price {
+                Some(list) => format!("list {} {currency}): {}", grouped(list, 2), at(list, &row.at)),
+                None => "several list prices): none (name a contract with `regimens` to price one of them)".to_string(),
+            };
+            outln!(
+                "  {} ({} in {}; {prices}",
+                m.strategies[row.strategy].name,
+                m.drugs[row.drug],
+                regimens.join(", "),
+            )?;
+        }
+        return Ok(());
+    }
+    // The headline's value-based prices: each contract row's list price and its prices.
     for (row, value) in sim.contracts.iter().zip(&sim.headline.prices) {
         let r = &sim.summary[row.arm];
         let c = &m.contracts[row.contract];
-        let list = value.list;
-        let prices: Vec<String> = m
-            .meta
-            .thresholds
-            .iter()
-            .zip(&value.at)
-            .map(|(l, (p, discount))| {
-                let l = grouped(*l, 0);
-                match p {
-                    ThresholdPrice::At(p) => {
-                        let vs = discount.map_or(String::new(), |d| {
-                            let side = if d >= 0.0 { "below" } else { "above" };
-                            format!(" ({} % {side} list)", grouped(100.0 * d.abs(), 0))
-                        });
-                        format!("at {l}: {}{vs}", grouped(*p, 2))
-                    }
-                    ThresholdPrice::NotEvenFree => {
-                        format!("at {l}: none (not cost-effective even free)")
-                    }
-                    ThresholdPrice::AnyPrice => format!(
-                        "at {l}: none (cost-effective at any price: the cost stops rising with it)"
-                    ),
-                    ThresholdPrice::CostDoesNotRise => {
-                        format!("at {l}: none (the incremental cost does not rise with the price)")
-                    }
-                    ThresholdPrice::NotSearched => format!("at {l}: not computed"),
-                }
-            })
-            .collect();
+        let prices: Vec<ThresholdPrice> = value.at.iter().map(|(p, _)| *p).collect();
         // The regimens whose price the threshold price is (the contract's coverage).
         let covered: Vec<&str> = c.regimens.iter().map(|&g| m.regimens[g].name.as_str()).collect();
         outln!(
@@ -84,11 +82,33 @@ pub fn price(loaded: Result<Scenario, Failure>, sizes: &Sizes) -> Result<(), Fai
             c.kind.name(),
             m.drugs[c.drug],
             covered.join(", "),
-            grouped(list, 2),
-            prices.join("; ")
+            grouped(value.list, 2),
+            at(value.list, &prices)
         )?;
     }
     Ok(())
+}
+
+/// One threshold's price in words, with the discount from list it implies.
+fn price_at(lambda: f64, p: ThresholdPrice, discount: Option<f64>) -> String {
+    let l = grouped(lambda, 0);
+    match p {
+        ThresholdPrice::At(p) => {
+            let vs = discount.map_or(String::new(), |d| {
+                let side = if d >= 0.0 { "below" } else { "above" };
+                format!(" ({} % {side} list)", grouped(100.0 * d.abs(), 0))
+            });
+            format!("at {l}: {}{vs}", grouped(p, 2))
+        }
+        ThresholdPrice::NotEvenFree => format!("at {l}: none (not cost-effective even free)"),
+        ThresholdPrice::AnyPrice => {
+            format!("at {l}: none (cost-effective at any price: the cost stops rising with it)")
+        }
+        ThresholdPrice::CostDoesNotRise => {
+            format!("at {l}: none (the incremental cost does not rise with the price)")
+        }
+        ThresholdPrice::NotSearched => format!("at {l}: not computed"),
+    }
 }
 
 /// What `vbpsim sensitivity` is asked for besides the scenario and its sizes.
@@ -130,8 +150,10 @@ pub fn sensitivity(
     let arm = plan.arm(m, request.arm.as_deref()).map_err(refused)?;
     let mut progress =
         Progress::new(quiet, "{spinner} sensitivity [{bar:40}] {pos}/{len} simulations, ETA {eta}");
+    let started = std::time::Instant::now();
     let runner = Runner::new(m, options).map_err(run_failure)?;
     let result = plan.run(&runner, arm, &mut |d, t| progress.update(d, t)).map_err(run_failure)?;
+    let seconds = started.elapsed().as_secs_f64();
     progress.finish();
     let displaced = target.displaces().then(|| target.aside());
     let dir =
@@ -140,17 +162,39 @@ pub fn sensitivity(
     note_displaced(&target, displaced);
     if !quiet {
         let one_way = &result.one_way;
+        let varied = one_way.rows.len();
+        let grid = plan.two_way.as_ref().map_or(0, |(_, steps)| steps * steps);
         say!(
-            "varied {} parameters ({} simulations of {} patients × {} strategies) in {:.2} s; wrote {}",
-            one_way.rows.len(),
-            1 + 2 * one_way.rows.len(),
+            "varied {varied} parameter{} one way{} ({} simulations of {} patients × {} strategies) in {seconds:.2} s; wrote {}",
+            if varied == 1 { "" } else { "s" },
+            plan.two_way.as_ref().map_or(String::new(), |(_, steps)| format!(
+                " and two of them over a {steps} × {steps} grid"
+            )),
+            1 + 2 * varied + grid,
             one_way.patients,
             m.strategies.len(),
-            one_way.wall_seconds,
             dir.display()
         );
+        let fixed: Vec<&str> = (m.parameters.iter().enumerate())
+            .filter(|(i, _)| !plan.ranges.iter().any(|r| r.parameter == *i))
+            .map(|(_, p)| p.name.as_str())
+            .collect();
+        if !fixed.is_empty() {
+            say!("{}", not_varied(&fixed));
+        }
     }
     Ok(())
+}
+
+/// The parameters a one-way analysis leaves at their point values (neither a `range` nor a
+/// distribution), the first eight by name.
+fn not_varied(fixed: &[&str]) -> String {
+    let shown = fixed.iter().take(8).copied().collect::<Vec<_>>().join(", ");
+    let more = fixed.len().saturating_sub(8);
+    format!(
+        "  not varied (no range and no distribution): {shown}{}",
+        if more > 0 { format!(" and {more} more") } else { String::new() }
+    )
 }
 
 /// `vbpsim compare`: simulate every scenario on one seed and at one set of thresholds, and

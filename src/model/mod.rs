@@ -120,6 +120,10 @@ pub struct Contract {
     pub name: String,
     /// Index into [`Model::drugs`].
     pub drug: usize,
+    /// A `list` contract without administration: its terms are the list arm's, so it adds no
+    /// arm and is settled on its strategy's list arm (its row of contracts.csv reports the
+    /// drug at list in the regimens it covers, with their threshold price).
+    pub on_list_arm: bool,
     /// The regimens whose use of the drug the contract covers (sorted; `regimens = [...]`, or
     /// by default every regimen with a course that gives the drug): first or second lines,
     /// and regimens given in pathway states (each stay a course). Elsewhere the drug is paid
@@ -586,6 +590,30 @@ pub struct Arm {
     pub contract: Option<usize>,
 }
 
+/// A row of a table of arms that shows threshold prices ([`Model::listings`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listing {
+    /// The arm whose costs and outcomes the row shows.
+    pub arm: usize,
+    /// Its contract (`None`: the list arm).
+    pub contract: Option<usize>,
+    /// Where the contract's sums sit (its row of contract rows: `ContractRow::slot`).
+    pub slot: Option<usize>,
+}
+
+/// A contract settled on one strategy's patients: a row of contracts.csv.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    pub strategy: usize,
+    pub contract: usize,
+    /// The arm whose costs and outcomes are the contract's: its own contract arm, or, for a
+    /// contract of kind `list` (which adds no arm), its strategy's list arm.
+    pub arm: usize,
+    /// Where its contract sums sit (`SampleSums::contracts`): the contract arm's index, or a
+    /// slot after every arm's for a `list` contract.
+    pub slot: usize,
+}
+
 impl Model {
     /// The list price per cycle of contract `c`'s drug in the regimens the contract covers, at
     /// `values` (`None` if none of them gives the drug).
@@ -662,23 +690,80 @@ impl Model {
         out
     }
 
+    /// The contracts covering some regimen of strategy `s` (including the regimens of the
+    /// pathway states its patients can reach), in file order.
+    fn contracts_of(&self, s: usize) -> Vec<usize> {
+        let mut regimens = self.regimens_of(&self.strategies[s]);
+        let states = self.pathway_slots(s).into_iter();
+        regimens.extend(states.filter_map(|(p, k, _)| self.pathways[p].states[k].regimen));
+        (0..self.contracts.len())
+            .filter(|&c| regimens.iter().any(|r| self.contracts[c].regimens.contains(r)))
+            .collect()
+    }
+
     /// Every arm, strategy by strategy: the list arm, then one arm per contract covering some
-    /// regimen of the strategy (in file order).
+    /// regimen of the strategy (in file order). A `list` contract without administration adds
+    /// no arm: its terms are the list arm's (see [`Model::settlements`]).
     pub fn arms(&self) -> Vec<Arm> {
         let mut arms = Vec::new();
-        for (s, strategy) in self.strategies.iter().enumerate() {
+        for s in 0..self.strategies.len() {
             arms.push(Arm { strategy: s, contract: None });
-            let mut regimens = self.regimens_of(strategy);
-            // ... and the regimens of the pathway states its patients can reach.
-            let states = self.pathway_slots(s).into_iter();
-            regimens.extend(states.filter_map(|(p, k, _)| self.pathways[p].states[k].regimen));
-            for (c, contract) in self.contracts.iter().enumerate() {
-                if regimens.iter().any(|r| contract.regimens.contains(r)) {
+            for c in self.contracts_of(s) {
+                if !self.contracts[c].on_list_arm {
                     arms.push(Arm { strategy: s, contract: Some(c) });
                 }
             }
         }
         arms
+    }
+
+    /// The arms and the `list` contracts settled on list arms, strategy by strategy: its list
+    /// arm, then each contract in file order (the arms' order, with each `list` contract where
+    /// its arm would be). Tables of arms whose rows carry a threshold price list these (a
+    /// `list` contract's row repeats its list arm's numbers with the contract's price).
+    pub fn listings(&self) -> Vec<Listing> {
+        let arms = self.arms();
+        let settlements = self.settlements();
+        let mut out = Vec::new();
+        for (i, a) in arms.iter().enumerate().filter(|(_, a)| a.contract.is_none()) {
+            out.push(Listing { arm: i, contract: None, slot: None });
+            for r in settlements.iter().filter(|r| r.strategy == a.strategy) {
+                out.push(Listing { arm: r.arm, contract: Some(r.contract), slot: Some(r.slot) });
+            }
+        }
+        out
+    }
+
+    /// Slots of contract sums: one per arm (a list arm's unused), then one per `list` contract
+    /// settled on a list arm.
+    pub fn slots(&self) -> usize {
+        let settlements = self.settlements();
+        self.arms().len() + settlements.iter().filter(|s| s.slot != s.arm).count()
+    }
+
+    /// Every contract settled on some strategy's patients (the rows of contracts.csv), strategy
+    /// by strategy in file order: a contract arm, or a `list` contract settled on its
+    /// strategy's list arm (its slots after the arms').
+    pub fn settlements(&self) -> Vec<Settlement> {
+        let arms = self.arms();
+        let mut next_slot = arms.len();
+        let mut out = Vec::new();
+        for s in 0..self.strategies.len() {
+            let list = arms.iter().position(|a| a.strategy == s && a.contract.is_none());
+            for c in self.contracts_of(s) {
+                let own = arms.iter().position(|a| a.strategy == s && a.contract == Some(c));
+                let (arm, slot) = match (own, list) {
+                    (Some(arm), _) => (arm, arm),
+                    (None, Some(list)) => {
+                        next_slot += 1;
+                        (list, next_slot - 1)
+                    }
+                    (None, None) => continue,
+                };
+                out.push(Settlement { strategy: s, contract: c, arm, slot });
+            }
+        }
+        out
     }
 
     /// The name of an arm's contract, as its tables show it: the contract's name, or `list`.

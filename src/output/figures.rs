@@ -32,32 +32,39 @@ fn write_selection(dir: &Path, model: &Model, results: &Results) -> Result<(), P
     let currency = &model.meta.currency;
     let mut nmb = Vec::new();
     let mut price = Vec::new();
+    // Lines drawn so far (one colour each, the same in both plots).
+    let mut drawn = 0;
     for (test, t) in model.tests.iter().enumerate() {
         if t.selection.is_none() {
             continue;
         }
         let points: Vec<_> = results.selection.iter().filter(|p| p.test == test).collect();
-        for (i, arm) in results.arms.iter().enumerate() {
-            if !model.runs_test(arm.strategy, test) {
+        for listing in model.listings() {
+            let (i, strategy) = (listing.arm, results.arms[listing.arm].strategy);
+            if !model.runs_test(strategy, test) {
                 continue;
             }
             for (k, l) in model.meta.thresholds.iter().enumerate() {
                 let name =
-                    format!("{}: {} at {l}", t.name, model.arm_name(arm.strategy, arm.contract));
-                let colour = nmb.len();
-                nmb.push(Series {
-                    name: name.clone(),
-                    points: points
-                        .iter()
-                        .map(|p| (p.cutoff, p.summary[i].inc_nmb[k].mean))
-                        .collect(),
-                    dashed: false,
-                    colour,
-                });
+                    format!("{}: {} at {l}", t.name, model.arm_name(strategy, listing.contract));
+                let colour = drawn;
+                drawn += 1;
+                // A `list` contract's NMB is its list arm's line: drawn once.
+                if listing.slot.is_none_or(|slot| slot == i) {
+                    nmb.push(Series {
+                        name: name.clone(),
+                        points: points
+                            .iter()
+                            .map(|p| (p.cutoff, p.summary[i].inc_nmb[k].mean))
+                            .collect(),
+                        dashed: false,
+                        colour,
+                    });
+                }
                 let prices: Vec<(f64, f64)> = points
                     .iter()
                     .filter_map(|p| {
-                        let row = p.contracts.iter().find(|r| r.arm == i)?;
+                        let row = p.contracts.iter().find(|r| Some(r.slot) == listing.slot)?;
                         Some((p.cutoff, row.threshold_price[k].price()?))
                     })
                     .collect();
@@ -382,9 +389,9 @@ fn write_contracts(dir: &Path, model: &Model, results: &Results) -> Result<(), P
             let a = results.arms[r.arm];
             (
                 if one_strategy {
-                    model.contract_name(a.contract).to_string()
+                    model.contracts[r.contract].name.clone()
                 } else {
-                    model.arm_name(a.strategy, a.contract)
+                    model.arm_name(a.strategy, Some(r.contract))
                 },
                 vec![
                     ("list spend".to_string(), r.list_spend),

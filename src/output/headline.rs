@@ -41,7 +41,7 @@ pub fn lines(model: &Model, r: &Results) -> Vec<String> {
         let c = r.contracts[row].contract;
         let arm = r.arms[r.contracts[row].arm];
         if r.contracts.iter().filter(|x| x.contract == c).count() > 1 {
-            model.arm_name(arm.strategy, arm.contract)
+            model.arm_name(arm.strategy, Some(c))
         } else {
             model.contracts[c].name.clone()
         }

@@ -282,6 +282,7 @@ pub(super) fn contracts_header(model: &Model) -> Vec<String> {
         "contract",
         "drug",
         "kind",
+        "arm_contract",
         "treated_share",
         "list_spend",
         "paid",
@@ -320,6 +321,7 @@ pub(super) fn contract_record(
         c.name.clone(),
         model.drugs[c.drug].clone(),
         c.kind.name().to_string(),
+        model.contract_name(s.contract).to_string(),
         number(r.treated_share),
         number(r.list_spend),
         number(r.paid),
@@ -415,9 +417,11 @@ pub fn write_selection<W: Write>(
         "threshold_price",
         "threshold_status",
     ])?;
+    let listings = model.listings();
     for p in points {
-        for (i, s) in p.summary.iter().enumerate() {
-            let row = p.contracts.iter().find(|r| r.arm == i);
+        for listing in &listings {
+            let s = &p.summary[listing.arm];
+            let row = listing.slot.and_then(|slot| p.contracts.iter().find(|r| r.slot == slot));
             for (k, l) in model.meta.thresholds.iter().enumerate() {
                 let price = row.map(|r| r.threshold_price[k]);
                 w.write_record([
@@ -426,7 +430,7 @@ pub fn write_selection<W: Write>(
                     number(p.sensitivity),
                     number(p.specificity),
                     model.strategies[s.strategy].name.clone(),
-                    model.contract_name(s.contract).to_string(),
+                    model.contract_name(listing.contract).to_string(),
                     number(*l),
                     number(s.cost.mean),
                     number(s.qaly.mean),

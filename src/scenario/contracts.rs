@@ -463,6 +463,7 @@ pub(super) fn read_contract(
     Some(Contract {
         name: name.to_string(),
         drug: drug?,
+        on_list_arm: kind_name == "list" && !t.contains_key("admin"),
         regimens_named: t.contains_key("regimens"),
         regimens: regimens?,
         kind: kind?,

@@ -588,8 +588,10 @@ pub struct SampleSums {
 }
 
 impl SampleSums {
+    /// `slots`: contract sums, one per arm and one per `list` contract settled on a list arm
+    /// ([`crate::model::Settlement::slot`]).
     pub fn new(
-        arms: usize,
+        (arms, slots): (usize, usize),
         contracts: usize,
         strategies: usize,
         categories: usize,
@@ -598,7 +600,7 @@ impl SampleSums {
         SampleSums {
             patients: 0,
             arms: vec![ArmSums::new(categories); arms],
-            contracts: vec![ContractSums::default(); arms],
+            contracts: vec![ContractSums::default(); slots],
             comparator_units: vec![0.0; contracts],
             survival: vec![SurvivalCounts::new(months); strategies],
             general_population: Vec::new(),
@@ -659,11 +661,11 @@ pub struct SubgroupSums {
 }
 
 impl SubgroupSums {
-    pub fn new(arms: usize, contracts: usize) -> Self {
+    pub fn new((arms, slots): (usize, usize), contracts: usize) -> Self {
         SubgroupSums {
             patients: 0,
             arms: vec![ArmSums::new(0); arms],
-            contracts: vec![ContractSums::default(); arms],
+            contracts: vec![ContractSums::default(); slots],
             comparator_units: vec![0.0; contracts],
         }
     }

@@ -102,10 +102,14 @@ pub fn post_cash(
     sums: &mut SampleSums,
 ) -> f64 {
     let cat = prep.categories();
-    let row = &mut sums.arms[arm].categories;
-    row[cat.drug(prep.contracts[ci].drug)] += cash.paid - list_pv;
-    row[cat.rebate(ci)] -= cash.refunded;
-    row[cat.contract_admin()] += cash.admin;
+    // A `list` contract settled on the list arm has no arm of its own to correct (its
+    // difference from list is zero).
+    if let Some(arm) = sums.arms.get_mut(arm) {
+        let row = &mut arm.categories;
+        row[cat.drug(prep.contracts[ci].drug)] += cash.paid - list_pv;
+        row[cat.rebate(ci)] -= cash.refunded;
+        row[cat.contract_admin()] += cash.admin;
+    }
     add_cash(&mut sums.contracts[arm], cash, list_pv);
     for g in unpack(groups) {
         add_cash(&mut sums.subgroups[g].contracts[arm], cash, list_pv);
@@ -192,9 +196,11 @@ pub fn needed(terms: &[&CohortTerms<f64>], end: u64, patients: u64) -> u64 {
 }
 
 /// Every cohort arm's refund fractions from the calendar counts in `sums` (complete
-/// populations are exact; the others are not used).
+/// populations are exact; the others are not used), per contract slot (none for the slots of
+/// `list` contracts after the arms').
 pub fn fractions(prep: &Prepared, sums: &SampleSums, patients: u64) -> Vec<Vec<f64>> {
-    prep.arms
+    let mut fractions: Vec<Vec<f64>> = prep
+        .arms
         .iter()
         .enumerate()
         .map(|(arm, a)| {
@@ -210,5 +216,7 @@ pub fn fractions(prep: &Prepared, sums: &SampleSums, patients: u64) -> Vec<Vec<f
                 _ => Vec::new(),
             }
         })
-        .collect()
+        .collect();
+    fractions.resize(prep.cohort_fractions.len(), Vec::new());
+    fractions
 }

@@ -196,6 +196,11 @@ struct Layout {
     /// Per strategy: its list arm and its (contract arm, contract) pairs.
     list_arm: Vec<usize>,
     contract_arms: Vec<Vec<(usize, usize)>>,
+    /// Per strategy: its `list` contracts settled on the list arm (slot, contract): their
+    /// cash is the list arm's, posted to their contract sums only.
+    list_rows: Vec<Vec<(usize, usize)>>,
+    /// Contract sums: one per arm, then one per list row.
+    slots: usize,
     comparator: usize,
     contracts: usize,
     categories: usize,
@@ -246,9 +251,17 @@ impl Layout {
                 Some(c) => contract_arms[arm.strategy].push((i, c)),
             }
         }
+        let mut list_rows = vec![Vec::new(); strategies];
+        for row in prep.settlements.iter().filter(|r| r.slot != r.arm) {
+            list_rows[row.strategy].push((row.slot, row.contract));
+        }
+        let settled: Vec<Vec<(usize, usize)>> =
+            contract_arms.iter().zip(&list_rows).map(|(a, l)| [&a[..], &l[..]].concat()).collect();
         Layout {
             list_arm,
             contract_arms: contract_arms.clone(),
+            slots: prep.arms.len() + list_rows.iter().map(Vec::len).sum::<usize>(),
+            list_rows,
             comparator,
             contracts: prep.contracts.len(),
             categories: prep.categories().len(),
@@ -292,7 +305,7 @@ impl Layout {
             pathway_contracts: (0..prep.contracts.len())
                 .filter(|&c| prep.contracts[c].in_pathways)
                 .collect(),
-            in_pathways: contract_arms
+            in_pathways: settled
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].in_pathways))
                 .collect(),
@@ -306,7 +319,7 @@ impl Layout {
     fn empty(&self) -> SampleSums {
         let arms = self.list_arm.len() + self.contract_arms.iter().map(Vec::len).sum::<usize>();
         let mut sums = SampleSums::new(
-            arms,
+            (arms, self.slots),
             self.contracts,
             self.list_arm.len(),
             self.categories,
@@ -327,7 +340,8 @@ impl Layout {
                 sums.below_background = vec![BelowBackground::default(); self.list_arm.len()];
             }
         }
-        sums.subgroups = vec![SubgroupSums::new(arms, self.contracts); self.subgroups];
+        sums.subgroups =
+            vec![SubgroupSums::new((arms, self.slots), self.contracts); self.subgroups];
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
             sums.budget_calendar = vec![CalendarSums::new(self.budget_years); arms];
@@ -368,14 +382,14 @@ fn simulate_chunk(
         deferred.shares.reserve(2 * most);
     }
     // Per cohort arm (deferred): the patient's settlement waiting for its refund fractions.
-    let mut open: Vec<Option<usize>> = vec![None; sums.arms.len()];
+    let mut open: Vec<Option<usize>> = vec![None; sums.contracts.len()];
     let mut budget_scratch = budget::Scratch::default();
     let first_line = LineProcesses::new(FIRST_LINE);
     let arms = sums.arms.len();
     let mut totals = vec![0.0; arms];
     let mut outcomes = vec![Outcomes::default(); arms];
-    // Per contract arm: the patient's cost difference from the list arm, if settled.
-    let mut deltas: Vec<Option<f64>> = vec![None; arms];
+    // Per contract slot: the patient's cost difference from the list arm, if settled.
+    let mut deltas: Vec<Option<f64>> = vec![None; sums.contracts.len()];
     // Per strategy: whether any of its contract arms touched the patient.
     let mut touched = vec![false; strategies];
     let mut scratch = Scratch::new(prep);
@@ -1112,7 +1126,9 @@ fn settle_contract_arms(
         r.treated && r.start < r.coverage_end && !layout.contracted[r.regimen].is_empty()
     };
     let settled = reached(rec) || second.is_some_and(reached) || layout.in_pathways[s];
-    if layout.contract_arms[s].is_empty() || !(settled || layout.charges_all[s]) {
+    if (layout.contract_arms[s].is_empty() && layout.list_rows[s].is_empty())
+        || !(settled || layout.charges_all[s])
+    {
         return false;
     }
     let arrival = if layout.cohort { pk.uniform(prep.arrival, 0) } else { 0.0 };
@@ -1124,7 +1140,7 @@ fn settle_contract_arms(
     let mut placed: Option<((u64, u64), Placement)> = None;
     // ... and, on the same exposure, the walk through the calendar years of its paid cycles.
     let mut walked: Option<((u64, u64), usize)> = None;
-    for &(arm, ci) in &layout.contract_arms[s] {
+    for &(arm, ci) in layout.contract_arms[s].iter().chain(&layout.list_rows[s]) {
         let contract = &prep.contracts[ci];
         if contract.in_pathways
             && let Kind::Cohort(terms) = &contract.kind

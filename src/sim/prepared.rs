@@ -9,8 +9,8 @@ use crate::accounting::schedule::DrugSchedule;
 use crate::contracts::{Kind, PreparedContract};
 use crate::model::CategoryIndex;
 use crate::model::{
-    AfterProgression, Arm, Condition, CourseSpec, Model, Perspective, Slot, Specimen, Transition,
-    TteSpec,
+    AfterProgression, Arm, Condition, CourseSpec, Model, Perspective, Settlement, Slot, Specimen,
+    Transition, TteSpec,
 };
 use crate::rng::{Process, ProcessKind};
 use crate::survival::{DistributionError, TimeToEvent};
@@ -88,6 +88,9 @@ pub struct Prepared {
     pub manufacturer: Discount,
     pub contracts: Vec<PreparedContract>,
     pub arms: Vec<Arm>,
+    /// Every contract settled on a strategy's patients, and where its sums sit
+    /// ([`Model::settlements`]).
+    pub settlements: Vec<Settlement>,
     /// Hazard of leaving a commercial payer (0: national payer).
     pub exit_rate: f64,
     /// Whether refunds due after a member leaves reach the payer.
@@ -96,8 +99,8 @@ pub struct Prepared {
     pub population: u64,
     /// Random process of a patient's arrival time in a cohort-level contract's term.
     pub arrival: Process,
-    /// Per arm: the refund fraction of each population and calendar year of a cohort-level
-    /// contract (cell r·Y + y; empty for other arms, and until the populations have been
+    /// Per contract slot ([`Settlement::slot`]): the refund fraction of each population and
+    /// calendar year of a cohort-level contract (cell r·Y + y; empty for other slots, and until the populations have been
     /// surveyed, see `engine::simulate_two_passes`).
     pub cohort_fractions: Vec<Vec<f64>>,
     /// The budget impact analysis's view, if the scenario has one.
@@ -381,6 +384,7 @@ impl Prepared {
             drugs: model.drugs.len(),
             manufacturer,
             arms: model.arms(),
+            settlements: model.settlements(),
             exit_rate: match model.meta.perspective {
                 Perspective::National => 0.0,
                 Perspective::Commercial { turnover, .. } => -(-turnover).ln_1p(),
@@ -391,7 +395,7 @@ impl Prepared {
             ),
             population: model.meta.population.unwrap_or(0),
             arrival: Process::new(ProcessKind::Arrival, 0),
-            cohort_fractions: vec![Vec::new(); model.arms().len()],
+            cohort_fractions: vec![Vec::new(); model.slots()],
             contracts: model.contracts.iter().map(|c| prepare_contract(model, c, values)).collect(),
             budget: None,
             background: model

@@ -6,28 +6,7 @@ use super::RunError;
 use crate::analysis::cea::summarise_arms;
 use crate::analysis::contracts::ThresholdPrice;
 use crate::model::Model;
-use crate::scenario::Scenario;
 use crate::sim::{Prepared, SampleSpec, simulate_sample};
-
-/// A scenario without contracts has no threshold price to print (exit code 2).
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{file} has no [[contracts]]: the threshold price is computed per contract arm")]
-pub struct NoContracts {
-    pub file: String,
-}
-
-impl NoContracts {
-    pub const HELP: &'static str =
-        "add a contract of kind \"list\" on the drug to price it at list terms";
-}
-
-/// Check that a scenario has a contract arm to price (`vbpsim price`).
-pub fn check(scenario: &Scenario) -> Result<(), NoContracts> {
-    if scenario.model.contracts.is_empty() {
-        return Err(NoContracts { file: scenario.source.name.clone() });
-    }
-    Ok(())
-}
 
 /// An arm at a trial price: its incremental NMB at λ, and the slope of its incremental cost
 /// in the price (U_arm − U_comparator, per patient; the right derivative where a cap starts
@@ -38,14 +17,14 @@ struct AtPrice {
     cost_slope: f64,
 }
 
-/// The arm `arm` against the comparator at list, with the price of contract `c`'s drug set to
+/// The contract in sums slot `slot` (its arm's) against the comparator at list, with the price of contract `c`'s drug set to
 /// `price` in the regimens the contract covers, on the same patients: among all of them, or
 /// among those of subgroup level `level` (a flat index, as subgroups.csv orders the levels).
 fn at_price(
     model: &Model,
     values: &[f64],
     spec: SampleSpec,
-    (arm, c, level): (usize, usize, Option<usize>),
+    (slot, c, level): (usize, usize, Option<usize>),
     price: f64,
     lambda: f64,
 ) -> Result<AtPrice, RunError> {
@@ -68,7 +47,8 @@ fn at_price(
     };
     let rows = summarise_arms((arms, n), &prep.arms, comparator, &[lambda]);
     let n = n as f64;
-    let cost_slope = contracts[arm].units / n - comparator_units[c] / n;
+    let cost_slope = contracts[slot].units / n - comparator_units[c] / n;
+    let arm = prep.settlements.iter().find(|r| r.slot == slot).map_or(slot, |r| r.arm);
     Ok(AtPrice { nmb: rows[arm].inc_nmb[0].mean, cost_slope })
 }
 
@@ -93,12 +73,12 @@ pub(super) fn bisect_threshold_price(
     model: &Model,
     values: &[f64],
     spec: SampleSpec,
-    (arm, c, level): (usize, usize, Option<usize>),
+    (slot, c, level): (usize, usize, Option<usize>),
     lambda: f64,
 ) -> Result<ThresholdPrice, RunError> {
     let contract = &model.contracts[c];
     let current = model.list_price(c, values).map_or(1.0, |p| p.max(1.0));
-    let at = |price: f64| at_price(model, values, spec, (arm, c, level), price, lambda);
+    let at = |price: f64| at_price(model, values, spec, (slot, c, level), price, lambda);
     // A cohort-level refund fraction moves with the price, which the patients' ∂cost/∂price
     // leaves out: its slope is a forward difference (the right derivative, on the same
     // patients, unless a cap starts to bind within the step).

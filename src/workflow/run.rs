@@ -270,7 +270,7 @@ fn summarise_base_case(
     let prices: Vec<f64> = (0..prep.contracts.len()).map(|c| prep.list_price(c)).collect();
     let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
     let mut contracts =
-        contract_rows(sums, &prep.arms, &summary, &prices, &linear, &model.meta.thresholds);
+        contract_rows(sums, &prep.settlements, &summary, &prices, &linear, &model.meta.thresholds);
     if !options.simulation_only {
         for row in contracts.iter_mut().filter(|r| !linear[r.contract]) {
             for (k, &lambda) in model.meta.thresholds.iter().enumerate() {
@@ -278,7 +278,7 @@ fn summarise_base_case(
                     model,
                     values,
                     spec,
-                    (row.arm, row.contract, None),
+                    (row.slot, row.contract, None),
                     lambda,
                 )?;
             }
@@ -311,7 +311,7 @@ fn subgroup_results(
                     model,
                     &model.values,
                     spec,
-                    (row.arm, row.contract, Some(g)),
+                    (row.slot, row.contract, Some(g)),
                     lambda,
                 )?;
             }

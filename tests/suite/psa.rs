@@ -397,16 +397,18 @@ fn patient_noise_in_the_psa_is_measured_and_warned_about() {
         samples(50),
     ];
     let (_, noisy) = simulate(RANDOM_SURVIVAL, &noisy_parameters, &RunOptions::default());
-    assert!(!noisy.warnings.is_empty(), "a warning is expected");
-    assert!(
-        noisy.warnings[0].contains("treat/list")
-            && noisy.warnings[0].contains("patient-level noise")
-    );
+    // One warning, naming each noisy arm with its share.
+    assert_eq!(noisy.warnings.len(), 1, "one warning is expected: {:?}", noisy.warnings);
+    let warning = &noisy.warnings[0];
+    assert!(warning.contains("patient-level noise"), "{warning}");
+    let named = warning.split("treat/list ").nth(1).and_then(|rest| rest.split(" % at ").next());
+    let said: f64 = named.and_then(|x| x.parse().ok()).expect(warning);
     // The share behind it: mean(se²)/var across samples, well above 10 %.
     let values: Vec<f64> = noisy.psa.iter().map(|s| s.arms[1].inc_nmb[0].mean).collect();
     let ses: Vec<f64> = noisy.psa.iter().map(|s| s.arms[1].inc_nmb[0].mcse.unwrap()).collect();
     let share = vbpsim::analysis::psa::noise_share(&values, &ses).unwrap();
     assert!(share > 0.5, "share {share}");
+    assert_eq!(said, (100.0 * share).round(), "{warning}");
 }
 
 /// Parse a CSV written to memory into (header, rows).

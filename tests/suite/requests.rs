@@ -5,7 +5,6 @@
 
 use crate::support::{fixture, load};
 use vbpsim::workflow::compare::{self, CompareError};
-use vbpsim::workflow::price;
 use vbpsim::workflow::sensitivity::{Plan, PlanError};
 use vbpsim::workflow::shard::{self, MergeError, NoSamples};
 
@@ -73,10 +72,9 @@ fn a_sensitivity_plan_checks_its_request_against_the_scenario() {
 }
 
 #[test]
-fn a_price_needs_a_contract_and_a_shard_needs_samples() {
+fn a_shard_needs_samples() {
     let s = load(ONEWAY, &[]);
     let file = fixture(ONEWAY).display().to_string();
-    assert_eq!(price::check(&s).unwrap_err(), price::NoContracts { file: file.clone() });
     assert_eq!(shard::block(&s, 0, (2, 3)).unwrap_err(), NoSamples { k: 2, n: 3, file });
     // Samples 1…10 in three blocks of 3, 3 and 4.
     assert_eq!(shard::block(&s, 10, (2, 3)).unwrap(), 4..7);

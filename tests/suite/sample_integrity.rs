@@ -139,7 +139,7 @@ fn a_sample_of_the_wrong_shape_is_an_error_not_a_panic() {
     let target = dir.path().join("merged");
     let o = expect(vbpsim().arg("merge").arg(&part).arg("--out").arg(&target), 2);
     let err = text_of(&o.stderr);
-    assert!(err.contains("line 2 of") && err.contains("6 arms, expected 7"), "{err}");
+    assert!(err.contains("line 2 of") && err.contains("5 arms, expected 6"), "{err}");
     assert!(!target.exists());
 
     // The same samples in a checkpoint: not used, simulated again, the result unchanged.
@@ -161,7 +161,7 @@ fn a_sample_of_the_wrong_shape_is_an_error_not_a_panic() {
     let err = text_of(&o.stderr);
     assert!(
         err.contains("warning: 3 lines of")
-            && err.contains("not used, their samples simulated again: line 2: 6 arms, expected 7"),
+            && err.contains("not used, their samples simulated again: line 2: 5 arms, expected 6"),
         "{err}"
     );
     let reference = dir.path().join("reference");

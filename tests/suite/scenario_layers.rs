@@ -340,7 +340,7 @@ fn compare_reproduces_each_scenarios_own_run_on_one_seed() {
         0,
     );
     let table = rows(&out.join("comparison.csv"));
-    assert_eq!(table.len(), 2 * 7, "seven arms per scenario, one threshold");
+    assert_eq!(table.len(), 2 * 6, "six arms per scenario, one threshold");
     for r in &table {
         let f = |c: &str| r[c].parse::<f64>().unwrap();
         assert_eq!(r["threshold"], "50000");
@@ -431,7 +431,7 @@ fn compare_puts_every_scenario_on_the_first_ones_thresholds_and_currency() {
         .filter(|r| r["scenario"] == "other")
         .map(|r| r["threshold"].as_str())
         .collect();
-    assert_eq!(of_other.len(), 14, "7 arms × the first scenario's 2 thresholds");
+    assert_eq!(of_other.len(), 12, "6 arms × the first scenario's 2 thresholds");
     assert!(of_other.iter().all(|t| *t == "100000" || *t == "150000"), "{of_other:?}");
 
     // Labels: a repeated name falls back to the file.

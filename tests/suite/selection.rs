@@ -203,9 +203,19 @@ fn run_writes_the_sweep_table_and_plots() {
         ["test", "cutoff", "sensitivity", "specificity", "strategy", "contract", "threshold"]
     );
     let rows: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
-    // 3 cutoffs × every arm of summary.csv × 1 threshold.
+    // 3 cutoffs × (every arm of summary.csv and every `list` contract settled on a list arm,
+    // with its threshold price) × 1 threshold.
     let arms = csv::Reader::from_path(out.join("summary.csv")).unwrap().records().count();
-    assert_eq!(rows.len(), 3 * arms);
+    let mut contracts = csv::Reader::from_path(out.join("contracts.csv")).unwrap();
+    let kh: Vec<String> = contracts.headers().unwrap().iter().map(String::from).collect();
+    let (named, reported) = (
+        kh.iter().position(|h| h == "contract").unwrap(),
+        kh.iter().position(|h| h == "arm_contract").unwrap(),
+    );
+    let on_list_arms =
+        contracts.records().map(Result::unwrap).filter(|r| r[named] != r[reported]).count();
+    assert!(on_list_arms > 0, "the fixture has a `list` contract");
+    assert_eq!(rows.len(), 3 * (arms + on_list_arms));
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let mut summary = csv::Reader::from_path(out.join("summary.csv")).unwrap();
     let sh: Vec<String> = summary.headers().unwrap().iter().map(String::from).collect();

@@ -105,13 +105,20 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
     let file = fixture(ONEWAY);
     let out = dir.path().join("o");
     let run = vbpsim()
-        .args(["sensitivity", "--quiet", "--patients", "3000", "--threshold", "100000"])
+        .args(["sensitivity", "--patients", "3000", "--threshold", "100000"])
         .args(["--two-way", "test_cost,pfs_median", "--steps", "3", "--out"])
         .arg(&out)
         .arg(&file)
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{said}");
+    // The closing lines: what was varied, every simulation counted, what was not varied.
+    assert!(
+        said.contains("varied 2 parameters one way and two of them over a 3 × 3 grid (14 simulations of 3000 patients"),
+        "{said}"
+    );
+    assert!(said.contains("not varied (no range and no distribution): price"), "{said}");
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -4,6 +4,7 @@
 
 use crate::support::simulate;
 use vbpsim::accounting::discount::cycles_before;
+use vbpsim::analysis::contracts::ContractRow;
 use vbpsim::contracts::{Exposure, cash, settle};
 use vbpsim::rng::SampleKey;
 use vbpsim::sim::Prepared;
@@ -220,8 +221,10 @@ fn contract_arms_share_outcomes_and_never_cost_more_than_list() {
         let (s, sim) = simulate(VARIANT, &v.sets, &RunOptions::default());
         let admin_cat = s.model.categories().iter().position(|c| c == "contract_admin").unwrap();
         let mut seen = 0;
-        for (i, arm) in sim.arms.iter().enumerate() {
-            let Some(c) = arm.contract else { continue };
+        // Every contract settled on a strategy: on its own arm, or (a `list` contract without
+        // administration) on the list arm.
+        for k in &sim.contracts {
+            let (i, c, arm) = (k.arm, k.contract, sim.arms[k.arm]);
             let what = format!("variant {seed}, arm {i} ({})", s.model.contracts[c].name);
             let (row, list) = (&sim.summary[i], &sim.summary[list_arm(&sim, arm.strategy)]);
             // Same patients, same health: identical QALYs and LYs, to the bit.
@@ -233,7 +236,6 @@ fn contract_arms_share_outcomes_and_never_cost_more_than_list() {
                 "{what}"
             );
             assert_eq!(row.inc_qaly.mean.to_bits(), list.inc_qaly.mean.to_bits(), "{what}");
-            let k = sim.contracts.iter().find(|k| k.arm == i).unwrap();
             let slack = 1e-9 * k.list_spend.max(1.0);
             match v.families[c] {
                 Family::RebateOnly | Family::Deferred => {
@@ -247,6 +249,7 @@ fn contract_arms_share_outcomes_and_never_cost_more_than_list() {
                     assert!(k.refunds <= k.paid + slack, "{what}: {k:?}");
                 }
                 Family::ListNoAdmin => {
+                    assert_eq!(i, list_arm(&sim, arm.strategy), "{what}: on the list arm");
                     assert_eq!(row.cost.mean.to_bits(), list.cost.mean.to_bits(), "{what}");
                     assert_eq!(row.inc_cost.mean.to_bits(), list.inc_cost.mean.to_bits(), "{what}");
                     assert_eq!(
@@ -288,18 +291,21 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
         let prep = Prepared::new(&s.model, &s.model.values).unwrap();
         let key = SampleKey::new(s.model.meta.seed, 0);
         let line_processes = LineProcesses::new(FIRST_LINE);
-        let arms = sim.arms.len();
-        // Per arm: treated, triggered, paid, refunded, admin, manufacturer net.
-        let mut totals = vec![(0u64, 0u64, 0.0, 0.0, 0.0, 0.0); arms];
-        // Per arm: list spend, Σ net, Σ net² (net = paid − refunded per settled patient).
-        let mut spread = vec![(0.0, 0.0, 0.0); arms];
+        // Per contract settled on a strategy (contracts.csv's rows, in order): treated,
+        // triggered, paid, refunded, admin, manufacturer net.
+        let rows = prep.settlements.len();
+        assert_eq!(rows, sim.contracts.len());
+        let mut totals = vec![(0u64, 0u64, 0.0, 0.0, 0.0, 0.0); rows];
+        // ... and list spend, Σ net, Σ net² (net = paid − refunded per settled patient).
+        let mut spread = vec![(0.0, 0.0, 0.0); rows];
         for i in 0..sim.patients {
             let pk = key.patient(i);
             let status = biomarker_status(&prep, pk);
             let line = LineDraws::new(pk, &line_processes);
-            for (a, arm) in sim.arms.iter().enumerate() {
-                let Some(ci) = arm.contract else { continue };
-                let rec = simulate_patient(&prep, pk, &Tumour::single(status), &line, arm.strategy);
+            for (a, settled) in prep.settlements.iter().enumerate() {
+                let ci = settled.contract;
+                let tumour = Tumour::single(status);
+                let rec = simulate_patient(&prep, pk, &tumour, &line, settled.strategy);
                 // A national payer covers the patient to the horizon.
                 assert_eq!(rec.coverage_end, prep.horizon);
                 let contract = &prep.contracts[ci];
@@ -366,8 +372,8 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
             }
         }
         let n = sim.patients as f64;
-        for k in &sim.contracts {
-            let t = totals[k.arm];
+        for (j, k) in sim.contracts.iter().enumerate() {
+            let t = totals[j];
             let what = format!("variant {seed}, arm {}", k.arm);
             let rel = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
             assert!(rel(k.treated_share, t.0 as f64 / n), "{what}: treated");
@@ -381,7 +387,7 @@ fn per_patient_settlements_refunds_bounded_and_summed_by_the_engine() {
             assert!(rel(k.refunds, t.3 / n), "{what}: refunds");
             assert!(rel(k.admin, t.4 / n), "{what}: admin");
             assert!(rel(k.manufacturer_net_revenue, t.5 / n), "{what}: manufacturer");
-            let (list, net, net2) = spread[k.arm];
+            let (list, net, net2) = spread[j];
             assert!(rel(k.list_spend, list / n), "{what}: list spend");
             assert!(rel(k.contract_spend, net / n), "{what}: contract spend");
             if list > 0.0 {
@@ -422,22 +428,37 @@ fn changing_one_contract_moves_no_other_arm() {
         };
         let sets = with_contracts(&v.head, &contracts);
         let (_, after) = simulate(VARIANT, &sets, &RunOptions::default());
-        assert_eq!(before.arms, after.arms);
+        // A `list` contract without administration had no arms of its own: changed, it gains
+        // them (its strategies' list arms stand for it before).
         let mut moved = false;
-        for (i, arm) in before.arms.iter().enumerate() {
-            let (a, b) = (format!("{:?}", before.summary[i]), format!("{:?}", after.summary[i]));
+        for (j, arm) in after.arms.iter().enumerate() {
+            let b = format!("{:?}", after.summary[j]);
+            let i = before.arms.iter().position(|x| x == arm);
             if arm.contract == Some(changed) {
-                moved |= a != b;
+                let was = i.unwrap_or_else(|| list_arm(&before, arm.strategy));
+                moved |= format!("{:?}", before.summary[was]) != b;
                 continue;
             }
+            let i = i.expect("every other arm is still there");
+            let a = format!("{:?}", before.summary[i]);
             // Other arms' rows are bit-identical, apart from the changed contract's own rebate
             // category, which they hold as zeros either way.
             assert_eq!(a, b, "variant {seed}: arm {i} moved when contract {changed} changed");
         }
+        assert_eq!(after.arms.len() - before.arms.len(), {
+            let was_listed = v.families[changed] == Family::ListNoAdmin;
+            if was_listed {
+                after.arms.iter().filter(|a| a.contract == Some(changed)).count()
+            } else {
+                0
+            }
+        });
         assert!(moved, "variant {seed}: the changed contract's arms did not move");
+        // The same rows (where their sums sit may shift with the changed contract's arms).
+        let placed = |k: &ContractRow| ContractRow { arm: 0, slot: 0, ..k.clone() };
         for (k, l) in before.contracts.iter().zip(&after.contracts) {
             if k.contract != changed {
-                assert_eq!(format!("{k:?}"), format!("{l:?}"), "variant {seed}");
+                assert_eq!(format!("{:?}", placed(k)), format!("{:?}", placed(l)), "{seed}");
             }
         }
     }

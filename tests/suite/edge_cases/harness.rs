@@ -410,7 +410,11 @@ impl Folder {
         for row in &k.rows {
             let (strategy, contract) = (k.get(row, "strategy"), k.get(row, "contract"));
             let arm = format!("{strategy}/{contract}");
-            let srow = s.rows_of(strategy, Some(contract)).next().unwrap();
+            // The arm the row reports: its own, or the list arm for a `list` contract.
+            let reported = k.get(row, "arm_contract");
+            let own = reported == contract || (reported == "list" && k.get(row, "kind") == "list");
+            assert!(own, "{arm}: arm_contract {reported}\nreproduce: {cmd}");
+            let srow = s.rows_of(strategy, Some(reported)).next().unwrap();
             for col in ["inc_cost", "icer", "icer_status"] {
                 assert_eq!(k.get(row, col), s.get(srow, col), "{arm} {col}\nreproduce: {cmd}");
             }
