@@ -5,7 +5,7 @@
 
 use super::cea::ArmSummary;
 use super::frontier::{DecisionSet, FrontierRow, decision_sets, frontier};
-use super::psa::{Acceptability, PsaSample, Table, acceptability, discounted_cohorts};
+use super::psa::{Acceptability, PsaSample, Table, acceptability};
 use crate::model::{Arm, Model};
 
 /// What an incremental analysis is computed on.
@@ -69,9 +69,7 @@ fn table(psa: &[PsaSample], set: &DecisionSet) -> Table {
 pub fn decision(model: &Model, arms: &[Arm], base: &[ArmSummary], psa: &[PsaSample]) -> Decision {
     let basis = if psa.is_empty() { Basis::BaseCase } else { Basis::PsaMean };
     // The population a decision applies to: N patients a year over its lifetime, discounted.
-    let cohorts = model.meta.population.map(|n| {
-        n as f64 * discounted_cohorts(model.meta.discount_costs, model.meta.decision_years)
-    });
+    let cohorts = super::psa::decision_population(model);
     let grid = &model.meta.wtp_grid;
     let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();
     let sets = sets(model, arms)

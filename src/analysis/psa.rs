@@ -150,6 +150,20 @@ pub fn discounted_cohorts(rate: f64, years: u64) -> f64 {
     (0..years).map(|t| (1.0 + rate).powi(-(t as i32))).sum()
 }
 
+/// The discounted number of patients a decision applies to over its `decision_years` (cohorts
+/// counted at the start of their year): `payer.population` a year; without it, the budget
+/// impact's eligible patients (its incident patients with their growth, and the prevalent ones
+/// in the first year); `None` without either.
+pub fn decision_population(model: &crate::model::Model) -> Option<f64> {
+    let m = &model.meta;
+    if let Some(n) = m.population {
+        return Some(n as f64 * discounted_cohorts(m.discount_costs, m.decision_years));
+    }
+    let budget = model.budget.as_ref()?;
+    let years = 0..m.decision_years as usize;
+    Some(years.map(|t| budget.entrants(t) * (1.0 + m.discount_costs).powi(-(t as i32))).sum())
+}
+
 /// Mean, Monte Carlo standard error, and 2.5 % and 97.5 % quantiles of values across samples
 /// (quantiles by linear interpolation between order statistics, R's type 7).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -103,10 +103,7 @@ pub fn subgroup_psa(
 ) -> Vec<SubgroupPsa> {
     let levels = psa.first().map_or(0, |s| s.subgroups.len());
     let comparator = list_arm(arms, model.meta.comparator);
-    let m = &model.meta;
-    let cohorts = m
-        .population
-        .map(|n| n as f64 * super::psa::discounted_cohorts(m.discount_costs, m.decision_years));
+    let cohorts = super::psa::decision_population(model);
     (0..levels)
         .map(|level| {
             // The samples with patients in the level: each arm's (cost, QALYs) among them.

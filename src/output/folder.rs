@@ -101,6 +101,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "selection.csv",
     "partners.csv",
     "budget_impact.csv",
+    "budget_impact_total.csv",
     "budget_impact_psa.csv",
     "run.json",
     "report.html",

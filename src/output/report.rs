@@ -354,11 +354,8 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     section(&mut body, "Lines of therapy (base case; time on treatment in years)");
     let cols = &super::tables::LINES_HEADER[..super::tables::LINES_HEADER.len() - 1];
     body.push_str(&table_in(&dir.join("lines.csv"), cols, &all));
-    if dir.join("budget_impact.csv").exists() {
+    if dir.join("budget_impact_total.csv").exists() {
         section(&mut body, "Budget impact (totals, undiscounted)");
-        let total = |h: &[String], r: &[String]| {
-            h.iter().position(|c| c == "category").is_some_and(|i| r[i] == "total")
-        };
         let cols = [
             "contract",
             "year",
@@ -368,7 +365,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "spend_without",
             "net_budget_impact",
         ];
-        body.push_str(&table_in(&dir.join("budget_impact.csv"), &cols, &total));
+        body.push_str(&table_in(&dir.join("budget_impact_total.csv"), &cols, &all));
     }
     section(&mut body, "Plots");
     for stem in super::figures::PLOTS {

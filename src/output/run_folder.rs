@@ -69,7 +69,8 @@ pub fn write(
         table("partners.csv", &|f| tables::write_partners(f, model, &r.partners))?;
     }
     if !r.budget.is_empty() {
-        table("budget_impact.csv", &|f| tables::write_budget(f, model, &r.budget))?;
+        table("budget_impact.csv", &|f| tables::write_budget(f, model, &r.budget, false))?;
+        table("budget_impact_total.csv", &|f| tables::write_budget(f, model, &r.budget, true))?;
         if !r.psa.is_empty() {
             table("budget_impact_psa.csv", &|f| {
                 psa_tables::write_budget_psa(f, model, &r.budget_bands)

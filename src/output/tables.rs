@@ -488,43 +488,44 @@ pub fn write_partners<W: Write>(
     Ok(())
 }
 
-/// budget_impact.csv: one row per contract the new drug is bought under, budget year and
-/// cost category (and `total`); undiscounted spend in the worlds with and without the new
-/// strategy, and the net budget impact.
+/// budget_impact.csv (`totals` false): one row per contract the new drug is bought under,
+/// budget year and cost category; budget_impact_total.csv (`totals`): one per contract and
+/// year, the categories' sum. Undiscounted spend in the worlds with and without the new
+/// strategy, and the net budget impact. Totals stand apart so that summing a column of
+/// budget_impact.csv counts every cost once.
 pub fn write_budget<W: Write>(
     out: W,
     model: &Model,
     rows: &[crate::analysis::budget::BudgetRow],
+    totals: bool,
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    w.write_record([
-        "strategy",
-        "contract",
-        "year",
-        "category",
-        "entrants",
-        "entrants_new",
-        "spend_with",
-        "spend_without",
-        "net_budget_impact",
-    ])?;
+    let mut header = vec!["strategy", "contract", "year", "category"];
+    if totals {
+        header.pop();
+    }
+    header.extend(["entrants", "entrants_new", "spend_with", "spend_without", "net_budget_impact"]);
+    w.write_record(&header)?;
     let categories = model.categories();
     let Some(b) = &model.budget else {
         w.flush()?;
         return Ok(());
     };
-    for r in rows {
-        w.write_record([
+    for r in rows.iter().filter(|r| r.category.is_none() == totals) {
+        let mut record = vec![
             model.strategies[b.strategy].name.clone(),
             model.contract_name(r.contract).to_string(),
             r.year.to_string(),
-            r.category.map_or("total".to_string(), |c| categories[c].clone()),
+        ];
+        record.extend(r.category.map(|c| categories[c].clone()));
+        record.extend([
             number(r.entrants),
             number(r.entrants_new),
             number(r.with),
             number(r.without),
             number(r.net()),
-        ])?;
+        ]);
+        w.write_record(&record)?;
     }
     w.flush()?;
     Ok(())

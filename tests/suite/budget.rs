@@ -195,7 +195,28 @@ fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
         "strategy,contract,year,category,entrants,entrants_new,spend_with,spend_without,net_budget_impact"
     );
     let categories = s.model.categories().len();
-    assert_eq!(table.lines().count(), 1 + YEARS * (categories + 1));
+    assert_eq!(table.lines().count(), 1 + YEARS * categories);
+    // The totals apart: each year's is the sum of its categories' rows.
+    let totals = std::fs::read_to_string(dir.join("budget_impact_total.csv")).unwrap();
+    let mut lines = totals.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "strategy,contract,year,entrants,entrants_new,spend_with,spend_without,net_budget_impact"
+    );
+    let totals: Vec<Vec<String>> =
+        lines.map(|l| l.split(',').map(String::from).collect()).collect();
+    assert_eq!(totals.len(), YEARS);
+    let rows: Vec<Vec<String>> =
+        table.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+    for t in &totals {
+        for (col, at) in [(5, 6), (6, 7), (7, 8)] {
+            let sum: f64 = (rows.iter().filter(|r| r[1] == t[1] && r[2] == t[2]))
+                .map(|r| r[at].parse::<f64>().unwrap())
+                .sum();
+            let total: f64 = t[col].parse().unwrap();
+            assert!((total - sum).abs() <= 1e-6 * total.abs().max(1.0), "{t:?}: {sum}");
+        }
+    }
     let psa = std::fs::read_to_string(dir.join("budget_impact_psa.csv")).unwrap();
     let mut lines = psa.lines();
     assert_eq!(

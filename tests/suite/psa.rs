@@ -444,6 +444,37 @@ fn population_evpi_and_psa_summary_by_hand() {
         assert!(per_patient > 0.0);
         assert!((population - per_patient * cohorts).abs() < 1e-9 * population, "{row:?}");
     }
+    // Without `payer.population`, the budget impact's eligible patients: 800 a year growing by
+    // 10 %, and 300 prevalent in the first year.
+    let sets = [
+        "scenario.samples = 200".to_string(),
+        "scenario.discount = { costs = 0.035, outcomes = 0 }".into(),
+        "scenario.wtp_grid = { from = 150000, to = 250000, step = 50000 }".into(),
+        "scenario.decision_years = 5".into(),
+        r#"budget_impact = { strategy = "treat", years = 2, incident = 800, growth = 0.1, prevalent = 300, uptake = [0.5, 0.5] }"#.into(),
+    ];
+    let (b, budgeted) = simulate("psa/psa.toml", &sets, &RunOptions::default());
+    assert_eq!(b.model.meta.population, None);
+    let (mut ceac, mut ceaf, mut evpi) = (Vec::new(), Vec::new(), Vec::new());
+    vbpsim::output::psa_tables::write_acceptability(
+        &mut ceac,
+        &mut ceaf,
+        &mut evpi,
+        &b.model,
+        &budgeted.arms,
+        &budgeted.decision,
+    )
+    .unwrap();
+    let (_, rows) = table_of(evpi);
+    let eligible = |t: i32| 800.0 * 1.1f64.powi(t) + if t == 0 { 300.0 } else { 0.0 };
+    let cohorts = (0..5).map(|t| eligible(t) * 1.035f64.powi(-t)).sum::<f64>();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        let (per_patient, population): (f64, f64) =
+            (row[2].parse().unwrap(), row[3].parse().unwrap());
+        assert!(per_patient > 0.0);
+        assert!((population - per_patient * cohorts).abs() < 1e-9 * population, "{row:?}");
+    }
     // psa_summary: mean, MCSE = sd/√S and the quantiles of the samples' values, and the RMS of
     // the samples' own standard errors, recomputed here.
     let mut out = Vec::new();
