@@ -121,7 +121,7 @@ const CATEGORY_GROUPS: [&str; 5] =
     ["drugs", "testing", "care and adverse events", "rebates", "contract administration"];
 
 /// Budget impact: per contract, the world-with spend of each year stacked by category group,
-/// and the net budget impact as a line.
+/// and the net budget impact as a line, with its 95 % interval across PSA samples.
 fn write_budget(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let Some(b) = &model.budget else { return Ok(()) };
     let categories = model.categories();
@@ -156,10 +156,17 @@ fn write_budget(dir: &Path, model: &Model, results: &Results) -> Result<(), Plot
                     None => net[r.year - 1] = r.net() / scale,
                 }
             }
+            // The net impact's 95 % interval across PSA samples, year by year.
+            let mut band: Vec<(usize, (f64, f64))> = (results.budget_bands.iter())
+                .filter(|x| x.contract == contract)
+                .map(|x| (x.year, (x.net.low / scale, x.net.high / scale)))
+                .collect();
+            band.sort_by_key(|x| x.0);
             Panel {
                 title: model.contract_name(contract).to_string(),
                 stacks,
                 line: ("net budget impact".to_string(), net),
+                band: band.into_iter().map(|x| x.1).collect(),
             }
         })
         .collect();
@@ -241,6 +248,7 @@ fn write_states(dir: &Path, model: &Model, results: &Results) -> Result<(), Plot
                 title: model.strategies[s].name.clone(),
                 stacks,
                 line: ("alive".to_string(), yearly(&c.os)),
+                band: Vec::new(),
             }
         })
         .collect();
@@ -358,8 +366,12 @@ fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
             }
         })
         .collect();
-    let slopes =
-        model.meta.thresholds.iter().map(|l| (format!("{l} {currency}/QALY"), *l)).collect();
+    let slopes = model
+        .meta
+        .thresholds
+        .iter()
+        .map(|l| (format!("{} {currency}/QALY", super::tables::grouped(*l, 0)), *l))
+        .collect();
     let basis = ce_plane_basis(results.psa.len());
     write(
         dir,
@@ -376,8 +388,9 @@ fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), Pl
     )
 }
 
-/// Payer drug spend per patient by contract arm: list spend, contract spend, refunds and
-/// administration.
+/// Per contract and patient: the payer's drug spend (list, under the contract, refunds and
+/// administration), the manufacturer's net revenue, and the payer's value (incremental NMB
+/// at the first threshold), side by side.
 fn write_contracts(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let rows = &results.contracts;
     // Contract names alone when one strategy holds every contract arm.
@@ -393,12 +406,22 @@ fn write_contracts(dir: &Path, model: &Model, results: &Results) -> Result<(), P
                 } else {
                     model.arm_name(a.strategy, Some(r.contract))
                 },
-                vec![
-                    ("list spend".to_string(), r.list_spend),
-                    ("contract spend".to_string(), r.contract_spend),
-                    ("refunds".to_string(), r.refunds),
-                    ("administration".to_string(), r.admin),
-                ],
+                {
+                    let mut bars = vec![
+                        ("list spend".to_string(), r.list_spend),
+                        ("contract spend".to_string(), r.contract_spend),
+                        ("refunds".to_string(), r.refunds),
+                        ("administration".to_string(), r.admin),
+                        ("manufacturer net revenue".to_string(), r.manufacturer_net_revenue),
+                    ];
+                    // The payer's value: the arm's incremental NMB at the first threshold.
+                    if let Some(l) = model.meta.thresholds.first() {
+                        let nmb = results.summary[r.arm].inc_nmb[0].mean;
+                        let l = super::tables::grouped(*l, 0);
+                        bars.push((format!("payer's incremental NMB at {l}"), nmb));
+                    }
+                    bars
+                },
             )
         })
         .collect();
@@ -406,7 +429,7 @@ fn write_contracts(dir: &Path, model: &Model, results: &Results) -> Result<(), P
         dir,
         "contracts",
         &Plot {
-            title: "Payer drug spend per patient by contract (discounted)".into(),
+            title: "Payer spend and value, manufacturer revenue per patient (discounted)".into(),
             x_label: "arm".into(),
             y_label: model.meta.currency.clone(),
             chart: Chart::Bars { groups },
@@ -461,7 +484,7 @@ fn write_acceptability(dir: &Path, model: &Model, results: &Results) -> Result<(
             x_label: format!("willingness to pay ({currency} per QALY)"),
             y_label: "probability the optimal arm is best".into(),
             chart: Chart::Lines {
-                series: per_set(&|x| x.probability[x.optimal]),
+                series: frontier_runs(model, results),
                 y_range: Some((0.0, 1.02)),
             },
         },
@@ -477,6 +500,39 @@ fn write_acceptability(dir: &Path, model: &Model, results: &Results) -> Result<(
         },
     )?;
     write_evppi(dir, model, results)
+}
+
+/// Each decision set's CEAF in runs of one optimal arm: the set's colour, dashed while the
+/// comparator is optimal and solid while another strategy is, named `set: strategy optimal`
+/// (a set holds one arm per strategy), so that the plot says which arm is optimal where. Each
+/// run ends at the next one's first point, so the curve stays joined.
+fn frontier_runs(model: &Model, results: &Results) -> Vec<Series> {
+    let mut out = Vec::new();
+    for (k, a) in results.decision.sets.iter().enumerate() {
+        let points = &a.acceptability;
+        let mut start = 0;
+        while start < points.len() {
+            let optimal = points[start].optimal;
+            let end = (start..points.len()).find(|&i| points[i].optimal != optimal);
+            let last = end.map_or(points.len() - 1, |e| e);
+            let strategy = results.arms[a.set.arms[optimal]].strategy;
+            out.push(Series {
+                name: format!(
+                    "{}: {} optimal",
+                    set_name(model, &a.set),
+                    model.strategies[strategy].name
+                ),
+                points: points[start..=last]
+                    .iter()
+                    .map(|x| (x.wtp, x.probability[x.optimal]))
+                    .collect(),
+                dashed: strategy == model.meta.comparator,
+                colour: k,
+            });
+            start = end.unwrap_or(points.len());
+        }
+    }
+    out
 }
 
 /// The EVPPI of each uncertain parameter over the willingness-to-pay grid, for the list

@@ -69,7 +69,7 @@ pub fn beside<DB: DrawingBackend>(
 }
 
 /// The entries, one per row from the top of `area`.
-fn draw<DB: DrawingBackend>(
+pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[(String, Swatch)],
 ) -> Result<(), String> {

@@ -20,7 +20,7 @@ const SIZE: (u32, u32) = (900, 560);
 const DASH: (u32, u32) = (8, 5);
 
 /// Colours that stay distinct in print and for common colour-vision deficiencies (Okabe–Ito).
-const PALETTE: [RGBColor; 8] = [
+const PALETTE: [RGBColor; 16] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
@@ -29,6 +29,15 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(86, 180, 233),
     RGBColor(0, 0, 0),
     RGBColor(240, 228, 66),
+    // Beyond eight series (a scenario with many contracts): Paul Tol's muted scheme.
+    RGBColor(204, 102, 119),
+    RGBColor(51, 34, 136),
+    RGBColor(221, 204, 119),
+    RGBColor(17, 119, 51),
+    RGBColor(136, 204, 238),
+    RGBColor(136, 34, 85),
+    RGBColor(68, 170, 153),
+    RGBColor(153, 153, 51),
 ];
 
 /// Why a plot could not be written.
@@ -114,6 +123,9 @@ pub struct Panel {
     pub stacks: Vec<(String, Vec<f64>)>,
     /// (name, value at each x).
     pub line: (String, Vec<f64>),
+    /// The line's 95 % interval at each x across PSA samples, drawn as error bars (empty
+    /// without one).
+    pub band: Vec<(f64, f64)>,
 }
 
 /// Labels and data of one plot.
@@ -208,11 +220,15 @@ fn range(values: impl Iterator<Item = f64>, include_zero: bool) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// A tick label: whole numbers for large spans, else up to four significant decimals, and no
-/// negative zero.
+/// A tick label: whole numbers for large spans (thousands separated: 300,000), else up to four
+/// significant decimals, and no negative zero.
 fn tick(v: f64, span: f64) -> String {
     let decimals =
         if span >= 100.0 { 0 } else { (2.0 - span.log10().floor()).clamp(0.0, 6.0) as usize };
+    if decimals == 0 {
+        let text = super::tables::grouped(v, 0);
+        return if text == "-0" { "0".to_string() } else { text };
+    }
     let text = format!("{v:.decimals$}");
     let text = if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -254,8 +270,12 @@ fn axes<'a, DB: DrawingBackend + 'a>(
     y_area: u32,
 ) -> Result<Chart2d<'a, DB>, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let mut chart = ChartBuilder::on(root)
-        .caption(&plot.title, ("sans-serif", 22))
+    let mut builder = ChartBuilder::on(root);
+    // (No caption when the title was drawn over the whole plot, legend column included.)
+    if !plot.title.is_empty() {
+        builder.caption(&plot.title, ("sans-serif", 22));
+    }
+    let mut chart = builder
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(y_area)
@@ -283,13 +303,14 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
             let ys = y_range.unwrap_or_else(|| {
                 range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), true)
             });
-            let entries: Vec<(String, Swatch)> = series
-                .iter()
-                .map(|s| {
+            // One entry per name: a curve drawn in pieces (a CEAF by optimal arm) is listed once.
+            let mut entries: Vec<(String, Swatch)> = Vec::new();
+            for s in series {
+                if !entries.iter().any(|(name, _)| *name == s.name) {
                     let dash = s.dashed.then_some(DASH);
-                    (s.name.clone(), Swatch::Line { colour: colour(s.colour), dash })
-                })
-                .collect();
+                    entries.push((s.name.clone(), Swatch::Line { colour: colour(s.colour), dash }));
+                }
+            }
             let area = super::legend::beside(root, &entries)?;
             let mut chart = axes(&area, plot, xs, ys, 80)?;
             for s in series {
@@ -314,7 +335,12 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
             let lines = slopes.iter().enumerate().map(|(k, (name, _))| {
                 (name.clone(), Swatch::Line { colour: grey, dash: Some(dash(k)) })
             });
-            let dots = series.iter().map(|s| (s.name.clone(), Swatch::Dot(colour(s.colour))));
+            // Past the palette's sixteen colours, rings: no two arms look alike below 32.
+            let hollow = |s: &Series| s.colour / PALETTE.len() % 2 == 1;
+            let dots = series.iter().map(|s| {
+                let c = colour(s.colour);
+                (s.name.clone(), if hollow(s) { Swatch::Ring(c) } else { Swatch::Dot(c) })
+            });
             let mean = (!means.is_empty())
                 .then(|| ("mean of each arm (outlined)".to_string(), Swatch::Ring(BLACK)));
             let entries: Vec<(String, Swatch)> = lines.chain(dots).chain(mean).collect();
@@ -349,8 +375,10 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plot: &Plot) -> Res
             }
             for s in series {
                 let c = colour(s.colour);
+                let style = if hollow(s) { c.stroke_width(1) } else { c.mix(0.6).filled() };
+                let radius = if hollow(s) { 3 } else { 2 };
                 chart
-                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 2, c.mix(0.6).filled())))
+                    .draw_series(s.points.iter().map(|&p| Circle::new(p, radius, style)))
                     .map_err(err)?;
             }
             for (s, &m) in series.iter().zip(means) {
@@ -378,6 +406,57 @@ fn edges(v: &[f64]) -> Vec<f64> {
     e
 }
 
+/// The segments of the line where a field sampled at the grid points (`values[j·X + i]` at
+/// (xs[i], ys[j])) is zero, by marching squares: on each square's edges the crossing is
+/// interpolated linearly, so that a field linear in x and y gives its exact zero line. At a
+/// saddle (signs alternating round the square) the square's mean decides the pairing.
+pub(super) fn zero_contour(xs: &[f64], ys: &[f64], values: &[f64]) -> Vec<[(f64, f64); 2]> {
+    let at = |i: usize, j: usize| values[j * xs.len() + i];
+    let mut out = Vec::new();
+    for j in 0..ys.len().saturating_sub(1) {
+        for i in 0..xs.len().saturating_sub(1) {
+            // Corners counter-clockwise from (i, j); edge k joins corner k to corner k + 1.
+            let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+            let v = corners.map(|(a, b)| at(a, b));
+            let p = corners.map(|(a, b)| (xs[a], ys[b]));
+            let mut crossings = Vec::with_capacity(4);
+            for k in 0..4 {
+                let (a, b) = (v[k], v[(k + 1) % 4]);
+                if (a < 0.0) != (b < 0.0) {
+                    let t = a / (a - b);
+                    let (pa, pb) = (p[k], p[(k + 1) % 4]);
+                    crossings.push((pa.0 + t * (pb.0 - pa.0), pa.1 + t * (pb.1 - pa.1)));
+                }
+            }
+            match crossings.len() {
+                2 => out.push([crossings[0], crossings[1]]),
+                4 => {
+                    // Corner 0's sign rules the middle when the mean has it: join round it.
+                    let mean = v.iter().sum::<f64>() / 4.0;
+                    if (mean < 0.0) == (v[0] < 0.0) {
+                        out.push([crossings[0], crossings[1]]);
+                        out.push([crossings[2], crossings[3]]);
+                    } else {
+                        out.push([crossings[3], crossings[0]]);
+                        out.push([crossings[1], crossings[2]]);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// A value's colour on the heatmap's diverging scale: white at 0, blue above, orange below,
+/// full at ±`largest`.
+fn shade(v: f64, largest: f64) -> RGBColor {
+    let base = if v >= 0.0 { colour(0) } else { colour(1) };
+    let t = (v.abs() / largest).clamp(0.0, 1.0);
+    let mix = |c: u8| (255.0 - t * (255.0 - f64::from(c))).round() as u8;
+    RGBColor(mix(base.0), mix(base.1), mix(base.2))
+}
+
 fn render_heatmap<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     plot: &Plot,
@@ -391,26 +470,49 @@ fn render_heatmap<DB: DrawingBackend>(
     }
     let (ex, ey) = (edges(xs), edges(ys));
     let (x0, x1, y0, y1) = (ex[0], ex[ex.len() - 1], ey[0], ey[ey.len() - 1]);
-    let mut chart = axes(root, plot, (x0, x1), (y0, y1 + 0.25 * (y1 - y0)), 80)?;
     let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
-    let (blue, orange) = (colour(0), colour(1));
+    // The colour scale in a column at the right, under the legend of the zero line.
+    let entry = [("incremental NMB = 0".to_string(), Swatch::Line { colour: BLACK, dash: None })];
+    let (w, _) = root.dim_in_pixel();
+    let column = super::legend::width(root, &entry).max(170);
+    // The title over the whole width: the axes under it are narrower.
+    let titled = root.titled(&plot.title, ("sans-serif", 22)).map_err(err)?;
+    let (area, side) = titled.split_horizontally(w - column);
+    let untitled = Plot { title: String::new(), ..plot.clone() };
+    let mut chart = axes(&area, &untitled, (x0, x1), (y0, y1), 80)?;
     for (c, v) in values.iter().enumerate() {
         let (i, j) = (c % xs.len(), c / xs.len());
-        let base = if *v >= 0.0 { blue } else { orange };
-        let shade = base.mix(0.15 + 0.85 * v.abs() / largest);
-        let cell = Rectangle::new([(ex[i], ey[j]), (ex[i + 1], ey[j + 1])], shade.filled());
+        let cell =
+            Rectangle::new([(ex[i], ey[j]), (ex[i + 1], ey[j + 1])], shade(*v, largest).filled());
         chart.draw_series(std::iter::once(cell)).map_err(err)?;
     }
-    for (name, c) in
-        [("incremental NMB > 0 (darker: larger)", blue), ("incremental NMB < 0", orange)]
-    {
-        chart
-            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
-    }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    let line = ShapeStyle::from(BLACK).stroke_width(3);
+    let contour = zero_contour(xs, ys, values);
+    chart.draw_series(contour.iter().map(|s| PathElement::new(s.to_vec(), line))).map_err(err)?;
+    super::legend::draw(&side, &entry)?;
+    // The scale: a bar of the colours from −largest to +largest with its ticks.
+    let scale_area = side.margin(super::legend::TOP + 24, 60, 20, 10);
+    let mut bar = ChartBuilder::on(&scale_area)
+        .caption("incremental NMB", ("sans-serif", 13))
+        .y_label_area_size(90)
+        .build_cartesian_2d(0.0..1.0, -largest..largest)
+        .map_err(err)?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(5)
+        .y_label_formatter(&|v| tick(*v, 2.0 * largest))
+        .label_style(("sans-serif", 12))
+        .draw()
+        .map_err(err)?;
+    let steps = 100;
+    bar.draw_series((0..steps).map(|k| {
+        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
+        let (lo, hi) = (-largest + 2.0 * largest * a, -largest + 2.0 * largest * b);
+        Rectangle::new([(0.0, lo), (1.0, hi)], shade(0.5 * (lo + hi), largest).filled())
+    }))
+    .map_err(err)?;
+    Ok(())
 }
 
 fn render_tornado<DB: DrawingBackend>(
@@ -536,7 +638,9 @@ fn render_bars<DB: DrawingBackend>(
     let entries: Vec<(String, Swatch)> = (names.unwrap_or_default().into_iter().enumerate())
         .map(|(b, name)| (name, Swatch::Block(colour(b))))
         .collect();
-    let area = super::legend::beside(root, &entries)?;
+    // The title over the whole width, the legend beside the bars under it.
+    let titled = root.titled(&plot.title, ("sans-serif", 22)).map_err(err)?;
+    let area = super::legend::beside(&titled, &entries)?;
     let xs = range(groups.iter().flat_map(|g| g.1.iter().map(|b| b.1)), true);
     let n = groups.len().max(1);
     let font = TextStyle::from(("sans-serif", 13));
@@ -546,7 +650,6 @@ fn render_bars<DB: DrawingBackend>(
         .unwrap_or(0);
     let most = area.dim_in_pixel().0 * 2 / 5;
     let mut chart = ChartBuilder::on(&area)
-        .caption(&plot.title, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size((widest + 14).min(most))
@@ -563,11 +666,12 @@ fn render_bars<DB: DrawingBackend>(
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(err)?;
-    // Group i's band is [n − i − 1, n − i): the first group on top.
+    // Group i's band is [n − i − 1, n − i): the first group on top. Its label is placed in
+    // the canvas's pixels (the whole `root`: the chart's area starts below the title).
     let label = font.pos(Pos::new(HPos::Right, VPos::Center));
     for (i, g) in groups.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(xs.0, (n - i) as f64 - 0.5));
-        area.draw(&Text::new(g.0.clone(), (x - 8, y), label.clone())).map_err(err)?;
+        root.draw(&Text::new(g.0.clone(), (x - 8, y), label.clone())).map_err(err)?;
     }
     let height = 0.8 / bars as f64;
     for b in 0..bars {
@@ -595,14 +699,28 @@ fn render_panels<DB: DrawingBackend>(
     let ends = panels.iter().flat_map(|p| {
         (0..n).flat_map(move |x| {
             let (lo, hi) = stack_ends(p, x);
-            [lo, hi, p.line.1.get(x).copied().unwrap_or(0.0)]
+            let band = p.band.get(x).copied().unwrap_or((0.0, 0.0));
+            [lo, hi, p.line.1.get(x).copied().unwrap_or(0.0), band.0, band.1]
         })
     });
-    let (lo, hi) = range(ends, true);
-    // Head room for the legend above the tallest bar.
-    let ys = (lo, hi + 0.6 * (hi - lo));
-    let rows = panels.len().div_ceil(PANEL_COLUMNS).max(1);
-    let areas = root.split_evenly((rows, PANEL_COLUMNS));
+    let ys = range(ends, true);
+    // One legend for every panel (they list the same segments in one order), beside them.
+    let mut entries: Vec<(String, Swatch)> = panels.first().map_or(Vec::new(), |p| {
+        (p.stacks.iter().enumerate())
+            .map(|(k, (name, _))| (name.clone(), Swatch::Block(colour(k))))
+            .collect()
+    });
+    if let Some(p) = panels.first() {
+        entries.push((p.line.0.clone(), Swatch::Line { colour: BLACK, dash: None }));
+    }
+    if panels.iter().any(|p| !p.band.is_empty()) {
+        let name = format!("{}: 95 % PSA interval", line_name(panels));
+        entries.push((name, Swatch::Line { colour: BAND, dash: None }));
+    }
+    let area = super::legend::beside(&root, &entries)?;
+    let columns = panels.len().clamp(1, PANEL_COLUMNS);
+    let rows = panels.len().div_ceil(columns).max(1);
+    let areas = area.split_evenly((rows, columns));
     for (area, p) in areas.iter().zip(panels) {
         let mut chart = ChartBuilder::on(area)
             .caption(&p.title, ("sans-serif", 16))
@@ -624,7 +742,7 @@ fn render_panels<DB: DrawingBackend>(
             .draw()
             .map_err(err)?;
         let (mut up, mut down) = (vec![0.0; n], vec![0.0; n]);
-        for (k, (name, values)) in p.stacks.iter().enumerate() {
+        for (k, (_, values)) in p.stacks.iter().enumerate() {
             let c = colour(k);
             let bars: Vec<Rectangle<(f64, f64)>> = values
                 .iter()
@@ -638,38 +756,69 @@ fn render_panels<DB: DrawingBackend>(
                     Rectangle::new([(xc - 0.35, from), (xc + 0.35, to)], c.mix(0.85).filled())
                 })
                 .collect();
-            chart
-                .draw_series(bars)
-                .map_err(err)?
-                .label(name.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+            chart.draw_series(bars).map_err(err)?;
+        }
+        // The interval first, so that the line and its points sit on it.
+        let band = ShapeStyle::from(BAND).stroke_width(2);
+        for (x, &(lo, hi)) in p.band.iter().enumerate() {
+            let xc = x as f64 + 1.0;
+            let bar = [((xc, lo), (xc, hi)), ((xc - 0.2, lo), (xc + 0.2, lo))];
+            for (a, b) in bar.into_iter().chain([((xc - 0.2, hi), (xc + 0.2, hi))]) {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(vec![a, b], band)))
+                    .map_err(err)?;
+            }
         }
         let points: Vec<(f64, f64)> =
             p.line.1.iter().enumerate().map(|(x, &v)| (x as f64 + 1.0, v)).collect();
         let style = ShapeStyle::from(BLACK).stroke_width(2);
-        chart
-            .draw_series(LineSeries::new(points.iter().copied(), style))
-            .map_err(err)?
-            .label(p.line.0.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        chart.draw_series(LineSeries::new(points.iter().copied(), style)).map_err(err)?;
         chart
             .draw_series(points.iter().map(|&q| Circle::new(q, 4, BLACK.filled())))
-            .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 11))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
             .map_err(err)?;
     }
     Ok(())
 }
 
+/// The name of the panels' line (the same in every panel).
+fn line_name(panels: &[Panel]) -> &str {
+    panels.first().map_or("", |p| p.line.0.as_str())
+}
+
+/// The colour of a PSA interval's error bars.
+const BAND: RGBColor = RGBColor(200, 30, 60);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The zero line of a field linear in x and y is found exactly: every segment's ends lie
+    /// on 2x + 3y = 7 (to rounding), within the grid, and the segments join into one line
+    /// across it; a field of one sign has none.
+    #[test]
+    fn the_zero_contour_of_a_plane_is_its_zero_line() {
+        let xs: Vec<f64> = (0..7).map(|i| 0.5 * i as f64).collect();
+        let ys: Vec<f64> = (0..5).map(|j| 0.6 * j as f64).collect();
+        let field = |x: f64, y: f64| 2.0 * x + 3.0 * y - 7.0;
+        let values: Vec<f64> =
+            ys.iter().flat_map(|&y| xs.iter().map(move |&x| field(x, y))).collect();
+        let segments = zero_contour(&xs, &ys, &values);
+        assert!(segments.len() >= 4, "{segments:?}");
+        for s in &segments {
+            for &(x, y) in s {
+                assert!(field(x, y).abs() < 1e-12, "({x}, {y}) off the line");
+                assert!((0.0..=3.0).contains(&x) && (0.0..=2.4).contains(&y), "({x}, {y})");
+            }
+        }
+        // Joined: every inner end is shared by two segments.
+        let ends: Vec<(f64, f64)> = segments.iter().flatten().copied().collect();
+        let shared = |p: &(f64, f64)| {
+            ends.iter().filter(|q| (q.0 - p.0).abs() < 1e-12 && (q.1 - p.1).abs() < 1e-12).count()
+        };
+        assert_eq!(ends.iter().filter(|p| shared(p) == 1).count(), 2, "one open line");
+        let positive: Vec<f64> = values.iter().map(|v| v.abs() + 1.0).collect();
+        assert!(zero_contour(&xs, &ys, &positive).is_empty());
+    }
 
     /// A legend never covers data: a curve that sweeps the whole plot (0 to 1 and back, across
     /// every x, where a legend inside the axes would have to sit on it) leaves no pixel of its

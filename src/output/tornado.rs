@@ -5,6 +5,7 @@ use super::tables::number;
 use crate::analysis::cea::{ArmSummary, IcerStatus};
 use crate::analysis::sensitivity::{OneWay, OneWayRow, TwoWay};
 use crate::model::Model;
+use crate::units::Dimension;
 use std::io::Write;
 use std::path::Path;
 
@@ -95,9 +96,20 @@ fn short(x: f64) -> String {
     }
 }
 
+/// A parameter and its range, in the unit oncologists read: durations in months, rates per
+/// month (the model holds years), numbers as they are.
 fn label(model: &Model, row: &OneWayRow) -> String {
     let p = &model.parameters[row.range.parameter];
-    format!("{} [{} – {}]", p.name, short(row.range.low), short(row.range.high))
+    let (low, high) = (row.range.low, row.range.high);
+    match p.dimension {
+        Dimension::Number => format!("{} [{} – {}]", p.name, short(low), short(high)),
+        Dimension::Duration => {
+            format!("{} [{} – {} months]", p.name, short(12.0 * low), short(12.0 * high))
+        }
+        Dimension::PerTime => {
+            format!("{} [{} – {} per month]", p.name, short(low / 12.0), short(high / 12.0))
+        }
+    }
 }
 
 /// The tornado of incremental NMB at threshold k for `arm`, its rows in `order`, and of its
@@ -129,7 +141,8 @@ pub fn write_plots(
         "tornado",
         &Plot {
             title: format!(
-                "One-way sensitivity: incremental NMB of {name} vs {comparator} at {lambda}"
+                "One-way sensitivity: incremental NMB of {name} vs {comparator} at {} {currency}/QALY",
+                super::tables::grouped(lambda, 0)
             ),
             x_label: format!("incremental NMB ({currency} per patient)"),
             y_label: String::new(),
@@ -168,7 +181,10 @@ pub fn write_plots(
             chart: Chart::Tornado {
                 rows: icer_rows,
                 base: base_icer,
-                reference: Some((format!("threshold {lambda}"), lambda)),
+                reference: Some((
+                    format!("threshold {} {currency}/QALY", super::tables::grouped(lambda, 0)),
+                    lambda,
+                )),
             },
         },
     )
@@ -273,17 +289,30 @@ pub fn write_two_way_plot(
     let a = &grid.cells[0][arm];
     let name = model.arm_name(a.strategy, a.contract);
     let values = grid.cells.iter().map(|c| c[arm].inc_nmb[k].mean).collect();
+    // Each axis in its parameter's reading unit (durations in months, rates per month).
+    let axis = |parameter: usize, values: &[f64]| {
+        let p = &model.parameters[parameter];
+        let (factor, unit) = match p.dimension {
+            Dimension::Number => (1.0, ""),
+            Dimension::Duration => (12.0, " (months)"),
+            Dimension::PerTime => (1.0 / 12.0, " (per month)"),
+        };
+        (format!("{}{unit}", p.name), values.iter().map(|v| v * factor).collect::<Vec<f64>>())
+    };
+    let (x_label, xs) = axis(grid.x.parameter, &grid.xs);
+    let (y_label, ys) = axis(grid.y.parameter, &grid.ys);
     write(
         dir,
         "twoway",
         &Plot {
             title: format!(
-                "Two-way sensitivity: incremental NMB of {name} at {}",
-                model.meta.thresholds[k]
+                "Two-way sensitivity: incremental NMB of {name} at {} {}/QALY",
+                super::tables::grouped(model.meta.thresholds[k], 0),
+                model.meta.currency
             ),
-            x_label: model.parameters[grid.x.parameter].name.clone(),
-            y_label: model.parameters[grid.y.parameter].name.clone(),
-            chart: Chart::Heatmap { xs: grid.xs.clone(), ys: grid.ys.clone(), values },
+            x_label,
+            y_label,
+            chart: Chart::Heatmap { xs, ys, values },
         },
     )
 }

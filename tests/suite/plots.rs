@@ -76,12 +76,16 @@ fn every_plot_is_written_readable_and_not_blank() {
             ],
         ),
         ("ce_plane", &["Cost-effectiveness plane", "incremental QALYs", "incremental cost (USD)"]),
-        ("contracts", &["Payer drug spend", "money_back_6m", "refunds"]),
+        (
+            "contracts",
+            &["Payer spend and value", "money_back_6m", "refunds", "manufacturer net revenue"],
+        ),
         (
             "ceac",
             &["acceptability curves", "willingness to pay (USD per QALY)", "chemo_for_all/list"],
         ),
-        ("ceaf", &["acceptability frontier", "discount_20"]),
+        // Which arm is optimal where: each set's runs named by their optimal strategy.
+        ("ceaf", &["acceptability frontier", "list: chemo_for_all optimal", "discount_20: "]),
         ("evpi", &["perfect information", "EVPI (USD per patient)"]),
         // 80 samples: the EVPPI is estimated.
         ("evppi", &["partial perfect information", "EVPI (all parameters)", "osi_price"]),
@@ -95,11 +99,17 @@ fn every_plot_is_written_readable_and_not_blank() {
     let plane = std::fs::read_to_string(out.join("ce_plane.svg")).unwrap();
     let arms = std::fs::read_to_string(out.join("summary.csv")).unwrap().lines().count() - 2;
     assert_eq!(plane.matches("r=\"6\"").count(), 2 * arms + 1, "{arms} arms' means");
-    for l in ["100000", "150000"] {
+    for l in ["100,000", "150,000"] {
         assert_eq!(plane.matches(&format!("{l} USD/QALY")).count(), 2, "{l}: legend and label");
     }
-    // The budget impact: one panel per contract column of test_and_treat (six: two rows).
+    // The budget impact: one panel per contract column of test_and_treat (five: two rows),
+    // one legend beside them all, with the PSA interval of the net impact.
     check_png(&out.join("budget_impact.png"), (1200, 80 + 2 * 340));
+    let budget = std::fs::read_to_string(out.join("budget_impact.svg")).unwrap();
+    for entry in ["drugs", "net budget impact", "net budget impact: 95 % PSA interval"] {
+        let texts = budget.lines().filter(|l| l.trim() == entry).count();
+        assert_eq!(texts, 1, "{entry}: one legend");
+    }
     check_svg(
         &out.join("budget_impact.svg"),
         &[
