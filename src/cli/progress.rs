@@ -125,4 +125,35 @@ mod tests {
         assert_eq!(position(shard, 1_000, 2_000), (2, 4, Some(Phase::Samples)));
         assert_eq!(position(Unit::Plain, 7, 9), (7, 9, None));
     }
+
+    /// The rate the bar reports once samples are under way is within 2× of its final rate for
+    /// a run going at a steady pace (reported the way a run reports: patients of the base case,
+    /// then of each finished sample), not the jump of everything done before it appeared.
+    #[test]
+    fn the_first_rate_is_within_twice_the_final_one() {
+        let (samples, patients) = (24u64, 1_000u64);
+        let total = patients * (samples + 1);
+        let unit = Unit::Samples { samples, base_case: true };
+        let mut progress = Progress::counting(false, "{pos}/{len} {per_sec}", unit);
+        let step = std::time::Duration::from_millis(15);
+        let rate = |p: &Progress| p.bar.as_ref().map_or(0.0, ProgressBar::per_sec);
+        // The base case, in a few updates.
+        for k in 1..=4 {
+            progress.update(k * patients / 4, total);
+            std::thread::sleep(step);
+        }
+        let mut first = None;
+        for k in 1..=samples {
+            std::thread::sleep(step);
+            progress.update(patients * (1 + k), total);
+            if k == 4 {
+                first = Some(rate(&progress));
+            }
+        }
+        let (first, last) = (first.unwrap_or(0.0), rate(&progress));
+        // About 1 / 15 ms = 67 samples a second; a sleep may last longer, never shorter.
+        assert!(last > 0.0 && last < 1.0 / step.as_secs_f64() * 1.05, "final rate {last}");
+        assert!(first <= 2.0 * last && first >= 0.5 * last, "first {first}, final {last}");
+        progress.finish();
+    }
 }
