@@ -96,15 +96,21 @@ pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) ->
         seed: seed?,
         comparator: comparator?,
         wtp_grid: {
-            // Default grid: 0 to twice the largest threshold in 40 steps.
+            // Default grid: 0 to twice the largest threshold in 40 steps; every threshold on
+            // it, so that the CEAC, CEAF and EVPI have a row at each (a step of 7,500 skips
+            // 100,000).
             let grid: Vec<f64> = wtp_grid?;
             let thresholds: &Vec<f64> = thresholds.as_ref()?;
-            if grid.is_empty() {
+            let mut grid = if grid.is_empty() {
                 let top = 2.0 * thresholds.iter().copied().fold(0.0, f64::max).max(1.0);
                 (0..=40).map(|k| top * k as f64 / 40.0).collect()
             } else {
                 grid
-            }
+            };
+            grid.extend(thresholds);
+            grid.sort_by(f64::total_cmp);
+            grid.dedup();
+            grid
         },
         decision_years: decision_years?,
         thresholds: thresholds?,

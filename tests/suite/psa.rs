@@ -437,12 +437,15 @@ fn population_evpi_and_psa_summary_by_hand() {
     let (_, rows) = table_of(evpi);
     // N·Σ_{t<5} 1.035^(−t) yearly cohorts.
     let cohorts = 1000.0 * (0..5).map(|t| 1.035f64.powi(-t)).sum::<f64>();
-    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().any(|r| r[2].parse::<f64>().unwrap() > 0.0), "some EVPI");
+    // The grid's three points and the thresholds, which are always on it.
+    let wtp: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(wtp, ["20000", "60000", "150000", "200000", "250000"]);
     for row in &rows {
         let (per_patient, population): (f64, f64) =
             (row[2].parse().unwrap(), row[3].parse().unwrap());
-        assert!(per_patient > 0.0);
-        assert!((population - per_patient * cohorts).abs() < 1e-9 * population, "{row:?}");
+        assert!(per_patient >= 0.0);
+        assert!((population - per_patient * cohorts).abs() <= 1e-9 * population, "{row:?}");
     }
     // Without `payer.population`, the budget impact's eligible patients: 800 a year growing by
     // 10 %, and 300 prevalent in the first year.
@@ -468,12 +471,12 @@ fn population_evpi_and_psa_summary_by_hand() {
     let (_, rows) = table_of(evpi);
     let eligible = |t: i32| 800.0 * 1.1f64.powi(t) + if t == 0 { 300.0 } else { 0.0 };
     let cohorts = (0..5).map(|t| eligible(t) * 1.035f64.powi(-t)).sum::<f64>();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 5);
     for row in &rows {
         let (per_patient, population): (f64, f64) =
             (row[2].parse().unwrap(), row[3].parse().unwrap());
-        assert!(per_patient > 0.0);
-        assert!((population - per_patient * cohorts).abs() < 1e-9 * population, "{row:?}");
+        assert!(per_patient >= 0.0);
+        assert!((population - per_patient * cohorts).abs() <= 1e-9 * population, "{row:?}");
     }
     // psa_summary: mean, MCSE = sd/√S and the quantiles of the samples' values, and the RMS of
     // the samples' own standard errors, recomputed here.
@@ -505,4 +508,26 @@ fn population_evpi_and_psa_summary_by_hand() {
     let rms =
         (sim.psa.iter().map(|p| p.arms[1].inc_cost.mcse.unwrap().powi(2)).sum::<f64>() / n).sqrt();
     assert!((get("within_sample_se") - rms).abs() <= 1e-9 * rms.max(1e-300));
+}
+
+/// Every threshold is on the willingness-to-pay grid: the default grid of 40 steps to twice the
+/// largest threshold steps by 7,500 for [100,000, 150,000], so 100,000 is added (150,000 is a
+/// step already); a grid of the scenario's own gets them too.
+#[test]
+fn every_threshold_is_on_the_wtp_grid() {
+    // A fixture without a grid of its own.
+    let s = load("partners/partners.toml", &["scenario.thresholds = [100000, 150000]".into()]);
+    let grid = &s.model.meta.wtp_grid;
+    assert_eq!(grid.len(), 42, "41 steps and 100,000");
+    assert!(grid.windows(2).all(|w| w[0] < w[1]), "sorted, each once");
+    assert!(grid.contains(&100_000.0) && grid.contains(&150_000.0) && grid[41] == 300_000.0);
+    let own = load(
+        PSA,
+        &[
+            "scenario.thresholds = [30000, 45000]".into(),
+            "scenario.wtp_grid = { from = 0, to = 100000, step = 20000 }".into(),
+        ],
+    );
+    let expected = [0.0, 20_000.0, 30_000.0, 40_000.0, 45_000.0, 60_000.0, 80_000.0, 100_000.0];
+    assert_eq!(own.model.meta.wtp_grid, expected);
 }
