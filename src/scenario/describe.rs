@@ -554,14 +554,21 @@ fn contracts(o: &mut String, m: &Model) {
         } else {
             String::new()
         };
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let settled = if c.on_list_arm {
+            // A list contract without administration adds no arm.
+            let n =
+                m.settlements().iter().filter(|s| m.contracts[s.contract].name == c.name).count();
+            format!("settled on the list arm of {n} strateg{}", if n == 1 { "y" } else { "ies" })
+        } else {
+            format!("{arms} arm{}", plural(arms))
+        };
         let _ = writeln!(
             o,
-            "contract   {}: {} on {}{covered} ({} arm{}){cohort}",
+            "contract   {}: {} on {}{covered} ({settled}){cohort}",
             c.name,
             c.kind.name(),
             m.drugs[c.drug],
-            arms,
-            if arms == 1 { "" } else { "s" }
         );
         let _ = writeln!(o, "             {}", terms(m, &c.kind));
     }

@@ -142,6 +142,8 @@ pub fn post_fixed(
     fixed: f64,
     sums: &mut SampleSums,
 ) -> f64 {
+    // (A fixed administration is never a `list` contract's on a list arm: `arm` is an arm.)
+    debug_assert!(arm < sums.arms.len());
     sums.arms[arm].categories[prep.categories().contract_admin()] += fixed;
     sums.contracts[arm].admin += fixed;
     for g in unpack(groups) {

@@ -318,6 +318,15 @@ fn arm_index(model: &Model, arm: Option<&str>) -> Result<usize, PlanError> {
             .ok_or(PlanError::NoOtherStrategy);
     };
     let wanted = if wanted.contains('/') { wanted.to_string() } else { format!("{wanted}/list") };
+    // A `list` contract settled on a list arm names that arm.
+    let settled = model.settlements().into_iter().find(|s| {
+        s.slot != s.arm
+            && format!("{}/{}", model.strategies[s.strategy].name, model.contracts[s.contract].name)
+                == wanted
+    });
+    if let Some(s) = settled {
+        return Ok(s.arm);
+    }
     arms.iter().position(|a| name_of(a) == wanted).ok_or_else(|| PlanError::UnknownArm {
         wanted,
         arms: arms

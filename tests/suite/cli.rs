@@ -164,6 +164,8 @@ fn check_bundled_scenario_prints_the_summary() {
         "budget     test_and_treat over 5 years: 1000 incident patients in year 1",
         // Each contract's terms, in words, below it.
         "contract   discount_20: discount on osimertinib in osimertinib (1 arm)\n             20 % off list\n",
+        // A list contract adds no arm.
+        "contract   list_price: list on osimertinib in osimertinib (settled on the list arm of 1 strategy)",
         "100 % of what was paid refunded on detected progression or death within 6.000 months of the start",
         "the payer pays at most 26 cycles of treatment; the manufacturer the rest",
     ] {

@@ -54,6 +54,11 @@ fn a_sensitivity_plan_checks_its_request_against_the_scenario() {
         PlanError::UnknownArm { wanted: "nope/list".into(), arms: vec!["treat/list".into()] }
     );
     assert_eq!(arm.to_string(), "--arm nope/list: no such arm; arms: treat/list");
+    // A `list` contract names the list arm it is settled on.
+    let listed =
+        load(ONEWAY, &set(r#"contracts = [{ name = "at_list", drug = "x", kind = "list" }]"#));
+    let treat = plan.arm(&listed.model, Some("treat")).unwrap();
+    assert_eq!(plan.arm(&listed.model, Some("treat/at_list")), Ok(treat));
 
     let file = fixture(ONEWAY).display().to_string();
     let none = load(ONEWAY, &set("scenario.thresholds=[]"));
