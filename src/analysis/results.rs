@@ -310,6 +310,8 @@ pub struct Results {
     pub warnings: Vec<String>,
     /// The base case's warnings (see [`BaseCase::warnings`]).
     pub base_warnings: Vec<String>,
+    /// The PSA's worst patient-level noise, when above [`NOISE_WARNING`].
+    pub noise: Option<Noise>,
     /// Whether the folder gets psa.csv, the table of every sample's arms: with PSA samples, up
     /// to [`PSA_TABLE_MOST_SAMPLES`] of them, or more when asked for
     /// ([`Results::keep_psa_table`]); a warning says why it is missing.
@@ -385,6 +387,7 @@ impl Results {
             budget_bands: Vec::new(),
             warnings: Vec::new(),
             base_warnings: warnings,
+            noise: None,
             psa_table: false,
             patients,
             seed,
@@ -555,7 +558,9 @@ impl Results {
         self.psa_summary = psa_summary(model, &self.summary, &self.psa);
         self.budget_bands = budget_bands(&self.budget, &self.psa);
         self.warnings = self.base_warnings.clone();
-        self.warnings.extend(psa_warnings(model, &self.arms, &self.psa));
+        let (warnings, noise) = psa_warnings(model, &self.arms, &self.psa, self.patients);
+        self.warnings.extend(warnings);
+        self.noise = noise;
         self.psa_table = !self.psa.is_empty();
         if self.psa.len() > PSA_TABLE_MOST_SAMPLES {
             self.psa_table = false;
@@ -646,36 +651,101 @@ fn budget_bands(rows: &[BudgetRow], psa: &[PsaSample]) -> Vec<BudgetBand> {
         .collect()
 }
 
+/// Share of an arm's PSA variance of incremental NMB above which patient-level noise is
+/// warned about.
+pub const NOISE_WARNING: f64 = 0.1;
+/// ... and above which the CEAC and EVPI are called unreliable (a hard warning, in the decision
+/// summary too).
+pub const NOISE_UNRELIABLE: f64 = 0.5;
+
+/// The worst patient-level noise of a PSA: its share of an arm's variance of incremental NMB
+/// across samples, and the patients per sample that would bring it to [`NOISE_WARNING`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Noise {
+    /// `strategy/contract`, and the threshold where its share is largest.
+    pub arm: String,
+    pub threshold: f64,
+    pub share: f64,
+    /// `None` when the noise is the whole spread (share ≥ 1: the parameters' effect is not
+    /// seen at all, so no count can be worked out from it).
+    pub suggested_patients: Option<u64>,
+}
+
+/// Patients per sample that bring a noise share `share` at `patients` to `target`: the noise
+/// variance falls as 1/n while the parameters' stays, so n' = n·(share/(1 − share))·((1 −
+/// target)/target), rounded up to two significant digits.
+pub fn suggested_patients(patients: u64, share: f64, target: f64) -> Option<u64> {
+    if !(share < 1.0) || !(share > 0.0) {
+        return None;
+    }
+    let n = patients as f64 * share / (1.0 - share) * (1.0 - target) / target;
+    let digits = n.log10().floor() as i32;
+    let unit = 10f64.powi((digits - 1).max(0));
+    // (Less a hair: 81,000.000…01 from rounding is 81,000.)
+    let rounded = (n / unit - 1e-9).ceil() * unit;
+    (rounded.is_finite() && rounded < u64::MAX as f64).then_some(rounded as u64)
+}
+
 /// Warn when patient-level noise is a large share of the PSA spread of an arm's incremental
-/// NMB (above 10 % of its variance at some threshold): one warning naming every such arm with
-/// its share at the first threshold where it exceeds 10 %.
-fn psa_warnings(model: &Model, arms: &[Arm], psa: &[PsaSample]) -> Vec<String> {
+/// NMB (above [`NOISE_WARNING`] of its variance at some threshold): one warning naming every
+/// such arm with its share at the first threshold where it exceeds it, and the patients per
+/// sample that would bring the worst one under it; a hard one above [`NOISE_UNRELIABLE`].
+fn psa_warnings(
+    model: &Model,
+    arms: &[Arm],
+    psa: &[PsaSample],
+    patients: u64,
+) -> (Vec<String>, Option<Noise>) {
     if psa.is_empty() {
-        return Vec::new();
+        return (Vec::new(), None);
     }
     let mut noisy = Vec::new();
+    let mut worst: Option<Noise> = None;
     for (i, arm) in arms.iter().enumerate() {
         if arm.strategy == model.meta.comparator && arm.contract.is_none() {
             continue;
         }
-        for (k, l) in model.meta.thresholds.iter().enumerate() {
+        let name = model.arm_name(arm.strategy, arm.contract);
+        let mut listed = false;
+        for (k, &l) in model.meta.thresholds.iter().enumerate() {
             let values: Vec<f64> = psa.iter().map(|s| s.arms[i].inc_nmb[k].mean).collect();
             let ses: Vec<f64> =
                 psa.iter().map(|s| s.arms[i].inc_nmb[k].mcse.unwrap_or(0.0)).collect();
-            if let Some(share) = noise_share(&values, &ses)
-                && share > 0.1
-            {
-                let arm = model.arm_name(arm.strategy, arm.contract);
-                noisy.push(format!("{arm} {:.0} % at {l}", 100.0 * share));
-                break;
+            let Some(share) = noise_share(&values, &ses) else { continue };
+            if share > NOISE_WARNING && !listed {
+                noisy.push(format!("{name} {:.0} % at {l}", 100.0 * share));
+                listed = true;
+            }
+            if share > NOISE_WARNING && worst.as_ref().is_none_or(|w| share > w.share) {
+                worst = Some(Noise {
+                    arm: name.clone(),
+                    threshold: l,
+                    share,
+                    suggested_patients: suggested_patients(patients, share, NOISE_WARNING),
+                });
             }
         }
     }
-    if noisy.is_empty() {
-        return Vec::new();
-    }
-    vec![format!(
-        "patient-level noise is a large share of the PSA variance of the incremental NMB ({}): the CEAC and EVPI mix it with parameter uncertainty; simulate more patients per sample",
-        noisy.join(", ")
-    )]
+    let Some(w) = &worst else { return (Vec::new(), None) };
+    let advice = match w.suggested_patients {
+        Some(n) => format!(
+            "simulate about {n} patients per sample (now {patients}) to bring it under {:.0} %",
+            100.0 * NOISE_WARNING
+        ),
+        None => format!(
+            "the spread across samples is all noise; simulate many more patients per sample (now {patients})"
+        ),
+    };
+    let warning = if w.share > NOISE_UNRELIABLE {
+        format!(
+            "the CEAC, CEAF and EVPI are not reliable: patient-level noise is most of the PSA variance of the incremental NMB ({}), so they measure the simulation's noise more than parameter uncertainty; {advice}",
+            noisy.join(", ")
+        )
+    } else {
+        format!(
+            "patient-level noise is a large share of the PSA variance of the incremental NMB ({}): the CEAC and EVPI mix it with parameter uncertainty; {advice}",
+            noisy.join(", ")
+        )
+    };
+    (vec![warning], worst)
 }

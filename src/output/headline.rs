@@ -54,6 +54,18 @@ pub fn lines(model: &Model, r: &Results) -> Vec<String> {
         "Decision ({basis}{}):",
         if r.contracts.is_empty() { "" } else { "; prices and rankings from the base case" }
     )];
+    // Before any probability: whether the PSA's probabilities can be read at all.
+    if let Some(n) =
+        r.noise.as_ref().filter(|n| n.share > crate::analysis::results::NOISE_UNRELIABLE)
+    {
+        let more = n.suggested_patients.map_or("many more".to_string(), |p| format!("about {p}"));
+        out.push(format!(
+            "  CAUTION: the probabilities below are not reliable: patient-level noise is {:.0} % of the PSA variance of {}'s incremental NMB at {} {currency}/QALY; simulate {more} patients per sample",
+            100.0 * n.share,
+            n.arm,
+            grouped(n.threshold, 0)
+        ));
+    }
     for t in &h.thresholds {
         let mut line = format!(
             "  at {} {currency}/QALY: {} is best at list prices (net monetary benefit {} {currency} per patient",

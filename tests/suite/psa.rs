@@ -409,6 +409,27 @@ fn patient_noise_in_the_psa_is_measured_and_warned_about() {
     let share = vbpsim::analysis::psa::noise_share(&values, &ses).unwrap();
     assert!(share > 0.5, "share {share}");
     assert_eq!(said, (100.0 * share).round(), "{warning}");
+    // Above half the variance: a hard warning, in the decision summary too, with the patients
+    // per sample that bring the worst share (over every threshold) to 10 %.
+    let worst = (0..2)
+        .filter_map(|k| {
+            let values: Vec<f64> = noisy.psa.iter().map(|s| s.arms[1].inc_nmb[k].mean).collect();
+            let ses: Vec<f64> =
+                noisy.psa.iter().map(|s| s.arms[1].inc_nmb[k].mcse.unwrap()).collect();
+            vbpsim::analysis::psa::noise_share(&values, &ses)
+        })
+        .fold(0.0, f64::max);
+    let noise = noisy.noise.as_ref().expect("the worst noise");
+    assert!((noise.share - worst).abs() < 1e-12, "{noise:?} vs {worst}");
+    assert!(warning.starts_with("the CEAC, CEAF and EVPI are not reliable"), "{warning}");
+    if worst < 1.0 {
+        let n = 50.0 * worst / (1.0 - worst) * 9.0;
+        let suggested = noise.suggested_patients.unwrap();
+        assert!(suggested as f64 >= n && (suggested as f64) < n * 1.1 + 10.0, "{suggested} vs {n}");
+        assert!(
+            warning.contains(&format!("simulate about {suggested} patients per sample (now 50)"))
+        );
+    }
 }
 
 /// Parse a CSV written to memory into (header, rows).
@@ -530,4 +551,18 @@ fn every_threshold_is_on_the_wtp_grid() {
     );
     let expected = [0.0, 20_000.0, 30_000.0, 40_000.0, 45_000.0, 60_000.0, 80_000.0, 100_000.0];
     assert_eq!(own.model.meta.wtp_grid, expected);
+}
+
+/// The patients per sample that bring a noise share to 10 %: noise variance falls as 1/n, so
+/// n' = n · share/(1 − share) · 9, rounded up to two significant digits; none once the noise is
+/// the whole spread.
+#[test]
+fn suggested_patients_by_hand() {
+    use vbpsim::analysis::results::suggested_patients;
+    assert_eq!(suggested_patients(1000, 0.5, 0.1), Some(9000));
+    assert_eq!(suggested_patients(1000, 0.9, 0.1), Some(81_000));
+    // 2000 · (0.3/0.7) · 9 = 7714.3 → 7800.
+    assert_eq!(suggested_patients(2000, 0.3, 0.1), Some(7800));
+    assert_eq!(suggested_patients(1000, 1.0, 0.1), None);
+    assert_eq!(suggested_patients(1000, 1.2, 0.1), None);
 }
