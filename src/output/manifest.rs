@@ -40,7 +40,10 @@ pub(crate) struct RunManifest<'a> {
     pub patients: u64,
     pub samples: usize,
     pub strategies: Vec<&'a str>,
+    pub comparator: &'a str,
     pub arms: usize,
+    /// The decision's framing and units, so that a reader of the CSVs needs nothing else.
+    pub units: Units<'a>,
     pub threads: usize,
     pub wall_seconds: f64,
     pub cpu_seconds: Option<f64>,
@@ -48,6 +51,33 @@ pub(crate) struct RunManifest<'a> {
     pub trajectories_per_second: Option<f64>,
     pub peak_memory_mib: Option<f64>,
     pub warnings: &'a [String],
+}
+
+/// run.json's `units`: the currency of every money column, the time horizon and the discount
+/// rates (per year), and the willingness-to-pay thresholds and grid (per QALY).
+#[derive(Serialize)]
+pub(crate) struct Units<'a> {
+    pub currency: &'a str,
+    pub horizon_years: f64,
+    pub discount_costs: f64,
+    pub discount_outcomes: f64,
+    pub discount_manufacturer: f64,
+    pub thresholds: &'a [f64],
+    pub wtp_grid: &'a [f64],
+}
+
+impl<'a> Units<'a> {
+    pub fn of(meta: &'a crate::model::Meta) -> Self {
+        Units {
+            currency: &meta.currency,
+            horizon_years: meta.horizon,
+            discount_costs: meta.discount_costs,
+            discount_outcomes: meta.discount_outcomes,
+            discount_manufacturer: meta.discount_manufacturer,
+            thresholds: &meta.thresholds,
+            wtp_grid: &meta.wtp_grid,
+        }
+    }
 }
 
 /// run.json fields about the process that wrote it rather than the result: the machine and

@@ -489,6 +489,20 @@ fn run_json_is_documented(o: &Path, scenario: &Path) {
     assert_eq!(j["patients"], 5000);
     assert_eq!(j["strategies"], serde_json::json!(STRATEGIES));
     assert_eq!(j["arms"], ARMS.len());
+    assert_eq!(j["comparator"], COMPARATOR);
+    // The units a reader of the CSVs needs (the default scenario's).
+    let units = &j["units"];
+    assert_eq!(units["currency"], "USD");
+    assert_eq!(units["horizon_years"], 20.0);
+    for rate in ["discount_costs", "discount_outcomes", "discount_manufacturer"] {
+        assert_eq!(units[rate], 0.03, "{rate}");
+    }
+    assert_eq!(units["thresholds"], serde_json::json!([100000.0, 150000.0]));
+    let grid = units["wtp_grid"].as_array().unwrap();
+    assert_eq!(
+        (grid.len(), &grid[0], &grid[41]),
+        (42, &serde_json::json!(0.0), &serde_json::json!(300000.0))
+    );
     assert!(j["threads"].as_u64().is_some_and(|t| t >= 1));
     assert!(j["wall_seconds"].as_f64().is_some_and(|w| w >= 0.0));
     assert!(j["cpu_seconds"].as_f64().is_some_and(|c| c >= 0.0));
