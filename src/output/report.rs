@@ -206,17 +206,18 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     let _ = write!(
         body,
         "<ul>\n<li>scenario <code>{}</code>; horizon {} years; discount rates {} (costs) and {} (outcomes) a year; currency {}</li>\n\
-         <li>{} patients per strategy, seed {}, {} PSA samples; thresholds {} per QALY</li>\n\
+         <li>{} patients per strategy, seed {}, {} PSA samples; thresholds {} {} per QALY</li>\n\
          <li>strategies: {} (comparator: {})</li>\n<li>contracts: {}</li>\n</ul>\n",
         esc(&m.name),
         m.horizon,
         m.discount_costs,
         m.discount_outcomes,
         esc(&m.currency),
-        results.patients,
+        super::tables::grouped(results.patients as f64, 0),
         results.seed,
-        results.psa.len(),
-        m.thresholds.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+        super::tables::grouped(results.psa.len() as f64, 0),
+        m.thresholds.iter().map(|t| super::tables::grouped(*t, 0)).collect::<Vec<_>>().join(", "),
+        esc(&m.currency),
         esc(&strategies.join(", ")),
         esc(&strategies[m.comparator]),
         esc(&if contracts.is_empty() { "none".to_string() } else { contracts.join(", ") }),
