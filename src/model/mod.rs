@@ -104,6 +104,9 @@ pub struct BudgetImpact {
     pub prevalent: f64,
     /// The new strategy's share of each year's entrants (one per year).
     pub uptake: Vec<f64>,
+    /// Members of the payer's plan (`members`), for the impact per member per month; `None`
+    /// when not given.
+    pub members: Option<f64>,
 }
 
 impl BudgetImpact {

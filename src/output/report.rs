@@ -357,6 +357,37 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     body.push_str(&table_in(&dir.join("lines.csv"), cols, &all));
     if dir.join("budget_impact_total.csv").exists() {
         section(&mut body, "Budget impact (totals, undiscounted)");
+        if let Some(b) = &model.budget {
+            // The analysis's assumptions, as ISPOR's good practice asks them stated.
+            let strategies = &model.strategies;
+            let _ = writeln!(
+                body,
+                "<p>Assumptions: in the world without, every eligible patient gets {}; in the world with, each year's uptake share ({}) gets {} and the rest {}. Eligible patients: {} diagnosed in year 1, growing {} % a year{}; each is followed from entry to the end of year {} as a newly diagnosed patient (prevalent ones too). Spend is undiscounted, counted in the calendar year it falls{}.</p>",
+                esc(&strategies[model.meta.comparator].name),
+                b.uptake
+                    .iter()
+                    .map(|u| format!("{} %", super::tables::grouped(100.0 * u, 0)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                esc(&strategies[b.strategy].name),
+                esc(&strategies[model.meta.comparator].name),
+                super::tables::grouped(b.incident, 0),
+                super::tables::grouped(100.0 * b.growth, 1),
+                if b.prevalent > 0.0 {
+                    format!(
+                        ", and {} already diagnosed entering in year 1",
+                        super::tables::grouped(b.prevalent, 0)
+                    )
+                } else {
+                    String::new()
+                },
+                b.years,
+                b.members.map_or(String::new(), |n| format!(
+                    "; per member per month on a plan of {} members",
+                    super::tables::grouped(n, 0)
+                )),
+            );
+        }
         let cols = [
             "contract",
             "year",
@@ -365,6 +396,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "spend_with",
             "spend_without",
             "net_budget_impact",
+            "cumulative_net_budget_impact",
         ];
         body.push_str(&table_in(&dir.join("budget_impact_total.csv"), &cols, &all));
     }

@@ -119,6 +119,7 @@ fn label(column: &str, currency: &str) -> String {
         "spend_with" => "Spend with",
         "spend_without" => "Spend without",
         "net_budget_impact" => "Net budget impact",
+        "cumulative_net_budget_impact" => "Net impact so far",
         "parameter" => "Parameter",
         "value_base" => "Base value",
         "value_low" => "Low value",

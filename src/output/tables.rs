@@ -505,12 +505,19 @@ pub fn write_budget<W: Write>(
         header.pop();
     }
     header.extend(["entrants", "entrants_new", "spend_with", "spend_without", "net_budget_impact"]);
+    // The totals: the net impact summed over the years so far, and per member of the plan and
+    // month when the scenario gives the plan's size.
+    let members = model.budget.as_ref().and_then(|b| b.members).filter(|_| totals);
+    if totals {
+        header.extend(["cumulative_net_budget_impact", "net_per_member_per_month"]);
+    }
     w.write_record(&header)?;
     let categories = model.categories();
     let Some(b) = &model.budget else {
         w.flush()?;
         return Ok(());
     };
+    let mut cumulative: Vec<(Option<usize>, f64)> = Vec::new();
     for r in rows.iter().filter(|r| r.category.is_none() == totals) {
         let mut record = vec![
             model.strategies[b.strategy].name.clone(),
@@ -525,6 +532,21 @@ pub fn write_budget<W: Write>(
             number(r.without),
             number(r.net()),
         ]);
+        if totals {
+            // Rows come year by year within each contract column.
+            let sum = match cumulative.iter_mut().find(|(c, _)| *c == r.contract) {
+                Some((_, sum)) => {
+                    *sum += r.net();
+                    *sum
+                }
+                None => {
+                    cumulative.push((r.contract, r.net()));
+                    r.net()
+                }
+            };
+            record.push(number(sum));
+            record.push(members.map(|n| number(r.net() / (n * 12.0))).unwrap_or_default());
+        }
         w.write_record(&record)?;
     }
     w.flush()?;

@@ -8,7 +8,8 @@ use crate::model::limits::MAX_BUDGET_YEARS;
 use crate::model::limits::MAX_MAGNITUDE;
 use toml::de::DeValue;
 
-const KEYS: &[&str] = &["strategy", "years", "incident", "growth", "prevalent", "uptake"];
+const KEYS: &[&str] =
+    &["strategy", "years", "incident", "growth", "prevalent", "uptake", "members"];
 
 pub(super) fn read_budget_impact(
     r: &mut Reader,
@@ -90,6 +91,11 @@ pub(super) fn read_budget_impact(
         Some(x) => count(r, x, "budget_impact.prevalent", true),
         None => Some(0.0),
     };
+    // The plan's members (everybody insured, not only the eligible patients).
+    let members = match t.get("members") {
+        Some(x) => count(r, x, "budget_impact.members", false).map(Some),
+        None => Some(None),
+    };
     let uptake = r
         .require(
             t,
@@ -106,6 +112,7 @@ pub(super) fn read_budget_impact(
         growth: growth?,
         prevalent: prevalent?,
         uptake: uptake?,
+        members: members?,
     })
 }
 

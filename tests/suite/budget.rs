@@ -179,7 +179,9 @@ fn an_expenditure_cap_is_settled_on_the_annual_totals() {
 
 #[test]
 fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
-    let (s, sim) = simulate(BUDGET, &["scenario.patients = 4000".into()], &samples(12));
+    // A plan of 2 million members, for the impact per member per month.
+    let sets = ["scenario.patients = 4000".into(), "budget_impact.members = 2000000".into()];
+    let (s, sim) = simulate(BUDGET, &sets, &samples(12));
     let dir = std::env::temp_dir().join(format!("vbpsim-budget-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     write_outputs(
@@ -201,7 +203,7 @@ fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
     let mut lines = totals.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "strategy,contract,year,entrants,entrants_new,spend_with,spend_without,net_budget_impact"
+        "strategy,contract,year,entrants,entrants_new,spend_with,spend_without,net_budget_impact,cumulative_net_budget_impact,net_per_member_per_month"
     );
     let totals: Vec<Vec<String>> =
         lines.map(|l| l.split(',').map(String::from).collect()).collect();
@@ -216,6 +218,14 @@ fn budget_outputs_are_written_with_psa_bands_and_a_plot() {
             let total: f64 = t[col].parse().unwrap();
             assert!((total - sum).abs() <= 1e-6 * total.abs().max(1.0), "{t:?}: {sum}");
         }
+        // The net impact so far, and per member per month.
+        let num = |i: usize, r: &Vec<String>| r[i].parse::<f64>().unwrap();
+        let so_far: f64 = (totals.iter())
+            .filter(|u| u[1] == t[1] && num(2, u) <= num(2, t))
+            .map(|u| num(7, u))
+            .sum();
+        assert!((num(8, t) - so_far).abs() <= 1e-9 * so_far.abs().max(1.0), "{t:?}");
+        assert!((num(9, t) - num(7, t) / 24e6).abs() <= 1e-12 * num(7, t).abs().max(1.0));
     }
     let psa = std::fs::read_to_string(dir.join("budget_impact_psa.csv")).unwrap();
     let mut lines = psa.lines();
@@ -251,6 +261,11 @@ fn bad_budget_sections_are_reported_with_their_fields() {
         (&format!("growth = {GROWTH}"), "growth = -1", "budget_impact.growth"),
         (&format!("prevalent = {PREVALENT}"), "prevalent = -5", "budget_impact.prevalent"),
         (&format!("prevalent = {PREVALENT}"), "prevalnt = 5", "budget_impact.prevalnt"),
+        (
+            &format!("prevalent = {PREVALENT}"),
+            &format!("prevalent = {PREVALENT}\nmembers = 0"),
+            "budget_impact.members",
+        ),
         ("horizon = \"20 years\"", "horizon = \"3 years\"", "budget_impact.years"),
     ];
     for (from, to, field) in cases {
