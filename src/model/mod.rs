@@ -628,6 +628,16 @@ impl Model {
             .map(|d| values[d.price.0 as usize])
     }
 
+    /// The cycle (in years) that contract `c`'s list price is per, in the first regimen it
+    /// covers that gives the drug (`None` if none does).
+    pub fn list_cycle(&self, c: usize, values: &[f64]) -> Option<f64> {
+        let contract = &self.contracts[c];
+        (contract.regimens.iter())
+            .flat_map(|&g| &self.regimens[g].drugs)
+            .find(|d| d.drug == contract.drug)
+            .map(|d| values[d.cycle.0 as usize])
+    }
+
     /// The name of what a rule's positive reading refers to: a biomarker, or (bits after the
     /// biomarkers') a selection test.
     pub fn positive_name(&self, bit: usize) -> &str {

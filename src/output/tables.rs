@@ -283,6 +283,8 @@ pub(super) fn contracts_header(model: &Model) -> Vec<String> {
         "drug",
         "kind",
         "arm_contract",
+        "list_price",
+        "price_cycle_days",
         "treated_share",
         "list_spend",
         "paid",
@@ -322,6 +324,11 @@ pub(super) fn contract_record(
         model.drugs[c.drug].clone(),
         c.kind.name().to_string(),
         model.contract_name(s.contract).to_string(),
+        opt(model.list_price(r.contract, &model.values)),
+        // Days to a millionth, so that "30 days" reads 30.
+        opt(model
+            .list_cycle(r.contract, &model.values)
+            .map(|y| (y * crate::units::DAYS_PER_YEAR * 1e6).round() / 1e6)),
         number(r.treated_share),
         number(r.list_spend),
         number(r.paid),
