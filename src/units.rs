@@ -27,6 +27,16 @@ impl Dimension {
             Dimension::PerTime => "a rate with a unit, like \"0.004 per month\"",
         }
     }
+
+    /// The unit a reader of oncology results reads it in (durations in months, rates per
+    /// month): the factor from the internal value, and the unit's name (`None` for a number).
+    pub fn reading_unit(self) -> (f64, Option<&'static str>) {
+        match self {
+            Dimension::Number => (1.0, None),
+            Dimension::Duration => (12.0, Some("months")),
+            Dimension::PerTime => (1.0 / 12.0, Some("per month")),
+        }
+    }
 }
 
 /// The time units a scenario may use, with their length in years.

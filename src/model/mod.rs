@@ -621,21 +621,21 @@ impl Model {
     /// The list price per cycle of contract `c`'s drug in the regimens the contract covers, at
     /// `values` (`None` if none of them gives the drug).
     pub fn list_price(&self, c: usize, values: &[f64]) -> Option<f64> {
-        let contract = &self.contracts[c];
-        (contract.regimens.iter())
-            .flat_map(|&g| &self.regimens[g].drugs)
-            .find(|d| d.drug == contract.drug)
-            .map(|d| values[d.price.0 as usize])
+        self.contracted_drug(c).map(|d| values[d.price.0 as usize])
     }
 
     /// The cycle (in years) that contract `c`'s list price is per, in the first regimen it
     /// covers that gives the drug (`None` if none does).
     pub fn list_cycle(&self, c: usize, values: &[f64]) -> Option<f64> {
+        self.contracted_drug(c).map(|d| values[d.cycle.0 as usize])
+    }
+
+    /// Contract `c`'s drug as the first regimen it covers that gives it has it.
+    fn contracted_drug(&self, c: usize) -> Option<&Drug> {
         let contract = &self.contracts[c];
         (contract.regimens.iter())
             .flat_map(|&g| &self.regimens[g].drugs)
             .find(|d| d.drug == contract.drug)
-            .map(|d| values[d.cycle.0 as usize])
     }
 
     /// The name of what a rule's positive reading refers to: a biomarker, or (bits after the

@@ -5,7 +5,6 @@ use super::tables::number;
 use crate::analysis::cea::{ArmSummary, IcerStatus};
 use crate::analysis::sensitivity::{OneWay, OneWayRow, TwoWay};
 use crate::model::Model;
-use crate::units::Dimension;
 use std::io::Write;
 use std::path::Path;
 
@@ -100,15 +99,11 @@ fn short(x: f64) -> String {
 /// month (the model holds years), numbers as they are.
 fn label(model: &Model, row: &OneWayRow) -> String {
     let p = &model.parameters[row.range.parameter];
-    let (low, high) = (row.range.low, row.range.high);
-    match p.dimension {
-        Dimension::Number => format!("{} [{} – {}]", p.name, short(low), short(high)),
-        Dimension::Duration => {
-            format!("{} [{} – {} months]", p.name, short(12.0 * low), short(12.0 * high))
-        }
-        Dimension::PerTime => {
-            format!("{} [{} – {} per month]", p.name, short(low / 12.0), short(high / 12.0))
-        }
+    let (factor, unit) = p.dimension.reading_unit();
+    let (low, high) = (short(factor * row.range.low), short(factor * row.range.high));
+    match unit {
+        None => format!("{} [{low} – {high}]", p.name),
+        Some(unit) => format!("{} [{low} – {high} {unit}]", p.name),
     }
 }
 
@@ -292,12 +287,9 @@ pub fn write_two_way_plot(
     // Each axis in its parameter's reading unit (durations in months, rates per month).
     let axis = |parameter: usize, values: &[f64]| {
         let p = &model.parameters[parameter];
-        let (factor, unit) = match p.dimension {
-            Dimension::Number => (1.0, ""),
-            Dimension::Duration => (12.0, " (months)"),
-            Dimension::PerTime => (1.0 / 12.0, " (per month)"),
-        };
-        (format!("{}{unit}", p.name), values.iter().map(|v| v * factor).collect::<Vec<f64>>())
+        let (factor, unit) = p.dimension.reading_unit();
+        let label = unit.map_or(p.name.clone(), |u| format!("{} ({u})", p.name));
+        (label, values.iter().map(|v| v * factor).collect::<Vec<f64>>())
     };
     let (x_label, xs) = axis(grid.x.parameter, &grid.xs);
     let (y_label, ys) = axis(grid.y.parameter, &grid.ys);
