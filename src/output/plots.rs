@@ -246,6 +246,20 @@ use plotters::coord::types::RangedCoordf64;
 
 type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
+/// The title's font: 22 px, smaller (down to 12) when the title would not fit the plot's width
+/// (long arm names), so that it is never cut at the edges.
+fn title_font<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> (&'static str, u32) {
+    let room = root.dim_in_pixel().0.saturating_sub(24);
+    let fits = |size: u32| {
+        let style = TextStyle::from(("sans-serif", size));
+        root.estimate_text_size(title, &style).is_ok_and(|(w, _)| w <= room)
+    };
+    ("sans-serif", (12..=22).rev().find(|&size| fits(size)).unwrap_or(12))
+}
+
 /// The series legend, boxed, at `position`.
 fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart2d<'a, DB>,
@@ -273,7 +287,7 @@ fn axes<'a, DB: DrawingBackend + 'a>(
     let mut builder = ChartBuilder::on(root);
     // (No caption when the title was drawn over the whole plot, legend column included.)
     if !plot.title.is_empty() {
-        builder.caption(&plot.title, ("sans-serif", 22));
+        builder.caption(&plot.title, title_font(root, &plot.title));
     }
     let mut chart = builder
         .margin(16)
@@ -476,7 +490,7 @@ fn render_heatmap<DB: DrawingBackend>(
     let (w, _) = root.dim_in_pixel();
     let column = super::legend::width(root, &entry).max(170);
     // The title over the whole width: the axes under it are narrower.
-    let titled = root.titled(&plot.title, ("sans-serif", 22)).map_err(err)?;
+    let titled = root.titled(&plot.title, title_font(root, &plot.title)).map_err(err)?;
     let (area, side) = titled.split_horizontally(w - column);
     let untitled = Plot { title: String::new(), ..plot.clone() };
     let mut chart = axes(&area, &untitled, (x0, x1), (y0, y1), 80)?;
@@ -532,7 +546,7 @@ fn render_tornado<DB: DrawingBackend>(
     let n = rows.len().max(1);
     // Row k (from the top) sits at y = n − k − 0.5.
     let mut chart = ChartBuilder::on(root)
-        .caption(&plot.title, ("sans-serif", 22))
+        .caption(&plot.title, title_font(root, &plot.title))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(260)
@@ -639,7 +653,7 @@ fn render_bars<DB: DrawingBackend>(
         .map(|(b, name)| (name, Swatch::Block(colour(b))))
         .collect();
     // The title over the whole width, the legend beside the bars under it.
-    let titled = root.titled(&plot.title, ("sans-serif", 22)).map_err(err)?;
+    let titled = root.titled(&plot.title, title_font(root, &plot.title)).map_err(err)?;
     let area = super::legend::beside(&titled, &entries)?;
     let xs = range(groups.iter().flat_map(|g| g.1.iter().map(|b| b.1)), true);
     let n = groups.len().max(1);
@@ -693,7 +707,7 @@ fn render_panels<DB: DrawingBackend>(
     panels: &[Panel],
 ) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let root = root.titled(&plot.title, ("sans-serif", 22)).map_err(err)?;
+    let root = root.titled(&plot.title, title_font(root, &plot.title)).map_err(err)?;
     let n = panels.iter().map(|p| p.line.1.len()).max().unwrap_or(0).max(1);
     // One y scale for every panel, so contracts compare at a glance.
     let ends = panels.iter().flat_map(|p| {
