@@ -7,7 +7,7 @@
 //! what the payer could pay for one partner with every other drug at list — each partner alone
 //! could claim the whole headroom, which is the combination pricing problem in one number.
 
-use crate::analysis::cea::ArmSummary;
+use crate::analysis::cea::{ArmSummary, list_arm};
 use crate::analysis::contracts::ThresholdPrice;
 use crate::model::CategoryIndex;
 use crate::model::{Arm, Model};
@@ -73,8 +73,7 @@ pub struct DrugPrice {
 /// The threshold price of every drug each strategy other than the comparator gives, from the
 /// base case's list arms: its price in every regimen moved together, the others at list.
 pub fn drug_prices(model: &Model, arms: &[Arm], summary: &[ArmSummary]) -> Vec<DrugPrice> {
-    let list_arm =
-        |s: usize| arms.iter().position(|a| a.strategy == s && a.contract.is_none()).unwrap_or(0);
+    let list_arm = |s: usize| list_arm(arms, s);
     let comparator = &summary[list_arm(model.meta.comparator)];
     let index = CategoryIndex { drugs: model.drugs.len(), contracts: model.contracts.len() };
     let mut out = Vec::new();
@@ -95,8 +94,7 @@ pub fn drug_prices(model: &Model, arms: &[Arm], summary: &[ArmSummary]) -> Vec<D
 /// Partner rows of every strategy that can give a regimen of two or more drugs, from the base
 /// case's list arms.
 pub fn partner_rows(model: &Model, arms: &[Arm], summary: &[ArmSummary]) -> Vec<PartnerRow> {
-    let list_arm =
-        |s: usize| arms.iter().position(|a| a.strategy == s && a.contract.is_none()).unwrap_or(0);
+    let list_arm = |s: usize| list_arm(arms, s);
     let comparator = &summary[list_arm(model.meta.comparator)];
     let index = CategoryIndex { drugs: model.drugs.len(), contracts: model.contracts.len() };
     let cat = |d: usize| index.drug(d);

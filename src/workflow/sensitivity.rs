@@ -319,11 +319,8 @@ fn arm_index(model: &Model, arm: Option<&str>) -> Result<usize, PlanError> {
     };
     let wanted = if wanted.contains('/') { wanted.to_string() } else { format!("{wanted}/list") };
     // A `list` contract settled on a list arm names that arm.
-    let settled = model.settlements().into_iter().find(|s| {
-        s.slot != s.arm
-            && format!("{}/{}", model.strategies[s.strategy].name, model.contracts[s.contract].name)
-                == wanted
-    });
+    let settled = (model.settlements().into_iter())
+        .find(|s| s.slot != s.arm && model.arm_name(s.strategy, Some(s.contract)) == wanted);
     if let Some(s) = settled {
         return Ok(s.arm);
     }
