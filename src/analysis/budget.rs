@@ -94,9 +94,11 @@ pub fn budget_rows(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<Bud
     let columns = prep.arms.iter().filter(|a| a.strategy == b.strategy).map(|a| a.contract);
     for contract in columns {
         let Some(arm_new) = arm_of(b.strategy, contract) else { continue };
-        // The comparator under the same contract if it gives the drug, else at list.
-        let arm_old =
-            arm_of(comparator, contract).or_else(|| arm_of(comparator, None)).unwrap_or(arm_new);
+        // The comparator under the same contract if it gives the drug (unless
+        // `scenario.comparator_contract = "list"`), else at list.
+        let same = model.meta.comparator_contract == crate::model::ComparatorContract::Same;
+        let under = if same { arm_of(comparator, contract) } else { None };
+        let arm_old = under.or_else(|| arm_of(comparator, None)).unwrap_or(arm_new);
         let with =
             spend(prep, sums, b, contract, &vec![(arm_new, new.clone()), (arm_old, old.clone())]);
         let without = spend(prep, sums, b, contract, &vec![(arm_old, entrants.clone())]);

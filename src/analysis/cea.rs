@@ -82,6 +82,9 @@ pub struct ArmSummary {
     pub inc_ly: Estimate,
     pub icer: Option<f64>,
     pub icer_status: IcerStatus,
+    /// The arm the increments are against ([`crate::model::Model::references`]): the
+    /// comparator at list or under the arm's contract.
+    pub reference: usize,
     /// Per threshold: NMB and incremental NMB.
     pub nmb: Vec<Estimate>,
     pub inc_nmb: Vec<Estimate>,
@@ -96,7 +99,7 @@ fn summarise_arm(
     arm: &ArmSums,
     base: Option<&ArmSums>,
     which: Arm,
-    is_comparator: bool,
+    reference: (usize, bool),
     n: u64,
     thresholds: &[f64],
 ) -> ArmSummary {
@@ -122,6 +125,7 @@ fn summarise_arm(
     let qaly = estimate(arm.qaly, arm.qaly2, n);
     let inc_cost = estimate(arm.dcost, arm.dcost2, n);
     let inc_qaly = estimate(arm.dqaly, arm.dqaly2, n);
+    let (reference, is_comparator) = reference;
     let (icer, icer_status) = if is_comparator {
         (None, IcerStatus::Comparator)
     } else {
@@ -160,6 +164,7 @@ fn summarise_arm(
         inc_ly: estimate(arm.dly, arm.dly2, n),
         icer,
         icer_status,
+        reference,
         nmb,
         inc_nmb,
     }
@@ -170,14 +175,15 @@ pub fn list_arm(arms: &[Arm], strategy: usize) -> usize {
     arms.iter().position(|a| a.strategy == strategy && a.contract.is_none()).unwrap_or(0)
 }
 
-/// The summary of every arm of one sample, against the comparator strategy at list.
+/// The summary of every arm of one sample, each against its reference (`references[arm]`,
+/// [`crate::model::Model::references`]).
 pub fn summarise(
     sums: &SampleSums,
     arms: &[Arm],
-    comparator: usize,
+    references: &[usize],
     thresholds: &[f64],
 ) -> Vec<ArmSummary> {
-    summarise_arms((&sums.arms, sums.patients), arms, comparator, thresholds)
+    summarise_arms((&sums.arms, sums.patients), arms, references, thresholds)
 }
 
 /// [`summarise`] for the sums of any set of patients (`patients` of them): the whole
@@ -185,16 +191,16 @@ pub fn summarise(
 pub fn summarise_arms(
     (sums, patients): (&[ArmSums], u64),
     arms: &[Arm],
-    comparator: usize,
+    references: &[usize],
     thresholds: &[f64],
 ) -> Vec<ArmSummary> {
-    let reference = list_arm(arms, comparator);
     sums.iter()
         .zip(arms)
         .enumerate()
         .map(|(i, (arm, which))| {
             let base = which.contract.map(|_| &sums[list_arm(arms, which.strategy)]);
-            summarise_arm(arm, base, *which, i == reference, patients, thresholds)
+            let reference = (references[i], references[i] == i);
+            summarise_arm(arm, base, *which, reference, patients, thresholds)
         })
         .collect()
 }

@@ -73,6 +73,18 @@ impl ThresholdPrice {
     }
 }
 
+/// The comparator's units of contract `c`'s drug (Σ ∂cost/∂A over the patients): under the
+/// same contract, its arm `reference`'s (the contract's terms scale them), else at list.
+pub fn reference_units(
+    contracts: &[ContractSums],
+    comparator_units: &[f64],
+    reference: usize,
+    c: usize,
+    under_contract: bool,
+) -> f64 {
+    if under_contract { contracts[reference].units } else { comparator_units[c] }
+}
+
 /// Build the contract rows of a sample. `prices[c]` is contract c's drug's current list price;
 /// `linear[c]` whether the contract's payer cost is linear in it (the threshold price of the
 /// others is replaced by a search on the same patients, see `run`).
@@ -108,7 +120,10 @@ pub fn contract_rows_of(
         let row_summary = &summary[arm];
         // Cost of the arm minus the comparator's is linear in the price A for linear terms:
         // Δc(A) = Δc(A₀) + (A − A₀)(U_arm − U_comparator), U = ∂cost/∂A per patient.
-        let slope = k.units / n - comparator_units[c] / n;
+        let reference = row_summary.reference;
+        let under_contract = summary[reference].contract.is_some();
+        let slope = k.units / n
+            - reference_units(contracts, comparator_units, reference, c, under_contract) / n;
         let threshold_price = thresholds
             .iter()
             .map(|&l| {

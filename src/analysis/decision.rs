@@ -54,7 +54,9 @@ pub struct Decision {
 
 /// The decision sets of a model with its arms.
 fn sets(model: &Model, arms: &[Arm]) -> Vec<DecisionSet> {
-    decision_sets(arms, model.strategies.len(), model.contracts.len(), model.meta.comparator)
+    let same = model.meta.comparator_contract == crate::model::ComparatorContract::Same;
+    let comparator = (model.meta.comparator, same);
+    decision_sets(arms, model.strategies.len(), model.contracts.len(), comparator)
 }
 
 /// The samples' (cost, qaly) of a decision set's arms.

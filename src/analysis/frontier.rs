@@ -5,9 +5,9 @@
 
 use crate::model::Arm;
 
-/// Which arms are compared together: the comparator at list and every other strategy either at
-/// list (`contract = None`) or under one contract (strategies without that contract stay at
-/// list).
+/// Which arms are compared together: every strategy either at list (`contract = None`) or
+/// under one contract (strategies without that contract stay at list; the comparator too
+/// unless `scenario.comparator_contract = "same"` and it gives the contracted drug).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DecisionSet {
     pub contract: Option<usize>,
@@ -21,7 +21,7 @@ pub fn decision_sets(
     arms: &[Arm],
     strategies: usize,
     contracts: usize,
-    comparator: usize,
+    (comparator, same): (usize, bool),
 ) -> Vec<DecisionSet> {
     let find =
         |s: usize, c: Option<usize>| arms.iter().position(|a| a.strategy == s && a.contract == c);
@@ -33,7 +33,11 @@ pub fn decision_sets(
         }
         let arms = (0..strategies)
             .map(|s| {
-                if s == comparator { list(s) } else { find(s, Some(c)).unwrap_or_else(|| list(s)) }
+                if s == comparator && !same {
+                    list(s)
+                } else {
+                    find(s, Some(c)).unwrap_or_else(|| list(s))
+                }
             })
             .collect();
         sets.push(DecisionSet { contract: Some(c), arms });
@@ -194,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn decision_sets_keep_the_comparator_at_list() {
+    fn decision_sets_put_the_comparator_under_the_same_contract_or_keep_it_at_list() {
         // Strategy 0 (comparator) and 1 both give the drug: arms 0 (s0 list), 1 (s0 c0),
         // 2 (s1 list), 3 (s1 c0).
         let arms = [
@@ -203,8 +207,11 @@ mod tests {
             Arm { strategy: 1, contract: None },
             Arm { strategy: 1, contract: Some(0) },
         ];
-        let sets = decision_sets(&arms, 2, 1, 0);
+        let sets = decision_sets(&arms, 2, 1, (0, false));
         assert_eq!(sets[0], DecisionSet { contract: None, arms: vec![0, 2] });
         assert_eq!(sets[1], DecisionSet { contract: Some(0), arms: vec![0, 3] });
+        let same = decision_sets(&arms, 2, 1, (0, true));
+        assert_eq!(same[0], sets[0]);
+        assert_eq!(same[1], DecisionSet { contract: Some(0), arms: vec![1, 3] });
     }
 }

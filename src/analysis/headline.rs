@@ -23,7 +23,8 @@ pub struct AtThreshold {
     /// The share of PSA samples in which it has the highest NMB (`None` without PSA).
     pub probability: Option<f64>,
     /// Contract rows (indices into contracts.csv's rows) by the payer's preference at λ: the
-    /// arm's incremental NMB against the comparator at list, highest first (base case).
+    /// arm's incremental NMB against its reference (the comparator at list or under the same
+    /// contract), highest first (base case).
     pub payer_order: Vec<usize>,
 }
 

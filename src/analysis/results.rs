@@ -127,21 +127,20 @@ pub struct BudgetBand {
     pub net: Spread,
 }
 
-/// The arms (`strategy/contract`) every run has, the comparator at list left out, in the
+/// The arms (`strategy/contract`) every run has, the reference arms (the comparator) left out, in the
 /// first run's order: the arms a comparison of scenarios can set side by side.
 pub fn common_arms(runs: &[(&Model, &Results)]) -> Vec<String> {
     let Some((first, results)) = runs.first() else { return Vec::new() };
     let names = |m: &Model, r: &Results| -> Vec<String> {
         r.summary.iter().map(|a| m.arm_name(a.strategy, a.contract)).collect()
     };
-    let reference =
-        |m: &Model, a: &ArmSummary| a.strategy == m.meta.comparator && a.contract.is_none();
     let others: Vec<Vec<String>> = runs.iter().map(|(m, r)| names(m, r)).collect();
     results
         .summary
         .iter()
-        .filter(|a| !reference(first, a))
-        .map(|a| first.arm_name(a.strategy, a.contract))
+        .enumerate()
+        .filter(|&(i, a)| a.reference != i)
+        .map(|(_, a)| first.arm_name(a.strategy, a.contract))
         .filter(|n| others.iter().all(|names| names.contains(n)))
         .collect()
 }
@@ -584,7 +583,7 @@ fn prob_ce(model: &Model, summary: &[ArmSummary], psa: &[PsaSample]) -> Vec<Vec<
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let comparator = r.strategy == model.meta.comparator && r.contract.is_none();
+            let comparator = r.reference == i;
             (0..model.meta.thresholds.len())
                 .map(|k| {
                     if psa.is_empty() || comparator {
@@ -701,8 +700,9 @@ fn psa_warnings(
     }
     let mut noisy = Vec::new();
     let mut worst: Option<Noise> = None;
+    let references = model.references(arms);
     for (i, arm) in arms.iter().enumerate() {
-        if arm.strategy == model.meta.comparator && arm.contract.is_none() {
+        if references[i] == i {
             continue;
         }
         let name = model.arm_name(arm.strategy, arm.contract);

@@ -3,7 +3,7 @@
 //! patients; and across PSA samples, each level's probability of cost-effectiveness, CEAC,
 //! CEAF and EVPI.
 
-use super::cea::{ArmSummary, list_arm, summarise_arms};
+use super::cea::{ArmSummary, summarise_arms};
 use super::contracts::{ContractRow, contract_rows_of};
 use super::decision::Decision;
 use super::psa::{Acceptability, PsaSample, Table, acceptability};
@@ -34,12 +34,13 @@ pub fn subgroup_results(
     let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
     let mut sums_of = sums.subgroups.iter();
     let mut out = Vec::new();
+    let references = model.references(arms);
     for s in &model.subgroups {
         for level in &s.levels {
             let Some(g) = sums_of.next() else { return out };
             let m = &model.meta;
             let summary = (g.patients > 0)
-                .then(|| summarise_arms((&g.arms, g.patients), arms, m.comparator, &m.thresholds));
+                .then(|| summarise_arms((&g.arms, g.patients), arms, &references, &m.thresholds));
             let contracts = match &summary {
                 Some(summary) => contract_rows_of(
                     (g.patients, &g.contracts, &g.comparator_units),
@@ -102,7 +103,7 @@ pub fn subgroup_psa(
     psa: &[PsaSample],
 ) -> Vec<SubgroupPsa> {
     let levels = psa.first().map_or(0, |s| s.subgroups.len());
-    let comparator = list_arm(arms, model.meta.comparator);
+    let references = model.references(arms);
     let cohorts = super::psa::decision_population(model);
     (0..levels)
         .map(|level| {
@@ -117,11 +118,12 @@ pub fn subgroup_psa(
                         .thresholds
                         .iter()
                         .map(|&l| {
-                            if i == comparator || present.is_empty() {
+                            let reference = references[i];
+                            if i == reference || present.is_empty() {
                                 return None;
                             }
                             let nmb = |&(c, q): &(f64, f64)| l * q - c;
-                            let wins = present.iter().filter(|s| nmb(&s[i]) > nmb(&s[comparator]));
+                            let wins = present.iter().filter(|s| nmb(&s[i]) > nmb(&s[reference]));
                             Some(wins.count() as f64 / n)
                         })
                         .collect()

@@ -269,9 +269,8 @@ fn print_comparison(comparison: &Comparison) {
     let lambda = comparison.thresholds[0];
     for e in &comparison.entries {
         let m = &e.scenario.model;
-        for a in
-            e.sim.summary.iter().filter(|a| a.strategy != m.meta.comparator || a.contract.is_some())
-        {
+        let arms = e.sim.summary.iter().enumerate();
+        for (_, a) in arms.filter(|&(i, a)| a.reference != i) {
             let arm = m.arm_name(a.strategy, a.contract);
             let icer = a.icer.map_or(a.icer_status.as_str().to_string(), |x| {
                 format!("ICER {x:.0} {}/QALY", m.meta.currency)

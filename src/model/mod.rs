@@ -165,6 +165,9 @@ pub struct Meta {
     pub seed: u64,
     /// Index of the comparator strategy.
     pub comparator: usize,
+    /// Whether a contract also settles the comparator where it gives the contracted drug
+    /// (`scenario.comparator_contract`).
+    pub comparator_contract: ComparatorContract,
     /// Willingness-to-pay thresholds per QALY.
     pub thresholds: Vec<f64>,
     /// The willingness-to-pay grid of the CEAC, CEAF and EVPI.
@@ -175,6 +178,26 @@ pub struct Meta {
     /// Patients entering each strategy per year (`payer.population`): the incident population
     /// of cohort-level contracts and of fixed yearly administration costs.
     pub population: Option<u64>,
+}
+
+/// What a contract arm is compared with (`scenario.comparator_contract`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComparatorContract {
+    /// The comparator under the same contract where it gives the contracted drug in a regimen
+    /// the contract covers (it then has an arm under it), else at list: both sides pay the
+    /// same terms for the same drug.
+    Same,
+    /// The comparator at list everywhere.
+    List,
+}
+
+impl ComparatorContract {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComparatorContract::Same => "same",
+            ComparatorContract::List => "list",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -785,6 +808,22 @@ impl Model {
     }
 
     /// An arm's name as tables, plots and messages show it: `strategy/contract`.
+    /// Per arm of `arms`: the arm its increments are against. The comparator's list arm, or
+    /// under [`ComparatorContract::Same`] a contract arm's comparator under the same contract
+    /// when the comparator has that arm. The reference of a reference is itself.
+    pub fn references(&self, arms: &[Arm]) -> Vec<usize> {
+        let comparator = self.meta.comparator;
+        let find =
+            |contract| arms.iter().position(|a| *a == Arm { strategy: comparator, contract });
+        let list = find(None).unwrap_or(0);
+        arms.iter()
+            .map(|a| match (self.meta.comparator_contract, a.contract) {
+                (ComparatorContract::Same, Some(c)) => find(Some(c)).unwrap_or(list),
+                _ => list,
+            })
+            .collect()
+    }
+
     pub fn arm_name(&self, strategy: usize, contract: Option<usize>) -> String {
         format!("{}/{}", self.strategies[strategy].name, self.contract_name(contract))
     }

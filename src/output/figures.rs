@@ -329,13 +329,13 @@ pub fn ce_plane_basis(samples: usize) -> String {
     }
 }
 
-/// The cost-effectiveness plane: every arm but the comparator, against the comparator at list.
+/// The cost-effectiveness plane: every arm but the comparator, against the comparator (at list,
+/// or under the arm's contract: [`Model::references`]).
 fn write_ce_plane(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotError> {
     let currency = &model.meta.currency;
-    let comparator =
-        |a: &crate::model::Arm| a.strategy == model.meta.comparator && a.contract.is_none();
+    let references = model.references(&results.arms);
     let shown = ce_plane_samples(results.psa.len());
-    let arms = || results.arms.iter().enumerate().filter(|(_, a)| !comparator(a));
+    let arms = || results.arms.iter().enumerate().filter(|&(i, _)| references[i] != i);
     // Each arm's mean over every PSA sample (drawn or not), or its base case.
     let means: Vec<(f64, f64)> = arms()
         .map(|(i, _)| {

@@ -41,6 +41,8 @@ pub(crate) struct RunManifest<'a> {
     pub samples: usize,
     pub strategies: Vec<&'a str>,
     pub comparator: &'a str,
+    /// `scenario.comparator_contract`: `same` or `list`.
+    pub comparator_contract: &'static str,
     pub arms: usize,
     /// The decision's framing and units, so that a reader of the CSVs needs nothing else.
     pub units: Units<'a>,

@@ -207,7 +207,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         body,
         "<ul>\n<li>scenario <code>{}</code>; horizon {} years; discount rates {} (costs) and {} (outcomes) a year; currency {}</li>\n\
          <li>{} patients per strategy, seed {}, {} PSA samples; thresholds {} {} per QALY</li>\n\
-         <li>strategies: {} (comparator: {})</li>\n<li>contracts: {}</li>\n</ul>\n",
+         <li>strategies: {} (comparator: {})</li>\n<li>contracts: {}{}</li>\n</ul>\n",
         esc(&m.name),
         m.horizon,
         m.discount_costs,
@@ -221,6 +221,7 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         esc(&strategies.join(", ")),
         esc(&strategies[m.comparator]),
         esc(&if contracts.is_empty() { "none".to_string() } else { contracts.join(", ") }),
+        both_sides(model),
     );
     if let Some(p) = &model.population {
         let _ = writeln!(
@@ -434,4 +435,23 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     html.push_str(&body);
     html.push_str("</body>\n</html>\n");
     std::fs::write(dir.join("report.html"), html)
+}
+
+/// How contract arms are compared (`scenario.comparator_contract`), where it matters: some
+/// contract settles the comparator.
+fn both_sides(model: &Model) -> String {
+    let arms = model.arms();
+    let settles_comparator =
+        arms.iter().any(|a| a.strategy == model.meta.comparator && a.contract.is_some());
+    if !settles_comparator {
+        return String::new();
+    }
+    match model.meta.comparator_contract {
+        crate::model::ComparatorContract::Same => {
+            "; a contract's arms are compared with the comparator under the same contract where it gives the contracted drug (<code>comparator_contract = \"same\"</code>)".to_string()
+        }
+        crate::model::ComparatorContract::List => {
+            "; a contract's arms are compared with the comparator at list, even where it gives the contracted drug (<code>comparator_contract = \"list\"</code>)".to_string()
+        }
+    }
 }

@@ -92,6 +92,7 @@ pub fn write(
         patients: r.patients,
         strategies: model.strategies.iter().map(|s| s.name.as_str()).collect(),
         comparator: &model.strategies[model.meta.comparator].name,
+        comparator_contract: model.meta.comparator_contract.as_str(),
         arms: r.summary.len(),
         units: super::manifest::Units::of(&model.meta),
         threads: process.threads,

@@ -58,6 +58,7 @@ pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
         "inc_ly",
         "icer",
         "icer_status",
+        "reference",
     ]
     .map(String::from)
     .to_vec();
@@ -101,6 +102,12 @@ pub fn write_summary<W: Write>(
     Ok(())
 }
 
+/// The `reference` column: the arm (`strategy/contract`) a row's increments are against.
+pub(super) fn reference_name(model: &Model, r: &ArmSummary) -> String {
+    let arms = model.arms();
+    arms.get(r.reference).map(|a| model.arm_name(a.strategy, a.contract)).unwrap_or_default()
+}
+
 /// One arm's cells of summary.csv, before its `prob_ce_<λ>` columns.
 pub(super) fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
     let mut rec = vec![
@@ -115,6 +122,7 @@ pub(super) fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
         number(r.inc_ly.mean),
         r.icer.map(number).unwrap_or_default(),
         r.icer_status.as_str().to_string(),
+        reference_name(model, r),
     ];
     rec.extend(r.nmb.iter().map(|e| number(e.mean)));
     rec.extend(r.inc_nmb.iter().map(|e| number(e.mean)));
@@ -300,6 +308,7 @@ pub(super) fn contracts_header(model: &Model) -> Vec<String> {
         "inc_cost",
         "icer",
         "icer_status",
+        "reference",
     ]
     .map(String::from)
     .to_vec();
@@ -344,6 +353,7 @@ pub(super) fn contract_record(
         number(s.inc_cost.mean),
         opt(s.icer),
         s.icer_status.as_str().to_string(),
+        reference_name(model, s),
     ];
     rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
     rec.extend(r.threshold_price.iter().map(|p| opt(p.price())));
@@ -418,6 +428,7 @@ pub fn write_selection<W: Write>(
         "inc_qaly",
         "icer",
         "icer_status",
+        "reference",
         "nmb",
         "inc_nmb",
         "inc_nmb_mcse",
@@ -445,6 +456,7 @@ pub fn write_selection<W: Write>(
                     number(s.inc_qaly.mean),
                     s.icer.map(number).unwrap_or_default(),
                     s.icer_status.as_str().to_string(),
+                    reference_name(model, s),
                     number(s.nmb[k].mean),
                     number(s.inc_nmb[k].mean),
                     mcse(&s.inc_nmb[k]),

@@ -45,7 +45,7 @@ pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Res
     for row in &result.rows {
         let p = &model.parameters[row.range.parameter];
         for (i, base) in result.base.iter().enumerate() {
-            if base.strategy == model.meta.comparator && base.contract.is_none() {
+            if base.reference == i {
                 continue;
             }
             let (low, high) = (&row.low[i], &row.high[i]);
@@ -250,8 +250,8 @@ pub fn write_two_way<W: Write>(out: W, model: &Model, grid: &TwoWay) -> csv::Res
             .iter()
             .map(|s| s.map_or(String::new(), |s| model.strategies[s].name.clone()))
             .collect();
-        for a in arms {
-            if a.strategy == model.meta.comparator && a.contract.is_none() {
+        for (i, a) in arms.iter().enumerate() {
+            if a.reference == i {
                 continue;
             }
             let mut rec = vec![

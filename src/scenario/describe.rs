@@ -534,7 +534,7 @@ fn strategies(o: &mut String, m: &Model) {
 /// settlement.
 fn contracts(o: &mut String, m: &Model) {
     let meta = &m.meta;
-    for c in &m.contracts {
+    for (k, c) in m.contracts.iter().enumerate() {
         let arms = m
             .arms()
             .iter()
@@ -571,6 +571,16 @@ fn contracts(o: &mut String, m: &Model) {
             m.drugs[c.drug],
         );
         let _ = writeln!(o, "             {}", terms(m, &c.kind));
+        let comparator = crate::model::Arm { strategy: m.meta.comparator, contract: Some(k) };
+        if m.arms().contains(&comparator) {
+            let against = match m.meta.comparator_contract {
+                crate::model::ComparatorContract::Same => "the comparator under the same contract",
+                crate::model::ComparatorContract::List => {
+                    "the comparator at list (comparator_contract = \"list\")"
+                }
+            };
+            let _ = writeln!(o, "             its arms compared with {against}");
+        }
     }
 }
 

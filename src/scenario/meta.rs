@@ -20,6 +20,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "samples",
     "seed",
     "comparator",
+    "comparator_contract",
     "thresholds",
     "wtp_grid",
     "decision_years",
@@ -63,6 +64,18 @@ pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) ->
     let comparator = r
         .require(t, &span, p, "comparator", "the name of the comparator strategy")
         .and_then(|v| r.resolve(v, "scenario.comparator", "strategy", strategies));
+    let comparator_contract = match t.get("comparator_contract") {
+        Some(v) => r.string(v, "scenario.comparator_contract").and_then(|k| match k {
+            "same" => Some(ComparatorContract::Same),
+            "list" => Some(ComparatorContract::List),
+            other => {
+                let message = format!("expected \"same\" or \"list\", found \"{other}\"");
+                r.error(v.span(), "scenario.comparator_contract", message);
+                None
+            }
+        }),
+        None => Some(ComparatorContract::Same),
+    };
     let thresholds = read_thresholds(r, t);
     let wtp_grid = match t.get("wtp_grid") {
         Some(v) => read_grid(r, v, "scenario.wtp_grid", Check::NonNegative, MAX_WTP_POINTS),
@@ -95,6 +108,7 @@ pub(super) fn read_meta(r: &mut Reader, v: &Value<'_>, strategies: &[String]) ->
         samples: samples?,
         seed: seed?,
         comparator: comparator?,
+        comparator_contract: comparator_contract?,
         wtp_grid: {
             // Default grid: 0 to twice the largest threshold in 40 steps; every threshold on
             // it, so that the CEAC, CEAF and EVPI have a row at each (a step of 7,500 skips

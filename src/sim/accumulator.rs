@@ -86,22 +86,27 @@ impl ArmSums {
     /// total `reference`). Contract arms store only these corrections, so patients the
     /// contract does not touch cost nothing; [`ArmSums::merge`] onto the list arm's sums gives
     /// the contract arm's sums. Health outcomes are the list arm's, so their sums need none.
+    ///
+    /// `theirs` is the comparator's difference under the same contract when the arm's
+    /// increments are against it ([`crate::model::Model::references`]), else 0: the increment
+    /// moves from `list − comparator` to `list + delta − (comparator + theirs)`.
     #[inline]
     pub fn add_correction(
         &mut self,
         list: f64,
-        delta: f64,
+        (delta, theirs): (f64, f64),
         o: &Outcomes,
         comparator: (f64, &Outcomes),
     ) {
         let dc = list - comparator.0;
         let dq = o.qaly - comparator.1.qaly;
+        let moved = delta - theirs;
         self.cost += delta;
         self.cost2 += delta * (2.0 * list + delta);
         self.cost_qaly += delta * o.qaly;
-        self.dcost += delta;
-        self.dcost2 += delta * (2.0 * dc + delta);
-        self.dcost_dqaly += delta * dq;
+        self.dcost += moved;
+        self.dcost2 += moved * (2.0 * dc + moved);
+        self.dcost_dqaly += moved * dq;
     }
 
     /// Add another block's sums (blocks are merged in a fixed order for reproducibility).

@@ -52,6 +52,20 @@ pub struct Pending {
     pub reference: (f64, f64),
     /// The patient's subgroup levels, packed ([`super::subgroups::Subgroups::of`]).
     pub groups: u64,
+    /// The comparator's difference under the same contract, when the arm's increments are
+    /// against it.
+    pub pair: Pair,
+}
+
+/// The comparator's side of a pending settlement ([`Pending::pair`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pair {
+    /// Increments against the comparator at list (or the comparator untouched).
+    None,
+    /// The comparator's own pending settlement in the same chunk (its index).
+    Open(u32),
+    /// The comparator's difference, already settled.
+    Known(f64),
 }
 
 /// A chunk's pending settlements, in patient order, and their year shares.
@@ -78,6 +92,7 @@ impl Deferred {
             qaly,
             reference,
             groups: NO_GROUPS,
+            pair: Pair::None,
         });
         self.pending.len() - 1
     }
@@ -155,31 +170,51 @@ pub fn post_fixed(
 /// Settle a chunk's pending settlements with the arms' refund fractions (`fractions[arm]`,
 /// cell r·Y + y) into `sums`.
 pub fn settle(prep: &Prepared, fractions: &[Vec<f64>], chunk: &Deferred, sums: &mut SampleSums) {
-    for p in &chunk.pending {
-        let (arm, ci) = (p.arm as usize, p.contract as usize);
-        let delta = match p.open {
-            Open::Fixed(fixed) => post_fixed(prep, (arm, p.groups), fixed, sums),
-            Open::Treated { row, paid, list_pv, admin, tracked_until, price, shares } => {
-                let mut refund = Refund::default();
-                for s in &chunk.shares[shares.0 as usize..shares.1 as usize] {
-                    refund.add(&fractions[arm], row as usize, s);
-                }
-                let s: Settlement = refund.settlement(paid, tracked_until);
-                let cash = contracts::in_money(&prep.contracts[ci], price, admin, &s);
-                post_cash(prep, (arm, ci, p.groups), &cash, list_pv, sums)
-            }
+    // Every settlement's cash first: an arm's increments may need the comparator's difference
+    // under the same contract, settled later in the chunk.
+    let deltas: Vec<f64> =
+        chunk.pending.iter().map(|p| cash(prep, fractions, chunk, p, sums)).collect();
+    for (p, &delta) in chunk.pending.iter().zip(&deltas) {
+        let arm = p.arm as usize;
+        let theirs = match p.pair {
+            Pair::None => 0.0,
+            Pair::Open(j) => deltas[j as usize],
+            Pair::Known(d) => d,
         };
         let qaly = |q: f64| Outcomes { qaly: q, ..Outcomes::default() };
         let (patient, reference) = (qaly(p.qaly), qaly(p.reference.1));
         // As in the engine: a difference of exactly zero changes no sum.
-        if delta != 0.0 {
-            sums.arms[arm].add_correction(p.list, delta, &patient, (p.reference.0, &reference));
+        if delta != 0.0 || theirs != 0.0 {
+            let reference = (p.reference.0, &reference);
+            sums.arms[arm].add_correction(p.list, (delta, theirs), &patient, reference);
             for g in unpack(p.groups) {
                 if let Some(sub) = sums.subgroups.get_mut(g) {
-                    let reference = (p.reference.0, &reference);
-                    sub.arms[arm].add_correction(p.list, delta, &patient, reference);
+                    sub.arms[arm].add_correction(p.list, (delta, theirs), &patient, reference);
                 }
             }
+        }
+    }
+}
+
+/// Post one pending settlement's cash; returns the patient's cost difference.
+fn cash(
+    prep: &Prepared,
+    fractions: &[Vec<f64>],
+    chunk: &Deferred,
+    p: &Pending,
+    sums: &mut SampleSums,
+) -> f64 {
+    let (arm, ci) = (p.arm as usize, p.contract as usize);
+    match p.open {
+        Open::Fixed(fixed) => post_fixed(prep, (arm, p.groups), fixed, sums),
+        Open::Treated { row, paid, list_pv, admin, tracked_until, price, shares } => {
+            let mut refund = Refund::default();
+            for s in &chunk.shares[shares.0 as usize..shares.1 as usize] {
+                refund.add(&fractions[arm], row as usize, s);
+            }
+            let s: Settlement = refund.settlement(paid, tracked_until);
+            let cash = contracts::in_money(&prep.contracts[ci], price, admin, &s);
+            post_cash(prep, (arm, ci, p.groups), &cash, list_pv, sums)
         }
     }
 }

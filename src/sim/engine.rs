@@ -10,7 +10,7 @@ use super::accumulator::{
 };
 use super::budget;
 use super::cohort_courses;
-use super::deferred::{self, Deferred, Open, post_cash, post_fixed};
+use super::deferred::{self, Deferred, Open, Pair, post_cash, post_fixed};
 use super::exposure::{
     StartFactors, Walked, covered_exposure, documented, exposure_from, pathway_cash, pathway_units,
 };
@@ -38,13 +38,13 @@ const BLOCK: usize = 16;
 /// Chunks per wave.
 pub const WAVE: u64 = 64;
 
-/// What a run simulates: which sample, how many patients, and which strategy is compared to.
+/// What a run simulates: which sample and how many patients (the comparator and the arms'
+/// references are the model's: [`Prepared::references`]).
 #[derive(Clone, Copy, Debug)]
 pub struct SampleSpec {
     pub seed: u64,
     pub sample: u64,
     pub patients: u64,
-    pub comparator: usize,
 }
 
 /// Last month of the survival grid for a horizon in years.
@@ -126,7 +126,7 @@ fn simulate_pass(
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
     let lines = prep.count_lines;
-    let layout = Layout::new(prep, spec.comparator, spec.patients, pass == Pass::Defer, lines);
+    let layout = Layout::new(prep, spec.patients, pass == Pass::Defer, lines);
     let mut total = layout.empty();
     let chunks = spec.patients.div_ceil(CHUNK);
     let key = SampleKey::new(spec.seed, spec.sample);
@@ -196,6 +196,12 @@ struct Layout {
     /// Per strategy: its list arm and its (contract arm, contract) pairs.
     list_arm: Vec<usize>,
     contract_arms: Vec<Vec<(usize, usize)>>,
+    /// Per arm: the comparator's arm under the same contract when the arm's increments are
+    /// against it ([`crate::model::Model::references`]; the comparator's own contract arms
+    /// pair with themselves).
+    pairs: Vec<Option<usize>>,
+    /// Per strategy other than the comparator: some contract arm of it is paired.
+    paired: Vec<bool>,
     /// Per strategy: its `list` contracts settled on the list arm (slot, contract): their
     /// cash is the list arm's, posted to their contract sums only.
     list_rows: Vec<Vec<(usize, usize)>>,
@@ -241,7 +247,8 @@ struct Layout {
 impl Layout {
     /// `lines`: whether to count the lines of therapy (`Prepared::count_lines`: the run's base
     /// case only).
-    fn new(prep: &Prepared, comparator: usize, patients: u64, defer: bool, lines: bool) -> Self {
+    fn new(prep: &Prepared, patients: u64, defer: bool, lines: bool) -> Self {
+        let comparator = prep.comparator;
         let strategies = prep.strategies.len();
         let mut list_arm = vec![0; strategies];
         let mut contract_arms = vec![Vec::new(); strategies];
@@ -257,8 +264,19 @@ impl Layout {
         }
         let settled: Vec<Vec<(usize, usize)>> =
             contract_arms.iter().zip(&list_rows).map(|(a, l)| [&a[..], &l[..]].concat()).collect();
+        let pairs: Vec<Option<usize>> = (0..prep.arms.len())
+            .map(|a| {
+                let r = prep.references[a];
+                prep.arms[r].contract.is_some().then_some(r)
+            })
+            .collect();
+        let paired = (0..strategies)
+            .map(|s| s != comparator && contract_arms[s].iter().any(|&(a, _)| pairs[a].is_some()))
+            .collect();
         Layout {
             list_arm,
+            pairs,
+            paired,
             contract_arms: contract_arms.clone(),
             slots: prep.arms.len() + list_rows.iter().map(Vec::len).sum::<usize>(),
             list_rows,
@@ -556,6 +574,7 @@ fn simulate_chunk(
             }
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
+            let comparator_touched = touched[layout.comparator];
             for (s, &touched_s) in touched.iter().enumerate() {
                 let list = layout.list_arm[s];
                 sums.arms[list].add(totals[list], &outcomes[list], (reference.0, &reference.1));
@@ -565,38 +584,62 @@ fn simulate_chunk(
                         sub.add(totals[list], &outcomes[list], (reference.0, &reference.1));
                     }
                 }
-                if !touched_s {
+                // An arm compared with the comparator under the same contract moves with the
+                // comparator's settlement even where its own contract leaves the patient be.
+                if !(touched_s || (comparator_touched && layout.paired[s])) {
                     continue;
                 }
-                for &(arm, _) in &layout.contract_arms[s] {
-                    let Some(delta) = deltas[arm] else { continue };
-                    if let Some(i) = open[arm].take() {
+                for &(arm, ci) in &layout.contract_arms[s] {
+                    let own = if touched_s { deltas[arm] } else { None };
+                    let pair = layout.pairs[arm].filter(|_| comparator_touched);
+                    let theirs = pair.and_then(|p| deltas[p]);
+                    let (own_open, their_open) = (open[arm], pair.and_then(|p| open[p]));
+                    if own_open.is_some() || their_open.is_some() {
+                        // Deferred: settled once the population's refund fractions are known.
+                        let i = match own_open {
+                            Some(i) => i,
+                            // Nothing of its own to settle: a zero placeholder that carries
+                            // the comparator's difference into the arm's increments.
+                            None => deferred.open(arm, ci, Open::Fixed(0.0)),
+                        };
                         let pending = &mut deferred.pending[i];
                         pending.list = totals[list];
                         pending.qaly = outcomes[list].qaly;
                         pending.reference = (reference.0, reference.1.qaly);
                         pending.groups = groups;
-                    } else if delta != 0.0 {
+                        pending.pair = match (their_open, theirs) {
+                            (Some(j), _) => Pair::Open(j as u32),
+                            (None, Some(d)) => Pair::Known(d),
+                            (None, None) => Pair::None,
+                        };
+                        continue;
+                    }
+                    let delta = own.unwrap_or(0.0);
+                    let theirs = theirs.unwrap_or(0.0);
+                    if delta != 0.0 || theirs != 0.0 {
                         // A difference of exactly zero (a list contract; one the patient did not
                         // trigger, without administration) adds exactly zero to every sum: the
                         // sums start at +0, so none of them is ever −0 (validated inputs keep
                         // totals finite, where 0·∞ would have made a NaN).
                         sums.arms[arm].add_correction(
                             totals[list],
-                            delta,
+                            (delta, theirs),
                             &outcomes[list],
                             (reference.0, &reference.1),
                         );
                         for g in unpack(groups) {
                             sums.subgroups[g].arms[arm].add_correction(
                                 totals[list],
-                                delta,
+                                (delta, theirs),
                                 &outcomes[list],
                                 (reference.0, &reference.1),
                             );
                         }
                     }
                 }
+            }
+            if layout.defer {
+                open.fill(None);
             }
         }
         sums.patients += size as u64;

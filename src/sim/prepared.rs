@@ -88,6 +88,10 @@ pub struct Prepared {
     pub manufacturer: Discount,
     pub contracts: Vec<PreparedContract>,
     pub arms: Vec<Arm>,
+    /// The comparator strategy.
+    pub comparator: usize,
+    /// Per arm: the arm its increments are against ([`Model::references`]).
+    pub references: Vec<usize>,
     /// Every contract settled on a strategy's patients, and where its sums sit
     /// ([`Model::settlements`]).
     pub settlements: Vec<Settlement>,
@@ -384,6 +388,8 @@ impl Prepared {
             drugs: model.drugs.len(),
             manufacturer,
             arms: model.arms(),
+            comparator: model.meta.comparator,
+            references: model.references(&model.arms()),
             settlements: model.settlements(),
             exit_rate: match model.meta.perspective {
                 Perspective::National => 0.0,

@@ -4,7 +4,7 @@
 
 use super::RunError;
 use crate::analysis::cea::summarise_arms;
-use crate::analysis::contracts::ThresholdPrice;
+use crate::analysis::contracts::{ThresholdPrice, reference_units};
 use crate::model::Model;
 use crate::sim::{Prepared, SampleSpec, simulate_sample};
 
@@ -17,7 +17,8 @@ struct AtPrice {
     cost_slope: f64,
 }
 
-/// The contract in sums slot `slot` (its arm's) against the comparator at list, with the price of contract `c`'s drug set to
+/// The contract in sums slot `slot` (its arm's) against its reference (the comparator at list
+/// or under the same contract), with the price of contract `c`'s drug set to
 /// `price` in the regimens the contract covers, on the same patients: among all of them, or
 /// among those of subgroup level `level` (a flat index, as subgroups.csv orders the levels).
 fn at_price(
@@ -40,15 +41,17 @@ fn at_price(
         }
     }
     let sums = simulate_sample(&prep, spec, &mut |_, _| {});
-    let comparator = model.meta.comparator;
     let (arms, n, contracts, comparator_units) = match level.and_then(|g| sums.subgroups.get(g)) {
         Some(g) => (&g.arms[..], g.patients, &g.contracts[..], &g.comparator_units[..]),
         None => (&sums.arms[..], sums.patients, &sums.contracts[..], &sums.comparator_units[..]),
     };
-    let rows = summarise_arms((arms, n), &prep.arms, comparator, &[lambda]);
+    let rows = summarise_arms((arms, n), &prep.arms, &prep.references, &[lambda]);
     let n = n as f64;
-    let cost_slope = contracts[slot].units / n - comparator_units[c] / n;
     let arm = prep.settlements.iter().find(|r| r.slot == slot).map_or(slot, |r| r.arm);
+    let reference = prep.references[arm];
+    let under_contract = prep.arms[reference].contract.is_some();
+    let theirs = reference_units(contracts, comparator_units, reference, c, under_contract);
+    let cost_slope = contracts[slot].units / n - theirs / n;
     Ok(AtPrice { nmb: rows[arm].inc_nmb[0].mean, cost_slope })
 }
 

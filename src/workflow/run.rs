@@ -79,7 +79,7 @@ pub fn simulate_resuming(
     let pool = thread_pool(options.threads)?;
     let started = Instant::now();
     let cpu_started = crate::resources::cpu_seconds();
-    let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
+    let spec = SampleSpec { seed, sample: 0, patients };
     let samples = options.samples.unwrap_or(model.meta.samples);
     let mut per_sample = 0;
     let sums = pool.install(|| {
@@ -219,7 +219,7 @@ pub fn simulate_shard(
     let total = block.end - block.start;
     let pool = thread_pool(options.threads)?;
     let started = Instant::now();
-    let spec = SampleSpec { seed, sample: 0, patients, comparator: model.meta.comparator };
+    let spec = SampleSpec { seed, sample: 0, patients };
     let psa = pool.install(|| {
         psa_block(model, spec, block, &|_| {}, &mut |done| {
             progress(done * patients, total * patients)
@@ -266,7 +266,7 @@ fn summarise_base_case(
     spec: SampleSpec,
     options: &RunOptions,
 ) -> Result<(Vec<ArmSummary>, Vec<ContractRow>), RunError> {
-    let summary = summarise(sums, &prep.arms, model.meta.comparator, &model.meta.thresholds);
+    let summary = summarise(sums, &prep.arms, &prep.references, &model.meta.thresholds);
     let prices: Vec<f64> = (0..prep.contracts.len()).map(|c| prep.list_price(c)).collect();
     let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
     let mut contracts =
@@ -363,11 +363,11 @@ fn simulate_psa_sample(
         .map_err(|source| RunError::Sample { sample: spec.sample, source })?;
     prep.count_subgroups = true;
     let sums = simulate_sample(&prep, spec, &mut |_, _| {});
-    let (comparator, thresholds) = (model.meta.comparator, &model.meta.thresholds);
-    let arms = summarise(&sums, &prep.arms, comparator, thresholds);
+    let (references, thresholds) = (&prep.references, &model.meta.thresholds);
+    let arms = summarise(&sums, &prep.arms, references, thresholds);
     let subgroups = sums.subgroups.iter().map(|g| {
         (g.patients > 0).then(|| {
-            let level = summarise_arms((&g.arms, g.patients), &prep.arms, comparator, thresholds);
+            let level = summarise_arms((&g.arms, g.patients), &prep.arms, references, thresholds);
             level.iter().map(|a| (a.cost.mean, a.qaly.mean)).collect()
         })
     });

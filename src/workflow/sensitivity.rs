@@ -29,7 +29,6 @@ impl<'a> Runner<'a> {
             seed: options.seed.unwrap_or(model.meta.seed),
             sample: 0,
             patients: options.patients.unwrap_or(model.meta.patients),
-            comparator: model.meta.comparator,
         };
         Ok(Runner { model, pool, spec, started: std::time::Instant::now() })
     }
@@ -44,7 +43,7 @@ impl<'a> Runner<'a> {
         })?;
         prep.budget = None;
         let sums = self.pool.install(|| simulate_sample(&prep, self.spec, &mut |_, _| {}));
-        Ok(summarise(&sums, &prep.arms, model.meta.comparator, &model.meta.thresholds))
+        Ok(summarise(&sums, &prep.arms, &prep.references, &model.meta.thresholds))
     }
 
     /// The arms' results with parameter `i` at `x`.

@@ -273,6 +273,9 @@ fn summary_header() -> Vec<String> {
         "inc_ly",
         "icer",
         "icer_status",
+        // The arm the increments are against (the default scenario's comparator gives no
+        // contracted drug: the comparator at list).
+        "reference",
     ]
     .map(String::from)
     .to_vec();
@@ -352,7 +355,11 @@ fn summary_csv_is_documented(o: &Path) -> Csv {
             .starts_with("strategy,contract,cost,qaly,ly,ly_undiscounted,")
     );
     assert_eq!(summary.header, summary_header());
-    assert_numbers_clean("summary.csv", &summary, &["strategy", "contract", "icer_status"]);
+    assert_numbers_clean(
+        "summary.csv",
+        &summary,
+        &["strategy", "contract", "icer_status", "reference"],
+    );
     let arms: Vec<(&str, &str)> =
         summary.rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
     assert_eq!(arms, ARMS, "one row per arm: strategies in file order, list first");
@@ -365,6 +372,7 @@ fn summary_csv_is_documented(o: &Path) -> Csv {
     }
     for row in &summary.rows {
         let s = summary.get(row, "strategy");
+        assert_eq!(summary.get(row, "reference"), format!("{COMPARATOR}/list"), "{s}");
         let (cost, qaly, ly, lyu) = (
             summary.num(row, "cost"),
             summary.num(row, "qaly"),

@@ -583,7 +583,7 @@ pub(crate) fn one_and_two_passes_agree(s: &scenario::Scenario, what: &str) {
     use vbpsim::sim::engine::{SampleSpec, simulate_sample, simulate_two_passes};
     let prep = Prepared::new(&s.model, &s.model.values).unwrap();
     for (patients, threads) in [(7_919, 1), (7_919, 2), (2_500, 2)] {
-        let spec = SampleSpec { seed: 5, sample: 1, patients, comparator: 0 };
+        let spec = SampleSpec { seed: 5, sample: 1, patients };
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let (one, two) = pool.install(|| {
             (

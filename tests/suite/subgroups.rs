@@ -309,10 +309,13 @@ fn subgroup_acceptability_is_recomputed_from_the_stored_samples() {
             assert!((got - want).abs() <= 1e-9 * mean[optimal].abs().max(1.0), "{got} vs {want}");
             checked += 1;
         }
-        // The probability of cost-effectiveness against the comparator at list (io_first).
-        let comparator = arm_of("io_first", "list");
+        // The probability of cost-effectiveness against the arm's reference (io_first at list,
+        // or under the arm's contract where io_first gives the drug).
         for r in rows(&single.join("subgroups.csv")).iter().filter(|r| of_level(r)) {
             let arm = arm_of(&r["strategy"], &r["contract"]);
+            let (strategy, contract) = r["reference"].split_once('/').unwrap();
+            let comparator = arm_of(strategy, contract);
+            assert_eq!(strategy, "io_first");
             for &lambda in &model.meta.thresholds {
                 let cell = &r[&format!("prob_ce_{lambda}")];
                 if arm == comparator {

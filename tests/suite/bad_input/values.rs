@@ -196,6 +196,22 @@ fn comparator_that_is_not_a_strategy_is_rejected() {
     r.expect_count(1);
 }
 
+/// `comparator_contract` is one of two words.
+#[test]
+fn comparator_contract_other_than_same_or_list_is_rejected() {
+    let text = edit(
+        "\ncomparator = \"chemo_for_all\"\n",
+        "\ncomparator = \"chemo_for_all\"\ncomparator_contract = \"both\"\n",
+    );
+    let r = rejected(&text);
+    r.diag(
+        loc(&text, "\ncomparator_contract = \"both\"", "\"both"),
+        "scenario.comparator_contract",
+    )
+    .says(&["expected \"same\" or \"list\", found \"both\""]);
+    r.expect_count(1);
+}
+
 /// The list of defined strategies is introduced as "defined strategys".
 #[test]
 

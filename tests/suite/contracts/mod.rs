@@ -7,6 +7,7 @@
 //! computation, `fixed_records` checks every kind against it, and the other files each hold one
 //! group of tests.
 
+mod both_sides;
 mod cohort_courses;
 mod course_states;
 mod coverage;

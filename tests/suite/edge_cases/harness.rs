@@ -315,7 +315,8 @@ impl Folder {
         c.num(row, "cost")
     }
 
-    /// summary.csv: the comparator once, at list, with zero increments and no ICER; every other
+    /// summary.csv: the comparator once at list (and under contracts that settle it), with zero
+    /// increments and no ICER; every row's increments against its reference; every other
     /// arm in the docs' quadrant of its increments, with an ICER exactly for `ratio` and
     /// `ratio_sw`; MCSEs empty with a single patient only; `prob_ce` a share of the samples.
     fn check_summary(&self) {
@@ -327,13 +328,26 @@ impl Folder {
             let status = s.get(row, "icer_status");
             let icer = s.get(row, "icer");
             let (dc, dq) = (s.num(row, "inc_cost"), s.num(row, "inc_qaly"));
-            if status == "comparator" {
-                comparators += 1;
-                assert_eq!(
-                    s.get(row, "contract"),
-                    "list",
-                    "{arm}: the comparator is a list arm\n{cmd}"
+            // The reference is a comparator row (the comparator at list, or under the arm's
+            // contract), and the increments are the difference of the means.
+            let reference = s.get(row, "reference");
+            let of = s.rows.iter().find(|r| {
+                format!("{}/{}", s.get(r, "strategy"), s.get(r, "contract")) == reference
+            });
+            let of = of.unwrap_or_else(|| panic!("{arm}: no reference {reference}\n{cmd}"));
+            assert_eq!(s.get(of, "icer_status"), "comparator", "{arm}: reference\n{cmd}");
+            for (inc, x) in [("inc_cost", "cost"), ("inc_qaly", "qaly")] {
+                let want = s.num(row, x) - s.num(of, x);
+                let scale = s.num(row, x).abs().max(s.num(of, x).abs()).max(1.0);
+                assert!(
+                    (s.num(row, inc) - want).abs() <= 1e-9 * scale,
+                    "{arm}: {inc} {} is {x} minus the reference's, {want}\n{cmd}",
+                    s.num(row, inc)
                 );
+            }
+            if status == "comparator" {
+                assert_eq!(reference, arm, "{arm}: the comparator is its own reference\n{cmd}");
+                comparators += usize::from(s.get(row, "contract") == "list");
                 assert!(
                     dc == 0.0 && dq == 0.0 && s.num(row, "inc_ly") == 0.0 && icer.is_empty(),
                     "{arm}: the comparator has zero increments and no ICER\nreproduce: {cmd}"
