@@ -39,9 +39,20 @@ pub struct SetAnalysis {
     pub acceptability: Vec<Acceptability>,
     /// EVPI of the population at each point of the grid (`None` without `payer.population`).
     pub evpi_population: Vec<Option<f64>>,
-    /// Per uncertain parameter (in `Model::parameters` order) and grid point: the EVPPI per
-    /// patient and of the population (`None` where it cannot be estimated; empty without PSA).
-    pub evppi: Vec<Vec<(Option<f64>, Option<f64>)>>,
+    /// Per EVPPI subject ([`Model::evppi_subjects`]: every uncertain parameter, then every
+    /// group) and grid point (empty without PSA).
+    pub evppi: Vec<Vec<EvppiCell>>,
+}
+
+/// The EVPPI of one parameter or group at one willingness to pay (`None` where it cannot be
+/// estimated: fewer than [`super::evppi::MIN_SAMPLES`] samples).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvppiCell {
+    pub per_patient: Option<f64>,
+    /// Its Monte Carlo standard error (the fitted regression taken as known).
+    pub se: Option<f64>,
+    /// Of the population (as the EVPI's).
+    pub population: Option<f64>,
 }
 
 /// The decision analysis of a run.
@@ -73,7 +84,7 @@ pub fn decision(model: &Model, arms: &[Arm], base: &[ArmSummary], psa: &[PsaSamp
     // The population a decision applies to: N patients a year over its lifetime, discounted.
     let cohorts = super::psa::decision_population(model);
     let grid = &model.meta.wtp_grid;
-    let uncertain = model.parameters.iter().filter(|p| p.is_uncertain()).count();
+    let subjects = model.evppi_subjects();
     let sets = sets(model, arms)
         .into_iter()
         .map(|set| {
@@ -101,12 +112,20 @@ pub fn decision(model: &Model, arms: &[Arm], base: &[ArmSummary], psa: &[PsaSamp
             let acceptability = acceptability(&t, grid);
             let evpi_population =
                 acceptability.iter().map(|a| cohorts.map(|k| a.evpi * k)).collect();
-            let evppi = (0..uncertain)
-                .map(|k| {
-                    let theta: Vec<f64> = psa.iter().map(|s| s.values[k]).collect();
-                    super::evppi::evppi(&theta, &t, grid)
+            let evppi = subjects
+                .iter()
+                .map(|subject| {
+                    let columns: Vec<Vec<f64>> = (subject.columns.iter())
+                        .map(|&k| psa.iter().map(|s| s.values[k]).collect())
+                        .collect();
+                    let columns: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+                    super::evppi::evppi(&columns, &t, grid)
                         .into_iter()
-                        .map(|v| (v, v.and_then(|v| cohorts.map(|c| v * c))))
+                        .map(|v| EvppiCell {
+                            per_patient: v.map(|v| v.0),
+                            se: v.map(|v| v.1),
+                            population: v.and_then(|v| cohorts.map(|c| v.0 * c)),
+                        })
                         .collect()
                 })
                 .collect();

@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod decision;
 pub mod evppi;
 pub mod frontier;
+pub mod gp;
 pub mod headline;
 pub mod lines;
 pub mod partners;

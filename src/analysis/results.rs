@@ -530,7 +530,12 @@ impl Results {
             if a.evpi_population.iter().flatten().any(|x| !x.is_finite()) {
                 return Err(NonFinite { place: place(), what: "population EVPI".into() });
             }
-            let evppi = a.evppi.iter().flatten().flat_map(|&(v, p)| [v, p]).flatten();
+            let evppi = a
+                .evppi
+                .iter()
+                .flatten()
+                .flat_map(|c| [c.per_patient, c.se, c.population])
+                .flatten();
             if evppi.into_iter().any(|x| !x.is_finite()) {
                 return Err(NonFinite { place: place(), what: "EVPPI".into() });
             }

@@ -38,6 +38,8 @@ pub struct Model {
     pub dirichlets: Vec<Vec<usize>>,
     /// Correlated parameter groups (Gaussian copula).
     pub correlations: Vec<Correlation>,
+    /// Groups of parameters whose joint EVPPI is estimated (`[[evppi_groups]]`).
+    pub evppi_groups: Vec<EvppiGroup>,
     pub biomarkers: Vec<Biomarker>,
     pub groups: Vec<BiomarkerGroup>,
     /// Several lesions per patient with discordant biomarker status (`None`: one lesion).
@@ -235,6 +237,25 @@ pub struct Correlation {
     pub members: Vec<usize>,
     /// Lower-triangular Cholesky factor of the correlation matrix, row-major n×n.
     pub cholesky: Vec<f64>,
+}
+
+/// A group of 2–5 uncertain parameters whose EVPPI is estimated jointly.
+#[derive(Clone, Debug)]
+pub struct EvppiGroup {
+    pub name: String,
+    /// Indices into `Model::parameters`.
+    pub parameters: Vec<usize>,
+}
+
+/// What an EVPPI is of: one uncertain parameter or a group ([`Model::evppi_subjects`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvppiSubject {
+    /// The parameter's or the group's name.
+    pub name: String,
+    /// The parameters' names.
+    pub members: Vec<String>,
+    /// Their places among the uncertain parameters (a PSA sample's values).
+    pub columns: Vec<usize>,
 }
 
 impl Parameter {
@@ -808,6 +829,28 @@ impl Model {
     }
 
     /// An arm's name as tables, plots and messages show it: `strategy/contract`.
+    /// Every uncertain parameter in file order, then every `[[evppi_groups]]` group.
+    pub fn evppi_subjects(&self) -> Vec<EvppiSubject> {
+        let uncertain: Vec<usize> =
+            (0..self.parameters.len()).filter(|&i| self.parameters[i].is_uncertain()).collect();
+        let column = |i: usize| uncertain.iter().position(|&u| u == i);
+        let mut out: Vec<EvppiSubject> = uncertain
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| EvppiSubject {
+                name: self.parameters[i].name.clone(),
+                members: vec![self.parameters[i].name.clone()],
+                columns: vec![k],
+            })
+            .collect();
+        out.extend(self.evppi_groups.iter().map(|g| EvppiSubject {
+            name: g.name.clone(),
+            members: g.parameters.iter().map(|&i| self.parameters[i].name.clone()).collect(),
+            columns: g.parameters.iter().filter_map(|&i| column(i)).collect(),
+        }));
+        out
+    }
+
     /// Per arm of `arms`: the arm its increments are against. The comparator's list arm, or
     /// under [`ComparatorContract::Same`] a contract arm's comparator under the same contract
     /// when the comparator has that arm. The reference of a reference is itself.

@@ -542,19 +542,20 @@ fn write_evppi(dir: &Path, model: &Model, results: &Results) -> Result<(), PlotE
     let currency = &model.meta.currency;
     let list = &results.decision.sets[0];
     let grid = &model.meta.wtp_grid;
-    let uncertain = model.parameters.iter().filter(|p| p.is_uncertain());
-    let mut series: Vec<Series> = uncertain
+    let subjects = model.evppi_subjects();
+    let mut series: Vec<Series> = subjects
+        .iter()
         .zip(&list.evppi)
         .enumerate()
         .filter_map(|(k, (p, values))| {
             let points: Vec<(f64, f64)> =
-                grid.iter().zip(values).filter_map(|(&l, v)| Some((l, v.0?))).collect();
-            (!points.is_empty()).then(|| Series {
-                name: p.name.clone(),
-                points,
-                dashed: false,
-                colour: k + 1,
-            })
+                grid.iter().zip(values).filter_map(|(&l, v)| Some((l, v.per_patient?))).collect();
+            let name = if p.members.len() > 1 {
+                format!("{} ({})", p.name, p.members.join(" + "))
+            } else {
+                p.name.clone()
+            };
+            (!points.is_empty()).then(|| Series { name, points, dashed: false, colour: k + 1 })
         })
         .collect();
     if series.is_empty() {

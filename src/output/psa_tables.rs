@@ -188,22 +188,32 @@ pub fn write_acceptability<W: Write>(
     Ok(())
 }
 
-/// evppi.csv: EVPPI of each uncertain parameter, per decision set and willingness to pay.
+/// evppi.csv: EVPPI of each uncertain parameter and each group of `[[evppi_groups]]`, per
+/// decision set and willingness to pay.
 pub fn write_evppi<W: Write>(out: W, model: &Model, decision: &Decision) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    w.write_record(["decision_set", "wtp", "parameter", "evppi_per_patient", "evppi_population"])?;
-    let uncertain: Vec<&str> =
-        model.parameters.iter().filter(|p| p.is_uncertain()).map(|p| p.name.as_str()).collect();
+    w.write_record([
+        "decision_set",
+        "wtp",
+        "parameter",
+        "parameters",
+        "evppi_per_patient",
+        "evppi_se",
+        "evppi_population",
+    ])?;
+    let subjects = model.evppi_subjects();
     for analysis in &decision.sets {
         let name = set_name(model, &analysis.set);
-        for (parameter, values) in uncertain.iter().zip(&analysis.evppi) {
-            for (l, (v, population)) in model.meta.wtp_grid.iter().zip(values) {
+        for (subject, values) in subjects.iter().zip(&analysis.evppi) {
+            for (l, cell) in model.meta.wtp_grid.iter().zip(values) {
                 w.write_record([
                     name.clone(),
                     number(*l),
-                    parameter.to_string(),
-                    v.map(number).unwrap_or_default(),
-                    population.map(number).unwrap_or_default(),
+                    subject.name.clone(),
+                    subject.members.join("+"),
+                    cell.per_patient.map(number).unwrap_or_default(),
+                    cell.se.map(number).unwrap_or_default(),
+                    cell.population.map(number).unwrap_or_default(),
                 ])?;
             }
         }

@@ -8,6 +8,7 @@ use super::contracts::read_contract;
 use super::correlations::read_correlations;
 use super::covariates::Characteristics;
 use super::diagnostic::{ScenarioErrors, Source};
+use super::evppi_groups::read_evppi_groups;
 use super::meta::{read_meta, read_payer};
 use super::reader::{Reader, named_entries};
 use super::regimens::read_regimen;
@@ -30,6 +31,7 @@ const TOP_KEYS: &[&str] = &[
     "payer",
     "contracts",
     "correlations",
+    "evppi_groups",
     "heterogeneity",
     "budget_impact",
     "pathways",
@@ -218,6 +220,10 @@ fn read_document(
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),
         None => Some(Vec::new()),
     };
+    let evppi_groups = match doc.get("evppi_groups") {
+        Some(v) => read_evppi_groups(r, v, &parameters),
+        None => Some(Vec::new()),
+    };
     let mut meta = meta?;
     (meta.perspective, meta.population) = payer?;
     Some(Model {
@@ -226,6 +232,7 @@ fn read_document(
         parameters,
         dirichlets,
         correlations: correlations?,
+        evppi_groups: evppi_groups?,
         biomarkers,
         groups,
         heterogeneity: heterogeneity?,

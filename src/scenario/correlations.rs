@@ -3,6 +3,24 @@
 use super::reader::{Reader, Value, join};
 use crate::model::*;
 
+/// The parameter a list item names (its index and name), or a located error: not a string, or
+/// no such parameter (with the defined ones as help).
+pub(super) fn parameter_named<'v>(
+    r: &mut Reader,
+    nv: &'v Value<'_>,
+    np: &str,
+    parameters: &[Parameter],
+) -> Option<(usize, &'v str)> {
+    let name = r.string(nv, np)?;
+    let Some(idx) = parameters.iter().position(|q| q.name == name) else {
+        let defined = parameters.iter().map(|q| q.name.as_str());
+        let help = Some(super::reader::defined_help(name, "parameter", defined));
+        r.error_help(nv.span(), np, format!("undefined parameter `{name}`"), help);
+        return None;
+    };
+    Some((idx, name))
+}
+
 /// `[[correlations]]`: `parameters = [names]`, `matrix = [[…]]` (symmetric, unit diagonal,
 /// positive definite), over uncertain parameters not in a Dirichlet or another group.
 pub(super) fn read_correlations(
@@ -32,17 +50,7 @@ pub(super) fn read_correlations(
         let mut members = Vec::new();
         for (k, nv) in names.iter().enumerate() {
             let np = format!("{p}.parameters[{k}]");
-            let Some(name) = r.string(nv, &np) else {
-                ok = false;
-                continue;
-            };
-            let Some(idx) = parameters.iter().position(|q| q.name == name) else {
-                let help = Some(super::reader::defined_help(
-                    name,
-                    "parameter",
-                    parameters.iter().map(|q| q.name.as_str()),
-                ));
-                r.error_help(nv.span(), &np, format!("undefined parameter `{name}`"), help);
+            let Some((idx, name)) = parameter_named(r, nv, &np, parameters) else {
                 ok = false;
                 continue;
             };

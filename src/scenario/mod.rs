@@ -14,6 +14,7 @@ mod covariates;
 pub mod describe;
 mod diagnostic;
 mod distributions;
+mod evppi_groups;
 mod file;
 mod layers;
 mod meta;

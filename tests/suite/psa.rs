@@ -365,7 +365,7 @@ fn evppi_matches_closed_forms_on_the_deterministic_model() {
         assert_eq!(idx, 2);
         let k = if name == "loss" { 0 } else { 1 };
         let theta_draws: Vec<f64> = sim.psa.iter().map(|s| s.values[k]).collect();
-        let got = vbpsim::analysis::evppi::evppi(&theta_draws, &table, &[lambda])[0].unwrap();
+        let got = vbpsim::analysis::evppi::evppi(&[&theta_draws], &table, &[lambda])[0].unwrap().0;
         let se = ((second - want * want) / n).sqrt();
         let tolerance = 4.0 * se + 4.0 * resid / n.sqrt() + sd_total / n.sqrt();
         assert!(want > 10.0 * tolerance / 4.0, "{name}: the case must have a sizeable EVPPI");
@@ -375,7 +375,58 @@ fn evppi_matches_closed_forms_on_the_deterministic_model() {
     let evpi = vbpsim::analysis::psa::acceptability(&table, &[lambda])[0].evpi;
     for k in 0..2 {
         let theta_draws: Vec<f64> = sim.psa.iter().map(|s| s.values[k]).collect();
-        assert!(vbpsim::analysis::evppi::evppi(&theta_draws, &table, &[lambda])[0].unwrap() < evpi);
+        let (got, _) =
+            vbpsim::analysis::evppi::evppi(&[&theta_draws], &table, &[lambda])[0].unwrap();
+        assert!(got < evpi);
+    }
+}
+
+/// A group holding every parameter of a PSA whose samples are deterministic given them has
+/// the EVPI as its EVPPI (within 4 of its standard errors, at every point of the grid where
+/// the EVPI is positive), through the scenario's `[[evppi_groups]]`, the decision analysis and
+/// evppi.csv's rows.
+#[test]
+fn a_group_of_every_parameter_has_the_evpi_as_its_evppi() {
+    let (s, sim) = simulate("psa/evppi_group.toml", &[samples(2000)], &RunOptions::default());
+    let subjects = s.model.evppi_subjects();
+    assert_eq!(subjects.len(), 3);
+    assert_eq!((subjects[2].name.as_str(), subjects[2].members.len()), ("both", 2));
+    let list = &sim.decision.sets[0];
+    let mut checked = 0;
+    for (k, a) in list.acceptability.iter().enumerate() {
+        let cell = list.evppi[2][k];
+        let (got, se) = (cell.per_patient.unwrap(), cell.se.unwrap());
+        if a.evpi > 0.0 {
+            assert!(
+                (got - a.evpi).abs() < 4.0 * se,
+                "λ {}: {got} ± {se} vs EVPI {}",
+                a.wtp,
+                a.evpi
+            );
+            checked += 1;
+        }
+        // Either parameter alone is worth at most the group.
+        for single in &list.evppi[..2] {
+            assert!(single[k].per_patient.unwrap() <= got + 4.0 * se);
+        }
+    }
+    assert!(checked >= 2, "{checked} grid points with value");
+}
+
+#[test]
+fn bad_evppi_groups_are_refused_where_they_are() {
+    let text = match try_load("psa/bad_evppi_groups.toml", &[]) {
+        Ok(_) => panic!("bad EVPPI groups must be refused"),
+        Err(e) => format!("{e}"),
+    };
+    for said in [
+        "evppi_groups[0].parameters[1]: undefined parameter `los`",
+        "evppi_groups[1].parameters[1]: parameter `fixed_cost` is fixed (no distribution)",
+        "evppi_groups[2].parameters[1]: parameter `loss` is already in the group",
+        "evppi_groups[3].parameters: expected 2 to 5 parameters (one alone has its own EVPPI), found 1",
+        "evppi_groups[4].name: expected a name of its own, found `loss`, a parameter's name",
+    ] {
+        assert!(text.contains(said), "{said}\n{text}");
     }
 }
 
