@@ -12,16 +12,16 @@ use crate::model::{Arm, Model};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Basis {
     /// The base case's means (a run without PSA samples).
-    BaseCase,
+    Deterministic,
     /// The means over the PSA samples.
-    PsaMean,
+    Probabilistic,
 }
 
 impl Basis {
     pub fn as_str(self) -> &'static str {
         match self {
-            Basis::BaseCase => "base_case",
-            Basis::PsaMean => "psa_mean",
+            Basis::Deterministic => "deterministic",
+            Basis::Probabilistic => "probabilistic",
         }
     }
 }
@@ -80,7 +80,7 @@ fn table(psa: &[PsaSample], set: &DecisionSet) -> Table {
 /// The decision analysis of every decision set: on the PSA means with PSA samples, else on the
 /// base case `base`.
 pub fn decision(model: &Model, arms: &[Arm], base: &[ArmSummary], psa: &[PsaSample]) -> Decision {
-    let basis = if psa.is_empty() { Basis::BaseCase } else { Basis::PsaMean };
+    let basis = if psa.is_empty() { Basis::Deterministic } else { Basis::Probabilistic };
     // The population a decision applies to: N patients a year over its lifetime, discounted.
     let cohorts = super::psa::decision_population(model);
     let grid = &model.meta.wtp_grid;

@@ -13,6 +13,7 @@ pub mod gp;
 pub mod headline;
 pub mod lines;
 pub mod partners;
+pub mod probabilistic;
 pub mod psa;
 pub mod results;
 pub mod roots;

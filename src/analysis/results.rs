@@ -270,7 +270,10 @@ pub struct BaseCase {
 #[derive(Clone, Debug)]
 pub struct Results {
     pub arms: Vec<Arm>,
+    /// The deterministic base case per arm.
     pub summary: Vec<ArmSummary>,
+    /// The same arms on the means over the PSA samples (empty without PSA).
+    pub summary_psa: Vec<ArmSummary>,
     pub contracts: Vec<ContractRow>,
     pub cohort: Vec<CohortRow>,
     pub partners: Vec<PartnerRow>,
@@ -359,9 +362,10 @@ impl Results {
         } = base;
         let mut r = Results {
             // Computed, with the rest of the PSA's analyses, by `set_psa` below.
-            decision: Decision { basis: Basis::BaseCase, sets: Vec::new() },
+            decision: Decision { basis: Basis::Deterministic, sets: Vec::new() },
             arms,
             summary,
+            summary_psa: Vec::new(),
             contracts,
             cohort,
             partners,
@@ -376,7 +380,7 @@ impl Results {
             prob_ce: Vec::new(),
             subgroup_psa: Vec::new(),
             headline: super::headline::Headline {
-                basis: Basis::BaseCase,
+                basis: Basis::Deterministic,
                 thresholds: Vec::new(),
                 switches: Vec::new(),
                 prices: Vec::new(),
@@ -493,8 +497,8 @@ impl Results {
     /// The decision analysis: each set's mean points and frontier, CEAC, CEAF, EVPI and EVPPI.
     fn check_decision(&self, model: &Model) -> Result<(), NonFinite> {
         let basis = match self.decision.basis {
-            Basis::BaseCase => "",
-            Basis::PsaMean => " across PSA samples",
+            Basis::Deterministic => "",
+            Basis::Probabilistic => " across PSA samples",
         };
         for a in &self.decision.sets {
             let set = &a.set;
@@ -560,6 +564,11 @@ impl Results {
         self.subgroup_psa =
             super::subgroups::subgroup_psa(model, (&self.arms, &shares), &self.decision, &self.psa);
         self.psa_summary = psa_summary(model, &self.summary, &self.psa);
+        self.summary_psa = super::probabilistic::probabilistic_summary(
+            &self.summary,
+            &self.psa,
+            &model.meta.thresholds,
+        );
         self.budget_bands = budget_bands(&self.budget, &self.psa);
         self.warnings = self.base_warnings.clone();
         let (warnings, noise) = psa_warnings(model, &self.arms, &self.psa, self.patients);

@@ -47,8 +47,8 @@ pub fn lines(model: &Model, r: &Results) -> Vec<String> {
         }
     };
     let basis = match h.basis {
-        Basis::BaseCase => "the base case".to_string(),
-        Basis::PsaMean => format!("means over {} PSA samples", r.psa.len()),
+        Basis::Deterministic => "the base case".to_string(),
+        Basis::Probabilistic => format!("means over {} PSA samples", r.psa.len()),
     };
     let mut out = vec![format!(
         "Decision ({basis}{}):",

@@ -276,15 +276,43 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
     let means: Vec<String> =
         ["cost", "qaly", "ly", "inc_cost", "inc_qaly", "icer"].map(String::from).to_vec();
     let all = |_: &[String], _: &[String]| true;
-    let both = |body: &mut String, path: &Path, lead: &[&str], lead2: &[&str], means: &[String]| {
+    let both_of = |body: &mut String,
+                   path: &Path,
+                   (lead, lead2): (&[&str], &[&str]),
+                   means: &[String],
+                   keep: &dyn Fn(&[String], &[String]) -> bool| {
         for columns in [with(lead, means), with(lead2, &per_threshold)] {
             let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-            body.push_str(&table_in(path, &cols, &all));
+            body.push_str(&table_in(path, &cols, keep));
         }
     };
-    section(&mut body, "Summary (means per patient, discounted)");
-    let arm = ["strategy", "contract"];
-    both(&mut body, &dir.join("summary.csv"), &arm, &arm, &means);
+    let both = |body: &mut String, path: &Path, lead: &[&str], lead2: &[&str], means: &[String]| {
+        both_of(body, path, (lead, lead2), means, &all)
+    };
+    // summary.csv's rows of one basis.
+    let on = |want: &'static str| {
+        move |h: &[String], row: &[String]| {
+            h.iter().position(|c| c == "basis").is_none_or(|i| row[i] == want)
+        }
+    };
+    let arm: [&str; 2] = ["strategy", "contract"];
+    let summary = dir.join("summary.csv");
+    if results.psa.is_empty() {
+        section(&mut body, "Summary (means per patient, discounted)");
+        both_of(&mut body, &summary, (&arm, &arm), &means, &on("deterministic"));
+    } else {
+        // HTA bodies take the probabilistic means as a probabilistic model's base result.
+        section(
+            &mut body,
+            &format!(
+                "Summary: means over the {} PSA samples (probabilistic; per patient, discounted)",
+                super::tables::grouped(results.psa.len() as f64, 0)
+            ),
+        );
+        both_of(&mut body, &summary, (&arm, &arm), &means, &on("probabilistic"));
+        section(&mut body, "Deterministic base case (every parameter at its point value)");
+        both_of(&mut body, &summary, (&arm, &arm), &means, &on("deterministic"));
+    }
     if dir.join("subgroups.csv").exists() {
         section(&mut body, "Subgroups");
         body.push_str(
@@ -336,8 +364,8 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         body.push_str(&table_in(&dir.join("contracts.csv"), &value, &all));
     }
     let basis = match results.decision.basis {
-        crate::analysis::decision::Basis::BaseCase => "base case",
-        crate::analysis::decision::Basis::PsaMean => "means over the PSA samples",
+        crate::analysis::decision::Basis::Deterministic => "base case",
+        crate::analysis::decision::Basis::Probabilistic => "means over the PSA samples",
     };
     section(&mut body, &format!("Efficiency frontier ({basis})"));
     let frontier = [

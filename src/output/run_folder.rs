@@ -23,7 +23,9 @@ pub fn write(
         write(file).map_err(|source| OutputError::Csv { path: shown, source })
     };
     let r = results;
-    table("summary.csv", &|f| tables::write_summary(f, model, &r.summary, &r.prob_ce))?;
+    table("summary.csv", &|f| {
+        tables::write_summary(f, model, (&r.summary, &r.summary_psa), &r.prob_ce)
+    })?;
     table("frontier.csv", &|f| psa_tables::write_frontier(f, model, &r.arms, &r.decision))?;
     if !r.psa.is_empty() {
         if r.psa_table {

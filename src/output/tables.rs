@@ -83,20 +83,26 @@ pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
     h
 }
 
-/// summary.csv: the base case per arm; `prob_ce_<λ>` from the PSA samples (`prob_ce`, empty
-/// without).
+/// summary.csv: the deterministic base case per arm, then with PSA samples the same arms on
+/// the samples' means (`basis` says which); `prob_ce_<λ>` from the PSA samples (`prob_ce`,
+/// empty without), on both rows of an arm.
 pub fn write_summary<W: Write>(
     out: W,
     model: &Model,
-    rows: &[ArmSummary],
+    (deterministic, probabilistic): (&[ArmSummary], &[ArmSummary]),
     prob_ce: &[Vec<Option<f64>>],
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    w.write_record(summary_header(&model.meta.thresholds))?;
-    for (r, prob_ce) in rows.iter().zip(prob_ce) {
-        let mut rec = summary_record(model, r);
-        rec.extend(prob_ce.iter().map(|p| p.map(number).unwrap_or_default()));
-        w.write_record(&rec)?;
+    let mut header = summary_header(&model.meta.thresholds);
+    header.push("basis".into());
+    w.write_record(header)?;
+    for (rows, basis) in [(deterministic, "deterministic"), (probabilistic, "probabilistic")] {
+        for (r, prob_ce) in rows.iter().zip(prob_ce) {
+            let mut rec = summary_record(model, r);
+            rec.extend(prob_ce.iter().map(|p| p.map(number).unwrap_or_default()));
+            rec.push(basis.into());
+            w.write_record(&rec)?;
+        }
     }
     w.flush()?;
     Ok(())
@@ -315,6 +321,8 @@ pub(super) fn contracts_header(model: &Model) -> Vec<String> {
     header.extend(thresholds.iter().map(|l| format!("inc_nmb_{}", number(*l))));
     header.extend(thresholds.iter().map(|l| format!("threshold_price_{}", number(*l))));
     header.extend(thresholds.iter().map(|l| format!("threshold_status_{}", number(*l))));
+    // The deterministic base case's (per-sample contract sums are not kept across the PSA).
+    header.push("basis".into());
     header
 }
 
@@ -358,6 +366,7 @@ pub(super) fn contract_record(
     rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
     rec.extend(r.threshold_price.iter().map(|p| opt(p.price())));
     rec.extend(r.threshold_price.iter().map(|p| p.status().to_string()));
+    rec.push("deterministic".into());
     rec
 }
 

@@ -290,6 +290,8 @@ fn summary_header() -> Vec<String> {
     h.extend(THRESHOLDS.iter().map(|l| format!("inc_nmb_{l}_mcse")));
     // Probability of cost-effectiveness from the PSA (empty without one).
     h.extend(THRESHOLDS.iter().map(|l| format!("prob_ce_{l}")));
+    // deterministic, then with a PSA probabilistic rows.
+    h.push("basis".into());
     h
 }
 
@@ -358,7 +360,7 @@ fn summary_csv_is_documented(o: &Path) -> Csv {
     assert_numbers_clean(
         "summary.csv",
         &summary,
-        &["strategy", "contract", "icer_status", "reference"],
+        &["strategy", "contract", "icer_status", "reference", "basis"],
     );
     let arms: Vec<(&str, &str)> =
         summary.rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();

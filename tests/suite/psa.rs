@@ -617,3 +617,39 @@ fn suggested_patients_by_hand() {
     assert_eq!(suggested_patients(1000, 1.0, 0.1), None);
     assert_eq!(suggested_patients(1000, 1.2, 0.1), None);
 }
+
+/// summary.csv's probabilistic rows are the means over the samples of each sample's means:
+/// on the deterministic PSA every patient of a sample gains `loss` QALYs for 12·`price`, so
+/// the treated arm's row is 12·mean(price), mean(loss), their ratio as the ICER, and standard
+/// errors sd/√S of the draws, recomputed here from the parameter draws; the comparator's row
+/// is its own reference with zero increments.
+#[test]
+fn the_probabilistic_summary_is_the_mean_over_the_samples() {
+    let (_, sim) = simulate(PSA, &[samples(200)], &RunOptions::default());
+    assert_eq!(sim.summary_psa.len(), sim.summary.len());
+    let n = sim.psa.len() as f64;
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / n;
+    let se = |x: &[f64]| {
+        let m = mean(x);
+        (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0) / n).sqrt()
+    };
+    let close = |a: f64, b: f64, what: &str| {
+        assert!((a - b).abs() <= 1e-9 * a.abs().max(b.abs()), "{what}: {a} vs {b}");
+    };
+    let loss: Vec<f64> = sim.psa.iter().map(|s| s.values[0]).collect();
+    let cost: Vec<f64> = sim.psa.iter().map(|s| 12.0 * s.values[1]).collect();
+    let treat = &sim.summary_psa[1];
+    close(treat.inc_cost.mean, mean(&cost), "incremental cost");
+    close(treat.inc_cost.mcse.unwrap(), se(&cost), "its standard error");
+    close(treat.inc_qaly.mean, mean(&loss), "incremental QALYs");
+    close(treat.inc_qaly.mcse.unwrap(), se(&loss), "its standard error");
+    close(treat.icer.unwrap(), mean(&cost) / mean(&loss), "ICER of the mean increments");
+    for (k, lambda) in [20_000.0, 60_000.0].into_iter().enumerate() {
+        let inc: Vec<f64> = loss.iter().zip(&cost).map(|(q, c)| lambda * q - c).collect();
+        close(treat.inc_nmb[k].mean, mean(&inc), "incremental NMB");
+        close(treat.inc_nmb[k].mcse.unwrap(), se(&inc), "its standard error");
+    }
+    let bsc = &sim.summary_psa[0];
+    assert_eq!(bsc.icer_status.as_str(), "comparator");
+    assert_eq!((bsc.inc_cost.mean, bsc.inc_qaly.mean), (0.0, 0.0));
+}

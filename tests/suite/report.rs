@@ -27,7 +27,9 @@ fn the_report_is_one_self_contained_page() {
         "Scenario",
         "Decision",
         "Warnings",
-        "Summary (means per patient, discounted)",
+        // With a PSA the probabilistic results lead, the deterministic base case after them.
+        "Summary: means over the 12 PSA samples (probabilistic; per patient, discounted)",
+        "Deterministic base case (every parameter at its point value)",
         "Contracts (base case, per patient)",
         "Efficiency frontier (means over the PSA samples)",
         "Budget impact (totals, undiscounted)",
@@ -39,6 +41,8 @@ fn the_report_is_one_self_contained_page() {
         let id = html[..at].rsplit("<h2 id=\"").next().unwrap();
         assert!(html.contains(&format!("<li><a href=\"#{id}\">{h}</a></li>")), "{h} listed");
     }
+    let probabilistic = html.find(">Summary: means over the 12 PSA samples").unwrap();
+    assert!(probabilistic < html.find(">Deterministic base case").unwrap());
     // Tables for readers: headers in words with units, money grouped by thousands.
     assert!(html.contains("<th>Incremental NMB at 100,000 (USD)</th>"));
     assert!(html.contains("<th>ICER (USD/QALY)</th>"));

@@ -331,8 +331,10 @@ impl Folder {
             // The reference is a comparator row (the comparator at list, or under the arm's
             // contract), and the increments are the difference of the means.
             let reference = s.get(row, "reference");
+            let basis = s.get(row, "basis");
             let of = s.rows.iter().find(|r| {
                 format!("{}/{}", s.get(r, "strategy"), s.get(r, "contract")) == reference
+                    && s.get(r, "basis") == basis
             });
             let of = of.unwrap_or_else(|| panic!("{arm}: no reference {reference}\n{cmd}"));
             assert_eq!(s.get(of, "icer_status"), "comparator", "{arm}: reference\n{cmd}");
@@ -373,13 +375,17 @@ impl Folder {
                     );
                 }
             }
+            // Standard errors over patients (deterministic) or over samples (probabilistic).
+            let single =
+                if basis == "probabilistic" { self.samples == 1 } else { self.patients == 1 };
             for (h, cell) in s.header.iter().zip(row) {
                 if h.ends_with("_mcse") {
                     assert_eq!(
                         cell.is_empty(),
-                        self.patients == 1,
-                        "{arm} {h} = {cell:?} with {} patients\nreproduce: {cmd}",
-                        self.patients
+                        single,
+                        "{arm} {h} = {cell:?} ({basis}) with {} patients, {} samples\nreproduce: {cmd}",
+                        self.patients,
+                        self.samples
                     );
                 }
                 if h.starts_with("prob_ce_") {
@@ -396,13 +402,16 @@ impl Folder {
                 }
             }
         }
-        assert_eq!(comparators, 1, "one comparator row in summary.csv\nreproduce: {cmd}");
+        // One comparator row at list per basis: the deterministic, and with PSA samples the
+        // probabilistic.
+        let bases = if self.samples > 0 { 2 } else { 1 };
+        assert_eq!(comparators, bases, "the comparator at list per basis\nreproduce: {cmd}");
     }
 
     /// costs.csv: each arm's categories add up (in file order) to its cost in summary.csv.
     fn check_costs_add_up(&self) {
         let (s, c) = (self.csv("summary.csv"), self.csv("costs.csv"));
-        for row in &s.rows {
+        for row in s.rows.iter().filter(|r| s.get(r, "basis") == "deterministic") {
             let (strategy, contract) = (s.get(row, "strategy"), s.get(row, "contract"));
             let sum: f64 = c.rows_of(strategy, Some(contract)).map(|r| c.num(r, "cost")).sum();
             assert_eq!(
