@@ -93,6 +93,8 @@ pub const OUTPUT_FILES: &[&str] = &[
     "frontier.csv",
     "psa.csv",
     "parameters.csv",
+    "psa_costs.csv",
+    "psa_qalys.csv",
     "psa_summary.csv",
     "ceac.csv",
     "ceaf.csv",

@@ -69,6 +69,30 @@ pub fn write_parameters<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> c
     Ok(())
 }
 
+/// psa_costs.csv or psa_qalys.csv: one row per sample, one column per arm (`strategy/contract`,
+/// in summary.csv's order) with the sample's mean cost or QALYs per patient: the n_sim ×
+/// n_interventions matrices that BCEA (`bcea(e, c, …)`), dampack (`make_psa_obj(cost,
+/// effectiveness, parameters, …)`) and voi (`list(c =, e =, k =)`) take as they are, beside
+/// parameters.csv, their parameter matrix, row for row.
+pub fn write_matrix<W: Write>(
+    out: W,
+    model: &Model,
+    (arms, psa): (&[Arm], &[PsaSample]),
+    of: &dyn Fn(&super::super::analysis::psa::SampleArm) -> f64,
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    let mut header = vec!["sample".to_string()];
+    header.extend(arms.iter().map(|a| model.arm_name(a.strategy, a.contract)));
+    w.write_record(&header)?;
+    for s in psa {
+        let mut rec = vec![s.sample.to_string()];
+        rec.extend(s.arms.iter().map(|a| number(of(a))));
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// frontier.csv: the incremental analysis of each decision set, on the PSA means (with PSA)
 /// or the base case.
 pub fn write_frontier<W: Write>(

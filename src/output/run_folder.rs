@@ -32,6 +32,9 @@ pub fn write(
             table("psa.csv", &|f| psa_tables::write_psa(f, model, &r.arms, &r.psa))?;
         }
         table("parameters.csv", &|f| psa_tables::write_parameters(f, model, &r.psa))?;
+        let matrix = (&r.arms[..], &r.psa[..]);
+        table("psa_costs.csv", &|f| psa_tables::write_matrix(f, model, matrix, &|a| a.cost.mean))?;
+        table("psa_qalys.csv", &|f| psa_tables::write_matrix(f, model, matrix, &|a| a.qaly.mean))?;
         table("psa_summary.csv", &|f| {
             psa_tables::write_psa_summary(f, model, &r.summary, &r.psa_summary)
         })?;

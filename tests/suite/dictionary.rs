@@ -39,12 +39,15 @@ enum Placeholder {
     Category,
     /// `<parameter>`: each uncertain parameter, in the scenario file's order.
     Parameter,
+    /// `<arm>`: each arm `strategy/contract`, in summary.csv's order.
+    Arm,
 }
 
-const PLACEHOLDERS: [(&str, Placeholder); 3] = [
+const PLACEHOLDERS: [(&str, Placeholder); 4] = [
     ("<λ>", Placeholder::Threshold),
     ("<category>", Placeholder::Category),
     ("<parameter>", Placeholder::Parameter),
+    ("<arm>", Placeholder::Arm),
 ];
 
 impl Placeholder {
@@ -67,6 +70,7 @@ struct Values {
     thresholds: Vec<String>,
     categories: Vec<String>,
     parameters: Vec<String>,
+    arms: Vec<String>,
 }
 
 impl Values {
@@ -75,6 +79,7 @@ impl Values {
             Placeholder::Threshold => &self.thresholds,
             Placeholder::Category => &self.categories,
             Placeholder::Parameter => &self.parameters,
+            Placeholder::Arm => &self.arms,
         }
     }
 }
@@ -350,6 +355,14 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// The cost categories of a run's costs.csv as column names write them: the first arm's
 /// categories in order, `:` written `_`.
+/// The arms of a run folder (`strategy/contract`), summary.csv's deterministic rows in order.
+fn arms(folder: &Path) -> Vec<String> {
+    let (header, rows) = read_csv(&folder.join("summary.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).expect("summary.csv column");
+    let (s, c, b) = (col("strategy"), col("contract"), col("basis"));
+    rows.iter().filter(|r| r[b] == "deterministic").map(|r| format!("{}/{}", r[s], r[c])).collect()
+}
+
 fn categories(folder: &Path) -> Vec<String> {
     let path = folder.join("costs.csv");
     if !path.exists() {
@@ -434,6 +447,7 @@ fn the_data_dictionary_lists_exactly_the_columns_of_every_csv_file() {
             thresholds: thresholds(&s),
             categories: categories(Path::new(&folder)),
             parameters: uncertain_parameters(&s),
+            arms: arms(Path::new(&folder)),
         };
         check_folder(Path::new(&folder), &values, &dict, &mut seen, &mut failures);
     }
@@ -492,6 +506,7 @@ fn the_dictionary_check_catches_missing_extra_and_moved_columns() {
         thresholds: vec!["100000".into(), "150000".into()],
         categories: vec!["testing".into(), "drug_x".into()],
         parameters: vec![],
+        arms: vec![],
     };
     let documented = expand(&dict["a.csv"], &values);
     let header = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();

@@ -17,6 +17,7 @@ mod dictionary;
 mod distributions;
 mod edge_cases;
 mod engine;
+mod export;
 mod fuzz_scenarios;
 mod headline;
 mod heterogeneity;
