@@ -52,7 +52,7 @@ pub fn write_table<W: std::io::Write>(
         "nmb",
         "inc_nmb",
         "inc_nmb_mcse",
-        "prob_cost_effective",
+        "prob_ce",
     ])?;
     for e in entries {
         let m = e.model;
@@ -198,7 +198,7 @@ pub fn write(
     let means =
         vec!["scenario", "strategy", "contract", "cost", "qaly", "inc_cost", "inc_qaly", "icer"];
     let per_threshold =
-        vec!["scenario", "strategy", "contract", "threshold", "inc_nmb", "prob_cost_effective"];
+        vec!["scenario", "strategy", "contract", "threshold", "inc_nmb", "prob_ce"];
     let page = super::report::FolderPage {
         title: format!("Scenario comparison: {}", labels.join(", ")),
         intro: vec![format!(

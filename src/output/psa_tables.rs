@@ -10,9 +10,10 @@ use crate::analysis::results::{BudgetBand, Measure, PsaSummaryRow};
 use crate::model::{Arm, Model};
 use std::io::Write;
 
-/// `cost_<category>` with the category's `:` as `_` (snake_case column names).
+/// `cost_<category>`, the category named as in costs.csv (`cost_state:progression_free`), so
+/// that one category has one name in every file.
 fn category_column(name: &str) -> String {
-    format!("cost_{}", name.replace(':', "_"))
+    format!("cost_{name}")
 }
 
 /// The name of a decision set: `list` or the contract's name.
@@ -161,7 +162,7 @@ pub fn write_acceptability<W: Write>(
         "wtp",
         "strategy",
         "contract",
-        "probability",
+        "prob_best",
         "expected_nmb",
     ])?;
     ceaf.write_record([
@@ -169,7 +170,7 @@ pub fn write_acceptability<W: Write>(
         "wtp",
         "strategy",
         "contract",
-        "probability",
+        "prob_best",
         "expected_nmb",
     ])?;
     evpi.write_record(["decision_set", "wtp", "evpi_per_patient", "evpi_population"])?;

@@ -50,15 +50,14 @@ fn format_of(column: &str) -> Format {
         }
         "value_base" | "value_low" | "value_high" | "switch_value" => Format::Value,
         "prob_ce"
-        | "probability"
+        | "prob_best"
         | "share"
         | "treated_share"
         | "triggered_share"
         | "effective_discount"
         | "started"
         | "response"
-        | "alive"
-        | "prob_cost_effective" => Format::Share,
+        | "alive" => Format::Share,
         "patients" | "year" | "month" | "entrants" | "entrants_new" | "samples" | "threshold" => {
             Format::Count
         }
@@ -130,7 +129,7 @@ fn label(column: &str, currency: &str) -> String {
         "swing" => "Swing",
         "scenario" => "Scenario",
         "threshold" => "Threshold",
-        "prob_cost_effective" => "Probability cost-effective",
+        "prob_best" => "Probability best",
         other => &other.replace('_', " "),
     };
     let unit = match (format_of(column), stem) {

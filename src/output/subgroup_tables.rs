@@ -140,7 +140,7 @@ pub fn write_subgroup_ceac<W: Write>(out: W, model: &Model, r: &Results) -> csv:
         "wtp",
         "strategy",
         "contract",
-        "probability",
+        "prob_best",
         "expected_nmb",
         "optimal",
     ])?;

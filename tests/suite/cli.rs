@@ -606,7 +606,7 @@ fn psa_outputs_are_identical_for_one_and_two_threads() {
         let l: f64 = ceac.get(row, "wtp").parse().unwrap();
         // Ties go to the first arm (the comparator).
         let wins = samples.iter().filter(|(c0, q0, c1, q1)| l * q1 - c1 > l * q0 - c0).count();
-        let p: f64 = ceac.get(row, "probability").parse().unwrap();
+        let p: f64 = ceac.get(row, "prob_best").parse().unwrap();
         assert_eq!(p, wins as f64 / 24.0, "CEAC at {l}");
         checked += 1;
     }

@@ -374,7 +374,7 @@ fn categories(folder: &Path) -> Vec<String> {
     let first = rows.first().expect("costs.csv has rows");
     rows.iter()
         .take_while(|r| r[s] == first[s] && r[c] == first[c])
-        .map(|r| r[k].replace(':', "_"))
+        .map(|r| r[k].clone())
         .collect()
 }
 
@@ -504,7 +504,7 @@ fn the_dictionary_check_catches_missing_extra_and_moved_columns() {
     assert_eq!(dict.keys().collect::<Vec<_>>(), ["a.csv"]);
     let values = Values {
         thresholds: vec!["100000".into(), "150000".into()],
-        categories: vec!["testing".into(), "drug_x".into()],
+        categories: vec!["testing".into(), "drug:x".into()],
         parameters: vec![],
         arms: vec![],
     };
@@ -512,7 +512,7 @@ fn the_dictionary_check_catches_missing_extra_and_moved_columns() {
     let header = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
     let right = header(
         "strategy,contract,nmb_100000,nmb_150000,inc_nmb_100000,preferred_100000,\
-         inc_nmb_150000,preferred_150000,cost_testing,cost_drug_x",
+         inc_nmb_150000,preferred_150000,cost_testing,cost_drug:x",
     );
     assert_eq!(documented, right);
     assert!(compare_header("a.csv", &documented, &right).is_none());

@@ -291,7 +291,7 @@ fn subgroup_acceptability_is_recomputed_from_the_stored_samples() {
                 }
             }
             for (j, r) in g.iter().enumerate() {
-                let p: f64 = r["probability"].parse().unwrap();
+                let p: f64 = r["prob_best"].parse().unwrap();
                 assert_eq!(p, wins[j] / n, "{subgroup} {level} {wtp} {}", r["strategy"]);
                 assert!(close(r["expected_nmb"].parse().unwrap(), mean[j]));
                 assert_eq!(r["optimal"], (j == optimal).to_string());

@@ -232,7 +232,7 @@ pub(super) fn no_drug_spend(f: &Folder) {
         }
     }
     if let Some(p) = f.maybe("psa.csv") {
-        for h in p.header.iter().filter(|h| h.starts_with("cost_drug_")) {
+        for h in p.header.iter().filter(|h| h.starts_with("cost_drug:")) {
             for row in &p.rows {
                 assert_eq!(p.num(row, h), 0.0, "psa.csv {h}\n{}", f.cmd);
             }
