@@ -102,9 +102,64 @@ pub fn parse_quantity(text: &str) -> Result<(f64, Dimension), UnitError> {
     .and_then(|(x, dim)| if x.is_finite() { Ok((x, dim)) } else { Err(UnitError::NotFinite) })
 }
 
+/// The unit a quantity is written in, to report a parameter in it: its name (plural for a
+/// duration, `per month` for a rate) and the factor from the internal value (years, per year)
+/// to it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Written {
+    pub name: &'static str,
+    pub factor: f64,
+}
+
+/// The unit of a quantity's text (`"24 months"` → months, ×12; `"0.01 per week"` → per week,
+/// × 7/365.25), or `None` for a bare number or a text that does not read.
+pub fn written_unit(text: &str) -> Option<Written> {
+    let words: Vec<&str> = text.split_whitespace().skip(1).collect();
+    let plural = |unit: &str| -> Option<(&'static str, f64)> {
+        let years = time_unit(unit).ok()?;
+        let name = if years == 1.0 {
+            "years"
+        } else if years == 1.0 / 12.0 {
+            "months"
+        } else if years == 7.0 / DAYS_PER_YEAR {
+            "weeks"
+        } else {
+            "days"
+        };
+        Some((name, years))
+    };
+    match words.as_slice() {
+        [unit] => plural(unit).map(|(name, years)| Written { name, factor: 1.0 / years }),
+        ["per", unit] => plural(unit).map(|(name, years)| Written {
+            name: match name {
+                "years" => "per year",
+                "months" => "per month",
+                "weeks" => "per week",
+                _ => "per day",
+            },
+            factor: years,
+        }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quantity_is_read_back_in_the_unit_it_was_written_in() {
+        for text in ["24.5 months", "3 weeks", "10 days", "2 years", "0.01 per month", "5 per week"]
+        {
+            let (internal, _) = parse_quantity(text).unwrap();
+            let w = written_unit(text).unwrap();
+            let written: f64 = text.split_whitespace().next().unwrap().parse().unwrap();
+            assert!((internal * w.factor - written).abs() < 1e-12 * written, "{text}: {w:?}");
+        }
+        assert_eq!(written_unit("24.5 months").unwrap().name, "months");
+        assert_eq!(written_unit("1 per day").unwrap().name, "per day");
+        assert_eq!(written_unit("12"), None);
+    }
 
     #[test]
     fn durations_and_rates_convert_to_years() {

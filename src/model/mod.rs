@@ -225,6 +225,9 @@ pub struct Parameter {
     /// Its one-way sensitivity range given in the scenario (`None`: the distribution's 2.5 %
     /// and 97.5 % quantiles, or not varied if fixed).
     pub range: Option<(f64, f64)>,
+    /// The unit the scenario writes it in (a duration or a rate; `None` for a number): its
+    /// draws are reported in it (parameters.csv).
+    pub written: Option<crate::units::Written>,
     /// Random process of its draws.
     pub process: Process,
 }

@@ -197,8 +197,7 @@ pub fn write(
     let every = |_: &[String], _: &[String]| true;
     let means =
         vec!["scenario", "strategy", "contract", "cost", "qaly", "inc_cost", "inc_qaly", "icer"];
-    let per_threshold =
-        vec!["scenario", "strategy", "contract", "threshold", "inc_nmb", "prob_ce"];
+    let per_threshold = vec!["scenario", "strategy", "contract", "threshold", "inc_nmb", "prob_ce"];
     let page = super::report::FolderPage {
         title: format!("Scenario comparison: {}", labels.join(", ")),
         intro: vec![format!(

@@ -56,7 +56,8 @@ pub(crate) struct RunManifest<'a> {
 }
 
 /// run.json's `units`: the currency of every money column, the time horizon and the discount
-/// rates (per year), and the willingness-to-pay thresholds and grid (per QALY).
+/// rates (per year), the willingness-to-pay thresholds and grid (per QALY), and the unit of
+/// each uncertain duration or rate parameter in parameters.csv (as the scenario writes it).
 #[derive(Serialize)]
 pub(crate) struct Units<'a> {
     pub currency: &'a str,
@@ -66,11 +67,19 @@ pub(crate) struct Units<'a> {
     pub discount_manufacturer: f64,
     pub thresholds: &'a [f64],
     pub wtp_grid: &'a [f64],
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
 }
 
 impl<'a> Units<'a> {
-    pub fn of(meta: &'a crate::model::Meta) -> Self {
+    pub fn of(model: &'a crate::model::Model) -> Self {
+        let meta = &model.meta;
+        let parameters = (model.parameters.iter())
+            .filter(|p| p.is_uncertain())
+            .filter_map(|p| Some((p.name.clone(), p.written?.name.into())))
+            .collect();
         Units {
+            parameters,
             currency: &meta.currency,
             horizon_years: meta.horizon,
             discount_costs: meta.discount_costs,

@@ -54,16 +54,20 @@ pub fn write_psa<W: Write>(
     Ok(())
 }
 
-/// parameters.csv: one row per sample, one column per uncertain parameter, on the scenario's
-/// internal scale (durations in years, rates per year).
+/// parameters.csv: one row per sample, one column per uncertain parameter, in the unit the
+/// scenario writes it in (run.json's `units.parameters`; numbers as they are).
 pub fn write_parameters<W: Write>(out: W, model: &Model, psa: &[PsaSample]) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     let mut header = vec!["sample".to_string()];
-    header.extend(model.parameters.iter().filter(|p| p.is_uncertain()).map(|p| p.name.clone()));
+    let uncertain: Vec<&crate::model::Parameter> =
+        model.parameters.iter().filter(|p| p.is_uncertain()).collect();
+    header.extend(uncertain.iter().map(|p| p.name.clone()));
     w.write_record(&header)?;
+    // Each draw in the unit the scenario writes the parameter in (months for "24 months").
+    let factors: Vec<f64> = uncertain.iter().map(|p| p.written.map_or(1.0, |u| u.factor)).collect();
     for s in psa {
         let mut rec = vec![s.sample.to_string()];
-        rec.extend(s.values.iter().map(|x| number(*x)));
+        rec.extend(s.values.iter().zip(&factors).map(|(x, f)| number(x * f)));
         w.write_record(&rec)?;
     }
     w.flush()?;

@@ -49,15 +49,8 @@ fn format_of(column: &str) -> Format {
             Format::Measure
         }
         "value_base" | "value_low" | "value_high" | "switch_value" => Format::Value,
-        "prob_ce"
-        | "prob_best"
-        | "share"
-        | "treated_share"
-        | "triggered_share"
-        | "effective_discount"
-        | "started"
-        | "response"
-        | "alive" => Format::Share,
+        "prob_ce" | "prob_best" | "share" | "treated_share" | "triggered_share"
+        | "effective_discount" | "started" | "response" | "alive" => Format::Share,
         "patients" | "year" | "month" | "entrants" | "entrants_new" | "samples" | "threshold" => {
             Format::Count
         }

@@ -99,7 +99,7 @@ pub fn write(
         comparator: &model.strategies[model.meta.comparator].name,
         comparator_contract: model.meta.comparator_contract.as_str(),
         arms: r.summary.len(),
-        units: super::manifest::Units::of(&model.meta),
+        units: super::manifest::Units::of(model),
         threads: process.threads,
         wall_seconds: process.wall_seconds,
         cpu_seconds: process.cpu_seconds,

@@ -46,9 +46,23 @@ pub fn read_parameters(r: &mut Reader, v: &Value<'_>) {
             continue;
         };
         let slot = r.constant(point);
-        r.parameters.insert(name.clone(), ParamEntry { slot, dimension, dist, range });
+        let written = if dimension == Dimension::Number { None } else { written_unit(pt) };
+        r.parameters.insert(name.clone(), ParamEntry { slot, dimension, dist, range, written });
         r.parameter_order.push(name);
     }
+}
+
+/// The unit of the first quantity a parameter's table writes (`value`, `median`, `ci95 = [..]`,
+/// … in the file's order): the unit its draws are reported in.
+fn written_unit(pt: &DeTable<'_>) -> Option<crate::units::Written> {
+    pt.iter().find_map(|(_, v)| match v.get_ref() {
+        DeValue::String(s) => crate::units::written_unit(s),
+        DeValue::Array(items) => items.iter().find_map(|x| match x.get_ref() {
+            DeValue::String(s) => crate::units::written_unit(s),
+            _ => None,
+        }),
+        _ => None,
+    })
 }
 
 /// `group = { dist = "dirichlet", alpha = { a = 15, b = 5, c = 80 } }`: shares a, b, c drawn
@@ -101,7 +115,8 @@ fn read_dirichlet(r: &mut Reader, pt: &DeTable<'_>, span: &Range<usize>, path: &
         }
         let slot = r.constant(alpha / total);
         let dist = ParamDist::DirichletShare { alpha, total };
-        let entry = ParamEntry { slot, dimension: Dimension::Number, dist, range: None };
+        let entry =
+            ParamEntry { slot, dimension: Dimension::Number, dist, range: None, written: None };
         r.parameters.insert(name.clone(), entry);
         r.parameter_order.push(name.clone());
         names.push(name);
@@ -162,6 +177,7 @@ pub(super) fn assemble(r: &Reader) -> (Vec<Parameter>, Vec<Vec<usize>>) {
                 dimension: e.dimension,
                 dist: e.dist,
                 range: e.range,
+                written: e.written,
                 process: Process::named(ProcessKind::Parameter, name),
             }
         })

@@ -106,6 +106,8 @@ pub struct ParamEntry {
     pub dist: ParamDist,
     /// Its one-way sensitivity range, if the scenario gives one.
     pub range: Option<(f64, f64)>,
+    /// The unit its definition is written in (durations and rates).
+    pub written: Option<crate::units::Written>,
 }
 
 impl ParamEntry {

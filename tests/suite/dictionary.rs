@@ -372,10 +372,7 @@ fn categories(folder: &Path) -> Vec<String> {
     let col = |name: &str| header.iter().position(|h| h == name).expect("costs.csv column");
     let (s, c, k) = (col("strategy"), col("contract"), col("category"));
     let first = rows.first().expect("costs.csv has rows");
-    rows.iter()
-        .take_while(|r| r[s] == first[s] && r[c] == first[c])
-        .map(|r| r[k].clone())
-        .collect()
+    rows.iter().take_while(|r| r[s] == first[s] && r[c] == first[c]).map(|r| r[k].clone()).collect()
 }
 
 /// Run vbpsim, which must succeed without a word on stderr (`--quiet`).

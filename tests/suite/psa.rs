@@ -653,3 +653,48 @@ fn the_probabilistic_summary_is_the_mean_over_the_samples() {
     assert_eq!(bsc.icer_status.as_str(), "comparator");
     assert_eq!((bsc.inc_cost.mean, bsc.inc_qaly.mean), (0.0, 0.0));
 }
+
+/// parameters.csv reports each draw in the unit the scenario writes the parameter in: the
+/// default scenario's `osi_responder_median` (`median = "24.5 months"`) in months, 12 times
+/// the internal draw in years, named in run.json's `units.parameters`; numbers as drawn.
+#[test]
+fn parameters_are_reported_in_the_scenarios_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let out_s = out.to_string_lossy().into_owned();
+    crate::support::vbpsim()
+        .args(["run", "--patients", "50", "--samples", "20", "--quiet", "--out", &out_s])
+        .assert()
+        .success();
+    let (s, sim) = simulate(
+        "../../scenarios/nsclc_egfr.toml",
+        &[],
+        &RunOptions { patients: Some(50), samples: Some(20), ..RunOptions::default() },
+    );
+    let uncertain: Vec<&vbpsim::model::Parameter> =
+        s.model.parameters.iter().filter(|p| p.is_uncertain()).collect();
+    let k = uncertain.iter().position(|p| p.name == "osi_responder_median").unwrap();
+    let mut r = csv::Reader::from_path(out.join("parameters.csv")).unwrap();
+    let header = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), sim.psa.len());
+    for (row, sample) in rows.iter().zip(&sim.psa) {
+        for (j, p) in uncertain.iter().enumerate() {
+            let written: f64 = row[j + 1].parse().unwrap();
+            let factor = if j == k { 12.0 } else { 1.0 };
+            let want = sample.values[j] * factor;
+            assert!(
+                (written - want).abs() <= 1e-12 * want.abs(),
+                "{}: {written} vs {want}",
+                p.name
+            );
+        }
+    }
+    assert_eq!(&header[k + 1], "osi_responder_median");
+    let median: f64 = rows.iter().map(|r| r[k + 1].parse::<f64>().unwrap()).sum::<f64>() / 20.0;
+    assert!((15.0..40.0).contains(&median), "months, around 24.5: {median}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(manifest["units"]["parameters"]["osi_responder_median"], "months");
+    assert!(manifest["units"]["parameters"].get("egfr_prevalence").is_none());
+}
