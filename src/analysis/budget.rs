@@ -5,7 +5,8 @@
 //! Per arm, the engine sums each patient's spend in each calendar year after its entry year
 //! (patients enter uniformly over their year). Entrants E_j = incident·(1 + growth)^j (plus
 //! the prevalent pool in year 1); in the world with, uptake_j·E_j get the new strategy and the
-//! rest the comparator; in the world without, all get the comparator. Spend in year y is
+//! rest today's treatments in their shares (`current`; by default the comparator alone); in
+//! the world without, all get today's treatments in their shares. Spend in year y is
 //! Σ_{j≤y} (entrants of year j on an arm) × (the arm's mean spend in year y − j after entry).
 //! Cohort-level contracts are settled on the world's annual totals; a contract's yearly
 //! administration is paid every budget year it is in place.
@@ -86,7 +87,6 @@ pub fn budget_rows(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<Bud
     let arm_of = |strategy: usize, contract: Option<usize>| {
         prep.arms.iter().position(|a| *a == Arm { strategy, contract })
     };
-    let comparator = model.meta.comparator;
     let entrants: Vec<f64> = (0..b.years).map(|y| b.entrants(y)).collect();
     let new: Vec<f64> = entrants.iter().zip(&b.uptake).map(|(e, u)| e * u).collect();
     let old: Vec<f64> = entrants.iter().zip(&new).map(|(e, n)| e - n).collect();
@@ -94,14 +94,23 @@ pub fn budget_rows(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<Bud
     let columns = prep.arms.iter().filter(|a| a.strategy == b.strategy).map(|a| a.contract);
     for contract in columns {
         let Some(arm_new) = arm_of(b.strategy, contract) else { continue };
-        // The comparator under the same contract if it gives the drug (unless
+        // Each of today's treatments under the same contract if it gives the drug (unless
         // `scenario.comparator_contract = "list"`), else at list.
         let same = model.meta.comparator_contract == crate::model::ComparatorContract::Same;
-        let under = if same { arm_of(comparator, contract) } else { None };
-        let arm_old = under.or_else(|| arm_of(comparator, None)).unwrap_or(arm_new);
-        let with =
-            spend(prep, sums, b, contract, &vec![(arm_new, new.clone()), (arm_old, old.clone())]);
-        let without = spend(prep, sums, b, contract, &vec![(arm_old, entrants.clone())]);
+        let today = |s: usize| {
+            let under = if same { arm_of(s, contract) } else { None };
+            under.or_else(|| arm_of(s, None)).unwrap_or(arm_new)
+        };
+        // The new strategy displaces today's treatments in proportion to their shares.
+        let times = |v: &[f64], share: f64| -> Vec<f64> {
+            if share == 1.0 { v.to_vec() } else { v.iter().map(|x| x * share).collect() }
+        };
+        let mut with: World = vec![(arm_new, new.clone())];
+        with.extend(b.current.iter().map(|&(s, share)| (today(s), times(&old, share))));
+        let without: World =
+            b.current.iter().map(|&(s, share)| (today(s), times(&entrants, share))).collect();
+        let (with, without) =
+            (spend(prep, sums, b, contract, &with), spend(prep, sums, b, contract, &without));
         for y in 0..b.years {
             let row = |category, with: f64, without: f64| BudgetRow {
                 contract,

@@ -109,6 +109,9 @@ pub struct BudgetImpact {
     /// Members of the payer's plan (`members`), for the impact per member per month; `None`
     /// when not given.
     pub members: Option<f64>,
+    /// Today's treatment mix (`current`): (strategy, share of the entrants), shares summing
+    /// to 1; by default the comparator alone. The new strategy displaces each in proportion.
+    pub current: Vec<(usize, f64)>,
 }
 
 impl BudgetImpact {

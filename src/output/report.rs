@@ -389,17 +389,32 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         if let Some(b) = &model.budget {
             // The analysis's assumptions, as ISPOR's good practice asks them stated.
             let strategies = &model.strategies;
+            // Today's treatment mix: "chemo" alone, or "chemo (60 %), other (40 %)".
+            let today = match b.current.as_slice() {
+                [(s, _)] => strategies[*s].name.clone(),
+                mix => mix
+                    .iter()
+                    .map(|(s, share)| {
+                        format!(
+                            "{} ({} %)",
+                            strategies[*s].name,
+                            super::tables::grouped(100.0 * share, 1)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
             let _ = writeln!(
                 body,
-                "<p>Assumptions: in the world without, every eligible patient gets {}; in the world with, each year's uptake share ({}) gets {} and the rest {}. Eligible patients: {} diagnosed in year 1, growing {} % a year{}; each is followed from entry to the end of year {} as a newly diagnosed patient (prevalent ones too). Spend is undiscounted, counted in the calendar year it falls{}.</p>",
-                esc(&strategies[model.meta.comparator].name),
+                "<p>Assumptions: in the world without, the eligible patients get today's treatments, {}; in the world with, each year's uptake share ({}) gets {} and the rest today's treatments in the same proportions ({}). Eligible patients: {} diagnosed in year 1, growing {} % a year{}; each is followed from entry to the end of year {} as a newly diagnosed patient (prevalent ones too). Spend is undiscounted, counted in the calendar year it falls{}.</p>",
+                esc(&today),
                 b.uptake
                     .iter()
                     .map(|u| format!("{} %", super::tables::grouped(100.0 * u, 0)))
                     .collect::<Vec<_>>()
                     .join(", "),
                 esc(&strategies[b.strategy].name),
-                esc(&strategies[model.meta.comparator].name),
+                esc(&today),
                 super::tables::grouped(b.incident, 0),
                 super::tables::grouped(100.0 * b.growth, 1),
                 if b.prevalent > 0.0 {

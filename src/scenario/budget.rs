@@ -9,7 +9,7 @@ use crate::model::limits::MAX_MAGNITUDE;
 use toml::de::DeValue;
 
 const KEYS: &[&str] =
-    &["strategy", "years", "incident", "growth", "prevalent", "uptake", "members"];
+    &["strategy", "years", "incident", "growth", "prevalent", "uptake", "members", "current"];
 
 pub(super) fn read_budget_impact(
     r: &mut Reader,
@@ -105,7 +105,12 @@ pub(super) fn read_budget_impact(
             "the new strategy's share of each year's patients, like [0.2, 0.4, 0.6]",
         )
         .and_then(|x| read_uptake(r, x, years?));
+    let current = match t.get("current") {
+        Some(x) => read_current(r, x, strategies, strategy),
+        None => comparator.map(|c| vec![(c, 1.0)]),
+    };
     Some(BudgetImpact {
+        current: current?,
         strategy: strategy?,
         years: years?,
         incident: incident?,
@@ -114,6 +119,66 @@ pub(super) fn read_budget_impact(
         uptake: uptake?,
         members: members?,
     })
+}
+
+/// `current = { STRATEGY = share, … }`: today's treatment mix, strategies other than the new
+/// one, shares in [0, 1] summing to 1 (within 1e-9).
+fn read_current(
+    r: &mut Reader,
+    x: &Value<'_>,
+    strategies: &[String],
+    new: Option<usize>,
+) -> Option<Vec<(usize, f64)>> {
+    let path = "budget_impact.current";
+    let t = r.table(x, path)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (key, v) in t.iter() {
+        let name = key.get_ref();
+        let p = format!("{path}.{name}");
+        let Some(s) = strategies.iter().position(|n| n == name.as_ref()) else {
+            let help = Some(super::reader::defined_help(
+                name,
+                "strategy",
+                strategies.iter().map(String::as_str),
+            ));
+            r.error_help(key.span(), &p, format!("undefined strategy `{name}`"), help);
+            ok = false;
+            continue;
+        };
+        if Some(s) == new {
+            let message = format!(
+                "expected a strategy of today's mix, found the new strategy `{name}`: it takes its \
+                 share through `uptake`"
+            );
+            r.error(key.span(), &p, message);
+            ok = false;
+            continue;
+        }
+        let Some(share) = r.number(v, &p) else {
+            ok = false;
+            continue;
+        };
+        if !(0.0..=1.0).contains(&share) {
+            r.error(v.span(), &p, format!("expected a share in [0, 1], found {}", number(share)));
+            ok = false;
+            continue;
+        }
+        out.push((s, share));
+    }
+    if !ok {
+        return None;
+    }
+    let total: f64 = out.iter().map(|(_, s)| s).sum();
+    if out.is_empty() || (total - 1.0).abs() > 1e-9 {
+        let message = format!(
+            "expected the shares of today's treatments, summing to 1, found a sum of {}",
+            number((total * 1e9).round() / 1e9)
+        );
+        r.error(x.span(), path, message);
+        return None;
+    }
+    Some(out)
 }
 
 /// A number of patients: finite, positive (or zero if `zero` is allowed), not absurd.

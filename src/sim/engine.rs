@@ -563,7 +563,7 @@ fn simulate_chunk(
                 let walked = Walked { regimen: valued_as, course: valued, coverage_end: *covered };
                 *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, walked, out);
                 if let Some(b) = &prep.budget
-                    && (s == b.strategy || s == layout.comparator)
+                    && b.followed[s]
                 {
                     let arms = budget::Arms { list, contracts: &layout.contract_arms[s] };
                     let arrival = pk.uniform(prep.arrival, 0);

@@ -127,8 +127,11 @@ pub struct Prepared {
 pub struct PreparedBudget {
     /// Budget horizon in calendar years.
     pub years: usize,
-    /// The new strategy (its arms and the comparator's are followed).
+    /// The new strategy.
     pub strategy: usize,
+    /// Per strategy: whether its patients' yearly spend is followed (the new strategy and
+    /// today's treatment mix).
+    pub followed: Vec<bool>,
     /// The model undiscounted (see [`Prepared::undiscounted`]).
     pub undiscounted: Box<Prepared>,
 }
@@ -419,6 +422,9 @@ impl Prepared {
             prep.budget = Some(PreparedBudget {
                 years: b.years,
                 strategy: b.strategy,
+                followed: (0..model.strategies.len())
+                    .map(|s| s == b.strategy || b.current.iter().any(|&(c, _)| c == s))
+                    .collect(),
                 undiscounted: Box::new(prep.undiscounted()),
             });
         }

@@ -306,3 +306,67 @@ fn contracts_with_fixed_delays_are_undiscounted_in_the_budget() {
         );
     }
 }
+
+/// Today's treatment mix (`current`): with bsc 60 % and x_for_all 40 %, the new strategy
+/// displaces both in proportion, so each world's spend, year by year and category by category,
+/// is 0.6 times that of the world where bsc alone is today's treatment plus 0.4 times that of
+/// the world where x_for_all alone is (same patients: each strategy's yearly spend per patient
+/// is the same in the three runs). Shares not summing to 1, an unknown strategy and the new
+/// strategy in the mix are refused where they are.
+#[test]
+fn todays_treatment_mix_is_displaced_in_proportion() {
+    let options = RunOptions { patients: Some(20_000), ..RunOptions::default() };
+    let run = |current: &str| {
+        let set = format!("budget_impact.current = {current}");
+        simulate("budget/mix.toml", &[set], &options).1
+    };
+    let mix = run("{ bsc = 0.6, x_for_all = 0.4 }");
+    let bsc = run("{ bsc = 1 }");
+    let all = run("{ x_for_all = 1 }");
+    assert_eq!(mix.budget.len(), bsc.budget.len());
+    let mut checked = 0;
+    for ((m, b), a) in mix.budget.iter().zip(&bsc.budget).zip(&all.budget) {
+        assert_eq!((m.year, m.category), (b.year, b.category));
+        for (what, got, want) in [
+            ("with", m.with, 0.6 * b.with + 0.4 * a.with),
+            ("without", m.without, 0.6 * b.without + 0.4 * a.without),
+        ] {
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "year {} category {:?} {what}: {got} vs {want}",
+                m.year,
+                m.category
+            );
+            checked += usize::from(want != 0.0);
+        }
+        assert_eq!((m.entrants, m.entrants_new), (b.entrants, b.entrants_new));
+    }
+    assert!(checked > 10, "{checked} non-zero cells");
+    // x_for_all gives everybody drug x: a world without of x_for_all alone spends more.
+    let total = |s: &Simulation| -> f64 {
+        s.budget.iter().filter(|r| r.category.is_none()).map(|r| r.without).sum()
+    };
+    assert!(total(&all) > total(&bsc));
+
+    for (current, said) in [
+        (
+            "{ bsc = 0.6, x_for_all = 0.3 }",
+            "budget_impact.current: expected the shares of today's treatments, summing to 1, found a sum of 0.9",
+        ),
+        (
+            "{ bsc = 0.6, x_for_al = 0.4 }",
+            "budget_impact.current.x_for_al: undefined strategy `x_for_al`",
+        ),
+        (
+            "{ bsc = 0.6, treat = 0.4 }",
+            "budget_impact.current.treat: expected a strategy of today's mix, found the new strategy `treat`",
+        ),
+    ] {
+        let set = format!("budget_impact.current = {current}");
+        let err = match crate::support::try_load("budget/mix.toml", &[set]) {
+            Ok(_) => panic!("{current} must be refused"),
+            Err(e) => format!("{e}"),
+        };
+        assert!(err.contains(said), "{said}\n{err}");
+    }
+}
