@@ -131,6 +131,60 @@ pub fn budget_rows(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<Bud
     rows
 }
 
+/// One row of budget_impact_events.csv: a budget year's count of one clinical event
+/// ([`crate::sim::accumulator::BUDGET_EVENTS`]) among the eligible patients, in each world.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetEventRow {
+    /// Budget year, from 1.
+    pub year: usize,
+    pub event: &'static str,
+    pub with: f64,
+    pub without: f64,
+}
+
+/// The eligible patients' clinical events per budget year in the world with and without the
+/// new strategy: Σ_j (entrants of year j on a strategy) × (its patients' share with the event
+/// in year y − j after entry). Events do not depend on the contract: the worlds at list.
+pub fn budget_events(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<BudgetEventRow> {
+    let Some(b) = &model.budget else { return Vec::new() };
+    if sums.budget_events.is_empty() {
+        return Vec::new();
+    }
+    use crate::sim::accumulator::BUDGET_EVENTS;
+    let list = |s: usize| prep.arms.iter().position(|a| *a == Arm { strategy: s, contract: None });
+    let entrants: Vec<f64> = (0..b.years).map(|y| b.entrants(y)).collect();
+    let new: Vec<f64> = entrants.iter().zip(&b.uptake).map(|(e, u)| e * u).collect();
+    let n = sums.patients as f64;
+    let count = |world: &[(Option<usize>, f64, &Vec<f64>)], y: usize, e: usize| -> f64 {
+        let mut total = 0.0;
+        for &(arm, share, entering) in world {
+            let Some(arm) = arm else { continue };
+            for (j, x) in entering.iter().enumerate().take(y + 1) {
+                let cell = (arm * b.years + (y - j)) * BUDGET_EVENTS.len() + e;
+                total += x * share * sums.budget_events[cell] as f64 / n;
+            }
+        }
+        total
+    };
+    let old: Vec<f64> = entrants.iter().zip(&new).map(|(e, x)| e - x).collect();
+    let mut with: Vec<(Option<usize>, f64, &Vec<f64>)> = vec![(list(b.strategy), 1.0, &new)];
+    with.extend(b.current.iter().map(|&(s, share)| (list(s), share, &old)));
+    let without: Vec<(Option<usize>, f64, &Vec<f64>)> =
+        b.current.iter().map(|&(s, share)| (list(s), share, &entrants)).collect();
+    let mut rows = Vec::new();
+    for y in 0..b.years {
+        for (e, event) in BUDGET_EVENTS.iter().enumerate() {
+            rows.push(BudgetEventRow {
+                year: y + 1,
+                event,
+                with: count(&with, y, e),
+                without: count(&without, y, e),
+            });
+        }
+    }
+    rows
+}
+
 /// A world's spend per budget year and category (cell y·C + c) when the contract `contract`
 /// applies to the arms that carry it.
 fn spend(

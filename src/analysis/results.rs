@@ -253,6 +253,8 @@ pub struct BaseCase {
     pub partners: Vec<PartnerRow>,
     /// Budget impact rows (empty without `[budget_impact]`).
     pub budget: Vec<BudgetRow>,
+    /// Clinical events per budget year in each world (empty without `[budget_impact]`).
+    pub budget_events: Vec<super::budget::BudgetEventRow>,
     /// Per strategy.
     pub survival: Vec<SurvivalCurves>,
     /// The same patients' survival on general-population mortality alone, per grid month
@@ -278,6 +280,8 @@ pub struct Results {
     pub cohort: Vec<CohortRow>,
     pub partners: Vec<PartnerRow>,
     pub budget: Vec<BudgetRow>,
+    /// Clinical events per budget year in each world (budget_impact_events.csv).
+    pub budget_events: Vec<super::budget::BudgetEventRow>,
     pub survival: Vec<SurvivalCurves>,
     /// The base case's patients' survival on general-population mortality alone (empty
     /// without `[population]`).
@@ -354,6 +358,7 @@ impl Results {
             cohort,
             partners,
             budget,
+            budget_events,
             survival,
             general_population,
             lines,
@@ -371,6 +376,7 @@ impl Results {
             partners,
             budget_headline: BudgetHeadline::of(&budget),
             budget,
+            budget_events,
             survival,
             general_population,
             lines,

@@ -104,6 +104,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "partners.csv",
     "budget_impact.csv",
     "budget_impact_total.csv",
+    "budget_impact_events.csv",
     "budget_impact_psa.csv",
     "run.json",
     "report.html",

@@ -443,6 +443,13 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "cumulative_net_budget_impact",
         ];
         body.push_str(&table_in(&dir.join("budget_impact_total.csv"), &cols, &all));
+        // The patients behind the money: clinical events per year in each world.
+        let events = dir.join("budget_impact_events.csv");
+        if events.exists() {
+            let cols =
+                ["year", "event", "patients_with", "patients_without", "patients_difference"];
+            body.push_str(&table_in(&events, &cols, &all));
+        }
     }
     section(&mut body, "Plots");
     for stem in super::figures::PLOTS {

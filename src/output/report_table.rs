@@ -44,16 +44,23 @@ fn format_of(column: &str) -> Format {
         "strategy" | "contract" | "kind" | "drug" | "subgroup" | "level" | "icer_status"
         | "threshold_status" | "decision_set" | "status" | "reference_strategy"
         | "reference_contract" | "basis" | "line" | "regimen" | "category" | "parameter"
-        | "range_source" | "scenario" | "scenario_file" => Format::Text,
+        | "range_source" | "scenario" | "scenario_file" | "event" => Format::Text,
         "qaly" | "ly" | "ly_undiscounted" | "inc_qaly" | "inc_ly" | "time_on_treatment" => {
             Format::Measure
         }
         "value_base" | "value_low" | "value_high" | "switch_value" => Format::Value,
         "prob_ce" | "prob_best" | "share" | "treated_share" | "triggered_share"
         | "effective_discount" | "started" | "response" | "alive" => Format::Share,
-        "patients" | "year" | "month" | "entrants" | "entrants_new" | "samples" | "threshold" => {
-            Format::Count
-        }
+        "patients"
+        | "year"
+        | "month"
+        | "entrants"
+        | "entrants_new"
+        | "samples"
+        | "threshold"
+        | "patients_with"
+        | "patients_without"
+        | "patients_difference" => Format::Count,
         _ => Format::Money,
     }
 }
@@ -109,6 +116,10 @@ fn label(column: &str, currency: &str) -> String {
         "entrants" => "Entrants",
         "entrants_new" => "New entrants",
         "spend_with" => "Spend with",
+        "event" => "Event",
+        "patients_with" => "Patients, world with",
+        "patients_without" => "Patients, world without",
+        "patients_difference" => "Difference",
         "spend_without" => "Spend without",
         "net_budget_impact" => "Net budget impact",
         "cumulative_net_budget_impact" => "Net impact so far",

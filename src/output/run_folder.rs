@@ -76,6 +76,7 @@ pub fn write(
     if !r.budget.is_empty() {
         table("budget_impact.csv", &|f| tables::write_budget(f, model, &r.budget, false))?;
         table("budget_impact_total.csv", &|f| tables::write_budget(f, model, &r.budget, true))?;
+        table("budget_impact_events.csv", &|f| tables::write_budget_events(f, &r.budget_events))?;
         if !r.psa.is_empty() {
             table("budget_impact_psa.csv", &|f| {
                 psa_tables::write_budget_psa(f, model, &r.budget_bands)

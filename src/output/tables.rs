@@ -516,6 +516,28 @@ pub fn write_partners<W: Write>(
     Ok(())
 }
 
+/// budget_impact_events.csv: the eligible patients' clinical events per budget year, in the
+/// world with the new strategy and without it (list prices: events do not depend on the
+/// contract).
+pub fn write_budget_events<W: Write>(
+    out: W,
+    rows: &[crate::analysis::budget::BudgetEventRow],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record(["year", "event", "patients_with", "patients_without", "patients_difference"])?;
+    for r in rows {
+        w.write_record([
+            r.year.to_string(),
+            r.event.to_string(),
+            number(r.with),
+            number(r.without),
+            number(r.with - r.without),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// budget_impact.csv (`totals` false): one row per contract the new drug is bought under,
 /// budget year and cost category; budget_impact_total.csv (`totals`): one per contract and
 /// year, the categories' sum. Undiscounted spend in the worlds with and without the new

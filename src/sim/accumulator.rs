@@ -584,6 +584,10 @@ pub struct SampleSums {
     /// calendar year after entry, per arm, year and cost category (cell (arm·Y + y)·C + c;
     /// contract arms hold differences from their list arm, as `arms` do).
     pub budget: Vec<f64>,
+    /// Budget impact (empty without one): per strategy's list arm and calendar year after
+    /// entry, the patients' clinical events ([`BUDGET_EVENTS`]: alive at the year's end,
+    /// first progressions and deaths in it), cell (arm·Y + y)·E + e.
+    pub budget_events: Vec<u64>,
     /// Per level of every subgroup, when counted (`Prepared::count_subgroups`, with
     /// `[subgroups]`; else empty): its patients' sums per arm.
     pub subgroups: Vec<SubgroupSums>,
@@ -613,6 +617,7 @@ impl SampleSums {
             states: Vec::new(),
             lines: Vec::new(),
             budget: Vec::new(),
+            budget_events: Vec::new(),
             budget_calendar: Vec::new(),
             subgroups: Vec::new(),
         }
@@ -645,6 +650,9 @@ impl SampleSums {
         for (a, b) in self.budget.iter_mut().zip(&other.budget) {
             *a += b;
         }
+        for (a, b) in self.budget_events.iter_mut().zip(&other.budget_events) {
+            *a += b;
+        }
         for (a, b) in self.budget_calendar.iter_mut().zip(&other.budget_calendar) {
             a.merge(b);
         }
@@ -653,6 +661,10 @@ impl SampleSums {
         }
     }
 }
+
+/// The clinical events the budget impact counts per calendar year, in the order of
+/// [`SampleSums::budget_events`]' cells.
+pub const BUDGET_EVENTS: [&str; 3] = ["alive_at_year_end", "progressions", "deaths"];
 
 /// The sums of the patients in one level of a subgroup: their count and, per arm, their
 /// sums (without costs by category) and contract sums (without calendar years); per contract,

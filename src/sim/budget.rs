@@ -55,6 +55,7 @@ pub fn account(
 ) {
     let zero: &Prepared = &budget.undiscounted;
     let cats = zero.categories().len();
+    count_events(budget.years, arms.list, arrival, course, sums);
     // A contract arm differs from the list arm only for a patient given its drug (the budget
     // view has no per-entrant administration).
     let stays = &mut scratch.stays;
@@ -127,6 +128,24 @@ pub fn account(
         };
         x.documented = documented(contract, key);
         contracts::cohort::survey_years(terms, budget.years as u64, &x, at, calendar);
+    }
+}
+
+/// A patient's clinical events per calendar year after its entry (entering at `arrival` into
+/// its year, calendar year m covers patient time [m − a, m + 1 − a)): alive at the year's end,
+/// its first progression and its death in the year. Clinical: counted whatever the payer's
+/// view (a member who left still lives and dies).
+fn count_events(years: usize, list: usize, arrival: f64, course: &Course, sums: &mut SampleSums) {
+    let events = super::accumulator::BUDGET_EVENTS.len();
+    for m in 0..years {
+        let (from, to) = (m as f64 - arrival, (m + 1) as f64 - arrival);
+        let within = |t: f64| t >= from.max(0.0) && t < to;
+        let cell = (list * years + m) * events;
+        let counts = &mut sums.budget_events[cell..cell + events];
+        // (A course's progression is infinite when death comes first.)
+        counts[0] += u64::from(course.death >= to);
+        counts[1] += u64::from(within(course.progression));
+        counts[2] += u64::from(within(course.death));
     }
 }
 

@@ -362,6 +362,8 @@ impl Layout {
             vec![SubgroupSums::new((arms, self.slots), self.contracts); self.subgroups];
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
+            let events = super::accumulator::BUDGET_EVENTS.len();
+            sums.budget_events = vec![0; arms * self.budget_years * events];
             sums.budget_calendar = vec![CalendarSums::new(self.budget_years); arms];
         }
         sums

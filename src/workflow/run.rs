@@ -124,6 +124,7 @@ pub fn simulate_resuming(
         cohort: cohort_rows(&prep, &prep.arms, &sums, patients),
         partners: crate::analysis::partners::partner_rows(model, &prep.arms, &summary),
         budget: budget_rows(model, &prep, &sums),
+        budget_events: crate::analysis::budget::budget_events(model, &prep, &sums),
         survival: survival_curves(&sums),
         general_population: crate::analysis::results::general_population_curve(&sums),
         lines: crate::analysis::lines::line_rows(model, &sums),

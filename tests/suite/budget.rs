@@ -370,3 +370,47 @@ fn todays_treatment_mix_is_displaced_in_proportion() {
         assert!(err.contains(said), "{said}\n{err}");
     }
 }
+
+/// budget_impact_events.csv's counts against closed forms: on `treat` every patient takes x
+/// from diagnosis and progresses at λ = 0.9 a year, nobody dies, nothing happens on `bsc`. A
+/// patient entering at a ~ U(0, 1) into its year progresses in calendar year m after it with
+/// probability p(0) = 1 − (1 − e^{−λ})/λ and p(m) = e^{−λm}(1 − e^{−λ})(e^{λ} − 1)/λ; the
+/// world with counts Σ_j uptake_j·E_j·p(y − j), the world without none; everybody who entered
+/// is alive at each year's end. Within 4 binomial standard errors (bounded by their sum).
+#[test]
+fn clinical_events_per_budget_year_match_closed_forms() {
+    let (_, sim) = simulate(BUDGET, &[], &RunOptions::default());
+    let l = LAMBDA;
+    let p = |m: usize| {
+        if m == 0 {
+            1.0 - (1.0 - (-l).exp()) / l
+        } else {
+            (-l * m as f64).exp() * (1.0 - (-l).exp()) * (l.exp() - 1.0) / l
+        }
+    };
+    let new = |j: usize| UPTAKE[j] * entrants(j);
+    let n = PATIENTS as f64;
+    let event = |y: usize, e: &str| {
+        sim.budget_events.iter().find(|r| r.year == y + 1 && r.event == e).unwrap().clone()
+    };
+    for y in 0..YEARS {
+        let want = convolve(new, p, y);
+        let se = convolve(new, |m| (p(m) * (1.0 - p(m)) / n).sqrt(), y);
+        let got = event(y, "progressions");
+        assert!(
+            (got.with - want).abs() < 4.0 * se,
+            "year {}: {} vs {want} ± {se}",
+            y + 1,
+            got.with
+        );
+        assert_eq!(got.without, 0.0, "nobody progresses on bsc");
+        let entered: f64 = (0..=y).map(entrants).sum();
+        let alive = event(y, "alive_at_year_end");
+        assert!(
+            (alive.with - entered).abs() < 1e-9 * entered
+                && (alive.without - entered).abs() < 1e-9 * entered
+        );
+        let deaths = event(y, "deaths");
+        assert_eq!((deaths.with, deaths.without), (0.0, 0.0));
+    }
+}
