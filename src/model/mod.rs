@@ -265,6 +265,11 @@ pub struct EvppiSubject {
 }
 
 impl Parameter {
+    /// A value of the parameter (internal scale) in the unit the scenario writes it in.
+    pub fn as_written(&self, x: f64) -> f64 {
+        self.written.map_or(x, |u| x * u.factor)
+    }
+
     pub fn is_uncertain(&self) -> bool {
         self.dist != ParamDist::Fixed
     }

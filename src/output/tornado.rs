@@ -52,9 +52,9 @@ pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Res
             let mut rec = vec![
                 p.name.clone(),
                 row.range.source.as_str().to_string(),
-                number(model.values[p.slot.0 as usize]),
-                number(row.range.low),
-                number(row.range.high),
+                number(p.as_written(model.values[p.slot.0 as usize])),
+                number(p.as_written(row.range.low)),
+                number(p.as_written(row.range.high)),
                 model.strategies[base.strategy].name.clone(),
                 model.contract_name(base.contract).to_string(),
                 number(base.inc_cost.mean),
@@ -217,12 +217,12 @@ pub fn write_switches<W: Write>(
             model.strategies[a.strategy].name.clone(),
             model.contract_name(a.contract).to_string(),
             number(model.meta.thresholds[k]),
-            number(model.values[p.slot.0 as usize]),
-            number(r.range.low),
-            number(r.range.high),
+            number(p.as_written(model.values[p.slot.0 as usize])),
+            number(p.as_written(r.range.low)),
+            number(p.as_written(r.range.high)),
             number(r.low[arm].inc_nmb[k].mean),
             number(r.high[arm].inc_nmb[k].mean),
-            value.map(number).unwrap_or_default(),
+            value.map(|v| number(p.as_written(v))).unwrap_or_default(),
             (if value.is_some() { "switches" } else { "no_switch_in_range" }).to_string(),
         ])?;
     }
@@ -256,9 +256,9 @@ pub fn write_two_way<W: Write>(out: W, model: &Model, grid: &TwoWay) -> csv::Res
             }
             let mut rec = vec![
                 px.name.clone(),
-                number(x),
+                number(px.as_written(x)),
                 py.name.clone(),
-                number(y),
+                number(py.as_written(y)),
                 model.strategies[a.strategy].name.clone(),
                 model.contract_name(a.contract).to_string(),
             ];

@@ -230,3 +230,30 @@ fn a_range_is_checked_like_the_parameter() {
     let err = try_load(ONEWAY, &sets).expect_err("probability range");
     assert!(format!("{err}").contains("biomarkers[0].prevalence"), "{err}");
 }
+
+/// tornado.csv and threshold.csv give a duration parameter in the unit the scenario writes it
+/// in: the default scenario's `osi_responder_median` (`median = "24.5 months"`) at 24.5, its
+/// range around it, in months.
+#[test]
+fn sensitivity_tables_give_parameters_in_the_scenarios_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let out_s = out.to_string_lossy().into_owned();
+    crate::support::vbpsim()
+        .args(["sensitivity", "--patients", "300", "--quiet", "--out", &out_s])
+        .assert()
+        .success();
+    for file in ["tornado.csv", "threshold.csv"] {
+        let mut r = csv::Reader::from_path(out.join(file)).unwrap();
+        let h = r.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+        let (p, base, low, high) =
+            (col("parameter"), col("value_base"), col("value_low"), col("value_high"));
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        let row = rows.iter().find(|x| &x[p] == "osi_responder_median").expect(file);
+        let (b, l, u): (f64, f64, f64) =
+            (row[base].parse().unwrap(), row[low].parse().unwrap(), row[high].parse().unwrap());
+        assert!((b - 24.5).abs() < 1e-9, "{file}: {b} months");
+        assert!(15.0 < l && l < b && b < u && u < 40.0, "{file}: {l} < {b} < {u} months");
+    }
+}
