@@ -76,6 +76,7 @@ fn main() -> ExitCode {
         seed: None,
         threads: Some(s.threads),
         simulation_only: true,
+        keep_budget_impact: false,
     };
     // rates[i][round]: trajectories per second of scenario i in that round.
     let mut rates = vec![Vec::with_capacity(s.rounds); scenarios.len()];

@@ -197,6 +197,7 @@ impl Sizes {
             seed: self.seed,
             threads: self.threads.map(|t| t as usize),
             simulation_only: false,
+            keep_budget_impact: false,
         }
     }
 }

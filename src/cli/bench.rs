@@ -21,6 +21,7 @@ pub fn bench(
         seed: None,
         threads: threads.map(|t| t as usize),
         simulation_only: true,
+        keep_budget_impact: false,
     };
     let work = Workload::new(&s.model, patients, 1, 0);
     guard(&s, "this benchmark", work, options.threads, allow_large)?;

@@ -90,6 +90,7 @@ fn main() -> ExitCode {
                 seed,
                 threads: threads.map(|t| t as usize),
                 simulation_only: true,
+                keep_budget_impact: false,
             };
             let request = analyses::Request {
                 arm,

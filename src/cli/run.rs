@@ -336,6 +336,7 @@ pub fn merge(
         seed: Some(merged.seed),
         threads: threads.map(|t| t as usize),
         simulation_only: false,
+        keep_budget_impact: false,
     };
     let base = simulate_with_progress(s, &options, quiet)?;
     let samples = merged.psa.len();

@@ -142,6 +142,51 @@ struct Manifest<'a> {
     scenarios: Vec<ScenarioEntry<'a>>,
 }
 
+/// comparison_budget.csv: the budget impact's scenario table (ISPOR 2014): one row per
+/// scenario with `[budget_impact]` × contract column × budget year, its totals.
+fn write_budget_table<W: std::io::Write>(out: W, entries: &[Entry<'_>]) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record([
+        "scenario",
+        "scenario_file",
+        "strategy",
+        "contract",
+        "year",
+        "entrants",
+        "entrants_new",
+        "spend_with",
+        "spend_without",
+        "net_budget_impact",
+        "cumulative_net_budget_impact",
+    ])?;
+    for e in entries {
+        let Some(b) = &e.model.budget else { continue };
+        let mut cumulative: Option<(Option<usize>, f64)> = None;
+        for r in e.results.budget.iter().filter(|r| r.category.is_none()) {
+            let so_far = match cumulative {
+                Some((c, x)) if c == r.contract => x + r.net(),
+                _ => r.net(),
+            };
+            cumulative = Some((r.contract, so_far));
+            w.write_record([
+                e.label.to_string(),
+                e.provenance.file.clone(),
+                e.model.strategies[b.strategy].name.clone(),
+                e.model.contract_name(r.contract).to_string(),
+                r.year.to_string(),
+                number(r.entrants),
+                number(r.entrants_new),
+                number(r.with),
+                number(r.without),
+                number(r.net()),
+                number(so_far),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// Write the comparison folder into `target`. Returns the folder and whether the plot was
 /// drawn.
 pub fn write(
@@ -155,6 +200,14 @@ pub fn write(
         .map_err(|source| FolderError::Write { path: shown("comparison.csv"), source })?;
     write_table(file, entries, shared.thresholds)
         .map_err(|source| OutputError::Csv { path: shown("comparison.csv"), source })?;
+    let budgets = entries.iter().any(|e| !e.results.budget.is_empty());
+    if budgets {
+        let name = "comparison_budget.csv";
+        let file = std::fs::File::create(staging.file(name))
+            .map_err(|source| FolderError::Write { path: shown(name), source })?;
+        write_budget_table(file, entries)
+            .map_err(|source| OutputError::Csv { path: shown(name), source })?;
+    }
     let drawn = match plot(entries, shared) {
         Some(p) => {
             draw(&staging.dir, "comparison", &p).map_err(|e| e.in_folder(target))?;
@@ -198,17 +251,31 @@ pub fn write(
     let means =
         vec!["scenario", "strategy", "contract", "cost", "qaly", "inc_cost", "inc_qaly", "icer"];
     let per_threshold = vec!["scenario", "strategy", "contract", "threshold", "inc_nmb", "prob_ce"];
+    let budget_cols = vec![
+        "scenario",
+        "contract",
+        "year",
+        "spend_with",
+        "spend_without",
+        "net_budget_impact",
+        "cumulative_net_budget_impact",
+    ];
+    let mut tables: Vec<(String, &str, Vec<&str>, super::report::FolderRows<'_>)> = vec![
+        ("Means per patient (discounted)".into(), "comparison.csv", means, &at_first),
+        ("Net benefit at each threshold".into(), "comparison.csv", per_threshold, &every),
+    ];
+    if budgets {
+        let title = "Budget impact by scenario (totals, undiscounted)".to_string();
+        tables.push((title, "comparison_budget.csv", budget_cols, &every));
+    }
     let page = super::report::FolderPage {
         title: format!("Scenario comparison: {}", labels.join(", ")),
         intro: vec![format!(
-            "Every scenario simulated on seed {} and at the same thresholds; each arm against its own scenario's comparator at list. comparison.csv holds every column.",
+            "Every scenario simulated on seed {} and at the same thresholds; each arm against its reference in its own scenario. comparison.csv holds every column; with budget impacts, comparison_budget.csv is their scenario table.",
             shared.seed
         )],
         currency: entries.first().map_or("", |e| e.model.meta.currency.as_str()),
-        tables: vec![
-            ("Means per patient (discounted)".into(), "comparison.csv", means, &at_first),
-            ("Net benefit at each threshold".into(), "comparison.csv", per_threshold, &every),
-        ],
+        tables,
         plots: if drawn {
             vec![("comparison", "Incremental net monetary benefit of each common arm, by scenario")]
         } else {

@@ -140,6 +140,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "twoway.png",
     "twoway.svg",
     "comparison.csv",
+    "comparison_budget.csv",
     "comparison.png",
     "comparison.svg",
     "samples.jsonl",

@@ -132,7 +132,13 @@ pub fn run(
     };
     let seed = options.seed.unwrap_or(first.model.meta.seed);
     let thresholds = thresholds.unwrap_or_else(|| first.model.meta.thresholds.clone());
-    let options = RunOptions { seed: Some(seed), simulation_only: true, ..options.clone() };
+    // Each scenario's budget impact too: the budget's scenario table (comparison_budget.csv).
+    let options = RunOptions {
+        seed: Some(seed),
+        simulation_only: true,
+        keep_budget_impact: true,
+        ..options.clone()
+    };
     let labels = labels(&scenarios);
     let total = scenarios.len() as u64;
     let mut entries = Vec::with_capacity(scenarios.len());

@@ -238,6 +238,7 @@ pub fn check_run(
             seed: None,
             threads,
             simulation_only: true,
+            keep_budget_impact: false,
         };
         let sim = simulate(scenario, &options, &mut |_, _| {}).ok()?;
         let strategies = scenario.model.strategies.len() as u64;

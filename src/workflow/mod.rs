@@ -40,6 +40,8 @@ pub struct RunOptions {
     /// selection sweeps, and the budget impact's yearly accounting (benchmarks time the
     /// simulation alone).
     pub simulation_only: bool,
+    /// With `simulation_only`, keep the budget impact (`compare`'s scenario table needs it).
+    pub keep_budget_impact: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

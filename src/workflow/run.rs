@@ -71,7 +71,7 @@ pub fn simulate_resuming(
     let seed = options.seed.unwrap_or(model.meta.seed);
     check_populations(model, patients)?;
     let mut prep = Prepared::new(model, &model.values)?;
-    if options.simulation_only {
+    if options.simulation_only && !options.keep_budget_impact {
         prep.budget = None;
     }
     prep.count_lines = true;

@@ -280,6 +280,7 @@ fn exercise(bytes: &[u8], dir: &Path) -> Result<Outcome, String> {
         seed: Some(7),
         threads: Some(1),
         simulation_only: false,
+        keep_budget_impact: false,
     };
     let sim = match simulate(&scenario, &options, &mut |_, _| {}) {
         Ok(sim) => sim,

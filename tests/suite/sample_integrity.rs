@@ -42,6 +42,7 @@ fn samples(s: &Scenario, seed: u64, shard: (u64, u64)) -> Vec<PsaSample> {
         seed: Some(seed),
         threads: Some(1),
         simulation_only: false,
+        keep_budget_impact: false,
     };
     simulate_shard(s, &options, shard, &mut |_, _| {}).unwrap().0
 }

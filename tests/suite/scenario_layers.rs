@@ -323,6 +323,24 @@ fn compare_reproduces_each_scenarios_own_run_on_one_seed() {
                 assert_eq!(r["inc_nmb"], s[&format!("inc_nmb_{lambda}")], "{label} inc_nmb");
             }
         }
+        // The budget impact's scenario table: each scenario's own totals.
+        let totals = rows(&own.join("budget_impact_total.csv"));
+        let budget = rows(&out.join("comparison_budget.csv"));
+        let mine: Vec<_> = budget.iter().filter(|r| r["scenario"] == label).collect();
+        assert_eq!(mine.len(), totals.len(), "{label}: one row per contract and year");
+        for (r, t) in mine.iter().zip(&totals) {
+            for col in [
+                "contract",
+                "year",
+                "entrants",
+                "spend_with",
+                "spend_without",
+                "net_budget_impact",
+                "cumulative_net_budget_impact",
+            ] {
+                assert_eq!(r[col], t[col], "{label} {col}");
+            }
+        }
     }
     let manifest = std::fs::read_to_string(out.join("run.json")).unwrap();
     assert!(manifest.contains("\"seed\": 2026"), "{manifest}");
