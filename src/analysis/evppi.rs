@@ -449,4 +449,30 @@ mod tests {
         let (alone, _) = evppi(&[&t[0]], &table, &[1.0])[0].unwrap();
         assert!(alone < 0.05 * want, "θ₁ alone {alone} vs the group's {want}");
     }
+
+    /// A weak effect in a large PSA, where the first few hundred samples alone cannot tell it
+    /// from noise: ΔNMB = 0.15·θ₁ + noise (sd 1), 20,000 samples. The group (θ₁, θ₂) is worth
+    /// what θ₁ is, E[max(0, 0.15·θ₁)] = 0.15/√(2π), within 4 standard errors (the outer mean's
+    /// and the fitted slope's), and at least θ₁'s own EVPPI (within their errors); judged on
+    /// the first 200 samples alone, the group came out 0.
+    #[test]
+    fn a_weak_effect_in_a_large_psa_keeps_its_group_value() {
+        let n = 20_000;
+        let t: Vec<Vec<f64>> = (0..3).map(|k| normals(300 + k, n)).collect();
+        let table: Table =
+            (0..n).map(|s| vec![(0.0, 0.0), (0.0, 0.15 * t[0][s] + t[2][s])]).collect();
+        let want = 0.15 / std::f64::consts::TAU.sqrt();
+        let (group, se) = evppi(&[&t[0], &t[1]], &table, &[1.0])[0].unwrap();
+        // Besides the outer mean's error, the fitted slope's: EVPPI is proportional to the
+        // slope, estimated with standard error 1/√n (noise sd 1, θ₁ standard): relative error
+        // (1/√n)/0.15.
+        let slope = want / 0.15 / (n as f64).sqrt();
+        let both = (se * se + slope * slope).sqrt();
+        assert!((group - want).abs() < 4.0 * both, "group {group} ± {both} vs {want}");
+        let (alone, se1) = evppi(&[&t[0]], &table, &[1.0])[0].unwrap();
+        assert!(
+            group >= alone - 4.0 * (se + se1) - 4.0 * slope,
+            "group {group} below θ₁ alone {alone}"
+        );
+    }
 }

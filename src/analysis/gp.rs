@@ -6,7 +6,8 @@
 //! inputs x with the squared-exponential covariance σ²·(exp(−Σ_k (x_k − x'_k)²/ℓ_k²) + ν·1[x =
 //! x']): one length-scale ℓ_k per parameter, a noise-to-signal ratio ν (the patient-level noise
 //! and whatever the group does not explain). σ² is profiled out of the likelihood; ℓ and ν
-//! maximise it on the first [`HYPER_SAMPLES`] samples (Nelder–Mead on their logarithms).
+//! maximise it on the first [`HYPER_SAMPLES`] samples (Nelder–Mead on their logarithms, ℓ and
+//! ν bounded). The fit is kept only when it beats a constant by BIC on every sample.
 //!
 //! The fitted values at every sample use every sample's y through the subset-of-regressors
 //! approximation on the first [`INDUCING`] samples (Quiñonero-Candela & Rasmussen, JMLR 2005):
@@ -19,6 +20,11 @@ const HYPER_SAMPLES: usize = 200;
 const INDUCING: usize = 300;
 /// Most likelihood evaluations of the hyperparameter search.
 const MAX_EVALUATIONS: usize = 400;
+/// Longest length-scale, in standard deviations of the input: longer is a straight line over
+/// the draws already.
+const MAX_LENGTH: f64 = 20.0;
+/// Largest noise-to-signal ratio ν: with n ≫ ν samples the fit is the data's, not the prior's.
+const MAX_NOISE_RATIO: f64 = 100.0;
 
 /// The inputs, standardised column by column (constant columns dropped): row-major n × d.
 pub struct Inputs {
@@ -59,18 +65,64 @@ impl Inputs {
         (-s).exp()
     }
 
-    /// Fitted values of y at every sample.
+    /// Fitted values of y at every sample: a linear mean in the inputs (the mean function
+    /// H = [1, x] of Strong et al.) plus a process on its residuals, each kept only when it
+    /// beats the simpler fit by BIC on every sample (n·ln RSS + df·ln n): a constant, the
+    /// line, or the line and the process. A group with no effect is then fitted flat rather
+    /// than as the noise it would follow, and a weak trend is seen by every sample, not only
+    /// by the few the hyperparameters are chosen on.
     pub fn fit(&self, y: &[f64]) -> Vec<f64> {
         let n = self.n;
-        let mean = y.iter().sum::<f64>() / n as f64;
+        let nf = n as f64;
+        let mean = y.iter().sum::<f64>() / nf;
         let yc: Vec<f64> = y.iter().map(|v| v - mean).collect();
-        if yc.iter().all(|&v| v == 0.0) {
+        let null: f64 = yc.iter().map(|v| v * v).sum();
+        if !(null > 0.0) {
             return vec![mean; n];
         }
-        let Some((inv, nu)) = self.hyperparameters(&yc) else {
-            // No structure the data can tell from noise: the mean.
-            return vec![mean; n];
+        let bic = |rss: f64, df: f64| nf * rss.max(f64::MIN_POSITIVE).ln() + df * nf.ln();
+        let mut best = (bic(null, 0.0), vec![0.0; n]);
+        let line = self.line(&yc);
+        let residual: Vec<f64> = yc.iter().zip(&line).map(|(y, l)| y - l).collect();
+        let rss_line: f64 = residual.iter().map(|v| v * v).sum();
+        if bic(rss_line, self.d as f64) < best.0 {
+            best = (bic(rss_line, self.d as f64), line.clone());
+        }
+        if let Some((process, df)) = self.process(&residual) {
+            let rss: f64 = residual.iter().zip(&process).map(|(r, f)| (r - f) * (r - f)).sum();
+            let score = bic(rss, self.d as f64 + df);
+            if score < best.0 {
+                best = (score, line.iter().zip(&process).map(|(l, f)| l + f).collect());
+            }
+        }
+        best.1.into_iter().map(|f| mean + f).collect()
+    }
+
+    /// The least-squares line through the centred y (the inputs are centred too).
+    fn line(&self, y: &[f64]) -> Vec<f64> {
+        let d = self.d;
+        let mut xtx = vec![0.0; d * d];
+        let mut xty = vec![0.0; d];
+        for (i, &yi) in y.iter().enumerate() {
+            let row = self.row(i);
+            for a in 0..d {
+                xty[a] += row[a] * yi;
+                for b in 0..d {
+                    xtx[a * d + b] += row[a] * row[b];
+                }
+            }
+        }
+        let Some(beta) = super::evppi::cholesky_solve(&xtx, d, &xty, 1) else {
+            return vec![0.0; y.len()];
         };
+        (0..y.len()).map(|i| self.row(i).iter().zip(&beta).map(|(x, b)| x * b).sum()).collect()
+    }
+
+    /// The process's fitted values at every sample and their degrees of freedom, tr(R_nm A⁻¹
+    /// R_mn); `None` when the system cannot be solved.
+    fn process(&self, yc: &[f64]) -> Option<(Vec<f64>, f64)> {
+        let n = self.n;
+        let (inv, nu) = self.hyperparameters(yc);
         let m = n.min(INDUCING);
         // A = R_mn·R_nm + ν·R_mm and b = R_mn·y, accumulated sample by sample.
         let mut a = vec![0.0; m * m];
@@ -87,6 +139,13 @@ impl Inputs {
                 }
             }
         }
+        // G = R_mn·R_nm (symmetric), kept for the fit's degrees of freedom.
+        for j in 0..m {
+            for k in 0..j {
+                a[k * m + j] = a[j * m + k];
+            }
+        }
+        let g = a.clone();
         for j in 0..m {
             for k in 0..=j {
                 a[j * m + k] += nu * self.correlation(j, k, &inv);
@@ -98,29 +157,40 @@ impl Inputs {
         for j in 0..m {
             a[j * m + j] += jitter;
         }
-        let Some(w) = super::evppi::cholesky_solve(&a, m, &b, 1) else {
-            return vec![mean; n];
-        };
-        (0..n)
-            .map(|i| mean + (0..m).map(|j| self.correlation(i, j, &inv) * w[j]).sum::<f64>())
-            .collect()
+        let w = super::evppi::cholesky_solve(&a, m, &b, 1)?;
+        let fitted: Vec<f64> = (0..n)
+            .map(|i| (0..m).map(|j| self.correlation(i, j, &inv) * w[j]).sum::<f64>())
+            .collect();
+        let a_inv_g = super::evppi::cholesky_solve(&a, m, &g, m)?;
+        let df: f64 = (0..m).map(|j| a_inv_g[j * m + j]).sum();
+        Some((fitted, df))
     }
 
     /// (1/ℓ² per input, ν) maximising the profiled likelihood of the first samples' y, from
-    /// two starts (length-scales of one and of e² standard deviations); `None` when the best
-    /// process does not beat the constant mean by BIC's penalty, (d + 1)·ln m, for its d + 1
-    /// hyperparameters: a group with no effect is then fitted as flat rather than as noise.
-    fn hyperparameters(&self, y: &[f64]) -> Option<(Vec<f64>, f64)> {
+    /// two starts (length-scales of one and of e² standard deviations), each length-scale at
+    /// most [`MAX_LENGTH`] standard deviations and ν at most [`MAX_NOISE_RATIO`]: a small
+    /// subsample of a noisy output would often call it flat, while the fit on every sample
+    /// can still see a weak effect (and [`Inputs::fit`] decides by BIC on every sample).
+    fn hyperparameters(&self, y: &[f64]) -> (Vec<f64>, f64) {
         let m = self.n.min(HYPER_SAMPLES);
         let y = &y[..m];
         let d = self.d;
+        let bounded = |theta: &[f64]| -> Vec<f64> {
+            let mut t = theta.to_vec();
+            for x in &mut t[..d] {
+                *x = x.min(MAX_LENGTH.ln());
+            }
+            t[d] = t[d].min(MAX_NOISE_RATIO.ln());
+            t
+        };
         // θ = (log ℓ_1 … log ℓ_d, log ν).
         let cost = |theta: &[f64]| -> f64 {
+            let theta = bounded(theta);
             let inv: Vec<f64> = theta[..d].iter().map(|t| (-2.0 * t).exp()).collect();
             let nu = theta[d].exp();
             self.profiled_deviance(y, &inv, nu).unwrap_or(f64::INFINITY)
         };
-        let (best, deviance) = [0.0, 2.0]
+        let best = [0.0, 2.0]
             .into_iter()
             .map(|start| {
                 let mut theta = vec![start; d + 1];
@@ -129,14 +199,10 @@ impl Inputs {
                 let v = cost(&x);
                 (x, v)
             })
-            .min_by(|a, b| a.1.total_cmp(&b.1))?;
-        // The constant mean: ν → ∞, deviance m·ln(yᵀy/m).
-        let null = m as f64 * (y.iter().map(|v| v * v).sum::<f64>() / m as f64).ln();
-        if !(deviance + (d + 1) as f64 * (m as f64).ln() < null) {
-            return None;
-        }
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(vec![0.0; d + 1], |(x, _)| bounded(&x));
         let inv = best[..d].iter().map(|t| (-2.0 * t).exp()).collect();
-        Some((inv, best[d].exp()))
+        (inv, best[d].exp())
     }
 
     /// m·log σ̂² + log|R + νI| (twice the negative log-likelihood up to constants), σ̂² =

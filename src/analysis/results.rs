@@ -411,6 +411,17 @@ impl Results {
     pub fn check_finite(&self, model: &Model) -> Result<(), NonFinite> {
         self.check_base_case(model)?;
         self.check_decision(model)?;
+        for r in &self.summary_psa {
+            let estimates = [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly];
+            let numbers =
+                (estimates.into_iter().chain([&r.inc_ly]).chain(&r.nmb).chain(&r.inc_nmb))
+                    .flat_map(|e| std::iter::once(e.mean).chain(e.mcse))
+                    .chain(r.icer);
+            if numbers.into_iter().any(|x| !x.is_finite()) {
+                let arm = model.arm_name(r.strategy, r.contract);
+                return Err(NonFinite::arm(arm, "probabilistic summary"));
+            }
+        }
         for g in &self.subgroup_psa {
             let acceptability = g.sets.iter().flatten();
             let numbers = acceptability.flat_map(|a| a.expected_nmb.iter().chain([&a.evpi]));
