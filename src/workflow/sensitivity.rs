@@ -158,6 +158,11 @@ pub enum PlanError {
     NothingToVary { file: String },
     #[error("--arm {wanted}: no such arm; arms: {}", arms.join(", "))]
     UnknownArm { wanted: String, arms: Vec<String> },
+    #[error(
+        "--arm {wanted}: the comparator's arm is the reference its increments are against (all zero); arms: {}",
+        arms.join(", ")
+    )]
+    ReferenceArm { wanted: String, arms: Vec<String> },
     #[error("the scenario has no strategy besides the comparator")]
     NoOtherStrategy,
 }
@@ -185,6 +190,7 @@ impl PlanError {
             }
             PlanError::NotAPair { .. }
             | PlanError::UnknownArm { .. }
+            | PlanError::ReferenceArm { .. }
             | PlanError::NoOtherStrategy => return None,
         })
     }
@@ -323,14 +329,15 @@ fn arm_index(model: &Model, arm: Option<&str>) -> Result<usize, PlanError> {
     if let Some(s) = settled {
         return Ok(s.arm);
     }
-    arms.iter().position(|a| name_of(a) == wanted).ok_or_else(|| PlanError::UnknownArm {
-        wanted,
-        arms: arms
-            .iter()
-            .filter(|a| !(a.strategy == model.meta.comparator && a.contract.is_none()))
-            .map(name_of)
-            .collect(),
-    })
+    // The arms that can be drawn: every arm but the references (the comparator's).
+    let references = model.references(&arms);
+    let drawable: Vec<String> =
+        (0..arms.len()).filter(|&i| references[i] != i).map(|i| name_of(&arms[i])).collect();
+    match arms.iter().position(|a| name_of(a) == wanted) {
+        Some(i) if references[i] == i => Err(PlanError::ReferenceArm { wanted, arms: drawable }),
+        Some(i) => Ok(i),
+        None => Err(PlanError::UnknownArm { wanted, arms: drawable }),
+    }
 }
 
 /// Write the sensitivity folder atomically (tornado.csv, threshold.csv, the tornado plots of

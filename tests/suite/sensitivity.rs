@@ -183,6 +183,7 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
     for (args, code, words) in [
         (vec!["--threshold", "123"], 2, "not one of the scenario's thresholds"),
         (vec!["--arm", "nope"], 2, "no such arm"),
+        (vec!["--arm", "bsc"], 2, "the comparator's arm is the reference"),
         (vec!["--two-way", "test_cost,price"], 2, "not a parameter with a range"),
         (vec!["--two-way", "test_cost"], 2, "expected two different parameter names"),
     ] {
