@@ -95,6 +95,8 @@ pub fn write(
     let switches =
         vec!["parameter", "value_base", "value_low", "value_high", "switch_value", "status"];
     let arm_name = model.arm_name(a.strategy, a.contract);
+    let r = &one_way.base[a.reference];
+    let reference_name = model.arm_name(r.strategy, r.contract);
     let mut plots = vec![
         ("tornado", "Incremental net monetary benefit at each parameter's low and high value"),
         ("tornado_icer", "ICER at each parameter's low and high value"),
@@ -105,7 +107,7 @@ pub fn write(
     let page = super::report::FolderPage {
         title: format!("One-way sensitivity of {arm_name}: {}", model.meta.name),
         intro: vec![format!(
-            "The base case re-simulated on the same {} patients per strategy with each parameter at the low and the high end of its range; {arm_name} against the comparator at list, at {} {}/QALY. tornado.csv and threshold.csv hold every arm and threshold.",
+            "The base case re-simulated on the same {} patients per strategy with each parameter at the low and the high end of its range; {arm_name} against {reference_name}, at {} {}/QALY. tornado.csv and threshold.csv hold every arm and threshold.",
             one_way.patients,
             super::tables::grouped(model.meta.thresholds[k], 0),
             model.meta.currency

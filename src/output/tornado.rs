@@ -8,7 +8,7 @@ use crate::model::Model;
 use std::io::Write;
 use std::path::Path;
 
-/// tornado.csv: one row per varied parameter × arm (every arm but the comparator at list).
+/// tornado.csv: one row per varied parameter × arm (every arm but the references).
 pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     let mut header: Vec<String> = [
@@ -119,7 +119,9 @@ pub fn write_plots(
 ) -> Result<(), PlotError> {
     let base = &result.base[arm];
     let name = model.arm_name(base.strategy, base.contract);
-    let comparator = &model.strategies[model.meta.comparator].name;
+    // Its reference: the comparator at list, or under the arm's contract.
+    let reference = &result.base[base.reference];
+    let comparator = model.arm_name(reference.strategy, reference.contract);
     let lambda = model.meta.thresholds[k];
     let currency = &model.meta.currency;
     let rows: Vec<&OneWayRow> = order.iter().map(|&r| &result.rows[r]).collect();
@@ -230,7 +232,7 @@ pub fn write_switches<W: Write>(
     Ok(())
 }
 
-/// twoway.csv: per cell of the grid and arm (every arm but the comparator at list), the
+/// twoway.csv: per cell of the grid and arm (every arm but the references), the
 /// incremental NMB at each threshold and the strategy preferred at list (highest NMB).
 pub fn write_two_way<W: Write>(out: W, model: &Model, grid: &TwoWay) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
