@@ -90,6 +90,18 @@ pub struct ArmSummary {
     pub inc_nmb: Vec<Estimate>,
 }
 
+/// The ICER of mean increments and its quadrant (`comparator` for an arm that is its own
+/// reference, with no ratio); a ratio only where the quadrant has one.
+pub fn icer_of(inc_cost: f64, inc_qaly: f64, is_reference: bool) -> (Option<f64>, IcerStatus) {
+    if is_reference {
+        return (None, IcerStatus::Comparator);
+    }
+    let status = IcerStatus::classify(inc_cost, inc_qaly);
+    let ratio = matches!(status, IcerStatus::Ratio | IcerStatus::RatioSouthWest)
+        .then(|| inc_cost / inc_qaly);
+    (ratio, status)
+}
+
 /// Σ(λq − c) and Σ(λq − c)² from the sums of c, q and their squares and product.
 fn nmb_sums(lambda: f64, c: f64, c2: f64, q: f64, q2: f64, cq: f64) -> (f64, f64) {
     (lambda * q - c, lambda * lambda * q2 - 2.0 * lambda * cq + c2)
@@ -126,14 +138,7 @@ fn summarise_arm(
     let inc_cost = estimate(arm.dcost, arm.dcost2, n);
     let inc_qaly = estimate(arm.dqaly, arm.dqaly2, n);
     let (reference, is_comparator) = reference;
-    let (icer, icer_status) = if is_comparator {
-        (None, IcerStatus::Comparator)
-    } else {
-        let status = IcerStatus::classify(inc_cost.mean, inc_qaly.mean);
-        let ratio = matches!(status, IcerStatus::Ratio | IcerStatus::RatioSouthWest)
-            .then(|| inc_cost.mean / inc_qaly.mean);
-        (ratio, status)
-    };
+    let (icer, icer_status) = icer_of(inc_cost.mean, inc_qaly.mean, is_comparator);
     let nmb = thresholds
         .iter()
         .map(|&l| {

@@ -3,7 +3,7 @@
 //! the base result of a probabilistic model (NICE's methods manual 2022, 4.7.5; ISPOR-SMDM
 //! 2012), beside the deterministic base case's.
 
-use super::cea::{ArmSummary, Estimate, IcerStatus};
+use super::cea::{ArmSummary, Estimate, icer_of};
 use super::psa::PsaSample;
 
 /// Mean and standard error of the mean of one number per sample.
@@ -49,15 +49,7 @@ pub fn probabilistic_summary(
             let qaly = across(psa.iter().map(|s| arm(s).qaly.mean), n);
             let inc_cost = across(psa.iter().map(|s| arm(s).inc_cost.mean), n);
             let inc_qaly = across(psa.iter().map(|s| arm(s).inc_qaly.mean), n);
-            let is_reference = b.reference == i;
-            let (icer, icer_status) = if is_reference {
-                (None, IcerStatus::Comparator)
-            } else {
-                let status = IcerStatus::classify(inc_cost.mean, inc_qaly.mean);
-                let ratio = matches!(status, IcerStatus::Ratio | IcerStatus::RatioSouthWest)
-                    .then(|| inc_cost.mean / inc_qaly.mean);
-                (ratio, status)
-            };
+            let (icer, icer_status) = icer_of(inc_cost.mean, inc_qaly.mean, b.reference == i);
             let nmb = thresholds
                 .iter()
                 .map(|&l| {
