@@ -41,6 +41,25 @@ impl BudgetRow {
     }
 }
 
+/// Per total row (`category` `None`, in `rows`' order): the net budget impact of its contract
+/// column summed over the budget years so far (rows come year by year within each column).
+pub fn cumulative_net(rows: &[BudgetRow]) -> Vec<f64> {
+    let mut sums: Vec<(Option<usize>, f64)> = Vec::new();
+    rows.iter()
+        .filter(|r| r.category.is_none())
+        .map(|r| match sums.iter_mut().find(|(c, _)| *c == r.contract) {
+            Some((_, sum)) => {
+                *sum += r.net();
+                *sum
+            }
+            None => {
+                sums.push((r.contract, r.net()));
+                r.net()
+            }
+        })
+        .collect()
+}
+
 /// The budget impact in one line: the net budget impact of the first contract column (list
 /// price when the new drug has no contract) in each budget year, and over all of them.
 #[derive(Clone, Debug, PartialEq)]

@@ -161,13 +161,9 @@ fn write_budget_table<W: std::io::Write>(out: W, entries: &[Entry<'_>]) -> csv::
     ])?;
     for e in entries {
         let Some(b) = &e.model.budget else { continue };
-        let mut cumulative: Option<(Option<usize>, f64)> = None;
-        for r in e.results.budget.iter().filter(|r| r.category.is_none()) {
-            let so_far = match cumulative {
-                Some((c, x)) if c == r.contract => x + r.net(),
-                _ => r.net(),
-            };
-            cumulative = Some((r.contract, so_far));
+        let totals = e.results.budget.iter().filter(|r| r.category.is_none());
+        let cumulative = crate::analysis::budget::cumulative_net(&e.results.budget);
+        for (r, so_far) in totals.zip(cumulative) {
             w.write_record([
                 e.label.to_string(),
                 e.provenance.file.clone(),

@@ -567,7 +567,7 @@ pub fn write_budget<W: Write>(
         w.flush()?;
         return Ok(());
     };
-    let mut cumulative: Vec<(Option<usize>, f64)> = Vec::new();
+    let mut cumulative = crate::analysis::budget::cumulative_net(rows).into_iter();
     for r in rows.iter().filter(|r| r.category.is_none() == totals) {
         let mut record = vec![
             model.strategies[b.strategy].name.clone(),
@@ -583,18 +583,7 @@ pub fn write_budget<W: Write>(
             number(r.net()),
         ]);
         if totals {
-            // Rows come year by year within each contract column.
-            let sum = match cumulative.iter_mut().find(|(c, _)| *c == r.contract) {
-                Some((_, sum)) => {
-                    *sum += r.net();
-                    *sum
-                }
-                None => {
-                    cumulative.push((r.contract, r.net()));
-                    r.net()
-                }
-            };
-            record.push(number(sum));
+            record.push(cumulative.next().map(number).unwrap_or_default());
             record.push(members.map(|n| number(r.net() / (n * 12.0))).unwrap_or_default());
         }
         w.write_record(&record)?;
