@@ -48,7 +48,7 @@ pub fn write_table<W: std::io::Write>(
         "inc_qaly",
         "icer",
         "icer_status",
-        "threshold",
+        "wtp",
         "nmb",
         "inc_nmb",
         "inc_nmb_mcse",
@@ -241,12 +241,12 @@ pub fn write(
     // threshold's rows), then the net benefit and probability at each threshold.
     let first = shared.thresholds.first().map(|l| super::tables::number(*l)).unwrap_or_default();
     let at_first = move |h: &[String], r: &[String]| {
-        h.iter().position(|c| c == "threshold").and_then(|i| r.get(i)).is_some_and(|t| *t == first)
+        h.iter().position(|c| c == "wtp").and_then(|i| r.get(i)).is_some_and(|t| *t == first)
     };
     let every = |_: &[String], _: &[String]| true;
     let means =
         vec!["scenario", "strategy", "contract", "cost", "qaly", "inc_cost", "inc_qaly", "icer"];
-    let per_threshold = vec!["scenario", "strategy", "contract", "threshold", "inc_nmb", "prob_ce"];
+    let per_threshold = vec!["scenario", "strategy", "contract", "wtp", "inc_nmb", "prob_ce"];
     let budget_cols = vec![
         "scenario",
         "contract",

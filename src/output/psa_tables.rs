@@ -251,8 +251,9 @@ pub fn write_evppi<W: Write>(out: W, model: &Model, decision: &Decision) -> csv:
     Ok(())
 }
 
-/// psa_summary.csv: per arm and measure, the base case and the spread across PSA samples,
-/// with the within-sample (patient-level) Monte Carlo error beside it.
+/// psa_summary.csv: per arm and measure (the incremental NMB once per threshold, `wtp`), the
+/// base case and the spread across PSA samples, with the within-sample (patient-level) Monte
+/// Carlo error beside it.
 pub fn write_psa_summary<W: Write>(
     out: W,
     model: &Model,
@@ -264,6 +265,7 @@ pub fn write_psa_summary<W: Write>(
         "strategy",
         "contract",
         "measure",
+        "wtp",
         "base_case",
         "psa_mean",
         "psa_mcse",
@@ -274,19 +276,20 @@ pub fn write_psa_summary<W: Write>(
     ])?;
     for r in rows {
         let b = &base[r.arm];
-        let measure = match r.measure {
-            Measure::Cost => "cost".to_string(),
-            Measure::Qaly => "qaly".to_string(),
-            Measure::Ly => "ly".to_string(),
-            Measure::IncCost => "inc_cost".to_string(),
-            Measure::IncQaly => "inc_qaly".to_string(),
-            Measure::IncNmb(k) => format!("inc_nmb_{}", number(model.meta.thresholds[k])),
+        let (measure, wtp) = match r.measure {
+            Measure::Cost => ("cost", None),
+            Measure::Qaly => ("qaly", None),
+            Measure::Ly => ("ly", None),
+            Measure::IncCost => ("inc_cost", None),
+            Measure::IncQaly => ("inc_qaly", None),
+            Measure::IncNmb(k) => ("inc_nmb", Some(model.meta.thresholds[k])),
         };
         let sp = &r.spread;
         w.write_record([
             model.strategies[b.strategy].name.clone(),
             model.contract_name(b.contract).to_string(),
-            measure,
+            measure.to_string(),
+            wtp.map(number).unwrap_or_default(),
             number(r.base_case),
             number(sp.mean),
             number(sp.mcse),

@@ -265,41 +265,37 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         }
         body.push_str("</ul>\n");
     }
-    let lambda: Vec<String> = m.thresholds.iter().map(|t| t.to_string()).collect();
     // Each table in two, so that it fits a printed page: the means and increments, then the
-    // net benefit and the probability of cost-effectiveness at each threshold.
-    let per_threshold: Vec<String> =
-        lambda.iter().flat_map(|l| [format!("inc_nmb_{l}"), format!("prob_ce_{l}")]).collect();
-    let with = |lead: &[&str], rest: &[String]| -> Vec<String> {
-        lead.iter().map(|c| c.to_string()).chain(rest.iter().cloned()).collect()
-    };
-    let means: Vec<String> =
-        ["cost", "qaly", "ly", "inc_cost", "inc_qaly", "icer"].map(String::from).to_vec();
-    let all = |_: &[String], _: &[String]| true;
-    let both_of = |body: &mut String,
-                   path: &Path,
-                   (lead, lead2): (&[&str], &[&str]),
-                   means: &[String],
+    // net benefit and the probability of cost-effectiveness at each threshold (from the long
+    // companion file, one column per threshold).
+    let wide_in = |path: &Path,
+                   keys: &[&str],
+                   (joined, values): (Option<(std::path::PathBuf, &[&str])>, &[&str]),
                    keep: &dyn Fn(&[String], &[String]) -> bool| {
-        for columns in [with(lead, means), with(lead2, &per_threshold)] {
-            let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-            body.push_str(&table_in(path, &cols, keep));
-        }
+        let joined = joined.as_ref().map(|(p, c)| (p.as_path(), *c));
+        super::report_table::wide_table(path, keys, (joined, values), &m.currency, keep)
     };
-    let both = |body: &mut String, path: &Path, lead: &[&str], lead2: &[&str], means: &[String]| {
-        both_of(body, path, (lead, lead2), means, &all)
+    let per_threshold = ["inc_nmb", "prob_ce"];
+    let means = ["cost", "qaly", "ly", "inc_cost", "inc_qaly", "icer"];
+    let all = |_: &[String], _: &[String]| true;
+    let with = |lead: &[&'static str], rest: &[&'static str]| -> Vec<&'static str> {
+        lead.iter().chain(rest).copied().collect()
     };
-    // summary.csv's rows of one basis.
+    // summary.csv's and nmb.csv's rows of one basis.
     let on = |want: &'static str| {
         move |h: &[String], row: &[String]| {
             h.iter().position(|c| c == "basis").is_none_or(|i| row[i] == want)
         }
     };
     let arm: [&str; 2] = ["strategy", "contract"];
-    let summary = dir.join("summary.csv");
+    let (summary, nmb) = (dir.join("summary.csv"), dir.join("nmb.csv"));
+    let both_bases = |body: &mut String, basis: &'static str| {
+        body.push_str(&table_in(&summary, &with(&arm, &means), &on(basis)));
+        body.push_str(&wide_in(&nmb, &arm, (None, &per_threshold), &on(basis)));
+    };
     if results.psa.is_empty() {
         section(&mut body, "Summary (means per patient, discounted)");
-        both_of(&mut body, &summary, (&arm, &arm), &means, &on("deterministic"));
+        both_bases(&mut body, "deterministic");
     } else {
         // HTA bodies take the probabilistic means as a probabilistic model's base result.
         section(
@@ -309,9 +305,9 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
                 super::tables::grouped(results.psa.len() as f64, 0)
             ),
         );
-        both_of(&mut body, &summary, (&arm, &arm), &means, &on("probabilistic"));
+        both_bases(&mut body, "probabilistic");
         section(&mut body, "Deterministic base case (every parameter at its point value)");
-        both_of(&mut body, &summary, (&arm, &arm), &means, &on("deterministic"));
+        both_bases(&mut body, "deterministic");
     }
     if dir.join("subgroups.csv").exists() {
         section(&mut body, "Subgroups");
@@ -320,26 +316,18 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         );
         // Narrower: the level's patients, without life-years.
         let lead = ["subgroup", "level", "patients", "strategy", "contract"];
-        let lead2 = ["subgroup", "level", "strategy", "contract"];
-        let means: Vec<String> = means.iter().filter(|c| *c != "ly").cloned().collect();
-        both(&mut body, &dir.join("subgroups.csv"), &lead, &lead2, &means);
+        let keys = ["subgroup", "level", "strategy", "contract"];
+        let means: Vec<&str> = means.iter().copied().filter(|c| *c != "ly").collect();
+        body.push_str(&table_in(&dir.join("subgroups.csv"), &with(&lead, &means), &all));
+        let file = dir.join("subgroup_nmb.csv");
+        body.push_str(&wide_in(&file, &keys, (None, &per_threshold), &all));
         if dir.join("subgroup_contracts.csv").exists() {
-            let mut columns: Vec<String> = [
-                "subgroup",
-                "level",
-                "strategy",
-                "contract",
-                "treated_share",
-                "contract_spend",
-                "refunds",
-                "manufacturer_net_revenue",
-            ]
-            .map(String::from)
-            .to_vec();
-            columns.extend(lambda.iter().map(|l| format!("threshold_price_{l}")));
-            let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+            let spend: &[&str] =
+                &["treated_share", "contract_spend", "refunds", "manufacturer_net_revenue"];
             body.push_str("<h3>Contracts by subgroup (base case)</h3>\n");
-            body.push_str(&table_in(&dir.join("subgroup_contracts.csv"), &cols, &all));
+            let file = dir.join("subgroup_threshold_prices.csv");
+            let joined = Some((dir.join("subgroup_contracts.csv"), spend));
+            body.push_str(&wide_in(&file, &keys, (joined, &["threshold_price"]), &all));
         }
     }
     if dir.join("contracts.csv").exists() {
@@ -355,13 +343,12 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "effective_discount",
             "triggered_share",
         ];
-        let mut value =
-            vec!["strategy".to_string(), "contract".into(), "manufacturer_net_revenue".into()];
-        value.extend(lambda.iter().map(|l| format!("threshold_price_{l}")));
         section(&mut body, "Contracts (base case, per patient)");
         body.push_str(&table_in(&dir.join("contracts.csv"), &spend, &all));
-        let value: Vec<&str> = value.iter().map(String::as_str).collect();
-        body.push_str(&table_in(&dir.join("contracts.csv"), &value, &all));
+        let file = dir.join("threshold_prices.csv");
+        let revenue: &[&str] = &["manufacturer_net_revenue"];
+        let joined = Some((dir.join("contracts.csv"), revenue));
+        body.push_str(&wide_in(&file, &arm, (joined, &["inc_nmb", "threshold_price"]), &all));
     }
     let basis = match results.decision.basis {
         crate::analysis::decision::Basis::Deterministic => "base case",

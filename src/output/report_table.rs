@@ -57,7 +57,7 @@ fn format_of(column: &str) -> Format {
         | "entrants"
         | "entrants_new"
         | "samples"
-        | "threshold"
+        | "wtp"
         | "patients_with"
         | "patients_without"
         | "patients_difference" => Format::Count,
@@ -132,7 +132,7 @@ fn label(column: &str, currency: &str) -> String {
         "inc_nmb_high" => "Incremental NMB at the high value",
         "swing" => "Swing",
         "scenario" => "Scenario",
-        "threshold" => "Threshold",
+        "wtp" => "Threshold",
         "prob_best" => "Probability best",
         other => &other.replace('_', " "),
     };
@@ -167,6 +167,14 @@ fn shown(format: Format, cell: &str) -> String {
     }
 }
 
+/// A CSV file's header and rows (`None` when it cannot be read).
+fn read(path: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let mut reader = csv::Reader::from_path(path).ok()?;
+    let header = reader.headers().ok()?.iter().map(String::from).collect();
+    let rows = reader.records().flatten().map(|r| r.iter().map(String::from).collect()).collect();
+    Some((header, rows))
+}
+
 /// A CSV file as an HTML table: the named columns (all when empty), rows kept by `keep` (given
 /// the header and the row), headers and cells formatted for reading; an empty `icer` cell shows
 /// the row's `icer_status`.
@@ -176,30 +184,120 @@ pub(super) fn table(
     currency: &str,
     keep: impl Fn(&[String], &[String]) -> bool,
 ) -> String {
-    let Ok(mut reader) = csv::Reader::from_path(path) else { return String::new() };
-    let Ok(header) = reader.headers().map(|h| h.iter().map(String::from).collect::<Vec<_>>())
-    else {
-        return String::new();
-    };
+    let Some((header, rows)) = read(path) else { return String::new() };
+    let rows: Vec<Vec<String>> = rows.into_iter().filter(|r| keep(&header, r)).collect();
     let picked: Vec<usize> = if columns.is_empty() {
         (0..header.len()).collect()
     } else {
         columns.iter().filter_map(|c| header.iter().position(|h| h == c)).collect()
     };
+    render(&header, &rows, &picked, currency)
+}
+
+/// A long CSV file (one row per key and threshold, a `wtp` column) as a wide HTML table for
+/// reading: one row per key (the `keys` columns, in the file's order), then the `joined`
+/// columns of another file on the row of the same key (kept by `keep` too), then each of
+/// `values` at each threshold, threshold by threshold (`inc_nmb` at 100000 reads "Incremental NMB at
+/// 100,000"; an empty threshold price shows its `threshold_status`). Rows are kept by `keep`
+/// before they are gathered.
+pub(super) fn wide_table(
+    path: &Path,
+    keys: &[&str],
+    (joined, values): (Option<(&Path, &[&str])>, &[&str]),
+    currency: &str,
+    keep: impl Fn(&[String], &[String]) -> bool,
+) -> String {
+    let Some((header, rows)) = read(path) else { return String::new() };
+    // Columns of another file, on the row of the same key, shown after the key.
+    let joined = joined.and_then(|(other, columns)| {
+        let (h, rows) = read(other)?;
+        let at = |c: &str| h.iter().position(|x| x == c);
+        let keys = keys.iter().map(|c| at(c)).collect::<Option<Vec<_>>>()?;
+        let picked: Vec<usize> = columns.iter().filter_map(|c| at(c)).collect();
+        let names: Vec<String> = picked.iter().map(|&i| h[i].clone()).collect();
+        let rows: Vec<(Vec<String>, Vec<String>)> = rows
+            .iter()
+            .filter(|r| keep(&h, r))
+            .map(|r| {
+                let key = keys.iter().map(|&i| r[i].clone()).collect();
+                (key, picked.iter().map(|&i| r[i].clone()).collect())
+            })
+            .collect();
+        Some((names, rows))
+    });
+    let at = |c: &str| header.iter().position(|h| h == c);
+    let (Some(wtp), Some(keys)) =
+        (at("wtp"), keys.iter().map(|c| at(c)).collect::<Option<Vec<_>>>())
+    else {
+        return String::new();
+    };
+    let values: Vec<usize> = values.iter().filter_map(|c| at(c)).collect();
+    // A threshold price without a value shows its status in its place (as an ICER does).
+    let (price, status) = (at("threshold_price"), at("threshold_status"));
+    let mut thresholds: Vec<String> = Vec::new();
+    // Per key, in the file's order: its cells at each threshold.
+    type AtThresholds = Vec<(String, Vec<String>)>;
+    let mut wide: Vec<(Vec<String>, AtThresholds)> = Vec::new();
+    for row in rows.iter().filter(|r| keep(&header, r)) {
+        let key: Vec<String> = keys.iter().map(|&i| row[i].clone()).collect();
+        let l = row[wtp].clone();
+        if !thresholds.contains(&l) {
+            thresholds.push(l.clone());
+        }
+        let cells = values
+            .iter()
+            .map(|&i| match status {
+                Some(k) if Some(i) == price && row[i].is_empty() => row[k].clone(),
+                _ => row[i].clone(),
+            })
+            .collect();
+        match wide.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, at)) => at.push((l, cells)),
+            None => wide.push((key, vec![(l, cells)])),
+        }
+    }
+    let mut wide_header: Vec<String> = keys.iter().map(|&i| header[i].clone()).collect();
+    if let Some((names, _)) = &joined {
+        wide_header.extend(names.iter().cloned());
+    }
+    for l in &thresholds {
+        wide_header.extend(values.iter().map(|&i| format!("{}_{l}", header[i])));
+    }
+    let wide_rows: Vec<Vec<String>> = wide
+        .into_iter()
+        .map(|(key, at)| {
+            let mut row = key.clone();
+            if let Some((names, rows)) = &joined {
+                match rows.iter().find(|(k, _)| *k == key) {
+                    Some((_, cells)) => row.extend(cells.iter().cloned()),
+                    None => row.extend(names.iter().map(|_| String::new())),
+                }
+            }
+            for l in &thresholds {
+                match at.iter().find(|(x, _)| x == l) {
+                    Some((_, cells)) => row.extend(cells.iter().cloned()),
+                    None => row.extend(values.iter().map(|_| String::new())),
+                }
+            }
+            row
+        })
+        .collect();
+    let picked: Vec<usize> = (0..wide_header.len()).collect();
+    render(&wide_header, &wide_rows, &picked, currency)
+}
+
+/// Rows as an HTML table of the `picked` columns.
+fn render(header: &[String], rows: &[Vec<String>], picked: &[usize], currency: &str) -> String {
     let mut out = String::from("<table>\n<tr>");
-    for &i in &picked {
+    for &i in picked {
         let _ = write!(out, "<th>{}</th>", esc(&label(&header[i], currency)));
     }
     out.push_str("</tr>\n");
-    for record in reader.records().flatten() {
-        let row: Vec<String> = record.iter().map(String::from).collect();
-        if !keep(&header, &row) {
-            continue;
-        }
+    for row in rows {
         out.push_str("<tr>");
         // An ICER without a value shows its status (dominated, dominant…) in its place.
         let status = header.iter().position(|h| h == "icer_status").and_then(|k| row.get(k));
-        for &i in &picked {
+        for &i in picked {
             let mut cell = row.get(i).map_or("", String::as_str);
             if cell.is_empty() && header[i] == "icer" {
                 cell = status.map_or("", String::as_str);
@@ -245,5 +343,37 @@ mod tests {
         assert_eq!(shown(format_of("value_low"), "0.1218005801671988"), "0.1218");
         assert_eq!(shown(format_of("value_high"), "24.5"), "24.5");
         assert_eq!(shown(format_of("switch_value"), "14763.2"), "14,763");
+    }
+
+    #[test]
+    fn a_long_table_reads_one_row_per_key_and_a_column_per_threshold() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = dir.path().join("long.csv");
+        std::fs::write(
+            &long,
+            "strategy,wtp,threshold_price,threshold_status\n\
+             a,100000,5,price\na,150000,,not_cost_effective_even_free\nb,100000,7,price\n",
+        )
+        .unwrap();
+        let other = dir.path().join("other.csv");
+        std::fs::write(&other, "strategy,revenue\nb,2\na,1\n").unwrap();
+        let columns: &[&str] = &["revenue"];
+        let html = wide_table(
+            &long,
+            &["strategy"],
+            (Some((&other, columns)), &["threshold_price"]),
+            "USD",
+            |_, _| true,
+        );
+        let header = "<tr><th>Strategy</th><th>revenue (USD)</th><th>Threshold price at 100,000 (USD)</th><th>Threshold price at 150,000 (USD)</th></tr>";
+        assert!(html.contains(header), "{html}");
+        // The status in place of a missing price; an empty cell where a key lacks a threshold.
+        assert!(html.contains("<tr><td>a</td><td class=\"n\">1</td><td class=\"n\">5</td><td>not_<wbr>cost_<wbr>effective_<wbr>even_<wbr>free</td></tr>"), "{html}");
+        assert!(
+            html.contains(
+                "<tr><td>b</td><td class=\"n\">2</td><td class=\"n\">7</td><td></td></tr>"
+            ),
+            "{html}"
+        );
     }
 }

@@ -23,9 +23,8 @@ pub fn write(
         write(file).map_err(|source| OutputError::Csv { path: shown, source })
     };
     let r = results;
-    table("summary.csv", &|f| {
-        tables::write_summary(f, model, (&r.summary, &r.summary_psa), &r.prob_ce)
-    })?;
+    table("summary.csv", &|f| tables::write_summary(f, model, (&r.summary, &r.summary_psa)))?;
+    table("nmb.csv", &|f| tables::write_nmb(f, model, (&r.summary, &r.summary_psa), &r.prob_ce))?;
     table("frontier.csv", &|f| psa_tables::write_frontier(f, model, &r.arms, &r.decision))?;
     if !r.psa.is_empty() {
         if r.psa_table {
@@ -44,6 +43,9 @@ pub fn write(
     table("costs.csv", &|f| tables::write_costs(f, model, &r.summary))?;
     if !model.contracts.is_empty() {
         table("contracts.csv", &|f| tables::write_contracts(f, model, &r.summary, &r.contracts))?;
+        table("threshold_prices.csv", &|f| {
+            tables::write_threshold_prices(f, model, &r.summary, &r.contracts)
+        })?;
     }
     if model.contracts.iter().any(|c| c.kind.cohort_years().is_some()) {
         table("cohort.csv", &|f| tables::write_cohort(f, model, &r.summary, &r.cohort))?;
@@ -60,9 +62,13 @@ pub fn write(
     table("lines.csv", &|f| tables::write_lines(f, model, &r.lines))?;
     if !r.subgroups.is_empty() {
         table("subgroups.csv", &|f| subgroup_tables::write_subgroups(f, model, r))?;
+        table("subgroup_nmb.csv", &|f| subgroup_tables::write_subgroup_nmb(f, model, r))?;
         if !model.contracts.is_empty() {
             table("subgroup_contracts.csv", &|f| {
                 subgroup_tables::write_subgroup_contracts(f, model, r)
+            })?;
+            table("subgroup_threshold_prices.csv", &|f| {
+                subgroup_tables::write_subgroup_threshold_prices(f, model, r)
             })?;
         }
         if !r.subgroup_psa.is_empty() {

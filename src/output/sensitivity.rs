@@ -1,4 +1,4 @@
-//! The sensitivity folder, written atomically: tornado.csv and threshold.csv, the tornado
+//! The sensitivity folder, written atomically: tornado.csv, tornado_nmb.csv and threshold.csv, the tornado
 //! plots of the drawn arm, twoway.csv and its heatmap if asked, run.json and report.html.
 
 use super::folder::{FolderError, Kind, Staging, Target};
@@ -48,6 +48,8 @@ pub fn write(
         move |source| OutputError::Csv { path, source }
     };
     tornado::write_table(create("tornado.csv")?, model, one_way).map_err(csv_err("tornado.csv"))?;
+    tornado::write_nmb_table(create("tornado_nmb.csv")?, model, one_way)
+        .map_err(csv_err("tornado_nmb.csv"))?;
     tornado::write_plots(&staging.dir, model, one_way, (arm, k), &result.order)
         .map_err(|e| e.in_folder(target))?;
     tornado::write_switches(create("threshold.csv")?, model, one_way, arm, &result.switches)
@@ -87,11 +89,17 @@ pub fn write(
         let cell = |c: &str| h.iter().position(|x| x == c).and_then(|i| r.get(i));
         cell("strategy").is_some_and(|s| s == strategy)
             && cell("contract").is_some_and(|c| c == contract)
-            && cell("threshold").is_none_or(|t| *t == l)
+            && cell("wtp").is_none_or(|t| *t == l)
     };
-    let (low, high, swing) =
-        (format!("inc_nmb_low_{l}"), format!("inc_nmb_high_{l}"), format!("swing_{l}"));
-    let tornado = vec!["parameter", "value_base", "value_low", "value_high", &low, &high, &swing];
+    let tornado = vec![
+        "parameter",
+        "value_base",
+        "value_low",
+        "value_high",
+        "inc_nmb_low",
+        "inc_nmb_high",
+        "swing",
+    ];
     let switches =
         vec!["parameter", "value_base", "value_low", "value_high", "switch_value", "status"];
     let arm_name = model.arm_name(a.strategy, a.contract);
@@ -107,14 +115,23 @@ pub fn write(
     let page = super::report::FolderPage {
         title: format!("One-way sensitivity of {arm_name}: {}", model.meta.name),
         intro: vec![format!(
-            "The base case re-simulated on the same {} patients per strategy with each parameter at the low and the high end of its range; {arm_name} against {reference_name}, at {} {}/QALY. tornado.csv and threshold.csv hold every arm and threshold.",
+            "The base case re-simulated on the same {} patients per strategy with each parameter at the low and the high end of its range; {arm_name} against {reference_name}, at {} {}/QALY. tornado.csv, tornado_nmb.csv and threshold.csv hold every arm and threshold.",
             one_way.patients,
             super::tables::grouped(model.meta.thresholds[k], 0),
             model.meta.currency
         )],
         currency: &model.meta.currency,
         tables: vec![
-            ("Tornado (incremental NMB per patient)".into(), "tornado.csv", tornado, &of_arm),
+            (
+                format!(
+                    "Tornado (incremental NMB per patient at {} {}/QALY)",
+                    super::tables::grouped(model.meta.thresholds[k], 0),
+                    model.meta.currency
+                ),
+                "tornado_nmb.csv",
+                tornado,
+                &of_arm,
+            ),
             ("Where the decision switches".into(), "threshold.csv", switches, &of_arm),
         ],
         plots,

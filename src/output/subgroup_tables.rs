@@ -4,7 +4,12 @@
 //! one table holds every row a reader compares.
 
 use super::psa_tables::set_name;
-use super::tables::{contract_record, contracts_header, number, summary_header, summary_record};
+use super::tables::{
+    CONTRACTS_HEADER, NMB_HEADER, SUMMARY_HEADER, THRESHOLD_PRICES_HEADER, contract_record,
+    nmb_records, number, summary_record, threshold_price_records,
+};
+use crate::analysis::cea::ArmSummary;
+use crate::analysis::contracts::ContractRow;
 use crate::analysis::psa::Acceptability;
 use crate::analysis::results::Results;
 use crate::analysis::subgroups::level_name;
@@ -13,9 +18,12 @@ use std::io::Write;
 
 use crate::model::WHOLE_POPULATION as WHOLE;
 
-/// A probability of cost-effectiveness cell (empty for the comparator and without PSA).
-fn probability(p: &Option<f64>) -> String {
-    p.map(number).unwrap_or_default()
+/// Subgroup results are the deterministic base case's.
+const DETERMINISTIC: &str = "deterministic";
+
+/// The lead cells of a level's rows: its subgroup and level names.
+fn level_lead(g: &crate::analysis::subgroups::SubgroupResult) -> [String; 2] {
+    [g.subgroup.clone(), g.level.clone()]
 }
 
 /// subgroups.csv: summary.csv's columns for the whole population, then for every level of every
@@ -23,42 +31,87 @@ fn probability(p: &Option<f64>) -> String {
 /// cells for a level without patients), after the level's patients and share of all.
 pub fn write_subgroups<W: Write>(out: W, model: &Model, r: &Results) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    let thresholds = &model.meta.thresholds;
-    let mut header: Vec<String> =
-        ["subgroup", "level", "patients", "share"].map(String::from).to_vec();
-    header.extend(summary_header(thresholds));
+    let mut header = vec!["subgroup", "level", "patients", "share"];
+    header.extend(SUMMARY_HEADER);
     w.write_record(&header)?;
     let whole = [WHOLE.to_string(), WHOLE.to_string(), r.patients.to_string(), "1".to_string()];
-    for (row, p) in r.summary.iter().zip(&r.prob_ce) {
-        let cells = summary_record(model, row).into_iter().chain(p.iter().map(probability));
-        w.write_record(whole.iter().cloned().chain(cells))?;
+    for row in &r.summary {
+        w.write_record(whole.iter().cloned().chain(summary_record(model, row, DETERMINISTIC)))?;
     }
-    for (k, g) in r.subgroups.iter().enumerate() {
-        let lead = [
-            g.subgroup.clone(),
-            g.level.clone(),
-            g.patients.to_string(),
-            number(g.patients as f64 / r.patients as f64),
-        ];
-        let prob_ce = r.subgroup_psa.get(k).map(|x| &x.prob_ce);
+    for g in &r.subgroups {
+        let [subgroup, level] = level_lead(g);
+        let share = number(g.patients as f64 / r.patients as f64);
+        let lead = [subgroup, level, g.patients.to_string(), share];
         match &g.arms {
             Some(summaries) => {
-                for (i, row) in summaries.iter().enumerate() {
-                    let p = prob_ce.and_then(|p| p.get(i));
-                    let p = p.map(|p| p.iter().map(probability).collect::<Vec<_>>());
-                    let p = p.unwrap_or_else(|| vec![String::new(); thresholds.len()]);
-                    w.write_record(
-                        lead.iter().cloned().chain(summary_record(model, row)).chain(p),
-                    )?;
+                for row in summaries {
+                    let cells = summary_record(model, row, DETERMINISTIC);
+                    w.write_record(lead.iter().cloned().chain(cells))?;
                 }
             }
             None => {
                 for a in &r.arms {
-                    let mut rec = lead.to_vec();
-                    rec.push(model.strategies[a.strategy].name.clone());
-                    rec.push(model.contract_name(a.contract).to_string());
-                    rec.resize(header.len(), String::new());
-                    w.write_record(&rec)?;
+                    w.write_record(empty_row(model, &lead, a, None, header.len()))?;
+                }
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The row of an arm of a level without patients: its lead cells, the arm, the threshold (if
+/// the table has one, right after the arm and its reference), empty cells, and the basis.
+fn empty_row(
+    model: &Model,
+    lead: &[String],
+    arm: &crate::model::Arm,
+    wtp: Option<f64>,
+    width: usize,
+) -> Vec<String> {
+    let mut rec = lead.to_vec();
+    rec.push(model.strategies[arm.strategy].name.clone());
+    rec.push(model.contract_name(arm.contract).to_string());
+    if let Some(l) = wtp {
+        rec.push(String::new());
+        rec.push(number(l));
+    }
+    rec.resize(width - 1, String::new());
+    rec.push(DETERMINISTIC.to_string());
+    rec
+}
+
+/// subgroup_nmb.csv: nmb.csv's rows for the whole population, then for every level of every
+/// subgroup among its patients, with the level's probability of cost-effectiveness.
+pub fn write_subgroup_nmb<W: Write>(out: W, model: &Model, r: &Results) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    let mut header = vec!["subgroup", "level"];
+    header.extend(NMB_HEADER);
+    w.write_record(&header)?;
+    let whole = [WHOLE.to_string(), WHOLE.to_string()];
+    for (i, row) in r.summary.iter().enumerate() {
+        let prob_ce = r.prob_ce.get(i).map_or(&[][..], Vec::as_slice);
+        for rec in nmb_records(model, row, prob_ce, DETERMINISTIC) {
+            w.write_record(whole.iter().cloned().chain(rec))?;
+        }
+    }
+    for (k, g) in r.subgroups.iter().enumerate() {
+        let lead = level_lead(g);
+        let prob_ce = r.subgroup_psa.get(k).map(|x| &x.prob_ce);
+        match &g.arms {
+            Some(summaries) => {
+                for (i, row) in summaries.iter().enumerate() {
+                    let p = prob_ce.and_then(|p| p.get(i)).map_or(&[][..], Vec::as_slice);
+                    for rec in nmb_records(model, row, p, DETERMINISTIC) {
+                        w.write_record(lead.iter().cloned().chain(rec))?;
+                    }
+                }
+            }
+            None => {
+                for a in &r.arms {
+                    for &l in &model.meta.thresholds {
+                        w.write_record(empty_row(model, &lead, a, Some(l), header.len()))?;
+                    }
                 }
             }
         }
@@ -71,22 +124,51 @@ pub fn write_subgroups<W: Write>(out: W, model: &Model, r: &Results) -> csv::Res
 /// patients of every level of every subgroup that has any.
 pub fn write_subgroup_contracts<W: Write>(out: W, model: &Model, r: &Results) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    let mut header: Vec<String> = vec!["subgroup".into(), "level".into()];
-    header.extend(contracts_header(model));
+    let mut header = vec!["subgroup", "level"];
+    header.extend(CONTRACTS_HEADER);
     w.write_record(&header)?;
-    let whole = [WHOLE.to_string(), WHOLE.to_string()];
-    for row in &r.contracts {
-        w.write_record(whole.iter().cloned().chain(contract_record(model, &r.summary, row)))?;
+    for (lead, summary, row) in contract_rows(r) {
+        w.write_record(lead.into_iter().chain(contract_record(
+            model,
+            summary,
+            row,
+            DETERMINISTIC,
+        )))?;
     }
-    for g in &r.subgroups {
-        let Some(summary) = &g.arms else { continue };
-        for row in &g.contracts {
-            let lead = [g.subgroup.clone(), g.level.clone()];
-            w.write_record(lead.into_iter().chain(contract_record(model, summary, row)))?;
+    w.flush()?;
+    Ok(())
+}
+
+/// subgroup_threshold_prices.csv: threshold_prices.csv's rows for the whole population, then
+/// among the patients of every level of every subgroup that has any.
+pub fn write_subgroup_threshold_prices<W: Write>(
+    out: W,
+    model: &Model,
+    r: &Results,
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    let mut header = vec!["subgroup", "level"];
+    header.extend(THRESHOLD_PRICES_HEADER);
+    w.write_record(&header)?;
+    for (lead, summary, row) in contract_rows(r) {
+        for rec in threshold_price_records(model, summary, row, DETERMINISTIC) {
+            w.write_record(lead.iter().cloned().chain(rec))?;
         }
     }
     w.flush()?;
     Ok(())
+}
+
+/// The contract rows of the whole population, then of every level with patients: each with
+/// its lead cells and the summaries of its arms.
+fn contract_rows(r: &Results) -> Vec<([String; 2], &[ArmSummary], &ContractRow)> {
+    let whole = [WHOLE.to_string(), WHOLE.to_string()];
+    let mut rows: Vec<_> = r.contracts.iter().map(|c| (whole.clone(), &r.summary[..], c)).collect();
+    for g in &r.subgroups {
+        let Some(summary) = &g.arms else { continue };
+        rows.extend(g.contracts.iter().map(|c| (level_lead(g), &summary[..], c)));
+    }
+    rows
 }
 
 /// One table's rows of one level (or of the whole population): the level's name, the samples

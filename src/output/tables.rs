@@ -44,64 +44,88 @@ pub(super) fn mcse(e: &Estimate) -> String {
     e.mcse.map(number).unwrap_or_default()
 }
 
-/// Header of summary.csv for the given thresholds.
-pub fn summary_header(thresholds: &[f64]) -> Vec<String> {
-    let mut h: Vec<String> = [
-        "strategy",
-        "contract",
-        "cost",
-        "qaly",
-        "ly",
-        "ly_undiscounted",
-        "inc_cost",
-        "inc_qaly",
-        "inc_ly",
-        "icer",
-        "icer_status",
-        "reference",
-    ]
-    .map(String::from)
-    .to_vec();
-    for l in thresholds {
-        h.push(format!("nmb_{}", number(*l)));
-    }
-    for l in thresholds {
-        h.push(format!("inc_nmb_{}", number(*l)));
-    }
-    for x in ["cost", "qaly", "ly", "ly_undiscounted", "inc_cost", "inc_qaly", "inc_ly"] {
-        h.push(format!("{x}_mcse"));
-    }
-    for l in thresholds {
-        h.push(format!("nmb_{}_mcse", number(*l)));
-    }
-    for l in thresholds {
-        h.push(format!("inc_nmb_{}_mcse", number(*l)));
-    }
-    for l in thresholds {
-        h.push(format!("prob_ce_{}", number(*l)));
-    }
-    h
+/// The header of summary.csv: one row per arm and basis, nothing that depends on a
+/// willingness-to-pay threshold (that is nmb.csv's, long, with a `wtp` column).
+pub const SUMMARY_HEADER: [&str; 20] = [
+    "strategy",
+    "contract",
+    "cost",
+    "qaly",
+    "ly",
+    "ly_undiscounted",
+    "inc_cost",
+    "inc_qaly",
+    "inc_ly",
+    "icer",
+    "icer_status",
+    "reference",
+    "cost_mcse",
+    "qaly_mcse",
+    "ly_mcse",
+    "ly_undiscounted_mcse",
+    "inc_cost_mcse",
+    "inc_qaly_mcse",
+    "inc_ly_mcse",
+    "basis",
+];
+
+/// The header of nmb.csv: one row per arm, basis and threshold.
+pub const NMB_HEADER: [&str; 10] = [
+    "strategy",
+    "contract",
+    "reference",
+    "wtp",
+    "nmb",
+    "inc_nmb",
+    "nmb_mcse",
+    "inc_nmb_mcse",
+    "prob_ce",
+    "basis",
+];
+
+/// The two bases of a result, in the order the tables write them.
+pub(super) fn bases<'a, T>(
+    deterministic: &'a [T],
+    probabilistic: &'a [T],
+) -> [(&'a [T], &'static str); 2] {
+    [(deterministic, "deterministic"), (probabilistic, "probabilistic")]
 }
 
 /// summary.csv: the deterministic base case per arm, then with PSA samples the same arms on
-/// the samples' means (`basis` says which); `prob_ce_<λ>` from the PSA samples (`prob_ce`,
-/// empty without), on both rows of an arm.
+/// the samples' means (`basis` says which).
 pub fn write_summary<W: Write>(
+    out: W,
+    model: &Model,
+    (deterministic, probabilistic): (&[ArmSummary], &[ArmSummary]),
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record(SUMMARY_HEADER)?;
+    for (rows, basis) in bases(deterministic, probabilistic) {
+        for r in rows {
+            w.write_record(summary_record(model, r, basis))?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// nmb.csv: each arm's net monetary benefit and its increment at every threshold, on each basis
+/// (summary.csv's rows, long); `prob_ce` from the PSA samples (`prob_ce`, per arm and
+/// threshold; empty without), the same on both bases.
+pub fn write_nmb<W: Write>(
     out: W,
     model: &Model,
     (deterministic, probabilistic): (&[ArmSummary], &[ArmSummary]),
     prob_ce: &[Vec<Option<f64>>],
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    let mut header = summary_header(&model.meta.thresholds);
-    header.push("basis".into());
-    w.write_record(header)?;
-    for (rows, basis) in [(deterministic, "deterministic"), (probabilistic, "probabilistic")] {
-        for (r, prob_ce) in rows.iter().zip(prob_ce) {
-            let mut rec = summary_record(model, r);
-            rec.extend(prob_ce.iter().map(|p| p.map(number).unwrap_or_default()));
-            rec.push(basis.into());
-            w.write_record(&rec)?;
+    w.write_record(NMB_HEADER)?;
+    for (rows, basis) in bases(deterministic, probabilistic) {
+        for (i, r) in rows.iter().enumerate() {
+            let prob_ce = prob_ce.get(i).map_or(&[][..], Vec::as_slice);
+            for rec in nmb_records(model, r, prob_ce, basis) {
+                w.write_record(rec)?;
+            }
         }
     }
     w.flush()?;
@@ -114,8 +138,8 @@ pub(super) fn reference_name(model: &Model, r: &ArmSummary) -> String {
     arms.get(r.reference).map(|a| model.arm_name(a.strategy, a.contract)).unwrap_or_default()
 }
 
-/// One arm's cells of summary.csv, before its `prob_ce_<λ>` columns.
-pub(super) fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
+/// One arm's row of summary.csv.
+pub(super) fn summary_record(model: &Model, r: &ArmSummary, basis: &str) -> Vec<String> {
     let mut rec = vec![
         model.strategies[r.strategy].name.clone(),
         model.contract_name(r.contract).to_string(),
@@ -130,14 +154,40 @@ pub(super) fn summary_record(model: &Model, r: &ArmSummary) -> Vec<String> {
         r.icer_status.as_str().to_string(),
         reference_name(model, r),
     ];
-    rec.extend(r.nmb.iter().map(|e| number(e.mean)));
-    rec.extend(r.inc_nmb.iter().map(|e| number(e.mean)));
     for e in [&r.cost, &r.qaly, &r.ly, &r.ly_undiscounted, &r.inc_cost, &r.inc_qaly, &r.inc_ly] {
         rec.push(mcse(e));
     }
-    rec.extend(r.nmb.iter().map(mcse));
-    rec.extend(r.inc_nmb.iter().map(mcse));
+    rec.push(basis.to_string());
     rec
+}
+
+/// One arm's rows of nmb.csv, one per threshold; `prob_ce` per threshold (empty cells for
+/// `None`).
+pub(super) fn nmb_records(
+    model: &Model,
+    r: &ArmSummary,
+    prob_ce: &[Option<f64>],
+    basis: &str,
+) -> Vec<Vec<String>> {
+    let thresholds = &model.meta.thresholds;
+    thresholds
+        .iter()
+        .enumerate()
+        .map(|(k, &l)| {
+            vec![
+                model.strategies[r.strategy].name.clone(),
+                model.contract_name(r.contract).to_string(),
+                reference_name(model, r),
+                number(l),
+                number(r.nmb[k].mean),
+                number(r.inc_nmb[k].mean),
+                mcse(&r.nmb[k]),
+                mcse(&r.inc_nmb[k]),
+                prob_ce.get(k).copied().flatten().map(number).unwrap_or_default(),
+                basis.to_string(),
+            ]
+        })
+        .collect()
 }
 
 pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv::Result<()> {
@@ -273,6 +323,8 @@ pub fn write_lines<W: Write>(
     Ok(())
 }
 
+/// contracts.csv: every contract arm's row on each basis (`summary` the arms' summaries on
+/// that basis).
 pub fn write_contracts<W: Write>(
     out: W,
     model: &Model,
@@ -280,50 +332,87 @@ pub fn write_contracts<W: Write>(
     rows: &[crate::analysis::contracts::ContractRow],
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    w.write_record(contracts_header(model))?;
+    w.write_record(CONTRACTS_HEADER)?;
     for r in rows {
-        w.write_record(contract_record(model, summary, r))?;
+        w.write_record(contract_record(model, summary, r, "deterministic"))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// threshold_prices.csv: every contract arm's incremental NMB and threshold price at every
+/// threshold, on each basis (contracts.csv's rows, long).
+pub fn write_threshold_prices<W: Write>(
+    out: W,
+    model: &Model,
+    summary: &[ArmSummary],
+    rows: &[crate::analysis::contracts::ContractRow],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record(THRESHOLD_PRICES_HEADER)?;
+    for r in rows {
+        for rec in threshold_price_records(model, summary, r, "deterministic") {
+            w.write_record(rec)?;
+        }
     }
     w.flush()?;
     Ok(())
 }
 
 /// The header of contracts.csv.
-pub(super) fn contracts_header(model: &Model) -> Vec<String> {
-    let thresholds = &model.meta.thresholds;
-    let mut header: Vec<String> = [
-        "strategy",
-        "contract",
-        "drug",
-        "kind",
-        "arm_contract",
-        "list_price",
-        "price_cycle_days",
-        "treated_share",
-        "list_spend",
-        "paid",
-        "refunds",
-        "contract_spend",
-        "contract_admin",
-        "effective_discount",
-        "triggered_share",
-        "spend_per_treated",
-        "spend_per_treated_sd",
-        "spend_per_treated_p95",
-        "manufacturer_net_revenue",
-        "inc_cost",
-        "icer",
-        "icer_status",
-        "reference",
+pub const CONTRACTS_HEADER: [&str; 24] = [
+    "strategy",
+    "contract",
+    "drug",
+    "kind",
+    "arm_contract",
+    "list_price",
+    "price_cycle_days",
+    "treated_share",
+    "list_spend",
+    "paid",
+    "refunds",
+    "contract_spend",
+    "contract_admin",
+    "effective_discount",
+    "triggered_share",
+    "spend_per_treated",
+    "spend_per_treated_sd",
+    "spend_per_treated_p95",
+    "manufacturer_net_revenue",
+    "inc_cost",
+    "icer",
+    "icer_status",
+    "reference",
+    "basis",
+];
+
+/// The header of threshold_prices.csv.
+pub const THRESHOLD_PRICES_HEADER: [&str; 12] = [
+    "strategy",
+    "contract",
+    "drug",
+    "arm_contract",
+    "reference",
+    "wtp",
+    "list_price",
+    "price_cycle_days",
+    "inc_nmb",
+    "threshold_price",
+    "threshold_status",
+    "basis",
+];
+
+/// A contract's drug's list price and the cycle it is per, in days (to a millionth, so that
+/// "30 days" reads 30): the unit of its threshold price.
+fn list_price_cells(model: &Model, contract: usize) -> [String; 2] {
+    let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
+    [
+        opt(model.list_price(contract, &model.values)),
+        opt(model
+            .list_cycle(contract, &model.values)
+            .map(|y| (y * crate::units::DAYS_PER_YEAR * 1e6).round() / 1e6)),
     ]
-    .map(String::from)
-    .to_vec();
-    header.extend(thresholds.iter().map(|l| format!("inc_nmb_{}", number(*l))));
-    header.extend(thresholds.iter().map(|l| format!("threshold_price_{}", number(*l))));
-    header.extend(thresholds.iter().map(|l| format!("threshold_status_{}", number(*l))));
-    // The deterministic base case's (per-sample contract sums are not kept across the PSA).
-    header.push("basis".into());
-    header
 }
 
 /// One contract arm's row of contracts.csv.
@@ -331,21 +420,20 @@ pub(super) fn contract_record(
     model: &Model,
     summary: &[ArmSummary],
     r: &crate::analysis::contracts::ContractRow,
+    basis: &str,
 ) -> Vec<String> {
     let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
     let s = &summary[r.arm];
     let c = &model.contracts[r.contract];
-    let mut rec = vec![
+    let [list_price, cycle_days] = list_price_cells(model, r.contract);
+    vec![
         model.strategies[s.strategy].name.clone(),
         c.name.clone(),
         model.drugs[c.drug].clone(),
         c.kind.name().to_string(),
         model.contract_name(s.contract).to_string(),
-        opt(model.list_price(r.contract, &model.values)),
-        // Days to a millionth, so that "30 days" reads 30.
-        opt(model
-            .list_cycle(r.contract, &model.values)
-            .map(|y| (y * crate::units::DAYS_PER_YEAR * 1e6).round() / 1e6)),
+        list_price,
+        cycle_days,
         number(r.treated_share),
         number(r.list_spend),
         number(r.paid),
@@ -362,12 +450,42 @@ pub(super) fn contract_record(
         opt(s.icer),
         s.icer_status.as_str().to_string(),
         reference_name(model, s),
-    ];
-    rec.extend(s.inc_nmb.iter().map(|e| number(e.mean)));
-    rec.extend(r.threshold_price.iter().map(|p| opt(p.price())));
-    rec.extend(r.threshold_price.iter().map(|p| p.status().to_string()));
-    rec.push("deterministic".into());
-    rec
+        basis.to_string(),
+    ]
+}
+
+/// One contract arm's rows of threshold_prices.csv, one per threshold.
+pub(super) fn threshold_price_records(
+    model: &Model,
+    summary: &[ArmSummary],
+    r: &crate::analysis::contracts::ContractRow,
+    basis: &str,
+) -> Vec<Vec<String>> {
+    let s = &summary[r.arm];
+    let c = &model.contracts[r.contract];
+    let [list_price, cycle_days] = list_price_cells(model, r.contract);
+    let thresholds = &model.meta.thresholds;
+    thresholds
+        .iter()
+        .zip(&r.threshold_price)
+        .zip(&s.inc_nmb)
+        .map(|((&l, price), inc_nmb)| {
+            vec![
+                model.strategies[s.strategy].name.clone(),
+                c.name.clone(),
+                model.drugs[c.drug].clone(),
+                model.contract_name(s.contract).to_string(),
+                reference_name(model, s),
+                number(l),
+                list_price.clone(),
+                cycle_days.clone(),
+                number(inc_nmb.mean),
+                price.price().map(number).unwrap_or_default(),
+                price.status().to_string(),
+                basis.to_string(),
+            ]
+        })
+        .collect()
 }
 
 /// cohort.csv: one row per cohort-level contract arm and calendar year of its term.
@@ -430,7 +548,7 @@ pub fn write_selection<W: Write>(
         "specificity",
         "strategy",
         "contract",
-        "threshold",
+        "wtp",
         "cost",
         "qaly",
         "inc_cost",
@@ -490,7 +608,7 @@ pub fn write_partners<W: Write>(
     w.write_record([
         "strategy",
         "drug",
-        "threshold",
+        "wtp",
         "spend",
         "spend_share",
         "inc_nmb",

@@ -1,4 +1,5 @@
-//! The one-way sensitivity analysis's outputs: tornado.csv and the tornado plots.
+//! The sensitivity analyses' outputs: tornado.csv, tornado_nmb.csv, threshold.csv,
+//! twoway.csv and their plots.
 
 use super::plots::{Chart, Plot, PlotError, TornadoEnd, TornadoRow, write};
 use super::tables::number;
@@ -11,7 +12,7 @@ use std::path::Path;
 /// tornado.csv: one row per varied parameter × arm (every arm but the references).
 pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    let mut header: Vec<String> = [
+    w.write_record([
         "parameter",
         "range_source",
         "value_base",
@@ -31,16 +32,7 @@ pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Res
         "icer_status_base",
         "icer_status_low",
         "icer_status_high",
-    ]
-    .map(String::from)
-    .to_vec();
-    for l in &model.meta.thresholds {
-        for end in ["base", "low", "high"] {
-            header.push(format!("inc_nmb_{end}_{l}"));
-        }
-        header.push(format!("swing_{l}"));
-    }
-    w.write_record(&header)?;
+    ])?;
     let icer = |a: &ArmSummary| a.icer.map(number).unwrap_or_default();
     for row in &result.rows {
         let p = &model.parameters[row.range.parameter];
@@ -49,7 +41,7 @@ pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Res
                 continue;
             }
             let (low, high) = (&row.low[i], &row.high[i]);
-            let mut rec = vec![
+            w.write_record([
                 p.name.clone(),
                 row.range.source.as_str().to_string(),
                 number(p.as_written(model.values[p.slot.0 as usize])),
@@ -69,12 +61,52 @@ pub fn write_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Res
                 base.icer_status.as_str().to_string(),
                 low.icer_status.as_str().to_string(),
                 high.icer_status.as_str().to_string(),
-            ];
-            for k in 0..model.meta.thresholds.len() {
-                let (b, l, h) = (base.inc_nmb[k].mean, low.inc_nmb[k].mean, high.inc_nmb[k].mean);
-                rec.extend([number(b), number(l), number(h), number(row.swing[i][k])]);
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// tornado_nmb.csv: tornado.csv's rows at every threshold (long): the incremental NMB in the
+/// base case and at each end of the range, and the swing between the ends.
+pub fn write_nmb_table<W: Write>(out: W, model: &Model, result: &OneWay) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record([
+        "parameter",
+        "strategy",
+        "contract",
+        "wtp",
+        "value_base",
+        "value_low",
+        "value_high",
+        "inc_nmb_base",
+        "inc_nmb_low",
+        "inc_nmb_high",
+        "swing",
+    ])?;
+    for row in &result.rows {
+        let p = &model.parameters[row.range.parameter];
+        for (i, base) in result.base.iter().enumerate() {
+            if base.reference == i {
+                continue;
             }
-            w.write_record(&rec)?;
+            let (low, high) = (&row.low[i], &row.high[i]);
+            for (k, &l) in model.meta.thresholds.iter().enumerate() {
+                w.write_record([
+                    p.name.clone(),
+                    model.strategies[base.strategy].name.clone(),
+                    model.contract_name(base.contract).to_string(),
+                    number(l),
+                    number(p.as_written(model.values[p.slot.0 as usize])),
+                    number(p.as_written(row.range.low)),
+                    number(p.as_written(row.range.high)),
+                    number(base.inc_nmb[k].mean),
+                    number(low.inc_nmb[k].mean),
+                    number(high.inc_nmb[k].mean),
+                    number(row.swing[i][k]),
+                ])?;
+            }
         }
     }
     w.flush()?;
@@ -201,7 +233,7 @@ pub fn write_switches<W: Write>(
         "parameter",
         "strategy",
         "contract",
-        "threshold",
+        "wtp",
         "value_base",
         "value_low",
         "value_high",
@@ -233,18 +265,21 @@ pub fn write_switches<W: Write>(
 }
 
 /// twoway.csv: per cell of the grid and arm (every arm but the references), the
-/// incremental NMB at each threshold and the strategy preferred at list (highest NMB).
+/// incremental NMB at each threshold (long, `wtp`) and the strategy preferred at list there
+/// (highest NMB).
 pub fn write_two_way<W: Write>(out: W, model: &Model, grid: &TwoWay) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    let mut header: Vec<String> =
-        ["parameter_x", "value_x", "parameter_y", "value_y", "strategy", "contract"]
-            .map(String::from)
-            .to_vec();
-    for l in &model.meta.thresholds {
-        header.push(format!("inc_nmb_{l}"));
-        header.push(format!("preferred_{l}"));
-    }
-    w.write_record(&header)?;
+    w.write_record([
+        "parameter_x",
+        "value_x",
+        "parameter_y",
+        "value_y",
+        "strategy",
+        "contract",
+        "wtp",
+        "inc_nmb",
+        "preferred",
+    ])?;
     let (px, py) = (&model.parameters[grid.x.parameter], &model.parameters[grid.y.parameter]);
     for (c, arms) in grid.cells.iter().enumerate() {
         let (x, y) = (grid.xs[c % grid.xs.len()], grid.ys[c / grid.xs.len()]);
@@ -256,19 +291,19 @@ pub fn write_two_way<W: Write>(out: W, model: &Model, grid: &TwoWay) -> csv::Res
             if a.reference == i {
                 continue;
             }
-            let mut rec = vec![
-                px.name.clone(),
-                number(px.as_written(x)),
-                py.name.clone(),
-                number(py.as_written(y)),
-                model.strategies[a.strategy].name.clone(),
-                model.contract_name(a.contract).to_string(),
-            ];
             for (k, best) in preferred.iter().enumerate() {
-                rec.push(number(a.inc_nmb[k].mean));
-                rec.push(best.clone());
+                w.write_record([
+                    px.name.clone(),
+                    number(px.as_written(x)),
+                    py.name.clone(),
+                    number(py.as_written(y)),
+                    model.strategies[a.strategy].name.clone(),
+                    model.contract_name(a.contract).to_string(),
+                    number(model.meta.thresholds[k]),
+                    number(a.inc_nmb[k].mean),
+                    best.clone(),
+                ])?;
             }
-            w.write_record(&rec)?;
         }
     }
     w.flush()?;

@@ -279,17 +279,9 @@ fn summary_header() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    h.extend(THRESHOLDS.iter().map(|l| format!("nmb_{l}")));
-    h.extend(THRESHOLDS.iter().map(|l| format!("inc_nmb_{l}")));
-    // the docs list MCSEs "for cost, qaly, ly, ly_undiscounted, inc_cost, inc_qaly, every nmb
-    // and inc_nmb"; vbpsim also writes inc_ly_mcse (reported as a gap in the docs' list).
     for x in ["cost", "qaly", "ly", "ly_undiscounted", "inc_cost", "inc_qaly", "inc_ly"] {
         h.push(format!("{x}_mcse"));
     }
-    h.extend(THRESHOLDS.iter().map(|l| format!("nmb_{l}_mcse")));
-    h.extend(THRESHOLDS.iter().map(|l| format!("inc_nmb_{l}_mcse")));
-    // Probability of cost-effectiveness from the PSA (empty without one).
-    h.extend(THRESHOLDS.iter().map(|l| format!("prob_ce_{l}")));
     // deterministic, then with a PSA probabilistic rows.
     h.push("basis".into());
     h
@@ -362,6 +354,34 @@ fn summary_csv_is_documented(o: &Path) -> Csv {
         &summary,
         &["strategy", "contract", "icer_status", "reference", "basis"],
     );
+    // nmb.csv: one row per arm and threshold (long), read here beside summary.csv's row.
+    let nmb = Csv::read(&o.join("nmb.csv"));
+    let nmb_header = [
+        "strategy",
+        "contract",
+        "reference",
+        "wtp",
+        "nmb",
+        "inc_nmb",
+        "nmb_mcse",
+        "inc_nmb_mcse",
+        "prob_ce",
+        "basis",
+    ];
+    assert_eq!(nmb.header, nmb_header);
+    assert_numbers_clean("nmb.csv", &nmb, &["strategy", "contract", "reference", "basis"]);
+    assert_eq!(nmb.rows.len(), summary.rows.len() * THRESHOLDS.len());
+    let wtps: Vec<&str> = nmb.rows.iter().take(THRESHOLDS.len()).map(|r| r[3].as_str()).collect();
+    assert_eq!(wtps, THRESHOLDS, "the thresholds in the scenario's order");
+    let summary = {
+        let Csv { mut header, mut rows } = summary;
+        crate::support::widen(
+            (&mut header, &mut rows),
+            (&nmb.header, &nmb.rows),
+            &["strategy", "contract", "reference"],
+        );
+        Csv { header, rows }
+    };
     let arms: Vec<(&str, &str)> =
         summary.rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
     assert_eq!(arms, ARMS, "one row per arm: strategies in file order, list first");
@@ -611,14 +631,22 @@ fn psa_outputs_are_identical_for_one_and_two_threads() {
         checked += 1;
     }
     assert!(checked > 10);
-    let summary = Csv::read(&one.join("summary.csv"));
-    let row = &summary.rows[1];
-    let p: f64 = summary.get(row, "prob_ce_100000").parse().unwrap();
+    let nmb = Csv::read(&one.join("nmb.csv"));
+    let at = |strategy: &str| {
+        let row = nmb.rows.iter().find(|r| {
+            nmb.get(r, "strategy") == strategy
+                && nmb.get(r, "wtp") == "100000"
+                && nmb.get(r, "basis") == "deterministic"
+        });
+        row.expect("a row of the arm at 100000").clone()
+    };
+    let row = &at("test_and_treat");
+    let p: f64 = nmb.get(row, "prob_ce").parse().unwrap();
     let wins = samples.iter().filter(|(c0, q0, c1, q1)| 1e5 * (q1 - q0) - (c1 - c0) > 0.0).count();
     // summary's incremental NMB is the mean of paired per-patient differences: equal up to
     // rounding, so a sample within rounding of 0 may count differently.
     assert!((p - wins as f64 / 24.0).abs() <= 1.0 / 24.0 + 1e-12, "prob_ce {p} vs {wins}/24");
-    assert_eq!(summary.get(&summary.rows[0], "prob_ce_100000"), "", "the comparator has none");
+    assert_eq!(nmb.get(&at(COMPARATOR), "prob_ce"), "", "the comparator has none");
 }
 
 #[test]

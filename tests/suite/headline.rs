@@ -87,7 +87,11 @@ fn the_decision_summary_states_the_folders_numbers() {
         grouped(number(second, "icer"))
     ));
     // Value-based prices against the list price (osimertinib, 14,763 a cycle) and the rankings.
-    let contracts = rows(&out.join("contracts.csv"));
+    let contracts = crate::support::widened_rows(
+        &out.join("contracts.csv"),
+        &out.join("threshold_prices.csv"),
+        &["strategy", "contract", "arm_contract"],
+    );
     let list = 14763.0;
     for r in &contracts {
         let at: Vec<String> = [100000.0, 150000.0]

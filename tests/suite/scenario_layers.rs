@@ -303,7 +303,11 @@ fn compare_reproduces_each_scenarios_own_run_on_one_seed() {
     assert!(page.contains("<th>Probability cost-effective</th>"), "report.html table");
     for (label, file) in [("nsclc_egfr", &base), ("cheaper", &cheaper)] {
         let own = run(file, &dir.path().join(label), &["--seed", "2026"]);
-        let summary = rows(&own.join("summary.csv"));
+        let summary = crate::support::widened_rows(
+            &own.join("summary.csv"),
+            &own.join("nmb.csv"),
+            &["strategy", "contract"],
+        );
         let mine: Vec<_> = table.iter().filter(|r| r["scenario"] == label).collect();
         assert_eq!(mine.len(), summary.len() * 2, "{label}: one row per arm and threshold");
         for s in &summary {
@@ -313,7 +317,7 @@ fn compare_reproduces_each_scenarios_own_run_on_one_seed() {
                     .find(|r| {
                         r["strategy"] == s["strategy"]
                             && r["contract"] == s["contract"]
-                            && r["threshold"] == lambda
+                            && r["wtp"] == lambda
                     })
                     .unwrap();
                 for col in ["cost", "qaly", "ly", "inc_cost", "inc_qaly", "icer", "icer_status"] {
@@ -361,7 +365,7 @@ fn compare_reproduces_each_scenarios_own_run_on_one_seed() {
     assert_eq!(table.len(), 2 * 6, "six arms per scenario, one threshold");
     for r in &table {
         let f = |c: &str| r[c].parse::<f64>().unwrap();
-        assert_eq!(r["threshold"], "50000");
+        assert_eq!(r["wtp"], "50000");
         let nmb = 50000.0 * f("qaly") - f("cost");
         assert!((f("nmb") - nmb).abs() <= 1e-9 * nmb.abs().max(1.0), "{r:?}");
         let inc = 50000.0 * f("inc_qaly") - f("inc_cost");
@@ -444,11 +448,8 @@ fn compare_puts_every_scenario_on_the_first_ones_thresholds_and_currency() {
         0,
     );
     let table = rows(&out.join("comparison.csv"));
-    let of_other: Vec<&str> = table
-        .iter()
-        .filter(|r| r["scenario"] == "other")
-        .map(|r| r["threshold"].as_str())
-        .collect();
+    let of_other: Vec<&str> =
+        table.iter().filter(|r| r["scenario"] == "other").map(|r| r["wtp"].as_str()).collect();
     assert_eq!(of_other.len(), 12, "6 arms × the first scenario's 2 thresholds");
     assert!(of_other.iter().all(|t| *t == "100000" || *t == "150000"), "{of_other:?}");
 

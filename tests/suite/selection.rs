@@ -200,7 +200,7 @@ fn run_writes_the_sweep_table_and_plots() {
     let header: Vec<String> = table.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header[..7],
-        ["test", "cutoff", "sensitivity", "specificity", "strategy", "contract", "threshold"]
+        ["test", "cutoff", "sensitivity", "specificity", "strategy", "contract", "wtp"]
     );
     let rows: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
     // 3 cutoffs × (every arm of summary.csv and every `list` contract settled on a list arm,
@@ -217,11 +217,13 @@ fn run_writes_the_sweep_table_and_plots() {
     assert!(on_list_arms > 0, "the fixture has a `list` contract");
     assert_eq!(rows.len(), 3 * (arms + on_list_arms));
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let mut summary = csv::Reader::from_path(out.join("summary.csv")).unwrap();
-    let sh: Vec<String> = summary.headers().unwrap().iter().map(String::from).collect();
-    let base: Vec<csv::StringRecord> = summary.records().map(Result::unwrap).collect();
+    let base = crate::support::widened_rows(
+        &out.join("summary.csv"),
+        &out.join("nmb.csv"),
+        &["strategy", "contract"],
+    );
     for b in &base {
-        let at = |name: &str| &b[sh.iter().position(|h| h == name).unwrap()];
+        let at = |name: &str| b[name].as_str();
         let row = rows
             .iter()
             .find(|r| {

@@ -135,6 +135,7 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
             "tornado.svg",
             "tornado_icer.png",
             "tornado_icer.svg",
+            "tornado_nmb.csv",
             "twoway.csv",
             "twoway.png",
             "twoway.svg"
@@ -143,30 +144,36 @@ fn the_command_writes_its_folder_and_refuses_bad_requests() {
     // Its report: the drawn arm's tornado and switches at the drawn threshold, the plots.
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     for part in [
-        "<h2>Tornado (incremental NMB per patient)</h2>",
+        "<h2>Tornado (incremental NMB per patient at 100,000 USD/QALY)</h2>",
         "<h2>Where the decision switches</h2>",
-        "<th>Swing at 100,000 (USD)</th>",
+        "<th>Swing (USD)</th>",
         "<figure id=\"tornado\">",
         "<figure id=\"twoway\">",
     ] {
         assert!(page.contains(part), "report.html lacks {part}");
     }
     let switches = std::fs::read_to_string(out.join("threshold.csv")).unwrap();
-    assert!(switches.starts_with("parameter,strategy,contract,threshold,"));
+    assert!(switches.starts_with("parameter,strategy,contract,wtp,"));
     assert_eq!(switches.lines().count(), 1 + 2 * 2, "two parameters × two thresholds");
     let grid = std::fs::read_to_string(out.join("twoway.csv")).unwrap();
     assert!(grid.starts_with(
-        "parameter_x,value_x,parameter_y,value_y,strategy,contract,inc_nmb_50000,preferred_50000"
+        "parameter_x,value_x,parameter_y,value_y,strategy,contract,wtp,inc_nmb,preferred\n"
     ));
-    assert_eq!(grid.lines().count(), 1 + 9, "3 × 3 cells × one arm");
+    assert_eq!(grid.lines().count(), 1 + 9 * 2, "3 × 3 cells × one arm × two thresholds");
     let heatmap = std::fs::read_to_string(out.join("twoway.svg")).unwrap();
     assert!(heatmap.contains("Two-way sensitivity") && heatmap.contains("pfs_median"));
     let table = std::fs::read_to_string(out.join("tornado.csv")).unwrap();
     let header: Vec<&str> = table.lines().next().unwrap().split(',').collect();
     assert_eq!(&header[..3], ["parameter", "range_source", "value_base"]);
-    assert!(header.contains(&"inc_nmb_low_50000") && header.contains(&"swing_100000"));
+    assert!(!header.iter().any(|h| h.contains("nmb")), "tornado.csv has no threshold: {header:?}");
     // Two parameters × one arm (treat at list; no contracts).
     assert_eq!(table.lines().count(), 3);
+    let long = std::fs::read_to_string(out.join("tornado_nmb.csv")).unwrap();
+    assert!(long.starts_with(
+        "parameter,strategy,contract,wtp,value_base,value_low,value_high,inc_nmb_base,\
+         inc_nmb_low,inc_nmb_high,swing\n"
+    ));
+    assert_eq!(long.lines().count(), 1 + 2 * 2, "two parameters × one arm × two thresholds");
     let svg = std::fs::read_to_string(out.join("tornado.svg")).unwrap();
     for w in ["One-way sensitivity", "test_cost [100 – 900]", "pfs_median", "decision changes"] {
         assert!(svg.contains(w), "tornado.svg shows {w:?}");

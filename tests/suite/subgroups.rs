@@ -311,7 +311,12 @@ fn subgroup_acceptability_is_recomputed_from_the_stored_samples() {
         }
         // The probability of cost-effectiveness against the arm's reference (io_first at list,
         // or under the arm's contract where io_first gives the drug).
-        for r in rows(&single.join("subgroups.csv")).iter().filter(|r| of_level(r)) {
+        let table = crate::support::widened_rows(
+            &single.join("subgroups.csv"),
+            &single.join("subgroup_nmb.csv"),
+            &["subgroup", "level", "strategy", "contract", "reference"],
+        );
+        for r in table.iter().filter(|r| of_level(r)) {
             let arm = arm_of(&r["strategy"], &r["contract"]);
             let (strategy, contract) = r["reference"].split_once('/').unwrap();
             let comparator = arm_of(strategy, contract);

@@ -99,3 +99,80 @@ pub fn simulate(name: &str, sets: &[String], options: &RunOptions) -> (Scenario,
     let sim = run(&s, options);
     (s, sim)
 }
+
+/// The wide view of a long table, for checks written per threshold: each row of `header`/
+/// `rows` gains, from the rows of `long` (a header and rows with a `wtp` column) that match it
+/// on `keys` (and on `basis` when both have one), every other column `c` of `long` as
+/// `c_<wtp>` (`x_mcse` as `x_<wtp>_mcse`). A long row without its wide row, or a cell given
+/// twice, fails.
+pub fn widen(
+    (header, rows): (&mut Vec<String>, &mut [Vec<String>]),
+    (long_header, long_rows): (&[String], &[Vec<String>]),
+    keys: &[&str],
+) {
+    let at = |h: &[String], c: &str| h.iter().position(|x| x == c);
+    let wtp = at(long_header, "wtp").expect("a long table has a wtp column");
+    let mut keys: Vec<&str> = keys.to_vec();
+    if at(header, "basis").is_some() && at(long_header, "basis").is_some() {
+        keys.push("basis");
+    }
+    let key_of = |h: &[String], row: &[String]| -> Vec<String> {
+        keys.iter()
+            .map(|k| row[at(h, k).unwrap_or_else(|| panic!("no column {k}"))].clone())
+            .collect()
+    };
+    let wide_keys: Vec<Vec<String>> = rows.iter().map(|r| key_of(header, r)).collect();
+    for row in long_rows {
+        let key = key_of(long_header, row);
+        let i = wide_keys
+            .iter()
+            .position(|k| *k == key)
+            .unwrap_or_else(|| panic!("the long row {row:?} has no wide row"));
+        for (c, name) in long_header.iter().enumerate() {
+            if c == wtp || keys.contains(&name.as_str()) {
+                continue;
+            }
+            let l = &row[wtp];
+            let wide = match name.strip_suffix("_mcse") {
+                Some(stem) => format!("{stem}_{l}_mcse"),
+                None => format!("{name}_{l}"),
+            };
+            let j = match at(header, &wide) {
+                Some(j) => j,
+                None => {
+                    header.push(wide.clone());
+                    for r in rows.iter_mut() {
+                        r.push(String::new());
+                    }
+                    header.len() - 1
+                }
+            };
+            assert!(
+                rows[i][j].is_empty() || rows[i][j] == row[c],
+                "{wide} given twice for {key:?}"
+            );
+            rows[i][j] = row[c].clone();
+        }
+    }
+}
+
+/// A CSV file's header and rows.
+pub fn csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+/// Rows of a CSV file as maps from column to cell, widened by its long companion `long` (see
+/// [`widen`]) on `keys`.
+pub fn widened_rows(
+    path: &Path,
+    long: &Path,
+    keys: &[&str],
+) -> Vec<std::collections::HashMap<String, String>> {
+    let (mut header, mut rows) = csv_table(path);
+    let (lh, lr) = csv_table(long);
+    widen((&mut header, &mut rows), (&lh, &lr), keys);
+    rows.into_iter().map(|r| header.iter().cloned().zip(r).collect()).collect()
+}

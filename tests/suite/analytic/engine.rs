@@ -155,7 +155,13 @@ fn engine_against_expectations(sets: &[String], course: Course) {
     }
     command.arg("--quiet").assert().success();
 
-    let summary = read_table(&out.join("summary.csv"));
+    let mut summary = read_table(&out.join("summary.csv"));
+    let nmb = read_table(&out.join("nmb.csv"));
+    crate::support::widen(
+        (&mut summary.headers, &mut summary.rows),
+        (&nmb.headers, &nmb.rows),
+        &["strategy", "contract"],
+    );
     let costs = read_table(&out.join("costs.csv"));
     let survival_table = out.join("survival.csv");
     let mut report = Report::default();

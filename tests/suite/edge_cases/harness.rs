@@ -125,7 +125,21 @@ impl Run {
                 assert!(words.is_empty(), "{name} prints {words:?}\nreproduce: {}", self.cmd);
             }
         }
-        for name in ["summary.csv", "costs.csv", "survival.csv"] {
+        // The checks read a threshold's values as the columns `x_<λ>` of the arm's row: each
+        // table gains its long companion's values (support::widen).
+        for (wide, long, keys) in [
+            ("summary.csv", "nmb.csv", &["strategy", "contract", "reference"][..]),
+            ("contracts.csv", "threshold_prices.csv", &["strategy", "contract", "arm_contract"]),
+        ] {
+            let Some(l) = folder.tables.iter().position(|(n, _)| n == long) else { continue };
+            let (lh, lr) = (folder.tables[l].1.header.clone(), folder.tables[l].1.rows.clone());
+            let w = folder.tables.iter().position(|(n, _)| n == wide).expect(wide);
+            let t = &mut folder.tables[w].1;
+            let width = t.header.len();
+            crate::support::widen((&mut t.header, &mut t.rows), (&lh, &lr), keys);
+            assert!(lr.is_empty() || t.header.len() > width, "{wide} widened by {long}");
+        }
+        for name in ["summary.csv", "costs.csv", "survival.csv", "nmb.csv"] {
             folder.csv(name);
         }
         if self.samples > 0 {
