@@ -22,6 +22,9 @@ pub struct PsaSample {
     /// arm's mean (cost, QALYs) among the sample's patients in the level, in the order of
     /// `Model::arms` (`None`: no patient of the sample is in it).
     pub subgroups: Vec<Option<Vec<(f64, f64)>>>,
+    /// Per contract row, in contracts.csv's order (empty without contracts): its sums per
+    /// patient, for the probabilistic rows of contracts.csv.
+    pub contracts: Vec<super::contracts::SampleContract>,
 }
 
 /// One arm's results in one PSA sample: what the analyses across samples read (psa.csv, the

@@ -277,6 +277,8 @@ pub struct Results {
     /// The same arms on the means over the PSA samples (empty without PSA).
     pub summary_psa: Vec<ArmSummary>,
     pub contracts: Vec<ContractRow>,
+    /// The same contract rows on the means over the PSA samples (empty without PSA).
+    pub contracts_psa: Vec<ContractRow>,
     pub cohort: Vec<CohortRow>,
     pub partners: Vec<PartnerRow>,
     pub budget: Vec<BudgetRow>,
@@ -372,6 +374,7 @@ impl Results {
             summary,
             summary_psa: Vec::new(),
             contracts,
+            contracts_psa: Vec::new(),
             cohort,
             partners,
             budget_headline: BudgetHeadline::of(&budget),
@@ -420,6 +423,14 @@ impl Results {
             if numbers.into_iter().any(|x| !x.is_finite()) {
                 let arm = model.arm_name(r.strategy, r.contract);
                 return Err(NonFinite::arm(arm, "probabilistic summary"));
+            }
+        }
+        for r in &self.contracts_psa {
+            if r.numbers().any(|x| !x.is_finite()) {
+                let arm = model.arm_name(self.arms[r.arm].strategy, self.arms[r.arm].contract);
+                let what =
+                    format!("probabilistic contract row of {}", model.contracts[r.contract].name);
+                return Err(NonFinite::arm(arm, &what));
             }
         }
         for g in &self.subgroup_psa {
@@ -584,6 +595,13 @@ impl Results {
         self.summary_psa = super::probabilistic::probabilistic_summary(
             &self.summary,
             &self.psa,
+            &model.meta.thresholds,
+        );
+        let linear: Vec<bool> = model.contracts.iter().map(|c| c.kind.is_linear()).collect();
+        self.contracts_psa = super::contracts::probabilistic_contract_rows(
+            &self.contracts,
+            &self.psa,
+            &linear,
             &model.meta.thresholds,
         );
         self.budget_bands = budget_bands(&self.budget, &self.psa);

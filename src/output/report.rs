@@ -343,12 +343,29 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
             "effective_discount",
             "triggered_share",
         ];
-        section(&mut body, "Contracts (base case, per patient)");
-        body.push_str(&table_in(&dir.join("contracts.csv"), &spend, &all));
-        let file = dir.join("threshold_prices.csv");
-        let revenue: &[&str] = &["manufacturer_net_revenue"];
-        let joined = Some((dir.join("contracts.csv"), revenue));
-        body.push_str(&wide_in(&file, &arm, (joined, &["inc_nmb", "threshold_price"]), &all));
+        let contracts = |body: &mut String, basis: &'static str| {
+            body.push_str(&table_in(&dir.join("contracts.csv"), &spend, &on(basis)));
+            let file = dir.join("threshold_prices.csv");
+            let revenue: &[&str] = &["manufacturer_net_revenue"];
+            let joined = Some((dir.join("contracts.csv"), revenue));
+            let values: &[&str] = &["inc_nmb", "threshold_price"];
+            body.push_str(&wide_in(&file, &arm, (joined, values), &on(basis)));
+        };
+        if results.psa.is_empty() {
+            section(&mut body, "Contracts (base case, per patient)");
+            contracts(&mut body, "deterministic");
+        } else {
+            section(
+                &mut body,
+                "Contracts: means over the PSA samples (probabilistic, per patient)",
+            );
+            if model.contracts.iter().any(|c| !c.kind.is_linear()) {
+                body.push_str("<p>Threshold prices of terms not linear in the price are searched in the base case only (their probabilistic status is <code>not_computed</code>).</p>\n");
+            }
+            contracts(&mut body, "probabilistic");
+            body.push_str("<h3>Contracts in the deterministic base case</h3>\n");
+            contracts(&mut body, "deterministic");
+        }
     }
     let basis = match results.decision.basis {
         crate::analysis::decision::Basis::Deterministic => "base case",

@@ -42,10 +42,10 @@ pub fn write(
     }
     table("costs.csv", &|f| tables::write_costs(f, model, &r.summary))?;
     if !model.contracts.is_empty() {
-        table("contracts.csv", &|f| tables::write_contracts(f, model, &r.summary, &r.contracts))?;
-        table("threshold_prices.csv", &|f| {
-            tables::write_threshold_prices(f, model, &r.summary, &r.contracts)
-        })?;
+        let bases =
+            [(&r.summary[..], &r.contracts[..]), (&r.summary_psa[..], &r.contracts_psa[..])];
+        table("contracts.csv", &|f| tables::write_contracts(f, model, bases))?;
+        table("threshold_prices.csv", &|f| tables::write_threshold_prices(f, model, bases))?;
     }
     if model.contracts.iter().any(|c| c.kind.cohort_years().is_some()) {
         table("cohort.csv", &|f| tables::write_cohort(f, model, &r.summary, &r.cohort))?;

@@ -6,6 +6,7 @@
 //! (the console, report.html) are rounded and grouped by thousands instead ([`grouped`]).
 
 use crate::analysis::cea::{ArmSummary, Estimate};
+use crate::analysis::contracts::ContractRow;
 use crate::analysis::results::{SelectionPoint, SurvivalCurves};
 use crate::model::Model;
 use std::io::Write;
@@ -83,12 +84,15 @@ pub const NMB_HEADER: [&str; 10] = [
     "basis",
 ];
 
+/// The `basis` of a table's rows, in the order the tables write them.
+pub const BASES: [&str; 2] = ["deterministic", "probabilistic"];
+
 /// The two bases of a result, in the order the tables write them.
 pub(super) fn bases<'a, T>(
     deterministic: &'a [T],
     probabilistic: &'a [T],
 ) -> [(&'a [T], &'static str); 2] {
-    [(deterministic, "deterministic"), (probabilistic, "probabilistic")]
+    [(deterministic, BASES[0]), (probabilistic, BASES[1])]
 }
 
 /// summary.csv: the deterministic base case per arm, then with PSA samples the same arms on
@@ -323,36 +327,38 @@ pub fn write_lines<W: Write>(
     Ok(())
 }
 
-/// contracts.csv: every contract arm's row on each basis (`summary` the arms' summaries on
-/// that basis).
-pub fn write_contracts<W: Write>(
-    out: W,
-    model: &Model,
-    summary: &[ArmSummary],
-    rows: &[crate::analysis::contracts::ContractRow],
-) -> csv::Result<()> {
+/// A table's rows on both bases: the arms' summaries and the contract rows, deterministic
+/// then probabilistic (empty without PSA).
+pub type BothBases<'a> = [(&'a [ArmSummary], &'a [ContractRow]); 2];
+
+/// contracts.csv: every contract row on the deterministic base case, then with PSA on the
+/// means over the samples (`basis`), each with its arm's summary on that basis.
+pub fn write_contracts<W: Write>(out: W, model: &Model, bases: BothBases) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(CONTRACTS_HEADER)?;
-    for r in rows {
-        w.write_record(contract_record(model, summary, r, "deterministic"))?;
+    for ((summary, rows), basis) in bases.into_iter().zip(BASES) {
+        for r in rows {
+            w.write_record(contract_record(model, summary, r, basis))?;
+        }
     }
     w.flush()?;
     Ok(())
 }
 
-/// threshold_prices.csv: every contract arm's incremental NMB and threshold price at every
-/// threshold, on each basis (contracts.csv's rows, long).
+/// threshold_prices.csv: every contract row's incremental NMB and threshold price at every
+/// threshold (contracts.csv's rows, long), on each basis.
 pub fn write_threshold_prices<W: Write>(
     out: W,
     model: &Model,
-    summary: &[ArmSummary],
-    rows: &[crate::analysis::contracts::ContractRow],
+    bases: BothBases,
 ) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
     w.write_record(THRESHOLD_PRICES_HEADER)?;
-    for r in rows {
-        for rec in threshold_price_records(model, summary, r, "deterministic") {
-            w.write_record(rec)?;
+    for ((summary, rows), basis) in bases.into_iter().zip(BASES) {
+        for r in rows {
+            for rec in threshold_price_records(model, summary, r, basis) {
+                w.write_record(rec)?;
+            }
         }
     }
     w.flush()?;

@@ -164,6 +164,10 @@ fn typical_sample(model: &Model) -> PsaSample {
         arms,
         budget: vec![(TYPICAL, TYPICAL); budget],
         subgroups: vec![Some(vec![(TYPICAL, TYPICAL); model.arms().len()]); levels],
+        contracts: vec![
+            crate::analysis::contracts::SampleContract::from_numbers([TYPICAL; 10]);
+            model.settlements().len()
+        ],
     }
 }
 
@@ -266,13 +270,15 @@ mod tests {
         let row = 20 * (4 + s.model.categories().len() as u64);
         assert!(bytes.psa_rows > arms * row && bytes.psa_rows < arms * 2 * row, "{bytes:?}");
         assert_eq!(bytes.points, arms * 2 * CE_POINT_BYTES);
-        // The line holds every arm's categories and estimates, the parameters' values and the
-        // budget's pairs, TYPICAL each (18 characters and a comma), and its tag.
+        // The line holds every arm's categories and estimates, the parameters' values, the
+        // budget's pairs and every contract row's ten sums, TYPICAL each (18 characters and a
+        // comma), and its tag.
         let m = &s.model;
         let per_arm = m.categories().len() + 5 + 5 + 2 * m.meta.thresholds.len();
         let uncertain = m.parameters.iter().filter(|p| p.is_uncertain()).count();
         let budget = m.budget.as_ref().map_or(0, |b| b.years * (m.arms().len() + 1));
-        let numbers = (arms as usize * per_arm + uncertain + 2 * budget) as u64;
+        let contracts = 10 * m.settlements().len();
+        let numbers = (arms as usize * per_arm + uncertain + 2 * budget + contracts) as u64;
         assert!(bytes.line > 19 * numbers, "{bytes:?}, {numbers} numbers");
         assert!(bytes.line < 22 * numbers + 200, "{bytes:?}, {numbers} numbers");
         assert_eq!(estimate(bytes, Writes::default()), FIXED_BYTES as u128);

@@ -7,7 +7,7 @@ pub use super::{RunError, RunOptions};
 use crate::analysis::budget::budget_rows;
 use crate::analysis::cea::{ArmSummary, summarise, summarise_arms};
 use crate::analysis::cohort::cohort_rows;
-use crate::analysis::contracts::{ContractRow, contract_rows};
+use crate::analysis::contracts::{ContractRow, contract_rows, sample_contracts};
 use crate::analysis::psa::{PsaSample, SampleArm};
 use crate::analysis::results::{BaseCase, Results, SelectionPoint, survival_curves};
 use crate::output::folder::Target;
@@ -372,6 +372,8 @@ fn simulate_psa_sample(
             level.iter().map(|a| (a.cost.mean, a.qaly.mean)).collect()
         })
     });
+    let prices: Vec<f64> = (0..prep.contracts.len()).map(|c| prep.list_price(c)).collect();
+    let contracts = sample_contracts(&sums, &prep.settlements, &arms, &prices);
     let drawn = model.parameters.iter().filter(|p| p.is_uncertain());
     let budget = budget_rows(model, &prep, &sums)
         .iter()
@@ -384,6 +386,7 @@ fn simulate_psa_sample(
         arms: arms.iter().map(SampleArm::from).collect(),
         budget,
         subgroups: subgroups.collect(),
+        contracts,
     })
 }
 

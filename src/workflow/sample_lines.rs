@@ -13,8 +13,11 @@
 //!
 //! With `[subgroups]` a fifth element before the tag holds each subgroup level's arms, in the
 //! scenario's order of levels and the order of arms: `[[[cost, qaly]…] or null…]` (null: no
-//! patient of the sample is in the level). Without subgroups the line has no fifth element,
-//! so such a scenario's lines are those of a vbpsim before subgroups.
+//! patient of the sample is in the level). With contracts a sixth element (after a fifth that
+//! is `[]` without subgroups) holds each contract row's sums per patient, in contracts.csv's
+//! order: `[[treated_share, list_spend, paid, refunds, admin, triggered, net, manufacturer,
+//! slope, list_price]…]` ([`SampleContract`]). Without subgroups and contracts the line has
+//! neither, so such a scenario's lines are those of a vbpsim before subgroups.
 //!
 //! It stores what the analyses across samples read ([`SampleArm`]) and nothing they can
 //! recompute: the mean cost is the sum of the category costs, added up on reading exactly as
@@ -30,6 +33,7 @@
 //! forging a line: anyone can recompute it.
 
 use crate::analysis::cea::Estimate;
+use crate::analysis::contracts::SampleContract;
 use crate::analysis::psa::{PsaSample, SampleArm};
 use crate::model::Model;
 use sha2::{Digest, Sha256};
@@ -65,6 +69,9 @@ type LevelLine = Option<Vec<(f64, f64)>>;
 type Content = (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>);
 /// A line's content with subgroups.
 type ContentWithSubgroups = (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>, Vec<LevelLine>);
+/// A line's content with contracts (and subgroups, perhaps none).
+type ContentWithContracts =
+    (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>, Vec<LevelLine>, Vec<[f64; 10]>);
 
 /// Measures stored per arm besides the category costs and the NMB (qaly, ly, ly undiscounted,
 /// inc_cost, inc_qaly; cost, qaly, ly, inc_cost, inc_qaly for the standard errors).
@@ -105,7 +112,10 @@ pub fn encode(run: &RunIdentity, s: &PsaSample) -> String {
     }
     let arms: Vec<_> = s.arms.iter().map(arm).collect();
     // Numbers serialise in their shortest exact form; a tuple of sequences as nested arrays.
-    let content = if s.subgroups.is_empty() {
+    let contracts: Vec<[f64; 10]> = s.contracts.iter().map(SampleContract::numbers).collect();
+    let content = if !contracts.is_empty() {
+        serde_json::to_string(&(s.sample, &s.values, arms, &s.budget, &s.subgroups, contracts))
+    } else if s.subgroups.is_empty() {
         serde_json::to_string(&(s.sample, &s.values, arms, &s.budget))
     } else {
         serde_json::to_string(&(s.sample, &s.values, arms, &s.budget, &s.subgroups))
@@ -128,12 +138,14 @@ pub fn decode(run: &RunIdentity, line: &str) -> Result<PsaSample, LineError> {
         return Err(unreadable("no tag at its end"));
     }
     let content = format!("{}]", &line[..n - TAG - 4]);
-    let (sample, values, arms, budget, subgroups): ContentWithSubgroups =
-        match serde_json::from_str::<Content>(&content) {
-            Ok((sample, values, arms, budget)) => (sample, values, arms, budget, Vec::new()),
-            Err(_) => {
-                serde_json::from_str(&content).map_err(|e| LineError::Unreadable(e.to_string()))?
-            }
+    let (sample, values, arms, budget, subgroups, contracts): ContentWithContracts =
+        if let Ok((sample, values, arms, budget)) = serde_json::from_str::<Content>(&content) {
+            (sample, values, arms, budget, Vec::new(), Vec::new())
+        } else if let Ok(c) = serde_json::from_str::<ContentWithSubgroups>(&content) {
+            let (sample, values, arms, budget, subgroups) = c;
+            (sample, values, arms, budget, subgroups, Vec::new())
+        } else {
+            serde_json::from_str(&content).map_err(|e| LineError::Unreadable(e.to_string()))?
         };
     if tag(run, sample, content.as_bytes()) != line[n - TAG - 2..n - 2] {
         return Err(LineError::Foreign);
@@ -165,7 +177,8 @@ pub fn decode(run: &RunIdentity, line: &str) -> Result<PsaSample, LineError> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(PsaSample { sample, values, arms, budget, subgroups })
+    let contracts = contracts.into_iter().map(SampleContract::from_numbers).collect();
+    Ok(PsaSample { sample, values, arms, budget, subgroups, contracts })
 }
 
 /// The shape of a scenario's PSA samples: how many parameter values, arms, cost categories,
@@ -179,6 +192,8 @@ pub struct Shape {
     pub budget: usize,
     /// Levels of all subgroups together.
     pub levels: usize,
+    /// Contract rows (contracts.csv's).
+    pub contracts: usize,
 }
 
 impl Shape {
@@ -191,6 +206,7 @@ impl Shape {
             thresholds: model.meta.thresholds.len(),
             budget: crate::analysis::budget::total_rows(model),
             levels: model.subgroups.iter().map(|s| s.levels.len()).sum(),
+            contracts: model.settlements().len(),
         }
     }
 
@@ -229,10 +245,19 @@ impl Shape {
         if s.subgroups.iter().flatten().any(|level| level.len() != self.arms) {
             return bad(format!("a subgroup level without {} arms", self.arms));
         }
+        if s.contracts.len() != self.contracts {
+            return bad(format!(
+                "{} contract rows, expected {}",
+                s.contracts.len(),
+                self.contracts
+            ));
+        }
         let budget = s.budget.iter().flat_map(|&(w, n)| [w, n]);
         let arms = s.arms.iter().flat_map(SampleArm::numbers);
         let levels = s.subgroups.iter().flatten().flatten().flat_map(|&(c, q)| [c, q]);
-        let mut numbers = s.values.iter().copied().chain(budget).chain(arms).chain(levels);
+        let contracts = s.contracts.iter().flat_map(SampleContract::numbers);
+        let mut numbers =
+            s.values.iter().copied().chain(budget).chain(arms).chain(levels).chain(contracts);
         if numbers.any(|x| !x.is_finite()) {
             return bad("a number is not finite".into());
         }
@@ -272,6 +297,7 @@ mod tests {
             }],
             budget: vec![(1.5, -2.25)],
             subgroups: Vec::new(),
+            contracts: Vec::new(),
         }
     }
 
@@ -285,6 +311,24 @@ mod tests {
         }
         // One patient: no standard errors stored.
         assert!(encode(&run(), &sample(None)).contains("],[]]"));
+    }
+
+    /// Contract rows ride in a sixth element, after subgroups or an empty fifth one.
+    #[test]
+    fn contract_rows_read_back_with_and_without_subgroups() {
+        let k = SampleContract::from_numbers([
+            0.5, 1e5, 9e4, 1.25e3, 0.0, 0.25, 44375.0, 88750.0, 6.0, 14763.2,
+        ]);
+        for subgroups in [Vec::new(), vec![None, Some(vec![(1.0, 0.5)])]] {
+            let mut s = sample(Some(0.125));
+            s.subgroups = subgroups.clone();
+            s.contracts = vec![k, SampleContract::default()];
+            let line = encode(&run(), &s);
+            assert_eq!(decode(&run(), line.trim_end()).unwrap(), s);
+            if subgroups.is_empty() {
+                assert!(line.contains("]],[],[[0.5,100000.0"), "{line}");
+            }
+        }
     }
 
     #[test]

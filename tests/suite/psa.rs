@@ -698,3 +698,48 @@ fn parameters_are_reported_in_the_scenarios_units() {
     assert_eq!(manifest["units"]["parameters"]["osi_responder_median"], "months");
     assert!(manifest["units"]["parameters"].get("egfr_prevalence").is_none());
 }
+
+/// contracts.csv's probabilistic row is the mean over the samples of each sample's contract
+/// sums, and its threshold price is the price at which the mean incremental NMB over the
+/// samples is zero, with the list price itself drawn per sample: on the deterministic PSA
+/// under a 25 % discount every patient of sample s costs 9·price_s (12 cycles at 75 %), so
+/// list spend = 12·mean(price), spend = 9·mean(price), and at a common list price A the mean
+/// incremental NMB λ·mean(loss) − 9·A is zero at A* = λ·mean(loss)/9, recomputed here from the
+/// parameter draws.
+#[test]
+fn the_probabilistic_contract_row_is_the_mean_over_the_samples() {
+    use vbpsim::analysis::contracts::ThresholdPrice;
+    let (_, sim) = simulate("psa/contract.toml", &[samples(200)], &RunOptions::default());
+    let r = &sim.results;
+    assert_eq!(r.contracts_psa.len(), r.contracts.len());
+    let n = r.psa.len() as f64;
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / n;
+    let close = |a: f64, b: f64, what: &str| {
+        assert!((a - b).abs() <= 1e-9 * a.abs().max(b.abs()), "{what}: {a} vs {b}");
+    };
+    let loss: Vec<f64> = r.psa.iter().map(|s| s.values[0]).collect();
+    let price: Vec<f64> = r.psa.iter().map(|s| s.values[1]).collect();
+    let row = &r.contracts_psa[0];
+    assert_eq!(row.contract, 0);
+    close(row.treated_share, 1.0, "every patient is treated");
+    close(row.list_spend, 12.0 * mean(&price), "list spend");
+    close(row.paid, 9.0 * mean(&price), "paid");
+    assert_eq!(row.refunds, 0.0);
+    close(row.contract_spend, 9.0 * mean(&price), "spend");
+    close(row.effective_discount.unwrap(), 0.25, "effective discount");
+    close(row.spend_per_treated.unwrap(), 9.0 * mean(&price), "spend per treated patient");
+    close(row.manufacturer_net_revenue, 9.0 * mean(&price), "manufacturer's revenue");
+    assert_eq!((row.spend_per_treated_sd, row.spend_per_treated_p95), (None, None));
+    for (k, lambda) in [20_000.0, 60_000.0].into_iter().enumerate() {
+        let ThresholdPrice::At(p) = row.threshold_price[k] else {
+            panic!("a threshold price at {lambda}: {:?}", row.threshold_price[k]);
+        };
+        close(p, lambda * mean(&loss) / 9.0, "threshold price");
+        // Put back as every sample's price, the mean incremental NMB is zero.
+        let at_p: f64 = loss.iter().map(|q| lambda * q - 9.0 * p).sum::<f64>() / n;
+        assert!(at_p.abs() <= 1e-9 * lambda, "{at_p}");
+    }
+    // The arm's increments are the probabilistic summary's.
+    let arm = &r.summary_psa[row.arm];
+    close(arm.inc_cost.mean, 9.0 * mean(&price), "the arm's incremental cost");
+}

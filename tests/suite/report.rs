@@ -30,7 +30,7 @@ fn the_report_is_one_self_contained_page() {
         // With a PSA the probabilistic results lead, the deterministic base case after them.
         "Summary: means over the 12 PSA samples (probabilistic; per patient, discounted)",
         "Deterministic base case (every parameter at its point value)",
-        "Contracts (base case, per patient)",
+        "Contracts: means over the PSA samples (probabilistic, per patient)",
         "Efficiency frontier (means over the PSA samples)",
         "Budget impact (totals, undiscounted)",
         "Plots",
@@ -43,6 +43,8 @@ fn the_report_is_one_self_contained_page() {
     }
     let probabilistic = html.find(">Summary: means over the 12 PSA samples").unwrap();
     assert!(probabilistic < html.find(">Deterministic base case").unwrap());
+    let contracts = html.find(">Contracts: means over the PSA samples").unwrap();
+    assert!(contracts < html.find(">Contracts in the deterministic base case</h3>").unwrap());
     // Tables for readers: headers in words with units, money grouped by thousands.
     assert!(html.contains("<th>Incremental NMB at 100,000 (USD)</th>"));
     assert!(html.contains("<th>ICER (USD/QALY)</th>"));

@@ -155,7 +155,11 @@ pub(super) fn nobody_gets(f: &Folder, drug: &str) {
         }
         for h in k.header.iter().filter(|h| h.starts_with("threshold_status_")) {
             let status = k.get(row, h);
-            if matches!(k.get(row, "kind"), "expenditure_cap" | "money_back") {
+            let probabilistic = k.get(row, "basis") == "probabilistic";
+            if probabilistic && status == "not_computed" {
+                // Terms not linear in the price: no search per sample.
+                assert!(super::harness::maybe_not_linear(k.get(row, "kind")), "{h}\n{}", f.cmd);
+            } else if matches!(k.get(row, "kind"), "expenditure_cap" | "money_back") {
                 // Terms that may not be linear in the price: found by re-simulation, the price
                 // changes nothing, so the arm is cost-effective at any price or not even free.
                 let nmb = k.num(row, &h.replace("threshold_status_", "inc_nmb_"));
