@@ -40,7 +40,7 @@ pub fn write(
         write_acceptability(target, &staging, model, r)?;
         table("evppi.csv", &|f| psa_tables::write_evppi(f, model, &r.decision))?;
     }
-    table("costs.csv", &|f| tables::write_costs(f, model, &r.summary))?;
+    table("costs.csv", &|f| tables::write_costs(f, model, (&r.summary, &r.summary_psa)))?;
     if !model.contracts.is_empty() {
         let bases =
             [(&r.summary[..], &r.contracts[..]), (&r.summary_psa[..], &r.contracts_psa[..])];

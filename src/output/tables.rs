@@ -194,18 +194,28 @@ pub(super) fn nmb_records(
         .collect()
 }
 
-pub fn write_costs<W: Write>(out: W, model: &Model, rows: &[ArmSummary]) -> csv::Result<()> {
+/// costs.csv: every arm's mean cost by category on the deterministic base case, then with PSA
+/// on the means over the samples (`basis`); each arm's categories add up to its cost in
+/// summary.csv's row of the same basis.
+pub fn write_costs<W: Write>(
+    out: W,
+    model: &Model,
+    (deterministic, probabilistic): (&[ArmSummary], &[ArmSummary]),
+) -> csv::Result<()> {
     let mut w = super::csv_cell::Writer::from_writer(out);
-    w.write_record(["strategy", "contract", "category", "cost"])?;
+    w.write_record(["strategy", "contract", "category", "cost", "basis"])?;
     let categories = model.categories();
-    for r in rows {
-        for (name, c) in categories.iter().zip(&r.categories) {
-            w.write_record([
-                model.strategies[r.strategy].name.as_str(),
-                model.contract_name(r.contract),
-                name,
-                &number(*c),
-            ])?;
+    for (rows, basis) in bases(deterministic, probabilistic) {
+        for r in rows {
+            for (name, c) in categories.iter().zip(&r.categories) {
+                w.write_record([
+                    model.strategies[r.strategy].name.as_str(),
+                    model.contract_name(r.contract),
+                    name,
+                    &number(*c),
+                    basis,
+                ])?;
+            }
         }
     }
     w.flush()?;
@@ -567,6 +577,7 @@ pub fn write_selection<W: Write>(
         "inc_nmb_mcse",
         "threshold_price",
         "threshold_status",
+        "basis",
     ])?;
     let listings = model.listings();
     for p in points {
@@ -595,6 +606,7 @@ pub fn write_selection<W: Write>(
                     mcse(&s.inc_nmb[k]),
                     price.and_then(|p| p.price()).map(number).unwrap_or_default(),
                     price.map(|p| p.status().to_string()).unwrap_or_default(),
+                    BASES[0].to_string(),
                 ])?;
             }
         }
@@ -621,6 +633,7 @@ pub fn write_partners<W: Write>(
         "value_based_spend",
         "list_price",
         "threshold_price",
+        "basis",
     ])?;
     let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
     for r in rows {
@@ -634,6 +647,7 @@ pub fn write_partners<W: Write>(
             number(r.value_based_spend),
             opt(r.list_price),
             opt(r.threshold_price),
+            BASES[0].to_string(),
         ])?;
     }
     w.flush()?;

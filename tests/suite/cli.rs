@@ -438,8 +438,9 @@ fn summary_csv_is_documented(o: &Path) -> Csv {
 /// costs.csv: every category of every arm, adding up to summary.csv's cost.
 fn costs_csv_is_documented(o: &Path, summary: &Csv) {
     let costs = Csv::read(&o.join("costs.csv"));
-    assert_eq!(costs.header, ["strategy", "contract", "category", "cost"]);
-    assert_numbers_clean("costs.csv", &costs, &["strategy", "contract", "category"]);
+    assert_eq!(costs.header, ["strategy", "contract", "category", "cost", "basis"]);
+    assert_numbers_clean("costs.csv", &costs, &["strategy", "contract", "category", "basis"]);
+    assert!(costs.rows.iter().all(|r| r[4] == "deterministic"), "without PSA");
     assert_eq!(costs.rows.len(), ARMS.len() * CATEGORIES.len());
     for (k, (s, contract)) in ARMS.iter().enumerate() {
         let rows = &costs.rows[k * CATEGORIES.len()..(k + 1) * CATEGORIES.len()];

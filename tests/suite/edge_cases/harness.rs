@@ -325,12 +325,12 @@ impl Folder {
         self.tables.iter().find(|(n, _)| n == name).map(|(_, c)| c)
     }
 
-    /// costs.csv: an arm's cost in one category.
+    /// costs.csv: an arm's cost in one category in the base case.
     pub(super) fn cost(&self, strategy: &str, contract: &str, category: &str) -> f64 {
         let c = self.csv("costs.csv");
         let row = c
             .rows_of(strategy, Some(contract))
-            .find(|r| c.get(r, "category") == category)
+            .find(|r| c.get(r, "category") == category && c.get(r, "basis") == "deterministic")
             .unwrap_or_else(|| panic!("no {strategy}/{contract} {category} in costs.csv"));
         c.num(row, "cost")
     }
@@ -428,12 +428,16 @@ impl Folder {
         assert_eq!(comparators, bases, "the comparator at list per basis\nreproduce: {cmd}");
     }
 
-    /// costs.csv: each arm's categories add up (in file order) to its cost in summary.csv.
+    /// costs.csv: each arm's categories add up (in file order) to its cost in summary.csv, on
+    /// each basis.
     fn check_costs_add_up(&self) {
         let (s, c) = (self.csv("summary.csv"), self.csv("costs.csv"));
-        for row in s.rows.iter().filter(|r| s.get(r, "basis") == "deterministic") {
+        for row in &s.rows {
             let (strategy, contract) = (s.get(row, "strategy"), s.get(row, "contract"));
-            let sum: f64 = c.rows_of(strategy, Some(contract)).map(|r| c.num(r, "cost")).sum();
+            let basis = s.get(row, "basis");
+            let of_basis =
+                c.rows_of(strategy, Some(contract)).filter(|r| c.get(r, "basis") == basis);
+            let sum: f64 = of_basis.map(|r| c.num(r, "cost")).sum();
             assert_eq!(
                 sum,
                 s.num(row, "cost"),
