@@ -14,21 +14,22 @@
 //!
 //! | room | what it holds | may name |
 //! | --- | --- | --- |
-//! | [`units`], [`rng`], [`survival`], [`life_table`], [`params`], [`resources`] | quantities, addressed random streams, time-to-event and parameter distributions, general-population mortality, the process's own resources | none of the crate |
+//! | [`units`], [`rng`], [`survival`], [`life_table`], [`params`], [`resources`], [`linalg`] | quantities, addressed random streams, time-to-event and parameter distributions, general-population mortality, the process's own resources, small dense linear algebra | none of the crate |
 //! | [`accounting`] | discounting closed forms, the patient record, a drug's payment schedule | the foundations above |
 //! | [`contracts`] | one file per contract kind: its terms and its rule | accounting, foundations |
+//! | [`fit`] | survival evidence in: data sets, Kaplan–Meier, reconstruction from digitised curves, maximum-likelihood fits | foundations |
 //! | [`model`] | the compiled model: plain data, indices, value slots | contracts, accounting, foundations |
 //! | [`scenario`] | TOML → model, one file per section, cross-section checks | model and below |
 //! | [`sim`] | prepared model, PSA draws, patients, ledger, accumulators, the engine | model and below |
 //! | [`analysis`] | results computed once: CEA, frontier, CEAC, CEAF, EVPI, EVPPI, contracts, budget, sensitivity | sim, model and below |
-//! | [`output`] | writers that only write: CSV, plots, run.json, report.html, folders | analysis, model and below |
+//! | [`output`] | writers that only write: CSV, plots, run.json, report.html, folders | analysis, model and below, fit |
 //! | [`workflow`] | the jobs: run, shards and merge, checkpoints, price, sensitivity, compare, guards | every room |
 //!
 //! The binary (`src/cli`) uses the library like any other program. The rule is checked by a
 //! test (`tests/suite/layout.rs`) and by hand with grep; each of these prints nothing:
 //!
 //! ```sh
-//! grep -nE 'crate::[a-z]' src/units.rs src/rng.rs src/survival.rs src/life_table.rs src/params.rs src/resources.rs
+//! grep -nE 'crate::[a-z]' src/units.rs src/rng.rs src/survival.rs src/life_table.rs src/params.rs src/resources.rs src/linalg.rs
 //! grep -rnE 'crate::(contracts|model|scenario|sim|analysis|output|workflow)\b' src/accounting
 //! grep -rnE 'crate::(model|scenario|sim|analysis|output|workflow)\b' src/contracts
 //! grep -rnE 'crate::(scenario|sim|analysis|output|workflow)\b' src/model
@@ -36,11 +37,14 @@
 //! grep -rnE 'crate::(scenario|analysis|output|workflow)\b' src/sim
 //! grep -rnE 'crate::(scenario|output|workflow)\b' src/analysis
 //! grep -rnE 'crate::(scenario|sim|workflow)\b' src/output
+//! grep -rnE 'crate::(accounting|contracts|model|scenario|sim|analysis|output|workflow)\b' src/fit
 //! ```
 pub mod accounting;
 pub mod analysis;
 pub mod contracts;
+pub mod fit;
 pub mod life_table;
+pub mod linalg;
 pub mod model;
 pub mod output;
 pub mod params;

@@ -34,6 +34,9 @@ pub struct ContractRow {
     /// Per threshold: the list price at which the arm's ICER against the comparator equals the
     /// threshold, or why there is none.
     pub threshold_price: Vec<ThresholdPrice>,
+    /// The drug's list price the row's sums are at, when it is not the scenario's point value:
+    /// on a probabilistic row whose price is drawn, the mean of the samples' prices.
+    pub list_price: Option<f64>,
 }
 
 /// The threshold (value-based) price of a contract arm at one threshold λ.
@@ -76,6 +79,7 @@ impl ContractRow {
             .into_iter()
             .chain(optional.into_iter().flatten())
             .chain(self.threshold_price.iter().filter_map(|p| p.price()))
+            .chain(self.list_price)
     }
 }
 
@@ -252,6 +256,9 @@ pub fn probabilistic_contract_rows(
             let contract_spend = paid - refunds;
             let slope = mean(&|k| k.slope);
             let priced = mean(&|k| k.list_price * k.slope);
+            let first = psa[0].contracts[r].list_price;
+            let drawn = psa.iter().any(|s| s.contracts[r].list_price != first);
+            let list_price = drawn.then(|| mean(&|k| k.list_price));
             let threshold_price = thresholds
                 .iter()
                 .map(|&l| {
@@ -291,6 +298,7 @@ pub fn probabilistic_contract_rows(
                 spend_per_treated_p95: None,
                 manufacturer_net_revenue: mean(&|k| k.manufacturer_net_revenue),
                 threshold_price,
+                list_price,
             }
         })
         .collect()
@@ -370,6 +378,7 @@ pub fn contract_rows_of(
             spend_per_treated_p95: k.spend.quantile(0.95),
             manufacturer_net_revenue: k.manufacturer / n,
             threshold_price,
+            list_price: None,
         });
     }
     rows

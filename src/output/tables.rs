@@ -419,12 +419,14 @@ pub const THRESHOLD_PRICES_HEADER: [&str; 12] = [
     "basis",
 ];
 
-/// A contract's drug's list price and the cycle it is per, in days (to a millionth, so that
-/// "30 days" reads 30): the unit of its threshold price.
-fn list_price_cells(model: &Model, contract: usize) -> [String; 2] {
+/// A contract row's drug's list price (the scenario's, or the row's own: the mean drawn price
+/// of a probabilistic row) and the cycle it is per, in days (to a millionth, so that "30 days"
+/// reads 30): the unit of its threshold price.
+fn list_price_cells(model: &Model, r: &ContractRow) -> [String; 2] {
     let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
+    let contract = r.contract;
     [
-        opt(model.list_price(contract, &model.values)),
+        opt(r.list_price.or_else(|| model.list_price(contract, &model.values))),
         opt(model
             .list_cycle(contract, &model.values)
             .map(|y| (y * crate::units::DAYS_PER_YEAR * 1e6).round() / 1e6)),
@@ -441,7 +443,7 @@ pub(super) fn contract_record(
     let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
     let s = &summary[r.arm];
     let c = &model.contracts[r.contract];
-    let [list_price, cycle_days] = list_price_cells(model, r.contract);
+    let [list_price, cycle_days] = list_price_cells(model, r);
     vec![
         model.strategies[s.strategy].name.clone(),
         c.name.clone(),
@@ -479,7 +481,7 @@ pub(super) fn threshold_price_records(
 ) -> Vec<Vec<String>> {
     let s = &summary[r.arm];
     let c = &model.contracts[r.contract];
-    let [list_price, cycle_days] = list_price_cells(model, r.contract);
+    let [list_price, cycle_days] = list_price_cells(model, r);
     let thresholds = &model.meta.thresholds;
     thresholds
         .iter()

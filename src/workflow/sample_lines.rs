@@ -65,13 +65,47 @@ pub enum LineError {
 type ArmLine = (Vec<f64>, Vec<f64>, Vec<Option<f64>>);
 /// A subgroup level's arms as stored: (cost, qaly) per arm, or none without patients.
 type LevelLine = Option<Vec<(f64, f64)>>;
-/// A line's content: sample number, parameter values, arms, budget pairs.
-type Content = (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>);
-/// A line's content with subgroups.
-type ContentWithSubgroups = (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>, Vec<LevelLine>);
-/// A line's content with contracts (and subgroups, perhaps none).
-type ContentWithContracts =
-    (u64, Vec<f64>, Vec<ArmLine>, Vec<(f64, f64)>, Vec<LevelLine>, Vec<[f64; 10]>);
+/// A line's content: sample number, parameter values, arms, budget pairs, and with subgroups
+/// or contracts the levels (empty without subgroups) and the contract rows (empty without
+/// contracts). Read in one pass whichever of the three lengths the line has.
+struct Content {
+    sample: u64,
+    values: Vec<f64>,
+    arms: Vec<ArmLine>,
+    budget: Vec<(f64, f64)>,
+    subgroups: Vec<LevelLine>,
+    contracts: Vec<[f64; 10]>,
+}
+
+impl<'de> serde::Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Elements;
+        impl<'de> serde::de::Visitor<'de> for Elements {
+            type Value = Content;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of 4 to 6 elements")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Content, A::Error> {
+                use serde::de::Error as _;
+                let missing = |i: usize| A::Error::invalid_length(i, &self);
+                let sample = seq.next_element()?.ok_or_else(|| missing(0))?;
+                let values = seq.next_element()?.ok_or_else(|| missing(1))?;
+                let arms = seq.next_element()?.ok_or_else(|| missing(2))?;
+                let budget = seq.next_element()?.ok_or_else(|| missing(3))?;
+                let subgroups = seq.next_element()?.unwrap_or_default();
+                let contracts = seq.next_element()?.unwrap_or_default();
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(7, &self));
+                }
+                Ok(Content { sample, values, arms, budget, subgroups, contracts })
+            }
+        }
+        d.deserialize_seq(Elements)
+    }
+}
 
 /// Measures stored per arm besides the category costs and the NMB (qaly, ly, ly undiscounted,
 /// inc_cost, inc_qaly; cost, qaly, ly, inc_cost, inc_qaly for the standard errors).
@@ -138,15 +172,8 @@ pub fn decode(run: &RunIdentity, line: &str) -> Result<PsaSample, LineError> {
         return Err(unreadable("no tag at its end"));
     }
     let content = format!("{}]", &line[..n - TAG - 4]);
-    let (sample, values, arms, budget, subgroups, contracts): ContentWithContracts =
-        if let Ok((sample, values, arms, budget)) = serde_json::from_str::<Content>(&content) {
-            (sample, values, arms, budget, Vec::new(), Vec::new())
-        } else if let Ok(c) = serde_json::from_str::<ContentWithSubgroups>(&content) {
-            let (sample, values, arms, budget, subgroups) = c;
-            (sample, values, arms, budget, subgroups, Vec::new())
-        } else {
-            serde_json::from_str(&content).map_err(|e| LineError::Unreadable(e.to_string()))?
-        };
+    let Content { sample, values, arms, budget, subgroups, contracts } =
+        serde_json::from_str(&content).map_err(|e| LineError::Unreadable(e.to_string()))?;
     if tag(run, sample, content.as_bytes()) != line[n - TAG - 2..n - 2] {
         return Err(LineError::Foreign);
     }

@@ -5,19 +5,24 @@
 use std::path::Path;
 
 /// The foundations: they name no room of the crate.
-const FOUNDATIONS: &[&str] = &["units", "rng", "survival", "life_table", "params", "resources"];
+const FOUNDATIONS: &[&str] =
+    &["units", "rng", "survival", "life_table", "params", "resources", "linalg"];
 
 /// Each room above the foundations, bottom up, with the rooms it may name besides the
 /// foundations.
 const ROOMS: &[(&str, &[&str])] = &[
     ("accounting", &[]),
+    ("fit", &[]),
     ("contracts", &["accounting"]),
     ("model", &["contracts", "accounting"]),
     ("scenario", &["model", "contracts", "accounting"]),
     ("sim", &["model", "contracts", "accounting"]),
     ("analysis", &["sim", "model", "contracts", "accounting"]),
-    ("output", &["analysis", "model", "contracts", "accounting"]),
-    ("workflow", &["output", "analysis", "sim", "scenario", "model", "contracts", "accounting"]),
+    ("output", &["analysis", "model", "contracts", "accounting", "fit"]),
+    (
+        "workflow",
+        &["output", "analysis", "sim", "scenario", "model", "contracts", "accounting", "fit"],
+    ),
 ];
 
 /// The rooms a file's text names (`crate::<room>`), other than `own`.
