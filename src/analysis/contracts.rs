@@ -91,7 +91,7 @@ impl ThresholdPrice {
         }
     }
 
-    /// The `threshold_status_<λ>` column of contracts.csv.
+    /// The `threshold_status` column of threshold_prices.csv.
     pub fn status(self) -> &'static str {
         match self {
             ThresholdPrice::At(_) => "price",

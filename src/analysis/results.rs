@@ -91,7 +91,8 @@ impl Measure {
         }
     }
 
-    /// Its name in psa_summary.csv (`inc_nmb_<threshold>` with the model's thresholds).
+    /// Its name in messages (`inc_nmb at <threshold>` with the model's thresholds; psa_summary.csv
+    /// writes the threshold in its `wtp` column).
     pub fn name(self, thresholds: &[f64]) -> String {
         match self {
             Measure::Cost => "cost".to_string(),
@@ -99,7 +100,7 @@ impl Measure {
             Measure::Ly => "ly".to_string(),
             Measure::IncCost => "inc_cost".to_string(),
             Measure::IncQaly => "inc_qaly".to_string(),
-            Measure::IncNmb(k) => format!("inc_nmb_{}", thresholds[k]),
+            Measure::IncNmb(k) => format!("inc_nmb at {}", thresholds[k]),
         }
     }
 }

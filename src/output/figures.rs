@@ -429,7 +429,9 @@ fn write_contracts(dir: &Path, model: &Model, results: &Results) -> Result<(), P
         dir,
         "contracts",
         &Plot {
-            title: "Payer spend and value, manufacturer revenue per patient (discounted)".into(),
+            title:
+                "Payer spend and value, manufacturer revenue per patient (base case, discounted)"
+                    .into(),
             x_label: "arm".into(),
             y_label: model.meta.currency.clone(),
             chart: Chart::Bars { groups },

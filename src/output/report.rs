@@ -99,7 +99,7 @@ fn plot_caption(stem: &str) -> &'static str {
             "Cost-effectiveness plane: incremental cost and QALYs of every arm against the comparator, one point per PSA sample, with a line per threshold"
         }
         "contracts" => {
-            "Drug spend of each contract arm per patient: at list, under the contract, refunded, and the contract's administration"
+            "Drug spend of each contract arm per patient in the deterministic base case: at list, under the contract, refunded, and the contract's administration"
         }
         "ceac" => {
             "Cost-effectiveness acceptability curves at list prices: the probability that each strategy has the highest net monetary benefit"
@@ -359,9 +359,11 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
                 &mut body,
                 "Contracts: means over the PSA samples (probabilistic, per patient)",
             );
+            body.push_str("<p>A threshold price here is the one list price at which the arm's mean incremental net monetary benefit over the PSA samples is zero; the decision summary's value-based prices are the base case's, below.");
             if model.contracts.iter().any(|c| !c.kind.is_linear()) {
-                body.push_str("<p>Threshold prices of terms not linear in the price are searched in the base case only (their probabilistic status is <code>not_computed</code>).</p>\n");
+                body.push_str(" Threshold prices of terms not linear in the price are searched in the base case only.");
             }
+            body.push_str("</p>\n");
             contracts(&mut body, "probabilistic");
             body.push_str("<h3>Contracts in the deterministic base case</h3>\n");
             contracts(&mut body, "deterministic");

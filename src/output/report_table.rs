@@ -247,7 +247,7 @@ pub(super) fn wide_table(
         let cells = values
             .iter()
             .map(|&i| match status {
-                Some(k) if Some(i) == price && row[i].is_empty() => row[k].clone(),
+                Some(k) if Some(i) == price && row[i].is_empty() => status_words(&row[k]),
                 _ => row[i].clone(),
             })
             .collect();
@@ -284,6 +284,18 @@ pub(super) fn wide_table(
         .collect();
     let picked: Vec<usize> = (0..wide_header.len()).collect();
     render(&wide_header, &wide_rows, &picked, currency)
+}
+
+/// A threshold status in words, in place of a missing threshold price.
+fn status_words(status: &str) -> String {
+    match status {
+        "not_cost_effective_even_free" => "none: not cost-effective even free",
+        "cost_does_not_rise_with_price" => "none: the cost does not rise with the price",
+        "cost_effective_at_any_price" => "any price",
+        "not_computed" => "not computed",
+        other => other,
+    }
+    .to_string()
 }
 
 /// Rows as an HTML table of the `picked` columns.
@@ -368,7 +380,7 @@ mod tests {
         let header = "<tr><th>Strategy</th><th>revenue (USD)</th><th>Threshold price at 100,000 (USD)</th><th>Threshold price at 150,000 (USD)</th></tr>";
         assert!(html.contains(header), "{html}");
         // The status in place of a missing price; an empty cell where a key lacks a threshold.
-        assert!(html.contains("<tr><td>a</td><td class=\"n\">1</td><td class=\"n\">5</td><td>not_<wbr>cost_<wbr>effective_<wbr>even_<wbr>free</td></tr>"), "{html}");
+        assert!(html.contains("<tr><td>a</td><td class=\"n\">1</td><td class=\"n\">5</td><td>none: not cost-effective even free</td></tr>"), "{html}");
         assert!(
             html.contains(
                 "<tr><td>b</td><td class=\"n\">2</td><td class=\"n\">7</td><td></td></tr>"

@@ -250,7 +250,7 @@ fn read_thresholds(r: &mut Reader, t: &DeTable<'_>) -> Option<Vec<f64>> {
                     )
                 })
                 .collect();
-            // Each threshold names its own columns (nmb_<λ>): duplicates would clash.
+            // Each threshold is a row of the long tables (nmb.csv's `wtp`): duplicates would clash.
             for (i, x) in xs.iter().enumerate() {
                 if let Some(x) = x
                     && xs[..i].iter().flatten().any(|y| y == x)

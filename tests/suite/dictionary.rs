@@ -404,6 +404,12 @@ fn check_folder(
             continue;
         };
         let (actual, _) = read_csv(&folder.join(&file));
+        // Thresholds are values of a `wtp` column, never part of a column's name.
+        for column in &actual {
+            if let Some(t) = values.thresholds.iter().find(|t| column.ends_with(&format!("_{t}"))) {
+                failures.push(format!("{label}/{file}: column `{column}` names the threshold {t}"));
+            }
+        }
         let documented = expand(groups, values);
         if let Some(why) = compare_header(&format!("{label}/{file}"), &documented, &actual) {
             failures.push(why);

@@ -743,3 +743,32 @@ fn the_probabilistic_contract_row_is_the_mean_over_the_samples() {
     let arm = &r.summary_psa[row.arm];
     close(arm.inc_cost.mean, 9.0 * mean(&price), "the arm's incremental cost");
 }
+
+/// The probabilistic threshold price, put back as the drug's price in every sample, makes the
+/// arm's mean incremental NMB over the samples zero: checked by re-simulating the whole PSA at
+/// that price in the default scenario, where the EGFR prevalence is drawn, so the share
+/// treated, and with it the slope of the arm's cost in the price, changes from sample to
+/// sample (a mean of per-sample prices, or a ratio of other means, would miss).
+#[test]
+fn the_probabilistic_threshold_price_put_back_zeroes_the_mean_net_benefit() {
+    let file = "../../scenarios/nsclc_egfr.toml";
+    let options = RunOptions { patients: Some(400), samples: Some(16), ..RunOptions::default() };
+    let (s, sim) = simulate(file, &[], &options);
+    let c = s.model.contracts.iter().position(|c| c.name == "discount_20").unwrap();
+    let r = sim.contracts_psa.iter().position(|r| r.contract == c).unwrap();
+    let row = &sim.contracts_psa[r];
+    let slopes: Vec<f64> = sim.psa.iter().map(|x| x.contracts[r].slope).collect();
+    assert!(slopes.iter().any(|&x| x != slopes[0]), "the slope varies: {slopes:?}");
+    for (k, lambda) in s.model.meta.thresholds.clone().into_iter().enumerate() {
+        let price = row.threshold_price[k].price().expect("a threshold price");
+        let at = [format!("regimens.osimertinib.drugs.osimertinib.price = {price:?}")];
+        let (_, again) = simulate(file, &at, &options);
+        let arm = &again.summary_psa[row.arm];
+        let nmb = arm.inc_nmb[k].mean;
+        let scale = lambda * arm.inc_qaly.mean.abs() + arm.cost.mean;
+        assert!(nmb.abs() <= 1e-9 * scale, "λ = {lambda}: mean NMB {nmb} at price {price}");
+        // The deterministic threshold price differs: the base case is one draw of the world.
+        let base = sim.contracts[r].threshold_price[k].price().unwrap();
+        assert!((base - price).abs() > 1e-6 * price, "{base} vs {price}");
+    }
+}
