@@ -287,3 +287,87 @@ fn print_comparison(comparison: &Comparison) {
         }
     }
 }
+
+/// `vbpsim fit`: the fits, then per group each family's AIC, BIC and median, best AIC first.
+pub fn fit(
+    request: &vbpsim::workflow::fit::FitRequest,
+    out: Option<PathBuf>,
+    writing: &Writing,
+) -> Result<(), Failure> {
+    use vbpsim::workflow::fit::{FitError, default_name, run_fit};
+    let name = default_name(&request.data);
+    let target = Target::new(
+        out.unwrap_or_else(|| Path::new("output").join(format!("{name}-fit"))),
+        writing.force,
+        Kind::Fit,
+    );
+    let _lock = check_target(&target)?;
+    let displaced = target.displaces().then(|| target.aside());
+    let (dir, groups) = run_fit(request, &target).map_err(|e| match e {
+        FitError::Output(o) => run_failure(vbpsim::workflow::RunError::Output(o)),
+        other => Failure::refused(&other, None),
+    })?;
+    note_displaced(&target, displaced);
+    if writing.quiet {
+        return Ok(());
+    }
+    for g in &groups {
+        let first = &g.fits[0];
+        say!(
+            "{} ({} observations, {} events, {}):",
+            g.group,
+            first.observations,
+            first.events,
+            request.unit
+        );
+        let mut order: Vec<&vbpsim::fit::mle::Fit> = g.fits.iter().collect();
+        order.sort_by(|a, b| a.aic().total_cmp(&b.aic()));
+        for f in order {
+            match &f.failure {
+                None => say!(
+                    "  {:<12} AIC {:>12.2}  BIC {:>12.2}  median {}",
+                    f.family.name(),
+                    f.aic(),
+                    f.bic(),
+                    f.family.median(&f.theta).map_or("none".into(), |m| format!("{m:.4}"))
+                ),
+                Some(why) => say!(
+                    "  {:<12} not converged: {why}; last estimate {:?}",
+                    f.family.name(),
+                    f.theta
+                ),
+            }
+        }
+    }
+    say!("wrote {}", dir.display());
+    Ok(())
+}
+
+/// `vbpsim reconstruct`: the data file, then how many patients and events it holds.
+pub fn reconstruct(
+    (curve, at_risk): (&Path, &Path),
+    events: Option<u64>,
+    (out, force): (&Path, bool),
+    quiet: bool,
+) -> Result<(), Failure> {
+    let observations =
+        vbpsim::workflow::fit::reconstruct_file(curve, at_risk, events, (out, force)).map_err(
+            |e| match e {
+                vbpsim::workflow::fit::ReconstructError::Write { .. } => {
+                    Failure::other(format!("error: {e}"))
+                }
+                other => Failure::refused(&other, None),
+            },
+        )?;
+    if !quiet {
+        let d = observations.iter().filter(|o| o.event).count();
+        say!(
+            "rebuilt {} patients ({d} events, {} censored) from {}; wrote {}",
+            observations.len(),
+            observations.len() - d,
+            curve.display(),
+            out.display()
+        );
+    }
+    Ok(())
+}

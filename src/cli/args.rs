@@ -166,6 +166,57 @@ pub enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Fit parametric survival families to a data set (time, event[, entry][, group]) by
+    /// maximum likelihood; write the fits, the Kaplan–Meier estimate, plots and a scenario
+    /// snippet per fit
+    Fit {
+        /// The data: a CSV file with columns time and event, optionally entry and group
+        data: PathBuf,
+        /// The data's time unit: days, weeks, months or years
+        #[arg(long)]
+        unit: String,
+        /// Output folder [default: output/<data file stem>-fit]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Families to fit, comma separated [default: exponential, weibull, gompertz,
+        /// loglogistic, lognormal, gamma, gengamma]
+        #[arg(long, value_delimiter = ',')]
+        families: Vec<String>,
+        /// Times (in the data's unit) for landmark survival and restricted means, comma
+        /// separated [default: the last observed time]
+        #[arg(long, value_delimiter = ',')]
+        at: Vec<f64>,
+        /// End of the extrapolation plots, in the data's unit [default: three times the last
+        /// observed time]
+        #[arg(long)]
+        horizon: Option<f64>,
+        /// Prefix of the snippets' parameter names [default: the data file's stem]
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        writing: Writing,
+    },
+    /// Rebuild individual data (time, event) from a digitised Kaplan–Meier curve and its
+    /// numbers at risk (Guyot et al. 2012), as the data file `fit` reads
+    Reconstruct {
+        /// The digitised curve: a CSV file with columns time and survival, from (0, 1)
+        curve: PathBuf,
+        /// The published numbers at risk: a CSV file with columns time and at_risk, from 0
+        #[arg(long)]
+        at_risk: PathBuf,
+        /// The total number of events, if the publication gives it
+        #[arg(long)]
+        events: Option<u64>,
+        /// The data file to write
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace the data file if it exists
+        #[arg(long)]
+        force: bool,
+        /// No closing summary
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 /// The simulation settings a command line may override.

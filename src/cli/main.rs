@@ -70,6 +70,14 @@ fn main() -> ExitCode {
             let loaded = common::load(scenario.as_deref(), &overrides);
             bench::bench(loaded, patients, threads, allow_large)
         }
+        Command::Fit { data, unit, out, families, at, horizon, name, writing } => {
+            let request =
+                vbpsim::workflow::fit::FitRequest { data, unit, families, at, horizon, name };
+            analyses::fit(&request, out, &writing)
+        }
+        Command::Reconstruct { curve, at_risk, events, out, force, quiet } => {
+            analyses::reconstruct((&curve, &at_risk), events, (&out, force), quiet)
+        }
         Command::Sensitivity {
             scenario,
             out,

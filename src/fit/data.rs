@@ -30,14 +30,12 @@ pub enum DataError {
     },
     #[error("{path}, line {line}: not a CSV row as expected ({message})")]
     Csv { path: String, line: u64, message: String },
-    #[error(
-        "{path}: no column `{column}` in the header (expected columns: time, event, and optionally entry and group)"
-    )]
+    #[error("{path}: no column `{column}` in the header")]
     MissingColumn { path: String, column: &'static str },
     #[error(
-        "{path}: column `{column}` is not one vbpsim fits (expected time, event, entry or group; covariates are not fitted yet)"
+        "{path}: column `{column}` is not one vbpsim reads here (expected {expected}; covariates are not fitted yet)"
     )]
-    UnknownColumn { path: String, column: String },
+    UnknownColumn { path: String, column: String, expected: &'static str },
     #[error("{path}: column `{column}` twice in the header")]
     RepeatedColumn { path: String, column: String },
     #[error("{path}, line {line}, column `{column}`: expected {expected}, found `{found}`")]
@@ -74,7 +72,8 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
         .collect();
     for (i, column) in header.iter().enumerate() {
         if !COLUMNS.contains(&column.as_str()) {
-            return Err(DataError::UnknownColumn { path: p(), column: column.clone() });
+            let expected = "time, event, entry or group";
+            return Err(DataError::UnknownColumn { path: p(), column: column.clone(), expected });
         }
         if header[..i].contains(column) {
             return Err(DataError::RepeatedColumn { path: p(), column: column.clone() });
@@ -141,6 +140,82 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
     Ok(groups)
 }
 
+/// A two-column numeric table (`first`, `second`) as digitised curves and at-risk tables are
+/// written: its rows with their line numbers.
+fn read_pairs(
+    path: &Path,
+    (first, second): (&'static str, &'static str),
+    expected: &'static str,
+) -> Result<Vec<(u64, f64, f64)>, DataError> {
+    let p = || path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|source| DataError::Read { path: p(), source })?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| DataError::Csv { path: p(), line: 1, message: e.to_string() })?
+        .iter()
+        .map(String::from)
+        .collect();
+    if let Some(c) = header.iter().find(|c| *c != first && *c != second) {
+        return Err(DataError::UnknownColumn { path: p(), column: c.clone(), expected });
+    }
+    let at = |c: &'static str| {
+        header.iter().position(|h| h == c).ok_or(DataError::MissingColumn { path: p(), column: c })
+    };
+    let (a, b) = (at(first)?, at(second)?);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| DataError::Csv {
+            path: p(),
+            line: e.position().map_or(0, |pos| pos.line()),
+            message: e.to_string(),
+        })?;
+        let line = record.position().map_or(0, |pos| pos.line());
+        let number = |i: usize, column: &'static str| {
+            let cell = record.get(i).unwrap_or("");
+            cell.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| DataError::Cell {
+                path: p(),
+                line,
+                column,
+                expected: "a number",
+                found: cell.to_string(),
+            })
+        };
+        rows.push((line, number(a, first)?, number(b, second)?));
+    }
+    if rows.is_empty() {
+        return Err(DataError::Empty { path: p() });
+    }
+    Ok(rows)
+}
+
+/// A digitised Kaplan–Meier curve: columns `time` and `survival` (a proportion), one row per
+/// point read off the plot.
+pub fn read_curve(path: &Path) -> Result<super::guyot::Digitised, DataError> {
+    let rows = read_pairs(path, ("time", "survival"), "time and survival")?;
+    Ok(super::guyot::Digitised { points: rows.iter().map(|&(_, t, s)| (t, s)).collect() })
+}
+
+/// A published at-risk table: columns `time` and `at_risk` (a whole number).
+pub fn read_at_risk(path: &Path) -> Result<super::guyot::AtRisk, DataError> {
+    let rows = read_pairs(path, ("time", "at_risk"), "time and at_risk")?;
+    let mut counts = Vec::new();
+    for &(line, _, n) in &rows {
+        if !(n >= 0.0 && n.fract() == 0.0) {
+            return Err(DataError::Cell {
+                path: path.display().to_string(),
+                line,
+                column: "at_risk",
+                expected: "a whole number of patients",
+                found: n.to_string(),
+            });
+        }
+        counts.push(n as u64);
+    }
+    Ok(super::guyot::AtRisk { times: rows.iter().map(|r| r.1).collect(), counts })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,7 +246,7 @@ mod tests {
                 "line 2, column `event`: expected 1 (an event) or 0 (censored), found `2`",
             ),
             ("time,event,entry\n1,1,1\n", "line 2: entry 1 is not before time 1"),
-            ("time,status\n1,1\n", "column `status` is not one vbpsim fits"),
+            ("time,status\n1,1\n", "column `status` is not one vbpsim reads here"),
             ("time\n1\n", "no column `event`"),
             ("time,event,time\n1,1,1\n", "column `time` twice"),
             ("time,event\n1,1\n2\n", "line 3: not a CSV row"),

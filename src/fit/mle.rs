@@ -173,7 +173,16 @@ pub fn fit(family: Family, data: &[Observation]) -> Fit {
     let h = hessian(&cost, &theta);
     let g = gradient(&cost, &theta);
     let identity: Vec<f64> = (0..k * k).map(|i| if i % (k + 1) == 0 { 1.0 } else { 0.0 }).collect();
-    let covariance = crate::linalg::cholesky_solve(&h, k, &identity, k);
+    // The inverse of a symmetric matrix, made exactly symmetric (its solves round apart).
+    let covariance = crate::linalg::cholesky_solve(&h, k, &identity, k).map(|c| {
+        let mut s = c.clone();
+        for i in 0..k {
+            for j in 0..k {
+                s[i * k + j] = 0.5 * (c[i * k + j] + c[j * k + i]);
+            }
+        }
+        s
+    });
     let log_likelihood = log_likelihood(family, &theta, data);
     // A maximum: the information is positive definite and the score is zero to the precision
     // of its finite differences (relative to the information's scale).

@@ -72,6 +72,15 @@ impl std::ops::Deref for Target {
     }
 }
 
+/// Whether vbpsim writes a file of this name: one of [`OUTPUT_FILES`], or one named after the
+/// data `fit` reads (`fit_…` plots and scenario snippets, one per group and family).
+pub fn is_output_file(name: &str) -> bool {
+    OUTPUT_FILES.contains(&name)
+        || (name.starts_with("fit_")
+            && [".png", ".svg", ".toml"].iter().any(|e| name.ends_with(e))
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+}
+
 /// The marker in run.json that identifies a folder written by vbpsim.
 pub const MARKER: &str = "\"tool\": \"vbpsim\"";
 
@@ -149,6 +158,11 @@ pub const OUTPUT_FILES: &[&str] = &[
     "comparison.png",
     "comparison.svg",
     "samples.jsonl",
+    "fits.csv",
+    "fit_parameters.csv",
+    "fit_covariance.csv",
+    "fit_times.csv",
+    "kaplan_meier.csv",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -521,7 +535,7 @@ fn remove_abandoned(target: &Path) {
         let only_ours = std::fs::read_dir(&dir).is_ok_and(|files| {
             files.filter_map(Result::ok).all(|f| {
                 f.file_type().is_ok_and(|t| t.is_file())
-                    && OUTPUT_FILES.contains(&f.file_name().to_string_lossy().as_ref())
+                    && is_output_file(&f.file_name().to_string_lossy())
             })
         });
         if only_ours {
@@ -567,7 +581,7 @@ fn replaceable(dir: &Path, kind: &Kind) -> Result<(), FolderError> {
     let is_ours = |e: &std::fs::DirEntry| {
         e.file_type().is_ok_and(|t| t.is_file()) && {
             let name = e.file_name();
-            OUTPUT_FILES.iter().any(|f| OsStr::new(f) == name)
+            name.to_str().is_some_and(is_output_file)
         }
     };
     let manifest = entries

@@ -1,9 +1,10 @@
 //! Writers: CSV tables, plots, run.json, report.html, and the output folders that hold them.
 //! They format results; they compute no statistics (every number comes from
-//! [`crate::analysis`]).
+//! [`crate::analysis`], or for survival fits from the functions of [`crate::fit`]).
 pub mod comparison;
 mod csv_cell;
 mod figures;
+pub mod fit_folder;
 pub mod folder;
 pub mod headline;
 mod legend;

@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod compare;
 pub mod disk;
+pub mod fit;
 pub mod guard;
 pub mod price;
 pub mod run;

@@ -18,6 +18,7 @@ mod distributions;
 mod edge_cases;
 mod engine;
 mod export;
+mod fit;
 mod fuzz_scenarios;
 mod headline;
 mod heterogeneity;

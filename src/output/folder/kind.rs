@@ -19,6 +19,8 @@ pub enum Kind {
     Sensitivity,
     /// The folder of `compare`.
     Comparison,
+    /// The folder of `fit`.
+    Fit,
 }
 
 /// The run a shard belongs to and its place in it: what makes its samples what they are.
@@ -40,6 +42,7 @@ impl Kind {
     pub const SENSITIVITY: &str = "sensitivity";
     pub const COMPARISON: &str = "comparison";
     pub const CHECKPOINT: &str = "psa_checkpoint";
+    pub const FIT: &str = "survival_fit";
 
     /// The value of run.json's `kind`.
     pub fn name(&self) -> &'static str {
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Shard(_) => Kind::SHARD,
             Kind::Sensitivity => Kind::SENSITIVITY,
             Kind::Comparison => Kind::COMPARISON,
+            Kind::Fit => Kind::FIT,
         }
     }
 
@@ -67,6 +71,7 @@ fn words(kind: &str) -> &str {
         Kind::SENSITIVITY => "a sensitivity analysis",
         Kind::COMPARISON => "a comparison",
         Kind::CHECKPOINT => "the checkpoint of an interrupted run",
+        Kind::FIT => "survival fits",
         _ => "a folder of another kind",
     }
 }
