@@ -7,7 +7,7 @@
 //! Times are in the data's unit: a scale is in that unit, a rate per that unit, a meanlog the
 //! log of a time in that unit.
 
-use statrs::function::gamma::{gamma_lr, gamma_ur, ln_gamma};
+use statrs::function::gamma::{checked_gamma_lr, checked_gamma_ur, ln_gamma};
 use std::f64::consts::{LN_2, SQRT_2};
 
 /// A parametric survival family.
@@ -167,7 +167,7 @@ impl Family {
             Family::Gompertz => -gompertz_cumulative_hazard(p[0], p[1], t),
             Family::LogLogistic => -softplus(p[0] * (lt - theta[1])),
             Family::LogNormal => log_normal_upper((lt - p[0]) / p[1]),
-            Family::Gamma => gamma_ur(p[0], p[1] * t).ln(),
+            Family::Gamma => upper_regularised(p[0], p[1] * t).ln(),
             Family::GenGamma => {
                 let (mu, sigma, q) = (p[0], p[1], p[2]);
                 let w = (lt - mu) / sigma;
@@ -176,7 +176,7 @@ impl Family {
                 }
                 let qi = 1.0 / (q * q);
                 let x = qi * (q * w).exp();
-                if q > 0.0 { gamma_ur(qi, x).ln() } else { gamma_lr(qi, x).ln() }
+                if q > 0.0 { upper_regularised(qi, x).ln() } else { lower_regularised(qi, x).ln() }
             }
         }
     }
@@ -222,6 +222,24 @@ impl Family {
             Family::GenGamma => vec![(mean * LN_2).ln(), 0.0, 0.5],
         }
     }
+}
+
+/// Q(a, x), the upper regularised incomplete gamma function; NaN where the library refuses its
+/// arguments (an overflowed x or a: the optimiser's trial points far from the data), which the
+/// likelihood reads as outside the domain, never a panic.
+fn upper_regularised(a: f64, x: f64) -> f64 {
+    if x == f64::INFINITY && a.is_finite() && a > 0.0 {
+        return 0.0;
+    }
+    checked_gamma_ur(a, x).unwrap_or(f64::NAN)
+}
+
+/// P(a, x) = 1 − Q(a, x), likewise.
+fn lower_regularised(a: f64, x: f64) -> f64 {
+    if x == f64::INFINITY && a.is_finite() && a > 0.0 {
+        return 1.0;
+    }
+    checked_gamma_lr(a, x).unwrap_or(f64::NAN)
 }
 
 /// Gompertz H(t) = (b/a)(e^{at} − 1), the limit b·t at a = 0, without cancellation for small a.

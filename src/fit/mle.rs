@@ -364,4 +364,20 @@ mod tests {
             }
         }
     }
+
+    /// Trial points far from the data (overflowing gamma arguments) are outside the domain,
+    /// not a panic: evenly spaced times whose generalised gamma once sent the optimiser there.
+    #[test]
+    fn a_search_that_strays_far_from_the_data_does_not_fail() {
+        for group in [0, 1] {
+            let data: Vec<Observation> = (1..=60)
+                .filter(|i| i % 2 == group)
+                .map(|i| obs(0.5 * i as f64, i % 4 != 0))
+                .collect();
+            for family in Family::ALL {
+                let f = fit(family, &data);
+                assert!(f.log_likelihood.is_finite() || f.failure.is_some(), "{f:?}");
+            }
+        }
+    }
 }

@@ -488,6 +488,33 @@ fn the_data_dictionary_lists_exactly_the_columns_of_every_csv_file() {
     run_vbpsim(&args.into_iter().chain(sizes).collect::<Vec<_>>());
     check_folder(Path::new(&folder), &values, &dict, &mut seen, &mut failures);
 
+    // Survival fits of a small data set with two groups.
+    let data = tmp.path().join("os.csv");
+    let rows: String = (1..=60)
+        .map(|i| {
+            format!("{},{},{}\n", 0.5 * i as f64, i % 4 != 0, if i % 2 == 0 { "a" } else { "b" })
+        })
+        .collect();
+    std::fs::write(
+        &data,
+        format!("time,event,group\n{}", rows.replace("true", "1").replace("false", "0")),
+    )
+    .unwrap();
+    let folder = out("fit");
+    let data = data.to_string_lossy().into_owned();
+    run_vbpsim(&[
+        "fit",
+        data.as_str(),
+        "--unit",
+        "months",
+        "--at",
+        "6,12",
+        "--out",
+        folder.as_str(),
+        "--quiet",
+    ]);
+    check_folder(Path::new(&folder), &values, &dict, &mut seen, &mut failures);
+
     for file in dict.keys().filter(|f| !seen.contains(*f)) {
         failures.push(format!("{OUTPUTS} documents {file}, which no run of this test writes"));
     }
