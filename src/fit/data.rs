@@ -60,16 +60,28 @@ pub fn read(path: &Path) -> Result<Vec<Group>, DataError> {
     parse(&text, &shown)
 }
 
-/// Parse a data set's text (`path` names it in errors).
-pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
-    let p = || path.to_string();
+/// A CSV reader of `text` (cells trimmed) and its header.
+fn open<'a>(text: &'a str, path: &str) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), DataError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let header: Vec<String> = reader
+    let header = reader
         .headers()
-        .map_err(|e| DataError::Csv { path: p(), line: 1, message: e.to_string() })?
+        .map_err(|e| DataError::Csv { path: path.to_string(), line: 1, message: e.to_string() })?
         .iter()
         .map(String::from)
         .collect();
+    Ok((reader, header))
+}
+
+/// A row the CSV reader could not read, with its line.
+fn row_error(e: &csv::Error, path: &str) -> DataError {
+    let line = e.position().map_or(0, |pos| pos.line());
+    DataError::Csv { path: path.to_string(), line, message: e.to_string() }
+}
+
+/// Parse a data set's text (`path` names it in errors).
+pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
+    let p = || path.to_string();
+    let (mut reader, header) = open(text, path)?;
     for (i, column) in header.iter().enumerate() {
         if !COLUMNS.contains(&column.as_str()) {
             let expected = "time, event, entry or group";
@@ -85,11 +97,7 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
     let (entry, group) = (at("entry"), at("group"));
     let mut groups: Vec<Group> = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| DataError::Csv {
-            path: p(),
-            line: e.position().map_or(0, |pos| pos.line()),
-            message: e.to_string(),
-        })?;
+        let record = record.map_err(|e| row_error(&e, &p()))?;
         let line = record.position().map_or(0, |pos| pos.line());
         let cell = |i: usize| record.get(i).unwrap_or("");
         let bad = |column: &'static str, expected: &'static str, found: &str| DataError::Cell {
@@ -150,13 +158,7 @@ fn read_pairs(
     let p = || path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|source| DataError::Read { path: p(), source })?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| DataError::Csv { path: p(), line: 1, message: e.to_string() })?
-        .iter()
-        .map(String::from)
-        .collect();
+    let (mut reader, header) = open(&text, &p())?;
     if let Some(c) = header.iter().find(|c| *c != first && *c != second) {
         return Err(DataError::UnknownColumn { path: p(), column: c.clone(), expected });
     }
@@ -166,11 +168,7 @@ fn read_pairs(
     let (a, b) = (at(first)?, at(second)?);
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| DataError::Csv {
-            path: p(),
-            line: e.position().map_or(0, |pos| pos.line()),
-            message: e.to_string(),
-        })?;
+        let record = record.map_err(|e| row_error(&e, &p()))?;
         let line = record.position().map_or(0, |pos| pos.line());
         let number = |i: usize, column: &'static str| {
             let cell = record.get(i).unwrap_or("");
