@@ -320,8 +320,12 @@ pub fn fit(
             first.events,
             request.unit
         );
+        // Converged fits by AIC, then the others.
         let mut order: Vec<&vbpsim::fit::mle::Fit> = g.fits.iter().collect();
-        order.sort_by(|a, b| a.aic().total_cmp(&b.aic()));
+        order.sort_by(|a, b| {
+            let key = |f: &vbpsim::fit::mle::Fit| (f.failure.is_some(), f.aic());
+            key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal)
+        });
         for f in order {
             match &f.failure {
                 None => say!(
@@ -332,7 +336,7 @@ pub fn fit(
                     f.family.median(&f.theta).map_or("none".into(), |m| format!("{m:.4}"))
                 ),
                 Some(why) => say!(
-                    "  {:<12} not converged: {why}; last estimate {:?}",
+                    "  {:<12} not converged: {why}; last estimate on the estimation scale {:?}",
                     f.family.name(),
                     f.theta
                 ),

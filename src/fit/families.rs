@@ -209,6 +209,25 @@ impl Family {
         quantile(|t| self.log_survival(theta, t), p)
     }
 
+    /// The map from estimates on times divided by τ to estimates in the data's unit, on the
+    /// estimation scale: θ = factor·θ' + shift, given ln τ. A scale or a location on the log
+    /// scale moves by ln τ, a log rate by −ln τ, a Gompertz shape (per time) is divided by τ;
+    /// shapes, sdlog, σ and Q do not change.
+    pub fn rescaling(self, ln_tau: f64) -> (Vec<f64>, Vec<f64>) {
+        let tau = ln_tau.exp();
+        let (shift, factor): (Vec<f64>, Vec<f64>) = self
+            .parameters()
+            .iter()
+            .map(|p| match (p.log, p.quantity) {
+                (true, Quantity::Time) | (false, Quantity::LogTime) => (ln_tau, 1.0),
+                (true, Quantity::Rate) => (-ln_tau, 1.0),
+                (false, Quantity::Rate) => (0.0, 1.0 / tau),
+                _ => (0.0, 1.0),
+            })
+            .unzip();
+        (shift, factor)
+    }
+
     /// Starting values on the estimation scale from the data's crude event rate (events over
     /// exposure), each family at or near the exponential with that rate.
     pub fn start(self, rate: f64) -> Vec<f64> {

@@ -56,7 +56,7 @@ fn per(unit: &str) -> String {
 }
 
 /// A name as the start of a file or parameter name: lower case, letters, digits and `_`.
-fn slug(name: &str) -> String {
+pub fn slug(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })

@@ -42,6 +42,10 @@ pub enum FitError {
         "--name: expected a name of letters, digits and `_` starting with a letter, found `{0}`"
     )]
     Name(String),
+    #[error(
+        "{path}: groups `{a}` and `{b}` would share their files and parameter names (`{slug}`): rename one"
+    )]
+    GroupNames { path: String, a: String, b: String, slug: String },
     #[error(transparent)]
     Output(#[from] OutputError),
 }
@@ -93,6 +97,19 @@ pub fn run_fit(
 ) -> Result<(PathBuf, Vec<GroupFits>), FitError> {
     let (families, unit) = checked(request)?;
     let groups = read(&request.data)?;
+    for (i, g) in groups.iter().enumerate() {
+        let slug = crate::output::fit_folder::slug(&g.name);
+        if let Some(h) =
+            groups[..i].iter().find(|h| crate::output::fit_folder::slug(&h.name) == slug)
+        {
+            return Err(FitError::GroupNames {
+                path: request.data.display().to_string(),
+                a: h.name.clone(),
+                b: g.name.clone(),
+                slug,
+            });
+        }
+    }
     let started = std::time::Instant::now();
     let fits = fit_groups(&groups, &families);
     let wall_seconds = started.elapsed().as_secs_f64();

@@ -159,7 +159,12 @@ fn bad_requests_and_data_are_refused_with_their_place() {
         std::fs::write(&p, text).unwrap();
         p
     };
-    let cases: [(std::path::PathBuf, &[&str], &str); 6] = [
+    let cases: [(std::path::PathBuf, &[&str], &str); 7] = [
+        (
+            file("groups.csv", "time,event,group\n1,1,Arm A\n2,1,arm_a\n"),
+            &["--unit", "months"],
+            "groups `Arm A` and `arm_a` would share their files",
+        ),
         (file("empty.csv", "time,event\n"), &["--unit", "months"], "no rows after the header"),
         (file("censored.csv", "time,event\n1,0\n2,0\n"), &["--unit", "months"], "has no events"),
         (
