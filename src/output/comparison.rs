@@ -192,17 +192,10 @@ pub fn write(
 ) -> Result<(PathBuf, bool), OutputError> {
     let staging = Staging::new(target)?;
     let shown = |name: &str| target.join(name).display().to_string();
-    let file = std::fs::File::create(staging.file("comparison.csv"))
-        .map_err(|source| FolderError::Write { path: shown("comparison.csv"), source })?;
-    write_table(file, entries, shared.thresholds)
-        .map_err(|source| OutputError::Csv { path: shown("comparison.csv"), source })?;
+    staging.table("comparison.csv", |f| write_table(f, entries, shared.thresholds))?;
     let budgets = entries.iter().any(|e| !e.results.budget.is_empty());
     if budgets {
-        let name = "comparison_budget.csv";
-        let file = std::fs::File::create(staging.file(name))
-            .map_err(|source| FolderError::Write { path: shown(name), source })?;
-        write_budget_table(file, entries)
-            .map_err(|source| OutputError::Csv { path: shown(name), source })?;
+        staging.table("comparison_budget.csv", |f| write_budget_table(f, entries))?;
     }
     let drawn = match plot(entries, shared) {
         Some(p) => {

@@ -84,19 +84,11 @@ fn in_scenarios(family: Family) -> bool {
 pub fn write_folder(target: &Target, run: &FitRun) -> Result<PathBuf, OutputError> {
     let staging = Staging::new(target)?;
     let shown = |name: &str| target.join(name).display().to_string();
-    let create = |name: &str| {
-        std::fs::File::create(staging.file(name))
-            .map_err(|source| FolderError::Write { path: shown(name), source })
-    };
-    let csv_err = |name: &str| {
-        let path = shown(name);
-        move |source| OutputError::Csv { path, source }
-    };
-    write_fits(create("fits.csv")?, run).map_err(csv_err("fits.csv"))?;
-    write_parameters(create("fit_parameters.csv")?, run).map_err(csv_err("fit_parameters.csv"))?;
-    write_covariance(create("fit_covariance.csv")?, run).map_err(csv_err("fit_covariance.csv"))?;
-    write_times(create("fit_times.csv")?, run).map_err(csv_err("fit_times.csv"))?;
-    write_km(create("kaplan_meier.csv")?, run).map_err(csv_err("kaplan_meier.csv"))?;
+    staging.table("fits.csv", |f| write_fits(f, run))?;
+    staging.table("fit_parameters.csv", |f| write_parameters(f, run))?;
+    staging.table("fit_covariance.csv", |f| write_covariance(f, run))?;
+    staging.table("fit_times.csv", |f| write_times(f, run))?;
+    staging.table("kaplan_meier.csv", |f| write_km(f, run))?;
     for g in run.groups {
         for f in g.fits.iter().filter(|f| f.failure.is_none() && in_scenarios(f.family)) {
             let name = format!("{}.toml", snippet_stem(run, g, f.family));

@@ -393,6 +393,19 @@ impl Staging {
         self.dir.join(name)
     }
 
+    /// Write the CSV table `name` with `write`, each failure naming the file where it will
+    /// stand (the target, not the staging folder).
+    pub fn table(
+        &self,
+        name: &str,
+        write: impl FnOnce(std::fs::File) -> csv::Result<()>,
+    ) -> Result<(), super::OutputError> {
+        let shown = self.target.join(name).display().to_string();
+        let file = std::fs::File::create(self.file(name))
+            .map_err(|source| FolderError::Write { path: shown.clone(), source })?;
+        write(file).map_err(|source| super::OutputError::Csv { path: shown, source })
+    }
+
     /// Move the finished folder into place, replacing a previous vbpsim output of its kind
     /// (or, with `--force`, moving any other regular folder or file aside to
     /// [`Target::aside`]). What stands at the target is judged again here, at the last moment.

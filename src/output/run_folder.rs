@@ -16,12 +16,8 @@ pub fn write(
     (provenance, process): (&Provenance, &Process),
 ) -> Result<PathBuf, OutputError> {
     let staging = Staging::new(target)?;
-    let table = |name: &str, write: &dyn Fn(std::fs::File) -> csv::Result<()>| {
-        let shown = target.join(name).display().to_string();
-        let file = std::fs::File::create(staging.file(name))
-            .map_err(|source| FolderError::Write { path: shown.clone(), source })?;
-        write(file).map_err(|source| OutputError::Csv { path: shown, source })
-    };
+    let table =
+        |name: &str, write: &dyn Fn(std::fs::File) -> csv::Result<()>| staging.table(name, write);
     let r = results;
     table("summary.csv", &|f| tables::write_summary(f, model, (&r.summary, &r.summary_psa)))?;
     table("nmb.csv", &|f| tables::write_nmb(f, model, (&r.summary, &r.summary_psa), &r.prob_ce))?;

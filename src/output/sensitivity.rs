@@ -39,24 +39,15 @@ pub fn write(
     let (one_way, arm, k) = (&result.one_way, result.arm, result.threshold);
     let staging = Staging::new(target)?;
     let shown = |name: &str| target.join(name).display().to_string();
-    let create = |name: &str| {
-        std::fs::File::create(staging.file(name))
-            .map_err(|source| FolderError::Write { path: shown(name), source })
-    };
-    let csv_err = |name: &str| {
-        let path = shown(name);
-        move |source| OutputError::Csv { path, source }
-    };
-    tornado::write_table(create("tornado.csv")?, model, one_way).map_err(csv_err("tornado.csv"))?;
-    tornado::write_nmb_table(create("tornado_nmb.csv")?, model, one_way)
-        .map_err(csv_err("tornado_nmb.csv"))?;
+    staging.table("tornado.csv", |f| tornado::write_table(f, model, one_way))?;
+    staging.table("tornado_nmb.csv", |f| tornado::write_nmb_table(f, model, one_way))?;
     tornado::write_plots(&staging.dir, model, one_way, (arm, k), &result.order)
         .map_err(|e| e.in_folder(target))?;
-    tornado::write_switches(create("threshold.csv")?, model, one_way, arm, &result.switches)
-        .map_err(csv_err("threshold.csv"))?;
+    staging.table("threshold.csv", |f| {
+        tornado::write_switches(f, model, one_way, arm, &result.switches)
+    })?;
     if let Some(grid) = &result.two_way {
-        tornado::write_two_way(create("twoway.csv")?, model, grid)
-            .map_err(csv_err("twoway.csv"))?;
+        staging.table("twoway.csv", |f| tornado::write_two_way(f, model, grid))?;
         tornado::write_two_way_plot(&staging.dir, model, grid, arm, k)
             .map_err(|e| e.in_folder(target))?;
     }
