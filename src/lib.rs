@@ -52,6 +52,7 @@ pub mod resources;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod spline;
 pub mod survival;
 pub mod units;
 pub mod workflow;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The foundations: they name no room of the crate.
 const FOUNDATIONS: &[&str] =
-    &["units", "rng", "survival", "life_table", "params", "resources", "linalg"];
+    &["units", "rng", "survival", "life_table", "params", "resources", "linalg", "spline"];
 
 /// Each room above the foundations, bottom up, with the rooms it may name besides the
 /// foundations.
