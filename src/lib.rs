@@ -14,7 +14,8 @@
 //!
 //! | room | what it holds | may name |
 //! | --- | --- | --- |
-//! | [`units`], [`rng`], [`survival`], [`life_table`], [`params`], [`resources`], [`linalg`] | quantities, addressed random streams, time-to-event and parameter distributions, general-population mortality, the process's own resources, small dense linear algebra | none of the crate |
+//! | [`linalg`], [`spline`] | the ground floor: small dense linear algebra, the Royston–Parmar spline in log time | none of the crate |
+//! | [`units`], [`rng`], [`survival`], [`life_table`], [`params`], [`resources`] | quantities, addressed random streams, time-to-event and parameter distributions, general-population mortality, the process's own resources | the ground floor |
 //! | [`accounting`] | discounting closed forms, the patient record, a drug's payment schedule | the foundations above |
 //! | [`contracts`] | one file per contract kind: its terms and its rule | accounting, foundations |
 //! | [`fit`] | survival evidence in: data sets, Kaplan–Meier, reconstruction from digitised curves, maximum-likelihood fits | foundations |
@@ -29,7 +30,8 @@
 //! test (`tests/suite/layout.rs`) and by hand with grep; each of these prints nothing:
 //!
 //! ```sh
-//! grep -nE 'crate::[a-z]' src/units.rs src/rng.rs src/survival.rs src/life_table.rs src/params.rs src/resources.rs src/linalg.rs
+//! grep -nE 'crate::[a-z]' src/linalg.rs src/spline.rs
+//! grep -nE 'crate::[a-z]' src/units.rs src/rng.rs src/survival.rs src/life_table.rs src/params.rs src/resources.rs | grep -vE 'crate::(linalg|spline)\b'
 //! grep -rnE 'crate::(contracts|model|scenario|sim|analysis|output|workflow)\b' src/accounting
 //! grep -rnE 'crate::(model|scenario|sim|analysis|output|workflow)\b' src/contracts
 //! grep -rnE 'crate::(scenario|sim|analysis|output|workflow)\b' src/model

@@ -333,7 +333,7 @@ pub fn fit(
                     f.family.name(),
                     f.aic(),
                     f.bic(),
-                    f.family.median(&f.theta).map_or("none".into(), |m| format!("{m:.4}"))
+                    f.median().map_or("none".into(), |m| format!("{m:.4}"))
                 ),
                 Some(why) => say!(
                     "  {:<12} not converged: {why}; last estimate on the estimation scale {:?}",

@@ -2,14 +2,35 @@
 //! patient, `time` (the event or censoring time, > 0, in the unit the command states) and
 //! `event` (1 an event, 0 censored), optionally `entry` (the time the patient came under
 //! observation, for left truncation: 0 ≤ entry < time) and `group` (a name: each group is
-//! fitted on its own). Every bad cell is refused with its line, column, what was expected and
-//! what was found.
+//! fitted on its own). Every other column is a categorical covariate: its levels are its
+//! distinct values, in numeric order when all are numbers and in text order otherwise, the
+//! first the reference; each other level is a term, a 0/1 indicator. Every bad cell is refused
+//! with its line, column, what was expected and what was found.
 
 use super::km::Observation;
 use std::path::Path;
 
-/// The columns a data set may have.
+/// The columns a data set may have besides its covariates.
 pub const COLUMNS: [&str; 4] = ["time", "event", "entry", "group"];
+
+/// A covariate with more levels than this is refused: it is most likely a continuous
+/// measurement, which the fits do not take.
+pub const MAX_LEVELS: usize = 20;
+
+/// One level of a covariate against its reference level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term {
+    pub covariate: String,
+    pub level: String,
+    pub reference: String,
+}
+
+impl Term {
+    /// `covariate=level`, its name in the outputs.
+    pub fn label(&self) -> String {
+        format!("{}={}", self.covariate, self.level)
+    }
+}
 
 /// One group's observations, in file order.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +38,10 @@ pub struct Group {
     /// Its name (`all` without a `group` column).
     pub name: String,
     pub observations: Vec<Observation>,
+    /// The covariate terms (the same in every group).
+    pub terms: Vec<Term>,
+    /// Each observation's indicators, one row of `terms.len()` per observation.
+    pub design: Vec<f64>,
 }
 
 /// Why a data set cannot be fitted.
@@ -32,10 +57,17 @@ pub enum DataError {
     Csv { path: String, line: u64, message: String },
     #[error("{path}: no column `{column}` in the header")]
     MissingColumn { path: String, column: &'static str },
-    #[error(
-        "{path}: column `{column}` is not one vbpsim reads here (expected {expected}; covariates are not fitted yet)"
-    )]
+    #[error("{path}: column `{column}` is not one vbpsim reads here (expected {expected})")]
     UnknownColumn { path: String, column: String, expected: &'static str },
+    #[error(
+        "{path}: covariate `{column}` has {found}: expected 2 to {max} levels of a categorical covariate (continuous covariates are not fitted)",
+        max = MAX_LEVELS
+    )]
+    Levels { path: String, column: String, found: String },
+    #[error(
+        "{path}, line {line}, column `{column}`: expected a covariate level, found an empty cell"
+    )]
+    EmptyLevel { path: String, line: u64, column: String },
     #[error("{path}: column `{column}` twice in the header")]
     RepeatedColumn { path: String, column: String },
     #[error("{path}, line {line}, column `{column}`: expected {expected}, found `{found}`")]
@@ -83,8 +115,8 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
     let p = || path.to_string();
     let (mut reader, header) = open(text, path)?;
     for (i, column) in header.iter().enumerate() {
-        if !COLUMNS.contains(&column.as_str()) {
-            let expected = "time, event, entry or group";
+        if column.is_empty() {
+            let expected = "time, event, entry, group or a covariate's name";
             return Err(DataError::UnknownColumn { path: p(), column: column.clone(), expected });
         }
         if header[..i].contains(column) {
@@ -95,6 +127,9 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
     let time = at("time").ok_or(DataError::MissingColumn { path: p(), column: "time" })?;
     let event = at("event").ok_or(DataError::MissingColumn { path: p(), column: "event" })?;
     let (entry, group) = (at("entry"), at("group"));
+    let covariates: Vec<usize> =
+        (0..header.len()).filter(|&i| !COLUMNS.contains(&header[i].as_str())).collect();
+    let mut values: Vec<Vec<String>> = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| row_error(&e, &p()))?;
@@ -133,19 +168,88 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
             Some(i) if !cell(i).is_empty() => cell(i).to_string(),
             Some(i) => return Err(bad("group", "a group name", cell(i))),
         };
-        let observation = Observation { entry: e, time: t, event: d };
-        match groups.iter_mut().find(|g| g.name == name) {
-            Some(g) => g.observations.push(observation),
-            None => groups.push(Group { name, observations: vec![observation] }),
+        let mut row = Vec::with_capacity(covariates.len());
+        for &i in &covariates {
+            if cell(i).is_empty() {
+                return Err(DataError::EmptyLevel { path: p(), line, column: header[i].clone() });
+            }
+            row.push(cell(i).to_string());
         }
+        let observation = Observation { entry: e, time: t, event: d };
+        let index = match groups.iter().position(|g| g.name == name) {
+            Some(k) => k,
+            None => {
+                groups.push(Group {
+                    name,
+                    observations: Vec::new(),
+                    terms: Vec::new(),
+                    design: Vec::new(),
+                });
+                values.push(Vec::new());
+                groups.len() - 1
+            }
+        };
+        groups[index].observations.push(observation);
+        values[index].extend(row);
     }
     if groups.is_empty() {
         return Err(DataError::Empty { path: p() });
+    }
+    // Each covariate's levels over the whole file, then each group's indicators.
+    let mut terms = Vec::new();
+    let mut columns = Vec::new();
+    for (c, &i) in covariates.iter().enumerate() {
+        let mut levels: Vec<&str> = values
+            .iter()
+            .flat_map(|v| v.iter().skip(c).step_by(covariates.len()).map(String::as_str))
+            .collect();
+        order_levels(&mut levels);
+        levels.dedup();
+        if levels.len() < 2 || levels.len() > MAX_LEVELS {
+            let found = match levels.as_slice() {
+                [one] => format!("one level (`{one}`)"),
+                many => format!("{} levels", many.len()),
+            };
+            return Err(DataError::Levels { path: p(), column: header[i].clone(), found });
+        }
+        for level in &levels[1..] {
+            terms.push(Term {
+                covariate: header[i].clone(),
+                level: level.to_string(),
+                reference: levels[0].to_string(),
+            });
+            columns.push(c);
+        }
+    }
+    let width = covariates.len();
+    for (g, v) in groups.iter_mut().zip(&values) {
+        g.terms = terms.clone();
+        g.design = (0..g.observations.len())
+            .flat_map(|r| {
+                let (terms, columns) = (&terms, &columns);
+                terms
+                    .iter()
+                    .zip(columns)
+                    .map(move |(t, &c)| f64::from(u8::from(v[r * width + c] == t.level)))
+            })
+            .collect();
     }
     if let Some(g) = groups.iter().find(|g| !g.observations.iter().any(|o| o.event)) {
         return Err(DataError::NoEvents { path: p(), group: g.name.clone() });
     }
     Ok(groups)
+}
+
+/// Levels in numeric order when every one is a number, else in text order.
+fn order_levels(levels: &mut [&str]) {
+    if levels.iter().all(|l| l.parse::<f64>().is_ok_and(f64::is_finite)) {
+        levels.sort_by(|a, b| {
+            let (x, y) = (a.parse::<f64>().unwrap_or(0.0), b.parse::<f64>().unwrap_or(0.0));
+            x.total_cmp(&y).then(a.cmp(b))
+        });
+    } else {
+        levels.sort_unstable();
+    }
 }
 
 /// A two-column numeric table (`first`, `second`) as digitised curves and at-risk tables are
@@ -229,6 +333,21 @@ mod tests {
         assert_eq!(one[0].name, "all");
     }
 
+    /// Levels in numeric order when all are numbers (10 after 2), in text order otherwise; the
+    /// first is the reference, each other an indicator.
+    #[test]
+    fn covariates_become_indicators_of_their_levels() {
+        let text = "time,event,ecog,sex\n1,1,10,m\n2,0,2,f\n3,1,2,m\n4,1,1,f\n";
+        let g = parse(text, "d.csv").unwrap();
+        let labels: Vec<String> = g[0].terms.iter().map(Term::label).collect();
+        assert_eq!(labels, ["ecog=2", "ecog=10", "sex=m"]);
+        assert_eq!(g[0].terms[0].reference, "1");
+        assert_eq!(g[0].design, [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
+        let many: String = (0..=MAX_LEVELS).map(|i| format!("{}.5,1,{i}\n", i + 1)).collect();
+        let e = parse(&format!("time,event,age\n{many}"), "d.csv").unwrap_err().to_string();
+        assert!(e.contains("covariate `age` has 21 levels"), "{e}");
+    }
+
     #[test]
     fn bad_data_is_refused_with_its_place() {
         let cases = [
@@ -244,7 +363,13 @@ mod tests {
                 "line 2, column `event`: expected 1 (an event) or 0 (censored), found `2`",
             ),
             ("time,event,entry\n1,1,1\n", "line 2: entry 1 is not before time 1"),
-            ("time,status\n1,1\n", "column `status` is not one vbpsim reads here"),
+            ("time,status\n1,1\n", "no column `event`"),
+            ("time,event,ecog\n1,1,0\n2,0,0\n", "covariate `ecog` has one level (`0`)"),
+            (
+                "time,event,ecog\n1,1,0\n2,0,\n",
+                "line 3, column `ecog`: expected a covariate level, found an empty cell",
+            ),
+            ("time,event,,x\n1,1,0,1\n", "column `` is not one vbpsim reads here"),
             ("time\n1\n", "no column `event`"),
             ("time,event,time\n1,1,1\n", "column `time` twice"),
             ("time,event\n1,1\n2\n", "line 3: not a CSV row"),

@@ -20,6 +20,9 @@ pub enum Family {
     LogNormal,
     Gamma,
     GenGamma,
+    /// A Royston–Parmar spline on the log cumulative hazard with this many internal knots
+    /// (1 to 3): ln H(t) = s(ln t), `crate::spline`.
+    Spline(u8),
 }
 
 /// What a parameter measures, for its unit and its scenario field.
@@ -33,6 +36,22 @@ pub enum Quantity {
     Rate,
     /// The log of a time in the data's unit (a lognormal's or generalised gamma's location).
     LogTime,
+    /// A spline coefficient γⱼ (γ₀ the log cumulative hazard's intercept in the data's unit).
+    Coefficient,
+    /// A covariate's hazard ratio (estimated as its log).
+    HazardRatio,
+    /// A covariate's time ratio, the acceleration factor (estimated as its log).
+    TimeRatio,
+}
+
+/// How a family takes covariates: on its location parameter, as flexsurv puts them, which
+/// makes the effect a hazard ratio or a time ratio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Proportional hazards: H(t | x) = H₀(t)·e^{β·x}.
+    ProportionalHazards,
+    /// Accelerated failure time: S(t | x) = S₀(t·e^{−β·x}), times stretched by e^{β·x}.
+    AcceleratedFailureTime,
 }
 
 /// One parameter of a family: its flexsurv name, whether it is estimated on the log scale, and
@@ -54,7 +73,7 @@ const GENGAMMA_LOGNORMAL_Q: f64 = 1e-5;
 
 impl Family {
     /// Every family, in the order fits.csv lists them.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 10] = [
         Family::Exponential,
         Family::Weibull,
         Family::Gompertz,
@@ -62,11 +81,18 @@ impl Family {
         Family::LogNormal,
         Family::Gamma,
         Family::GenGamma,
+        Family::Spline(1),
+        Family::Spline(2),
+        Family::Spline(3),
     ];
 
-    /// Its name in fits.csv and on the command line (flexsurv's `dist`).
+    /// Its name in fits.csv and on the command line (flexsurv's `dist`; `splineM` for the
+    /// spline with M internal knots).
     pub fn name(self) -> &'static str {
         match self {
+            Family::Spline(1) => "spline1",
+            Family::Spline(2) => "spline2",
+            Family::Spline(_) => "spline3",
             Family::Exponential => "exponential",
             Family::Weibull => "weibull",
             Family::Gompertz => "gompertz",
@@ -95,7 +121,15 @@ impl Family {
         const GAMMA: [Parameter; 2] = [param("shape", true, Number), param("rate", true, Rate)];
         const GENGAMMA: [Parameter; 3] =
             [param("mu", false, LogTime), param("sigma", true, Number), param("Q", false, Number)];
+        const SPLINE: [Parameter; 5] = [
+            param("gamma0", false, Coefficient),
+            param("gamma1", false, Coefficient),
+            param("gamma2", false, Coefficient),
+            param("gamma3", false, Coefficient),
+            param("gamma4", false, Coefficient),
+        ];
         match self {
+            Family::Spline(m) => &SPLINE[..usize::from(m) + 2],
             Family::Exponential => &EXPONENTIAL,
             Family::Weibull => &WEIBULL,
             Family::Gompertz => &GOMPERTZ,
@@ -106,13 +140,44 @@ impl Family {
         }
     }
 
+    /// Internal knots of a spline (0 for the other families).
+    pub fn internal_knots(self) -> usize {
+        if let Family::Spline(m) = self { usize::from(m) } else { 0 }
+    }
+
+    /// How covariates act in this family.
+    pub fn effect(self) -> Effect {
+        match self {
+            Family::Exponential | Family::Weibull | Family::Gompertz | Family::Spline(_) => {
+                Effect::ProportionalHazards
+            }
+            _ => Effect::AcceleratedFailureTime,
+        }
+    }
+
+    /// The estimation-scale parameters of a patient whose covariates' linear predictor is `lp`
+    /// (β·x), written into `theta`: the location moves so that the hazard is multiplied by
+    /// e^{lp} (proportional hazards) or times are stretched by e^{lp} (acceleration). A Weibull
+    /// takes its effect as a hazard ratio: e^{lp} on H = (t/b)^a is the scale b·e^{−lp/a}.
+    pub fn locate(self, theta: &mut [f64], lp: f64) {
+        match self {
+            Family::Exponential | Family::LogNormal | Family::GenGamma | Family::Spline(_) => {
+                theta[0] += lp
+            }
+            Family::Weibull => theta[1] -= lp * (-theta[0]).exp(),
+            Family::Gompertz | Family::LogLogistic => theta[1] += lp,
+            Family::Gamma => theta[1] -= lp,
+        }
+    }
+
     /// The parameters on their natural scale, from the estimation scale.
     pub fn natural(self, theta: &[f64]) -> Vec<f64> {
         self.parameters().iter().zip(theta).map(|(p, &x)| if p.log { x.exp() } else { x }).collect()
     }
 
-    /// ln f(t) at the estimation-scale parameters `theta` (t > 0).
-    pub fn log_density(self, theta: &[f64], t: f64) -> f64 {
+    /// ln f(t) at the estimation-scale parameters `theta` (t > 0); `knots` are a spline's
+    /// (log time), unused by the other families.
+    pub fn log_density(self, knots: &[f64], theta: &[f64], t: f64) -> f64 {
         let p = self.natural(theta);
         let lt = t.ln();
         match self {
@@ -151,11 +216,12 @@ impl Family {
                 -lt - theta[1] + q.abs().ln() * (1.0 - 2.0 * qi) + qi * (qw - qw.exp())
                     - ln_gamma(qi)
             }
+            Family::Spline(_) => spline_log_density(knots, theta, t),
         }
     }
 
     /// ln S(t) at the estimation-scale parameters `theta` (t ≥ 0).
-    pub fn log_survival(self, theta: &[f64], t: f64) -> f64 {
+    pub fn log_survival(self, knots: &[f64], theta: &[f64], t: f64) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
@@ -178,41 +244,33 @@ impl Family {
                 let x = qi * (q * w).exp();
                 if q > 0.0 { upper_regularised(qi, x).ln() } else { lower_regularised(qi, x).ln() }
             }
+            Family::Spline(_) => -spline_value(knots, theta, lt).exp(),
         }
-    }
-
-    /// S(t).
-    pub fn survival(self, theta: &[f64], t: f64) -> f64 {
-        self.log_survival(theta, t).exp()
-    }
-
-    /// The hazard f(t)/S(t).
-    pub fn hazard(self, theta: &[f64], t: f64) -> f64 {
-        (self.log_density(theta, t) - self.log_survival(theta, t)).exp()
     }
 
     /// The median: where S = 1/2, in closed form where there is one, else by bisection on
     /// ln S (`None` if S never falls to 1/2, as a Gompertz with a negative shape may not).
-    pub fn median(self, theta: &[f64]) -> Option<f64> {
+    pub fn median(self, knots: &[f64], theta: &[f64]) -> Option<f64> {
         let p = self.natural(theta);
         match self {
             Family::Exponential => Some(LN_2 / p[0]),
             Family::Weibull => Some(p[1] * LN_2.powf(1.0 / p[0])),
             Family::LogLogistic => Some(p[1]),
             Family::LogNormal => Some(p[0].exp()),
-            _ => quantile(|t| self.log_survival(theta, t), 0.5),
+            _ => self.quantile(knots, theta, 0.5),
         }
     }
 
     /// The time at which S = `p` (0 < p < 1), by bisection; `None` if S stays above p.
-    pub fn quantile(self, theta: &[f64], p: f64) -> Option<f64> {
-        quantile(|t| self.log_survival(theta, t), p)
+    pub fn quantile(self, knots: &[f64], theta: &[f64], p: f64) -> Option<f64> {
+        quantile(|t| self.log_survival(knots, theta, t), p)
     }
 
     /// The map from estimates on times divided by τ to estimates in the data's unit, on the
-    /// estimation scale: θ = factor·θ' + shift, given ln τ. A scale or a location on the log
-    /// scale moves by ln τ, a log rate by −ln τ, a Gompertz shape (per time) is divided by τ;
-    /// shapes, sdlog, σ and Q do not change.
+    /// estimation scale: θ = J·θ' + shift, given ln τ, J row-major. A scale or a location on
+    /// the log scale moves by ln τ, a log rate by −ln τ, a Gompertz shape (per time) is divided
+    /// by τ; shapes, sdlog, σ and Q do not change. A spline's log time moves by ln τ, so its
+    /// intercept takes −γ₁·ln τ (`Spline::shifted`): the one entry of J off its diagonal.
     pub fn rescaling(self, ln_tau: f64) -> (Vec<f64>, Vec<f64>) {
         let tau = ln_tau.exp();
         let (shift, factor): (Vec<f64>, Vec<f64>) = self
@@ -225,7 +283,15 @@ impl Family {
                 _ => (0.0, 1.0),
             })
             .unzip();
-        (shift, factor)
+        let k = factor.len();
+        let mut jacobian = vec![0.0; k * k];
+        for (i, f) in factor.iter().enumerate() {
+            jacobian[i * k + i] = *f;
+        }
+        if let Family::Spline(_) = self {
+            jacobian[1] = -ln_tau;
+        }
+        (shift, jacobian)
     }
 
     /// Starting values on the estimation scale from the data's crude event rate (events over
@@ -239,8 +305,36 @@ impl Family {
             Family::LogNormal => vec![(mean * LN_2).ln(), 0.0],
             Family::Gamma => vec![0.0, lr],
             Family::GenGamma => vec![(mean * LN_2).ln(), 0.0, 0.5],
+            // The exponential: ln H = ln λ + ln t.
+            Family::Spline(m) => {
+                let mut s = vec![0.0; usize::from(m) + 2];
+                s[0] = lr;
+                s[1] = 1.0;
+                s
+            }
         }
     }
+}
+
+/// s(x) of a spline with these knots and coefficients.
+fn spline_value(knots: &[f64], gamma: &[f64], x: f64) -> f64 {
+    let mut b = [0.0; crate::spline::MAX_KNOTS];
+    crate::spline::basis(knots, x, &mut b[..knots.len()]);
+    gamma.iter().zip(&b).map(|(g, b)| g * b).sum()
+}
+
+/// ln f(t) of a spline on the log cumulative hazard: f = s′(x)/t·eˢ·exp(−eˢ), x = ln t; NaN
+/// (outside the domain) where s′ ≤ 0, where the survival would not fall.
+fn spline_log_density(knots: &[f64], gamma: &[f64], t: f64) -> f64 {
+    let x = t.ln();
+    let mut b = [0.0; crate::spline::MAX_KNOTS];
+    crate::spline::basis_slope(knots, x, &mut b[..knots.len()]);
+    let slope: f64 = gamma.iter().zip(&b).map(|(g, b)| g * b).sum();
+    if !(slope > 0.0) {
+        return f64::NAN;
+    }
+    let s = spline_value(knots, gamma, x);
+    slope.ln() - x + s - s.exp()
 }
 
 /// Q(a, x), the upper regularised incomplete gamma function; NaN where the library refuses its
@@ -307,29 +401,31 @@ mod tests {
     /// against the other.
     #[test]
     fn each_density_integrates_to_its_distribution_function() {
-        let cases: [(Family, &[f64]); 9] = [
-            (Family::Exponential, &[-1.2]),
-            (Family::Weibull, &[0.4, 0.9]),
-            (Family::Weibull, &[-0.5, 1.3]),
-            (Family::Gompertz, &[0.3, -2.0]),
-            (Family::Gompertz, &[-0.4, -0.5]),
-            (Family::LogLogistic, &[0.7, 0.2]),
-            (Family::LogNormal, &[0.5, -0.3]),
-            (Family::Gamma, &[0.6, -0.2]),
-            (Family::GenGamma, &[0.4, -0.5, -0.7]),
+        let spline_knots: &[f64] = &[-1.5, -0.2, 0.6, 1.8];
+        let cases: [(Family, &[f64], &[f64]); 10] = [
+            (Family::Exponential, &[-1.2], &[]),
+            (Family::Weibull, &[0.4, 0.9], &[]),
+            (Family::Weibull, &[-0.5, 1.3], &[]),
+            (Family::Gompertz, &[0.3, -2.0], &[]),
+            (Family::Gompertz, &[-0.4, -0.5], &[]),
+            (Family::LogLogistic, &[0.7, 0.2], &[]),
+            (Family::LogNormal, &[0.5, -0.3], &[]),
+            (Family::Gamma, &[0.6, -0.2], &[]),
+            (Family::GenGamma, &[0.4, -0.5, -0.7], &[]),
+            (Family::Spline(2), &[-0.9, 1.2, 0.05, -0.08], spline_knots),
         ];
-        for (family, theta) in cases {
+        for (family, theta, knots) in cases {
             for t in [0.3_f64, 1.0, 4.0] {
                 // Substituting t = eᵘ: ∫ f(t) dt = ∫ f(eᵘ)·eᵘ du from u = ln t − 40 (S ≈ 1).
                 let (a, b, n) = (t.ln() - 40.0, t.ln(), 200_000);
                 let h = (b - a) / n as f64;
-                let g = |u: f64| (family.log_density(theta, u.exp()) + u).exp();
+                let g = |u: f64| (family.log_density(knots, theta, u.exp()) + u).exp();
                 let mut sum = g(a) + g(b);
                 for k in 1..n {
                     sum += g(a + k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 };
                 }
                 let integral = sum * h / 3.0;
-                let want = 1.0 - family.survival(theta, t);
+                let want = 1.0 - family.log_survival(knots, theta, t).exp();
                 assert!(
                     (integral - want).abs() < 1e-9,
                     "{} {theta:?} at {t}: ∫f = {integral}, 1 − S = {want}",
@@ -350,11 +446,11 @@ mod tests {
         // Gamma(shape k, rate r) = gengamma(μ = ln(k/r)... ): Q = σ = 1/√k, μ = ln(k/r) + 2σ²·ln(1/σ²)·… ;
         // checked through the density instead: Q = σ = 1/√k and μ = ln(k / r)·… see below.
         for t in [0.2, 1.0, 3.0, 9.0] {
-            let x = Family::GenGamma.log_density(&gg, t);
-            let y = Family::Weibull.log_density(&w, t);
+            let x = Family::GenGamma.log_density(&[], &gg, t);
+            let y = Family::Weibull.log_density(&[], &w, t);
             assert!((x - y).abs() < 1e-12, "weibull density at {t}: {x} vs {y}");
-            let x = Family::GenGamma.log_survival(&gg, t);
-            let y = Family::Weibull.log_survival(&w, t);
+            let x = Family::GenGamma.log_survival(&[], &gg, t);
+            let y = Family::Weibull.log_survival(&[], &w, t);
             assert!((x - y).abs() < 1e-12, "weibull survival at {t}: {x} vs {y}");
         }
         // Gamma(shape k, rate r) = gengamma(μ = ln(k/r), σ = Q = 1/√k): with Q = σ, Q·w =
@@ -364,17 +460,17 @@ mod tests {
         let gg = [(k / r).ln(), s.ln(), s];
         let g = [k.ln(), r.ln()];
         for t in [0.2, 1.0, 3.0, 9.0] {
-            let x = Family::GenGamma.log_survival(&gg, t);
-            let y = Family::Gamma.log_survival(&g, t);
+            let x = Family::GenGamma.log_survival(&[], &gg, t);
+            let y = Family::Gamma.log_survival(&[], &g, t);
             assert!((x - y).abs() < 1e-10, "gamma survival at {t}: {x} vs {y}");
-            let x = Family::GenGamma.log_density(&gg, t);
-            let y = Family::Gamma.log_density(&g, t);
+            let x = Family::GenGamma.log_density(&[], &gg, t);
+            let y = Family::Gamma.log_density(&[], &g, t);
             assert!((x - y).abs() < 1e-10, "gamma density at {t}: {x} vs {y}");
         }
         let ln = [0.3, -0.2];
         for t in [0.2, 1.0, 3.0] {
-            let x = Family::GenGamma.log_survival(&[0.3, -0.2, 1e-7], t);
-            let y = Family::LogNormal.log_survival(&ln, t);
+            let x = Family::GenGamma.log_survival(&[], &[0.3, -0.2, 1e-7], t);
+            let y = Family::LogNormal.log_survival(&[], &ln, t);
             assert!((x - y).abs() < 1e-12, "lognormal limit at {t}");
         }
     }
@@ -387,10 +483,14 @@ mod tests {
             (Family::GenGamma, &[0.4, -0.5, -0.7]),
             (Family::Weibull, &[0.4, 0.9]),
         ] {
-            let m = family.median(theta).unwrap();
-            assert!((family.survival(theta, m) - 0.5).abs() < 1e-12, "{}", family.name());
+            let m = family.median(&[], theta).unwrap();
+            assert!(
+                (family.log_survival(&[], theta, m).exp() - 0.5).abs() < 1e-12,
+                "{}",
+                family.name()
+            );
         }
         // A Gompertz with a negative shape whose cure fraction is above one half.
-        assert_eq!(Family::Gompertz.median(&[-1.0, (0.1_f64).ln()]), None);
+        assert_eq!(Family::Gompertz.median(&[], &[-1.0, (0.1_f64).ln()]), None);
     }
 }

@@ -9,7 +9,7 @@ use super::manifest::json;
 use super::plots::{Chart, Plot, Series, write};
 use super::tables::number;
 use crate::fit::GroupFits;
-use crate::fit::families::{Family, Quantity};
+use crate::fit::families::{Effect, Family, Quantity};
 use crate::fit::mle::Fit;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -74,10 +74,9 @@ fn stem(run: &FitRun, what: &str, group: &str) -> String {
     }
 }
 
-/// The scenario distributions a family's snippet can use (gamma and the generalised gamma are
-/// not scenario distributions yet).
-fn in_scenarios(family: Family) -> bool {
-    !matches!(family, Family::Gamma | Family::GenGamma)
+/// Whether a family's fit has a scenario snippet: every family is a scenario distribution.
+fn in_scenarios(_family: Family) -> bool {
+    true
 }
 
 /// Write the folder of `run` into `target`.
@@ -165,7 +164,7 @@ fn write_fits<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
                 opt(ok.then(|| f.aic())),
                 opt(ok.then(|| f.bic())),
                 opt(ok.then(|| f.aic() - best)),
-                opt(ok.then(|| f.family.median(&f.theta)).flatten()),
+                opt(ok.then(|| f.median()).flatten()),
                 ok.to_string(),
                 f.failure.clone().unwrap_or_default(),
                 snippet.unwrap_or_default(),
@@ -183,6 +182,9 @@ fn unit_of(quantity: Quantity, unit: &str) -> String {
         Quantity::Time => unit.to_string(),
         Quantity::Rate => per(unit),
         Quantity::LogTime => format!("log {unit}"),
+        Quantity::Coefficient => String::new(),
+        Quantity::HazardRatio => "hazard ratio".into(),
+        Quantity::TimeRatio => "time ratio".into(),
     }
 }
 
@@ -202,9 +204,9 @@ fn write_parameters<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
     ])?;
     for g in run.groups {
         for f in &g.fits {
-            let natural = f.family.natural(&f.theta);
+            let natural = f.model.natural(&f.theta);
             let (se, nse) = (f.standard_errors(), f.natural_standard_errors());
-            for (i, p) in f.family.parameters().iter().enumerate() {
+            for (i, p) in f.model.parameters().iter().enumerate() {
                 let cell =
                     |x: &Option<Vec<f64>>| x.as_ref().map(|v| number(v[i])).unwrap_or_default();
                 w.write_record([
@@ -217,6 +219,20 @@ fn write_parameters<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
                     (if p.log { "log" } else { "identity" }).to_string(),
                     number(f.theta[i]),
                     cell(&se),
+                ])?;
+            }
+            // A spline's knots, placed on the data rather than estimated.
+            for (i, k) in f.model.knots.iter().enumerate() {
+                w.write_record([
+                    g.group.clone(),
+                    f.family.name().to_string(),
+                    format!("knot{i}"),
+                    number(*k),
+                    String::new(),
+                    format!("log {}", run.unit),
+                    "fixed".to_string(),
+                    number(*k),
+                    String::new(),
                 ])?;
             }
         }
@@ -233,7 +249,7 @@ fn write_covariance<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
     for g in run.groups {
         for f in &g.fits {
             let Some(c) = &f.covariance else { continue };
-            let params = f.family.parameters();
+            let params = f.model.parameters();
             let k = params.len();
             for (i, a) in params.iter().enumerate() {
                 for (j, b) in params.iter().enumerate() {
@@ -273,8 +289,8 @@ fn write_times<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
                     g.group.clone(),
                     f.family.name().to_string(),
                     number(t),
-                    number(f.family.survival(&f.theta, t)),
-                    number(crate::fit::restricted_mean(f.family, &f.theta, t)),
+                    number(f.survival(t)),
+                    number(crate::fit::restricted_mean(|x| f.survival(x), t)),
                 ])?;
             }
         }
@@ -315,14 +331,24 @@ fn write_km<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
 /// time-to-event goes.
 fn snippet(run: &FitRun, g: &GroupFits, f: &Fit) -> String {
     let family = f.family;
-    let params = family.parameters();
+    let params = f.model.parameters();
     let prefix = if run.groups.len() == 1 && g.group == "all" {
         format!("{}_{}", slug(run.name), family.name())
     } else {
         format!("{}_{}_{}", slug(run.name), slug(&g.group), family.name())
     };
-    let names: Vec<String> =
-        params.iter().map(|p| format!("{prefix}_{}", p.name.to_lowercase())).collect();
+    let base = family.parameters().len();
+    let names: Vec<String> = params[..base]
+        .iter()
+        .map(|p| format!("{prefix}_{}", p.name.to_lowercase()))
+        .chain(f.model.terms.iter().map(|t| {
+            let kind = match family.effect() {
+                Effect::ProportionalHazards => "hr",
+                Effect::AcceleratedFailureTime => "tr",
+            };
+            format!("{prefix}_{kind}_{}_{}", slug(&t.covariate), slug(&t.level))
+        }))
+        .collect();
     let se = f.standard_errors().unwrap_or_default();
     let mut out = String::new();
     let _ = writeln!(
@@ -351,12 +377,37 @@ fn snippet(run: &FitRun, g: &GroupFits, f: &Fit) -> String {
         "# lognormal (log scale) or normal marginal, joined by the correlation matrix below."
     );
     let _ = writeln!(out, "# The distribution, to use where a time-to-event goes:");
-    let _ = writeln!(out, "#   {}", distribution(family, &names, run.unit));
+    let _ = writeln!(out, "#   {}", distribution(family, &f.model.knots, &names[..base], run.unit));
+    if !f.model.terms.is_empty() {
+        let mut references: Vec<String> =
+            f.model.terms.iter().map(|t| format!("{} = {}", t.covariate, t.reference)).collect();
+        references.dedup();
+        let _ = writeln!(
+            out,
+            "# It is the distribution at the reference level of every covariate ({}).",
+            references.join(", ")
+        );
+        for (t, name) in f.model.terms.iter().zip(&names[base..]) {
+            let level = format!("{} = {{ \"{}\" = ", t.covariate, t.level);
+            let _ = match family.effect() {
+                Effect::ProportionalHazards => writeln!(
+                    out,
+                    "# {} = {} against {}: hazard ratio `{name}`, for a regimen's\n#   `prognosis = {{ {level}{{ EVENT = \"{name}\" }} }} }}` (EVENT the time-to-event fitted:\n#   progression, death_before_progression or after_progression) or a pathway transition's\n#   `prognosis = {{ {level}\"{name}\" }} }}`.",
+                    t.covariate, t.level, t.reference
+                ),
+                Effect::AcceleratedFailureTime => writeln!(
+                    out,
+                    "# {} = {} against {}: time ratio `{name}`, for a pathway transition's\n#   `time_ratio = {{ {level}\"{name}\" }} }}` (a regimen's times take hazard ratios only).",
+                    t.covariate, t.level, t.reference
+                ),
+            };
+        }
+    }
     let _ = writeln!(out, "\n[parameters]");
     for (i, p) in params.iter().enumerate() {
         let (x, s) = (f.theta[i], se.get(i).copied().unwrap_or(0.0));
         let value = match (p.log, p.quantity) {
-            (true, Quantity::Number) => {
+            (true, Quantity::Number | Quantity::HazardRatio | Quantity::TimeRatio) => {
                 format!(
                     "{{ dist = \"lognormal\", meanlog = {}, sdlog = {} }}",
                     number(x),
@@ -412,8 +463,10 @@ fn snippet(run: &FitRun, g: &GroupFits, f: &Fit) -> String {
     out
 }
 
-/// The scenario distribution of a family with its parameters named.
-fn distribution(family: Family, names: &[String], unit: &str) -> String {
+/// The scenario distribution of a family with its parameters named (and a spline's knots).
+fn distribution(family: Family, knots: &[f64], names: &[String], unit: &str) -> String {
+    let quoted =
+        |names: &[String]| names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
     match family {
         Family::Exponential => format!("{{ dist = \"exponential\", rate = \"{}\" }}", names[0]),
         Family::Weibull => {
@@ -430,7 +483,18 @@ fn distribution(family: Family, names: &[String], unit: &str) -> String {
             "{{ dist = \"lognormal\", meanlog = \"{}\", sdlog = \"{}\", unit = \"{unit}\" }}",
             names[0], names[1]
         ),
-        Family::Gamma | Family::GenGamma => String::new(),
+        Family::Gamma => {
+            format!("{{ dist = \"gamma\", shape = \"{}\", rate = \"{}\" }}", names[0], names[1])
+        }
+        Family::GenGamma => format!(
+            "{{ dist = \"gengamma\", mu = \"{}\", sigma = \"{}\", Q = \"{}\", unit = \"{unit}\" }}",
+            names[0], names[1], names[2]
+        ),
+        Family::Spline(_) => format!(
+            "{{ dist = \"spline\", knots = [{}], gamma = [{}], unit = \"{unit}\" }}",
+            knots.iter().map(|k| number(*k)).collect::<Vec<_>>().join(", "),
+            quoted(names)
+        ),
     }
 }
 
@@ -484,7 +548,7 @@ fn write_plots(
             })
             .collect()
     };
-    let survival = |f: &Fit, t: f64| f.family.survival(&f.theta, t);
+    let survival = |f: &Fit, t: f64| f.survival(t);
     let label = if run.groups.len() == 1 && g.group == "all" {
         String::new()
     } else {
@@ -516,7 +580,7 @@ fn write_plots(
         .collect();
     let top = 3.0 * inner.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-12);
     let hazard = |f: &Fit, t: f64| {
-        let h = f.family.hazard(&f.theta, t);
+        let h = f.hazard(t);
         if h <= top { h } else { f64::NAN }
     };
     let mut series = curves(run.horizon, &hazard);

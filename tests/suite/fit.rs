@@ -51,7 +51,18 @@ fn the_fit_folder_holds_every_family_and_the_weibull_wins_on_weibull_data() {
     let families: Vec<&str> = fits.iter().map(|r| r["family"].as_str()).collect();
     assert_eq!(
         families,
-        ["exponential", "weibull", "gompertz", "loglogistic", "lognormal", "gamma", "gengamma"]
+        [
+            "exponential",
+            "weibull",
+            "gompertz",
+            "loglogistic",
+            "lognormal",
+            "gamma",
+            "gengamma",
+            "spline1",
+            "spline2",
+            "spline3"
+        ]
     );
     assert!(fits.iter().all(|r| r["converged"] == "true"), "{fits:?}");
     // AIC: the Weibull, or the generalised gamma that nests it, is within 2 of the best.
@@ -70,7 +81,24 @@ fn the_fit_folder_holds_every_family_and_the_weibull_wins_on_weibull_data() {
     }
     // Landmark rows: the Kaplan–Meier estimate and every fit at each time.
     let times = csv_rows(&out.join("fit_times.csv"));
-    assert_eq!(times.len(), 2 * 8);
+    assert_eq!(times.len(), 2 * 11);
+    // A spline's knots: the boundary knots at the smallest and largest log event time.
+    let events: Vec<f64> = std::fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",1"))
+        .map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap().ln())
+        .collect();
+    let knots: Vec<f64> = csv_rows(&out.join("fit_parameters.csv"))
+        .iter()
+        .filter(|r| r["family"] == "spline2" && r["estimation_scale"] == "fixed")
+        .map(|r| r["estimate"].parse().unwrap())
+        .collect();
+    assert_eq!(knots.len(), 4);
+    let lowest = events.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = events.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!((knots[0] - lowest).abs() < 1e-9 && (knots[3] - highest).abs() < 1e-9, "{knots:?}");
     for name in [
         "kaplan_meier.csv",
         "fit_weibull.toml",
@@ -81,8 +109,10 @@ fn the_fit_folder_holds_every_family_and_the_weibull_wins_on_weibull_data() {
     ] {
         assert!(out.join(name).is_file(), "{name}");
     }
-    // No snippet for families that are not scenario distributions.
-    assert!(!out.join("fit_gamma.toml").exists());
+    // A snippet for every family.
+    for f in &families {
+        assert!(out.join(format!("fit_{f}.toml")).is_file(), "{f}");
+    }
     // A second fit replaces the folder (vbpsim's own, of the same kind).
     expect(
         vbpsim().arg("fit").arg(&data).args(["--unit", "months", "--quiet", "--out"]).arg(&out),
@@ -314,4 +344,75 @@ fn reconstruct_rebuilds_data_whose_curve_and_at_risk_numbers_match() {
         2,
     );
     assert!(text_of(&o.stderr).contains("bad.csv: digitised point 1"), "{}", text_of(&o.stderr));
+}
+
+/// Covariates end to end: two arms, Weibull times with a hazard ratio of 0.6 in arm `b`. The
+/// Weibull's `arm=b` row is that hazard ratio (within 4 standard errors), the lognormal's a
+/// time ratio; the Weibull's snippet, extended into a scenario whose patients carry the arm as
+/// a covariate, runs with the hazard ratio as a regimen's prognosis, and its PSA draws of the
+/// ratio are lognormal about the estimate.
+#[test]
+fn covariates_are_fitted_as_hazard_or_time_ratios_and_reach_a_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("os.csv");
+    let mut text = String::from("time,event,arm\n");
+    for i in 0..2000 {
+        let u = ((i / 2) as f64 + 0.5) * 0.618_033_988_749_895;
+        let v = ((i / 2) as f64 + 0.5) * 0.414_213_562_373_095_1;
+        let (arm, hr) = if i % 2 == 0 { ("a", 1.0) } else { ("b", 0.6) };
+        // S(t | arm) = exp(−HR·(t/12)^1.3).
+        let t = 12.0 * (-(1.0 - u.fract()).ln() / hr).powf(1.0 / 1.3);
+        let c = 36.0 * v.fract();
+        text.push_str(&format!("{},{},{arm}\n", t.min(c), u8::from(t <= c)));
+    }
+    std::fs::write(&data, text).unwrap();
+    let out = dir.path().join("fits");
+    expect(
+        vbpsim()
+            .arg("fit")
+            .arg(&data)
+            .args(["--unit", "months", "--families", "weibull,lognormal", "--quiet", "--out"])
+            .arg(&out),
+        0,
+    );
+    let params = csv_rows(&out.join("fit_parameters.csv"));
+    let row = |family: &str| {
+        params.iter().find(|r| r["family"] == family && r["parameter"] == "arm=b").unwrap()
+    };
+    let w = row("weibull");
+    assert_eq!((w["unit"].as_str(), w["estimation_scale"].as_str()), ("hazard ratio", "log"));
+    let (beta, se): (f64, f64) =
+        (w["estimation_estimate"].parse().unwrap(), w["estimation_se"].parse().unwrap());
+    assert!(((beta - 0.6_f64.ln()) / se).abs() < 4.0, "ln HR {beta} ± {se}");
+    assert_eq!(row("lognormal")["unit"], "time ratio");
+    let snippet = std::fs::read_to_string(out.join("fit_weibull.toml")).unwrap();
+    assert!(snippet.contains("os_weibull_hr_arm_b = { dist = \"lognormal\""), "{snippet}");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa/psa.toml");
+    std::fs::copy(base, dir.path().join("base.toml")).unwrap();
+    std::fs::write(dir.path().join("s.toml"), format!("extends = \"base.toml\"\n{snippet}"))
+        .unwrap();
+    let run = dir.path().join("run");
+    let sets = [
+        "population = { age = \"60 years\", share_female = 0.5, life_table = \"us_2020\", background_mortality = \"added\", \
+         covariates = { arm = { a = 0.5, b = 0.5 } } }",
+        "regimens.bsc.death_before_progression = \
+         { dist = \"weibull\", shape = \"os_weibull_shape\", scale = \"os_weibull_scale\" }",
+        "regimens.bsc.prognosis = { arm = { b = { death_before_progression = \"os_weibull_hr_arm_b\" } } }",
+    ];
+    let mut cmd = vbpsim();
+    cmd.arg("run").arg(dir.path().join("s.toml"));
+    cmd.args(["--samples", "2000", "--patients", "1", "--quiet", "--out"]).arg(&run);
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    expect(&mut cmd, 0);
+    let draws = csv_rows(&run.join("parameters.csv"));
+    let n = draws.len() as f64;
+    let logs: Vec<f64> =
+        draws.iter().map(|r| r["os_weibull_hr_arm_b"].parse::<f64>().unwrap().ln()).collect();
+    let mean = logs.iter().sum::<f64>() / n;
+    let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!((mean - beta).abs() < 4.0 * se / n.sqrt(), "mean ln HR {mean} vs {beta}");
+    // The sample sd of n normal draws has standard error ≈ σ/√(2(n − 1)).
+    assert!((sd - se).abs() < 4.0 * se / (2.0 * (n - 1.0)).sqrt(), "sd {sd} vs {se}");
 }

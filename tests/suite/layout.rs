@@ -4,9 +4,13 @@
 
 use std::path::Path;
 
-/// The foundations: they name no room of the crate.
+/// The foundations: they name no room of the crate but the ground floor.
 const FOUNDATIONS: &[&str] =
     &["units", "rng", "survival", "life_table", "params", "resources", "linalg", "spline"];
+
+/// The ground floor: foundations that name nothing at all, which the other foundations may
+/// name (the spline a survival distribution and a fit share, the linear algebra).
+const GROUND: &[&str] = &["linalg", "spline"];
 
 /// Each room above the foundations, bottom up, with the rooms it may name besides the
 /// foundations.
@@ -65,8 +69,11 @@ fn breaches(src: &Path) -> Vec<(String, String)> {
         for file in sources(&path) {
             let text = std::fs::read_to_string(&file).unwrap();
             for name in named(&text, room) {
-                let ok = !foundation
-                    && (FOUNDATIONS.contains(&name.as_str()) || allowed.contains(&name.as_str()));
+                let ok = if foundation {
+                    !GROUND.contains(&room) && GROUND.contains(&name.as_str())
+                } else {
+                    FOUNDATIONS.contains(&name.as_str()) || allowed.contains(&name.as_str())
+                };
                 if !ok {
                     out.push((file.display().to_string(), name));
                 }
