@@ -365,7 +365,7 @@ pub fn reconstruct(
                 })
             }
             None => {
-                let rate = last_censored(interval, censored, at_risk);
+                let rate = last_censored(curve, interval, censored, at_risk);
                 match total_events {
                     Some(total) => {
                         let wanted = total as i64 - events as i64;
@@ -375,6 +375,9 @@ pub fn reconstruct(
                 }
             }
         };
+        // When the earlier intervals already reach the total (by rounding), the published code
+        // puts no event in the last interval, which leaves the curve's last drops out; here the
+        // search censors as many as it can and the drops still give their events.
         let done = rebuild(number);
         events += done.event_count();
         censored += done.censorings.len() as u64;
@@ -392,16 +395,30 @@ pub fn reconstruct(
     Ok(out)
 }
 
-/// The number censored in the last interval when no total of events pins it: the paper's
-/// rule that censoring continues at the rate seen so far, the number censored before the
-/// interval per unit of time, over the interval's length (none if the table has one row),
-/// and no more than are at risk.
-fn last_censored(interval: &Interval, censored_before: u64, at_risk: u64) -> u64 {
-    if interval.start <= 0.0 {
+/// The number censored in the last interval when no total of events pins it (and the first
+/// guess when one does): the paper's rule that censoring continues at the average rate of the
+/// earlier intervals, measured as the published algorithm measures it, between digitised
+/// points: the number censored before the interval, times the span from the interval's first
+/// point to the curve's last, over the span from the first point to the last one before the
+/// interval; rounded, none if the table has one row, and no more than are at risk. (The
+/// published code sums its own per-interval numbers, which its correction can leave below 0;
+/// here they are the censorings placed, never negative.)
+fn last_censored(
+    curve: &Digitised,
+    interval: &Interval,
+    censored_before: u64,
+    at_risk: u64,
+) -> u64 {
+    let first = interval.points.start;
+    if interval.start <= 0.0 || first == 0 || interval.points.is_empty() {
         return 0;
     }
-    let rate = censored_before as f64 / interval.start;
-    ((rate * (interval.end - interval.start)).round() as u64).min(at_risk)
+    let time = |k: usize| curve.points[k].0;
+    let (before, span) = (time(first - 1) - time(0), time(curve.points.len() - 1) - time(first));
+    if !(before > 0.0) {
+        return 0;
+    }
+    ((censored_before as f64 * span / before).round() as u64).min(at_risk)
 }
 
 #[cfg(test)]
@@ -491,11 +508,19 @@ mod tests {
         let (_, at_risk, events) = compare(&curve, &table, &rebuilt);
         assert_eq!(at_risk, table.counts);
         assert!(events.abs_diff(true_events) <= 1, "{events} vs {true_events}");
-        // Without it, censoring inside (25, 30) continues the rate of 0..25.
+        // Without it, censoring inside (25, 30) continues the rate of 0..25, the spans
+        // measured between digitised points as the published code does: from the first point
+        // at or after 25 to the last point, over the first point to the last before 25.
         let rebuilt = reconstruct(&curve, &table, None).expect("a valid figure");
         let before = inside(&rebuilt, 0.0, 25.0);
-        let rate = (before as f64 * 5.0 / 25.0).round() as u64;
-        assert_eq!(inside(&rebuilt, 25.0, 30.0), rate);
+        let times: Vec<f64> = curve.points.iter().map(|p| p.0).collect();
+        let last_before = times.iter().copied().filter(|&t| t < 25.0).fold(0.0, f64::max);
+        let first_after =
+            times.iter().copied().filter(|&t| t >= 25.0).fold(f64::INFINITY, f64::min);
+        let end = times[times.len() - 1];
+        assert!(last_before < 25.0 && first_after > 25.0, "the spans differ from the table's");
+        let rate = (before as f64 * (end - first_after) / last_before).round() as u64;
+        assert_eq!(inside(&rebuilt, 25.0, 30.0 + 1e-9), rate);
         assert_eq!(compare(&curve, &table, &rebuilt).1, table.counts);
     }
 
