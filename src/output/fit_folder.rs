@@ -501,6 +501,24 @@ fn distribution(family: Family, knots: &[f64], names: &[String], unit: &str) -> 
 /// The data's colour in the plots: black (the palette's seventh), the fits taking the others.
 const KM: usize = 6;
 
+/// A family's colour, the same in every plot whichever fits converged: the parametric families
+/// the palette's first eight but black, the splines (dashed) three of its darker ones, apart
+/// from those.
+fn colour_of(family: Family) -> usize {
+    match family {
+        Family::Exponential => 0,
+        Family::Weibull => 1,
+        Family::Gompertz => 2,
+        Family::LogLogistic => 3,
+        Family::LogNormal => 4,
+        Family::Gamma => 5,
+        Family::GenGamma => 7,
+        Family::Spline(1) => 9,
+        Family::Spline(2) => 11,
+        Family::Spline(_) => 13,
+    }
+}
+
 /// The survival plots (over the data, and extrapolated to the horizon) and the hazard plot of
 /// one group.
 fn write_plots(
@@ -535,16 +553,15 @@ fn write_plots(
     };
     let curves = |end: f64, value: &dyn Fn(&Fit, f64) -> f64| -> Vec<Series> {
         fits.iter()
-            .enumerate()
-            .map(|(i, f)| Series {
+            .map(|f| Series {
                 name: f.family.name().into(),
                 points: (1..=200)
                     .map(|k| end * k as f64 / 200.0)
                     .map(|t| (t, value(f, t)))
                     .filter(|(_, y)| y.is_finite())
                     .collect(),
-                dashed: false,
-                colour: if i < KM { i } else { i + 1 },
+                dashed: matches!(f.family, Family::Spline(_)),
+                colour: colour_of(f.family),
             })
             .collect()
     };
@@ -609,6 +626,10 @@ pub fn write_data_file(
             let _ = write!(text, ",{}", number(o.entry));
         }
         text.push('\n');
+    }
+    // The file's folder is made if missing, as an output folder's parents are.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = path.with_file_name(format!(".{name}.vbpsim-{}", std::process::id()));
