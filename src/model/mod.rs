@@ -613,6 +613,13 @@ pub enum TteForm {
     LogNormalMedian,
     /// [breaks..., rates...], n breaks then n rates.
     Piecewise,
+    /// [shape, rate]
+    Gamma,
+    /// [mu, sigma, Q] with mu the log of a time in a unit of `unit_years` years.
+    GenGamma { unit_years: f64 },
+    /// [knots..., gamma...], n knots (logs of times in a unit of `unit_years` years, constants)
+    /// then n coefficients.
+    Spline { unit_years: f64 },
 }
 
 impl TteSpec {
@@ -636,6 +643,12 @@ impl TteSpec {
             TteForm::Piecewise => {
                 let n = self.slots.len() / 2;
                 T::piecewise((0..n).map(v).collect(), (n..2 * n).map(v).collect())
+            }
+            TteForm::Gamma => T::gamma(v(0), v(1)),
+            TteForm::GenGamma { unit_years } => T::gengamma(v(0) + unit_years.ln(), v(1), v(2)),
+            TteForm::Spline { unit_years } => {
+                let n = self.slots.len() / 2;
+                T::spline((0..n).map(v).collect(), (n..2 * n).map(v).collect(), unit_years)
             }
         }
     }

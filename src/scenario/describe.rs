@@ -36,6 +36,9 @@ fn tte(m: &Model, spec: &TteSpec) -> String {
         TteForm::LogLogistic => format!("loglogistic(shape {}, scale {})", v(0), months(v(1))),
         TteForm::LogNormal { .. } | TteForm::LogNormalMedian => "lognormal".to_string(),
         TteForm::Piecewise => format!("piecewise({} pieces)", spec.slots.len() / 2),
+        TteForm::Gamma => format!("gamma(shape {}, rate {})", v(0), per_month(v(1))),
+        TteForm::GenGamma { .. } => format!("gengamma(sigma {}, Q {})", v(1), v(2)),
+        TteForm::Spline { .. } => format!("spline({} knots)", spec.slots.len() / 2),
     };
     match spec.build(&m.values) {
         Ok(d) => format!(
