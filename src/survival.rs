@@ -505,6 +505,19 @@ impl TimeToEvent {
         Ok(Self::Spline(Spline::new(knots, gamma)?.shifted(-unit.ln())))
     }
 
+    /// ln S(t) and ln f(t) of a gamma or generalised gamma at t > 0, from the same evaluation
+    /// the draws use (each tail to relative accuracy, Temme's expansion near Q = 0): what a
+    /// likelihood needs. `None` for the other families.
+    pub fn gamma_log_parts(&self, t: f64) -> Option<(f64, f64)> {
+        if !matches!(self, Self::Gamma { .. } | Self::GenGamma { .. }) {
+            return None;
+        }
+        let v = t.ln();
+        let (survival, failure, density) = self.gamma_parts(v);
+        let log_survival = if survival > 0.5 { (-failure).ln_1p() } else { survival.ln() };
+        Some((log_survival, density.ln() - v))
+    }
+
     /// S(t), 1 − S(t) and −dS/d ln t = t·f(t) for the gamma families, at v = ln t (each of
     /// the first two to relative accuracy).
     fn gamma_parts(&self, v: f64) -> (f64, f64, f64) {

@@ -335,11 +335,7 @@ pub fn fit(
                     f.bic(),
                     f.median().map_or("none".into(), |m| format!("{m:.4}"))
                 ),
-                Some(why) => say!(
-                    "  {:<12} not converged: {why}; last estimate on the estimation scale {:?}",
-                    f.family.name(),
-                    f.theta
-                ),
+                Some(why) => say!("  {:<12} not converged: {why}", f.family.name()),
             }
         }
     }

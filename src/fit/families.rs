@@ -7,7 +7,7 @@
 //! Times are in the data's unit: a scale is in that unit, a rate per that unit, a meanlog the
 //! log of a time in that unit.
 
-use statrs::function::gamma::{checked_gamma_lr, checked_gamma_ur, ln_gamma};
+use crate::survival::TimeToEvent;
 use std::f64::consts::{LN_2, SQRT_2};
 
 /// A parametric survival family.
@@ -66,10 +66,6 @@ pub struct Parameter {
 const fn param(name: &'static str, log: bool, quantity: Quantity) -> Parameter {
     Parameter { name, log, quantity }
 }
-
-/// Below this |Q| the generalised gamma is evaluated as its Q → 0 limit, the lognormal: its
-/// 1/Q² terms lose every digit to cancellation there.
-const GENGAMMA_LOGNORMAL_Q: f64 = 1e-5;
 
 impl Family {
     /// Every family, in the order fits.csv lists them.
@@ -201,21 +197,9 @@ impl Family {
                 let w = (lt - mu) / sigma;
                 -lt - theta[1] - 0.5 * w * w - 0.5 * (2.0 * std::f64::consts::PI).ln()
             }
-            Family::Gamma => {
-                let (a, b) = (p[0], p[1]);
-                a * theta[1] - ln_gamma(a) + (a - 1.0) * lt - b * t
-            }
-            Family::GenGamma => {
-                let (mu, sigma, q) = (p[0], p[1], p[2]);
-                let w = (lt - mu) / sigma;
-                if q.abs() < GENGAMMA_LOGNORMAL_Q {
-                    return -lt - theta[1] - 0.5 * w * w - 0.5 * (2.0 * std::f64::consts::PI).ln();
-                }
-                let qi = 1.0 / (q * q);
-                let qw = q * w;
-                -lt - theta[1] + q.abs().ln() * (1.0 - 2.0 * qi) + qi * (qw - qw.exp())
-                    - ln_gamma(qi)
-            }
+            Family::Gamma | Family::GenGamma => gamma_family(self, &p).map_or(f64::NAN, |d| {
+                d.gamma_log_parts(t).map_or(f64::NAN, |(_, log_density)| log_density)
+            }),
             Family::Spline(_) => spline_log_density(knots, theta, t),
         }
     }
@@ -233,17 +217,9 @@ impl Family {
             Family::Gompertz => -gompertz_cumulative_hazard(p[0], p[1], t),
             Family::LogLogistic => -softplus(p[0] * (lt - theta[1])),
             Family::LogNormal => log_normal_upper((lt - p[0]) / p[1]),
-            Family::Gamma => upper_regularised(p[0], p[1] * t).ln(),
-            Family::GenGamma => {
-                let (mu, sigma, q) = (p[0], p[1], p[2]);
-                let w = (lt - mu) / sigma;
-                if q.abs() < GENGAMMA_LOGNORMAL_Q {
-                    return log_normal_upper(w);
-                }
-                let qi = 1.0 / (q * q);
-                let x = qi * (q * w).exp();
-                if q > 0.0 { upper_regularised(qi, x).ln() } else { lower_regularised(qi, x).ln() }
-            }
+            Family::Gamma | Family::GenGamma => gamma_family(self, &p).map_or(f64::NAN, |d| {
+                d.gamma_log_parts(t).map_or(f64::NAN, |(log_survival, _)| log_survival)
+            }),
             Family::Spline(_) => -spline_value(knots, theta, lt).exp(),
         }
     }
@@ -337,22 +313,21 @@ fn spline_log_density(knots: &[f64], gamma: &[f64], t: f64) -> f64 {
     slope.ln() - x + s - s.exp()
 }
 
-/// Q(a, x), the upper regularised incomplete gamma function; NaN where the library refuses its
-/// arguments (an overflowed x or a: the optimiser's trial points far from the data), which the
-/// likelihood reads as outside the domain, never a panic.
-fn upper_regularised(a: f64, x: f64) -> f64 {
-    if x == f64::INFINITY && a.is_finite() && a > 0.0 {
-        return 0.0;
+/// The scenario distribution of a gamma family at natural parameters (the shape and rate; μ,
+/// σ and Q), whose incomplete gamma functions keep their precision for every shape, Temme's
+/// expansion taking over near Q = 0 (`crate::survival`); `None` outside the domain (the
+/// optimiser's trial points far from the data), which the likelihood reads as such.
+fn gamma_family(family: Family, p: &[f64]) -> Option<TimeToEvent> {
+    let ok = p.iter().all(|x| x.is_finite());
+    match family {
+        Family::Gamma if ok && p[0] > 0.0 && p[1] > 0.0 => {
+            Some(TimeToEvent::Gamma { shape: p[0], rate: p[1] })
+        }
+        Family::GenGamma if ok && p[1] > 0.0 => {
+            Some(TimeToEvent::GenGamma { mu: p[0], sigma: p[1], q: p[2] })
+        }
+        _ => None,
     }
-    checked_gamma_ur(a, x).unwrap_or(f64::NAN)
-}
-
-/// P(a, x) = 1 − Q(a, x), likewise.
-fn lower_regularised(a: f64, x: f64) -> f64 {
-    if x == f64::INFINITY && a.is_finite() && a > 0.0 {
-        return 1.0;
-    }
-    checked_gamma_lr(a, x).unwrap_or(f64::NAN)
 }
 
 /// Gompertz H(t) = (b/a)(e^{at} − 1), the limit b·t at a = 0, without cancellation for small a.
@@ -467,11 +442,22 @@ mod tests {
             let y = Family::Gamma.log_density(&[], &g, t);
             assert!((x - y).abs() < 1e-10, "gamma density at {t}: {x} vs {y}");
         }
+        // Q = 0 is the lognormal; near it, the skewness's first-order shift of the survival,
+        // −Q·φ(w)·(w² + 2)/6 (w = (ln t − μ)/σ; Prentice 1974's expansion), to O(Q²): the
+        // likelihood is smooth through Q = 0, with no switch to the limit.
         let ln = [0.3, -0.2];
-        for t in [0.2, 1.0, 3.0] {
-            let x = Family::GenGamma.log_survival(&[], &[0.3, -0.2, 1e-7], t);
+        let sigma = (-0.2_f64).exp();
+        for t in [0.2_f64, 1.0, 3.0] {
             let y = Family::LogNormal.log_survival(&[], &ln, t);
-            assert!((x - y).abs() < 1e-12, "lognormal limit at {t}");
+            let x = Family::GenGamma.log_survival(&[], &[0.3, -0.2, 0.0], t);
+            assert!((x - y).abs() < 1e-14, "lognormal at Q = 0, t {t}: {x} vs {y}");
+            let w = (t.ln() - 0.3) / sigma;
+            let phi = (-0.5 * w * w).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            for q in [1e-7, -1e-5, 1e-3] {
+                let x = Family::GenGamma.log_survival(&[], &[0.3, -0.2, q], t);
+                let want = y + (-q * phi * (w * w + 2.0) / 6.0) / y.exp();
+                assert!((x - want).abs() < 5.0 * q * q, "Q {q} at {t}: {x} vs {want}");
+            }
         }
     }
 

@@ -521,3 +521,56 @@ fn the_readme_survival_workflow_runs_on_the_bundled_figure() {
     );
     assert!(run.join("report.html").is_file());
 }
+
+/// Every family's snippet is a valid scenario layer: extended into a scenario with the
+/// distribution its comment gives as a time-to-event, the base case's distribution (every
+/// parameter at its estimate) has the fit's median (as `check` prints it, to 0.001 month),
+/// and a PSA of 300 samples draws the fit's parameters and runs.
+#[test]
+fn every_familys_snippet_runs_in_a_scenario_with_the_fits_median() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("os.csv");
+    weibull_data(&data);
+    let out = dir.path().join("fits");
+    expect(
+        vbpsim().arg("fit").arg(&data).args(["--unit", "months", "--quiet", "--out"]).arg(&out),
+        0,
+    );
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa/psa.toml");
+    std::fs::copy(base, dir.path().join("base.toml")).unwrap();
+    let fits = csv_rows(&out.join("fits.csv"));
+    assert_eq!(fits.len(), 10);
+    for row in &fits {
+        let family = &row["family"];
+        let snippet = std::fs::read_to_string(out.join(&row["snippet"])).unwrap();
+        let distribution = snippet
+            .lines()
+            .skip_while(|l| !l.contains("The distribution, to use"))
+            .nth(1)
+            .and_then(|l| l.strip_prefix("#   "))
+            .unwrap_or_else(|| panic!("{family}: no distribution in {snippet}"));
+        let scenario = dir.path().join(format!("{family}.toml"));
+        std::fs::write(&scenario, format!("extends = \"base.toml\"\n{snippet}")).unwrap();
+        let set = format!("regimens.bsc.death_before_progression = {distribution}");
+        let o = expect(vbpsim().arg("check").arg(&scenario).args(["--set", &set]), 0);
+        let said = text_of(&o.stdout);
+        let median: f64 = row["median"].parse().unwrap();
+        let line = said
+            .lines()
+            .find(|l| l.contains("death before progression"))
+            .unwrap_or_else(|| panic!("{family}: {said}"));
+        assert!(line.contains(&format!("median {median:.3} months")), "{family}: {line}");
+        let run = dir.path().join(format!("run-{family}"));
+        expect(
+            vbpsim()
+                .arg("run")
+                .arg(&scenario)
+                .args(["--set", &set, "--samples", "300", "--patients", "1", "--quiet", "--out"])
+                .arg(&run),
+            0,
+        );
+        let draws = csv_rows(&run.join("parameters.csv"));
+        let first = format!("os_{family}_");
+        assert!(draws[0].keys().any(|k| k.starts_with(&first)), "{family}: {:?}", draws[0]);
+    }
+}
