@@ -166,11 +166,12 @@ pub enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
-    /// Fit parametric survival families to a data set (time, event[, entry][, group]) by
-    /// maximum likelihood; write the fits, the Kaplan–Meier estimate, plots and a scenario
+    /// Fit parametric survival families and splines to a data set (time, event[, entry][,
+    /// group][, covariates]) by maximum likelihood; write the fits, the Kaplan–Meier estimate, plots and a scenario
     /// snippet per fit
     Fit {
-        /// The data: a CSV file with columns time and event, optionally entry and group
+        /// The data: a CSV file with columns time and event, optionally entry and group; any
+        /// other column is a categorical covariate
         data: PathBuf,
         /// The data's time unit: days, weeks, months or years
         #[arg(long)]
@@ -179,7 +180,7 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Families to fit, comma separated [default: exponential, weibull, gompertz,
-        /// loglogistic, lognormal, gamma, gengamma]
+        /// loglogistic, lognormal, gamma, gengamma, spline1, spline2, spline3]
         #[arg(long, value_delimiter = ',')]
         families: Vec<String>,
         /// Times (in the data's unit) for landmark survival and restricted means, comma

@@ -68,6 +68,20 @@ pub enum DataError {
         "{path}, line {line}, column `{column}`: expected a covariate level, found an empty cell"
     )]
     EmptyLevel { path: String, line: u64, column: String },
+    #[error(
+        "{path}: covariate terms `{a}` and `{b}` would share their parameter name (`{slug}`): rename a level or a column"
+    )]
+    TermNames { path: String, a: String, b: String, slug: String },
+    #[error(
+        "{path}: level `{level}` of covariate `{column}` has {what} in group `{group}`: its ratio cannot be estimated there (merge the level, or fit without the column or the groups)"
+    )]
+    LevelNotInGroup {
+        path: String,
+        column: String,
+        level: String,
+        group: String,
+        what: &'static str,
+    },
     #[error("{path}: column `{column}` twice in the header")]
     RepeatedColumn { path: String, column: String },
     #[error("{path}, line {line}, column `{column}`: expected {expected}, found `{found}`")]
@@ -221,6 +235,12 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
             columns.push(c);
         }
     }
+    for (i, t) in terms.iter().enumerate() {
+        let slug = term_slug(t);
+        if let Some(u) = terms[..i].iter().find(|u| term_slug(u) == slug) {
+            return Err(DataError::TermNames { path: p(), a: u.label(), b: t.label(), slug });
+        }
+    }
     let width = covariates.len();
     for (g, v) in groups.iter_mut().zip(&values) {
         g.terms = terms.clone();
@@ -237,7 +257,34 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Group>, DataError> {
     if let Some(g) = groups.iter().find(|g| !g.observations.iter().any(|o| o.event)) {
         return Err(DataError::NoEvents { path: p(), group: g.name.clone() });
     }
+    // Each term needs rows, and events, in every group: otherwise its coefficient has no
+    // finite estimate there and every family would fail with a singular information.
+    for g in &groups {
+        let p_terms = g.terms.len();
+        for (j, t) in g.terms.iter().enumerate() {
+            let rows = || (0..g.observations.len()).filter(|&r| g.design[r * p_terms + j] == 1.0);
+            let what = if rows().next().is_none() {
+                "no rows"
+            } else if !rows().any(|r| g.observations[r].event) {
+                "no events"
+            } else {
+                continue;
+            };
+            return Err(DataError::LevelNotInGroup {
+                path: p(),
+                column: t.covariate.clone(),
+                level: t.level.clone(),
+                group: g.name.clone(),
+                what,
+            });
+        }
+    }
     Ok(groups)
+}
+
+/// The part of a parameter's name a term gives: `<covariate>_<level>` (`crate::fit::name_part`).
+fn term_slug(t: &Term) -> String {
+    format!("{}_{}", super::name_part(&t.covariate), super::name_part(&t.level))
 }
 
 /// Levels in numeric order when every one is a number, else in text order.
@@ -370,6 +417,18 @@ mod tests {
                 "line 3, column `ecog`: expected a covariate level, found an empty cell",
             ),
             ("time,event,,x\n1,1,0,1\n", "column `` is not one vbpsim reads here"),
+            (
+                "time,event,arm\n1,1,0\n2,1,a b\n3,1,a_b\n",
+                "covariate terms `arm=a b` and `arm=a_b` would share their parameter name (`arm_a_b`)",
+            ),
+            (
+                "time,event,arm,group\n1,1,a,x\n2,1,b,x\n3,1,a,y\n4,1,a,y\n",
+                "level `b` of covariate `arm` has no rows in group `y`",
+            ),
+            (
+                "time,event,arm\n1,1,a\n2,0,b\n3,1,a\n",
+                "level `b` of covariate `arm` has no events in group `all`",
+            ),
             ("time\n1\n", "no column `event`"),
             ("time,event,time\n1,1,1\n", "column `time` twice"),
             ("time,event\n1,1\n2\n", "line 3: not a CSV row"),

@@ -27,6 +27,10 @@ pub struct Fit {
     pub events: usize,
     /// Why the fit is not trusted (`None`: converged to a maximum).
     pub failure: Option<String>,
+    /// For a converged spline: the share of draws from N(θ̂, Σ̂), the snippet's PSA
+    /// distribution, whose log cumulative hazard falls somewhere (a scenario refuses such a
+    /// sample); `None` for the other families.
+    pub falling_draws: Option<f64>,
 }
 
 impl Fit {
@@ -49,6 +53,7 @@ impl Fit {
             observations: o.len(),
             events,
             failure: Some(why),
+            falling_draws: None,
         }
     }
 
@@ -121,6 +126,9 @@ impl<'a> Sample<'a> {
 /// The log-likelihood of `theta` on `sample` (−∞ where a parameter leaves the family's domain
 /// numerically).
 pub fn log_likelihood(model: &Model, theta: &[f64], sample: Sample) -> f64 {
+    if !model.admissible(theta) {
+        return f64::NEG_INFINITY;
+    }
     let p = model.terms.len();
     let mut sum = 0.0;
     for (i, o) in sample.observations.iter().enumerate() {
@@ -256,11 +264,46 @@ const STEP: f64 = 1e-4;
 /// then [`fit`]; a spline whose knots cannot be placed is a failed fit saying why.
 pub fn fit_family(family: Family, terms: &[super::data::Term], sample: Sample) -> Fit {
     match Model::new(family, sample.observations, terms) {
-        Ok(model) => fit(&model, sample),
+        Ok(model) => {
+            let mut f = fit(&model, sample);
+            if !model.knots.is_empty() && f.failure.is_none() {
+                f.falling_draws = falling_share(&f);
+            }
+            f
+        }
         Err(why) => {
             Fit::failed(Model { terms: terms.to_vec(), ..Model::plain(family) }, sample, why)
         }
     }
+}
+
+/// Draws of a spline's coefficients for [`falling_share`].
+const SHARE_DRAWS: usize = 10_000;
+
+/// The share of [`SHARE_DRAWS`] draws of a converged spline's γ from N(γ̂, Σ̂_γ) whose spline
+/// falls somewhere. The draws are deterministic: γ̂ + L·z, L the Cholesky factor of Σ̂_γ and z
+/// the normal quantiles of Weyl sequences (i + ½)·√pⱼ mod 1 on the first primes, evenly spread
+/// like a PSA of that many samples.
+fn falling_share(f: &Fit) -> Option<f64> {
+    let n = f.model.knots.len();
+    let k = f.k();
+    let c = f.covariance.as_ref()?;
+    let block: Vec<f64> = (0..n * n).map(|ij| c[(ij / n) * k + ij % n]).collect();
+    let l = crate::linalg::cholesky(&block, n)?;
+    const ROOTS: [f64; 5] = [2.0, 3.0, 5.0, 7.0, 11.0];
+    let falling = (0..SHARE_DRAWS)
+        .filter(|&i| {
+            let z: Vec<f64> = ROOTS[..n]
+                .iter()
+                .map(|p| crate::survival::normal_quantile(((i as f64 + 0.5) * p.sqrt()).fract()))
+                .collect();
+            let gamma: Vec<f64> = (0..n)
+                .map(|r| f.theta[r] + (0..=r).map(|m| l[r * n + m] * z[m]).sum::<f64>())
+                .collect();
+            crate::spline::Spline::new(f.model.knots.clone(), gamma).is_err()
+        })
+        .count();
+    Some(falling as f64 / SHARE_DRAWS as f64)
 }
 
 /// Fit `model` to `sample` by maximum likelihood. The sample must hold at least one event.
@@ -291,7 +334,7 @@ pub fn fit(model: &Model, sample: Sample) -> Fit {
         times.dedup();
         times.len()
     };
-    if f.failure.is_none() && distinct < k {
+    if distinct < k {
         f.failure = Some(format!("{distinct} distinct event times cannot identify {k} parameters"));
     } else if f.failure.is_none() && f.theta.iter().any(|x| x.abs() > EDGE) {
         f.failure = Some(format!(
@@ -380,6 +423,7 @@ fn fit_unit_time(model: &Model, sample: Sample) -> Fit {
             observations,
             events,
             failure: Some("the likelihood is not finite anywhere the search went".into()),
+            falling_draws: None,
         };
     };
     // Newton on −ℓ: quadratic convergence from the simplex's neighbourhood.
@@ -439,6 +483,7 @@ fn fit_unit_time(model: &Model, sample: Sample) -> Fit {
         observations,
         events,
         failure,
+        falling_draws: None,
     }
 }
 
@@ -690,6 +735,29 @@ mod tests {
         let se = gg.standard_errors().unwrap();
         assert!(gg.theta[2].abs() < 4.0 * se[2], "Q̂ {} ± {}", gg.theta[2], se[2]);
         assert!(gg.log_likelihood >= ln.log_likelihood - 1e-6);
+    }
+
+    /// The share of falling draws against its closed form: with two knots the spline is a
+    /// line, which falls exactly when γ₁ ≤ 0, so for γ₁ ~ N(1, 0.5²) the share is Φ(−2).
+    #[test]
+    fn the_share_of_falling_spline_draws_matches_its_closed_form() {
+        // A spline without internal knots: γ₀ + γ₁·x.
+        let model = Model { knots: vec![0.0, 2.0], ..Model::plain(Family::Spline(0)) };
+        let f = Fit {
+            family: model.family,
+            model,
+            theta: vec![-1.0, 1.0],
+            covariance: Some(vec![0.09, 0.03, 0.03, 0.25]),
+            log_likelihood: 0.0,
+            observations: 100,
+            events: 50,
+            failure: None,
+            falling_draws: None,
+        };
+        let share = falling_share(&f).unwrap();
+        let want = crate::survival::normal_cdf(-2.0);
+        // Evenly spread draws: far within the binomial error √(p(1 − p)/10⁴) ≈ 0.0015.
+        assert!((share - want).abs() < 0.0015, "{share} vs {want}");
     }
 
     /// Weibull data fitted with splines: the Weibull is the spline with γ₀ = −a·ln b, γ₁ = a

@@ -16,6 +16,22 @@ use families::Family;
 use km::KaplanMeier;
 use rayon::prelude::*;
 
+/// A name as the start of a file or parameter name: lower case, letters, digits and `_` (a
+/// leading `x` when it would not start with a letter). Groups, covariates and levels whose
+/// names would share a slug are refused when the data are read.
+pub fn slug(name: &str) -> String {
+    let s = name_part(name);
+    if s.starts_with(|c: char| c.is_ascii_alphabetic()) { s } else { format!("x{s}") }
+}
+
+/// A name inside a parameter name (a covariate term's `ecog_1`): lower case, letters, digits
+/// and `_`.
+pub fn name_part(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect()
+}
+
 /// One group's data summary and its fits.
 #[derive(Clone, Debug)]
 pub struct GroupFits {

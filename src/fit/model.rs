@@ -87,6 +87,19 @@ impl Model {
         (out, n)
     }
 
+    /// Whether `theta` defines a distribution everywhere, not only at the data's times: a
+    /// spline's log cumulative hazard must not fall anywhere (γ₁ > 0 and s′ ≥ 0 over the whole
+    /// line, `Spline::min_slope`), or the survival would rise between event times, which the
+    /// likelihood alone does not see. The other families' parameters are valid wherever their
+    /// likelihood is finite.
+    pub fn admissible(&self, theta: &[f64]) -> bool {
+        if self.knots.is_empty() {
+            return true;
+        }
+        let n = self.knots.len();
+        crate::spline::Spline::new(self.knots.clone(), theta[..n].to_vec()).is_ok()
+    }
+
     /// ln f(t) for a patient with indicators `x`.
     pub fn log_density_at(&self, theta: &[f64], t: f64, x: &[f64]) -> f64 {
         let (p, n) = self.located(theta, x);

@@ -8,9 +8,9 @@ use super::folder::{FolderError, Kind, Staging, Target};
 use super::manifest::json;
 use super::plots::{Chart, Plot, Series, write};
 use super::tables::number;
-use crate::fit::GroupFits;
 use crate::fit::families::{Effect, Family, Quantity};
 use crate::fit::mle::Fit;
+use crate::fit::{GroupFits, name_part, slug};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -53,15 +53,6 @@ struct Manifest<'a> {
 /// The unit `per month` of a plural unit `months`.
 fn per(unit: &str) -> String {
     format!("per {}", unit.strip_suffix('s').unwrap_or(unit))
-}
-
-/// A name as the start of a file or parameter name: lower case, letters, digits and `_`.
-pub fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
-    if s.starts_with(|c: char| c.is_ascii_alphabetic()) { s } else { format!("x{s}") }
 }
 
 /// The stem of a group's files: `fit_<what>` for a data set without groups, else
@@ -166,13 +157,24 @@ fn write_fits<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
                 opt(ok.then(|| f.aic() - best)),
                 opt(ok.then(|| f.median()).flatten()),
                 ok.to_string(),
-                f.failure.clone().unwrap_or_default(),
+                f.failure.clone().or_else(|| falling_note(f)).unwrap_or_default(),
                 snippet.unwrap_or_default(),
             ])?;
         }
     }
     w.flush()?;
     Ok(())
+}
+
+/// A converged spline's warning: the share of draws from its uncertainty whose log
+/// cumulative hazard falls, which a scenario's PSA refuses.
+fn falling_note(f: &Fit) -> Option<String> {
+    f.falling_draws.filter(|&share| share > 0.0).map(|share| {
+        format!(
+            "{}% of draws from the fit's uncertainty make the spline fall: a PSA of its snippet stops at such a sample (fewer knots, or a family without the constraint)",
+            number(100.0 * share)
+        )
+    })
 }
 
 /// The unit of a parameter in the data's unit.
@@ -204,20 +206,23 @@ fn write_parameters<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
     ])?;
     for g in run.groups {
         for f in &g.fits {
+            // A failed fit's point is not an estimate (fits.csv's note gives it): empty cells.
+            let ok = f.failure.is_none();
             let natural = f.model.natural(&f.theta);
             let (se, nse) = (f.standard_errors(), f.natural_standard_errors());
             for (i, p) in f.model.parameters().iter().enumerate() {
-                let cell =
-                    |x: &Option<Vec<f64>>| x.as_ref().map(|v| number(v[i])).unwrap_or_default();
+                let cell = |x: &Option<Vec<f64>>| {
+                    x.as_ref().filter(|_| ok).map(|v| number(v[i])).unwrap_or_default()
+                };
                 w.write_record([
                     g.group.clone(),
                     f.family.name().to_string(),
                     p.name.to_string(),
-                    number(natural[i]),
+                    if ok { number(natural[i]) } else { String::new() },
                     cell(&nse),
                     unit_of(p.quantity, run.unit),
                     (if p.log { "log" } else { "identity" }).to_string(),
-                    number(f.theta[i]),
+                    if ok { number(f.theta[i]) } else { String::new() },
                     cell(&se),
                 ])?;
             }
@@ -248,7 +253,7 @@ fn write_covariance<W: Write>(out: W, run: &FitRun) -> csv::Result<()> {
     w.write_record(["group", "family", "row", "column", "covariance"])?;
     for g in run.groups {
         for f in &g.fits {
-            let Some(c) = &f.covariance else { continue };
+            let Some(c) = f.covariance.as_ref().filter(|_| f.failure.is_none()) else { continue };
             let params = f.model.parameters();
             let k = params.len();
             for (i, a) in params.iter().enumerate() {
@@ -346,7 +351,7 @@ fn snippet(run: &FitRun, g: &GroupFits, f: &Fit) -> String {
                 Effect::ProportionalHazards => "hr",
                 Effect::AcceleratedFailureTime => "tr",
             };
-            format!("{prefix}_{kind}_{}_{}", slug(&t.covariate), slug(&t.level))
+            format!("{prefix}_{kind}_{}_{}", name_part(&t.covariate), name_part(&t.level))
         }))
         .collect();
     let se = f.standard_errors().unwrap_or_default();
@@ -368,6 +373,9 @@ fn snippet(run: &FitRun, g: &GroupFits, f: &Fit) -> String {
         number(f.aic()),
         number(f.bic())
     );
+    if let Some(note) = falling_note(f) {
+        let _ = writeln!(out, "# WARNING: {note}.");
+    }
     let _ = writeln!(
         out,
         "# The parameters are jointly normal on the estimation scale with the fit's covariance: a"

@@ -98,10 +98,8 @@ pub fn run_fit(
     let (families, unit) = checked(request)?;
     let groups = read(&request.data)?;
     for (i, g) in groups.iter().enumerate() {
-        let slug = crate::output::fit_folder::slug(&g.name);
-        if let Some(h) =
-            groups[..i].iter().find(|h| crate::output::fit_folder::slug(&h.name) == slug)
-        {
+        let slug = crate::fit::slug(&g.name);
+        if let Some(h) = groups[..i].iter().find(|h| crate::fit::slug(&h.name) == slug) {
             return Err(FitError::GroupNames {
                 path: request.data.display().to_string(),
                 a: h.name.clone(),

@@ -189,7 +189,22 @@ fn bad_requests_and_data_are_refused_with_their_place() {
         std::fs::write(&p, text).unwrap();
         p
     };
-    let cases: [(std::path::PathBuf, &[&str], &str); 7] = [
+    let cases: [(std::path::PathBuf, &[&str], &str); 10] = [
+        (
+            file("one_level.csv", "time,event,ecog\n1,1,0\n2,1,0\n"),
+            &["--unit", "months"],
+            "covariate `ecog` has one level (`0`)",
+        ),
+        (
+            file("terms.csv", "time,event,arm\n1,1,0\n2,1,a b\n3,1,a_b\n"),
+            &["--unit", "months"],
+            "covariate terms `arm=a b` and `arm=a_b` would share their parameter name",
+        ),
+        (
+            file("absent.csv", "time,event,arm,group\n1,1,a,x\n2,1,b,x\n3,1,a,y\n"),
+            &["--unit", "months"],
+            "level `b` of covariate `arm` has no rows in group `y`",
+        ),
         (
             file("groups.csv", "time,event,group\n1,1,Arm A\n2,1,arm_a\n"),
             &["--unit", "months"],
