@@ -226,9 +226,16 @@ pub fn spline_knots(m: usize, data: &[Observation]) -> Result<Vec<f64>, String> 
         logs[lo] + (h - lo as f64) * (logs[hi] - logs[lo])
     };
     let knots: Vec<f64> = (0..m + 2).map(|j| quantile(j as f64 / (m + 1) as f64)).collect();
+    let mut distinct = logs.clone();
+    distinct.dedup();
+    if distinct.len() < m + 2 {
+        return Err(format!(
+            "too few events for the knots: {} distinct event times, and a spline with {m} internal knots has {} parameters",
+            distinct.len(),
+            m + 2
+        ));
+    }
     if knots.windows(2).any(|w| !(w[0] < w[1])) {
-        let mut distinct = logs.clone();
-        distinct.dedup();
         return Err(format!(
             "too few events for the knots: {} distinct event times put {m} internal knots at quantiles that do not separate (knots at log times {knots:?})",
             distinct.len()

@@ -235,6 +235,26 @@ fn bad_requests_and_data_are_refused_with_their_place() {
         assert!(said.contains(want), "{data:?}: {said}");
         assert!(!out.exists(), "nothing written for {data:?}");
     }
+    // Too few events for a spline's knots, or a family that cannot converge: the folder is
+    // written, the row says why with the point the search stopped at, and there is no snippet.
+    let few = file("few.csv", "time,event\n1,1\n2,1\n2,1\n3,0\n4,0\n");
+    expect(
+        vbpsim()
+            .arg("fit")
+            .arg(&few)
+            .args(["--unit", "months", "--families", "weibull,gengamma,spline3", "--quiet"])
+            .arg("--out")
+            .arg(&out),
+        0,
+    );
+    let fits = csv_rows(&out.join("fits.csv"));
+    let row = |family: &str| fits.iter().find(|r| r["family"] == family).unwrap();
+    let (spline, gengamma) = (row("spline3"), row("gengamma"));
+    assert_eq!((spline["converged"].as_str(), spline["snippet"].as_str()), ("false", ""));
+    assert!(spline["note"].starts_with("too few events for the knots: 2 distinct event times"));
+    assert_eq!(gengamma["converged"], "false");
+    assert!(gengamma["note"].contains("; last point mu = "), "{gengamma:?}");
+    assert!(!out.join("fit_spline3.toml").exists() && out.join("fit_weibull.toml").exists());
 }
 
 /// `reconstruct` end to end: the Kaplan–Meier curve of known data (read from `fit`'s
