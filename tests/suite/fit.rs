@@ -18,6 +18,22 @@ fn weibull_data(path: &Path) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A temporary folder holding the Weibull data's fit (`fits/`, every family) and, as
+/// `base.toml`, the deterministic PSA fixture a snippet extends.
+fn fitted_weibull_data() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("os.csv");
+    weibull_data(&data);
+    let out = dir.path().join("fits");
+    expect(
+        vbpsim().arg("fit").arg(&data).args(["--unit", "months", "--quiet", "--out"]).arg(&out),
+        0,
+    );
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa/psa.toml");
+    std::fs::copy(base, dir.path().join("base.toml")).unwrap();
+    (dir, out)
+}
+
 /// The covariance of the Weibull fit on the estimation scale, from fit_covariance.csv.
 fn weibull_covariance(out: &Path) -> [[f64; 2]; 2] {
     let rows = csv_rows(&out.join("fit_covariance.csv"));
@@ -126,16 +142,7 @@ fn the_fit_folder_holds_every_family_and_the_weibull_wins_on_weibull_data() {
 /// √((σᵢ²σⱼ² + σᵢⱼ²)/n)).
 #[test]
 fn a_snippet_carries_the_fits_covariance_into_the_psa() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("os.csv");
-    weibull_data(&data);
-    let out = dir.path().join("fits");
-    expect(
-        vbpsim().arg("fit").arg(&data).args(["--unit", "months", "--quiet", "--out"]).arg(&out),
-        0,
-    );
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa/psa.toml");
-    std::fs::copy(base, dir.path().join("base.toml")).unwrap();
+    let (dir, out) = fitted_weibull_data();
     let snippet = std::fs::read_to_string(out.join("fit_weibull.toml")).unwrap();
     std::fs::write(dir.path().join("s.toml"), format!("extends = \"base.toml\"\n{snippet}"))
         .unwrap();
@@ -563,16 +570,7 @@ fn the_readme_survival_workflow_runs_on_the_bundled_figure() {
 /// and a PSA of 300 samples draws the fit's parameters and runs.
 #[test]
 fn every_familys_snippet_runs_in_a_scenario_with_the_fits_median() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("os.csv");
-    weibull_data(&data);
-    let out = dir.path().join("fits");
-    expect(
-        vbpsim().arg("fit").arg(&data).args(["--unit", "months", "--quiet", "--out"]).arg(&out),
-        0,
-    );
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psa/psa.toml");
-    std::fs::copy(base, dir.path().join("base.toml")).unwrap();
+    let (dir, out) = fitted_weibull_data();
     let fits = csv_rows(&out.join("fits.csv"));
     assert_eq!(fits.len(), 10);
     for row in &fits {
