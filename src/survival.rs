@@ -144,21 +144,30 @@ struct GammaTails {
 
 /// Q(a, x) and P(a, x) for a > 0, x ≥ 0 (x = ∞ allowed).
 fn gamma_tails(a: f64, x: f64) -> GammaTails {
-    if !(x > 0.0) {
+    gamma_tails_at(a, x, x.ln())
+}
+
+/// [`gamma_tails`] with ln x given as well, which stays exact where x = e^{ln x} underflows to
+/// 0 (a generalised gamma with a large |Q| far in its lower tail, where P(a, x) is
+/// x^a/Γ(a + 1) to first order and still far above the smallest double).
+fn gamma_tails_at(a: f64, x: f64, ln_x: f64) -> GammaTails {
+    if !(ln_x > f64::NEG_INFINITY) {
         return GammaTails { upper: 1.0, lower: 0.0, density: 0.0 };
     }
     if x == f64::INFINITY {
         return GammaTails { upper: 0.0, lower: 1.0, density: 0.0 };
     }
     if a >= TEMME_SHAPE {
-        let q = ((x - a) / a).ln_1p();
+        // ln(x/a), from ln x when x is far below a (where (x − a)/a rounds to −1).
+        let q = if x < 0.5 * a { ln_x - a.ln() } else { ((x - a) / a).ln_1p() };
         let root = a.sqrt();
         return temme(1.0 / root, q, q * root);
     }
-    let density = (a * x.ln() - x - ln_gamma(a)).exp() / a.sqrt();
+    let density = (a * ln_x - x - ln_gamma(a)).exp() / a.sqrt();
     if x <= 1.0 {
-        // statrs returns P = 0 for x below 1.1e-15, whatever the shape: the series here.
-        let lower = lower_series(a, x);
+        // statrs returns P = 0 for x below 1.1e-15, whatever the shape: the series here, from
+        // ln x (a subnormal or underflowed x has lost its digits).
+        let lower = (a * ln_x - x - ln_gamma(a + 1.0)).exp() * lower_sum(a, x);
         return GammaTails { upper: 1.0 - lower, lower, density };
     }
     // Both are finite and in [0, 1] for a in (0, TEMME_SHAPE) and x in (1, ∞).
@@ -179,11 +188,6 @@ fn lower_sum(a: f64, x: f64) -> f64 {
         }
     }
     sum
-}
-
-/// P(a, x) by its power series (x ≤ 1).
-fn lower_series(a: f64, x: f64) -> f64 {
-    (a * x.ln() - x - ln_gamma(a + 1.0)).exp() * lower_sum(a, x)
 }
 
 /// 1/(x·K), K the continued fraction of Q(a, x) = x^a·e^{−x}/Γ(a)·K (Legendre's, by the
@@ -532,7 +536,8 @@ impl TimeToEvent {
                     temme(q.abs(), q * w, if *q < 0.0 { -w } else { w })
                 } else {
                     let a = 1.0 / (q * q);
-                    gamma_tails(a, a * (q * w).exp())
+                    let ln_x = a.ln() + q * w;
+                    gamma_tails_at(a, ln_x.exp(), ln_x)
                 };
                 let d = tails.density / sigma;
                 if *q < 0.0 { (tails.lower, tails.upper, d) } else { (tails.upper, tails.lower, d) }
@@ -868,6 +873,11 @@ impl TimeToEvent {
 mod tests {
     use super::*;
 
+    /// P(a, x) by its power series (x ≤ 1).
+    fn lower_series(a: f64, x: f64) -> f64 {
+        (a * x.ln() - x - ln_gamma(a + 1.0)).exp() * lower_sum(a, x)
+    }
+
     // Reference values computed with R 4.3 flexsurv 2.2 / base R (p-functions), as noted.
     #[test]
     fn survival_matches_closed_forms() {
@@ -1163,6 +1173,23 @@ mod tests {
     /// rate e^{−μ}/σ²; Q = −σ the inverse gamma, S = P(1/σ², e^μ/(σ²t)); Q = 0 the lognormal;
     /// and about the switch to Temme's expansion (|Q| ≤ 0.0224), whole shapes 1/Q² against
     /// Poisson sums.
+    /// Arguments at the edges of the incomplete gamma: a generalised gamma with a large |Q| far
+    /// in its lower tail, where x = a·e^{Qw} underflows (mpmath, 40 digits: P(1/400,
+    /// e^{−739.6}/400) = 0.155503644019111710567…), and a gamma of shape 2000 at a time so
+    /// short that (x − a)/a rounds to −1 (P = 3e-33736: S = 1, H = 0, never NaN).
+    #[test]
+    fn the_incomplete_gamma_holds_at_its_edges() {
+        let d = TimeToEvent::gengamma(0.0, 0.2, -20.0).unwrap();
+        let want = 0.155_503_644_019_111_7;
+        assert!(rel(d.survival(1620.0), want) < 1e-12, "{}", d.survival(1620.0));
+        let g = TimeToEvent::gamma(2000.0, 1.0).unwrap();
+        for t in [1e-14, 1e-300] {
+            assert_eq!(g.survival(t), 1.0);
+            assert_eq!(g.cumulative_hazard(t), 0.0);
+            assert!(g.hazard(t).is_finite() && g.hazard(t) >= 0.0, "{}", g.hazard(t));
+        }
+    }
+
     #[test]
     fn gengamma_nests_its_special_cases() {
         let (mu, sigma) = (0.4f64, 0.5f64);
