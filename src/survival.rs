@@ -671,7 +671,8 @@ impl TimeToEvent {
             }
             Self::Gamma { .. } | Self::GenGamma { .. } => {
                 let (surv, _, d) = self.gamma_parts(t.ln());
-                if surv > 0.0 { d / (t * surv) } else { self.gamma_far_hazard(t) }
+                // f/S while S is a normal double; a subnormal S has lost its digits.
+                if surv >= f64::MIN_POSITIVE { d / (t * surv) } else { self.gamma_far_hazard(t) }
             }
             Self::Spline(spline) => {
                 if t <= 0.0 {
