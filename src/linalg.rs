@@ -3,6 +3,30 @@
 //! covariance of a maximum-likelihood fit (the inverse of a few-parameter information matrix),
 //! where matrices have a handful of rows and a library's generality buys nothing.
 
+/// A·x for A row-major k × k, k = x's length.
+pub fn mat_vec(a: &[f64], x: &[f64]) -> Vec<f64> {
+    let k = x.len();
+    (0..k).map(|i| (0..k).map(|j| a[i * k + j] * x[j]).sum()).collect()
+}
+
+/// A·S·Aᵀ for A and symmetric S row-major k × k (a covariance carried through a linear map):
+/// A·S first, then its products with A's rows, the lower triangle mirrored so that the result
+/// is exactly symmetric.
+pub fn congruence(a: &[f64], s: &[f64], k: usize) -> Vec<f64> {
+    let as_: Vec<f64> = (0..k * k)
+        .map(|ij| (0..k).map(|l| a[(ij / k) * k + l] * s[l * k + ij % k]).sum())
+        .collect();
+    let mut out = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..=i {
+            let x: f64 = (0..k).map(|l| as_[i * k + l] * a[j * k + l]).sum();
+            out[i * k + j] = x;
+            out[j * k + i] = x;
+        }
+    }
+    out
+}
+
 /// The lower Cholesky factor L (row-major p × p, A = L·Lᵀ) of a symmetric positive definite A,
 /// read from its lower triangle; `None` if A is not positive definite.
 pub fn cholesky(a: &[f64], p: usize) -> Option<Vec<f64>> {

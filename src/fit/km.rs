@@ -27,6 +27,14 @@ impl Observation {
     }
 }
 
+/// The crude event rate, events over exposure (the sums of time − entry; one event at least):
+/// the exponential's estimate, where every search starts.
+pub fn crude_rate(observations: &[Observation]) -> f64 {
+    let events = observations.iter().filter(|o| o.event).count();
+    let exposure: f64 = observations.iter().map(|o| o.time - o.entry).sum();
+    events.max(1) as f64 / exposure
+}
+
 /// The estimate at one distinct time with an event or a censoring.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct KmStep {

@@ -43,10 +43,9 @@ impl Fit {
     pub fn failed(model: Model, sample: Sample, why: String) -> Self {
         let o = sample.observations;
         let events = o.iter().filter(|o| o.event).count();
-        let exposure: f64 = o.iter().map(|o| o.time - o.entry).sum();
         Fit {
             family: model.family,
-            theta: model.start(events.max(1) as f64 / exposure),
+            theta: model.start(super::km::crude_rate(o)),
             model,
             covariance: None,
             log_likelihood: f64::NEG_INFINITY,
@@ -215,38 +214,21 @@ impl Conditioning {
         Self { maps: Some((a, a_inv)) }
     }
 
-    fn apply(m: &[f64], x: &[f64]) -> Vec<f64> {
-        let k = x.len();
-        (0..k).map(|i| (0..k).map(|j| m[i * k + j] * x[j]).sum()).collect()
-    }
-
     /// θ = A·η.
     fn theta(&self, eta: &[f64]) -> Vec<f64> {
-        self.maps.as_ref().map_or_else(|| eta.to_vec(), |(a, _)| Self::apply(a, eta))
+        self.maps.as_ref().map_or_else(|| eta.to_vec(), |(a, _)| crate::linalg::mat_vec(a, eta))
     }
 
     /// η = A⁻¹·θ.
     fn eta(&self, theta: &[f64]) -> Vec<f64> {
-        self.maps.as_ref().map_or_else(|| theta.to_vec(), |(_, b)| Self::apply(b, theta))
+        self.maps.as_ref().map_or_else(|| theta.to_vec(), |(_, b)| crate::linalg::mat_vec(b, theta))
     }
 
     /// A·Σ·Aᵀ.
     fn covariance(&self, sigma: Vec<f64>) -> Vec<f64> {
         let Some((a, _)) = &self.maps else { return sigma };
         let k = (sigma.len() as f64).sqrt().round() as usize;
-        let mut out = vec![0.0; k * k];
-        // The lower triangle, mirrored: exactly symmetric.
-        for i in 0..k {
-            for j in 0..=i {
-                let x: f64 = (0..k)
-                    .flat_map(|l| (0..k).map(move |m| (l, m)))
-                    .map(|(l, m)| a[i * k + l] * sigma[l * k + m] * a[j * k + m])
-                    .sum();
-                out[i * k + j] = x;
-                out[j * k + i] = x;
-            }
-        }
-        out
+        crate::linalg::congruence(a, &sigma, k)
     }
 }
 
@@ -343,21 +325,13 @@ pub fn fit(model: &Model, sample: Sample) -> Fit {
         ));
     }
     let (shift, jacobian) = model.rescaling(tau.ln());
-    f.theta = (0..k)
-        .map(|i| (0..k).map(|j| jacobian[i * k + j] * f.theta[j]).sum::<f64>() + shift[i])
+    f.theta = crate::linalg::mat_vec(&jacobian, &f.theta)
+        .into_iter()
+        .zip(&shift)
+        .map(|(x, s)| x + s)
         .collect();
     if let Some(c) = f.covariance.as_mut() {
-        // J·Σ·Jᵀ.
-        let jc: Vec<f64> = (0..k * k)
-            .map(|ij| (0..k).map(|l| jacobian[(ij / k) * k + l] * c[l * k + ij % k]).sum())
-            .collect();
-        for i in 0..k {
-            for j in 0..=i {
-                let x: f64 = (0..k).map(|l| jc[i * k + l] * jacobian[j * k + l]).sum();
-                c[i * k + j] = x;
-                c[j * k + i] = x;
-            }
-        }
+        *c = crate::linalg::congruence(&jacobian, c, k);
     }
     // Each event's density is per unit of time: ℓ = ℓ' − d·ln τ.
     f.log_likelihood -= f.events as f64 * tau.ln();
@@ -382,8 +356,7 @@ const EDGE: f64 = 25.0;
 fn fit_unit_time(model: &Model, sample: Sample) -> Fit {
     let (family, data) = (model.family, sample.observations);
     let events = data.iter().filter(|o| o.event).count();
-    let exposure: f64 = data.iter().map(|o| o.time - o.entry).sum();
-    let rate = events.max(1) as f64 / exposure;
+    let rate = super::km::crude_rate(data);
     let map = Conditioning::of(model, data);
     let cost = |eta: &[f64]| -log_likelihood(model, &map.theta(eta), sample);
     // Simplex from the start (several Q for the generalised gamma, whose likelihood has a

@@ -174,9 +174,7 @@ impl Model {
     /// likelihood then refines; flexsurv starts from such a regression too) when it increases,
     /// else, and for the other families, [`Self::start`] at the crude event rate.
     pub fn start_from(&self, data: &[Observation]) -> Vec<f64> {
-        let events = data.iter().filter(|o| o.event).count();
-        let exposure: f64 = data.iter().map(|o| o.time - o.entry).sum();
-        let mut start = self.start(events.max(1) as f64 / exposure);
+        let mut start = self.start(super::km::crude_rate(data));
         if !self.knots.is_empty()
             && let Some(gamma) = spline_regression(&self.knots, data)
         {
