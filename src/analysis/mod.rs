@@ -7,6 +7,7 @@ pub mod cea;
 pub mod cohort;
 pub mod contracts;
 pub mod decision;
+pub mod design;
 pub mod evppi;
 pub mod frontier;
 pub mod gp;

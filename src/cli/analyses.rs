@@ -111,6 +111,74 @@ fn price_at(lambda: f64, p: ThresholdPrice, discount: Option<f64>) -> String {
     }
 }
 
+/// `vbpsim design`: every candidate of the scenario's contract designs on the same patients,
+/// and its folder.
+pub fn design(
+    loaded: Result<Scenario, Failure>,
+    out: Option<PathBuf>,
+    sizes: &Sizes,
+    writing: &Writing,
+) -> Result<(), Failure> {
+    use vbpsim::workflow::design::{DesignRunError, run_designs};
+    let (force, quiet) = (writing.force, writing.quiet);
+    let s = loaded?;
+    let m = &s.model;
+    if m.designs.is_empty() {
+        let e = DesignRunError::NoDesigns;
+        return Err(Failure::refused(&e, e.help()));
+    }
+    let options = sizes.options();
+    let target = Target::new(
+        out.unwrap_or_else(|| Path::new("output").join(format!("{}-design", m.meta.name))),
+        force,
+        Kind::Design,
+    );
+    let (patients, samples) = sizes_of(&s, &options);
+    // Each candidate settled one by one costs about a contract arm's settlement, about a
+    // thirtieth of a patient's trajectory.
+    let points: u64 = m.designs.iter().map(|d| d.points() as u64).sum();
+    let work = Workload::new(m, patients, (1 + samples) * (1 + points / 30), 0);
+    guard(&s, "this design search", work, options.threads, sizes.allow_large)?;
+    let _lock = check_target(&target)?;
+    check_space(&s, "this design search", &target, Writes::default())?;
+    let mut progress =
+        Progress::new(quiet, "{spinner} design [{bar:40}] {pos}/{len} patients, ETA {eta}");
+    let failed = |e: DesignRunError| match e {
+        DesignRunError::Run(e) => run_failure(e),
+        other => Failure::refused(&other, other.help()),
+    };
+    let result = run_designs(&s, &options, &mut |d, t| progress.update(d, t)).map_err(failed)?;
+    progress.finish();
+    let displaced = target.displaces().then(|| target.aside());
+    let provenance = vbpsim::workflow::run::provenance(&s);
+    let dir = vbpsim::output::design_folder::write_folder(&target, m, &result, &provenance)
+        .map_err(|e| run_failure(e.into()))?;
+    note_displaced(&target, displaced);
+    if !quiet {
+        let frontier = result.candidates.iter().filter(|c| c.frontier[0]).count();
+        say!(
+            "settled {} candidate contract{} of {} design{} on {} patients × {} strategies{} in {:.2} s; {} on the frontier at {} {}/QALY; wrote {}",
+            result.candidates.len(),
+            if result.candidates.len() == 1 { "" } else { "s" },
+            m.designs.len(),
+            if m.designs.len() == 1 { "" } else { "s" },
+            result.patients,
+            m.strategies.len(),
+            if result.samples > 0 {
+                format!(" and {} PSA samples", result.samples)
+            } else {
+                String::new()
+            },
+            result.wall_seconds,
+            frontier,
+            grouped(m.meta.thresholds[0], 0),
+            m.meta.currency,
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// What `vbpsim sensitivity` is asked for besides the scenario and its sizes.
 pub struct Request {
     /// `--arm`: STRATEGY or STRATEGY/CONTRACT.

@@ -88,6 +88,22 @@ pub enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Search contract terms: settle every candidate of the scenario's [[designs]] on the same
+    /// patients; write design.csv (payer NMB, manufacturer revenue, frontier, probability of
+    /// cost-effectiveness) and the frontier plot
+    Design {
+        /// Scenario file (TOML); omitted: the bundled scenario
+        scenario: Option<PathBuf>,
+        /// Output folder [default: output/<scenario name>-design]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        sizes: Sizes,
+        #[command(flatten)]
+        overrides: Overrides,
+        #[command(flatten)]
+        writing: Writing,
+    },
     /// One-way sensitivity: re-simulate the base case with each parameter at the low and high
     /// end of its range; write tornado.csv and the tornado plots
     Sensitivity {

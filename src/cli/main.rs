@@ -60,6 +60,10 @@ fn main() -> ExitCode {
             path.unwrap_or_else(|| PathBuf::from("scenario.toml")),
             example.as_deref(),
         ),
+        Command::Design { scenario, out, sizes, overrides, writing } => {
+            let loaded = common::load(scenario.as_deref(), &overrides);
+            analyses::design(loaded, out, &sizes, &writing)
+        }
         Command::Price { scenario, sizes, overrides } => {
             analyses::price(common::load(scenario.as_deref(), &overrides), &sizes)
         }

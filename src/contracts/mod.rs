@@ -136,6 +136,111 @@ impl Kind<f64> {
     }
 }
 
+/// A per-patient kind's share that its payer cost is linear in: the payer's cost per unit of
+/// price is a − s·b for fixed patients, so a design search settles the kind once at s = 1 and
+/// values every share from the same two numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinearShare {
+    /// A discount's `discount`: b is the discounted cycles' present value.
+    Discount,
+    /// A money-back guarantee's or a response rebate's `refund` (uncapped): b is the refund
+    /// per unit of share, discounted to its date.
+    Refund,
+}
+
+impl LinearShare {
+    /// The share's key in a scenario.
+    pub fn term(self) -> &'static str {
+        match self {
+            LinearShare::Discount => "discount",
+            LinearShare::Refund => "refund",
+        }
+    }
+}
+
+impl Kind<f64> {
+    /// The term a design search varies linearly, if the kind has one: `discount` of a
+    /// discount, `refund` of a money-back guarantee without a cap or of a response rebate.
+    /// With the share's value in these terms.
+    pub fn linear_share(&self) -> Option<(LinearShare, f64)> {
+        match self {
+            Kind::Discount(t) => Some((LinearShare::Discount, t.fraction)),
+            Kind::MoneyBack(t) if t.cap.is_none() => Some((LinearShare::Refund, t.refund)),
+            Kind::ResponseRebate(t) => Some((LinearShare::Refund, t.refund)),
+            _ => None,
+        }
+    }
+
+    /// The terms a design can vary that these terms give, by key (durations in years):
+    /// what a design's candidate reports of its contract.
+    pub fn terms(&self) -> Vec<(&'static str, f64)> {
+        let mut out = Vec::new();
+        let mut put = |key: &'static str, value: Option<f64>| {
+            if let Some(v) = value {
+                out.push((key, v));
+            }
+        };
+        match self {
+            Kind::Discount(t) => {
+                put("discount", Some(t.fraction));
+                put("from", t.from);
+                put("until", t.until);
+            }
+            Kind::MoneyBack(t) => {
+                put("window", Some(t.window));
+                put("refund", Some(t.refund));
+                put("cap", t.cap);
+            }
+            Kind::PaymentAtResult(t) => put("assess_at", Some(t.assess_at)),
+            Kind::ResponseRebate(t) => {
+                put("assess_at", Some(t.assess_at));
+                put("refund", Some(t.refund));
+            }
+            Kind::DurationCap(t) => {
+                put("max_paid", t.max_paid);
+                put("max_cycles", t.max_cycles.map(|n| n as f64));
+            }
+            Kind::Instalments(t) => {
+                put("interval", Some(t.interval));
+                put("instalments", Some(t.count as f64));
+            }
+            Kind::List | Kind::Cohort(_) => {}
+        }
+        out
+    }
+
+    /// Set the term named `term` (its key in a scenario; durations in years, `max_cycles` and
+    /// `instalments` whole numbers) to `value`. Setting `max_paid` or `max_cycles` of a
+    /// duration cap drops the other (a cap has exactly one). Returns false if the kind has no
+    /// such term.
+    pub fn set_term(&mut self, term: &str, value: f64) -> bool {
+        let whole = value.round().max(1.0) as u64;
+        match (self, term) {
+            (Kind::Discount(t), "discount") => t.fraction = value,
+            (Kind::Discount(t), "from") => t.from = Some(value),
+            (Kind::Discount(t), "until") => t.until = Some(value),
+            (Kind::MoneyBack(t), "window") => t.window = value,
+            (Kind::MoneyBack(t), "refund") => t.refund = value,
+            (Kind::MoneyBack(t), "cap") => t.cap = Some(value),
+            (Kind::PaymentAtResult(t), "assess_at") => t.assess_at = value,
+            (Kind::ResponseRebate(t), "assess_at") => t.assess_at = value,
+            (Kind::ResponseRebate(t), "refund") => t.refund = value,
+            (Kind::DurationCap(t), "max_paid") => {
+                t.max_paid = Some(value);
+                t.max_cycles = None;
+            }
+            (Kind::DurationCap(t), "max_cycles") => {
+                t.max_cycles = Some(whole);
+                t.max_paid = None;
+            }
+            (Kind::Instalments(t), "interval") => t.interval = value,
+            (Kind::Instalments(t), "instalments") => t.count = whole,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// What counts as failure for a money-back guarantee or a population outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -405,8 +510,14 @@ pub fn assessments(
 /// A settlement per unit of list price `price` in money, with its administration `admin`.
 #[inline]
 pub fn in_money(contract: &PreparedContract, price: f64, admin: f64, s: &Settlement) -> Cash {
+    capped_in_money(contract.kind.refund_cap(), price, admin, s)
+}
+
+/// [`in_money`] with the most refunded per patient `cap` given (a design search settles terms
+/// other than its template contract's).
+#[inline]
+pub fn capped_in_money(cap: f64, price: f64, admin: f64, s: &Settlement) -> Cash {
     let nominal = s.refund * price;
-    let cap = contract.kind.refund_cap();
     let capped = nominal.min(cap);
     // The derivative in price: the refund's share stops growing once the cap binds.
     let refund_units = if nominal < cap { s.refund } else { 0.0 };

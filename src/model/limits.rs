@@ -31,3 +31,9 @@ pub const MAX_BUDGET_YEARS: u64 = 10;
 /// levels are packed one byte each into one word, for its deferred settlements).
 pub const MAX_SUBGROUPS: usize = 8;
 pub const MAX_SUBGROUP_LEVELS: usize = 255;
+
+/// A contract design's candidates settled one by one on every patient (the terms other than
+/// a linear share and the price): each costs about a contract arm's settlement.
+pub const MAX_DESIGN_POINTS: usize = 10_000;
+/// A contract design's candidates in all (each a row of design.csv per threshold).
+pub const MAX_DESIGN_CANDIDATES: usize = 100_000;

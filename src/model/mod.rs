@@ -7,6 +7,7 @@
 //! prepared model built from it for one set of values (`sim::prepared`).
 
 mod categories;
+pub mod design;
 pub mod limits;
 pub mod pathway;
 pub mod population;
@@ -61,6 +62,8 @@ pub struct Model {
     /// `[subgroups]`: the partitions of the patients whose results are reported apart (empty:
     /// none).
     pub subgroups: Vec<Subgroup>,
+    /// `[[designs]]`: contract terms searched by `vbpsim design` (ignored by a run).
+    pub designs: Vec<design::Design>,
 }
 
 /// The subgroup and level under which the tables by subgroup list the whole population (no

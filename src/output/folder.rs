@@ -163,6 +163,9 @@ pub const OUTPUT_FILES: &[&str] = &[
     "fit_covariance.csv",
     "fit_times.csv",
     "kaplan_meier.csv",
+    "design.csv",
+    "design_frontier.png",
+    "design_frontier.svg",
 ];
 
 #[derive(Debug, thiserror::Error)]

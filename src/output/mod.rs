@@ -3,6 +3,7 @@
 //! [`crate::analysis`], or for survival fits from the functions of [`crate::fit`]).
 pub mod comparison;
 mod csv_cell;
+pub mod design_folder;
 mod figures;
 pub mod fit_folder;
 pub mod folder;

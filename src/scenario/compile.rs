@@ -37,6 +37,7 @@ const TOP_KEYS: &[&str] = &[
     "pathways",
     "population",
     "subgroups",
+    "designs",
 ];
 
 /// Parse and validate a scenario; every problem in the file is reported at once.
@@ -215,6 +216,8 @@ fn read_document(
     checks::contract_drug_given(r, contracted, &strategies, named_regimens, (&drugs, &pathways));
     let pathways_read = (&pathways[..], &pathway_entries[..]);
     checks::contract_on_pathway_states(r, contracted, pathways_read, named_regimens.0, &drugs);
+    let designs =
+        super::designs::read_designs(r, doc, (&contracts, &_contract_names), meta.as_ref());
     let (parameters, dirichlets) = super::parameters::assemble(r);
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),
@@ -246,5 +249,6 @@ fn read_document(
         budget: budget?,
         population: people?,
         subgroups: subgroups?,
+        designs: designs?,
     })
 }

@@ -12,6 +12,7 @@ mod contracts;
 mod correlations;
 mod covariates;
 pub mod describe;
+mod designs;
 mod diagnostic;
 mod distributions;
 mod evppi_groups;

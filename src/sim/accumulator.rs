@@ -594,6 +594,9 @@ pub struct SampleSums {
     /// Budget impact: per cohort-contract arm, its patients' paid cycles, treatments, starts
     /// and successes per calendar year after entry (population 0; empty for other arms).
     pub budget_calendar: Vec<CalendarSums>,
+    /// Contract designs (`Prepared::designs`; else empty): per design, strategy and
+    /// candidate settled one by one, its sums ([`super::design::PointSums`]).
+    pub designs: Vec<super::design::PointSums>,
 }
 
 impl SampleSums {
@@ -620,6 +623,7 @@ impl SampleSums {
             budget_events: Vec::new(),
             budget_calendar: Vec::new(),
             subgroups: Vec::new(),
+            designs: Vec::new(),
         }
     }
 
@@ -657,6 +661,9 @@ impl SampleSums {
             a.merge(b);
         }
         for (a, b) in self.subgroups.iter_mut().zip(&other.subgroups) {
+            a.merge(b);
+        }
+        for (a, b) in self.designs.iter_mut().zip(&other.designs) {
             a.merge(b);
         }
     }

@@ -11,6 +11,7 @@ use super::accumulator::{
 use super::budget;
 use super::cohort_courses;
 use super::deferred::{self, Deferred, Open, Pair, post_cash, post_fixed};
+use super::design::{DesignScratch, PointSums};
 use super::exposure::{
     StartFactors, Walked, covered_exposure, documented, exposure_from, pathway_cash, pathway_units,
 };
@@ -242,6 +243,8 @@ struct Layout {
     subgroups: usize,
     /// Line slots per strategy ([`Line::slot`]); 0 when lines are not counted.
     line_slots: usize,
+    /// Contract designs' point sums ([`super::design::PointSums`]; 0 without designs).
+    design_cells: usize,
 }
 
 impl Layout {
@@ -331,6 +334,7 @@ impl Layout {
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
                 .collect(),
+            design_cells: prep.designs.iter().map(|d| d.strategies.len() * d.points.len()).sum(),
         }
     }
 
@@ -360,6 +364,7 @@ impl Layout {
         }
         sums.subgroups =
             vec![SubgroupSums::new((arms, self.slots), self.contracts); self.subgroups];
+        sums.designs = vec![PointSums::default(); self.design_cells];
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
             let events = super::accumulator::BUDGET_EVENTS.len();
@@ -413,6 +418,8 @@ fn simulate_chunk(
     // Per strategy: whether any of its contract arms touched the patient.
     let mut touched = vec![false; strategies];
     let mut scratch = Scratch::new(prep);
+    let mut designs = DesignScratch::new(prep);
+    let has_designs = !prep.designs.is_empty();
     let mut starts = StartFactors::new();
     let (mut walk, mut merged) = (Vec::new(), Vec::new());
     let mut stays = Vec::new();
@@ -564,6 +571,9 @@ fn simulate_chunk(
                 };
                 let walked = Walked { regimen: valued_as, course: valued, coverage_end: *covered };
                 *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, walked, out);
+                if has_designs {
+                    designs.settle(prep, s, lines, *pk, &mut starts);
+                }
                 if let Some(b) = &prep.budget
                     && b.followed[s]
                 {
@@ -577,6 +587,14 @@ fn simulate_chunk(
             let reference_arm = layout.list_arm[layout.comparator];
             let reference = (totals[reference_arm], outcomes[reference_arm]);
             let comparator_touched = touched[layout.comparator];
+            if has_designs {
+                let list_arm = |s: usize| {
+                    let list = layout.list_arm[s];
+                    (totals[list], outcomes[list].qaly)
+                };
+                let reference = (reference.0, reference.1.qaly);
+                designs.post(prep, list_arm, reference, &mut sums.designs);
+            }
             for (s, &touched_s) in touched.iter().enumerate() {
                 let list = layout.list_arm[s];
                 sums.arms[list].add(totals[list], &outcomes[list], (reference.0, &reference.1));

@@ -4,6 +4,7 @@ pub mod background;
 mod budget;
 mod cohort_courses;
 mod deferred;
+pub mod design;
 pub mod draw;
 pub mod engine;
 mod exposure;

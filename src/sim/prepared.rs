@@ -119,6 +119,8 @@ pub struct Prepared {
     /// case and its PSA samples set it (subgroups.csv, subgroup_ceac.csv); price searches and
     /// sensitivity runs do not.
     pub count_subgroups: bool,
+    /// Contract designs settled on the same patients (`vbpsim design`; empty in a run).
+    pub designs: Vec<super::design::PreparedDesign>,
 }
 
 /// What the engine needs for the budget impact analysis: each patient's spend per calendar
@@ -414,6 +416,7 @@ impl Prepared {
                 .transpose()?,
             count_lines: false,
             count_subgroups: false,
+            designs: Vec::new(),
         };
         for c in &mut prep.contracts {
             c.kind.rediscount(&prep.costs, &prep.manufacturer);

@@ -8,6 +8,7 @@
 //! tells its user what to change. Other callers read the typed variants.
 pub mod checkpoint;
 pub mod compare;
+pub mod design;
 pub mod disk;
 pub mod fit;
 pub mod guard;

@@ -515,6 +515,18 @@ fn the_data_dictionary_lists_exactly_the_columns_of_every_csv_file() {
     ]);
     check_folder(Path::new(&folder), &values, &dict, &mut seen, &mut failures);
 
+    // A contract design with a PSA.
+    let folder = out("design");
+    let terms = root().join("scenarios/design/nsclc_egfr_terms.toml");
+    let terms = terms.to_string_lossy().into_owned();
+    run_vbpsim(
+        &["design", terms.as_str(), "--out", folder.as_str(), "--patients", "2000"]
+            .into_iter()
+            .chain(["--samples", "3", "--quiet"])
+            .collect::<Vec<_>>(),
+    );
+    check_folder(Path::new(&folder), &values, &dict, &mut seen, &mut failures);
+
     for file in dict.keys().filter(|f| !seen.contains(*f)) {
         failures.push(format!("{OUTPUTS} documents {file}, which no run of this test writes"));
     }

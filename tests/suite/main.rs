@@ -13,6 +13,7 @@ mod cli;
 mod cohort;
 mod contracts;
 mod covariates;
+mod design;
 mod dictionary;
 mod distributions;
 mod edge_cases;

@@ -21,6 +21,8 @@ pub enum Kind {
     Comparison,
     /// The folder of `fit`.
     Fit,
+    /// The folder of `design`.
+    Design,
 }
 
 /// The run a shard belongs to and its place in it: what makes its samples what they are.
@@ -43,6 +45,7 @@ impl Kind {
     pub const COMPARISON: &str = "comparison";
     pub const CHECKPOINT: &str = "psa_checkpoint";
     pub const FIT: &str = "survival_fit";
+    pub const DESIGN: &str = "contract_design";
 
     /// The value of run.json's `kind`.
     pub fn name(&self) -> &'static str {
@@ -52,6 +55,7 @@ impl Kind {
             Kind::Sensitivity => Kind::SENSITIVITY,
             Kind::Comparison => Kind::COMPARISON,
             Kind::Fit => Kind::FIT,
+            Kind::Design => Kind::DESIGN,
         }
     }
 
@@ -72,6 +76,7 @@ fn words(kind: &str) -> &str {
         Kind::COMPARISON => "a comparison",
         Kind::CHECKPOINT => "the checkpoint of an interrupted run",
         Kind::FIT => "survival fits",
+        Kind::DESIGN => "a contract design",
         _ => "a folder of another kind",
     }
 }
