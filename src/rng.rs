@@ -107,6 +107,9 @@ pub enum ProcessKind {
     Covariate = 30,
     /// Which profile of `population.profiles` a patient is.
     Profile = 31,
+    /// A registry's data in one PSA sample (keyed by registry name and size; drawn per
+    /// sample, not per patient).
+    Registry = 32,
 }
 
 /// The address of one random process of a patient, precomputed when the model is compiled.

@@ -71,7 +71,7 @@ fn sets(model: &Model, arms: &[Arm]) -> Vec<DecisionSet> {
 }
 
 /// The samples' (cost, qaly) of a decision set's arms.
-fn table(psa: &[PsaSample], set: &DecisionSet) -> Table {
+pub(super) fn table(psa: &[PsaSample], set: &DecisionSet) -> Table {
     psa.iter()
         .map(|s| set.arms.iter().map(|&a| (s.arms[a].cost.mean, s.arms[a].qaly.mean)).collect())
         .collect()

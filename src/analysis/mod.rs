@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod decision;
 pub mod design;
 pub mod evppi;
+pub mod evsi;
 pub mod frontier;
 pub mod gp;
 pub mod headline;

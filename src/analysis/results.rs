@@ -299,6 +299,9 @@ pub struct Results {
     pub psa: Vec<PsaSample>,
     /// The decision analysis (on the PSA means with PSA, else on the base case).
     pub decision: Decision,
+    /// Each registry's EVSI per size and threshold (empty without PSA samples or
+    /// `[[registries]]`).
+    pub evsi: Vec<super::evsi::EvsiRow>,
     /// Per arm and threshold: the share of PSA samples in which the arm's incremental NMB
     /// against the comparator is positive (`None` for the comparator at list, and without PSA).
     pub prob_ce: Vec<Vec<Option<f64>>>,
@@ -371,6 +374,7 @@ impl Results {
         let mut r = Results {
             // Computed, with the rest of the PSA's analyses, by `set_psa` below.
             decision: Decision { basis: Basis::Deterministic, sets: Vec::new() },
+            evsi: Vec::new(),
             arms,
             summary,
             summary_psa: Vec::new(),
@@ -573,6 +577,17 @@ impl Results {
                 return Err(NonFinite { place: place(), what: "EVPPI".into() });
             }
         }
+        for row in &self.evsi {
+            let numbers =
+                [row.evsi.map(|v| v.0), row.evsi.map(|v| v.1), row.evppi, row.population, row.enbs];
+            if !row.cost.is_finite() || numbers.into_iter().flatten().any(|x| !x.is_finite()) {
+                let place = format!("registry `{}`", model.registries[row.registry].name);
+                return Err(NonFinite {
+                    place,
+                    what: format!("EVSI of {} patients", row.patients),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -581,6 +596,7 @@ impl Results {
     pub fn set_psa(&mut self, model: &Model, psa: Vec<PsaSample>) {
         self.psa = psa;
         self.decision = decision(model, &self.arms, &self.summary, &self.psa);
+        self.evsi = super::evsi::evsi_rows(model, &self.decision, &self.psa, self.seed);
         self.prob_ce = prob_ce(model, &self.summary, &self.psa);
         self.headline = super::headline::headline(
             model,

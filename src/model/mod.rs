@@ -11,6 +11,7 @@ pub mod design;
 pub mod limits;
 pub mod pathway;
 pub mod population;
+pub mod registry;
 
 pub use categories::CategoryIndex;
 pub use pathway::{Clock, Exit, Pathway, PathwayState, StateTest, Target};
@@ -64,6 +65,8 @@ pub struct Model {
     pub subgroups: Vec<Subgroup>,
     /// `[[designs]]`: contract terms searched by `vbpsim design` (ignored by a run).
     pub designs: Vec<design::Design>,
+    /// `[[registries]]`: contract registries valued by their EVSI in a run with PSA samples.
+    pub registries: Vec<registry::Registry>,
 }
 
 /// The subgroup and level under which the tables by subgroup list the whole population (no

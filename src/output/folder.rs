@@ -113,6 +113,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "ceaf.csv",
     "evpi.csv",
     "evppi.csv",
+    "evsi.csv",
     "selection.csv",
     "partners.csv",
     "budget_impact.csv",

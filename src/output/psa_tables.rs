@@ -251,6 +251,56 @@ pub fn write_evppi<W: Write>(out: W, model: &Model, decision: &Decision) -> csv:
     Ok(())
 }
 
+/// evsi.csv: each registry's EVSI per size and threshold, with the EVPPI of the parameter it
+/// informs and the expected net benefit of sampling.
+pub fn write_evsi<W: Write>(
+    out: W,
+    model: &Model,
+    rows: &[crate::analysis::evsi::EvsiRow],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record([
+        "registry",
+        "decision_set",
+        "parameter",
+        "observation",
+        "patients",
+        "wtp",
+        "evsi_per_patient",
+        "evsi_se",
+        "evppi_per_patient",
+        "evsi_population",
+        "registry_cost",
+        "enbs",
+    ])?;
+    let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
+    for row in rows {
+        let registry = &model.registries[row.registry];
+        let observation = match registry.observation {
+            crate::model::registry::Observation::Binomial => "responders".to_string(),
+            crate::model::registry::Observation::Exponential { follow_up } => {
+                format!("events by {} months", number(12.0 * follow_up))
+            }
+        };
+        w.write_record([
+            registry.name.clone(),
+            model.contracts[registry.contract].name.clone(),
+            model.parameters[registry.parameter].name.clone(),
+            observation,
+            row.patients.to_string(),
+            number(row.wtp),
+            opt(row.evsi.map(|v| v.0)),
+            opt(row.evsi.map(|v| v.1)),
+            opt(row.evppi),
+            opt(row.population),
+            number(row.cost),
+            opt(row.enbs),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// psa_summary.csv: per arm and measure (the incremental NMB once per threshold, `wtp`), the
 /// base case and the spread across PSA samples, with the within-sample (patient-level) Monte
 /// Carlo error beside it.

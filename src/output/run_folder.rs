@@ -35,6 +35,9 @@ pub fn write(
         })?;
         write_acceptability(target, &staging, model, r)?;
         table("evppi.csv", &|f| psa_tables::write_evppi(f, model, &r.decision))?;
+        if !model.registries.is_empty() {
+            table("evsi.csv", &|f| psa_tables::write_evsi(f, model, &r.evsi))?;
+        }
     }
     table("costs.csv", &|f| tables::write_costs(f, model, (&r.summary, &r.summary_psa)))?;
     if !model.contracts.is_empty() {

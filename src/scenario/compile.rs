@@ -38,6 +38,7 @@ const TOP_KEYS: &[&str] = &[
     "population",
     "subgroups",
     "designs",
+    "registries",
 ];
 
 /// Parse and validate a scenario; every problem in the file is reported at once.
@@ -219,6 +220,8 @@ fn read_document(
     let designs =
         super::designs::read_designs(r, doc, (&contracts, &_contract_names), meta.as_ref());
     let (parameters, dirichlets) = super::parameters::assemble(r);
+    let registries =
+        super::registries::read_registries(r, doc, (&contracts, &_contract_names), &parameters);
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),
         None => Some(Vec::new()),
@@ -250,5 +253,6 @@ fn read_document(
         population: people?,
         subgroups: subgroups?,
         designs: designs?,
+        registries: registries?,
     })
 }

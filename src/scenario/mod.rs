@@ -25,6 +25,7 @@ mod population;
 mod profiles;
 mod reader;
 mod regimens;
+mod registries;
 mod states;
 mod strategies;
 mod subgroups;

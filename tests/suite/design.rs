@@ -297,3 +297,95 @@ fn bad_designs_are_refused_with_their_place_and_exit_2() {
     let stderr = crate::support::text_of(&expect(&mut cmd, 2).stderr);
     assert!(stderr.contains("the scenario has no [[designs]]"), "{stderr}");
 }
+
+#[test]
+fn a_registrys_evsi_tends_to_the_evppi_and_its_net_benefit_counts_its_cost() {
+    let s = load("design/registry.toml", &[]);
+    let sim = run(&s, &options(1500, 400));
+    let rows = &sim.evsi;
+    // Two registries: 3 and 2 sizes, each at the two thresholds.
+    assert_eq!(rows.len(), (3 + 2) * 2);
+    let mut informative = 0;
+    for row in rows {
+        let registry = &s.model.registries[row.registry];
+        let (evsi, se) = row.evsi.unwrap();
+        let evppi = row.evppi.unwrap();
+        let cost = registry.cost_per_patient * row.patients as f64 + registry.fixed_cost;
+        assert_eq!(row.cost, cost);
+        assert_eq!(row.enbs, Some(row.population.unwrap() - cost));
+        if row.patients == 1_000_000 {
+            // The registry then tells the parameter to a thousandth: the EVPPI's regression.
+            assert!((evsi - evppi).abs() <= 4.0 * se + 1e-9 * evppi, "{row:?}");
+            informative += usize::from(evppi > 0.0);
+        }
+        if row.patients == 1 {
+            assert!(evsi <= 0.1 * evppi + 1e-12, "one patient: {row:?}");
+        }
+    }
+    assert!(informative >= 2, "no threshold where the parameters matter: {rows:?}");
+    // The registry's default cost per patient is its contract's tracking cost.
+    assert_eq!(s.model.registries[0].cost_per_patient, 300.0);
+}
+
+#[test]
+fn registry_data_are_the_same_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = fixture("design/registry.toml");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("t{threads}"));
+        let mut cmd = vbpsim();
+        cmd.args(["run", scenario.to_str().unwrap(), "--patients", "300", "--samples", "90"]);
+        cmd.args(["--threads", threads, "--quiet", "--out"]).arg(&out);
+        expect(&mut cmd, 0);
+        outputs.push(std::fs::read(out.join("evsi.csv")).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1], "evsi.csv differs between 1 and 2 threads");
+}
+
+#[test]
+fn bad_registries_are_refused_with_their_place_and_exit_2() {
+    let entry = |body: &str| format!("[[registries]]\nname = \"g\"\n{body}\n");
+    let cases: Vec<(String, &str)> = vec![
+        (
+            entry("contract = \"m1\"\nparameter = \"x_price\"\npatients = [10]"),
+            "registries[0].parameter: expected an uncertain probability",
+        ),
+        (
+            entry("contract = \"m1\"\nparameter = \"x_response\"\npatients = []"),
+            "registries[0].patients: expected 1 to 20 sizes, found 0",
+        ),
+        (
+            entry("contract = \"m1\"\nparameter = \"x_response\"\npatients = [0]"),
+            "registries[0].patients[0]: expected a whole number of at least 1, found 0",
+        ),
+        (
+            entry(
+                "contract = \"m1\"\nparameter = \"x_response\"\npatients = [10]\nfollow_up = \"6 months\"",
+            ),
+            "registries[0].follow_up: expected no `follow_up` for a probability",
+        ),
+        (
+            entry("contract = \"m9\"\nparameter = \"x_response\"\npatients = [10]"),
+            "registries[0].contract: undefined contract `m9`",
+        ),
+        (
+            entry(
+                "contract = \"m1\"\nparameter = \"x_response\"\npatients = [10]\ncost = { per_patient = -1 }",
+            ),
+            "registries[0].cost.per_patient: expected a number of 0 or more",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("design/base.toml");
+    for (i, (text, message)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&path, format!("extends = {:?}\n{text}", base.display().to_string()))
+            .unwrap();
+        let mut cmd = vbpsim();
+        cmd.arg("check").arg(&path);
+        let stderr = crate::support::text_of(&expect(&mut cmd, 2).stderr);
+        assert!(stderr.contains(&format!("bad{i}.toml:")), "no file and line:\n{stderr}");
+        assert!(stderr.contains(message), "expected {message:?}:\n{stderr}");
+    }
+}

@@ -527,6 +527,25 @@ fn the_data_dictionary_lists_exactly_the_columns_of_every_csv_file() {
     );
     check_folder(Path::new(&folder), &values, &dict, &mut seen, &mut failures);
 
+    // Registries valued by their EVSI.
+    let folder = out("registry");
+    let registry = root().join("tests/fixtures/design/registry.toml");
+    let registry = registry.to_string_lossy().into_owned();
+    run_vbpsim(
+        &["run", registry.as_str(), "--out", folder.as_str(), "--patients", "300"]
+            .into_iter()
+            .chain(["--samples", "3", "--quiet"])
+            .collect::<Vec<_>>(),
+    );
+    let values = Values {
+        thresholds: vec!["100000".into(), "200000".into()],
+        categories: categories(Path::new(&folder)),
+        // The uncertain parameters of the layer's base (design/base.toml), then its own.
+        parameters: ["x_response", "chemo_response", "x_responder_rate"].map(String::from).to_vec(),
+        arms: arms(Path::new(&folder)),
+    };
+    check_folder(Path::new(&folder), &values, &dict, &mut seen, &mut failures);
+
     for file in dict.keys().filter(|f| !seen.contains(*f)) {
         failures.push(format!("{OUTPUTS} documents {file}, which no run of this test writes"));
     }

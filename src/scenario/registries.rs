@@ -1,0 +1,164 @@
+//! `[[registries]]`: the data a contract's outcome registry would collect, valued by its
+//! expected value of sample information in a run with PSA samples
+//! ([`crate::model::registry`]).
+
+use super::reader::{Check, Reader, join, named_entries};
+use crate::model::registry::{Observation, Registry};
+use crate::model::{Contract, Parameter};
+use crate::units::Dimension;
+use toml::de::DeTable;
+
+/// Most registry sizes per registry, and the largest size (patients followed).
+pub const MAX_SIZES: usize = 20;
+pub const MAX_PATIENTS: u64 = 10_000_000;
+
+pub fn read_registries(
+    r: &mut Reader,
+    doc: &DeTable<'_>,
+    (contracts, contract_names): (&[Option<Contract>], &[String]),
+    parameters: &[Parameter],
+) -> Option<Vec<Registry>> {
+    let (entries, names) = named_entries(r, doc, "registries", "registry");
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (e, name) in entries.iter().zip(names) {
+        let (t, p) = (e.table, &e.path);
+        r.check_keys(t, p, &["name", "contract", "parameter", "patients", "follow_up", "cost"]);
+        let what = "the contract whose registry collects the data";
+        let contract = r
+            .require(t, &e.span, p, "contract", what)
+            .and_then(|v| r.resolve(v, &join(p, "contract"), "contract", contract_names));
+        let what = "the uncertain parameter the data inform";
+        let parameter = r.require(t, &e.span, p, "parameter", what).and_then(|v| {
+            let names: Vec<String> = parameters.iter().map(|q| q.name.clone()).collect();
+            let k = r.resolve(v, &join(p, "parameter"), "parameter", &names)?;
+            let q = &parameters[k];
+            let support = q.dist.support(r.values[q.slot.0 as usize]);
+            let binomial = q.dimension == Dimension::Number
+                && support.lower >= 0.0
+                && support.upper <= 1.0;
+            if !q.is_uncertain() || !(binomial || q.dimension == Dimension::PerTime) {
+                r.error(
+                    v.span(),
+                    &join(p, "parameter"),
+                    format!(
+                        "expected an uncertain probability (drawn within [0, 1]: responders observed) or rate (events observed over `follow_up`), found `{}` ({})",
+                        q.name,
+                        if q.is_uncertain() { "neither" } else { "fixed: no PSA distribution" }
+                    ),
+                );
+                return None;
+            }
+            Some((k, binomial))
+        });
+        let patients = r.require(t, &e.span, p, "patients", "registry sizes like [50, 100, 200]");
+        let patients = patients.and_then(|v| {
+            let path = join(p, "patients");
+            let items = r.array(v, &path)?;
+            if items.is_empty() || items.len() > MAX_SIZES {
+                let found = items.len();
+                r.error(v.span(), &path, format!("expected 1 to {MAX_SIZES} sizes, found {found}"));
+                return None;
+            }
+            let sizes: Vec<Option<u64>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let at = format!("{path}[{i}]");
+                    let n = r.integer(x, &at, 1)?;
+                    if n > MAX_PATIENTS {
+                        r.error(
+                            x.span(),
+                            &at,
+                            format!("expected at most {MAX_PATIENTS} patients, found {n}"),
+                        );
+                        return None;
+                    }
+                    Some(n)
+                })
+                .collect();
+            sizes.into_iter().collect::<Option<Vec<u64>>>()
+        });
+        let follow_up = match t.get("follow_up") {
+            Some(v) => r
+                .literal_quantity(v, &join(p, "follow_up"), Dimension::Duration, Check::Positive)
+                .map(Some),
+            None => Some(None),
+        };
+        let (per_patient, fixed) = match t.get("cost") {
+            Some(v) => {
+                let path = join(p, "cost");
+                match r.table(v, &path) {
+                    Some(c) => {
+                        r.check_keys(c, &path, &["per_patient", "fixed"]);
+                        let mut get = |key: &str| match c.get(key) {
+                            Some(x) => r
+                                .literal_quantity(
+                                    x,
+                                    &join(&path, key),
+                                    Dimension::Number,
+                                    Check::NonNegative,
+                                )
+                                .map(Some),
+                            None => Some(None),
+                        };
+                        (get("per_patient"), get("fixed"))
+                    }
+                    None => (None, None),
+                }
+            }
+            None => (Some(None), Some(None)),
+        };
+        let (
+            Some(c),
+            Some((k, binomial)),
+            Some(patients),
+            Some(follow_up),
+            Some(per_patient),
+            Some(fixed),
+        ) = (contract, parameter, patients, follow_up, per_patient, fixed)
+        else {
+            ok = false;
+            continue;
+        };
+        let observation = match (binomial, follow_up) {
+            (true, None) => Observation::Binomial,
+            (false, Some(f)) => Observation::Exponential { follow_up: f },
+            (true, Some(_)) => {
+                r.error(t["follow_up"].span(), &join(p, "follow_up"), format!("expected no `follow_up` for a probability (`{}`: responders are counted, not followed)", parameters[k].name));
+                ok = false;
+                continue;
+            }
+            (false, None) => {
+                r.error(e.span.clone(), p, format!("expected `follow_up` (a duration) for the rate `{}`: how long each patient is followed", parameters[k].name));
+                ok = false;
+                continue;
+            }
+        };
+        if let Some(contract) = contracts[c].as_ref().filter(|k| k.on_list_arm) {
+            r.error(
+                t["contract"].span(),
+                &join(p, "contract"),
+                format!("expected a contract with arms of its own, found `{}` (a list contract without administration, settled on the list arms)", contract.name),
+            );
+            ok = false;
+            continue;
+        }
+        // By default the registry costs what the contract's tracking costs per patient.
+        let per_patient = match (per_patient, contracts[c].as_ref()) {
+            (Some(x), _) => x,
+            (None, Some(contract)) => r.values[contract.admin_per_patient.0 as usize],
+            (None, None) => 0.0,
+        };
+        out.push(Registry {
+            name,
+            contract: c,
+            parameter: k,
+            observation,
+            patients,
+            cost_per_patient: per_patient,
+            fixed_cost: fixed.unwrap_or(0.0),
+        });
+    }
+    ok.then_some(out)
+}
