@@ -155,6 +155,7 @@ mod tests {
             patients: vec![],
             cost_per_patient: 0.0,
             fixed_cost: 0.0,
+            review: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod lines;
 pub mod partners;
 pub mod probabilistic;
 pub mod psa;
+pub mod renegotiation;
 pub mod results;
 pub mod roots;
 pub mod sensitivity;

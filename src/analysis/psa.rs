@@ -167,6 +167,19 @@ pub fn decision_population(model: &crate::model::Model) -> Option<f64> {
     Some(years.map(|t| budget.entrants(t) * (1.0 + m.discount_costs).powi(-(t as i32))).sum())
 }
 
+/// The discounted patients a decision applies to in each of its `decision_years` (the terms
+/// of [`decision_population`]'s sum), `None` without a population.
+pub fn decision_cohorts(model: &crate::model::Model) -> Option<Vec<f64>> {
+    let m = &model.meta;
+    let years = 0..m.decision_years;
+    let discount = |t: u64| (1.0 + m.discount_costs).powi(-(t as i32));
+    if let Some(n) = m.population {
+        return Some(years.map(|t| n as f64 * discount(t)).collect());
+    }
+    let budget = model.budget.as_ref()?;
+    Some(years.map(|t| budget.entrants(t as usize) * discount(t)).collect())
+}
+
 /// Mean, Monte Carlo standard error, and 2.5 % and 97.5 % quantiles of values across samples
 /// (quantiles by linear interpolation between order statistics, R's type 7).
 #[derive(Clone, Copy, Debug, PartialEq)]

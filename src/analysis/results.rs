@@ -302,6 +302,9 @@ pub struct Results {
     /// Each registry's EVSI per size and threshold (empty without PSA samples or
     /// `[[registries]]`).
     pub evsi: Vec<super::evsi::EvsiRow>,
+    /// The two-stage decision of each registry with a review (empty without PSA samples or
+    /// reviews).
+    pub renegotiation: Vec<super::renegotiation::PolicyRow>,
     /// Per arm and threshold: the share of PSA samples in which the arm's incremental NMB
     /// against the comparator is positive (`None` for the comparator at list, and without PSA).
     pub prob_ce: Vec<Vec<Option<f64>>>,
@@ -375,6 +378,7 @@ impl Results {
             // Computed, with the rest of the PSA's analyses, by `set_psa` below.
             decision: Decision { basis: Basis::Deterministic, sets: Vec::new() },
             evsi: Vec::new(),
+            renegotiation: Vec::new(),
             arms,
             summary,
             summary_psa: Vec::new(),
@@ -588,6 +592,15 @@ impl Results {
                 });
             }
         }
+        for row in &self.renegotiation {
+            let shares = row.choices.unwrap_or_default();
+            let numbers = [row.value.0, row.value.1, row.population].into_iter().chain(shares);
+            if numbers.into_iter().any(|x| !x.is_finite()) {
+                let place = format!("registry `{}`", model.registries[row.registry].name);
+                let what = format!("value of the policy {}", row.policy.as_str());
+                return Err(NonFinite { place, what });
+            }
+        }
         Ok(())
     }
 
@@ -597,6 +610,13 @@ impl Results {
         self.psa = psa;
         self.decision = decision(model, &self.arms, &self.summary, &self.psa);
         self.evsi = super::evsi::evsi_rows(model, &self.decision, &self.psa, self.seed);
+        self.renegotiation = super::renegotiation::policy_rows(
+            model,
+            (&self.arms, &self.contracts),
+            &self.decision,
+            &self.psa,
+            self.seed,
+        );
         self.prob_ce = prob_ce(model, &self.summary, &self.psa);
         self.headline = super::headline::headline(
             model,

@@ -27,4 +27,19 @@ pub struct Registry {
     /// What collecting the data costs: per patient followed, and once.
     pub cost_per_patient: f64,
     pub fixed_cost: f64,
+    /// A two-stage decision on the registry's data (coverage with evidence development).
+    pub review: Option<Review>,
+}
+
+/// Adopt now under the contract, review after `after_years` on the registry's data from
+/// `patients` patients, then keep the contract, reprice to the value-based price given the
+/// data, or withdraw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Review {
+    /// Whole years of the decision's population treated before the review.
+    pub after_years: u64,
+    /// The registry's size at the review.
+    pub patients: u64,
+    /// The payer's irrecoverable cost of withdrawing (money, once).
+    pub withdrawal_cost: f64,
 }

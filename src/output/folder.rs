@@ -114,6 +114,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "evpi.csv",
     "evppi.csv",
     "evsi.csv",
+    "renegotiation.csv",
     "selection.csv",
     "partners.csv",
     "budget_impact.csv",

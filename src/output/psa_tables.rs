@@ -301,6 +301,53 @@ pub fn write_evsi<W: Write>(
     Ok(())
 }
 
+/// renegotiation.csv: each registry's two-stage decision against its fixed policies, per
+/// strategy and threshold.
+pub fn write_renegotiation<W: Write>(
+    out: W,
+    model: &Model,
+    rows: &[crate::analysis::renegotiation::PolicyRow],
+) -> csv::Result<()> {
+    let mut w = super::csv_cell::Writer::from_writer(out);
+    w.write_record([
+        "registry",
+        "decision_set",
+        "strategy",
+        "review_after_years",
+        "review_patients",
+        "wtp",
+        "policy",
+        "value_per_patient",
+        "value_se",
+        "value_population",
+        "share_keep",
+        "share_reprice",
+        "share_withdraw",
+    ])?;
+    for row in rows {
+        let registry = &model.registries[row.registry];
+        let Some(review) = &registry.review else { continue };
+        let share = |k: usize| row.choices.map(|c| number(c[k])).unwrap_or_default();
+        w.write_record([
+            registry.name.clone(),
+            model.contracts[registry.contract].name.clone(),
+            model.strategies[row.strategy].name.clone(),
+            review.after_years.to_string(),
+            review.patients.to_string(),
+            number(row.wtp),
+            row.policy.as_str().to_string(),
+            number(row.value.0),
+            number(row.value.1),
+            number(row.population),
+            share(0),
+            share(1),
+            share(2),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// psa_summary.csv: per arm and measure (the incremental NMB once per threshold, `wtp`), the
 /// base case and the spread across PSA samples, with the within-sample (patient-level) Monte
 /// Carlo error beside it.

@@ -38,6 +38,11 @@ pub fn write(
         if !model.registries.is_empty() {
             table("evsi.csv", &|f| psa_tables::write_evsi(f, model, &r.evsi))?;
         }
+        if model.registries.iter().any(|g| g.review.is_some()) {
+            table("renegotiation.csv", &|f| {
+                psa_tables::write_renegotiation(f, model, &r.renegotiation)
+            })?;
+        }
     }
     table("costs.csv", &|f| tables::write_costs(f, model, (&r.summary, &r.summary_psa)))?;
     if !model.contracts.is_empty() {

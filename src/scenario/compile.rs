@@ -220,8 +220,15 @@ fn read_document(
     let designs =
         super::designs::read_designs(r, doc, (&contracts, &_contract_names), meta.as_ref());
     let (parameters, dirichlets) = super::parameters::assemble(r);
-    let registries =
-        super::registries::read_registries(r, doc, (&contracts, &_contract_names), &parameters);
+    let has_population =
+        population.flatten().is_some() || budget.as_ref().is_some_and(Option::is_some);
+    let registries = super::registries::read_registries(
+        r,
+        doc,
+        (&contracts, &_contract_names),
+        &parameters,
+        (meta.as_ref().map(|m| m.decision_years), has_population),
+    );
     let correlations = match doc.get("correlations") {
         Some(v) => read_correlations(r, v, &parameters, &dirichlets),
         None => Some(Vec::new()),

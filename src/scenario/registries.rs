@@ -3,7 +3,7 @@
 //! ([`crate::model::registry`]).
 
 use super::reader::{Check, Reader, join, named_entries};
-use crate::model::registry::{Observation, Registry};
+use crate::model::registry::{Observation, Registry, Review};
 use crate::model::{Contract, Parameter};
 use crate::units::Dimension;
 use toml::de::DeTable;
@@ -17,13 +17,15 @@ pub fn read_registries(
     doc: &DeTable<'_>,
     (contracts, contract_names): (&[Option<Contract>], &[String]),
     parameters: &[Parameter],
+    (decision_years, has_population): (Option<u64>, bool),
 ) -> Option<Vec<Registry>> {
     let (entries, names) = named_entries(r, doc, "registries", "registry");
     let mut out = Vec::new();
     let mut ok = true;
     for (e, name) in entries.iter().zip(names) {
         let (t, p) = (e.table, &e.path);
-        r.check_keys(t, p, &["name", "contract", "parameter", "patients", "follow_up", "cost"]);
+        let keys = ["name", "contract", "parameter", "patients", "follow_up", "cost", "review"];
+        r.check_keys(t, p, &keys);
         let what = "the contract whose registry collects the data";
         let contract = r
             .require(t, &e.span, p, "contract", what)
@@ -109,6 +111,10 @@ pub fn read_registries(
             }
             None => (Some(None), Some(None)),
         };
+        let review = match t.get("review") {
+            Some(v) => read_review(r, v, &join(p, "review"), (decision_years, has_population)),
+            None => Some(None),
+        };
         let (
             Some(c),
             Some((k, binomial)),
@@ -116,7 +122,8 @@ pub fn read_registries(
             Some(follow_up),
             Some(per_patient),
             Some(fixed),
-        ) = (contract, parameter, patients, follow_up, per_patient, fixed)
+            Some(review),
+        ) = (contract, parameter, patients, follow_up, per_patient, fixed, review)
         else {
             ok = false;
             continue;
@@ -158,7 +165,61 @@ pub fn read_registries(
             patients,
             cost_per_patient: per_patient,
             fixed_cost: fixed.unwrap_or(0.0),
+            review,
         });
     }
     ok.then_some(out)
+}
+
+/// `review = { after, patients, withdrawal_cost }`: a two-stage decision on the registry's data.
+fn read_review(
+    r: &mut Reader,
+    v: &super::reader::Value<'_>,
+    p: &str,
+    (decision_years, has_population): (Option<u64>, bool),
+) -> Option<Option<Review>> {
+    let t = r.table(v, p)?;
+    r.check_keys(t, p, &["after", "patients", "withdrawal_cost"]);
+    let span = v.span();
+    let what =
+        "whole years of the decision's population treated before the review, like \"2 years\"";
+    let after = r.require(t, &span, p, "after", what).and_then(|x| {
+        let path = join(p, "after");
+        let years = r.literal_quantity(x, &path, Dimension::Duration, Check::NonNegative)?;
+        let whole = (years - years.round()).abs() < 1e-9;
+        match decision_years {
+            Some(limit) if whole && years.round() as u64 <= limit => Some(years.round() as u64),
+            Some(limit) => {
+                r.error(x.span(), &path, format!("expected whole years from 0 to the decision's {limit} years (scenario.decision_years), found {years} years"));
+                None
+            }
+            None => None,
+        }
+    });
+    let patients = r
+        .require(t, &span, p, "patients", "the registry's size at the review")
+        .and_then(|x| r.integer(x, &join(p, "patients"), 1));
+    let withdrawal_cost = match t.get("withdrawal_cost") {
+        Some(x) => r.literal_quantity(
+            x,
+            &join(p, "withdrawal_cost"),
+            Dimension::Number,
+            Check::NonNegative,
+        ),
+        None => Some(0.0),
+    };
+    if !has_population {
+        r.error(span, p, "expected a decision population for a review (`payer.population` or a [budget_impact]), found none: the share treated before the review and the costs per patient need it");
+        return None;
+    }
+    let (after_years, patients, withdrawal_cost) = (after?, patients?, withdrawal_cost?);
+    if patients > MAX_PATIENTS {
+        r.error(
+            span,
+            &join(p, "patients"),
+            format!("expected at most {MAX_PATIENTS} patients, found {patients}"),
+        );
+        return None;
+    }
+    Some(Some(Review { after_years, patients, withdrawal_cost }))
 }

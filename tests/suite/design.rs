@@ -389,3 +389,59 @@ fn bad_registries_are_refused_with_their_place_and_exit_2() {
         assert!(stderr.contains(message), "expected {message:?}:\n{stderr}");
     }
 }
+
+#[test]
+fn the_two_stage_decision_beats_its_fixed_policies_and_at_once_is_worth_the_evsi() {
+    let s = load("design/registry.toml", &[]);
+    let sim = run(&s, &options(1500, 400));
+    let rows = &sim.renegotiation;
+    // Two registries with a review, one non-comparator strategy, two thresholds, 7 policies.
+    assert_eq!(rows.len(), 2 * 2 * 7);
+    // The decision population: 2,000 patients a year over the decision's years, discounted at
+    // 3 % as cohorts at the start of each year; the review after 2 years sees the first two.
+    let years = s.model.meta.decision_years;
+    let cohorts: Vec<f64> = (0..years).map(|t| 2000.0 * 1.03f64.powi(-(t as i32))).collect();
+    let population: f64 = cohorts.iter().sum();
+    let value = |r: usize, l: f64, p: &str| {
+        let row = rows.iter().find(|x| x.registry == r && x.wtp == l && x.policy.as_str() == p);
+        row.unwrap().clone()
+    };
+    let mut gains = 0;
+    for r in 0..2 {
+        let registry = &s.model.registries[r];
+        let review = registry.review.unwrap();
+        let w = cohorts.iter().take(review.after_years as usize).sum::<f64>() / population;
+        for &l in &s.model.meta.thresholds {
+            let contract = value(r, l, "adopt_under_contract").value.0;
+            let two = value(r, l, "two_stage");
+            let fixed = ["review_always_keep", "review_always_reprice", "review_always_withdraw"];
+            let best = fixed.iter().map(|p| value(r, l, p).value.0).fold(f64::MIN, f64::max);
+            assert!(
+                two.value.0 >= best - 1e-9 * best.abs(),
+                "registry {r} at {l}: {two:?} < {best}"
+            );
+            gains += usize::from(two.value.0 > best + 1e-6 * best.abs());
+            let shares = two.choices.unwrap();
+            assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            // Withdrawing at the review: the patients before it under the contract, the
+            // irrecoverable and fixed costs spread over the population.
+            let costs = (review.withdrawal_cost + registry.fixed_cost) / population;
+            let withdraw = value(r, l, "review_always_withdraw").value.0;
+            let scale = contract.abs() + 1.0;
+            close(withdraw, w * contract - costs, scale, "always withdraw");
+            // Keeping: the contract's value less the fixed cost (the regression keeps the mean).
+            let keep = value(r, l, "review_always_keep").value.0;
+            close(keep, contract - registry.fixed_cost / population, scale, "always keep");
+        }
+    }
+    assert!(gains >= 1, "the review never adds value: the test would not tell");
+    // Reviewed at once on 40 patients' data without costs: the gain over the better of keeping
+    // and withdrawing is the EVSI of 40 patients (evsi.csv's row).
+    for &l in &s.model.meta.thresholds {
+        let two = value(0, l, "two_stage").value.0;
+        let keep = value(0, l, "review_always_keep").value.0;
+        let evsi = sim.evsi.iter().find(|e| e.registry == 0 && e.patients == 40 && e.wtp == l);
+        let evsi = evsi.unwrap().evsi.unwrap().0;
+        close(two - keep.max(0.0), evsi, keep.abs() + evsi.abs() + 1.0, "two-stage gain");
+    }
+}
