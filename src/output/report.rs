@@ -387,6 +387,42 @@ pub fn write(dir: &Path, model: &Model, results: &Results, manifest: &str) -> st
         "icer",
     ];
     body.push_str(&table_in(&dir.join("frontier.csv"), &frontier, &all));
+    if dir.join("evsi.csv").exists() {
+        section(&mut body, "Value of the contract registries' data (EVSI)");
+        body.push_str("<p>What learning a parameter from a contract's registry of so many patients is worth to the decision, per patient of the decision population and for all of it, beside the parameter's EVPPI (its limit); the expected net benefit of sampling subtracts the registry's cost. Estimated by regression over the PSA samples: values carry their standard error in evsi.csv.</p>\n");
+        let columns = [
+            "registry",
+            "decision_set",
+            "parameter",
+            "observation",
+            "patients",
+            "wtp",
+            "evsi_per_patient",
+            "evppi_per_patient",
+            "evsi_population",
+            "registry_cost",
+            "enbs",
+        ];
+        body.push_str(&table_in(&dir.join("evsi.csv"), &columns, &all));
+    }
+    if dir.join("renegotiation.csv").exists() {
+        section(&mut body, "Coverage with evidence development (two-stage decision)");
+        body.push_str("<p>Adopt under the contract now, review on the registry's data after the stated years, then keep the contract, reprice the drug to its value-based price given the data, or withdraw it; each policy's expected incremental net monetary benefit against rejecting, per patient of the decision population and for all of it, and how often the review keeps, reprices or withdraws.</p>\n");
+        let columns = [
+            "registry",
+            "strategy",
+            "review_after_years",
+            "review_patients",
+            "wtp",
+            "policy",
+            "value_per_patient",
+            "value_population",
+            "share_keep",
+            "share_reprice",
+            "share_withdraw",
+        ];
+        body.push_str(&table_in(&dir.join("renegotiation.csv"), &columns, &all));
+    }
     section(&mut body, "Lines of therapy (base case; time on treatment in years)");
     let cols = &super::tables::LINES_HEADER[..super::tables::LINES_HEADER.len() - 1];
     body.push_str(&table_in(&dir.join("lines.csv"), cols, &all));

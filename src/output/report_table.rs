@@ -44,13 +44,29 @@ fn format_of(column: &str) -> Format {
         "strategy" | "contract" | "kind" | "drug" | "subgroup" | "level" | "icer_status"
         | "threshold_status" | "decision_set" | "status" | "reference_strategy"
         | "reference_contract" | "basis" | "line" | "regimen" | "category" | "parameter"
-        | "range_source" | "scenario" | "scenario_file" | "event" => Format::Text,
+        | "range_source" | "scenario" | "scenario_file" | "event" | "design" | "robust"
+        | "frontier" | "cost_effective" | "registry" | "observation" | "policy" => Format::Text,
         "qaly" | "ly" | "ly_undiscounted" | "inc_qaly" | "inc_ly" | "time_on_treatment" => {
             Format::Measure
         }
         "value_base" | "value_low" | "value_high" | "switch_value" => Format::Value,
-        "prob_ce" | "prob_best" | "share" | "treated_share" | "triggered_share"
-        | "effective_discount" | "started" | "response" | "alive" => Format::Share,
+        "prob_ce"
+        | "prob_best"
+        | "share"
+        | "treated_share"
+        | "triggered_share"
+        | "effective_discount"
+        | "started"
+        | "response"
+        | "alive"
+        | "discount"
+        | "refund"
+        | "prob_cost_effective"
+        | "share_keep"
+        | "share_reprice"
+        | "share_withdraw" => Format::Share,
+        "from_months" | "until_months" | "window_months" | "assess_at_months"
+        | "max_paid_months" | "interval_months" => Format::Value,
         "patients"
         | "year"
         | "month"
@@ -60,7 +76,12 @@ fn format_of(column: &str) -> Format {
         | "wtp"
         | "patients_with"
         | "patients_without"
-        | "patients_difference" => Format::Count,
+        | "patients_difference"
+        | "candidate"
+        | "max_cycles"
+        | "instalments"
+        | "review_after_years"
+        | "review_patients" => Format::Count,
         _ => Format::Money,
     }
 }
@@ -134,6 +155,38 @@ fn label(column: &str, currency: &str) -> String {
         "scenario" => "Scenario",
         "wtp" => "Threshold",
         "prob_best" => "Probability best",
+        "design" => "Design",
+        "candidate" => "Candidate",
+        "price" => "Price per cycle",
+        "discount" => "Discount",
+        "refund" => "Refund",
+        "cap" => "Refund cap",
+        "from_months" => "Discount from (months)",
+        "until_months" => "Discount until (months)",
+        "window_months" => "Window (months)",
+        "assess_at_months" => "Assessed at (months)",
+        "max_paid_months" => "Paid for (months)",
+        "max_cycles" => "Paid cycles",
+        "interval_months" => "Instalment interval (months)",
+        "instalments" => "Instalments",
+        "manufacturer_revenue" => "Manufacturer revenue",
+        "prob_cost_effective" => "Probability cost-effective",
+        "robust" => "Robust",
+        "registry" => "Registry",
+        "observation" => "Data",
+        "evsi_per_patient" => "EVSI per patient",
+        "evppi_per_patient" => "EVPPI per patient",
+        "evsi_population" => "Population EVSI",
+        "registry_cost" => "Registry cost",
+        "enbs" => "Expected net benefit of sampling",
+        "review_after_years" => "Review after (years)",
+        "review_patients" => "Registry patients at review",
+        "policy" => "Policy",
+        "value_per_patient" => "Value per patient",
+        "value_population" => "Population value",
+        "share_keep" => "Keep",
+        "share_reprice" => "Reprice",
+        "share_withdraw" => "Withdraw",
         other => &other.replace('_', " "),
     };
     let unit = match (format_of(column), stem) {

@@ -240,7 +240,17 @@ fn design_folders_are_the_same_for_any_thread_count_and_list_their_files() {
         outputs.push(std::fs::read(out.join("design.csv")).unwrap());
         let mut files = crate::support::listing(&out);
         files.retain(|f| f != "run.json");
-        assert_eq!(files, ["design.csv", "design_frontier.png", "design_frontier.svg"]);
+        assert_eq!(
+            files,
+            ["design.csv", "design_frontier.png", "design_frontier.svg", "report.html"]
+        );
+        // The page says the decision in words at each threshold, and shows the frontier.
+        let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+        for l in ["100,000", "200,000"] {
+            assert!(page.contains(&format!("At {l} USD/QALY, ")), "{l}");
+            assert!(page.contains(&format!("The frontier at {l} USD/QALY")), "{l}");
+        }
+        assert!(page.contains("Best for the payer: ") && page.contains("<svg"));
     }
     assert_eq!(outputs[0], outputs[1], "design.csv differs between 1 and 2 threads");
 }

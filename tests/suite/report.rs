@@ -155,8 +155,9 @@ fn the_report_renders_in_headless_chromium() {
 /// report.html is wider than the page: no table, figure or paragraph sticks out, so a printout
 /// loses no column (threshold prices were cut off). Measured in headless Chromium by a script
 /// added to a copy of the page (the report itself runs none), read back from the DOM dump.
-/// Melanoma, the bundled scenario with the most arms, contracts and subgroup rows; and the
-/// compare and sensitivity folders' pages.
+/// Melanoma, the bundled scenario with the most arms, contracts and subgroup rows; the
+/// compare, sensitivity and design folders' pages; and a run with registries (evsi.csv and
+/// renegotiation.csv's tables).
 #[test]
 fn the_report_fits_a_printed_page() {
     let required = std::env::var("VBPSIM_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
@@ -166,11 +167,13 @@ fn the_report_fits_a_printed_page() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let folders: [(&str, &[&str]); 4] = [
+    let folders: [(&str, &[&str]); 6] = [
         ("default", &["run", "--samples", "12"]),
         ("melanoma", &["run", "scenarios/melanoma_braf.toml", "--samples", "12"]),
         ("compare", &["compare", "scenarios/nsclc_egfr.toml", "scenarios/nsclc_alk.toml"]),
         ("sensitivity", &["sensitivity"]),
+        ("design", &["design", "scenarios/design/nsclc_egfr_terms.toml", "--samples", "12"]),
+        ("registry", &["run", "scenarios/design/nsclc_egfr_registry.toml", "--samples", "90"]),
     ];
     for (name, args) in folders {
         let out = dir.path().join(name);
