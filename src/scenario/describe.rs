@@ -101,7 +101,54 @@ pub fn summary(s: &Scenario) -> String {
             uptake.join(", ")
         );
     }
+    designs(&mut o, m);
     o
+}
+
+/// Each contract design (its template, the terms it varies and its size) and each registry
+/// (its contract, parameter, sizes and review).
+fn designs(o: &mut String, m: &Model) {
+    for d in &m.designs {
+        let template = &m.contracts[d.contract];
+        let mut varied: Vec<String> =
+            d.axes.iter().map(|a| format!("{} ({} values)", a.term, a.values.len())).collect();
+        if let Some(shares) = &d.shares {
+            let term = if template.kind.name() == "discount" { "discount" } else { "refund" };
+            varied.push(format!("{term} ({} values, valued linearly)", shares.len()));
+        }
+        if let Some(prices) = &d.prices {
+            varied.push(format!("price ({} values, valued linearly)", prices.len()));
+        }
+        let varied = if varied.is_empty() { "no term".to_string() } else { varied.join(", ") };
+        let _ = writeln!(
+            o,
+            "design     {}: {} on the terms of {}; varies {varied}: {} candidates, {} settled one by one (`vbpsim design`)",
+            d.name,
+            template.kind.name(),
+            template.name,
+            d.candidates(),
+            d.points()
+        );
+    }
+    for g in &m.registries {
+        let review = g.review.map_or(String::new(), |r| {
+            format!(
+                "; review after {} years on {} patients (withdrawal cost {})",
+                r.after_years, r.patients, r.withdrawal_cost
+            )
+        });
+        let sizes: Vec<String> = g.patients.iter().map(u64::to_string).collect();
+        let _ = writeln!(
+            o,
+            "registry   {}: {} informs {}; {} patients; cost {} a patient + {}{review} (EVSI with PSA samples)",
+            g.name,
+            m.contracts[g.contract].name,
+            m.parameters[g.parameter].name,
+            sizes.join(", "),
+            g.cost_per_patient,
+            g.fixed_cost
+        );
+    }
 }
 
 /// Each parameter: its point value in its unit and, when uncertain, its distribution with its

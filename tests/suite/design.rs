@@ -455,3 +455,15 @@ fn the_two_stage_decision_beats_its_fixed_policies_and_at_once_is_worth_the_evsi
         close(two - keep.max(0.0), evsi, keep.abs() + evsi.abs() + 1.0, "two-stage gain");
     }
 }
+
+#[test]
+fn check_lists_the_designs_and_registries() {
+    let mut cmd = vbpsim();
+    cmd.arg("check").arg(fixture("design/grid.toml"));
+    let out = crate::support::text_of(&expect(&mut cmd, 0).stdout);
+    assert!(out.contains("design     disc: discount on the terms of d0; varies discount (3 values, valued linearly), price (3 values, valued linearly): 9 candidates, 1 settled one by one"), "{out}");
+    let mut cmd = vbpsim();
+    cmd.arg("check").arg(fixture("design/registry.toml"));
+    let out = crate::support::text_of(&expect(&mut cmd, 0).stdout);
+    assert!(out.contains("registry   progression: m1 informs x_responder_rate; 30, 1000000 patients; cost 100 a patient + 5000; review after 2 years on 30 patients"), "{out}");
+}
