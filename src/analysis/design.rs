@@ -105,12 +105,11 @@ pub fn candidates(
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
     for (di, d) in designs.iter().enumerate() {
-        let points = d.points.len();
         for (k, &strategy) in d.strategies.iter().enumerate() {
             let mut number = 0;
             for (j, point) in d.points.iter().enumerate() {
-                let cell = d.first + k * points + j;
-                let s = &sums[cell];
+                let cell = d.cell(k, j);
+                let s = &d.point_sums(sums, k, j);
                 let prices = if point.price.is_some() { 1 } else { d.prices.len() };
                 for (si, &share) in d.shares.iter().enumerate() {
                     for pi in 0..prices {
@@ -211,8 +210,19 @@ pub struct SampleDesigns {
 impl SampleDesigns {
     pub fn new(designs: &[PreparedDesign], sums: &[PointSums], n: u64) -> Self {
         let nf = n as f64;
+        // Each point's cell with its block's shared cell (the shared cells' own entries are
+        // never read).
+        let mut means = vec![([0.0; 4], [0.0; 3]); sums.len()];
+        for d in designs {
+            for k in 0..d.strategies.len() {
+                for j in 0..d.points.len() {
+                    let s = d.point_sums(sums, k, j);
+                    means[d.cell(k, j)] = (s.x.map(|v| v / nf), s.y.map(|v| v / nf));
+                }
+            }
+        }
         SampleDesigns {
-            means: sums.iter().map(|s| (s.x.map(|v| v / nf), s.y.map(|v| v / nf))).collect(),
+            means,
             shares: designs.iter().map(|d| d.shares.clone()).collect(),
             prices: designs.iter().map(|d| d.prices.clone()).collect(),
             points: designs.iter().map(|d| d.points.iter().map(|p| p.price).collect()).collect(),

@@ -39,8 +39,29 @@ pub struct PreparedDesign {
     pub list_price: f64,
     pub manufacturer_admin: f64,
     /// The design's first block of [`PointSums`]: strategy k's point j is at
-    /// `first + k·points + j`.
+    /// `first + k·(points + 1) + j`, and after its points the block's *shared* cell: the
+    /// patients whose cash is the same under every point (not treated on a covered regimen),
+    /// added once instead of once per point.
     pub first: usize,
+}
+
+impl PreparedDesign {
+    /// Its cells of [`PointSums`]: per strategy, one per point and the shared one.
+    pub fn cells(&self) -> usize {
+        self.strategies.len() * (self.points.len() + 1)
+    }
+
+    /// The cell of strategy k's point j (j = points: the shared cell).
+    pub fn cell(&self, k: usize, j: usize) -> usize {
+        self.first + k * (self.points.len() + 1) + j
+    }
+
+    /// The sums over every patient of strategy k's point j: its own cell and the shared one.
+    pub fn point_sums(&self, sums: &[PointSums], k: usize, j: usize) -> PointSums {
+        let mut total = sums[self.cell(k, j)];
+        total.merge(&sums[self.cell(k, self.points.len())]);
+        total
+    }
 }
 
 /// A candidate of the terms settled one by one.
@@ -123,7 +144,7 @@ pub fn prepare_designs(model: &Model, prep: &Prepared) -> Result<Vec<PreparedDes
             (Some(p), false) => p.clone(),
             (None, false) => vec![list_price],
         };
-        let blocks = strategies.len() * d.points();
+        let cells = strategies.len() * (d.points() + 1);
         out.push(PreparedDesign {
             contract: c,
             strategies,
@@ -135,7 +156,7 @@ pub fn prepare_designs(model: &Model, prep: &Prepared) -> Result<Vec<PreparedDes
             manufacturer_admin: d.manufacturer_admin,
             first,
         });
-        first += blocks;
+        first += cells;
     }
     Ok(out)
 }
@@ -223,6 +244,9 @@ struct PointCash {
 pub struct DesignScratch {
     /// Per block (design, strategy, point): the patient's cash.
     cash: Vec<PointCash>,
+    /// Per design and strategy: the patient is not treated on a covered regimen (the same
+    /// cash under every point: it goes to the shared cell once).
+    untreated: Vec<bool>,
     /// Per design and strategy: the covered exposure's list units l.
     list_units: Vec<f64>,
     /// Per design: the comparator's covered list units u_c.
@@ -231,10 +255,11 @@ pub struct DesignScratch {
 
 impl DesignScratch {
     pub fn new(prep: &Prepared) -> Self {
-        let cells = prep.designs.iter().map(|d| d.strategies.len() * d.points.len()).sum();
+        let cells = prep.designs.iter().map(PreparedDesign::cells).sum();
         let lines = prep.designs.iter().map(|d| d.strategies.len()).sum();
         DesignScratch {
             cash: vec![PointCash::default(); cells],
+            untreated: vec![false; lines],
             list_units: vec![0.0; lines],
             comparator_units: vec![0.0; prep.designs.len()],
         }
@@ -269,16 +294,18 @@ impl DesignScratch {
                 continue;
             };
             let n = d.points.len();
-            let first = d.first + k * n;
-            let cash = &mut self.cash[first..first + n];
+            let first = d.cell(k, 0);
             let Some(mut x) = covered_exposure(prep, d.contract, (rec, second), starts) else {
                 self.list_units[line + k] = 0.0;
+                self.untreated[line + k] = true;
                 let untreated =
                     PointCash { admin: contract.admin_per_entrant, ..PointCash::default() };
-                cash.fill(untreated);
+                self.cash[first + n] = untreated;
                 line += d.strategies.len();
                 continue;
             };
+            self.untreated[line + k] = false;
+            let cash = &mut self.cash[first..first + n];
             x.documented = documented(contract, pk);
             let list = x.list();
             self.list_units[line + k] = list.0;
@@ -346,7 +373,14 @@ impl DesignScratch {
                 let dq = qaly - reference.1;
                 let p0 = d.list_price;
                 let base = total - reference.0 - p0 * self.list_units[line + k] + p0 * units;
-                let first = d.first + k * n;
+                let first = d.cell(k, 0);
+                if self.untreated[line + k] {
+                    // The same cash under every point: (x₂ without the price, x₃ = −u_c) gives
+                    // each candidate's cost at its own price, a capped point's too.
+                    let c = &self.cash[first + n];
+                    sums[first + n].add([dq, base + c.admin, -units, 0.0], [0.0, 0.0, 0.0]);
+                    continue;
+                }
                 let cells = sums[first..first + n].iter_mut().zip(&self.cash[first..first + n]);
                 for ((cell, c), point) in cells.zip(&d.points) {
                     let (x, y) = match point.price {

@@ -334,7 +334,7 @@ impl Layout {
                 .iter()
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
                 .collect(),
-            design_cells: prep.designs.iter().map(|d| d.strategies.len() * d.points.len()).sum(),
+            design_cells: prep.designs.iter().map(super::design::PreparedDesign::cells).sum(),
         }
     }
 
