@@ -20,8 +20,9 @@
 //! - always keep, always reprice, always withdraw: mean_s [w·INB_s + (1 − w)·option_s] − F/N;
 //! - two-stage: mean_s [w·INB_s + (1 − w)·max over the options given T_s] − F/N,
 //!
-//! F the registry's fixed cost (its per-patient tracking is the contract's administration,
-//! already in INB). The two-stage value is at least the best of its three fixed policies (a
+//! F the registry's cost beyond what the contract's administration already charges in INB: its
+//! fixed cost, plus (c − a)⁺ per registry patient at the review (c its cost per patient, a the
+//! contract's administration per patient). The two-stage value is at least the best of its three fixed policies (a
 //! mean of maxima against a maximum of means of the same fitted values); with w = 0 and no
 //! costs its gain over the better of keeping and withdrawing is the registry's EVSI.
 
@@ -160,7 +161,12 @@ pub fn policy_rows(
             let dq: Vec<f64> = psa.iter().map(|s| inc(arm, s).1).collect();
             let slope: Vec<f64> = psa.iter().map(|s| s.contracts[row].slope).collect();
             let (fc, fq, fu) = (fit(&dc), fit(&dq), fit(&slope));
-            let fixed = registry.fixed_cost / population;
+            // The registry's cost beyond the contract's own tracking of its patients (already
+            // in INB): its fixed cost, and per registry patient what it costs above the
+            // contract's administration per patient.
+            let tracking = model.value(model.contracts[registry.contract].admin_per_patient);
+            let extra = (registry.cost_per_patient - tracking).max(0.0) * review.patients as f64;
+            let fixed = (registry.fixed_cost + extra) / population;
             let withdraw =
                 if w < 1.0 { -review.withdrawal_cost / ((1.0 - w) * population) } else { 0.0 };
             for &l in &model.meta.thresholds {

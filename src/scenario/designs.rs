@@ -151,6 +151,39 @@ fn read_design(
         Some(v) => r.literal_quantity(v, &join(p, "robust"), NUMBER, Check::OpenUnit),
         None => Some(DEFAULT_ROBUST),
     };
+    // The checks a contract's reader makes on its terms, on every combination of the design's
+    // values with the template's: a non-empty discount window, at most 120 instalments.
+    if let Kind::Discount(t) = &template.kind {
+        let values = |term: &str, own: Option<Slot>| -> Vec<f64> {
+            match axes.iter().find(|a| a.term == term) {
+                Some(a) => a.values.clone(),
+                None => own.map(|s| vec![r.values[s.0 as usize]]).unwrap_or_default(),
+            }
+        };
+        let (from, until) = (values("from", t.from), values("until", t.until));
+        let latest = from.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if let Some(&u) = until.iter().find(|&&u| u <= latest) {
+            r.error(
+                e.span.clone(),
+                p,
+                format!(
+                    "expected every `until` after every `from` (the discount window would be empty), found until {} years with from {latest} years",
+                    u
+                ),
+            );
+            ok = false;
+        }
+    }
+    if let Some(a) = axes.iter().find(|a| a.term == "instalments")
+        && let Some(&n) = a.values.iter().find(|&&n| n > 120.0)
+    {
+        r.error(
+            t["instalments"].span(),
+            &join(p, "instalments"),
+            format!("expected at most 120 instalments, found {n}"),
+        );
+        ok = false;
+    }
     if axes.iter().any(|a| a.term == "max_paid") && axes.iter().any(|a| a.term == "max_cycles") {
         r.error(
             e.span.clone(),
@@ -281,7 +314,11 @@ fn read_values(r: &mut Reader, v: &Value<'_>, p: &str, spec: TermSpec) -> Option
                 );
                 return None;
             }
-            let values: Vec<f64> = (0..count as u64).map(|k| from + k as f64 * step).collect();
+            // from + k·step to 13 significant digits (0.1 + 0.05 is 0.15, not
+            // 0.15000000000000002), never beyond `to`.
+            let snap = |x: f64| format!("{x:.12e}").parse::<f64>().unwrap_or(x).min(to);
+            let values: Vec<f64> =
+                (0..count as u64).map(|k| snap(from + k as f64 * step)).collect();
             if spec.whole && values.iter().any(|x| x.fract() != 0.0) {
                 r.error(v.span(), p, format!("expected whole numbers, found a step of {step}"));
                 return None;

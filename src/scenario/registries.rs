@@ -79,7 +79,14 @@ pub fn read_registries(
                     Some(n)
                 })
                 .collect();
-            sizes.into_iter().collect::<Option<Vec<u64>>>()
+            let sizes = sizes.into_iter().collect::<Option<Vec<u64>>>()?;
+            let mut sorted = sizes.clone();
+            sorted.sort_unstable();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                r.error(v.span(), &path, format!("expected distinct sizes, found {} twice", w[0]));
+                return None;
+            }
+            Some(sizes)
         });
         let follow_up = match t.get("follow_up") {
             Some(v) => r
@@ -147,6 +154,17 @@ pub fn read_registries(
                 t["contract"].span(),
                 &join(p, "contract"),
                 format!("expected a contract with arms of its own, found `{}` (a list contract without administration, settled on the list arms)", contract.name),
+            );
+            ok = false;
+            continue;
+        }
+        if let (Some(_), Some(contract)) = (&review, contracts[c].as_ref())
+            && !contract.kind.is_linear()
+        {
+            r.error(
+                t["review"].span(),
+                &join(p, "review"),
+                format!("expected a contract whose cost is linear in the price for a review (it reprices to the value-based price), found `{}` with a cap in money", contract.name),
             );
             ok = false;
             continue;

@@ -286,6 +286,10 @@ fn bad_designs_are_refused_with_their_place_and_exit_2() {
             "[[designs]]\nname = \"a\"\ncontract = \"m0\"\nrefund = [0.5, 0.5]\n",
             "designs[0].refund: expected distinct values",
         ),
+        (
+            "[[designs]]\nname = \"a\"\ncontract = \"d0\"\nfrom = [\"2 months\"]\nuntil = [\"1 month\", \"6 months\"]\n",
+            "designs[0]: expected every `until` after every `from` (the discount window would be empty)",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let base = fixture("design/base.toml");
@@ -385,6 +389,19 @@ fn bad_registries_are_refused_with_their_place_and_exit_2() {
             ),
             "registries[0].cost.per_patient: expected a number of 0 or more",
         ),
+        (
+            entry("contract = \"m1\"\nparameter = \"x_response\"\npatients = [10, 20, 10]"),
+            "registries[0].patients: expected distinct sizes, found 10 twice",
+        ),
+        (
+            format!(
+                "[payer]\npopulation = 100\n[[contracts]]\nname = \"mcap\"\ndrug = \"x\"\nkind = \"money_back\"\nwindow = \"4 months\"\nrefund = 1.0\ncap = 2000\n{}",
+                entry(
+                    "contract = \"mcap\"\nparameter = \"x_response\"\npatients = [10]\nreview = { after = \"1 year\", patients = 10 }"
+                )
+            ),
+            "registries[0].review: expected a contract whose cost is linear in the price for a review",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let base = fixture("design/base.toml");
@@ -433,15 +450,20 @@ fn the_two_stage_decision_beats_its_fixed_policies_and_at_once_is_worth_the_evsi
             gains += usize::from(two.value.0 > best + 1e-6 * best.abs());
             let shares = two.choices.unwrap();
             assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            // The registry's cost beyond the contract's tracking (300 a patient, in its arm):
+            // its fixed cost and, per registry patient at the review, what it costs above that.
+            let above = (registry.cost_per_patient - 300.0).max(0.0) * review.patients as f64;
+            let registry_cost = (registry.fixed_cost + above) / population;
             // Withdrawing at the review: the patients before it under the contract, the
-            // irrecoverable and fixed costs spread over the population.
-            let costs = (review.withdrawal_cost + registry.fixed_cost) / population;
+            // irrecoverable and registry costs spread over the population.
+            let costs = review.withdrawal_cost / population + registry_cost;
             let withdraw = value(r, l, "review_always_withdraw").value.0;
             let scale = contract.abs() + 1.0;
             close(withdraw, w * contract - costs, scale, "always withdraw");
-            // Keeping: the contract's value less the fixed cost (the regression keeps the mean).
+            // Keeping: the contract's value less the registry's cost (the regression keeps the
+            // mean).
             let keep = value(r, l, "review_always_keep").value.0;
-            close(keep, contract - registry.fixed_cost / population, scale, "always keep");
+            close(keep, contract - registry_cost, scale, "always keep");
         }
     }
     assert!(gains >= 1, "the review never adds value: the test would not tell");
@@ -465,5 +487,5 @@ fn check_lists_the_designs_and_registries() {
     let mut cmd = vbpsim();
     cmd.arg("check").arg(fixture("design/registry.toml"));
     let out = crate::support::text_of(&expect(&mut cmd, 0).stdout);
-    assert!(out.contains("registry   progression: m1 informs x_responder_rate; 30, 1000000 patients; cost 100 a patient + 5000; review after 2 years on 30 patients"), "{out}");
+    assert!(out.contains("registry   progression: m1 informs x_responder_rate; 30, 1000000 patients; cost 450 a patient + 5000; review after 2 years on 30 patients"), "{out}");
 }
