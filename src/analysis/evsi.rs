@@ -69,6 +69,21 @@ pub fn evsi(
     super::evppi::evppi(&[&stats], table, wtp)
 }
 
+/// The decision a registry's data inform (its contract's decision set) and the samples'
+/// values of the parameter they inform; `None` when either is missing (a contract without a
+/// set of its own, a parameter without a distribution: the scenario's checks refuse both).
+pub(super) fn informed<'a>(
+    model: &Model,
+    registry: &Registry,
+    decision: &'a Decision,
+    psa: &[PsaSample],
+) -> Option<(&'a super::decision::SetAnalysis, Vec<f64>)> {
+    let analysis = decision.sets.iter().find(|a| a.set.contract == Some(registry.contract))?;
+    let uncertain = (0..model.parameters.len()).filter(|&i| model.parameters[i].is_uncertain());
+    let column = uncertain.into_iter().position(|u| u == registry.parameter)?;
+    Some((analysis, psa.iter().map(|s| s.values[column]).collect()))
+}
+
 /// Every registry's EVSI at each of its sizes and each of the scenario's thresholds (empty
 /// without PSA samples or registries).
 pub fn evsi_rows(model: &Model, decision: &Decision, psa: &[PsaSample], seed: u64) -> Vec<EvsiRow> {
@@ -77,20 +92,10 @@ pub fn evsi_rows(model: &Model, decision: &Decision, psa: &[PsaSample], seed: u6
     }
     let thresholds = &model.meta.thresholds;
     let cohorts = super::psa::decision_population(model);
-    let uncertain: Vec<usize> =
-        (0..model.parameters.len()).filter(|&i| model.parameters[i].is_uncertain()).collect();
     let mut rows = Vec::new();
     for (ri, registry) in model.registries.iter().enumerate() {
-        let Some(analysis) =
-            decision.sets.iter().find(|a| a.set.contract == Some(registry.contract))
-        else {
-            continue;
-        };
-        let Some(column) = uncertain.iter().position(|&u| u == registry.parameter) else {
-            continue;
-        };
+        let Some((analysis, theta)) = informed(model, registry, decision, psa) else { continue };
         let t = table(psa, &analysis.set);
-        let theta: Vec<f64> = psa.iter().map(|s| s.values[column]).collect();
         let keys: Vec<SampleKey> = psa.iter().map(|s| SampleKey::new(seed, s.sample)).collect();
         let evppi = super::evppi::evppi(&[&theta], &t, thresholds);
         for &n in &registry.patients {

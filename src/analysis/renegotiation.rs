@@ -116,25 +116,19 @@ pub fn policy_rows(
         return out;
     }
     let Some(population) = super::psa::decision_population(model) else { return out };
-    let uncertain: Vec<usize> =
-        (0..model.parameters.len()).filter(|&i| model.parameters[i].is_uncertain()).collect();
     let comparator = model.meta.comparator;
     for (ri, registry) in model.registries.iter().enumerate() {
         let Some(review) = &registry.review else { continue };
-        let Some(analysis) =
-            decision.sets.iter().find(|a| a.set.contract == Some(registry.contract))
-        else {
-            continue;
-        };
-        let Some(column) = uncertain.iter().position(|&u| u == registry.parameter) else {
+        let Some((analysis, theta)) = super::evsi::informed(model, registry, decision, psa) else {
             continue;
         };
         let Some(w) = review_share(model, review) else { continue };
         let data: Vec<f64> = psa
             .iter()
-            .map(|s| {
+            .zip(&theta)
+            .map(|(s, &th)| {
                 let key = SampleKey::new(seed, s.sample);
-                super::evsi::statistic(registry, review.patients, s.values[column], key)
+                super::evsi::statistic(registry, review.patients, th, key)
             })
             .collect();
         let smoother = Smoother::new(&data);
