@@ -305,6 +305,16 @@ fn bad_designs_are_refused_with_their_place_and_exit_2() {
         assert!(stderr.contains(message), "expected {message:?}:\n{stderr}");
         assert!(!out.exists(), "a refused design wrote {}", out.display());
     }
+    // A template also settled on the comparator: refused when the design starts, naming it.
+    let path = dir.path().join("comparator.toml");
+    let text = "[[contracts]]\nname = \"cy\"\ndrug = \"y\"\nkind = \"discount\"\ndiscount = 0.1\n[[designs]]\nname = \"on_chemo\"\ncontract = \"cy\"\n";
+    std::fs::write(&path, format!("extends = {:?}\n{text}", base.display().to_string())).unwrap();
+    let mut cmd = vbpsim();
+    cmd.arg("design").arg(&path).arg("--out").arg(dir.path().join("comparator"));
+    let stderr = crate::support::text_of(&expect(&mut cmd, 2).stderr);
+    let message = "design `on_chemo`: contract `cy` is also settled on the comparator `chemo`";
+    assert!(stderr.contains(message), "{stderr}");
+    assert!(!dir.path().join("comparator").exists());
     // A scenario without designs.
     let mut cmd = vbpsim();
     cmd.arg("design").arg(&base).arg("--out").arg(dir.path().join("none"));
