@@ -47,6 +47,10 @@ pub struct Candidate {
     /// Per threshold, under the PSA: the share of samples in which the candidate's
     /// incremental NMB is ≥ 0 (empty without samples).
     pub prob_cost_effective: Vec<f64>,
+    /// The net budget impact over the budget's years (undiscounted, world with − without,
+    /// base case) of the budget's new strategy bought under the candidate; `None` without a
+    /// `[budget_impact]`, or for a strategy other than its new one.
+    pub budget_impact: Option<f64>,
     /// Where its sums are, and its share and price index (the PSA revalues them per sample).
     cell: usize,
     point: usize,
@@ -146,6 +150,7 @@ pub fn candidates(
                             inc_nmb,
                             frontier: Vec::new(),
                             prob_cost_effective: Vec::new(),
+                            budget_impact: None,
                             cell,
                             point: j,
                             share: si,
@@ -255,5 +260,53 @@ pub fn set_probabilities(candidates: &mut [Candidate], counts: &[u32], samples: 
         c.prob_cost_effective = (0..thresholds)
             .map(|t| f64::from(counts[i * thresholds + t]) / samples as f64)
             .collect();
+    }
+}
+
+/// Set each candidate's net budget impact (of the budget's new strategy) from the base case's
+/// sums: the list arm's net impact plus, year by year, Σ_{j ≤ y} (entrants of year j on the new
+/// strategy) × (the candidate's mean cash difference from list in year y − j after entry:
+/// A·(a − s·b) − A₀·l + admin, or the capped point's cash − A₀·l + admin), plus the template's
+/// yearly administration every budget year, as the budget impact of a contract arm is built
+/// ([`super::budget`]).
+pub fn set_budget_impact(
+    model: &crate::model::Model,
+    prep: &crate::sim::Prepared,
+    sums: &crate::sim::accumulator::SampleSums,
+    candidates: &mut [Candidate],
+) {
+    let Some(b) = &prep.budget else { return };
+    let rows = super::budget::budget_rows(model, prep, sums);
+    let list: Vec<&super::budget::BudgetRow> =
+        rows.iter().filter(|r| r.contract.is_none() && r.category.is_none()).collect();
+    if list.len() != b.years {
+        return;
+    }
+    let list_net: f64 = list.iter().map(|r| r.net()).sum();
+    let new: Vec<f64> = list.iter().map(|r| r.entrants_new).collect();
+    let n = sums.patients as f64;
+    for c in candidates.iter_mut().filter(|c| c.strategy == b.strategy) {
+        let d = &prep.designs[c.design];
+        let Some((_, at)) = &d.budget else { continue };
+        let point = &d.points[c.point];
+        let share = d.shares[c.share];
+        let p0 = d.list_price;
+        let delta = |m: usize| {
+            let [a, sb, l, admin] = sums.design_budget[at + c.point * b.years + m];
+            let paid = match point.price {
+                Some(_) => a,
+                None => d.prices[c.price] * (a - share * sb),
+            };
+            (paid - p0 * l + admin) / n
+        };
+        let profile: Vec<f64> = (0..b.years).map(delta).collect();
+        let mut total = list_net;
+        for y in 0..b.years {
+            for (j, e) in new.iter().enumerate().take(y + 1) {
+                total += e * profile[y - j];
+            }
+        }
+        total += prep.contracts[d.contract].admin_per_year * b.years as f64;
+        c.budget_impact = Some(total);
     }
 }

@@ -597,6 +597,9 @@ pub struct SampleSums {
     /// Contract designs (`Prepared::designs`; else empty): per design, strategy and
     /// candidate settled one by one, its sums ([`super::design::PointSums`]).
     pub designs: Vec<super::design::PointSums>,
+    /// Contract designs with a budget impact: per design point and calendar year after entry,
+    /// Σ of the yearly increments of (a, b, l, admin) (see [`super::design::DesignScratch::budget`]).
+    pub design_budget: Vec<[f64; 4]>,
 }
 
 impl SampleSums {
@@ -624,6 +627,7 @@ impl SampleSums {
             budget_calendar: Vec::new(),
             subgroups: Vec::new(),
             designs: Vec::new(),
+            design_budget: Vec::new(),
         }
     }
 
@@ -665,6 +669,11 @@ impl SampleSums {
         }
         for (a, b) in self.designs.iter_mut().zip(&other.designs) {
             a.merge(b);
+        }
+        for (a, b) in self.design_budget.iter_mut().zip(&other.design_budget) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
         }
     }
 }

@@ -38,6 +38,11 @@ pub struct PreparedDesign {
     /// The drug's list price in the covered regimens at these values (P₀).
     pub list_price: f64,
     pub manufacturer_admin: f64,
+    /// With a budget impact whose new strategy the template is settled on: the points' terms
+    /// at zero discount rates, and the first of the design's cells of
+    /// [`crate::sim::accumulator::SampleSums::design_budget`] (point j's year m after entry at
+    /// `first + j·years + m`).
+    pub budget: Option<(Vec<Kind<f64>>, usize)>,
     /// The design's first block of [`PointSums`]: strategy k's point j is at
     /// `first + k·(points + 1) + j`, and after its points the block's *shared* cell: the
     /// patients whose cash is the same under every point (not treated on a covered regimen),
@@ -93,6 +98,7 @@ pub enum DesignError {
 /// Prepare every design of `model` at the values `prep` was prepared with.
 pub fn prepare_designs(model: &Model, prep: &Prepared) -> Result<Vec<PreparedDesign>, DesignError> {
     let mut first = 0;
+    let mut budget_first = 0;
     let mut out = Vec::with_capacity(model.designs.len());
     for d in &model.designs {
         let c = d.contract;
@@ -117,7 +123,7 @@ pub fn prepare_designs(model: &Model, prep: &Prepared) -> Result<Vec<PreparedDes
         }
         let list_price = prep.list_price(c);
         let template = contract.kind.linear_share().filter(|_| !d.capped);
-        let points = (0..d.points())
+        let points: Vec<Point> = (0..d.points())
             .map(|j| {
                 let mut kind = contract.kind.clone();
                 let mut price = d.capped.then_some(list_price);
@@ -144,8 +150,23 @@ pub fn prepare_designs(model: &Model, prep: &Prepared) -> Result<Vec<PreparedDes
             (Some(p), false) => p.clone(),
             (None, false) => vec![list_price],
         };
+        let budget = prep.budget.as_ref().filter(|b| strategies.contains(&b.strategy)).map(|b| {
+            let zero = &b.undiscounted;
+            let kinds = points
+                .iter()
+                .map(|p: &Point| {
+                    let mut kind = p.kind.clone();
+                    kind.rediscount(&zero.costs, &zero.manufacturer);
+                    kind
+                })
+                .collect::<Vec<_>>();
+            let at = budget_first;
+            budget_first += kinds.len() * b.years;
+            (kinds, at)
+        });
         let cells = strategies.len() * (d.points() + 1);
         out.push(PreparedDesign {
+            budget,
             contract: c,
             strategies,
             points,
@@ -251,6 +272,8 @@ pub struct DesignScratch {
     list_units: Vec<f64>,
     /// Per design: the comparator's covered list units u_c.
     comparator_units: Vec<f64>,
+    /// Per point: the patient's cash dated before the last budget cut.
+    cumulative: Vec<[f64; 4]>,
 }
 
 impl DesignScratch {
@@ -262,6 +285,7 @@ impl DesignScratch {
             untreated: vec![false; lines],
             list_units: vec![0.0; lines],
             comparator_units: vec![0.0; prep.designs.len()],
+            cumulative: Vec::new(),
         }
     }
 
@@ -352,6 +376,74 @@ impl DesignScratch {
                 };
             }
             line += d.strategies.len();
+        }
+    }
+
+    /// Add the patient's undiscounted cash in each calendar year after entry under every point
+    /// to the budget cells `out` (designs whose template is settled on the budget's new
+    /// strategy, on that strategy's record): per point and year m the increments between the
+    /// cuts m − a and m + 1 − a (a the patient's arrival in its year) of (a, b, l, admin) — as
+    /// the budget view settles a contract arm, with every discount rate zero and the payer's
+    /// view ending at the cut. For a point with its own price, a is its net cash in money.
+    pub fn budget(
+        &mut self,
+        prep: &Prepared,
+        (rec, second): (&PatientRecord, Option<&PatientRecord>),
+        pk: PatientKey,
+        arrival: f64,
+        out: &mut [[f64; 4]],
+    ) {
+        let Some(b) = &prep.budget else { return };
+        let zero: &Prepared = &b.undiscounted;
+        let cut_at = |r: &PatientRecord, cut: f64| PatientRecord {
+            coverage_end: r.coverage_end.min(cut),
+            ..*r
+        };
+        for d in &prep.designs {
+            let Some((kinds, at)) = &d.budget else { continue };
+            let contract = &zero.contracts[d.contract];
+            self.cumulative.clear();
+            self.cumulative.resize(kinds.len(), [0.0; 4]);
+            let mut starts = StartFactors::new();
+            for m in 0..b.years {
+                let cut = (m + 1) as f64 - arrival;
+                let first = cut_at(rec, cut);
+                let later = second.map(|r2| cut_at(r2, cut));
+                let Some(mut x) =
+                    covered_exposure(zero, d.contract, (&first, later.as_ref()), &mut starts)
+                else {
+                    continue;
+                };
+                x.documented = documented(contract, pk);
+                x.refund_horizon = x.refund_horizon.min(cut);
+                let list = x.list();
+                let assessment = zero.regimens[x.rec.regimen].assessment;
+                for (j, (kind, point)) in kinds.iter().zip(&d.points).enumerate() {
+                    let s = contracts::settle(kind, &x, &[]);
+                    let admin =
+                        contracts::administration(contract, &x, assessment, s.tracked_until);
+                    let now = match (point.price, d.share) {
+                        (Some(price), _) => {
+                            let cash =
+                                contracts::capped_in_money(kind.refund_cap(), price, admin, &s);
+                            [cash.paid - cash.refunded, 0.0, list.0, admin]
+                        }
+                        (None, Some(LinearShare::Discount)) => {
+                            [list.0, list.0 - s.paid.0, list.0, admin]
+                        }
+                        (None, Some(LinearShare::Refund)) => {
+                            [s.paid.0, s.refund * s.refund_at.0, list.0, admin]
+                        }
+                        (None, None) => [s.paid.0, 0.0, list.0, admin],
+                    };
+                    let cell = &mut out[at + j * b.years + m];
+                    let before = &mut self.cumulative[j];
+                    for k in 0..4 {
+                        cell[k] += now[k] - before[k];
+                    }
+                    *before = now;
+                }
+            }
         }
     }
 

@@ -245,6 +245,8 @@ struct Layout {
     line_slots: usize,
     /// Contract designs' point sums ([`super::design::PointSums`]; 0 without designs).
     design_cells: usize,
+    /// Contract designs' budget cells (point × year; 0 without a budget impact).
+    design_budget_cells: usize,
 }
 
 impl Layout {
@@ -335,6 +337,12 @@ impl Layout {
                 .map(|arms| arms.iter().any(|&(_, c)| prep.contracts[c].admin_per_entrant > 0.0))
                 .collect(),
             design_cells: prep.designs.iter().map(super::design::PreparedDesign::cells).sum(),
+            design_budget_cells: prep
+                .designs
+                .iter()
+                .filter_map(|d| d.budget.as_ref().map(|(kinds, _)| kinds.len()))
+                .sum::<usize>()
+                * prep.budget.as_ref().map_or(0, |b| b.years),
         }
     }
 
@@ -365,6 +373,7 @@ impl Layout {
         sums.subgroups =
             vec![SubgroupSums::new((arms, self.slots), self.contracts); self.subgroups];
         sums.designs = vec![PointSums::default(); self.design_cells];
+        sums.design_budget = vec![[0.0; 4]; self.design_budget_cells];
         if self.budget_years > 0 {
             sums.budget = vec![0.0; arms * self.budget_years * self.categories];
             let events = super::accumulator::BUDGET_EVENTS.len();
@@ -573,6 +582,13 @@ fn simulate_chunk(
                 *touched_s = settle_contract_arms(prep, layout, s, (*i, *pk), lines, walked, out);
                 if has_designs {
                     designs.settle(prep, s, lines, *pk, &mut starts);
+                    if let Some(b) = &prep.budget
+                        && b.strategy == s
+                        && layout.design_budget_cells > 0
+                    {
+                        let arrival = pk.uniform(prep.arrival, 0);
+                        designs.budget(prep, lines, *pk, arrival, &mut sums.design_budget);
+                    }
                 }
                 if let Some(b) = &prep.budget
                     && b.followed[s]

@@ -36,10 +36,13 @@ impl DesignRunError {
 }
 
 /// The base case's designs prepared at `values`.
-fn prepared(scenario: &Scenario, values: &[f64]) -> Result<Prepared, DesignRunError> {
+/// (The budget view is kept in the base case only: `budget`.)
+fn prepared(scenario: &Scenario, values: &[f64], budget: bool) -> Result<Prepared, DesignRunError> {
     let model = &scenario.model;
     let mut prep = Prepared::new(model, values).map_err(RunError::from)?;
-    prep.budget = None;
+    if !budget {
+        prep.budget = None;
+    }
     prep.designs = prepare_designs(model, &prep)?;
     Ok(prep)
 }
@@ -60,7 +63,7 @@ pub fn run_designs(
     let samples = options.samples.unwrap_or(model.meta.samples);
     let pool = thread_pool(options.threads)?;
     let started = Instant::now();
-    let prep = prepared(scenario, &model.values)?;
+    let prep = prepared(scenario, &model.values, true)?;
     let spec = SampleSpec { seed, sample: 0, patients };
     let mut per_sample = 0;
     let sums = pool.install(|| {
@@ -71,6 +74,7 @@ pub fn run_designs(
     });
     let thresholds = &model.meta.thresholds;
     let mut found = candidates(&prep.designs, &sums.designs, sums.patients, thresholds);
+    crate::analysis::design::set_budget_impact(model, &prep, &sums, &mut found);
     if samples > 0 {
         let cells = found.len() * thresholds.len();
         let done = Mutex::new((progress, 0u64));
@@ -79,7 +83,7 @@ pub fn run_designs(
                 .into_par_iter()
                 .map(|sample| -> Result<Vec<u32>, DesignRunError> {
                     let values = sample_values(model, seed, sample).map_err(RunError::from)?;
-                    let prep = match prepared(scenario, &values) {
+                    let prep = match prepared(scenario, &values, false) {
                         Err(DesignRunError::Run(RunError::Prepare(source))) => {
                             return Err(RunError::Sample { sample, source }.into());
                         }
@@ -130,7 +134,7 @@ fn lowest_failure(scenario: &Scenario, seed: u64, samples: u64) -> Option<Design
             Ok(v) => v,
             Err(e) => return Some(RunError::from(e).into()),
         };
-        match prepared(scenario, &values) {
+        match prepared(scenario, &values, false) {
             Ok(_) => None,
             Err(DesignRunError::Run(RunError::Prepare(source))) => {
                 Some(RunError::Sample { sample, source }.into())

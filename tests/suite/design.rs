@@ -57,7 +57,7 @@ fn a_design_of_the_templates_own_terms_is_the_runs_contract_arm() {
     // Every template as its own single candidate: the same figures as the run's contract arms
     // (different sums of the same patients' cash: equal to rounding).
     let names = ["d0", "d1", "m0", "m1"];
-    let (_dir, s) = layer(&templates(&names), &[]);
+    let (_dir, s) = layer(&format!("{BUDGET}{}", templates(&names)), &[]);
     let o = options(3000, 0);
     let sim = run(&s, &o);
     let found = designs(&s, &o);
@@ -72,7 +72,20 @@ fn a_design_of_the_templates_own_terms_is_the_runs_contract_arm() {
             close(c.inc_nmb[k].mean, *m, scale, name);
             close(c.inc_nmb[k].mcse.unwrap(), *se, scale, name);
         }
+        let budget = net_budget_impact(&s, &sim, name);
+        close(c.budget_impact.unwrap(), budget, budget.abs(), name);
     }
+}
+
+/// A budget impact over three years for the targeted strategy.
+const BUDGET: &str = "[budget_impact]\nstrategy = \"targeted\"\nyears = 3\nincident = 400\nuptake = [0.3, 0.5, 0.6]\n";
+
+/// The run's net budget impact over the budget's years with the new strategy under contract
+/// `name` (budget_impact.csv's total rows).
+fn net_budget_impact(s: &Scenario, sim: &Simulation, name: &str) -> f64 {
+    let c = s.model.contracts.iter().position(|c| c.name == name).unwrap();
+    let rows = sim.budget.iter().filter(|r| r.contract == Some(c) && r.category.is_none());
+    rows.map(|r| r.net()).sum()
 }
 
 fn term(c: &Candidate, key: &str) -> f64 {
@@ -202,7 +215,7 @@ fn a_capped_guarantee_is_settled_candidate_by_candidate_as_a_run_settles_it() {
         )
     };
     let text = format!(
-        "{}{}[[designs]]\nname = \"capped\"\ncontract = \"cap3000\"\ncap = [3000, 9000]\nprice = [6000, 2000]\n",
+        "{BUDGET}{}{}[[designs]]\nname = \"capped\"\ncontract = \"cap3000\"\ncap = [3000, 9000]\nprice = [6000, 2000]\n",
         contract(3000),
         contract(9000)
     );
@@ -222,6 +235,8 @@ fn a_capped_guarantee_is_settled_candidate_by_candidate_as_a_run_settles_it() {
             close(c.inc_cost.mean, cost.0, scale, "capped cost");
             close(c.manufacturer.mean, revenue, scale, "capped revenue");
             close(c.inc_nmb[0].mean, nmb[0].0, scale, "capped NMB");
+            let budget = net_budget_impact(&at, &sim, &format!("cap{cap}"));
+            close(c.budget_impact.unwrap(), budget, budget.abs(), "capped budget impact");
         }
     }
 }
