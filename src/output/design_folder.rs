@@ -272,6 +272,9 @@ fn write_report(
     }
     let mut worth =
         vec!["design", "candidate", "inc_cost", "icer", "inc_nmb", "manufacturer_revenue"];
+    if result.candidates.iter().any(|c| c.budget_impact.is_some()) {
+        worth.push("budget_impact");
+    }
     if result.samples > 0 {
         worth.extend(["prob_cost_effective", "robust"]);
     }

@@ -170,6 +170,7 @@ fn label(column: &str, currency: &str) -> String {
         "interval_months" => "Instalment interval (months)",
         "instalments" => "Instalments",
         "manufacturer_revenue" => "Manufacturer revenue",
+        "budget_impact" => "Net budget impact",
         "prob_cost_effective" => "Probability cost-effective",
         "robust" => "Robust",
         "registry" => "Registry",
