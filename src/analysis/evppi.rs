@@ -193,13 +193,22 @@ impl Smoother {
 pub const MIN_SAMPLES: usize = 80;
 
 /// The regression of an output on a parameter or a group.
-enum Regression {
+pub(super) enum Regression {
     Spline(Smoother),
     Process(super::gp::Inputs),
 }
 
+/// The regression on one column (a penalised spline) or on 2–5 (a Gaussian process); `None`
+/// when nothing varies.
+pub(super) fn regression(columns: &[&[f64]]) -> Option<Regression> {
+    match columns {
+        [theta] => Smoother::new(theta).map(Regression::Spline),
+        _ => super::gp::Inputs::new(columns).map(Regression::Process),
+    }
+}
+
 impl Regression {
-    fn fit(&self, y: &[f64]) -> Vec<f64> {
+    pub(super) fn fit(&self, y: &[f64]) -> Vec<f64> {
         match self {
             Regression::Spline(s) => s.fit(y),
             Regression::Process(g) => g.fit(y),
@@ -214,11 +223,7 @@ pub fn evppi(columns: &[&[f64]], table: &Table, wtp: &[f64]) -> Vec<Option<(f64,
     if table.len() < MIN_SAMPLES {
         return vec![None; wtp.len()];
     }
-    let regression = match columns {
-        [theta] => Smoother::new(theta).map(Regression::Spline),
-        _ => super::gp::Inputs::new(columns).map(Regression::Process),
-    };
-    let Some(regression) = regression else {
+    let Some(regression) = regression(columns) else {
         return vec![Some((0.0, 0.0)); wtp.len()];
     };
     let arms = table.first().map_or(0, Vec::len);

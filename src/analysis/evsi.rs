@@ -40,14 +40,16 @@ pub struct EvsiRow {
     pub enbs: Option<f64>,
 }
 
-/// The registry's summary statistic in one sample: the share of its `n` patients observed
-/// with the outcome.
-pub fn statistic(registry: &Registry, n: u64, theta: f64, key: SampleKey) -> f64 {
-    let p = match registry.observation {
+/// The registry's summary statistic of its k-th informed parameter in one sample: the share of
+/// its `n` patients observed with the outcome.
+pub fn statistic(registry: &Registry, (k, n): (usize, u64), theta: f64, key: SampleKey) -> f64 {
+    let p = match registry.informs[k].observation {
         Observation::Binomial => theta,
         Observation::Exponential { follow_up } => -(-theta * follow_up).exp_m1(),
     };
-    let process = Process::named2(ProcessKind::Registry, &registry.name, &n.to_string());
+    // The first parameter's draws keyed by the registry and its size alone.
+    let which = if k == 0 { n.to_string() } else { format!("{n}#{k}") };
+    let process = Process::named2(ProcessKind::Registry, &registry.name, &which);
     let mut stream = key.stream(process);
     // p is a probability by the scenario's checks; a NaN would give no data, not a panic.
     let x = Binomial::new(n, p.clamp(0.0, 1.0)).map_or(0, |b| b.sample(&mut stream));
@@ -60,13 +62,28 @@ pub fn statistic(registry: &Registry, n: u64, theta: f64, key: SampleKey) -> f64
 pub fn evsi(
     registry: &Registry,
     n: u64,
-    (theta, keys): (&[f64], &[SampleKey]),
+    (thetas, keys): (&[Vec<f64>], &[SampleKey]),
     table: &Table,
     wtp: &[f64],
 ) -> Vec<Option<(f64, f64)>> {
-    let stats: Vec<f64> =
-        theta.iter().zip(keys).map(|(&th, &key)| statistic(registry, n, th, key)).collect();
-    super::evppi::evppi(&[&stats], table, wtp)
+    let stats = statistics(registry, n, (thetas, keys));
+    let columns: Vec<&[f64]> = stats.iter().map(Vec::as_slice).collect();
+    super::evppi::evppi(&columns, table, wtp)
+}
+
+/// Per informed parameter, the samples' statistics of `n` registry patients.
+pub(super) fn statistics(
+    registry: &Registry,
+    n: u64,
+    (thetas, keys): (&[Vec<f64>], &[SampleKey]),
+) -> Vec<Vec<f64>> {
+    thetas
+        .iter()
+        .enumerate()
+        .map(|(k, theta)| {
+            theta.iter().zip(keys).map(|(&th, &key)| statistic(registry, (k, n), th, key)).collect()
+        })
+        .collect()
 }
 
 /// The decision a registry's data inform (its contract's decision set) and the samples'
@@ -77,11 +94,19 @@ pub(super) fn informed<'a>(
     registry: &Registry,
     decision: &'a Decision,
     psa: &[PsaSample],
-) -> Option<(&'a super::decision::SetAnalysis, Vec<f64>)> {
+) -> Option<(&'a super::decision::SetAnalysis, Vec<Vec<f64>>)> {
     let analysis = decision.sets.iter().find(|a| a.set.contract == Some(registry.contract))?;
-    let uncertain = (0..model.parameters.len()).filter(|&i| model.parameters[i].is_uncertain());
-    let column = uncertain.into_iter().position(|u| u == registry.parameter)?;
-    Some((analysis, psa.iter().map(|s| s.values[column]).collect()))
+    let uncertain: Vec<usize> =
+        (0..model.parameters.len()).filter(|&i| model.parameters[i].is_uncertain()).collect();
+    let thetas = registry
+        .informs
+        .iter()
+        .map(|i| {
+            let column = uncertain.iter().position(|&u| u == i.parameter)?;
+            Some(psa.iter().map(|s| s.values[column]).collect())
+        })
+        .collect::<Option<Vec<Vec<f64>>>>()?;
+    Some((analysis, thetas))
 }
 
 /// Every registry's EVSI at each of its sizes and each of the scenario's thresholds (empty
@@ -94,12 +119,13 @@ pub fn evsi_rows(model: &Model, decision: &Decision, psa: &[PsaSample], seed: u6
     let cohorts = super::psa::decision_population(model);
     let mut rows = Vec::new();
     for (ri, registry) in model.registries.iter().enumerate() {
-        let Some((analysis, theta)) = informed(model, registry, decision, psa) else { continue };
+        let Some((analysis, thetas)) = informed(model, registry, decision, psa) else { continue };
         let t = table(psa, &analysis.set);
         let keys: Vec<SampleKey> = psa.iter().map(|s| SampleKey::new(seed, s.sample)).collect();
-        let evppi = super::evppi::evppi(&[&theta], &t, thresholds);
+        let columns: Vec<&[f64]> = thetas.iter().map(Vec::as_slice).collect();
+        let evppi = super::evppi::evppi(&columns, &t, thresholds);
         for &n in &registry.patients {
-            let evsi = evsi(registry, n, (&theta, &keys), &t, thresholds);
+            let evsi = evsi(registry, n, (&thetas, &keys), &t, thresholds);
             let cost = registry.cost_per_patient * n as f64 + registry.fixed_cost;
             for (k, &wtp) in thresholds.iter().enumerate() {
                 let population = evsi[k].and_then(|(v, _)| cohorts.map(|c| v * c));
@@ -122,6 +148,7 @@ pub fn evsi_rows(model: &Model, decision: &Decision, psa: &[PsaSample], seed: u6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::registry::Informed;
     use statrs::distribution::{Beta, ContinuousCDF};
     use statrs::function::gamma::ln_gamma;
 
@@ -155,8 +182,7 @@ mod tests {
         Registry {
             name: "r".into(),
             contract: 0,
-            parameter: 0,
-            observation: Observation::Binomial,
+            informs: vec![Informed { parameter: 0, observation: Observation::Binomial }],
             patients: vec![],
             cost_per_patient: 0.0,
             fixed_cost: 0.0,
@@ -170,7 +196,9 @@ mod tests {
         let (theta, table) = conjugate(samples);
         let keys: Vec<SampleKey> = (1..=samples as u64).map(|s| SampleKey::new(7, s)).collect();
         for n in [1u64, 5, 20, 100] {
-            let (got, se) = evsi(&registry(), n, (&theta, &keys), &table, &[1.0])[0].unwrap();
+            let (got, se) =
+                evsi(&registry(), n, (std::slice::from_ref(&theta), &keys), &table, &[1.0])[0]
+                    .unwrap();
             let want = exact_evsi(n, (6.0, 14.0), 0.28);
             // (+ 1e-12: the exact sum's rounding where both are 0 — one patient cannot change
             // this decision.)
@@ -189,16 +217,22 @@ mod tests {
         let prior = Beta::new(a, b).unwrap();
         let evppi =
             a / (a + b) * (1.0 - upper.cdf(c)) - c * (1.0 - prior.cdf(c)) - (a / (a + b) - c);
-        let large = evsi(&registry(), 1_000_000, (&theta, &keys), &table, &[1.0])[0].unwrap();
+        let large =
+            evsi(&registry(), 1_000_000, (std::slice::from_ref(&theta), &keys), &table, &[1.0])[0]
+                .unwrap();
         assert!((large.0 - evppi).abs() < 4.0 * large.1, "{large:?} vs EVPPI {evppi}");
-        let one = evsi(&registry(), 1, (&theta, &keys), &table, &[1.0])[0].unwrap();
+        let one =
+            evsi(&registry(), 1, (std::slice::from_ref(&theta), &keys), &table, &[1.0])[0].unwrap();
         assert!(one.0 < 0.05 * evppi, "one patient: {one:?}, EVPPI {evppi}");
         // A rate observed as events by the follow-up: as many patients tell the rate exactly.
         let rates: Vec<f64> = theta.iter().map(|t| 2.0 * t).collect();
+        let observation = Observation::Exponential { follow_up: 0.5 };
         let by_date =
-            Registry { observation: Observation::Exponential { follow_up: 0.5 }, ..registry() };
+            Registry { informs: vec![Informed { parameter: 0, observation }], ..registry() };
         let table: Table = rates.iter().map(|&r| vec![(0.0, 0.0), (0.56, r)]).collect();
-        let large = evsi(&by_date, 1_000_000, (&rates, &keys), &table, &[1.0])[0].unwrap();
+        let large =
+            evsi(&by_date, 1_000_000, (std::slice::from_ref(&rates), &keys), &table, &[1.0])[0]
+                .unwrap();
         let rate_evppi = super::super::evppi::evppi(&[&rates], &table, &[1.0])[0].unwrap().0;
         assert!((large.0 - rate_evppi).abs() < 4.0 * large.1, "{large:?} vs {rate_evppi}");
     }

@@ -27,7 +27,7 @@
 //! costs its gain over the better of keeping and withdrawing is the registry's EVSI.
 
 use super::decision::Decision;
-use super::evppi::{MIN_SAMPLES, Smoother};
+use super::evppi::{MIN_SAMPLES, regression};
 use super::psa::PsaSample;
 use crate::model::registry::Review;
 use crate::model::{Arm, Model};
@@ -119,21 +119,16 @@ pub fn policy_rows(
     let comparator = model.meta.comparator;
     for (ri, registry) in model.registries.iter().enumerate() {
         let Some(review) = &registry.review else { continue };
-        let Some((analysis, theta)) = super::evsi::informed(model, registry, decision, psa) else {
+        let Some((analysis, thetas)) = super::evsi::informed(model, registry, decision, psa) else {
             continue;
         };
         let Some(w) = review_share(model, review) else { continue };
-        let data: Vec<f64> = psa
-            .iter()
-            .zip(&theta)
-            .map(|(s, &th)| {
-                let key = SampleKey::new(seed, s.sample);
-                super::evsi::statistic(registry, review.patients, th, key)
-            })
-            .collect();
-        let smoother = Smoother::new(&data);
-        let fit = |y: &[f64]| match &smoother {
-            Some(s) => s.fit(y),
+        let keys: Vec<SampleKey> = psa.iter().map(|s| SampleKey::new(seed, s.sample)).collect();
+        let data = super::evsi::statistics(registry, review.patients, (&thetas, &keys));
+        let columns: Vec<&[f64]> = data.iter().map(Vec::as_slice).collect();
+        let regression = regression(&columns);
+        let fit = |y: &[f64]| match &regression {
+            Some(r) => r.fit(y),
             None => vec![y.iter().sum::<f64>() / y.len() as f64; y.len()],
         };
         let set = &analysis.set;

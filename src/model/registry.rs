@@ -13,15 +13,22 @@ pub enum Observation {
     Exponential { follow_up: f64 },
 }
 
+/// A parameter a registry's data inform ([`super::Model::parameters`]) and how.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Informed {
+    pub parameter: usize,
+    pub observation: Observation,
+}
+
 #[derive(Clone, Debug)]
 pub struct Registry {
     pub name: String,
     /// The contract whose registry collects the data: its decision set is the decision the
     /// information serves.
     pub contract: usize,
-    /// The uncertain parameter the data inform ([`super::Model::parameters`]).
-    pub parameter: usize,
-    pub observation: Observation,
+    /// The uncertain parameters the data inform, each with what the registry observes of it
+    /// (1 to 5).
+    pub informs: Vec<Informed>,
     /// Registry sizes to value (patients followed).
     pub patients: Vec<u64>,
     /// What collecting the data costs: per patient followed, and once.

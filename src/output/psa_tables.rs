@@ -276,17 +276,23 @@ pub fn write_evsi<W: Write>(
     let opt = |x: Option<f64>| x.map(number).unwrap_or_default();
     for row in rows {
         let registry = &model.registries[row.registry];
-        let observation = match registry.observation {
-            crate::model::registry::Observation::Binomial => "responders".to_string(),
-            crate::model::registry::Observation::Exponential { follow_up } => {
-                format!("events by {} months", number(12.0 * follow_up))
-            }
-        };
+        let observation: Vec<String> = registry
+            .informs
+            .iter()
+            .map(|i| match i.observation {
+                crate::model::registry::Observation::Binomial => "responders".to_string(),
+                crate::model::registry::Observation::Exponential { follow_up } => {
+                    format!("events by {} months", number(12.0 * follow_up))
+                }
+            })
+            .collect();
+        let parameters: Vec<&str> =
+            registry.informs.iter().map(|i| model.parameters[i.parameter].name.as_str()).collect();
         w.write_record([
             registry.name.clone(),
             model.contracts[registry.contract].name.clone(),
-            model.parameters[registry.parameter].name.clone(),
-            observation,
+            parameters.join("+"),
+            observation.join("; "),
             row.patients.to_string(),
             number(row.wtp),
             opt(row.evsi.map(|v| v.0)),

@@ -143,7 +143,11 @@ fn designs(o: &mut String, m: &Model) {
             "registry   {}: {} informs {}; {} patients; cost {} a patient + {}{review} (EVSI with PSA samples)",
             g.name,
             m.contracts[g.contract].name,
-            m.parameters[g.parameter].name,
+            g.informs
+                .iter()
+                .map(|i| m.parameters[i.parameter].name.as_str())
+                .collect::<Vec<_>>()
+                .join(" and "),
             sizes.join(", "),
             g.cost_per_patient,
             g.fixed_cost

@@ -2,15 +2,17 @@
 //! expected value of sample information in a run with PSA samples
 //! ([`crate::model::registry`]).
 
-use super::reader::{Check, Reader, join, named_entries};
-use crate::model::registry::{Observation, Registry, Review};
+use super::reader::{Check, Reader, Value, join, named_entries};
+use crate::model::registry::{Informed, Observation, Registry, Review};
 use crate::model::{Contract, Parameter};
 use crate::units::Dimension;
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 
 /// Most registry sizes per registry, and the largest size (patients followed).
 pub const MAX_SIZES: usize = 20;
 pub const MAX_PATIENTS: u64 = 10_000_000;
+/// Most parameters one registry informs (the Gaussian-process regression takes 2 to 5).
+pub const MAX_INFORMED: usize = 5;
 
 pub fn read_registries(
     r: &mut Reader,
@@ -30,28 +32,49 @@ pub fn read_registries(
         let contract = r
             .require(t, &e.span, p, "contract", what)
             .and_then(|v| r.resolve(v, &join(p, "contract"), "contract", contract_names));
-        let what = "the uncertain parameter the data inform";
+        let what = "the uncertain parameter the data inform, or up to 5 of them";
         let parameter = r.require(t, &e.span, p, "parameter", what).and_then(|v| {
             let names: Vec<String> = parameters.iter().map(|q| q.name.clone()).collect();
-            let k = r.resolve(v, &join(p, "parameter"), "parameter", &names)?;
-            let q = &parameters[k];
-            let support = q.dist.support(r.values[q.slot.0 as usize]);
-            let binomial = q.dimension == Dimension::Number
-                && support.lower >= 0.0
-                && support.upper <= 1.0;
-            if !q.is_uncertain() || !(binomial || q.dimension == Dimension::PerTime) {
-                r.error(
-                    v.span(),
-                    &join(p, "parameter"),
-                    format!(
-                        "expected an uncertain probability (drawn within [0, 1]: responders observed) or rate (events observed over `follow_up`), found `{}` ({})",
-                        q.name,
-                        if q.is_uncertain() { "neither" } else { "fixed: no PSA distribution" }
-                    ),
-                );
-                return None;
+            let path = join(p, "parameter");
+            // One name, or an array of 1 to MAX_INFORMED distinct names.
+            let items: Vec<(String, &Value<'_>)> = match v.get_ref() {
+                DeValue::Array(items) => {
+                    if items.is_empty() || items.len() > MAX_INFORMED {
+                        let found = items.len();
+                        r.error(v.span(), &path, format!("expected 1 to {MAX_INFORMED} parameters, found {found}"));
+                        return None;
+                    }
+                    items.iter().enumerate().map(|(i, x)| (format!("{path}[{i}]"), x)).collect()
+                }
+                _ => vec![(path.clone(), v)],
+            };
+            let mut out: Vec<(usize, bool)> = Vec::new();
+            for (at, x) in items {
+                let k = r.resolve(x, &at, "parameter", &names)?;
+                let q = &parameters[k];
+                let support = q.dist.support(r.values[q.slot.0 as usize]);
+                let binomial = q.dimension == Dimension::Number
+                    && support.lower >= 0.0
+                    && support.upper <= 1.0;
+                if !q.is_uncertain() || !(binomial || q.dimension == Dimension::PerTime) {
+                    r.error(
+                        x.span(),
+                        &at,
+                        format!(
+                            "expected an uncertain probability (drawn within [0, 1]: responders observed) or rate (events observed over `follow_up`), found `{}` ({})",
+                            q.name,
+                            if q.is_uncertain() { "neither" } else { "fixed: no PSA distribution" }
+                        ),
+                    );
+                    return None;
+                }
+                if out.iter().any(|&(o, _)| o == k) {
+                    r.error(x.span(), &at, format!("expected distinct parameters, found `{}` twice", q.name));
+                    return None;
+                }
+                out.push((k, binomial));
             }
-            Some((k, binomial))
+            Some(out)
         });
         let patients = r.require(t, &e.span, p, "patients", "registry sizes like [50, 100, 200]");
         let patients = patients.and_then(|v| {
@@ -124,7 +147,7 @@ pub fn read_registries(
         };
         let (
             Some(c),
-            Some((k, binomial)),
+            Some(informed),
             Some(patients),
             Some(follow_up),
             Some(per_patient),
@@ -135,20 +158,33 @@ pub fn read_registries(
             ok = false;
             continue;
         };
-        let observation = match (binomial, follow_up) {
-            (true, None) => Observation::Binomial,
-            (false, Some(f)) => Observation::Exponential { follow_up: f },
-            (true, Some(_)) => {
-                r.error(t["follow_up"].span(), &join(p, "follow_up"), format!("expected no `follow_up` for a probability (`{}`: responders are counted, not followed)", parameters[k].name));
-                ok = false;
-                continue;
-            }
-            (false, None) => {
+        // `follow_up` is how long each patient is followed for the rates; a probability is
+        // counted as responders.
+        let rate = informed.iter().find(|&&(_, binomial)| !binomial);
+        let observation = |binomial: bool| match (binomial, follow_up) {
+            (true, _) => Some(Observation::Binomial),
+            (false, Some(f)) => Some(Observation::Exponential { follow_up: f }),
+            (false, None) => None,
+        };
+        match (rate, follow_up) {
+            (Some(&(k, _)), None) => {
                 r.error(e.span.clone(), p, format!("expected `follow_up` (a duration) for the rate `{}`: how long each patient is followed", parameters[k].name));
                 ok = false;
                 continue;
             }
-        };
+            (None, Some(_)) => {
+                r.error(t["follow_up"].span(), &join(p, "follow_up"), "expected no `follow_up` for probabilities only (responders are counted, not followed)");
+                ok = false;
+                continue;
+            }
+            _ => {}
+        }
+        let informs: Vec<Informed> = informed
+            .iter()
+            .filter_map(|&(k, binomial)| {
+                observation(binomial).map(|observation| Informed { parameter: k, observation })
+            })
+            .collect();
         if let Some(contract) = contracts[c].as_ref().filter(|k| k.on_list_arm) {
             r.error(
                 t["contract"].span(),
@@ -178,8 +214,7 @@ pub fn read_registries(
         out.push(Registry {
             name,
             contract: c,
-            parameter: k,
-            observation,
+            informs,
             patients,
             cost_per_patient: per_patient,
             fixed_cost: fixed.unwrap_or(0.0),

@@ -342,8 +342,9 @@ fn a_registrys_evsi_tends_to_the_evppi_and_its_net_benefit_counts_its_cost() {
     let s = load("design/registry.toml", &[]);
     let sim = run(&s, &options(1500, 400));
     let rows = &sim.evsi;
-    // Two registries: 3 and 2 sizes, each at the two thresholds.
-    assert_eq!(rows.len(), (3 + 2) * 2);
+    // Three registries: 3, 2 and 2 sizes, each at the two thresholds; the third informs two
+    // parameters (regressions on both statistics jointly, a Gaussian process).
+    assert_eq!(rows.len(), (3 + 2 + 2) * 2);
     let mut informative = 0;
     for row in rows {
         let registry = &s.model.registries[row.registry];
@@ -361,7 +362,14 @@ fn a_registrys_evsi_tends_to_the_evppi_and_its_net_benefit_counts_its_cost() {
             assert!(evsi <= 0.1 * evppi + 1e-12, "one patient: {row:?}");
         }
     }
-    assert!(informative >= 2, "no threshold where the parameters matter: {rows:?}");
+    assert!(informative >= 3, "no threshold where the parameters matter: {rows:?}");
+    // The joint EVPPI of the two parameters is at least either's alone (within its error).
+    for &l in &s.model.meta.thresholds {
+        let evppi = |r: usize| rows.iter().find(|x| x.registry == r && x.wtp == l).unwrap().evppi;
+        let (one, two, both) = (evppi(0).unwrap(), evppi(1).unwrap(), evppi(2).unwrap());
+        let se = rows.iter().find(|x| x.registry == 2 && x.wtp == l).unwrap().evsi.unwrap().1;
+        assert!(both >= one.max(two) - 4.0 * se, "at {l}: joint {both}, alone {one} and {two}");
+    }
     // The registry's default cost per patient is its contract's tracking cost.
     assert_eq!(s.model.registries[0].cost_per_patient, 300.0);
 }
@@ -402,7 +410,7 @@ fn bad_registries_are_refused_with_their_place_and_exit_2() {
             entry(
                 "contract = \"m1\"\nparameter = \"x_response\"\npatients = [10]\nfollow_up = \"6 months\"",
             ),
-            "registries[0].follow_up: expected no `follow_up` for a probability",
+            "registries[0].follow_up: expected no `follow_up` for probabilities only",
         ),
         (
             entry("contract = \"m9\"\nparameter = \"x_response\"\npatients = [10]"),
