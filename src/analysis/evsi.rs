@@ -40,16 +40,25 @@ pub struct EvsiRow {
     pub enbs: Option<f64>,
 }
 
+/// The random process of the registry's data on its k-th informed parameter with `n` patients
+/// (the first parameter's keyed by the registry and its size alone).
+fn process(registry: &Registry, (k, n): (usize, u64)) -> Process {
+    let which = if k == 0 { n.to_string() } else { format!("{n}#{k}") };
+    Process::named2(ProcessKind::Registry, &registry.name, &which)
+}
+
 /// The registry's summary statistic of its k-th informed parameter in one sample: the share of
-/// its `n` patients observed with the outcome.
-pub fn statistic(registry: &Registry, (k, n): (usize, u64), theta: f64, key: SampleKey) -> f64 {
+/// its `n` patients observed with the outcome, drawn from `process` ([`process`]).
+fn statistic(
+    registry: &Registry,
+    (k, n, process): (usize, u64, Process),
+    theta: f64,
+    key: SampleKey,
+) -> f64 {
     let p = match registry.informs[k].observation {
         Observation::Binomial => theta,
         Observation::Exponential { follow_up } => -(-theta * follow_up).exp_m1(),
     };
-    // The first parameter's draws keyed by the registry and its size alone.
-    let which = if k == 0 { n.to_string() } else { format!("{n}#{k}") };
-    let process = Process::named2(ProcessKind::Registry, &registry.name, &which);
     let mut stream = key.stream(process);
     // p is a probability by the scenario's checks; a NaN would give no data, not a panic.
     let x = Binomial::new(n, p.clamp(0.0, 1.0)).map_or(0, |b| b.sample(&mut stream));
@@ -81,7 +90,9 @@ pub(super) fn statistics(
         .iter()
         .enumerate()
         .map(|(k, theta)| {
-            theta.iter().zip(keys).map(|(&th, &key)| statistic(registry, (k, n), th, key)).collect()
+            // The process named once, not once per sample.
+            let at = (k, n, process(registry, (k, n)));
+            theta.iter().zip(keys).map(|(&th, &key)| statistic(registry, at, th, key)).collect()
         })
         .collect()
 }

@@ -6,7 +6,7 @@
 //!
 //! Per PSA sample s, with INB_s the contract arm's incremental NMB against the comparator at λ,
 //! U_s the slope of its incremental cost in the list price P_s, and T_s the registry's data at
-//! the review ([`super::evsi::statistic`]): the regression of the incremental cost and QALYs
+//! the review ([`super::evsi::statistics`]): the regression of the incremental cost and QALYs
 //! and of U on T (the EVPPI's smoother) gives ĝ(T) = E[INB | T] and û(T) = E[U | T]. The
 //! options for the patients after the review are worth, given T: keep ĝ; reprice to
 //! P̂ = max(0, P + ĝ/û) (where û > 0; else no repricing) ĝ − (P̂ − P)·û, which is 0 unless even
