@@ -5,6 +5,8 @@
 //! d(t0)·(1 − qⁿ)/(1 − q) with q = d(cycle). Exact integrals make a per-cycle loop and the
 //! half-cycle correction unnecessary.
 
+use std::sync::Arc;
+
 /// A discount rate with its precomputed log, ln(1+r).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Discount {
@@ -142,11 +144,29 @@ impl Discount {
 
     /// Σ_{k<n} qⁿ with q = d(cycle), for every n a horizon allows, so the hot path looks a
     /// payment stream up instead of calling `expm1` per drug per patient.
+    ///
+    /// A table depends only on ln q and its length, and every PSA sample's preparation asks
+    /// for the same few (one per cycle length and rate): they are built once per thread and
+    /// shared ([`TABLES`]), the same numbers whoever built them.
     pub fn cycle_sums(&self, cycle: f64, horizon: f64) -> CycleSums {
         let log_q = -self.log_rate * cycle;
         let expm1_log_q = log_q.exp_m1();
         let most = (horizon / cycle).ceil().min(CycleSums::MAX_TABLE as f64) as u64 + 1;
-        let table = (0..=most).map(|n| geometric_sum(log_q, expm1_log_q, n)).collect();
+        let table = TABLES.with_borrow_mut(|tables| {
+            let key = (log_q.to_bits(), most);
+            if let Some((_, t)) = tables.iter().find(|(k, _)| *k == key) {
+                return Arc::clone(t);
+            }
+            let t: Arc<[f64]> = (0..=most).map(|n| geometric_sum(log_q, expm1_log_q, n)).collect();
+            if t.len() > TABLE_CACHED_MAX {
+                return t;
+            }
+            if tables.len() == TABLES_KEPT {
+                tables.remove(0);
+            }
+            tables.push((key, Arc::clone(&t)));
+            t
+        });
         CycleSums { table, log_q, expm1_log_q }
     }
 
@@ -189,10 +209,25 @@ fn geometric_sum(log_q: f64, expm1_log_q: f64, n: u64) -> f64 {
 /// two in the last place, without an `exp` per patient.
 pub type Steps = (f64, f64);
 
-/// Discounted payment counts of one cycle length: entry n is Σ_{k<n} qᵏ.
+/// Cycle-sum tables built on this thread, by (ln q bits, length): a PSA preparation's tables
+/// (a few KB each) are those of the previous sample unless a cycle length or rate is
+/// uncertain, and building them took a third of a small sample's fixed cost.
+const TABLES_KEPT: usize = 16;
+
+/// Longer tables (cycles of days over a century) are built for each preparation, not kept.
+const TABLE_CACHED_MAX: usize = 1 << 16;
+
+/// Tables kept, by (ln q bits, length).
+type Tables = Vec<((u64, u64), Arc<[f64]>)>;
+
+thread_local! {
+    static TABLES: std::cell::RefCell<Tables> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Discounted payment counts of one cycle length: entry n is Σ_{k<n} qᵏ (shared, read-only).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CycleSums {
-    table: Vec<f64>,
+    table: Arc<[f64]>,
     log_q: f64,
     expm1_log_q: f64,
 }

@@ -97,19 +97,67 @@ type World = Vec<(usize, Vec<f64>)>;
 
 /// Every row of the budget impact for one sample's sums (`prep` built from its values).
 pub fn budget_rows(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<BudgetRow> {
+    let cats = prep.categories().len();
+    let mut rows = Vec::new();
+    for (contract, yearly, with, without) in worlds(model, prep, sums) {
+        for (y, &(entrants, entrants_new)) in yearly.iter().enumerate() {
+            let row = |category, with: f64, without: f64| BudgetRow {
+                contract,
+                year: y + 1,
+                category,
+                entrants,
+                entrants_new,
+                with,
+                without,
+            };
+            for c in 0..cats {
+                rows.push(row(Some(c), with[y * cats + c], without[y * cats + c]));
+            }
+            let total = |v: &[f64]| v[y * cats..(y + 1) * cats].iter().sum::<f64>();
+            rows.push(row(None, total(&with), total(&without)));
+        }
+    }
+    rows
+}
+
+/// The total rows of [`budget_rows`] alone, as (with, net) per contract column and year in
+/// its order: what a PSA sample keeps, without building the category rows it drops.
+pub fn budget_totals(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<(f64, f64)> {
+    let cats = prep.categories().len();
+    let mut totals = Vec::new();
+    for (_, yearly, with, without) in worlds(model, prep, sums) {
+        for y in 0..yearly.len() {
+            let total = |v: &[f64]| v[y * cats..(y + 1) * cats].iter().sum::<f64>();
+            let (with, without) = (total(&with), total(&without));
+            totals.push((with, with - without));
+        }
+    }
+    totals
+}
+
+/// Per contract column of the budget impact: the contract, each year's (entrants, entrants
+/// on the new strategy), and the spend per year and category of the world with the new
+/// strategy and of the world without it.
+#[allow(clippy::type_complexity)]
+fn worlds(
+    model: &Model,
+    prep: &Prepared,
+    sums: &SampleSums,
+) -> Vec<(Option<usize>, Vec<(f64, f64)>, Vec<f64>, Vec<f64>)> {
     let Some(b) = &model.budget else { return Vec::new() };
     if prep.budget.is_none() || sums.budget.is_empty() {
         // The budget view was skipped (a benchmark).
         return Vec::new();
     }
-    let cats = prep.categories().len();
     let arm_of = |strategy: usize, contract: Option<usize>| {
         prep.arms.iter().position(|a| *a == Arm { strategy, contract })
     };
     let entrants: Vec<f64> = (0..b.years).map(|y| b.entrants(y)).collect();
     let new: Vec<f64> = entrants.iter().zip(&b.uptake).map(|(e, u)| e * u).collect();
     let old: Vec<f64> = entrants.iter().zip(&new).map(|(e, n)| e - n).collect();
-    let mut rows = Vec::new();
+    let yearly: Vec<(f64, f64)> = entrants.iter().copied().zip(new.iter().copied()).collect();
+    let profiles = profiles(prep, sums, b.years);
+    let mut out = Vec::new();
     let columns = prep.arms.iter().filter(|a| a.strategy == b.strategy).map(|a| a.contract);
     for contract in columns {
         let Some(arm_new) = arm_of(b.strategy, contract) else { continue };
@@ -128,26 +176,13 @@ pub fn budget_rows(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<Bud
         with.extend(b.current.iter().map(|&(s, share)| (today(s), times(&old, share))));
         let without: World =
             b.current.iter().map(|&(s, share)| (today(s), times(&entrants, share))).collect();
-        let (with, without) =
-            (spend(prep, sums, b, contract, &with), spend(prep, sums, b, contract, &without));
-        for y in 0..b.years {
-            let row = |category, with: f64, without: f64| BudgetRow {
-                contract,
-                year: y + 1,
-                category,
-                entrants: entrants[y],
-                entrants_new: new[y],
-                with,
-                without,
-            };
-            for c in 0..cats {
-                rows.push(row(Some(c), with[y * cats + c], without[y * cats + c]));
-            }
-            let total = |v: &[f64]| v[y * cats..(y + 1) * cats].iter().sum::<f64>();
-            rows.push(row(None, total(&with), total(&without)));
-        }
+        let (with, without) = (
+            spend(prep, sums, b, contract, (&with, &profiles)),
+            spend(prep, sums, b, contract, (&without, &profiles)),
+        );
+        out.push((contract, yearly.clone(), with, without));
     }
-    rows
+    out
 }
 
 /// One row of budget_impact_events.csv: a budget year's count of one clinical event
@@ -204,34 +239,50 @@ pub fn budget_events(model: &Model, prep: &Prepared, sums: &SampleSums) -> Vec<B
     rows
 }
 
-/// A world's spend per budget year and category (cell y·C + c) when the contract `contract`
-/// applies to the arms that carry it.
-fn spend(
-    prep: &Prepared,
-    sums: &SampleSums,
-    b: &BudgetImpact,
-    contract: Option<usize>,
-    world: &World,
-) -> Vec<f64> {
-    let cat = prep.categories();
-    let cats = cat.len();
+/// Every arm's mean spend per patient in each year after entry, by category (cell
+/// (arm·Y + k)·C + c): its list arm's plus its own differences. Computed once per sample
+/// (every world of every contract column reads it).
+fn profiles(prep: &Prepared, sums: &SampleSums, years: usize) -> Vec<f64> {
+    let cats = prep.categories().len();
     let n = sums.patients as f64;
     let list_of = |arm: usize| {
         let s = prep.arms[arm].strategy;
         prep.arms.iter().position(|a| a.strategy == s && a.contract.is_none()).unwrap_or(arm)
     };
-    // An arm's mean spend in year k after entry: its list arm's plus its own differences.
-    let profile = |arm: usize, k: usize, c: usize| {
-        let cell = |a: usize| sums.budget[(a * b.years + k) * cats + c];
+    let mut out = Vec::with_capacity(prep.arms.len() * years * cats);
+    for arm in 0..prep.arms.len() {
         let list = list_of(arm);
-        (cell(list) + if list == arm { 0.0 } else { cell(arm) }) / n
-    };
+        let cells = |a: usize, k: usize| &sums.budget[(a * years + k) * cats..][..cats];
+        for k in 0..years {
+            let (listed, own) = (cells(list, k), cells(arm, k));
+            out.extend(
+                listed.iter().zip(own).map(|(l, d)| (l + if list == arm { 0.0 } else { *d }) / n),
+            );
+        }
+    }
+    out
+}
+
+/// A world's spend per budget year and category (cell y·C + c) when the contract `contract`
+/// applies to the arms that carry it (`profiles` from [`profiles`]).
+fn spend(
+    prep: &Prepared,
+    sums: &SampleSums,
+    b: &BudgetImpact,
+    contract: Option<usize>,
+    (world, profiles): (&World, &[f64]),
+) -> Vec<f64> {
+    let cat = prep.categories();
+    let cats = cat.len();
+    let n = sums.patients as f64;
     let mut out = vec![0.0; b.years * cats];
-    for (arm, entering) in world {
+    for &(arm, ref entering) in world {
         for y in 0..b.years {
             for (j, e) in entering.iter().enumerate().take(y + 1) {
-                for c in 0..cats {
-                    out[y * cats + c] += e * profile(*arm, y - j, c);
+                let mean = &profiles[(arm * b.years + y - j) * cats..][..cats];
+                let year = &mut out[y * cats..(y + 1) * cats];
+                for (o, m) in year.iter_mut().zip(mean) {
+                    *o += e * m;
                 }
             }
         }

@@ -196,8 +196,11 @@ impl Tally {
         if self.carried.is_empty() {
             self.carried = vec![0; self.recent.len()];
         }
-        for (k, c) in self.carried.iter_mut().enumerate() {
-            *c += other.get(k);
+        for (c, r) in self.carried.iter_mut().zip(&other.recent) {
+            *c += u64::from(*r);
+        }
+        for (c, o) in self.carried.iter_mut().zip(&other.carried) {
+            *c += o;
         }
     }
 }

@@ -128,7 +128,9 @@ fn simulate_pass(
 ) -> SampleSums {
     let lines = prep.count_lines;
     let layout = Layout::new(prep, spec.patients, pass == Pass::Defer, lines);
-    let mut total = layout.empty();
+    // The first chunk's sums become the total (a small PSA sample has one chunk: building an
+    // empty total and adding the chunk to it was a visible share of its fixed cost).
+    let mut total: Option<SampleSums> = None;
     let chunks = spec.patients.div_ceil(CHUNK);
     let key = SampleKey::new(spec.seed, spec.sample);
     // Deferred settlements wait for their populations: smaller waves hold fewer of them.
@@ -158,7 +160,10 @@ fn simulate_pass(
             })
             .collect();
         for (p, d) in partial {
-            total.merge(&p);
+            match &mut total {
+                Some(t) => t.merge(&p),
+                None => total = Some(p),
+            }
             if layout.defer {
                 waiting.push(d);
             }
@@ -168,7 +173,8 @@ fn simulate_pass(
         let n_ready = waiting.iter().take_while(|d| ready(d)).count();
         if n_ready > 0 {
             // Chunks settle independently (in parallel) and merge in chunk order.
-            let fractions = deferred::fractions(prep, &total, spec.patients);
+            let total = total.get_or_insert_with(|| layout.empty());
+            let fractions = deferred::fractions(prep, total, spec.patients);
             let settled: Vec<(SampleSums, Deferred)> = waiting
                 .drain(..n_ready)
                 .collect::<Vec<_>>()
@@ -189,7 +195,7 @@ fn simulate_pass(
         first = last;
     }
     debug_assert!(waiting.is_empty());
-    total
+    total.unwrap_or_else(|| layout.empty())
 }
 
 /// Where each strategy's arms sit in the sums.

@@ -349,6 +349,10 @@ impl Prepared {
             regimens.push(prepare_regimen(model, r, values, (&costs, &manufacturer))?);
         }
         let s = &model.states;
+        // The arms and settlements once (each call walks the strategies' regimens again; every
+        // PSA sample prepares anew).
+        let (arms, settlements) = (model.arms(), model.settlements());
+        let slots = arms.len() + settlements.iter().filter(|s| s.slot != s.arm).count();
         let mut prep = Prepared {
             horizon: model.meta.horizon,
             costs,
@@ -392,10 +396,11 @@ impl Prepared {
             death_cost: v(s.death_cost),
             drugs: model.drugs.len(),
             manufacturer,
-            arms: model.arms(),
+            references: model.references(&arms),
+            cohort_fractions: vec![Vec::new(); slots],
+            arms,
             comparator: model.meta.comparator,
-            references: model.references(&model.arms()),
-            settlements: model.settlements(),
+            settlements,
             exit_rate: match model.meta.perspective {
                 Perspective::National => 0.0,
                 Perspective::Commercial { turnover, .. } => -(-turnover).ln_1p(),
@@ -406,7 +411,6 @@ impl Prepared {
             ),
             population: model.meta.population.unwrap_or(0),
             arrival: Process::new(ProcessKind::Arrival, 0),
-            cohort_fractions: vec![Vec::new(); model.slots()],
             contracts: model.contracts.iter().map(|c| prepare_contract(model, c, values)).collect(),
             budget: None,
             background: model

@@ -375,11 +375,7 @@ fn simulate_psa_sample(
     let prices: Vec<f64> = (0..prep.contracts.len()).map(|c| prep.list_price(c)).collect();
     let contracts = sample_contracts(&sums, &prep.settlements, &arms, &prices);
     let drawn = model.parameters.iter().filter(|p| p.is_uncertain());
-    let budget = budget_rows(model, &prep, &sums)
-        .iter()
-        .filter(|r| r.category.is_none())
-        .map(|r| (r.with, r.net()))
-        .collect();
+    let budget = crate::analysis::budget::budget_totals(model, &prep, &sums);
     Ok(PsaSample {
         sample: spec.sample,
         values: drawn.map(|p| values[p.slot.0 as usize]).collect(),
