@@ -203,21 +203,26 @@ pub fn gamma_quantile(shape: f64, u: f64) -> f64 {
     if tiny < 1e-12 {
         return tiny;
     }
-    // Bracket: the mean plus many standard deviations, widened until it holds u.
-    let mut hi = shape + 10.0 * shape.sqrt() + 10.0;
-    while gamma_lr(shape, hi) < u {
-        hi *= 2.0;
-    }
-    // A start from the Wilson–Hilferty approximation, then exact bisection (evaluating the
-    // CDF only near the root that Newton steps find, see `polish`).
-    let z = standard_normal().inverse_cdf(u);
-    let c = 1.0 / (9.0 * shape);
-    let guess = (shape * (1.0 - c + z * c.sqrt()).powi(3)).clamp(0.0, hi);
+    // Exact bisection from the guess (evaluating the CDF only near the root that Newton
+    // steps find, see `polish`).
+    let (guess, hi) = gamma_start(shape, u);
     let ln_density_at = ln_gamma(shape);
     let pdf = |x: f64| ((shape - 1.0) * x.ln() - x - ln_density_at).exp();
     let cdf = |x| gamma_lr(shape, x);
     let root = newton(cdf, pdf, u, guess, (0.0, hi));
     polish(cdf, u, (guess, root), 0.0, hi)
+}
+
+/// The search's start for Gamma(shape, 1) at u: the Wilson–Hilferty approximation, within a
+/// bracket [0, hi] (the mean plus many standard deviations, widened until it holds u).
+fn gamma_start(shape: f64, u: f64) -> (f64, f64) {
+    let mut hi = shape + 10.0 * shape.sqrt() + 10.0;
+    while gamma_lr(shape, hi) < u {
+        hi *= 2.0;
+    }
+    let z = standard_normal().inverse_cdf(u);
+    let c = 1.0 / (9.0 * shape);
+    ((shape * (1.0 - c + z * c.sqrt()).powi(3)).clamp(0.0, hi), hi)
 }
 
 /// The root of F(x) = u by Newton steps from `x`, inside a bracket that each step narrows (a
@@ -361,13 +366,7 @@ mod tests {
         for &shape in &[0.3f64, 1.0, 2.5, 100.0, 4.0, 1e4, 0.05] {
             for &u in &uniforms {
                 // gamma_quantile's own bracket and guess, without the Newton root.
-                let mut hi = shape + 10.0 * shape.sqrt() + 10.0;
-                while gamma_lr(shape, hi) < u {
-                    hi *= 2.0;
-                }
-                let z = standard_normal().inverse_cdf(u);
-                let c = 1.0 / (9.0 * shape);
-                let guess = (shape * (1.0 - c + z * c.sqrt()).powi(3)).clamp(0.0, hi);
+                let (guess, hi) = gamma_start(shape, u);
                 let plain = polish(|x| gamma_lr(shape, x), u, (guess, None), 0.0, hi);
                 let fast = gamma_quantile(shape, u);
                 if plain > 1e-12 {
