@@ -172,6 +172,10 @@ pub enum Command {
         /// Patients per strategy
         #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_PATIENTS))]
         patients: u64,
+        /// PSA samples after the base case, each drawn, prepared, simulated and summarised as
+        /// `run` does (their speed printed apart)
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_SAMPLES))]
+        samples: u64,
         /// Worker threads [default: all cores]
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         threads: Option<u64>,

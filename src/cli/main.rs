@@ -70,9 +70,9 @@ fn main() -> ExitCode {
         Command::Compare { scenarios, out, thresholds, sizes, overrides, writing } => {
             analyses::compare(&scenarios, out, thresholds, &sizes, &overrides, &writing)
         }
-        Command::Bench { scenario, patients, threads, allow_large, overrides } => {
+        Command::Bench { scenario, patients, samples, threads, allow_large, overrides } => {
             let loaded = common::load(scenario.as_deref(), &overrides);
-            bench::bench(loaded, patients, threads, allow_large)
+            bench::bench(loaded, (patients, samples), threads, allow_large)
         }
         Command::Fit { data, unit, out, families, at, horizon, name, writing } => {
             let request =

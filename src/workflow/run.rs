@@ -36,6 +36,9 @@ pub struct Simulation {
     pub cpu_seconds: Option<f64>,
     /// Patient-strategy trajectories simulated in that time (merged shards' samples excluded).
     pub trajectories: u64,
+    /// The PSA samples' share of the above: (wall seconds, CPU seconds, trajectories) of the
+    /// samples simulated by this process (`bench --samples` reports their speed).
+    pub psa_timing: (f64, Option<f64>, u64),
 }
 
 impl std::ops::Deref for Simulation {
@@ -100,6 +103,7 @@ pub fn simulate_resuming(
     }
     let resumed = psa.len() as u64;
     let missing: Vec<u64> = (1..=samples).filter(|k| !have[(k - 1) as usize]).collect();
+    let (psa_started, psa_cpu_started) = (Instant::now(), crate::resources::cpu_seconds());
     let fresh = pool.install(|| {
         psa_block(model, spec, missing, on_sample, &mut |done| {
             progress(per_sample * (1 + resumed + done), per_sample * (samples + 1))
@@ -108,7 +112,13 @@ pub fn simulate_resuming(
     psa.extend(fresh);
     psa.sort_by_key(|s| s.sample);
     let wall_seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = crate::resources::cpu_seconds().zip(cpu_started).map(|(b, a)| b - a);
+    let cpu_now = crate::resources::cpu_seconds();
+    let cpu_seconds = cpu_now.zip(cpu_started).map(|(b, a)| b - a);
+    let psa_timing = (
+        psa_started.elapsed().as_secs_f64(),
+        cpu_now.zip(psa_cpu_started).map(|(b, a)| b - a),
+        patients.saturating_mul(model.strategies.len() as u64).saturating_mul(samples - resumed),
+    );
     // What this process simulated: the base case and the samples not resumed.
     let trajectories = patients
         .saturating_mul(model.strategies.len() as u64)
@@ -144,6 +154,7 @@ pub fn simulate_resuming(
         wall_seconds,
         cpu_seconds,
         trajectories,
+        psa_timing,
     })
 }
 

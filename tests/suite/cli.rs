@@ -788,6 +788,35 @@ fn bench_writes_nothing() {
     assert!(listing(dir.path()).is_empty(), "bench writes no files");
 }
 
+/// `bench --samples` simulates the PSA samples as `run` does, writes nothing, and reports
+/// their trajectories (samples × patients × strategies) apart from the base case's.
+#[test]
+fn bench_reports_psa_samples_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = expect(
+        vbpsim()
+            .arg("bench")
+            .arg(bundled_path())
+            .args(["--patients", "300", "--samples", "7", "--threads", "1"])
+            .current_dir(dir.path()),
+        0,
+    );
+    let stdout = text_of(&out.stdout);
+    let field = |name: &str| {
+        let line = stdout.lines().find(|l| l.starts_with(&format!("{name}: ")));
+        line.unwrap_or_else(|| panic!("no {name} in {stdout}"))[name.len() + 2..].to_string()
+    };
+    assert_eq!(field("trajectories"), "600 (patients × strategies)");
+    assert_eq!(field("psa_samples"), "7");
+    assert_eq!(field("psa_trajectories"), "4200");
+    let per_trajectory: f64 = field("psa_cpu_ns_per_trajectory").parse().unwrap();
+    assert!(per_trajectory > 0.0 && per_trajectory.is_finite(), "{stdout}");
+    assert!(listing(dir.path()).is_empty(), "bench writes no files");
+    // Without samples, no PSA lines.
+    let plain = expect(vbpsim().arg("bench").args(["--patients", "300", "--threads", "1"]), 0);
+    assert!(!text_of(&plain.stdout).contains("psa_"), "{}", text_of(&plain.stdout));
+}
+
 /// A run never deletes files it did not write: a vbpsim output folder to which the user added
 /// a file is not replaced (exit 2: the choice of folder is the input to fix), and the user's
 /// file and the old results survive.
