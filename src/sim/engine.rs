@@ -438,7 +438,11 @@ fn simulate_chunk(
     let mut starts = StartFactors::new();
     let (mut walk, mut merged) = (Vec::new(), Vec::new());
     let mut stays = Vec::new();
-    let mut values: Vec<Option<CourseValue>> = vec![None; prep.regimens.len()];
+    // Per regimen: the course value a strategy computed, and the patient it is of (an entry
+    // of another patient is stale: nothing is cleared per patient, where clearing the table
+    // had been a `memset` call).
+    let mut values: Vec<(u64, CourseValue)> =
+        vec![(u64::MAX, CourseValue::default()); prep.regimens.len()];
     let count_lines_of = layout.line_slots > 0;
     let mut walks = SharedWalks::new(prep, count_lines_of);
     let has_pathways = !prep.pathways.is_empty();
@@ -492,7 +496,6 @@ fn simulate_chunk(
                 (Some(b), Some(who)) => b.utility_weight(who),
                 _ => None,
             };
-            values.fill(None);
             if has_pathways {
                 walks.known.fill(false);
             }
@@ -515,12 +518,18 @@ fn simulate_chunk(
                     _ => c,
                 };
                 // Strategies reaching the same regimen share the patient's course and its value.
+                // (Read in place, not copied out: the copy had been a visible share.)
+                let fresh;
                 let value = if shared && std::ptr::eq(valued, c) {
-                    *values[rec.regimen].get_or_insert_with(|| {
-                        value_course(prep, rec.regimen, c, (*covered, weight))
-                    })
+                    let (of, cached) = &mut values[rec.regimen];
+                    if *of != *i {
+                        *cached = value_course(prep, rec.regimen, c, (*covered, weight));
+                        *of = *i;
+                    }
+                    &*cached
                 } else {
-                    value_course(prep, valued_as, valued, (*covered, weight))
+                    fresh = value_course(prep, valued_as, valued, (*covered, weight));
+                    &fresh
                 };
                 let second = second.as_ref().map(|(rec2, _)| rec2);
                 if count_lines_of {
@@ -528,7 +537,7 @@ fn simulate_chunk(
                 }
                 let list = layout.list_arm[s];
                 let mut ledger = Ledger::new(&mut sums.arms[list].categories);
-                post_course(prep, &value, &mut ledger);
+                post_course(prep, value, &mut ledger);
                 if has_pathways {
                     let course =
                         if shared && std::ptr::eq(valued, c) { None } else { Some(valued) };
