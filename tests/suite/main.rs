@@ -20,6 +20,7 @@ mod edge_cases;
 mod engine;
 mod export;
 mod fit;
+mod floor;
 mod fuzz_scenarios;
 mod headline;
 mod heterogeneity;
