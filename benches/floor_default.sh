@@ -10,7 +10,8 @@
 # plain floor and the SoA floor, each with the same patients per strategy (default 2,000,000),
 # and prints the nanoseconds per trajectory per core of each (a trajectory = one patient on one
 # strategy; per core = wall seconds × threads / trajectories) and the paired ratios
-# vbpsim/plain and vbpsim/soa; the last lines give the medians per thread count and the CPU.
+# vbpsim/plain and vbpsim/soa; the last lines give the medians per thread count (the lower
+# middle value for an even number of rounds) and the CPU.
 # Binaries go to $CARGO_TARGET_DIR (default target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1131,6 +1131,10 @@ pub struct ArmSums {
     pub dqaly2: f64,
     pub dcost_dqaly: f64,
     pub treated: u64,
+    /// A contract arm's corrections alone: Σ δ and Σ δ² over its treated patients (δ the
+    /// patient's cost under the contract minus at list).
+    pub delta: f64,
+    pub delta2: f64,
 }
 
 impl ArmSums {
@@ -1165,6 +1169,8 @@ impl ArmSums {
         self.dcost += delta;
         self.dcost2 += delta * (2.0 * dc + delta);
         self.dcost_dqaly += delta * dq;
+        self.delta += delta;
+        self.delta2 += delta * delta;
     }
 
     pub fn merge(&mut self, o: &ArmSums) {
@@ -1181,6 +1187,8 @@ impl ArmSums {
         self.dqaly2 += o.dqaly2;
         self.dcost_dqaly += o.dcost_dqaly;
         self.treated += o.treated;
+        self.delta += o.delta;
+        self.delta2 += o.delta2;
     }
 }
 
@@ -1222,6 +1230,7 @@ impl Sums {
                     inc_cost: estimate(a.dcost, a.dcost2, n),
                     inc_qaly: estimate(a.dqaly, a.dqaly2, n),
                     treated: a.treated,
+                    correction: estimate(a.delta, a.delta2, n),
                 }
             })
             .collect()
@@ -1238,6 +1247,8 @@ pub struct Estimates {
     pub inc_cost: (f64, f64),
     pub inc_qaly: (f64, f64),
     pub treated: u64,
+    /// A contract arm's mean cost difference from its list arm per patient (0 for list arms).
+    pub correction: (f64, f64),
 }
 
 /// Mean and standard error of the mean from Σx and Σx² over n (src/analysis/cea.rs

@@ -824,8 +824,12 @@ impl Model {
     /// Slots of contract sums: one per arm (a list arm's unused), then one per `list` contract
     /// settled on a list arm.
     pub fn slots(&self) -> usize {
-        let settlements = self.settlements();
-        self.arms().len() + settlements.iter().filter(|s| s.slot != s.arm).count()
+        Self::slots_of(&self.arms(), &self.settlements())
+    }
+
+    /// [`Model::slots`] from the arms and settlements already at hand.
+    pub fn slots_of(arms: &[Arm], settlements: &[Settlement]) -> usize {
+        arms.len() + settlements.iter().filter(|s| s.slot != s.arm).count()
     }
 
     /// Every contract settled on some strategy's patients (the rows of contracts.csv), strategy

@@ -352,7 +352,7 @@ impl Prepared {
         // The arms and settlements once (each call walks the strategies' regimens again; every
         // PSA sample prepares anew).
         let (arms, settlements) = (model.arms(), model.settlements());
-        let slots = arms.len() + settlements.iter().filter(|s| s.slot != s.arm).count();
+        let slots = Model::slots_of(&arms, &settlements);
         let mut prep = Prepared {
             horizon: model.meta.horizon,
             costs,

@@ -7,14 +7,17 @@
 //! streams, so the samples are independent and the standard error of a difference of means
 //! is √(se₁² + se₂²), each side's from its own second moments (an increment's from the
 //! paired per-patient differences, as summary.csv's). Every arm's mean cost, QALYs and
-//! life-years, every arm's increments of cost and QALYs against the comparator, and each
-//! contract arm's share of patients treated with the contracted drug must agree within 4 such
-//! standard errors. Why 4: there are 96 comparisons (32 per pair of sides, correlated, on fixed
-//! seeds); under exact agreement P(|z| > 4) = 6.3e-5 each, so the chance that a correct floor
-//! fails is below 0.6 % (summed), where a bound of 3 would allow up to one in four; and at
-//! these sizes 4 standard errors are still small (about $250 of incremental cost, 1.2 % of the
-//! increment, and 0.0009 incremental QALYs, 1.9 %), so a semantic difference shows. The two
-//! floors are checked against each other the same way.
+//! life-years, every arm's increments of cost and QALYs against the comparator, each contract
+//! arm's share of patients treated with the contracted drug, and each contract arm's mean
+//! correction (its cost minus the list arm's per patient, on the same patients: the
+//! contracts' terms alone, with a far smaller error than the arms' costs) must agree within 4
+//! such standard errors. Why 4: there are 108 comparisons (36 per pair of sides, correlated,
+//! on fixed seeds); under exact agreement P(|z| > 4) = 6.3e-5 each, so the chance that a
+//! correct floor fails is at most about 0.7 % (108 × 6.3e-5, summed), where a bound of 3
+//! would allow up to about one in four; and at these sizes 4 standard errors are still small
+//! (about $250 of incremental cost, 1.2 % of the increment, and 0.0009 incremental QALYs,
+//! 1.9 %), so a semantic difference shows. The two floors are checked against each other the
+//! same way.
 
 // Each floor is pulled in whole, as its example is built: each with its own copy of
 // examples/floor_common (hence the duplicate module), its `main` unused here.
@@ -35,12 +38,13 @@ const FLOOR_PATIENTS: u64 = 16_000_000;
 const THREADS: u64 = 2;
 const BOUND: f64 = 4.0;
 
-const QUANTITIES: [&str; 6] = ["cost", "qaly", "ly", "inc_cost", "inc_qaly", "treated_share"];
+const QUANTITIES: [&str; 7] =
+    ["cost", "qaly", "ly", "inc_cost", "inc_qaly", "treated_share", "correction"];
 
 /// One side's (mean, standard error) of each quantity per arm (named `strategy/contract`),
 /// `None` where a quantity does not apply (the comparator's increments, a list arm's
 /// treated share).
-type Side = Vec<(String, [Option<(f64, f64)>; 6])>;
+type Side = Vec<(String, [Option<(f64, f64)>; 7])>;
 
 /// A binomial share with its standard error.
 fn share(k: u64, n: u64) -> (f64, f64) {
@@ -69,6 +73,7 @@ macro_rules! floor_side {
                     increments.then_some(e.inc_cost),
                     increments.then_some(e.inc_qaly),
                     contract.then(|| share(e.treated, n)),
+                    contract.then_some(e.correction),
                 ];
                 (name.to_string(), row)
             })
@@ -90,6 +95,10 @@ fn engine_side() -> Side {
     };
     let sim = crate::support::run(&s, &options);
     let n = sim.patients;
+    let list_cost = |strategy: usize| {
+        let list = sim.summary.iter().find(|r| r.strategy == strategy && r.contract.is_none());
+        list.map_or(f64::NAN, |r| r.cost.mean)
+    };
     let (strategies, contracts) = (&s.model.strategies, &s.model.contracts);
     sim.summary
         .iter()
@@ -109,6 +118,8 @@ fn engine_side() -> Side {
                 increments.then(|| se(r.inc_cost)),
                 increments.then(|| se(r.inc_qaly)),
                 r.contract.map(|_| share(sim.sums.contracts[arm].treated, n)),
+                // The engine keeps no Σ δ²: its standard error is set from a floor's below.
+                r.contract.map(|_| (r.cost.mean - list_cost(r.strategy), f64::NAN)),
             ];
             (name, row)
         })
@@ -117,10 +128,10 @@ fn engine_side() -> Side {
 
 /// Compare two sides arm by arm and quantity by quantity; the largest |z| per quantity. Fails
 /// on an arm one side lacks, or a |z| above the bound.
-fn compare(label: &str, a: &Side, b: &Side) -> [f64; 6] {
+fn compare(label: &str, a: &Side, b: &Side) -> [f64; 7] {
     let names = |s: &Side| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(a), names(b), "{label}: the arms differ");
-    let mut largest = [0.0f64; 6];
+    let mut largest = [0.0f64; 7];
     let mut failures = Vec::new();
     println!("{label}: z = (first − second)/√(se₁² + se₂²)");
     for ((arm, x), (_, y)) in a.iter().zip(b) {
@@ -175,7 +186,17 @@ fn both_floors_agree_with_the_engine_on_the_default_scenario() {
         floor_side!(floor_default_soa::floor_common, &sums)
     };
     let floors = started.elapsed().as_secs_f64();
-    let engine = engine_side();
+    let mut engine = engine_side();
+    // A contract arm's mean correction (its cost minus the list arm's, per patient, on the
+    // same patients) is the sharpest test of the contracts' terms, but the engine keeps no
+    // Σ δ²: its standard error is the plain floor's scaled to the engine's patients (the same
+    // distribution under agreement, so a consistent estimate).
+    let scale = (FLOOR_PATIENTS as f64 / ENGINE_PATIENTS as f64).sqrt();
+    for ((_, row), (_, floor_row)) in engine.iter_mut().zip(&plain) {
+        if let (Some((_, se)), Some((_, floor_se))) = (&mut row[6], floor_row[6]) {
+            *se = floor_se * scale;
+        }
+    }
     println!(
         "floors: 2 × {FLOOR_PATIENTS} patients in {floors:.2} s; engine: {ENGINE_PATIENTS} patients in \
          {:.2} s ({THREADS} threads each)",
