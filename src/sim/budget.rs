@@ -10,7 +10,7 @@
 
 use super::accumulator::SampleSums;
 use super::exposure::{
-    StartFactors, Walked, covered_exposure, documented, pathway_cash, pathway_courses,
+    StartFactors, Walked, covered_exposure, covers, documented, pathway_cash, pathway_courses,
 };
 use super::pathway::Stay;
 use super::prepared::{Prepared, PreparedBudget};
@@ -58,54 +58,69 @@ pub fn account(
     count_events(budget.years, arms.list, arrival, course, sums);
     // A contract arm differs from the list arm only for a patient given its drug (the budget
     // view has no per-entrant administration).
-    let stays = &mut scratch.stays;
-    let mut gives = |ci: usize| {
-        covered_exposure(zero, ci, (rec, second), &mut StartFactors::new()).is_some()
+    scratch.touched.clear();
+    for &(arm, ci) in arms.contracts {
+        let gives = covers(zero, ci, (rec, second))
             || zero.contracts[ci].in_pathways && {
                 let mut any = false;
                 let walked = (valued_as, course);
+                let stays = &mut scratch.stays;
                 pathway_courses(zero, ci, walked, rec.coverage_end, stays, |_, _| any = true);
                 any
-            }
-    };
-    let touched: Vec<(usize, usize)> =
-        arms.contracts.iter().copied().filter(|&(_, ci)| gives(ci)).collect();
-    scratch.touched.clear();
-    scratch.touched.extend(touched);
-    // Without a contract, nothing is spent after death or the end of coverage: later years
-    // add nothing (a contract may still pay or refund then, e.g. an undocumented failure's
-    // instalments).
-    let quiet_after =
-        if scratch.touched.is_empty() { rec.death.min(rec.coverage_end) } else { f64::INFINITY };
-    let width = (1 + scratch.touched.len()) * cats;
+            };
+        if gives {
+            scratch.touched.push((arm, ci));
+        }
+    }
+    // Nothing is spent on the list arm after death or the end of coverage: its later years add
+    // nothing. A contract may still pay or refund then (e.g. an undocumented failure's
+    // instalments), so a contract arm's years run to the end of the budget.
+    let list_quiet = rec.death.min(rec.coverage_end);
+    let quiet_after = if scratch.touched.is_empty() { list_quiet } else { f64::INFINITY };
+    // Cumulative spend at the last cut: the list arm's by category, then each touched contract
+    // arm's difference from it in the three categories a contract moves.
+    let width = cats + CONTRACT_CELLS * scratch.touched.len();
     scratch.previous.clear();
     scratch.previous.resize(width, 0.0);
     scratch.current.resize(width, 0.0);
+    // The records with the payer's view ending at each cut: copied once, their coverage cut
+    // in place.
+    let (mut first, mut later) = (*rec, second.copied());
+    let categories = zero.categories();
     for m in 0..budget.years {
         let cut = (m + 1) as f64 - arrival;
         if cut - 1.0 > quiet_after {
             break;
         }
-        let (first, later) = (cut_at(rec, cut), second.map(|r2| cut_at(r2, cut)));
-        let (list, contract_cells) = scratch.current.split_at_mut(cats);
-        spend_until(zero, (&first, later.as_ref()), (course, valued_as), list);
-        for (k, &(_, ci)) in scratch.touched.iter().enumerate() {
-            let out = &mut contract_cells[k * cats..(k + 1) * cats];
-            let walked = Walked { regimen: valued_as, course, coverage_end: first.coverage_end };
-            let lines = (&first, later.as_ref());
-            contract_until(zero, ci, (lines, walked), (cut, key), &mut scratch.stays, out);
+        first.coverage_end = rec.coverage_end.min(cut);
+        if let (Some(l), Some(r2)) = (later.as_mut(), second) {
+            l.coverage_end = r2.coverage_end.min(cut);
         }
-        for k in 0..=scratch.touched.len() {
-            let arm = if k == 0 { arms.list } else { scratch.touched[k - 1].0 };
-            let base = (arm * budget.years + m) * cats;
+        let lines = (&first, later.as_ref());
+        let (list, contract_cells) = scratch.current.split_at_mut(cats);
+        if cut - 1.0 <= list_quiet {
+            spend_until(zero, lines, (course, valued_as), list);
+            let base = (arms.list * budget.years + m) * cats;
             let year = &mut sums.budget[base..base + cats];
-            let now = &scratch.current[k * cats..(k + 1) * cats];
-            let before = &scratch.previous[k * cats..(k + 1) * cats];
-            for ((y, n), b) in year.iter_mut().zip(now).zip(before) {
-                *y += n - b;
+            let before = &mut scratch.previous[..cats];
+            for ((y, n), b) in year.iter_mut().zip(&*list).zip(before.iter_mut()) {
+                *y += n - *b;
+                *b = *n;
             }
         }
-        std::mem::swap(&mut scratch.previous, &mut scratch.current);
+        for (k, &(arm, ci)) in scratch.touched.iter().enumerate() {
+            let cells = k * CONTRACT_CELLS..(k + 1) * CONTRACT_CELLS;
+            let out = &mut contract_cells[cells.clone()];
+            let walked = Walked { regimen: valued_as, course, coverage_end: first.coverage_end };
+            contract_until(zero, ci, (lines, walked), (cut, key), &mut scratch.stays, out);
+            let base = (arm * budget.years + m) * cats;
+            let at = contract_categories(categories, zero.contracts[ci].drug, ci);
+            let before = &mut scratch.previous[cats..][cells];
+            for ((&c, n), b) in at.iter().zip(&*out).zip(before.iter_mut()) {
+                sums.budget[base + c] += n - *b;
+                *b = *n;
+            }
+        }
     }
     // Cohort-level contracts: the counts their annual rules need, per calendar year after
     // entry.
@@ -147,11 +162,6 @@ fn count_events(years: usize, list: usize, arrival: f64, course: &Course, sums: 
         counts[1] += u64::from(within(course.progression));
         counts[2] += u64::from(within(course.death));
     }
-}
-
-/// A record whose payer's view ends at `cut`.
-fn cut_at(rec: &PatientRecord, cut: f64) -> PatientRecord {
-    PatientRecord { coverage_end: rec.coverage_end.min(cut), ..*rec }
 }
 
 /// The list arm's spend dated before the cut, by category, undiscounted, from the records
@@ -203,8 +213,20 @@ fn contract_until(
         pathway_cash(zero, (ci, key), walked, cut, (stays, &mut starts), &mut total);
     }
     let Some((cash, list_pv)) = total else { return };
-    let cat = zero.categories();
-    out[cat.drug(contract.drug)] += cash.paid - list_pv;
-    out[cat.rebate(ci)] -= cash.refunded;
-    out[cat.contract_admin()] += cash.admin;
+    out[0] = cash.paid - list_pv;
+    out[1] = -cash.refunded;
+    out[2] = cash.admin;
+}
+
+/// A contract arm's cells in [`contract_until`]'s order: the contracted drug, the contract's
+/// rebate and contract administration (the only categories where a contract arm differs from
+/// its list arm).
+const CONTRACT_CELLS: usize = 3;
+
+fn contract_categories(
+    cat: crate::model::CategoryIndex,
+    drug: usize,
+    ci: usize,
+) -> [usize; CONTRACT_CELLS] {
+    [cat.drug(drug), cat.rebate(ci), cat.contract_admin()]
 }

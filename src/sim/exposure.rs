@@ -62,6 +62,24 @@ pub fn covered_exposure<'a>(
     line(first, starts).or_else(|| second.and_then(|r2| line(r2, starts)))
 }
 
+/// Whether contract `c` settles an exposure of the patient: `covered_exposure(..).is_some()`
+/// without building it (the budget impact asks this of every contract for every patient).
+#[inline]
+pub fn covers(
+    prep: &Prepared,
+    c: usize,
+    (first, second): (&PatientRecord, Option<&PatientRecord>),
+) -> bool {
+    let contract = &prep.contracts[c];
+    let line = |rec: &PatientRecord| {
+        contract.regimens.contains(&rec.regimen)
+            && rec.treated
+            && rec.start < rec.coverage_end
+            && prep.regimens[rec.regimen].drugs.iter().any(|d| d.drug == contract.drug)
+    };
+    line(first) || second.is_some_and(line)
+}
+
 /// A treated patient's exposure to a drug of their regimen, if the regimen includes it, with
 /// the start's discount factors taken from (or left in) `starts`.
 #[inline]
