@@ -186,6 +186,28 @@ pub enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Serve the contract explorer: a local web page where the contract terms, list prices,
+    /// thresholds, the payer and the uncertain parameters are moved and the decision is
+    /// re-simulated on the same patients
+    Serve {
+        /// Scenario file (TOML); omitted: the bundled scenario
+        scenario: Option<PathBuf>,
+        /// Address to listen on; other than loopback, anyone who reaches it can use the page
+        #[arg(long, default_value = "127.0.0.1")]
+        addr: std::net::IpAddr,
+        /// Port to listen on (0: any free port, printed at start)
+        #[arg(long, default_value_t = 8737)]
+        port: u16,
+        /// Patients per strategy in each evaluation
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=MAX_PATIENTS))]
+        patients: u64,
+        /// Worker threads [default: all cores]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: Option<u64>,
+        /// Folder the page's "save as scenario layer" writes to
+        #[arg(long, default_value = "output/explorer")]
+        layers: PathBuf,
+    },
     /// Fit parametric survival families and splines to a data set (time, event[, entry][,
     /// group][, covariates]) by maximum likelihood; write the fits, the Kaplan–Meier estimate, plots and a scenario
     /// snippet per fit

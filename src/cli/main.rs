@@ -31,6 +31,7 @@ mod interrupt;
 mod progress;
 mod run;
 mod scenario;
+mod serve;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -73,6 +74,10 @@ fn main() -> ExitCode {
         Command::Bench { scenario, patients, samples, threads, allow_large, overrides } => {
             let loaded = common::load(scenario.as_deref(), &overrides);
             bench::bench(loaded, (patients, samples), threads, allow_large)
+        }
+        Command::Serve { scenario, addr, port, patients, threads, layers } => {
+            let threads = threads.map(|t| t as usize);
+            serve::serve(scenario.as_deref(), (addr, port), (patients, threads), layers)
         }
         Command::Fit { data, unit, out, families, at, horizon, name, writing } => {
             let request =

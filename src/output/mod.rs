@@ -19,6 +19,7 @@ pub mod run_folder;
 pub mod sensitivity;
 pub mod subgroup_tables;
 pub mod tables;
+pub mod tables_in_memory;
 mod tornado;
 
 pub use figures::{CE_PLANE_MOST_SAMPLES, ce_plane_basis, ce_plane_samples};

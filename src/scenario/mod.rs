@@ -9,6 +9,7 @@ mod budget;
 mod checks;
 mod compile;
 mod contracts;
+pub mod controls;
 mod correlations;
 mod covariates;
 pub mod describe;

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod compare;
 pub mod design;
 pub mod disk;
+pub mod explorer;
 pub mod fit;
 pub mod guard;
 pub mod price;

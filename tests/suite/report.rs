@@ -2,6 +2,7 @@
 //! decision, the key tables, every plot and the manifest — and, in headless Chromium, a page
 //! that renders without console messages and is not blank.
 
+use crate::cdp::chromium;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -92,18 +93,6 @@ fn the_report_is_one_self_contained_page() {
     assert_eq!(addresses, namespaces, "only XML namespaces mention http");
     // The manifest, escaped.
     assert!(html.contains("&quot;tool&quot;: &quot;vbpsim&quot;"));
-}
-
-/// The Chromium binary: $VBPSIM_CHROMIUM, or `chromium` on the PATH (`.ci/run` installs
-/// Debian's package).
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("VBPSIM_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
-        .find(|p| p.is_file())
 }
 
 /// Needs Chromium: `.ci/run` installs Debian's package and sets VBPSIM_REQUIRE_BROWSER=1, so

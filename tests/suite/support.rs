@@ -176,3 +176,17 @@ pub fn widened_rows(
     widen((&mut header, &mut rows), (&lh, &lr), keys);
     rows.into_iter().map(|r| header.iter().cloned().zip(r).collect()).collect()
 }
+
+/// Every contract kind (src/scenario/contracts.rs, `KINDS`).
+pub const CONTRACT_KINDS: [&str; 10] = [
+    "list",
+    "discount",
+    "money_back",
+    "payment_at_result",
+    "response_rebate",
+    "duration_cap",
+    "instalments",
+    "expenditure_cap",
+    "price_volume",
+    "population_outcome",
+];

@@ -45,17 +45,6 @@ fn every_kind_comes_back_under_the_name_it_was_written_with() {
             seen.insert(kind.to_string());
         }
     }
-    let all = [
-        "list",
-        "discount",
-        "money_back",
-        "payment_at_result",
-        "response_rebate",
-        "duration_cap",
-        "instalments",
-        "expenditure_cap",
-        "price_volume",
-        "population_outcome",
-    ];
+    let all = crate::support::CONTRACT_KINDS;
     assert_eq!(seen, all.iter().map(|k| k.to_string()).collect(), "kinds covered");
 }
