@@ -31,8 +31,10 @@ const STYLE_CSS: &str = include_str!("../../assets/explorer/style.css");
 const MOST_BODY_BYTES: usize = 64 * 1024;
 /// Evaluations waiting at most (beyond: `busy`).
 const MOST_QUEUED: usize = 64;
-/// Settings whose answers are kept.
+/// Settings whose answers are kept, and the most bytes of JSON they may hold together (an
+/// answer above an eighth of that is not kept).
 const CACHED: usize = 64;
+const CACHED_BYTES: usize = 64 << 20;
 /// Threads reading requests.
 const READERS: usize = 4;
 /// The delay a `busy` answer asks for.
@@ -46,6 +48,16 @@ const RATE_BURST: f64 = 200.0;
 enum Work {
     Evaluate,
     Layer,
+}
+
+/// What the readers answer by themselves.
+struct Site {
+    /// `GET /api/scenario`'s answer.
+    description: String,
+    /// The `Host` a request to the API must name (the loopback's names with the port), so
+    /// that a web page elsewhere cannot reach the API through a name it controls; empty when
+    /// listening beyond the loopback.
+    hosts: Vec<String>,
 }
 
 /// A request waiting for the worker.
@@ -62,8 +74,8 @@ struct Job {
 struct Shared {
     queue: Mutex<VecDeque<Job>>,
     ready: Condvar,
-    /// (settings, answer), most recent last.
-    cache: Mutex<VecDeque<(Settings, Answer)>>,
+    /// (settings, answer, its size in bytes), most recent last.
+    cache: Mutex<VecDeque<(Settings, Answer, usize)>>,
     /// The rate limit's bucket: (tokens, when last filled).
     bucket: Mutex<Option<(f64, std::time::Instant)>>,
 }
@@ -116,30 +128,39 @@ pub fn serve(
     let server = Arc::new(server);
     let shared = Arc::new(Shared::default());
     // The scenario's description does not change: written once, served by the readers.
-    let description = Arc::new(explorer.describe().to_string());
+    let hosts = if addr.is_loopback() {
+        ["127.0.0.1", "localhost", "[::1]"].iter().map(|h| format!("{h}:{bound}")).collect()
+    } else {
+        Vec::new()
+    };
+    let site = Arc::new(Site { description: explorer.describe().to_string(), hosts });
     for _ in 0..READERS {
-        let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
-        let description = Arc::clone(&description);
-        std::thread::spawn(move || read_requests(&server, &shared, &description));
+        let (server, shared, site) = (Arc::clone(&server), Arc::clone(&shared), Arc::clone(&site));
+        std::thread::spawn(move || read_requests(&server, &shared, &site));
     }
     work(&explorer, &shared);
     Ok(())
 }
 
 /// A reading thread: answer what is cheap, queue the rest.
-fn read_requests(server: &Server, shared: &Shared, description: &str) {
+fn read_requests(server: &Server, shared: &Arc<Shared>, site: &Site) {
     loop {
         match server.recv() {
-            Ok(request) => route(request, shared, description),
+            Ok(request) => route(request, shared, site),
             // A failed accept (out of file descriptors, say): wait rather than spin.
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
         }
     }
 }
 
-fn route(mut request: Request, shared: &Shared, description: &str) {
+fn route(request: Request, shared: &Arc<Shared>, site: &Site) {
     let path = request.url().split('?').next().unwrap_or("").to_string();
     let method = request.method().clone();
+    if path.starts_with("/api/")
+        && let Err((status, message)) = same_site(&request, site)
+    {
+        return fail(request, status, None, &message);
+    }
     match (method, path.as_str()) {
         (Method::Get, "/") | (Method::Get, "/index.html") => {
             respond(request, 200, "text/html; charset=utf-8", INDEX_HTML.into())
@@ -153,7 +174,7 @@ fn route(mut request: Request, shared: &Shared, description: &str) {
         (Method::Get, "/favicon.ico") => respond(request, 204, "text/plain", String::new()),
         (Method::Get, "/api/health") => answer(request, 200, &json!({"ok": true})),
         (Method::Get, "/api/scenario") => {
-            respond(request, 200, "application/json", description.to_string())
+            respond(request, 200, "application/json", site.description.clone())
         }
         (Method::Post, "/api/evaluate") | (Method::Post, "/api/layer") if !shared.admit() => {
             let busy = json!({"ok": false, "busy": true, "retry_after_ms": RETRY_AFTER_MS});
@@ -161,24 +182,57 @@ fn route(mut request: Request, shared: &Shared, description: &str) {
         }
         (Method::Post, "/api/evaluate") | (Method::Post, "/api/layer") => {
             let work = if path == "/api/evaluate" { Work::Evaluate } else { Work::Layer };
-            match read_body(&mut request) {
-                Ok(body) => match parse(&body) {
-                    Ok((client, generation, settings)) => {
-                        enqueue(Job { work, request, client, generation, settings }, shared)
-                    }
-                    Err(message) => fail(request, 400, None, &message),
-                },
-                Err(status) => {
-                    let message = format!("request larger than {} KiB", MOST_BODY_BYTES / 1024);
-                    fail(request, status, None, &message)
-                }
-            }
+            // The body is read on a thread of its own: a client that sends it slowly holds
+            // that thread, not a reader (the rate limit bounds how many there are).
+            let shared = Arc::clone(shared);
+            std::thread::spawn(move || take(request, work, &shared));
         }
         (_, "/api/evaluate" | "/api/layer" | "/api/scenario" | "/api/health") => {
             fail(request, 405, None, "method not allowed")
         }
         _ => fail(request, 404, None, &format!("no page {path}")),
     }
+}
+
+/// Read an evaluation's or a layer's request and queue it.
+fn take(mut request: Request, work: Work, shared: &Shared) {
+    match read_body(&mut request) {
+        Ok(body) => match parse(&body) {
+            Ok(Asked { client, generation, settings }) => {
+                enqueue(Job { work, request, client, generation, settings }, shared)
+            }
+            Err(message) => fail(request, 400, None, &message),
+        },
+        Err(status) => {
+            let message = format!("request larger than {} KiB", MOST_BODY_BYTES / 1024);
+            fail(request, status, None, &message)
+        }
+    }
+}
+
+/// Whether a request to the API comes from the explorer's own page: a `Host` the server
+/// answers to (on the loopback), an `Origin`, if any, of that host, and JSON for a body. A
+/// page elsewhere can send a form or text to any address the browser reaches; it cannot send
+/// JSON without asking first, nor name this host.
+fn same_site(request: &Request, site: &Site) -> Result<(), (u16, String)> {
+    let header = |name: &'static str| {
+        request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string())
+    };
+    let host = header("Host").unwrap_or_default();
+    if !site.hosts.is_empty() && !site.hosts.contains(&host) {
+        return Err((403, format!("the API answers requests to {} only", site.hosts.join(", "))));
+    }
+    if let Some(origin) = header("Origin")
+        && origin != format!("http://{host}")
+    {
+        return Err((403, "the API answers the explorer's own page only".into()));
+    }
+    let json =
+        header("Content-Type").is_some_and(|t| t.trim_start().starts_with("application/json"));
+    if *request.method() == Method::Post && !json {
+        return Err((415, "expected a JSON body (Content-Type: application/json)".into()));
+    }
+    Ok(())
 }
 
 /// The body, at most [`MOST_BODY_BYTES`] (413 beyond).
@@ -196,8 +250,13 @@ fn read_body(request: &mut Request) -> Result<Vec<u8>, u16> {
 }
 
 /// A request's client, generation and settings (every value as text).
-#[allow(clippy::type_complexity)]
-fn parse(body: &[u8]) -> Result<(Option<String>, Option<u64>, Vec<(String, String)>), String> {
+struct Asked {
+    client: Option<String>,
+    generation: Option<u64>,
+    settings: Settings,
+}
+
+fn parse(body: &[u8]) -> Result<Asked, String> {
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))?;
     let Value::Object(o) = v else { return Err("expected a JSON object".into()) };
     let client = o.get("client").and_then(Value::as_str).map(str::to_string);
@@ -218,7 +277,7 @@ fn parse(body: &[u8]) -> Result<(Option<String>, Option<u64>, Vec<(String, Strin
         }
         Some(_) => return Err("settings: expected an object of control keys and texts".into()),
     }
-    Ok((client, generation, settings))
+    Ok(Asked { client, generation, settings })
 }
 
 /// Queue a job, answering the same page's older queued evaluations `superseded`, or answer
@@ -282,18 +341,21 @@ fn work(explorer: &Explorer, shared: &Shared) {
         let done = done.unwrap_or_else(|_| {
             Err(vec![Problem::general("internal error: the evaluation failed (a bug in vbpsim; please report it with these settings)")])
         });
-        match done {
+        let (status, v) = match done {
             Ok(mut v) => {
                 if let Some(o) = v.as_object_mut() {
                     o.insert("generation".into(), json!(generation));
                 }
-                answer(request, 200, &v)
+                (200, v)
             }
             Err(problems) => {
                 let v = json!({"ok": false, "generation": generation, "errors": Problem::json(&problems)});
-                answer(request, 422, &v)
+                (422, v)
             }
-        }
+        };
+        // Sent from a thread of its own: a client that does not read its answer holds that
+        // thread, not the worker.
+        std::thread::spawn(move || answer(request, status, &v));
     }
 }
 
@@ -307,7 +369,7 @@ fn evaluate(
     key.sort();
     {
         let mut cache = lock(&shared.cache);
-        if let Some(i) = cache.iter().position(|(k, _)| *k == key) {
+        if let Some(i) = cache.iter().position(|(k, _, _)| *k == key) {
             let hit = cache.remove(i).expect("an index found in the cache");
             let answer = hit.1.clone();
             cache.push_back(hit);
@@ -315,11 +377,19 @@ fn evaluate(
         }
     }
     let answer = explorer.evaluate(settings);
-    let mut cache = lock(&shared.cache);
-    if cache.len() >= CACHED {
-        cache.pop_front();
+    let bytes = match &answer {
+        Ok(v) => v.to_string().len(),
+        Err(p) => p.iter().map(|p| p.message.len()).sum(),
+    };
+    if bytes <= CACHED_BYTES / 8 {
+        let mut cache = lock(&shared.cache);
+        let mut held: usize = cache.iter().map(|c| c.2).sum::<usize>() + bytes;
+        while cache.len() >= CACHED || held > CACHED_BYTES {
+            let Some(old) = cache.pop_front() else { break };
+            held -= old.2;
+        }
+        cache.push_back((key, answer.clone(), bytes));
     }
-    cache.push_back((key, answer.clone()));
     answer
 }
 

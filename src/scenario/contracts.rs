@@ -318,6 +318,11 @@ fn read_population_outcome(r: &mut Reader, e: &Terms<'_, '_>) -> Option<Kind<Slo
     Some(e.cohort(rule, years?))
 }
 
+/// The texts `failure` takes (what the explorer offers).
+pub(super) const FAILURES: [&str; 3] = ["progression", "death", "progression_or_death"];
+/// The texts an instalments contract's `condition` takes.
+pub(super) const CONDITIONS: [&str; 2] = ["alive", "alive_progression_free"];
+
 /// What counts as a failure (money_back, population_outcome); default progression or death.
 fn read_failure(r: &mut Reader, t: &DeTable<'_>, p: &str) -> Option<Failure> {
     match t.get("failure") {

@@ -50,9 +50,9 @@ impl Type {
 pub enum Target {
     /// A `--set` of the control's key to its value.
     Key,
-    /// A parameter: `parameters.NAME = { value = … }` (its distribution is dropped: the page
-    /// evaluates the base case at the value chosen).
-    Parameter,
+    /// A parameter's base-case value: `parameters.NAME.value` when the scenario writes the
+    /// parameter as a table (its distribution is kept for a PSA), else `parameters.NAME`.
+    Parameter { table: bool },
     /// The payer's perspective and turnover, set together as one inline `[payer]` table.
     Payer,
 }
@@ -251,6 +251,12 @@ fn terms(
                 }
                 out.push(c);
             }
+            DeValue::String(s) if choices_of(key).is_some() => {
+                let mut c = Control::new(path, label, Type::Choice, s.to_string());
+                c.choices =
+                    choices_of(key).unwrap_or_default().iter().map(|x| x.to_string()).collect();
+                out.push(c);
+            }
             DeValue::String(s) => match duration_parts(s) {
                 Some((n, unit)) => {
                     let mut c = Control::new(path, label, Type::Duration, s.to_string());
@@ -279,6 +285,8 @@ fn parameters(doc: &DeTable<'_>, source: &Source, model: &Model) -> Vec<Control>
         .parameters
         .iter()
         .filter(|p| p.is_uncertain() || p.range.is_some())
+        // A share of a Dirichlet moves with its siblings: one alone cannot be set.
+        .filter(|p| !matches!(p.dist, crate::params::ParamDist::DirichletShare { .. }))
         .filter(|p| !priced.contains(&format!("parameters.{}", p.name)))
         .filter_map(|p| parameter_control(doc, source, model, &p.name))
         .collect()
@@ -310,6 +318,13 @@ fn parameter_control(
         DeValue::String(s) => s.to_string(),
         _ => raw(source, v),
     });
+    // The slider's unit: the one the page shows (the literal's own), else the written one.
+    let shown_unit = literal.as_deref().and_then(duration_parts).map(|(_, u)| u);
+    let factor = match shown_unit.and_then(|u| crate::units::time_unit(u).ok()) {
+        Some(years) if p.dimension == Dimension::Duration => 1.0 / years,
+        _ => factor,
+    };
+    let unit = if p.dimension == Dimension::Duration { shown_unit.or(unit) } else { unit };
     let shown = |x: f64| significant(x * factor);
     let (kind, value) = match (p.dimension, unit) {
         (Dimension::Number, _) => (Type::Number, literal.unwrap_or_else(|| number_text(point))),
@@ -325,7 +340,8 @@ fn parameter_control(
         ),
     };
     let mut c = Control::new(format!("parameters.{name}"), name, kind, value);
-    c.target = Target::Parameter;
+    c.target =
+        Target::Parameter { table: matches!(entry.map(|e| e.get_ref()), Some(DeValue::Table(_))) };
     let bounds = p.range.or_else(|| {
         p.is_uncertain().then(|| (p.dist.quantile(0.025, point), p.dist.quantile(0.975, point)))
     });
@@ -372,13 +388,46 @@ fn is_number(v: &Spanned<DeValue<'_>>) -> bool {
     matches!(v.get_ref(), DeValue::Integer(_) | DeValue::Float(_))
 }
 
-/// The scenario's text of a value (a number as written, `1_000` included, with the
-/// underscores dropped; an array or table as written).
+/// A value as one line of TOML, as the scenario gives it: a number as its value's shortest
+/// text (`1_000` and `0x1A` read as 1000 and 26), a text as itself quoted, an array or table
+/// inline without the comments or line breaks it may be written with.
 fn raw(source: &Source, v: &Spanned<DeValue<'_>>) -> String {
     let text = source.text.get(v.span()).unwrap_or_default();
-    match v.get_ref() {
-        DeValue::Integer(_) | DeValue::Float(_) => text.replace('_', ""),
-        _ => text.to_string(),
+    match format!("x = {text}").parse::<toml::Table>().ok().and_then(|mut t| t.remove("x")) {
+        Some(toml::Value::Integer(i)) => i.to_string(),
+        Some(toml::Value::Float(x)) => number_text(x),
+        Some(value) => inline(&value),
+        None => text.replace('\n', " "),
+    }
+}
+
+/// A TOML value on one line (tables inline).
+fn inline(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Table(t) => {
+            let key = |k: &str| {
+                let bare = !k.is_empty()
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if bare { k.to_string() } else { toml::Value::String(k.to_string()).to_string() }
+            };
+            let items: Vec<String> =
+                t.iter().map(|(k, v)| format!("{} = {}", key(k), inline(v))).collect();
+            if items.is_empty() { "{}".into() } else { format!("{{ {} }}", items.join(", ")) }
+        }
+        toml::Value::Array(a) => {
+            format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
+        }
+        toml::Value::Float(x) => format!("{x:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// The texts a contract term takes, for the terms that take one of a few.
+fn choices_of(key: &str) -> Option<&'static [&'static str]> {
+    match key {
+        "failure" => Some(&super::contracts::FAILURES),
+        "condition" => Some(&super::contracts::CONDITIONS),
+        _ => None,
     }
 }
 
@@ -434,10 +483,15 @@ mod tests {
         let w = find("contracts.money_back_6m.window");
         assert_eq!((w.kind, w.value.as_str()), (Type::Duration, "6 months"));
         assert_eq!(find("contracts.money_back_6m.admin.per_assessment").value, "50");
-        assert_eq!(find("contracts.money_back_6m.failure").kind, Type::Text);
+        let failure = find("contracts.money_back_6m.failure");
+        assert_eq!((failure.kind, failure.value.as_str()), (Type::Choice, "progression_or_death"));
+        assert_eq!(failure.choices, ["progression", "death", "progression_or_death"]);
         assert_eq!(find("contracts.cap_26_cycles.max_cycles").value, "26");
         let price = find("parameters.osi_price");
-        assert_eq!((price.target.clone(), price.value.as_str()), (Target::Parameter, "14763"));
+        assert_eq!(
+            (price.target.clone(), price.value.as_str()),
+            (Target::Parameter { table: true }, "14763")
+        );
         assert!(price.label.starts_with("osimertinib list price"));
         assert_eq!(find("regimens.platinum_pemetrexed.drugs.pemetrexed.price").value, "500");
         let median = find("parameters.osi_responder_median");
@@ -461,5 +515,27 @@ mod tests {
         assert_eq!(duration_parts("0.01 per week"), None);
         assert_eq!(duration_parts("progression_or_death"), None);
         assert_eq!(duration_parts("6 fortnights"), None);
+    }
+
+    #[test]
+    fn terms_are_offered_on_one_line_as_their_values() {
+        let text = std::fs::read_to_string("tests/fixtures/cohort/price_volume.toml").unwrap();
+        let written = "tiers = [{ above = 0, pay = 0.9 }, { above = 1200, pay = 0.5 }]";
+        assert!(text.contains(written));
+        // Over several lines with a comment, and a number in hexadecimal.
+        let text = text.replace(
+            written,
+            "tiers = [\n  { above = 0, pay = 0.9 }, # everybody\n  { above = 0x4B0, pay = 0.5 },\n]",
+        );
+        // `parse` resolves `extends` from the current folder, the package's root in a test.
+        let text = text.replace(
+            "extends = \"cohort.toml\"",
+            "extends = \"tests/fixtures/cohort/cohort.toml\"",
+        );
+        let s = crate::scenario::parse("pv.toml", &text).unwrap();
+        let sections = sections(&s);
+        let tiers = all(&sections).find(|c| c.key.ends_with(".tiers")).unwrap();
+        assert_eq!(tiers.kind, Type::Toml);
+        assert_eq!(tiers.value, "[{ above = 0, pay = 0.9 }, { above = 1200, pay = 0.5 }]");
     }
 }

@@ -876,6 +876,94 @@ fn serve_refuses_what_it_could_not_evaluate() {
     assert!(stderr.contains("bad.toml:3:12") && stderr.contains("scenario.patients"), "{stderr}");
 }
 
+/// A request the explorer's own page would not send is refused before any work: another
+/// `Host` (a name a page elsewhere controls), another `Origin`, a body that is not JSON. None of
+/// them writes a layer.
+#[test]
+fn foreign_pages_cannot_drive_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let layers = dir.path().join("layers");
+    let server = Server::start("scenarios/nsclc_egfr.toml", 200, &layers);
+    let body = br#"{"settings": {}}"#;
+    let send = |head: &str| {
+        let mut s = TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(HANG_GUARD)).unwrap();
+        let request = format!(
+            "POST /api/layer HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(request.as_bytes()).and_then(|_| s.write_all(body)).unwrap();
+        let mut raw = String::new();
+        let _ = s.read_to_string(&mut raw);
+        raw.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok()).unwrap_or(0)
+    };
+    let json = "Content-Type: application/json\r\n";
+    let own = format!("Host: {}\r\n", server.addr);
+    assert_eq!(send(&format!("Host: evil.example\r\n{json}")), 403, "a foreign Host");
+    let origin = format!("{own}Origin: http://evil.example\r\n{json}");
+    assert_eq!(send(&origin), 403, "a foreign Origin");
+    assert_eq!(send(&format!("{own}Content-Type: text/plain\r\n")), 415, "a text body");
+    assert!(
+        !layers.exists() || std::fs::read_dir(&layers).unwrap().next().is_none(),
+        "no layer written"
+    );
+    // The page's own requests still pass.
+    let same = format!("{own}Origin: http://{}\r\n{json}", server.addr);
+    assert_eq!(send(&same), 200, "the page's own origin");
+}
+
+/// A moved parameter keeps its distribution: its base-case value is set (`.value`), so a
+/// parameter that a correlation, an EVPPI group or a registry names can be moved, and a PSA
+/// from the saved layer still draws it. A value the parameter cannot take is refused beside
+/// its control, though the reader finds it where the parameter is used.
+#[test]
+fn a_moved_parameter_keeps_its_distribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let layers = dir.path().join("layers");
+    let server = Server::start("scenarios/melanoma_braf.toml", 300, &layers);
+    let settings = BTreeMap::from([("parameters.dt_response".to_string(), "0.612".to_string())]);
+    let reply = server.ok("/api/evaluate", &settings);
+    assert_eq!(reply["ok"], json!(true));
+    let layer = save_layer(&server, &settings, &layers);
+    let text = std::fs::read_to_string(&layer).unwrap();
+    assert!(text.contains("parameters.dt_response.value = 0.612"), "{text}");
+    let out = dir.path().join("psa");
+    expect(
+        vbpsim().arg("run").arg(&layer).args(["--samples", "3", "--quiet", "--out"]).arg(&out),
+        0,
+    );
+    let drawn = std::fs::read_to_string(out.join("parameters.csv")).unwrap();
+    assert!(drawn.lines().next().unwrap().split(',').any(|c| c == "dt_response"), "{drawn}");
+    drop(server);
+
+    let server = Server::start("scenarios/nsclc_egfr.toml", 200, &layers);
+    for path in ["/api/evaluate", "/api/layer"] {
+        refused(&server, path, "parameters.egfr_prevalence", "1.5", &["prevalence", "1.5"]);
+    }
+}
+
+/// The page's controls, its kept answers and a layer's promise all stand on the scenario's
+/// text when the explorer opened it: once the file changes, evaluations are refused with
+/// what to do.
+#[test]
+fn a_scenario_changed_on_disk_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    let text = std::fs::read_to_string(root().join("scenarios/nsclc_egfr.toml")).unwrap();
+    std::fs::write(&file, &text).unwrap();
+    let server = Server::start(file.to_str().unwrap(), 200, &dir.path().join("layers"));
+    let settings =
+        BTreeMap::from([("contracts.discount_20.discount".to_string(), "0.3".to_string())]);
+    server.ok("/api/evaluate", &settings);
+    std::fs::write(&file, text.replace("thresholds = [100000, 150000]", "thresholds = [50000]"))
+        .unwrap();
+    let other = json!({ "settings": { "contracts.discount_20.discount": "0.31" } });
+    let (status, reply) = server.post("/api/evaluate", &other);
+    assert_eq!(status, 422, "{reply}");
+    let message = reply["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("changed on disk") && message.contains("restart"), "{reply}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Latency (a benchmark, not a test: `benches/explorer_latency.sh` runs it)
 

@@ -148,6 +148,15 @@ impl Explorer {
     /// The scenario with the settings' layers, or the reader's problems, each on the control
     /// whose layer holds it.
     fn load(&self, sets: &[Set]) -> Result<Scenario, Vec<Problem>> {
+        let problems = match self.read(sets) {
+            Ok(s) => return self.unchanged(s, sets),
+            Err(p) => p,
+        };
+        Err(self.attribute(sets, problems))
+    }
+
+    /// [`Explorer::load`] without the attribution.
+    fn read(&self, sets: &[Set]) -> Result<Scenario, Vec<Problem>> {
         let texts: Vec<String> = sets.iter().map(|s| s.text.clone()).collect();
         match scenario::load_with(self.path.as_deref(), &texts) {
             Ok(s) => Ok(s),
@@ -190,6 +199,54 @@ impl Explorer {
             }
             Err(e) => Err(vec![Problem::general(e.to_string())]),
         }
+    }
+
+    /// The scenario read with the settings, provided its files still say what they said when
+    /// the explorer opened it: the page's controls, its cache and a saved layer's promise all
+    /// stand on that text.
+    fn unchanged(&self, s: Scenario, sets: &[Set]) -> Result<Scenario, Vec<Problem>> {
+        let base = &self.base.source.text;
+        let first = sets.first().map_or(String::new(), |x| format!("\n{}", x.text));
+        let same =
+            s.source.text.strip_prefix(base.as_str()).is_some_and(|rest| rest.starts_with(&first));
+        if same {
+            Ok(s)
+        } else {
+            Err(vec![Problem::general(format!(
+                "{} changed on disk since the explorer opened it: restart `vbpsim serve` to explore the new version",
+                self.shown()
+            ))])
+        }
+    }
+
+    /// Problems found in the scenario's own files when a parameter was moved are the moved
+    /// parameter's (the reader reports a parameter's value where it is used): each moved
+    /// parameter is read alone, and the problems it causes go beside its control.
+    fn attribute(&self, sets: &[Set], problems: Vec<Problem>) -> Vec<Problem> {
+        if problems.iter().all(|p| p.key.is_some()) {
+            return problems;
+        }
+        let controls = self.controls();
+        let is_parameter = |key: &str| {
+            controls
+                .iter()
+                .any(|c| c.key == key && matches!(c.target, controls::Target::Parameter { .. }))
+        };
+        let own: Vec<&Set> = sets.iter().filter(|s| s.key.is_none()).collect();
+        let mut out: Vec<Problem> = problems.iter().filter(|p| p.key.is_some()).cloned().collect();
+        let mut general: Vec<Problem> = problems.into_iter().filter(|p| p.key.is_none()).collect();
+        for set in sets.iter().filter(|s| s.key.as_deref().is_some_and(is_parameter)) {
+            let alone: Vec<Set> =
+                std::iter::once(set).chain(own.iter().copied()).cloned().collect();
+            let Err(found) = self.read(&alone) else { continue };
+            let key = set.key.as_deref().unwrap_or_default();
+            for p in found.into_iter().filter(|p| p.key.is_none()) {
+                general.retain(|g| g.message != p.message);
+                out.push(Problem::at(key, p.message));
+            }
+        }
+        out.extend(general);
+        out
     }
 
     /// Simulate the settings (`POST /api/evaluate`): the decision, the plane, the ranking and
@@ -236,26 +293,40 @@ impl Explorer {
         std::fs::create_dir_all(&self.layers)
             .map_err(|e| io(&format!("cannot create {}", self.layers.display()), e))?;
         let extends = self.base_for_layers()?;
-        let mut text = format!(
-            "# A scenario layer written by `vbpsim serve` (the contract explorer) over {}:\n\
-             # the settings moved on the page. `vbpsim run` on this file reproduces the page's\n\
-             # numbers (the same patients, seed and settings; no PSA samples).\n\
-             extends = {}\n",
-            self.shown(),
-            toml::Value::String(extends)
-        );
-        for s in &sets {
-            let (key, value) = s.text.split_once('=').unwrap_or((&s.text, ""));
-            text.push_str(&format!("{key} = {value}\n"));
-        }
         for k in 1..=10_000 {
-            let path = self.layers.join(format!("{}_explorer_{k}.toml", self.name()));
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    f.write_all(text.as_bytes())
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| io(&format!("cannot write {}", path.display()), e))?;
+            // Its own name, so that `vbpsim run` on it writes its own folder, not the
+            // scenario's (the name names nothing that is simulated).
+            let stem: String = self.name().chars().take(80).collect();
+            let name = format!("{stem}_explorer_{k}");
+            let path = self.layers.join(format!("{name}.toml"));
+            if path.exists() {
+                continue;
+            }
+            let mut text = format!(
+                "# A scenario layer written by `vbpsim serve` (the contract explorer) over {}\n\
+                 # (sha256 {}): the settings moved on the page. `vbpsim run` on this file\n\
+                 # reproduces the page's numbers (the same patients, seed and settings; no PSA\n\
+                 # samples) while that scenario is unchanged.\n\
+                 extends = {}\n\
+                 scenario.name = {}\n",
+                self.shown(),
+                self.base.sha256(),
+                toml::Value::String(extends.clone()),
+                toml::Value::String(name.clone()),
+            );
+            for s in &sets {
+                let (key, value) = s.text.split_once('=').unwrap_or((&s.text, ""));
+                text.push_str(&format!("{key} = {value}\n"));
+            }
+            // Written aside, then linked into place: never a half-written layer, and never
+            // over another one (the link fails if the name was taken meanwhile).
+            let aside = self.layers.join(format!(".{name}.toml.{}.partial", std::process::id()));
+            std::fs::write(&aside, &text)
+                .map_err(|e| io(&format!("cannot write {}", aside.display()), e))?;
+            let linked = std::fs::hard_link(&aside, &path);
+            let _ = std::fs::remove_file(&aside);
+            match linked {
+                Ok(()) => {
                     let shown = path.display().to_string();
                     return Ok(json!({
                         "ok": true,

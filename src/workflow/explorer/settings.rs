@@ -23,7 +23,8 @@ pub fn sets(
     let mut problems = Vec::new();
     for (key, _) in settings {
         if !controls.iter().any(|c| &c.key == key) {
-            problems.push(Problem::at(key, format!("no control `{key}` in this scenario")));
+            problems
+                .push(Problem::at(key, format!("no control `{}` in this scenario", quoted(key))));
         }
     }
     let text_of =
@@ -50,14 +51,13 @@ pub fn sets(
                 let Some(text) = text_of(&c.key) else { continue };
                 match literal(c, text) {
                     Ok(value) => {
-                        let value = match c.target {
-                            Target::Parameter => format!("{{ value = {value} }}"),
-                            _ => value,
+                        // A parameter written as a table keeps its distribution: only its
+                        // base-case value moves.
+                        let key = match c.target {
+                            Target::Parameter { table: true } => format!("{}.value", c.key),
+                            _ => c.key.clone(),
                         };
-                        out.push(Set {
-                            key: Some(c.key.clone()),
-                            text: format!("{}={value}", c.key),
-                        });
+                        out.push(Set { key: Some(c.key.clone()), text: format!("{key}={value}") });
                     }
                     Err(message) => problems.push(Problem::at(&c.key, message)),
                 }
@@ -84,7 +84,7 @@ fn payer<'a>(
     {
         return Err(vec![Problem::at(
             &c.key,
-            format!("expected one of {}, found `{perspective}`", c.choices.join(", ")),
+            format!("expected one of {}, found `{}`", c.choices.join(", "), quoted(&perspective)),
         )]);
     }
     let mut table = format!("perspective = {}", string(&perspective));
@@ -113,26 +113,47 @@ pub fn literal(c: &Control, text: &str) -> Result<String, String> {
             if c.choices.iter().any(|x| x == text) {
                 Ok(string(text))
             } else {
-                Err(format!("expected one of {}, found `{text}`", c.choices.join(", ")))
+                Err(format!("expected one of {}, found `{}`", c.choices.join(", "), quoted(text)))
             }
         }
         Type::Numbers => {
-            let items: Result<Vec<String>, String> =
-                text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(number).collect();
-            Ok(format!("[{}]", items?.join(", ")))
+            let items: Vec<String> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(number)
+                .collect::<Result<_, _>>()?;
+            match items.len() {
+                0 => Err("expected at least one number".into()),
+                n if n > MOST_NUMBERS => {
+                    Err(format!("expected at most {MOST_NUMBERS} numbers, found {n}"))
+                }
+                _ => Ok(format!("[{}]", items.join(", "))),
+            }
         }
         Type::Bool => match text {
             "true" | "false" => Ok(text.to_string()),
-            _ => Err(format!("expected true or false, found `{text}`")),
+            _ => Err(format!("expected true or false, found `{}`", quoted(text))),
         },
         Type::Toml => {
             let doc = format!("x = {text}");
             match doc.parse::<toml::Table>() {
                 Ok(_) if !text.contains('\n') => Ok(text.to_string()),
                 Ok(_) => Err("expected a TOML value on one line".into()),
-                Err(_) => Err(format!("expected a TOML value, found `{text}`")),
+                Err(_) => Err(format!("expected a TOML value, found `{}`", quoted(text))),
             }
         }
+    }
+}
+
+/// The most numbers a list control takes (thresholds: each adds a column to every answer).
+const MOST_NUMBERS: usize = 50;
+
+/// Text quoted in a message: at most 80 characters, cut with "…".
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
     }
 }
 
@@ -145,7 +166,7 @@ fn number(text: &str) -> Result<String, String> {
     }
     match text.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(format!("{x:?}")),
-        _ => Err(format!("expected a number, found `{text}`")),
+        _ => Err(format!("expected a number, found `{}`", quoted(text))),
     }
 }
 
