@@ -1252,13 +1252,22 @@
     const label = button.textContent;
     button.textContent = 'Saving…';
     try {
-      const resp = await fetch(API.layer, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ settings: currentSettings() }),
-        cache: 'no-store',
-      });
-      const data = await resp.json().catch(() => null);
+      const body = JSON.stringify({ settings: currentSettings() });
+      let resp;
+      let data;
+      // A busy server (503) says when to ask again: a few tries before giving up.
+      for (let attempt = 0; ; attempt++) {
+        resp = await fetch(API.layer, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body,
+          cache: 'no-store',
+        });
+        data = await resp.json().catch(() => null);
+        if (resp.status !== 503 || attempt >= 10) break;
+        const wait = Number(data && data.retry_after_ms) || 250;
+        await new Promise((done) => setTimeout(done, wait));
+      }
       if (resp.ok && data && data.ok) {
         showLayer(data);
       } else {

@@ -167,10 +167,11 @@ impl Explorer {
                     .iter()
                     .map(|d| {
                         let layer = source.layer_name(d.span.start);
-                        let key = layer
-                            .strip_prefix("--set #")
-                            .and_then(|n| n.parse::<usize>().ok())
-                            .and_then(|n| sets.get(n.wrapping_sub(1)))
+                        // The layers after the scenario's own file are the sets, in order.
+                        let key = source
+                            .layer_index(d.span.start)
+                            .checked_sub(source.main_index() + 1)
+                            .and_then(|k| sets.get(k))
                             .and_then(|s| s.key.clone());
                         // The payer's table carries the turnover: its own errors go to its
                         // control.
