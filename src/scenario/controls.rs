@@ -121,6 +121,7 @@ pub fn sections(scenario: &Scenario) -> Vec<Section> {
     out.push(Section { title: "Decision rule".into(), controls: vec![thresholds(model)] });
     out.push(Section { title: "Payer".into(), controls: payer(&doc, source) });
     let prices = prices(&doc, source, model);
+    let priced: Vec<String> = prices.iter().map(|c| c.key.clone()).collect();
     if !prices.is_empty() {
         out.push(Section { title: "List prices".into(), controls: prices });
     }
@@ -133,7 +134,7 @@ pub fn sections(scenario: &Scenario) -> Vec<Section> {
             out.push(Section { title: format!("Contract {name} ({kind})"), controls });
         }
     }
-    let parameters = parameters(&doc, source, model);
+    let parameters = parameters(&doc, source, model, &priced);
     if !parameters.is_empty() {
         out.push(Section { title: "Parameters".into(), controls: parameters });
     }
@@ -279,8 +280,12 @@ fn terms(
 
 /// Parameters with a distribution or a one-way range (the list prices' parameters are
 /// offered with the prices instead).
-fn parameters(doc: &DeTable<'_>, source: &Source, model: &Model) -> Vec<Control> {
-    let priced: Vec<String> = prices(doc, source, model).into_iter().map(|c| c.key).collect();
+fn parameters(
+    doc: &DeTable<'_>,
+    source: &Source,
+    model: &Model,
+    priced: &[String],
+) -> Vec<Control> {
     model
         .parameters
         .iter()
