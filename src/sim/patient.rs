@@ -1004,27 +1004,29 @@ fn immune_response(
 /// The second line after a detected progression on the first (docs, Model → Lines of therapy): a
 /// fit patient (one uniform against the regimen's `share`) is re-tested at the detection on the
 /// whole tumour (acquired markers included) and, if still alive when results are in, starts
-/// the chosen regimen then, with the line's own draws and clocks from that start. Returns the
-/// second line's record (untreated if the patient died waiting) and the patient's whole
-/// course (death from the second line's course, `second` set only if treated).
-pub fn second_line(
+/// the chosen regimen then, with the line's own draws and clocks from that start. Writes to
+/// `out` (left `None` without a second line) the second line's record (untreated if the
+/// patient died waiting) and the patient's whole course (death from the second line's course,
+/// `second` set only if treated): in place, because the record is large and this runs for
+/// every trajectory that reaches a second line ([`second_line`] returns them).
+pub fn second_line_into(
     prep: &Prepared,
     key: PatientKey,
     tumour: &Tumour,
     line2: &LineDraws,
-    rec: &PatientRecord,
-    course: &Course,
-) -> Option<(PatientRecord, Course)> {
-    let sl = prep.regimens[rec.regimen].second_line.as_ref()?;
+    (rec, course): (&PatientRecord, &Course),
+    out: &mut Option<(PatientRecord, Course)>,
+) {
+    let Some(sl) = prep.regimens[rec.regimen].second_line.as_ref() else { return };
     let detected = rec.detected_progression;
     if !rec.treated || detected >= prep.horizon || detected >= course.death {
-        return None;
+        return;
     }
     if sl.share < 1.0 && key.uniform(prep.second_line_fit, 0) >= sl.share {
-        return None;
+        return;
     }
-    let mut rec2 = blank(rec.coverage_end);
-    pathway(prep, key, tumour, line2, (&sl.pathway, detected), &mut rec2);
+    let (rec2, whole) = out.insert((blank(rec.coverage_end), *course));
+    pathway(prep, key, tumour, line2, (&sl.pathway, detected), rec2);
     let start2 = rec2.start;
     // No rule selected a regimen and the second line has no default: the re-test was done,
     // the first regimen's course stands (its default is that regimen, which no rule can
@@ -1032,7 +1034,7 @@ pub fn second_line(
     let none_selected = sl.keep_course && rec2.regimen == rec.regimen;
     if course.death <= start2 || none_selected {
         rec2.treatment_end = start2;
-        return Some((rec2, *course));
+        return;
     }
     // The second line's clocks start at its treatment start; background death, from
     // diagnosis, cuts its course as it cuts the first line's.
@@ -1056,21 +1058,28 @@ pub fn second_line(
         second: None,
         walker: if floor { c.walker } else { Walker { background, ..c.walker } },
     };
-    treat(prep, key, line2, &c2, &mut rec2);
+    treat(prep, key, line2, &c2, rec2);
     // The first line's progression-free state ends at what triggered the second line: the
     // detected progression, earlier than the true one after a pseudo- or molecular
     // progression.
-    let whole = Course {
-        progression: course.progression.min(detected),
-        death: c2.death,
-        second: Some(SecondCourse {
-            regimen: rec2.regimen,
-            start: start2,
-            progression: c2.progression,
-        }),
-        ..*course
-    };
-    Some((rec2, whole))
+    whole.progression = course.progression.min(detected);
+    whole.death = c2.death;
+    whole.second =
+        Some(SecondCourse { regimen: rec2.regimen, start: start2, progression: c2.progression });
+}
+
+/// [`second_line_into`], returning the second line's record and the whole course.
+pub fn second_line(
+    prep: &Prepared,
+    key: PatientKey,
+    tumour: &Tumour,
+    line2: &LineDraws,
+    rec: &PatientRecord,
+    course: &Course,
+) -> Option<(PatientRecord, Course)> {
+    let mut out = None;
+    second_line_into(prep, key, tumour, line2, (rec, course), &mut out);
+    out
 }
 
 /// Simulate one patient under one strategy.

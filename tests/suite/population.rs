@@ -627,6 +627,26 @@ fn the_share_of_time_below_the_background_matches_its_closed_form() {
     assert!(want > 0.05 && want < 0.95, "the check is exercised: {want}");
 }
 
+/// The check against the general population takes the sample's first
+/// [`BACKGROUND_CHECK_PATIENTS`] patients: a larger run checks exactly the patients of a run of
+/// that size (the same keys), so its time alive is theirs, not half as much again.
+#[test]
+fn the_check_against_the_general_population_takes_the_first_patients() {
+    use vbpsim::sim::engine::BACKGROUND_CHECK_PATIENTS;
+    let checked = |patients: u64| {
+        let sets = [set(&format!("scenario.patients = {patients}"))];
+        let sim = run(&load("population/background.toml", &sets), &RunOptions::default());
+        sim.sums.below_background[0]
+    };
+    let (all, more) =
+        (checked(BACKGROUND_CHECK_PATIENTS), checked(BACKGROUND_CHECK_PATIENTS * 3 / 2));
+    // The same patients summed in possibly different chunks: equal up to the order of addition.
+    for (a, b) in [(all.time, more.time), (all.below, more.below)] {
+        assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
+    }
+    assert!(all.below > 0.0 && all.below < all.time, "the check is exercised: {all:?}");
+}
+
 /// Age-adjusted utilities from a table of norms by single year of age (here Ara & Brazier's
 /// formula at each whole age, held through the year): QALYs against the occupancy closed
 /// forms times the step multiplier, as above; the same table read with a byte-order mark.
