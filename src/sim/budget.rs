@@ -152,16 +152,35 @@ pub fn account(
 /// view (a member who left still lives and dies).
 fn count_events(years: usize, list: usize, arrival: f64, course: &Course, sums: &mut SampleSums) {
     let events = super::accumulator::BUDGET_EVENTS.len();
-    for m in 0..years {
-        let (from, to) = (m as f64 - arrival, (m + 1) as f64 - arrival);
-        let within = |t: f64| t >= from.max(0.0) && t < to;
-        let cell = (list * years + m) * events;
-        let counts = &mut sums.budget_events[cell..cell + events];
-        // (A course's progression is infinite when death comes first.)
-        counts[0] += u64::from(course.death >= to);
-        counts[1] += u64::from(within(course.progression));
-        counts[2] += u64::from(within(course.death));
+    let cells = &mut sums.budget_events[list * years * events..(list + 1) * years * events];
+    // Alive at the end of each year before the death's.
+    let died = year_of(course.death, arrival, years);
+    for counts in cells.chunks_exact_mut(events).take(died) {
+        counts[0] += 1;
     }
+    // (A course's progression is infinite when death comes first.)
+    for (event, t) in [(1, course.progression), (2, course.death)] {
+        let m = year_of(t, arrival, years);
+        if m < years {
+            cells[m * events + event] += 1;
+        }
+    }
+}
+
+/// The calendar year after entry (from 0) holding patient time `t` ≥ 0, `years` if none
+/// before it: the m with m − a ≤ t < m + 1 − a (year 0 from time 0), by the same floating-point
+/// bounds as a test of every year would use, so the years partition time exactly as they did.
+fn year_of(t: f64, arrival: f64, years: usize) -> usize {
+    let end = |m: usize| (m + 1) as f64 - arrival;
+    // A guess (the cast saturates; infinity gives `years`), then put right at the bounds.
+    let mut m = ((t + arrival) as usize).min(years);
+    while m > 0 && t < end(m - 1) {
+        m -= 1;
+    }
+    while m < years && t >= end(m) {
+        m += 1;
+    }
+    m
 }
 
 /// The list arm's spend dated before the cut, by category, undiscounted, from the records
@@ -229,4 +248,39 @@ fn contract_categories(
     ci: usize,
 ) -> [usize; CONTRACT_CELLS] {
     [cat.drug(drug), cat.rebate(ci), cat.contract_admin()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::year_of;
+
+    /// The year a time falls in, as a test of every year finds it (the definition).
+    fn by_every_year(t: f64, arrival: f64, years: usize) -> usize {
+        (0..years)
+            .find(|&m| {
+                let (from, to) = (m as f64 - arrival, (m + 1) as f64 - arrival);
+                t >= from.max(0.0) && t < to
+            })
+            .unwrap_or(years)
+    }
+
+    #[test]
+    fn a_time_falls_in_the_year_a_test_of_every_year_finds() {
+        let arrivals =
+            [0.0, 1e-17, 0.1, 0.3, 0.5, 0.7, 0.999_999_999_999, 1.0 - f64::EPSILON / 2.0];
+        for years in [1, 5, 20] {
+            for &a in &arrivals {
+                let mut times = vec![0.0, f64::INFINITY, f64::MAX, 1e-300];
+                // Every year's bounds and their neighbours, where rounding could misplace one.
+                for m in 0..=years + 1 {
+                    let end = (m + 1) as f64 - a;
+                    times.extend([end, end.next_down(), end.next_up(), m as f64, m as f64 + a]);
+                }
+                times.extend((0..500).map(|k| k as f64 * 0.0137));
+                for t in times.into_iter().filter(|t| *t >= 0.0) {
+                    assert_eq!(year_of(t, a, years), by_every_year(t, a, years), "{t} {a} {years}");
+                }
+            }
+        }
+    }
 }
