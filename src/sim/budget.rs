@@ -15,9 +15,9 @@ use super::exposure::{
 use super::pathway::Stay;
 use super::prepared::{Prepared, PreparedBudget};
 use crate::accounting::record::{Course, PatientRecord};
-use crate::contracts::Kind;
 use crate::contracts::cohort::Placement;
 use crate::contracts::{self};
+use crate::contracts::{Exposure, Kind};
 use crate::rng::PatientKey;
 use crate::sim::ledger::{Ledger, post_course, post_pathway_therapy, post_treatment, value_course};
 
@@ -85,7 +85,9 @@ pub fn account(
     scratch.current.resize(width, 0.0);
     // The records with the payer's view ending at each cut: copied once, their coverage cut
     // in place.
-    let (mut first, mut later) = (*rec, second.copied());
+    // (Copied one by one: copied as a pair, the second's room was copied for every patient.)
+    let mut first = *rec;
+    let mut later = second.copied();
     let categories = zero.categories();
     for m in 0..budget.years {
         let cut = (m + 1) as f64 - arrival;
@@ -98,6 +100,8 @@ pub fn account(
         }
         let lines = (&first, later.as_ref());
         let (list, contract_cells) = scratch.current.split_at_mut(cats);
+        // Contracts on the same drug and regimens share the records' exposure at this cut.
+        let mut shared = Shared::default();
         if cut - 1.0 <= list_quiet {
             spend_until(zero, lines, (course, valued_as), list);
             let base = (arms.list * budget.years + m) * cats;
@@ -112,7 +116,8 @@ pub fn account(
             let cells = k * CONTRACT_CELLS..(k + 1) * CONTRACT_CELLS;
             let out = &mut contract_cells[cells.clone()];
             let walked = Walked { regimen: valued_as, course, coverage_end: first.coverage_end };
-            contract_until(zero, ci, (lines, walked), (cut, key), &mut scratch.stays, out);
+            let work = (&mut scratch.stays, &mut shared);
+            contract_until(zero, ci, (lines, walked), (cut, key), work, out);
             let base = (arm * budget.years + m) * cats;
             let at = contract_categories(categories, zero.contracts[ci].drug, ci);
             let before = &mut scratch.previous[cats..][cells];
@@ -204,23 +209,40 @@ fn spend_until(
     }
 }
 
+/// The records' exposure at one cut, kept for the next contract with the same one
+/// ([`crate::contracts::Contract::exposure`]: the same drug and regimens), and the start's
+/// discount factors.
+#[derive(Default)]
+struct Shared<'a> {
+    exposure: Option<(usize, Option<Exposure<'a>>)>,
+    starts: StartFactors,
+}
+
 /// A contract arm's difference from its list arm dated before `cut`, by category: the
 /// contracted drug's payments, refunds (cohort-level refunds are settled on the budget's
 /// annual totals instead) and administration, on the line course and the courses in pathway
 /// states (`walked`, its view ending at the cut).
-fn contract_until(
-    zero: &Prepared,
+fn contract_until<'a>(
+    zero: &'a Prepared,
     ci: usize,
-    ((first, later), walked): ((&PatientRecord, Option<&PatientRecord>), Walked<'_>),
+    ((first, later), walked): ((&'a PatientRecord, Option<&'a PatientRecord>), Walked<'_>),
     (cut, key): (f64, PatientKey),
-    stays: &mut Vec<Stay>,
+    (stays, shared): (&mut Vec<Stay>, &mut Shared<'a>),
     out: &mut [f64],
 ) {
     out.fill(0.0);
     let contract = &zero.contracts[ci];
-    let mut starts = StartFactors::new();
+    let starts = &mut shared.starts;
+    let exposure = match &shared.exposure {
+        Some((same, x)) if *same == contract.exposure => x.clone(),
+        _ => {
+            let x = covered_exposure(zero, ci, (first, later), starts);
+            shared.exposure = Some((contract.exposure, x.clone()));
+            x
+        }
+    };
     let mut total = None;
-    if let Some(mut x) = covered_exposure(zero, ci, (first, later), &mut starts) {
+    if let Some(mut x) = exposure {
         x.documented = documented(contract, key);
         // The records' coverage ends at the cut; a portable refund's horizon must end there too.
         x.refund_horizon = x.refund_horizon.min(cut);
@@ -229,7 +251,7 @@ fn contract_until(
         total = Some((contracts::cash(contract, &x, assessment, &[]), list_pv));
     }
     if contract.in_pathways {
-        pathway_cash(zero, (ci, key), walked, cut, (stays, &mut starts), &mut total);
+        pathway_cash(zero, (ci, key), walked, cut, (stays, starts), &mut total);
     }
     let Some((cash, list_pv)) = total else { return };
     out[0] = cash.paid - list_pv;
