@@ -164,8 +164,8 @@ fn count_events(years: usize, list: usize, arrival: f64, course: &Course, sums: 
         counts[0] += 1;
     }
     // (A course's progression is infinite when death comes first.)
-    for (event, t) in [(1, course.progression), (2, course.death)] {
-        let m = year_of(t, arrival, years);
+    let progressed = year_of(course.progression, arrival, years);
+    for (event, m) in [(1, progressed), (2, died)] {
         if m < years {
             cells[m * events + event] += 1;
         }
