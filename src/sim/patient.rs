@@ -1005,10 +1005,11 @@ fn immune_response(
 /// fit patient (one uniform against the regimen's `share`) is re-tested at the detection on the
 /// whole tumour (acquired markers included) and, if still alive when results are in, starts
 /// the chosen regimen then, with the line's own draws and clocks from that start. Writes to
-/// `out` (left `None` without a second line) the second line's record (untreated if the
-/// patient died waiting) and the patient's whole course (death from the second line's course,
-/// `second` set only if treated): in place, because the record is large and this runs for
-/// every trajectory that reaches a second line ([`second_line`] returns them).
+/// `out`, which the caller passes as `None` and which stays so without a second line, the
+/// second line's record (untreated if the patient died waiting) and the patient's whole course
+/// (death from the second line's course, `second` set only if treated): in place, because the
+/// record is large and this runs for every trajectory that reaches a second line
+/// ([`second_line`] returns them).
 pub fn second_line_into(
     prep: &Prepared,
     key: PatientKey,
