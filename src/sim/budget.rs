@@ -89,6 +89,13 @@ pub fn account(
     let mut first = *rec;
     let mut later = second.copied();
     let categories = zero.categories();
+    // From a cut after the treatment's last date on, its postings are the previous cut's
+    // (without pathways, whose therapy posts to the drugs' categories along the walk).
+    let treated_until = if zero.pathways.is_empty() {
+        last_treatment_date(rec).max(second.map_or(0.0, last_treatment_date))
+    } else {
+        f64::INFINITY
+    };
     for m in 0..budget.years {
         let cut = (m + 1) as f64 - arrival;
         if cut - 1.0 > quiet_after {
@@ -103,7 +110,10 @@ pub fn account(
         // Contracts on the same drug and regimens share the records' exposure at this cut.
         let mut shared = Shared::default();
         if cut - 1.0 <= list_quiet {
-            spend_until(zero, lines, (course, valued_as), list);
+            // (The previous cut is cut − 1; at m = 0 there is none.)
+            let treatment =
+                (m > 0 && cut - 1.0 > treated_until).then_some(&scratch.previous[..cats]);
+            spend_until(zero, lines, (course, valued_as), treatment, list);
             let base = (arms.list * budget.years + m) * cats;
             let year = &mut sums.budget[base..base + cats];
             let before = &mut scratch.previous[..cats];
@@ -191,22 +201,52 @@ fn year_of(t: f64, arrival: f64, years: usize) -> usize {
 /// The list arm's spend dated before the cut, by category, undiscounted, from the records
 /// cut there; the course valued as on regimen `valued_as` (the waiting regimen's, for a
 /// patient who progressed or died waiting, as in the cost-effectiveness analysis).
-fn spend_until(
+/// `treatment`: the spend at a previous cut whose treatment postings (tests, bridging, drugs,
+/// monitoring, adverse events) are this cut's too (both cuts after the treatment's last date,
+/// without pathways): its categories of the treatment are taken from it, the course's posted
+/// afresh, the same sums as posting everything again.
+pub(crate) fn spend_until(
     zero: &Prepared,
     (first, second): (&PatientRecord, Option<&PatientRecord>),
     (course, valued_as): (&Course, usize),
+    treatment: Option<&[f64]>,
     out: &mut [f64],
 ) {
-    out.fill(0.0);
+    let cat = zero.categories();
+    let course_cells =
+        [cat.progression_free(), cat.progressed(), cat.post_progression(), cat.terminal_care()];
+    match treatment {
+        Some(before) => {
+            // The course's categories are not the treatment's (categories.rs): they start again
+            // from zero, as after `fill`.
+            out.copy_from_slice(before);
+            for c in course_cells {
+                out[c] = 0.0;
+            }
+        }
+        None => out.fill(0.0),
+    }
     let mut ledger = Ledger::new(out);
     // The budget counts money only: no utility weight.
     let value = value_course(zero, valued_as, course, (first.coverage_end, None));
     post_course(zero, &value, &mut ledger);
+    if treatment.is_some() {
+        return;
+    }
     post_pathway_therapy(zero, valued_as, course, first.coverage_end, &mut ledger);
     post_treatment(zero, first, &mut ledger);
     if let Some(r2) = second {
         post_treatment(zero, r2, &mut ledger);
     }
+}
+
+/// The last date of a record's treatment postings: its treatment start (bridging stops there,
+/// adverse events are dated there), the end of its treatment (drug cycles and monitoring tests
+/// stop there) and its tests. With the payer's view cut at any c after it, every comparison of
+/// a posting's date with the cut comes out as with no cut at all.
+pub(crate) fn last_treatment_date(rec: &PatientRecord) -> f64 {
+    let tests = rec.test_starts[..rec.n_tests].iter().copied();
+    tests.fold(rec.start.max(rec.treatment_end), f64::max)
 }
 
 /// The records' exposure at one cut, kept for the next contract with the same one

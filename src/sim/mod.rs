@@ -1,7 +1,7 @@
 //! Simulation: concrete models, patients, and the parallel engine loop.
 pub mod accumulator;
 pub mod background;
-mod budget;
+pub(crate) mod budget;
 mod cohort_courses;
 mod deferred;
 pub mod design;

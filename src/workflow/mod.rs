@@ -6,6 +6,8 @@
 //! The errors here word a request the way the command line takes it (`--threads`, `--out`,
 //! `--samples`): the command line is the library's main caller, and a message naming the flag
 //! tells its user what to change. Other callers read the typed variants.
+#[cfg(test)]
+mod budget_checks;
 pub mod checkpoint;
 pub mod compare;
 pub mod design;
