@@ -75,6 +75,17 @@ pub struct PatientRecord {
 }
 
 impl PatientRecord {
+    /// The course the record's first line ran (no second line).
+    pub fn course(&self) -> Course {
+        Course {
+            responder: self.responder,
+            progression: self.progression,
+            death: self.death,
+            second: None,
+            walker: self.walker,
+        }
+    }
+
     /// Back to a blank record, in place.
     #[inline]
     pub fn reset(&mut self, coverage_end: f64) {

@@ -272,13 +272,7 @@ pub fn post_treatment_with(
 /// Post the patient's discounted costs to `ledger` and return the outcomes.
 #[inline]
 pub fn account(prep: &Prepared, rec: &PatientRecord, ledger: &mut Ledger<'_>) -> Outcomes {
-    let course = Course {
-        responder: rec.responder,
-        progression: rec.progression,
-        death: rec.death,
-        second: None,
-        walker: rec.walker,
-    };
+    let course = rec.course();
     let weight = prep.background.as_ref().and_then(|b| b.utility_weight(b.person(rec.walker.key)));
     let value = value_course(prep, rec.course_regimen, &course, (rec.coverage_end, weight));
     post_course(prep, &value, ledger);

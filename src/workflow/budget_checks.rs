@@ -1,7 +1,6 @@
 //! Checks of the budget impact's accounting that need a whole scenario (the simulation's rooms
 //! may not read one).
 
-use crate::accounting::record::Course;
 use crate::rng::SampleKey;
 use crate::sim::Prepared;
 use crate::sim::budget::{last_treatment_date, spend_until};
@@ -28,13 +27,7 @@ fn the_treatment_postings_of_an_earlier_cut_are_those_of_a_later_one() {
         let line = LineDraws::of_patient(zero, pk, &first_line);
         for s in 0..zero.strategies.len() {
             let rec = simulate(zero, pk, &t, &line, s);
-            let course = Course {
-                responder: rec.responder,
-                progression: rec.progression,
-                death: rec.death,
-                second: None,
-                walker: rec.walker,
-            };
+            let course = rec.course();
             let done = last_treatment_date(&rec);
             for arrival in [0.0, 0.25, 0.5, 0.999] {
                 for m in 1..budget.years {
