@@ -250,8 +250,8 @@ pub(crate) fn last_treatment_date(rec: &PatientRecord) -> f64 {
 }
 
 /// The records' exposure at one cut, kept for the next contract with the same one
-/// ([`crate::contracts::Contract::exposure`]: the same drug and regimens), and the start's
-/// discount factors.
+/// ([`crate::contracts::PreparedContract::exposure`]: the same drug and regimens), and the
+/// start's discount factors.
 #[derive(Default)]
 struct Shared<'a> {
     exposure: Option<(usize, Option<Exposure<'a>>)>,
