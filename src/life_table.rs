@@ -31,6 +31,9 @@ pub struct LifeTable {
     /// (k = 0..=len), so that a death is found by a search instead of a walk year by year.
     male_cum: Vec<f64>,
     female_cum: Vec<f64>,
+    /// Per sex, where the search for a cumulative hazard starts ([`Guide`]).
+    male_guide: Guide,
+    female_guide: Guide,
     /// The age at which everyone still alive dies (at least one year past the table's end).
     pub max_age: f64,
 }
@@ -146,11 +149,68 @@ fn cumulated(h: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Where to start looking for the year in which a cumulative hazard is reached: the range of
+/// the table's finite cumulative hazards cut into [`Guide::BUCKETS`] equal buckets, and for
+/// each the year holding the bucket's lower bound. A death's year is then found from its
+/// bucket's year by a step or two instead of a binary search over the table, a chain of
+/// dependent loads (the base case ran about 4 % faster: Performance → General-population
+/// mortality). The steps make the result the search's whatever the start: the guide only
+/// sets how many there are.
+#[derive(Clone, Debug, PartialEq)]
+struct Guide {
+    /// Buckets per unit of cumulative hazard (0 when the table's hazards are all 0 or
+    /// infinite: every search starts at year 0).
+    per_unit: f64,
+    /// (16 bits: 2 KB per sex in the cache beside the table. A table of more than 65,535
+    /// years starts its later buckets at year 65,535, still a year of the table.)
+    start: Vec<u16>,
+}
+
+impl Guide {
+    const BUCKETS: usize = 1024;
+
+    fn new(cum: &[f64]) -> Guide {
+        let last = cum.len() - 2;
+        let top = cum.iter().copied().filter(|c| c.is_finite()).fold(0.0, f64::max);
+        let width = top / Self::BUCKETS as f64;
+        let per_unit = if width > 0.0 { 1.0 / width } else { 0.0 };
+        let start = (0..Self::BUCKETS)
+            .map(|j| {
+                let at = j as f64 * width;
+                // The year k with cum[k] ≤ at < cum[k + 1] (cum[0] = 0 ≤ at), at most the last.
+                let k = cum.partition_point(|&c| c <= at).saturating_sub(1).min(last);
+                k.min(usize::from(u16::MAX)) as u16
+            })
+            .collect();
+        Guide { per_unit, start }
+    }
+}
+
+/// The year k ≤ `last` with cum[k] ≤ `target` < cum[k + 1], for 0 ≤ `target` < cum[last + 1]
+/// (`cum` non-decreasing from cum[0] = 0), found from the guide's start for the target's
+/// bucket: down while the start's cumulative hazard exceeds the target, then up while the
+/// next one does not. It ends at the last k with cum[k] ≤ target, the year a binary search
+/// finds, from any start in 0..=last.
+#[inline]
+fn year_reaching(cum: &[f64], last: usize, guide: &Guide, target: f64) -> usize {
+    // (The cast saturates: a target past the guide's range takes its last bucket.)
+    let bucket = ((target * guide.per_unit) as usize).min(Guide::BUCKETS - 1);
+    let mut k = guide.start[bucket] as usize;
+    while k > 0 && cum[k] > target {
+        k -= 1;
+    }
+    while k < last && cum[k + 1] <= target {
+        k += 1;
+    }
+    k
+}
+
 /// The deaths of one person from a life table (see [`LifeTable::deaths`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Deaths<'a> {
     hazards: &'a [f64],
     cumulated: &'a [f64],
+    guide: &'a Guide,
     first: f64,
     end: f64,
     max_age: f64,
@@ -193,7 +253,7 @@ impl Deaths<'_> {
             self.end + (target - cum[last + 1]) / h[last]
         } else {
             // The year k with cum[k] ≤ target < cum[k + 1] (its hazard is not 0).
-            let k = cum[..=last + 1].partition_point(|&c| c <= target) - 1;
+            let k = year_reaching(cum, last, self.guide, target);
             self.first + k as f64 + if h[k].is_finite() { (target - cum[k]) / h[k] } else { 0.0 }
         };
         before((death.max(self.age) - self.age).min(self.max_age - self.age))
@@ -251,13 +311,30 @@ impl LifeTable {
             return Err(error);
         }
         let (male_cum, female_cum) = (cumulated(&male), cumulated(&female));
-        Ok(LifeTable { first_age, male, female, male_cum, female_cum, max_age })
+        let (male_guide, female_guide) = (Guide::new(&male_cum), Guide::new(&female_cum));
+        Ok(LifeTable {
+            first_age,
+            male,
+            female,
+            male_cum,
+            female_cum,
+            male_guide,
+            female_guide,
+            max_age,
+        })
     }
 
     fn cumulated(&self, sex: Sex) -> &[f64] {
         match sex {
             Sex::Male => &self.male_cum,
             Sex::Female => &self.female_cum,
+        }
+    }
+
+    fn guide(&self, sex: Sex) -> &Guide {
+        match sex {
+            Sex::Male => &self.male_guide,
+            Sex::Female => &self.female_guide,
         }
     }
 
@@ -333,6 +410,7 @@ impl LifeTable {
         let mut d = Deaths {
             hazards,
             cumulated,
+            guide: self.guide(sex),
             first: f64::from(self.first_age),
             end: self.end_age(),
             max_age: self.max_age,
@@ -493,6 +571,64 @@ mod tests {
         }
         // Everyone alive at the maximum age dies there.
         assert_eq!(table.time_to_death(Sex::Male, 109.0, 1e-300), 1.0);
+    }
+
+    /// The year a binary search over the whole table finds (the definition).
+    fn by_search(cum: &[f64], target: f64) -> usize {
+        cum.partition_point(|&c| c <= target) - 1
+    }
+
+    /// Every target a search can be asked for in `cum`: its values and their neighbouring
+    /// doubles, the middle of each year and a sweep of the range.
+    fn targets(cum: &[f64]) -> Vec<f64> {
+        let top = cum.iter().copied().filter(|c| c.is_finite()).fold(0.0, f64::max);
+        let mut t: Vec<f64> = cum
+            .iter()
+            .filter(|c| c.is_finite())
+            .flat_map(|&c| [c, c.next_down(), c.next_up()])
+            .collect();
+        t.extend(cum.windows(2).filter(|w| w[1].is_finite()).map(|w| (w[0] + w[1]) / 2.0));
+        t.extend((0..5000).map(|k| top * 1.1 * k as f64 / 5000.0));
+        t.push(1e-300);
+        t
+    }
+
+    #[test]
+    fn the_guided_year_is_the_binary_searchs_for_every_target() {
+        let csv = |rows: &[(f64, f64)]| {
+            let mut text = String::from("age,male_qx,female_qx\n");
+            for (k, (m, f)) in rows.iter().enumerate() {
+                text.push_str(&format!("{},{m},{f}\n", 40 + k));
+            }
+            LifeTable::parse(&text, 40.0 + rows.len() as f64 + 5.0).unwrap()
+        };
+        let tables = [
+            LifeTable::us_2020(),
+            // Years without deaths, then some.
+            csv(&[(0.0, 0.0), (0.0, 0.1), (0.01, 0.0), (0.2, 0.5)]),
+            // Everyone dead in the third year: its hazard and every cumulative after are ∞.
+            csv(&[(0.05, 0.0), (0.1, 0.2), (1.0, 1.0), (0.3, 1.0)]),
+            // No deaths at all, and one row.
+            csv(&[(0.0, 0.0), (0.0, 0.0)]),
+            csv(&[(0.3, 1.0)]),
+        ];
+        for table in &tables {
+            for sex in [Sex::Male, Sex::Female] {
+                let (cum, guide) = (table.cumulated(sex), table.guide(sex));
+                let last = cum.len() - 2;
+                // The search is asked only below the table's last cumulative hazard.
+                let asked = targets(cum).into_iter().filter(|&t| t >= 0.0 && t < cum[last + 1]);
+                // The guide only sets the start: the same year from the worst starts too.
+                let first = Guide { per_unit: 0.0, start: vec![0; Guide::BUCKETS] };
+                let at_last = Guide { per_unit: 0.0, start: vec![last as u16; Guide::BUCKETS] };
+                for t in asked {
+                    let want = by_search(cum, t);
+                    assert_eq!(year_reaching(cum, last, guide, t), want, "{sex:?} {t}");
+                    assert_eq!(year_reaching(cum, last, &first, t), want, "{sex:?} {t}");
+                    assert_eq!(year_reaching(cum, last, &at_last, t), want, "{sex:?} {t}");
+                }
+            }
+        }
     }
 
     #[test]
