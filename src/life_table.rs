@@ -24,16 +24,8 @@ pub enum Sex {
 pub struct LifeTable {
     /// The first age of the table (whole years).
     pub first_age: u32,
-    /// h_x per year of age from `first_age`, by sex (infinite where q_x = 1).
-    male: Vec<f64>,
-    female: Vec<f64>,
-    /// Per sex, the cumulative hazard from `first_age` to each whole age `first_age + k`
-    /// (k = 0..=len), so that a death is found by a search instead of a walk year by year.
-    male_cum: Vec<f64>,
-    female_cum: Vec<f64>,
-    /// Per sex, where the search for a cumulative hazard starts ([`Guide`]).
-    male_guide: Guide,
-    female_guide: Guide,
+    male: Column,
+    female: Column,
     /// The age at which everyone still alive dies (at least one year past the table's end).
     pub max_age: f64,
 }
@@ -140,13 +132,29 @@ fn times(h: f64, d: f64) -> f64 {
 
 /// The running sums of yearly hazards: entry k is the cumulative hazard over the first k
 /// years of the table.
-fn cumulated(h: &[f64]) -> Vec<f64> {
-    std::iter::once(0.0)
-        .chain(h.iter().scan(0.0, |total, x| {
-            *total += x;
-            Some(*total)
-        }))
-        .collect()
+/// One sex's column of a table, with what its searches need.
+#[derive(Clone, Debug, PartialEq)]
+struct Column {
+    /// h_x per year of age from the table's first age (infinite where q_x = 1).
+    hazards: Vec<f64>,
+    /// The cumulative hazard from the first age to each whole age `first_age + k`
+    /// (k = 0..=len), so that a death is found by a search instead of a walk year by year.
+    cumulated: Vec<f64>,
+    /// Where the search for a cumulative hazard starts.
+    guide: Guide,
+}
+
+impl Column {
+    fn new(hazards: Vec<f64>) -> Column {
+        let cumulated: Vec<f64> = std::iter::once(0.0)
+            .chain(hazards.iter().scan(0.0, |total, x| {
+                *total += x;
+                Some(*total)
+            }))
+            .collect();
+        let guide = Guide::new(&cumulated);
+        Column { hazards, cumulated, guide }
+    }
 }
 
 /// Where to start looking for the year in which a cumulative hazard is reached: the range of
@@ -208,9 +216,7 @@ fn year_reaching(cum: &[f64], last: usize, guide: &Guide, target: f64) -> usize 
 /// The deaths of one person from a life table (see [`LifeTable::deaths`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Deaths<'a> {
-    hazards: &'a [f64],
-    cumulated: &'a [f64],
-    guide: &'a Guide,
+    column: &'a Column,
     first: f64,
     end: f64,
     max_age: f64,
@@ -226,7 +232,7 @@ impl Deaths<'_> {
     /// The cumulative hazard from the table's first age to age `x` (below `max_age`).
     #[inline]
     fn cumulative_to(&self, x: f64) -> f64 {
-        let (h, cum) = (self.hazards, self.cumulated);
+        let (h, cum) = (&self.column.hazards[..], &self.column.cumulated[..]);
         let last = h.len() - 1;
         if x >= self.end {
             cum[last + 1] + times(h[last], x - self.end)
@@ -242,7 +248,7 @@ impl Deaths<'_> {
     #[inline]
     pub fn time(&self, e: f64) -> f64 {
         let before = |t: f64| if t < self.limit { t } else { f64::INFINITY };
-        let (h, cum) = (self.hazards, self.cumulated);
+        let (h, cum) = (&self.column.hazards[..], &self.column.cumulated[..]);
         let last = h.len() - 1;
         let target = self.base + e;
         if !(target < self.until) {
@@ -253,7 +259,7 @@ impl Deaths<'_> {
             self.end + (target - cum[last + 1]) / h[last]
         } else {
             // The year k with cum[k] ≤ target < cum[k + 1] (its hazard is not 0).
-            let k = year_reaching(cum, last, self.guide, target);
+            let k = year_reaching(cum, last, &self.column.guide, target);
             self.first + k as f64 + if h[k].is_finite() { (target - cum[k]) / h[k] } else { 0.0 }
         };
         before((death.max(self.age) - self.age).min(self.max_age - self.age))
@@ -287,7 +293,7 @@ impl LifeTable {
     /// The end of the table's last year of age (its last age + 1): beyond it the last age's
     /// hazard goes on until `max_age`.
     pub fn end_age(&self) -> f64 {
-        f64::from(self.first_age) + self.male.len() as f64
+        f64::from(self.first_age) + self.male.hazards.len() as f64
     }
 
     /// Read a table from CSV text: the header `age,male_qx,female_qx`, then one row per whole
@@ -310,39 +316,19 @@ impl LifeTable {
             };
             return Err(error);
         }
-        let (male_cum, female_cum) = (cumulated(&male), cumulated(&female));
-        let (male_guide, female_guide) = (Guide::new(&male_cum), Guide::new(&female_cum));
-        Ok(LifeTable {
-            first_age,
-            male,
-            female,
-            male_cum,
-            female_cum,
-            male_guide,
-            female_guide,
-            max_age,
-        })
+        let (male, female) = (Column::new(male), Column::new(female));
+        Ok(LifeTable { first_age, male, female, max_age })
     }
 
-    fn cumulated(&self, sex: Sex) -> &[f64] {
-        match sex {
-            Sex::Male => &self.male_cum,
-            Sex::Female => &self.female_cum,
-        }
-    }
-
-    fn guide(&self, sex: Sex) -> &Guide {
-        match sex {
-            Sex::Male => &self.male_guide,
-            Sex::Female => &self.female_guide,
-        }
-    }
-
-    fn hazards(&self, sex: Sex) -> &[f64] {
+    fn column(&self, sex: Sex) -> &Column {
         match sex {
             Sex::Male => &self.male,
             Sex::Female => &self.female,
         }
+    }
+
+    fn hazards(&self, sex: Sex) -> &[f64] {
+        &self.column(sex).hazards
     }
 
     /// The pieces (start age, end age, hazard per year) from age `from_age` to `max_age`: each
@@ -406,11 +392,8 @@ impl LifeTable {
     /// cumulative hazards (the candidates of a floored mortality): what does not depend on
     /// the hazard is computed once.
     pub fn deaths(&self, sex: Sex, age: f64, limit: f64) -> Deaths<'_> {
-        let (hazards, cumulated) = (self.hazards(sex), self.cumulated(sex));
         let mut d = Deaths {
-            hazards,
-            cumulated,
-            guide: self.guide(sex),
+            column: self.column(sex),
             first: f64::from(self.first_age),
             end: self.end_age(),
             max_age: self.max_age,
@@ -485,7 +468,7 @@ mod tests {
     #[test]
     fn life_expectancy_is_the_integral_of_the_tables_survival() {
         let table = LifeTable::us_2020();
-        assert_eq!((table.first_age, table.male.len()), (0, 101));
+        assert_eq!((table.first_age, table.male.hazards.len()), (0, 101));
         for (sex, female) in [(Sex::Male, false), (Sex::Female, true)] {
             let q = column(US_2020, female);
             for age in [0.0_f64, 65.0, 99.25, 105.0] {
@@ -615,7 +598,8 @@ mod tests {
         ];
         for table in &tables {
             for sex in [Sex::Male, Sex::Female] {
-                let (cum, guide) = (table.cumulated(sex), table.guide(sex));
+                let column = table.column(sex);
+                let (cum, guide) = (&column.cumulated[..], &column.guide);
                 let last = cum.len() - 2;
                 // The search is asked only below the table's last cumulative hazard.
                 let asked: Vec<f64> =
