@@ -1057,12 +1057,22 @@ impl Scratch {
         treat(prep, p.key, p.line, c, rec);
         *second = None;
         if layout.second_lines {
-            let l2 = line2.get_or_insert_with(|| LineDraws {
+            // The second line's draws, made for the first strategy whose patient reaches it
+            // and shared by the others.
+            let slot = &mut *line2;
+            let draw = || LineDraws {
                 person: p.line.person,
                 candidate: p.line.candidate,
                 ..LineDraws::new(p.key, second_line)
-            });
-            second_line_of(prep, p.key, p.tumour, l2, (rec, c), second);
+            };
+            second_line_of(
+                prep,
+                p.key,
+                p.tumour,
+                || &*slot.get_or_insert_with(draw),
+                (rec, c),
+                second,
+            );
             if let Some((_, whole)) = second
                 && whole.second.is_some()
             {

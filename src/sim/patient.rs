@@ -59,7 +59,10 @@ pub struct LineDraws {
     pub progression: EventDraw,
     pub death: EventDraw,
     pub post_progression: EventDraw,
-    pub discontinuation: EventDraw,
+    /// The uniform of the toxicity (discontinuation) clock. Only a regimen with a
+    /// `discontinuation` reads it, so its −ln u is taken there ([`treat`]), not for every
+    /// patient's every line.
+    pub discontinuation: f64,
     /// How scans read the patient's response.
     pub response_reading: f64,
     /// The line of therapy (0 = first): the index of the line's other draws (re-tests,
@@ -119,7 +122,7 @@ impl LineDraws {
             progression: EventDraw::new(progression),
             death: EventDraw::new(death),
             post_progression: EventDraw::new(post_progression),
-            discontinuation: EventDraw::new(discontinuation),
+            discontinuation,
             response_reading,
             line: index,
             key,
@@ -944,7 +947,10 @@ pub fn treat(
     }
     // The toxicity clock runs from treatment start; drugs are given until progression is
     // detected.
-    let tx = reg.discontinuation.as_ref().map_or(f64::INFINITY, |d| line.discontinuation.time(d));
+    let tx = match &reg.discontinuation {
+        Some(d) => EventDraw::new(line.discontinuation).time(d),
+        None => f64::INFINITY,
+    };
     rec.treatment_end = rec.detected_progression.min(course.death).min(t0 + tx);
     for (k, ae) in reg.adverse_events.iter().enumerate() {
         if key.uniform(ae.process, 0) < ae.probability {
@@ -1009,12 +1015,14 @@ fn immune_response(
 /// second line's record (untreated if the patient died waiting) and the patient's whole course
 /// (death from the second line's course, `second` set only if treated): in place, because the
 /// record is large and this runs for every trajectory that reaches a second line
-/// ([`second_line`] returns them).
-pub fn second_line_into(
+/// ([`second_line`] returns them). The second line's draws are asked of `line2` only for a
+/// patient who reaches it: the engine draws them then (their uniforms are addressed, not
+/// drawn in turn, so when does not change them), not for every patient.
+pub fn second_line_into<'l>(
     prep: &Prepared,
     key: PatientKey,
     tumour: &Tumour,
-    line2: &LineDraws,
+    line2: impl FnOnce() -> &'l LineDraws,
     (rec, course): (&PatientRecord, &Course),
     out: &mut Option<(PatientRecord, Course)>,
 ) {
@@ -1026,6 +1034,7 @@ pub fn second_line_into(
     if sl.share < 1.0 && key.uniform(prep.second_line_fit, 0) >= sl.share {
         return;
     }
+    let line2 = line2();
     let (rec2, whole) = out.insert((blank(rec.coverage_end), *course));
     pathway(prep, key, tumour, line2, (&sl.pathway, detected), rec2);
     let start2 = rec2.start;
@@ -1079,7 +1088,7 @@ pub fn second_line(
     course: &Course,
 ) -> Option<(PatientRecord, Course)> {
     let mut out = None;
-    second_line_into(prep, key, tumour, line2, (rec, course), &mut out);
+    second_line_into(prep, key, tumour, || line2, (rec, course), &mut out);
     out
 }
 
