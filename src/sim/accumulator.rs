@@ -571,9 +571,11 @@ pub struct SampleSums {
     /// Per contract: Σ over patients of the comparator's ∂cost/∂price of the contracted drug
     /// at list (non-zero only when the comparator gives the drug).
     pub comparator_units: Vec<f64>,
+    /// Per strategy: its survival grid's counts (the base case only: empty otherwise).
     pub survival: Vec<SurvivalCounts>,
-    /// With `[population]`, one: the same patients' deaths from general-population mortality
-    /// alone (their background death B), for the survival plot's overlay; else empty.
+    /// With `[population]` in the base case, one: the same patients' deaths from
+    /// general-population mortality alone (their background death B), for the survival plot's
+    /// overlay; else empty.
     pub general_population: Vec<SurvivalCounts>,
     /// Per strategy, in the base case with `[population]` (else empty): the check of the
     /// disease's death hazards against the general population's.
@@ -608,19 +610,13 @@ pub struct SampleSums {
 impl SampleSums {
     /// `slots`: contract sums, one per arm and one per `list` contract settled on a list arm
     /// ([`crate::model::Settlement::slot`]).
-    pub fn new(
-        (arms, slots): (usize, usize),
-        contracts: usize,
-        strategies: usize,
-        categories: usize,
-        months: usize,
-    ) -> Self {
+    pub fn new((arms, slots): (usize, usize), contracts: usize, categories: usize) -> Self {
         SampleSums {
             patients: 0,
             arms: vec![ArmSums::new(categories); arms],
             contracts: vec![ContractSums::default(); slots],
             comparator_units: vec![0.0; contracts],
-            survival: vec![SurvivalCounts::new(months); strategies],
+            survival: Vec::new(),
             general_population: Vec::new(),
             below_background: Vec::new(),
             states: Vec::new(),

@@ -126,8 +126,7 @@ fn simulate_pass(
     pass: Pass,
     progress: &mut dyn FnMut(u64, u64),
 ) -> SampleSums {
-    let lines = prep.count_lines;
-    let layout = Layout::new(prep, spec.patients, pass == Pass::Defer, lines);
+    let layout = Layout::new(prep, spec.patients, pass == Pass::Defer, prep.base_case);
     // The first chunk's sums become the total (a small PSA sample has one chunk: building an
     // empty total and adding the chunk to it was a visible share of its fixed cost).
     let mut total: Option<SampleSums> = None;
@@ -236,7 +235,10 @@ struct Layout {
     charges_all: Vec<bool>,
     /// Whether some regimen has a second line.
     second_lines: bool,
-    /// Whether the patients' general-population survival is counted (`[population]`).
+    /// Whether each strategy's survival grid is counted (the base case only).
+    survival: bool,
+    /// Whether the patients' general-population survival is counted (`[population]`, the base
+    /// case only).
     general_population: bool,
     /// Whether cohort-arm settlements are deferred (and surveyed on the way).
     defer: bool,
@@ -256,9 +258,9 @@ struct Layout {
 }
 
 impl Layout {
-    /// `lines`: whether to count the lines of therapy (`Prepared::count_lines`: the run's base
-    /// case only).
-    fn new(prep: &Prepared, patients: u64, defer: bool, lines: bool) -> Self {
+    /// `base_case`: whether to count what only a run's base case writes
+    /// ([`Prepared::base_case`]): the lines of therapy and the survival grids.
+    fn new(prep: &Prepared, patients: u64, defer: bool, base_case: bool) -> Self {
         let comparator = prep.comparator;
         let strategies = prep.strategies.len();
         let mut list_arm = vec![0; strategies];
@@ -320,12 +322,13 @@ impl Layout {
                 })
                 .collect(),
             second_lines: prep.regimens.iter().any(|r| r.second_line.is_some()),
-            general_population: prep.background.is_some(),
+            survival: base_case,
+            general_population: base_case && prep.background.is_some(),
             defer,
             budget_years: prep.budget.as_ref().map_or(0, |b| b.years),
             pathway_states: prep.pathways.iter().map(|p| p.states.len()).sum(),
             subgroups: if prep.count_subgroups { prep.subgroups.levels } else { 0 },
-            line_slots: if lines {
+            line_slots: if base_case {
                 Line::Pathway.slot(0, prep.regimens.len())
                     + prep.pathways.iter().map(|p| p.states.len()).sum::<usize>()
             } else {
@@ -354,13 +357,10 @@ impl Layout {
 
     fn empty(&self) -> SampleSums {
         let arms = self.list_arm.len() + self.contract_arms.iter().map(Vec::len).sum::<usize>();
-        let mut sums = SampleSums::new(
-            (arms, self.slots),
-            self.contracts,
-            self.list_arm.len(),
-            self.categories,
-            self.months,
-        );
+        let mut sums = SampleSums::new((arms, self.slots), self.contracts, self.categories);
+        if self.survival {
+            sums.survival = vec![SurvivalCounts::new(self.months); self.list_arm.len()];
+        }
         for (k, &years) in sums.contracts.iter_mut().zip(&self.calendar_years) {
             k.calendar = CalendarSums::new(years);
         }
@@ -556,7 +556,9 @@ fn simulate_chunk(
                 }
                 outcomes[list] = Outcomes { qaly: value.outcomes.qaly - loss, ..value.outcomes };
                 totals[list] = ledger.total;
-                sums.survival[s].add(rec.progression.min(rec.death), rec.death);
+                if let Some(counts) = sums.survival.get_mut(s) {
+                    counts.add(rec.progression.min(rec.death), rec.death);
+                }
                 if s == layout.comparator {
                     // Only a treated comparator patient can pay for a contracted drug.
                     for r in std::iter::once(rec).chain(second).filter(|r| r.treated) {

@@ -112,9 +112,11 @@ pub struct Prepared {
     /// Who the patients are and their general-population death (`[population]`; `None`: death
     /// only from the disease's hazards).
     pub background: Option<super::background::Background>,
-    /// Whether a simulation counts the lines of therapy (lines.csv): only the run's base case
-    /// sets it; PSA samples, price searches and sensitivity runs do not need them.
-    pub count_lines: bool,
+    /// Whether a simulation is a run's base case, which alone writes the lines of therapy
+    /// (lines.csv), the survival curves (survival.csv, general_population.csv) and the check
+    /// against the general population: only it counts them. PSA samples, price searches and
+    /// sensitivity runs do not.
+    pub base_case: bool,
     /// Whether a simulation counts each subgroup level's sums (`[subgroups]`): the run's base
     /// case and its PSA samples set it (subgroups.csv, subgroup_ceac.csv); price searches and
     /// sensitivity runs do not.
@@ -418,7 +420,7 @@ impl Prepared {
                 .as_ref()
                 .map(|p| super::background::Background::new(p, values))
                 .transpose()?,
-            count_lines: false,
+            base_case: false,
             count_subgroups: false,
             designs: Vec::new(),
         };

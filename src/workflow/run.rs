@@ -77,7 +77,7 @@ pub fn simulate_resuming(
     if options.simulation_only && !options.keep_budget_impact {
         prep.budget = None;
     }
-    prep.count_lines = true;
+    prep.base_case = true;
     prep.count_subgroups = true;
     let pool = thread_pool(options.threads)?;
     let started = Instant::now();
