@@ -581,7 +581,8 @@ pub struct SampleSums {
     /// disease's death hazards against the general population's.
     pub below_background: Vec<BelowBackground>,
     /// Per strategy, per state of every pathway after progression (in `Prepared::pathways`
-    /// order, state by state): its monthly occupancy counts (empty without pathways).
+    /// order, state by state): its monthly occupancy counts (empty without pathways, and outside
+    /// the base case).
     pub states: Vec<Vec<StateCounts>>,
     /// Per strategy, per line slot ([`Line::slot`]): the lines of therapy its patients started.
     pub lines: Vec<Vec<LineSums>>,

@@ -235,7 +235,8 @@ struct Layout {
     charges_all: Vec<bool>,
     /// Whether some regimen has a second line.
     second_lines: bool,
-    /// Whether each strategy's survival grid is counted (the base case only).
+    /// Whether each strategy's survival grid and pathway-state occupancy are counted (the base
+    /// case only: survival.csv).
     survival: bool,
     /// Whether the patients' general-population survival is counted (`[population]`, the base
     /// case only).
@@ -244,7 +245,8 @@ struct Layout {
     defer: bool,
     /// Budget impact: its years (0 without one).
     budget_years: usize,
-    /// States of every pathway after progression (their occupancy is counted).
+    /// States of every pathway after progression (their occupancy is counted in the base
+    /// case).
     pathway_states: usize,
     /// Levels of all subgroups together when they are counted (`Prepared::count_subgroups`;
     /// else 0: no subgroup sums).
@@ -364,7 +366,7 @@ impl Layout {
         for (k, &years) in sums.contracts.iter_mut().zip(&self.calendar_years) {
             k.calendar = CalendarSums::new(years);
         }
-        if self.pathway_states > 0 {
+        if self.pathway_states > 0 && self.survival {
             let counts = vec![StateCounts::new(self.months); self.pathway_states];
             sums.states = vec![counts; self.list_arm.len()];
         }
@@ -545,7 +547,8 @@ fn simulate_chunk(
                         if shared && std::ptr::eq(valued, c) { None } else { Some(valued) };
                     let first_state = Line::Pathway.slot(0, prep.regimens.len());
                     let lines = sums.lines[s].get_mut(first_state..).unwrap_or_default();
-                    let counts = (&mut sums.states[s][..], lines);
+                    let occupancy = sums.states.get_mut(s).map(|c| &mut c[..]).unwrap_or_default();
+                    let counts = (occupancy, lines);
                     let out = (&mut ledger, counts);
                     walks.post(prep, (rec.regimen, valued_as), (c, course), *covered, out);
                 }
@@ -803,6 +806,10 @@ impl SharedWalks {
     ) {
         if let Some(own) = own {
             post_pathway_therapy(prep, valued_as, own, covered, ledger);
+            if counts.is_empty() && !self.count_lines {
+                // Neither occupancy nor lines are counted (not the base case): no stays needed.
+                return;
+            }
             let (walked, times) = (&mut self.walked, &mut self.own);
             let (treated, horizon) = (&self.treated, prep.horizon);
             let marks =
@@ -811,7 +818,9 @@ impl SharedWalks {
             walked.clear();
             times.clear();
             super::pathway::stays_of(prep, valued_as, own, |slot, stay| {
-                counts[slot].add(stay.entry, stay.exit);
+                if let Some(count) = counts.get_mut(slot) {
+                    count.add(stay.entry, stay.exit);
+                }
                 if whole {
                     walked.push(stay);
                 } else if count {
@@ -830,8 +839,10 @@ impl SharedWalks {
         for &(category, amount) in &self.postings[regimen] {
             ledger.post(category, amount);
         }
-        for &(slot, entry, exit) in &self.stays[regimen] {
-            counts[slot].add(entry, exit);
+        if !counts.is_empty() {
+            for &(slot, entry, exit) in &self.stays[regimen] {
+                counts[slot].add(entry, exit);
+            }
         }
         for &(slot, time, responded) in &self.lines[regimen] {
             lines[slot].add(responded, time);
