@@ -986,7 +986,8 @@ struct Way<'a> {
     /// Whether `course` is the patient's course on `valued_as` from diagnosis, shared by every
     /// strategy reaching that regimen (not a course continued after a wait).
     shared: bool,
-    /// The second line's draws, if a second line was reached.
+    /// The second line's draws, made when this or an earlier strategy reached a second line for
+    /// the patient (read only together with `second`).
     line2: &'a Option<LineDraws>,
 }
 
@@ -1072,7 +1073,6 @@ impl Scratch {
         if layout.second_lines {
             // The second line's draws, made for the first strategy whose patient reaches it
             // and shared by the others.
-            let slot = &mut *line2;
             let draw = || LineDraws {
                 person: p.line.person,
                 candidate: p.line.candidate,
@@ -1082,7 +1082,7 @@ impl Scratch {
                 prep,
                 p.key,
                 p.tumour,
-                || &*slot.get_or_insert_with(draw),
+                || line2.get_or_insert_with(draw),
                 (rec, c),
                 second,
             );
