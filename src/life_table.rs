@@ -130,8 +130,6 @@ fn times(h: f64, d: f64) -> f64 {
     if d == 0.0 { 0.0 } else { h * d }
 }
 
-/// The running sums of yearly hazards: entry k is the cumulative hazard over the first k
-/// years of the table.
 /// One sex's column of a table, with what its searches need.
 #[derive(Clone, Debug, PartialEq)]
 struct Column {
